@@ -1,0 +1,164 @@
+/*
+ * io.c - the POSIX weir_io and the durable-file helpers built on it.
+ */
+#include "base/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int posix_open(const char *path, int flags, mode_t mode) { return open(path, flags | O_CLOEXEC, mode); }
+
+const weir_io weir_io_posix = {
+    .open = posix_open,
+    .close = close,
+    .write = write,
+    .pread = pread,
+    .fdatasync = fdatasync,
+    .fsync = fsync,
+    .ftruncate = ftruncate,
+    .rename = rename,
+    .unlink = unlink,
+};
+
+int weir_io_write_all(const weir_io *io, int fd, const void *p, size_t n,
+                      const char *path, weir_err *err)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = io->write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return weir_err_errno(err, errno, "write %s", path);
+        }
+        if (w == 0)
+            return weir_err_set(err, WEIR_EIO, "write %s: wrote nothing", path);
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int weir_io_pread_all(const weir_io *io, int fd, void *p, size_t n, off_t off,
+                      const char *path, weir_err *err)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t r = io->pread(fd, c, n, off);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return weir_err_errno(err, errno, "read %s at %lld", path, (long long)off);
+        }
+        if (r == 0)
+            return weir_err_set(err, WEIR_ECORRUPT, "read %s at %lld: unexpected end of file",
+                                path, (long long)off);
+        c += r;
+        off += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+int weir_io_sync_dir(const weir_io *io, const char *dir, weir_err *err)
+{
+    int fd = io->open(dir, O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "open directory %s", dir);
+    int rc = 0;
+    if (io->fsync(fd) != 0)
+        rc = weir_err_errno(err, errno, "fsync directory %s", dir);
+    io->close(fd);
+    return rc;
+}
+
+static void dir_of(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, cap, ".");
+    else if (slash == path)
+        snprintf(dir, cap, "/");
+    else
+        snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+int weir_io_write_file_atomic(const weir_io *io, const char *path,
+                              const void *data, size_t n, weir_err *err)
+{
+    char tmp[PATH_MAX], dir[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return weir_err_set(err, WEIR_EINVAL, "path too long: %s", path);
+    int fd = io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "create %s", tmp);
+    int rc = weir_io_write_all(io, fd, data, n, tmp, err);
+    if (rc == 0 && io->fsync(fd) != 0)
+        rc = weir_err_errno(err, errno, "fsync %s", tmp);
+    if (io->close(fd) != 0 && rc == 0)
+        rc = weir_err_errno(err, errno, "close %s", tmp);
+    if (rc == 0 && io->rename(tmp, path) != 0)
+        rc = weir_err_errno(err, errno, "rename %s to %s", tmp, path);
+    if (rc != 0) {
+        io->unlink(tmp); /* best effort: the old file is intact either way */
+        return rc;
+    }
+    dir_of(path, dir, sizeof dir);
+    return weir_io_sync_dir(io, dir, err);
+}
+
+int weir_io_read_file(const weir_io *io, const char *path, char **out,
+                      size_t *len, weir_err *err)
+{
+    *out = NULL;
+    int fd = io->open(path, O_RDONLY, 0);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "open %s", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        io->close(fd);
+        return weir_err_errno(err, e, "stat %s", path);
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        io->close(fd);
+        return weir_err_set(err, WEIR_ENOMEM, "reading %s: out of memory", path);
+    }
+    int rc = weir_io_pread_all(io, fd, buf, (size_t)st.st_size, 0, path, err);
+    io->close(fd);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[st.st_size] = '\0';
+    *out = buf;
+    if (len)
+        *len = (size_t)st.st_size;
+    return 0;
+}
+
+int weir_mkdirs(const char *path, weir_err *err)
+{
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return weir_err_set(err, WEIR_EINVAL, "path too long: %s", path);
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                return weir_err_errno(err, errno, "mkdir %s", p);
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}

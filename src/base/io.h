@@ -1,0 +1,58 @@
+/*
+ * io.h - the file operations the log and checkpoints use, behind a vtable.
+ *
+ * Everything durable in weir goes through a weir_io so that tests can put a
+ * faulty layer underneath (fail the N-th write with ENOSPC, fail an fsync,
+ * drop unsynced bytes as a power cut would) and check that recovery keeps
+ * every acknowledged record. Production uses weir_io_posix.
+ *
+ * The helpers below add the one durable-file mechanism weir has:
+ * write to "<path>.tmp", fsync, rename over <path>, fsync the directory.
+ */
+#ifndef WEIR_IO_H
+#define WEIR_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+
+typedef struct weir_io {
+    int (*open)(const char *path, int flags, mode_t mode);
+    int (*close)(int fd);
+    ssize_t (*write)(int fd, const void *p, size_t n);
+    ssize_t (*pread)(int fd, void *p, size_t n, off_t off);
+    int (*fdatasync)(int fd);
+    int (*fsync)(int fd);
+    int (*ftruncate)(int fd, off_t len);
+    int (*rename)(const char *from, const char *to);
+    int (*unlink)(const char *path);
+} weir_io;
+
+extern const weir_io weir_io_posix;
+
+/* Writes all n bytes (retrying short writes and EINTR). */
+int weir_io_write_all(const weir_io *io, int fd, const void *p, size_t n,
+                      const char *path, weir_err *err);
+
+/* Reads exactly n bytes at off; a short read (end of file) is WEIR_ECORRUPT. */
+int weir_io_pread_all(const weir_io *io, int fd, void *p, size_t n, off_t off,
+                      const char *path, weir_err *err);
+
+/* fsyncs a directory so that a create, rename or unlink in it is durable. */
+int weir_io_sync_dir(const weir_io *io, const char *dir, weir_err *err);
+
+/* Replaces path with data atomically and durably (tmp + fsync + rename +
+ * fsync of the directory). Readers see the old or the new file, never a mix. */
+int weir_io_write_file_atomic(const weir_io *io, const char *path,
+                              const void *data, size_t n, weir_err *err);
+
+/* Reads a whole (small) file into a malloc'd NUL-terminated buffer; caller
+ * frees *out. WEIR_ENOENT if it does not exist. */
+int weir_io_read_file(const weir_io *io, const char *path, char **out,
+                      size_t *len, weir_err *err);
+
+/* mkdir -p with mode 0755; an existing directory is fine. */
+int weir_mkdirs(const char *path, weir_err *err);
+
+#endif

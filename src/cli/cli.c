@@ -1,0 +1,131 @@
+/*
+ * cli.c - option parsing and help for every command, from its table.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_print_help(const cli_command *cmd)
+{
+    printf("usage: weir %s [options] %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->description)
+        printf("\n%s\n", cmd->description);
+    printf("\noptions:\n");
+    for (int i = 0; i < cmd->noptions; i++) {
+        const cli_option *o = &cmd->options[i];
+        char left[64];
+        snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->short_name ? "-" : "", o->short_name ? o->short_name : ' ',
+                 o->short_name ? ", " : "  ", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        printf("  %-26s %s\n", o->short_name ? left : left + 2, o->help);
+    }
+    printf("  %-26s %s\n", "-h, --help", "show this help");
+}
+
+int cli_index(const cli_command *cmd, const char *name)
+{
+    for (int i = 0; i < cmd->noptions; i++)
+        if (!strcmp(cmd->options[i].name, name))
+            return i;
+    fprintf(stderr, "weir: internal error: command %s has no option %s\n", cmd->name, name);
+    abort();
+}
+
+static int usage_error(const cli_command *cmd, const char *fmt, const char *what)
+{
+    fprintf(stderr, "weir %s: ", cmd->name);
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\nTry 'weir %s --help'.\n", cmd->name);
+    return CLI_USAGE;
+}
+
+int cli_parse(const cli_command *cmd, int *argc, char **argv, const char **values)
+{
+    int npos = 0;
+    bool only_positional = false;
+    for (int i = 0; i < cmd->noptions; i++)
+        values[i] = NULL;
+    for (int i = 0; i < *argc; i++) {
+        char *a = argv[i];
+        if (only_positional || a[0] != '-' || a[1] == '\0') {
+            argv[npos++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_positional = true;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cli_print_help(cmd);
+            return -1;
+        }
+        const cli_option *o = NULL;
+        int idx = -1;
+        const char *inline_arg = NULL;
+        for (int k = 0; k < cmd->noptions && !o; k++) {
+            const cli_option *c = &cmd->options[k];
+            size_t n = strlen(c->name);
+            if (a[1] == '-' && !strncmp(a + 2, c->name, n) && (a[2 + n] == '\0' || a[2 + n] == '=')) {
+                o = c;
+                inline_arg = a[2 + n] == '=' ? a + 3 + n : NULL;
+            } else if (a[1] != '-' && c->short_name && a[1] == c->short_name && a[2] == '\0') {
+                o = c;
+            }
+            if (o)
+                idx = k;
+        }
+        if (!o)
+            return usage_error(cmd, "unknown option %s", a);
+        if (!o->arg) {
+            if (inline_arg)
+                return usage_error(cmd, "option %s takes no value", a);
+            values[idx] = "1";
+        } else if (inline_arg) {
+            values[idx] = inline_arg;
+        } else if (i + 1 < *argc) {
+            values[idx] = argv[++i];
+        } else {
+            return usage_error(cmd, "option %s needs a value", a);
+        }
+    }
+    *argc = npos;
+    if (npos < cmd->min_args)
+        return usage_error(cmd, "missing argument (usage: weir %s)", cmd->name);
+    if (npos > cmd->max_args)
+        return usage_error(cmd, "unexpected argument '%s'", argv[cmd->max_args]);
+    return CLI_OK;
+}
+
+const char *cli_data_dir(const char *option_value)
+{
+    if (option_value)
+        return option_value;
+    const char *env = getenv("WEIR_DATA");
+    return env && *env ? env : "./weir-data";
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "weir %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+bool cli_uint(const char *cmd, const char *option, const char *text, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v > max) {
+        cli_error(cmd, "--%s: '%s' is not a whole number from 0 to %llu", option, text, (unsigned long long)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}

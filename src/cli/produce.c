@@ -1,0 +1,271 @@
+/*
+ * produce.c - `weir produce STREAM [FILE]`: NDJSON records from a file or
+ * stdin into a stream of the embedded log.
+ *
+ * Lines are checked as they are read and appended to the log's buffers;
+ * every group window (2 ms by default) or 4 MiB the batch is committed and
+ * only then counted as acknowledged (`--acks` prints each acknowledgement).
+ * A bad line aborts the batch it is in, so a batch is appended whole or not
+ * at all, and the error says exactly which lines made it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "cli/cli.h"
+#include "json/json.h"
+#include "log/log.h"
+
+static const cli_option options[] = {
+    {"data", 'd', "DIR", "data directory (default ./weir-data or $WEIR_DATA)"},
+    {"key", 'k', "FIELD", "partition by this top-level field (Kafka's murmur2); default round-robin"},
+    {"partition", 'p', "P", "write every record to partition P"},
+    {"partitions", 0, "N", "partitions if the stream is created (default 4)"},
+    {"fsync", 0, "POLICY", "group (default: one fsync per batch), always (per record) or none"},
+    {"group-ms", 0, "MS", "group-commit window in milliseconds (default 2)"},
+    {"acks", 0, NULL, "print {\"acked\": N} on stdout after each durable batch (N: records so far)"},
+};
+
+static int run_produce(const char **v, int argc, char **argv);
+
+const cli_command cli_produce = {
+    .name = "produce",
+    .usage = "STREAM [FILE]",
+    .summary = "append NDJSON records (one JSON object per line) to a stream",
+    .description = "Reads FILE, or standard input when FILE is absent or '-'. The stream is created\n"
+                   "if it does not exist. A record is acknowledged once it is on disk; a malformed\n"
+                   "line stops the command and nothing of the batch holding it is appended.",
+    .options = options,
+    .noptions = sizeof options / sizeof options[0],
+    .min_args = 1,
+    .max_args = 2,
+    .run = run_produce,
+};
+
+typedef struct producer {
+    weir_log *log;
+    weir_stream *stream;
+    const char *input_name;
+    const char *key_field;
+    int32_t partition;
+    bool print_acks;
+    uint64_t line;            /* lines read so far */
+    uint64_t byte;            /* input bytes consumed before the current line */
+    uint64_t acked;           /* records durable */
+    uint64_t pending;         /* records appended since the last commit */
+    uint64_t batch_first_line;
+    weir_buf key;
+} producer;
+
+static int commit(producer *pr)
+{
+    weir_err err = {0};
+    if (pr->pending == 0)
+        return CLI_OK;
+    if (weir_log_commit(pr->log, &err) != WEIR_OK) {
+        cli_error("produce", "%s; %llu records were acknowledged before this, the %llu of this batch (from line %llu) were not",
+                  err.msg, (unsigned long long)pr->acked, (unsigned long long)pr->pending,
+                  (unsigned long long)pr->batch_first_line);
+        return CLI_FAIL;
+    }
+    pr->acked += pr->pending;
+    pr->pending = 0;
+    if (pr->print_acks) {
+        printf("{\"acked\": %llu}\n", (unsigned long long)pr->acked);
+        fflush(stdout);
+    }
+    return CLI_OK;
+}
+
+static int bad_line(producer *pr, const char *line, size_t offset, const char *what)
+{
+    unsigned l, col;
+    weir_json_position(line, offset, &l, &col);
+    weir_log_abort(pr->log);
+    cli_error("produce", "%s:%llu:%u (byte %llu): %s; nothing from line %llu on was appended, %llu records before it were",
+              pr->input_name, (unsigned long long)pr->line, col, (unsigned long long)(pr->byte + offset), what,
+              (unsigned long long)(pr->pending ? pr->batch_first_line : pr->line), (unsigned long long)pr->acked);
+    return CLI_FAIL;
+}
+
+/* Checks one line (without its newline) and appends it. */
+static int produce_line(producer *pr, const char *line, size_t len)
+{
+    pr->line++;
+    if (len && line[len - 1] == '\r')
+        len--;
+    size_t lead = 0;
+    while (lead < len && (line[lead] == ' ' || line[lead] == '\t'))
+        lead++;
+    if (lead == len)
+        return CLI_OK; /* blank lines are allowed between records */
+    weir_json_error je;
+    weir_json_span v;
+    if (weir_json_validate(line, len, &v, &je) != 0)
+        return bad_line(pr, line, je.offset, je.msg);
+    if (v.type != WEIR_JSON_OBJECT)
+        return bad_line(pr, line, (size_t)(v.p - line), "expected a JSON object (a record), found a JSON value of another type");
+
+    weir_record rec = {.value = (const uint8_t *)line, .value_len = len, .ts_ms = weir_wall_ms()};
+    if (pr->key_field) {
+        weir_json_span k;
+        if (weir_json_member(line, len, pr->key_field, strlen(pr->key_field), &k) == 1 && k.type != WEIR_JSON_NULL) {
+            pr->key.len = 0;
+            int rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, &pr->key)
+                                                : weir_buf_append(&pr->key, k.p, k.len);
+            if (rc)
+                return bad_line(pr, line, 0, "out of memory");
+            rec.key = pr->key.data ? pr->key.data : (const uint8_t *)"";
+            rec.key_len = pr->key.len;
+        }
+    }
+    weir_err err = {0};
+    if (weir_stream_append(pr->stream, pr->partition, &rec, NULL, NULL, &err) != WEIR_OK)
+        return bad_line(pr, line, 0, err.msg);
+    if (pr->pending++ == 0)
+        pr->batch_first_line = pr->line;
+    return CLI_OK;
+}
+
+/* Milliseconds until the group window of the pending batch closes, for poll. */
+static int wait_ms(const producer *pr)
+{
+    if (pr->pending == 0)
+        return -1;
+    return weir_log_commit_due(pr->log, weir_mono_ns()) ? 0 : 1;
+}
+
+static int pump(producer *pr, int fd)
+{
+    weir_buf in = {0};
+    int rc = CLI_OK;
+    size_t chunk = 1u << 20;
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int ready = poll(&pfd, 1, wait_ms(pr));
+        if (ready < 0 && errno != EINTR) {
+            cli_error("produce", "poll %s: %s", pr->input_name, strerror(errno));
+            rc = CLI_FAIL;
+            break;
+        }
+        if (ready <= 0) { /* the group window closed while the input was quiet */
+            if (weir_log_commit_due(pr->log, weir_mono_ns()) && (rc = commit(pr)) != CLI_OK)
+                break;
+            continue;
+        }
+        if (weir_buf_reserve(&in, chunk)) {
+            cli_error("produce", "out of memory");
+            rc = CLI_FAIL;
+            break;
+        }
+        ssize_t n = read(fd, in.data + in.len, chunk);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            cli_error("produce", "read %s: %s", pr->input_name, strerror(errno));
+            rc = CLI_FAIL;
+            break;
+        }
+        if (n == 0)
+            break;
+        in.len += (size_t)n;
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(in.data + start, '\n', in.len - start);
+            if (!nl)
+                break;
+            size_t len = (size_t)(nl - (char *)in.data) - start;
+            if ((rc = produce_line(pr, (char *)in.data + start, len)) != CLI_OK)
+                goto out;
+            pr->byte += len + 1;
+            start += len + 1;
+            if (weir_log_commit_due(pr->log, weir_mono_ns()) && (rc = commit(pr)) != CLI_OK)
+                goto out;
+        }
+        memmove(in.data, in.data + start, in.len - start);
+        in.len -= start;
+    }
+    if (rc == CLI_OK && in.len > 0) /* a last line without newline */
+        rc = produce_line(pr, (char *)in.data, in.len);
+    if (rc == CLI_OK)
+        rc = commit(pr);
+out:
+    weir_buf_free(&in);
+    return rc;
+}
+
+static bool parse_fsync(const char *text, weir_fsync_policy *out)
+{
+    if (!text || !strcmp(text, "group")) *out = WEIR_FSYNC_GROUP;
+    else if (!strcmp(text, "always")) *out = WEIR_FSYNC_ALWAYS;
+    else if (!strcmp(text, "none")) *out = WEIR_FSYNC_NONE;
+    else {
+        cli_error("produce", "--fsync: '%s' is not one of group, always, none", text);
+        return false;
+    }
+    return true;
+}
+
+static int run_produce(const char **v, int argc, char **argv)
+{
+    const cli_command *c = &cli_produce;
+    weir_log_options lo = {0};
+    uint64_t partitions = 4, partition = 0, group_ms = 2;
+    if (!parse_fsync(v[cli_index(c, "fsync")], &lo.fsync))
+        return CLI_USAGE;
+    if (v[cli_index(c, "partitions")] && !cli_uint("produce", "partitions", v[cli_index(c, "partitions")], 10000, &partitions))
+        return CLI_USAGE;
+    if (v[cli_index(c, "partition")] && !cli_uint("produce", "partition", v[cli_index(c, "partition")], 9999, &partition))
+        return CLI_USAGE;
+    if (v[cli_index(c, "group-ms")] && !cli_uint("produce", "group-ms", v[cli_index(c, "group-ms")], 60000, &group_ms))
+        return CLI_USAGE;
+    lo.group_commit_us = group_ms ? (uint32_t)group_ms * 1000 : 1;
+
+    producer pr = {
+        .input_name = argc > 1 && strcmp(argv[1], "-") ? argv[1] : "<stdin>",
+        .key_field = v[cli_index(c, "key")],
+        .partition = v[cli_index(c, "partition")] ? (int32_t)partition : -1,
+        .print_acks = v[cli_index(c, "acks")] != NULL,
+    };
+    int fd = 0;
+    if (argc > 1 && strcmp(argv[1], "-")) {
+        fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            cli_error("produce", "cannot open %s: %s", argv[1], strerror(errno));
+            return CLI_FAIL;
+        }
+    }
+    weir_err err = {0};
+    int rc = CLI_FAIL;
+    if (weir_log_open(cli_data_dir(v[cli_index(c, "data")]), &lo, &pr.log, &err) != WEIR_OK) {
+        cli_error("produce", "%s", err.msg);
+        goto out;
+    }
+    const char *report = weir_log_recovery_report(pr.log);
+    if (*report)
+        fprintf(stderr, "weir produce: recovery: %s", report);
+    int orc = weir_stream_open(pr.log, argv[0], &pr.stream, &err);
+    if (orc == WEIR_ENOENT) {
+        weir_stream_config sc = {.partitions = (uint32_t)partitions};
+        orc = weir_stream_create(pr.log, argv[0], &sc, &pr.stream, &err);
+    }
+    if (orc != WEIR_OK) {
+        cli_error("produce", "%s", err.msg);
+        goto out;
+    }
+    rc = pump(&pr, fd);
+out:
+    if (pr.log && weir_log_close(pr.log, &err) != WEIR_OK && rc == CLI_OK) {
+        cli_error("produce", "%s", err.msg);
+        rc = CLI_FAIL;
+    }
+    weir_buf_free(&pr.key);
+    if (fd > 0)
+        close(fd);
+    return rc;
+}

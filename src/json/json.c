@@ -1,0 +1,438 @@
+/*
+ * json.c - the validating JSON scanner (see json.h).
+ *
+ * Recursive descent over the raw bytes with an explicit depth bound; every
+ * function takes the scanner, advances s->p, and returns 0 or -1 after
+ * recording the first error. Member lookup uses the same scanning
+ * functions to skip values, so it is as strict (and as safe on hostile
+ * input) as validation. Fuzzed by fuzz/fuzz_json.c.
+ */
+#include "json/json.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+
+typedef struct scanner {
+    const char *start, *p, *end;
+    int depth;
+    weir_json_error *e;
+} scanner;
+
+static int fail(scanner *s, const char *what)
+{
+    if (s->e) {
+        s->e->offset = (size_t)(s->p - s->start);
+        if (s->p >= s->end)
+            snprintf(s->e->msg, sizeof s->e->msg, "%s, found end of input", what);
+        else if ((unsigned char)*s->p >= 0x20 && (unsigned char)*s->p < 0x7f)
+            snprintf(s->e->msg, sizeof s->e->msg, "%s, found '%c'", what, *s->p);
+        else
+            snprintf(s->e->msg, sizeof s->e->msg, "%s, found byte 0x%02x", what, (unsigned char)*s->p);
+    }
+    return -1;
+}
+
+static inline void skip_ws(scanner *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+/* Length of the UTF-8 sequence starting at p (up to end), or 0 if invalid
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
+    else return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    unsigned cp = c & (0x3f >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* s->p is at the opening quote. Sets *escaped if the string has escapes. */
+static int scan_string(scanner *s, bool *escaped)
+{
+    s->p++;
+    *escaped = false;
+    for (;;) {
+        /* The common case: a run of plain ASCII. */
+        while (s->p < s->end) {
+            unsigned char c = (unsigned char)*s->p;
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+                break;
+            s->p++;
+        }
+        if (s->p >= s->end)
+            return fail(s, "unterminated string: expected '\"'");
+        unsigned char c = (unsigned char)*s->p;
+        if (c == '"') {
+            s->p++;
+            return 0;
+        }
+        if (c < 0x20)
+            return fail(s, "control character in string (escape it)");
+        if (c == '\\') {
+            *escaped = true;
+            if (s->end - s->p < 2)
+                return fail(s, "unterminated escape");
+            char x = s->p[1];
+            if (x == 'u') {
+                unsigned cp;
+                if (s->end - s->p < 6 || hex4(s->p + 2, &cp) != 0)
+                    return fail(s, "bad \\u escape: expected 4 hex digits");
+                s->p += 6;
+            } else if (strchr("\"\\/bfnrt", x) && x) {
+                s->p += 2;
+            } else {
+                s->p++;
+                return fail(s, "bad escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u");
+            }
+            continue;
+        }
+        size_t n = utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
+        if (n == 0)
+            return fail(s, "invalid UTF-8 in string");
+        s->p += n;
+    }
+}
+
+static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int scan_number(scanner *s)
+{
+    if (s->p < s->end && *s->p == '-')
+        s->p++;
+    if (s->p >= s->end || !is_digit(*s->p))
+        return fail(s, "expected a digit");
+    if (*s->p == '0') {
+        s->p++;
+        if (s->p < s->end && is_digit(*s->p))
+            return fail(s, "leading zero in number");
+    } else {
+        while (s->p < s->end && is_digit(*s->p))
+            s->p++;
+    }
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (s->p >= s->end || !is_digit(*s->p))
+            return fail(s, "expected a digit after '.'");
+        while (s->p < s->end && is_digit(*s->p))
+            s->p++;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (s->p >= s->end || !is_digit(*s->p))
+            return fail(s, "expected a digit in exponent");
+        while (s->p < s->end && is_digit(*s->p))
+            s->p++;
+    }
+    return 0;
+}
+
+static int scan_literal(scanner *s, const char *word, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+        return fail(s, "expected a value (object, array, string, number, true, false or null)");
+    s->p += n;
+    return 0;
+}
+
+static int scan_value(scanner *s, weir_json_span *out);
+
+static int scan_array(scanner *s)
+{
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (scan_value(s, NULL))
+            return -1;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (s->p < s->end && *s->p == ']') {
+            s->p++;
+            return 0;
+        }
+        return fail(s, "expected ',' or ']' in array");
+    }
+}
+
+/* Calls visit(ctx, name span, value span) for each member; a non-zero
+ * return from visit stops the walk and is returned. */
+typedef int (*member_fn)(void *ctx, const char *name, size_t name_len, bool escaped,
+                         const weir_json_span *value);
+
+static int scan_object(scanner *s, member_fn visit, void *ctx)
+{
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        skip_ws(s);
+        if (s->p >= s->end || *s->p != '"')
+            return fail(s, "expected a member name in quotes");
+        const char *name = s->p;
+        bool escaped;
+        if (scan_string(s, &escaped))
+            return -1;
+        size_t name_len = (size_t)(s->p - name);
+        skip_ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return fail(s, "expected ':' after member name");
+        s->p++;
+        weir_json_span v;
+        if (scan_value(s, &v))
+            return -1;
+        if (visit) {
+            int r = visit(ctx, name, name_len, escaped, &v);
+            if (r)
+                return r;
+        }
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (s->p < s->end && *s->p == '}') {
+            s->p++;
+            return 0;
+        }
+        return fail(s, "expected ',' or '}' in object");
+    }
+}
+
+static int scan_value(scanner *s, weir_json_span *out)
+{
+    skip_ws(s);
+    if (s->p >= s->end)
+        return fail(s, "expected a value");
+    const char *begin = s->p;
+    weir_json_type t;
+    int rc;
+    bool escaped;
+    switch (*s->p) {
+    case '{':
+    case '[':
+        if (++s->depth > WEIR_JSON_MAX_DEPTH)
+            return fail(s, "nesting too deep");
+        t = *s->p == '{' ? WEIR_JSON_OBJECT : WEIR_JSON_ARRAY;
+        rc = t == WEIR_JSON_OBJECT ? scan_object(s, NULL, NULL) : scan_array(s);
+        s->depth--;
+        break;
+    case '"': t = WEIR_JSON_STRING; rc = scan_string(s, &escaped); break;
+    case 't': t = WEIR_JSON_TRUE; rc = scan_literal(s, "true", 4); break;
+    case 'f': t = WEIR_JSON_FALSE; rc = scan_literal(s, "false", 5); break;
+    case 'n': t = WEIR_JSON_NULL; rc = scan_literal(s, "null", 4); break;
+    default:
+        if (*s->p == '-' || is_digit(*s->p)) {
+            t = WEIR_JSON_NUMBER;
+            rc = scan_number(s);
+        } else {
+            return fail(s, "expected a value (object, array, string, number, true, false or null)");
+        }
+    }
+    if (rc == 0 && out)
+        *out = (weir_json_span){t, begin, (size_t)(s->p - begin)};
+    return rc;
+}
+
+int weir_json_validate(const char *p, size_t n, weir_json_span *out, weir_json_error *e)
+{
+    scanner s = {p, p, p + n, 0, e};
+    if (scan_value(&s, out))
+        return WEIR_EINVAL;
+    skip_ws(&s);
+    if (s.p != s.end)
+        return fail(&s, "expected end of input after the value"), WEIR_EINVAL;
+    return 0;
+}
+
+struct find_ctx {
+    const char *name;
+    size_t name_len;
+    weir_json_span *out;
+    weir_buf tmp;
+};
+
+static int match_member(void *ctx, const char *name, size_t name_len, bool escaped,
+                        const weir_json_span *value)
+{
+    struct find_ctx *f = ctx;
+    bool match;
+    if (!escaped) {
+        match = name_len - 2 == f->name_len && memcmp(name + 1, f->name, f->name_len) == 0;
+    } else {
+        f->tmp.len = 0;
+        match = weir_json_unescape(name, name_len, &f->tmp) == 0 && f->tmp.len == f->name_len &&
+                memcmp(f->tmp.data, f->name, f->name_len) == 0;
+    }
+    if (match) {
+        *f->out = *value;
+        return 1;
+    }
+    return 0;
+}
+
+int weir_json_member(const char *p, size_t n, const char *name, size_t name_len, weir_json_span *out)
+{
+    scanner s = {p, p, p + n, 0, NULL};
+    skip_ws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return -WEIR_EINVAL;
+    struct find_ctx f = {name, name_len, out, {0}};
+    s.depth = 1;
+    int rc = scan_object(&s, match_member, &f);
+    weir_buf_free(&f.tmp);
+    if (rc < 0)
+        return -WEIR_EINVAL;
+    return rc; /* 1 if match_member stopped the walk */
+}
+
+static int put_utf8(weir_buf *out, unsigned cp)
+{
+    uint8_t b[4];
+    size_t n;
+    if (cp < 0x80) { b[0] = (uint8_t)cp; n = 1; }
+    else if (cp < 0x800) { b[0] = (uint8_t)(0xc0 | cp >> 6); b[1] = (uint8_t)(0x80 | (cp & 0x3f)); n = 2; }
+    else if (cp < 0x10000) {
+        b[0] = (uint8_t)(0xe0 | cp >> 12); b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+        b[2] = (uint8_t)(0x80 | (cp & 0x3f)); n = 3;
+    } else {
+        b[0] = (uint8_t)(0xf0 | cp >> 18); b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)); b[3] = (uint8_t)(0x80 | (cp & 0x3f)); n = 4;
+    }
+    return weir_buf_append(out, b, n);
+}
+
+int weir_json_unescape(const char *p, size_t len, weir_buf *out)
+{
+    const char *end = p + len - 1; /* at the closing quote */
+    p++;
+    while (p < end) {
+        const char *run = p;
+        while (p < end && *p != '\\')
+            p++;
+        if (weir_buf_append(out, run, (size_t)(p - run)))
+            return WEIR_ENOMEM;
+        if (p >= end)
+            break;
+        char x = p[1];
+        int rc = 0;
+        if (x == 'u') {
+            unsigned cp = 0, lo;
+            hex4(p + 2, &cp);
+            p += 6;
+            if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+                hex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                p += 6;
+            } else if (cp >= 0xd800 && cp <= 0xdfff) {
+                cp = 0xfffd;
+            }
+            rc = put_utf8(out, cp);
+        } else {
+            char c = x == 'b' ? '\b' : x == 'f' ? '\f' : x == 'n' ? '\n' : x == 'r' ? '\r' : x == 't' ? '\t' : x;
+            rc = weir_buf_append(out, &c, 1);
+            p += 2;
+        }
+        if (rc)
+            return WEIR_ENOMEM;
+    }
+    return 0;
+}
+
+int weir_json_quote(weir_buf *out, const char *s, size_t n)
+{
+    if (weir_buf_reserve(out, n + 2) || weir_buf_append(out, "\"", 1))
+        return WEIR_ENOMEM;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (weir_buf_append(out, s + run, i - run))
+            return WEIR_ENOMEM;
+        char esc[8];
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof esc, "\\%c", c);
+        else if (c == '\n')
+            snprintf(esc, sizeof esc, "\\n");
+        else if (c == '\t')
+            snprintf(esc, sizeof esc, "\\t");
+        else if (c == '\r')
+            snprintf(esc, sizeof esc, "\\r");
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+        if (weir_buf_append_str(out, esc))
+            return WEIR_ENOMEM;
+        run = i + 1;
+    }
+    if (weir_buf_append(out, s + run, n - run) || weir_buf_append(out, "\"", 1))
+        return WEIR_ENOMEM;
+    return 0;
+}
+
+void weir_json_position(const char *text, size_t offset, unsigned *line, unsigned *column)
+{
+    unsigned l = 1, c = 1;
+    for (size_t i = 0; i < offset; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *column = c;
+}
+
+const char *weir_json_type_name(weir_json_type t)
+{
+    static const char *const names[] = {"null", "false", "true", "number", "string", "array", "object"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}

@@ -1,0 +1,66 @@
+/*
+ * json.h - weir's JSON scanner: validation, top-level member lookup and
+ * string decoding, over the bytes in place (no tree is built).
+ *
+ * Records arrive as JSON text, one object per line, and mostly need to be
+ * checked and have a field or two picked out, so weir scans the text instead
+ * of building a tree as the JSON libraries do. Strict RFC 8259: UTF-8 only,
+ * no trailing commas, no comments, no NaN; nesting deeper than
+ * WEIR_JSON_MAX_DEPTH is refused. Errors carry the byte offset of the first
+ * bad byte and say what was expected.
+ */
+#ifndef WEIR_JSON_H
+#define WEIR_JSON_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+#define WEIR_JSON_MAX_DEPTH 256
+
+typedef enum weir_json_type {
+    WEIR_JSON_NULL,
+    WEIR_JSON_FALSE,
+    WEIR_JSON_TRUE,
+    WEIR_JSON_NUMBER,
+    WEIR_JSON_STRING,
+    WEIR_JSON_ARRAY,
+    WEIR_JSON_OBJECT,
+} weir_json_type;
+
+typedef struct weir_json_error {
+    size_t offset;      /* byte offset of the first bad byte */
+    char msg[128];      /* what was wrong or expected there */
+} weir_json_error;
+
+/* A value's raw text inside the scanned buffer (strings keep their quotes). */
+typedef struct weir_json_span {
+    weir_json_type type;
+    const char *p;
+    size_t len;
+} weir_json_span;
+
+/* Checks that p[0..n) is exactly one JSON value, with optional whitespace
+ * around it. Returns 0, or WEIR_EINVAL with *e filled. If out is not NULL
+ * it receives the value's span. */
+int weir_json_validate(const char *p, size_t n, weir_json_span *out, weir_json_error *e);
+
+/* Finds the member `name` of the object p[0..n). Returns 1 and fills out if
+ * found, 0 if absent, WEIR_EINVAL (as a negative number) if the text is not
+ * a valid object. Names with escapes are compared decoded. */
+int weir_json_member(const char *p, size_t n, const char *name, size_t name_len, weir_json_span *out);
+
+/* Appends the decoded bytes of a string span (quotes included) to out.
+ * Lone surrogate escapes become U+FFFD. The span must come from this
+ * scanner. Returns 0 or WEIR_ENOMEM. */
+int weir_json_unescape(const char *p, size_t len, weir_buf *out);
+
+/* Appends s[0..n) as a JSON string literal (quotes, escapes) to out. */
+int weir_json_quote(weir_buf *out, const char *s, size_t n);
+
+/* 1-based line and column (in bytes) of offset in text. */
+void weir_json_position(const char *text, size_t offset, unsigned *line, unsigned *column);
+
+const char *weir_json_type_name(weir_json_type t);
+
+#endif

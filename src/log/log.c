@@ -1,0 +1,498 @@
+/*
+ * log.c - the data directory: its lock, its streams and their config, and
+ * the commit that spans every partition.
+ *
+ * Layout (docs/LOG_FORMAT.md): DIR/LOCK, DIR/streams/<name>/stream.conf,
+ * DIR/streams/<name>/<partition>/<base offset>.{log,idx},
+ * DIR/groups/<group>/<stream>.offsets. A stream exists once its
+ * stream.conf does: create makes the partitions first and writes the conf
+ * last, atomically, so an interrupted create leaves no half stream.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/hash.h"
+#include "log/log_internal.h"
+
+static const weir_stream_config default_config = {
+    .partitions = 4,
+    .segment_bytes = 128u << 20,
+    .segment_ms = 7LL * 24 * 3600 * 1000,
+    .retention_ms = 0,
+    .retention_bytes = 0,
+};
+
+bool weir_stream_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 200 || name[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static int take_lock(weir_log *log, weir_err *err)
+{
+    char path[PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/LOCK", log->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "open %s", path);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t r = pread(fd, pid, sizeof pid - 1, 0);
+        if (r > 0)
+            pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return weir_err_set(err, WEIR_EBUSY, "data directory %s is in use by another weir process (pid %s)",
+                                log->dir, r > 0 ? pid : "unknown");
+        return weir_err_errno(err, e, "lock %s", path);
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        int e = errno;
+        close(fd);
+        return weir_err_errno(err, e, "write %s", path);
+    }
+    log->lock_fd = fd;
+    return WEIR_OK;
+}
+
+int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, weir_err *err)
+{
+    *out = NULL;
+    weir_log *log = calloc(1, sizeof *log);
+    if (!log)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (opt)
+        log->opt = *opt;
+    if (!log->opt.group_commit_us)
+        log->opt.group_commit_us = 2000;
+    if (!log->opt.group_commit_bytes)
+        log->opt.group_commit_bytes = 4u << 20;
+    log->io = log->opt.io ? log->opt.io : &weir_io_posix;
+    log->lock_fd = -1;
+    int rc = WEIR_OK;
+    if (snprintf(log->dir, sizeof log->dir, "%s", dir) >= (int)sizeof log->dir - 300)
+        rc = weir_err_set(err, WEIR_EINVAL, "data directory path too long: %s", dir);
+    else if (weir_buf_append(&log->report, "", 1))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (rc == WEIR_OK && !log->opt.read_only) {
+        char streams[PATH_MAX];
+        snprintf(streams, sizeof streams, "%s/streams", log->dir);
+        rc = weir_mkdirs(streams, err);
+        if (rc == WEIR_OK)
+            rc = take_lock(log, err);
+    } else if (rc == WEIR_OK) {
+        struct stat st;
+        if (stat(log->dir, &st) != 0)
+            rc = weir_err_errno(err, errno, "data directory %s", log->dir);
+    }
+    if (rc != WEIR_OK) {
+        weir_buf_free(&log->report);
+        free(log);
+        return rc;
+    }
+    *out = log;
+    return WEIR_OK;
+}
+
+const char *weir_log_recovery_report(const weir_log *log)
+{
+    return (const char *)log->report.data;
+}
+
+const char *weir_log_dir(const weir_log *log)
+{
+    return log->dir;
+}
+
+static void stream_free(weir_stream *s)
+{
+    if (!s)
+        return;
+    if (s->parts)
+        for (uint32_t i = 0; i < s->config.partitions; i++)
+            weir_partition_free(&s->parts[i]);
+    free(s->parts);
+    free(s);
+}
+
+int weir_log_close(weir_log *log, weir_err *err)
+{
+    if (!log)
+        return WEIR_OK;
+    int rc = WEIR_OK;
+    if (!log->opt.read_only) {
+        rc = weir_log_commit(log, err);
+        /* Write the active segments' indexes so the next open trusts them. */
+        for (size_t i = 0; i < log->nstreams && rc == WEIR_OK; i++) {
+            weir_stream *s = log->streams[i];
+            for (uint32_t p = 0; p < s->config.partitions && rc == WEIR_OK; p++) {
+                weir_partition *part = &s->parts[p];
+                weir_segment *active = &part->segs[part->nsegs - 1];
+                if (!part->broken && !active->index_on_disk)
+                    rc = weir_segment_write_index(part, active, err);
+            }
+        }
+    }
+    for (size_t i = 0; i < log->nstreams; i++)
+        stream_free(log->streams[i]);
+    free(log->streams);
+    if (log->lock_fd >= 0)
+        close(log->lock_fd);
+    weir_buf_free(&log->report);
+    free(log);
+    return rc;
+}
+
+static int format_config(const weir_stream_config *c, char *out, size_t cap)
+{
+    return snprintf(out, cap,
+                    "partitions=%u\nsegment_bytes=%" PRIu64 "\nsegment_ms=%" PRId64
+                    "\nretention_ms=%" PRId64 "\nretention_bytes=%" PRId64 "\n",
+                    c->partitions, c->segment_bytes, c->segment_ms, c->retention_ms, c->retention_bytes);
+}
+
+static int parse_config(const char *text, const char *path, weir_stream_config *c, weir_err *err)
+{
+    *c = default_config;
+    int line = 0;
+    for (const char *p = text; *p; ) {
+        line++;
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        char key[64];
+        long long v;
+        char linebuf[256];
+        snprintf(linebuf, sizeof linebuf, "%.*s", (int)len, p);
+        if (len > 0) {
+            if (sscanf(linebuf, "%63[a-z_]=%lld", key, &v) != 2 || v < 0)
+                return weir_err_set(err, WEIR_ECORRUPT, "%s:%d: expected name=number", path, line);
+            if (!strcmp(key, "partitions") && v >= 1 && v <= 10000) c->partitions = (uint32_t)v;
+            else if (!strcmp(key, "segment_bytes") && v > 0) c->segment_bytes = (uint64_t)v;
+            else if (!strcmp(key, "segment_ms") && v > 0) c->segment_ms = v;
+            else if (!strcmp(key, "retention_ms")) c->retention_ms = v;
+            else if (!strcmp(key, "retention_bytes")) c->retention_bytes = v;
+            else
+                return weir_err_set(err, WEIR_ECORRUPT, "%s:%d: unknown or out-of-range setting %s", path, line, key);
+        }
+        p += len + (eol ? 1 : 0);
+    }
+    return WEIR_OK;
+}
+
+static int stream_load(weir_log *log, const char *name, const weir_stream_config *config,
+                       weir_stream **out, weir_err *err)
+{
+    weir_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    s->log = log;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->dir, sizeof s->dir, "%s/streams/%s", log->dir, name);
+    s->config = *config;
+    s->parts = calloc(config->partitions, sizeof *s->parts);
+    int rc = s->parts ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) {
+        weir_partition *p = &s->parts[i];
+        p->stream = s;
+        p->id = i;
+        p->fd = -1;
+        snprintf(p->dir, sizeof p->dir, "%s/%u", s->dir, i);
+        if (!log->opt.read_only)
+            rc = weir_mkdirs(p->dir, err);
+        if (rc == WEIR_OK)
+            rc = weir_partition_load(p, err);
+    }
+    if (rc == WEIR_OK && log->nstreams == log->streams_cap) {
+        size_t cap = log->streams_cap ? log->streams_cap * 2 : 8;
+        weir_stream **v = realloc(log->streams, cap * sizeof *v);
+        if (v) {
+            log->streams = v;
+            log->streams_cap = cap;
+        } else {
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
+    }
+    if (rc != WEIR_OK) {
+        stream_free(s);
+        return rc;
+    }
+    log->streams[log->nstreams++] = s;
+    *out = s;
+    return WEIR_OK;
+}
+
+static weir_stream *find_loaded(weir_log *log, const char *name)
+{
+    for (size_t i = 0; i < log->nstreams; i++)
+        if (!strcmp(log->streams[i]->name, name))
+            return log->streams[i];
+    return NULL;
+}
+
+int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_err *err)
+{
+    *out = find_loaded(log, name);
+    if (*out)
+        return WEIR_OK;
+    if (!weir_stream_name_valid(name))
+        return weir_err_set(err, WEIR_EINVAL, "invalid stream name '%s' (use letters, digits, '.', '_', '-')", name);
+    char path[PATH_MAX], *text;
+    snprintf(path, sizeof path, "%s/streams/%s/stream.conf", log->dir, name);
+    int rc = weir_io_read_file(log->io, path, &text, NULL, err);
+    if (rc == WEIR_ENOENT)
+        return weir_err_set(err, WEIR_ENOENT, "stream '%s' does not exist in %s", name, log->dir);
+    if (rc)
+        return rc;
+    weir_stream_config c;
+    rc = parse_config(text, path, &c, err);
+    free(text);
+    if (rc)
+        return rc;
+    rc = stream_load(log, name, &c, out, err);
+    if (rc)
+        weir_err_wrap(err, "opening stream '%s'", name);
+    return rc;
+}
+
+int weir_stream_create(weir_log *log, const char *name, const weir_stream_config *config,
+                       weir_stream **out, weir_err *err)
+{
+    *out = NULL;
+    if (log->opt.read_only)
+        return weir_err_set(err, WEIR_EINVAL, "cannot create stream '%s': log opened read-only", name);
+    if (!weir_stream_name_valid(name))
+        return weir_err_set(err, WEIR_EINVAL, "invalid stream name '%s' (use letters, digits, '.', '_', '-')", name);
+    weir_stream_config c = config ? *config : default_config;
+    if (!c.partitions) c.partitions = default_config.partitions;
+    if (!c.segment_bytes) c.segment_bytes = default_config.segment_bytes;
+    if (!c.segment_ms) c.segment_ms = default_config.segment_ms;
+    if (c.partitions > 10000)
+        return weir_err_set(err, WEIR_EINVAL, "stream '%s': %u partitions is more than 10000", name, c.partitions);
+    char conf[PATH_MAX];
+    snprintf(conf, sizeof conf, "%s/streams/%s/stream.conf", log->dir, name);
+    struct stat st;
+    if (find_loaded(log, name) || stat(conf, &st) == 0)
+        return weir_err_set(err, WEIR_EEXIST, "stream '%s' already exists", name);
+    weir_stream *s;
+    int rc = stream_load(log, name, &c, &s, err); /* makes the partitions */
+    if (rc)
+        return rc;
+    char text[512];
+    int n = format_config(&c, text, sizeof text);
+    rc = weir_io_write_file_atomic(log->io, conf, text, (size_t)n, err);
+    if (rc == WEIR_OK) {
+        char streams[PATH_MAX];
+        snprintf(streams, sizeof streams, "%s/streams", log->dir);
+        rc = weir_io_sync_dir(log->io, streams, err);
+    }
+    if (rc) {
+        log->nstreams--; /* forget it: without its conf it does not exist */
+        stream_free(s);
+        return rc;
+    }
+    *out = s;
+    return WEIR_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int weir_log_list_streams(weir_log *log, char ***names, size_t *n, weir_err *err)
+{
+    *names = NULL;
+    *n = 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/streams", log->dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? WEIR_OK : weir_err_errno(err, errno, "open directory %s", path);
+    char **v = NULL;
+    size_t cap = 0;
+    int rc = WEIR_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char conf[PATH_MAX];
+        struct stat st;
+        if (!weir_stream_name_valid(e->d_name))
+            continue;
+        snprintf(conf, sizeof conf, "%s/%s/stream.conf", path, e->d_name);
+        if (stat(conf, &st) != 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **w = realloc(v, cap * sizeof *w);
+            if (!w) {
+                rc = WEIR_ENOMEM;
+                break;
+            }
+            v = w;
+        }
+        if (!(v[*n] = strdup(e->d_name))) {
+            rc = WEIR_ENOMEM;
+            break;
+        }
+        (*n)++;
+    }
+    closedir(d);
+    if (rc) {
+        weir_names_free(v, *n);
+        *n = 0;
+        return weir_err_set(err, rc, "listing streams: out of memory");
+    }
+    qsort(v, *n, sizeof *v, cmp_str);
+    *names = v;
+    return WEIR_OK;
+}
+
+void weir_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+const char *weir_stream_name(const weir_stream *s) { return s->name; }
+const weir_stream_config *weir_stream_get_config(const weir_stream *s) { return &s->config; }
+
+int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec,
+                       uint32_t *partition_out, uint64_t *offset_out, weir_err *err)
+{
+    weir_log *log = s->log;
+    if (log->opt.read_only)
+        return weir_err_set(err, WEIR_EINVAL, "cannot append to '%s': log opened read-only", s->name);
+    uint32_t n = s->config.partitions, p;
+    if (partition >= 0) {
+        if ((uint32_t)partition >= n)
+            return weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %d (it has %u)", s->name, partition, n);
+        p = (uint32_t)partition;
+    } else if (rec->key) {
+        p = weir_partition_for_key(rec->key, rec->key_len, n);
+    } else {
+        p = s->round_robin++ % n;
+    }
+    int rc = weir_partition_append(&s->parts[p], rec, offset_out, err);
+    if (rc)
+        return rc;
+    if (partition_out)
+        *partition_out = p;
+    if (log->pending_records++ == 0)
+        log->oldest_pending_ns = weir_mono_ns();
+    log->pending_bytes += weir_record_encoded_size(rec);
+    if (log->opt.fsync == WEIR_FSYNC_ALWAYS)
+        return weir_log_commit(log, err);
+    return WEIR_OK;
+}
+
+/* Calls fn on every partition holding uncommitted records. */
+#define FOR_PENDING(log, part)                                                    \
+    for (size_t si_ = 0; si_ < (log)->nstreams; si_++)                            \
+        for (uint32_t pi_ = 0; pi_ < (log)->streams[si_]->config.partitions; pi_++) \
+            if (((part) = &(log)->streams[si_]->parts[pi_])->pending_records > 0)
+
+int weir_log_commit(weir_log *log, weir_err *err)
+{
+    if (log->pending_records == 0)
+        return WEIR_OK;
+    weir_partition *p;
+    int rc = WEIR_OK;
+    /* Phase 1: write every partition's batches. */
+    FOR_PENDING(log, p) {
+        if (rc == WEIR_OK && (rc = weir_partition_write(p, err)) != WEIR_OK)
+            weir_partition_rollback(p, true);
+    }
+    /* Phase 2: make them durable. */
+    FOR_PENDING(log, p) {
+        if (rc == WEIR_OK)
+            rc = weir_partition_sync(p, err);
+    }
+    /* Phase 3: publish all, or roll all back. */
+    FOR_PENDING(log, p) {
+        if (rc == WEIR_OK)
+            weir_partition_publish(p);
+        else
+            weir_partition_rollback(p, true);
+    }
+    log->pending_records = 0;
+    log->pending_bytes = 0;
+    return rc;
+}
+
+void weir_log_abort(weir_log *log)
+{
+    weir_partition *p;
+    FOR_PENDING(log, p) {
+        weir_partition_rollback(p, false);
+    }
+    log->pending_records = 0;
+    log->pending_bytes = 0;
+}
+
+bool weir_log_commit_due(const weir_log *log, uint64_t now_ns)
+{
+    if (log->pending_records == 0)
+        return false;
+    return log->pending_bytes >= log->opt.group_commit_bytes ||
+           now_ns - log->oldest_pending_ns >= (uint64_t)log->opt.group_commit_us * 1000;
+}
+
+uint64_t weir_log_pending_records(const weir_log *log)
+{
+    return log->pending_records;
+}
+
+int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err)
+{
+    if (log->opt.read_only)
+        return WEIR_OK;
+    for (size_t i = 0; i < log->nstreams; i++) {
+        weir_stream *s = log->streams[i];
+        for (uint32_t p = 0; p < s->config.partitions; p++) {
+            int rc = weir_partition_apply_retention(&s->parts[p], now_ms, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return WEIR_OK;
+}
+
+int weir_stream_partition_stats(weir_stream *s, uint32_t partition,
+                                weir_partition_stats *out, weir_err *err)
+{
+    if (partition >= s->config.partitions)
+        return weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %u", s->name, partition);
+    weir_partition *p = &s->parts[partition];
+    if (s->log->opt.read_only) {
+        int rc = weir_partition_refresh(p, err);
+        if (rc)
+            return rc;
+    }
+    memset(out, 0, sizeof *out);
+    out->start_offset = p->segs[0].base;
+    out->end_offset = p->durable_next;
+    out->segments = (uint32_t)p->nsegs;
+    for (size_t i = 0; i < p->nsegs; i++)
+        out->bytes += p->segs[i].size;
+    return WEIR_OK;
+}

@@ -1,0 +1,152 @@
+/*
+ * log.h - weir's embedded, durable, partitioned log.
+ *
+ * A data directory holds named streams; a stream has N partitions; a
+ * partition is an ordered sequence of records numbered by offset (0, 1, ...),
+ * stored in append-only segment files of checksummed batches
+ * (docs/LOG_FORMAT.md). It plays the part Kafka plays in a cluster, with the
+ * same partitioner, so a pipeline can move between the two unchanged.
+ *
+ * Writing is two steps: weir_stream_append() encodes records into the
+ * partition's write buffer and hands out provisional offsets;
+ * weir_log_commit() writes every buffered batch and fsyncs (per policy).
+ * Only a record whose commit returned WEIR_OK is acknowledged: it survives a
+ * crash or power cut. A failed commit keeps none of the records appended
+ * since the previous commit, in any partition ("nothing half-written").
+ * Group commit is the caller batching several appends per commit; use
+ * weir_log_commit_due() to decide when.
+ *
+ * One process writes a data directory at a time (an flock on DIR/LOCK);
+ * others may open it read-only to read and to commit consumer offsets.
+ * A weir_log and everything from it belongs to one thread.
+ */
+#ifndef WEIR_LOG_H
+#define WEIR_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/io.h"
+#include "log/record.h"
+
+typedef struct weir_log weir_log;
+typedef struct weir_stream weir_stream;
+typedef struct weir_reader weir_reader;
+
+typedef enum weir_fsync_policy {
+    WEIR_FSYNC_GROUP = 0, /* fdatasync once per commit (default) */
+    WEIR_FSYNC_ALWAYS,    /* weir_stream_append commits each record by itself */
+    WEIR_FSYNC_NONE,      /* write at commit, never fsync: fast, loses data on power cut */
+} weir_fsync_policy;
+
+typedef struct weir_log_options {
+    const weir_io *io;          /* NULL: weir_io_posix */
+    bool read_only;             /* no lock, no recovery writes, no appends */
+    weir_fsync_policy fsync;
+    uint32_t group_commit_us;   /* weir_log_commit_due window; 0: 2000 */
+    uint32_t group_commit_bytes;/* ... or this many buffered bytes; 0: 4 MiB */
+} weir_log_options;
+
+typedef struct weir_stream_config {
+    uint32_t partitions;        /* 1..10000; 0: 4 */
+    uint64_t segment_bytes;     /* roll the active segment past this size; 0: 128 MiB */
+    int64_t segment_ms;         /* ... or when it is this old; 0: 7 days */
+    int64_t retention_ms;       /* delete segments whose newest record is older; 0: forever */
+    int64_t retention_bytes;    /* keep at most about this many bytes per partition; 0: unlimited */
+} weir_stream_config;
+
+/* Opens (creating if needed) the data directory. Recovery runs here: every
+ * segment whose index does not vouch for it is checked batch by batch, and a
+ * torn or corrupt tail is cut (the good prefix is kept); what was cut is
+ * reported by weir_log_recovery_report. */
+int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, weir_err *err);
+
+/* Commits what is buffered, writes the active segments' indexes (so the next
+ * open need not scan them) and frees the log. Returns the commit's result;
+ * the log is freed either way. NULL is a no-op. */
+int weir_log_close(weir_log *log, weir_err *err);
+
+/* What recovery did at open, one line per cut ("" if nothing). Borrowed. */
+const char *weir_log_recovery_report(const weir_log *log);
+
+const char *weir_log_dir(const weir_log *log);
+
+/* Stream names are 1..200 characters of [A-Za-z0-9._-], not starting with
+ * '.'. Create fails with WEIR_EEXIST if the stream exists; config may be
+ * NULL for defaults. The returned handle is owned by the log. */
+int weir_stream_create(weir_log *log, const char *name, const weir_stream_config *config,
+                       weir_stream **out, weir_err *err);
+int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_err *err);
+bool weir_stream_name_valid(const char *name);
+
+/* Names of all streams, sorted. *names is malloc'd (caller frees it with
+ * weir_names_free); count in *n. */
+int weir_log_list_streams(weir_log *log, char ***names, size_t *n, weir_err *err);
+void weir_names_free(char **names, size_t n);
+
+const char *weir_stream_name(const weir_stream *s);
+const weir_stream_config *weir_stream_get_config(const weir_stream *s);
+
+/* Appends a record to `partition`, or when partition < 0 to the key's
+ * partition (Kafka's murmur2 partitioner) or, for a record without key, the
+ * next partition round-robin. *partition_out and *offset_out (either may be
+ * NULL) say where it went; the offset is final once the next commit
+ * succeeds. With WEIR_FSYNC_ALWAYS this commits too. */
+int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec,
+                       uint32_t *partition_out, uint64_t *offset_out, weir_err *err);
+
+/* Writes and (per policy) fsyncs everything appended since the last commit.
+ * On failure nothing of it is kept, and a failed fsync leaves the partition
+ * refusing writes (WEIR_EFATAL) until the log is reopened. */
+int weir_log_commit(weir_log *log, weir_err *err);
+
+/* Drops everything appended since the last commit, as a failed commit
+ * would: for callers that find a batch bad halfway through. */
+void weir_log_abort(weir_log *log);
+
+/* Whether a group commit is due at monotonic time now_ns: the oldest
+ * uncommitted append is older than the group window, or the buffers hold
+ * more than the byte threshold. */
+bool weir_log_commit_due(const weir_log *log, uint64_t now_ns);
+uint64_t weir_log_pending_records(const weir_log *log);
+
+/* Deletes, in every stream, whole sealed segments past their stream's
+ * retention at wall time now_ms. The active segment is never deleted. */
+int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err);
+
+typedef struct weir_partition_stats {
+    uint64_t start_offset;      /* first retained offset */
+    uint64_t end_offset;        /* offset the next committed record gets */
+    uint64_t bytes;             /* bytes in segment files */
+    uint32_t segments;
+} weir_partition_stats;
+
+int weir_stream_partition_stats(weir_stream *s, uint32_t partition,
+                                weir_partition_stats *out, weir_err *err);
+
+/* Readers: iterate one partition from an offset. A reader sees committed
+ * records only (in a read-only log: what is on disk and checks out). Starting
+ * before the first retained offset starts at it (weir_reader_position
+ * tells). */
+int weir_reader_open(weir_stream *s, uint32_t partition, uint64_t offset,
+                     weir_reader **out, weir_err *err);
+
+/* Returns 1 and fills rec (its pointers valid until the next call), 0 when
+ * there is nothing more now (call again later to follow), or -1 with err
+ * filled (a corrupt batch names its file and position). */
+int weir_reader_next(weir_reader *r, weir_record *rec, weir_err *err);
+
+/* The offset the next record returned will have at least. */
+uint64_t weir_reader_position(const weir_reader *r);
+void weir_reader_close(weir_reader *r);
+
+/* Consumer groups: committed read positions, per group, stream and
+ * partition, stored durably (atomic file replace). A partition never
+ * committed has offset 0. Allowed on read-only logs. */
+int weir_group_load(weir_log *log, const char *group, const char *stream,
+                    uint64_t *offsets, uint32_t partitions, weir_err *err);
+int weir_group_commit(weir_log *log, const char *group, const char *stream,
+                      const uint64_t *offsets, uint32_t partitions, weir_err *err);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * log_internal.h - the structures behind log.h, shared by the files of
+ * src/log/ only.
+ *
+ * Invariants:
+ * - A partition has at least one segment; the last one is the active one,
+ *   the only one ever appended to. Segments are sorted by base offset and
+ *   do not overlap (retention or a cut tail may leave gaps).
+ * - seg->size and seg->next describe only committed, verified bytes: readers
+ *   never look past them (except read-only logs at the tail, see reader.c).
+ * - Everything in part->pending is uncommitted; part->next_offset counts it,
+ *   part->durable_next does not.
+ */
+#ifndef WEIR_LOG_INTERNAL_H
+#define WEIR_LOG_INTERNAL_H
+
+#include <limits.h>
+
+#include "base/buf.h"
+#include "log/log.h"
+
+#define WEIR_INDEX_INTERVAL 4096u          /* bytes of data per sparse index entry */
+#define WEIR_BATCH_TARGET (256u << 10)     /* start a new batch past this size */
+
+typedef struct weir_index_entry {
+    uint32_t rel_offset;     /* record offset - segment base */
+    uint32_t pos;            /* file position of the batch holding it */
+} weir_index_entry;
+
+typedef struct weir_segment {
+    uint64_t base;           /* offset of its first record (from the file name) */
+    uint64_t next;           /* offset after its last record; == base if empty */
+    uint64_t size;           /* bytes of committed, verified batches */
+    int64_t max_ts;          /* newest record timestamp; INT64_MIN if empty */
+    int64_t created_ms;      /* wall time it was created or opened as active */
+    weir_index_entry *index; /* sparse: first batch, then one per interval */
+    size_t index_len, index_cap;
+    bool index_on_disk;      /* the .idx file matches size (no rewrite needed) */
+} weir_segment;
+
+typedef struct weir_pending_batch {
+    size_t pos;              /* position in part->pending */
+    uint64_t base_offset;
+} weir_pending_batch;
+
+typedef struct weir_partition {
+    struct weir_stream *stream;
+    uint32_t id;
+    char dir[PATH_MAX];
+    weir_segment *segs;
+    size_t nsegs, segs_cap;
+    int fd;                  /* active segment, open for append; -1 if read-only */
+    weir_buf pending;        /* encoded, uncommitted batches */
+    weir_batch_builder open_batch; /* the batch being filled, if has_open_batch */
+    bool has_open_batch;
+    weir_pending_batch *pbatches;  /* starts of the batches in pending */
+    size_t npbatches, pbatches_cap;
+    uint64_t pending_records;
+    uint64_t next_offset;    /* offset the next append gets */
+    uint64_t durable_next;   /* offset after the last committed record */
+    bool broken;             /* an fsync or rollback failed: refuse writes */
+    char broken_why[256];
+} weir_partition;
+
+struct weir_stream {
+    weir_log *log;
+    char name[256];
+    char dir[PATH_MAX];
+    weir_stream_config config;
+    weir_partition *parts;   /* config.partitions of them */
+    uint32_t round_robin;    /* next partition for a record without key */
+};
+
+struct weir_log {
+    char dir[PATH_MAX];
+    weir_log_options opt;
+    const weir_io *io;
+    int lock_fd;             /* -1 if read-only */
+    weir_stream **streams;   /* opened so far */
+    size_t nstreams, streams_cap;
+    weir_buf report;         /* recovery notes, NUL-terminated */
+    uint64_t pending_records;
+    uint64_t pending_bytes;
+    uint64_t oldest_pending_ns; /* monotonic time of the first uncommitted append */
+};
+
+/* segment.c */
+void weir_segment_path(const weir_partition *p, uint64_t base, const char *ext, char *out, size_t cap);
+int weir_segment_index_add(weir_segment *seg, uint64_t offset, uint64_t pos);
+int weir_segment_write_index(weir_partition *p, weir_segment *seg, weir_err *err);
+int weir_partition_load(weir_partition *p, weir_err *err);
+int weir_partition_refresh(weir_partition *p, weir_err *err);
+/* Position of the batch at or before offset in seg (binary search). */
+uint64_t weir_segment_seek(const weir_segment *seg, uint64_t offset);
+
+/* partition.c */
+int weir_partition_create_segment(weir_partition *p, uint64_t base, weir_err *err);
+void weir_partition_free(weir_partition *p);
+int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *err);
+
+#endif
+
+/* cursor.c: buffered reading of consecutive batches from a segment file. */
+#define WEIR_MAX_BATCH_SIZE (32u << 20)
+
+typedef struct weir_batch_cursor {
+    const weir_io *io;
+    int fd;
+    const char *path;        /* for messages; borrowed */
+    uint64_t pos;            /* file position of buf.data[0] */
+    uint64_t limit;          /* read no byte at or past this position */
+    weir_buf buf;            /* bytes read ahead */
+    size_t head;             /* buf.data[head] is the next batch */
+} weir_batch_cursor;
+
+void weir_cursor_init(weir_batch_cursor *c, const weir_io *io, int fd, const char *path,
+                      uint64_t start, uint64_t limit);
+/* File position of the next batch. */
+static inline uint64_t weir_cursor_tell(const weir_batch_cursor *c) { return c->pos + c->head; }
+/* 1: *batch points at a checked batch (valid until the next call); 0: clean
+ * end (exactly at limit or end of file); -1: a bad or torn batch at
+ * weir_cursor_tell (err says which; *truncated if the file just ended). */
+int weir_cursor_next(weir_batch_cursor *c, const uint8_t **batch, weir_batch_info *info,
+                     bool *truncated, weir_err *err);
+void weir_cursor_free(weir_batch_cursor *c);
+
+/* partition.c: appends and the commit phases (see the top of partition.c). */
+int weir_partition_append(weir_partition *p, const weir_record *rec, uint64_t *offset, weir_err *err);
+int weir_partition_write(weir_partition *p, weir_err *err);
+int weir_partition_sync(weir_partition *p, weir_err *err);
+void weir_partition_publish(weir_partition *p);
+void weir_partition_rollback(weir_partition *p, bool written);

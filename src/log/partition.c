@@ -1,0 +1,220 @@
+/*
+ * partition.c - appending to one partition, the phases of a commit, rolling
+ * segments and retention.
+ *
+ * A commit of the whole log is three phases over every partition with
+ * buffered batches (log.c drives them): write (all partitions), sync (all),
+ * publish (all). Only publish makes records visible to readers and moves
+ * durable_next; a failure in any phase rolls every partition back to its
+ * last published end, so a failed commit leaves no record of it behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "log/log_internal.h"
+
+static int refuse_if_broken(weir_partition *p, weir_err *err)
+{
+    if (!p->broken)
+        return WEIR_OK;
+    return weir_err_set(err, WEIR_EFATAL, "stream %s partition %u refuses writes after an earlier failure (%s); reopen the log to recover",
+                        p->stream->name, p->id, p->broken_why);
+}
+
+static void mark_broken(weir_partition *p, const weir_err *why)
+{
+    p->broken = true;
+    snprintf(p->broken_why, sizeof p->broken_why, "%s", why->msg);
+}
+
+static void finish_open_batch(weir_partition *p)
+{
+    if (p->has_open_batch) {
+        weir_batch_finish(&p->open_batch, &p->pending);
+        p->has_open_batch = false;
+    }
+}
+
+int weir_partition_append(weir_partition *p, const weir_record *rec, uint64_t *offset, weir_err *err)
+{
+    int rc = refuse_if_broken(p, err);
+    if (rc)
+        return rc;
+    size_t body = weir_record_encoded_size(rec) - WEIR_RECORD_OVERHEAD;
+    if (body > WEIR_MAX_RECORD_SIZE)
+        return weir_err_set(err, WEIR_EINVAL, "record of %zu bytes exceeds the %u-byte limit",
+                            body, WEIR_MAX_RECORD_SIZE);
+    if (p->has_open_batch && p->pending.len - p->open_batch.start >= WEIR_BATCH_TARGET)
+        finish_open_batch(p);
+    if (!p->has_open_batch) {
+        if (p->npbatches == p->pbatches_cap) {
+            size_t cap = p->pbatches_cap ? p->pbatches_cap * 2 : 16;
+            weir_pending_batch *b = realloc(p->pbatches, cap * sizeof *b);
+            if (!b)
+                return weir_err_set(err, WEIR_ENOMEM, "append: out of memory");
+            p->pbatches = b;
+            p->pbatches_cap = cap;
+        }
+        if (weir_batch_begin(&p->open_batch, &p->pending, p->next_offset))
+            return weir_err_set(err, WEIR_ENOMEM, "append: out of memory");
+        p->pbatches[p->npbatches++] = (weir_pending_batch){p->open_batch.start, p->next_offset};
+        p->has_open_batch = true;
+    }
+    if (weir_batch_add(&p->open_batch, &p->pending, rec))
+        return weir_err_set(err, WEIR_ENOMEM, "append: out of memory");
+    if (offset)
+        *offset = p->next_offset;
+    p->next_offset++;
+    p->pending_records++;
+    return WEIR_OK;
+}
+
+/* Seals the active segment (its index goes to disk) and starts a new one
+ * at the next durable offset. */
+static int roll(weir_partition *p, weir_err *err)
+{
+    weir_segment *active = &p->segs[p->nsegs - 1];
+    int rc = weir_segment_write_index(p, active, err);
+    if (rc == WEIR_OK)
+        rc = weir_partition_create_segment(p, p->durable_next, err);
+    return rc;
+}
+
+static bool should_roll(const weir_partition *p)
+{
+    const weir_segment *active = &p->segs[p->nsegs - 1];
+    const weir_stream_config *c = &p->stream->config;
+    if (active->size == 0)
+        return false;
+    return active->size + p->pending.len > c->segment_bytes ||
+           weir_wall_ms() - active->created_ms >= c->segment_ms;
+}
+
+int weir_partition_write(weir_partition *p, weir_err *err)
+{
+    int rc = refuse_if_broken(p, err);
+    if (rc)
+        return rc;
+    finish_open_batch(p);
+    if (should_roll(p) && (rc = roll(p, err)))
+        return rc;
+    char path[PATH_MAX];
+    weir_segment_path(p, p->segs[p->nsegs - 1].base, "log", path, sizeof path);
+    return weir_io_write_all(p->stream->log->io, p->fd, p->pending.data, p->pending.len, path, err);
+}
+
+int weir_partition_sync(weir_partition *p, weir_err *err)
+{
+    if (p->stream->log->opt.fsync == WEIR_FSYNC_NONE)
+        return WEIR_OK;
+    if (p->stream->log->io->fdatasync(p->fd) == 0)
+        return WEIR_OK;
+    char path[PATH_MAX];
+    weir_segment_path(p, p->segs[p->nsegs - 1].base, "log", path, sizeof path);
+    weir_err_errno(err, errno, "fsync %s", path);
+    /* After a failed fsync the kernel may have dropped the dirty pages: what
+     * is on disk is unknown, so stop writing until recovery rescans. */
+    mark_broken(p, err);
+    return err->code;
+}
+
+static void clear_pending(weir_partition *p)
+{
+    p->pending.len = 0;
+    p->npbatches = 0;
+    p->pending_records = 0;
+    p->has_open_batch = false;
+}
+
+void weir_partition_publish(weir_partition *p)
+{
+    weir_segment *active = &p->segs[p->nsegs - 1];
+    for (size_t i = 0; i < p->npbatches; i++) {
+        /* An index entry that cannot be stored only makes seeks start earlier. */
+        (void)weir_segment_index_add(active, p->pbatches[i].base_offset, active->size + p->pbatches[i].pos);
+    }
+    const uint8_t *b = p->pending.data;
+    for (size_t i = 0; i < p->npbatches; i++) {
+        int64_t max_ts;
+        memcpy(&max_ts, b + p->pbatches[i].pos + 32, 8);
+        if (max_ts > active->max_ts)
+            active->max_ts = max_ts;
+    }
+    active->size += p->pending.len;
+    active->next = p->next_offset;
+    active->index_on_disk = false;
+    p->durable_next = p->next_offset;
+    clear_pending(p);
+}
+
+void weir_partition_rollback(weir_partition *p, bool written)
+{
+    weir_segment *active = &p->segs[p->nsegs - 1];
+    const weir_io *io = p->stream->log->io;
+    if (written && !p->broken) {
+        weir_err why;
+        char path[PATH_MAX];
+        weir_segment_path(p, active->base, "log", path, sizeof path);
+        if (io->ftruncate(p->fd, (off_t)active->size) != 0)
+            mark_broken(p, (weir_err_errno(&why, errno, "truncate %s after a failed commit", path), &why));
+        else if (io->fdatasync(p->fd) != 0)
+            mark_broken(p, (weir_err_errno(&why, errno, "fsync %s after a failed commit", path), &why));
+    }
+    p->next_offset = p->durable_next;
+    clear_pending(p);
+}
+
+static int delete_segment(weir_partition *p, weir_err *err)
+{
+    const weir_io *io = p->stream->log->io;
+    weir_segment *seg = &p->segs[0];
+    char path[PATH_MAX];
+    weir_segment_path(p, seg->base, "log", path, sizeof path);
+    if (io->unlink(path) != 0)
+        return weir_err_errno(err, errno, "delete %s", path);
+    weir_segment_path(p, seg->base, "idx", path, sizeof path);
+    if (io->unlink(path) != 0 && errno != ENOENT)
+        return weir_err_errno(err, errno, "delete %s", path);
+    free(seg->index);
+    memmove(&p->segs[0], &p->segs[1], (p->nsegs - 1) * sizeof *seg);
+    p->nsegs--;
+    return WEIR_OK;
+}
+
+int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *err)
+{
+    const weir_stream_config *c = &p->stream->config;
+    uint64_t total = 0;
+    for (size_t i = 0; i < p->nsegs; i++)
+        total += p->segs[i].size;
+    bool deleted = false;
+    while (p->nsegs > 1) {
+        const weir_segment *old = &p->segs[0];
+        bool too_old = c->retention_ms > 0 && old->max_ts < now_ms - c->retention_ms;
+        /* As Kafka: drop the oldest while the rest still holds retention_bytes. */
+        bool too_big = c->retention_bytes > 0 && total - old->size >= (uint64_t)c->retention_bytes;
+        if (!too_old && !too_big)
+            break;
+        total -= old->size;
+        int rc = delete_segment(p, err);
+        if (rc)
+            return rc;
+        deleted = true;
+    }
+    return deleted ? weir_io_sync_dir(p->stream->log->io, p->dir, err) : WEIR_OK;
+}
+
+void weir_partition_free(weir_partition *p)
+{
+    if (p->fd >= 0)
+        p->stream->log->io->close(p->fd);
+    for (size_t i = 0; i < p->nsegs; i++)
+        free(p->segs[i].index);
+    free(p->segs);
+    free(p->pbatches);
+    weir_buf_free(&p->pending);
+}
