@@ -75,6 +75,21 @@ static int take_lock(weir_log *log, weir_err *err)
     return WEIR_OK;
 }
 
+/* The writer opens every stream at once, so recovery happens at open and
+ * its report is complete before the first append. */
+static int recover_streams(weir_log *log, weir_err *err)
+{
+    char **names;
+    size_t n;
+    int rc = weir_log_list_streams(log, &names, &n, err);
+    for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
+        weir_stream *s;
+        rc = weir_stream_open(log, names[i], &s, err);
+    }
+    weir_names_free(names, n);
+    return rc;
+}
+
 int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, weir_err *err)
 {
     *out = NULL;
@@ -92,8 +107,6 @@ int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, 
     int rc = WEIR_OK;
     if (snprintf(log->dir, sizeof log->dir, "%s", dir) >= (int)sizeof log->dir - 300)
         rc = weir_err_set(err, WEIR_EINVAL, "data directory path too long: %s", dir);
-    else if (weir_buf_append(&log->report, "", 1))
-        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     if (rc == WEIR_OK && !log->opt.read_only) {
         char streams[PATH_MAX];
         snprintf(streams, sizeof streams, "%s/streams", log->dir);
@@ -105,9 +118,10 @@ int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, 
         if (stat(log->dir, &st) != 0)
             rc = weir_err_errno(err, errno, "data directory %s", log->dir);
     }
+    if (rc == WEIR_OK && !log->opt.read_only)
+        rc = recover_streams(log, err);
     if (rc != WEIR_OK) {
-        weir_buf_free(&log->report);
-        free(log);
+        weir_log_close(log, NULL);
         return rc;
     }
     *out = log;
@@ -116,7 +130,7 @@ int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, 
 
 const char *weir_log_recovery_report(const weir_log *log)
 {
-    return (const char *)log->report.data;
+    return log->report.len ? (const char *)log->report.data : "";
 }
 
 const char *weir_log_dir(const weir_log *log)

@@ -136,8 +136,10 @@ static int report(weir_log *log, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (weir_buf_append_str(&log->report, line) || weir_buf_append(&log->report, "\n", 1))
+    /* Keep a NUL after the text so weir_log_recovery_report can return it. */
+    if (weir_buf_append_str(&log->report, line) || weir_buf_append(&log->report, "\n", 2))
         return WEIR_ENOMEM;
+    log->report.len--;
     return WEIR_OK;
 }
 
