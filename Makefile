@@ -22,6 +22,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LIB_SRC   := $(wildcard src/base/*.c src/json/*.c src/log/*.c)
 CLI_SRC   := src/weir.c $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
@@ -30,13 +31,14 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libweir.a
 WEIR      := $(BUILD)/weir
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # Fuzz targets also build with a plain driver that replays their corpus,
 # so every test run exercises them; `make fuzz` runs them under libFuzzer.
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all deps run test bench fuzz clean
-all: $(WEIR) $(UNIT_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
+all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
 
 deps:
 	@scripts/deps.sh
@@ -53,6 +55,9 @@ $(WEIR): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)

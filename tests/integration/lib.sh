@@ -1,0 +1,25 @@
+# lib.sh - sourced by the shell tests: TAP output, a scratch directory
+# removed on exit, and the paths of the binaries under test ($WEIR, $BUILD;
+# `make test` sets both).
+
+: "${BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
+: "${WEIR:=$BUILD/weir}"
+export WEIR BUILD
+TAP_N=0
+TAP_FAILED=0
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/weir-test-XXXXXX")
+export WEIR_DATA="$SCRATCH/data"
+trap 'rm -rf "$SCRATCH"' EXIT
+
+plan() { echo "1..$1"; }
+ok() { # ok CONDITION-EXIT-STATUS NAME
+    TAP_N=$((TAP_N + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $TAP_N - $2"; else echo "not ok $TAP_N - $2"; TAP_FAILED=$((TAP_FAILED + 1)); fi
+}
+check() { # check NAME COMMAND...: ok if the command succeeds
+    local name=$1; shift
+    "$@" >/dev/null 2>&1
+    ok $? "$name"
+}
+diag() { echo "# $*"; }
+finish() { [ "$TAP_FAILED" -eq 0 ]; exit $?; }
