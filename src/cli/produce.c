@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "cli/cli.h"
 #include "json/json.h"
+#include "json/ndjson.h"
 #include "log/log.h"
 
 static const cli_option options[] = {
@@ -54,22 +55,21 @@ typedef struct producer {
     const char *key_field;
     int32_t partition;
     bool print_acks;
-    uint64_t line;            /* lines read so far */
-    uint64_t byte;            /* input bytes consumed before the current line */
     uint64_t acked;           /* records durable */
     uint64_t pending;         /* records appended since the last commit */
     uint64_t batch_first_line;
     weir_buf key;
+    weir_err err;             /* why the last append or commit failed */
 } producer;
 
+/* Commits the pending batch; on failure says what was and was not kept. */
 static int commit(producer *pr)
 {
-    weir_err err = {0};
     if (pr->pending == 0)
         return CLI_OK;
-    if (weir_log_commit(pr->log, &err) != WEIR_OK) {
+    if (weir_log_commit(pr->log, &pr->err) != WEIR_OK) {
         cli_error("produce", "%s; %llu records were acknowledged before this, the %llu of this batch (from line %llu) were not",
-                  err.msg, (unsigned long long)pr->acked, (unsigned long long)pr->pending,
+                  pr->err.msg, (unsigned long long)pr->acked, (unsigned long long)pr->pending,
                   (unsigned long long)pr->batch_first_line);
         return CLI_FAIL;
     }
@@ -82,80 +82,73 @@ static int commit(producer *pr)
     return CLI_OK;
 }
 
-static int bad_line(producer *pr, const char *line, size_t offset, const char *what)
+/* The record's key: the --key field's string value, or its JSON text for
+ * other types; no key when the field is absent or null. */
+static bool record_key(producer *pr, const char *text, size_t len, weir_record *rec)
 {
-    unsigned l, col;
-    weir_json_position(line, offset, &l, &col);
+    weir_json_span k;
+    if (!pr->key_field || weir_json_member(text, len, pr->key_field, strlen(pr->key_field), &k) != 1 ||
+        k.type == WEIR_JSON_NULL)
+        return true;
+    pr->key.len = 0;
+    int rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, &pr->key) : weir_buf_append(&pr->key, k.p, k.len);
+    if (rc)
+        return false;
+    rec->key = pr->key.data ? pr->key.data : (const uint8_t *)"";
+    rec->key_len = pr->key.len;
+    return true;
+}
+
+/* weir_ndjson_fn: appends one checked record; commits when the group is due. */
+static int on_record(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
+{
+    producer *pr = ctx;
+    weir_record rec = {.value = (const uint8_t *)text, .value_len = len, .ts_ms = weir_wall_ms()};
+    if (!record_key(pr, text, len, &rec)) {
+        snprintf(e->msg, sizeof e->msg, "out of memory");
+        return 1;
+    }
+    if (weir_stream_append(pr->stream, pr->partition, &rec, NULL, NULL, &pr->err) != WEIR_OK) {
+        snprintf(e->msg, sizeof e->msg, "%s", pr->err.msg);
+        return 1;
+    }
+    if (pr->pending++ == 0)
+        pr->batch_first_line = line;
+    if (weir_log_commit_due(pr->log, weir_mono_ns()) && commit(pr) != CLI_OK)
+        return 2; /* commit() has reported it */
+    return 0;
+}
+
+static int bad_input(producer *pr, const weir_ndjson_error *e)
+{
     weir_log_abort(pr->log);
     cli_error("produce", "%s:%llu:%u (byte %llu): %s; nothing from line %llu on was appended, %llu records before it were",
-              pr->input_name, (unsigned long long)pr->line, col, (unsigned long long)(pr->byte + offset), what,
-              (unsigned long long)(pr->pending ? pr->batch_first_line : pr->line), (unsigned long long)pr->acked);
+              pr->input_name, (unsigned long long)e->line, e->column, (unsigned long long)e->offset, e->msg,
+              (unsigned long long)(pr->pending ? pr->batch_first_line : e->line), (unsigned long long)pr->acked);
     return CLI_FAIL;
 }
 
-/* Checks one line (without its newline) and appends it. */
-static int produce_line(producer *pr, const char *line, size_t len)
-{
-    pr->line++;
-    if (len && line[len - 1] == '\r')
-        len--;
-    size_t lead = 0;
-    while (lead < len && (line[lead] == ' ' || line[lead] == '\t'))
-        lead++;
-    if (lead == len)
-        return CLI_OK; /* blank lines are allowed between records */
-    weir_json_error je;
-    weir_json_span v;
-    if (weir_json_validate(line, len, &v, &je) != 0)
-        return bad_line(pr, line, je.offset, je.msg);
-    if (v.type != WEIR_JSON_OBJECT)
-        return bad_line(pr, line, (size_t)(v.p - line), "expected a JSON object (a record), found a JSON value of another type");
-
-    weir_record rec = {.value = (const uint8_t *)line, .value_len = len, .ts_ms = weir_wall_ms()};
-    if (pr->key_field) {
-        weir_json_span k;
-        if (weir_json_member(line, len, pr->key_field, strlen(pr->key_field), &k) == 1 && k.type != WEIR_JSON_NULL) {
-            pr->key.len = 0;
-            int rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, &pr->key)
-                                                : weir_buf_append(&pr->key, k.p, k.len);
-            if (rc)
-                return bad_line(pr, line, 0, "out of memory");
-            rec.key = pr->key.data ? pr->key.data : (const uint8_t *)"";
-            rec.key_len = pr->key.len;
-        }
-    }
-    weir_err err = {0};
-    if (weir_stream_append(pr->stream, pr->partition, &rec, NULL, NULL, &err) != WEIR_OK)
-        return bad_line(pr, line, 0, err.msg);
-    if (pr->pending++ == 0)
-        pr->batch_first_line = pr->line;
-    return CLI_OK;
-}
-
-/* Milliseconds until the group window of the pending batch closes, for poll. */
-static int wait_ms(const producer *pr)
-{
-    if (pr->pending == 0)
-        return -1;
-    return weir_log_commit_due(pr->log, weir_mono_ns()) ? 0 : 1;
-}
-
+/* Reads the input in chunks, splitting lines; while the input is quiet, a
+ * pending batch is committed when its group window closes. */
 static int pump(producer *pr, int fd)
 {
     weir_buf in = {0};
+    weir_ndjson nd = {0};
+    weir_ndjson_error e = {0};
+    const size_t chunk = 1u << 20;
     int rc = CLI_OK;
-    size_t chunk = 1u << 20;
-    for (;;) {
+    bool eof = false;
+    while (rc == CLI_OK && !eof) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int ready = poll(&pfd, 1, wait_ms(pr));
+        int ready = poll(&pfd, 1, pr->pending ? 1 : -1);
         if (ready < 0 && errno != EINTR) {
             cli_error("produce", "poll %s: %s", pr->input_name, strerror(errno));
             rc = CLI_FAIL;
             break;
         }
-        if (ready <= 0) { /* the group window closed while the input was quiet */
-            if (weir_log_commit_due(pr->log, weir_mono_ns()) && (rc = commit(pr)) != CLI_OK)
-                break;
+        if (ready <= 0) {
+            if (weir_log_commit_due(pr->log, weir_mono_ns()))
+                rc = commit(pr);
             continue;
         }
         if (weir_buf_reserve(&in, chunk)) {
@@ -171,30 +164,20 @@ static int pump(producer *pr, int fd)
             rc = CLI_FAIL;
             break;
         }
-        if (n == 0)
-            break;
+        eof = n == 0;
         in.len += (size_t)n;
-        size_t start = 0;
-        for (;;) {
-            char *nl = memchr(in.data + start, '\n', in.len - start);
-            if (!nl)
-                break;
-            size_t len = (size_t)(nl - (char *)in.data) - start;
-            if ((rc = produce_line(pr, (char *)in.data + start, len)) != CLI_OK)
-                goto out;
-            pr->byte += len + 1;
-            start += len + 1;
-            if (weir_log_commit_due(pr->log, weir_mono_ns()) && (rc = commit(pr)) != CLI_OK)
-                goto out;
+        ssize_t used = weir_ndjson_feed(&nd, (char *)in.data, in.len, eof, on_record, pr, &e);
+        if (used == -2) /* a commit failed; commit() reported it */
+            rc = CLI_FAIL;
+        else if (used < 0)
+            rc = bad_input(pr, &e);
+        else {
+            memmove(in.data, in.data + used, in.len - (size_t)used);
+            in.len -= (size_t)used;
         }
-        memmove(in.data, in.data + start, in.len - start);
-        in.len -= start;
     }
-    if (rc == CLI_OK && in.len > 0) /* a last line without newline */
-        rc = produce_line(pr, (char *)in.data, in.len);
     if (rc == CLI_OK)
         rc = commit(pr);
-out:
     weir_buf_free(&in);
     return rc;
 }

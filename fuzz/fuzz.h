@@ -1,0 +1,37 @@
+/*
+ * fuzz.h - the one entry point every fuzz target defines. Built two ways:
+ * with libFuzzer (`make fuzz`, clang -fsanitize=fuzzer) and with
+ * replay_main.c, which replays the seed corpus plus deterministic mutations
+ * of it so `make test` runs every target on every build.
+ */
+#ifndef WEIR_FUZZ_H
+#define WEIR_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string.h>
+
+#include "base/crc32c.h"
+#include "log/record.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Rewrites the CRC of each whole batch laid end to end in p[0..n), so that
+ * random inputs get past the checksum and exercise the structure checks
+ * behind it (a fuzzer would almost never guess a CRC). */
+static inline void fuzz_fix_crcs(uint8_t *p, size_t n)
+{
+    size_t pos = 0;
+    while (n - pos >= WEIR_BATCH_HEADER_SIZE) {
+        uint32_t len;
+        memcpy(&len, p + pos + 4, 4);
+        if (len < 12 || len > n - pos)
+            break;
+        uint32_t crc = weir_crc32c(0, p + pos + 12, len - 12);
+        memcpy(p + pos + 8, &crc, 4);
+        pos += len;
+    }
+}
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * fuzz_json.c - the JSON scanner on arbitrary bytes: validation, member
+ * lookup and string decoding must never read out of bounds, and a value
+ * the validator accepts must be found again by member lookup when wrapped
+ * in an object.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "json/json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data;
+    weir_json_error e;
+    weir_json_span v;
+    int valid = weir_json_validate(p, size, &v, &e) == 0;
+    if (!valid && e.offset > size)
+        abort();
+    weir_json_span m;
+    weir_json_member(p, size, "a", 1, &m);
+    weir_json_member(p, size, "", 0, &m);
+    if (valid) {
+        weir_buf b = {0};
+        if (v.type == WEIR_JSON_STRING)
+            weir_json_unescape(v.p, v.len, &b);
+        /* {"k": <value>} must validate and give back the same span length. */
+        b.len = 0;
+        weir_buf_append_str(&b, "{\"k\":");
+        weir_buf_append(&b, v.p, v.len);
+        weir_buf_append_str(&b, "}");
+        if (weir_json_member((char *)b.data, b.len, "k", 1, &m) != 1 || m.len != v.len || m.type != v.type)
+            abort();
+        weir_buf_free(&b);
+    }
+    unsigned line, col;
+    weir_json_position(p, size, &line, &col);
+    return 0;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# deps.sh [fuzz] [bench] - installs the Debian packages weir's build and
+# tests need, and nothing when everything is there (then it prints nothing).
+# Groups: base (always: compiler, pkg-config, prove, librdkafka), fuzz
+# (clang with libFuzzer), bench (what the benchmarks compare against).
+set -eu
+packages=(build-essential pkg-config perl librdkafka-dev)
+for group in "$@"; do
+    case "$group" in
+        fuzz) packages+=(clang libclang-rt-14-dev) ;;
+        bench) packages+=(coreutils) ;;
+        *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
+    esac
+done
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "deps.sh: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# fuzz_replay.sh - every fuzz target over its seed corpus and thousands of
+# deterministic mutations of it (fuzz/replay_main.c), so each build runs
+# the parsers on hostile input; under SANITIZE=1 with ASan and UBSan.
+. "$(dirname "$0")/integration/lib.sh"
+cd "$(dirname "$0")/.."
+targets=(json ndjson batch segment)
+plan ${#targets[@]}
+for t in "${targets[@]}"; do
+    out=$("$BUILD/fuzz/fuzz_$t-replay" fuzz/corpus/$t/* 2>&1)
+    rc=$?
+    [ $rc -eq 0 ] && ! grep -q '^not ok' <<<"$out"
+    ok $? "fuzz target $t replays its corpus and mutations"
+    [ $rc -ne 0 ] && diag "$(tail -20 <<<"$out")"
+done
+finish
