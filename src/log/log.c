@@ -407,8 +407,12 @@ int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec
         p = s->round_robin++ % n;
     }
     int rc = weir_partition_append(&s->parts[p], rec, offset_out, err);
-    if (rc)
-        return rc;
+    if (rc == WEIR_EINVAL || rc == WEIR_ENOMEM)
+        return rc; /* only this record is refused */
+    if (rc) { /* an early write failed: the whole uncommitted group is lost */
+        weir_log_abort(log);
+        return weir_err_wrap(err, "append to '%s' failed, nothing since the last commit was kept", s->name);
+    }
     if (partition_out)
         *partition_out = p;
     if (log->pending_records++ == 0)
@@ -434,7 +438,7 @@ int weir_log_commit(weir_log *log, weir_err *err)
     /* Phase 1: write every partition's batches. */
     FOR_PENDING(log, p) {
         if (rc == WEIR_OK && (rc = weir_partition_write(p, err)) != WEIR_OK)
-            weir_partition_rollback(p, true);
+            weir_partition_rollback(p);
     }
     /* Phase 2: make them durable. */
     FOR_PENDING(log, p) {
@@ -446,7 +450,7 @@ int weir_log_commit(weir_log *log, weir_err *err)
         if (rc == WEIR_OK)
             weir_partition_publish(p);
         else
-            weir_partition_rollback(p, true);
+            weir_partition_rollback(p);
     }
     log->pending_records = 0;
     log->pending_bytes = 0;
@@ -457,7 +461,7 @@ void weir_log_abort(weir_log *log)
 {
     weir_partition *p;
     FOR_PENDING(log, p) {
-        weir_partition_rollback(p, false);
+        weir_partition_rollback(p);
     }
     log->pending_records = 0;
     log->pending_bytes = 0;

@@ -92,7 +92,9 @@ const weir_stream_config *weir_stream_get_config(const weir_stream *s);
  * partition (Kafka's murmur2 partitioner) or, for a record without key, the
  * next partition round-robin. *partition_out and *offset_out (either may be
  * NULL) say where it went; the offset is final once the next commit
- * succeeds. With WEIR_FSYNC_ALWAYS this commits too. */
+ * succeeds. With WEIR_FSYNC_ALWAYS this commits too. WEIR_EINVAL and
+ * WEIR_ENOMEM refuse just this record; any other error (an I/O error of an
+ * early write) has dropped everything appended since the last commit. */
 int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec,
                        uint32_t *partition_out, uint64_t *offset_out, weir_err *err);
 

@@ -8,8 +8,10 @@
  *   do not overlap (retention or a cut tail may leave gaps).
  * - seg->size and seg->next describe only committed, verified bytes: readers
  *   never look past them (except read-only logs at the tail, see reader.c).
- * - Everything in part->pending is uncommitted; part->next_offset counts it,
- *   part->durable_next does not.
+ * - The uncommitted region of the active segment starts at seg->size: its
+ *   first part->written bytes are already in the file (written early, see
+ *   partition.c), the rest are in part->pending. part->next_offset counts
+ *   its records, part->durable_next does not.
  */
 #ifndef WEIR_LOG_INTERNAL_H
 #define WEIR_LOG_INTERNAL_H
@@ -39,8 +41,9 @@ typedef struct weir_segment {
 } weir_segment;
 
 typedef struct weir_pending_batch {
-    size_t pos;              /* position in part->pending */
+    uint64_t pos;            /* position in the uncommitted region */
     uint64_t base_offset;
+    int64_t max_ts;          /* set when the batch is finished */
 } weir_pending_batch;
 
 typedef struct weir_partition {
@@ -50,10 +53,12 @@ typedef struct weir_partition {
     weir_segment *segs;
     size_t nsegs, segs_cap;
     int fd;                  /* active segment, open for append; -1 if read-only */
-    weir_buf pending;        /* encoded, uncommitted batches */
+    weir_buf pending;        /* encoded, uncommitted batches not yet written */
+    uint64_t written;        /* uncommitted bytes already written to the file */
+    bool touched;            /* the file may hold bytes past seg->size (even a failed write's) */
     weir_batch_builder open_batch; /* the batch being filled, if has_open_batch */
     bool has_open_batch;
-    weir_pending_batch *pbatches;  /* starts of the batches in pending */
+    weir_pending_batch *pbatches;  /* the batches of the uncommitted region */
     size_t npbatches, pbatches_cap;
     uint64_t pending_records;
     uint64_t next_offset;    /* offset the next append gets */
@@ -129,4 +134,4 @@ int weir_partition_append(weir_partition *p, const weir_record *rec, uint64_t *o
 int weir_partition_write(weir_partition *p, weir_err *err);
 int weir_partition_sync(weir_partition *p, weir_err *err);
 void weir_partition_publish(weir_partition *p);
-void weir_partition_rollback(weir_partition *p, bool written);
+void weir_partition_rollback(weir_partition *p);
