@@ -2,7 +2,7 @@
 # fuzz_replay.sh - every fuzz target over its seed corpus and thousands of
 # deterministic mutations of it (fuzz/replay_main.c), so each build runs
 # the parsers on hostile input; under SANITIZE=1 with ASan and UBSan.
-. "$(dirname "$0")/integration/lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 targets=(json ndjson batch segment)
 plan ${#targets[@]}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cli.sh - the weir command line: help, exit codes, error messages that say
 # where, produce/consume/streams, consumer groups, all-or-nothing batches.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 plan 30
 
 $WEIR --help | grep -q "produce" ; ok $? "weir --help lists the commands"

@@ -4,7 +4,7 @@
 # acknowledged (`--acks`) must be there, intact and once, and the log must
 # open, recover and take more writes. WEIR_CRASH_ROUNDS sets the number of
 # kills (50 in CI; scripts/soak-crash.sh runs more).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 ROUNDS=${WEIR_CRASH_ROUNDS:-50}
 PER_ROUND=400000
 plan 4

@@ -2,7 +2,7 @@
 # roundtrip.sh - 1,000,000 records produced and consumed back: identical,
 # in input order within each partition, and every key on the partition
 # librdkafka's murmur2 partitioner (an independent implementation) picks.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 plan 6
 N=${WEIR_ROUNDTRIP_N:-1000000}
 

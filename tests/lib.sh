@@ -2,7 +2,7 @@
 # removed on exit, and the paths of the binaries under test ($WEIR, $BUILD;
 # `make test` sets both).
 
-: "${BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
+: "${BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}"
 : "${WEIR:=$BUILD/weir}"
 export WEIR BUILD
 TAP_N=0
