@@ -38,6 +38,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all deps run test bench fuzz clean
+.SECONDARY:
 all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
 
 deps:

@@ -156,7 +156,7 @@ static int run_consume(const char **v, int argc, char **argv)
             if (!readers[p])
                 continue;
             weir_record r;
-            int got;
+            int got = 0;
             for (int k = 0; k < 4096 && printed < max && (got = weir_reader_next(readers[p], &r, &err)) == 1; k++) {
                 if (print_record(&out, p, &r, meta)) {
                     cli_error("consume", "out of memory");

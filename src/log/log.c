@@ -375,7 +375,8 @@ int weir_log_list_streams(weir_log *log, char ***names, size_t *n, weir_err *err
         *n = 0;
         return weir_err_set(err, rc, "listing streams: out of memory");
     }
-    qsort(v, *n, sizeof *v, cmp_str);
+    if (*n > 1)
+        qsort(v, *n, sizeof *v, cmp_str);
     *names = v;
     return WEIR_OK;
 }
