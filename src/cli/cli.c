@@ -117,13 +117,16 @@ void cli_error(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-bool cli_uint(const char *cmd, const char *option, const char *text, uint64_t max, uint64_t *out)
+bool cli_uint_option(const cli_command *cmd, const char **values, const char *name, uint64_t max, uint64_t *out)
 {
+    const char *text = values[cli_index(cmd, name)];
+    if (!text)
+        return true;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (errno || end == text || *end || text[0] == '-' || v > max) {
-        cli_error(cmd, "--%s: '%s' is not a whole number from 0 to %llu", option, text, (unsigned long long)max);
+        cli_error(cmd->name, "--%s: '%s' is not a whole number from 0 to %llu", name, text, (unsigned long long)max);
         return false;
     }
     *out = v;

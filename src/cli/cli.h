@@ -49,8 +49,10 @@ const char *cli_data_dir(const char *option_value);
 /* Prints "weir CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parses a whole non-negative number; false (after printing) if it is not one. */
-bool cli_uint(const char *cmd, const char *option, const char *text, uint64_t max, uint64_t *out);
+/* If option `name` was given, parses it into *out (left as it was
+ * otherwise). False, after printing why, if it is not a whole number from
+ * 0 to max. */
+bool cli_uint_option(const cli_command *cmd, const char **values, const char *name, uint64_t max, uint64_t *out);
 
 extern const cli_command cli_produce, cli_consume, cli_streams;
 

@@ -89,18 +89,13 @@ static int run_consume(const char **v, int argc, char **argv)
     bool one = v[cli_index(c, "partition")] != NULL, meta = v[cli_index(c, "meta")] != NULL;
     bool exit_at_end = v[cli_index(c, "exit")] != NULL;
     const char *group = v[cli_index(c, "group")];
-    if (one && !cli_uint("consume", "partition", v[cli_index(c, "partition")], 9999, &only))
+    if (!cli_uint_option(c, v, "partition", 9999, &only) || !cli_uint_option(c, v, "offset", UINT64_MAX, &start_at) ||
+        !cli_uint_option(c, v, "max", UINT64_MAX, &max))
         return CLI_USAGE;
-    if (v[cli_index(c, "offset")]) {
-        if (!one) {
-            cli_error("consume", "--offset needs --partition");
-            return CLI_USAGE;
-        }
-        if (!cli_uint("consume", "offset", v[cli_index(c, "offset")], UINT64_MAX, &start_at))
-            return CLI_USAGE;
+    if (v[cli_index(c, "offset")] && !one) {
+        cli_error("consume", "--offset needs --partition");
+        return CLI_USAGE;
     }
-    if (v[cli_index(c, "max")] && !cli_uint("consume", "max", v[cli_index(c, "max")], UINT64_MAX, &max))
-        return CLI_USAGE;
 
     weir_log_options lo = {.read_only = true};
     weir_log *log = NULL;

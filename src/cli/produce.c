@@ -27,6 +27,9 @@ static const cli_option options[] = {
     {"key", 'k', "FIELD", "partition by this top-level field (Kafka's murmur2); default round-robin"},
     {"partition", 'p', "P", "write every record to partition P"},
     {"partitions", 0, "N", "partitions if the stream is created (default 4)"},
+    {"segment-bytes", 0, "BYTES", "if the stream is created: roll segments past this size (default 128 MiB)"},
+    {"retention-bytes", 0, "BYTES", "if the stream is created: keep about this much per partition (default: all)"},
+    {"retention-ms", 0, "MS", "if the stream is created: delete segments older than this (default: never)"},
     {"fsync", 0, "POLICY", "group (default: one fsync per batch), always (per record) or none"},
     {"group-ms", 0, "MS", "group-commit window in milliseconds (default 2)"},
     {"acks", 0, NULL, "print {\"acked\": N} on stdout after each durable batch (N: records so far)"},
@@ -60,6 +63,7 @@ typedef struct producer {
     uint64_t batch_first_line;
     weir_buf key;
     weir_err err;             /* why the last append or commit failed */
+    uint64_t retention_checked_ns; /* monotonic time retention last ran */
 } producer;
 
 /* Commits the pending batch; on failure says what was and was not kept. */
@@ -75,6 +79,14 @@ static int commit(producer *pr)
     }
     pr->acked += pr->pending;
     pr->pending = 0;
+    uint64_t now = weir_mono_ns();
+    if (now - pr->retention_checked_ns >= 1000000000u) {
+        pr->retention_checked_ns = now;
+        if (weir_log_apply_retention(pr->log, weir_wall_ms(), &pr->err) != WEIR_OK) {
+            cli_error("produce", "retention: %s", pr->err.msg);
+            return CLI_FAIL;
+        }
+    }
     if (pr->print_acks) {
         printf("{\"acked\": %llu}\n", (unsigned long long)pr->acked);
         fflush(stdout);
@@ -198,14 +210,12 @@ static int run_produce(const char **v, int argc, char **argv)
 {
     const cli_command *c = &cli_produce;
     weir_log_options lo = {0};
-    uint64_t partitions = 4, partition = 0, group_ms = 2;
-    if (!parse_fsync(v[cli_index(c, "fsync")], &lo.fsync))
-        return CLI_USAGE;
-    if (v[cli_index(c, "partitions")] && !cli_uint("produce", "partitions", v[cli_index(c, "partitions")], 10000, &partitions))
-        return CLI_USAGE;
-    if (v[cli_index(c, "partition")] && !cli_uint("produce", "partition", v[cli_index(c, "partition")], 9999, &partition))
-        return CLI_USAGE;
-    if (v[cli_index(c, "group-ms")] && !cli_uint("produce", "group-ms", v[cli_index(c, "group-ms")], 60000, &group_ms))
+    uint64_t partitions = 4, partition = 0, group_ms = 2, segment_bytes = 0, retention_bytes = 0, retention_ms = 0;
+    if (!parse_fsync(v[cli_index(c, "fsync")], &lo.fsync) ||
+        !cli_uint_option(c, v, "partitions", 10000, &partitions) || !cli_uint_option(c, v, "partition", 9999, &partition) ||
+        !cli_uint_option(c, v, "group-ms", 60000, &group_ms) || !cli_uint_option(c, v, "segment-bytes", 1ull << 40, &segment_bytes) ||
+        !cli_uint_option(c, v, "retention-bytes", INT64_MAX, &retention_bytes) ||
+        !cli_uint_option(c, v, "retention-ms", INT64_MAX, &retention_ms))
         return CLI_USAGE;
     lo.group_commit_us = group_ms ? (uint32_t)group_ms * 1000 : 1;
 
@@ -234,7 +244,8 @@ static int run_produce(const char **v, int argc, char **argv)
         fprintf(stderr, "weir produce: recovery: %s", report);
     int orc = weir_stream_open(pr.log, argv[0], &pr.stream, &err);
     if (orc == WEIR_ENOENT) {
-        weir_stream_config sc = {.partitions = (uint32_t)partitions};
+        weir_stream_config sc = {.partitions = (uint32_t)partitions, .segment_bytes = segment_bytes,
+                                 .retention_bytes = (int64_t)retention_bytes, .retention_ms = (int64_t)retention_ms};
         orc = weir_stream_create(pr.log, argv[0], &sc, &pr.stream, &err);
     }
     if (orc != WEIR_OK) {
@@ -242,6 +253,10 @@ static int run_produce(const char **v, int argc, char **argv)
         goto out;
     }
     rc = pump(&pr, fd);
+    if (rc == CLI_OK && weir_log_apply_retention(pr.log, weir_wall_ms(), &err) != WEIR_OK) {
+        cli_error("produce", "retention: %s", err.msg);
+        rc = CLI_FAIL;
+    }
 out:
     if (pr.log && weir_log_close(pr.log, &err) != WEIR_OK && rc == CLI_OK) {
         cli_error("produce", "%s", err.msg);

@@ -2,7 +2,7 @@
 # cli.sh - the weir command line: help, exit codes, error messages that say
 # where, produce/consume/streams, consumer groups, all-or-nothing batches.
 . "$(dirname "$0")/../lib.sh"
-plan 30
+plan 34
 
 $WEIR --help | grep -q "produce" ; ok $? "weir --help lists the commands"
 for c in produce consume streams; do
@@ -61,4 +61,14 @@ wait
 # WEIR_DATA and --data.
 $WEIR produce elsewhere --data "$SCRATCH/other" < "$SCRATCH/good.ndjson"
 [ -f "$SCRATCH/other/streams/elsewhere/stream.conf" ]; ok $? "--data chooses the directory"
+
+# Retention: whole old segments go, the rest reads contiguously to the end.
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"id\":%d,\"pad\":\"%050d\"}\n", i, 0 }' > "$SCRATCH/many.ndjson"
+$WEIR produce kept --partitions 1 --segment-bytes 65536 --retention-bytes 200000 "$SCRATCH/many.ndjson"; ok $? "produce with segment and retention settings"
+start=$($WEIR streams --json | grep '"stream":"kept"' | sed 's/.*"offsets":\[{"start":\([0-9]*\),"end":\([0-9]*\)}.*/\1 \2/')
+diag "kept: start-end $start"
+[ "${start% *}" -gt 0 ] && [ "${start#* }" -eq 20000 ]; ok $? "old segments were deleted, the end is intact"
+first=$($WEIR consume kept -b -e | head -1 | sed 's/{"id":\([0-9]*\),.*/\1/')
+[ "$first" = "${start% *}" ]; ok $? "reading from the beginning starts at the first retained offset"
+[ "$($WEIR consume kept -b -e | wc -l)" -eq $((20000 - ${start% *})) ]; ok $? "and reads every later record"
 finish
