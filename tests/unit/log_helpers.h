@@ -12,6 +12,16 @@
 #include "base/hash.h"
 #include "log/log.h"
 
+/* Opens dir with the given options or stops the test. */
+static inline weir_log *open_log_with(const char *dir, weir_log_options o)
+{
+    weir_log *log;
+    weir_err err;
+    if (weir_log_open(dir, &o, &log, &err))
+        BAIL("open %s: %s", dir, err.msg);
+    return log;
+}
+
 /* Appends record number `seq`: key "k<seq>", value {"seq":<seq>,"pad":"..."}. */
 static inline int append_seq(weir_stream *s, uint64_t seq, int64_t ts, weir_err *err)
 {

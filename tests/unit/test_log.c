@@ -12,12 +12,7 @@
 
 static weir_log *open_log(const char *dir, bool read_only)
 {
-    weir_log_options o = {.read_only = read_only};
-    weir_log *log;
-    weir_err err;
-    if (weir_log_open(dir, &o, &log, &err))
-        BAIL("open %s: %s", dir, err.msg);
-    return log;
+    return open_log_with(dir, (weir_log_options){.read_only = read_only});
 }
 
 static void test_round_trip(const char *dir)

@@ -13,12 +13,7 @@
 
 static weir_log *open_with(const char *dir, const weir_io *io)
 {
-    weir_log_options o = {.io = io};
-    weir_log *log;
-    weir_err err;
-    if (weir_log_open(dir, &o, &log, &err))
-        BAIL("open %s: %s", dir, err.msg);
-    return log;
+    return open_log_with(dir, (weir_log_options){.io = io});
 }
 
 static weir_stream *stream_in(weir_log *log, const char *name, const weir_stream_config *c)
