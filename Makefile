@@ -17,7 +17,7 @@ endif
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS := $(OPT)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka) -lpthread -lm
 
 LIB_SRC   := $(wildcard src/base/*.c src/json/*.c src/log/*.c)
 CLI_SRC   := src/weir.c $(wildcard src/cli/*.c)
@@ -67,14 +67,19 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay_main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-run: deps $(WEIR)
+# run, test and bench install the Debian packages first, then build in a
+# second make, whose flags (pkg-config) see the freshly installed libraries.
+run: deps
+	@$(MAKE) --no-print-directory $(WEIR)
 	scripts/run-demo.sh $(WEIR)
 
 # Every test prints TAP; prove runs them all and fails if one fails.
-test: deps all
+test: deps
+	@$(MAKE) --no-print-directory all
 	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/fuzz_replay.sh
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	scripts/bench.sh $(BUILD)
 
 FUZZ_SECONDS ?= 60
