@@ -19,7 +19,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict
 LDFLAGS := $(OPT)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka) -lpthread -lm
 
-LIB_SRC   := $(wildcard src/base/*.c src/json/*.c src/log/*.c)
+LIB_SRC   := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC   := src/weir.c $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)

@@ -9,7 +9,7 @@ seconds=${1:-60}
 scripts/deps.sh fuzz
 mkdir -p build-fuzz
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-lib=$(ls src/base/*.c src/json/*.c src/log/*.c)
+lib=$(ls src/*/*.c | grep -v "^src/cli/")
 for src in fuzz/fuzz_*.c; do
     t=$(basename "$src" .c); t=${t#fuzz_}
     clang $flags $lib "$src" -o "build-fuzz/fuzz_$t" -lpthread

@@ -1,0 +1,158 @@
+/*
+ * ast.h - the parsed form of weir's SQL: statements, SELECTs, expressions.
+ *
+ * Everything here lives in the arena the parser was given; strings are
+ * NUL-terminated copies. The parser fills the syntax; the planner
+ * (plan.c) fills the fields marked "planner" (types, column indexes,
+ * aggregate slots) and never changes the syntax.
+ */
+#ifndef WEIR_SQL_AST_H
+#define WEIR_SQL_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sql/value.h"
+
+typedef struct weir_sql_pos {
+    uint32_t line, col;        /* 1-based, in the statement's source text */
+} weir_sql_pos;
+
+typedef enum weir_expr_kind {
+    WEIR_E_LITERAL,
+    WEIR_E_COLUMN,
+    WEIR_E_STAR,               /* the * of COUNT(*) */
+    WEIR_E_UNARY,
+    WEIR_E_BINARY,
+    WEIR_E_CALL,               /* functions and aggregates */
+    WEIR_E_CASE,
+    WEIR_E_CAST,
+    WEIR_E_IS_NULL,
+    WEIR_E_IN,                 /* a IN (list) */
+    WEIR_E_BETWEEN,
+    WEIR_E_LIKE,
+} weir_expr_kind;
+
+typedef enum weir_op {
+    WEIR_OP_NEG, WEIR_OP_NOT,
+    WEIR_OP_ADD, WEIR_OP_SUB, WEIR_OP_MUL, WEIR_OP_DIV, WEIR_OP_MOD, WEIR_OP_CONCAT,
+    WEIR_OP_EQ, WEIR_OP_NE, WEIR_OP_LT, WEIR_OP_LE, WEIR_OP_GT, WEIR_OP_GE,
+    WEIR_OP_AND, WEIR_OP_OR,
+} weir_op;
+
+typedef struct weir_expr weir_expr;
+struct weir_expr {
+    weir_expr_kind kind;
+    weir_sql_pos pos;
+    weir_type type;            /* planner: the result type */
+    union {
+        weir_value lit;                                     /* LITERAL */
+        struct { const char *name; int index; } col;        /* COLUMN; index: planner */
+        struct { weir_op op; weir_expr *a, *b; } op;        /* UNARY (a), BINARY */
+        struct {
+            const char *name;                               /* lower-cased */
+            weir_expr **args;
+            int nargs;
+            bool distinct;                                  /* COUNT(DISTINCT x) */
+            int fn;                                         /* planner: function or aggregate id */
+            int slot;                                       /* planner: aggregate slot, -1 if none */
+        } call;
+        struct {
+            weir_expr *operand;                             /* CASE x WHEN ...; NULL for CASE WHEN */
+            weir_expr **when, **then;
+            int n;
+            weir_expr *otherwise;                           /* NULL: ELSE NULL */
+        } cases;
+        struct { weir_expr *a; weir_type to; } cast;
+        struct { weir_expr *a; bool negate; } isnull;       /* a IS [NOT] NULL */
+        struct { weir_expr *a; weir_expr **list; int n; bool negate; } in;
+        struct { weir_expr *a, *lo, *hi; bool negate; } between;
+        struct { weir_expr *a, *pattern; bool negate; } like;
+    };
+};
+
+typedef struct weir_select_item {
+    weir_expr *expr;
+    const char *alias;         /* NULL: derived from the expression */
+    weir_sql_pos pos;
+} weir_select_item;
+
+typedef enum weir_window_kind {
+    WEIR_WINDOW_NONE, WEIR_WINDOW_TUMBLE, WEIR_WINDOW_HOP, WEIR_WINDOW_SESSION,
+} weir_window_kind;
+
+typedef struct weir_window_spec {
+    weir_window_kind kind;
+    int64_t size_ms;           /* TUMBLE, HOP */
+    int64_t slide_ms;          /* HOP (TUMBLE: = size) */
+    int64_t gap_ms;            /* SESSION */
+    int64_t grace_ms;          /* GRACE; 0 if not given */
+} weir_window_spec;
+
+typedef struct weir_order_item {
+    weir_expr *expr;
+    bool desc;
+} weir_order_item;
+
+typedef enum weir_emit { WEIR_EMIT_CHANGES, WEIR_EMIT_FINAL } weir_emit;
+
+typedef struct weir_select {
+    weir_select_item *items;
+    int nitems;
+    bool star;                 /* SELECT * */
+    const char *from;
+    weir_sql_pos from_pos;
+    weir_window_spec window;
+    weir_expr *where;
+    weir_expr **group_by;
+    int ngroup;
+    weir_expr *having;
+    weir_order_item *order;
+    int norder;
+    int64_t limit;             /* -1: none */
+    weir_emit emit;
+    bool emit_given;
+} weir_select;
+
+typedef struct weir_column_def {
+    const char *name;
+    weir_type type;
+    weir_sql_pos pos;
+} weir_column_def;
+
+typedef struct weir_with_option {
+    const char *name;          /* lower-cased */
+    weir_value value;          /* TEXT, INT or BOOL */
+    weir_sql_pos pos;
+} weir_with_option;
+
+typedef enum weir_stmt_kind {
+    WEIR_STMT_CREATE_STREAM,       /* CREATE STREAM s (cols) WITH (...) */
+    WEIR_STMT_CREATE_STREAM_AS,    /* CREATE STREAM s AS SELECT ... */
+    WEIR_STMT_CREATE_TABLE_AS,     /* CREATE TABLE t AS SELECT ... */
+    WEIR_STMT_CREATE_SINK,         /* CREATE SINK k FROM x WITH (...) */
+    WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x */
+    WEIR_STMT_SELECT,              /* a pull query */
+} weir_stmt_kind;
+
+typedef enum weir_object_kind { WEIR_OBJ_STREAM, WEIR_OBJ_TABLE, WEIR_OBJ_SINK } weir_object_kind;
+
+typedef struct weir_stmt {
+    weir_stmt_kind kind;
+    weir_sql_pos pos;
+    const char *name;              /* the object created or dropped */
+    weir_column_def *cols;
+    int ncols;
+    weir_with_option *with;
+    int nwith;
+    weir_select *select;
+    const char *from;              /* CREATE SINK ... FROM */
+    weir_object_kind drop_kind;
+    bool if_exists;
+    const char *text;              /* the statement's source, NUL-terminated */
+} weir_stmt;
+
+/* A WITH option by name, or NULL. */
+const weir_with_option *weir_stmt_option(const weir_stmt *s, const char *name);
+
+#endif

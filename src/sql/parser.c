@@ -1,0 +1,869 @@
+/*
+ * parser.c - recursive descent over the tokens of lexer.c, building the
+ * AST of ast.h in an arena.
+ *
+ * Errors unwind with longjmp to weir_sql_parse: everything allocated lives
+ * in the arena, so there is nothing to free on the way out, and each rule
+ * reads as the grammar it implements. Every message says what was expected
+ * where, and what was found instead.
+ *
+ * Expression precedence, loosest first: OR, AND, NOT, comparison (= <> < <=
+ * > >= IS [NOT] NULL, [NOT] IN, [NOT] BETWEEN, [NOT] LIKE), ||, + -, * / %,
+ * unary -, primary.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "sql/lexer.h"
+
+typedef struct parser {
+    weir_lexer lx;
+    weir_token tok;            /* the current token */
+    weir_token prev;           /* the one before it */
+    weir_arena *a;
+    weir_sql_error *e;
+    jmp_buf fail;
+} parser;
+
+static _Noreturn void fail_at(parser *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static _Noreturn void fail_at(parser *P, weir_sql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(P->e->msg, sizeof P->e->msg, fmt, ap);
+    va_end(ap);
+    P->e->line = pos.line;
+    P->e->col = pos.col;
+    longjmp(P->fail, 1);
+}
+
+/* "expected <what>, found <current token>" at the current token. */
+static _Noreturn void expected(parser *P, const char *what)
+{
+    char found[64];
+    weir_token_describe(&P->tok, found, sizeof found);
+    fail_at(P, P->tok.pos, "expected %s, found %s", what, found);
+}
+
+static void *alloc(parser *P, size_t n)
+{
+    void *p = weir_arena_alloc(P->a, n);
+    if (!p)
+        fail_at(P, P->tok.pos, "out of memory");
+    return p;
+}
+
+static void next(parser *P)
+{
+    P->prev = P->tok;
+    if (weir_lex(&P->lx, &P->tok, P->e) != 0)
+        longjmp(P->fail, 1);
+}
+
+static bool is_kw(parser *P, const char *kw) { return weir_token_is(&P->tok, kw); }
+
+static bool accept_kw(parser *P, const char *kw)
+{
+    if (!is_kw(P, kw))
+        return false;
+    next(P);
+    return true;
+}
+
+static void expect_kw(parser *P, const char *kw, const char *context)
+{
+    if (!accept_kw(P, kw)) {
+        char what[128];
+        snprintf(what, sizeof what, "%s %s", kw, context);
+        expected(P, what);
+    }
+}
+
+static bool accept(parser *P, weir_token_kind k)
+{
+    if (P->tok.kind != k)
+        return false;
+    next(P);
+    return true;
+}
+
+static void expect(parser *P, weir_token_kind k, const char *what)
+{
+    if (!accept(P, k))
+        expected(P, what);
+}
+
+/* Words that cannot be bare names, because the grammar needs them. */
+static bool reserved(const weir_token *t)
+{
+    static const char *const words[] = {
+        "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "EMIT", "AND", "OR", "NOT",
+        "IS", "NULL", "TRUE", "FALSE", "CASE", "WHEN", "THEN", "ELSE", "END", "AS", "IN", "BETWEEN", "LIKE",
+        "CAST", "INTERVAL", "GRACE", "ASC", "DESC", "DISTINCT", "WITH", "CREATE", "DROP",
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (weir_token_is(t, words[i]))
+            return true;
+    return false;
+}
+
+/* The text of a quoted token without its quotes, doubled quotes undone. */
+static char *unquote(parser *P, const weir_token *t)
+{
+    char q = t->p[0];
+    char *s = alloc(P, t->len);
+    size_t n = 0;
+    for (size_t i = 1; i + 1 < t->len; i++) {
+        s[n++] = t->p[i];
+        if (t->p[i] == q)
+            i++;
+    }
+    s[n] = '\0';
+    return s;
+}
+
+static bool at_name(parser *P)
+{
+    return P->tok.kind == WEIR_T_QIDENT || (P->tok.kind == WEIR_T_IDENT && !reserved(&P->tok));
+}
+
+/* A name: a bare identifier (not a reserved word) or a "quoted" one. */
+static const char *name(parser *P, const char *what)
+{
+    if (P->tok.kind == WEIR_T_QIDENT) {
+        char *s = unquote(P, &P->tok);
+        if (!*s)
+            fail_at(P, P->tok.pos, "%s must not be empty", what);
+        next(P);
+        return s;
+    }
+    if (P->tok.kind != WEIR_T_IDENT || reserved(&P->tok)) {
+        char w[128];
+        snprintf(w, sizeof w, "%s", what);
+        if (P->tok.kind == WEIR_T_IDENT) {
+            char found[64];
+            weir_token_describe(&P->tok, found, sizeof found);
+            fail_at(P, P->tok.pos, "expected %s, found the reserved word %s (double-quote it to use it as a name)", w, found);
+        }
+        expected(P, w);
+    }
+    const char *s = weir_arena_strndup(P->a, P->tok.p, P->tok.len);
+    if (!s)
+        fail_at(P, P->tok.pos, "out of memory");
+    next(P);
+    return s;
+}
+
+static char *lower(parser *P, const weir_token *t)
+{
+    char *s = alloc(P, t->len + 1);
+    for (size_t i = 0; i < t->len; i++)
+        s[i] = (char)(t->p[i] >= 'A' && t->p[i] <= 'Z' ? t->p[i] + 32 : t->p[i]);
+    return s;
+}
+
+/* ---- expressions ---- */
+
+static weir_expr *new_expr(parser *P, weir_expr_kind kind, weir_sql_pos pos)
+{
+    weir_expr *x = alloc(P, sizeof *x);
+    x->kind = kind;
+    x->pos = pos;
+    return x;
+}
+
+static weir_expr *expr(parser *P);
+
+/* A growable array of expression pointers in the arena. */
+typedef struct expr_list {
+    weir_expr **v;
+    int n, cap;
+} expr_list;
+
+static void push(parser *P, expr_list *l, weir_expr *x)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 4;
+        weir_expr **v = alloc(P, (size_t)cap * sizeof *v);
+        if (l->n)
+            memcpy(v, l->v, (size_t)l->n * sizeof *v);
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+}
+
+static weir_expr *number_literal(parser *P)
+{
+    weir_expr *x = new_expr(P, WEIR_E_LITERAL, P->tok.pos);
+    char buf[128];
+    if (P->tok.len >= sizeof buf)
+        fail_at(P, P->tok.pos, "number literal too long");
+    memcpy(buf, P->tok.p, P->tok.len);
+    buf[P->tok.len] = '\0';
+    errno = 0;
+    if (P->tok.kind == WEIR_T_INT) {
+        unsigned long long u = strtoull(buf, NULL, 10);
+        if (errno == ERANGE)
+            fail_at(P, P->tok.pos, "integer literal %s does not fit in 64 bits", buf);
+        x->lit = u <= INT64_MAX ? weir_int((int64_t)u) : weir_uint(u);
+    } else {
+        double d = strtod(buf, NULL);
+        if (!isfinite(d))
+            fail_at(P, P->tok.pos, "number literal %s is out of range", buf);
+        x->lit = weir_double(d);
+    }
+    next(P);
+    return x;
+}
+
+static weir_expr *call(parser *P, weir_token fn)
+{
+    weir_expr *x = new_expr(P, WEIR_E_CALL, fn.pos);
+    x->call.name = lower(P, &fn);
+    x->call.slot = -1;
+    expr_list args = {0};
+    if (accept_kw(P, "DISTINCT"))
+        x->call.distinct = true;
+    if (P->tok.kind == WEIR_T_STAR) {
+        push(P, &args, new_expr(P, WEIR_E_STAR, P->tok.pos));
+        next(P);
+    } else if (P->tok.kind != WEIR_T_RPAREN) {
+        do
+            push(P, &args, expr(P));
+        while (accept(P, WEIR_T_COMMA));
+    }
+    char what[160];
+    snprintf(what, sizeof what, "',' or ')' in the arguments of %s", x->call.name);
+    expect(P, WEIR_T_RPAREN, what);
+    x->call.args = args.v;
+    x->call.nargs = args.n;
+    return x;
+}
+
+static weir_expr *case_expr(parser *P, weir_sql_pos pos)
+{
+    weir_expr *x = new_expr(P, WEIR_E_CASE, pos);
+    if (!is_kw(P, "WHEN"))
+        x->cases.operand = expr(P);
+    expr_list when = {0}, then = {0};
+    while (accept_kw(P, "WHEN")) {
+        push(P, &when, expr(P));
+        expect_kw(P, "THEN", "after the WHEN condition");
+        push(P, &then, expr(P));
+    }
+    if (when.n == 0)
+        expected(P, "WHEN in CASE");
+    if (accept_kw(P, "ELSE"))
+        x->cases.otherwise = expr(P);
+    expect_kw(P, "END", "to close CASE");
+    x->cases.when = when.v;
+    x->cases.then = then.v;
+    x->cases.n = when.n;
+    return x;
+}
+
+static weir_type type_name(parser *P)
+{
+    weir_type t;
+    if (P->tok.kind != WEIR_T_IDENT || !weir_type_parse(P->tok.p, P->tok.len, &t))
+        expected(P, "a type (BOOL, INT, UINT, DOUBLE, TEXT or TIMESTAMP)");
+    next(P);
+    return t;
+}
+
+static weir_expr *primary(parser *P)
+{
+    weir_token t = P->tok;
+    switch (t.kind) {
+    case WEIR_T_INT:
+    case WEIR_T_FLOAT:
+        return number_literal(P);
+    case WEIR_T_STRING: {
+        weir_expr *x = new_expr(P, WEIR_E_LITERAL, t.pos);
+        char *s = unquote(P, &t);
+        x->lit = weir_text(s, strlen(s));
+        next(P);
+        return x;
+    }
+    case WEIR_T_LPAREN: {
+        next(P);
+        weir_expr *x = expr(P);
+        expect(P, WEIR_T_RPAREN, "')'");
+        return x;
+    }
+    case WEIR_T_QIDENT: {
+        weir_expr *x = new_expr(P, WEIR_E_COLUMN, t.pos);
+        x->col.name = name(P, "a column name");
+        x->col.index = -1;
+        return x;
+    }
+    case WEIR_T_IDENT:
+        break;
+    default:
+        expected(P, "an expression");
+    }
+    if (accept_kw(P, "NULL")) {
+        weir_expr *x = new_expr(P, WEIR_E_LITERAL, t.pos);
+        x->lit = weir_null(WEIR_TYPE_NULL);
+        return x;
+    }
+    if (is_kw(P, "TRUE") || is_kw(P, "FALSE")) {
+        weir_expr *x = new_expr(P, WEIR_E_LITERAL, t.pos);
+        x->lit = weir_bool(is_kw(P, "TRUE"));
+        next(P);
+        return x;
+    }
+    if (accept_kw(P, "CASE"))
+        return case_expr(P, t.pos);
+    if (accept_kw(P, "CAST")) {
+        weir_expr *x = new_expr(P, WEIR_E_CAST, t.pos);
+        expect(P, WEIR_T_LPAREN, "'(' after CAST");
+        x->cast.a = expr(P);
+        expect_kw(P, "AS", "in CAST(value AS type)");
+        x->cast.to = type_name(P);
+        expect(P, WEIR_T_RPAREN, "')' to close CAST");
+        return x;
+    }
+    if (weir_token_is(&t, "TIMESTAMP")) { /* TIMESTAMP '2026-11-23T05:00:00Z', or a column named timestamp */
+        next(P);
+        if (P->tok.kind == WEIR_T_STRING) {
+            weir_expr *x = new_expr(P, WEIR_E_LITERAL, t.pos);
+            char *s = unquote(P, &P->tok);
+            int64_t ms;
+            if (!weir_timestamp_parse(s, strlen(s), &ms))
+                fail_at(P, P->tok.pos, "'%s' is not an ISO 8601 timestamp (like 2026-11-23T05:00:00Z)", s);
+            x->lit = weir_timestamp(ms);
+            next(P);
+            return x;
+        }
+        weir_expr *x = new_expr(P, WEIR_E_COLUMN, t.pos);
+        x->col.name = weir_arena_strndup(P->a, t.p, t.len);
+        x->col.index = -1;
+        return x;
+    }
+    if (reserved(&t))
+        expected(P, "an expression");
+    next(P);
+    if (accept(P, WEIR_T_LPAREN))
+        return call(P, t);
+    weir_expr *x = new_expr(P, WEIR_E_COLUMN, t.pos);
+    x->col.name = weir_arena_strndup(P->a, t.p, t.len);
+    x->col.index = -1;
+    return x;
+}
+
+static weir_expr *unary(parser *P)
+{
+    weir_sql_pos pos = P->tok.pos;
+    if (accept(P, WEIR_T_MINUS)) {
+        weir_expr *a = unary(P);
+        if (a->kind == WEIR_E_LITERAL && !a->lit.is_null) { /* fold -literal, so INT64_MIN is writable */
+            if (a->lit.type == WEIR_TYPE_INT) { a->lit.i = -a->lit.i; a->pos = pos; return a; }
+            if (a->lit.type == WEIR_TYPE_DOUBLE) { a->lit.d = -a->lit.d; a->pos = pos; return a; }
+            if (a->lit.type == WEIR_TYPE_UINT && a->lit.u == (uint64_t)INT64_MAX + 1) {
+                a->lit = weir_int(INT64_MIN);
+                a->pos = pos;
+                return a;
+            }
+        }
+        weir_expr *x = new_expr(P, WEIR_E_UNARY, pos);
+        x->op.op = WEIR_OP_NEG;
+        x->op.a = a;
+        return x;
+    }
+    if (accept(P, WEIR_T_PLUS))
+        return unary(P);
+    return primary(P);
+}
+
+static weir_expr *binary(parser *P, weir_op op, weir_expr *a, weir_expr *b, weir_sql_pos pos)
+{
+    weir_expr *x = new_expr(P, WEIR_E_BINARY, pos);
+    x->op.op = op;
+    x->op.a = a;
+    x->op.b = b;
+    return x;
+}
+
+static weir_expr *mul(parser *P)
+{
+    weir_expr *x = unary(P);
+    for (;;) {
+        weir_sql_pos pos = P->tok.pos;
+        weir_op op;
+        if (accept(P, WEIR_T_STAR)) op = WEIR_OP_MUL;
+        else if (accept(P, WEIR_T_SLASH)) op = WEIR_OP_DIV;
+        else if (accept(P, WEIR_T_PERCENT)) op = WEIR_OP_MOD;
+        else return x;
+        x = binary(P, op, x, unary(P), pos);
+    }
+}
+
+static weir_expr *add(parser *P)
+{
+    weir_expr *x = mul(P);
+    for (;;) {
+        weir_sql_pos pos = P->tok.pos;
+        weir_op op;
+        if (accept(P, WEIR_T_PLUS)) op = WEIR_OP_ADD;
+        else if (accept(P, WEIR_T_MINUS)) op = WEIR_OP_SUB;
+        else return x;
+        x = binary(P, op, x, mul(P), pos);
+    }
+}
+
+static weir_expr *concat(parser *P)
+{
+    weir_expr *x = add(P);
+    for (;;) {
+        weir_sql_pos pos = P->tok.pos;
+        if (!accept(P, WEIR_T_CONCAT))
+            return x;
+        x = binary(P, WEIR_OP_CONCAT, x, add(P), pos);
+    }
+}
+
+static weir_expr *comparison(parser *P)
+{
+    weir_expr *x = concat(P);
+    weir_sql_pos pos = P->tok.pos;
+    static const struct { weir_token_kind t; weir_op op; } cmps[] = {
+        {WEIR_T_EQ, WEIR_OP_EQ}, {WEIR_T_NE, WEIR_OP_NE}, {WEIR_T_LT, WEIR_OP_LT},
+        {WEIR_T_LE, WEIR_OP_LE}, {WEIR_T_GT, WEIR_OP_GT}, {WEIR_T_GE, WEIR_OP_GE},
+    };
+    for (size_t i = 0; i < sizeof cmps / sizeof cmps[0]; i++)
+        if (accept(P, cmps[i].t))
+            return binary(P, cmps[i].op, x, concat(P), pos);
+    if (accept_kw(P, "IS")) {
+        weir_expr *y = new_expr(P, WEIR_E_IS_NULL, pos);
+        y->isnull.negate = accept_kw(P, "NOT");
+        expect_kw(P, "NULL", "after IS [NOT]");
+        y->isnull.a = x;
+        return y;
+    }
+    bool negate = false;
+    if (is_kw(P, "NOT")) {
+        next(P);
+        negate = true;
+        if (!is_kw(P, "IN") && !is_kw(P, "BETWEEN") && !is_kw(P, "LIKE"))
+            expected(P, "IN, BETWEEN or LIKE after NOT");
+    }
+    if (accept_kw(P, "IN")) {
+        weir_expr *y = new_expr(P, WEIR_E_IN, pos);
+        expect(P, WEIR_T_LPAREN, "'(' after IN");
+        expr_list l = {0};
+        do
+            push(P, &l, expr(P));
+        while (accept(P, WEIR_T_COMMA));
+        expect(P, WEIR_T_RPAREN, "',' or ')' in the IN list");
+        y->in.a = x;
+        y->in.list = l.v;
+        y->in.n = l.n;
+        y->in.negate = negate;
+        return y;
+    }
+    if (accept_kw(P, "BETWEEN")) {
+        weir_expr *y = new_expr(P, WEIR_E_BETWEEN, pos);
+        y->between.a = x;
+        y->between.lo = concat(P);
+        expect_kw(P, "AND", "in BETWEEN low AND high");
+        y->between.hi = concat(P);
+        y->between.negate = negate;
+        return y;
+    }
+    if (accept_kw(P, "LIKE")) {
+        weir_expr *y = new_expr(P, WEIR_E_LIKE, pos);
+        y->like.a = x;
+        y->like.pattern = concat(P);
+        y->like.negate = negate;
+        return y;
+    }
+    return x;
+}
+
+static weir_expr *not_expr(parser *P)
+{
+    weir_sql_pos pos = P->tok.pos;
+    if (accept_kw(P, "NOT")) {
+        weir_expr *x = new_expr(P, WEIR_E_UNARY, pos);
+        x->op.op = WEIR_OP_NOT;
+        x->op.a = not_expr(P);
+        return x;
+    }
+    return comparison(P);
+}
+
+static weir_expr *and_expr(parser *P)
+{
+    weir_expr *x = not_expr(P);
+    for (;;) {
+        weir_sql_pos pos = P->tok.pos;
+        if (!accept_kw(P, "AND"))
+            return x;
+        x = binary(P, WEIR_OP_AND, x, not_expr(P), pos);
+    }
+}
+
+static weir_expr *expr(parser *P)
+{
+    weir_expr *x = and_expr(P);
+    for (;;) {
+        weir_sql_pos pos = P->tok.pos;
+        if (!accept_kw(P, "OR"))
+            return x;
+        x = binary(P, WEIR_OP_OR, x, and_expr(P), pos);
+    }
+}
+
+/* ---- SELECT ---- */
+
+/* INTERVAL '5' MINUTE, INTERVAL 30 SECONDS, INTERVAL '1.5' HOUR. */
+static int64_t interval(parser *P, const char *context)
+{
+    char what[128];
+    snprintf(what, sizeof what, "INTERVAL %s", context);
+    if (!accept_kw(P, "INTERVAL"))
+        expected(P, what);
+    weir_sql_pos pos = P->tok.pos;
+    double n;
+    if (P->tok.kind == WEIR_T_STRING) {
+        char *s = unquote(P, &P->tok), *end;
+        n = strtod(s, &end);
+        if (end == s || *end)
+            fail_at(P, pos, "interval amount '%s' is not a number", s);
+    } else if (P->tok.kind == WEIR_T_INT || P->tok.kind == WEIR_T_FLOAT) {
+        n = strtod(P->tok.p, NULL);
+    } else {
+        expected(P, "the interval's amount, like '5'");
+    }
+    next(P);
+    static const struct { const char *unit; int64_t ms; } units[] = {
+        {"MILLISECOND", 1}, {"MILLISECONDS", 1}, {"SECOND", 1000}, {"SECONDS", 1000},
+        {"MINUTE", 60000}, {"MINUTES", 60000}, {"HOUR", 3600000}, {"HOURS", 3600000},
+        {"DAY", 86400000}, {"DAYS", 86400000},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (accept_kw(P, units[i].unit)) {
+            double ms = n * (double)units[i].ms;
+            if (!(ms >= 1) || ms > 1e15 || ms != floor(ms))
+                fail_at(P, pos, "interval must be a whole number of milliseconds from 1 ms to about 30000 years");
+            return (int64_t)ms;
+        }
+    expected(P, "a unit (MILLISECOND, SECOND, MINUTE, HOUR or DAY)");
+}
+
+static void window_source(parser *P, weir_select *s)
+{
+    weir_token fn = P->tok;
+    weir_window_spec *w = &s->window;
+    if (weir_token_is(&fn, "TUMBLE")) w->kind = WEIR_WINDOW_TUMBLE;
+    else if (weir_token_is(&fn, "HOP")) w->kind = WEIR_WINDOW_HOP;
+    else if (weir_token_is(&fn, "SESSION")) w->kind = WEIR_WINDOW_SESSION;
+    next(P);
+    expect(P, WEIR_T_LPAREN, "'(' after the window function");
+    s->from_pos = P->tok.pos;
+    s->from = name(P, "the stream to window");
+    expect(P, WEIR_T_COMMA, "',' after the stream name");
+    switch (w->kind) {
+    case WEIR_WINDOW_TUMBLE:
+        w->size_ms = w->slide_ms = interval(P, "(the window size)");
+        break;
+    case WEIR_WINDOW_HOP: {
+        weir_sql_pos pos = P->tok.pos;
+        w->slide_ms = interval(P, "(the slide: HOP takes the slide first, then the size)");
+        expect(P, WEIR_T_COMMA, "',' and the window size after the slide");
+        w->size_ms = interval(P, "(the window size)");
+        if (w->size_ms % w->slide_ms != 0 || w->size_ms < w->slide_ms)
+            fail_at(P, pos, "HOP window size must be a whole number of slides (HOP takes the slide first, then the size)");
+        break;
+    }
+    default:
+        w->gap_ms = interval(P, "(the session gap)");
+    }
+    expect(P, WEIR_T_RPAREN, "')' to close the window");
+    if (accept_kw(P, "GRACE"))
+        w->grace_ms = interval(P, "after GRACE");
+}
+
+static void select_items(parser *P, weir_select *s)
+{
+    int cap = 8;
+    s->items = alloc(P, (size_t)cap * sizeof *s->items);
+    do {
+        if (P->tok.kind == WEIR_T_STAR && s->nitems == 0) {
+            next(P);
+            s->star = true;
+            if (P->tok.kind == WEIR_T_COMMA)
+                fail_at(P, P->tok.pos, "SELECT * cannot be followed by more columns");
+            return;
+        }
+        if (s->nitems == cap) {
+            weir_select_item *v = alloc(P, (size_t)cap * 2 * sizeof *v);
+            memcpy(v, s->items, (size_t)cap * sizeof *v);
+            s->items = v;
+            cap *= 2;
+        }
+        weir_select_item *it = &s->items[s->nitems++];
+        it->pos = P->tok.pos;
+        it->expr = expr(P);
+        if (accept_kw(P, "AS"))
+            it->alias = name(P, "a column alias after AS");
+        else if (at_name(P) && !is_kw(P, "FROM"))
+            it->alias = name(P, "a column alias");
+    } while (accept(P, WEIR_T_COMMA));
+}
+
+static weir_select *select_stmt(parser *P)
+{
+    expect_kw(P, "SELECT", "to start a query");
+    weir_select *s = alloc(P, sizeof *s);
+    s->limit = -1;
+    select_items(P, s);
+    expect_kw(P, "FROM", "after the selected columns");
+    if (is_kw(P, "TUMBLE") || is_kw(P, "HOP") || is_kw(P, "SESSION")) {
+        weir_lexer save = P->lx;
+        weir_token t = P->tok;
+        next(P);
+        bool is_window = P->tok.kind == WEIR_T_LPAREN;
+        P->lx = save;
+        P->tok = t;
+        if (is_window)
+            window_source(P, s);
+    }
+    if (!s->from) {
+        s->from_pos = P->tok.pos;
+        s->from = name(P, "a stream or table name after FROM");
+    }
+    if (accept_kw(P, "WHERE"))
+        s->where = expr(P);
+    if (accept_kw(P, "GROUP")) {
+        expect_kw(P, "BY", "after GROUP");
+        expr_list l = {0};
+        do
+            push(P, &l, expr(P));
+        while (accept(P, WEIR_T_COMMA));
+        s->group_by = l.v;
+        s->ngroup = l.n;
+    }
+    if (accept_kw(P, "HAVING"))
+        s->having = expr(P);
+    if (accept_kw(P, "ORDER")) {
+        expect_kw(P, "BY", "after ORDER");
+        int cap = 4;
+        s->order = alloc(P, (size_t)cap * sizeof *s->order);
+        do {
+            if (s->norder == cap) {
+                weir_order_item *v = alloc(P, (size_t)cap * 2 * sizeof *v);
+                memcpy(v, s->order, (size_t)cap * sizeof *v);
+                s->order = v;
+                cap *= 2;
+            }
+            weir_order_item *o = &s->order[s->norder++];
+            o->expr = expr(P);
+            if (accept_kw(P, "DESC"))
+                o->desc = true;
+            else
+                accept_kw(P, "ASC");
+        } while (accept(P, WEIR_T_COMMA));
+    }
+    if (accept_kw(P, "LIMIT")) {
+        if (P->tok.kind != WEIR_T_INT)
+            expected(P, "a whole number after LIMIT");
+        s->limit = strtoll(P->tok.p, NULL, 10);
+        next(P);
+    }
+    if (accept_kw(P, "EMIT")) {
+        s->emit_given = true;
+        if (accept_kw(P, "FINAL"))
+            s->emit = WEIR_EMIT_FINAL;
+        else if (accept_kw(P, "CHANGES"))
+            s->emit = WEIR_EMIT_CHANGES;
+        else
+            expected(P, "CHANGES or FINAL after EMIT");
+    }
+    return s;
+}
+
+/* ---- statements ---- */
+
+static void with_options(parser *P, weir_stmt *st)
+{
+    if (!accept_kw(P, "WITH"))
+        return;
+    expect(P, WEIR_T_LPAREN, "'(' after WITH");
+    int cap = 8;
+    st->with = alloc(P, (size_t)cap * sizeof *st->with);
+    do {
+        if (st->nwith == cap) {
+            weir_with_option *v = alloc(P, (size_t)cap * 2 * sizeof *v);
+            memcpy(v, st->with, (size_t)cap * sizeof *v);
+            st->with = v;
+            cap *= 2;
+        }
+        weir_with_option *o = &st->with[st->nwith];
+        o->pos = P->tok.pos;
+        if (P->tok.kind != WEIR_T_IDENT && P->tok.kind != WEIR_T_QIDENT)
+            expected(P, "an option name in WITH (...)");
+        o->name = P->tok.kind == WEIR_T_QIDENT ? unquote(P, &P->tok) : lower(P, &P->tok);
+        for (int i = 0; i < st->nwith; i++)
+            if (!strcasecmp(st->with[i].name, o->name))
+                fail_at(P, o->pos, "option %s is given twice", o->name);
+        next(P);
+        expect(P, WEIR_T_EQ, "'=' after the option name");
+        if (P->tok.kind == WEIR_T_STRING) {
+            char *s = unquote(P, &P->tok);
+            o->value = weir_text(s, strlen(s));
+            next(P);
+        } else if (P->tok.kind == WEIR_T_INT || P->tok.kind == WEIR_T_FLOAT) {
+            o->value = number_literal(P)->lit;
+        } else if (is_kw(P, "TRUE") || is_kw(P, "FALSE")) {
+            o->value = weir_bool(is_kw(P, "TRUE"));
+            next(P);
+        } else {
+            expected(P, "a string, number, TRUE or FALSE as the option's value");
+        }
+        st->nwith++;
+    } while (accept(P, WEIR_T_COMMA));
+    expect(P, WEIR_T_RPAREN, "',' or ')' in WITH (...)");
+}
+
+static void column_defs(parser *P, weir_stmt *st)
+{
+    int cap = 8;
+    st->cols = alloc(P, (size_t)cap * sizeof *st->cols);
+    do {
+        if (st->ncols == cap) {
+            weir_column_def *v = alloc(P, (size_t)cap * 2 * sizeof *v);
+            memcpy(v, st->cols, (size_t)cap * sizeof *v);
+            st->cols = v;
+            cap *= 2;
+        }
+        weir_column_def *c = &st->cols[st->ncols];
+        c->pos = P->tok.pos;
+        if (P->tok.kind == WEIR_T_IDENT && weir_token_is(&P->tok, "TIMESTAMP")) { /* a column named timestamp */
+            c->name = weir_arena_strndup(P->a, P->tok.p, P->tok.len);
+            next(P);
+        } else {
+            c->name = name(P, "a column name");
+        }
+        for (int i = 0; i < st->ncols; i++)
+            if (!strcmp(st->cols[i].name, c->name))
+                fail_at(P, c->pos, "column %s is declared twice", c->name);
+        c->type = type_name(P);
+        st->ncols++;
+    } while (accept(P, WEIR_T_COMMA));
+    expect(P, WEIR_T_RPAREN, "',' or ')' in the column list");
+}
+
+static void create(parser *P, weir_stmt *st)
+{
+    if (accept_kw(P, "STREAM")) {
+        st->name = name(P, "the new stream's name");
+        if (accept(P, WEIR_T_LPAREN)) {
+            st->kind = WEIR_STMT_CREATE_STREAM;
+            column_defs(P, st);
+            with_options(P, st);
+            return;
+        }
+        st->kind = WEIR_STMT_CREATE_STREAM_AS;
+    } else if (accept_kw(P, "TABLE")) {
+        st->name = name(P, "the new table's name");
+        st->kind = WEIR_STMT_CREATE_TABLE_AS;
+    } else if (accept_kw(P, "SINK")) {
+        st->kind = WEIR_STMT_CREATE_SINK;
+        st->name = name(P, "the new sink's name");
+        expect_kw(P, "FROM", "and the stream or table the sink delivers");
+        st->from = name(P, "a stream or table name");
+        with_options(P, st);
+        return;
+    } else {
+        expected(P, "STREAM, TABLE or SINK after CREATE");
+    }
+    with_options(P, st);
+    expect_kw(P, "AS", st->kind == WEIR_STMT_CREATE_TABLE_AS ? "SELECT ... after the table name"
+                                                            : "SELECT ... or a column list after the stream name");
+    st->select = select_stmt(P);
+}
+
+static weir_stmt *statement(parser *P)
+{
+    weir_stmt *st = alloc(P, sizeof *st);
+    st->pos = P->tok.pos;
+    const char *start = P->tok.p;
+    if (accept_kw(P, "CREATE")) {
+        create(P, st);
+    } else if (accept_kw(P, "DROP")) {
+        st->kind = WEIR_STMT_DROP;
+        if (accept_kw(P, "STREAM")) st->drop_kind = WEIR_OBJ_STREAM;
+        else if (accept_kw(P, "TABLE")) st->drop_kind = WEIR_OBJ_TABLE;
+        else if (accept_kw(P, "SINK")) st->drop_kind = WEIR_OBJ_SINK;
+        else expected(P, "STREAM, TABLE or SINK after DROP");
+        if (accept_kw(P, "IF")) {
+            expect_kw(P, "EXISTS", "after IF");
+            st->if_exists = true;
+        }
+        st->name = name(P, "the name of what to drop");
+    } else if (is_kw(P, "SELECT")) {
+        st->kind = WEIR_STMT_SELECT;
+        st->select = select_stmt(P);
+    } else {
+        expected(P, "a statement (CREATE, DROP or SELECT)");
+    }
+    if (P->tok.kind != WEIR_T_SEMI && P->tok.kind != WEIR_T_EOF)
+        expected(P, "';' or the end of the statement");
+    st->text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
+    return st;
+}
+
+int weir_sql_parse(const char *text, size_t len, weir_arena *a, weir_stmt ***stmts, size_t *n,
+                   weir_sql_error *e)
+{
+    parser P = {.a = a, .e = e};
+    weir_lexer_init(&P.lx, text, len);
+    *stmts = NULL;
+    *n = 0;
+    if (setjmp(P.fail)) {
+        *stmts = NULL;
+        *n = 0;
+        return WEIR_EINVAL;
+    }
+    next(&P);
+    size_t cap = 0;
+    weir_stmt **v = NULL;
+    while (P.tok.kind != WEIR_T_EOF) {
+        if (accept(&P, WEIR_T_SEMI))
+            continue;
+        weir_stmt *st = statement(&P);
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            weir_stmt **w = alloc(&P, cap * sizeof *w);
+            if (*n)
+                memcpy(w, v, *n * sizeof *w);
+            v = w;
+        }
+        v[(*n)++] = st;
+    }
+    *stmts = v;
+    return 0;
+}
+
+void weir_sql_error_format(const weir_sql_error *e, char *out, size_t cap)
+{
+    snprintf(out, cap, "line %u:%u: %s", e->line, e->col, e->msg);
+}
+
+const weir_with_option *weir_stmt_option(const weir_stmt *s, const char *opt)
+{
+    for (int i = 0; i < s->nwith; i++)
+        if (!strcasecmp(s->with[i].name, opt))
+            return &s->with[i];
+    return NULL;
+}
