@@ -11,6 +11,7 @@ static const cli_command *const commands[] = {
     &cli_produce,
     &cli_consume,
     &cli_streams,
+    &cli_replay,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

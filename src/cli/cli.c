@@ -3,6 +3,9 @@
  */
 #include "cli/cli.h"
 
+#include "base/io.h"
+#include "sql/plan.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -131,4 +134,23 @@ bool cli_uint_option(const cli_command *cmd, const char **values, const char *na
     }
     *out = v;
     return true;
+}
+
+bool cli_load_pipeline(const char *cmd, const char *path, weir_arena *a, weir_catalog *cat)
+{
+    char *text;
+    size_t len;
+    weir_err err;
+    if (weir_io_read_file(&weir_io_posix, path, &text, &len, &err) != WEIR_OK) {
+        cli_error(cmd, "%s", err.msg);
+        return false;
+    }
+    weir_stmt **stmts;
+    size_t n;
+    weir_sql_error e;
+    bool ok = weir_sql_parse(text, len, a, &stmts, &n, &e) == 0 && weir_catalog_build(stmts, n, a, cat, &e) == 0;
+    if (!ok)
+        cli_error(cmd, "%s:%u:%u: %s", path, e.line, e.col, e.msg);
+    free(text);
+    return ok;
 }

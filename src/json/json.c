@@ -200,8 +200,7 @@ static int scan_array(scanner *s)
 
 /* Calls visit(ctx, name span, value span) for each member; a non-zero
  * return from visit stops the walk and is returned. */
-typedef int (*member_fn)(void *ctx, const char *name, size_t name_len, bool escaped,
-                         const weir_json_span *value);
+typedef weir_json_member_fn member_fn;
 
 static int scan_object(scanner *s, member_fn visit, void *ctx)
 {
@@ -298,7 +297,7 @@ struct find_ctx {
     weir_buf tmp;
 };
 
-static int match_member(void *ctx, const char *name, size_t name_len, bool escaped,
+static int match_member(void *ctx, const char *name, size_t name_len, int escaped,
                         const weir_json_span *value)
 {
     struct find_ctx *f = ctx;
@@ -315,6 +314,16 @@ static int match_member(void *ctx, const char *name, size_t name_len, bool escap
         return 1;
     }
     return 0;
+}
+
+int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx)
+{
+    scanner s = {p, p, p + n, 1, NULL};
+    skip_ws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return -WEIR_EINVAL;
+    int rc = scan_object(&s, fn, ctx);
+    return rc < 0 ? -WEIR_EINVAL : rc;
 }
 
 int weir_json_member(const char *p, size_t n, const char *name, size_t name_len, weir_json_span *out)

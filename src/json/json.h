@@ -50,6 +50,15 @@ int weir_json_validate(const char *p, size_t n, weir_json_span *out, weir_json_e
  * a valid object. Names with escapes are compared decoded. */
 int weir_json_member(const char *p, size_t n, const char *name, size_t name_len, weir_json_span *out);
 
+/* Calls fn for each member of the object p[0..n), in order: name is the
+ * member name's span (quotes included; escaped says whether it holds
+ * escapes). A non-zero return from fn stops the walk and is returned.
+ * Returns 0 after the last member, or -WEIR_EINVAL if the text is not a
+ * valid object. */
+typedef int (*weir_json_member_fn)(void *ctx, const char *name, size_t name_len, int escaped,
+                                   const weir_json_span *value);
+int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx);
+
 /* Appends the decoded bytes of a string span (quotes included) to out.
  * Lone surrogate escapes become U+FFFD. The span must come from this
  * scanner. Returns 0 or WEIR_ENOMEM. */

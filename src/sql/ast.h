@@ -31,6 +31,7 @@ typedef enum weir_expr_kind {
     WEIR_E_IN,                 /* a IN (list) */
     WEIR_E_BETWEEN,
     WEIR_E_LIKE,
+    WEIR_E_SLOT,               /* planner only: a grouped query's key, aggregate or window bound */
 } weir_expr_kind;
 
 typedef enum weir_op {
@@ -48,6 +49,7 @@ struct weir_expr {
     union {
         weir_value lit;                                     /* LITERAL */
         struct { const char *name; int index; } col;        /* COLUMN; index: planner */
+        int slot;                                           /* SLOT: index into the grouped row */
         struct { weir_op op; weir_expr *a, *b; } op;        /* UNARY (a), BINARY */
         struct {
             const char *name;                               /* lower-cased */

@@ -1,0 +1,245 @@
+/*
+ * replay.c - `weir replay -f pipeline.sql --input events.ndjson`: runs a
+ * pipeline over a file on a virtual clock and prints what it emits;
+ * with --expect, compares that with a golden file and exits 1 on any
+ * difference, showing where.
+ *
+ * Nothing touches a data directory: the engine runs in memory, derived
+ * streams feed the queries that read them directly. Time is event time;
+ * records of a source without a timestamp column get virtual ingest times
+ * 1 ms apart from the epoch. At the end of the input every window closes,
+ * as at the end of a bounded stream in Flink.
+ *
+ * Output: one JSON object per line, {"stream": NAME, "row": {...}}, rows
+ * of dead-letter streams included (NAME.dlq, row {reason, record,
+ * timestamp}); with --output NAME only that relation's rows, bare.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/io.h"
+#include "cli/cli.h"
+#include "exec/decode.h"
+#include "exec/engine.h"
+#include "json/json.h"
+#include "json/ndjson.h"
+
+static const cli_option options[] = {
+    {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
+    {"input", 'i', "FILE", "NDJSON records to replay (required; - for stdin)"},
+    {"stream", 's', "NAME", "the source stream the records belong to (default: the only one)"},
+    {"output", 'o', "NAME", "print only the rows of this stream or table, as bare objects"},
+    {"expect", 'e', "FILE", "compare the output with FILE; exit 1 and show the differences if they differ"},
+};
+
+static int run_replay(const char **v, int argc, char **argv);
+
+const cli_command cli_replay = {
+    .name = "replay",
+    .usage = "-f PIPELINE --input FILE [--expect GOLDEN]",
+    .summary = "run a pipeline over a file on a virtual clock and print (or check) what it emits",
+    .description = "Output lines are {\"stream\": NAME, \"row\": {...}}, including NAME.dlq rows for records\n"
+                   "that were refused; --output NAME prints one relation's rows bare. Every window\n"
+                   "closes at the end of the input.",
+    .options = options,
+    .noptions = sizeof options / sizeof options[0],
+    .min_args = 0,
+    .max_args = 0,
+    .run = run_replay,
+};
+
+typedef struct replay {
+    weir_engine *engine;
+    const weir_relation *source;
+    const char *only;          /* --output */
+    weir_buf out;              /* everything emitted */
+    weir_buf line;
+    uint64_t records;
+    weir_err err;
+} replay;
+
+static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
+{
+    (void)ts;
+    replay *rp = ctx;
+    if (rp->only && strcmp(rp->only, r->name))
+        return 0;
+    int rc = 0;
+    if (!rp->only)
+        rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, r->name, strlen(r->name)) ||
+             weir_buf_append_str(&rp->out, ",\"row\":");
+    rc = rc || weir_encode_json(&r->schema, row, &rp->out) || (!rp->only && weir_buf_append_str(&rp->out, "}")) ||
+         weir_buf_append_str(&rp->out, "\n");
+    return rc;
+}
+
+static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+{
+    replay *rp = ctx;
+    char name[300];
+    snprintf(name, sizeof name, "%s.dlq", src->name);
+    if (rp->only && strcmp(rp->only, name))
+        return 0;
+    weir_value t = weir_timestamp(ts);
+    int rc = 0;
+    if (!rp->only)
+        rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, name, strlen(name)) ||
+             weir_buf_append_str(&rp->out, ",\"row\":");
+    rc = rc || weir_buf_append_str(&rp->out, "{\"reason\":") || weir_json_quote(&rp->out, reason, strlen(reason)) ||
+         weir_buf_append_str(&rp->out, ",\"record\":") || weir_json_quote(&rp->out, raw, len) ||
+         weir_buf_append_str(&rp->out, ",\"timestamp\":") || weir_value_to_json(&rp->out, &t) ||
+         weir_buf_append_str(&rp->out, rp->only ? "}\n" : "}}\n");
+    return rc;
+}
+
+static int on_record(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
+{
+    replay *rp = ctx;
+    weir_emit_target t = {rp, on_row, on_dead};
+    rp->records++;
+    if (weir_engine_push_json(rp->engine, rp->source, text, len, (int64_t)line - 1, &t, &rp->err)) {
+        snprintf(e->msg, sizeof e->msg, "%s", rp->err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* Splits text into lines (without newlines); caller frees *lines. */
+static size_t split_lines(char *text, size_t len, char ***lines)
+{
+    size_t n = 0, cap = 64;
+    char **v = malloc(cap * sizeof *v);
+    for (size_t i = 0; v && i < len;) {
+        char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        if (n == cap) {
+            char **w = realloc(v, (cap *= 2) * sizeof *v);
+            if (!w) {
+                free(v);
+                return (size_t)-1;
+            }
+            v = w;
+        }
+        text[end] = '\0';
+        v[n++] = text + i;
+        i = end + 1;
+    }
+    *lines = v;
+    return v ? n : (size_t)-1;
+}
+
+/* Compares the output with the golden file line by line; prints the differences. */
+static int compare(replay *rp, const char *path)
+{
+    char *want;
+    size_t want_len;
+    weir_err err;
+    if (weir_io_read_file(&weir_io_posix, path, &want, &want_len, &err) != WEIR_OK) {
+        cli_error("replay", "%s", err.msg);
+        return CLI_FAIL;
+    }
+    if (weir_buf_append(&rp->out, "", 1)) {
+        free(want);
+        return CLI_FAIL;
+    }
+    char **a, **b;
+    size_t na = split_lines(want, want_len, &a), nb = split_lines((char *)rp->out.data, rp->out.len - 1, &b);
+    size_t diffs = 0, shown = 0;
+    for (size_t i = 0; i < (na > nb ? na : nb); i++) {
+        const char *x = i < na ? a[i] : NULL, *y = i < nb ? b[i] : NULL;
+        if (x && y && !strcmp(x, y))
+            continue;
+        diffs++;
+        if (shown++ < 10)
+            fprintf(stderr, "line %zu:\n  expected: %s\n  got:      %s\n", i + 1, x ? x : "(nothing: the output ended)",
+                    y ? y : "(nothing: the output ended)");
+    }
+    if (diffs)
+        fprintf(stderr, "weir replay: %zu of %zu expected lines differ (%zu lines produced)%s\n", diffs, na, nb,
+                shown > 10 ? "; the first 10 are shown" : "");
+    free(a);
+    free(b);
+    free(want);
+    return diffs ? CLI_FAIL : CLI_OK;
+}
+
+static int run_replay(const char **v, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const cli_command *c = &cli_replay;
+    const char *file = v[cli_index(c, "file")], *input = v[cli_index(c, "input")];
+    if (!file || !input) {
+        cli_error("replay", "both -f PIPELINE and --input FILE are needed");
+        return CLI_USAGE;
+    }
+    weir_arena arena = {0};
+    weir_catalog cat;
+    replay rp = {.only = v[cli_index(c, "output")]};
+    int rc = CLI_FAIL;
+    if (!cli_load_pipeline("replay", file, &arena, &cat))
+        goto out;
+    const char *want = v[cli_index(c, "stream")];
+    for (int i = 0; i < cat.nrels; i++)
+        if (cat.rels[i]->is_source && (!want || !strcmp(want, cat.rels[i]->name))) {
+            if (rp.source && !want) {
+                cli_error("replay", "%s declares several source streams: choose one with --stream", file);
+                rc = CLI_USAGE;
+                goto out;
+            }
+            rp.source = cat.rels[i];
+        }
+    if (!rp.source) {
+        cli_error("replay", want ? "%s has no source stream %s" : "%s declares no source stream (CREATE STREAM with columns)",
+                  file, want);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (rp.only && !weir_catalog_find(&cat, rp.only) &&
+        !(strlen(rp.only) > 4 && !strcmp(rp.only + strlen(rp.only) - 4, ".dlq"))) {
+        cli_error("replay", "--output %s: %s declares no such stream or table", rp.only, file);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    weir_engine_options eo = {.chain = true};
+    if (weir_engine_new(&cat, &eo, &rp.engine, &rp.err)) {
+        cli_error("replay", "%s", rp.err.msg);
+        goto out;
+    }
+    char *text;
+    size_t len;
+    weir_err err;
+    if (weir_io_read_file(&weir_io_posix, strcmp(input, "-") ? input : "/dev/stdin", &text, &len, &err)) {
+        cli_error("replay", "%s", err.msg);
+        goto out;
+    }
+    weir_ndjson nd = {0};
+    weir_ndjson_error e = {0};
+    ssize_t used = weir_ndjson_feed(&nd, text, len, true, on_record, &rp, &e);
+    free(text);
+    if (used < 0) {
+        cli_error("replay", "%s:%llu:%u: %s", input, (unsigned long long)e.line, e.column, e.msg);
+        goto out;
+    }
+    weir_emit_target t = {&rp, on_row, on_dead};
+    if (weir_engine_advance(rp.engine, INT64_MAX, &t, &rp.err)) {
+        cli_error("replay", "%s", rp.err.msg);
+        goto out;
+    }
+    if (v[cli_index(c, "expect")]) {
+        rc = compare(&rp, v[cli_index(c, "expect")]);
+    } else {
+        rc = fwrite(rp.out.data ? (char *)rp.out.data : "", 1, rp.out.len, stdout) == rp.out.len && fflush(stdout) == 0
+                 ? CLI_OK : CLI_FAIL;
+    }
+out:
+    weir_engine_free(rp.engine);
+    weir_buf_free(&rp.out);
+    weir_buf_free(&rp.line);
+    weir_arena_free(&arena);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/*
+ * agg.h - aggregate accumulators: the state a grouped query keeps per
+ * (key, window or pane), updated once per record and merged across the
+ * panes of a hopping window.
+ *
+ * A group's accumulators are one block of weir_acc, one per aggregate of
+ * the query. Each is 16 bytes; COUNT(DISTINCT), APPROX_COUNT_DISTINCT and
+ * TEXT MIN/MAX own heap memory, released by weir_accs_free.
+ */
+#ifndef WEIR_AGG_H
+#define WEIR_AGG_H
+
+#include "base/arena.h"
+#include "sql/plan.h"
+
+typedef struct weir_acc {
+    union {
+        int64_t i;             /* COUNT, COUNT_IF; SUM and MIN/MAX of INT and TIMESTAMP */
+        uint64_t u;            /* SUM, MIN/MAX of UINT */
+        double d;              /* SUM, MIN/MAX of DOUBLE; AVG's sum */
+        bool b;                /* MIN/MAX of BOOL */
+        void *p;               /* a weir_hset, weir_hll or an owned TEXT (MIN/MAX) */
+    };
+    int64_t n;                 /* values seen (non-null); AVG's count */
+} weir_acc;
+
+void weir_accs_init(const weir_query *q, weir_acc *accs);
+
+/* Adds one input row's values (vals[i] = the evaluated argument of
+ * aggregate i; ignored for COUNT(*)). Returns 0, or an error value code
+ * (WEIR_VERR_OVERFLOW for a SUM that would overflow) naming aggregate
+ * *which, in which case nothing was changed; or -1 when out of memory. */
+int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, int *which);
+
+/* dst += src (the panes of a hopping window). Same error convention. */
+int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int *which);
+
+/* The current result of aggregate i (TEXT borrowed from the state). */
+weir_value weir_acc_result(const weir_query *q, const weir_acc *accs, int i);
+
+void weir_accs_free(const weir_query *q, weir_acc *accs);
+
+#endif

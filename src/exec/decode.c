@@ -1,0 +1,173 @@
+/*
+ * decode.c - JSON records to rows and back (see decode.h).
+ */
+#include "exec/decode.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/json.h"
+
+typedef struct decoder {
+    const weir_schema *schema;
+    weir_arena *arena;
+    weir_value *row;
+    char *why;
+    size_t cap;
+} decoder;
+
+static bool is_integral(const weir_json_span *v)
+{
+    for (size_t i = 0; i < v->len; i++)
+        if (v->p[i] == '.' || v->p[i] == 'e' || v->p[i] == 'E')
+            return false;
+    return true;
+}
+
+static int mismatch(decoder *d, const weir_column *c, const weir_json_span *v, const char *detail)
+{
+    snprintf(d->why, d->cap, "column %s: expected %s, found %s%s%.*s%s", c->name, weir_type_name(c->type),
+             detail ? detail : weir_json_type_name(v->type), detail ? "" : " ", v->len > 40 ? 40 : (int)v->len, v->p,
+             v->len > 40 ? "..." : "");
+    return 1;
+}
+
+static int convert(decoder *d, const weir_column *c, const weir_json_span *v, weir_value *out)
+{
+    char num[64];
+    if (v->type == WEIR_JSON_NULL) {
+        *out = weir_null(c->type);
+        return 0;
+    }
+    switch (c->type) {
+    case WEIR_TYPE_BOOL:
+        if (v->type != WEIR_JSON_TRUE && v->type != WEIR_JSON_FALSE)
+            return mismatch(d, c, v, NULL);
+        *out = weir_bool(v->type == WEIR_JSON_TRUE);
+        return 0;
+    case WEIR_TYPE_INT:
+    case WEIR_TYPE_UINT:
+        if (v->type != WEIR_JSON_NUMBER || !is_integral(v) || v->len >= sizeof num)
+            return mismatch(d, c, v, NULL);
+        memcpy(num, v->p, v->len);
+        num[v->len] = '\0';
+        errno = 0;
+        if (c->type == WEIR_TYPE_INT) {
+            long long i = strtoll(num, NULL, 10);
+            if (errno == ERANGE)
+                return mismatch(d, c, v, "out-of-range number ");
+            *out = weir_int(i);
+        } else {
+            if (num[0] == '-')
+                return mismatch(d, c, v, "negative number ");
+            unsigned long long u = strtoull(num, NULL, 10);
+            if (errno == ERANGE)
+                return mismatch(d, c, v, "out-of-range number ");
+            *out = weir_uint(u);
+        }
+        return 0;
+    case WEIR_TYPE_DOUBLE:
+        if (v->type != WEIR_JSON_NUMBER || v->len >= sizeof num)
+            return mismatch(d, c, v, NULL);
+        memcpy(num, v->p, v->len);
+        num[v->len] = '\0';
+        *out = weir_double(strtod(num, NULL));
+        if (!isfinite(out->d))
+            return mismatch(d, c, v, "out-of-range number ");
+        return 0;
+    case WEIR_TYPE_TIMESTAMP:
+        if (v->type == WEIR_JSON_STRING) {
+            int64_t ms;
+            weir_buf tmp = {0};
+            bool okay = !weir_json_unescape(v->p, v->len, &tmp) &&
+                        weir_timestamp_parse(tmp.data ? (char *)tmp.data : "", tmp.len, &ms);
+            weir_buf_free(&tmp);
+            if (!okay)
+                return mismatch(d, c, v, "a string that is not ISO 8601: ");
+            *out = weir_timestamp(ms);
+            return 0;
+        }
+        if (v->type != WEIR_JSON_NUMBER || v->len >= sizeof num)
+            return mismatch(d, c, v, NULL);
+        memcpy(num, v->p, v->len);
+        num[v->len] = '\0';
+        *out = weir_timestamp(weir_timestamp_from_epoch(strtod(num, NULL)));
+        return 0;
+    case WEIR_TYPE_TEXT:
+        if (v->type == WEIR_JSON_STRING) {
+            if (memchr(v->p, '\\', v->len)) {
+                weir_buf tmp = {0};
+                if (weir_json_unescape(v->p, v->len, &tmp)) {
+                    weir_buf_free(&tmp);
+                    return mismatch(d, c, v, "(out of memory) ");
+                }
+                char *s = weir_arena_strndup(d->arena, tmp.data ? (char *)tmp.data : "", tmp.len);
+                *out = weir_text(s, tmp.len);
+                weir_buf_free(&tmp);
+                if (!s)
+                    return mismatch(d, c, v, "(out of memory) ");
+            } else {
+                *out = weir_text(v->p + 1, v->len - 2);
+            }
+        } else {
+            *out = weir_text(v->p, v->len); /* numbers, booleans, objects and arrays as JSON text */
+        }
+        return 0;
+    default:
+        return mismatch(d, c, v, NULL);
+    }
+}
+
+static int on_member(void *ctx, const char *name, size_t name_len, int escaped, const weir_json_span *v)
+{
+    decoder *d = ctx;
+    const weir_schema *s = d->schema;
+    const char *n = name + 1;
+    size_t len = name_len - 2;
+    weir_buf tmp = {0};
+    if (escaped) {
+        if (weir_json_unescape(name, name_len, &tmp))
+            return weir_buf_free(&tmp), 0;
+        n = (const char *)tmp.data;
+        len = tmp.len;
+    }
+    int rc = 0;
+    for (int i = 0; i < s->ncols; i++)
+        if (strlen(s->cols[i].name) == len && !memcmp(s->cols[i].name, n, len)) {
+            rc = convert(d, &s->cols[i], v, &d->row[i]);
+            break;
+        }
+    weir_buf_free(&tmp);
+    return rc;
+}
+
+int weir_decode_json(const weir_schema *schema, const char *json, size_t len, weir_arena *arena,
+                     weir_value *row, char *why, size_t cap)
+{
+    for (int i = 0; i < schema->ncols; i++)
+        row[i] = weir_null(schema->cols[i].type);
+    decoder d = {schema, arena, row, why, cap};
+    int rc = weir_json_members(json, len, on_member, &d);
+    if (rc < 0) {
+        weir_json_error e;
+        if (weir_json_validate(json, len, NULL, &e) != 0)
+            snprintf(why, cap, "not JSON: %s at byte %zu", e.msg, e.offset);
+        else
+            snprintf(why, cap, "not a JSON object");
+        return -1;
+    }
+    return rc ? -1 : 0;
+}
+
+int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out)
+{
+    int rc = weir_buf_append(out, "{", 1);
+    for (int i = 0; i < schema->ncols && !rc; i++) {
+        rc = (i && weir_buf_append(out, ",", 1)) || weir_json_quote(out, schema->cols[i].name, strlen(schema->cols[i].name)) ||
+             weir_buf_append(out, ":", 1) || weir_value_to_json(out, &row[i]);
+    }
+    return rc || weir_buf_append(out, "}", 1);
+}

@@ -1,0 +1,29 @@
+/*
+ * decode.h - a JSON record into a row of typed values, by a schema.
+ *
+ * Members are matched to columns by exact name; members the schema does not
+ * name are ignored, columns the record lacks (or sets to null) are NULL. A
+ * value that does not fit its column's type makes the record type-invalid:
+ * the caller sends it to the dead-letter stream with the reason.
+ *
+ *   BOOL: true/false          INT/UINT: integral numbers in range
+ *   DOUBLE: any number        TEXT: strings; other scalars and nested
+ *                             objects/arrays as their JSON text
+ *   TIMESTAMP: ISO 8601 strings, or epoch seconds (< 1e11) / milliseconds
+ */
+#ifndef WEIR_DECODE_H
+#define WEIR_DECODE_H
+
+#include "base/arena.h"
+#include "sql/plan.h"
+
+/* Fills row[0..schema->ncols). TEXT values point into json, or into arena
+ * when they had escapes. Returns 0, or -1 with a reason in why ("column
+ * step: expected UINT, found -3"). */
+int weir_decode_json(const weir_schema *schema, const char *json, size_t len, weir_arena *arena,
+                     weir_value *row, char *why, size_t cap);
+
+/* The opposite: a row as a JSON object with the schema's column names. */
+int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out);
+
+#endif

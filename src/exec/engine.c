@@ -1,0 +1,408 @@
+/*
+ * engine.c - the operators of a query, in the order a record meets them:
+ * decode, event time, WHERE, then either projection (stateless queries) or
+ * keys, window assignment, accumulation and emission (grouped queries).
+ *
+ * Windows: TUMBLE keeps one entry per (key, window start). HOP keeps one
+ * per (key, pane), a pane being a slide-long slice; a window is the merge
+ * of its size/slide panes, so an event costs one pane update whatever the
+ * overlap. SESSION is not supported yet (the planner refuses it).
+ */
+#include "exec/engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/decode.h"
+#include "sql/eval.h"
+#include "state/groups.h"
+
+typedef struct query_state {
+    const weir_query *q;
+    weir_groups *groups;
+    int64_t watermark;         /* newest event time seen; INT64_MIN before any */
+    int64_t closed_upto;       /* windows ending (+grace) at or before this are closed */
+    weir_query_stats stats;
+} query_state;
+
+struct weir_engine {
+    const weir_catalog *cat;
+    weir_engine_options opt;
+    query_state *qs;           /* one per query, in catalog order */
+    weir_arena scratch;        /* per pushed record */
+    weir_buf json;             /* re-encoded rows for dead letters */
+};
+
+int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err)
+{
+    weir_engine *e = calloc(1, sizeof *e);
+    if (!e || !(e->qs = calloc((size_t)cat->nqueries + 1, sizeof *e->qs))) {
+        free(e);
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
+    e->cat = cat;
+    if (opt)
+        e->opt = *opt;
+    for (int i = 0; i < cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        s->q = cat->queries[i];
+        s->watermark = INT64_MIN;
+        s->closed_upto = INT64_MIN;
+        if (s->q->grouped && !(s->groups = weir_groups_new(s->q))) {
+            weir_engine_free(e);
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
+    }
+    *out = e;
+    return WEIR_OK;
+}
+
+void weir_engine_free(weir_engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < e->cat->nqueries; i++)
+        weir_groups_free(e->qs[i].groups);
+    free(e->qs);
+    weir_arena_free(&e->scratch);
+    weir_buf_free(&e->json);
+    free(e);
+}
+
+static int process(weir_engine *e, const weir_relation *rel, const weir_value *row, int64_t ts,
+                   const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
+
+static int dead(weir_engine *e, const weir_relation *src, const weir_value *row, const char *raw, size_t len,
+                int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
+static int dead(weir_engine *e, const weir_relation *src, const weir_value *row, const char *raw, size_t len,
+                int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    if (!raw) { /* a row made in memory: its JSON is the record */
+        e->json.len = 0;
+        if (weir_encode_json(&src->schema, row, &e->json))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        raw = (const char *)e->json.data;
+        len = e->json.len;
+    }
+    if (t->dead && t->dead(t->ctx, src, reason, raw, len, ts))
+        return weir_err_set(err, WEIR_EIO, "dead-letter delivery for %s failed", src->name);
+    return WEIR_OK;
+}
+
+/* Emits a row of q's output relation, and feeds it on when chaining. */
+static int emit(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, const weir_emit_target *t,
+                weir_err *err)
+{
+    const weir_relation *r = s->q->output;
+    s->stats.rows_out++;
+    if (t->row && t->row(t->ctx, r, row, ts))
+        return weir_err_set(err, WEIR_EIO, "delivering a row of %s failed", r->name);
+    if (!e->opt.chain)
+        return WEIR_OK;
+    int64_t out_ts = r->ts_col >= 0 && !row[r->ts_col].is_null ? row[r->ts_col].i : ts;
+    return process(e, r, row, out_ts, NULL, 0, t, err);
+}
+
+static const char *error_reason(const weir_eval *ev, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s at line %u:%u", weir_value_error_name(ev->err), ev->err_pos.line, ev->err_pos.col);
+    return buf;
+}
+
+/* Builds and emits the output row of a group: [keys][aggregates][window] -> SELECT list. */
+static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, const weir_acc *accs,
+                      int64_t ws, int64_t ts, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    int n = q->nkeys + q->naggs + 2;
+    weir_value *g = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *g);
+    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)q->output->schema.ncols * sizeof *out);
+    if (!g || !out)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    memcpy(g, keys, (size_t)q->nkeys * sizeof *g);
+    for (int i = 0; i < q->naggs; i++)
+        g[q->nkeys + i] = weir_acc_result(q, accs, i);
+    int64_t size = q->window.kind == WEIR_WINDOW_NONE ? 0 : q->window.size_ms;
+    g[q->nkeys + q->naggs] = size ? weir_timestamp(ws) : weir_null(WEIR_TYPE_TIMESTAMP);
+    g[q->nkeys + q->naggs + 1] = size ? weir_timestamp(ws + size) : weir_null(WEIR_TYPE_TIMESTAMP);
+    weir_eval ev = {.arena = &e->scratch, .row = g};
+    if (q->having && !weir_eval_predicate(&ev, q->having))
+        return WEIR_OK;
+    for (int i = 0; i < q->output->schema.ncols; i++)
+        out[i] = weir_eval_expr(&ev, q->out[i]);
+    if (ev.err) { /* an expression over aggregates failed: the row is not emitted, and counted */
+        s->stats.dead++;
+        char why[160];
+        return dead(e, q->output, out, NULL, 0, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
+    }
+    return emit(e, s, out, ts, t, err);
+}
+
+/* Merges the panes of the hop window starting at ws for keys into tmp. */
+static int merge_window(query_state *s, const weir_value *keys, int64_t ws, weir_acc *tmp)
+{
+    const weir_query *q = s->q;
+    weir_accs_init(q, tmp);
+    for (int64_t p = ws; p < ws + q->window.size_ms; p += q->window.slide_ms) {
+        weir_acc *pane = weir_groups_find(s->groups, keys, p);
+        int which;
+        if (pane && weir_accs_merge(q, tmp, pane, &which))
+            return -1;
+    }
+    return 0;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Emits (EMIT FINAL) and evicts the windows the watermark has closed. */
+static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
+
+static int grouped_row(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, const char *raw,
+                       size_t raw_len, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    const weir_relation *src = q->source;
+    weir_eval ev = {.arena = &e->scratch, .row = row};
+    weir_value *keys = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + q->naggs + 1) * sizeof *keys);
+    if (!keys)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    weir_value *args = keys + q->nkeys;
+    for (int i = 0; i < q->nkeys; i++)
+        keys[i] = weir_eval_expr(&ev, q->keys[i]);
+    for (int i = 0; i < q->naggs; i++)
+        args[i] = q->aggs[i].arg ? weir_eval_expr(&ev, q->aggs[i].arg) : weir_bool(true);
+    char why[160];
+    if (ev.err) {
+        s->stats.dead++;
+        return dead(e, src, row, raw, raw_len, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
+    }
+    const weir_window_spec *w = &q->window;
+    int64_t slot = 0;
+    if (w->kind != WEIR_WINDOW_NONE) {
+        slot = floor_div(ts, w->slide_ms) * w->slide_ms;           /* window (TUMBLE) or pane (HOP) start */
+        if (slot + w->size_ms + w->grace_ms <= s->watermark) {     /* every window holding it has closed */
+            s->stats.late++;
+            s->stats.dead++;
+            char ts_text[40], wm_text[40];
+            weir_timestamp_format(ts, ts_text, sizeof ts_text);
+            weir_timestamp_format(s->watermark, wm_text, sizeof wm_text);
+            return dead(e, src, row, raw, raw_len, ts, t, err, "too late for %s: event time %s, its windows closed (watermark %s, grace %lld ms)",
+                        q->output->name, ts_text, wm_text, (long long)w->grace_ms);
+        }
+    }
+    weir_acc *accs = weir_groups_upsert(s->groups, keys, slot);
+    if (!accs)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    int which, rc = weir_accs_add(q, accs, args, &which);
+    if (rc < 0)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (rc > 0) {
+        s->stats.dead++;
+        return dead(e, src, row, raw, raw_len, ts, t, err, "%s in aggregate %d of %s", weir_value_error_name(rc),
+                    which + 1, q->output->name);
+    }
+    if (q->emit == WEIR_EMIT_CHANGES) {
+        if (w->kind == WEIR_WINDOW_HOP) {
+            weir_acc *tmp = weir_arena_alloc(&e->scratch, (size_t)q->naggs * sizeof *tmp);
+            if (!tmp)
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
+                if (ws + w->size_ms + w->grace_ms <= s->watermark)
+                    continue; /* closed: its result is final */
+                int r = merge_window(s, keys, ws, tmp);
+                if (r == 0)
+                    r = emit_group(e, s, keys, tmp, ws, ts, t, err);
+                weir_accs_free(q, tmp);
+                if (r)
+                    return r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : r;
+            }
+        } else {
+            int r = emit_group(e, s, keys, accs, slot, ts, t, err);
+            if (r)
+                return r;
+        }
+    }
+    if (w->kind != WEIR_WINDOW_NONE && ts > s->watermark) {
+        s->watermark = ts;
+        return close_windows(e, s, t, err);
+    }
+    return WEIR_OK;
+}
+
+typedef struct closing {
+    const weir_value *keys;
+    int64_t ws;
+} closing;
+
+static const weir_query *sort_query;
+static int cmp_closing(const void *pa, const void *pb)
+{
+    const closing *a = pa, *b = pb;
+    if (a->ws != b->ws)
+        return a->ws < b->ws ? -1 : 1;
+    for (int i = 0; i < sort_query->nkeys; i++) {
+        int c = weir_value_cmp(&a->keys[i], &b->keys[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    const weir_window_spec *w = &q->window;
+    /* Windows whose end + grace <= watermark are closed: those starting at or before `last`. */
+    int64_t limit = s->watermark == INT64_MAX ? INT64_MAX : s->watermark - w->size_ms - w->grace_ms;
+    int64_t last = limit == INT64_MAX ? INT64_MAX : floor_div(limit, w->slide_ms) * w->slide_ms;
+    if (last <= s->closed_upto)
+        return WEIR_OK;
+    if (q->emit == WEIR_EMIT_FINAL) {
+        /* The (key, window) pairs to emit: every window starting in (closed_upto, last] holding data. */
+        size_t cap = weir_groups_count(s->groups) * (size_t)(w->size_ms / w->slide_ms) + 1, n = 0;
+        closing *c = malloc(cap * sizeof *c);
+        if (!c)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        size_t pos = 0;
+        const weir_value *keys;
+        int64_t slot;
+        weir_acc *accs;
+        while (weir_groups_next(s->groups, &pos, &keys, &slot, &accs)) {
+            /* The windows holding this pane start in (slot - size, slot]; each closing one is
+             * listed once, from the earliest of its panes that holds data for these keys. */
+            for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
+                if (ws > last || ws <= s->closed_upto)
+                    continue;
+                bool earliest = true;
+                for (int64_t p = ws; p < slot && earliest; p += w->slide_ms)
+                    earliest = !weir_groups_find(s->groups, keys, p);
+                if (earliest)
+                    c[n++] = (closing){keys, ws};
+            }
+        }
+        sort_query = q;
+        qsort(c, n, sizeof *c, cmp_closing);
+        weir_acc *tmp = weir_arena_alloc(&e->scratch, (size_t)q->naggs * sizeof *tmp);
+        int rc = tmp ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
+            if (w->kind == WEIR_WINDOW_TUMBLE) {
+                rc = emit_group(e, s, c[i].keys, weir_groups_find(s->groups, c[i].keys, c[i].ws), c[i].ws,
+                                c[i].ws + w->size_ms, t, err);
+            } else {
+                int r = merge_window(s, c[i].keys, c[i].ws, tmp);
+                rc = r ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                       : emit_group(e, s, c[i].keys, tmp, c[i].ws, c[i].ws + w->size_ms, t, err);
+                weir_accs_free(q, tmp);
+            }
+        }
+        free(c);
+        if (rc)
+            return rc;
+    }
+    s->closed_upto = last;
+    /* Pane p is held by the windows starting in (p - size, p]: all closed once p <= last. */
+    weir_groups_evict(s->groups, last == INT64_MAX ? INT64_MAX : last + 1);
+    return WEIR_OK;
+}
+
+static int run_query(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, const char *raw,
+                     size_t raw_len, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    s->stats.rows_in++;
+    weir_eval ev = {.arena = &e->scratch, .row = row};
+    if (q->where && !weir_eval_predicate(&ev, q->where)) {
+        if (!ev.err)
+            return WEIR_OK;
+        s->stats.dead++;
+        char why[160];
+        return dead(e, q->source, row, raw, raw_len, ts, t, err, "WHERE of %s: %s", q->output->name,
+                    error_reason(&ev, why, sizeof why));
+    }
+    if (q->grouped)
+        return grouped_row(e, s, row, ts, raw, raw_len, t, err);
+    int n = q->output->schema.ncols;
+    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *out);
+    if (!out)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        out[i] = weir_eval_expr(&ev, q->out[i]);
+    if (ev.err) {
+        s->stats.dead++;
+        char why[160];
+        return dead(e, q->source, row, raw, raw_len, ts, t, err, "column %s of %s: %s",
+                    q->output->schema.cols[0].name, q->output->name, error_reason(&ev, why, sizeof why));
+    }
+    return emit(e, s, out, ts, t, err);
+}
+
+static int process(weir_engine *e, const weir_relation *rel, const weir_value *row, int64_t ts,
+                   const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
+{
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        if (s->q->source != rel)
+            continue;
+        int rc = run_query(e, s, row, ts, raw, raw_len, t, err);
+        if (rc)
+            return rc;
+    }
+    return WEIR_OK;
+}
+
+int weir_engine_push_json(weir_engine *e, const weir_relation *src, const char *json, size_t len,
+                          int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
+{
+    weir_arena_reset(&e->scratch);
+    weir_value *row = weir_arena_alloc(&e->scratch, (size_t)(src->schema.ncols + 1) * sizeof *row);
+    if (!row)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    char why[256];
+    if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why))
+        return dead(e, src, row, json, len, ingest_ms, t, err, "%s", why);
+    int64_t ts = ingest_ms;
+    if (src->ts_col >= 0) {
+        if (row[src->ts_col].is_null)
+            return dead(e, src, row, json, len, ingest_ms, t, err, "event time column %s is missing or null",
+                        src->schema.cols[src->ts_col].name);
+        ts = row[src->ts_col].i;
+    }
+    return process(e, src, row, ts, json, len, t, err);
+}
+
+int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err)
+{
+    weir_arena_reset(&e->scratch);
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        if (s->q->window.kind == WEIR_WINDOW_NONE || watermark_ms <= s->watermark)
+            continue;
+        s->watermark = watermark_ms;
+        int rc = close_windows(e, s, t, err);
+        if (rc)
+            return rc;
+    }
+    return WEIR_OK;
+}
+
+void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out)
+{
+    const query_state *s = &e->qs[query];
+    *out = s->stats;
+    if (s->groups) {
+        out->groups = weir_groups_count(s->groups);
+        out->state_bytes = weir_groups_bytes(s->groups);
+    }
+}

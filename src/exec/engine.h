@@ -1,0 +1,61 @@
+/*
+ * engine.h - runs a pipeline's queries over records.
+ *
+ * The engine never reads a clock and never does I/O: records come in with
+ * their ingest time (weir_engine_push_json), time moves on when the caller
+ * says so (weir_engine_advance), and everything produced goes out through a
+ * weir_emit_target. `weir replay` drives it from a file on a virtual clock;
+ * `weir serve` drives it from the log.
+ *
+ * Event time: a source's WITH (timestamp = 'col') column, else the ingest
+ * time. Each windowed query's watermark is the newest event time it has
+ * seen; a window [start, end) closes when the watermark reaches end +
+ * GRACE. EMIT CHANGES emits a row per update; EMIT FINAL one row per key
+ * when the window closes, in window then key order. A record for windows
+ * that have all closed is too late and goes to the dead-letter stream, as
+ * does a record that does not decode, and one whose expressions fail
+ * (integer overflow, division by zero, bad CAST).
+ */
+#ifndef WEIR_ENGINE_H
+#define WEIR_ENGINE_H
+
+#include "base/err.h"
+#include "sql/plan.h"
+
+typedef struct weir_engine weir_engine;
+
+typedef struct weir_emit_target {
+    void *ctx;
+    /* A row of relation r (r->schema), with its event time. TEXT values are
+     * borrowed for the duration of the call. Non-zero stops the engine. */
+    int (*row)(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts_ms);
+    /* A record of relation src that could not be processed, for src's
+     * dead-letter stream. raw is the record's JSON. */
+    int (*dead)(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts_ms);
+} weir_emit_target;
+
+typedef struct weir_engine_options {
+    bool chain;               /* feed each emitted row to the queries reading its relation, in memory */
+} weir_engine_options;
+
+int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err);
+void weir_engine_free(weir_engine *e);
+
+/* Processes one JSON record of relation src (a source, or with chain off a
+ * derived stream read back from the log). */
+int weir_engine_push_json(weir_engine *e, const weir_relation *src, const char *json, size_t len,
+                          int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
+
+/* Moves every windowed query's watermark to at least watermark_ms and
+ * closes the windows that ends; INT64_MAX closes them all (end of input). */
+int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err);
+
+typedef struct weir_query_stats {
+    uint64_t rows_in, rows_out, dead, late;
+    uint64_t groups;          /* live (key, window) entries */
+    uint64_t state_bytes;
+} weir_query_stats;
+
+void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);
+
+#endif

@@ -1,0 +1,727 @@
+/*
+ * plan.c - builds the catalog of a pipeline: resolves names, checks types,
+ * and turns each CREATE ... AS SELECT into a weir_query.
+ *
+ * Grouped queries are rewritten so that their SELECT list and HAVING read
+ * the grouped row: a subexpression equal to a GROUP BY expression becomes
+ * the key's slot, an aggregate call becomes its aggregate's slot (identical
+ * aggregates share one), window_start and window_end become the two slots
+ * after the aggregates. A column used any other way is an error, as in
+ * standard SQL.
+ */
+#include "sql/plan.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "log/log.h"
+#include "sql/eval.h"
+
+typedef struct planner {
+    weir_arena *a;
+    weir_sql_error *e;
+    jmp_buf fail;
+    weir_catalog *cat;
+    /* while planning one query: */
+    const weir_schema *input;
+    const char *input_name;
+    weir_query *q;
+    int window_slots_at;       /* placeholder slots for window_start/end before aggs are counted */
+} planner;
+
+static _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(P->e->msg, sizeof P->e->msg, fmt, ap);
+    va_end(ap);
+    P->e->line = pos.line;
+    P->e->col = pos.col;
+    longjmp(P->fail, 1);
+}
+
+static void *alloc(planner *P, size_t n)
+{
+    void *p = weir_arena_alloc(P->a, n);
+    if (!p)
+        fail(P, (weir_sql_pos){0, 0}, "out of memory");
+    return p;
+}
+
+const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->nrels; i++)
+        if (!strcmp(c->rels[i]->name, name))
+            return c->rels[i];
+    return NULL;
+}
+
+static int column_index(const weir_schema *s, const char *name)
+{
+    for (int i = 0; i < s->ncols; i++)
+        if (!strcmp(s->cols[i].name, name))
+            return i;
+    return -1;
+}
+
+static const char *column_list(planner *P, const weir_schema *s)
+{
+    weir_buf b = {0};
+    for (int i = 0; i < s->ncols; i++)
+        if (weir_buf_printf(&b, "%s%s", i ? ", " : "", s->cols[i].name)) {
+            weir_buf_free(&b);
+            return "";
+        }
+    char *r = weir_arena_strndup(P->a, b.data ? (char *)b.data : "", b.len);
+    weir_buf_free(&b);
+    return r ? r : "";
+}
+
+static bool numeric(weir_type t) { return t == WEIR_TYPE_INT || t == WEIR_TYPE_UINT || t == WEIR_TYPE_DOUBLE; }
+
+static bool is_aggregate(const char *name)
+{
+    static const char *const aggs[] = {"count", "count_if", "sum", "min", "max", "avg", "approx_count_distinct"};
+    for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+        if (!strcmp(aggs[i], name))
+            return true;
+    return false;
+}
+
+/* The numeric type two operands meet in. A non-negative INT literal next to
+ * a UINT becomes UINT, so `value * 3 + 1` stays UINT. */
+static weir_type promote(weir_expr *a, weir_expr *b)
+{
+    weir_type x = a->type, y = b->type;
+    if (x == WEIR_TYPE_NULL) return y;
+    if (y == WEIR_TYPE_NULL) return x;
+    if (x == WEIR_TYPE_DOUBLE || y == WEIR_TYPE_DOUBLE) return WEIR_TYPE_DOUBLE;
+    if (x == y) return x;
+    weir_expr *lit = x == WEIR_TYPE_INT ? a : b;
+    if (lit->kind == WEIR_E_LITERAL && !lit->lit.is_null && lit->lit.i >= 0) {
+        lit->lit = weir_uint((uint64_t)lit->lit.i);
+        lit->type = WEIR_TYPE_UINT;
+        return WEIR_TYPE_UINT;
+    }
+    return WEIR_TYPE_INT;
+}
+
+/* Whether values of types a and b can be compared; a TEXT literal next to
+ * a TIMESTAMP is parsed as a timestamp here, once. */
+static bool comparable(planner *P, weir_expr *a, weir_expr *b)
+{
+    weir_type x = a->type, y = b->type;
+    if (x == WEIR_TYPE_NULL || y == WEIR_TYPE_NULL || x == y || (numeric(x) && numeric(y)))
+        return true;
+    weir_expr *lit = x == WEIR_TYPE_TEXT ? a : y == WEIR_TYPE_TEXT ? b : NULL;
+    weir_type other = lit == a ? y : x;
+    if (lit && other == WEIR_TYPE_TIMESTAMP && lit->kind == WEIR_E_LITERAL) {
+        int64_t ms;
+        if (!weir_timestamp_parse(lit->lit.s, lit->lit.len, &ms))
+            fail(P, lit->pos, "'%.*s' is not an ISO 8601 timestamp", (int)lit->lit.len, lit->lit.s);
+        lit->lit = weir_timestamp(ms);
+        lit->type = WEIR_TYPE_TIMESTAMP;
+        return true;
+    }
+    return false;
+}
+
+static void resolve(planner *P, weir_expr *x);
+
+static void need_bool(planner *P, weir_expr *x, const char *where)
+{
+    if (x->type != WEIR_TYPE_BOOL && x->type != WEIR_TYPE_NULL)
+        fail(P, x->pos, "%s must be a condition (BOOL), not %s", where, weir_type_name(x->type));
+}
+
+static const char *op_name(weir_op op)
+{
+    static const char *const names[] = {"-", "NOT", "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR"};
+    return names[op];
+}
+
+static void resolve_call(planner *P, weir_expr *x)
+{
+    if (is_aggregate(x->call.name))
+        fail(P, x->pos, "aggregate %s is not allowed here (only in the SELECT list or HAVING of a grouped query)", x->call.name);
+    int fn = weir_function_find(x->call.name);
+    if (fn < 0)
+        fail(P, x->pos, "unknown function %s (functions: %s; aggregates: count, count_if, sum, min, max, avg, "
+                        "approx_count_distinct)", x->call.name, weir_function_names());
+    if (x->call.distinct)
+        fail(P, x->pos, "DISTINCT is only for count(DISTINCT x)");
+    for (int i = 0; i < x->call.nargs; i++) {
+        if (x->call.args[i]->kind == WEIR_E_STAR)
+            fail(P, x->call.args[i]->pos, "* is only an argument of count(*)");
+        resolve(P, x->call.args[i]);
+    }
+    x->call.fn = fn;
+    const char *why = weir_function_check(fn, x->call.args, x->call.nargs, &x->type);
+    if (why)
+        fail(P, x->pos, "%s: %s", x->call.name, why);
+}
+
+static void resolve(planner *P, weir_expr *x)
+{
+    switch (x->kind) {
+    case WEIR_E_LITERAL:
+        x->type = (weir_type)x->lit.type;
+        return;
+    case WEIR_E_SLOT:
+        return; /* made by the grouped rewrite, already typed */
+    case WEIR_E_STAR:
+        fail(P, x->pos, "* is only an argument of count(*)");
+    case WEIR_E_COLUMN: {
+        int i = column_index(P->input, x->col.name);
+        if (i < 0) {
+            if (!strcmp(x->col.name, "window_start") || !strcmp(x->col.name, "window_end"))
+                fail(P, x->pos, "%s is only defined in the SELECT list of a windowed query", x->col.name);
+            fail(P, x->pos, "unknown column %s in %s (it has: %s)", x->col.name, P->input_name, column_list(P, P->input));
+        }
+        x->col.index = i;
+        x->type = P->input->cols[i].type;
+        return;
+    }
+    case WEIR_E_UNARY:
+        resolve(P, x->op.a);
+        if (x->op.op == WEIR_OP_NOT) {
+            need_bool(P, x->op.a, "the operand of NOT");
+            x->type = WEIR_TYPE_BOOL;
+        } else {
+            if (!numeric(x->op.a->type) && x->op.a->type != WEIR_TYPE_NULL)
+                fail(P, x->pos, "cannot negate %s", weir_type_name(x->op.a->type));
+            x->type = x->op.a->type == WEIR_TYPE_UINT ? WEIR_TYPE_INT : x->op.a->type;
+        }
+        return;
+    case WEIR_E_BINARY: {
+        weir_expr *a = x->op.a, *b = x->op.b;
+        resolve(P, a);
+        resolve(P, b);
+        weir_op op = x->op.op;
+        if (op == WEIR_OP_AND || op == WEIR_OP_OR) {
+            need_bool(P, a, op == WEIR_OP_AND ? "each side of AND" : "each side of OR");
+            need_bool(P, b, op == WEIR_OP_AND ? "each side of AND" : "each side of OR");
+            x->type = WEIR_TYPE_BOOL;
+        } else if (op >= WEIR_OP_EQ) {
+            if (!comparable(P, a, b))
+                fail(P, x->pos, "cannot compare %s with %s", weir_type_name(a->type), weir_type_name(b->type));
+            x->type = WEIR_TYPE_BOOL;
+        } else if (op == WEIR_OP_CONCAT) {
+            x->type = WEIR_TYPE_TEXT;
+        } else {
+            if ((!numeric(a->type) && a->type != WEIR_TYPE_NULL) || (!numeric(b->type) && b->type != WEIR_TYPE_NULL))
+                fail(P, x->pos, "operator %s needs numbers, not %s and %s", op_name(op), weir_type_name(a->type),
+                     weir_type_name(b->type));
+            x->type = promote(a, b);
+            if (x->type == WEIR_TYPE_NULL)
+                x->type = WEIR_TYPE_INT;
+        }
+        return;
+    }
+    case WEIR_E_CALL:
+        resolve_call(P, x);
+        return;
+    case WEIR_E_CASE: {
+        if (x->cases.operand)
+            resolve(P, x->cases.operand);
+        weir_expr *first = NULL;
+        for (int i = 0; i <= x->cases.n; i++) {
+            weir_expr *then = i < x->cases.n ? x->cases.then[i] : x->cases.otherwise;
+            if (i < x->cases.n) {
+                resolve(P, x->cases.when[i]);
+                if (x->cases.operand) {
+                    if (!comparable(P, x->cases.operand, x->cases.when[i]))
+                        fail(P, x->cases.when[i]->pos, "WHEN value cannot be compared with the CASE operand");
+                } else {
+                    need_bool(P, x->cases.when[i], "a WHEN condition");
+                }
+            }
+            if (!then)
+                continue;
+            resolve(P, then);
+            if (!first || first->type == WEIR_TYPE_NULL) {
+                first = then;
+                x->type = then->type;
+            } else if (then->type != WEIR_TYPE_NULL && then->type != x->type) {
+                if (!numeric(then->type) || !numeric(x->type))
+                    fail(P, then->pos, "CASE branches have different types (%s and %s)", weir_type_name(x->type),
+                         weir_type_name(then->type));
+                x->type = promote(first, then);
+            }
+        }
+        return;
+    }
+    case WEIR_E_CAST:
+        resolve(P, x->cast.a);
+        x->type = x->cast.to;
+        return;
+    case WEIR_E_IS_NULL:
+        resolve(P, x->isnull.a);
+        x->type = WEIR_TYPE_BOOL;
+        return;
+    case WEIR_E_IN:
+        resolve(P, x->in.a);
+        for (int i = 0; i < x->in.n; i++) {
+            resolve(P, x->in.list[i]);
+            if (!comparable(P, x->in.a, x->in.list[i]))
+                fail(P, x->in.list[i]->pos, "IN list value of type %s cannot be compared with %s",
+                     weir_type_name(x->in.list[i]->type), weir_type_name(x->in.a->type));
+        }
+        x->type = WEIR_TYPE_BOOL;
+        return;
+    case WEIR_E_BETWEEN:
+        resolve(P, x->between.a);
+        resolve(P, x->between.lo);
+        resolve(P, x->between.hi);
+        if (!comparable(P, x->between.a, x->between.lo) || !comparable(P, x->between.a, x->between.hi))
+            fail(P, x->pos, "BETWEEN bounds cannot be compared with %s", weir_type_name(x->between.a->type));
+        x->type = WEIR_TYPE_BOOL;
+        return;
+    case WEIR_E_LIKE:
+        resolve(P, x->like.a);
+        resolve(P, x->like.pattern);
+        if (x->like.a->type != WEIR_TYPE_TEXT || x->like.pattern->type != WEIR_TYPE_TEXT)
+            fail(P, x->pos, "LIKE needs TEXT on both sides");
+        x->type = WEIR_TYPE_BOOL;
+        return;
+    }
+}
+
+/* Structural equality, for matching SELECT expressions to GROUP BY ones. */
+static bool same_expr(const weir_expr *a, const weir_expr *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case WEIR_E_LITERAL: return weir_value_same(&a->lit, &b->lit) && a->lit.type == b->lit.type;
+    case WEIR_E_COLUMN: return !strcmp(a->col.name, b->col.name);
+    case WEIR_E_UNARY: return a->op.op == b->op.op && same_expr(a->op.a, b->op.a);
+    case WEIR_E_BINARY: return a->op.op == b->op.op && same_expr(a->op.a, b->op.a) && same_expr(a->op.b, b->op.b);
+    case WEIR_E_CALL:
+        if (strcmp(a->call.name, b->call.name) || a->call.nargs != b->call.nargs || a->call.distinct != b->call.distinct)
+            return false;
+        for (int i = 0; i < a->call.nargs; i++)
+            if (!same_expr(a->call.args[i], b->call.args[i]))
+                return false;
+        return true;
+    case WEIR_E_CAST: return a->cast.to == b->cast.to && same_expr(a->cast.a, b->cast.a);
+    case WEIR_E_IS_NULL: return a->isnull.negate == b->isnull.negate && same_expr(a->isnull.a, b->isnull.a);
+    case WEIR_E_STAR: return true;
+    default: return false; /* CASE, IN, BETWEEN, LIKE: match only as whole GROUP BY keys by identity */
+    }
+}
+
+static weir_expr *slot(planner *P, weir_sql_pos pos, int index, weir_type t)
+{
+    weir_expr *x = alloc(P, sizeof *x);
+    x->kind = WEIR_E_SLOT;
+    x->pos = pos;
+    x->slot = index;
+    x->type = t;
+    return x;
+}
+
+/* Adds (or finds) the aggregate of call x; returns its index. */
+static int add_aggregate(planner *P, weir_expr *x)
+{
+    weir_query *q = P->q;
+    weir_expr *arg = x->call.nargs ? x->call.args[0] : NULL;
+    const char *n = x->call.name;
+    weir_agg g = {0};
+    if (!strcmp(n, "count")) {
+        g.fn = x->call.distinct ? WEIR_AGG_COUNT_DISTINCT : WEIR_AGG_COUNT;
+        if (x->call.nargs != 1)
+            fail(P, x->pos, "count takes one argument: count(*), count(x) or count(DISTINCT x)");
+        if (arg->kind == WEIR_E_STAR) {
+            if (x->call.distinct)
+                fail(P, arg->pos, "count(DISTINCT *) is not supported: name a column");
+            arg = NULL;
+        }
+    } else {
+        if (x->call.distinct)
+            fail(P, x->pos, "DISTINCT is only for count(DISTINCT x)");
+        if (x->call.nargs != 1)
+            fail(P, x->pos, "%s takes one argument", n);
+        if (arg->kind == WEIR_E_STAR)
+            fail(P, arg->pos, "* is only an argument of count(*)");
+        if (!strcmp(n, "count_if")) g.fn = WEIR_AGG_COUNT_IF;
+        else if (!strcmp(n, "sum")) g.fn = WEIR_AGG_SUM;
+        else if (!strcmp(n, "min")) g.fn = WEIR_AGG_MIN;
+        else if (!strcmp(n, "max")) g.fn = WEIR_AGG_MAX;
+        else if (!strcmp(n, "avg")) g.fn = WEIR_AGG_AVG;
+        else g.fn = WEIR_AGG_APPROX_DISTINCT;
+    }
+    if (arg) {
+        resolve(P, arg);
+        if (arg->kind == WEIR_E_CALL && is_aggregate(arg->call.name))
+            fail(P, arg->pos, "aggregates cannot be nested");
+    }
+    weir_type t = arg ? arg->type : WEIR_TYPE_NULL;
+    switch (g.fn) {
+    case WEIR_AGG_COUNT_IF:
+        need_bool(P, arg, "the argument of count_if");
+        /* fall through */
+    case WEIR_AGG_COUNT: case WEIR_AGG_COUNT_DISTINCT: case WEIR_AGG_APPROX_DISTINCT:
+        g.type = WEIR_TYPE_INT;
+        break;
+    case WEIR_AGG_SUM:
+        if (!numeric(t))
+            fail(P, arg->pos, "sum needs a number, not %s", weir_type_name(t));
+        g.type = t;
+        break;
+    case WEIR_AGG_AVG:
+        if (!numeric(t))
+            fail(P, arg->pos, "avg needs a number, not %s", weir_type_name(t));
+        g.type = WEIR_TYPE_DOUBLE;
+        break;
+    default:
+        g.type = t == WEIR_TYPE_NULL ? WEIR_TYPE_INT : t;
+    }
+    g.arg = arg;
+    for (int i = 0; i < q->naggs; i++)
+        if (q->aggs[i].fn == g.fn && ((!g.arg && !q->aggs[i].arg) || (g.arg && q->aggs[i].arg && same_expr(g.arg, q->aggs[i].arg))))
+            return i;
+    weir_agg *v = alloc(P, (size_t)(q->naggs + 1) * sizeof *v);
+    if (q->naggs)
+        memcpy(v, q->aggs, (size_t)q->naggs * sizeof *v);
+    v[q->naggs] = g;
+    q->aggs = v;
+    return q->naggs++;
+}
+
+/* Rewrites x (a SELECT item or HAVING of a grouped query) to read the grouped row. */
+static weir_expr *grouped(planner *P, weir_expr *x)
+{
+    weir_query *q = P->q;
+    for (int k = 0; k < q->nkeys; k++)
+        if (same_expr(x, q->keys[k]))
+            return slot(P, x->pos, k, q->keys[k]->type);
+    switch (x->kind) {
+    case WEIR_E_CALL:
+        if (is_aggregate(x->call.name)) {
+            int i = add_aggregate(P, x);
+            return slot(P, x->pos, -1 - i, q->aggs[i].type); /* fixed up once the number of keys and aggs is known */
+        }
+        for (int i = 0; i < x->call.nargs; i++)
+            x->call.args[i] = grouped(P, x->call.args[i]);
+        resolve_call(P, x);
+        return x;
+    case WEIR_E_COLUMN:
+        if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_start"))
+            return slot(P, x->pos, -1000000, WEIR_TYPE_TIMESTAMP);
+        if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_end"))
+            return slot(P, x->pos, -1000001, WEIR_TYPE_TIMESTAMP);
+        resolve(P, x); /* reports unknown columns first */
+        fail(P, x->pos, "column %s must appear in GROUP BY or be used inside an aggregate", x->col.name);
+    case WEIR_E_UNARY: x->op.a = grouped(P, x->op.a); break;
+    case WEIR_E_BINARY: x->op.a = grouped(P, x->op.a); x->op.b = grouped(P, x->op.b); break;
+    case WEIR_E_CASE:
+        if (x->cases.operand) x->cases.operand = grouped(P, x->cases.operand);
+        for (int i = 0; i < x->cases.n; i++) {
+            x->cases.when[i] = grouped(P, x->cases.when[i]);
+            x->cases.then[i] = grouped(P, x->cases.then[i]);
+        }
+        if (x->cases.otherwise) x->cases.otherwise = grouped(P, x->cases.otherwise);
+        break;
+    case WEIR_E_CAST: x->cast.a = grouped(P, x->cast.a); break;
+    case WEIR_E_IS_NULL: x->isnull.a = grouped(P, x->isnull.a); break;
+    case WEIR_E_IN:
+        x->in.a = grouped(P, x->in.a);
+        for (int i = 0; i < x->in.n; i++) x->in.list[i] = grouped(P, x->in.list[i]);
+        break;
+    case WEIR_E_BETWEEN:
+        x->between.a = grouped(P, x->between.a);
+        x->between.lo = grouped(P, x->between.lo);
+        x->between.hi = grouped(P, x->between.hi);
+        break;
+    case WEIR_E_LIKE: x->like.a = grouped(P, x->like.a); x->like.pattern = grouped(P, x->like.pattern); break;
+    default: break;
+    }
+    resolve(P, x); /* types of the rewritten node (its children are slots or resolved) */
+    return x;
+}
+
+/* Gives aggregate and window placeholders their final slot numbers. */
+static void fix_slots(weir_query *q, weir_expr *x)
+{
+    if (!x)
+        return;
+    switch (x->kind) {
+    case WEIR_E_SLOT:
+        if (x->slot == -1000000) x->slot = q->nkeys + q->naggs;
+        else if (x->slot == -1000001) x->slot = q->nkeys + q->naggs + 1;
+        else if (x->slot < 0) x->slot = q->nkeys + (-1 - x->slot);
+        return;
+    case WEIR_E_UNARY: fix_slots(q, x->op.a); return;
+    case WEIR_E_BINARY: fix_slots(q, x->op.a); fix_slots(q, x->op.b); return;
+    case WEIR_E_CALL: for (int i = 0; i < x->call.nargs; i++) fix_slots(q, x->call.args[i]); return;
+    case WEIR_E_CASE:
+        fix_slots(q, x->cases.operand);
+        for (int i = 0; i < x->cases.n; i++) { fix_slots(q, x->cases.when[i]); fix_slots(q, x->cases.then[i]); }
+        fix_slots(q, x->cases.otherwise);
+        return;
+    case WEIR_E_CAST: fix_slots(q, x->cast.a); return;
+    case WEIR_E_IS_NULL: fix_slots(q, x->isnull.a); return;
+    case WEIR_E_IN: fix_slots(q, x->in.a); for (int i = 0; i < x->in.n; i++) fix_slots(q, x->in.list[i]); return;
+    case WEIR_E_BETWEEN: fix_slots(q, x->between.a); fix_slots(q, x->between.lo); fix_slots(q, x->between.hi); return;
+    case WEIR_E_LIKE: fix_slots(q, x->like.a); fix_slots(q, x->like.pattern); return;
+    default: return;
+    }
+}
+
+static bool has_aggregate(const weir_expr *x)
+{
+    if (!x)
+        return false;
+    switch (x->kind) {
+    case WEIR_E_CALL:
+        if (is_aggregate(x->call.name))
+            return true;
+        for (int i = 0; i < x->call.nargs; i++)
+            if (has_aggregate(x->call.args[i]))
+                return true;
+        return false;
+    case WEIR_E_UNARY: return has_aggregate(x->op.a);
+    case WEIR_E_BINARY: return has_aggregate(x->op.a) || has_aggregate(x->op.b);
+    case WEIR_E_CASE:
+        for (int i = 0; i < x->cases.n; i++)
+            if (has_aggregate(x->cases.when[i]) || has_aggregate(x->cases.then[i]))
+                return true;
+        return has_aggregate(x->cases.operand) || has_aggregate(x->cases.otherwise);
+    case WEIR_E_CAST: return has_aggregate(x->cast.a);
+    case WEIR_E_IS_NULL: return has_aggregate(x->isnull.a);
+    default: return false;
+    }
+}
+
+/* The output name of a SELECT item without alias. */
+static const char *derived_name(const weir_select_item *it)
+{
+    const weir_expr *x = it->expr;
+    if (x->kind == WEIR_E_COLUMN)
+        return x->col.name;
+    if (x->kind == WEIR_E_CALL)
+        return x->call.name;
+    return NULL;
+}
+
+static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
+{
+    weir_select *sel = st->select;
+    const weir_relation *src = weir_catalog_find(P->cat, sel->from);
+    if (!src)
+        fail(P, sel->from_pos, "unknown stream %s (declare it first with CREATE STREAM)", sel->from);
+    if (src->is_table)
+        fail(P, sel->from_pos, "%s is a table: a continuous query reads streams (query tables with SELECT)", sel->from);
+    weir_query *q = alloc(P, sizeof *q);
+    P->q = q;
+    P->input = &src->schema;
+    P->input_name = src->name;
+    q->stmt = st;
+    q->source = src;
+    q->output = out;
+    q->select = sel;
+    q->is_table = st->kind == WEIR_STMT_CREATE_TABLE_AS;
+    q->window = sel->window;
+    q->emit = sel->emit;
+    out->query = q;
+    out->is_table = q->is_table;
+
+    if (sel->where) {
+        if (has_aggregate(sel->where))
+            fail(P, sel->where->pos, "aggregates are not allowed in WHERE (use HAVING)");
+        resolve(P, sel->where);
+        need_bool(P, sel->where, "WHERE");
+        q->where = sel->where;
+    }
+    bool any_agg = sel->having != NULL;
+    for (int i = 0; i < sel->nitems && !any_agg; i++)
+        any_agg = has_aggregate(sel->items[i].expr);
+    q->grouped = sel->ngroup > 0 || any_agg;
+    if (q->window.kind == WEIR_WINDOW_SESSION)
+        fail(P, sel->from_pos, "SESSION windows are not supported yet: use TUMBLE or HOP");
+    if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped)
+        fail(P, sel->from_pos, "a windowed query needs aggregates (and usually GROUP BY)");
+    if (q->is_table && !q->grouped)
+        fail(P, st->pos, "CREATE TABLE ... AS SELECT needs GROUP BY or aggregates (a table is keyed); "
+                         "use CREATE STREAM ... AS SELECT for a filter or projection");
+    if (sel->emit == WEIR_EMIT_FINAL && q->window.kind == WEIR_WINDOW_NONE)
+        fail(P, st->pos, "EMIT FINAL needs a window (TUMBLE, HOP or SESSION): without one nothing ever closes");
+    if (sel->norder || sel->limit >= 0)
+        fail(P, st->pos, "ORDER BY and LIMIT belong to pull queries (SELECT ... FROM a table), not continuous ones");
+
+    int nout = sel->star ? src->schema.ncols : sel->nitems;
+    q->out = alloc(P, (size_t)nout * sizeof *q->out);
+    out->schema.cols = alloc(P, (size_t)nout * sizeof *out->schema.cols);
+    out->schema.ncols = nout;
+    if (sel->star) {
+        if (q->grouped)
+            fail(P, st->pos, "SELECT * cannot be grouped: name the keys and aggregates");
+        for (int i = 0; i < nout; i++) {
+            weir_expr *c = alloc(P, sizeof *c);
+            c->kind = WEIR_E_COLUMN;
+            c->col.name = src->schema.cols[i].name;
+            c->col.index = i;
+            c->type = src->schema.cols[i].type;
+            q->out[i] = c;
+            out->schema.cols[i] = src->schema.cols[i];
+        }
+        return;
+    }
+    if (q->grouped) {
+        q->nkeys = sel->ngroup;
+        q->keys = sel->group_by;
+        for (int k = 0; k < q->nkeys; k++) {
+            if (has_aggregate(q->keys[k]))
+                fail(P, q->keys[k]->pos, "GROUP BY cannot contain an aggregate");
+            resolve(P, q->keys[k]);
+        }
+    }
+    for (int i = 0; i < nout; i++) {
+        weir_select_item *it = &sel->items[i];
+        if (q->grouped) {
+            q->out[i] = grouped(P, it->expr);
+        } else {
+            if (has_aggregate(it->expr))
+                fail(P, it->pos, "internal: aggregate in an ungrouped query");
+            resolve(P, it->expr);
+            q->out[i] = it->expr;
+        }
+        const char *name = it->alias ? it->alias : derived_name(it);
+        if (!name)
+            fail(P, it->pos, "give this expression a name with AS");
+        for (int k = 0; k < i; k++)
+            if (!strcmp(out->schema.cols[k].name, name))
+                fail(P, it->pos, "two output columns are named %s: rename one with AS", name);
+        out->schema.cols[i].name = name;
+        out->schema.cols[i].type = q->out[i]->type == WEIR_TYPE_NULL ? WEIR_TYPE_TEXT : q->out[i]->type;
+    }
+    if (sel->having) {
+        q->having = grouped(P, sel->having);
+        need_bool(P, q->having, "HAVING");
+    }
+    for (int i = 0; i < nout; i++)
+        fix_slots(q, q->out[i]);
+    fix_slots(q, q->having);
+    if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
+        fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");
+}
+
+static uint32_t option_partitions(planner *P, const weir_stmt *st, uint32_t dflt)
+{
+    const weir_with_option *o = weir_stmt_option(st, "partitions");
+    if (!o)
+        return dflt;
+    if (o->value.type != WEIR_TYPE_INT || o->value.i < 1 || o->value.i > 10000)
+        fail(P, o->pos, "partitions must be a whole number from 1 to 10000");
+    return (uint32_t)o->value.i;
+}
+
+static int option_column(planner *P, const weir_stmt *st, const char *opt, const weir_relation *r)
+{
+    const weir_with_option *o = weir_stmt_option(st, opt);
+    if (!o)
+        return -1;
+    if (o->value.type != WEIR_TYPE_TEXT)
+        fail(P, o->pos, "%s must name a column, in quotes", opt);
+    int i = column_index(&r->schema, o->value.s);
+    if (i < 0)
+        fail(P, o->pos, "%s names column '%s', which %s does not have", opt, o->value.s, r->name);
+    return i;
+}
+
+static void check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n)
+{
+    for (int i = 0; i < st->nwith; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(known[k], st->with[i].name))
+            k++;
+        if (k == n) {
+            char list[256] = "";
+            for (size_t j = 0; j < n; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", known[j]);
+            fail(P, st->with[i].pos, "unknown option %s (known here: %s)", st->with[i].name, list);
+        }
+    }
+}
+
+static void declare(planner *P, weir_stmt *st)
+{
+    static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format"};
+    if (!weir_stream_name_valid(st->name))
+        fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
+    if (weir_catalog_find(P->cat, st->name))
+        fail(P, st->pos, "%s is declared twice", st->name);
+    weir_relation *r = alloc(P, sizeof *r);
+    r->name = st->name;
+    r->key_col = r->ts_col = -1;
+    if (st->kind == WEIR_STMT_CREATE_STREAM) {
+        check_options(P, st, stream_opts, 4);
+        r->is_source = true;
+        r->schema.ncols = st->ncols;
+        r->schema.cols = alloc(P, (size_t)st->ncols * sizeof *r->schema.cols);
+        for (int i = 0; i < st->ncols; i++)
+            r->schema.cols[i] = (weir_column){st->cols[i].name, st->cols[i].type};
+        r->partitions = option_partitions(P, st, 4);
+        const weir_with_option *fmt = weir_stmt_option(st, "format");
+        if (fmt && (fmt->value.type != WEIR_TYPE_TEXT || strcasecmp(fmt->value.s, "json")))
+            fail(P, fmt->pos, "format must be 'json' (the only record format so far)");
+    } else {
+        check_options(P, st, stream_opts, 4);
+        plan_query(P, st, r);
+        r->partitions = option_partitions(P, st, r->query->source->partitions);
+    }
+    r->key_col = option_column(P, st, "key", r);
+    r->ts_col = option_column(P, st, "timestamp", r);
+    if (r->ts_col >= 0 && r->schema.cols[r->ts_col].type != WEIR_TYPE_TIMESTAMP)
+        fail(P, weir_stmt_option(st, "timestamp")->pos, "the timestamp column must have type TIMESTAMP");
+    if (r->query && r->ts_col < 0 && r->query->source->ts_col >= 0) { /* keep event time when it is projected */
+        int i = column_index(&r->schema, r->query->source->schema.cols[r->query->source->ts_col].name);
+        if (i >= 0 && r->schema.cols[i].type == WEIR_TYPE_TIMESTAMP)
+            r->ts_col = i;
+    }
+    weir_relation **v = alloc(P, (size_t)(P->cat->nrels + 1) * sizeof *v);
+    if (P->cat->nrels)
+        memcpy(v, P->cat->rels, (size_t)P->cat->nrels * sizeof *v);
+    v[P->cat->nrels++] = r;
+    P->cat->rels = v;
+    if (r->query) {
+        weir_query **qv = alloc(P, (size_t)(P->cat->nqueries + 1) * sizeof *qv);
+        if (P->cat->nqueries)
+            memcpy(qv, P->cat->queries, (size_t)P->cat->nqueries * sizeof *qv);
+        qv[P->cat->nqueries++] = r->query;
+        P->cat->queries = qv;
+    }
+}
+
+int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog *out, weir_sql_error *e)
+{
+    memset(out, 0, sizeof *out);
+    planner P = {.a = a, .e = e, .cat = out};
+    if (setjmp(P.fail)) {
+        memset(out, 0, sizeof *out);
+        return WEIR_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        weir_stmt *st = stmts[i];
+        switch (st->kind) {
+        case WEIR_STMT_CREATE_STREAM:
+        case WEIR_STMT_CREATE_STREAM_AS:
+        case WEIR_STMT_CREATE_TABLE_AS:
+            declare(&P, st);
+            break;
+        case WEIR_STMT_CREATE_SINK:
+            if (!weir_catalog_find(out, st->from))
+                fail(&P, st->pos, "sink %s delivers %s, which is not declared before it", st->name, st->from);
+            break;
+        default:
+            fail(&P, st->pos, "a pipeline declares streams, tables and sinks; %s is a request, run it with weir query",
+                 st->kind == WEIR_STMT_SELECT ? "SELECT" : "DROP");
+        }
+    }
+    return WEIR_OK;
+}

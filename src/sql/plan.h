@@ -1,0 +1,94 @@
+/*
+ * plan.h - from parsed statements to queries ready to run: names resolved,
+ * types checked, aggregates pulled out of the SELECT list.
+ *
+ * A catalog is the set of streams and queries a pipeline declares, in
+ * order: a CREATE STREAM with columns declares a source; each CREATE
+ * STREAM/TABLE AS SELECT is a query reading an earlier stream and producing
+ * a relation of the same name (its rows are "emitted"). The plan and all it
+ * points to live in the arena given to weir_catalog_build.
+ *
+ * Evaluation rows: a query's WHERE, GROUP BY and aggregate arguments see
+ * the input row (the source's columns). The SELECT list and HAVING of a
+ * grouped query see the grouped row: [group keys][aggregates][window_start,
+ * window_end], addressed by WEIR_E_SLOT expressions the planner makes.
+ */
+#ifndef WEIR_PLAN_H
+#define WEIR_PLAN_H
+
+#include "base/arena.h"
+#include "sql/sql.h"
+
+typedef struct weir_column {
+    const char *name;
+    weir_type type;
+} weir_column;
+
+typedef struct weir_schema {
+    weir_column *cols;
+    int ncols;
+} weir_schema;
+
+typedef enum weir_agg_fn {
+    WEIR_AGG_COUNT,            /* COUNT(*) and COUNT(x): non-null count */
+    WEIR_AGG_COUNT_IF,
+    WEIR_AGG_SUM,
+    WEIR_AGG_MIN,
+    WEIR_AGG_MAX,
+    WEIR_AGG_AVG,
+    WEIR_AGG_COUNT_DISTINCT,   /* exact */
+    WEIR_AGG_APPROX_DISTINCT,  /* HyperLogLog */
+} weir_agg_fn;
+
+typedef struct weir_agg {
+    weir_agg_fn fn;
+    weir_expr *arg;            /* over the input row; NULL for COUNT(*) */
+    weir_type type;            /* the result type */
+} weir_agg;
+
+typedef struct weir_relation weir_relation;
+
+typedef struct weir_query {
+    const weir_stmt *stmt;
+    const weir_relation *source;   /* what it reads */
+    weir_relation *output;         /* what it produces */
+    const weir_select *select;
+    bool is_table;                 /* CREATE TABLE: keeps keyed state for pull queries */
+    bool grouped;                  /* has GROUP BY or aggregates */
+    weir_expr **keys;              /* GROUP BY, over the input row */
+    int nkeys;
+    weir_agg *aggs;
+    int naggs;
+    weir_expr **out;               /* one per output column; grouped row if grouped */
+    weir_expr *where;              /* over the input row, or NULL */
+    weir_expr *having;             /* over the grouped row, or NULL */
+    weir_window_spec window;
+    weir_emit emit;
+} weir_query;
+
+struct weir_relation {
+    const char *name;
+    weir_schema schema;
+    bool is_source;                /* declared with columns (fed by producers) */
+    bool is_table;
+    uint32_t partitions;           /* WITH (partitions = N); default 4 */
+    int key_col;                   /* WITH (key = 'col'): partitioning column, or -1 */
+    int ts_col;                    /* WITH (timestamp = 'col'): event time column, or -1 (ingest time) */
+    weir_query *query;             /* NULL for sources */
+};
+
+typedef struct weir_catalog {
+    weir_relation **rels;          /* in declaration order */
+    int nrels;
+    weir_query **queries;          /* in declaration order */
+    int nqueries;
+} weir_catalog;
+
+/* Plans every CREATE statement of a script (DROP and SELECT are refused
+ * here: they are requests, not declarations). Errors carry the position
+ * of the offending name or expression. */
+int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog *out, weir_sql_error *e);
+
+const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * groups.c - the grouped-state hash table (see groups.h).
+ *
+ * Entry layout: uint64 hash (0 = empty slot), int64 window, weir_value
+ * keys[nkeys], weir_acc accs[naggs]. The table doubles at 3/4 full.
+ */
+#include "state/groups.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct weir_groups {
+    const weir_query *q;
+    uint8_t *slots;
+    size_t cap, n;             /* cap: a power of two */
+    size_t entry_size;
+    size_t key_bytes;          /* owned TEXT key bytes */
+};
+
+#define HASH(e) (*(uint64_t *)(e))
+#define WINDOW(e) (*(int64_t *)((e) + 8))
+#define KEYS(e) ((weir_value *)((e) + 16))
+#define ACCS(g, e) ((weir_acc *)((e) + 16 + (size_t)(g)->q->nkeys * sizeof(weir_value)))
+
+static uint8_t *slot_at(const weir_groups *g, size_t i) { return g->slots + i * g->entry_size; }
+
+weir_groups *weir_groups_new(const weir_query *q)
+{
+    weir_groups *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->q = q;
+    g->entry_size = 16 + (size_t)q->nkeys * sizeof(weir_value) + (size_t)q->naggs * sizeof(weir_acc);
+    return g;
+}
+
+static uint64_t hash_of(const weir_groups *g, const weir_value *keys, int64_t window)
+{
+    uint64_t h = (uint64_t)window * 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < g->q->nkeys; i++)
+        h = weir_value_hash(&keys[i], h);
+    return h ? h : 1;
+}
+
+static bool matches(const weir_groups *g, const uint8_t *e, uint64_t h, const weir_value *keys, int64_t window)
+{
+    if (HASH(e) != h || WINDOW(e) != window)
+        return false;
+    for (int i = 0; i < g->q->nkeys; i++)
+        if (!weir_value_same(&KEYS(e)[i], &keys[i]) || KEYS(e)[i].type != keys[i].type)
+            return false;
+    return true;
+}
+
+static int grow(weir_groups *g)
+{
+    size_t cap = g->cap ? g->cap * 2 : 64;
+    uint8_t *slots = calloc(cap, g->entry_size);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < g->cap; i++) {
+        uint8_t *e = slot_at(g, i);
+        if (!HASH(e))
+            continue;
+        size_t j = HASH(e) & (cap - 1);
+        while (HASH(slots + j * g->entry_size))
+            j = (j + 1) & (cap - 1);
+        memcpy(slots + j * g->entry_size, e, g->entry_size);
+    }
+    free(g->slots);
+    g->slots = slots;
+    g->cap = cap;
+    return 0;
+}
+
+weir_acc *weir_groups_find(weir_groups *g, const weir_value *keys, int64_t window)
+{
+    if (!g->cap)
+        return NULL;
+    uint64_t h = hash_of(g, keys, window);
+    for (size_t i = h & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+        uint8_t *e = slot_at(g, i);
+        if (!HASH(e))
+            return NULL;
+        if (matches(g, e, h, keys, window))
+            return ACCS(g, e);
+    }
+}
+
+weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t window)
+{
+    if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
+        return NULL;
+    uint64_t h = hash_of(g, keys, window);
+    size_t i = h & (g->cap - 1);
+    for (;; i = (i + 1) & (g->cap - 1)) {
+        uint8_t *e = slot_at(g, i);
+        if (!HASH(e))
+            break;
+        if (matches(g, e, h, keys, window))
+            return ACCS(g, e);
+    }
+    uint8_t *e = slot_at(g, i);
+    weir_value *k = KEYS(e);
+    for (int j = 0; j < g->q->nkeys; j++) {
+        k[j] = keys[j];
+        if (keys[j].type == WEIR_TYPE_TEXT && !keys[j].is_null) {
+            char *s = malloc(keys[j].len ? keys[j].len : 1);
+            if (!s) {
+                while (j-- > 0)
+                    if (k[j].type == WEIR_TYPE_TEXT && !k[j].is_null)
+                        free((void *)k[j].s);
+                return NULL;
+            }
+            memcpy(s, keys[j].s, keys[j].len);
+            k[j].s = s;
+            g->key_bytes += keys[j].len;
+        }
+    }
+    HASH(e) = h;
+    WINDOW(e) = window;
+    weir_accs_init(g->q, ACCS(g, e));
+    g->n++;
+    return ACCS(g, e);
+}
+
+bool weir_groups_next(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs)
+{
+    while (*pos < g->cap) {
+        uint8_t *e = slot_at(g, (*pos)++);
+        if (HASH(e)) {
+            *keys = KEYS(e);
+            *window = WINDOW(e);
+            *accs = ACCS(g, e);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void release(weir_groups *g, uint8_t *e)
+{
+    weir_value *k = KEYS(e);
+    for (int j = 0; j < g->q->nkeys; j++)
+        if (k[j].type == WEIR_TYPE_TEXT && !k[j].is_null) {
+            g->key_bytes -= k[j].len;
+            free((void *)k[j].s);
+        }
+    weir_accs_free(g->q, ACCS(g, e));
+}
+
+/* Empties slot i and shifts later entries of its probe run back into it. */
+static void remove_at(weir_groups *g, size_t i)
+{
+    size_t mask = g->cap - 1;
+    memset(slot_at(g, i), 0, g->entry_size);
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        uint8_t *e = slot_at(g, j);
+        if (!HASH(e))
+            break;
+        size_t home = HASH(e) & mask;
+        /* e may fill the hole at i if its home is at or before i on its probe path */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            memcpy(slot_at(g, i), e, g->entry_size);
+            memset(e, 0, g->entry_size);
+            i = j;
+        }
+    }
+    g->n--;
+}
+
+void weir_groups_evict(weir_groups *g, int64_t before)
+{
+    for (size_t i = 0; i < g->cap;) {
+        uint8_t *e = slot_at(g, i);
+        if (HASH(e) && WINDOW(e) < before) {
+            release(g, e);
+            remove_at(g, i); /* another entry may have moved into i: look again */
+        } else {
+            i++;
+        }
+    }
+}
+
+size_t weir_groups_count(const weir_groups *g) { return g->n; }
+size_t weir_groups_bytes(const weir_groups *g) { return g->cap * g->entry_size + g->key_bytes; }
+
+void weir_groups_free(weir_groups *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->cap; i++)
+        if (HASH(slot_at(g, i)))
+            release(g, slot_at(g, i));
+    free(g->slots);
+    free(g);
+}

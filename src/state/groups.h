@@ -1,0 +1,35 @@
+/*
+ * groups.h - the keyed state of a grouped query: one entry per (group key,
+ * window or pane start), holding that group's accumulators.
+ *
+ * An open-addressing hash table (linear probing, backward-shift deletion)
+ * whose slots are the entries themselves, all of one size for a query:
+ * hash, window, key values, accumulators. TEXT keys are copied and owned.
+ * Pointers returned into the table are valid until the next insertion or
+ * removal.
+ */
+#ifndef WEIR_GROUPS_H
+#define WEIR_GROUPS_H
+
+#include "exec/agg.h"
+
+typedef struct weir_groups weir_groups;
+
+weir_groups *weir_groups_new(const weir_query *q);
+void weir_groups_free(weir_groups *g);
+size_t weir_groups_count(const weir_groups *g);
+/* Bytes of memory held (table, owned keys; not sketches). */
+size_t weir_groups_bytes(const weir_groups *g);
+
+/* The accumulators of (keys, window), created (initialised) if absent.
+ * NULL when out of memory. */
+weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t window);
+weir_acc *weir_groups_find(weir_groups *g, const weir_value *keys, int64_t window);
+
+/* Walks every entry: *pos starts at 0. */
+bool weir_groups_next(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs);
+
+/* Removes every entry whose window is below `before`. */
+void weir_groups_evict(weir_groups *g, int64_t before);
+
+#endif
