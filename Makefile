@@ -76,7 +76,7 @@ run: deps
 # Every test prints TAP; prove runs them all and fails if one fails.
 test: deps
 	@$(MAKE) --no-print-directory all
-	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/fuzz_replay.sh
+	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/fuzz_replay.sh tests/sql_golden.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -4,6 +4,8 @@
  * with --expect, compares that with a golden file and exits 1 on any
  * difference, showing where.
  *
+ * Each non-blank line is one record; a line that is not a JSON object
+ * goes to the dead-letter stream, as in weir serve.
  * Nothing touches a data directory: the engine runs in memory, derived
  * streams feed the queries that read them directly. Time is event time;
  * records of a source without a timestamp column get virtual ingest times
@@ -26,7 +28,6 @@
 #include "exec/decode.h"
 #include "exec/engine.h"
 #include "json/json.h"
-#include "json/ndjson.h"
 
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
@@ -96,14 +97,26 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
     return rc;
 }
 
-static int on_record(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
+/* Feeds every non-blank line to the engine as it is: a line that is not a
+ * JSON object goes to the dead-letter stream, as it would in weir serve. */
+static int feed(replay *rp, const char *text, size_t len)
 {
-    replay *rp = ctx;
     weir_emit_target t = {rp, on_row, on_dead};
-    rp->records++;
-    if (weir_engine_push_json(rp->engine, rp->source, text, len, (int64_t)line - 1, &t, &rp->err)) {
-        snprintf(e->msg, sizeof e->msg, "%s", rp->err.msg);
-        return 1;
+    uint64_t line = 0;
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len, a = i, b = end;
+        line++;
+        while (a < b && (text[a] == ' ' || text[a] == '\t' || text[a] == '\r'))
+            a++;
+        while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r'))
+            b--;
+        if (a < b) {
+            rp->records++;
+            if (weir_engine_push_json(rp->engine, rp->source, text + a, b - a, (int64_t)line - 1, &t, &rp->err))
+                return -1;
+        }
+        i = end + 1;
     }
     return 0;
 }
@@ -217,12 +230,10 @@ static int run_replay(const char **v, int argc, char **argv)
         cli_error("replay", "%s", err.msg);
         goto out;
     }
-    weir_ndjson nd = {0};
-    weir_ndjson_error e = {0};
-    ssize_t used = weir_ndjson_feed(&nd, text, len, true, on_record, &rp, &e);
+    int fed = feed(&rp, text, len);
     free(text);
-    if (used < 0) {
-        cli_error("replay", "%s:%llu:%u: %s", input, (unsigned long long)e.line, e.column, e.msg);
+    if (fed) {
+        cli_error("replay", "%s", rp.err.msg);
         goto out;
     }
     weir_emit_target t = {&rp, on_row, on_dead};

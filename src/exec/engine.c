@@ -210,8 +210,12 @@ static int grouped_row(weir_engine *e, query_state *s, const weir_value *row, in
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
     if (rc > 0) {
         s->stats.dead++;
-        return dead(e, src, row, raw, raw_len, ts, t, err, "%s in aggregate %d of %s", weir_value_error_name(rc),
-                    which + 1, q->output->name);
+        static const char *const fn_names[] = {"count", "count_if", "sum", "min", "max", "avg", "count distinct",
+                                               "approx_count_distinct"};
+        const weir_expr *arg = q->aggs[which].arg;
+        return dead(e, src, row, raw, raw_len, ts, t, err, "%s in %s(%s) of %s", weir_value_error_name(rc),
+                    fn_names[q->aggs[which].fn], arg && arg->kind == WEIR_E_COLUMN ? arg->col.name : "...",
+                    q->output->name);
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
         if (w->kind == WEIR_WINDOW_HOP) {
@@ -341,9 +345,12 @@ static int run_query(weir_engine *e, query_state *s, const weir_value *row, int6
         out[i] = weir_eval_expr(&ev, q->out[i]);
     if (ev.err) {
         s->stats.dead++;
+        int bad = 0;
+        while (bad < n - 1 && !out[bad].err)
+            bad++;
         char why[160];
         return dead(e, q->source, row, raw, raw_len, ts, t, err, "column %s of %s: %s",
-                    q->output->schema.cols[0].name, q->output->name, error_reason(&ev, why, sizeof why));
+                    q->output->schema.cols[bad].name, q->output->name, error_reason(&ev, why, sizeof why));
     }
     return emit(e, s, out, ts, t, err);
 }

@@ -473,30 +473,44 @@ static void fix_slots(weir_query *q, weir_expr *x)
     }
 }
 
-static bool has_aggregate(const weir_expr *x)
+/* The first aggregate call inside x, or NULL. */
+static const weir_expr *find_aggregate(const weir_expr *x)
 {
     if (!x)
-        return false;
+        return NULL;
+    const weir_expr *f = NULL;
     switch (x->kind) {
     case WEIR_E_CALL:
         if (is_aggregate(x->call.name))
-            return true;
-        for (int i = 0; i < x->call.nargs; i++)
-            if (has_aggregate(x->call.args[i]))
-                return true;
-        return false;
-    case WEIR_E_UNARY: return has_aggregate(x->op.a);
-    case WEIR_E_BINARY: return has_aggregate(x->op.a) || has_aggregate(x->op.b);
+            return x;
+        for (int i = 0; i < x->call.nargs && !f; i++)
+            f = find_aggregate(x->call.args[i]);
+        return f;
+    case WEIR_E_UNARY: return find_aggregate(x->op.a);
+    case WEIR_E_BINARY: return (f = find_aggregate(x->op.a)) ? f : find_aggregate(x->op.b);
     case WEIR_E_CASE:
-        for (int i = 0; i < x->cases.n; i++)
-            if (has_aggregate(x->cases.when[i]) || has_aggregate(x->cases.then[i]))
-                return true;
-        return has_aggregate(x->cases.operand) || has_aggregate(x->cases.otherwise);
-    case WEIR_E_CAST: return has_aggregate(x->cast.a);
-    case WEIR_E_IS_NULL: return has_aggregate(x->isnull.a);
-    default: return false;
+        for (int i = 0; i < x->cases.n && !f; i++)
+            if (!(f = find_aggregate(x->cases.when[i])))
+                f = find_aggregate(x->cases.then[i]);
+        if (!f)
+            f = find_aggregate(x->cases.operand);
+        return f ? f : find_aggregate(x->cases.otherwise);
+    case WEIR_E_CAST: return find_aggregate(x->cast.a);
+    case WEIR_E_IS_NULL: return find_aggregate(x->isnull.a);
+    case WEIR_E_IN:
+        for (int i = 0; i < x->in.n && !f; i++)
+            f = find_aggregate(x->in.list[i]);
+        return f ? f : find_aggregate(x->in.a);
+    case WEIR_E_BETWEEN:
+        if ((f = find_aggregate(x->between.a)) || (f = find_aggregate(x->between.lo)))
+            return f;
+        return find_aggregate(x->between.hi);
+    case WEIR_E_LIKE: return (f = find_aggregate(x->like.a)) ? f : find_aggregate(x->like.pattern);
+    default: return NULL;
     }
 }
+
+static bool has_aggregate(const weir_expr *x) { return find_aggregate(x) != NULL; }
 
 /* The output name of a SELECT item without alias. */
 static const char *derived_name(const weir_select_item *it)
@@ -532,8 +546,9 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     out->is_table = q->is_table;
 
     if (sel->where) {
-        if (has_aggregate(sel->where))
-            fail(P, sel->where->pos, "aggregates are not allowed in WHERE (use HAVING)");
+        const weir_expr *agg = find_aggregate(sel->where);
+        if (agg)
+            fail(P, agg->pos, "aggregates are not allowed in WHERE (use HAVING)");
         resolve(P, sel->where);
         need_bool(P, sel->where, "WHERE");
         q->where = sel->where;
@@ -576,8 +591,9 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
         q->nkeys = sel->ngroup;
         q->keys = sel->group_by;
         for (int k = 0; k < q->nkeys; k++) {
-            if (has_aggregate(q->keys[k]))
-                fail(P, q->keys[k]->pos, "GROUP BY cannot contain an aggregate");
+            const weir_expr *agg = find_aggregate(q->keys[k]);
+            if (agg)
+                fail(P, agg->pos, "GROUP BY cannot contain an aggregate");
             resolve(P, q->keys[k]);
         }
     }

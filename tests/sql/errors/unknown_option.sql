@@ -1,0 +1,2 @@
+-- error: unknown_option.sql:2:32: unknown option partitons (known here: partitions, key, timestamp, format)
+CREATE STREAM s (a TEXT) WITH (partitons = 4);
