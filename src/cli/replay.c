@@ -113,7 +113,7 @@ static int feed(replay *rp, const char *text, size_t len)
             b--;
         if (a < b) {
             rp->records++;
-            if (weir_engine_push_json(rp->engine, rp->source, text + a, b - a, (int64_t)line - 1, &t, &rp->err))
+            if (weir_engine_push_json(rp->engine, rp->source, 0, text + a, b - a, (int64_t)line - 1, &t, &rp->err))
                 return -1;
         }
         i = end + 1;
@@ -218,7 +218,7 @@ static int run_replay(const char **v, int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
-    weir_engine_options eo = {.chain = true};
+    weir_engine_options eo = {.chain = true, .single_partition = true};
     if (weir_engine_new(&cat, &eo, &rp.engine, &rp.err)) {
         cli_error("replay", "%s", rp.err.msg);
         goto out;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/codec.h"
 #include "exec/sketch.h"
 
 typedef struct owned_text {
@@ -236,4 +237,93 @@ void weir_accs_free(const weir_query *q, weir_acc *accs)
             free(a->p);
         a->p = NULL;
     }
+}
+
+static int save_hset(const weir_hset *h, weir_buf *out)
+{
+    int rc = weir_put_u64(out, h ? h->n : 0);
+    for (size_t i = 0; h && i < h->cap && !rc; i++)
+        if (h->slots[i])
+            rc = weir_put_u64(out, h->slots[i]);
+    return rc;
+}
+
+static int load_hset(weir_hset *h, weir_reader_buf *in)
+{
+    uint64_t n = weir_get_u64(in);
+    if (n > (uint64_t)(in->end - in->p) / 8)
+        return in->bad = true, -1;
+    for (uint64_t i = 0; i < n; i++)
+        if (weir_hset_add(h, weir_get_u64(in)))
+            return -1;
+    return in->bad ? -1 : 0;
+}
+
+int weir_accs_save(const weir_query *q, const weir_acc *accs, weir_buf *out)
+{
+    int rc = 0;
+    for (int i = 0; i < q->naggs && !rc; i++) {
+        const weir_agg *g = &q->aggs[i];
+        const weir_acc *a = &accs[i];
+        switch (g->fn) {
+        case WEIR_AGG_COUNT_DISTINCT:
+            rc = save_hset(a->p, out);
+            break;
+        case WEIR_AGG_APPROX_DISTINCT: {
+            const weir_hll *h = a->p;
+            if (h && h->registers)
+                rc = weir_put_u8(out, 2) || weir_buf_append(out, h->registers, WEIR_HLL_REGISTERS);
+            else
+                rc = weir_put_u8(out, 1) || save_hset(h ? &h->sparse : NULL, out);
+            break;
+        }
+        default:
+            if ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT) {
+                const owned_text *t = a->p;
+                rc = weir_put_u64(out, (uint64_t)a->n) || weir_put_bytes(out, t ? t->s : "", t ? t->len : 0);
+            } else {
+                rc = weir_put_u64(out, a->u) || weir_put_u64(out, (uint64_t)a->n);
+            }
+        }
+    }
+    return rc;
+}
+
+int weir_accs_load(const weir_query *q, weir_acc *accs, weir_reader_buf *in)
+{
+    for (int i = 0; i < q->naggs; i++) {
+        const weir_agg *g = &q->aggs[i];
+        weir_acc *a = &accs[i];
+        switch (g->fn) {
+        case WEIR_AGG_COUNT_DISTINCT:
+            if (!(a->p = calloc(1, sizeof(weir_hset))) || load_hset(a->p, in))
+                return -1;
+            break;
+        case WEIR_AGG_APPROX_DISTINCT: {
+            weir_hll *h = a->p = calloc(1, sizeof(weir_hll));
+            if (!h)
+                return -1;
+            uint8_t form = weir_get_u8(in);
+            if (form == 2) {
+                if (!(h->registers = malloc(WEIR_HLL_REGISTERS)) || !weir_take(in, h->registers, WEIR_HLL_REGISTERS))
+                    return -1;
+            } else if (form != 1 || load_hset(&h->sparse, in)) {
+                return in->bad = true, -1;
+            }
+            break;
+        }
+        default:
+            if ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT) {
+                a->n = (int64_t)weir_get_u64(in);
+                uint32_t len;
+                const uint8_t *text = weir_get_bytes(in, &len);
+                if (!text || (a->n && set_text(a, (const char *)text, len)))
+                    return -1;
+            } else {
+                a->u = weir_get_u64(in);
+                a->n = (int64_t)weir_get_u64(in);
+            }
+        }
+    }
+    return in->bad ? -1 : 0;
 }

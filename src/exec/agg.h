@@ -40,4 +40,10 @@ weir_value weir_acc_result(const weir_query *q, const weir_acc *accs, int i);
 
 void weir_accs_free(const weir_query *q, weir_acc *accs);
 
+/* Checkpoints: the accumulators as bytes, and back into freshly
+ * initialised ones. Load returns 0, or -1 (out of memory or bad bytes). */
+struct weir_reader_buf;
+int weir_accs_save(const weir_query *q, const weir_acc *accs, weir_buf *out);
+int weir_accs_load(const weir_query *q, weir_acc *accs, struct weir_reader_buf *in);
+
 #endif

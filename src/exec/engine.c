@@ -16,24 +16,9 @@
 #include <string.h>
 
 #include "exec/decode.h"
+#include "exec/engine_internal.h"
 #include "sql/eval.h"
 #include "state/groups.h"
-
-typedef struct query_state {
-    const weir_query *q;
-    weir_groups *groups;
-    int64_t watermark;         /* newest event time seen; INT64_MIN before any */
-    int64_t closed_upto;       /* windows ending (+grace) at or before this are closed */
-    weir_query_stats stats;
-} query_state;
-
-struct weir_engine {
-    const weir_catalog *cat;
-    weir_engine_options opt;
-    query_state *qs;           /* one per query, in catalog order */
-    weir_arena scratch;        /* per pushed record */
-    weir_buf json;             /* re-encoded rows for dead letters */
-};
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err)
 {
@@ -50,7 +35,11 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         s->q = cat->queries[i];
         s->watermark = INT64_MIN;
         s->closed_upto = INT64_MIN;
-        if (s->q->grouped && !(s->groups = weir_groups_new(s->q))) {
+        s->nparts = e->opt.single_partition ? 1 : s->q->source->partitions;
+        s->part_wm = malloc(s->nparts * sizeof *s->part_wm);
+        for (uint32_t p = 0; s->part_wm && p < s->nparts; p++)
+            s->part_wm[p] = INT64_MIN;
+        if (!s->part_wm || (s->q->grouped && !(s->groups = weir_groups_new(s->q)))) {
             weir_engine_free(e);
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         }
@@ -63,15 +52,17 @@ void weir_engine_free(weir_engine *e)
 {
     if (!e)
         return;
-    for (int i = 0; i < e->cat->nqueries; i++)
+    for (int i = 0; i < e->cat->nqueries; i++) {
         weir_groups_free(e->qs[i].groups);
+        free(e->qs[i].part_wm);
+    }
     free(e->qs);
     weir_arena_free(&e->scratch);
     weir_buf_free(&e->json);
     free(e);
 }
 
-static int process(weir_engine *e, const weir_relation *rel, const weir_value *row, int64_t ts,
+static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 
 static int dead(weir_engine *e, const weir_relation *src, const weir_value *row, const char *raw, size_t len,
@@ -97,7 +88,8 @@ static int dead(weir_engine *e, const weir_relation *src, const weir_value *row,
     return WEIR_OK;
 }
 
-/* Emits a row of q's output relation, and feeds it on when chaining. */
+/* Emits a row of q's output relation, and feeds it on when chaining
+ * (chained rows keep the partition of the record that caused them). */
 static int emit(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, const weir_emit_target *t,
                 weir_err *err)
 {
@@ -108,7 +100,7 @@ static int emit(weir_engine *e, query_state *s, const weir_value *row, int64_t t
     if (!e->opt.chain)
         return WEIR_OK;
     int64_t out_ts = r->ts_col >= 0 && !row[r->ts_col].is_null ? row[r->ts_col].i : ts;
-    return process(e, r, row, out_ts, NULL, 0, t, err);
+    return process(e, r, e->part, row, out_ts, NULL, 0, t, err);
 }
 
 static const char *error_reason(const weir_eval *ev, char *buf, size_t cap)
@@ -169,8 +161,18 @@ static int64_t floor_div(int64_t a, int64_t b)
 /* Emits (EMIT FINAL) and evicts the windows the watermark has closed. */
 static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
 
-static int grouped_row(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, const char *raw,
-                       size_t raw_len, const weir_emit_target *t, weir_err *err)
+/* The least partition watermark: what closes windows. */
+static int64_t min_watermark(const query_state *s)
+{
+    int64_t m = INT64_MAX;
+    for (uint32_t p = 0; p < s->nparts; p++)
+        if (s->part_wm[p] < m)
+            m = s->part_wm[p];
+    return m;
+}
+
+static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir_value *row, int64_t ts,
+                       const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
 {
     const weir_query *q = s->q;
     const weir_relation *src = q->source;
@@ -192,12 +194,15 @@ static int grouped_row(weir_engine *e, query_state *s, const weir_value *row, in
     int64_t slot = 0;
     if (w->kind != WEIR_WINDOW_NONE) {
         slot = floor_div(ts, w->slide_ms) * w->slide_ms;           /* window (TUMBLE) or pane (HOP) start */
-        if (slot + w->size_ms + w->grace_ms <= s->watermark) {     /* every window holding it has closed */
+        /* Lateness is judged by the record's own partition, so it does not depend on
+         * how partitions interleave: replays and restarts decide alike. */
+        int64_t wm = s->part_wm[part];
+        if (slot + w->size_ms + w->grace_ms <= wm || slot <= s->closed_upto) {
             s->stats.late++;
             s->stats.dead++;
             char ts_text[40], wm_text[40];
             weir_timestamp_format(ts, ts_text, sizeof ts_text);
-            weir_timestamp_format(s->watermark, wm_text, sizeof wm_text);
+            weir_timestamp_format(wm > s->watermark ? wm : s->watermark, wm_text, sizeof wm_text);
             return dead(e, src, row, raw, raw_len, ts, t, err, "too late for %s: event time %s, its windows closed (watermark %s, grace %lld ms)",
                         q->output->name, ts_text, wm_text, (long long)w->grace_ms);
         }
@@ -223,7 +228,7 @@ static int grouped_row(weir_engine *e, query_state *s, const weir_value *row, in
             if (!tmp)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
             for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
-                if (ws + w->size_ms + w->grace_ms <= s->watermark)
+                if (ws <= s->closed_upto || ws + w->size_ms + w->grace_ms <= s->part_wm[part])
                     continue; /* closed: its result is final */
                 int r = merge_window(s, keys, ws, tmp);
                 if (r == 0)
@@ -238,9 +243,13 @@ static int grouped_row(weir_engine *e, query_state *s, const weir_value *row, in
                 return r;
         }
     }
-    if (w->kind != WEIR_WINDOW_NONE && ts > s->watermark) {
-        s->watermark = ts;
-        return close_windows(e, s, t, err);
+    if (w->kind != WEIR_WINDOW_NONE && ts > s->part_wm[part]) {
+        s->part_wm[part] = ts;
+        int64_t m = min_watermark(s);
+        if (m > s->watermark) {
+            s->watermark = m;
+            return close_windows(e, s, t, err);
+        }
     }
     return WEIR_OK;
 }
@@ -321,8 +330,8 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
     return WEIR_OK;
 }
 
-static int run_query(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, const char *raw,
-                     size_t raw_len, const weir_emit_target *t, weir_err *err)
+static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_value *row, int64_t ts,
+                     const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
 {
     const weir_query *q = s->q;
     s->stats.rows_in++;
@@ -336,7 +345,7 @@ static int run_query(weir_engine *e, query_state *s, const weir_value *row, int6
                     error_reason(&ev, why, sizeof why));
     }
     if (q->grouped)
-        return grouped_row(e, s, row, ts, raw, raw_len, t, err);
+        return grouped_row(e, s, part % s->nparts, row, ts, raw, raw_len, t, err);
     int n = q->output->schema.ncols;
     weir_value *out = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *out);
     if (!out)
@@ -355,24 +364,25 @@ static int run_query(weir_engine *e, query_state *s, const weir_value *row, int6
     return emit(e, s, out, ts, t, err);
 }
 
-static int process(weir_engine *e, const weir_relation *rel, const weir_value *row, int64_t ts,
+static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
         if (s->q->source != rel)
             continue;
-        int rc = run_query(e, s, row, ts, raw, raw_len, t, err);
+        int rc = run_query(e, s, part, row, ts, raw, raw_len, t, err);
         if (rc)
             return rc;
     }
     return WEIR_OK;
 }
 
-int weir_engine_push_json(weir_engine *e, const weir_relation *src, const char *json, size_t len,
-                          int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
+int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t partition, const char *json,
+                          size_t len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
 {
     weir_arena_reset(&e->scratch);
+    e->part = partition;
     weir_value *row = weir_arena_alloc(&e->scratch, (size_t)(src->schema.ncols + 1) * sizeof *row);
     if (!row)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -386,22 +396,41 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, const char *
                         src->schema.cols[src->ts_col].name);
         ts = row[src->ts_col].i;
     }
-    return process(e, src, row, ts, json, len, t, err);
+    return process(e, src, partition, row, ts, json, len, t, err);
 }
 
 int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err)
 {
-    weir_arena_reset(&e->scratch);
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
-        if (s->q->window.kind == WEIR_WINDOW_NONE || watermark_ms <= s->watermark)
-            continue;
-        s->watermark = watermark_ms;
-        int rc = close_windows(e, s, t, err);
-        if (rc)
-            return rc;
+        for (uint32_t p = 0; p < s->nparts; p++) {
+            int rc = weir_engine_raise_watermark(e, i, p, watermark_ms, t, err);
+            if (rc)
+                return rc;
+        }
     }
     return WEIR_OK;
+}
+
+int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, int64_t watermark_ms,
+                                const weir_emit_target *t, weir_err *err)
+{
+    query_state *s = &e->qs[query];
+    if (s->q->window.kind == WEIR_WINDOW_NONE || partition >= s->nparts || watermark_ms <= s->part_wm[partition])
+        return WEIR_OK;
+    weir_arena_reset(&e->scratch);
+    s->part_wm[partition] = watermark_ms;
+    int64_t m = min_watermark(s);
+    if (m <= s->watermark)
+        return WEIR_OK;
+    s->watermark = m;
+    return close_windows(e, s, t, err);
+}
+
+int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partition)
+{
+    const query_state *s = &e->qs[query];
+    return partition < s->nparts ? s->part_wm[partition] : INT64_MIN;
 }
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out)

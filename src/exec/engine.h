@@ -8,9 +8,12 @@
  * `weir serve` drives it from the log.
  *
  * Event time: a source's WITH (timestamp = 'col') column, else the ingest
- * time. Each windowed query's watermark is the newest event time it has
- * seen; a window [start, end) closes when the watermark reaches end +
- * GRACE. EMIT CHANGES emits a row per update; EMIT FINAL one row per key
+ * time. Each windowed query keeps a watermark per source partition (the
+ * newest event time seen there); a record is too late when its windows
+ * closed by its own partition's watermark, so lateness does not depend on
+ * how partitions interleave. A window [start, end) closes when the least
+ * partition watermark reaches end + GRACE; an idle partition holds it back
+ * until the driver raises that partition's watermark. EMIT CHANGES emits a row per update; EMIT FINAL one row per key
  * when the window closes, in window then key order. A record for windows
  * that have all closed is too late and goes to the dead-letter stream, as
  * does a record that does not decode, and one whose expressions fail
@@ -20,6 +23,7 @@
 #define WEIR_ENGINE_H
 
 #include "base/err.h"
+#include "exec/agg.h"
 #include "sql/plan.h"
 
 typedef struct weir_engine weir_engine;
@@ -36,19 +40,26 @@ typedef struct weir_emit_target {
 
 typedef struct weir_engine_options {
     bool chain;               /* feed each emitted row to the queries reading its relation, in memory */
+    bool single_partition;    /* treat every source as one partition (replay: input order is the order) */
 } weir_engine_options;
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err);
 void weir_engine_free(weir_engine *e);
 
-/* Processes one JSON record of relation src (a source, or with chain off a
- * derived stream read back from the log). */
-int weir_engine_push_json(weir_engine *e, const weir_relation *src, const char *json, size_t len,
-                          int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
+/* Processes one JSON record of relation src from the given partition (a
+ * source, or with chain off a derived stream read back from the log). */
+int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t partition, const char *json,
+                          size_t len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
 
-/* Moves every windowed query's watermark to at least watermark_ms and
- * closes the windows that ends; INT64_MAX closes them all (end of input). */
+/* Raises every partition watermark of every windowed query to at least
+ * watermark_ms and closes the windows that ends; INT64_MAX closes them all
+ * (end of input). */
 int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err);
+
+/* Raises one partition's watermark of one query (idle advance). */
+int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, int64_t watermark_ms,
+                                const weir_emit_target *t, weir_err *err);
+int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partition);
 
 typedef struct weir_query_stats {
     uint64_t rows_in, rows_out, dead, late;
@@ -57,5 +68,18 @@ typedef struct weir_query_stats {
 } weir_query_stats;
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);
+
+/* Checkpoints (snapshot.c): the whole engine state as bytes, and back into
+ * a fresh engine built from the same catalog. */
+int weir_engine_save(const weir_engine *e, weir_buf *out);
+int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *err);
+
+/* Grouped state, for pull queries: walks the live groups of a query. */
+typedef struct weir_group_view {
+    const weir_value *keys;    /* the GROUP BY values */
+    int64_t window;            /* window (or pane) start; 0 without window */
+    const weir_acc *accs;
+} weir_group_view;
+bool weir_engine_next_group(weir_engine *e, int query, size_t *pos, weir_group_view *out);
 
 #endif

@@ -496,6 +496,18 @@ int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err)
     return WEIR_OK;
 }
 
+int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, weir_err *err)
+{
+    if (s->log->opt.read_only)
+        return weir_err_set(err, WEIR_EINVAL, "cannot truncate '%s': log opened read-only", s->name);
+    if (partition >= s->config.partitions)
+        return weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %u", s->name, partition);
+    weir_partition *p = &s->parts[partition];
+    if (p->pending_records)
+        return weir_err_set(err, WEIR_EINVAL, "cannot truncate '%s' partition %u with uncommitted records", s->name, partition);
+    return weir_partition_truncate(p, offset, err);
+}
+
 int weir_stream_partition_stats(weir_stream *s, uint32_t partition,
                                 weir_partition_stats *out, weir_err *err)
 {

@@ -113,6 +113,12 @@ void weir_log_abort(weir_log *log);
 bool weir_log_commit_due(const weir_log *log, uint64_t now_ns);
 uint64_t weir_log_pending_records(const weir_log *log);
 
+/* Cuts a partition back so that its end offset is `offset`, which must be
+ * the start of a batch (an end offset some commit returned). For
+ * pipelines rolling their uncommitted outputs back to a checkpoint; the
+ * partition must have nothing appended and uncommitted. */
+int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, weir_err *err);
+
 /* Deletes, in every stream, whole sealed segments past their stream's
  * retention at wall time now_ms. The active segment is never deleted. */
 int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err);

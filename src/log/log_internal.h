@@ -135,3 +135,4 @@ int weir_partition_write(weir_partition *p, weir_err *err);
 int weir_partition_sync(weir_partition *p, weir_err *err);
 void weir_partition_publish(weir_partition *p);
 void weir_partition_rollback(weir_partition *p);
+int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err);

@@ -210,10 +210,11 @@ void weir_partition_rollback(weir_partition *p)
     clear_pending(p);
 }
 
-static int delete_segment(weir_partition *p, weir_err *err)
+/* Deletes segment i's files and forgets it. */
+static int delete_segment_at(weir_partition *p, size_t i, weir_err *err)
 {
     const weir_io *io = p->stream->log->io;
-    weir_segment *seg = &p->segs[0];
+    weir_segment *seg = &p->segs[i];
     char path[PATH_MAX];
     weir_segment_path(p, seg->base, "log", path, sizeof path);
     if (io->unlink(path) != 0)
@@ -222,7 +223,7 @@ static int delete_segment(weir_partition *p, weir_err *err)
     if (io->unlink(path) != 0 && errno != ENOENT)
         return weir_err_errno(err, errno, "delete %s", path);
     free(seg->index);
-    memmove(&p->segs[0], &p->segs[1], (p->nsegs - 1) * sizeof *seg);
+    memmove(&p->segs[i], &p->segs[i + 1], (p->nsegs - i - 1) * sizeof *seg);
     p->nsegs--;
     return WEIR_OK;
 }
@@ -242,12 +243,83 @@ int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *
         if (!too_old && !too_big)
             break;
         total -= old->size;
-        int rc = delete_segment(p, err);
+        int rc = delete_segment_at(p, 0, err);
         if (rc)
             return rc;
         deleted = true;
     }
     return deleted ? weir_io_sync_dir(p->stream->log->io, p->dir, err) : WEIR_OK;
+}
+
+int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
+{
+    if (offset >= p->durable_next)
+        return offset == p->durable_next ? WEIR_OK
+                                         : weir_err_set(err, WEIR_EINVAL, "cannot truncate partition %u to %llu: it ends at %llu",
+                                                        p->id, (unsigned long long)offset, (unsigned long long)p->durable_next);
+    const weir_io *io = p->stream->log->io;
+    int rc = WEIR_OK;
+    while (p->nsegs > 1 && p->segs[p->nsegs - 1].base > offset && rc == WEIR_OK)
+        rc = delete_segment_at(p, p->nsegs - 1, err);
+    if (rc)
+        return rc;
+    /* Find the batch that starts at offset in what is now the last segment. */
+    weir_segment *seg = &p->segs[p->nsegs - 1];
+    char path[PATH_MAX];
+    weir_segment_path(p, seg->base, "log", path, sizeof path);
+    int fd = io->open(path, O_RDWR, 0);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "open %s", path);
+    weir_batch_cursor c;
+    weir_cursor_init(&c, io, fd, path, weir_segment_seek(seg, offset), seg->size);
+    const uint8_t *batch;
+    weir_batch_info info;
+    bool truncated;
+    uint64_t cut = UINT64_MAX;
+    if (offset <= seg->base) {
+        cut = 0;
+    } else {
+        for (;;) {
+            uint64_t at = weir_cursor_tell(&c);
+            int got = weir_cursor_next(&c, &batch, &info, &truncated, err);
+            if (got <= 0) {
+                rc = got < 0 ? err->code : weir_err_set(err, WEIR_EINVAL, "%s: no batch starts at offset %llu", path,
+                                                         (unsigned long long)offset);
+                break;
+            }
+            if (info.base_offset == offset) {
+                cut = at;
+                break;
+            }
+            if (info.base_offset > offset) {
+                rc = weir_err_set(err, WEIR_EINVAL, "%s: offset %llu is inside a batch", path, (unsigned long long)offset);
+                break;
+            }
+        }
+    }
+    weir_cursor_free(&c);
+    if (rc == WEIR_OK && (io->ftruncate(fd, (off_t)cut) != 0 || io->fdatasync(fd) != 0))
+        rc = weir_err_errno(err, errno, "truncate %s", path);
+    io->close(fd);
+    if (rc)
+        return rc;
+    seg->size = cut;
+    seg->next = offset < seg->base ? seg->base : offset;
+    while (seg->index_len && seg->index[seg->index_len - 1].pos >= cut)
+        seg->index_len--;
+    seg->index_on_disk = false;
+    weir_segment_path(p, seg->base, "idx", path, sizeof path);
+    if (io->unlink(path) != 0 && errno != ENOENT)
+        return weir_err_errno(err, errno, "delete %s", path);
+    if ((rc = weir_io_sync_dir(io, p->dir, err)))
+        return rc;
+    if (p->fd >= 0)
+        io->close(p->fd);
+    weir_segment_path(p, seg->base, "log", path, sizeof path);
+    if ((p->fd = io->open(path, O_WRONLY | O_APPEND, 0)) < 0)
+        return weir_err_errno(err, errno, "open %s", path);
+    p->durable_next = p->next_offset = seg->next;
+    return WEIR_OK;
 }
 
 void weir_partition_free(weir_partition *p)

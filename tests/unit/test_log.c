@@ -250,15 +250,57 @@ static void test_names_and_locking(const char *dir)
     weir_log_close(log, &err);
 }
 
+static void test_truncate(const char *dir)
+{
+    weir_log *log = open_log(dir, false);
+    weir_stream *s;
+    weir_err err;
+    weir_stream_config c = {.partitions = 1, .segment_bytes = 8 << 10};
+    weir_stream_create(log, "cut", &c, &s, &err);
+    for (uint64_t i = 0; i < 1000; i++) {
+        append_seq(s, i, (int64_t)i, &err);
+        if (i % 50 == 49)
+            weir_log_commit(log, &err);
+    }
+    weir_partition_stats st;
+    weir_stream_partition_stats(s, 0, &st, &err);
+    uint32_t before = st.segments;
+    ok(weir_stream_truncate(s, 0, 325, &err) == WEIR_EINVAL && strstr(err.msg, "inside a batch"),
+       "truncating inside a batch is refused");
+    ok(weir_stream_truncate(s, 0, 300, &err) == WEIR_OK, "truncate to a commit boundary in an older segment");
+    weir_stream_partition_stats(s, 0, &st, &err);
+    ok(st.end_offset == 300 && st.segments < before, "end offset 300, later segments gone (%u of %u left)", st.segments, before);
+    weir_record r = {.key = (const uint8_t *)"k", .key_len = 1, .value = (const uint8_t *)"{}", .value_len = 2};
+    uint64_t off;
+    weir_stream_append(s, 0, &r, NULL, &off, &err);
+    weir_log_commit(log, &err);
+    is_int(off, 300, "appends continue at the cut");
+    weir_log_close(log, &err);
+    log = open_log(dir, false);
+    weir_stream_open(log, "cut", &s, &err);
+    weir_reader *rd;
+    weir_reader_open(s, 0, 0, &rd, &err);
+    weir_record got;
+    uint64_t n = 0, bad = 0;
+    while (weir_reader_next(rd, &got, &err) == 1) {
+        bad += got.offset != n || (n < 300 && value_seq(&got) != (long long)n);
+        n++;
+    }
+    ok(n == 301 && bad == 0 && !*weir_log_recovery_report(log), "after reopen: records 0-299 and the new one, nothing to repair");
+    weir_reader_close(rd);
+    weir_log_close(log, &err);
+}
+
 int main(void)
 {
-    plan(42);
+    plan(47);
     char *dir = tap_tmpdir("log");
     test_round_trip(dir);
     test_keys_headers_limits(dir);
     test_segments_and_retention(dir);
     test_groups(dir);
     test_names_and_locking(dir);
+    test_truncate(dir);
     tap_rmrf(dir);
     free(dir);
     return done();

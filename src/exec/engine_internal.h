@@ -1,0 +1,32 @@
+/*
+ * engine_internal.h - the engine's state, shared by engine.c (which runs
+ * it) and snapshot.c (which saves and restores it for checkpoints).
+ */
+#ifndef WEIR_ENGINE_INTERNAL_H
+#define WEIR_ENGINE_INTERNAL_H
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "exec/engine.h"
+#include "state/groups.h"
+
+typedef struct query_state {
+    const weir_query *q;
+    weir_groups *groups;
+    int64_t *part_wm;          /* per source partition: newest event time seen there (INT64_MIN: none) */
+    uint32_t nparts;
+    int64_t watermark;         /* the least of part_wm: windows close by it */
+    int64_t closed_upto;       /* windows starting at or before this have closed */
+    weir_query_stats stats;
+} query_state;
+
+struct weir_engine {
+    const weir_catalog *cat;
+    weir_engine_options opt;
+    query_state *qs;           /* one per query, in catalog order */
+    weir_arena scratch;        /* per pushed record */
+    uint32_t part;             /* partition of the record being processed */
+    weir_buf json;             /* re-encoded rows for dead letters */
+};
+
+#endif

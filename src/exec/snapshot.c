@@ -1,0 +1,126 @@
+/*
+ * snapshot.c - the engine's state as bytes, for checkpoints.
+ *
+ * Layout: u32 query count; then per query: u32 partitions, i64 watermark
+ * per partition, i64 closed_upto, four u64 counters, u64 group count and
+ * per group i64 window, its key values and its accumulators (agg.c). The
+ * caller frames it (checkpoint.c adds offsets and a CRC).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/codec.h"
+#include "exec/engine_internal.h"
+
+static int put_value(weir_buf *b, const weir_value *v)
+{
+    int rc = weir_put_u8(b, v->type) || weir_put_u8(b, v->is_null);
+    if (rc || v->is_null)
+        return rc;
+    switch (v->type) {
+    case WEIR_TYPE_TEXT: return weir_put_bytes(b, v->s, v->len);
+    case WEIR_TYPE_BOOL: return weir_put_u8(b, v->b);
+    default: return weir_put_u64(b, v->u); /* INT, UINT, DOUBLE and TIMESTAMP share the 8 bytes */
+    }
+}
+
+static weir_value get_value(weir_reader_buf *r)
+{
+    weir_type t = (weir_type)weir_get_u8(r);
+    if (t > WEIR_TYPE_TIMESTAMP) {
+        r->bad = true;
+        return weir_null(WEIR_TYPE_NULL);
+    }
+    if (weir_get_u8(r))
+        return weir_null(t);
+    switch (t) {
+    case WEIR_TYPE_TEXT: {
+        uint32_t n;
+        const uint8_t *p = weir_get_bytes(r, &n);
+        return weir_text(p ? (const char *)p : "", n);
+    }
+    case WEIR_TYPE_BOOL: return weir_bool(weir_get_u8(r) != 0);
+    default: {
+        weir_value v = {.type = (uint8_t)t};
+        v.u = weir_get_u64(r);
+        return v;
+    }
+    }
+}
+
+int weir_engine_save(const weir_engine *e, weir_buf *out)
+{
+    int rc = weir_put_u32(out, (uint32_t)e->cat->nqueries);
+    for (int i = 0; i < e->cat->nqueries && !rc; i++) {
+        const query_state *s = &e->qs[i];
+        rc = weir_put_u32(out, s->nparts);
+        for (uint32_t p = 0; p < s->nparts && !rc; p++)
+            rc = weir_put_u64(out, (uint64_t)s->part_wm[p]);
+        rc = rc || weir_put_u64(out, (uint64_t)s->closed_upto) || weir_put_u64(out, s->stats.rows_in) ||
+             weir_put_u64(out, s->stats.rows_out) || weir_put_u64(out, s->stats.dead) || weir_put_u64(out, s->stats.late) ||
+             weir_put_u64(out, s->groups ? weir_groups_count(s->groups) : 0);
+        size_t pos = 0;
+        const weir_value *keys;
+        int64_t window;
+        weir_acc *accs;
+        while (!rc && s->groups && weir_groups_next(s->groups, &pos, &keys, &window, &accs)) {
+            rc = weir_put_u64(out, (uint64_t)window);
+            for (int k = 0; k < s->q->nkeys && !rc; k++)
+                rc = put_value(out, &keys[k]);
+            rc = rc || weir_accs_save(s->q, accs, out);
+        }
+    }
+    return rc ? WEIR_ENOMEM : WEIR_OK;
+}
+
+int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *err)
+{
+    weir_reader_buf r = {data, data + len, false};
+    if (weir_get_u32(&r) != (uint32_t)e->cat->nqueries)
+        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint is for a pipeline with another number of queries");
+    weir_value keys[64];
+    for (int i = 0; i < e->cat->nqueries && !r.bad; i++) {
+        query_state *s = &e->qs[i];
+        if (weir_get_u32(&r) != s->nparts)
+            return weir_err_set(err, WEIR_ECORRUPT, "checkpoint of %s has another partition count", s->q->output->name);
+        for (uint32_t p = 0; p < s->nparts; p++)
+            s->part_wm[p] = (int64_t)weir_get_u64(&r);
+        s->watermark = INT64_MAX;
+        for (uint32_t p = 0; p < s->nparts; p++)
+            if (s->part_wm[p] < s->watermark)
+                s->watermark = s->part_wm[p];
+        s->closed_upto = (int64_t)weir_get_u64(&r);
+        s->stats.rows_in = weir_get_u64(&r);
+        s->stats.rows_out = weir_get_u64(&r);
+        s->stats.dead = weir_get_u64(&r);
+        s->stats.late = weir_get_u64(&r);
+        uint64_t ngroups = weir_get_u64(&r);
+        if (ngroups && (!s->groups || s->q->nkeys > 64))
+            return weir_err_set(err, WEIR_ECORRUPT, "checkpoint holds groups for %s, which has none", s->q->output->name);
+        for (uint64_t g = 0; g < ngroups && !r.bad; g++) {
+            int64_t window = (int64_t)weir_get_u64(&r);
+            for (int k = 0; k < s->q->nkeys; k++)
+                keys[k] = get_value(&r);
+            if (r.bad)
+                break;
+            weir_acc *accs = weir_groups_upsert(s->groups, keys, window);
+            if (!accs)
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
+            if (weir_accs_load(s->q, accs, &r) && !r.bad)
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
+        }
+    }
+    if (r.bad || r.p != r.end)
+        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state is damaged or from another pipeline");
+    return WEIR_OK;
+}
+
+bool weir_engine_next_group(weir_engine *e, int query, size_t *pos, weir_group_view *out)
+{
+    query_state *s = &e->qs[query];
+    weir_acc *accs;
+    if (!s->groups || !weir_groups_next(s->groups, pos, &out->keys, &out->window, &accs))
+        return false;
+    out->accs = accs;
+    return true;
+}
