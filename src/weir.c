@@ -11,6 +11,8 @@ static const cli_command *const commands[] = {
     &cli_produce,
     &cli_consume,
     &cli_streams,
+    &cli_serve,
+    &cli_query,
     &cli_replay,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -623,6 +623,12 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     for (int i = 0; i < nout; i++)
         fix_slots(q, q->out[i]);
     fix_slots(q, q->having);
+    if (q->grouped) { /* a table row is named by its key columns and window start */
+        out->pk = alloc(P, (size_t)nout * sizeof *out->pk);
+        for (int i = 0; i < nout; i++)
+            if (q->out[i]->kind == WEIR_E_SLOT && (q->out[i]->slot < q->nkeys || q->out[i]->slot == q->nkeys + q->naggs))
+                out->pk[out->npk++] = i;
+    }
     if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
         fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");
 }
@@ -692,6 +698,10 @@ static void declare(planner *P, weir_stmt *st)
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
     r->key_col = option_column(P, st, "key", r);
+    if (r->key_col < 0 && r->query && r->query->grouped) /* a table's changelog is partitioned by its first key */
+        for (int i = 0; i < r->schema.ncols && r->key_col < 0; i++)
+            if (r->query->out[i]->kind == WEIR_E_SLOT && r->query->out[i]->slot == 0 && r->query->nkeys > 0)
+                r->key_col = i;
     r->ts_col = option_column(P, st, "timestamp", r);
     if (r->ts_col >= 0 && r->schema.cols[r->ts_col].type != WEIR_TYPE_TIMESTAMP)
         fail(P, weir_stmt_option(st, "timestamp")->pos, "the timestamp column must have type TIMESTAMP");
@@ -739,5 +749,72 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
                  st->kind == WEIR_STMT_SELECT ? "SELECT" : "DROP");
         }
     }
+    return WEIR_OK;
+}
+
+int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e)
+{
+    memset(out, 0, sizeof *out);
+    planner P = {.a = a, .e = e, .cat = (weir_catalog *)cat};
+    if (setjmp(P.fail))
+        return WEIR_EINVAL;
+    if (st->kind != WEIR_STMT_SELECT)
+        fail(&P, st->pos, "expected a SELECT");
+    const weir_select *sel = st->select;
+    const weir_relation *r = weir_catalog_find(cat, sel->from);
+    if (!r)
+        fail(&P, sel->from_pos, "unknown stream or table %s", sel->from);
+    if (sel->window.kind != WEIR_WINDOW_NONE || sel->ngroup || sel->having || sel->emit_given)
+        fail(&P, st->pos, "pull queries filter, sort and limit rows; windows, GROUP BY, HAVING and EMIT belong to "
+                          "CREATE TABLE ... AS SELECT");
+    P.input = &r->schema;
+    P.input_name = r->name;
+    out->from = r;
+    out->limit = sel->limit;
+    if (sel->where) {
+        const weir_expr *agg = find_aggregate(sel->where);
+        if (agg)
+            fail(&P, agg->pos, "aggregates are not allowed in WHERE");
+        resolve(&P, sel->where);
+        need_bool(&P, sel->where, "WHERE");
+        out->where = sel->where;
+    }
+    int n = sel->star ? r->schema.ncols : sel->nitems;
+    out->out = alloc(&P, (size_t)n * sizeof *out->out);
+    out->schema.cols = alloc(&P, (size_t)n * sizeof *out->schema.cols);
+    out->schema.ncols = n;
+    for (int i = 0; i < n; i++) {
+        weir_expr *x;
+        const char *name;
+        if (sel->star) {
+            x = alloc(&P, sizeof *x);
+            x->kind = WEIR_E_COLUMN;
+            x->col.name = r->schema.cols[i].name;
+            name = x->col.name;
+        } else {
+            x = sel->items[i].expr;
+            const weir_expr *agg = find_aggregate(x);
+            if (agg)
+                fail(&P, agg->pos, "aggregates in pull queries are not supported: aggregate in a CREATE TABLE");
+            name = sel->items[i].alias ? sel->items[i].alias : derived_name(&sel->items[i]);
+            if (!name)
+                fail(&P, sel->items[i].pos, "give this expression a name with AS");
+        }
+        resolve(&P, x);
+        out->out[i] = x;
+        out->schema.cols[i] = (weir_column){name, x->type == WEIR_TYPE_NULL ? WEIR_TYPE_TEXT : x->type};
+    }
+    out->order = alloc(&P, (size_t)(sel->norder + 1) * sizeof *out->order);
+    for (int i = 0; i < sel->norder; i++) {
+        weir_expr *x = sel->order[i].expr;
+        /* ORDER BY may name an output column by its alias */
+        if (x->kind == WEIR_E_COLUMN && column_index(&r->schema, x->col.name) < 0)
+            for (int k = 0; k < n; k++)
+                if (!strcmp(out->schema.cols[k].name, x->col.name))
+                    x = out->out[k];
+        resolve(&P, x);
+        out->order[i] = (weir_order_item){x, sel->order[i].desc};
+    }
+    out->norder = sel->norder;
     return WEIR_OK;
 }

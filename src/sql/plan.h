@@ -75,6 +75,8 @@ struct weir_relation {
     int key_col;                   /* WITH (key = 'col'): partitioning column, or -1 */
     int ts_col;                    /* WITH (timestamp = 'col'): event time column, or -1 (ingest time) */
     weir_query *query;             /* NULL for sources */
+    int *pk;                       /* tables: the output columns naming a row (GROUP BY keys, window_start) */
+    int npk;
 };
 
 typedef struct weir_catalog {
@@ -90,5 +92,19 @@ typedef struct weir_catalog {
 int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog *out, weir_sql_error *e);
 
 const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name);
+
+/* A pull query: SELECT ... FROM relation [WHERE] [ORDER BY] [LIMIT],
+ * planned over the relation's columns (a table's rows, a stream's records). */
+typedef struct weir_pull {
+    const weir_relation *from;
+    weir_expr *where;              /* or NULL */
+    weir_expr **out;
+    weir_schema schema;            /* the result's columns */
+    weir_order_item *order;        /* expressions over the relation's columns */
+    int norder;
+    int64_t limit;                 /* -1: none */
+} weir_pull;
+
+int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e);
 
 #endif

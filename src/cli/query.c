@@ -1,0 +1,148 @@
+/*
+ * query.c - `weir query "SELECT ..."`: a pull query over a data
+ * directory: a table's current rows (the latest row per key, read from its
+ * changelog stream) or a bounded scan of a stream, filtered, sorted and
+ * limited. Reads the pipeline saved by `weir serve` unless -f names one.
+ * Opens the log read-only, so it runs beside a server.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/io.h"
+#include "cli/cli.h"
+#include "exec/decode.h"
+#include "exec/pull.h"
+#include "exec/runner.h"
+#include "log/log.h"
+
+static const cli_option options[] = {
+    {"data", 'd', "DIR", "data directory (default ./weir-data or $WEIR_DATA)"},
+    {"file", 'f', "PIPELINE", "the pipeline declaring the stream or table (default: the one weir serve saved)"},
+};
+
+static int run_query(const char **v, int argc, char **argv);
+
+const cli_command cli_query = {
+    .name = "query",
+    .usage = "SQL",
+    .summary = "run a pull query: SELECT ... FROM table|stream [WHERE] [ORDER BY] [LIMIT]",
+    .description = "Prints one JSON object per row. A table's rows are its latest row per key;\n"
+                   "a stream is scanned from its oldest retained record.",
+    .options = options,
+    .noptions = sizeof options / sizeof options[0],
+    .min_args = 1,
+    .max_args = 1,
+    .run = run_query,
+};
+
+/* Feeds every record of the relation's stream to fn, decoded. */
+static int scan(weir_log *log, const weir_relation *rel, int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
+{
+    weir_stream *s;
+    int rc = weir_stream_open(log, rel->name, &s, err);
+    if (rc)
+        return rc;
+    weir_arena arena = {0};
+    weir_value *row = malloc((size_t)(rel->schema.ncols + 1) * sizeof *row);
+    if (!row)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    uint32_t n = weir_stream_get_config(s)->partitions;
+    for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
+        weir_reader *r;
+        if ((rc = weir_reader_open(s, p, 0, &r, err)))
+            break;
+        weir_record rec;
+        int got;
+        char why[256];
+        while (rc == WEIR_OK && (got = weir_reader_next(r, &rec, err)) == 1) {
+            weir_arena_reset(&arena);
+            if (weir_decode_json(&rel->schema, (const char *)rec.value, rec.value_len, &arena, row, why, sizeof why))
+                continue; /* a record the pipeline would dead-letter is not a row */
+            int f = fn(ctx, row);
+            if (f == 1)
+                break;
+            rc = f;
+        }
+        if (rc == WEIR_OK && got < 0)
+            rc = err->code;
+        weir_reader_close(r);
+        if (rc == WEIR_OK && got == 1)
+            break; /* fn said stop */
+    }
+    free(row);
+    weir_arena_free(&arena);
+    return rc;
+}
+
+typedef struct ctx {
+    weir_pull_run *run;
+    weir_table_view *view;
+    weir_err *err;
+} ctx;
+
+static int to_view(void *c, const weir_value *row) { return weir_view_upsert(((ctx *)c)->view, row, ((ctx *)c)->err); }
+static int to_pull(void *c, const weir_value *row) { return weir_pull_offer(((ctx *)c)->run, row, ((ctx *)c)->err); }
+
+static int run_query(const char **v, int argc, char **argv)
+{
+    (void)argc;
+    const cli_command *c = &cli_query;
+    const char *data = cli_data_dir(v[cli_index(c, "data")]);
+    char saved[4200];
+    weir_pipeline_dir(data, saved, sizeof saved);
+    strncat(saved, "/pipeline.sql", sizeof saved - strlen(saved) - 1);
+    const char *file = v[cli_index(c, "file")] ? v[cli_index(c, "file")] : saved;
+    weir_arena arena = {0};
+    weir_catalog cat;
+    weir_log *log = NULL;
+    weir_err err = {0};
+    ctx cx = {.err = &err};
+    int rc = CLI_FAIL;
+    if (!cli_load_pipeline("query", file, &arena, &cat))
+        goto out;
+    weir_stmt **st;
+    size_t n;
+    weir_sql_error e;
+    weir_pull pull;
+    if (weir_sql_parse(argv[0], strlen(argv[0]), &arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
+        weir_plan_pull(&cat, st[0], &arena, &pull, &e)) {
+        cli_error("query", "%u:%u: %s", e.line, e.col, e.msg);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    weir_log_options lo = {.read_only = true};
+    if (weir_log_open(data, &lo, &log, &err) || weir_pull_begin(&pull, &cx.run, &err))
+        goto fail;
+    if (pull.from->is_table) {
+        size_t pos = 0;
+        const weir_value *row;
+        if (weir_view_new(pull.from, &cx.view, &err) || scan(log, pull.from, to_view, &cx, &err))
+            goto fail;
+        while ((row = weir_view_next(cx.view, &pos)))
+            if (weir_pull_offer(cx.run, row, &err) == 1)
+                break;
+    } else if (scan(log, pull.from, to_pull, &cx, &err)) {
+        goto fail;
+    }
+    const weir_value *const *rows;
+    size_t nrows = weir_pull_finish(cx.run, &rows);
+    weir_buf b = {0};
+    for (size_t i = 0; i < nrows; i++) {
+        b.len = 0;
+        if (weir_encode_json(&pull.schema, rows[i], &b) || weir_buf_append(&b, "\n", 1) ||
+            fwrite(b.data, 1, b.len, stdout) != b.len)
+            break;
+    }
+    weir_buf_free(&b);
+    rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    goto out;
+fail:
+    cli_error("query", "%s", err.msg);
+out:
+    weir_pull_free(cx.run);
+    weir_view_free(cx.view);
+    weir_log_close(log, NULL);
+    weir_arena_free(&arena);
+    return rc;
+}

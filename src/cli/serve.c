@@ -1,0 +1,119 @@
+/*
+ * serve.c - `weir serve -f pipeline.sql`: runs a pipeline continuously
+ * over the embedded log until Ctrl-C (or, with --once, until it has
+ * processed everything in the log), checkpointing as it goes and once
+ * more on the way out.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/io.h"
+#include "cli/cli.h"
+#include "exec/runner.h"
+
+static const cli_option options[] = {
+    {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
+    {"data", 'd', "DIR", "data directory (default ./weir-data or $WEIR_DATA)"},
+    {"checkpoint-ms", 0, "MS", "checkpoint interval (default 1000)"},
+    {"idle-ms", 0, "MS", "a partition quiet this long stops holding windows open (default 5000; 0: never)"},
+    {"reset", 0, NULL, "forget the checkpoint: empty the pipeline's outputs and reprocess its inputs from the start"},
+    {"once", 0, NULL, "process what the log holds as a bounded input (every window closes), checkpoint, exit"},
+};
+
+static int run_serve(const char **v, int argc, char **argv);
+
+const cli_command cli_serve = {
+    .name = "serve",
+    .usage = "-f PIPELINE",
+    .summary = "run a pipeline continuously over the data directory's streams",
+    .description = "Source streams are created if missing. Tables and derived streams are written to\n"
+                   "streams of their names, refused records to <stream>.dlq. State is checkpointed\n"
+                   "with the read offsets; a restart continues exactly where the checkpoint was.",
+    .options = options,
+    .noptions = sizeof options / sizeof options[0],
+    .min_args = 0,
+    .max_args = 0,
+    .run = run_serve,
+};
+
+static volatile sig_atomic_t stopping;
+static void on_signal(int sig) { (void)sig; stopping = 1; }
+
+static int run_serve(const char **v, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const cli_command *c = &cli_serve;
+    const char *file = v[cli_index(c, "file")];
+    uint64_t checkpoint_ms = 1000, idle_ms = 5000;
+    if (!file) {
+        cli_error("serve", "-f PIPELINE is needed");
+        return CLI_USAGE;
+    }
+    if (!cli_uint_option(c, v, "checkpoint-ms", 86400000, &checkpoint_ms) || !cli_uint_option(c, v, "idle-ms", INT64_MAX, &idle_ms))
+        return CLI_USAGE;
+    weir_arena arena = {0};
+    weir_catalog cat;
+    weir_log *log = NULL;
+    weir_runner *r = NULL;
+    weir_err err = {0};
+    char *sql = NULL;
+    size_t sql_len;
+    int rc = CLI_FAIL;
+    if (!cli_load_pipeline("serve", file, &arena, &cat))
+        goto out;
+    if (weir_io_read_file(&weir_io_posix, file, &sql, &sql_len, &err) ||
+        weir_log_open(cli_data_dir(v[cli_index(c, "data")]), NULL, &log, &err)) {
+        cli_error("serve", "%s", err.msg);
+        goto out;
+    }
+    const char *report = weir_log_recovery_report(log);
+    if (*report)
+        fprintf(stderr, "weir serve: recovery: %s", report);
+    weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
+                              .reset = v[cli_index(c, "reset")] != NULL};
+    if (weir_runner_open(log, &cat, sql, sql_len, &ro, &r, &err)) {
+        cli_error("serve", "%s", err.msg);
+        goto out;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    bool once = v[cli_index(c, "once")] != NULL;
+    if (!once)
+        fprintf(stderr, "weir serve: running %s over %s (Ctrl-C stops)\n", file, weir_log_dir(log));
+    rc = CLI_OK;
+    while (!stopping) {
+        uint64_t processed;
+        if (weir_runner_step(r, weir_wall_ms(), &processed, &err)) {
+            cli_error("serve", "%s", err.msg);
+            rc = CLI_FAIL;
+            break;
+        }
+        if (processed == 0) {
+            if (once && weir_runner_caught_up(r))
+                break;
+            usleep(20000);
+        }
+    }
+    if (rc == CLI_OK && once && !stopping && weir_runner_finish(r, &err)) {
+        cli_error("serve", "%s", err.msg);
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && weir_runner_checkpoint(r, &err)) {
+        cli_error("serve", "final checkpoint: %s", err.msg);
+        rc = CLI_FAIL;
+    }
+out:
+    weir_runner_close(r);
+    if (log && weir_log_close(log, &err) && rc == CLI_OK) {
+        cli_error("serve", "%s", err.msg);
+        rc = CLI_FAIL;
+    }
+    free(sql);
+    weir_arena_free(&arena);
+    return rc;
+}

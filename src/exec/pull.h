@@ -1,0 +1,38 @@
+/*
+ * pull.h - answering pull queries (SELECT ... FROM t WHERE ... ORDER BY ...
+ * LIMIT n) over rows offered one at a time, and the table view that turns
+ * a table's changelog into its current rows.
+ *
+ * Rows offered are filtered and projected at once, their values copied
+ * (they may be borrowed from a reader's buffer); sorting and the limit
+ * apply at the end. Without ORDER BY, weir_pull_offer says when the limit
+ * is reached so a scan can stop early.
+ */
+#ifndef WEIR_PULL_H
+#define WEIR_PULL_H
+
+#include "base/err.h"
+#include "sql/plan.h"
+
+typedef struct weir_pull_run weir_pull_run;
+
+int weir_pull_begin(const weir_pull *p, weir_pull_run **out, weir_err *err);
+/* Offers a row of p->from's schema. Returns 0, 1 when no more rows are
+ * needed (LIMIT reached without ORDER BY), or an error code. */
+int weir_pull_offer(weir_pull_run *r, const weir_value *row, weir_err *err);
+/* Sorts and limits; then *rows[i] is a row of p->schema (borrowed from r). */
+size_t weir_pull_finish(weir_pull_run *r, const weir_value *const **rows);
+void weir_pull_free(weir_pull_run *r);
+
+/* The current rows of a table: the latest row per primary key (the
+ * table's GROUP BY keys and window start), fed from its changelog. */
+typedef struct weir_table_view weir_table_view;
+
+int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err);
+int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err);
+size_t weir_view_count(const weir_table_view *v);
+/* Walks the rows: *pos starts at 0; NULL at the end. */
+const weir_value *weir_view_next(const weir_table_view *v, size_t *pos);
+void weir_view_free(weir_table_view *v);
+
+#endif

@@ -1,0 +1,501 @@
+/*
+ * runner.c - the serve loop over the embedded log, and its checkpoints.
+ *
+ * Checkpoint file (DIR/pipeline/checkpoint), little-endian:
+ *   u32 magic "WCK1", u64 hash of the pipeline's SQL, u64 epoch,
+ *   u32 inputs, each: name, u32 partitions, u64 next offset per partition,
+ *   u32 outputs, each: name, u32 partitions, u64 end offset per partition,
+ *   engine state (snapshot.c) as a length-prefixed block,
+ *   u32 CRC-32C of everything before it.
+ * Written with the one atomic-file mechanism (tmp, fsync, rename, fsync
+ * dir) after the log commit that made the outputs it names durable.
+ */
+#include "exec/runner.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "base/codec.h"
+#include "base/crc32c.h"
+#include "exec/decode.h"
+#include "json/json.h"
+
+#define CHECKPOINT_MAGIC 0x314b4357u /* "WCK1" */
+
+typedef struct input {          /* a stream some query reads */
+    const weir_relation *rel;
+    weir_stream *stream;
+    weir_stream *dlq;           /* <name>.dlq */
+    uint32_t nparts;
+    uint64_t *offset;           /* next offset to read, per partition */
+    weir_reader **readers;
+    int64_t *last_data_ms;      /* wall time each partition last gave a record */
+} input;
+
+typedef struct output {         /* a stream the runner writes */
+    const char *name;
+    const weir_relation *rel;   /* NULL for dead-letter streams */
+    weir_stream *stream;
+} output;
+
+struct weir_runner {
+    weir_log *log;
+    const weir_catalog *cat;
+    weir_runner_options opt;
+    weir_engine *engine;
+    input *inputs;
+    int ninputs;
+    output *outputs;
+    int noutputs;
+    uint64_t sql_hash, epoch;
+    char dir[PATH_MAX];
+    int64_t last_checkpoint_ms;
+    /* the record being processed, for the emit callbacks */
+    const input *cur;
+    uint32_t cur_part;
+    uint64_t cur_offset;
+    weir_buf json;
+    weir_err cb_err;
+};
+
+void weir_pipeline_dir(const char *data_dir, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/pipeline", data_dir);
+}
+
+static output *find_output(weir_runner *r, const char *name)
+{
+    for (int i = 0; i < r->noutputs; i++)
+        if (!strcmp(r->outputs[i].name, name))
+            return &r->outputs[i];
+    return NULL;
+}
+
+static input *find_input(weir_runner *r, const weir_relation *rel)
+{
+    for (int i = 0; i < r->ninputs; i++)
+        if (r->inputs[i].rel == rel)
+            return &r->inputs[i];
+    return NULL;
+}
+
+/* Opens the stream, creating it with the given partitions if missing. */
+static int stream_for(weir_runner *r, const char *name, uint32_t partitions, weir_stream **out, weir_err *err)
+{
+    int rc = weir_stream_open(r->log, name, out, err);
+    if (rc == WEIR_ENOENT) {
+        weir_stream_config c = {.partitions = partitions};
+        rc = weir_stream_create(r->log, name, &c, out, err);
+    }
+    if (rc == WEIR_OK && weir_stream_get_config(*out)->partitions != partitions)
+        rc = weir_err_set(err, WEIR_EINVAL, "stream %s has %u partitions, the pipeline declares %u", name,
+                          weir_stream_get_config(*out)->partitions, partitions);
+    return rc;
+}
+
+static int add_output(weir_runner *r, const char *name, const weir_relation *rel, uint32_t partitions, weir_err *err)
+{
+    if (find_output(r, name))
+        return WEIR_OK;
+    output *o = &r->outputs[r->noutputs];
+    o->name = name;
+    o->rel = rel;
+    int rc = stream_for(r, name, partitions, &o->stream, err);
+    if (rc == WEIR_OK)
+        r->noutputs++;
+    return rc;
+}
+
+/* ---- emitting into the log ---- */
+
+static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, int64_t ts)
+{
+    weir_runner *r = ctx;
+    output *o = find_output(r, rel->name);
+    if (!o)
+        return weir_err_set(&r->cb_err, WEIR_EINVAL, "no output stream for %s", rel->name);
+    r->json.len = 0;
+    if (weir_encode_json(&rel->schema, row, &r->json))
+        return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
+    size_t value_len = r->json.len;
+    weir_record rec = {.value = r->json.data, .value_len = value_len, .ts_ms = ts};
+    int32_t part = -1;
+    if (rel->key_col >= 0) { /* the key's text, as a producer would send it */
+        const weir_value *k = &row[rel->key_col];
+        if (!k->is_null) {
+            if (k->type == WEIR_TYPE_TEXT) {
+                rec.key = (const uint8_t *)k->s;
+                rec.key_len = k->len;
+            } else {
+                size_t at = r->json.len;
+                if (weir_value_to_json(&r->json, k))
+                    return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
+                rec.value = r->json.data; /* the buffer may have moved */
+                rec.key = r->json.data + at;
+                rec.key_len = r->json.len - at;
+            }
+        }
+    }
+    if (!rec.key) /* keep the partition of the record that caused the row */
+        part = (int32_t)(r->cur_part % weir_stream_get_config(o->stream)->partitions);
+    return weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
+}
+
+static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+{
+    weir_runner *r = ctx;
+    input *in = find_input(r, src);
+    output *o = NULL;
+    char name[300];
+    snprintf(name, sizeof name, "%s.dlq", src->name);
+    o = find_output(r, name);
+    if (!o)
+        return weir_err_set(&r->cb_err, WEIR_EINVAL, "no dead-letter stream %s", name);
+    weir_value t = weir_timestamp(ts);
+    r->json.len = 0;
+    int rc = weir_buf_append_str(&r->json, "{\"reason\":") || weir_json_quote(&r->json, reason, strlen(reason)) ||
+             weir_buf_append_str(&r->json, ",\"record\":") || weir_json_quote(&r->json, raw, len) ||
+             weir_buf_printf(&r->json, ",\"partition\":%u,\"offset\":%llu,\"timestamp\":", in == r->cur ? r->cur_part : 0,
+                             (unsigned long long)(in == r->cur ? r->cur_offset : 0)) ||
+             weir_value_to_json(&r->json, &t) || weir_buf_append_str(&r->json, "}");
+    if (rc)
+        return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
+    weir_record rec = {.value = r->json.data, .value_len = r->json.len, .ts_ms = ts};
+    return weir_stream_append(o->stream, 0, &rec, NULL, NULL, &r->cb_err);
+}
+
+/* ---- checkpoints ---- */
+
+static int write_checkpoint(weir_runner *r, weir_err *err)
+{
+    weir_buf b = {0};
+    int rc = weir_put_u32(&b, CHECKPOINT_MAGIC) || weir_put_u64(&b, r->sql_hash) || weir_put_u64(&b, r->epoch) ||
+             weir_put_u32(&b, (uint32_t)r->ninputs);
+    for (int i = 0; i < r->ninputs && !rc; i++) {
+        input *in = &r->inputs[i];
+        rc = weir_put_bytes(&b, in->rel->name, (uint32_t)strlen(in->rel->name)) || weir_put_u32(&b, in->nparts);
+        for (uint32_t p = 0; p < in->nparts && !rc; p++)
+            rc = weir_put_u64(&b, in->offset[p]);
+    }
+    rc = rc || weir_put_u32(&b, (uint32_t)r->noutputs);
+    for (int i = 0; i < r->noutputs && !rc; i++) {
+        output *o = &r->outputs[i];
+        uint32_t n = weir_stream_get_config(o->stream)->partitions;
+        rc = weir_put_bytes(&b, o->name, (uint32_t)strlen(o->name)) || weir_put_u32(&b, n);
+        for (uint32_t p = 0; p < n && !rc; p++) {
+            weir_partition_stats st;
+            rc = weir_stream_partition_stats(o->stream, p, &st, err) || weir_put_u64(&b, st.end_offset);
+        }
+    }
+    size_t at = b.len;
+    rc = rc || weir_put_u32(&b, 0) || weir_engine_save(r->engine, &b);
+    if (!rc) {
+        uint32_t state_len = (uint32_t)(b.len - at - 4);
+        memcpy(b.data + at, &state_len, 4);
+        rc = weir_put_u32(&b, weir_crc32c(0, b.data, b.len));
+    }
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
+    if (rc)
+        rc = err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory");
+    else
+        rc = weir_io_write_file_atomic(&weir_io_posix, path, b.data, b.len, err);
+    weir_buf_free(&b);
+    return rc;
+}
+
+int weir_runner_checkpoint(weir_runner *r, weir_err *err)
+{
+    int rc = weir_log_commit(r->log, err);
+    if (rc == WEIR_OK) {
+        r->epoch++;
+        rc = write_checkpoint(r, err);
+    }
+    return rc;
+}
+
+/* Applies a checkpoint: input offsets, outputs cut back, engine state. */
+static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *err)
+{
+    if (len < 8 || weir_crc32c(0, data, len - 4) != *(const uint32_t *)(const void *)(data + len - 4))
+        return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is damaged (CRC mismatch)", r->dir);
+    weir_reader_buf rd = {data, data + len - 4, false};
+    if (weir_get_u32(&rd) != CHECKPOINT_MAGIC)
+        return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is not a weir checkpoint", r->dir);
+    if (weir_get_u64(&rd) != r->sql_hash)
+        return weir_err_set(err, WEIR_EINVAL, "the pipeline's SQL changed since its last checkpoint: its state does not "
+                                              "fit the new queries; restart with --reset to rebuild it from the log");
+    r->epoch = weir_get_u64(&rd);
+    uint32_t n = weir_get_u32(&rd);
+    for (uint32_t i = 0; i < n && !rd.bad; i++) {
+        uint32_t name_len, parts;
+        const uint8_t *name = weir_get_bytes(&rd, &name_len);
+        parts = weir_get_u32(&rd);
+        input *in = NULL;
+        for (int k = 0; name && k < r->ninputs; k++)
+            if (strlen(r->inputs[k].rel->name) == name_len && !memcmp(r->inputs[k].rel->name, name, name_len))
+                in = &r->inputs[k];
+        for (uint32_t p = 0; p < parts; p++) {
+            uint64_t off = weir_get_u64(&rd);
+            if (in && p < in->nparts)
+                in->offset[p] = off;
+        }
+    }
+    n = weir_get_u32(&rd);
+    for (uint32_t i = 0; i < n && !rd.bad; i++) {
+        uint32_t name_len, parts;
+        const uint8_t *name = weir_get_bytes(&rd, &name_len);
+        parts = weir_get_u32(&rd);
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", (int)name_len, name ? (const char *)name : "");
+        output *o = find_output(r, buf);
+        for (uint32_t p = 0; p < parts && !rd.bad; p++) {
+            uint64_t end = weir_get_u64(&rd);
+            int rc = o ? weir_stream_truncate(o->stream, p, end, err) : WEIR_OK;
+            if (rc)
+                return weir_err_wrap(err, "rolling %s back to the checkpoint", buf);
+        }
+    }
+    uint32_t state_len;
+    const uint8_t *state = weir_get_bytes(&rd, &state_len);
+    if (rd.bad || !state)
+        return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is damaged", r->dir);
+    return weir_engine_load(r->engine, state, state_len, err);
+}
+
+/* Without a checkpoint the outputs must start empty (or be emptied by reset). */
+static int start_fresh(weir_runner *r, weir_err *err)
+{
+    for (int i = 0; i < r->noutputs; i++) {
+        weir_stream *s = r->outputs[i].stream;
+        uint32_t n = weir_stream_get_config(s)->partitions;
+        for (uint32_t p = 0; p < n; p++) {
+            weir_partition_stats st;
+            int rc = weir_stream_partition_stats(s, p, &st, err);
+            if (rc)
+                return rc;
+            if (st.end_offset == 0)
+                continue;
+            if (!r->opt.reset)
+                return weir_err_set(err, WEIR_EEXIST, "stream %s already has records but the pipeline has no checkpoint: "
+                                                      "restart with --reset to rebuild it from the inputs", r->outputs[i].name);
+            if ((rc = weir_stream_truncate(s, p, 0, err)))
+                return rc;
+        }
+    }
+    return WEIR_OK;
+}
+
+int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                     const weir_runner_options *opt, weir_runner **out, weir_err *err)
+{
+    *out = NULL;
+    weir_runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    r->log = log;
+    r->cat = cat;
+    if (opt)
+        r->opt = *opt;
+    if (!r->opt.checkpoint_ms) r->opt.checkpoint_ms = 1000;
+    if (!r->opt.idle_ms) r->opt.idle_ms = 5000;
+    if (!r->opt.batch) r->opt.batch = 4096;
+    r->sql_hash = XXH64(sql, sql_len, 0);
+    weir_pipeline_dir(weir_log_dir(log), r->dir, sizeof r->dir);
+    weir_engine_options eo = {.chain = false};
+    int rc = weir_engine_new(cat, &eo, &r->engine, err);
+    r->inputs = calloc((size_t)cat->nrels + 1, sizeof *r->inputs);
+    r->outputs = calloc((size_t)cat->nrels * 2 + 1, sizeof *r->outputs);
+    if (rc == WEIR_OK && (!r->inputs || !r->outputs))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    /* Inputs: every relation a query reads; outputs: every query's relation and every input's dead letters. */
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) {
+        const weir_relation *rel = cat->rels[i];
+        bool read = false;
+        for (int q = 0; q < cat->nqueries; q++)
+            read |= cat->queries[q]->source == rel;
+        if (rel->query && (rc = add_output(r, rel->name, rel, rel->partitions, err)))
+            break;
+        if (!read)
+            continue;
+        input *in = &r->inputs[r->ninputs++];
+        in->rel = rel;
+        in->nparts = rel->partitions;
+        in->offset = calloc(in->nparts, sizeof *in->offset);
+        in->readers = calloc(in->nparts, sizeof *in->readers);
+        in->last_data_ms = calloc(in->nparts, sizeof *in->last_data_ms);
+        if (!in->offset || !in->readers || !in->last_data_ms) {
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            break;
+        }
+        if ((rc = stream_for(r, rel->name, rel->partitions, &in->stream, err)))
+            break;
+        char dlq[300];
+        snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
+        const char *name = strdup(dlq);
+        if (!name || (rc = add_output(r, name, NULL, 1, err)) || !(in->dlq = find_output(r, name)->stream)) {
+            free((void *)name);
+            if (!rc)
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == WEIR_OK)
+        rc = weir_mkdirs(r->dir, err);
+    if (rc == WEIR_OK) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/pipeline.sql", r->dir);
+        rc = weir_io_write_file_atomic(&weir_io_posix, path, sql, sql_len, err);
+    }
+    if (rc == WEIR_OK) {
+        char path[PATH_MAX + 16], *data;
+        size_t len;
+        snprintf(path, sizeof path, "%s/checkpoint", r->dir);
+        int got = r->opt.reset ? WEIR_ENOENT : weir_io_read_file(&weir_io_posix, path, &data, &len, err);
+        if (got == WEIR_OK) {
+            rc = restore(r, (const uint8_t *)data, len, err);
+            free(data);
+        } else if (got == WEIR_ENOENT) {
+            /* A first checkpoint at once: a crash before the next one must
+             * find outputs it can roll back, not outputs of unknown origin. */
+            rc = start_fresh(r, err);
+            if (rc == WEIR_OK)
+                rc = weir_runner_checkpoint(r, err);
+        } else {
+            rc = got;
+        }
+    }
+    for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
+        for (uint32_t p = 0; p < r->inputs[i].nparts && rc == WEIR_OK; p++)
+            rc = weir_reader_open(r->inputs[i].stream, p, r->inputs[i].offset[p], &r->inputs[i].readers[p], err);
+    if (rc == WEIR_OK)
+        rc = weir_log_commit(log, err); /* streams and truncations are settled before the first step */
+    if (rc) {
+        weir_runner_close(r);
+        return rc;
+    }
+    *out = r;
+    return WEIR_OK;
+}
+
+/* Idle advance: a partition that gave nothing for idle_ms stops holding
+ * windows open (its watermark rises to the newest of its siblings); when
+ * the whole stream has been quiet that long, event time moves on with the
+ * wall clock so the last windows close too. */
+static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, weir_err *err)
+{
+    if (r->opt.idle_ms < 0)
+        return WEIR_OK;
+    for (int q = 0; q < r->cat->nqueries; q++) {
+        const weir_query *query = r->cat->queries[q];
+        input *in = find_input(r, query->source);
+        if (query->window.kind == WEIR_WINDOW_NONE || !in)
+            continue;
+        int64_t newest = INT64_MIN, last_data = INT64_MIN;
+        for (uint32_t p = 0; p < in->nparts; p++) {
+            int64_t wm = weir_engine_watermark(r->engine, q, p);
+            newest = wm > newest ? wm : newest;
+            last_data = in->last_data_ms[p] > last_data ? in->last_data_ms[p] : last_data;
+        }
+        if (newest == INT64_MIN)
+            continue;
+        bool all_quiet = now - last_data >= r->opt.idle_ms;
+        for (uint32_t p = 0; p < in->nparts; p++) {
+            if (now - in->last_data_ms[p] < r->opt.idle_ms)
+                continue;
+            int64_t to = all_quiet ? newest + (now - last_data) : newest;
+            int rc = weir_engine_raise_watermark(r->engine, q, p, to, t, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return WEIR_OK;
+}
+
+int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_err *err)
+{
+    weir_emit_target t = {r, on_row, on_dead};
+    *processed = 0;
+    for (int i = 0; i < r->ninputs; i++) {
+        input *in = &r->inputs[i];
+        for (uint32_t p = 0; p < in->nparts; p++) {
+            if (in->last_data_ms[p] == 0)
+                in->last_data_ms[p] = now_ms;
+            weir_record rec;
+            int got = 0;
+            for (uint32_t k = 0; k < r->opt.batch && (got = weir_reader_next(in->readers[p], &rec, err)) == 1; k++) {
+                r->cur = in;
+                r->cur_part = p;
+                r->cur_offset = rec.offset;
+                weir_err_clear(&r->cb_err);
+                if (weir_engine_push_json(r->engine, in->rel, p, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err))
+                    return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
+                in->offset[p] = rec.offset + 1;
+                in->last_data_ms[p] = now_ms;
+                (*processed)++;
+            }
+            if (got < 0)
+                return err->code;
+        }
+    }
+    r->cur = NULL;
+    weir_err_clear(&r->cb_err);
+    int rc = idle_advance(r, now_ms, &t, err);
+    if (rc)
+        return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : rc;
+    if ((rc = weir_log_commit(r->log, err)))
+        return rc;
+    if (now_ms - r->last_checkpoint_ms >= r->opt.checkpoint_ms) {
+        r->last_checkpoint_ms = now_ms;
+        return weir_runner_checkpoint(r, err);
+    }
+    return WEIR_OK;
+}
+
+int weir_runner_finish(weir_runner *r, weir_err *err)
+{
+    weir_emit_target t = {r, on_row, on_dead};
+    r->cur = NULL;
+    weir_err_clear(&r->cb_err);
+    if (weir_engine_advance(r->engine, INT64_MAX, &t, err))
+        return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
+    return weir_runner_checkpoint(r, err);
+}
+
+bool weir_runner_caught_up(weir_runner *r)
+{
+    for (int i = 0; i < r->ninputs; i++)
+        for (uint32_t p = 0; p < r->inputs[i].nparts; p++) {
+            weir_partition_stats st;
+            if (weir_stream_partition_stats(r->inputs[i].stream, p, &st, NULL) || st.end_offset > r->inputs[i].offset[p])
+                return false;
+        }
+    return true;
+}
+
+const weir_engine *weir_runner_engine(const weir_runner *r) { return r->engine; }
+
+void weir_runner_close(weir_runner *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->ninputs; i++) {
+        input *in = &r->inputs[i];
+        for (uint32_t p = 0; in->readers && p < in->nparts; p++)
+            weir_reader_close(in->readers[p]);
+        free(in->readers);
+        free(in->offset);
+        free(in->last_data_ms);
+    }
+    for (int i = 0; i < r->noutputs; i++)
+        if (!r->outputs[i].rel)
+            free((void *)r->outputs[i].name);
+    free(r->inputs);
+    free(r->outputs);
+    weir_engine_free(r->engine);
+    weir_buf_free(&r->json);
+    free(r);
+}

@@ -1,0 +1,59 @@
+/*
+ * runner.h - runs a pipeline continuously over the embedded log: what
+ * `weir serve` does.
+ *
+ * Each step reads the committed records of every stream some query reads,
+ * feeds them to the engine by partition, appends what the engine emits to
+ * the output streams (a table's rows to its changelog stream, refused
+ * records to <stream>.dlq) and commits. Every checkpoint interval it
+ * writes a checkpoint: the read offsets, the output streams' end offsets
+ * and the engine state, in one atomic file.
+ *
+ * Exactly once: outputs appended after the last checkpoint belong to an
+ * epoch that is not finished. After a crash the runner restores the
+ * checkpoint, cuts every output stream back to the offsets it recorded and
+ * reads on from the recorded input offsets, so each input record is
+ * counted once in the state and each output row appears once. (Readers
+ * outside the process may see rows of an unfinished epoch before a crash
+ * cuts them.)
+ */
+#ifndef WEIR_RUNNER_H
+#define WEIR_RUNNER_H
+
+#include "exec/engine.h"
+#include "log/log.h"
+
+typedef struct weir_runner weir_runner;
+
+typedef struct weir_runner_options {
+    int64_t checkpoint_ms;     /* 0: 1000 */
+    int64_t idle_ms;           /* a partition quiet this long stops holding windows open; 0: 5000; <0: never */
+    uint32_t batch;            /* records per partition per step; 0: 4096 */
+    bool reset;                /* forget the checkpoint: empty the outputs, read the inputs from the start */
+} weir_runner_options;
+
+/* Prepares the streams (creating missing ones), saves the pipeline's SQL
+ * in DIR/pipeline/ and restores the checkpoint. A checkpoint of a
+ * different pipeline, or outputs that exist without a checkpoint, are
+ * errors that say to use reset. */
+int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                     const weir_runner_options *opt, weir_runner **out, weir_err *err);
+
+/* One step at wall time now_ms. *processed: input records consumed. */
+int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_err *err);
+
+/* Whether every input has been read to its committed end. */
+bool weir_runner_caught_up(weir_runner *r);
+
+int weir_runner_checkpoint(weir_runner *r, weir_err *err);
+
+/* Treats the log's end as the end of the input: closes every window (EMIT
+ * FINAL rows come out), commits and checkpoints. */
+int weir_runner_finish(weir_runner *r, weir_err *err);
+const weir_engine *weir_runner_engine(const weir_runner *r);
+void weir_runner_close(weir_runner *r);
+
+/* Where the pipeline's SQL and checkpoint live in a data directory. */
+void weir_pipeline_dir(const char *data_dir, char *out, size_t cap);
+
+#endif
