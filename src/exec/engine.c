@@ -399,6 +399,14 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
     return process(e, src, partition, row, ts, json, len, t, err);
 }
 
+int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t partition, const weir_value *row,
+                         int64_t ts, const weir_emit_target *t, weir_err *err)
+{
+    weir_arena_reset(&e->scratch);
+    e->part = partition;
+    return process(e, src, partition, row, ts, NULL, 0, t, err);
+}
+
 int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err)
 {
     for (int i = 0; i < e->cat->nqueries; i++) {

@@ -51,6 +51,10 @@ void weir_engine_free(weir_engine *e);
 int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t partition, const char *json,
                           size_t len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
 
+/* The same for a row already decoded into src's schema (event time ts). */
+int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t partition, const weir_value *row,
+                         int64_t ts, const weir_emit_target *t, weir_err *err);
+
 /* Raises every partition watermark of every windowed query to at least
  * watermark_ms and closes the windows that ends; INT64_MAX closes them all
  * (end of input). */
