@@ -59,5 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               "HOP(s, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) GROUP BY t EMIT FINAL;",
              cols, elen, (const char *)data, elen, (const char *)data);
     run(sql, record, rlen);
+    snprintf(sql, sizeof sql, "%s; CREATE TABLE o AS SELECT t, MIN(%.*s) AS x, COUNT(*) AS n FROM "
+                              "SESSION(s, INTERVAL '2' MINUTE) GRACE INTERVAL '1' MINUTE GROUP BY t;",
+             cols, elen, (const char *)data);
+    run(sql, record, rlen);
     return 0;
 }

@@ -6,7 +6,8 @@
  * Windows: TUMBLE keeps one entry per (key, window start). HOP keeps one
  * per (key, pane), a pane being a slide-long slice; a window is the merge
  * of its size/slide panes, so an event costs one pane update whatever the
- * overlap. SESSION is not supported yet (the planner refuses it).
+ * overlap. SESSION keeps one per (key, session start) and merges sessions a
+ * record bridges (session.c).
  */
 #include "exec/engine.h"
 
@@ -35,11 +36,19 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         s->q = cat->queries[i];
         s->watermark = INT64_MIN;
         s->closed_upto = INT64_MIN;
+        s->next_close = INT64_MIN;
         s->nparts = e->opt.single_partition ? 1 : s->q->source->partitions;
         s->part_wm = malloc(s->nparts * sizeof *s->part_wm);
         for (uint32_t p = 0; s->part_wm && p < s->nparts; p++)
             s->part_wm[p] = INT64_MIN;
-        if (!s->part_wm || (s->q->grouped && !(s->groups = weir_groups_new(s->q)))) {
+        bool failed = !s->part_wm;
+        if (!failed && s->q->window.kind == WEIR_WINDOW_SESSION) {
+            failed = weir_sessions_init(&s->sessions, s->q) != 0;
+            s->groups = s->sessions.main;
+        } else if (!failed && s->q->grouped) {
+            failed = !(s->groups = weir_groups_new(s->q));
+        }
+        if (failed) {
             weir_engine_free(e);
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         }
@@ -53,7 +62,10 @@ void weir_engine_free(weir_engine *e)
     if (!e)
         return;
     for (int i = 0; i < e->cat->nqueries; i++) {
-        weir_groups_free(e->qs[i].groups);
+        if (e->qs[i].q->window.kind == WEIR_WINDOW_SESSION)
+            weir_sessions_free(&e->qs[i].sessions);
+        else
+            weir_groups_free(e->qs[i].groups);
         free(e->qs[i].part_wm);
     }
     free(e->qs);
@@ -111,7 +123,7 @@ static const char *error_reason(const weir_eval *ev, char *buf, size_t cap)
 
 /* Builds and emits the output row of a group: [keys][aggregates][window] -> SELECT list. */
 static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, const weir_acc *accs,
-                      int64_t ws, int64_t ts, const weir_emit_target *t, weir_err *err)
+                      int64_t ws, int64_t we, int64_t ts, const weir_emit_target *t, weir_err *err)
 {
     const weir_query *q = s->q;
     int n = q->nkeys + q->naggs + 2;
@@ -122,9 +134,9 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
     memcpy(g, keys, (size_t)q->nkeys * sizeof *g);
     for (int i = 0; i < q->naggs; i++)
         g[q->nkeys + i] = weir_acc_result(q, accs, i);
-    int64_t size = q->window.kind == WEIR_WINDOW_NONE ? 0 : q->window.size_ms;
-    g[q->nkeys + q->naggs] = size ? weir_timestamp(ws) : weir_null(WEIR_TYPE_TIMESTAMP);
-    g[q->nkeys + q->naggs + 1] = size ? weir_timestamp(ws + size) : weir_null(WEIR_TYPE_TIMESTAMP);
+    bool windowed = q->window.kind != WEIR_WINDOW_NONE;
+    g[q->nkeys + q->naggs] = windowed ? weir_timestamp(ws) : weir_null(WEIR_TYPE_TIMESTAMP);
+    g[q->nkeys + q->naggs + 1] = windowed ? weir_timestamp(we) : weir_null(WEIR_TYPE_TIMESTAMP);
     weir_eval ev = {.arena = &e->scratch, .row = g};
     if (q->having && !weir_eval_predicate(&ev, q->having))
         return WEIR_OK;
@@ -171,6 +183,65 @@ static int64_t min_watermark(const query_state *s)
     return m;
 }
 
+static const char *agg_label(const weir_query *q, int which, char *buf, size_t cap)
+{
+    static const char *const fn_names[] = {"count", "count_if", "sum", "min", "max", "avg", "count distinct",
+                                           "approx_count_distinct"};
+    const weir_expr *arg = q->aggs[which].arg;
+    snprintf(buf, cap, "%s(%s)", fn_names[q->aggs[which].fn], arg && arg->kind == WEIR_E_COLUMN ? arg->col.name : "...");
+    return buf;
+}
+
+static int late(weir_engine *e, query_state *s, int64_t wm, const weir_value *row, int64_t ts, const char *raw,
+                size_t raw_len, const weir_emit_target *t, weir_err *err)
+{
+    s->stats.late++;
+    s->stats.dead++;
+    char ts_text[40], wm_text[40];
+    weir_timestamp_format(ts, ts_text, sizeof ts_text);
+    weir_timestamp_format(wm > s->watermark ? wm : s->watermark, wm_text, sizeof wm_text);
+    return dead(e, s->q->source, row, raw, raw_len, ts, t, err,
+                "too late for %s: event time %s, its windows closed (watermark %s, grace %lld ms)", s->q->output->name,
+                ts_text, wm_text, (long long)s->q->window.grace_ms);
+}
+
+static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
+
+/* A record of a SESSION query: join (and maybe merge) its key's sessions. */
+static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir_value *keys, const weir_value *args,
+                       const weir_value *row, int64_t ts, const char *raw, size_t raw_len, const weir_emit_target *t,
+                       weir_err *err)
+{
+    const weir_query *q = s->q;
+    const weir_window_spec *w = &q->window;
+    if (ts + w->gap_ms + w->grace_ms <= s->part_wm[part])
+        return late(e, s, s->part_wm[part], row, ts, raw, raw_len, t, err);
+    weir_acc *accs;
+    int64_t start, last;
+    int which, rc = weir_sessions_add(&s->sessions, keys, ts, args, &accs, &start, &last, &which);
+    if (rc < 0)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (rc > 0) {
+        s->stats.dead++;
+        char label[128];
+        return dead(e, q->source, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+                    agg_label(q, which, label, sizeof label), q->output->name);
+    }
+    if (last + w->gap_ms + w->grace_ms < s->next_close)
+        s->next_close = last + w->gap_ms + w->grace_ms;
+    if (q->emit == WEIR_EMIT_CHANGES && (rc = emit_group(e, s, keys, accs, start, last + w->gap_ms, ts, t, err)))
+        return rc;
+    if (ts > s->part_wm[part]) {
+        s->part_wm[part] = ts;
+        int64_t m = min_watermark(s);
+        if (m > s->watermark) {
+            s->watermark = m;
+            return close_windows(e, s, t, err);
+        }
+    }
+    return WEIR_OK;
+}
+
 static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir_value *row, int64_t ts,
                        const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
 {
@@ -191,21 +262,16 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
         return dead(e, src, row, raw, raw_len, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
     }
     const weir_window_spec *w = &q->window;
+    if (w->kind == WEIR_WINDOW_SESSION)
+        return session_row(e, s, part, keys, args, row, ts, raw, raw_len, t, err);
     int64_t slot = 0;
     if (w->kind != WEIR_WINDOW_NONE) {
         slot = floor_div(ts, w->slide_ms) * w->slide_ms;           /* window (TUMBLE) or pane (HOP) start */
         /* Lateness is judged by the record's own partition, so it does not depend on
          * how partitions interleave: replays and restarts decide alike. */
         int64_t wm = s->part_wm[part];
-        if (slot + w->size_ms + w->grace_ms <= wm || slot <= s->closed_upto) {
-            s->stats.late++;
-            s->stats.dead++;
-            char ts_text[40], wm_text[40];
-            weir_timestamp_format(ts, ts_text, sizeof ts_text);
-            weir_timestamp_format(wm > s->watermark ? wm : s->watermark, wm_text, sizeof wm_text);
-            return dead(e, src, row, raw, raw_len, ts, t, err, "too late for %s: event time %s, its windows closed (watermark %s, grace %lld ms)",
-                        q->output->name, ts_text, wm_text, (long long)w->grace_ms);
-        }
+        if (slot + w->size_ms + w->grace_ms <= wm || slot <= s->closed_upto)
+            return late(e, s, wm, row, ts, raw, raw_len, t, err);
     }
     weir_acc *accs = weir_groups_upsert(s->groups, keys, slot);
     if (!accs)
@@ -215,12 +281,9 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
     if (rc > 0) {
         s->stats.dead++;
-        static const char *const fn_names[] = {"count", "count_if", "sum", "min", "max", "avg", "count distinct",
-                                               "approx_count_distinct"};
-        const weir_expr *arg = q->aggs[which].arg;
-        return dead(e, src, row, raw, raw_len, ts, t, err, "%s in %s(%s) of %s", weir_value_error_name(rc),
-                    fn_names[q->aggs[which].fn], arg && arg->kind == WEIR_E_COLUMN ? arg->col.name : "...",
-                    q->output->name);
+        char label[128];
+        return dead(e, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+                    agg_label(q, which, label, sizeof label), q->output->name);
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
         if (w->kind == WEIR_WINDOW_HOP) {
@@ -232,13 +295,13 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
                     continue; /* closed: its result is final */
                 int r = merge_window(s, keys, ws, tmp);
                 if (r == 0)
-                    r = emit_group(e, s, keys, tmp, ws, ts, t, err);
+                    r = emit_group(e, s, keys, tmp, ws, ws + w->size_ms, ts, t, err);
                 weir_accs_free(q, tmp);
                 if (r)
                     return r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : r;
             }
         } else {
-            int r = emit_group(e, s, keys, accs, slot, ts, t, err);
+            int r = emit_group(e, s, keys, accs, slot, slot + w->size_ms, ts, t, err);
             if (r)
                 return r;
         }
@@ -273,9 +336,57 @@ static int cmp_closing(const void *pa, const void *pb)
     return 0;
 }
 
+/* Emits (EMIT FINAL) and forgets the sessions whose end + grace the watermark passed. */
+static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    const weir_window_spec *w = &q->window;
+    if (s->watermark < s->next_close)
+        return WEIR_OK;
+    size_t cap = weir_groups_count(s->groups) + 1, n = 0, pos = 0;
+    closing *c = malloc(cap * sizeof *c);
+    if (!c)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    const weir_value *keys;
+    int64_t start;
+    weir_acc *accs;
+    s->next_close = INT64_MAX;
+    while (weir_groups_next(s->groups, &pos, &keys, &start, &accs)) {
+        int64_t end = weir_session_last(&s->sessions, accs) + w->gap_ms;
+        if (s->watermark == INT64_MAX || end + w->grace_ms <= s->watermark)
+            c[n++] = (closing){keys, start};
+        else if (end + w->grace_ms < s->next_close)
+            s->next_close = end + w->grace_ms;
+    }
+    sort_query = q;
+    qsort(c, n, sizeof *c, cmp_closing);
+    int rc = WEIR_OK;
+    for (size_t i = 0; i < n && rc == WEIR_OK && q->emit == WEIR_EMIT_FINAL; i++) {
+        weir_acc *a = weir_groups_find(s->groups, c[i].keys, c[i].ws);
+        int64_t end = weir_session_last(&s->sessions, a) + w->gap_ms;
+        rc = emit_group(e, s, c[i].keys, a, c[i].ws, end, end, t, err);
+    }
+    /* Keys point into entries that removal moves: copy them before forgetting. */
+    for (size_t i = n; i-- > 0 && rc == WEIR_OK;) {
+        weir_value *k = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + 1) * sizeof *k);
+        if (!k) {
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            break;
+        }
+        memcpy(k, c[i].keys, (size_t)q->nkeys * sizeof *k);
+        c[i].keys = k;
+    }
+    for (size_t i = 0; i < n && rc == WEIR_OK; i++)
+        weir_sessions_remove(&s->sessions, c[i].keys, c[i].ws);
+    free(c);
+    return rc;
+}
+
 static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
 {
     const weir_query *q = s->q;
+    if (q->window.kind == WEIR_WINDOW_SESSION)
+        return close_sessions(e, s, t, err);
     const weir_window_spec *w = &q->window;
     /* Windows whose end + grace <= watermark are closed: those starting at or before `last`. */
     int64_t limit = s->watermark == INT64_MAX ? INT64_MAX : s->watermark - w->size_ms - w->grace_ms;
@@ -312,11 +423,11 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             if (w->kind == WEIR_WINDOW_TUMBLE) {
                 rc = emit_group(e, s, c[i].keys, weir_groups_find(s->groups, c[i].keys, c[i].ws), c[i].ws,
-                                c[i].ws + w->size_ms, t, err);
+                                c[i].ws + w->size_ms, c[i].ws + w->size_ms, t, err);
             } else {
                 int r = merge_window(s, c[i].keys, c[i].ws, tmp);
                 rc = r ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                       : emit_group(e, s, c[i].keys, tmp, c[i].ws, c[i].ws + w->size_ms, t, err);
+                       : emit_group(e, s, c[i].keys, tmp, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms, t, err);
                 weir_accs_free(q, tmp);
             }
         }

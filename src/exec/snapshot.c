@@ -67,7 +67,7 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
             rc = weir_put_u64(out, (uint64_t)window);
             for (int k = 0; k < s->q->nkeys && !rc; k++)
                 rc = put_value(out, &keys[k]);
-            rc = rc || weir_accs_save(s->q, accs, out);
+            rc = rc || weir_accs_save(weir_groups_query(s->groups), accs, out);
         }
     }
     return rc ? WEIR_ENOMEM : WEIR_OK;
@@ -106,12 +106,18 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
             weir_acc *accs = weir_groups_upsert(s->groups, keys, window);
             if (!accs)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
-            if (weir_accs_load(s->q, accs, &r) && !r.bad)
+            if (weir_accs_load(weir_groups_query(s->groups), accs, &r) && !r.bad)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
         }
     }
     if (r.bad || r.p != r.end)
         return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state is damaged or from another pipeline");
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        s->next_close = INT64_MIN; /* look for closable sessions at the next advance */
+        if (s->q->window.kind == WEIR_WINDOW_SESSION && weir_sessions_rebuild(&s->sessions))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
+    }
     return WEIR_OK;
 }
 

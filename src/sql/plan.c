@@ -557,8 +557,6 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     for (int i = 0; i < sel->nitems && !any_agg; i++)
         any_agg = has_aggregate(sel->items[i].expr);
     q->grouped = sel->ngroup > 0 || any_agg;
-    if (q->window.kind == WEIR_WINDOW_SESSION)
-        fail(P, sel->from_pos, "SESSION windows are not supported yet: use TUMBLE or HOP");
     if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped)
         fail(P, sel->from_pos, "a windowed query needs aggregates (and usually GROUP BY)");
     if (q->is_table && !q->grouped)

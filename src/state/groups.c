@@ -182,6 +182,25 @@ void weir_groups_evict(weir_groups *g, int64_t before)
     }
 }
 
+void weir_groups_remove(weir_groups *g, const weir_value *keys, int64_t window)
+{
+    if (!g->cap)
+        return;
+    uint64_t h = hash_of(g, keys, window);
+    for (size_t i = h & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+        uint8_t *e = slot_at(g, i);
+        if (!HASH(e))
+            return;
+        if (matches(g, e, h, keys, window)) {
+            release(g, e);
+            remove_at(g, i);
+            return;
+        }
+    }
+}
+
+const weir_query *weir_groups_query(const weir_groups *g) { return g->q; }
+
 size_t weir_groups_count(const weir_groups *g) { return g->n; }
 size_t weir_groups_bytes(const weir_groups *g) { return g->cap * g->entry_size + g->key_bytes; }
 

@@ -32,4 +32,10 @@ bool weir_groups_next(weir_groups *g, size_t *pos, const weir_value **keys, int6
 /* Removes every entry whose window is below `before`. */
 void weir_groups_evict(weir_groups *g, int64_t before);
 
+/* Removes the entry (keys, window) if present. */
+void weir_groups_remove(weir_groups *g, const weir_value *keys, int64_t window);
+
+/* The query whose entries these are (its key count and aggregates). */
+const weir_query *weir_groups_query(const weir_groups *g);
+
 #endif

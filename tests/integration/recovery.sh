@@ -8,7 +8,7 @@
 KILLS=${WEIR_KILLS:-20}
 N=${WEIR_RECOVERY_N:-400000}
 SQL="$(dirname "$0")/recovery.sql"
-plan 9
+plan 11
 
 # Tweets over about an hour of event time, a little out of order, with a
 # few records far too late and a few that do not fit the schema.
@@ -48,7 +48,7 @@ done
 diag "$killed kills; $(grep -c 'recovery:' "$SCRATCH/stderr") log recoveries reported"
 [ "$killed" -ge "$KILLS" ]; ok $? "serve was killed $killed times mid-run and then finished"
 
-for t in city_5m city_1m users rt_by_city; do
+for t in city_5m city_1m users rt_by_city sessions; do
     $WEIR query "SELECT * FROM $t" --data "$SCRATCH/ref" | sort > "$SCRATCH/ref.$t"
     $WEIR query "SELECT * FROM $t" --data "$SCRATCH/killed" | sort > "$SCRATCH/killed.$t"
     [ -s "$SCRATCH/ref.$t" ] && cmp -s "$SCRATCH/ref.$t" "$SCRATCH/killed.$t"
@@ -56,7 +56,7 @@ for t in city_5m city_1m users rt_by_city; do
 done
 # Streams whose content does not depend on how partitions interleave: each
 # row exactly once.
-for s in city_5m retweets tweets.dlq; do
+for s in city_5m sessions retweets tweets.dlq; do
     $WEIR consume "$s" --data "$SCRATCH/ref" -b -e | sort > "$SCRATCH/ref.s.$s"
     $WEIR consume "$s" --data "$SCRATCH/killed" -b -e | sort > "$SCRATCH/killed.s.$s"
     [ -s "$SCRATCH/ref.s.$s" ] && cmp -s "$SCRATCH/ref.s.$s" "$SCRATCH/killed.s.$s"
