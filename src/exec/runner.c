@@ -220,7 +220,10 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 /* Applies a checkpoint: input offsets, outputs cut back, engine state. */
 static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *err)
 {
-    if (len < 8 || weir_crc32c(0, data, len - 4) != *(const uint32_t *)(const void *)(data + len - 4))
+    uint32_t stored = 0;
+    if (len >= 8)
+        memcpy(&stored, data + len - 4, 4);
+    if (len < 8 || weir_crc32c(0, data, len - 4) != stored)
         return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is damaged (CRC mismatch)", r->dir);
     weir_reader_buf rd = {data, data + len - 4, false};
     if (weir_get_u32(&rd) != CHECKPOINT_MAGIC)
