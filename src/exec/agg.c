@@ -13,6 +13,7 @@
 
 #include "base/codec.h"
 #include "exec/sketch.h"
+#include "exec/topk.h"
 
 typedef struct owned_text {
     uint32_t len;
@@ -143,6 +144,12 @@ int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, i
             if (weir_hll_add(a->p, weir_value_hash(v, 0)))
                 return -1;
             break;
+        case WEIR_AGG_TOPK:
+            if (!a->p && !(a->p = calloc(1, sizeof(weir_topk))))
+                return -1;
+            if (weir_topk_add(a->p, g->k, v, 1))
+                return -1;
+            break;
         }
     }
     return 0;
@@ -204,6 +211,14 @@ int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int
                     return -1;
             }
             break;
+        case WEIR_AGG_TOPK:
+            if (s->p) {
+                if (!d->p && !(d->p = calloc(1, sizeof(weir_topk))))
+                    return -1;
+                if (weir_topk_merge(d->p, s->p))
+                    return -1;
+            }
+            break;
         }
     }
     return 0;
@@ -219,6 +234,13 @@ weir_value weir_acc_result(const weir_query *q, const weir_acc *accs, int i)
     case WEIR_AGG_COUNT_DISTINCT: return weir_int(a->p ? (int64_t)((const weir_hset *)a->p)->n : 0);
     case WEIR_AGG_APPROX_DISTINCT: return weir_int(a->p ? (int64_t)weir_hll_estimate(a->p) : 0);
     case WEIR_AGG_AVG: return a->n ? weir_double(a->d / (double)a->n) : weir_null(WEIR_TYPE_DOUBLE);
+    case WEIR_AGG_TOPK: {
+        if (a->p)
+            return weir_topk_result(a->p);
+        weir_value empty = weir_text("[]", 2);
+        empty.type = WEIR_TYPE_JSON;
+        return empty;
+    }
     default: return a->n ? stored(g, a) : weir_null(g->type);
     }
 }
@@ -232,7 +254,9 @@ void weir_accs_free(const weir_query *q, weir_acc *accs)
             weir_hset_free(a->p);
         else if (g->fn == WEIR_AGG_APPROX_DISTINCT && a->p)
             weir_hll_free(a->p);
-        if ((g->fn == WEIR_AGG_COUNT_DISTINCT || g->fn == WEIR_AGG_APPROX_DISTINCT ||
+        else if (g->fn == WEIR_AGG_TOPK && a->p)
+            weir_topk_free(a->p);
+        if ((g->fn == WEIR_AGG_COUNT_DISTINCT || g->fn == WEIR_AGG_APPROX_DISTINCT || g->fn == WEIR_AGG_TOPK ||
              ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT)))
             free(a->p);
         a->p = NULL;
@@ -269,6 +293,9 @@ int weir_accs_save(const weir_query *q, const weir_acc *accs, weir_buf *out)
         case WEIR_AGG_COUNT_DISTINCT:
             rc = save_hset(a->p, out);
             break;
+        case WEIR_AGG_TOPK:
+            rc = weir_put_u8(out, a->p != NULL) || (a->p && weir_topk_save(a->p, out));
+            break;
         case WEIR_AGG_APPROX_DISTINCT: {
             const weir_hll *h = a->p;
             if (h && h->registers)
@@ -297,6 +324,10 @@ int weir_accs_load(const weir_query *q, weir_acc *accs, weir_reader_buf *in)
         switch (g->fn) {
         case WEIR_AGG_COUNT_DISTINCT:
             if (!(a->p = calloc(1, sizeof(weir_hset))) || load_hset(a->p, in))
+                return -1;
+            break;
+        case WEIR_AGG_TOPK:
+            if (weir_get_u8(in) && (!(a->p = calloc(1, sizeof(weir_topk))) || weir_topk_load(a->p, in)))
                 return -1;
             break;
         case WEIR_AGG_APPROX_DISTINCT: {

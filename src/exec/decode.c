@@ -96,6 +96,10 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
         num[v->len] = '\0';
         *out = weir_timestamp(weir_timestamp_from_epoch(strtod(num, NULL)));
         return 0;
+    case WEIR_TYPE_JSON:
+        *out = weir_text(v->p, v->len);
+        out->type = WEIR_TYPE_JSON;
+        return 0;
     case WEIR_TYPE_TEXT:
         if (v->type == WEIR_JSON_STRING) {
             if (memchr(v->p, '\\', v->len)) {

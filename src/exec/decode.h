@@ -10,6 +10,7 @@
  *   DOUBLE: any number        TEXT: strings; other scalars and nested
  *                             objects/arrays as their JSON text
  *   TIMESTAMP: ISO 8601 strings, or epoch seconds (< 1e11) / milliseconds
+ *   JSON: any value, kept as its JSON text
  */
 #ifndef WEIR_DECODE_H
 #define WEIR_DECODE_H

@@ -186,7 +186,7 @@ static int64_t min_watermark(const query_state *s)
 static const char *agg_label(const weir_query *q, int which, char *buf, size_t cap)
 {
     static const char *const fn_names[] = {"count", "count_if", "sum", "min", "max", "avg", "count distinct",
-                                           "approx_count_distinct"};
+                                           "approx_count_distinct", "topk"};
     const weir_expr *arg = q->aggs[which].arg;
     snprintf(buf, cap, "%s(%s)", fn_names[q->aggs[which].fn], arg && arg->kind == WEIR_E_COLUMN ? arg->col.name : "...");
     return buf;

@@ -17,7 +17,7 @@ static weir_value *copy_row(weir_arena *a, const weir_value *row, int n)
         return NULL;
     for (int i = 0; i < n; i++) {
         r[i] = row[i];
-        if (row[i].type == WEIR_TYPE_TEXT && !row[i].is_null) {
+        if (weir_type_has_text(row[i].type) && !row[i].is_null) {
             char *s = weir_arena_strndup(a, row[i].s, row[i].len);
             if (!s)
                 return NULL;

@@ -18,6 +18,7 @@ static int put_value(weir_buf *b, const weir_value *v)
     if (rc || v->is_null)
         return rc;
     switch (v->type) {
+    case WEIR_TYPE_JSON:
     case WEIR_TYPE_TEXT: return weir_put_bytes(b, v->s, v->len);
     case WEIR_TYPE_BOOL: return weir_put_u8(b, v->b);
     default: return weir_put_u64(b, v->u); /* INT, UINT, DOUBLE and TIMESTAMP share the 8 bytes */
@@ -27,17 +28,20 @@ static int put_value(weir_buf *b, const weir_value *v)
 static weir_value get_value(weir_reader_buf *r)
 {
     weir_type t = (weir_type)weir_get_u8(r);
-    if (t > WEIR_TYPE_TIMESTAMP) {
+    if (t > WEIR_TYPE_JSON) {
         r->bad = true;
         return weir_null(WEIR_TYPE_NULL);
     }
     if (weir_get_u8(r))
         return weir_null(t);
     switch (t) {
+    case WEIR_TYPE_JSON:
     case WEIR_TYPE_TEXT: {
         uint32_t n;
         const uint8_t *p = weir_get_bytes(r, &n);
-        return weir_text(p ? (const char *)p : "", n);
+        weir_value v = weir_text(p ? (const char *)p : "", n);
+        v.type = (uint8_t)t;
+        return v;
     }
     case WEIR_TYPE_BOOL: return weir_bool(weir_get_u8(r) != 0);
     default: {

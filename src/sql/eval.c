@@ -36,6 +36,7 @@ static weir_value to_text(weir_eval *ev, weir_value v)
     int n;
     switch (v.type) {
     case WEIR_TYPE_TEXT: return v;
+    case WEIR_TYPE_JSON: return weir_text(v.s, v.len);
     case WEIR_TYPE_BOOL: n = snprintf(buf, sizeof buf, "%s", v.b ? "true" : "false"); break;
     case WEIR_TYPE_INT: n = snprintf(buf, sizeof buf, "%lld", (long long)v.i); break;
     case WEIR_TYPE_UINT: n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)v.u); break;
@@ -104,6 +105,8 @@ weir_value weir_value_cast(weir_eval *ev, weir_value v, weir_type to)
     if (v.type == to)
         return v;
     weir_value bad = weir_error(to, WEIR_VERR_CAST);
+    if (v.type == WEIR_TYPE_JSON && to != WEIR_TYPE_TEXT)
+        return bad; /* JSON converts to its text only */
     switch (to) {
     case WEIR_TYPE_TEXT:
         return to_text(ev, v);

@@ -274,7 +274,7 @@ static weir_type type_name(parser *P)
 {
     weir_type t;
     if (P->tok.kind != WEIR_T_IDENT || !weir_type_parse(P->tok.p, P->tok.len, &t))
-        expected(P, "a type (BOOL, INT, UINT, DOUBLE, TEXT or TIMESTAMP)");
+        expected(P, "a type (BOOL, INT, UINT, DOUBLE, TEXT, TIMESTAMP or JSON)");
     next(P);
     return t;
 }

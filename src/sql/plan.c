@@ -18,6 +18,7 @@
 
 #include "base/err.h"
 #include "log/log.h"
+#include "exec/topk.h"
 #include "sql/eval.h"
 
 typedef struct planner {
@@ -85,7 +86,7 @@ static bool numeric(weir_type t) { return t == WEIR_TYPE_INT || t == WEIR_TYPE_U
 
 static bool is_aggregate(const char *name)
 {
-    static const char *const aggs[] = {"count", "count_if", "sum", "min", "max", "avg", "approx_count_distinct"};
+    static const char *const aggs[] = {"count", "count_if", "sum", "min", "max", "avg", "approx_count_distinct", "topk"};
     for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
         if (!strcmp(aggs[i], name))
             return true;
@@ -151,7 +152,7 @@ static void resolve_call(planner *P, weir_expr *x)
     int fn = weir_function_find(x->call.name);
     if (fn < 0)
         fail(P, x->pos, "unknown function %s (functions: %s; aggregates: count, count_if, sum, min, max, avg, "
-                        "approx_count_distinct)", x->call.name, weir_function_names());
+                        "approx_count_distinct, topk)", x->call.name, weir_function_names());
     if (x->call.distinct)
         fail(P, x->pos, "DISTINCT is only for count(DISTINCT x)");
     for (int i = 0; i < x->call.nargs; i++) {
@@ -341,6 +342,14 @@ static int add_aggregate(planner *P, weir_expr *x)
                 fail(P, arg->pos, "count(DISTINCT *) is not supported: name a column");
             arg = NULL;
         }
+    } else if (!strcmp(n, "topk")) {
+        g.fn = WEIR_AGG_TOPK;
+        const weir_expr *k = x->call.nargs == 2 ? x->call.args[1] : NULL;
+        if (!k || x->call.distinct || arg->kind == WEIR_E_STAR)
+            fail(P, x->pos, "topk takes a value and a count: topk(x, 5)");
+        if (k->kind != WEIR_E_LITERAL || k->lit.type != WEIR_TYPE_INT || k->lit.i < 1 || k->lit.i > WEIR_TOPK_MAX_K)
+            fail(P, k->pos, "topk's count must be a whole number from 1 to %d", WEIR_TOPK_MAX_K);
+        g.k = (uint32_t)k->lit.i;
     } else {
         if (x->call.distinct)
             fail(P, x->pos, "DISTINCT is only for count(DISTINCT x)");
@@ -378,12 +387,15 @@ static int add_aggregate(planner *P, weir_expr *x)
             fail(P, arg->pos, "avg needs a number, not %s", weir_type_name(t));
         g.type = WEIR_TYPE_DOUBLE;
         break;
+    case WEIR_AGG_TOPK:
+        g.type = WEIR_TYPE_JSON;
+        break;
     default:
         g.type = t == WEIR_TYPE_NULL ? WEIR_TYPE_INT : t;
     }
     g.arg = arg;
     for (int i = 0; i < q->naggs; i++)
-        if (q->aggs[i].fn == g.fn && ((!g.arg && !q->aggs[i].arg) || (g.arg && q->aggs[i].arg && same_expr(g.arg, q->aggs[i].arg))))
+        if (q->aggs[i].fn == g.fn && q->aggs[i].k == g.k && ((!g.arg && !q->aggs[i].arg) || (g.arg && q->aggs[i].arg && same_expr(g.arg, q->aggs[i].arg))))
             return i;
     weir_agg *v = alloc(P, (size_t)(q->naggs + 1) * sizeof *v);
     if (q->naggs)

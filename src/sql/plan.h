@@ -38,12 +38,14 @@ typedef enum weir_agg_fn {
     WEIR_AGG_AVG,
     WEIR_AGG_COUNT_DISTINCT,   /* exact */
     WEIR_AGG_APPROX_DISTINCT,  /* HyperLogLog */
+    WEIR_AGG_TOPK,             /* Space-Saving top k, as JSON */
 } weir_agg_fn;
 
 typedef struct weir_agg {
     weir_agg_fn fn;
     weir_expr *arg;            /* over the input row; NULL for COUNT(*) */
     weir_type type;            /* the result type */
+    uint32_t k;                /* TOPK's k */
 } weir_agg;
 
 typedef struct weir_relation weir_relation;

@@ -16,7 +16,7 @@
 
 typedef struct weir_sql_error {
     uint32_t line, col;        /* where, 1-based */
-    char msg[256];             /* "expected ')' after the column list, found 'FROM'" */
+    char msg[512];             /* "expected )' after the column list, found 'FROM'" */
 } weir_sql_error;
 
 /* Parses a script. On success *stmts (an arena array of *n statements)

@@ -12,7 +12,7 @@
 
 const char *weir_type_name(weir_type t)
 {
-    static const char *const names[] = {"NULL", "BOOL", "INT", "UINT", "DOUBLE", "TEXT", "TIMESTAMP"};
+    static const char *const names[] = {"NULL", "BOOL", "INT", "UINT", "DOUBLE", "TEXT", "TIMESTAMP", "JSON"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -34,7 +34,7 @@ bool weir_type_parse(const char *name, size_t len, weir_type *out)
         {"UINT", WEIR_TYPE_UINT}, {"UINT64", WEIR_TYPE_UINT},
         {"DOUBLE", WEIR_TYPE_DOUBLE}, {"FLOAT", WEIR_TYPE_DOUBLE}, {"REAL", WEIR_TYPE_DOUBLE},
         {"TEXT", WEIR_TYPE_TEXT}, {"STRING", WEIR_TYPE_TEXT}, {"VARCHAR", WEIR_TYPE_TEXT},
-        {"TIMESTAMP", WEIR_TYPE_TIMESTAMP},
+        {"TIMESTAMP", WEIR_TYPE_TIMESTAMP}, {"JSON", WEIR_TYPE_JSON},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == len && strncasecmp(names[i].name, name, len) == 0) {
@@ -77,6 +77,7 @@ int weir_value_cmp(const weir_value *a, const weir_value *b)
     switch (a->type) {
     case WEIR_TYPE_BOOL: return (int)a->b - (int)b->b;
     case WEIR_TYPE_TIMESTAMP: return a->i < b->i ? -1 : a->i > b->i;
+    case WEIR_TYPE_JSON:
     case WEIR_TYPE_TEXT: {
         int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
         return c ? (c < 0 ? -1 : 1) : (a->len < b->len ? -1 : a->len > b->len);
@@ -120,6 +121,7 @@ uint64_t weir_value_hash(const weir_value *v, uint64_t seed)
         memcpy(&bits, &v->d, 8);
         return mix(h ^ bits);
     }
+    case WEIR_TYPE_JSON:
     case WEIR_TYPE_TEXT: {
         for (uint32_t i = 0; i < v->len; i++)
             h = (h ^ (unsigned char)v->s[i]) * 0x100000001b3ull;
@@ -144,6 +146,7 @@ int weir_value_to_json(weir_buf *out, const weir_value *v)
             return weir_buf_printf(out, "%.1f", v->d);
         return weir_buf_printf(out, "%.17g", v->d);
     case WEIR_TYPE_TEXT: return weir_json_quote(out, v->s, v->len);
+    case WEIR_TYPE_JSON: return weir_buf_append(out, v->s, v->len);
     case WEIR_TYPE_TIMESTAMP: {
         char ts[40];
         int n = weir_timestamp_format(v->i, ts, sizeof ts);

@@ -26,7 +26,11 @@ typedef enum weir_type {
     WEIR_TYPE_DOUBLE,
     WEIR_TYPE_TEXT,       /* UTF-8 */
     WEIR_TYPE_TIMESTAMP,  /* milliseconds since the epoch, UTC */
+    WEIR_TYPE_JSON,       /* JSON text kept as is (nested values, TOPK's result); printed unquoted */
 } weir_type;
+
+/* TEXT and JSON share a representation (s, len). */
+static inline bool weir_type_has_text(int t) { return t == WEIR_TYPE_TEXT || t == WEIR_TYPE_JSON; }
 
 typedef enum weir_value_error {
     WEIR_VERR_NONE = 0,
@@ -39,13 +43,13 @@ typedef struct weir_value {
     uint8_t type;         /* weir_type */
     uint8_t is_null;
     uint8_t err;          /* weir_value_error; non-zero makes this an error value */
-    uint32_t len;         /* TEXT: length in bytes */
+    uint32_t len;         /* TEXT and JSON: length in bytes */
     union {
         bool b;
         int64_t i;        /* INT and TIMESTAMP */
         uint64_t u;
         double d;
-        const char *s;    /* TEXT: borrowed, not NUL-terminated */
+        const char *s;    /* TEXT and JSON: borrowed, not NUL-terminated */
     };
 } weir_value;
 

@@ -104,11 +104,11 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
     weir_value *k = KEYS(e);
     for (int j = 0; j < g->q->nkeys; j++) {
         k[j] = keys[j];
-        if (keys[j].type == WEIR_TYPE_TEXT && !keys[j].is_null) {
+        if (weir_type_has_text(keys[j].type) && !keys[j].is_null) {
             char *s = malloc(keys[j].len ? keys[j].len : 1);
             if (!s) {
                 while (j-- > 0)
-                    if (k[j].type == WEIR_TYPE_TEXT && !k[j].is_null)
+                    if (weir_type_has_text(k[j].type) && !k[j].is_null)
                         free((void *)k[j].s);
                 return NULL;
             }
@@ -142,7 +142,7 @@ static void release(weir_groups *g, uint8_t *e)
 {
     weir_value *k = KEYS(e);
     for (int j = 0; j < g->q->nkeys; j++)
-        if (k[j].type == WEIR_TYPE_TEXT && !k[j].is_null) {
+        if (weir_type_has_text(k[j].type) && !k[j].is_null) {
             g->key_bytes -= k[j].len;
             free((void *)k[j].s);
         }

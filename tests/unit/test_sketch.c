@@ -8,6 +8,7 @@
 
 #include "../tap.h"
 #include "exec/sketch.h"
+#include "exec/topk.h"
 #include "sql/value.h"
 #include "state/groups.h"
 
@@ -77,9 +78,51 @@ static void test_groups_table(void)
     weir_groups_free(g);
 }
 
+/* TOPK on skewed input: 10 heavy hitters among 200,000 rare values. */
+static void test_topk(void)
+{
+    weir_topk t = {0}, pane_a = {0}, pane_b = {0};
+    int64_t exact[10] = {0};
+    for (uint64_t i = 0; i < 1000000; i++) {
+        uint64_t r = next_rand() % 100;
+        weir_value v;
+        char buf[24];
+        if (r < 40) { /* heavy: value h0..h9 with skew */
+            int h = (int)(next_rand() % 55), k = 0;
+            while (h >= 10 - k) { h -= 10 - k; k++; } /* k in 0..9, decreasing weights */
+            exact[k]++;
+            v = weir_int(k);
+        } else {
+            int n = snprintf(buf, sizeof buf, "rare%llu", (unsigned long long)(next_rand() % 200000));
+            v = weir_text(buf, (size_t)n);
+        }
+        weir_topk_add(&t, 10, &v, 1);
+        weir_topk_add(i % 2 ? &pane_a : &pane_b, 10, &v, 1);
+    }
+    weir_value r = weir_topk_result(&t);
+    char want[1024];
+    size_t len = 0;
+    len += (size_t)snprintf(want + len, sizeof want - len, "[");
+    for (int k = 0; k < 10; k++)
+        len += (size_t)snprintf(want + len, sizeof want - len, "%s{\"value\":%d,\"count\":%lld}", k ? "," : "", k, (long long)exact[k]);
+    snprintf(want + len, sizeof want - len, "]");
+    ok(r.len == strlen(want) && !memcmp(r.s, want, r.len), "TOPK(x, 10) gives the exact top 10 and counts among 200k rare values");
+    if (r.len != strlen(want) || memcmp(r.s, want, r.len))
+        diag("got %.*s\n# want %s", (int)r.len, r.s, want);
+    weir_topk merged = {0};
+    weir_topk_merge(&merged, &pane_a);
+    weir_topk_merge(&merged, &pane_b);
+    weir_value m = weir_topk_result(&merged);
+    ok(m.len == r.len && !memcmp(m.s, r.s, r.len), "merging two panes gives the same top 10");
+    weir_topk_free(&t);
+    weir_topk_free(&pane_a);
+    weir_topk_free(&pane_b);
+    weir_topk_free(&merged);
+}
+
 int main(void)
 {
-    plan(9);
+    plan(11);
     weir_hset s = {0};
     for (uint64_t i = 0; i < 100000; i++)
         weir_hset_add(&s, next_rand() % 50000 + 1);
@@ -143,5 +186,6 @@ int main(void)
     ok(weir_value_hash(&a, 0) == weir_value_hash(&b, 0) && weir_value_hash(&a, 0) == weir_value_hash(&c, 0),
        "equal numbers of different types hash alike");
     test_groups_table();
+    test_topk();
     return done();
 }

@@ -37,7 +37,7 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
     {"SELECT a FROM s WHERE", 1, 22, "expected an expression, found end of input"},
     {"SELECT (a + FROM s", 1, 13, "expected an expression, found 'FROM'"},
     {"SELECT count(a FROM s", 1, 16, "expected ',' or ')' in the arguments of count, found 'FROM'"},
-    {"CREATE STREAM s (a INT, b)", 1, 26, "expected a type (BOOL, INT, UINT, DOUBLE, TEXT or TIMESTAMP), found ')'"},
+    {"CREATE STREAM s (a INT, b)", 1, 26, "expected a type (BOOL, INT, UINT, DOUBLE, TEXT, TIMESTAMP or JSON), found ')'"},
     {"CREATE STREAM s (a INT, a TEXT)", 1, 25, "column a is declared twice"},
     {"CREATE STREAM s (a INT) WITH (partitions 4)", 1, 42, "expected '=' after the option name, found '4'"},
     {"CREATE STREAM s (a INT) WITH (p = 1, p = 2)", 1, 38, "option p is given twice"},
