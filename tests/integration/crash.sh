@@ -13,13 +13,16 @@ killed=0
 : > "$SCRATCH/acked"
 for r in $(seq 1 "$ROUNDS"); do
     awk -v r="$r" -v n="$PER_ROUND" 'BEGIN { for (i = 0; i < n; i++) printf "{\"r\":%d,\"s\":%d,\"pad\":\"%0*d\"}\n", r, i, i % 50, 0 }' > "$SCRATCH/in.ndjson"
+    # A producer killed before its shell opened the acks file must not
+    # inherit the previous round's acknowledgements: start from no file.
+    rm -f "$SCRATCH/acks"
     $WEIR produce crashy --key s --acks "$SCRATCH/in.ndjson" > "$SCRATCH/acks" 2>>"$SCRATCH/stderr" &
     pid=$!
     sleep "0.$(printf '%03d' $((RANDOM % 150)))"
     kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
     wait "$pid" 2>/dev/null
     # The last complete acknowledgement of this round.
-    acked=$(grep -o '^{"acked": [0-9]*}$' "$SCRATCH/acks" | tail -1 | tr -dc 0-9)
+    acked=$(grep -so '^{"acked": [0-9]*}$' "$SCRATCH/acks" | tail -1 | tr -dc 0-9)
     echo "$r ${acked:-0}" >> "$SCRATCH/acked"
 done
 diag "$killed of $ROUNDS producers killed mid-run; $(grep -c 'recovery:' "$SCRATCH/stderr") recoveries reported"
@@ -35,6 +38,12 @@ missing=$(awk 'NR == FNR { acked[$1] = $2; next }
                $2 < acked[$1] { have[$1]++ }
                END { for (r in acked) m += acked[r] - have[r]; print m + 0 }' "$SCRATCH/acked" <(uniq "$SCRATCH/pairs"))
 diag "damaged $damaged, duplicated $duplicated, acknowledged but missing $missing"
+if [ "$missing" -ne 0 ]; then # say which rounds lost what, and what recovery did
+    awk 'NR == FNR { acked[$1] = $2; next } $2 < acked[$1] { have[$1]++ }
+         END { for (r in acked) if (acked[r] - have[r]) printf "# round %d: acked %d, found %d\n", r, acked[r], have[r] }' \
+        "$SCRATCH/acked" <(uniq "$SCRATCH/pairs")
+    grep 'recovery' "$SCRATCH/stderr" | sed 's/^/# /'
+fi
 [ "$damaged" -eq 0 ] && [ "$duplicated" -eq 0 ] && [ "$missing" -eq 0 ]
 ok $? "every acknowledged record present, intact and exactly once"
 printf '{"r":0,"s":0,"pad":""}\n' | $WEIR produce crashy; ok $? "the log takes writes after recovery"
