@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,16 @@ static inline int done(void)
     else if (tap_run != tap_planned)
         diag("planned %d tests but ran %d", tap_planned, tap_run);
     return tap_failed || (tap_planned >= 0 && tap_run != tap_planned);
+}
+
+/* Deterministic pseudo-random numbers (xorshift64) for test data. */
+static uint64_t tap_rng = 88172645463325252ull;
+static inline uint64_t tap_rand(void)
+{
+    tap_rng ^= tap_rng << 13;
+    tap_rng ^= tap_rng >> 7;
+    tap_rng ^= tap_rng << 17;
+    return tap_rng;
 }
 
 /* A fresh temporary directory for a test; caller frees the string. */

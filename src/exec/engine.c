@@ -207,6 +207,21 @@ static int late(weir_engine *e, query_state *s, int64_t wm, const weir_value *ro
 
 static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
 
+/* Moves partition part's watermark up to ts; when that raises the least
+ * of them, the windows it passed close. */
+static int advance_partition(weir_engine *e, query_state *s, uint32_t part, int64_t ts, const weir_emit_target *t,
+                             weir_err *err)
+{
+    if (ts <= s->part_wm[part])
+        return WEIR_OK;
+    s->part_wm[part] = ts;
+    int64_t m = min_watermark(s);
+    if (m <= s->watermark)
+        return WEIR_OK;
+    s->watermark = m;
+    return close_windows(e, s, t, err);
+}
+
 /* A record of a SESSION query: join (and maybe merge) its key's sessions. */
 static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir_value *keys, const weir_value *args,
                        const weir_value *row, int64_t ts, const char *raw, size_t raw_len, const weir_emit_target *t,
@@ -231,15 +246,7 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
         s->next_close = last + w->gap_ms + w->grace_ms;
     if (q->emit == WEIR_EMIT_CHANGES && (rc = emit_group(e, s, keys, accs, start, last + w->gap_ms, ts, t, err)))
         return rc;
-    if (ts > s->part_wm[part]) {
-        s->part_wm[part] = ts;
-        int64_t m = min_watermark(s);
-        if (m > s->watermark) {
-            s->watermark = m;
-            return close_windows(e, s, t, err);
-        }
-    }
-    return WEIR_OK;
+    return advance_partition(e, s, part, ts, t, err);
 }
 
 static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir_value *row, int64_t ts,
@@ -306,15 +313,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
                 return r;
         }
     }
-    if (w->kind != WEIR_WINDOW_NONE && ts > s->part_wm[part]) {
-        s->part_wm[part] = ts;
-        int64_t m = min_watermark(s);
-        if (m > s->watermark) {
-            s->watermark = m;
-            return close_windows(e, s, t, err);
-        }
-    }
-    return WEIR_OK;
+    return w->kind == WEIR_WINDOW_NONE ? WEIR_OK : advance_partition(e, s, part, ts, t, err);
 }
 
 typedef struct closing {
@@ -535,15 +534,10 @@ int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, i
                                 const weir_emit_target *t, weir_err *err)
 {
     query_state *s = &e->qs[query];
-    if (s->q->window.kind == WEIR_WINDOW_NONE || partition >= s->nparts || watermark_ms <= s->part_wm[partition])
+    if (s->q->window.kind == WEIR_WINDOW_NONE || partition >= s->nparts)
         return WEIR_OK;
     weir_arena_reset(&e->scratch);
-    s->part_wm[partition] = watermark_ms;
-    int64_t m = min_watermark(s);
-    if (m <= s->watermark)
-        return WEIR_OK;
-    s->watermark = m;
-    return close_windows(e, s, t, err);
+    return advance_partition(e, s, partition, watermark_ms, t, err);
 }
 
 int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partition)

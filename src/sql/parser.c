@@ -37,10 +37,8 @@ static _Noreturn void fail_at(parser *P, weir_sql_pos pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->e->msg, sizeof P->e->msg, fmt, ap);
+    weir_sql_error_vset(P->e, pos, fmt, ap);
     va_end(ap);
-    P->e->line = pos.line;
-    P->e->col = pos.col;
     longjmp(P->fail, 1);
 }
 
@@ -853,6 +851,13 @@ int weir_sql_parse(const char *text, size_t len, weir_arena *a, weir_stmt ***stm
     }
     *stmts = v;
     return 0;
+}
+
+void weir_sql_error_vset(weir_sql_error *e, weir_sql_pos pos, const char *fmt, va_list ap)
+{
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    e->line = pos.line;
+    e->col = pos.col;
 }
 
 void weir_sql_error_format(const weir_sql_error *e, char *out, size_t cap)

@@ -38,10 +38,8 @@ static _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->e->msg, sizeof P->e->msg, fmt, ap);
+    weir_sql_error_vset(P->e, pos, fmt, ap);
     va_end(ap);
-    P->e->line = pos.line;
-    P->e->col = pos.col;
     longjmp(P->fail, 1);
 }
 

@@ -9,6 +9,7 @@
 #ifndef WEIR_SQL_H
 #define WEIR_SQL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "base/arena.h"
@@ -24,6 +25,9 @@ typedef struct weir_sql_error {
  * with e filled. */
 int weir_sql_parse(const char *text, size_t len, weir_arena *a, weir_stmt ***stmts, size_t *n,
                    weir_sql_error *e);
+
+/* Fills e with a position and a formatted message (parser and planner). */
+void weir_sql_error_vset(weir_sql_error *e, weir_sql_pos pos, const char *fmt, va_list ap);
 
 /* Formats e as "line L:C: msg". */
 void weir_sql_error_format(const weir_sql_error *e, char *out, size_t cap);

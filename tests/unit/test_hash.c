@@ -9,14 +9,6 @@
 #include "base/crc32c.h"
 #include "base/hash.h"
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 int main(void)
 {
@@ -30,7 +22,7 @@ int main(void)
 
     uint8_t buf[4096];
     for (size_t i = 0; i < sizeof buf; i++)
-        buf[i] = (uint8_t)next_rand();
+        buf[i] = (uint8_t)tap_rand();
     int same = 1;
     for (size_t len = 0; len < sizeof buf; len += 7)
         same &= weir_crc32c(0, buf + (len % 5), len - (len % 5)) == weir_crc32c_sw(0, buf + (len % 5), len - (len % 5));
@@ -51,10 +43,10 @@ int main(void)
     int agree = 1, checked = 0;
     for (int i = 0; i < 200000; i++) {
         char key[64];
-        size_t len = next_rand() % sizeof key;
+        size_t len = tap_rand() % sizeof key;
         for (size_t k = 0; k < len; k++)
-            key[k] = (char)next_rand();
-        int32_t parts = (int32_t)(1 + next_rand() % 128);
+            key[k] = (char)tap_rand();
+        int32_t parts = (int32_t)(1 + tap_rand() % 128);
         int32_t theirs = rd_kafka_msg_partitioner_murmur2_random(NULL, key, len, parts, NULL, NULL);
         agree &= (int32_t)weir_partition_for_key(key, len, (uint32_t)parts) == theirs;
         checked++;

@@ -12,14 +12,6 @@
 #include "sql/value.h"
 #include "state/groups.h"
 
-static uint64_t rng = 0x1234567887654321ull;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static double rel_error(uint64_t est, uint64_t exact) { return exact ? ((double)est - (double)exact) / (double)exact : 0; }
 
@@ -34,7 +26,7 @@ static void test_groups_table(void)
     bool same = true;
     int64_t evicted_below = 0;
     for (int round = 0; round < 200000; round++) {
-        int k = (int)(next_rand() % KEYS), w = (int)(next_rand() % WINDOWS);
+        int k = (int)(tap_rand() % KEYS), w = (int)(tap_rand() % WINDOWS);
         if (w < evicted_below)
             continue;
         weir_value key = weir_int(k);
@@ -84,16 +76,16 @@ static void test_topk(void)
     weir_topk t = {0}, pane_a = {0}, pane_b = {0};
     int64_t exact[10] = {0};
     for (uint64_t i = 0; i < 1000000; i++) {
-        uint64_t r = next_rand() % 100;
+        uint64_t r = tap_rand() % 100;
         weir_value v;
         char buf[24];
         if (r < 40) { /* heavy: value h0..h9 with skew */
-            int h = (int)(next_rand() % 55), k = 0;
+            int h = (int)(tap_rand() % 55), k = 0;
             while (h >= 10 - k) { h -= 10 - k; k++; } /* k in 0..9, decreasing weights */
             exact[k]++;
             v = weir_int(k);
         } else {
-            int n = snprintf(buf, sizeof buf, "rare%llu", (unsigned long long)(next_rand() % 200000));
+            int n = snprintf(buf, sizeof buf, "rare%llu", (unsigned long long)(tap_rand() % 200000));
             v = weir_text(buf, (size_t)n);
         }
         weir_topk_add(&t, 10, &v, 1);
@@ -123,15 +115,16 @@ static void test_topk(void)
 int main(void)
 {
     plan(11);
+    tap_rng = 0x1234567887654321ull;
     weir_hset s = {0};
     for (uint64_t i = 0; i < 100000; i++)
-        weir_hset_add(&s, next_rand() % 50000 + 1);
+        weir_hset_add(&s, tap_rand() % 50000 + 1);
     weir_hset check = {0};
-    rng = 0x1234567887654321ull;
+    tap_rng = 0x1234567887654321ull;
     uint64_t exact = 0;
     static unsigned char seen[50001];
     for (uint64_t i = 0; i < 100000; i++) {
-        uint64_t v = next_rand() % 50000 + 1;
+        uint64_t v = tap_rand() % 50000 + 1;
         exact += !seen[v];
         seen[v] = 1;
     }
