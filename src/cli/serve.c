@@ -43,6 +43,22 @@ const cli_command cli_serve = {
 static volatile sig_atomic_t stopping;
 static void on_signal(int sig) { (void)sig; stopping = 1; }
 
+/* One line per query on the way out: what went in and out, and what its state costs. */
+static void print_stats(const weir_catalog *cat, const weir_engine *e)
+{
+    for (int i = 0; i < cat->nqueries; i++) {
+        weir_query_stats st;
+        weir_engine_query_stats(e, i, &st);
+        fprintf(stderr, "weir serve: %s: %llu in, %llu out, %llu dead letters (%llu late)", cat->queries[i]->output->name,
+                (unsigned long long)st.rows_in, (unsigned long long)st.rows_out, (unsigned long long)st.dead,
+                (unsigned long long)st.late);
+        if (st.groups)
+            fprintf(stderr, ", %llu groups in %llu KiB (%llu bytes each)", (unsigned long long)st.groups,
+                    (unsigned long long)(st.state_bytes / 1024), (unsigned long long)(st.state_bytes / st.groups));
+        fputc('\n', stderr);
+    }
+}
+
 static int run_serve(const char **v, int argc, char **argv)
 {
     (void)argc;
@@ -107,6 +123,8 @@ static int run_serve(const char **v, int argc, char **argv)
         cli_error("serve", "final checkpoint: %s", err.msg);
         rc = CLI_FAIL;
     }
+    if (r && !once)
+        print_stats(&cat, weir_runner_engine(r));
 out:
     weir_runner_close(r);
     if (log && weir_log_close(log, &err) && rc == CLI_OK) {

@@ -50,6 +50,8 @@ struct weir_runner {
     int ninputs;
     output *outputs;
     int noutputs;
+    int64_t *quiet_since;       /* per query: when its whole input last gave a record */
+    int64_t *quiet_base;        /* per query: its newest watermark at that moment */
     uint64_t sql_hash, epoch;
     char dir[PATH_MAX];
     int64_t last_checkpoint_ms;
@@ -311,8 +313,10 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     weir_engine_options eo = {.chain = false};
     int rc = weir_engine_new(cat, &eo, &r->engine, err);
     r->inputs = calloc((size_t)cat->nrels + 1, sizeof *r->inputs);
+    r->quiet_since = calloc((size_t)cat->nqueries + 1, sizeof *r->quiet_since);
+    r->quiet_base = calloc((size_t)cat->nqueries + 1, sizeof *r->quiet_base);
     r->outputs = calloc((size_t)cat->nrels * 2 + 1, sizeof *r->outputs);
-    if (rc == WEIR_OK && (!r->inputs || !r->outputs))
+    if (rc == WEIR_OK && (!r->inputs || !r->outputs || !r->quiet_since || !r->quiet_base))
         rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     /* Inputs: every relation a query reads; outputs: every query's relation and every input's dead letters. */
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) {
@@ -405,11 +409,15 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         }
         if (newest == INT64_MIN)
             continue;
+        if (last_data != r->quiet_since[q]) { /* a new quiet period starts from here */
+            r->quiet_since[q] = last_data;
+            r->quiet_base[q] = newest;
+        }
         bool all_quiet = now - last_data >= r->opt.idle_ms;
         for (uint32_t p = 0; p < in->nparts; p++) {
             if (now - in->last_data_ms[p] < r->opt.idle_ms)
                 continue;
-            int64_t to = all_quiet ? newest + (now - last_data) : newest;
+            int64_t to = all_quiet ? r->quiet_base[q] + (now - last_data) : newest;
             int rc = weir_engine_raise_watermark(r->engine, q, p, to, t, err);
             if (rc)
                 return rc;
@@ -498,6 +506,8 @@ void weir_runner_close(weir_runner *r)
             free((void *)r->outputs[i].name);
     free(r->inputs);
     free(r->outputs);
+    free(r->quiet_since);
+    free(r->quiet_base);
     weir_engine_free(r->engine);
     weir_buf_free(&r->json);
     free(r);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# serve.sh - weir serve as a long-running process: it follows the log,
+# closes the last window of a quiet stream by idle advance (one busy
+# partition of four, then silence), stops cleanly on SIGTERM with a final
+# checkpoint and its statistics, and refuses a changed pipeline without
+# --reset.
+. "$(dirname "$0")/../lib.sh"
+plan 7
+cat > "$SCRATCH/p.sql" <<'SQL'
+CREATE STREAM likes (video_id TEXT, ts TIMESTAMP) WITH (partitions = 4, key = 'video_id', timestamp = 'ts');
+CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
+  FROM TUMBLE(likes, INTERVAL '1' MINUTE) GROUP BY video_id EMIT FINAL;
+SQL
+printf '{"video_id":"v1","ts":"2026-11-23T10:00:%02dZ"}\n' 55 56 57 58 59 | $WEIR produce likes --partitions 4 --key video_id
+$WEIR serve -f "$SCRATCH/p.sql" --idle-ms 300 --checkpoint-ms 100 2>"$SCRATCH/serve.err" &
+pid=$!
+# Only one partition has data, the last at 10:00:59: once the stream has
+# been quiet for 300 ms, event time follows the wall clock and the window
+# [10:00, 10:01) closes about a second later.
+for i in $(seq 1 60); do
+    [ -n "$($WEIR consume per_minute -b -e 2>/dev/null)" ] && break
+    sleep 0.1
+done
+row=$($WEIR consume per_minute -b -e)
+[ "$row" = '{"video_id":"v1","window_start":"2026-11-23T10:00:00Z","likes":5}' ]
+ok $? "idle advance closed the window of a quiet stream: $row"
+kill -0 $pid; ok $? "serve keeps running"
+kill -TERM $pid
+wait $pid; ok $? "SIGTERM stops it cleanly"
+grep -q "per_minute: 5 in, 1 out, 0 dead letters (0 late)$" "$SCRATCH/serve.err"; ok $? "it reports each query's counts on the way out"
+[ "$($WEIR query 'SELECT likes FROM per_minute')" = '{"likes":5}' ]; ok $? "weir query reads the table afterwards"
+echo "CREATE STREAM extra AS SELECT video_id FROM likes;" >> "$SCRATCH/p.sql"
+$WEIR serve -f "$SCRATCH/p.sql" --once 2>"$SCRATCH/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "pipeline's SQL changed since its last checkpoint.*--reset" "$SCRATCH/err"; ok $? "a changed pipeline is refused without --reset"
+$WEIR serve -f "$SCRATCH/p.sql" --once --reset && [ "$($WEIR consume extra -b -e | wc -l)" -eq 5 ] &&
+    [ "$($WEIR consume per_minute -b -e | wc -l)" -eq 1 ]
+ok $? "--reset rebuilds every output from the inputs, once"
+finish
