@@ -107,6 +107,8 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
                 keys[k] = get_value(&r);
             if (r.bad)
                 break;
+            if (weir_groups_find(s->groups, keys, window))
+                return weir_err_set(err, WEIR_ECORRUPT, "checkpoint holds a group of %s twice", s->q->output->name);
             weir_acc *accs = weir_groups_upsert(s->groups, keys, window);
             if (!accs)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);

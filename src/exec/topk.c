@@ -37,8 +37,10 @@ static int add_hashed(weir_topk *t, uint64_t hash, const char *json, size_t len,
 {
     for (uint32_t i = 0; i < t->n; i++)
         if (t->items[i].hash == hash) {
-            t->items[i].count += count;
-            t->items[i].err += err;
+            if (__builtin_add_overflow(t->items[i].count, count, &t->items[i].count))
+                t->items[i].count = INT64_MAX; /* a count past 2^63 saturates */
+            if (__builtin_add_overflow(t->items[i].err, err, &t->items[i].err))
+                t->items[i].err = INT64_MAX;
             return 0;
         }
     if (t->n < t->cap) {
@@ -59,8 +61,10 @@ static int add_hashed(weir_topk *t, uint64_t hash, const char *json, size_t len,
     if (set_json(it, json, len))
         return WEIR_ENOMEM;
     it->hash = hash;
-    it->err = it->count + err;
-    it->count += count;
+    if (__builtin_add_overflow(it->count, err, &it->err))
+        it->err = INT64_MAX;
+    if (__builtin_add_overflow(it->count, count, &it->count))
+        it->count = INT64_MAX;
     return 0;
 }
 
@@ -146,7 +150,9 @@ int weir_topk_load(weir_topk *t, weir_reader_buf *in)
         int64_t count = (int64_t)weir_get_u64(in), err = (int64_t)weir_get_u64(in);
         uint32_t len;
         const uint8_t *json = weir_get_bytes(in, &len);
-        if (!json || add_hashed(t, hash, (const char *)json, len, count, err))
+        if (!json || count < 0 || err < 0 || err > count)
+            return in->bad = true, -1;
+        if (add_hashed(t, hash, (const char *)json, len, count, err))
             return -1;
     }
     return 0;
