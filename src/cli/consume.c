@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "cli/cli.h"
+#include "exec/runner.h"
 #include "json/json.h"
 #include "log/log.h"
 
@@ -81,6 +82,18 @@ static bool flush_out(weir_buf *out)
     return fflush(stdout) == 0;
 }
 
+/* A pipeline's output is read only up to what its last checkpoint
+ * committed (DIR/pipeline/stable), so a crash can never take back a row
+ * that was shown. Other streams are read to their end. */
+static void bound_readers(weir_log *log, const char *stream, weir_reader **readers, uint32_t n)
+{
+    for (uint32_t p = 0; p < n; p++) {
+        uint64_t end;
+        if (readers[p] && weir_pipeline_stable_end(weir_log_dir(log), stream, p, &end))
+            weir_reader_set_end(readers[p], end);
+    }
+}
+
 static int run_consume(const char **v, int argc, char **argv)
 {
     (void)argc;
@@ -139,6 +152,7 @@ static int run_consume(const char **v, int argc, char **argv)
     if (rc != CLI_OK && err.code)
         cli_error("consume", "%s", err.msg);
 
+    bound_readers(log, argv[0], readers, n);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -187,6 +201,7 @@ static int run_consume(const char **v, int argc, char **argv)
             if (exit_at_end)
                 break;
             usleep(50000);
+            bound_readers(log, argv[0], readers, n); /* a later checkpoint may have committed more */
         }
     }
     if (group && dirty && weir_group_commit(log, group, argv[0], pos, n, &err) != WEIR_OK) {

@@ -50,8 +50,11 @@ static int scan(weir_log *log, const weir_relation *rel, int (*fn)(void *, const
     uint32_t n = weir_stream_get_config(s)->partitions;
     for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
         weir_reader *r;
+        uint64_t stable;
         if ((rc = weir_reader_open(s, p, 0, &r, err)))
             break;
+        if (weir_pipeline_stable_end(weir_log_dir(log), rel->name, p, &stable))
+            weir_reader_set_end(r, stable); /* only what the pipeline's last checkpoint committed */
         weir_record rec;
         int got;
         char why[256];

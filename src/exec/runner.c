@@ -209,6 +209,29 @@ static int write_checkpoint(weir_runner *r, weir_err *err)
     return rc;
 }
 
+/* DIR/pipeline/stable: "stream partition end" per output partition, the
+ * ends the checkpoint just written names. */
+static int write_stable(weir_runner *r, weir_err *err)
+{
+    weir_buf b = {0};
+    int rc = WEIR_OK;
+    for (int i = 0; i < r->noutputs && rc == WEIR_OK; i++) {
+        uint32_t n = weir_stream_get_config(r->outputs[i].stream)->partitions;
+        for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
+            weir_partition_stats st;
+            rc = weir_stream_partition_stats(r->outputs[i].stream, p, &st, err);
+            if (rc == WEIR_OK && weir_buf_printf(&b, "%s %u %llu\n", r->outputs[i].name, p, (unsigned long long)st.end_offset))
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
+    }
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/stable", r->dir);
+    if (rc == WEIR_OK)
+        rc = weir_io_write_file_atomic(&weir_io_posix, path, b.data ? b.data : (uint8_t *)"", b.len, err);
+    weir_buf_free(&b);
+    return rc;
+}
+
 int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 {
     int rc = weir_log_commit(r->log, err);
@@ -216,7 +239,30 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
         r->epoch++;
         rc = write_checkpoint(r, err);
     }
-    return rc;
+    return rc == WEIR_OK ? write_stable(r, err) : rc;
+}
+
+bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end)
+{
+    char path[PATH_MAX + 16], *text;
+    weir_pipeline_dir(data_dir, path, PATH_MAX);
+    strcat(path, "/stable");
+    if (weir_io_read_file(&weir_io_posix, path, &text, NULL, NULL) != WEIR_OK)
+        return false;
+    bool found = false;
+    size_t n = strlen(stream);
+    for (char *line = text; *line && !found;) {
+        char *eol = strchr(line, '\n');
+        unsigned p;
+        unsigned long long off;
+        if (!strncmp(line, stream, n) && line[n] == ' ' && sscanf(line + n, " %u %llu", &p, &off) == 2 && p == partition) {
+            *end = off;
+            found = true;
+        }
+        line = eol ? eol + 1 : line + strlen(line);
+    }
+    free(text);
+    return found;
 }
 
 /* Applies a checkpoint: input offsets, outputs cut back, engine state. */

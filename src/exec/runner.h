@@ -13,9 +13,10 @@
  * epoch that is not finished. After a crash the runner restores the
  * checkpoint, cuts every output stream back to the offsets it recorded and
  * reads on from the recorded input offsets, so each input record is
- * counted once in the state and each output row appears once. (Readers
- * outside the process may see rows of an unfinished epoch before a crash
- * cuts them.)
+ * counted once in the state and each output row appears once. After each
+ * checkpoint the outputs' committed ends also go to DIR/pipeline/stable,
+ * where weir consume and weir query read them, so readers outside the
+ * process never see rows of an unfinished epoch.
  */
 #ifndef WEIR_RUNNER_H
 #define WEIR_RUNNER_H
@@ -55,5 +56,9 @@ void weir_runner_close(weir_runner *r);
 
 /* Where the pipeline's SQL and checkpoint live in a data directory. */
 void weir_pipeline_dir(const char *data_dir, char *out, size_t cap);
+
+/* The committed end of a pipeline output's partition, from
+ * DIR/pipeline/stable: true and *end if the stream is an output. */
+bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end);
 
 #endif

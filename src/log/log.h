@@ -145,6 +145,10 @@ int weir_reader_open(weir_stream *s, uint32_t partition, uint64_t offset,
  * filled (a corrupt batch names its file and position). */
 int weir_reader_next(weir_reader *r, weir_record *rec, weir_err *err);
 
+/* Makes the reader stop (return 0) before offset `end`: readers of a
+ * pipeline's outputs stop at what its last checkpoint committed. */
+void weir_reader_set_end(weir_reader *r, uint64_t end);
+
 /* The offset the next record returned will have at least. */
 uint64_t weir_reader_position(const weir_reader *r);
 void weir_reader_close(weir_reader *r);

@@ -19,6 +19,7 @@
 struct weir_reader {
     weir_partition *p;
     uint64_t want;            /* offset of the next record to return */
+    uint64_t end;             /* return nothing at or past this offset (UINT64_MAX: no bound) */
     bool open;                /* fd, cur and seg_base describe a segment */
     uint64_t seg_base;
     int fd;
@@ -40,6 +41,7 @@ int weir_reader_open(weir_stream *s, uint32_t partition, uint64_t offset,
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     r->p = &s->parts[partition];
     r->want = offset;
+    r->end = UINT64_MAX;
     r->fd = -1;
     *out = r;
     return WEIR_OK;
@@ -116,9 +118,13 @@ int weir_reader_next(weir_reader *r, weir_record *rec, weir_err *err)
 {
     bool refreshed = false;
     for (;;) {
+        if (r->want >= r->end)
+            return 0;
         if (r->in_batch) {
             while (weir_batch_next(&r->it, rec))
-                if (rec->offset >= r->want) {
+                if (rec->offset >= r->end)
+                    return 0;
+                else if (rec->offset >= r->want) {
                     r->want = rec->offset + 1;
                     return 1;
                 }
@@ -148,6 +154,11 @@ int weir_reader_next(weir_reader *r, weir_record *rec, weir_err *err)
         if (step == 2)
             refreshed = true;
     }
+}
+
+void weir_reader_set_end(weir_reader *r, uint64_t end)
+{
+    r->end = end;
 }
 
 uint64_t weir_reader_position(const weir_reader *r)

@@ -5,7 +5,7 @@
 # checkpoint and its statistics, and refuses a changed pipeline without
 # --reset.
 . "$(dirname "$0")/../lib.sh"
-plan 7
+plan 8
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM likes (video_id TEXT, ts TIMESTAMP) WITH (partitions = 4, key = 'video_id', timestamp = 'ts');
 CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
@@ -35,4 +35,8 @@ $WEIR serve -f "$SCRATCH/p.sql" --once 2>"$SCRATCH/err"; rc=$?
 $WEIR serve -f "$SCRATCH/p.sql" --once --reset && [ "$($WEIR consume extra -b -e | wc -l)" -eq 5 ] &&
     [ "$($WEIR consume per_minute -b -e | wc -l)" -eq 1 ]
 ok $? "--reset rebuilds every output from the inputs, once"
+# Readers outside serve see a pipeline output only up to its last checkpoint.
+printf '{"n":%d}\n' 1 2 3 4 5 | $WEIR produce bounded --partitions 1
+echo "bounded 0 2" >> "$WEIR_DATA/pipeline/stable"
+[ "$($WEIR consume bounded -b -e | wc -l)" -eq 2 ]; ok $? "consume stops at the committed end an output's checkpoint names"
 finish
