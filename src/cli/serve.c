@@ -57,6 +57,12 @@ static void print_stats(const weir_catalog *cat, const weir_engine *e)
                     (unsigned long long)(st.state_bytes / 1024), (unsigned long long)(st.state_bytes / st.groups));
         fputc('\n', stderr);
     }
+    uint64_t dead[WEIR_DEAD_REASONS];
+    weir_engine_dead_counts(e, dead);
+    fprintf(stderr, "weir serve: dead letters by reason:");
+    for (int r = 0; r < WEIR_DEAD_REASONS; r++)
+        fprintf(stderr, "%s %llu %s", r ? "," : "", (unsigned long long)dead[r], weir_dead_reason_name((weir_dead_reason)r));
+    fputc('\n', stderr);
 }
 
 static int run_serve(const char **v, int argc, char **argv)

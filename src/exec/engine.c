@@ -77,12 +77,13 @@ void weir_engine_free(weir_engine *e)
 static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 
-static int dead(weir_engine *e, const weir_relation *src, const weir_value *row, const char *raw, size_t len,
-                int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 9, 10)));
-static int dead(weir_engine *e, const weir_relation *src, const weir_value *row, const char *raw, size_t len,
-                int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
+static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
+                const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 10, 11)));
+static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
+                const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
 {
+    e->dead[kind]++;
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -145,7 +146,7 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
     if (ev.err) { /* an expression over aggregates failed: the row is not emitted, and counted */
         s->stats.dead++;
         char why[160];
-        return dead(e, q->output, out, NULL, 0, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
+        return dead(e, WEIR_DEAD_EXPRESSION, q->output, out, NULL, 0, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
     }
     return emit(e, s, out, ts, t, err);
 }
@@ -200,7 +201,7 @@ static int late(weir_engine *e, query_state *s, int64_t wm, const weir_value *ro
     char ts_text[40], wm_text[40];
     weir_timestamp_format(ts, ts_text, sizeof ts_text);
     weir_timestamp_format(wm > s->watermark ? wm : s->watermark, wm_text, sizeof wm_text);
-    return dead(e, s->q->source, row, raw, raw_len, ts, t, err,
+    return dead(e, WEIR_DEAD_LATE, s->q->source, row, raw, raw_len, ts, t, err,
                 "too late for %s: event time %s, its windows closed (watermark %s, grace %lld ms)", s->q->output->name,
                 ts_text, wm_text, (long long)s->q->window.grace_ms);
 }
@@ -239,7 +240,7 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (rc > 0) {
         s->stats.dead++;
         char label[128];
-        return dead(e, q->source, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
     if (last + w->gap_ms + w->grace_ms < s->next_close)
@@ -266,7 +267,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     char why[160];
     if (ev.err) {
         s->stats.dead++;
-        return dead(e, src, row, raw, raw_len, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
+        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
     }
     const weir_window_spec *w = &q->window;
     if (w->kind == WEIR_WINDOW_SESSION)
@@ -289,7 +290,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (rc > 0) {
         s->stats.dead++;
         char label[128];
-        return dead(e, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
@@ -451,7 +452,7 @@ static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_v
             return WEIR_OK;
         s->stats.dead++;
         char why[160];
-        return dead(e, q->source, row, raw, raw_len, ts, t, err, "WHERE of %s: %s", q->output->name,
+        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "WHERE of %s: %s", q->output->name,
                     error_reason(&ev, why, sizeof why));
     }
     if (q->grouped)
@@ -468,7 +469,7 @@ static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_v
         while (bad < n - 1 && !out[bad].err)
             bad++;
         char why[160];
-        return dead(e, q->source, row, raw, raw_len, ts, t, err, "column %s of %s: %s",
+        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "column %s of %s: %s",
                     q->output->schema.cols[bad].name, q->output->name, error_reason(&ev, why, sizeof why));
     }
     return emit(e, s, out, ts, t, err);
@@ -498,11 +499,11 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     char why[256];
     if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why))
-        return dead(e, src, row, json, len, ingest_ms, t, err, "%s", why);
+        return dead(e, WEIR_DEAD_DECODE, src, row, json, len, ingest_ms, t, err, "%s", why);
     int64_t ts = ingest_ms;
     if (src->ts_col >= 0) {
         if (row[src->ts_col].is_null)
-            return dead(e, src, row, json, len, ingest_ms, t, err, "event time column %s is missing or null",
+            return dead(e, WEIR_DEAD_NO_TIME, src, row, json, len, ingest_ms, t, err, "event time column %s is missing or null",
                         src->schema.cols[src->ts_col].name);
         ts = row[src->ts_col].i;
     }
@@ -544,6 +545,17 @@ int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partitio
 {
     const query_state *s = &e->qs[query];
     return partition < s->nparts ? s->part_wm[partition] : INT64_MIN;
+}
+
+void weir_engine_dead_counts(const weir_engine *e, uint64_t counts[WEIR_DEAD_REASONS])
+{
+    memcpy(counts, e->dead, sizeof e->dead);
+}
+
+const char *weir_dead_reason_name(weir_dead_reason r)
+{
+    static const char *const names[] = {"undecodable", "no event time", "expression error", "too late"};
+    return r < WEIR_DEAD_REASONS ? names[r] : "?";
 }
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out)

@@ -73,6 +73,18 @@ typedef struct weir_query_stats {
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);
 
+/* Dead letters by kind of reason, over the engine's life. */
+typedef enum weir_dead_reason {
+    WEIR_DEAD_DECODE,         /* not a JSON object, or a field that does not fit its column */
+    WEIR_DEAD_NO_TIME,        /* the event-time column is missing or null */
+    WEIR_DEAD_EXPRESSION,     /* overflow, division by zero, failed CAST (also in aggregates) */
+    WEIR_DEAD_LATE,           /* its windows had closed */
+    WEIR_DEAD_REASONS
+} weir_dead_reason;
+
+void weir_engine_dead_counts(const weir_engine *e, uint64_t counts[WEIR_DEAD_REASONS]);
+const char *weir_dead_reason_name(weir_dead_reason r);
+
 /* Checkpoints (snapshot.c): the whole engine state as bytes, and back into
  * a fresh engine built from the same catalog. */
 int weir_engine_save(const weir_engine *e, weir_buf *out);

@@ -12,6 +12,7 @@ CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
   FROM TUMBLE(likes, INTERVAL '1' MINUTE) GROUP BY video_id EMIT FINAL;
 SQL
 printf '{"video_id":"v1","ts":"2026-11-23T10:00:%02dZ"}\n' 55 56 57 58 59 | $WEIR produce likes --partitions 4 --key video_id
+printf '{"video_id":"v2","ts":"yesterday"}\n{"video_id":"v3"}\n' | $WEIR produce likes
 $WEIR serve -f "$SCRATCH/p.sql" --idle-ms 300 --checkpoint-ms 100 2>"$SCRATCH/serve.err" &
 pid=$!
 # Only one partition has data, the last at 10:00:59: once the stream has
@@ -27,7 +28,9 @@ ok $? "idle advance closed the window of a quiet stream: $row"
 kill -0 $pid; ok $? "serve keeps running"
 kill -TERM $pid
 wait $pid; ok $? "SIGTERM stops it cleanly"
-grep -q "per_minute: 5 in, 1 out, 0 dead letters (0 late)$" "$SCRATCH/serve.err"; ok $? "it reports each query's counts on the way out"
+grep -q "per_minute: 5 in, 1 out, 0 dead letters (0 late)$" "$SCRATCH/serve.err" &&
+    grep -q "dead letters by reason: 1 undecodable, 1 no event time, 0 expression error, 0 too late" "$SCRATCH/serve.err"
+ok $? "it reports each query's counts and the dead letters by reason on the way out"
 [ "$($WEIR query 'SELECT likes FROM per_minute')" = '{"likes":5}' ]; ok $? "weir query reads the table afterwards"
 echo "CREATE STREAM extra AS SELECT video_id FROM likes;" >> "$SCRATCH/p.sql"
 $WEIR serve -f "$SCRATCH/p.sql" --once 2>"$SCRATCH/err"; rc=$?
