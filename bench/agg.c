@@ -115,7 +115,7 @@ static int drop_dead(void *ctx, const weir_relation *src, const char *reason, co
 
 typedef struct result {
     double secs;
-    uint64_t emitted, groups, state_bytes;
+    uint64_t emitted, groups, state_bytes, entry_bytes;
 } result;
 
 static result run(const char *query)
@@ -150,6 +150,7 @@ static result run(const char *query)
                 peak_groups = qs.groups;
                 peak_bytes = qs.state_bytes;
             }
+            res.entry_bytes = qs.entry_bytes;
         }
     }
     res.secs = bench_secs(start);
@@ -183,7 +184,8 @@ static void report(const char *name, result r, double limit)
     printf("| %s | %.2f M events/s | memory loop %.0f M rows/s (%.1fx), log scan %.1f M records/s (%.1fx) |", name,
            rate / 1e6, lrate / 1e6, lrate / rate, srate / 1e6, srate / rate);
     if (r.groups)
-        printf(" %llu groups, %.0f bytes each |\n", (unsigned long long)r.groups, (double)r.state_bytes / (double)r.groups);
+        printf(" %llu groups: %llu-byte entries, %.0f bytes each with table slack |\n", (unsigned long long)r.groups,
+               (unsigned long long)r.entry_bytes, (double)r.state_bytes / (double)r.groups);
     else
         printf(" |\n");
 }

@@ -53,8 +53,8 @@ static void print_stats(const weir_catalog *cat, const weir_engine *e)
                 (unsigned long long)st.rows_in, (unsigned long long)st.rows_out, (unsigned long long)st.dead,
                 (unsigned long long)st.late);
         if (st.groups)
-            fprintf(stderr, ", %llu groups in %llu KiB (%llu bytes each)", (unsigned long long)st.groups,
-                    (unsigned long long)(st.state_bytes / 1024), (unsigned long long)(st.state_bytes / st.groups));
+            fprintf(stderr, ", %llu groups in %llu KiB (%llu-byte entries)", (unsigned long long)st.groups,
+                    (unsigned long long)(st.state_bytes / 1024), (unsigned long long)st.entry_bytes);
         fputc('\n', stderr);
     }
     uint64_t dead[WEIR_DEAD_REASONS];

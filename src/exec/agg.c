@@ -20,33 +20,36 @@ typedef struct owned_text {
     char s[];
 } owned_text;
 
+static inline bool seen(const weir_acc *a, int i) { return (a->seen >> i) & 1; }
+static inline void mark(weir_acc *a, int i) { a->seen |= 1ull << i; }
+
 void weir_accs_init(const weir_query *q, weir_acc *accs)
 {
-    memset(accs, 0, (size_t)q->naggs * sizeof *accs);
+    memset(accs, 0, weir_accs_size(q));
 }
 
-static int set_text(weir_acc *a, const char *s, uint32_t len)
+static int set_text(weir_slot *x, const char *s, uint32_t len)
 {
     owned_text *t = malloc(sizeof *t + len);
     if (!t)
         return -1;
     t->len = len;
     memcpy(t->s, s, len);
-    free(a->p);
-    a->p = t;
+    free(x->p);
+    x->p = t;
     return 0;
 }
 
-static weir_value stored(const weir_agg *g, const weir_acc *a)
+static weir_value stored(const weir_agg *g, const weir_slot *x)
 {
     switch (g->type) {
-    case WEIR_TYPE_INT: return weir_int(a->i);
-    case WEIR_TYPE_TIMESTAMP: return weir_timestamp(a->i);
-    case WEIR_TYPE_UINT: return weir_uint(a->u);
-    case WEIR_TYPE_DOUBLE: return weir_double(a->d);
-    case WEIR_TYPE_BOOL: return weir_bool(a->b);
+    case WEIR_TYPE_INT: return weir_int(x->i);
+    case WEIR_TYPE_TIMESTAMP: return weir_timestamp(x->i);
+    case WEIR_TYPE_UINT: return weir_uint(x->u);
+    case WEIR_TYPE_DOUBLE: return weir_double(x->d);
+    case WEIR_TYPE_BOOL: return weir_bool(x->b);
     case WEIR_TYPE_TEXT: {
-        const owned_text *t = a->p;
+        const owned_text *t = x->p;
         return weir_text(t->s, t->len);
     }
     default: return weir_null(g->type);
@@ -54,51 +57,59 @@ static weir_value stored(const weir_agg *g, const weir_acc *a)
 }
 
 /* MIN/MAX: keep v if it beats what is stored. */
-static int min_max(const weir_agg *g, weir_acc *a, const weir_value *v)
+static int min_max(const weir_agg *g, weir_acc *a, int i, const weir_value *v)
 {
-    if (a->n) {
-        weir_value cur = stored(g, a);
+    weir_slot *x = &a->s[g->slot];
+    if (seen(a, i)) {
+        weir_value cur = stored(g, x);
         int c = weir_value_cmp(v, &cur);
         if (g->fn == WEIR_AGG_MIN ? c >= 0 : c <= 0)
             return 0;
     }
     switch (g->type) {
     case WEIR_TYPE_TEXT:
-        if (set_text(a, v->s, v->len))
+        if (set_text(x, v->s, v->len))
             return -1;
         break;
-    case WEIR_TYPE_UINT: a->u = v->u; break;
-    case WEIR_TYPE_DOUBLE: a->d = v->d; break;
-    case WEIR_TYPE_BOOL: a->b = v->b; break;
-    default: a->i = v->i;
+    case WEIR_TYPE_UINT: x->u = v->u; break;
+    case WEIR_TYPE_DOUBLE: x->d = v->d; break;
+    case WEIR_TYPE_BOOL: x->b = v->b; break;
+    default: x->i = v->i;
     }
-    a->n = 1;
+    mark(a, i);
     return 0;
 }
 
-/* Checks that adding v to SUM accumulator a cannot overflow. */
-static bool sum_fits(const weir_agg *g, const weir_acc *a, const weir_value *v)
+/* Checks that adding v to SUM slot x cannot overflow. */
+static bool sum_fits(const weir_agg *g, const weir_slot *x, const weir_value *v)
 {
     int64_t i;
     uint64_t u;
     if (g->type == WEIR_TYPE_INT)
-        return !__builtin_add_overflow(a->i, v->i, &i);
+        return !__builtin_add_overflow(x->i, v->i, &i);
     if (g->type == WEIR_TYPE_UINT)
-        return !__builtin_add_overflow(a->u, v->u, &u);
+        return !__builtin_add_overflow(x->u, v->u, &u);
     return true;
 }
 
-static void sum_add(const weir_agg *g, weir_acc *a, const weir_value *v)
+static void sum_add(const weir_agg *g, weir_slot *x, const weir_value *v)
 {
-    if (g->type == WEIR_TYPE_INT) a->i += v->i;
-    else if (g->type == WEIR_TYPE_UINT) a->u += v->u;
-    else a->d += v->d;
-    a->n++;
+    if (g->type == WEIR_TYPE_INT) x->i += v->i;
+    else if (g->type == WEIR_TYPE_UINT) x->u += v->u;
+    else x->d += v->d;
 }
 
 static double as_double(const weir_value *v)
 {
     return v->type == WEIR_TYPE_DOUBLE ? v->d : v->type == WEIR_TYPE_UINT ? (double)v->u : (double)v->i;
+}
+
+/* The heap structure of a pointer slot, made on first use. */
+static void *owned(weir_slot *x, size_t size)
+{
+    if (!x->p)
+        x->p = calloc(1, size);
+    return x->p;
 }
 
 int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, int *which)
@@ -107,47 +118,41 @@ int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, i
      * record changes no accumulator. */
     for (int i = 0; i < q->naggs; i++) {
         const weir_agg *g = &q->aggs[i];
-        if (g->fn == WEIR_AGG_SUM && !vals[i].is_null && !sum_fits(g, &accs[i], &vals[i])) {
+        if (g->fn == WEIR_AGG_SUM && !vals[i].is_null && !sum_fits(g, &accs->s[g->slot], &vals[i])) {
             *which = i;
             return WEIR_VERR_OVERFLOW;
         }
     }
     for (int i = 0; i < q->naggs; i++) {
         const weir_agg *g = &q->aggs[i];
-        weir_acc *a = &accs[i];
+        weir_slot *x = &accs->s[g->slot];
         const weir_value *v = &vals[i];
         if (g->fn == WEIR_AGG_COUNT && !g->arg) {
-            a->i++;
+            x->i++;
             continue;
         }
         if (v->is_null)
             continue;
         switch (g->fn) {
-        case WEIR_AGG_COUNT: a->i++; break;
-        case WEIR_AGG_COUNT_IF: a->i += v->b; break;
-        case WEIR_AGG_SUM: sum_add(g, a, v); break;
-        case WEIR_AGG_AVG: a->d += as_double(v); a->n++; break;
+        case WEIR_AGG_COUNT: x->i++; break;
+        case WEIR_AGG_COUNT_IF: x->i += v->b; break;
+        case WEIR_AGG_SUM: sum_add(g, x, v); mark(accs, i); break;
+        case WEIR_AGG_AVG: x[0].d += as_double(v); x[1].i++; mark(accs, i); break;
         case WEIR_AGG_MIN:
         case WEIR_AGG_MAX:
-            if (min_max(g, a, v))
+            if (min_max(g, accs, i, v))
                 return -1;
             break;
         case WEIR_AGG_COUNT_DISTINCT:
-            if (!a->p && !(a->p = calloc(1, sizeof(weir_hset))))
-                return -1;
-            if (weir_hset_add(a->p, weir_value_hash(v, 0)))
+            if (!owned(x, sizeof(weir_hset)) || weir_hset_add(x->p, weir_value_hash(v, 0)))
                 return -1;
             break;
         case WEIR_AGG_APPROX_DISTINCT:
-            if (!a->p && !(a->p = calloc(1, sizeof(weir_hll))))
-                return -1;
-            if (weir_hll_add(a->p, weir_value_hash(v, 0)))
+            if (!owned(x, sizeof(weir_hll)) || weir_hll_add(x->p, weir_value_hash(v, 0)))
                 return -1;
             break;
         case WEIR_AGG_TOPK:
-            if (!a->p && !(a->p = calloc(1, sizeof(weir_topk))))
-                return -1;
-            if (weir_topk_add(a->p, g->k, v, 1))
+            if (!owned(x, sizeof(weir_topk)) || weir_topk_add(x->p, g->k, v, 1))
                 return -1;
             break;
         }
@@ -159,9 +164,9 @@ int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int
 {
     for (int i = 0; i < q->naggs; i++) {
         const weir_agg *g = &q->aggs[i];
-        if (g->fn == WEIR_AGG_SUM && src[i].n) {
-            weir_value v = stored(g, &src[i]);
-            if (!sum_fits(g, &dst[i], &v)) {
+        if (g->fn == WEIR_AGG_SUM && seen(src, i)) {
+            weir_value v = stored(g, &src->s[g->slot]);
+            if (!sum_fits(g, &dst->s[g->slot], &v)) {
                 *which = i;
                 return WEIR_VERR_OVERFLOW;
             }
@@ -169,55 +174,45 @@ int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int
     }
     for (int i = 0; i < q->naggs; i++) {
         const weir_agg *g = &q->aggs[i];
-        weir_acc *d = &dst[i];
-        const weir_acc *s = &src[i];
+        weir_slot *d = &dst->s[g->slot];
+        const weir_slot *s = &src->s[g->slot];
         switch (g->fn) {
         case WEIR_AGG_COUNT:
         case WEIR_AGG_COUNT_IF:
             d->i += s->i;
             break;
         case WEIR_AGG_SUM:
-            if (s->n) {
+            if (seen(src, i)) {
                 weir_value v = stored(g, s);
                 sum_add(g, d, &v);
-                d->n += s->n - 1;
+                mark(dst, i);
             }
             break;
         case WEIR_AGG_AVG:
-            d->d += s->d;
-            d->n += s->n;
+            d[0].d += s[0].d;
+            d[1].i += s[1].i;
+            if (seen(src, i))
+                mark(dst, i);
             break;
         case WEIR_AGG_MIN:
         case WEIR_AGG_MAX:
-            if (s->n) {
+            if (seen(src, i)) {
                 weir_value v = stored(g, s);
-                if (min_max(g, d, &v))
+                if (min_max(g, dst, i, &v))
                     return -1;
             }
             break;
         case WEIR_AGG_COUNT_DISTINCT:
-            if (s->p) {
-                if (!d->p && !(d->p = calloc(1, sizeof(weir_hset))))
-                    return -1;
-                if (weir_hset_merge(d->p, s->p))
-                    return -1;
-            }
+            if (s->p && (!owned(d, sizeof(weir_hset)) || weir_hset_merge(d->p, s->p)))
+                return -1;
             break;
         case WEIR_AGG_APPROX_DISTINCT:
-            if (s->p) {
-                if (!d->p && !(d->p = calloc(1, sizeof(weir_hll))))
-                    return -1;
-                if (weir_hll_merge(d->p, s->p))
-                    return -1;
-            }
+            if (s->p && (!owned(d, sizeof(weir_hll)) || weir_hll_merge(d->p, s->p)))
+                return -1;
             break;
         case WEIR_AGG_TOPK:
-            if (s->p) {
-                if (!d->p && !(d->p = calloc(1, sizeof(weir_topk))))
-                    return -1;
-                if (weir_topk_merge(d->p, s->p))
-                    return -1;
-            }
+            if (s->p && (!owned(d, sizeof(weir_topk)) || weir_topk_merge(d->p, s->p)))
+                return -1;
             break;
         }
     }
@@ -227,39 +222,45 @@ int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int
 weir_value weir_acc_result(const weir_query *q, const weir_acc *accs, int i)
 {
     const weir_agg *g = &q->aggs[i];
-    const weir_acc *a = &accs[i];
+    const weir_slot *x = &accs->s[g->slot];
     switch (g->fn) {
     case WEIR_AGG_COUNT:
-    case WEIR_AGG_COUNT_IF: return weir_int(a->i);
-    case WEIR_AGG_COUNT_DISTINCT: return weir_int(a->p ? (int64_t)((const weir_hset *)a->p)->n : 0);
-    case WEIR_AGG_APPROX_DISTINCT: return weir_int(a->p ? (int64_t)weir_hll_estimate(a->p) : 0);
-    case WEIR_AGG_AVG: return a->n ? weir_double(a->d / (double)a->n) : weir_null(WEIR_TYPE_DOUBLE);
+    case WEIR_AGG_COUNT_IF: return weir_int(x->i);
+    case WEIR_AGG_COUNT_DISTINCT: return weir_int(x->p ? (int64_t)((const weir_hset *)x->p)->n : 0);
+    case WEIR_AGG_APPROX_DISTINCT: return weir_int(x->p ? (int64_t)weir_hll_estimate(x->p) : 0);
+    case WEIR_AGG_AVG: return x[1].i ? weir_double(x[0].d / (double)x[1].i) : weir_null(WEIR_TYPE_DOUBLE);
     case WEIR_AGG_TOPK: {
-        if (a->p)
-            return weir_topk_result(a->p);
+        if (x->p)
+            return weir_topk_result(x->p);
         weir_value empty = weir_text("[]", 2);
         empty.type = WEIR_TYPE_JSON;
         return empty;
     }
-    default: return a->n ? stored(g, a) : weir_null(g->type);
+    default: return seen(accs, i) ? stored(g, x) : weir_null(g->type);
     }
+}
+
+static bool owns_memory(const weir_agg *g)
+{
+    return g->fn == WEIR_AGG_COUNT_DISTINCT || g->fn == WEIR_AGG_APPROX_DISTINCT || g->fn == WEIR_AGG_TOPK ||
+           ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT);
 }
 
 void weir_accs_free(const weir_query *q, weir_acc *accs)
 {
     for (int i = 0; i < q->naggs; i++) {
         const weir_agg *g = &q->aggs[i];
-        weir_acc *a = &accs[i];
-        if (g->fn == WEIR_AGG_COUNT_DISTINCT && a->p)
-            weir_hset_free(a->p);
-        else if (g->fn == WEIR_AGG_APPROX_DISTINCT && a->p)
-            weir_hll_free(a->p);
-        else if (g->fn == WEIR_AGG_TOPK && a->p)
-            weir_topk_free(a->p);
-        if ((g->fn == WEIR_AGG_COUNT_DISTINCT || g->fn == WEIR_AGG_APPROX_DISTINCT || g->fn == WEIR_AGG_TOPK ||
-             ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT)))
-            free(a->p);
-        a->p = NULL;
+        weir_slot *x = &accs->s[g->slot];
+        if (!owns_memory(g) || !x->p)
+            continue;
+        if (g->fn == WEIR_AGG_COUNT_DISTINCT)
+            weir_hset_free(x->p);
+        else if (g->fn == WEIR_AGG_APPROX_DISTINCT)
+            weir_hll_free(x->p);
+        else if (g->fn == WEIR_AGG_TOPK)
+            weir_topk_free(x->p);
+        free(x->p);
+        x->p = NULL;
     }
 }
 
@@ -285,31 +286,34 @@ static int load_hset(weir_hset *h, weir_reader_buf *in)
 
 int weir_accs_save(const weir_query *q, const weir_acc *accs, weir_buf *out)
 {
-    int rc = 0;
+    int rc = weir_put_u64(out, accs->seen);
     for (int i = 0; i < q->naggs && !rc; i++) {
         const weir_agg *g = &q->aggs[i];
-        const weir_acc *a = &accs[i];
+        const weir_slot *x = &accs->s[g->slot];
         switch (g->fn) {
         case WEIR_AGG_COUNT_DISTINCT:
-            rc = save_hset(a->p, out);
+            rc = save_hset(x->p, out);
             break;
         case WEIR_AGG_TOPK:
-            rc = weir_put_u8(out, a->p != NULL) || (a->p && weir_topk_save(a->p, out));
+            rc = weir_put_u8(out, x->p != NULL) || (x->p && weir_topk_save(x->p, out));
             break;
         case WEIR_AGG_APPROX_DISTINCT: {
-            const weir_hll *h = a->p;
+            const weir_hll *h = x->p;
             if (h && h->registers)
                 rc = weir_put_u8(out, 2) || weir_buf_append(out, h->registers, WEIR_HLL_REGISTERS);
             else
                 rc = weir_put_u8(out, 1) || save_hset(h ? &h->sparse : NULL, out);
             break;
         }
+        case WEIR_AGG_AVG:
+            rc = weir_put_u64(out, x[0].u) || weir_put_u64(out, x[1].u);
+            break;
         default:
-            if ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT) {
-                const owned_text *t = a->p;
-                rc = weir_put_u64(out, (uint64_t)a->n) || weir_put_bytes(out, t ? t->s : "", t ? t->len : 0);
+            if (owns_memory(g)) {
+                const owned_text *t = x->p;
+                rc = weir_put_bytes(out, t ? t->s : "", t ? t->len : 0);
             } else {
-                rc = weir_put_u64(out, a->u) || weir_put_u64(out, (uint64_t)a->n);
+                rc = weir_put_u64(out, x->u);
             }
         }
     }
@@ -318,20 +322,21 @@ int weir_accs_save(const weir_query *q, const weir_acc *accs, weir_buf *out)
 
 int weir_accs_load(const weir_query *q, weir_acc *accs, weir_reader_buf *in)
 {
+    accs->seen = weir_get_u64(in);
     for (int i = 0; i < q->naggs; i++) {
         const weir_agg *g = &q->aggs[i];
-        weir_acc *a = &accs[i];
+        weir_slot *x = &accs->s[g->slot];
         switch (g->fn) {
         case WEIR_AGG_COUNT_DISTINCT:
-            if (!(a->p = calloc(1, sizeof(weir_hset))) || load_hset(a->p, in))
+            if (!owned(x, sizeof(weir_hset)) || load_hset(x->p, in))
                 return -1;
             break;
         case WEIR_AGG_TOPK:
-            if (weir_get_u8(in) && (!(a->p = calloc(1, sizeof(weir_topk))) || weir_topk_load(a->p, in)))
+            if (weir_get_u8(in) && (!owned(x, sizeof(weir_topk)) || weir_topk_load(x->p, in)))
                 return -1;
             break;
         case WEIR_AGG_APPROX_DISTINCT: {
-            weir_hll *h = a->p = calloc(1, sizeof(weir_hll));
+            weir_hll *h = owned(x, sizeof(weir_hll));
             if (!h)
                 return -1;
             uint8_t form = weir_get_u8(in);
@@ -343,16 +348,18 @@ int weir_accs_load(const weir_query *q, weir_acc *accs, weir_reader_buf *in)
             }
             break;
         }
+        case WEIR_AGG_AVG:
+            x[0].u = weir_get_u64(in);
+            x[1].u = weir_get_u64(in);
+            break;
         default:
-            if ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT) {
-                a->n = (int64_t)weir_get_u64(in);
+            if (owns_memory(g)) {
                 uint32_t len;
                 const uint8_t *text = weir_get_bytes(in, &len);
-                if (!text || (a->n && set_text(a, (const char *)text, len)))
+                if (!text || (seen(accs, i) && set_text(x, (const char *)text, len)))
                     return -1;
             } else {
-                a->u = weir_get_u64(in);
-                a->n = (int64_t)weir_get_u64(in);
+                x->u = weir_get_u64(in);
             }
         }
     }

@@ -295,7 +295,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
         if (w->kind == WEIR_WINDOW_HOP) {
-            weir_acc *tmp = weir_arena_alloc(&e->scratch, (size_t)q->naggs * sizeof *tmp);
+            weir_acc *tmp = weir_arena_alloc(&e->scratch, weir_accs_size(q));
             if (!tmp)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
             for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
@@ -418,7 +418,7 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
         }
         sort_query = q;
         qsort(c, n, sizeof *c, cmp_closing);
-        weir_acc *tmp = weir_arena_alloc(&e->scratch, (size_t)q->naggs * sizeof *tmp);
+        weir_acc *tmp = weir_arena_alloc(&e->scratch, weir_accs_size(q));
         int rc = tmp ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             if (w->kind == WEIR_WINDOW_TUMBLE) {
@@ -565,5 +565,6 @@ void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *
     if (s->groups) {
         out->groups = weir_groups_count(s->groups);
         out->state_bytes = weir_groups_bytes(s->groups);
+        out->entry_bytes = weir_groups_entry_size(s->groups);
     }
 }

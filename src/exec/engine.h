@@ -68,7 +68,8 @@ int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partitio
 typedef struct weir_query_stats {
     uint64_t rows_in, rows_out, dead, late;
     uint64_t groups;          /* live (key, window) entries */
-    uint64_t state_bytes;
+    uint64_t state_bytes;     /* the table holding them (not sketches' own memory) */
+    uint64_t entry_bytes;     /* one (key, window) entry */
 } weir_query_stats;
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);

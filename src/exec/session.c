@@ -24,14 +24,16 @@ int weir_sessions_init(weir_sessions *ss, const weir_query *q)
         return -1;
     if (q->naggs)
         memcpy(ss->main_aggs, q->aggs, (size_t)q->naggs * sizeof *q->aggs);
-    ss->main_aggs[q->naggs] = (weir_agg){.fn = WEIR_AGG_MAX, .type = WEIR_TYPE_TIMESTAMP};
+    ss->main_aggs[q->naggs] = (weir_agg){.fn = WEIR_AGG_MAX, .type = WEIR_TYPE_TIMESTAMP, .slot = q->nslots};
     ss->main_q = *q;
     ss->main_q.aggs = ss->main_aggs;
     ss->main_q.naggs = q->naggs + 1;
-    ss->dir_agg = (weir_agg){.fn = WEIR_AGG_COUNT_DISTINCT, .type = WEIR_TYPE_INT};
+    ss->main_q.nslots = q->nslots + 1;
+    ss->dir_agg = (weir_agg){.fn = WEIR_AGG_COUNT_DISTINCT, .type = WEIR_TYPE_INT, .slot = 0};
     ss->dir_q = *q;
     ss->dir_q.aggs = &ss->dir_agg;
     ss->dir_q.naggs = 1;
+    ss->dir_q.nslots = 1;
     ss->main = weir_groups_new(&ss->main_q);
     ss->dirs = weir_groups_new(&ss->dir_q);
     return ss->main && ss->dirs ? 0 : -1;
@@ -50,9 +52,10 @@ static weir_hset *dir_of(weir_sessions *ss, const weir_value *keys, bool create)
     weir_acc *d = create ? weir_groups_upsert(ss->dirs, keys, 0) : weir_groups_find(ss->dirs, keys, 0);
     if (!d)
         return NULL;
-    if (!d->p && create)
-        d->p = calloc(1, sizeof(weir_hset));
-    return d->p;
+    weir_slot *x = &d->s[0];
+    if (!x->p && create)
+        x->p = calloc(1, sizeof(weir_hset));
+    return x->p;
 }
 
 /* Takes start out of the key's set (rebuilt without it: sets are small). */
@@ -122,8 +125,8 @@ int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, con
     int rc = weir_accs_add(q, a, args, which);
     if (rc)
         return rc;
-    a[q->naggs].i = newest;
-    a[q->naggs].n = 1;
+    a->s[ss->main_aggs[q->naggs].slot].i = newest;
+    a->seen |= 1ull << q->naggs;
     *accs = a;
     *start = first;
     *last = newest;

@@ -37,7 +37,10 @@ int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, con
                       weir_acc **accs, int64_t *start, int64_t *last, int *which);
 
 /* The last event time of a session's accumulators. */
-static inline int64_t weir_session_last(const weir_sessions *ss, const weir_acc *accs) { return accs[ss->q->naggs].i; }
+static inline int64_t weir_session_last(const weir_sessions *ss, const weir_acc *accs)
+{
+    return accs->s[ss->main_aggs[ss->q->naggs].slot].i;
+}
 
 /* Forgets the session (keys, start). */
 void weir_sessions_remove(weir_sessions *ss, const weir_value *keys, int64_t start);

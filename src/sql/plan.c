@@ -395,6 +395,10 @@ static int add_aggregate(planner *P, weir_expr *x)
     for (int i = 0; i < q->naggs; i++)
         if (q->aggs[i].fn == g.fn && q->aggs[i].k == g.k && ((!g.arg && !q->aggs[i].arg) || (g.arg && q->aggs[i].arg && same_expr(g.arg, q->aggs[i].arg))))
             return i;
+    if (q->naggs >= 63) /* the "seen" bits of a group fit one word */
+        fail(P, x->pos, "a query may compute at most 63 different aggregates");
+    g.slot = q->nslots;
+    q->nslots += g.fn == WEIR_AGG_AVG ? 2 : 1;
     weir_agg *v = alloc(P, (size_t)(q->naggs + 1) * sizeof *v);
     if (q->naggs)
         memcpy(v, q->aggs, (size_t)q->naggs * sizeof *v);

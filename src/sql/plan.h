@@ -46,6 +46,7 @@ typedef struct weir_agg {
     weir_expr *arg;            /* over the input row; NULL for COUNT(*) */
     weir_type type;            /* the result type */
     uint32_t k;                /* TOPK's k */
+    int slot;                  /* first of its accumulator slots (agg.h); AVG takes two */
 } weir_agg;
 
 typedef struct weir_relation weir_relation;
@@ -61,6 +62,7 @@ typedef struct weir_query {
     int nkeys;
     weir_agg *aggs;
     int naggs;
+    int nslots;                    /* accumulator slots of all aggregates */
     weir_expr **out;               /* one per output column; grouped row if grouped */
     weir_expr *where;              /* over the input row, or NULL */
     weir_expr *having;             /* over the grouped row, or NULL */

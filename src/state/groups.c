@@ -2,7 +2,8 @@
  * groups.c - the grouped-state hash table (see groups.h).
  *
  * Entry layout: uint64 hash (0 = empty slot), int64 window, weir_value
- * keys[nkeys], weir_acc accs[naggs]. The table doubles at 3/4 full.
+ * keys[nkeys], then the accumulator block (agg.h). The table doubles at 3/4
+ * full.
  */
 #include "state/groups.h"
 
@@ -30,7 +31,7 @@ weir_groups *weir_groups_new(const weir_query *q)
     if (!g)
         return NULL;
     g->q = q;
-    g->entry_size = 16 + (size_t)q->nkeys * sizeof(weir_value) + (size_t)q->naggs * sizeof(weir_acc);
+    g->entry_size = 16 + (size_t)q->nkeys * sizeof(weir_value) + weir_accs_size(q);
     return g;
 }
 
@@ -203,6 +204,7 @@ const weir_query *weir_groups_query(const weir_groups *g) { return g->q; }
 
 size_t weir_groups_count(const weir_groups *g) { return g->n; }
 size_t weir_groups_bytes(const weir_groups *g) { return g->cap * g->entry_size + g->key_bytes; }
+size_t weir_groups_entry_size(const weir_groups *g) { return g->entry_size; }
 
 void weir_groups_free(weir_groups *g)
 {

@@ -20,6 +20,8 @@ void weir_groups_free(weir_groups *g);
 size_t weir_groups_count(const weir_groups *g);
 /* Bytes of memory held (table, owned keys; not sketches). */
 size_t weir_groups_bytes(const weir_groups *g);
+/* Bytes of one entry: 16 of header, 16 per key, the accumulator block. */
+size_t weir_groups_entry_size(const weir_groups *g);
 
 /* The accumulators of (keys, window), created (initialised) if absent.
  * NULL when out of memory. */
