@@ -43,12 +43,29 @@ static uint64_t hash_of(const weir_groups *g, const weir_value *keys, int64_t wi
     return h ? h : 1;
 }
 
+/* Whether two key values are the same key: same type and value (the
+ * common cases, integers and text, compared directly). */
+static inline bool same_key(const weir_value *a, const weir_value *b)
+{
+    if (a->type != b->type || a->is_null != b->is_null)
+        return false;
+    if (a->is_null)
+        return true;
+    switch (a->type) {
+    case WEIR_TYPE_INT:
+    case WEIR_TYPE_UINT:
+    case WEIR_TYPE_TIMESTAMP: return a->i == b->i;
+    case WEIR_TYPE_TEXT: return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+    default: return weir_value_same(a, b);
+    }
+}
+
 static bool matches(const weir_groups *g, const uint8_t *e, uint64_t h, const weir_value *keys, int64_t window)
 {
     if (HASH(e) != h || WINDOW(e) != window)
         return false;
     for (int i = 0; i < g->q->nkeys; i++)
-        if (!weir_value_same(&KEYS(e)[i], &keys[i]) || KEYS(e)[i].type != keys[i].type)
+        if (!same_key(&KEYS(e)[i], &keys[i]))
             return false;
     return true;
 }
