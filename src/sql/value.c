@@ -68,6 +68,12 @@ static int cmp_numbers(const weir_value *a, const weir_value *b)
 
 int weir_value_cmp(const weir_value *a, const weir_value *b)
 {
+    if (a->type == b->type && !a->is_null && !b->is_null) { /* the common case first: sorting keys */
+        if (a->type == WEIR_TYPE_INT || a->type == WEIR_TYPE_TIMESTAMP)
+            return (a->i > b->i) - (a->i < b->i);
+        if (a->type == WEIR_TYPE_UINT)
+            return (a->u > b->u) - (a->u < b->u);
+    }
     if (a->is_null || b->is_null)
         return (int)!a->is_null - (int)!b->is_null;
     if (is_number(a) && is_number(b))
