@@ -16,7 +16,7 @@ for src in fuzz/fuzz_*.c; do
     mkdir -p "build-fuzz/corpus/$t"
     echo "fuzzing $t for ${seconds}s"
     "build-fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="build-fuzz/crash-$t-" \
-        "build-fuzz/corpus/$t" "fuzz/corpus/$t" 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR)' || true
+        "build-fuzz/corpus/$t" "fuzz/corpus/$t" $([ "$t" = sql ] && echo tests/sql tests/sql/errors) 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR)' || true
     ls build-fuzz/crash-$t-* >/dev/null 2>&1 && { echo "crash in $t: $(ls build-fuzz/crash-$t-*)"; exit 1; }
 done
 echo "no crashes"

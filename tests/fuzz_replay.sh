@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 targets=(json ndjson batch segment sql eval checkpoint)
 plan ${#targets[@]}
 for t in "${targets[@]}"; do
-    out=$("$BUILD/fuzz/fuzz_$t-replay" fuzz/corpus/$t/* 2>&1)
+    seeds=(fuzz/corpus/$t/*)
+    [ "$t" = sql ] && seeds+=(tests/sql/*.sql tests/sql/errors/*.sql) # the golden tests seed the SQL fuzzer
+    out=$("$BUILD/fuzz/fuzz_$t-replay" "${seeds[@]}" 2>&1)
     rc=$?
     [ $rc -eq 0 ] && ! grep -q '^not ok' <<<"$out"
     ok $? "fuzz target $t replays its corpus and mutations"
