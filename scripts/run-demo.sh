@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# run-demo.sh WEIR - what `make run` starts: a generator feeding sensor
-# readings into a stream of the embedded log and a consumer following it
-# live, until Ctrl-C; then the stream's offsets. (The full demo, with
-# `weir serve`, SQL and the dashboard, replaces this as those land.)
+# run-demo.sh WEIR - what `make run` starts: a generator piping sensor
+# readings into `weir serve` (scripts/demo.sql), and consumers following its
+# outputs live: a row per sensor every 10 seconds, and an alert for every
+# reading over 95. Ctrl-C stops everything (serve checkpoints on the way
+# out). The dashboard arrives with the HTTP server.
 set -u
 weir=${1:?usage: run-demo.sh path/to/weir}
-data=${WEIR_DATA:-./weir-data}
-stream=demo.readings
+here=$(cd "$(dirname "$0")" && pwd)
+export WEIR_DATA=${WEIR_DATA:-./weir-data}
 
-$weir produce "$stream" --data "$data" --partitions 4 </dev/null || exit 1
-echo "weir demo: 5 readings/s into stream '$stream' (data in $data), consumed live below. Ctrl-C stops."
-echo "In another terminal: $weir streams --data $data    or    $weir consume $stream --data $data --from-beginning --exit"
 generate() {
     local i=0
     while :; do
         printf '{"sensor":"s%d","reading":%d,"seq":%d,"ts":%s}\n' $((i % 5)) $((RANDOM % 100)) "$i" "$(date +%s)"
         i=$((i + 1))
-        sleep 0.2
+        sleep 0.1
     done
 }
-generate | $weir produce "$stream" --data "$data" --key sensor &
-producer=$!
-trap 'kill $producer 2>/dev/null; wait $producer 2>/dev/null; echo; $weir streams --data "$data"' EXIT
-$weir consume "$stream" --data "$data" --meta
+echo "weir demo: 10 readings/s through scripts/demo.sql (data in $WEIR_DATA). Ctrl-C stops."
+echo "Meanwhile, in another terminal: $weir query 'SELECT * FROM per_sensor_10s ORDER BY window_start DESC LIMIT 5'"
+generate | $weir serve -f "$here/demo.sql" --stdin readings --idle-ms 2000 --reset &
+serve=$!
+sleep 1
+$weir consume alerts | sed -u 's/^/alert   /' &
+alerts=$!
+trap 'kill $serve $alerts 2>/dev/null; wait 2>/dev/null; echo; $weir streams' EXIT INT TERM
+$weir consume per_sensor_10s | sed -u 's/^/window  /'

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "conn/ingest.h"
 #include "cli/cli.h"
 #include "json/json.h"
 #include "json/ndjson.h"
@@ -94,33 +95,11 @@ static int commit(producer *pr)
     return CLI_OK;
 }
 
-/* The record's key: the --key field's string value, or its JSON text for
- * other types; no key when the field is absent or null. */
-static bool record_key(producer *pr, const char *text, size_t len, weir_record *rec)
-{
-    weir_json_span k;
-    if (!pr->key_field || weir_json_member(text, len, pr->key_field, strlen(pr->key_field), &k) != 1 ||
-        k.type == WEIR_JSON_NULL)
-        return true;
-    pr->key.len = 0;
-    int rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, &pr->key) : weir_buf_append(&pr->key, k.p, k.len);
-    if (rc)
-        return false;
-    rec->key = pr->key.data ? pr->key.data : (const uint8_t *)"";
-    rec->key_len = pr->key.len;
-    return true;
-}
-
 /* weir_ndjson_fn: appends one checked record; commits when the group is due. */
 static int on_record(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
 {
     producer *pr = ctx;
-    weir_record rec = {.value = (const uint8_t *)text, .value_len = len, .ts_ms = weir_wall_ms()};
-    if (!record_key(pr, text, len, &rec)) {
-        snprintf(e->msg, sizeof e->msg, "out of memory");
-        return 1;
-    }
-    if (weir_stream_append(pr->stream, pr->partition, &rec, NULL, NULL, &pr->err) != WEIR_OK) {
+    if (weir_ingest_json(pr->stream, pr->partition, pr->key_field, text, len, weir_wall_ms(), &pr->key, &pr->err)) {
         snprintf(e->msg, sizeof e->msg, "%s", pr->err.msg);
         return 1;
     }

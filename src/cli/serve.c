@@ -4,6 +4,8 @@
  * processed everything in the log), checkpointing as it goes and once
  * more on the way out.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "base/clock.h"
 #include "base/io.h"
 #include "cli/cli.h"
+#include "conn/ingest.h"
 #include "exec/runner.h"
 
 static const cli_option options[] = {
@@ -22,6 +25,7 @@ static const cli_option options[] = {
     {"idle-ms", 0, "MS", "a partition quiet this long stops holding windows open (default 5000; 0: never)"},
     {"reset", 0, NULL, "forget the checkpoint: empty the pipeline's outputs and reprocess its inputs from the start"},
     {"once", 0, NULL, "process what the log holds as a bounded input (every window closes), checkpoint, exit"},
+    {"stdin", 0, "STREAM", "also append NDJSON records read from standard input to this source stream"},
 };
 
 static int run_serve(const char **v, int argc, char **argv);
@@ -65,6 +69,72 @@ static void print_stats(const weir_catalog *cat, const weir_engine *e)
     fputc('\n', stderr);
 }
 
+/* Records arriving on standard input (--stdin): read without blocking,
+ * appended line by line (a line that is not JSON reaches the engine and
+ * its dead letters like any other record), committed with the next step. */
+typedef struct stdin_source {
+    weir_stream *stream;
+    const char *key_field;     /* the stream's key column, or NULL */
+    weir_buf pending;          /* a partial last line */
+    weir_buf key;
+    bool eof;
+} stdin_source;
+
+static int ingest_lines(stdin_source *in, bool final, weir_err *err)
+{
+    char *p = (char *)in->pending.data;
+    size_t start = 0;
+    for (;;) {
+        char *nl = memchr(p + start, '\n', in->pending.len - start);
+        if (!nl && !(final && start < in->pending.len))
+            break;
+        size_t end = nl ? (size_t)(nl - p) : in->pending.len, a = start, b = end;
+        while (a < b && (p[a] == ' ' || p[a] == '\t' || p[a] == '\r'))
+            a++;
+        while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t' || p[b - 1] == '\r'))
+            b--;
+        if (a < b && weir_ingest_json(in->stream, -1, in->key_field, p + a, b - a, weir_wall_ms(), &in->key, err))
+            return err->code;
+        start = nl ? end + 1 : in->pending.len;
+    }
+    memmove(p, p + start, in->pending.len - start);
+    in->pending.len -= start;
+    return WEIR_OK;
+}
+
+static int read_stdin(stdin_source *in, weir_err *err)
+{
+    while (!in->eof) {
+        if (weir_buf_reserve(&in->pending, 1 << 16))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        ssize_t n = read(0, in->pending.data + in->pending.len, in->pending.cap - in->pending.len);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return WEIR_OK;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return weir_err_errno(err, errno, "read standard input");
+        in->eof = n == 0;
+        in->pending.len += (size_t)n;
+        int rc = ingest_lines(in, in->eof, err);
+        if (rc || in->pending.len > (64u << 20))
+            return rc ? rc : weir_err_set(err, WEIR_EINVAL, "standard input: a line longer than 64 MiB");
+    }
+    return WEIR_OK;
+}
+
+static int open_stdin_source(stdin_source *in, const char *name, const weir_catalog *cat, weir_log *log, weir_err *err)
+{
+    const weir_relation *rel = weir_catalog_find(cat, name);
+    if (!rel || !rel->is_source)
+        return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the pipeline declares no source stream of that name", name);
+    in->key_field = rel->key_col >= 0 ? rel->schema.cols[rel->key_col].name : NULL;
+    int flags = fcntl(0, F_GETFL);
+    if (flags < 0 || fcntl(0, F_SETFL, flags | O_NONBLOCK) < 0)
+        return weir_err_errno(err, errno, "standard input");
+    return weir_stream_open(log, name, &in->stream, err);
+}
+
 static int run_serve(const char **v, int argc, char **argv)
 {
     (void)argc;
@@ -82,6 +152,7 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_catalog cat;
     weir_log *log = NULL;
     weir_runner *r = NULL;
+    stdin_source in = {0};
     weir_err err = {0};
     char *sql = NULL;
     size_t sql_len;
@@ -102,6 +173,11 @@ static int run_serve(const char **v, int argc, char **argv)
         cli_error("serve", "%s", err.msg);
         goto out;
     }
+    const char *stdin_stream = v[cli_index(c, "stdin")];
+    if (stdin_stream && open_stdin_source(&in, stdin_stream, &cat, log, &err)) {
+        cli_error("serve", "%s", err.msg);
+        goto out;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     bool once = v[cli_index(c, "once")] != NULL;
@@ -110,13 +186,13 @@ static int run_serve(const char **v, int argc, char **argv)
     rc = CLI_OK;
     while (!stopping) {
         uint64_t processed;
-        if (weir_runner_step(r, weir_wall_ms(), &processed, &err)) {
+        if ((in.stream && read_stdin(&in, &err)) || weir_runner_step(r, weir_wall_ms(), &processed, &err)) {
             cli_error("serve", "%s", err.msg);
             rc = CLI_FAIL;
             break;
         }
         if (processed == 0) {
-            if (once && weir_runner_caught_up(r))
+            if (once && weir_runner_caught_up(r) && (!in.stream || in.eof))
                 break;
             usleep(20000);
         }
@@ -137,6 +213,8 @@ out:
         cli_error("serve", "%s", err.msg);
         rc = CLI_FAIL;
     }
+    weir_buf_free(&in.pending);
+    weir_buf_free(&in.key);
     free(sql);
     weir_arena_free(&arena);
     return rc;

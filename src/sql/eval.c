@@ -40,7 +40,7 @@ static weir_value to_text(weir_eval *ev, weir_value v)
     case WEIR_TYPE_BOOL: n = snprintf(buf, sizeof buf, "%s", v.b ? "true" : "false"); break;
     case WEIR_TYPE_INT: n = snprintf(buf, sizeof buf, "%lld", (long long)v.i); break;
     case WEIR_TYPE_UINT: n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)v.u); break;
-    case WEIR_TYPE_DOUBLE: n = snprintf(buf, sizeof buf, "%.17g", v.d); break;
+    case WEIR_TYPE_DOUBLE: n = weir_format_double(v.d, buf, sizeof buf); break;
     case WEIR_TYPE_TIMESTAMP: n = weir_timestamp_format(v.i, buf, sizeof buf); break;
     default: return weir_null(WEIR_TYPE_TEXT);
     }

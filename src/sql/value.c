@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -137,6 +138,19 @@ uint64_t weir_value_hash(const weir_value *v, uint64_t seed)
     }
 }
 
+int weir_format_double(double d, char *out, size_t cap)
+{
+    if (d == floor(d) && fabs(d) < 1e15)
+        return snprintf(out, cap, "%.1f", d);
+    int n = 0;
+    for (int precision = 15; precision <= 17; precision++) {
+        n = snprintf(out, cap, "%.*g", precision, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
+    return n;
+}
+
 int weir_value_to_json(weir_buf *out, const weir_value *v)
 {
     if (v->is_null)
@@ -145,12 +159,13 @@ int weir_value_to_json(weir_buf *out, const weir_value *v)
     case WEIR_TYPE_BOOL: return weir_buf_append_str(out, v->b ? "true" : "false");
     case WEIR_TYPE_INT: return weir_buf_printf(out, "%lld", (long long)v->i);
     case WEIR_TYPE_UINT: return weir_buf_printf(out, "%llu", (unsigned long long)v->u);
-    case WEIR_TYPE_DOUBLE:
+    case WEIR_TYPE_DOUBLE: {
         if (!isfinite(v->d))
             return weir_buf_append_str(out, "null");
-        if (v->d == floor(v->d) && fabs(v->d) < 1e15)
-            return weir_buf_printf(out, "%.1f", v->d);
-        return weir_buf_printf(out, "%.17g", v->d);
+        char num[40];
+        int n = weir_format_double(v->d, num, sizeof num);
+        return weir_buf_append(out, num, (size_t)n);
+    }
     case WEIR_TYPE_TEXT: return weir_json_quote(out, v->s, v->len);
     case WEIR_TYPE_JSON: return weir_buf_append(out, v->s, v->len);
     case WEIR_TYPE_TIMESTAMP: {

@@ -77,6 +77,10 @@ uint64_t weir_value_hash(const weir_value *v, uint64_t seed);
  * values as null). */
 int weir_value_to_json(weir_buf *out, const weir_value *v);
 
+/* The shortest text that reads back as exactly d ("0.1", not
+ * "0.10000000000000001"); whole numbers keep a ".0". Returns the length. */
+int weir_format_double(double d, char *out, size_t cap);
+
 /* Timestamps: parses ISO 8601 ("2026-11-23T05:00:00Z", fractions, offsets
  * like +01:00, a space instead of T, a date alone) into ms since the epoch. */
 bool weir_timestamp_parse(const char *s, size_t n, int64_t *ms);

@@ -5,7 +5,7 @@
 # checkpoint and its statistics, and refuses a changed pipeline without
 # --reset.
 . "$(dirname "$0")/../lib.sh"
-plan 8
+plan 10
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM likes (video_id TEXT, ts TIMESTAMP) WITH (partitions = 4, key = 'video_id', timestamp = 'ts');
 CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
@@ -42,4 +42,10 @@ ok $? "--reset rebuilds every output from the inputs, once"
 printf '{"n":%d}\n' 1 2 3 4 5 | $WEIR produce bounded --partitions 1
 echo "bounded 0 2" >> "$WEIR_DATA/pipeline/stable"
 [ "$($WEIR consume bounded -b -e | wc -l)" -eq 2 ]; ok $? "consume stops at the committed end an output's checkpoint names"
+# --stdin: records piped into serve feed the pipeline; a bad line reaches the dead letters.
+export WEIR_DATA="$SCRATCH/stdin-data"
+{ printf '{"video_id":"v9","ts":"2026-11-23T11:00:%02dZ"}\n' 1 2 3; echo 'not json'; } |
+    $WEIR serve -f "$SCRATCH/p.sql" --stdin likes --once 2>/dev/null
+[ "$($WEIR query 'SELECT video_id, likes FROM per_minute')" = '{"video_id":"v9","likes":3}' ]; ok $? "serve --stdin feeds the pipeline"
+[ "$($WEIR consume likes.dlq -b -e | grep -c '"record":"not json"')" -eq 1 ]; ok $? "a line that is not JSON goes to the dead letters"
 finish

@@ -1,0 +1,24 @@
+/*
+ * ingest.c - JSON records into the log (see ingest.h).
+ */
+#include "conn/ingest.h"
+
+#include <string.h>
+
+#include "json/json.h"
+
+int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_field, const char *json, size_t len,
+                     int64_t ts_ms, weir_buf *scratch, weir_err *err)
+{
+    weir_record rec = {.value = (const uint8_t *)json, .value_len = len, .ts_ms = ts_ms};
+    weir_json_span k;
+    if (key_field && weir_json_member(json, len, key_field, strlen(key_field), &k) == 1 && k.type != WEIR_JSON_NULL) {
+        scratch->len = 0;
+        int rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, scratch) : weir_buf_append(scratch, k.p, k.len);
+        if (rc)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        rec.key = scratch->data ? scratch->data : (const uint8_t *)"";
+        rec.key_len = scratch->len;
+    }
+    return weir_stream_append(s, partition, &rec, NULL, NULL, err);
+}

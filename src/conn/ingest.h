@@ -1,0 +1,21 @@
+/*
+ * ingest.h - turning a JSON record (one NDJSON line) into a log record:
+ * the key is the text of a chosen top-level field, as a producer would
+ * send it to Kafka. Shared by `weir produce` and the ingest of `weir
+ * serve --stdin` (and, later, HTTP ingest).
+ */
+#ifndef WEIR_INGEST_H
+#define WEIR_INGEST_H
+
+#include "base/buf.h"
+#include "log/log.h"
+
+/* Appends json (one object's text) to s, to `partition` or (when it is
+ * negative) to its key's. key_field (may be NULL) names the field whose
+ * value is the record's key: a string's text, another value's JSON text;
+ * no key when absent or null (the record goes round-robin). scratch holds
+ * the decoded key between calls. Returns like weir_stream_append. */
+int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_field, const char *json, size_t len,
+                     int64_t ts_ms, weir_buf *scratch, weir_err *err);
+
+#endif
