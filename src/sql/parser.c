@@ -58,6 +58,20 @@ static void *alloc(parser *P, size_t n)
     return p;
 }
 
+/* Room for element n of an arena array of *cap elements of `size`
+ * bytes, doubling it (into a fresh arena block) when full. */
+static void *grow(parser *P, void *v, int n, int *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    int c = *cap ? *cap * 2 : 8;
+    void *w = alloc(P, (size_t)c * size);
+    if (n)
+        memcpy(w, v, (size_t)n * size);
+    *cap = c;
+    return w;
+}
+
 static void next(parser *P)
 {
     P->prev = P->tok;
@@ -187,14 +201,7 @@ typedef struct expr_list {
 
 static void push(parser *P, expr_list *l, weir_expr *x)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 4;
-        weir_expr **v = alloc(P, (size_t)cap * sizeof *v);
-        if (l->n)
-            memcpy(v, l->v, (size_t)l->n * sizeof *v);
-        l->v = v;
-        l->cap = cap;
-    }
+    l->v = grow(P, l->v, l->n, &l->cap, sizeof *l->v);
     l->v[l->n++] = x;
 }
 
@@ -593,8 +600,7 @@ static void window_source(parser *P, weir_select *s)
 
 static void select_items(parser *P, weir_select *s)
 {
-    int cap = 8;
-    s->items = alloc(P, (size_t)cap * sizeof *s->items);
+    int cap = 0;
     do {
         if (P->tok.kind == WEIR_T_STAR && s->nitems == 0) {
             next(P);
@@ -603,12 +609,7 @@ static void select_items(parser *P, weir_select *s)
                 fail_at(P, P->tok.pos, "SELECT * cannot be followed by more columns");
             return;
         }
-        if (s->nitems == cap) {
-            weir_select_item *v = alloc(P, (size_t)cap * 2 * sizeof *v);
-            memcpy(v, s->items, (size_t)cap * sizeof *v);
-            s->items = v;
-            cap *= 2;
-        }
+        s->items = grow(P, s->items, s->nitems, &cap, sizeof *s->items);
         weir_select_item *it = &s->items[s->nitems++];
         it->pos = P->tok.pos;
         it->expr = expr(P);
@@ -655,15 +656,9 @@ static weir_select *select_stmt(parser *P)
         s->having = expr(P);
     if (accept_kw(P, "ORDER")) {
         expect_kw(P, "BY", "after ORDER");
-        int cap = 4;
-        s->order = alloc(P, (size_t)cap * sizeof *s->order);
+        int cap = 0;
         do {
-            if (s->norder == cap) {
-                weir_order_item *v = alloc(P, (size_t)cap * 2 * sizeof *v);
-                memcpy(v, s->order, (size_t)cap * sizeof *v);
-                s->order = v;
-                cap *= 2;
-            }
+            s->order = grow(P, s->order, s->norder, &cap, sizeof *s->order);
             weir_order_item *o = &s->order[s->norder++];
             o->expr = expr(P);
             if (accept_kw(P, "DESC"))
@@ -697,15 +692,9 @@ static void with_options(parser *P, weir_stmt *st)
     if (!accept_kw(P, "WITH"))
         return;
     expect(P, WEIR_T_LPAREN, "'(' after WITH");
-    int cap = 8;
-    st->with = alloc(P, (size_t)cap * sizeof *st->with);
+    int cap = 0;
     do {
-        if (st->nwith == cap) {
-            weir_with_option *v = alloc(P, (size_t)cap * 2 * sizeof *v);
-            memcpy(v, st->with, (size_t)cap * sizeof *v);
-            st->with = v;
-            cap *= 2;
-        }
+        st->with = grow(P, st->with, st->nwith, &cap, sizeof *st->with);
         weir_with_option *o = &st->with[st->nwith];
         o->pos = P->tok.pos;
         if (P->tok.kind != WEIR_T_IDENT && P->tok.kind != WEIR_T_QIDENT)
@@ -735,15 +724,9 @@ static void with_options(parser *P, weir_stmt *st)
 
 static void column_defs(parser *P, weir_stmt *st)
 {
-    int cap = 8;
-    st->cols = alloc(P, (size_t)cap * sizeof *st->cols);
+    int cap = 0;
     do {
-        if (st->ncols == cap) {
-            weir_column_def *v = alloc(P, (size_t)cap * 2 * sizeof *v);
-            memcpy(v, st->cols, (size_t)cap * sizeof *v);
-            st->cols = v;
-            cap *= 2;
-        }
+        st->cols = grow(P, st->cols, st->ncols, &cap, sizeof *st->cols);
         weir_column_def *c = &st->cols[st->ncols];
         c->pos = P->tok.pos;
         if (P->tok.kind == WEIR_T_IDENT && weir_token_is(&P->tok, "TIMESTAMP")) { /* a column named timestamp */
@@ -834,22 +817,17 @@ int weir_sql_parse(const char *text, size_t len, weir_arena *a, weir_stmt ***stm
         return WEIR_EINVAL;
     }
     next(&P);
-    size_t cap = 0;
+    int count = 0, cap = 0;
     weir_stmt **v = NULL;
     while (P.tok.kind != WEIR_T_EOF) {
         if (accept(&P, WEIR_T_SEMI))
             continue;
         weir_stmt *st = statement(&P);
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            weir_stmt **w = alloc(&P, cap * sizeof *w);
-            if (*n)
-                memcpy(w, v, *n * sizeof *w);
-            v = w;
-        }
-        v[(*n)++] = st;
+        v = grow(&P, v, count, &cap, sizeof *v);
+        v[count++] = st;
     }
     *stmts = v;
+    *n = (size_t)count;
     return 0;
 }
 
