@@ -329,7 +329,7 @@ static int cmp_closing(const void *pa, const void *pb)
     if (a->ws != b->ws)
         return a->ws < b->ws ? -1 : 1;
     for (int i = 0; i < sort_query->nkeys; i++) {
-        int c = weir_value_cmp(&a->keys[i], &b->keys[i]);
+        int c = weir_value_cmp_inline(&a->keys[i], &b->keys[i]);
         if (c)
             return c;
     }

@@ -89,7 +89,7 @@ static int cmp_kept(const void *pa, const void *pb)
 {
     const kept *a = pa, *b = pb;
     for (int i = 0; i < sorting->norder; i++) {
-        int c = weir_value_cmp(&a->keys[i], &b->keys[i]);
+        int c = weir_value_cmp_inline(&a->keys[i], &b->keys[i]);
         if (c)
             return sorting->order[i].desc ? -c : c;
     }
