@@ -256,7 +256,9 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     const weir_query *q = s->q;
     const weir_relation *src = q->source;
     weir_eval ev = {.arena = &e->scratch, .row = row};
-    weir_value *keys = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + q->naggs + 1) * sizeof *keys);
+    weir_value stack[32]; /* keys and aggregate arguments, on the stack when they fit */
+    size_t n = (size_t)(q->nkeys + q->naggs + 1);
+    weir_value *keys = n <= 32 ? stack : weir_arena_alloc(&e->scratch, n * sizeof *keys);
     if (!keys)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     weir_value *args = keys + q->nkeys;
@@ -388,9 +390,12 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
     if (q->window.kind == WEIR_WINDOW_SESSION)
         return close_sessions(e, s, t, err);
     const weir_window_spec *w = &q->window;
+    if (s->watermark < s->next_close)
+        return WEIR_OK; /* the next window to close has not ended yet: the common case, per record */
     /* Windows whose end + grace <= watermark are closed: those starting at or before `last`. */
     int64_t limit = s->watermark == INT64_MAX ? INT64_MAX : s->watermark - w->size_ms - w->grace_ms;
     int64_t last = limit == INT64_MAX ? INT64_MAX : floor_div(limit, w->slide_ms) * w->slide_ms;
+    s->next_close = last == INT64_MAX ? INT64_MAX : last + w->slide_ms + w->size_ms + w->grace_ms;
     if (last <= s->closed_upto)
         return WEIR_OK;
     if (q->emit == WEIR_EMIT_FINAL) {

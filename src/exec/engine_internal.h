@@ -15,7 +15,7 @@ typedef struct query_state {
     const weir_query *q;
     weir_groups *groups;       /* grouped state (for SESSION: sessions.main) */
     weir_sessions sessions;    /* SESSION windows only */
-    int64_t next_close;        /* SESSION: no session closes before the watermark reaches this */
+    int64_t next_close;        /* no window (or session) closes before the watermark reaches this */
     int64_t *part_wm;          /* per source partition: newest event time seen there (INT64_MIN: none) */
     uint32_t nparts;
     int64_t watermark;         /* the least of part_wm: windows close by it */
