@@ -3,6 +3,7 @@
  */
 #include "base/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -160,5 +161,37 @@ int weir_mkdirs(const char *path, weir_err *err)
                 break;
         }
     }
+    return 0;
+}
+
+int weir_remove_tree(const char *path, weir_err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : weir_err_errno(err, errno, "stat %s", path);
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d)
+            return weir_err_errno(err, errno, "open directory %s", path);
+        struct dirent *e;
+        int rc = 0;
+        while (rc == 0 && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char child[PATH_MAX];
+            if (snprintf(child, sizeof child, "%s/%s", path, e->d_name) >= (int)sizeof child)
+                rc = weir_err_set(err, WEIR_EINVAL, "path too long under %s", path);
+            else
+                rc = weir_remove_tree(child, err);
+        }
+        closedir(d);
+        if (rc)
+            return rc;
+        if (rmdir(path) != 0)
+            return weir_err_errno(err, errno, "remove directory %s", path);
+        return 0;
+    }
+    if (unlink(path) != 0 && errno != ENOENT)
+        return weir_err_errno(err, errno, "delete %s", path);
     return 0;
 }

@@ -52,6 +52,9 @@ int weir_io_write_file_atomic(const weir_io *io, const char *path,
 int weir_io_read_file(const weir_io *io, const char *path, char **out,
                       size_t *len, weir_err *err);
 
+/* rm -rf: removes path and everything under it; a missing path is fine. */
+int weir_remove_tree(const char *path, weir_err *err);
+
 /* mkdir -p with mode 0755; an existing directory is fine. */
 int weir_mkdirs(const char *path, weir_err *err);
 

@@ -26,7 +26,7 @@ static int run_query(const char **v, int argc, char **argv);
 const cli_command cli_query = {
     .name = "query",
     .usage = "SQL",
-    .summary = "run a pull query: SELECT ... FROM table|stream [WHERE] [ORDER BY] [LIMIT]",
+    .summary = "run a pull query (SELECT ... FROM table|stream [WHERE] [ORDER BY] [LIMIT]) or a DROP",
     .description = "Prints one JSON object per row. A table's rows are its latest row per key;\n"
                    "a stream is scanned from its oldest retained record.",
     .options = options,
@@ -87,6 +87,33 @@ typedef struct ctx {
 static int to_view(void *c, const weir_value *row) { return weir_view_upsert(((ctx *)c)->view, row, ((ctx *)c)->err); }
 static int to_pull(void *c, const weir_value *row) { return weir_pull_offer(((ctx *)c)->run, row, ((ctx *)c)->err); }
 
+/* DROP STREAM|TABLE [IF EXISTS] x: deletes the stream (a table's rows live
+ * in the stream of its name) from the data directory. Needs the writer's
+ * lock, so not while weir serve runs. */
+static int drop(const char *data, const weir_stmt *st)
+{
+    if (st->drop_kind == WEIR_OBJ_SINK) {
+        cli_error("query", "sinks live in the pipeline: remove its CREATE SINK there");
+        return CLI_USAGE;
+    }
+    weir_log *log;
+    weir_err err = {0};
+    int rc = weir_log_open(data, NULL, &log, &err);
+    if (rc == WEIR_OK)
+        rc = weir_stream_drop(log, st->name, &err);
+    if (rc == WEIR_OK)
+        fprintf(stderr, "weir query: dropped %s (a pipeline writing it needs --reset to rebuild it)\n", st->name);
+    if (rc == WEIR_ENOENT && st->if_exists)
+        rc = WEIR_OK;
+    if (rc)
+        cli_error("query", "%s", err.msg);
+    if (weir_log_close(log, &err) && rc == WEIR_OK) {
+        cli_error("query", "%s", err.msg);
+        rc = WEIR_EIO;
+    }
+    return rc ? CLI_FAIL : CLI_OK;
+}
+
 static int run_query(const char **v, int argc, char **argv)
 {
     (void)argc;
@@ -102,14 +129,22 @@ static int run_query(const char **v, int argc, char **argv)
     weir_err err = {0};
     ctx cx = {.err = &err};
     int rc = CLI_FAIL;
-    if (!cli_load_pipeline("query", file, &arena, &cat))
-        goto out;
     weir_stmt **st;
     size_t n;
     weir_sql_error e;
     weir_pull pull;
-    if (weir_sql_parse(argv[0], strlen(argv[0]), &arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
-        weir_plan_pull(&cat, st[0], &arena, &pull, &e)) {
+    if (weir_sql_parse(argv[0], strlen(argv[0]), &arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true))) {
+        cli_error("query", "%u:%u: %s", e.line, e.col, e.msg);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (st[0]->kind == WEIR_STMT_DROP) {
+        rc = drop(data, st[0]);
+        goto out;
+    }
+    if (!cli_load_pipeline("query", file, &arena, &cat))
+        goto out;
+    if (weir_plan_pull(&cat, st[0], &arena, &pull, &e)) {
         cli_error("query", "%u:%u: %s", e.line, e.col, e.msg);
         rc = CLI_USAGE;
         goto out;

@@ -307,8 +307,15 @@ int weir_stream_create(weir_log *log, const char *name, const weir_stream_config
     struct stat st;
     if (find_loaded(log, name) || stat(conf, &st) == 0)
         return weir_err_set(err, WEIR_EEXIST, "stream '%s' already exists", name);
+    /* Without its conf the directory holds only leftovers of an interrupted
+     * create or drop: sweep them so no old record comes back. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/streams/%s", log->dir, name);
+    int rc = weir_remove_tree(dir, err);
+    if (rc)
+        return rc;
     weir_stream *s;
-    int rc = stream_load(log, name, &c, &s, err); /* makes the partitions */
+    rc = stream_load(log, name, &c, &s, err); /* makes the partitions */
     if (rc)
         return rc;
     char text[512];
@@ -326,6 +333,49 @@ int weir_stream_create(weir_log *log, const char *name, const weir_stream_config
     }
     *out = s;
     return WEIR_OK;
+}
+
+int weir_stream_drop(weir_log *log, const char *name, weir_err *err)
+{
+    if (log->opt.read_only)
+        return weir_err_set(err, WEIR_EINVAL, "cannot drop '%s': log opened read-only", name);
+    weir_stream *s;
+    int rc = weir_stream_open(log, name, &s, err);
+    if (rc)
+        return rc;
+    if (weir_log_pending_records(log))
+        return weir_err_set(err, WEIR_EINVAL, "cannot drop '%s' with uncommitted appends", name);
+    char path[PATH_MAX], dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/streams/%s", log->dir, name);
+    snprintf(path, sizeof path, "%s/stream.conf", dir);
+    if (log->io->unlink(path) != 0)
+        return weir_err_errno(err, errno, "delete %s", path);
+    if ((rc = weir_io_sync_dir(log->io, dir, err)))
+        return rc;
+    for (size_t i = 0; i < log->nstreams; i++) /* forget the handle */
+        if (log->streams[i] == s) {
+            memmove(&log->streams[i], &log->streams[i + 1], (log->nstreams - i - 1) * sizeof *log->streams);
+            log->nstreams--;
+            break;
+        }
+    stream_free(s);
+    if ((rc = weir_remove_tree(dir, err)))
+        return rc;
+    /* Consumer-group offsets of the old stream must not apply to a new one of the same name. */
+    snprintf(path, sizeof path, "%s/groups", log->dir);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && rc == WEIR_OK && (e = readdir(d))) {
+        char offsets[PATH_MAX];
+        if (e->d_name[0] == '.' ||
+            snprintf(offsets, sizeof offsets, "%s/%s/%s.offsets", path, e->d_name, name) >= (int)sizeof offsets)
+            continue;
+        if (log->io->unlink(offsets) != 0 && errno != ENOENT)
+            rc = weir_err_errno(err, errno, "delete %s", offsets);
+    }
+    if (d)
+        closedir(d);
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -80,6 +80,12 @@ int weir_stream_create(weir_log *log, const char *name, const weir_stream_config
 int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_err *err);
 bool weir_stream_name_valid(const char *name);
 
+/* Deletes a stream, its records and the consumer-group offsets kept for
+ * it. The stream stops existing when its stream.conf is gone (removed
+ * first, durably); files an interrupted drop leaves are swept by the next
+ * create of the name. WEIR_ENOENT if there is no such stream. */
+int weir_stream_drop(weir_log *log, const char *name, weir_err *err);
+
 /* Names of all streams, sorted. *names is malloc'd (caller frees it with
  * weir_names_free); count in *n. */
 int weir_log_list_streams(weir_log *log, char ***names, size_t *n, weir_err *err);

@@ -3,7 +3,7 @@
 # latest per key), WHERE, ORDER BY (ASC, DESC, by alias, several keys),
 # LIMIT, projections, stream scans, and errors that say where.
 . "$(dirname "$0")/../lib.sh"
-plan 9
+plan 13
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM steps (number UINT, step UINT, value UINT) WITH (partitions = 2, key = 'number');
 CREATE TABLE chains AS SELECT number, MAX(step) AS steps, MAX(value) AS peak FROM steps GROUP BY number;
@@ -29,4 +29,14 @@ $WEIR query 'SELECT nope FROM chains' 2>"$SCRATCH/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "1:8: unknown column nope in chains (it has: number, steps, peak)" "$SCRATCH/err"; ok $? "unknown column: exit 2, position and columns"
 $WEIR query 'SELECT number FROM chains GROUP BY number' 2>"$SCRATCH/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "belong to CREATE TABLE" "$SCRATCH/err"; ok $? "GROUP BY in a pull query is refused with the reason"
+# DROP: the stream, its records and its group offsets go; a new stream of the name starts empty.
+$WEIR consume steps -b -e --group g >/dev/null
+$WEIR query 'DROP TABLE chains' 2>/dev/null; ok $? "DROP TABLE deletes the table's stream"
+! $WEIR streams | grep -q '^chains '; ok $? "it is no longer listed"
+$WEIR query 'DROP STREAM chains' 2>"$SCRATCH/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "stream 'chains' does not exist" "$SCRATCH/err" && $WEIR query 'DROP STREAM IF EXISTS chains' 2>/dev/null
+ok $? "dropping it again fails, unless IF EXISTS"
+$WEIR query 'DROP STREAM steps' 2>/dev/null && printf '{"number":1,"step":0,"value":1}\n' | $WEIR produce steps &&
+    [ "$($WEIR consume steps --group g --exit | wc -l)" -eq 1 ]
+ok $? "a stream created again after DROP starts empty, and old group offsets are gone"
 finish
