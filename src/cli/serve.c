@@ -181,6 +181,12 @@ static int run_serve(const char **v, int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     bool once = v[cli_index(c, "once")] != NULL;
+    for (int i = 0; i < cat.nsinks; i++) { /* say so rather than pretend to deliver */
+        const weir_with_option *conn = weir_stmt_option(cat.sinks[i], "connector");
+        fprintf(stderr, "weir serve: sink %s: the %s connector is not available yet; %s is kept in its stream, "
+                        "nothing is delivered\n", cat.sinks[i]->name,
+                conn && conn->value.type == WEIR_TYPE_TEXT ? conn->value.s : "(unnamed)", cat.sinks[i]->from);
+    }
     if (!once)
         fprintf(stderr, "weir serve: running %s over %s (Ctrl-C stops)\n", file, weir_log_dir(log));
     rc = CLI_OK;

@@ -752,10 +752,16 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
         case WEIR_STMT_CREATE_TABLE_AS:
             declare(&P, st);
             break;
-        case WEIR_STMT_CREATE_SINK:
+        case WEIR_STMT_CREATE_SINK: {
             if (!weir_catalog_find(out, st->from))
                 fail(&P, st->pos, "sink %s delivers %s, which is not declared before it", st->name, st->from);
+            const weir_stmt **v = alloc(&P, (size_t)(out->nsinks + 1) * sizeof *v);
+            if (out->nsinks)
+                memcpy(v, out->sinks, (size_t)out->nsinks * sizeof *v);
+            v[out->nsinks++] = st;
+            out->sinks = v;
             break;
+        }
         default:
             fail(&P, st->pos, "a pipeline declares streams, tables and sinks; %s is a request, run it with weir query",
                  st->kind == WEIR_STMT_SELECT ? "SELECT" : "DROP");

@@ -88,6 +88,8 @@ typedef struct weir_catalog {
     int nrels;
     weir_query **queries;          /* in declaration order */
     int nqueries;
+    const weir_stmt **sinks;       /* CREATE SINK statements, checked, for the connectors */
+    int nsinks;
 } weir_catalog;
 
 /* Plans every CREATE statement of a script (DROP and SELECT are refused
