@@ -23,9 +23,9 @@ static int count(void *ctx, const char *text, size_t len, uint64_t line, weir_nd
     return 0;
 }
 
-static ssize_t run(const char *p, size_t size, size_t split, tally *t, weir_ndjson_error *e)
+static ssize_t run(const char *p, size_t size, size_t split, bool lenient, tally *t, weir_ndjson_error *e)
 {
-    weir_ndjson r = {0};
+    weir_ndjson r = {.lenient = lenient};
     memset(t, 0, sizeof *t);
     /* First chunk: not at EOF, so a partial last line is left over. */
     ssize_t used = weir_ndjson_feed(&r, p, split, false, count, t, e);
@@ -41,8 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t split = size ? data[0] % (size + 1) : 0;
     tally whole, parts;
     weir_ndjson_error e1 = {0}, e2 = {0};
-    ssize_t a = run(p, size, size, &whole, &e1);
-    ssize_t b = run(p, size, split, &parts, &e2);
+    bool lenient = size && (data[size - 1] & 1); /* both modes: checked and lenient */
+    ssize_t a = run(p, size, size, lenient, &whole, &e1);
+    ssize_t b = run(p, size, split, lenient, &parts, &e2);
     if (a != b)
         abort();
     if (a >= 0 && (whole.records != parts.records || whole.hash != parts.hash || (size_t)a != size))

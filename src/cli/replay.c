@@ -28,6 +28,7 @@
 #include "exec/decode.h"
 #include "exec/engine.h"
 #include "json/json.h"
+#include "json/ndjson.h"
 
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
@@ -85,40 +86,23 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
     snprintf(name, sizeof name, "%s.dlq", src->name);
     if (rp->only && strcmp(rp->only, name))
         return 0;
-    weir_value t = weir_timestamp(ts);
     int rc = 0;
     if (!rp->only)
         rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, name, strlen(name)) ||
              weir_buf_append_str(&rp->out, ",\"row\":");
-    rc = rc || weir_buf_append_str(&rp->out, "{\"reason\":") || weir_json_quote(&rp->out, reason, strlen(reason)) ||
-         weir_buf_append_str(&rp->out, ",\"record\":") || weir_json_quote(&rp->out, raw, len) ||
-         weir_buf_append_str(&rp->out, ",\"timestamp\":") || weir_value_to_json(&rp->out, &t) ||
-         weir_buf_append_str(&rp->out, rp->only ? "}\n" : "}}\n");
-    return rc;
+    return rc || weir_dead_letter_json(&rp->out, reason, raw, len, NULL, ts) ||
+           weir_buf_append_str(&rp->out, rp->only ? "\n" : "}\n");
 }
 
-/* Feeds every non-blank line to the engine as it is: a line that is not a
- * JSON object goes to the dead-letter stream, as it would in weir serve. */
-static int feed(replay *rp, const char *text, size_t len)
+/* weir_ndjson_fn (lenient): one line to the engine as it is; a line that
+ * is not a JSON object goes to the dead-letter stream, as in weir serve. */
+static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
 {
+    (void)e;
+    replay *rp = ctx;
     weir_emit_target t = {rp, on_row, on_dead};
-    uint64_t line = 0;
-    for (size_t i = 0; i < len;) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - text) : len, a = i, b = end;
-        line++;
-        while (a < b && (text[a] == ' ' || text[a] == '\t' || text[a] == '\r'))
-            a++;
-        while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r'))
-            b--;
-        if (a < b) {
-            rp->records++;
-            if (weir_engine_push_json(rp->engine, rp->source, 0, text + a, b - a, (int64_t)line - 1, &t, &rp->err))
-                return -1;
-        }
-        i = end + 1;
-    }
-    return 0;
+    rp->records++;
+    return weir_engine_push_json(rp->engine, rp->source, 0, text, len, (int64_t)line - 1, &t, &rp->err) ? 1 : 0;
 }
 
 /* Splits text into lines (without newlines); caller frees *lines. */
@@ -230,9 +214,11 @@ static int run_replay(const char **v, int argc, char **argv)
         cli_error("replay", "%s", err.msg);
         goto out;
     }
-    int fed = feed(&rp, text, len);
+    weir_ndjson nd = {.lenient = true};
+    weir_ndjson_error e = {0};
+    ssize_t fed = weir_ndjson_feed(&nd, text, len, true, on_line, &rp, &e);
     free(text);
-    if (fed) {
+    if (fed < 0) {
         cli_error("replay", "%s", rp.err.msg);
         goto out;
     }

@@ -16,6 +16,7 @@
 #include "base/io.h"
 #include "cli/cli.h"
 #include "conn/ingest.h"
+#include "json/ndjson.h"
 #include "exec/runner.h"
 
 static const cli_option options[] = {
@@ -77,28 +78,28 @@ typedef struct stdin_source {
     const char *key_field;     /* the stream's key column, or NULL */
     weir_buf pending;          /* a partial last line */
     weir_buf key;
+    weir_ndjson lines;         /* lenient: bad lines reach the dead letters */
+    weir_err err;              /* why an append failed */
     bool eof;
 } stdin_source;
 
+/* weir_ndjson_fn (lenient): one line into the stream as it is. */
+static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
+{
+    (void)line;
+    (void)e;
+    stdin_source *in = ctx;
+    return weir_ingest_json(in->stream, -1, in->key_field, text, len, weir_wall_ms(), &in->key, &in->err) ? 1 : 0;
+}
+
 static int ingest_lines(stdin_source *in, bool final, weir_err *err)
 {
-    char *p = (char *)in->pending.data;
-    size_t start = 0;
-    for (;;) {
-        char *nl = memchr(p + start, '\n', in->pending.len - start);
-        if (!nl && !(final && start < in->pending.len))
-            break;
-        size_t end = nl ? (size_t)(nl - p) : in->pending.len, a = start, b = end;
-        while (a < b && (p[a] == ' ' || p[a] == '\t' || p[a] == '\r'))
-            a++;
-        while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t' || p[b - 1] == '\r'))
-            b--;
-        if (a < b && weir_ingest_json(in->stream, -1, in->key_field, p + a, b - a, weir_wall_ms(), &in->key, err))
-            return err->code;
-        start = nl ? end + 1 : in->pending.len;
-    }
-    memmove(p, p + start, in->pending.len - start);
-    in->pending.len -= start;
+    weir_ndjson_error e;
+    ssize_t used = weir_ndjson_feed(&in->lines, (char *)in->pending.data, in->pending.len, final, on_line, in, &e);
+    if (used < 0)
+        return weir_err_set(err, in->err.code, "%s", in->err.msg);
+    memmove(in->pending.data, in->pending.data + used, in->pending.len - (size_t)used);
+    in->pending.len -= (size_t)used;
     return WEIR_OK;
 }
 
@@ -152,7 +153,7 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_catalog cat;
     weir_log *log = NULL;
     weir_runner *r = NULL;
-    stdin_source in = {0};
+    stdin_source in = {.lines = {.lenient = true}};
     weir_err err = {0};
     char *sql = NULL;
     size_t sql_len;

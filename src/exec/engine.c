@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "exec/decode.h"
+#include "json/json.h"
 #include "exec/engine_internal.h"
 #include "sql/eval.h"
 #include "state/groups.h"
@@ -550,6 +551,16 @@ int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partitio
 {
     const query_state *s = &e->qs[query];
     return partition < s->nparts ? s->part_wm[partition] : INT64_MIN;
+}
+
+int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, size_t len, const uint64_t *pos, int64_t ts)
+{
+    weir_value t = weir_timestamp(ts);
+    return weir_buf_append_str(out, "{\"reason\":") || weir_json_quote(out, reason, strlen(reason)) ||
+           weir_buf_append_str(out, ",\"record\":") || weir_json_quote(out, raw, len) ||
+           (pos && weir_buf_printf(out, ",\"partition\":%llu,\"offset\":%llu", (unsigned long long)pos[0],
+                                   (unsigned long long)pos[1])) ||
+           weir_buf_append_str(out, ",\"timestamp\":") || weir_value_to_json(out, &t) || weir_buf_append_str(out, "}");
 }
 
 void weir_engine_dead_counts(const weir_engine *e, uint64_t counts[WEIR_DEAD_REASONS])

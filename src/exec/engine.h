@@ -83,6 +83,11 @@ typedef enum weir_dead_reason {
     WEIR_DEAD_REASONS
 } weir_dead_reason;
 
+/* Appends a dead letter as the JSON its stream holds: {"reason", "record"
+ * (the original text, as a string), "partition" and "offset" (when pos,
+ * {partition, offset}, is given), "timestamp"}. */
+int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, size_t len, const uint64_t *pos, int64_t ts);
+
 void weir_engine_dead_counts(const weir_engine *e, uint64_t counts[WEIR_DEAD_REASONS]);
 const char *weir_dead_reason_name(weir_dead_reason r);
 

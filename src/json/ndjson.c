@@ -20,6 +20,15 @@ static int one_line(weir_ndjson *r, const char *p, size_t len, weir_ndjson_fn fn
         b--;
     if (a == b)
         return 0;
+    if (r->lenient) {
+        int rc = fn(ctx, p + a, b - a, line, e);
+        if (rc) {
+            e->line = line;
+            e->column = (unsigned)a + 1;
+            e->offset = r->offset + a;
+        }
+        return rc > 0 ? -rc : rc;
+    }
     weir_json_error je;
     weir_json_span v;
     size_t bad;

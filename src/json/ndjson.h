@@ -19,6 +19,7 @@
 typedef struct weir_ndjson {
     uint64_t line;      /* lines consumed so far */
     uint64_t offset;    /* bytes consumed so far */
+    bool lenient;       /* pass every non-blank line to fn unchecked (its reader dead-letters bad ones) */
 } weir_ndjson;
 
 typedef struct weir_ndjson_error {
