@@ -146,8 +146,14 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
         out[i] = weir_eval_expr(&ev, q->out[i]);
     if (ev.err) { /* an expression over aggregates failed: the row is not emitted, and counted */
         s->stats.dead++;
+        /* It goes to the dead letters of the stream the query reads (every
+         * source has them), as the output row it would have been. */
+        e->json.len = 0;
+        if (weir_encode_json(&q->output->schema, out, &e->json))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->output, out, NULL, 0, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
+        return dead(e, WEIR_DEAD_EXPRESSION, q->source, NULL, (const char *)e->json.data, e->json.len, ts, t, err,
+                    "row of %s: %s", q->output->name, error_reason(&ev, why, sizeof why));
     }
     return emit(e, s, out, ts, t, err);
 }

@@ -150,23 +150,15 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
 {
     weir_runner *r = ctx;
     input *in = find_input(r, src);
-    output *o = NULL;
-    char name[300];
-    snprintf(name, sizeof name, "%s.dlq", src->name);
-    o = find_output(r, name);
-    if (!o)
-        return weir_err_set(&r->cb_err, WEIR_EINVAL, "no dead-letter stream %s", name);
-    weir_value t = weir_timestamp(ts);
+    if (!in) /* the engine dead-letters records of the streams it reads, all inputs here */
+        return weir_err_set(&r->cb_err, WEIR_EINVAL, "no dead-letter stream for %s", src->name);
+    uint64_t pos[2] = {in == r->cur ? r->cur_part : 0, in == r->cur ? r->cur_offset : 0};
     r->json.len = 0;
-    int rc = weir_buf_append_str(&r->json, "{\"reason\":") || weir_json_quote(&r->json, reason, strlen(reason)) ||
-             weir_buf_append_str(&r->json, ",\"record\":") || weir_json_quote(&r->json, raw, len) ||
-             weir_buf_printf(&r->json, ",\"partition\":%u,\"offset\":%llu,\"timestamp\":", in == r->cur ? r->cur_part : 0,
-                             (unsigned long long)(in == r->cur ? r->cur_offset : 0)) ||
-             weir_value_to_json(&r->json, &t) || weir_buf_append_str(&r->json, "}");
+    int rc = weir_dead_letter_json(&r->json, reason, raw, len, pos, ts);
     if (rc)
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
     weir_record rec = {.value = r->json.data, .value_len = r->json.len, .ts_ms = ts};
-    return weir_stream_append(o->stream, 0, &rec, NULL, NULL, &r->cb_err);
+    return weir_stream_append(in->dlq, 0, &rec, NULL, NULL, &r->cb_err);
 }
 
 /* ---- checkpoints ---- */

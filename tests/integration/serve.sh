@@ -5,7 +5,7 @@
 # checkpoint and its statistics, and refuses a changed pipeline without
 # --reset.
 . "$(dirname "$0")/../lib.sh"
-plan 10
+plan 11
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM likes (video_id TEXT, ts TIMESTAMP) WITH (partitions = 4, key = 'video_id', timestamp = 'ts');
 CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
@@ -48,4 +48,9 @@ export WEIR_DATA="$SCRATCH/stdin-data"
     $WEIR serve -f "$SCRATCH/p.sql" --stdin likes --once 2>/dev/null
 [ "$($WEIR query 'SELECT video_id, likes FROM per_minute')" = '{"video_id":"v9","likes":3}' ]; ok $? "serve --stdin feeds the pipeline"
 [ "$($WEIR consume likes.dlq -b -e | grep -c '"record":"not json"')" -eq 1 ]; ok $? "a line that is not JSON goes to the dead letters"
+# A table row whose expression fails is dead-lettered to the source stream's .dlq; serve goes on.
+export WEIR_DATA="$SCRATCH/row-error-data"
+$WEIR serve -f "$(dirname "$0")/../sql/grouped_row_error.sql" --stdin s --once 2>/dev/null < "$(dirname "$0")/../sql/grouped_row_error.input.ndjson" &&
+    [ "$($WEIR consume s.dlq -b -e | grep -c 'row of t: integer overflow')" -eq 1 ]
+ok $? "a failing expression over aggregates reaches the source's dead letters, and serve goes on"
 finish
