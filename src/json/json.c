@@ -174,7 +174,9 @@ static int scan_literal(scanner *s, const char *word, size_t n)
 
 static int scan_value(scanner *s, weir_json_span *out);
 
-static int scan_array(scanner *s)
+/* Calls visit(ctx, element span) for each element (when visit is not
+ * NULL); a non-zero return from visit stops the walk and is returned. */
+static int scan_array(scanner *s, weir_json_element_fn visit, void *ctx)
 {
     s->p++;
     skip_ws(s);
@@ -183,8 +185,14 @@ static int scan_array(scanner *s)
         return 0;
     }
     for (;;) {
-        if (scan_value(s, NULL))
+        weir_json_span v;
+        if (scan_value(s, &v))
             return -1;
+        if (visit) {
+            int r = visit(ctx, &v);
+            if (r)
+                return r;
+        }
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
             s->p++;
@@ -259,7 +267,7 @@ static int scan_value(scanner *s, weir_json_span *out)
         if (++s->depth > WEIR_JSON_MAX_DEPTH)
             return fail(s, "nesting too deep");
         t = *s->p == '{' ? WEIR_JSON_OBJECT : WEIR_JSON_ARRAY;
-        rc = t == WEIR_JSON_OBJECT ? scan_object(s, NULL, NULL) : scan_array(s);
+        rc = t == WEIR_JSON_OBJECT ? scan_object(s, NULL, NULL) : scan_array(s, NULL, NULL);
         s->depth--;
         break;
     case '"': t = WEIR_JSON_STRING; rc = scan_string(s, &escaped); break;
@@ -323,6 +331,16 @@ int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx
     if (s.p >= s.end || *s.p != '{')
         return -WEIR_EINVAL;
     int rc = scan_object(&s, fn, ctx);
+    return rc < 0 ? -WEIR_EINVAL : rc;
+}
+
+int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *ctx)
+{
+    scanner s = {p, p, p + n, 1, NULL};
+    skip_ws(&s);
+    if (s.p >= s.end || *s.p != '[')
+        return -WEIR_EINVAL;
+    int rc = scan_array(&s, fn, ctx);
     return rc < 0 ? -WEIR_EINVAL : rc;
 }
 

@@ -59,6 +59,12 @@ typedef int (*weir_json_member_fn)(void *ctx, const char *name, size_t name_len,
                                    const weir_json_span *value);
 int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx);
 
+/* Calls fn for each element of the array p[0..n), in order. A non-zero
+ * return from fn stops the walk and is returned. Returns 0 after the last
+ * element, or -WEIR_EINVAL if the text is not a valid array. */
+typedef int (*weir_json_element_fn)(void *ctx, const weir_json_span *value);
+int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *ctx);
+
 /* Appends the decoded bytes of a string span (quotes included) to out.
  * Lone surrogate escapes become U+FFFD. The span must come from this
  * scanner. Returns 0 or WEIR_ENOMEM. */
