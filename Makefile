@@ -3,7 +3,7 @@
 # build-san/ so sanitized and normal objects never mix.
 
 CC      ?= cc
-PKGS    := rdkafka libxxhash
+PKGS := rdkafka libxxhash libmicrohttpd
 SANITIZE ?= 0
 
 ifeq ($(SANITIZE),1)

@@ -4,7 +4,7 @@
 # Groups: base (always: compiler, pkg-config, prove, librdkafka), fuzz
 # (clang with libFuzzer), bench (what the benchmarks compare against).
 set -eu
-packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev)
+packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev curl)
 for group in "$@"; do
     case "$group" in
         fuzz) packages+=(clang libclang-rt-14-dev) ;;

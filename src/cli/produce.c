@@ -99,7 +99,7 @@ static int commit(producer *pr)
 static int on_record(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
 {
     producer *pr = ctx;
-    if (weir_ingest_json(pr->stream, pr->partition, pr->key_field, text, len, weir_wall_ms(), &pr->key, &pr->err)) {
+    if (weir_ingest_json(pr->stream, pr->partition, pr->key_field, text, len, weir_wall_ms(), &pr->key, NULL, NULL, &pr->err)) {
         snprintf(e->msg, sizeof e->msg, "%s", pr->err.msg);
         return 1;
     }

@@ -36,48 +36,6 @@ const cli_command cli_query = {
     .run = run_query,
 };
 
-/* Feeds every record of the relation's stream to fn, decoded. */
-static int scan(weir_log *log, const weir_relation *rel, int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
-{
-    weir_stream *s;
-    int rc = weir_stream_open(log, rel->name, &s, err);
-    if (rc)
-        return rc;
-    weir_arena arena = {0};
-    weir_value *row = malloc((size_t)(rel->schema.ncols + 1) * sizeof *row);
-    if (!row)
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    uint32_t n = weir_stream_get_config(s)->partitions;
-    for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
-        weir_reader *r;
-        uint64_t stable;
-        if ((rc = weir_reader_open(s, p, 0, &r, err)))
-            break;
-        if (weir_pipeline_stable_end(weir_log_dir(log), rel->name, p, &stable))
-            weir_reader_set_end(r, stable); /* only what the pipeline's last checkpoint committed */
-        weir_record rec;
-        int got;
-        char why[256];
-        while (rc == WEIR_OK && (got = weir_reader_next(r, &rec, err)) == 1) {
-            weir_arena_reset(&arena);
-            if (weir_decode_json(&rel->schema, (const char *)rec.value, rec.value_len, &arena, row, why, sizeof why))
-                continue; /* a record the pipeline would dead-letter is not a row */
-            int f = fn(ctx, row);
-            if (f == 1)
-                break;
-            rc = f;
-        }
-        if (rc == WEIR_OK && got < 0)
-            rc = err->code;
-        weir_reader_close(r);
-        if (rc == WEIR_OK && got == 1)
-            break; /* fn said stop */
-    }
-    free(row);
-    weir_arena_free(&arena);
-    return rc;
-}
-
 typedef struct ctx {
     weir_pull_run *run;
     weir_table_view *view;
@@ -155,12 +113,12 @@ static int run_query(const char **v, int argc, char **argv)
     if (pull.from->is_table) {
         size_t pos = 0;
         const weir_value *row;
-        if (weir_view_new(pull.from, &cx.view, &err) || scan(log, pull.from, to_view, &cx, &err))
+        if (weir_view_new(pull.from, &cx.view, &err) || weir_scan_rows(log, true, pull.from, to_view, &cx, &err))
             goto fail;
         while ((row = weir_view_next(cx.view, &pos)))
             if (weir_pull_offer(cx.run, row, &err) == 1)
                 break;
-    } else if (scan(log, pull.from, to_pull, &cx, &err)) {
+    } else if (weir_scan_rows(log, true, pull.from, to_pull, &cx, &err)) {
         goto fail;
     }
     const weir_value *const *rows;

@@ -18,6 +18,7 @@
 #include "conn/ingest.h"
 #include "json/ndjson.h"
 #include "exec/runner.h"
+#include "server/service.h"
 
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
@@ -27,6 +28,10 @@ static const cli_option options[] = {
     {"reset", 0, NULL, "forget the checkpoint: empty the pipeline's outputs and reprocess its inputs from the start"},
     {"once", 0, NULL, "process what the log holds as a bounded input (every window closes), checkpoint, exit"},
     {"stdin", 0, "STREAM", "also append NDJSON records read from standard input to this source stream"},
+    {"listen", 0, "ADDR", "HTTP address (default 127.0.0.1:8080; with --once: off); 'off': no HTTP"},
+    {"token", 0, "TOKEN", "HTTP requests need 'Authorization: Bearer TOKEN' (default $WEIR_TOKEN; /healthz is open)"},
+    {"web", 0, "DIR", "the dashboard's files (default: web/ beside the directory of the weir binary)"},
+    {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
 };
 
 static int run_serve(const char **v, int argc, char **argv);
@@ -37,7 +42,8 @@ const cli_command cli_serve = {
     .summary = "run a pipeline continuously over the data directory's streams",
     .description = "Source streams are created if missing. Tables and derived streams are written to\n"
                    "streams of their names, refused records to <stream>.dlq. State is checkpointed\n"
-                   "with the read offsets; a restart continues exactly where the checkpoint was.",
+                   "with the read offsets; a restart continues exactly where the checkpoint was.\n"
+                   "The HTTP API and the dashboard are served on --listen (see README, HTTP API).",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
     .min_args = 0,
@@ -89,7 +95,7 @@ static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_
     (void)line;
     (void)e;
     stdin_source *in = ctx;
-    return weir_ingest_json(in->stream, -1, in->key_field, text, len, weir_wall_ms(), &in->key, &in->err) ? 1 : 0;
+    return weir_ingest_json(in->stream, -1, in->key_field, text, len, weir_wall_ms(), &in->key, NULL, NULL, &in->err) ? 1 : 0;
 }
 
 static int ingest_lines(stdin_source *in, bool final, weir_err *err)
@@ -136,23 +142,41 @@ static int open_stdin_source(stdin_source *in, const char *name, const weir_cata
     return weir_stream_open(log, name, &in->stream, err);
 }
 
+/* web/ beside the directory holding the binary (build/weir -> web/), if it is there. */
+static const char *default_web_dir(char *out, size_t cap)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    snprintf(out, cap, "%s/../web", exe);
+    return access(out, R_OK) == 0 ? out : NULL;
+}
+
 static int run_serve(const char **v, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
     const cli_command *c = &cli_serve;
     const char *file = v[cli_index(c, "file")];
-    uint64_t checkpoint_ms = 1000, idle_ms = 5000;
+    uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
     }
-    if (!cli_uint_option(c, v, "checkpoint-ms", 86400000, &checkpoint_ms) || !cli_uint_option(c, v, "idle-ms", INT64_MAX, &idle_ms))
+    if (!cli_uint_option(c, v, "checkpoint-ms", 86400000, &checkpoint_ms) || !cli_uint_option(c, v, "idle-ms", INT64_MAX, &idle_ms) ||
+        !cli_uint_option(c, v, "max-body", 1u << 30, &max_body))
         return CLI_USAGE;
     weir_arena arena = {0};
     weir_catalog cat;
     weir_log *log = NULL;
     weir_runner *r = NULL;
+    weir_service *svc = NULL;
     stdin_source in = {.lines = {.lenient = true}};
     weir_err err = {0};
     char *sql = NULL;
@@ -168,12 +192,20 @@ static int run_serve(const char **v, int argc, char **argv)
     const char *report = weir_log_recovery_report(log);
     if (*report)
         fprintf(stderr, "weir serve: recovery: %s", report);
+    bool once = v[cli_index(c, "once")] != NULL;
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL};
-    if (weir_runner_open(log, &cat, sql, sql_len, &ro, &r, &err)) {
+    char web[4096];
+    const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
+    const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
+    weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body},
+                               .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
+                               .runner = &ro};
+    if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }
+    r = weir_service_runner(svc);
     const char *stdin_stream = v[cli_index(c, "stdin")];
     if (stdin_stream && open_stdin_source(&in, stdin_stream, &cat, log, &err)) {
         cli_error("serve", "%s", err.msg);
@@ -181,7 +213,7 @@ static int run_serve(const char **v, int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    bool once = v[cli_index(c, "once")] != NULL;
+    signal(SIGPIPE, SIG_IGN);
     for (int i = 0; i < cat.nsinks; i++) { /* say so rather than pretend to deliver */
         const weir_with_option *conn = weir_stmt_option(cat.sinks[i], "connector");
         fprintf(stderr, "weir serve: sink %s: the %s connector is not available yet; %s is kept in its stream, "
@@ -190,10 +222,19 @@ static int run_serve(const char **v, int argc, char **argv)
     }
     if (!once)
         fprintf(stderr, "weir serve: running %s over %s (Ctrl-C stops)\n", file, weir_log_dir(log));
+    if (weir_service_port(svc))
+        fprintf(stderr, "weir serve: listening on http://%.*s:%u/%s\n", (int)(strrchr(listen, ':') ? strrchr(listen, ':') - listen : 0),
+                listen, weir_service_port(svc), so.web_dir ? " (dashboard at /)" : "");
     rc = CLI_OK;
     while (!stopping) {
         uint64_t processed;
-        if ((in.stream && read_stdin(&in, &err)) || weir_runner_step(r, weir_wall_ms(), &processed, &err)) {
+        int failed = WEIR_OK;
+        if (in.stream) {
+            weir_service_lock(svc);
+            failed = read_stdin(&in, &err);
+            weir_service_unlock(svc);
+        }
+        if (failed || weir_service_step(svc, weir_wall_ms(), &processed, &err)) {
             cli_error("serve", "%s", err.msg);
             rc = CLI_FAIL;
             break;
@@ -201,21 +242,17 @@ static int run_serve(const char **v, int argc, char **argv)
         if (processed == 0) {
             if (once && weir_runner_caught_up(r) && (!in.stream || in.eof))
                 break;
-            usleep(20000);
+            weir_service_wait(svc, 20);
         }
     }
-    if (rc == CLI_OK && once && !stopping && weir_runner_finish(r, &err)) {
-        cli_error("serve", "%s", err.msg);
-        rc = CLI_FAIL;
-    }
-    if (rc == CLI_OK && weir_runner_checkpoint(r, &err)) {
+    if (rc == CLI_OK && weir_service_checkpoint(svc, once && !stopping, &err)) {
         cli_error("serve", "final checkpoint: %s", err.msg);
         rc = CLI_FAIL;
     }
     if (r && !once)
         print_stats(&cat, weir_runner_engine(r));
 out:
-    weir_runner_close(r);
+    weir_service_stop(svc);
     if (log && weir_log_close(log, &err) && rc == CLI_OK) {
         cli_error("serve", "%s", err.msg);
         rc = CLI_FAIL;

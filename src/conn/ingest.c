@@ -8,7 +8,7 @@
 #include "json/json.h"
 
 int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_field, const char *json, size_t len,
-                     int64_t ts_ms, weir_buf *scratch, weir_err *err)
+                     int64_t ts_ms, weir_buf *scratch, uint32_t *partition_out, uint64_t *offset_out, weir_err *err)
 {
     weir_record rec = {.value = (const uint8_t *)json, .value_len = len, .ts_ms = ts_ms};
     weir_json_span k;
@@ -20,5 +20,5 @@ int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_field, c
         rec.key = scratch->data ? scratch->data : (const uint8_t *)"";
         rec.key_len = scratch->len;
     }
-    return weir_stream_append(s, partition, &rec, NULL, NULL, err);
+    return weir_stream_append(s, partition, &rec, partition_out, offset_out, err);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "exec/decode.h"
+#include "exec/runner.h"
 #include "sql/eval.h"
 
 /* Copies a row's TEXT into the arena so it outlives the offer. */
@@ -127,8 +129,7 @@ void weir_pull_free(weir_pull_run *r)
 
 struct weir_table_view {
     const weir_relation *table;
-    weir_arena arena;
-    weir_value **rows;         /* dense, in first-seen order */
+    weir_value **rows;         /* dense, in first-seen order; each row one malloc'd block with its text */
     size_t n, cap;
     uint32_t *slots;           /* open addressing by primary key: row index + 1, 0 empty */
     size_t nslots;
@@ -178,24 +179,49 @@ static int rehash(weir_table_view *v)
     return 0;
 }
 
+/* A row and its text in one block, so a replaced row is freed whole. */
+static weir_value *own_row(const weir_value *row, int n)
+{
+    size_t bytes = (size_t)(n ? n : 1) * sizeof *row;
+    for (int i = 0; i < n; i++)
+        if (weir_type_has_text(row[i].type) && !row[i].is_null)
+            bytes += row[i].len;
+    weir_value *r = malloc(bytes);
+    if (!r)
+        return NULL;
+    char *text = (char *)(r + (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        r[i] = row[i];
+        if (weir_type_has_text(row[i].type) && !row[i].is_null) {
+            memcpy(text, row[i].s, row[i].len);
+            r[i].s = text;
+            text += row[i].len;
+        }
+    }
+    return r;
+}
+
 int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
 {
     if ((v->n + 1) * 2 > v->nslots && rehash(v))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    weir_value *copy = copy_row(&v->arena, row, v->table->schema.ncols);
+    weir_value *copy = own_row(row, v->table->schema.ncols);
     if (!copy)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     size_t j = pk_hash(v, row) & (v->nslots - 1);
     for (; v->slots[j]; j = (j + 1) & (v->nslots - 1))
         if (pk_same(v, v->rows[v->slots[j] - 1], row)) {
-            v->rows[v->slots[j] - 1] = copy; /* the newer row replaces the older */
+            free(v->rows[v->slots[j] - 1]); /* the newer row replaces the older */
+            v->rows[v->slots[j] - 1] = copy;
             return WEIR_OK;
         }
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 256;
         weir_value **r = realloc(v->rows, cap * sizeof *r);
-        if (!r)
+        if (!r) {
+            free(copy);
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
         v->rows = r;
         v->cap = cap;
     }
@@ -215,8 +241,50 @@ void weir_view_free(weir_table_view *v)
 {
     if (!v)
         return;
-    weir_arena_free(&v->arena);
+    for (size_t i = 0; i < v->n; i++)
+        free(v->rows[i]);
     free(v->rows);
     free(v->slots);
     free(v);
+}
+
+int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
+{
+    weir_stream *s;
+    int rc = weir_stream_open(log, rel->name, &s, err);
+    if (rc)
+        return rc;
+    weir_arena arena = {0};
+    weir_value *row = malloc((size_t)(rel->schema.ncols + 1) * sizeof *row);
+    if (!row)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    uint32_t n = weir_stream_get_config(s)->partitions;
+    for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
+        weir_reader *r;
+        uint64_t stable;
+        if ((rc = weir_reader_open(s, p, 0, &r, err)))
+            break;
+        if (stable_only && weir_pipeline_stable_end(weir_log_dir(log), rel->name, p, &stable))
+            weir_reader_set_end(r, stable); /* only what the pipeline's last checkpoint committed */
+        weir_record rec;
+        int got;
+        char why[256];
+        while (rc == WEIR_OK && (got = weir_reader_next(r, &rec, err)) == 1) {
+            weir_arena_reset(&arena);
+            if (weir_decode_json(&rel->schema, (const char *)rec.value, rec.value_len, &arena, row, why, sizeof why))
+                continue; /* a record the pipeline would dead-letter is not a row */
+            int f = fn(ctx, row);
+            if (f == 1)
+                break;
+            rc = f;
+        }
+        if (rc == WEIR_OK && got < 0)
+            rc = err->code;
+        weir_reader_close(r);
+        if (rc == WEIR_OK && got == 1)
+            break; /* fn said stop */
+    }
+    free(row);
+    weir_arena_free(&arena);
+    return rc;
 }

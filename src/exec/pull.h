@@ -12,6 +12,7 @@
 #define WEIR_PULL_H
 
 #include "base/err.h"
+#include "log/log.h"
 #include "sql/plan.h"
 
 typedef struct weir_pull_run weir_pull_run;
@@ -34,5 +35,12 @@ size_t weir_view_count(const weir_table_view *v);
 /* Walks the rows: *pos starts at 0; NULL at the end. */
 const weir_value *weir_view_next(const weir_table_view *v, size_t *pos);
 void weir_view_free(weir_table_view *v);
+
+/* Feeds every record of rel's stream to fn, decoded by rel's schema
+ * (records that do not decode are skipped: they are no rows). fn returns
+ * 0, 1 to stop, or an error code. With stable_only, a pipeline output is
+ * read only up to what the pipeline's last checkpoint committed. */
+int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *),
+                   void *ctx, weir_err *err);
 
 #endif

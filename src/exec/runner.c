@@ -18,6 +18,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "base/clock.h"
 #include "base/codec.h"
 #include "base/crc32c.h"
 #include "exec/decode.h"
@@ -54,7 +55,8 @@ struct weir_runner {
     int64_t *quiet_base;        /* per query: its newest watermark at that moment */
     uint64_t sql_hash, epoch;
     char dir[PATH_MAX];
-    int64_t last_checkpoint_ms;
+    int64_t last_checkpoint_ms;    /* the step's clock */
+    int64_t last_checkpoint_wall_ms;
     /* the record being processed, for the emit callbacks */
     const input *cur;
     uint32_t cur_part;
@@ -143,7 +145,10 @@ static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, in
     }
     if (!rec.key) /* keep the partition of the record that caused the row */
         part = (int32_t)(r->cur_part % weir_stream_get_config(o->stream)->partitions);
-    return weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
+    int rc = weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
+    if (rc == WEIR_OK && r->opt.on_output)
+        rc = r->opt.on_output(r->opt.on_output_ctx, rel, row, &r->cb_err);
+    return rc;
 }
 
 static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
@@ -226,6 +231,7 @@ static int write_stable(weir_runner *r, weir_err *err)
 
 int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 {
+    r->last_checkpoint_wall_ms = weir_wall_ms();
     int rc = weir_log_commit(r->log, err);
     if (rc == WEIR_OK) {
         r->epoch++;
@@ -526,6 +532,18 @@ bool weir_runner_caught_up(weir_runner *r)
 }
 
 const weir_engine *weir_runner_engine(const weir_runner *r) { return r->engine; }
+
+bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *offset)
+{
+    for (int i = 0; i < r->ninputs; i++)
+        if (!strcmp(r->inputs[i].rel->name, stream) && partition < r->inputs[i].nparts) {
+            *offset = r->inputs[i].offset[partition];
+            return true;
+        }
+    return false;
+}
+
+int64_t weir_runner_checkpoint_ms(const weir_runner *r) { return r->last_checkpoint_wall_ms; }
 
 void weir_runner_close(weir_runner *r)
 {

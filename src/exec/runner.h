@@ -31,6 +31,11 @@ typedef struct weir_runner_options {
     int64_t idle_ms;           /* a partition quiet this long stops holding windows open; 0: 5000; <0: never */
     uint32_t batch;            /* records per partition per step; 0: 4096 */
     bool reset;                /* forget the checkpoint: empty the outputs, read the inputs from the start */
+    /* Called with each row appended to a table's or derived stream's
+     * output (e.g. to keep a live view); a non-zero return (an error code,
+     * with err filled) stops the step. */
+    int (*on_output)(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err);
+    void *on_output_ctx;
 } weir_runner_options;
 
 /* Prepares the streams (creating missing ones), saves the pipeline's SQL
@@ -52,6 +57,11 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err);
  * FINAL rows come out), commits and checkpoints. */
 int weir_runner_finish(weir_runner *r, weir_err *err);
 const weir_engine *weir_runner_engine(const weir_runner *r);
+/* The next offset the pipeline reads of an input's partition: false if
+ * the stream is not one of its inputs. */
+bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *offset);
+/* Wall time of the last checkpoint written (ms since the epoch). */
+int64_t weir_runner_checkpoint_ms(const weir_runner *r);
 void weir_runner_close(weir_runner *r);
 
 /* Where the pipeline's SQL and checkpoint live in a data directory. */

@@ -133,6 +133,7 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_CREATE_STREAM_AS,    /* CREATE STREAM s AS SELECT ... */
     WEIR_STMT_CREATE_TABLE_AS,     /* CREATE TABLE t AS SELECT ... */
     WEIR_STMT_CREATE_SINK,         /* CREATE SINK k FROM x WITH (...) */
+    WEIR_STMT_CREATE_ROUTE,        /* CREATE ROUTE 'METHOD /path/{param}' INTO s */
     WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x */
     WEIR_STMT_SELECT,              /* a pull query */
 } weir_stmt_kind;
@@ -149,6 +150,7 @@ typedef struct weir_stmt {
     int nwith;
     weir_select *select;
     const char *from;              /* CREATE SINK ... FROM */
+    const char *route;             /* CREATE ROUTE '...' */
     weir_object_kind drop_kind;
     bool if_exists;
     const char *text;              /* the statement's source, NUL-terminated */

@@ -765,8 +765,17 @@ static void create(parser *P, weir_stmt *st)
         st->from = name(P, "a stream or table name");
         with_options(P, st);
         return;
+    } else if (accept_kw(P, "ROUTE")) { /* CREATE ROUTE 'POST /videos/{id}/likes' INTO likes */
+        st->kind = WEIR_STMT_CREATE_ROUTE;
+        if (P->tok.kind != WEIR_T_STRING)
+            expected(P, "the route as a string, like 'POST /videos/{video_id}/likes'");
+        st->route = unquote(P, &P->tok);
+        next(P);
+        expect_kw(P, "INTO", "and the stream the route's records go to");
+        st->name = name(P, "a source stream's name");
+        return;
     } else {
-        expected(P, "STREAM, TABLE or SINK after CREATE");
+        expected(P, "STREAM, TABLE, SINK or ROUTE after CREATE");
     }
     with_options(P, st);
     expect_kw(P, "AS", st->kind == WEIR_STMT_CREATE_TABLE_AS ? "SELECT ... after the table name"

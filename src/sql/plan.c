@@ -683,9 +683,59 @@ static void check_options(planner *P, const weir_stmt *st, const char *const *kn
     }
 }
 
+/* WITH (schema = 'subject', on_invalid = 'reject' | 'dead_letter') of a source stream. */
+static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    const weir_with_option *o = weir_stmt_option(st, "schema");
+    if (o && (o->value.type != WEIR_TYPE_TEXT || !*o->value.s))
+        fail(P, o->pos, "schema must name a subject of the schema registry, as a string");
+    r->schema_subject = o ? o->value.s : NULL;
+    o = weir_stmt_option(st, "on_invalid");
+    if (o && (o->value.type != WEIR_TYPE_TEXT || (strcmp(o->value.s, "reject") && strcmp(o->value.s, "dead_letter"))))
+        fail(P, o->pos, "on_invalid must be 'reject' (a batch with an invalid record is refused whole) or "
+                        "'dead_letter' (invalid records go to %s.dlq, the rest is kept)", st->name);
+    r->invalid_to_dlq = o && !strcmp(o->value.s, "dead_letter");
+}
+
+/* CREATE ROUTE 'METHOD /path/{param}...' INTO stream. */
+static void declare_route(planner *P, const weir_stmt *st)
+{
+    const weir_relation *into = weir_catalog_find(P->cat, st->name);
+    if (!into || !into->is_source)
+        fail(P, st->pos, "route '%s' goes into %s, which is not a source stream declared before it", st->route, st->name);
+    const char *sp = strchr(st->route, ' ');
+    if (!sp || sp[1] != '/' || strchr(sp + 1, ' ') || strchr(sp + 1, '?'))
+        fail(P, st->pos, "a route is 'METHOD /path' with {name} for path parameters, like 'POST /videos/{id}/likes'");
+    weir_route *rt = alloc(P, sizeof *rt);
+    rt->method = weir_arena_strndup(P->a, st->route, (size_t)(sp - st->route));
+    rt->path = sp + 1;
+    rt->into = into;
+    if (strcmp(rt->method, "POST") && strcmp(rt->method, "PUT"))
+        fail(P, st->pos, "a route takes records: its method must be POST or PUT, not %s", rt->method);
+    if (!strncmp(rt->path, "/v1/", 4) || !strcmp(rt->path, "/metrics") || !strcmp(rt->path, "/healthz"))
+        fail(P, st->pos, "route %s would hide one of weir's own paths (/v1/..., /metrics, /healthz)", rt->path);
+    for (const char *p = strchr(rt->path, '{'); p; p = strchr(p + 1, '{')) {
+        const char *close = strchr(p, '}');
+        if (!close || close == p + 1)
+            fail(P, st->pos, "route %s: a path parameter is {name}", rt->path);
+        char col[128];
+        snprintf(col, sizeof col, "%.*s", (int)(close - p - 1), p + 1);
+        if (column_index(&into->schema, col) < 0)
+            fail(P, st->pos, "route %s: path parameter {%s} is not a column of %s", rt->path, col, into->name);
+    }
+    for (int i = 0; i < P->cat->nroutes; i++)
+        if (!strcmp(P->cat->routes[i].method, rt->method) && !strcmp(P->cat->routes[i].path, rt->path))
+            fail(P, st->pos, "route '%s' is declared twice", st->route);
+    weir_route *v = alloc(P, (size_t)(P->cat->nroutes + 1) * sizeof *v);
+    if (P->cat->nroutes)
+        memcpy(v, P->cat->routes, (size_t)P->cat->nroutes * sizeof *v);
+    v[P->cat->nroutes++] = *rt;
+    P->cat->routes = v;
+}
+
 static void declare(planner *P, weir_stmt *st)
 {
-    static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format"};
+    static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid"};
     if (!weir_stream_name_valid(st->name))
         fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
     if (weir_catalog_find(P->cat, st->name))
@@ -694,7 +744,8 @@ static void declare(planner *P, weir_stmt *st)
     r->name = st->name;
     r->key_col = r->ts_col = -1;
     if (st->kind == WEIR_STMT_CREATE_STREAM) {
-        check_options(P, st, stream_opts, 4);
+        check_options(P, st, stream_opts, 6);
+        ingest_options(P, st, r);
         r->is_source = true;
         r->schema.ncols = st->ncols;
         r->schema.cols = alloc(P, (size_t)st->ncols * sizeof *r->schema.cols);
@@ -751,6 +802,9 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
         case WEIR_STMT_CREATE_STREAM_AS:
         case WEIR_STMT_CREATE_TABLE_AS:
             declare(&P, st);
+            break;
+        case WEIR_STMT_CREATE_ROUTE:
+            declare_route(&P, st);
             break;
         case WEIR_STMT_CREATE_SINK: {
             if (!weir_catalog_find(out, st->from))

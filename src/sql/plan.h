@@ -81,7 +81,18 @@ struct weir_relation {
     weir_query *query;             /* NULL for sources */
     int *pk;                       /* tables: the output columns naming a row (GROUP BY keys, window_start) */
     int npk;
+    const char *schema_subject;    /* sources, WITH (schema = 'subject'): validated at ingest, or NULL */
+    bool invalid_to_dlq;           /* WITH (on_invalid = 'dead_letter'): bad records go to <s>.dlq, the rest is kept */
 };
+
+/* CREATE ROUTE 'POST /videos/{video_id}/likes' INTO likes: HTTP requests on
+ * the path become records of the stream; path parameters and query
+ * arguments become fields. */
+typedef struct weir_route {
+    const char *method;            /* "POST" or "PUT" */
+    const char *path;              /* the template, starting with '/' */
+    const weir_relation *into;
+} weir_route;
 
 typedef struct weir_catalog {
     weir_relation **rels;          /* in declaration order */
@@ -90,6 +101,8 @@ typedef struct weir_catalog {
     int nqueries;
     const weir_stmt **sinks;       /* CREATE SINK statements, checked, for the connectors */
     int nsinks;
+    weir_route *routes;
+    int nroutes;
 } weir_catalog;
 
 /* Plans every CREATE statement of a script (DROP and SELECT are refused

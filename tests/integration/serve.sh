@@ -13,7 +13,7 @@ CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
 SQL
 printf '{"video_id":"v1","ts":"2026-11-23T10:00:%02dZ"}\n' 55 56 57 58 59 | $WEIR produce likes --partitions 4 --key video_id
 printf '{"video_id":"v2","ts":"yesterday"}\n{"video_id":"v3"}\n' | $WEIR produce likes
-$WEIR serve -f "$SCRATCH/p.sql" --idle-ms 300 --checkpoint-ms 100 2>"$SCRATCH/serve.err" &
+$WEIR serve -f "$SCRATCH/p.sql" --listen off --idle-ms 300 --checkpoint-ms 100 2>"$SCRATCH/serve.err" &
 pid=$!
 # Only one partition has data, the last at 10:00:59: once the stream has
 # been quiet for 300 ms, event time follows the wall clock and the window

@@ -1,0 +1,64 @@
+/*
+ * api.c - the route table: weir's fixed API, then the pipeline's CREATE
+ * ROUTE templates, then the dashboard's files for every other GET.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/api.h"
+
+#define JSON "application/json"
+#define NDJSON "application/x-ndjson"
+
+static const weir_http_route fixed[] = {
+    {"GET", "/healthz", api_healthz, NULL, "Whether weir runs: 200, or 503 while it stops.", true, NULL, JSON},
+    {"GET", "/metrics", api_metrics, NULL, "Metrics in Prometheus text format.", false, NULL, "text/plain"},
+    {"GET", "/openapi.json", api_openapi, NULL, "This description of the API.", false, NULL, JSON},
+    {"GET", "/v1/streams", api_streams, NULL, "Every stream: kind, partitions, end offsets, ingest counts, lag.", false, NULL, JSON},
+    {"POST", "/v1/streams/{s}", api_ingest, NULL,
+     "Appends records (NDJSON, a JSON array of objects, or one object) to a source stream. Answered once the records "
+     "are durable: {accepted, partitions}. 400: bad JSON (line and column), nothing stored. 422: schema violations, "
+     "one entry per bad record. 503 with Retry-After: overloaded or stopping.", false, NDJSON, JSON},
+    {"GET", "/v1/streams/{s}/changes", api_changes, NULL,
+     "The stream's new records as Server-Sent Events (id: every partition's next offset; resume with Last-Event-ID; "
+     "?from=beginning).", false, NULL, "text/event-stream"},
+    {"GET", "/v1/tables", api_tables, NULL, "Every table: columns, primary key, window, row count.", false, NULL, JSON},
+    {"GET", "/v1/tables/{t}", api_table, NULL, "The table's current rows (?key= one key's, ?limit=).", false, NULL, JSON},
+    {"GET", "/v1/tables/{t}/changes", api_changes, NULL,
+     "Each update of the table (window results as emitted) as Server-Sent Events; Last-Event-ID resumes.", false, NULL,
+     "text/event-stream"},
+    {"POST", "/v1/query", api_query, NULL, "A pull query {\"sql\": \"SELECT ...\"}: {columns: [{name, type}], rows}.",
+     false, JSON, JSON},
+    {"GET", "/v1/pipeline", api_pipeline, NULL, "The pipeline's SQL.", false, NULL, JSON},
+    {"GET", "/v1/schemas", api_schema_list, NULL, "The registry's subjects and their latest versions.", false, NULL, JSON},
+    {"GET", "/v1/schemas/{subject}", api_schema_get, NULL, "A subject's latest schema.", false, NULL, JSON},
+    {"POST", "/v1/schemas/{subject}", api_schema_add, NULL,
+     "Registers a JSON Schema as the subject's next version: 201; 200 if unchanged; 409 if not backward compatible; "
+     "422 if weir cannot check it.", false, JSON, JSON},
+    {"GET", "/v1/schemas/{subject}/versions/{version}", api_schema_version, NULL, "One version of a subject's schema.",
+     false, NULL, JSON},
+};
+
+int weir_api_routes(weir_service *s, weir_err *err)
+{
+    int nfixed = (int)(sizeof fixed / sizeof *fixed);
+    int n = nfixed + s->cat->nroutes + 1;
+    s->routes = calloc((size_t)n, sizeof *s->routes);
+    if (!s->routes)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    int at = 0;
+    for (int i = 0; i < nfixed; i++) {
+        s->routes[at] = fixed[i];
+        s->routes[at++].ctx = s;
+    }
+    for (int i = 0; i < s->cat->nroutes; i++) {
+        const weir_route *r = &s->cat->routes[i];
+        s->routes[at++] = (weir_http_route){r->method, r->path, api_route, s,
+                                            "A route of the pipeline (CREATE ROUTE): path parameters and query arguments "
+                                            "become fields of a record of its stream; the body (optional) is one JSON object.",
+                                            false, JSON, JSON};
+    }
+    s->routes[at++] = (weir_http_route){"GET", "/{*}", api_static, s, "The dashboard's files.", false, NULL, "text/html"};
+    s->nroutes = at;
+    return WEIR_OK;
+}

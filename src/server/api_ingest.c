@@ -1,0 +1,476 @@
+/*
+ * api_ingest.c - records in over HTTP: POST /v1/streams/{s} (NDJSON, a
+ * JSON array or one object) and the pipeline's route templates (CREATE
+ * ROUTE 'POST /videos/{video_id}/likes' INTO likes).
+ *
+ * A batch is parsed and checked against its stream's schema before the
+ * lock is taken; then all of it is appended at once and the request sleeps
+ * until the pipeline's next commit makes it durable. If an append fails
+ * the open group is aborted: the log drops everything since the last
+ * commit, so every request in the group is answered 503 and nothing is
+ * half-written.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "conn/ingest.h"
+#include "exec/engine.h"
+#include "json/json.h"
+#include "json/ndjson.h"
+#include "server/api.h"
+
+typedef struct record_span {
+    const char *p;
+    size_t len;
+    uint64_t line;
+    bool bad;                  /* broke the schema (dead-lettered or the batch refused) */
+} record_span;
+
+typedef struct batch {
+    record_span *v;
+    size_t n, cap;
+} batch;
+
+static int push(batch *b, const char *p, size_t len, uint64_t line)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        record_span *grown = realloc(b->v, cap * sizeof *grown);
+        if (!grown)
+            return WEIR_ENOMEM;
+        b->v = grown;
+        b->cap = cap;
+    }
+    b->v[b->n++] = (record_span){p, len, line, false};
+    return WEIR_OK;
+}
+
+static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
+{
+    (void)e;
+    return push(ctx, text, len, line) ? 1 : 0;
+}
+
+typedef struct elements {
+    batch *b;
+    const char *body;
+    const char *bad;           /* the first element that is not an object */
+} elements;
+
+static int on_element(void *ctx, const weir_json_span *v)
+{
+    elements *el = ctx;
+    if (v->type != WEIR_JSON_OBJECT) {
+        el->bad = v->p;
+        return 1;
+    }
+    unsigned line, col;
+    weir_json_position(el->body, (size_t)(v->p - el->body), &line, &col);
+    return push(el->b, v->p, v->len, line) ? 2 : 0;
+}
+
+/* Splits a body into records: a JSON array of objects, or NDJSON (one
+ * object is one line). false with the 400 answer given. */
+static bool parse_body(weir_http_req *req, const char *body, size_t len, batch *b)
+{
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+        i++;
+    if (i == len) {
+        weir_http_reply_error(req, 400, "the body holds no records (send NDJSON, a JSON array of objects or one object)");
+        return false;
+    }
+    if (body[i] == '[') {
+        weir_json_error e;
+        unsigned line, col;
+        if (weir_json_validate(body, len, NULL, &e)) {
+            weir_json_position(body, e.offset, &line, &col);
+            weir_http_reply_error(req, 400, "bad JSON at line %u, column %u: %s; nothing was stored", line, col, e.msg);
+            return false;
+        }
+        elements el = {b, body, NULL};
+        int rc = weir_json_elements(body + i, len - i, on_element, &el);
+        if (el.bad) {
+            weir_json_position(body, (size_t)(el.bad - body), &line, &col);
+            weir_http_reply_error(req, 400, "line %u, column %u: record %zu of the array is not a JSON object; nothing "
+                                            "was stored", line, col, b->n);
+            return false;
+        }
+        if (rc) {
+            weir_http_reply_error(req, 500, "out of memory");
+            return false;
+        }
+        return true;
+    }
+    weir_ndjson nd = {0};
+    weir_ndjson_error e;
+    ssize_t used = weir_ndjson_feed(&nd, body, len, true, on_line, b, &e);
+    if (used == -1) {
+        weir_http_reply_error(req, 400, "bad JSON at line %llu, column %u: %s; nothing was stored",
+                              (unsigned long long)e.line, e.column, e.msg);
+        return false;
+    }
+    if (used < 0) {
+        weir_http_reply_error(req, 500, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* Checks every record against the stream's schema; lists the violations
+ * in *errors (a JSON array's members). Returns the number of bad records,
+ * or -1 with the answer given. */
+static long check_schema(weir_service *s, weir_http_req *req, const weir_relation *rel, batch *b, weir_buf *errors,
+                         int *version)
+{
+    if (!rel->schema_subject)
+        return 0;
+    const weir_jschema *schema = NULL;
+    pthread_mutex_lock(&s->lock); /* versions stay in memory once loaded: the pointer outlives the lock */
+    const char *text = weir_registry_get(s->registry, rel->schema_subject, 0, version, &schema);
+    pthread_mutex_unlock(&s->lock);
+    if (!text) {
+        weir_http_reply_error(req, 409, "stream %s takes records of schema subject '%s', which has no version yet: "
+                                        "POST the schema to /v1/schemas/%s first", rel->name, rel->schema_subject,
+                              rel->schema_subject);
+        return -1;
+    }
+    long bad = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        weir_jschema_violation v;
+        if (weir_jschema_check(schema, b->v[i].p, b->v[i].len, &v))
+            continue;
+        b->v[i].bad = true;
+        if ((bad++ && weir_buf_append_str(errors, ",")) ||
+            weir_buf_printf(errors, "{\"index\":%zu,\"line\":%llu,\"field\":", i, (unsigned long long)b->v[i].line) ||
+            weir_json_quote(errors, v.field, strlen(v.field)) || weir_buf_append_str(errors, ",\"rule\":") ||
+            weir_json_quote(errors, v.rule, strlen(v.rule)) || weir_buf_append_str(errors, ",\"message\":") ||
+            weir_json_quote(errors, v.msg, strlen(v.msg)) || weir_buf_append_str(errors, "}")) {
+            weir_http_reply_error(req, 500, "out of memory");
+            return -1;
+        }
+    }
+    return bad;
+}
+
+/* The open group failed: the log kept nothing since its last commit, so
+ * no request waiting for the next commit has its records. */
+static void abort_group(weir_service *s, const char *why)
+{
+    weir_log_abort(s->log);
+    pending_ack **link = &s->pending;
+    while (*link) {
+        pending_ack *p = *link;
+        if (p->ticket <= s->committed) {
+            link = &p->next;
+            continue;
+        }
+        *link = p->next;
+        weir_http_reply_header(p->req, "Retry-After", "1");
+        weir_http_reply_error(p->req, 503, "the records were not stored: %s", why);
+        s->inflight_bytes -= p->bytes;
+        weir_buf_free(&p->answer);
+        free(p);
+    }
+    s->pending_tail = &s->pending;
+    while (*s->pending_tail)
+        s->pending_tail = &(*s->pending_tail)->next;
+}
+
+typedef struct partition_count {
+    uint64_t count, first, last;
+} partition_count;
+
+/* Appends the batch's good records (and, by the stream's setting, its bad
+ * ones to <s>.dlq); under the lock. Returns 0 with counts filled, or
+ * an HTTP status with the answer given. */
+static int append_batch(weir_service *s, weir_http_req *req, const weir_relation *rel, batch *b,
+                        partition_count *counts, weir_err *err)
+{
+    weir_stream *stream, *dlq = NULL;
+    char dlq_name[300];
+    snprintf(dlq_name, sizeof dlq_name, "%s.dlq", rel->name);
+    if (weir_stream_open(s->log, rel->name, &stream, err) ||
+        (rel->invalid_to_dlq && weir_stream_open(s->log, dlq_name, &dlq, err))) {
+        weir_http_reply_error(req, 500, "%s", err->msg);
+        return 500;
+    }
+    const char *key_field = rel->key_col >= 0 ? rel->schema.cols[rel->key_col].name : NULL;
+    weir_buf key = {0}, dead = {0};
+    int64_t now = weir_wall_ms();
+    int rc = WEIR_OK;
+    for (size_t i = 0; i < b->n && rc == WEIR_OK; i++) {
+        if (b->v[i].bad) {
+            weir_record rec = {.ts_ms = now};
+            dead.len = 0;
+            if (weir_dead_letter_json(&dead, "schema", b->v[i].p, b->v[i].len, NULL, now)) {
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+                break;
+            }
+            rec.value = dead.data;
+            rec.value_len = dead.len;
+            rc = weir_stream_append(dlq, 0, &rec, NULL, NULL, err);
+            continue;
+        }
+        uint32_t part;
+        uint64_t off;
+        rc = weir_ingest_json(stream, -1, key_field, b->v[i].p, b->v[i].len, now, &key, &part, &off, err);
+        if (rc == WEIR_OK) {
+            if (counts[part].count++ == 0)
+                counts[part].first = off;
+            counts[part].last = off;
+        }
+    }
+    weir_buf_free(&key);
+    weir_buf_free(&dead);
+    if (rc) {
+        abort_group(s, err->msg);
+        weir_http_reply_header(req, "Retry-After", "1");
+        weir_http_reply_error(req, 503, "the records were not stored: %s", err->msg);
+        return 503;
+    }
+    return 0;
+}
+
+static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t nparts)
+{
+    int rc = weir_buf_append_str(out, "\"partitions\":{");
+    bool first = true;
+    for (uint32_t p = 0; p < nparts && !rc; p++)
+        if (counts[p].count) {
+            rc = weir_buf_printf(out, "%s\"%u\":{\"count\":%llu,\"first_offset\":%llu,\"last_offset\":%llu}",
+                                 first ? "" : ",", p, (unsigned long long)counts[p].count,
+                                 (unsigned long long)counts[p].first, (unsigned long long)counts[p].last);
+            first = false;
+        }
+    return rc || weir_buf_append_str(out, "}");
+}
+
+/* Everything after parsing, for both ingest paths. */
+static int ingest(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len)
+{
+    const weir_relation *rel = s->cat->rels[rel_index];
+    ingest_counters *ic = &s->ingest[rel_index];
+    weir_buf errors = {0};
+    int version = 0;
+    long bad = check_schema(s, req, rel, b, &errors, &version);
+    if (bad < 0) {
+        weir_buf_free(&errors);
+        return 0;
+    }
+    if (bad && !rel->invalid_to_dlq) {
+        pthread_mutex_lock(&s->lock);
+        ic->refused_invalid += (uint64_t)bad;
+        pthread_mutex_unlock(&s->lock);
+        weir_buf answer = {0};
+        int rc = weir_buf_printf(&answer, "{\"error\":\"%ld of %zu records break schema %s version %d; nothing was "
+                                          "stored\",\"accepted\":0,\"errors\":[", bad, b->n, rel->schema_subject, version) ||
+                 weir_buf_append(&answer, errors.data, errors.len) || weir_buf_append_str(&answer, "]}\n");
+        weir_http_reply(req, rc ? 500 : 422, "application/json", answer.data, rc ? 0 : answer.len);
+        weir_buf_free(&answer);
+        weir_buf_free(&errors);
+        return 0;
+    }
+    uint32_t nparts = rel->partitions;
+    partition_count *counts = calloc(nparts, sizeof *counts);
+    pending_ack *ack = calloc(1, sizeof *ack);
+    weir_err err = {0};
+    int result = 0;
+    pthread_mutex_lock(&s->lock);
+    if (!counts || !ack) {
+        weir_http_reply_error(req, 500, "out of memory");
+    } else if (s->closing) {
+        weir_http_reply_header(req, "Retry-After", "5");
+        weir_http_reply_error(req, 503, "weir is shutting down; nothing was stored");
+    } else if (s->inflight_bytes + body_len > s->opt.max_inflight_bytes) {
+        ic->refused_overload += b->n;
+        weir_http_reply_header(req, "Retry-After", "1");
+        weir_http_reply_error(req, 503, "ingest is saturated (%zu bytes wait for their commit); nothing was stored, "
+                                        "retry after a second", s->inflight_bytes);
+    } else if (append_batch(s, req, rel, b, counts, &err) == 0) {
+        size_t accepted = b->n - (size_t)bad;
+        int rc = weir_buf_printf(&ack->answer, "{\"accepted\":%zu,", accepted) || put_partitions(&ack->answer, counts, nparts);
+        if (bad)
+            rc = rc || weir_buf_printf(&ack->answer, ",\"dead_lettered\":%ld,\"error\":\"%ld of %zu records break "
+                                                     "schema %s version %d; they went to %s.dlq\",\"errors\":[",
+                                       bad, bad, b->n, rel->schema_subject, version, rel->name) ||
+                 weir_buf_append(&ack->answer, errors.data, errors.len) || weir_buf_append_str(&ack->answer, "]");
+        rc = rc || weir_buf_append_str(&ack->answer, "}\n");
+        ack->status = bad ? 422 : 200;
+        if (rc) { /* the records are in; only the answer's details were lost */
+            ack->answer.len = 0;
+            ack->status = weir_buf_printf(&ack->answer, "{\"accepted\":%zu}\n", accepted) ? 500 : ack->status;
+        }
+        ack->req = req;
+        ack->ticket = s->committed + 1;
+        ack->bytes = body_len;
+        s->inflight_bytes += body_len;
+        *s->pending_tail = ack;
+        s->pending_tail = &ack->next;
+        ack = NULL;
+        ic->records += accepted;
+        ic->bytes += body_len;
+        ic->requests++;
+        ic->refused_invalid += (uint64_t)bad;
+        s->ingested = true;
+        weir_http_defer(req);
+        pthread_cond_signal(&s->wake);
+        result = WEIR_HTTP_DEFERRED;
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(ack);
+    free(counts);
+    weir_buf_free(&errors);
+    return result;
+}
+
+/* POST /v1/streams/{s} */
+int api_ingest(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    const char *name = weir_http_param(req, "s");
+    int index;
+    const weir_relation *rel = service_relation(s, name, &index);
+    if (!rel) {
+        weir_http_reply_error(req, 404, "no stream %s in the pipeline", name);
+        return 0;
+    }
+    if (!rel->is_source) {
+        weir_http_reply_error(req, 409, "%s is written by the pipeline (%s AS SELECT); only source streams take records",
+                              name, rel->is_table ? "CREATE TABLE" : "CREATE STREAM");
+        return 0;
+    }
+    size_t len;
+    const char *body = (const char *)weir_http_body(req, &len);
+    batch b = {0};
+    int rc = parse_body(req, body, len, &b) ? ingest(s, req, index, &b, len) : 0;
+    free(b.v);
+    return rc;
+}
+
+/* A path parameter or query argument as the JSON of its column's type. */
+static bool put_field(weir_http_req *req, weir_buf *out, const weir_relation *rel, const char *name, const char *value,
+                      const char *what)
+{
+    int col = -1;
+    for (int i = 0; i < rel->schema.ncols && col < 0; i++)
+        if (!strcmp(rel->schema.cols[i].name, name))
+            col = i;
+    if (col < 0) {
+        weir_http_reply_error(req, 400, "%s %s is not a column of %s", what, name, rel->name);
+        return false;
+    }
+    int type = rel->schema.cols[col].type;
+    bool number = type == WEIR_TYPE_INT || type == WEIR_TYPE_UINT || type == WEIR_TYPE_DOUBLE;
+    if (number || type == WEIR_TYPE_BOOL) {
+        weir_json_span v;
+        bool ok = weir_json_validate(value, strlen(value), &v, NULL) == 0 &&
+                  (number ? v.type == WEIR_JSON_NUMBER : v.type == WEIR_JSON_TRUE || v.type == WEIR_JSON_FALSE);
+        if (!ok) {
+            weir_http_reply_error(req, 400, "%s %s: '%s' is not a %s", what, name, value, weir_type_name(type));
+            return false;
+        }
+    }
+    int rc = (out->len > 1 && weir_buf_append_str(out, ",")) || weir_json_quote(out, name, strlen(name)) ||
+             weir_buf_append_str(out, ":") ||
+             (number || type == WEIR_TYPE_BOOL ? weir_buf_append_str(out, value) : weir_json_quote(out, value, strlen(value)));
+    if (rc)
+        weir_http_reply_error(req, 500, "out of memory");
+    return rc == 0;
+}
+
+typedef struct clash {
+    weir_http_req *req;
+    const char *field;
+} clash;
+
+static int find_clash(void *ctx, const char *name, size_t len, int escaped, const weir_json_span *v)
+{
+    (void)escaped, (void)v;
+    clash *c = ctx;
+    if (len == strlen(c->field) + 2 && !memcmp(name + 1, c->field, len - 2)) {
+        weir_http_reply_error(c->req, 400, "field %s is given both in the URL and in the body", c->field);
+        return 1;
+    }
+    return 0;
+}
+
+static int count_member(void *ctx, const char *name, size_t len, int escaped, const weir_json_span *v)
+{
+    (void)name, (void)len, (void)escaped, (void)v;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* A route template: the record is the path parameters and query arguments
+ * (typed by the stream's columns) plus the members of the body's object,
+ * which may be empty. */
+int api_route(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    const weir_http_route *hr = weir_http_route_of(req);
+    const weir_route *route = NULL;
+    for (int i = 0; i < s->cat->nroutes && !route; i++)
+        if (s->cat->routes[i].path == hr->path)
+            route = &s->cat->routes[i];
+    int index;
+    const weir_relation *rel = route ? service_relation(s, route->into->name, &index) : NULL;
+    if (!rel) {
+        weir_http_reply_error(req, 500, "route %s lost its stream", hr->path);
+        return 0;
+    }
+    size_t len;
+    const char *body = (const char *)weir_http_body(req, &len);
+    weir_json_span obj = {WEIR_JSON_OBJECT, "{}", 2};
+    weir_json_error e;
+    size_t blank = 0;
+    while (blank < len && strchr(" \t\r\n", body[blank]))
+        blank++;
+    if (blank < len && (weir_json_validate(body, len, &obj, &e) || obj.type != WEIR_JSON_OBJECT)) {
+        unsigned line = 1, col = 1;
+        weir_json_position(body, obj.type != WEIR_JSON_OBJECT ? blank : e.offset, &line, &col);
+        weir_http_reply_error(req, 400, "line %u, column %u: %s; nothing was stored", line, col,
+                              obj.type != WEIR_JSON_OBJECT ? "the body must be one JSON object (or empty)" : e.msg);
+        return 0;
+    }
+    weir_buf rec = {0};
+    bool ok = weir_buf_append_str(&rec, "{") == 0;
+    /* path parameters, in the template's order */
+    for (const char *p = strchr(hr->path, '{'); ok && p; p = strchr(p + 1, '{')) {
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(strchr(p, '}') - p - 1), p + 1);
+        clash c = {req, name};
+        ok = put_field(req, &rec, rel, name, weir_http_param(req, name), "path parameter") &&
+             weir_json_members(obj.p, obj.len, find_clash, &c) == 0;
+    }
+    int pos = 0;
+    const char *name, *value;
+    while (ok && weir_http_query_next(req, &pos, &name, &value)) {
+        clash c = {req, name};
+        ok = put_field(req, &rec, rel, name, value, "query parameter") && weir_json_members(obj.p, obj.len, find_clash, &c) == 0;
+    }
+    int members = 0;
+    weir_json_members(obj.p, obj.len, count_member, &members);
+    if (ok && members) { /* the body's members after the URL's */
+        if ((rec.len > 1 && weir_buf_append_str(&rec, ",")) || weir_buf_append(&rec, obj.p + 1, obj.len - 1)) {
+            weir_http_reply_error(req, 500, "out of memory");
+            ok = false;
+        }
+    } else if (ok && weir_buf_append_str(&rec, "}")) {
+        weir_http_reply_error(req, 500, "out of memory");
+        ok = false;
+    }
+    int rc = 0;
+    if (ok) {
+        batch b = {0};
+        if (push(&b, (const char *)rec.data, rec.len, 1))
+            weir_http_reply_error(req, 500, "out of memory");
+        else
+            rc = ingest(s, req, index, &b, rec.len);
+        free(b.v);
+    }
+    weir_buf_free(&rec);
+    return rc;
+}

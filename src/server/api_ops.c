@@ -1,0 +1,341 @@
+/*
+ * api_ops.c - what operators and browsers fetch: /healthz, /metrics
+ * (Prometheus text format 0.0.4), /openapi.json (built from the route
+ * table, so it lists every route the server has) and the dashboard's
+ * static files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/io.h"
+#include "exec/engine.h"
+#include "json/json.h"
+#include "server/api.h"
+
+int api_healthz(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    weir_buf b = {0};
+    pthread_mutex_lock(&s->lock);
+    int64_t age = weir_wall_ms() - weir_runner_checkpoint_ms(s->runner);
+    bool closing = s->closing;
+    pthread_mutex_unlock(&s->lock);
+    int rc = weir_buf_printf(&b, "{\"status\":\"%s\",\"uptime_s\":%.3f,\"checkpoint_age_s\":%.3f}\n",
+                             closing ? "stopping" : "ok", (double)(weir_wall_ms() - s->started_ms) / 1000.0,
+                             (double)age / 1000.0);
+    api_reply_json(req, closing ? 503 : 200, rc, &b);
+    weir_buf_free(&b);
+    return 0;
+}
+
+/* ---- /metrics ---- */
+
+static int family(weir_buf *b, const char *name, const char *type, const char *help)
+{
+    return weir_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static int stream_metrics(weir_service *s, weir_buf *b)
+{
+    char **names = NULL;
+    size_t n = 0;
+    weir_err err;
+    if (weir_log_list_streams(s->log, &names, &n, &err))
+        return 0; /* the families below are just absent */
+    int rc = family(b, "weir_stream_end_offset", "gauge", "Offset the next committed record of the partition gets.");
+    for (size_t i = 0; i < n && !rc; i++) {
+        weir_stream *st;
+        if (weir_stream_open(s->log, names[i], &st, &err))
+            continue;
+        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
+            weir_partition_stats ps;
+            if (!weir_stream_partition_stats(st, p, &ps, &err))
+                rc = weir_buf_printf(b, "weir_stream_end_offset{stream=\"%s\",partition=\"%u\"} %llu\n", names[i], p,
+                                     (unsigned long long)ps.end_offset);
+        }
+    }
+    rc = rc || family(b, "weir_stream_bytes", "gauge", "Bytes of the partition's segment files.");
+    for (size_t i = 0; i < n && !rc; i++) {
+        weir_stream *st;
+        if (weir_stream_open(s->log, names[i], &st, &err))
+            continue;
+        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
+            weir_partition_stats ps;
+            if (!weir_stream_partition_stats(st, p, &ps, &err))
+                rc = weir_buf_printf(b, "weir_stream_bytes{stream=\"%s\",partition=\"%u\"} %llu\n", names[i], p,
+                                     (unsigned long long)ps.bytes);
+        }
+    }
+    rc = rc || family(b, "weir_pipeline_lag_records", "gauge", "Committed records of an input partition the pipeline has not read yet.");
+    for (size_t i = 0; i < n && !rc; i++) {
+        weir_stream *st;
+        uint64_t read;
+        if (weir_stream_open(s->log, names[i], &st, &err) || !weir_runner_input_offset(s->runner, names[i], 0, &read))
+            continue;
+        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
+            weir_partition_stats ps;
+            if (!weir_stream_partition_stats(st, p, &ps, &err) && weir_runner_input_offset(s->runner, names[i], p, &read))
+                rc = weir_buf_printf(b, "weir_pipeline_lag_records{stream=\"%s\",partition=\"%u\"} %llu\n", names[i], p,
+                                     (unsigned long long)(ps.end_offset - read));
+        }
+    }
+    weir_names_free(names, n);
+    return rc;
+}
+
+static int ingest_metrics(weir_service *s, weir_buf *b)
+{
+    static const struct { const char *name, *type, *help; } fam[] = {
+        {"weir_ingest_records_total", "counter", "Records accepted over HTTP."},
+        {"weir_ingest_bytes_total", "counter", "Request body bytes accepted over HTTP."},
+        {"weir_ingest_requests_total", "counter", "Ingest requests whose records were stored."},
+        {"weir_ingest_refused_records_total", "counter", "Records refused at ingest, by reason."},
+    };
+    int rc = 0;
+    for (int f = 0; f < 4 && !rc; f++) {
+        rc = family(b, fam[f].name, fam[f].type, fam[f].help);
+        for (int i = 0; i < s->cat->nrels && !rc; i++) {
+            const weir_relation *rel = s->cat->rels[i];
+            const ingest_counters *ic = &s->ingest[i];
+            if (!rel->is_source)
+                continue;
+            if (f == 3)
+                rc = weir_buf_printf(b, "%s{stream=\"%s\",reason=\"invalid\"} %llu\n%s{stream=\"%s\",reason=\"overload\"} %llu\n",
+                                     fam[f].name, rel->name, (unsigned long long)ic->refused_invalid, fam[f].name,
+                                     rel->name, (unsigned long long)ic->refused_overload);
+            else
+                rc = weir_buf_printf(b, "%s{stream=\"%s\"} %llu\n", fam[f].name, rel->name,
+                                     (unsigned long long)(f == 0 ? ic->records : f == 1 ? ic->bytes : ic->requests));
+        }
+    }
+    return rc || family(b, "weir_ingest_inflight_bytes", "gauge", "Ingested bytes waiting for their commit.") ||
+           weir_buf_printf(b, "weir_ingest_inflight_bytes %zu\n", s->inflight_bytes);
+}
+
+static int query_metrics(weir_service *s, weir_buf *b)
+{
+    const weir_engine *e = weir_runner_engine(s->runner);
+    static const char *const names[] = {"weir_query_rows_in_total", "weir_query_rows_out_total",
+                                        "weir_query_dead_letters_total", "weir_query_late_total", "weir_query_groups",
+                                        "weir_query_state_bytes"};
+    static const char *const help[] = {"Records a query read.", "Rows a query emitted (window results, table updates).",
+                                       "Records a query dead-lettered.", "Records that arrived after their window closed.",
+                                       "Groups a query holds.", "Bytes of a query's state."};
+    int rc = 0;
+    for (int f = 0; f < 6 && !rc; f++) {
+        rc = family(b, names[f], f < 4 ? "counter" : "gauge", help[f]);
+        for (int q = 0; q < s->cat->nqueries && !rc; q++) {
+            weir_query_stats st;
+            weir_engine_query_stats(e, q, &st);
+            uint64_t v[] = {st.rows_in, st.rows_out, st.dead, st.late, st.groups, st.state_bytes};
+            rc = weir_buf_printf(b, "%s{query=\"%s\"} %llu\n", names[f], s->cat->queries[q]->output->name,
+                                 (unsigned long long)v[f]);
+        }
+    }
+    uint64_t dead[WEIR_DEAD_REASONS];
+    weir_engine_dead_counts(e, dead);
+    rc = rc || family(b, "weir_dead_letters_total", "counter", "Records sent to a dead-letter stream, by reason.");
+    uint64_t schema = 0;
+    for (int i = 0; i < s->cat->nrels; i++)
+        if (s->cat->rels[i]->invalid_to_dlq)
+            schema += s->ingest[i].refused_invalid;
+    for (int r = 0; r < WEIR_DEAD_REASONS && !rc; r++)
+        rc = weir_buf_printf(b, "weir_dead_letters_total{reason=\"%s\"} %llu\n", weir_dead_reason_name((weir_dead_reason)r),
+                             (unsigned long long)dead[r]);
+    return rc || weir_buf_printf(b, "weir_dead_letters_total{reason=\"schema\"} %llu\n", (unsigned long long)schema);
+}
+
+static int http_metrics(weir_service *s, weir_buf *b)
+{
+    if (!s->http)
+        return 0;
+    weir_http_stats st;
+    weir_http_get_stats(s->http, &st);
+    int rc = family(b, "weir_http_requests_total", "counter", "HTTP requests answered, by status code.");
+    for (int c = 1; c < 6 && !rc; c++)
+        for (int d = 0; d < 100 && !rc; d++)
+            if (st.by_status[c][d])
+                rc = weir_buf_printf(b, "weir_http_requests_total{code=\"%d\"} %llu\n", c * 100 + d,
+                                     (unsigned long long)st.by_status[c][d]);
+    rc = rc || family(b, "weir_http_request_duration_seconds", "histogram", "Time from a request's headers to its answer.");
+    for (int i = 0; i < WEIR_HTTP_LATENCY_BUCKETS && !rc; i++) {
+        if (i + 1 < WEIR_HTTP_LATENCY_BUCKETS)
+            rc = weir_buf_printf(b, "weir_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                                 weir_http_latency_bounds[i], (unsigned long long)st.latency_le[i]);
+        else
+            rc = weir_buf_printf(b, "weir_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                                 (unsigned long long)st.latency_le[i]);
+    }
+    return rc || weir_buf_printf(b, "weir_http_request_duration_seconds_sum %.6f\nweir_http_request_duration_seconds_count %llu\n",
+                                 st.latency_sum_s, (unsigned long long)st.latency_count) ||
+           family(b, "weir_http_open_connections", "gauge", "Open HTTP connections.") ||
+           weir_buf_printf(b, "weir_http_open_connections %llu\n", (unsigned long long)st.open_connections);
+}
+
+int api_metrics(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    weir_buf b = {0};
+    pthread_mutex_lock(&s->lock);
+    int64_t now = weir_wall_ms();
+    int rc = family(&b, "weir_uptime_seconds", "gauge", "Seconds since weir serve started.") ||
+             weir_buf_printf(&b, "weir_uptime_seconds %.3f\n", (double)(now - s->started_ms) / 1000.0) ||
+             family(&b, "weir_checkpoint_age_seconds", "gauge", "Seconds since the pipeline's last checkpoint.") ||
+             weir_buf_printf(&b, "weir_checkpoint_age_seconds %.3f\n", (double)(now - weir_runner_checkpoint_ms(s->runner)) / 1000.0) ||
+             family(&b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
+             weir_buf_printf(&b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, &b) ||
+             ingest_metrics(s, &b) || query_metrics(s, &b);
+    pthread_mutex_unlock(&s->lock);
+    rc = rc || http_metrics(s, &b);
+    if (rc)
+        weir_http_reply_error(req, 500, "out of memory");
+    else
+        weir_http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    weir_buf_free(&b);
+    return 0;
+}
+
+/* ---- /openapi.json ---- */
+
+/* The template with {*} shown as {file}, and its parameters. */
+static int put_path(weir_buf *b, const char *tmpl)
+{
+    weir_buf p = {0};
+    int rc = 0;
+    for (const char *c = tmpl; *c && !rc; c++)
+        rc = !strncmp(c, "{*}", 3) ? (c += 2, weir_buf_append_str(&p, "{file}")) : weir_buf_append(&p, c, 1);
+    rc = rc || weir_json_quote(b, p.data ? (const char *)p.data : "", p.len);
+    weir_buf_free(&p);
+    return rc;
+}
+
+static int put_operation(weir_buf *b, const weir_http_route *r, bool secured)
+{
+    char method[8];
+    size_t i = 0;
+    for (; r->method[i] && i < sizeof method - 1; i++)
+        method[i] = (char)(r->method[i] | 0x20);
+    method[i] = '\0';
+    int rc = weir_buf_printf(b, "\"%s\":{\"summary\":", method) || weir_json_quote(b, r->summary, strlen(r->summary)) ||
+             weir_buf_append_str(b, ",\"parameters\":[");
+    bool first = true;
+    for (const char *c = strchr(r->path, '{'); c && !rc; c = strchr(c + 1, '{')) {
+        const char *close = strchr(c, '}');
+        const char *pname = c + 1;
+        int plen = (int)(close - c - 1);
+        if (plen == 1 && *pname == '*') { /* the rest of the path */
+            pname = "file";
+            plen = 4;
+        }
+        rc = weir_buf_printf(b, "%s{\"name\":\"%.*s\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}",
+                             first ? "" : ",", plen, pname);
+        first = false;
+    }
+    rc = rc || weir_buf_append_str(b, "]");
+    if (r->body_type && !rc)
+        rc = weir_buf_printf(b, ",\"requestBody\":{\"required\":false,\"content\":{\"%s\":{}}}", r->body_type);
+    rc = rc || weir_buf_printf(b, ",\"responses\":{\"200\":{\"description\":\"OK\",\"content\":{\"%s\":{}}},"
+                                  "\"default\":{\"description\":\"An error: {\\\"error\\\": message}\"}}",
+                               r->answer_type ? r->answer_type : "application/json");
+    if (!secured || r->public)
+        rc = rc || weir_buf_append_str(b, ",\"security\":[]");
+    return rc || weir_buf_append_str(b, "}");
+}
+
+int api_openapi(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    weir_buf b = {0};
+    bool secured = s->opt.http.token && *s->opt.http.token;
+    int rc = weir_buf_append_str(&b, "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"weir\",\"version\":\"1\","
+                                     "\"description\":\"weir's HTTP API: ingest, schema registry, tables, pull queries, "
+                                     "changes (Server-Sent Events), metrics.\"},\"paths\":{");
+    bool *done = calloc((size_t)s->nroutes + 1, sizeof *done);
+    bool first = true;
+    for (int i = 0; i < s->nroutes && !rc && done; i++) { /* one path item per template, its methods together */
+        if (done[i])
+            continue;
+        rc = (!first && weir_buf_append_str(&b, ",")) || put_path(&b, s->routes[i].path) || weir_buf_append_str(&b, ":{");
+        first = false;
+        bool first_op = true;
+        for (int j = i; j < s->nroutes && !rc; j++)
+            if (!done[j] && !strcmp(s->routes[j].path, s->routes[i].path)) {
+                done[j] = true;
+                rc = (!first_op && weir_buf_append_str(&b, ",")) || put_operation(&b, &s->routes[j], secured);
+                first_op = false;
+            }
+        rc = rc || weir_buf_append_str(&b, "}");
+    }
+    rc = rc || !done || weir_buf_append_str(&b, "},\"components\":{\"securitySchemes\":{\"bearer\":{\"type\":\"http\","
+                                                "\"scheme\":\"bearer\"}}}");
+    if (secured)
+        rc = rc || weir_buf_append_str(&b, ",\"security\":[{\"bearer\":[]}]");
+    rc = rc || weir_buf_append_str(&b, "}\n");
+    free(done);
+    api_reply_json(req, 200, rc, &b);
+    weir_buf_free(&b);
+    return 0;
+}
+
+/* ---- the dashboard's files ---- */
+
+static const char *media_type(const char *path)
+{
+    static const struct { const char *ext, *type; } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".json", "application/json"},
+        {".ico", "image/x-icon"}, {".map", "application/json"}, {".txt", "text/plain; charset=utf-8"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof *types; i++)
+        if (!strcmp(dot, types[i].ext))
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* GET /{file}: a file under the dashboard's directory, nothing outside it:
+ * plain names only (letters, digits, '.', '_', '-', '/'), no segment
+ * starting with a dot, and the resolved path must stay inside. */
+int api_static(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    const char *path = weir_http_path(req);
+    if (!s->opt.web_dir) {
+        weir_http_reply_error(req, 404, "this weir serve has no dashboard (--web DIR names its files)");
+        return 0;
+    }
+    if (!strcmp(path, "/"))
+        path = "/index.html";
+    bool plain = strlen(path) < 512;
+    for (const char *c = path; *c && plain; c++)
+        plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+                *c == '-' || (*c == '.' && c[-1] != '/') || (*c == '/' && c[1] != '/');
+    char root[PATH_MAX], want[PATH_MAX + 600], real[PATH_MAX];
+    snprintf(want, sizeof want, "%s%s", s->opt.web_dir, path);
+    if (!plain || !realpath(s->opt.web_dir, root) || !realpath(want, real) || strncmp(real, root, strlen(root)) ||
+        real[strlen(root)] != '/') {
+        weir_http_reply_error(req, 404, "no file %s", weir_http_path(req));
+        return 0;
+    }
+    char *data;
+    size_t len;
+    weir_err err;
+    int rc = weir_io_read_file(&weir_io_posix, real, &data, &len, &err);
+    if (rc) {
+        weir_http_reply_error(req, 404, "no file %s", weir_http_path(req));
+        return 0;
+    }
+    weir_http_reply_header(req, "Cache-Control", "no-cache");
+    weir_http_reply_header(req, "X-Content-Type-Options", "nosniff");
+    weir_http_reply(req, 200, media_type(real), data, len);
+    free(data);
+    return 0;
+}

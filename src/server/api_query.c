@@ -1,0 +1,371 @@
+/*
+ * api_query.c - reading over HTTP: the streams and tables, a table's rows,
+ * pull queries, the pipeline's SQL, and a stream's or table's changes as
+ * Server-Sent Events.
+ *
+ * Tables are answered from the live views the pipeline keeps (the latest
+ * row per key, updated as rows are emitted); streams are scanned from the
+ * log. Both run under the service lock, between pipeline steps.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+#include "exec/decode.h"
+#include "json/json.h"
+#include "server/api.h"
+#include "sql/sql.h"
+
+void api_reply_json(weir_http_req *req, int status, int rc, weir_buf *b)
+{
+    if (rc)
+        weir_http_reply_error(req, 500, "out of memory");
+    else
+        weir_http_reply(req, status, "application/json", b->data, b->len);
+}
+
+static int put_columns(weir_buf *b, const weir_schema *schema)
+{
+    int rc = weir_buf_append_str(b, "[");
+    for (int i = 0; i < schema->ncols && !rc; i++)
+        rc = (i && weir_buf_append_str(b, ",")) || weir_buf_append_str(b, "{\"name\":") ||
+             weir_json_quote(b, schema->cols[i].name, strlen(schema->cols[i].name)) ||
+             weir_buf_printf(b, ",\"type\":\"%s\"}", weir_type_name(schema->cols[i].type));
+    return rc || weir_buf_append_str(b, "]");
+}
+
+static const char *kind_of(const weir_relation *rel)
+{
+    return !rel ? "other" : rel->is_source ? "source" : rel->is_table ? "table" : "stream";
+}
+
+/* GET /v1/streams: every stream of the log, with what the pipeline knows of it. */
+int api_streams(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    weir_buf b = {0};
+    weir_err err = {0};
+    char **names = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = weir_log_list_streams(s->log, &names, &n, &err);
+    if (rc) {
+        pthread_mutex_unlock(&s->lock);
+        weir_http_reply_error(req, 500, "%s", err.msg);
+        return 0;
+    }
+    rc = weir_buf_append_str(&b, "{\"streams\":[");
+    for (size_t i = 0; i < n && !rc; i++) {
+        int index;
+        const weir_relation *rel = service_relation(s, names[i], &index);
+        size_t len = strlen(names[i]);
+        bool dlq = len > 4 && !strcmp(names[i] + len - 4, ".dlq");
+        weir_stream *st;
+        if (weir_stream_open(s->log, names[i], &st, &err))
+            continue;
+        uint32_t parts = weir_stream_get_config(st)->partitions;
+        rc = (i && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"name\":") ||
+             weir_json_quote(&b, names[i], len) ||
+             weir_buf_printf(&b, ",\"kind\":\"%s\",\"partitions\":%u", dlq ? "dead_letters" : kind_of(rel), parts);
+        if (rel && !rc)
+            rc = weir_buf_append_str(&b, ",\"columns\":") || put_columns(&b, &rel->schema);
+        if (rel && rel->key_col >= 0 && !rc)
+            rc = weir_buf_printf(&b, ",\"key\":\"%s\"", rel->schema.cols[rel->key_col].name);
+        if (rel && rel->schema_subject && !rc)
+            rc = weir_buf_append_str(&b, ",\"schema\":") || weir_json_quote(&b, rel->schema_subject, strlen(rel->schema_subject));
+        if (rel && rel->is_source && !rc) {
+            const ingest_counters *ic = &s->ingest[index];
+            rc = weir_buf_printf(&b, ",\"ingested\":{\"records\":%llu,\"bytes\":%llu,\"requests\":%llu,"
+                                     "\"refused_invalid\":%llu,\"refused_overload\":%llu}",
+                                 (unsigned long long)ic->records, (unsigned long long)ic->bytes,
+                                 (unsigned long long)ic->requests, (unsigned long long)ic->refused_invalid,
+                                 (unsigned long long)ic->refused_overload);
+        }
+        uint64_t total = 0;
+        rc = rc || weir_buf_append_str(&b, ",\"end_offsets\":[");
+        for (uint32_t p = 0; p < parts && !rc; p++) {
+            weir_partition_stats ps;
+            if (weir_stream_partition_stats(st, p, &ps, &err))
+                ps.end_offset = 0;
+            total += ps.end_offset;
+            rc = weir_buf_printf(&b, "%s%llu", p ? "," : "", (unsigned long long)ps.end_offset);
+        }
+        rc = rc || weir_buf_printf(&b, "],\"records\":%llu", (unsigned long long)total);
+        uint64_t read;
+        if (!rc && weir_runner_input_offset(s->runner, names[i], 0, &read)) {
+            uint64_t lag = 0;
+            for (uint32_t p = 0; p < parts; p++) {
+                weir_partition_stats ps;
+                if (!weir_stream_partition_stats(st, p, &ps, &err) && weir_runner_input_offset(s->runner, names[i], p, &read))
+                    lag += ps.end_offset - read;
+            }
+            rc = weir_buf_printf(&b, ",\"pipeline_lag\":%llu", (unsigned long long)lag);
+        }
+        rc = rc || weir_buf_append_str(&b, "}");
+    }
+    pthread_mutex_unlock(&s->lock);
+    weir_names_free(names, n);
+    rc = rc || weir_buf_append_str(&b, "]}\n");
+    api_reply_json(req, 200, rc, &b);
+    weir_buf_free(&b);
+    return 0;
+}
+
+/* GET /v1/tables */
+int api_tables(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    static const char *const windows[] = {"none", "tumble", "hop", "session"};
+    weir_buf b = {0};
+    int rc = weir_buf_append_str(&b, "{\"tables\":[");
+    bool first = true;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->cat->nrels && !rc; i++) {
+        const weir_relation *t = s->cat->rels[i];
+        if (!t->is_table)
+            continue;
+        rc = (!first && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"name\":") ||
+             weir_json_quote(&b, t->name, strlen(t->name)) || weir_buf_append_str(&b, ",\"columns\":") ||
+             put_columns(&b, &t->schema) || weir_buf_append_str(&b, ",\"primary_key\":[");
+        first = false;
+        for (int k = 0; k < t->npk && !rc; k++)
+            rc = weir_buf_printf(&b, "%s\"%s\"", k ? "," : "", t->schema.cols[t->pk[k]].name);
+        const weir_query *q = t->query;
+        rc = rc || weir_buf_printf(&b, "],\"from\":\"%s\",\"window\":\"%s\",\"window_ms\":%lld,\"emit\":\"%s\","
+                                       "\"rows\":%zu}", q->source->name, windows[q->window.kind],
+                                   (long long)q->window.size_ms, q->emit == WEIR_EMIT_FINAL ? "final" : "changes",
+                                   weir_view_count(s->views[i]));
+    }
+    pthread_mutex_unlock(&s->lock);
+    rc = rc || weir_buf_append_str(&b, "]}\n");
+    api_reply_json(req, 200, rc, &b);
+    weir_buf_free(&b);
+    return 0;
+}
+
+/* ---- pull queries ---- */
+
+typedef struct pull_ctx {
+    weir_pull_run *run;
+    weir_err *err;
+} pull_ctx;
+
+static int offer(void *c, const weir_value *row) { return weir_pull_offer(((pull_ctx *)c)->run, row, ((pull_ctx *)c)->err); }
+
+/* Runs one SELECT and answers {"columns": [...], "rows": [{...}]}. */
+static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_t len)
+{
+    weir_arena arena = {0};
+    weir_stmt **st;
+    size_t n;
+    weir_sql_error e;
+    weir_pull pull;
+    if (weir_sql_parse(sql, len, &arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
+        weir_plan_pull(s->cat, st[0], &arena, &pull, &e)) {
+        weir_http_reply_error(req, 400, "SQL %u:%u: %s", e.line, e.col, e.msg);
+        weir_arena_free(&arena);
+        return;
+    }
+    weir_err err = {0};
+    pull_ctx pc = {NULL, &err};
+    weir_buf b = {0};
+    int rc = weir_pull_begin(&pull, &pc.run, &err);
+    pthread_mutex_lock(&s->lock);
+    int index;
+    service_relation(s, pull.from->name, &index);
+    if (rc == WEIR_OK && pull.from->is_table) {
+        size_t pos = 0;
+        const weir_value *row;
+        while (rc == WEIR_OK && (row = weir_view_next(s->views[index], &pos))) {
+            int f = weir_pull_offer(pc.run, row, &err);
+            if (f == 1) /* the limit is reached */
+                break;
+            rc = f;
+        }
+    } else if (rc == WEIR_OK) {
+        rc = weir_scan_rows(s->log, false, pull.from, offer, &pc, &err);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc) {
+        weir_http_reply_error(req, 500, "%s", err.msg);
+    } else {
+        const weir_value *const *rows;
+        size_t nrows = weir_pull_finish(pc.run, &rows);
+        rc = weir_buf_append_str(&b, "{\"columns\":") || put_columns(&b, &pull.schema) ||
+             weir_buf_append_str(&b, ",\"rows\":[");
+        for (size_t i = 0; i < nrows && !rc; i++)
+            rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&pull.schema, rows[i], &b);
+        rc = rc || weir_buf_append_str(&b, "]}\n");
+        api_reply_json(req, 200, rc, &b);
+    }
+    weir_pull_free(pc.run);
+    weir_buf_free(&b);
+    weir_arena_free(&arena);
+}
+
+/* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body). */
+int api_query(void *ctx, weir_http_req *req)
+{
+    size_t len;
+    const char *body = (const char *)weir_http_body(req, &len);
+    weir_json_span sql;
+    weir_buf text = {0};
+    if (len && body[0] == '{') {
+        if (weir_json_member(body, len, "sql", 3, &sql) != 1 || sql.type != WEIR_JSON_STRING) {
+            weir_http_reply_error(req, 400, "expected {\"sql\": \"SELECT ...\"}");
+            return 0;
+        }
+        if (weir_json_unescape(sql.p, sql.len, &text)) {
+            weir_http_reply_error(req, 500, "out of memory");
+            return 0;
+        }
+        body = (const char *)text.data;
+        len = text.len;
+    }
+    run_pull(ctx, req, body ? body : "", len);
+    weir_buf_free(&text);
+    return 0;
+}
+
+/* Appends s as a SQL string literal. */
+static int put_sql_string(weir_buf *b, const char *s)
+{
+    int rc = weir_buf_append_str(b, "'");
+    for (; *s && !rc; s++)
+        rc = *s == '\'' ? weir_buf_append_str(b, "''") : weir_buf_append(b, s, 1);
+    return rc || weir_buf_append_str(b, "'");
+}
+
+/* GET /v1/tables/{t}[?key=K][&limit=N]: the table's rows, or those of one
+ * key (its first primary-key column), as a pull query would give them. */
+int api_table(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    const char *name = weir_http_param(req, "t");
+    const weir_relation *t = service_relation(s, name, NULL);
+    if (!t || !t->is_table) {
+        weir_http_reply_error(req, 404, "no table %s in the pipeline", name);
+        return 0;
+    }
+    const char *key = weir_http_query(req, "key"), *limit = weir_http_query(req, "limit");
+    char *end;
+    unsigned long long lim = limit ? strtoull(limit, &end, 10) : 1000;
+    if (limit && (!*limit || *end || lim > 1000000)) {
+        weir_http_reply_error(req, 400, "limit must be a number of rows from 0 to 1000000, not '%s'", limit);
+        return 0;
+    }
+    weir_buf sql = {0};
+    int rc = weir_buf_append_str(&sql, "SELECT * FROM \"") || weir_buf_append_str(&sql, name) || weir_buf_append_str(&sql, "\"");
+    if (key && t->npk)
+        rc = rc || weir_buf_printf(&sql, " WHERE CAST(\"%s\" AS TEXT) = ", t->schema.cols[t->pk[0]].name) ||
+             put_sql_string(&sql, key);
+    if (t->npk)
+        rc = rc || weir_buf_printf(&sql, " ORDER BY \"%s\"", t->schema.cols[t->pk[0]].name);
+    for (int k = 1; k < t->npk && !rc; k++)
+        rc = weir_buf_printf(&sql, ", \"%s\"", t->schema.cols[t->pk[k]].name);
+    rc = rc || weir_buf_printf(&sql, " LIMIT %llu", lim);
+    if (rc)
+        weir_http_reply_error(req, 500, "out of memory");
+    else
+        run_pull(s, req, (const char *)sql.data, sql.len);
+    weir_buf_free(&sql);
+    return 0;
+}
+
+/* GET /v1/pipeline: the SQL the server runs. */
+int api_pipeline(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    weir_buf b = {0};
+    int rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, s->sql, s->sql_len) ||
+             weir_buf_printf(&b, ",\"started_ms\":%lld}\n", (long long)s->started_ms);
+    api_reply_json(req, 200, rc, &b);
+    weir_buf_free(&b);
+    return 0;
+}
+
+/* ---- changes as Server-Sent Events ---- */
+
+/* Where to start: Last-Event-ID (every partition's next offset, as the
+ * events' ids carry them), ?from=beginning, or the end (only new records). */
+static bool start_offsets(weir_http_req *req, weir_stream *st, uint32_t nparts, uint64_t *at)
+{
+    const char *last = weir_http_header(req, "Last-Event-ID");
+    const char *from = weir_http_query(req, "from");
+    if (from && strcmp(from, "beginning") && strcmp(from, "end")) {
+        weir_http_reply_error(req, 400, "from must be 'beginning' or 'end', not '%s'", from);
+        return false;
+    }
+    for (uint32_t p = 0; p < nparts; p++) {
+        weir_partition_stats ps;
+        weir_err err;
+        if (weir_stream_partition_stats(st, p, &ps, &err)) {
+            weir_http_reply_error(req, 500, "%s", err.msg);
+            return false;
+        }
+        at[p] = from && !strcmp(from, "beginning") ? ps.start_offset : ps.end_offset;
+        if (!last)
+            continue;
+        char *end;
+        unsigned long long off = strtoull(last, &end, 10);
+        if (end == last || (*end != (p + 1 < nparts ? ',' : '\0')) || off > ps.end_offset) {
+            weir_http_reply_error(req, 400, "Last-Event-ID must list %u offsets separated by commas, each at most the "
+                                            "partition's end, as the events' ids do", nparts);
+            return false;
+        }
+        at[p] = off < ps.start_offset ? ps.start_offset : off; /* retention may have removed the oldest */
+        last = end + 1;
+    }
+    return true;
+}
+
+/* GET /v1/tables/{t}/changes and GET /v1/streams/{s}/changes */
+int api_changes(void *ctx, weir_http_req *req)
+{
+    weir_service *s = ctx;
+    const char *name = weir_http_param(req, "t") ? weir_http_param(req, "t") : weir_http_param(req, "s");
+    const weir_relation *rel = service_relation(s, name, NULL);
+    if (weir_http_param(req, "t") && (!rel || !rel->is_table)) {
+        weir_http_reply_error(req, 404, "no table %s in the pipeline", name);
+        return 0;
+    }
+    weir_err err = {0};
+    pthread_mutex_lock(&s->lock);
+    weir_stream *st;
+    subscriber *sub = calloc(1, sizeof *sub);
+    uint64_t *at = NULL;
+    int rc = weir_stream_open(s->log, name, &st, &err);
+    if (rc) {
+        weir_http_reply_error(req, rc == WEIR_ENOENT ? 404 : 500, "%s", err.msg);
+    } else if (!sub || !(sub->nparts = weir_stream_get_config(st)->partitions) ||
+               !(sub->readers = calloc(sub->nparts, sizeof *sub->readers)) || !(at = calloc(sub->nparts, sizeof *at))) {
+        weir_http_reply_error(req, 500, "out of memory");
+    } else if (start_offsets(req, st, sub->nparts, at)) {
+        for (uint32_t p = 0; p < sub->nparts && rc == WEIR_OK; p++)
+            rc = weir_reader_open(st, p, at[p], &sub->readers[p], &err);
+        if (rc)
+            weir_http_reply_error(req, 500, "%s", err.msg);
+        else if (!(sub->out = weir_http_stream_open(req, "text/event-stream", 4u << 20)))
+            weir_http_reply_error(req, 500, "out of memory");
+        else {
+            sub->stream = st;
+            sub->last_write_ms = weir_wall_ms();
+            weir_http_stream_write(sub->out, "retry: 1000\n\n", 13);
+            sub->next = s->subscribers;
+            s->subscribers = sub;
+            s->nsubscribers++;
+            sub = NULL;
+        }
+    }
+    if (sub) {
+        for (uint32_t p = 0; sub->readers && p < sub->nparts; p++)
+            weir_reader_close(sub->readers[p]);
+        free(sub->readers);
+        free(sub);
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(at);
+    return 0;
+}

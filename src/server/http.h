@@ -1,0 +1,119 @@
+/*
+ * http.h - weir's HTTP/1.1 server: routing by method and path template,
+ * bearer-token auth, bounded requests, deferred answers and streamed
+ * (Server-Sent Events) answers, on libmicrohttpd.
+ *
+ * libmicrohttpd was chosen by measurement (BENCHMARKS.md, "HTTP library"):
+ * as fast as h2o on one thread, a thread pool that uses both cores without
+ * code of ours, and suspend/resume, which is what lets an ingest request
+ * wait for the log's group commit without holding a thread.
+ *
+ * Handlers run on the server's threads (two). A handler answers at once
+ * (weir_http_reply*), or returns WEIR_HTTP_DEFERRED after handing the
+ * request to another thread, which answers later with weir_http_reply*
+ * (the connection sleeps meanwhile), or opens a stream.
+ */
+#ifndef WEIR_HTTP_H
+#define WEIR_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+typedef struct weir_http weir_http;
+typedef struct weir_http_req weir_http_req;
+typedef struct weir_http_stream weir_http_stream;
+
+#define WEIR_HTTP_MAX_PARAMS 8
+#define WEIR_HTTP_DEFERRED 1
+
+/* A handler: returns 0 after answering, WEIR_HTTP_DEFERRED when the answer
+ * comes later from another thread. */
+typedef int (*weir_http_handler)(void *ctx, weir_http_req *req);
+
+typedef struct weir_http_route {
+    const char *method;        /* "GET", "POST", ... */
+    const char *path;          /* template: /v1/tables/{t}/changes; a trailing {*} matches the rest */
+    weir_http_handler handler;
+    void *ctx;
+    const char *summary;       /* for /openapi.json */
+    bool public;               /* reachable without the token (/healthz, the dashboard's files) */
+    const char *body_type;     /* the request body's media type, or NULL: for /openapi.json */
+    const char *answer_type;   /* the answer's media type */
+} weir_http_route;
+
+typedef struct weir_http_options {
+    const char *listen;        /* "HOST:PORT"; NULL: 127.0.0.1:8080 */
+    const char *token;         /* when set, every non-public route needs "Authorization: Bearer TOKEN" */
+    size_t max_body;           /* bytes; 0: 64 MiB */
+    unsigned threads;          /* 0: 2 */
+    unsigned timeout_s;        /* an idle connection is closed after this; 0: 30 */
+} weir_http_options;
+
+int weir_http_start(const weir_http_options *opt, const weir_http_route *routes, int nroutes, weir_http **out,
+                    weir_err *err);
+/* Answers every deferred request with 503, ends every stream, closes. */
+void weir_http_stop(weir_http *h);
+/* The port actually bound (for listen ":0"). */
+uint16_t weir_http_port(const weir_http *h);
+const weir_http_route *weir_http_routes(const weir_http *h, int *n);
+
+/* ---- the request ---- */
+const char *weir_http_method(const weir_http_req *r);
+const char *weir_http_path(const weir_http_req *r);
+/* A path parameter of the route's template ({name}), or NULL. */
+const char *weir_http_param(const weir_http_req *r, const char *name);
+/* A query-string argument or a header, or NULL. */
+const char *weir_http_query(const weir_http_req *r, const char *name);
+const char *weir_http_header(const weir_http_req *r, const char *name);
+/* Walks the query-string arguments: false after the last. */
+bool weir_http_query_next(weir_http_req *r, int *pos, const char **name, const char **value);
+const uint8_t *weir_http_body(const weir_http_req *r, size_t *len);
+const weir_http_route *weir_http_route_of(const weir_http_req *r);
+
+/* Puts the request to sleep until another thread answers it; call from
+ * the handler, before handing the request over, and return
+ * WEIR_HTTP_DEFERRED. */
+void weir_http_defer(weir_http_req *r);
+
+/* ---- answering (once per request; from any thread for a deferred one) ---- */
+void weir_http_reply(weir_http_req *r, int status, const char *content_type, const void *body, size_t len);
+/* {"error": "message"} with status; extra headers such as Retry-After via weir_http_reply_header first. */
+void weir_http_reply_error(weir_http_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Adds a header to the coming answer (call before weir_http_reply*). */
+void weir_http_reply_header(weir_http_req *r, const char *name, const char *value);
+
+/* ---- streamed answers ---- */
+/* Opens a chunked answer that other threads feed; at most max_buffered
+ * bytes wait for a slow client, beyond that the stream ends (the client
+ * reconnects, e.g. with Last-Event-ID). The stream holds one reference for
+ * the caller, released with weir_http_stream_release. */
+weir_http_stream *weir_http_stream_open(weir_http_req *r, const char *content_type, size_t max_buffered);
+/* Queues bytes; false when the stream is closed (client gone or too slow). */
+bool weir_http_stream_write(weir_http_stream *s, const void *data, size_t len);
+bool weir_http_stream_closed(weir_http_stream *s);
+/* Ends the answer (the client sees the end) and drops the caller's reference. */
+void weir_http_stream_release(weir_http_stream *s);
+
+/* ---- what the server did, for /metrics ---- */
+#define WEIR_HTTP_LATENCY_BUCKETS 12
+typedef struct weir_http_stats {
+    uint64_t by_status[6][100];   /* [code / 100][code % 100] */
+    uint64_t latency_le[WEIR_HTTP_LATENCY_BUCKETS]; /* cumulative counts, bounds below */
+    uint64_t latency_count;
+    double latency_sum_s;
+    uint64_t open_connections;
+} weir_http_stats;
+extern const double weir_http_latency_bounds[WEIR_HTTP_LATENCY_BUCKETS]; /* seconds; the last is +Inf */
+void weir_http_get_stats(const weir_http *h, weir_http_stats *out);
+
+/* Matches path against a template; fills names/values (pointing into
+ * the template and into `scratch`, a copy of path); false if no match.
+ * Exposed for the fuzz target and the route table. */
+bool weir_http_match(const char *tmpl, const char *path, char *scratch, size_t scratch_cap,
+                     const char **names, size_t *name_lens, const char **values, int *nparams);
+
+#endif

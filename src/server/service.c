@@ -1,0 +1,245 @@
+/*
+ * service.c - the pipeline loop's side of `weir serve` with HTTP (see
+ * service.h): group-commit acknowledgements, live table views and
+ * Server-Sent Events fan-out.
+ */
+#include "server/service_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+
+#define SSE_BATCH 1024               /* records per partition per step for one subscriber */
+#define SSE_KEEPALIVE_MS 15000
+
+const weir_relation *service_relation(const weir_service *s, const char *name, int *index)
+{
+    for (int i = 0; i < s->cat->nrels; i++)
+        if (!strcmp(s->cat->rels[i]->name, name)) {
+            if (index)
+                *index = i;
+            return s->cat->rels[i];
+        }
+    return NULL;
+}
+
+/* runner on_output: a table's new row replaces its key's row in the view. */
+static int update_view(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err)
+{
+    weir_service *s = ctx;
+    for (int i = 0; i < s->cat->nrels; i++)
+        if (s->cat->rels[i] == rel)
+            return s->views[i] ? weir_view_upsert(s->views[i], row, err) : WEIR_OK;
+    return WEIR_OK;
+}
+
+static int to_view(void *view, const weir_value *row)
+{
+    weir_err err;
+    return weir_view_upsert(view, row, &err);
+}
+
+/* ---- acknowledgements ---- */
+
+/* Answers the requests the last commit made durable (rc == OK), or every
+ * waiting request with 503 when the commit failed (nothing of theirs kept). */
+static void answer_pending(weir_service *s, int rc, const char *why)
+{
+    pending_ack *p = s->pending;
+    while (p && (rc != WEIR_OK || p->ticket <= s->committed)) {
+        pending_ack *next = p->next;
+        if (rc == WEIR_OK) {
+            weir_http_reply(p->req, p->status, "application/json", p->answer.data, p->answer.len);
+        } else {
+            weir_http_reply_header(p->req, "Retry-After", "1");
+            weir_http_reply_error(p->req, 503, "the records were not stored: %s", why);
+        }
+        s->inflight_bytes -= p->bytes;
+        weir_buf_free(&p->answer);
+        free(p);
+        p = next;
+    }
+    s->pending = p;
+    if (!p)
+        s->pending_tail = &s->pending;
+}
+
+/* ---- Server-Sent Events ---- */
+
+static void drop_subscriber(weir_service *s, subscriber **link)
+{
+    subscriber *sub = *link;
+    *link = sub->next;
+    for (uint32_t p = 0; p < sub->nparts; p++)
+        weir_reader_close(sub->readers[p]);
+    free(sub->readers);
+    weir_http_stream_release(sub->out);
+    free(sub);
+    s->nsubscribers--;
+}
+
+/* The event id: every partition's next offset, so Last-Event-ID resumes exactly. */
+static int put_event_id(weir_buf *b, const subscriber *sub)
+{
+    int rc = weir_buf_append_str(b, "id: ");
+    for (uint32_t p = 0; p < sub->nparts && !rc; p++)
+        rc = weir_buf_printf(b, "%s%llu", p ? "," : "", (unsigned long long)weir_reader_position(sub->readers[p]));
+    return rc || weir_buf_append_str(b, "\n");
+}
+
+/* Sends a subscriber the records committed since its last turn. */
+static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
+{
+    b->len = 0;
+    for (uint32_t p = 0; p < sub->nparts; p++) {
+        weir_record rec;
+        weir_err err;
+        for (int k = 0; k < SSE_BATCH; k++) {
+            int got = weir_reader_next(sub->readers[p], &rec, &err);
+            if (got != 1)
+                break;
+            if (put_event_id(b, sub) ||
+                weir_buf_printf(b, "event: change\ndata: {\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,\"row\":", p,
+                                (unsigned long long)rec.offset, (long long)rec.ts_ms) ||
+                weir_buf_append(b, rec.value, rec.value_len) || weir_buf_append_str(b, "}\n\n"))
+                return false;
+        }
+    }
+    if (!b->len && now_ms - sub->last_write_ms >= SSE_KEEPALIVE_MS && weir_buf_append_str(b, ": keep-alive\n\n"))
+        return false;
+    if (!b->len)
+        return true;
+    sub->last_write_ms = now_ms;
+    return weir_http_stream_write(sub->out, b->data, b->len);
+}
+
+static void feed_subscribers(weir_service *s, int64_t now_ms)
+{
+    weir_buf b = {0};
+    for (subscriber **link = &s->subscribers; *link;) {
+        if (weir_http_stream_closed((*link)->out) || !feed(*link, now_ms, &b))
+            drop_subscriber(s, link);
+        else
+            link = &(*link)->next;
+    }
+    weir_buf_free(&b);
+}
+
+/* ---- the loop ---- */
+
+int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ingested = false;
+    int rc = weir_runner_step(s->runner, now_ms, processed, err);
+    if (rc == WEIR_OK)
+        s->committed++; /* the step's commit covered every append made before it */
+    answer_pending(s, rc, err->msg);
+    feed_subscribers(s, now_ms);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+void weir_service_wait(weir_service *s, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&s->lock);
+    while (!s->ingested && weir_runner_caught_up(s->runner))
+        if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void weir_service_lock(weir_service *s) { pthread_mutex_lock(&s->lock); }
+void weir_service_unlock(weir_service *s) { pthread_mutex_unlock(&s->lock); }
+weir_runner *weir_service_runner(weir_service *s) { return s->runner; }
+uint16_t weir_service_port(const weir_service *s) { return s->http ? weir_http_port(s->http) : 0; }
+
+int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    s->closing = true; /* no more ingest: what is appended now is in this last commit */
+    int rc = finish ? weir_runner_finish(s->runner, err) : weir_runner_checkpoint(s->runner, err);
+    if (rc == WEIR_OK)
+        s->committed++;
+    answer_pending(s, rc, err->msg);
+    feed_subscribers(s, weir_wall_ms());
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                       const weir_service_options *opt, weir_service **out, weir_err *err)
+{
+    *out = NULL;
+    weir_service *s = calloc(1, sizeof *s);
+    if (!s)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    s->log = log;
+    s->cat = cat;
+    s->sql = sql;
+    s->sql_len = sql_len;
+    s->opt = *opt;
+    if (!s->opt.max_inflight_bytes)
+        s->opt.max_inflight_bytes = 256u << 20;
+    s->pending_tail = &s->pending;
+    s->started_ms = weir_wall_ms();
+    weir_runner_options ro = opt->runner ? *opt->runner : (weir_runner_options){0};
+    ro.on_output = update_view;
+    ro.on_output_ctx = s;
+    s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
+    s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
+    int rc = !s->views || !s->ingest ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                                     : weir_runner_open(log, cat, sql, sql_len, &ro, &s->runner, err);
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
+        if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
+            rc = weir_scan_rows(log, false, cat->rels[i], to_view, s->views[i], err);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/schemas", weir_log_dir(log));
+    if (rc == WEIR_OK)
+        rc = weir_registry_open(dir, &s->registry, err);
+    if (rc == WEIR_OK)
+        rc = weir_api_routes(s, err);
+    if (rc == WEIR_OK && !(opt->http.listen && !strcmp(opt->http.listen, "off")))
+        rc = weir_http_start(&s->opt.http, s->routes, s->nroutes, &s->http, err);
+    if (rc) {
+        weir_service_stop(s);
+        return rc;
+    }
+    *out = s;
+    return WEIR_OK;
+}
+
+void weir_service_stop(weir_service *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->closing = true;
+    answer_pending(s, WEIR_EFATAL, "weir is shutting down");
+    while (s->subscribers)
+        drop_subscriber(s, &s->subscribers);
+    pthread_mutex_unlock(&s->lock);
+    weir_http_stop(s->http); /* after this no handler runs */
+    weir_runner_close(s->runner);
+    for (int i = 0; s->views && i < s->cat->nrels; i++)
+        weir_view_free(s->views[i]);
+    free(s->views);
+    free(s->ingest);
+    free(s->routes);
+    weir_registry_free(s->registry);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

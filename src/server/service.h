@@ -1,0 +1,57 @@
+/*
+ * service.h - `weir serve` with its HTTP interface: the pipeline loop and
+ * the server share the log, the engine and the live table views under one
+ * lock.
+ *
+ * The pipeline thread calls weir_service_step in a loop. HTTP handlers
+ * append ingested records under the lock and wait (without a thread) for
+ * the step's group commit; each step then answers every request whose
+ * records it made durable, feeds the live table views and sends new
+ * changelog records to Server-Sent Events subscribers.
+ */
+#ifndef WEIR_SERVICE_H
+#define WEIR_SERVICE_H
+
+#include "exec/runner.h"
+#include "server/http.h"
+
+typedef struct weir_service weir_service;
+
+typedef struct weir_service_options {
+    weir_http_options http;
+    const char *web_dir;          /* the dashboard's files; NULL: no dashboard */
+    size_t max_inflight_bytes;    /* ingest bodies waiting for their commit; beyond: 503; 0: 256 MiB */
+    const weir_runner_options *runner;
+} weir_service_options;
+
+/* Opens the runner (restoring its checkpoint), builds the live table views
+ * from the tables' changelogs, loads the schema registry and starts the
+ * HTTP server. */
+int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                       const weir_service_options *opt, weir_service **out, weir_err *err);
+
+/* One pipeline step at wall time now_ms (see weir_runner_step), then the
+ * answers, views and subscribers. *processed: input records consumed. */
+int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err);
+
+/* The last checkpoint (after weir_runner_finish when finish is set):
+ * afterwards ingest answers 503, and the requests it made durable have
+ * their answers. */
+int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err);
+
+/* Sleeps until records are ingested or timeout_ms passes. */
+void weir_service_wait(weir_service *s, int timeout_ms);
+
+/* For other ingest paths of the same process (serve --stdin): the lock
+ * the pipeline and the server share. */
+void weir_service_lock(weir_service *s);
+void weir_service_unlock(weir_service *s);
+
+weir_runner *weir_service_runner(weir_service *s);
+uint16_t weir_service_port(const weir_service *s);
+
+/* Stops the server (requests still waiting get their answer or 503), then
+ * frees everything but the log. */
+void weir_service_stop(weir_service *s);
+
+#endif
