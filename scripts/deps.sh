@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh [fuzz] [bench] - installs the Debian packages weir's build and
 # tests need, and nothing when everything is there (then it prints nothing).
-# Groups: base (always: compiler, pkg-config, prove, librdkafka), fuzz
-# (clang with libFuzzer), bench (what the benchmarks compare against).
+# Groups: base (always: compiler, pkg-config, prove, librdkafka,
+# libmicrohttpd, curl), fuzz (clang with libFuzzer), bench (what the
+# benchmarks compare against).
 set -eu
 packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev curl)
 for group in "$@"; do

@@ -23,3 +23,21 @@ check() { # check NAME COMMAND...: ok if the command succeeds
 }
 diag() { echo "# $*"; }
 finish() { [ "$TAP_FAILED" -eq 0 ]; exit $?; }
+
+# start_serve ARGS...: weir serve on a free loopback port, in the background;
+# waits until it listens. Sets SERVE_PID and URL; stderr goes to $SCRATCH/serve.err.
+start_serve() {
+    rm -f "$SCRATCH/serve.err"
+    $WEIR serve --listen 127.0.0.1:0 "$@" 2>"$SCRATCH/serve.err" &
+    SERVE_PID=$!
+    local i
+    for i in $(seq 200); do
+        URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$SCRATCH/serve.err" 2>/dev/null)
+        [ -n "$URL" ] && return 0
+        kill -0 "$SERVE_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    diag "weir serve did not start: $(cat "$SCRATCH/serve.err")"
+    return 1
+}
+stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID"; }

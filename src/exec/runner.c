@@ -30,6 +30,7 @@ typedef struct input {          /* a stream some query reads */
     const weir_relation *rel;
     weir_stream *stream;
     weir_stream *dlq;           /* <name>.dlq */
+    uint64_t *dead_upto;        /* per partition: dead letters of offsets below this are in dlq already */
     uint32_t nparts;
     uint64_t *offset;           /* next offset to read, per partition */
     weir_reader **readers;
@@ -157,6 +158,8 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
     input *in = find_input(r, src);
     if (!in) /* the engine dead-letters records of the streams it reads, all inputs here */
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no dead-letter stream for %s", src->name);
+    if (in == r->cur && r->cur_offset < in->dead_upto[r->cur_part])
+        return WEIR_OK; /* written before the crash this run recovers from */
     uint64_t pos[2] = {in == r->cur ? r->cur_part : 0, in == r->cur ? r->cur_offset : 0};
     r->json.len = 0;
     int rc = weir_dead_letter_json(&r->json, reason, raw, len, pos, ts);
@@ -263,6 +266,35 @@ bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t
     return found;
 }
 
+/* A dead-letter stream is not cut back to the checkpoint: ingest writes
+ * to it too (records refused by a schema), and those are acknowledged.
+ * Instead the dead letters written after the checkpoint say which input
+ * offsets they came from, and replaying those offsets writes them once. */
+static int note_dead_letters(weir_runner *r, output *o, uint64_t from, weir_err *err)
+{
+    input *in = NULL;
+    for (int i = 0; i < r->ninputs && !in; i++)
+        if (r->inputs[i].dlq == o->stream)
+            in = &r->inputs[i];
+    weir_reader *rd;
+    int rc = in ? weir_reader_open(o->stream, 0, from, &rd, err) : WEIR_OK;
+    if (!in || rc)
+        return rc;
+    weir_record rec;
+    int got;
+    while ((got = weir_reader_next(rd, &rec, err)) == 1) {
+        weir_json_span part, off;
+        if (weir_json_member((const char *)rec.value, rec.value_len, "partition", 9, &part) != 1 ||
+            weir_json_member((const char *)rec.value, rec.value_len, "offset", 6, &off) != 1)
+            continue; /* refused at ingest: no input offset */
+        unsigned long long p = strtoull(part.p, NULL, 10), o_ = strtoull(off.p, NULL, 10);
+        if (p < in->nparts && o_ + 1 > in->dead_upto[p])
+            in->dead_upto[p] = o_ + 1;
+    }
+    weir_reader_close(rd);
+    return got < 0 ? err->code : WEIR_OK;
+}
+
 /* Applies a checkpoint: input offsets, outputs cut back, engine state. */
 static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *err)
 {
@@ -303,7 +335,7 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
         output *o = find_output(r, buf);
         for (uint32_t p = 0; p < parts && !rd.bad; p++) {
             uint64_t end = weir_get_u64(&rd);
-            int rc = o ? weir_stream_truncate(o->stream, p, end, err) : WEIR_OK;
+            int rc = !o ? WEIR_OK : o->rel ? weir_stream_truncate(o->stream, p, end, err) : note_dead_letters(r, o, end, err);
             if (rc)
                 return weir_err_wrap(err, "rolling %s back to the checkpoint", buf);
         }
@@ -328,6 +360,11 @@ static int start_fresh(weir_runner *r, weir_err *err)
                 return rc;
             if (st.end_offset == 0)
                 continue;
+            if (!r->outputs[i].rel) { /* dead letters are kept (see note_dead_letters) */
+                if ((rc = note_dead_letters(r, &r->outputs[i], 0, err)))
+                    return rc;
+                continue;
+            }
             if (!r->opt.reset)
                 return weir_err_set(err, WEIR_EEXIST, "stream %s already has records but the pipeline has no checkpoint: "
                                                       "restart with --reset to rebuild it from the inputs", r->outputs[i].name);
@@ -378,7 +415,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
         in->offset = calloc(in->nparts, sizeof *in->offset);
         in->readers = calloc(in->nparts, sizeof *in->readers);
         in->last_data_ms = calloc(in->nparts, sizeof *in->last_data_ms);
-        if (!in->offset || !in->readers || !in->last_data_ms) {
+        in->dead_upto = calloc(in->nparts, sizeof *in->dead_upto);
+        if (!in->offset || !in->readers || !in->last_data_ms || !in->dead_upto) {
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
             break;
         }
@@ -556,6 +594,7 @@ void weir_runner_close(weir_runner *r)
         free(in->readers);
         free(in->offset);
         free(in->last_data_ms);
+        free(in->dead_upto);
     }
     for (int i = 0; i < r->noutputs; i++)
         if (!r->outputs[i].rel)

@@ -448,6 +448,8 @@ int api_route(void *ctx, weir_http_req *req)
     int pos = 0;
     const char *name, *value;
     while (ok && weir_http_query_next(req, &pos, &name, &value)) {
+        if (!strcmp(name, "token")) /* the API token, not a field */
+            continue;
         clash c = {req, name};
         ok = put_field(req, &rec, rel, name, value, "query parameter") && weir_json_members(obj.p, obj.len, find_clash, &c) == 0;
     }

@@ -308,6 +308,10 @@ int api_static(void *ctx, weir_http_req *req)
 {
     weir_service *s = ctx;
     const char *path = weir_http_path(req);
+    if (!strncmp(path, "/v1/", 4)) {
+        weir_http_reply_error(req, 404, "no route for GET %s", path);
+        return 0;
+    }
     if (!s->opt.web_dir) {
         weir_http_reply_error(req, 404, "this weir serve has no dashboard (--web DIR names its files)");
         return 0;

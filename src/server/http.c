@@ -122,9 +122,10 @@ static const weir_http_route *find_route(weir_http *h, weir_http_req *r, bool *o
         if (!weir_http_match(rt->path, r->path, r->scratch, strlen(r->path) + 1, r->names, r->name_lens, r->values,
                              &r->nparams))
             continue;
-        if (!strcmp(rt->method, r->method))
+        bool rest = strstr(rt->path, "{*}") != NULL;
+        if (!strcmp(rt->method, r->method) && !(rest && *other_method)) /* a catch-all does not hide a 405 */
             return rt;
-        *other_method = true;
+        *other_method |= !rest;
     }
     r->nparams = 0;
     return NULL;

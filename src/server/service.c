@@ -177,6 +177,34 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
     return rc;
 }
 
+/* Opens a stream, creating it if missing, so ingest finds it. */
+static int ensure_stream(weir_log *log, const char *name, uint32_t partitions, weir_err *err)
+{
+    weir_stream *st;
+    int rc = weir_stream_open(log, name, &st, err);
+    if (rc == WEIR_ENOENT) {
+        weir_stream_config c = {.partitions = partitions};
+        rc = weir_stream_create(log, name, &c, &st, err);
+    }
+    return rc;
+}
+
+/* Every source stream, and the dead letters of those that keep them at ingest. */
+static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
+{
+    int rc = WEIR_OK;
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) {
+        const weir_relation *rel = cat->rels[i];
+        char dlq[300];
+        snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
+        if (rel->is_source)
+            rc = ensure_stream(log, rel->name, rel->partitions, err);
+        if (rc == WEIR_OK && rel->invalid_to_dlq)
+            rc = ensure_stream(log, dlq, 1, err);
+    }
+    return rc == WEIR_OK ? weir_log_commit(log, err) : rc;
+}
+
 int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
                        const weir_service_options *opt, weir_service **out, weir_err *err)
 {
@@ -200,8 +228,9 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     ro.on_output_ctx = s;
     s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
-    int rc = !s->views || !s->ingest ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                                     : weir_runner_open(log, cat, sql, sql_len, &ro, &s->runner, err);
+    int rc = !s->views || !s->ingest ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
+    if (rc == WEIR_OK)
+        rc = weir_runner_open(log, cat, sql, sql_len, &ro, &s->runner, err);
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
         if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
             rc = weir_scan_rows(log, false, cat->rels[i], to_view, s->views[i], err);
