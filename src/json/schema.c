@@ -148,7 +148,13 @@ typedef struct node_ctx {
     compiler *C;
     weir_jschema *s;
     int rc;
+    uint32_t seen;             /* keywords met so far in this (sub)schema, by index in `keywords` */
 } node_ctx;
+
+static const char *const keywords[] = {
+    "type", "enum", "const", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "minLength", "maxLength",
+    "minItems", "maxItems", "pattern", "format", "properties", "required", "additionalProperties", "items",
+};
 
 static int add_type(void *ctx, const weir_json_span *v)
 {
@@ -258,16 +264,25 @@ static int on_keyword(void *ctx, const char *name, size_t len, int escaped, cons
     for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++)
         if (keyword_is(name, len, ignored[i]))
             return 0;
+    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++)
+        if (keyword_is(name, len, keywords[i])) {
+            bool twice = k->seen & (1u << i) || /* one bound of each side */
+                         (i >= 3 && i <= 6 && k->seen & (1u << (i % 2 ? i + 1 : i - 1))) ||
+                         (i >= 1 && i <= 2 && k->seen & (1u << (3 - i))); /* enum and const */
+            if (twice)
+                return (k->rc = bad(C, keywords[i], "appears twice (or with its exclusive form, or enum with const)")) ? 1 : 0;
+            k->seen |= 1u << i;
+        }
     if (keyword_is(name, len, "type")) {
         if (v->type == WEIR_JSON_ARRAY) {
-            node_ctx sub = {C, s, 0};
+            node_ctx sub = {C, s, 0, 0};
             weir_json_elements(v->p, v->len, add_type, &sub);
             rc = sub.rc;
         } else {
             rc = parse_type_name(C, v, &s->types);
         }
     } else if (keyword_is(name, len, "enum") || keyword_is(name, len, "const")) {
-        node_ctx sub = {C, s, 0};
+        node_ctx sub = {C, s, 0, 0};
         if (keyword_is(name, len, "const"))
             add_enum(&sub, v);
         else if (v->type != WEIR_JSON_ARRAY)
@@ -309,13 +324,13 @@ static int on_keyword(void *ctx, const char *name, size_t len, int escaped, cons
     } else if (keyword_is(name, len, "properties")) {
         if (v->type != WEIR_JSON_OBJECT)
             return (k->rc = bad(C, "properties", "must be an object of schemas")) ? 1 : 0;
-        node_ctx sub = {C, s, 0};
+        node_ctx sub = {C, s, 0, 0};
         weir_json_members(v->p, v->len, add_property, &sub);
         rc = sub.rc;
     } else if (keyword_is(name, len, "required")) {
         if (v->type != WEIR_JSON_ARRAY)
             return (k->rc = bad(C, "required", "must be a list of property names")) ? 1 : 0;
-        node_ctx sub = {C, s, 0};
+        node_ctx sub = {C, s, 0, 0};
         weir_json_elements(v->p, v->len, add_required, &sub);
         rc = sub.rc;
     } else if (keyword_is(name, len, "additionalProperties")) {
@@ -350,7 +365,7 @@ static int compile_node(compiler *C, const char *p, size_t n, weir_jschema **out
         return WEIR_OK;
     if (v.type != WEIR_JSON_OBJECT)
         return bad(C, "", "must be an object (or true)");
-    node_ctx k = {C, s, 0};
+    node_ctx k = {C, s, 0, 0};
     weir_json_members(v.p, v.len, on_keyword, &k);
     return k.rc;
 }

@@ -302,8 +302,8 @@ static const char *media_type(const char *path)
 }
 
 /* GET /{file}: a file under the dashboard's directory, nothing outside it:
- * plain names only (letters, digits, '.', '_', '-', '/'), no segment
- * starting with a dot, and the resolved path must stay inside. */
+ * plain names only (weir_http_plain_path), and the resolved path (links
+ * followed) must stay inside. */
 int api_static(void *ctx, weir_http_req *req)
 {
     weir_service *s = ctx;
@@ -318,10 +318,7 @@ int api_static(void *ctx, weir_http_req *req)
     }
     if (!strcmp(path, "/"))
         path = "/index.html";
-    bool plain = strlen(path) < 512;
-    for (const char *c = path; *c && plain; c++)
-        plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
-                *c == '-' || (*c == '.' && c[-1] != '/') || (*c == '/' && c[1] != '/');
+    bool plain = weir_http_plain_path(path);
     char root[PATH_MAX], want[PATH_MAX + 600], real[PATH_MAX];
     snprintf(want, sizeof want, "%s%s", s->opt.web_dir, path);
     if (!plain || !realpath(s->opt.web_dir, root) || !realpath(want, real) || strncmp(real, root, strlen(root)) ||

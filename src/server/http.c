@@ -114,6 +114,19 @@ bool weir_http_match(const char *tmpl, const char *path, char *scratch, size_t s
     return *p == '\0';
 }
 
+bool weir_http_plain_path(const char *path)
+{
+    if (path[0] != '/' || strlen(path) >= 512)
+        return false;
+    for (const char *c = path; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+                  *c == '-' || (*c == '.' && c[-1] != '/') || (*c == '/' && c[1] != '/');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static const weir_http_route *find_route(weir_http *h, weir_http_req *r, bool *other_method)
 {
     *other_method = false;

@@ -116,4 +116,9 @@ void weir_http_get_stats(const weir_http *h, weir_http_stats *out);
 bool weir_http_match(const char *tmpl, const char *path, char *scratch, size_t scratch_cap,
                      const char **names, size_t *name_lens, const char **values, int *nparams);
 
+/* Whether a URL path names a plain file: letters, digits, '_', '-', '.'
+ * and single '/', no segment starting with '.' (so no "..", no hidden
+ * files). The dashboard's files are served only for such paths. */
+bool weir_http_plain_path(const char *path);
+
 #endif
