@@ -37,12 +37,19 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # so every test run exercises them; `make fuzz` runs them under libFuzzer.
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
+# The dashboard's JS libraries (uPlot; playwright-core for its browser
+# test) come from npm at build time, pinned by web/package-lock.json.
+WEB_DEPS := web/node_modules/.package-lock.json
+
 .PHONY: all deps run test bench fuzz clean
 .SECONDARY:
-all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
+all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) $(WEB_DEPS)
 
 deps:
 	@scripts/deps.sh
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,15 +77,17 @@ $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay_main.o $(LIB)
 # run, test and bench install the Debian packages first, then build in a
 # second make, whose flags (pkg-config) see the freshly installed libraries.
 run: deps
-	@$(MAKE) --no-print-directory $(WEIR)
+	@$(MAKE) --no-print-directory $(WEIR) $(WEB_DEPS)
 	scripts/run-demo.sh $(WEIR)
 
 # Every test prints TAP; prove runs them all and fails if one fails.
-test: deps
+test:
+	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all
 	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/fuzz_replay.sh tests/sql_golden.sh
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh $(BUILD)
 

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# deps.sh [fuzz] [bench] - installs the Debian packages weir's build and
+# deps.sh [test] [fuzz] [bench] - installs the Debian packages weir's build and
 # tests need, and nothing when everything is there (then it prints nothing).
 # Groups: base (always: compiler, pkg-config, prove, librdkafka,
-# libmicrohttpd, curl), fuzz (clang with libFuzzer), bench (what the
-# benchmarks compare against).
+# libmicrohttpd, curl, and Node.js with npm for the dashboard's libraries),
+# test (chromium for the browser test, prometheus for promtool), fuzz
+# (clang with libFuzzer), bench (wrk, and what else the benchmarks compare
+# against).
 set -eu
 packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev curl)
 for group in "$@"; do
     case "$group" in
+        test) packages+=(chromium prometheus) ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
-        bench) packages+=(coreutils) ;;
+        bench) packages+=(coreutils wrk) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done
+# Node.js may come from elsewhere than Debian (nodesource): ask for it by command.
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

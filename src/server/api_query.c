@@ -217,12 +217,12 @@ int api_query(void *ctx, weir_http_req *req)
             weir_http_reply_error(req, 400, "expected {\"sql\": \"SELECT ...\"}");
             return 0;
         }
-        if (weir_json_unescape(sql.p, sql.len, &text)) {
+        if (weir_json_unescape(sql.p, sql.len, &text) || weir_buf_append(&text, "", 1)) {
             weir_http_reply_error(req, 500, "out of memory");
             return 0;
         }
         body = (const char *)text.data;
-        len = text.len;
+        len = text.len - 1; /* without the NUL */
     }
     run_pull(ctx, req, body ? body : "", len);
     weir_buf_free(&text);

@@ -205,14 +205,23 @@ static void push(parser *P, expr_list *l, weir_expr *x)
     l->v[l->n++] = x;
 }
 
+/* The current token as a C string: tokens point into the SQL text, which
+ * need not be NUL-terminated (a request body, say), so the C library's
+ * number parsers must not read them in place. */
+static const char *token_text(parser *P, char *buf, size_t cap)
+{
+    if (P->tok.len >= cap)
+        fail_at(P, P->tok.pos, "token too long");
+    memcpy(buf, P->tok.p, P->tok.len);
+    buf[P->tok.len] = '\0';
+    return buf;
+}
+
 static weir_expr *number_literal(parser *P)
 {
     weir_expr *x = new_expr(P, WEIR_E_LITERAL, P->tok.pos);
     char buf[128];
-    if (P->tok.len >= sizeof buf)
-        fail_at(P, P->tok.pos, "number literal too long");
-    memcpy(buf, P->tok.p, P->tok.len);
-    buf[P->tok.len] = '\0';
+    token_text(P, buf, sizeof buf);
     errno = 0;
     if (P->tok.kind == WEIR_T_INT) {
         unsigned long long u = strtoull(buf, NULL, 10);
@@ -545,7 +554,8 @@ static int64_t interval(parser *P, const char *context)
         if (end == s || *end)
             fail_at(P, pos, "interval amount '%s' is not a number", s);
     } else if (P->tok.kind == WEIR_T_INT || P->tok.kind == WEIR_T_FLOAT) {
-        n = strtod(P->tok.p, NULL);
+        char buf[128];
+        n = strtod(token_text(P, buf, sizeof buf), NULL);
     } else {
         expected(P, "the interval's amount, like '5'");
     }
@@ -670,7 +680,11 @@ static weir_select *select_stmt(parser *P)
     if (accept_kw(P, "LIMIT")) {
         if (P->tok.kind != WEIR_T_INT)
             expected(P, "a whole number after LIMIT");
-        s->limit = strtoll(P->tok.p, NULL, 10);
+        char buf[64];
+        errno = 0;
+        s->limit = strtoll(token_text(P, buf, sizeof buf), NULL, 10);
+        if (errno == ERANGE)
+            fail_at(P, P->tok.pos, "LIMIT %s does not fit in 64 bits", buf);
         next(P);
     }
     if (accept_kw(P, "EMIT")) {

@@ -1,0 +1,244 @@
+// app.js - weir's dashboard. Polls /v1/streams for rates and offsets,
+// follows every table and dead-letter stream with Server-Sent Events, draws
+// charts with uPlot, runs pull queries. No framework: one file of DOM code.
+'use strict';
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, attrs = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const k of kids) e.append(k);
+  return e;
+};
+const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? fmt.format(v)
+  : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const NUMERIC = new Set(['INT', 'UINT', 'DOUBLE']);
+
+async function api(path, options) {
+  const res = await fetch(path, Object.assign({ credentials: 'same-origin' }, options));
+  if (res.status === 401) { $('#login').hidden = false; throw new Error('unauthorized'); }
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || res.statusText);
+  return body;
+}
+
+// ---- health ----
+async function health() {
+  try {
+    const h = await fetch('/healthz').then((r) => r.json());
+    $('#status').textContent = h.status === 'ok' ? 'running' : h.status;
+    $('#status').className = 'pill ' + (h.status === 'ok' ? 'ok' : 'down');
+    $('#uptime').textContent = `up ${Math.round(h.uptime_s)} s · checkpoint ${h.checkpoint_age_s.toFixed(1)} s ago`;
+  } catch (e) {
+    $('#status').textContent = 'unreachable';
+    $('#status').className = 'pill down';
+  }
+}
+
+// ---- streams: offsets, rates, the ingest chart ----
+const HISTORY = 120;
+const rate = { last: null, at: 0, series: [], x: [], y: {}, plot: null, names: [] };
+
+function rateChart(names) {
+  const colors = ['#4fb3ff', '#3ecf8e', '#f5b942', '#c792ea', '#ff6b6b', '#7fdbca'];
+  rate.names = names;
+  rate.x = [];
+  rate.y = Object.fromEntries(names.map((n) => [n, []]));
+  if (rate.plot) rate.plot.destroy();
+  const width = $('#rate-chart').clientWidth || 800;
+  rate.plot = new uPlot({
+    width, height: 160,
+    scales: { x: { time: true, range: (u, min, max) => [Math.min(min, max - HISTORY), max] } },
+    series: [{}, ...names.map((n, i) => ({ label: n, stroke: colors[i % colors.length], width: 2,
+      value: (u, v) => (v == null ? '—' : fmt.format(v) + '/s') }))],
+    axes: [{ stroke: '#7d8b9c', grid: { stroke: '#263140' } },
+      { stroke: '#7d8b9c', grid: { stroke: '#263140' }, size: 60, values: (u, vs) => vs.map((v) => fmt.format(v)) }],
+  }, [[], ...names.map(() => [])], $('#rate-chart'));
+}
+
+function renderStreams(streams, rates) {
+  const body = $('#streams tbody');
+  body.replaceChildren(...streams.map((s) => el('tr', {},
+    el('td', {}, s.name),
+    el('td', {}, el('span', { class: 'kind ' + s.kind }, s.kind.replace('_', ' '))),
+    el('td', { class: 'num' }, String(s.partitions)),
+    el('td', { class: 'num' }, show(s.records)),
+    el('td', { class: 'num' }, rates[s.name] === undefined ? '—' : show(rates[s.name])),
+    el('td', { class: 'num' }, s.pipeline_lag === undefined ? '' : show(s.pipeline_lag)),
+    el('td', { class: 'muted' }, s.end_offsets.join(' · ')))));
+}
+
+async function pollStreams() {
+  const { streams } = await api('/v1/streams');
+  const now = performance.now() / 1000;
+  const rates = {};
+  if (rate.last) {
+    const dt = now - rate.at;
+    for (const s of streams) {
+      const before = rate.last[s.name];
+      if (before !== undefined && dt > 0) rates[s.name] = Math.max(0, (s.records - before) / dt);
+    }
+  }
+  rate.last = Object.fromEntries(streams.map((s) => [s.name, s.records]));
+  rate.at = now;
+  const sources = streams.filter((s) => s.kind === 'source').map((s) => s.name);
+  if (sources.join() !== rate.names.join()) rateChart(sources);
+  if (Object.keys(rates).length) {
+    rate.x.push(Math.floor(Date.now() / 1000));
+    for (const n of sources) rate.y[n].push(rates[n] ?? 0);
+    if (rate.x.length > HISTORY) { rate.x.shift(); for (const n of sources) rate.y[n].shift(); }
+    rate.plot.setData([rate.x, ...sources.map((n) => rate.y[n])]);
+    const total = sources.reduce((a, n) => a + (rates[n] || 0), 0);
+    $('#ingest-rate').textContent = `${fmt.format(total)} records/s in`;
+  }
+  renderStreams(streams, rates);
+  for (const s of streams) if (s.kind === 'dead_letters') followDeadLetters(s.name);
+}
+
+// ---- tables: live rows and a chart per windowed table ----
+const tables = {};
+
+function keyOf(t, row) { return t.primary_key.map((k) => JSON.stringify(row[k])).join('|'); }
+
+function tableCard(t) {
+  const card = el('section', { class: 'card', id: 'table-' + t.name, 'data-table': t.name });
+  const head = el('tr', {}, ...t.columns.map((c) => el('th', { class: NUMERIC.has(c.type) ? 'num' : '' }, c.name)));
+  const subtitle = t.window === 'none' ? `from ${t.from}` : `${t.window} ${t.window_ms / 1000} s over ${t.from}, emit ${t.emit}`;
+  card.append(el('h2', {}, t.name, el('span', { class: 'muted' }, subtitle),
+    el('span', { class: 'muted rows' }, '')));
+  if (t.window !== 'none') card.append(el('div', { class: 'chart' }));
+  card.append(el('div', { class: 'scroll' }, el('table', { class: 'rows-table' }, el('thead', {}, head), el('tbody'))));
+  $('#tables').append(card);
+  return card;
+}
+
+function chartFor(t) {
+  const value = t.columns.find((c) => NUMERIC.has(c.type) && !t.primary_key.includes(c.name));
+  const key = t.primary_key.find((k) => k !== 'window_start');
+  if (!value) return;
+  const rows = [...t.rows.values()].filter((r) => r.window_start);
+  const starts = [...new Set(rows.map((r) => Date.parse(r.window_start) / 1000))].sort((a, b) => a - b).slice(-60);
+  const totals = {};
+  for (const r of rows) if (key) totals[r[key]] = (totals[r[key]] || 0) + (r[value.name] || 0);
+  const keys = key ? Object.keys(totals).sort((a, b) => totals[b] - totals[a]).slice(0, 5) : ['all'];
+  const data = [starts, ...keys.map((k) => starts.map((s) => {
+    const hits = rows.filter((r) => Date.parse(r.window_start) / 1000 === s && (!key || String(r[key]) === k));
+    return hits.length ? hits.reduce((a, r) => a + (r[value.name] || 0), 0) : null;
+  }))];
+  const label = keys.join();
+  if (!t.plot || t.plotKeys !== label) {
+    const colors = ['#4fb3ff', '#3ecf8e', '#f5b942', '#c792ea', '#ff6b6b'];
+    if (t.plot) t.plot.destroy();
+    const box = t.card.querySelector('.chart');
+    t.plot = new uPlot({
+      width: box.clientWidth || 500, height: 170,
+      series: [{}, ...keys.map((k, i) => ({ label: `${k} ${value.name}`, stroke: colors[i], width: 2,
+        points: { size: 5 }, spanGaps: true }))],
+      axes: [{ stroke: '#7d8b9c', grid: { stroke: '#263140' } }, { stroke: '#7d8b9c', grid: { stroke: '#263140' }, size: 55 }],
+    }, data, box);
+    t.plotKeys = label;
+  } else {
+    t.plot.setData(data);
+  }
+  t.card.dataset.points = String(data.slice(1).flat().filter((v) => v !== null).length);
+}
+
+function renderTable(t) {
+  t.pending = false;
+  const numeric = t.columns.find((c) => NUMERIC.has(c.type) && !t.primary_key.includes(c.name));
+  const rows = [...t.rows.values()].sort((a, b) =>
+    (t.window !== 'none' && a.window_start !== b.window_start ? (a.window_start < b.window_start ? 1 : -1) : 0) ||
+    (numeric ? (b[numeric.name] || 0) - (a[numeric.name] || 0) : 0)).slice(0, 20);
+  t.card.querySelector('.rows-table tbody').replaceChildren(...rows.map((r) => {
+    const tr = el('tr', { 'data-key': keyOf(t, r) },
+      ...t.columns.map((c) => el('td', { class: NUMERIC.has(c.type) ? 'num' : '' }, show(r[c.name]))));
+    if (t.flash.has(keyOf(t, r))) tr.className = 'flash';
+    return tr;
+  }));
+  t.flash.clear();
+  t.card.querySelector('.rows').textContent = ` · ${t.rows.size} rows · ${t.updates} updates live`;
+  t.card.dataset.updates = String(t.updates);
+  if (t.window !== 'none') chartFor(t);
+}
+
+function schedule(t) {
+  if (!t.pending) { t.pending = true; requestAnimationFrame(() => renderTable(t)); }
+}
+
+async function loadTables() {
+  const { tables: list } = await api('/v1/tables');
+  for (const info of list) {
+    if (tables[info.name]) continue;
+    const t = Object.assign(info, { rows: new Map(), flash: new Set(), updates: 0 });
+    t.card = tableCard(t);
+    tables[t.name] = t;
+    const events = new EventSource(`/v1/tables/${encodeURIComponent(t.name)}/changes`);
+    events.addEventListener('change', (ev) => {
+      const row = JSON.parse(ev.data).row;
+      t.rows.set(keyOf(t, row), row);
+      t.flash.add(keyOf(t, row));
+      t.updates++;
+      schedule(t);
+    });
+    const { rows } = await api(`/v1/tables/${encodeURIComponent(t.name)}?limit=500`);
+    for (const r of rows) if (!t.rows.has(keyOf(t, r))) t.rows.set(keyOf(t, r), r);
+    schedule(t);
+  }
+}
+
+// ---- dead letters ----
+const dead = { followed: new Set(), reasons: {}, recent: [] };
+
+function followDeadLetters(stream) {
+  if (dead.followed.has(stream)) return;
+  dead.followed.add(stream);
+  const events = new EventSource(`/v1/streams/${encodeURIComponent(stream)}/changes?from=beginning`);
+  events.addEventListener('change', (ev) => {
+    const letter = JSON.parse(ev.data).row;
+    const reason = String(letter.reason || 'unknown').split(':')[0];
+    dead.reasons[reason] = (dead.reasons[reason] || 0) + 1;
+    dead.recent.unshift({ stream, reason: letter.reason, record: letter.record });
+    dead.recent.length = Math.min(dead.recent.length, 15);
+    $('#dlq-reasons').replaceChildren(...Object.entries(dead.reasons).map(([r, n]) => el('span', {}, `${r} ${fmt.format(n)}`)));
+    $('#dlq tbody').replaceChildren(...dead.recent.map((d) => el('tr', {}, el('td', {}, d.stream),
+      el('td', {}, String(d.reason)), el('td', { class: 'record', title: String(d.record) }, String(d.record)))));
+  });
+}
+
+// ---- pull queries ----
+async function runQuery(ev) {
+  ev.preventDefault();
+  $('#query-error').textContent = '';
+  try {
+    const res = await api('/v1/query', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sql: $('#sql').value }) });
+    $('#query-result thead').replaceChildren(el('tr', {}, ...res.columns.map((c) => el('th', { title: c.type }, c.name))));
+    $('#query-result tbody').replaceChildren(...res.rows.map((r) =>
+      el('tr', {}, ...res.columns.map((c) => el('td', {}, show(r[c.name]))))));
+  } catch (e) {
+    $('#query-error').textContent = e.message;
+  }
+}
+
+// ---- start ----
+async function start() {
+  $('#login').hidden = true;
+  const { sql } = await api('/v1/pipeline');
+  $('#pipeline').textContent = sql;
+  const first = sql.match(/CREATE\s+TABLE\s+("?[\w.-]+"?)/i);
+  if (first) $('#sql').value = `SELECT * FROM ${first[1]} LIMIT 10`;
+  await loadTables();
+  await pollStreams();
+  setInterval(() => pollStreams().catch(() => {}), 1000);
+}
+
+$('#login').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  await fetch('/v1/streams?token=' + encodeURIComponent($('#token').value), { credentials: 'same-origin' });
+  start().catch(() => {});
+});
+$('#query').addEventListener('submit', runQuery);
+health();
+setInterval(health, 2000);
+start().catch(() => {});
