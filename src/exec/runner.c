@@ -109,6 +109,8 @@ static int add_output(weir_runner *r, const char *name, const weir_relation *rel
     o->name = name;
     o->rel = rel;
     int rc = stream_for(r, name, partitions, &o->stream, err);
+    if (rc == WEIR_OK && rel) /* rebuilt from the checkpoint after a crash: fdatasync at checkpoints only */
+        weir_stream_defer_sync(o->stream, true);
     if (rc == WEIR_OK)
         r->noutputs++;
     return rc;
@@ -236,6 +238,8 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 {
     r->last_checkpoint_wall_ms = weir_wall_ms();
     int rc = weir_log_commit(r->log, err);
+    if (rc == WEIR_OK)
+        rc = weir_log_sync(r->log, err); /* the outputs the checkpoint names are durable before it is */
     if (rc == WEIR_OK) {
         r->epoch++;
         rc = write_checkpoint(r, err);

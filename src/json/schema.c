@@ -227,6 +227,13 @@ static int add_property(void *ctx, const char *name, size_t name_len, int escape
     }
     p->schema = NULL;
     s->nprops++;
+    for (int i = 0; i + 1 < s->nprops; i++)
+        if (!strcmp(s->props[i].name, p->name)) {
+            char what[200];
+            snprintf(what, sizeof what, "names %s twice", p->name);
+            k->rc = bad(k->C, "properties", what);
+            return 1;
+        }
     char step[200];
     snprintf(step, sizeof step, ".properties.%s", p->name);
     return (k->rc = compile_child(k->C, step, v, &p->schema)) ? 1 : 0;

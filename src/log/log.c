@@ -156,6 +156,8 @@ int weir_log_close(weir_log *log, weir_err *err)
     int rc = WEIR_OK;
     if (!log->opt.read_only) {
         rc = weir_log_commit(log, err);
+        if (rc == WEIR_OK)
+            rc = weir_log_sync(log, err);
         /* Write the active segments' indexes so the next open trusts them. */
         for (size_t i = 0; i < log->nstreams && rc == WEIR_OK; i++) {
             weir_stream *s = log->streams[i];
@@ -491,9 +493,11 @@ int weir_log_commit(weir_log *log, weir_err *err)
         if (rc == WEIR_OK && (rc = weir_partition_write(p, err)) != WEIR_OK)
             weir_partition_rollback(p);
     }
-    /* Phase 2: make them durable. */
+    /* Phase 2: make them durable (or, for a stream that defers it, later). */
     FOR_PENDING(log, p) {
-        if (rc == WEIR_OK)
+        if (rc == WEIR_OK && p->stream->sync_deferred)
+            p->unsynced = true;
+        else if (rc == WEIR_OK)
             rc = weir_partition_sync(p, err);
     }
     /* Phase 3: publish all, or roll all back. */
@@ -507,6 +511,23 @@ int weir_log_commit(weir_log *log, weir_err *err)
     log->pending_bytes = 0;
     return rc;
 }
+
+int weir_log_sync(weir_log *log, weir_err *err)
+{
+    for (size_t i = 0; i < log->nstreams; i++)
+        for (uint32_t p = 0; p < log->streams[i]->config.partitions; p++) {
+            weir_partition *part = &log->streams[i]->parts[p];
+            if (!part->unsynced)
+                continue;
+            int rc = weir_partition_sync(part, err);
+            if (rc)
+                return rc;
+            part->unsynced = false;
+        }
+    return WEIR_OK;
+}
+
+void weir_stream_defer_sync(weir_stream *s, bool defer) { s->sync_deferred = defer; }
 
 void weir_log_abort(weir_log *log)
 {

@@ -109,6 +109,13 @@ int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec
  * refusing writes (WEIR_EFATAL) until the log is reopened. */
 int weir_log_commit(weir_log *log, weir_err *err);
 
+/* Deferred sync, for streams whose records can be rebuilt after a crash
+ * (a pipeline's outputs, rebuilt from its checkpoint): their commits
+ * write and publish (readers see the records) without fdatasync, and
+ * weir_log_sync makes everything published so far durable. */
+void weir_stream_defer_sync(weir_stream *s, bool defer);
+int weir_log_sync(weir_log *log, weir_err *err);
+
 /* Drops everything appended since the last commit, as a failed commit
  * would: for callers that find a batch bad halfway through. */
 void weir_log_abort(weir_log *log);

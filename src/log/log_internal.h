@@ -56,6 +56,7 @@ typedef struct weir_partition {
     weir_buf pending;        /* encoded, uncommitted batches not yet written */
     uint64_t written;        /* uncommitted bytes already written to the file */
     bool touched;            /* the file may hold bytes past seg->size (even a failed write's) */
+    bool unsynced;           /* published bytes not yet fdatasynced (a stream with deferred sync) */
     weir_batch_builder open_batch; /* the batch being filled, if has_open_batch */
     bool has_open_batch;
     weir_pending_batch *pbatches;  /* the batches of the uncommitted region */
@@ -74,6 +75,7 @@ struct weir_stream {
     weir_stream_config config;
     weir_partition *parts;   /* config.partitions of them */
     uint32_t round_robin;    /* next partition for a record without key */
+    bool sync_deferred;      /* commits publish without fdatasync; weir_log_sync makes it durable */
 };
 
 struct weir_log {

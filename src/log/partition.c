@@ -127,7 +127,11 @@ int weir_partition_append(weir_partition *p, const weir_record *rec, uint64_t *o
 static int roll(weir_partition *p, weir_err *err)
 {
     weir_segment *active = &p->segs[p->nsegs - 1];
-    int rc = weir_segment_write_index(p, active, err);
+    int rc = p->unsynced ? weir_partition_sync(p, err) : WEIR_OK; /* its fd closes: sync what waits */
+    if (rc == WEIR_OK) {
+        p->unsynced = false;
+        rc = weir_segment_write_index(p, active, err);
+    }
     if (rc == WEIR_OK)
         rc = weir_partition_create_segment(p, p->durable_next, err);
     return rc;

@@ -135,11 +135,21 @@ static void feed_subscribers(weir_service *s, int64_t now_ms)
 int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err)
 {
     pthread_mutex_lock(&s->lock);
-    s->ingested = false;
-    int rc = weir_runner_step(s->runner, now_ms, processed, err);
-    if (rc == WEIR_OK)
-        s->committed++; /* the step's commit covered every append made before it */
-    answer_pending(s, rc, err->msg);
+    int rc = WEIR_OK;
+    *processed = 0;
+    if (s->ingested) { /* commit the ingested records first: acknowledged sooner, and processed in this step */
+        rc = weir_log_commit(s->log, err);
+        if (rc == WEIR_OK)
+            s->committed++;
+        answer_pending(s, rc, err->msg);
+        s->ingested = false;
+    }
+    if (rc == WEIR_OK) {
+        rc = weir_runner_step(s->runner, now_ms, processed, err);
+        if (rc == WEIR_OK)
+            s->committed++; /* the step's commit covered every append made before it */
+        answer_pending(s, rc, err->msg);
+    }
     feed_subscribers(s, now_ms);
     pthread_mutex_unlock(&s->lock);
     return rc;
