@@ -2,8 +2,9 @@
 # run-demo.sh WEIR - what `make run` starts: a generator piping sensor
 # readings into `weir serve` (scripts/demo.sql), and consumers following its
 # outputs live: a row per sensor every 10 seconds, and an alert for every
-# reading over 95. Ctrl-C stops everything (serve checkpoints on the way
-# out). The dashboard arrives with the HTTP server.
+# reading over 95, with the dashboard at http://127.0.0.1:8080/ (set
+# WEIR_LISTEN to move it). Ctrl-C stops everything (serve checkpoints on
+# the way out).
 set -u
 weir=${1:?usage: run-demo.sh path/to/weir}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,9 +18,11 @@ generate() {
         sleep 0.1
     done
 }
+listen=${WEIR_LISTEN:-127.0.0.1:8080}
 echo "weir demo: 10 readings/s through scripts/demo.sql (data in $WEIR_DATA). Ctrl-C stops."
-echo "Meanwhile, in another terminal: $weir query 'SELECT * FROM per_sensor_10s ORDER BY window_start DESC LIMIT 5'"
-generate | $weir serve -f "$here/demo.sql" --stdin readings --idle-ms 2000 --reset &
+echo "Dashboard: http://$listen/   Try: curl -s http://$listen/v1/tables/per_sensor_10s?key=s1"
+echo "           curl -s -X POST http://$listen/v1/streams/readings -d '{\"sensor\":\"s9\",\"reading\":99,\"seq\":0,\"ts\":$(date +%s)}'"
+generate | $weir serve -f "$here/demo.sql" --stdin readings --idle-ms 2000 --reset --listen "$listen" &
 serve=$!
 sleep 1
 $weir consume alerts | sed -u 's/^/alert   /' &

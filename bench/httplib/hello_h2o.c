@@ -1,7 +1,7 @@
 /*
  * hello_h2o.c - the smallest keep-alive HTTP server on h2o's event loop:
  * one thread answering "ok" to every request. See hello_mhd.c.
- * Usage: hello_h2o PORT
+ * Usage: hello_h2o PORT [THREADS] (always one thread; the argument is ignored)
  */
 #include <h2o.h>
 #include <netinet/in.h>
