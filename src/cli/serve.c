@@ -32,6 +32,7 @@ static const cli_option options[] = {
     {"token", 0, "TOKEN", "HTTP requests need 'Authorization: Bearer TOKEN' (default $WEIR_TOKEN; /healthz is open)"},
     {"web", 0, "DIR", "the dashboard's files (default: web/ beside the directory of the weir binary)"},
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
+    {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
 };
 
 static int run_serve(const char **v, int argc, char **argv);
@@ -164,13 +165,14 @@ static int run_serve(const char **v, int argc, char **argv)
     (void)argv;
     const cli_command *c = &cli_serve;
     const char *file = v[cli_index(c, "file")];
-    uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20;
+    uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
     }
     if (!cli_uint_option(c, v, "checkpoint-ms", 86400000, &checkpoint_ms) || !cli_uint_option(c, v, "idle-ms", INT64_MAX, &idle_ms) ||
-        !cli_uint_option(c, v, "max-body", 1u << 30, &max_body))
+        !cli_uint_option(c, v, "max-body", 1u << 30, &max_body) ||
+        !cli_uint_option(c, v, "max-inflight", 1ull << 40, &max_inflight))
         return CLI_USAGE;
     weir_arena arena = {0};
     weir_catalog cat;
@@ -200,7 +202,7 @@ static int run_serve(const char **v, int argc, char **argv)
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
     weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
-                               .runner = &ro};
+                               .max_inflight_bytes = (size_t)max_inflight, .runner = &ro};
     if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
         cli_error("serve", "%s", err.msg);
         goto out;

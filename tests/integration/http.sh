@@ -3,7 +3,7 @@
 # error status and its message, the schema registry, Server-Sent Events
 # with resume, metrics, auth on and off, oversized bodies, slow clients.
 . "$(dirname "$0")/../lib.sh"
-plan 78
+plan 80
 
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (user TEXT, page TEXT, ms INT, ts TIMESTAMP) WITH (partitions = 2, key = 'user', timestamp = 'ts');
@@ -220,6 +220,15 @@ STATUS=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -H "X-Big: $(head -c 10000
 [ "$STATUS" -ge 400 ] && [ "$STATUS" -lt 500 ]; ok $? "oversized headers are refused ($STATUS)"
 stop_serve; ok $? "serve stops cleanly"
 grep -q "listening on" "$SCRATCH/serve.err"; ok $? "and said where it listened"
+
+# Overload: more bytes waiting for their commit than allowed -> 503 with Retry-After, nothing stored.
+start_serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d4" --max-inflight 100
+STATUS=$(curl -s -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' -X POST --data-binary \
+    '{"user":"o","page":"p","ms":1,"ts":"2026-11-23T10:00:00Z","pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}' "$URL/v1/streams/clicks")
+BODY=$(cat "$SCRATCH/body")
+expect 503 'ingest is saturated' "overload: 503 and why"
+grep -qi '^Retry-After: 1' "$SCRATCH/headers" && [ "$(records clicks)" = 0 ]; ok $? "with Retry-After, and nothing stored"
+stop_serve
 
 # A port in use is a clear error.
 start_serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d2"
