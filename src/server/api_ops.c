@@ -42,6 +42,33 @@ static int family(weir_buf *b, const char *name, const char *type, const char *h
     return weir_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+typedef enum partition_measure { END_OFFSET, SEGMENT_BYTES, PIPELINE_LAG } partition_measure;
+
+/* One family with a sample per partition of every stream (for the lag:
+ * of every stream the pipeline reads). */
+static int partition_family(weir_service *s, weir_buf *b, char **names, size_t n, const char *metric,
+                            partition_measure what, const char *help)
+{
+    int rc = family(b, metric, "gauge", help);
+    weir_err err;
+    for (size_t i = 0; i < n && !rc; i++) {
+        weir_stream *st;
+        uint64_t read = 0;
+        if (weir_stream_open(s->log, names[i], &st, &err) ||
+            (what == PIPELINE_LAG && !weir_runner_input_offset(s->runner, names[i], 0, &read)))
+            continue;
+        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
+            weir_partition_stats ps;
+            if (weir_stream_partition_stats(st, p, &ps, &err) ||
+                (what == PIPELINE_LAG && !weir_runner_input_offset(s->runner, names[i], p, &read)))
+                continue;
+            uint64_t v = what == END_OFFSET ? ps.end_offset : what == SEGMENT_BYTES ? ps.bytes : ps.end_offset - read;
+            rc = weir_buf_printf(b, "%s{stream=\"%s\",partition=\"%u\"} %llu\n", metric, names[i], p, (unsigned long long)v);
+        }
+    }
+    return rc;
+}
+
 static int stream_metrics(weir_service *s, weir_buf *b)
 {
     char **names = NULL;
@@ -49,43 +76,11 @@ static int stream_metrics(weir_service *s, weir_buf *b)
     weir_err err;
     if (weir_log_list_streams(s->log, &names, &n, &err))
         return 0; /* the families below are just absent */
-    int rc = family(b, "weir_stream_end_offset", "gauge", "Offset the next committed record of the partition gets.");
-    for (size_t i = 0; i < n && !rc; i++) {
-        weir_stream *st;
-        if (weir_stream_open(s->log, names[i], &st, &err))
-            continue;
-        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
-            weir_partition_stats ps;
-            if (!weir_stream_partition_stats(st, p, &ps, &err))
-                rc = weir_buf_printf(b, "weir_stream_end_offset{stream=\"%s\",partition=\"%u\"} %llu\n", names[i], p,
-                                     (unsigned long long)ps.end_offset);
-        }
-    }
-    rc = rc || family(b, "weir_stream_bytes", "gauge", "Bytes of the partition's segment files.");
-    for (size_t i = 0; i < n && !rc; i++) {
-        weir_stream *st;
-        if (weir_stream_open(s->log, names[i], &st, &err))
-            continue;
-        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
-            weir_partition_stats ps;
-            if (!weir_stream_partition_stats(st, p, &ps, &err))
-                rc = weir_buf_printf(b, "weir_stream_bytes{stream=\"%s\",partition=\"%u\"} %llu\n", names[i], p,
-                                     (unsigned long long)ps.bytes);
-        }
-    }
-    rc = rc || family(b, "weir_pipeline_lag_records", "gauge", "Committed records of an input partition the pipeline has not read yet.");
-    for (size_t i = 0; i < n && !rc; i++) {
-        weir_stream *st;
-        uint64_t read;
-        if (weir_stream_open(s->log, names[i], &st, &err) || !weir_runner_input_offset(s->runner, names[i], 0, &read))
-            continue;
-        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
-            weir_partition_stats ps;
-            if (!weir_stream_partition_stats(st, p, &ps, &err) && weir_runner_input_offset(s->runner, names[i], p, &read))
-                rc = weir_buf_printf(b, "weir_pipeline_lag_records{stream=\"%s\",partition=\"%u\"} %llu\n", names[i], p,
-                                     (unsigned long long)(ps.end_offset - read));
-        }
-    }
+    int rc = partition_family(s, b, names, n, "weir_stream_end_offset", END_OFFSET,
+                              "Offset the next committed record of the partition gets.") ||
+             partition_family(s, b, names, n, "weir_stream_bytes", SEGMENT_BYTES, "Bytes of the partition's segment files.") ||
+             partition_family(s, b, names, n, "weir_pipeline_lag_records", PIPELINE_LAG,
+                              "Committed records of an input partition the pipeline has not read yet.");
     weir_names_free(names, n);
     return rc;
 }
