@@ -51,6 +51,22 @@ struct weir_jschema {
 
 /* ---- values in a comparable form ---- */
 
+/* A number span's value. The span points into text that need not be
+ * NUL-terminated (a request body), so strtod reads a copy. */
+static double number_value(const weir_json_span *v)
+{
+    char small[128];
+    char *copy = v->len < sizeof small ? small : malloc(v->len + 1);
+    if (!copy)
+        return NAN;
+    memcpy(copy, v->p, v->len);
+    copy[v->len] = '\0';
+    double d = strtod(copy, NULL);
+    if (copy != small)
+        free(copy);
+    return d;
+}
+
 /* The canonical text of a JSON value for enum/const comparison: strings
  * decoded and prefixed "s", numbers as %.17g prefixed "n", the rest as
  * their text with whitespace outside strings removed. */
@@ -60,7 +76,7 @@ static int canonical(const weir_json_span *v, weir_buf *out)
     if (v->type == WEIR_JSON_STRING)
         return weir_buf_append(out, "s", 1) || weir_json_unescape(v->p, v->len, out) || weir_buf_append(out, "", 1);
     if (v->type == WEIR_JSON_NUMBER)
-        return weir_buf_printf(out, "n%.17g", strtod(v->p, NULL)) || weir_buf_append(out, "", 1);
+        return weir_buf_printf(out, "n%.17g", number_value(v)) || weir_buf_append(out, "", 1);
     bool in_string = false;
     for (size_t i = 0; i < v->len; i++) {
         char c = v->p[i];
@@ -82,7 +98,7 @@ static int canonical(const weir_json_span *v, weir_buf *out)
 
 static bool is_integral(const weir_json_span *v)
 {
-    double d = strtod(v->p, NULL);
+    double d = number_value(v);
     return isfinite(d) && d == floor(d);
 }
 
@@ -243,15 +259,15 @@ static int number_of(compiler *C, const char *keyword, const weir_json_span *v, 
 {
     if (v->type != WEIR_JSON_NUMBER)
         return bad(C, keyword, "must be a number");
-    *out = strtod(v->p, NULL);
+    *out = number_value(v);
     return WEIR_OK;
 }
 
 static int count_of(compiler *C, const char *keyword, const weir_json_span *v, int64_t *out)
 {
-    if (v->type != WEIR_JSON_NUMBER || !is_integral(v) || strtod(v->p, NULL) < 0)
-        return bad(C, keyword, "must be a non-negative integer");
-    *out = (int64_t)strtod(v->p, NULL);
+    if (v->type != WEIR_JSON_NUMBER || !is_integral(v) || number_value(v) < 0 || number_value(v) > 9e15)
+        return bad(C, keyword, "must be a non-negative integer (at most 9e15)");
+    *out = (int64_t)number_value(v);
     return WEIR_OK;
 }
 
@@ -556,7 +572,7 @@ static bool check_node(checker *K, const weir_jschema *s, const weir_json_span *
             return violation(K, "enum", "%.*s is not one of the allowed values", (int)(v->len < 60 ? v->len : 60), v->p);
     }
     if (v->type == WEIR_JSON_NUMBER && (s->has_min || s->has_max)) {
-        double d = strtod(v->p, NULL);
+        double d = number_value(v);
         if (s->has_min && (s->min_exclusive ? d <= s->minimum : d < s->minimum))
             return violation(K, s->min_exclusive ? "exclusiveMinimum" : "minimum", "%.*s is below the %s %.17g",
                              (int)(v->len < 40 ? v->len : 40), v->p, s->min_exclusive ? "exclusive minimum" : "minimum",
