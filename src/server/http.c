@@ -146,7 +146,6 @@ static const weir_http_route *find_route(weir_http *h, weir_http_req *r, bool *o
 
 /* ---- the request ---- */
 
-const char *weir_http_method(const weir_http_req *r) { return r->method; }
 const char *weir_http_path(const weir_http_req *r) { return r->path; }
 const weir_http_route *weir_http_route_of(const weir_http_req *r) { return r->route; }
 
@@ -671,12 +670,6 @@ uint16_t weir_http_port(const weir_http *h)
 {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     return info ? info->port : 0;
-}
-
-const weir_http_route *weir_http_routes(const weir_http *h, int *n)
-{
-    *n = h->nroutes;
-    return h->routes;
 }
 
 void weir_http_get_stats(const weir_http *h, weir_http_stats *out)

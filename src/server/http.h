@@ -59,10 +59,8 @@ int weir_http_start(const weir_http_options *opt, const weir_http_route *routes,
 void weir_http_stop(weir_http *h);
 /* The port actually bound (for listen ":0"). */
 uint16_t weir_http_port(const weir_http *h);
-const weir_http_route *weir_http_routes(const weir_http *h, int *n);
 
 /* ---- the request ---- */
-const char *weir_http_method(const weir_http_req *r);
 const char *weir_http_path(const weir_http_req *r);
 /* A path parameter of the route's template ({name}), or NULL. */
 const char *weir_http_param(const weir_http_req *r, const char *name);
