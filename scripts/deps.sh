@@ -3,14 +3,14 @@
 # tests need, and nothing when everything is there (then it prints nothing).
 # Groups: base (always: compiler, pkg-config, prove, librdkafka,
 # libmicrohttpd, curl, and Node.js with npm for the dashboard's libraries),
-# test (chromium for the browser test, prometheus for promtool), fuzz
+# test (chromium for the browser test, prometheus for promtool, kcat), fuzz
 # (clang with libFuzzer), bench (wrk, and what else the benchmarks compare
 # against).
 set -eu
 packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev curl)
 for group in "$@"; do
     case "$group" in
-        test) packages+=(chromium prometheus) ;;
+        test) packages+=(chromium prometheus kcat) ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
         bench) packages+=(coreutils wrk) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;

@@ -41,6 +41,7 @@ typedef struct output {         /* a stream the runner writes */
     const char *name;
     const weir_relation *rel;   /* NULL for dead-letter streams */
     weir_stream *stream;
+    uint64_t *checkpointed;     /* per partition: the end the last checkpoint names */
 } output;
 
 struct weir_runner {
@@ -109,6 +110,8 @@ static int add_output(weir_runner *r, const char *name, const weir_relation *rel
     o->name = name;
     o->rel = rel;
     int rc = stream_for(r, name, partitions, &o->stream, err);
+    if (rc == WEIR_OK && !(o->checkpointed = calloc(partitions, sizeof *o->checkpointed)))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     if (rc == WEIR_OK && rel) /* rebuilt from the checkpoint after a crash: fdatasync at checkpoints only */
         weir_stream_defer_sync(o->stream, true);
     if (rc == WEIR_OK)
@@ -224,6 +227,8 @@ static int write_stable(weir_runner *r, weir_err *err)
             rc = weir_stream_partition_stats(r->outputs[i].stream, p, &st, err);
             if (rc == WEIR_OK && weir_buf_printf(&b, "%s %u %llu\n", r->outputs[i].name, p, (unsigned long long)st.end_offset))
                 rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            if (rc == WEIR_OK)
+                r->outputs[i].checkpointed[p] = st.end_offset;
         }
     }
     char path[PATH_MAX + 16];
@@ -587,6 +592,16 @@ bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t
 
 int64_t weir_runner_checkpoint_ms(const weir_runner *r) { return r->last_checkpoint_wall_ms; }
 
+bool weir_runner_checkpointed_end(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *end)
+{
+    for (int i = 0; i < r->noutputs; i++)
+        if (!strcmp(r->outputs[i].name, stream) && partition < weir_stream_get_config(r->outputs[i].stream)->partitions) {
+            *end = r->outputs[i].checkpointed[partition];
+            return true;
+        }
+    return false;
+}
+
 void weir_runner_close(weir_runner *r)
 {
     if (!r)
@@ -600,9 +615,11 @@ void weir_runner_close(weir_runner *r)
         free(in->last_data_ms);
         free(in->dead_upto);
     }
-    for (int i = 0; i < r->noutputs; i++)
+    for (int i = 0; i < r->noutputs; i++) {
         if (!r->outputs[i].rel)
             free((void *)r->outputs[i].name);
+        free(r->outputs[i].checkpointed);
+    }
     free(r->inputs);
     free(r->outputs);
     free(r->quiet_since);

@@ -60,6 +60,10 @@ const weir_engine *weir_runner_engine(const weir_runner *r);
 /* The next offset the pipeline reads of an input's partition: false if
  * the stream is not one of its inputs. */
 bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *offset);
+/* The end of an output's partition that the last checkpoint names (what
+ * may leave the process: sinks deliver no further). false if the stream
+ * is not one of its outputs. */
+bool weir_runner_checkpointed_end(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *end);
 /* Wall time of the last checkpoint written (ms since the epoch). */
 int64_t weir_runner_checkpoint_ms(const weir_runner *r);
 void weir_runner_close(weir_runner *r);

@@ -20,6 +20,7 @@ int api_table(void *ctx, weir_http_req *req);
 int api_query(void *ctx, weir_http_req *req);
 int api_changes(void *ctx, weir_http_req *req);
 int api_pipeline(void *ctx, weir_http_req *req);
+int api_sinks(void *ctx, weir_http_req *req);
 
 int api_schema_list(void *ctx, weir_http_req *req);
 int api_schema_get(void *ctx, weir_http_req *req);

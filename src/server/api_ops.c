@@ -18,6 +18,7 @@
 #include "exec/engine.h"
 #include "json/json.h"
 #include "server/api.h"
+#include "server/sinks.h"
 
 int api_healthz(void *ctx, weir_http_req *req)
 {
@@ -147,6 +148,27 @@ static int query_metrics(weir_service *s, weir_buf *b)
     return rc || weir_buf_printf(b, "weir_dead_letters_total{reason=\"schema\"} %llu\n", (unsigned long long)schema);
 }
 
+static int sink_metrics(weir_service *s, weir_buf *b)
+{
+    static const char *const names[] = {"weir_sink_delivered_total", "weir_sink_failures_total", "weir_sink_lag_records",
+                                        "weir_sink_up"};
+    static const char *const help[] = {"Records a sink delivered.", "Deliveries that failed (retried with backoff).",
+                                       "Records waiting to be delivered (kept in the local log meanwhile).",
+                                       "1 while the sink's last delivery succeeded."};
+    int rc = 0;
+    for (int f = 0; f < 4 && !rc && s->nsinks; f++) {
+        rc = family(b, names[f], f < 2 ? "counter" : "gauge", help[f]);
+        for (int i = 0; i < s->nsinks && !rc; i++) {
+            weir_sink_status st;
+            weir_sink_stats(s->sinks[i], &st);
+            uint64_t v[] = {st.delivered, st.failures, st.lag, st.healthy};
+            rc = weir_buf_printf(b, "%s{sink=\"%s\",connector=\"%s\"} %llu\n", names[f], st.name, st.connector,
+                                 (unsigned long long)v[f]);
+        }
+    }
+    return rc;
+}
+
 static int http_metrics(weir_service *s, weir_buf *b)
 {
     if (!s->http)
@@ -186,7 +208,7 @@ int api_metrics(void *ctx, weir_http_req *req)
              weir_buf_printf(&b, "weir_checkpoint_age_seconds %.3f\n", (double)(now - weir_runner_checkpoint_ms(s->runner)) / 1000.0) ||
              family(&b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
              weir_buf_printf(&b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, &b) ||
-             ingest_metrics(s, &b) || query_metrics(s, &b);
+             ingest_metrics(s, &b) || query_metrics(s, &b) || sink_metrics(s, &b);
     pthread_mutex_unlock(&s->lock);
     rc = rc || http_metrics(s, &b);
     if (rc)

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/clock.h"
+#include "server/sinks.h"
 
 #define SSE_BATCH 1024               /* records per partition per step for one subscriber */
 #define SSE_KEEPALIVE_MS 15000
@@ -249,6 +251,8 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     if (rc == WEIR_OK)
         rc = weir_registry_open(dir, &s->registry, err);
     if (rc == WEIR_OK)
+        rc = weir_sinks_start(s, opt->kafka_brokers, err);
+    if (rc == WEIR_OK)
         rc = weir_api_routes(s, err);
     if (rc == WEIR_OK && !(opt->http.listen && !strcmp(opt->http.listen, "off")))
         rc = weir_http_start(&s->opt.http, s->routes, s->nroutes, &s->http, err);
@@ -258,6 +262,17 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     }
     *out = s;
     return WEIR_OK;
+}
+
+bool weir_service_sinks_drained(weir_service *s, int timeout_ms)
+{
+    for (int waited = 0;; waited += 50) {
+        if (weir_sinks_drained(s))
+            return true;
+        if (waited >= timeout_ms)
+            return false;
+        usleep(50000);
+    }
 }
 
 void weir_service_stop(weir_service *s)
@@ -271,6 +286,7 @@ void weir_service_stop(weir_service *s)
         drop_subscriber(s, &s->subscribers);
     pthread_mutex_unlock(&s->lock);
     weir_http_stop(s->http); /* after this no handler runs */
+    weir_sinks_stop(s);
     weir_runner_close(s->runner);
     for (int i = 0; s->views && i < s->cat->nrels; i++)
         weir_view_free(s->views[i]);

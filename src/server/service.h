@@ -22,6 +22,7 @@ typedef struct weir_service_options {
     const char *web_dir;          /* the dashboard's files; NULL: no dashboard */
     size_t max_inflight_bytes;    /* ingest bodies waiting for their commit; beyond: 503; 0: 256 MiB */
     const weir_runner_options *runner;
+    const char *kafka_brokers;    /* serve --kafka: sinks' default brokers */
 } weir_service_options;
 
 /* Opens the runner (restoring its checkpoint), builds the live table views
@@ -49,6 +50,10 @@ void weir_service_unlock(weir_service *s);
 
 weir_runner *weir_service_runner(weir_service *s);
 uint16_t weir_service_port(const weir_service *s);
+
+/* Waits up to timeout_ms until every sink has delivered all it may;
+ * false if one has not. */
+bool weir_service_sinks_drained(weir_service *s, int timeout_ms);
 
 /* Stops the server (requests still waiting get their answer or 503), then
  * frees everything but the log. */

@@ -7,6 +7,7 @@
 #define WEIR_SERVICE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "exec/pull.h"
 #include "log/log.h"
@@ -33,6 +34,8 @@ typedef struct subscriber {
     int64_t last_write_ms;        /* for keep-alive comments */
     struct subscriber *next;
 } subscriber;
+
+typedef struct sink_run sink_run;   /* server/sinks.c */
 
 typedef struct ingest_counters {  /* per source stream */
     uint64_t records, bytes, requests, refused_invalid, refused_overload;
@@ -61,6 +64,9 @@ struct weir_service {
     bool closing;                 /* the last checkpoint is under way: ingest answers 503 */
     subscriber *subscribers;
     int nsubscribers;
+    sink_run **sinks;
+    int nsinks;
+    _Atomic bool sinks_stopping;  /* read by the sinks' threads without the lock */
     int64_t started_ms;
 };
 

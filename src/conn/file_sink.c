@@ -1,0 +1,121 @@
+/*
+ * file_sink.c - CREATE SINK s FROM x WITH (connector = 'file', path = 'out.ndjson'):
+ * each record's JSON on a line of its own, exactly once.
+ *
+ * Progress lives beside the file, in PATH.offsets (written atomically after
+ * the lines it counts are fdatasynced): the file's size and each source
+ * partition's next offset. Resuming cuts the file back to that size, so
+ * lines written after the last progress record (a crash in between) are
+ * written again once, not twice.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/io.h"
+#include "conn/sink.h"
+
+typedef struct file_sink {
+    char path[PATH_MAX];
+    char progress[PATH_MAX + 16];
+    int fd;
+    uint32_t partitions;
+    uint64_t *next;
+    uint64_t size;             /* of the file at the last progress record */
+    weir_buf lines;
+} file_sink;
+
+static int file_open(const weir_sink_config *cfg, void **state, weir_err *err)
+{
+    const char *path = weir_sink_text_option(cfg, "path", NULL, err);
+    if (!path)
+        return err->code;
+    file_sink *f = calloc(1, sizeof *f);
+    if (!f || !(f->next = calloc(cfg->partitions, sizeof *f->next))) {
+        free(f);
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
+    snprintf(f->path, sizeof f->path, "%s", path);
+    snprintf(f->progress, sizeof f->progress, "%s.offsets", path);
+    f->partitions = cfg->partitions;
+    f->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
+        int e = errno;
+        free(f->next);
+        free(f);
+        return weir_err_errno(err, e, "sink %s: open %s", cfg->decl->name, path);
+    }
+    *state = f;
+    return WEIR_OK;
+}
+
+static int file_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
+{
+    file_sink *f = state;
+    char *text = NULL;
+    int rc = weir_io_read_file(&weir_io_posix, f->progress, &text, NULL, err);
+    memset(f->next, 0, f->partitions * sizeof *f->next);
+    f->size = 0;
+    if (rc == WEIR_OK) { /* "size S\n" then "P NEXT\n" per partition */
+        char *p = text, *end;
+        f->size = strncmp(p, "size ", 5) ? 0 : strtoull(p + 5, &end, 10);
+        while ((p = strchr(p, '\n')) && *++p) {
+            unsigned long part = strtoul(p, &end, 10);
+            if (end != p && part < f->partitions)
+                f->next[part] = strtoull(end, NULL, 10);
+        }
+        free(text);
+    } else if (rc != WEIR_ENOENT) {
+        return rc;
+    }
+    if (ftruncate(f->fd, (off_t)f->size) || lseek(f->fd, (off_t)f->size, SEEK_SET) < 0)
+        return weir_err_errno(err, errno, "cut %s back to its last progress record", f->path);
+    for (uint32_t p = 0; p < partitions && p < f->partitions; p++)
+        next[p] = f->next[p];
+    return WEIR_OK;
+}
+
+static int file_deliver(void *state, const weir_sink_record *recs, size_t n, weir_err *err)
+{
+    file_sink *f = state;
+    f->lines.len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (weir_buf_append(&f->lines, recs[i].value, recs[i].value_len) || weir_buf_append(&f->lines, "\n", 1))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    int rc = weir_io_write_all(&weir_io_posix, f->fd, f->lines.data, f->lines.len, f->path, err);
+    if (rc == WEIR_OK && fdatasync(f->fd))
+        rc = weir_err_errno(err, errno, "fdatasync %s", f->path);
+    if (rc)
+        return rc;
+    weir_buf progress = {0};
+    f->size += f->lines.len;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].partition < f->partitions && recs[i].offset + 1 > f->next[recs[i].partition])
+            f->next[recs[i].partition] = recs[i].offset + 1;
+    rc = weir_buf_printf(&progress, "size %llu\n", (unsigned long long)f->size);
+    for (uint32_t p = 0; p < f->partitions && !rc; p++)
+        rc = weir_buf_printf(&progress, "%u %llu\n", p, (unsigned long long)f->next[p]);
+    rc = rc ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+            : weir_io_write_file_atomic(&weir_io_posix, f->progress, progress.data, progress.len, err);
+    weir_buf_free(&progress);
+    return rc;
+}
+
+static void file_close(void *state)
+{
+    file_sink *f = state;
+    if (!f)
+        return;
+    close(f->fd);
+    free(f->next);
+    weir_buf_free(&f->lines);
+    free(f);
+}
+
+const weir_sink_connector weir_sink_file = {"file", file_open, file_resume, file_deliver, file_close};

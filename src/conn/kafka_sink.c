@@ -1,0 +1,237 @@
+/*
+ * kafka_sink.c - CREATE SINK s FROM x WITH (connector = 'kafka', topic = 't'
+ * [, brokers = 'host:port,...']): records to a Kafka topic with librdkafka's
+ * idempotent producer (acks=all), exactly once.
+ *
+ * Key and partition are kept: when the topic has as many partitions as the
+ * stream, source partition p goes to topic partition p (weir's partitioner
+ * is Kafka's murmur2, so a keyed record lands where a Kafka producer would
+ * have put it); otherwise the producer's murmur2_random partitioner picks by
+ * key. Every record carries the headers weir.partition and weir.offset.
+ * resume() reads the last records of each topic partition back and takes,
+ * per source partition, the highest weir.offset: what the topic already has
+ * is never produced again, whatever happened between a send and a crash.
+ */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn/sink.h"
+
+#define RESUME_SCAN 1000       /* records read back per topic partition */
+#define FLUSH_MS 15000
+
+typedef struct kafka_sink {
+    char name[256];
+    char topic[256];
+    char brokers[1024];
+    uint32_t partitions;       /* of the source stream */
+    int topic_partitions;      /* -1 until known */
+    rd_kafka_t *producer;
+    int failed;                /* delivery reports with an error since the last deliver() began */
+    char failure[256];
+} kafka_sink;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    kafka_sink *k = opaque;
+    if (m->err && k->failed++ == 0)
+        snprintf(k->failure, sizeof k->failure, "%s", rd_kafka_err2str(m->err));
+}
+
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err)
+{
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        return weir_err_set(err, WEIR_EINVAL, "kafka: %s=%s: %s", name, value, errstr);
+    return WEIR_OK;
+}
+
+static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, weir_err *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    int rc = set(conf, "bootstrap.servers", k->brokers, err) || set(conf, "log_level", "2", err) ||
+             (type == RD_KAFKA_PRODUCER
+                  ? set(conf, "enable.idempotence", "true", err) || set(conf, "acks", "all", err) ||
+                        set(conf, "linger.ms", "5", err) || set(conf, "partitioner", "murmur2_random", err) ||
+                        set(conf, "message.timeout.ms", "10000", err)
+                  : set(conf, "enable.auto.commit", "false", err) || set(conf, "group.id", "weir-sink-resume", err));
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (type == RD_KAFKA_PRODUCER) {
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_conf_set_opaque(conf, k);
+    }
+    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    if (!rk)
+        weir_err_set(err, WEIR_EINVAL, "sink %s: kafka: %s", k->name, errstr);
+    return rk;
+}
+
+static int kafka_open(const weir_sink_config *cfg, void **state, weir_err *err)
+{
+    const char *topic = weir_sink_text_option(cfg, "topic", NULL, err);
+    const char *brokers = topic ? weir_sink_text_option(cfg, "brokers", cfg->kafka_brokers ? cfg->kafka_brokers : "", err) : NULL;
+    if (!topic || !brokers)
+        return err->code;
+    if (!*brokers)
+        return weir_err_set(err, WEIR_EINVAL, "sink %s: no brokers: WITH (brokers = 'host:port') or weir serve --kafka",
+                            cfg->decl->name);
+    kafka_sink *k = calloc(1, sizeof *k);
+    if (!k)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    snprintf(k->name, sizeof k->name, "%s", cfg->decl->name);
+    snprintf(k->topic, sizeof k->topic, "%s", topic);
+    snprintf(k->brokers, sizeof k->brokers, "%s", brokers);
+    k->partitions = cfg->partitions;
+    k->topic_partitions = -1;
+    if (!(k->producer = client(k, RD_KAFKA_PRODUCER, err))) {
+        free(k);
+        return err->code;
+    }
+    *state = k;
+    return WEIR_OK;
+}
+
+/* The topic's partition count, or -1 if it cannot be learned now. */
+static int topic_partitions(rd_kafka_t *rk, const char *topic)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md;
+    int n = -1;
+    if (t && rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+            n = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    if (t)
+        rd_kafka_topic_destroy(t);
+    return n;
+}
+
+static bool header_number(rd_kafka_headers_t *h, const char *name, uint64_t *out)
+{
+    const void *v;
+    size_t len;
+    char buf[32];
+    if (!h || rd_kafka_header_get_last(h, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    *out = strtoull(buf, NULL, 10);
+    return true;
+}
+
+static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
+{
+    kafka_sink *k = state;
+    memset(next, 0, partitions * sizeof *next);
+    rd_kafka_t *c = client(k, RD_KAFKA_CONSUMER, err);
+    if (!c)
+        return err->code;
+    int rc = WEIR_OK;
+    int parts = topic_partitions(c, k->topic);
+    if (parts < 0)
+        rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: no metadata from %s", k->name, k->topic, k->brokers);
+    rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(parts > 0 ? parts : 1);
+    int64_t *want = calloc(parts > 0 ? (size_t)parts : 1, sizeof *want);
+    int64_t remaining = 0;
+    for (int p = 0; p < parts && rc == WEIR_OK && want; p++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(c, k->topic, p, &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: no offsets for partition %d", k->name, k->topic, p);
+            break;
+        }
+        int64_t from = hi - lo > RESUME_SCAN ? hi - RESUME_SCAN : lo;
+        want[p] = hi - from;
+        remaining += want[p];
+        if (want[p])
+            rd_kafka_topic_partition_list_add(assign, k->topic, p)->offset = from;
+    }
+    if (rc == WEIR_OK && remaining && rd_kafka_assign(c, assign) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka: cannot read topic %s back", k->name, k->topic);
+    for (int idle = 0; rc == WEIR_OK && remaining > 0 && idle < 50;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
+        if (!m) {
+            idle++;
+            continue;
+        }
+        if (!m->err && m->partition < parts && want[m->partition] > 0) {
+            want[m->partition]--;
+            remaining--;
+            rd_kafka_headers_t *h = NULL;
+            uint64_t sp, so;
+            if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && header_number(h, "weir.partition", &sp) &&
+                header_number(h, "weir.offset", &so) && sp < partitions && so + 1 > next[sp])
+                next[sp] = so + 1;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    if (rc == WEIR_OK && remaining > 0)
+        rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka: reading topic %s back timed out", k->name, k->topic);
+    if (rc == WEIR_OK)
+        k->topic_partitions = parts;
+    free(want);
+    rd_kafka_topic_partition_list_destroy(assign);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return rc;
+}
+
+static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, weir_err *err)
+{
+    kafka_sink *k = state;
+    k->failed = 0;
+    if (!k->producer && !(k->producer = client(k, RD_KAFKA_PRODUCER, err)))
+        return err->code;
+    bool same = k->topic_partitions == (int)k->partitions;
+    for (size_t i = 0; i < n; i++) {
+        char part[16], off[24];
+        int plen = snprintf(part, sizeof part, "%u", recs[i].partition);
+        int olen = snprintf(off, sizeof off, "%llu", (unsigned long long)recs[i].offset);
+        rd_kafka_resp_err_t e;
+        while ((e = rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(k->topic),
+                                      RD_KAFKA_V_PARTITION(same ? (int32_t)recs[i].partition : RD_KAFKA_PARTITION_UA),
+                                      RD_KAFKA_V_KEY(recs[i].key, recs[i].key ? recs[i].key_len : 0),
+                                      RD_KAFKA_V_VALUE((void *)recs[i].value, recs[i].value_len),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(recs[i].ts_ms),
+                                      RD_KAFKA_V_HEADER("weir.partition", part, plen),
+                                      RD_KAFKA_V_HEADER("weir.offset", off, olen), RD_KAFKA_V_END)) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(k->producer, 50);
+        if (e)
+            return weir_err_set(err, WEIR_EIO, "sink %s: kafka: %s", k->name, rd_kafka_err2str(e));
+    }
+    rd_kafka_resp_err_t e = rd_kafka_flush(k->producer, FLUSH_MS);
+    if (e) /* what is still queued must not arrive after the retry's copies */
+        rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    if (e || k->failed)
+        return weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: %s", k->name, k->topic,
+                            k->failed ? k->failure : rd_kafka_err2str(e));
+    char why[256];
+    if (rd_kafka_fatal_error(k->producer, why, sizeof why)) { /* a fresh producer for the next attempt */
+        rd_kafka_destroy(k->producer);
+        k->producer = client(k, RD_KAFKA_PRODUCER, err);
+        return weir_err_set(err, WEIR_EIO, "sink %s: kafka producer failed: %s", k->name, why);
+    }
+    return WEIR_OK;
+}
+
+static void kafka_close(void *state)
+{
+    kafka_sink *k = state;
+    if (!k)
+        return;
+    if (k->producer) {
+        rd_kafka_flush(k->producer, 1000);
+        rd_kafka_destroy(k->producer);
+    }
+    free(k);
+}
+
+const weir_sink_connector weir_sink_kafka = {"kafka", kafka_open, kafka_resume, kafka_deliver, kafka_close};

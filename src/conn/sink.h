@@ -1,0 +1,63 @@
+/*
+ * sink.h - the one interface every sink connector implements (file,
+ * kafka, clickhouse), so the server drives them all alike and the engine
+ * knows none by name.
+ *
+ * A sink delivers the records of one log stream, partition by partition in
+ * offset order. Exactly once comes from the destination itself: resume()
+ * asks it how far each source partition got (Kafka record headers, a
+ * ClickHouse column, a file's progress record), so a record delivered just
+ * before a crash or a failed call is not delivered again. deliver() either
+ * makes the whole batch durable at the destination or returns an error, after
+ * which the caller calls resume() again before retrying.
+ */
+#ifndef WEIR_SINK_H
+#define WEIR_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "sql/plan.h"
+
+typedef struct weir_sink_record {
+    uint32_t partition;
+    uint64_t offset;
+    int64_t ts_ms;
+    const uint8_t *key;        /* may be NULL */
+    size_t key_len;
+    const uint8_t *value;      /* a JSON object */
+    size_t value_len;
+} weir_sink_record;
+
+typedef struct weir_sink_config {
+    const weir_stmt *decl;     /* CREATE SINK name FROM x WITH (...) */
+    const weir_relation *from;
+    uint32_t partitions;       /* of the source stream */
+    const char *data_dir;
+    const char *kafka_brokers; /* serve --kafka: the default brokers, or NULL */
+} weir_sink_config;
+
+typedef struct weir_sink_connector {
+    const char *name;
+    /* Checks the WITH options and connects lazily: a destination that is
+     * down is not an error here (deliveries retry). */
+    int (*open)(const weir_sink_config *cfg, void **state, weir_err *err);
+    /* next[p] = the first offset of source partition p not at the destination. */
+    int (*resume)(void *state, uint64_t *next, uint32_t partitions, weir_err *err);
+    int (*deliver)(void *state, const weir_sink_record *recs, size_t n, weir_err *err);
+    void (*close)(void *state);
+} weir_sink_connector;
+
+/* The connector of that name, or NULL. */
+const weir_sink_connector *weir_sink_connector_find(const char *name);
+/* "file, kafka, clickhouse", for error messages. */
+const char *weir_sink_connector_names(void);
+
+/* A TEXT option of a sink's WITH (...), or dflt; *err filled (and NULL
+ * returned) when it is given but not a string, or missing with no dflt. */
+const char *weir_sink_text_option(const weir_sink_config *cfg, const char *name, const char *dflt, weir_err *err);
+
+extern const weir_sink_connector weir_sink_file, weir_sink_kafka;
+
+#endif

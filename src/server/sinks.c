@@ -1,0 +1,209 @@
+/*
+ * sinks.c - delivering the pipeline's CREATE SINKs, one thread each.
+ *
+ * A sink's thread copies a batch of committed records out of the log under
+ * the service lock (a pipeline output only up to what its last checkpoint
+ * names: rows a crash could take back never leave the process), then
+ * delivers it without the lock. A failed delivery is retried with backoff
+ * (100 ms doubling to 5 s) after asking the destination where it got to;
+ * meanwhile the log keeps everything, so an outage only grows the lag
+ * (in /metrics and /v1/sinks) until the destination is back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "server/sinks.h"
+
+#define SINK_BATCH 5000        /* records per delivery, over all partitions */
+
+struct sink_run {
+    weir_service *s;
+    const weir_stmt *decl;
+    const weir_sink_connector *conn;
+    void *state;
+    weir_stream *stream;
+    uint32_t nparts;
+    uint64_t *next;            /* per partition: the next offset to deliver */
+    bool resumed;              /* next[] is what the destination says */
+    pthread_t thread;
+    bool started;
+    /* guarded by the service lock */
+    uint64_t delivered, failures;
+    uint64_t lag;
+    bool healthy;
+    char last_error[256];
+};
+
+/* Copies up to SINK_BATCH records after next[] into recs/arena; under the
+ * lock. at[i] keeps where record i's key starts in the arena (its value
+ * follows) until the arena has stopped growing. */
+static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_buf *arena, weir_err *err)
+{
+    size_t n = 0;
+    arena->len = 0;
+    uint64_t lag = 0;
+    for (uint32_t p = 0; p < k->nparts; p++) {
+        weir_partition_stats ps;
+        uint64_t end;
+        if (weir_stream_partition_stats(k->stream, p, &ps, err))
+            continue;
+        if (!weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, &end))
+            end = ps.end_offset;
+        if (k->next[p] < ps.start_offset) /* retention removed what was never delivered */
+            k->next[p] = ps.start_offset;
+        lag += end > k->next[p] ? end - k->next[p] : 0;
+        weir_reader *r;
+        if (n == SINK_BATCH || end <= k->next[p] || weir_reader_open(k->stream, p, k->next[p], &r, err))
+            continue;
+        weir_reader_set_end(r, end);
+        weir_record rec;
+        while (n < SINK_BATCH && weir_reader_next(r, &rec, err) == 1) {
+            at[n] = arena->len;
+            if (weir_buf_append(arena, rec.key ? rec.key : (const uint8_t *)"", rec.key_len) ||
+                weir_buf_append(arena, rec.value, rec.value_len))
+                break;
+            recs[n++] = (weir_sink_record){p, rec.offset, rec.ts_ms, rec.key, rec.key_len, NULL, rec.value_len};
+        }
+        weir_reader_close(r);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].key)
+            recs[i].key = arena->data + at[i];
+        recs[i].value = arena->data + at[i] + recs[i].key_len;
+    }
+    k->lag = lag;
+    return n;
+}
+
+static void nap(weir_service *s, int64_t ms)
+{
+    for (int64_t slept = 0; slept < ms && !s->sinks_stopping; slept += 20)
+        usleep(20000);
+}
+
+static void *deliver_loop(void *arg)
+{
+    sink_run *k = arg;
+    weir_service *s = k->s;
+    weir_sink_record *recs = malloc(SINK_BATCH * sizeof *recs);
+    size_t *at = malloc(SINK_BATCH * sizeof *at);
+    weir_buf arena = {0};
+    int64_t backoff = 100;
+    while (recs && at && !s->sinks_stopping) {
+        weir_err err = {0};
+        int rc = WEIR_OK;
+        if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_OK)
+            k->resumed = true;
+        size_t n = 0;
+        if (rc == WEIR_OK) {
+            pthread_mutex_lock(&s->lock);
+            n = read_batch(k, recs, at, &arena, &err);
+            pthread_mutex_unlock(&s->lock);
+            if (n)
+                rc = k->conn->deliver(k->state, recs, n, &err);
+        }
+        pthread_mutex_lock(&s->lock);
+        if (rc == WEIR_OK) {
+            for (size_t i = 0; i < n; i++)
+                k->next[recs[i].partition] = recs[i].offset + 1;
+            k->delivered += n;
+            k->lag -= n < k->lag ? n : k->lag;
+            k->healthy = true;
+            backoff = 100;
+        } else {
+            k->failures++;
+            k->healthy = false;
+            k->resumed = false; /* ask the destination again before retrying */
+            snprintf(k->last_error, sizeof k->last_error, "%s", err.msg);
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (rc) {
+            nap(s, backoff);
+            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        } else if (n == 0) {
+            nap(s, 50);
+        }
+    }
+    free(recs);
+    free(at);
+    weir_buf_free(&arena);
+    return NULL;
+}
+
+int weir_sinks_start(weir_service *s, const char *kafka_brokers, weir_err *err)
+{
+    const weir_catalog *cat = s->cat;
+    s->sinks = calloc((size_t)cat->nsinks + 1, sizeof *s->sinks);
+    if (!s->sinks)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (int i = 0; i < cat->nsinks; i++) {
+        const weir_stmt *d = cat->sinks[i];
+        const weir_with_option *c = weir_stmt_option(d, "connector");
+        const char *name = c && c->value.type == WEIR_TYPE_TEXT ? c->value.s : NULL;
+        const weir_sink_connector *conn = name ? weir_sink_connector_find(name) : NULL;
+        if (!conn)
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: %s connector%s%s (known: %s)", d->name,
+                                name ? "unknown" : "no", name ? " " : " given: WITH (connector = ...)",
+                                name ? name : "", weir_sink_connector_names());
+        sink_run *k = calloc(1, sizeof *k);
+        if (!k)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        s->sinks[s->nsinks++] = k;
+        k->s = s;
+        k->decl = d;
+        k->conn = conn;
+        const weir_relation *from = weir_catalog_find(cat, d->from);
+        int rc = weir_stream_open(s->log, d->from, &k->stream, err);
+        if (rc)
+            return rc;
+        k->nparts = weir_stream_get_config(k->stream)->partitions;
+        if (!(k->next = calloc(k->nparts, sizeof *k->next)))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        weir_sink_config cfg = {d, from, k->nparts, weir_log_dir(s->log), kafka_brokers};
+        if ((rc = conn->open(&cfg, &k->state, err)))
+            return rc;
+    }
+    for (int i = 0; i < s->nsinks; i++) {
+        if (pthread_create(&s->sinks[i]->thread, NULL, deliver_loop, s->sinks[i]))
+            return weir_err_set(err, WEIR_EIO, "cannot start the thread of sink %s", s->sinks[i]->decl->name);
+        s->sinks[i]->started = true;
+    }
+    return WEIR_OK;
+}
+
+void weir_sinks_stop(weir_service *s)
+{
+    s->sinks_stopping = true;
+    for (int i = 0; i < s->nsinks; i++) {
+        sink_run *k = s->sinks[i];
+        if (k->started)
+            pthread_join(k->thread, NULL);
+        if (k->state)
+            k->conn->close(k->state);
+        free(k->next);
+        free(k);
+    }
+    free(s->sinks);
+    s->sinks = NULL;
+    s->nsinks = 0;
+}
+
+bool weir_sinks_drained(weir_service *s)
+{
+    bool drained = true;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nsinks; i++)
+        drained &= s->sinks[i]->resumed && s->sinks[i]->lag == 0 && s->sinks[i]->healthy;
+    pthread_mutex_unlock(&s->lock);
+    return drained;
+}
+
+void weir_sink_stats(const sink_run *k, weir_sink_status *out)
+{
+    *out = (weir_sink_status){k->decl->name, k->decl->from, k->conn->name, k->delivered, k->failures, k->lag,
+                              k->healthy, k->last_error};
+}

@@ -1,0 +1,27 @@
+/*
+ * sinks.h - the delivery threads of a pipeline's sinks (see sinks.c).
+ */
+#ifndef WEIR_SERVER_SINKS_H
+#define WEIR_SERVER_SINKS_H
+
+#include "conn/sink.h"
+#include "server/service_internal.h"
+
+/* Opens every CREATE SINK's connector and starts its thread. */
+int weir_sinks_start(weir_service *s, const char *kafka_brokers, weir_err *err);
+/* Stops and joins the threads, closes the connectors. */
+void weir_sinks_stop(weir_service *s);
+/* Whether every sink has delivered all it may (for serve --once). */
+bool weir_sinks_drained(weir_service *s);
+
+typedef struct weir_sink_status {
+    const char *name, *from, *connector;
+    uint64_t delivered, failures, lag;
+    bool healthy;
+    const char *last_error;
+} weir_sink_status;
+
+/* A sink's counters; under the service lock. */
+void weir_sink_stats(const sink_run *k, weir_sink_status *out);
+
+#endif
