@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const weir_sink_connector *const connectors[] = {&weir_sink_file, &weir_sink_kafka};
+static const weir_sink_connector *const connectors[] = {&weir_sink_file, &weir_sink_kafka, &weir_sink_clickhouse};
 
 const weir_sink_connector *weir_sink_connector_find(const char *name)
 {
@@ -15,7 +15,7 @@ const weir_sink_connector *weir_sink_connector_find(const char *name)
     return NULL;
 }
 
-const char *weir_sink_connector_names(void) { return "file, kafka"; }
+const char *weir_sink_connector_names(void) { return "file, kafka, clickhouse"; }
 
 const char *weir_sink_text_option(const weir_sink_config *cfg, const char *name, const char *dflt, weir_err *err)
 {

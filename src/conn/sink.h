@@ -58,6 +58,6 @@ const char *weir_sink_connector_names(void);
  * returned) when it is given but not a string, or missing with no dflt. */
 const char *weir_sink_text_option(const weir_sink_config *cfg, const char *name, const char *dflt, weir_err *err);
 
-extern const weir_sink_connector weir_sink_file, weir_sink_kafka;
+extern const weir_sink_connector weir_sink_file, weir_sink_kafka, weir_sink_clickhouse;
 
 #endif

@@ -13,7 +13,8 @@ SQL
 post() {
     local body="" i
     for i in $(seq "$1" "$2"); do body+="{\"id\":$i,\"kind\":\"k$((i % 7))\"}"$'\n'; done
-    curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$body" "$URL/v1/streams/events"
+    printf '%s' "$body" > "$SCRATCH/post.ndjson"
+    curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$SCRATCH/post.ndjson" "$URL/v1/streams/events"
 }
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 50

@@ -24,7 +24,8 @@ SQL
 post() { # post FROM TO: clicks n = FROM..TO over HTTP
     local body="" i
     for i in $(seq "$1" "$2"); do body+="{\"user\":\"u$((i % 37))\",\"page\":\"p$((i % 5))\",\"n\":$i}"$'\n'; done
-    curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$body" "$URL/v1/streams/clicks"
+    printf '%s' "$body" > "$SCRATCH/post.ndjson"
+    curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$SCRATCH/post.ndjson" "$URL/v1/streams/clicks"
 }
 topic_count() { kcat -b "$B" -t "$1" -C -e -q -f '%o\n' 2>/dev/null | wc -l; }
 wait_count() { # wait_count TOPIC N: until the topic holds N records (20 s at most)
