@@ -12,7 +12,7 @@ for group in "$@"; do
     case "$group" in
         test) packages+=(chromium prometheus kcat clickhouse-server) ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
-        bench) packages+=(coreutils wrk) ;;
+        bench) packages+=(coreutils wrk clickhouse-server) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done

@@ -6,7 +6,7 @@
  * Each row carries two more columns, _weir_partition UInt32 and
  * _weir_offset UInt64: its place in the source stream. resume() asks the
  * table for max(_weir_offset) per partition, and each delivery is one
- * INSERT ... FORMAT JSONEachRow of at most 5,000 rows, which ClickHouse
+ * INSERT ... FORMAT JSONEachRow of at most 50,000 rows, which ClickHouse
  * applies whole or not at all; so after a crash or an outage the next
  * INSERT starts exactly after the last row the table has. With create =
  * true the table is made (MergeTree, ordered by those two columns) with the
@@ -154,10 +154,26 @@ static int clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, w
     return WEIR_OK;
 }
 
-static int clickhouse_deliver(void *state, const weir_sink_record *recs, size_t n, weir_err *err)
+/* Writes v in decimal at out (no NUL); returns the length. printf is the
+ * slowest part of building a large INSERT. */
+static size_t put_decimal(char *out, uint64_t v, char *scratch)
 {
+    size_t n = 0;
+    do
+        scratch[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    for (size_t i = 0; i < n; i++)
+        out[i] = scratch[n - 1 - i];
+    return n;
+}
+
+static int clickhouse_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
+{
+    (void)more; /* each INSERT is durable on return */
     clickhouse_sink *c = state;
     c->body.len = 0;
+    if (n == 0)
+        return WEIR_OK;
     for (size_t i = 0; i < n; i++) { /* {...} -> {..., "_weir_partition": p, "_weir_offset": o} */
         const char *v = (const char *)recs[i].value;
         size_t len = recs[i].value_len;
@@ -170,9 +186,20 @@ static int clickhouse_deliver(void *state, const weir_sink_record *recs, size_t 
         while (open < len - 1 && strchr(" \t\r\n", v[open]))
             open++;
         bool empty = open == len - 1;
-        if (weir_buf_append(&c->body, v, len - 1) ||
-            weir_buf_printf(&c->body, "%s\"_weir_partition\":%u,\"_weir_offset\":%llu}\n", empty ? "" : ",",
-                            recs[i].partition, (unsigned long long)recs[i].offset))
+        char tail[80], digits[24];
+        size_t t = 0;
+        if (!empty)
+            tail[t++] = ',';
+        static const char part_name[] = "\"_weir_partition\":", offset_name[] = ",\"_weir_offset\":";
+        memcpy(tail + t, part_name, sizeof part_name - 1);
+        t += sizeof part_name - 1;
+        t += put_decimal(tail + t, recs[i].partition, digits);
+        memcpy(tail + t, offset_name, sizeof offset_name - 1);
+        t += sizeof offset_name - 1;
+        t += put_decimal(tail + t, recs[i].offset, digits);
+        memcpy(tail + t, "}\n", 2);
+        t += 2;
+        if (weir_buf_append(&c->body, v, len - 1) || weir_buf_append(&c->body, tail, t))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
     char sql[512];

@@ -81,10 +81,13 @@ static int file_resume(void *state, uint64_t *next, uint32_t partitions, weir_er
     return WEIR_OK;
 }
 
-static int file_deliver(void *state, const weir_sink_record *recs, size_t n, weir_err *err)
+static int file_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
 {
+    (void)more; /* every batch is durable on return */
     file_sink *f = state;
     f->lines.len = 0;
+    if (n == 0)
+        return WEIR_OK;
     for (size_t i = 0; i < n; i++)
         if (weir_buf_append(&f->lines, recs[i].value, recs[i].value_len) || weir_buf_append(&f->lines, "\n", 1))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");

@@ -7,9 +7,14 @@
  * stream, source partition p goes to topic partition p (weir's partitioner
  * is Kafka's murmur2, so a keyed record lands where a Kafka producer would
  * have put it); otherwise the producer's murmur2_random partitioner picks by
- * key. Every record carries the headers weir.partition and weir.offset.
- * resume() reads the last records of each topic partition back and takes,
- * per source partition, the highest weir.offset: what the topic already has
+ * key. Records carry their place in the source as the headers
+ * weir.partition and weir.offset: every record when partitions are mixed,
+ * and when they map one to one only an anchor record per batch (headers
+ * cost librdkafka two thirds of its speed): the records after an anchor in
+ * a topic partition are the next source offsets, in order, since Kafka
+ * offsets of a partition without transactions are consecutive. resume()
+ * reads the last records of each topic partition back and takes, per
+ * source partition, the highest offset found: what the topic already has
  * is never produced again, whatever happened between a send and a crash.
  */
 #include <librdkafka/rdkafka.h>
@@ -19,7 +24,8 @@
 
 #include "conn/sink.h"
 
-#define RESUME_SCAN 1000       /* records read back per topic partition */
+#define ANCHOR_EVERY 4096      /* one-to-one partitions: a record with headers at least this often */
+#define RESUME_SCAN 10000      /* records read back per topic partition: more than ANCHOR_EVERY */
 #define FLUSH_MS 15000
 
 typedef struct kafka_sink {
@@ -30,6 +36,7 @@ typedef struct kafka_sink {
     int topic_partitions;      /* -1 until known */
     rd_kafka_t *producer;
     int failed;                /* delivery reports with an error since the last deliver() began */
+    uint64_t *last;            /* one-to-one partitions: 2 + the last source offset produced, 0 for none */
     char failure[256];
 } kafka_sink;
 
@@ -39,6 +46,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     kafka_sink *k = opaque;
     if (m->err && k->failed++ == 0)
         snprintf(k->failure, sizeof k->failure, "%s", rd_kafka_err2str(m->err));
+    else if (!m->err && !k->failed)
+        k->failure[0] = '\0';
 }
 
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err)
@@ -57,7 +66,8 @@ static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, weir_err *err)
              (type == RD_KAFKA_PRODUCER
                   ? set(conf, "enable.idempotence", "true", err) || set(conf, "acks", "all", err) ||
                         set(conf, "linger.ms", "5", err) || set(conf, "partitioner", "murmur2_random", err) ||
-                        set(conf, "message.timeout.ms", "10000", err)
+                        set(conf, "message.timeout.ms", "10000", err) || set(conf, "enable.gapless.guarantee", "true", err) ||
+                        set(conf, "delivery.report.only.error", "true", err) /* only failures need a report */
                   : set(conf, "enable.auto.commit", "false", err) || set(conf, "group.id", "weir-sink-resume", err));
     if (rc) {
         rd_kafka_conf_destroy(conf);
@@ -127,6 +137,12 @@ static bool header_number(rd_kafka_headers_t *h, const char *name, uint64_t *out
     return true;
 }
 
+typedef struct anchor {     /* the last record read back with headers, per topic partition */
+    bool known;
+    uint64_t partition, offset;
+    int64_t kafka_offset;
+} anchor;
+
 static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
 {
     kafka_sink *k = state;
@@ -140,8 +156,9 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
         rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: no metadata from %s", k->name, k->topic, k->brokers);
     rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(parts > 0 ? parts : 1);
     int64_t *want = calloc(parts > 0 ? (size_t)parts : 1, sizeof *want);
+    anchor *anchors = calloc(parts > 0 ? (size_t)parts : 1, sizeof *anchors);
     int64_t remaining = 0;
-    for (int p = 0; p < parts && rc == WEIR_OK && want; p++) {
+    for (int p = 0; p < parts && rc == WEIR_OK && want && anchors; p++) {
         int64_t lo, hi;
         if (rd_kafka_query_watermark_offsets(c, k->topic, p, &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: no offsets for partition %d", k->name, k->topic, p);
@@ -166,8 +183,17 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
             remaining--;
             rd_kafka_headers_t *h = NULL;
             uint64_t sp, so;
+            anchor *a = &anchors[m->partition];
             if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && header_number(h, "weir.partition", &sp) &&
-                header_number(h, "weir.offset", &so) && sp < partitions && so + 1 > next[sp])
+                header_number(h, "weir.offset", &so)) {
+                *a = (anchor){true, sp, so, m->offset};
+            } else if (a->known) { /* after an anchor: the following source offsets */
+                sp = a->partition;
+                so = a->offset + (uint64_t)(m->offset - a->kafka_offset);
+            } else {
+                sp = UINT64_MAX; /* before the first anchor read: counted from an earlier one */
+            }
+            if (sp < partitions && so + 1 > next[sp])
                 next[sp] = so + 1;
         }
         rd_kafka_message_destroy(m);
@@ -176,43 +202,63 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
         rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka: reading topic %s back timed out", k->name, k->topic);
     if (rc == WEIR_OK)
         k->topic_partitions = parts;
+    if (k->last) /* the next record of each partition is an anchor again */
+        memset(k->last, 0, k->partitions * sizeof *k->last);
     free(want);
+    free(anchors);
     rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
     return rc;
 }
 
-static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, weir_err *err)
+/* With more, records stay in flight (pipelined: a flush per batch would
+ * wait a round trip each time); a failure shows on a later call, and
+ * enable.gapless.guarantee makes sure no later record of a partition lands
+ * after one that failed, so resume() never skips a hole. */
+static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
 {
     kafka_sink *k = state;
-    k->failed = 0;
     if (!k->producer && !(k->producer = client(k, RD_KAFKA_PRODUCER, err)))
         return err->code;
     bool same = k->topic_partitions == (int)k->partitions;
+    if (same && !k->last && !(k->last = calloc(k->partitions, sizeof *k->last)))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         char part[16], off[24];
         int plen = snprintf(part, sizeof part, "%u", recs[i].partition);
         int olen = snprintf(off, sizeof off, "%llu", (unsigned long long)recs[i].offset);
+        /* an anchor: mixed partitions, after a jump (or a resume), or every ANCHOR_EVERY records */
+        uint32_t p = recs[i].partition;
+        bool is_anchor = !same || k->last[p] != recs[i].offset + 1 || recs[i].offset % ANCHOR_EVERY == 0;
+        if (same)
+            k->last[p] = recs[i].offset + 2; /* stored plus one: 0 means nothing produced yet */
+        rd_kafka_headers_t *h = NULL;
+        if (is_anchor && (!(h = rd_kafka_headers_new(2)) || rd_kafka_header_add(h, "weir.partition", -1, part, plen) ||
+                       rd_kafka_header_add(h, "weir.offset", -1, off, olen)))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         rd_kafka_resp_err_t e;
         while ((e = rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(k->topic),
                                       RD_KAFKA_V_PARTITION(same ? (int32_t)recs[i].partition : RD_KAFKA_PARTITION_UA),
                                       RD_KAFKA_V_KEY(recs[i].key, recs[i].key ? recs[i].key_len : 0),
                                       RD_KAFKA_V_VALUE((void *)recs[i].value, recs[i].value_len),
                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(recs[i].ts_ms),
-                                      RD_KAFKA_V_HEADER("weir.partition", part, plen),
-                                      RD_KAFKA_V_HEADER("weir.offset", off, olen), RD_KAFKA_V_END)) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            rd_kafka_poll(k->producer, 50);
-        if (e)
+                                      RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(k->producer, 1); /* the queue is full: let it drain a little */
+        if (e) {
+            if (h) /* not taken over by the message */
+                rd_kafka_headers_destroy(h);
             return weir_err_set(err, WEIR_EIO, "sink %s: kafka: %s", k->name, rd_kafka_err2str(e));
+        }
     }
-    rd_kafka_resp_err_t e = rd_kafka_flush(k->producer, FLUSH_MS);
-    if (e) /* what is still queued must not arrive after the retry's copies */
+    rd_kafka_resp_err_t e = more ? (rd_kafka_poll(k->producer, 0), RD_KAFKA_RESP_ERR_NO_ERROR) : rd_kafka_flush(k->producer, FLUSH_MS);
+    if (e || k->failed) /* what is still queued must not arrive after the retry's copies */
         rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    if (e || k->failed)
+    if (e || k->failed) {
+        k->failed = 0;
         return weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: %s", k->name, k->topic,
-                            k->failed ? k->failure : rd_kafka_err2str(e));
+                            k->failure[0] ? k->failure : rd_kafka_err2str(e));
+    }
     char why[256];
     if (rd_kafka_fatal_error(k->producer, why, sizeof why)) { /* a fresh producer for the next attempt */
         rd_kafka_destroy(k->producer);
@@ -231,6 +277,7 @@ static void kafka_close(void *state)
         rd_kafka_flush(k->producer, 1000);
         rd_kafka_destroy(k->producer);
     }
+    free(k->last);
     free(k);
 }
 

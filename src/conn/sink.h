@@ -7,13 +7,17 @@
  * offset order. Exactly once comes from the destination itself: resume()
  * asks it how far each source partition got (Kafka record headers, a
  * ClickHouse column, a file's progress record), so a record delivered just
- * before a crash or a failed call is not delivered again. deliver() either
- * makes the whole batch durable at the destination or returns an error, after
- * which the caller calls resume() again before retrying.
+ * before a crash or a failed call is not delivered again. deliver() with
+ * more = false makes the batch (and any before it) durable at the
+ * destination or returns an error; with more = true (another batch follows
+ * at once) it may return while they are still in flight and report a
+ * failure on a later call. After an error the caller calls resume() again
+ * before retrying.
  */
 #ifndef WEIR_SINK_H
 #define WEIR_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,7 +49,7 @@ typedef struct weir_sink_connector {
     int (*open)(const weir_sink_config *cfg, void **state, weir_err *err);
     /* next[p] = the first offset of source partition p not at the destination. */
     int (*resume)(void *state, uint64_t *next, uint32_t partitions, weir_err *err);
-    int (*deliver)(void *state, const weir_sink_record *recs, size_t n, weir_err *err);
+    int (*deliver)(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err);
     void (*close)(void *state);
 } weir_sink_connector;
 

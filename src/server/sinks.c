@@ -18,7 +18,7 @@
 #include "base/clock.h"
 #include "server/sinks.h"
 
-#define SINK_BATCH 5000        /* records per delivery, over all partitions */
+#define SINK_BATCH 50000       /* records per delivery, over all partitions (ClickHouse wants big INSERTs) */
 
 struct sink_run {
     weir_service *s;
@@ -29,6 +29,7 @@ struct sink_run {
     uint32_t nparts;
     uint64_t *next;            /* per partition: the next offset to deliver */
     bool resumed;              /* next[] is what the destination says */
+    bool in_flight;            /* the last deliver() had more = true: a call with more = false settles it */
     pthread_t thread;
     bool started;
     /* guarded by the service lock */
@@ -103,8 +104,10 @@ static void *deliver_loop(void *arg)
             pthread_mutex_lock(&s->lock);
             n = read_batch(k, recs, at, &arena, &err);
             pthread_mutex_unlock(&s->lock);
-            if (n)
-                rc = k->conn->deliver(k->state, recs, n, &err);
+            bool more = n == SINK_BATCH; /* a backlog: the connector may pipeline */
+            if (n || k->in_flight)
+                rc = k->conn->deliver(k->state, recs, n, more, &err);
+            k->in_flight = rc == WEIR_OK && more;
         }
         pthread_mutex_lock(&s->lock);
         if (rc == WEIR_OK) {
@@ -197,7 +200,7 @@ bool weir_sinks_drained(weir_service *s)
     bool drained = true;
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->nsinks; i++)
-        drained &= s->sinks[i]->resumed && s->sinks[i]->lag == 0 && s->sinks[i]->healthy;
+        drained &= s->sinks[i]->resumed && s->sinks[i]->lag == 0 && s->sinks[i]->healthy && !s->sinks[i]->in_flight;
     pthread_mutex_unlock(&s->lock);
     return drained;
 }
