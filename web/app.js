@@ -96,6 +96,17 @@ async function pollStreams() {
   for (const s of streams) if (s.kind === 'dead_letters') followDeadLetters(s.name);
 }
 
+// ---- sinks: delivery, lag (the backlog kept while a destination is down) ----
+async function pollSinks() {
+  const { sinks } = await api('/v1/sinks');
+  $('#sinks-card').hidden = sinks.length === 0;
+  $('#sinks tbody').replaceChildren(...sinks.map((k) => el('tr', {},
+    el('td', {}, k.name), el('td', {}, k.from), el('td', {}, k.connector),
+    el('td', {}, el('span', { class: 'pill ' + (k.up ? 'ok' : 'down') }, k.up ? 'delivering' : 'retrying')),
+    el('td', { class: 'num' }, show(k.delivered)), el('td', { class: 'num' }, show(k.lag)),
+    el('td', { class: 'num' }, show(k.failures)), el('td', { class: 'record', title: k.last_error }, k.last_error))));
+}
+
 // ---- tables: live rows and a chart per windowed table ----
 const tables = {};
 
@@ -230,7 +241,8 @@ async function start() {
   if (first) $('#sql').value = `SELECT * FROM ${first[1]} LIMIT 10`;
   await loadTables();
   await pollStreams();
-  setInterval(() => pollStreams().catch(() => {}), 1000);
+  await pollSinks();
+  setInterval(() => { pollStreams().catch(() => {}); pollSinks().catch(() => {}); }, 1000);
 }
 
 $('#login').addEventListener('submit', async (ev) => {

@@ -11,7 +11,7 @@ let n = 0, failed = 0;
 const ok = (cond, name) => { n++; if (!cond) failed++; console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`); };
 const attr = (page, sel, name) => page.$eval(sel, (e, a) => Number(e.dataset[a] || 0), name).catch(() => 0);
 
-console.log('1..7');
+console.log('1..8');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -44,6 +44,8 @@ try {
   await page.waitForFunction(() => /records\/s in/.test(document.querySelector('#ingest-rate').textContent),
     null, { timeout: 10000 }).catch(() => {});
   ok(/[1-9][\d,.]* records\/s in/.test(await page.textContent('#ingest-rate')), 'the ingest rate shows');
+  await page.waitForSelector('#sinks tbody tr', { timeout: 5000 }).catch(() => {});
+  ok(/archive.*clicks.*file.*delivering/s.test(await page.textContent('#sinks').catch(() => '')), 'the sinks show with their state');
 
   await page.fill('#sql', 'SELECT page, n FROM per_page ORDER BY n DESC LIMIT 3');
   await page.click('#query button');

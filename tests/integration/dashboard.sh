@@ -9,12 +9,13 @@ if [ ! -d "$here/../web/node_modules/playwright-core" ] || ! command -v chromium
     echo "Bail out! the dashboard's npm packages or chromium are missing (make test installs them)"
     exit 1
 fi
-cat > "$SCRATCH/p.sql" <<'SQL'
+cat > "$SCRATCH/p.sql" <<SQL
 CREATE STREAM clicks (user TEXT, page TEXT, ms INT) WITH (partitions = 2, key = 'user');
 CREATE TABLE per_page AS SELECT page, COUNT(*) AS n, SUM(ms) AS total_ms FROM clicks GROUP BY page;
 CREATE TABLE per_second AS SELECT page, window_start, window_end, COUNT(*) AS n
   FROM TUMBLE(clicks, INTERVAL '1' SECOND) GROUP BY page;
 CREATE STREAM slow AS SELECT user, page, ms / (ms - ms) AS broken FROM clicks WHERE ms > 90;
+CREATE SINK archive FROM clicks WITH (connector = 'file', path = '$SCRATCH/archive.ndjson');
 SQL
 start_serve -f "$SCRATCH/p.sql" || { echo "Bail out! weir serve did not start"; exit 1; }
 pages=(home about pricing docs blog)
