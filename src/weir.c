@@ -14,6 +14,7 @@ static const cli_command *const commands[] = {
     &cli_serve,
     &cli_query,
     &cli_replay,
+    &cli_gen,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -60,6 +60,6 @@ struct weir_catalog;
 struct weir_arena;
 bool cli_load_pipeline(const char *cmd, const char *path, struct weir_arena *a, struct weir_catalog *cat);
 
-extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query;
+extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query, cli_gen;
 
 #endif
