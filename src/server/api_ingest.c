@@ -252,6 +252,11 @@ static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t
 static int ingest(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len)
 {
     const weir_relation *rel = s->cat->rels[rel_index];
+    if (rel->file_path) { /* its records are exactly the file's lines: see conn/file_source.h */
+        weir_http_reply_error(req, 409, "stream %s is fed by its file connector (%s) and takes no other records",
+                              rel->name, rel->file_path);
+        return 0;
+    }
     ingest_counters *ic = &s->ingest[rel_index];
     weir_buf errors = {0};
     int version = 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "conn/file_source.h"
 #include "server/sinks.h"
 
 #define SSE_BATCH 1024               /* records per partition per step for one subscriber */
@@ -139,7 +140,16 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
     pthread_mutex_lock(&s->lock);
     int rc = WEIR_OK;
     *processed = 0;
-    if (s->ingested) { /* commit the ingested records first: acknowledged sooner, and processed in this step */
+    s->files_at_eof = true;
+    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) { /* file sources: what arrived, 4 MiB a step */
+        uint64_t appended = 0;
+        bool eof = true;
+        if (s->files[i])
+            rc = weir_file_source_poll(s->files[i], 4u << 20, &appended, &eof, err);
+        s->ingested |= appended > 0;
+        s->files_at_eof &= eof;
+    }
+    if (rc == WEIR_OK && s->ingested) { /* commit the ingested records first: acknowledged sooner, and processed in this step */
         rc = weir_log_commit(s->log, err);
         if (rc == WEIR_OK)
             s->committed++;
@@ -240,7 +250,8 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     ro.on_output_ctx = s;
     s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
-    int rc = !s->views || !s->ingest ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
+    s->files = calloc((size_t)cat->nrels + 1, sizeof *s->files);
+    int rc = !s->views || !s->ingest || !s->files ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
     if (rc == WEIR_OK)
         rc = weir_runner_open(log, cat, sql, sql_len, &ro, &s->runner, err);
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
@@ -250,6 +261,9 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     snprintf(dir, sizeof dir, "%s/schemas", weir_log_dir(log));
     if (rc == WEIR_OK)
         rc = weir_registry_open(dir, &s->registry, err);
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
+        if (cat->rels[i]->file_path)
+            rc = weir_file_source_open(log, cat->rels[i], &s->files[i], err);
     if (rc == WEIR_OK)
         rc = weir_sinks_start(s, opt->kafka_brokers, err);
     if (rc == WEIR_OK)
@@ -262,6 +276,14 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     }
     *out = s;
     return WEIR_OK;
+}
+
+bool weir_service_files_at_eof(weir_service *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool eof = s->files_at_eof;
+    pthread_mutex_unlock(&s->lock);
+    return eof;
 }
 
 bool weir_service_sinks_drained(weir_service *s, int timeout_ms)
@@ -292,6 +314,9 @@ void weir_service_stop(weir_service *s)
         weir_view_free(s->views[i]);
     free(s->views);
     free(s->ingest);
+    for (int i = 0; s->files && i < s->cat->nrels; i++)
+        weir_file_source_close(s->files[i]);
+    free(s->files);
     free(s->routes);
     weir_registry_free(s->registry);
     pthread_cond_destroy(&s->wake);

@@ -51,6 +51,9 @@ void weir_service_unlock(weir_service *s);
 weir_runner *weir_service_runner(weir_service *s);
 uint16_t weir_service_port(const weir_service *s);
 
+/* Whether every file source had nothing more to read at the last step. */
+bool weir_service_files_at_eof(weir_service *s);
+
 /* Waits up to timeout_ms until every sink has delivered all it may;
  * false if one has not. */
 bool weir_service_sinks_drained(weir_service *s, int timeout_ms);

@@ -66,6 +66,8 @@ struct weir_service {
     int nsubscribers;
     sink_run **sinks;
     int nsinks;
+    struct weir_file_source **files;  /* per catalog relation fed from a file, else NULL */
+    bool files_at_eof;            /* every file source had nothing more at the last step */
     _Atomic bool sinks_stopping;  /* read by the sinks' threads without the lock */
     int64_t started_ms;
 };

@@ -695,6 +695,15 @@ static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
         fail(P, o->pos, "on_invalid must be 'reject' (a batch with an invalid record is refused whole) or "
                         "'dead_letter' (invalid records go to %s.dlq, the rest is kept)", st->name);
     r->invalid_to_dlq = o && !strcmp(o->value.s, "dead_letter");
+    o = weir_stmt_option(st, "connector");
+    if (o && (o->value.type != WEIR_TYPE_TEXT || strcmp(o->value.s, "file")))
+        fail(P, o->pos, "a source stream's connector can be 'file' (records from an NDJSON file)");
+    const weir_with_option *path = weir_stmt_option(st, "path");
+    if (o && (!path || path->value.type != WEIR_TYPE_TEXT))
+        fail(P, o->pos, "connector 'file' needs path = 'FILE.ndjson'");
+    if (!o && path)
+        fail(P, path->pos, "path belongs to connector = 'file'");
+    r->file_path = o ? path->value.s : NULL;
 }
 
 /* CREATE ROUTE 'METHOD /path/{param}...' INTO stream. */
@@ -735,7 +744,8 @@ static void declare_route(planner *P, const weir_stmt *st)
 
 static void declare(planner *P, weir_stmt *st)
 {
-    static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid"};
+    static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
+                                              "connector", "path"};
     if (!weir_stream_name_valid(st->name))
         fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
     if (weir_catalog_find(P->cat, st->name))
@@ -744,7 +754,7 @@ static void declare(planner *P, weir_stmt *st)
     r->name = st->name;
     r->key_col = r->ts_col = -1;
     if (st->kind == WEIR_STMT_CREATE_STREAM) {
-        check_options(P, st, stream_opts, 6);
+        check_options(P, st, stream_opts, 8);
         ingest_options(P, st, r);
         r->is_source = true;
         r->schema.ncols = st->ncols;

@@ -1,0 +1,112 @@
+/*
+ * file_source.c - an NDJSON file feeding a source stream (see file_source.h).
+ */
+#include "conn/file_source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "conn/ingest.h"
+#include "json/ndjson.h"
+
+struct weir_file_source {
+    char path[PATH_MAX];
+    int fd;                    /* -1 until the file exists */
+    weir_stream *stream;
+    const char *key_field;
+    uint64_t skip;             /* lines the stream already holds */
+    weir_ndjson lines;         /* lenient: every non-blank line counts */
+    weir_buf pending;          /* read, not yet a complete line */
+    weir_buf key;
+    uint64_t appended;
+    weir_err err;
+};
+
+int weir_file_source_open(weir_log *log, const weir_relation *rel, weir_file_source **out, weir_err *err)
+{
+    *out = NULL;
+    weir_file_source *f = calloc(1, sizeof *f);
+    if (!f)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    snprintf(f->path, sizeof f->path, "%s", rel->file_path);
+    f->fd = -1;
+    f->lines.lenient = true;
+    f->key_field = rel->key_col >= 0 ? rel->schema.cols[rel->key_col].name : NULL;
+    int rc = weir_stream_open(log, rel->name, &f->stream, err);
+    for (uint32_t p = 0; rc == WEIR_OK && p < weir_stream_get_config(f->stream)->partitions; p++) {
+        weir_partition_stats st;
+        rc = weir_stream_partition_stats(f->stream, p, &st, err);
+        f->skip += st.end_offset; /* end offsets count every record ever appended, retention or not */
+    }
+    if (rc) {
+        free(f);
+        return rc;
+    }
+    *out = f;
+    return WEIR_OK;
+}
+
+static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
+{
+    (void)line, (void)e;
+    weir_file_source *f = ctx;
+    if (f->skip) { /* in the stream already */
+        f->skip--;
+        return 0;
+    }
+    if (weir_ingest_json(f->stream, -1, f->key_field, text, len, weir_wall_ms(), &f->key, NULL, NULL, &f->err))
+        return 1;
+    f->appended++;
+    return 0;
+}
+
+int weir_file_source_poll(weir_file_source *f, size_t max_bytes, uint64_t *appended, bool *eof, weir_err *err)
+{
+    *appended = 0;
+    *eof = true;
+    if (f->fd < 0 && (f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
+        return errno == ENOENT ? WEIR_OK : weir_err_errno(err, errno, "open %s", f->path);
+    f->appended = 0;
+    for (size_t read_bytes = 0; read_bytes < max_bytes;) {
+        if (weir_buf_reserve(&f->pending, 1 << 16))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        ssize_t n = read(f->fd, f->pending.data + f->pending.len, f->pending.cap - f->pending.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return weir_err_errno(err, errno, "read %s", f->path);
+        if (n == 0)
+            break; /* nothing more for now: lines may still come */
+        *eof = false;
+        read_bytes += (size_t)n;
+        f->pending.len += (size_t)n;
+        weir_ndjson_error e;
+        ssize_t used = weir_ndjson_feed(&f->lines, (const char *)f->pending.data, f->pending.len, false, on_line, f, &e);
+        if (used < 0)
+            return weir_err_set(err, f->err.code ? f->err.code : WEIR_EIO, "%s: %s", f->path, f->err.msg);
+        memmove(f->pending.data, f->pending.data + used, f->pending.len - (size_t)used);
+        f->pending.len -= (size_t)used;
+        if (f->pending.len > (64u << 20))
+            return weir_err_set(err, WEIR_EINVAL, "%s: a line longer than 64 MiB", f->path);
+    }
+    *appended = f->appended;
+    return WEIR_OK;
+}
+
+void weir_file_source_close(weir_file_source *f)
+{
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    weir_buf_free(&f->pending);
+    weir_buf_free(&f->key);
+    free(f);
+}
