@@ -18,6 +18,7 @@
 #include "conn/ingest.h"
 #include "json/ndjson.h"
 #include "exec/runner.h"
+#include "conn/kafka_source.h"
 #include "server/service.h"
 
 static const cli_option options[] = {
@@ -32,7 +33,7 @@ static const cli_option options[] = {
     {"token", 0, "TOKEN", "HTTP requests need 'Authorization: Bearer TOKEN' (default $WEIR_TOKEN; /healthz is open)"},
     {"web", 0, "DIR", "the dashboard's files (default: web/ beside the directory of the weir binary)"},
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
-    {"kafka", 0, "BROKERS", "Kafka bootstrap servers for sinks that name none"},
+    {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
 };
 
@@ -196,15 +197,22 @@ static int run_serve(const char **v, int argc, char **argv)
     if (*report)
         fprintf(stderr, "weir serve: recovery: %s", report);
     bool once = v[cli_index(c, "once")] != NULL;
+    const char *kafka = v[cli_index(c, "kafka")];
+    weir_kafka_input_config kafka_cfg = {.brokers = kafka, .group = "weir"};
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
-                              .reset = v[cli_index(c, "reset")] != NULL};
+                              .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_kafka_input_open,
+                              .open_input_ctx = &kafka_cfg};
+    if (weir_kafka_plan(&cat, &arena, kafka != NULL, &err)) {
+        cli_error("serve", "%s", err.msg);
+        goto out;
+    }
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
     weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
                                .max_inflight_bytes = (size_t)max_inflight, .runner = &ro,
-                               .kafka_brokers = v[cli_index(c, "kafka")]};
+                               .kafka_brokers = kafka};
     if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
         cli_error("serve", "%s", err.msg);
         goto out;

@@ -33,7 +33,9 @@ typedef struct input {          /* a stream some query reads */
     uint64_t *dead_upto;        /* per partition: dead letters of offsets below this are in dlq already */
     uint32_t nparts;
     uint64_t *offset;           /* next offset to read, per partition */
-    weir_reader **readers;
+    weir_reader **readers;      /* when read from the log */
+    const weir_input_ops *ops;  /* when read from a connector (input.h) */
+    void *source;
     int64_t *last_data_ms;      /* wall time each partition last gave a record */
 } input;
 
@@ -249,6 +251,9 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
         r->epoch++;
         rc = write_checkpoint(r, err);
     }
+    for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
+        if (r->inputs[i].ops)
+            r->inputs[i].ops->checkpointed(r->inputs[i].source, r->inputs[i].offset, r->inputs[i].nparts);
     return rc == WEIR_OK ? write_stable(r, err) : rc;
 }
 
@@ -466,9 +471,14 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
             rc = got;
         }
     }
-    for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
-        for (uint32_t p = 0; p < r->inputs[i].nparts && rc == WEIR_OK; p++)
-            rc = weir_reader_open(r->inputs[i].stream, p, r->inputs[i].offset[p], &r->inputs[i].readers[p], err);
+    for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++) {
+        input *in = &r->inputs[i];
+        if (r->opt.open_input &&
+            (rc = r->opt.open_input(r->opt.open_input_ctx, in->rel, in->offset, in->nparts, &in->ops, &in->source, err)))
+            break;
+        for (uint32_t p = 0; p < in->nparts && rc == WEIR_OK && !in->ops; p++)
+            rc = weir_reader_open(in->stream, p, in->offset[p], &in->readers[p], err);
+    }
     if (rc == WEIR_OK)
         rc = weir_log_commit(log, err); /* streams and truncations are settled before the first step */
     if (rc) {
@@ -517,6 +527,11 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
     return WEIR_OK;
 }
 
+static int read_input(input *in, uint32_t p, weir_record *rec, weir_err *err)
+{
+    return in->ops ? in->ops->next(in->source, p, rec, err) : weir_reader_next(in->readers[p], rec, err);
+}
+
 int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_err *err)
 {
     weir_emit_target t = {r, on_row, on_dead};
@@ -528,7 +543,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
                 in->last_data_ms[p] = now_ms;
             weir_record rec;
             int got = 0;
-            for (uint32_t k = 0; k < r->opt.batch && (got = weir_reader_next(in->readers[p], &rec, err)) == 1; k++) {
+            for (uint32_t k = 0; k < r->opt.batch && (got = read_input(in, p, &rec, err)) == 1; k++) {
                 r->cur = in;
                 r->cur_part = p;
                 r->cur_offset = rec.offset;
@@ -571,8 +586,10 @@ bool weir_runner_caught_up(weir_runner *r)
 {
     for (int i = 0; i < r->ninputs; i++)
         for (uint32_t p = 0; p < r->inputs[i].nparts; p++) {
+            const input *in = &r->inputs[i];
             weir_partition_stats st;
-            if (weir_stream_partition_stats(r->inputs[i].stream, p, &st, NULL) || st.end_offset > r->inputs[i].offset[p])
+            if (in->ops ? !in->ops->caught_up(in->source, p, in->offset[p])
+                        : weir_stream_partition_stats(in->stream, p, &st, NULL) || st.end_offset > in->offset[p])
                 return false;
         }
     return true;
@@ -583,7 +600,7 @@ const weir_engine *weir_runner_engine(const weir_runner *r) { return r->engine; 
 bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *offset)
 {
     for (int i = 0; i < r->ninputs; i++)
-        if (!strcmp(r->inputs[i].rel->name, stream) && partition < r->inputs[i].nparts) {
+        if (!strcmp(r->inputs[i].rel->name, stream) && partition < r->inputs[i].nparts && !r->inputs[i].ops) {
             *offset = r->inputs[i].offset[partition];
             return true;
         }
@@ -610,6 +627,8 @@ void weir_runner_close(weir_runner *r)
         input *in = &r->inputs[i];
         for (uint32_t p = 0; in->readers && p < in->nparts; p++)
             weir_reader_close(in->readers[p]);
+        if (in->ops)
+            in->ops->close(in->source);
         free(in->readers);
         free(in->offset);
         free(in->last_data_ms);

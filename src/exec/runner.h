@@ -22,6 +22,7 @@
 #define WEIR_RUNNER_H
 
 #include "exec/engine.h"
+#include "exec/input.h"
 #include "log/log.h"
 
 typedef struct weir_runner weir_runner;
@@ -36,6 +37,9 @@ typedef struct weir_runner_options {
      * with err filled) stops the step. */
     int (*on_output)(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err);
     void *on_output_ctx;
+    /* Inputs read from elsewhere than the log (see input.h), or NULL. */
+    weir_input_open_fn open_input;
+    void *open_input_ctx;
 } weir_runner_options;
 
 /* Prepares the streams (creating missing ones), saves the pipeline's SQL
@@ -58,7 +62,7 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err);
 int weir_runner_finish(weir_runner *r, weir_err *err);
 const weir_engine *weir_runner_engine(const weir_runner *r);
 /* The next offset the pipeline reads of an input's partition: false if
- * the stream is not one of its inputs. */
+ * the stream is not one of its inputs read from the log. */
 bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *offset);
 /* The end of an output's partition that the last checkpoint names (what
  * may leave the process: sinks deliver no further). false if the stream

@@ -696,14 +696,25 @@ static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
                         "'dead_letter' (invalid records go to %s.dlq, the rest is kept)", st->name);
     r->invalid_to_dlq = o && !strcmp(o->value.s, "dead_letter");
     o = weir_stmt_option(st, "connector");
-    if (o && (o->value.type != WEIR_TYPE_TEXT || strcmp(o->value.s, "file")))
-        fail(P, o->pos, "a source stream's connector can be 'file' (records from an NDJSON file)");
+    bool file = o && o->value.type == WEIR_TYPE_TEXT && !strcmp(o->value.s, "file");
+    bool kafka = o && o->value.type == WEIR_TYPE_TEXT && !strcmp(o->value.s, "kafka");
+    if (o && !file && !kafka)
+        fail(P, o->pos, "a source stream's connector can be 'file' (an NDJSON file) or 'kafka' (a topic)");
     const weir_with_option *path = weir_stmt_option(st, "path");
-    if (o && (!path || path->value.type != WEIR_TYPE_TEXT))
+    if (file && (!path || path->value.type != WEIR_TYPE_TEXT))
         fail(P, o->pos, "connector 'file' needs path = 'FILE.ndjson'");
-    if (!o && path)
+    if (!file && path)
         fail(P, path->pos, "path belongs to connector = 'file'");
-    r->file_path = o ? path->value.s : NULL;
+    static const char *const kafka_opts[] = {"topic", "brokers"};
+    for (int i = 0; i < 2; i++) {
+        const weir_with_option *k = weir_stmt_option(st, kafka_opts[i]);
+        if (k && (!kafka || k->value.type != WEIR_TYPE_TEXT))
+            fail(P, k->pos, "%s belongs to connector = 'kafka', as a string", kafka_opts[i]);
+    }
+    const weir_with_option *topic = weir_stmt_option(st, "topic"), *brokers = weir_stmt_option(st, "brokers");
+    r->kafka_topic = kafka ? (topic ? topic->value.s : st->name) : NULL;
+    r->kafka_brokers = brokers ? brokers->value.s : NULL;
+    r->file_path = file ? path->value.s : NULL;
 }
 
 /* CREATE ROUTE 'METHOD /path/{param}...' INTO stream. */
@@ -745,7 +756,7 @@ static void declare_route(planner *P, const weir_stmt *st)
 static void declare(planner *P, weir_stmt *st)
 {
     static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
-                                              "connector", "path"};
+                                              "connector", "path", "topic", "brokers"};
     if (!weir_stream_name_valid(st->name))
         fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
     if (weir_catalog_find(P->cat, st->name))
@@ -754,7 +765,7 @@ static void declare(planner *P, weir_stmt *st)
     r->name = st->name;
     r->key_col = r->ts_col = -1;
     if (st->kind == WEIR_STMT_CREATE_STREAM) {
-        check_options(P, st, stream_opts, 8);
+        check_options(P, st, stream_opts, 10);
         ingest_options(P, st, r);
         r->is_source = true;
         r->schema.ncols = st->ncols;

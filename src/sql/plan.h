@@ -84,6 +84,8 @@ struct weir_relation {
     const char *schema_subject;    /* sources, WITH (schema = 'subject'): validated at ingest, or NULL */
     bool invalid_to_dlq;           /* WITH (on_invalid = 'dead_letter'): bad records go to <s>.dlq, the rest is kept */
     const char *file_path;         /* WITH (connector = 'file', path = ...): fed from that NDJSON file, or NULL */
+    const char *kafka_topic;       /* WITH (connector = 'kafka'[, topic = ...]): the pipeline reads this topic, or NULL */
+    const char *kafka_brokers;     /* WITH (brokers = ...), or NULL: serve --kafka's */
 };
 
 /* CREATE ROUTE 'POST /videos/{video_id}/likes' INTO likes: HTTP requests on

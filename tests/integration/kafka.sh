@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# kafka.sh - Kafka sinks against librdkafka's mock cluster (3 brokers on
-# loopback, tests/helpers/kafka_mock), read back with kcat: keys and
-# partitions as Kafka's own partitioner puts them, a full broker outage
-# while records keep arriving over HTTP, and kill -9 of weir mid-delivery;
-# every record arrives exactly once, in order per partition.
+# kafka.sh - weir serve --kafka against librdkafka's mock cluster (3
+# brokers on loopback, tests/helpers/kafka_mock), read back with kcat:
+# records ingested over HTTP go through topic clicks into the pipeline and
+# out to the sinks' topics; keys and partitions as Kafka's own partitioner
+# puts them, a full broker outage while records keep arriving over HTTP,
+# and kill -9 of weir mid-delivery; every record arrives exactly once, in
+# order per partition.
 . "$(dirname "$0")/../lib.sh"
-plan 14
+plan 15
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" clicks_out:2 per_page:2 check:2 &
+"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" clicks:2 clicks_out:2 per_page:2 check:2 &
 mock=$!
 for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
 B=$(cat "$SCRATCH/brokers")
@@ -87,6 +89,7 @@ diff "$SCRATCH/want" "$SCRATCH/got" >/dev/null; ok $? "the table's sink ends wit
 ok $? "and no table update twice (each page's count appears once)"
 curl -s "$URL/v1/sinks" | grep -q '"name":"raw","from":"clicks","connector":"kafka"'
 ok $? "GET /v1/sinks lists the sinks"
+[ "$(topic_count clicks)" = 3000 ]; ok $? "with --kafka, what was ingested went through topic clicks, once each"
 stop_serve
 kill $mock; wait $mock 2>/dev/null
 finish

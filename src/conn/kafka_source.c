@@ -1,0 +1,288 @@
+/*
+ * kafka_source.c - a pipeline input read from a Kafka topic
+ * (CREATE STREAM s (...) WITH (connector = 'kafka'[, topic = 't'][, brokers = ...])),
+ * the runner's weir_input_ops over a librdkafka consumer.
+ *
+ * Topic partition p is the stream's partition p (the counts must match).
+ * The consumer is assigned every partition at the offsets the runner's
+ * checkpoint names (the beginning without one), so the pipeline's state
+ * counts each record once; the consumer group only learns the offsets
+ * after each checkpoint, for outside tools. Messages are polled from the
+ * one consumer queue into a queue per partition, and a partition whose
+ * queue is long is paused until the pipeline catches up.
+ */
+#include "conn/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+
+#define PAUSE_AT 20000         /* queued messages of a partition before it is paused */
+#define RESUME_AT 5000
+
+typedef struct part_queue {
+    rd_kafka_message_t **q;    /* a ring */
+    size_t head, len, cap;
+    rd_kafka_message_t *current; /* handed to the runner, freed on the next call */
+    bool paused;
+} part_queue;
+
+typedef struct kafka_input {
+    rd_kafka_t *rk;
+    char topic[256];
+    uint32_t partitions;
+    part_queue *parts;
+    weir_err error;            /* a fatal consumer error, reported by next() */
+} kafka_input;
+
+static int push(part_queue *q, rd_kafka_message_t *m)
+{
+    if (q->len == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 256;
+        rd_kafka_message_t **grown = malloc(cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        for (size_t i = 0; i < q->len; i++)
+            grown[i] = q->q[(q->head + i) % q->cap];
+        free(q->q);
+        q->q = grown;
+        q->head = 0;
+        q->cap = cap;
+    }
+    q->q[(q->head + q->len++) % q->cap] = m;
+    return 0;
+}
+
+static void set_paused(kafka_input *k, uint32_t p, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p);
+    if (pause)
+        rd_kafka_pause_partitions(k->rk, l);
+    else
+        rd_kafka_resume_partitions(k->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    k->parts[p].paused = pause;
+}
+
+/* Moves what the consumer has into the partitions' queues (no waiting). */
+static void pump(kafka_input *k)
+{
+    for (int i = 0; i < 10000; i++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+        if (!m)
+            return;
+        if (m->err) { /* transport trouble is retried by librdkafka; a fatal error stops the pipeline */
+            char why[256];
+            if (rd_kafka_fatal_error(k->rk, why, sizeof why))
+                weir_err_set(&k->error, WEIR_EIO, "kafka topic %s: %s", k->topic, why);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (m->partition < 0 || (uint32_t)m->partition >= k->partitions || push(&k->parts[m->partition], m)) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        part_queue *q = &k->parts[m->partition];
+        if (q->len >= PAUSE_AT && !q->paused)
+            set_paused(k, (uint32_t)m->partition, true);
+    }
+}
+
+static int input_next(void *state, uint32_t p, weir_record *rec, weir_err *err)
+{
+    kafka_input *k = state;
+    part_queue *q = &k->parts[p];
+    if (q->current) {
+        rd_kafka_message_destroy(q->current);
+        q->current = NULL;
+    }
+    if (q->len == 0)
+        pump(k);
+    if (k->error.code)
+        return -weir_err_set(err, k->error.code, "%s", k->error.msg);
+    if (q->len == 0)
+        return 0;
+    rd_kafka_message_t *m = q->current = q->q[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->len--;
+    if (q->paused && q->len <= RESUME_AT)
+        set_paused(k, p, false);
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    *rec = (weir_record){.offset = (uint64_t)m->offset, .ts_ms = ts >= 0 ? ts : weir_wall_ms(),
+                         .key = m->key, .key_len = m->key ? m->key_len : 0, .value = m->payload, .value_len = m->len};
+    return 1;
+}
+
+static bool input_caught_up(void *state, uint32_t p, uint64_t offset)
+{
+    kafka_input *k = state;
+    if (k->parts[p].len)
+        return false;
+    int64_t lo, hi;
+    if (rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0) /* not fetched yet: ask */
+        if (rd_kafka_query_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi, 2000))
+            return false;
+    return (uint64_t)hi <= offset;
+}
+
+static void input_checkpointed(void *state, const uint64_t *offsets, uint32_t partitions)
+{
+    kafka_input *k = state;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)partitions);
+    for (uint32_t p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = (int64_t)offsets[p];
+    rd_kafka_commit(k->rk, l, 1); /* async: only for tools that read the group's offsets */
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void input_close(void *state)
+{
+    kafka_input *k = state;
+    if (!k)
+        return;
+    for (uint32_t p = 0; k->parts && p < k->partitions; p++) {
+        part_queue *q = &k->parts[p];
+        if (q->current)
+            rd_kafka_message_destroy(q->current);
+        for (size_t i = 0; i < q->len; i++)
+            rd_kafka_message_destroy(q->q[(q->head + i) % q->cap]);
+        free(q->q);
+    }
+    free(k->parts);
+    if (k->rk) {
+        rd_kafka_consumer_close(k->rk);
+        rd_kafka_destroy(k->rk);
+    }
+    free(k);
+}
+
+static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_checkpointed, input_close};
+
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err)
+{
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        return weir_err_set(err, WEIR_EINVAL, "kafka: %s=%s: %s", name, value, errstr);
+    return WEIR_OK;
+}
+
+int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
+                          const weir_input_ops **ops, void **state, weir_err *err)
+{
+    const weir_kafka_input_config *cfg = ctx;
+    *ops = NULL;
+    *state = NULL;
+    if (!rel->kafka_topic)
+        return WEIR_OK;
+    const char *brokers = rel->kafka_brokers ? rel->kafka_brokers : cfg ? cfg->brokers : NULL;
+    if (!brokers)
+        return weir_err_set(err, WEIR_EINVAL, "stream %s reads kafka topic %s: no brokers (WITH (brokers = ...) or "
+                                              "weir serve --kafka)", rel->name, rel->kafka_topic);
+    kafka_input *k = calloc(1, sizeof *k);
+    if (!k || !(k->parts = calloc(partitions, sizeof *k->parts))) {
+        free(k);
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
+    snprintf(k->topic, sizeof k->topic, "%s", rel->kafka_topic);
+    k->partitions = partitions;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    int rc = conf_set(conf, "bootstrap.servers", brokers, err) ||
+             conf_set(conf, "group.id", cfg && cfg->group ? cfg->group : "weir", err) ||
+             conf_set(conf, "enable.auto.commit", "false", err) || conf_set(conf, "auto.offset.reset", "earliest", err) ||
+             conf_set(conf, "log_level", "2", err);
+    if (rc || !(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
+        if (!rc)
+            weir_err_set(err, WEIR_EINVAL, "kafka: %s", errstr);
+        else
+            rd_kafka_conf_destroy(conf);
+        input_close(k);
+        return err->code;
+    }
+    rd_kafka_poll_set_consumer(k->rk);
+    /* the topic must have the stream's partitions: partition p feeds partition p */
+    rd_kafka_topic_t *t = rd_kafka_topic_new(k->rk, k->topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    int have = -1;
+    if (t && rd_kafka_metadata(k->rk, 0, t, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+        md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        have = md->topics[0].partition_cnt;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (t)
+        rd_kafka_topic_destroy(t);
+    if (have != (int)partitions) {
+        input_close(k);
+        return have < 0 ? weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: no metadata from %s", rel->name,
+                                       rel->kafka_topic, brokers)
+                        : weir_err_set(err, WEIR_EINVAL, "stream %s has %u partitions but kafka topic %s has %d",
+                                       rel->name, partitions, rel->kafka_topic, have);
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)partitions);
+    for (uint32_t p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset =
+            offsets[p] ? (int64_t)offsets[p] : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        input_close(k);
+        return weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: %s", rel->name, rel->kafka_topic, rd_kafka_err2str(e));
+    }
+    *ops = &kafka_input_ops;
+    *state = k;
+    return WEIR_OK;
+}
+
+/* A CREATE SINK name FROM from WITH (connector = 'kafka', topic = topic[, brokers = brokers]). */
+static int add_sink(weir_catalog *cat, weir_arena *a, const char *name, const char *from, const char *topic,
+                    const char *brokers)
+{
+    weir_stmt *st = weir_arena_alloc(a, sizeof *st);
+    weir_with_option *with = weir_arena_alloc(a, 3 * sizeof *with);
+    const weir_stmt **sinks = weir_arena_alloc(a, (size_t)(cat->nsinks + 1) * sizeof *sinks);
+    if (!st || !with || !sinks || !(name = weir_arena_strndup(a, name, strlen(name))))
+        return WEIR_ENOMEM;
+    memset(st, 0, sizeof *st);
+    with[0] = (weir_with_option){"connector", weir_text("kafka", 5), {0, 0}};
+    with[1] = (weir_with_option){"topic", weir_text(topic, strlen(topic)), {0, 0}};
+    with[2] = (weir_with_option){"brokers", weir_text(brokers ? brokers : "", brokers ? strlen(brokers) : 0), {0, 0}};
+    *st = (weir_stmt){.kind = WEIR_STMT_CREATE_SINK, .name = name, .from = from, .with = with, .nwith = brokers ? 3 : 2};
+    if (cat->nsinks)
+        memcpy(sinks, cat->sinks, (size_t)cat->nsinks * sizeof *sinks);
+    sinks[cat->nsinks++] = st;
+    cat->sinks = sinks;
+    return WEIR_OK;
+}
+
+static bool has_sink(const weir_catalog *cat, const char *from)
+{
+    for (int i = 0; i < cat->nsinks; i++)
+        if (!strcmp(cat->sinks[i]->from, from))
+            return true;
+    return false;
+}
+
+int weir_kafka_plan(weir_catalog *cat, weir_arena *a, bool everything, weir_err *err)
+{
+    for (int i = 0; i < cat->nrels; i++) {
+        weir_relation *r = cat->rels[i];
+        char name[300];
+        if (everything && r->is_source && !r->kafka_topic && !r->file_path)
+            r->kafka_topic = r->name;
+        if (r->kafka_topic) { /* records ingested here go to the topic; the pipeline reads them there */
+            snprintf(name, sizeof name, "%s.to_kafka", r->name);
+            if (add_sink(cat, a, name, r->name, r->kafka_topic, r->kafka_brokers))
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        } else if (everything && !r->is_source && !has_sink(cat, r->name)) { /* every output on a topic of its name */
+            snprintf(name, sizeof name, "%s.to_kafka", r->name);
+            if (add_sink(cat, a, name, r->name, r->name, NULL))
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
+    }
+    return WEIR_OK;
+}
