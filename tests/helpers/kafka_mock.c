@@ -7,7 +7,8 @@
  * Creates the topics, writes the bootstrap servers to FILE (atomically,
  * once they listen) and runs until SIGTERM/SIGINT. SIGUSR1 takes every
  * broker down (connections refused: a full outage, data kept), SIGUSR2
- * brings them back.
+ * brings them back, SIGHUP makes the next produce and fetch requests fail
+ * with retriable errors (leader changes, timeouts, dropped connections).
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -17,10 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop, down, up;
+static volatile sig_atomic_t stop, down, up, faults;
 static void on_stop(int sig) { (void)sig; stop = 1; }
 static void on_down(int sig) { (void)sig; down = 1; }
 static void on_up(int sig) { (void)sig; up = 1; }
+static void on_faults(int sig) { (void)sig; faults = 1; }
 
 int main(int argc, char **argv)
 {
@@ -60,11 +62,21 @@ int main(int argc, char **argv)
     signal(SIGINT, on_stop);
     signal(SIGUSR1, on_down);
     signal(SIGUSR2, on_up);
+    signal(SIGHUP, on_faults);
     while (!stop) {
         if (down) {
             down = 0;
             for (int b = 1; b <= 3; b++)
                 rd_kafka_mock_broker_set_down(mc, b);
+        }
+        if (faults) { /* Produce is API key 0, Fetch 1 */
+            faults = 0;
+            rd_kafka_mock_push_request_errors(mc, 0, 6, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                              RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+                                              RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+                                              RD_KAFKA_RESP_ERR__TRANSPORT);
+            rd_kafka_mock_push_request_errors(mc, 1, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                              RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
         }
         if (up) {
             up = 0;

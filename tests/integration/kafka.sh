@@ -7,7 +7,7 @@
 # and kill -9 of weir mid-delivery; every record arrives exactly once, in
 # order per partition.
 . "$(dirname "$0")/../lib.sh"
-plan 15
+plan 16
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 
 "$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" clicks:2 clicks_out:2 per_page:2 check:2 &
@@ -64,8 +64,12 @@ done
 kill -USR2 $mock
 wait_count clicks_out 500; ok $? "after the brokers return, everything is delivered"
 
+# Broker faults from the mock's error injection: produce and fetch requests fail, are retried.
+kill -HUP $mock
+[ "$(post 501 800)" = 200 ] && wait_count clicks_out 800; ok $? "produce and fetch errors injected by the mock are retried: all 800 arrive"
+
 # kill -9 while delivering, restart: the topic is read back, nothing twice.
-post 501 3000 >/dev/null
+post 801 3000 >/dev/null
 sleep 0.3
 kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 start_serve -f "$SCRATCH/p.sql" --kafka "$B" --checkpoint-ms 100
