@@ -246,7 +246,7 @@ static int run_serve(const char **v, int argc, char **argv)
             break;
         }
         if (processed == 0) {
-            if (once && weir_service_files_at_eof(svc) && weir_runner_caught_up(r) && (!in.stream || in.eof))
+            if (once && weir_service_files_at_eof(svc) && weir_runner_caught_up(r, true) && (!in.stream || in.eof))
                 break;
             weir_service_wait(svc, 20);
         }

@@ -582,13 +582,13 @@ int weir_runner_finish(weir_runner *r, weir_err *err)
     return weir_runner_checkpoint(r, err);
 }
 
-bool weir_runner_caught_up(weir_runner *r)
+bool weir_runner_caught_up(weir_runner *r, bool ask_sources)
 {
     for (int i = 0; i < r->ninputs; i++)
         for (uint32_t p = 0; p < r->inputs[i].nparts; p++) {
             const input *in = &r->inputs[i];
             weir_partition_stats st;
-            if (in->ops ? !in->ops->caught_up(in->source, p, in->offset[p])
+            if (in->ops ? ask_sources && !in->ops->caught_up(in->source, p, in->offset[p])
                         : weir_stream_partition_stats(in->stream, p, &st, NULL) || st.end_offset > in->offset[p])
                 return false;
         }

@@ -52,8 +52,10 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
 /* One step at wall time now_ms. *processed: input records consumed. */
 int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_err *err);
 
-/* Whether every input has been read to its committed end. */
-bool weir_runner_caught_up(weir_runner *r);
+/* Whether every input has been read to its committed end; inputs read from
+ * a connector count only with ask_sources (which may ask the source over
+ * the network: for the end of a bounded run, not for the loop's pacing). */
+bool weir_runner_caught_up(weir_runner *r, bool ask_sources);
 
 int weir_runner_checkpoint(weir_runner *r, weir_err *err);
 
