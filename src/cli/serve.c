@@ -34,6 +34,7 @@ static const cli_option options[] = {
     {"web", 0, "DIR", "the dashboard's files (default: web/ beside the directory of the weir binary)"},
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
+    {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
 };
 
@@ -167,14 +168,15 @@ static int run_serve(const char **v, int argc, char **argv)
     (void)argv;
     const cli_command *c = &cli_serve;
     const char *file = v[cli_index(c, "file")];
-    uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20;
+    uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
     }
     if (!cli_uint_option(c, v, "checkpoint-ms", 86400000, &checkpoint_ms) || !cli_uint_option(c, v, "idle-ms", INT64_MAX, &idle_ms) ||
         !cli_uint_option(c, v, "max-body", 1u << 30, &max_body) ||
-        !cli_uint_option(c, v, "max-inflight", 1ull << 40, &max_inflight))
+        !cli_uint_option(c, v, "max-inflight", 1ull << 40, &max_inflight) ||
+        !cli_uint_option(c, v, "max-bodies", 1ull << 40, &max_bodies))
         return CLI_USAGE;
     weir_arena arena = {0};
     weir_catalog cat;
@@ -209,7 +211,8 @@ static int run_serve(const char **v, int argc, char **argv)
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
-    weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body},
+    weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body,
+                                        .max_bodies = (size_t)max_bodies},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
                                .max_inflight_bytes = (size_t)max_inflight, .runner = &ro,
                                .kafka_brokers = kafka};

@@ -32,6 +32,7 @@ struct weir_http {
     pthread_mutex_t lock;          /* the suspended list and the stats */
     weir_http_req *suspended;      /* deferred requests, answered with 503 on stop */
     weir_http_stream *streams;     /* open streams, ended on stop */
+    _Atomic size_t body_bytes;     /* request bodies held in memory, all connections together */
     bool stopping;
     weir_http_stats stats;
 };
@@ -51,6 +52,7 @@ struct weir_http_req {
     int nparams;
     weir_buf body;
     bool too_large;
+    bool overloaded;               /* the bodies of all requests together would pass max_bodies */
     uint64_t start_ns;
     req_state state;
     bool deferred;                 /* the handler deferred it (set once, by the handler's thread) */
@@ -473,6 +475,10 @@ static void dispatch(weir_http *h, weir_http_req *r)
                                       "given)", r->method, r->path);
     } else if (r->too_large) {
         weir_http_reply_error(r, 413, "the request body is larger than the limit of %zu bytes", h->opt.max_body);
+    } else if (r->overloaded) {
+        weir_http_reply_header(r, "Retry-After", "1");
+        weir_http_reply_error(r, 503, "weir holds %zu bytes of request bodies already; retry after a second",
+                              h->opt.max_bodies);
     } else if (!r->route && other_method) {
         weir_http_reply_error(r, 405, "%s is not allowed on %s", r->method, r->path);
     } else if (!r->route) {
@@ -514,10 +520,19 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (*upload_len) {
         if (!r->too_large && r->body.len + *upload_len > h->opt.max_body) {
             r->too_large = true;
+            atomic_fetch_sub(&h->body_bytes, r->body.len);
             weir_buf_free(&r->body);
         }
-        if (!r->too_large && weir_buf_append(&r->body, upload, *upload_len))
+        if (!r->too_large && !r->overloaded &&
+            atomic_fetch_add(&h->body_bytes, *upload_len) + *upload_len > h->opt.max_bodies) {
+            r->overloaded = true; /* memory stays bounded: this body is dropped, the client told to retry */
+            atomic_fetch_sub(&h->body_bytes, *upload_len + r->body.len);
+            weir_buf_free(&r->body);
+        }
+        if (!r->too_large && !r->overloaded && weir_buf_append(&r->body, upload, *upload_len)) {
+            atomic_fetch_sub(&h->body_bytes, *upload_len);
             return MHD_NO;
+        }
         *upload_len = 0;
         return MHD_YES;
     }
@@ -542,6 +557,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
         return;
     if (r->response)
         MHD_destroy_response(r->response);
+    atomic_fetch_sub(&r->server->body_bytes, r->body.len);
     weir_buf_free(&r->body);
     weir_buf_free(&r->headers);
     free(r->path);
@@ -599,6 +615,7 @@ int weir_http_start(const weir_http_options *opt, const weir_http_route *routes,
         h->opt = *opt;
     if (!h->opt.listen) h->opt.listen = "127.0.0.1:8080";
     if (!h->opt.max_body) h->opt.max_body = 64u << 20;
+    if (!h->opt.max_bodies) h->opt.max_bodies = 1024u << 20;
     if (!h->opt.threads) h->opt.threads = 2;
     if (!h->opt.timeout_s) h->opt.timeout_s = 30;
     if (h->opt.token && !*h->opt.token)

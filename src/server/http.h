@@ -49,6 +49,7 @@ typedef struct weir_http_options {
     const char *listen;        /* "HOST:PORT"; NULL: 127.0.0.1:8080 */
     const char *token;         /* when set, every non-public route needs "Authorization: Bearer TOKEN" */
     size_t max_body;           /* bytes; 0: 64 MiB */
+    size_t max_bodies;         /* bytes of all request bodies held at once (then 503); 0: 1 GiB */
     unsigned threads;          /* 0: 2 */
     unsigned timeout_s;        /* an idle connection is closed after this; 0: 30 */
 } weir_http_options;

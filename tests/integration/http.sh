@@ -3,7 +3,7 @@
 # error status and its message, the schema registry, Server-Sent Events
 # with resume, metrics, auth on and off, oversized bodies, slow clients.
 . "$(dirname "$0")/../lib.sh"
-plan 80
+plan 81
 
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (user TEXT, page TEXT, ms INT, ts TIMESTAMP) WITH (partitions = 2, key = 'user', timestamp = 'ts');
@@ -228,6 +228,11 @@ STATUS=$(curl -s -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' -X P
 BODY=$(cat "$SCRATCH/body")
 expect 503 'ingest is saturated' "overload: 503 and why"
 grep -qi '^Retry-After: 1' "$SCRATCH/headers" && [ "$(records clicks)" = 0 ]; ok $? "with Retry-After, and nothing stored"
+stop_serve
+start_serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d5" --max-bodies 1000
+STATUS=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -X POST --data-binary "$(head -c 3000 /dev/zero | tr '\0' ' ')" "$URL/v1/streams/clicks")
+BODY=$(cat "$SCRATCH/body")
+expect 503 'bytes of request bodies already' "request bodies in memory are bounded over all connections: 503"
 stop_serve
 
 # A port in use is a clear error.
