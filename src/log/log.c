@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,6 +483,57 @@ int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec
         for (uint32_t pi_ = 0; pi_ < (log)->streams[si_]->config.partitions; pi_++) \
             if (((part) = &(log)->streams[si_]->parts[pi_])->pending_records > 0)
 
+typedef struct sync_job {
+    weir_partition *p;
+    weir_err err;
+    int rc;
+    pthread_t thread;
+} sync_job;
+
+static void *sync_one(void *arg)
+{
+    sync_job *j = arg;
+    j->rc = weir_partition_sync(j->p, &j->err);
+    return NULL;
+}
+
+/* fdatasyncs every partition of the commit; on the real file system in
+ * parallel, one thread each (a commit waits for one device flush instead of
+ * one per partition). The test I/O layers count calls and are not
+ * thread-safe, so they get them one after the other. */
+static int sync_pending(weir_log *log, weir_err *err)
+{
+    sync_job jobs[64];
+    int n = 0, rc = WEIR_OK;
+    weir_partition *p;
+    FOR_PENDING(log, p) {
+        if (p->stream->sync_deferred) {
+            p->unsynced = true;
+        } else if (log->io != &weir_io_posix || n == (int)(sizeof jobs / sizeof *jobs)) {
+            if (rc == WEIR_OK)
+                rc = weir_partition_sync(p, err);
+        } else {
+            jobs[n++] = (sync_job){.p = p};
+        }
+    }
+    int started = 0;
+    for (int i = 1; i < n; i++) /* the first runs here */
+        if (pthread_create(&jobs[i].thread, NULL, sync_one, &jobs[i]) == 0)
+            started = i;
+        else
+            break;
+    if (n)
+        sync_one(&jobs[0]);
+    for (int i = 1; i <= started; i++)
+        pthread_join(jobs[i].thread, NULL);
+    for (int i = started + 1; i < n; i++) /* threads that could not start: here */
+        sync_one(&jobs[i]);
+    for (int i = 0; i < n && rc == WEIR_OK; i++)
+        if (jobs[i].rc)
+            rc = weir_err_set(err, jobs[i].rc, "%s", jobs[i].err.msg);
+    return rc;
+}
+
 int weir_log_commit(weir_log *log, weir_err *err)
 {
     if (log->pending_records == 0)
@@ -494,12 +546,8 @@ int weir_log_commit(weir_log *log, weir_err *err)
             weir_partition_rollback(p);
     }
     /* Phase 2: make them durable (or, for a stream that defers it, later). */
-    FOR_PENDING(log, p) {
-        if (rc == WEIR_OK && p->stream->sync_deferred)
-            p->unsynced = true;
-        else if (rc == WEIR_OK)
-            rc = weir_partition_sync(p, err);
-    }
+    if (rc == WEIR_OK)
+        rc = sync_pending(log, err);
     /* Phase 3: publish all, or roll all back. */
     FOR_PENDING(log, p) {
         if (rc == WEIR_OK)
