@@ -130,6 +130,13 @@ static bool input_caught_up(void *state, uint32_t p, uint64_t offset)
     return (uint64_t)hi <= offset;
 }
 
+static int64_t input_end(void *state, uint32_t p)
+{
+    kafka_input *k = state;
+    int64_t lo, hi;
+    return rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0 ? -1 : hi;
+}
+
 static void input_checkpointed(void *state, const uint64_t *offsets, uint32_t partitions)
 {
     kafka_input *k = state;
@@ -161,7 +168,7 @@ static void input_close(void *state)
     free(k);
 }
 
-static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_checkpointed, input_close};
+static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close};
 
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err)
 {

@@ -23,6 +23,8 @@ typedef struct weir_input_ops {
     int (*next)(void *state, uint32_t partition, weir_record *rec, weir_err *err);
     /* Whether nothing is known to come after offset in the partition now. */
     bool (*caught_up)(void *state, uint32_t partition, uint64_t offset);
+    /* The partition's end as last seen (no waiting), or -1 if not known yet. */
+    int64_t (*end)(void *state, uint32_t partition);
     /* A checkpoint naming these next offsets is durable (e.g. commit them
      * to the consumer group, for outside tools). */
     void (*checkpointed)(void *state, const uint64_t *offsets, uint32_t partitions);

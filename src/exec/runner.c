@@ -597,13 +597,20 @@ bool weir_runner_caught_up(weir_runner *r, bool ask_sources)
 
 const weir_engine *weir_runner_engine(const weir_runner *r) { return r->engine; }
 
-bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *offset)
+bool weir_runner_input_lag(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *lag)
 {
-    for (int i = 0; i < r->ninputs; i++)
-        if (!strcmp(r->inputs[i].rel->name, stream) && partition < r->inputs[i].nparts && !r->inputs[i].ops) {
-            *offset = r->inputs[i].offset[partition];
-            return true;
-        }
+    for (int i = 0; i < r->ninputs; i++) {
+        const input *in = &r->inputs[i];
+        if (strcmp(in->rel->name, stream) || partition >= in->nparts)
+            continue;
+        weir_partition_stats st;
+        int64_t end = in->ops ? in->ops->end(in->source, partition)
+                    : weir_stream_partition_stats(in->stream, partition, &st, NULL) ? -1 : (int64_t)st.end_offset;
+        if (end < 0)
+            return false;
+        *lag = (uint64_t)end > in->offset[partition] ? (uint64_t)end - in->offset[partition] : 0;
+        return true;
+    }
     return false;
 }
 

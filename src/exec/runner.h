@@ -63,9 +63,10 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err);
  * FINAL rows come out), commits and checkpoints. */
 int weir_runner_finish(weir_runner *r, weir_err *err);
 const weir_engine *weir_runner_engine(const weir_runner *r);
-/* The next offset the pipeline reads of an input's partition: false if
- * the stream is not one of its inputs read from the log. */
-bool weir_runner_input_offset(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *offset);
+/* How many records of an input's partition the pipeline has yet to read
+ * (against the log's committed end, or the source's last seen end): false
+ * if the stream is not an input or the end is not known yet. */
+bool weir_runner_input_lag(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *lag);
 /* The end of an output's partition that the last checkpoint names (what
  * may leave the process: sinks deliver no further). false if the stream
  * is not one of its outputs. */

@@ -54,16 +54,15 @@ static int partition_family(weir_service *s, weir_buf *b, char **names, size_t n
     weir_err err;
     for (size_t i = 0; i < n && !rc; i++) {
         weir_stream *st;
-        uint64_t read = 0;
-        if (weir_stream_open(s->log, names[i], &st, &err) ||
-            (what == PIPELINE_LAG && !weir_runner_input_offset(s->runner, names[i], 0, &read)))
+        if (weir_stream_open(s->log, names[i], &st, &err))
             continue;
         for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions && !rc; p++) {
             weir_partition_stats ps;
+            uint64_t lag = 0;
             if (weir_stream_partition_stats(st, p, &ps, &err) ||
-                (what == PIPELINE_LAG && !weir_runner_input_offset(s->runner, names[i], p, &read)))
+                (what == PIPELINE_LAG && !weir_runner_input_lag(s->runner, names[i], p, &lag)))
                 continue;
-            uint64_t v = what == END_OFFSET ? ps.end_offset : what == SEGMENT_BYTES ? ps.bytes : ps.end_offset - read;
+            uint64_t v = what == END_OFFSET ? ps.end_offset : what == SEGMENT_BYTES ? ps.bytes : lag;
             rc = weir_buf_printf(b, "%s{stream=\"%s\",partition=\"%u\"} %llu\n", metric, names[i], p, (unsigned long long)v);
         }
     }
@@ -81,7 +80,7 @@ static int stream_metrics(weir_service *s, weir_buf *b)
                               "Offset the next committed record of the partition gets.") ||
              partition_family(s, b, names, n, "weir_stream_bytes", SEGMENT_BYTES, "Bytes of the partition's segment files.") ||
              partition_family(s, b, names, n, "weir_pipeline_lag_records", PIPELINE_LAG,
-                              "Committed records of an input partition the pipeline has not read yet.");
+                              "Records of an input partition (in the log, or its Kafka topic) the pipeline has not read yet.");
     weir_names_free(names, n);
     return rc;
 }

@@ -94,16 +94,15 @@ int api_streams(void *ctx, weir_http_req *req)
             rc = weir_buf_printf(&b, "%s%llu", p ? "," : "", (unsigned long long)ps.end_offset);
         }
         rc = rc || weir_buf_printf(&b, "],\"records\":%llu", (unsigned long long)total);
-        uint64_t read;
-        if (!rc && weir_runner_input_offset(s->runner, names[i], 0, &read)) {
-            uint64_t lag = 0;
-            for (uint32_t p = 0; p < parts; p++) {
-                weir_partition_stats ps;
-                if (!weir_stream_partition_stats(st, p, &ps, &err) && weir_runner_input_offset(s->runner, names[i], p, &read))
-                    lag += ps.end_offset - read;
+        uint64_t lag = 0, part_lag;
+        bool known = false;
+        for (uint32_t p = 0; p < parts; p++)
+            if (weir_runner_input_lag(s->runner, names[i], p, &part_lag)) {
+                lag += part_lag;
+                known = true;
             }
+        if (!rc && known)
             rc = weir_buf_printf(&b, ",\"pipeline_lag\":%llu", (unsigned long long)lag);
-        }
         rc = rc || weir_buf_append_str(&b, "}");
     }
     pthread_mutex_unlock(&s->lock);

@@ -5,7 +5,7 @@
 # offsets), and records ingested over HTTP reach the pipeline through the
 # topic.
 . "$(dirname "$0")/../lib.sh"
-plan 6
+plan 7
 "$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" events:3 small:2 &
 mock=$!
 for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
@@ -36,6 +36,8 @@ wait_totals "20000 200010000"; ok $? "after kill -9 and a restart, each of 20000
 ok $? "HTTP ingest into a Kafka stream is accepted"
 wait_totals "20002 200010003"; ok $? "and reaches the pipeline through the topic"
 [ "$(kcat -b "$B" -t events -C -e -q -f '%k\n' 2>/dev/null | grep -c '^h[12]$')" = 2 ]; ok $? "the two are in the topic, once"
+[ "$(curl -s "$URL/metrics" | grep -c '^weir_pipeline_lag_records{stream="events",partition="[012]"} 0$')" = 3 ]
+ok $? "/metrics shows the pipeline's lag behind the topic (none now)"
 stop_serve
 sed -i 's/partitions = 3/partitions = 2/; s/topic = .events./topic = '"'"'small'"'"'/' "$SCRATCH/p.sql"
 sed -i "s/connector = 'kafka'/connector = 'kafka', topic = 'events'/" "$SCRATCH/p.sql"
