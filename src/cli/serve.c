@@ -34,6 +34,7 @@ static const cli_option options[] = {
     {"web", 0, "DIR", "the dashboard's files (default: web/ beside the directory of the weir binary)"},
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
+    {"disk-quota", 0, "BYTES", "ingest answers 503 while the log's segments hold more than this (default: none)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
 };
@@ -168,7 +169,8 @@ static int run_serve(const char **v, int argc, char **argv)
     (void)argv;
     const cli_command *c = &cli_serve;
     const char *file = v[cli_index(c, "file")];
-    uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30;
+    uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30,
+             disk_quota = 0;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
@@ -176,7 +178,8 @@ static int run_serve(const char **v, int argc, char **argv)
     if (!cli_uint_option(c, v, "checkpoint-ms", 86400000, &checkpoint_ms) || !cli_uint_option(c, v, "idle-ms", INT64_MAX, &idle_ms) ||
         !cli_uint_option(c, v, "max-body", 1u << 30, &max_body) ||
         !cli_uint_option(c, v, "max-inflight", 1ull << 40, &max_inflight) ||
-        !cli_uint_option(c, v, "max-bodies", 1ull << 40, &max_bodies))
+        !cli_uint_option(c, v, "max-bodies", 1ull << 40, &max_bodies) ||
+        !cli_uint_option(c, v, "disk-quota", UINT64_MAX, &disk_quota))
         return CLI_USAGE;
     weir_arena arena = {0};
     weir_catalog cat;
@@ -214,7 +217,7 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body,
                                         .max_bodies = (size_t)max_bodies},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
-                               .max_inflight_bytes = (size_t)max_inflight, .runner = &ro,
+                               .max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota, .runner = &ro,
                                .kafka_brokers = kafka};
     if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
         cli_error("serve", "%s", err.msg);

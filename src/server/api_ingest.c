@@ -289,6 +289,12 @@ static int ingest(weir_service *s, weir_http_req *req, int rel_index, batch *b, 
     } else if (s->closing) {
         weir_http_reply_header(req, "Retry-After", "5");
         weir_http_reply_error(req, 503, "weir is shutting down; nothing was stored");
+    } else if (s->opt.disk_quota && s->log_bytes + body_len > s->opt.disk_quota) {
+        ic->refused_overload += b->n;
+        weir_http_reply_header(req, "Retry-After", "5");
+        weir_http_reply_error(req, 503, "the log holds %llu bytes, at its disk quota of %llu (--disk-quota); nothing "
+                                        "was stored: retry when sinks or retention have made room",
+                              (unsigned long long)s->log_bytes, (unsigned long long)s->opt.disk_quota);
     } else if (s->inflight_bytes + body_len > s->opt.max_inflight_bytes) {
         ic->refused_overload += b->n;
         weir_http_reply_header(req, "Retry-After", "1");

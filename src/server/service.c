@@ -133,6 +133,29 @@ static void feed_subscribers(weir_service *s, int64_t now_ms)
     weir_buf_free(&b);
 }
 
+/* The bytes of every stream's segments (what the disk quota limits). */
+static uint64_t log_bytes(weir_service *s)
+{
+    char **names;
+    size_t n;
+    weir_err err;
+    uint64_t total = 0;
+    if (weir_log_list_streams(s->log, &names, &n, &err))
+        return s->log_bytes;
+    for (size_t i = 0; i < n; i++) {
+        weir_stream *st;
+        if (weir_stream_open(s->log, names[i], &st, &err))
+            continue;
+        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions; p++) {
+            weir_partition_stats ps;
+            if (!weir_stream_partition_stats(st, p, &ps, &err))
+                total += ps.bytes;
+        }
+    }
+    weir_names_free(names, n);
+    return total;
+}
+
 /* ---- the loop ---- */
 
 int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err)
@@ -163,6 +186,8 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
         answer_pending(s, rc, err->msg);
     }
     feed_subscribers(s, now_ms);
+    if (s->opt.disk_quota)
+        s->log_bytes = log_bytes(s);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

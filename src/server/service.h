@@ -21,6 +21,7 @@ typedef struct weir_service_options {
     weir_http_options http;
     const char *web_dir;          /* the dashboard's files; NULL: no dashboard */
     size_t max_inflight_bytes;    /* ingest bodies waiting for their commit; beyond: 503; 0: 256 MiB */
+    uint64_t disk_quota;          /* ingest answers 503 while the log's segments hold more; 0: none */
     const weir_runner_options *runner;
     const char *kafka_brokers;    /* serve --kafka: sinks' default brokers */
 } weir_service_options;

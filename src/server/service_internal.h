@@ -60,6 +60,7 @@ struct weir_service {
     pending_ack **pending_tail;
     uint64_t committed;           /* commits done; appends made now become durable with commit committed+1 */
     size_t inflight_bytes;
+    uint64_t log_bytes;           /* segment bytes of every stream, as of the last step (for the disk quota) */
     bool ingested;                /* appends since the last step */
     bool closing;                 /* the last checkpoint is under way: ingest answers 503 */
     subscriber *subscribers;

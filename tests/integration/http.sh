@@ -3,7 +3,7 @@
 # error status and its message, the schema registry, Server-Sent Events
 # with resume, metrics, auth on and off, oversized bodies, slow clients.
 . "$(dirname "$0")/../lib.sh"
-plan 81
+plan 82
 
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (user TEXT, page TEXT, ms INT, ts TIMESTAMP) WITH (partitions = 2, key = 'user', timestamp = 'ts');
@@ -233,6 +233,13 @@ start_serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d5" --max-bodies 1000
 STATUS=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -X POST --data-binary "$(head -c 3000 /dev/zero | tr '\0' ' ')" "$URL/v1/streams/clicks")
 BODY=$(cat "$SCRATCH/body")
 expect 503 'bytes of request bodies already' "request bodies in memory are bounded over all connections: 503"
+stop_serve
+# A disk quota: ingest is refused (503, Retry-After) once the log holds that much.
+start_serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d6" --disk-quota 3000
+for i in $(seq 30); do post_status=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -X POST "$URL/v1/streams/clicks" \
+    -d '{"user":"q","page":"quota","ms":1,"ts":"2026-11-23T10:00:00Z"}'); [ "$post_status" = 503 ] && break; sleep 0.05; done
+STATUS=$post_status; BODY=$(cat "$SCRATCH/body")
+expect 503 'at its disk quota of 3000 (--disk-quota)' "--disk-quota: ingest answers 503 once the log is full"
 stop_serve
 
 # A port in use is a clear error.
