@@ -8,6 +8,11 @@
  * (100 ms doubling to 5 s) after asking the destination where it got to;
  * meanwhile the log keeps everything, so an outage only grows the lag
  * (in /metrics and /v1/sinks) until the destination is back.
+ *
+ * What the destination has confirmed is also recorded locally (a consumer
+ * group "sink.<name>" of the source stream) after each durable delivery:
+ * a floor under what resume() reports, for destinations that can only
+ * show their latest records (Kafka's read-back window).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +33,8 @@ struct sink_run {
     weir_stream *stream;
     uint32_t nparts;
     uint64_t *next;            /* per partition: the next offset to deliver */
+    uint64_t *confirmed;       /* per partition: delivered durably, as recorded in the consumer group below */
+    char group[300];           /* "sink.<name>": the confirmed offsets, a floor under what resume() says */
     bool resumed;              /* next[] is what the destination says */
     bool in_flight;            /* the last deliver() had more = true: a call with more = false settles it */
     pthread_t thread;
@@ -97,8 +104,12 @@ static void *deliver_loop(void *arg)
     while (recs && at && !s->sinks_stopping) {
         weir_err err = {0};
         int rc = WEIR_OK;
-        if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_OK)
+        if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_OK) {
             k->resumed = true;
+            for (uint32_t p = 0; p < k->nparts; p++) /* the destination may only show its latest records */
+                if (k->confirmed[p] > k->next[p])
+                    k->next[p] = k->confirmed[p];
+        }
         size_t n = 0;
         if (rc == WEIR_OK) {
             pthread_mutex_lock(&s->lock);
@@ -113,6 +124,12 @@ static void *deliver_loop(void *arg)
         if (rc == WEIR_OK) {
             for (size_t i = 0; i < n; i++)
                 k->next[recs[i].partition] = recs[i].offset + 1;
+            if (!k->in_flight && (n || memcmp(k->confirmed, k->next, k->nparts * sizeof *k->next))) {
+                /* all delivered is durable now: record it (a failure only loses a floor, resume() still knows) */
+                memcpy(k->confirmed, k->next, k->nparts * sizeof *k->next);
+                weir_err ignored;
+                weir_group_commit(s->log, k->group, weir_stream_name(k->stream), k->confirmed, k->nparts, &ignored);
+            }
             k->delivered += n;
             k->lag -= n < k->lag ? n : k->lag;
             k->healthy = true;
@@ -164,8 +181,11 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, weir_err *err)
         if (rc)
             return rc;
         k->nparts = weir_stream_get_config(k->stream)->partitions;
-        if (!(k->next = calloc(k->nparts, sizeof *k->next)))
+        if (!(k->next = calloc(k->nparts, sizeof *k->next)) || !(k->confirmed = calloc(k->nparts, sizeof *k->confirmed)))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        snprintf(k->group, sizeof k->group, "sink.%s", d->name);
+        if ((rc = weir_group_load(s->log, k->group, d->from, k->confirmed, k->nparts, err)))
+            return rc;
         weir_sink_config cfg = {d, from, k->nparts, weir_log_dir(s->log), kafka_brokers};
         if ((rc = conn->open(&cfg, &k->state, err)))
             return rc;
@@ -188,6 +208,7 @@ void weir_sinks_stop(weir_service *s)
         if (k->state)
             k->conn->close(k->state);
         free(k->next);
+        free(k->confirmed);
         free(k);
     }
     free(s->sinks);
