@@ -35,6 +35,7 @@ static const cli_option options[] = {
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
     {"disk-quota", 0, "BYTES", "ingest answers 503 while the log's segments hold more than this (default: none)"},
+    {"kafka-group", 0, "NAME", "the Kafka consumer group that learns the pipeline's input offsets (default weir)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
 };
@@ -203,7 +204,8 @@ static int run_serve(const char **v, int argc, char **argv)
         fprintf(stderr, "weir serve: recovery: %s", report);
     bool once = v[cli_index(c, "once")] != NULL;
     const char *kafka = v[cli_index(c, "kafka")];
-    weir_kafka_input_config kafka_cfg = {.brokers = kafka, .group = "weir"};
+    const char *group = v[cli_index(c, "kafka-group")];
+    weir_kafka_input_config kafka_cfg = {.brokers = kafka, .group = group ? group : "weir"};
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_kafka_input_open,
                               .open_input_ctx = &kafka_cfg};

@@ -5,7 +5,7 @@
 # offsets), and records ingested over HTTP reach the pipeline through the
 # topic.
 . "$(dirname "$0")/../lib.sh"
-plan 7
+plan 8
 "$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" events:3 small:2 &
 mock=$!
 for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
@@ -23,14 +23,14 @@ totals() { curl -s "$URL/v1/query" -d '{"sql":"SELECT c, s FROM per_user"}' |
 wait_totals() { local i; for i in $(seq 150); do [ "$(totals)" = "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 produce 1 5000
-start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100
+start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100 --kafka-group counters
 wait_totals "5000 12502500"; ok $? "the pipeline counts the topic's 5000 records ($(totals))"
 produce 5001 20000 &
 producer=$!
 sleep 0.4
 kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 wait $producer
-start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100
+start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100 --kafka-group counters
 wait_totals "20000 200010000"; ok $? "after kill -9 and a restart, each of 20000 records counted once ($(totals))"
 [ "$(curl -s -X POST "$URL/v1/streams/events" --data-binary $'{"user":"h1","n":1}\n{"user":"h2","n":2}\n' -o /dev/null -w '%{http_code}')" = 200 ]
 ok $? "HTTP ingest into a Kafka stream is accepted"
@@ -38,6 +38,9 @@ wait_totals "20002 200010003"; ok $? "and reaches the pipeline through the topic
 [ "$(kcat -b "$B" -t events -C -e -q -f '%k\n' 2>/dev/null | grep -c '^h[12]$')" = 2 ]; ok $? "the two are in the topic, once"
 [ "$(curl -s "$URL/metrics" | grep -c '^weir_pipeline_lag_records{stream="events",partition="[012]"} 0$')" = 3 ]
 ok $? "/metrics shows the pipeline's lag behind the topic (none now)"
+sleep 0.5
+left=$(timeout 20 kcat -b "$B" -G counters -e -q -f '%o\n' events 2>/dev/null | wc -l)
+[ "$left" = 0 ]; ok $? "the consumer group learned the checkpointed offsets: it has nothing left to read ($left)"
 stop_serve
 sed -i 's/partitions = 3/partitions = 2/; s/topic = .events./topic = '"'"'small'"'"'/' "$SCRATCH/p.sql"
 sed -i "s/connector = 'kafka'/connector = 'kafka', topic = 'events'/" "$SCRATCH/p.sql"
