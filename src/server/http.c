@@ -7,73 +7,16 @@
  * that last call and resumed by weir_http_reply from another thread; the
  * handler is then called once more and queues the answer it finds ready.
  */
-#include "server/http.h"
-
 #include <arpa/inet.h>
-#include <microhttpd.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
-#include "json/json.h"
+#include "server/http_internal.h"
 
 const double weir_http_latency_bounds[WEIR_HTTP_LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                                     0.05,   0.1,   0.25,   0.5,   1.0,  1e300};
-
-struct weir_http {
-    struct MHD_Daemon *daemon;
-    weir_http_options opt;
-    const weir_http_route *routes;
-    int nroutes;
-    pthread_mutex_t lock;          /* the suspended list and the stats */
-    weir_http_req *suspended;      /* deferred requests, answered with 503 on stop */
-    weir_http_stream *streams;     /* open streams, ended on stop */
-    _Atomic size_t body_bytes;     /* request bodies held in memory, all connections together */
-    bool stopping;
-    weir_http_stats stats;
-};
-
-typedef enum req_state { RECEIVING, DEFERRED, ANSWERED, STREAMING } req_state;
-
-struct weir_http_req {
-    weir_http *server;
-    struct MHD_Connection *conn;
-    const weir_http_route *route;
-    const char *method;
-    char *path;                    /* the decoded path, and a copy holding the parameters' values */
-    char *scratch;
-    const char *names[WEIR_HTTP_MAX_PARAMS];
-    size_t name_lens[WEIR_HTTP_MAX_PARAMS];
-    const char *values[WEIR_HTTP_MAX_PARAMS];
-    int nparams;
-    weir_buf body;
-    bool too_large;
-    bool overloaded;               /* the bodies of all requests together would pass max_bodies */
-    uint64_t start_ns;
-    req_state state;
-    bool deferred;                 /* the handler deferred it (set once, by the handler's thread) */
-    /* the answer */
-    int status;
-    struct MHD_Response *response;
-    weir_buf headers;              /* "name\0value\0" pairs added before the answer */
-    weir_http_req *next_suspended;
-};
-
-struct weir_http_stream {
-    pthread_mutex_t lock;
-    weir_http *server;
-    weir_http_stream *next;        /* in server->streams while libmicrohttpd holds it */
-    struct MHD_Connection *conn;
-    weir_buf pending;
-    size_t sent;                   /* of pending */
-    size_t max_buffered;
-    bool suspended, ended, closed;
-    int refs;                      /* the caller's and libmicrohttpd's */
-};
 
 /* ---- path templates ---- */
 
@@ -203,210 +146,6 @@ const uint8_t *weir_http_body(const weir_http_req *r, size_t *len)
     *len = r->body.len;
     return r->body.data ? r->body.data : (const uint8_t *)"";
 }
-/* ---- answering ---- */
-
-void weir_http_reply_header(weir_http_req *r, const char *name, const char *value)
-{
-    if (weir_buf_append(&r->headers, name, strlen(name) + 1) || weir_buf_append(&r->headers, value, strlen(value) + 1))
-        r->headers.len = 0; /* out of memory: the answer goes without its extra headers */
-}
-
-static void add_headers(weir_http_req *r, struct MHD_Response *resp, const char *content_type)
-{
-    if (content_type)
-        MHD_add_response_header(resp, "Content-Type", content_type);
-    for (size_t at = 0; at < r->headers.len;) {
-        const char *name = (const char *)r->headers.data + at;
-        const char *value = name + strlen(name) + 1;
-        MHD_add_response_header(resp, name, value);
-        at = (size_t)(value + strlen(value) + 1 - (const char *)r->headers.data);
-    }
-}
-
-/* Stores the answer; a deferred request is woken to send it. */
-static void set_answer(weir_http_req *r, int status, struct MHD_Response *resp, req_state state)
-{
-    weir_http *h = r->server;
-    pthread_mutex_lock(&h->lock);
-    bool was_deferred = r->state == DEFERRED;
-    if (r->response) /* answered twice: a bug; keep the first */
-        MHD_destroy_response(resp);
-    else {
-        r->response = resp;
-        r->status = status;
-        r->state = state;
-    }
-    if (was_deferred) {
-        weir_http_req **p = &h->suspended;
-        while (*p && *p != r)
-            p = &(*p)->next_suspended;
-        if (*p)
-            *p = r->next_suspended;
-        MHD_resume_connection(r->conn);
-    }
-    pthread_mutex_unlock(&h->lock);
-}
-
-void weir_http_reply(weir_http_req *r, int status, const char *content_type, const void *body, size_t len)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp) { /* out of memory: the connection is closed without an answer */
-        set_answer(r, 500, NULL, ANSWERED);
-        return;
-    }
-    add_headers(r, resp, content_type);
-    set_answer(r, status, resp, ANSWERED);
-}
-
-void weir_http_reply_error(weir_http_req *r, int status, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    weir_buf b = {0};
-    int rc = weir_buf_append_str(&b, "{\"error\":") || weir_json_quote(&b, msg, strlen(msg)) || weir_buf_append_str(&b, "}\n");
-    weir_http_reply(r, status, "application/json", rc ? "" : (const char *)b.data, rc ? 0 : b.len);
-    weir_buf_free(&b);
-}
-
-void weir_http_defer(weir_http_req *r)
-{
-    weir_http *h = r->server;
-    r->deferred = true;
-    pthread_mutex_lock(&h->lock);
-    r->state = DEFERRED;
-    r->next_suspended = h->suspended;
-    h->suspended = r;
-    MHD_suspend_connection(r->conn);
-    pthread_mutex_unlock(&h->lock);
-}
-
-/* ---- streams ---- */
-
-static void stream_unref(weir_http_stream *s)
-{
-    bool last = --s->refs == 0;
-    pthread_mutex_unlock(&s->lock);
-    if (last) {
-        pthread_mutex_destroy(&s->lock);
-        weir_buf_free(&s->pending);
-        free(s);
-    }
-}
-
-static void stream_wake(weir_http_stream *s)
-{
-    if (s->suspended) {
-        s->suspended = false;
-        MHD_resume_connection(s->conn);
-    }
-}
-
-/* libmicrohttpd asks for the next bytes of a streamed answer. */
-static ssize_t stream_read(void *ctx, uint64_t pos, char *out, size_t max)
-{
-    (void)pos;
-    weir_http_stream *s = ctx;
-    pthread_mutex_lock(&s->lock);
-    ssize_t n;
-    size_t avail = s->pending.len - s->sent;
-    if (avail) {
-        n = (ssize_t)(avail < max ? avail : max);
-        memcpy(out, s->pending.data + s->sent, (size_t)n);
-        s->sent += (size_t)n;
-        if (s->sent == s->pending.len)
-            s->sent = s->pending.len = 0;
-    } else if (s->ended || s->closed) {
-        n = MHD_CONTENT_READER_END_OF_STREAM;
-    } else { /* nothing yet: sleep until a write wakes the connection */
-        s->suspended = true;
-        MHD_suspend_connection(s->conn);
-        n = 0;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return n;
-}
-
-/* libmicrohttpd is done with the answer (sent, or the client left). */
-static void stream_done(void *ctx)
-{
-    weir_http_stream *s = ctx;
-    weir_http *h = s->server;
-    pthread_mutex_lock(&h->lock);
-    weir_http_stream **p = &h->streams;
-    while (*p && *p != s)
-        p = &(*p)->next;
-    if (*p)
-        *p = s->next;
-    pthread_mutex_unlock(&h->lock);
-    pthread_mutex_lock(&s->lock);
-    s->closed = true;
-    s->suspended = false; /* the connection is gone */
-    stream_unref(s);
-}
-
-weir_http_stream *weir_http_stream_open(weir_http_req *r, const char *content_type, size_t max_buffered)
-{
-    weir_http_stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    pthread_mutex_init(&s->lock, NULL);
-    s->conn = r->conn;
-    s->max_buffered = max_buffered;
-    s->refs = 2;
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s, stream_done);
-    if (!resp) {
-        pthread_mutex_destroy(&s->lock);
-        free(s);
-        return NULL;
-    }
-    add_headers(r, resp, content_type);
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    s->server = r->server;
-    pthread_mutex_lock(&r->server->lock);
-    s->next = r->server->streams;
-    r->server->streams = s;
-    pthread_mutex_unlock(&r->server->lock);
-    set_answer(r, 200, resp, STREAMING);
-    return s;
-}
-
-bool weir_http_stream_write(weir_http_stream *s, const void *data, size_t len)
-{
-    pthread_mutex_lock(&s->lock);
-    bool ok = !s->closed && !s->ended;
-    if (ok && s->pending.len - s->sent + len > s->max_buffered) { /* too slow: end it, it may resume */
-        s->ended = true;
-        ok = false;
-    }
-    if (ok && weir_buf_append(&s->pending, data, len)) {
-        s->ended = true;
-        ok = false;
-    }
-    stream_wake(s);
-    pthread_mutex_unlock(&s->lock);
-    return ok;
-}
-
-bool weir_http_stream_closed(weir_http_stream *s)
-{
-    pthread_mutex_lock(&s->lock);
-    bool closed = s->closed || s->ended;
-    pthread_mutex_unlock(&s->lock);
-    return closed;
-}
-
-void weir_http_stream_release(weir_http_stream *s)
-{
-    pthread_mutex_lock(&s->lock);
-    s->ended = true;
-    if (!s->closed)
-        stream_wake(s);
-    stream_unref(s);
-}
-
 /* ---- the access handler ---- */
 
 static void count_answer(weir_http *h, weir_http_req *r)
@@ -657,7 +396,7 @@ void weir_http_stop(weir_http *h)
         for (weir_http_stream *s = h->streams; s; s = s->next) {
             pthread_mutex_lock(&s->lock);
             s->ended = true;
-            stream_wake(s);
+            http_stream_wake(s);
             pthread_mutex_unlock(&s->lock);
         }
         pthread_mutex_unlock(&h->lock);
@@ -669,7 +408,7 @@ void weir_http_stop(weir_http *h)
                 strlen("{\"error\":\"weir is shutting down\"}\n"), "{\"error\":\"weir is shutting down\"}\n",
                 MHD_RESPMEM_PERSISTENT);
             if (resp)
-                add_headers(deferred, resp, "application/json");
+                http_add_headers(deferred, resp, "application/json");
             pthread_mutex_lock(&h->lock);
             deferred->response = resp;
             deferred->status = 503;
