@@ -1,7 +1,7 @@
 /*
  * api_ingest.c - records in over HTTP: POST /v1/streams/{s} (NDJSON, a
- * JSON array or one object) and the pipeline's route templates (CREATE
- * ROUTE 'POST /videos/{video_id}/likes' INTO likes).
+ * JSON array or one object), and what the pipeline's route templates
+ * (api_route.c) share with it.
  *
  * A batch is parsed and checked against its stream's schema before the
  * lock is taken; then all of it is appended at once and the request sleeps
@@ -21,19 +21,7 @@
 #include "json/ndjson.h"
 #include "server/api.h"
 
-typedef struct record_span {
-    const char *p;
-    size_t len;
-    uint64_t line;
-    bool bad;                  /* broke the schema (dead-lettered or the batch refused) */
-} record_span;
-
-typedef struct batch {
-    record_span *v;
-    size_t n, cap;
-} batch;
-
-static int push(batch *b, const char *p, size_t len, uint64_t line)
+int ingest_push(batch *b, const char *p, size_t len, uint64_t line)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -50,7 +38,7 @@ static int push(batch *b, const char *p, size_t len, uint64_t line)
 static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
 {
     (void)e;
-    return push(ctx, text, len, line) ? 1 : 0;
+    return ingest_push(ctx, text, len, line) ? 1 : 0;
 }
 
 typedef struct elements {
@@ -68,7 +56,7 @@ static int on_element(void *ctx, const weir_json_span *v)
     }
     unsigned line, col;
     weir_json_position(el->body, (size_t)(v->p - el->body), &line, &col);
-    return push(el->b, v->p, v->len, line) ? 2 : 0;
+    return ingest_push(el->b, v->p, v->len, line) ? 2 : 0;
 }
 
 /* Splits a body into records: a JSON array of objects, or NDJSON (one
@@ -248,8 +236,8 @@ static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t
     return rc || weir_buf_append_str(out, "}");
 }
 
-/* Everything after parsing, for both ingest paths. */
-static int ingest(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len)
+/* Everything after parsing, for both ingest paths (see api.h). */
+int ingest_batch(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len)
 {
     const weir_relation *rel = s->cat->rels[rel_index];
     if (rel->file_path) { /* its records are exactly the file's lines: see conn/file_source.h */
@@ -356,134 +344,7 @@ int api_ingest(void *ctx, weir_http_req *req)
     size_t len;
     const char *body = (const char *)weir_http_body(req, &len);
     batch b = {0};
-    int rc = parse_body(req, body, len, &b) ? ingest(s, req, index, &b, len) : 0;
+    int rc = parse_body(req, body, len, &b) ? ingest_batch(s, req, index, &b, len) : 0;
     free(b.v);
-    return rc;
-}
-
-/* A path parameter or query argument as the JSON of its column's type. */
-static bool put_field(weir_http_req *req, weir_buf *out, const weir_relation *rel, const char *name, const char *value,
-                      const char *what)
-{
-    int col = -1;
-    for (int i = 0; i < rel->schema.ncols && col < 0; i++)
-        if (!strcmp(rel->schema.cols[i].name, name))
-            col = i;
-    if (col < 0) {
-        weir_http_reply_error(req, 400, "%s %s is not a column of %s", what, name, rel->name);
-        return false;
-    }
-    int type = rel->schema.cols[col].type;
-    bool number = type == WEIR_TYPE_INT || type == WEIR_TYPE_UINT || type == WEIR_TYPE_DOUBLE;
-    if (number || type == WEIR_TYPE_BOOL) {
-        weir_json_span v;
-        bool ok = weir_json_validate(value, strlen(value), &v, NULL) == 0 &&
-                  (number ? v.type == WEIR_JSON_NUMBER : v.type == WEIR_JSON_TRUE || v.type == WEIR_JSON_FALSE);
-        if (!ok) {
-            weir_http_reply_error(req, 400, "%s %s: '%s' is not a %s", what, name, value, weir_type_name(type));
-            return false;
-        }
-    }
-    int rc = (out->len > 1 && weir_buf_append_str(out, ",")) || weir_json_quote(out, name, strlen(name)) ||
-             weir_buf_append_str(out, ":") ||
-             (number || type == WEIR_TYPE_BOOL ? weir_buf_append_str(out, value) : weir_json_quote(out, value, strlen(value)));
-    if (rc)
-        weir_http_reply_error(req, 500, "out of memory");
-    return rc == 0;
-}
-
-typedef struct clash {
-    weir_http_req *req;
-    const char *field;
-} clash;
-
-static int find_clash(void *ctx, const char *name, size_t len, int escaped, const weir_json_span *v)
-{
-    (void)escaped, (void)v;
-    clash *c = ctx;
-    if (len == strlen(c->field) + 2 && !memcmp(name + 1, c->field, len - 2)) {
-        weir_http_reply_error(c->req, 400, "field %s is given both in the URL and in the body", c->field);
-        return 1;
-    }
-    return 0;
-}
-
-static int count_member(void *ctx, const char *name, size_t len, int escaped, const weir_json_span *v)
-{
-    (void)name, (void)len, (void)escaped, (void)v;
-    ++*(int *)ctx;
-    return 0;
-}
-
-/* A route template: the record is the path parameters and query arguments
- * (typed by the stream's columns) plus the members of the body's object,
- * which may be empty. */
-int api_route(void *ctx, weir_http_req *req)
-{
-    weir_service *s = ctx;
-    const weir_http_route *hr = weir_http_route_of(req);
-    const weir_route *route = NULL;
-    for (int i = 0; i < s->cat->nroutes && !route; i++)
-        if (s->cat->routes[i].path == hr->path)
-            route = &s->cat->routes[i];
-    int index;
-    const weir_relation *rel = route ? service_relation(s, route->into->name, &index) : NULL;
-    if (!rel) {
-        weir_http_reply_error(req, 500, "route %s lost its stream", hr->path);
-        return 0;
-    }
-    size_t len;
-    const char *body = (const char *)weir_http_body(req, &len);
-    weir_json_span obj = {WEIR_JSON_OBJECT, "{}", 2};
-    weir_json_error e;
-    size_t blank = 0;
-    while (blank < len && strchr(" \t\r\n", body[blank]))
-        blank++;
-    if (blank < len && (weir_json_validate(body, len, &obj, &e) || obj.type != WEIR_JSON_OBJECT)) {
-        unsigned line = 1, col = 1;
-        weir_json_position(body, obj.type != WEIR_JSON_OBJECT ? blank : e.offset, &line, &col);
-        weir_http_reply_error(req, 400, "line %u, column %u: %s; nothing was stored", line, col,
-                              obj.type != WEIR_JSON_OBJECT ? "the body must be one JSON object (or empty)" : e.msg);
-        return 0;
-    }
-    weir_buf rec = {0};
-    bool ok = weir_buf_append_str(&rec, "{") == 0;
-    /* path parameters, in the template's order */
-    for (const char *p = strchr(hr->path, '{'); ok && p; p = strchr(p + 1, '{')) {
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(strchr(p, '}') - p - 1), p + 1);
-        clash c = {req, name};
-        ok = put_field(req, &rec, rel, name, weir_http_param(req, name), "path parameter") &&
-             weir_json_members(obj.p, obj.len, find_clash, &c) == 0;
-    }
-    int pos = 0;
-    const char *name, *value;
-    while (ok && weir_http_query_next(req, &pos, &name, &value)) {
-        if (!strcmp(name, "token")) /* the API token, not a field */
-            continue;
-        clash c = {req, name};
-        ok = put_field(req, &rec, rel, name, value, "query parameter") && weir_json_members(obj.p, obj.len, find_clash, &c) == 0;
-    }
-    int members = 0;
-    weir_json_members(obj.p, obj.len, count_member, &members);
-    if (ok && members) { /* the body's members after the URL's */
-        if ((rec.len > 1 && weir_buf_append_str(&rec, ",")) || weir_buf_append(&rec, obj.p + 1, obj.len - 1)) {
-            weir_http_reply_error(req, 500, "out of memory");
-            ok = false;
-        }
-    } else if (ok && weir_buf_append_str(&rec, "}")) {
-        weir_http_reply_error(req, 500, "out of memory");
-        ok = false;
-    }
-    int rc = 0;
-    if (ok) {
-        batch b = {0};
-        if (push(&b, (const char *)rec.data, rec.len, 1))
-            weir_http_reply_error(req, 500, "out of memory");
-        else
-            rc = ingest(s, req, index, &b, rec.len);
-        free(b.v);
-    }
-    weir_buf_free(&rec);
     return rc;
 }
