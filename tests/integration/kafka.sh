@@ -7,7 +7,7 @@
 # and kill -9 of weir mid-delivery; every record arrives exactly once, in
 # order per partition.
 . "$(dirname "$0")/../lib.sh"
-plan 16
+plan 17
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 
 "$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" clicks:2 clicks_out:2 per_page:2 check:2 &
@@ -68,8 +68,15 @@ wait_count clicks_out 500; ok $? "after the brokers return, everything is delive
 kill -HUP $mock
 [ "$(post 501 800)" = 200 ] && wait_count clicks_out 800; ok $? "produce and fetch errors injected by the mock are retried: all 800 arrive"
 
+# The helper process stopped (SIGSTOP: every broker hangs, requests time out) and continued.
+kill -STOP $mock
+[ "$(post 801 1000)" = 200 ]; rc=$?
+sleep 2
+kill -CONT $mock
+[ $rc = 0 ] && wait_count clicks_out 1000; ok $? "with the broker process stopped, ingest goes on; after it continues, all 1000 arrive"
+
 # kill -9 while delivering, restart: the topic is read back, nothing twice.
-post 801 3000 >/dev/null
+post 1001 3000 >/dev/null
 sleep 0.3
 kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 start_serve -f "$SCRATCH/p.sql" --kafka "$B" --checkpoint-ms 100
