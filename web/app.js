@@ -49,7 +49,6 @@ function rateChart(names) {
   const width = $('#rate-chart').clientWidth || 800;
   rate.plot = new uPlot({
     width, height: 160,
-    scales: { x: { time: true, range: (u, min, max) => [Math.min(min, max - HISTORY), max] } },
     series: [{}, ...names.map((n, i) => ({ label: n, stroke: colors[i % colors.length], width: 2,
       value: (u, v) => (v == null ? '—' : fmt.format(v) + '/s') }))],
     axes: [{ stroke: '#7d8b9c', grid: { stroke: '#263140' } },
@@ -88,7 +87,8 @@ async function pollStreams() {
     rate.x.push(Math.floor(Date.now() / 1000));
     for (const n of sources) rate.y[n].push(rates[n] ?? 0);
     if (rate.x.length > HISTORY) { rate.x.shift(); for (const n of sources) rate.y[n].shift(); }
-    rate.plot.setData([rate.x, ...sources.map((n) => rate.y[n])]);
+    if (rate.x.length >= 2) /* one point gives uPlot no time range to draw */
+      rate.plot.setData([rate.x, ...sources.map((n) => rate.y[n])]);
     const total = sources.reduce((a, n) => a + (rates[n] || 0), 0);
     $('#ingest-rate').textContent = `${fmt.format(total)} records/s in`;
   }

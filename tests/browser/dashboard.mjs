@@ -61,6 +61,7 @@ try {
   await page.waitForFunction(() => document.querySelector('#query-error').textContent.length > 0, null, { timeout: 5000 }).catch(() => {});
   ok(/unknown column|nothing/.test(await page.textContent('#query-error')), 'a bad query shows its error');
 
+  await page.waitForTimeout(1500); /* a few points on the ingest chart */
   await page.screenshot({ path: screenshot, fullPage: true });
   ok(errors.length === 0, `no script errors on the page${errors.length ? ': ' + errors.join('; ') : ''}`);
 } finally {
