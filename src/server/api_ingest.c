@@ -143,30 +143,6 @@ static long check_schema(weir_service *s, weir_http_req *req, const weir_relatio
     return bad;
 }
 
-/* The open group failed: the log kept nothing since its last commit, so
- * no request waiting for the next commit has its records. */
-static void abort_group(weir_service *s, const char *why)
-{
-    weir_log_abort(s->log);
-    pending_ack **link = &s->pending;
-    while (*link) {
-        pending_ack *p = *link;
-        if (p->ticket <= s->committed) {
-            link = &p->next;
-            continue;
-        }
-        *link = p->next;
-        weir_http_reply_header(p->req, "Retry-After", "1");
-        weir_http_reply_error(p->req, 503, "the records were not stored: %s", why);
-        s->inflight_bytes -= p->bytes;
-        weir_buf_free(&p->answer);
-        free(p);
-    }
-    s->pending_tail = &s->pending;
-    while (*s->pending_tail)
-        s->pending_tail = &(*s->pending_tail)->next;
-}
-
 typedef struct partition_count {
     uint64_t count, first, last;
 } partition_count;
@@ -213,8 +189,9 @@ static int append_batch(weir_service *s, weir_http_req *req, const weir_relation
     }
     weir_buf_free(&key);
     weir_buf_free(&dead);
-    if (rc) {
-        abort_group(s, err->msg);
+    if (rc) { /* the log kept nothing since its last commit: no request of the open group has its records */
+        weir_log_abort(s->log);
+        service_answer_pending(s, rc, err->msg);
         weir_http_reply_header(req, "Retry-After", "1");
         weir_http_reply_error(req, 503, "the records were not stored: %s", err->msg);
         return 503;

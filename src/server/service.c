@@ -49,9 +49,7 @@ static int to_view(void *view, const weir_value *row)
 
 /* ---- acknowledgements ---- */
 
-/* Answers the requests the last commit made durable (rc == OK), or every
- * waiting request with 503 when the commit failed (nothing of theirs kept). */
-static void answer_pending(weir_service *s, int rc, const char *why)
+void service_answer_pending(weir_service *s, int rc, const char *why)
 {
     pending_ack *p = s->pending;
     while (p && (rc != WEIR_OK || p->ticket <= s->committed)) {
@@ -176,14 +174,14 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
         rc = weir_log_commit(s->log, err);
         if (rc == WEIR_OK)
             s->committed++;
-        answer_pending(s, rc, err->msg);
+        service_answer_pending(s, rc, err->msg);
         s->ingested = false;
     }
     if (rc == WEIR_OK) {
         rc = weir_runner_step(s->runner, now_ms, processed, err);
         if (rc == WEIR_OK)
             s->committed++; /* the step's commit covered every append made before it */
-        answer_pending(s, rc, err->msg);
+        service_answer_pending(s, rc, err->msg);
     }
     feed_subscribers(s, now_ms);
     if (s->opt.disk_quota)
@@ -218,7 +216,7 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
     int rc = finish ? weir_runner_finish(s->runner, err) : weir_runner_checkpoint(s->runner, err);
     if (rc == WEIR_OK)
         s->committed++;
-    answer_pending(s, rc, err->msg);
+    service_answer_pending(s, rc, err->msg);
     feed_subscribers(s, weir_wall_ms());
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -328,7 +326,7 @@ void weir_service_stop(weir_service *s)
         return;
     pthread_mutex_lock(&s->lock);
     s->closing = true;
-    answer_pending(s, WEIR_EFATAL, "weir is shutting down");
+    service_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
     while (s->subscribers)
         drop_subscriber(s, &s->subscribers);
     pthread_mutex_unlock(&s->lock);

@@ -73,6 +73,11 @@ struct weir_service {
     int64_t started_ms;
 };
 
+/* Answers the requests the last commit made durable (rc == OK), or, when
+ * the open group failed (rc != OK), every waiting request with 503: they all
+ * belong to it, since each step answers what its commit covered. */
+void service_answer_pending(weir_service *s, int rc, const char *why);
+
 /* The routes of src/server/api_*.c, filled into s->routes. */
 int weir_api_routes(weir_service *s, weir_err *err);
 
