@@ -221,13 +221,9 @@ static int run_produce(const char **v, int argc, char **argv)
     const char *report = weir_log_recovery_report(pr.log);
     if (*report)
         fprintf(stderr, "weir produce: recovery: %s", report);
-    int orc = weir_stream_open(pr.log, argv[0], &pr.stream, &err);
-    if (orc == WEIR_ENOENT) {
-        weir_stream_config sc = {.partitions = (uint32_t)partitions, .segment_bytes = segment_bytes,
-                                 .retention_bytes = (int64_t)retention_bytes, .retention_ms = (int64_t)retention_ms};
-        orc = weir_stream_create(pr.log, argv[0], &sc, &pr.stream, &err);
-    }
-    if (orc != WEIR_OK) {
+    weir_stream_config sc = {.partitions = (uint32_t)partitions, .segment_bytes = segment_bytes,
+                             .retention_bytes = (int64_t)retention_bytes, .retention_ms = (int64_t)retention_ms};
+    if (weir_stream_open_or_create(pr.log, argv[0], &sc, &pr.stream, &err) != WEIR_OK) {
         cli_error("produce", "%s", err.msg);
         goto out;
     }

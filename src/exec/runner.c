@@ -93,11 +93,8 @@ static input *find_input(weir_runner *r, const weir_relation *rel)
 /* Opens the stream, creating it with the given partitions if missing. */
 static int stream_for(weir_runner *r, const char *name, uint32_t partitions, weir_stream **out, weir_err *err)
 {
-    int rc = weir_stream_open(r->log, name, out, err);
-    if (rc == WEIR_ENOENT) {
-        weir_stream_config c = {.partitions = partitions};
-        rc = weir_stream_create(r->log, name, &c, out, err);
-    }
+    weir_stream_config c = {.partitions = partitions};
+    int rc = weir_stream_open_or_create(r->log, name, &c, out, err);
     if (rc == WEIR_OK && weir_stream_get_config(*out)->partitions != partitions)
         rc = weir_err_set(err, WEIR_EINVAL, "stream %s has %u partitions, the pipeline declares %u", name,
                           weir_stream_get_config(*out)->partitions, partitions);

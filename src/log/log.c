@@ -266,6 +266,13 @@ static weir_stream *find_loaded(weir_log *log, const char *name)
     return NULL;
 }
 
+int weir_stream_open_or_create(weir_log *log, const char *name, const weir_stream_config *config, weir_stream **out,
+                               weir_err *err)
+{
+    int rc = weir_stream_open(log, name, out, err);
+    return rc == WEIR_ENOENT ? weir_stream_create(log, name, config, out, err) : rc;
+}
+
 int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_err *err)
 {
     *out = find_loaded(log, name);

@@ -78,6 +78,9 @@ const char *weir_log_dir(const weir_log *log);
 int weir_stream_create(weir_log *log, const char *name, const weir_stream_config *config,
                        weir_stream **out, weir_err *err);
 int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_err *err);
+/* Opens the stream, creating it with config if it does not exist. */
+int weir_stream_open_or_create(weir_log *log, const char *name, const weir_stream_config *config, weir_stream **out,
+                               weir_err *err);
 bool weir_stream_name_valid(const char *name);
 
 /* Deletes a stream, its records and the consumer-group offsets kept for

@@ -222,30 +222,20 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
     return rc;
 }
 
-/* Opens a stream, creating it if missing, so ingest finds it. */
-static int ensure_stream(weir_log *log, const char *name, uint32_t partitions, weir_err *err)
-{
-    weir_stream *st;
-    int rc = weir_stream_open(log, name, &st, err);
-    if (rc == WEIR_ENOENT) {
-        weir_stream_config c = {.partitions = partitions};
-        rc = weir_stream_create(log, name, &c, &st, err);
-    }
-    return rc;
-}
-
 /* Every source stream, and the dead letters of those that keep them at ingest. */
 static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
 {
     int rc = WEIR_OK;
+    weir_stream *st;
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) {
         const weir_relation *rel = cat->rels[i];
         char dlq[300];
         snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
+        weir_stream_config sc = {.partitions = rel->partitions}, dc = {.partitions = 1};
         if (rel->is_source)
-            rc = ensure_stream(log, rel->name, rel->partitions, err);
+            rc = weir_stream_open_or_create(log, rel->name, &sc, &st, err);
         if (rc == WEIR_OK && rel->invalid_to_dlq)
-            rc = ensure_stream(log, dlq, 1, err);
+            rc = weir_stream_open_or_create(log, dlq, &dc, &st, err);
     }
     return rc == WEIR_OK ? weir_log_commit(log, err) : rc;
 }
