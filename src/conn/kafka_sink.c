@@ -21,11 +21,11 @@
  * (and a producer made before the read-back consumer ran was measured
  * four times slower on the mock cluster).
  */
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn/kafka_client.h"
 #include "conn/sink.h"
 
 #define ANCHOR_EVERY 4096      /* one-to-one partitions: a record with headers at least this often */
@@ -54,25 +54,17 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         k->failure[0] = '\0';
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err)
-{
-    char errstr[256];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return weir_err_set(err, WEIR_EINVAL, "kafka: %s=%s: %s", name, value, errstr);
-    return WEIR_OK;
-}
-
 static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, weir_err *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[512];
-    int rc = set(conf, "bootstrap.servers", k->brokers, err) || set(conf, "log_level", "2", err) ||
+    int rc = weir_kafka_conf_set(conf, "bootstrap.servers", k->brokers, err) || weir_kafka_conf_set(conf, "log_level", "2", err) ||
              (type == RD_KAFKA_PRODUCER
-                  ? set(conf, "enable.idempotence", "true", err) || set(conf, "acks", "all", err) ||
-                        set(conf, "linger.ms", "5", err) || set(conf, "partitioner", "murmur2_random", err) ||
-                        set(conf, "message.timeout.ms", "10000", err) || set(conf, "enable.gapless.guarantee", "true", err) ||
-                        set(conf, "delivery.report.only.error", "true", err) /* only failures need a report */
-                  : set(conf, "enable.auto.commit", "false", err) || set(conf, "group.id", "weir-sink-resume", err));
+                  ? weir_kafka_conf_set(conf, "enable.idempotence", "true", err) || weir_kafka_conf_set(conf, "acks", "all", err) ||
+                        weir_kafka_conf_set(conf, "linger.ms", "5", err) || weir_kafka_conf_set(conf, "partitioner", "murmur2_random", err) ||
+                        weir_kafka_conf_set(conf, "message.timeout.ms", "10000", err) || weir_kafka_conf_set(conf, "enable.gapless.guarantee", "true", err) ||
+                        weir_kafka_conf_set(conf, "delivery.report.only.error", "true", err) /* only failures need a report */
+                  : weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "group.id", "weir-sink-resume", err));
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -108,22 +100,6 @@ static int kafka_open(const weir_sink_config *cfg, void **state, weir_err *err)
     return WEIR_OK;
 }
 
-/* The topic's partition count, or -1 if it cannot be learned now. */
-static int topic_partitions(rd_kafka_t *rk, const char *topic)
-{
-    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
-    const struct rd_kafka_metadata *md;
-    int n = -1;
-    if (t && rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-            n = md->topics[0].partition_cnt;
-        rd_kafka_metadata_destroy(md);
-    }
-    if (t)
-        rd_kafka_topic_destroy(t);
-    return n;
-}
-
 static bool header_number(rd_kafka_headers_t *h, const char *name, uint64_t *out)
 {
     const void *v;
@@ -157,7 +133,7 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
     if (!c)
         return err->code;
     int rc = WEIR_OK;
-    int parts = topic_partitions(c, k->topic);
+    int parts = weir_kafka_topic_partitions(c, k->topic, 5000);
     if (parts < 0)
         rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: no metadata from %s", k->name, k->topic, k->brokers);
     rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(parts > 0 ? parts : 1);

@@ -13,13 +13,13 @@
  */
 #include "conn/kafka_source.h"
 
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
 #include "base/clock.h"
+#include "conn/kafka_client.h"
 
 #define PAUSE_AT 20000         /* queued messages of a partition before it is paused */
 #define RESUME_AT 5000
@@ -170,14 +170,6 @@ static void input_close(void *state)
 
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close};
 
-static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err)
-{
-    char errstr[256];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return weir_err_set(err, WEIR_EINVAL, "kafka: %s=%s: %s", name, value, errstr);
-    return WEIR_OK;
-}
-
 int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
                           const weir_input_ops **ops, void **state, weir_err *err)
 {
@@ -199,10 +191,10 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
     k->partitions = partitions;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[512];
-    int rc = conf_set(conf, "bootstrap.servers", brokers, err) ||
-             conf_set(conf, "group.id", cfg && cfg->group ? cfg->group : "weir", err) ||
-             conf_set(conf, "enable.auto.commit", "false", err) || conf_set(conf, "auto.offset.reset", "earliest", err) ||
-             conf_set(conf, "log_level", "2", err);
+    int rc = weir_kafka_conf_set(conf, "bootstrap.servers", brokers, err) ||
+             weir_kafka_conf_set(conf, "group.id", cfg && cfg->group ? cfg->group : "weir", err) ||
+             weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
+             weir_kafka_conf_set(conf, "log_level", "2", err);
     if (rc || !(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
         if (!rc)
             weir_err_set(err, WEIR_EINVAL, "kafka: %s", errstr);
@@ -213,16 +205,7 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
     }
     rd_kafka_poll_set_consumer(k->rk);
     /* the topic must have the stream's partitions: partition p feeds partition p */
-    rd_kafka_topic_t *t = rd_kafka_topic_new(k->rk, k->topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    int have = -1;
-    if (t && rd_kafka_metadata(k->rk, 0, t, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
-        md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-        have = md->topics[0].partition_cnt;
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    if (t)
-        rd_kafka_topic_destroy(t);
+    int have = weir_kafka_topic_partitions(k->rk, k->topic, 10000);
     if (have != (int)partitions) {
         input_close(k);
         return have < 0 ? weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: no metadata from %s", rel->name,
