@@ -11,22 +11,37 @@
 #include "exec/runner.h"
 #include "sql/eval.h"
 
-/* Copies a row's TEXT into the arena so it outlives the offer. */
-static weir_value *copy_row(weir_arena *a, const weir_value *row, int n)
+/* The bytes a row takes with its text in one block (see pack_row). */
+static size_t row_bytes(const weir_value *row, int n)
 {
-    weir_value *r = weir_arena_alloc(a, (size_t)(n ? n : 1) * sizeof *r);
-    if (!r)
-        return NULL;
+    size_t bytes = (size_t)(n ? n : 1) * sizeof *row;
+    for (int i = 0; i < n; i++)
+        if (weir_type_has_text(row[i].type) && !row[i].is_null)
+            bytes += row[i].len;
+    return bytes;
+}
+
+/* Copies a row into block (row_bytes long): the values, then their text. */
+static weir_value *pack_row(void *block, const weir_value *row, int n)
+{
+    weir_value *r = block;
+    char *text = (char *)(r + (n ? n : 1));
     for (int i = 0; i < n; i++) {
         r[i] = row[i];
         if (weir_type_has_text(row[i].type) && !row[i].is_null) {
-            char *s = weir_arena_strndup(a, row[i].s, row[i].len);
-            if (!s)
-                return NULL;
-            r[i].s = s;
+            memcpy(text, row[i].s, row[i].len);
+            r[i].s = text;
+            text += row[i].len;
         }
     }
     return r;
+}
+
+/* Copies a row and its text into the arena so it outlives the offer. */
+static weir_value *copy_row(weir_arena *a, const weir_value *row, int n)
+{
+    void *block = weir_arena_alloc(a, row_bytes(row, n));
+    return block ? pack_row(block, row, n) : NULL;
 }
 
 typedef struct kept {
@@ -179,26 +194,11 @@ static int rehash(weir_table_view *v)
     return 0;
 }
 
-/* A row and its text in one block, so a replaced row is freed whole. */
+/* A row and its text in one malloc'd block, so a replaced row is freed whole. */
 static weir_value *own_row(const weir_value *row, int n)
 {
-    size_t bytes = (size_t)(n ? n : 1) * sizeof *row;
-    for (int i = 0; i < n; i++)
-        if (weir_type_has_text(row[i].type) && !row[i].is_null)
-            bytes += row[i].len;
-    weir_value *r = malloc(bytes);
-    if (!r)
-        return NULL;
-    char *text = (char *)(r + (n ? n : 1));
-    for (int i = 0; i < n; i++) {
-        r[i] = row[i];
-        if (weir_type_has_text(row[i].type) && !row[i].is_null) {
-            memcpy(text, row[i].s, row[i].len);
-            r[i].s = text;
-            text += row[i].len;
-        }
-    }
-    return r;
+    void *block = malloc(row_bytes(row, n));
+    return block ? pack_row(block, row, n) : NULL;
 }
 
 int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
