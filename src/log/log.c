@@ -634,6 +634,18 @@ int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, we
     return weir_partition_truncate(p, offset, err);
 }
 
+uint64_t weir_log_bytes(const weir_log *log)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < log->nstreams; i++)
+        for (uint32_t p = 0; p < log->streams[i]->config.partitions; p++) {
+            const weir_partition *part = &log->streams[i]->parts[p];
+            for (size_t k = 0; k < part->nsegs; k++)
+                total += part->segs[k].size;
+        }
+    return total;
+}
+
 int weir_stream_partition_stats(weir_stream *s, uint32_t partition,
                                 weir_partition_stats *out, weir_err *err)
 {

@@ -146,6 +146,10 @@ typedef struct weir_partition_stats {
     uint32_t segments;
 } weir_partition_stats;
 
+/* Bytes in the segment files of every stream opened so far (a writer has
+ * opened every stream it writes), without touching the disk. */
+uint64_t weir_log_bytes(const weir_log *log);
+
 int weir_stream_partition_stats(weir_stream *s, uint32_t partition,
                                 weir_partition_stats *out, weir_err *err);
 

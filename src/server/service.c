@@ -131,27 +131,20 @@ static void feed_subscribers(weir_service *s, int64_t now_ms)
     weir_buf_free(&b);
 }
 
-/* The bytes of every stream's segments (what the disk quota limits). */
-static uint64_t log_bytes(weir_service *s)
+/* Opens every stream of the data directory, so weir_log_bytes counts them
+ * all for the disk quota (what this process creates later it opens). Best
+ * effort: a stream that cannot be opened is not counted. */
+static void open_all_streams(weir_log *log)
 {
     char **names;
     size_t n;
+    weir_stream *st;
     weir_err err;
-    uint64_t total = 0;
-    if (weir_log_list_streams(s->log, &names, &n, &err))
-        return s->log_bytes;
-    for (size_t i = 0; i < n; i++) {
-        weir_stream *st;
-        if (weir_stream_open(s->log, names[i], &st, &err))
-            continue;
-        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions; p++) {
-            weir_partition_stats ps;
-            if (!weir_stream_partition_stats(st, p, &ps, &err))
-                total += ps.bytes;
-        }
-    }
+    if (weir_log_list_streams(log, &names, &n, &err))
+        return;
+    for (size_t i = 0; i < n; i++)
+        (void)weir_stream_open(log, names[i], &st, &err);
     weir_names_free(names, n);
-    return total;
 }
 
 /* ---- the loop ---- */
@@ -185,7 +178,7 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
     }
     feed_subscribers(s, now_ms);
     if (s->opt.disk_quota)
-        s->log_bytes = log_bytes(s);
+        s->log_bytes = weir_log_bytes(s->log);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -267,6 +260,10 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     int rc = !s->views || !s->ingest || !s->files ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
     if (rc == WEIR_OK)
         rc = weir_runner_open(log, cat, sql, sql_len, &ro, &s->runner, err);
+    if (rc == WEIR_OK && s->opt.disk_quota) {
+        open_all_streams(log);
+        s->log_bytes = weir_log_bytes(log);
+    }
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
         if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
             rc = weir_scan_rows(log, false, cat->rels[i], to_view, s->views[i], err);
