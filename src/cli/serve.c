@@ -4,8 +4,6 @@
  * processed everything in the log), checkpointing as it goes and once
  * more on the way out.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +13,8 @@
 #include "base/clock.h"
 #include "base/io.h"
 #include "cli/cli.h"
-#include "conn/ingest.h"
-#include "json/ndjson.h"
-#include "exec/runner.h"
 #include "conn/kafka_source.h"
+#include "exec/runner.h"
 #include "server/service.h"
 
 static const cli_option options[] = {
@@ -82,72 +78,6 @@ static void print_stats(const weir_catalog *cat, const weir_engine *e)
     fputc('\n', stderr);
 }
 
-/* Records arriving on standard input (--stdin): read without blocking,
- * appended line by line (a line that is not JSON reaches the engine and
- * its dead letters like any other record), committed with the next step. */
-typedef struct stdin_source {
-    weir_stream *stream;
-    const char *key_field;     /* the stream's key column, or NULL */
-    weir_buf pending;          /* a partial last line */
-    weir_buf key;
-    weir_ndjson lines;         /* lenient: bad lines reach the dead letters */
-    weir_err err;              /* why an append failed */
-    bool eof;
-} stdin_source;
-
-/* weir_ndjson_fn (lenient): one line into the stream as it is. */
-static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
-{
-    (void)line;
-    (void)e;
-    stdin_source *in = ctx;
-    return weir_ingest_json(in->stream, -1, in->key_field, text, len, weir_wall_ms(), &in->key, NULL, NULL, &in->err) ? 1 : 0;
-}
-
-static int ingest_lines(stdin_source *in, bool final, weir_err *err)
-{
-    weir_ndjson_error e;
-    ssize_t used = weir_ndjson_feed(&in->lines, (char *)in->pending.data, in->pending.len, final, on_line, in, &e);
-    if (used < 0)
-        return weir_err_set(err, in->err.code, "%s", in->err.msg);
-    memmove(in->pending.data, in->pending.data + used, in->pending.len - (size_t)used);
-    in->pending.len -= (size_t)used;
-    return WEIR_OK;
-}
-
-static int read_stdin(stdin_source *in, weir_err *err)
-{
-    while (!in->eof) {
-        if (weir_buf_reserve(&in->pending, 1 << 16))
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        ssize_t n = read(0, in->pending.data + in->pending.len, in->pending.cap - in->pending.len);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return WEIR_OK;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return weir_err_errno(err, errno, "read standard input");
-        in->eof = n == 0;
-        in->pending.len += (size_t)n;
-        int rc = ingest_lines(in, in->eof, err);
-        if (rc || in->pending.len > (64u << 20))
-            return rc ? rc : weir_err_set(err, WEIR_EINVAL, "standard input: a line longer than 64 MiB");
-    }
-    return WEIR_OK;
-}
-
-static int open_stdin_source(stdin_source *in, const char *name, const weir_catalog *cat, weir_log *log, weir_err *err)
-{
-    const weir_relation *rel = weir_catalog_find(cat, name);
-    if (!rel || !rel->is_source)
-        return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the pipeline declares no source stream of that name", name);
-    in->key_field = rel->key_col >= 0 ? rel->schema.cols[rel->key_col].name : NULL;
-    int flags = fcntl(0, F_GETFL);
-    if (flags < 0 || fcntl(0, F_SETFL, flags | O_NONBLOCK) < 0)
-        return weir_err_errno(err, errno, "standard input");
-    return weir_stream_open(log, name, &in->stream, err);
-}
-
 /* web/ beside the directory holding the binary (build/weir -> web/), if it is there. */
 static const char *default_web_dir(char *out, size_t cap)
 {
@@ -187,7 +117,6 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_log *log = NULL;
     weir_runner *r = NULL;
     weir_service *svc = NULL;
-    stdin_source in = {.lines = {.lenient = true}};
     weir_err err = {0};
     char *sql = NULL;
     size_t sql_len;
@@ -220,17 +149,12 @@ static int run_serve(const char **v, int argc, char **argv)
                                         .max_bodies = (size_t)max_bodies},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
                                .max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota, .runner = &ro,
-                               .kafka_brokers = kafka};
+                               .kafka_brokers = kafka, .stdin_stream = v[cli_index(c, "stdin")]};
     if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }
     r = weir_service_runner(svc);
-    const char *stdin_stream = v[cli_index(c, "stdin")];
-    if (stdin_stream && open_stdin_source(&in, stdin_stream, &cat, log, &err)) {
-        cli_error("serve", "%s", err.msg);
-        goto out;
-    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -242,19 +166,13 @@ static int run_serve(const char **v, int argc, char **argv)
     rc = CLI_OK;
     while (!stopping) {
         uint64_t processed;
-        int failed = WEIR_OK;
-        if (in.stream) {
-            weir_service_lock(svc);
-            failed = read_stdin(&in, &err);
-            weir_service_unlock(svc);
-        }
-        if (failed || weir_service_step(svc, weir_wall_ms(), &processed, &err)) {
+        if (weir_service_step(svc, weir_wall_ms(), &processed, &err)) {
             cli_error("serve", "%s", err.msg);
             rc = CLI_FAIL;
             break;
         }
         if (processed == 0) {
-            if (once && weir_service_files_at_eof(svc) && weir_runner_caught_up(r, true) && (!in.stream || in.eof))
+            if (once && weir_service_files_at_eof(svc) && weir_runner_caught_up(r, true))
                 break;
             weir_service_wait(svc, 20);
         }
@@ -273,8 +191,6 @@ out:
         cli_error("serve", "%s", err.msg);
         rc = CLI_FAIL;
     }
-    weir_buf_free(&in.pending);
-    weir_buf_free(&in.key);
     free(sql);
     weir_arena_free(&arena);
     return rc;

@@ -17,8 +17,10 @@
 #include "json/ndjson.h"
 
 struct weir_file_source {
-    char path[PATH_MAX];
+    char path[PATH_MAX];       /* the file, or the descriptor's label */
     int fd;                    /* -1 until the file exists */
+    bool follow;               /* a file: its end is only where it is now */
+    bool ended;                /* a descriptor: read to its end */
     weir_stream *stream;
     const char *key_field;
     uint64_t skip;             /* lines the stream already holds */
@@ -29,17 +31,25 @@ struct weir_file_source {
     weir_err err;
 };
 
-int weir_file_source_open(weir_log *log, const weir_relation *rel, weir_file_source **out, weir_err *err)
+/* The parts both kinds share; *out is freed by the caller on error. */
+static int source_new(weir_log *log, const weir_relation *rel, const char *path, weir_file_source **out, weir_err *err)
 {
-    *out = NULL;
-    weir_file_source *f = calloc(1, sizeof *f);
+    weir_file_source *f = *out = calloc(1, sizeof *f);
     if (!f)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    snprintf(f->path, sizeof f->path, "%s", rel->file_path);
+    snprintf(f->path, sizeof f->path, "%s", path);
     f->fd = -1;
     f->lines.lenient = true;
     f->key_field = rel->key_col >= 0 ? rel->schema.cols[rel->key_col].name : NULL;
-    int rc = weir_stream_open(log, rel->name, &f->stream, err);
+    return weir_stream_open(log, rel->name, &f->stream, err);
+}
+
+int weir_file_source_open(weir_log *log, const weir_relation *rel, weir_file_source **out, weir_err *err)
+{
+    int rc = source_new(log, rel, rel->file_path, out, err);
+    weir_file_source *f = *out;
+    if (f)
+        f->follow = true;
     for (uint32_t p = 0; rc == WEIR_OK && p < weir_stream_get_config(f->stream)->partitions; p++) {
         weir_partition_stats st;
         rc = weir_stream_partition_stats(f->stream, p, &st, err);
@@ -47,9 +57,24 @@ int weir_file_source_open(weir_log *log, const weir_relation *rel, weir_file_sou
     }
     if (rc) {
         free(f);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int weir_file_source_open_fd(weir_log *log, const weir_relation *rel, int fd, const char *label,
+                             weir_file_source **out, weir_err *err)
+{
+    int rc = source_new(log, rel, label, out, err);
+    int flags = rc ? 0 : fcntl(fd, F_GETFL);
+    if (rc == WEIR_OK && (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0))
+        rc = weir_err_errno(err, errno, "%s", label);
+    if (rc) {
+        free(*out);
+        *out = NULL;
         return rc;
     }
-    *out = f;
+    (*out)->fd = fd;
     return WEIR_OK;
 }
 
@@ -71,31 +96,39 @@ int weir_file_source_poll(weir_file_source *f, size_t max_bytes, uint64_t *appen
 {
     *appended = 0;
     *eof = true;
+    if (f->ended)
+        return WEIR_OK;
     if (f->fd < 0 && (f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
         return errno == ENOENT ? WEIR_OK : weir_err_errno(err, errno, "open %s", f->path);
     f->appended = 0;
-    for (size_t read_bytes = 0; read_bytes < max_bytes;) {
+    size_t read_bytes = 0;
+    while (read_bytes < max_bytes) {
         if (weir_buf_reserve(&f->pending, 1 << 16))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         ssize_t n = read(f->fd, f->pending.data + f->pending.len, f->pending.cap - f->pending.len);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break; /* a descriptor with nothing now */
         if (n < 0)
             return weir_err_errno(err, errno, "read %s", f->path);
-        if (n == 0)
-            break; /* nothing more for now: lines may still come */
-        *eof = false;
+        if (n == 0 && f->follow)
+            break; /* a file: nothing more for now, lines may still come */
+        f->ended = n == 0;
         read_bytes += (size_t)n;
         f->pending.len += (size_t)n;
         weir_ndjson_error e;
-        ssize_t used = weir_ndjson_feed(&f->lines, (const char *)f->pending.data, f->pending.len, false, on_line, f, &e);
+        ssize_t used = weir_ndjson_feed(&f->lines, (const char *)f->pending.data, f->pending.len, f->ended, on_line, f, &e);
         if (used < 0)
             return weir_err_set(err, f->err.code ? f->err.code : WEIR_EIO, "%s: %s", f->path, f->err.msg);
         memmove(f->pending.data, f->pending.data + used, f->pending.len - (size_t)used);
         f->pending.len -= (size_t)used;
         if (f->pending.len > (64u << 20))
             return weir_err_set(err, WEIR_EINVAL, "%s: a line longer than 64 MiB", f->path);
+        if (f->ended)
+            break;
     }
+    *eof = f->follow ? read_bytes == 0 : f->ended;
     *appended = f->appended;
     return WEIR_OK;
 }
@@ -104,7 +137,7 @@ void weir_file_source_close(weir_file_source *f)
 {
     if (!f)
         return;
-    if (f->fd >= 0)
+    if (f->fd >= 0 && f->follow)
         close(f->fd);
     weir_buf_free(&f->pending);
     weir_buf_free(&f->key);

@@ -197,8 +197,6 @@ void weir_service_wait(weir_service *s, int timeout_ms)
     pthread_mutex_unlock(&s->lock);
 }
 
-void weir_service_lock(weir_service *s) { pthread_mutex_lock(&s->lock); }
-void weir_service_unlock(weir_service *s) { pthread_mutex_unlock(&s->lock); }
 weir_runner *weir_service_runner(weir_service *s) { return s->runner; }
 uint16_t weir_service_port(const weir_service *s) { return s->http ? weir_http_port(s->http) : 0; }
 
@@ -231,6 +229,18 @@ static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
             rc = weir_stream_open_or_create(log, dlq, &dc, &st, err);
     }
     return rc == WEIR_OK ? weir_log_commit(log, err) : rc;
+}
+
+/* serve --stdin: standard input read to its end into a source stream. */
+static int open_stdin(weir_service *s, const char *name, weir_err *err)
+{
+    int i;
+    const weir_relation *rel = service_relation(s, name, &i);
+    if (!rel || !rel->is_source)
+        return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the pipeline declares no source stream of that name", name);
+    if (s->files[i])
+        return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the stream is fed by its file connector", name);
+    return weir_file_source_open_fd(s->log, rel, 0, "standard input", &s->files[i], err);
 }
 
 int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
@@ -274,6 +284,8 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
         if (cat->rels[i]->file_path)
             rc = weir_file_source_open(log, cat->rels[i], &s->files[i], err);
+    if (rc == WEIR_OK && opt->stdin_stream)
+        rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
         rc = weir_sinks_start(s, opt->kafka_brokers, err);
     if (rc == WEIR_OK)

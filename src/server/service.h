@@ -24,6 +24,7 @@ typedef struct weir_service_options {
     uint64_t disk_quota;          /* ingest answers 503 while the log's segments hold more; 0: none */
     const weir_runner_options *runner;
     const char *kafka_brokers;    /* serve --kafka: sinks' default brokers */
+    const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
 } weir_service_options;
 
 /* Opens the runner (restoring its checkpoint), builds the live table views
@@ -44,15 +45,11 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err);
 /* Sleeps until records are ingested or timeout_ms passes. */
 void weir_service_wait(weir_service *s, int timeout_ms);
 
-/* For other ingest paths of the same process (serve --stdin): the lock
- * the pipeline and the server share. */
-void weir_service_lock(weir_service *s);
-void weir_service_unlock(weir_service *s);
-
 weir_runner *weir_service_runner(weir_service *s);
 uint16_t weir_service_port(const weir_service *s);
 
-/* Whether every file source had nothing more to read at the last step. */
+/* Whether every file source had nothing more to read at the last step
+ * (and standard input, with stdin_stream, had ended). */
 bool weir_service_files_at_eof(weir_service *s);
 
 /* Waits up to timeout_ms until every sink has delivered all it may;
