@@ -36,14 +36,6 @@ const cli_command cli_query = {
     .run = run_query,
 };
 
-typedef struct ctx {
-    weir_pull_run *run;
-    weir_table_view *view;
-    weir_err *err;
-} ctx;
-
-static int to_view(void *c, const weir_value *row) { return weir_view_upsert(((ctx *)c)->view, row, ((ctx *)c)->err); }
-static int to_pull(void *c, const weir_value *row) { return weir_pull_offer(((ctx *)c)->run, row, ((ctx *)c)->err); }
 
 /* DROP STREAM|TABLE [IF EXISTS] x: deletes the stream (a table's rows live
  * in the stream of its name) from the data directory. Needs the writer's
@@ -85,7 +77,8 @@ static int run_query(const char **v, int argc, char **argv)
     weir_catalog cat;
     weir_log *log = NULL;
     weir_err err = {0};
-    ctx cx = {.err = &err};
+    weir_pull_run *run = NULL;
+    weir_table_view *view = NULL;
     int rc = CLI_FAIL;
     weir_stmt **st;
     size_t n;
@@ -108,21 +101,14 @@ static int run_query(const char **v, int argc, char **argv)
         goto out;
     }
     weir_log_options lo = {.read_only = true};
-    if (weir_log_open(data, &lo, &log, &err) || weir_pull_begin(&pull, &cx.run, &err))
+    if (weir_log_open(data, &lo, &log, &err) || weir_pull_begin(&pull, &run, &err))
         goto fail;
-    if (pull.from->is_table) {
-        size_t pos = 0;
-        const weir_value *row;
-        if (weir_view_new(pull.from, &cx.view, &err) || weir_scan_rows(log, true, pull.from, to_view, &cx, &err))
-            goto fail;
-        while ((row = weir_view_next(cx.view, &pos)))
-            if (weir_pull_offer(cx.run, row, &err) == 1)
-                break;
-    } else if (weir_scan_rows(log, true, pull.from, to_pull, &cx, &err)) {
+    if (pull.from->is_table ? weir_view_new(pull.from, &view, &err) || weir_view_load(view, log, true, &err) ||
+                                  weir_pull_offer_view(run, view, &err)
+                            : weir_pull_offer_scan(run, log, true, &err))
         goto fail;
-    }
     const weir_value *const *rows;
-    size_t nrows = weir_pull_finish(cx.run, &rows);
+    size_t nrows = weir_pull_finish(run, &rows);
     weir_buf b = {0};
     for (size_t i = 0; i < nrows; i++) {
         b.len = 0;
@@ -136,8 +122,8 @@ static int run_query(const char **v, int argc, char **argv)
 fail:
     cli_error("query", "%s", err.msg);
 out:
-    weir_pull_free(cx.run);
-    weir_view_free(cx.view);
+    weir_pull_free(run);
+    weir_view_free(view);
     weir_log_close(log, NULL);
     weir_arena_free(&arena);
     return rc;

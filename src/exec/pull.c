@@ -288,3 +288,35 @@ int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, in
     weir_arena_free(&arena);
     return rc;
 }
+
+typedef struct offer_ctx {
+    void *target;              /* a weir_pull_run or a weir_table_view */
+    weir_err *err;
+} offer_ctx;
+
+static int to_view(void *c, const weir_value *row) { return weir_view_upsert(((offer_ctx *)c)->target, row, ((offer_ctx *)c)->err); }
+static int to_run(void *c, const weir_value *row) { return weir_pull_offer(((offer_ctx *)c)->target, row, ((offer_ctx *)c)->err); }
+
+int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err)
+{
+    offer_ctx c = {v, err};
+    return weir_scan_rows(log, stable_only, v->table, to_view, &c, err);
+}
+
+int weir_pull_offer_view(weir_pull_run *r, const weir_table_view *v, weir_err *err)
+{
+    size_t pos = 0;
+    const weir_value *row;
+    while ((row = weir_view_next(v, &pos))) {
+        int f = weir_pull_offer(r, row, err);
+        if (f)
+            return f == 1 ? WEIR_OK : f; /* 1: the limit is reached */
+    }
+    return WEIR_OK;
+}
+
+int weir_pull_offer_scan(weir_pull_run *r, weir_log *log, bool stable_only, weir_err *err)
+{
+    offer_ctx c = {r, err};
+    return weir_scan_rows(log, stable_only, r->p->from, to_run, &c, err);
+}

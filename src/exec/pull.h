@@ -43,4 +43,12 @@ void weir_view_free(weir_table_view *v);
 int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *),
                    void *ctx, weir_err *err);
 
+/* Fills a view from its table's changelog (see weir_scan_rows). */
+int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err);
+
+/* Offers a run every row of a view of its table, or of a scan of its
+ * stream, until its limit (without ORDER BY); 0 or an error code. */
+int weir_pull_offer_view(weir_pull_run *r, const weir_table_view *v, weir_err *err);
+int weir_pull_offer_scan(weir_pull_run *r, weir_log *log, bool stable_only, weir_err *err);
+
 #endif

@@ -147,13 +147,6 @@ int api_tables(void *ctx, weir_http_req *req)
 
 /* ---- pull queries ---- */
 
-typedef struct pull_ctx {
-    weir_pull_run *run;
-    weir_err *err;
-} pull_ctx;
-
-static int offer(void *c, const weir_value *row) { return weir_pull_offer(((pull_ctx *)c)->run, row, ((pull_ctx *)c)->err); }
-
 /* Runs one SELECT and answers {"columns": [...], "rows": [{...}]}. */
 static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_t len)
 {
@@ -169,30 +162,21 @@ static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_
         return;
     }
     weir_err err = {0};
-    pull_ctx pc = {NULL, &err};
+    weir_pull_run *run = NULL;
     weir_buf b = {0};
-    int rc = weir_pull_begin(&pull, &pc.run, &err);
+    int rc = weir_pull_begin(&pull, &run, &err);
     pthread_mutex_lock(&s->lock);
     int index;
     service_relation(s, pull.from->name, &index);
-    if (rc == WEIR_OK && pull.from->is_table) {
-        size_t pos = 0;
-        const weir_value *row;
-        while (rc == WEIR_OK && (row = weir_view_next(s->views[index], &pos))) {
-            int f = weir_pull_offer(pc.run, row, &err);
-            if (f == 1) /* the limit is reached */
-                break;
-            rc = f;
-        }
-    } else if (rc == WEIR_OK) {
-        rc = weir_scan_rows(s->log, false, pull.from, offer, &pc, &err);
-    }
+    if (rc == WEIR_OK)
+        rc = pull.from->is_table ? weir_pull_offer_view(run, s->views[index], &err)
+                                 : weir_pull_offer_scan(run, s->log, false, &err);
     pthread_mutex_unlock(&s->lock);
     if (rc) {
         weir_http_reply_error(req, 500, "%s", err.msg);
     } else {
         const weir_value *const *rows;
-        size_t nrows = weir_pull_finish(pc.run, &rows);
+        size_t nrows = weir_pull_finish(run, &rows);
         rc = weir_buf_append_str(&b, "{\"columns\":") || put_columns(&b, &pull.schema) ||
              weir_buf_append_str(&b, ",\"rows\":[");
         for (size_t i = 0; i < nrows && !rc; i++)
@@ -200,7 +184,7 @@ static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_
         rc = rc || weir_buf_append_str(&b, "]}\n");
         api_reply_json(req, 200, rc, &b);
     }
-    weir_pull_free(pc.run);
+    weir_pull_free(run);
     weir_buf_free(&b);
     weir_arena_free(&arena);
 }

@@ -41,12 +41,6 @@ static int update_view(void *ctx, const weir_relation *rel, const weir_value *ro
     return WEIR_OK;
 }
 
-static int to_view(void *view, const weir_value *row)
-{
-    weir_err err;
-    return weir_view_upsert(view, row, &err);
-}
-
 /* ---- acknowledgements ---- */
 
 void service_answer_pending(weir_service *s, int rc, const char *why)
@@ -276,7 +270,7 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     }
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
         if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
-            rc = weir_scan_rows(log, false, cat->rels[i], to_view, s->views[i], err);
+            rc = weir_view_load(s->views[i], log, false, err);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/schemas", weir_log_dir(log));
     if (rc == WEIR_OK)
