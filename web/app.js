@@ -14,6 +14,10 @@ const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? fmt.format(v)
   : typeof v === 'object' ? JSON.stringify(v) : String(v));
 const NUMERIC = new Set(['INT', 'UINT', 'DOUBLE']);
+const COLORS = ['#4fb3ff', '#3ecf8e', '#f5b942', '#c792ea', '#ff6b6b', '#7fdbca'];
+/* uPlot axes in the dashboard's colours: time below, values (width `size`) on the left. */
+const axes = (size) => [{ stroke: '#7d8b9c', grid: { stroke: '#263140' } },
+  { stroke: '#7d8b9c', grid: { stroke: '#263140' }, size, values: (u, vs) => vs.map((v) => fmt.format(v)) }];
 
 async function api(path, options) {
   const res = await fetch(path, Object.assign({ credentials: 'same-origin' }, options));
@@ -41,7 +45,6 @@ const HISTORY = 120;
 const rate = { last: null, at: 0, series: [], x: [], y: {}, plot: null, names: [] };
 
 function rateChart(names) {
-  const colors = ['#4fb3ff', '#3ecf8e', '#f5b942', '#c792ea', '#ff6b6b', '#7fdbca'];
   rate.names = names;
   rate.x = [];
   rate.y = Object.fromEntries(names.map((n) => [n, []]));
@@ -49,10 +52,9 @@ function rateChart(names) {
   const width = $('#rate-chart').clientWidth || 800;
   rate.plot = new uPlot({
     width, height: 160,
-    series: [{}, ...names.map((n, i) => ({ label: n, stroke: colors[i % colors.length], width: 2,
+    series: [{}, ...names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 2,
       value: (u, v) => (v == null ? '—' : fmt.format(v) + '/s') }))],
-    axes: [{ stroke: '#7d8b9c', grid: { stroke: '#263140' } },
-      { stroke: '#7d8b9c', grid: { stroke: '#263140' }, size: 60, values: (u, vs) => vs.map((v) => fmt.format(v)) }],
+    axes: axes(60),
   }, [[], ...names.map(() => [])], $('#rate-chart'));
 }
 
@@ -139,14 +141,13 @@ function chartFor(t) {
   }))];
   const label = keys.join();
   if (!t.plot || t.plotKeys !== label) {
-    const colors = ['#4fb3ff', '#3ecf8e', '#f5b942', '#c792ea', '#ff6b6b'];
     if (t.plot) t.plot.destroy();
     const box = t.card.querySelector('.chart');
     t.plot = new uPlot({
       width: box.clientWidth || 500, height: 170,
-      series: [{}, ...keys.map((k, i) => ({ label: `${k} ${value.name}`, stroke: colors[i], width: 2,
+      series: [{}, ...keys.map((k, i) => ({ label: `${k} ${value.name}`, stroke: COLORS[i], width: 2,
         points: { size: 5 }, spanGaps: true }))],
-      axes: [{ stroke: '#7d8b9c', grid: { stroke: '#263140' } }, { stroke: '#7d8b9c', grid: { stroke: '#263140' }, size: 55 }],
+      axes: axes(55),
     }, data, box);
     t.plotKeys = label;
   } else {
