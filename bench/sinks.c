@@ -71,7 +71,7 @@ static weir_stmt *sink_stmt(weir_with_option *opts, int n)
 
 static double run_connector(const weir_sink_connector *c, weir_with_option *opts, int nopts, const weir_relation *rel)
 {
-    weir_sink_config cfg = {sink_stmt(opts, nopts), rel, PARTS, "/tmp", NULL};
+    weir_sink_config cfg = {sink_stmt(opts, nopts), rel, PARTS, "/tmp", NULL, NULL};
     void *state;
     weir_err err = {0};
     uint64_t next[PARTS];

@@ -4,16 +4,19 @@
  * processed everything in the log), checkpointing as it goes and once
  * more on the way out.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/io.h"
 #include "cli/cli.h"
 #include "conn/kafka_source.h"
+#include "conn/kafka_state.h"
 #include "exec/runner.h"
 #include "server/service.h"
 
@@ -34,6 +37,10 @@ static const cli_option options[] = {
     {"kafka-group", 0, "NAME", "the Kafka consumer group that learns the pipeline's input offsets (default weir)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
+    {"scale-out", 0, NULL, "share the Kafka inputs' partitions with the other processes of --kafka-group, each keeping "
+                           "the state of its own (needs --kafka; see README)"},
+    {"advertise", 0, "URL", "with --scale-out: where the others send pull queries for this process's keys "
+                            "(default http://ADDR of --listen)"},
 };
 
 static int run_serve(const char **v, int argc, char **argv);
@@ -56,12 +63,35 @@ const cli_command cli_serve = {
 static volatile sig_atomic_t stopping;
 static void on_signal(int sig) { (void)sig; stopping = 1; }
 
+/* This process's id in a scale-out group: DIR/instance, made once (random)
+ * and kept, so that a restarted process recognises what it wrote. */
+static int instance_id(const char *data_dir, char *out, size_t cap, weir_err *err)
+{
+    char path[PATH_MAX], *text;
+    snprintf(path, sizeof path, "%s/instance", data_dir);
+    int rc = weir_io_read_file(&weir_io_posix, path, &text, NULL, err);
+    if (rc == WEIR_OK) {
+        snprintf(out, cap, "%.*s", (int)strcspn(text, "\n"), text);
+        free(text);
+        return *out ? WEIR_OK : weir_err_set(err, WEIR_ECORRUPT, "%s is empty: remove it to get a new instance id", path);
+    }
+    if (rc != WEIR_ENOENT)
+        return rc;
+    uint8_t bytes[8];
+    if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes)
+        return weir_err_set(err, WEIR_EIO, "getrandom: cannot make an instance id");
+    snprintf(out, cap, "weir-%02x%02x%02x%02x%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5],
+             bytes[6], bytes[7]);
+    weir_err_clear(err);
+    return weir_io_write_file_atomic(&weir_io_posix, path, out, strlen(out), err);
+}
+
 /* One line per query on the way out: what went in and out, and what its state costs. */
-static void print_stats(const weir_catalog *cat, const weir_engine *e)
+static void print_stats(const weir_catalog *cat, const weir_runner *r)
 {
     for (int i = 0; i < cat->nqueries; i++) {
         weir_query_stats st;
-        weir_engine_query_stats(e, i, &st);
+        weir_runner_query_stats(r, i, &st);
         fprintf(stderr, "weir serve: %s: %llu in, %llu out, %llu dead letters (%llu late)", cat->queries[i]->output->name,
                 (unsigned long long)st.rows_in, (unsigned long long)st.rows_out, (unsigned long long)st.dead,
                 (unsigned long long)st.late);
@@ -71,10 +101,10 @@ static void print_stats(const weir_catalog *cat, const weir_engine *e)
         fputc('\n', stderr);
     }
     uint64_t dead[WEIR_DEAD_REASONS];
-    weir_engine_dead_counts(e, dead);
+    weir_runner_dead_counts(r, dead);
     fprintf(stderr, "weir serve: dead letters by reason:");
-    for (int r = 0; r < WEIR_DEAD_REASONS; r++)
-        fprintf(stderr, "%s %llu %s", r ? "," : "", (unsigned long long)dead[r], weir_dead_reason_name((weir_dead_reason)r));
+    for (int k = 0; k < WEIR_DEAD_REASONS; k++)
+        fprintf(stderr, "%s %llu %s", k ? "," : "", (unsigned long long)dead[k], weir_dead_reason_name((weir_dead_reason)k));
     fputc('\n', stderr);
 }
 
@@ -117,6 +147,7 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_log *log = NULL;
     weir_runner *r = NULL;
     weir_service *svc = NULL;
+    weir_task_store *store = NULL;
     weir_err err = {0};
     char *sql = NULL;
     size_t sql_len;
@@ -135,9 +166,19 @@ static int run_serve(const char **v, int argc, char **argv)
     const char *kafka = v[cli_index(c, "kafka")];
     const char *group = v[cli_index(c, "kafka-group")];
     weir_kafka_input_config kafka_cfg = {.brokers = kafka, .group = group ? group : "weir"};
+    char instance[64];
+    if (v[cli_index(c, "scale-out")] && (!kafka || once)) {
+        cli_error("serve", "--scale-out %s", once ? "runs until stopped: not with --once" : "needs --kafka BROKERS");
+        goto out;
+    }
+    if (v[cli_index(c, "scale-out")] && (instance_id(weir_log_dir(log), instance, sizeof instance, &err) ||
+                                         weir_kafka_state_open(kafka, kafka_cfg.group, instance, &store, &err))) {
+        cli_error("serve", "%s", err.msg);
+        goto out;
+    }
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_kafka_input_open,
-                              .open_input_ctx = &kafka_cfg};
+                              .open_input_ctx = &kafka_cfg, .tasks = store};
     if (weir_kafka_plan(&cat, &arena, kafka != NULL, &err)) {
         cli_error("serve", "%s", err.msg);
         goto out;
@@ -155,6 +196,16 @@ static int run_serve(const char **v, int argc, char **argv)
         goto out;
     }
     r = weir_service_runner(svc);
+    if (store) {
+        char address[300];
+        if (v[cli_index(c, "advertise")])
+            snprintf(address, sizeof address, "%s", v[cli_index(c, "advertise")]);
+        else
+            snprintf(address, sizeof address, "http://%.*s:%u", (int)(strrchr(listen, ':') ? strrchr(listen, ':') - listen : 0),
+                     listen, weir_service_port(svc));
+        weir_kafka_state_set_address(store, address);
+        fprintf(stderr, "weir serve: scale-out in group %s as %s (%s)\n", kafka_cfg.group, instance, address);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -184,9 +235,10 @@ static int run_serve(const char **v, int argc, char **argv)
     if (rc == CLI_OK && once && cat.nsinks && !weir_service_sinks_drained(svc, 30000))
         fprintf(stderr, "weir serve: a sink has not delivered everything after 30 s; the rest goes on the next run\n");
     if (r && !once)
-        print_stats(&cat, weir_runner_engine(r));
+        print_stats(&cat, r);
 out:
     weir_service_stop(svc);
+    weir_kafka_state_close(store);
     if (log && weir_log_close(log, &err) && rc == CLI_OK) {
         cli_error("serve", "%s", err.msg);
         rc = CLI_FAIL;

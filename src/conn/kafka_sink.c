@@ -16,6 +16,9 @@
  * reads the last records of each topic partition back and takes, per
  * source partition, the highest offset found: what the topic already has
  * is never produced again, whatever happened between a send and a crash.
+ * In scale-out mode (several processes of a group write the topic) every
+ * record also names its writer (header weir.writer) and resume() counts
+ * only the process's own.
  * Each resume() retires the producer and the next delivery makes a new
  * one: no message of the old one can land after the topic was read back
  * (and a producer made before the read-back consumer ran was measured
@@ -36,6 +39,7 @@ typedef struct kafka_sink {
     char name[256];
     char topic[256];
     char brokers[1024];
+    char writer[64];           /* scale-out: this process's instance id; "" otherwise */
     uint32_t partitions;       /* of the source stream */
     int topic_partitions;      /* -1 until known */
     rd_kafka_t *producer;
@@ -94,6 +98,7 @@ static int kafka_open(const weir_sink_config *cfg, void **state, weir_err *err)
     snprintf(k->name, sizeof k->name, "%s", cfg->decl->name);
     snprintf(k->topic, sizeof k->topic, "%s", topic);
     snprintf(k->brokers, sizeof k->brokers, "%s", brokers);
+    snprintf(k->writer, sizeof k->writer, "%s", cfg->writer ? cfg->writer : "");
     k->partitions = cfg->partitions;
     k->topic_partitions = -1;
     *state = k; /* the producer is made at the first delivery, after resume() (see there) */
@@ -111,6 +116,14 @@ static bool header_number(rd_kafka_headers_t *h, const char *name, uint64_t *out
     buf[len] = '\0';
     *out = strtoull(buf, NULL, 10);
     return true;
+}
+
+static bool is_writer(rd_kafka_headers_t *h, const char *writer)
+{
+    const void *v;
+    size_t len;
+    return h && rd_kafka_header_get_last(h, "weir.writer", &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+           len == strlen(writer) && !memcmp(v, writer, len);
 }
 
 typedef struct anchor {     /* the last record read back with headers, per topic partition */
@@ -166,8 +179,10 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
             rd_kafka_headers_t *h = NULL;
             uint64_t sp, so;
             anchor *a = &anchors[m->partition];
-            if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && header_number(h, "weir.partition", &sp) &&
-                header_number(h, "weir.offset", &so)) {
+            bool has_headers = rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR;
+            if (k->writer[0] && !is_writer(has_headers ? h : NULL, k->writer)) {
+                sp = UINT64_MAX; /* another process's record */
+            } else if (has_headers && header_number(h, "weir.partition", &sp) && header_number(h, "weir.offset", &so)) {
                 *a = (anchor){true, sp, so, m->offset};
             } else if (a->known) { /* after an anchor: the following source offsets */
                 sp = a->partition;
@@ -212,13 +227,17 @@ static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bo
         int olen = snprintf(off, sizeof off, "%llu", (unsigned long long)recs[i].offset);
         /* an anchor: mixed partitions, after a jump (or a resume), or every ANCHOR_EVERY records */
         uint32_t p = recs[i].partition;
-        bool is_anchor = !same || k->last[p] != recs[i].offset + 1 || recs[i].offset % ANCHOR_EVERY == 0;
+        bool is_anchor = !same || k->writer[0] || k->last[p] != recs[i].offset + 1 || recs[i].offset % ANCHOR_EVERY == 0;
         if (same)
             k->last[p] = recs[i].offset + 2; /* stored plus one: 0 means nothing produced yet */
         rd_kafka_headers_t *h = NULL;
-        if (is_anchor && (!(h = rd_kafka_headers_new(2)) || rd_kafka_header_add(h, "weir.partition", -1, part, plen) ||
-                       rd_kafka_header_add(h, "weir.offset", -1, off, olen)))
+        if (is_anchor && (!(h = rd_kafka_headers_new(3)) || rd_kafka_header_add(h, "weir.partition", -1, part, plen) ||
+                          rd_kafka_header_add(h, "weir.offset", -1, off, olen) ||
+                          (k->writer[0] && rd_kafka_header_add(h, "weir.writer", -1, k->writer, -1)))) {
+            if (h)
+                rd_kafka_headers_destroy(h);
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
         rd_kafka_resp_err_t e;
         while ((e = rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(k->topic),
                                       RD_KAFKA_V_PARTITION(same ? (int32_t)recs[i].partition : RD_KAFKA_PARTITION_UA),

@@ -7,7 +7,12 @@
  * The consumer is assigned every partition at the offsets the runner's
  * checkpoint names (the beginning without one), so the pipeline's state
  * counts each record once; the consumer group only learns the offsets
- * after each checkpoint, for outside tools. Messages are polled from the
+ * after each checkpoint, for outside tools. In scale-out mode (the runner
+ * passes weir_input_tasks) the consumer subscribes instead and the group
+ * shares the partitions among the processes: each partition handed over
+ * is first restored by the runner, which names the offset to read from,
+ * and each one taken away is dropped with what was queued of it (eager
+ * rebalancing: everything is revoked, then reassigned). Messages are polled from the
  * one consumer queue into a queue per partition, and a partition whose
  * queue is long is paused until the pipeline catches up.
  */
@@ -29,6 +34,7 @@ typedef struct part_queue {
     size_t head, len, cap;
     rd_kafka_message_t *current; /* handed to the runner, freed on the next call */
     bool paused;
+    bool owned;                /* assigned to this process (always, outside scale-out) */
 } part_queue;
 
 typedef struct kafka_input {
@@ -36,6 +42,7 @@ typedef struct kafka_input {
     char topic[256];
     uint32_t partitions;
     part_queue *parts;
+    weir_input_tasks tasks;    /* scale-out: the runner's callbacks; tasks.gained NULL otherwise */
     weir_err error;            /* a fatal consumer error, reported by next() */
 } kafka_input;
 
@@ -67,6 +74,43 @@ static void set_paused(kafka_input *k, uint32_t p, bool pause)
         rd_kafka_resume_partitions(k->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     k->parts[p].paused = pause;
+}
+
+static void drop_queue(part_queue *q)
+{
+    if (q->current)
+        rd_kafka_message_destroy(q->current);
+    for (size_t i = 0; i < q->len; i++)
+        rd_kafka_message_destroy(q->q[(q->head + i) % q->cap]);
+    q->current = NULL;
+    q->head = q->len = 0;
+    q->paused = false;
+}
+
+/* Scale-out: the group coordinator hands partitions over (inside a poll,
+ * so on the pipeline thread, between records). */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+    kafka_input *k = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < l->cnt; i++) {
+            uint32_t p = (uint32_t)l->elems[i].partition;
+            uint64_t offset;
+            if (p >= k->partitions || k->error.code || k->tasks.gained(k->tasks.ctx, p, &offset, &k->error))
+                continue;
+            l->elems[i].offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
+            k->parts[p].owned = true;
+        }
+        rd_kafka_assign(rk, l);
+        return;
+    }
+    for (uint32_t p = 0; p < k->partitions; p++) /* revoked (or the group failed): give everything up */
+        if (k->parts[p].owned) {
+            drop_queue(&k->parts[p]);
+            k->parts[p].owned = false;
+            k->tasks.lost(k->tasks.ctx, p);
+        }
+    rd_kafka_assign(rk, NULL);
 }
 
 /* Moves what the consumer has into the partitions' queues (no waiting). */
@@ -121,6 +165,8 @@ static int input_next(void *state, uint32_t p, weir_record *rec, weir_err *err)
 static bool input_caught_up(void *state, uint32_t p, uint64_t offset)
 {
     kafka_input *k = state;
+    if (!k->parts[p].owned)
+        return true; /* another process reads it */
     if (k->parts[p].len)
         return false;
     int64_t lo, hi;
@@ -134,7 +180,7 @@ static int64_t input_end(void *state, uint32_t p)
 {
     kafka_input *k = state;
     int64_t lo, hi;
-    return rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0 ? -1 : hi;
+    return !k->parts[p].owned || rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0 ? -1 : hi;
 }
 
 static void input_checkpointed(void *state, const uint64_t *offsets, uint32_t partitions)
@@ -142,8 +188,10 @@ static void input_checkpointed(void *state, const uint64_t *offsets, uint32_t pa
     kafka_input *k = state;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)partitions);
     for (uint32_t p = 0; p < partitions; p++)
-        rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = (int64_t)offsets[p];
-    rd_kafka_commit(k->rk, l, 1); /* async: only for tools that read the group's offsets */
+        if (k->parts[p].owned)
+            rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = (int64_t)offsets[p];
+    if (l->cnt)
+        rd_kafka_commit(k->rk, l, 1); /* async: only for tools that read the group's offsets */
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -152,26 +200,22 @@ static void input_close(void *state)
     kafka_input *k = state;
     if (!k)
         return;
+    if (k->rk) /* leaves the group: the rebalance callback may still run */
+        rd_kafka_consumer_close(k->rk);
     for (uint32_t p = 0; k->parts && p < k->partitions; p++) {
-        part_queue *q = &k->parts[p];
-        if (q->current)
-            rd_kafka_message_destroy(q->current);
-        for (size_t i = 0; i < q->len; i++)
-            rd_kafka_message_destroy(q->q[(q->head + i) % q->cap]);
-        free(q->q);
+        drop_queue(&k->parts[p]);
+        free(k->parts[p].q);
     }
     free(k->parts);
-    if (k->rk) {
-        rd_kafka_consumer_close(k->rk);
+    if (k->rk)
         rd_kafka_destroy(k->rk);
-    }
     free(k);
 }
 
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close};
 
 int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
-                          const weir_input_ops **ops, void **state, weir_err *err)
+                          const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err)
 {
     const weir_kafka_input_config *cfg = ctx;
     *ops = NULL;
@@ -189,12 +233,22 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
     }
     snprintf(k->topic, sizeof k->topic, "%s", rel->kafka_topic);
     k->partitions = partitions;
+    if (tasks)
+        k->tasks = *tasks;
+    for (uint32_t p = 0; p < partitions; p++)
+        k->parts[p].owned = !tasks;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[512];
     int rc = weir_kafka_conf_set(conf, "bootstrap.servers", brokers, err) ||
              weir_kafka_conf_set(conf, "group.id", cfg && cfg->group ? cfg->group : "weir", err) ||
              weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
              weir_kafka_conf_set(conf, "log_level", "2", err);
+    if (!rc && tasks) { /* a process that stops answering loses its partitions after the session timeout */
+        rc = weir_kafka_conf_set(conf, "session.timeout.ms", "6000", err) ||
+             weir_kafka_conf_set(conf, "heartbeat.interval.ms", "500", err);
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_opaque(conf, k);
+    }
     if (rc || !(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
         if (!rc)
             weir_err_set(err, WEIR_EINVAL, "kafka: %s", errstr);
@@ -214,10 +268,12 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
                                        rel->name, partitions, rel->kafka_topic, have);
     }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)partitions);
-    for (uint32_t p = 0; p < partitions; p++)
+    for (uint32_t p = 0; p < partitions && !tasks; p++)
         rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset =
             offsets[p] ? (int64_t)offsets[p] : RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, l);
+    if (tasks)
+        rd_kafka_topic_partition_list_add(l, k->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = tasks ? rd_kafka_subscribe(k->rk, l) : rd_kafka_assign(k->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) {
         input_close(k);

@@ -15,7 +15,7 @@ typedef struct weir_kafka_input_config {
 /* weir_input_open_fn: ctx is a weir_kafka_input_config (or NULL); streams
  * without a kafka topic are left to the log. */
 int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
-                          const weir_input_ops **ops, void **state, weir_err *err);
+                          const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err);
 
 /* Completes a catalog for Kafka: each stream read from a topic gets a sink
  * forwarding what is ingested into its local stream to that topic (the

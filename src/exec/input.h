@@ -21,7 +21,8 @@ typedef struct weir_input_ops {
     /* The next record of a partition: 1 (rec valid until the next call for
      * that partition), 0 when none has arrived, or an error code < 0. */
     int (*next)(void *state, uint32_t partition, weir_record *rec, weir_err *err);
-    /* Whether nothing is known to come after offset in the partition now. */
+    /* Whether nothing is known to come after offset in the partition now
+     * (true for a partition another process owns). */
     bool (*caught_up)(void *state, uint32_t partition, uint64_t offset);
     /* The partition's end as last seen (no waiting), or -1 if not known yet. */
     int64_t (*end)(void *state, uint32_t partition);
@@ -31,9 +32,25 @@ typedef struct weir_input_ops {
     void (*close)(void *state);
 } weir_input_ops;
 
+/* Scale-out: the source's partitions are shared with other processes (a
+ * Kafka consumer group), which take them over and hand them back. The
+ * source calls these from inside next() when that happens. */
+typedef struct weir_input_tasks {
+    void *ctx;
+    /* The partition is this process's now: restore its state; *offset is
+     * where to read on from. Non-zero (an error code, err filled) stops the
+     * pipeline. */
+    int (*gained)(void *ctx, uint32_t partition, uint64_t *offset, weir_err *err);
+    /* The partition went to another process: nothing more of it is read here. */
+    void (*lost)(void *ctx, uint32_t partition);
+} weir_input_tasks;
+
 /* Opens rel's source at offsets (next offset per partition; all 0 with no
- * checkpoint), or leaves *ops NULL when rel is read from the log. */
+ * checkpoint), or leaves *ops NULL when rel is read from the log. With
+ * tasks the source joins its group and reads only the partitions it is
+ * given, from the offsets gained() names. */
 typedef int (*weir_input_open_fn)(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
-                                  const weir_input_ops **ops, void **state, weir_err *err);
+                                  const weir_input_tasks *tasks, const weir_input_ops **ops, void **state,
+                                  weir_err *err);
 
 #endif

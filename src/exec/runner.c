@@ -10,7 +10,7 @@
  * Written with the one atomic-file mechanism (tmp, fsync, rename, fsync
  * dir) after the log commit that made the outputs it names durable.
  */
-#include "exec/runner.h"
+#include "exec/runner_internal.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -25,49 +25,6 @@
 #include "json/json.h"
 
 #define CHECKPOINT_MAGIC 0x314b4357u /* "WCK1" */
-
-typedef struct input {          /* a stream some query reads */
-    const weir_relation *rel;
-    weir_stream *stream;
-    weir_stream *dlq;           /* <name>.dlq */
-    uint64_t *dead_upto;        /* per partition: dead letters of offsets below this are in dlq already */
-    uint32_t nparts;
-    uint64_t *offset;           /* next offset to read, per partition */
-    weir_reader **readers;      /* when read from the log */
-    const weir_input_ops *ops;  /* when read from a connector (input.h) */
-    void *source;
-    int64_t *last_data_ms;      /* wall time each partition last gave a record */
-} input;
-
-typedef struct output {         /* a stream the runner writes */
-    const char *name;
-    const weir_relation *rel;   /* NULL for dead-letter streams */
-    weir_stream *stream;
-    uint64_t *checkpointed;     /* per partition: the end the last checkpoint names */
-} output;
-
-struct weir_runner {
-    weir_log *log;
-    const weir_catalog *cat;
-    weir_runner_options opt;
-    weir_engine *engine;
-    input *inputs;
-    int ninputs;
-    output *outputs;
-    int noutputs;
-    int64_t *quiet_since;       /* per query: when its whole input last gave a record */
-    int64_t *quiet_base;        /* per query: its newest watermark at that moment */
-    uint64_t sql_hash, epoch;
-    char dir[PATH_MAX];
-    int64_t last_checkpoint_ms;    /* the step's clock */
-    int64_t last_checkpoint_wall_ms;
-    /* the record being processed, for the emit callbacks */
-    const input *cur;
-    uint32_t cur_part;
-    uint64_t cur_offset;
-    weir_buf json;
-    weir_err cb_err;
-};
 
 void weir_pipeline_dir(const char *data_dir, char *out, size_t cap)
 {
@@ -251,7 +208,9 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
         if (r->inputs[i].ops)
             r->inputs[i].ops->checkpointed(r->inputs[i].source, r->inputs[i].offset, r->inputs[i].nparts);
-    return rc == WEIR_OK ? write_stable(r, err) : rc;
+    if (rc == WEIR_OK)
+        rc = write_stable(r, err);
+    return rc == WEIR_OK && r->opt.tasks ? tasks_checkpointed(r, err) : rc;
 }
 
 bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end)
@@ -470,12 +429,19 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     }
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++) {
         input *in = &r->inputs[i];
-        if (r->opt.open_input &&
-            (rc = r->opt.open_input(r->opt.open_input_ctx, in->rel, in->offset, in->nparts, &in->ops, &in->source, err)))
+        weir_input_tasks callbacks = tasks_callbacks;
+        callbacks.ctx = in;
+        in->runner = r;
+        if (r->opt.tasks && (rc = tasks_init(in, err)))
+            break;
+        if (r->opt.open_input && (rc = r->opt.open_input(r->opt.open_input_ctx, in->rel, in->offset, in->nparts,
+                                                         r->opt.tasks ? &callbacks : NULL, &in->ops, &in->source, err)))
             break;
         for (uint32_t p = 0; p < in->nparts && rc == WEIR_OK && !in->ops; p++)
             rc = weir_reader_open(in->stream, p, in->offset[p], &in->readers[p], err);
     }
+    if (rc == WEIR_OK && r->opt.tasks)
+        rc = tasks_check(r, err);
     if (rc == WEIR_OK)
         rc = weir_log_commit(log, err); /* streams and truncations are settled before the first step */
     if (rc) {
@@ -494,6 +460,8 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
 {
     if (r->opt.idle_ms < 0)
         return WEIR_OK;
+    if (r->opt.tasks)
+        return tasks_idle_advance(r, now, t, err);
     for (int q = 0; q < r->cat->nqueries; q++) {
         const weir_query *query = r->cat->queries[q];
         input *in = find_input(r, query->source);
@@ -541,11 +509,15 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
             weir_record rec;
             int got = 0;
             for (uint32_t k = 0; k < r->opt.batch && (got = read_input(in, p, &rec, err)) == 1; k++) {
+                uint32_t engine_part;
+                weir_engine *e = engine_of(r, in, p, &engine_part);
+                if (!e) /* scale-out: not this process's partition (any more) */
+                    break;
                 r->cur = in;
                 r->cur_part = p;
                 r->cur_offset = rec.offset;
                 weir_err_clear(&r->cb_err);
-                if (weir_engine_push_json(r->engine, in->rel, p, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err))
+                if (weir_engine_push_json(e, in->rel, engine_part, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err))
                     return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
                 in->offset[p] = rec.offset + 1;
                 in->last_data_ms[p] = now_ms;
@@ -562,6 +534,9 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
         return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : rc;
     if ((rc = weir_log_commit(r->log, err)))
         return rc;
+    r->step_ms = now_ms;
+    if (r->npending)
+        tasks_save_delivered(r);
     if (now_ms - r->last_checkpoint_ms >= r->opt.checkpoint_ms) {
         r->last_checkpoint_ms = now_ms;
         return weir_runner_checkpoint(r, err);
@@ -574,7 +549,15 @@ int weir_runner_finish(weir_runner *r, weir_err *err)
     weir_emit_target t = {r, on_row, on_dead};
     r->cur = NULL;
     weir_err_clear(&r->cb_err);
-    if (weir_engine_advance(r->engine, INT64_MAX, &t, err))
+    int rc = weir_engine_advance(r->engine, INT64_MAX, &t, err);
+    for (int i = 0; i < r->ninputs && !rc; i++)
+        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts && !rc; p++) {
+            r->cur = &r->inputs[i];
+            r->cur_part = p;
+            if (r->inputs[i].tasks[p].owned)
+                rc = weir_engine_advance(r->inputs[i].tasks[p].engine, INT64_MAX, &t, err);
+        }
+    if (rc)
         return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
     return weir_runner_checkpoint(r, err);
 }
@@ -592,7 +575,54 @@ bool weir_runner_caught_up(weir_runner *r, bool ask_sources)
     return true;
 }
 
-const weir_engine *weir_runner_engine(const weir_runner *r) { return r->engine; }
+/* Calls fn with every engine: the runner's, and each partition's in scale-out. */
+static void each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, void *ctx), void *ctx)
+{
+    fn(r->engine, ctx);
+    for (int i = 0; i < r->ninputs; i++)
+        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++)
+            if (r->inputs[i].tasks[p].engine)
+                fn(r->inputs[i].tasks[p].engine, ctx);
+}
+
+typedef struct stats_sum {
+    int query;                  /* -1: only the dead letters */
+    weir_query_stats sum;
+    uint64_t dead[WEIR_DEAD_REASONS];
+} stats_sum;
+
+static void add_stats(const weir_engine *e, void *ctx)
+{
+    stats_sum *s = ctx;
+    weir_query_stats st = {0};
+    uint64_t dead[WEIR_DEAD_REASONS];
+    if (s->query >= 0)
+        weir_engine_query_stats(e, s->query, &st);
+    s->sum.rows_in += st.rows_in;
+    s->sum.rows_out += st.rows_out;
+    s->sum.dead += st.dead;
+    s->sum.late += st.late;
+    s->sum.groups += st.groups;
+    s->sum.state_bytes += st.state_bytes;
+    s->sum.entry_bytes = st.entry_bytes;
+    weir_engine_dead_counts(e, dead);
+    for (int k = 0; k < WEIR_DEAD_REASONS; k++)
+        s->dead[k] += dead[k];
+}
+
+void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *out)
+{
+    stats_sum s = {.query = query};
+    each_engine(r, add_stats, &s);
+    *out = s.sum;
+}
+
+void weir_runner_dead_counts(const weir_runner *r, uint64_t counts[WEIR_DEAD_REASONS])
+{
+    stats_sum s = {.query = -1};
+    each_engine(r, add_stats, &s);
+    memcpy(counts, s.dead, sizeof s.dead);
+}
 
 bool weir_runner_input_lag(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *lag)
 {
@@ -638,6 +668,7 @@ void weir_runner_close(weir_runner *r)
         free(in->last_data_ms);
         free(in->dead_upto);
     }
+    tasks_close(r);
     for (int i = 0; i < r->noutputs; i++) {
         if (!r->outputs[i].rel)
             free((void *)r->outputs[i].name);

@@ -23,6 +23,7 @@
 
 #include "exec/engine.h"
 #include "exec/input.h"
+#include "exec/task_store.h"
 #include "log/log.h"
 
 typedef struct weir_runner weir_runner;
@@ -40,6 +41,18 @@ typedef struct weir_runner_options {
     /* Inputs read from elsewhere than the log (see input.h), or NULL. */
     weir_input_open_fn open_input;
     void *open_input_ctx;
+    /* Scale-out (several processes share the inputs' partitions), or NULL.
+     * Every input must then come from a source that shares its partitions
+     * (Kafka), and every grouped query must group by its input's key, so
+     * that a partition's state is whole in the process that owns it. Each
+     * owned partition has an engine of its own, whose windows close on that
+     * partition's time; its state goes to the store after each checkpoint
+     * once every row it emitted has been delivered (see delivered). */
+    const weir_task_store *tasks;
+    /* The end of an output's partition that every sink reading it has
+     * delivered durably (UINT64_MAX when none reads it). */
+    uint64_t (*delivered)(void *ctx, const char *stream, uint32_t partition);
+    void *delivered_ctx;
 } weir_runner_options;
 
 /* Prepares the streams (creating missing ones), saves the pipeline's SQL
@@ -62,7 +75,21 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err);
 /* Treats the log's end as the end of the input: closes every window (EMIT
  * FINAL rows come out), commits and checkpoints. */
 int weir_runner_finish(weir_runner *r, weir_err *err);
-const weir_engine *weir_runner_engine(const weir_runner *r);
+/* A query's counters, and the dead letters by reason, over every engine
+ * (scale-out keeps one per owned partition). */
+void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *out);
+void weir_runner_dead_counts(const weir_runner *r, uint64_t counts[WEIR_DEAD_REASONS]);
+/* Scale-out: where the rows of a table's key are kept. False when the
+ * runner does not share partitions or the table is not grouped by its
+ * input's key; else task names the input partition ("stream/p") and
+ * *owned says whether this process holds it. */
+bool weir_runner_key_task(const weir_runner *r, const weir_relation *table, const char *key, size_t len, char *task,
+                          size_t cap, bool *owned);
+/* Scale-out: how many of an input's partitions this process holds. */
+uint32_t weir_runner_owned(const weir_runner *r, const char *stream);
+/* Scale-out: task states saved to the store, and attempts that failed
+ * (the store unreachable: retried every few seconds). */
+void weir_runner_task_saves(const weir_runner *r, uint64_t *saves, uint64_t *failures);
 /* How many records of an input's partition the pipeline has yet to read
  * (against the log's committed end, or the source's last seen end): false
  * if the stream is not an input or the end is not known yet. */

@@ -116,7 +116,6 @@ static int ingest_metrics(weir_service *s, weir_buf *b)
 
 static int query_metrics(weir_service *s, weir_buf *b)
 {
-    const weir_engine *e = weir_runner_engine(s->runner);
     static const char *const names[] = {"weir_query_rows_in_total", "weir_query_rows_out_total",
                                         "weir_query_dead_letters_total", "weir_query_late_total", "weir_query_groups",
                                         "weir_query_state_bytes"};
@@ -128,14 +127,14 @@ static int query_metrics(weir_service *s, weir_buf *b)
         rc = family(b, names[f], f < 4 ? "counter" : "gauge", help[f]);
         for (int q = 0; q < s->cat->nqueries && !rc; q++) {
             weir_query_stats st;
-            weir_engine_query_stats(e, q, &st);
+            weir_runner_query_stats(s->runner, q, &st);
             uint64_t v[] = {st.rows_in, st.rows_out, st.dead, st.late, st.groups, st.state_bytes};
             rc = weir_buf_printf(b, "%s{query=\"%s\"} %llu\n", names[f], s->cat->queries[q]->output->name,
                                  (unsigned long long)v[f]);
         }
     }
     uint64_t dead[WEIR_DEAD_REASONS];
-    weir_engine_dead_counts(e, dead);
+    weir_runner_dead_counts(s->runner, dead);
     rc = rc || family(b, "weir_dead_letters_total", "counter", "Records sent to a dead-letter stream, by reason.");
     uint64_t schema = 0;
     for (int i = 0; i < s->cat->nrels; i++)
@@ -166,6 +165,24 @@ static int sink_metrics(weir_service *s, weir_buf *b)
         }
     }
     return rc;
+}
+
+/* Scale-out: the partitions this process holds, and its task states saved. */
+static int scale_out_metrics(weir_service *s, weir_buf *b)
+{
+    if (!s->opt.runner || !s->opt.runner->tasks)
+        return 0;
+    int rc = family(b, "weir_partitions_owned", "gauge", "Input partitions this process of the group holds.");
+    for (int i = 0; i < s->cat->nrels && !rc; i++)
+        if (s->cat->rels[i]->kafka_topic)
+            rc = weir_buf_printf(b, "weir_partitions_owned{stream=\"%s\"} %u\n", s->cat->rels[i]->name,
+                                 weir_runner_owned(s->runner, s->cat->rels[i]->name));
+    uint64_t saves, failures;
+    weir_runner_task_saves(s->runner, &saves, &failures);
+    return rc || family(b, "weir_task_states_saved_total", "counter", "Partition states saved to the group's state topic.") ||
+           weir_buf_printf(b, "weir_task_states_saved_total %llu\n", (unsigned long long)saves) ||
+           family(b, "weir_task_state_save_failures_total", "counter", "Attempts to save partition states that failed (retried).") ||
+           weir_buf_printf(b, "weir_task_state_save_failures_total %llu\n", (unsigned long long)failures);
 }
 
 static int http_metrics(weir_service *s, weir_buf *b)
@@ -207,7 +224,7 @@ int api_metrics(void *ctx, weir_http_req *req)
              weir_buf_printf(&b, "weir_checkpoint_age_seconds %.3f\n", (double)(now - weir_runner_checkpoint_ms(s->runner)) / 1000.0) ||
              family(&b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
              weir_buf_printf(&b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, &b) ||
-             ingest_metrics(s, &b) || query_metrics(s, &b) || sink_metrics(s, &b);
+             ingest_metrics(s, &b) || query_metrics(s, &b) || sink_metrics(s, &b) || scale_out_metrics(s, &b);
     pthread_mutex_unlock(&s->lock);
     rc = rc || http_metrics(s, &b);
     if (rc)

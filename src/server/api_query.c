@@ -7,6 +7,7 @@
  * row per key, updated as rows are emitted); streams are scanned from the
  * log. Both run under the service lock, between pipeline steps.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,58 @@ static int put_sql_string(weir_buf *b, const char *s)
     return rc || weir_buf_append_str(b, "'");
 }
 
+/* Appends s percent-encoded for a query string. */
+static int put_url_encoded(weir_buf *b, const char *s)
+{
+    int rc = 0;
+    for (; *s && !rc; s++)
+        rc = isalnum((unsigned char)*s) || strchr("-._~", *s) ? weir_buf_append(b, s, 1)
+                                                             : weir_buf_printf(b, "%%%02X", (unsigned char)*s);
+    return rc;
+}
+
+/* Scale-out: a key whose partition another process of the group owns is
+ * answered there: 307 to the same request at its address (the owner's
+ * latest claim in the task store). False when this process answers. */
+static bool redirect_to_owner(weir_service *s, weir_http_req *req, const weir_relation *t, const char *key)
+{
+    const weir_task_store *store = s->opt.runner ? s->opt.runner->tasks : NULL;
+    char task[300], owner[256];
+    bool owned = true;
+    weir_err err = {0};
+    pthread_mutex_lock(&s->lock);
+    int found = store && weir_runner_key_task(s->runner, t, key, strlen(key), task, sizeof task, &owned) && !owned
+                    ? store->owner(store->ctx, task, owner, sizeof owner, &err)
+                    : 0;
+    pthread_mutex_unlock(&s->lock);
+    if (owned)
+        return false;
+    if (found <= 0) {
+        weir_http_reply_header(req, "Retry-After", "1");
+        if (found < 0)
+            weir_http_reply_error(req, 503, "key %s is in partition %s of another process, whose address cannot be read: %s",
+                                  key, task, err.msg);
+        else
+            weir_http_reply_error(req, 503, "key %s is in partition %s, which no process holds right now (the group is "
+                                  "rebalancing): retry", key, task);
+        return true;
+    }
+    weir_buf url = {0}, body = {0};
+    int pos = 0, rc = weir_buf_printf(&url, "%s%s", owner, weir_http_path(req));
+    const char *name, *value;
+    for (bool first = true; !rc && weir_http_query_next(req, &pos, &name, &value); first = false)
+        rc = weir_buf_append_str(&url, first ? "?" : "&") || put_url_encoded(&url, name) || weir_buf_append_str(&url, "=") ||
+             put_url_encoded(&url, value);
+    rc = rc || weir_buf_append(&url, "", 1) || weir_buf_append_str(&body, "{\"owner\":") ||
+         weir_json_quote(&body, owner, strlen(owner)) || weir_buf_printf(&body, ",\"partition\":\"%s\"}\n", task);
+    if (!rc)
+        weir_http_reply_header(req, "Location", (const char *)url.data);
+    api_reply_json(req, 307, rc, &body);
+    weir_buf_free(&url);
+    weir_buf_free(&body);
+    return true;
+}
+
 /* GET /v1/tables/{t}[?key=K][&limit=N]: the table's rows, or those of one
  * key (its first primary-key column), as a pull query would give them. */
 int api_table(void *ctx, weir_http_req *req)
@@ -240,6 +293,8 @@ int api_table(void *ctx, weir_http_req *req)
         weir_http_reply_error(req, 400, "limit must be a number of rows from 0 to 1000000, not '%s'", limit);
         return 0;
     }
+    if (key && redirect_to_owner(s, req, t, key))
+        return 0;
     weir_buf sql = {0};
     int rc = weir_buf_append_str(&sql, "SELECT * FROM \"") || weir_buf_append_str(&sql, name) || weir_buf_append_str(&sql, "\"");
     if (key && t->npk)

@@ -258,6 +258,8 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     weir_runner_options ro = opt->runner ? *opt->runner : (weir_runner_options){0};
     ro.on_output = update_view;
     ro.on_output_ctx = s;
+    ro.delivered = weir_sinks_delivered;
+    ro.delivered_ctx = s;
     s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
     s->files = calloc((size_t)cat->nrels + 1, sizeof *s->files);
@@ -281,7 +283,7 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     if (rc == WEIR_OK && opt->stdin_stream)
         rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
-        rc = weir_sinks_start(s, opt->kafka_brokers, err);
+        rc = weir_sinks_start(s, opt->kafka_brokers, ro.tasks ? ro.tasks->instance : NULL, err);
     if (rc == WEIR_OK)
         rc = weir_api_routes(s, err);
     if (rc == WEIR_OK && !(opt->http.listen && !strcmp(opt->http.listen, "off")))

@@ -154,7 +154,7 @@ static void *deliver_loop(void *arg)
     return NULL;
 }
 
-int weir_sinks_start(weir_service *s, const char *kafka_brokers, weir_err *err)
+int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *writer, weir_err *err)
 {
     const weir_catalog *cat = s->cat;
     s->sinks = calloc((size_t)cat->nsinks + 1, sizeof *s->sinks);
@@ -169,6 +169,10 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, weir_err *err)
             return weir_err_set(err, WEIR_EINVAL, "sink %s: %s connector%s%s (known: %s)", d->name,
                                 name ? "unknown" : "no", name ? " " : " given: WITH (connector = ...)",
                                 name ? name : "", weir_sink_connector_names());
+        if (writer && conn != &weir_sink_kafka && conn != &weir_sink_file) /* file: each process writes its own */
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: scale-out: the %s connector cannot tell the rows of the group's "
+                                "processes apart yet; deliver the Kafka topic of %s to it from one process instead",
+                                d->name, conn->name, d->from);
         sink_run *k = calloc(1, sizeof *k);
         if (!k)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -186,7 +190,7 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, weir_err *err)
         snprintf(k->group, sizeof k->group, "sink.%s", d->name);
         if ((rc = weir_group_load(s->log, k->group, d->from, k->confirmed, k->nparts, err)))
             return rc;
-        weir_sink_config cfg = {d, from, k->nparts, weir_log_dir(s->log), kafka_brokers};
+        weir_sink_config cfg = {d, from, k->nparts, weir_log_dir(s->log), kafka_brokers, writer};
         if ((rc = conn->open(&cfg, &k->state, err)))
             return rc;
     }
@@ -224,6 +228,18 @@ bool weir_sinks_drained(weir_service *s)
         drained &= s->sinks[i]->resumed && s->sinks[i]->lag == 0 && s->sinks[i]->healthy && !s->sinks[i]->in_flight;
     pthread_mutex_unlock(&s->lock);
     return drained;
+}
+
+uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition)
+{
+    weir_service *s = ctx;
+    uint64_t least = UINT64_MAX;
+    for (int i = 0; i < s->nsinks; i++) {
+        const sink_run *k = s->sinks[i];
+        if (partition < k->nparts && !strcmp(weir_stream_name(k->stream), stream) && k->confirmed[partition] < least)
+            least = k->confirmed[partition];
+    }
+    return least;
 }
 
 void weir_sink_stats(const sink_run *k, weir_sink_status *out)

@@ -7,10 +7,13 @@
 #include "conn/sink.h"
 #include "server/service_internal.h"
 
-/* Opens every CREATE SINK's connector and starts its thread. */
-int weir_sinks_start(weir_service *s, const char *kafka_brokers, weir_err *err);
+/* Opens every CREATE SINK's connector and starts its thread; writer: the
+ * instance id in scale-out mode (weir_sink_config), or NULL. */
+int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *writer, weir_err *err);
 /* Stops and joins the threads, closes the connectors. */
 void weir_sinks_stop(weir_service *s);
+/* The runner's delivered callback (runner.h), ctx the service; under the lock. */
+uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition);
 /* Whether every sink has delivered all it may (for serve --once). */
 bool weir_sinks_drained(weir_service *s);
 

@@ -1,0 +1,92 @@
+/*
+ * runner_internal.h - the runner's state, shared by runner.c (the loop
+ * and its checkpoints) and tasks.c (scale-out: one engine per owned input
+ * partition, and their states in the task store).
+ */
+#ifndef WEIR_RUNNER_INTERNAL_H
+#define WEIR_RUNNER_INTERNAL_H
+
+#include <limits.h>
+
+#include "exec/runner.h"
+
+typedef struct task {           /* scale-out: one partition of an input */
+    weir_engine *engine;        /* its state; kept while another process owns it (see tasks.c), NULL if never held */
+    bool owned;
+    uint64_t epoch;             /* of the states this process saves for it */
+    bool saved;                 /* a state was saved in this epoch ... */
+    uint64_t saved_offset;      /* ... with this next offset: no need for another until it moves */
+} task;
+
+typedef struct input {          /* a stream some query reads */
+    const weir_relation *rel;
+    weir_stream *stream;
+    weir_stream *dlq;           /* <name>.dlq */
+    uint64_t *dead_upto;        /* per partition: dead letters of offsets below this are in dlq already */
+    uint32_t nparts;
+    uint64_t *offset;           /* next offset to read, per partition */
+    weir_reader **readers;      /* when read from the log */
+    const weir_input_ops *ops;  /* when read from a connector (input.h) */
+    void *source;
+    int64_t *last_data_ms;      /* wall time each partition last gave a record */
+    task *tasks;                /* scale-out, per partition; NULL otherwise */
+    weir_runner *runner;        /* for the tasks' callbacks */
+} input;
+
+typedef struct output {         /* a stream the runner writes */
+    const char *name;
+    const weir_relation *rel;   /* NULL for dead-letter streams */
+    weir_stream *stream;
+    uint64_t *checkpointed;     /* per partition: the end the last checkpoint names */
+} output;
+
+struct weir_runner {
+    weir_log *log;
+    const weir_catalog *cat;
+    weir_runner_options opt;
+    weir_engine *engine;
+    input *inputs;
+    int ninputs;
+    output *outputs;
+    int noutputs;
+    int64_t *quiet_since;       /* per query: when its whole input last gave a record */
+    int64_t *quiet_base;        /* per query: its newest watermark at that moment */
+    uint64_t sql_hash, epoch;
+    char dir[PATH_MAX];
+    int64_t last_checkpoint_ms;    /* the step's clock */
+    int64_t last_checkpoint_wall_ms;
+    /* the record being processed, for the emit callbacks */
+    const input *cur;
+    uint32_t cur_part;
+    uint64_t cur_offset;
+    weir_buf json;
+    weir_err cb_err;
+    /* scale-out: the states of the last checkpoint, waiting until the rows
+     * they emitted are delivered (tasks.c) */
+    struct pending_state *pending;
+    size_t npending;
+    uint64_t *pending_ends;     /* every output partition's end at that checkpoint, outputs in order */
+    int64_t step_ms, last_save_try_ms;
+    bool save_failed;           /* the last attempt failed: wait SAVE_RETRY_MS */
+    uint64_t saves, save_failures;
+};
+
+/* The engine that processes an input partition, and the partition it knows it as. */
+static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint32_t p, uint32_t *engine_part)
+{
+    *engine_part = in->tasks ? 0 : p;
+    return in->tasks ? in->tasks[p].engine : r->engine;
+}
+
+/* tasks.c */
+int tasks_check(const weir_runner *r, weir_err *err);
+int tasks_init(input *in, weir_err *err);
+extern const weir_input_tasks tasks_callbacks; /* ctx: the input */
+/* After a checkpoint: the owned partitions' states wait for their rows' delivery. */
+int tasks_checkpointed(weir_runner *r, weir_err *err);
+/* Saves the waiting states if their rows are delivered (a failure is retried later). */
+void tasks_save_delivered(weir_runner *r);
+int tasks_idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, weir_err *err);
+void tasks_close(weir_runner *r);   /* after the inputs' sources are closed */
+
+#endif

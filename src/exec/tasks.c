@@ -1,0 +1,314 @@
+/*
+ * tasks.c - scale-out: the runner's side of sharing input partitions with
+ * other processes (runner.h, input.h, task_store.h).
+ *
+ * Each input partition this process owns is a task with an engine of its
+ * own. At each checkpoint the owned tasks' states (next offset and engine
+ * snapshot) wait until every row emitted before it has been delivered by
+ * the sinks, then go to the task store together: a process taking a task
+ * over then restores a state whose rows are all at the destination, and
+ * redoes the rest from its offset. Rows emitted after that state may so be
+ * emitted twice (ksqlDB's at_least_once), with the same values: a table's
+ * latest row per key is exact.
+ *
+ * A task taken away keeps its engine: if the group hands it back and the
+ * store's latest state is still the one saved here, nobody else saved
+ * since and the engine goes on from where it was (eager rebalancing
+ * revokes everything on every change, and most partitions come back).
+ */
+#include "exec/runner_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/codec.h"
+#include "base/hash.h"
+
+#define STATE_MAGIC 0x31535457u /* "WTS1": u32 magic, u64 SQL hash, u64 next offset, engine snapshot */
+#define SAVE_RETRY_MS 5000
+
+struct pending_state {
+    input *in;                  /* NULL once saved, or dropped with its task */
+    uint32_t partition;
+    uint64_t epoch, offset;
+    weir_buf state;
+};
+
+static void task_name(const input *in, uint32_t p, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%u", in->rel->name, p);
+}
+
+static bool groups_by_key(const weir_query *q)
+{
+    for (int i = 0; i < q->nkeys; i++)
+        if (q->keys[i]->kind == WEIR_E_COLUMN && q->keys[i]->col.index == q->source->key_col)
+            return true;
+    return false;
+}
+
+int tasks_check(const weir_runner *r, weir_err *err)
+{
+    for (int i = 0; i < r->ninputs; i++)
+        if (!r->inputs[i].ops)
+            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s %s is read from this process's log; every stream a query "
+                                "reads must be a Kafka topic (serve --kafka), so that the group can share its partitions",
+                                r->inputs[i].rel->query ? "derived stream" : "stream", r->inputs[i].rel->name);
+    for (int q = 0; q < r->cat->nqueries; q++) {
+        const weir_query *query = r->cat->queries[q];
+        if (!query->grouped || groups_by_key(query))
+            continue;
+        const weir_relation *src = query->source;
+        if (src->key_col < 0)
+            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s groups stream %s, which has no key: declare WITH (key = "
+                                "'col') and group by it, so that each group lives in one partition", query->output->name,
+                                src->name);
+        return weir_err_set(err, WEIR_EINVAL, "scale-out: %s must group by %s, the key stream %s is partitioned by, so that "
+                            "each group lives in one partition (regrouping across processes is not supported)",
+                            query->output->name, src->schema.cols[src->key_col].name, src->name);
+    }
+    return WEIR_OK;
+}
+
+int tasks_init(input *in, weir_err *err)
+{
+    if (!(in->tasks = calloc(in->nparts, sizeof *in->tasks)))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    return WEIR_OK;
+}
+
+static int restore_task(weir_runner *r, input *in, uint32_t p, const weir_task_saved *saved, weir_err *err)
+{
+    task *t = &in->tasks[p];
+    weir_engine_free(t->engine);
+    t->engine = NULL;
+    weir_engine_options eo = {.chain = false, .single_partition = true};
+    int rc = weir_engine_new(r->cat, &eo, &t->engine, err);
+    in->offset[p] = 0;
+    if (rc || !saved->found)
+        return rc;
+    weir_reader_buf rd = {saved->state.data, saved->state.data + saved->state.len, false};
+    if (weir_get_u32(&rd) != STATE_MAGIC)
+        return weir_err_set(err, WEIR_ECORRUPT, "the saved state of partition %u of %s is not a weir task state", p, in->rel->name);
+    if (weir_get_u64(&rd) != r->sql_hash)
+        return weir_err_set(err, WEIR_EINVAL, "partition %u of %s was saved by %s running another pipeline: every process of "
+                            "a group must run the same SQL", p, in->rel->name, saved->writer);
+    uint64_t offset = weir_get_u64(&rd);
+    uint32_t len;
+    const uint8_t *snapshot = weir_get_bytes(&rd, &len);
+    if (rd.bad || !snapshot)
+        return weir_err_set(err, WEIR_ECORRUPT, "the saved state of partition %u of %s is damaged", p, in->rel->name);
+    in->offset[p] = offset;
+    return weir_engine_load(t->engine, snapshot, len, err);
+}
+
+static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
+{
+    input *in = ctx;
+    weir_runner *r = in->runner;
+    const weir_task_store *store = r->opt.tasks;
+    task *t = &in->tasks[p];
+    char name[300];
+    task_name(in, p, name, sizeof name);
+    weir_task_saved saved = {0};
+    int rc = store->load(store->ctx, name, &saved, err);
+    /* still what this process left: nobody saved a state since it last held the task */
+    bool kept = rc == WEIR_OK && t->engine &&
+                (saved.found ? !strcmp(saved.writer, store->instance) && saved.epoch == t->epoch : true);
+    if (rc == WEIR_OK && !kept)
+        rc = restore_task(r, in, p, &saved, err);
+    if (rc == WEIR_OK) {
+        t->epoch = (saved.found ? saved.epoch : 0) + 1;
+        t->saved = false;
+        rc = store->claim(store->ctx, name, t->epoch, err);
+    }
+    weir_buf_free(&saved.state);
+    if (rc)
+        return weir_err_wrap(err, "taking over partition %u of %s", p, in->rel->name);
+    t->owned = true;
+    in->last_data_ms[p] = 0; /* quiet from the next step on, not from before */
+    *offset = in->offset[p];
+    return WEIR_OK;
+}
+
+static void on_lost(void *ctx, uint32_t p)
+{
+    input *in = ctx;
+    weir_runner *r = in->runner;
+    tasks_save_delivered(r); /* a last chance for its waiting state */
+    for (size_t i = 0; i < r->npending; i++)
+        if (r->pending[i].in == in && r->pending[i].partition == p) /* the next owner may have saved a newer one */
+            r->pending[i].in = NULL;
+    in->tasks[p].owned = false;
+}
+
+const weir_input_tasks tasks_callbacks = {NULL, on_gained, on_lost};
+
+static void drop_pending(weir_runner *r)
+{
+    for (size_t i = 0; i < r->npending; i++)
+        weir_buf_free(&r->pending[i].state);
+    free(r->pending);
+    free(r->pending_ends);
+    r->pending = NULL;
+    r->pending_ends = NULL;
+    r->npending = 0;
+}
+
+int tasks_checkpointed(weir_runner *r, weir_err *err)
+{
+    if (r->npending) { /* the last checkpoint's states still wait: they go first */
+        tasks_save_delivered(r);
+        return WEIR_OK;
+    }
+    size_t owned = 0, ends = 0;
+    for (int i = 0; i < r->ninputs; i++)
+        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++) /* none before the runner is open */
+            owned += r->inputs[i].tasks[p].owned;
+    for (int i = 0; i < r->noutputs; i++)
+        ends += weir_stream_get_config(r->outputs[i].stream)->partitions;
+    if (!owned)
+        return WEIR_OK;
+    if (!(r->pending = calloc(owned, sizeof *r->pending)) || !(r->pending_ends = malloc(ends * sizeof *r->pending_ends))) {
+        drop_pending(r);
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
+    size_t at = 0;
+    for (int i = 0; i < r->noutputs; i++)
+        for (uint32_t p = 0; p < weir_stream_get_config(r->outputs[i].stream)->partitions; p++)
+            r->pending_ends[at++] = r->outputs[i].checkpointed[p];
+    for (int i = 0; i < r->ninputs; i++) {
+        input *in = &r->inputs[i];
+        for (uint32_t p = 0; in->tasks && p < in->nparts; p++) {
+            const task *t = &in->tasks[p];
+            if (!t->owned || (t->saved && t->saved_offset == in->offset[p])) /* windows closed by idle time are redone alike */
+                continue;
+            struct pending_state *ps = &r->pending[r->npending++];
+            *ps = (struct pending_state){in, p, t->epoch, in->offset[p], {0}};
+            weir_buf *b = &ps->state;
+            size_t len_at;
+            int rc = weir_put_u32(b, STATE_MAGIC) || weir_put_u64(b, r->sql_hash) || weir_put_u64(b, in->offset[p]);
+            len_at = b->len;
+            if (rc || weir_put_u32(b, 0) || weir_engine_save(in->tasks[p].engine, b)) {
+                drop_pending(r);
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory saving the state of partition %u of %s", p, in->rel->name);
+            }
+            uint32_t snapshot_len = (uint32_t)(b->len - len_at - 4);
+            memcpy(b->data + len_at, &snapshot_len, 4);
+        }
+    }
+    if (r->npending)
+        tasks_save_delivered(r);
+    else
+        drop_pending(r); /* nothing moved */
+    return WEIR_OK;
+}
+
+void tasks_save_delivered(weir_runner *r)
+{
+    if (!r->npending || (r->save_failed && r->step_ms - r->last_save_try_ms < SAVE_RETRY_MS))
+        return;
+    size_t at = 0;
+    for (int i = 0; i < r->noutputs; i++) {
+        const char *name = weir_stream_name(r->outputs[i].stream);
+        for (uint32_t p = 0; p < weir_stream_get_config(r->outputs[i].stream)->partitions; p++, at++)
+            if (r->opt.delivered && r->opt.delivered(r->opt.delivered_ctx, name, p) < r->pending_ends[at])
+                return;
+    }
+    const weir_task_store *store = r->opt.tasks;
+    r->last_save_try_ms = r->step_ms;
+    for (size_t i = 0; i < r->npending; i++) {
+        struct pending_state *ps = &r->pending[i];
+        char name[300];
+        if (!ps->in)
+            continue;
+        weir_err ignored; /* counted; the next attempt says it again if it lasts */
+        task_name(ps->in, ps->partition, name, sizeof name);
+        if (store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ignored)) {
+            r->save_failed = true; /* the store is unreachable: the rest waits for the retry */
+            r->save_failures++;
+            return;
+        }
+        if (ps->in->tasks[ps->partition].epoch == ps->epoch) {
+            ps->in->tasks[ps->partition].saved = true;
+            ps->in->tasks[ps->partition].saved_offset = ps->offset;
+        }
+        ps->in = NULL;
+        r->saves++;
+    }
+    r->save_failed = false;
+    drop_pending(r);
+}
+
+int tasks_idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, weir_err *err)
+{
+    int64_t elapsed = r->step_ms ? now - r->step_ms : 0;
+    for (int i = 0; i < r->ninputs && elapsed > 0; i++) {
+        input *in = &r->inputs[i];
+        for (uint32_t p = 0; in->tasks && p < in->nparts; p++) {
+            task *tk = &in->tasks[p];
+            if (!tk->owned || now - in->last_data_ms[p] < r->opt.idle_ms)
+                continue;
+            /* a quiet partition's time moves on with the wall clock, so its last windows close */
+            r->cur = in;
+            r->cur_part = p;
+            for (int q = 0; q < r->cat->nqueries; q++) {
+                int64_t wm = weir_engine_watermark(tk->engine, q, 0);
+                if (r->cat->queries[q]->source != in->rel || r->cat->queries[q]->window.kind == WEIR_WINDOW_NONE ||
+                    wm == INT64_MIN)
+                    continue;
+                int rc = weir_engine_raise_watermark(tk->engine, q, 0, wm + elapsed, t, err);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    r->cur = NULL;
+    return WEIR_OK;
+}
+
+void tasks_close(weir_runner *r)
+{
+    for (int i = 0; i < r->ninputs; i++) {
+        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++)
+            weir_engine_free(r->inputs[i].tasks[p].engine);
+        free(r->inputs[i].tasks);
+        r->inputs[i].tasks = NULL;
+    }
+    drop_pending(r);
+}
+
+bool weir_runner_key_task(const weir_runner *r, const weir_relation *table, const char *key, size_t len, char *name,
+                          size_t cap, bool *owned)
+{
+    const weir_query *q = table->query;
+    if (!r->opt.tasks || !q || !q->grouped || q->nkeys == 0 || q->keys[0]->kind != WEIR_E_COLUMN ||
+        q->keys[0]->col.index != q->source->key_col)
+        return false; /* the table's first key is not the partitioning key */
+    for (int i = 0; i < r->ninputs; i++) {
+        const input *in = &r->inputs[i];
+        if (in->rel != q->source || !in->tasks)
+            continue;
+        uint32_t p = weir_partition_for_key(key, len, in->nparts);
+        task_name(in, p, name, cap);
+        *owned = in->tasks[p].owned;
+        return true;
+    }
+    return false;
+}
+
+uint32_t weir_runner_owned(const weir_runner *r, const char *stream)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < r->ninputs; i++)
+        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++)
+            n += !strcmp(r->inputs[i].rel->name, stream) && r->inputs[i].tasks[p].owned;
+    return n;
+}
+
+void weir_runner_task_saves(const weir_runner *r, uint64_t *saves, uint64_t *failures)
+{
+    *saves = r->saves;
+    *failures = r->save_failures;
+}
