@@ -1,7 +1,8 @@
 /*
  * fuzz_checkpoint.c - the engine-state reader of checkpoints on arbitrary
  * bytes: restoring must fail cleanly or succeed, never crash or leak, and a
- * restored engine must keep working. The catalog is fixed: every kind of
+ * restored engine must keep working, in both engine shapes (all partitions,
+ * and a scale-out task's single partition). The catalog is fixed: every kind of
  * state (keys of several types, windows, panes, sessions, sketches, top-k).
  */
 #include <stdlib.h>
@@ -36,19 +37,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         planned = true;
     }
-    weir_engine *eng;
-    weir_err err;
-    if (weir_engine_new(&cat, NULL, &eng, &err))
-        abort();
-    if (weir_engine_load(eng, data, size, &err) == WEIR_OK) {
-        weir_emit_target t = {NULL, on_row, NULL};
-        const char *rec = "{\"k\":\"x\",\"n\":1,\"u\":2,\"ts\":1000}";
-        weir_engine_push_json(eng, cat.rels[0], 1, rec, strlen(rec), 0, &t, &err);
-        weir_engine_advance(eng, INT64_MAX, &t, &err);
-        weir_buf b = {0};
-        weir_engine_save(eng, &b);
-        weir_buf_free(&b);
+    /* both shapes: one engine for all partitions, and a scale-out task's (one partition) */
+    for (int single = 0; single < 2; single++) {
+        weir_engine_options opt = {.single_partition = single};
+        weir_engine *eng;
+        weir_err err;
+        if (weir_engine_new(&cat, &opt, &eng, &err))
+            abort();
+        if (weir_engine_load(eng, data, size, &err) == WEIR_OK) {
+            weir_emit_target t = {NULL, on_row, NULL};
+            const char *rec = "{\"k\":\"x\",\"n\":1,\"u\":2,\"ts\":1000}";
+            weir_engine_push_json(eng, cat.rels[0], single ? 0 : 1, rec, strlen(rec), 0, &t, &err);
+            weir_engine_advance(eng, INT64_MAX, &t, &err);
+            weir_buf b = {0};
+            weir_engine_save(eng, &b);
+            weir_buf_free(&b);
+        }
+        weir_engine_free(eng);
     }
-    weir_engine_free(eng);
     return 0;
 }

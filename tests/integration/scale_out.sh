@@ -2,12 +2,13 @@
 # scale_out.sh - two `weir serve --kafka --scale-out` processes in one
 # consumer group on the mock cluster: they split the input topic's
 # partitions, a pull query for a key the other holds is redirected there,
-# and after one is killed with kill -9 mid-stream the other takes its
-# partitions over from the state topic: the final windowed counts in the
-# output topic (read with kcat) equal those of an uninterrupted run and an
-# independent count of the input.
+# after one is killed with kill -9 mid-stream the other takes its
+# partitions over from the state topic, and the killed one restarted takes
+# some back: the final windowed counts in the output topic (read with kcat)
+# equal those of an uninterrupted run and an independent count of the
+# input.
 . "$(dirname "$0")/../lib.sh"
-plan 10
+plan 13
 "$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" clicks:4 counts:4 g.state:1 &
 mock=$!
 for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
@@ -24,11 +25,13 @@ records() { # records FROM TO: record i is user u(i % 37), n = i, 100 records a 
 produce() { records "$1" "$2" | kcat -b "$B" -t clicks -P -K '\t' -X topic.partitioner=murmur2_random 2>/dev/null; }
 metric() { curl -s "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 owned() { metric "$1" 'weir_partitions_owned{stream="clicks"}'; }
-caught_up() { # every partition the process holds is read to its end, and its rows are delivered
+delivered() { # every partition the process holds is read to its end, and the rows checkpointed are delivered
     local m; m=$(curl -s "$1/metrics")
     [ "$(echo "$m" | grep -c '^weir_pipeline_lag_records{stream="clicks",partition="[0-3]"} 0$')" = "$2" ] &&
         echo "$m" | grep -q '^weir_sink_lag_records{sink="counts.to_kafka",connector="kafka"} 0$'
 }
+# caught_up URL N: delivered, and still so after a checkpoint (sinks deliver what checkpoints cover)
+caught_up() { delivered "$1" "$2" && sleep 0.5 && delivered "$1" "$2"; }
 wait_for() { local i; for i in $(seq "$1"); do eval "$2" && return 0; sleep 0.1; done; return 1; }
 serve() { # serve NAME: one process of the group, its URL in U_NAME
     $WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/$1" --kafka "$B" --kafka-group g --scale-out --idle-ms 0 \
@@ -78,16 +81,24 @@ wait_for 400 'caught_up "$U_b" 4'
 ok $? "and reads them to the end, restoring a's partitions from the state topic"
 [ "$(metric "$U_b" weir_task_state_save_failures_total)" = 0 ]; ok $? "no state save failed"
 
+serve a # a comes back with its data directory: the group splits again, a restores from the state topic
+wait_for 300 '[ "$(owned "$U_a")" = 2 ] && [ "$(owned "$U_b")" = 2 ]'
+ok $? "a restarted takes 2 partitions back ($(owned "$U_a") and $(owned "$U_b"))"
+produce 20001 30000
+wait_for 300 'caught_up "$U_a" 2 && caught_up "$U_b" 2'
+ok $? "both read the rest to the end"
+
 # the answer, counted independently: per user and minute, the count and sum
-records 1 20000 | awk -F'\t' '{ match($2, /"n":[0-9]+/); n = substr($2, RSTART + 4, RLENGTH - 4);
+records 1 30000 | awk -F'\t' '{ match($2, /"n":[0-9]+/); n = substr($2, RSTART + 4, RLENGTH - 4);
                                  match($2, /T10:[0-9][0-9]/); m = substr($2, RSTART + 4, 2);
                                  c[$1 " " m]++; s[$1 " " m] += n }
                                END { for (k in c) print k, c[k], s[k] }' | awk '{ print $1, $3, $4 }' | sort > "$SCRATCH/expected"
 final_rows | awk '{ print $1, $3, $4 }' | sort > "$SCRATCH/scaled"
 cmp -s "$SCRATCH/expected" "$SCRATCH/scaled"
 ok $? "the final count and sum of every (user, window) in topic counts equal the input's ($(wc -l < "$SCRATCH/scaled") windows)"
-stop_serve_pid() { kill -TERM "$1"; wait "$1"; }
-stop_serve_pid "$PID_b"
+kill -TERM "$PID_a" "$PID_b"
+wait "$PID_a"; a=$?; wait "$PID_b"
+ok $((a + $?)) "both stop cleanly on SIGTERM"
 
 # an uninterrupted run over the same topic, one process, nothing shared
 sed "s/timestamp = 'ts')/timestamp = 'ts', connector = 'kafka', brokers = '$B')/" "$SCRATCH/p.sql" > "$SCRATCH/one.sql"
