@@ -26,6 +26,17 @@ int weir_buf_reserve(weir_buf *b, size_t extra)
     return 0;
 }
 
+void *weir_array_grow(void *array, size_t *cap, size_t elem, size_t first)
+{
+    size_t n = *cap ? *cap * 2 : first;
+    if (n < *cap || n > SIZE_MAX / elem)
+        return NULL;
+    void *grown = realloc(array, n * elem);
+    if (grown)
+        *cap = n;
+    return grown;
+}
+
 int weir_buf_append(weir_buf *b, const void *p, size_t n)
 {
     if (n == 0)

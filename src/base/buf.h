@@ -1,7 +1,7 @@
 /*
  * buf.h - a growable byte buffer (the log's write buffer, the CLI's line
- * reader, JSON output). Growth doubles; a failed allocation leaves the
- * buffer as it was and returns WEIR_ENOMEM.
+ * reader, JSON output), and growing arrays. Growth doubles; a failed
+ * allocation leaves the buffer or array as it was.
  */
 #ifndef WEIR_BUF_H
 #define WEIR_BUF_H
@@ -21,5 +21,10 @@ int weir_buf_append(weir_buf *b, const void *p, size_t n);
 int weir_buf_append_str(weir_buf *b, const char *s);
 int weir_buf_printf(weir_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void weir_buf_free(weir_buf *b);
+
+/* Doubles the capacity of an array of elem-byte elements (to `first` when
+ * it has none): the moved array with *cap updated, or NULL with the array
+ * and *cap as they were. */
+void *weir_array_grow(void *array, size_t *cap, size_t elem, size_t first);
 
 #endif

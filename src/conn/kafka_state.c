@@ -84,12 +84,10 @@ static int apply(kafka_state *ks, const rd_kafka_message_t *m)
     entry *e = find(ks, m->key, m->key_len);
     if (!e) {
         if (ks->n == ks->cap) {
-            size_t cap = ks->cap ? ks->cap * 2 : 64;
-            entry *grown = realloc(ks->entries, cap * sizeof *grown);
+            entry *grown = weir_array_grow(ks->entries, &ks->cap, sizeof *grown, 64);
             if (!grown)
                 return WEIR_ENOMEM;
             ks->entries = grown;
-            ks->cap = cap;
         }
         e = &ks->entries[ks->n];
         *e = (entry){0};

@@ -84,12 +84,10 @@ int weir_pull_offer(weir_pull_run *r, const weir_value *row, weir_err *err)
     for (int i = 0; i < nk; i++)
         keys[i] = weir_eval_expr(&ev, p->order[i].expr);
     if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        kept *v = realloc(r->rows, cap * sizeof *v);
+        kept *v = weir_array_grow(r->rows, &r->cap, sizeof *v, 64);
         if (!v)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         r->rows = v;
-        r->cap = cap;
     }
     kept *k = &r->rows[r->n];
     k->out = copy_row(&r->arena, out, n);
@@ -216,14 +214,12 @@ int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
             return WEIR_OK;
         }
     if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 256;
-        weir_value **r = realloc(v->rows, cap * sizeof *r);
+        weir_value **r = weir_array_grow(v->rows, &v->cap, sizeof *r, 256);
         if (!r) {
             free(copy);
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         }
         v->rows = r;
-        v->cap = cap;
     }
     v->rows[v->n++] = copy;
     v->slots[j] = (uint32_t)v->n;

@@ -240,11 +240,9 @@ static int stream_load(weir_log *log, const char *name, const weir_stream_config
             rc = weir_partition_load(p, err);
     }
     if (rc == WEIR_OK && log->nstreams == log->streams_cap) {
-        size_t cap = log->streams_cap ? log->streams_cap * 2 : 8;
-        weir_stream **v = realloc(log->streams, cap * sizeof *v);
+        weir_stream **v = weir_array_grow(log->streams, &log->streams_cap, sizeof *v, 8);
         if (v) {
             log->streams = v;
-            log->streams_cap = cap;
         } else {
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
         }

@@ -101,12 +101,10 @@ int weir_partition_append(weir_partition *p, const weir_record *rec, uint64_t *o
     }
     if (!p->has_open_batch) {
         if (p->npbatches == p->pbatches_cap) {
-            size_t cap = p->pbatches_cap ? p->pbatches_cap * 2 : 16;
-            weir_pending_batch *b = realloc(p->pbatches, cap * sizeof *b);
+            weir_pending_batch *b = weir_array_grow(p->pbatches, &p->pbatches_cap, sizeof *b, 16);
             if (!b)
                 return weir_err_set(err, WEIR_ENOMEM, "append: out of memory");
             p->pbatches = b;
-            p->pbatches_cap = cap;
         }
         if (weir_batch_begin(&p->open_batch, &p->pending, p->next_offset))
             return weir_err_set(err, WEIR_ENOMEM, "append: out of memory");

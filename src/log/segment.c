@@ -37,12 +37,10 @@ int weir_segment_index_add(weir_segment *seg, uint64_t offset, uint64_t pos)
     if (seg->index_len > 0 && pos - seg->index[seg->index_len - 1].pos < WEIR_INDEX_INTERVAL)
         return WEIR_OK;
     if (seg->index_len == seg->index_cap) {
-        size_t cap = seg->index_cap ? seg->index_cap * 2 : 64;
-        weir_index_entry *e = realloc(seg->index, cap * sizeof *e);
+        weir_index_entry *e = weir_array_grow(seg->index, &seg->index_cap, sizeof *e, 64);
         if (!e)
             return WEIR_ENOMEM;
         seg->index = e;
-        seg->index_cap = cap;
     }
     seg->index[seg->index_len++] = (weir_index_entry){(uint32_t)(offset - seg->base), (uint32_t)pos};
     return WEIR_OK;
@@ -260,12 +258,10 @@ static int list_segments(weir_partition *p, uint64_t **bases, size_t *n, weir_er
 static int add_segment(weir_partition *p, uint64_t base, weir_segment **out)
 {
     if (p->nsegs == p->segs_cap) {
-        size_t cap = p->segs_cap ? p->segs_cap * 2 : 8;
-        weir_segment *s = realloc(p->segs, cap * sizeof *s);
+        weir_segment *s = weir_array_grow(p->segs, &p->segs_cap, sizeof *s, 8);
         if (!s)
             return WEIR_ENOMEM;
         p->segs = s;
-        p->segs_cap = cap;
     }
     weir_segment *seg = &p->segs[p->nsegs++];
     memset(seg, 0, sizeof *seg);

@@ -24,12 +24,10 @@
 int ingest_push(batch *b, const char *p, size_t len, uint64_t line)
 {
     if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        record_span *grown = realloc(b->v, cap * sizeof *grown);
+        record_span *grown = weir_array_grow(b->v, &b->cap, sizeof *grown, 64);
         if (!grown)
             return WEIR_ENOMEM;
         b->v = grown;
-        b->cap = cap;
     }
     b->v[b->n++] = (record_span){p, len, line, false};
     return WEIR_OK;
