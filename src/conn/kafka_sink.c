@@ -60,26 +60,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, weir_err *err)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char errstr[512];
-    int rc = weir_kafka_conf_set(conf, "bootstrap.servers", k->brokers, err) || weir_kafka_conf_set(conf, "log_level", "2", err) ||
-             (type == RD_KAFKA_PRODUCER
-                  ? weir_kafka_conf_set(conf, "enable.idempotence", "true", err) || weir_kafka_conf_set(conf, "acks", "all", err) ||
-                        weir_kafka_conf_set(conf, "linger.ms", "5", err) || weir_kafka_conf_set(conf, "partitioner", "murmur2_random", err) ||
-                        weir_kafka_conf_set(conf, "message.timeout.ms", "10000", err) || weir_kafka_conf_set(conf, "enable.gapless.guarantee", "true", err) ||
-                        weir_kafka_conf_set(conf, "delivery.report.only.error", "true", err) /* only failures need a report */
-                  : weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "group.id", "weir-sink-resume", err));
-    if (rc) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    if (type == RD_KAFKA_PRODUCER) {
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-        rd_kafka_conf_set_opaque(conf, k);
-    }
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    const char *const producer[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.idempotence", "true",
+                                    "acks", "all", "linger.ms", "5", "partitioner", "murmur2_random",
+                                    "message.timeout.ms", "10000", "enable.gapless.guarantee", "true",
+                                    "delivery.report.only.error", "true", /* only failures need a report */
+                                    NULL};
+    const char *const consumer[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.auto.commit", "false",
+                                    "group.id", "weir-sink-resume", NULL};
+    rd_kafka_t *rk = weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? producer : consumer, on_delivery, k, err);
     if (!rk)
-        weir_err_set(err, WEIR_EINVAL, "sink %s: kafka: %s", k->name, errstr);
+        weir_err_wrap(err, "sink %s", k->name);
     return rk;
 }
 

@@ -252,8 +252,7 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
     if (rc || !(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
         if (!rc)
             weir_err_set(err, WEIR_EINVAL, "kafka: %s", errstr);
-        else
-            rd_kafka_conf_destroy(conf);
+        rd_kafka_conf_destroy(conf); /* rd_kafka_new takes it only when it succeeds */
         input_close(k);
         return err->code;
     }

@@ -209,27 +209,13 @@ static int store_owner(void *ctx, const char *task, char *address, size_t cap, w
 
 static rd_kafka_t *client(kafka_state *ks, rd_kafka_type_t type, const char *brokers, const char *group, weir_err *err)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char errstr[512], reader[300];
+    char reader[300];
     snprintf(reader, sizeof reader, "%s.state-reader", group);
-    int rc = weir_kafka_conf_set(conf, "bootstrap.servers", brokers, err) || weir_kafka_conf_set(conf, "log_level", "2", err) ||
-             (type == RD_KAFKA_PRODUCER
-                  ? weir_kafka_conf_set(conf, "enable.idempotence", "true", err) || weir_kafka_conf_set(conf, "acks", "all", err) ||
-                        weir_kafka_conf_set(conf, "message.max.bytes", "100000000", err)
-                  : weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "group.id", reader, err) ||
-                        weir_kafka_conf_set(conf, "fetch.message.max.bytes", "100000000", err));
-    if (rc) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    if (type == RD_KAFKA_PRODUCER) {
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-        rd_kafka_conf_set_opaque(conf, ks);
-    }
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
-    if (!rk)
-        weir_err_set(err, WEIR_EINVAL, "kafka: %s", errstr);
-    return rk;
+    const char *const producer[] = {"bootstrap.servers", brokers, "log_level", "2", "enable.idempotence", "true",
+                                    "acks", "all", "message.max.bytes", "100000000", NULL};
+    const char *const consumer[] = {"bootstrap.servers", brokers, "log_level", "2", "enable.auto.commit", "false",
+                                    "group.id", reader, "fetch.message.max.bytes", "100000000", NULL};
+    return weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? producer : consumer, on_delivery, ks, err);
 }
 
 /* Creates the topic compacted (one partition) unless it exists. A cluster
