@@ -84,7 +84,7 @@ run: deps
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all
-	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/fuzz_replay.sh tests/sql_golden.sh
+	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/e2e/*.sh tests/fuzz_replay.sh tests/sql_golden.sh
 
 bench:
 	@scripts/deps.sh bench

@@ -2,12 +2,15 @@
  * api_route.c - the pipeline's route templates (CREATE ROUTE
  * 'POST /videos/{video_id}/likes' INTO likes): the URL's parameters and an
  * optional JSON object body make one record, ingested as POST
- * /v1/streams/{s} ingests (api_ingest.c).
+ * /v1/streams/{s} ingests (api_ingest.c). When the stream's event-time
+ * column is given neither in the URL nor in the body, the request's time
+ * fills it: a like posted now happened now.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "json/json.h"
 #include "server/api.h"
 
@@ -98,6 +101,16 @@ int api_route(void *ctx, weir_http_req *req)
     }
     weir_buf rec = {0};
     bool ok = weir_buf_append_str(&rec, "{") == 0;
+    if (ok && rel->ts_col >= 0) {
+        const char *ts = rel->schema.cols[rel->ts_col].name;
+        weir_json_span given;
+        if (!weir_http_query(req, ts) && !weir_http_param(req, ts) &&
+            weir_json_member(obj.p, obj.len, ts, strlen(ts), &given) != 1 &&
+            (weir_json_quote(&rec, ts, strlen(ts)) || weir_buf_printf(&rec, ":%lld", (long long)weir_wall_ms()))) {
+            weir_http_reply_error(req, 500, "out of memory");
+            ok = false;
+        }
+    }
     /* path parameters, in the template's order */
     for (const char *p = strchr(hr->path, '{'); ok && p; p = strchr(p + 1, '{')) {
         char name[128];
