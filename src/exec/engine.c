@@ -501,6 +501,32 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
     return WEIR_OK;
 }
 
+/* The first of the source's column constraints that the row breaks,
+ * described in why: true if there is one. */
+static bool broken_constraint(weir_engine *e, const weir_relation *src, const weir_value *row, char *why, size_t cap)
+{
+    for (int i = 0; i < src->nconstraints; i++) {
+        const weir_constraint *c = &src->constraints[i];
+        const char *col = src->schema.cols[c->col].name;
+        if (c->not_null && row[c->col].is_null) {
+            snprintf(why, cap, "column %s is missing or null (NOT NULL)", col);
+            return true;
+        }
+        if (!c->check)
+            continue;
+        weir_eval ev = {.arena = &e->scratch, .row = row};
+        weir_value v = weir_eval_expr(&ev, c->check);
+        char reason[160];
+        if (ev.err)
+            snprintf(why, cap, "column %s: CHECK (%s): %s", col, c->check_text, error_reason(&ev, reason, sizeof reason));
+        else if (!v.is_null && !v.b) /* as in SQL, a CHECK that is NULL passes */
+            snprintf(why, cap, "column %s breaks CHECK (%s)", col, c->check_text);
+        if (ev.err || (!v.is_null && !v.b))
+            return true;
+    }
+    return false;
+}
+
 int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t partition, const char *json,
                           size_t len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
 {
@@ -510,7 +536,8 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
     if (!row)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     char why[256];
-    if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why))
+    if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why) ||
+        broken_constraint(e, src, row, why, sizeof why))
         return dead(e, WEIR_DEAD_DECODE, src, row, json, len, ingest_ms, t, err, "%s", why);
     int64_t ts = ingest_ms;
     if (src->ts_col >= 0) {

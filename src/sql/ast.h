@@ -120,6 +120,9 @@ typedef struct weir_column_def {
     const char *name;
     weir_type type;
     weir_sql_pos pos;
+    bool not_null;             /* NOT NULL */
+    weir_expr *check;          /* CHECK (expr), or NULL */
+    const char *check_text;    /* the expression's SQL, as written */
 } weir_column_def;
 
 typedef struct weir_with_option {

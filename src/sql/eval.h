@@ -32,7 +32,7 @@ weir_value weir_value_cast(weir_eval *ev, weir_value v, weir_type to);
 typedef enum weir_function_id {
     WEIR_FN_LOWER, WEIR_FN_UPPER, WEIR_FN_LENGTH, WEIR_FN_TRIM, WEIR_FN_CONCAT, WEIR_FN_SUBSTR,
     WEIR_FN_REPLACE, WEIR_FN_SPLIT_PART, WEIR_FN_COALESCE, WEIR_FN_ABS, WEIR_FN_FLOOR, WEIR_FN_CEIL,
-    WEIR_FN_ROUND, WEIR_FN_MURMUR2, WEIR_FN_XXHASH64, WEIR_FN_PARTITION_OF, WEIR_FN_EPOCH_MS,
+    WEIR_FN_ROUND, WEIR_FN_MURMUR2, WEIR_FN_XXHASH64, WEIR_FN_PARTITION_OF, WEIR_FN_EPOCH_MS, WEIR_FN_IP_CLASS,
 } weir_function_id;
 
 /* Looks a scalar function up by lower-case name; -1 if unknown. */

@@ -5,7 +5,7 @@
  *   lower(t) upper(t) length(t) trim(t) concat(x, ...) substr(t, from[, len])
  *   replace(t, from, to) split_part(t, delim, n) coalesce(x, ...) abs(n)
  *   floor(n) ceil(n) round(n) murmur2(x) xxhash64(x) partition_of(n, x, ...)
- *   epoch_ms(ts)
+ *   epoch_ms(ts) ip_class(t)
  *
  * Positions in text are 1-based bytes. murmur2 is Kafka's (so
  * partition_of(n, key) is the partition Kafka's default partitioner
@@ -33,7 +33,7 @@ static const fn_def fns[] = {
     [WEIR_FN_FLOOR] = {"floor", 1, 1},       [WEIR_FN_CEIL] = {"ceil", 1, 1},
     [WEIR_FN_ROUND] = {"round", 1, 1},       [WEIR_FN_MURMUR2] = {"murmur2", 1, 1},
     [WEIR_FN_XXHASH64] = {"xxhash64", 1, 1}, [WEIR_FN_PARTITION_OF] = {"partition_of", 2, -1},
-    [WEIR_FN_EPOCH_MS] = {"epoch_ms", 1, 1},
+    [WEIR_FN_EPOCH_MS] = {"epoch_ms", 1, 1}, [WEIR_FN_IP_CLASS] = {"ip_class", 1, 1},
 };
 #define NFNS (int)(sizeof fns / sizeof fns[0])
 
@@ -50,7 +50,7 @@ int weir_function_find(const char *name)
 const char *weir_function_names(void)
 {
     return "lower, upper, length, trim, concat, substr, replace, split_part, coalesce, abs, floor, ceil, "
-           "round, murmur2, xxhash64, partition_of, epoch_ms";
+           "round, murmur2, xxhash64, partition_of, epoch_ms, ip_class";
 }
 
 static bool numeric(weir_type t) { return t == WEIR_TYPE_INT || t == WEIR_TYPE_UINT || t == WEIR_TYPE_DOUBLE; }
@@ -70,7 +70,7 @@ const char *weir_function_check(int fn, weir_expr **args, int nargs, weir_type *
     }
     weir_type t0 = args[0]->type;
     switch (fn) {
-    case WEIR_FN_LOWER: case WEIR_FN_UPPER: case WEIR_FN_TRIM:
+    case WEIR_FN_LOWER: case WEIR_FN_UPPER: case WEIR_FN_TRIM: case WEIR_FN_IP_CLASS:
         *result = WEIR_TYPE_TEXT;
         return t0 == WEIR_TYPE_TEXT || t0 == WEIR_TYPE_NULL ? NULL : "expects TEXT";
     case WEIR_FN_LENGTH:
@@ -159,6 +159,34 @@ static weir_value join_text(weir_eval *ev, const weir_value *a, int n, const cha
     return r;
 }
 
+/* The class of a dotted-quad IPv4 address ("A" to "E", "loopback", "this
+ * network"), or NULL if the text is not one: four decimal numbers 0-255,
+ * no leading zeros. */
+static weir_value ip_class(weir_value t)
+{
+    int octet[4], n = 0;
+    uint32_t i = 0;
+    while (n < 4) {
+        uint32_t start = i;
+        int v = 0;
+        while (i < t.len && t.s[i] >= '0' && t.s[i] <= '9' && i - start < 3)
+            v = v * 10 + (t.s[i++] - '0');
+        if (i == start || v > 255 || (t.s[start] == '0' && i - start > 1))
+            return weir_null(WEIR_TYPE_TEXT);
+        octet[n++] = v;
+        if (n < 4 && (i >= t.len || t.s[i++] != '.'))
+            return weir_null(WEIR_TYPE_TEXT);
+    }
+    if (i != t.len)
+        return weir_null(WEIR_TYPE_TEXT);
+    static const struct { int below; const char *name; } classes[] = {
+        {1, "this network"}, {127, "A"}, {128, "loopback"}, {192, "B"}, {224, "C"}, {240, "D"}, {256, "E"}};
+    int k = 0;
+    while (octet[0] >= classes[k].below)
+        k++;
+    return weir_text(classes[k].name, strlen(classes[k].name));
+}
+
 static int64_t as_i64(weir_value v) { return v.type == WEIR_TYPE_UINT ? (v.u > INT64_MAX ? INT64_MAX : (int64_t)v.u) : v.i; }
 
 weir_value weir_function_call(weir_eval *ev, int fn, const weir_value *a, int n, weir_type result)
@@ -176,6 +204,7 @@ weir_value weir_function_call(weir_eval *ev, int fn, const weir_value *a, int n,
     case WEIR_FN_LOWER: return map_case(ev, a[0], false);
     case WEIR_FN_UPPER: return map_case(ev, a[0], true);
     case WEIR_FN_LENGTH: return weir_int(a[0].len);
+    case WEIR_FN_IP_CLASS: return ip_class(a[0]);
     case WEIR_FN_TRIM: {
         uint32_t s = 0, e = a[0].len;
         while (s < e && (a[0].s[s] == ' ' || a[0].s[s] == '\t'))

@@ -753,6 +753,20 @@ static void column_defs(parser *P, weir_stmt *st)
             if (!strcmp(st->cols[i].name, c->name))
                 fail_at(P, c->pos, "column %s is declared twice", c->name);
         c->type = type_name(P);
+        for (;;) { /* column constraints */
+            if (accept_kw(P, "NOT")) {
+                expect_kw(P, "NULL", "after NOT in a column's constraints");
+                c->not_null = true;
+            } else if (accept_kw(P, "CHECK")) {
+                expect(P, WEIR_T_LPAREN, "'(' after CHECK");
+                const char *start = P->tok.p;
+                c->check = expr(P);
+                c->check_text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
+                expect(P, WEIR_T_RPAREN, "')' after the CHECK condition");
+            } else {
+                break;
+            }
+        }
         st->ncols++;
     } while (accept(P, WEIR_T_COMMA));
     expect(P, WEIR_T_RPAREN, "',' or ')' in the column list");

@@ -753,6 +753,27 @@ static void declare_route(planner *P, const weir_stmt *st)
     P->cat->routes = v;
 }
 
+/* A source's column constraints, their CHECKs resolved over its row. */
+static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    r->constraints = alloc(P, (size_t)st->ncols * sizeof *r->constraints);
+    P->input = &r->schema;
+    P->input_name = r->name;
+    for (int i = 0; i < st->ncols; i++) {
+        const weir_column_def *c = &st->cols[i];
+        if (!c->not_null && !c->check)
+            continue;
+        if (c->check) {
+            const weir_expr *agg = find_aggregate(c->check);
+            if (agg)
+                fail(P, agg->pos, "aggregates are not allowed in CHECK");
+            resolve(P, c->check);
+            need_bool(P, c->check, "CHECK");
+        }
+        r->constraints[r->nconstraints++] = (weir_constraint){i, c->not_null, c->check, c->check_text};
+    }
+}
+
 static void declare(planner *P, weir_stmt *st)
 {
     static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
@@ -772,6 +793,7 @@ static void declare(planner *P, weir_stmt *st)
         r->schema.cols = alloc(P, (size_t)st->ncols * sizeof *r->schema.cols);
         for (int i = 0; i < st->ncols; i++)
             r->schema.cols[i] = (weir_column){st->cols[i].name, st->cols[i].type};
+        constraints(P, st, r);
         r->partitions = option_partitions(P, st, 4);
         const weir_with_option *fmt = weir_stmt_option(st, "format");
         if (fmt && (fmt->value.type != WEIR_TYPE_TEXT || strcasecmp(fmt->value.s, "json")))

@@ -70,6 +70,13 @@ typedef struct weir_query {
     weir_emit emit;
 } weir_query;
 
+typedef struct weir_constraint { /* a source column's NOT NULL or CHECK: records breaking it are dead letters */
+    int col;
+    bool not_null;
+    weir_expr *check;              /* a condition over the stream's row (false fails; NULL passes, as in SQL), or NULL */
+    const char *check_text;
+} weir_constraint;
+
 struct weir_relation {
     const char *name;
     weir_schema schema;
@@ -86,6 +93,8 @@ struct weir_relation {
     const char *file_path;         /* WITH (connector = 'file', path = ...): fed from that NDJSON file, or NULL */
     const char *kafka_topic;       /* WITH (connector = 'kafka'[, topic = ...]): the pipeline reads this topic, or NULL */
     const char *kafka_brokers;     /* WITH (brokers = ...), or NULL: serve --kafka's */
+    weir_constraint *constraints;  /* sources: their columns' constraints */
+    int nconstraints;
 };
 
 /* CREATE ROUTE 'POST /videos/{video_id}/likes' INTO likes: HTTP requests on
