@@ -41,12 +41,21 @@ FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 # test) come from npm at build time, pinned by web/package-lock.json.
 WEB_DEPS := web/node_modules/.package-lock.json
 
+# examples/tweets replays three hours of tweets made by the generator with a
+# fixed seed (11 MB, so made here rather than kept in git; its golden
+# results are in examples/tweets/expected/).
+TWEETS := examples/tweets/data/tweets.ndjson
+
 .PHONY: all deps run test bench fuzz clean
 .SECONDARY:
-all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) $(WEB_DEPS)
+all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) $(WEB_DEPS) $(TWEETS)
 
 deps:
 	@scripts/deps.sh
+
+$(TWEETS): src/conn/gen.c | $(WEIR)
+	@mkdir -p $(dir $@)
+	$(WEIR) gen tweets --seed 42 -n 100000 --step-ms 108 > $@.tmp && mv $@.tmp $@
 
 $(WEB_DEPS): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "conn/kafka_source.h"
 #include "conn/kafka_state.h"
+#include "conn/sink.h"
 #include "exec/runner.h"
 #include "server/service.h"
 
@@ -35,6 +36,7 @@ static const cli_option options[] = {
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
     {"disk-quota", 0, "BYTES", "ingest answers 503 while the log's segments hold more than this (default: none)"},
     {"kafka-group", 0, "NAME", "the Kafka consumer group that learns the pipeline's input offsets (default weir)"},
+    {"clickhouse", 0, "URL", "deliver every table and derived stream to a ClickHouse table of its name (created if missing)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
     {"scale-out", 0, NULL, "share the Kafka inputs' partitions with the other processes of --kafka-group, each keeping "
@@ -179,7 +181,8 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_kafka_input_open,
                               .open_input_ctx = &kafka_cfg, .tasks = store};
-    if (weir_kafka_plan(&cat, &arena, kafka != NULL, &err)) {
+    const char *clickhouse = v[cli_index(c, "clickhouse")];
+    if (weir_kafka_plan(&cat, &arena, kafka != NULL, &err) || (clickhouse && weir_clickhouse_plan(&cat, &arena, clickhouse, &err))) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }

@@ -25,6 +25,7 @@
 #include "base/arena.h"
 #include "base/clock.h"
 #include "conn/kafka_client.h"
+#include "conn/sink.h"
 
 #define PAUSE_AT 20000         /* queued messages of a partition before it is paused */
 #define RESUME_AT 5000
@@ -287,29 +288,10 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
 static int add_sink(weir_catalog *cat, weir_arena *a, const char *name, const char *from, const char *topic,
                     const char *brokers)
 {
-    weir_stmt *st = weir_arena_alloc(a, sizeof *st);
-    weir_with_option *with = weir_arena_alloc(a, 3 * sizeof *with);
-    const weir_stmt **sinks = weir_arena_alloc(a, (size_t)(cat->nsinks + 1) * sizeof *sinks);
-    if (!st || !with || !sinks || !(name = weir_arena_strndup(a, name, strlen(name))))
-        return WEIR_ENOMEM;
-    memset(st, 0, sizeof *st);
-    with[0] = (weir_with_option){"connector", weir_text("kafka", 5), {0, 0}};
-    with[1] = (weir_with_option){"topic", weir_text(topic, strlen(topic)), {0, 0}};
-    with[2] = (weir_with_option){"brokers", weir_text(brokers ? brokers : "", brokers ? strlen(brokers) : 0), {0, 0}};
-    *st = (weir_stmt){.kind = WEIR_STMT_CREATE_SINK, .name = name, .from = from, .with = with, .nwith = brokers ? 3 : 2};
-    if (cat->nsinks)
-        memcpy(sinks, cat->sinks, (size_t)cat->nsinks * sizeof *sinks);
-    sinks[cat->nsinks++] = st;
-    cat->sinks = sinks;
-    return WEIR_OK;
-}
-
-static bool has_sink(const weir_catalog *cat, const char *from)
-{
-    for (int i = 0; i < cat->nsinks; i++)
-        if (!strcmp(cat->sinks[i]->from, from))
-            return true;
-    return false;
+    const weir_with_option with[] = {{"connector", weir_text("kafka", 5), {0, 0}},
+                                     {"topic", weir_text(topic, strlen(topic)), {0, 0}},
+                                     {"brokers", weir_text(brokers ? brokers : "", brokers ? strlen(brokers) : 0), {0, 0}}};
+    return weir_catalog_add_sink(cat, a, name, from, with, brokers ? 3 : 2);
 }
 
 int weir_kafka_plan(weir_catalog *cat, weir_arena *a, bool everything, weir_err *err)
@@ -323,7 +305,7 @@ int weir_kafka_plan(weir_catalog *cat, weir_arena *a, bool everything, weir_err 
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
             if (add_sink(cat, a, name, r->name, r->kafka_topic, r->kafka_brokers))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        } else if (everything && !r->is_source && !has_sink(cat, r->name)) { /* every output on a topic of its name */
+        } else if (everything && !r->is_source && !weir_catalog_has_sink(cat, r->name, "kafka")) { /* every output on a topic of its name */
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
             if (add_sink(cat, a, name, r->name, r->name, NULL))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");

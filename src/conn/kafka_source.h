@@ -21,7 +21,7 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
  * forwarding what is ingested into its local stream to that topic (the
  * local log buffers while Kafka is down). With everything (serve --kafka)
  * also every source without a connector reads the topic of its name and
- * every table and derived stream that has no sink of its own is delivered
+ * every table and derived stream that has no Kafka sink of its own is delivered
  * to the topic of its name. */
 struct weir_arena;
 int weir_kafka_plan(weir_catalog *cat, struct weir_arena *a, bool everything, weir_err *err);

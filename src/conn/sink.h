@@ -69,4 +69,17 @@ const char *weir_sink_text_option(const weir_sink_config *cfg, const char *name,
 
 extern const weir_sink_connector weir_sink_file, weir_sink_kafka, weir_sink_clickhouse;
 
+/* Adds a CREATE SINK name FROM from WITH (with...) to the catalog (the
+ * strings are copied into a). */
+struct weir_arena;
+int weir_catalog_add_sink(weir_catalog *cat, struct weir_arena *a, const char *name, const char *from,
+                          const weir_with_option *with, int nwith);
+/* Whether a sink reads from (of that connector, or of any when NULL). */
+bool weir_catalog_has_sink(const weir_catalog *cat, const char *from, const char *connector);
+
+/* serve --clickhouse URL: every table and derived stream without a
+ * ClickHouse sink of its own goes to a ClickHouse table of its name,
+ * created if missing (sink <name>.to_clickhouse). */
+int weir_clickhouse_plan(weir_catalog *cat, struct weir_arena *a, const char *url, weir_err *err);
+
 #endif
