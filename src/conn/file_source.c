@@ -40,7 +40,7 @@ static int source_new(weir_log *log, const weir_relation *rel, const char *path,
     snprintf(f->path, sizeof f->path, "%s", path);
     f->fd = -1;
     f->lines.lenient = true;
-    f->key_field = rel->key_col >= 0 ? rel->schema.cols[rel->key_col].name : NULL;
+    f->key_field = rel->key_fields;
     return weir_stream_open(log, rel->name, &f->stream, err);
 }
 

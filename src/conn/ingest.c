@@ -7,16 +7,25 @@
 
 #include "json/json.h"
 
-int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_field, const char *json, size_t len,
+int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, const char *json, size_t len,
                      int64_t ts_ms, weir_buf *scratch, uint32_t *partition_out, uint64_t *offset_out, weir_err *err)
 {
     weir_record rec = {.value = (const uint8_t *)json, .value_len = len, .ts_ms = ts_ms};
-    weir_json_span k;
-    if (key_field && weir_json_member(json, len, key_field, strlen(key_field), &k) == 1 && k.type != WEIR_JSON_NULL) {
-        scratch->len = 0;
-        int rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, scratch) : weir_buf_append(scratch, k.p, k.len);
+    bool found = false;
+    scratch->len = 0;
+    for (const char *f = key_fields; f && *f;) { /* "a,b": the texts of a and b joined by '|' */
+        size_t n = strcspn(f, ",");
+        weir_json_span k;
+        bool here = weir_json_member(json, len, f, n, &k) == 1 && k.type != WEIR_JSON_NULL;
+        int rc = f != key_fields && weir_buf_append(scratch, "|", 1);
+        if (!rc && here)
+            rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, scratch) : weir_buf_append(scratch, k.p, k.len);
         if (rc)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        found |= here;
+        f += n + (f[n] == ',');
+    }
+    if (found) {
         rec.key = scratch->data ? scratch->data : (const uint8_t *)"";
         rec.key_len = scratch->len;
     }

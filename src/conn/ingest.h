@@ -11,12 +11,14 @@
 #include "log/log.h"
 
 /* Appends json (one object's text) to s, to `partition` or (when it is
- * negative) to its key's. key_field (may be NULL) names the field whose
+ * negative) to its key's. key_fields (may be NULL) names the field whose
  * value is the record's key: a string's text, another value's JSON text;
- * no key when absent or null (the record goes round-robin). scratch holds
+ * no key when absent or null (the record goes round-robin). Several fields
+ * ("a,b") make the key their texts joined by '|' (a missing one as empty
+ * text), as partition_of(n, a, b) computes it. scratch holds
  * the decoded key between calls. Returns like weir_stream_append, and
  * like it says where the record went (either pointer may be NULL). */
-int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_field, const char *json, size_t len,
+int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, const char *json, size_t len,
                      int64_t ts_ms, weir_buf *scratch, uint32_t *partition_out, uint64_t *offset_out,
                      weir_err *err);
 

@@ -89,21 +89,18 @@ static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, in
     size_t value_len = r->json.len;
     weir_record rec = {.value = r->json.data, .value_len = value_len, .ts_ms = ts};
     int32_t part = -1;
-    if (rel->key_col >= 0) { /* the key's text, as a producer would send it */
-        const weir_value *k = &row[rel->key_col];
-        if (!k->is_null) {
-            if (k->type == WEIR_TYPE_TEXT) {
-                rec.key = (const uint8_t *)k->s;
-                rec.key_len = k->len;
-            } else {
-                size_t at = r->json.len;
-                if (weir_value_to_json(&r->json, k))
-                    return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
-                rec.value = r->json.data; /* the buffer may have moved */
-                rec.key = r->json.data + at;
-                rec.key_len = r->json.len - at;
-            }
-        }
+    bool keyed = false; /* the key's text, as a producer would send it (several columns: joined by '|') */
+    for (int i = 0; i < rel->nkey_cols; i++) {
+        const weir_value *k = &row[rel->key_cols[i]];
+        if ((i && weir_buf_append(&r->json, "|", 1)) ||
+            (!k->is_null && (k->type == WEIR_TYPE_TEXT ? weir_buf_append(&r->json, k->s, k->len) : weir_value_to_json(&r->json, k))))
+            return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
+        keyed |= !k->is_null;
+    }
+    if (keyed) {
+        rec.value = r->json.data; /* the buffer may have moved */
+        rec.key = r->json.data + value_len;
+        rec.key_len = r->json.len - value_len;
     }
     if (!rec.key) /* keep the partition of the record that caused the row */
         part = (int32_t)(r->cur_part % weir_stream_get_config(o->stream)->partitions);

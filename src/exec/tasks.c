@@ -40,12 +40,17 @@ static void task_name(const input *in, uint32_t p, char *out, size_t cap)
     snprintf(out, cap, "%s/%u", in->rel->name, p);
 }
 
+/* Whether the query groups by every key column of its input. */
 static bool groups_by_key(const weir_query *q)
 {
-    for (int i = 0; i < q->nkeys; i++)
-        if (q->keys[i]->kind == WEIR_E_COLUMN && q->keys[i]->col.index == q->source->key_col)
-            return true;
-    return false;
+    int found = 0;
+    for (int k = 0; k < q->source->nkey_cols; k++)
+        for (int i = 0; i < q->nkeys; i++)
+            if (q->keys[i]->kind == WEIR_E_COLUMN && q->keys[i]->col.index == q->source->key_cols[k]) {
+                found++;
+                break;
+            }
+    return q->source->nkey_cols && found == q->source->nkey_cols;
 }
 
 int tasks_check(const weir_runner *r, weir_err *err)
@@ -66,7 +71,7 @@ int tasks_check(const weir_runner *r, weir_err *err)
                                 src->name);
         return weir_err_set(err, WEIR_EINVAL, "scale-out: %s must group by %s, the key stream %s is partitioned by, so that "
                             "each group lives in one partition (regrouping across processes is not supported)",
-                            query->output->name, src->schema.cols[src->key_col].name, src->name);
+                            query->output->name, src->key_fields, src->name);
     }
     return WEIR_OK;
 }
@@ -284,7 +289,7 @@ bool weir_runner_key_task(const weir_runner *r, const weir_relation *table, cons
 {
     const weir_query *q = table->query;
     if (!r->opt.tasks || !q || !q->grouped || q->nkeys == 0 || q->keys[0]->kind != WEIR_E_COLUMN ||
-        q->keys[0]->col.index != q->source->key_col)
+        q->source->nkey_cols != 1 || q->keys[0]->col.index != q->source->key_col)
         return false; /* the table's first key is not the partitioning key */
     for (int i = 0; i < r->ninputs; i++) {
         const input *in = &r->inputs[i];

@@ -159,7 +159,7 @@ static int append_batch(weir_service *s, weir_http_req *req, const weir_relation
         weir_http_reply_error(req, 500, "%s", err->msg);
         return 500;
     }
-    const char *key_field = rel->key_col >= 0 ? rel->schema.cols[rel->key_col].name : NULL;
+    const char *key_field = rel->key_fields;
     weir_buf key = {0}, dead = {0};
     int64_t now = weir_wall_ms();
     int rc = WEIR_OK;

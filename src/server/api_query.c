@@ -73,8 +73,8 @@ int api_streams(void *ctx, weir_http_req *req)
              weir_buf_printf(&b, ",\"kind\":\"%s\",\"partitions\":%u", dlq ? "dead_letters" : kind_of(rel), parts);
         if (rel && !rc)
             rc = weir_buf_append_str(&b, ",\"columns\":") || put_columns(&b, &rel->schema);
-        if (rel && rel->key_col >= 0 && !rc)
-            rc = weir_buf_printf(&b, ",\"key\":\"%s\"", rel->schema.cols[rel->key_col].name);
+        if (rel && rel->key_fields && !rc)
+            rc = weir_buf_printf(&b, ",\"key\":\"%s\"", rel->key_fields);
         if (rel && rel->schema_subject && !rc)
             rc = weir_buf_append_str(&b, ",\"schema\":") || weir_json_quote(&b, rel->schema_subject, strlen(rel->schema_subject));
         if (rel && rel->is_source && !rc) {

@@ -668,6 +668,54 @@ static int option_column(planner *P, const weir_stmt *st, const char *opt, const
     return i;
 }
 
+static void set_key(planner *P, weir_relation *r, const int *cols, int n)
+{
+    r->key_cols = alloc(P, (size_t)n * sizeof *r->key_cols);
+    memcpy(r->key_cols, cols, (size_t)n * sizeof *cols);
+    r->nkey_cols = n;
+    r->key_col = cols[0];
+    weir_buf b = {0};
+    for (int i = 0; i < n; i++)
+        if (weir_buf_printf(&b, "%s%s", i ? "," : "", r->schema.cols[cols[i]].name)) {
+            weir_buf_free(&b);
+            fail(P, (weir_sql_pos){0, 0}, "out of memory");
+        }
+    r->key_fields = weir_arena_strndup(P->a, (const char *)b.data, b.len);
+    weir_buf_free(&b);
+    if (!r->key_fields)
+        fail(P, (weir_sql_pos){0, 0}, "out of memory");
+}
+
+/* WITH (key = 'col') or (key = 'a, b'): one or more columns (up to 8). */
+static void key_columns(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    const weir_with_option *o = weir_stmt_option(st, "key");
+    if (!o)
+        return;
+    if (o->value.type != WEIR_TYPE_TEXT)
+        fail(P, o->pos, "key must name a column (or several, comma-separated), in quotes");
+    int cols[8], n = 0;
+    for (const char *p = o->value.s; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (!len)
+            break;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        int i = column_index(&r->schema, name);
+        if (i < 0)
+            fail(P, o->pos, "key names column '%s', which %s does not have", name, r->name);
+        if (n == 8)
+            fail(P, o->pos, "key has more than 8 columns");
+        cols[n++] = i;
+        p += len;
+    }
+    if (!n)
+        fail(P, o->pos, "key names no column");
+    set_key(P, r, cols, n);
+}
+
 static void check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n)
 {
     for (int i = 0; i < st->nwith; i++) {
@@ -803,11 +851,11 @@ static void declare(planner *P, weir_stmt *st)
         plan_query(P, st, r);
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
-    r->key_col = option_column(P, st, "key", r);
+    key_columns(P, st, r);
     if (r->key_col < 0 && r->query && r->query->grouped) /* a table's changelog is partitioned by its first key */
         for (int i = 0; i < r->schema.ncols && r->key_col < 0; i++)
             if (r->query->out[i]->kind == WEIR_E_SLOT && r->query->out[i]->slot == 0 && r->query->nkeys > 0)
-                r->key_col = i;
+                set_key(P, r, &i, 1);
     r->ts_col = option_column(P, st, "timestamp", r);
     if (r->ts_col >= 0 && r->schema.cols[r->ts_col].type != WEIR_TYPE_TIMESTAMP)
         fail(P, weir_stmt_option(st, "timestamp")->pos, "the timestamp column must have type TIMESTAMP");

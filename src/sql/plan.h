@@ -83,7 +83,10 @@ struct weir_relation {
     bool is_source;                /* declared with columns (fed by producers) */
     bool is_table;
     uint32_t partitions;           /* WITH (partitions = N); default 4 */
-    int key_col;                   /* WITH (key = 'col'): partitioning column, or -1 */
+    int key_col;                   /* WITH (key = 'col'): the (first) partitioning column, or -1 */
+    int *key_cols;                 /* WITH (key = 'a, b'): every key column; the key is their texts joined by '|' */
+    int nkey_cols;
+    const char *key_fields;        /* their names joined by ',' (what ingest reads from a record), or NULL */
     int ts_col;                    /* WITH (timestamp = 'col'): event time column, or -1 (ingest time) */
     weir_query *query;             /* NULL for sources */
     int *pk;                       /* tables: the output columns naming a row (GROUP BY keys, window_start) */
