@@ -36,7 +36,8 @@ static const cli_option options[] = {
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
     {"disk-quota", 0, "BYTES", "ingest answers 503 while the log's segments hold more than this (default: none)"},
     {"kafka-group", 0, "NAME", "the Kafka consumer group that learns the pipeline's input offsets (default weir)"},
-    {"clickhouse", 0, "URL", "deliver every table and derived stream to a ClickHouse table of its name (created if missing)"},
+    {"schemas", 0, "DIR", "register each DIR/<subject>.json in the schema registry at start (if not its latest version)"},
+    {"clickhouse", 0, "URL", "deliver every stream and table to a ClickHouse table of its name (created if missing)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
     {"scale-out", 0, NULL, "share the Kafka inputs' partitions with the other processes of --kafka-group, each keeping "
@@ -193,7 +194,8 @@ static int run_serve(const char **v, int argc, char **argv)
                                         .max_bodies = (size_t)max_bodies},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
                                .max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota, .runner = &ro,
-                               .kafka_brokers = kafka, .stdin_stream = v[cli_index(c, "stdin")]};
+                               .kafka_brokers = kafka, .stdin_stream = v[cli_index(c, "stdin")],
+                               .schemas_dir = v[cli_index(c, "schemas")]};
     if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
         cli_error("serve", "%s", err.msg);
         goto out;

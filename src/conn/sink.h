@@ -77,7 +77,7 @@ int weir_catalog_add_sink(weir_catalog *cat, struct weir_arena *a, const char *n
 /* Whether a sink reads from (of that connector, or of any when NULL). */
 bool weir_catalog_has_sink(const weir_catalog *cat, const char *from, const char *connector);
 
-/* serve --clickhouse URL: every table and derived stream without a
+/* serve --clickhouse URL: every stream (sources too) and table without a
  * ClickHouse sink of its own goes to a ClickHouse table of its name,
  * created if missing (sink <name>.to_clickhouse). */
 int weir_clickhouse_plan(weir_catalog *cat, struct weir_arena *a, const char *url, weir_err *err);

@@ -5,6 +5,7 @@
  */
 #include "server/service_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/io.h"
 #include "conn/file_source.h"
 #include "server/sinks.h"
 
@@ -225,6 +227,37 @@ static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
     return rc == WEIR_OK ? weir_log_commit(log, err) : rc;
 }
 
+/* serve --schemas DIR: each DIR/<subject>.json becomes the subject's
+ * latest version unless it already is (an incompatible change is an
+ * error, as over HTTP). */
+static int register_schemas(weir_service *s, const char *dir, weir_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return weir_err_set(err, WEIR_EIO, "--schemas %s: %s", dir, strerror(errno));
+    int rc = WEIR_OK;
+    struct dirent *e;
+    while (rc == WEIR_OK && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n <= 5 || strcmp(e->d_name + n - 5, ".json"))
+            continue;
+        char path[PATH_MAX], subject[256], *text;
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(subject, sizeof subject, "%.*s", (int)(n - 5), e->d_name);
+        int version;
+        bool created;
+        if ((rc = weir_io_read_file(&weir_io_posix, path, &text, &len, err)))
+            break;
+        rc = weir_registry_add(s->registry, subject, text, len, &version, &created, err);
+        free(text);
+        if (rc)
+            weir_err_wrap(err, "--schemas: %s", path);
+    }
+    closedir(d);
+    return rc;
+}
+
 /* serve --stdin: standard input read to its end into a source stream. */
 static int open_stdin(weir_service *s, const char *name, weir_err *err)
 {
@@ -277,6 +310,8 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     snprintf(dir, sizeof dir, "%s/schemas", weir_log_dir(log));
     if (rc == WEIR_OK)
         rc = weir_registry_open(dir, &s->registry, err);
+    if (rc == WEIR_OK && opt->schemas_dir)
+        rc = register_schemas(s, opt->schemas_dir, err);
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
         if (cat->rels[i]->file_path)
             rc = weir_file_source_open(log, cat->rels[i], &s->files[i], err);

@@ -25,6 +25,7 @@ typedef struct weir_service_options {
     const weir_runner_options *runner;
     const char *kafka_brokers;    /* serve --kafka: sinks' default brokers */
     const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
+    const char *schemas_dir;      /* serve --schemas: DIR/<subject>.json registered at start, or NULL */
 } weir_service_options;
 
 /* Opens the runner (restoring its checkpoint), builds the live table views
