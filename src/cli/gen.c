@@ -1,7 +1,8 @@
 /*
  * gen.c (cli) - `weir gen NAME`: realistic records as NDJSON on standard
  * output, for the examples and for load: pipe them into `weir serve
- * --stdin STREAM`, `weir produce`, or curl.
+ * --stdin STREAM`, `weir produce`, or curl; or, with --post URL, sent to a
+ * weir server in batches (gen_post.c).
  *
  * With --rate the records are paced by the wall clock and stamped with
  * it; without, they come as fast as they can, stamped by a virtual clock
@@ -16,6 +17,7 @@
 
 #include "base/clock.h"
 #include "cli/cli.h"
+#include "cli/gen_post.h"
 #include "conn/gen.h"
 #include "sql/value.h"
 
@@ -26,6 +28,8 @@ static const cli_option options[] = {
     {"start", 0, "TIME", "first timestamp without --rate (default 2026-11-23T00:00:00Z)"},
     {"step-ms", 0, "MS", "virtual time between records without --rate (default 10)"},
     {"numbers", 0, "LO:HI", "collatz: the range numbers are drawn from (default 14 digits)"},
+    {"post", 0, "URL", "POST the records there in NDJSON batches (every 200 ms with --rate) instead of printing them; "
+                       "{field} in the URL is replaced by each record's field, e.g. .../v1/streams/{type}"},
 };
 
 static int run_gen(const char **v, int argc, char **argv);
@@ -81,7 +85,14 @@ static int run_gen(const char **v, int argc, char **argv)
     }
     weir_buf line = {0};
     int rc = CLI_OK;
-    uint64_t began = weir_mono_ns();
+    gen_poster *poster = NULL;
+    const char *post = v[cli_index(c, "post")];
+    if (post && gen_poster_new(post, &poster)) {
+        cli_error("gen", "out of memory");
+        rc = CLI_FAIL;
+    }
+    bool post_failed = false;
+    uint64_t began = weir_mono_ns(), flushed = began, queued = 0;
     for (uint64_t i = 0; i < count && rc == CLI_OK; i++) {
         int64_t ts = start + (int64_t)(i * step_ms);
         if (rate) { /* pace: record i is due at i / rate seconds */
@@ -89,8 +100,13 @@ static int run_gen(const char **v, int argc, char **argv)
             for (uint64_t now = weir_mono_ns(); now < due; now = weir_mono_ns())
                 usleep((useconds_t)((due - now) / 1000 > 100000 ? 100000 : (due - now) / 1000));
             ts = weir_wall_ms();
-            if (i % 64 == 0 && fflush(stdout))
+            if (!poster && i % 64 == 0 && fflush(stdout))
                 rc = CLI_FAIL;
+        }
+        if (poster && queued && (queued >= 5000 || (rate && weir_mono_ns() - flushed >= 200000000ull))) {
+            post_failed |= gen_poster_flush(poster) != 0;
+            flushed = weir_mono_ns();
+            queued = 0;
         }
         line.len = 0;
         if (weir_gen_next(g, ts, &line, &err)) { /* reported, and the generator goes on */
@@ -98,11 +114,19 @@ static int run_gen(const char **v, int argc, char **argv)
             if (err.code == WEIR_ENOMEM)
                 rc = CLI_FAIL;
         }
-        if (line.len && write_all(line.data, line.len))
+        int put = !line.len ? 0 : poster ? gen_poster_add(poster, (const char *)line.data, line.len) : write_all(line.data, line.len);
+        if (put < 0)
             rc = CLI_FAIL;
+        post_failed |= put > 0;
+        queued += line.len > 0;
     }
+    if (poster && rc == CLI_OK)
+        post_failed |= gen_poster_flush(poster) != 0;
+    if (post_failed && rc == CLI_OK)
+        rc = CLI_FAIL;
     if (fflush(stdout) && errno != EPIPE)
         rc = CLI_FAIL;
+    gen_poster_free(poster);
     weir_buf_free(&line);
     weir_gen_free(g);
     return rc;

@@ -4,7 +4,7 @@
 # has them (and an overflow reported, not wrapped), about 5% malformed
 # logins, and --rate paces by the wall clock.
 . "$(dirname "$0")/../lib.sh"
-plan 11
+plan 15
 for g in collatz likes logins sensors tweets; do
     $WEIR gen "$g" -n 2000 --seed 3 > "$SCRATCH/$g.ndjson" &&
         $WEIR produce "gen_$g" "$SCRATCH/$g.ndjson" >/dev/null 2>&1 &&
@@ -30,4 +30,21 @@ start=$(date +%s%N)
 [ "$($WEIR gen likes --rate 200 -n 100 | wc -l)" = 100 ]; rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ $rc = 0 ] && [ "$ms" -ge 450 ] && [ "$ms" -le 1500 ]; ok $? "--rate 200 paces 100 records over half a second (${ms} ms)"
+
+# --post: batches to a server, each record to the stream its "type" names
+cat > "$SCRATCH/p.sql" <<'SQL'
+CREATE STREAM hoverboard (id TEXT);
+CREATE STREAM customer (id TEXT);
+CREATE STREAM trip (hoverboard_id TEXT);
+SQL
+start_serve -f "$SCRATCH/p.sql"
+$WEIR gen sensors -n 7000 --seed 5 --post "$URL/v1/streams/{type}"; ok $? "gen --post sends 7000 records"
+want=$($WEIR gen sensors -n 7000 --seed 5 | grep -o '"type":"[a-z]*"' | sort | uniq -c | awk '{ printf "%s%s", $1, " " }')
+got=$(for t in customer hoverboard trip; do curl -s "$URL/metrics" | awk -v m="weir_ingest_records_total{stream=\"$t\"}" '$1 == m { printf "%s ", $2 }'; done)
+[ "$got" = "$want" ]; ok $? "each to the stream of its type ($got)"
+$WEIR gen likes -n 2 --post "$URL/v1/streams/{nothing}" 2>"$SCRATCH/err"
+[ $? = 1 ] && grep -q 'the record has no such field' "$SCRATCH/err"; ok $? "a record without the URL's field is reported, and the exit status says so"
+$WEIR gen likes -n 2 --post "$URL/v1/streams/nope" 2>"$SCRATCH/err"
+[ $? = 1 ] && grep -q 'no stream nope in the pipeline' "$SCRATCH/err"; ok $? "a refused batch is reported with the server's answer"
+stop_serve
 finish
