@@ -1,31 +1,58 @@
 #!/usr/bin/env bash
-# run-demo.sh WEIR - what `make run` starts: a generator piping sensor
-# readings into `weir serve` (scripts/demo.sql), and consumers following its
-# outputs live: a row per sensor every 10 seconds, and an alert for every
-# reading over 95, with the dashboard at http://127.0.0.1:8080/ (set
-# WEIR_LISTEN to move it). Ctrl-C stops everything (serve checkpoints on
-# the way out).
+# run-demo.sh WEIR - what `make run` starts: one `weir serve` running the
+# example systems of examples/ together (their pipelines in one file), each
+# fed by its generator at a modest rate over HTTP (weir gen --post), with
+# the dashboard at http://127.0.0.1:8080/ (WEIR_LISTEN moves it). Ctrl-C
+# stops the generators, then serve (which checkpoints on the way out).
 set -u
 weir=${1:?usage: run-demo.sh path/to/weir}
-here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 export WEIR_DATA=${WEIR_DATA:-./weir-data}
-
-generate() {
-    local i=0
-    while :; do
-        printf '{"sensor":"s%d","reading":%d,"seq":%d,"ts":%s}\n' $((i % 5)) $((RANDOM % 100)) "$i" "$(date +%s)"
-        i=$((i + 1))
-        sleep 0.1
-    done
-}
 listen=${WEIR_LISTEN:-127.0.0.1:8080}
-echo "weir demo: 10 readings/s through scripts/demo.sql (data in $WEIR_DATA). Ctrl-C stops."
-echo "Dashboard: http://$listen/   Try: curl -s http://$listen/v1/tables/per_sensor_10s?key=s1"
-echo "           curl -s -X POST http://$listen/v1/streams/readings -d '{\"sensor\":\"s9\",\"reading\":99,\"seq\":0,\"ts\":$(date +%s)}'"
-generate | $weir serve -f "$here/demo.sql" --stdin readings --idle-ms 2000 --reset --listen "$listen" &
+url="http://$listen"
+pipeline="$(dirname "$weir")/demo.sql"
+
+examples=(video-likes user-logins sensors tweets)
+for e in "${examples[@]}"; do echo "-- examples/$e/pipeline.sql"; cat "$root/examples/$e/pipeline.sql"; echo; done > "$pipeline"
+
+"$weir" serve -f "$pipeline" --schemas "$root/examples/sensors/schemas" --listen "$listen" --reset --idle-ms 2000 &
 serve=$!
-sleep 1
-$weir consume alerts | sed -u 's/^/alert   /' &
-alerts=$!
-trap 'kill $serve $alerts 2>/dev/null; wait 2>/dev/null; echo; $weir streams' EXIT INT TERM
-$weir consume per_sensor_10s | sed -u 's/^/window  /'
+pids=()
+stop() {
+    trap - EXIT INT TERM
+    kill "${pids[@]}" 2>/dev/null
+    kill -TERM "$serve" 2>/dev/null
+    wait 2>/dev/null
+    echo "weir demo: stopped; the data stays in $WEIR_DATA ($weir streams lists it)"
+}
+trap stop EXIT INT TERM
+for i in $(seq 100); do curl -s "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+if ! kill -0 "$serve" 2>/dev/null; then
+    echo "weir demo: weir serve did not start (is $listen taken? set WEIR_LISTEN)" >&2
+    exit 1
+fi
+
+generate() { # generate NAME RATE URL
+    "$weir" gen "$1" --rate "$2" --seed "$RANDOM" --post "$3" 2> >(sed -u "s/^/[gen $1] /" >&2) &
+    pids+=($!)
+}
+generate likes 20 "$url/v1/streams/likes"
+generate logins 10 "$url/v1/streams/user-login"
+generate sensors 20 "$url/v1/streams/{type}"
+generate tweets 30 "$url/v1/streams/tweets"
+
+cat <<EOF
+
+weir demo: ${examples[*]} in one weir serve (pipeline: $pipeline, data: $WEIR_DATA)
+Dashboard:  $url/
+
+Try:
+  curl -X POST $url/videos/v42/likes
+  curl '$url/v1/tables/video_aggregations_1?key=v42'
+  curl $url/v1/query -d '{"sql":"SELECT window_start, top FROM top_cities ORDER BY window_start DESC LIMIT 1"}'
+  curl -X POST $url/v1/streams/hoverboard -d '{"id":"hb-0042","model":"Glide X1","battery":87,"speed_kmh":12.5,"lat":41.82,"lon":-71.41,"ts":"$(date -u +%Y-%m-%dT%H:%M:%SZ)"}'
+  curl -X POST $url/v1/streams/hoverboard -d '{"id":"hb-0042","battery":150}'      # refused: 422 with the field and rule
+  curl -N $url/v1/streams/user-login.dlq/changes                                   # malformed logins, live
+Ctrl-C stops.
+EOF
+wait "$serve"
