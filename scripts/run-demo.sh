@@ -12,7 +12,7 @@ listen=${WEIR_LISTEN:-127.0.0.1:8080}
 url="http://$listen"
 pipeline="$(dirname "$weir")/demo.sql"
 
-examples=(video-likes user-logins sensors tweets)
+examples=(collatz video-likes user-logins sensors tweets)
 for e in "${examples[@]}"; do echo "-- examples/$e/pipeline.sql"; cat "$root/examples/$e/pipeline.sql"; echo; done > "$pipeline"
 
 "$weir" serve -f "$pipeline" --schemas "$root/examples/sensors/schemas" --listen "$listen" --reset --idle-ms 2000 &
@@ -36,6 +36,7 @@ generate() { # generate NAME RATE URL
     "$weir" gen "$1" --rate "$2" --seed "$RANDOM" --post "$3" 2> >(sed -u "s/^/[gen $1] /" >&2) &
     pids+=($!)
 }
+generate collatz 200 "$url/v1/streams/conjecture.data"
 generate likes 20 "$url/v1/streams/likes"
 generate logins 10 "$url/v1/streams/user-login"
 generate sensors 20 "$url/v1/streams/{type}"
@@ -47,6 +48,10 @@ weir demo: ${examples[*]} in one weir serve (pipeline: $pipeline, data: $WEIR_DA
 Dashboard:  $url/
 
 Try:
+  curl $url/longest_step_chain
+  curl $url/highest_value
+  curl $url/part/9232
+  curl $url/plot/N > chain.svg          # N: a number, e.g. the one /longest_step_chain names
   curl -X POST $url/videos/v42/likes
   curl '$url/v1/tables/video_aggregations_1?key=v42'
   curl $url/v1/query -d '{"sql":"SELECT window_start, top FROM top_cities ORDER BY window_start DESC LIMIT 1"}'

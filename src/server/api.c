@@ -44,7 +44,7 @@ static const weir_http_route fixed[] = {
 int weir_api_routes(weir_service *s, weir_err *err)
 {
     int nfixed = (int)(sizeof fixed / sizeof *fixed);
-    int n = nfixed + s->cat->nroutes + 1;
+    int n = nfixed + s->cat->nroutes + s->cat->nendpoints + 1;
     s->routes = calloc((size_t)n, sizeof *s->routes);
     if (!s->routes)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -59,6 +59,15 @@ int weir_api_routes(weir_service *s, weir_err *err)
                                             "A route of the pipeline (CREATE ROUTE): path parameters and query arguments "
                                             "become fields of a record of its stream; the body (optional) is one JSON object.",
                                             false, JSON, JSON};
+    }
+    static const char *const types[] = {[WEIR_FORMAT_JSON] = JSON, [WEIR_FORMAT_OBJECT] = JSON,
+                                        [WEIR_FORMAT_CSV] = "text/csv", [WEIR_FORMAT_SVG] = "image/svg+xml"};
+    for (int i = 0; i < s->cat->nendpoints; i++) {
+        const weir_endpoint *e = &s->cat->endpoints[i];
+        s->routes[at++] = (weir_http_route){"GET", e->path, api_endpoint, s,
+                                            "An endpoint of the pipeline (CREATE ENDPOINT): its query with the path's "
+                                            "parameters; 400 when one does not fit.",
+                                            false, NULL, types[e->format]};
     }
     s->routes[at++] = (weir_http_route){"GET", "/{*}", api_static, s, "The dashboard's files.", false, NULL, "text/html"};
     s->nroutes = at;

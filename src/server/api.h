@@ -36,6 +36,19 @@ int api_streams(void *ctx, weir_http_req *req);
 int api_tables(void *ctx, weir_http_req *req);
 int api_table(void *ctx, weir_http_req *req);
 int api_query(void *ctx, weir_http_req *req);
+int api_endpoint(void *ctx, weir_http_req *req);
+
+/* A pull query planned and run over the service's views or log. */
+typedef struct api_pulled {
+    weir_arena arena;
+    weir_pull pull;
+    weir_pull_run *run;
+    const weir_value *const *rows;
+    size_t n;
+} api_pulled;
+/* 0 with the rows in p (free with api_pulled_free), or -1 with the error answered (400 for SQL). */
+int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p);
+void api_pulled_free(api_pulled *p);
 int api_changes(void *ctx, weir_http_req *req);
 int api_pipeline(void *ctx, weir_http_req *req);
 int api_sinks(void *ctx, weir_http_req *req);

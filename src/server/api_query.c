@@ -149,45 +149,57 @@ int api_tables(void *ctx, weir_http_req *req)
 /* ---- pull queries ---- */
 
 /* Runs one SELECT and answers {"columns": [...], "rows": [{...}]}. */
-static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_t len)
+int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p)
 {
-    weir_arena arena = {0};
+    *p = (api_pulled){0};
     weir_stmt **st;
     size_t n;
     weir_sql_error e;
-    weir_pull pull;
-    if (weir_sql_parse(sql, len, &arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
-        weir_plan_pull(s->cat, st[0], &arena, &pull, &e)) {
+    if (weir_sql_parse(sql, len, &p->arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
+        weir_plan_pull(s->cat, st[0], &p->arena, &p->pull, &e)) {
         weir_http_reply_error(req, 400, "SQL %u:%u: %s", e.line, e.col, e.msg);
-        weir_arena_free(&arena);
-        return;
+        api_pulled_free(p);
+        return -1;
     }
     weir_err err = {0};
-    weir_pull_run *run = NULL;
-    weir_buf b = {0};
-    int rc = weir_pull_begin(&pull, &run, &err);
+    int rc = weir_pull_begin(&p->pull, &p->run, &err);
     pthread_mutex_lock(&s->lock);
     int index;
-    service_relation(s, pull.from->name, &index);
+    service_relation(s, p->pull.from->name, &index);
     if (rc == WEIR_OK)
-        rc = pull.from->is_table ? weir_pull_offer_view(run, s->views[index], &err)
-                                 : weir_pull_offer_scan(run, s->log, false, &err);
+        rc = p->pull.from->is_table ? weir_pull_offer_view(p->run, s->views[index], &err)
+                                    : weir_pull_offer_scan(p->run, s->log, false, &err);
     pthread_mutex_unlock(&s->lock);
     if (rc) {
         weir_http_reply_error(req, 500, "%s", err.msg);
-    } else {
-        const weir_value *const *rows;
-        size_t nrows = weir_pull_finish(run, &rows);
-        rc = weir_buf_append_str(&b, "{\"columns\":") || put_columns(&b, &pull.schema) ||
-             weir_buf_append_str(&b, ",\"rows\":[");
-        for (size_t i = 0; i < nrows && !rc; i++)
-            rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&pull.schema, rows[i], &b);
-        rc = rc || weir_buf_append_str(&b, "]}\n");
-        api_reply_json(req, 200, rc, &b);
+        api_pulled_free(p);
+        return -1;
     }
-    weir_pull_free(run);
+    p->n = weir_pull_finish(p->run, &p->rows);
+    return 0;
+}
+
+void api_pulled_free(api_pulled *p)
+{
+    weir_pull_free(p->run);
+    weir_arena_free(&p->arena);
+    *p = (api_pulled){0};
+}
+
+static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_t len)
+{
+    api_pulled p;
+    if (api_pull_rows(s, req, sql, len, &p))
+        return;
+    weir_buf b = {0};
+    int rc = weir_buf_append_str(&b, "{\"columns\":") || put_columns(&b, &p.pull.schema) ||
+             weir_buf_append_str(&b, ",\"rows\":[");
+    for (size_t i = 0; i < p.n && !rc; i++)
+        rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&p.pull.schema, p.rows[i], &b);
+    rc = rc || weir_buf_append_str(&b, "]}\n");
+    api_reply_json(req, 200, rc, &b);
     weir_buf_free(&b);
-    weir_arena_free(&arena);
+    api_pulled_free(&p);
 }
 
 /* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body). */

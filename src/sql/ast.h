@@ -32,6 +32,7 @@ typedef enum weir_expr_kind {
     WEIR_E_BETWEEN,
     WEIR_E_LIKE,
     WEIR_E_SLOT,               /* planner only: a grouped query's key, aggregate or window bound */
+    WEIR_E_PARAM,              /* {name}: a CREATE ENDPOINT's parameter (col.name), replaced by a literal per request */
 } weir_expr_kind;
 
 typedef enum weir_op {
@@ -137,6 +138,7 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_CREATE_TABLE_AS,     /* CREATE TABLE t AS SELECT ... */
     WEIR_STMT_CREATE_SINK,         /* CREATE SINK k FROM x WITH (...) */
     WEIR_STMT_CREATE_ROUTE,        /* CREATE ROUTE 'METHOD /path/{param}' INTO s */
+    WEIR_STMT_CREATE_ENDPOINT,     /* CREATE ENDPOINT 'GET /path/{param}' [WITH (...)] AS SELECT ... */
     WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x */
     WEIR_STMT_SELECT,              /* a pull query */
 } weir_stmt_kind;
@@ -153,7 +155,8 @@ typedef struct weir_stmt {
     int nwith;
     weir_select *select;
     const char *from;              /* CREATE SINK ... FROM */
-    const char *route;             /* CREATE ROUTE '...' */
+    const char *route;             /* CREATE ROUTE '...', CREATE ENDPOINT '...' */
+    const char *query_text;        /* CREATE ENDPOINT: the SELECT's source, with its {param}s */
     weir_object_kind drop_kind;
     bool if_exists;
     const char *text;              /* the statement's source, NUL-terminated */

@@ -316,6 +316,8 @@ weir_value weir_eval_expr(weir_eval *ev, const weir_expr *x)
         return ev->row[x->col.index];
     case WEIR_E_SLOT:
         return ev->row[x->slot];
+    case WEIR_E_PARAM: /* never evaluated: an endpoint's request replaces it with a literal first */
+        return weir_null(WEIR_TYPE_NULL);
     case WEIR_E_STAR:
         return weir_bool(true);
     case WEIR_E_UNARY: {

@@ -319,6 +319,14 @@ static weir_expr *primary(parser *P)
         x->col.index = -1;
         return x;
     }
+    case WEIR_T_LBRACE: { /* {name}: an endpoint's parameter */
+        next(P);
+        weir_expr *x = new_expr(P, WEIR_E_PARAM, t.pos);
+        x->col.name = name(P, "a parameter name in {...}");
+        x->col.index = -1;
+        expect(P, WEIR_T_RBRACE, "'}' after the parameter's name");
+        return x;
+    }
     case WEIR_T_IDENT:
         break;
     default:
@@ -802,8 +810,20 @@ static void create(parser *P, weir_stmt *st)
         expect_kw(P, "INTO", "and the stream the route's records go to");
         st->name = name(P, "a source stream's name");
         return;
+    } else if (accept_kw(P, "ENDPOINT")) { /* CREATE ENDPOINT 'GET /part/{x}' [WITH (...)] AS SELECT ... */
+        st->kind = WEIR_STMT_CREATE_ENDPOINT;
+        if (P->tok.kind != WEIR_T_STRING)
+            expected(P, "the endpoint as a string, like 'GET /part/{x}'");
+        st->route = unquote(P, &P->tok);
+        next(P);
+        with_options(P, st);
+        expect_kw(P, "AS", "SELECT ... after the endpoint");
+        const char *start = P->tok.p;
+        st->select = select_stmt(P);
+        st->query_text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
+        return;
     } else {
-        expected(P, "STREAM, TABLE, SINK or ROUTE after CREATE");
+        expected(P, "STREAM, TABLE, SINK, ROUTE or ENDPOINT after CREATE");
     }
     with_options(P, st);
     expect_kw(P, "AS", st->kind == WEIR_STMT_CREATE_TABLE_AS ? "SELECT ... after the table name"

@@ -31,6 +31,7 @@ typedef struct planner {
     const char *input_name;
     weir_query *q;
     int window_slots_at;       /* placeholder slots for window_start/end before aggs are counted */
+    bool endpoint;             /* planning a CREATE ENDPOINT's SELECT: {parameters} allowed */
 } planner;
 
 static _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -172,6 +173,11 @@ static void resolve(planner *P, weir_expr *x)
         return;
     case WEIR_E_SLOT:
         return; /* made by the grouped rewrite, already typed */
+    case WEIR_E_PARAM:
+        if (!P->endpoint)
+            fail(P, x->pos, "{%s} is an endpoint's parameter: only CREATE ENDPOINT ... AS SELECT takes them", x->col.name);
+        x->type = WEIR_TYPE_NULL; /* typed by what it meets (infer_params) */
+        return;
     case WEIR_E_STAR:
         fail(P, x->pos, "* is only an argument of count(*)");
     case WEIR_E_COLUMN: {
@@ -878,6 +884,197 @@ static void declare(planner *P, weir_stmt *st)
     }
 }
 
+
+static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
+{
+    const weir_catalog *cat = P->cat;
+    const weir_select *sel = st->select;
+    const weir_relation *r = weir_catalog_find(cat, sel->from);
+    if (!r)
+        fail(P, sel->from_pos, "unknown stream or table %s", sel->from);
+    if (sel->window.kind != WEIR_WINDOW_NONE || sel->ngroup || sel->having || sel->emit_given)
+        fail(P, st->pos, "pull queries filter, sort and limit rows; windows, GROUP BY, HAVING and EMIT belong to "
+                          "CREATE TABLE ... AS SELECT");
+    P->input = &r->schema;
+    P->input_name = r->name;
+    out->from = r;
+    out->limit = sel->limit;
+    if (sel->where) {
+        const weir_expr *agg = find_aggregate(sel->where);
+        if (agg)
+            fail(P, agg->pos, "aggregates are not allowed in WHERE");
+        resolve(P, sel->where);
+        need_bool(P, sel->where, "WHERE");
+        out->where = sel->where;
+    }
+    int n = sel->star ? r->schema.ncols : sel->nitems;
+    out->out = alloc(P, (size_t)n * sizeof *out->out);
+    out->schema.cols = alloc(P, (size_t)n * sizeof *out->schema.cols);
+    out->schema.ncols = n;
+    for (int i = 0; i < n; i++) {
+        weir_expr *x;
+        const char *name;
+        if (sel->star) {
+            x = alloc(P, sizeof *x);
+            x->kind = WEIR_E_COLUMN;
+            x->col.name = r->schema.cols[i].name;
+            name = x->col.name;
+        } else {
+            x = sel->items[i].expr;
+            const weir_expr *agg = find_aggregate(x);
+            if (agg)
+                fail(P, agg->pos, "aggregates in pull queries are not supported: aggregate in a CREATE TABLE");
+            name = sel->items[i].alias ? sel->items[i].alias : derived_name(&sel->items[i]);
+            if (!name)
+                fail(P, sel->items[i].pos, "give this expression a name with AS");
+        }
+        resolve(P, x);
+        out->out[i] = x;
+        out->schema.cols[i] = (weir_column){name, x->type == WEIR_TYPE_NULL ? WEIR_TYPE_TEXT : x->type};
+    }
+    out->order = alloc(P, (size_t)(sel->norder + 1) * sizeof *out->order);
+    for (int i = 0; i < sel->norder; i++) {
+        weir_expr *x = sel->order[i].expr;
+        /* ORDER BY may name an output column by its alias */
+        if (x->kind == WEIR_E_COLUMN && column_index(&r->schema, x->col.name) < 0)
+            for (int k = 0; k < n; k++)
+                if (!strcmp(out->schema.cols[k].name, x->col.name))
+                    x = out->out[k];
+        resolve(P, x);
+        out->order[i] = (weir_order_item){x, sel->order[i].desc};
+    }
+    out->norder = sel->norder;
+}
+
+/* The endpoint's parameter of that name, or NULL. */
+static weir_endpoint_param *endpoint_param(weir_endpoint *ep, const char *name)
+{
+    for (int i = 0; i < ep->nparams; i++)
+        if (!strcmp(ep->params[i].name, name))
+            return &ep->params[i];
+    return NULL;
+}
+
+/* Checks that every {param} in x is one of the path's, and types each by
+ * what it is compared with (other: the operand beside it, or NULL). */
+static void endpoint_params(planner *P, weir_endpoint *ep, const weir_expr *x, const weir_expr *other)
+{
+    if (!x)
+        return;
+    switch (x->kind) {
+    case WEIR_E_PARAM: {
+        weir_endpoint_param *p = endpoint_param(ep, x->col.name);
+        if (!p)
+            fail(P, x->pos, "{%s} is not a parameter of the path %s", x->col.name, ep->path);
+        if (other && other->type != WEIR_TYPE_NULL && p->type == WEIR_TYPE_NULL)
+            p->type = other->type;
+        return;
+    }
+    case WEIR_E_UNARY: endpoint_params(P, ep, x->op.a, NULL); return;
+    case WEIR_E_BINARY:
+        endpoint_params(P, ep, x->op.a, x->op.b);
+        endpoint_params(P, ep, x->op.b, x->op.a);
+        return;
+    case WEIR_E_CALL:
+        for (int i = 0; i < x->call.nargs; i++)
+            endpoint_params(P, ep, x->call.args[i], NULL);
+        return;
+    case WEIR_E_CASE:
+        endpoint_params(P, ep, x->cases.operand, NULL);
+        for (int i = 0; i < x->cases.n; i++) {
+            endpoint_params(P, ep, x->cases.when[i], x->cases.operand);
+            endpoint_params(P, ep, x->cases.then[i], NULL);
+        }
+        endpoint_params(P, ep, x->cases.otherwise, NULL);
+        return;
+    case WEIR_E_CAST: endpoint_params(P, ep, x->cast.a, NULL); return;
+    case WEIR_E_IS_NULL: endpoint_params(P, ep, x->isnull.a, NULL); return;
+    case WEIR_E_IN:
+        endpoint_params(P, ep, x->in.a, NULL);
+        for (int i = 0; i < x->in.n; i++)
+            endpoint_params(P, ep, x->in.list[i], x->in.a);
+        return;
+    case WEIR_E_BETWEEN:
+        endpoint_params(P, ep, x->between.a, NULL);
+        endpoint_params(P, ep, x->between.lo, x->between.a);
+        endpoint_params(P, ep, x->between.hi, x->between.a);
+        return;
+    case WEIR_E_LIKE:
+        endpoint_params(P, ep, x->like.a, NULL);
+        endpoint_params(P, ep, x->like.pattern, x->like.a);
+        return;
+    default:
+        return;
+    }
+}
+
+static bool plottable(weir_type t)
+{
+    return t == WEIR_TYPE_INT || t == WEIR_TYPE_UINT || t == WEIR_TYPE_DOUBLE || t == WEIR_TYPE_TIMESTAMP;
+}
+
+/* CREATE ENDPOINT 'GET /path/{param}' [WITH (format = ...)] AS SELECT ... */
+static void declare_endpoint(planner *P, const weir_stmt *st)
+{
+    static const char *const opts[] = {"format"};
+    static const char *const formats[] = {"json", "object", "csv", "svg"};
+    check_options(P, st, opts, 1);
+    const char *path = st->route + 4;
+    if (strncmp(st->route, "GET /", 5) || strchr(path, ' ') || strchr(path, '?'))
+        fail(P, st->pos, "an endpoint is 'GET /path' with {name} for its parameters, like 'GET /part/{x}'");
+    if (!strncmp(path, "/v1/", 4) || !strcmp(path, "/metrics") || !strcmp(path, "/healthz") || !strcmp(path, "/"))
+        fail(P, st->pos, "endpoint %s would hide one of weir's own paths (/, /v1/..., /metrics, /healthz)", path);
+    for (int i = 0; i < P->cat->nendpoints; i++)
+        if (!strcmp(P->cat->endpoints[i].path, path))
+            fail(P, st->pos, "endpoint %s is declared twice", path);
+    weir_endpoint ep = {.path = path, .sql = st->query_text, .format = WEIR_FORMAT_JSON};
+    const weir_with_option *f = weir_stmt_option(st, "format");
+    if (f) {
+        int k = 0;
+        while (k < 4 && (f->value.type != WEIR_TYPE_TEXT || strcmp(f->value.s, formats[k])))
+            k++;
+        if (k == 4)
+            fail(P, f->pos, "format is 'json', 'object', 'csv' or 'svg'");
+        ep.format = (weir_endpoint_format)k;
+    }
+    int count = 0;
+    for (const char *p = strchr(path, '{'); p; p = strchr(p + 1, '{'))
+        count++;
+    ep.params = alloc(P, (size_t)(count + 1) * sizeof *ep.params);
+    for (const char *p = strchr(path, '{'); p; p = strchr(p + 1, '{')) {
+        const char *close = strchr(p, '}');
+        if (!close || close == p + 1)
+            fail(P, st->pos, "endpoint %s: a path parameter is {name}", path);
+        const char *name = weir_arena_strndup(P->a, p + 1, (size_t)(close - p - 1));
+        if (!name)
+            fail(P, st->pos, "out of memory");
+        if (endpoint_param(&ep, name))
+            fail(P, st->pos, "endpoint %s names {%s} twice", path, name);
+        ep.params[ep.nparams++] = (weir_endpoint_param){name, WEIR_TYPE_NULL};
+    }
+    weir_stmt select = *st;
+    select.kind = WEIR_STMT_SELECT;
+    weir_pull pull = {0};
+    P->endpoint = true;
+    plan_pull(P, &select, &pull);
+    P->endpoint = false;
+    endpoint_params(P, &ep, pull.where, NULL);
+    for (int i = 0; i < pull.schema.ncols; i++)
+        endpoint_params(P, &ep, pull.out[i], NULL);
+    for (int i = 0; i < ep.nparams; i++)
+        if (ep.params[i].type == WEIR_TYPE_NULL)
+            ep.params[i].type = WEIR_TYPE_TEXT;
+    if (ep.format == WEIR_FORMAT_SVG &&
+        (pull.schema.ncols < 2 || !plottable(pull.schema.cols[0].type) || !plottable(pull.schema.cols[1].type)))
+        fail(P, st->pos, "an svg endpoint plots its first column along x and its second along y: both must be numbers "
+                         "or timestamps");
+    weir_endpoint *v = alloc(P, (size_t)(P->cat->nendpoints + 1) * sizeof *v);
+    if (P->cat->nendpoints)
+        memcpy(v, P->cat->endpoints, (size_t)P->cat->nendpoints * sizeof *v);
+    v[P->cat->nendpoints++] = ep;
+    P->cat->endpoints = v;
+}
+
 int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog *out, weir_sql_error *e)
 {
     memset(out, 0, sizeof *out);
@@ -896,6 +1093,9 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
             break;
         case WEIR_STMT_CREATE_ROUTE:
             declare_route(&P, st);
+            break;
+        case WEIR_STMT_CREATE_ENDPOINT:
+            declare_endpoint(&P, st);
             break;
         case WEIR_STMT_CREATE_SINK: {
             if (!weir_catalog_find(out, st->from))
@@ -923,61 +1123,6 @@ int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, 
         return WEIR_EINVAL;
     if (st->kind != WEIR_STMT_SELECT)
         fail(&P, st->pos, "expected a SELECT");
-    const weir_select *sel = st->select;
-    const weir_relation *r = weir_catalog_find(cat, sel->from);
-    if (!r)
-        fail(&P, sel->from_pos, "unknown stream or table %s", sel->from);
-    if (sel->window.kind != WEIR_WINDOW_NONE || sel->ngroup || sel->having || sel->emit_given)
-        fail(&P, st->pos, "pull queries filter, sort and limit rows; windows, GROUP BY, HAVING and EMIT belong to "
-                          "CREATE TABLE ... AS SELECT");
-    P.input = &r->schema;
-    P.input_name = r->name;
-    out->from = r;
-    out->limit = sel->limit;
-    if (sel->where) {
-        const weir_expr *agg = find_aggregate(sel->where);
-        if (agg)
-            fail(&P, agg->pos, "aggregates are not allowed in WHERE");
-        resolve(&P, sel->where);
-        need_bool(&P, sel->where, "WHERE");
-        out->where = sel->where;
-    }
-    int n = sel->star ? r->schema.ncols : sel->nitems;
-    out->out = alloc(&P, (size_t)n * sizeof *out->out);
-    out->schema.cols = alloc(&P, (size_t)n * sizeof *out->schema.cols);
-    out->schema.ncols = n;
-    for (int i = 0; i < n; i++) {
-        weir_expr *x;
-        const char *name;
-        if (sel->star) {
-            x = alloc(&P, sizeof *x);
-            x->kind = WEIR_E_COLUMN;
-            x->col.name = r->schema.cols[i].name;
-            name = x->col.name;
-        } else {
-            x = sel->items[i].expr;
-            const weir_expr *agg = find_aggregate(x);
-            if (agg)
-                fail(&P, agg->pos, "aggregates in pull queries are not supported: aggregate in a CREATE TABLE");
-            name = sel->items[i].alias ? sel->items[i].alias : derived_name(&sel->items[i]);
-            if (!name)
-                fail(&P, sel->items[i].pos, "give this expression a name with AS");
-        }
-        resolve(&P, x);
-        out->out[i] = x;
-        out->schema.cols[i] = (weir_column){name, x->type == WEIR_TYPE_NULL ? WEIR_TYPE_TEXT : x->type};
-    }
-    out->order = alloc(&P, (size_t)(sel->norder + 1) * sizeof *out->order);
-    for (int i = 0; i < sel->norder; i++) {
-        weir_expr *x = sel->order[i].expr;
-        /* ORDER BY may name an output column by its alias */
-        if (x->kind == WEIR_E_COLUMN && column_index(&r->schema, x->col.name) < 0)
-            for (int k = 0; k < n; k++)
-                if (!strcmp(out->schema.cols[k].name, x->col.name))
-                    x = out->out[k];
-        resolve(&P, x);
-        out->order[i] = (weir_order_item){x, sel->order[i].desc};
-    }
-    out->norder = sel->norder;
+    plan_pull(&P, st, out);
     return WEIR_OK;
 }

@@ -17,6 +17,7 @@
 #define WEIR_PLAN_H
 
 #include "base/arena.h"
+#include "base/err.h"
 #include "sql/sql.h"
 
 typedef struct weir_column {
@@ -109,6 +110,29 @@ typedef struct weir_route {
     const weir_relation *into;
 } weir_route;
 
+/* CREATE ENDPOINT 'GET /part/{x}' [WITH (format = ...)] AS SELECT ... WHERE
+ * value = {x}: a pull query answered on an HTTP path, its {parameters}
+ * taken from the path. */
+typedef enum weir_endpoint_format {
+    WEIR_FORMAT_JSON,              /* an array of row objects */
+    WEIR_FORMAT_OBJECT,            /* the first row as an object; 404 if none */
+    WEIR_FORMAT_CSV,               /* a header line, then a line per row (RFC 4180) */
+    WEIR_FORMAT_SVG,               /* a line plot: the first column along x, the second along y */
+} weir_endpoint_format;
+
+typedef struct weir_endpoint_param {
+    const char *name;
+    weir_type type;                /* of what it is compared with (TEXT when nothing says) */
+} weir_endpoint_param;
+
+typedef struct weir_endpoint {
+    const char *path;              /* the template, starting with '/' (method GET) */
+    const char *sql;               /* the SELECT, with {name} where each parameter goes */
+    weir_endpoint_format format;
+    weir_endpoint_param *params;
+    int nparams;
+} weir_endpoint;
+
 typedef struct weir_catalog {
     weir_relation **rels;          /* in declaration order */
     int nrels;
@@ -118,7 +142,16 @@ typedef struct weir_catalog {
     int nsinks;
     weir_route *routes;
     int nroutes;
+    weir_endpoint *endpoints;
+    int nendpoints;
 } weir_catalog;
+
+/* An endpoint's SELECT with each {name} replaced by the literal its
+ * parameter's value makes (a number checked against the parameter's type,
+ * text quoted). WEIR_EINVAL with why in err (for a 400) when a value does
+ * not fit its parameter. */
+struct weir_buf;
+int weir_endpoint_sql(const weir_endpoint *ep, const char *const *values, struct weir_buf *out, weir_err *err);
 
 /* Plans every CREATE statement of a script (DROP and SELECT are refused
  * here: they are requests, not declarations). Errors carry the position
