@@ -146,6 +146,13 @@ struct weir_table_view {
     size_t n, cap;
     uint32_t *slots;           /* open addressing by primary key: row index + 1, 0 empty */
     size_t nslots;
+    /* an index on the first primary-key column (pull queries asking for one
+     * value of it): open addressing by that value to the newest row having
+     * it (index + 1), and per row the next older one (0: none) */
+    uint32_t *first;
+    size_t nfirst, nfirst_used;
+    uint32_t *older;
+    size_t older_cap;
 };
 
 int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err)
@@ -172,6 +179,55 @@ static bool pk_same(const weir_table_view *v, const weir_value *a, const weir_va
         if (!weir_value_same(&a[v->table->pk[i]], &b[v->table->pk[i]]))
             return false;
     return true;
+}
+
+static uint64_t first_hash(const weir_table_view *v, const weir_value *row) { return weir_value_hash(&row[v->table->pk[0]], 7); }
+
+/* The slot of the first-key index for that value: its chain, or the empty slot where it would go. */
+static size_t first_slot(const weir_table_view *v, const weir_value *key, uint64_t hash)
+{
+    size_t j = hash & (v->nfirst - 1);
+    while (v->first[j] && !weir_value_same(&v->rows[v->first[j] - 1][v->table->pk[0]], key))
+        j = (j + 1) & (v->nfirst - 1);
+    return j;
+}
+
+static int rehash_first(weir_table_view *v)
+{
+    size_t n = v->nfirst ? v->nfirst * 2 : 256;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t j = 0; j < v->nfirst; j++) /* chains move whole: their newest rows */
+        if (v->first[j]) {
+            size_t k = first_hash(v, v->rows[v->first[j] - 1]) & (n - 1);
+            while (slots[k])
+                k = (k + 1) & (n - 1);
+            slots[k] = v->first[j];
+        }
+    free(v->first);
+    v->first = slots;
+    v->nfirst = n;
+    return 0;
+}
+
+/* Adds row i (new) to the first-key index. */
+static int index_first(weir_table_view *v, size_t i)
+{
+    if ((v->nfirst_used + 1) * 2 > v->nfirst && rehash_first(v))
+        return -1;
+    if (i >= v->older_cap) {
+        uint32_t *grown = weir_array_grow(v->older, &v->older_cap, sizeof *grown, 256);
+        if (!grown)
+            return -1;
+        v->older = grown;
+    }
+    const weir_value *key = &v->rows[i][v->table->pk[0]];
+    size_t j = first_slot(v, key, weir_value_hash(key, 7));
+    v->nfirst_used += !v->first[j];
+    v->older[i] = v->first[j];
+    v->first[j] = (uint32_t)i + 1;
+    return 0;
 }
 
 static int rehash(weir_table_view *v)
@@ -223,6 +279,8 @@ int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
     }
     v->rows[v->n++] = copy;
     v->slots[j] = (uint32_t)v->n;
+    if (v->table->npk && index_first(v, v->n - 1))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     return WEIR_OK;
 }
 
@@ -241,6 +299,8 @@ void weir_view_free(weir_table_view *v)
         free(v->rows[i]);
     free(v->rows);
     free(v->slots);
+    free(v->first);
+    free(v->older);
     free(v);
 }
 
@@ -301,6 +361,14 @@ int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err
 
 int weir_pull_offer_view(weir_pull_run *r, const weir_table_view *v, weir_err *err)
 {
+    if (r->p->has_key && v->nfirst) { /* only the rows with that first key: the index's chain */
+        for (uint32_t at = v->first[first_slot(v, &r->p->key, weir_value_hash(&r->p->key, 7))]; at; at = v->older[at - 1]) {
+            int f = weir_pull_offer(r, v->rows[at - 1], err);
+            if (f)
+                return f == 1 ? WEIR_OK : f;
+        }
+        return WEIR_OK;
+    }
     size_t pos = 0;
     const weir_value *row;
     while ((row = weir_view_next(v, &pos))) {

@@ -885,6 +885,43 @@ static void declare(planner *P, weir_stmt *st)
 }
 
 
+/* A literal as a value of type t when it is one (an integer literal for a
+ * UINT or DOUBLE column), for index lookups; false otherwise. */
+static bool literal_as(const weir_value *lit, weir_type t, weir_value *out)
+{
+    if (lit->is_null)
+        return false;
+    if (lit->type == t)
+        return *out = *lit, true;
+    if (t == WEIR_TYPE_UINT && lit->type == WEIR_TYPE_INT && lit->i >= 0)
+        return *out = weir_uint((uint64_t)lit->i), true;
+    if (t == WEIR_TYPE_INT && lit->type == WEIR_TYPE_UINT && lit->u <= INT64_MAX)
+        return *out = weir_int((int64_t)lit->u), true;
+    return false;
+}
+
+/* Looks in x's conjuncts for "first key column = literal" of a table. */
+static void find_key(const weir_relation *r, const weir_expr *x, weir_pull *out)
+{
+    if (!x || x->kind != WEIR_E_BINARY)
+        return;
+    if (x->op.op == WEIR_OP_AND) {
+        find_key(r, x->op.a, out);
+        find_key(r, x->op.b, out);
+        return;
+    }
+    const weir_expr *a = x->op.a, *b = x->op.b;
+    if (x->op.op != WEIR_OP_EQ || out->has_key)
+        return;
+    if (a->kind == WEIR_E_LITERAL) {
+        const weir_expr *t = a;
+        a = b;
+        b = t;
+    }
+    if (a->kind == WEIR_E_COLUMN && b->kind == WEIR_E_LITERAL && a->col.index == r->pk[0])
+        out->has_key = literal_as(&b->lit, r->schema.cols[r->pk[0]].type, &out->key);
+}
+
 static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
 {
     const weir_catalog *cat = P->cat;
@@ -906,6 +943,8 @@ static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
         resolve(P, sel->where);
         need_bool(P, sel->where, "WHERE");
         out->where = sel->where;
+        if (r->is_table && r->npk > 0)
+            find_key(r, sel->where, out);
     }
     int n = sel->star ? r->schema.ncols : sel->nitems;
     out->out = alloc(P, (size_t)n * sizeof *out->out);

@@ -170,6 +170,8 @@ typedef struct weir_pull {
     weir_order_item *order;        /* expressions over the relation's columns */
     int norder;
     int64_t limit;                 /* -1: none */
+    bool has_key;                  /* the WHERE asks for rows whose first primary-key column is key ... */
+    weir_value key;                /* ... (of that column's type): a table view's index finds them */
 } weir_pull;
 
 int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e);
