@@ -331,10 +331,10 @@ typedef struct closing {
     int64_t ws;
 } closing;
 
-static const weir_query *sort_query;
-static int cmp_closing(const void *pa, const void *pb)
+static int cmp_closing(const void *pa, const void *pb, void *ctx)
 {
     const closing *a = pa, *b = pb;
+    const weir_query *sort_query = ctx;
     if (a->ws != b->ws)
         return a->ws < b->ws ? -1 : 1;
     for (int i = 0; i < sort_query->nkeys; i++) {
@@ -367,8 +367,7 @@ static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target
         else if (end + w->grace_ms < s->next_close)
             s->next_close = end + w->grace_ms;
     }
-    sort_query = q;
-    qsort(c, n, sizeof *c, cmp_closing);
+    qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
     int rc = WEIR_OK;
     for (size_t i = 0; i < n && rc == WEIR_OK && q->emit == WEIR_EMIT_FINAL; i++) {
         weir_acc *a = weir_groups_find(s->groups, c[i].keys, c[i].ws);
@@ -428,8 +427,7 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
                     c[n++] = (closing){keys, ws};
             }
         }
-        sort_query = q;
-        qsort(c, n, sizeof *c, cmp_closing);
+        qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
         weir_acc *tmp = weir_arena_alloc(&e->scratch, weir_accs_size(q));
         int rc = tmp ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {

@@ -99,10 +99,10 @@ int weir_pull_offer(weir_pull_run *r, const weir_value *row, weir_err *err)
     return p->limit >= 0 && !p->norder && r->n >= (size_t)p->limit ? 1 : 0;
 }
 
-static const weir_pull *sorting;
-static int cmp_kept(const void *pa, const void *pb)
+static int cmp_kept(const void *pa, const void *pb, void *ctx)
 {
     const kept *a = pa, *b = pb;
+    const weir_pull *sorting = ctx;
     for (int i = 0; i < sorting->norder; i++) {
         int c = weir_value_cmp_inline(&a->keys[i], &b->keys[i]);
         if (c)
@@ -114,10 +114,8 @@ static int cmp_kept(const void *pa, const void *pb)
 size_t weir_pull_finish(weir_pull_run *r, const weir_value *const **rows)
 {
     const weir_pull *p = r->p;
-    if (p->norder) {
-        sorting = p;
-        qsort(r->rows, r->n, sizeof *r->rows, cmp_kept);
-    }
+    if (p->norder) /* qsort_r: pull queries run on several HTTP threads at once */
+        qsort_r(r->rows, r->n, sizeof *r->rows, cmp_kept, (void *)p);
     size_t n = p->limit >= 0 && (size_t)p->limit < r->n ? (size_t)p->limit : r->n;
     free(r->result);
     r->result = malloc((n ? n : 1) * sizeof *r->result);

@@ -105,6 +105,7 @@ static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, in
     if (!rec.key) /* keep the partition of the record that caused the row */
         part = (int32_t)(r->cur_part % weir_stream_get_config(o->stream)->partitions);
     int rc = weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
+    r->changes++;
     if (rc == WEIR_OK && r->opt.on_output)
         rc = r->opt.on_output(r->opt.on_output_ctx, rel, row, &r->cb_err);
     return rc;
@@ -194,6 +195,7 @@ static int write_stable(weir_runner *r, weir_err *err)
 
 int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 {
+    r->changes = 0;
     r->last_checkpoint_wall_ms = weir_wall_ms();
     int rc = weir_log_commit(r->log, err);
     if (rc == WEIR_OK)
@@ -534,7 +536,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     r->step_ms = now_ms;
     if (r->npending)
         tasks_save_delivered(r);
-    if (now_ms - r->last_checkpoint_ms >= r->opt.checkpoint_ms) {
+    r->changes += *processed;
+    if (now_ms - r->last_checkpoint_ms >= r->opt.checkpoint_ms && r->changes) {
         r->last_checkpoint_ms = now_ms;
         return weir_runner_checkpoint(r, err);
     }

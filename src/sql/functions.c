@@ -58,7 +58,7 @@ static bool integer(weir_type t) { return t == WEIR_TYPE_INT || t == WEIR_TYPE_U
 
 const char *weir_function_check(int fn, weir_expr **args, int nargs, weir_type *result)
 {
-    static char msg[160];
+    static _Thread_local char msg[160]; /* plans run on several HTTP threads at once */
     const fn_def *d = &fns[fn];
     if (nargs < d->min_args || (d->max_args >= 0 && nargs > d->max_args) || nargs > 16) {
         if (d->min_args == d->max_args)
