@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench.sh BUILD_DIR - runs every benchmark in BUILD_DIR/bench (each prints
-# a markdown table for BENCHMARKS.md). Benchmarks write their data under
+# bench.sh BUILD_DIR - runs every benchmark in BUILD_DIR/bench and every
+# bench/*.sh (each prints a markdown table for BENCHMARKS.md). Benchmarks write their data under
 # BUILD_DIR/bench-data, on the same disk as the repository. A
 # clickhouse-server is started for bench/sinks when Debian's is installed.
 set -eu
@@ -15,5 +15,10 @@ for b in "$build"/bench/*; do
     [ -x "$b" ] || continue
     echo "\$ $b"
     "$b" "$build/bench-data"
+    echo
+done
+for b in "$(dirname "$0")"/../bench/*.sh; do # the benchmarks of whole examples, driven from the shell
+    echo "\$ $b"
+    WEIR="$build/weir" bash "$b"
     echo
 done

@@ -114,7 +114,7 @@ static int cmp_kept(const void *pa, const void *pb, void *ctx)
 size_t weir_pull_finish(weir_pull_run *r, const weir_value *const **rows)
 {
     const weir_pull *p = r->p;
-    if (p->norder) /* qsort_r: pull queries run on several HTTP threads at once */
+    if (p->norder && r->n) /* qsort_r: pull queries run on several HTTP threads at once */
         qsort_r(r->rows, r->n, sizeof *r->rows, cmp_kept, (void *)p);
     size_t n = p->limit >= 0 && (size_t)p->limit < r->n ? (size_t)p->limit : r->n;
     free(r->result);

@@ -220,12 +220,32 @@ void weir_sinks_stop(weir_service *s)
     s->nsinks = 0;
 }
 
+/* Whether the destination has confirmed everything the sink may deliver
+ * now (its stream's end, or for a pipeline output what the last checkpoint
+ * names); under the lock. Asked afresh: the lag a delivery thread last
+ * computed may predate the last checkpoint. */
+static bool sink_drained(const sink_run *k)
+{
+    for (uint32_t p = 0; p < k->nparts; p++) {
+        weir_partition_stats ps;
+        uint64_t end;
+        if (weir_stream_partition_stats(k->stream, p, &ps, NULL))
+            return false;
+        if (!weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, &end))
+            end = ps.end_offset;
+        uint64_t from = k->confirmed[p] > ps.start_offset ? k->confirmed[p] : ps.start_offset; /* retention may have cut */
+        if (from < end)
+            return false;
+    }
+    return k->resumed && k->healthy && !k->in_flight;
+}
+
 bool weir_sinks_drained(weir_service *s)
 {
     bool drained = true;
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->nsinks; i++)
-        drained &= s->sinks[i]->resumed && s->sinks[i]->lag == 0 && s->sinks[i]->healthy && !s->sinks[i]->in_flight;
+        drained &= sink_drained(s->sinks[i]);
     pthread_mutex_unlock(&s->lock);
     return drained;
 }
