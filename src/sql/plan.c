@@ -530,6 +530,16 @@ static const weir_expr *find_aggregate(const weir_expr *x)
     }
 }
 
+/* A condition over the input row (WHERE, CHECK): no aggregates, a BOOL. */
+static void condition(planner *P, weir_expr *x, const char *clause, const char *hint)
+{
+    const weir_expr *agg = find_aggregate(x);
+    if (agg)
+        fail(P, agg->pos, "aggregates are not allowed in %s%s", clause, hint);
+    resolve(P, x);
+    need_bool(P, x, clause);
+}
+
 static bool has_aggregate(const weir_expr *x) { return find_aggregate(x) != NULL; }
 
 /* The output name of a SELECT item without alias. */
@@ -566,11 +576,7 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     out->is_table = q->is_table;
 
     if (sel->where) {
-        const weir_expr *agg = find_aggregate(sel->where);
-        if (agg)
-            fail(P, agg->pos, "aggregates are not allowed in WHERE (use HAVING)");
-        resolve(P, sel->where);
-        need_bool(P, sel->where, "WHERE");
+        condition(P, sel->where, "WHERE", " (use HAVING)");
         q->where = sel->where;
     }
     bool any_agg = sel->having != NULL;
@@ -817,13 +823,8 @@ static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
         const weir_column_def *c = &st->cols[i];
         if (!c->not_null && !c->check)
             continue;
-        if (c->check) {
-            const weir_expr *agg = find_aggregate(c->check);
-            if (agg)
-                fail(P, agg->pos, "aggregates are not allowed in CHECK");
-            resolve(P, c->check);
-            need_bool(P, c->check, "CHECK");
-        }
+        if (c->check)
+            condition(P, c->check, "CHECK", "");
         r->constraints[r->nconstraints++] = (weir_constraint){i, c->not_null, c->check, c->check_text};
     }
 }
@@ -937,11 +938,7 @@ static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
     out->from = r;
     out->limit = sel->limit;
     if (sel->where) {
-        const weir_expr *agg = find_aggregate(sel->where);
-        if (agg)
-            fail(P, agg->pos, "aggregates are not allowed in WHERE");
-        resolve(P, sel->where);
-        need_bool(P, sel->where, "WHERE");
+        condition(P, sel->where, "WHERE", "");
         out->where = sel->where;
         if (r->is_table && r->npk > 0)
             find_key(r, sel->where, out);
