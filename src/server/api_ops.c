@@ -220,7 +220,8 @@ int api_metrics(void *ctx, weir_http_req *req)
     int64_t now = weir_wall_ms();
     int rc = family(&b, "weir_uptime_seconds", "gauge", "Seconds since weir serve started.") ||
              weir_buf_printf(&b, "weir_uptime_seconds %.3f\n", (double)(now - s->started_ms) / 1000.0) ||
-             family(&b, "weir_checkpoint_age_seconds", "gauge", "Seconds since the pipeline's last checkpoint.") ||
+             family(&b, "weir_checkpoint_age_seconds", "gauge",
+                    "Seconds since the pipeline's last checkpoint (none is taken while nothing is read or written).") ||
              weir_buf_printf(&b, "weir_checkpoint_age_seconds %.3f\n", (double)(now - weir_runner_checkpoint_ms(s->runner)) / 1000.0) ||
              family(&b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
              weir_buf_printf(&b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, &b) ||
