@@ -193,7 +193,8 @@ static int write_stable(weir_runner *r, weir_err *err)
     return rc;
 }
 
-int weir_runner_checkpoint(weir_runner *r, weir_err *err)
+/* The checkpoint itself (weir_runner_checkpoint times it). */
+static int checkpoint(weir_runner *r, weir_err *err)
 {
     r->changes = 0;
     r->last_checkpoint_wall_ms = weir_wall_ms();
@@ -210,6 +211,14 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
     if (rc == WEIR_OK)
         rc = write_stable(r, err);
     return rc == WEIR_OK && r->opt.tasks ? tasks_checkpointed(r, err) : rc;
+}
+
+int weir_runner_checkpoint(weir_runner *r, weir_err *err)
+{
+    uint64_t began = weir_mono_ns();
+    int rc = checkpoint(r, err);
+    r->checkpoint_cost_ms = (int64_t)((weir_mono_ns() - began) / 1000000);
+    return rc;
 }
 
 bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end)
@@ -537,7 +546,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     if (r->npending)
         tasks_save_delivered(r);
     r->changes += *processed;
-    if (now_ms - r->last_checkpoint_ms >= r->opt.checkpoint_ms && r->changes) {
+    int64_t interval = r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10 : r->opt.checkpoint_ms;
+    if (now_ms - r->last_checkpoint_ms >= interval && r->changes) {
         r->last_checkpoint_ms = now_ms;
         return weir_runner_checkpoint(r, err);
     }

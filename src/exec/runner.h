@@ -29,7 +29,8 @@
 typedef struct weir_runner weir_runner;
 
 typedef struct weir_runner_options {
-    int64_t checkpoint_ms;     /* 0: 1000 */
+    int64_t checkpoint_ms;     /* 0: 1000; stretched to 10x the last checkpoint's duration, so that
+                                  snapshots of a large state take at most a tenth of the time */
     int64_t idle_ms;           /* a partition quiet this long stops holding windows open; 0: 5000; <0: never */
     uint32_t batch;            /* records per partition per step; 0: 4096 */
     bool reset;                /* forget the checkpoint: empty the outputs, read the inputs from the start */

@@ -55,6 +55,7 @@ struct weir_runner {
     char dir[PATH_MAX];
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
+    int64_t checkpoint_cost_ms;    /* how long the last checkpoint took */
     int64_t last_checkpoint_wall_ms;
     /* the record being processed, for the emit callbacks */
     const input *cur;
