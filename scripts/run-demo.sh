@@ -24,6 +24,7 @@ stop() {
     kill -TERM "$serve" 2>/dev/null
     wait 2>/dev/null
     echo "weir demo: stopped; the data stays in $WEIR_DATA ($weir streams lists it)"
+    exit 0
 }
 trap stop EXIT INT TERM
 for i in $(seq 100); do curl -s "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
