@@ -238,7 +238,8 @@ static int run_serve(const char **v, int argc, char **argv)
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK && once && cat.nsinks && !weir_service_sinks_drained(svc, 30000))
-        fprintf(stderr, "weir serve: a sink has not delivered everything after 30 s; the rest goes on the next run\n");
+        fprintf(stderr, "weir serve: a sink delivered nothing for 30 s and has not delivered everything; the rest "
+                        "goes on the next run\n");
     if (r && !once)
         print_stats(&cat, r);
 out:

@@ -399,9 +399,13 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
     if (s->watermark < s->next_close)
         return WEIR_OK; /* the next window to close has not ended yet: the common case, per record */
     /* Windows whose end + grace <= watermark are closed: those starting at or before `last`. */
-    int64_t limit = s->watermark == INT64_MAX ? INT64_MAX : s->watermark - w->size_ms - w->grace_ms;
-    int64_t last = limit == INT64_MAX ? INT64_MAX : floor_div(limit, w->slide_ms) * w->slide_ms;
-    s->next_close = last == INT64_MAX ? INT64_MAX : last + w->slide_ms + w->size_ms + w->grace_ms;
+    int64_t limit = INT64_MAX, last = INT64_MAX; /* saturating: event times may be anywhere in int64 */
+    if (s->watermark != INT64_MAX && __builtin_sub_overflow(s->watermark, w->size_ms + w->grace_ms, &limit))
+        limit = INT64_MIN;
+    if (limit != INT64_MAX)
+        last = limit < INT64_MIN + w->slide_ms ? INT64_MIN : floor_div(limit, w->slide_ms) * w->slide_ms;
+    if (last == INT64_MAX || __builtin_add_overflow(last, w->slide_ms + w->size_ms + w->grace_ms, &s->next_close))
+        s->next_close = INT64_MAX;
     if (last <= s->closed_upto)
         return WEIR_OK;
     if (q->emit == WEIR_EMIT_FINAL) {

@@ -341,10 +341,16 @@ bool weir_service_files_at_eof(weir_service *s)
 
 bool weir_service_sinks_drained(weir_service *s, int timeout_ms)
 {
-    for (int waited = 0;; waited += 50) {
+    uint64_t delivered = 0;
+    for (int stalled = 0;; stalled += 50) {
         if (weir_sinks_drained(s))
             return true;
-        if (waited >= timeout_ms)
+        uint64_t now = weir_sinks_delivered_total(s);
+        if (now != delivered) { /* progress: the wait goes on */
+            delivered = now;
+            stalled = 0;
+        }
+        if (stalled >= timeout_ms)
             return false;
         usleep(50000);
     }

@@ -53,8 +53,8 @@ uint16_t weir_service_port(const weir_service *s);
  * (and standard input, with stdin_stream, had ended). */
 bool weir_service_files_at_eof(weir_service *s);
 
-/* Waits up to timeout_ms until every sink has delivered all it may;
- * false if one has not. */
+/* Waits until every sink has delivered all it may, as long as they make
+ * progress: false after timeout_ms without any record delivered. */
 bool weir_service_sinks_drained(weir_service *s, int timeout_ms);
 
 /* Stops the server (requests still waiting get their answer or 503), then

@@ -250,6 +250,16 @@ bool weir_sinks_drained(weir_service *s)
     return drained;
 }
 
+uint64_t weir_sinks_delivered_total(weir_service *s)
+{
+    uint64_t total = 0;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nsinks; i++)
+        total += s->sinks[i]->delivered;
+    pthread_mutex_unlock(&s->lock);
+    return total;
+}
+
 uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition)
 {
     weir_service *s = ctx;

@@ -14,6 +14,8 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *wri
 void weir_sinks_stop(weir_service *s);
 /* The runner's delivered callback (runner.h), ctx the service; under the lock. */
 uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition);
+/* Records delivered by all sinks so far (progress, for serve --once). */
+uint64_t weir_sinks_delivered_total(weir_service *s);
 /* Whether every sink has delivered all it may (for serve --once). */
 bool weir_sinks_drained(weir_service *s);
 

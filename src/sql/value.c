@@ -295,8 +295,11 @@ int64_t weir_timestamp_from_epoch(double n)
 
 int weir_timestamp_format(int64_t ms, char *out, size_t cap)
 {
-    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    int64_t rem = ms - days * 86400000;
+    int64_t days = ms / 86400000, rem = ms % 86400000; /* floored, without negating (INT64_MIN) */
+    if (rem < 0) {
+        days--;
+        rem += 86400000;
+    }
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
