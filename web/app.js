@@ -67,7 +67,12 @@ function renderStreams(streams, rates) {
     el('td', { class: 'num' }, show(s.records)),
     el('td', { class: 'num' }, rates[s.name] === undefined ? '—' : show(rates[s.name])),
     el('td', { class: 'num' }, s.pipeline_lag === undefined ? '' : show(s.pipeline_lag)),
-    el('td', { class: 'muted' }, s.end_offsets.join(' · ')))));
+    el('td', { class: 'muted', title: s.end_offsets.join(' · ') }, offsets(s.end_offsets)))));
+}
+
+// A stream's end offsets; past eight partitions, the first eight and how many more (all in the tooltip).
+function offsets(ends) {
+  return ends.length <= 8 ? ends.join(' · ') : `${ends.slice(0, 8).join(' · ')} · … (${ends.length - 8} more)`;
 }
 
 async function pollStreams() {
