@@ -53,6 +53,16 @@ int weir_buf_append_str(weir_buf *b, const char *s)
     return weir_buf_append(b, s, strlen(s));
 }
 
+int weir_buf_append_uint(weir_buf *b, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    return weir_buf_append(b, digits + sizeof digits - n, n);
+}
+
 int weir_buf_printf(weir_buf *b, const char *fmt, ...)
 {
     va_list ap;

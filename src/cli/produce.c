@@ -25,7 +25,8 @@
 
 static const cli_option options[] = {
     {"data", 'd', "DIR", "data directory (default ./weir-data or $WEIR_DATA)"},
-    {"key", 'k', "FIELD", "partition by this top-level field (Kafka's murmur2); default round-robin"},
+    {"key", 'k', "FIELD", "partition by this top-level field (Kafka's murmur2), or by several ('a,b': their texts "
+                          "joined by '|'); default round-robin"},
     {"partition", 'p', "P", "write every record to partition P"},
     {"partitions", 0, "N", "partitions if the stream is created (default 4)"},
     {"segment-bytes", 0, "BYTES", "if the stream is created: roll segments past this size (default 128 MiB)"},

@@ -154,19 +154,6 @@ static int clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, w
     return WEIR_OK;
 }
 
-/* Writes v in decimal at out (no NUL); returns the length. printf is the
- * slowest part of building a large INSERT. */
-static size_t put_decimal(char *out, uint64_t v, char *scratch)
-{
-    size_t n = 0;
-    do
-        scratch[n++] = (char)('0' + v % 10);
-    while ((v /= 10));
-    for (size_t i = 0; i < n; i++)
-        out[i] = scratch[n - 1 - i];
-    return n;
-}
-
 static int clickhouse_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
 {
     (void)more; /* each INSERT is durable on return */
@@ -186,20 +173,10 @@ static int clickhouse_deliver(void *state, const weir_sink_record *recs, size_t 
         while (open < len - 1 && strchr(" \t\r\n", v[open]))
             open++;
         bool empty = open == len - 1;
-        char tail[80], digits[24];
-        size_t t = 0;
-        if (!empty)
-            tail[t++] = ',';
-        static const char part_name[] = "\"_weir_partition\":", offset_name[] = ",\"_weir_offset\":";
-        memcpy(tail + t, part_name, sizeof part_name - 1);
-        t += sizeof part_name - 1;
-        t += put_decimal(tail + t, recs[i].partition, digits);
-        memcpy(tail + t, offset_name, sizeof offset_name - 1);
-        t += sizeof offset_name - 1;
-        t += put_decimal(tail + t, recs[i].offset, digits);
-        memcpy(tail + t, "}\n", 2);
-        t += 2;
-        if (weir_buf_append(&c->body, v, len - 1) || weir_buf_append(&c->body, tail, t))
+        if (weir_buf_append(&c->body, v, len - 1) ||
+            weir_buf_append_str(&c->body, empty ? "\"_weir_partition\":" : ",\"_weir_partition\":") ||
+            weir_buf_append_uint(&c->body, recs[i].partition) || weir_buf_append_str(&c->body, ",\"_weir_offset\":") ||
+            weir_buf_append_uint(&c->body, recs[i].offset) || weir_buf_append(&c->body, "}\n", 2))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
     char sql[512];

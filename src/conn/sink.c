@@ -44,8 +44,7 @@ bool weir_catalog_has_sink(const weir_catalog *cat, const char *from, const char
 {
     for (int i = 0; i < cat->nsinks; i++) {
         const weir_with_option *c = weir_stmt_option(cat->sinks[i], "connector");
-        if (!strcmp(cat->sinks[i]->from, from) &&
-            (!connector || (c && c->value.type == WEIR_TYPE_TEXT && !strcmp(c->value.s, connector))))
+        if (!strcmp(cat->sinks[i]->from, from) && c && c->value.type == WEIR_TYPE_TEXT && !strcmp(c->value.s, connector))
             return true;
     }
     return false;

@@ -74,7 +74,7 @@ extern const weir_sink_connector weir_sink_file, weir_sink_kafka, weir_sink_clic
 struct weir_arena;
 int weir_catalog_add_sink(weir_catalog *cat, struct weir_arena *a, const char *name, const char *from,
                           const weir_with_option *with, int nwith);
-/* Whether a sink reads from (of that connector, or of any when NULL). */
+/* Whether a sink of that connector reads from. */
 bool weir_catalog_has_sink(const weir_catalog *cat, const char *from, const char *connector);
 
 /* serve --clickhouse URL: every stream (sources too) and table without a

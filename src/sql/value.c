@@ -151,21 +151,10 @@ int weir_format_double(double d, char *out, size_t cap)
     return n;
 }
 
-/* The decimal digits of v (printf costs a fifth of a pipeline writing
- * tables of numbers). */
-static int put_uint(weir_buf *out, uint64_t v)
-{
-    char digits[20];
-    int n = 0;
-    do
-        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
-    while ((v /= 10));
-    return weir_buf_append(out, digits + sizeof digits - n, (size_t)n);
-}
-
 static int put_int(weir_buf *out, int64_t v)
 {
-    return v < 0 ? weir_buf_append(out, "-", 1) || put_uint(out, (uint64_t)0 - (uint64_t)v) : put_uint(out, (uint64_t)v);
+    return v < 0 ? weir_buf_append(out, "-", 1) || weir_buf_append_uint(out, (uint64_t)0 - (uint64_t)v)
+                 : weir_buf_append_uint(out, (uint64_t)v);
 }
 
 int weir_value_to_json(weir_buf *out, const weir_value *v)
@@ -175,7 +164,7 @@ int weir_value_to_json(weir_buf *out, const weir_value *v)
     switch (v->type) {
     case WEIR_TYPE_BOOL: return weir_buf_append_str(out, v->b ? "true" : "false");
     case WEIR_TYPE_INT: return put_int(out, v->i);
-    case WEIR_TYPE_UINT: return put_uint(out, v->u);
+    case WEIR_TYPE_UINT: return weir_buf_append_uint(out, v->u);
     case WEIR_TYPE_DOUBLE: {
         if (!isfinite(v->d))
             return weir_buf_append_str(out, "null");
