@@ -35,6 +35,8 @@ static const cli_option options[] = {
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
     {"disk-quota", 0, "BYTES", "ingest answers 503 while the log's segments hold more than this (default: none)"},
+    {"min-free", 0, "BYTES", "ingest answers 503 while the data directory's disk has less free; after the disk filled "
+                             "up, the pipeline resumes once this much is free (default 67108864; 0: only a full disk)"},
     {"kafka-group", 0, "NAME", "the Kafka consumer group that learns the pipeline's input offsets (default weir)"},
     {"schemas", 0, "DIR", "register each DIR/<subject>.json in the schema registry at start (if not its latest version)"},
     {"clickhouse", 0, "URL", "deliver every stream and table to a ClickHouse table of its name (created if missing)"},
@@ -127,6 +129,15 @@ static const char *default_web_dir(char *out, size_t cap)
     return access(out, R_OK) == 0 ? out : NULL;
 }
 
+/* A failed start; a full disk is named as such, with what to do. */
+static void start_error(const char *data, const weir_err *err)
+{
+    if (err->code == WEIR_ENOSPC)
+        cli_error("serve", "the disk of %s is full (%s): free some space and start again", data, err->msg);
+    else
+        cli_error("serve", "%s", err->msg);
+}
+
 static int run_serve(const char **v, int argc, char **argv)
 {
     (void)argc;
@@ -134,7 +145,7 @@ static int run_serve(const char **v, int argc, char **argv)
     const cli_command *c = &cli_serve;
     const char *file = v[cli_index(c, "file")];
     uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30,
-             disk_quota = 0;
+             disk_quota = 0, min_free = 64u << 20;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
@@ -143,12 +154,12 @@ static int run_serve(const char **v, int argc, char **argv)
         !cli_uint_option(c, v, "max-body", 1u << 30, &max_body) ||
         !cli_uint_option(c, v, "max-inflight", 1ull << 40, &max_inflight) ||
         !cli_uint_option(c, v, "max-bodies", 1ull << 40, &max_bodies) ||
-        !cli_uint_option(c, v, "disk-quota", UINT64_MAX, &disk_quota))
+        !cli_uint_option(c, v, "disk-quota", UINT64_MAX, &disk_quota) ||
+        !cli_uint_option(c, v, "min-free", UINT64_MAX, &min_free))
         return CLI_USAGE;
     weir_arena arena = {0};
     weir_catalog cat;
     weir_log *log = NULL;
-    weir_runner *r = NULL;
     weir_service *svc = NULL;
     weir_task_store *store = NULL;
     weir_err err = {0};
@@ -157,9 +168,9 @@ static int run_serve(const char **v, int argc, char **argv)
     int rc = CLI_FAIL;
     if (!cli_load_pipeline("serve", file, &arena, &cat))
         goto out;
-    if (weir_io_read_file(&weir_io_posix, file, &sql, &sql_len, &err) ||
-        weir_log_open(cli_data_dir(v[cli_index(c, "data")]), NULL, &log, &err)) {
-        cli_error("serve", "%s", err.msg);
+    const char *data = cli_data_dir(v[cli_index(c, "data")]);
+    if (weir_io_read_file(&weir_io_posix, file, &sql, &sql_len, &err) || weir_log_open(data, NULL, &log, &err)) {
+        start_error(data, &err);
         goto out;
     }
     const char *report = weir_log_recovery_report(log);
@@ -193,14 +204,14 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body,
                                         .max_bodies = (size_t)max_bodies},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
-                               .max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota, .runner = &ro,
+                               .max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
+                               .min_free = min_free, .runner = &ro,
                                .kafka_brokers = kafka, .stdin_stream = v[cli_index(c, "stdin")],
                                .schemas_dir = v[cli_index(c, "schemas")]};
     if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
-        cli_error("serve", "%s", err.msg);
+        start_error(data, &err);
         goto out;
     }
-    r = weir_service_runner(svc);
     if (store) {
         char address[300];
         if (v[cli_index(c, "advertise")])
@@ -220,15 +231,30 @@ static int run_serve(const char **v, int argc, char **argv)
         fprintf(stderr, "weir serve: listening on http://%.*s:%u/%s\n", (int)(strrchr(listen, ':') ? strrchr(listen, ':') - listen : 0),
                 listen, weir_service_port(svc), so.web_dir ? " (dashboard at /)" : "");
     rc = CLI_OK;
+    bool paused = false;
     while (!stopping) {
         uint64_t processed;
+        char why[300];
         if (weir_service_step(svc, weir_wall_ms(), &processed, &err)) {
             cli_error("serve", "%s", err.msg);
             rc = CLI_FAIL;
             break;
         }
+        if (weir_service_paused(svc, why, sizeof why) != paused) {
+            paused = !paused;
+            if (paused)
+                fprintf(stderr, "weir serve: the disk is full (%s): the pipeline pauses and ingest answers 503 until "
+                                "space is freed\n", why);
+            else
+                fprintf(stderr, "weir serve: disk space is back: the pipeline resumes from its last checkpoint\n");
+        }
+        if (once && paused) { /* a bounded run has nobody to wait for */
+            cli_error("serve", "the disk is full (%s); the last checkpoint stands", why);
+            rc = CLI_FAIL;
+            break;
+        }
         if (processed == 0) {
-            if (once && weir_service_files_at_eof(svc) && weir_runner_caught_up(r, true))
+            if (once && !paused && weir_service_files_at_eof(svc) && weir_runner_caught_up(weir_service_runner(svc), true))
                 break;
             weir_service_wait(svc, 20);
         }
@@ -240,8 +266,8 @@ static int run_serve(const char **v, int argc, char **argv)
     if (rc == CLI_OK && once && cat.nsinks && !weir_service_sinks_drained(svc, 30000))
         fprintf(stderr, "weir serve: a sink delivered nothing for 30 s and has not delivered everything; the rest "
                         "goes on the next run\n");
-    if (r && !once)
-        print_stats(&cat, r);
+    if (svc && !once)
+        print_stats(&cat, weir_service_runner(svc));
 out:
     weir_service_stop(svc);
     weir_kafka_state_close(store);

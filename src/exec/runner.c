@@ -353,6 +353,22 @@ static int start_fresh(weir_runner *r, weir_err *err)
     return WEIR_OK;
 }
 
+/* DIR/pipeline/pipeline.sql (what `weir query` reads), written only when
+ * it changed: a start on a full disk need not write anything. */
+static int save_sql(const weir_runner *r, const char *sql, size_t sql_len, weir_err *err)
+{
+    char path[PATH_MAX + 16], *saved;
+    size_t len;
+    snprintf(path, sizeof path, "%s/pipeline.sql", r->dir);
+    if (weir_io_read_file(&weir_io_posix, path, &saved, &len, NULL) == WEIR_OK) {
+        bool same = len == sql_len && !memcmp(saved, sql, len);
+        free(saved);
+        if (same)
+            return WEIR_OK;
+    }
+    return weir_io_write_file_atomic(&weir_io_posix, path, sql, sql_len, err);
+}
+
 int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
                      const weir_runner_options *opt, weir_runner **out, weir_err *err)
 {
@@ -412,11 +428,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     }
     if (rc == WEIR_OK)
         rc = weir_mkdirs(r->dir, err);
-    if (rc == WEIR_OK) {
-        char path[PATH_MAX + 16];
-        snprintf(path, sizeof path, "%s/pipeline.sql", r->dir);
-        rc = weir_io_write_file_atomic(&weir_io_posix, path, sql, sql_len, err);
-    }
+    if (rc == WEIR_OK)
+        rc = save_sql(r, sql, sql_len, err);
     if (rc == WEIR_OK) {
         char path[PATH_MAX + 16], *data;
         size_t len;

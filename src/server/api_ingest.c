@@ -252,6 +252,17 @@ int ingest_batch(weir_service *s, weir_http_req *req, int rel_index, batch *b, s
     } else if (s->closing) {
         weir_http_reply_header(req, "Retry-After", "5");
         weir_http_reply_error(req, 503, "weir is shutting down; nothing was stored");
+    } else if (s->paused) {
+        ic->refused_overload += b->n;
+        weir_http_reply_header(req, "Retry-After", "5");
+        weir_http_reply_error(req, 503, "the disk is full and the pipeline is paused (%s); nothing was stored: weir "
+                                        "resumes by itself when space is freed", s->paused_why);
+    } else if (s->opt.min_free && s->disk_free < s->opt.min_free + body_len) {
+        ic->refused_overload += b->n;
+        weir_http_reply_header(req, "Retry-After", "5");
+        weir_http_reply_error(req, 503, "the disk of %s has %llu bytes free, under --min-free %llu; nothing was "
+                                        "stored: retry when space is freed", weir_log_dir(s->log),
+                              (unsigned long long)s->disk_free, (unsigned long long)s->opt.min_free);
     } else if (s->opt.disk_quota && s->log_bytes + body_len > s->opt.disk_quota) {
         ic->refused_overload += b->n;
         weir_http_reply_header(req, "Retry-After", "5");

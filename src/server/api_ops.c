@@ -27,10 +27,15 @@ int api_healthz(void *ctx, weir_http_req *req)
     pthread_mutex_lock(&s->lock);
     int64_t age = weir_wall_ms() - weir_runner_checkpoint_ms(s->runner);
     bool closing = s->closing;
+    int rc = weir_buf_printf(&b, "{\"status\":\"%s\",\"uptime_s\":%.3f,\"checkpoint_age_s\":%.3f",
+                             closing ? "stopping" : s->paused ? "paused" : "ok",
+                             (double)(weir_wall_ms() - s->started_ms) / 1000.0, (double)age / 1000.0);
+    if (s->paused) /* the server answers; the pipeline waits for disk space */
+        rc = rc || weir_buf_append_str(&b, ",\"paused\":") || weir_json_quote(&b, s->paused_why, strlen(s->paused_why));
+    if (s->disk_free != UINT64_MAX)
+        rc = rc || weir_buf_printf(&b, ",\"disk_free_bytes\":%llu", (unsigned long long)s->disk_free);
+    rc = rc || weir_buf_append_str(&b, "}\n");
     pthread_mutex_unlock(&s->lock);
-    int rc = weir_buf_printf(&b, "{\"status\":\"%s\",\"uptime_s\":%.3f,\"checkpoint_age_s\":%.3f}\n",
-                             closing ? "stopping" : "ok", (double)(weir_wall_ms() - s->started_ms) / 1000.0,
-                             (double)age / 1000.0);
     api_reply_json(req, closing ? 503 : 200, rc, &b);
     weir_buf_free(&b);
     return 0;
@@ -223,6 +228,11 @@ int api_metrics(void *ctx, weir_http_req *req)
              family(&b, "weir_checkpoint_age_seconds", "gauge",
                     "Seconds since the pipeline's last checkpoint (none is taken while nothing is read or written).") ||
              weir_buf_printf(&b, "weir_checkpoint_age_seconds %.3f\n", (double)(now - weir_runner_checkpoint_ms(s->runner)) / 1000.0) ||
+             family(&b, "weir_pipeline_paused", "gauge",
+                    "1 while the pipeline waits for disk space after the disk filled up (ingest answers 503).") ||
+             weir_buf_printf(&b, "weir_pipeline_paused %d\n", s->paused ? 1 : 0) ||
+             family(&b, "weir_disk_free_bytes", "gauge", "Bytes free on the data directory's file system.") ||
+             weir_buf_printf(&b, "weir_disk_free_bytes %llu\n", (unsigned long long)(s->disk_free == UINT64_MAX ? 0 : s->disk_free)) ||
              family(&b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
              weir_buf_printf(&b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, &b) ||
              ingest_metrics(s, &b) || query_metrics(s, &b) || sink_metrics(s, &b) || scale_out_metrics(s, &b);

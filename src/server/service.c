@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,6 +144,93 @@ static void open_all_streams(weir_log *log)
     weir_names_free(names, n);
 }
 
+/* ---- a full disk ---- */
+
+#define DISK_CHECK_MS 100            /* how often a step measures the free space */
+#define RESUME_CHECK_MS 1000         /* how often a paused pipeline looks for space */
+#define RESUME_FLOOR (1u << 20)      /* free bytes a paused pipeline waits for, at least */
+
+/* Bytes free for the data directory's writes; UINT64_MAX when unknown, so
+ * that a file system statvfs cannot measure never refuses ingest. */
+static uint64_t measure_disk_free(const weir_service *s)
+{
+    struct statvfs st;
+    if (statvfs(weir_log_dir(s->log), &st))
+        return UINT64_MAX;
+    return (uint64_t)st.f_bavail * st.f_frsize;
+}
+
+/* Builds a view of every table from its changelog (cut back to the
+ * runner's checkpoint) into views, one slot per catalog relation. */
+static int load_views(weir_service *s, weir_table_view **views, weir_err *err)
+{
+    int rc = WEIR_OK;
+    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++)
+        if (s->cat->rels[i]->is_table && (rc = weir_view_new(s->cat->rels[i], &views[i], err)) == WEIR_OK)
+            rc = weir_view_load(views[i], s->log, false, err);
+    return rc;
+}
+
+static void free_views(weir_service *s, weir_table_view **views)
+{
+    for (int i = 0; views && i < s->cat->nrels; i++)
+        weir_view_free(views[i]);
+    free(views);
+}
+
+/* The step met a full disk (err): what it did since the last commit is
+ * dropped and its requests are answered 503; the runner, whose state may
+ * now be ahead of its outputs, takes no more steps until resume(). */
+static void pause_pipeline(weir_service *s, int64_t now_ms, const weir_err *err)
+{
+    weir_log_abort(s->log);
+    service_answer_pending(s, err->code, err->msg);
+    s->paused = true;
+    s->resume_tried_ms = now_ms;
+    snprintf(s->paused_why, sizeof s->paused_why, "%s", err->msg);
+}
+
+/* Once min_free (at least RESUME_FLOOR) is free: a new runner from the last
+ * checkpoint (which cuts the outputs back to it) and new views replace the
+ * old ones. The new runner is opened before the old one closes, so that a
+ * failure (the disk filled again) leaves everything as it was. */
+static void resume_pipeline(weir_service *s, int64_t now_ms)
+{
+    uint64_t floor = s->opt.min_free > RESUME_FLOOR ? s->opt.min_free : RESUME_FLOOR;
+    if (now_ms - s->resume_tried_ms < RESUME_CHECK_MS || (s->disk_free = measure_disk_free(s)) < floor)
+        return;
+    s->resume_tried_ms = now_ms;
+    weir_runner *runner = NULL;
+    weir_table_view **views = calloc((size_t)s->cat->nrels + 1, sizeof *views);
+    weir_err err = {0};
+    int rc = views ? weir_runner_open(s->log, s->cat, s->sql, s->sql_len, &s->runner_opt, &runner, &err)
+                   : weir_err_set(&err, WEIR_ENOMEM, "out of memory");
+    if (rc == WEIR_OK)
+        rc = load_views(s, views, &err);
+    if (rc) {
+        weir_runner_close(runner);
+        free_views(s, views);
+        weir_log_abort(s->log);
+        snprintf(s->paused_why, sizeof s->paused_why, "%s", err.msg);
+        return;
+    }
+    weir_runner_close(s->runner);
+    free_views(s, s->views);
+    s->runner = runner;
+    s->views = views;
+    s->paused = false;
+}
+
+bool weir_service_paused(weir_service *s, char *why, size_t cap)
+{
+    pthread_mutex_lock(&s->lock);
+    bool paused = s->paused;
+    if (paused)
+        snprintf(why, cap, "%s", s->paused_why);
+    pthread_mutex_unlock(&s->lock);
+    return paused;
+}
+
 /* ---- the loop ---- */
 
 int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err)
@@ -150,6 +238,11 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
     pthread_mutex_lock(&s->lock);
     int rc = WEIR_OK;
     *processed = 0;
+    if (s->paused) {
+        resume_pipeline(s, now_ms);
+        pthread_mutex_unlock(&s->lock);
+        return WEIR_OK;
+    }
     s->files_at_eof = true;
     for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) { /* file sources: what arrived, 4 MiB a step */
         uint64_t appended = 0;
@@ -172,9 +265,17 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
             s->committed++; /* the step's commit covered every append made before it */
         service_answer_pending(s, rc, err->msg);
     }
+    if (rc == WEIR_ENOSPC) {
+        pause_pipeline(s, now_ms, err);
+        rc = WEIR_OK;
+    }
     feed_subscribers(s, now_ms);
     if (s->opt.disk_quota)
         s->log_bytes = weir_log_bytes(s->log);
+    if (now_ms - s->disk_checked_ms >= DISK_CHECK_MS || s->paused) {
+        s->disk_free = measure_disk_free(s);
+        s->disk_checked_ms = now_ms;
+    }
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -187,7 +288,7 @@ void weir_service_wait(weir_service *s, int timeout_ms)
     until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000L;
     until.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&s->lock);
-    while (!s->ingested && weir_runner_caught_up(s->runner, false)) /* connector inputs are polled each step */
+    while (!s->ingested && (s->paused || weir_runner_caught_up(s->runner, false))) /* connector inputs are polled each step */
         if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&s->lock);
@@ -200,7 +301,10 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
 {
     pthread_mutex_lock(&s->lock);
     s->closing = true; /* no more ingest: what is appended now is in this last commit */
-    int rc = finish ? weir_runner_finish(s->runner, err) : weir_runner_checkpoint(s->runner, err);
+    int rc = s->paused ? weir_err_set(err, WEIR_ENOSPC, "the pipeline is paused (%s): its last checkpoint stands",
+                                      s->paused_why)
+           : finish    ? weir_runner_finish(s->runner, err)
+                       : weir_runner_checkpoint(s->runner, err);
     if (rc == WEIR_OK)
         s->committed++;
     service_answer_pending(s, rc, err->msg);
@@ -288,24 +392,25 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
         s->opt.max_inflight_bytes = 256u << 20;
     s->pending_tail = &s->pending;
     s->started_ms = weir_wall_ms();
-    weir_runner_options ro = opt->runner ? *opt->runner : (weir_runner_options){0};
-    ro.on_output = update_view;
-    ro.on_output_ctx = s;
-    ro.delivered = weir_sinks_delivered;
-    ro.delivered_ctx = s;
+    weir_runner_options *ro = &s->runner_opt;
+    *ro = opt->runner ? *opt->runner : (weir_runner_options){0};
+    ro->on_output = update_view;
+    ro->on_output_ctx = s;
+    ro->delivered = weir_sinks_delivered;
+    ro->delivered_ctx = s;
     s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
     s->files = calloc((size_t)cat->nrels + 1, sizeof *s->files);
     int rc = !s->views || !s->ingest || !s->files ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
     if (rc == WEIR_OK)
-        rc = weir_runner_open(log, cat, sql, sql_len, &ro, &s->runner, err);
+        rc = weir_runner_open(log, cat, sql, sql_len, ro, &s->runner, err);
     if (rc == WEIR_OK && s->opt.disk_quota) {
         open_all_streams(log);
         s->log_bytes = weir_log_bytes(log);
     }
-    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
-        if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
-            rc = weir_view_load(s->views[i], log, false, err);
+    if (rc == WEIR_OK) /* the runner cut the outputs back to its checkpoint */
+        rc = load_views(s, s->views, err);
+    s->disk_free = measure_disk_free(s);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/schemas", weir_log_dir(log));
     if (rc == WEIR_OK)
@@ -318,7 +423,7 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     if (rc == WEIR_OK && opt->stdin_stream)
         rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
-        rc = weir_sinks_start(s, opt->kafka_brokers, ro.tasks ? ro.tasks->instance : NULL, err);
+        rc = weir_sinks_start(s, opt->kafka_brokers, ro->tasks ? ro->tasks->instance : NULL, err);
     if (rc == WEIR_OK)
         rc = weir_api_routes(s, err);
     if (rc == WEIR_OK && !(opt->http.listen && !strcmp(opt->http.listen, "off")))
@@ -369,9 +474,7 @@ void weir_service_stop(weir_service *s)
     weir_http_stop(s->http); /* after this no handler runs */
     weir_sinks_stop(s);
     weir_runner_close(s->runner);
-    for (int i = 0; s->views && i < s->cat->nrels; i++)
-        weir_view_free(s->views[i]);
-    free(s->views);
+    free_views(s, s->views);
     free(s->ingest);
     for (int i = 0; s->files && i < s->cat->nrels; i++)
         weir_file_source_close(s->files[i]);

@@ -22,6 +22,8 @@ typedef struct weir_service_options {
     const char *web_dir;          /* the dashboard's files; NULL: no dashboard */
     size_t max_inflight_bytes;    /* ingest bodies waiting for their commit; beyond: 503; 0: 256 MiB */
     uint64_t disk_quota;          /* ingest answers 503 while the log's segments hold more; 0: none */
+    uint64_t min_free;            /* ingest answers 503 while the data directory's file system has less free;
+                                     after a full disk the pipeline resumes once this much (at least 1 MiB) is free */
     const weir_runner_options *runner;
     const char *kafka_brokers;    /* serve --kafka: sinks' default brokers */
     const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
@@ -35,8 +37,17 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
                        const weir_service_options *opt, weir_service **out, weir_err *err);
 
 /* One pipeline step at wall time now_ms (see weir_runner_step), then the
- * answers, views and subscribers. *processed: input records consumed. */
+ * answers, views and subscribers. *processed: input records consumed.
+ *
+ * A full disk is not an error here: the step that met it is undone (its
+ * requests are answered 503), the pipeline pauses and ingest answers 503
+ * until enough space is free (min_free); then the runner is opened afresh
+ * from its last checkpoint, which makes every write the full disk refused
+ * (outputs, checkpoints, task states) happen again. */
 int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err);
+
+/* Whether the pipeline is paused by a full disk, and why (into why, cap bytes). */
+bool weir_service_paused(weir_service *s, char *why, size_t cap);
 
 /* The last checkpoint (after weir_runner_finish when finish is set):
  * afterwards ingest answers 503, and the requests it made durable have
@@ -46,6 +57,7 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err);
 /* Sleeps until records are ingested or timeout_ms passes. */
 void weir_service_wait(weir_service *s, int timeout_ms);
 
+/* The pipeline's runner: replaced when a pause ends, so ask again after each step. */
 weir_runner *weir_service_runner(weir_service *s);
 uint16_t weir_service_port(const weir_service *s);
 

@@ -47,6 +47,7 @@ struct weir_service {
     weir_log *log;
     const weir_catalog *cat;
     weir_runner *runner;
+    weir_runner_options runner_opt;  /* what the runner was opened with, to open it again after a pause */
     const char *sql;
     size_t sql_len;
     weir_service_options opt;
@@ -63,6 +64,11 @@ struct weir_service {
     uint64_t log_bytes;           /* segment bytes of every stream, as of the last step (for the disk quota) */
     bool ingested;                /* appends since the last step */
     bool closing;                 /* the last checkpoint is under way: ingest answers 503 */
+    uint64_t disk_free;           /* bytes free for the data directory, as of the last step */
+    int64_t disk_checked_ms;      /* when disk_free was measured */
+    bool paused;                  /* the disk filled up under the pipeline: no steps, ingest answers 503 */
+    char paused_why[300];         /* the write that failed */
+    int64_t resume_tried_ms;      /* the last look for free space while paused */
     subscriber *subscribers;
     int nsubscribers;
     sink_run **sinks;
