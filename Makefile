@@ -46,12 +46,21 @@ WEB_DEPS := web/node_modules/.package-lock.json
 # results are in examples/tweets/expected/).
 TWEETS := examples/tweets/data/tweets.ndjson
 
-.PHONY: all deps run test bench fuzz clean
+.PHONY: all deps run test bench fuzz install clean FORCE
 .SECONDARY:
 all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) $(WEB_DEPS) $(TWEETS)
 
 deps:
 	@scripts/deps.sh
+
+# `weir --version` names the commit it was built from (git describe);
+# $(BUILD)/version changes only when that does, so only then weir.c rebuilds.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version: FORCE
+	@mkdir -p $(BUILD); echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/src/weir.o: $(BUILD)/version
+$(BUILD)/src/weir.o: CFLAGS += -DWEIR_BUILD='"$(VERSION)"'
+FORCE:
 
 $(TWEETS): src/conn/gen.c | $(WEIR)
 	@mkdir -p $(dir $@)
@@ -99,6 +108,18 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh $(BUILD)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the dashboard
+# (with the uPlot files it loads, and uPlot's licence) where serve looks for
+# it (PREFIX/share/weir/web), and weir(1) made from the binary's --help.
+PREFIX ?= /usr/local
+WEB_FILES := web/index.html web/app.js web/style.css web/node_modules/uplot/dist/uPlot.min.css \
+             web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/LICENSE
+install: $(WEIR) $(WEB_DEPS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(WEIR) $(DESTDIR)$(PREFIX)/bin/weir
+	for f in $(WEB_FILES); do install -D -m 644 $$f $(DESTDIR)$(PREFIX)/share/weir/$$f || exit 1; done
+	scripts/manpage.sh $(WEIR) > $(DESTDIR)$(PREFIX)/share/man/man1/weir.1
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

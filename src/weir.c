@@ -18,13 +18,19 @@ static const cli_command *const commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+#define WEIR_VERSION "0.2"
+#ifndef WEIR_BUILD
+#define WEIR_BUILD "unknown" /* the Makefile passes git describe */
+#endif
+
 static void overview(FILE *out)
 {
     fprintf(out, "weir - a real-time event pipeline in one binary\n\nusage: weir COMMAND [options] [args]\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\n'weir COMMAND --help' describes a command. Every command takes --data DIR\n"
-                 "(default ./weir-data, or $WEIR_DATA). Exit codes: 0 ok, 1 failure, 2 usage.\n");
+                 "(default ./weir-data, or $WEIR_DATA). Exit codes: 0 ok, 1 failure, 2 usage.\n"
+                 "'weir --version' prints the version and the build.\n");
 }
 
 int main(int argc, char **argv)
@@ -32,6 +38,10 @@ int main(int argc, char **argv)
     if (argc < 2) {
         overview(stderr);
         return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("weir %s (build %s)\n", WEIR_VERSION, WEIR_BUILD);
+        return CLI_OK;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         if (argc > 2)

@@ -22,6 +22,11 @@ check() { # check NAME COMMAND...: ok if the command succeeds
     ok $? "$name"
 }
 diag() { echo "# $*"; }
+# complain TEXT: a diagnostic on standard error too, which prove shows without -v
+# (for what a reader of a failed run needs: a server's own log when it did not start).
+complain() { diag "$@"; echo "$*" | sed 's/^/# /' >&2; }
+# START_DEADLINE: seconds a server started by a test gets to answer (a loaded 2-core machine is slow).
+START_DEADLINE=${WEIR_START_DEADLINE:-60}
 finish() { [ "$TAP_FAILED" -eq 0 ]; exit $?; }
 
 # start_serve ARGS...: weir serve on a free loopback port, in the background;
@@ -31,13 +36,13 @@ start_serve() {
     $WEIR serve --listen 127.0.0.1:0 "$@" 2>"$SCRATCH/serve.err" &
     SERVE_PID=$!
     local i
-    for i in $(seq 200); do
+    for i in $(seq $((START_DEADLINE * 20))); do
         URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$SCRATCH/serve.err" 2>/dev/null)
         [ -n "$URL" ] && return 0
         kill -0 "$SERVE_PID" 2>/dev/null || break
         sleep 0.05
     done
-    diag "weir serve did not start: $(cat "$SCRATCH/serve.err")"
+    complain "weir serve $* did not start within $START_DEADLINE s; its log: $(cat "$SCRATCH/serve.err")"
     return 1
 }
 stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID"; }
@@ -75,12 +80,12 @@ XML
     CH_URL="http://127.0.0.1:$port"
     clickhouse-server --config-file="$dir/config.xml" >"$dir/stdout" 2>&1 &
     CH_PID=$!
-    for i in $(seq 200); do
+    for i in $(seq $((START_DEADLINE * 20))); do
         [ "$(curl -s "$CH_URL/ping" 2>/dev/null)" = "Ok." ] && return 0
         kill -0 "$CH_PID" 2>/dev/null || break
         sleep 0.05
     done
-    diag "clickhouse-server did not start: $(tail -3 "$dir/err.log" 2>/dev/null)"
+    complain "clickhouse-server did not start within $START_DEADLINE s; its logs: $(tail -20 "$dir/err.log" "$dir/stdout" 2>/dev/null)"
     return 1
 }
 stop_clickhouse() { # SIGTERM, and SIGKILL if it takes more than 3 s (18.16 can take 10)
@@ -89,5 +94,6 @@ stop_clickhouse() { # SIGTERM, and SIGKILL if it takes more than 3 s (18.16 can 
     for i in $(seq 60); do kill -0 "$CH_PID" 2>/dev/null || break; sleep 0.05; done
     kill -KILL "$CH_PID" 2>/dev/null
     wait "$CH_PID" 2>/dev/null
+    return 0 # it is stopped, whichever signal did it (callers run under set -e)
 }
 ch() { curl -s "$CH_URL/" --data-binary "$1"; } # ch SQL: a query's answer

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/io.h"
 #include "cli/cli.h"
@@ -91,6 +92,11 @@ static int run_query(const char **v, int argc, char **argv)
     }
     if (st[0]->kind == WEIR_STMT_DROP) {
         rc = drop(data, st[0]);
+        goto out;
+    }
+    if (file == saved && access(saved, F_OK)) {
+        cli_error("query", "no pipeline has run on %s (%s is missing): start `weir serve -f PIPELINE --data %s` "
+                           "once, or name the pipeline with -f PIPELINE", data, saved, data);
         goto out;
     }
     if (!cli_load_pipeline("query", file, &arena, &cat))

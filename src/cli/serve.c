@@ -113,9 +113,12 @@ static void print_stats(const weir_catalog *cat, const weir_runner *r)
     fputc('\n', stderr);
 }
 
-/* web/ beside the directory holding the binary (build/weir -> web/), if it is there. */
+/* The dashboard's files relative to the directory holding the binary: web/
+ * beside it in a source tree (build/weir -> web/), or where make install
+ * puts them (PREFIX/bin/weir -> PREFIX/share/weir/web); NULL if neither. */
 static const char *default_web_dir(char *out, size_t cap)
 {
+    static const char *const places[] = {"../web", "../share/weir/web"};
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
@@ -125,8 +128,14 @@ static const char *default_web_dir(char *out, size_t cap)
     if (!slash)
         return NULL;
     *slash = '\0';
-    snprintf(out, cap, "%s/../web", exe);
-    return access(out, R_OK) == 0 ? out : NULL;
+    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
+        snprintf(out, cap, "%s/%s/index.html", exe, places[i]);
+        if (access(out, R_OK) == 0) {
+            snprintf(out, cap, "%s/%s", exe, places[i]);
+            return out;
+        }
+    }
+    return NULL;
 }
 
 /* A failed start; a full disk is named as such, with what to do. */

@@ -54,7 +54,7 @@ fill
 post 5000 20000
 [ "$CODE" = 503 ] && grep -qi '^Retry-After:' "$SCRATCH/headers" && grep -q 'No space left on device\|disk is full' "$SCRATCH/answer"
 ok $? "with the disk full, ingest answers 503 with Retry-After and says why: $(head -c 200 "$SCRATCH/answer")"
-for i in $(seq 100); do curl -s "$URL/healthz" | grep -q '"status":"paused"' && break; sleep 0.1; done
+for i in $(seq 300); do curl -s "$URL/healthz" | grep -q '"status":"paused"' && break; sleep 0.1; done
 curl -s "$URL/healthz" | grep -q '"status":"paused".*"disk_free_bytes"'; ok $? "/healthz answers and says the pipeline is paused: $(curl -s "$URL/healthz")"
 post 25000 100
 [ "$CODE" = 503 ] && grep -q 'pipeline is paused' "$SCRATCH/answer"; ok $? "while paused, ingest is refused at once: $(head -c 200 "$SCRATCH/answer")"
@@ -77,7 +77,7 @@ ok $? "serve starts on a full disk from its checkpoint"
 post 40000 100
 [ "$CODE" = 503 ] && grep -q 'under --min-free 4194304' "$SCRATCH/answer"; ok $? "ingest below --min-free answers 503 naming it: $(head -c 200 "$SCRATCH/answer")"
 rm -f "$DISK/filler"
-for i in $(seq 100); do post 41000 500; [ "$CODE" = 200 ] && break; sleep 0.1; done
+for i in $(seq 300); do post 41000 500; [ "$CODE" = 200 ] && break; sleep 0.1; done
 wait_total "$acked"; ok $? "after space is freed it takes records again and counts all $acked"
 stop_serve
 
@@ -87,7 +87,7 @@ awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"k\":\"k%d\",\"n\":%d}\n", i 
     $WEIR produce events --data "$DISK/data" && acked=$((acked + 20000))
 fill
 start_serve -f "$SCRATCH/p.sql" --data "$DISK/data" --checkpoint-ms 100 --min-free 0
-for i in $(seq 100); do curl -s "$URL/healthz" | grep -q '"status":"paused"' && break; sleep 0.1; done
+for i in $(seq 300); do curl -s "$URL/healthz" | grep -q '"status":"paused"' && break; sleep 0.1; done
 curl -s "$URL/healthz" | grep -q '"status":"paused"'; ok $? "processing a backlog on a full disk pauses the pipeline"
 rm -f "$DISK/filler"
 wait_total "$acked"; ok $? "and once space is freed the table counts all $acked records exactly"
