@@ -113,7 +113,7 @@ bench:
 # (with the uPlot files it loads, and uPlot's licence) where serve looks for
 # it (PREFIX/share/weir/web), and weir(1) made from the binary's --help.
 PREFIX ?= /usr/local
-WEB_FILES := web/index.html web/app.js web/style.css web/node_modules/uplot/dist/uPlot.min.css \
+WEB_FILES := web/index.html web/app.js web/style.css web/favicon.svg web/favicon.ico web/node_modules/uplot/dist/uPlot.min.css \
              web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/LICENSE
 install: $(WEIR) $(WEB_DEPS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

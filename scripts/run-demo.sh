@@ -2,8 +2,9 @@
 # run-demo.sh WEIR - what `make run` starts: one `weir serve` running the
 # example systems of examples/ together (their pipelines in one file), each
 # fed by its generator at a modest rate over HTTP (weir gen --post), with
-# the dashboard at http://127.0.0.1:8080/ (WEIR_LISTEN moves it). Ctrl-C
-# stops the generators, then serve (which checkpoints on the way out).
+# the dashboard at http://127.0.0.1:8080/ (WEIR_LISTEN=HOST:PORT moves it; a
+# taken address is an error). Ctrl-C stops the generators, then serve (which
+# checkpoints on the way out).
 set -u
 weir=${1:?usage: run-demo.sh path/to/weir}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,22 +16,37 @@ pipeline="$(dirname "$weir")/demo.sql"
 examples=(collatz video-likes user-logins sensors tweets)
 for e in "${examples[@]}"; do echo "-- examples/$e/pipeline.sql"; cat "$root/examples/$e/pipeline.sql"; echo; done > "$pipeline"
 
-"$weir" serve -f "$pipeline" --schemas "$root/examples/sensors/schemas" --listen "$listen" --reset --idle-ms 2000 &
+# Something already answering on the address would take the demo's requests
+# (curl's 7 is "connection refused": the address is free).
+curl -s -o /dev/null --max-time 2 "$url/" 2>/dev/null
+if [ $? -ne 7 ]; then
+    echo "weir demo: $listen is taken by another program; run it elsewhere, e.g. WEIR_LISTEN=127.0.0.1:8081 make run" >&2
+    exit 1
+fi
+log=$(mktemp "${TMPDIR:-/tmp}/weir-demo-XXXXXX")
+"$weir" serve -f "$pipeline" --schemas "$root/examples/sensors/schemas" --listen "$listen" --reset --idle-ms 2000 \
+    2> >(tee "$log" >&2) &
 serve=$!
 pids=()
-stop() {
+stop() { # stop [EXIT CODE]
     trap - EXIT INT TERM
     kill "${pids[@]}" 2>/dev/null
     kill -TERM "$serve" 2>/dev/null
     wait 2>/dev/null
-    echo "weir demo: stopped; the data stays in $WEIR_DATA ($weir streams lists it)"
-    exit 0
+    rm -f "$log"
+    [ "${1:-0}" = 0 ] && echo "weir demo: stopped; the data stays in $WEIR_DATA ($weir streams lists it)"
+    exit "${1:-0}"
 }
 trap stop EXIT INT TERM
-for i in $(seq 100); do curl -s "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-if ! kill -0 "$serve" 2>/dev/null; then
-    echo "weir demo: weir serve did not start (is $listen taken? set WEIR_LISTEN)" >&2
-    exit 1
+# Ready once this serve says it listens on $listen (not just anything answering there).
+for i in $(seq 600); do
+    grep -q "listening on http://$listen/" "$log" && break
+    kill -0 "$serve" 2>/dev/null || break
+    sleep 0.1
+done
+if ! kill -0 "$serve" 2>/dev/null || ! grep -q "listening on http://$listen/" "$log"; then
+    echo "weir demo: weir serve did not start on $listen (its messages are above); WEIR_LISTEN=HOST:PORT moves it" >&2
+    stop 1
 fi
 
 generate() { # generate NAME RATE URL

@@ -1,5 +1,7 @@
 // app.js - weir's dashboard. Polls /v1/streams for rates and offsets,
-// follows every table and dead-letter stream with Server-Sent Events, draws
+// follows every table and dead-letter stream over one Server-Sent Events
+// connection (GET /v1/changes: a browser holds at most six connections to a
+// server, so one per table would starve the page's own requests), draws
 // charts with uPlot, runs pull queries. No framework: one file of DOM code.
 'use strict';
 
@@ -11,13 +13,20 @@ const el = (tag, attrs = {}, ...kids) => {
   return e;
 };
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+/* A TOPK column ([{value, count}, ...]) reads as a ranking: "v1 12 · v7 9". */
+const ranking = (v) => Array.isArray(v) && v.every((e) => e && typeof e === 'object' && 'value' in e && 'count' in e);
 const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? fmt.format(v)
+  : ranking(v) ? v.map((e) => `${e.value} ${fmt.format(e.count)}`).join(' · ')
   : typeof v === 'object' ? JSON.stringify(v) : String(v));
 const NUMERIC = new Set(['INT', 'UINT', 'DOUBLE']);
 const COLORS = ['#4fb3ff', '#3ecf8e', '#f5b942', '#c792ea', '#ff6b6b', '#7fdbca'];
 /* uPlot axes in the dashboard's colours: time below, values (width `size`) on the left. */
 const axes = (size) => [{ stroke: '#7d8b9c', grid: { stroke: '#263140' } },
   { stroke: '#7d8b9c', grid: { stroke: '#263140' }, size, values: (u, vs) => vs.map((v) => fmt.format(v)) }];
+/* An x (time) scale that spans at least `span` seconds: uPlot stretches one
+ * point or a few seconds over years or ticks every 0.2 s otherwise. */
+const timeScale = (span) => ({ x: { time: true, range: (u, min, max) => (max - min >= span ? [min, max]
+  : [Math.min(min, max - span / 2), Math.max(max, min + span / 2)]) } });
 
 async function api(path, options) {
   const res = await fetch(path, Object.assign({ credentials: 'same-origin' }, options));
@@ -54,7 +63,7 @@ function rateChart(names) {
     width, height: 160,
     series: [{}, ...names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 2,
       value: (u, v) => (v == null ? '—' : fmt.format(v) + '/s') }))],
-    axes: axes(60),
+    axes: axes(60), scales: timeScale(60),
   }, [[], ...names.map(() => [])], $('#rate-chart'));
 }
 
@@ -100,7 +109,7 @@ async function pollStreams() {
     $('#ingest-rate').textContent = `${fmt.format(total)} records/s in`;
   }
   renderStreams(streams, rates);
-  for (const s of streams) if (s.kind === 'dead_letters') followDeadLetters(s.name);
+  follow(streams.filter((s) => s.kind === 'dead_letters').map((s) => s.name));
 }
 
 // ---- sinks: delivery, lag (the backlog kept while a destination is down) ----
@@ -152,7 +161,7 @@ function chartFor(t) {
       width: box.clientWidth || 500, height: 170,
       series: [{}, ...keys.map((k, i) => ({ label: `${k} ${value.name}`, stroke: COLORS[i], width: 2,
         points: { size: 5 }, spanGaps: true }))],
-      axes: axes(55),
+      axes: axes(55), scales: timeScale(Math.max(60, (t.window_ms / 1000) * 4)),
     }, data, box);
     t.plotKeys = label;
   } else {
@@ -183,43 +192,59 @@ function schedule(t) {
   if (!t.pending) { t.pending = true; requestAnimationFrame(() => renderTable(t)); }
 }
 
+function tableChange(t, row) {
+  t.rows.set(keyOf(t, row), row);
+  t.flash.add(keyOf(t, row));
+  t.updates++;
+  schedule(t);
+}
+
 async function loadTables() {
   const { tables: list } = await api('/v1/tables');
-  for (const info of list) {
-    if (tables[info.name]) continue;
+  const added = list.filter((info) => !tables[info.name]);
+  for (const info of added) {
     const t = Object.assign(info, { rows: new Map(), flash: new Set(), updates: 0 });
     t.card = tableCard(t);
     tables[t.name] = t;
-    const events = new EventSource(`/v1/tables/${encodeURIComponent(t.name)}/changes`);
-    events.addEventListener('change', (ev) => {
-      const row = JSON.parse(ev.data).row;
-      t.rows.set(keyOf(t, row), row);
-      t.flash.add(keyOf(t, row));
-      t.updates++;
-      schedule(t);
-    });
+  }
+  follow(added.map((t) => t.name)); /* changes first: none is missed while the rows load */
+  await Promise.all(added.map(async (t) => {
     const { rows } = await api(`/v1/tables/${encodeURIComponent(t.name)}?limit=500`);
     for (const r of rows) if (!t.rows.has(keyOf(t, r))) t.rows.set(keyOf(t, r), r);
     schedule(t);
-  }
+  }));
 }
 
 // ---- dead letters ----
-const dead = { followed: new Set(), reasons: {}, recent: [] };
+const dead = { reasons: {}, recent: [] };
 
-function followDeadLetters(stream) {
-  if (dead.followed.has(stream)) return;
-  dead.followed.add(stream);
-  const events = new EventSource(`/v1/streams/${encodeURIComponent(stream)}/changes?from=beginning`);
-  events.addEventListener('change', (ev) => {
-    const letter = JSON.parse(ev.data).row;
-    const reason = String(letter.reason || 'unknown').split(':')[0];
-    dead.reasons[reason] = (dead.reasons[reason] || 0) + 1;
-    dead.recent.unshift({ stream, reason: letter.reason, record: letter.record });
-    dead.recent.length = Math.min(dead.recent.length, 15);
-    $('#dlq-reasons').replaceChildren(...Object.entries(dead.reasons).map(([r, n]) => el('span', {}, `${r} ${fmt.format(n)}`)));
-    $('#dlq tbody').replaceChildren(...dead.recent.map((d) => el('tr', {}, el('td', {}, d.stream),
-      el('td', {}, String(d.reason)), el('td', { class: 'record', title: String(d.record) }, String(d.record)))));
+function deadLetter(stream, letter) {
+  const reason = String(letter.reason || 'unknown').split(':')[0];
+  dead.reasons[reason] = (dead.reasons[reason] || 0) + 1;
+  dead.recent.unshift({ stream, reason: letter.reason, record: letter.record });
+  dead.recent.length = Math.min(dead.recent.length, 15);
+  $('#dlq-reasons').replaceChildren(...Object.entries(dead.reasons).map(([r, n]) => el('span', {}, `${r} ${fmt.format(n)}`)));
+  $('#dlq tbody').replaceChildren(...dead.recent.map((d) => el('tr', {}, el('td', {}, d.stream),
+    el('td', {}, String(d.reason)), el('td', { class: 'record', title: String(d.record) }, String(d.record)))));
+}
+
+// ---- live changes: every table (from now) and dead-letter stream (from its beginning), one connection ----
+const feed = { names: [], source: null, lastId: '' };
+
+/* Adds streams to the feed; a new set reopens it where the last event left off. */
+function follow(names) {
+  const more = names.filter((n) => !feed.names.includes(n));
+  if (!more.length) return;
+  feed.names.push(...more);
+  if (feed.source) feed.source.close();
+  const spec = feed.names.map((n) => encodeURIComponent(n) + (tables[n] ? '' : '@beginning')).join(',');
+  const resume = feed.lastId ? `&last_event_id=${encodeURIComponent(feed.lastId)}` : '';
+  feed.source = new EventSource(`/v1/changes?streams=${spec}${resume}`);
+  feed.source.addEventListener('change', (ev) => {
+    if (ev.lastEventId) feed.lastId = ev.lastEventId;
+    const change = JSON.parse(ev.data);
+    if (tables[change.stream]) tableChange(tables[change.stream], change.row);
+    else deadLetter(change.stream, change.row);
   });
 }
 

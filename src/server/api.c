@@ -22,6 +22,11 @@ static const weir_http_route fixed[] = {
     {"GET", "/v1/streams/{s}/changes", api_changes, NULL,
      "The stream's new records as Server-Sent Events (id: every partition's next offset; resume with Last-Event-ID; "
      "?from=beginning).", false, NULL, "text/event-stream"},
+    {"GET", "/v1/changes", api_changes_many, NULL,
+     "The changes of several streams and tables over one connection, as Server-Sent Events: ?streams=a,b (a name "
+     "may end in @beginning or @end; ?from= sets where the others start, default end); each event's data names its "
+     "stream; the id that comes with each batch's last event resumes them all (Last-Event-ID or ?last_event_id=).",
+     false, NULL, "text/event-stream"},
     {"GET", "/v1/tables", api_tables, NULL, "Every table: columns, primary key, window, row count.", false, NULL, JSON},
     {"GET", "/v1/tables/{t}", api_table, NULL, "The table's current rows (?key= one key's, ?limit=).", false, NULL, JSON},
     {"GET", "/v1/tables/{t}/changes", api_changes, NULL,

@@ -1,7 +1,7 @@
 /*
  * api.h - the handlers of weir's HTTP API, one file per concern:
- * api_ingest.c (records in), api_route.c (route templates), api_query.c (streams, tables, pull queries,
- * changes as Server-Sent Events), api_schemas.c (the registry), api_ops.c
+ * api_ingest.c (records in), api_route.c (route templates), api_query.c (streams, tables, pull queries),
+ * api_changes.c (changes as Server-Sent Events), api_schemas.c (the registry), api_ops.c
  * (health, metrics, OpenAPI, the dashboard's files). api.c builds the
  * route table from them and from the pipeline's CREATE ROUTEs.
  * Every handler's ctx is the weir_service.
@@ -50,6 +50,7 @@ typedef struct api_pulled {
 int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p);
 void api_pulled_free(api_pulled *p);
 int api_changes(void *ctx, weir_http_req *req);
+int api_changes_many(void *ctx, weir_http_req *req);
 int api_pipeline(void *ctx, weir_http_req *req);
 int api_sinks(void *ctx, weir_http_req *req);
 

@@ -1,7 +1,7 @@
 /*
  * api_query.c - reading over HTTP: the streams and tables, a table's rows,
- * pull queries, the pipeline's SQL, and a stream's or table's changes as
- * Server-Sent Events.
+ * pull queries and the pipeline's SQL (changes as Server-Sent Events are in
+ * api_changes.c).
  *
  * Tables are answered from the live views the pipeline keeps (the latest
  * row per key, updated as rows are emitted); streams are scanned from the
@@ -357,89 +357,5 @@ int api_pipeline(void *ctx, weir_http_req *req)
              weir_buf_printf(&b, ",\"started_ms\":%lld}\n", (long long)s->started_ms);
     api_reply_json(req, 200, rc, &b);
     weir_buf_free(&b);
-    return 0;
-}
-
-/* ---- changes as Server-Sent Events ---- */
-
-/* Where to start: Last-Event-ID (every partition's next offset, as the
- * events' ids carry them), ?from=beginning, or the end (only new records). */
-static bool start_offsets(weir_http_req *req, weir_stream *st, uint32_t nparts, uint64_t *at)
-{
-    const char *last = weir_http_header(req, "Last-Event-ID");
-    const char *from = weir_http_query(req, "from");
-    if (from && strcmp(from, "beginning") && strcmp(from, "end")) {
-        weir_http_reply_error(req, 400, "from must be 'beginning' or 'end', not '%s'", from);
-        return false;
-    }
-    for (uint32_t p = 0; p < nparts; p++) {
-        weir_partition_stats ps;
-        weir_err err;
-        if (weir_stream_partition_stats(st, p, &ps, &err)) {
-            weir_http_reply_error(req, 500, "%s", err.msg);
-            return false;
-        }
-        at[p] = from && !strcmp(from, "beginning") ? ps.start_offset : ps.end_offset;
-        if (!last)
-            continue;
-        char *end;
-        unsigned long long off = strtoull(last, &end, 10);
-        if (end == last || (*end != (p + 1 < nparts ? ',' : '\0')) || off > ps.end_offset) {
-            weir_http_reply_error(req, 400, "Last-Event-ID must list %u offsets separated by commas, each at most the "
-                                            "partition's end, as the events' ids do", nparts);
-            return false;
-        }
-        at[p] = off < ps.start_offset ? ps.start_offset : off; /* retention may have removed the oldest */
-        last = end + 1;
-    }
-    return true;
-}
-
-/* GET /v1/tables/{t}/changes and GET /v1/streams/{s}/changes */
-int api_changes(void *ctx, weir_http_req *req)
-{
-    weir_service *s = ctx;
-    const char *name = weir_http_param(req, "t") ? weir_http_param(req, "t") : weir_http_param(req, "s");
-    const weir_relation *rel = service_relation(s, name, NULL);
-    if (weir_http_param(req, "t") && (!rel || !rel->is_table)) {
-        weir_http_reply_error(req, 404, "no table %s in the pipeline", name);
-        return 0;
-    }
-    weir_err err = {0};
-    pthread_mutex_lock(&s->lock);
-    weir_stream *st;
-    subscriber *sub = calloc(1, sizeof *sub);
-    uint64_t *at = NULL;
-    int rc = weir_stream_open(s->log, name, &st, &err);
-    if (rc) {
-        weir_http_reply_error(req, rc == WEIR_ENOENT ? 404 : 500, "%s", err.msg);
-    } else if (!sub || !(sub->nparts = weir_stream_get_config(st)->partitions) ||
-               !(sub->readers = calloc(sub->nparts, sizeof *sub->readers)) || !(at = calloc(sub->nparts, sizeof *at))) {
-        weir_http_reply_error(req, 500, "out of memory");
-    } else if (start_offsets(req, st, sub->nparts, at)) {
-        for (uint32_t p = 0; p < sub->nparts && rc == WEIR_OK; p++)
-            rc = weir_reader_open(st, p, at[p], &sub->readers[p], &err);
-        if (rc)
-            weir_http_reply_error(req, 500, "%s", err.msg);
-        else if (!(sub->out = weir_http_stream_open(req, "text/event-stream", 4u << 20)))
-            weir_http_reply_error(req, 500, "out of memory");
-        else {
-            sub->stream = st;
-            sub->last_write_ms = weir_wall_ms();
-            weir_http_stream_write(sub->out, "retry: 1000\n\n", 13);
-            sub->next = s->subscribers;
-            s->subscribers = sub;
-            s->nsubscribers++;
-            sub = NULL;
-        }
-    }
-    if (sub) {
-        for (uint32_t p = 0; sub->readers && p < sub->nparts; p++)
-            weir_reader_close(sub->readers[p]);
-        free(sub->readers);
-        free(sub);
-    }
-    pthread_mutex_unlock(&s->lock);
-    free(at);
     return 0;
 }

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/io.h"
 #include "conn/file_source.h"
+#include "json/json.h"
 #include "server/sinks.h"
 
 #define SSE_BATCH 1024               /* records per partition per step for one subscriber */
@@ -69,45 +70,85 @@ void service_answer_pending(weir_service *s, int rc, const char *why)
 
 /* ---- Server-Sent Events ---- */
 
+void subscriber_free(subscriber *sub)
+{
+    if (!sub)
+        return;
+    for (int i = 0; i < sub->nstreams; i++) {
+        for (uint32_t p = 0; sub->streams[i].readers && p < sub->streams[i].nparts; p++)
+            weir_reader_close(sub->streams[i].readers[p]);
+        free(sub->streams[i].readers);
+    }
+    free(sub->streams);
+    if (sub->out)
+        weir_http_stream_release(sub->out);
+    free(sub);
+}
+
 static void drop_subscriber(weir_service *s, subscriber **link)
 {
     subscriber *sub = *link;
     *link = sub->next;
-    for (uint32_t p = 0; p < sub->nparts; p++)
-        weir_reader_close(sub->readers[p]);
-    free(sub->readers);
-    weir_http_stream_release(sub->out);
-    free(sub);
+    subscriber_free(sub);
     s->nsubscribers--;
 }
 
-/* The event id: every partition's next offset, so Last-Event-ID resumes exactly. */
+/* The event id: every partition's next offset ("12,40,3"), so Last-Event-ID
+ * resumes exactly; for several streams "name:12,40,3;name2:0". */
 static int put_event_id(weir_buf *b, const subscriber *sub)
 {
     int rc = weir_buf_append_str(b, "id: ");
-    for (uint32_t p = 0; p < sub->nparts && !rc; p++)
-        rc = weir_buf_printf(b, "%s%llu", p ? "," : "", (unsigned long long)weir_reader_position(sub->readers[p]));
+    for (int i = 0; i < sub->nstreams && !rc; i++) {
+        const followed *f = &sub->streams[i];
+        if (sub->named)
+            rc = weir_buf_printf(b, "%s%s:", i ? ";" : "", weir_stream_name(f->stream));
+        for (uint32_t p = 0; p < f->nparts && !rc; p++)
+            rc = weir_buf_printf(b, "%s%llu", p ? "," : "", (unsigned long long)weir_reader_position(f->readers[p]));
+    }
     return rc || weir_buf_append_str(b, "\n");
+}
+
+/* Puts an id before the event that starts at byte `at` of b. */
+static int insert_event_id(weir_buf *b, size_t at, const subscriber *sub)
+{
+    weir_buf id = {0};
+    int rc = put_event_id(&id, sub) || weir_buf_append(b, id.data, id.len); /* grows b by the id's length */
+    if (!rc) {
+        memmove(b->data + at + id.len, b->data + at, b->len - id.len - at);
+        memcpy(b->data + at, id.data, id.len);
+    }
+    weir_buf_free(&id);
+    return rc;
 }
 
 /* Sends a subscriber the records committed since its last turn. */
 static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
 {
     b->len = 0;
-    for (uint32_t p = 0; p < sub->nparts; p++) {
-        weir_record rec;
-        weir_err err;
-        for (int k = 0; k < SSE_BATCH; k++) {
-            int got = weir_reader_next(sub->readers[p], &rec, &err);
-            if (got != 1)
-                break;
-            if (put_event_id(b, sub) ||
-                weir_buf_printf(b, "event: change\ndata: {\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,\"row\":", p,
-                                (unsigned long long)rec.offset, (long long)rec.ts_ms) ||
-                weir_buf_append(b, rec.value, rec.value_len) || weir_buf_append_str(b, "}\n\n"))
-                return false;
+    size_t last_event = 0;
+    for (int i = 0; i < sub->nstreams; i++) {
+        const followed *f = &sub->streams[i];
+        for (uint32_t p = 0; p < f->nparts; p++) {
+            weir_record rec;
+            weir_err err;
+            for (int k = 0; k < SSE_BATCH; k++) {
+                int got = weir_reader_next(f->readers[p], &rec, &err);
+                if (got != 1)
+                    break;
+                last_event = b->len;
+                if ((!sub->named && put_event_id(b, sub)) || weir_buf_append_str(b, "event: change\ndata: {") ||
+                    (sub->named && (weir_buf_append_str(b, "\"stream\":") ||
+                                    weir_json_quote(b, weir_stream_name(f->stream), strlen(weir_stream_name(f->stream))) ||
+                                    weir_buf_append_str(b, ","))) ||
+                    weir_buf_printf(b, "\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,\"row\":", p,
+                                    (unsigned long long)rec.offset, (long long)rec.ts_ms) ||
+                    weir_buf_append(b, rec.value, rec.value_len) || weir_buf_append_str(b, "}\n\n"))
+                    return false;
+            }
         }
     }
+    if (b->len && sub->named && insert_event_id(b, last_event, sub))
+        return false;
     if (!b->len && now_ms - sub->last_write_ms >= SSE_KEEPALIVE_MS && weir_buf_append_str(b, ": keep-alive\n\n"))
         return false;
     if (!b->len)

@@ -25,15 +25,28 @@ typedef struct pending_ack {
     struct pending_ack *next;
 } pending_ack;
 
-/* A Server-Sent Events client following one stream's records. */
-typedef struct subscriber {
-    weir_http_stream *out;
+/* One stream a Server-Sent Events client follows. */
+typedef struct followed {
     weir_stream *stream;
     uint32_t nparts;
-    weir_reader **readers;
+    weir_reader **readers;        /* one per partition, at the next record to send */
+} followed;
+
+/* A Server-Sent Events client following one stream's records
+ * (GET /v1/{streams,tables}/{x}/changes: every event has an id) or several
+ * streams' (GET /v1/changes: events name their stream, and the id, which
+ * lists every stream's positions, comes with the last event of each batch). */
+typedef struct subscriber {
+    weir_http_stream *out;
+    followed *streams;
+    int nstreams;
+    bool named;                   /* several streams: GET /v1/changes */
     int64_t last_write_ms;        /* for keep-alive comments */
     struct subscriber *next;
 } subscriber;
+
+/* Frees a subscriber that is not (or no longer) in the service's list. */
+void subscriber_free(subscriber *sub);
 
 typedef struct sink_run sink_run;   /* server/sinks.c */
 
