@@ -27,7 +27,8 @@ CREATE ENDPOINT 'GET /longest_step_chain' WITH (format = 'object') AS
 CREATE ENDPOINT 'GET /highest_value' WITH (format = 'object') AS
   SELECT number AS longest, number, peak AS value FROM chains ORDER BY peak DESC, number LIMIT 1;
 
-CREATE ENDPOINT 'GET /part/{x}' AS
+-- as the original system answered it: [[n], [n], ...]
+CREATE ENDPOINT 'GET /part/{x}' WITH (format = 'rows') AS
   SELECT number FROM value_numbers WHERE value = {x} ORDER BY number;
 
 CREATE ENDPOINT 'GET /plot/{n}' WITH (format = 'svg') AS

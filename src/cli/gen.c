@@ -23,7 +23,7 @@
 
 static const cli_option options[] = {
     {"rate", 0, "N", "records per second, stamped with the wall clock (default: as fast as possible)"},
-    {"count", 'n', "N", "stop after N records (default 10000, or never with --rate)"},
+    {"count", 'n', "N", "stop after N records (default 10000, or never with --rate); collatz ends the chain under way"},
     {"seed", 0, "S", "random seed (default 1)"},
     {"start", 0, "TIME", "first timestamp without --rate (default 2026-11-23T00:00:00Z)"},
     {"step-ms", 0, "MS", "virtual time between records without --rate (default 10)"},
@@ -93,7 +93,7 @@ static int run_gen(const char **v, int argc, char **argv)
     }
     bool post_failed = false;
     uint64_t began = weir_mono_ns(), flushed = began, queued = 0;
-    for (uint64_t i = 0; i < count && rc == CLI_OK; i++) {
+    for (uint64_t i = 0; (i < count || weir_gen_within_group(g)) && rc == CLI_OK; i++) {
         int64_t ts = start + (int64_t)(i * step_ms);
         if (rate) { /* pace: record i is due at i / rate seconds */
             uint64_t due = began + i * 1000000000ull / rate;

@@ -38,6 +38,23 @@ static const cli_option options[] = {
     {"expect", 'e', "FILE", "compare the output with FILE; exit 1 and show the differences if they differ"},
 };
 
+/* A replayed record has no arrival time, so a window over a stream
+ * without a timestamp column would put every record in 1970: refused. */
+static bool event_time_for_windows(const char *file, const weir_catalog *cat)
+{
+    for (int q = 0; q < cat->nqueries; q++) {
+        const weir_relation *from = cat->queries[q]->source;
+        while (from->query && !from->is_source) /* a derived stream's records keep their input's time */
+            from = from->query->source;
+        if (cat->queries[q]->window.kind != WEIR_WINDOW_NONE && from->ts_col < 0) {
+            cli_error("replay", "%s: a window over %s, which has no timestamp column: a replay has no arrival time to "
+                                "window by; declare WITH (timestamp = 'column')", file, from->name);
+            return false;
+        }
+    }
+    return true;
+}
+
 static int run_replay(const char **v, int argc, char **argv);
 
 const cli_command cli_replay = {
@@ -193,6 +210,10 @@ static int run_replay(const char **v, int argc, char **argv)
     if (!rp.source) {
         cli_error("replay", want ? "%s has no source stream %s" : "%s declares no source stream (CREATE STREAM with columns)",
                   file, want);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (!event_time_for_windows(file, &cat)) {
         rc = CLI_USAGE;
         goto out;
     }

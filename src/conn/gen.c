@@ -222,4 +222,6 @@ int weir_gen_next(weir_gen *g, int64_t ts_ms, weir_buf *out, weir_err *err)
     return rc;
 }
 
+bool weir_gen_within_group(const weir_gen *g) { return g->in_chain; }
+
 void weir_gen_free(weir_gen *g) { free(g); }

@@ -35,6 +35,9 @@ int weir_gen_new(const char *name, const weir_gen_options *opt, weir_gen **out, 
  * Returns WEIR_OK, or an error (a collatz overflow is WEIR_EINVAL with the
  * number and step; the generator goes on with the next number). */
 int weir_gen_next(weir_gen *g, int64_t ts_ms, weir_buf *out, weir_err *err);
+/* Whether the last record left a group that should not be cut under way
+ * (a collatz chain): a caller stopping after N records finishes it first. */
+bool weir_gen_within_group(const weir_gen *g);
 void weir_gen_free(weir_gen *g);
 /* "collatz, likes, logins, sensors, tweets" */
 const char *weir_gen_names(void);

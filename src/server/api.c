@@ -66,7 +66,8 @@ int weir_api_routes(weir_service *s, weir_err *err)
                                             false, JSON, JSON};
     }
     static const char *const types[] = {[WEIR_FORMAT_JSON] = JSON, [WEIR_FORMAT_OBJECT] = JSON,
-                                        [WEIR_FORMAT_CSV] = "text/csv", [WEIR_FORMAT_SVG] = "image/svg+xml"};
+                                        [WEIR_FORMAT_CSV] = "text/csv", [WEIR_FORMAT_SVG] = "image/svg+xml",
+                                        [WEIR_FORMAT_ROWS] = JSON};
     for (int i = 0; i < s->cat->nendpoints; i++) {
         const weir_endpoint *e = &s->cat->endpoints[i];
         s->routes[at++] = (weir_http_route){"GET", e->path, api_endpoint, s,

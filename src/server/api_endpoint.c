@@ -3,8 +3,8 @@
  * /part/{x}' AS SELECT ... WHERE value = {x}): the path's parameters go
  * into the SELECT as literals (a value that does not fit its parameter is
  * a 400 naming it), the pull query runs as POST /v1/query would, and the
- * rows are answered in the endpoint's format: a JSON array, one object,
- * CSV or an SVG line plot.
+ * rows are answered in the endpoint's format: a JSON array of objects, one
+ * object, an array of arrays, CSV or an SVG line plot.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +113,17 @@ int api_endpoint(void *ctx, weir_http_req *req)
         rc = weir_buf_append_str(&b, "[");
         for (size_t i = 0; i < p.n && !rc; i++)
             rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&p.pull.schema, p.rows[i], &b);
+        rc = rc || weir_buf_append_str(&b, "]\n");
+        api_reply_json(req, 200, rc, &b);
+        break;
+    case WEIR_FORMAT_ROWS:
+        rc = weir_buf_append_str(&b, "[");
+        for (size_t i = 0; i < p.n && !rc; i++) {
+            rc = weir_buf_append_str(&b, i ? ",[" : "[");
+            for (int c = 0; c < p.pull.schema.ncols && !rc; c++)
+                rc = (c && weir_buf_append_str(&b, ",")) || weir_value_to_json(&b, &p.rows[i][c]);
+            rc = rc || weir_buf_append_str(&b, "]");
+        }
         rc = rc || weir_buf_append_str(&b, "]\n");
         api_reply_json(req, 200, rc, &b);
         break;

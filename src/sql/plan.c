@@ -1053,7 +1053,8 @@ static bool plottable(weir_type t)
 static void declare_endpoint(planner *P, const weir_stmt *st)
 {
     static const char *const opts[] = {"format"};
-    static const char *const formats[] = {"json", "object", "csv", "svg"};
+    static const char *const formats[] = {"json", "object", "csv", "svg", "rows"}; /* in weir_endpoint_format's order */
+    const int nformats = (int)(sizeof formats / sizeof *formats);
     check_options(P, st, opts, 1);
     const char *path = st->route + 4;
     if (strncmp(st->route, "GET /", 5) || strchr(path, ' ') || strchr(path, '?'))
@@ -1067,10 +1068,10 @@ static void declare_endpoint(planner *P, const weir_stmt *st)
     const weir_with_option *f = weir_stmt_option(st, "format");
     if (f) {
         int k = 0;
-        while (k < 4 && (f->value.type != WEIR_TYPE_TEXT || strcmp(f->value.s, formats[k])))
+        while (k < nformats && (f->value.type != WEIR_TYPE_TEXT || strcmp(f->value.s, formats[k])))
             k++;
-        if (k == 4)
-            fail(P, f->pos, "format is 'json', 'object', 'csv' or 'svg'");
+        if (k == nformats)
+            fail(P, f->pos, "format is 'json', 'object', 'csv', 'svg' or 'rows'");
         ep.format = (weir_endpoint_format)k;
     }
     int count = 0;

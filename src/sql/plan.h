@@ -118,6 +118,7 @@ typedef enum weir_endpoint_format {
     WEIR_FORMAT_OBJECT,            /* the first row as an object; 404 if none */
     WEIR_FORMAT_CSV,               /* a header line, then a line per row (RFC 4180) */
     WEIR_FORMAT_SVG,               /* a line plot: the first column along x, the second along y */
+    WEIR_FORMAT_ROWS,              /* an array of arrays, each row's values in column order: [[1, "a"], ...] */
 } weir_endpoint_format;
 
 typedef struct weir_endpoint_param {

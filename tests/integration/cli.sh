@@ -2,7 +2,7 @@
 # cli.sh - the weir command line: help, exit codes, error messages that say
 # where, produce/consume/streams, consumer groups, all-or-nothing batches.
 . "$(dirname "$0")/../lib.sh"
-plan 34
+plan 37
 
 $WEIR --help | grep -q "produce" ; ok $? "weir --help lists the commands"
 for c in produce consume streams; do
@@ -71,4 +71,14 @@ diag "kept: start-end $start"
 first=$($WEIR consume kept -b -e | head -1 | sed 's/{"id":\([0-9]*\),.*/\1/')
 [ "$first" = "${start% *}" ]; ok $? "reading from the beginning starts at the first retained offset"
 [ "$($WEIR consume kept -b -e | wc -l)" -eq $((20000 - ${start% *})) ]; ok $? "and reads every later record"
+
+# Small things a new user meets first.
+$WEIR --version | grep -q '^weir [0-9][0-9.]* (build [^)]*)$'; ok $? "weir --version names the version and the build: $($WEIR --version)"
+$WEIR query 'SELECT * FROM t' --data "$SCRATCH/never" 2>"$SCRATCH/err"; rc=$?
+[ $rc = 1 ] && grep -q "no pipeline has run on $SCRATCH/never.*weir serve -f PIPELINE" "$SCRATCH/err"
+ok $? "weir query on a directory no pipeline ran on says so: $(cat "$SCRATCH/err")"
+printf 'CREATE STREAM ev (k TEXT);\nCREATE TABLE m AS SELECT k, COUNT(*) AS n FROM TUMBLE(ev, INTERVAL %s) GROUP BY k;\n' "'1' MINUTE" > "$SCRATCH/w.sql"
+echo '{"k":"a"}' | $WEIR replay -f "$SCRATCH/w.sql" --input - >"$SCRATCH/out" 2>"$SCRATCH/err"; rc=$?
+[ $rc = 2 ] && [ ! -s "$SCRATCH/out" ] && grep -q "a window over ev, which has no timestamp column" "$SCRATCH/err"
+ok $? "a replay of windows over a stream without event time is refused, not put in 1970: $(cat "$SCRATCH/err")"
 finish

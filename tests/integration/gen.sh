@@ -8,8 +8,9 @@ plan 15
 for g in collatz likes logins sensors tweets; do
     $WEIR gen "$g" -n 2000 --seed 3 > "$SCRATCH/$g.ndjson" &&
         $WEIR produce "gen_$g" "$SCRATCH/$g.ndjson" >/dev/null 2>&1 &&
-        [ "$($WEIR consume "gen_$g" -b -e | wc -l)" = 2000 ]
-    ok $? "gen $g: 2000 lines, every one a JSON object"
+        lines=$(wc -l < "$SCRATCH/$g.ndjson") && [ "$($WEIR consume "gen_$g" -b -e | wc -l)" = "$lines" ] &&
+        { [ "$lines" = 2000 ] || { [ $g = collatz ] && [ "$lines" -ge 2000 ]; }; }
+    ok $? "gen $g: 2000 lines (collatz: and the rest of the last chain), every one a JSON object"
 done
 cmp -s "$SCRATCH/tweets.ndjson" <($WEIR gen tweets -n 2000 --seed 3); ok $? "the same seed gives the same lines"
 ! cmp -s "$SCRATCH/tweets.ndjson" <($WEIR gen tweets -n 2000 --seed 4); ok $? "another seed gives others"
@@ -17,8 +18,8 @@ cmp -s "$SCRATCH/tweets.ndjson" <($WEIR gen tweets -n 2000 --seed 3); ok $? "the
 # Collatz: the chains of 1..40 as awk computes them (exact below 2^53).
 $WEIR gen collatz --numbers 1:40 -n 3000 --seed 9 | sed 's/.*"number":\([0-9]*\),"step":\([0-9]*\),"value":\([0-9]*\).*/\1 \2 \3/' > "$SCRATCH/chains"
 awk '{ if ($2 == 0) v = $1; else v = (v % 2 == 0) ? v / 2 : 3 * v + 1; if (v != $3 || (prev_n == $1 && $2 != prev_s + 1 && $2 != 0)) bad++;
-       prev_n = $1; prev_s = $2 } END { exit bad > 0 || NR != 3000 }' "$SCRATCH/chains"
-ok $? "collatz: every step of every chain is right"
+       prev_n = $1; prev_s = $2 } END { exit bad > 0 || NR < 3000 || $3 != 1 }' "$SCRATCH/chains"
+ok $? "collatz: every step of every chain is right, and -n 3000 ends with a whole chain (at value 1)"
 $WEIR gen collatz --numbers 6148914691236517205:6148914691236517205 -n 1 >/dev/null 2>"$SCRATCH/err"
 grep -q "collatz 6148914691236517205: step 1: 3 x 6148914691236517205 + 1 does not fit in 64 bits" "$SCRATCH/err"
 ok $? "an overflowing step is reported, not wrapped"
