@@ -70,7 +70,7 @@ function rateChart(names) {
 function renderStreams(streams, rates) {
   const body = $('#streams tbody');
   body.replaceChildren(...streams.map((s) => el('tr', {},
-    el('td', {}, s.name),
+    el('td', {}, streamLink(s)),
     el('td', {}, el('span', { class: 'kind ' + s.kind }, s.kind.replace('_', ' '))),
     el('td', { class: 'num' }, String(s.partitions)),
     el('td', { class: 'num' }, show(s.records)),
@@ -110,6 +110,79 @@ async function pollStreams() {
   }
   renderStreams(streams, rates);
   follow(streams.filter((s) => s.kind === 'dead_letters').map((s) => s.name));
+}
+
+// ---- the stream browser: a stream's records by partition and offset, from a time, or by key ----
+const browse = { stream: null, partitions: 0, ends: [], starts: [], shown: [] };
+
+function streamLink(s) {
+  const b = el('button', { class: 'stream-link', type: 'button', title: 'browse its records' }, s.name);
+  b.addEventListener('click', () => openBrowser(s.name, s.partitions));
+  return b;
+}
+
+function openBrowser(name, partitions) {
+  browse.stream = name;
+  browse.partitions = partitions;
+  $('#browse-stream').textContent = name;
+  $('#browse-partition').replaceChildren(el('option', { value: '' }, 'all'),
+    ...Array.from({ length: partitions }, (_, p) => el('option', { value: String(p) }, String(p))));
+  for (const id of ['#browse-offset', '#browse-time', '#browse-key']) $(id).value = '';
+  $('#browser').hidden = false;
+  $('#browse-records').classList.toggle('dlq', name.endsWith('.dlq'));
+  loadRecords().catch(() => {});
+  $('#browser').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+async function loadRecords() {
+  $('#browse-error').textContent = '';
+  const q = new URLSearchParams({ limit: '50' });
+  for (const [id, arg] of [['#browse-partition', 'partition'], ['#browse-offset', 'offset'], ['#browse-time', 'time'],
+    ['#browse-key', 'key']]) if ($(id).value.trim()) q.set(arg, $(id).value.trim());
+  try {
+    const res = await api(`/v1/streams/${encodeURIComponent(browse.stream)}/records?${q}`);
+    browse.starts = res.partitions.map((p) => p.start_offset);
+    browse.ends = res.partitions.map((p) => p.end_offset);
+    $('#browse-info').textContent = `${res.partitions.length} partitions · offsets ${res.partitions.map((p) =>
+      `${p.start_offset}–${p.end_offset}`).join(' · ').slice(0, 160)} · ${res.records.length} shown`;
+    $('#browse-records tbody').replaceChildren(...res.records.map((r) => el('tr', {},
+      el('td', { class: 'num' }, String(r.partition)), el('td', { class: 'num' }, String(r.offset)),
+      el('td', {}, r.timestamp), el('td', {}, r.key === null ? '—' : r.key),
+      el('td', { class: 'reason-col' }, r.value && r.value.reason ? String(r.value.reason) : ''),
+      el('td', { class: 'value', title: JSON.stringify(r.value) }, JSON.stringify(r.value)))));
+    browse.shown = res.records;
+  } catch (e) {
+    $('#browse-error').textContent = e.message;
+  }
+}
+
+/* Older / Newer page through one partition (the first one shown when "all"). */
+function pageRecords(direction) {
+  const shown = browse.shown;
+  const p = $('#browse-partition').value !== '' ? Number($('#browse-partition').value) : (shown[0] ? shown[0].partition : 0);
+  const offsets = shown.filter((r) => r.partition === p).map((r) => r.offset);
+  const lowest = offsets.length ? Math.min(...offsets) : browse.ends[p];
+  const highest = offsets.length ? Math.max(...offsets) : browse.starts[p] - 1;
+  const from = direction < 0 ? Math.max(browse.starts[p], lowest - 50) : Math.min(highest + 1, browse.ends[p]);
+  $('#browse-partition').value = String(p);
+  $('#browse-offset').value = String(from);
+  $('#browse-time').value = '';
+  loadRecords().catch(() => {});
+}
+
+$('#browse-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadRecords().catch(() => {}); });
+$('#browse-older').addEventListener('click', () => pageRecords(-1));
+$('#browse-newer').addEventListener('click', () => pageRecords(1));
+$('#browse-close').addEventListener('click', () => { $('#browser').hidden = true; browse.stream = null; });
+
+// ---- consumer groups: committed offsets and lag ----
+async function pollGroups() {
+  const { groups } = await api('/v1/groups');
+  $('#groups-card').hidden = groups.length === 0;
+  $('#groups tbody').replaceChildren(...groups.map((g) => el('tr', {},
+    el('td', {}, g.group), el('td', {}, g.stream), el('td', { class: 'num' }, show(g.lag)),
+    el('td', { class: 'muted', title: g.partitions.map((p) => `${p.partition}: ${p.committed}/${p.end}`).join(' · ') },
+      offsets(g.partitions.map((p) => `${p.committed}/${p.end}`))))));
 }
 
 // ---- sinks: delivery, lag (the backlog kept while a destination is down) ----
@@ -273,7 +346,9 @@ async function start() {
   await loadTables();
   await pollStreams();
   await pollSinks();
+  await pollGroups();
   setInterval(() => { pollStreams().catch(() => {}); pollSinks().catch(() => {}); }, 1000);
+  setInterval(() => { pollGroups().catch(() => {}); }, 5000);
 }
 
 $('#login').addEventListener('submit', async (ev) => {

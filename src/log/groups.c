@@ -8,6 +8,8 @@
  *   <partition> <offset>        one line per partition
  *   crc <8 hex digits>          over all the lines above
  */
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,5 +91,73 @@ int weir_group_load(weir_log *log, const char *group, const char *stream,
         line = strchr(line, '\n') + 1;
     }
     free(text);
+    return WEIR_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends "group/stream" for every DIR/groups/<group>/<stream>.offsets of one group. */
+static int list_group(const char *dir, const char *group, char ***v, size_t *n, size_t *cap, weir_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT || errno == ENOTDIR ? WEIR_OK : weir_err_errno(err, errno, "open directory %s", dir);
+    int rc = WEIR_OK;
+    struct dirent *e;
+    while (rc == WEIR_OK && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len <= 8 || strcmp(e->d_name + len - 8, ".offsets"))
+            continue;
+        if (*n == *cap) {
+            char **grown = weir_array_grow(*v, cap, sizeof *grown, 16);
+            if (!grown) {
+                rc = weir_err_set(err, WEIR_ENOMEM, "listing consumer groups: out of memory");
+                break;
+            }
+            *v = grown;
+        }
+        char name[600];
+        snprintf(name, sizeof name, "%s/%.*s", group, (int)(len - 8), e->d_name);
+        if (!((*v)[*n] = strdup(name)))
+            rc = weir_err_set(err, WEIR_ENOMEM, "listing consumer groups: out of memory");
+        else
+            (*n)++;
+    }
+    closedir(d);
+    return rc;
+}
+
+int weir_group_list(weir_log *log, char ***names, size_t *n, weir_err *err)
+{
+    *names = NULL;
+    *n = 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/groups", log->dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? WEIR_OK : weir_err_errno(err, errno, "open directory %s", path);
+    char **v = NULL;
+    size_t cap = 0;
+    int rc = WEIR_OK;
+    struct dirent *e;
+    while (rc == WEIR_OK && (e = readdir(d))) {
+        char dir[PATH_MAX];
+        if (!weir_stream_name_valid(e->d_name))
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", path, e->d_name);
+        rc = list_group(dir, e->d_name, &v, n, &cap, err);
+    }
+    closedir(d);
+    if (rc) {
+        weir_names_free(v, *n);
+        *n = 0;
+        return rc;
+    }
+    if (*n > 1)
+        qsort(v, *n, sizeof *v, by_name);
+    *names = v;
     return WEIR_OK;
 }

@@ -180,5 +180,8 @@ int weir_group_load(weir_log *log, const char *group, const char *stream,
                     uint64_t *offsets, uint32_t partitions, weir_err *err);
 int weir_group_commit(weir_log *log, const char *group, const char *stream,
                       const uint64_t *offsets, uint32_t partitions, weir_err *err);
+/* Every (group, stream) with committed offsets, as "group/stream", sorted;
+ * free with weir_names_free. Allowed on read-only logs. */
+int weir_group_list(weir_log *log, char ***names, size_t *n, weir_err *err);
 
 #endif

@@ -27,6 +27,14 @@ static const weir_http_route fixed[] = {
      "may end in @beginning or @end; ?from= sets where the others start, default end); each event's data names its "
      "stream; the id that comes with each batch's last event resumes them all (Last-Event-ID or ?last_event_id=).",
      false, NULL, "text/event-stream"},
+    {"GET", "/v1/streams/{s}/records", api_records, NULL,
+     "A stream's records, as stored: ?partition=P&offset=O (from there), ?time=T (the first appended at or after T), "
+     "?key=K (the newest with that key, of the last 100,000 of its partition), else the newest; "
+     "&limit=N (50, at most 1000). {stream, partitions: [{partition, start_offset, end_offset}], records: "
+     "[{partition, offset, timestamp, key, value}]}.", false, NULL, JSON},
+    {"GET", "/v1/groups", api_groups, NULL,
+     "Consumer groups (weir consume --group, and each sink's sink.<name>): committed offset, end and lag per partition.",
+     false, NULL, JSON},
     {"GET", "/v1/tables", api_tables, NULL, "Every table: columns, primary key, window, row count.", false, NULL, JSON},
     {"GET", "/v1/tables/{t}", api_table, NULL, "The table's current rows (?key= one key's, ?limit=).", false, NULL, JSON},
     {"GET", "/v1/tables/{t}/changes", api_changes, NULL,

@@ -1,7 +1,8 @@
 /*
  * api.h - the handlers of weir's HTTP API, one file per concern:
  * api_ingest.c (records in), api_route.c (route templates), api_query.c (streams, tables, pull queries),
- * api_changes.c (changes as Server-Sent Events), api_schemas.c (the registry), api_ops.c
+ * api_changes.c (changes as Server-Sent Events), api_browse.c (records by offset, time or key; consumer
+ * groups), api_schemas.c (the registry), api_ops.c
  * (health, metrics, OpenAPI, the dashboard's files). api.c builds the
  * route table from them and from the pipeline's CREATE ROUTEs.
  * Every handler's ctx is the weir_service.
@@ -51,6 +52,8 @@ int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t l
 void api_pulled_free(api_pulled *p);
 int api_changes(void *ctx, weir_http_req *req);
 int api_changes_many(void *ctx, weir_http_req *req);
+int api_records(void *ctx, weir_http_req *req);
+int api_groups(void *ctx, weir_http_req *req);
 int api_pipeline(void *ctx, weir_http_req *req);
 int api_sinks(void *ctx, weir_http_req *req);
 

@@ -11,7 +11,7 @@ let n = 0, failed = 0;
 const ok = (cond, name) => { n++; if (!cond) failed++; console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`); };
 const attr = (page, sel, name) => page.$eval(sel, (e, a) => Number(e.dataset[a] || 0), name).catch(() => 0);
 
-console.log('1..8');
+console.log('1..12');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -60,6 +60,26 @@ try {
   await page.click('#query button');
   await page.waitForFunction(() => document.querySelector('#query-error').textContent.length > 0, null, { timeout: 5000 }).catch(() => {});
   ok(/unknown column|nothing/.test(await page.textContent('#query-error')), 'a bad query shows its error');
+
+  /* The stream browser: a stream's records, a key's, the dead letters with their reasons; the consumer groups. */
+  await page.click('#streams .stream-link >> text="clicks"');
+  await page.waitForSelector('#browse-records tbody tr', { timeout: 10000 }).catch(() => {});
+  const browsed = await page.$$eval('#browse-records tbody tr', (trs) => trs.length);
+  ok(!(await page.isHidden('#browser')) && browsed > 0 && browsed <= 50, `clicking a stream shows its newest records (${browsed})`);
+  await page.fill('#browse-key', 'u7');
+  await page.click('#browse-form button:has-text("Show")');
+  await page.waitForFunction(() => [...document.querySelectorAll('#browse-records tbody tr td:nth-child(4)')].every((td) => td.textContent === 'u7'),
+    null, { timeout: 10000 }).catch(() => {});
+  const keys = await page.$$eval('#browse-records tbody tr td:nth-child(4)', (tds) => [...new Set(tds.map((td) => td.textContent))]);
+  ok(keys.length === 1 && keys[0] === 'u7', `a key search shows only that key's records (${keys.join(',')})`);
+  await page.click('#streams .stream-link >> text="clicks.dlq"');
+  await page.waitForFunction(() => document.querySelector('#browse-stream').textContent === 'clicks.dlq' &&
+    document.querySelectorAll('#browse-records tbody tr').length > 0, null, { timeout: 10000 }).catch(() => {});
+  const reason = await page.$eval('#browse-records tbody tr td.reason-col', (td) => td.textContent).catch(() => '');
+  ok(/division by zero|zero/i.test(reason) && await page.isVisible('#browse-records tbody tr td.reason-col'),
+     `a dead-letter stream shows each record's reason (${reason})`);
+  await page.waitForSelector('#groups tbody tr', { timeout: 10000 }).catch(() => {});
+  ok(/sink\.archive\s*clicks/.test(await page.textContent('#groups').catch(() => '')), 'the consumer groups show with their lag (sink.archive on clicks)');
 
   await page.waitForTimeout(1500); /* a few points on the ingest chart */
   await page.screenshot({ path: screenshot, fullPage: true });
