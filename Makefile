@@ -110,11 +110,15 @@ bench:
 	scripts/bench.sh $(BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the dashboard
-# (with the uPlot files it loads, and uPlot's licence) where serve looks for
+# and /docs (with the uPlot and Swagger UI files they load, and their
+# licences) where serve looks for
 # it (PREFIX/share/weir/web), and weir(1) made from the binary's --help.
 PREFIX ?= /usr/local
-WEB_FILES := web/index.html web/app.js web/style.css web/favicon.svg web/favicon.ico web/node_modules/uplot/dist/uPlot.min.css \
-             web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/LICENSE
+WEB_FILES := web/index.html web/app.js web/style.css web/favicon.svg web/favicon.ico web/docs.html web/docs.js \
+             web/node_modules/uplot/dist/uPlot.min.css web/node_modules/uplot/dist/uPlot.iife.min.js \
+             web/node_modules/uplot/LICENSE web/node_modules/swagger-ui-dist/swagger-ui.css \
+             web/node_modules/swagger-ui-dist/swagger-ui-bundle.js web/node_modules/swagger-ui-dist/LICENSE \
+             web/node_modules/swagger-ui-dist/NOTICE
 install: $(WEIR) $(WEB_DEPS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(WEIR) $(DESTDIR)$(PREFIX)/bin/weir

@@ -2,8 +2,8 @@
  * api.h - the handlers of weir's HTTP API, one file per concern:
  * api_ingest.c (records in), api_route.c (route templates), api_query.c (streams, tables, pull queries),
  * api_changes.c (changes as Server-Sent Events), api_browse.c (records by offset, time or key; consumer
- * groups), api_schemas.c (the registry), api_ops.c
- * (health, metrics, OpenAPI, the dashboard's files). api.c builds the
+ * groups), api_schemas.c (the registry), api_ops.c (health, metrics, the dashboard's files),
+ * api_openapi.c (/openapi.json). api.c builds the
  * route table from them and from the pipeline's CREATE ROUTEs.
  * Every handler's ctx is the weir_service.
  */

@@ -1,8 +1,7 @@
 /*
  * api_ops.c - what operators and browsers fetch: /healthz, /metrics
- * (Prometheus text format 0.0.4), /openapi.json (built from the route
- * table, so it lists every route the server has) and the dashboard's
- * static files.
+ * (Prometheus text format 0.0.4) and the dashboard's static files (with
+ * /docs, the API reference; /openapi.json is api_openapi.c's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -246,88 +245,6 @@ int api_metrics(void *ctx, weir_http_req *req)
     return 0;
 }
 
-/* ---- /openapi.json ---- */
-
-/* The template with {*} shown as {file}, and its parameters. */
-static int put_path(weir_buf *b, const char *tmpl)
-{
-    weir_buf p = {0};
-    int rc = 0;
-    for (const char *c = tmpl; *c && !rc; c++)
-        rc = !strncmp(c, "{*}", 3) ? (c += 2, weir_buf_append_str(&p, "{file}")) : weir_buf_append(&p, c, 1);
-    rc = rc || weir_json_quote(b, p.data ? (const char *)p.data : "", p.len);
-    weir_buf_free(&p);
-    return rc;
-}
-
-static int put_operation(weir_buf *b, const weir_http_route *r, bool secured)
-{
-    char method[8];
-    size_t i = 0;
-    for (; r->method[i] && i < sizeof method - 1; i++)
-        method[i] = (char)(r->method[i] | 0x20);
-    method[i] = '\0';
-    int rc = weir_buf_printf(b, "\"%s\":{\"summary\":", method) || weir_json_quote(b, r->summary, strlen(r->summary)) ||
-             weir_buf_append_str(b, ",\"parameters\":[");
-    bool first = true;
-    for (const char *c = strchr(r->path, '{'); c && !rc; c = strchr(c + 1, '{')) {
-        const char *close = strchr(c, '}');
-        const char *pname = c + 1;
-        int plen = (int)(close - c - 1);
-        if (plen == 1 && *pname == '*') { /* the rest of the path */
-            pname = "file";
-            plen = 4;
-        }
-        rc = weir_buf_printf(b, "%s{\"name\":\"%.*s\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}",
-                             first ? "" : ",", plen, pname);
-        first = false;
-    }
-    rc = rc || weir_buf_append_str(b, "]");
-    if (r->body_type && !rc)
-        rc = weir_buf_printf(b, ",\"requestBody\":{\"required\":false,\"content\":{\"%s\":{}}}", r->body_type);
-    rc = rc || weir_buf_printf(b, ",\"responses\":{\"200\":{\"description\":\"OK\",\"content\":{\"%s\":{}}},"
-                                  "\"default\":{\"description\":\"An error: {\\\"error\\\": message}\"}}",
-                               r->answer_type ? r->answer_type : "application/json");
-    if (!secured || r->public)
-        rc = rc || weir_buf_append_str(b, ",\"security\":[]");
-    return rc || weir_buf_append_str(b, "}");
-}
-
-int api_openapi(void *ctx, weir_http_req *req)
-{
-    weir_service *s = ctx;
-    weir_buf b = {0};
-    bool secured = s->opt.http.token && *s->opt.http.token;
-    int rc = weir_buf_append_str(&b, "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"weir\",\"version\":\"1\","
-                                     "\"description\":\"weir's HTTP API: ingest, schema registry, tables, pull queries, "
-                                     "changes (Server-Sent Events), metrics.\"},\"paths\":{");
-    bool *done = calloc((size_t)s->nroutes + 1, sizeof *done);
-    bool first = true;
-    for (int i = 0; i < s->nroutes && !rc && done; i++) { /* one path item per template, its methods together */
-        if (done[i])
-            continue;
-        rc = (!first && weir_buf_append_str(&b, ",")) || put_path(&b, s->routes[i].path) || weir_buf_append_str(&b, ":{");
-        first = false;
-        bool first_op = true;
-        for (int j = i; j < s->nroutes && !rc; j++)
-            if (!done[j] && !strcmp(s->routes[j].path, s->routes[i].path)) {
-                done[j] = true;
-                rc = (!first_op && weir_buf_append_str(&b, ",")) || put_operation(&b, &s->routes[j], secured);
-                first_op = false;
-            }
-        rc = rc || weir_buf_append_str(&b, "}");
-    }
-    rc = rc || !done || weir_buf_append_str(&b, "},\"components\":{\"securitySchemes\":{\"bearer\":{\"type\":\"http\","
-                                                "\"scheme\":\"bearer\"}}}");
-    if (secured)
-        rc = rc || weir_buf_append_str(&b, ",\"security\":[{\"bearer\":[]}]");
-    rc = rc || weir_buf_append_str(&b, "}\n");
-    free(done);
-    api_reply_json(req, 200, rc, &b);
-    weir_buf_free(&b);
-    return 0;
-}
-
 /* ---- the dashboard's files ---- */
 
 static const char *media_type(const char *path)
@@ -362,6 +279,8 @@ int api_static(void *ctx, weir_http_req *req)
     }
     if (!strcmp(path, "/"))
         path = "/index.html";
+    else if (!strcmp(path, "/docs")) /* Swagger UI over /openapi.json */
+        path = "/docs.html";
     bool plain = weir_http_plain_path(path);
     char root[PATH_MAX], want[PATH_MAX + 600], real[PATH_MAX];
     snprintf(want, sizeof want, "%s%s", s->opt.web_dir, path);
