@@ -365,3 +365,5 @@ int weir_accs_load(const weir_query *q, weir_acc *accs, weir_reader_buf *in)
     }
     return in->bad ? -1 : 0;
 }
+
+const weir_acc_ops weir_agg_acc_ops = {weir_accs_init, weir_accs_free};

@@ -3,10 +3,7 @@
  * (key, window or pane), updated once per record and merged across the
  * panes of a hopping window.
  *
- * A group's accumulators are one block: a word of "seen a value" bits (one
- * per aggregate, for SQL's NULL results) and one 8-byte slot per aggregate
- * (AVG takes two: sum and count), at the slot the planner gave it. So
- * COUNT+SUM cost 24 bytes a group. COUNT(DISTINCT), APPROX_COUNT_DISTINCT,
+ * A group's accumulators are one block (state/acc.h). COUNT(DISTINCT), APPROX_COUNT_DISTINCT,
  * TOPK and TEXT MIN/MAX keep a pointer to heap memory there, released by
  * weir_accs_free.
  */
@@ -15,22 +12,7 @@
 
 #include "base/arena.h"
 #include "sql/plan.h"
-
-typedef union weir_slot {
-    int64_t i;                 /* COUNT, COUNT_IF; SUM and MIN/MAX of INT and TIMESTAMP; AVG's count */
-    uint64_t u;                /* SUM, MIN/MAX of UINT */
-    double d;                  /* SUM, MIN/MAX of DOUBLE; AVG's sum */
-    bool b;                    /* MIN/MAX of BOOL */
-    void *p;                   /* a weir_hset, weir_hll, weir_topk or owned TEXT */
-} weir_slot;
-
-typedef struct weir_acc {
-    uint64_t seen;             /* bit i: aggregate i has seen a non-null value */
-    weir_slot s[];             /* q->nslots of them */
-} weir_acc;
-
-/* Bytes of one group's block for q. */
-static inline size_t weir_accs_size(const weir_query *q) { return sizeof(weir_acc) + (size_t)q->nslots * sizeof(weir_slot); }
+#include "state/acc.h"
 
 /* Aggregate i's (first) slot. */
 static inline weir_slot *weir_acc_slot(const weir_query *q, weir_acc *accs, int i) { return &accs->s[q->aggs[i].slot]; }
@@ -50,6 +32,9 @@ int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int
 weir_value weir_acc_result(const weir_query *q, const weir_acc *accs, int i);
 
 void weir_accs_free(const weir_query *q, weir_acc *accs);
+
+/* weir_accs_init and weir_accs_free, for the state layer's tables (state/groups.h). */
+extern const weir_acc_ops weir_agg_acc_ops;
 
 /* Checkpoints: the accumulators as bytes, and back into freshly
  * initialised ones. Load returns 0, or -1 (out of memory or bad bytes). */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/agg.h"
 #include "exec/decode.h"
 #include "json/json.h"
 #include "exec/engine_internal.h"
@@ -47,7 +48,7 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
             failed = weir_sessions_init(&s->sessions, s->q) != 0;
             s->groups = s->sessions.main;
         } else if (!failed && s->q->grouped) {
-            failed = !(s->groups = weir_groups_new(s->q));
+            failed = !(s->groups = weir_groups_new(s->q, &weir_agg_acc_ops));
         }
         if (failed) {
             weir_engine_free(e);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/agg.h"
 #include "exec/sketch.h"
 
 /* Session starts are kept in a weir_hset, which cannot hold 0: flip the sign bit. */
@@ -34,8 +35,8 @@ int weir_sessions_init(weir_sessions *ss, const weir_query *q)
     ss->dir_q.aggs = &ss->dir_agg;
     ss->dir_q.naggs = 1;
     ss->dir_q.nslots = 1;
-    ss->main = weir_groups_new(&ss->main_q);
-    ss->dirs = weir_groups_new(&ss->dir_q);
+    ss->main = weir_groups_new(&ss->main_q, &weir_agg_acc_ops);
+    ss->dirs = weir_groups_new(&ss->dir_q, &weir_agg_acc_ops);
     return ss->main && ss->dirs ? 0 : -1;
 }
 

@@ -14,9 +14,8 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "sql/plan.h"
 #include "sql/value.h"
-
-#define WEIR_TOPK_MAX_K 64
 
 typedef struct weir_topk_item {
     uint64_t hash;             /* of the value */

@@ -18,7 +18,6 @@
 
 #include "base/err.h"
 #include "log/log.h"
-#include "exec/topk.h"
 #include "sql/eval.h"
 
 typedef struct planner {

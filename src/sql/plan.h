@@ -30,6 +30,8 @@ typedef struct weir_schema {
     int ncols;
 } weir_schema;
 
+#define WEIR_TOPK_MAX_K 64   /* the largest k TOPK(x, k) takes (the planner checks it; exec/topk.c sizes by it) */
+
 typedef enum weir_agg_fn {
     WEIR_AGG_COUNT,            /* COUNT(*) and COUNT(x): non-null count */
     WEIR_AGG_COUNT_IF,
@@ -39,7 +41,7 @@ typedef enum weir_agg_fn {
     WEIR_AGG_AVG,
     WEIR_AGG_COUNT_DISTINCT,   /* exact */
     WEIR_AGG_APPROX_DISTINCT,  /* HyperLogLog */
-    WEIR_AGG_TOPK,             /* Space-Saving top k, as JSON */
+    WEIR_AGG_TOPK,             /* Space-Saving top k, as JSON; k from 1 to WEIR_TOPK_MAX_K */
 } weir_agg_fn;
 
 typedef struct weir_agg {

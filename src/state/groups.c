@@ -2,7 +2,7 @@
  * groups.c - the grouped-state hash table (see groups.h).
  *
  * Entry layout: uint64 hash (0 = empty slot), int64 window, weir_value
- * keys[nkeys], then the accumulator block (agg.h). The table doubles at 3/4
+ * keys[nkeys], then the accumulator block (acc.h). The table doubles at 3/4
  * full.
  */
 #include "state/groups.h"
@@ -12,6 +12,7 @@
 
 struct weir_groups {
     const weir_query *q;
+    const weir_acc_ops *ops;   /* the accumulators' init and release */
     uint8_t *slots;
     size_t cap, n;             /* cap: a power of two */
     size_t entry_size;
@@ -25,12 +26,13 @@ struct weir_groups {
 
 static uint8_t *slot_at(const weir_groups *g, size_t i) { return g->slots + i * g->entry_size; }
 
-weir_groups *weir_groups_new(const weir_query *q)
+weir_groups *weir_groups_new(const weir_query *q, const weir_acc_ops *ops)
 {
     weir_groups *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->q = q;
+    g->ops = ops;
     g->entry_size = 16 + (size_t)q->nkeys * sizeof(weir_value) + weir_accs_size(q);
     return g;
 }
@@ -137,7 +139,7 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
     }
     HASH(e) = h;
     WINDOW(e) = window;
-    weir_accs_init(g->q, ACCS(g, e));
+    g->ops->init(g->q, ACCS(g, e));
     g->n++;
     return ACCS(g, e);
 }
@@ -164,7 +166,7 @@ static void release(weir_groups *g, uint8_t *e)
             g->key_bytes -= k[j].len;
             free((void *)k[j].s);
         }
-    weir_accs_free(g->q, ACCS(g, e));
+    g->ops->release(g->q, ACCS(g, e));
 }
 
 /* Empties slot i and shifts later entries of its probe run back into it. */

@@ -11,11 +11,12 @@
 #ifndef WEIR_GROUPS_H
 #define WEIR_GROUPS_H
 
-#include "exec/agg.h"
+#include "state/acc.h"
 
 typedef struct weir_groups weir_groups;
 
-weir_groups *weir_groups_new(const weir_query *q);
+/* ops makes and frees the entries' accumulator blocks (borrowed; it outlives the table). */
+weir_groups *weir_groups_new(const weir_query *q, const weir_acc_ops *ops);
 void weir_groups_free(weir_groups *g);
 size_t weir_groups_count(const weir_groups *g);
 /* Bytes of memory held (table, owned keys; not sketches). */

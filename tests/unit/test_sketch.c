@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "../tap.h"
+#include "exec/agg.h"
 #include "exec/sketch.h"
 #include "exec/topk.h"
 #include "sql/value.h"
@@ -20,7 +21,7 @@ static void test_groups_table(void)
     /* A query with one INT key and COUNT(*): entries (key, window) -> count. */
     weir_agg count = {.fn = WEIR_AGG_COUNT, .type = WEIR_TYPE_INT, .slot = 0};
     weir_query q = {.nkeys = 1, .naggs = 1, .nslots = 1, .aggs = &count};
-    weir_groups *g = weir_groups_new(&q);
+    weir_groups *g = weir_groups_new(&q, &weir_agg_acc_ops);
     enum { KEYS = 300, WINDOWS = 20 };
     static int64_t ref[KEYS][WINDOWS];
     bool same = true;
@@ -60,7 +61,7 @@ static void test_groups_table(void)
     is_int(walked, live, "walking visits every live entry once");
     weir_value text = weir_text("a key that is copied", 20);
     weir_query tq = {.nkeys = 1, .naggs = 1, .nslots = 1, .aggs = &count};
-    weir_groups *tg = weir_groups_new(&tq);
+    weir_groups *tg = weir_groups_new(&tq, &weir_agg_acc_ops);
     char buf[32] = "a key that is copied";
     weir_groups_upsert(tg, &text, 0);
     memset(buf, 'x', 20);
