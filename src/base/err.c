@@ -71,14 +71,3 @@ void weir_err_clear(weir_err *err)
         err->msg[0] = '\0';
     }
 }
-
-const char *weir_code_name(int code)
-{
-    static const char *const names[] = {
-        "OK", "EINVAL", "ENOENT", "EEXIST", "EIO", "ENOSPC",
-        "ECORRUPT", "EBUSY", "EFATAL", "ENOMEM",
-    };
-    if (code < 0 || (size_t)code >= sizeof names / sizeof names[0])
-        return "E?";
-    return names[code];
-}

@@ -44,7 +44,4 @@ int weir_err_wrap(weir_err *err, const char *fmt, ...)
 
 void weir_err_clear(weir_err *err);
 
-/* Short name of a code ("EINVAL"), for tests and logs. */
-const char *weir_code_name(int code);
-
 #endif

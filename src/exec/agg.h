@@ -14,9 +14,6 @@
 #include "sql/plan.h"
 #include "state/acc.h"
 
-/* Aggregate i's (first) slot. */
-static inline weir_slot *weir_acc_slot(const weir_query *q, weir_acc *accs, int i) { return &accs->s[q->aggs[i].slot]; }
-
 void weir_accs_init(const weir_query *q, weir_acc *accs);
 
 /* Adds one input row's values (vals[i] = the evaluated argument of

@@ -96,12 +96,4 @@ const char *weir_dead_reason_name(weir_dead_reason r);
 int weir_engine_save(const weir_engine *e, weir_buf *out);
 int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *err);
 
-/* Grouped state, for pull queries: walks the live groups of a query. */
-typedef struct weir_group_view {
-    const weir_value *keys;    /* the GROUP BY values */
-    int64_t window;            /* window (or pane) start; 0 without window */
-    const weir_acc *accs;
-} weir_group_view;
-bool weir_engine_next_group(weir_engine *e, int query, size_t *pos, weir_group_view *out);
-
 #endif

@@ -127,12 +127,3 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
     return WEIR_OK;
 }
 
-bool weir_engine_next_group(weir_engine *e, int query, size_t *pos, weir_group_view *out)
-{
-    query_state *s = &e->qs[query];
-    weir_acc *accs;
-    if (!s->groups || !weir_groups_next(s->groups, pos, &out->keys, &out->window, &accs))
-        return false;
-    out->accs = accs;
-    return true;
-}

@@ -895,11 +895,6 @@ void weir_sql_error_vset(weir_sql_error *e, weir_sql_pos pos, const char *fmt, v
     e->col = pos.col;
 }
 
-void weir_sql_error_format(const weir_sql_error *e, char *out, size_t cap)
-{
-    snprintf(out, cap, "line %u:%u: %s", e->line, e->col, e->msg);
-}
-
 const weir_with_option *weir_stmt_option(const weir_stmt *s, const char *opt)
 {
     for (int i = 0; i < s->nwith; i++)

@@ -29,7 +29,4 @@ int weir_sql_parse(const char *text, size_t len, weir_arena *a, weir_stmt ***stm
 /* Fills e with a position and a formatted message (parser and planner). */
 void weir_sql_error_vset(weir_sql_error *e, weir_sql_pos pos, const char *fmt, va_list ap);
 
-/* Formats e as "line L:C: msg". */
-void weir_sql_error_format(const weir_sql_error *e, char *out, size_t cap);
-
 #endif
