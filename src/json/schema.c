@@ -433,6 +433,8 @@ weir_jschema *weir_jschema_unusable(const char *why)
     return s;
 }
 
+bool weir_jschema_usable(const weir_jschema *s) { return !s->unusable; }
+
 void weir_jschema_free(weir_jschema *s)
 {
     if (!s)

@@ -60,6 +60,8 @@ void weir_jschema_free(weir_jschema *s);
  * unchecked. Any schema is backward compatible with it (it accepted
  * nothing). NULL if out of memory; free with weir_jschema_free. */
 weir_jschema *weir_jschema_unusable(const char *why);
+/* false for a schema made by weir_jschema_unusable. */
+bool weir_jschema_usable(const weir_jschema *s);
 
 /* Checks one JSON value (the text must be valid JSON): true if it
  * conforms, else false with the first violation in *v. */
