@@ -17,15 +17,16 @@
  * and \u{H...} are code points, \x takes exactly two hex digits; \d, \w
  * and \s are ASCII (as in ECMA-262 without the u flag for \d and \w).
  * \C (a single byte) is refused. PCRE2 backtracks, so a pattern's cost is
- * bounded by limits instead of by its form (bench/regex.c measured glibc's
- * regcomp at 20 s and 14 GB for ((((a{1,50}){1,50}){1,50}){1,50}); PCRE2's
- * JIT ignores the match limit on some patterns, so it is not used):
+ * bounded by limits instead of by its form (glibc's regcomp, used before,
+ * took 20 s and 14 GB on ((((a{1,50}){1,50}){1,50}){1,50}); PCRE2's JIT
+ * ran a.*b.*c on 1 MB for 205 s past its match limit, so it is not used;
+ * bench/regex.c and BENCHMARKS.md have the measurements):
  *   - at compile time, a pattern longer than WEIR_JSCHEMA_PATTERN_MAX_LEN
  *     bytes, or one compiling to more than WEIR_JSCHEMA_PATTERN_MAX_SIZE
  *     bytes, is refused (the error names the keyword, its path and why);
  *   - at check time, one value's match may take WEIR_JSCHEMA_MATCH_LIMIT
  *     backtracking steps and WEIR_JSCHEMA_MATCH_HEAP_KIB of memory (about
- *     20 ms of one core, measured by bench/regex.c); a value that needs
+ *     21 ms of one core, measured by bench/regex.c); a value that needs
  *     more is refused as a "pattern" violation saying the pattern was too
  *     costly for it: never accepted unchecked, never a hang.
  */
