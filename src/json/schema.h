@@ -29,6 +29,9 @@
  *     21 ms of one core, measured by bench/regex.c); a value that needs
  *     more is refused as a "pattern" violation saying the pattern was too
  *     costly for it: never accepted unchecked, never a hang.
+ * The limits hold per value: a record's check stops at its first
+ * violation, but a record of many values that each come close to the
+ * limit pays for all of them (the request's body limit bounds how many).
  */
 #ifndef WEIR_JSON_SCHEMA_H
 #define WEIR_JSON_SCHEMA_H

@@ -85,10 +85,10 @@ static int push_version(subject *s, char *text, size_t len, weir_jschema *js, we
 static int unusable(weir_registry *r, const char *path, const char *name, int v, const char *why, weir_jschema **js,
                     weir_err *err)
 {
-    char msg[1200];
-    snprintf(msg, sizeof msg, "version %d of schema subject %s (%s) cannot be compiled by this weir: %s; records are "
-                              "refused until a new version is registered", v, name, path, why);
-    if (!(*js = weir_jschema_unusable(msg)) || weir_buf_printf(&r->warnings, "%s\n", msg)) {
+    char msg[800]; /* short first: a violation's message keeps 200 bytes */
+    snprintf(msg, sizeof msg, "version %d of schema subject %s cannot be compiled by this weir: %s", v, name, why);
+    if (!(*js = weir_jschema_unusable(msg)) ||
+        weir_buf_printf(&r->warnings, "%s (%s); its records are refused until a new version is registered\n", msg, path)) {
         weir_jschema_free(*js);
         *js = NULL;
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
