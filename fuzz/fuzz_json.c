@@ -2,7 +2,7 @@
  * fuzz_json.c - the JSON scanner on arbitrary bytes: validation, member
  * lookup and string decoding must never read out of bounds, and a value
  * the validator accepts must be found again by member lookup when wrapped
- * in an object.
+ * in an object; quoting any bytes must give valid JSON.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         weir_buf_free(&b);
     }
+    weir_buf q = {0}; /* quoting any bytes gives valid JSON: invalid UTF-8 becomes U+FFFD */
+    if (weir_json_quote(&q, p, size) == 0 && weir_json_validate((char *)q.data, q.len, NULL, NULL))
+        abort();
+    weir_buf_free(&q);
     unsigned line, col;
     weir_json_position(p, size, &line, &col);
     return 0;

@@ -2,12 +2,12 @@
 # deps.sh [test] [fuzz] [bench] - installs the Debian packages weir's build and
 # tests need, and nothing when everything is there (then it prints nothing).
 # Groups: base (always: compiler, pkg-config, prove, librdkafka,
-# libmicrohttpd, libcurl, curl, and Node.js with npm for the dashboard's
-# libraries), test (chromium for the browser test, prometheus for promtool,
+# libmicrohttpd, libcurl, libpcre2 for schema patterns, curl, and Node.js
+# with npm for the dashboard's libraries), test (chromium for the browser test, prometheus for promtool,
 # kcat and clickhouse-server as the real peers), fuzz (clang with
 # libFuzzer), bench (wrk, and what else the benchmarks compare against).
 set -eu
-packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libcurl4-openssl-dev curl)
+packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libcurl4-openssl-dev libpcre2-dev curl)
 for group in "$@"; do
     case "$group" in
         test) packages+=(chromium prometheus kcat clickhouse-server) ;;

@@ -221,6 +221,8 @@ static int run_serve(const char **v, int argc, char **argv)
         start_error(data, &err);
         goto out;
     }
+    for (const char *w = weir_service_schema_warnings(svc), *eol; (eol = strchr(w, '\n')); w = eol + 1)
+        fprintf(stderr, "weir serve: warning: %.*s\n", (int)(eol - w), w);
     if (store) {
         char address[300];
         if (v[cli_index(c, "advertise")])

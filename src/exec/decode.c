@@ -86,7 +86,7 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
                         weir_timestamp_parse(tmp.data ? (char *)tmp.data : "", tmp.len, &ms);
             weir_buf_free(&tmp);
             if (!okay)
-                return mismatch(d, c, v, "a string that is not ISO 8601: ");
+                return mismatch(d, c, v, "a string that is not ISO 8601 in the years 0000 to 9999: ");
             *out = weir_timestamp(ms);
             return 0;
         }
@@ -94,7 +94,10 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
             return mismatch(d, c, v, NULL);
         memcpy(num, v->p, v->len);
         num[v->len] = '\0';
-        *out = weir_timestamp(weir_timestamp_from_epoch(strtod(num, NULL)));
+        int64_t ms;
+        if (!weir_timestamp_from_epoch(strtod(num, NULL), &ms))
+            return mismatch(d, c, v, "a number outside the years 0000 to 9999: ");
+        *out = weir_timestamp(ms);
         return 0;
     case WEIR_TYPE_JSON:
         *out = weir_text(v->p, v->len);

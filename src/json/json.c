@@ -427,19 +427,32 @@ int weir_json_unescape(const char *p, size_t len, weir_buf *out)
     return 0;
 }
 
+/* Copies runs of bytes that need nothing (printable ASCII, valid UTF-8
+ * sequences) in one append each; escapes the rest. Invalid UTF-8 becomes
+ * U+FFFD, one per bad byte, so what weir writes is always JSON even when
+ * it quotes bytes it did not check (error messages that echo input,
+ * dead-letter reasons, keys). */
 int weir_json_quote(weir_buf *out, const char *s, size_t n)
 {
     if (weir_buf_reserve(out, n + 2) || weir_buf_append(out, "\"", 1))
         return WEIR_ENOMEM;
+    const unsigned char *u = (const unsigned char *)s;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        unsigned char c = u[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;
+        size_t seq = c >= 0x80 ? utf8_len(u + i, u + n) : 0;
+        if (seq) {
+            i += seq - 1;
+            continue;
+        }
         if (weir_buf_append(out, s + run, i - run))
             return WEIR_ENOMEM;
         char esc[8];
-        if (c == '"' || c == '\\')
+        if (c >= 0x80)
+            snprintf(esc, sizeof esc, "\xef\xbf\xbd");
+        else if (c == '"' || c == '\\')
             snprintf(esc, sizeof esc, "\\%c", c);
         else if (c == '\n')
             snprintf(esc, sizeof esc, "\\n");

@@ -70,7 +70,10 @@ int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *c
  * scanner. Returns 0 or WEIR_ENOMEM. */
 int weir_json_unescape(const char *p, size_t len, weir_buf *out);
 
-/* Appends s[0..n) as a JSON string literal (quotes, escapes) to out. */
+/* Appends s[0..n) as a JSON string literal (quotes, escapes) to out.
+ * The result is always valid JSON: each byte of s that is not part of a
+ * valid UTF-8 sequence (a stray continuation byte, a truncated or
+ * overlong sequence, an encoded surrogate, 0xFE/0xFF) becomes U+FFFD. */
 int weir_json_quote(weir_buf *out, const char *s, size_t n);
 
 /* 1-based line and column (in bytes) of offset in text. */

@@ -3,9 +3,10 @@
  * schema_check.c, the compatibility of two versions in schema_compat.c.
  *
  * A schema compiles into a tree of nodes, one per (sub)schema, holding the
- * parsed constraints: numbers as doubles, patterns as compiled regexes,
- * enum members as decoded values. Checking walks the record with the
- * scanner of json.c, so nothing is built for the record itself.
+ * parsed constraints: numbers as doubles, patterns compiled by PCRE2
+ * within the limits of schema.h, enum members as decoded values. Checking
+ * walks the record with the scanner of json.c, so nothing is built for
+ * the record itself.
  */
 #include <math.h>
 #include <stdio.h>
@@ -238,6 +239,58 @@ static int count_of(compiler *C, const char *keyword, const weir_json_span *v, i
     return WEIR_OK;
 }
 
+/* Compiles a pattern within the limits of schema.h. PCRE2 checks the
+ * pattern's length before parsing it and refuses one whose compiled form
+ * would outgrow its link size (64 KiB in Debian's build) while sizing it,
+ * so a hostile pattern fails in microseconds; the compiled-size check
+ * after it keeps the bound for builds with a larger link size. */
+static int compile_pattern(compiler *C, weir_jschema *s, const weir_json_span *v)
+{
+    if (!(s->pattern_src = decode_string(C, v)))
+        return weir_err_set(C->err, WEIR_ENOMEM, "out of memory");
+    size_t n = C->tmp.len - 1; /* decode_string's text, without its NUL: a pattern may hold \u0000 */
+    char what[300];
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    if (!cc)
+        return weir_err_set(C->err, WEIR_ENOMEM, "out of memory");
+    int code = 0;
+    PCRE2_SIZE at = 0;
+    if (pcre2_set_max_pattern_length(cc, WEIR_JSCHEMA_PATTERN_MAX_LEN) ||
+        pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX))
+        code = PCRE2_ERROR_BADDATA;
+    else
+        s->pattern = pcre2_compile((PCRE2_SPTR)C->tmp.data, n,
+                                   PCRE2_UTF | PCRE2_NO_AUTO_CAPTURE | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+                                       PCRE2_NEVER_BACKSLASH_C,
+                                   &code, &at, cc);
+    pcre2_compile_context_free(cc);
+    if (!s->pattern) {
+        PCRE2_UCHAR why[160];
+        if (pcre2_get_error_message(code, why, sizeof why) < 0)
+            snprintf((char *)why, sizeof why, "PCRE2 error %d", code);
+        if (code == PCRE2_ERROR_PATTERN_TOO_LARGE || code == PCRE2_ERROR_PATTERN_STRING_TOO_LONG ||
+            code == PCRE2_ERROR_PATTERN_TOO_COMPLICATED)
+            snprintf(what, sizeof what, "is over weir's limit for patterns (%d bytes of text, %d compiled): %s",
+                     WEIR_JSCHEMA_PATTERN_MAX_LEN, WEIR_JSCHEMA_PATTERN_MAX_SIZE, (const char *)why);
+        else
+            snprintf(what, sizeof what, "is not a regular expression weir accepts: %s at offset %zu", (const char *)why,
+                     (size_t)at);
+        return bad(C, "pattern", what);
+    }
+    size_t size = 0;
+    if (pcre2_pattern_info(s->pattern, PCRE2_INFO_SIZE, &size) || size > WEIR_JSCHEMA_PATTERN_MAX_SIZE) {
+        snprintf(what, sizeof what, "is over weir's limit for patterns: it compiles to %zu bytes, more than %d", size,
+                 WEIR_JSCHEMA_PATTERN_MAX_SIZE);
+        return bad(C, "pattern", what);
+    }
+    if (!(s->limits = pcre2_match_context_create(NULL)))
+        return weir_err_set(C->err, WEIR_ENOMEM, "out of memory");
+    if (pcre2_set_match_limit(s->limits, WEIR_JSCHEMA_MATCH_LIMIT) ||
+        pcre2_set_heap_limit(s->limits, WEIR_JSCHEMA_MATCH_HEAP_KIB))
+        return bad(C, "pattern", "cannot be given its match limits by this PCRE2");
+    return WEIR_OK;
+}
+
 static bool keyword_is(const char *name, size_t len, const char *kw)
 {
     return len == strlen(kw) + 2 && !memcmp(name + 1, kw, len - 2);
@@ -299,13 +352,8 @@ static int on_keyword(void *ctx, const char *name, size_t len, int escaped, cons
     } else if (keyword_is(name, len, "pattern")) {
         if (v->type != WEIR_JSON_STRING)
             rc = bad(C, "pattern", "must be a regular expression in a string");
-        else if (!(s->pattern_src = decode_string(C, v)))
-            rc = weir_err_set(C->err, WEIR_ENOMEM, "out of memory");
-        else if (regcomp(&s->pattern, s->pattern_src, REG_EXTENDED | REG_NOSUB)) {
-            free(s->pattern_src);
-            s->pattern_src = NULL;
-            rc = bad(C, "pattern", "is not a regular expression weir can compile (POSIX extended syntax)");
-        }
+        else
+            rc = compile_pattern(C, s, v);
     } else if (keyword_is(name, len, "format")) {
         if (v->type == WEIR_JSON_STRING && keyword_is(v->p, v->len, "date-time"))
             s->date_time = true;
@@ -373,14 +421,28 @@ int weir_jschema_compile(const char *text, size_t len, weir_jschema **out, weir_
     return rc;
 }
 
+weir_jschema *weir_jschema_unusable(const char *why)
+{
+    weir_jschema *s = calloc(1, sizeof *s);
+    if (s && !(s->unusable = strdup(why))) {
+        free(s);
+        return NULL;
+    }
+    if (s)
+        s->min_len = s->max_len = s->min_items = s->max_items = -1;
+    return s;
+}
+
+bool weir_jschema_usable(const weir_jschema *s) { return !s->unusable; }
+
 void weir_jschema_free(weir_jschema *s)
 {
     if (!s)
         return;
-    if (s->pattern_src) {
-        regfree(&s->pattern);
-        free(s->pattern_src);
-    }
+    pcre2_code_free(s->pattern);
+    pcre2_match_context_free(s->limits);
+    free(s->pattern_src);
+    free(s->unusable);
     for (int i = 0; i < s->nenum; i++)
         free(s->enum_values[i]);
     free(s->enum_values);

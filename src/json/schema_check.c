@@ -15,6 +15,7 @@ typedef struct checker {
     weir_jschema_violation *v;
     char field[160];
     weir_buf tmp;
+    pcre2_match_data *match;   /* made at the first pattern, for the whole record */
 } checker;
 
 static bool violation(checker *K, const char *rule, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -70,6 +71,30 @@ static bool is_date_time(const char *s, size_t n)
         return true;
     return i + 6 == n && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) && s[i + 3] == ':' &&
            digits(s + i + 4, 2) && num(s + i + 1, 2) < 24 && num(s + i + 4, 2) < 60;
+}
+
+/* Matches a decoded string (its length, not a NUL, ends it: it may hold
+ * \u0000) against s's pattern within the limits of schema.h. A match that
+ * runs out of its limits refuses the value: accepting it unchecked would
+ * let through what the schema promises to keep out. */
+static bool check_pattern(checker *K, const weir_jschema *s, const char *str, size_t bytes)
+{
+    if (!K->match && !(K->match = pcre2_match_data_create(1, NULL)))
+        return violation(K, "memory", "out of memory");
+    int rc = pcre2_match(s->pattern, (PCRE2_SPTR)str, bytes, 0, 0, K->match, s->limits);
+    if (rc >= 0)
+        return true;
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return violation(K, "pattern", "does not match the pattern %s", s->pattern_src);
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+        return violation(K, "pattern", "the pattern %.80s is too costly to check against this value (over %d steps or "
+                                       "%d KiB); the value is refused", s->pattern_src, WEIR_JSCHEMA_MATCH_LIMIT,
+                         WEIR_JSCHEMA_MATCH_HEAP_KIB);
+    PCRE2_UCHAR why[120];
+    if (pcre2_get_error_message(rc, why, sizeof why) < 0)
+        snprintf((char *)why, sizeof why, "PCRE2 error %d", rc);
+    return violation(K, "pattern", "cannot be matched against the pattern %.80s: %s", s->pattern_src,
+                     (const char *)why);
 }
 
 static bool check_node(checker *K, const weir_jschema *s, const weir_json_span *v);
@@ -135,6 +160,8 @@ static int check_member(void *ctx, const char *name, size_t len, int escaped, co
 
 static bool check_node(checker *K, const weir_jschema *s, const weir_json_span *v)
 {
+    if (s->unusable)
+        return violation(K, "schema", "%s", s->unusable);
     unsigned t = weir_jschema_type_of(v);
     if (s->types && !(s->types & t)) {
         char want[96];
@@ -176,8 +203,8 @@ static bool check_node(checker *K, const weir_jschema *s, const weir_json_span *
         if (s->max_len >= 0 && points > s->max_len)
             return violation(K, "maxLength", "%lld characters, more than the maximum %lld", (long long)points,
                              (long long)s->max_len);
-        if (s->pattern_src && regexec(&s->pattern, str, 0, NULL, 0))
-            return violation(K, "pattern", "does not match the pattern %s", s->pattern_src);
+        if (s->pattern && !check_pattern(K, s, str, bytes))
+            return false;
         if (s->date_time && !is_date_time(str, bytes))
             return violation(K, "format", "'%.60s' is not an RFC 3339 date-time like 2026-11-23T05:00:00Z", str);
     }
@@ -220,6 +247,7 @@ bool weir_jschema_check(const weir_jschema *s, const char *json, size_t len, wei
     bool ok = weir_json_validate(json, len, &span, NULL) == 0 ? check_node(&K, s, &span)
                                                               : violation(&K, "json", "not valid JSON");
     weir_buf_free(&K.tmp);
+    pcre2_match_data_free(K.match);
     return ok;
 }
 

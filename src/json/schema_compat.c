@@ -114,6 +114,10 @@ static bool compatible_at(const weir_jschema *o, const weir_jschema *n, char *pa
 
 bool weir_jschema_compatible(const weir_jschema *older, const weir_jschema *newer, char *why, size_t cap)
 {
+    if (older->unusable) /* it accepted no record, so every schema accepts all it did */
+        return true;
+    if (newer->unusable)
+        return incompatible(why, cap, "", "the new version cannot be compiled: %s", newer->unusable);
     char path[256] = "";
     return compatible_at(older, newer, path, sizeof path, why, cap);
 }

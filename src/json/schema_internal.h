@@ -6,8 +6,10 @@
 #ifndef WEIR_JSON_SCHEMA_INTERNAL_H
 #define WEIR_JSON_SCHEMA_INTERNAL_H
 
-#include <regex.h>
 #include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "base/buf.h"
 #include "json/json.h"
@@ -29,8 +31,9 @@ struct weir_jschema {
     double minimum, maximum;
     int64_t min_len, max_len;  /* -1: none */
     int64_t min_items, max_items;
-    regex_t pattern;
-    char *pattern_src;         /* NULL: no pattern */
+    pcre2_code *pattern;       /* NULL: no pattern; read-only once compiled, so threads share it */
+    pcre2_match_context *limits; /* the match, depth and heap limits of schema.h, with pattern */
+    char *pattern_src;         /* the pattern as written, for messages and the compatibility check */
     bool date_time;
     char **enum_values;        /* canonical text of each allowed value (see canonical()) */
     int nenum;
@@ -41,6 +44,7 @@ struct weir_jschema {
     bool closed;               /* additionalProperties: false */
     weir_jschema *additional;  /* additionalProperties: {schema} */
     weir_jschema *items;
+    char *unusable;            /* not NULL: a saved schema that no longer compiles (why); refuses every value */
 };
 
 

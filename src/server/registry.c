@@ -1,5 +1,13 @@
 /*
  * registry.c - the schema registry on disk (see registry.h).
+ *
+ * Every version in memory has a compiled schema: a saved version that no
+ * longer compiles (an older weir accepted what this one refuses, such as
+ * a pattern over the limits of json/schema.h) is kept as an unusable
+ * schema that refuses every record, and a warning names it. Skipping it
+ * instead would make the previous version the latest and let through
+ * records the operator meant to refuse; failing the start would take
+ * every stream down for one subject.
  */
 #include "server/registry.h"
 
@@ -10,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/io.h"
 #include "log/log.h"
 
@@ -29,6 +38,7 @@ struct weir_registry {
     char dir[PATH_MAX];
     subject *subjects;         /* sorted by name */
     int n;
+    weir_buf warnings;         /* a line per saved version that did not compile (weir_buf_printf keeps a NUL after it) */
 };
 
 static subject *find(const weir_registry *r, const char *name)
@@ -59,20 +69,30 @@ static subject *add_subject(weir_registry *r, const char *name)
     return s;
 }
 
-/* Appends a compiled version (takes text). */
-static int push_version(subject *s, char *text, size_t len, weir_err *err)
+/* Appends a version; it owns text and js once this succeeds. */
+static int push_version(subject *s, char *text, size_t len, weir_jschema *js, weir_err *err)
 {
-    weir_jschema *js;
-    int rc = weir_jschema_compile(text, len, &js, err);
-    if (rc)
-        return rc;
     schema_version *grown = realloc(s->versions, (size_t)(s->n + 1) * sizeof *grown);
-    if (!grown) {
-        weir_jschema_free(js);
+    if (!grown)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    }
     s->versions = grown;
     s->versions[s->n++] = (schema_version){text, len, js};
+    return WEIR_OK;
+}
+
+/* A saved version that does not compile: the schema that stands for it
+ * (refusing every record, quoting why) and a line in the warnings. */
+static int unusable(weir_registry *r, const char *path, const char *name, int v, const char *why, weir_jschema **js,
+                    weir_err *err)
+{
+    char msg[800]; /* short first: a violation's message keeps 200 bytes */
+    snprintf(msg, sizeof msg, "version %d of schema subject %s cannot be compiled by this weir: %s", v, name, why);
+    if (!(*js = weir_jschema_unusable(msg)) ||
+        weir_buf_printf(&r->warnings, "%s (%s); its records are refused until a new version is registered\n", msg, path)) {
+        weir_jschema_free(*js);
+        *js = NULL;
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
     return WEIR_OK;
 }
 
@@ -89,10 +109,20 @@ static int load_subject(weir_registry *r, const char *name, weir_err *err)
         int rc = weir_io_read_file(&weir_io_posix, path, &text, &len, err);
         if (rc == WEIR_ENOENT)
             return WEIR_OK;
-        if (rc == WEIR_OK && (rc = push_version(s, text, len, err)))
-            free(text);
         if (rc)
             return weir_err_wrap(err, "%s", path);
+        weir_jschema *js;
+        weir_err why = {0};
+        if (weir_jschema_compile(text, len, &js, &why) == WEIR_ENOMEM)
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        else if (!js)
+            rc = unusable(r, path, name, v, why.msg, &js, err);
+        if (rc == WEIR_OK && (rc = push_version(s, text, len, js, err)))
+            weir_jschema_free(js);
+        if (rc) {
+            free(text);
+            return weir_err_wrap(err, "%s", path);
+        }
     }
 }
 
@@ -133,7 +163,13 @@ void weir_registry_free(weir_registry *r)
         free(r->subjects[i].name);
     }
     free(r->subjects);
+    weir_buf_free(&r->warnings);
     free(r);
+}
+
+const char *weir_registry_warnings(const weir_registry *r)
+{
+    return r->warnings.len ? (const char *)r->warnings.data : "";
 }
 
 int weir_registry_count(const weir_registry *r) { return r->n; }
@@ -166,7 +202,8 @@ int weir_registry_add(weir_registry *r, const char *name, const char *text, size
     if (!weir_stream_name_valid(name))
         return weir_err_set(err, WEIR_EINVAL, "'%s' cannot name a subject: use letters, digits, '.', '_' and '-'", name);
     subject *s = find(r, name);
-    if (s && s->n && s->versions[s->n - 1].len == len && !memcmp(s->versions[s->n - 1].text, text, len)) {
+    if (s && s->n && s->versions[s->n - 1].len == len && !memcmp(s->versions[s->n - 1].text, text, len) &&
+        weir_jschema_usable(s->versions[s->n - 1].schema)) {
         *version = s->n;
         return WEIR_OK;
     }
@@ -179,28 +216,25 @@ int weir_registry_add(weir_registry *r, const char *name, const char *text, size
         weir_jschema_free(js);
         return weir_err_set(err, WEIR_EEXIST, "not backward compatible with version %d of %s: %s", s->n, name, why);
     }
-    weir_jschema_free(js);
     char path[PATH_MAX + 300];
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     char *copy = malloc(len + 1);
-    if (!copy)
+    if (!copy) {
+        weir_jschema_free(js);
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
     memcpy(copy, text, len);
     copy[len] = '\0';
-    if ((rc = weir_mkdirs(path, err))) {
-        free(copy);
-        return rc;
+    if (!(rc = weir_mkdirs(path, err))) {
+        snprintf(path, sizeof path, "%s/%s/%d.json", r->dir, name, s ? s->n + 1 : 1);
+        rc = weir_io_write_file_atomic(&weir_io_posix, path, copy, len, err);
     }
-    snprintf(path, sizeof path, "%s/%s/%d.json", r->dir, name, s ? s->n + 1 : 1);
-    if ((rc = weir_io_write_file_atomic(&weir_io_posix, path, copy, len, err))) {
-        free(copy);
-        return rc;
-    }
-    if (!s && !(s = add_subject(r, name))) {
-        free(copy);
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    }
-    if ((rc = push_version(s, copy, len, err))) {
+    if (!rc && !s && !(s = add_subject(r, name)))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (!rc)
+        rc = push_version(s, copy, len, js, err);
+    if (rc) {
+        weir_jschema_free(js);
         free(copy);
         return rc;
     }

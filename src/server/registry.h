@@ -5,7 +5,8 @@
  * A new version must be backward compatible with the latest one
  * (weir_jschema_compatible): records valid under the old schema stay
  * valid, so a stream bound to the subject never refuses what it used to
- * accept. Registering the latest text again returns its version.
+ * accept. Registering the latest text again returns its version (unless
+ * that version no longer compiles: then it is compiled again and refused).
  * Not thread-safe: the server calls it under its lock.
  */
 #ifndef WEIR_REGISTRY_H
@@ -19,9 +20,14 @@
 
 typedef struct weir_registry weir_registry;
 
-/* Loads every subject under dir (created if missing). */
+/* Loads every subject under dir (created if missing). A saved version
+ * that does not compile does not fail this: it refuses every record
+ * (weir_jschema_unusable) and weir_registry_warnings names it. */
 int weir_registry_open(const char *dir, weir_registry **out, weir_err *err);
 void weir_registry_free(weir_registry *r);
+/* One line per saved version that did not compile at open ("" if none),
+ * for the CLI to print; valid until the registry is freed. */
+const char *weir_registry_warnings(const weir_registry *r);
 
 int weir_registry_count(const weir_registry *r);
 /* The i-th subject (in name order) and its number of versions. */

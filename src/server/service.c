@@ -337,6 +337,7 @@ void weir_service_wait(weir_service *s, int timeout_ms)
 
 weir_runner *weir_service_runner(weir_service *s) { return s->runner; }
 uint16_t weir_service_port(const weir_service *s) { return s->http ? weir_http_port(s->http) : 0; }
+const char *weir_service_schema_warnings(const weir_service *s) { return weir_registry_warnings(s->registry); }
 
 int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
 {

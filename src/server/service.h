@@ -60,6 +60,9 @@ void weir_service_wait(weir_service *s, int timeout_ms);
 /* The pipeline's runner: replaced when a pause ends, so ask again after each step. */
 weir_runner *weir_service_runner(weir_service *s);
 uint16_t weir_service_port(const weir_service *s);
+/* Saved schema versions that did not compile at start, one per line, for
+ * the CLI to print ("" if none; see weir_registry_warnings). */
+const char *weir_service_schema_warnings(const weir_service *s);
 
 /* Whether every file source had nothing more to read at the last step
  * (and standard input, with stdin_stream, had ended). */

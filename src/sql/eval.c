@@ -158,15 +158,19 @@ weir_value weir_value_cast(weir_eval *ev, weir_value v, weir_type to)
         }
     case WEIR_TYPE_TIMESTAMP:
         switch (v.type) {
-        case WEIR_TYPE_INT: return weir_timestamp(weir_timestamp_from_epoch((double)v.i));
-        case WEIR_TYPE_UINT: return weir_timestamp(weir_timestamp_from_epoch((double)v.u));
-        case WEIR_TYPE_DOUBLE: return weir_timestamp(weir_timestamp_from_epoch(v.d));
+        case WEIR_TYPE_INT:
+        case WEIR_TYPE_UINT:
+        case WEIR_TYPE_DOUBLE: {
+            int64_t ms;
+            double d = v.type == WEIR_TYPE_INT ? (double)v.i : v.type == WEIR_TYPE_UINT ? (double)v.u : v.d;
+            return weir_timestamp_from_epoch(d, &ms) ? weir_timestamp(ms) : bad;
+        }
         case WEIR_TYPE_TEXT: {
             int64_t ms;
             double d;
-            if (weir_timestamp_parse(v.s, v.len, &ms))
+            if (weir_timestamp_parse(v.s, v.len, &ms) || (parse_double(v.s, v.len, &d) && weir_timestamp_from_epoch(d, &ms)))
                 return weir_timestamp(ms);
-            return parse_double(v.s, v.len, &d) ? weir_timestamp(weir_timestamp_from_epoch(d)) : bad;
+            return bad;
         }
         default: return bad;
         }

@@ -266,6 +266,8 @@ bool weir_timestamp_parse(const char *s, size_t n, int64_t *ms)
                 return false;
             if (q < n)
                 q += 2;
+            if (oh > 23 || om > 59)
+                return false;
             offset_min = (s[p] == '-' ? -1 : 1) * (oh * 60 + om);
             p = q;
         }
@@ -273,13 +275,24 @@ bool weir_timestamp_parse(const char *s, size_t n, int64_t *ms)
     if (p != n)
         return false;
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *ms = ((days * 24 + h) * 60 + mi - offset_min) * 60000 + (int64_t)sec * 1000 + frac_ms;
+    /* Four-digit years and bounded fields keep this far from overflow; an
+     * offset can still move the first or last day past the range. */
+    int64_t t = ((days * 24 + h) * 60 + mi - offset_min) * 60000 + (int64_t)sec * 1000 + frac_ms;
+    if (t < WEIR_TIMESTAMP_MIN_MS || t > WEIR_TIMESTAMP_MAX_MS)
+        return false;
+    *ms = t;
     return true;
 }
 
-int64_t weir_timestamp_from_epoch(double n)
+bool weir_timestamp_from_epoch(double n, int64_t *ms)
 {
-    return fabs(n) < 1e11 ? (int64_t)llround(n * 1000) : (int64_t)llround(n);
+    /* Compared as doubles before converting: llround of a value past
+     * int64 (1e300) is undefined and gave year -292275055. */
+    double t = round(fabs(n) < 1e11 ? n * 1000 : n);
+    if (!(t >= (double)WEIR_TIMESTAMP_MIN_MS && t <= (double)WEIR_TIMESTAMP_MAX_MS))
+        return false;
+    *ms = (int64_t)t;
+    return true;
 }
 
 int weir_timestamp_format(int64_t ms, char *out, size_t cap)

@@ -91,11 +91,20 @@ int weir_value_to_json(weir_buf *out, const weir_value *v);
  * "0.10000000000000001"); whole numbers keep a ".0". Returns the length. */
 int weir_format_double(double d, char *out, size_t cap);
 
+/* The timestamps weir reads: years 0000 to 9999, which ISO 8601's
+ * four-digit years write and weir_timestamp_parse reads back. A value
+ * outside (an epoch number of 1e300 would overflow int64 milliseconds)
+ * is an error, so its record goes to the dead letters naming it. */
+#define WEIR_TIMESTAMP_MIN_MS (-62167219200000LL)  /* 0000-01-01T00:00:00Z */
+#define WEIR_TIMESTAMP_MAX_MS 253402300799999LL    /* 9999-12-31T23:59:59.999Z */
+
 /* Timestamps: parses ISO 8601 ("2026-11-23T05:00:00Z", fractions, offsets
- * like +01:00, a space instead of T, a date alone) into ms since the epoch. */
+ * like +01:00 up to +23:59, a space instead of T, a date alone) into ms
+ * since the epoch; false if it is not one or falls outside the range. */
 bool weir_timestamp_parse(const char *s, size_t n, int64_t *ms);
-/* Epoch numbers: below 1e11 they are seconds, otherwise milliseconds. */
-int64_t weir_timestamp_from_epoch(double n);
+/* Epoch numbers: below 1e11 in magnitude they are seconds, otherwise
+ * milliseconds. false for NaN, infinities and values outside the range. */
+bool weir_timestamp_from_epoch(double n, int64_t *ms);
 /* Writes "2026-11-23T05:00:00Z" or, with milliseconds, "...:00.123Z";
  * returns the length (at most 32 with the NUL). */
 int weir_timestamp_format(int64_t ms, char *out, size_t cap);

@@ -2,10 +2,16 @@
  * test_jschema.c - the JSON Schema subset: each keyword accepts and
  * refuses what it should and names the field and rule; unsupported or
  * duplicated keywords are refused at compile time; the backward
- * compatibility check allows widening and refuses narrowing.
+ * compatibility check allows widening and refuses narrowing. Hostile
+ * patterns compile and match within the limits of schema.h: the process
+ * runs under a 1 GiB address-space limit (not under AddressSanitizer,
+ * which reserves terabytes), so a regression (glibc's regcomp took 20 s
+ * and 14 GB on one of them) fails here instead of exhausting the machine.
  */
 #include <string.h>
+#include <sys/resource.h>
 
+#include "base/clock.h"
 #include "json/schema.h"
 #include "../tap.h"
 
@@ -51,9 +57,83 @@ static const char *compat(const char *older, const char *newer)
     return ok ? "compatible" : why;
 }
 
+static double secs_since(uint64_t start_ns) { return (double)(weir_mono_ns() - start_ns) / 1e9; }
+
+/* Bounds the test's memory; false if the limit cannot be set. */
+static bool limit_memory(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return true;
+#else
+    struct rlimit rl = {1ul << 30, 1ul << 30};
+    return setrlimit(RLIMIT_AS, &rl) == 0;
+#endif
+}
+
+/* The hostile patterns: compile time, match time and their messages. */
+static void hostile_patterns(void)
+{
+    uint64_t t0 = weir_mono_ns();
+    const char *msg = compile_error("{\"properties\":{\"name\":{\"pattern\":\"((((a{1,50}){1,50}){1,50}){1,50})\"}}}");
+    double took = secs_since(t0);
+    ok(strstr(msg, "schema.properties.name: pattern is over weir's limit for patterns"),
+       "a pattern that compiles huge is refused, naming its path and the limit");
+    diag("%s", msg);
+    ok(took < 2.0, "and refused fast (%.3f s; glibc took 20 s and 14 GB)", took);
+
+    char long_pattern[WEIR_JSCHEMA_PATTERN_MAX_LEN + 64];
+    int n = snprintf(long_pattern, sizeof long_pattern, "{\"pattern\":\"");
+    memset(long_pattern + n, 'a', WEIR_JSCHEMA_PATTERN_MAX_LEN + 1);
+    snprintf(long_pattern + n + WEIR_JSCHEMA_PATTERN_MAX_LEN + 1, 4, "\"}");
+    ok(strstr(compile_error(long_pattern), "pattern is over weir's limit for patterns (4096 bytes"),
+       "a pattern longer than the limit is refused");
+
+    weir_jschema *s = compile("{\"properties\":{\"id\":{\"pattern\":\"(a+)+$\"}}}");
+    char rec[200];
+    snprintf(rec, sizeof rec, "{\"id\":\"%.*s!\"}", 60, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    weir_jschema_violation v = {0};
+    t0 = weir_mono_ns();
+    bool accepted = s && weir_jschema_check(s, rec, strlen(rec), &v);
+    took = secs_since(t0);
+    ok(!accepted && !strcmp(v.rule, "pattern") && strstr(v.msg, "is too costly to check against this value"),
+       "a match past its limit refuses the value, saying the pattern was too costly");
+    diag("%s", v.msg);
+    ok(took < 2.0, "and gives up fast (%.3f s)", took);
+    is_str(verdict(s, "{\"id\":\"aaaa\"}"), "ok", "the same pattern still accepts a short match");
+    weir_jschema_free(s);
+}
+
+/* ECMA-262 behaviour where PCRE2 differs by default (schema.h). */
+static void pattern_dialect(void)
+{
+    weir_jschema *s = compile("{\"properties\":{\"a\":{\"pattern\":\"^a$\"},\"u\":{\"pattern\":\"^\\\\u00e9\\\\d$\"}}}");
+    is_str(verdict(s, "{\"a\":\"a\\n\"}"), "a pattern", "$ matches at the very end only, not before a newline");
+    is_str(verdict(s, "{\"a\":\"a\\u0000b\"}"), "a pattern", "a NUL inside a value does not end it");
+    is_str(verdict(s, "{\"u\":\"\u00e97\"}"), "ok", "\\u00e9 is a code point, matched in UTF-8");
+    weir_jschema_free(s);
+    ok(strstr(compile_error("{\"pattern\":\"(\"}"), "pattern is not a regular expression weir accepts: missing closing "
+                                                      "parenthesis at offset 1"),
+       "a bad pattern: PCRE2's reason and where");
+}
+
+/* What a saved version that no longer compiles becomes (registry.c). */
+static void unusable_schema(void)
+{
+    weir_jschema *u = weir_jschema_unusable("3.json: pattern is over weir's limit");
+    weir_jschema_violation v = {0};
+    ok(u && !weir_jschema_check(u, "{}", 2, &v) && !strcmp(v.rule, "schema") && strstr(v.msg, "3.json: pattern is over"),
+       "an unusable schema refuses every record, saying why");
+    weir_jschema *good = compile("{\"type\":\"object\"}");
+    char why[256];
+    ok(u && good && weir_jschema_compatible(u, good, why, sizeof why), "any schema may follow an unusable one");
+    weir_jschema_free(u);
+    weir_jschema_free(good);
+}
+
 int main(void)
 {
-    plan(34);
+    plan(46);
+    ok(limit_memory(), "the test's memory is bounded");
     weir_jschema *s = compile("{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"title\":\"hoverboard\","
                               "\"type\":\"object\",\"required\":[\"id\",\"battery\"],\"additionalProperties\":false,"
                               "\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^hb-[0-9]+$\"},"
@@ -95,7 +175,9 @@ int main(void)
     ok(strstr(compile_error("{\"minimum\":1,\"exclusiveMinimum\":2}"), "appears twice"), "minimum with exclusiveMinimum");
     ok(strstr(compile_error("{\"properties\":{\"a\":{\"type\":\"thing\"}}}"), "schema.properties.a: type names an unknown type"),
        "errors say where in the schema");
-    ok(strstr(compile_error("{\"pattern\":\"(\"}"), "not a regular expression"), "a bad pattern");
+    hostile_patterns();
+    pattern_dialect();
+    unusable_schema();
 
     const char *base = "{\"type\":\"object\",\"required\":[\"id\"],\"properties\":{\"id\":{\"type\":\"string\"},"
                        "\"n\":{\"type\":\"integer\",\"maximum\":10},\"c\":{\"enum\":[\"a\",\"b\"]}}}";

@@ -1,6 +1,7 @@
 /*
  * test_json.c - the JSON scanner: a table of accepted and refused texts
- * (with where and why), member lookup, string decoding and quoting.
+ * (with where and why), member lookup, string decoding and quoting
+ * (which replaces invalid UTF-8, so weir's output is always JSON).
  */
 #include "../tap.h"
 #include "json/json.h"
@@ -36,7 +37,7 @@ static const struct { const char *text; size_t offset; const char *msg; } refuse
 int main(void)
 {
     size_t na = sizeof accepted / sizeof accepted[0], nr = sizeof refused / sizeof refused[0];
-    plan((int)(na + 2 * nr + 14));
+    plan((int)(na + 2 * nr + 22));
     weir_json_error e;
     for (size_t i = 0; i < na; i++)
         ok(weir_json_validate(accepted[i], strlen(accepted[i]), NULL, &e) == 0, "accepts %s", accepted[i]);
@@ -82,6 +83,23 @@ int main(void)
     ok(b.len == 15 && !memcmp(b.data, "\"a\\\"\\\\\\n\\u0001\"", 15), "quote escapes quote, backslash, newline, control");
     weir_json_error qe;
     ok(weir_json_validate((char *)b.data, b.len, NULL, &qe) == 0, "quoted output is valid JSON");
+    static const struct { const char *in, *out, *what; } bad_utf8[] = {
+        {"a\xc0\xaf" "b", "\"a\xef\xbf\xbd\xef\xbf\xbd" "b\"", "an overlong '/'"},
+        {"x\xe2\x82", "\"x\xef\xbf\xbd\xef\xbf\xbd\"", "a sequence cut short by the end"},
+        {"\xe2\x82(", "\"\xef\xbf\xbd\xef\xbf\xbd(\"", "a sequence cut short by ASCII"},
+        {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "an encoded surrogate"},
+        {"\xff\xfe", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "0xFF and 0xFE"},
+        {"\x80", "\"\xef\xbf\xbd\"", "a lone continuation byte"},
+        {"\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "past U+10FFFF"},
+        {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", "valid UTF-8 is kept"},
+    };
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+        b.len = 0;
+        weir_json_quote(&b, bad_utf8[i].in, strlen(bad_utf8[i].in));
+        ok(b.len == strlen(bad_utf8[i].out) && !memcmp(b.data, bad_utf8[i].out, b.len) &&
+               weir_json_validate((char *)b.data, b.len, NULL, &qe) == 0,
+           "quote writes valid JSON for %s (U+FFFD per bad byte)", bad_utf8[i].what);
+    }
     weir_buf_free(&b);
 
     unsigned line, col;

@@ -51,6 +51,16 @@ static const struct { const char *expr, *record, *want; } cases[] = {
     {"CAST(i AS TIMESTAMP)", "{\"i\":1720576825123}", "\"2024-07-10T02:00:25.123Z\""},
     {"CAST(t AS TIMESTAMP)", "{\"t\":\"2026-11-23T05:00:00+05:30\"}", "\"2026-11-22T23:30:00Z\""},
     {"CAST(ts AS TEXT)", "{\"ts\":\"2026-11-23\"}", "\"2026-11-23T00:00:00Z\""},
+    /* Timestamps outside the years 0000 to 9999 are errors, not wrapped int64s (1e300 was year -292275055). */
+    {"CAST(d AS TIMESTAMP)", "{\"d\":1e300}", "!value cannot be converted"},
+    {"CAST(d AS TIMESTAMP)", "{\"d\":-1e19}", "!value cannot be converted"},
+    {"CAST(i AS TIMESTAMP)", "{\"i\":9223372036854775807}", "!value cannot be converted"},
+    {"CAST(i AS TIMESTAMP)", "{\"i\":253402300800000}", "!value cannot be converted"},
+    {"CAST(i AS TIMESTAMP)", "{\"i\":253402300799999}", "\"9999-12-31T23:59:59.999Z\""},
+    {"CAST(i AS TIMESTAMP)", "{\"i\":-62167219200}", "\"0000-01-01T00:00:00Z\""},
+    {"CAST(t AS TIMESTAMP)", "{\"t\":\"1e300\"}", "!value cannot be converted"},
+    {"CAST(t AS TIMESTAMP)", "{\"t\":\"0000-01-01T00:00:00+01:00\"}", "!value cannot be converted"},
+    {"CAST(t AS TIMESTAMP)", "{\"t\":\"2026-11-23T05:00:00+24:00\"}", "!value cannot be converted"},
     {"CAST(t AS BOOL)", "{\"t\":\"TRUE\"}", "true"},
     {"CAST(d AS TEXT)", "{\"d\":0.1}", "\"0.1\""},
     {"CAST(d AS TEXT)", "{\"d\":3.0}", "\"3.0\""},
@@ -126,12 +136,32 @@ static void check(const char *expr, const char *record, const char *want)
     weir_arena_free(&a);
 }
 
+/* A record whose decoding fails with exactly this reason (what its dead letter says). */
+static void decode_refuses(const char *record, const char *want)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "CREATE STREAM s (%s);", columns);
+    weir_arena a = {0};
+    weir_stmt **st;
+    size_t n;
+    weir_sql_error e;
+    weir_catalog cat;
+    weir_value row[8];
+    char why[200] = "";
+    if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
+        snprintf(why, sizeof why, "planning failed: %s", e.msg);
+    else if (!weir_decode_json(&cat.rels[0]->schema, record, strlen(record), &a, row, why, sizeof why))
+        snprintf(why, sizeof why, "decoded");
+    is_str(why, want, "%s goes to the dead letters", record);
+    weir_arena_free(&a);
+}
+
 int main(void)
 {
     size_t n = sizeof cases / sizeof cases[0], errors = 0;
     for (size_t i = 0; i < n; i++)
         errors += cases[i].want[0] == '!';
-    plan((int)(n + errors + 2));
+    plan((int)(n + errors + 4));
     for (size_t i = 0; i < n; i++)
         check(cases[i].expr, cases[i].record, cases[i].want);
     is_int(weir_partition_for_key("21", 2, 100), ((uint32_t)-973932308 & 0x7fffffff) % 100, "partition_of agrees with the Kafka partitioner");
@@ -144,5 +174,9 @@ int main(void)
         all &= weir_timestamp_parse(buf, (size_t)len, &ms) && ms == t;
     }
     ok(all, "timestamps print and parse back identically from 1967 to 2270");
+    decode_refuses("{\"ts\":1e300}", "column ts: expected TIMESTAMP, found a number outside the years 0000 to 9999: 1e300");
+    decode_refuses("{\"ts\":\"9999-12-31T23:59:59-01:00\"}",
+                   "column ts: expected TIMESTAMP, found a string that is not ISO 8601 in the years 0000 to 9999: "
+                   "\"9999-12-31T23:59:59-01:00\"");
     return done();
 }
