@@ -2,11 +2,17 @@
  * log.c - the data directory: its lock, its streams and their config, and
  * the commit that spans every partition.
  *
- * Layout (docs/LOG_FORMAT.md): DIR/LOCK, DIR/streams/<name>/stream.conf,
+ * Layout (docs/LOG_FORMAT.md): DIR/LOCK, DIR/commits,
+ * DIR/streams/<name>/stream.conf,
  * DIR/streams/<name>/<partition>/<base offset>.{log,idx},
  * DIR/groups/<group>/<stream>.offsets. A stream exists once its
  * stream.conf does: create makes the partitions first and writes the conf
  * last, atomically, so an interrupted create leaves no half stream.
+ *
+ * Every commit has an id, written into its batches with, in each
+ * partition's last one, the number of partitions it counts; at open,
+ * resolve_last_commit cuts the newest commit if a crash left it in fewer
+ * partitions than that, so a commit survives whole or not at all.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -7,6 +7,9 @@
  * publish (all). Only publish makes records visible to readers and moves
  * durable_next; a failure in any phase rolls every partition back to its
  * last published end, so a failed commit leaves no record of it behind.
+ * Each batch is finished with its commit marker (record.h): the commit's
+ * id, and for the last one a partition writes in the commit, the final
+ * flag and the commit's partition count, which recovery checks (log.c).
  *
  * Early writes: once a partition buffers EARLY_WRITE bytes of finished
  * batches it writes them to the file before the commit and asks the kernel

@@ -4,8 +4,11 @@
  * A record is (key, value, timestamp, headers), all byte strings except the
  * timestamp. Records are stored in batches; a batch is the unit of write,
  * checksum and recovery: it is written whole, its CRC32C covers all of it,
- * and recovery keeps or cuts whole batches. The byte layout is described in
- * docs/LOG_FORMAT.md. All integers are little-endian.
+ * and recovery keeps or cuts whole batches. A WER2 batch also names the log
+ * commit that wrote it, which is how recovery keeps a commit over several
+ * partitions whole or not at all; WER1 batches (older data) have no such
+ * marker. The byte layout is described in docs/LOG_FORMAT.md. All integers
+ * are little-endian.
  */
 #ifndef WEIR_RECORD_H
 #define WEIR_RECORD_H
