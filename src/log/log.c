@@ -87,6 +87,9 @@ static int take_lock(weir_log *log, weir_err *err)
 static int load_complete_floor(weir_log *log, weir_err *err)
 {
     char path[PATH_MAX + 16], *text;
+    snprintf(path, sizeof path, "%s/commits.tmp", log->dir);
+    if (log->io->unlink(path) != 0 && errno != ENOENT) /* an interrupted write's leftover */
+        return weir_err_errno(err, errno, "delete %s", path);
     snprintf(path, sizeof path, "%s/commits", log->dir);
     int rc = weir_io_read_file(log->io, path, &text, NULL, err);
     if (rc == WEIR_ENOENT)
@@ -134,9 +137,11 @@ static int resolve_last_commit(weir_log *log, weir_err *err)
     weir_partition *p;
     uint64_t last = 0;
     int rc = WEIR_OK;
+    bool unknown = false;
     FOR_EACH_PARTITION(log, p) {
         if (rc == WEIR_OK && (rc = weir_partition_find_tail(p, false, err)) == WEIR_OK && p->tail.id > last)
             last = p->tail.id;
+        unknown = unknown || p->tail.unreadable;
     }
     if (rc)
         return rc;
@@ -150,7 +155,9 @@ static int resolve_last_commit(weir_log *log, weir_err *err)
         }
     }
     log->next_commit_id = (last > log->complete_floor ? last : log->complete_floor) + 1;
-    if (last == 0 || last <= log->complete_floor || (have_final && finals >= parts))
+    /* A damaged last batch (media, not a crash: reported by find_tail) may
+     * be a final one; cutting without it could take acknowledged data. */
+    if (unknown || last == 0 || last <= log->complete_floor || (have_final && finals >= parts))
         return WEIR_OK;
     FOR_EACH_PARTITION(log, p) {
         if (rc || p->tail.id != last)

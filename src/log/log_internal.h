@@ -53,6 +53,7 @@ typedef struct weir_commit_tail {
     uint32_t flags;          /* that batch's WEIR_COMMIT_* flags */
     uint64_t run_offset;     /* first offset of the trailing batches that carry id */
     bool run_known;          /* run_offset is right (the walk saw where that run starts) */
+    bool unreadable;         /* the walk met a damaged batch: the partition's last commit is unknown */
 } weir_commit_tail;
 
 typedef struct weir_partition {

@@ -403,5 +403,13 @@ int weir_partition_find_tail(weir_partition *p, bool from_start, weir_err *err)
     }
     weir_cursor_free(&c);
     io->close(fd);
+    if (got < 0 && err->code == WEIR_ECORRUPT) {
+        /* Damage inside a segment its index vouches for (scanned segments
+         * were cut at their first bad batch): readers report it; recovery
+         * can no longer tell which commit this partition ends with. */
+        p->tail.unreadable = true;
+        return weir_log_report(p->stream->log, "%s: commit check skipped, the partition's last batch is damaged (%s)",
+                               p->dir, err->msg);
+    }
     return got < 0 ? err->code : WEIR_OK;
 }
