@@ -1,9 +1,12 @@
 /*
- * fuzz_segment.c - the segment reader end to end: the input becomes the
- * only segment file of a one-partition stream, and the log is opened
- * (recovery scans it and cuts what is bad) and read to the end, then
- * appended to and read again. Nothing may crash, and after recovery every
- * read must succeed.
+ * fuzz_segment.c - the segment reader and recovery end to end. The input is
+ * a control byte and then batches: bit 0 of the control byte asks for the
+ * CRCs to be fixed, the rest (k) puts the first k batches in partition 0's
+ * segment file and the others in partition 1's (k = 0: all in partition 0),
+ * so recovery's cross-partition commit rule (docs/LOG_FORMAT.md rule 8) sees
+ * hostile commit markers. The log is opened (recovery cuts what is bad or
+ * incomplete), read to the end, appended to and read again. Nothing may
+ * crash, and after recovery every read must succeed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,45 +42,71 @@ static void setup(void)
     atexit(cleanup);
     snprintf(dir, sizeof dir, "%s/weir-fuzz-segment-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
     char path[512];
-    snprintf(path, sizeof path, "mkdir -p %s/streams/f/0", dir);
+    snprintf(path, sizeof path, "mkdir -p %s/streams/f/0 %s/streams/f/1", dir, dir);
     if (system(path) != 0)
         abort();
     snprintf(path, sizeof path, "%s/streams/f/stream.conf", dir);
-    write_file(path, "partitions=1\n", 13);
+    write_file(path, "partitions=2\n", 13);
 }
 
 static uint64_t read_all(weir_stream *s)
 {
-    weir_reader *r;
-    weir_err err;
-    weir_record rec;
     uint64_t n = 0;
-    if (weir_reader_open(s, 0, 0, &r, &err))
-        abort();
-    int got;
-    while ((got = weir_reader_next(r, &rec, &err)) == 1)
-        n++;
-    if (got < 0)
-        abort(); /* recovery must have cut whatever cannot be read */
-    weir_reader_close(r);
+    for (uint32_t p = 0; p < 2; p++) {
+        weir_reader *r;
+        weir_err err;
+        weir_record rec;
+        if (weir_reader_open(s, p, 0, &r, &err))
+            abort();
+        int got;
+        while ((got = weir_reader_next(r, &rec, &err)) == 1)
+            n++;
+        if (got < 0)
+            abort(); /* recovery must have cut whatever cannot be read */
+        weir_reader_close(r);
+    }
     return n;
+}
+
+/* Where the k-th batch ends (batches laid end to end), or n if there are
+ * fewer whole batches. */
+static size_t batch_boundary(const uint8_t *p, size_t n, unsigned k)
+{
+    size_t pos = 0;
+    for (unsigned i = 0; i < k; i++) {
+        uint32_t len;
+        if (n - pos < WEIR_BATCH_HEADER_SIZE)
+            return n;
+        memcpy(&len, p + pos + 4, 4);
+        if (len < 12 || len > n - pos)
+            return n;
+        pos += len;
+    }
+    return pos;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     setup();
-    char path[512];
-    snprintf(path, sizeof path, "%s/streams/f/0/00000000000000000000.log", dir);
+    if (size == 0)
+        return 0;
+    uint8_t ctl = data[0];
+    size--;
     uint8_t *fixed = malloc(size ? size : 1);
     if (!fixed)
         return 0;
-    memcpy(fixed, data, size);
-    if (size && data[0] & 1) /* half the time the checksums are right */
+    memcpy(fixed, data + 1, size);
+    if (ctl & 1) /* half the time the checksums are right */
         fuzz_fix_crcs(fixed, size);
-    write_file(path, fixed, size);
+    size_t split = ctl >> 1 ? batch_boundary(fixed, size, ctl >> 1) : size;
+    char path[512];
+    for (int p = 0; p < 2; p++) {
+        snprintf(path, sizeof path, "%s/streams/f/%d/00000000000000000000.log", dir, p);
+        write_file(path, p ? fixed + split : fixed, p ? size - split : split);
+        snprintf(path, sizeof path, "%s/streams/f/%d/00000000000000000000.idx", dir, p);
+        unlink(path);
+    }
     free(fixed);
-    snprintf(path, sizeof path, "%s/streams/f/0/00000000000000000000.idx", dir);
-    unlink(path);
     weir_log *log;
     weir_err err;
     weir_log_options o = {.fsync = WEIR_FSYNC_NONE};

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # soak-crash.sh [ROUNDS] - the kill -9 crash test with many more kills than
-# CI runs (default 1000), plus the simulated power-cut test with 5000 cuts.
+# CI runs (default 1000), plus the simulated power-cut test with 5000 cuts
+# and 2000 simulated kills and power cuts in the middle of commits over
+# several partitions (each must be kept whole or not at all).
 set -eu
 cd "$(dirname "$0")/.."
 make all

@@ -2,11 +2,17 @@
  * log.c - the data directory: its lock, its streams and their config, and
  * the commit that spans every partition.
  *
- * Layout (docs/LOG_FORMAT.md): DIR/LOCK, DIR/streams/<name>/stream.conf,
+ * Layout (docs/LOG_FORMAT.md): DIR/LOCK, DIR/commits,
+ * DIR/streams/<name>/stream.conf,
  * DIR/streams/<name>/<partition>/<base offset>.{log,idx},
  * DIR/groups/<group>/<stream>.offsets. A stream exists once its
  * stream.conf does: create makes the partitions first and writes the conf
  * last, atomically, so an interrupted create leaves no half stream.
+ *
+ * Every commit has an id, written into its batches with, in each
+ * partition's last one, the number of partitions it counts; at open,
+ * resolve_last_commit cuts the newest commit if a crash left it in fewer
+ * partitions than that, so a commit survives whole or not at all.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -76,19 +82,118 @@ static int take_lock(weir_log *log, weir_err *err)
     return WEIR_OK;
 }
 
+/* DIR/commits: "weir-commits 1\ncomplete <id>\n", written atomically
+ * (rule 3). Absent: 0. */
+static int load_complete_floor(weir_log *log, weir_err *err)
+{
+    char path[PATH_MAX + 16], *text;
+    snprintf(path, sizeof path, "%s/commits.tmp", log->dir);
+    if (log->io->unlink(path) != 0 && errno != ENOENT) /* an interrupted write's leftover */
+        return weir_err_errno(err, errno, "delete %s", path);
+    snprintf(path, sizeof path, "%s/commits", log->dir);
+    int rc = weir_io_read_file(log->io, path, &text, NULL, err);
+    if (rc == WEIR_ENOENT)
+        return WEIR_OK;
+    if (rc)
+        return rc;
+    unsigned long long id;
+    int used = 0;
+    if (sscanf(text, "weir-commits 1\ncomplete %llu\n%n", &id, &used) != 1 || used == 0 || text[used] != '\0')
+        rc = weir_err_set(err, WEIR_ECORRUPT, "%s: expected \"weir-commits 1\" and a \"complete <id>\" line", path);
+    else
+        log->complete_floor = id;
+    free(text);
+    return rc;
+}
+
+int weir_log_mark_complete(weir_log *log, weir_err *err)
+{
+    uint64_t done = log->next_commit_id - 1; /* every commit before the one in progress returned */
+    if (done <= log->complete_floor)
+        return WEIR_OK;
+    char path[PATH_MAX + 16], text[64];
+    snprintf(path, sizeof path, "%s/commits", log->dir);
+    int n = snprintf(text, sizeof text, "weir-commits 1\ncomplete %llu\n", (unsigned long long)done);
+    int rc = weir_io_write_file_atomic(log->io, path, text, (size_t)n, err);
+    if (rc == WEIR_OK)
+        log->complete_floor = done;
+    return rc;
+}
+
+#define FOR_EACH_PARTITION(log, part)                                               \
+    for (size_t si_ = 0; si_ < (log)->nstreams; si_++)                              \
+        for (uint32_t pi_ = 0; pi_ < (log)->streams[si_]->config.partitions; pi_++) \
+            if (((part) = &(log)->streams[si_]->parts[pi_]) != NULL)
+
+/* Rule 8 of docs/LOG_FORMAT.md. Only the newest commit can be incomplete:
+ * a commit's batches are written only after the previous commit returned,
+ * and it returned only once every partition it counts was fdatasynced. So
+ * with L the highest commit id at the end of any partition, every commit
+ * before L is whole, and L is whole if its final batches are at the end of
+ * as many counted partitions as they say it had. Otherwise L's batches,
+ * the tail of every partition that has any, are cut. */
+static int resolve_last_commit(weir_log *log, weir_err *err)
+{
+    weir_partition *p;
+    uint64_t last = 0;
+    int rc = WEIR_OK;
+    bool unknown = false;
+    FOR_EACH_PARTITION(log, p) {
+        if (rc == WEIR_OK && (rc = weir_partition_find_tail(p, false, err)) == WEIR_OK && p->tail.id > last)
+            last = p->tail.id;
+        unknown = unknown || p->tail.unreadable;
+    }
+    if (rc)
+        return rc;
+    uint32_t parts = 0, finals = 0;
+    bool have_final = false;
+    FOR_EACH_PARTITION(log, p) {
+        if (p->tail.id == last && (p->tail.flags & WEIR_COMMIT_FINAL)) {
+            have_final = true;
+            parts = p->tail.parts;
+            finals += !(p->tail.flags & WEIR_COMMIT_UNCOUNTED);
+        }
+    }
+    log->next_commit_id = (last > log->complete_floor ? last : log->complete_floor) + 1;
+    /* A damaged last batch (media, not a crash: reported by find_tail) may
+     * be a final one; cutting without it could take acknowledged data. */
+    if (unknown || last == 0 || last <= log->complete_floor || (have_final && finals >= parts))
+        return WEIR_OK;
+    FOR_EACH_PARTITION(log, p) {
+        if (rc || p->tail.id != last)
+            continue;
+        if (!p->tail.run_known && (rc = weir_partition_find_tail(p, true, err)))
+            break;
+        uint64_t end = p->durable_next;
+        if ((rc = weir_partition_truncate(p, p->tail.run_offset, err)) == WEIR_OK)
+            rc = have_final ? weir_log_report(log, "%s: cut offsets %llu..%llu, commit %llu, which reached %u of its %u partitions",
+                                              p->dir, (unsigned long long)p->tail.run_offset, (unsigned long long)end - 1,
+                                              (unsigned long long)last, finals, parts)
+                            : weir_log_report(log, "%s: cut offsets %llu..%llu, commit %llu, whose final batches were never written",
+                                              p->dir, (unsigned long long)p->tail.run_offset, (unsigned long long)end - 1,
+                                              (unsigned long long)last);
+    }
+    /* Commit `last` is gone now: say so, so that ids keep increasing and the
+     * rule looks at newer commits only. */
+    return rc ? rc : weir_log_mark_complete(log, err);
+}
+
 /* The writer opens every stream at once, so recovery happens at open and
  * its report is complete before the first append. */
 static int recover_streams(weir_log *log, weir_err *err)
 {
     char **names;
     size_t n;
-    int rc = weir_log_list_streams(log, &names, &n, err);
+    int rc = load_complete_floor(log, err);
+    if (rc)
+        return rc;
+    rc = weir_log_list_streams(log, &names, &n, err);
     for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
         weir_stream *s;
         rc = weir_stream_open(log, names[i], &s, err);
     }
     weir_names_free(names, n);
-    return rc;
+    return rc ? rc : resolve_last_commit(log, err);
 }
 
 int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, weir_err *err)
@@ -105,6 +210,7 @@ int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, 
         log->opt.group_commit_bytes = 4u << 20;
     log->io = log->opt.io ? log->opt.io : &weir_io_posix;
     log->lock_fd = -1;
+    log->next_commit_id = 1;
     int rc = WEIR_OK;
     if (snprintf(log->dir, sizeof log->dir, "%s", dir) >= (int)sizeof log->dir - 300)
         rc = weir_err_set(err, WEIR_EINVAL, "data directory path too long: %s", dir);
@@ -353,6 +459,8 @@ int weir_stream_drop(weir_log *log, const char *name, weir_err *err)
         return rc;
     if (weir_log_pending_records(log))
         return weir_err_set(err, WEIR_EINVAL, "cannot drop '%s' with uncommitted appends", name);
+    if ((rc = weir_log_mark_complete(log, err))) /* its partitions may hold parts of the last commit */
+        return rc;
     char path[PATH_MAX], dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/streams/%s", log->dir, name);
     snprintf(path, sizeof path, "%s/stream.conf", dir);
@@ -545,9 +653,15 @@ int weir_log_commit(weir_log *log, weir_err *err)
         return WEIR_OK;
     weir_partition *p;
     int rc = WEIR_OK;
-    /* Phase 1: write every partition's batches. */
+    /* The partitions recovery will count: those synced by this commit. */
+    uint32_t parts = 0;
     FOR_PENDING(log, p) {
-        if (rc == WEIR_OK && (rc = weir_partition_write(p, err)) != WEIR_OK)
+        parts += !p->stream->sync_deferred;
+    }
+    /* Phase 1: write every partition's batches, each partition's last one
+     * marked final with the count. */
+    FOR_PENDING(log, p) {
+        if (rc == WEIR_OK && (rc = weir_partition_write(p, parts, err)) != WEIR_OK)
             weir_partition_rollback(p);
     }
     /* Phase 2: make them durable (or, for a stream that defers it, later). */
@@ -562,6 +676,7 @@ int weir_log_commit(weir_log *log, weir_err *err)
     }
     log->pending_records = 0;
     log->pending_bytes = 0;
+    log->next_commit_id++; /* a failed commit's id is not reused either */
     return rc;
 }
 
@@ -590,6 +705,7 @@ void weir_log_abort(weir_log *log)
     }
     log->pending_records = 0;
     log->pending_bytes = 0;
+    log->next_commit_id++; /* early writes may have used it */
 }
 
 bool weir_log_commit_due(const weir_log *log, uint64_t now_ns)
@@ -629,6 +745,11 @@ int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, we
     weir_partition *p = &s->parts[partition];
     if (p->pending_records)
         return weir_err_set(err, WEIR_EINVAL, "cannot truncate '%s' partition %u with uncommitted records", s->name, partition);
+    if (offset < p->durable_next) { /* the cut may take a final batch of the last commit */
+        int rc = weir_log_mark_complete(s->log, err);
+        if (rc)
+            return rc;
+    }
     return weir_partition_truncate(p, offset, err);
 }
 

@@ -12,7 +12,10 @@
  * weir_log_commit() writes every buffered batch and fsyncs (per policy).
  * Only a record whose commit returned WEIR_OK is acknowledged: it survives a
  * crash or power cut. A failed commit keeps none of the records appended
- * since the previous commit, in any partition ("nothing half-written").
+ * since the previous commit, in any partition ("nothing half-written"), and
+ * neither does a commit cut short by a crash or power cut: recovery at the
+ * next writable open cuts it from every partition that has part of it
+ * (docs/LOG_FORMAT.md rule 8).
  * Group commit is the caller batching several appends per commit; use
  * weir_log_commit_due() to decide when.
  *

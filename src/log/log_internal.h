@@ -46,6 +46,16 @@ typedef struct weir_pending_batch {
     int64_t max_ts;          /* set when the batch is finished */
 } weir_pending_batch;
 
+/* The commit marker at the end of a partition, found at open (recovery). */
+typedef struct weir_commit_tail {
+    uint64_t id;             /* commit id of the partition's last batch; 0: no batch, or WER1 */
+    uint32_t parts;          /* that batch's commit_parts */
+    uint32_t flags;          /* that batch's WEIR_COMMIT_* flags */
+    uint64_t run_offset;     /* first offset of the trailing batches that carry id */
+    bool run_known;          /* run_offset is right (the walk saw where that run starts) */
+    bool unreadable;         /* the walk met a damaged batch: the partition's last commit is unknown */
+} weir_commit_tail;
+
 typedef struct weir_partition {
     struct weir_stream *stream;
     uint32_t id;
@@ -66,6 +76,7 @@ typedef struct weir_partition {
     uint64_t durable_next;   /* offset after the last committed record */
     bool broken;             /* an fsync or rollback failed: refuse writes */
     char broken_why[256];
+    weir_commit_tail tail;   /* set by weir_partition_find_tail */
 } weir_partition;
 
 struct weir_stream {
@@ -89,9 +100,22 @@ struct weir_log {
     uint64_t pending_records;
     uint64_t pending_bytes;
     uint64_t oldest_pending_ns; /* monotonic time of the first uncommitted append */
+    uint64_t next_commit_id; /* id of the commit in progress (its early batches carry it) */
+    uint64_t complete_floor; /* every commit up to this id is whole or gone (DIR/commits) */
 };
 
+/* log.c */
+/* Records durably that every commit so far is whole, before something
+ * removes a partition's last batch (a drop, a truncate, retention) so that
+ * recovery could no longer count that commit's parts. */
+int weir_log_mark_complete(weir_log *log, weir_err *err);
+
 /* segment.c */
+/* Appends a line to the recovery report. */
+int weir_log_report(weir_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fills p->tail from the last batch of p's last non-empty segment, walking
+ * from that segment's last index entry, or from its start if from_start. */
+int weir_partition_find_tail(weir_partition *p, bool from_start, weir_err *err);
 void weir_segment_path(const weir_partition *p, uint64_t base, const char *ext, char *out, size_t cap);
 int weir_segment_index_add(weir_segment *seg, uint64_t offset, uint64_t pos);
 int weir_segment_write_index(weir_partition *p, weir_segment *seg, weir_err *err);
@@ -133,7 +157,8 @@ void weir_cursor_free(weir_batch_cursor *c);
 
 /* partition.c: appends and the commit phases (see the top of partition.c). */
 int weir_partition_append(weir_partition *p, const weir_record *rec, uint64_t *offset, weir_err *err);
-int weir_partition_write(weir_partition *p, weir_err *err);
+/* Phase 1 of commit log->next_commit_id, which counts commit_parts partitions. */
+int weir_partition_write(weir_partition *p, uint32_t commit_parts, weir_err *err);
 int weir_partition_sync(weir_partition *p, weir_err *err);
 void weir_partition_publish(weir_partition *p);
 void weir_partition_rollback(weir_partition *p);

@@ -7,6 +7,9 @@
  * publish (all). Only publish makes records visible to readers and moves
  * durable_next; a failure in any phase rolls every partition back to its
  * last published end, so a failed commit leaves no record of it behind.
+ * Each batch is finished with its commit marker (record.h): the commit's
+ * id, and for the last one a partition writes in the commit, the final
+ * flag and the commit's partition count, which recovery checks (log.c).
  *
  * Early writes: once a partition buffers EARLY_WRITE bytes of finished
  * batches it writes them to the file before the commit and asks the kernel
@@ -40,10 +43,14 @@ static void mark_broken(weir_partition *p, const weir_err *why)
     snprintf(p->broken_why, sizeof p->broken_why, "%s", why->msg);
 }
 
-static void finish_open_batch(weir_partition *p)
+/* Finishes the open batch with its commit marker: the commit it will be
+ * written by is always the log's next one, since commits run one at a time
+ * on the log's thread. */
+static void finish_open_batch(weir_partition *p, uint32_t commit_parts, uint32_t final)
 {
     if (p->has_open_batch) {
-        weir_batch_finish(&p->open_batch, &p->pending);
+        uint32_t flags = final | (p->stream->sync_deferred ? WEIR_COMMIT_UNCOUNTED : 0);
+        weir_batch_finish(&p->open_batch, &p->pending, p->stream->log->next_commit_id, commit_parts, flags);
         p->pbatches[p->npbatches - 1].max_ts = p->open_batch.max_ts;
         p->has_open_batch = false;
     }
@@ -95,7 +102,8 @@ int weir_partition_append(weir_partition *p, const weir_record *rec, uint64_t *o
         return weir_err_set(err, WEIR_EINVAL, "record of %zu bytes exceeds the %u-byte limit",
                             body, WEIR_MAX_RECORD_SIZE);
     if (p->has_open_batch && p->pending.len - p->open_batch.start >= WEIR_BATCH_TARGET) {
-        finish_open_batch(p);
+        /* Not final: this record opens the next batch, which the commit finishes. */
+        finish_open_batch(p, 0, 0);
         if (p->pending.len >= EARLY_WRITE && (rc = write_early(p, err)))
             return rc;
     }
@@ -145,12 +153,15 @@ static bool should_roll(const weir_partition *p)
            weir_wall_ms() - active->created_ms >= c->segment_ms;
 }
 
-int weir_partition_write(weir_partition *p, weir_err *err)
+int weir_partition_write(weir_partition *p, uint32_t commit_parts, weir_err *err)
 {
     int rc = refuse_if_broken(p, err);
     if (rc)
         return rc;
-    finish_open_batch(p);
+    /* A partition with uncommitted records always has an open batch (an
+     * append finishes one only to open the next), so every partition of a
+     * commit gets its final batch here. */
+    finish_open_batch(p, commit_parts, WEIR_COMMIT_FINAL);
     return write_buffered(p, err);
 }
 
@@ -244,8 +255,14 @@ int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *
         bool too_big = c->retention_bytes > 0 && total - old->size >= (uint64_t)c->retention_bytes;
         if (!too_old && !too_big)
             break;
+        bool holds_tail = true; /* the partition's last batch, if every later segment is empty */
+        for (size_t k = 1; k < p->nsegs; k++)
+            holds_tail = holds_tail && p->segs[k].size == 0;
+        int rc = holds_tail ? weir_log_mark_complete(p->stream->log, err) : WEIR_OK;
+        if (rc)
+            return rc;
         total -= old->size;
-        int rc = delete_segment_at(p, 0, err);
+        rc = delete_segment_at(p, 0, err);
         if (rc)
             return rc;
         deleted = true;

@@ -15,8 +15,10 @@ static inline uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); re
 static inline void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-/* Batch header layout (offsets in bytes). The CRC covers [12, len). */
-enum { H_MAGIC = 0, H_LEN = 4, H_CRC = 8, H_COUNT = 12, H_BASE = 16, H_MIN_TS = 24, H_MAX_TS = 32 };
+/* Batch header layout (offsets in bytes). The CRC covers [12, len), so the
+ * commit marker of a WER2 header is checked with the records. */
+enum { H_MAGIC = 0, H_LEN = 4, H_CRC = 8, H_COUNT = 12, H_BASE = 16, H_MIN_TS = 24, H_MAX_TS = 32,
+       H_COMMIT_ID = 40, H_COMMIT_PARTS = 48, H_COMMIT_FLAGS = 52 };
 
 static bool headers_valid(const uint8_t *h, size_t len)
 {
@@ -37,10 +39,12 @@ int weir_batch_check(const uint8_t *p, size_t avail, weir_batch_info *info,
         return weir_err_set(err, WEIR_ECORRUPT, "batch header cut short (%zu of %d bytes)",
                             avail, WEIR_BATCH_HEADER_SIZE);
     }
-    if (rd32(p + H_MAGIC) != WEIR_BATCH_MAGIC)
-        return weir_err_set(err, WEIR_ECORRUPT, "bad batch magic 0x%08x", rd32(p + H_MAGIC));
+    uint32_t magic = rd32(p + H_MAGIC);
+    if (magic != WEIR_BATCH_MAGIC && magic != WEIR_BATCH_MAGIC_V1)
+        return weir_err_set(err, WEIR_ECORRUPT, "bad batch magic 0x%08x", magic);
+    uint32_t hsize = magic == WEIR_BATCH_MAGIC ? WEIR_BATCH_V2_HEADER_SIZE : WEIR_BATCH_HEADER_SIZE;
     uint32_t len = rd32(p + H_LEN);
-    if (len < WEIR_BATCH_HEADER_SIZE + WEIR_RECORD_OVERHEAD)
+    if (len < hsize + WEIR_RECORD_OVERHEAD)
         return weir_err_set(err, WEIR_ECORRUPT, "batch length %u too small", len);
     if (len > avail) {
         *truncated = true;
@@ -56,9 +60,20 @@ int weir_batch_check(const uint8_t *p, size_t avail, weir_batch_info *info,
     info->base_offset = rd64(p + H_BASE);
     info->min_ts = (int64_t)rd64(p + H_MIN_TS);
     info->max_ts = (int64_t)rd64(p + H_MAX_TS);
+    info->header_size = hsize;
+    info->commit_id = 0;
+    info->commit_parts = 0;
+    info->commit_flags = 0;
+    if (magic == WEIR_BATCH_MAGIC) {
+        info->commit_id = rd64(p + H_COMMIT_ID);
+        info->commit_parts = rd32(p + H_COMMIT_PARTS);
+        info->commit_flags = rd32(p + H_COMMIT_FLAGS);
+        if (info->commit_flags & ~(WEIR_COMMIT_FINAL | WEIR_COMMIT_UNCOUNTED))
+            return weir_err_set(err, WEIR_ECORRUPT, "unknown commit flags 0x%x", info->commit_flags);
+    }
 
     /* Walk the records: their lengths must tile the batch exactly. */
-    const uint8_t *r = p + WEIR_BATCH_HEADER_SIZE, *end = p + len;
+    const uint8_t *r = p + hsize, *end = p + len;
     uint32_t n = 0;
     while (r < end) {
         if ((size_t)(end - r) < WEIR_RECORD_OVERHEAD)
@@ -81,7 +96,7 @@ int weir_batch_check(const uint8_t *p, size_t avail, weir_batch_info *info,
 
 void weir_batch_iter_init(weir_batch_iter *it, const uint8_t *batch, const weir_batch_info *info)
 {
-    it->p = batch + WEIR_BATCH_HEADER_SIZE;
+    it->p = batch + info->header_size;
     it->end = batch + info->len;
     it->next_offset = info->base_offset;
 }
@@ -107,15 +122,15 @@ bool weir_batch_next(weir_batch_iter *it, weir_record *rec)
 
 int weir_batch_begin(weir_batch_builder *b, weir_buf *out, uint64_t base_offset)
 {
-    if (weir_buf_reserve(out, WEIR_BATCH_HEADER_SIZE))
+    if (weir_buf_reserve(out, WEIR_BATCH_V2_HEADER_SIZE))
         return WEIR_ENOMEM;
     b->start = out->len;
     b->count = 0;
     b->base_offset = base_offset;
     b->min_ts = INT64_MAX;
     b->max_ts = INT64_MIN;
-    memset(out->data + out->len, 0, WEIR_BATCH_HEADER_SIZE);
-    out->len += WEIR_BATCH_HEADER_SIZE;
+    memset(out->data + out->len, 0, WEIR_BATCH_V2_HEADER_SIZE);
+    out->len += WEIR_BATCH_V2_HEADER_SIZE;
     return WEIR_OK;
 }
 
@@ -148,7 +163,8 @@ int weir_batch_add(weir_batch_builder *b, weir_buf *out, const weir_record *rec)
     return WEIR_OK;
 }
 
-void weir_batch_finish(weir_batch_builder *b, weir_buf *out)
+void weir_batch_finish(weir_batch_builder *b, weir_buf *out, uint64_t commit_id, uint32_t commit_parts,
+                       uint32_t commit_flags)
 {
     uint8_t *h = out->data + b->start;
     uint32_t len = (uint32_t)(out->len - b->start);
@@ -158,6 +174,9 @@ void weir_batch_finish(weir_batch_builder *b, weir_buf *out)
     wr64(h + H_BASE, b->base_offset);
     wr64(h + H_MIN_TS, (uint64_t)b->min_ts);
     wr64(h + H_MAX_TS, (uint64_t)b->max_ts);
+    wr64(h + H_COMMIT_ID, commit_id);
+    wr32(h + H_COMMIT_PARTS, commit_parts);
+    wr32(h + H_COMMIT_FLAGS, commit_flags);
     wr32(h + H_CRC, weir_crc32c(0, h + H_COUNT, len - H_COUNT));
 }
 

@@ -4,8 +4,11 @@
  * A record is (key, value, timestamp, headers), all byte strings except the
  * timestamp. Records are stored in batches; a batch is the unit of write,
  * checksum and recovery: it is written whole, its CRC32C covers all of it,
- * and recovery keeps or cuts whole batches. The byte layout is described in
- * docs/LOG_FORMAT.md. All integers are little-endian.
+ * and recovery keeps or cuts whole batches. A WER2 batch also names the log
+ * commit that wrote it, which is how recovery keeps a commit over several
+ * partitions whole or not at all; WER1 batches (older data) have no such
+ * marker. The byte layout is described in docs/LOG_FORMAT.md. All integers
+ * are little-endian.
  */
 #ifndef WEIR_RECORD_H
 #define WEIR_RECORD_H
@@ -17,8 +20,13 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-#define WEIR_BATCH_MAGIC 0x31524557u      /* "WER1" */
-#define WEIR_BATCH_HEADER_SIZE 40
+#define WEIR_BATCH_MAGIC_V1 0x31524557u   /* "WER1": no commit marker (data of older versions) */
+#define WEIR_BATCH_MAGIC 0x32524557u      /* "WER2": what is written now, with a commit marker */
+#define WEIR_BATCH_HEADER_SIZE 40         /* the part both versions share (length at byte 4) */
+#define WEIR_BATCH_V2_HEADER_SIZE 56
+/* Commit marker flags of a WER2 batch. */
+#define WEIR_COMMIT_FINAL 1u              /* the last batch of its commit in this partition */
+#define WEIR_COMMIT_UNCOUNTED 2u          /* a deferred-sync stream's: not one of the commit's parts */
 #define WEIR_RECORD_OVERHEAD 20           /* length, timestamp, key and header lengths */
 #define WEIR_NULL_KEY UINT32_MAX          /* key length that means "no key" */
 #define WEIR_MAX_RECORD_SIZE (16u << 20)  /* key + headers + value */
@@ -39,6 +47,10 @@ typedef struct weir_batch_info {
     uint32_t count;          /* records in the batch, >= 1 */
     uint64_t base_offset;    /* offset of the first record */
     int64_t min_ts, max_ts;  /* smallest and largest record timestamp */
+    uint32_t header_size;    /* 40 (WER1) or 56 (WER2) */
+    uint64_t commit_id;      /* the log commit that wrote it; 0 in a WER1 batch */
+    uint32_t commit_parts;   /* in a final batch: partitions the commit counts (see log.c) */
+    uint32_t commit_flags;   /* WEIR_COMMIT_* */
 } weir_batch_info;
 
 /* Checks the batch at p (avail bytes readable): magic, length, CRC and the
@@ -68,8 +80,10 @@ typedef struct weir_batch_builder {
 
 int weir_batch_begin(weir_batch_builder *b, weir_buf *out, uint64_t base_offset);
 int weir_batch_add(weir_batch_builder *b, weir_buf *out, const weir_record *rec);
-/* Writes the header and CRC of the open batch (which must hold >= 1 record). */
-void weir_batch_finish(weir_batch_builder *b, weir_buf *out);
+/* Writes the header (a WER2 one, with the commit marker given) and CRC of
+ * the open batch, which must hold >= 1 record. */
+void weir_batch_finish(weir_batch_builder *b, weir_buf *out, uint64_t commit_id, uint32_t commit_parts,
+                       uint32_t commit_flags);
 
 /* Bytes a record takes inside a batch. */
 static inline size_t weir_record_encoded_size(const weir_record *r)

@@ -126,8 +126,7 @@ static bool load_index(weir_partition *p, weir_segment *seg, uint64_t file_size)
     return ok;
 }
 
-static int report(weir_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int report(weir_log *log, const char *fmt, ...)
+int weir_log_report(weir_log *log, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -191,7 +190,7 @@ static int scan_segment(weir_partition *p, weir_segment *seg, uint64_t from, uin
             else if (log->io->fdatasync(fd) != 0)
                 rc = weir_err_errno(err, errno, "fsync %s", path);
             else
-                rc = report(log, "%s: cut %llu bytes after offset %llu (%s%s)", path,
+                rc = weir_log_report(log, "%s: cut %llu bytes after offset %llu (%s%s)", path,
                             (unsigned long long)lost, (unsigned long long)seg->next,
                             truncated ? "torn write: " : "", why.msg);
         }
@@ -367,4 +366,50 @@ int weir_partition_create_segment(weir_partition *p, uint64_t base, weir_err *er
         io->close(p->fd);
     p->fd = fd;
     return WEIR_OK;
+}
+
+int weir_partition_find_tail(weir_partition *p, bool from_start, weir_err *err)
+{
+    memset(&p->tail, 0, sizeof p->tail);
+    size_t i = p->nsegs;
+    while (i > 0 && p->segs[i - 1].size == 0)
+        i--;
+    if (i == 0)
+        return WEIR_OK;
+    const weir_segment *seg = &p->segs[i - 1];
+    const weir_io *io = p->stream->log->io;
+    uint64_t from = from_start || seg->index_len == 0 ? 0 : seg->index[seg->index_len - 1].pos;
+    char path[PATH_MAX];
+    weir_segment_path(p, seg->base, "log", path, sizeof path);
+    int fd = io->open(path, O_RDONLY, 0);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "open %s", path);
+    weir_batch_cursor c;
+    weir_cursor_init(&c, io, fd, path, from, seg->size);
+    const uint8_t *batch;
+    weir_batch_info info;
+    bool truncated, first = true;
+    int got;
+    while ((got = weir_cursor_next(&c, &batch, &info, &truncated, err)) == 1) {
+        if (first || info.commit_id != p->tail.id) {
+            /* A run that starts at the walk's first batch may have begun before it. */
+            p->tail.run_offset = info.base_offset;
+            p->tail.run_known = !first || from == 0;
+        }
+        p->tail.id = info.commit_id;
+        p->tail.parts = info.commit_parts;
+        p->tail.flags = info.commit_flags;
+        first = false;
+    }
+    weir_cursor_free(&c);
+    io->close(fd);
+    if (got < 0 && err->code == WEIR_ECORRUPT) {
+        /* Damage inside a segment its index vouches for (scanned segments
+         * were cut at their first bad batch): readers report it; recovery
+         * can no longer tell which commit this partition ends with. */
+        p->tail.unreadable = true;
+        return weir_log_report(p->stream->log, "%s: commit check skipped, the partition's last batch is damaged (%s)",
+                               p->dir, err->msg);
+    }
+    return got < 0 ? err->code : WEIR_OK;
 }

@@ -8,6 +8,9 @@
  *   part of what was written since its last fdatasync (and may get a flipped
  *   byte in what survives of it), and every later call fails, as if the
  *   process had died. The test then reopens with the real weir_io_posix.
+ * - kill the process (kill -9) at the N-th write: a random prefix of that
+ *   write reaches the file, everything written before stays (it is in the
+ *   page cache), and every later call fails.
  *
  * Syncs are counted but not performed: the simulated power cut decides what
  * "reached the disk".
@@ -27,7 +30,7 @@
 #include "base/io.h"
 
 static struct fault_state {
-    int fail_write_at, fail_sync_at, crash_at_sync; /* 1-based call numbers; 0 = never */
+    int fail_write_at, fail_sync_at, crash_at_sync, kill_at_write; /* 1-based call numbers; 0 = never */
     int writes, syncs;
     int fail_next_write;
     int crashed;
@@ -89,7 +92,14 @@ static ssize_t f_write(int fd, const void *p, size_t n)
         F.fail_next_write = 0;
         return errno = ENOSPC, -1;
     }
-    if (++F.writes == F.fail_write_at) {
+    if (++F.writes == F.kill_at_write) {
+        F.crashed = 1;
+        size_t part = (size_t)(fault_rand() % (n + 1));
+        if (part && write(fd, p, part) < 0)
+            return -1;
+        return errno = EIO, -1;
+    }
+    if (F.writes == F.fail_write_at) {
         if (n < 2)
             return errno = ENOSPC, -1;
         F.fail_next_write = 1;

@@ -2,11 +2,17 @@
  * test_recovery.c - damage and faults: torn and corrupt tails are cut at
  * open and reported, corruption inside a sealed segment is caught by CRC
  * on read, a full disk or a failed fsync loses nothing acknowledged and
- * half-writes nothing, and hundreds of simulated power cuts at random
- * moments never lose an acknowledged record.
+ * half-writes nothing, hundreds of simulated power cuts at random
+ * moments never lose an acknowledged record, and a commit over several
+ * partitions cut by a kill or a power cut is kept whole or not at all
+ * (docs/LOG_FORMAT.md rule 8).
  */
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/clock.h"
+#include "base/crc32c.h"
 
 #include "fault_io.h"
 #include "log_helpers.h"
@@ -264,9 +270,344 @@ static void test_power_cuts(const char *base, int rounds)
        rounds, total_acked);
 }
 
+/* Appends, as append_seq does, the first record from *seq on whose key
+ * goes to partition `part`; *seq moves past it. */
+static int append_on(weir_stream *s, uint32_t part, uint64_t *seq, weir_err *err)
+{
+    uint32_t n = weir_stream_get_config(s)->partitions;
+    for (;; (*seq)++) {
+        char key[32];
+        int kn = snprintf(key, sizeof key, "k%llu", (unsigned long long)*seq);
+        if (weir_partition_for_key(key, (size_t)kn, n) == part)
+            break;
+    }
+    int rc = append_seq(s, *seq, (int64_t)*seq, err);
+    (*seq)++;
+    return rc;
+}
+
+/* The highest commit id in any batch header of the stream's segment files,
+ * read with the batch checker; 0 if there is none. */
+static uint64_t max_commit_id(const char *dir, const char *stream, uint32_t parts)
+{
+    uint64_t max = 0;
+    for (uint32_t p = 0; p < parts; p++) {
+        char pdir[4200];
+        snprintf(pdir, sizeof pdir, "%s/streams/%s/%u", dir, stream, p);
+        DIR *d = opendir(pdir);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            size_t nl = strlen(e->d_name);
+            char path[8400], *data;
+            size_t len;
+            weir_err err;
+            snprintf(path, sizeof path, "%s/%s", pdir, e->d_name);
+            if (nl < 4 || strcmp(e->d_name + nl - 4, ".log") || weir_io_read_file(&weir_io_posix, path, &data, &len, &err))
+                continue;
+            weir_batch_info info;
+            bool truncated;
+            for (size_t pos = 0; weir_batch_check((uint8_t *)data + pos, len - pos, &info, &truncated, &err) == WEIR_OK;
+                 pos += info.len)
+                if (info.commit_id > max)
+                    max = info.commit_id;
+            free(data);
+        }
+        if (d)
+            closedir(d);
+    }
+    return max;
+}
+
+/* Random commits over 2-5 partitions, some large enough for early writes,
+ * some with a deferred-sync stream in the same commit, cut by a kill -9 at
+ * a random write or a power cut at a random fdatasync. After reopening:
+ * every acknowledged record is there, the commit in flight is there whole
+ * or not at all, and the next commit's id is higher than any before. */
+static void test_atomic_commits(const char *base, int rounds)
+{
+    int failures = 0, whole = 0, none = 0, kills = 0;
+    for (int round = 0; round < rounds && failures == 0; round++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/atomic%d", base, round);
+        weir_err err;
+        weir_stream_config c = {.partitions = 2 + round % 4, .segment_bytes = round % 3 ? 0 : 256 << 10};
+        fault_reset((uint64_t)round + 7000);
+        bool kill = round % 2 == 0;
+        weir_log *log = open_with(dir, &fault_io);
+        weir_stream *s = stream_in(log, "src", &c), *out = NULL;
+        if (round % 3 == 1) {
+            out = stream_in(log, "out", &c);
+            weir_stream_defer_sync(out, true);
+        }
+        if (kill)
+            F.kill_at_write = F.writes + 1 + (int)(fault_rand() % 60);
+        else
+            F.crash_at_sync = F.syncs + 1 + (int)(fault_rand() % 60);
+        uint64_t seq = 0, acked = 0, inflight = 0, oseq = 0;
+        while (!F.crashed && seq < 1000000) {
+            uint64_t n = fault_rand() % 12 == 0 ? 12000 + fault_rand() % 30000 : 1 + fault_rand() % 60;
+            int rc = 0;
+            acked = seq;
+            inflight = 0;
+            for (uint64_t i = 0; i < n && !rc; i++) {
+                rc = append_seq(s, seq, (int64_t)seq, &err);
+                seq++;
+                inflight += !rc;
+                if (!rc && out && i % 4 == 0)
+                    rc = append_seq(out, oseq++, 0, &err);
+            }
+            if (!rc)
+                rc = weir_log_commit(log, &err);
+            if (!rc)
+                acked = seq;
+        }
+        weir_log_close(log, &err);
+        uint64_t id_before = max_commit_id(dir, "src", c.partitions);
+        if (out && max_commit_id(dir, "out", c.partitions) > id_before)
+            id_before = max_commit_id(dir, "out", c.partitions);
+
+        log = open_with(dir, NULL);
+        s = stream_in(log, "src", &c);
+        unsigned char *seen = calloc(seq + 1, 1);
+        uint64_t count, missing = 0, kept = 0;
+        bool readable = read_all(s, seen, seq + 1, &count);
+        for (uint64_t i = 0; i < seq; i++)
+            if (i < acked)
+                missing += !seen[i];
+            else
+                kept += seen[i];
+        if (out) {
+            unsigned char *oseen = calloc(oseq + 1, 1);
+            readable = readable && read_all(stream_in(log, "out", &c), oseen, oseq + 1, &count);
+            free(oseen);
+        }
+        bool atomic = kept == 0 || kept == inflight;
+        bool writable = fill(log, s, seq, seq + 200, 200, &err) == WEIR_OK;
+        weir_log_close(log, &err);
+        uint64_t id_after = max_commit_id(dir, "src", c.partitions);
+        if (!readable || missing || !atomic || !writable || id_after <= id_before) {
+            failures++;
+            diag("round %d (%s): readable %d, %llu of %llu acknowledged missing, %llu of the %llu in flight kept, "
+                 "writable %d, commit id %llu then %llu (%s)", round, kill ? "kill" : "power cut", readable,
+                 (unsigned long long)missing, (unsigned long long)acked, (unsigned long long)kept,
+                 (unsigned long long)inflight, writable, (unsigned long long)id_before, (unsigned long long)id_after,
+                 err.msg);
+        }
+        whole += kept > 0 && kept == inflight;
+        none += kept == 0;
+        kills += kill;
+        free(seen);
+        tap_rmrf(dir);
+    }
+    diag("commits in flight: %d kept whole, %d cut or never written", whole, none);
+    ok(failures == 0, "%d commits over several partitions cut by a kill (%d) or a power cut: each kept whole or not at "
+       "all, acknowledged ones intact, commit ids increasing after reopen", rounds, kills);
+}
+
+/* Removing a partition's last batch must not make the last commit look
+ * incomplete to recovery: a drop, a truncate, retention. */
+static void test_removals_keep_commits(const char *dir)
+{
+    weir_err err;
+    weir_stream_config two = {.partitions = 2};
+    static unsigned char seen[1000];
+    uint64_t count, seq = 0;
+
+    /* One commit over a's and b's partitions, then b dropped. */
+    weir_log *log = open_with(dir, NULL);
+    weir_stream *a = stream_in(log, "a", &two), *b = stream_in(log, "b", &two);
+    for (uint32_t p = 0; p < 2; p++)
+        if (append_on(a, p, &seq, &err) || append_on(b, p, &seq, &err))
+            BAIL("append: %s", err.msg);
+    ok(weir_log_commit(log, &err) == WEIR_OK && weir_stream_drop(log, "b", &err) == WEIR_OK, "a commit over two streams, one dropped");
+    weir_log_close(log, &err);
+    log = open_with(dir, NULL);
+    is_str(weir_log_recovery_report(log), "", "reopen cuts nothing");
+    a = stream_in(log, "a", &two);
+    ok(read_all(a, seen, 1000, &count) && count == 2, "the other stream's records of that commit are there");
+
+    /* Two commits over a's partitions, then partition 1 cut back past the second. */
+    uint64_t end1 = 0;
+    weir_partition_stats st;
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t p = 0; p < 2; p++)
+            if (append_on(a, p, &seq, &err))
+                BAIL("append: %s", err.msg);
+        if (weir_log_commit(log, &err))
+            BAIL("commit: %s", err.msg);
+        if (k == 0 && weir_stream_partition_stats(a, 1, &st, &err) == WEIR_OK)
+            end1 = st.end_offset;
+    }
+    ok(weir_stream_truncate(a, 1, end1, &err) == WEIR_OK, "partition 1 truncated back to the end of the first commit");
+    weir_log_close(log, &err);
+    log = open_with(dir, NULL);
+    is_str(weir_log_recovery_report(log), "", "reopen cuts nothing from partition 0");
+    a = stream_in(log, "a", &two);
+    memset(seen, 0, sizeof seen);
+    bool readable = read_all(a, seen, 1000, &count);
+    ok(readable && count == 5, "partition 0 keeps the second commit's record (%llu records)", (unsigned long long)count);
+    weir_log_close(log, &err);
+
+    /* A commit over r's two partitions; the next one, on partition 0 only,
+     * rolls it to a new segment and fails (that segment stays empty); then
+     * retention deletes partition 0's old segment, its last batch. */
+    weir_stream_config c = {.partitions = 2, .segment_bytes = 64, .retention_ms = 1000};
+    fault_reset(4);
+    log = open_with(dir, &fault_io);
+    weir_stream *r = stream_in(log, "r", &c);
+    seq = 100;
+    for (uint32_t p = 0; p < 2; p++)
+        if (append_on(r, p, &seq, &err))
+            BAIL("append: %s", err.msg);
+    if (weir_log_commit(log, &err))
+        BAIL("commit: %s", err.msg);
+    F.fail_write_at = F.writes + 2; /* the roll writes the old segment's index, then the batch */
+    ok(append_on(r, 0, &seq, &err) == WEIR_OK && weir_log_commit(log, &err) == WEIR_ENOSPC, "a commit on partition 0 fails after rolling");
+    ok(weir_log_apply_retention(log, weir_wall_ms(), &err) == WEIR_OK &&
+       weir_stream_partition_stats(r, 0, &st, &err) == WEIR_OK && st.segments == 1 && st.bytes == 0,
+       "retention deletes partition 0's only batch");
+    weir_log_close(log, &err);
+    log = open_with(dir, NULL);
+    is_str(weir_log_recovery_report(log), "", "reopen cuts nothing from partition 1");
+    r = stream_in(log, "r", &c);
+    memset(seen, 0, sizeof seen);
+    ok(read_all(r, seen, 1000, &count) && count == 1, "partition 1 keeps its record of the commit");
+    weir_log_close(log, &err);
+}
+
+/* A flipped byte in the last batch of a segment its index vouches for is
+ * media damage, not a crash: the log still opens, cuts nothing, says the
+ * commit check was skipped, and readers report the damage. */
+static void test_damaged_last_batch(const char *dir)
+{
+    weir_err err;
+    weir_stream_config two = {.partitions = 2};
+    weir_log *log = open_with(dir, NULL);
+    weir_stream *s = stream_in(log, "flip", &two);
+    fill(log, s, 0, 200, 50, &err);
+    weir_log_close(log, &err);
+    char path[4200];
+    seg_path(path, sizeof path, dir, "flip", 0, 0, "log");
+    FILE *f = fopen(path, "r+");
+    fseek(f, -10, SEEK_END);
+    int c = fgetc(f);
+    fseek(f, -10, SEEK_END);
+    fputc(c ^ 0x01, f);
+    fclose(f);
+    weir_log *again;
+    weir_log_options o = {0};
+    int rc = weir_log_open(dir, &o, &again, &err);
+    ok(rc == WEIR_OK && strstr(weir_log_recovery_report(again), "flip/0: commit check skipped"), "the log opens and reports the damaged last batch: %s",
+       rc == WEIR_OK ? weir_log_recovery_report(again) : err.msg);
+    if (rc)
+        return;
+    s = stream_in(again, "flip", &two);
+    weir_reader *r;
+    weir_record rec;
+    int got = -1;
+    uint64_t n = 0;
+    if (weir_reader_open(s, 1, 0, &r, &err) == WEIR_OK) {
+        while ((got = weir_reader_next(r, &rec, &err)) == 1)
+            n++;
+        weir_reader_close(r);
+    }
+    ok(got == 0 && n > 0, "partition 1 reads whole (%llu records)", (unsigned long long)n);
+    if (weir_reader_open(s, 0, 0, &r, &err) == WEIR_OK) {
+        while ((got = weir_reader_next(r, &rec, &err)) == 1)
+            ;
+        weir_reader_close(r);
+    }
+    ok(got < 0 && err.code == WEIR_ECORRUPT, "reading partition 0 reports the damage: %s", err.msg);
+    if (weir_stream_drop(again, "flip", &err)) /* the later tests want reopens with nothing to report */
+        BAIL("drop: %s", err.msg);
+    weir_log_close(again, &err);
+}
+
+/* Writes a WER1 batch (the format before commit markers) by hand. */
+static void write_wer1_batch(FILE *f, uint64_t base, const uint64_t *seqs, uint32_t n)
+{
+    weir_buf b = {0};
+    uint8_t h[40] = "WER1";
+    if (weir_buf_append(&b, h, sizeof h))
+        BAIL("out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+        char key[32], value[160];
+        uint32_t kn = (uint32_t)snprintf(key, sizeof key, "k%llu", (unsigned long long)seqs[i]);
+        uint32_t vn = (uint32_t)snprintf(value, sizeof value, "{\"seq\":%llu,\"pad\":\"%.*s\"}", (unsigned long long)seqs[i],
+                                         (int)(seqs[i] % 64), "0123456789012345678901234567890123456789012345678901234567890123");
+        uint32_t body = 16 + kn + vn, hl = 0;
+        int64_t ts = (int64_t)seqs[i];
+        if (weir_buf_append(&b, &body, 4) || weir_buf_append(&b, &ts, 8) || weir_buf_append(&b, &kn, 4) ||
+            weir_buf_append(&b, &hl, 4) || weir_buf_append(&b, key, kn) || weir_buf_append(&b, value, vn))
+            BAIL("out of memory");
+    }
+    uint32_t len = (uint32_t)b.len;
+    int64_t min_ts = (int64_t)seqs[0], max_ts = (int64_t)seqs[n - 1];
+    memcpy(b.data + 4, &len, 4);
+    memcpy(b.data + 12, &n, 4);
+    memcpy(b.data + 16, &base, 8);
+    memcpy(b.data + 24, &min_ts, 8);
+    memcpy(b.data + 32, &max_ts, 8);
+    uint32_t crc = weir_crc32c(0, b.data + 12, len - 12);
+    memcpy(b.data + 8, &crc, 4);
+    if (fwrite(b.data, 1, b.len, f) != b.len)
+        BAIL("write: %s", strerror(errno));
+    weir_buf_free(&b);
+}
+
+/* A data directory of the old format (WER1 batches, no index, as a crash
+ * leaves it) opens, reads, and takes new commits beside the old batches. */
+static void test_old_format(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/streams/old", dir);
+    weir_err err;
+    if (weir_mkdirs(path, &err))
+        BAIL("%s", err.msg);
+    static unsigned char seen[1000];
+    uint64_t seq = 200, count;
+    for (uint32_t p = 0; p < 2; p++) {
+        uint64_t seqs[6];
+        uint32_t n = 0;
+        for (; n < 6; seq++) {
+            char key[32];
+            int kn = snprintf(key, sizeof key, "k%llu", (unsigned long long)seq);
+            if (weir_partition_for_key(key, (size_t)kn, 2) == p)
+                seqs[n++] = seq;
+        }
+        snprintf(path, sizeof path, "%s/streams/old/%u", dir, p);
+        if (weir_mkdirs(path, &err))
+            BAIL("%s", err.msg);
+        seg_path(path, sizeof path, dir, "old", (int)p, 0, "log");
+        FILE *f = fopen(path, "wb");
+        if (!f)
+            BAIL("create %s", path);
+        write_wer1_batch(f, 0, seqs, 2);
+        write_wer1_batch(f, 2, seqs + 2, 4);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/streams/old/stream.conf", dir);
+    FILE *f = fopen(path, "w");
+    fputs("partitions=2\n", f);
+    fclose(f);
+    weir_log *log = open_with(dir, NULL);
+    is_str(weir_log_recovery_report(log), "", "old-format segments open with nothing cut");
+    weir_stream_config two = {.partitions = 2};
+    weir_stream *s = stream_in(log, "old", &two);
+    ok(read_all(s, seen, 1000, &count) && count == 12, "their 12 records read back");
+    ok(fill(log, s, 300, 310, 10, &err) == WEIR_OK, "a new commit goes after them");
+    weir_log_close(log, &err);
+    log = open_with(dir, NULL);
+    s = stream_in(log, "old", &two);
+    memset(seen, 0, sizeof seen);
+    ok(read_all(s, seen, 1000, &count) && count == 22 && max_commit_id(dir, "old", 2) > 0,
+       "after reopen old and new batches read back (22 records)");
+    weir_log_close(log, &err);
+}
+
 int main(void)
 {
-    plan(24);
+    plan(42);
     char *dir = tap_tmpdir("recovery");
     test_torn_and_corrupt_tails(dir);
     test_cut_sealed_segment(dir);
@@ -274,6 +615,10 @@ int main(void)
     test_fsync_failure(dir);
     test_deferred_sync(dir);
     test_power_cuts(dir, getenv("WEIR_SOAK") ? 5000 : 300);
+    test_atomic_commits(dir, getenv("WEIR_SOAK") ? 2000 : 120);
+    test_removals_keep_commits(dir);
+    test_damaged_last_batch(dir);
+    test_old_format(dir);
     tap_rmrf(dir);
     free(dir);
     return done();
