@@ -46,8 +46,8 @@ int weir_io_write_all(const weir_io *io, int fd, const void *p, size_t n,
     return 0;
 }
 
-int weir_io_pread_all(const weir_io *io, int fd, void *p, size_t n, off_t off,
-                      const char *path, weir_err *err)
+/* Reads exactly n bytes at off; a short read (end of file) is WEIR_ECORRUPT. */
+static int pread_all(const weir_io *io, int fd, void *p, size_t n, off_t off, const char *path, weir_err *err)
 {
     char *c = p;
     while (n > 0) {
@@ -132,7 +132,7 @@ int weir_io_read_file(const weir_io *io, const char *path, char **out,
         io->close(fd);
         return weir_err_set(err, WEIR_ENOMEM, "reading %s: out of memory", path);
     }
-    int rc = weir_io_pread_all(io, fd, buf, (size_t)st.st_size, 0, path, err);
+    int rc = pread_all(io, fd, buf, (size_t)st.st_size, 0, path, err);
     io->close(fd);
     if (rc) {
         free(buf);

@@ -35,10 +35,6 @@ extern const weir_io weir_io_posix;
 int weir_io_write_all(const weir_io *io, int fd, const void *p, size_t n,
                       const char *path, weir_err *err);
 
-/* Reads exactly n bytes at off; a short read (end of file) is WEIR_ECORRUPT. */
-int weir_io_pread_all(const weir_io *io, int fd, void *p, size_t n, off_t off,
-                      const char *path, weir_err *err);
-
 /* fsyncs a directory so that a create, rename or unlink in it is durable. */
 int weir_io_sync_dir(const weir_io *io, const char *dir, weir_err *err);
 

@@ -185,8 +185,6 @@ static const struct {
     gen_fn fn;
 } generators[] = {{"collatz", collatz}, {"likes", likes}, {"logins", logins}, {"sensors", sensors}, {"tweets", tweets}};
 
-const char *weir_gen_names(void) { return "collatz, likes, logins, sensors, tweets"; }
-
 int weir_gen_new(const char *name, const weir_gen_options *opt, weir_gen **out, weir_err *err)
 {
     *out = NULL;
@@ -194,8 +192,12 @@ int weir_gen_new(const char *name, const weir_gen_options *opt, weir_gen **out, 
     for (size_t i = 0; i < sizeof generators / sizeof *generators; i++)
         if (!strcmp(generators[i].name, name))
             fn = generators[i].fn;
-    if (!fn)
-        return weir_err_set(err, WEIR_EINVAL, "no generator '%s' (known: %s)", name, weir_gen_names());
+    if (!fn) {
+        char known[128] = "";
+        for (size_t i = 0; i < sizeof generators / sizeof *generators; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", generators[i].name);
+        return weir_err_set(err, WEIR_EINVAL, "no generator '%s' (known: %s)", name, known);
+    }
     weir_gen *g = calloc(1, sizeof *g);
     if (!g)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");

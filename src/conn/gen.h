@@ -39,7 +39,5 @@ int weir_gen_next(weir_gen *g, int64_t ts_ms, weir_buf *out, weir_err *err);
  * (a collatz chain): a caller stopping after N records finishes it first. */
 bool weir_gen_within_group(const weir_gen *g);
 void weir_gen_free(weir_gen *g);
-/* "collatz, likes, logins, sensors, tweets" */
-const char *weir_gen_names(void);
 
 #endif

@@ -15,7 +15,8 @@
 
 #include "json/schema_internal.h"
 
-const char *const weir_jschema_type_names[7] = {"null", "boolean", "integer", "number", "string", "array", "object"};
+/* JSON Schema's types, by their bit in a compiled schema's type set. */
+static const char *const type_names[7] = {"null", "boolean", "integer", "number", "string", "array", "object"};
 
 /* ---- values in a comparable form ---- */
 
@@ -88,7 +89,7 @@ void weir_jschema_type_list(unsigned types, char *out, size_t cap)
     out[0] = '\0';
     for (int i = 0; i < 7; i++)
         if (types & (1u << i) && !(i == 2 && types & T_NUMBER)) /* "number" covers integers */
-            snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? " or " : "", weir_jschema_type_names[i]);
+            snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? " or " : "", type_names[i]);
 }
 
 /* ---- compiling ---- */
@@ -119,7 +120,7 @@ static int parse_type_name(compiler *C, const weir_json_span *v, unsigned *types
     if (v->type != WEIR_JSON_STRING)
         return bad(C, "type", "must be a type name or a list of them");
     for (int i = 0; i < 7; i++)
-        if (v->len == strlen(weir_jschema_type_names[i]) + 2 && !memcmp(v->p + 1, weir_jschema_type_names[i], v->len - 2)) {
+        if (v->len == strlen(type_names[i]) + 2 && !memcmp(v->p + 1, type_names[i], v->len - 2)) {
             *types |= 1u << i;
             if (i == 3)
                 *types |= T_INTEGER; /* a number may be integral */

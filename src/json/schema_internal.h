@@ -18,7 +18,6 @@
 enum {
     T_NULL = 1, T_BOOLEAN = 2, T_INTEGER = 4, T_NUMBER = 8, T_STRING = 16, T_ARRAY = 32, T_OBJECT = 64,
 };
-extern const char *const weir_jschema_type_names[7]; /* by bit: null, boolean, integer, ... */
 
 typedef struct property {
     char *name;

@@ -21,9 +21,9 @@
 static int group_path(weir_log *log, const char *group, const char *stream, char *path,
                       size_t cap, bool make_dir, weir_err *err)
 {
-    if (!weir_stream_name_valid(group))
+    if (!weir_name_valid(group))
         return weir_err_set(err, WEIR_EINVAL, "invalid group name '%s' (use letters, digits, '.', '_', '-')", group);
-    if (!weir_stream_name_valid(stream))
+    if (!weir_name_valid(stream))
         return weir_err_set(err, WEIR_EINVAL, "invalid stream name '%s'", stream);
     snprintf(path, cap, "%s/groups/%s", log->dir, group);
     if (make_dir) {
@@ -145,7 +145,7 @@ int weir_group_list(weir_log *log, char ***names, size_t *n, weir_err *err)
     struct dirent *e;
     while (rc == WEIR_OK && (e = readdir(d))) {
         char dir[PATH_MAX];
-        if (!weir_stream_name_valid(e->d_name))
+        if (!weir_name_valid(e->d_name))
             continue;
         snprintf(dir, sizeof dir, "%s/%s", path, e->d_name);
         rc = list_group(dir, e->d_name, &v, n, &cap, err);

@@ -38,20 +38,6 @@ static const weir_stream_config default_config = {
     .retention_bytes = 0,
 };
 
-bool weir_stream_name_valid(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 200 || name[0] == '.')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 static int take_lock(weir_log *log, weir_err *err)
 {
     char path[PATH_MAX + 8];
@@ -382,7 +368,7 @@ int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_er
     *out = find_loaded(log, name);
     if (*out)
         return WEIR_OK;
-    if (!weir_stream_name_valid(name))
+    if (!weir_name_valid(name))
         return weir_err_set(err, WEIR_EINVAL, "invalid stream name '%s' (use letters, digits, '.', '_', '-')", name);
     char path[PATH_MAX], *text;
     snprintf(path, sizeof path, "%s/streams/%s/stream.conf", log->dir, name);
@@ -408,7 +394,7 @@ int weir_stream_create(weir_log *log, const char *name, const weir_stream_config
     *out = NULL;
     if (log->opt.read_only)
         return weir_err_set(err, WEIR_EINVAL, "cannot create stream '%s': log opened read-only", name);
-    if (!weir_stream_name_valid(name))
+    if (!weir_name_valid(name))
         return weir_err_set(err, WEIR_EINVAL, "invalid stream name '%s' (use letters, digits, '.', '_', '-')", name);
     weir_stream_config c = config ? *config : default_config;
     if (!c.partitions) c.partitions = default_config.partitions;
@@ -515,7 +501,7 @@ int weir_log_list_streams(weir_log *log, char ***names, size_t *n, weir_err *err
     while ((e = readdir(d))) {
         char conf[PATH_MAX];
         struct stat st;
-        if (!weir_stream_name_valid(e->d_name))
+        if (!weir_name_valid(e->d_name))
             continue;
         snprintf(conf, sizeof conf, "%s/%s/stream.conf", path, e->d_name);
         if (stat(conf, &st) != 0)

@@ -31,6 +31,7 @@
 
 #include "base/err.h"
 #include "base/io.h"
+#include "base/name.h"
 #include "log/record.h"
 
 typedef struct weir_log weir_log;
@@ -75,8 +76,7 @@ const char *weir_log_recovery_report(const weir_log *log);
 
 const char *weir_log_dir(const weir_log *log);
 
-/* Stream names are 1..200 characters of [A-Za-z0-9._-], not starting with
- * '.'. Create fails with WEIR_EEXIST if the stream exists; config may be
+/* Stream names follow weir_name_valid (base/name.h). Create fails with WEIR_EEXIST if the stream exists; config may be
  * NULL for defaults. The returned handle is owned by the log. */
 int weir_stream_create(weir_log *log, const char *name, const weir_stream_config *config,
                        weir_stream **out, weir_err *err);
@@ -84,7 +84,6 @@ int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_er
 /* Opens the stream, creating it with config if it does not exist. */
 int weir_stream_open_or_create(weir_log *log, const char *name, const weir_stream_config *config, weir_stream **out,
                                weir_err *err);
-bool weir_stream_name_valid(const char *name);
 
 /* Deletes a stream, its records and the consumer-group offsets kept for
  * it. The stream stops existing when its stream.conf is gone (removed

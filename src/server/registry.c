@@ -138,7 +138,7 @@ int weir_registry_open(const char *dir, weir_registry **out, weir_err *err)
     if (!rc && !d)
         rc = weir_err_errno(err, errno, "opendir %s", dir);
     for (struct dirent *e; !rc && d && (e = readdir(d));)
-        if (e->d_name[0] != '.' && weir_stream_name_valid(e->d_name))
+        if (e->d_name[0] != '.' && weir_name_valid(e->d_name))
             rc = load_subject(r, e->d_name, err);
     if (d)
         closedir(d);
@@ -199,7 +199,7 @@ int weir_registry_add(weir_registry *r, const char *name, const char *text, size
                       weir_err *err)
 {
     *created = false;
-    if (!weir_stream_name_valid(name))
+    if (!weir_name_valid(name))
         return weir_err_set(err, WEIR_EINVAL, "'%s' cannot name a subject: use letters, digits, '.', '_' and '-'", name);
     subject *s = find(r, name);
     if (s && s->n && s->versions[s->n - 1].len == len && !memcmp(s->versions[s->n - 1].text, text, len) &&

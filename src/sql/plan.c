@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "base/err.h"
-#include "log/log.h"
+#include "base/name.h"
 #include "sql/eval.h"
 
 typedef struct planner {
@@ -832,7 +832,7 @@ static void declare(planner *P, weir_stmt *st)
 {
     static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
                                               "connector", "path", "topic", "brokers"};
-    if (!weir_stream_name_valid(st->name))
+    if (!weir_name_valid(st->name))
         fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
     if (weir_catalog_find(P->cat, st->name))
         fail(P, st->pos, "%s is declared twice", st->name);

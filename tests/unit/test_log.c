@@ -220,8 +220,8 @@ static void test_names_and_locking(const char *dir)
     weir_log *log = open_log(dir, false);
     weir_stream *s;
     weir_err err;
-    ok(!weir_stream_name_valid("") && !weir_stream_name_valid("a/b") && !weir_stream_name_valid("..") &&
-           !weir_stream_name_valid(".hidden") && weir_stream_name_valid("conjecture.data") && weir_stream_name_valid("user-login"),
+    ok(!weir_name_valid("") && !weir_name_valid("a/b") && !weir_name_valid("..") &&
+           !weir_name_valid(".hidden") && weir_name_valid("conjecture.data") && weir_name_valid("user-login"),
        "stream names: dots and dashes yes, slashes and leading dots no");
     ok(weir_stream_create(log, "a/b", NULL, &s, &err) == WEIR_EINVAL, "create refuses a bad name");
     ok(weir_stream_create(log, "events", NULL, &s, &err) == WEIR_EEXIST, "create refuses an existing stream");
