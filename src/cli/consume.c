@@ -21,7 +21,7 @@
 
 static const cli_option options[] = {
     {"data", 'd', "DIR", "data directory (default ./weir-data or $WEIR_DATA)"},
-    {"from-beginning", 'b', NULL, "start at the oldest retained record (default: the end, or the group's position)"},
+    {"from-beginning", 0, NULL, "start at the oldest retained record (default: the end, or the group's position); no -b: Kafka's tools use it for brokers"},
     {"group", 'g', "G", "consumer group: resume at its committed offsets (a new group starts at the beginning) and commit"},
     {"partition", 'p', "P", "read only partition P"},
     {"offset", 'o', "N", "with --partition: start at offset N"},

@@ -2,7 +2,7 @@
 # cli.sh - the weir command line: help, exit codes, error messages that say
 # where, produce/consume/streams, consumer groups, all-or-nothing batches.
 . "$(dirname "$0")/../lib.sh"
-plan 37
+plan 38
 
 $WEIR --help | grep -q "produce" ; ok $? "weir --help lists the commands"
 for c in produce consume streams; do
@@ -18,7 +18,7 @@ $WEIR produce s --fsync sometimes </dev/null 2>"$SCRATCH/err"; rc=$?
 printf '{"id":1,"user":"ann"}\n{"id":2,"user":"bob"}\n{"id":3,"user":"ann"}\n' > "$SCRATCH/good.ndjson"
 $WEIR produce logins "$SCRATCH/good.ndjson" --key user; ok $? "produce from a file"
 [ "$($WEIR consume logins --from-beginning --exit | wc -l)" -eq 3 ]; ok $? "consume prints the 3 records"
-$WEIR consume logins -b -e --meta | grep -q '"key":"ann","value":{"id":1,"user":"ann"}'; ok $? "--meta shows key and raw value"
+$WEIR consume logins --from-beginning -e --meta | grep -q '"key":"ann","value":{"id":1,"user":"ann"}'; ok $? "--meta shows key and raw value"
 [ "$($WEIR consume logins -e | wc -l)" -eq 0 ]; ok $? "without --from-beginning consume starts at the end"
 $WEIR streams | grep -Eq '^logins +4 +3 '; ok $? "streams lists logins with 4 partitions and 3 records"
 $WEIR streams --json | grep -q '"stream":"logins","partitions":4,"records":3'; ok $? "streams --json"
@@ -30,11 +30,11 @@ $WEIR produce logins "$SCRATCH/bad.ndjson" 2>"$SCRATCH/err"; rc=$?
 [ $rc -eq 1 ]; ok $? "malformed NDJSON exits 1"
 grep -q "bad.ndjson:2:9 (byte 29): expected a member name in quotes" "$SCRATCH/err"; ok $? "error names line, column and byte offset"
 diag "$(cat "$SCRATCH/err")"
-[ "$($WEIR consume logins -b -e | wc -l)" -eq 3 ]; ok $? "nothing of the bad batch was appended"
+[ "$($WEIR consume logins --from-beginning -e | wc -l)" -eq 3 ]; ok $? "nothing of the bad batch was appended"
 printf '[1,2]\n' | $WEIR produce logins 2>"$SCRATCH/err"
 grep -q "expected a JSON object" "$SCRATCH/err"; ok $? "a non-object line is refused"
 printf '  \n\n{"id":7,"user":"dee"}\r\n{"id":8,"user":"eve"}' | $WEIR produce logins --key user; ok $? "blank lines, CRLF and a last line without newline"
-[ "$($WEIR consume logins -b -e | wc -l)" -eq 5 ]; ok $? "both records arrived"
+[ "$($WEIR consume logins --from-beginning -e | wc -l)" -eq 5 ]; ok $? "both records arrived"
 
 # Consumer groups: resume where committed.
 [ "$($WEIR consume logins --group g1 --max 2 | wc -l)" -eq 2 ]; ok $? "group reads 2"
@@ -55,7 +55,7 @@ $WEIR consume nosuch -e 2>"$SCRATCH/err"; rc=$?
 sleep 0.5
 $WEIR produce logins </dev/null 2>"$SCRATCH/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "in use by another weir process (pid [0-9]*)" "$SCRATCH/err"; ok $? "a second writer is refused with the holder's pid"
-$WEIR consume logins -b -e >/dev/null; ok $? "a reader works while a writer holds the lock"
+$WEIR consume logins --from-beginning -e >/dev/null; ok $? "a reader works while a writer holds the lock"
 wait
 
 # WEIR_DATA and --data.
@@ -68,11 +68,13 @@ $WEIR produce kept --partitions 1 --segment-bytes 65536 --retention-bytes 200000
 start=$($WEIR streams --json | grep '"stream":"kept"' | sed 's/.*"offsets":\[{"start":\([0-9]*\),"end":\([0-9]*\)}.*/\1 \2/')
 diag "kept: start-end $start"
 [ "${start% *}" -gt 0 ] && [ "${start#* }" -eq 20000 ]; ok $? "old segments were deleted, the end is intact"
-first=$($WEIR consume kept -b -e | head -1 | sed 's/{"id":\([0-9]*\),.*/\1/')
+first=$($WEIR consume kept --from-beginning -e | head -1 | sed 's/{"id":\([0-9]*\),.*/\1/')
 [ "$first" = "${start% *}" ]; ok $? "reading from the beginning starts at the first retained offset"
-[ "$($WEIR consume kept -b -e | wc -l)" -eq $((20000 - ${start% *})) ]; ok $? "and reads every later record"
+[ "$($WEIR consume kept --from-beginning -e | wc -l)" -eq $((20000 - ${start% *})) ]; ok $? "and reads every later record"
 
 # Small things a new user meets first.
+$WEIR consume logins -b -e >/dev/null 2>"$SCRATCH/err"; rc=$?
+[ $rc = 2 ] && grep -q "unknown option -b" "$SCRATCH/err"; ok $? "consume -b is not --from-beginning (Kafka's tools use -b for brokers)"
 $WEIR --version | grep -q '^weir [0-9][0-9.]* (build [^)]*)$'; ok $? "weir --version names the version and the build: $($WEIR --version)"
 $WEIR query 'SELECT * FROM t' --data "$SCRATCH/never" 2>"$SCRATCH/err"; rc=$?
 [ $rc = 1 ] && grep -q "no pipeline has run on $SCRATCH/never.*weir serve -f PIPELINE" "$SCRATCH/err"

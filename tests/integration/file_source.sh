@@ -17,7 +17,7 @@ $WEIR serve -f "$SCRATCH/p.sql" --once 2>/dev/null; ok $? "serve --once reads th
 { lines 1001 1500; echo '{"id": oops}'; } >> "$SCRATCH/in.ndjson"
 $WEIR serve -f "$SCRATCH/p.sql" --once 2>/dev/null && [ "$(total)" = "1500 1125750" ]
 ok $? "a second run reads only the new lines"
-[ "$($WEIR consume events.dlq -b -e | wc -l)" = 1 ]; ok $? "the bad line is in the dead letters"
+[ "$($WEIR consume events.dlq --from-beginning -e | wc -l)" = 1 ]; ok $? "the bad line is in the dead letters"
 
 # Followed while it grows, killed, restarted: still each line once.
 start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 50

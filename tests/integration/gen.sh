@@ -8,7 +8,7 @@ plan 15
 for g in collatz likes logins sensors tweets; do
     $WEIR gen "$g" -n 2000 --seed 3 > "$SCRATCH/$g.ndjson" &&
         $WEIR produce "gen_$g" "$SCRATCH/$g.ndjson" >/dev/null 2>&1 &&
-        lines=$(wc -l < "$SCRATCH/$g.ndjson") && [ "$($WEIR consume "gen_$g" -b -e | wc -l)" = "$lines" ] &&
+        lines=$(wc -l < "$SCRATCH/$g.ndjson") && [ "$($WEIR consume "gen_$g" --from-beginning -e | wc -l)" = "$lines" ] &&
         { [ "$lines" = 2000 ] || { [ $g = collatz ] && [ "$lines" -ge 2000 ]; }; }
     ok $? "gen $g: 2000 lines (collatz: and the rest of the last chain), every one a JSON object"
 done

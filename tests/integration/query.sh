@@ -30,7 +30,7 @@ $WEIR query 'SELECT nope FROM chains' 2>"$SCRATCH/err"; rc=$?
 $WEIR query 'SELECT number FROM chains GROUP BY number' 2>"$SCRATCH/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "belong to CREATE TABLE" "$SCRATCH/err"; ok $? "GROUP BY in a pull query is refused with the reason"
 # DROP: the stream, its records and its group offsets go; a new stream of the name starts empty.
-$WEIR consume steps -b -e --group g >/dev/null
+$WEIR consume steps --from-beginning -e --group g >/dev/null
 $WEIR query 'DROP TABLE chains' 2>/dev/null; ok $? "DROP TABLE deletes the table's stream"
 ! $WEIR streams | grep -q '^chains '; ok $? "it is no longer listed"
 $WEIR query 'DROP STREAM chains' 2>"$SCRATCH/err"; rc=$?

@@ -57,8 +57,8 @@ done
 # Streams whose content does not depend on how partitions interleave: each
 # row exactly once.
 for s in city_5m sessions retweets tweets.dlq; do
-    $WEIR consume "$s" --data "$SCRATCH/ref" -b -e | sort > "$SCRATCH/ref.s.$s"
-    $WEIR consume "$s" --data "$SCRATCH/killed" -b -e | sort > "$SCRATCH/killed.s.$s"
+    $WEIR consume "$s" --data "$SCRATCH/ref" --from-beginning -e | sort > "$SCRATCH/ref.s.$s"
+    $WEIR consume "$s" --data "$SCRATCH/killed" --from-beginning -e | sort > "$SCRATCH/killed.s.$s"
     [ -s "$SCRATCH/ref.s.$s" ] && cmp -s "$SCRATCH/ref.s.$s" "$SCRATCH/killed.s.$s"
     ok $? "stream $s holds the same $(wc -l < "$SCRATCH/ref.s.$s") rows, none twice"
 done

@@ -19,10 +19,10 @@ pid=$!
 # been quiet for 300 ms, event time follows the wall clock and the window
 # [10:00, 10:01) closes about a second later.
 for i in $(seq 1 60); do
-    [ -n "$($WEIR consume per_minute -b -e 2>/dev/null)" ] && break
+    [ -n "$($WEIR consume per_minute --from-beginning -e 2>/dev/null)" ] && break
     sleep 0.1
 done
-row=$($WEIR consume per_minute -b -e)
+row=$($WEIR consume per_minute --from-beginning -e)
 [ "$row" = '{"video_id":"v1","window_start":"2026-11-23T10:00:00Z","likes":5}' ]
 ok $? "idle advance closed the window of a quiet stream: $row"
 kill -0 $pid; ok $? "serve keeps running"
@@ -35,22 +35,22 @@ ok $? "it reports each query's counts and the dead letters by reason on the way 
 echo "CREATE STREAM extra AS SELECT video_id FROM likes;" >> "$SCRATCH/p.sql"
 $WEIR serve -f "$SCRATCH/p.sql" --once 2>"$SCRATCH/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "pipeline's SQL changed since its last checkpoint.*--reset" "$SCRATCH/err"; ok $? "a changed pipeline is refused without --reset"
-$WEIR serve -f "$SCRATCH/p.sql" --once --reset && [ "$($WEIR consume extra -b -e | wc -l)" -eq 5 ] &&
-    [ "$($WEIR consume per_minute -b -e | wc -l)" -eq 1 ]
+$WEIR serve -f "$SCRATCH/p.sql" --once --reset && [ "$($WEIR consume extra --from-beginning -e | wc -l)" -eq 5 ] &&
+    [ "$($WEIR consume per_minute --from-beginning -e | wc -l)" -eq 1 ]
 ok $? "--reset rebuilds every output from the inputs, once"
 # Readers outside serve see a pipeline output only up to its last checkpoint.
 printf '{"n":%d}\n' 1 2 3 4 5 | $WEIR produce bounded --partitions 1
 echo "bounded 0 2" >> "$WEIR_DATA/pipeline/stable"
-[ "$($WEIR consume bounded -b -e | wc -l)" -eq 2 ]; ok $? "consume stops at the committed end an output's checkpoint names"
+[ "$($WEIR consume bounded --from-beginning -e | wc -l)" -eq 2 ]; ok $? "consume stops at the committed end an output's checkpoint names"
 # --stdin: records piped into serve feed the pipeline; a bad line reaches the dead letters.
 export WEIR_DATA="$SCRATCH/stdin-data"
 { printf '{"video_id":"v9","ts":"2026-11-23T11:00:%02dZ"}\n' 1 2 3; echo 'not json'; } |
     $WEIR serve -f "$SCRATCH/p.sql" --stdin likes --once 2>/dev/null
 [ "$($WEIR query 'SELECT video_id, likes FROM per_minute')" = '{"video_id":"v9","likes":3}' ]; ok $? "serve --stdin feeds the pipeline"
-[ "$($WEIR consume likes.dlq -b -e | grep -c '"record":"not json"')" -eq 1 ]; ok $? "a line that is not JSON goes to the dead letters"
+[ "$($WEIR consume likes.dlq --from-beginning -e | grep -c '"record":"not json"')" -eq 1 ]; ok $? "a line that is not JSON goes to the dead letters"
 # A table row whose expression fails is dead-lettered to the source stream's .dlq; serve goes on.
 export WEIR_DATA="$SCRATCH/row-error-data"
 $WEIR serve -f "$(dirname "$0")/../sql/grouped_row_error.sql" --stdin s --once 2>/dev/null < "$(dirname "$0")/../sql/grouped_row_error.input.ndjson" &&
-    [ "$($WEIR consume s.dlq -b -e | grep -c 'row of t: integer overflow')" -eq 1 ]
+    [ "$($WEIR consume s.dlq --from-beginning -e | grep -c 'row of t: integer overflow')" -eq 1 ]
 ok $? "a failing expression over aggregates reaches the source's dead letters, and serve goes on"
 finish
