@@ -62,7 +62,7 @@ $(BUILD)/src/weir.o: $(BUILD)/version
 $(BUILD)/src/weir.o: CFLAGS += -DWEIR_BUILD='"$(VERSION)"'
 FORCE:
 
-$(TWEETS): src/conn/gen.c | $(WEIR)
+$(TWEETS): src/cli/gen_records.c | $(WEIR)
 	@mkdir -p $(dir $@)
 	$(WEIR) gen tweets --seed 42 -n 100000 --step-ms 108 > $@.tmp && mv $@.tmp $@
 

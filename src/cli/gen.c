@@ -18,7 +18,7 @@
 #include "base/clock.h"
 #include "cli/cli.h"
 #include "cli/gen_post.h"
-#include "conn/gen.h"
+#include "cli/gen_records.h"
 #include "sql/value.h"
 
 static const cli_option options[] = {

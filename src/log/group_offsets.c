@@ -1,8 +1,9 @@
 /*
- * groups.c - consumer-group offsets: where each group has read each
- * partition of a stream to. One small text file per (group, stream),
- * replaced atomically on every commit and closed by a CRC32C line, so a
- * torn or edited file is noticed instead of silently rewinding a consumer.
+ * group_offsets.c - consumer-group offsets (not GROUP BY state, which is
+ * state/groups.c): where each group has read each partition of a stream
+ * to. One small text file per (group, stream), replaced atomically on every
+ * commit and closed by a CRC32C line, so a torn or edited file is noticed
+ * instead of silently rewinding a consumer.
  *
  *   weir-offsets 1 <partitions>
  *   <partition> <offset>        one line per partition

@@ -1,8 +1,9 @@
 /*
- * gen.c - the record generators (see gen.h). Each keeps its own state and
- * a splitmix64 random stream, so a seed gives the same lines anywhere.
+ * gen_records.c - the record generators of `weir gen` (see gen_records.h).
+ * Each keeps its own state and a splitmix64 random stream, so a seed gives
+ * the same lines anywhere.
  */
-#include "conn/gen.h"
+#include "cli/gen_records.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /*
- * gen.h - generators of realistic records for the example systems: each
+ * gen_records.h - generators of realistic records for the example systems
+ * (`weir gen`; the command's own library, not a connector): each
  * produces NDJSON lines, deterministic for a seed, with event timestamps
  * given by the caller (a virtual clock or the wall clock).
  *
@@ -14,8 +15,8 @@
  *   tweets   {id, user_id, city, is_retweet, created_at}: 50 cities with
  *            skewed activity, 20,000 users, a quarter retweets
  */
-#ifndef WEIR_GEN_H
-#define WEIR_GEN_H
+#ifndef WEIR_GEN_RECORDS_H
+#define WEIR_GEN_RECORDS_H
 
 #include <stdbool.h>
 #include <stdint.h>
