@@ -9,8 +9,6 @@
  *   <partition> <offset>        one line per partition
  *   crc <8 hex digits>          over all the lines above
  */
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,70 +93,28 @@ int weir_group_load(weir_log *log, const char *group, const char *stream,
     return WEIR_OK;
 }
 
-static int by_name(const void *a, const void *b)
+/* DIR/groups/<group>/<stream>.offsets: "group/stream". */
+static int add_offsets(void *ctx, const char *dir, const char *name, weir_err *err)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    size_t len = strlen(name);
+    if (len <= 8 || strcmp(name + len - 8, ".offsets"))
+        return WEIR_OK;
+    char entry[600];
+    snprintf(entry, sizeof entry, "%s/%.*s", strrchr(dir, '/') + 1, (int)(len - 8), name);
+    return weir_log_names_add(ctx, entry, err);
 }
 
-/* Appends "group/stream" for every DIR/groups/<group>/<stream>.offsets of one group. */
-static int list_group(const char *dir, const char *group, char ***v, size_t *n, size_t *cap, weir_err *err)
+static int add_group(void *ctx, const char *dir, const char *name, weir_err *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT || errno == ENOTDIR ? WEIR_OK : weir_err_errno(err, errno, "open directory %s", dir);
-    int rc = WEIR_OK;
-    struct dirent *e;
-    while (rc == WEIR_OK && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len <= 8 || strcmp(e->d_name + len - 8, ".offsets"))
-            continue;
-        if (*n == *cap) {
-            char **grown = weir_array_grow(*v, cap, sizeof *grown, 16);
-            if (!grown) {
-                rc = weir_err_set(err, WEIR_ENOMEM, "listing consumer groups: out of memory");
-                break;
-            }
-            *v = grown;
-        }
-        char name[600];
-        snprintf(name, sizeof name, "%s/%.*s", group, (int)(len - 8), e->d_name);
-        if (!((*v)[*n] = strdup(name)))
-            rc = weir_err_set(err, WEIR_ENOMEM, "listing consumer groups: out of memory");
-        else
-            (*n)++;
-    }
-    closedir(d);
-    return rc;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return weir_log_each_entry(path, add_offsets, ctx, err);
 }
 
 int weir_group_list(weir_log *log, char ***names, size_t *n, weir_err *err)
 {
-    *names = NULL;
-    *n = 0;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/groups", log->dir);
-    DIR *d = opendir(path);
-    if (!d)
-        return errno == ENOENT ? WEIR_OK : weir_err_errno(err, errno, "open directory %s", path);
-    char **v = NULL;
-    size_t cap = 0;
-    int rc = WEIR_OK;
-    struct dirent *e;
-    while (rc == WEIR_OK && (e = readdir(d))) {
-        char dir[PATH_MAX];
-        if (!weir_name_valid(e->d_name))
-            continue;
-        snprintf(dir, sizeof dir, "%s/%s", path, e->d_name);
-        rc = list_group(dir, e->d_name, &v, n, &cap, err);
-    }
-    closedir(d);
-    if (rc) {
-        weir_names_free(v, *n);
-        *n = 0;
-        return rc;
-    }
-    if (*n > 1)
-        qsort(v, *n, sizeof *v, by_name);
-    *names = v;
-    return WEIR_OK;
+    weir_log_names l = {0};
+    return weir_log_names_take(&l, weir_log_each_entry(path, add_group, &l, err), names, n);
 }

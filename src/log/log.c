@@ -485,52 +485,65 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int weir_log_list_streams(weir_log *log, char ***names, size_t *n, weir_err *err)
+int weir_log_names_add(weir_log_names *l, const char *name, weir_err *err)
 {
-    *names = NULL;
-    *n = 0;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/streams", log->dir);
-    DIR *d = opendir(path);
+    if (l->n == l->cap) {
+        char **grown = weir_array_grow(l->v, &l->cap, sizeof *grown, 16);
+        if (!grown)
+            return weir_err_set(err, WEIR_ENOMEM, "listing %s: out of memory", name);
+        l->v = grown;
+    }
+    if (!(l->v[l->n] = strdup(name)))
+        return weir_err_set(err, WEIR_ENOMEM, "listing %s: out of memory", name);
+    l->n++;
+    return WEIR_OK;
+}
+
+int weir_log_each_entry(const char *dir, int (*fn)(void *ctx, const char *dir, const char *name, weir_err *err),
+                        void *ctx, weir_err *err)
+{
+    DIR *d = opendir(dir);
     if (!d)
-        return errno == ENOENT ? WEIR_OK : weir_err_errno(err, errno, "open directory %s", path);
-    char **v = NULL;
-    size_t cap = 0;
+        return errno == ENOENT || errno == ENOTDIR ? WEIR_OK : weir_err_errno(err, errno, "open directory %s", dir);
     int rc = WEIR_OK;
     struct dirent *e;
-    while ((e = readdir(d))) {
-        char conf[PATH_MAX];
-        struct stat st;
-        if (!weir_name_valid(e->d_name))
-            continue;
-        snprintf(conf, sizeof conf, "%s/%s/stream.conf", path, e->d_name);
-        if (stat(conf, &st) != 0)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **w = realloc(v, cap * sizeof *w);
-            if (!w) {
-                rc = WEIR_ENOMEM;
-                break;
-            }
-            v = w;
-        }
-        if (!(v[*n] = strdup(e->d_name))) {
-            rc = WEIR_ENOMEM;
-            break;
-        }
-        (*n)++;
-    }
+    while (rc == WEIR_OK && (e = readdir(d)))
+        if (weir_name_valid(e->d_name))
+            rc = fn(ctx, dir, e->d_name, err);
     closedir(d);
+    return rc;
+}
+
+int weir_log_names_take(weir_log_names *l, int rc, char ***names, size_t *n)
+{
     if (rc) {
-        weir_names_free(v, *n);
+        weir_names_free(l->v, l->n);
+        *names = NULL;
         *n = 0;
-        return weir_err_set(err, rc, "listing streams: out of memory");
+        return rc;
     }
-    if (*n > 1)
-        qsort(v, *n, sizeof *v, cmp_str);
-    *names = v;
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof *l->v, cmp_str);
+    *names = l->v;
+    *n = l->n;
     return WEIR_OK;
+}
+
+/* A stream exists once its stream.conf does. */
+static int add_stream(void *ctx, const char *dir, const char *name, weir_err *err)
+{
+    char conf[PATH_MAX];
+    struct stat st;
+    snprintf(conf, sizeof conf, "%s/%s/stream.conf", dir, name);
+    return stat(conf, &st) == 0 ? weir_log_names_add(ctx, name, err) : WEIR_OK;
+}
+
+int weir_log_list_streams(weir_log *log, char ***names, size_t *n, weir_err *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/streams", log->dir);
+    weir_log_names l = {0};
+    return weir_log_names_take(&l, weir_log_each_entry(path, add_stream, &l, err), names, n);
 }
 
 void weir_names_free(char **names, size_t n)

@@ -113,6 +113,20 @@ int weir_log_mark_complete(weir_log *log, weir_err *err);
 /* segment.c */
 /* Appends a line to the recovery report. */
 int weir_log_report(weir_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Names collected from the data directory (streams, "group/stream"),
+ * handed out sorted by weir_log_names_take; weir_names_free frees them. */
+typedef struct weir_log_names {
+    char **v;
+    size_t n, cap;
+} weir_log_names;
+int weir_log_names_add(weir_log_names *l, const char *name, weir_err *err);
+/* Calls fn for every entry of dir whose name passes weir_name_valid (a
+ * missing dir has none), stopping at the first error fn returns. */
+int weir_log_each_entry(const char *dir, int (*fn)(void *ctx, const char *dir, const char *name, weir_err *err),
+                        void *ctx, weir_err *err);
+/* Sorts l and hands it out (names, n), or on rc != OK frees it; returns rc. */
+int weir_log_names_take(weir_log_names *l, int rc, char ***names, size_t *n);
 /* Fills p->tail from the last batch of p's last non-empty segment, walking
  * from that segment's last index entry, or from its start if from_start. */
 int weir_partition_find_tail(weir_partition *p, bool from_start, weir_err *err);
