@@ -132,6 +132,8 @@ kcat -b "$B" -t counts -C -o beginning -e -q -f '%s\n' 2>/dev/null |
     sort > "$SCRATCH/got"
 diff "$SCRATCH/want" "$SCRATCH/got" > "$SCRATCH/diff"; ok $? "the last change of each of the $KEYS keys has its exact count"
 [ -s "$SCRATCH/diff" ] && diag "$(head -5 "$SCRATCH/diff")"
-stop_serve; ok $? "weir serve stops cleanly"
+stop_serve; rc=$?
+[ $rc = 0 ] || diag "weir serve's log: $(tail -20 "$SCRATCH/serve.err")"
+ok $rc "weir serve stops cleanly"
 kill $mock; wait $mock 2>/dev/null
 finish
