@@ -49,7 +49,6 @@ struct sink_run {
     bool started;
     /* guarded by the service lock */
     uint64_t delivered, failures;  /* delivered: records the destination confirmed */
-    uint64_t lag;                  /* records not yet confirmed */
     bool healthy;
     char last_error[256];
 };
@@ -206,7 +205,6 @@ static void *deliver_loop(void *arg)
             k->resumed = false; /* ask the destination again before retrying */
             snprintf(k->last_error, sizeof k->last_error, "%s", err.msg);
         }
-        unconfirmed_lag(k, &k->lag); /* an outage grows it even while resume() fails */
         pthread_mutex_unlock(&s->lock);
         if (rc) {
             nap(s, backoff);
@@ -290,8 +288,7 @@ void weir_sinks_stop(weir_service *s)
 }
 
 /* Whether the destination has confirmed everything the sink may deliver
- * now; under the lock. Asked afresh: the lag a delivery thread last
- * computed may predate the last checkpoint. */
+ * now; under the lock. */
 static bool sink_drained(const sink_run *k)
 {
     uint64_t lag;
@@ -332,6 +329,8 @@ uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition)
 
 void weir_sink_stats(const sink_run *k, weir_sink_status *out)
 {
-    *out = (weir_sink_status){k->decl->name, k->decl->from, k->conn->name, k->delivered, k->failures, k->lag,
+    uint64_t lag; /* asked afresh: the delivery thread may be blocked in deliver() or resume() for seconds */
+    unconfirmed_lag(k, &lag);
+    *out = (weir_sink_status){k->decl->name, k->decl->from, k->conn->name, k->delivered, k->failures, lag,
                               k->healthy, k->last_error};
 }
