@@ -69,9 +69,11 @@ wait_settled() { # wait_settled SECONDS
 
 start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 200; ok $? "weir serve starts with two Kafka sinks"
 next=0
+d1=0 # raw's delivered when the brokers last came back
 outage() { # outage UPTO: ingest up to batch UPTO, then take the brokers down for OUTAGE_S while 10 more batches go in
-    local upto=$1 t0 d0 d1 lag0 lag1 i
+    local upto=$1 t0 d0 lag0 lag1 i
     while [ $next -lt $upto ]; do post_batch $next || return 1; next=$((next + 1)); done
+    for i in $(seq 240); do [ "$(field raw delivered)" -gt "$d1" ] && break; sleep 0.25; done # raw is confirming
     kill -USR1 $mock
     t0=$(date +%s)
     sleep 2 # what the brokers acknowledged before going down may still be counted
