@@ -13,6 +13,7 @@
  * stream's columns as Nullable ClickHouse types. Works with ClickHouse 18.16.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ typedef struct clickhouse_sink {
     bool create, created;
     const weir_schema *schema;
     CURL *curl;
+    long status;               /* the HTTP status of the last request; 0 when ClickHouse did not answer */
+    char why[CURL_ERROR_SIZE]; /* curl's words for the last request's failure (its error buffer) */
     weir_buf body, answer, query;
 } clickhouse_sink;
 
@@ -59,15 +62,22 @@ static int post(clickhouse_sink *c, const char *query, const char *settings, con
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 60000L);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    c->why[0] = '\0';
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->why);
+    c->status = 0;
     CURLcode cc = curl_easy_perform(c->curl);
-    if (cc != CURLE_OK)
-        return weir_err_set(err, WEIR_EIO, "sink %s: clickhouse %s: %s", c->name, c->url, curl_easy_strerror(cc));
-    long status = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-    weir_buf_append(&c->answer, "", 1);
-    if (status != 200) /* ClickHouse 18.16 answers errors as 500 with a text body */
-        return weir_err_set(err, WEIR_EIO, "sink %s: clickhouse answered %ld: %.300s", c->name, status,
-                            c->answer.data ? (const char *)c->answer.data : "");
+    if (cc != CURLE_OK) { /* curl's own words say "couldn't connect"; the system's say why (refused, unreachable) */
+        long os = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os);
+        return weir_err_set(err, WEIR_EIO, "sink %s: clickhouse %s: %s%s%s%s", c->name, c->url,
+                            c->why[0] ? c->why : curl_easy_strerror(cc), os ? " (" : "", os ? strerror((int)os) : "", os ? ")" : "");
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
+    if (weir_buf_append(&c->answer, "", 1))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (c->status != 200) /* ClickHouse 18.16 answers errors as 500 with a text body */
+        return weir_err_set(err, WEIR_EIO, "sink %s: clickhouse answered %ld: %.300s", c->name, c->status,
+                            (const char *)c->answer.data);
     return WEIR_OK;
 }
 
@@ -139,8 +149,11 @@ static int clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, w
     snprintf(sql, sizeof sql, "SELECT _weir_partition, max(_weir_offset) FROM `%s` GROUP BY _weir_partition "
                               "FORMAT TabSeparated", c->table);
     int rc = post(c, sql, NULL, NULL, 0, err);
+    const char *answer = (const char *)c->answer.data;
+    if (rc == WEIR_EIO && c->status && answer && (strstr(answer, "_weir_partition") || strstr(answer, "_weir_offset")))
+        return weir_err_wrap(err, "table %s needs the columns _weir_partition UInt32 and _weir_offset UInt64", c->table);
     if (rc)
-        return weir_err_wrap(err, "(the table needs the columns _weir_partition UInt32 and _weir_offset UInt64)");
+        return rc;
     memset(next, 0, partitions * sizeof *next);
     for (char *line = (char *)c->answer.data; line && *line;) {
         char *end;

@@ -23,6 +23,14 @@
  * one: no message of the old one can land after the topic was read back
  * (and a producer made before the read-back consumer ran was measured
  * four times slower on the mock cluster).
+ *
+ * Any failure (an error report, a flush that timed out, a fatal error of
+ * the idempotent producer, a refused produce call) retires the producer at
+ * once, and the caller's resume() reads the topic back; so every attempt
+ * after an outage starts from a clean producer and from what the topic
+ * really holds. Delivery reports count into the producer that made them
+ * (its own struct is their opaque): the purge reports of a retired
+ * producer, or its late timeouts, can never fail a batch of the next one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +43,12 @@
 #define RESUME_SCAN 10000      /* records read back per topic partition: more than ANCHOR_EVERY */
 #define FLUSH_MS 15000
 
+typedef struct producer {     /* one librdkafka producer and what its delivery reports said */
+    rd_kafka_t *rk;
+    int failed;                /* reports with an error */
+    char failure[256];         /* the first one's reason */
+} producer;
+
 typedef struct kafka_sink {
     char name[256];
     char topic[256];
@@ -42,35 +56,60 @@ typedef struct kafka_sink {
     char writer[64];           /* scale-out: this process's instance id; "" otherwise */
     uint32_t partitions;       /* of the source stream */
     int topic_partitions;      /* -1 until known */
-    rd_kafka_t *producer;
-    int failed;                /* delivery reports with an error since the last deliver() began */
+    producer *producer;        /* NULL until the first delivery after a resume() */
     uint64_t *last;            /* one-to-one partitions: 2 + the last source offset produced, 0 for none */
-    char failure[256];
 } kafka_sink;
 
+/* Runs on the sink's thread, inside rd_kafka_poll/flush of p's producer
+ * (delivery.report.only.error: only failures are reported). */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
-    kafka_sink *k = opaque;
-    if (m->err && k->failed++ == 0)
-        snprintf(k->failure, sizeof k->failure, "%s", rd_kafka_err2str(m->err));
-    else if (!m->err && !k->failed)
-        k->failure[0] = '\0';
+    producer *p = opaque;
+    if (m->err && p->failed++ == 0)
+        snprintf(p->failure, sizeof p->failure, "%s", rd_kafka_err2str(m->err));
 }
 
-static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, weir_err *err)
+static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, producer *p, weir_err *err)
 {
-    const char *const producer[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.idempotence", "true",
-                                    "acks", "all", "linger.ms", "5", "partitioner", "murmur2_random",
-                                    "message.timeout.ms", "10000", "enable.gapless.guarantee", "true",
-                                    "delivery.report.only.error", "true", /* only failures need a report */
-                                    NULL};
+    const char *const produce[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.idempotence", "true",
+                                   "acks", "all", "linger.ms", "5", "partitioner", "murmur2_random",
+                                   "message.timeout.ms", "10000", "enable.gapless.guarantee", "true",
+                                   "delivery.report.only.error", "true", /* only failures need a report */
+                                   NULL};
     const char *const consumer[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.auto.commit", "false",
                                     "group.id", "weir-sink-resume", NULL};
-    rd_kafka_t *rk = weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? producer : consumer, on_delivery, k, err);
+    rd_kafka_t *rk = weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? produce : consumer, on_delivery, p, err);
     if (!rk)
         weir_err_wrap(err, "sink %s", k->name);
     return rk;
+}
+
+/* A fresh producer with no reports counted, or NULL with err filled. */
+static producer *producer_new(kafka_sink *k, weir_err *err)
+{
+    producer *p = calloc(1, sizeof *p);
+    if (!p) {
+        weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (!(p->rk = client(k, RD_KAFKA_PRODUCER, p, err))) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Retires the producer: what it still holds is dropped (a retry sends it
+ * again after resume() has read the topic back) and its reports with it. */
+static void producer_retire(kafka_sink *k)
+{
+    if (!k->producer)
+        return;
+    rd_kafka_purge(k->producer->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_destroy(k->producer->rk);
+    free(k->producer);
+    k->producer = NULL;
 }
 
 static int kafka_open(const weir_sink_config *cfg, void **state, weir_err *err)
@@ -126,13 +165,8 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
 {
     kafka_sink *k = state;
     memset(next, 0, partitions * sizeof *next);
-    if (k->producer) { /* nothing of the old producer may land after the topic is read back: a fresh one follows */
-        rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        rd_kafka_flush(k->producer, 1000);
-        rd_kafka_destroy(k->producer);
-        k->producer = NULL;
-    }
-    rd_kafka_t *c = client(k, RD_KAFKA_CONSUMER, err);
+    producer_retire(k); /* nothing of the old producer may land after the topic is read back: a fresh one follows */
+    rd_kafka_t *c = client(k, RD_KAFKA_CONSUMER, NULL, err);
     if (!c)
         return err->code;
     int rc = WEIR_OK;
@@ -199,6 +233,18 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
     return rc;
 }
 
+/* Retires the producer after a failure and says why: the idempotent
+ * producer's fatal error if it has one (its reports only say "fatal"),
+ * else the first failed report, else what librdkafka answered (e). */
+static int deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, weir_err *err)
+{
+    char why[256];
+    if (rd_kafka_fatal_error(k->producer->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        snprintf(why, sizeof why, "%s", k->producer->failed ? k->producer->failure : rd_kafka_err2str(e));
+    producer_retire(k);
+    return weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: %s", k->name, k->topic, why);
+}
+
 /* With more, records stay in flight (pipelined: a flush per batch would
  * wait a round trip each time); a failure shows on a later call, and
  * enable.gapless.guarantee makes sure no later record of a partition lands
@@ -206,8 +252,9 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
 static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
 {
     kafka_sink *k = state;
-    if (!k->producer && !(k->producer = client(k, RD_KAFKA_PRODUCER, err)))
+    if (!k->producer && !(k->producer = producer_new(k, err)))
         return err->code;
+    rd_kafka_t *rk = k->producer->rk;
     bool same = k->topic_partitions == (int)k->partitions;
     if (same && !k->last && !(k->last = calloc(k->partitions, sizeof *k->last)))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -229,33 +276,24 @@ static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bo
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         }
         rd_kafka_resp_err_t e;
-        while ((e = rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(k->topic),
+        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(k->topic),
                                       RD_KAFKA_V_PARTITION(same ? (int32_t)recs[i].partition : RD_KAFKA_PARTITION_UA),
                                       RD_KAFKA_V_KEY(recs[i].key, recs[i].key ? recs[i].key_len : 0),
                                       RD_KAFKA_V_VALUE((void *)recs[i].value, recs[i].value_len),
                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(recs[i].ts_ms),
-                                      RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            rd_kafka_poll(k->producer, 1); /* the queue is full: let it drain a little */
-        if (e) {
-            if (h) /* not taken over by the message */
+                                      RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+               !k->producer->failed)
+            rd_kafka_poll(rk, 1); /* the queue is full: let it drain a little (a failure ends the batch) */
+        if (e || k->producer->failed) {
+            if (e && h) /* not taken over by the message */
                 rd_kafka_headers_destroy(h);
-            return weir_err_set(err, WEIR_EIO, "sink %s: kafka: %s", k->name, rd_kafka_err2str(e));
+            return deliver_failed(k, e, err);
         }
     }
-    rd_kafka_resp_err_t e = more ? (rd_kafka_poll(k->producer, 0), RD_KAFKA_RESP_ERR_NO_ERROR) : rd_kafka_flush(k->producer, FLUSH_MS);
-    if (e || k->failed) /* what is still queued must not arrive after the retry's copies */
-        rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    if (e || k->failed) {
-        k->failed = 0;
-        return weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: %s", k->name, k->topic,
-                            k->failure[0] ? k->failure : rd_kafka_err2str(e));
-    }
-    char why[256];
-    if (rd_kafka_fatal_error(k->producer, why, sizeof why)) { /* a fresh producer for the next attempt */
-        rd_kafka_destroy(k->producer);
-        k->producer = client(k, RD_KAFKA_PRODUCER, err);
-        return weir_err_set(err, WEIR_EIO, "sink %s: kafka producer failed: %s", k->name, why);
-    }
+    rd_kafka_resp_err_t e = more ? (rd_kafka_poll(rk, 0), RD_KAFKA_RESP_ERR_NO_ERROR) : rd_kafka_flush(rk, FLUSH_MS);
+    char fatal[8];
+    if (e || k->producer->failed || rd_kafka_fatal_error(rk, fatal, sizeof fatal))
+        return deliver_failed(k, e, err);
     return WEIR_OK;
 }
 
@@ -264,9 +302,10 @@ static void kafka_close(void *state)
     kafka_sink *k = state;
     if (!k)
         return;
-    if (k->producer) {
-        rd_kafka_flush(k->producer, 1000);
-        rd_kafka_destroy(k->producer);
+    if (k->producer) { /* a moment for what is in flight; resume() after a restart sorts out the rest */
+        rd_kafka_flush(k->producer->rk, 1000);
+        rd_kafka_destroy(k->producer->rk);
+        free(k->producer);
     }
     free(k->last);
     free(k);

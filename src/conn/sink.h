@@ -12,7 +12,11 @@
  * destination or returns an error; with more = true (another batch follows
  * at once) it may return while they are still in flight and report a
  * failure on a later call. After an error the caller calls resume() again
- * before retrying.
+ * before retrying; a connector that keeps a client resets it then, so no
+ * leftover of a failed attempt (a queued message, a late report) can land
+ * or count after the destination was asked. The caller counts records as
+ * delivered only when confirmed: at a call with more = false, or after an
+ * error, by what resume() finds at the destination.
  */
 #ifndef WEIR_SINK_H
 #define WEIR_SINK_H

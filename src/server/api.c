@@ -43,7 +43,7 @@ static const weir_http_route fixed[] = {
     {"POST", "/v1/query", api_query, NULL, "A pull query {\"sql\": \"SELECT ...\"}: {columns: [{name, type}], rows}.",
      false, JSON, JSON},
     {"GET", "/v1/pipeline", api_pipeline, NULL, "The pipeline's SQL.", false, NULL, JSON},
-    {"GET", "/v1/sinks", api_sinks, NULL, "Each sink's delivery: records delivered, failures, lag, up, last error.",
+    {"GET", "/v1/sinks", api_sinks, NULL, "Each sink's delivery: records its destination confirmed, failures, lag, up, last error.",
      false, NULL, JSON},
     {"GET", "/v1/schemas", api_schema_list, NULL, "The registry's subjects and their latest versions.", false, NULL, JSON},
     {"GET", "/v1/schemas/{subject}", api_schema_get, NULL, "A subject's latest schema.", false, NULL, JSON},

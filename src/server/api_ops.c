@@ -154,8 +154,8 @@ static int sink_metrics(weir_service *s, weir_buf *b)
 {
     static const char *const names[] = {"weir_sink_delivered_total", "weir_sink_failures_total", "weir_sink_lag_records",
                                         "weir_sink_up"};
-    static const char *const help[] = {"Records a sink delivered.", "Deliveries that failed (retried with backoff).",
-                                       "Records waiting to be delivered (kept in the local log meanwhile).",
+    static const char *const help[] = {"Records a sink's destination confirmed.", "Deliveries that failed (retried with backoff).",
+                                       "Records its destination has not confirmed yet (kept in the local log meanwhile).",
                                        "1 while the sink's last delivery succeeded."};
     int rc = 0;
     for (int f = 0; f < 4 && !rc && s->nsinks; f++) {

@@ -13,6 +13,11 @@
  * group "sink.<name>" of the source stream) after each durable delivery:
  * a floor under what resume() reports, for destinations that can only
  * show their latest records (Kafka's read-back window).
+ *
+ * A record counts as delivered (and leaves the lag) only once the
+ * destination has confirmed it: at a deliver() with more = false, which a
+ * backlog forces at least every SETTLE_MS, or, for what a failed attempt
+ * handed over, when resume() finds it at the destination.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,7 @@
 #include "server/sinks.h"
 
 #define SINK_BATCH 50000       /* records per delivery, over all partitions (ClickHouse wants big INSERTs) */
+#define SETTLE_MS 1000         /* a backlog pipelines batches (more = true) at most this long before confirming them */
 
 struct sink_run {
     weir_service *s;
@@ -34,14 +40,15 @@ struct sink_run {
     uint32_t nparts;
     uint64_t *next;            /* per partition: the next offset to deliver */
     uint64_t *confirmed;       /* per partition: delivered durably, as recorded in the consumer group below */
+    uint64_t *unconfirmed;     /* per partition: records handed to deliver() since confirmed[] last moved */
+    uint64_t settled_ns;       /* when confirmed[] last moved (weir_mono_ns) */
     char group[300];           /* "sink.<name>": the confirmed offsets, a floor under what resume() says */
     bool resumed;              /* next[] is what the destination says */
     bool in_flight;            /* the last deliver() had more = true: a call with more = false settles it */
     pthread_t thread;
     bool started;
     /* guarded by the service lock */
-    uint64_t delivered, failures;
-    uint64_t lag;
+    uint64_t delivered, failures;  /* delivered: records the destination confirmed */
     bool healthy;
     char last_error[256];
 };
@@ -53,7 +60,6 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
 {
     size_t n = 0;
     arena->len = 0;
-    uint64_t lag = 0;
     for (uint32_t p = 0; p < k->nparts; p++) {
         weir_partition_stats ps;
         uint64_t end;
@@ -63,7 +69,6 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
             end = ps.end_offset;
         if (k->next[p] < ps.start_offset) /* retention removed what was never delivered */
             k->next[p] = ps.start_offset;
-        lag += end > k->next[p] ? end - k->next[p] : 0;
         weir_reader *r;
         if (n == SINK_BATCH || end <= k->next[p] || weir_reader_open(k->stream, p, k->next[p], &r, err))
             continue;
@@ -83,8 +88,65 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
             recs[i].key = arena->data + at[i];
         recs[i].value = arena->data + at[i] + recs[i].key_len;
     }
-    k->lag = lag;
     return n;
+}
+
+/* *lag = what the sink may deliver now (its stream's end, or for a
+ * pipeline output what the last checkpoint names) beyond what the
+ * destination confirmed; false if a partition could not be asked (*lag
+ * counts the others). Under the lock. */
+static bool unconfirmed_lag(const sink_run *k, uint64_t *out)
+{
+    uint64_t lag = 0;
+    bool known = true;
+    for (uint32_t p = 0; p < k->nparts; p++) {
+        weir_partition_stats ps;
+        uint64_t end;
+        if (weir_stream_partition_stats(k->stream, p, &ps, NULL)) {
+            known = false;
+            continue;
+        }
+        if (!weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, &end))
+            end = ps.end_offset;
+        uint64_t from = k->confirmed[p] > ps.start_offset ? k->confirmed[p] : ps.start_offset; /* retention may have cut */
+        lag += end > from ? end - from : 0;
+    }
+    *out = lag;
+    return known;
+}
+
+/* Records confirmed[] (all of it durable at the destination) in the
+ * consumer group; under the lock. A failure only loses a floor: resume()
+ * still knows. */
+static void record_confirmed(sink_run *k)
+{
+    weir_err ignored;
+    weir_group_commit(k->s->log, k->group, weir_stream_name(k->stream), k->confirmed, k->nparts, &ignored);
+    k->settled_ns = weir_mono_ns();
+}
+
+/* After a resume(): next[] is where the destination got to. What it holds
+ * beyond confirmed[] came from attempts that failed after handing records
+ * over: those count as delivered now (at most as many as were handed over;
+ * the rest is an earlier process's). Never back below confirmed[]: the
+ * destination may show only its latest records. Under the lock. */
+static void resumed(sink_run *k)
+{
+    bool moved = false;
+    for (uint32_t p = 0; p < k->nparts; p++) {
+        if (k->next[p] > k->confirmed[p]) {
+            uint64_t got = k->next[p] - k->confirmed[p];
+            k->delivered += got < k->unconfirmed[p] ? got : k->unconfirmed[p];
+            k->confirmed[p] = k->next[p];
+            moved = true;
+        } else {
+            k->next[p] = k->confirmed[p];
+        }
+        k->unconfirmed[p] = 0;
+    }
+    if (moved)
+        record_confirmed(k);
+    k->resumed = true;
 }
 
 static void nap(weir_service *s, int64_t ms)
@@ -105,33 +167,36 @@ static void *deliver_loop(void *arg)
         weir_err err = {0};
         int rc = WEIR_OK;
         if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_OK) {
-            k->resumed = true;
-            for (uint32_t p = 0; p < k->nparts; p++) /* the destination may only show its latest records */
-                if (k->confirmed[p] > k->next[p])
-                    k->next[p] = k->confirmed[p];
+            pthread_mutex_lock(&s->lock);
+            resumed(k);
+            pthread_mutex_unlock(&s->lock);
         }
         size_t n = 0;
         if (rc == WEIR_OK) {
             pthread_mutex_lock(&s->lock);
             n = read_batch(k, recs, at, &arena, &err);
             pthread_mutex_unlock(&s->lock);
-            bool more = n == SINK_BATCH; /* a backlog: the connector may pipeline */
+            /* a backlog: the connector may pipeline, but confirms at least every SETTLE_MS */
+            bool more = n == SINK_BATCH && weir_mono_ns() - k->settled_ns < SETTLE_MS * 1000000ull;
             if (n || k->in_flight)
                 rc = k->conn->deliver(k->state, recs, n, more, &err);
             k->in_flight = rc == WEIR_OK && more;
+            for (size_t i = 0; i < n; i++) /* a failed call may have handed some over too: resume() will tell */
+                k->unconfirmed[recs[i].partition]++;
         }
         pthread_mutex_lock(&s->lock);
         if (rc == WEIR_OK) {
             for (size_t i = 0; i < n; i++)
                 k->next[recs[i].partition] = recs[i].offset + 1;
             if (!k->in_flight && (n || memcmp(k->confirmed, k->next, k->nparts * sizeof *k->next))) {
-                /* all delivered is durable now: record it (a failure only loses a floor, resume() still knows) */
+                /* all handed over is durable now */
+                for (uint32_t p = 0; p < k->nparts; p++) {
+                    k->delivered += k->unconfirmed[p];
+                    k->unconfirmed[p] = 0;
+                }
                 memcpy(k->confirmed, k->next, k->nparts * sizeof *k->next);
-                weir_err ignored;
-                weir_group_commit(s->log, k->group, weir_stream_name(k->stream), k->confirmed, k->nparts, &ignored);
+                record_confirmed(k);
             }
-            k->delivered += n;
-            k->lag -= n < k->lag ? n : k->lag;
             k->healthy = true;
             backoff = 100;
         } else {
@@ -185,7 +250,8 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *wri
         if (rc)
             return rc;
         k->nparts = weir_stream_get_config(k->stream)->partitions;
-        if (!(k->next = calloc(k->nparts, sizeof *k->next)) || !(k->confirmed = calloc(k->nparts, sizeof *k->confirmed)))
+        if (!(k->next = calloc(k->nparts, sizeof *k->next)) || !(k->confirmed = calloc(k->nparts, sizeof *k->confirmed)) ||
+            !(k->unconfirmed = calloc(k->nparts, sizeof *k->unconfirmed)))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         snprintf(k->group, sizeof k->group, "sink.%s", d->name);
         if ((rc = weir_group_load(s->log, k->group, d->from, k->confirmed, k->nparts, err)))
@@ -213,6 +279,7 @@ void weir_sinks_stop(weir_service *s)
             k->conn->close(k->state);
         free(k->next);
         free(k->confirmed);
+        free(k->unconfirmed);
         free(k);
     }
     free(s->sinks);
@@ -221,23 +288,11 @@ void weir_sinks_stop(weir_service *s)
 }
 
 /* Whether the destination has confirmed everything the sink may deliver
- * now (its stream's end, or for a pipeline output what the last checkpoint
- * names); under the lock. Asked afresh: the lag a delivery thread last
- * computed may predate the last checkpoint. */
+ * now; under the lock. */
 static bool sink_drained(const sink_run *k)
 {
-    for (uint32_t p = 0; p < k->nparts; p++) {
-        weir_partition_stats ps;
-        uint64_t end;
-        if (weir_stream_partition_stats(k->stream, p, &ps, NULL))
-            return false;
-        if (!weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, &end))
-            end = ps.end_offset;
-        uint64_t from = k->confirmed[p] > ps.start_offset ? k->confirmed[p] : ps.start_offset; /* retention may have cut */
-        if (from < end)
-            return false;
-    }
-    return k->resumed && k->healthy && !k->in_flight;
+    uint64_t lag;
+    return unconfirmed_lag(k, &lag) && lag == 0 && k->resumed && k->healthy && !k->in_flight;
 }
 
 bool weir_sinks_drained(weir_service *s)
@@ -274,6 +329,8 @@ uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition)
 
 void weir_sink_stats(const sink_run *k, weir_sink_status *out)
 {
-    *out = (weir_sink_status){k->decl->name, k->decl->from, k->conn->name, k->delivered, k->failures, k->lag,
+    uint64_t lag; /* asked afresh: the delivery thread may be blocked in deliver() or resume() for seconds */
+    unconfirmed_lag(k, &lag);
+    *out = (weir_sink_status){k->decl->name, k->decl->from, k->conn->name, k->delivered, k->failures, lag,
                               k->healthy, k->last_error};
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # clickhouse.sh - the ClickHouse sink against Debian's clickhouse-server
 # (18.16, started here on free ports): the table is created with the
-# stream's types, rows land as declared, and neither a ClickHouse outage
-# nor kill -9 of weir loses or duplicates a row.
+# stream's types, rows land as declared, an outage is reported as what it
+# is, and neither a ClickHouse outage nor kill -9 of weir loses or
+# duplicates a row.
 . "$(dirname "$0")/../lib.sh"
-plan 10
+plan 12
 command -v clickhouse-server >/dev/null || { echo "Bail out! clickhouse-server is missing (make test installs it)"; exit 1; }
 start_clickhouse "$SCRATCH/ch"; ok $? "clickhouse-server starts ($CH_URL)"
 
@@ -14,7 +15,9 @@ CREATE STREAM orders (id INT, customer TEXT, amount DOUBLE, paid BOOL, at TIMEST
 CREATE TABLE per_customer AS SELECT customer, COUNT(*) AS orders, SUM(amount) AS total FROM orders GROUP BY customer;
 CREATE SINK raw FROM orders WITH (connector = 'clickhouse', url = '$CH_URL', table = 'orders', create = true);
 CREATE SINK totals FROM per_customer WITH (connector = 'clickhouse', url = '$CH_URL', table = 'totals', create = true);
+CREATE SINK plain FROM orders WITH (connector = 'clickhouse', url = '$CH_URL', table = 'plain');
 SQL
+ch 'CREATE TABLE plain (id Nullable(Int64)) ENGINE = Memory' # without the columns that place a row in the stream
 post() {
     local body="" i
     for i in $(seq "$1" "$2"); do
@@ -36,11 +39,25 @@ wait_rows 1000; ok $? "and inserted into ClickHouse"
 ok $? "the table has the stream's columns with ClickHouse types"
 [ "$(ch "SELECT id, customer, amount, paid, at FROM orders WHERE id = 7 FORMAT TSV")" = "$(printf '7\tc7\t7.5\t0\t2026-11-23 10:07:00')" ]
 ok $? "and a row reads back as it was sent"
+for i in $(seq 200); do
+    err=$(curl -s "$URL/v1/sinks" | sed 's/},{/}\n{/g' | sed -n 's/.*"name":"plain".*"last_error":\(".*"\)}.*/\1/p')
+    [ "$err" != '""' ] && break
+    sleep 0.1
+done
+echo "$err" | grep -q 'table plain needs the columns _weir_partition UInt32 and _weir_offset UInt64'
+ok $? "a table without _weir_partition and _weir_offset: /v1/sinks says it needs them ($err)"
 
 # An outage: ClickHouse stops for a few seconds while orders keep coming.
 stop_clickhouse
 st=$(post 1001 3000); [ "$st" = 200 ]; ok $? "with ClickHouse down, ingest is still accepted ($st)"
-sleep 2
+raw_sink() { curl -s "$URL/v1/sinks" | sed 's/},{/}\n{/g' | grep '"name":"raw"'; }
+for i in $(seq 200); do # a failed INSERT, then at least one failed resume (it asks the table where it got to)
+    [ "$(raw_sink | sed -n 's/.*"failures":\([0-9]*\).*/\1/p')" -ge 2 ] && break
+    sleep 0.1
+done
+err=$(raw_sink | sed -n 's/.*"last_error":\(".*"\)}.*/\1/p')
+echo "$err" | grep -q 'Connection refused' && ! echo "$err" | grep -q '_weir_'
+ok $? "/v1/sinks says the connection was refused, and blames no missing column ($err)"
 start_clickhouse "$SCRATCH/ch"
 wait_rows 3000; ok $? "after it restarts, every row arrives"
 
