@@ -47,6 +47,23 @@ start_serve() {
 }
 stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID"; }
 
+# start_kafka_mock TOPIC:PARTITIONS...: librdkafka's mock cluster
+# (tests/helpers/kafka_mock, three brokers on loopback) with those topics;
+# waits until it listens. Sets mock (its pid) and B (its bootstrap servers).
+start_kafka_mock() {
+    rm -f "$SCRATCH/brokers"
+    "$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" "$@" &
+    mock=$!
+    local i
+    for i in $(seq $((START_DEADLINE * 20))); do
+        [ -s "$SCRATCH/brokers" ] && break
+        kill -0 "$mock" 2>/dev/null || break
+        sleep 0.05
+    done
+    B=$(cat "$SCRATCH/brokers" 2>/dev/null)
+    [ -n "$B" ] || complain "the Kafka mock cluster did not start within $START_DEADLINE s"
+}
+
 # start_clickhouse DIR: Debian's clickhouse-server with its data, logs and
 # ports (free ones, picked here) under DIR; waits for /ping. Sets CH_URL and
 # CH_PID. Calling it again with the same DIR restarts on the same data.

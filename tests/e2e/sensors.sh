@@ -27,10 +27,7 @@ done
     for t in hoverboard customer trip; do $WEIR consume "$t" --from-beginning --exit --meta; done |
         sed 's/^{"partition":\([0-9]*\),.*"key":"\([^"]*\)".*/\2 \1/'
 } | sort -u > "$SCRATCH/weir_partitions"
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" hash100:100 &
-mock=$!
-for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+start_kafka_mock hash100:100
 {
     sed 's/.*"id":"\([^"]*\)".*/\1/' "$SCRATCH/hoverboard.ndjson" "$SCRATCH/customer.ndjson"
     sed 's/.*"hoverboard_id":"\([^"]*\)","customer_id":"\([^"]*\)".*/\1|\2/' "$SCRATCH/trip.ndjson"

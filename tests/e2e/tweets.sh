@@ -28,10 +28,7 @@ worst=$(join -t ';' "$SCRATCH/exact" "$SCRATCH/approx" |
 ok $? "approx_users is within 2% of the exact users in every window (${worst% *} windows, worst ${worst#* })"
 
 # ---- the outage run ----
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" tweets:4 city_stats:4 city_reach:4 top_cities:4 &
-mock=$!
-for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+start_kafka_mock tweets:4 city_stats:4 city_reach:4 top_cities:4
 start_clickhouse "$SCRATCH/ch"
 opts=(-f "$ex/pipeline.sql" --kafka "$B" --clickhouse "$CH_URL" --idle-ms 0 --checkpoint-ms 200)
 start_serve "${opts[@]}"

@@ -62,11 +62,8 @@ wait_for_dlq '"reason":"too late'; ok $? "a like for a window that has closed go
 [ "$(local_counts)" = "$(cat "$SCRATCH/expected")" ]; ok $? "which stay as they were"
 stop_serve
 
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" likes:4 video_aggregations_1:4 video_aggregations_5:4 \
-    video_aggregations_10:4 top_videos:4 &
-mock=$!
-for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+start_kafka_mock likes:4 video_aggregations_1:4 video_aggregations_5:4 \
+    video_aggregations_10:4 top_videos:4
 start_serve -f "$pipeline" --data "$SCRATCH/kafka" --kafka "$B" --checkpoint-ms 100
 [ "$(post_likes "$URL")" = "$(wc -l < "$SCRATCH/likes")" ]; ok $? "with --kafka every like is accepted too"
 wait_equal kafka_counts

@@ -10,10 +10,7 @@
 plan 17
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" clicks:2 clicks_out:2 per_page:2 check:2 &
-mock=$!
-for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+start_kafka_mock clicks:2 clicks_out:2 per_page:2 check:2
 [ -n "$B" ]; ok $? "the mock cluster listens ($B)"
 
 cat > "$SCRATCH/p.sql" <<'SQL'

@@ -22,10 +22,7 @@ BATCHES=40        # 2,000,000 records in all
 KEYS=500
 OUTAGE_S=25
 
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" ev_out:2 counts:2 &
-mock=$!
-for i in $(seq 200); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+start_kafka_mock ev_out:2 counts:2
 [ -n "$B" ]; ok $? "the mock cluster listens ($B)"
 
 cat > "$SCRATCH/p.sql" <<SQL

@@ -6,10 +6,7 @@
 # topic.
 . "$(dirname "$0")/../lib.sh"
 plan 8
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" events:3 small:2 &
-mock=$!
-for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+start_kafka_mock events:3 small:2
 cat > "$SCRATCH/p.sql" <<SQL
 CREATE STREAM events (user TEXT, n INT) WITH (partitions = 3, key = 'user', connector = 'kafka', brokers = '$B');
 CREATE TABLE per_user AS SELECT user, COUNT(*) AS c, SUM(n) AS s FROM events GROUP BY user;

@@ -9,10 +9,7 @@
 # input.
 . "$(dirname "$0")/../lib.sh"
 plan 13
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" clicks:4 counts:4 g.state:1 &
-mock=$!
-for i in $(seq 100); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+start_kafka_mock clicks:4 counts:4 g.state:1
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (user TEXT, n INT, ts TIMESTAMP) WITH (partitions = 4, key = 'user', timestamp = 'ts');
 CREATE TABLE counts AS SELECT user, window_start, COUNT(*) AS c, SUM(n) AS s
