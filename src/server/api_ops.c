@@ -209,7 +209,10 @@ static int http_metrics(weir_service *s, weir_buf *b)
     return rc || weir_buf_printf(b, "weir_http_request_duration_seconds_sum %.6f\nweir_http_request_duration_seconds_count %llu\n",
                                  st.latency_sum_s, (unsigned long long)st.latency_count) ||
            family(b, "weir_http_open_connections", "gauge", "Open HTTP connections.") ||
-           weir_buf_printf(b, "weir_http_open_connections %llu\n", (unsigned long long)st.open_connections);
+           weir_buf_printf(b, "weir_http_open_connections %llu\n", (unsigned long long)st.open_connections) ||
+           family(b, "weir_http_deadline_closes_total", "counter",
+                  "Connections closed for sending their headers or body too slowly (--header-timeout, --body-timeout).") ||
+           weir_buf_printf(b, "weir_http_deadline_closes_total %llu\n", (unsigned long long)st.deadline_closes);
 }
 
 int api_metrics(void *ctx, weir_http_req *req)

@@ -23,6 +23,10 @@ void http_add_headers(weir_http_req *r, struct MHD_Response *resp, const char *c
 {
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
+    if (r->cors) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->server->opt.cors_origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
     for (size_t at = 0; at < r->headers.len;) {
         const char *name = (const char *)r->headers.data + at;
         const char *value = name + strlen(name) + 1;
@@ -37,6 +41,10 @@ void http_set_answer(weir_http_req *r, int status, struct MHD_Response *resp, re
     weir_http *h = r->server;
     pthread_mutex_lock(&h->lock);
     bool was_deferred = r->state == DEFERRED;
+    if (r->job) { /* the worker must not touch the request once it is answered */
+        r->job->answered = true;
+        r->job = NULL;
+    }
     if (r->response) /* answered twice: a bug; keep the first */
         MHD_destroy_response(resp);
     else {
