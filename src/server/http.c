@@ -737,8 +737,6 @@ int weir_http_listen_url(const char *listen, uint16_t port, char *out, size_t ca
     return rc;
 }
 
-const weir_http_options *weir_http_opts(const weir_http *h) { return &h->opt; }
-
 void weir_http_get_stats(const weir_http *h, weir_http_stats *out)
 {
     pthread_mutex_lock((pthread_mutex_t *)&h->lock);

@@ -90,8 +90,7 @@ uint16_t weir_http_port(const weir_http *h);
  * address it means (":8080" and "localhost:8080" mean 127.0.0.1; 0.0.0.0,
  * every interface, stays). Fails as weir_http_start would on a bad value. */
 int weir_http_listen_url(const char *listen, uint16_t port, char *out, size_t cap, weir_err *err);
-/* The options in force, defaults filled in. */
-const weir_http_options *weir_http_opts(const weir_http *h);
+
 
 /* ---- the request ---- */
 const char *weir_http_path(const weir_http_req *r);
@@ -117,6 +116,8 @@ void weir_http_defer(weir_http_req *r);
 int weir_http_offload(weir_http_req *r, weir_http_handler fn, void *ctx);
 /* When the request's headers arrived (weir_mono_ns), for deadlines. */
 uint64_t weir_http_started_ns(const weir_http_req *r);
+/* The server's options in force (defaults filled in). */
+const weir_http_options *weir_http_options_of(const weir_http_req *r);
 /* Whether the server is stopping: long work for a request should end. */
 bool weir_http_stopping(const weir_http_req *r);
 

@@ -45,6 +45,7 @@ int weir_http_offload(weir_http_req *r, weir_http_handler fn, void *ctx)
 
 uint64_t weir_http_started_ns(const weir_http_req *r) { return r->start_ns; }
 bool weir_http_stopping(const weir_http_req *r) { return r->server->stopping; }
+const weir_http_options *weir_http_options_of(const weir_http_req *r) { return &r->server->opt; }
 
 /* Runs on each worker: takes jobs until the server stops. A job left in
  * the queue at the stop is freed by http_work_stop; its request is still
