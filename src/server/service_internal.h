@@ -71,6 +71,8 @@ struct weir_service {
     bool files_at_eof;            /* every file source had nothing more at the last step */
     _Atomic bool sinks_stopping;  /* read by the sinks' threads without the lock */
     int64_t started_ms;
+    _Atomic int64_t health_checkpoint_ms; /* /healthz's last look at the checkpoint time (api_ops.c), without the lock */
+    _Atomic bool health_closing;          /* and at closing */
 };
 
 /* Answers the requests the last commit made durable (rc == OK), or, when
