@@ -407,7 +407,8 @@ static bool refused_on_headers(weir_http *h, weir_http_req *r)
     return true;
 }
 
-/* The last call, with the whole body. */
+/* The last call, with the whole body: public routes (cheap, and needing
+ * no lock) are answered here, the others on a handler thread. */
 static void dispatch(weir_http *h, weir_http_req *r)
 {
     if (r->too_large) {
@@ -417,6 +418,8 @@ static void dispatch(weir_http *h, weir_http_req *r)
         weir_http_reply_header(r, "Retry-After", "1");
         weir_http_reply_error(r, 503, "weir holds %zu bytes of request bodies already; retry after a second",
                               h->opt.max_bodies);
+    } else if (!r->route->public) {
+        http_run_handler(r); /* it may wait for the service lock: not on this thread */
     } else {
         r->route->handler(r->route->ctx, r);
         if (r->state == RECEIVING) /* a handler that forgot to answer */

@@ -8,13 +8,14 @@
  * code of ours, and suspend/resume, which is what lets an ingest request
  * wait for the log's group commit without holding a thread.
  *
- * Handlers run on the server's threads (two). A handler answers at once
+ * Handlers of public routes run on the server's two HTTP threads; every
+ * other handler on a handler thread (http_work.c), so that waiting for a
+ * lock never stalls the HTTP threads. A handler answers at once
  * (weir_http_reply*), or returns WEIR_HTTP_DEFERRED after handing the
  * request to another thread, which answers later with weir_http_reply*
  * (the connection sleeps meanwhile), or opens a stream. Handlers that
- * compute (pull queries) move to the server's worker threads with
- * weir_http_offload, so the HTTP threads stay free for /healthz, ingest
- * and streams.
+ * compute (pull queries) move on to a query thread with
+ * weir_http_offload, so they hold up neither ingest nor streams.
  *
  * The server defends itself before any handler runs (README, "Security
  * model"): a deadline for a request's headers and one for its body (the
@@ -73,7 +74,7 @@ typedef struct weir_http_options {
     unsigned max_connections;  /* 0: 4096 */
     unsigned max_per_address;  /* connections from one client address; 0: 256 */
     const char *cors_origin;   /* the one origin allowed to call weir from a browser (CORS); NULL: none */
-    unsigned workers;          /* threads running offloaded handlers; 0: 2 */
+    unsigned workers;          /* query threads (running offloaded handlers); 0: 2 */
     unsigned max_queued;       /* offloaded requests waiting for a worker; beyond, 503; 0: 64 */
     /* limits the query handlers apply (api_query.c) */
     unsigned query_timeout_s;  /* a pull query's answer must be ready this long after its request; 0: 30 */

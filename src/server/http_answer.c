@@ -87,11 +87,18 @@ void weir_http_reply_error(weir_http_req *r, int status, const char *fmt, ...)
     weir_buf_free(&b);
 }
 
+/* A request a handler thread runs is deferred already (http_run_handler,
+ * on the HTTP thread, which is where libmicrohttpd allows a suspend);
+ * deferring it again changes nothing. */
 void weir_http_defer(weir_http_req *r)
 {
     weir_http *h = r->server;
-    r->deferred = true;
     pthread_mutex_lock(&h->lock);
+    if (r->state == DEFERRED) {
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    r->deferred = true;
     r->state = DEFERRED;
     r->next_suspended = h->suspended;
     h->suspended = r;

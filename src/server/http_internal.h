@@ -25,7 +25,7 @@ typedef struct http_conn {
     struct http_conn *prev, *next; /* in conns */
 } http_conn;
 
-/* A request waiting for, or running on, a worker thread (weir_http_offload). */
+/* A request waiting for, or running on, a worker thread. */
 typedef struct http_job {
     weir_http_req *req;
     weir_http_handler fn;
@@ -52,13 +52,19 @@ struct weir_http {
     http_conn *conns;
     pthread_t watchdog;
     bool watchdog_running;
-    /* the workers (http_work.c), under lock */
-    pthread_cond_t work_wake;
-    http_job *queue, **queue_tail;
-    unsigned nqueued;
-    pthread_t *workers;
-    unsigned nworkers;
+    /* the worker pools (http_work.c), under lock: [HTTP_HANDLERS] runs every
+     * handler but the public ones, [HTTP_QUERIES] what they offload */
+    struct http_pool {
+        weir_http *server;
+        pthread_cond_t wake;
+        http_job *queue, **tail;
+        unsigned nqueued, max_queued;
+        pthread_t *threads;
+        unsigned nthreads;
+    } pools[2];
 };
+
+enum { HTTP_HANDLERS, HTTP_QUERIES };
 
 typedef enum req_state { RECEIVING, DEFERRED, ANSWERED, STREAMING } req_state;
 
@@ -113,5 +119,8 @@ void http_stream_wake(weir_http_stream *s);
  * be answering one. */
 int http_work_start(weir_http *h);
 void http_work_stop(weir_http *h);
+/* Runs the request's route handler on a handler thread (the request
+ * sleeps meanwhile); from the access handler. */
+void http_run_handler(weir_http_req *r);
 
 #endif

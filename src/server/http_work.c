@@ -1,46 +1,67 @@
 /*
- * http_work.c - the server's worker threads, where handlers that compute
- * (pull queries: scanning, sorting, formatting megabytes) run instead of
- * on the two HTTP threads (see weir_http_offload in http.h). Two HTTP
- * threads busy sorting were enough to make /healthz take seconds; with
- * the work here, the HTTP threads only parse, route and send.
+ * http_work.c - the server's worker threads. libmicrohttpd's two threads
+ * only read requests, send answers and serve what is public (/healthz,
+ * the dashboard's files); every other handler runs on a handler thread,
+ * because handlers wait for the service lock, which a pipeline step or a
+ * checkpoint holds for hundreds of milliseconds, and an HTTP thread
+ * waiting there stalls every connection it serves (/healthz took 0.7 s
+ * while a 10,000-record ingest waited). Handlers that compute (pull
+ * queries: scanning, sorting, formatting megabytes) move on to a query
+ * thread (weir_http_offload), so they never hold up ingest either.
  *
- * The queue is bounded (max_queued): a request beyond it is answered 503
- * at once rather than waiting behind minutes of work, as PostgreSQL
- * refuses connections past max_connections rather than queueing them.
+ * Both queues are bounded: a request beyond is answered 503 at once rather
+ * than waiting behind minutes of work, as PostgreSQL refuses connections
+ * past max_connections rather than queueing them.
  */
 #include <stdlib.h>
 
 #include "base/clock.h"
 #include "server/http_internal.h"
 
+/* Hands the (deferred) request to a pool; false when its queue is full. */
+static bool enqueue(struct http_pool *pool, weir_http_req *r, weir_http_handler fn, void *ctx)
+{
+    weir_http *h = pool->server;
+    http_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return false;
+    *job = (http_job){.req = r, .fn = fn, .ctx = ctx};
+    pthread_mutex_lock(&h->lock);
+    bool full = pool->nqueued >= pool->max_queued || h->stopping;
+    if (!full) {
+        r->job = job;
+        *pool->tail = job;
+        pool->tail = &job->next;
+        pool->nqueued++;
+        pthread_cond_signal(&pool->wake);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (full)
+        free(job);
+    return !full;
+}
+
 int weir_http_offload(weir_http_req *r, weir_http_handler fn, void *ctx)
 {
     weir_http *h = r->server;
-    http_job *job = calloc(1, sizeof *job);
-    if (!job) {
-        weir_http_reply_error(r, 500, "out of memory");
-        return 0;
-    }
-    *job = (http_job){.req = r, .fn = fn, .ctx = ctx};
-    r->job = job;
     weir_http_defer(r);
-    pthread_mutex_lock(&h->lock);
-    bool full = h->nqueued >= h->opt.max_queued || h->stopping;
-    if (!full) {
-        *h->queue_tail = job;
-        h->queue_tail = &job->next;
-        h->nqueued++;
-        pthread_cond_signal(&h->work_wake);
-    }
-    pthread_mutex_unlock(&h->lock);
-    if (full) { /* answered as any deferred request is: the connection wakes to send it */
-        r->job = NULL;
+    if (!enqueue(&h->pools[HTTP_QUERIES], r, fn, ctx)) { /* answered as any deferred request: the connection wakes */
         weir_http_reply_header(r, "Retry-After", "1");
-        weir_http_reply_error(r, 503, "%u queries wait for a worker already; retry after a second", h->opt.max_queued);
-        free(job);
+        weir_http_reply_error(r, 503, "%u queries wait for a worker already; retry after a second",
+                              h->pools[HTTP_QUERIES].max_queued);
     }
     return WEIR_HTTP_DEFERRED;
+}
+
+void http_run_handler(weir_http_req *r)
+{
+    weir_http *h = r->server;
+    weir_http_defer(r);
+    if (!enqueue(&h->pools[HTTP_HANDLERS], r, r->route->handler, r->route->ctx)) {
+        weir_http_reply_header(r, "Retry-After", "1");
+        weir_http_reply_error(r, 503, "%u requests wait for a handler thread already; retry after a second",
+                              h->pools[HTTP_HANDLERS].max_queued);
+    }
 }
 
 uint64_t weir_http_started_ns(const weir_http_req *r) { return r->start_ns; }
@@ -49,25 +70,28 @@ const weir_http_options *weir_http_options_of(const weir_http_req *r) { return &
 
 /* Runs on each worker: takes jobs until the server stops. A job left in
  * the queue at the stop is freed by http_work_stop; its request is still
- * deferred and gets the stop's 503. */
+ * deferred and gets the stop's 503. A handler that returns
+ * WEIR_HTTP_DEFERRED leaves the answer to another thread (it may have
+ * come already: the request is not touched again). */
 static void *worker(void *arg)
 {
-    weir_http *h = arg;
+    struct http_pool *pool = arg;
+    weir_http *h = pool->server;
     pthread_mutex_lock(&h->lock);
     for (;;) {
-        while (!h->queue && !h->stopping)
-            pthread_cond_wait(&h->work_wake, &h->lock);
+        while (!pool->queue && !h->stopping)
+            pthread_cond_wait(&pool->wake, &h->lock);
         if (h->stopping)
             break;
-        http_job *job = h->queue;
-        h->queue = job->next;
-        if (!h->queue)
-            h->queue_tail = &h->queue;
-        h->nqueued--;
+        http_job *job = pool->queue;
+        pool->queue = job->next;
+        if (!pool->queue)
+            pool->tail = &pool->queue;
+        pool->nqueued--;
         pthread_mutex_unlock(&h->lock);
-        job->fn(job->ctx, job->req);
+        int rc = job->fn(job->ctx, job->req);
         pthread_mutex_lock(&h->lock);
-        bool answered = job->answered;
+        bool answered = rc == WEIR_HTTP_DEFERRED || job->answered;
         pthread_mutex_unlock(&h->lock);
         if (!answered) /* a handler that forgot to answer; the request still sleeps, so it is still there */
             weir_http_reply_error(job->req, 500, "%s %s gave no answer", job->req->method, job->req->path);
@@ -78,37 +102,49 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int http_work_start(weir_http *h)
+static int pool_start(weir_http *h, struct http_pool *pool, unsigned threads, unsigned max_queued)
 {
-    pthread_cond_init(&h->work_wake, NULL);
-    h->queue_tail = &h->queue;
-    h->workers = calloc(h->opt.workers, sizeof *h->workers);
-    if (!h->workers)
+    pool->server = h;
+    pool->max_queued = max_queued;
+    pthread_cond_init(&pool->wake, NULL);
+    pool->tail = &pool->queue;
+    pool->threads = calloc(threads, sizeof *pool->threads);
+    if (!pool->threads)
         return WEIR_ENOMEM;
-    for (; h->nworkers < h->opt.workers; h->nworkers++)
-        if (pthread_create(&h->workers[h->nworkers], NULL, worker, h))
+    for (; pool->nthreads < threads; pool->nthreads++)
+        if (pthread_create(&pool->threads[pool->nthreads], NULL, worker, pool))
             return WEIR_ENOMEM;
     return WEIR_OK;
+}
+
+/* Handler threads: twice the HTTP threads, since most of their time is
+ * spent waiting for the service lock, not computing. */
+int http_work_start(weir_http *h)
+{
+    int a = pool_start(h, &h->pools[HTTP_HANDLERS], 2 * h->opt.threads, h->opt.max_connections);
+    int b = pool_start(h, &h->pools[HTTP_QUERIES], h->opt.workers, h->opt.max_queued);
+    return a ? a : b;
 }
 
 void http_work_stop(weir_http *h)
 {
     pthread_mutex_lock(&h->lock);
     h->stopping = true;
-    pthread_cond_broadcast(&h->work_wake);
+    for (int p = 0; p < 2; p++)
+        pthread_cond_broadcast(&h->pools[p].wake);
     pthread_mutex_unlock(&h->lock);
-    for (unsigned i = 0; i < h->nworkers; i++)
-        pthread_join(h->workers[i], NULL);
-    free(h->workers);
-    h->workers = NULL;
-    h->nworkers = 0;
-    while (h->queue) {
-        http_job *next = h->queue->next;
-        h->queue->req->job = NULL;
-        free(h->queue);
-        h->queue = next;
+    for (int p = 0; p < 2; p++) {
+        struct http_pool *pool = &h->pools[p];
+        for (unsigned i = 0; i < pool->nthreads; i++)
+            pthread_join(pool->threads[i], NULL);
+        free(pool->threads);
+        while (pool->queue) {
+            http_job *next = pool->queue->next;
+            pool->queue->req->job = NULL;
+            free(pool->queue);
+            pool->queue = next;
+        }
+        pthread_cond_destroy(&pool->wake);
+        *pool = (struct http_pool){0};
     }
-    h->queue_tail = &h->queue;
-    h->nqueued = 0;
-    pthread_cond_destroy(&h->work_wake);
 }
