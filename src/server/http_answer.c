@@ -42,7 +42,7 @@ void http_set_answer(weir_http_req *r, int status, struct MHD_Response *resp, re
     pthread_mutex_lock(&h->lock);
     bool was_deferred = r->state == DEFERRED;
     if (r->job) { /* the worker must not touch the request once it is answered */
-        r->job->answered = true;
+        r->job->released = true;
         r->job = NULL;
     }
     if (r->response) /* answered twice: a bug; keep the first */

@@ -30,7 +30,8 @@ typedef struct http_job {
     weir_http_req *req;
     weir_http_handler fn;
     void *ctx;
-    bool answered;                 /* set under the server's lock by the answer; the request may be gone then */
+    bool released;                 /* under the server's lock: the request was answered (it may be gone) or handed
+                                      on to another job; either way no longer this job's to touch */
     struct http_job *next;
 } http_job;
 

@@ -29,6 +29,8 @@ static bool enqueue(struct http_pool *pool, weir_http_req *r, weir_http_handler 
     pthread_mutex_lock(&h->lock);
     bool full = pool->nqueued >= pool->max_queued || h->stopping;
     if (!full) {
+        if (r->job) /* a handler thread hands its request on to a query thread */
+            r->job->released = true;
         r->job = job;
         *pool->tail = job;
         pool->tail = &job->next;
@@ -71,8 +73,9 @@ const weir_http_options *weir_http_options_of(const weir_http_req *r) { return &
 /* Runs on each worker: takes jobs until the server stops. A job left in
  * the queue at the stop is freed by http_work_stop; its request is still
  * deferred and gets the stop's 503. A handler that returns
- * WEIR_HTTP_DEFERRED leaves the answer to another thread (it may have
- * come already: the request is not touched again). */
+ * WEIR_HTTP_DEFERRED leaves the answer to another thread; it may have
+ * come already, and then the request may be gone: the job's released flag
+ * says so. */
 static void *worker(void *arg)
 {
     struct http_pool *pool = arg;
@@ -91,9 +94,11 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&h->lock);
         int rc = job->fn(job->ctx, job->req);
         pthread_mutex_lock(&h->lock);
-        bool answered = rc == WEIR_HTTP_DEFERRED || job->answered;
+        bool mine = !job->released; /* unanswered, so still there (it sleeps) */
+        if (mine)
+            job->req->job = NULL;
         pthread_mutex_unlock(&h->lock);
-        if (!answered) /* a handler that forgot to answer; the request still sleeps, so it is still there */
+        if (mine && rc != WEIR_HTTP_DEFERRED) /* a handler that forgot to answer */
             weir_http_reply_error(job->req, 500, "%s %s gave no answer", job->req->method, job->req->path);
         free(job);
         pthread_mutex_lock(&h->lock);
