@@ -130,6 +130,7 @@ function openBrowser(name, partitions) {
   for (const id of ['#browse-offset', '#browse-time', '#browse-key']) $(id).value = '';
   $('#browser').hidden = false;
   $('#browse-records').classList.toggle('dlq', name.endsWith('.dlq'));
+  $('#browse-records tbody').replaceChildren(); /* the last stream's rows must not pass for this one's */
   loadRecords().catch(() => {});
   $('#browser').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }

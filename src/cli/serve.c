@@ -46,6 +46,15 @@ static const cli_option options[] = {
                            "the state of its own (needs --kafka; see README)"},
     {"advertise", 0, "URL", "with --scale-out: where the others send pull queries for this process's keys "
                             "(default http://ADDR of --listen)"},
+    {"header-timeout", 0, "S", "a request's headers must arrive within S seconds of the connection or the previous "
+                               "answer, else the connection closes (default 10)"},
+    {"body-timeout", 0, "S", "a request's body must arrive within S seconds of its headers (default 60)"},
+    {"max-connections", 0, "N", "open HTTP connections at once (default 4096)"},
+    {"max-connections-per-address", 0, "N", "open HTTP connections from one client address (default 256)"},
+    {"cors", 0, "ORIGIN", "let web pages of ORIGIN (e.g. https://app.example) call the API from a browser (default: none)"},
+    {"query-timeout", 0, "S", "a pull query (POST /v1/query, GET /v1/tables/T, endpoints) not answered within S "
+                              "seconds is answered 503 (default 30)"},
+    {"max-result-bytes", 0, "BYTES", "a pull query that would hold or answer more is answered 413 (default 67108864)"},
 };
 
 static int run_serve(const char **v, int argc, char **argv);
@@ -154,7 +163,8 @@ static int run_serve(const char **v, int argc, char **argv)
     const cli_command *c = &cli_serve;
     const char *file = v[cli_index(c, "file")];
     uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30,
-             disk_quota = 0, min_free = 64u << 20;
+             disk_quota = 0, min_free = 64u << 20, header_timeout = 10, body_timeout = 60, max_conns = 4096,
+             max_per_address = 256, query_timeout = 30, max_result = 64u << 20;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
@@ -164,7 +174,13 @@ static int run_serve(const char **v, int argc, char **argv)
         !cli_uint_option(c, v, "max-inflight", 1ull << 40, &max_inflight) ||
         !cli_uint_option(c, v, "max-bodies", 1ull << 40, &max_bodies) ||
         !cli_uint_option(c, v, "disk-quota", UINT64_MAX, &disk_quota) ||
-        !cli_uint_option(c, v, "min-free", UINT64_MAX, &min_free))
+        !cli_uint_option(c, v, "min-free", UINT64_MAX, &min_free) ||
+        !cli_uint_option(c, v, "header-timeout", 3600, &header_timeout) ||
+        !cli_uint_option(c, v, "body-timeout", 86400, &body_timeout) ||
+        !cli_uint_option(c, v, "max-connections", 1000000, &max_conns) ||
+        !cli_uint_option(c, v, "max-connections-per-address", 1000000, &max_per_address) ||
+        !cli_uint_option(c, v, "query-timeout", 86400, &query_timeout) ||
+        !cli_uint_option(c, v, "max-result-bytes", 1ull << 40, &max_result))
         return CLI_USAGE;
     weir_arena arena = {0};
     weir_catalog cat;
@@ -211,7 +227,11 @@ static int run_serve(const char **v, int argc, char **argv)
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
     weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body,
-                                        .max_bodies = (size_t)max_bodies},
+                                        .max_bodies = (size_t)max_bodies, .header_timeout_s = (unsigned)header_timeout,
+                                        .body_timeout_s = (unsigned)body_timeout, .max_connections = (unsigned)max_conns,
+                                        .max_per_address = (unsigned)max_per_address,
+                                        .cors_origin = v[cli_index(c, "cors")], .query_timeout_s = (unsigned)query_timeout,
+                                        .max_result_bytes = (size_t)max_result},
                                .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
                                .max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
                                .min_free = min_free, .runner = &ro,
@@ -227,9 +247,10 @@ static int run_serve(const char **v, int argc, char **argv)
         char address[300];
         if (v[cli_index(c, "advertise")])
             snprintf(address, sizeof address, "%s", v[cli_index(c, "advertise")]);
-        else
-            snprintf(address, sizeof address, "http://%.*s:%u", (int)(strrchr(listen, ':') ? strrchr(listen, ':') - listen : 0),
-                     listen, weir_service_port(svc));
+        else if (weir_http_listen_url(listen, weir_service_port(svc), address, sizeof address, &err)) {
+            cli_error("serve", "%s", err.msg);
+            goto out;
+        }
         weir_kafka_state_set_address(store, address);
         fprintf(stderr, "weir serve: scale-out in group %s as %s (%s)\n", kafka_cfg.group, instance, address);
     }
@@ -238,9 +259,10 @@ static int run_serve(const char **v, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!once)
         fprintf(stderr, "weir serve: running %s over %s (Ctrl-C stops)\n", file, weir_log_dir(log));
-    if (weir_service_port(svc))
-        fprintf(stderr, "weir serve: listening on http://%.*s:%u/%s\n", (int)(strrchr(listen, ':') ? strrchr(listen, ':') - listen : 0),
-                listen, weir_service_port(svc), so.web_dir ? " (dashboard at /)" : "");
+    char url[64];
+    if (weir_service_port(svc) && weir_http_listen_url(listen, weir_service_port(svc), url, sizeof url, &err) == WEIR_OK)
+        fprintf(stderr, "weir serve: listening on %s/%s%s\n", url, strstr(url, "//0.0.0.0:") ? " (every interface)" : "",
+                so.web_dir ? " (dashboard at /)" : "");
     rc = CLI_OK;
     bool paused = false;
     while (!stopping) {

@@ -47,8 +47,15 @@ typedef struct api_pulled {
     const weir_value *const *rows;
     size_t n;
 } api_pulled;
-/* 0 with the rows in p (free with api_pulled_free), or -1 with the error answered (400 for SQL). */
+/* 0 with the rows in p (free with api_pulled_free), or -1 with the error
+ * answered (400 for SQL, 413/503 past --max-result-bytes/--query-timeout).
+ * Runs on a worker thread (weir_http_offload): it holds the service lock
+ * in turns while it reads. */
 int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p);
+/* While formatting row `row` of an answer now len bytes long: true, with
+ * 413 or 503 answered, when it passed --max-result-bytes or (every 256
+ * rows) --query-timeout. */
+bool api_answer_over(weir_http_req *req, size_t len, size_t row);
 void api_pulled_free(api_pulled *p);
 int api_changes(void *ctx, weir_http_req *req);
 int api_changes_many(void *ctx, weir_http_req *req);

@@ -4,7 +4,8 @@
  * into the SELECT as literals (a value that does not fit its parameter is
  * a 400 naming it), the pull query runs as POST /v1/query would, and the
  * rows are answered in the endpoint's format: a JSON array of objects, one
- * object, an array of arrays, CSV or an SVG line plot.
+ * object, an array of arrays, CSV or an SVG line plot. It runs on a worker
+ * thread, as pull queries do (api_query.c), bounded the same way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,7 @@ static int put_svg(weir_buf *b, const api_pulled *p, const char *title)
     return rc;
 }
 
-int api_endpoint(void *ctx, weir_http_req *req)
+static int endpoint_now(void *ctx, weir_http_req *req)
 {
     weir_service *s = ctx;
     const weir_http_route *hr = weir_http_route_of(req);
@@ -108,13 +109,14 @@ int api_endpoint(void *ctx, weir_http_req *req)
         return 0;
     }
     int rc = 0;
-    switch (ep->format) {
+    switch (ep->format) { /* the rows fit --max-result-bytes (api_pull_rows); each answer is checked once made */
     case WEIR_FORMAT_JSON:
         rc = weir_buf_append_str(&b, "[");
         for (size_t i = 0; i < p.n && !rc; i++)
             rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&p.pull.schema, p.rows[i], &b);
         rc = rc || weir_buf_append_str(&b, "]\n");
-        api_reply_json(req, 200, rc, &b);
+        if (!api_answer_over(req, b.len, 0))
+            api_reply_json(req, 200, rc, &b);
         break;
     case WEIR_FORMAT_ROWS:
         rc = weir_buf_append_str(&b, "[");
@@ -125,7 +127,8 @@ int api_endpoint(void *ctx, weir_http_req *req)
             rc = rc || weir_buf_append_str(&b, "]");
         }
         rc = rc || weir_buf_append_str(&b, "]\n");
-        api_reply_json(req, 200, rc, &b);
+        if (!api_answer_over(req, b.len, 0))
+            api_reply_json(req, 200, rc, &b);
         break;
     case WEIR_FORMAT_OBJECT:
         if (!p.n) {
@@ -138,13 +141,13 @@ int api_endpoint(void *ctx, weir_http_req *req)
     case WEIR_FORMAT_CSV:
         if (put_csv(&b, &p))
             weir_http_reply_error(req, 500, "out of memory");
-        else
+        else if (!api_answer_over(req, b.len, 0))
             weir_http_reply(req, 200, "text/csv; charset=utf-8", b.data, b.len);
         break;
     case WEIR_FORMAT_SVG:
         if (put_svg(&b, &p, weir_http_path(req)))
             weir_http_reply_error(req, 500, "out of memory");
-        else
+        else if (!api_answer_over(req, b.len, 0))
             weir_http_reply(req, 200, "image/svg+xml", b.data, b.len);
         break;
     }
@@ -153,3 +156,5 @@ int api_endpoint(void *ctx, weir_http_req *req)
     weir_buf_free(&b);
     return 0;
 }
+
+int api_endpoint(void *ctx, weir_http_req *req) { return weir_http_offload(req, endpoint_now, ctx); }

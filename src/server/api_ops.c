@@ -19,22 +19,44 @@
 #include "server/api.h"
 #include "server/sinks.h"
 
+/* GET /healthz never waits for the pipeline: a step or a checkpoint of a
+ * large state holds the service lock for hundreds of milliseconds, and a
+ * health check must answer in a few. When the lock is busy it answers
+ * from its last look; checkpoint_age_s then counts from the last
+ * checkpoint seen, so a pipeline stuck holding the lock shows as a
+ * growing age, never as a younger one. (The first look waits for the
+ * lock: before it there is nothing to answer from.) */
 int api_healthz(void *ctx, weir_http_req *req)
 {
     weir_service *s = ctx;
     weir_buf b = {0};
-    pthread_mutex_lock(&s->lock);
-    int64_t age = weir_wall_ms() - weir_runner_checkpoint_ms(s->runner);
-    bool closing = s->closing;
+    pthread_mutex_lock(&s->health_lock);
+    bool looked = s->health.looked;
+    pthread_mutex_unlock(&s->health_lock);
+    if ((looked ? pthread_mutex_trylock(&s->lock) : pthread_mutex_lock(&s->lock)) == 0) {
+        pthread_mutex_lock(&s->health_lock);
+        s->health.looked = true;
+        s->health.checkpoint_ms = weir_runner_checkpoint_ms(s->runner);
+        s->health.closing = s->closing;
+        s->health.paused = s->paused;
+        snprintf(s->health.paused_why, sizeof s->health.paused_why, "%s", s->paused_why);
+        s->health.disk_free = s->disk_free;
+        pthread_mutex_unlock(&s->health_lock);
+        pthread_mutex_unlock(&s->lock);
+    }
+    pthread_mutex_lock(&s->health_lock);
+    bool closing = s->health.closing;
     int rc = weir_buf_printf(&b, "{\"status\":\"%s\",\"uptime_s\":%.3f,\"checkpoint_age_s\":%.3f",
-                             closing ? "stopping" : s->paused ? "paused" : "ok",
-                             (double)(weir_wall_ms() - s->started_ms) / 1000.0, (double)age / 1000.0);
-    if (s->paused) /* the server answers; the pipeline waits for disk space */
-        rc = rc || weir_buf_append_str(&b, ",\"paused\":") || weir_json_quote(&b, s->paused_why, strlen(s->paused_why));
-    if (s->disk_free != UINT64_MAX)
-        rc = rc || weir_buf_printf(&b, ",\"disk_free_bytes\":%llu", (unsigned long long)s->disk_free);
+                             closing ? "stopping" : s->health.paused ? "paused" : "ok",
+                             (double)(weir_wall_ms() - s->started_ms) / 1000.0,
+                             (double)(weir_wall_ms() - s->health.checkpoint_ms) / 1000.0);
+    if (s->health.paused) /* the server answers; the pipeline waits for disk space */
+        rc = rc || weir_buf_append_str(&b, ",\"paused\":") ||
+             weir_json_quote(&b, s->health.paused_why, strlen(s->health.paused_why));
+    if (s->health.disk_free != UINT64_MAX)
+        rc = rc || weir_buf_printf(&b, ",\"disk_free_bytes\":%llu", (unsigned long long)s->health.disk_free);
+    pthread_mutex_unlock(&s->health_lock);
     rc = rc || weir_buf_append_str(&b, "}\n");
-    pthread_mutex_unlock(&s->lock);
     api_reply_json(req, closing ? 503 : 200, rc, &b);
     weir_buf_free(&b);
     return 0;
@@ -213,7 +235,10 @@ static int http_metrics(weir_service *s, weir_buf *b)
     return rc || weir_buf_printf(b, "weir_http_request_duration_seconds_sum %.6f\nweir_http_request_duration_seconds_count %llu\n",
                                  st.latency_sum_s, (unsigned long long)st.latency_count) ||
            family(b, "weir_http_open_connections", "gauge", "Open HTTP connections.") ||
-           weir_buf_printf(b, "weir_http_open_connections %llu\n", (unsigned long long)st.open_connections);
+           weir_buf_printf(b, "weir_http_open_connections %llu\n", (unsigned long long)st.open_connections) ||
+           family(b, "weir_http_deadline_closes_total", "counter",
+                  "Connections closed for sending their headers or body too slowly (--header-timeout, --body-timeout).") ||
+           weir_buf_printf(b, "weir_http_deadline_closes_total %llu\n", (unsigned long long)st.deadline_closes);
 }
 
 int api_metrics(void *ctx, weir_http_req *req)

@@ -5,12 +5,24 @@
  *
  * Tables are answered from the live views the pipeline keeps (the latest
  * row per key, updated as rows are emitted); streams are scanned from the
- * log. Both run under the service lock, between pipeline steps.
+ * log. Pull queries run on the HTTP server's worker threads
+ * (weir_http_offload), never on its two HTTP threads. They read the views
+ * and the log under the service lock, but in turns of a few milliseconds
+ * (take_turns), so ingest, the pipeline and /healthz get the lock between
+ * them; sorting and formatting the answer happen outside it. Each turn
+ * sees every key at most once, in some version it had during the query
+ * (a view's rows are only added or replaced in place, never moved).
+ *
+ * A query is bounded by --query-timeout (counted from its request's
+ * arrival, queueing included: 503) and --max-result-bytes (the rows it
+ * holds, then the answer it writes: 413), both checked as it goes, so an
+ * oversized answer is refused before it is built whole.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/clock.h"
@@ -148,6 +160,64 @@ int api_tables(void *ctx, weir_http_req *req)
 
 /* ---- pull queries ---- */
 
+/* The lock in turns: a query that has held the service lock for 2 ms lets
+ * it go for 100 us, long enough for a waiting thread to take it (a
+ * mutex handed back at once is usually retaken by the same thread). */
+typedef struct turns {
+    weir_service *s;
+    weir_http_req *req;
+    uint64_t since_ns;         /* when this thread last took the lock */
+} turns;
+
+static bool take_turns(void *ctx)
+{
+    turns *t = ctx;
+    uint64_t now = weir_mono_ns();
+    if (now - t->since_ns >= 2000000) {
+        pthread_mutex_unlock(&t->s->lock);
+        struct timespec pause = {0, 100000};
+        (void)nanosleep(&pause, NULL); /* an interrupted pause is only shorter */
+        pthread_mutex_lock(&t->s->lock);
+        t->since_ns = weir_mono_ns();
+    }
+    return !weir_http_stopping(t->req);
+}
+
+static uint64_t deadline_of(weir_http_req *req)
+{
+    return weir_http_started_ns(req) + (uint64_t)weir_http_options_of(req)->query_timeout_s * 1000000000u;
+}
+
+/* Answers a query a limit stopped (413 or 503, naming the option). */
+static void reply_stopped(weir_http_req *req, weir_pull_stop why)
+{
+    const weir_http_options *o = weir_http_options_of(req);
+    if (why == WEIR_PULL_TOO_BIG) {
+        weir_http_reply_error(req, 413, "the query's answer is larger than --max-result-bytes (%zu bytes): add a LIMIT "
+                                        "or a narrower WHERE, or raise --max-result-bytes", o->max_result_bytes);
+        return;
+    }
+    weir_http_reply_header(req, "Retry-After", "1");
+    if (why == WEIR_PULL_TIMEOUT)
+        weir_http_reply_error(req, 503, "the query was not answered within --query-timeout (%u s): add a LIMIT or a "
+                                        "narrower WHERE, or raise --query-timeout", o->query_timeout_s);
+    else
+        weir_http_reply_error(req, 503, "weir is shutting down");
+}
+
+bool api_answer_over(weir_http_req *req, size_t len, size_t row)
+{
+    if (len > weir_http_options_of(req)->max_result_bytes)
+        reply_stopped(req, WEIR_PULL_TOO_BIG);
+    else if (row % 256 == 255 && weir_mono_ns() > deadline_of(req))
+        reply_stopped(req, WEIR_PULL_TIMEOUT);
+    else if (row % 256 == 255 && weir_http_stopping(req))
+        reply_stopped(req, WEIR_PULL_CANCELLED);
+    else
+        return false;
+    return true;
+}
+
 /* Runs one SELECT and answers {"columns": [...], "rows": [{...}]}. */
 int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p)
 {
@@ -163,19 +233,29 @@ int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t l
     }
     weir_err err = {0};
     int rc = weir_pull_begin(&p->pull, &p->run, &err);
+    turns t = {s, req, 0};
+    if (rc == WEIR_OK)
+        weir_pull_set_limits(p->run, &(weir_pull_limits){.deadline_ns = deadline_of(req),
+                                                         .max_bytes = weir_http_options_of(req)->max_result_bytes,
+                                                         .pause = take_turns, .pause_ctx = &t});
     pthread_mutex_lock(&s->lock);
+    t.since_ns = weir_mono_ns();
     int index;
     service_relation(s, p->pull.from->name, &index);
     if (rc == WEIR_OK)
         rc = p->pull.from->is_table ? weir_pull_offer_view(p->run, s->views[index], &err)
                                     : weir_pull_offer_scan(p->run, s->log, false, &err);
     pthread_mutex_unlock(&s->lock);
-    if (rc) {
+    if (rc == WEIR_OK)
+        p->n = weir_pull_finish(p->run, &p->rows);
+    if (p->run && weir_pull_stopped(p->run))
+        reply_stopped(req, weir_pull_stopped(p->run));
+    else if (rc)
         weir_http_reply_error(req, 500, "%s", err.msg);
+    if (rc || weir_pull_stopped(p->run)) {
         api_pulled_free(p);
         return -1;
     }
-    p->n = weir_pull_finish(p->run, &p->rows);
     return 0;
 }
 
@@ -194,16 +274,19 @@ static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"columns\":") || put_columns(&b, &p.pull.schema) ||
              weir_buf_append_str(&b, ",\"rows\":[");
-    for (size_t i = 0; i < p.n && !rc; i++)
-        rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&p.pull.schema, p.rows[i], &b);
+    bool over = false;
+    for (size_t i = 0; i < p.n && !rc && !over; i++)
+        over = (rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&p.pull.schema, p.rows[i], &b)) == 0 &&
+               api_answer_over(req, b.len, i);
     rc = rc || weir_buf_append_str(&b, "]}\n");
-    api_reply_json(req, 200, rc, &b);
+    if (!over)
+        api_reply_json(req, 200, rc, &b);
     weir_buf_free(&b);
     api_pulled_free(&p);
 }
 
-/* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body). */
-int api_query(void *ctx, weir_http_req *req)
+/* POST /v1/query on a worker thread. */
+static int query_now(void *ctx, weir_http_req *req)
 {
     size_t len;
     const char *body = (const char *)weir_http_body(req, &len);
@@ -225,6 +308,9 @@ int api_query(void *ctx, weir_http_req *req)
     weir_buf_free(&text);
     return 0;
 }
+
+/* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body). */
+int api_query(void *ctx, weir_http_req *req) { return weir_http_offload(req, query_now, ctx); }
 
 /* Appends s as a SQL string literal. */
 static int put_sql_string(weir_buf *b, const char *s)
@@ -289,7 +375,7 @@ static bool redirect_to_owner(weir_service *s, weir_http_req *req, const weir_re
 
 /* GET /v1/tables/{t}[?key=K][&limit=N]: the table's rows, or those of one
  * key (its first primary-key column), as a pull query would give them. */
-int api_table(void *ctx, weir_http_req *req)
+static int table_now(void *ctx, weir_http_req *req)
 {
     weir_service *s = ctx;
     const char *name = weir_http_param(req, "t");
@@ -324,6 +410,8 @@ int api_table(void *ctx, weir_http_req *req)
     weir_buf_free(&sql);
     return 0;
 }
+
+int api_table(void *ctx, weir_http_req *req) { return weir_http_offload(req, table_now, ctx); }
 
 /* GET /v1/sinks: each sink's delivery: counts, lag, health, last error. */
 int api_sinks(void *ctx, weir_http_req *req)

@@ -6,11 +6,24 @@
  * left (where the answer is queued). A deferred request is suspended in
  * that last call and resumed by weir_http_reply from another thread; the
  * handler is then called once more and queues the answer it finds ready.
+ *
+ * Everything that can refuse a request on its headers alone (framing, the
+ * Host and Origin checks, the token, the body's announced size, the
+ * route) runs in the first call, before a byte of the body is read; such
+ * an answer closes the connection, so the body is never read at all. The
+ * raw URI is checked earlier still, in libmicrohttpd's URI callback,
+ * because libmicrohttpd 0.9.75 itself hangs on a request whose arguments
+ * fill its per-connection memory (about 900 of them).
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "server/http_internal.h"
@@ -146,6 +159,142 @@ const uint8_t *weir_http_body(const weir_http_req *r, size_t *len)
     *len = r->body.len;
     return r->body.data ? r->body.data : (const uint8_t *)"";
 }
+/* ---- what is refused before the body ---- */
+
+/* Called by libmicrohttpd with the raw request URI (before it decodes the
+ * path and splits the arguments, on the connection's thread): makes the
+ * request's state. A URI too long or with too many arguments is answered
+ * 414 here, written straight to the socket, which is then shut for
+ * writing: libmicrohttpd would otherwise go on to split the arguments and,
+ * past its memory, hang. Returning NULL makes the access handler close. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    weir_http *h = cls;
+    size_t args = 0, len = strlen(uri);
+    const char *q = strchr(uri, '?');
+    for (const char *c = q; c && *c; c++)
+        args += *c == '&' || c == q;
+    if (len > WEIR_HTTP_MAX_URI || args > WEIR_HTTP_MAX_ARGS) {
+        char msg[512];
+        int body = snprintf(msg, sizeof msg, "{\"error\":\"the request URI has %zu bytes and %zu query arguments; weir "
+                                             "takes at most %d bytes and %d arguments\"}\n",
+                            len, args, WEIR_HTTP_MAX_URI, WEIR_HTTP_MAX_ARGS);
+        char answer[768];
+        int n = snprintf(answer, sizeof answer, "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\n"
+                                                "Content-Length: %d\r\nConnection: close\r\n\r\n%s", body, msg);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        /* a fresh request: the previous answer is sent whole, so these bytes are the next on the wire; a
+         * socket whose buffer is full gets no answer, only the close */
+        if (ci && send(ci->connect_fd, answer, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n) {
+            pthread_mutex_lock(&h->lock);
+            h->stats.by_status[4][14]++;
+            pthread_mutex_unlock(&h->lock);
+        }
+        if (ci) /* the client reads the answer, then the end; this fails only when it is gone, which ends it too */
+            (void)shutdown(ci->connect_fd, SHUT_WR);
+        return NULL;
+    }
+    weir_http_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->server = h;
+    r->conn = conn;
+    /* libmicrohttpd decodes %00 into a NUL that cuts the path or the value short: /index.html%00.png would
+     * serve index.html. No path or argument of weir's holds a NUL, so such a URI is refused (as nginx does). */
+    for (const char *c = uri; *c && !r->uri_problem; c++)
+        if (c[0] == '%' && c[1] == '0' && c[2] == '0')
+            r->uri_problem = "the request URI holds %00 (a NUL byte), which no path or argument may contain";
+    return r;
+}
+
+typedef struct lengths {
+    int n;
+    const char *first;
+    bool differ;
+} lengths;
+
+static enum MHD_Result count_length(void *ctx, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+    (void)kind;
+    lengths *l = ctx;
+    if (strcasecmp(name, "Content-Length"))
+        return MHD_YES;
+    if (l->n++ && strcmp(l->first, value ? value : ""))
+        l->differ = true;
+    if (!l->first)
+        l->first = value ? value : "";
+    return MHD_YES;
+}
+
+/* RFC 9112 6.3: Content-Length values that differ, or one beside
+ * Transfer-Encoding, leave the body's end ambiguous (request smuggling
+ * behind a proxy): 400, and the connection closes. */
+static const char *bad_framing(weir_http_req *r)
+{
+    lengths l = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_length, &l);
+    if (l.differ)
+        return "the request has Content-Length headers that differ";
+    if (l.n && weir_http_header(r, "Transfer-Encoding"))
+        return "the request has both Content-Length and Transfer-Encoding";
+    return NULL;
+}
+
+static bool is_loopback(const struct in_addr *a) { return (ntohl(a->s_addr) >> 24) == 127; }
+
+/* DNS rebinding: a web page whose name an attacker makes resolve to
+ * 127.0.0.1 reaches weir with its own name in Host. Without a token,
+ * only Host names that no DNS answer can be behind are taken: localhost,
+ * a loopback address, the address weir listens on, and (listening on
+ * every interface) any IP address. A missing Host (HTTP/1.0) comes from
+ * no browser. */
+static bool local_host(weir_http *h, const char *host)
+{
+    if (!host)
+        return true;
+    char name[256];
+    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+    if (n >= sizeof name)
+        return false;
+    memcpy(name, host, n);
+    name[n] = '\0';
+    if (!strcasecmp(name, "localhost") || !strcmp(name, "[::1]"))
+        return true;
+    struct in_addr a;
+    if (inet_pton(AF_INET, name, &a) != 1)
+        return false;
+    return is_loopback(&a) || a.s_addr == h->addr.sin_addr.s_addr || h->addr.sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* Cross-site requests: a page elsewhere can make a browser send a POST
+ * (a form, or fetch with text/plain) without asking; it says where it
+ * comes from in Origin. A request that may change something (any method
+ * but GET, HEAD, OPTIONS) is taken only without an Origin (not a browser)
+ * or from weir's own pages or --cors's origin. */
+static bool same_origin(weir_http *h, weir_http_req *r, const char *origin)
+{
+    if (!origin || !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD") || !strcmp(r->method, "OPTIONS"))
+        return true;
+    if (h->opt.cors_origin && !strcmp(origin, h->opt.cors_origin))
+        return true;
+    const char *host = weir_http_header(r, "Host");
+    return host && !strncasecmp(origin, "http://", 7) && !strcasecmp(origin + 7, host);
+}
+
+/* Answers a request refused on its headers; its body, if any, is never
+ * read: the connection closes after the answer. */
+static void refuse(weir_http_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(weir_http_req *r, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    weir_http_reply_header(r, "Connection", "close");
+    weir_http_reply_error(r, status, "%s", msg);
+}
+
 /* ---- the access handler ---- */
 
 static void count_answer(weir_http *h, weir_http_req *r)
@@ -204,24 +353,73 @@ static bool authorized(weir_http *h, weir_http_req *r)
     return true;
 }
 
-static void dispatch(weir_http *h, weir_http_req *r)
+/* The connection's watchdog entry: its deadline moves as the request goes
+ * from headers to body to handler to the next request. */
+static void set_deadline(weir_http *h, struct MHD_Connection *conn, unsigned seconds)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    http_conn *c = ci ? ci->socket_context : NULL;
+    if (c)
+        atomic_store(&c->deadline_ns, seconds ? weir_mono_ns() + (uint64_t)seconds * 1000000000u : 0);
+    (void)h;
+}
+
+/* The first call, with the headers: refuses what the headers alone
+ * condemn (true: answered), before a byte of the body is read. */
+static bool refused_on_headers(weir_http *h, weir_http_req *r)
 {
     bool other_method;
     r->route = find_route(h, r, &other_method);
-    if (!authorized(h, r)) {
+    const char *origin = weir_http_header(r, "Origin");
+    r->cors = h->opt.cors_origin && origin && !strcmp(origin, h->opt.cors_origin);
+    const char *framing = bad_framing(r);
+    const char *cl = weir_http_header(r, "Content-Length");
+    if (r->uri_problem) {
+        refuse(r, 400, "%s", r->uri_problem);
+    } else if (framing) {
+        refuse(r, 400, "%s (RFC 9112, 6.3)", framing);
+    } else if (r->cors && !strcmp(r->method, "OPTIONS")) { /* a CORS preflight: what the origin may send */
+        weir_http_reply_header(r, "Access-Control-Allow-Methods", "GET, POST, PUT, DELETE");
+        weir_http_reply_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID");
+        weir_http_reply_header(r, "Access-Control-Max-Age", "600");
+        weir_http_reply(r, 204, NULL, "", 0);
+    } else if (!h->opt.token && !local_host(h, weir_http_header(r, "Host"))) {
+        refuse(r, 403, "Host %s is not this server's address: without --token, weir answers only requests for "
+                       "localhost or an IP address (a defence against DNS rebinding)",
+               weir_http_header(r, "Host"));
+    } else if (!same_origin(h, r, origin)) {
+        refuse(r, 403, "%s from the web page at %s may not change weir: only weir's own pages and --cors's origin may",
+               r->method, origin);
+    } else if (!authorized(h, r)) {
         weir_http_reply_header(r, "WWW-Authenticate", "Bearer");
-        weir_http_reply_error(r, 401, "%s %s needs the header 'Authorization: Bearer TOKEN' (the token weir serve was "
-                                      "given)", r->method, r->path);
-    } else if (r->too_large) {
-        weir_http_reply_error(r, 413, "the request body is larger than the limit of %zu bytes", h->opt.max_body);
+        refuse(r, 401, "%s %s needs the header 'Authorization: Bearer TOKEN' (the token weir serve was given)",
+               r->method, r->path);
+    } else if (cl && strtoull(cl, NULL, 10) > h->opt.max_body) {
+        refuse(r, 413, "the request body is larger than the limit of %zu bytes (--max-body)", h->opt.max_body);
+    } else if (!r->route) {
+        if (other_method)
+            refuse(r, 405, "%s is not allowed on %s", r->method, r->path);
+        else
+            refuse(r, 404, "no route for %s %s", r->method, r->path);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* The last call, with the whole body: public routes (cheap, and needing
+ * no lock) are answered here, the others on a handler thread. */
+static void dispatch(weir_http *h, weir_http_req *r)
+{
+    if (r->too_large) {
+        weir_http_reply_error(r, 413, "the request body is larger than the limit of %zu bytes (--max-body)",
+                              h->opt.max_body);
     } else if (r->overloaded) {
         weir_http_reply_header(r, "Retry-After", "1");
         weir_http_reply_error(r, 503, "weir holds %zu bytes of request bodies already; retry after a second",
                               h->opt.max_bodies);
-    } else if (!r->route && other_method) {
-        weir_http_reply_error(r, 405, "%s is not allowed on %s", r->method, r->path);
-    } else if (!r->route) {
-        weir_http_reply_error(r, 404, "no route for %s %s", r->method, r->path);
+    } else if (!r->route->public) {
+        http_run_handler(r); /* it may wait for the service lock: not on this thread */
     } else {
         r->route->handler(r->route->ctx, r);
         if (r->state == RECEIVING) /* a handler that forgot to answer */
@@ -235,25 +433,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     (void)version;
     weir_http *h = cls;
     weir_http_req *r = *state;
-    if (!r) { /* the headers are in */
-        r = calloc(1, sizeof *r);
-        if (!r || !(r->path = strdup(url)) || !(r->scratch = malloc(strlen(url) + 1))) {
-            if (r)
-                free(r->path);
-            free(r);
+    if (!r) /* refused by on_uri, or no memory there */
+        return MHD_NO;
+    if (!r->begun) { /* the headers are in */
+        r->begun = true;
+        if (!(r->path = strdup(url)) || !(r->scratch = malloc(strlen(url) + 1)))
             return MHD_NO;
-        }
-        r->server = h;
-        r->conn = conn;
         r->method = method;
         r->start_ns = weir_mono_ns();
-        *state = r;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > h->opt.max_body) { /* refuse before reading it */
-            r->too_large = true;
-            dispatch(h, r);
+        if (refused_on_headers(h, r)) {
+            set_deadline(h, conn, 0);
             return send_answer(h, r);
         }
+        bool body = weir_http_header(r, "Transfer-Encoding") || strtoull(weir_http_header(r, "Content-Length") ?
+                                                                         weir_http_header(r, "Content-Length") : "0",
+                                                                         NULL, 10);
+        set_deadline(h, conn, body ? h->opt.body_timeout_s : 0);
         return MHD_YES;
     }
     if (*upload_len) {
@@ -282,6 +477,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return send_answer(h, r);
     if (r->deferred)
         return MHD_YES; /* still deferred: a spurious call */
+    set_deadline(h, conn, 0); /* the body is in: the handler and the answer take what they take */
     dispatch(h, r);
     if (r->deferred) /* the answer may be in already, but it is sent after the resume */
         return MHD_YES;
@@ -290,7 +486,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode why)
 {
-    (void)cls, (void)conn, (void)why;
+    (void)why;
+    weir_http *h = cls;
+    set_deadline(h, conn, h->opt.header_timeout_s); /* a kept-alive connection waits for its next request */
     weir_http_req *r = *state;
     if (!r)
         return;
@@ -305,9 +503,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
     *state = NULL;
 }
 
+/* Runs on libmicrohttpd's threads as connections open and close; CLOSED
+ * comes before libmicrohttpd closes the socket (daemon.c,
+ * MHD_cleanup_connections), which is what makes the watchdog's shutdown
+ * safe (see http_conn). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx, enum MHD_ConnectionNotificationCode what)
 {
-    (void)conn, (void)socket_ctx;
     weir_http *h = cls;
     pthread_mutex_lock(&h->lock);
     if (what == MHD_CONNECTION_NOTIFY_STARTED)
@@ -315,6 +516,66 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     else
         h->stats.open_connections--;
     pthread_mutex_unlock(&h->lock);
+    pthread_mutex_lock(&h->conns_lock);
+    http_conn *c = *socket_ctx;
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c = ci ? calloc(1, sizeof *c) : NULL; /* without one, the connection has only the idle timeout */
+        if (c) {
+            c->fd = ci->connect_fd;
+            atomic_store(&c->deadline_ns, weir_mono_ns() + (uint64_t)h->opt.header_timeout_s * 1000000000u);
+            c->next = h->conns;
+            if (h->conns)
+                h->conns->prev = c;
+            h->conns = c;
+        }
+        *socket_ctx = c;
+    } else if (c) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            h->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        free(c);
+        *socket_ctx = NULL;
+    }
+    pthread_mutex_unlock(&h->conns_lock);
+}
+
+/* The watchdog thread: every 100 ms, shuts down the sockets of
+ * connections past their header or body deadline (libmicrohttpd then sees
+ * the end of the stream and closes them). libmicrohttpd has only an idle
+ * timeout, which a client sending a byte every few seconds never
+ * triggers (slowloris). */
+static void *watchdog(void *arg)
+{
+    weir_http *h = arg;
+    pthread_mutex_lock(&h->conns_lock);
+    while (h->watchdog_running) {
+        uint64_t now = weir_mono_ns();
+        uint64_t cut = 0;
+        for (http_conn *c = h->conns; c; c = c->next) {
+            uint64_t deadline = atomic_load(&c->deadline_ns);
+            if (c->cut || !deadline || now < deadline)
+                continue;
+            c->cut = true; /* once: a failure (ENOTCONN) means the peer is gone, which closes it as well */
+            cut += shutdown(c->fd, SHUT_RDWR) == 0;
+        }
+        if (cut) {
+            pthread_mutex_lock(&h->lock);
+            h->stats.deadline_closes += cut;
+            pthread_mutex_unlock(&h->lock);
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 100000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&h->conns_wake, &h->conns_lock, &until); /* a timeout is the usual wake-up */
+    }
+    pthread_mutex_unlock(&h->conns_lock);
+    return NULL;
 }
 
 /* "HOST:PORT", ":PORT" or "PORT" (IPv4). */
@@ -357,22 +618,45 @@ int weir_http_start(const weir_http_options *opt, const weir_http_route *routes,
     if (!h->opt.max_bodies) h->opt.max_bodies = 1024u << 20;
     if (!h->opt.threads) h->opt.threads = 2;
     if (!h->opt.timeout_s) h->opt.timeout_s = 30;
+    if (!h->opt.header_timeout_s) h->opt.header_timeout_s = 10;
+    if (!h->opt.body_timeout_s) h->opt.body_timeout_s = 60;
+    if (!h->opt.max_connections) h->opt.max_connections = 4096;
+    if (!h->opt.max_per_address) h->opt.max_per_address = 256;
+    if (!h->opt.workers) h->opt.workers = 2;
+    if (!h->opt.max_queued) h->opt.max_queued = 64;
+    if (!h->opt.query_timeout_s) h->opt.query_timeout_s = 30;
+    if (!h->opt.max_result_bytes) h->opt.max_result_bytes = 64u << 20;
     if (h->opt.token && !*h->opt.token)
         h->opt.token = NULL;
     h->routes = routes;
     h->nroutes = nroutes;
     pthread_mutex_init(&h->lock, NULL);
-    struct sockaddr_in addr;
-    int rc = parse_listen(h->opt.listen, &addr, err);
+    pthread_mutex_init(&h->conns_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->conns_wake, &ca);
+    pthread_condattr_destroy(&ca);
+    int rc = http_work_start(h) ? weir_err_set(err, WEIR_ENOMEM, "cannot start the HTTP worker threads")
+                                : parse_listen(h->opt.listen, &h->addr, err);
+    if (rc == WEIR_OK) {
+        h->watchdog_running = true;
+        if (pthread_create(&h->watchdog, NULL, watchdog, h)) {
+            h->watchdog_running = false;
+            rc = weir_err_set(err, WEIR_ENOMEM, "cannot start the HTTP watchdog thread");
+        }
+    }
     if (rc) {
         weir_http_stop(h);
         return rc;
     }
     h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
-                                 NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, h->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
                                  h->opt.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
-                                 MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                                 MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->opt.max_per_address,
+                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
                                  on_connection, h, MHD_OPTION_END);
     if (!h->daemon) {
@@ -387,8 +671,10 @@ void weir_http_stop(weir_http *h)
 {
     if (!h)
         return;
-    if (h->daemon) {
+    if (h->daemon)
         MHD_quiesce_daemon(h->daemon); /* no new connections */
+    http_work_stop(h); /* no worker answers anything after this */
+    if (h->daemon) {
         weir_http_req *deferred;
         pthread_mutex_lock(&h->lock);
         deferred = h->suspended;
@@ -418,6 +704,20 @@ void weir_http_stop(weir_http *h)
         }
         MHD_stop_daemon(h->daemon);
     }
+    if (h->watchdog_running) {
+        pthread_mutex_lock(&h->conns_lock);
+        h->watchdog_running = false;
+        pthread_cond_signal(&h->conns_wake);
+        pthread_mutex_unlock(&h->conns_lock);
+        pthread_join(h->watchdog, NULL);
+    }
+    while (h->conns) { /* none: libmicrohttpd said every close */
+        http_conn *next = h->conns->next;
+        free(h->conns);
+        h->conns = next;
+    }
+    pthread_cond_destroy(&h->conns_wake);
+    pthread_mutex_destroy(&h->conns_lock);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -426,6 +726,18 @@ uint16_t weir_http_port(const weir_http *h)
 {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     return info ? info->port : 0;
+}
+
+int weir_http_listen_url(const char *listen, uint16_t port, char *out, size_t cap, weir_err *err)
+{
+    struct sockaddr_in addr;
+    char ip[INET_ADDRSTRLEN];
+    int rc = parse_listen(listen, &addr, err);
+    if (rc == WEIR_OK && !inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof ip))
+        rc = weir_err_errno(err, errno, "--listen %s", listen);
+    if (rc == WEIR_OK)
+        snprintf(out, cap, "http://%s:%u", ip, port);
+    return rc;
 }
 
 void weir_http_get_stats(const weir_http *h, weir_http_stats *out)

@@ -8,10 +8,22 @@
  * code of ours, and suspend/resume, which is what lets an ingest request
  * wait for the log's group commit without holding a thread.
  *
- * Handlers run on the server's threads (two). A handler answers at once
+ * Handlers of public routes run on the server's two HTTP threads; every
+ * other handler on a handler thread (http_work.c), so that waiting for a
+ * lock never stalls the HTTP threads. A handler answers at once
  * (weir_http_reply*), or returns WEIR_HTTP_DEFERRED after handing the
  * request to another thread, which answers later with weir_http_reply*
- * (the connection sleeps meanwhile), or opens a stream.
+ * (the connection sleeps meanwhile), or opens a stream. Handlers that
+ * compute (pull queries) move on to a query thread with
+ * weir_http_offload, so they hold up neither ingest nor streams.
+ *
+ * The server defends itself before any handler runs (README, "Security
+ * model"): a deadline for a request's headers and one for its body (the
+ * watchdog thread closes connections that miss them), a connection limit
+ * per client address, a cap on the URI and its arguments (414), the token,
+ * the Host and the Origin checked on the headers alone, so that a refused
+ * request's body is never read, and conflicting framing (two
+ * Content-Lengths, a NUL in the URI) refused with 400.
  */
 #ifndef WEIR_HTTP_H
 #define WEIR_HTTP_H
@@ -29,6 +41,10 @@ typedef struct weir_http_stream weir_http_stream;
 
 #define WEIR_HTTP_MAX_PARAMS 8
 #define WEIR_HTTP_DEFERRED 1
+/* A longer request URI, or one with more query arguments, is answered 414
+ * (nginx's large_client_header_buffers is 8k too). */
+#define WEIR_HTTP_MAX_URI 8192
+#define WEIR_HTTP_MAX_ARGS 256
 
 /* A handler: returns 0 after answering, WEIR_HTTP_DEFERRED when the answer
  * comes later from another thread. */
@@ -52,6 +68,17 @@ typedef struct weir_http_options {
     size_t max_bodies;         /* bytes of all request bodies held at once (then 503); 0: 1 GiB */
     unsigned threads;          /* 0: 2 */
     unsigned timeout_s;        /* an idle connection is closed after this; 0: 30 */
+    unsigned header_timeout_s; /* a request's headers must be in this long after the connection or the previous
+                                  answer, else the connection is closed; 0: 10 */
+    unsigned body_timeout_s;   /* a request's body must be in this long after its headers; 0: 60 */
+    unsigned max_connections;  /* 0: 4096 */
+    unsigned max_per_address;  /* connections from one client address; 0: 256 */
+    const char *cors_origin;   /* the one origin allowed to call weir from a browser (CORS); NULL: none */
+    unsigned workers;          /* query threads (running offloaded handlers); 0: 2 */
+    unsigned max_queued;       /* offloaded requests waiting for a worker; beyond, 503; 0: 64 */
+    /* limits the query handlers apply (api_query.c) */
+    unsigned query_timeout_s;  /* a pull query's answer must be ready this long after its request; 0: 30 */
+    size_t max_result_bytes;   /* the most a pull query may hold or answer; 0: 64 MiB */
 } weir_http_options;
 
 int weir_http_start(const weir_http_options *opt, const weir_http_route *routes, int nroutes, weir_http **out,
@@ -60,6 +87,11 @@ int weir_http_start(const weir_http_options *opt, const weir_http_route *routes,
 void weir_http_stop(weir_http *h);
 /* The port actually bound (for listen ":0"). */
 uint16_t weir_http_port(const weir_http *h);
+/* "http://ADDRESS:PORT" for a --listen value and the port bound: the
+ * address it means (":8080" and "localhost:8080" mean 127.0.0.1; 0.0.0.0,
+ * every interface, stays). Fails as weir_http_start would on a bad value. */
+int weir_http_listen_url(const char *listen, uint16_t port, char *out, size_t cap, weir_err *err);
+
 
 /* ---- the request ---- */
 const char *weir_http_path(const weir_http_req *r);
@@ -77,6 +109,18 @@ const weir_http_route *weir_http_route_of(const weir_http_req *r);
  * the handler, before handing the request over, and return
  * WEIR_HTTP_DEFERRED. */
 void weir_http_defer(weir_http_req *r);
+
+/* Runs fn(ctx, r) on one of the server's worker threads instead of this
+ * HTTP thread, deferring the request; fn answers as a handler does (it
+ * must not defer again). When max_queued requests wait already, answers
+ * 503 at once. Returns what the handler calling it returns. */
+int weir_http_offload(weir_http_req *r, weir_http_handler fn, void *ctx);
+/* When the request's headers arrived (weir_mono_ns), for deadlines. */
+uint64_t weir_http_started_ns(const weir_http_req *r);
+/* The server's options in force (defaults filled in). */
+const weir_http_options *weir_http_options_of(const weir_http_req *r);
+/* Whether the server is stopping: long work for a request should end. */
+bool weir_http_stopping(const weir_http_req *r);
 
 /* ---- answering (once per request; from any thread for a deferred one) ---- */
 void weir_http_reply(weir_http_req *r, int status, const char *content_type, const void *body, size_t len);
@@ -105,6 +149,7 @@ typedef struct weir_http_stats {
     uint64_t latency_count;
     double latency_sum_s;
     uint64_t open_connections;
+    uint64_t deadline_closes;     /* connections closed for missing the header or body deadline */
 } weir_http_stats;
 extern const double weir_http_latency_bounds[WEIR_HTTP_LATENCY_BUCKETS]; /* seconds; the last is +Inf */
 void weir_http_get_stats(const weir_http *h, weir_http_stats *out);

@@ -23,6 +23,10 @@ void http_add_headers(weir_http_req *r, struct MHD_Response *resp, const char *c
 {
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
+    if (r->cors) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->server->opt.cors_origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
     for (size_t at = 0; at < r->headers.len;) {
         const char *name = (const char *)r->headers.data + at;
         const char *value = name + strlen(name) + 1;
@@ -37,6 +41,10 @@ void http_set_answer(weir_http_req *r, int status, struct MHD_Response *resp, re
     weir_http *h = r->server;
     pthread_mutex_lock(&h->lock);
     bool was_deferred = r->state == DEFERRED;
+    if (r->job) { /* the worker must not touch the request once it is answered */
+        r->job->released = true;
+        r->job = NULL;
+    }
     if (r->response) /* answered twice: a bug; keep the first */
         MHD_destroy_response(resp);
     else {
@@ -79,11 +87,18 @@ void weir_http_reply_error(weir_http_req *r, int status, const char *fmt, ...)
     weir_buf_free(&b);
 }
 
+/* A request a handler thread runs is deferred already (http_run_handler,
+ * on the HTTP thread, which is where libmicrohttpd allows a suspend);
+ * deferring it again changes nothing. */
 void weir_http_defer(weir_http_req *r)
 {
     weir_http *h = r->server;
-    r->deferred = true;
     pthread_mutex_lock(&h->lock);
+    if (r->state == DEFERRED) {
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    r->deferred = true;
     r->state = DEFERRED;
     r->next_suspended = h->suspended;
     h->suspended = r;

@@ -8,22 +8,64 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 
 #include "server/http.h"
+
+/* One TCP connection, from libmicrohttpd's connection notifications. The
+ * watchdog shuts down the socket of a connection past its deadline; it
+ * does so under conns_lock, and the close notification unlinks the
+ * connection under the same lock before libmicrohttpd closes the socket,
+ * so the watchdog never touches a descriptor that was reused. */
+typedef struct http_conn {
+    int fd;
+    _Atomic uint64_t deadline_ns;  /* weir_mono_ns time its headers or body must be in by; 0: none (being answered) */
+    bool cut;                      /* shut down by the watchdog already */
+    struct http_conn *prev, *next; /* in conns */
+} http_conn;
+
+/* A request waiting for, or running on, a worker thread. */
+typedef struct http_job {
+    weir_http_req *req;
+    weir_http_handler fn;
+    void *ctx;
+    bool released;                 /* under the server's lock: the request was answered (it may be gone) or handed
+                                      on to another job; either way no longer this job's to touch */
+    struct http_job *next;
+} http_job;
 
 struct weir_http {
     struct MHD_Daemon *daemon;
     weir_http_options opt;
     const weir_http_route *routes;
     int nroutes;
-    pthread_mutex_t lock;          /* the suspended list and the stats */
+    struct sockaddr_in addr;       /* what --listen named */
+    pthread_mutex_t lock;          /* the suspended list, the job queue and the stats */
     weir_http_req *suspended;      /* deferred requests, answered with 503 on stop */
     weir_http_stream *streams;     /* open streams, ended on stop */
     _Atomic size_t body_bytes;     /* request bodies held in memory, all connections together */
-    bool stopping;
+    _Atomic bool stopping;
     weir_http_stats stats;
+    /* the watchdog (http.c) */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t conns_wake;     /* signalled to stop the watchdog */
+    http_conn *conns;
+    pthread_t watchdog;
+    bool watchdog_running;
+    /* the worker pools (http_work.c), under lock: [HTTP_HANDLERS] runs every
+     * handler but the public ones, [HTTP_QUERIES] what they offload */
+    struct http_pool {
+        weir_http *server;
+        pthread_cond_t wake;
+        http_job *queue, **tail;
+        unsigned nqueued, max_queued;
+        pthread_t *threads;
+        unsigned nthreads;
+    } pools[2];
 };
+
+enum { HTTP_HANDLERS, HTTP_QUERIES };
 
 typedef enum req_state { RECEIVING, DEFERRED, ANSWERED, STREAMING } req_state;
 
@@ -42,6 +84,10 @@ struct weir_http_req {
     bool too_large;
     bool overloaded;               /* the bodies of all requests together would pass max_bodies */
     uint64_t start_ns;
+    bool begun;                    /* the access handler has seen the headers */
+    const char *uri_problem;       /* why the raw URI is refused with 400 (a NUL in it), or NULL */
+    bool cors;                     /* the request came from --cors's origin: the answer says it may read it */
+    http_job *job;                 /* while offloaded */
     req_state state;
     bool deferred;                 /* the handler deferred it (set once, by the handler's thread) */
     /* the answer */
@@ -68,5 +114,14 @@ void http_set_answer(weir_http_req *r, int status, struct MHD_Response *resp, re
 void http_add_headers(weir_http_req *r, struct MHD_Response *resp, const char *content_type);
 /* Resumes a stream's connection if it sleeps; under s->lock. */
 void http_stream_wake(weir_http_stream *s);
+
+/* The worker threads (http_work.c): started with the server; stopped
+ * before the deferred requests are answered 503, since a worker may still
+ * be answering one. */
+int http_work_start(weir_http *h);
+void http_work_stop(weir_http *h);
+/* Runs the request's route handler on a handler thread (the request
+ * sleeps meanwhile); from the access handler. */
+void http_run_handler(weir_http_req *r);
 
 #endif

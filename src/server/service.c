@@ -424,6 +424,7 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     if (!s)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->health_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     s->log = log;
     s->cat = cat;
@@ -525,5 +526,6 @@ void weir_service_stop(weir_service *s)
     weir_registry_free(s->registry);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->health_lock);
     free(s);
 }

@@ -90,6 +90,14 @@ struct weir_service {
     bool files_at_eof;            /* every file source had nothing more at the last step */
     _Atomic bool sinks_stopping;  /* read by the sinks' threads without the lock */
     int64_t started_ms;
+    pthread_mutex_t health_lock;  /* guards health: /healthz reads it without waiting for `lock` (api_ops.c) */
+    struct {
+        bool looked;              /* filled at least once */
+        int64_t checkpoint_ms;
+        bool closing, paused;
+        char paused_why[300];
+        uint64_t disk_free;
+    } health;                     /* /healthz's last look at the service, copied under both locks */
 };
 
 /* Answers the requests the last commit made durable (rc == OK), or, when
