@@ -156,7 +156,7 @@ static int offer_topk(weir_pull_run *r, weir_eval *ev, const weir_value *keys, i
     int n = p->schema.ncols < 256 ? p->schema.ncols : 256;
     for (int i = 0; i < n; i++)
         out[i] = weir_eval_expr(ev, p->out[i]);
-    size_t ob = row_bytes(out, n);
+    size_t ob = (row_bytes(out, n) + _Alignof(weir_value) - 1) & ~(_Alignof(weir_value) - 1); /* keys follow, aligned */
     k.bytes = ob + row_bytes(keys, nk) + sizeof k;
     char *block = malloc(k.bytes - sizeof k);
     if (!block)
