@@ -1,0 +1,35 @@
+/*
+ * connectors.h - the registry of connectors: the layers above (the
+ * runtime's sink supervision, pipeline loading, the docs generator) find
+ * connectors here, by the name a pipeline gives, and learn what they can
+ * do from their capability flags, never by name or address.
+ */
+#ifndef WEIR_CONNECTORS_H
+#define WEIR_CONNECTORS_H
+
+#include <stddef.h>
+
+#include "conn/sink.h"
+
+/* The registered sink connectors, in registration order (i < count). */
+size_t weir_sink_connector_count(void);
+const weir_sink_connector *weir_sink_connector_at(size_t i);
+/* The sink connector of that name, or NULL. */
+const weir_sink_connector *weir_sink_connector_find(const char *name);
+
+/* The capability flags (sink.h) in words, for the docs. */
+typedef struct weir_sink_cap {
+    unsigned flag;             /* a WEIR_SINK_* bit */
+    const char *name;          /* "exactly once" */
+    const char *meaning;       /* one sentence */
+} weir_sink_cap;
+extern const weir_sink_cap weir_sink_caps[];
+extern const size_t weir_sink_ncaps;
+
+/* Checks every CREATE SINK of a catalog against the registry: its
+ * connector is named and known, and its WITH options fit the connector's
+ * table (weir_conn_options_check). Run when a pipeline loads, before
+ * anything starts: an error carries the option's line:col. */
+int weir_connectors_check(const weir_catalog *cat, weir_sql_error *e);
+
+#endif
