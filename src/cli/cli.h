@@ -61,6 +61,7 @@ struct weir_catalog;
 struct weir_arena;
 bool cli_load_pipeline(const char *cmd, const char *path, struct weir_arena *a, struct weir_catalog *cat);
 
-extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query, cli_gen;
+extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query, cli_gen,
+    cli_connectors;
 
 #endif
