@@ -1,7 +1,7 @@
 /*
  * connectors.c - `weir connectors`: the connectors this binary has, their
  * capabilities and every option of their WITH (...), printed from the
- * connectors' own tables (src/conn/connectors.c). With --markdown it
+ * connectors' own tables (src/conn/connectors.c), sinks and sources. With --markdown it
  * prints docs/CONFIGURATION.md, which is therefore never edited by hand:
  * `make docs` writes it and tests/integration/config_docs.sh fails when
  * the checked-in file is not what the tables say.
@@ -21,8 +21,8 @@ const cli_command cli_connectors = {
     .name = "connectors",
     .usage = "",
     .summary = "list the connectors, their capabilities and options",
-    .description = "A pipeline's CREATE SINK takes WITH (connector = 'NAME', ...) with the options listed here;\n"
-                   "others are refused when the pipeline loads.",
+    .description = "A pipeline's CREATE SINK, and a source stream's CREATE STREAM, takes WITH (connector = 'NAME', ...)\n"
+                   "with the options listed here; others are refused when the pipeline loads.",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
     .min_args = 0,
@@ -36,6 +36,28 @@ static const char *type_word(weir_type t)
     return t == WEIR_TYPE_BOOL ? "true/false" : t == WEIR_TYPE_INT ? "whole number" : "text";
 }
 
+static void option_rows(const weir_conn_option *opts, size_t n)
+{
+    printf("\n| option | type | default | required | meaning |\n|---|---|---|---|---|\n");
+    for (size_t k = 0; k < n; k++) {
+        const weir_conn_option *o = &opts[k];
+        const char *q = o->type == WEIR_TYPE_TEXT ? "'" : "";
+        printf("| `%s` | %s | ", o->name, type_word(o->type));
+        if (o->dflt)
+            printf("`%s%s%s`", q, o->dflt, q);
+        printf(" | %s | %s |\n", o->required ? "yes" : "no", o->help);
+    }
+}
+
+static void option_lines(const weir_conn_option *opts, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const weir_conn_option *o = &opts[k];
+        printf("  %-10s %-12s %s%s%s%s%s\n", o->name, type_word(o->type), o->required ? "required. " : "", o->help,
+               o->dflt ? " Default: " : "", o->dflt ? o->dflt : "", o->dflt ? "." : "");
+    }
+}
+
 static void plain(void)
 {
     for (size_t i = 0; i < weir_sink_connector_count(); i++) {
@@ -45,11 +67,12 @@ static void plain(void)
             if (c->caps & weir_sink_caps[f].flag)
                 printf(" [%s]", weir_sink_caps[f].name);
         printf("\n");
-        for (size_t k = 0; k < c->noptions; k++) {
-            const weir_conn_option *o = &c->options[k];
-            printf("  %-10s %-12s %s%s%s%s%s\n", o->name, type_word(o->type), o->required ? "required. " : "", o->help,
-                   o->dflt ? " Default: " : "", o->dflt ? o->dflt : "", o->dflt ? "." : "");
-        }
+        option_lines(c->options, c->noptions);
+    }
+    for (size_t i = 0; i < weir_source_connector_count(); i++) {
+        const weir_source_connector *c = weir_source_connector_at(i);
+        printf("\nsource %s:\n", c->name);
+        option_lines(c->options, c->noptions);
     }
 }
 
@@ -70,8 +93,9 @@ static void markdown(void)
            "`weir_sink_up` is 0 in `/metrics`. Fix the destination, then `POST /v1/sinks/{name}/restart` (or restart\n"
            "weir): the sink asks the destination how far it got and delivers the rest once. Other failures (the\n"
            "destination down or overloaded) are retried by themselves, with backoff from 100 ms to 5 s.\n\n"
-           "Source streams read from a connector (`CREATE STREAM ... WITH (connector = 'file' | 'kafka')`) are not\n"
-           "in these tables yet: the README describes their options.\n\n"
+           "A source stream may be fed by a source connector instead of producers; its options sit beside the\n"
+           "stream's own (`partitions`, `key`, `timestamp`, `format`, `schema`, `on_invalid`):\n\n"
+           "```sql\nCREATE STREAM name (columns...) WITH (connector = 'NAME', option = value, ...);\n```\n\n"
            "## Sinks\n");
     for (size_t i = 0; i < weir_sink_connector_count(); i++) {
         const weir_sink_connector *c = weir_sink_connector_at(i);
@@ -79,15 +103,13 @@ static void markdown(void)
         for (size_t f = 0; f < weir_sink_ncaps; f++)
             if (c->caps & weir_sink_caps[f].flag)
                 printf("- **%s**: %s.\n", weir_sink_caps[f].name, weir_sink_caps[f].meaning);
-        printf("\n| option | type | default | required | meaning |\n|---|---|---|---|---|\n");
-        for (size_t k = 0; k < c->noptions; k++) {
-            const weir_conn_option *o = &c->options[k];
-            const char *q = o->type == WEIR_TYPE_TEXT ? "'" : "";
-            printf("| `%s` | %s | ", o->name, type_word(o->type));
-            if (o->dflt)
-                printf("`%s%s%s`", q, o->dflt, q);
-            printf(" | %s | %s |\n", o->required ? "yes" : "no", o->help);
-        }
+        option_rows(c->options, c->noptions);
+    }
+    printf("\n## Sources\n");
+    for (size_t i = 0; i < weir_source_connector_count(); i++) {
+        const weir_source_connector *c = weir_source_connector_at(i);
+        printf("\n### %s\n\n%s\n", c->name, c->help);
+        option_rows(c->options, c->noptions);
     }
 }
 

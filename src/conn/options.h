@@ -44,12 +44,13 @@ bool weir_conn_bool(const weir_stmt *decl, const weir_conn_option *opts, size_t 
  * of type t is, for errors and docs. */
 const char *weir_conn_type_words(weir_type t);
 
-/* Checks statement st's WITH options (all but connector) against connector
- * conn's table: an option the table lacks, a value of the wrong type or
- * one its check refuses, a required option missing. On error: WEIR_EINVAL
- * and e at the option (or the statement), naming it, what = "sink NAME",
- * and the table's options. */
+/* Checks statement st's WITH options but its own (own[0..nown): connector,
+ * and a source stream's partitions, key, ...) against connector conn's
+ * table: an option the table lacks, a value of the wrong type or one its
+ * check refuses, a required option missing. On error: WEIR_EINVAL and e at
+ * the option (or the statement), naming it, what ("sink NAME", "stream
+ * NAME"), and the options it could have been. */
 int weir_conn_options_check(const char *what, const char *conn, const weir_conn_option *opts, size_t n,
-                            const weir_stmt *st, weir_sql_error *e);
+                            const char *const *own, size_t nown, const weir_stmt *st, weir_sql_error *e);
 
 #endif
