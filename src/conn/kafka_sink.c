@@ -236,27 +236,29 @@ static weir_sink_result kafka_resume(void *state, uint64_t *next, uint32_t parti
 /* Retires the producer after a failure and says why: the idempotent
  * producer's fatal error if it has one (its reports only say "fatal"),
  * else the first failed report, else what librdkafka answered (e).
- * FATAL when the cluster refuses the topic or the records for good (not
+ * FATAL when the cluster refused the topic or the records for good (not
  * authorised, no such topic, too large); anything else (brokers down,
- * timeouts, the idempotent producer's own fatal error, cured by the fresh
- * producer after resume()) is RETRY. */
+ * timeouts, and the idempotent producer's fatal errors those cause, cured
+ * by the fresh producer after resume()) is RETRY. */
 static weir_sink_result deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, weir_err *err)
 {
     char why[256];
+    /* the first failed report's error decides, even when the idempotent
+     * producer then raised its own fatal error (a refused batch breaks its
+     * gap-less guarantee: that error says nothing of the cause) */
     rd_kafka_resp_err_t cause = k->producer->failed ? k->producer->first : e;
-    bool fatal = false;
-    if (rd_kafka_fatal_error(k->producer->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_fatal_error(k->producer->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)
         snprintf(why, sizeof why, "%s", rd_kafka_err2str(cause));
-        switch (cause) {
-        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC: case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION: case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-        case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE: case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-            fatal = true;
-            break;
-        default:
-            break;
-        }
+    bool fatal = false;
+    switch (cause) {
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC: case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION: case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE: case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+        fatal = true;
+        break;
+    default:
+        break;
     }
     producer_retire(k);
     weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: %s", k->name, k->topic, why);
