@@ -1,5 +1,5 @@
 # weir - plain make. Targets: all (library, weir, tests, benches), run, test,
-# bench, fuzz, clean. SANITIZE=1 builds everything with ASan+UBSan into
+# bench, fuzz, docs, clean. SANITIZE=1 builds everything with ASan+UBSan into
 # build-san/ so sanitized and normal objects never mix.
 
 CC      ?= cc
@@ -46,7 +46,7 @@ WEB_DEPS := web/node_modules/.package-lock.json
 # results are in examples/tweets/expected/).
 TWEETS := examples/tweets/data/tweets.ndjson
 
-.PHONY: all deps run test bench fuzz install clean FORCE
+.PHONY: all deps run test bench fuzz docs install clean FORCE
 .SECONDARY:
 all: $(WEIR) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) $(WEB_DEPS) $(TWEETS)
 
@@ -103,6 +103,11 @@ test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all
 	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/e2e/*.sh tests/fuzz_replay.sh tests/sql_golden.sh
+
+# docs/CONFIGURATION.md is printed by the binary from the connectors' option
+# tables; tests/integration/config_docs.sh fails when it is not current.
+docs: $(WEIR)
+	$(WEIR) connectors --markdown > docs/CONFIGURATION.md
 
 bench:
 	@scripts/deps.sh bench

@@ -20,7 +20,7 @@
 
 #include "base/hash.h"
 #include "bench.h"
-#include "conn/sink.h"
+#include "conn/connectors.h"
 #include "sql/ast.h"
 
 #define RECORDS 500000
@@ -69,9 +69,12 @@ static weir_stmt *sink_stmt(weir_with_option *opts, int n)
     return &st;
 }
 
-static double run_connector(const weir_sink_connector *c, weir_with_option *opts, int nopts, const weir_relation *rel)
+static double run_connector(const char *name, weir_with_option *opts, int nopts, const weir_relation *rel)
 {
-    weir_sink_config cfg = {sink_stmt(opts, nopts), rel, PARTS, "/tmp", NULL, NULL};
+    const weir_sink_connector *c = weir_sink_connector_find(name);
+    if (!c)
+        die(name, "no such connector");
+    weir_sink_config cfg = {c, sink_stmt(opts, nopts), rel, PARTS, "/tmp", NULL, NULL};
     void *state;
     weir_err err = {0};
     uint64_t next[PARTS];
@@ -194,7 +197,7 @@ static double with_mock_cluster(int round, const weir_relation *rel, bool connec
     if (connector) {
         weir_with_option kopts[] = {{"connector", weir_text("kafka", 5), {1, 1}}, {"topic", weir_text("weir", 4), {1, 1}},
                                     {"brokers", weir_text(brokers, strlen(brokers)), {1, 1}}};
-        rate = run_connector(&weir_sink_kafka, kopts, 3, rel);
+        rate = run_connector("kafka", kopts, 3, rel);
     } else {
         rate = kafka_ceiling(brokers);
     }
@@ -226,7 +229,7 @@ int main(void)
         weir_with_option copts[] = {{"connector", weir_text("clickhouse", 10), {1, 1}},
                                     {"table", weir_text("weir_bench", 10), {1, 1}},
                                     {"url", weir_text(ch, strlen(ch)), {1, 1}}, {"create", weir_bool(true), {1, 1}}};
-        rate = run_connector(&weir_sink_clickhouse, copts, 4, &rel);
+        rate = run_connector("clickhouse", copts, 4, &rel);
         printf("| ClickHouse 18.16 (HTTP, JSONEachRow) | %.0f rows/s | one INSERT of the same rows into the same table %.0f rows/s | %.0f%% |\n",
                rate, direct, 100 * rate / direct);
         printf("| (exactly once's cost) | | the rows without _weir_partition/_weir_offset, unordered table: %.0f rows/s | %.0f%% |\n",

@@ -15,6 +15,7 @@ static const cli_command *const commands[] = {
     &cli_query,
     &cli_replay,
     &cli_gen,
+    &cli_connectors,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -192,7 +192,8 @@ async function pollSinks() {
   $('#sinks-card').hidden = sinks.length === 0;
   $('#sinks tbody').replaceChildren(...sinks.map((k) => el('tr', {},
     el('td', {}, k.name), el('td', {}, k.from), el('td', {}, k.connector),
-    el('td', {}, el('span', { class: 'pill ' + (k.up ? 'ok' : 'down') }, k.up ? 'delivering' : 'retrying')),
+    // state (delivering, retrying, failed) when the server sends it; else down covers both kinds of failure
+    el('td', {}, el('span', { class: 'pill ' + (k.up ? 'ok' : 'down') }, k.state || (k.up ? 'delivering' : 'down'))),
     el('td', { class: 'num' }, show(k.delivered)), el('td', { class: 'num' }, show(k.lag)),
     el('td', { class: 'num' }, show(k.failures)), el('td', { class: 'record', title: k.last_error }, k.last_error))));
 }

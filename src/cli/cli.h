@@ -54,12 +54,14 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
  * 0 to max. */
 bool cli_uint_option(const cli_command *cmd, const char **values, const char *name, uint64_t max, uint64_t *out);
 
-/* Reads and plans a pipeline file into arena a; on error prints
+/* Reads and plans a pipeline file into arena a, its sinks' WITH options
+ * checked against their connectors' tables; on error prints
  * "weir CMD: FILE:LINE:COL: message" and returns false. */
 struct weir_catalog;
 struct weir_arena;
 bool cli_load_pipeline(const char *cmd, const char *path, struct weir_arena *a, struct weir_catalog *cat);
 
-extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query, cli_gen;
+extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query, cli_gen,
+    cli_connectors;
 
 #endif

@@ -11,6 +11,11 @@
  * INSERT starts exactly after the last row the table has. With create =
  * true the table is made (MergeTree, ordered by those two columns) with the
  * stream's columns as Nullable ClickHouse types. Works with ClickHouse 18.16.
+ *
+ * No answer, or an error ClickHouse may get over (too many parts, memory,
+ * a timeout), is RETRY; an error that the same request will always get
+ * (the table or a column missing, a value that does not parse as its
+ * column's type, authentication) is FATAL, with ClickHouse's message.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -81,6 +86,33 @@ static int post(clickhouse_sink *c, const char *query, const char *settings, con
     return WEIR_OK;
 }
 
+/* ClickHouse's error codes (its ErrorCodes.cpp) that retrying the same
+ * request cannot cure: the table does not fit the rows, or weir may not
+ * write it. */
+static const int fatal_codes[] = {
+    6, 26, 27, 38, 41, 53, 72, 117, /* a value does not parse as its column's type */
+    8, 10, 16, 47, 60, 81,          /* a column, table or database is missing */
+    62, 164,                        /* syntax error (a table name it cannot take), read-only */
+    192, 193, 194, 195, 497, 516,   /* unknown user, wrong or missing password, address not allowed, access denied */
+};
+
+/* What post()'s rc means for retrying (see the top of the file). */
+static weir_sink_result verdict(const clickhouse_sink *c, int rc)
+{
+    if (rc == WEIR_OK)
+        return WEIR_SINK_OK;
+    if (c->status >= 400 && c->status < 500) /* newer servers say 4xx for a request they will never take */
+        return WEIR_SINK_FATAL;
+    const char *code = c->status && c->answer.data ? strstr((const char *)c->answer.data, "Code: ") : NULL;
+    if (code) {
+        long n = strtol(code + 6, NULL, 10);
+        for (size_t i = 0; i < sizeof fatal_codes / sizeof *fatal_codes; i++)
+            if (n == fatal_codes[i])
+                return WEIR_SINK_FATAL;
+    }
+    return WEIR_SINK_RETRY;
+}
+
 static const char *clickhouse_type(int t)
 {
     switch (t) {
@@ -109,15 +141,6 @@ static int create_table(clickhouse_sink *c, weir_err *err)
 
 static int clickhouse_open(const weir_sink_config *cfg, void **state, weir_err *err)
 {
-    const char *table = weir_sink_text_option(cfg, "table", NULL, err);
-    const char *url = table ? weir_sink_text_option(cfg, "url", "http://127.0.0.1:8123", err) : NULL;
-    if (!table || !url)
-        return err->code;
-    if (strchr(table, '`'))
-        return weir_err_set(err, WEIR_EINVAL, "sink %s: table name %s has a backquote", cfg->decl->name, table);
-    const weir_with_option *create = weir_stmt_option(cfg->decl, "create");
-    if (create && create->value.type != WEIR_TYPE_BOOL)
-        return weir_err_set(err, WEIR_EINVAL, "sink %s: create must be true or false", cfg->decl->name);
     pthread_once(&curl_once, init_curl);
     clickhouse_sink *c = calloc(1, sizeof *c);
     if (!c || !(c->curl = curl_easy_init())) {
@@ -125,24 +148,24 @@ static int clickhouse_open(const weir_sink_config *cfg, void **state, weir_err *
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
     snprintf(c->name, sizeof c->name, "%s", cfg->decl->name);
-    snprintf(c->url, sizeof c->url, "%s", url);
+    snprintf(c->url, sizeof c->url, "%s", weir_sink_text(cfg, "url"));
     size_t n = strlen(c->url);
     while (n && c->url[n - 1] == '/')
         c->url[--n] = '\0';
-    snprintf(c->table, sizeof c->table, "%s", table);
-    c->create = create && create->value.b;
+    snprintf(c->table, sizeof c->table, "%s", weir_sink_text(cfg, "table"));
+    c->create = weir_sink_bool(cfg, "create");
     c->schema = &cfg->from->schema;
     *state = c;
     return WEIR_OK;
 }
 
-static int clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
+static weir_sink_result clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
 {
     clickhouse_sink *c = state;
     if (c->create && !c->created) {
         int rc = create_table(c, err);
         if (rc)
-            return rc;
+            return verdict(c, rc);
         c->created = true;
     }
     char sql[512];
@@ -150,10 +173,12 @@ static int clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, w
                               "FORMAT TabSeparated", c->table);
     int rc = post(c, sql, NULL, NULL, 0, err);
     const char *answer = (const char *)c->answer.data;
-    if (rc == WEIR_EIO && c->status && answer && (strstr(answer, "_weir_partition") || strstr(answer, "_weir_offset")))
-        return weir_err_wrap(err, "table %s needs the columns _weir_partition UInt32 and _weir_offset UInt64", c->table);
+    if (rc == WEIR_EIO && c->status && answer && (strstr(answer, "_weir_partition") || strstr(answer, "_weir_offset"))) {
+        weir_err_wrap(err, "table %s needs the columns _weir_partition UInt32 and _weir_offset UInt64", c->table);
+        return WEIR_SINK_FATAL;
+    }
     if (rc)
-        return rc;
+        return verdict(c, rc);
     memset(next, 0, partitions * sizeof *next);
     for (char *line = (char *)c->answer.data; line && *line;) {
         char *end;
@@ -164,24 +189,26 @@ static int clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, w
         line = strchr(end, '\n');
         line = line ? line + 1 : NULL;
     }
-    return WEIR_OK;
+    return WEIR_SINK_OK;
 }
 
-static int clickhouse_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
+static weir_sink_result clickhouse_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
 {
     (void)more; /* each INSERT is durable on return */
     clickhouse_sink *c = state;
     c->body.len = 0;
     if (n == 0)
-        return WEIR_OK;
+        return WEIR_SINK_OK;
     for (size_t i = 0; i < n; i++) { /* {...} -> {..., "_weir_partition": p, "_weir_offset": o} */
         const char *v = (const char *)recs[i].value;
         size_t len = recs[i].value_len;
         while (len && v[len - 1] != '}')
             len--;
-        if (!len)
-            return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu is not a JSON object", c->name,
-                                recs[i].partition, (unsigned long long)recs[i].offset);
+        if (!len) { /* weir wrote every record of its log as an object: this one will never go */
+            weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu is not a JSON object", c->name, recs[i].partition,
+                         (unsigned long long)recs[i].offset);
+            return WEIR_SINK_FATAL;
+        }
         size_t open = 1;
         while (open < len - 1 && strchr(" \t\r\n", v[open]))
             open++;
@@ -189,13 +216,15 @@ static int clickhouse_deliver(void *state, const weir_sink_record *recs, size_t 
         if (weir_buf_append(&c->body, v, len - 1) ||
             weir_buf_append_str(&c->body, empty ? "\"_weir_partition\":" : ",\"_weir_partition\":") ||
             weir_buf_append_uint(&c->body, recs[i].partition) || weir_buf_append_str(&c->body, ",\"_weir_offset\":") ||
-            weir_buf_append_uint(&c->body, recs[i].offset) || weir_buf_append(&c->body, "}\n", 2))
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            weir_buf_append_uint(&c->body, recs[i].offset) || weir_buf_append(&c->body, "}\n", 2)) {
+            weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            return WEIR_SINK_RETRY;
+        }
     }
     char sql[512];
     snprintf(sql, sizeof sql, "INSERT INTO `%s` FORMAT JSONEachRow", c->table);
-    return post(c, sql, "&date_time_input_format=best_effort&input_format_skip_unknown_fields=1", c->body.data,
-                c->body.len, err);
+    return verdict(c, post(c, sql, "&date_time_input_format=best_effort&input_format_skip_unknown_fields=1",
+                           c->body.data, c->body.len, err));
 }
 
 static void clickhouse_close(void *state)
@@ -210,5 +239,30 @@ static void clickhouse_close(void *state)
     free(c);
 }
 
-const weir_sink_connector weir_sink_clickhouse = {"clickhouse", clickhouse_open, clickhouse_resume, clickhouse_deliver,
-                                                  clickhouse_close};
+static const char *table_name(const weir_value *v)
+{
+    return strchr(v->s, '`') ? "a table name cannot hold a backquote" : !*v->s ? "a table name cannot be empty" : NULL;
+}
+
+static const weir_conn_option options[] = {
+    {"table", WEIR_TYPE_TEXT, NULL, true,
+     "The ClickHouse table the rows go to. It needs the stream's columns and two of weir's: _weir_partition UInt32 "
+     "and _weir_offset UInt64 (their place in the stream, for exactly once).", table_name},
+    {"url", WEIR_TYPE_TEXT, "http://127.0.0.1:8123", false, "ClickHouse's HTTP interface.", NULL},
+    {"create", WEIR_TYPE_BOOL, "false", false,
+     "Creates the table if it is missing: MergeTree ordered by (_weir_partition, _weir_offset), the stream's columns "
+     "as Nullable ClickHouse types.", NULL},
+};
+
+const weir_sink_connector weir_sink_clickhouse = {
+    .name = "clickhouse",
+    .help = "Inserts rows into a ClickHouse table over its HTTP interface, exactly once: each INSERT is applied whole "
+            "or not at all, and after a failure the table is asked how far each stream partition got.",
+    .options = options,
+    .noptions = sizeof options / sizeof *options,
+    .caps = WEIR_SINK_EXACTLY_ONCE, /* not scale-out: the group's processes' rows are not told apart yet */
+    .open = clickhouse_open,
+    .resume = clickhouse_resume,
+    .deliver = clickhouse_deliver,
+    .close = clickhouse_close,
+};

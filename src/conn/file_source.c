@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "conn/ingest.h"
+#include "conn/source.h"
 #include "json/ndjson.h"
 
 struct weir_file_source {
@@ -143,3 +144,20 @@ void weir_file_source_close(weir_file_source *f)
     weir_buf_free(&f->key);
     free(f);
 }
+
+static const weir_conn_option options[] = {
+    {"path", WEIR_TYPE_TEXT, NULL, true,
+     "The NDJSON file whose lines are the stream's records, followed as it grows (a missing file is waited for). "
+     "Ingest into the stream is refused: the file alone feeds it, so restarts skip the lines it already holds.",
+     NULL},
+};
+
+static void bind_stream(weir_relation *rel) { rel->file_path = weir_conn_text(rel->decl, options, 1, "path"); }
+
+const weir_source_connector weir_source_file = {
+    .name = "file",
+    .help = "Reads a local NDJSON file into the stream exactly once, like tail -f.",
+    .options = options,
+    .noptions = sizeof options / sizeof *options,
+    .bind = bind_stream,
+};

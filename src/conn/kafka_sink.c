@@ -46,7 +46,7 @@
 typedef struct producer {     /* one librdkafka producer and what its delivery reports said */
     rd_kafka_t *rk;
     int failed;                /* reports with an error */
-    char failure[256];         /* the first one's reason */
+    rd_kafka_resp_err_t first; /* the first one's error */
 } producer;
 
 typedef struct kafka_sink {
@@ -67,7 +67,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     producer *p = opaque;
     if (m->err && p->failed++ == 0)
-        snprintf(p->failure, sizeof p->failure, "%s", rd_kafka_err2str(m->err));
+        p->first = m->err;
 }
 
 static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, producer *p, weir_err *err)
@@ -114,18 +114,15 @@ static void producer_retire(kafka_sink *k)
 
 static int kafka_open(const weir_sink_config *cfg, void **state, weir_err *err)
 {
-    const char *topic = weir_sink_text_option(cfg, "topic", NULL, err);
-    const char *brokers = topic ? weir_sink_text_option(cfg, "brokers", cfg->kafka_brokers ? cfg->kafka_brokers : "", err) : NULL;
-    if (!topic || !brokers)
-        return err->code;
-    if (!*brokers)
+    const char *brokers = weir_sink_text(cfg, "brokers");
+    if (!brokers && !(brokers = cfg->kafka_brokers))
         return weir_err_set(err, WEIR_EINVAL, "sink %s: no brokers: WITH (brokers = 'host:port') or weir serve --kafka",
                             cfg->decl->name);
     kafka_sink *k = calloc(1, sizeof *k);
     if (!k)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     snprintf(k->name, sizeof k->name, "%s", cfg->decl->name);
-    snprintf(k->topic, sizeof k->topic, "%s", topic);
+    snprintf(k->topic, sizeof k->topic, "%s", weir_sink_text(cfg, "topic"));
     snprintf(k->brokers, sizeof k->brokers, "%s", brokers);
     snprintf(k->writer, sizeof k->writer, "%s", cfg->writer ? cfg->writer : "");
     k->partitions = cfg->partitions;
@@ -161,14 +158,17 @@ typedef struct anchor {     /* the last record read back with headers, per topic
     int64_t kafka_offset;
 } anchor;
 
-static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
+/* Every failure here is RETRY: a topic whose metadata does not come may
+ * be one whose brokers are down; a topic refused for good shows as FATAL
+ * at the first delivery. */
+static weir_sink_result kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
 {
     kafka_sink *k = state;
     memset(next, 0, partitions * sizeof *next);
     producer_retire(k); /* nothing of the old producer may land after the topic is read back: a fresh one follows */
     rd_kafka_t *c = client(k, RD_KAFKA_CONSUMER, NULL, err);
     if (!c)
-        return err->code;
+        return WEIR_SINK_RETRY;
     int rc = WEIR_OK;
     int parts = weir_kafka_topic_partitions(c, k->topic, 5000);
     if (parts < 0)
@@ -230,34 +230,56 @@ static int kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_e
     rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
-    return rc;
+    return rc ? WEIR_SINK_RETRY : WEIR_SINK_OK;
 }
 
 /* Retires the producer after a failure and says why: the idempotent
  * producer's fatal error if it has one (its reports only say "fatal"),
- * else the first failed report, else what librdkafka answered (e). */
-static int deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, weir_err *err)
+ * else the first failed report, else what librdkafka answered (e).
+ * FATAL when the cluster refused the topic or the records for good (not
+ * authorised, no such topic, too large); anything else (brokers down,
+ * timeouts, and the idempotent producer's fatal errors those cause, cured
+ * by the fresh producer after resume()) is RETRY. */
+static weir_sink_result deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, weir_err *err)
 {
     char why[256];
+    /* the first failed report's error decides, even when the idempotent
+     * producer then raised its own fatal error (a refused batch breaks its
+     * gap-less guarantee: that error says nothing of the cause) */
+    rd_kafka_resp_err_t cause = k->producer->failed ? k->producer->first : e;
     if (rd_kafka_fatal_error(k->producer->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)
-        snprintf(why, sizeof why, "%s", k->producer->failed ? k->producer->failure : rd_kafka_err2str(e));
+        snprintf(why, sizeof why, "%s", rd_kafka_err2str(cause));
+    bool fatal = false;
+    switch (cause) {
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC: case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION: case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE: case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+        fatal = true;
+        break;
+    default:
+        break;
+    }
     producer_retire(k);
-    return weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: %s", k->name, k->topic, why);
+    weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: %s", k->name, k->topic, why);
+    return fatal ? WEIR_SINK_FATAL : WEIR_SINK_RETRY;
 }
 
 /* With more, records stay in flight (pipelined: a flush per batch would
  * wait a round trip each time); a failure shows on a later call, and
  * enable.gapless.guarantee makes sure no later record of a partition lands
  * after one that failed, so resume() never skips a hole. */
-static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
+static weir_sink_result kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
 {
     kafka_sink *k = state;
     if (!k->producer && !(k->producer = producer_new(k, err)))
-        return err->code;
+        return WEIR_SINK_RETRY;
     rd_kafka_t *rk = k->producer->rk;
     bool same = k->topic_partitions == (int)k->partitions;
-    if (same && !k->last && !(k->last = calloc(k->partitions, sizeof *k->last)))
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (same && !k->last && !(k->last = calloc(k->partitions, sizeof *k->last))) {
+        weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        return WEIR_SINK_RETRY;
+    }
     for (size_t i = 0; i < n; i++) {
         char part[16], off[24];
         int plen = snprintf(part, sizeof part, "%u", recs[i].partition);
@@ -273,7 +295,8 @@ static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bo
                           (k->writer[0] && rd_kafka_header_add(h, "weir.writer", -1, k->writer, -1)))) {
             if (h)
                 rd_kafka_headers_destroy(h);
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            return WEIR_SINK_RETRY;
         }
         rd_kafka_resp_err_t e;
         while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(k->topic),
@@ -294,7 +317,7 @@ static int kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bo
     char fatal[8];
     if (e || k->producer->failed || rd_kafka_fatal_error(rk, fatal, sizeof fatal))
         return deliver_failed(k, e, err);
-    return WEIR_OK;
+    return WEIR_SINK_OK;
 }
 
 static void kafka_close(void *state)
@@ -311,4 +334,25 @@ static void kafka_close(void *state)
     free(k);
 }
 
-const weir_sink_connector weir_sink_kafka = {"kafka", kafka_open, kafka_resume, kafka_deliver, kafka_close};
+static const char *nonempty(const weir_value *v) { return *v->s ? NULL : "it cannot be empty"; }
+
+static const weir_conn_option options[] = {
+    {"topic", WEIR_TYPE_TEXT, NULL, true, "The Kafka topic the records are produced to.", nonempty},
+    {"brokers", WEIR_TYPE_TEXT, NULL, false,
+     "Bootstrap brokers, host:port[,host:port...]. Without it, weir serve --kafka's; one of the two is needed.",
+     nonempty},
+};
+
+const weir_sink_connector weir_sink_kafka = {
+    .name = "kafka",
+    .help = "Produces the records to a Kafka topic with an idempotent producer (acks=all), exactly once: after a "
+            "failure the topic's last records are read back (headers weir.partition, weir.offset) and nothing it "
+            "holds is produced again. Keys are kept; partition p goes to topic partition p when the counts match.",
+    .options = options,
+    .noptions = sizeof options / sizeof *options,
+    .caps = WEIR_SINK_EXACTLY_ONCE | WEIR_SINK_SCALE_OUT, /* scale-out: records name their writer (weir.writer) */
+    .open = kafka_open,
+    .resume = kafka_resume,
+    .deliver = kafka_deliver,
+    .close = kafka_close,
+};

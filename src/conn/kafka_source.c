@@ -26,6 +26,7 @@
 #include "base/clock.h"
 #include "conn/kafka_client.h"
 #include "conn/sink.h"
+#include "conn/source.h"
 
 #define PAUSE_AT 20000         /* queued messages of a partition before it is paused */
 #define RESUME_AT 5000
@@ -313,3 +314,32 @@ int weir_kafka_plan(weir_catalog *cat, weir_arena *a, bool everything, weir_err 
     }
     return WEIR_OK;
 }
+
+static const char *nonempty(const weir_value *v) { return *v->s ? NULL : "it cannot be empty"; }
+
+static const weir_conn_option options[] = {
+    {"topic", WEIR_TYPE_TEXT, NULL, false,
+     "The topic the pipeline reads; its partition p is the stream's partition p (the counts must match). Without "
+     "it, the topic of the stream's name.", nonempty},
+    {"brokers", WEIR_TYPE_TEXT, NULL, false,
+     "Bootstrap brokers, host:port[,host:port...]. Without it, weir serve --kafka's; one of the two is needed.",
+     nonempty},
+};
+
+static void bind_stream(weir_relation *rel)
+{
+    const char *topic = weir_conn_text(rel->decl, options, 2, "topic");
+    rel->kafka_topic = topic ? topic : rel->name;
+    rel->kafka_brokers = weir_conn_text(rel->decl, options, 2, "brokers");
+}
+
+const weir_source_connector weir_source_kafka = {
+    .name = "kafka",
+    .help = "Reads a Kafka topic as a pipeline input, exactly once: the consumer starts from the offsets of the "
+            "pipeline's checkpoint. Records ingested into the stream over HTTP are forwarded to the topic first "
+            "(sink STREAM.to_kafka), and the pipeline reads them there. In scale-out mode the processes of a "
+            "consumer group share the partitions.",
+    .options = options,
+    .noptions = sizeof options / sizeof *options,
+    .bind = bind_stream,
+};

@@ -1,5 +1,6 @@
 /*
- * sink.c - the table of sink connectors and what they share.
+ * sink.c - what sink connectors share: reading their options, and adding
+ * sinks to a catalog (serve --kafka and --clickhouse plan some).
  */
 #include "conn/sink.h"
 
@@ -7,18 +8,6 @@
 #include <string.h>
 
 #include "base/arena.h"
-
-static const weir_sink_connector *const connectors[] = {&weir_sink_file, &weir_sink_kafka, &weir_sink_clickhouse};
-
-const weir_sink_connector *weir_sink_connector_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof connectors / sizeof *connectors; i++)
-        if (!strcmp(connectors[i]->name, name))
-            return connectors[i];
-    return NULL;
-}
-
-const char *weir_sink_connector_names(void) { return "file, kafka, clickhouse"; }
 
 int weir_catalog_add_sink(weir_catalog *cat, weir_arena *a, const char *name, const char *from,
                           const weir_with_option *with, int nwith)
@@ -68,14 +57,12 @@ int weir_clickhouse_plan(weir_catalog *cat, weir_arena *a, const char *url, weir
     return WEIR_OK;
 }
 
-const char *weir_sink_text_option(const weir_sink_config *cfg, const char *name, const char *dflt, weir_err *err)
+const char *weir_sink_text(const weir_sink_config *cfg, const char *name)
 {
-    const weir_with_option *o = weir_stmt_option(cfg->decl, name);
-    if (o && o->value.type == WEIR_TYPE_TEXT)
-        return o->value.s;
-    if (o)
-        weir_err_set(err, WEIR_EINVAL, "sink %s: option %s must be a string", cfg->decl->name, name);
-    else if (!dflt)
-        weir_err_set(err, WEIR_EINVAL, "sink %s: option %s is required", cfg->decl->name, name);
-    return o ? NULL : dflt;
+    return weir_conn_text(cfg->decl, cfg->conn->options, cfg->conn->noptions, name);
+}
+
+bool weir_sink_bool(const weir_sink_config *cfg, const char *name)
+{
+    return weir_conn_bool(cfg->decl, cfg->conn->options, cfg->conn->noptions, name);
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "conn/options.h"
 #include "sql/plan.h"
 
 typedef struct weir_sink_record {
@@ -38,8 +39,11 @@ typedef struct weir_sink_record {
     size_t value_len;
 } weir_sink_record;
 
+typedef struct weir_sink_connector weir_sink_connector;
+
 typedef struct weir_sink_config {
-    const weir_stmt *decl;     /* CREATE SINK name FROM x WITH (...) */
+    const weir_sink_connector *conn;
+    const weir_stmt *decl;     /* CREATE SINK name FROM x WITH (...), checked against conn's options */
     const weir_relation *from;
     uint32_t partitions;       /* of the source stream */
     const char *data_dir;
@@ -51,27 +55,52 @@ typedef struct weir_sink_config {
     const char *writer;
 } weir_sink_config;
 
-typedef struct weir_sink_connector {
-    const char *name;
-    /* Checks the WITH options and connects lazily: a destination that is
-     * down is not an error here (deliveries retry). */
+/* What a delivery or a resume came to. The engine owns retries: RETRY
+ * (the destination is down, slow or overloaded) is tried again with
+ * backoff; FATAL (the destination refuses for good: a table whose columns
+ * do not match, a topic not authorised, a path that cannot be written)
+ * stops the sink until an operator restarts it, so a misconfiguration
+ * shows as one failure with the destination's words, not a retry storm. */
+typedef enum weir_sink_result {
+    WEIR_SINK_OK = 0,
+    WEIR_SINK_RETRY,
+    WEIR_SINK_FATAL,
+} weir_sink_result;
+
+/* Capability flags: what the engine may ask of a connector, so it never
+ * has to know one by name. */
+enum {
+    /* Exactly once: resume() reads the destination back to learn how far
+     * each source partition got. */
+    WEIR_SINK_EXACTLY_ONCE = 1u << 0,
+    /* May run in every process of a scale-out group: it tells the
+     * processes' records apart by weir_sink_config.writer, or each process
+     * writes a destination of its own. */
+    WEIR_SINK_SCALE_OUT = 1u << 1,
+};
+
+struct weir_sink_connector {
+    const char *name;          /* WITH (connector = 'name') */
+    const char *help;          /* what it delivers to and how, for the docs */
+    const weir_conn_option *options; /* its WITH options other than connector (options.h) */
+    size_t noptions;
+    unsigned caps;             /* WEIR_SINK_* capability flags */
+    /* Prepares the state from the WITH options (already checked against
+     * the table) and connects lazily: a destination that is down or
+     * refuses is not an error here but at resume() or deliver(), where it
+     * shows in the sink's state. Errors: out of memory, an option the
+     * table's types cannot rule out. Called before the sink's thread starts. */
     int (*open)(const weir_sink_config *cfg, void **state, weir_err *err);
     /* next[p] = the first offset of source partition p not at the destination. */
-    int (*resume)(void *state, uint64_t *next, uint32_t partitions, weir_err *err);
-    int (*deliver)(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err);
+    weir_sink_result (*resume)(void *state, uint64_t *next, uint32_t partitions, weir_err *err);
+    weir_sink_result (*deliver)(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err);
     void (*close)(void *state);
-} weir_sink_connector;
+};
 
-/* The connector of that name, or NULL. */
-const weir_sink_connector *weir_sink_connector_find(const char *name);
-/* "file, kafka, clickhouse", for error messages. */
-const char *weir_sink_connector_names(void);
-
-/* A TEXT option of a sink's WITH (...), or dflt; *err filled (and NULL
- * returned) when it is given but not a string, or missing with no dflt. */
-const char *weir_sink_text_option(const weir_sink_config *cfg, const char *name, const char *dflt, weir_err *err);
-
-extern const weir_sink_connector weir_sink_file, weir_sink_kafka, weir_sink_clickhouse;
+/* The values of a sink's options, through its connector's table (a
+ * default is written only there); see weir_conn_text. */
+const char *weir_sink_text(const weir_sink_config *cfg, const char *name);
+bool weir_sink_bool(const weir_sink_config *cfg, const char *name);
 
 /* Adds a CREATE SINK name FROM from WITH (with...) to the catalog (the
  * strings are copied into a). */

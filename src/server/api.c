@@ -45,6 +45,9 @@ static const weir_http_route fixed[] = {
     {"GET", "/v1/pipeline", api_pipeline, NULL, "The pipeline's SQL.", false, NULL, JSON},
     {"GET", "/v1/sinks", api_sinks, NULL, "Each sink's delivery: records its destination confirmed, failures, lag, up, last error.",
      false, NULL, JSON},
+    {"POST", "/v1/sinks/{name}/restart", api_sink_restart, NULL,
+     "Restarts a sink stopped by an error its destination will not get over (state failed in /v1/sinks): it asks the "
+     "destination how far it got and delivers on. 404: no such sink; 409: it has not failed.", false, NULL, JSON},
     {"GET", "/v1/schemas", api_schema_list, NULL, "The registry's subjects and their latest versions.", false, NULL, JSON},
     {"GET", "/v1/schemas/{subject}", api_schema_get, NULL, "A subject's latest schema.", false, NULL, JSON},
     {"POST", "/v1/schemas/{subject}", api_schema_add, NULL,

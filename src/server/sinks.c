@@ -4,10 +4,14 @@
  * A sink's thread copies a batch of committed records out of the log under
  * the service lock (a pipeline output only up to what its last checkpoint
  * names: rows a crash could take back never leave the process), then
- * delivers it without the lock. A failed delivery is retried with backoff
- * (100 ms doubling to 5 s) after asking the destination where it got to;
- * meanwhile the log keeps everything, so an outage only grows the lag
- * (in /metrics and /v1/sinks) until the destination is back.
+ * delivers it without the lock. A delivery or resume the connector calls
+ * RETRY is retried with backoff (100 ms doubling to 5 s) after asking the
+ * destination where it got to; meanwhile the log keeps everything, so an
+ * outage only grows the lag (in /metrics and /v1/sinks) until the
+ * destination is back. One it calls FATAL (the destination refuses for
+ * good) stops the sink in state "failed", with the destination's message,
+ * until weir_sinks_restart (POST /v1/sinks/{name}/restart) or a restart of
+ * the process: retrying a misconfiguration would only hammer it.
  *
  * What the destination has confirmed is also recorded locally (a consumer
  * group "sink.<name>" of the source stream) after each durable delivery:
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "conn/connectors.h"
 #include "server/sinks.h"
 
 #define SINK_BATCH 50000       /* records per delivery, over all partitions (ClickHouse wants big INSERTs) */
@@ -50,6 +55,7 @@ struct sink_run {
     /* guarded by the service lock */
     uint64_t delivered, failures;  /* delivered: records the destination confirmed */
     bool healthy;
+    bool failed;               /* the last attempt was FATAL: the thread waits for weir_sinks_restart */
     char last_error[256];
 };
 
@@ -164,15 +170,23 @@ static void *deliver_loop(void *arg)
     weir_buf arena = {0};
     int64_t backoff = 100;
     while (recs && at && !s->sinks_stopping) {
+        pthread_mutex_lock(&s->lock);
+        bool failed = k->failed;
+        pthread_mutex_unlock(&s->lock);
+        if (failed) { /* until an operator restarts it: the failure stays what /v1/sinks shows */
+            nap(s, 100);
+            backoff = 100;
+            continue;
+        }
         weir_err err = {0};
-        int rc = WEIR_OK;
-        if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_OK) {
+        weir_sink_result rc = WEIR_SINK_OK;
+        if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_SINK_OK) {
             pthread_mutex_lock(&s->lock);
             resumed(k);
             pthread_mutex_unlock(&s->lock);
         }
         size_t n = 0;
-        if (rc == WEIR_OK) {
+        if (rc == WEIR_SINK_OK) {
             pthread_mutex_lock(&s->lock);
             n = read_batch(k, recs, at, &arena, &err);
             pthread_mutex_unlock(&s->lock);
@@ -180,12 +194,12 @@ static void *deliver_loop(void *arg)
             bool more = n == SINK_BATCH && weir_mono_ns() - k->settled_ns < SETTLE_MS * 1000000ull;
             if (n || k->in_flight)
                 rc = k->conn->deliver(k->state, recs, n, more, &err);
-            k->in_flight = rc == WEIR_OK && more;
+            k->in_flight = rc == WEIR_SINK_OK && more;
             for (size_t i = 0; i < n; i++) /* a failed call may have handed some over too: resume() will tell */
                 k->unconfirmed[recs[i].partition]++;
         }
         pthread_mutex_lock(&s->lock);
-        if (rc == WEIR_OK) {
+        if (rc == WEIR_SINK_OK) {
             for (size_t i = 0; i < n; i++)
                 k->next[recs[i].partition] = recs[i].offset + 1;
             if (!k->in_flight && (n || memcmp(k->confirmed, k->next, k->nparts * sizeof *k->next))) {
@@ -203,10 +217,11 @@ static void *deliver_loop(void *arg)
             k->failures++;
             k->healthy = false;
             k->resumed = false; /* ask the destination again before retrying */
+            k->failed = rc == WEIR_SINK_FATAL;
             snprintf(k->last_error, sizeof k->last_error, "%s", err.msg);
         }
         pthread_mutex_unlock(&s->lock);
-        if (rc) {
+        if (rc == WEIR_SINK_RETRY) {
             nap(s, backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         } else if (n == 0) {
@@ -230,11 +245,9 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *wri
         const weir_with_option *c = weir_stmt_option(d, "connector");
         const char *name = c && c->value.type == WEIR_TYPE_TEXT ? c->value.s : NULL;
         const weir_sink_connector *conn = name ? weir_sink_connector_find(name) : NULL;
-        if (!conn)
-            return weir_err_set(err, WEIR_EINVAL, "sink %s: %s connector%s%s (known: %s)", d->name,
-                                name ? "unknown" : "no", name ? " " : " given: WITH (connector = ...)",
-                                name ? name : "", weir_sink_connector_names());
-        if (writer && conn != &weir_sink_kafka && conn != &weir_sink_file) /* file: each process writes its own */
+        if (!conn) /* weir_connectors_check refused the pipeline before: a sink planned here is a bug */
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: no connector %s", d->name, name ? name : "given");
+        if (writer && !(conn->caps & WEIR_SINK_SCALE_OUT))
             return weir_err_set(err, WEIR_EINVAL, "sink %s: scale-out: the %s connector cannot tell the rows of the group's "
                                 "processes apart yet; deliver the Kafka topic of %s to it from one process instead",
                                 d->name, conn->name, d->from);
@@ -256,7 +269,7 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *wri
         snprintf(k->group, sizeof k->group, "sink.%s", d->name);
         if ((rc = weir_group_load(s->log, k->group, d->from, k->confirmed, k->nparts, err)))
             return rc;
-        weir_sink_config cfg = {d, from, k->nparts, weir_log_dir(s->log), kafka_brokers, writer};
+        weir_sink_config cfg = {conn, d, from, k->nparts, weir_log_dir(s->log), kafka_brokers, writer};
         if ((rc = conn->open(&cfg, &k->state, err)))
             return rc;
     }
@@ -293,6 +306,28 @@ static bool sink_drained(const sink_run *k)
 {
     uint64_t lag;
     return unconfirmed_lag(k, &lag) && lag == 0 && k->resumed && k->healthy && !k->in_flight;
+}
+
+int weir_sinks_restart(weir_service *s, const char *name, weir_err *err)
+{
+    int rc = weir_err_set(err, WEIR_ENOENT, "no sink %s", name);
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nsinks; i++) {
+        sink_run *k = s->sinks[i];
+        if (strcmp(k->decl->name, name))
+            continue;
+        if (k->failed) {
+            k->failed = false; /* the thread resumes from what the destination says (resumed is false) */
+            weir_err_clear(err);
+            rc = WEIR_OK;
+        } else {
+            rc = weir_err_set(err, WEIR_EINVAL, "sink %s has not failed: it is %s", name,
+                              k->healthy ? "delivering" : "retrying by itself");
+        }
+        break;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 bool weir_sinks_drained(weir_service *s)
@@ -332,5 +367,6 @@ void weir_sink_stats(const sink_run *k, weir_sink_status *out)
     uint64_t lag; /* asked afresh: the delivery thread may be blocked in deliver() or resume() for seconds */
     unconfirmed_lag(k, &lag);
     *out = (weir_sink_status){k->decl->name, k->decl->from, k->conn->name, k->delivered, k->failures, lag,
-                              k->healthy, k->last_error};
+                              k->healthy, k->last_error, k->failed,
+                              k->failed ? "failed" : k->healthy ? "delivering" : "retrying"};
 }

@@ -19,11 +19,18 @@ uint64_t weir_sinks_delivered_total(weir_service *s);
 /* Whether every sink has delivered all it may (for serve --once). */
 bool weir_sinks_drained(weir_service *s);
 
+/* Restarts a sink its connector stopped as FATAL (POST
+ * /v1/sinks/{name}/restart): it asks the destination where it got to and
+ * delivers on. WEIR_ENOENT: no such sink; WEIR_EINVAL: it has not failed
+ * (err says what it is doing). Takes the service lock. */
+int weir_sinks_restart(weir_service *s, const char *name, weir_err *err);
 typedef struct weir_sink_status {
     const char *name, *from, *connector;
     uint64_t delivered, failures, lag;
-    bool healthy;
+    bool healthy;              /* the last attempt succeeded */
     const char *last_error;
+    bool failed;               /* stopped by a FATAL error until restarted (then healthy is false too) */
+    const char *state;         /* "delivering", "retrying" (RETRY, with backoff) or "failed" (FATAL) */
 } weir_sink_status;
 
 /* A sink's counters; under the service lock. */

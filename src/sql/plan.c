@@ -727,8 +727,13 @@ static void key_columns(planner *P, const weir_stmt *st, weir_relation *r)
     set_key(P, r, cols, n);
 }
 
-static void check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n)
+/* Refuses a WITH option not among known, unless connector_rest and the
+ * statement names a connector: then the others are the connector's,
+ * checked against its table when the pipeline loads (weir_stream_options). */
+static void check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n, bool connector_rest)
 {
+    if (connector_rest && weir_stmt_option(st, "connector"))
+        return;
     for (int i = 0; i < st->nwith; i++) {
         size_t k = 0;
         while (k < n && strcmp(known[k], st->with[i].name))
@@ -742,7 +747,8 @@ static void check_options(planner *P, const weir_stmt *st, const char *const *kn
     }
 }
 
-/* WITH (schema = 'subject', on_invalid = 'reject' | 'dead_letter') of a source stream. */
+/* WITH (schema = 'subject', on_invalid = 'reject' | 'dead_letter', connector = 'name') of a source stream. The
+ * connector's own options are its table's business (weir_stream_options). */
 static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
 {
     const weir_with_option *o = weir_stmt_option(st, "schema");
@@ -755,25 +761,10 @@ static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
                         "'dead_letter' (invalid records go to %s.dlq, the rest is kept)", st->name);
     r->invalid_to_dlq = o && !strcmp(o->value.s, "dead_letter");
     o = weir_stmt_option(st, "connector");
-    bool file = o && o->value.type == WEIR_TYPE_TEXT && !strcmp(o->value.s, "file");
-    bool kafka = o && o->value.type == WEIR_TYPE_TEXT && !strcmp(o->value.s, "kafka");
-    if (o && !file && !kafka)
-        fail(P, o->pos, "a source stream's connector can be 'file' (an NDJSON file) or 'kafka' (a topic)");
-    const weir_with_option *path = weir_stmt_option(st, "path");
-    if (file && (!path || path->value.type != WEIR_TYPE_TEXT))
-        fail(P, o->pos, "connector 'file' needs path = 'FILE.ndjson'");
-    if (!file && path)
-        fail(P, path->pos, "path belongs to connector = 'file'");
-    static const char *const kafka_opts[] = {"topic", "brokers"};
-    for (int i = 0; i < 2; i++) {
-        const weir_with_option *k = weir_stmt_option(st, kafka_opts[i]);
-        if (k && (!kafka || k->value.type != WEIR_TYPE_TEXT))
-            fail(P, k->pos, "%s belongs to connector = 'kafka', as a string", kafka_opts[i]);
-    }
-    const weir_with_option *topic = weir_stmt_option(st, "topic"), *brokers = weir_stmt_option(st, "brokers");
-    r->kafka_topic = kafka ? (topic ? topic->value.s : st->name) : NULL;
-    r->kafka_brokers = brokers ? brokers->value.s : NULL;
-    r->file_path = file ? path->value.s : NULL;
+    if (o && (o->value.type != WEIR_TYPE_TEXT || !*o->value.s))
+        fail(P, o->pos, "connector must name a source connector, in quotes (weir connectors lists them)");
+    r->connector = o ? o->value.s : NULL;
+    r->decl = st;
 }
 
 /* CREATE ROUTE 'METHOD /path/{param}...' INTO stream. */
@@ -828,10 +819,12 @@ static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
     }
 }
 
+const char *const weir_stream_options[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
+                                           "connector"};
+const int weir_stream_noptions = (int)(sizeof weir_stream_options / sizeof *weir_stream_options);
+
 static void declare(planner *P, weir_stmt *st)
 {
-    static const char *const stream_opts[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
-                                              "connector", "path", "topic", "brokers"};
     if (!weir_name_valid(st->name))
         fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
     if (weir_catalog_find(P->cat, st->name))
@@ -840,7 +833,7 @@ static void declare(planner *P, weir_stmt *st)
     r->name = st->name;
     r->key_col = r->ts_col = -1;
     if (st->kind == WEIR_STMT_CREATE_STREAM) {
-        check_options(P, st, stream_opts, 10);
+        check_options(P, st, weir_stream_options, (size_t)weir_stream_noptions, true);
         ingest_options(P, st, r);
         r->is_source = true;
         r->schema.ncols = st->ncols;
@@ -853,7 +846,7 @@ static void declare(planner *P, weir_stmt *st)
         if (fmt && (fmt->value.type != WEIR_TYPE_TEXT || strcasecmp(fmt->value.s, "json")))
             fail(P, fmt->pos, "format must be 'json' (the only record format so far)");
     } else {
-        check_options(P, st, stream_opts, 4);
+        check_options(P, st, weir_stream_options, 4, false); /* partitions, key, timestamp, format */
         plan_query(P, st, r);
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
@@ -1080,7 +1073,7 @@ static void declare_endpoint(planner *P, const weir_stmt *st)
     static const char *const opts[] = {"format"};
     static const char *const formats[] = {"json", "object", "csv", "svg", "rows"}; /* in weir_endpoint_format's order */
     const int nformats = (int)(sizeof formats / sizeof *formats);
-    check_options(P, st, opts, 1);
+    check_options(P, st, opts, 1, false);
     const char *path = st->route + 4;
     if (strncmp(st->route, "GET /", 5) || strchr(path, ' ') || strchr(path, '?'))
         fail(P, st->pos, "an endpoint is 'GET /path' with {name} for its parameters, like 'GET /part/{x}'");

@@ -96,9 +96,14 @@ struct weir_relation {
     int npk;
     const char *schema_subject;    /* sources, WITH (schema = 'subject'): validated at ingest, or NULL */
     bool invalid_to_dlq;           /* WITH (on_invalid = 'dead_letter'): bad records go to <s>.dlq, the rest is kept */
-    const char *file_path;         /* WITH (connector = 'file', path = ...): fed from that NDJSON file, or NULL */
-    const char *kafka_topic;       /* WITH (connector = 'kafka'[, topic = ...]): the pipeline reads this topic, or NULL */
-    const char *kafka_brokers;     /* WITH (brokers = ...), or NULL: serve --kafka's */
+    const char *connector;         /* sources, WITH (connector = 'name'): the source connector feeding it, or NULL */
+    const weir_stmt *decl;         /* sources: the CREATE STREAM (its WITH options: the connector's are checked by it) */
+    /* Set by the file and kafka source connectors when the pipeline loads
+     * (conn/connectors.h), never by the planner; they go once the HTTP
+     * layer (api_ops.c, api_ingest.c) asks the connector instead. */
+    const char *file_path;         /* connector 'file': fed from that NDJSON file, or NULL */
+    const char *kafka_topic;       /* connector 'kafka' (or serve --kafka): the pipeline reads this topic, or NULL */
+    const char *kafka_brokers;     /* connector 'kafka': its brokers, or NULL: serve --kafka's */
     weir_constraint *constraints;  /* sources: their columns' constraints */
     int nconstraints;
 };
@@ -162,6 +167,11 @@ int weir_endpoint_sql(const weir_endpoint *ep, const char *const *values, struct
 int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog *out, weir_sql_error *e);
 
 const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name);
+
+/* A source stream's own WITH options (partitions, key, ...): with a
+ * connector, every other option is the connector's. */
+extern const char *const weir_stream_options[];
+extern const int weir_stream_noptions;
 
 /* A pull query: SELECT ... FROM relation [WHERE] [ORDER BY] [LIMIT],
  * planned over the relation's columns (a table's rows, a stream's records). */

@@ -8,7 +8,9 @@
  * once they listen) and runs until SIGTERM/SIGINT. SIGUSR1 takes every
  * broker down (connections refused: a full outage, data kept), SIGUSR2
  * brings them back, SIGHUP makes the next produce and fetch requests fail
- * with retriable errors (leader changes, timeouts, dropped connections).
+ * with retriable errors (leader changes, timeouts, dropped connections),
+ * SIGALRM makes the next produce request fail with
+ * TOPIC_AUTHORIZATION_FAILED (a refusal a sink must not retry by itself).
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -18,11 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop, down, up, faults;
+static volatile sig_atomic_t stop, down, up, faults, refuse;
 static void on_stop(int sig) { (void)sig; stop = 1; }
 static void on_down(int sig) { (void)sig; down = 1; }
 static void on_up(int sig) { (void)sig; up = 1; }
 static void on_faults(int sig) { (void)sig; faults = 1; }
+static void on_refuse(int sig) { (void)sig; refuse = 1; }
 
 int main(int argc, char **argv)
 {
@@ -63,6 +66,7 @@ int main(int argc, char **argv)
     signal(SIGUSR1, on_down);
     signal(SIGUSR2, on_up);
     signal(SIGHUP, on_faults);
+    signal(SIGALRM, on_refuse);
     while (!stop) {
         if (down) {
             down = 0;
@@ -77,6 +81,10 @@ int main(int argc, char **argv)
                                               RD_KAFKA_RESP_ERR__TRANSPORT);
             rd_kafka_mock_push_request_errors(mc, 1, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
                                               RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+        }
+        if (refuse) {
+            refuse = 0;
+            rd_kafka_mock_push_request_errors(mc, 0, 1, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
         }
         if (up) {
             up = 0;

@@ -5,7 +5,7 @@
 # is, and neither a ClickHouse outage nor kill -9 of weir loses or
 # duplicates a row.
 . "$(dirname "$0")/../lib.sh"
-plan 12
+plan 14
 command -v clickhouse-server >/dev/null || { echo "Bail out! clickhouse-server is missing (make test installs it)"; exit 1; }
 start_clickhouse "$SCRATCH/ch"; ok $? "clickhouse-server starts ($CH_URL)"
 
@@ -46,6 +46,15 @@ for i in $(seq 200); do
 done
 echo "$err" | grep -q 'table plain needs the columns _weir_partition UInt32 and _weir_offset UInt64'
 ok $? "a table without _weir_partition and _weir_offset: /v1/sinks says it needs them ($err)"
+plain_sink() { curl -s "$URL/v1/sinks" | sed 's/},{/}\n{/g' | grep '"name":"plain"'; }
+sleep 1.5 # RETRY would have tried four more times by now (100, 200, 400, 800 ms)
+plain_sink | grep -q '"failures":1,.*"up":false' && curl -s "$URL/metrics" | grep -q '^weir_sink_up{sink="plain",connector="clickhouse"} 0'
+ok $? "it is FATAL: one failure, no retries, weir_sink_up 0 ($(plain_sink))"
+ch 'DROP TABLE plain' && ch 'CREATE TABLE plain (id Nullable(Int64), _weir_partition UInt32, _weir_offset UInt64) ENGINE = Memory'
+st=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/v1/sinks/plain/restart")
+for i in $(seq 300); do [ "$(ch 'SELECT count() FROM plain')" = 1000 ] && break; sleep 0.1; done
+[ "$st" = 200 ] && [ "$(ch 'SELECT count(), uniqExact(id) FROM plain FORMAT TSV')" = "$(printf '1000\t1000')" ] && plain_sink | grep -q '"up":true'
+ok $? "with the table fixed, POST /v1/sinks/plain/restart ($st) delivers the 1000 rows once"
 
 # An outage: ClickHouse stops for a few seconds while orders keep coming.
 stop_clickhouse

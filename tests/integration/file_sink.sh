@@ -42,5 +42,5 @@ $WEIR serve -f "$SCRATCH/bad.sql" --data "$SCRATCH/d2" --once 2>"$SCRATCH/err"; 
 [ $rc = 1 ] && grep -q "sink x: unknown connector carrier-pigeon (known: file, kafka" "$SCRATCH/err"; ok $? "an unknown connector: exit 1 and the known ones"
 printf 'CREATE STREAM e (id INT);\nCREATE SINK x FROM e WITH (connector = %s);\n' "'file'" > "$SCRATCH/bad.sql"
 $WEIR serve -f "$SCRATCH/bad.sql" --data "$SCRATCH/d3" --once 2>"$SCRATCH/err"; rc=$?
-[ $rc = 1 ] && grep -q "sink x: option path is required" "$SCRATCH/err"; ok $? "a missing option: exit 1 and which"
+[ $rc = 1 ] && grep -q "bad.sql:2:1: sink x: connector .file. needs option path (its options: path)" "$SCRATCH/err"; ok $? "a missing option: exit 1 and which"
 finish

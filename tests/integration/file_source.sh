@@ -37,5 +37,5 @@ STATUS=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -X POST "$URL/v1/streams/e
 stop_serve
 printf 'CREATE STREAM e (id INT) WITH (connector = %s);\n' "'file'" > "$SCRATCH/bad.sql"
 $WEIR serve -f "$SCRATCH/bad.sql" --data "$SCRATCH/d2" --once 2>"$SCRATCH/err"
-grep -q "connector 'file' needs path" "$SCRATCH/err"; ok $? "a file connector without a path is refused at load"
+grep -q "bad.sql:1:1: stream e: connector 'file' needs option path (its options: path; " "$SCRATCH/err"; ok $? "a file connector without a path is refused at load"
 finish

@@ -1,0 +1,48 @@
+/*
+ * connectors.h - the registry of connectors: the layers above (the
+ * runtime's sink supervision, pipeline loading, the docs generator) find
+ * connectors here, by the name a pipeline gives, and learn what they can
+ * do from their capability flags, never by name or address.
+ *
+ * The planner (sql/) keeps a connector's WITH options as they were written
+ * (a CREATE SINK statement; a source stream's connector and statement) and
+ * the check runs here, when the pipeline loads: sql sits below conn, so
+ * this way it needs no callback into the tables and no registration at
+ * run time, and an error still carries the option's line:col.
+ */
+#ifndef WEIR_CONNECTORS_H
+#define WEIR_CONNECTORS_H
+
+#include <stddef.h>
+
+#include "conn/sink.h"
+#include "conn/source.h"
+
+/* The registered sink connectors, in registration order (i < count). */
+size_t weir_sink_connector_count(void);
+const weir_sink_connector *weir_sink_connector_at(size_t i);
+/* The sink connector of that name, or NULL. */
+const weir_sink_connector *weir_sink_connector_find(const char *name);
+
+/* The registered source connectors, likewise. */
+size_t weir_source_connector_count(void);
+const weir_source_connector *weir_source_connector_at(size_t i);
+const weir_source_connector *weir_source_connector_find(const char *name);
+
+/* The capability flags (sink.h) in words, for the docs. */
+typedef struct weir_sink_cap {
+    unsigned flag;             /* a WEIR_SINK_* bit */
+    const char *name;          /* "exactly once" */
+    const char *meaning;       /* one sentence */
+} weir_sink_cap;
+extern const weir_sink_cap weir_sink_caps[];
+extern const size_t weir_sink_ncaps;
+
+/* Checks every CREATE SINK and every source stream with a connector
+ * against the registry: the connector is named and known, and the WITH
+ * options fit its table (weir_conn_options_check); then binds each source
+ * (weir_source_connector.bind). Run when a pipeline loads, before anything
+ * starts: an error carries the option's line:col. */
+int weir_connectors_check(weir_catalog *cat, weir_sql_error *e);
+
+#endif

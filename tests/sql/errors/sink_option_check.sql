@@ -1,0 +1,3 @@
+-- error: sink_option_check.sql:3:60: sink ch: option table of connector 'clickhouse': a table name cannot hold a backquote (its options: table, url, create)
+CREATE STREAM events (id INT, kind TEXT);
+CREATE SINK ch FROM events WITH (connector = 'clickhouse', table = 'a`b');
