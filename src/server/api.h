@@ -62,8 +62,8 @@ int api_changes_many(void *ctx, weir_http_req *req);
 int api_records(void *ctx, weir_http_req *req);
 int api_groups(void *ctx, weir_http_req *req);
 int api_pipeline(void *ctx, weir_http_req *req);
-int api_sinks(void *ctx, weir_http_req *req);
-int api_sink_restart(void *ctx, weir_http_req *req); /* api_sinks.c */
+int api_sinks(void *ctx, weir_http_req *req);        /* api_sinks.c */
+int api_sink_restart(void *ctx, weir_http_req *req);
 
 int api_schema_list(void *ctx, weir_http_req *req);
 int api_schema_get(void *ctx, weir_http_req *req);

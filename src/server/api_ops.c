@@ -175,17 +175,18 @@ static int query_metrics(weir_service *s, weir_buf *b)
 static int sink_metrics(weir_service *s, weir_buf *b)
 {
     static const char *const names[] = {"weir_sink_delivered_total", "weir_sink_failures_total", "weir_sink_lag_records",
-                                        "weir_sink_up"};
+                                        "weir_sink_up", "weir_sink_failed"};
     static const char *const help[] = {"Records a sink's destination confirmed.", "Deliveries that failed (retried with backoff).",
                                        "Records its destination has not confirmed yet (kept in the local log meanwhile).",
-                                       "1 while the sink's last delivery succeeded."};
+                                       "1 while the sink's last delivery succeeded.",
+                                       "1 while the destination refused for good: no retries until POST /v1/sinks/{name}/restart."};
     int rc = 0;
-    for (int f = 0; f < 4 && !rc && s->nsinks; f++) {
+    for (int f = 0; f < 5 && !rc && s->nsinks; f++) {
         rc = family(b, names[f], f < 2 ? "counter" : "gauge", help[f]);
         for (int i = 0; i < s->nsinks && !rc; i++) {
             weir_sink_status st;
             weir_sink_stats(s->sinks[i], &st);
-            uint64_t v[] = {st.delivered, st.failures, st.lag, st.healthy};
+            uint64_t v[] = {st.delivered, st.failures, st.lag, st.healthy, st.failed};
             rc = weir_buf_printf(b, "%s{sink=\"%s\",connector=\"%s\"} %llu\n", names[f], st.name, st.connector,
                                  (unsigned long long)v[f]);
         }

@@ -413,29 +413,6 @@ static int table_now(void *ctx, weir_http_req *req)
 
 int api_table(void *ctx, weir_http_req *req) { return weir_http_offload(req, table_now, ctx); }
 
-/* GET /v1/sinks: each sink's delivery: counts, lag, health, last error. */
-int api_sinks(void *ctx, weir_http_req *req)
-{
-    weir_service *s = ctx;
-    weir_buf b = {0};
-    int rc = weir_buf_append_str(&b, "{\"sinks\":[");
-    pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < s->nsinks && !rc; i++) {
-        weir_sink_status st;
-        weir_sink_stats(s->sinks[i], &st);
-        rc = weir_buf_printf(&b, "%s{\"name\":\"%s\",\"from\":\"%s\",\"connector\":\"%s\",\"delivered\":%llu,"
-                                 "\"failures\":%llu,\"lag\":%llu,\"up\":%s,\"last_error\":",
-                             i ? "," : "", st.name, st.from, st.connector, (unsigned long long)st.delivered,
-                             (unsigned long long)st.failures, (unsigned long long)st.lag, st.healthy ? "true" : "false") ||
-             weir_json_quote(&b, st.last_error, strlen(st.last_error)) || weir_buf_append_str(&b, "}");
-    }
-    pthread_mutex_unlock(&s->lock);
-    rc = rc || weir_buf_append_str(&b, "]}\n");
-    api_reply_json(req, 200, rc, &b);
-    weir_buf_free(&b);
-    return 0;
-}
-
 /* GET /v1/pipeline: the SQL the server runs. */
 int api_pipeline(void *ctx, weir_http_req *req)
 {

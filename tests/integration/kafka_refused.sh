@@ -21,7 +21,7 @@ sleep 0.2 # the helper pushes the error within 20 ms
 seq 100 | sed 's/.*/{"id":&}/' > "$SCRATCH/post.ndjson"
 curl -s -o /dev/null -X POST --data-binary @"$SCRATCH/post.ndjson" "$URL/v1/streams/events"
 for i in $(seq 300); do [ "$(failures)" = 1 ] && break; sleep 0.05; done
-sink | grep -q '"up":false,"last_error":"sink k: kafka topic out: .*[Aa]uthoriz'
+sink | grep -q '"up":false,"state":"failed","last_error":"sink k: kafka topic out: .*[Aa]uthoriz'
 ok $? "the refused topic stops the sink with Kafka's reason ($(sink))"
 sleep 1.5 # RETRY would have tried four more times by now (100, 200, 400, 800 ms)
 [ "$(failures)" = 1 ] && sink | grep -q '"up":false'; ok $? "and it is not retried by itself (failures $(failures))"
