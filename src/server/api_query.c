@@ -86,7 +86,7 @@ int api_streams(void *ctx, weir_http_req *req)
         if (rel && !rc)
             rc = weir_buf_append_str(&b, ",\"columns\":") || put_columns(&b, &rel->schema);
         if (rel && rel->key_fields && !rc)
-            rc = weir_buf_printf(&b, ",\"key\":\"%s\"", rel->key_fields);
+            rc = weir_buf_append_str(&b, ",\"key\":") || weir_json_quote(&b, rel->key_fields, strlen(rel->key_fields));
         if (rel && rel->schema_subject && !rc)
             rc = weir_buf_append_str(&b, ",\"schema\":") || weir_json_quote(&b, rel->schema_subject, strlen(rel->schema_subject));
         if (rel && rel->is_source && !rc) {
@@ -144,10 +144,11 @@ int api_tables(void *ctx, weir_http_req *req)
              put_columns(&b, &t->schema) || weir_buf_append_str(&b, ",\"primary_key\":[");
         first = false;
         for (int k = 0; k < t->npk && !rc; k++)
-            rc = weir_buf_printf(&b, "%s\"%s\"", k ? "," : "", t->schema.cols[t->pk[k]].name);
+            rc = (k && weir_buf_append_str(&b, ",")) ||
+                 weir_json_quote(&b, t->schema.cols[t->pk[k]].name, strlen(t->schema.cols[t->pk[k]].name));
         const weir_query *q = t->query;
-        rc = rc || weir_buf_printf(&b, "],\"from\":\"%s\",\"window\":\"%s\",\"window_ms\":%lld,\"emit\":\"%s\","
-                                       "\"rows\":%zu}", q->source->name, windows[q->window.kind],
+        rc = rc || weir_buf_append_str(&b, "],\"from\":") || weir_json_quote(&b, q->source->name, strlen(q->source->name)) ||
+             weir_buf_printf(&b, ",\"window\":\"%s\",\"window_ms\":%lld,\"emit\":\"%s\",\"rows\":%zu}", windows[q->window.kind],
                                    (long long)q->window.size_ms, q->emit == WEIR_EMIT_FINAL ? "final" : "changes",
                                    weir_view_count(s->views[i]));
     }
@@ -312,14 +313,17 @@ static int query_now(void *ctx, weir_http_req *req)
 /* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body). */
 int api_query(void *ctx, weir_http_req *req) { return weir_http_offload(req, query_now, ctx); }
 
-/* Appends s as a SQL string literal. */
-static int put_sql_string(weir_buf *b, const char *s)
+/* Appends s quoted for SQL: a string literal ('), an identifier ("). */
+static int put_sql_quoted(weir_buf *b, const char *s, char quote)
 {
-    int rc = weir_buf_append_str(b, "'");
+    int rc = weir_buf_append(b, &quote, 1);
     for (; *s && !rc; s++)
-        rc = *s == '\'' ? weir_buf_append_str(b, "''") : weir_buf_append(b, s, 1);
-    return rc || weir_buf_append_str(b, "'");
+        rc = weir_buf_append(b, s, 1) || (*s == quote && weir_buf_append(b, &quote, 1)); /* doubled inside */
+    return rc || weir_buf_append(b, &quote, 1);
 }
+
+static int put_sql_string(weir_buf *b, const char *s) { return put_sql_quoted(b, s, '\''); }
+static int put_sql_ident(weir_buf *b, const char *s) { return put_sql_quoted(b, s, '"'); }
 
 /* Appends s percent-encoded for a query string. */
 static int put_url_encoded(weir_buf *b, const char *s)
@@ -394,14 +398,12 @@ static int table_now(void *ctx, weir_http_req *req)
     if (key && redirect_to_owner(s, req, t, key))
         return 0;
     weir_buf sql = {0};
-    int rc = weir_buf_append_str(&sql, "SELECT * FROM \"") || weir_buf_append_str(&sql, name) || weir_buf_append_str(&sql, "\"");
+    int rc = weir_buf_append_str(&sql, "SELECT * FROM ") || put_sql_ident(&sql, name);
     if (key && t->npk)
-        rc = rc || weir_buf_printf(&sql, " WHERE CAST(\"%s\" AS TEXT) = ", t->schema.cols[t->pk[0]].name) ||
-             put_sql_string(&sql, key);
-    if (t->npk)
-        rc = rc || weir_buf_printf(&sql, " ORDER BY \"%s\"", t->schema.cols[t->pk[0]].name);
-    for (int k = 1; k < t->npk && !rc; k++)
-        rc = weir_buf_printf(&sql, ", \"%s\"", t->schema.cols[t->pk[k]].name);
+        rc = rc || weir_buf_append_str(&sql, " WHERE CAST(") || put_sql_ident(&sql, t->schema.cols[t->pk[0]].name) ||
+             weir_buf_append_str(&sql, " AS TEXT) = ") || put_sql_string(&sql, key);
+    for (int k = 0; k < t->npk && !rc; k++)
+        rc = weir_buf_append_str(&sql, k ? ", " : " ORDER BY ") || put_sql_ident(&sql, t->schema.cols[t->pk[k]].name);
     rc = rc || weir_buf_printf(&sql, " LIMIT %llu", lim);
     if (rc)
         weir_http_reply_error(req, 500, "out of memory");
