@@ -33,7 +33,7 @@ static bool put_field(weir_http_req *req, weir_buf *out, const weir_relation *re
         bool ok = weir_json_validate(value, strlen(value), &v, NULL) == 0 &&
                   (number ? v.type == WEIR_JSON_NUMBER : v.type == WEIR_JSON_TRUE || v.type == WEIR_JSON_FALSE);
         if (!ok) {
-            weir_http_reply_error(req, 400, "%s %s: '%s' is not a %s", what, name, value, weir_type_name(type));
+            weir_http_reply_error(req, 400, "%s %s: '%s' is not of type %s", what, name, value, weir_type_name(type));
             return false;
         }
     }

@@ -66,7 +66,7 @@ expect 200 '"accepted":1' "a route template with no body"
 req POST '/pages/about/click?bogus=1'
 expect 400 'query parameter bogus is not a column of clicks' "an unknown query argument"
 req POST '/pages/about/click?ms=ten'
-expect 400 "query parameter ms: 'ten' is not a INT" "a query argument of the wrong type"
+expect 400 "query parameter ms: 'ten' is not of type INT" "a query argument of the wrong type"
 req POST '/pages/about/click' -d '{"page":"other"}'
 expect 400 'field page is given both in the URL and in the body' "a field both in the URL and the body"
 req POST '/pages/about/click' -d '[1]'
