@@ -14,7 +14,7 @@ const ok = (cond, name) => { n++; if (!cond) failed++; console.log(`${cond ? 'ok
 const started = Date.now();
 const get = async (path) => (await fetch(new URL(path, url))).json();
 
-console.log('1..8');
+console.log('1..9');
 const { tables } = await get('/v1/tables');
 const { streams } = await get('/v1/streams');
 const browser = await chromium.launch({
@@ -63,6 +63,9 @@ try {
   ok((await page.$$('#query-result tbody tr')).length > 0, 'a pull query from the SQL box still answers');
 
   ok(!(await page.isVisible('#login')), 'without --token the sign-in box is hidden');
+
+  const top = await page.$eval('[data-table="top_videos"] .rows-table tbody', (e) => e.innerText).catch(() => '');
+  ok(/v\d+ \d+/.test(top) && !top.includes('{'), `TOPK reads as a ranking, not JSON (${top.split('\n')[0].slice(0, 80)})`);
 
   await page.waitForTimeout(Math.max(0, 30000 - (Date.now() - started)));
   await page.screenshot({ path: screenshot, fullPage: true });
