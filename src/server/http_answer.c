@@ -35,13 +35,26 @@ void http_add_headers(weir_http_req *r, struct MHD_Response *resp, const char *c
     }
 }
 
-/* Stores the answer; a deferred request is woken to send it. */
+void http_wake(weir_http *h, weir_http_req *r)
+{
+    weir_http_req **p = &h->suspended;
+    while (*p && *p != r)
+        p = &(*p)->next_suspended;
+    if (*p)
+        *p = r->next_suspended;
+    MHD_resume_connection(r->conn);
+}
+
+/* Stores the answer; a deferred request is woken to send it, unless its
+ * handler still runs on a worker (then the worker wakes it). */
 void http_set_answer(weir_http_req *r, int status, struct MHD_Response *resp, req_state state)
 {
     weir_http *h = r->server;
     pthread_mutex_lock(&h->lock);
-    bool was_deferred = r->state == DEFERRED;
-    if (r->job) { /* the worker must not touch the request once it is answered */
+    bool was_deferred = r->state == DEFERRED, held = r->job && r->job->running;
+    if (held) {
+        r->job->answer_held = true;
+    } else if (r->job) { /* the worker must not touch the request once it is answered */
         r->job->released = true;
         r->job = NULL;
     }
@@ -52,14 +65,8 @@ void http_set_answer(weir_http_req *r, int status, struct MHD_Response *resp, re
         r->status = status;
         r->state = state;
     }
-    if (was_deferred) {
-        weir_http_req **p = &h->suspended;
-        while (*p && *p != r)
-            p = &(*p)->next_suspended;
-        if (*p)
-            *p = r->next_suspended;
-        MHD_resume_connection(r->conn);
-    }
+    if (was_deferred && !held)
+        http_wake(h, r);
     pthread_mutex_unlock(&h->lock);
 }
 

@@ -30,8 +30,11 @@ typedef struct http_job {
     weir_http_req *req;
     weir_http_handler fn;
     void *ctx;
-    bool released;                 /* under the server's lock: the request was answered (it may be gone) or handed
-                                      on to another job; either way no longer this job's to touch */
+    bool running;                  /* a worker runs fn now: an answer waits for fn to return before it is sent,
+                                      since a handler may still read the request after answering */
+    bool answer_held;              /* an answer came while fn ran; the worker sends it when fn returns */
+    bool released;                 /* under the server's lock: handed on to another job (or answered when not
+                                      running): no longer this job's to touch */
     struct http_job *next;
 } http_job;
 
@@ -112,6 +115,9 @@ struct weir_http_stream {
 /* Stores an answer (NULL resp: none could be made); wakes a deferred request. */
 void http_set_answer(weir_http_req *r, int status, struct MHD_Response *resp, req_state state);
 void http_add_headers(weir_http_req *r, struct MHD_Response *resp, const char *content_type);
+/* Takes a deferred request off the suspended list and resumes its
+ * connection, which then sends the answer; under the server's lock. */
+void http_wake(weir_http *h, weir_http_req *r);
 /* Resumes a stream's connection if it sleeps; under s->lock. */
 void http_stream_wake(weir_http_stream *s);
 

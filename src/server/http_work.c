@@ -72,10 +72,11 @@ const weir_http_options *weir_http_options_of(const weir_http_req *r) { return &
 
 /* Runs on each worker: takes jobs until the server stops. A job left in
  * the queue at the stop is freed by http_work_stop; its request is still
- * deferred and gets the stop's 503. A handler that returns
- * WEIR_HTTP_DEFERRED leaves the answer to another thread; it may have
- * come already, and then the request may be gone: the job's released flag
- * says so. */
+ * deferred and gets the stop's 503. An answer given while the handler
+ * runs (by it, or by the pipeline for an ingest it deferred) is sent only
+ * once the handler returns: handlers may read the request after
+ * answering. A handler that hands its request on to a query thread
+ * releases it (the job's released flag). */
 static void *worker(void *arg)
 {
     struct http_pool *pool = arg;
@@ -91,14 +92,17 @@ static void *worker(void *arg)
         if (!pool->queue)
             pool->tail = &pool->queue;
         pool->nqueued--;
+        job->running = true;
         pthread_mutex_unlock(&h->lock);
         int rc = job->fn(job->ctx, job->req);
         pthread_mutex_lock(&h->lock);
-        bool mine = !job->released; /* unanswered, so still there (it sleeps) */
+        bool mine = !job->released, unanswered = mine && !job->answer_held; /* mine: still there (it sleeps) */
         if (mine)
             job->req->job = NULL;
+        if (mine && job->answer_held) /* the answer the handler gave, now that it no longer reads the request */
+            http_wake(h, job->req);
         pthread_mutex_unlock(&h->lock);
-        if (mine && rc != WEIR_HTTP_DEFERRED) /* a handler that forgot to answer */
+        if (unanswered && rc != WEIR_HTTP_DEFERRED) /* a handler that forgot to answer */
             weir_http_reply_error(job->req, 500, "%s %s gave no answer", job->req->method, job->req->path);
         free(job);
         pthread_mutex_lock(&h->lock);

@@ -5,8 +5,10 @@
 # arguments, conflicting framing, cross-site requests and DNS rebinding,
 # %00 in a path, and the URL printed for --listen :PORT. The attacker and
 # the probe use different loopback addresses (127.0.0.x all reach lo), as
-# the per-address connection limit tells them apart. Each check failed
-# before the server defended itself.
+# the per-address connection limit tells them apart. Every failure of the
+# issue has a check here that failed before the server defended itself
+# (the rest guard what must keep working: /healthz beside the attack,
+# ORDER BY ... LIMIT's answer, MHD's own 431, requests that are allowed).
 . "$(dirname "$0")/../lib.sh"
 plan 27
 
