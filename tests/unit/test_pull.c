@@ -3,7 +3,10 @@
  * value of the table's first key (answered from the view's index on it)
  * gives exactly the rows a full scan filtered by the same WHERE gives,
  * under random upserts that replace rows and grow the index many times;
- * conditions the index cannot serve still scan.
+ * conditions the index cannot serve still scan. A run's limits (serve's
+ * --query-timeout and --max-result-bytes) stop it with the reason, and
+ * ORDER BY ... LIMIT keeps only its LIMIT rows, so it fits where the whole
+ * table would not.
  */
 #include <string.h>
 
@@ -40,9 +43,36 @@ static void answer(const weir_catalog *cat, const weir_table_view *view, const c
     weir_arena_free(&a);
 }
 
+/* Runs sql over the view under lim; *stop says why it stopped early, if it did. */
+static size_t limited(const weir_catalog *cat, const weir_table_view *view, const char *sql, const weir_pull_limits *lim,
+                      weir_pull_stop *stop, int64_t *first_v)
+{
+    weir_arena a = {0};
+    weir_stmt **st;
+    size_t n, got = 0;
+    weir_sql_error e;
+    weir_pull p;
+    weir_err err = {0};
+    weir_pull_run *run = NULL;
+    *stop = WEIR_PULL_COMPLETE;
+    if (!weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) && !weir_plan_pull(cat, st[0], &a, &p, &e) &&
+        !weir_pull_begin(&p, &run, &err)) {
+        weir_pull_set_limits(run, lim);
+        if (weir_pull_offer_view(run, view, &err) == WEIR_OK) {
+            const weir_value *const *rows;
+            got = weir_pull_finish(run, &rows);
+            *first_v = got ? rows[0][2].i : -1;
+        }
+        *stop = weir_pull_stopped(run);
+    }
+    weir_pull_free(run);
+    weir_arena_free(&a);
+    return got;
+}
+
 int main(void)
 {
-    plan(6);
+    plan(9);
     weir_arena a = {0};
     weir_stmt **st;
     size_t n;
@@ -79,6 +109,18 @@ int main(void)
     ok(keyed && !strcmp(by_key, by_scan), "K = a (reversed) is indexed too: %s", by_key);
     answer(&cat, view, "SELECT a, b, v FROM t WHERE a = 99999", &keyed, by_key, sizeof by_key);
     ok(keyed && by_key[0] == '\0', "a value never seen gives no rows");
+
+    weir_pull_stop stop;
+    int64_t top;
+    weir_pull_limits past = {.deadline_ns = 1}; /* long gone */
+    size_t got = limited(&cat, view, "SELECT a, b, v FROM t ORDER BY v DESC", &past, &stop, &top);
+    ok(got == 0 && stop == WEIR_PULL_TIMEOUT, "a run past its deadline stops, saying so (%zu rows, stop %d)", got, (int)stop);
+    weir_pull_limits small = {.max_bytes = 64 << 10};
+    got = limited(&cat, view, "SELECT a, b, v FROM t ORDER BY v DESC", &small, &stop, &top);
+    ok(got == 0 && stop == WEIR_PULL_TOO_BIG, "a run holding more than max_bytes stops, saying so (stop %d)", (int)stop);
+    got = limited(&cat, view, "SELECT a, b, v FROM t ORDER BY v DESC LIMIT 3", &small, &stop, &top);
+    ok(got == 3 && stop == WEIR_PULL_COMPLETE && top == 199999,
+       "ORDER BY ... LIMIT 3 keeps 3 rows: it fits the same bound and gives the top row (%zu rows, v %lld)", got, (long long)top);
     weir_view_free(view);
     weir_arena_free(&a);
     return done();
