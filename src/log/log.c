@@ -231,6 +231,11 @@ const char *weir_log_dir(const weir_log *log)
     return log->dir;
 }
 
+const weir_io *weir_log_io(const weir_log *log)
+{
+    return log->io;
+}
+
 static void stream_free(weir_stream *s)
 {
     if (!s)
