@@ -325,11 +325,10 @@ static int stream_load(weir_log *log, const char *name, const weir_stream_config
     s->config = *config;
     s->parts = calloc(config->partitions, sizeof *s->parts);
     int rc = s->parts ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) /* each one freeable, wherever a load fails */
+        s->parts[i] = (weir_partition){.stream = s, .id = i, .fd = -1};
     for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) {
         weir_partition *p = &s->parts[i];
-        p->stream = s;
-        p->id = i;
-        p->fd = -1;
         snprintf(p->dir, sizeof p->dir, "%s/%u", s->dir, i);
         if (!log->opt.read_only)
             rc = weir_mkdirs(p->dir, err);
