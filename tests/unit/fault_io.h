@@ -11,6 +11,13 @@
  * - kill the process (kill -9) at the N-th write: a random prefix of that
  *   write reaches the file, everything written before stays (it is in the
  *   page cache), and every later call fails.
+ * - fail the N-th fsync (of a file or a directory: the checkpoints', the
+ *   stream configs', the indexes') with EIO, or cut the power there.
+ *
+ * A power cut also undoes, each with even odds, the renames whose
+ * directory was not fsynced since (their target gets its old content
+ * back, or disappears if it had none): a checkpoint is durable only once
+ * weir_io_write_file_atomic has synced its directory.
  *
  * Syncs are counted but not performed: the simulated power cut decides what
  * "reached the disk".
@@ -21,8 +28,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,16 +40,36 @@
 
 static struct fault_state {
     int fail_write_at, fail_sync_at, crash_at_sync, kill_at_write; /* 1-based call numbers; 0 = never */
-    int writes, syncs;
+    int fail_fsync_at, crash_at_fsync;                            /* the same, counting fsyncs */
+    int writes, syncs, fsyncs;
     int fail_next_write;
     int crashed;
     uint64_t rng;
     struct { int fd; off_t synced; } files[256];
     int nfiles;
+    struct { int fd; char path[PATH_MAX]; } dirs[8]; /* open directories, to know which one an fsync settles */
+    int ndirs;
+    struct { char to[PATH_MAX]; char *old; size_t old_len; bool had_old; } renames[32]; /* not yet durable */
+    int nrenames;
 } F;
+
+/* Forgets the renames waiting for their directory's fsync (they stay). */
+static void fault_settle_renames(const char *dir)
+{
+    for (int i = 0; i < F.nrenames;) {
+        size_t n = dir ? strlen(dir) : 0;
+        if (!dir || (!strncmp(F.renames[i].to, dir, n) && F.renames[i].to[n] == '/' && !strchr(F.renames[i].to + n + 1, '/'))) {
+            free(F.renames[i].old);
+            F.renames[i] = F.renames[--F.nrenames];
+        } else {
+            i++;
+        }
+    }
+}
 
 static void fault_reset(uint64_t seed)
 {
+    fault_settle_renames(NULL);
     memset(&F, 0, sizeof F);
     F.rng = seed * 2654435761u + 1;
 }
@@ -67,6 +96,10 @@ static int f_open(const char *path, int flags, mode_t mode)
         return errno = EIO, -1;
     int fd = open(path, flags | O_CLOEXEC, mode);
     size_t n = strlen(path);
+    if (fd >= 0 && (flags & O_DIRECTORY) && F.ndirs < 8 && n < PATH_MAX) {
+        F.dirs[F.ndirs].fd = fd;
+        memcpy(F.dirs[F.ndirs++].path, path, n + 1);
+    }
     if (fd >= 0 && n > 4 && !strcmp(path + n - 4, ".log") && (flags & O_ACCMODE) != O_RDONLY && F.nfiles < 256) {
         struct stat st;
         fstat(fd, &st);
@@ -81,6 +114,9 @@ static int f_close(int fd)
     int i = fault_find(fd);
     if (i >= 0)
         F.files[i] = F.files[--F.nfiles];
+    for (int d = 0; d < F.ndirs; d++)
+        if (F.dirs[d].fd == fd)
+            F.dirs[d--] = F.dirs[--F.ndirs];
     return close(fd);
 }
 
@@ -94,6 +130,7 @@ static ssize_t f_write(int fd, const void *p, size_t n)
     }
     if (++F.writes == F.kill_at_write) {
         F.crashed = 1;
+        fault_settle_renames(NULL); /* the kernel keeps them: only the process died */
         size_t part = (size_t)(fault_rand() % (n + 1));
         if (part && write(fd, p, part) < 0)
             return -1;
@@ -129,6 +166,20 @@ static void power_cut(void)
             }
         }
     }
+    for (int i = 0; i < F.nrenames; i++) {
+        if (fault_rand() % 2 == 0)
+            continue;
+        if (!F.renames[i].had_old) {
+            unlink(F.renames[i].to);
+            continue;
+        }
+        int fd = open(F.renames[i].to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0 && write(fd, F.renames[i].old, F.renames[i].old_len) < 0)
+            unlink(F.renames[i].to);
+        if (fd >= 0)
+            close(fd);
+    }
+    fault_settle_renames(NULL);
     F.crashed = 1;
 }
 
@@ -152,7 +203,22 @@ static int f_fdatasync(int fd)
     return 0;
 }
 
-static int f_fsync(int fd) { (void)fd; return F.crashed ? (errno = EIO, -1) : 0; }
+static int f_fsync(int fd)
+{
+    if (F.crashed)
+        return errno = EIO, -1;
+    F.fsyncs++;
+    if (F.fsyncs == F.fail_fsync_at)
+        return errno = EIO, -1;
+    if (F.fsyncs == F.crash_at_fsync) {
+        power_cut();
+        return errno = EIO, -1;
+    }
+    for (int d = 0; d < F.ndirs; d++)
+        if (F.dirs[d].fd == fd)
+            fault_settle_renames(F.dirs[d].path);
+    return 0;
+}
 
 static int f_ftruncate(int fd, off_t len)
 {
@@ -164,7 +230,38 @@ static int f_ftruncate(int fd, off_t len)
     return ftruncate(fd, len);
 }
 
-static int f_rename(const char *a, const char *b) { return F.crashed ? (errno = EIO, -1) : rename(a, b); }
+/* Keeps b's content from before the first rename over it since its
+ * directory's last fsync: a power cut may bring it back. */
+static int f_rename(const char *a, const char *b)
+{
+    if (F.crashed)
+        return errno = EIO, -1;
+    bool pending = false;
+    for (int i = 0; i < F.nrenames; i++)
+        pending |= !strcmp(F.renames[i].to, b);
+    if (!pending && F.nrenames < 32 && strlen(b) < PATH_MAX) {
+        int i = F.nrenames;
+        struct stat st;
+        int fd = open(b, O_RDONLY | O_CLOEXEC);
+        F.renames[i].had_old = fd >= 0 && fstat(fd, &st) == 0;
+        F.renames[i].old_len = F.renames[i].had_old ? (size_t)st.st_size : 0;
+        F.renames[i].old = F.renames[i].had_old ? malloc(F.renames[i].old_len + 1) : NULL;
+        if (F.renames[i].had_old && (!F.renames[i].old ||
+                                     pread(fd, F.renames[i].old, F.renames[i].old_len, 0) != (ssize_t)F.renames[i].old_len)) {
+            free(F.renames[i].old);
+            F.renames[i].old = NULL;
+            F.renames[i].had_old = false;
+            i = -1; /* could not keep it: treat this rename as durable */
+        }
+        if (fd >= 0)
+            close(fd);
+        if (i >= 0) {
+            strcpy(F.renames[i].to, b);
+            F.nrenames++;
+        }
+    }
+    return rename(a, b);
+}
 static int f_unlink(const char *p) { return F.crashed ? (errno = EIO, -1) : unlink(p); }
 
 static const weir_io fault_io = {
