@@ -613,10 +613,9 @@ static void *sync_one(void *arg)
     return NULL;
 }
 
-/* fdatasyncs every partition of the commit; on the real file system in
- * parallel, one thread each (a commit waits for one device flush instead of
- * one per partition). The test I/O layers count calls and are not
- * thread-safe, so they get them one after the other. */
+/* fdatasyncs every partition of the commit; in parallel, one thread each,
+ * when the io allows it (a commit waits for one device flush instead of
+ * one per partition), else one after the other. */
 static int sync_pending(weir_log *log, weir_err *err)
 {
     sync_job jobs[64];
@@ -625,7 +624,7 @@ static int sync_pending(weir_log *log, weir_err *err)
     FOR_PENDING(log, p) {
         if (p->stream->sync_deferred) {
             p->unsynced = true;
-        } else if (log->io != &weir_io_posix || n == (int)(sizeof jobs / sizeof *jobs)) {
+        } else if (!log->io->concurrent_sync || n == (int)(sizeof jobs / sizeof *jobs)) {
             if (rc == WEIR_OK)
                 rc = weir_partition_sync(p, err);
         } else {

@@ -19,8 +19,13 @@
  * back, or disappears if it had none): a checkpoint is durable only once
  * weir_io_write_file_atomic has synced its directory.
  *
+ * - fail every fdatasync of a segment whose path contains a string (one
+ *   partition's, say), whichever thread makes it.
+ *
  * Syncs are counted but not performed: the simulated power cut decides what
- * "reached the disk".
+ * "reached the disk". Every call holds one lock, so the log may sync its
+ * partitions from several threads (concurrent_sync), as on weir_io_posix;
+ * the threads that called fdatasync since the last fault_reset are noted.
  */
 #ifndef WEIR_TEST_FAULT_IO_H
 #define WEIR_TEST_FAULT_IO_H
@@ -28,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,11 +47,14 @@
 static struct fault_state {
     int fail_write_at, fail_sync_at, crash_at_sync, kill_at_write; /* 1-based call numbers; 0 = never */
     int fail_fsync_at, crash_at_fsync;                            /* the same, counting fsyncs */
+    const char *fail_sync_path;                                   /* fail the fdatasyncs of files whose path contains it */
     int writes, syncs, fsyncs;
+    pthread_t sync_threads[16];                                   /* the distinct threads that called fdatasync */
+    int nsync_threads;
     int fail_next_write;
     int crashed;
     uint64_t rng;
-    struct { int fd; off_t synced; } files[256];
+    struct { int fd; off_t synced; char path[PATH_MAX]; } files[256];
     int nfiles;
     struct { int fd; char path[PATH_MAX]; } dirs[8]; /* open directories, to know which one an fsync settles */
     int ndirs;
@@ -66,6 +75,8 @@ static void fault_settle_renames(const char *dir)
         }
     }
 }
+
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void fault_reset(uint64_t seed)
 {
@@ -90,7 +101,7 @@ static int fault_find(int fd)
     return -1;
 }
 
-static int f_open(const char *path, int flags, mode_t mode)
+static int f_open_locked(const char *path, int flags, mode_t mode)
 {
     if (F.crashed)
         return errno = EIO, -1;
@@ -104,12 +115,13 @@ static int f_open(const char *path, int flags, mode_t mode)
         struct stat st;
         fstat(fd, &st);
         F.files[F.nfiles].fd = fd;
+        snprintf(F.files[F.nfiles].path, PATH_MAX, "%s", path);
         F.files[F.nfiles++].synced = st.st_size; /* what was there before counts as durable */
     }
     return fd;
 }
 
-static int f_close(int fd)
+static int f_close_locked(int fd)
 {
     int i = fault_find(fd);
     if (i >= 0)
@@ -120,7 +132,7 @@ static int f_close(int fd)
     return close(fd);
 }
 
-static ssize_t f_write(int fd, const void *p, size_t n)
+static ssize_t f_write_locked(int fd, const void *p, size_t n)
 {
     if (F.crashed)
         return errno = EIO, -1;
@@ -183,18 +195,23 @@ static void power_cut(void)
     F.crashed = 1;
 }
 
-static int f_fdatasync(int fd)
+static int f_fdatasync_locked(int fd)
 {
     if (F.crashed)
         return errno = EIO, -1;
     F.syncs++;
-    if (F.syncs == F.fail_sync_at)
+    bool seen = false;
+    for (int t = 0; t < F.nsync_threads; t++)
+        seen |= pthread_equal(F.sync_threads[t], pthread_self()) != 0;
+    if (!seen && F.nsync_threads < 16)
+        F.sync_threads[F.nsync_threads++] = pthread_self();
+    int i = fault_find(fd);
+    if (F.syncs == F.fail_sync_at || (F.fail_sync_path && i >= 0 && strstr(F.files[i].path, F.fail_sync_path)))
         return errno = EIO, -1;
     if (F.syncs == F.crash_at_sync) {
         power_cut();
         return errno = EIO, -1;
     }
-    int i = fault_find(fd);
     if (i >= 0) {
         struct stat st;
         fstat(fd, &st);
@@ -203,7 +220,7 @@ static int f_fdatasync(int fd)
     return 0;
 }
 
-static int f_fsync(int fd)
+static int f_fsync_locked(int fd)
 {
     if (F.crashed)
         return errno = EIO, -1;
@@ -220,7 +237,7 @@ static int f_fsync(int fd)
     return 0;
 }
 
-static int f_ftruncate(int fd, off_t len)
+static int f_ftruncate_locked(int fd, off_t len)
 {
     if (F.crashed)
         return errno = EIO, -1;
@@ -232,7 +249,7 @@ static int f_ftruncate(int fd, off_t len)
 
 /* Keeps b's content from before the first rename over it since its
  * directory's last fsync: a power cut may bring it back. */
-static int f_rename(const char *a, const char *b)
+static int f_rename_locked(const char *a, const char *b)
 {
     if (F.crashed)
         return errno = EIO, -1;
@@ -262,11 +279,31 @@ static int f_rename(const char *a, const char *b)
     }
     return rename(a, b);
 }
-static int f_unlink(const char *p) { return F.crashed ? (errno = EIO, -1) : unlink(p); }
+static int f_unlink_locked(const char *p) { return F.crashed ? (errno = EIO, -1) : unlink(p); }
+
+/* Each call under the lock; errno is the call's. */
+#define FAULT_LOCKED(type, call)                 \
+    do {                                         \
+        pthread_mutex_lock(&fault_lock);         \
+        type rv_ = call;                         \
+        int errno_ = errno;                      \
+        pthread_mutex_unlock(&fault_lock);       \
+        errno = errno_;                          \
+        return rv_;                              \
+    } while (0)
+
+static int f_open(const char *path, int flags, mode_t mode) { FAULT_LOCKED(int, f_open_locked(path, flags, mode)); }
+static int f_close(int fd) { FAULT_LOCKED(int, f_close_locked(fd)); }
+static ssize_t f_write(int fd, const void *p, size_t n) { FAULT_LOCKED(ssize_t, f_write_locked(fd, p, n)); }
+static int f_fdatasync(int fd) { FAULT_LOCKED(int, f_fdatasync_locked(fd)); }
+static int f_fsync(int fd) { FAULT_LOCKED(int, f_fsync_locked(fd)); }
+static int f_ftruncate(int fd, off_t len) { FAULT_LOCKED(int, f_ftruncate_locked(fd, len)); }
+static int f_rename(const char *a, const char *b) { FAULT_LOCKED(int, f_rename_locked(a, b)); }
+static int f_unlink(const char *p) { FAULT_LOCKED(int, f_unlink_locked(p)); }
 
 static const weir_io fault_io = {
     .open = f_open, .close = f_close, .write = f_write, .pread = pread, .fdatasync = f_fdatasync,
-    .fsync = f_fsync, .ftruncate = f_ftruncate, .rename = f_rename, .unlink = f_unlink,
+    .fsync = f_fsync, .ftruncate = f_ftruncate, .rename = f_rename, .unlink = f_unlink, .concurrent_sync = true,
 };
 
 #endif
