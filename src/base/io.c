@@ -25,6 +25,7 @@ const weir_io weir_io_posix = {
     .ftruncate = ftruncate,
     .rename = rename,
     .unlink = unlink,
+    .concurrent_sync = true,
 };
 
 int weir_io_write_all(const weir_io *io, int fd, const void *p, size_t n,

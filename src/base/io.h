@@ -12,6 +12,7 @@
 #ifndef WEIR_IO_H
 #define WEIR_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,6 +28,10 @@ typedef struct weir_io {
     int (*ftruncate)(int fd, off_t len);
     int (*rename)(const char *from, const char *to);
     int (*unlink)(const char *path);
+    /* fdatasync may run on several threads at once: a commit then syncs
+     * its partitions in parallel (log.c), one device flush instead of one
+     * per partition. A layer that is not thread-safe leaves it false. */
+    bool concurrent_sync;
 } weir_io;
 
 extern const weir_io weir_io_posix;

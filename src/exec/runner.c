@@ -8,7 +8,9 @@
  *   engine state (snapshot.c) as a length-prefixed block,
  *   u32 CRC-32C of everything before it.
  * Written with the one atomic-file mechanism (tmp, fsync, rename, fsync
- * dir) after the log commit that made the outputs it names durable.
+ * dir) after the log commit that made the outputs it names durable, and
+ * through the log's weir_io, so that the fault layer of the tests
+ * (tests/unit/fault_io.h) cuts checkpoints as it cuts the log.
  */
 #include "exec/runner_internal.h"
 
@@ -163,7 +165,7 @@ static int write_checkpoint(weir_runner *r, weir_err *err)
     if (rc)
         rc = err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory");
     else
-        rc = weir_io_write_file_atomic(&weir_io_posix, path, b.data, b.len, err);
+        rc = weir_io_write_file_atomic(weir_log_io(r->log), path, b.data, b.len, err);
     weir_buf_free(&b);
     return rc;
 }
@@ -188,7 +190,7 @@ static int write_stable(weir_runner *r, weir_err *err)
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/stable", r->dir);
     if (rc == WEIR_OK)
-        rc = weir_io_write_file_atomic(&weir_io_posix, path, b.data ? b.data : (uint8_t *)"", b.len, err);
+        rc = weir_io_write_file_atomic(weir_log_io(r->log), path, b.data ? b.data : (uint8_t *)"", b.len, err);
     weir_buf_free(&b);
     return rc;
 }
@@ -360,13 +362,13 @@ static int save_sql(const weir_runner *r, const char *sql, size_t sql_len, weir_
     char path[PATH_MAX + 16], *saved;
     size_t len;
     snprintf(path, sizeof path, "%s/pipeline.sql", r->dir);
-    if (weir_io_read_file(&weir_io_posix, path, &saved, &len, NULL) == WEIR_OK) {
+    if (weir_io_read_file(weir_log_io(r->log), path, &saved, &len, NULL) == WEIR_OK) {
         bool same = len == sql_len && !memcmp(saved, sql, len);
         free(saved);
         if (same)
             return WEIR_OK;
     }
-    return weir_io_write_file_atomic(&weir_io_posix, path, sql, sql_len, err);
+    return weir_io_write_file_atomic(weir_log_io(r->log), path, sql, sql_len, err);
 }
 
 int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
@@ -434,7 +436,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
         char path[PATH_MAX + 16], *data;
         size_t len;
         snprintf(path, sizeof path, "%s/checkpoint", r->dir);
-        int got = r->opt.reset ? WEIR_ENOENT : weir_io_read_file(&weir_io_posix, path, &data, &len, err);
+        int got = r->opt.reset ? WEIR_ENOENT : weir_io_read_file(weir_log_io(log), path, &data, &len, err);
         if (got == WEIR_OK) {
             rc = restore(r, (const uint8_t *)data, len, err);
             free(data);

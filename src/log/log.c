@@ -231,6 +231,11 @@ const char *weir_log_dir(const weir_log *log)
     return log->dir;
 }
 
+const weir_io *weir_log_io(const weir_log *log)
+{
+    return log->io;
+}
+
 static void stream_free(weir_stream *s)
 {
     if (!s)
@@ -320,11 +325,10 @@ static int stream_load(weir_log *log, const char *name, const weir_stream_config
     s->config = *config;
     s->parts = calloc(config->partitions, sizeof *s->parts);
     int rc = s->parts ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) /* each one freeable, wherever a load fails */
+        s->parts[i] = (weir_partition){.stream = s, .id = i, .fd = -1};
     for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) {
         weir_partition *p = &s->parts[i];
-        p->stream = s;
-        p->id = i;
-        p->fd = -1;
         snprintf(p->dir, sizeof p->dir, "%s/%u", s->dir, i);
         if (!log->opt.read_only)
             rc = weir_mkdirs(p->dir, err);
@@ -609,10 +613,9 @@ static void *sync_one(void *arg)
     return NULL;
 }
 
-/* fdatasyncs every partition of the commit; on the real file system in
- * parallel, one thread each (a commit waits for one device flush instead of
- * one per partition). The test I/O layers count calls and are not
- * thread-safe, so they get them one after the other. */
+/* fdatasyncs every partition of the commit; in parallel, one thread each,
+ * when the io allows it (a commit waits for one device flush instead of
+ * one per partition), else one after the other. */
 static int sync_pending(weir_log *log, weir_err *err)
 {
     sync_job jobs[64];
@@ -621,7 +624,7 @@ static int sync_pending(weir_log *log, weir_err *err)
     FOR_PENDING(log, p) {
         if (p->stream->sync_deferred) {
             p->unsynced = true;
-        } else if (log->io != &weir_io_posix || n == (int)(sizeof jobs / sizeof *jobs)) {
+        } else if (!log->io->concurrent_sync || n == (int)(sizeof jobs / sizeof *jobs)) {
             if (rc == WEIR_OK)
                 rc = weir_partition_sync(p, err);
         } else {

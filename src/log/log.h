@@ -76,6 +76,11 @@ const char *weir_log_recovery_report(const weir_log *log);
 
 const char *weir_log_dir(const weir_log *log);
 
+/* The file layer the log writes through (its options' io, or
+ * weir_io_posix): a pipeline's checkpoints go through it too, so a test's
+ * fault layer reaches the log and the checkpoints alike. */
+const weir_io *weir_log_io(const weir_log *log);
+
 /* Stream names follow weir_name_valid (base/name.h). Create fails with WEIR_EEXIST if the stream exists; config may be
  * NULL for defaults. The returned handle is owned by the log. */
 int weir_stream_create(weir_log *log, const char *name, const weir_stream_config *config,

@@ -210,14 +210,20 @@ void weir_partition_rollback(weir_partition *p)
 {
     weir_segment *active = &p->segs[p->nsegs - 1];
     const weir_io *io = p->stream->log->io;
-    if (p->touched && !p->broken) {
+    /* A partition whose fsync just failed is cut back too (it writes no
+     * more until reopened either way): left in the file, its batch of the
+     * failed commit would stop being the newest once the other partitions
+     * commit again, and recovery (rule 8) would keep it, half a commit. */
+    if (p->touched) {
         weir_err why;
         char path[PATH_MAX];
         active_path(p, path, sizeof path);
-        if (io->ftruncate(p->fd, (off_t)active->size) != 0)
-            mark_broken(p, (weir_err_errno(&why, errno, "truncate %s after a failed commit", path), &why));
-        else if (io->fdatasync(p->fd) != 0)
+        if (io->ftruncate(p->fd, (off_t)active->size) != 0) {
+            if (!p->broken)
+                mark_broken(p, (weir_err_errno(&why, errno, "truncate %s after a failed commit", path), &why));
+        } else if (!p->broken && io->fdatasync(p->fd) != 0) {
             mark_broken(p, (weir_err_errno(&why, errno, "fsync %s after a failed commit", path), &why));
+        }
     }
     p->next_offset = p->durable_next;
     clear_pending(p);

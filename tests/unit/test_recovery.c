@@ -5,7 +5,8 @@
  * half-writes nothing, hundreds of simulated power cuts at random
  * moments never lose an acknowledged record, and a commit over several
  * partitions cut by a kill or a power cut is kept whole or not at all
- * (docs/LOG_FORMAT.md rule 8).
+ * (docs/LOG_FORMAT.md rule 8), also when its partitions sync in parallel
+ * threads and one of them fails.
  */
 #include <dirent.h>
 #include <sys/stat.h>
@@ -188,6 +189,63 @@ static void test_fsync_failure(const char *dir)
     weir_log_close(log, &err);
 }
 
+/* Appends, as append_seq does, the first record from *seq on whose key
+ * goes to partition `part`; *seq moves past it. */
+static int append_on(weir_stream *s, uint32_t part, uint64_t *seq, weir_err *err)
+{
+    uint32_t n = weir_stream_get_config(s)->partitions;
+    for (;; (*seq)++) {
+        char key[32];
+        int kn = snprintf(key, sizeof key, "k%llu", (unsigned long long)*seq);
+        if (weir_partition_for_key(key, (size_t)kn, n) == part)
+            break;
+    }
+    int rc = append_seq(s, *seq, (int64_t)*seq, err);
+    (*seq)++;
+    return rc;
+}
+
+/* The parallel commit path (log.c sync_pending: one thread per partition,
+ * which fault_io allows as weir_io_posix does): one partition's fdatasync
+ * fails in its thread while seven others succeed. The commit fails, keeps
+ * nothing in any partition, the failed partition refuses writes while the
+ * others take commits, and after a reopen none of the failed commit's
+ * records is there and the partition writes again. */
+static void test_parallel_fsync_failure(const char *dir)
+{
+    weir_err err;
+    weir_stream_config c = {.partitions = 8};
+    static unsigned char seen[2000];
+    uint64_t count, seq = 1000;
+    fault_reset(5);
+    weir_log *log = open_with(dir, &fault_io);
+    weir_stream *s = stream_in(log, "wide", &c);
+    fill(log, s, 0, 800, 200, &err);
+    F.fail_sync_path = "/wide/5/";
+    F.nsync_threads = 0;
+    int rc = fill(log, s, 800, 1000, 200, &err);
+    ok(rc == WEIR_EIO && strstr(err.msg, "fsync") && strstr(err.msg, "wide/5/"),
+       "a failed fdatasync of partition 5 fails the commit: %s", err.msg);
+    ok(F.nsync_threads >= 2, "the partitions were synced by %d threads (the parallel path)", F.nsync_threads);
+    F.fail_sync_path = NULL;
+    ok(read_all(s, seen, 2000, &count) && count == 800, "readers see only the 800 records before it");
+    rc = append_on(s, 5, &seq, &err);
+    ok(rc == WEIR_EFATAL && strstr(err.msg, "reopen"), "partition 5 refuses writes until reopened: %s", err.msg);
+    ok(append_on(s, 0, &seq, &err) == WEIR_OK && append_on(s, 7, &seq, &err) == WEIR_OK && weir_log_commit(log, &err) == WEIR_OK,
+       "the other partitions take a commit");
+    weir_log_close(log, &err);
+    log = open_with(dir, NULL);
+    s = stream_in(log, "wide", &c);
+    memset(seen, 0, sizeof seen);
+    bool none = read_all(s, seen, 2000, &count);
+    for (int i = 800; i < 1000; i++)
+        none = none && !seen[i];
+    ok(none && count == 802, "after reopen nothing of the failed commit is there, in any partition (%llu records)",
+       (unsigned long long)count);
+    ok(append_on(s, 5, &seq, &err) == WEIR_OK && weir_log_commit(log, &err) == WEIR_OK, "and partition 5 writes again");
+    weir_log_close(log, &err);
+}
+
 /* A stream with deferred sync (a pipeline's outputs): commits publish
  * without fdatasync, weir_log_sync makes them durable, and a power cut
  * keeps everything synced before it. */
@@ -268,22 +326,6 @@ static void test_power_cuts(const char *base, int rounds)
     }
     ok(failures == 0, "%d simulated power cuts: every acknowledged record (%d in all) survived, logs readable and writable",
        rounds, total_acked);
-}
-
-/* Appends, as append_seq does, the first record from *seq on whose key
- * goes to partition `part`; *seq moves past it. */
-static int append_on(weir_stream *s, uint32_t part, uint64_t *seq, weir_err *err)
-{
-    uint32_t n = weir_stream_get_config(s)->partitions;
-    for (;; (*seq)++) {
-        char key[32];
-        int kn = snprintf(key, sizeof key, "k%llu", (unsigned long long)*seq);
-        if (weir_partition_for_key(key, (size_t)kn, n) == part)
-            break;
-    }
-    int rc = append_seq(s, *seq, (int64_t)*seq, err);
-    (*seq)++;
-    return rc;
 }
 
 /* The highest commit id in any batch header of the stream's segment files,
@@ -607,12 +649,13 @@ static void test_old_format(const char *dir)
 
 int main(void)
 {
-    plan(42);
+    plan(49);
     char *dir = tap_tmpdir("recovery");
     test_torn_and_corrupt_tails(dir);
     test_cut_sealed_segment(dir);
     test_enospc(dir);
     test_fsync_failure(dir);
+    test_parallel_fsync_failure(dir);
     test_deferred_sync(dir);
     test_power_cuts(dir, getenv("WEIR_SOAK") ? 5000 : 300);
     test_atomic_commits(dir, getenv("WEIR_SOAK") ? 2000 : 120);
