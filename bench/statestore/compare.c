@@ -47,6 +47,8 @@
 #define VALUE_CAP (1u << 20)   /* largest value read back (a pane's user set as a blob) */
 #define READS 20000            /* point reads per measurement */
 #define SCANS 2000             /* range scans and top-N reads per measurement */
+#define CONC_STEPS 100000      /* Collatz steps written with a reader beside, at most */
+#define BIG_STEPS 1000000      /* Collatz sizes above this run one round of the plain pair only */
 #define CACHE_BYTES (256u << 20) /* RocksDB block cache: the issue's --state-memory 256 MiB */
 
 /* ---- errors and measurements ---- */
@@ -1136,7 +1138,8 @@ static int collatz_run(const engine *e, const char *dir, size_t steps, bool inde
             res->top99 = pct_us(lat, SCANS, 0.99);
         }
     }
-    if (e->threads) { /* a quarter more steps with a pull-query thread reading beside */
+    if (e->threads) { /* more steps (a quarter, at most CONC_STEPS) with a pull-query thread reading beside */
+        size_t more = steps / 4 < CONC_STEPS ? steps / 4 : CONC_STEPS;
         reader rd = {&r, w, 0, malloc(((size_t)4 << 20) * sizeof(uint64_t)), 0, (size_t)4 << 20, 0, ""};
         rd.w.numbers = malloc(w.n * sizeof *w.numbers);
         rd.w.lengths = malloc(w.n * sizeof *w.lengths);
@@ -1155,8 +1158,8 @@ static int collatz_run(const engine *e, const char *dir, size_t steps, bool inde
             goto out;
         }
         t0 = now_ns();
-        int lrc = collatz_load(&r, &w, steps / 4, index);
-        res->conc_rate = (steps / 4) / ((now_ns() - t0) / 1e9);
+        int lrc = collatz_load(&r, &w, more, index);
+        res->conc_rate = more / ((now_ns() - t0) / 1e9);
         __atomic_store_n(&rd.stop, 1, __ATOMIC_RELEASE);
         perr = pthread_join(th, NULL);
         res->conc99 = pct_us(rd.lat, rd.n, 0.99);
@@ -1574,9 +1577,10 @@ static const char *num(char *buf, double x, int decimals)
     return buf;
 }
 
-#define MED(field) ({ double xs_[64]; for (int r_ = 0; r_ < rounds; r_++) xs_[r_] = res[j * rounds + r_].field; median(xs_, rounds); })
+#define MED(field) ({ double xs_[64]; for (int r_ = 0; r_ < rounds; r_++) xs_[r_] = res[j * stride + r_].field; median(xs_, rounds); })
 
-static void print_tables(const job *jobs, int from, int to, const result *res, int rounds, bool tweets_wl)
+/* res holds stride results per job, of which the first rounds were run. */
+static void print_tables(const job *jobs, int from, int to, const result *res, int stride, int rounds, bool tweets_wl)
 {
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32], x[32], y[32];
     printf("| engine | updates/s | wall s | CPU s | disk MB | write amp. | restart ms | peak RSS MB | RSS heap / file MB |%s\n",
@@ -1654,26 +1658,40 @@ int main(int argc, char **argv)
     static const engine *const plain[] = {&rocks_engine, &lmdb_engine}, *const cached[] = {&cached_rocks_engine, &cached_lmdb_engine};
     static char labels[64][96];
     job jobs[64];
-    int nj = 0, group[16], ng = 0;
+    int nj = 0, group[16], grounds[16], ng = 0;
 #define PAIR(engines, wl, steps, variant, fmt)                                                               \
     for (int e_ = 0; e_ < 2; e_++, nj++) {                                                                 \
         snprintf(labels[nj], sizeof labels[nj], fmt, (engines)[e_]->name);                                 \
         jobs[nj] = (job){(engines)[e_], wl, steps, variant, labels[nj], 1 + e_};                          \
     }
-    for (int a = 4; a < argc; a++) {
-        size_t steps = strtoull(argv[a], NULL, 10);
-        group[ng++] = nj;
-        PAIR(plain, 0, steps, false, "%s")
-        PAIR(cached, 0, steps, false, "%s")
-        if (a == 4) /* what the top-N indexes cost: at the first size only, to keep rounds short */
-            PAIR(plain, 0, steps, true, "%s, no top-N index")
-        jobs[nj++] = (job){&hm_engine, 0, steps, true, "in-memory hash map (no order, not durable)", 0};
+    /* Small Collatz sizes first, then tweets, then the big sizes (one round
+     * of the plain pair: RocksDB takes most of an hour for three rounds of
+     * 3M steps on this machine), so what is quick is printed first. */
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 1) {
+            grounds[ng] = rounds;
+            group[ng++] = nj;
+            PAIR(plain, 1, 0, false, "%s, users as keys")
+            PAIR(plain, 1, 0, true, "%s, users as one blob per pane")
+            PAIR(cached, 1, 0, false, "%s, users as keys")
+            jobs[nj++] = (job){&hm_engine, 1, 0, false, "in-memory hash map (no order, not durable)", 0};
+            continue;
+        }
+        for (int a = 4; a < argc; a++) {
+            size_t steps = strtoull(argv[a], NULL, 10);
+            bool big = steps > BIG_STEPS;
+            if (big != (pass == 2))
+                continue;
+            grounds[ng] = big ? 1 : rounds;
+            group[ng++] = nj;
+            PAIR(plain, 0, steps, false, "%s")
+            if (!big) {
+                PAIR(cached, 0, steps, false, "%s")
+                PAIR(plain, 0, steps, true, "%s, no top-N index") /* what the top-N indexes cost */
+            }
+            jobs[nj++] = (job){&hm_engine, 0, steps, true, "in-memory hash map (no order, not durable)", 0};
+        }
     }
-    group[ng++] = nj;
-    PAIR(plain, 1, 0, false, "%s, users as keys")
-    PAIR(plain, 1, 0, true, "%s, users as one blob per pane")
-    PAIR(cached, 1, 0, false, "%s, users as keys")
-    jobs[nj++] = (job){&hm_engine, 1, 0, false, "in-memory hash map (no order, not durable)", 0};
     group[ng] = nj;
 #undef PAIR
 
@@ -1689,12 +1707,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "compare: out of memory\n");
         return 1;
     }
+    for (int i = 0; i < nj * rounds; i++)
+        result_init(&res[i]); /* jobs left out by STATEBENCH_ONLY print "-" */
     const char *only = getenv("STATEBENCH_ONLY"); /* run the jobs whose label has this */
-    /* Each group runs its rounds in turn; a round runs every job of the
-     * group, and the pairs' order flips each round so neither engine
-     * always runs first on a warm or a cold machine. */
-    for (int g = 0; g < ng; g++)
-        for (int r = 0; r < rounds; r++) {
+    printf("Machine: 4 KiB append + fdatasync p50 %.0f µs, p99 %.0f µs.\n\n", f50, f99);
+    /* Each group runs its rounds in turn, then prints its tables; a round
+     * runs every job of the group, and the pairs' order flips each round
+     * so neither engine always runs first on a warm or a cold machine. */
+    for (int g = 0; g < ng; g++) {
+        for (int r = 0; r < grounds[g]; r++) {
             uint64_t t = now_ns();
             for (int i = group[g]; i < group[g + 1]; i++) {
                 int j = r % 2 && jobs[i].pair ? (jobs[i].pair == 1 ? i + 1 : i - 1) : i;
@@ -1709,18 +1730,21 @@ int main(int argc, char **argv)
             }
             fprintf(stderr, "round %d of group %d took %.0f s\n", r + 1, g + 1, (now_ns() - t) / 1e9);
         }
+        bool tweets_wl = jobs[group[g]].workload == 1;
+        if (tweets_wl)
+            printf("Tweets, %zu tweets of weir gen tweets, %zu cities (commit every event minute; updates = tweets)",
+                   tw.n, tw.ncities);
+        else
+            printf("Collatz, %s steps (commit every %d steps; updates = steps, each touching three tables and two indexes)",
+                   num((char[32]){0}, (double)jobs[group[g]].steps, -1), COMMIT_EVERY);
+        printf(", %s of %d round%s:\n\n", grounds[g] > 1 ? "medians" : "one run", grounds[g], grounds[g] > 1 ? "s" : "");
+        print_tables(jobs, group[g], group[g + 1], res, rounds, grounds[g], tweets_wl);
+        fflush(stdout);
+    }
     if (fresh_dir(dir) || remove(dir) != 0) {
         fprintf(stderr, "compare: %s\n", errmsg);
         return 1;
     }
-    printf("Machine: 4 KiB append + fdatasync p50 %.0f µs, p99 %.0f µs. Medians of %d rounds.\n\n", f50, f99, rounds);
-    for (int g = 0; g + 1 < ng; g++) {
-        printf("Collatz, %s steps (commit every %d steps; updates = steps, each touching three tables and two indexes):\n\n",
-               num((char[32]){0}, (double)jobs[group[g]].steps, -1), COMMIT_EVERY);
-        print_tables(jobs, group[g], group[g + 1], res, rounds, false);
-    }
-    printf("Tweets, %zu tweets of weir gen tweets, %zu cities (commit every event minute; updates = tweets):\n\n", tw.n, tw.ncities);
-    print_tables(jobs, group[ng - 1], group[ng], res, rounds, true);
     free(res);
     free(tw.t);
     return 0;
