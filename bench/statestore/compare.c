@@ -17,6 +17,8 @@
  * transaction committed with the default sync). Readers read the last
  * commit on a snapshot (RocksDB: a snapshot per read, an iterator per scan;
  * LMDB: a read transaction renewed per read), never the writer's batch.
+ * Each engine also runs behind a bounded write-back hash map ("+ cache"),
+ * the shape of the hot cache weir would keep in front of either.
  *
  * Keys are ordered byte strings: one table byte, then the key columns,
  * unsigned integers big-endian so byte order is numeric order, text
@@ -1509,7 +1511,8 @@ static int run_job(const job *j, const char *dir, const tweets *tw, result *out)
     int fd[2];
     if (pipe(fd) != 0)
         return fail("pipe: %s", strerror(errno));
-    fflush(stdout);
+    if (fflush(stdout) != 0) /* or the child would print the parent's buffer again */
+        return fail("stdout: %s", strerror(errno));
     pid_t pid = fork();
     if (pid < 0)
         return fail("fork: %s", strerror(errno));
@@ -1739,7 +1742,10 @@ int main(int argc, char **argv)
                    num((char[32]){0}, (double)jobs[group[g]].steps, -1), COMMIT_EVERY);
         printf(", %s of %d round%s:\n\n", grounds[g] > 1 ? "medians" : "one run", grounds[g], grounds[g] > 1 ? "s" : "");
         print_tables(jobs, group[g], group[g + 1], res, rounds, grounds[g], tweets_wl);
-        fflush(stdout);
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "compare: stdout: %s\n", strerror(errno));
+            return 1;
+        }
     }
     if (fresh_dir(dir) || remove(dir) != 0) {
         fprintf(stderr, "compare: %s\n", errmsg);
