@@ -2,7 +2,9 @@
 # statestore.sh [ROUNDS] [STEPS...] - the measurement behind weir's choice of
 # embedded state store (docs/STATE_STORE.md): bench/statestore/compare.c run
 # on RocksDB and LMDB side by side, interleaved, ROUNDS rounds (default 3),
-# on the Collatz tables at STEPS steps (default 300000 and 3000000) and on the
+# on the Collatz tables at STEPS steps (default 300000: what make bench runs;
+# `bench/statestore.sh 1 3000000` is the larger run, RocksDB's taking more
+# than 25 minutes here) and on the
 # tweets windows of `weir gen tweets -n 1000000 --seed 42`, beside the
 # disk's own limit (dd oflag=direct). Prints markdown tables of medians for
 # BENCHMARKS.md. STATEBENCH_BIG=1 adds 32.7M steps (about an hour on
@@ -16,7 +18,7 @@ weir=${WEIR:-$build/weir}
 rounds=${1:-3}
 [ $# -gt 0 ] && shift
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(300000 3000000)
+[ ${#sizes[@]} -gt 0 ] || sizes=(300000)
 data=$build/statebench-data # on the repository's disk: /tmp may be tmpfs
 rm -rf "$data"
 mkdir -p "$data"
