@@ -23,11 +23,12 @@ for i in $(seq 3); do post $((5001 + (i - 1) * 5000)) $((i * 5000 + 5000)) >/dev
 kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 diag "at the kill: $(lines "$SCRATCH/out.ndjson") and $(lines "$SCRATCH/evens.ndjson") lines"
 start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 50
-for i in $(seq 200); do
-    [ "$(lines "$SCRATCH/out.ndjson")" -ge 20000 ] && [ "$(lines "$SCRATCH/evens.ndjson")" -ge 10000 ] && break
+# Delivered once both files are complete and both sinks have nothing left to confirm (60 s at most).
+for i in $(seq 1200); do
+    [ "$(lines "$SCRATCH/out.ndjson")" -ge 20000 ] && [ "$(lines "$SCRATCH/evens.ndjson")" -ge 10000 ] &&
+        [ "$(curl -s "$URL/v1/sinks" | grep -o '"lag":0,' | wc -l)" = 2 ] && break
     sleep 0.05
 done
-sleep 0.3
 ids() { sed 's/.*"id":\([0-9]*\).*/\1/' "$1" | sort -n; }
 [ "$(lines "$SCRATCH/out.ndjson")" = 20000 ] && [ "$(ids "$SCRATCH/out.ndjson" | uniq | wc -l)" = 20000 ]
 ok $? "after kill -9 and a restart the source's sink holds each of 20000 events once"
