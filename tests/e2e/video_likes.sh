@@ -57,7 +57,7 @@ ok $? "top_videos ranks the minute's videos (${first#* } first with ${first% *})
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/videos/v9/likes?stars=5")
 [ "$code" = 400 ]; ok $? "a query argument that is not a column of likes is refused (400)"
 curl -s -o /dev/null -X POST "$URL/videos/v1/likes?ts=$(iso 10)"
-wait_for_dlq() { local i; for i in $(seq 50); do $WEIR consume likes.dlq --from-beginning --exit | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
+wait_for_dlq() { local i; for i in $(seq 600); do $WEIR consume likes.dlq --from-beginning --exit | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
 wait_for_dlq '"reason":"too late'; ok $? "a like for a window that has closed goes to likes.dlq, not into the counts"
 [ "$(local_counts)" = "$(cat "$SCRATCH/expected")" ]; ok $? "which stay as they were"
 stop_serve

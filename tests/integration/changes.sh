@@ -29,7 +29,7 @@ PY
 [ "$(post '{"user":"a","page":"home"}
 {"user":"b","page":"docs"}
 {"user":"a","page":"home"}')" = 200 ]; ok $? "three clicks ingested"
-for i in $(seq 100); do [ "$(curl -s "$URL/v1/tables/per_page?key=home" | grep -c '"n":2')" = 1 ] && break; sleep 0.1; done
+for i in $(seq 600); do [ "$(curl -s "$URL/v1/tables/per_page?key=home" | grep -c '"n":2')" = 1 ] && break; sleep 0.1; done
 sse "$URL/v1/changes?streams=clicks@beginning,per_page@beginning" > "$SCRATCH/all"
 [ "$(grep -c '^clicks ' "$SCRATCH/all")" = 3 ] && [ "$(grep -c '^per_page ' "$SCRATCH/all")" = 3 ]
 ok $? "one connection carries both streams' changes, each event naming its stream: $(tr '\n' '|' < "$SCRATCH/all")"
@@ -39,7 +39,7 @@ id=$(sed -n 's/^id //p' "$SCRATCH/all")
 sse "$URL/v1/changes?streams=clicks,per_page" > "$SCRATCH/none"
 [ "$(grep -vc '^id ' "$SCRATCH/none")" = 0 ]; ok $? "by default streams start at their end: nothing old is sent"
 post '{"user":"c","page":"blog"}' >/dev/null
-for i in $(seq 100); do [ "$(curl -s "$URL/v1/tables/per_page?key=blog" | grep -c '"n":1')" = 1 ] && break; sleep 0.1; done
+for i in $(seq 600); do [ "$(curl -s "$URL/v1/tables/per_page?key=blog" | grep -c '"n":1')" = 1 ] && break; sleep 0.1; done
 sse -H "Last-Event-ID: $id" "$URL/v1/changes?streams=clicks,per_page" > "$SCRATCH/resumed"
 [ "$(grep -vc '^id ' "$SCRATCH/resumed")" = 2 ] && grep -q '^clicks .*"page": "blog"' "$SCRATCH/resumed" &&
     grep -q '^per_page .*"page": "blog"' "$SCRATCH/resumed"

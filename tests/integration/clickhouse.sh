@@ -39,7 +39,7 @@ wait_rows 1000; ok $? "and inserted into ClickHouse"
 ok $? "the table has the stream's columns with ClickHouse types"
 [ "$(ch "SELECT id, customer, amount, paid, at FROM orders WHERE id = 7 FORMAT TSV")" = "$(printf '7\tc7\t7.5\t0\t2026-11-23 10:07:00')" ]
 ok $? "and a row reads back as it was sent"
-for i in $(seq 200); do
+for i in $(seq 600); do
     err=$(curl -s "$URL/v1/sinks" | sed 's/},{/}\n{/g' | sed -n 's/.*"name":"plain".*"last_error":\(".*"\)}.*/\1/p')
     [ "$err" != '""' ] && break
     sleep 0.1
@@ -60,7 +60,7 @@ ok $? "with the table fixed, POST /v1/sinks/plain/restart ($st) delivers the 100
 stop_clickhouse
 st=$(post 1001 3000); [ "$st" = 200 ]; ok $? "with ClickHouse down, ingest is still accepted ($st)"
 raw_sink() { curl -s "$URL/v1/sinks" | sed 's/},{/}\n{/g' | grep '"name":"raw"'; }
-for i in $(seq 200); do # a failed INSERT, then at least one failed resume (it asks the table where it got to)
+for i in $(seq 600); do # a failed INSERT, then at least one failed resume (it asks the table where it got to)
     [ "$(raw_sink | sed -n 's/.*"failures":\([0-9]*\).*/\1/p')" -ge 2 ] && break
     sleep 0.1
 done

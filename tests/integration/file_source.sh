@@ -26,7 +26,7 @@ kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 lines 3501 4000 >> "$SCRATCH/in.ndjson"
 start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 50
 n=0
-for i in $(seq 100); do
+for i in $(seq 600); do
     n=$(curl -s "$URL/v1/query" -d '{"sql":"SELECT n FROM per_kind"}' | grep -o '"n":[0-9]*' | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
     [ "$n" = 4000 ] && break
     sleep 0.1

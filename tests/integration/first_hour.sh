@@ -9,7 +9,7 @@ plan 3
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$SCRATCH" >/dev/null 2>&1 &
 other=$!
-for i in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+for i in $(seq 1200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
 WEIR_DATA="$SCRATCH/demo" WEIR_LISTEN="127.0.0.1:$port" timeout 60 "$here/scripts/run-demo.sh" "$WEIR" >"$SCRATCH/out" 2>&1; rc=$?
 kill "$other"; wait "$other" 2>/dev/null
 [ $rc = 1 ] && grep -q "127.0.0.1:$port is taken by another program.*WEIR_LISTEN" "$SCRATCH/out" && ! grep -q "Try:" "$SCRATCH/out"

@@ -142,7 +142,7 @@ curl -s -N "$URL/v1/tables/per_page/changes" > "$SCRATCH/sse" &
 sse=$!
 sleep 0.3
 req POST '/pages/faq/click?user=sse&ms=1&ts=2026-11-23T10:00:07Z'
-for i in $(seq 50); do grep -q '"page":"faq"' "$SCRATCH/sse" && break; sleep 0.05; done
+for i in $(seq 1200); do grep -q '"page":"faq"' "$SCRATCH/sse" && break; sleep 0.05; done
 kill $sse; wait $sse 2>/dev/null
 grep -q '^data: {"partition":[01],"offset":[0-9]*,"timestamp":[0-9]*,"row":{"page":"faq","n":1,"total":1}}' "$SCRATCH/sse"
 ok $? "GET /v1/tables/{t}/changes: an update arrives as an event"

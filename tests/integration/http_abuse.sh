@@ -60,7 +60,7 @@ $1" "$URL" "${@:2}"; }
 
 start_serve -f "$SCRATCH/p.sql" --header-timeout 2 --max-connections-per-address 20 --max-result-bytes 400000
 ok $? "serve starts with --header-timeout, --max-connections-per-address and --max-result-bytes"
-for i in $(seq 200); do # the table has every row
+for i in $(seq 1200); do # the table has every row
     [ "$(curl -s "$URL/v1/tables" | sed -n 's/.*"rows":\([0-9]*\).*/\1/p')" = 20000 ] && break
     sleep 0.05
 done
@@ -209,7 +209,7 @@ stop_serve
 # ---- the URL printed for --listen :PORT ----
 $WEIR serve -f "$SCRATCH/p.sql" --listen :0 2>"$SCRATCH/listen.err" &
 pid=$!
-for i in $(seq 200); do grep -q 'listening on' "$SCRATCH/listen.err" && break; sleep 0.05; done
+for i in $(seq 1200); do grep -q 'listening on' "$SCRATCH/listen.err" && break; sleep 0.05; done
 url=$(sed -n 's|.*listening on \(http://[^/]*\)/.*|\1|p' "$SCRATCH/listen.err")
 kill -TERM $pid; wait $pid
 [[ "$url" == http://127.0.0.1:[1-9]* ]] || diag "$(cat "$SCRATCH/listen.err")"

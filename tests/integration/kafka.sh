@@ -29,7 +29,7 @@ post() { # post FROM TO: clicks n = FROM..TO over HTTP
 topic_count() { kcat -b "$B" -t "$1" -C -e -q -f '%o\n' 2>/dev/null | wc -l; }
 wait_count() { # wait_count TOPIC N: until the topic holds N records (20 s at most)
     local i
-    for i in $(seq 200); do [ "$(topic_count "$1")" -ge "$2" ] && return 0; sleep 0.1; done
+    for i in $(seq 600); do [ "$(topic_count "$1")" -ge "$2" ] && return 0; sleep 0.1; done
     return 1
 }
 
@@ -52,7 +52,7 @@ kill -USR1 $mock
 sleep 0.5
 [ "$(post 201 500)" = 200 ]; ok $? "with Kafka down, HTTP ingest is still accepted"
 lag=0
-for i in $(seq 100); do
+for i in $(seq 600); do
     lag=$(curl -s "$URL/metrics" | sed -n 's/^weir_sink_lag_records{sink="raw",connector="kafka"} //p')
     [ "${lag:-0}" -gt 0 ] && break
     sleep 0.1

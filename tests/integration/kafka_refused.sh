@@ -26,10 +26,10 @@ ok $? "the refused topic stops the sink with Kafka's reason ($(sink))"
 sleep 1.5 # RETRY would have tried four more times by now (100, 200, 400, 800 ms)
 [ "$(failures)" = 1 ] && sink | grep -q '"up":false'; ok $? "and it is not retried by itself (failures $(failures))"
 answer=$(curl -s -X POST "$URL/v1/sinks/k/restart")
-for i in $(seq 200); do [ "$(topic_ids | wc -l)" -ge 100 ] && break; sleep 0.05; done
+for i in $(seq 1200); do [ "$(topic_ids | wc -l)" -ge 100 ] && break; sleep 0.05; done
 [ "$answer" = '{"sink":"k","restarted":true}' ] && [ "$(topic_ids | uniq | wc -l)" = 100 ] && [ "$(topic_ids | wc -l)" = 100 ]
 ok $? "after POST /v1/sinks/k/restart ($answer) the topic holds each of the 100 records once ($(topic_ids | wc -l))"
-for i in $(seq 100); do sink | grep -q '"lag":0,"up":true' && break; sleep 0.05; done
+for i in $(seq 1200); do sink | grep -q '"lag":0,"up":true' && break; sleep 0.05; done
 sink | grep -q '"lag":0,"up":true'; ok $? "and the sink is up with no lag ($(sink))"
 stop_serve
 kill "$mock"; wait "$mock" 2>/dev/null

@@ -11,7 +11,7 @@ CREATE TABLE t AS SELECT "we""ird", COUNT(*) AS c FROM s GROUP BY "we""ird";
 SQL
 start_serve -f "$SCRATCH/p.sql" || { echo "Bail out! weir serve did not start"; exit 1; }
 curl -s -d '{"we\"ird":"x","n":1}' "$URL/v1/streams/s" >/dev/null
-for i in $(seq 100); do curl -s "$URL/v1/tables/t?key=x" | grep -q '"c":1' && break; sleep 0.1; done
+for i in $(seq 600); do curl -s "$URL/v1/tables/t?key=x" | grep -q '"c":1' && break; sleep 0.1; done
 got=$(curl -s "$URL/v1/tables" | python3 -c 'import json,sys; t=json.load(sys.stdin)["tables"][0]; print(t["primary_key"], t["from"])')
 [ "$got" = "['we\"ird'] s" ]; ok $? "/v1/tables is JSON naming the column: $got"
 curl -s "$URL/v1/streams" | python3 -c 'import json,sys; s=json.load(sys.stdin)["streams"]; assert any(x.get("key") == "we\"ird" for x in s)'

@@ -20,7 +20,7 @@ start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 50
 seq 100 | sed 's/.*/{"id":&}/' > "$SCRATCH/post.ndjson"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$SCRATCH/post.ndjson" "$URL/v1/streams/events")" = 200 ]
 ok $? "100 events accepted"
-for i in $(seq 100); do [ "$(failures out)" = 1 ] && break; sleep 0.05; done
+for i in $(seq 1200); do [ "$(failures out)" = 1 ] && break; sleep 0.05; done
 sink out | grep -q '"up":false,"state":"failed","last_error":"sink out: open .*/blocked/out.ndjson: Not a directory"'
 ok $? "the sink is down with the reason ($(sink out))"
 sleep 1.5 # RETRY would have tried four more times by now (100, 200, 400, 800 ms)
@@ -33,7 +33,7 @@ ok $? "/metrics says weir_sink_up 0 and weir_sink_failed 1 for it; the other sin
 ok $? "restarting a sink that has not failed: 409; an unknown one: 404"
 rm "$SCRATCH/blocked" && mkdir "$SCRATCH/blocked"
 answer=$(curl -s -X POST "$URL/v1/sinks/out/restart")
-for i in $(seq 100); do [ "$(lines "$SCRATCH/blocked/out.ndjson")" = 100 ] && break; sleep 0.05; done
+for i in $(seq 1200); do [ "$(lines "$SCRATCH/blocked/out.ndjson")" = 100 ] && break; sleep 0.05; done
 [ "$answer" = '{"sink":"out","restarted":true}' ] && [ "$(sort -u "$SCRATCH/blocked/out.ndjson" | wc -l)" = 100 ]
 ok $? "with the path fixed, POST /v1/sinks/out/restart ($answer) delivers the 100 events once"
 sink out | grep -q '"failures":1,"lag":0,"up":true,"state":"delivering"'; ok $? "and the sink is up again ($(sink out))"
