@@ -7,6 +7,11 @@
  * only then counted as acknowledged (`--acks` prints each acknowledgement).
  * A bad line aborts the batch it is in, so a batch is appended whole or not
  * at all, and the error says exactly which lines made it.
+ *
+ * When a `weir serve` holds the data directory (the log has one writer),
+ * the same batches go through its HTTP ingest instead (produce_remote.c);
+ * partitions then follow the stream's declared key, as for any record the
+ * server takes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +24,7 @@
 #include "base/clock.h"
 #include "conn/ingest.h"
 #include "cli/cli.h"
+#include "cli/produce_remote.h"
 #include "json/json.h"
 #include "json/ndjson.h"
 #include "log/log.h"
@@ -45,7 +51,9 @@ const cli_command cli_produce = {
     .summary = "append NDJSON records (one JSON object per line) to a stream",
     .description = "Reads FILE, or standard input when FILE is absent or '-'. The stream is created\n"
                    "if it does not exist. A record is acknowledged once it is on disk; a malformed\n"
-                   "line stops the command and nothing of the batch holding it is appended.",
+                   "line stops the command and nothing of the batch holding it is appended.\n"
+                   "While weir serve runs on the data directory, the records go through its HTTP\n"
+                   "ingest (to a source stream of its pipeline; $WEIR_TOKEN if it needs a token).",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
     .min_args = 1,
@@ -53,8 +61,13 @@ const cli_command cli_produce = {
     .run = run_produce,
 };
 
+#define REMOTE_BATCH_BYTES (1u << 20)  /* through a server: a POST per this much NDJSON ... */
+#define REMOTE_BATCH_NS 100000000u     /* ... or per this long a quiet input keeps a batch */
+
 typedef struct producer {
-    weir_log *log;
+    weir_log *log;             /* NULL when a running server takes the records (remote) */
+    produce_remote *remote;
+    uint64_t first_pending_ns; /* remote: when the batch's first record came */
     weir_stream *stream;
     const char *input_name;
     const char *key_field;
@@ -73,7 +86,14 @@ static int commit(producer *pr)
 {
     if (pr->pending == 0)
         return CLI_OK;
-    if (weir_log_commit(pr->log, &pr->err) != WEIR_OK) {
+    char why[600];
+    if (pr->remote && produce_remote_send(pr->remote, why, sizeof why)) {
+        cli_error("produce", "%s; %llu records were acknowledged before this, the %llu of this batch (from line %llu) "
+                             "were not", why, (unsigned long long)pr->acked, (unsigned long long)pr->pending,
+                  (unsigned long long)pr->batch_first_line);
+        return CLI_FAIL;
+    }
+    if (!pr->remote && weir_log_commit(pr->log, &pr->err) != WEIR_OK) {
         cli_error("produce", "%s; %llu records were acknowledged before this, the %llu of this batch (from line %llu) were not",
                   pr->err.msg, (unsigned long long)pr->acked, (unsigned long long)pr->pending,
                   (unsigned long long)pr->batch_first_line);
@@ -82,7 +102,7 @@ static int commit(producer *pr)
     pr->acked += pr->pending;
     pr->pending = 0;
     uint64_t now = weir_mono_ns();
-    if (now - pr->retention_checked_ns >= 1000000000u) {
+    if (!pr->remote && now - pr->retention_checked_ns >= 1000000000u) {
         pr->retention_checked_ns = now;
         if (weir_log_apply_retention(pr->log, weir_wall_ms(), &pr->err) != WEIR_OK) {
             cli_error("produce", "retention: %s", pr->err.msg);
@@ -100,6 +120,17 @@ static int commit(producer *pr)
 static int on_record(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
 {
     producer *pr = ctx;
+    if (pr->remote) {
+        if (produce_remote_add(pr->remote, text, len)) {
+            snprintf(e->msg, sizeof e->msg, "out of memory");
+            return 1;
+        }
+        if (pr->pending++ == 0) {
+            pr->batch_first_line = line;
+            pr->first_pending_ns = weir_mono_ns();
+        }
+        return produce_remote_bytes(pr->remote) >= REMOTE_BATCH_BYTES && commit(pr) != CLI_OK ? 2 : 0;
+    }
     if (weir_ingest_json(pr->stream, pr->partition, pr->key_field, text, len, weir_wall_ms(), &pr->key, NULL, NULL, &pr->err)) {
         snprintf(e->msg, sizeof e->msg, "%s", pr->err.msg);
         return 1;
@@ -113,7 +144,10 @@ static int on_record(void *ctx, const char *text, size_t len, uint64_t line, wei
 
 static int bad_input(producer *pr, const weir_ndjson_error *e)
 {
-    weir_log_abort(pr->log);
+    if (pr->remote)
+        produce_remote_drop(pr->remote);
+    else
+        weir_log_abort(pr->log);
     cli_error("produce", "%s:%llu:%u (byte %llu): %s; nothing from line %llu on was appended, %llu records before it were",
               pr->input_name, (unsigned long long)e->line, e->column, (unsigned long long)e->offset, e->msg,
               (unsigned long long)(pr->pending ? pr->batch_first_line : e->line), (unsigned long long)pr->acked);
@@ -139,7 +173,9 @@ static int pump(producer *pr, int fd)
             break;
         }
         if (ready <= 0) {
-            if (weir_log_commit_due(pr->log, weir_mono_ns()))
+            bool due = pr->remote ? weir_mono_ns() - pr->first_pending_ns >= REMOTE_BATCH_NS
+                                  : weir_log_commit_due(pr->log, weir_mono_ns());
+            if (due)
                 rc = commit(pr);
             continue;
         }
@@ -186,6 +222,31 @@ static bool parse_fsync(const char *text, weir_fsync_policy *out)
     return true;
 }
 
+/* The data directory is locked by another process: a weir serve that
+ * recorded its address takes the records over HTTP (options that only the
+ * log's writer could honour are refused), anything else is the lock's error. */
+static int through_server(producer *pr, const char **v, const char *stream, const char *data, int fd, const weir_err *locked)
+{
+    const cli_command *c = &cli_produce;
+    int found = produce_remote_open(data, stream, &pr->remote);
+    if (found <= 0) {
+        cli_error("produce", "%s", found < 0 ? "out of memory" : locked->msg);
+        return CLI_FAIL;
+    }
+    static const char *const writer_only[] = {"key", "partition", "partitions", "segment-bytes", "retention-bytes",
+                                              "retention-ms", "fsync"};
+    for (size_t i = 0; i < sizeof writer_only / sizeof *writer_only; i++)
+        if (v[cli_index(c, writer_only[i])]) {
+            cli_error("produce", "%s is served by weir serve at %s, which takes the records through its ingest: the "
+                                 "stream's own key and settings apply there, so --%s cannot", data,
+                      produce_remote_server(pr->remote), writer_only[i]);
+            return CLI_USAGE;
+        }
+    fprintf(stderr, "weir produce: %s is served by weir serve at %s: the records go through it\n", data,
+            produce_remote_server(pr->remote));
+    return pump(pr, fd);
+}
+
 static int run_produce(const char **v, int argc, char **argv)
 {
     const cli_command *c = &cli_produce;
@@ -215,7 +276,12 @@ static int run_produce(const char **v, int argc, char **argv)
     }
     weir_err err = {0};
     int rc = CLI_FAIL;
-    if (weir_log_open(cli_data_dir(v[cli_index(c, "data")]), &lo, &pr.log, &err) != WEIR_OK) {
+    const char *data = cli_data_dir(v[cli_index(c, "data")]);
+    if (weir_log_open(data, &lo, &pr.log, &err) == WEIR_EBUSY) {
+        rc = through_server(&pr, v, argv[0], data, fd, &err);
+        goto out;
+    }
+    if (!pr.log) {
         cli_error("produce", "%s", err.msg);
         goto out;
     }
@@ -239,6 +305,7 @@ out:
         rc = CLI_FAIL;
     }
     weir_buf_free(&pr.key);
+    produce_remote_free(pr.remote);
     if (fd > 0)
         close(fd);
     return rc;

@@ -4,6 +4,7 @@
  * processed everything in the log), checkpointing as it goes and once
  * more on the way out.
  */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -190,6 +191,7 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_err err = {0};
     char *sql = NULL;
     size_t sql_len;
+    char url_file[4300] = ""; /* DATA/serve.url once written: removed on the way out */
     int rc = CLI_FAIL;
     if (!cli_load_pipeline("serve", file, &arena, &cat))
         goto out;
@@ -260,9 +262,16 @@ static int run_serve(const char **v, int argc, char **argv)
     if (!once)
         fprintf(stderr, "weir serve: running %s over %s (Ctrl-C stops)\n", file, weir_log_dir(log));
     char url[64];
-    if (weir_service_port(svc) && weir_http_listen_url(listen, weir_service_port(svc), url, sizeof url, &err) == WEIR_OK)
+    if (weir_service_port(svc) && weir_http_listen_url(listen, weir_service_port(svc), url, sizeof url, &err) == WEIR_OK) {
         fprintf(stderr, "weir serve: listening on %s/%s%s\n", url, strstr(url, "//0.0.0.0:") ? " (every interface)" : "",
                 so.web_dir ? " (dashboard at /)" : "");
+        /* where weir produce finds this server while it holds the data directory */
+        snprintf(url_file, sizeof url_file, "%s/serve.url", weir_log_dir(log));
+        if (weir_io_write_file_atomic(&weir_io_posix, url_file, url, strlen(url), &err)) {
+            fprintf(stderr, "weir serve: warning: weir produce will not find this server: %s\n", err.msg);
+            url_file[0] = '\0';
+        }
+    }
     rc = CLI_OK;
     bool paused = false;
     while (!stopping) {
@@ -302,6 +311,8 @@ static int run_serve(const char **v, int argc, char **argv)
     if (svc && !once)
         print_stats(&cat, weir_service_runner(svc));
 out:
+    if (url_file[0] && unlink(url_file) != 0)
+        fprintf(stderr, "weir serve: warning: cannot remove %s: %s\n", url_file, strerror(errno));
     weir_service_stop(svc);
     weir_kafka_state_close(store);
     if (log && weir_log_close(log, &err) && rc == CLI_OK) {

@@ -1,0 +1,144 @@
+/*
+ * produce_remote.c - `weir produce` into a data directory that a running
+ * `weir serve` holds: the log has one writer, so the records go through
+ * that server's ingest (POST /v1/streams/{s}, durable when answered), found
+ * by the address serve records in DATA/serve.url while it runs.
+ *
+ * Batches are NDJSON of at most BATCH_BYTES. A 503 (ingest saturated, a
+ * full disk) is retried as its Retry-After says, for RETRY_FOR_S at most;
+ * any other refusal stops with the server's own message.
+ */
+#include "cli/produce_remote.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/io.h"
+
+#define RETRY_FOR_S 60
+
+struct produce_remote {
+    char url[1024];            /* .../v1/streams/<stream> */
+    char server[512];          /* what DATA/serve.url says */
+    CURL *curl;
+    struct curl_slist *headers;
+    weir_buf body;             /* the batch: NDJSON lines */
+    weir_buf reply;
+    long retry_after_s;        /* of the last 503 */
+};
+
+int produce_remote_open(const char *data_dir, const char *stream, produce_remote **out)
+{
+    *out = NULL;
+    char path[4200], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/serve.url", data_dir);
+    if (weir_io_read_file(&weir_io_posix, path, &text, &len, NULL) != WEIR_OK)
+        return 0;
+    produce_remote *r = calloc(1, sizeof *r);
+    if (!r || !(r->curl = curl_easy_init())) {
+        free(r);
+        free(text);
+        return -1;
+    }
+    len = strcspn(text, "\r\n");
+    snprintf(r->server, sizeof r->server, "%.*s", (int)len, text);
+    snprintf(r->url, sizeof r->url, "%s/v1/streams/%s", r->server, stream);
+    free(text);
+    char auth[600];
+    const char *token = getenv("WEIR_TOKEN");
+    r->headers = curl_slist_append(NULL, "Content-Type: application/x-ndjson");
+    if (token && *token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        r->headers = r->headers ? curl_slist_append(r->headers, auth) : NULL;
+    }
+    if (!r->headers) {
+        produce_remote_free(r);
+        return -1;
+    }
+    *out = r;
+    return 1;
+}
+
+const char *produce_remote_server(const produce_remote *r) { return r->server; }
+
+int produce_remote_add(produce_remote *r, const char *rec, size_t len)
+{
+    return weir_buf_append(&r->body, rec, len) || weir_buf_append(&r->body, "\n", 1) ? -1 : 0;
+}
+
+size_t produce_remote_bytes(const produce_remote *r) { return r->body.len; }
+
+void produce_remote_drop(produce_remote *r) { r->body.len = 0; }
+
+static size_t on_reply(char *data, size_t size, size_t n, void *ctx)
+{
+    return weir_buf_append(ctx, data, size * n) ? 0 : size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    produce_remote *r = ctx;
+    if (size * n > 12 && !strncasecmp(data, "Retry-After:", 12))
+        r->retry_after_s = strtol(data + 12, NULL, 10);
+    return size * n;
+}
+
+/* One POST of the batch: the HTTP status, or 0 with why filled (no answer). */
+static long post(produce_remote *r, char *why, size_t cap)
+{
+    r->reply.len = 0;
+    r->retry_after_s = 1;
+    curl_easy_reset(r->curl);
+    curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
+    curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, (const char *)r->body.data);
+    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+    curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_reply);
+    curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &r->reply);
+    curl_easy_setopt(r->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(r->curl, CURLOPT_HEADERDATA, r);
+    CURLcode e = curl_easy_perform(r->curl);
+    long status = 0;
+    if (e != CURLE_OK) {
+        snprintf(why, cap, "POST %s: %s (whether that batch was stored is unknown)", r->url, curl_easy_strerror(e));
+        return 0;
+    }
+    curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+    snprintf(why, cap, "POST %s answered %ld: %.*s", r->url, status, (int)(r->reply.len > 400 ? 400 : r->reply.len),
+             r->reply.data ? (const char *)r->reply.data : "");
+    size_t n = strlen(why);
+    while (n && (why[n - 1] == '\n' || why[n - 1] == '\r'))
+        why[--n] = '\0';
+    return status;
+}
+
+int produce_remote_send(produce_remote *r, char *why, size_t cap)
+{
+    if (!r->body.len)
+        return 0;
+    uint64_t until = weir_mono_ns() + (uint64_t)RETRY_FOR_S * 1000000000u;
+    long status;
+    while ((status = post(r, why, cap)) == 503 && weir_mono_ns() < until)
+        sleep((unsigned)(r->retry_after_s > 0 && r->retry_after_s <= RETRY_FOR_S ? r->retry_after_s : 1));
+    if (status < 200 || status > 299)
+        return -1;
+    r->body.len = 0;
+    return 0;
+}
+
+void produce_remote_free(produce_remote *r)
+{
+    if (!r)
+        return;
+    curl_slist_free_all(r->headers);
+    curl_easy_cleanup(r->curl);
+    weir_buf_free(&r->body);
+    weir_buf_free(&r->reply);
+    free(r);
+}
