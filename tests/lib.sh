@@ -47,6 +47,21 @@ start_serve() {
 }
 stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID"; }
 
+# req METHOD PATH [curl args...]: a request to the server start_serve started
+# (60 s at most); sets STATUS and BODY.
+req() {
+    local method=$1 path=$2; shift 2
+    STATUS=$(curl -s -m 60 -o "$SCRATCH/body" -w '%{http_code}' -X "$method" "$@" "$URL$path")
+    BODY=$(cat "$SCRATCH/body")
+}
+# expect STATUS SUBSTRING NAME: the last answer had that status and its body holds the text.
+expect() {
+    [ "$STATUS" = "$1" ] && [[ "$BODY" == *"$2"* ]]
+    local rc=$?
+    [ $rc -eq 0 ] || diag "got $STATUS: $BODY"
+    ok $rc "$3"
+}
+
 # start_kafka_mock TOPIC:PARTITIONS...: librdkafka's mock cluster
 # (tests/helpers/kafka_mock, three brokers on loopback) with those topics;
 # waits until it listens. Sets mock (its pid) and B (its bootstrap servers).

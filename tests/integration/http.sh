@@ -13,19 +13,6 @@ CREATE TABLE per_page AS SELECT page, COUNT(*) AS n, SUM(ms) AS total FROM click
 CREATE ROUTE 'POST /pages/{page}/click' INTO clicks;
 SQL
 
-# req METHOD PATH [curl args...]: sets STATUS and BODY
-req() {
-    local method=$1 path=$2; shift 2
-    STATUS=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -X "$method" "$@" "$URL$path")
-    BODY=$(cat "$SCRATCH/body")
-}
-# expect STATUS SUBSTRING NAME: the last answer had that status and its body holds the text
-expect() {
-    [ "$STATUS" = "$1" ] && [[ "$BODY" == *"$2"* ]]
-    local rc=$?
-    [ $rc -eq 0 ] || diag "got $STATUS: $BODY"
-    ok $rc "$3"
-}
 records() { # records STREAM: its committed record count, from GET /v1/streams
     curl -s "$URL/v1/streams" | node -e 'const d = JSON.parse(require("fs").readFileSync(0));
         const s = d.streams.find(s => s.name === process.argv[1]); console.log(s ? s.records : "none")' "$1"

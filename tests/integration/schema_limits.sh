@@ -18,17 +18,6 @@ SQL
 HOSTILE='((((a{1,50}){1,50}){1,50}){1,50})'
 
 # req METHOD PATH [curl args...]: sets STATUS and BODY (at most 30 s: a hang fails the check, not the run)
-req() {
-    local method=$1 path=$2; shift 2
-    STATUS=$(curl -s -m 30 -o "$SCRATCH/body" -w '%{http_code}' -X "$method" "$@" "$URL$path")
-    BODY=$(cat "$SCRATCH/body")
-}
-expect() { # expect STATUS SUBSTRING NAME
-    [ "$STATUS" = "$1" ] && [[ "$BODY" == *"$2"* ]]
-    local rc=$?
-    [ $rc -eq 0 ] || diag "got $STATUS: $BODY"
-    ok $rc "$3"
-}
 strict_json() { # strict_json FILE: the file is UTF-8 (no replacement allowed) and JSON
     python3 -c 'import json, sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))' "$1" 2>/dev/null
 }
