@@ -7,12 +7,12 @@
  */
 #include "cli/gen_post.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/http_post.h"
 #include "json/json.h"
 
 typedef struct batch {
@@ -26,7 +26,7 @@ struct gen_poster {
     CURL *curl;
     batch *batches;
     size_t n, cap;
-    weir_buf reply;
+    http_answer reply;
 };
 
 int gen_poster_new(const char *url, gen_poster **out)
@@ -85,11 +85,6 @@ int gen_poster_add(gen_poster *p, const char *rec, size_t len)
     return weir_buf_append(&p->batches[i].body, rec, len);
 }
 
-static size_t on_reply(char *data, size_t size, size_t n, void *ctx)
-{
-    return weir_buf_append(ctx, data, size * n) ? 0 : size * n;
-}
-
 int gen_poster_flush(gen_poster *p)
 {
     int rc = 0;
@@ -97,21 +92,12 @@ int gen_poster_flush(gen_poster *p)
         batch *b = &p->batches[i];
         if (!b->records)
             continue;
-        long status = 0;
-        p->reply.len = 0;
-        curl_easy_reset(p->curl);
-        curl_easy_setopt(p->curl, CURLOPT_URL, b->url);
-        curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, (const char *)b->body.data);
-        curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
-        curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_reply);
-        curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, &p->reply);
-        CURLcode e = curl_easy_perform(p->curl);
-        if (e == CURLE_OK)
-            curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &status);
-        if (e != CURLE_OK || status < 200 || status > 299) { /* reported; the next batches still go */
+        CURLcode e = http_post(p->curl, b->url, NULL, b->body.data, b->body.len, &p->reply);
+        const weir_buf *said = &p->reply.body;
+        if (e != CURLE_OK || p->reply.status < 200 || p->reply.status > 299) { /* reported; the next batches still go */
             cli_error("gen", "POST %s (%zu records): %s%.*s", b->url, b->records,
-                      e != CURLE_OK ? curl_easy_strerror(e) : "", e != CURLE_OK ? 0 : (int)(p->reply.len > 300 ? 300 : p->reply.len),
-                      (const char *)p->reply.data);
+                      e != CURLE_OK ? curl_easy_strerror(e) : "", e != CURLE_OK ? 0 : (int)(said->len > 300 ? 300 : said->len),
+                      (const char *)said->data);
             rc = -1;
         }
         b->body.len = 0;
@@ -129,7 +115,7 @@ void gen_poster_free(gen_poster *p)
         weir_buf_free(&p->batches[i].body);
     }
     free(p->batches);
-    weir_buf_free(&p->reply);
+    weir_buf_free(&p->reply.body);
     curl_easy_cleanup(p->curl);
     free(p);
 }

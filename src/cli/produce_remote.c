@@ -10,7 +10,6 @@
  */
 #include "cli/produce_remote.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/io.h"
+#include "cli/http_post.h"
 
 #define RETRY_FOR_S 60
 
@@ -28,8 +28,7 @@ struct produce_remote {
     CURL *curl;
     struct curl_slist *headers;
     weir_buf body;             /* the batch: NDJSON lines */
-    weir_buf reply;
-    long retry_after_s;        /* of the last 503 */
+    http_answer reply;
 };
 
 int produce_remote_open(const char *data_dir, const char *stream, produce_remote **out)
@@ -76,46 +75,21 @@ size_t produce_remote_bytes(const produce_remote *r) { return r->body.len; }
 
 void produce_remote_drop(produce_remote *r) { r->body.len = 0; }
 
-static size_t on_reply(char *data, size_t size, size_t n, void *ctx)
-{
-    return weir_buf_append(ctx, data, size * n) ? 0 : size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *ctx)
-{
-    produce_remote *r = ctx;
-    if (size * n > 12 && !strncasecmp(data, "Retry-After:", 12))
-        r->retry_after_s = strtol(data + 12, NULL, 10);
-    return size * n;
-}
-
 /* One POST of the batch: the HTTP status, or 0 with why filled (no answer). */
 static long post(produce_remote *r, char *why, size_t cap)
 {
-    r->reply.len = 0;
-    r->retry_after_s = 1;
-    curl_easy_reset(r->curl);
-    curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
-    curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, (const char *)r->body.data);
-    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
-    curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_reply);
-    curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &r->reply);
-    curl_easy_setopt(r->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(r->curl, CURLOPT_HEADERDATA, r);
-    CURLcode e = curl_easy_perform(r->curl);
-    long status = 0;
+    CURLcode e = http_post(r->curl, r->url, r->headers, r->body.data, r->body.len, &r->reply);
     if (e != CURLE_OK) {
         snprintf(why, cap, "POST %s: %s (whether that batch was stored is unknown)", r->url, curl_easy_strerror(e));
         return 0;
     }
-    curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
-    snprintf(why, cap, "POST %s answered %ld: %.*s", r->url, status, (int)(r->reply.len > 400 ? 400 : r->reply.len),
-             r->reply.data ? (const char *)r->reply.data : "");
+    const weir_buf *said = &r->reply.body;
+    snprintf(why, cap, "POST %s answered %ld: %.*s", r->url, r->reply.status, (int)(said->len > 400 ? 400 : said->len),
+             said->data ? (const char *)said->data : "");
     size_t n = strlen(why);
     while (n && (why[n - 1] == '\n' || why[n - 1] == '\r'))
         why[--n] = '\0';
-    return status;
+    return r->reply.status;
 }
 
 int produce_remote_send(produce_remote *r, char *why, size_t cap)
@@ -125,7 +99,7 @@ int produce_remote_send(produce_remote *r, char *why, size_t cap)
     uint64_t until = weir_mono_ns() + (uint64_t)RETRY_FOR_S * 1000000000u;
     long status;
     while ((status = post(r, why, cap)) == 503 && weir_mono_ns() < until)
-        sleep((unsigned)(r->retry_after_s > 0 && r->retry_after_s <= RETRY_FOR_S ? r->retry_after_s : 1));
+        sleep((unsigned)(r->reply.retry_after_s > 0 && r->reply.retry_after_s <= RETRY_FOR_S ? r->reply.retry_after_s : 1));
     if (status < 200 || status > 299)
         return -1;
     r->body.len = 0;
@@ -139,6 +113,6 @@ void produce_remote_free(produce_remote *r)
     curl_slist_free_all(r->headers);
     curl_easy_cleanup(r->curl);
     weir_buf_free(&r->body);
-    weir_buf_free(&r->reply);
+    weir_buf_free(&r->reply.body);
     free(r);
 }

@@ -296,7 +296,7 @@ static int run_serve(const char **v, int argc, char **argv)
             break;
         }
         if (processed == 0) {
-            if (once && !paused && weir_service_files_at_eof(svc) && weir_runner_caught_up(weir_service_runner(svc), true))
+            if (once && weir_service_files_at_eof(svc) && weir_runner_caught_up(weir_service_runner(svc), true))
                 break;
             weir_service_wait(svc, 20);
         }
