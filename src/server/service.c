@@ -201,24 +201,6 @@ static uint64_t measure_disk_free(const weir_service *s)
     return (uint64_t)st.f_bavail * st.f_frsize;
 }
 
-/* Builds a view of every table from its changelog (cut back to the
- * runner's checkpoint) into views, one slot per catalog relation. */
-static int load_views(weir_service *s, weir_table_view **views, weir_err *err)
-{
-    int rc = WEIR_OK;
-    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++)
-        if (s->cat->rels[i]->is_table && (rc = weir_view_new(s->cat->rels[i], &views[i], err)) == WEIR_OK)
-            rc = weir_view_load(views[i], s->log, false, err);
-    return rc;
-}
-
-static void free_views(weir_service *s, weir_table_view **views)
-{
-    for (int i = 0; views && i < s->cat->nrels; i++)
-        weir_view_free(views[i]);
-    free(views);
-}
-
 /* The step met a full disk (err): what it did since the last commit is
  * dropped and its requests are answered 503; the runner, whose state may
  * now be ahead of its outputs, takes no more steps until resume(). */
@@ -232,9 +214,11 @@ static void pause_pipeline(weir_service *s, int64_t now_ms, const weir_err *err)
 }
 
 /* Once min_free (at least RESUME_FLOOR) is free: a new runner from the last
- * checkpoint (which cuts the outputs back to it) and new views replace the
- * old ones. The new runner is opened before the old one closes, so that a
- * failure (the disk filled again) leaves everything as it was. */
+ * checkpoint (which cuts the outputs back to it) replaces the old one. It
+ * is opened before the old one closes, so that a failure (the disk filled
+ * again) leaves everything as it was. The table views stay: the new runner
+ * emits again, with the same values, every row they got since that
+ * checkpoint (and a pull query between its turns may hold one of them). */
 static void resume_pipeline(weir_service *s, int64_t now_ms)
 {
     uint64_t floor = s->opt.min_free > RESUME_FLOOR ? s->opt.min_free : RESUME_FLOOR;
@@ -242,23 +226,15 @@ static void resume_pipeline(weir_service *s, int64_t now_ms)
         return;
     s->resume_tried_ms = now_ms;
     weir_runner *runner = NULL;
-    weir_table_view **views = calloc((size_t)s->cat->nrels + 1, sizeof *views);
     weir_err err = {0};
-    int rc = views ? weir_runner_open(s->log, s->cat, s->sql, s->sql_len, &s->runner_opt, &runner, &err)
-                   : weir_err_set(&err, WEIR_ENOMEM, "out of memory");
-    if (rc == WEIR_OK)
-        rc = load_views(s, views, &err);
-    if (rc) {
+    if (weir_runner_open(s->log, s->cat, s->sql, s->sql_len, &s->runner_opt, &runner, &err)) {
         weir_runner_close(runner);
-        free_views(s, views);
         weir_log_abort(s->log);
         snprintf(s->paused_why, sizeof s->paused_why, "%s", err.msg);
         return;
     }
     weir_runner_close(s->runner);
-    free_views(s, s->views);
     s->runner = runner;
-    s->views = views;
     s->paused = false;
 }
 
@@ -451,8 +427,9 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
         open_all_streams(log);
         s->log_bytes = weir_log_bytes(log);
     }
-    if (rc == WEIR_OK) /* the runner cut the outputs back to its checkpoint */
-        rc = load_views(s, s->views, err);
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
+        if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
+            rc = weir_view_load(s->views[i], log, false, err);
     s->disk_free = measure_disk_free(s);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/schemas", weir_log_dir(log));
@@ -517,7 +494,9 @@ void weir_service_stop(weir_service *s)
     weir_http_stop(s->http); /* after this no handler runs */
     weir_sinks_stop(s);
     weir_runner_close(s->runner);
-    free_views(s, s->views);
+    for (int i = 0; s->views && i < s->cat->nrels; i++)
+        weir_view_free(s->views[i]);
+    free(s->views);
     free(s->ingest);
     for (int i = 0; s->files && i < s->cat->nrels; i++)
         weir_file_source_close(s->files[i]);
