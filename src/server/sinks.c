@@ -59,6 +59,17 @@ struct sink_run {
     char last_error[256];
 };
 
+/* Partition p's retained range, and *end, what the sink may deliver of it:
+ * its end, or for a pipeline output what the last checkpoint names. Under
+ * the lock. */
+static int deliverable(const sink_run *k, uint32_t p, weir_partition_stats *ps, uint64_t *end, weir_err *err)
+{
+    int rc = weir_stream_partition_stats(k->stream, p, ps, err);
+    if (rc == WEIR_OK && !weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, end))
+        *end = ps->end_offset;
+    return rc;
+}
+
 /* Copies up to SINK_BATCH records after next[] into recs/arena; under the
  * lock. at[i] keeps where record i's key starts in the arena (its value
  * follows) until the arena has stopped growing. */
@@ -69,10 +80,8 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
     for (uint32_t p = 0; p < k->nparts; p++) {
         weir_partition_stats ps;
         uint64_t end;
-        if (weir_stream_partition_stats(k->stream, p, &ps, err))
+        if (deliverable(k, p, &ps, &end, err))
             continue;
-        if (!weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, &end))
-            end = ps.end_offset;
         if (k->next[p] < ps.start_offset) /* retention removed what was never delivered */
             k->next[p] = ps.start_offset;
         weir_reader *r;
@@ -97,8 +106,7 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
     return n;
 }
 
-/* *lag = what the sink may deliver now (its stream's end, or for a
- * pipeline output what the last checkpoint names) beyond what the
+/* *lag = what the sink may deliver now (deliverable) beyond what the
  * destination confirmed; false if a partition could not be asked (*lag
  * counts the others). Under the lock. */
 static bool unconfirmed_lag(const sink_run *k, uint64_t *out)
@@ -108,12 +116,10 @@ static bool unconfirmed_lag(const sink_run *k, uint64_t *out)
     for (uint32_t p = 0; p < k->nparts; p++) {
         weir_partition_stats ps;
         uint64_t end;
-        if (weir_stream_partition_stats(k->stream, p, &ps, NULL)) {
+        if (deliverable(k, p, &ps, &end, NULL)) {
             known = false;
             continue;
         }
-        if (!weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, &end))
-            end = ps.end_offset;
         uint64_t from = k->confirmed[p] > ps.start_offset ? k->confirmed[p] : ps.start_offset; /* retention may have cut */
         lag += end > from ? end - from : 0;
     }
