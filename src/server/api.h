@@ -38,6 +38,10 @@ int api_tables(void *ctx, weir_http_req *req);
 int api_table(void *ctx, weir_http_req *req);
 int api_query(void *ctx, weir_http_req *req);
 int api_endpoint(void *ctx, weir_http_req *req);
+/* The CREATE ENDPOINT a route of the table was made from, or NULL (api_endpoint.c). */
+const weir_endpoint *api_endpoint_decl(const weir_service *s, const weir_http_route *r);
+/* The stream a CREATE ROUTE's route writes into, or NULL (api_route.c). */
+const weir_relation *api_route_stream(const weir_service *s, const weir_http_route *r);
 
 /* A pull query planned and run over the service's views or log. */
 typedef struct api_pulled {

@@ -81,14 +81,19 @@ static int put_svg(weir_buf *b, const api_pulled *p, const char *title)
     return rc;
 }
 
+const weir_endpoint *api_endpoint_decl(const weir_service *s, const weir_http_route *r)
+{
+    for (int i = 0; i < s->cat->nendpoints; i++)
+        if (s->cat->endpoints[i].path == r->path)
+            return &s->cat->endpoints[i];
+    return NULL;
+}
+
 static int endpoint_now(void *ctx, weir_http_req *req)
 {
     weir_service *s = ctx;
     const weir_http_route *hr = weir_http_route_of(req);
-    const weir_endpoint *ep = NULL;
-    for (int i = 0; i < s->cat->nendpoints && !ep; i++)
-        if (s->cat->endpoints[i].path == hr->path)
-            ep = &s->cat->endpoints[i];
+    const weir_endpoint *ep = api_endpoint_decl(s, hr);
     if (!ep) {
         weir_http_reply_error(req, 500, "endpoint %s lost its declaration", hr->path);
         return 0;

@@ -85,15 +85,6 @@ static const route_doc *doc_of(const weir_http_route *r)
     return NULL;
 }
 
-/* An endpoint's SQL, as its description. */
-static const char *endpoint_sql(const weir_service *s, const weir_http_route *r)
-{
-    for (int i = 0; i < s->cat->nendpoints; i++)
-        if (s->cat->endpoints[i].path == r->path)
-            return s->cat->endpoints[i].sql;
-    return NULL;
-}
-
 /* The JSON Schema of a SQL type, for a parameter or a body's member. */
 static int put_type_schema(weir_buf *b, int type)
 {
@@ -108,38 +99,28 @@ static int put_type_schema(weir_buf *b, int type)
     }
 }
 
+/* Whether name (len bytes) is the text n. */
+static bool named(const char *n, const char *name, int len) { return (int)strlen(n) == len && !strncmp(n, name, (size_t)len); }
+
 /* The SQL type of a path parameter: an endpoint's, a route template's
  * stream column's, else TEXT. */
 static int param_type(const weir_service *s, const weir_http_route *r, const char *name, int len)
 {
-    for (int i = 0; i < s->cat->nendpoints; i++)
-        if (s->cat->endpoints[i].path == r->path)
-            for (int k = 0; k < s->cat->endpoints[i].nparams; k++)
-                if ((int)strlen(s->cat->endpoints[i].params[k].name) == len &&
-                    !strncmp(s->cat->endpoints[i].params[k].name, name, (size_t)len))
-                    return s->cat->endpoints[i].params[k].type;
-    for (int i = 0; i < s->cat->nroutes; i++)
-        if (s->cat->routes[i].path == r->path) {
-            const weir_schema *sc = &s->cat->routes[i].into->schema;
-            for (int c = 0; c < sc->ncols; c++)
-                if ((int)strlen(sc->cols[c].name) == len && !strncmp(sc->cols[c].name, name, (size_t)len))
-                    return sc->cols[c].type;
-        }
+    const weir_endpoint *ep = api_endpoint_decl(s, r);
+    for (int k = 0; ep && k < ep->nparams; k++)
+        if (named(ep->params[k].name, name, len))
+            return ep->params[k].type;
+    const weir_relation *into = api_route_stream(s, r);
+    for (int c = 0; into && c < into->schema.ncols; c++)
+        if (named(into->schema.cols[c].name, name, len))
+            return into->schema.cols[c].type;
     return WEIR_TYPE_TEXT;
 }
 
 /* A route template's body: one object whose members are its stream's columns (all optional). */
-static const weir_relation *route_stream(const weir_service *s, const weir_http_route *r)
-{
-    for (int i = 0; i < s->cat->nroutes; i++)
-        if (s->cat->routes[i].path == r->path)
-            return s->cat->routes[i].into;
-    return NULL;
-}
-
 static int put_body(weir_buf *b, const weir_service *s, const weir_http_route *r)
 {
-    const weir_relation *into = route_stream(s, r);
+    const weir_relation *into = api_route_stream(s, r);
     int rc = weir_buf_printf(b, ",\"requestBody\":{\"required\":%s,\"content\":{\"%s\":{\"schema\":",
                              into ? "false" : "true", r->body_type);
     if (into) {
@@ -209,7 +190,8 @@ static int put_operation(weir_buf *b, const weir_service *s, const weir_http_rou
         method[i] = (char)(r->method[i] | 0x20);
     method[i] = '\0';
     const route_doc *d = doc_of(r);
-    const char *sql = r->handler == api_endpoint ? endpoint_sql(s, r) : NULL;
+    const weir_endpoint *ep = r->handler == api_endpoint ? api_endpoint_decl(s, r) : NULL;
+    const char *sql = ep ? ep->sql : NULL;
     int rc = weir_buf_printf(b, "\"%s\":{\"summary\":", method) || weir_json_quote(b, r->summary, strlen(r->summary)) ||
              (sql && (weir_buf_append_str(b, ",\"description\":") || weir_json_quote(b, sql, strlen(sql)))) ||
              put_parameters(b, s, r, d) || (r->body_type && put_body(b, s, r)) || put_responses(b, r, d, secured);

@@ -68,6 +68,14 @@ static int count_member(void *ctx, const char *name, size_t len, int escaped, co
     return 0;
 }
 
+const weir_relation *api_route_stream(const weir_service *s, const weir_http_route *r)
+{
+    for (int i = 0; i < s->cat->nroutes; i++)
+        if (s->cat->routes[i].path == r->path)
+            return s->cat->routes[i].into;
+    return NULL;
+}
+
 /* A route template: the record is the path parameters and query arguments
  * (typed by the stream's columns) plus the members of the body's object,
  * which may be empty. */
@@ -75,12 +83,9 @@ int api_route(void *ctx, weir_http_req *req)
 {
     weir_service *s = ctx;
     const weir_http_route *hr = weir_http_route_of(req);
-    const weir_route *route = NULL;
-    for (int i = 0; i < s->cat->nroutes && !route; i++)
-        if (s->cat->routes[i].path == hr->path)
-            route = &s->cat->routes[i];
+    const weir_relation *into = api_route_stream(s, hr);
     int index;
-    const weir_relation *rel = route ? service_relation(s, route->into->name, &index) : NULL;
+    const weir_relation *rel = into ? service_relation(s, into->name, &index) : NULL;
     if (!rel) {
         weir_http_reply_error(req, 500, "route %s lost its stream", hr->path);
         return 0;
