@@ -14,11 +14,9 @@ records=${1:-2000000}
 . "$(dirname "$0")/../tests/lib.sh"
 batch=50000
 
-"$BUILD/tests/helpers/kafka_mock" "$SCRATCH/brokers" ev_out:2 counts:2 &
-mock=$!
+start_kafka_mock ev_out:2 counts:2
 trap 'stop_serve 2>/dev/null; kill $mock 2>/dev/null; rm -rf "$SCRATCH"' EXIT
-for i in $(seq 200); do [ -s "$SCRATCH/brokers" ] && break; sleep 0.05; done
-B=$(cat "$SCRATCH/brokers")
+[ -n "$B" ] || exit 1
 cat > "$SCRATCH/p.sql" <<SQL
 CREATE STREAM ev (k TEXT, n INT) WITH (partitions = 2, key = 'k');
 CREATE TABLE per_key AS SELECT k, COUNT(*) AS c FROM ev GROUP BY k;
