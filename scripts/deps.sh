@@ -4,7 +4,8 @@
 # Groups: base (always: compiler, pkg-config, prove, librdkafka,
 # libmicrohttpd, libcurl, libpcre2 for schema patterns, curl, and Node.js
 # with npm for the dashboard's libraries), test (chromium for the browser test, prometheus for promtool,
-# kcat and clickhouse-server as the real peers), fuzz (clang with
+# kcat and clickhouse-server as the real peers, python3 for the tests' raw
+# sockets and JSON checks, man-db to render the man page), fuzz (clang with
 # libFuzzer), bench (wrk, and what else the benchmarks compare against:
 # librocksdb-dev and liblmdb-dev for bench/statestore.sh, which the product
 # does not link yet).
@@ -12,7 +13,7 @@ set -eu
 packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libcurl4-openssl-dev libpcre2-dev curl)
 for group in "$@"; do
     case "$group" in
-        test) packages+=(chromium prometheus kcat clickhouse-server) ;;
+        test) packages+=(chromium prometheus kcat clickhouse-server python3 man-db) ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
         bench) packages+=(coreutils wrk clickhouse-server librocksdb-dev liblmdb-dev) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
