@@ -106,10 +106,10 @@ int weir_log_mark_complete(weir_log *log, weir_err *err)
     return rc;
 }
 
-#define FOR_EACH_PARTITION(log, part)                                               \
-    for (size_t si_ = 0; si_ < (log)->nstreams; si_++)                              \
-        for (uint32_t pi_ = 0; pi_ < (log)->streams[si_]->config.partitions; pi_++) \
-            if (((part) = &(log)->streams[si_]->parts[pi_]) != NULL)
+#define FOR_EACH_PARTITION(log, part)                                   \
+    WEIR_FOR_EACH_STREAM(log, s_)                                       \
+        for (uint32_t pi_ = 0; pi_ < s_->config.partitions; pi_++)      \
+            if (((part) = &s_->parts[pi_]) != NULL)
 
 /* Rule 8 of docs/LOG_FORMAT.md. Only the newest commit can be incomplete:
  * a commit's batches are written only after the previous commit returned,
@@ -196,6 +196,7 @@ int weir_log_open(const char *dir, const weir_log_options *opt, weir_log **out, 
         log->opt.group_commit_bytes = 4u << 20;
     log->io = log->opt.io ? log->opt.io : &weir_io_posix;
     log->lock_fd = -1;
+    pthread_mutex_init(&log->streams_lock, NULL);
     log->next_commit_id = 1;
     int rc = WEIR_OK;
     if (snprintf(log->dir, sizeof log->dir, "%s", dir) >= (int)sizeof log->dir - 300)
@@ -257,8 +258,7 @@ int weir_log_close(weir_log *log, weir_err *err)
         if (rc == WEIR_OK)
             rc = weir_log_sync(log, err);
         /* Write the active segments' indexes so the next open trusts them. */
-        for (size_t i = 0; i < log->nstreams && rc == WEIR_OK; i++) {
-            weir_stream *s = log->streams[i];
+        WEIR_FOR_EACH_STREAM(log, s) {
             for (uint32_t p = 0; p < s->config.partitions && rc == WEIR_OK; p++) {
                 weir_partition *part = &s->parts[p];
                 weir_segment *active = &part->segs[part->nsegs - 1];
@@ -267,9 +267,11 @@ int weir_log_close(weir_log *log, weir_err *err)
             }
         }
     }
-    for (size_t i = 0; i < log->nstreams; i++)
-        stream_free(log->streams[i]);
-    free(log->streams);
+    for (weir_stream *s = log->streams, *next; s; s = next) {
+        next = s->next;
+        stream_free(s);
+    }
+    pthread_mutex_destroy(&log->streams_lock);
     if (log->lock_fd >= 0)
         close(log->lock_fd);
     weir_buf_free(&log->report);
@@ -325,8 +327,12 @@ static int stream_load(weir_log *log, const char *name, const weir_stream_config
     s->config = *config;
     s->parts = calloc(config->partitions, sizeof *s->parts);
     int rc = s->parts ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) /* each one freeable, wherever a load fails */
+    for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) { /* each one freeable, wherever a load fails */
         s->parts[i] = (weir_partition){.stream = s, .id = i, .fd = -1};
+        s->parts[i].view_lock_ready = pthread_mutex_init(&s->parts[i].view_lock, NULL) == 0;
+        if (!s->parts[i].view_lock_ready)
+            rc = weir_err_set(err, WEIR_ENOMEM, "cannot make a lock for stream '%s'", name);
+    }
     for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) {
         weir_partition *p = &s->parts[i];
         snprintf(p->dir, sizeof p->dir, "%s/%u", s->dir, i);
@@ -335,39 +341,51 @@ static int stream_load(weir_log *log, const char *name, const weir_stream_config
         if (rc == WEIR_OK)
             rc = weir_partition_load(p, err);
     }
-    if (rc == WEIR_OK && log->nstreams == log->streams_cap) {
-        weir_stream **v = weir_array_grow(log->streams, &log->streams_cap, sizeof *v, 8);
-        if (v) {
-            log->streams = v;
-        } else {
-            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        }
-    }
     if (rc != WEIR_OK) {
         stream_free(s);
         return rc;
     }
-    log->streams[log->nstreams++] = s;
     *out = s;
     return WEIR_OK;
 }
 
+/* Puts a loaded stream at the end of the log's list, where readers walking
+ * it see it whole (under streams_lock). */
+static void publish_stream(weir_log *log, weir_stream *s)
+{
+    if (log->streams_tail)
+        atomic_store_explicit(&log->streams_tail->next, s, memory_order_release);
+    else
+        atomic_store_explicit(&log->streams, s, memory_order_release);
+    log->streams_tail = s;
+}
+
+/* Takes a stream out of the list (under streams_lock; see weir_stream_drop). */
+static void unpublish_stream(weir_log *log, weir_stream *s)
+{
+    weir_stream *prev = NULL;
+    WEIR_FOR_EACH_STREAM(log, cur) {
+        if (cur == s)
+            break;
+        prev = cur;
+    }
+    if (prev)
+        prev->next = s->next;
+    else
+        log->streams = s->next;
+    if (log->streams_tail == s)
+        log->streams_tail = prev;
+}
+
 static weir_stream *find_loaded(weir_log *log, const char *name)
 {
-    for (size_t i = 0; i < log->nstreams; i++)
-        if (!strcmp(log->streams[i]->name, name))
-            return log->streams[i];
+    WEIR_FOR_EACH_STREAM(log, s)
+        if (!strcmp(s->name, name))
+            return s;
     return NULL;
 }
 
-int weir_stream_open_or_create(weir_log *log, const char *name, const weir_stream_config *config, weir_stream **out,
-                               weir_err *err)
-{
-    int rc = weir_stream_open(log, name, out, err);
-    return rc == WEIR_ENOENT ? weir_stream_create(log, name, config, out, err) : rc;
-}
-
-int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_err *err)
+static int open_locked(weir_log *log, const char *name, weir_stream **out, weir_err *err)
 {
     *out = find_loaded(log, name);
     if (*out)
@@ -389,11 +407,21 @@ int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_er
     rc = stream_load(log, name, &c, out, err);
     if (rc)
         weir_err_wrap(err, "opening stream '%s'", name);
+    else
+        publish_stream(log, *out);
     return rc;
 }
 
-int weir_stream_create(weir_log *log, const char *name, const weir_stream_config *config,
-                       weir_stream **out, weir_err *err)
+int weir_stream_open(weir_log *log, const char *name, weir_stream **out, weir_err *err)
+{
+    pthread_mutex_lock(&log->streams_lock);
+    int rc = open_locked(log, name, out, err);
+    pthread_mutex_unlock(&log->streams_lock);
+    return rc;
+}
+
+static int create_locked(weir_log *log, const char *name, const weir_stream_config *config,
+                         weir_stream **out, weir_err *err)
 {
     *out = NULL;
     if (log->opt.read_only)
@@ -431,12 +459,32 @@ int weir_stream_create(weir_log *log, const char *name, const weir_stream_config
         rc = weir_io_sync_dir(log->io, streams, err);
     }
     if (rc) {
-        log->nstreams--; /* forget it: without its conf it does not exist */
-        stream_free(s);
+        stream_free(s); /* without its conf it does not exist */
         return rc;
     }
+    publish_stream(log, s);
     *out = s;
     return WEIR_OK;
+}
+
+int weir_stream_create(weir_log *log, const char *name, const weir_stream_config *config,
+                       weir_stream **out, weir_err *err)
+{
+    pthread_mutex_lock(&log->streams_lock);
+    int rc = create_locked(log, name, config, out, err);
+    pthread_mutex_unlock(&log->streams_lock);
+    return rc;
+}
+
+int weir_stream_open_or_create(weir_log *log, const char *name, const weir_stream_config *config, weir_stream **out,
+                               weir_err *err)
+{
+    pthread_mutex_lock(&log->streams_lock);
+    int rc = open_locked(log, name, out, err);
+    if (rc == WEIR_ENOENT)
+        rc = create_locked(log, name, config, out, err);
+    pthread_mutex_unlock(&log->streams_lock);
+    return rc;
 }
 
 int weir_stream_drop(weir_log *log, const char *name, weir_err *err)
@@ -458,12 +506,9 @@ int weir_stream_drop(weir_log *log, const char *name, weir_err *err)
         return weir_err_errno(err, errno, "delete %s", path);
     if ((rc = weir_io_sync_dir(log->io, dir, err)))
         return rc;
-    for (size_t i = 0; i < log->nstreams; i++) /* forget the handle */
-        if (log->streams[i] == s) {
-            memmove(&log->streams[i], &log->streams[i + 1], (log->nstreams - i - 1) * sizeof *log->streams);
-            log->nstreams--;
-            break;
-        }
+    pthread_mutex_lock(&log->streams_lock); /* forget the handle */
+    unpublish_stream(log, s);
+    pthread_mutex_unlock(&log->streams_lock);
     stream_free(s);
     if ((rc = weir_remove_tree(dir, err)))
         return rc;
@@ -594,10 +639,10 @@ int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec
 }
 
 /* Calls fn on every partition holding uncommitted records. */
-#define FOR_PENDING(log, part)                                                    \
-    for (size_t si_ = 0; si_ < (log)->nstreams; si_++)                            \
-        for (uint32_t pi_ = 0; pi_ < (log)->streams[si_]->config.partitions; pi_++) \
-            if (((part) = &(log)->streams[si_]->parts[pi_])->pending_records > 0)
+#define FOR_PENDING(log, part)                                          \
+    WEIR_FOR_EACH_STREAM(log, s_)                                       \
+        for (uint32_t pi_ = 0; pi_ < s_->config.partitions; pi_++)      \
+            if (((part) = &s_->parts[pi_])->pending_records > 0)
 
 typedef struct sync_job {
     weir_partition *p;
@@ -684,9 +729,9 @@ int weir_log_commit(weir_log *log, weir_err *err)
 
 int weir_log_sync(weir_log *log, weir_err *err)
 {
-    for (size_t i = 0; i < log->nstreams; i++)
-        for (uint32_t p = 0; p < log->streams[i]->config.partitions; p++) {
-            weir_partition *part = &log->streams[i]->parts[p];
+    WEIR_FOR_EACH_STREAM(log, s)
+        for (uint32_t p = 0; p < s->config.partitions; p++) {
+            weir_partition *part = &s->parts[p];
             if (!part->unsynced)
                 continue;
             int rc = weir_partition_sync(part, err);
@@ -727,8 +772,7 @@ int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err)
 {
     if (log->opt.read_only)
         return WEIR_OK;
-    for (size_t i = 0; i < log->nstreams; i++) {
-        weir_stream *s = log->streams[i];
+    WEIR_FOR_EACH_STREAM(log, s) {
         for (uint32_t p = 0; p < s->config.partitions; p++) {
             int rc = weir_partition_apply_retention(&s->parts[p], now_ms, err);
             if (rc)
@@ -758,11 +802,13 @@ int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, we
 uint64_t weir_log_bytes(const weir_log *log)
 {
     uint64_t total = 0;
-    for (size_t i = 0; i < log->nstreams; i++)
-        for (uint32_t p = 0; p < log->streams[i]->config.partitions; p++) {
-            const weir_partition *part = &log->streams[i]->parts[p];
+    WEIR_FOR_EACH_STREAM(log, s)
+        for (uint32_t p = 0; p < s->config.partitions; p++) {
+            weir_partition *part = &s->parts[p];
+            pthread_mutex_lock(&part->view_lock);
             for (size_t k = 0; k < part->nsegs; k++)
                 total += part->segs[k].size;
+            pthread_mutex_unlock(&part->view_lock);
         }
     return total;
 }
@@ -779,10 +825,12 @@ int weir_stream_partition_stats(weir_stream *s, uint32_t partition,
             return rc;
     }
     memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&p->view_lock);
     out->start_offset = p->segs[0].base;
     out->end_offset = p->durable_next;
     out->segments = (uint32_t)p->nsegs;
     for (size_t i = 0; i < p->nsegs; i++)
         out->bytes += p->segs[i].size;
+    pthread_mutex_unlock(&p->view_lock);
     return WEIR_OK;
 }

@@ -21,7 +21,14 @@
  *
  * One process writes a data directory at a time (an flock on DIR/LOCK);
  * others may open it read-only to read and to commit consumer offsets.
- * A weir_log and everything from it belongs to one thread.
+ *
+ * Threads: one thread at a time writes (appends, commits, syncs, truncates,
+ * applies retention, drops streams: "the writer"); any number of other
+ * threads may at the same time open streams, read with their own readers,
+ * ask for partition stats and weir_log_bytes, and use consumer groups.
+ * Readers see each commit once it is published and never wait for the
+ * writer's fsync. A reader belongs to one thread. Only a drop requires that
+ * no other thread holds the dropped stream.
  */
 #ifndef WEIR_LOG_H
 #define WEIR_LOG_H

@@ -8,6 +8,16 @@
  *   do not overlap (retention or a cut tail may leave gaps).
  * - seg->size and seg->next describe only committed, verified bytes: readers
  *   never look past them (except read-only logs at the tail, see reader.c).
+ *
+ * Threads (log.h): one writer thread appends, commits, truncates, applies
+ * retention and drops; any thread may read. What readers see of a
+ * partition, its published view (segs, nsegs, each segment's base, next,
+ * size, max_ts and index, and durable_next), changes only under the
+ * partition's view_lock, which a reader holds just long enough to copy
+ * what it needs: never during a write or an fsync. The writer reads its
+ * partitions' views without the lock (no one else changes them). The
+ * streams of a log form a list that only grows at its tail (except a
+ * drop), so any thread may walk it while another opens a stream.
  * - The uncommitted region of the active segment starts at seg->size: its
  *   first part->written bytes are already in the file (written early, see
  *   partition.c), the rest are in part->pending. part->next_offset counts
@@ -17,6 +27,8 @@
 #define WEIR_LOG_INTERNAL_H
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "base/buf.h"
 #include "log/log.h"
@@ -60,6 +72,8 @@ typedef struct weir_partition {
     struct weir_stream *stream;
     uint32_t id;
     char dir[PATH_MAX];
+    pthread_mutex_t view_lock;  /* guards the published view (see the top) */
+    bool view_lock_ready;       /* view_lock was initialised */
     weir_segment *segs;
     size_t nsegs, segs_cap;
     int fd;                  /* active segment, open for append; -1 if read-only */
@@ -81,6 +95,7 @@ typedef struct weir_partition {
 
 struct weir_stream {
     weir_log *log;
+    _Atomic(struct weir_stream *) next; /* the log's next stream (the list of what it has opened) */
     char name[256];
     char dir[PATH_MAX];
     weir_stream_config config;
@@ -94,8 +109,9 @@ struct weir_log {
     weir_log_options opt;
     const weir_io *io;
     int lock_fd;             /* -1 if read-only */
-    weir_stream **streams;   /* opened so far */
-    size_t nstreams, streams_cap;
+    _Atomic(weir_stream *) streams; /* opened so far, in order: a list readers walk while it grows */
+    weir_stream *streams_tail;
+    pthread_mutex_t streams_lock; /* one opens, creates or drops a stream at a time */
     weir_buf report;         /* recovery notes, NUL-terminated */
     uint64_t pending_records;
     uint64_t pending_bytes;
@@ -105,6 +121,12 @@ struct weir_log {
 };
 
 /* log.c */
+/* Walks every stream the log has opened (see the top: safe while another
+ * thread opens one). */
+#define WEIR_FOR_EACH_STREAM(log, s) \
+    for (weir_stream *s = atomic_load_explicit(&(log)->streams, memory_order_acquire); s; \
+         s = atomic_load_explicit(&s->next, memory_order_acquire))
+
 /* Records durably that every commit so far is whole, before something
  * removes a partition's last batch (a drop, a truncate, retention) so that
  * recovery could no longer count that commit's parts. */

@@ -192,6 +192,7 @@ static void clear_pending(weir_partition *p)
 
 void weir_partition_publish(weir_partition *p)
 {
+    pthread_mutex_lock(&p->view_lock);
     weir_segment *active = &p->segs[p->nsegs - 1];
     for (size_t i = 0; i < p->npbatches; i++) {
         /* An index entry that cannot be stored only makes seeks start earlier. */
@@ -203,6 +204,7 @@ void weir_partition_publish(weir_partition *p)
     active->next = p->next_offset;
     active->index_on_disk = false;
     p->durable_next = p->next_offset;
+    pthread_mutex_unlock(&p->view_lock);
     clear_pending(p);
 }
 
@@ -241,9 +243,11 @@ static int delete_segment_at(weir_partition *p, size_t i, weir_err *err)
     weir_segment_path(p, seg->base, "idx", path, sizeof path);
     if (io->unlink(path) != 0 && errno != ENOENT)
         return weir_err_errno(err, errno, "delete %s", path);
+    pthread_mutex_lock(&p->view_lock);
     free(seg->index);
     memmove(&p->segs[i], &p->segs[i + 1], (p->nsegs - i - 1) * sizeof *seg);
     p->nsegs--;
+    pthread_mutex_unlock(&p->view_lock);
     return WEIR_OK;
 }
 
@@ -328,10 +332,13 @@ int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
     io->close(fd);
     if (rc)
         return rc;
+    pthread_mutex_lock(&p->view_lock);
     seg->size = cut;
     seg->next = offset < seg->base ? seg->base : offset;
     while (seg->index_len && seg->index[seg->index_len - 1].pos >= cut)
         seg->index_len--;
+    p->durable_next = seg->next;
+    pthread_mutex_unlock(&p->view_lock);
     seg->index_on_disk = false;
     weir_segment_path(p, seg->base, "idx", path, sizeof path);
     if (io->unlink(path) != 0 && errno != ENOENT)
@@ -343,7 +350,7 @@ int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
     weir_segment_path(p, seg->base, "log", path, sizeof path);
     if ((p->fd = io->open(path, O_WRONLY | O_APPEND, 0)) < 0)
         return weir_err_errno(err, errno, "open %s", path);
-    p->durable_next = p->next_offset = seg->next;
+    p->next_offset = seg->next;
     return WEIR_OK;
 }
 
@@ -356,4 +363,6 @@ void weir_partition_free(weir_partition *p)
     free(p->segs);
     free(p->pbatches);
     weir_buf_free(&p->pending);
+    if (p->view_lock_ready)
+        pthread_mutex_destroy(&p->view_lock);
 }

@@ -8,6 +8,11 @@
  * its commit returned. In a read-only log (another process writes) it
  * rescans the tail when it runs out, which is how `weir consume --follow`
  * sees new records.
+ *
+ * A reader may run on any thread while the log's writer commits: it copies
+ * what it needs of the partition's published view under the view lock
+ * (log_internal.h) when it opens a segment or reaches the end of what it
+ * knew, and reads the file without any lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,20 +76,30 @@ static size_t locate(const weir_partition *p, uint64_t want)
     return lo;
 }
 
-static int open_segment(weir_reader *r, size_t i, weir_err *err)
+/* Opens the segment holding r->want (or the first after it, past a gap
+ * retention or a cut left). 1: opened; 0: the segment went away between
+ * the look and the open (retention), so look again; -1: an error. */
+static int open_segment(weir_reader *r, weir_err *err)
 {
     weir_partition *p = r->p;
-    const weir_segment *seg = &p->segs[i];
+    pthread_mutex_lock(&p->view_lock);
+    if (r->want < p->segs[0].base)
+        r->want = p->segs[0].base;
+    const weir_segment *seg = &p->segs[locate(p, r->want)];
     if (r->want < seg->base)
-        r->want = seg->base; /* retention or a cut left a gap: skip it */
-    weir_segment_path(p, seg->base, "log", r->path, sizeof r->path);
+        r->want = seg->base;
+    uint64_t base = seg->base, size = seg->size, start = weir_segment_seek(seg, r->want);
+    pthread_mutex_unlock(&p->view_lock);
+    weir_segment_path(p, base, "log", r->path, sizeof r->path);
     r->fd = p->stream->log->io->open(r->path, O_RDONLY, 0);
+    if (r->fd < 0 && errno == ENOENT && !p->stream->log->opt.read_only)
+        return 0;
     if (r->fd < 0)
-        return weir_err_errno(err, errno, "open %s", r->path);
-    weir_cursor_init(&r->cur, p->stream->log->io, r->fd, r->path, weir_segment_seek(seg, r->want), seg->size);
-    r->seg_base = seg->base;
+        return weir_err_errno(err, errno, "open %s", r->path), -1;
+    weir_cursor_init(&r->cur, p->stream->log->io, r->fd, r->path, start, size);
+    r->seg_base = base;
     r->open = true;
-    return WEIR_OK;
+    return 1;
 }
 
 /* Called when the cursor reached its limit: follow the segment's growth,
@@ -92,19 +107,25 @@ static int open_segment(weir_reader *r, size_t i, weir_err *err)
 static int advance(weir_reader *r, bool refreshed, weir_err *err)
 {
     weir_partition *p = r->p;
+    pthread_mutex_lock(&p->view_lock);
     size_t i = locate(p, r->seg_base);
-    if (p->segs[i].base != r->seg_base) { /* our segment was deleted by retention */
+    bool gone = p->segs[i].base != r->seg_base; /* our segment was deleted by retention */
+    uint64_t size = p->segs[i].size;
+    bool has_next = i + 1 < p->nsegs;
+    uint64_t next_base = has_next ? p->segs[i + 1].base : 0;
+    pthread_mutex_unlock(&p->view_lock);
+    if (gone) {
         close_segment(r);
         return 1;
     }
-    if (p->segs[i].size > r->cur.limit) {
-        r->cur.limit = p->segs[i].size;
+    if (size > r->cur.limit) {
+        r->cur.limit = size;
         return 1;
     }
-    if (i + 1 < p->nsegs) {
+    if (has_next) {
         close_segment(r);
-        if (r->want < p->segs[i + 1].base)
-            r->want = p->segs[i + 1].base;
+        if (r->want < next_base)
+            r->want = next_base;
         return 1;
     }
     if (p->stream->log->opt.read_only && !refreshed) {
@@ -131,11 +152,11 @@ int weir_reader_next(weir_reader *r, weir_record *rec, weir_err *err)
             r->in_batch = false;
         }
         if (!r->open) {
-            weir_partition *p = r->p;
-            if (r->want < p->segs[0].base)
-                r->want = p->segs[0].base;
-            if (open_segment(r, locate(p, r->want), err))
+            int opened = open_segment(r, err);
+            if (opened < 0)
                 return -1;
+            if (opened == 0)
+                continue;
         }
         const uint8_t *batch;
         weir_batch_info info;

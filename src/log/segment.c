@@ -321,9 +321,11 @@ int weir_partition_load(weir_partition *p, weir_err *err)
     return WEIR_OK;
 }
 
-int weir_partition_refresh(weir_partition *p, weir_err *err)
+/* Read-only logs only: pick up what the writer appended since. The
+ * partition's readers may share it from several threads, so all of it
+ * happens under the view lock. */
+static int refresh_locked(weir_partition *p, weir_err *err)
 {
-    /* Read-only logs only: pick up what the writer appended since. */
     weir_segment *last = &p->segs[p->nsegs - 1];
     char path[PATH_MAX];
     weir_segment_path(p, last->base, "log", path, sizeof path);
@@ -345,6 +347,14 @@ int weir_partition_refresh(weir_partition *p, weir_err *err)
     return rc;
 }
 
+int weir_partition_refresh(weir_partition *p, weir_err *err)
+{
+    pthread_mutex_lock(&p->view_lock);
+    int rc = refresh_locked(p, err);
+    pthread_mutex_unlock(&p->view_lock);
+    return rc;
+}
+
 int weir_partition_create_segment(weir_partition *p, uint64_t base, weir_err *err)
 {
     const weir_io *io = p->stream->log->io;
@@ -355,8 +365,10 @@ int weir_partition_create_segment(weir_partition *p, uint64_t base, weir_err *er
         return weir_err_errno(err, errno, "create %s", path);
     int rc = weir_io_sync_dir(io, p->dir, err);
     weir_segment *seg;
+    pthread_mutex_lock(&p->view_lock); /* add_segment may move segs */
     if (rc == WEIR_OK && add_segment(p, base, &seg))
         rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    pthread_mutex_unlock(&p->view_lock);
     if (rc != WEIR_OK) {
         io->close(fd);
         io->unlink(path);
