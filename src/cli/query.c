@@ -13,7 +13,7 @@
 #include "base/io.h"
 #include "cli/cli.h"
 #include "exec/decode.h"
-#include "exec/pull.h"
+#include "exec/table_view.h"
 #include "exec/runner.h"
 #include "log/log.h"
 

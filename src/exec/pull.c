@@ -1,5 +1,6 @@
 /*
- * pull.c - pull queries and table views (see pull.h).
+ * pull.c - pull queries over rows offered one at a time, and scans of a
+ * relation's stream (see pull.h).
  */
 #include "exec/pull.h"
 
@@ -12,37 +13,11 @@
 #include "exec/runner.h"
 #include "sql/eval.h"
 
-/* The bytes a row takes with its text in one block (see pack_row). */
-static size_t row_bytes(const weir_value *row, int n)
-{
-    size_t bytes = (size_t)(n ? n : 1) * sizeof *row;
-    for (int i = 0; i < n; i++)
-        if (weir_type_has_text(row[i].type) && !row[i].is_null)
-            bytes += row[i].len;
-    return bytes;
-}
-
-/* Copies a row into block (row_bytes long): the values, then their text. */
-static weir_value *pack_row(void *block, const weir_value *row, int n)
-{
-    weir_value *r = block;
-    char *text = (char *)(r + (n ? n : 1));
-    for (int i = 0; i < n; i++) {
-        r[i] = row[i];
-        if (weir_type_has_text(row[i].type) && !row[i].is_null) {
-            memcpy(text, row[i].s, row[i].len);
-            r[i].s = text;
-            text += row[i].len;
-        }
-    }
-    return r;
-}
-
 /* Copies a row and its text into the arena so it outlives the offer. */
 static weir_value *copy_row(weir_arena *a, const weir_value *row, int n)
 {
-    void *block = weir_arena_alloc(a, row_bytes(row, n));
-    return block ? pack_row(block, row, n) : NULL;
+    void *block = weir_arena_alloc(a, weir_row_bytes(row, n));
+    return block ? weir_row_pack(block, row, n) : NULL;
 }
 
 typedef struct kept {
@@ -81,6 +56,7 @@ int weir_pull_begin(const weir_pull *p, weir_pull_run **out, weir_err *err)
 }
 
 void weir_pull_set_limits(weir_pull_run *r, const weir_pull_limits *lim) { r->lim = *lim; }
+const weir_pull *weir_pull_plan(const weir_pull_run *r) { return r->p; }
 weir_pull_stop weir_pull_stopped(const weir_pull_run *r) { return r->stop; }
 
 static int stopped(weir_pull_run *r, weir_pull_stop why, weir_err *err)
@@ -156,13 +132,13 @@ static int offer_topk(weir_pull_run *r, weir_eval *ev, const weir_value *keys, i
     int n = p->schema.ncols < 256 ? p->schema.ncols : 256;
     for (int i = 0; i < n; i++)
         out[i] = weir_eval_expr(ev, p->out[i]);
-    size_t ob = (row_bytes(out, n) + _Alignof(weir_value) - 1) & ~(_Alignof(weir_value) - 1); /* keys follow, aligned */
-    k.bytes = ob + row_bytes(keys, nk) + sizeof k;
+    size_t ob = (weir_row_bytes(out, n) + _Alignof(weir_value) - 1) & ~(_Alignof(weir_value) - 1); /* keys follow, aligned */
+    k.bytes = ob + weir_row_bytes(keys, nk) + sizeof k;
     char *block = malloc(k.bytes - sizeof k);
     if (!block)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    k.out = pack_row(block, out, n);
-    k.keys = pack_row(block + ob, keys, nk);
+    k.out = weir_row_pack(block, out, n);
+    k.keys = weir_row_pack(block + ob, keys, nk);
     r->held += k.bytes;
     if (r->n == (size_t)p->limit) { /* the worst kept makes room */
         r->held -= r->rows[0].bytes;
@@ -211,7 +187,7 @@ static int offer_row(weir_pull_run *r, const weir_value *row, weir_err *err)
     k->out = copy_row(&r->arena, out, n);
     k->keys = copy_row(&r->arena, keys, nk);
     k->seq = r->seq++;
-    k->bytes = row_bytes(out, n) + row_bytes(keys, nk) + sizeof *k;
+    k->bytes = weir_row_bytes(out, n) + weir_row_bytes(keys, nk) + sizeof *k;
     if (!k->out || !k->keys)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     r->n++;
@@ -276,170 +252,6 @@ void weir_pull_free(weir_pull_run *r)
     free(r);
 }
 
-struct weir_table_view {
-    const weir_relation *table;
-    weir_value **rows;         /* dense, in first-seen order; each row one malloc'd block with its text */
-    size_t n, cap;
-    uint32_t *slots;           /* open addressing by primary key: row index + 1, 0 empty */
-    size_t nslots;
-    /* an index on the first primary-key column (pull queries asking for one
-     * value of it): open addressing by that value to the newest row having
-     * it (index + 1), and per row the next older one (0: none) */
-    uint32_t *first;
-    size_t nfirst, nfirst_used;
-    uint32_t *older;
-    size_t older_cap;
-};
-
-int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err)
-{
-    weir_table_view *v = calloc(1, sizeof *v);
-    if (!v)
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    v->table = table;
-    *out = v;
-    return WEIR_OK;
-}
-
-static uint64_t pk_hash(const weir_table_view *v, const weir_value *row)
-{
-    uint64_t h = 7;
-    for (int i = 0; i < v->table->npk; i++)
-        h = weir_value_hash(&row[v->table->pk[i]], h);
-    return h;
-}
-
-static bool pk_same(const weir_table_view *v, const weir_value *a, const weir_value *b)
-{
-    for (int i = 0; i < v->table->npk; i++)
-        if (!weir_value_same(&a[v->table->pk[i]], &b[v->table->pk[i]]))
-            return false;
-    return true;
-}
-
-static uint64_t first_hash(const weir_table_view *v, const weir_value *row) { return weir_value_hash(&row[v->table->pk[0]], 7); }
-
-/* The slot of the first-key index for that value: its chain, or the empty slot where it would go. */
-static size_t first_slot(const weir_table_view *v, const weir_value *key, uint64_t hash)
-{
-    size_t j = hash & (v->nfirst - 1);
-    while (v->first[j] && !weir_value_same(&v->rows[v->first[j] - 1][v->table->pk[0]], key))
-        j = (j + 1) & (v->nfirst - 1);
-    return j;
-}
-
-static int rehash_first(weir_table_view *v)
-{
-    size_t n = v->nfirst ? v->nfirst * 2 : 256;
-    uint32_t *slots = calloc(n, sizeof *slots);
-    if (!slots)
-        return -1;
-    for (size_t j = 0; j < v->nfirst; j++) /* chains move whole: their newest rows */
-        if (v->first[j]) {
-            size_t k = first_hash(v, v->rows[v->first[j] - 1]) & (n - 1);
-            while (slots[k])
-                k = (k + 1) & (n - 1);
-            slots[k] = v->first[j];
-        }
-    free(v->first);
-    v->first = slots;
-    v->nfirst = n;
-    return 0;
-}
-
-/* Adds row i (new) to the first-key index. */
-static int index_first(weir_table_view *v, size_t i)
-{
-    if ((v->nfirst_used + 1) * 2 > v->nfirst && rehash_first(v))
-        return -1;
-    if (i >= v->older_cap) {
-        uint32_t *grown = weir_array_grow(v->older, &v->older_cap, sizeof *grown, 256);
-        if (!grown)
-            return -1;
-        v->older = grown;
-    }
-    const weir_value *key = &v->rows[i][v->table->pk[0]];
-    size_t j = first_slot(v, key, weir_value_hash(key, 7));
-    v->nfirst_used += !v->first[j];
-    v->older[i] = v->first[j];
-    v->first[j] = (uint32_t)i + 1;
-    return 0;
-}
-
-static int rehash(weir_table_view *v)
-{
-    size_t n = v->nslots ? v->nslots * 2 : 256;
-    uint32_t *slots = calloc(n, sizeof *slots);
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < v->n; i++) {
-        size_t j = pk_hash(v, v->rows[i]) & (n - 1);
-        while (slots[j])
-            j = (j + 1) & (n - 1);
-        slots[j] = (uint32_t)i + 1;
-    }
-    free(v->slots);
-    v->slots = slots;
-    v->nslots = n;
-    return 0;
-}
-
-/* A row and its text in one malloc'd block, so a replaced row is freed whole. */
-static weir_value *own_row(const weir_value *row, int n)
-{
-    void *block = malloc(row_bytes(row, n));
-    return block ? pack_row(block, row, n) : NULL;
-}
-
-int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
-{
-    if ((v->n + 1) * 2 > v->nslots && rehash(v))
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    weir_value *copy = own_row(row, v->table->schema.ncols);
-    if (!copy)
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    size_t j = pk_hash(v, row) & (v->nslots - 1);
-    for (; v->slots[j]; j = (j + 1) & (v->nslots - 1))
-        if (pk_same(v, v->rows[v->slots[j] - 1], row)) {
-            free(v->rows[v->slots[j] - 1]); /* the newer row replaces the older */
-            v->rows[v->slots[j] - 1] = copy;
-            return WEIR_OK;
-        }
-    if (v->n == v->cap) {
-        weir_value **r = weir_array_grow(v->rows, &v->cap, sizeof *r, 256);
-        if (!r) {
-            free(copy);
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        }
-        v->rows = r;
-    }
-    v->rows[v->n++] = copy;
-    v->slots[j] = (uint32_t)v->n;
-    if (v->table->npk && index_first(v, v->n - 1))
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    return WEIR_OK;
-}
-
-size_t weir_view_count(const weir_table_view *v) { return v->n; }
-
-const weir_value *weir_view_next(const weir_table_view *v, size_t *pos)
-{
-    return *pos < v->n ? v->rows[(*pos)++] : NULL;
-}
-
-void weir_view_free(weir_table_view *v)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < v->n; i++)
-        free(v->rows[i]);
-    free(v->rows);
-    free(v->slots);
-    free(v->first);
-    free(v->older);
-    free(v);
-}
-
 int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
 {
     weir_stream *s;
@@ -482,38 +294,11 @@ int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, in
 }
 
 typedef struct offer_ctx {
-    void *target;              /* a weir_pull_run or a weir_table_view */
+    weir_pull_run *target;
     weir_err *err;
 } offer_ctx;
 
-static int to_view(void *c, const weir_value *row) { return weir_view_upsert(((offer_ctx *)c)->target, row, ((offer_ctx *)c)->err); }
 static int to_run(void *c, const weir_value *row) { return weir_pull_offer(((offer_ctx *)c)->target, row, ((offer_ctx *)c)->err); }
-
-int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err)
-{
-    offer_ctx c = {v, err};
-    return weir_scan_rows(log, stable_only, v->table, to_view, &c, err);
-}
-
-int weir_pull_offer_view(weir_pull_run *r, const weir_table_view *v, weir_err *err)
-{
-    if (r->p->has_key && v->nfirst) { /* only the rows with that first key: the index's chain */
-        for (uint32_t at = v->first[first_slot(v, &r->p->key, weir_value_hash(&r->p->key, 7))]; at; at = v->older[at - 1]) {
-            int f = weir_pull_offer(r, v->rows[at - 1], err);
-            if (f)
-                return f == 1 ? WEIR_OK : f;
-        }
-        return WEIR_OK;
-    }
-    size_t pos = 0;
-    const weir_value *row;
-    while ((row = weir_view_next(v, &pos))) {
-        int f = weir_pull_offer(r, row, err);
-        if (f)
-            return f == 1 ? WEIR_OK : f; /* 1: the limit is reached */
-    }
-    return WEIR_OK;
-}
 
 int weir_pull_offer_scan(weir_pull_run *r, weir_log *log, bool stable_only, weir_err *err)
 {

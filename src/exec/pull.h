@@ -1,7 +1,7 @@
 /*
  * pull.h - answering pull queries (SELECT ... FROM t WHERE ... ORDER BY ...
- * LIMIT n) over rows offered one at a time, and the table view that turns
- * a table's changelog into its current rows.
+ * LIMIT n) over rows offered one at a time: from a table view
+ * (table_view.h) or a scan of a relation's stream.
  *
  * Rows offered are filtered and projected at once, their values copied
  * (they may be borrowed from a reader's buffer); sorting and the limit
@@ -25,6 +25,8 @@
 typedef struct weir_pull_run weir_pull_run;
 
 int weir_pull_begin(const weir_pull *p, weir_pull_run **out, weir_err *err);
+/* The query a run answers. */
+const weir_pull *weir_pull_plan(const weir_pull_run *r);
 
 typedef struct weir_pull_limits {
     uint64_t deadline_ns;      /* weir_mono_ns() time the run must be done by; 0: none */
@@ -54,17 +56,6 @@ int weir_pull_offer(weir_pull_run *r, const weir_value *row, weir_err *err);
 size_t weir_pull_finish(weir_pull_run *r, const weir_value *const **rows);
 void weir_pull_free(weir_pull_run *r);
 
-/* The current rows of a table: the latest row per primary key (the
- * table's GROUP BY keys and window start), fed from its changelog. */
-typedef struct weir_table_view weir_table_view;
-
-int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err);
-int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err);
-size_t weir_view_count(const weir_table_view *v);
-/* Walks the rows: *pos starts at 0; NULL at the end. */
-const weir_value *weir_view_next(const weir_table_view *v, size_t *pos);
-void weir_view_free(weir_table_view *v);
-
 /* Feeds every record of rel's stream to fn, decoded by rel's schema
  * (records that do not decode are skipped: they are no rows). fn returns
  * 0, 1 to stop, or an error code. With stable_only, a pipeline output is
@@ -72,12 +63,9 @@ void weir_view_free(weir_table_view *v);
 int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *),
                    void *ctx, weir_err *err);
 
-/* Fills a view from its table's changelog (see weir_scan_rows). */
-int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err);
-
-/* Offers a run every row of a view of its table, or of a scan of its
- * stream, until its limit (without ORDER BY); 0 or an error code. */
-int weir_pull_offer_view(weir_pull_run *r, const weir_table_view *v, weir_err *err);
+/* Offers a run every row of a scan of its relation's stream, until its
+ * limit (without ORDER BY); 0 or an error code. (Table views offer their
+ * rows too: table_view.h.) */
 int weir_pull_offer_scan(weir_pull_run *r, weir_log *log, bool stable_only, weir_err *err);
 
 #endif

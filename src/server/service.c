@@ -45,6 +45,16 @@ static int update_view(void *ctx, const weir_relation *rel, const weir_value *ro
     return WEIR_OK;
 }
 
+/* Shows the table views' readers the rows the last step gave them. */
+static int publish_views(weir_service *s, weir_err *err)
+{
+    int rc = WEIR_OK;
+    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++)
+        if (s->views[i])
+            rc = weir_view_publish(s->views[i], err);
+    return rc;
+}
+
 /* ---- acknowledgements ---- */
 
 void service_answer_pending(weir_service *s, int rc, const char *why)
@@ -282,6 +292,8 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
             s->committed++; /* the step's commit covered every append made before it */
         service_answer_pending(s, rc, err->msg);
     }
+    if (rc == WEIR_OK)
+        rc = publish_views(s, err);
     if (rc == WEIR_ENOSPC) {
         pause_pipeline(s, now_ms, err);
         rc = WEIR_OK;
@@ -326,6 +338,8 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
     if (rc == WEIR_OK)
         s->committed++;
     service_answer_pending(s, rc, err->msg);
+    if (rc == WEIR_OK)
+        rc = publish_views(s, err);
     feed_subscribers(s, weir_wall_ms());
     pthread_mutex_unlock(&s->lock);
     return rc;

@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "exec/pull.h"
+#include "exec/table_view.h"
 #include "log/log.h"
 #include "server/http.h"
 #include "server/registry.h"

@@ -328,3 +328,27 @@ int weir_timestamp_format(int64_t ms, char *out, size_t cap)
     out[n] = '\0';
     return n;
 }
+
+size_t weir_row_bytes(const weir_value *row, int n)
+{
+    size_t bytes = (size_t)(n ? n : 1) * sizeof *row;
+    for (int i = 0; i < n; i++)
+        if (weir_type_has_text(row[i].type) && !row[i].is_null)
+            bytes += row[i].len;
+    return bytes;
+}
+
+weir_value *weir_row_pack(void *block, const weir_value *row, int n)
+{
+    weir_value *r = block;
+    char *text = (char *)(r + (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        r[i] = row[i];
+        if (weir_type_has_text(row[i].type) && !row[i].is_null) {
+            memcpy(text, row[i].s, row[i].len);
+            r[i].s = text;
+            text += row[i].len;
+        }
+    }
+    return r;
+}

@@ -81,6 +81,11 @@ static inline int weir_value_cmp_inline(const weir_value *a, const weir_value *b
 
 /* SQL equality for grouping and DISTINCT: NULL equals NULL here. */
 bool weir_value_same(const weir_value *a, const weir_value *b);
+
+/* A row of n values with its text in one block: weir_row_bytes says how
+ * big, weir_row_pack copies the values and then their text into block. */
+size_t weir_row_bytes(const weir_value *row, int n);
+weir_value *weir_row_pack(void *block, const weir_value *row, int n);
 uint64_t weir_value_hash(const weir_value *v, uint64_t seed);
 
 /* Appends v as JSON (TIMESTAMP as an ISO 8601 UTC string, NULL and error

@@ -8,17 +8,19 @@
  * ORDER BY ... LIMIT keeps only its LIMIT rows, so it fits where the whole
  * table would not.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../tap.h"
-#include "exec/pull.h"
+#include "exec/table_view.h"
 #include "sql/sql.h"
 
 static const char *pipeline = "CREATE STREAM s (a UINT, b INT, v INT);"
                               "CREATE TABLE t AS SELECT a, b, MAX(v) AS v FROM s GROUP BY a, b;";
 
 /* The answer of sql over the view, as "a:b:v " text in ORDER BY order. */
-static void answer(const weir_catalog *cat, const weir_table_view *view, const char *sql, bool *keyed, char *out, size_t cap)
+static void answer(const weir_catalog *cat, weir_table_view *view, const char *sql, bool *keyed, char *out, size_t cap)
 {
     weir_arena a = {0};
     weir_stmt **st;
@@ -44,7 +46,7 @@ static void answer(const weir_catalog *cat, const weir_table_view *view, const c
 }
 
 /* Runs sql over the view under lim; *stop says why it stopped early, if it did. */
-static size_t limited(const weir_catalog *cat, const weir_table_view *view, const char *sql, const weir_pull_limits *lim,
+static size_t limited(const weir_catalog *cat, weir_table_view *view, const char *sql, const weir_pull_limits *lim,
                       weir_pull_stop *stop, int64_t *first_v)
 {
     weir_arena a = {0};
@@ -70,9 +72,64 @@ static size_t limited(const weir_catalog *cat, const weir_table_view *view, cons
     return got;
 }
 
+/* Readers on other threads while the writer replaces every row at each
+ * step: a reader sees all rows of one step, never a mix. */
+typedef struct snapshot_check {
+    const weir_catalog *cat;
+    weir_table_view *view;
+    _Atomic bool stop;
+    _Atomic int scans, mixed;
+} snapshot_check;
+
+static void *scan_while_written(void *arg)
+{
+    snapshot_check *c = arg;
+    char rows[1 << 14];
+    bool keyed;
+    while (!atomic_load(&c->stop)) {
+        answer(c->cat, c->view, "SELECT a, b, v FROM t WHERE b = -1", &keyed, rows, sizeof rows);
+        long long first = -1, v;
+        for (char *at = rows; *at; at = strchr(at, ' ') + 1) {
+            if (sscanf(at, "%*u:%*d:%lld", &v) != 1 || (first >= 0 && v != first)) {
+                c->mixed++;
+                break;
+            }
+            first = v;
+        }
+        c->scans++;
+    }
+    return NULL;
+}
+
+static void test_snapshots(const weir_catalog *cat)
+{
+    weir_table_view *view;
+    weir_err err = {0};
+    if (weir_view_new(weir_catalog_find(cat, "t"), &view, &err))
+        BAIL("view: %s", err.msg);
+    snapshot_check c = {.cat = cat, .view = view};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, scan_while_written, &c);
+    bool written = true;
+    for (int step = 0; step < 3000 && written; step++) {
+        for (uint64_t a = 0; a < 50 && written; a++) {
+            weir_value row[3] = {weir_uint(a), weir_int(-1), weir_int(step)};
+            written = weir_view_upsert(view, row, &err) == WEIR_OK;
+        }
+        written = written && weir_view_publish(view, &err) == WEIR_OK;
+    }
+    atomic_store(&c.stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    ok(written && c.scans > 0 && c.mixed == 0, "readers on two threads see whole steps only (%d scans, %d mixed)", atomic_load(&c.scans),
+       atomic_load(&c.mixed));
+    weir_view_free(view);
+}
+
 int main(void)
 {
-    plan(9);
+    plan(10);
     weir_arena a = {0};
     weir_stmt **st;
     size_t n;
@@ -88,6 +145,8 @@ int main(void)
     for (int i = 0; i < 200000 && upserts_ok; i++) { /* 2,000 values of a, 100 of b: rows replaced often */
         weir_value row[3] = {weir_uint(tap_rand() % 2000), weir_int((int64_t)(tap_rand() % 100)), weir_int(i)};
         upserts_ok = weir_view_upsert(view, row, &err) == WEIR_OK;
+        if (i % 5000 == 4999 && upserts_ok) /* readers see the rows once published */
+            upserts_ok = weir_view_publish(view, &err) == WEIR_OK;
     }
     ok(upserts_ok, "200000 upserts (%zu rows)", weir_view_count(view));
 
@@ -122,6 +181,7 @@ int main(void)
     ok(got == 3 && stop == WEIR_PULL_COMPLETE && top == 199999,
        "ORDER BY ... LIMIT 3 keeps 3 rows: it fits the same bound and gives the top row (%zu rows, v %lld)", got, (long long)top);
     weir_view_free(view);
+    test_snapshots(&cat);
     weir_arena_free(&a);
     return done();
 }
