@@ -1,16 +1,7 @@
 /*
- * runner.c - the serve loop over the embedded log, and its checkpoints.
- *
- * Checkpoint file (DIR/pipeline/checkpoint), little-endian:
- *   u32 magic "WCK1", u64 hash of the pipeline's SQL, u64 epoch,
- *   u32 inputs, each: name, u32 partitions, u64 next offset per partition,
- *   u32 outputs, each: name, u32 partitions, u64 end offset per partition,
- *   engine state (snapshot.c) as a length-prefixed block,
- *   u32 CRC-32C of everything before it.
- * Written with the one atomic-file mechanism (tmp, fsync, rename, fsync
- * dir) after the log commit that made the outputs it names durable, and
- * through the log's weir_io, so that the fault layer of the tests
- * (tests/unit/fault_io.h) cuts checkpoints as it cuts the log.
+ * runner.c - the serve loop over the embedded log: opening a pipeline
+ * (restoring its checkpoint, checkpoint.c writes them), the steps, the
+ * emit callbacks that append to the outputs.
  */
 #include "exec/runner_internal.h"
 
@@ -25,8 +16,6 @@
 #include "base/crc32c.h"
 #include "exec/decode.h"
 #include "json/json.h"
-
-#define CHECKPOINT_MAGIC 0x314b4357u /* "WCK1" */
 
 void weir_pipeline_dir(const char *data_dir, char *out, size_t cap)
 {
@@ -128,99 +117,6 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
     weir_record rec = {.value = r->json.data, .value_len = r->json.len, .ts_ms = ts};
     return weir_stream_append(in->dlq, 0, &rec, NULL, NULL, &r->cb_err);
-}
-
-/* ---- checkpoints ---- */
-
-static int write_checkpoint(weir_runner *r, weir_err *err)
-{
-    weir_buf b = {0};
-    int rc = weir_put_u32(&b, CHECKPOINT_MAGIC) || weir_put_u64(&b, r->sql_hash) || weir_put_u64(&b, r->epoch) ||
-             weir_put_u32(&b, (uint32_t)r->ninputs);
-    for (int i = 0; i < r->ninputs && !rc; i++) {
-        input *in = &r->inputs[i];
-        rc = weir_put_bytes(&b, in->rel->name, (uint32_t)strlen(in->rel->name)) || weir_put_u32(&b, in->nparts);
-        for (uint32_t p = 0; p < in->nparts && !rc; p++)
-            rc = weir_put_u64(&b, in->offset[p]);
-    }
-    rc = rc || weir_put_u32(&b, (uint32_t)r->noutputs);
-    for (int i = 0; i < r->noutputs && !rc; i++) {
-        output *o = &r->outputs[i];
-        uint32_t n = weir_stream_get_config(o->stream)->partitions;
-        rc = weir_put_bytes(&b, o->name, (uint32_t)strlen(o->name)) || weir_put_u32(&b, n);
-        for (uint32_t p = 0; p < n && !rc; p++) {
-            weir_partition_stats st;
-            rc = weir_stream_partition_stats(o->stream, p, &st, err) || weir_put_u64(&b, st.end_offset);
-        }
-    }
-    size_t at = b.len;
-    rc = rc || weir_put_u32(&b, 0) || weir_engine_save(r->engine, &b);
-    if (!rc) {
-        uint32_t state_len = (uint32_t)(b.len - at - 4);
-        memcpy(b.data + at, &state_len, 4);
-        rc = weir_put_u32(&b, weir_crc32c(0, b.data, b.len));
-    }
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
-    if (rc)
-        rc = err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory");
-    else
-        rc = weir_io_write_file_atomic(weir_log_io(r->log), path, b.data, b.len, err);
-    weir_buf_free(&b);
-    return rc;
-}
-
-/* DIR/pipeline/stable: "stream partition end" per output partition, the
- * ends the checkpoint just written names. */
-static int write_stable(weir_runner *r, weir_err *err)
-{
-    weir_buf b = {0};
-    int rc = WEIR_OK;
-    for (int i = 0; i < r->noutputs && rc == WEIR_OK; i++) {
-        uint32_t n = weir_stream_get_config(r->outputs[i].stream)->partitions;
-        for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
-            weir_partition_stats st;
-            rc = weir_stream_partition_stats(r->outputs[i].stream, p, &st, err);
-            if (rc == WEIR_OK && weir_buf_printf(&b, "%s %u %llu\n", r->outputs[i].name, p, (unsigned long long)st.end_offset))
-                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            if (rc == WEIR_OK)
-                r->outputs[i].checkpointed[p] = st.end_offset;
-        }
-    }
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/stable", r->dir);
-    if (rc == WEIR_OK)
-        rc = weir_io_write_file_atomic(weir_log_io(r->log), path, b.data ? b.data : (uint8_t *)"", b.len, err);
-    weir_buf_free(&b);
-    return rc;
-}
-
-/* The checkpoint itself (weir_runner_checkpoint times it). */
-static int checkpoint(weir_runner *r, weir_err *err)
-{
-    r->changes = 0;
-    r->last_checkpoint_wall_ms = weir_wall_ms();
-    int rc = weir_log_commit(r->log, err);
-    if (rc == WEIR_OK)
-        rc = weir_log_sync(r->log, err); /* the outputs the checkpoint names are durable before it is */
-    if (rc == WEIR_OK) {
-        r->epoch++;
-        rc = write_checkpoint(r, err);
-    }
-    for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
-        if (r->inputs[i].ops)
-            r->inputs[i].ops->checkpointed(r->inputs[i].source, r->inputs[i].offset, r->inputs[i].nparts);
-    if (rc == WEIR_OK)
-        rc = write_stable(r, err);
-    return rc == WEIR_OK && r->opt.tasks ? tasks_checkpointed(r, err) : rc;
-}
-
-int weir_runner_checkpoint(weir_runner *r, weir_err *err)
-{
-    uint64_t began = weir_mono_ns();
-    int rc = checkpoint(r, err);
-    r->checkpoint_cost_ms = (int64_t)((weir_mono_ns() - began) / 1000000);
-    return rc;
 }
 
 bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end)
@@ -524,6 +420,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
 {
     weir_emit_target t = {r, on_row, on_dead};
     *processed = 0;
+    if (r->ckpt.begun) /* the engine is the checkpoint's until its state is written */
+        return checkpoint_writing(r) ? WEIR_OK : checkpoint_end(r, err);
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
         for (uint32_t p = 0; p < in->nparts; p++) {
@@ -564,7 +462,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     int64_t interval = r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10 : r->opt.checkpoint_ms;
     if (now_ms - r->last_checkpoint_ms >= interval && r->changes) {
         r->last_checkpoint_ms = now_ms;
-        return weir_runner_checkpoint(r, err);
+        return checkpoint_begin(r, err);
     }
     return WEIR_OK;
 }
@@ -574,7 +472,10 @@ int weir_runner_finish(weir_runner *r, weir_err *err)
     weir_emit_target t = {r, on_row, on_dead};
     r->cur = NULL;
     weir_err_clear(&r->cb_err);
-    int rc = weir_engine_advance(r->engine, INT64_MAX, &t, err);
+    int rc = checkpoint_end(r, err); /* the engine is the checkpoint's until then */
+    if (rc)
+        return rc;
+    rc = weir_engine_advance(r->engine, INT64_MAX, &t, err);
     for (int i = 0; i < r->ninputs && !rc; i++)
         for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts && !rc; p++) {
             r->cur = &r->inputs[i];
@@ -682,6 +583,7 @@ void weir_runner_close(weir_runner *r)
 {
     if (!r)
         return;
+    checkpoint_free(r); /* its thread reads the engine */
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
         for (uint32_t p = 0; in->readers && p < in->nparts; p++)

@@ -63,7 +63,12 @@ typedef struct weir_runner_options {
 int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
                      const weir_runner_options *opt, weir_runner **out, weir_err *err);
 
-/* One step at wall time now_ms. *processed: input records consumed. */
+/* One step at wall time now_ms. *processed: input records consumed.
+ * Every checkpoint interval a step begins a checkpoint, whose state a
+ * thread of its own writes; until it is written, steps only look whether
+ * it is (processing nothing), and the step that sees it written finishes
+ * it and returns its result. The caller may write to the log meanwhile
+ * (ingest), but not to the runner's outputs. */
 int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_err *err);
 
 /* Whether every input has been read to its committed end; inputs read from
@@ -71,7 +76,14 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
  * the network: for the end of a bounded run, not for the loop's pacing). */
 bool weir_runner_caught_up(weir_runner *r, bool ask_sources);
 
+/* Writes a checkpoint now and waits for it. (Steps start one every
+ * checkpoint interval and go on while its state is written: see
+ * weir_runner_step.) */
 int weir_runner_checkpoint(weir_runner *r, weir_err *err);
+
+/* Whether a checkpoint's state is being written: steps do nothing until it
+ * is, so the loop may sleep. */
+bool weir_runner_checkpointing(const weir_runner *r);
 
 /* Treats the log's end as the end of the input: closes every window (EMIT
  * FINAL rows come out), commits and checkpoints. */

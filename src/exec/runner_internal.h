@@ -7,8 +7,12 @@
 #define WEIR_RUNNER_INTERNAL_H
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "exec/runner.h"
+
+#define CHECKPOINT_MAGIC 0x314b4357u /* "WCK1" */
 
 typedef struct task {           /* scale-out: one partition of an input */
     weir_engine *engine;        /* its state; kept while another process owns it (see tasks.c), NULL if never held */
@@ -40,6 +44,21 @@ typedef struct output {         /* a stream the runner writes */
     uint64_t *checkpointed;     /* per partition: the end the last checkpoint names */
 } output;
 
+typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
+    bool begun;                 /* begun and not ended */
+    bool threaded;              /* the file is written by `thread`, to be joined */
+    pthread_t thread;
+    _Atomic bool done;          /* the file is written (or failed: rc) */
+    weir_buf file;              /* the head, then the state and the CRC */
+    uint64_t *ends;             /* the output ends the head names, output by output */
+    const weir_engine *engine;
+    const weir_io *io;
+    char path[PATH_MAX + 16];
+    int rc;
+    weir_err err;
+    uint64_t began_ns;
+} checkpoint_job;
+
 struct weir_runner {
     weir_log *log;
     const weir_catalog *cat;
@@ -57,6 +76,7 @@ struct weir_runner {
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
     int64_t checkpoint_cost_ms;    /* how long the last checkpoint took */
     int64_t last_checkpoint_wall_ms;
+    checkpoint_job ckpt;
     /* the record being processed, for the emit callbacks */
     const input *cur;
     uint32_t cur_part;
@@ -79,6 +99,18 @@ static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint
     *engine_part = in->tasks ? 0 : p;
     return in->tasks ? in->tasks[p].engine : r->engine;
 }
+
+/* checkpoint.c */
+/* Commits, makes the outputs durable and starts writing a checkpoint of
+ * them, the input offsets and the engine's state (on a thread of its own:
+ * no step until checkpoint_end). */
+int checkpoint_begin(weir_runner *r, weir_err *err);
+/* Whether the checkpoint begun is still being written. */
+bool checkpoint_writing(const weir_runner *r);
+/* Waits for the checkpoint begun, if any, and finishes it: sources,
+ * DIR/pipeline/stable, scale-out states. Its result, or OK if none. */
+int checkpoint_end(weir_runner *r, weir_err *err);
+void checkpoint_free(weir_runner *r);
 
 /* tasks.c */
 int tasks_check(const weir_runner *r, weir_err *err);

@@ -317,7 +317,8 @@ void weir_service_wait(weir_service *s, int timeout_ms)
     until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000L;
     until.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&s->lock);
-    while (!s->ingested && (s->paused || weir_runner_caught_up(s->runner, false))) /* connector inputs are polled each step */
+    while (!s->ingested && (s->paused || weir_runner_checkpointing(s->runner) || /* a step would do nothing */
+                            weir_runner_caught_up(s->runner, false))) /* connector inputs are polled each step */
         if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&s->lock);

@@ -178,7 +178,9 @@ static void check_after_restore(weir_log *log, uint64_t ck[NOUT][8], run_stats *
  * and the run goes on. Returns false if a restart could not proceed. */
 static bool run(const char *dir, const weir_io *io, run_stats *st)
 {
-    weir_runner_options ro = {.checkpoint_ms = INT64_MAX / 4, .idle_ms = -1, .batch = 25};
+    /* Steps begin a checkpoint every other step (written by its own thread
+     * while this one appends), and every CKPT_EVERY steps one is asked for. */
+    weir_runner_options ro = {.checkpoint_ms = 20, .idle_ms = -1, .batch = 25};
     bool finished = false;
     int64_t now = 1000;
     while (!finished) {

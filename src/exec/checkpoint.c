@@ -1,0 +1,182 @@
+/*
+ * checkpoint.c - the runner's checkpoints.
+ *
+ * Checkpoint file (DIR/pipeline/checkpoint), little-endian:
+ *   u32 magic "WCK1", u64 hash of the pipeline's SQL, u64 epoch,
+ *   u32 inputs, each: name, u32 partitions, u64 next offset per partition,
+ *   u32 outputs, each: name, u32 partitions, u64 end offset per partition,
+ *   engine state (snapshot.c) as a length-prefixed block,
+ *   u32 CRC-32C of everything before it.
+ * Written with the one atomic-file mechanism (tmp, fsync, rename, fsync
+ * dir) after the log commit that made the outputs it names durable, and
+ * through the log's weir_io, so that the fault layer of the tests
+ * (tests/unit/fault_io.h) cuts checkpoints as it cuts the log.
+ *
+ * A checkpoint has three parts. begin, on the pipeline's thread: commit,
+ * make the outputs durable, note the input offsets and output ends. Then
+ * the engine's state is encoded and the file written by a thread of its
+ * own, since a large state takes seconds: meanwhile the pipeline's thread
+ * goes on committing ingest (acknowledgements do not wait) but takes no
+ * step, so the engine stays as the checkpoint sees it. end, on the
+ * pipeline's thread again once the file is written: the sources learn
+ * their offsets are safe, DIR/pipeline/stable lets readers see the rows,
+ * scale-out tasks save their states.
+ */
+#include "exec/runner_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/codec.h"
+#include "base/crc32c.h"
+
+/* The file's head: what the state goes with (the pipeline, its epoch, the
+ * input offsets and output ends), the ends also kept in job->ends. */
+static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
+{
+    weir_buf *b = &job->file;
+    size_t nends = 0;
+    for (int i = 0; i < r->noutputs; i++)
+        nends += weir_stream_get_config(r->outputs[i].stream)->partitions;
+    free(job->ends);
+    if (!(job->ends = malloc((nends ? nends : 1) * sizeof *job->ends)))
+        return weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory");
+    int rc = weir_put_u32(b, CHECKPOINT_MAGIC) || weir_put_u64(b, r->sql_hash) || weir_put_u64(b, r->epoch) ||
+             weir_put_u32(b, (uint32_t)r->ninputs);
+    for (int i = 0; i < r->ninputs && !rc; i++) {
+        input *in = &r->inputs[i];
+        rc = weir_put_bytes(b, in->rel->name, (uint32_t)strlen(in->rel->name)) || weir_put_u32(b, in->nparts);
+        for (uint32_t p = 0; p < in->nparts && !rc; p++)
+            rc = weir_put_u64(b, in->offset[p]);
+    }
+    rc = rc || weir_put_u32(b, (uint32_t)r->noutputs);
+    size_t at = 0;
+    for (int i = 0; i < r->noutputs && !rc; i++) {
+        output *o = &r->outputs[i];
+        uint32_t n = weir_stream_get_config(o->stream)->partitions;
+        rc = weir_put_bytes(b, o->name, (uint32_t)strlen(o->name)) || weir_put_u32(b, n);
+        for (uint32_t p = 0; p < n && !rc; p++) {
+            weir_partition_stats st;
+            rc = weir_stream_partition_stats(o->stream, p, &st, err) || weir_put_u64(b, st.end_offset);
+            job->ends[at++] = st.end_offset;
+        }
+    }
+    return rc ? (err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory")) : WEIR_OK;
+}
+
+/* The state and the CRC after the head, then the file: on the job's thread
+ * (or the caller's). Reads the engine only. */
+static void *write_file(void *arg)
+{
+    checkpoint_job *job = arg;
+    weir_buf *b = &job->file;
+    size_t at = b->len;
+    int rc = weir_put_u32(b, 0) || weir_engine_save(job->engine, b);
+    if (!rc) {
+        uint32_t state_len = (uint32_t)(b->len - at - 4);
+        memcpy(b->data + at, &state_len, 4);
+        rc = weir_put_u32(b, weir_crc32c(0, b->data, b->len));
+    }
+    job->rc = rc ? weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory")
+                 : weir_io_write_file_atomic(job->io, job->path, b->data, b->len, &job->err);
+    atomic_store(&job->done, true);
+    return NULL;
+}
+
+/* DIR/pipeline/stable: "stream partition end" per output partition, the
+ * ends the checkpoint just written names. */
+static int write_stable(weir_runner *r, const uint64_t *ends, weir_err *err)
+{
+    weir_buf b = {0};
+    int rc = WEIR_OK;
+    size_t at = 0;
+    for (int i = 0; i < r->noutputs && rc == WEIR_OK; i++) {
+        uint32_t n = weir_stream_get_config(r->outputs[i].stream)->partitions;
+        for (uint32_t p = 0; p < n && rc == WEIR_OK; p++, at++) {
+            if (weir_buf_printf(&b, "%s %u %llu\n", r->outputs[i].name, p, (unsigned long long)ends[at]))
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            r->outputs[i].checkpointed[p] = ends[at];
+        }
+    }
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/stable", r->dir);
+    if (rc == WEIR_OK)
+        rc = weir_io_write_file_atomic(weir_log_io(r->log), path, b.data ? b.data : (uint8_t *)"", b.len, err);
+    weir_buf_free(&b);
+    return rc;
+}
+
+int checkpoint_begin(weir_runner *r, weir_err *err)
+{
+    checkpoint_job *job = &r->ckpt;
+    job->began_ns = weir_mono_ns();
+    r->changes = 0;
+    r->last_checkpoint_wall_ms = weir_wall_ms();
+    int rc = weir_log_commit(r->log, err);
+    if (rc == WEIR_OK)
+        rc = weir_log_sync(r->log, err); /* the outputs the checkpoint names are durable before it is */
+    if (rc)
+        return rc;
+    r->epoch++;
+    if ((rc = put_head(r, job, err)))
+        return rc;
+    job->engine = r->engine;
+    job->io = weir_log_io(r->log);
+    snprintf(job->path, sizeof job->path, "%s/checkpoint", r->dir);
+    atomic_store(&job->done, false);
+    job->rc = WEIR_OK;
+    job->begun = true;
+    job->threaded = pthread_create(&job->thread, NULL, write_file, job) == 0;
+    if (!job->threaded) /* no thread to be had: write it here */
+        write_file(job);
+    return WEIR_OK;
+}
+
+bool checkpoint_writing(const weir_runner *r)
+{
+    return r->ckpt.begun && !atomic_load(&r->ckpt.done);
+}
+
+int checkpoint_end(weir_runner *r, weir_err *err)
+{
+    checkpoint_job *job = &r->ckpt;
+    if (!job->begun)
+        return WEIR_OK;
+    if (job->threaded)
+        pthread_join(job->thread, NULL);
+    job->begun = job->threaded = false;
+    weir_buf_free(&job->file); /* a large state's: not kept between checkpoints */
+    int rc = job->rc ? weir_err_set(err, job->rc, "%s", job->err.msg) : WEIR_OK;
+    for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
+        if (r->inputs[i].ops)
+            r->inputs[i].ops->checkpointed(r->inputs[i].source, r->inputs[i].offset, r->inputs[i].nparts);
+    if (rc == WEIR_OK)
+        rc = write_stable(r, job->ends, err);
+    if (rc == WEIR_OK && r->opt.tasks)
+        rc = tasks_checkpointed(r, err);
+    r->checkpoint_cost_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
+    return rc;
+}
+
+void checkpoint_free(weir_runner *r)
+{
+    if (r->ckpt.threaded)
+        pthread_join(r->ckpt.thread, NULL);
+    weir_buf_free(&r->ckpt.file);
+    free(r->ckpt.ends);
+}
+
+int weir_runner_checkpoint(weir_runner *r, weir_err *err)
+{
+    int rc = checkpoint_end(r, err); /* one under way goes first */
+    if (rc == WEIR_OK)
+        rc = checkpoint_begin(r, err);
+    return rc ? rc : checkpoint_end(r, err);
+}
+
+bool weir_runner_checkpointing(const weir_runner *r)
+{
+    return checkpoint_writing(r);
+}
