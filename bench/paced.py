@@ -55,6 +55,9 @@ def main():
     ap.add_argument("--first", type=int, default=10**15, help="first chain's number (default 10^15)")
     ap.add_argument("--interval-ms", type=float, default=5.0, help="time between requests (default 5)")
     ap.add_argument("--seconds", type=float, required=True, help="how long to send")
+    ap.add_argument("--stalls", metavar="FILE",
+                    help="write there each request slower than --stall-ms: when it was due (wall ms) and its latency")
+    ap.add_argument("--stall-ms", type=float, default=50.0, help="see --stalls (default 50)")
     a = ap.parse_args()
     if bool(a.get) == bool(a.post):
         ap.error("give one of --get and --post")
@@ -68,6 +71,8 @@ def main():
         requests = (("POST", a.post, body) for body in chain_records(a.first, a.batch))
     headers = {"Content-Type": "application/x-ndjson"} if a.post else {}
 
+    stalls = open(a.stalls, "w") if a.stalls else None
+    wall0 = time.time() - time.monotonic()
     conn = None
     latencies, services, errors = [], [], 0
     interval = a.interval_ms / 1000.0
@@ -92,6 +97,8 @@ def main():
         done = time.monotonic()
         errors += not ok
         latencies.append((done - due) * 1000.0)
+        if stalls and latencies[-1] >= a.stall_ms:
+            stalls.write("%.0f %.1f\n" % ((wall0 + due) * 1000.0, latencies[-1]))
         services.append((done - sent) * 1000.0)
     latencies.sort()
     services.sort()
