@@ -6,7 +6,7 @@
 # with npm for the dashboard's libraries), test (chromium for the browser test, prometheus for promtool,
 # kcat and clickhouse-server as the real peers, python3 for the tests' raw
 # sockets and JSON checks, man-db to render the man page), fuzz (clang with
-# libFuzzer), bench (wrk, and what else the benchmarks compare against:
+# libFuzzer), bench (wrk, python3 for bench/paced.py, and what else the benchmarks compare against:
 # librocksdb-dev and liblmdb-dev for bench/statestore.sh, which the product
 # does not link yet).
 set -eu
@@ -15,7 +15,7 @@ for group in "$@"; do
     case "$group" in
         test) packages+=(chromium prometheus kcat clickhouse-server python3 man-db) ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
-        bench) packages+=(coreutils wrk clickhouse-server librocksdb-dev liblmdb-dev) ;;
+        bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev liblmdb-dev) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done
