@@ -29,7 +29,6 @@ typedef struct planner {
     const weir_schema *input;
     const char *input_name;
     weir_query *q;
-    int window_slots_at;       /* placeholder slots for window_start/end before aggs are counted */
     bool endpoint;             /* planning a CREATE ENDPOINT's SELECT: {parameters} allowed */
 } planner;
 
