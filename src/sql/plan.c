@@ -9,46 +9,14 @@
  * after the aggregates. A column used any other way is an error, as in
  * standard SQL.
  */
-#include "sql/plan.h"
+#include "sql/plan_internal.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "base/err.h"
+#include "base/buf.h"
 #include "base/name.h"
 #include "sql/eval.h"
-
-typedef struct planner {
-    weir_arena *a;
-    weir_sql_error *e;
-    jmp_buf fail;
-    weir_catalog *cat;
-    /* while planning one query: */
-    const weir_schema *input;
-    const char *input_name;
-    weir_query *q;
-    bool endpoint;             /* planning a CREATE ENDPOINT's SELECT: {parameters} allowed */
-} planner;
-
-static _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    weir_sql_error_vset(P->e, pos, fmt, ap);
-    va_end(ap);
-    longjmp(P->fail, 1);
-}
-
-static void *alloc(planner *P, size_t n)
-{
-    void *p = weir_arena_alloc(P->a, n);
-    if (!p)
-        fail(P, (weir_sql_pos){0, 0}, "out of memory");
-    return p;
-}
 
 const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name)
 {
@@ -58,7 +26,7 @@ const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name)
     return NULL;
 }
 
-static int column_index(const weir_schema *s, const char *name)
+int plan_column_index(const weir_schema *s, const char *name)
 {
     for (int i = 0; i < s->ncols; i++)
         if (!strcmp(s->cols[i].name, name))
@@ -79,9 +47,9 @@ static const char *column_list(planner *P, const weir_schema *s)
     return r ? r : "";
 }
 
-static bool numeric(weir_type t) { return t == WEIR_TYPE_INT || t == WEIR_TYPE_UINT || t == WEIR_TYPE_DOUBLE; }
+bool plan_numeric(weir_type t) { return t == WEIR_TYPE_INT || t == WEIR_TYPE_UINT || t == WEIR_TYPE_DOUBLE; }
 
-static bool is_aggregate(const char *name)
+bool plan_is_aggregate(const char *name)
 {
     static const char *const aggs[] = {"count", "count_if", "sum", "min", "max", "avg", "approx_count_distinct", "topk"};
     for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
@@ -113,7 +81,7 @@ static weir_type promote(weir_expr *a, weir_expr *b)
 static bool comparable(planner *P, weir_expr *a, weir_expr *b)
 {
     weir_type x = a->type, y = b->type;
-    if (x == WEIR_TYPE_NULL || y == WEIR_TYPE_NULL || x == y || (numeric(x) && numeric(y)))
+    if (x == WEIR_TYPE_NULL || y == WEIR_TYPE_NULL || x == y || (plan_numeric(x) && plan_numeric(y)))
         return true;
     weir_expr *lit = x == WEIR_TYPE_TEXT ? a : y == WEIR_TYPE_TEXT ? b : NULL;
     weir_type other = lit == a ? y : x;
@@ -128,9 +96,7 @@ static bool comparable(planner *P, weir_expr *a, weir_expr *b)
     return false;
 }
 
-static void resolve(planner *P, weir_expr *x);
-
-static void need_bool(planner *P, weir_expr *x, const char *where)
+void plan_need_bool(planner *P, weir_expr *x, const char *where)
 {
     if (x->type != WEIR_TYPE_BOOL && x->type != WEIR_TYPE_NULL)
         fail(P, x->pos, "%s must be a condition (BOOL), not %s", where, weir_type_name(x->type));
@@ -142,9 +108,9 @@ static const char *op_name(weir_op op)
     return names[op];
 }
 
-static void resolve_call(planner *P, weir_expr *x)
+void plan_resolve_call(planner *P, weir_expr *x)
 {
-    if (is_aggregate(x->call.name))
+    if (plan_is_aggregate(x->call.name))
         fail(P, x->pos, "aggregate %s is not allowed here (only in the SELECT list or HAVING of a grouped query)", x->call.name);
     int fn = weir_function_find(x->call.name);
     if (fn < 0)
@@ -155,7 +121,7 @@ static void resolve_call(planner *P, weir_expr *x)
     for (int i = 0; i < x->call.nargs; i++) {
         if (x->call.args[i]->kind == WEIR_E_STAR)
             fail(P, x->call.args[i]->pos, "* is only an argument of count(*)");
-        resolve(P, x->call.args[i]);
+        plan_resolve(P, x->call.args[i]);
     }
     x->call.fn = fn;
     const char *why = weir_function_check(fn, x->call.args, x->call.nargs, &x->type);
@@ -163,7 +129,7 @@ static void resolve_call(planner *P, weir_expr *x)
         fail(P, x->pos, "%s: %s", x->call.name, why);
 }
 
-static void resolve(planner *P, weir_expr *x)
+void plan_resolve(planner *P, weir_expr *x)
 {
     switch (x->kind) {
     case WEIR_E_LITERAL:
@@ -179,7 +145,7 @@ static void resolve(planner *P, weir_expr *x)
     case WEIR_E_STAR:
         fail(P, x->pos, "* is only an argument of count(*)");
     case WEIR_E_COLUMN: {
-        int i = column_index(P->input, x->col.name);
+        int i = plan_column_index(P->input, x->col.name);
         if (i < 0) {
             if (!strcmp(x->col.name, "window_start") || !strcmp(x->col.name, "window_end"))
                 fail(P, x->pos, "%s is only defined in the SELECT list of a windowed query", x->col.name);
@@ -190,24 +156,24 @@ static void resolve(planner *P, weir_expr *x)
         return;
     }
     case WEIR_E_UNARY:
-        resolve(P, x->op.a);
+        plan_resolve(P, x->op.a);
         if (x->op.op == WEIR_OP_NOT) {
-            need_bool(P, x->op.a, "the operand of NOT");
+            plan_need_bool(P, x->op.a, "the operand of NOT");
             x->type = WEIR_TYPE_BOOL;
         } else {
-            if (!numeric(x->op.a->type) && x->op.a->type != WEIR_TYPE_NULL)
+            if (!plan_numeric(x->op.a->type) && x->op.a->type != WEIR_TYPE_NULL)
                 fail(P, x->pos, "cannot negate %s", weir_type_name(x->op.a->type));
             x->type = x->op.a->type == WEIR_TYPE_UINT ? WEIR_TYPE_INT : x->op.a->type;
         }
         return;
     case WEIR_E_BINARY: {
         weir_expr *a = x->op.a, *b = x->op.b;
-        resolve(P, a);
-        resolve(P, b);
+        plan_resolve(P, a);
+        plan_resolve(P, b);
         weir_op op = x->op.op;
         if (op == WEIR_OP_AND || op == WEIR_OP_OR) {
-            need_bool(P, a, op == WEIR_OP_AND ? "each side of AND" : "each side of OR");
-            need_bool(P, b, op == WEIR_OP_AND ? "each side of AND" : "each side of OR");
+            plan_need_bool(P, a, op == WEIR_OP_AND ? "each side of AND" : "each side of OR");
+            plan_need_bool(P, b, op == WEIR_OP_AND ? "each side of AND" : "each side of OR");
             x->type = WEIR_TYPE_BOOL;
         } else if (op >= WEIR_OP_EQ) {
             if (!comparable(P, a, b))
@@ -216,7 +182,8 @@ static void resolve(planner *P, weir_expr *x)
         } else if (op == WEIR_OP_CONCAT) {
             x->type = WEIR_TYPE_TEXT;
         } else {
-            if ((!numeric(a->type) && a->type != WEIR_TYPE_NULL) || (!numeric(b->type) && b->type != WEIR_TYPE_NULL))
+            if ((!plan_numeric(a->type) && a->type != WEIR_TYPE_NULL) ||
+                (!plan_numeric(b->type) && b->type != WEIR_TYPE_NULL))
                 fail(P, x->pos, "operator %s needs numbers, not %s and %s", op_name(op), weir_type_name(a->type),
                      weir_type_name(b->type));
             x->type = promote(a, b);
@@ -226,31 +193,31 @@ static void resolve(planner *P, weir_expr *x)
         return;
     }
     case WEIR_E_CALL:
-        resolve_call(P, x);
+        plan_resolve_call(P, x);
         return;
     case WEIR_E_CASE: {
         if (x->cases.operand)
-            resolve(P, x->cases.operand);
+            plan_resolve(P, x->cases.operand);
         weir_expr *first = NULL;
         for (int i = 0; i <= x->cases.n; i++) {
             weir_expr *then = i < x->cases.n ? x->cases.then[i] : x->cases.otherwise;
             if (i < x->cases.n) {
-                resolve(P, x->cases.when[i]);
+                plan_resolve(P, x->cases.when[i]);
                 if (x->cases.operand) {
                     if (!comparable(P, x->cases.operand, x->cases.when[i]))
                         fail(P, x->cases.when[i]->pos, "WHEN value cannot be compared with the CASE operand");
                 } else {
-                    need_bool(P, x->cases.when[i], "a WHEN condition");
+                    plan_need_bool(P, x->cases.when[i], "a WHEN condition");
                 }
             }
             if (!then)
                 continue;
-            resolve(P, then);
+            plan_resolve(P, then);
             if (!first || first->type == WEIR_TYPE_NULL) {
                 first = then;
                 x->type = then->type;
             } else if (then->type != WEIR_TYPE_NULL && then->type != x->type) {
-                if (!numeric(then->type) || !numeric(x->type))
+                if (!plan_numeric(then->type) || !plan_numeric(x->type))
                     fail(P, then->pos, "CASE branches have different types (%s and %s)", weir_type_name(x->type),
                          weir_type_name(then->type));
                 x->type = promote(first, then);
@@ -259,17 +226,17 @@ static void resolve(planner *P, weir_expr *x)
         return;
     }
     case WEIR_E_CAST:
-        resolve(P, x->cast.a);
+        plan_resolve(P, x->cast.a);
         x->type = x->cast.to;
         return;
     case WEIR_E_IS_NULL:
-        resolve(P, x->isnull.a);
+        plan_resolve(P, x->isnull.a);
         x->type = WEIR_TYPE_BOOL;
         return;
     case WEIR_E_IN:
-        resolve(P, x->in.a);
+        plan_resolve(P, x->in.a);
         for (int i = 0; i < x->in.n; i++) {
-            resolve(P, x->in.list[i]);
+            plan_resolve(P, x->in.list[i]);
             if (!comparable(P, x->in.a, x->in.list[i]))
                 fail(P, x->in.list[i]->pos, "IN list value of type %s cannot be compared with %s",
                      weir_type_name(x->in.list[i]->type), weir_type_name(x->in.a->type));
@@ -277,16 +244,16 @@ static void resolve(planner *P, weir_expr *x)
         x->type = WEIR_TYPE_BOOL;
         return;
     case WEIR_E_BETWEEN:
-        resolve(P, x->between.a);
-        resolve(P, x->between.lo);
-        resolve(P, x->between.hi);
+        plan_resolve(P, x->between.a);
+        plan_resolve(P, x->between.lo);
+        plan_resolve(P, x->between.hi);
         if (!comparable(P, x->between.a, x->between.lo) || !comparable(P, x->between.a, x->between.hi))
             fail(P, x->pos, "BETWEEN bounds cannot be compared with %s", weir_type_name(x->between.a->type));
         x->type = WEIR_TYPE_BOOL;
         return;
     case WEIR_E_LIKE:
-        resolve(P, x->like.a);
-        resolve(P, x->like.pattern);
+        plan_resolve(P, x->like.a);
+        plan_resolve(P, x->like.pattern);
         if (x->like.a->type != WEIR_TYPE_TEXT || x->like.pattern->type != WEIR_TYPE_TEXT)
             fail(P, x->pos, "LIKE needs TEXT on both sides");
         x->type = WEIR_TYPE_BOOL;
@@ -367,25 +334,25 @@ static int add_aggregate(planner *P, weir_expr *x)
         else g.fn = WEIR_AGG_APPROX_DISTINCT;
     }
     if (arg) {
-        resolve(P, arg);
-        if (arg->kind == WEIR_E_CALL && is_aggregate(arg->call.name))
+        plan_resolve(P, arg);
+        if (arg->kind == WEIR_E_CALL && plan_is_aggregate(arg->call.name))
             fail(P, arg->pos, "aggregates cannot be nested");
     }
     weir_type t = arg ? arg->type : WEIR_TYPE_NULL;
     switch (g.fn) {
     case WEIR_AGG_COUNT_IF:
-        need_bool(P, arg, "the argument of count_if");
+        plan_need_bool(P, arg, "the argument of count_if");
         /* fall through */
     case WEIR_AGG_COUNT: case WEIR_AGG_COUNT_DISTINCT: case WEIR_AGG_APPROX_DISTINCT:
         g.type = WEIR_TYPE_INT;
         break;
     case WEIR_AGG_SUM:
-        if (!numeric(t))
+        if (!plan_numeric(t))
             fail(P, arg->pos, "sum needs a number, not %s", weir_type_name(t));
         g.type = t;
         break;
     case WEIR_AGG_AVG:
-        if (!numeric(t))
+        if (!plan_numeric(t))
             fail(P, arg->pos, "avg needs a number, not %s", weir_type_name(t));
         g.type = WEIR_TYPE_DOUBLE;
         break;
@@ -412,7 +379,7 @@ static int add_aggregate(planner *P, weir_expr *x)
 }
 
 /* Rewrites x (a SELECT item or HAVING of a grouped query) to read the grouped row. */
-static weir_expr *grouped(planner *P, weir_expr *x)
+weir_expr *plan_grouped(planner *P, weir_expr *x)
 {
     weir_query *q = P->q;
     for (int k = 0; k < q->nkeys; k++)
@@ -420,51 +387,51 @@ static weir_expr *grouped(planner *P, weir_expr *x)
             return slot(P, x->pos, k, q->keys[k]->type);
     switch (x->kind) {
     case WEIR_E_CALL:
-        if (is_aggregate(x->call.name)) {
+        if (plan_is_aggregate(x->call.name)) {
             int i = add_aggregate(P, x);
             return slot(P, x->pos, -1 - i, q->aggs[i].type); /* fixed up once the number of keys and aggs is known */
         }
         for (int i = 0; i < x->call.nargs; i++)
-            x->call.args[i] = grouped(P, x->call.args[i]);
-        resolve_call(P, x);
+            x->call.args[i] = plan_grouped(P, x->call.args[i]);
+        plan_resolve_call(P, x);
         return x;
     case WEIR_E_COLUMN:
         if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_start"))
             return slot(P, x->pos, -1000000, WEIR_TYPE_TIMESTAMP);
         if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_end"))
             return slot(P, x->pos, -1000001, WEIR_TYPE_TIMESTAMP);
-        resolve(P, x); /* reports unknown columns first */
+        plan_resolve(P, x); /* reports unknown columns first */
         fail(P, x->pos, "column %s must appear in GROUP BY or be used inside an aggregate", x->col.name);
-    case WEIR_E_UNARY: x->op.a = grouped(P, x->op.a); break;
-    case WEIR_E_BINARY: x->op.a = grouped(P, x->op.a); x->op.b = grouped(P, x->op.b); break;
+    case WEIR_E_UNARY: x->op.a = plan_grouped(P, x->op.a); break;
+    case WEIR_E_BINARY: x->op.a = plan_grouped(P, x->op.a); x->op.b = plan_grouped(P, x->op.b); break;
     case WEIR_E_CASE:
-        if (x->cases.operand) x->cases.operand = grouped(P, x->cases.operand);
+        if (x->cases.operand) x->cases.operand = plan_grouped(P, x->cases.operand);
         for (int i = 0; i < x->cases.n; i++) {
-            x->cases.when[i] = grouped(P, x->cases.when[i]);
-            x->cases.then[i] = grouped(P, x->cases.then[i]);
+            x->cases.when[i] = plan_grouped(P, x->cases.when[i]);
+            x->cases.then[i] = plan_grouped(P, x->cases.then[i]);
         }
-        if (x->cases.otherwise) x->cases.otherwise = grouped(P, x->cases.otherwise);
+        if (x->cases.otherwise) x->cases.otherwise = plan_grouped(P, x->cases.otherwise);
         break;
-    case WEIR_E_CAST: x->cast.a = grouped(P, x->cast.a); break;
-    case WEIR_E_IS_NULL: x->isnull.a = grouped(P, x->isnull.a); break;
+    case WEIR_E_CAST: x->cast.a = plan_grouped(P, x->cast.a); break;
+    case WEIR_E_IS_NULL: x->isnull.a = plan_grouped(P, x->isnull.a); break;
     case WEIR_E_IN:
-        x->in.a = grouped(P, x->in.a);
-        for (int i = 0; i < x->in.n; i++) x->in.list[i] = grouped(P, x->in.list[i]);
+        x->in.a = plan_grouped(P, x->in.a);
+        for (int i = 0; i < x->in.n; i++) x->in.list[i] = plan_grouped(P, x->in.list[i]);
         break;
     case WEIR_E_BETWEEN:
-        x->between.a = grouped(P, x->between.a);
-        x->between.lo = grouped(P, x->between.lo);
-        x->between.hi = grouped(P, x->between.hi);
+        x->between.a = plan_grouped(P, x->between.a);
+        x->between.lo = plan_grouped(P, x->between.lo);
+        x->between.hi = plan_grouped(P, x->between.hi);
         break;
-    case WEIR_E_LIKE: x->like.a = grouped(P, x->like.a); x->like.pattern = grouped(P, x->like.pattern); break;
+    case WEIR_E_LIKE: x->like.a = plan_grouped(P, x->like.a); x->like.pattern = plan_grouped(P, x->like.pattern); break;
     default: break;
     }
-    resolve(P, x); /* types of the rewritten node (its children are slots or resolved) */
+    plan_resolve(P, x); /* types of the rewritten node (its children are slots or resolved) */
     return x;
 }
 
 /* Gives aggregate and window placeholders their final slot numbers. */
-static void fix_slots(weir_query *q, weir_expr *x)
+void plan_fix_slots(weir_query *q, weir_expr *x)
 {
     if (!x)
         return;
@@ -474,74 +441,84 @@ static void fix_slots(weir_query *q, weir_expr *x)
         else if (x->slot == -1000001) x->slot = q->nkeys + q->naggs + 1;
         else if (x->slot < 0) x->slot = q->nkeys + (-1 - x->slot);
         return;
-    case WEIR_E_UNARY: fix_slots(q, x->op.a); return;
-    case WEIR_E_BINARY: fix_slots(q, x->op.a); fix_slots(q, x->op.b); return;
-    case WEIR_E_CALL: for (int i = 0; i < x->call.nargs; i++) fix_slots(q, x->call.args[i]); return;
+    case WEIR_E_UNARY: plan_fix_slots(q, x->op.a); return;
+    case WEIR_E_BINARY: plan_fix_slots(q, x->op.a); plan_fix_slots(q, x->op.b); return;
+    case WEIR_E_CALL: for (int i = 0; i < x->call.nargs; i++) plan_fix_slots(q, x->call.args[i]); return;
     case WEIR_E_CASE:
-        fix_slots(q, x->cases.operand);
-        for (int i = 0; i < x->cases.n; i++) { fix_slots(q, x->cases.when[i]); fix_slots(q, x->cases.then[i]); }
-        fix_slots(q, x->cases.otherwise);
+        plan_fix_slots(q, x->cases.operand);
+        for (int i = 0; i < x->cases.n; i++) {
+            plan_fix_slots(q, x->cases.when[i]);
+            plan_fix_slots(q, x->cases.then[i]);
+        }
+        plan_fix_slots(q, x->cases.otherwise);
         return;
-    case WEIR_E_CAST: fix_slots(q, x->cast.a); return;
-    case WEIR_E_IS_NULL: fix_slots(q, x->isnull.a); return;
-    case WEIR_E_IN: fix_slots(q, x->in.a); for (int i = 0; i < x->in.n; i++) fix_slots(q, x->in.list[i]); return;
-    case WEIR_E_BETWEEN: fix_slots(q, x->between.a); fix_slots(q, x->between.lo); fix_slots(q, x->between.hi); return;
-    case WEIR_E_LIKE: fix_slots(q, x->like.a); fix_slots(q, x->like.pattern); return;
+    case WEIR_E_CAST: plan_fix_slots(q, x->cast.a); return;
+    case WEIR_E_IS_NULL: plan_fix_slots(q, x->isnull.a); return;
+    case WEIR_E_IN:
+        plan_fix_slots(q, x->in.a);
+        for (int i = 0; i < x->in.n; i++) plan_fix_slots(q, x->in.list[i]);
+        return;
+    case WEIR_E_BETWEEN:
+        plan_fix_slots(q, x->between.a);
+        plan_fix_slots(q, x->between.lo);
+        plan_fix_slots(q, x->between.hi);
+        return;
+    case WEIR_E_LIKE: plan_fix_slots(q, x->like.a); plan_fix_slots(q, x->like.pattern); return;
     default: return;
     }
 }
 
 /* The first aggregate call inside x, or NULL. */
-static const weir_expr *find_aggregate(const weir_expr *x)
+const weir_expr *plan_find_aggregate(const weir_expr *x)
 {
     if (!x)
         return NULL;
     const weir_expr *f = NULL;
     switch (x->kind) {
     case WEIR_E_CALL:
-        if (is_aggregate(x->call.name))
+        if (plan_is_aggregate(x->call.name))
             return x;
         for (int i = 0; i < x->call.nargs && !f; i++)
-            f = find_aggregate(x->call.args[i]);
+            f = plan_find_aggregate(x->call.args[i]);
         return f;
-    case WEIR_E_UNARY: return find_aggregate(x->op.a);
-    case WEIR_E_BINARY: return (f = find_aggregate(x->op.a)) ? f : find_aggregate(x->op.b);
+    case WEIR_E_UNARY: return plan_find_aggregate(x->op.a);
+    case WEIR_E_BINARY: return (f = plan_find_aggregate(x->op.a)) ? f : plan_find_aggregate(x->op.b);
     case WEIR_E_CASE:
         for (int i = 0; i < x->cases.n && !f; i++)
-            if (!(f = find_aggregate(x->cases.when[i])))
-                f = find_aggregate(x->cases.then[i]);
+            if (!(f = plan_find_aggregate(x->cases.when[i])))
+                f = plan_find_aggregate(x->cases.then[i]);
         if (!f)
-            f = find_aggregate(x->cases.operand);
-        return f ? f : find_aggregate(x->cases.otherwise);
-    case WEIR_E_CAST: return find_aggregate(x->cast.a);
-    case WEIR_E_IS_NULL: return find_aggregate(x->isnull.a);
+            f = plan_find_aggregate(x->cases.operand);
+        return f ? f : plan_find_aggregate(x->cases.otherwise);
+    case WEIR_E_CAST: return plan_find_aggregate(x->cast.a);
+    case WEIR_E_IS_NULL: return plan_find_aggregate(x->isnull.a);
     case WEIR_E_IN:
         for (int i = 0; i < x->in.n && !f; i++)
-            f = find_aggregate(x->in.list[i]);
-        return f ? f : find_aggregate(x->in.a);
+            f = plan_find_aggregate(x->in.list[i]);
+        return f ? f : plan_find_aggregate(x->in.a);
     case WEIR_E_BETWEEN:
-        if ((f = find_aggregate(x->between.a)) || (f = find_aggregate(x->between.lo)))
+        if ((f = plan_find_aggregate(x->between.a)) || (f = plan_find_aggregate(x->between.lo)))
             return f;
-        return find_aggregate(x->between.hi);
-    case WEIR_E_LIKE: return (f = find_aggregate(x->like.a)) ? f : find_aggregate(x->like.pattern);
+        return plan_find_aggregate(x->between.hi);
+    case WEIR_E_LIKE: return (f = plan_find_aggregate(x->like.a)) ? f : plan_find_aggregate(x->like.pattern);
     default: return NULL;
     }
 }
 
 /* A condition over the input row (WHERE, CHECK): no aggregates, a BOOL. */
-static void condition(planner *P, weir_expr *x, const char *clause, const char *hint)
+void plan_condition(planner *P, weir_expr *x, const char *clause, const char *hint)
 {
-    const weir_expr *agg = find_aggregate(x);
+    const weir_expr *agg = plan_find_aggregate(x);
     if (agg)
         fail(P, agg->pos, "aggregates are not allowed in %s%s", clause, hint);
-    resolve(P, x);
-    need_bool(P, x, clause);
+    plan_resolve(P, x);
+    plan_need_bool(P, x, clause);
 }
 
-static bool has_aggregate(const weir_expr *x) { return find_aggregate(x) != NULL; }
+static bool has_aggregate(const weir_expr *x) { return plan_find_aggregate(x) != NULL; }
 
 /* The output name of a SELECT item without alias. */
-static const char *derived_name(const weir_select_item *it)
+const char *plan_derived_name(const weir_select_item *it)
 {
     const weir_expr *x = it->expr;
     if (x->kind == WEIR_E_COLUMN)
@@ -551,7 +528,7 @@ static const char *derived_name(const weir_select_item *it)
     return NULL;
 }
 
-static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
+void plan_query(planner *P, weir_stmt *st, weir_relation *out)
 {
     weir_select *sel = st->select;
     const weir_relation *src = weir_catalog_find(P->cat, sel->from);
@@ -574,7 +551,7 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     out->is_table = q->is_table;
 
     if (sel->where) {
-        condition(P, sel->where, "WHERE", " (use HAVING)");
+        plan_condition(P, sel->where, "WHERE", " (use HAVING)");
         q->where = sel->where;
     }
     bool any_agg = sel->having != NULL;
@@ -613,23 +590,23 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
         q->nkeys = sel->ngroup;
         q->keys = sel->group_by;
         for (int k = 0; k < q->nkeys; k++) {
-            const weir_expr *agg = find_aggregate(q->keys[k]);
+            const weir_expr *agg = plan_find_aggregate(q->keys[k]);
             if (agg)
                 fail(P, agg->pos, "GROUP BY cannot contain an aggregate");
-            resolve(P, q->keys[k]);
+            plan_resolve(P, q->keys[k]);
         }
     }
     for (int i = 0; i < nout; i++) {
         weir_select_item *it = &sel->items[i];
         if (q->grouped) {
-            q->out[i] = grouped(P, it->expr);
+            q->out[i] = plan_grouped(P, it->expr);
         } else {
             if (has_aggregate(it->expr))
                 fail(P, it->pos, "internal: aggregate in an ungrouped query");
-            resolve(P, it->expr);
+            plan_resolve(P, it->expr);
             q->out[i] = it->expr;
         }
-        const char *name = it->alias ? it->alias : derived_name(it);
+        const char *name = it->alias ? it->alias : plan_derived_name(it);
         if (!name)
             fail(P, it->pos, "give this expression a name with AS");
         for (int k = 0; k < i; k++)
@@ -639,12 +616,12 @@ static void plan_query(planner *P, weir_stmt *st, weir_relation *out)
         out->schema.cols[i].type = q->out[i]->type == WEIR_TYPE_NULL ? WEIR_TYPE_TEXT : q->out[i]->type;
     }
     if (sel->having) {
-        q->having = grouped(P, sel->having);
-        need_bool(P, q->having, "HAVING");
+        q->having = plan_grouped(P, sel->having);
+        plan_need_bool(P, q->having, "HAVING");
     }
     for (int i = 0; i < nout; i++)
-        fix_slots(q, q->out[i]);
-    fix_slots(q, q->having);
+        plan_fix_slots(q, q->out[i]);
+    plan_fix_slots(q, q->having);
     if (q->grouped) { /* a table row is named by its key columns and window start */
         out->pk = alloc(P, (size_t)nout * sizeof *out->pk);
         for (int i = 0; i < nout; i++)
@@ -672,7 +649,7 @@ static int option_column(planner *P, const weir_stmt *st, const char *opt, const
         return -1;
     if (o->value.type != WEIR_TYPE_TEXT)
         fail(P, o->pos, "%s must name a column, in quotes", opt);
-    int i = column_index(&r->schema, o->value.s);
+    int i = plan_column_index(&r->schema, o->value.s);
     if (i < 0)
         fail(P, o->pos, "%s names column '%s', which %s does not have", opt, o->value.s, r->name);
     return i;
@@ -713,7 +690,7 @@ static void key_columns(planner *P, const weir_stmt *st, weir_relation *r)
             break;
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)len, p);
-        int i = column_index(&r->schema, name);
+        int i = plan_column_index(&r->schema, name);
         if (i < 0)
             fail(P, o->pos, "key names column '%s', which %s does not have", name, r->name);
         if (n == 8)
@@ -729,7 +706,7 @@ static void key_columns(planner *P, const weir_stmt *st, weir_relation *r)
 /* Refuses a WITH option not among known, unless connector_rest and the
  * statement names a connector: then the others are the connector's,
  * checked against its table when the pipeline loads (weir_stream_options). */
-static void check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n, bool connector_rest)
+void plan_check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n, bool connector_rest)
 {
     if (connector_rest && weir_stmt_option(st, "connector"))
         return;
@@ -767,7 +744,7 @@ static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
 }
 
 /* CREATE ROUTE 'METHOD /path/{param}...' INTO stream. */
-static void declare_route(planner *P, const weir_stmt *st)
+void plan_declare_route(planner *P, const weir_stmt *st)
 {
     const weir_relation *into = weir_catalog_find(P->cat, st->name);
     if (!into || !into->is_source)
@@ -789,7 +766,7 @@ static void declare_route(planner *P, const weir_stmt *st)
             fail(P, st->pos, "route %s: a path parameter is {name}", rt->path);
         char col[128];
         snprintf(col, sizeof col, "%.*s", (int)(close - p - 1), p + 1);
-        if (column_index(&into->schema, col) < 0)
+        if (plan_column_index(&into->schema, col) < 0)
             fail(P, st->pos, "route %s: path parameter {%s} is not a column of %s", rt->path, col, into->name);
     }
     for (int i = 0; i < P->cat->nroutes; i++)
@@ -813,7 +790,7 @@ static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
         if (!c->not_null && !c->check)
             continue;
         if (c->check)
-            condition(P, c->check, "CHECK", "");
+            plan_condition(P, c->check, "CHECK", "");
         r->constraints[r->nconstraints++] = (weir_constraint){i, c->not_null, c->check, c->check_text};
     }
 }
@@ -822,7 +799,7 @@ const char *const weir_stream_options[] = {"partitions", "key", "timestamp", "fo
                                            "connector"};
 const int weir_stream_noptions = (int)(sizeof weir_stream_options / sizeof *weir_stream_options);
 
-static void declare(planner *P, weir_stmt *st)
+void plan_declare(planner *P, weir_stmt *st)
 {
     if (!weir_name_valid(st->name))
         fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
@@ -832,7 +809,7 @@ static void declare(planner *P, weir_stmt *st)
     r->name = st->name;
     r->key_col = r->ts_col = -1;
     if (st->kind == WEIR_STMT_CREATE_STREAM) {
-        check_options(P, st, weir_stream_options, (size_t)weir_stream_noptions, true);
+        plan_check_options(P, st, weir_stream_options, (size_t)weir_stream_noptions, true);
         ingest_options(P, st, r);
         r->is_source = true;
         r->schema.ncols = st->ncols;
@@ -845,7 +822,7 @@ static void declare(planner *P, weir_stmt *st)
         if (fmt && (fmt->value.type != WEIR_TYPE_TEXT || strcasecmp(fmt->value.s, "json")))
             fail(P, fmt->pos, "format must be 'json' (the only record format so far)");
     } else {
-        check_options(P, st, weir_stream_options, 4, false); /* partitions, key, timestamp, format */
+        plan_check_options(P, st, weir_stream_options, 4, false); /* partitions, key, timestamp, format */
         plan_query(P, st, r);
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
@@ -858,7 +835,7 @@ static void declare(planner *P, weir_stmt *st)
     if (r->ts_col >= 0 && r->schema.cols[r->ts_col].type != WEIR_TYPE_TIMESTAMP)
         fail(P, weir_stmt_option(st, "timestamp")->pos, "the timestamp column must have type TIMESTAMP");
     if (r->query && r->ts_col < 0 && r->query->source->ts_col >= 0) { /* keep event time when it is projected */
-        int i = column_index(&r->schema, r->query->source->schema.cols[r->query->source->ts_col].name);
+        int i = plan_column_index(&r->schema, r->query->source->schema.cols[r->query->source->ts_col].name);
         if (i >= 0 && r->schema.cols[i].type == WEIR_TYPE_TIMESTAMP)
             r->ts_col = i;
     }
@@ -875,7 +852,6 @@ static void declare(planner *P, weir_stmt *st)
         P->cat->queries = qv;
     }
 }
-
 
 /* A literal as a value of type t when it is one (an integer literal for a
  * UINT or DOUBLE column), for index lookups; false otherwise. */
@@ -938,7 +914,7 @@ static const weir_relation *dead_letters(planner *P, const char *name)
     return r;
 }
 
-static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
+void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
 {
     const weir_catalog *cat = P->cat;
     const weir_select *sel = st->select;
@@ -955,7 +931,7 @@ static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
     out->from = r;
     out->limit = sel->limit;
     if (sel->where) {
-        condition(P, sel->where, "WHERE", "");
+        plan_condition(P, sel->where, "WHERE", "");
         out->where = sel->where;
         if (r->is_table && r->npk > 0)
             find_key(r, sel->where, out);
@@ -974,14 +950,14 @@ static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
             name = x->col.name;
         } else {
             x = sel->items[i].expr;
-            const weir_expr *agg = find_aggregate(x);
+            const weir_expr *agg = plan_find_aggregate(x);
             if (agg)
                 fail(P, agg->pos, "aggregates in pull queries are not supported: aggregate in a CREATE TABLE");
-            name = sel->items[i].alias ? sel->items[i].alias : derived_name(&sel->items[i]);
+            name = sel->items[i].alias ? sel->items[i].alias : plan_derived_name(&sel->items[i]);
             if (!name)
                 fail(P, sel->items[i].pos, "give this expression a name with AS");
         }
-        resolve(P, x);
+        plan_resolve(P, x);
         out->out[i] = x;
         out->schema.cols[i] = (weir_column){name, x->type == WEIR_TYPE_NULL ? WEIR_TYPE_TEXT : x->type};
     }
@@ -989,11 +965,11 @@ static void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
     for (int i = 0; i < sel->norder; i++) {
         weir_expr *x = sel->order[i].expr;
         /* ORDER BY may name an output column by its alias */
-        if (x->kind == WEIR_E_COLUMN && column_index(&r->schema, x->col.name) < 0)
+        if (x->kind == WEIR_E_COLUMN && plan_column_index(&r->schema, x->col.name) < 0)
             for (int k = 0; k < n; k++)
                 if (!strcmp(out->schema.cols[k].name, x->col.name))
                     x = out->out[k];
-        resolve(P, x);
+        plan_resolve(P, x);
         out->order[i] = (weir_order_item){x, sel->order[i].desc};
     }
     out->norder = sel->norder;
@@ -1067,12 +1043,12 @@ static bool plottable(weir_type t)
 }
 
 /* CREATE ENDPOINT 'GET /path/{param}' [WITH (format = ...)] AS SELECT ... */
-static void declare_endpoint(planner *P, const weir_stmt *st)
+void plan_declare_endpoint(planner *P, const weir_stmt *st)
 {
     static const char *const opts[] = {"format"};
     static const char *const formats[] = {"json", "object", "csv", "svg", "rows"}; /* in weir_endpoint_format's order */
     const int nformats = (int)(sizeof formats / sizeof *formats);
-    check_options(P, st, opts, 1, false);
+    plan_check_options(P, st, opts, 1, false);
     const char *path = st->route + 4;
     if (strncmp(st->route, "GET /", 5) || strchr(path, ' ') || strchr(path, '?'))
         fail(P, st->pos, "an endpoint is 'GET /path' with {name} for its parameters, like 'GET /part/{x}'");
@@ -1143,13 +1119,13 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
         case WEIR_STMT_CREATE_STREAM:
         case WEIR_STMT_CREATE_STREAM_AS:
         case WEIR_STMT_CREATE_TABLE_AS:
-            declare(&P, st);
+            plan_declare(&P, st);
             break;
         case WEIR_STMT_CREATE_ROUTE:
-            declare_route(&P, st);
+            plan_declare_route(&P, st);
             break;
         case WEIR_STMT_CREATE_ENDPOINT:
-            declare_endpoint(&P, st);
+            plan_declare_endpoint(&P, st);
             break;
         case WEIR_STMT_CREATE_SINK: {
             if (!weir_catalog_find(out, st->from))
