@@ -66,6 +66,18 @@ const weir_source_connector *weir_source_connector_find(const char *name)
     return NULL;
 }
 
+const weir_source_connector *weir_source_connector_of(const weir_relation *rel)
+{
+    return rel->connector ? weir_source_connector_find(rel->connector) : NULL;
+}
+
+int weir_source_open_feed(weir_log *log, const weir_relation *rel, weir_source_feed *out, weir_err *err)
+{
+    const weir_source_connector *conn = weir_source_connector_of(rel);
+    *out = (weir_source_feed){0};
+    return conn && conn->open_feed ? conn->open_feed(log, rel, out, err) : WEIR_OK;
+}
+
 /* e at pos: why, then the known connectors' names (of sinks, or sources). */
 static int unknown(weir_sql_error *e, weir_sql_pos pos, const char *why, bool sink)
 {

@@ -28,6 +28,13 @@ const weir_sink_connector *weir_sink_connector_find(const char *name);
 size_t weir_source_connector_count(void);
 const weir_source_connector *weir_source_connector_at(size_t i);
 const weir_source_connector *weir_source_connector_find(const char *name);
+/* The connector feeding source stream rel (rel->connector), or NULL: a
+ * stream without one, fed by ingest alone. */
+const weir_source_connector *weir_source_connector_of(const weir_relation *rel);
+
+/* Opens rel's ingest feed (source.h) when its connector has one; else
+ * *out is all NULL (out->poll tells). */
+int weir_source_open_feed(weir_log *log, const weir_relation *rel, weir_source_feed *out, weir_err *err);
 
 /* The capability flags (sink.h) in words, for the docs. */
 typedef struct weir_sink_cap {

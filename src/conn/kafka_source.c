@@ -341,5 +341,6 @@ const weir_source_connector weir_source_kafka = {
             "consumer group share the partitions.",
     .options = options,
     .noptions = sizeof options / sizeof *options,
+    .caps = WEIR_SOURCE_INGEST,
     .bind = bind_stream,
 };

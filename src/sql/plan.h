@@ -99,8 +99,8 @@ struct weir_relation {
     const char *connector;         /* sources, WITH (connector = 'name'): the source connector feeding it, or NULL */
     const weir_stmt *decl;         /* sources: the CREATE STREAM (its WITH options: the connector's are checked by it) */
     /* Set by the file and kafka source connectors when the pipeline loads
-     * (conn/connectors.h), never by the planner; they go once the HTTP
-     * layer (api_ops.c, api_ingest.c) asks the connector instead. */
+     * (conn/connectors.h), never by the planner; they go once each
+     * connector keeps its options itself. */
     const char *file_path;         /* connector 'file': fed from that NDJSON file, or NULL */
     const char *kafka_topic;       /* connector 'kafka' (or serve --kafka): the pipeline reads this topic, or NULL */
     const char *kafka_brokers;     /* connector 'kafka': its brokers, or NULL: serve --kafka's */
