@@ -35,6 +35,11 @@ const weir_source_connector *weir_source_connector_of(const weir_relation *rel);
 /* Opens rel's ingest feed (source.h) when its connector has one; else
  * *out is all NULL (out->poll tells). */
 int weir_source_open_feed(weir_log *log, const weir_relation *rel, weir_source_feed *out, weir_err *err);
+/* A weir_input_open_fn (exec/input.h; ctx unused) for the runner: rel's
+ * connector's runner input, or *ops NULL when the runner reads rel from
+ * the log. */
+int weir_source_open_input(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
+                           const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err);
 
 /* The capability flags (sink.h) in words, for the docs. */
 typedef struct weir_sink_cap {
@@ -48,8 +53,9 @@ extern const size_t weir_sink_ncaps;
 /* Checks every CREATE SINK and every source stream with a connector
  * against the registry: the connector is named and known, and the WITH
  * options fit its table (weir_conn_options_check); then binds each source
- * (weir_source_connector.bind). Run when a pipeline loads, before anything
- * starts: an error carries the option's line:col. */
-int weir_connectors_check(weir_catalog *cat, weir_sql_error *e);
+ * (weir_source_connector.bind: what it keeps is allocated in a). Run when
+ * a pipeline loads, before anything starts: an error carries the option's
+ * line:col. */
+int weir_connectors_check(weir_catalog *cat, weir_arena *a, weir_sql_error *e);
 
 #endif

@@ -31,6 +31,10 @@ typedef struct file_source {
     weir_err err;
 } file_source;
 
+typedef struct file_conf {     /* what bind() keeps of a stream's options */
+    const char *path;
+} file_conf;
+
 static int poll_feed(void *state, size_t max_bytes, uint64_t *appended, bool *eof, weir_err *err);
 static void close_feed(void *state);
 
@@ -51,8 +55,9 @@ static int source_new(weir_log *log, const weir_relation *rel, const char *path,
  * missing file is waited for. */
 static int open_file(weir_log *log, const weir_relation *rel, weir_source_feed *out, weir_err *err)
 {
+    const file_conf *conf = rel->source_conf;
     file_source *f;
-    int rc = source_new(log, rel, rel->file_path, &f, err);
+    int rc = source_new(log, rel, conf->path, &f, err);
     if (f)
         f->follow = true;
     for (uint32_t p = 0; rc == WEIR_OK && p < weir_stream_get_config(f->stream)->partitions; p++) {
@@ -161,13 +166,17 @@ static const weir_conn_option options[] = {
      NULL},
 };
 
-static void bind_stream(weir_relation *rel) { rel->file_path = weir_conn_text(rel->decl, options, 1, "path"); }
+static void bind_stream(const weir_relation *rel, void *conf)
+{
+    ((file_conf *)conf)->path = weir_conn_text(rel->decl, options, 1, "path");
+}
 
 const weir_source_connector weir_source_file = {
     .name = "file",
     .help = "Reads a local NDJSON file into the stream exactly once, like tail -f.",
     .options = options,
     .noptions = sizeof options / sizeof *options,
+    .conf_size = sizeof(file_conf),
     .bind = bind_stream,
     .open_feed = open_file,
 };
