@@ -29,7 +29,7 @@ SOURCES(DECLARE_SOURCE)
 #define SOURCE(name) &weir_source_##name,
 static const weir_source_connector *const sources[] = {SOURCES(SOURCE)};
 
-const weir_sink_cap weir_sink_caps[] = {
+const weir_conn_cap weir_sink_caps[] = {
     {WEIR_SINK_EXACTLY_ONCE, "exactly once",
      "after a crash or a failed delivery it asks the destination how far each stream partition got, so no record "
      "arrives twice"},
@@ -38,6 +38,12 @@ const weir_sink_cap weir_sink_caps[] = {
      "writes its own destination)"},
 };
 const size_t weir_sink_ncaps = sizeof weir_sink_caps / sizeof *weir_sink_caps;
+
+const weir_conn_cap weir_source_caps[] = {
+    {WEIR_SOURCE_INGEST, "ingest",
+     "the stream also takes records over HTTP (POST /v1/streams/NAME, routes, `weir produce` to a running server)"},
+};
+const size_t weir_source_ncaps = sizeof weir_source_caps / sizeof *weir_source_caps;
 
 size_t weir_sink_connector_count(void) { return sizeof sinks / sizeof *sinks; }
 

@@ -41,14 +41,16 @@ int weir_source_open_feed(weir_log *log, const weir_relation *rel, weir_source_f
 int weir_source_open_input(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
                            const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err);
 
-/* The capability flags (sink.h) in words, for the docs. */
-typedef struct weir_sink_cap {
-    unsigned flag;             /* a WEIR_SINK_* bit */
+/* The capability flags (sink.h, source.h) in words, for the docs. */
+typedef struct weir_conn_cap {
+    unsigned flag;             /* a WEIR_SINK_* or WEIR_SOURCE_* bit */
     const char *name;          /* "exactly once" */
     const char *meaning;       /* one sentence */
-} weir_sink_cap;
-extern const weir_sink_cap weir_sink_caps[];
+} weir_conn_cap;
+extern const weir_conn_cap weir_sink_caps[];
 extern const size_t weir_sink_ncaps;
+extern const weir_conn_cap weir_source_caps[];
+extern const size_t weir_source_ncaps;
 
 /* Checks every CREATE SINK and every source stream with a connector
  * against the registry: the connector is named and known, and the WITH
