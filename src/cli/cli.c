@@ -150,7 +150,7 @@ bool cli_load_pipeline(const char *cmd, const char *path, weir_arena *a, weir_ca
     size_t n;
     weir_sql_error e;
     bool ok = weir_sql_parse(text, len, a, &stmts, &n, &e) == 0 && weir_catalog_build(stmts, n, a, cat, &e) == 0 &&
-              weir_connectors_check(cat, &e) == 0;
+              weir_connectors_check(cat, a, &e) == 0;
     if (!ok)
         cli_error(cmd, "%s:%u:%u: %s", path, e.line, e.col, e.msg);
     free(text);

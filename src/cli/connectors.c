@@ -58,20 +58,32 @@ static void option_lines(const weir_conn_option *opts, size_t n)
     }
 }
 
+/* A connector's capability flags in words: " [name]" each, or a Markdown item each. */
+static void cap_words(unsigned caps, const weir_conn_cap *table, size_t n, bool markdown)
+{
+    for (size_t f = 0; f < n; f++)
+        if (caps & table[f].flag) {
+            if (markdown)
+                printf("- **%s**: %s.\n", table[f].name, table[f].meaning);
+            else
+                printf(" [%s]", table[f].name);
+        }
+}
+
 static void plain(void)
 {
     for (size_t i = 0; i < weir_sink_connector_count(); i++) {
         const weir_sink_connector *c = weir_sink_connector_at(i);
         printf("%ssink %s:", i ? "\n" : "", c->name);
-        for (size_t f = 0; f < weir_sink_ncaps; f++)
-            if (c->caps & weir_sink_caps[f].flag)
-                printf(" [%s]", weir_sink_caps[f].name);
+        cap_words(c->caps, weir_sink_caps, weir_sink_ncaps, false);
         printf("\n");
         option_lines(c->options, c->noptions);
     }
     for (size_t i = 0; i < weir_source_connector_count(); i++) {
         const weir_source_connector *c = weir_source_connector_at(i);
-        printf("\nsource %s:\n", c->name);
+        printf("\nsource %s:", c->name);
+        cap_words(c->caps, weir_source_caps, weir_source_ncaps, false);
+        printf("\n");
         option_lines(c->options, c->noptions);
     }
 }
@@ -100,15 +112,14 @@ static void markdown(void)
     for (size_t i = 0; i < weir_sink_connector_count(); i++) {
         const weir_sink_connector *c = weir_sink_connector_at(i);
         printf("\n### %s\n\n%s\n\n", c->name, c->help);
-        for (size_t f = 0; f < weir_sink_ncaps; f++)
-            if (c->caps & weir_sink_caps[f].flag)
-                printf("- **%s**: %s.\n", weir_sink_caps[f].name, weir_sink_caps[f].meaning);
+        cap_words(c->caps, weir_sink_caps, weir_sink_ncaps, true);
         option_rows(c->options, c->noptions);
     }
     printf("\n## Sources\n");
     for (size_t i = 0; i < weir_source_connector_count(); i++) {
         const weir_source_connector *c = weir_source_connector_at(i);
-        printf("\n### %s\n\n%s\n", c->name, c->help);
+        printf("\n### %s\n\n%s\n%s", c->name, c->help, c->caps ? "\n" : "");
+        cap_words(c->caps, weir_source_caps, weir_source_ncaps, true);
         option_rows(c->options, c->noptions);
     }
 }

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/io.h"
 #include "cli/cli.h"
+#include "conn/connectors.h"
 #include "conn/kafka_source.h"
 #include "conn/kafka_state.h"
 #include "conn/sink.h"
@@ -205,23 +206,22 @@ static int run_serve(const char **v, int argc, char **argv)
         fprintf(stderr, "weir serve: recovery: %s", report);
     bool once = v[cli_index(c, "once")] != NULL;
     const char *kafka = v[cli_index(c, "kafka")];
-    const char *group = v[cli_index(c, "kafka-group")];
-    weir_kafka_input_config kafka_cfg = {.brokers = kafka, .group = group ? group : "weir"};
+    const char *group = v[cli_index(c, "kafka-group")] ? v[cli_index(c, "kafka-group")] : "weir";
     char instance[64];
     if (v[cli_index(c, "scale-out")] && (!kafka || once)) {
         cli_error("serve", "--scale-out %s", once ? "runs until stopped: not with --once" : "needs --kafka BROKERS");
         goto out;
     }
     if (v[cli_index(c, "scale-out")] && (instance_id(weir_log_dir(log), instance, sizeof instance, &err) ||
-                                         weir_kafka_state_open(kafka, kafka_cfg.group, instance, &store, &err))) {
+                                         weir_kafka_state_open(kafka, group, instance, &store, &err))) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
-                              .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_kafka_input_open,
-                              .open_input_ctx = &kafka_cfg, .tasks = store};
+                              .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_source_open_input,
+                              .tasks = store};
     const char *clickhouse = v[cli_index(c, "clickhouse")];
-    if (weir_kafka_plan(&cat, &arena, kafka != NULL, &err) || (clickhouse && weir_clickhouse_plan(&cat, &arena, clickhouse, &err))) {
+    if (weir_kafka_plan(&cat, &arena, kafka, group, &err) || (clickhouse && weir_clickhouse_plan(&cat, &arena, clickhouse, &err))) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }
@@ -254,7 +254,7 @@ static int run_serve(const char **v, int argc, char **argv)
             goto out;
         }
         weir_kafka_state_set_address(store, address);
-        fprintf(stderr, "weir serve: scale-out in group %s as %s (%s)\n", kafka_cfg.group, instance, address);
+        fprintf(stderr, "weir serve: scale-out in group %s as %s (%s)\n", group, instance, address);
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

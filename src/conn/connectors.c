@@ -29,7 +29,7 @@ SOURCES(DECLARE_SOURCE)
 #define SOURCE(name) &weir_source_##name,
 static const weir_source_connector *const sources[] = {SOURCES(SOURCE)};
 
-const weir_sink_cap weir_sink_caps[] = {
+const weir_conn_cap weir_sink_caps[] = {
     {WEIR_SINK_EXACTLY_ONCE, "exactly once",
      "after a crash or a failed delivery it asks the destination how far each stream partition got, so no record "
      "arrives twice"},
@@ -38,6 +38,12 @@ const weir_sink_cap weir_sink_caps[] = {
      "writes its own destination)"},
 };
 const size_t weir_sink_ncaps = sizeof weir_sink_caps / sizeof *weir_sink_caps;
+
+const weir_conn_cap weir_source_caps[] = {
+    {WEIR_SOURCE_INGEST, "ingest",
+     "the stream also takes records over HTTP (POST /v1/streams/NAME, routes, `weir produce` to a running server)"},
+};
+const size_t weir_source_ncaps = sizeof weir_source_caps / sizeof *weir_source_caps;
 
 size_t weir_sink_connector_count(void) { return sizeof sinks / sizeof *sinks; }
 
@@ -66,6 +72,28 @@ const weir_source_connector *weir_source_connector_find(const char *name)
     return NULL;
 }
 
+const weir_source_connector *weir_source_connector_of(const weir_relation *rel)
+{
+    return rel->connector ? weir_source_connector_find(rel->connector) : NULL;
+}
+
+int weir_source_open_feed(weir_log *log, const weir_relation *rel, weir_source_feed *out, weir_err *err)
+{
+    const weir_source_connector *conn = weir_source_connector_of(rel);
+    *out = (weir_source_feed){0};
+    return conn && conn->open_feed ? conn->open_feed(log, rel, out, err) : WEIR_OK;
+}
+
+int weir_source_open_input(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
+                           const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err)
+{
+    (void)ctx;
+    const weir_source_connector *conn = weir_source_connector_of(rel);
+    *ops = NULL;
+    *state = NULL;
+    return conn && conn->open_input ? conn->open_input(rel, offsets, partitions, tasks, ops, state, err) : WEIR_OK;
+}
+
 /* e at pos: why, then the known connectors' names (of sinks, or sources). */
 static int unknown(weir_sql_error *e, weir_sql_pos pos, const char *why, bool sink)
 {
@@ -84,7 +112,7 @@ static int unknown(weir_sql_error *e, weir_sql_pos pos, const char *why, bool si
 static const char *const sink_own[] = {"connector"};
 
 /* A source stream's connector: known, its options fitting its table; then bound. */
-static int check_source(weir_relation *r, weir_sql_error *e)
+static int check_source(weir_relation *r, weir_arena *a, weir_sql_error *e)
 {
     const weir_with_option *c = weir_stmt_option(r->decl, "connector");
     const weir_source_connector *conn = weir_source_connector_find(r->connector);
@@ -96,15 +124,24 @@ static int check_source(weir_relation *r, weir_sql_error *e)
     snprintf(why, sizeof why, "stream %s", r->name);
     int rc = weir_conn_options_check(why, conn->name, conn->options, conn->noptions, weir_stream_options,
                                      (size_t)weir_stream_noptions, r->decl, e);
-    if (rc == WEIR_OK)
-        conn->bind(r);
-    return rc;
+    if (rc)
+        return rc;
+    void *conf = weir_arena_alloc(a, conn->conf_size);
+    if (!conf) {
+        snprintf(e->msg, sizeof e->msg, "out of memory");
+        e->line = r->decl->pos.line;
+        e->col = r->decl->pos.col;
+        return WEIR_ENOMEM;
+    }
+    conn->bind(r, conf);
+    r->source_conf = conf;
+    return WEIR_OK;
 }
 
-int weir_connectors_check(weir_catalog *cat, weir_sql_error *e)
+int weir_connectors_check(weir_catalog *cat, weir_arena *a, weir_sql_error *e)
 {
     for (int i = 0; i < cat->nrels; i++) {
-        int rc = cat->rels[i]->connector ? check_source(cat->rels[i], e) : WEIR_OK;
+        int rc = cat->rels[i]->connector ? check_source(cat->rels[i], a, e) : WEIR_OK;
         if (rc)
             return rc;
     }

@@ -28,21 +28,36 @@ const weir_sink_connector *weir_sink_connector_find(const char *name);
 size_t weir_source_connector_count(void);
 const weir_source_connector *weir_source_connector_at(size_t i);
 const weir_source_connector *weir_source_connector_find(const char *name);
+/* The connector feeding source stream rel (rel->connector), or NULL: a
+ * stream without one, fed by ingest alone. */
+const weir_source_connector *weir_source_connector_of(const weir_relation *rel);
 
-/* The capability flags (sink.h) in words, for the docs. */
-typedef struct weir_sink_cap {
-    unsigned flag;             /* a WEIR_SINK_* bit */
+/* Opens rel's ingest feed (source.h) when its connector has one; else
+ * *out is all NULL (out->poll tells). */
+int weir_source_open_feed(weir_log *log, const weir_relation *rel, weir_source_feed *out, weir_err *err);
+/* A weir_input_open_fn (exec/input.h; ctx unused) for the runner: rel's
+ * connector's runner input, or *ops NULL when the runner reads rel from
+ * the log. */
+int weir_source_open_input(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
+                           const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err);
+
+/* The capability flags (sink.h, source.h) in words, for the docs. */
+typedef struct weir_conn_cap {
+    unsigned flag;             /* a WEIR_SINK_* or WEIR_SOURCE_* bit */
     const char *name;          /* "exactly once" */
     const char *meaning;       /* one sentence */
-} weir_sink_cap;
-extern const weir_sink_cap weir_sink_caps[];
+} weir_conn_cap;
+extern const weir_conn_cap weir_sink_caps[];
 extern const size_t weir_sink_ncaps;
+extern const weir_conn_cap weir_source_caps[];
+extern const size_t weir_source_ncaps;
 
 /* Checks every CREATE SINK and every source stream with a connector
  * against the registry: the connector is named and known, and the WITH
  * options fit its table (weir_conn_options_check); then binds each source
- * (weir_source_connector.bind). Run when a pipeline loads, before anything
- * starts: an error carries the option's line:col. */
-int weir_connectors_check(weir_catalog *cat, weir_sql_error *e);
+ * (weir_source_connector.bind: what it keeps is allocated in a). Run when
+ * a pipeline loads, before anything starts: an error carries the option's
+ * line:col. */
+int weir_connectors_check(weir_catalog *cat, weir_arena *a, weir_sql_error *e);
 
 #endif

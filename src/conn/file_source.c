@@ -14,10 +14,9 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "conn/ingest.h"
-#include "conn/source.h"
 #include "json/ndjson.h"
 
-struct weir_file_source {
+typedef struct file_source {
     char path[PATH_MAX];       /* the file, or the descriptor's label */
     int fd;                    /* -1 until the file exists */
     bool follow;               /* a file: its end is only where it is now */
@@ -30,12 +29,19 @@ struct weir_file_source {
     weir_buf key;
     uint64_t appended;
     weir_err err;
-};
+} file_source;
+
+typedef struct file_conf {     /* what bind() keeps of a stream's options */
+    const char *path;
+} file_conf;
+
+static int poll_feed(void *state, size_t max_bytes, uint64_t *appended, bool *eof, weir_err *err);
+static void close_feed(void *state);
 
 /* The parts both kinds share; *out is freed by the caller on error. */
-static int source_new(weir_log *log, const weir_relation *rel, const char *path, weir_file_source **out, weir_err *err)
+static int source_new(weir_log *log, const weir_relation *rel, const char *path, file_source **out, weir_err *err)
 {
-    weir_file_source *f = *out = calloc(1, sizeof *f);
+    file_source *f = *out = calloc(1, sizeof *f);
     if (!f)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     snprintf(f->path, sizeof f->path, "%s", path);
@@ -45,10 +51,13 @@ static int source_new(weir_log *log, const weir_relation *rel, const char *path,
     return weir_stream_open(log, rel->name, &f->stream, err);
 }
 
-int weir_file_source_open(weir_log *log, const weir_relation *rel, weir_file_source **out, weir_err *err)
+/* open_feed: rel's file, skipping the lines the stream already holds. A
+ * missing file is waited for. */
+static int open_file(weir_log *log, const weir_relation *rel, weir_source_feed *out, weir_err *err)
 {
-    int rc = source_new(log, rel, rel->file_path, out, err);
-    weir_file_source *f = *out;
+    const file_conf *conf = rel->source_conf;
+    file_source *f;
+    int rc = source_new(log, rel, conf->path, &f, err);
     if (f)
         f->follow = true;
     for (uint32_t p = 0; rc == WEIR_OK && p < weir_stream_get_config(f->stream)->partitions; p++) {
@@ -58,31 +67,33 @@ int weir_file_source_open(weir_log *log, const weir_relation *rel, weir_file_sou
     }
     if (rc) {
         free(f);
-        *out = NULL;
+        return rc;
     }
-    return rc;
+    *out = (weir_source_feed){poll_feed, close_feed, f};
+    return WEIR_OK;
 }
 
 int weir_file_source_open_fd(weir_log *log, const weir_relation *rel, int fd, const char *label,
-                             weir_file_source **out, weir_err *err)
+                             weir_source_feed *out, weir_err *err)
 {
-    int rc = source_new(log, rel, label, out, err);
+    file_source *f;
+    int rc = source_new(log, rel, label, &f, err);
     int flags = rc ? 0 : fcntl(fd, F_GETFL);
     if (rc == WEIR_OK && (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0))
         rc = weir_err_errno(err, errno, "%s", label);
     if (rc) {
-        free(*out);
-        *out = NULL;
+        free(f);
         return rc;
     }
-    (*out)->fd = fd;
+    f->fd = fd;
+    *out = (weir_source_feed){poll_feed, close_feed, f};
     return WEIR_OK;
 }
 
 static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
 {
     (void)line, (void)e;
-    weir_file_source *f = ctx;
+    file_source *f = ctx;
     if (f->skip) { /* in the stream already */
         f->skip--;
         return 0;
@@ -93,8 +104,11 @@ static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_
     return 0;
 }
 
-int weir_file_source_poll(weir_file_source *f, size_t max_bytes, uint64_t *appended, bool *eof, weir_err *err)
+/* Appends the complete lines that arrived, up to max_bytes; *eof when a
+ * file has nothing more right now, or a descriptor has reached its end. */
+static int poll_feed(void *state, size_t max_bytes, uint64_t *appended, bool *eof, weir_err *err)
 {
+    file_source *f = state;
     *appended = 0;
     *eof = true;
     if (f->ended)
@@ -134,10 +148,10 @@ int weir_file_source_poll(weir_file_source *f, size_t max_bytes, uint64_t *appen
     return WEIR_OK;
 }
 
-void weir_file_source_close(weir_file_source *f)
+/* Closes a file (a descriptor given to open_fd stays open). */
+static void close_feed(void *state)
 {
-    if (!f)
-        return;
+    file_source *f = state;
     if (f->fd >= 0 && f->follow)
         close(f->fd);
     weir_buf_free(&f->pending);
@@ -152,12 +166,17 @@ static const weir_conn_option options[] = {
      NULL},
 };
 
-static void bind_stream(weir_relation *rel) { rel->file_path = weir_conn_text(rel->decl, options, 1, "path"); }
+static void bind_stream(const weir_relation *rel, void *conf)
+{
+    ((file_conf *)conf)->path = weir_conn_text(rel->decl, options, 1, "path");
+}
 
 const weir_source_connector weir_source_file = {
     .name = "file",
     .help = "Reads a local NDJSON file into the stream exactly once, like tail -f.",
     .options = options,
     .noptions = sizeof options / sizeof *options,
+    .conf_size = sizeof(file_conf),
     .bind = bind_stream,
+    .open_feed = open_file,
 };

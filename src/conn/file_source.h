@@ -14,26 +14,13 @@
 #ifndef WEIR_FILE_SOURCE_H
 #define WEIR_FILE_SOURCE_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "conn/source.h"
 
-#include "base/err.h"
-#include "log/log.h"
-#include "sql/plan.h"
-
-typedef struct weir_file_source weir_file_source;
-
-/* Opens rel's file for rel's stream (which must exist), skipping the lines
- * the stream already holds. A missing file is waited for. */
-int weir_file_source_open(weir_log *log, const weir_relation *rel, weir_file_source **out, weir_err *err);
-/* Reads fd (made non-blocking) to its end into stream `rel`, skipping
- * nothing; label names it in errors ("standard input"). */
+/* An ingest feed reading fd (made non-blocking) to its end into stream
+ * `rel`, skipping nothing; label names it in errors ("standard input").
+ * Closing the feed leaves fd open. (A file, connector 'file', is opened
+ * through weir_source_file, registered in connectors.c.) */
 int weir_file_source_open_fd(weir_log *log, const weir_relation *rel, int fd, const char *label,
-                             weir_file_source **out, weir_err *err);
-/* Appends the complete lines that arrived, up to max_bytes; *eof when a
- * file has nothing more right now, or a descriptor has reached its end. */
-int weir_file_source_poll(weir_file_source *f, size_t max_bytes, uint64_t *appended, bool *eof, weir_err *err);
-/* Closes a file (a descriptor given to open_fd stays open). */
-void weir_file_source_close(weir_file_source *f);
+                             weir_source_feed *out, weir_err *err);
 
 #endif

@@ -48,6 +48,14 @@ typedef struct kafka_input {
     weir_err error;            /* a fatal consumer error, reported by next() */
 } kafka_input;
 
+typedef struct kafka_conf {    /* what bind() keeps of a stream's options, completed by weir_kafka_plan */
+    const char *topic;         /* the stream's name when none is given */
+    const char *brokers;       /* NULL: none given, nor by serve --kafka */
+    const char *group;         /* the consumer group (offsets for outside tools); NULL: "weir" */
+} kafka_conf;
+
+extern const weir_source_connector weir_source_kafka;
+
 static int push(part_queue *q, rd_kafka_message_t *m)
 {
     if (q->len == q->cap) {
@@ -216,24 +224,21 @@ static void input_close(void *state)
 
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close};
 
-int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
-                          const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err)
+/* open_input: the topic of rel's connector options, at offsets. */
+static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
+                      const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err)
 {
-    const weir_kafka_input_config *cfg = ctx;
-    *ops = NULL;
-    *state = NULL;
-    if (!rel->kafka_topic)
-        return WEIR_OK;
-    const char *brokers = rel->kafka_brokers ? rel->kafka_brokers : cfg ? cfg->brokers : NULL;
+    const kafka_conf *cfg = rel->source_conf;
+    const char *brokers = cfg->brokers;
     if (!brokers)
         return weir_err_set(err, WEIR_EINVAL, "stream %s reads kafka topic %s: no brokers (WITH (brokers = ...) or "
-                                              "weir serve --kafka)", rel->name, rel->kafka_topic);
+                                              "weir serve --kafka)", rel->name, cfg->topic);
     kafka_input *k = calloc(1, sizeof *k);
     if (!k || !(k->parts = calloc(partitions, sizeof *k->parts))) {
         free(k);
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
-    snprintf(k->topic, sizeof k->topic, "%s", rel->kafka_topic);
+    snprintf(k->topic, sizeof k->topic, "%s", cfg->topic);
     k->partitions = partitions;
     if (tasks)
         k->tasks = *tasks;
@@ -242,7 +247,7 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[512];
     int rc = weir_kafka_conf_set(conf, "bootstrap.servers", brokers, err) ||
-             weir_kafka_conf_set(conf, "group.id", cfg && cfg->group ? cfg->group : "weir", err) ||
+             weir_kafka_conf_set(conf, "group.id", cfg->group ? cfg->group : "weir", err) ||
              weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
              weir_kafka_conf_set(conf, "log_level", "2", err);
     if (!rc && tasks) { /* a process that stops answering loses its partitions after the session timeout */
@@ -264,9 +269,9 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
     if (have != (int)partitions) {
         input_close(k);
         return have < 0 ? weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: no metadata from %s", rel->name,
-                                       rel->kafka_topic, brokers)
+                                       cfg->topic, brokers)
                         : weir_err_set(err, WEIR_EINVAL, "stream %s has %u partitions but kafka topic %s has %d",
-                                       rel->name, partitions, rel->kafka_topic, have);
+                                       rel->name, partitions, cfg->topic, have);
     }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)partitions);
     for (uint32_t p = 0; p < partitions && !tasks; p++)
@@ -278,7 +283,7 @@ int weir_kafka_input_open(void *ctx, const weir_relation *rel, const uint64_t *o
     rd_kafka_topic_partition_list_destroy(l);
     if (e) {
         input_close(k);
-        return weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: %s", rel->name, rel->kafka_topic, rd_kafka_err2str(e));
+        return weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: %s", rel->name, cfg->topic, rd_kafka_err2str(e));
     }
     *ops = &kafka_input_ops;
     *state = k;
@@ -295,18 +300,25 @@ static int add_sink(weir_catalog *cat, weir_arena *a, const char *name, const ch
     return weir_catalog_add_sink(cat, a, name, from, with, brokers ? 3 : 2);
 }
 
-int weir_kafka_plan(weir_catalog *cat, weir_arena *a, bool everything, weir_err *err)
+int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group, weir_err *err)
 {
     for (int i = 0; i < cat->nrels; i++) {
         weir_relation *r = cat->rels[i];
         char name[300];
-        if (everything && r->is_source && !r->kafka_topic && !r->file_path)
-            r->kafka_topic = r->name;
-        if (r->kafka_topic) { /* records ingested here go to the topic; the pipeline reads them there */
+        const kafka_conf *given = r->source_conf, by_name = {.topic = r->name};
+        if (brokers && r->is_source && !r->connector) { /* serve --kafka: the topic of its name */
+            r->connector = weir_source_kafka.name;
+            given = &by_name;
+        }
+        if (r->connector && !strcmp(r->connector, weir_source_kafka.name)) {
+            /* records ingested here go to the topic; the pipeline reads them there */
+            kafka_conf *c = weir_arena_alloc(a, sizeof *c);
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
-            if (add_sink(cat, a, name, r->name, r->kafka_topic, r->kafka_brokers))
+            if (!c || add_sink(cat, a, name, r->name, given->topic, given->brokers))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        } else if (everything && !r->is_source && !weir_catalog_has_sink(cat, r->name, "kafka")) { /* every output on a topic of its name */
+            *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group};
+            r->source_conf = c;
+        } else if (brokers && !r->is_source && !weir_catalog_has_sink(cat, r->name, "kafka")) { /* every output on a topic of its name */
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
             if (add_sink(cat, a, name, r->name, r->name, NULL))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -326,11 +338,12 @@ static const weir_conn_option options[] = {
      nonempty},
 };
 
-static void bind_stream(weir_relation *rel)
+static void bind_stream(const weir_relation *rel, void *conf)
 {
+    kafka_conf *c = conf;
     const char *topic = weir_conn_text(rel->decl, options, 2, "topic");
-    rel->kafka_topic = topic ? topic : rel->name;
-    rel->kafka_brokers = weir_conn_text(rel->decl, options, 2, "brokers");
+    c->topic = topic ? topic : rel->name;
+    c->brokers = weir_conn_text(rel->decl, options, 2, "brokers");
 }
 
 const weir_source_connector weir_source_kafka = {
@@ -341,5 +354,8 @@ const weir_source_connector weir_source_kafka = {
             "consumer group share the partitions.",
     .options = options,
     .noptions = sizeof options / sizeof *options,
+    .caps = WEIR_SOURCE_INGEST,
+    .conf_size = sizeof(kafka_conf),
     .bind = bind_stream,
+    .open_input = open_input,
 };

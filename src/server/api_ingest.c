@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "conn/connectors.h"
 #include "conn/ingest.h"
 #include "exec/engine.h"
 #include "json/json.h"
@@ -215,9 +216,10 @@ static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t
 int ingest_batch(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len)
 {
     const weir_relation *rel = s->cat->rels[rel_index];
-    if (rel->file_path) { /* its records are exactly the file's lines: see conn/file_source.h */
-        weir_http_reply_error(req, 409, "stream %s is fed by its file connector (%s) and takes no other records",
-                              rel->name, rel->file_path);
+    const weir_source_connector *conn = weir_source_connector_of(rel);
+    if (conn && !(conn->caps & WEIR_SOURCE_INGEST)) { /* its connector alone feeds it (a file's lines, say) */
+        weir_http_reply_error(req, 409, "stream %s is fed by its %s connector and takes no other records", rel->name,
+                              conn->name);
         return 0;
     }
     ingest_counters *ic = &s->ingest[rel_index];

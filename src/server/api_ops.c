@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/io.h"
+#include "conn/connectors.h"
 #include "exec/engine.h"
 #include "json/json.h"
 #include "server/api.h"
@@ -200,10 +201,12 @@ static int scale_out_metrics(weir_service *s, weir_buf *b)
     if (!s->opt.runner || !s->opt.runner->tasks)
         return 0;
     int rc = family(b, "weir_partitions_owned", "gauge", "Input partitions this process of the group holds.");
-    for (int i = 0; i < s->cat->nrels && !rc; i++)
-        if (s->cat->rels[i]->kafka_topic)
+    for (int i = 0; i < s->cat->nrels && !rc; i++) {
+        const weir_source_connector *conn = weir_source_connector_of(s->cat->rels[i]);
+        if (conn && conn->open_input) /* the runner reads it from its connector, whose group shares it */
             rc = weir_buf_printf(b, "weir_partitions_owned{stream=\"%s\"} %u\n", s->cat->rels[i]->name,
                                  weir_runner_owned(s->runner, s->cat->rels[i]->name));
+    }
     uint64_t saves, failures;
     weir_runner_task_saves(s->runner, &saves, &failures);
     return rc || family(b, "weir_task_states_saved_total", "counter", "Partition states saved to the group's state topic.") ||

@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "base/io.h"
+#include "conn/connectors.h"
 #include "conn/file_source.h"
 #include "json/json.h"
 #include "server/sinks.h"
@@ -271,11 +272,11 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
         return WEIR_OK;
     }
     s->files_at_eof = true;
-    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) { /* file sources: what arrived, 4 MiB a step */
+    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) { /* ingest feeds: what arrived, 4 MiB a step */
         uint64_t appended = 0;
         bool eof = true;
-        if (s->files[i])
-            rc = weir_file_source_poll(s->files[i], 4u << 20, &appended, &eof, err);
+        if (s->feeds[i].poll)
+            rc = s->feeds[i].poll(s->feeds[i].state, 4u << 20, &appended, &eof, err);
         s->ingested |= appended > 0;
         s->files_at_eof &= eof;
     }
@@ -402,9 +403,9 @@ static int open_stdin(weir_service *s, const char *name, weir_err *err)
     const weir_relation *rel = service_relation(s, name, &i);
     if (!rel || !rel->is_source)
         return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the pipeline declares no source stream of that name", name);
-    if (s->files[i])
-        return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the stream is fed by its file connector", name);
-    return weir_file_source_open_fd(s->log, rel, 0, "standard input", &s->files[i], err);
+    if (s->feeds[i].poll)
+        return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the stream is fed by its %s connector", name, rel->connector);
+    return weir_file_source_open_fd(s->log, rel, 0, "standard input", &s->feeds[i], err);
 }
 
 int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
@@ -434,8 +435,8 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     ro->delivered_ctx = s;
     s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
-    s->files = calloc((size_t)cat->nrels + 1, sizeof *s->files);
-    int rc = !s->views || !s->ingest || !s->files ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
+    s->feeds = calloc((size_t)cat->nrels + 1, sizeof *s->feeds);
+    int rc = !s->views || !s->ingest || !s->feeds ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
     if (rc == WEIR_OK)
         rc = weir_runner_open(log, cat, sql, sql_len, ro, &s->runner, err);
     if (rc == WEIR_OK && s->opt.disk_quota) {
@@ -453,8 +454,7 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     if (rc == WEIR_OK && opt->schemas_dir)
         rc = register_schemas(s, opt->schemas_dir, err);
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
-        if (cat->rels[i]->file_path)
-            rc = weir_file_source_open(log, cat->rels[i], &s->files[i], err);
+        rc = weir_source_open_feed(log, cat->rels[i], &s->feeds[i], err);
     if (rc == WEIR_OK && opt->stdin_stream)
         rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
@@ -513,9 +513,10 @@ void weir_service_stop(weir_service *s)
         weir_view_free(s->views[i]);
     free(s->views);
     free(s->ingest);
-    for (int i = 0; s->files && i < s->cat->nrels; i++)
-        weir_file_source_close(s->files[i]);
-    free(s->files);
+    for (int i = 0; s->feeds && i < s->cat->nrels; i++)
+        if (s->feeds[i].close)
+            s->feeds[i].close(s->feeds[i].state);
+    free(s->feeds);
     free(s->routes);
     weir_registry_free(s->registry);
     pthread_cond_destroy(&s->wake);

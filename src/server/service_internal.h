@@ -86,7 +86,7 @@ struct weir_service {
     int nsubscribers;
     sink_run **sinks;
     int nsinks;
-    struct weir_file_source **files;  /* per catalog relation fed from a file, else NULL */
+    struct weir_source_feed *feeds;   /* per catalog relation: its connector's ingest feed (or stdin's), poll NULL if none */
     bool files_at_eof;            /* every file source had nothing more at the last step */
     _Atomic bool sinks_stopping;  /* read by the sinks' threads without the lock */
     int64_t started_ms;

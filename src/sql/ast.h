@@ -3,7 +3,7 @@
  *
  * Everything here lives in the arena the parser was given; strings are
  * NUL-terminated copies. The parser fills the syntax; the planner
- * (plan.c) fills the fields marked "planner" (types, column indexes,
+ * (plan*.c) fills the fields marked "planner" (types, column indexes,
  * aggregate slots) and never changes the syntax.
  */
 #ifndef WEIR_SQL_AST_H

@@ -98,12 +98,10 @@ struct weir_relation {
     bool invalid_to_dlq;           /* WITH (on_invalid = 'dead_letter'): bad records go to <s>.dlq, the rest is kept */
     const char *connector;         /* sources, WITH (connector = 'name'): the source connector feeding it, or NULL */
     const weir_stmt *decl;         /* sources: the CREATE STREAM (its WITH options: the connector's are checked by it) */
-    /* Set by the file and kafka source connectors when the pipeline loads
-     * (conn/connectors.h), never by the planner; they go once the HTTP
-     * layer (api_ops.c, api_ingest.c) asks the connector instead. */
-    const char *file_path;         /* connector 'file': fed from that NDJSON file, or NULL */
-    const char *kafka_topic;       /* connector 'kafka' (or serve --kafka): the pipeline reads this topic, or NULL */
-    const char *kafka_brokers;     /* connector 'kafka': its brokers, or NULL: serve --kafka's */
+    /* With a connector: what its bind() kept of the options when the
+     * pipeline loaded (conn/source.h), in the catalog's arena; never set
+     * by the planner, read by the connector alone. */
+    const void *source_conf;
     weir_constraint *constraints;  /* sources: their columns' constraints */
     int nconstraints;
 };

@@ -1,0 +1,201 @@
+/*
+ * plan_ddl.c - the relations a pipeline declares: CREATE STREAM with
+ * columns (a source: its constraints and ingest options) and CREATE
+ * STREAM/TABLE ... AS SELECT (a query's output), each with the WITH
+ * options every stream takes (partitions, key, timestamp, format). A
+ * source's connector options are not checked here but by the connector's
+ * own table when the pipeline loads (conn/connectors.h).
+ */
+#include "sql/plan_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/buf.h"
+#include "base/name.h"
+
+static uint32_t option_partitions(planner *P, const weir_stmt *st, uint32_t dflt)
+{
+    const weir_with_option *o = weir_stmt_option(st, "partitions");
+    if (!o)
+        return dflt;
+    if (o->value.type != WEIR_TYPE_INT || o->value.i < 1 || o->value.i > 10000)
+        fail(P, o->pos, "partitions must be a whole number from 1 to 10000");
+    return (uint32_t)o->value.i;
+}
+
+static int option_column(planner *P, const weir_stmt *st, const char *opt, const weir_relation *r)
+{
+    const weir_with_option *o = weir_stmt_option(st, opt);
+    if (!o)
+        return -1;
+    if (o->value.type != WEIR_TYPE_TEXT)
+        fail(P, o->pos, "%s must name a column, in quotes", opt);
+    int i = plan_column_index(&r->schema, o->value.s);
+    if (i < 0)
+        fail(P, o->pos, "%s names column '%s', which %s does not have", opt, o->value.s, r->name);
+    return i;
+}
+
+static void set_key(planner *P, weir_relation *r, const int *cols, int n)
+{
+    r->key_cols = alloc(P, (size_t)n * sizeof *r->key_cols);
+    memcpy(r->key_cols, cols, (size_t)n * sizeof *cols);
+    r->nkey_cols = n;
+    r->key_col = cols[0];
+    weir_buf b = {0};
+    for (int i = 0; i < n; i++)
+        if (weir_buf_printf(&b, "%s%s", i ? "," : "", r->schema.cols[cols[i]].name)) {
+            weir_buf_free(&b);
+            fail(P, (weir_sql_pos){0, 0}, "out of memory");
+        }
+    r->key_fields = weir_arena_strndup(P->a, (const char *)b.data, b.len);
+    weir_buf_free(&b);
+    if (!r->key_fields)
+        fail(P, (weir_sql_pos){0, 0}, "out of memory");
+}
+
+/* WITH (key = 'col') or (key = 'a, b'): one or more columns (up to 8). */
+static void key_columns(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    const weir_with_option *o = weir_stmt_option(st, "key");
+    if (!o)
+        return;
+    if (o->value.type != WEIR_TYPE_TEXT)
+        fail(P, o->pos, "key must name a column (or several, comma-separated), in quotes");
+    int cols[8], n = 0;
+    for (const char *p = o->value.s; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (!len)
+            break;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        int i = plan_column_index(&r->schema, name);
+        if (i < 0)
+            fail(P, o->pos, "key names column '%s', which %s does not have", name, r->name);
+        if (n == 8)
+            fail(P, o->pos, "key has more than 8 columns");
+        cols[n++] = i;
+        p += len;
+    }
+    if (!n)
+        fail(P, o->pos, "key names no column");
+    set_key(P, r, cols, n);
+}
+
+/* Refuses a WITH option not among known, unless connector_rest and the
+ * statement names a connector: then the others are the connector's,
+ * checked against its table when the pipeline loads (weir_stream_options). */
+void plan_check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n, bool connector_rest)
+{
+    if (connector_rest && weir_stmt_option(st, "connector"))
+        return;
+    for (int i = 0; i < st->nwith; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(known[k], st->with[i].name))
+            k++;
+        if (k == n) {
+            char list[256] = "";
+            for (size_t j = 0; j < n; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", known[j]);
+            fail(P, st->with[i].pos, "unknown option %s (known here: %s)", st->with[i].name, list);
+        }
+    }
+}
+
+/* WITH (schema = 'subject', on_invalid = 'reject' | 'dead_letter', connector = 'name') of a source stream. The
+ * connector's own options are its table's business (weir_stream_options). */
+static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    const weir_with_option *o = weir_stmt_option(st, "schema");
+    if (o && (o->value.type != WEIR_TYPE_TEXT || !*o->value.s))
+        fail(P, o->pos, "schema must name a subject of the schema registry, as a string");
+    r->schema_subject = o ? o->value.s : NULL;
+    o = weir_stmt_option(st, "on_invalid");
+    if (o && (o->value.type != WEIR_TYPE_TEXT || (strcmp(o->value.s, "reject") && strcmp(o->value.s, "dead_letter"))))
+        fail(P, o->pos, "on_invalid must be 'reject' (a batch with an invalid record is refused whole) or "
+                        "'dead_letter' (invalid records go to %s.dlq, the rest is kept)", st->name);
+    r->invalid_to_dlq = o && !strcmp(o->value.s, "dead_letter");
+    o = weir_stmt_option(st, "connector");
+    if (o && (o->value.type != WEIR_TYPE_TEXT || !*o->value.s))
+        fail(P, o->pos, "connector must name a source connector, in quotes (weir connectors lists them)");
+    r->connector = o ? o->value.s : NULL;
+    r->decl = st;
+}
+
+/* A source's column constraints, their CHECKs resolved over its row. */
+static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    r->constraints = alloc(P, (size_t)st->ncols * sizeof *r->constraints);
+    P->input = &r->schema;
+    P->input_name = r->name;
+    for (int i = 0; i < st->ncols; i++) {
+        const weir_column_def *c = &st->cols[i];
+        if (!c->not_null && !c->check)
+            continue;
+        if (c->check)
+            plan_condition(P, c->check, "CHECK", "");
+        r->constraints[r->nconstraints++] = (weir_constraint){i, c->not_null, c->check, c->check_text};
+    }
+}
+
+const char *const weir_stream_options[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
+                                           "connector"};
+const int weir_stream_noptions = (int)(sizeof weir_stream_options / sizeof *weir_stream_options);
+
+void plan_declare(planner *P, weir_stmt *st)
+{
+    if (!weir_name_valid(st->name))
+        fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
+    if (weir_catalog_find(P->cat, st->name))
+        fail(P, st->pos, "%s is declared twice", st->name);
+    weir_relation *r = alloc(P, sizeof *r);
+    r->name = st->name;
+    r->key_col = r->ts_col = -1;
+    if (st->kind == WEIR_STMT_CREATE_STREAM) {
+        plan_check_options(P, st, weir_stream_options, (size_t)weir_stream_noptions, true);
+        ingest_options(P, st, r);
+        r->is_source = true;
+        r->schema.ncols = st->ncols;
+        r->schema.cols = alloc(P, (size_t)st->ncols * sizeof *r->schema.cols);
+        for (int i = 0; i < st->ncols; i++)
+            r->schema.cols[i] = (weir_column){st->cols[i].name, st->cols[i].type};
+        constraints(P, st, r);
+        r->partitions = option_partitions(P, st, 4);
+        const weir_with_option *fmt = weir_stmt_option(st, "format");
+        if (fmt && (fmt->value.type != WEIR_TYPE_TEXT || strcasecmp(fmt->value.s, "json")))
+            fail(P, fmt->pos, "format must be 'json' (the only record format so far)");
+    } else {
+        plan_check_options(P, st, weir_stream_options, 4, false); /* partitions, key, timestamp, format */
+        plan_query(P, st, r);
+        r->partitions = option_partitions(P, st, r->query->source->partitions);
+    }
+    key_columns(P, st, r);
+    if (r->key_col < 0 && r->query && r->query->grouped) /* a table's changelog is partitioned by its first key */
+        for (int i = 0; i < r->schema.ncols && r->key_col < 0; i++)
+            if (r->query->out[i]->kind == WEIR_E_SLOT && r->query->out[i]->slot == 0 && r->query->nkeys > 0)
+                set_key(P, r, &i, 1);
+    r->ts_col = option_column(P, st, "timestamp", r);
+    if (r->ts_col >= 0 && r->schema.cols[r->ts_col].type != WEIR_TYPE_TIMESTAMP)
+        fail(P, weir_stmt_option(st, "timestamp")->pos, "the timestamp column must have type TIMESTAMP");
+    if (r->query && r->ts_col < 0 && r->query->source->ts_col >= 0) { /* keep event time when it is projected */
+        int i = plan_column_index(&r->schema, r->query->source->schema.cols[r->query->source->ts_col].name);
+        if (i >= 0 && r->schema.cols[i].type == WEIR_TYPE_TIMESTAMP)
+            r->ts_col = i;
+    }
+    weir_relation **v = alloc(P, (size_t)(P->cat->nrels + 1) * sizeof *v);
+    if (P->cat->nrels)
+        memcpy(v, P->cat->rels, (size_t)P->cat->nrels * sizeof *v);
+    v[P->cat->nrels++] = r;
+    P->cat->rels = v;
+    if (r->query) {
+        weir_query **qv = alloc(P, (size_t)(P->cat->nqueries + 1) * sizeof *qv);
+        if (P->cat->nqueries)
+            memcpy(qv, P->cat->queries, (size_t)P->cat->nqueries * sizeof *qv);
+        qv[P->cat->nqueries++] = r->query;
+        P->cat->queries = qv;
+    }
+}

@@ -1,0 +1,84 @@
+/*
+ * plan_internal.h - the planner's state and the functions its files share
+ * (plan.h is the interface; see plan.c for which file holds what).
+ *
+ * Planning fails by longjmp: fail() fills the caller's weir_sql_error at a
+ * position and jumps back to the setjmp in weir_catalog_build or
+ * weir_plan_pull, so the code between never checks for errors. Everything
+ * planned lives in the arena given there (alloc() fails when it is full).
+ */
+#ifndef WEIR_PLAN_INTERNAL_H
+#define WEIR_PLAN_INTERNAL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+
+#include "sql/plan.h"
+
+typedef struct planner {
+    weir_arena *a;
+    weir_sql_error *e;
+    jmp_buf fail;
+    weir_catalog *cat;
+    /* while planning one query: */
+    const weir_schema *input;
+    const char *input_name;
+    weir_query *q;
+    bool endpoint;             /* planning a CREATE ENDPOINT's SELECT: {parameters} allowed */
+} planner;
+
+static inline _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    weir_sql_error_vset(P->e, pos, fmt, ap);
+    va_end(ap);
+    longjmp(P->fail, 1);
+}
+
+static inline void *alloc(planner *P, size_t n)
+{
+    void *p = weir_arena_alloc(P->a, n);
+    if (!p)
+        fail(P, (weir_sql_pos){0, 0}, "out of memory");
+    return p;
+}
+
+/* plan_expr.c: names and types */
+int plan_column_index(const weir_schema *s, const char *name); /* or -1 */
+bool plan_numeric(weir_type t);
+/* Resolves x over P->input: columns, functions, operators' types. */
+void plan_resolve(planner *P, weir_expr *x);
+void plan_resolve_call(planner *P, weir_expr *x);
+void plan_need_bool(planner *P, weir_expr *x, const char *where);
+/* A condition over the input row (WHERE, CHECK): no aggregates, a BOOL. */
+void plan_condition(planner *P, weir_expr *x, const char *clause, const char *hint);
+/* The output name of a SELECT item without alias, or NULL. */
+const char *plan_derived_name(const weir_select_item *it);
+
+/* plan_agg.c: aggregates and the grouped row */
+bool plan_is_aggregate(const char *name);
+/* The first aggregate call inside x, or NULL. */
+const weir_expr *plan_find_aggregate(const weir_expr *x);
+/* Rewrites x (a SELECT item or HAVING of grouped query P->q) to read the grouped row. */
+weir_expr *plan_grouped(planner *P, weir_expr *x);
+/* Gives aggregate and window placeholders their final slot numbers. */
+void plan_fix_slots(weir_query *q, weir_expr *x);
+
+/* plan_query.c: a CREATE ... AS SELECT into out */
+void plan_query(planner *P, weir_stmt *st, weir_relation *out);
+
+/* plan_ddl.c: streams and tables */
+/* Refuses a WITH option not among known[0..n) (unless connector_rest and a connector is named). */
+void plan_check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n, bool connector_rest);
+void plan_declare(planner *P, weir_stmt *st);
+
+/* plan_route.c, plan_endpoint.c */
+void plan_declare_route(planner *P, const weir_stmt *st);
+void plan_declare_endpoint(planner *P, const weir_stmt *st);
+
+/* plan_pull.c: a pull query's SELECT (an endpoint's too) */
+void plan_pull(planner *P, const weir_stmt *st, weir_pull *out);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * plan_query.c - a CREATE STREAM/TABLE ... AS SELECT made into a
+ * weir_query: what it reads, its filter, its grouping and windows, its
+ * output columns (the relation's schema) and a table's primary key.
+ */
+#include "sql/plan_internal.h"
+
+#include <string.h>
+
+static bool has_aggregate(const weir_expr *x) { return plan_find_aggregate(x) != NULL; }
+
+void plan_query(planner *P, weir_stmt *st, weir_relation *out)
+{
+    weir_select *sel = st->select;
+    const weir_relation *src = weir_catalog_find(P->cat, sel->from);
+    if (!src)
+        fail(P, sel->from_pos, "unknown stream %s (declare it first with CREATE STREAM)", sel->from);
+    if (src->is_table)
+        fail(P, sel->from_pos, "%s is a table: a continuous query reads streams (query tables with SELECT)", sel->from);
+    weir_query *q = alloc(P, sizeof *q);
+    P->q = q;
+    P->input = &src->schema;
+    P->input_name = src->name;
+    q->stmt = st;
+    q->source = src;
+    q->output = out;
+    q->select = sel;
+    q->is_table = st->kind == WEIR_STMT_CREATE_TABLE_AS;
+    q->window = sel->window;
+    q->emit = sel->emit;
+    out->query = q;
+    out->is_table = q->is_table;
+
+    if (sel->where) {
+        plan_condition(P, sel->where, "WHERE", " (use HAVING)");
+        q->where = sel->where;
+    }
+    bool any_agg = sel->having != NULL;
+    for (int i = 0; i < sel->nitems && !any_agg; i++)
+        any_agg = has_aggregate(sel->items[i].expr);
+    q->grouped = sel->ngroup > 0 || any_agg;
+    if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped)
+        fail(P, sel->from_pos, "a windowed query needs aggregates (and usually GROUP BY)");
+    if (q->is_table && !q->grouped)
+        fail(P, st->pos, "CREATE TABLE ... AS SELECT needs GROUP BY or aggregates (a table is keyed); "
+                         "use CREATE STREAM ... AS SELECT for a filter or projection");
+    if (sel->emit == WEIR_EMIT_FINAL && q->window.kind == WEIR_WINDOW_NONE)
+        fail(P, st->pos, "EMIT FINAL needs a window (TUMBLE, HOP or SESSION): without one nothing ever closes");
+    if (sel->norder || sel->limit >= 0)
+        fail(P, st->pos, "ORDER BY and LIMIT belong to pull queries (SELECT ... FROM a table), not continuous ones");
+
+    int nout = sel->star ? src->schema.ncols : sel->nitems;
+    q->out = alloc(P, (size_t)nout * sizeof *q->out);
+    out->schema.cols = alloc(P, (size_t)nout * sizeof *out->schema.cols);
+    out->schema.ncols = nout;
+    if (sel->star) {
+        if (q->grouped)
+            fail(P, st->pos, "SELECT * cannot be grouped: name the keys and aggregates");
+        for (int i = 0; i < nout; i++) {
+            weir_expr *c = alloc(P, sizeof *c);
+            c->kind = WEIR_E_COLUMN;
+            c->col.name = src->schema.cols[i].name;
+            c->col.index = i;
+            c->type = src->schema.cols[i].type;
+            q->out[i] = c;
+            out->schema.cols[i] = src->schema.cols[i];
+        }
+        return;
+    }
+    if (q->grouped) {
+        q->nkeys = sel->ngroup;
+        q->keys = sel->group_by;
+        for (int k = 0; k < q->nkeys; k++) {
+            const weir_expr *agg = plan_find_aggregate(q->keys[k]);
+            if (agg)
+                fail(P, agg->pos, "GROUP BY cannot contain an aggregate");
+            plan_resolve(P, q->keys[k]);
+        }
+    }
+    for (int i = 0; i < nout; i++) {
+        weir_select_item *it = &sel->items[i];
+        if (q->grouped) {
+            q->out[i] = plan_grouped(P, it->expr);
+        } else {
+            if (has_aggregate(it->expr))
+                fail(P, it->pos, "internal: aggregate in an ungrouped query");
+            plan_resolve(P, it->expr);
+            q->out[i] = it->expr;
+        }
+        const char *name = it->alias ? it->alias : plan_derived_name(it);
+        if (!name)
+            fail(P, it->pos, "give this expression a name with AS");
+        for (int k = 0; k < i; k++)
+            if (!strcmp(out->schema.cols[k].name, name))
+                fail(P, it->pos, "two output columns are named %s: rename one with AS", name);
+        out->schema.cols[i].name = name;
+        out->schema.cols[i].type = q->out[i]->type == WEIR_TYPE_NULL ? WEIR_TYPE_TEXT : q->out[i]->type;
+    }
+    if (sel->having) {
+        q->having = plan_grouped(P, sel->having);
+        plan_need_bool(P, q->having, "HAVING");
+    }
+    for (int i = 0; i < nout; i++)
+        plan_fix_slots(q, q->out[i]);
+    plan_fix_slots(q, q->having);
+    if (q->grouped) { /* a table row is named by its key columns and window start */
+        out->pk = alloc(P, (size_t)nout * sizeof *out->pk);
+        for (int i = 0; i < nout; i++)
+            if (q->out[i]->kind == WEIR_E_SLOT && (q->out[i]->slot < q->nkeys || q->out[i]->slot == q->nkeys + q->naggs))
+                out->pk[out->npk++] = i;
+    }
+    if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
+        fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");
+}
