@@ -57,7 +57,7 @@ static const weir_http_route fixed[] = {
      false, NULL, JSON},
 };
 
-int weir_api_routes(weir_service *s, weir_err *err)
+int weir_api_routes(weir_runtime *s, weir_err *err)
 {
     int nfixed = (int)(sizeof fixed / sizeof *fixed);
     int n = nfixed + s->cat->nroutes + s->cat->nendpoints + 1;

@@ -5,12 +5,12 @@
  * groups), api_schemas.c (the registry), api_ops.c (health, metrics, the dashboard's files),
  * api_openapi.c (/openapi.json). api.c builds the
  * route table from them and from the pipeline's CREATE ROUTEs.
- * Every handler's ctx is the weir_service.
+ * Every handler's ctx is the weir_runtime.
  */
 #ifndef WEIR_API_H
 #define WEIR_API_H
 
-#include "server/service_internal.h"
+#include "runtime/runtime_internal.h"
 
 int api_ingest(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
@@ -31,7 +31,7 @@ int ingest_push(batch *b, const char *p, size_t len, uint64_t line);
 /* Checks a batch against its stream's schema, appends it and defers the
  * answer to the commit that makes it durable (or answers the refusal).
  * Returns 0 or WEIR_HTTP_DEFERRED, as a handler. */
-int ingest_batch(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len);
+int ingest_batch(weir_runtime *s, weir_http_req *req, int rel_index, batch *b, size_t body_len);
 
 int api_streams(void *ctx, weir_http_req *req);
 int api_tables(void *ctx, weir_http_req *req);
@@ -39,9 +39,9 @@ int api_table(void *ctx, weir_http_req *req);
 int api_query(void *ctx, weir_http_req *req);
 int api_endpoint(void *ctx, weir_http_req *req);
 /* The CREATE ENDPOINT a route of the table was made from, or NULL (api_endpoint.c). */
-const weir_endpoint *api_endpoint_decl(const weir_service *s, const weir_http_route *r);
+const weir_endpoint *api_endpoint_decl(const weir_runtime *s, const weir_http_route *r);
 /* The stream a CREATE ROUTE's route writes into, or NULL (api_route.c). */
-const weir_relation *api_route_stream(const weir_service *s, const weir_http_route *r);
+const weir_relation *api_route_stream(const weir_runtime *s, const weir_http_route *r);
 
 /* A pull query planned and run over the service's views or log. */
 typedef struct api_pulled {
@@ -55,7 +55,7 @@ typedef struct api_pulled {
  * answered (400 for SQL, 413/503 past --max-result-bytes/--query-timeout).
  * Runs on a worker thread (weir_http_offload): it holds the service lock
  * in turns while it reads. */
-int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p);
+int api_pull_rows(weir_runtime *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p);
 /* While formatting row `row` of an answer now len bytes long: true, with
  * 413 or 503 answered, when it passed --max-result-bytes or (every 256
  * rows) --query-timeout. */

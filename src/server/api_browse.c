@@ -179,7 +179,7 @@ static int answer(weir_http_req *req, browse *br, uint32_t nparts, const weir_pa
 /* GET /v1/streams/{s}/records[?partition=P[&offset=O]][&time=T][&key=K][&limit=N] */
 int api_records(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const char *name = weir_http_param(req, "s");
     uint64_t partition = UINT64_MAX, offset = UINT64_MAX, limit = DEFAULT_LIMIT;
     browse br = {.key = weir_http_query(req, "key")};
@@ -252,7 +252,7 @@ out:
 
 /* One group's offsets for one stream ("group/stream"), with each
  * partition's end and lag; a comma before it unless *first (then cleared). */
-static int put_group(weir_service *s, weir_buf *b, const char *entry, bool *first)
+static int put_group(weir_runtime *s, weir_buf *b, const char *entry, bool *first)
 {
     const char *slash = strchr(entry, '/');
     char group[300];
@@ -285,7 +285,7 @@ static int put_group(weir_service *s, weir_buf *b, const char *entry, bool *firs
 /* GET /v1/groups */
 int api_groups(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     char **names = NULL;
     size_t n = 0;
     weir_err err = {0};

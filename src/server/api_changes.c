@@ -74,7 +74,7 @@ static bool parse_from(weir_http_req *req, const char *from, start_at *out)
 }
 
 /* Hands the subscriber to the pipeline loop, which feeds it from now on. */
-static void subscribe(weir_service *s, weir_http_req *req, subscriber *sub)
+static void subscribe(weir_runtime *s, weir_http_req *req, subscriber *sub)
 {
     if (!(sub->out = weir_http_stream_open(req, "text/event-stream", 4u << 20))) {
         weir_http_reply_error(req, 500, "out of memory");
@@ -91,9 +91,9 @@ static void subscribe(weir_service *s, weir_http_req *req, subscriber *sub)
 /* GET /v1/tables/{t}/changes and GET /v1/streams/{s}/changes */
 int api_changes(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const char *name = weir_http_param(req, "t") ? weir_http_param(req, "t") : weir_http_param(req, "s");
-    const weir_relation *rel = service_relation(s, name, NULL);
+    const weir_relation *rel = runtime_relation(s, name, NULL);
     if (weir_http_param(req, "t") && (!rel || !rel->is_table)) {
         weir_http_reply_error(req, 404, "no table %s in the pipeline", name);
         return 0;
@@ -144,7 +144,7 @@ static const char *position_of(const char *last, const char *name, size_t *len)
 /* Adds the stream `spec` names ("name", "name@beginning" or "name@end")
  * to sub, at the position Last-Event-ID gives it, else where `from` or
  * its suffix says. Answers the request and returns false on error. */
-static bool follow(weir_service *s, weir_http_req *req, subscriber *sub, const char *spec, size_t len, start_at from,
+static bool follow(weir_runtime *s, weir_http_req *req, subscriber *sub, const char *spec, size_t len, start_at from,
                    const char *last)
 {
     char name[256];
@@ -180,7 +180,7 @@ static bool follow(weir_service *s, weir_http_req *req, subscriber *sub, const c
  * (events since the last id may come again: ids come once per batch). */
 int api_changes_many(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const char *list = weir_http_query(req, "streams");
     const char *last = weir_http_header(req, "Last-Event-ID");
     if (!last)

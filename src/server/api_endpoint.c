@@ -81,7 +81,7 @@ static int put_svg(weir_buf *b, const api_pulled *p, const char *title)
     return rc;
 }
 
-const weir_endpoint *api_endpoint_decl(const weir_service *s, const weir_http_route *r)
+const weir_endpoint *api_endpoint_decl(const weir_runtime *s, const weir_http_route *r)
 {
     for (int i = 0; i < s->cat->nendpoints; i++)
         if (s->cat->endpoints[i].path == r->path)
@@ -91,7 +91,7 @@ const weir_endpoint *api_endpoint_decl(const weir_service *s, const weir_http_ro
 
 static int endpoint_now(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const weir_http_route *hr = weir_http_route_of(req);
     const weir_endpoint *ep = api_endpoint_decl(s, hr);
     if (!ep) {

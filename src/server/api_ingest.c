@@ -108,7 +108,7 @@ static bool parse_body(weir_http_req *req, const char *body, size_t len, batch *
 /* Checks every record against the stream's schema; lists the violations
  * in *errors (a JSON array's members). Returns the number of bad records,
  * or -1 with the answer given. */
-static long check_schema(weir_service *s, weir_http_req *req, const weir_relation *rel, batch *b, weir_buf *errors,
+static long check_schema(weir_runtime *s, weir_http_req *req, const weir_relation *rel, batch *b, weir_buf *errors,
                          int *version)
 {
     if (!rel->schema_subject)
@@ -148,7 +148,7 @@ typedef struct partition_count {
 /* Appends the batch's good records (and, by the stream's setting, its bad
  * ones to <s>.dlq); under the lock. Returns 0 with counts filled, or
  * an HTTP status with the answer given. */
-static int append_batch(weir_service *s, weir_http_req *req, const weir_relation *rel, batch *b,
+static int append_batch(weir_runtime *s, weir_http_req *req, const weir_relation *rel, batch *b,
                         partition_count *counts, weir_err *err)
 {
     weir_stream *stream, *dlq = NULL;
@@ -189,7 +189,7 @@ static int append_batch(weir_service *s, weir_http_req *req, const weir_relation
     weir_buf_free(&dead);
     if (rc) { /* the log kept nothing since its last commit: no request of the open group has its records */
         weir_log_abort(s->log);
-        service_answer_pending(s, rc, err->msg);
+        runtime_answer_pending(s, rc, err->msg);
         weir_http_reply_header(req, "Retry-After", "1");
         weir_http_reply_error(req, 503, "the records were not stored: %s", err->msg);
         return 503;
@@ -212,7 +212,7 @@ static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t
 }
 
 /* Everything after parsing, for both ingest paths (see api.h). */
-int ingest_batch(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len)
+int ingest_batch(weir_runtime *s, weir_http_req *req, int rel_index, batch *b, size_t body_len)
 {
     const weir_relation *rel = s->cat->rels[rel_index];
     if (rel->file_path) { /* its records are exactly the file's lines: see conn/file_source.h */
@@ -314,10 +314,10 @@ int ingest_batch(weir_service *s, weir_http_req *req, int rel_index, batch *b, s
 /* POST /v1/streams/{s} */
 int api_ingest(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const char *name = weir_http_param(req, "s");
     int index;
-    const weir_relation *rel = service_relation(s, name, &index);
+    const weir_relation *rel = runtime_relation(s, name, &index);
     if (!rel) {
         weir_http_reply_error(req, 404, "no stream %s in the pipeline", name);
         return 0;

@@ -17,7 +17,7 @@
 #include "exec/engine.h"
 #include "json/json.h"
 #include "server/api.h"
-#include "server/sinks.h"
+#include "runtime/sinks.h"
 
 /* GET /healthz never waits for the pipeline: a step or a checkpoint of a
  * large state holds the service lock for hundreds of milliseconds, and a
@@ -28,7 +28,7 @@
  * lock: before it there is nothing to answer from.) */
 int api_healthz(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     weir_buf b = {0};
     pthread_mutex_lock(&s->health_lock);
     bool looked = s->health.looked;
@@ -73,7 +73,7 @@ typedef enum partition_measure { END_OFFSET, SEGMENT_BYTES, PIPELINE_LAG } parti
 
 /* One family with a sample per partition of every stream (for the lag:
  * of every stream the pipeline reads). */
-static int partition_family(weir_service *s, weir_buf *b, char **names, size_t n, const char *metric,
+static int partition_family(weir_runtime *s, weir_buf *b, char **names, size_t n, const char *metric,
                             partition_measure what, const char *help)
 {
     int rc = family(b, metric, "gauge", help);
@@ -95,7 +95,7 @@ static int partition_family(weir_service *s, weir_buf *b, char **names, size_t n
     return rc;
 }
 
-static int stream_metrics(weir_service *s, weir_buf *b)
+static int stream_metrics(weir_runtime *s, weir_buf *b)
 {
     char **names = NULL;
     size_t n = 0;
@@ -111,7 +111,7 @@ static int stream_metrics(weir_service *s, weir_buf *b)
     return rc;
 }
 
-static int ingest_metrics(weir_service *s, weir_buf *b)
+static int ingest_metrics(weir_runtime *s, weir_buf *b)
 {
     static const struct { const char *name, *type, *help; } fam[] = {
         {"weir_ingest_records_total", "counter", "Records accepted over HTTP."},
@@ -140,7 +140,7 @@ static int ingest_metrics(weir_service *s, weir_buf *b)
            weir_buf_printf(b, "weir_ingest_inflight_bytes %zu\n", s->inflight_bytes);
 }
 
-static int query_metrics(weir_service *s, weir_buf *b)
+static int query_metrics(weir_runtime *s, weir_buf *b)
 {
     static const char *const names[] = {"weir_query_rows_in_total", "weir_query_rows_out_total",
                                         "weir_query_dead_letters_total", "weir_query_late_total", "weir_query_groups",
@@ -172,7 +172,7 @@ static int query_metrics(weir_service *s, weir_buf *b)
     return rc || weir_buf_printf(b, "weir_dead_letters_total{reason=\"schema\"} %llu\n", (unsigned long long)schema);
 }
 
-static int sink_metrics(weir_service *s, weir_buf *b)
+static int sink_metrics(weir_runtime *s, weir_buf *b)
 {
     static const char *const names[] = {"weir_sink_delivered_total", "weir_sink_failures_total", "weir_sink_lag_records",
                                         "weir_sink_up", "weir_sink_failed"};
@@ -195,7 +195,7 @@ static int sink_metrics(weir_service *s, weir_buf *b)
 }
 
 /* Scale-out: the partitions this process holds, and its task states saved. */
-static int scale_out_metrics(weir_service *s, weir_buf *b)
+static int scale_out_metrics(weir_runtime *s, weir_buf *b)
 {
     if (!s->opt.runner || !s->opt.runner->tasks)
         return 0;
@@ -212,7 +212,7 @@ static int scale_out_metrics(weir_service *s, weir_buf *b)
            weir_buf_printf(b, "weir_task_state_save_failures_total %llu\n", (unsigned long long)failures);
 }
 
-static int http_metrics(weir_service *s, weir_buf *b)
+static int http_metrics(weir_runtime *s, weir_buf *b)
 {
     if (!s->http)
         return 0;
@@ -244,7 +244,7 @@ static int http_metrics(weir_service *s, weir_buf *b)
 
 int api_metrics(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     weir_buf b = {0};
     pthread_mutex_lock(&s->lock);
     int64_t now = weir_wall_ms();
@@ -293,7 +293,7 @@ static const char *media_type(const char *path)
  * followed) must stay inside. */
 int api_static(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const char *path = weir_http_path(req);
     if (!strncmp(path, "/v1/", 4)) {
         weir_http_reply_error(req, 404, "no route for GET %s", path);

@@ -29,7 +29,7 @@
 #include "exec/decode.h"
 #include "json/json.h"
 #include "server/api.h"
-#include "server/sinks.h"
+#include "runtime/sinks.h"
 #include "sql/sql.h"
 
 void api_reply_json(weir_http_req *req, int status, int rc, weir_buf *b)
@@ -58,7 +58,7 @@ static const char *kind_of(const weir_relation *rel)
 /* GET /v1/streams: every stream of the log, with what the pipeline knows of it. */
 int api_streams(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     weir_buf b = {0};
     weir_err err = {0};
     char **names = NULL;
@@ -73,7 +73,7 @@ int api_streams(void *ctx, weir_http_req *req)
     rc = weir_buf_append_str(&b, "{\"streams\":[");
     for (size_t i = 0; i < n && !rc; i++) {
         int index;
-        const weir_relation *rel = service_relation(s, names[i], &index);
+        const weir_relation *rel = runtime_relation(s, names[i], &index);
         size_t len = strlen(names[i]);
         bool dlq = len > 4 && !strcmp(names[i] + len - 4, ".dlq");
         weir_stream *st;
@@ -129,7 +129,7 @@ int api_streams(void *ctx, weir_http_req *req)
 /* GET /v1/tables */
 int api_tables(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     static const char *const windows[] = {"none", "tumble", "hop", "session"};
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"tables\":[");
@@ -165,7 +165,7 @@ int api_tables(void *ctx, weir_http_req *req)
  * it go for 100 us, long enough for a waiting thread to take it (a
  * mutex handed back at once is usually retaken by the same thread). */
 typedef struct turns {
-    weir_service *s;
+    weir_runtime *s;
     weir_http_req *req;
     uint64_t since_ns;         /* when this thread last took the lock */
 } turns;
@@ -220,7 +220,7 @@ bool api_answer_over(weir_http_req *req, size_t len, size_t row)
 }
 
 /* Runs one SELECT and answers {"columns": [...], "rows": [{...}]}. */
-int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p)
+int api_pull_rows(weir_runtime *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p)
 {
     *p = (api_pulled){0};
     weir_stmt **st;
@@ -242,7 +242,7 @@ int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t l
     pthread_mutex_lock(&s->lock);
     t.since_ns = weir_mono_ns();
     int index;
-    service_relation(s, p->pull.from->name, &index);
+    runtime_relation(s, p->pull.from->name, &index);
     if (rc == WEIR_OK)
         rc = p->pull.from->is_table ? weir_pull_offer_view(p->run, s->views[index], &err)
                                     : weir_pull_offer_scan(p->run, s->log, false, &err);
@@ -267,7 +267,7 @@ void api_pulled_free(api_pulled *p)
     *p = (api_pulled){0};
 }
 
-static void run_pull(weir_service *s, weir_http_req *req, const char *sql, size_t len)
+static void run_pull(weir_runtime *s, weir_http_req *req, const char *sql, size_t len)
 {
     api_pulled p;
     if (api_pull_rows(s, req, sql, len, &p))
@@ -338,7 +338,7 @@ static int put_url_encoded(weir_buf *b, const char *s)
 /* Scale-out: a key whose partition another process of the group owns is
  * answered there: 307 to the same request at its address (the owner's
  * latest claim in the task store). False when this process answers. */
-static bool redirect_to_owner(weir_service *s, weir_http_req *req, const weir_relation *t, const char *key)
+static bool redirect_to_owner(weir_runtime *s, weir_http_req *req, const weir_relation *t, const char *key)
 {
     const weir_task_store *store = s->opt.runner ? s->opt.runner->tasks : NULL;
     char task[300], owner[256];
@@ -381,9 +381,9 @@ static bool redirect_to_owner(weir_service *s, weir_http_req *req, const weir_re
  * key (its first primary-key column), as a pull query would give them. */
 static int table_now(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const char *name = weir_http_param(req, "t");
-    const weir_relation *t = service_relation(s, name, NULL);
+    const weir_relation *t = runtime_relation(s, name, NULL);
     if (!t || !t->is_table) {
         weir_http_reply_error(req, 404, "no table %s in the pipeline", name);
         return 0;
@@ -418,7 +418,7 @@ int api_table(void *ctx, weir_http_req *req) { return weir_http_offload(req, tab
 /* GET /v1/pipeline: the SQL the server runs. */
 int api_pipeline(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, s->sql, s->sql_len) ||
              weir_buf_printf(&b, ",\"started_ms\":%lld}\n", (long long)s->started_ms);

@@ -68,7 +68,7 @@ static int count_member(void *ctx, const char *name, size_t len, int escaped, co
     return 0;
 }
 
-const weir_relation *api_route_stream(const weir_service *s, const weir_http_route *r)
+const weir_relation *api_route_stream(const weir_runtime *s, const weir_http_route *r)
 {
     for (int i = 0; i < s->cat->nroutes; i++)
         if (s->cat->routes[i].path == r->path)
@@ -81,11 +81,11 @@ const weir_relation *api_route_stream(const weir_service *s, const weir_http_rou
  * which may be empty. */
 int api_route(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const weir_http_route *hr = weir_http_route_of(req);
     const weir_relation *into = api_route_stream(s, hr);
     int index;
-    const weir_relation *rel = into ? service_relation(s, into->name, &index) : NULL;
+    const weir_relation *rel = into ? runtime_relation(s, into->name, &index) : NULL;
     if (!rel) {
         weir_http_reply_error(req, 500, "route %s lost its stream", hr->path);
         return 0;

@@ -13,7 +13,7 @@
 #include "server/api.h"
 
 /* {"subject", "version", "versions", "schema"}: the schema as JSON, not a string. */
-static void reply_version(weir_service *s, weir_http_req *req, const char *subject, int version, int status)
+static void reply_version(weir_runtime *s, weir_http_req *req, const char *subject, int version, int status)
 {
     int v, versions = 0;
     pthread_mutex_lock(&s->lock);
@@ -40,7 +40,7 @@ static void reply_version(weir_service *s, weir_http_req *req, const char *subje
 
 int api_schema_list(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"subjects\":[");
     pthread_mutex_lock(&s->lock);
@@ -78,7 +78,7 @@ int api_schema_version(void *ctx, weir_http_req *req)
 
 int api_schema_add(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     const char *subject = weir_http_param(req, "subject");
     size_t len;
     const char *body = (const char *)weir_http_body(req, &len);

@@ -1,10 +1,10 @@
 /*
- * service_internal.h - the state the pipeline loop and the HTTP handlers
- * share (see service.h); for the files of src/server only. Everything
- * here is guarded by `lock` unless said otherwise.
+ * runtime_internal.h - the state the pipeline loop and the HTTP handlers
+ * share (see runtime.h); for the files of src/runtime and src/server
+ * only. Everything here is guarded by `lock` unless said otherwise.
  */
-#ifndef WEIR_SERVICE_INTERNAL_H
-#define WEIR_SERVICE_INTERNAL_H
+#ifndef WEIR_RUNTIME_INTERNAL_H
+#define WEIR_RUNTIME_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,8 +12,8 @@
 #include "exec/pull.h"
 #include "log/log.h"
 #include "server/http.h"
-#include "server/registry.h"
-#include "server/service.h"
+#include "runtime/registry.h"
+#include "runtime/runtime.h"
 
 /* An ingest request waiting for the commit that makes its records durable. */
 typedef struct pending_ack {
@@ -45,7 +45,7 @@ typedef struct subscriber {
     struct subscriber *next;
 } subscriber;
 
-/* Frees a subscriber that is not (or no longer) in the service's list. */
+/* Frees a subscriber that is not (or no longer) in the runtime's list. */
 void subscriber_free(subscriber *sub);
 
 typedef struct sink_run sink_run;   /* server/sinks.c */
@@ -54,7 +54,7 @@ typedef struct ingest_counters {  /* per source stream */
     uint64_t records, bytes, requests, refused_invalid, refused_overload;
 } ingest_counters;
 
-struct weir_service {
+struct weir_runtime {
     pthread_mutex_t lock;
     pthread_cond_t wake;          /* ingest happened: the pipeline should step */
     weir_log *log;
@@ -63,7 +63,7 @@ struct weir_service {
     weir_runner_options runner_opt;  /* what the runner was opened with, to open it again after a pause */
     const char *sql;
     size_t sql_len;
-    weir_service_options opt;
+    weir_runtime_options opt;
     weir_http *http;
     weir_http_route *routes;      /* built from the catalog and the fixed API */
     int nroutes;
@@ -97,18 +97,18 @@ struct weir_service {
         bool closing, paused;
         char paused_why[300];
         uint64_t disk_free;
-    } health;                     /* /healthz's last look at the service, copied under both locks */
+    } health;                     /* /healthz's last look at the runtime, copied under both locks */
 };
 
 /* Answers the requests the last commit made durable (rc == OK), or, when
  * the open group failed (rc != OK), every waiting request with 503: they all
  * belong to it, since each step answers what its commit covered. */
-void service_answer_pending(weir_service *s, int rc, const char *why);
+void runtime_answer_pending(weir_runtime *s, int rc, const char *why);
 
 /* The routes of src/server/api_*.c, filled into s->routes. */
-int weir_api_routes(weir_service *s, weir_err *err);
+int weir_api_routes(weir_runtime *s, weir_err *err);
 
 /* The relation of a catalog name and its index, or NULL. */
-const weir_relation *service_relation(const weir_service *s, const char *name, int *index);
+const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * service.c - the pipeline loop's side of `weir serve` with HTTP (see
- * service.h): group-commit acknowledgements, live table views and
- * Server-Sent Events fan-out.
+ * runtime.c - the pipeline loop's side of `weir serve` (see runtime.h):
+ * group-commit acknowledgements, live table views and Server-Sent Events
+ * fan-out.
  */
-#include "server/service_internal.h"
+#include "runtime/runtime_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,12 +19,12 @@
 #include "base/io.h"
 #include "conn/file_source.h"
 #include "json/json.h"
-#include "server/sinks.h"
+#include "runtime/sinks.h"
 
 #define SSE_BATCH 1024               /* records per partition per step for one subscriber */
 #define SSE_KEEPALIVE_MS 15000
 
-const weir_relation *service_relation(const weir_service *s, const char *name, int *index)
+const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index)
 {
     for (int i = 0; i < s->cat->nrels; i++)
         if (!strcmp(s->cat->rels[i]->name, name)) {
@@ -38,7 +38,7 @@ const weir_relation *service_relation(const weir_service *s, const char *name, i
 /* runner on_output: a table's new row replaces its key's row in the view. */
 static int update_view(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     for (int i = 0; i < s->cat->nrels; i++)
         if (s->cat->rels[i] == rel)
             return s->views[i] ? weir_view_upsert(s->views[i], row, err) : WEIR_OK;
@@ -47,7 +47,7 @@ static int update_view(void *ctx, const weir_relation *rel, const weir_value *ro
 
 /* ---- acknowledgements ---- */
 
-void service_answer_pending(weir_service *s, int rc, const char *why)
+void runtime_answer_pending(weir_runtime *s, int rc, const char *why)
 {
     pending_ack *p = s->pending;
     while (p && (rc != WEIR_OK || p->ticket <= s->committed)) {
@@ -85,7 +85,7 @@ void subscriber_free(subscriber *sub)
     free(sub);
 }
 
-static void drop_subscriber(weir_service *s, subscriber **link)
+static void drop_subscriber(weir_runtime *s, subscriber **link)
 {
     subscriber *sub = *link;
     *link = sub->next;
@@ -157,7 +157,7 @@ static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
     return weir_http_stream_write(sub->out, b->data, b->len);
 }
 
-static void feed_subscribers(weir_service *s, int64_t now_ms)
+static void feed_subscribers(weir_runtime *s, int64_t now_ms)
 {
     weir_buf b = {0};
     for (subscriber **link = &s->subscribers; *link;) {
@@ -193,7 +193,7 @@ static void open_all_streams(weir_log *log)
 
 /* Bytes free for the data directory's writes; UINT64_MAX when unknown, so
  * that a file system statvfs cannot measure never refuses ingest. */
-static uint64_t measure_disk_free(const weir_service *s)
+static uint64_t measure_disk_free(const weir_runtime *s)
 {
     struct statvfs st;
     if (statvfs(weir_log_dir(s->log), &st))
@@ -204,10 +204,10 @@ static uint64_t measure_disk_free(const weir_service *s)
 /* The step met a full disk (err): what it did since the last commit is
  * dropped and its requests are answered 503; the runner, whose state may
  * now be ahead of its outputs, takes no more steps until resume(). */
-static void pause_pipeline(weir_service *s, int64_t now_ms, const weir_err *err)
+static void pause_pipeline(weir_runtime *s, int64_t now_ms, const weir_err *err)
 {
     weir_log_abort(s->log);
-    service_answer_pending(s, err->code, err->msg);
+    runtime_answer_pending(s, err->code, err->msg);
     s->paused = true;
     s->resume_tried_ms = now_ms;
     snprintf(s->paused_why, sizeof s->paused_why, "%s", err->msg);
@@ -219,7 +219,7 @@ static void pause_pipeline(weir_service *s, int64_t now_ms, const weir_err *err)
  * again) leaves everything as it was. The table views stay: the new runner
  * emits again, with the same values, every row they got since that
  * checkpoint (and a pull query between its turns may hold one of them). */
-static void resume_pipeline(weir_service *s, int64_t now_ms)
+static void resume_pipeline(weir_runtime *s, int64_t now_ms)
 {
     uint64_t floor = s->opt.min_free > RESUME_FLOOR ? s->opt.min_free : RESUME_FLOOR;
     if (now_ms - s->resume_tried_ms < RESUME_CHECK_MS || (s->disk_free = measure_disk_free(s)) < floor)
@@ -238,7 +238,7 @@ static void resume_pipeline(weir_service *s, int64_t now_ms)
     s->paused = false;
 }
 
-bool weir_service_paused(weir_service *s, char *why, size_t cap)
+bool weir_runtime_paused(weir_runtime *s, char *why, size_t cap)
 {
     pthread_mutex_lock(&s->lock);
     bool paused = s->paused;
@@ -250,7 +250,7 @@ bool weir_service_paused(weir_service *s, char *why, size_t cap)
 
 /* ---- the loop ---- */
 
-int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err)
+int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir_err *err)
 {
     pthread_mutex_lock(&s->lock);
     int rc = WEIR_OK;
@@ -273,14 +273,14 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
         rc = weir_log_commit(s->log, err);
         if (rc == WEIR_OK)
             s->committed++;
-        service_answer_pending(s, rc, err->msg);
+        runtime_answer_pending(s, rc, err->msg);
         s->ingested = false;
     }
     if (rc == WEIR_OK) {
         rc = weir_runner_step(s->runner, now_ms, processed, err);
         if (rc == WEIR_OK)
             s->committed++; /* the step's commit covered every append made before it */
-        service_answer_pending(s, rc, err->msg);
+        runtime_answer_pending(s, rc, err->msg);
     }
     if (rc == WEIR_ENOSPC) {
         pause_pipeline(s, now_ms, err);
@@ -297,7 +297,7 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
     return rc;
 }
 
-void weir_service_wait(weir_service *s, int timeout_ms)
+void weir_runtime_wait(weir_runtime *s, int timeout_ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -311,11 +311,11 @@ void weir_service_wait(weir_service *s, int timeout_ms)
     pthread_mutex_unlock(&s->lock);
 }
 
-weir_runner *weir_service_runner(weir_service *s) { return s->runner; }
-uint16_t weir_service_port(const weir_service *s) { return s->http ? weir_http_port(s->http) : 0; }
-const char *weir_service_schema_warnings(const weir_service *s) { return weir_registry_warnings(s->registry); }
+weir_runner *weir_runtime_runner(weir_runtime *s) { return s->runner; }
+uint16_t weir_runtime_port(const weir_runtime *s) { return s->http ? weir_http_port(s->http) : 0; }
+const char *weir_runtime_schema_warnings(const weir_runtime *s) { return weir_registry_warnings(s->registry); }
 
-int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
+int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
 {
     pthread_mutex_lock(&s->lock);
     s->closing = true; /* no more ingest: what is appended now is in this last commit */
@@ -325,7 +325,7 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
                        : weir_runner_checkpoint(s->runner, err);
     if (rc == WEIR_OK)
         s->committed++;
-    service_answer_pending(s, rc, err->msg);
+    runtime_answer_pending(s, rc, err->msg);
     feed_subscribers(s, weir_wall_ms());
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -352,7 +352,7 @@ static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
 /* serve --schemas DIR: each DIR/<subject>.json becomes the subject's
  * latest version unless it already is (an incompatible change is an
  * error, as over HTTP). */
-static int register_schemas(weir_service *s, const char *dir, weir_err *err)
+static int register_schemas(weir_runtime *s, const char *dir, weir_err *err)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -381,10 +381,10 @@ static int register_schemas(weir_service *s, const char *dir, weir_err *err)
 }
 
 /* serve --stdin: standard input read to its end into a source stream. */
-static int open_stdin(weir_service *s, const char *name, weir_err *err)
+static int open_stdin(weir_runtime *s, const char *name, weir_err *err)
 {
     int i;
-    const weir_relation *rel = service_relation(s, name, &i);
+    const weir_relation *rel = runtime_relation(s, name, &i);
     if (!rel || !rel->is_source)
         return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the pipeline declares no source stream of that name", name);
     if (s->files[i])
@@ -392,11 +392,11 @@ static int open_stdin(weir_service *s, const char *name, weir_err *err)
     return weir_file_source_open_fd(s->log, rel, 0, "standard input", &s->files[i], err);
 }
 
-int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
-                       const weir_service_options *opt, weir_service **out, weir_err *err)
+int weir_runtime_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                       const weir_runtime_options *opt, weir_runtime **out, weir_err *err)
 {
     *out = NULL;
-    weir_service *s = calloc(1, sizeof *s);
+    weir_runtime *s = calloc(1, sizeof *s);
     if (!s)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
@@ -449,14 +449,14 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
     if (rc == WEIR_OK && !(opt->http.listen && !strcmp(opt->http.listen, "off")))
         rc = weir_http_start(&s->opt.http, s->routes, s->nroutes, &s->http, err);
     if (rc) {
-        weir_service_stop(s);
+        weir_runtime_stop(s);
         return rc;
     }
     *out = s;
     return WEIR_OK;
 }
 
-bool weir_service_files_at_eof(weir_service *s)
+bool weir_runtime_files_at_eof(weir_runtime *s)
 {
     pthread_mutex_lock(&s->lock);
     bool eof = s->files_at_eof;
@@ -464,7 +464,7 @@ bool weir_service_files_at_eof(weir_service *s)
     return eof;
 }
 
-bool weir_service_sinks_drained(weir_service *s, int timeout_ms)
+bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms)
 {
     uint64_t delivered = 0;
     for (int stalled = 0;; stalled += 50) {
@@ -481,13 +481,13 @@ bool weir_service_sinks_drained(weir_service *s, int timeout_ms)
     }
 }
 
-void weir_service_stop(weir_service *s)
+void weir_runtime_stop(weir_runtime *s)
 {
     if (!s)
         return;
     pthread_mutex_lock(&s->lock);
     s->closing = true;
-    service_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
+    runtime_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
     while (s->subscribers)
         drop_subscriber(s, &s->subscribers);
     pthread_mutex_unlock(&s->lock);
