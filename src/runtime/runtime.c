@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,30 @@ static int update_view(void *ctx, const weir_relation *rel, const weir_value *ro
     return WEIR_OK;
 }
 
+/* ---- answers ---- */
+
+void weir_answer_free(weir_answer *a) { weir_buf_free(&a->body); }
+
+void answer_error(weir_answer *a, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+    va_end(ap);
+    a->status = status;
+    a->content_type = NULL;
+}
+
+void answer_json(weir_answer *a, int status, int rc)
+{
+    if (rc) {
+        answer_error(a, 500, "out of memory");
+        return;
+    }
+    a->status = status;
+    a->content_type = "application/json";
+}
+
 /* ---- acknowledgements ---- */
 
 void runtime_answer_pending(weir_runtime *s, int rc, const char *why)
@@ -52,12 +77,12 @@ void runtime_answer_pending(weir_runtime *s, int rc, const char *why)
     pending_ack *p = s->pending;
     while (p && (rc != WEIR_OK || p->ticket <= s->committed)) {
         pending_ack *next = p->next;
-        if (rc == WEIR_OK) {
-            weir_http_reply(p->req, p->status, "application/json", p->answer.data, p->answer.len);
-        } else {
-            weir_http_reply_header(p->req, "Retry-After", "1");
-            weir_http_reply_error(p->req, 503, "the records were not stored: %s", why);
+        weir_answer a = {.status = p->status, .content_type = "application/json", .body = p->answer};
+        if (rc != WEIR_OK) {
+            answer_error(&a, 503, "the records were not stored: %s", why);
+            a.retry_after_s = 1;
         }
+        p->done(p->ctx, &a);
         s->inflight_bytes -= p->bytes;
         weir_buf_free(&p->answer);
         free(p);
@@ -80,8 +105,8 @@ void subscriber_free(subscriber *sub)
         free(sub->streams[i].readers);
     }
     free(sub->streams);
-    if (sub->out)
-        weir_http_stream_release(sub->out);
+    if (sub->out.end)
+        sub->out.end(sub->out.ctx);
     free(sub);
 }
 
@@ -154,14 +179,14 @@ static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
     if (!b->len)
         return true;
     sub->last_write_ms = now_ms;
-    return weir_http_stream_write(sub->out, b->data, b->len);
+    return sub->out.write(sub->out.ctx, b->data, b->len);
 }
 
 static void feed_subscribers(weir_runtime *s, int64_t now_ms)
 {
     weir_buf b = {0};
     for (subscriber **link = &s->subscribers; *link;) {
-        if (weir_http_stream_closed((*link)->out) || !feed(*link, now_ms, &b))
+        if ((*link)->out.closed((*link)->out.ctx) || !feed(*link, now_ms, &b))
             drop_subscriber(s, link);
         else
             link = &(*link)->next;
@@ -312,7 +337,7 @@ void weir_runtime_wait(weir_runtime *s, int timeout_ms)
 }
 
 weir_runner *weir_runtime_runner(weir_runtime *s) { return s->runner; }
-uint16_t weir_runtime_port(const weir_runtime *s) { return s->http ? weir_http_port(s->http) : 0; }
+const weir_catalog *weir_runtime_catalog(const weir_runtime *s) { return s->cat; }
 const char *weir_runtime_schema_warnings(const weir_runtime *s) { return weir_registry_warnings(s->registry); }
 
 int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
@@ -392,8 +417,8 @@ static int open_stdin(weir_runtime *s, const char *name, weir_err *err)
     return weir_file_source_open_fd(s->log, rel, 0, "standard input", &s->files[i], err);
 }
 
-int weir_runtime_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
-                       const weir_runtime_options *opt, weir_runtime **out, weir_err *err)
+int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                      const weir_runtime_options *opt, weir_runtime **out, weir_err *err)
 {
     *out = NULL;
     weir_runtime *s = calloc(1, sizeof *s);
@@ -444,12 +469,8 @@ int weir_runtime_start(weir_log *log, const weir_catalog *cat, const char *sql, 
         rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
         rc = weir_sinks_start(s, opt->kafka_brokers, ro->tasks ? ro->tasks->instance : NULL, err);
-    if (rc == WEIR_OK)
-        rc = weir_api_routes(s, err);
-    if (rc == WEIR_OK && !(opt->http.listen && !strcmp(opt->http.listen, "off")))
-        rc = weir_http_start(&s->opt.http, s->routes, s->nroutes, &s->http, err);
     if (rc) {
-        weir_runtime_stop(s);
+        weir_runtime_close(s);
         return rc;
     }
     *out = s;
@@ -481,17 +502,22 @@ bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms)
     }
 }
 
-void weir_runtime_stop(weir_runtime *s)
+void weir_runtime_hang_up(weir_runtime *s)
 {
-    if (!s)
-        return;
     pthread_mutex_lock(&s->lock);
     s->closing = true;
+    s->hung_up = true;
     runtime_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
     while (s->subscribers)
         drop_subscriber(s, &s->subscribers);
     pthread_mutex_unlock(&s->lock);
-    weir_http_stop(s->http); /* after this no handler runs */
+}
+
+void weir_runtime_close(weir_runtime *s)
+{
+    if (!s)
+        return;
+    weir_runtime_hang_up(s);
     weir_sinks_stop(s);
     weir_runner_close(s->runner);
     for (int i = 0; s->views && i < s->cat->nrels; i++)
@@ -501,7 +527,6 @@ void weir_runtime_stop(weir_runtime *s)
     for (int i = 0; s->files && i < s->cat->nrels; i++)
         weir_file_source_close(s->files[i]);
     free(s->files);
-    free(s->routes);
     weir_registry_free(s->registry);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);

@@ -1,25 +1,49 @@
 /*
- * runtime.h - `weir serve` with its HTTP interface: the pipeline loop and
- * the server share the log, the engine and the live table views under one
- * lock.
+ * runtime.h - what `weir serve` runs, whatever talks to it: the pipeline
+ * loop (runner steps, the group commit of ingested records, checkpoints,
+ * the full-disk pause), ingest admission, the live table views, change
+ * feeds, pull queries, the sinks' delivery threads and the schema
+ * registry, over one data directory's log.
  *
- * The pipeline thread calls weir_runtime_step in a loop. HTTP handlers
- * append ingested records under the lock and wait (without a thread) for
- * the step's group commit; each step then answers every request whose
- * records it made durable, feeds the live table views and sends new
- * changelog records to Server-Sent Events subscribers.
+ * The pipeline thread (cli/serve.c) calls weir_runtime_step in a loop.
+ * Other threads (the HTTP server's handlers, src/server) call its request
+ * functions with plain data and get a weir_answer back, at once or through
+ * a callback later: an ingest is answered once the step's group commit
+ * made its records durable. The runtime knows no transport.
+ *
+ * Every function here and in those headers takes the runtime's lock
+ * itself (runtime_internal.h); none may be called from a callback the
+ * runtime calls.
  */
 #ifndef WEIR_RUNTIME_H
 #define WEIR_RUNTIME_H
 
-#include "exec/runner.h"
-#include "server/http.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "sql/plan.h"
 
 typedef struct weir_runtime weir_runtime;
+typedef struct weir_log weir_log;                        /* log/log.h */
+typedef struct weir_runner weir_runner;                  /* exec/runner.h */
+typedef struct weir_runner_options weir_runner_options;  /* exec/runner.h */
+
+/* What a request gets: a status, numbered as HTTP's are since weir's API
+ * documents those (200, 201, 4xx, 5xx), with a body of a media type, or
+ * an error message (the transport wraps it: {"error": msg}). */
+typedef struct weir_answer {
+    int status;
+    unsigned retry_after_s;       /* > 0: when the client may try again (with 503) */
+    const char *content_type;     /* the body's media type; NULL: an error, said by msg */
+    weir_buf body;                /* owned: weir_answer_free */
+    char msg[1024];               /* the error, when content_type is NULL */
+} weir_answer;
+
+void weir_answer_free(weir_answer *a);
 
 typedef struct weir_runtime_options {
-    weir_http_options http;
-    const char *web_dir;          /* the dashboard's files; NULL: no dashboard */
     size_t max_inflight_bytes;    /* ingest bodies waiting for their commit; beyond: 503; 0: 256 MiB */
     uint64_t disk_quota;          /* ingest answers 503 while the log's segments hold more; 0: none */
     uint64_t min_free;            /* ingest answers 503 while the data directory's file system has less free;
@@ -31,13 +55,14 @@ typedef struct weir_runtime_options {
 } weir_runtime_options;
 
 /* Opens the runner (restoring its checkpoint), builds the live table views
- * from the tables' changelogs, loads the schema registry and starts the
- * HTTP server. */
-int weir_runtime_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
-                       const weir_runtime_options *opt, weir_runtime **out, weir_err *err);
+ * from the tables' changelogs, loads the schema registry, opens the file
+ * sources and starts the sinks' threads. log, cat and sql are borrowed
+ * until weir_runtime_close. */
+int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                      const weir_runtime_options *opt, weir_runtime **out, weir_err *err);
 
 /* One pipeline step at wall time now_ms (see weir_runner_step), then the
- * answers, views and subscribers. *processed: input records consumed.
+ * answers, views and change feeds. *processed: input records consumed.
  *
  * A full disk is not an error here: the step that met it is undone (its
  * requests are answered 503), the pipeline pauses and ingest answers 503
@@ -57,9 +82,10 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err);
 /* Sleeps until records are ingested or timeout_ms passes. */
 void weir_runtime_wait(weir_runtime *s, int timeout_ms);
 
-/* The pipeline's runner: replaced when a pause ends, so ask again after each step. */
+/* The pipeline's runner, for the pipeline thread: replaced when a pause
+ * ends, so ask again after each step. */
 weir_runner *weir_runtime_runner(weir_runtime *s);
-uint16_t weir_runtime_port(const weir_runtime *s);
+const weir_catalog *weir_runtime_catalog(const weir_runtime *s);
 /* Saved schema versions that did not compile at start, one per line, for
  * the CLI to print ("" if none; see weir_registry_warnings). */
 const char *weir_runtime_schema_warnings(const weir_runtime *s);
@@ -72,8 +98,15 @@ bool weir_runtime_files_at_eof(weir_runtime *s);
  * progress: false after timeout_ms without any record delivered. */
 bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms);
 
-/* Stops the server (requests still waiting get their answer or 503), then
- * frees everything but the log. */
-void weir_runtime_stop(weir_runtime *s);
+/* Lets go of every client: requests still waiting for their commit are
+ * answered 503 and change feeds end (their callbacks are called for the
+ * last time); from now on ingest and new feeds are refused with 503. Call
+ * it before stopping whatever calls the runtime (its requests' callbacks
+ * point into it), then weir_runtime_close. */
+void weir_runtime_hang_up(weir_runtime *s);
+
+/* Stops the sinks and frees everything but the log (hanging up first if
+ * that was not done). */
+void weir_runtime_close(weir_runtime *s);
 
 #endif

@@ -10,14 +10,16 @@
 #include <stdatomic.h>
 
 #include "exec/pull.h"
+#include "exec/runner.h"
 #include "log/log.h"
-#include "server/http.h"
+#include "runtime/changes.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
-/* An ingest request waiting for the commit that makes its records durable. */
+/* An ingest waiting for the commit that makes its records durable. */
 typedef struct pending_ack {
-    weir_http_req *req;
+    void (*done)(void *ctx, const weir_answer *a);  /* called once, under the lock */
+    void *ctx;
     uint64_t ticket;              /* durable once committed >= ticket */
     size_t bytes;                 /* counted in inflight_bytes */
     int status;                   /* the answer once durable */
@@ -37,7 +39,7 @@ typedef struct followed {
  * streams' (GET /v1/changes: events name their stream, and the id, which
  * lists every stream's positions, comes with the last event of each batch). */
 typedef struct subscriber {
-    weir_http_stream *out;
+    weir_feed_out out;
     followed *streams;
     int nstreams;
     bool named;                   /* several streams: GET /v1/changes */
@@ -48,7 +50,7 @@ typedef struct subscriber {
 /* Frees a subscriber that is not (or no longer) in the runtime's list. */
 void subscriber_free(subscriber *sub);
 
-typedef struct sink_run sink_run;   /* server/sinks.c */
+typedef struct sink_run sink_run;   /* runtime/sinks.c */
 
 typedef struct ingest_counters {  /* per source stream */
     uint64_t records, bytes, requests, refused_invalid, refused_overload;
@@ -64,9 +66,6 @@ struct weir_runtime {
     const char *sql;
     size_t sql_len;
     weir_runtime_options opt;
-    weir_http *http;
-    weir_http_route *routes;      /* built from the catalog and the fixed API */
-    int nroutes;
     weir_registry *registry;
     weir_table_view **views;      /* per catalog relation; NULL unless a table */
     ingest_counters *ingest;      /* per catalog relation */
@@ -77,6 +76,7 @@ struct weir_runtime {
     uint64_t log_bytes;           /* segment bytes of every stream, as of the last step (for the disk quota) */
     bool ingested;                /* appends since the last step */
     bool closing;                 /* the last checkpoint is under way: ingest answers 503 */
+    bool hung_up;                 /* weir_runtime_hang_up: no more change feeds either */
     uint64_t disk_free;           /* bytes free for the data directory, as of the last step */
     int64_t disk_checked_ms;      /* when disk_free was measured */
     bool paused;                  /* the disk filled up under the pipeline: no steps, ingest answers 503 */
@@ -105,10 +105,12 @@ struct weir_runtime {
  * belong to it, since each step answers what its commit covered. */
 void runtime_answer_pending(weir_runtime *s, int rc, const char *why);
 
-/* The routes of src/server/api_*.c, filled into s->routes. */
-int weir_api_routes(weir_runtime *s, weir_err *err);
-
 /* The relation of a catalog name and its index, or NULL. */
 const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index);
+
+/* Fill an answer: an error with its message; JSON in a->body (or 500 when
+ * building it failed: rc != 0). */
+void answer_error(weir_answer *a, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void answer_json(weir_answer *a, int status, int rc);
 
 #endif

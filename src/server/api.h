@@ -5,12 +5,29 @@
  * groups), api_schemas.c (the registry), api_ops.c (health, metrics, the dashboard's files),
  * api_openapi.c (/openapi.json). api.c builds the
  * route table from them and from the pipeline's CREATE ROUTEs.
- * Every handler's ctx is the weir_runtime.
+ * Every handler's ctx is the weir_server.
  */
 #ifndef WEIR_API_H
 #define WEIR_API_H
 
 #include "runtime/runtime_internal.h"
+#include "server/server.h"
+
+struct weir_server {
+    weir_runtime *rt;
+    const weir_catalog *cat;      /* the runtime's */
+    weir_server_options opt;
+    weir_http *http;
+    weir_http_route *routes;      /* built from the catalog and the fixed API */
+    int nroutes;
+};
+
+/* The routes of api_*.c, filled into srv->routes. */
+int weir_api_routes(weir_server *srv, weir_err *err);
+
+/* Sends a runtime's answer; also an ingest's done callback (req is the
+ * weir_http_req). */
+void api_reply(void *req, const weir_answer *a);
 
 int api_ingest(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
@@ -39,9 +56,9 @@ int api_table(void *ctx, weir_http_req *req);
 int api_query(void *ctx, weir_http_req *req);
 int api_endpoint(void *ctx, weir_http_req *req);
 /* The CREATE ENDPOINT a route of the table was made from, or NULL (api_endpoint.c). */
-const weir_endpoint *api_endpoint_decl(const weir_runtime *s, const weir_http_route *r);
+const weir_endpoint *api_endpoint_decl(const weir_server *srv, const weir_http_route *r);
 /* The stream a CREATE ROUTE's route writes into, or NULL (api_route.c). */
-const weir_relation *api_route_stream(const weir_runtime *s, const weir_http_route *r);
+const weir_relation *api_route_stream(const weir_server *srv, const weir_http_route *r);
 
 /* A pull query planned and run over the service's views or log. */
 typedef struct api_pulled {

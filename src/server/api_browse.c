@@ -179,7 +179,7 @@ static int answer(weir_http_req *req, browse *br, uint32_t nparts, const weir_pa
 /* GET /v1/streams/{s}/records[?partition=P[&offset=O]][&time=T][&key=K][&limit=N] */
 int api_records(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     const char *name = weir_http_param(req, "s");
     uint64_t partition = UINT64_MAX, offset = UINT64_MAX, limit = DEFAULT_LIMIT;
     browse br = {.key = weir_http_query(req, "key")};
@@ -285,7 +285,7 @@ static int put_group(weir_runtime *s, weir_buf *b, const char *entry, bool *firs
 /* GET /v1/groups */
 int api_groups(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     char **names = NULL;
     size_t n = 0;
     weir_err err = {0};

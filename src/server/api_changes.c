@@ -73,16 +73,27 @@ static bool parse_from(weir_http_req *req, const char *from, start_at *out)
     return true;
 }
 
+static bool stream_write(void *ctx, const void *data, size_t len) { return weir_http_stream_write(ctx, data, len); }
+static bool stream_closed(void *ctx) { return weir_http_stream_closed(ctx); }
+static void stream_end(void *ctx) { weir_http_stream_release(ctx); }
+
 /* Hands the subscriber to the pipeline loop, which feeds it from now on. */
 static void subscribe(weir_runtime *s, weir_http_req *req, subscriber *sub)
 {
-    if (!(sub->out = weir_http_stream_open(req, "text/event-stream", 4u << 20))) {
-        weir_http_reply_error(req, 500, "out of memory");
+    weir_http_stream *out = s->hung_up ? NULL : weir_http_stream_open(req, "text/event-stream", 4u << 20);
+    if (!out) {
+        if (s->hung_up) {
+            weir_http_reply_header(req, "Retry-After", "5");
+            weir_http_reply_error(req, 503, "weir is shutting down");
+        } else {
+            weir_http_reply_error(req, 500, "out of memory");
+        }
         subscriber_free(sub);
         return;
     }
+    sub->out = (weir_feed_out){stream_write, stream_closed, stream_end, out};
     sub->last_write_ms = weir_wall_ms();
-    weir_http_stream_write(sub->out, "retry: 1000\n\n", 13);
+    sub->out.write(out, "retry: 1000\n\n", 13);
     sub->next = s->subscribers;
     s->subscribers = sub;
     s->nsubscribers++;
@@ -91,7 +102,7 @@ static void subscribe(weir_runtime *s, weir_http_req *req, subscriber *sub)
 /* GET /v1/tables/{t}/changes and GET /v1/streams/{s}/changes */
 int api_changes(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     const char *name = weir_http_param(req, "t") ? weir_http_param(req, "t") : weir_http_param(req, "s");
     const weir_relation *rel = runtime_relation(s, name, NULL);
     if (weir_http_param(req, "t") && (!rel || !rel->is_table)) {
@@ -180,7 +191,7 @@ static bool follow(weir_runtime *s, weir_http_req *req, subscriber *sub, const c
  * (events since the last id may come again: ids come once per batch). */
 int api_changes_many(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     const char *list = weir_http_query(req, "streams");
     const char *last = weir_http_header(req, "Last-Event-ID");
     if (!last)

@@ -81,19 +81,20 @@ static int put_svg(weir_buf *b, const api_pulled *p, const char *title)
     return rc;
 }
 
-const weir_endpoint *api_endpoint_decl(const weir_runtime *s, const weir_http_route *r)
+const weir_endpoint *api_endpoint_decl(const weir_server *srv, const weir_http_route *r)
 {
-    for (int i = 0; i < s->cat->nendpoints; i++)
-        if (s->cat->endpoints[i].path == r->path)
-            return &s->cat->endpoints[i];
+    for (int i = 0; i < srv->cat->nendpoints; i++)
+        if (srv->cat->endpoints[i].path == r->path)
+            return &srv->cat->endpoints[i];
     return NULL;
 }
 
 static int endpoint_now(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_server *srv = ctx;
+    weir_runtime *s = srv->rt;
     const weir_http_route *hr = weir_http_route_of(req);
-    const weir_endpoint *ep = api_endpoint_decl(s, hr);
+    const weir_endpoint *ep = api_endpoint_decl(srv, hr);
     if (!ep) {
         weir_http_reply_error(req, 500, "endpoint %s lost its declaration", hr->path);
         return 0;

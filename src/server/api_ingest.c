@@ -288,7 +288,8 @@ int ingest_batch(weir_runtime *s, weir_http_req *req, int rel_index, batch *b, s
             ack->answer.len = 0;
             ack->status = weir_buf_printf(&ack->answer, "{\"accepted\":%zu}\n", accepted) ? 500 : ack->status;
         }
-        ack->req = req;
+        ack->done = api_reply;
+        ack->ctx = req;
         ack->ticket = s->committed + 1;
         ack->bytes = body_len;
         s->inflight_bytes += body_len;
@@ -314,7 +315,7 @@ int ingest_batch(weir_runtime *s, weir_http_req *req, int rel_index, batch *b, s
 /* POST /v1/streams/{s} */
 int api_ingest(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     const char *name = weir_http_param(req, "s");
     int index;
     const weir_relation *rel = runtime_relation(s, name, &index);

@@ -28,7 +28,7 @@
  * lock: before it there is nothing to answer from.) */
 int api_healthz(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     weir_buf b = {0};
     pthread_mutex_lock(&s->health_lock);
     bool looked = s->health.looked;
@@ -212,12 +212,10 @@ static int scale_out_metrics(weir_runtime *s, weir_buf *b)
            weir_buf_printf(b, "weir_task_state_save_failures_total %llu\n", (unsigned long long)failures);
 }
 
-static int http_metrics(weir_runtime *s, weir_buf *b)
+static int http_metrics(weir_server *srv, weir_buf *b)
 {
-    if (!s->http)
-        return 0;
     weir_http_stats st;
-    weir_http_get_stats(s->http, &st);
+    weir_http_get_stats(srv->http, &st);
     int rc = family(b, "weir_http_requests_total", "counter", "HTTP requests answered, by status code.");
     for (int c = 1; c < 6 && !rc; c++)
         for (int d = 0; d < 100 && !rc; d++)
@@ -244,7 +242,7 @@ static int http_metrics(weir_runtime *s, weir_buf *b)
 
 int api_metrics(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     weir_buf b = {0};
     pthread_mutex_lock(&s->lock);
     int64_t now = weir_wall_ms();
@@ -262,7 +260,7 @@ int api_metrics(void *ctx, weir_http_req *req)
              weir_buf_printf(&b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, &b) ||
              ingest_metrics(s, &b) || query_metrics(s, &b) || sink_metrics(s, &b) || scale_out_metrics(s, &b);
     pthread_mutex_unlock(&s->lock);
-    rc = rc || http_metrics(s, &b);
+    rc = rc || http_metrics(ctx, &b);
     if (rc)
         weir_http_reply_error(req, 500, "out of memory");
     else
@@ -293,13 +291,13 @@ static const char *media_type(const char *path)
  * followed) must stay inside. */
 int api_static(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_server *srv = ctx;
     const char *path = weir_http_path(req);
     if (!strncmp(path, "/v1/", 4)) {
         weir_http_reply_error(req, 404, "no route for GET %s", path);
         return 0;
     }
-    if (!s->opt.web_dir) {
+    if (!srv->opt.web_dir) {
         weir_http_reply_error(req, 404, "this weir serve has no dashboard (--web DIR names its files)");
         return 0;
     }
@@ -309,8 +307,8 @@ int api_static(void *ctx, weir_http_req *req)
         path = "/docs.html";
     bool plain = weir_http_plain_path(path);
     char root[PATH_MAX], want[PATH_MAX + 600], real[PATH_MAX];
-    snprintf(want, sizeof want, "%s%s", s->opt.web_dir, path);
-    if (!plain || !realpath(s->opt.web_dir, root) || !realpath(want, real) || strncmp(real, root, strlen(root)) ||
+    snprintf(want, sizeof want, "%s%s", srv->opt.web_dir, path);
+    if (!plain || !realpath(srv->opt.web_dir, root) || !realpath(want, real) || strncmp(real, root, strlen(root)) ||
         real[strlen(root)] != '/') {
         weir_http_reply_error(req, 404, "no file %s", weir_http_path(req));
         return 0;

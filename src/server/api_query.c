@@ -58,7 +58,7 @@ static const char *kind_of(const weir_relation *rel)
 /* GET /v1/streams: every stream of the log, with what the pipeline knows of it. */
 int api_streams(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     weir_buf b = {0};
     weir_err err = {0};
     char **names = NULL;
@@ -129,7 +129,7 @@ int api_streams(void *ctx, weir_http_req *req)
 /* GET /v1/tables */
 int api_tables(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     static const char *const windows[] = {"none", "tumble", "hop", "session"};
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"tables\":[");
@@ -305,7 +305,7 @@ static int query_now(void *ctx, weir_http_req *req)
         body = (const char *)text.data;
         len = text.len - 1; /* without the NUL */
     }
-    run_pull(ctx, req, body ? body : "", len);
+    run_pull(((weir_server *)ctx)->rt, req, body ? body : "", len);
     weir_buf_free(&text);
     return 0;
 }
@@ -381,7 +381,7 @@ static bool redirect_to_owner(weir_runtime *s, weir_http_req *req, const weir_re
  * key (its first primary-key column), as a pull query would give them. */
 static int table_now(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     const char *name = weir_http_param(req, "t");
     const weir_relation *t = runtime_relation(s, name, NULL);
     if (!t || !t->is_table) {
@@ -418,7 +418,7 @@ int api_table(void *ctx, weir_http_req *req) { return weir_http_offload(req, tab
 /* GET /v1/pipeline: the SQL the server runs. */
 int api_pipeline(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, s->sql, s->sql_len) ||
              weir_buf_printf(&b, ",\"started_ms\":%lld}\n", (long long)s->started_ms);

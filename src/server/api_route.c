@@ -68,11 +68,11 @@ static int count_member(void *ctx, const char *name, size_t len, int escaped, co
     return 0;
 }
 
-const weir_relation *api_route_stream(const weir_runtime *s, const weir_http_route *r)
+const weir_relation *api_route_stream(const weir_server *srv, const weir_http_route *r)
 {
-    for (int i = 0; i < s->cat->nroutes; i++)
-        if (s->cat->routes[i].path == r->path)
-            return s->cat->routes[i].into;
+    for (int i = 0; i < srv->cat->nroutes; i++)
+        if (srv->cat->routes[i].path == r->path)
+            return srv->cat->routes[i].into;
     return NULL;
 }
 
@@ -81,9 +81,10 @@ const weir_relation *api_route_stream(const weir_runtime *s, const weir_http_rou
  * which may be empty. */
 int api_route(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_server *srv = ctx;
+    weir_runtime *s = srv->rt;
     const weir_http_route *hr = weir_http_route_of(req);
-    const weir_relation *into = api_route_stream(s, hr);
+    const weir_relation *into = api_route_stream(srv, hr);
     int index;
     const weir_relation *rel = into ? runtime_relation(s, into->name, &index) : NULL;
     if (!rel) {

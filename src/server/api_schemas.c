@@ -40,7 +40,7 @@ static void reply_version(weir_runtime *s, weir_http_req *req, const char *subje
 
 int api_schema_list(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"subjects\":[");
     pthread_mutex_lock(&s->lock);
@@ -59,7 +59,7 @@ int api_schema_list(void *ctx, weir_http_req *req)
 
 int api_schema_get(void *ctx, weir_http_req *req)
 {
-    reply_version(ctx, req, weir_http_param(req, "subject"), 0, 200);
+    reply_version(((weir_server *)ctx)->rt, req, weir_http_param(req, "subject"), 0, 200);
     return 0;
 }
 
@@ -72,13 +72,13 @@ int api_schema_version(void *ctx, weir_http_req *req)
         weir_http_reply_error(req, 400, "a version is a number from 1, not '%s'", v);
         return 0;
     }
-    reply_version(ctx, req, weir_http_param(req, "subject"), (int)n, 200);
+    reply_version(((weir_server *)ctx)->rt, req, weir_http_param(req, "subject"), (int)n, 200);
     return 0;
 }
 
 int api_schema_add(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     const char *subject = weir_http_param(req, "subject");
     size_t len;
     const char *body = (const char *)weir_http_body(req, &len);

@@ -16,7 +16,7 @@
 
 int api_sink_restart(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     const char *name = weir_http_param(req, "name");
     weir_err err = {0};
     int rc = weir_sinks_restart(s, name, &err);
@@ -42,7 +42,7 @@ static int put_member(weir_buf *b, const char *key, const char *value)
 
 int api_sinks(void *ctx, weir_http_req *req)
 {
-    weir_runtime *s = ctx;
+    weir_runtime *s = ((weir_server *)ctx)->rt;
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"sinks\":[");
     pthread_mutex_lock(&s->lock);
