@@ -32,24 +32,6 @@ void api_reply(void *req, const weir_answer *a);
 int api_ingest(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
 
-/* A parsed ingest batch: the records' text in the request body. */
-typedef struct record_span {
-    const char *p;
-    size_t len;
-    uint64_t line;
-    bool bad;                  /* broke the schema (dead-lettered or the batch refused) */
-} record_span;
-
-typedef struct batch {
-    record_span *v;
-    size_t n, cap;
-} batch;
-int ingest_push(batch *b, const char *p, size_t len, uint64_t line);
-/* Checks a batch against its stream's schema, appends it and defers the
- * answer to the commit that makes it durable (or answers the refusal).
- * Returns 0 or WEIR_HTTP_DEFERRED, as a handler. */
-int ingest_batch(weir_runtime *s, weir_http_req *req, int rel_index, batch *b, size_t body_len);
-
 int api_streams(void *ctx, weir_http_req *req);
 int api_tables(void *ctx, weir_http_req *req);
 int api_table(void *ctx, weir_http_req *req);
