@@ -1,7 +1,8 @@
 /*
- * runtime.c - the pipeline loop's side of `weir serve` (see runtime.h):
- * group-commit acknowledgements, live table views and Server-Sent Events
- * fan-out.
+ * runtime.c - the runtime's life and the pipeline loop (see runtime.h):
+ * opening everything, the steps with their group commit and the
+ * acknowledgements it makes due, the live table views, the full-disk
+ * pause, the last checkpoint and closing.
  */
 #include "runtime/runtime_internal.h"
 
@@ -21,9 +22,6 @@
 #include "conn/file_source.h"
 #include "json/json.h"
 #include "runtime/sinks.h"
-
-#define SSE_BATCH 1024               /* records per partition per step for one subscriber */
-#define SSE_KEEPALIVE_MS 15000
 
 const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index)
 {
@@ -91,107 +89,6 @@ void runtime_answer_pending(weir_runtime *s, int rc, const char *why)
     s->pending = p;
     if (!p)
         s->pending_tail = &s->pending;
-}
-
-/* ---- Server-Sent Events ---- */
-
-void subscriber_free(subscriber *sub)
-{
-    if (!sub)
-        return;
-    for (int i = 0; i < sub->nstreams; i++) {
-        for (uint32_t p = 0; sub->streams[i].readers && p < sub->streams[i].nparts; p++)
-            weir_reader_close(sub->streams[i].readers[p]);
-        free(sub->streams[i].readers);
-    }
-    free(sub->streams);
-    if (sub->out.end)
-        sub->out.end(sub->out.ctx);
-    free(sub);
-}
-
-static void drop_subscriber(weir_runtime *s, subscriber **link)
-{
-    subscriber *sub = *link;
-    *link = sub->next;
-    subscriber_free(sub);
-    s->nsubscribers--;
-}
-
-/* The event id: every partition's next offset ("12,40,3"), so Last-Event-ID
- * resumes exactly; for several streams "name:12,40,3;name2:0". */
-static int put_event_id(weir_buf *b, const subscriber *sub)
-{
-    int rc = weir_buf_append_str(b, "id: ");
-    for (int i = 0; i < sub->nstreams && !rc; i++) {
-        const followed *f = &sub->streams[i];
-        if (sub->named)
-            rc = weir_buf_printf(b, "%s%s:", i ? ";" : "", weir_stream_name(f->stream));
-        for (uint32_t p = 0; p < f->nparts && !rc; p++)
-            rc = weir_buf_printf(b, "%s%llu", p ? "," : "", (unsigned long long)weir_reader_position(f->readers[p]));
-    }
-    return rc || weir_buf_append_str(b, "\n");
-}
-
-/* Puts an id before the event that starts at byte `at` of b. */
-static int insert_event_id(weir_buf *b, size_t at, const subscriber *sub)
-{
-    weir_buf id = {0};
-    int rc = put_event_id(&id, sub) || weir_buf_append(b, id.data, id.len); /* grows b by the id's length */
-    if (!rc) {
-        memmove(b->data + at + id.len, b->data + at, b->len - id.len - at);
-        memcpy(b->data + at, id.data, id.len);
-    }
-    weir_buf_free(&id);
-    return rc;
-}
-
-/* Sends a subscriber the records committed since its last turn. */
-static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
-{
-    b->len = 0;
-    size_t last_event = 0;
-    for (int i = 0; i < sub->nstreams; i++) {
-        const followed *f = &sub->streams[i];
-        for (uint32_t p = 0; p < f->nparts; p++) {
-            weir_record rec;
-            weir_err err;
-            for (int k = 0; k < SSE_BATCH; k++) {
-                int got = weir_reader_next(f->readers[p], &rec, &err);
-                if (got != 1)
-                    break;
-                last_event = b->len;
-                if ((!sub->named && put_event_id(b, sub)) || weir_buf_append_str(b, "event: change\ndata: {") ||
-                    (sub->named && (weir_buf_append_str(b, "\"stream\":") ||
-                                    weir_json_quote(b, weir_stream_name(f->stream), strlen(weir_stream_name(f->stream))) ||
-                                    weir_buf_append_str(b, ","))) ||
-                    weir_buf_printf(b, "\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,\"row\":", p,
-                                    (unsigned long long)rec.offset, (long long)rec.ts_ms) ||
-                    weir_buf_append(b, rec.value, rec.value_len) || weir_buf_append_str(b, "}\n\n"))
-                    return false;
-            }
-        }
-    }
-    if (b->len && sub->named && insert_event_id(b, last_event, sub))
-        return false;
-    if (!b->len && now_ms - sub->last_write_ms >= SSE_KEEPALIVE_MS && weir_buf_append_str(b, ": keep-alive\n\n"))
-        return false;
-    if (!b->len)
-        return true;
-    sub->last_write_ms = now_ms;
-    return sub->out.write(sub->out.ctx, b->data, b->len);
-}
-
-static void feed_subscribers(weir_runtime *s, int64_t now_ms)
-{
-    weir_buf b = {0};
-    for (subscriber **link = &s->subscribers; *link;) {
-        if ((*link)->out.closed((*link)->out.ctx) || !feed(*link, now_ms, &b))
-            drop_subscriber(s, link);
-        else
-            link = &(*link)->next;
-    }
-    weir_buf_free(&b);
 }
 
 /* Opens every stream of the data directory, so weir_log_bytes counts them
@@ -311,7 +208,7 @@ int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir
         pause_pipeline(s, now_ms, err);
         rc = WEIR_OK;
     }
-    feed_subscribers(s, now_ms);
+    runtime_feed_changes(s, now_ms);
     if (s->opt.disk_quota)
         s->log_bytes = weir_log_bytes(s->log);
     if (now_ms - s->disk_checked_ms >= DISK_CHECK_MS || s->paused) {
@@ -351,7 +248,7 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
     if (rc == WEIR_OK)
         s->committed++;
     runtime_answer_pending(s, rc, err->msg);
-    feed_subscribers(s, weir_wall_ms());
+    runtime_feed_changes(s, weir_wall_ms());
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -508,8 +405,7 @@ void weir_runtime_hang_up(weir_runtime *s)
     s->closing = true;
     s->hung_up = true;
     runtime_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
-    while (s->subscribers)
-        drop_subscriber(s, &s->subscribers);
+    runtime_end_feeds(s);
     pthread_mutex_unlock(&s->lock);
 }
 

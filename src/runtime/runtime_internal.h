@@ -27,29 +27,7 @@ typedef struct pending_ack {
     struct pending_ack *next;
 } pending_ack;
 
-/* One stream a Server-Sent Events client follows. */
-typedef struct followed {
-    weir_stream *stream;
-    uint32_t nparts;
-    weir_reader **readers;        /* one per partition, at the next record to send */
-} followed;
-
-/* A Server-Sent Events client following one stream's records
- * (GET /v1/{streams,tables}/{x}/changes: every event has an id) or several
- * streams' (GET /v1/changes: events name their stream, and the id, which
- * lists every stream's positions, comes with the last event of each batch). */
-typedef struct subscriber {
-    weir_feed_out out;
-    followed *streams;
-    int nstreams;
-    bool named;                   /* several streams: GET /v1/changes */
-    int64_t last_write_ms;        /* for keep-alive comments */
-    struct subscriber *next;
-} subscriber;
-
-/* Frees a subscriber that is not (or no longer) in the runtime's list. */
-void subscriber_free(subscriber *sub);
-
+typedef struct subscriber subscriber;  /* a change feed: runtime/changes.c */
 typedef struct sink_run sink_run;   /* runtime/sinks.c */
 
 typedef struct ingest_counters {  /* per source stream */
@@ -104,6 +82,12 @@ struct weir_runtime {
  * the open group failed (rc != OK), every waiting request with 503: they all
  * belong to it, since each step answers what its commit covered. */
 void runtime_answer_pending(weir_runtime *s, int rc, const char *why);
+
+/* Sends every change feed what was committed since the last call; feeds
+ * whose client is gone end (changes.c). */
+void runtime_feed_changes(weir_runtime *s, int64_t now_ms);
+/* Ends every change feed. */
+void runtime_end_feeds(weir_runtime *s);
 
 /* The relation of a catalog name and its index, or NULL. */
 const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index);
