@@ -58,14 +58,23 @@ void answer_error(weir_answer *a, int status, const char *fmt, ...)
     a->content_type = NULL;
 }
 
-void answer_json(weir_answer *a, int status, int rc)
+void answer_body(weir_answer *a, int status, const char *content_type, weir_buf *b)
+{
+    weir_buf_free(&a->body);
+    a->body = *b;
+    *b = (weir_buf){0};
+    a->status = status;
+    a->content_type = content_type;
+}
+
+void answer_json(weir_answer *a, int status, int rc, weir_buf *b)
 {
     if (rc) {
+        weir_buf_free(b);
         answer_error(a, 500, "out of memory");
-        return;
+    } else {
+        answer_body(a, status, "application/json", b);
     }
-    a->status = status;
-    a->content_type = "application/json";
 }
 
 /* ---- acknowledgements ---- */

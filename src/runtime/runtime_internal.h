@@ -9,10 +9,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "base/arena.h"
 #include "exec/pull.h"
 #include "exec/runner.h"
 #include "log/log.h"
 #include "runtime/changes.h"
+#include "runtime/query.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
@@ -89,12 +91,33 @@ void runtime_feed_changes(weir_runtime *s, int64_t now_ms);
 /* Ends every change feed. */
 void runtime_end_feeds(weir_runtime *s);
 
+/* A pull query planned and run over the runtime's views or log (query.c). */
+typedef struct runtime_pulled {
+    weir_arena arena;
+    weir_pull pull;
+    weir_pull_run *run;
+    const weir_value *const *rows;
+    size_t n;
+} runtime_pulled;
+/* 0 with the rows in p (free with runtime_pulled_free), or -1 with the
+ * refusal in *a (400 for SQL, 413/503 past a limit). Holds the runtime's
+ * lock in turns while it reads. */
+int runtime_pull_rows(weir_runtime *s, const weir_query_limits *lim, const char *sql, size_t len, runtime_pulled *p,
+                      weir_answer *a);
+void runtime_pulled_free(runtime_pulled *p);
+/* While formatting row `row` of an answer now len bytes long: true, with
+ * 413 or 503 in *a, when it passed the limits' bytes or (every 256 rows)
+ * their deadline. */
+bool runtime_answer_over(weir_answer *a, const weir_query_limits *lim, size_t len, size_t row);
+
 /* The relation of a catalog name and its index, or NULL. */
 const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index);
 
-/* Fill an answer: an error with its message; JSON in a->body (or 500 when
- * building it failed: rc != 0). */
+/* Fill an answer: an error with its message; a body of content_type, b,
+ * which the answer takes; or JSON in b (500 when building it failed: rc
+ * != 0; b is freed). */
 void answer_error(weir_answer *a, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void answer_json(weir_answer *a, int status, int rc);
+void answer_body(weir_answer *a, int status, const char *content_type, weir_buf *b);
+void answer_json(weir_answer *a, int status, int rc, weir_buf *b);
 
 #endif

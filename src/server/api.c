@@ -93,6 +93,14 @@ int weir_api_routes(weir_server *srv, weir_err *err)
     return WEIR_OK;
 }
 
+void api_reply_json(weir_http_req *req, int status, int rc, weir_buf *b)
+{
+    if (rc)
+        weir_http_reply_error(req, 500, "out of memory");
+    else
+        weir_http_reply(req, status, "application/json", b->data, b->len);
+}
+
 void api_reply(void *req, const weir_answer *a)
 {
     if (a->retry_after_s) {
@@ -104,4 +112,19 @@ void api_reply(void *req, const weir_answer *a)
         weir_http_reply(req, a->status, a->content_type, a->body.data, a->body.len);
     else
         weir_http_reply_error(req, a->status, "%s", a->msg);
+}
+
+void api_answer(weir_http_req *req, weir_answer *a)
+{
+    api_reply(req, a);
+    weir_answer_free(a);
+}
+
+int api_answer_from(void *ctx, weir_http_req *req, void (*fn)(weir_runtime *, weir_answer *))
+{
+    weir_server *srv = ctx;
+    weir_answer a = {0};
+    fn(srv->rt, &a);
+    api_answer(req, &a);
+    return 0;
 }

@@ -28,6 +28,11 @@ int weir_api_routes(weir_server *srv, weir_err *err);
 /* Sends a runtime's answer; also an ingest's done callback (req is the
  * weir_http_req). */
 void api_reply(void *req, const weir_answer *a);
+/* Sends a runtime's answer and frees it. */
+void api_answer(weir_http_req *req, weir_answer *a);
+/* Answers with what fn, a runtime call that needs nothing from the
+ * request, says (ctx: the weir_server); returns 0, as a handler. */
+int api_answer_from(void *ctx, weir_http_req *req, void (*fn)(weir_runtime *, weir_answer *));
 
 int api_ingest(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
@@ -42,24 +47,10 @@ const weir_endpoint *api_endpoint_decl(const weir_server *srv, const weir_http_r
 /* The stream a CREATE ROUTE's route writes into, or NULL (api_route.c). */
 const weir_relation *api_route_stream(const weir_server *srv, const weir_http_route *r);
 
-/* A pull query planned and run over the service's views or log. */
-typedef struct api_pulled {
-    weir_arena arena;
-    weir_pull pull;
-    weir_pull_run *run;
-    const weir_value *const *rows;
-    size_t n;
-} api_pulled;
-/* 0 with the rows in p (free with api_pulled_free), or -1 with the error
- * answered (400 for SQL, 413/503 past --max-result-bytes/--query-timeout).
- * Runs on a worker thread (weir_http_offload): it holds the service lock
- * in turns while it reads. */
-int api_pull_rows(weir_runtime *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p);
-/* While formatting row `row` of an answer now len bytes long: true, with
- * 413 or 503 answered, when it passed --max-result-bytes or (every 256
- * rows) --query-timeout. */
-bool api_answer_over(weir_http_req *req, size_t len, size_t row);
-void api_pulled_free(api_pulled *p);
+/* A pull query's limits: --query-timeout from the request's arrival,
+ * --max-result-bytes, and the server's stop (api_query.c). */
+struct weir_query_limits;
+void api_query_limits(weir_http_req *req, struct weir_query_limits *lim);
 int api_changes(void *ctx, weir_http_req *req);
 int api_changes_many(void *ctx, weir_http_req *req);
 int api_records(void *ctx, weir_http_req *req);
