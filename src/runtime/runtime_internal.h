@@ -1,7 +1,8 @@
 /*
- * runtime_internal.h - the state the pipeline loop and the HTTP handlers
- * share (see runtime.h); for the files of src/runtime and src/server
- * only. Everything here is guarded by `lock` unless said otherwise.
+ * runtime_internal.h - the runtime's state, which the pipeline thread and
+ * the threads that call the runtime's request functions share (see
+ * runtime.h); for the files of src/runtime only. Everything here is
+ * guarded by `lock` unless said otherwise.
  */
 #ifndef WEIR_RUNTIME_INTERNAL_H
 #define WEIR_RUNTIME_INTERNAL_H

@@ -1,20 +1,23 @@
 /*
  * api.h - the handlers of weir's HTTP API, one file per concern:
  * api_ingest.c (records in), api_route.c (route templates), api_query.c (streams, tables, pull queries),
- * api_changes.c (changes as Server-Sent Events), api_browse.c (records by offset, time or key; consumer
- * groups), api_schemas.c (the registry), api_ops.c (health, metrics, the dashboard's files),
- * api_openapi.c (/openapi.json). api.c builds the
- * route table from them and from the pipeline's CREATE ROUTEs.
- * Every handler's ctx is the weir_server.
+ * api_endpoint.c (CREATE ENDPOINTs), api_changes.c (changes as Server-Sent Events), api_browse.c (records by
+ * offset, time or key; consumer groups), api_sinks.c (the sinks' delivery), api_schemas.c (the registry),
+ * api_ops.c (health, metrics, the dashboard's files), api_openapi.c (/openapi.json). api.c builds the
+ * route table from them and from the pipeline's CREATE ROUTEs and CREATE ENDPOINTs.
+ *
+ * Each handler reads its request (path parameters, query arguments,
+ * headers, body), makes one call of the runtime (a runtime/ header) with plain
+ * data and sends the weir_answer it gets back. Every handler's ctx is the
+ * weir_server.
  */
 #ifndef WEIR_API_H
 #define WEIR_API_H
 
-#include "runtime/runtime_internal.h"
 #include "server/server.h"
 
 struct weir_server {
-    weir_runtime *rt;
+    weir_runtime *rt;             /* borrowed: outlives the server */
     const weir_catalog *cat;      /* the runtime's */
     weir_server_options opt;
     weir_http *http;
@@ -51,6 +54,7 @@ const weir_relation *api_route_stream(const weir_server *srv, const weir_http_ro
  * --max-result-bytes, and the server's stop (api_query.c). */
 struct weir_query_limits;
 void api_query_limits(weir_http_req *req, struct weir_query_limits *lim);
+
 int api_changes(void *ctx, weir_http_req *req);
 int api_changes_many(void *ctx, weir_http_req *req);
 int api_records(void *ctx, weir_http_req *req);
