@@ -161,7 +161,7 @@ typedef struct partition_count {
 
 /* Appends the batch's good records (and, by the stream's setting, its bad
  * ones to <s>.dlq); under the lock. Returns 0 with counts filled, or
- * an HTTP status with the answer given. */
+ * the refusal's status with it in *a. */
 static int append_batch(weir_runtime *s, weir_answer *a, const weir_relation *rel, batch *b,
                         partition_count *counts, weir_err *err)
 {

@@ -20,7 +20,6 @@
 #include "base/clock.h"
 #include "base/io.h"
 #include "conn/file_source.h"
-#include "json/json.h"
 #include "runtime/sinks.h"
 
 const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index)

@@ -7,9 +7,10 @@
  *
  * The pipeline thread (cli/serve.c) calls weir_runtime_step in a loop.
  * Other threads (the HTTP server's handlers, src/server) call its request
- * functions with plain data and get a weir_answer back, at once or through
- * a callback later: an ingest is answered once the step's group commit
- * made its records durable. The runtime knows no transport.
+ * functions (ingest.h, changes.h, query.h, browse.h, ops.h, schemas.h)
+ * with plain data and get a weir_answer back, at once or through a
+ * callback later: an ingest is answered once the step's group commit made
+ * its records durable. The runtime knows no transport.
  *
  * Every function here and in those headers takes the runtime's lock
  * itself (runtime_internal.h); none may be called from a callback the

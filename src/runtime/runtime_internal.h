@@ -31,7 +31,7 @@ typedef struct pending_ack {
 } pending_ack;
 
 typedef struct subscriber subscriber;  /* a change feed: runtime/changes.c */
-typedef struct sink_run sink_run;   /* runtime/sinks.c */
+typedef struct sink_run sink_run;      /* a sink's delivery: runtime/sinks.c */
 
 typedef struct ingest_counters {  /* per source stream */
     uint64_t records, bytes, requests, refused_invalid, refused_overload;
@@ -71,7 +71,7 @@ struct weir_runtime {
     bool files_at_eof;            /* every file source had nothing more at the last step */
     _Atomic bool sinks_stopping;  /* read by the sinks' threads without the lock */
     int64_t started_ms;
-    pthread_mutex_t health_lock;  /* guards health: /healthz reads it without waiting for `lock` (api_ops.c) */
+    pthread_mutex_t health_lock;  /* guards health: weir_runtime_health reads it without waiting for `lock` (ops.c) */
     struct {
         bool looked;              /* filled at least once */
         int64_t checkpoint_ms;

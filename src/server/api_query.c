@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "json/json.h"
 #include "runtime/query.h"
 #include "server/api.h"
