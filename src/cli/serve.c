@@ -21,7 +21,8 @@
 #include "conn/kafka_state.h"
 #include "conn/sink.h"
 #include "exec/runner.h"
-#include "server/service.h"
+#include "runtime/runtime.h"
+#include "server/server.h"
 
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
@@ -187,7 +188,8 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_arena arena = {0};
     weir_catalog cat;
     weir_log *log = NULL;
-    weir_service *svc = NULL;
+    weir_runtime *rt = NULL;
+    weir_server *srv = NULL;
     weir_task_store *store = NULL;
     weir_err err = {0};
     char *sql = NULL;
@@ -228,28 +230,29 @@ static int run_serve(const char **v, int argc, char **argv)
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
-    weir_service_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body,
-                                        .max_bodies = (size_t)max_bodies, .header_timeout_s = (unsigned)header_timeout,
-                                        .body_timeout_s = (unsigned)body_timeout, .max_connections = (unsigned)max_conns,
-                                        .max_per_address = (unsigned)max_per_address,
-                                        .cors_origin = v[cli_index(c, "cors")], .query_timeout_s = (unsigned)query_timeout,
-                                        .max_result_bytes = (size_t)max_result},
-                               .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web),
-                               .max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
-                               .min_free = min_free, .runner = &ro,
-                               .kafka_brokers = kafka, .stdin_stream = v[cli_index(c, "stdin")],
-                               .schemas_dir = v[cli_index(c, "schemas")]};
-    if (weir_service_start(log, &cat, sql, sql_len, &so, &svc, &err)) {
+    weir_server_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body,
+                                       .max_bodies = (size_t)max_bodies, .header_timeout_s = (unsigned)header_timeout,
+                                       .body_timeout_s = (unsigned)body_timeout, .max_connections = (unsigned)max_conns,
+                                       .max_per_address = (unsigned)max_per_address,
+                                       .cors_origin = v[cli_index(c, "cors")], .query_timeout_s = (unsigned)query_timeout,
+                                       .max_result_bytes = (size_t)max_result},
+                              .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web)};
+    weir_runtime_options rto = {.max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
+                                .min_free = min_free, .runner = &ro, .kafka_brokers = kafka,
+                                .stdin_stream = v[cli_index(c, "stdin")], .schemas_dir = v[cli_index(c, "schemas")]};
+    if (weir_runtime_open(log, &cat, sql, sql_len, &rto, &rt, &err) ||
+        (strcmp(listen, "off") && weir_server_start(rt, &so, &srv, &err))) {
         start_error(data, &err);
         goto out;
     }
-    for (const char *w = weir_service_schema_warnings(svc), *eol; (eol = strchr(w, '\n')); w = eol + 1)
+    uint16_t port = srv ? weir_server_port(srv) : 0;
+    for (const char *w = weir_runtime_schema_warnings(rt), *eol; (eol = strchr(w, '\n')); w = eol + 1)
         fprintf(stderr, "weir serve: warning: %.*s\n", (int)(eol - w), w);
     if (store) {
         char address[300];
         if (v[cli_index(c, "advertise")])
             snprintf(address, sizeof address, "%s", v[cli_index(c, "advertise")]);
-        else if (weir_http_listen_url(listen, weir_service_port(svc), address, sizeof address, &err)) {
+        else if (weir_http_listen_url(listen, port, address, sizeof address, &err)) {
             cli_error("serve", "%s", err.msg);
             goto out;
         }
@@ -262,7 +265,7 @@ static int run_serve(const char **v, int argc, char **argv)
     if (!once)
         fprintf(stderr, "weir serve: running %s over %s (Ctrl-C stops)\n", file, weir_log_dir(log));
     char url[64];
-    if (weir_service_port(svc) && weir_http_listen_url(listen, weir_service_port(svc), url, sizeof url, &err) == WEIR_OK) {
+    if (port && weir_http_listen_url(listen, port, url, sizeof url, &err) == WEIR_OK) {
         fprintf(stderr, "weir serve: listening on %s/%s%s\n", url, strstr(url, "//0.0.0.0:") ? " (every interface)" : "",
                 so.web_dir ? " (dashboard at /)" : "");
         /* where weir produce finds this server while it holds the data directory */
@@ -277,12 +280,12 @@ static int run_serve(const char **v, int argc, char **argv)
     while (!stopping) {
         uint64_t processed;
         char why[300];
-        if (weir_service_step(svc, weir_wall_ms(), &processed, &err)) {
+        if (weir_runtime_step(rt, weir_wall_ms(), &processed, &err)) {
             cli_error("serve", "%s", err.msg);
             rc = CLI_FAIL;
             break;
         }
-        if (weir_service_paused(svc, why, sizeof why) != paused) {
+        if (weir_runtime_paused(rt, why, sizeof why) != paused) {
             paused = !paused;
             if (paused)
                 fprintf(stderr, "weir serve: the disk is full (%s): the pipeline pauses and ingest answers 503 until "
@@ -296,24 +299,27 @@ static int run_serve(const char **v, int argc, char **argv)
             break;
         }
         if (processed == 0) {
-            if (once && weir_service_files_at_eof(svc) && weir_runner_caught_up(weir_service_runner(svc), true))
+            if (once && weir_runtime_files_at_eof(rt) && weir_runner_caught_up(weir_runtime_runner(rt), true))
                 break;
-            weir_service_wait(svc, 20);
+            weir_runtime_wait(rt, 20);
         }
     }
-    if (rc == CLI_OK && weir_service_checkpoint(svc, once && !stopping, &err)) {
+    if (rc == CLI_OK && weir_runtime_checkpoint(rt, once && !stopping, &err)) {
         cli_error("serve", "final checkpoint: %s", err.msg);
         rc = CLI_FAIL;
     }
-    if (rc == CLI_OK && once && cat.nsinks && !weir_service_sinks_drained(svc, 30000))
+    if (rc == CLI_OK && once && cat.nsinks && !weir_runtime_sinks_drained(rt, 30000))
         fprintf(stderr, "weir serve: a sink delivered nothing for 30 s and has not delivered everything; the rest "
                         "goes on the next run\n");
-    if (svc && !once)
-        print_stats(&cat, weir_service_runner(svc));
+    if (rt && !once)
+        print_stats(&cat, weir_runtime_runner(rt));
 out:
     if (url_file[0] && unlink(url_file) != 0)
         fprintf(stderr, "weir serve: warning: cannot remove %s: %s\n", url_file, strerror(errno));
-    weir_service_stop(svc);
+    if (rt) /* the server's waiting requests are answered before it stops */
+        weir_runtime_hang_up(rt);
+    weir_server_stop(srv);
+    weir_runtime_close(rt);
     weir_kafka_state_close(store);
     if (log && weir_log_close(log, &err) && rc == CLI_OK) {
         cli_error("serve", "%s", err.msg);

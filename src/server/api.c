@@ -2,6 +2,7 @@
  * api.c - the route table: weir's fixed API, then the pipeline's CREATE
  * ROUTE templates, then the dashboard's files for every other GET.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,21 +58,22 @@ static const weir_http_route fixed[] = {
      false, NULL, JSON},
 };
 
-int weir_api_routes(weir_service *s, weir_err *err)
+int weir_api_routes(weir_server *srv, weir_err *err)
 {
+    const weir_catalog *cat = srv->cat;
     int nfixed = (int)(sizeof fixed / sizeof *fixed);
-    int n = nfixed + s->cat->nroutes + s->cat->nendpoints + 1;
-    s->routes = calloc((size_t)n, sizeof *s->routes);
-    if (!s->routes)
+    int n = nfixed + cat->nroutes + cat->nendpoints + 1;
+    srv->routes = calloc((size_t)n, sizeof *srv->routes);
+    if (!srv->routes)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     int at = 0;
     for (int i = 0; i < nfixed; i++) {
-        s->routes[at] = fixed[i];
-        s->routes[at++].ctx = s;
+        srv->routes[at] = fixed[i];
+        srv->routes[at++].ctx = srv;
     }
-    for (int i = 0; i < s->cat->nroutes; i++) {
-        const weir_route *r = &s->cat->routes[i];
-        s->routes[at++] = (weir_http_route){r->method, r->path, api_route, s,
+    for (int i = 0; i < cat->nroutes; i++) {
+        const weir_route *r = &cat->routes[i];
+        srv->routes[at++] = (weir_http_route){r->method, r->path, api_route, srv,
                                             "A route of the pipeline (CREATE ROUTE): path parameters and query arguments "
                                             "become fields of a record of its stream; the body (optional) is one JSON object.",
                                             false, JSON, JSON};
@@ -79,14 +81,50 @@ int weir_api_routes(weir_service *s, weir_err *err)
     static const char *const types[] = {[WEIR_FORMAT_JSON] = JSON, [WEIR_FORMAT_OBJECT] = JSON,
                                         [WEIR_FORMAT_CSV] = "text/csv", [WEIR_FORMAT_SVG] = "image/svg+xml",
                                         [WEIR_FORMAT_ROWS] = JSON};
-    for (int i = 0; i < s->cat->nendpoints; i++) {
-        const weir_endpoint *e = &s->cat->endpoints[i];
-        s->routes[at++] = (weir_http_route){"GET", e->path, api_endpoint, s,
+    for (int i = 0; i < cat->nendpoints; i++) {
+        const weir_endpoint *e = &cat->endpoints[i];
+        srv->routes[at++] = (weir_http_route){"GET", e->path, api_endpoint, srv,
                                             "An endpoint of the pipeline (CREATE ENDPOINT): its query with the path's "
                                             "parameters; 400 when one does not fit.",
                                             false, NULL, types[e->format]};
     }
-    s->routes[at++] = (weir_http_route){"GET", "/{*}", api_static, s, "The dashboard's files.", false, NULL, "text/html"};
-    s->nroutes = at;
+    srv->routes[at++] = (weir_http_route){"GET", "/{*}", api_static, srv, "The dashboard's files.", false, NULL, "text/html"};
+    srv->nroutes = at;
     return WEIR_OK;
+}
+
+void api_reply_json(weir_http_req *req, int status, int rc, weir_buf *b)
+{
+    if (rc)
+        weir_http_reply_error(req, 500, "out of memory");
+    else
+        weir_http_reply(req, status, "application/json", b->data, b->len);
+}
+
+void api_reply(void *req, const weir_answer *a)
+{
+    if (a->retry_after_s) {
+        char after[16];
+        snprintf(after, sizeof after, "%u", a->retry_after_s);
+        weir_http_reply_header(req, "Retry-After", after);
+    }
+    if (a->content_type)
+        weir_http_reply(req, a->status, a->content_type, a->body.data, a->body.len);
+    else
+        weir_http_reply_error(req, a->status, "%s", a->msg);
+}
+
+void api_answer(weir_http_req *req, weir_answer *a)
+{
+    api_reply(req, a);
+    weir_answer_free(a);
+}
+
+int api_answer_from(void *ctx, weir_http_req *req, void (*fn)(weir_runtime *, weir_answer *))
+{
+    weir_server *srv = ctx;
+    weir_answer a = {0};
+    fn(srv->rt, &a);
+    api_answer(req, &a);
+    return 0;
 }

@@ -1,37 +1,44 @@
 /*
  * api.h - the handlers of weir's HTTP API, one file per concern:
  * api_ingest.c (records in), api_route.c (route templates), api_query.c (streams, tables, pull queries),
- * api_changes.c (changes as Server-Sent Events), api_browse.c (records by offset, time or key; consumer
- * groups), api_schemas.c (the registry), api_ops.c (health, metrics, the dashboard's files),
- * api_openapi.c (/openapi.json). api.c builds the
- * route table from them and from the pipeline's CREATE ROUTEs.
- * Every handler's ctx is the weir_service.
+ * api_endpoint.c (CREATE ENDPOINTs), api_changes.c (changes as Server-Sent Events), api_browse.c (records by
+ * offset, time or key; consumer groups), api_sinks.c (the sinks' delivery), api_schemas.c (the registry),
+ * api_ops.c (health, metrics, the dashboard's files), api_openapi.c (/openapi.json). api.c builds the
+ * route table from them and from the pipeline's CREATE ROUTEs and CREATE ENDPOINTs.
+ *
+ * Each handler reads its request (path parameters, query arguments,
+ * headers, body), makes one call of the runtime (a runtime/ header) with plain
+ * data and sends the weir_answer it gets back. Every handler's ctx is the
+ * weir_server.
  */
 #ifndef WEIR_API_H
 #define WEIR_API_H
 
-#include "server/service_internal.h"
+#include "server/server.h"
+
+struct weir_server {
+    weir_runtime *rt;             /* borrowed: outlives the server */
+    const weir_catalog *cat;      /* the runtime's */
+    weir_server_options opt;
+    weir_http *http;
+    weir_http_route *routes;      /* built from the catalog and the fixed API */
+    int nroutes;
+};
+
+/* The routes of api_*.c, filled into srv->routes. */
+int weir_api_routes(weir_server *srv, weir_err *err);
+
+/* Sends a runtime's answer; also an ingest's done callback (req is the
+ * weir_http_req). */
+void api_reply(void *req, const weir_answer *a);
+/* Sends a runtime's answer and frees it. */
+void api_answer(weir_http_req *req, weir_answer *a);
+/* Answers with what fn, a runtime call that needs nothing from the
+ * request, says (ctx: the weir_server); returns 0, as a handler. */
+int api_answer_from(void *ctx, weir_http_req *req, void (*fn)(weir_runtime *, weir_answer *));
 
 int api_ingest(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
-
-/* A parsed ingest batch: the records' text in the request body. */
-typedef struct record_span {
-    const char *p;
-    size_t len;
-    uint64_t line;
-    bool bad;                  /* broke the schema (dead-lettered or the batch refused) */
-} record_span;
-
-typedef struct batch {
-    record_span *v;
-    size_t n, cap;
-} batch;
-int ingest_push(batch *b, const char *p, size_t len, uint64_t line);
-/* Checks a batch against its stream's schema, appends it and defers the
- * answer to the commit that makes it durable (or answers the refusal).
- * Returns 0 or WEIR_HTTP_DEFERRED, as a handler. */
-int ingest_batch(weir_service *s, weir_http_req *req, int rel_index, batch *b, size_t body_len);
 
 int api_streams(void *ctx, weir_http_req *req);
 int api_tables(void *ctx, weir_http_req *req);
@@ -39,28 +46,15 @@ int api_table(void *ctx, weir_http_req *req);
 int api_query(void *ctx, weir_http_req *req);
 int api_endpoint(void *ctx, weir_http_req *req);
 /* The CREATE ENDPOINT a route of the table was made from, or NULL (api_endpoint.c). */
-const weir_endpoint *api_endpoint_decl(const weir_service *s, const weir_http_route *r);
+const weir_endpoint *api_endpoint_decl(const weir_server *srv, const weir_http_route *r);
 /* The stream a CREATE ROUTE's route writes into, or NULL (api_route.c). */
-const weir_relation *api_route_stream(const weir_service *s, const weir_http_route *r);
+const weir_relation *api_route_stream(const weir_server *srv, const weir_http_route *r);
 
-/* A pull query planned and run over the service's views or log. */
-typedef struct api_pulled {
-    weir_arena arena;
-    weir_pull pull;
-    weir_pull_run *run;
-    const weir_value *const *rows;
-    size_t n;
-} api_pulled;
-/* 0 with the rows in p (free with api_pulled_free), or -1 with the error
- * answered (400 for SQL, 413/503 past --max-result-bytes/--query-timeout).
- * Runs on a worker thread (weir_http_offload): it holds the service lock
- * in turns while it reads. */
-int api_pull_rows(weir_service *s, weir_http_req *req, const char *sql, size_t len, api_pulled *p);
-/* While formatting row `row` of an answer now len bytes long: true, with
- * 413 or 503 answered, when it passed --max-result-bytes or (every 256
- * rows) --query-timeout. */
-bool api_answer_over(weir_http_req *req, size_t len, size_t row);
-void api_pulled_free(api_pulled *p);
+/* A pull query's limits: --query-timeout from the request's arrival,
+ * --max-result-bytes, and the server's stop (api_query.c). */
+struct weir_query_limits;
+void api_query_limits(weir_http_req *req, struct weir_query_limits *lim);
+
 int api_changes(void *ctx, weir_http_req *req);
 int api_changes_many(void *ctx, weir_http_req *req);
 int api_records(void *ctx, weir_http_req *req);

@@ -104,7 +104,7 @@ static bool named(const char *n, const char *name, int len) { return (int)strlen
 
 /* The SQL type of a path parameter: an endpoint's, a route template's
  * stream column's, else TEXT. */
-static int param_type(const weir_service *s, const weir_http_route *r, const char *name, int len)
+static int param_type(const weir_server *s, const weir_http_route *r, const char *name, int len)
 {
     const weir_endpoint *ep = api_endpoint_decl(s, r);
     for (int k = 0; ep && k < ep->nparams; k++)
@@ -118,7 +118,7 @@ static int param_type(const weir_service *s, const weir_http_route *r, const cha
 }
 
 /* A route template's body: one object whose members are its stream's columns (all optional). */
-static int put_body(weir_buf *b, const weir_service *s, const weir_http_route *r)
+static int put_body(weir_buf *b, const weir_server *s, const weir_http_route *r)
 {
     const weir_relation *into = api_route_stream(s, r);
     int rc = weir_buf_printf(b, ",\"requestBody\":{\"required\":%s,\"content\":{\"%s\":{\"schema\":",
@@ -139,7 +139,7 @@ static int put_body(weir_buf *b, const weir_service *s, const weir_http_route *r
     return rc || weir_buf_append_str(b, "}}}");
 }
 
-static int put_parameters(weir_buf *b, const weir_service *s, const weir_http_route *r, const route_doc *d)
+static int put_parameters(weir_buf *b, const weir_server *s, const weir_http_route *r, const route_doc *d)
 {
     int rc = weir_buf_append_str(b, ",\"parameters\":[");
     bool first = true;
@@ -182,7 +182,7 @@ static int put_responses(weir_buf *b, const weir_http_route *r, const route_doc 
                                         "{\"schema\":{\"$ref\":\"#/components/schemas/Error\"}}}}}");
 }
 
-static int put_operation(weir_buf *b, const weir_service *s, const weir_http_route *r, bool secured)
+static int put_operation(weir_buf *b, const weir_server *s, const weir_http_route *r, bool secured)
 {
     char method[8];
     size_t i = 0;
@@ -214,7 +214,7 @@ static int put_path(weir_buf *b, const char *tmpl)
 
 int api_openapi(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_server *s = ctx;
     weir_buf b = {0};
     bool secured = s->opt.http.token && *s->opt.http.token;
     int rc = weir_buf_append_str(&b, "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"weir\",\"version\":\"1\","

@@ -2,7 +2,7 @@
  * api_route.c - the pipeline's route templates (CREATE ROUTE
  * 'POST /videos/{video_id}/likes' INTO likes): the URL's parameters and an
  * optional JSON object body make one record, ingested as POST
- * /v1/streams/{s} ingests (api_ingest.c). When the stream's event-time
+ * /v1/streams/{s} ingests (runtime/ingest.h). When the stream's event-time
  * column is given neither in the URL nor in the body, the request's time
  * fills it: a like posted now happened now.
  */
@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "json/json.h"
+#include "runtime/ingest.h"
 #include "server/api.h"
 
 /* A path parameter or query argument as the JSON of its column's type. */
@@ -68,11 +69,11 @@ static int count_member(void *ctx, const char *name, size_t len, int escaped, co
     return 0;
 }
 
-const weir_relation *api_route_stream(const weir_service *s, const weir_http_route *r)
+const weir_relation *api_route_stream(const weir_server *srv, const weir_http_route *r)
 {
-    for (int i = 0; i < s->cat->nroutes; i++)
-        if (s->cat->routes[i].path == r->path)
-            return s->cat->routes[i].into;
+    for (int i = 0; i < srv->cat->nroutes; i++)
+        if (srv->cat->routes[i].path == r->path)
+            return srv->cat->routes[i].into;
     return NULL;
 }
 
@@ -81,11 +82,9 @@ const weir_relation *api_route_stream(const weir_service *s, const weir_http_rou
  * which may be empty. */
 int api_route(void *ctx, weir_http_req *req)
 {
-    weir_service *s = ctx;
+    weir_server *srv = ctx;
     const weir_http_route *hr = weir_http_route_of(req);
-    const weir_relation *into = api_route_stream(s, hr);
-    int index;
-    const weir_relation *rel = into ? service_relation(s, into->name, &index) : NULL;
+    const weir_relation *rel = api_route_stream(srv, hr);
     if (!rel) {
         weir_http_reply_error(req, 500, "route %s lost its stream", hr->path);
         return 0;
@@ -143,15 +142,10 @@ int api_route(void *ctx, weir_http_req *req)
         weir_http_reply_error(req, 500, "out of memory");
         ok = false;
     }
-    int rc = 0;
     if (ok) {
-        batch b = {0};
-        if (ingest_push(&b, (const char *)rec.data, rec.len, 1))
-            weir_http_reply_error(req, 500, "out of memory");
-        else
-            rc = ingest_batch(s, req, index, &b, rec.len);
-        free(b.v);
+        weir_http_defer(req); /* the answer may come from the pipeline thread */
+        weir_runtime_ingest(srv->rt, rel->name, WEIR_INGEST_RECORD, (const char *)rec.data, rec.len, api_reply, req);
     }
     weir_buf_free(&rec);
-    return rc;
+    return ok ? WEIR_HTTP_DEFERRED : 0;
 }

@@ -2,7 +2,7 @@
  * http_work.c - the server's worker threads. libmicrohttpd's two threads
  * only read requests, send answers and serve what is public (/healthz,
  * the dashboard's files); every other handler runs on a handler thread,
- * because handlers wait for the service lock, which a pipeline step or a
+ * because handlers wait for the runtime's lock, which a pipeline step or a
  * checkpoint holds for hundreds of milliseconds, and an HTTP thread
  * waiting there stalls every connection it serves (/healthz took 0.7 s
  * while a 10,000-record ingest waited). Handlers that compute (pull
@@ -127,7 +127,7 @@ static int pool_start(weir_http *h, struct http_pool *pool, unsigned threads, un
 }
 
 /* Handler threads: twice the HTTP threads, since most of their time is
- * spent waiting for the service lock, not computing. */
+ * spent waiting for the runtime's lock, not computing. */
 int http_work_start(weir_http *h)
 {
     int a = pool_start(h, &h->pools[HTTP_HANDLERS], 2 * h->opt.threads, h->opt.max_connections);

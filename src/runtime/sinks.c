@@ -2,7 +2,7 @@
  * sinks.c - delivering the pipeline's CREATE SINKs, one thread each.
  *
  * A sink's thread copies a batch of committed records out of the log under
- * the service lock (a pipeline output only up to what its last checkpoint
+ * the runtime lock (a pipeline output only up to what its last checkpoint
  * names: rows a crash could take back never leave the process), then
  * delivers it without the lock. A delivery or resume the connector calls
  * RETRY is retried with backoff (100 ms doubling to 5 s) after asking the
@@ -31,13 +31,13 @@
 
 #include "base/clock.h"
 #include "conn/connectors.h"
-#include "server/sinks.h"
+#include "runtime/sinks.h"
 
 #define SINK_BATCH 50000       /* records per delivery, over all partitions (ClickHouse wants big INSERTs) */
 #define SETTLE_MS 1000         /* a backlog pipelines batches (more = true) at most this long before confirming them */
 
 struct sink_run {
-    weir_service *s;
+    weir_runtime *s;
     const weir_stmt *decl;
     const weir_sink_connector *conn;
     void *state;
@@ -52,7 +52,7 @@ struct sink_run {
     bool in_flight;            /* the last deliver() had more = true: a call with more = false settles it */
     pthread_t thread;
     bool started;
-    /* guarded by the service lock */
+    /* guarded by the runtime lock */
     uint64_t delivered, failures;  /* delivered: records the destination confirmed */
     bool healthy;
     bool failed;               /* the last attempt was FATAL: the thread waits for weir_sinks_restart */
@@ -161,7 +161,7 @@ static void resumed(sink_run *k)
     k->resumed = true;
 }
 
-static void nap(weir_service *s, int64_t ms)
+static void nap(weir_runtime *s, int64_t ms)
 {
     for (int64_t slept = 0; slept < ms && !s->sinks_stopping; slept += 20)
         usleep(20000);
@@ -170,7 +170,7 @@ static void nap(weir_service *s, int64_t ms)
 static void *deliver_loop(void *arg)
 {
     sink_run *k = arg;
-    weir_service *s = k->s;
+    weir_runtime *s = k->s;
     weir_sink_record *recs = malloc(SINK_BATCH * sizeof *recs);
     size_t *at = malloc(SINK_BATCH * sizeof *at);
     weir_buf arena = {0};
@@ -240,7 +240,7 @@ static void *deliver_loop(void *arg)
     return NULL;
 }
 
-int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *writer, weir_err *err)
+int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *writer, weir_err *err)
 {
     const weir_catalog *cat = s->cat;
     s->sinks = calloc((size_t)cat->nsinks + 1, sizeof *s->sinks);
@@ -287,7 +287,7 @@ int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *wri
     return WEIR_OK;
 }
 
-void weir_sinks_stop(weir_service *s)
+void weir_sinks_stop(weir_runtime *s)
 {
     s->sinks_stopping = true;
     for (int i = 0; i < s->nsinks; i++) {
@@ -314,7 +314,7 @@ static bool sink_drained(const sink_run *k)
     return unconfirmed_lag(k, &lag) && lag == 0 && k->resumed && k->healthy && !k->in_flight;
 }
 
-int weir_sinks_restart(weir_service *s, const char *name, weir_err *err)
+int weir_sinks_restart(weir_runtime *s, const char *name, weir_err *err)
 {
     int rc = weir_err_set(err, WEIR_ENOENT, "no sink %s", name);
     pthread_mutex_lock(&s->lock);
@@ -336,7 +336,7 @@ int weir_sinks_restart(weir_service *s, const char *name, weir_err *err)
     return rc;
 }
 
-bool weir_sinks_drained(weir_service *s)
+bool weir_sinks_drained(weir_runtime *s)
 {
     bool drained = true;
     pthread_mutex_lock(&s->lock);
@@ -346,7 +346,7 @@ bool weir_sinks_drained(weir_service *s)
     return drained;
 }
 
-uint64_t weir_sinks_delivered_total(weir_service *s)
+uint64_t weir_sinks_delivered_total(weir_runtime *s)
 {
     uint64_t total = 0;
     pthread_mutex_lock(&s->lock);
@@ -358,7 +358,7 @@ uint64_t weir_sinks_delivered_total(weir_service *s)
 
 uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     uint64_t least = UINT64_MAX;
     for (int i = 0; i < s->nsinks; i++) {
         const sink_run *k = s->sinks[i];

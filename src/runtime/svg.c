@@ -3,7 +3,7 @@
  * inside margins for the tick labels, about five ticks per axis at 1, 2 or
  * 5 times a power of ten, the polyline in the plot's scale.
  */
-#include "server/svg.h"
+#include "runtime/svg.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,13 +1,15 @@
 /*
- * service.c - the pipeline loop's side of `weir serve` with HTTP (see
- * service.h): group-commit acknowledgements, live table views and
- * Server-Sent Events fan-out.
+ * runtime.c - the runtime's life and the pipeline loop (see runtime.h):
+ * opening everything, the steps with their group commit and the
+ * acknowledgements it makes due, the live table views, the full-disk
+ * pause, the last checkpoint and closing.
  */
-#include "server/service_internal.h"
+#include "runtime/runtime_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +21,9 @@
 #include "base/io.h"
 #include "conn/connectors.h"
 #include "conn/file_source.h"
-#include "json/json.h"
-#include "server/sinks.h"
+#include "runtime/sinks.h"
 
-#define SSE_BATCH 1024               /* records per partition per step for one subscriber */
-#define SSE_KEEPALIVE_MS 15000
-
-const weir_relation *service_relation(const weir_service *s, const char *name, int *index)
+const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index)
 {
     for (int i = 0; i < s->cat->nrels; i++)
         if (!strcmp(s->cat->rels[i]->name, name)) {
@@ -39,7 +37,7 @@ const weir_relation *service_relation(const weir_service *s, const char *name, i
 /* runner on_output: a table's new row replaces its key's row in the view. */
 static int update_view(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err)
 {
-    weir_service *s = ctx;
+    weir_runtime *s = ctx;
     for (int i = 0; i < s->cat->nrels; i++)
         if (s->cat->rels[i] == rel)
             return s->views[i] ? weir_view_upsert(s->views[i], row, err) : WEIR_OK;
@@ -47,7 +45,7 @@ static int update_view(void *ctx, const weir_relation *rel, const weir_value *ro
 }
 
 /* Shows the table views' readers the rows the last step gave them. */
-static int publish_views(weir_service *s, weir_err *err)
+static int publish_views(weir_runtime *s, weir_err *err)
 {
     int rc = WEIR_OK;
     for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++)
@@ -56,19 +54,52 @@ static int publish_views(weir_service *s, weir_err *err)
     return rc;
 }
 
+/* ---- answers ---- */
+
+void weir_answer_free(weir_answer *a) { weir_buf_free(&a->body); }
+
+void answer_error(weir_answer *a, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+    va_end(ap);
+    a->status = status;
+    a->content_type = NULL;
+}
+
+void answer_body(weir_answer *a, int status, const char *content_type, weir_buf *b)
+{
+    weir_buf_free(&a->body);
+    a->body = *b;
+    *b = (weir_buf){0};
+    a->status = status;
+    a->content_type = content_type;
+}
+
+void answer_json(weir_answer *a, int status, int rc, weir_buf *b)
+{
+    if (rc) {
+        weir_buf_free(b);
+        answer_error(a, 500, "out of memory");
+    } else {
+        answer_body(a, status, "application/json", b);
+    }
+}
+
 /* ---- acknowledgements ---- */
 
-void service_answer_pending(weir_service *s, int rc, const char *why)
+void runtime_answer_pending(weir_runtime *s, int rc, const char *why)
 {
     pending_ack *p = s->pending;
     while (p && (rc != WEIR_OK || p->ticket <= s->committed)) {
         pending_ack *next = p->next;
-        if (rc == WEIR_OK) {
-            weir_http_reply(p->req, p->status, "application/json", p->answer.data, p->answer.len);
-        } else {
-            weir_http_reply_header(p->req, "Retry-After", "1");
-            weir_http_reply_error(p->req, 503, "the records were not stored: %s", why);
+        weir_answer a = {.status = p->status, .content_type = "application/json", .body = p->answer};
+        if (rc != WEIR_OK) {
+            answer_error(&a, 503, "the records were not stored: %s", why);
+            a.retry_after_s = 1;
         }
+        p->done(p->ctx, &a);
         s->inflight_bytes -= p->bytes;
         weir_buf_free(&p->answer);
         free(p);
@@ -77,107 +108,6 @@ void service_answer_pending(weir_service *s, int rc, const char *why)
     s->pending = p;
     if (!p)
         s->pending_tail = &s->pending;
-}
-
-/* ---- Server-Sent Events ---- */
-
-void subscriber_free(subscriber *sub)
-{
-    if (!sub)
-        return;
-    for (int i = 0; i < sub->nstreams; i++) {
-        for (uint32_t p = 0; sub->streams[i].readers && p < sub->streams[i].nparts; p++)
-            weir_reader_close(sub->streams[i].readers[p]);
-        free(sub->streams[i].readers);
-    }
-    free(sub->streams);
-    if (sub->out)
-        weir_http_stream_release(sub->out);
-    free(sub);
-}
-
-static void drop_subscriber(weir_service *s, subscriber **link)
-{
-    subscriber *sub = *link;
-    *link = sub->next;
-    subscriber_free(sub);
-    s->nsubscribers--;
-}
-
-/* The event id: every partition's next offset ("12,40,3"), so Last-Event-ID
- * resumes exactly; for several streams "name:12,40,3;name2:0". */
-static int put_event_id(weir_buf *b, const subscriber *sub)
-{
-    int rc = weir_buf_append_str(b, "id: ");
-    for (int i = 0; i < sub->nstreams && !rc; i++) {
-        const followed *f = &sub->streams[i];
-        if (sub->named)
-            rc = weir_buf_printf(b, "%s%s:", i ? ";" : "", weir_stream_name(f->stream));
-        for (uint32_t p = 0; p < f->nparts && !rc; p++)
-            rc = weir_buf_printf(b, "%s%llu", p ? "," : "", (unsigned long long)weir_reader_position(f->readers[p]));
-    }
-    return rc || weir_buf_append_str(b, "\n");
-}
-
-/* Puts an id before the event that starts at byte `at` of b. */
-static int insert_event_id(weir_buf *b, size_t at, const subscriber *sub)
-{
-    weir_buf id = {0};
-    int rc = put_event_id(&id, sub) || weir_buf_append(b, id.data, id.len); /* grows b by the id's length */
-    if (!rc) {
-        memmove(b->data + at + id.len, b->data + at, b->len - id.len - at);
-        memcpy(b->data + at, id.data, id.len);
-    }
-    weir_buf_free(&id);
-    return rc;
-}
-
-/* Sends a subscriber the records committed since its last turn. */
-static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
-{
-    b->len = 0;
-    size_t last_event = 0;
-    for (int i = 0; i < sub->nstreams; i++) {
-        const followed *f = &sub->streams[i];
-        for (uint32_t p = 0; p < f->nparts; p++) {
-            weir_record rec;
-            weir_err err;
-            for (int k = 0; k < SSE_BATCH; k++) {
-                int got = weir_reader_next(f->readers[p], &rec, &err);
-                if (got != 1)
-                    break;
-                last_event = b->len;
-                if ((!sub->named && put_event_id(b, sub)) || weir_buf_append_str(b, "event: change\ndata: {") ||
-                    (sub->named && (weir_buf_append_str(b, "\"stream\":") ||
-                                    weir_json_quote(b, weir_stream_name(f->stream), strlen(weir_stream_name(f->stream))) ||
-                                    weir_buf_append_str(b, ","))) ||
-                    weir_buf_printf(b, "\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,\"row\":", p,
-                                    (unsigned long long)rec.offset, (long long)rec.ts_ms) ||
-                    weir_buf_append(b, rec.value, rec.value_len) || weir_buf_append_str(b, "}\n\n"))
-                    return false;
-            }
-        }
-    }
-    if (b->len && sub->named && insert_event_id(b, last_event, sub))
-        return false;
-    if (!b->len && now_ms - sub->last_write_ms >= SSE_KEEPALIVE_MS && weir_buf_append_str(b, ": keep-alive\n\n"))
-        return false;
-    if (!b->len)
-        return true;
-    sub->last_write_ms = now_ms;
-    return weir_http_stream_write(sub->out, b->data, b->len);
-}
-
-static void feed_subscribers(weir_service *s, int64_t now_ms)
-{
-    weir_buf b = {0};
-    for (subscriber **link = &s->subscribers; *link;) {
-        if (weir_http_stream_closed((*link)->out) || !feed(*link, now_ms, &b))
-            drop_subscriber(s, link);
-        else
-            link = &(*link)->next;
-    }
-    weir_buf_free(&b);
 }
 
 /* Opens every stream of the data directory, so weir_log_bytes counts them
@@ -204,7 +134,7 @@ static void open_all_streams(weir_log *log)
 
 /* Bytes free for the data directory's writes; UINT64_MAX when unknown, so
  * that a file system statvfs cannot measure never refuses ingest. */
-static uint64_t measure_disk_free(const weir_service *s)
+static uint64_t measure_disk_free(const weir_runtime *s)
 {
     struct statvfs st;
     if (statvfs(weir_log_dir(s->log), &st))
@@ -215,10 +145,10 @@ static uint64_t measure_disk_free(const weir_service *s)
 /* The step met a full disk (err): what it did since the last commit is
  * dropped and its requests are answered 503; the runner, whose state may
  * now be ahead of its outputs, takes no more steps until resume(). */
-static void pause_pipeline(weir_service *s, int64_t now_ms, const weir_err *err)
+static void pause_pipeline(weir_runtime *s, int64_t now_ms, const weir_err *err)
 {
     weir_log_abort(s->log);
-    service_answer_pending(s, err->code, err->msg);
+    runtime_answer_pending(s, err->code, err->msg);
     s->paused = true;
     s->resume_tried_ms = now_ms;
     snprintf(s->paused_why, sizeof s->paused_why, "%s", err->msg);
@@ -230,7 +160,7 @@ static void pause_pipeline(weir_service *s, int64_t now_ms, const weir_err *err)
  * again) leaves everything as it was. The table views stay: the new runner
  * emits again, with the same values, every row they got since that
  * checkpoint (and a pull query between its turns may hold one of them). */
-static void resume_pipeline(weir_service *s, int64_t now_ms)
+static void resume_pipeline(weir_runtime *s, int64_t now_ms)
 {
     uint64_t floor = s->opt.min_free > RESUME_FLOOR ? s->opt.min_free : RESUME_FLOOR;
     if (now_ms - s->resume_tried_ms < RESUME_CHECK_MS || (s->disk_free = measure_disk_free(s)) < floor)
@@ -249,7 +179,7 @@ static void resume_pipeline(weir_service *s, int64_t now_ms)
     s->paused = false;
 }
 
-bool weir_service_paused(weir_service *s, char *why, size_t cap)
+bool weir_runtime_paused(weir_runtime *s, char *why, size_t cap)
 {
     pthread_mutex_lock(&s->lock);
     bool paused = s->paused;
@@ -261,7 +191,7 @@ bool weir_service_paused(weir_service *s, char *why, size_t cap)
 
 /* ---- the loop ---- */
 
-int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir_err *err)
+int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir_err *err)
 {
     pthread_mutex_lock(&s->lock);
     int rc = WEIR_OK;
@@ -284,14 +214,14 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
         rc = weir_log_commit(s->log, err);
         if (rc == WEIR_OK)
             s->committed++;
-        service_answer_pending(s, rc, err->msg);
+        runtime_answer_pending(s, rc, err->msg);
         s->ingested = false;
     }
     if (rc == WEIR_OK) {
         rc = weir_runner_step(s->runner, now_ms, processed, err);
         if (rc == WEIR_OK)
             s->committed++; /* the step's commit covered every append made before it */
-        service_answer_pending(s, rc, err->msg);
+        runtime_answer_pending(s, rc, err->msg);
     }
     if (rc == WEIR_OK)
         rc = publish_views(s, err);
@@ -299,7 +229,7 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
         pause_pipeline(s, now_ms, err);
         rc = WEIR_OK;
     }
-    feed_subscribers(s, now_ms);
+    runtime_feed_changes(s, now_ms);
     if (s->opt.disk_quota)
         s->log_bytes = weir_log_bytes(s->log);
     if (now_ms - s->disk_checked_ms >= DISK_CHECK_MS || s->paused) {
@@ -310,7 +240,7 @@ int weir_service_step(weir_service *s, int64_t now_ms, uint64_t *processed, weir
     return rc;
 }
 
-void weir_service_wait(weir_service *s, int timeout_ms)
+void weir_runtime_wait(weir_runtime *s, int timeout_ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -325,11 +255,11 @@ void weir_service_wait(weir_service *s, int timeout_ms)
     pthread_mutex_unlock(&s->lock);
 }
 
-weir_runner *weir_service_runner(weir_service *s) { return s->runner; }
-uint16_t weir_service_port(const weir_service *s) { return s->http ? weir_http_port(s->http) : 0; }
-const char *weir_service_schema_warnings(const weir_service *s) { return weir_registry_warnings(s->registry); }
+weir_runner *weir_runtime_runner(weir_runtime *s) { return s->runner; }
+const weir_catalog *weir_runtime_catalog(const weir_runtime *s) { return s->cat; }
+const char *weir_runtime_schema_warnings(const weir_runtime *s) { return weir_registry_warnings(s->registry); }
 
-int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
+int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
 {
     pthread_mutex_lock(&s->lock);
     s->closing = true; /* no more ingest: what is appended now is in this last commit */
@@ -339,10 +269,10 @@ int weir_service_checkpoint(weir_service *s, bool finish, weir_err *err)
                        : weir_runner_checkpoint(s->runner, err);
     if (rc == WEIR_OK)
         s->committed++;
-    service_answer_pending(s, rc, err->msg);
+    runtime_answer_pending(s, rc, err->msg);
     if (rc == WEIR_OK)
         rc = publish_views(s, err);
-    feed_subscribers(s, weir_wall_ms());
+    runtime_feed_changes(s, weir_wall_ms());
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -368,7 +298,7 @@ static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
 /* serve --schemas DIR: each DIR/<subject>.json becomes the subject's
  * latest version unless it already is (an incompatible change is an
  * error, as over HTTP). */
-static int register_schemas(weir_service *s, const char *dir, weir_err *err)
+static int register_schemas(weir_runtime *s, const char *dir, weir_err *err)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -397,10 +327,10 @@ static int register_schemas(weir_service *s, const char *dir, weir_err *err)
 }
 
 /* serve --stdin: standard input read to its end into a source stream. */
-static int open_stdin(weir_service *s, const char *name, weir_err *err)
+static int open_stdin(weir_runtime *s, const char *name, weir_err *err)
 {
     int i;
-    const weir_relation *rel = service_relation(s, name, &i);
+    const weir_relation *rel = runtime_relation(s, name, &i);
     if (!rel || !rel->is_source)
         return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the pipeline declares no source stream of that name", name);
     if (s->feeds[i].poll)
@@ -408,11 +338,11 @@ static int open_stdin(weir_service *s, const char *name, weir_err *err)
     return weir_file_source_open_fd(s->log, rel, 0, "standard input", &s->feeds[i], err);
 }
 
-int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
-                       const weir_service_options *opt, weir_service **out, weir_err *err)
+int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                      const weir_runtime_options *opt, weir_runtime **out, weir_err *err)
 {
     *out = NULL;
-    weir_service *s = calloc(1, sizeof *s);
+    weir_runtime *s = calloc(1, sizeof *s);
     if (!s)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
@@ -459,19 +389,15 @@ int weir_service_start(weir_log *log, const weir_catalog *cat, const char *sql, 
         rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
         rc = weir_sinks_start(s, opt->kafka_brokers, ro->tasks ? ro->tasks->instance : NULL, err);
-    if (rc == WEIR_OK)
-        rc = weir_api_routes(s, err);
-    if (rc == WEIR_OK && !(opt->http.listen && !strcmp(opt->http.listen, "off")))
-        rc = weir_http_start(&s->opt.http, s->routes, s->nroutes, &s->http, err);
     if (rc) {
-        weir_service_stop(s);
+        weir_runtime_close(s);
         return rc;
     }
     *out = s;
     return WEIR_OK;
 }
 
-bool weir_service_files_at_eof(weir_service *s)
+bool weir_runtime_files_at_eof(weir_runtime *s)
 {
     pthread_mutex_lock(&s->lock);
     bool eof = s->files_at_eof;
@@ -479,7 +405,7 @@ bool weir_service_files_at_eof(weir_service *s)
     return eof;
 }
 
-bool weir_service_sinks_drained(weir_service *s, int timeout_ms)
+bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms)
 {
     uint64_t delivered = 0;
     for (int stalled = 0;; stalled += 50) {
@@ -496,17 +422,21 @@ bool weir_service_sinks_drained(weir_service *s, int timeout_ms)
     }
 }
 
-void weir_service_stop(weir_service *s)
+void weir_runtime_hang_up(weir_runtime *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->closing = true;
+    s->hung_up = true;
+    runtime_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
+    runtime_end_feeds(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void weir_runtime_close(weir_runtime *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->lock);
-    s->closing = true;
-    service_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
-    while (s->subscribers)
-        drop_subscriber(s, &s->subscribers);
-    pthread_mutex_unlock(&s->lock);
-    weir_http_stop(s->http); /* after this no handler runs */
+    weir_runtime_hang_up(s);
     weir_sinks_stop(s);
     weir_runner_close(s->runner);
     for (int i = 0; s->views && i < s->cat->nrels; i++)
@@ -517,7 +447,6 @@ void weir_service_stop(weir_service *s)
         if (s->feeds[i].close)
             s->feeds[i].close(s->feeds[i].state);
     free(s->feeds);
-    free(s->routes);
     weir_registry_free(s->registry);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);

@@ -7,7 +7,7 @@
  * valid, so a stream bound to the subject never refuses what it used to
  * accept. Registering the latest text again returns its version (unless
  * that version no longer compiles: then it is compiled again and refused).
- * Not thread-safe: the server calls it under its lock.
+ * Not thread-safe: the runtime calls it under its lock.
  */
 #ifndef WEIR_REGISTRY_H
 #define WEIR_REGISTRY_H

@@ -1,29 +1,29 @@
 /*
  * sinks.h - the delivery threads of a pipeline's sinks (see sinks.c).
  */
-#ifndef WEIR_SERVER_SINKS_H
-#define WEIR_SERVER_SINKS_H
+#ifndef WEIR_RUNTIME_SINKS_H
+#define WEIR_RUNTIME_SINKS_H
 
 #include "conn/sink.h"
-#include "server/service_internal.h"
+#include "runtime/runtime_internal.h"
 
 /* Opens every CREATE SINK's connector and starts its thread; writer: the
  * instance id in scale-out mode (weir_sink_config), or NULL. */
-int weir_sinks_start(weir_service *s, const char *kafka_brokers, const char *writer, weir_err *err);
+int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *writer, weir_err *err);
 /* Stops and joins the threads, closes the connectors. */
-void weir_sinks_stop(weir_service *s);
-/* The runner's delivered callback (runner.h), ctx the service; under the lock. */
+void weir_sinks_stop(weir_runtime *s);
+/* The runner's delivered callback (runner.h), ctx the runtime; under the lock. */
 uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition);
 /* Records delivered by all sinks so far (progress, for serve --once). */
-uint64_t weir_sinks_delivered_total(weir_service *s);
+uint64_t weir_sinks_delivered_total(weir_runtime *s);
 /* Whether every sink has delivered all it may (for serve --once). */
-bool weir_sinks_drained(weir_service *s);
+bool weir_sinks_drained(weir_runtime *s);
 
 /* Restarts a sink its connector stopped as FATAL (POST
  * /v1/sinks/{name}/restart): it asks the destination where it got to and
  * delivers on. WEIR_ENOENT: no such sink; WEIR_EINVAL: it has not failed
- * (err says what it is doing). Takes the service lock. */
-int weir_sinks_restart(weir_service *s, const char *name, weir_err *err);
+ * (err says what it is doing). Takes the runtime lock. */
+int weir_sinks_restart(weir_runtime *s, const char *name, weir_err *err);
 typedef struct weir_sink_status {
     const char *name, *from, *connector;
     uint64_t delivered, failures, lag;
@@ -33,7 +33,7 @@ typedef struct weir_sink_status {
     const char *state;         /* "delivering", "retrying" (RETRY, with backoff) or "failed" (FATAL) */
 } weir_sink_status;
 
-/* A sink's counters; under the service lock. */
+/* A sink's counters; under the runtime lock. */
 void weir_sink_stats(const sink_run *k, weir_sink_status *out);
 
 #endif

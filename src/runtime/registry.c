@@ -9,7 +9,7 @@
  * records the operator meant to refuse; failing the start would take
  * every stream down for one subject.
  */
-#include "server/registry.h"
+#include "runtime/registry.h"
 
 #include <dirent.h>
 #include <errno.h>

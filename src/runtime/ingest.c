@@ -1,0 +1,354 @@
+/*
+ * ingest.c - ingest admission (see ingest.h): a body split into records
+ * (NDJSON, a JSON array or one object), or one record a route template
+ * made, checked, appended and acknowledged by ticket.
+ *
+ * A batch is parsed and checked against its stream's schema before the
+ * lock is taken; then all of it is appended at once and its answer waits
+ * until the pipeline's next commit makes it durable. If an append fails
+ * the open group is aborted: the log drops everything since the last
+ * commit, so every request in the group is answered 503 and nothing is
+ * half-written.
+ */
+#include "runtime/ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "conn/connectors.h"
+#include "conn/ingest.h"
+#include "exec/engine.h"
+#include "json/json.h"
+#include "json/ndjson.h"
+#include "runtime/runtime_internal.h"
+
+/* A parsed ingest batch: the records' text in the request body. */
+typedef struct record_span {
+    const char *p;
+    size_t len;
+    uint64_t line;
+    bool bad;                  /* broke the schema (dead-lettered or the batch refused) */
+} record_span;
+
+typedef struct batch {
+    record_span *v;
+    size_t n, cap;
+} batch;
+
+static int ingest_push(batch *b, const char *p, size_t len, uint64_t line)
+{
+    if (b->n == b->cap) {
+        record_span *grown = weir_array_grow(b->v, &b->cap, sizeof *grown, 64);
+        if (!grown)
+            return WEIR_ENOMEM;
+        b->v = grown;
+    }
+    b->v[b->n++] = (record_span){p, len, line, false};
+    return WEIR_OK;
+}
+
+static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
+{
+    (void)e;
+    return ingest_push(ctx, text, len, line) ? 1 : 0;
+}
+
+typedef struct elements {
+    batch *b;
+    const char *body;
+    const char *bad;           /* the first element that is not an object */
+} elements;
+
+static int on_element(void *ctx, const weir_json_span *v)
+{
+    elements *el = ctx;
+    if (v->type != WEIR_JSON_OBJECT) {
+        el->bad = v->p;
+        return 1;
+    }
+    unsigned line, col;
+    weir_json_position(el->body, (size_t)(v->p - el->body), &line, &col);
+    return ingest_push(el->b, v->p, v->len, line) ? 2 : 0;
+}
+
+/* Splits a body into records: a JSON array of objects, or NDJSON (one
+ * object is one line). false with the 400 answer given. */
+static bool parse_body(weir_answer *a, const char *body, size_t len, batch *b)
+{
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+        i++;
+    if (i == len) {
+        answer_error(a, 400, "the body holds no records (send NDJSON, a JSON array of objects or one object)");
+        return false;
+    }
+    if (body[i] == '[') {
+        weir_json_error e;
+        unsigned line, col;
+        if (weir_json_validate(body, len, NULL, &e)) {
+            weir_json_position(body, e.offset, &line, &col);
+            answer_error(a, 400, "bad JSON at line %u, column %u: %s; nothing was stored", line, col, e.msg);
+            return false;
+        }
+        elements el = {b, body, NULL};
+        int rc = weir_json_elements(body + i, len - i, on_element, &el);
+        if (el.bad) {
+            weir_json_position(body, (size_t)(el.bad - body), &line, &col);
+            answer_error(a, 400, "line %u, column %u: record %zu of the array is not a JSON object; nothing was stored",
+                         line, col, b->n);
+            return false;
+        }
+        if (rc) {
+            answer_error(a, 500, "out of memory");
+            return false;
+        }
+        return true;
+    }
+    weir_ndjson nd = {0};
+    weir_ndjson_error e;
+    ssize_t used = weir_ndjson_feed(&nd, body, len, true, on_line, b, &e);
+    if (used == -1) {
+        answer_error(a, 400, "bad JSON at line %llu, column %u: %s; nothing was stored", (unsigned long long)e.line,
+                     e.column, e.msg);
+        return false;
+    }
+    if (used < 0) {
+        answer_error(a, 500, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* Checks every record against the stream's schema; lists the violations
+ * in *errors (a JSON array's members). Returns the number of bad records,
+ * or -1 with the answer given. */
+static long check_schema(weir_runtime *s, weir_answer *a, const weir_relation *rel, batch *b, weir_buf *errors,
+                         int *version)
+{
+    if (!rel->schema_subject)
+        return 0;
+    const weir_jschema *schema = NULL;
+    pthread_mutex_lock(&s->lock); /* versions stay in memory once loaded: the pointer outlives the lock */
+    const char *text = weir_registry_get(s->registry, rel->schema_subject, 0, version, &schema);
+    pthread_mutex_unlock(&s->lock);
+    if (!text) {
+        answer_error(a, 409, "stream %s takes records of schema subject '%s', which has no version yet: POST the schema "
+                             "to /v1/schemas/%s first", rel->name, rel->schema_subject, rel->schema_subject);
+        return -1;
+    }
+    long bad = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        weir_jschema_violation v;
+        if (weir_jschema_check(schema, b->v[i].p, b->v[i].len, &v))
+            continue;
+        b->v[i].bad = true;
+        if ((bad++ && weir_buf_append_str(errors, ",")) ||
+            weir_buf_printf(errors, "{\"index\":%zu,\"line\":%llu,\"field\":", i, (unsigned long long)b->v[i].line) ||
+            weir_json_quote(errors, v.field, strlen(v.field)) || weir_buf_append_str(errors, ",\"rule\":") ||
+            weir_json_quote(errors, v.rule, strlen(v.rule)) || weir_buf_append_str(errors, ",\"message\":") ||
+            weir_json_quote(errors, v.msg, strlen(v.msg)) || weir_buf_append_str(errors, "}")) {
+            answer_error(a, 500, "out of memory");
+            return -1;
+        }
+    }
+    return bad;
+}
+
+typedef struct partition_count {
+    uint64_t count, first, last;
+} partition_count;
+
+/* Appends the batch's good records (and, by the stream's setting, its bad
+ * ones to <s>.dlq); under the lock. Returns 0 with counts filled, or
+ * the refusal's status with it in *a. */
+static int append_batch(weir_runtime *s, weir_answer *a, const weir_relation *rel, batch *b,
+                        partition_count *counts, weir_err *err)
+{
+    weir_stream *stream, *dlq = NULL;
+    char dlq_name[300];
+    snprintf(dlq_name, sizeof dlq_name, "%s.dlq", rel->name);
+    if (weir_stream_open(s->log, rel->name, &stream, err) ||
+        (rel->invalid_to_dlq && weir_stream_open(s->log, dlq_name, &dlq, err))) {
+        answer_error(a, 500, "%s", err->msg);
+        return 500;
+    }
+    const char *key_field = rel->key_fields;
+    weir_buf key = {0}, dead = {0};
+    int64_t now = weir_wall_ms();
+    int rc = WEIR_OK;
+    for (size_t i = 0; i < b->n && rc == WEIR_OK; i++) {
+        if (b->v[i].bad) {
+            weir_record rec = {.ts_ms = now};
+            dead.len = 0;
+            if (weir_dead_letter_json(&dead, "schema", b->v[i].p, b->v[i].len, NULL, now)) {
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+                break;
+            }
+            rec.value = dead.data;
+            rec.value_len = dead.len;
+            rc = weir_stream_append(dlq, 0, &rec, NULL, NULL, err);
+            continue;
+        }
+        uint32_t part;
+        uint64_t off;
+        rc = weir_ingest_json(stream, -1, key_field, b->v[i].p, b->v[i].len, now, &key, &part, &off, err);
+        if (rc == WEIR_OK) {
+            if (counts[part].count++ == 0)
+                counts[part].first = off;
+            counts[part].last = off;
+        }
+    }
+    weir_buf_free(&key);
+    weir_buf_free(&dead);
+    if (rc) { /* the log kept nothing since its last commit: no request of the open group has its records */
+        weir_log_abort(s->log);
+        runtime_answer_pending(s, rc, err->msg);
+        answer_error(a, 503, "the records were not stored: %s", err->msg);
+        a->retry_after_s = 1;
+        return 503;
+    }
+    return 0;
+}
+
+static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t nparts)
+{
+    int rc = weir_buf_append_str(out, "\"partitions\":{");
+    bool first = true;
+    for (uint32_t p = 0; p < nparts && !rc; p++)
+        if (counts[p].count) {
+            rc = weir_buf_printf(out, "%s\"%u\":{\"count\":%llu,\"first_offset\":%llu,\"last_offset\":%llu}",
+                                 first ? "" : ",", p, (unsigned long long)counts[p].count,
+                                 (unsigned long long)counts[p].first, (unsigned long long)counts[p].last);
+            first = false;
+        }
+    return rc || weir_buf_append_str(out, "}");
+}
+
+/* Everything after parsing, for both forms: 0 with the refusal in *a, or
+ * 1 when the batch waits for its commit (ack's done answers it). */
+static int ingest_batch(weir_runtime *s, weir_answer *a, weir_ingest_done done, void *ctx, int rel_index, batch *b,
+                        size_t body_len)
+{
+    const weir_relation *rel = s->cat->rels[rel_index];
+    const weir_source_connector *conn = weir_source_connector_of(rel);
+    if (conn && !(conn->caps & WEIR_SOURCE_INGEST)) { /* its connector alone feeds it (a file's lines, say) */
+        answer_error(a, 409, "stream %s is fed by its %s connector and takes no other records", rel->name, conn->name);
+        return 0;
+    }
+    ingest_counters *ic = &s->ingest[rel_index];
+    weir_buf errors = {0};
+    int version = 0;
+    long bad = check_schema(s, a, rel, b, &errors, &version);
+    if (bad < 0) {
+        weir_buf_free(&errors);
+        return 0;
+    }
+    if (bad && !rel->invalid_to_dlq) {
+        pthread_mutex_lock(&s->lock);
+        ic->refused_invalid += (uint64_t)bad;
+        pthread_mutex_unlock(&s->lock);
+        weir_buf *answer = &a->body;
+        int rc = weir_buf_printf(answer, "{\"error\":\"%ld of %zu records break schema %s version %d; nothing was "
+                                         "stored\",\"accepted\":0,\"errors\":[", bad, b->n, rel->schema_subject, version) ||
+                 weir_buf_append(answer, errors.data, errors.len) || weir_buf_append_str(answer, "]}\n");
+        a->status = rc ? 500 : 422;
+        a->content_type = "application/json";
+        if (rc)
+            answer->len = 0;
+        weir_buf_free(&errors);
+        return 0;
+    }
+    uint32_t nparts = rel->partitions;
+    partition_count *counts = calloc(nparts, sizeof *counts);
+    pending_ack *ack = calloc(1, sizeof *ack);
+    weir_err err = {0};
+    int result = 0;
+    pthread_mutex_lock(&s->lock);
+    if (!counts || !ack) {
+        answer_error(a, 500, "out of memory");
+    } else if (s->closing) {
+        answer_error(a, 503, "weir is shutting down; nothing was stored");
+        a->retry_after_s = 5;
+    } else if (s->paused) {
+        ic->refused_overload += b->n;
+        answer_error(a, 503, "the disk is full and the pipeline is paused (%s); nothing was stored: weir resumes by "
+                             "itself when space is freed", s->paused_why);
+        a->retry_after_s = 5;
+    } else if (s->opt.min_free && s->disk_free < s->opt.min_free + body_len) {
+        ic->refused_overload += b->n;
+        answer_error(a, 503, "the disk of %s has %llu bytes free, under --min-free %llu; nothing was stored: retry when "
+                             "space is freed", weir_log_dir(s->log), (unsigned long long)s->disk_free,
+                     (unsigned long long)s->opt.min_free);
+        a->retry_after_s = 5;
+    } else if (s->opt.disk_quota && s->log_bytes + body_len > s->opt.disk_quota) {
+        ic->refused_overload += b->n;
+        answer_error(a, 503, "the log holds %llu bytes, at its disk quota of %llu (--disk-quota); nothing was stored: "
+                             "retry when sinks or retention have made room", (unsigned long long)s->log_bytes,
+                     (unsigned long long)s->opt.disk_quota);
+        a->retry_after_s = 5;
+    } else if (s->inflight_bytes + body_len > s->opt.max_inflight_bytes) {
+        ic->refused_overload += b->n;
+        answer_error(a, 503, "ingest is saturated (%zu bytes wait for their commit); nothing was stored, retry after a "
+                             "second", s->inflight_bytes);
+        a->retry_after_s = 1;
+    } else if (append_batch(s, a, rel, b, counts, &err) == 0) {
+        size_t accepted = b->n - (size_t)bad;
+        int rc = weir_buf_printf(&ack->answer, "{\"accepted\":%zu,", accepted) || put_partitions(&ack->answer, counts, nparts);
+        if (bad)
+            rc = rc || weir_buf_printf(&ack->answer, ",\"dead_lettered\":%ld,\"error\":\"%ld of %zu records break "
+                                                     "schema %s version %d; they went to %s.dlq\",\"errors\":[",
+                                       bad, bad, b->n, rel->schema_subject, version, rel->name) ||
+                 weir_buf_append(&ack->answer, errors.data, errors.len) || weir_buf_append_str(&ack->answer, "]");
+        rc = rc || weir_buf_append_str(&ack->answer, "}\n");
+        ack->status = bad ? 422 : 200;
+        if (rc) { /* the records are in; only the answer's details were lost */
+            ack->answer.len = 0;
+            ack->status = weir_buf_printf(&ack->answer, "{\"accepted\":%zu}\n", accepted) ? 500 : ack->status;
+        }
+        ack->done = done;
+        ack->ctx = ctx;
+        ack->ticket = s->committed + 1;
+        ack->bytes = body_len;
+        s->inflight_bytes += body_len;
+        *s->pending_tail = ack;
+        s->pending_tail = &ack->next;
+        ack = NULL;
+        ic->records += accepted;
+        ic->bytes += body_len;
+        ic->requests++;
+        ic->refused_invalid += (uint64_t)bad;
+        s->ingested = true;
+        pthread_cond_signal(&s->wake);
+        result = 1;
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(ack);
+    free(counts);
+    weir_buf_free(&errors);
+    return result;
+}
+
+void weir_runtime_ingest(weir_runtime *s, const char *stream, weir_ingest_form form, const char *body, size_t len,
+                         weir_ingest_done done, void *ctx)
+{
+    weir_answer a = {0};
+    batch b = {0};
+    int index;
+    const weir_relation *rel = runtime_relation(s, stream, &index);
+    int waits = 0;
+    if (!rel)
+        answer_error(&a, 404, "no stream %s in the pipeline", stream);
+    else if (!rel->is_source)
+        answer_error(&a, 409, "%s is written by the pipeline (%s AS SELECT); only source streams take records", stream,
+                     rel->is_table ? "CREATE TABLE" : "CREATE STREAM");
+    else if (form == WEIR_INGEST_RECORD && ingest_push(&b, body, len, 1))
+        answer_error(&a, 500, "out of memory");
+    else if (form == WEIR_INGEST_RECORD || parse_body(&a, body, len, &b))
+        waits = ingest_batch(s, &a, done, ctx, index, &b, len);
+    free(b.v);
+    if (!waits)
+        done(ctx, &a);
+    weir_answer_free(&a);
+}

@@ -1,0 +1,337 @@
+/*
+ * query.c - reading the pipeline (see query.h): its streams and tables, a
+ * table's rows, pull queries and its SQL (change feeds are changes.c's,
+ * the formats of the pipeline's endpoints endpoint.c's).
+ *
+ * Tables are answered from the live views the pipeline keeps (the latest
+ * row per key, updated as rows are emitted); streams are scanned from the
+ * log. Pull queries run on the caller's thread (the HTTP server's query
+ * threads, never its two HTTP threads). They read the views and the log
+ * under the runtime's lock, but in turns of a few milliseconds
+ * (take_turns), so ingest, the pipeline and /healthz get the lock between
+ * them; sorting and formatting the answer happen outside it. Each turn
+ * sees every key at most once, in some version it had during the query
+ * (a view's rows are only added or replaced in place, never moved).
+ *
+ * A query is bounded by its weir_query_limits: --query-timeout (counted
+ * from its request's arrival, queueing included: 503) and
+ * --max-result-bytes (the rows it holds, then the answer it writes: 413),
+ * both checked as it goes, so an oversized answer is refused before it is
+ * built whole.
+ */
+#include "runtime/query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+#include "exec/decode.h"
+#include "json/json.h"
+#include "runtime/runtime_internal.h"
+#include "sql/sql.h"
+
+static int put_columns(weir_buf *b, const weir_schema *schema)
+{
+    int rc = weir_buf_append_str(b, "[");
+    for (int i = 0; i < schema->ncols && !rc; i++)
+        rc = (i && weir_buf_append_str(b, ",")) || weir_buf_append_str(b, "{\"name\":") ||
+             weir_json_quote(b, schema->cols[i].name, strlen(schema->cols[i].name)) ||
+             weir_buf_printf(b, ",\"type\":\"%s\"}", weir_type_name(schema->cols[i].type));
+    return rc || weir_buf_append_str(b, "]");
+}
+
+static const char *kind_of(const weir_relation *rel)
+{
+    return !rel ? "other" : rel->is_source ? "source" : rel->is_table ? "table" : "stream";
+}
+
+void weir_runtime_streams(weir_runtime *s, weir_answer *a)
+{
+    weir_buf b = {0};
+    weir_err err = {0};
+    char **names = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = weir_log_list_streams(s->log, &names, &n, &err);
+    if (rc) {
+        pthread_mutex_unlock(&s->lock);
+        answer_error(a, 500, "%s", err.msg);
+        return;
+    }
+    rc = weir_buf_append_str(&b, "{\"streams\":[");
+    for (size_t i = 0; i < n && !rc; i++) {
+        int index;
+        const weir_relation *rel = runtime_relation(s, names[i], &index);
+        size_t len = strlen(names[i]);
+        bool dlq = len > 4 && !strcmp(names[i] + len - 4, ".dlq");
+        weir_stream *st;
+        if (weir_stream_open(s->log, names[i], &st, &err))
+            continue;
+        uint32_t parts = weir_stream_get_config(st)->partitions;
+        rc = (i && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"name\":") ||
+             weir_json_quote(&b, names[i], len) ||
+             weir_buf_printf(&b, ",\"kind\":\"%s\",\"partitions\":%u", dlq ? "dead_letters" : kind_of(rel), parts);
+        if (rel && !rc)
+            rc = weir_buf_append_str(&b, ",\"columns\":") || put_columns(&b, &rel->schema);
+        if (rel && rel->key_fields && !rc)
+            rc = weir_buf_append_str(&b, ",\"key\":") || weir_json_quote(&b, rel->key_fields, strlen(rel->key_fields));
+        if (rel && rel->schema_subject && !rc)
+            rc = weir_buf_append_str(&b, ",\"schema\":") || weir_json_quote(&b, rel->schema_subject, strlen(rel->schema_subject));
+        if (rel && rel->is_source && !rc) {
+            const ingest_counters *ic = &s->ingest[index];
+            rc = weir_buf_printf(&b, ",\"ingested\":{\"records\":%llu,\"bytes\":%llu,\"requests\":%llu,"
+                                     "\"refused_invalid\":%llu,\"refused_overload\":%llu}",
+                                 (unsigned long long)ic->records, (unsigned long long)ic->bytes,
+                                 (unsigned long long)ic->requests, (unsigned long long)ic->refused_invalid,
+                                 (unsigned long long)ic->refused_overload);
+        }
+        uint64_t total = 0;
+        rc = rc || weir_buf_append_str(&b, ",\"end_offsets\":[");
+        for (uint32_t p = 0; p < parts && !rc; p++) {
+            weir_partition_stats ps;
+            if (weir_stream_partition_stats(st, p, &ps, &err))
+                ps.end_offset = 0;
+            total += ps.end_offset;
+            rc = weir_buf_printf(&b, "%s%llu", p ? "," : "", (unsigned long long)ps.end_offset);
+        }
+        rc = rc || weir_buf_printf(&b, "],\"records\":%llu", (unsigned long long)total);
+        uint64_t lag = 0, part_lag;
+        bool known = false;
+        for (uint32_t p = 0; p < parts; p++)
+            if (weir_runner_input_lag(s->runner, names[i], p, &part_lag)) {
+                lag += part_lag;
+                known = true;
+            }
+        if (!rc && known)
+            rc = weir_buf_printf(&b, ",\"pipeline_lag\":%llu", (unsigned long long)lag);
+        rc = rc || weir_buf_append_str(&b, "}");
+    }
+    pthread_mutex_unlock(&s->lock);
+    weir_names_free(names, n);
+    rc = rc || weir_buf_append_str(&b, "]}\n");
+    answer_json(a, 200, rc, &b);
+}
+
+void weir_runtime_tables(weir_runtime *s, weir_answer *a)
+{
+    static const char *const windows[] = {"none", "tumble", "hop", "session"};
+    weir_buf b = {0};
+    int rc = weir_buf_append_str(&b, "{\"tables\":[");
+    bool first = true;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->cat->nrels && !rc; i++) {
+        const weir_relation *t = s->cat->rels[i];
+        if (!t->is_table)
+            continue;
+        rc = (!first && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"name\":") ||
+             weir_json_quote(&b, t->name, strlen(t->name)) || weir_buf_append_str(&b, ",\"columns\":") ||
+             put_columns(&b, &t->schema) || weir_buf_append_str(&b, ",\"primary_key\":[");
+        first = false;
+        for (int k = 0; k < t->npk && !rc; k++)
+            rc = (k && weir_buf_append_str(&b, ",")) ||
+                 weir_json_quote(&b, t->schema.cols[t->pk[k]].name, strlen(t->schema.cols[t->pk[k]].name));
+        const weir_query *q = t->query;
+        rc = rc || weir_buf_append_str(&b, "],\"from\":") || weir_json_quote(&b, q->source->name, strlen(q->source->name)) ||
+             weir_buf_printf(&b, ",\"window\":\"%s\",\"window_ms\":%lld,\"emit\":\"%s\",\"rows\":%zu}", windows[q->window.kind],
+                                   (long long)q->window.size_ms, q->emit == WEIR_EMIT_FINAL ? "final" : "changes",
+                                   weir_view_count(s->views[i]));
+    }
+    pthread_mutex_unlock(&s->lock);
+    rc = rc || weir_buf_append_str(&b, "]}\n");
+    answer_json(a, 200, rc, &b);
+}
+
+/* ---- pull queries ---- */
+
+/* The lock in turns: a query that has held the runtime's lock for 2 ms
+ * lets it go for 100 us, long enough for a waiting thread to take it (a
+ * mutex handed back at once is usually retaken by the same thread). */
+typedef struct turns {
+    weir_runtime *s;
+    const weir_query_limits *lim;
+    uint64_t since_ns;         /* when this thread last took the lock */
+} turns;
+
+static bool cancelled(const weir_query_limits *lim) { return lim->cancelled && lim->cancelled(lim->cancelled_ctx); }
+
+static bool take_turns(void *ctx)
+{
+    turns *t = ctx;
+    uint64_t now = weir_mono_ns();
+    if (now - t->since_ns >= 2000000) {
+        pthread_mutex_unlock(&t->s->lock);
+        struct timespec pause = {0, 100000};
+        (void)nanosleep(&pause, NULL); /* an interrupted pause is only shorter */
+        pthread_mutex_lock(&t->s->lock);
+        t->since_ns = weir_mono_ns();
+    }
+    return !cancelled(t->lim);
+}
+
+static uint64_t deadline_of(const weir_query_limits *lim)
+{
+    return lim->started_ns + (uint64_t)lim->timeout_s * 1000000000u;
+}
+
+/* Answers a query a limit stopped (413 or 503, naming the option). */
+static void answer_stopped(weir_answer *a, const weir_query_limits *lim, weir_pull_stop why)
+{
+    if (why == WEIR_PULL_TOO_BIG) {
+        answer_error(a, 413, "the query's answer is larger than --max-result-bytes (%zu bytes): add a LIMIT or a "
+                             "narrower WHERE, or raise --max-result-bytes", lim->max_bytes);
+        return;
+    }
+    if (why == WEIR_PULL_TIMEOUT)
+        answer_error(a, 503, "the query was not answered within --query-timeout (%u s): add a LIMIT or a narrower "
+                             "WHERE, or raise --query-timeout", lim->timeout_s);
+    else
+        answer_error(a, 503, "weir is shutting down");
+    a->retry_after_s = 1;
+}
+
+bool runtime_answer_over(weir_answer *a, const weir_query_limits *lim, size_t len, size_t row)
+{
+    if (len > lim->max_bytes)
+        answer_stopped(a, lim, WEIR_PULL_TOO_BIG);
+    else if (row % 256 == 255 && weir_mono_ns() > deadline_of(lim))
+        answer_stopped(a, lim, WEIR_PULL_TIMEOUT);
+    else if (row % 256 == 255 && cancelled(lim))
+        answer_stopped(a, lim, WEIR_PULL_CANCELLED);
+    else
+        return false;
+    return true;
+}
+
+int runtime_pull_rows(weir_runtime *s, const weir_query_limits *lim, const char *sql, size_t len, runtime_pulled *p,
+                      weir_answer *a)
+{
+    *p = (runtime_pulled){0};
+    weir_stmt **st;
+    size_t n;
+    weir_sql_error e;
+    if (weir_sql_parse(sql, len, &p->arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
+        weir_plan_pull(s->cat, st[0], &p->arena, &p->pull, &e)) {
+        answer_error(a, 400, "SQL %u:%u: %s", e.line, e.col, e.msg);
+        runtime_pulled_free(p);
+        return -1;
+    }
+    weir_err err = {0};
+    int rc = weir_pull_begin(&p->pull, &p->run, &err);
+    turns t = {s, lim, 0};
+    if (rc == WEIR_OK)
+        weir_pull_set_limits(p->run, &(weir_pull_limits){.deadline_ns = deadline_of(lim), .max_bytes = lim->max_bytes,
+                                                         .pause = take_turns, .pause_ctx = &t});
+    pthread_mutex_lock(&s->lock);
+    t.since_ns = weir_mono_ns();
+    int index;
+    runtime_relation(s, p->pull.from->name, &index);
+    if (rc == WEIR_OK)
+        rc = p->pull.from->is_table ? weir_pull_offer_view(p->run, s->views[index], &err)
+                                    : weir_pull_offer_scan(p->run, s->log, false, &err);
+    pthread_mutex_unlock(&s->lock);
+    if (rc == WEIR_OK)
+        p->n = weir_pull_finish(p->run, &p->rows);
+    if (p->run && weir_pull_stopped(p->run))
+        answer_stopped(a, lim, weir_pull_stopped(p->run));
+    else if (rc)
+        answer_error(a, 500, "%s", err.msg);
+    if (rc || weir_pull_stopped(p->run)) {
+        runtime_pulled_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+void runtime_pulled_free(runtime_pulled *p)
+{
+    weir_pull_free(p->run);
+    weir_arena_free(&p->arena);
+    *p = (runtime_pulled){0};
+}
+
+void weir_runtime_query(weir_runtime *s, const char *sql, size_t len, const weir_query_limits *lim, weir_answer *a)
+{
+    runtime_pulled p;
+    if (runtime_pull_rows(s, lim, sql, len, &p, a))
+        return;
+    weir_buf b = {0};
+    int rc = weir_buf_append_str(&b, "{\"columns\":") || put_columns(&b, &p.pull.schema) ||
+             weir_buf_append_str(&b, ",\"rows\":[");
+    bool over = false;
+    for (size_t i = 0; i < p.n && !rc && !over; i++)
+        over = (rc = (i && weir_buf_append_str(&b, ",")) || weir_encode_json(&p.pull.schema, p.rows[i], &b)) == 0 &&
+               runtime_answer_over(a, lim, b.len, i);
+    rc = rc || weir_buf_append_str(&b, "]}\n");
+    if (!over)
+        answer_json(a, 200, rc, &b);
+    weir_buf_free(&b);
+    runtime_pulled_free(&p);
+}
+
+/* Appends s quoted for SQL: a string literal ('), an identifier ("). */
+static int put_sql_quoted(weir_buf *b, const char *s, char quote)
+{
+    int rc = weir_buf_append(b, &quote, 1);
+    for (; *s && !rc; s++)
+        rc = weir_buf_append(b, s, 1) || (*s == quote && weir_buf_append(b, &quote, 1)); /* doubled inside */
+    return rc || weir_buf_append(b, &quote, 1);
+}
+
+static int put_sql_string(weir_buf *b, const char *s) { return put_sql_quoted(b, s, '\''); }
+static int put_sql_ident(weir_buf *b, const char *s) { return put_sql_quoted(b, s, '"'); }
+
+int weir_runtime_key_owner(weir_runtime *s, const weir_relation *t, const char *key, char *owner, size_t owner_cap,
+                           char *task, size_t task_cap, weir_answer *a)
+{
+    const weir_task_store *store = s->opt.runner ? s->opt.runner->tasks : NULL;
+    bool owned = true;
+    weir_err err = {0};
+    pthread_mutex_lock(&s->lock);
+    int found = store && weir_runner_key_task(s->runner, t, key, strlen(key), task, task_cap, &owned) && !owned
+                    ? store->owner(store->ctx, task, owner, owner_cap, &err)
+                    : 0;
+    pthread_mutex_unlock(&s->lock);
+    if (owned)
+        return 0;
+    if (found <= 0) {
+        if (found < 0)
+            answer_error(a, 503, "key %s is in partition %s of another process, whose address cannot be read: %s", key,
+                         task, err.msg);
+        else
+            answer_error(a, 503, "key %s is in partition %s, which no process holds right now (the group is "
+                                 "rebalancing): retry", key, task);
+        a->retry_after_s = 1;
+        return -1;
+    }
+    return 1;
+}
+
+void weir_runtime_table_rows(weir_runtime *s, const weir_relation *t, const char *key, uint64_t limit,
+                             const weir_query_limits *lim, weir_answer *a)
+{
+    const char *name = t->name;
+    weir_buf sql = {0};
+    int rc = weir_buf_append_str(&sql, "SELECT * FROM ") || put_sql_ident(&sql, name);
+    if (key && t->npk)
+        rc = rc || weir_buf_append_str(&sql, " WHERE CAST(") || put_sql_ident(&sql, t->schema.cols[t->pk[0]].name) ||
+             weir_buf_append_str(&sql, " AS TEXT) = ") || put_sql_string(&sql, key);
+    for (int k = 0; k < t->npk && !rc; k++)
+        rc = weir_buf_append_str(&sql, k ? ", " : " ORDER BY ") || put_sql_ident(&sql, t->schema.cols[t->pk[k]].name);
+    rc = rc || weir_buf_printf(&sql, " LIMIT %llu", (unsigned long long)limit);
+    if (rc)
+        answer_error(a, 500, "out of memory");
+    else
+        weir_runtime_query(s, (const char *)sql.data, sql.len, lim, a);
+    weir_buf_free(&sql);
+}
+
+void weir_runtime_pipeline(weir_runtime *s, weir_answer *a)
+{
+    weir_buf b = {0};
+    int rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, s->sql, s->sql_len) ||
+             weir_buf_printf(&b, ",\"started_ms\":%lld}\n", (long long)s->started_ms);
+    answer_json(a, 200, rc, &b);
+}

@@ -1,0 +1,113 @@
+/*
+ * runtime.h - what `weir serve` runs, whatever talks to it: the pipeline
+ * loop (runner steps, the group commit of ingested records, checkpoints,
+ * the full-disk pause), ingest admission, the live table views, change
+ * feeds, pull queries, the sinks' delivery threads and the schema
+ * registry, over one data directory's log.
+ *
+ * The pipeline thread (cli/serve.c) calls weir_runtime_step in a loop.
+ * Other threads (the HTTP server's handlers, src/server) call its request
+ * functions (ingest.h, changes.h, query.h, browse.h, ops.h, schemas.h)
+ * with plain data and get a weir_answer back, at once or through a
+ * callback later: an ingest is answered once the step's group commit made
+ * its records durable. The runtime knows no transport.
+ *
+ * Every function here and in those headers takes the runtime's lock
+ * itself (runtime_internal.h); none may be called from a callback the
+ * runtime calls.
+ */
+#ifndef WEIR_RUNTIME_H
+#define WEIR_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "sql/plan.h"
+
+typedef struct weir_runtime weir_runtime;
+typedef struct weir_log weir_log;                        /* log/log.h */
+typedef struct weir_runner weir_runner;                  /* exec/runner.h */
+typedef struct weir_runner_options weir_runner_options;  /* exec/runner.h */
+
+/* What a request gets: a status, numbered as HTTP's are since weir's API
+ * documents those (200, 201, 4xx, 5xx), with a body of a media type, or
+ * an error message (the transport wraps it: {"error": msg}). */
+typedef struct weir_answer {
+    int status;
+    unsigned retry_after_s;       /* > 0: when the client may try again (with 503) */
+    const char *content_type;     /* the body's media type; NULL: an error, said by msg */
+    weir_buf body;                /* owned: weir_answer_free */
+    char msg[1024];               /* the error, when content_type is NULL */
+} weir_answer;
+
+void weir_answer_free(weir_answer *a);
+
+typedef struct weir_runtime_options {
+    size_t max_inflight_bytes;    /* ingest bodies waiting for their commit; beyond: 503; 0: 256 MiB */
+    uint64_t disk_quota;          /* ingest answers 503 while the log's segments hold more; 0: none */
+    uint64_t min_free;            /* ingest answers 503 while the data directory's file system has less free;
+                                     after a full disk the pipeline resumes once this much (at least 1 MiB) is free */
+    const weir_runner_options *runner;
+    const char *kafka_brokers;    /* serve --kafka: sinks' default brokers */
+    const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
+    const char *schemas_dir;      /* serve --schemas: DIR/<subject>.json registered at start, or NULL */
+} weir_runtime_options;
+
+/* Opens the runner (restoring its checkpoint), builds the live table views
+ * from the tables' changelogs, loads the schema registry, opens the file
+ * sources and starts the sinks' threads. log, cat and sql are borrowed
+ * until weir_runtime_close. */
+int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
+                      const weir_runtime_options *opt, weir_runtime **out, weir_err *err);
+
+/* One pipeline step at wall time now_ms (see weir_runner_step), then the
+ * answers, views and change feeds. *processed: input records consumed.
+ *
+ * A full disk is not an error here: the step that met it is undone (its
+ * requests are answered 503), the pipeline pauses and ingest answers 503
+ * until enough space is free (min_free); then the runner is opened afresh
+ * from its last checkpoint, which makes every write the full disk refused
+ * (outputs, checkpoints, task states) happen again. */
+int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir_err *err);
+
+/* Whether the pipeline is paused by a full disk, and why (into why, cap bytes). */
+bool weir_runtime_paused(weir_runtime *s, char *why, size_t cap);
+
+/* The last checkpoint (after weir_runner_finish when finish is set):
+ * afterwards ingest answers 503, and the requests it made durable have
+ * their answers. */
+int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err);
+
+/* Sleeps until records are ingested or timeout_ms passes. */
+void weir_runtime_wait(weir_runtime *s, int timeout_ms);
+
+/* The pipeline's runner, for the pipeline thread: replaced when a pause
+ * ends, so ask again after each step. */
+weir_runner *weir_runtime_runner(weir_runtime *s);
+const weir_catalog *weir_runtime_catalog(const weir_runtime *s);
+/* Saved schema versions that did not compile at start, one per line, for
+ * the CLI to print ("" if none; see weir_registry_warnings). */
+const char *weir_runtime_schema_warnings(const weir_runtime *s);
+
+/* Whether every file source had nothing more to read at the last step
+ * (and standard input, with stdin_stream, had ended). */
+bool weir_runtime_files_at_eof(weir_runtime *s);
+
+/* Waits until every sink has delivered all it may, as long as they make
+ * progress: false after timeout_ms without any record delivered. */
+bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms);
+
+/* Lets go of every client: requests still waiting for their commit are
+ * answered 503 and change feeds end (their callbacks are called for the
+ * last time); from now on ingest and new feeds are refused with 503. Call
+ * it before stopping whatever calls the runtime (its requests' callbacks
+ * point into it), then weir_runtime_close. */
+void weir_runtime_hang_up(weir_runtime *s);
+
+/* Stops the sinks and frees everything but the log (hanging up first if
+ * that was not done). */
+void weir_runtime_close(weir_runtime *s);
+
+#endif
