@@ -134,11 +134,6 @@ int checkpoint_begin(weir_runner *r, weir_err *err)
     return WEIR_OK;
 }
 
-bool checkpoint_writing(const weir_runner *r)
-{
-    return r->ckpt.begun && !atomic_load(&r->ckpt.done);
-}
-
 int checkpoint_end(weir_runner *r, weir_err *err)
 {
     checkpoint_job *job = &r->ckpt;
@@ -178,5 +173,5 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 
 bool weir_runner_checkpointing(const weir_runner *r)
 {
-    return checkpoint_writing(r);
+    return r->ckpt.begun && !atomic_load(&r->ckpt.done);
 }

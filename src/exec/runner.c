@@ -421,7 +421,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     weir_emit_target t = {r, on_row, on_dead};
     *processed = 0;
     if (r->ckpt.begun) /* the engine is the checkpoint's until its state is written */
-        return checkpoint_writing(r) ? WEIR_OK : checkpoint_end(r, err);
+        return weir_runner_checkpointing(r) ? WEIR_OK : checkpoint_end(r, err);
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
         for (uint32_t p = 0; p < in->nparts; p++) {

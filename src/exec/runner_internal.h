@@ -103,10 +103,9 @@ static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint
 /* checkpoint.c */
 /* Commits, makes the outputs durable and starts writing a checkpoint of
  * them, the input offsets and the engine's state (on a thread of its own:
- * no step until checkpoint_end). */
+ * no step until checkpoint_end; weir_runner_checkpointing says whether it
+ * is still being written). */
 int checkpoint_begin(weir_runner *r, weir_err *err);
-/* Whether the checkpoint begun is still being written. */
-bool checkpoint_writing(const weir_runner *r);
 /* Waits for the checkpoint begun, if any, and finishes it: sources,
  * DIR/pipeline/stable, scale-out states. Its result, or OK if none. */
 int checkpoint_end(weir_runner *r, weir_err *err);
