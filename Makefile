@@ -1,6 +1,7 @@
 # weir - plain make. Targets: all (library, weir, tests, benches), run, test,
 # bench, fuzz, docs, clean. SANITIZE=1 builds everything with ASan+UBSan into
-# build-san/ so sanitized and normal objects never mix.
+# build-san/, SANITIZE=thread with ThreadSanitizer into build-tsan/, so
+# sanitized and normal objects never mix.
 
 CC      ?= cc
 PKGS := rdkafka libxxhash libmicrohttpd libcurl libpcre2-8
@@ -9,6 +10,9 @@ SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
 OPT     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+BUILD   := build-tsan
+OPT     := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD   := build
 OPT     := -O2 -g
