@@ -6,8 +6,9 @@
  *
  * Every answer is bounded: at most the caller's limit of records, a key
  * search reads at most KEY_SCAN records of a partition, a time lookup is
- * a binary search; all of it under the runtime's lock, which the log needs
- * (one thread at a time).
+ * a binary search. It reads through readers of its own on the caller's
+ * thread, as of the partitions' published ends (log.h): it never waits
+ * for the pipeline.
  */
 #include "runtime/browse.h"
 
@@ -162,7 +163,6 @@ void weir_runtime_records(weir_runtime *s, const char *name, const weir_browse *
     browse br = {.key = q->key, .has_time = q->has_time, .time_ms = q->time_ms, .limit = q->limit ? q->limit : 1};
     weir_err err = {0};
     weir_partition_stats *stats = NULL;
-    pthread_mutex_lock(&s->lock);
     int rc = weir_stream_open(s->log, name, &br.stream, &err);
     uint32_t nparts = rc ? 0 : weir_stream_get_config(br.stream)->partitions;
     if (rc) {
@@ -205,7 +205,6 @@ void weir_runtime_records(weir_runtime *s, const char *name, const weir_browse *
     }
     answer(a, &br, nparts, stats);
 out:
-    pthread_mutex_unlock(&s->lock);
     for (size_t i = 0; i < br.n; i++)
         weir_buf_free(&br.v[i].json);
     free(br.v);
@@ -250,18 +249,15 @@ void weir_runtime_groups(weir_runtime *s, weir_answer *a)
     size_t n = 0;
     weir_err err = {0};
     weir_buf b = {0};
-    pthread_mutex_lock(&s->lock);
     int rc = weir_group_list(s->log, &names, &n, &err);
     if (rc) {
-        pthread_mutex_unlock(&s->lock);
-        answer_error(a, 500, "%s", err.msg);
+            answer_error(a, 500, "%s", err.msg);
         return;
     }
     bool first = true;
     rc = weir_buf_append_str(&b, "{\"groups\":[");
     for (size_t i = 0; i < n && !rc; i++)
         rc = put_group(s, &b, names[i], &first);
-    pthread_mutex_unlock(&s->lock);
     rc = rc || weir_buf_append_str(&b, "]}\n");
     answer_json(a, 200, rc, &b);
     weir_names_free(names, n);

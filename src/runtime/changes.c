@@ -3,9 +3,10 @@
  * stream's or table's, or several at once over one connection, which is
  * what a browser page needs: it may hold only six connections to a server.
  *
- * A subscriber holds a reader per partition of each stream it follows; the
- * pipeline loop (runtime.c) sends it what was committed since its last
- * turn. Positions travel as event ids, so a client that reconnects
+ * A subscriber holds a reader per partition of each stream it follows,
+ * opened on the caller's thread; it is then handed to the pipeline thread
+ * (the runtime's joining list), which sends it what was committed since
+ * its last turn at the end of each step. Positions travel as event ids, so a client that reconnects
  * (EventSource sends Last-Event-ID) resumes where it was.
  */
 #include "runtime/changes.h"
@@ -133,6 +134,15 @@ static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
 
 void runtime_feed_changes(weir_runtime *s, int64_t now_ms)
 {
+    pthread_mutex_lock(&s->handoff_lock);
+    while (s->joining) {
+        subscriber *sub = s->joining;
+        s->joining = sub->next;
+        sub->next = s->subscribers;
+        s->subscribers = sub;
+        s->nsubscribers++;
+    }
+    pthread_mutex_unlock(&s->handoff_lock);
     weir_buf b = {0};
     for (subscriber **link = &s->subscribers; *link;) {
         if ((*link)->out.closed((*link)->out.ctx) || !feed(*link, now_ms, &b))
@@ -145,6 +155,15 @@ void runtime_feed_changes(weir_runtime *s, int64_t now_ms)
 
 void runtime_end_feeds(weir_runtime *s)
 {
+    pthread_mutex_lock(&s->handoff_lock);
+    subscriber *joining = s->joining;
+    s->joining = NULL;
+    pthread_mutex_unlock(&s->handoff_lock);
+    while (joining) {
+        subscriber *next = joining->next;
+        subscriber_free(joining);
+        joining = next;
+    }
     while (s->subscribers)
         drop_subscriber(s, &s->subscribers);
 }
@@ -206,12 +225,18 @@ static bool parse_from(weir_answer *a, const char *from, start_at *out)
     return true;
 }
 
-/* Opens the feed's output and hands the subscriber to the pipeline loop,
- * which feeds it from now on; false with the refusal in *a (sub freed). */
+/* Opens the feed's output and hands the subscriber to the pipeline
+ * thread, which feeds it from its next step on; false with the refusal in
+ * *a (sub freed). A hang-up that comes between the two ends the feed just
+ * opened: handed over under handoff_lock, a feed is ended by the hang-up
+ * or the hang-up came first. */
 static bool subscribe(weir_runtime *s, subscriber *sub, weir_feed_open open, void *open_ctx, weir_answer *a)
 {
-    if (s->hung_up || !open(open_ctx, &sub->out)) {
-        if (s->hung_up) {
+    pthread_mutex_lock(&s->handoff_lock);
+    bool hung_up = s->hung_up;
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (hung_up || !open(open_ctx, &sub->out)) {
+        if (hung_up) {
             answer_error(a, 503, "weir is shutting down");
             a->retry_after_s = 5;
         } else {
@@ -223,9 +248,15 @@ static bool subscribe(weir_runtime *s, subscriber *sub, weir_feed_open open, voi
     }
     sub->last_write_ms = weir_wall_ms();
     sub->out.write(sub->out.ctx, "retry: 1000\n\n", 13);
-    sub->next = s->subscribers;
-    s->subscribers = sub;
-    s->nsubscribers++;
+    pthread_mutex_lock(&s->handoff_lock);
+    if (!s->hung_up) {
+        sub->next = s->joining;
+        s->joining = sub;
+        sub = NULL;
+        pthread_cond_signal(&s->wake);
+    }
+    pthread_mutex_unlock(&s->handoff_lock);
+    subscriber_free(sub);
     return true;
 }
 
@@ -237,7 +268,6 @@ int weir_runtime_follow(weir_runtime *s, const char *name, const char *from_text
         return -1;
     weir_err err = {0};
     bool fine = false;
-    pthread_mutex_lock(&s->lock);
     subscriber *sub = calloc(1, sizeof *sub);
     followed *f = sub ? (sub->streams = calloc(1, sizeof *sub->streams)) : NULL;
     int rc;
@@ -254,7 +284,6 @@ int weir_runtime_follow(weir_runtime *s, const char *name, const char *from_text
         }
     }
     subscriber_free(sub);
-    pthread_mutex_unlock(&s->lock);
     return fine ? 0 : -1;
 }
 
@@ -317,7 +346,6 @@ int weir_runtime_follow_many(weir_runtime *s, const char *list, const char *from
         answer_error(a, 400, "streams= must name the streams and tables to follow, separated by commas");
         return -1;
     }
-    pthread_mutex_lock(&s->lock);
     subscriber *sub = calloc(1, sizeof *sub);
     bool fine = sub && (sub->streams = calloc(MAX_FOLLOWED, sizeof *sub->streams));
     if (fine)
@@ -335,6 +363,5 @@ int weir_runtime_follow_many(weir_runtime *s, const char *list, const char *from
         sub = NULL;
     }
     subscriber_free(sub);
-    pthread_mutex_unlock(&s->lock);
     return fine ? 0 : -1;
 }

@@ -3,12 +3,13 @@
  * (NDJSON, a JSON array or one object), or one record a route template
  * made, checked, appended and acknowledged by ticket.
  *
- * A batch is parsed and checked against its stream's schema before the
- * lock is taken; then all of it is appended at once and its answer waits
- * until the pipeline's next commit makes it durable. If an append fails
- * the open group is aborted: the log drops everything since the last
- * commit, so every request in the group is answered 503 and nothing is
- * half-written.
+ * The caller's thread splits a batch, checks it against its stream's
+ * schema and the quotas, and hands a copy of its records to the pipeline
+ * thread (runtime_internal.h's queue), which appends all of it at once at
+ * the start of its next step; the answer waits until that step's commit
+ * makes it durable. If an append fails the open group is aborted: the log
+ * drops everything since the last commit, so every request in the group
+ * is answered 503 and nothing is half-written.
  */
 #include "runtime/ingest.h"
 
@@ -130,9 +131,9 @@ static long check_schema(weir_runtime *s, weir_answer *a, const weir_relation *r
     if (!rel->schema_subject)
         return 0;
     const weir_jschema *schema = NULL;
-    pthread_mutex_lock(&s->lock); /* versions stay in memory once loaded: the pointer outlives the lock */
+    pthread_mutex_lock(&s->registry_lock); /* versions stay in memory once loaded: the pointer outlives the lock */
     const char *text = weir_registry_get(s->registry, rel->schema_subject, 0, version, &schema);
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->registry_lock);
     if (!text) {
         answer_error(a, 409, "stream %s takes records of schema subject '%s', which has no version yet: POST the schema "
                              "to /v1/schemas/%s first", rel->name, rel->schema_subject, rel->schema_subject);
@@ -156,25 +157,56 @@ static long check_schema(weir_runtime *s, weir_answer *a, const weir_relation *r
     return bad;
 }
 
+/* A checked batch on its way to the log: handed over by the caller's
+ * thread, appended by the pipeline thread (runtime_internal.h's queue). */
+struct queued_batch {
+    int rel_index;
+    char *text;                /* a copy of the request's body; the records point into it */
+    batch b;
+    long bad;                  /* records that broke the schema (they go to <stream>.dlq) */
+    int version;               /* of the schema they were checked against */
+    weir_buf errors;           /* the violations: a JSON array's members */
+    size_t bytes;              /* counted in inflight_bytes */
+    weir_ingest_done done;
+    void *ctx;
+    struct queued_batch *next;
+};
+
+static void queued_free(queued_batch *q)
+{
+    free(q->text);
+    free(q->b.v);
+    weir_buf_free(&q->errors);
+    free(q);
+}
+
+/* Answers a batch that will not be stored. */
+static void refuse(weir_runtime *s, queued_batch *q, weir_answer *a)
+{
+    q->done(q->ctx, a);
+    atomic_fetch_sub(&s->inflight_bytes, q->bytes);
+}
+
 typedef struct partition_count {
     uint64_t count, first, last;
 } partition_count;
 
-/* Appends the batch's good records (and, by the stream's setting, its bad
- * ones to <s>.dlq); under the lock. Returns 0 with counts filled, or
- * the refusal's status with it in *a. */
-static int append_batch(weir_runtime *s, weir_answer *a, const weir_relation *rel, batch *b,
-                        partition_count *counts, weir_err *err)
+/* The source stream of rel and, if it keeps them, its dead letters. */
+static int open_streams(weir_runtime *s, const weir_relation *rel, weir_stream **stream, weir_stream **dlq,
+                        weir_err *err)
 {
-    weir_stream *stream, *dlq = NULL;
     char dlq_name[300];
     snprintf(dlq_name, sizeof dlq_name, "%s.dlq", rel->name);
-    if (weir_stream_open(s->log, rel->name, &stream, err) ||
-        (rel->invalid_to_dlq && weir_stream_open(s->log, dlq_name, &dlq, err))) {
-        answer_error(a, 500, "%s", err->msg);
-        return 500;
-    }
-    const char *key_field = rel->key_fields;
+    *dlq = NULL;
+    int rc = weir_stream_open(s->log, rel->name, stream, err);
+    return rc == WEIR_OK && rel->invalid_to_dlq ? weir_stream_open(s->log, dlq_name, dlq, err) : rc;
+}
+
+/* Appends the batch's good records to stream (and, by the stream's
+ * setting, its bad ones to dlq), counting them per partition. */
+static int append_batch(const weir_relation *rel, weir_stream *stream, weir_stream *dlq, const batch *b,
+                        partition_count *counts, weir_err *err)
+{
     weir_buf key = {0}, dead = {0};
     int64_t now = weir_wall_ms();
     int rc = WEIR_OK;
@@ -193,7 +225,7 @@ static int append_batch(weir_runtime *s, weir_answer *a, const weir_relation *re
         }
         uint32_t part;
         uint64_t off;
-        rc = weir_ingest_json(stream, -1, key_field, b->v[i].p, b->v[i].len, now, &key, &part, &off, err);
+        rc = weir_ingest_json(stream, -1, rel->key_fields, b->v[i].p, b->v[i].len, now, &key, &part, &off, err);
         if (rc == WEIR_OK) {
             if (counts[part].count++ == 0)
                 counts[part].first = off;
@@ -202,14 +234,7 @@ static int append_batch(weir_runtime *s, weir_answer *a, const weir_relation *re
     }
     weir_buf_free(&key);
     weir_buf_free(&dead);
-    if (rc) { /* the log kept nothing since its last commit: no request of the open group has its records */
-        weir_log_abort(s->log);
-        runtime_answer_pending(s, rc, err->msg);
-        answer_error(a, 503, "the records were not stored: %s", err->msg);
-        a->retry_after_s = 1;
-        return 503;
-    }
-    return 0;
+    return rc;
 }
 
 static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t nparts)
@@ -226,10 +251,169 @@ static int put_partitions(weir_buf *out, const partition_count *counts, uint32_t
     return rc || weir_buf_append_str(out, "}");
 }
 
+/* The answer of an appended batch, for when it is durable. */
+static void accepted_answer(const weir_relation *rel, const queued_batch *q, const partition_count *counts,
+                            pending_ack *ack)
+{
+    size_t accepted = q->b.n - (size_t)q->bad;
+    int rc = weir_buf_printf(&ack->answer, "{\"accepted\":%zu,", accepted) ||
+             put_partitions(&ack->answer, counts, rel->partitions);
+    if (q->bad)
+        rc = rc || weir_buf_printf(&ack->answer, ",\"dead_lettered\":%ld,\"error\":\"%ld of %zu records break "
+                                                 "schema %s version %d; they went to %s.dlq\",\"errors\":[",
+                                   q->bad, q->bad, q->b.n, rel->schema_subject, q->version, rel->name) ||
+             weir_buf_append(&ack->answer, q->errors.data, q->errors.len) || weir_buf_append_str(&ack->answer, "]");
+    rc = rc || weir_buf_append_str(&ack->answer, "}\n");
+    ack->status = q->bad ? 422 : 200;
+    if (rc) { /* the records are in; only the answer's details were lost */
+        ack->answer.len = 0;
+        ack->status = weir_buf_printf(&ack->answer, "{\"accepted\":%zu}\n", accepted) ? 500 : ack->status;
+    }
+}
+
+/* Appends one handed-over batch; its answer waits for the step's commit. */
+static void append_queued(weir_runtime *s, queued_batch *q)
+{
+    const weir_relation *rel = s->cat->rels[q->rel_index];
+    partition_count *counts = calloc(rel->partitions, sizeof *counts);
+    pending_ack *ack = calloc(1, sizeof *ack);
+    weir_err err = {0};
+    weir_answer a = {0};
+    weir_stream *stream, *dlq;
+    int rc;
+    if (!counts || !ack || open_streams(s, rel, &stream, &dlq, &err)) { /* nothing appended: the group stands */
+        answer_error(&a, 500, "%s", counts && ack ? err.msg : "out of memory");
+        refuse(s, q, &a);
+    } else if ((rc = append_batch(rel, stream, dlq, &q->b, counts, &err))) {
+        /* the log kept nothing since its last commit: no request of the open group has its records */
+        weir_log_abort(s->log);
+        runtime_answer_pending(s, rc, err.msg);
+        answer_error(&a, 503, "the records were not stored: %s", err.msg);
+        a.retry_after_s = 1;
+        refuse(s, q, &a);
+    } else {
+        accepted_answer(rel, q, counts, ack);
+        ack->done = q->done;
+        ack->ctx = q->ctx;
+        ack->ticket = s->committed + 1;
+        ack->bytes = q->bytes;
+        *s->pending_tail = ack;
+        s->pending_tail = &ack->next;
+        ack = NULL;
+        ingest_counters *ic = &s->ingest[q->rel_index];
+        atomic_fetch_add(&ic->records, q->b.n - (size_t)q->bad);
+        atomic_fetch_add(&ic->bytes, q->bytes);
+        atomic_fetch_add(&ic->requests, 1);
+        atomic_fetch_add(&ic->refused_invalid, (uint64_t)q->bad);
+        s->ingested = true;
+    }
+    weir_answer_free(&a);
+    free(ack);
+    free(counts);
+}
+
+/* Takes what ingest handed over so far. */
+static queued_batch *take_queued(weir_runtime *s)
+{
+    pthread_mutex_lock(&s->handoff_lock);
+    queued_batch *q = s->queued;
+    s->queued = NULL;
+    s->queued_tail = &s->queued;
+    pthread_mutex_unlock(&s->handoff_lock);
+    return q;
+}
+
+void runtime_append_queued(weir_runtime *s)
+{
+    for (queued_batch *q = take_queued(s), *next; q; q = next) {
+        next = q->next;
+        append_queued(s, q);
+        queued_free(q);
+    }
+}
+
+void runtime_refuse_queued(weir_runtime *s, const char *why)
+{
+    for (queued_batch *q = take_queued(s), *next; q; q = next) {
+        next = q->next;
+        weir_answer a = {0};
+        answer_error(&a, 503, "%s; nothing was stored", why);
+        a.retry_after_s = 5;
+        atomic_fetch_add(&s->ingest[q->rel_index].refused_overload, q->b.n);
+        refuse(s, q, &a);
+        queued_free(q);
+    }
+}
+
+/* Whether the pipeline can take bytes more: else the 503 in *a. Under
+ * handoff_lock, from the pipeline's last look. */
+static bool has_room(weir_runtime *s, weir_answer *a, size_t bytes)
+{
+    const runtime_look *look = &s->look;
+    if (s->closing)
+        answer_error(a, 503, "weir is shutting down; nothing was stored");
+    else if (look->paused)
+        answer_error(a, 503, "the disk is full and the pipeline is paused (%s); nothing was stored: weir resumes by "
+                             "itself when space is freed", look->paused_why);
+    else if (s->opt.min_free && look->disk_free < s->opt.min_free + bytes)
+        answer_error(a, 503, "the disk of %s has %llu bytes free, under --min-free %llu; nothing was stored: retry when "
+                             "space is freed", weir_log_dir(s->log), (unsigned long long)look->disk_free,
+                     (unsigned long long)s->opt.min_free);
+    else if (s->opt.disk_quota && look->log_bytes + bytes > s->opt.disk_quota)
+        answer_error(a, 503, "the log holds %llu bytes, at its disk quota of %llu (--disk-quota); nothing was stored: "
+                             "retry when sinks or retention have made room", (unsigned long long)look->log_bytes,
+                     (unsigned long long)s->opt.disk_quota);
+    else if (atomic_load(&s->inflight_bytes) + bytes > s->opt.max_inflight_bytes) {
+        answer_error(a, 503, "ingest is saturated (%zu bytes wait for their commit); nothing was stored, retry after a "
+                             "second", atomic_load(&s->inflight_bytes));
+        a->retry_after_s = 1;
+        return false;
+    } else
+        return true;
+    a->retry_after_s = 5;
+    return false;
+}
+
+/* Hands the checked batch (its records in body) to the pipeline thread,
+ * which takes b's records. false with the refusal in *a. */
+static bool hand_over(weir_runtime *s, weir_answer *a, weir_ingest_done done, void *ctx, int rel_index, batch *b,
+                      long bad, int version, weir_buf *errors, const char *body, size_t body_len)
+{
+    queued_batch *q = calloc(1, sizeof *q);
+    char *text = malloc(body_len ? body_len : 1);
+    if (!q || !text) {
+        free(q);
+        free(text);
+        answer_error(a, 500, "out of memory");
+        return false;
+    }
+    memcpy(text, body, body_len);
+    for (size_t i = 0; i < b->n; i++)
+        b->v[i].p = text + (b->v[i].p - body);
+    *q = (queued_batch){rel_index, text, *b, bad, version, *errors, body_len, done, ctx, NULL};
+    *b = (batch){0};
+    *errors = (weir_buf){0};
+    pthread_mutex_lock(&s->handoff_lock);
+    bool room = has_room(s, a, body_len), overload = !room && !s->closing;
+    if (room) {
+        atomic_fetch_add(&s->inflight_bytes, body_len);
+        *s->queued_tail = q;
+        s->queued_tail = &q->next;
+        pthread_cond_signal(&s->wake);
+    }
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (!room) {
+        if (overload)
+            atomic_fetch_add(&s->ingest[rel_index].refused_overload, q->b.n);
+        queued_free(q);
+    }
+    return room;
+}
+
 /* Everything after parsing, for both forms: 0 with the refusal in *a, or
- * 1 when the batch waits for its commit (ack's done answers it). */
-static int ingest_batch(weir_runtime *s, weir_answer *a, weir_ingest_done done, void *ctx, int rel_index, batch *b,
-                        size_t body_len)
+ * 1 when the batch waits for its commit (done answers it). */
+static int admit(weir_runtime *s, weir_answer *a, weir_ingest_done done, void *ctx, int rel_index, batch *b,
+                 const char *body, size_t body_len)
 {
     const weir_relation *rel = s->cat->rels[rel_index];
     const weir_source_connector *conn = weir_source_connector_of(rel);
@@ -237,18 +421,11 @@ static int ingest_batch(weir_runtime *s, weir_answer *a, weir_ingest_done done, 
         answer_error(a, 409, "stream %s is fed by its %s connector and takes no other records", rel->name, conn->name);
         return 0;
     }
-    ingest_counters *ic = &s->ingest[rel_index];
     weir_buf errors = {0};
     int version = 0;
     long bad = check_schema(s, a, rel, b, &errors, &version);
-    if (bad < 0) {
-        weir_buf_free(&errors);
-        return 0;
-    }
-    if (bad && !rel->invalid_to_dlq) {
-        pthread_mutex_lock(&s->lock);
-        ic->refused_invalid += (uint64_t)bad;
-        pthread_mutex_unlock(&s->lock);
+    if (bad > 0 && !rel->invalid_to_dlq) {
+        atomic_fetch_add(&s->ingest[rel_index].refused_invalid, (uint64_t)bad);
         weir_buf *answer = &a->body;
         int rc = weir_buf_printf(answer, "{\"error\":\"%ld of %zu records break schema %s version %d; nothing was "
                                          "stored\",\"accepted\":0,\"errors\":[", bad, b->n, rel->schema_subject, version) ||
@@ -257,77 +434,11 @@ static int ingest_batch(weir_runtime *s, weir_answer *a, weir_ingest_done done, 
         a->content_type = "application/json";
         if (rc)
             answer->len = 0;
-        weir_buf_free(&errors);
-        return 0;
     }
-    uint32_t nparts = rel->partitions;
-    partition_count *counts = calloc(nparts, sizeof *counts);
-    pending_ack *ack = calloc(1, sizeof *ack);
-    weir_err err = {0};
-    int result = 0;
-    pthread_mutex_lock(&s->lock);
-    if (!counts || !ack) {
-        answer_error(a, 500, "out of memory");
-    } else if (s->closing) {
-        answer_error(a, 503, "weir is shutting down; nothing was stored");
-        a->retry_after_s = 5;
-    } else if (s->paused) {
-        ic->refused_overload += b->n;
-        answer_error(a, 503, "the disk is full and the pipeline is paused (%s); nothing was stored: weir resumes by "
-                             "itself when space is freed", s->paused_why);
-        a->retry_after_s = 5;
-    } else if (s->opt.min_free && s->disk_free < s->opt.min_free + body_len) {
-        ic->refused_overload += b->n;
-        answer_error(a, 503, "the disk of %s has %llu bytes free, under --min-free %llu; nothing was stored: retry when "
-                             "space is freed", weir_log_dir(s->log), (unsigned long long)s->disk_free,
-                     (unsigned long long)s->opt.min_free);
-        a->retry_after_s = 5;
-    } else if (s->opt.disk_quota && s->log_bytes + body_len > s->opt.disk_quota) {
-        ic->refused_overload += b->n;
-        answer_error(a, 503, "the log holds %llu bytes, at its disk quota of %llu (--disk-quota); nothing was stored: "
-                             "retry when sinks or retention have made room", (unsigned long long)s->log_bytes,
-                     (unsigned long long)s->opt.disk_quota);
-        a->retry_after_s = 5;
-    } else if (s->inflight_bytes + body_len > s->opt.max_inflight_bytes) {
-        ic->refused_overload += b->n;
-        answer_error(a, 503, "ingest is saturated (%zu bytes wait for their commit); nothing was stored, retry after a "
-                             "second", s->inflight_bytes);
-        a->retry_after_s = 1;
-    } else if (append_batch(s, a, rel, b, counts, &err) == 0) {
-        size_t accepted = b->n - (size_t)bad;
-        int rc = weir_buf_printf(&ack->answer, "{\"accepted\":%zu,", accepted) || put_partitions(&ack->answer, counts, nparts);
-        if (bad)
-            rc = rc || weir_buf_printf(&ack->answer, ",\"dead_lettered\":%ld,\"error\":\"%ld of %zu records break "
-                                                     "schema %s version %d; they went to %s.dlq\",\"errors\":[",
-                                       bad, bad, b->n, rel->schema_subject, version, rel->name) ||
-                 weir_buf_append(&ack->answer, errors.data, errors.len) || weir_buf_append_str(&ack->answer, "]");
-        rc = rc || weir_buf_append_str(&ack->answer, "}\n");
-        ack->status = bad ? 422 : 200;
-        if (rc) { /* the records are in; only the answer's details were lost */
-            ack->answer.len = 0;
-            ack->status = weir_buf_printf(&ack->answer, "{\"accepted\":%zu}\n", accepted) ? 500 : ack->status;
-        }
-        ack->done = done;
-        ack->ctx = ctx;
-        ack->ticket = s->committed + 1;
-        ack->bytes = body_len;
-        s->inflight_bytes += body_len;
-        *s->pending_tail = ack;
-        s->pending_tail = &ack->next;
-        ack = NULL;
-        ic->records += accepted;
-        ic->bytes += body_len;
-        ic->requests++;
-        ic->refused_invalid += (uint64_t)bad;
-        s->ingested = true;
-        pthread_cond_signal(&s->wake);
-        result = 1;
-    }
-    pthread_mutex_unlock(&s->lock);
-    free(ack);
-    free(counts);
+    int waits = bad >= 0 && (!bad || rel->invalid_to_dlq) &&
+                hand_over(s, a, done, ctx, rel_index, b, bad, version, &errors, body, body_len);
     weir_buf_free(&errors);
-    return result;
+    return waits;
 }
 
 void weir_runtime_ingest(weir_runtime *s, const char *stream, weir_ingest_form form, const char *body, size_t len,
@@ -346,7 +457,7 @@ void weir_runtime_ingest(weir_runtime *s, const char *stream, weir_ingest_form f
     else if (form == WEIR_INGEST_RECORD && ingest_push(&b, body, len, 1))
         answer_error(&a, 500, "out of memory");
     else if (form == WEIR_INGEST_RECORD || parse_body(&a, body, len, &b))
-        waits = ingest_batch(s, &a, done, ctx, index, &b, len);
+        waits = admit(s, &a, done, ctx, index, &b, body, len);
     free(b.v);
     if (!waits)
         done(ctx, &a);

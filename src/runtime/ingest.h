@@ -19,8 +19,8 @@ typedef enum weir_ingest_form {
 } weir_ingest_form;
 
 /* The answer to an ingest; a is borrowed for the call. Called once: from
- * the caller's thread for a refusal, else from the pipeline thread under
- * the runtime's lock, so it must not call the runtime. */
+ * the caller's thread for a refusal, else from the pipeline thread, in
+ * the middle of its step, so it must not call the runtime. */
 typedef void (*weir_ingest_done)(void *ctx, const weir_answer *a);
 
 /* Admits the records of body (len bytes, read during the call only) into

@@ -14,42 +14,24 @@
 #include "runtime/runtime_internal.h"
 #include "runtime/sinks.h"
 
-/* The health never waits for the pipeline: a step or a checkpoint of a
- * large state holds the runtime's lock for hundreds of milliseconds, and a
- * health check must answer in a few. When the lock is busy it answers
- * from its last look; checkpoint_age_s then counts from the last
- * checkpoint seen, so a pipeline stuck holding the lock shows as a
- * growing age, never as a younger one. (The first look waits for the
- * lock: before it there is nothing to answer from.) */
+/* The health never waits for the pipeline: it answers from the look the
+ * pipeline thread published after its last step, so a pipeline stuck in a
+ * step shows as a growing checkpoint age, never as a younger one. */
 void weir_runtime_health(weir_runtime *s, weir_answer *a)
 {
     weir_buf b = {0};
-    pthread_mutex_lock(&s->health_lock);
-    bool looked = s->health.looked;
-    pthread_mutex_unlock(&s->health_lock);
-    if ((looked ? pthread_mutex_trylock(&s->lock) : pthread_mutex_lock(&s->lock)) == 0) {
-        pthread_mutex_lock(&s->health_lock);
-        s->health.looked = true;
-        s->health.checkpoint_ms = weir_runner_checkpoint_ms(s->runner);
-        s->health.closing = s->closing;
-        s->health.paused = s->paused;
-        snprintf(s->health.paused_why, sizeof s->health.paused_why, "%s", s->paused_why);
-        s->health.disk_free = s->disk_free;
-        pthread_mutex_unlock(&s->health_lock);
-        pthread_mutex_unlock(&s->lock);
-    }
-    pthread_mutex_lock(&s->health_lock);
-    bool closing = s->health.closing;
+    pthread_mutex_lock(&s->handoff_lock);
+    bool closing = s->closing;
+    const runtime_look *look = &s->look;
     int rc = weir_buf_printf(&b, "{\"status\":\"%s\",\"uptime_s\":%.3f,\"checkpoint_age_s\":%.3f",
-                             closing ? "stopping" : s->health.paused ? "paused" : "ok",
+                             closing ? "stopping" : look->paused ? "paused" : "ok",
                              (double)(weir_wall_ms() - s->started_ms) / 1000.0,
-                             (double)(weir_wall_ms() - s->health.checkpoint_ms) / 1000.0);
-    if (s->health.paused) /* the server answers; the pipeline waits for disk space */
-        rc = rc || weir_buf_append_str(&b, ",\"paused\":") ||
-             weir_json_quote(&b, s->health.paused_why, strlen(s->health.paused_why));
-    if (s->health.disk_free != UINT64_MAX)
-        rc = rc || weir_buf_printf(&b, ",\"disk_free_bytes\":%llu", (unsigned long long)s->health.disk_free);
-    pthread_mutex_unlock(&s->health_lock);
+                             (double)(weir_wall_ms() - look->checkpoint_ms) / 1000.0);
+    if (look->paused) /* the server answers; the pipeline waits for disk space */
+        rc = rc || weir_buf_append_str(&b, ",\"paused\":") || weir_json_quote(&b, look->paused_why, strlen(look->paused_why));
+    if (look->disk_free != UINT64_MAX)
+        rc = rc || weir_buf_printf(&b, ",\"disk_free_bytes\":%llu", (unsigned long long)look->disk_free);
+    pthread_mutex_unlock(&s->handoff_lock);
     rc = rc || weir_buf_append_str(&b, "}\n");
     answer_json(a, closing ? 503 : 200, rc, &b);
 }
@@ -206,9 +188,16 @@ static int scale_out_metrics(weir_runtime *s, weir_buf *b)
            weir_buf_printf(b, "weir_task_state_save_failures_total %llu\n", (unsigned long long)failures);
 }
 
-int weir_runtime_metrics(weir_runtime *s, weir_buf *b)
+typedef struct metrics_call {
+    weir_buf *b;
+    int rc;
+} metrics_call;
+
+/* The metrics, on the pipeline thread: they read the runner. */
+static void metrics_on_loop(weir_runtime *s, void *ctx)
 {
-    pthread_mutex_lock(&s->lock);
+    metrics_call *m = ctx;
+    weir_buf *b = m->b;
     int64_t now = weir_wall_ms();
     int rc = family(b, "weir_uptime_seconds", "gauge", "Seconds since weir serve started.") ||
              weir_buf_printf(b, "weir_uptime_seconds %.3f\n", (double)(now - s->started_ms) / 1000.0) ||
@@ -223,8 +212,14 @@ int weir_runtime_metrics(weir_runtime *s, weir_buf *b)
              family(b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
              weir_buf_printf(b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, b) ||
              ingest_metrics(s, b) || query_metrics(s, b) || sink_metrics(s, b) || scale_out_metrics(s, b);
-    pthread_mutex_unlock(&s->lock);
-    return rc ? WEIR_ENOMEM : WEIR_OK;
+    m->rc = rc ? WEIR_ENOMEM : WEIR_OK;
+}
+
+int weir_runtime_metrics(weir_runtime *s, weir_buf *b)
+{
+    metrics_call m = {b, WEIR_OK};
+    runtime_on_loop(s, metrics_on_loop, &m);
+    return m.rc;
 }
 
 
@@ -256,7 +251,6 @@ void weir_runtime_sinks(weir_runtime *s, weir_answer *a)
 {
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"sinks\":[");
-    pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->nsinks && !rc; i++) {
         weir_sink_status st;
         weir_sink_stats(s->sinks[i], &st);
@@ -267,7 +261,6 @@ void weir_runtime_sinks(weir_runtime *s, weir_answer *a)
                              st.healthy ? "true" : "false", st.state) ||
              put_member(&b, "last_error", st.last_error) || weir_buf_append_str(&b, "}");
     }
-    pthread_mutex_unlock(&s->lock);
     rc = rc || weir_buf_append_str(&b, "]}\n");
     answer_json(a, 200, rc, &b);
 }

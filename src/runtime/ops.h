@@ -9,13 +9,14 @@
 
 /* {"status": "ok" | "paused" | "stopping", uptime_s, checkpoint_age_s,
  * paused (why, while paused), disk_free_bytes}: 200, or 503 once the last
- * checkpoint is under way. Never waits for a pipeline step: while one
- * holds the lock it answers from its last look. */
+ * checkpoint is under way. Never waits for a pipeline step: it answers
+ * from what the pipeline published after its last one. */
 void weir_runtime_health(weir_runtime *s, weir_answer *a);
 
 /* Appends the runtime's metrics in Prometheus text format 0.0.4 to b
  * (the process, the log's streams, ingest, queries, sinks, scale-out):
- * 0 or WEIR_ENOMEM. */
+ * 0 or WEIR_ENOMEM. They read the runner, so they are made on the
+ * pipeline thread between two steps: the call waits for the step under way. */
 int weir_runtime_metrics(weir_runtime *s, weir_buf *b);
 
 /* {"sinks": [{name, from, connector, delivered, failures, lag, up, state,

@@ -6,12 +6,11 @@
  * Tables are answered from the live views the pipeline keeps (the latest
  * row per key, updated as rows are emitted); streams are scanned from the
  * log. Pull queries run on the caller's thread (the HTTP server's query
- * threads, never its two HTTP threads). They read the views and the log
- * under the runtime's lock, but in turns of a few milliseconds
- * (take_turns), so ingest, the pipeline and /healthz get the lock between
- * them; sorting and formatting the answer happen outside it. Each turn
- * sees every key at most once, in some version it had during the query
- * (a view's rows are only added or replaced in place, never moved).
+ * threads, never its two HTTP threads): a table's view as of one step
+ * (table_view.h), a stream through readers of the partitions' published
+ * ends (log.h). Neither waits for the pipeline nor makes it wait. What
+ * reads the runner (input lag, the owner of a key) is asked of the
+ * pipeline thread (runtime_on_loop).
  *
  * A query is bounded by its weir_query_limits: --query-timeout (counted
  * from its request's arrival, queueing included: 503) and
@@ -48,20 +47,44 @@ static const char *kind_of(const weir_relation *rel)
     return !rel ? "other" : rel->is_source ? "source" : rel->is_table ? "table" : "stream";
 }
 
+/* The pipeline's lag behind each of names' partitions (lag[i] is the
+ * sum), asked of the pipeline thread: it reads the runner. */
+typedef struct lags_call {
+    char **names;
+    size_t n;
+    uint64_t *lag;
+    bool *known;               /* names[i] is an input of the pipeline */
+} lags_call;
+
+static void lags_on_loop(weir_runtime *s, void *ctx)
+{
+    lags_call *c = ctx;
+    for (size_t i = 0; i < c->n; i++) {
+        uint64_t part_lag;
+        for (uint32_t p = 0; weir_runner_input_lag(s->runner, c->names[i], p, &part_lag); p++) {
+            c->lag[i] += part_lag;
+            c->known[i] = true;
+        }
+    }
+}
+
 void weir_runtime_streams(weir_runtime *s, weir_answer *a)
 {
     weir_buf b = {0};
     weir_err err = {0};
-    char **names = NULL;
-    size_t n = 0;
-    pthread_mutex_lock(&s->lock);
-    int rc = weir_log_list_streams(s->log, &names, &n, &err);
+    lags_call lags = {0};
+    int rc = weir_log_list_streams(s->log, &lags.names, &lags.n, &err);
     if (rc) {
-        pthread_mutex_unlock(&s->lock);
         answer_error(a, 500, "%s", err.msg);
         return;
     }
-    rc = weir_buf_append_str(&b, "{\"streams\":[");
+    char **names = lags.names;
+    size_t n = lags.n;
+    lags.lag = calloc(n + 1, sizeof *lags.lag);
+    lags.known = calloc(n + 1, sizeof *lags.known);
+    rc = !lags.lag || !lags.known || weir_buf_append_str(&b, "{\"streams\":[");
+    if (!rc)
+        runtime_on_loop(s, lags_on_loop, &lags);
     for (size_t i = 0; i < n && !rc; i++) {
         int index;
         const weir_relation *rel = runtime_relation(s, names[i], &index);
@@ -98,19 +121,13 @@ void weir_runtime_streams(weir_runtime *s, weir_answer *a)
             rc = weir_buf_printf(&b, "%s%llu", p ? "," : "", (unsigned long long)ps.end_offset);
         }
         rc = rc || weir_buf_printf(&b, "],\"records\":%llu", (unsigned long long)total);
-        uint64_t lag = 0, part_lag;
-        bool known = false;
-        for (uint32_t p = 0; p < parts; p++)
-            if (weir_runner_input_lag(s->runner, names[i], p, &part_lag)) {
-                lag += part_lag;
-                known = true;
-            }
-        if (!rc && known)
-            rc = weir_buf_printf(&b, ",\"pipeline_lag\":%llu", (unsigned long long)lag);
+        if (!rc && lags.known[i])
+            rc = weir_buf_printf(&b, ",\"pipeline_lag\":%llu", (unsigned long long)lags.lag[i]);
         rc = rc || weir_buf_append_str(&b, "}");
     }
-    pthread_mutex_unlock(&s->lock);
     weir_names_free(names, n);
+    free(lags.lag);
+    free(lags.known);
     rc = rc || weir_buf_append_str(&b, "]}\n");
     answer_json(a, 200, rc, &b);
 }
@@ -121,7 +138,6 @@ void weir_runtime_tables(weir_runtime *s, weir_answer *a)
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"tables\":[");
     bool first = true;
-    pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->cat->nrels && !rc; i++) {
         const weir_relation *t = s->cat->rels[i];
         if (!t->is_table)
@@ -139,37 +155,16 @@ void weir_runtime_tables(weir_runtime *s, weir_answer *a)
                                    (long long)q->window.size_ms, q->emit == WEIR_EMIT_FINAL ? "final" : "changes",
                                    weir_view_count(s->views[i]));
     }
-    pthread_mutex_unlock(&s->lock);
     rc = rc || weir_buf_append_str(&b, "]}\n");
     answer_json(a, 200, rc, &b);
 }
 
 /* ---- pull queries ---- */
 
-/* The lock in turns: a query that has held the runtime's lock for 2 ms
- * lets it go for 100 us, long enough for a waiting thread to take it (a
- * mutex handed back at once is usually retaken by the same thread). */
-typedef struct turns {
-    weir_runtime *s;
-    const weir_query_limits *lim;
-    uint64_t since_ns;         /* when this thread last took the lock */
-} turns;
-
 static bool cancelled(const weir_query_limits *lim) { return lim->cancelled && lim->cancelled(lim->cancelled_ctx); }
 
-static bool take_turns(void *ctx)
-{
-    turns *t = ctx;
-    uint64_t now = weir_mono_ns();
-    if (now - t->since_ns >= 2000000) {
-        pthread_mutex_unlock(&t->s->lock);
-        struct timespec pause = {0, 100000};
-        (void)nanosleep(&pause, NULL); /* an interrupted pause is only shorter */
-        pthread_mutex_lock(&t->s->lock);
-        t->since_ns = weir_mono_ns();
-    }
-    return !cancelled(t->lim);
-}
+/* The pull's pause call: whether the client still waits. */
+static bool still_wanted(void *ctx) { return !cancelled(ctx); }
 
 static uint64_t deadline_of(const weir_query_limits *lim)
 {
@@ -220,18 +215,14 @@ int runtime_pull_rows(weir_runtime *s, const weir_query_limits *lim, const char 
     }
     weir_err err = {0};
     int rc = weir_pull_begin(&p->pull, &p->run, &err);
-    turns t = {s, lim, 0};
     if (rc == WEIR_OK)
         weir_pull_set_limits(p->run, &(weir_pull_limits){.deadline_ns = deadline_of(lim), .max_bytes = lim->max_bytes,
-                                                         .pause = take_turns, .pause_ctx = &t});
-    pthread_mutex_lock(&s->lock);
-    t.since_ns = weir_mono_ns();
+                                                         .pause = still_wanted, .pause_ctx = (void *)lim});
     int index;
     runtime_relation(s, p->pull.from->name, &index);
     if (rc == WEIR_OK)
         rc = p->pull.from->is_table ? weir_pull_offer_view(p->run, s->views[index], &err)
                                     : weir_pull_offer_scan(p->run, s->log, false, &err);
-    pthread_mutex_unlock(&s->lock);
     if (rc == WEIR_OK)
         p->n = weir_pull_finish(p->run, &p->rows);
     if (p->run && weir_pull_stopped(p->run))
@@ -283,17 +274,33 @@ static int put_sql_quoted(weir_buf *b, const char *s, char quote)
 static int put_sql_string(weir_buf *b, const char *s) { return put_sql_quoted(b, s, '\''); }
 static int put_sql_ident(weir_buf *b, const char *s) { return put_sql_quoted(b, s, '"'); }
 
+/* Which task holds a table's key and whether this process does, asked of
+ * the pipeline thread: it reads the runner's assignment. */
+typedef struct key_task_call {
+    const weir_relation *table;
+    const char *key;
+    char *task;
+    size_t task_cap;
+    bool found, owned;
+} key_task_call;
+
+static void key_task_on_loop(weir_runtime *s, void *ctx)
+{
+    key_task_call *c = ctx;
+    c->found = weir_runner_key_task(s->runner, c->table, c->key, strlen(c->key), c->task, c->task_cap, &c->owned);
+}
+
 int weir_runtime_key_owner(weir_runtime *s, const weir_relation *t, const char *key, char *owner, size_t owner_cap,
                            char *task, size_t task_cap, weir_answer *a)
 {
     const weir_task_store *store = s->opt.runner ? s->opt.runner->tasks : NULL;
-    bool owned = true;
+    if (!store)
+        return 0;
+    key_task_call c = {t, key, task, task_cap, false, true};
+    runtime_on_loop(s, key_task_on_loop, &c);
+    bool owned = !c.found || c.owned;
     weir_err err = {0};
-    pthread_mutex_lock(&s->lock);
-    int found = store && weir_runner_key_task(s->runner, t, key, strlen(key), task, task_cap, &owned) && !owned
-                    ? store->owner(store->ctx, task, owner, owner_cap, &err)
-                    : 0;
-    pthread_mutex_unlock(&s->lock);
+    int found = owned ? 0 : store->owner(store->ctx, task, owner, owner_cap, &err);
     if (owned)
         return 0;
     if (found <= 0) {

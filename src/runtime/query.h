@@ -4,8 +4,8 @@
  * the pipeline's own endpoints (CREATE ENDPOINT), each answered as JSON
  * (an endpoint in its format).
  *
- * Pull queries run on the caller's thread and take the runtime's lock in
- * turns of 2 ms; they are bounded by weir_query_limits.
+ * Pull queries run on the caller's thread, never waiting for the pipeline
+ * (query.c); they are bounded by weir_query_limits.
  */
 #ifndef WEIR_RUNTIME_QUERY_H
 #define WEIR_RUNTIME_QUERY_H

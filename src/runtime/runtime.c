@@ -100,7 +100,7 @@ void runtime_answer_pending(weir_runtime *s, int rc, const char *why)
             a.retry_after_s = 1;
         }
         p->done(p->ctx, &a);
-        s->inflight_bytes -= p->bytes;
+        atomic_fetch_sub(&s->inflight_bytes, p->bytes);
         weir_buf_free(&p->answer);
         free(p);
         p = next;
@@ -179,28 +179,99 @@ static void resume_pipeline(weir_runtime *s, int64_t now_ms)
     s->paused = false;
 }
 
+/* Answers what ingest handed over before it saw the pause. */
+static void refuse_while_paused(weir_runtime *s)
+{
+    char why[400];
+    snprintf(why, sizeof why, "the disk is full and the pipeline is paused (%s)", s->paused_why);
+    runtime_refuse_queued(s, why);
+}
+
 bool weir_runtime_paused(weir_runtime *s, char *why, size_t cap)
 {
-    pthread_mutex_lock(&s->lock);
-    bool paused = s->paused;
-    if (paused)
+    if (s->paused)
         snprintf(why, cap, "%s", s->paused_why);
-    pthread_mutex_unlock(&s->lock);
-    return paused;
+    return s->paused;
+}
+
+/* ---- between threads ---- */
+
+/* Shows the other threads where the pipeline is (runtime_look). */
+static void publish_look(weir_runtime *s)
+{
+    uint64_t log_bytes = s->opt.disk_quota ? weir_log_bytes(s->log) : 0;
+    int64_t checkpoint_ms = weir_runner_checkpoint_ms(s->runner);
+    pthread_mutex_lock(&s->handoff_lock);
+    s->look.checkpoint_ms = checkpoint_ms;
+    s->look.paused = s->paused;
+    snprintf(s->look.paused_why, sizeof s->look.paused_why, "%s", s->paused_why);
+    s->look.disk_free = s->disk_free;
+    s->look.log_bytes = log_bytes;
+    pthread_mutex_unlock(&s->handoff_lock);
+}
+
+/* Makes the calls other threads asked for (runtime_on_loop). */
+static void make_loop_calls(weir_runtime *s)
+{
+    pthread_mutex_lock(&s->handoff_lock);
+    loop_call *calls = s->calls;
+    s->calls = NULL;
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (!calls)
+        return;
+    for (loop_call *c = calls; c; c = c->next)
+        c->fn(s, c->ctx);
+    pthread_mutex_lock(&s->handoff_lock);
+    for (loop_call *c = calls, *next; c; c = next) {
+        next = c->next; /* c is its caller's: gone once done is seen */
+        c->done = true;
+    }
+    pthread_cond_broadcast(&s->called);
+    pthread_mutex_unlock(&s->handoff_lock);
+}
+
+void runtime_on_loop(weir_runtime *s, void (*fn)(weir_runtime *s, void *ctx), void *ctx)
+{
+    loop_call c = {fn, ctx, false, NULL};
+    pthread_mutex_lock(&s->handoff_lock);
+    if (s->loop_over) {
+        pthread_mutex_unlock(&s->handoff_lock);
+        fn(s, ctx);
+        return;
+    }
+    c.next = s->calls;
+    s->calls = &c;
+    pthread_cond_signal(&s->wake);
+    while (!c.done)
+        pthread_cond_wait(&s->called, &s->handoff_lock);
+    pthread_mutex_unlock(&s->handoff_lock);
+}
+
+/* The loop is over (its last checkpoint, or a hang-up): the calls still
+ * waiting are made now, later ones on their callers' threads. */
+static void end_loop(weir_runtime *s)
+{
+    make_loop_calls(s);
+    pthread_mutex_lock(&s->handoff_lock);
+    s->loop_over = true;
+    pthread_mutex_unlock(&s->handoff_lock);
+    make_loop_calls(s); /* any that came in between */
 }
 
 /* ---- the loop ---- */
 
 int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir_err *err)
 {
-    pthread_mutex_lock(&s->lock);
     int rc = WEIR_OK;
     *processed = 0;
+    make_loop_calls(s);
     if (s->paused) {
+        refuse_while_paused(s);
         resume_pipeline(s, now_ms);
-        pthread_mutex_unlock(&s->lock);
+        publish_look(s);
         return WEIR_OK;
     }
+    runtime_append_queued(s);
     s->files_at_eof = true;
     for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) { /* ingest feeds: what arrived, 4 MiB a step */
         uint64_t appended = 0;
@@ -230,13 +301,12 @@ int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir
         rc = WEIR_OK;
     }
     runtime_feed_changes(s, now_ms);
-    if (s->opt.disk_quota)
-        s->log_bytes = weir_log_bytes(s->log);
     if (now_ms - s->disk_checked_ms >= DISK_CHECK_MS || s->paused) {
         s->disk_free = measure_disk_free(s);
         s->disk_checked_ms = now_ms;
     }
-    pthread_mutex_unlock(&s->lock);
+    weir_sinks_publish_ends(s);
+    publish_look(s);
     return rc;
 }
 
@@ -247,12 +317,14 @@ void weir_runtime_wait(weir_runtime *s, int timeout_ms)
     until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000L;
     until.tv_nsec %= 1000000000L;
-    pthread_mutex_lock(&s->lock);
-    while (!s->ingested && (s->paused || weir_runner_checkpointing(s->runner) || /* a step would do nothing */
-                            weir_runner_caught_up(s->runner, false))) /* connector inputs are polled each step */
-        if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
+    if (!s->paused && !weir_runner_checkpointing(s->runner) && /* else a step would do nothing */
+        !weir_runner_caught_up(s->runner, false)) /* connector inputs are polled each step */
+        return;
+    pthread_mutex_lock(&s->handoff_lock);
+    while (!s->queued && !s->calls && !s->joining)
+        if (pthread_cond_timedwait(&s->wake, &s->handoff_lock, &until) == ETIMEDOUT)
             break;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->handoff_lock);
 }
 
 weir_runner *weir_runtime_runner(weir_runtime *s) { return s->runner; }
@@ -261,8 +333,14 @@ const char *weir_runtime_schema_warnings(const weir_runtime *s) { return weir_re
 
 int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
 {
-    pthread_mutex_lock(&s->lock);
-    s->closing = true; /* no more ingest: what is appended now is in this last commit */
+    pthread_mutex_lock(&s->handoff_lock);
+    s->closing = true; /* no more ingest: what was handed over is in this last commit */
+    pthread_mutex_unlock(&s->handoff_lock);
+    make_loop_calls(s);
+    if (s->paused)
+        refuse_while_paused(s);
+    else
+        runtime_append_queued(s);
     int rc = s->paused ? weir_err_set(err, WEIR_ENOSPC, "the pipeline is paused (%s): its last checkpoint stands",
                                       s->paused_why)
            : finish    ? weir_runner_finish(s->runner, err)
@@ -273,7 +351,9 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
     if (rc == WEIR_OK)
         rc = publish_views(s, err);
     runtime_feed_changes(s, weir_wall_ms());
-    pthread_mutex_unlock(&s->lock);
+    weir_sinks_publish_ends(s);
+    publish_look(s);
+    end_loop(s);
     return rc;
 }
 
@@ -345,9 +425,10 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     weir_runtime *s = calloc(1, sizeof *s);
     if (!s)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->health_lock, NULL);
+    pthread_mutex_init(&s->handoff_lock, NULL);
+    pthread_mutex_init(&s->registry_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
+    pthread_cond_init(&s->called, NULL);
     s->log = log;
     s->cat = cat;
     s->sql = sql;
@@ -356,6 +437,7 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     if (!s->opt.max_inflight_bytes)
         s->opt.max_inflight_bytes = 256u << 20;
     s->pending_tail = &s->pending;
+    s->queued_tail = &s->queued;
     s->started_ms = weir_wall_ms();
     weir_runner_options *ro = &s->runner_opt;
     *ro = opt->runner ? *opt->runner : (weir_runner_options){0};
@@ -369,10 +451,8 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     int rc = !s->views || !s->ingest || !s->feeds ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
     if (rc == WEIR_OK)
         rc = weir_runner_open(log, cat, sql, sql_len, ro, &s->runner, err);
-    if (rc == WEIR_OK && s->opt.disk_quota) {
+    if (rc == WEIR_OK && s->opt.disk_quota)
         open_all_streams(log);
-        s->log_bytes = weir_log_bytes(log);
-    }
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
         if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
             rc = weir_view_load(s->views[i], log, false, err);
@@ -389,6 +469,8 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
         rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
         rc = weir_sinks_start(s, opt->kafka_brokers, ro->tasks ? ro->tasks->instance : NULL, err);
+    if (rc == WEIR_OK)
+        publish_look(s);
     if (rc) {
         weir_runtime_close(s);
         return rc;
@@ -397,13 +479,7 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     return WEIR_OK;
 }
 
-bool weir_runtime_files_at_eof(weir_runtime *s)
-{
-    pthread_mutex_lock(&s->lock);
-    bool eof = s->files_at_eof;
-    pthread_mutex_unlock(&s->lock);
-    return eof;
-}
+bool weir_runtime_files_at_eof(weir_runtime *s) { return s->files_at_eof; }
 
 bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms)
 {
@@ -424,12 +500,14 @@ bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms)
 
 void weir_runtime_hang_up(weir_runtime *s)
 {
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->handoff_lock);
     s->closing = true;
     s->hung_up = true;
+    pthread_mutex_unlock(&s->handoff_lock);
+    runtime_refuse_queued(s, "weir is shutting down");
     runtime_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
     runtime_end_feeds(s);
-    pthread_mutex_unlock(&s->lock);
+    end_loop(s);
 }
 
 void weir_runtime_close(weir_runtime *s)
@@ -449,7 +527,8 @@ void weir_runtime_close(weir_runtime *s)
     free(s->feeds);
     weir_registry_free(s->registry);
     pthread_cond_destroy(&s->wake);
-    pthread_mutex_destroy(&s->lock);
-    pthread_mutex_destroy(&s->health_lock);
+    pthread_cond_destroy(&s->called);
+    pthread_mutex_destroy(&s->handoff_lock);
+    pthread_mutex_destroy(&s->registry_lock);
     free(s);
 }

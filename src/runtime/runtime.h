@@ -12,9 +12,11 @@
  * callback later: an ingest is answered once the step's group commit made
  * its records durable. The runtime knows no transport.
  *
- * Every function here and in those headers takes the runtime's lock
- * itself (runtime_internal.h); none may be called from a callback the
- * runtime calls.
+ * weir_runtime_step, _paused, _wait, _checkpoint, _runner,
+ * _files_at_eof, _hang_up and _close are the pipeline thread's; the
+ * request functions may be called from any thread at once and never hold
+ * up the pipeline (runtime_internal.h says who owns what). None may be
+ * called from a callback the runtime calls.
  */
 #ifndef WEIR_RUNTIME_H
 #define WEIR_RUNTIME_H

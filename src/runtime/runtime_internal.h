@@ -1,8 +1,8 @@
 /*
  * runtime_internal.h - the runtime's state, which the pipeline thread and
  * the threads that call the runtime's request functions share (see
- * runtime.h); for the files of src/runtime only. Everything here is
- * guarded by `lock` unless said otherwise.
+ * runtime.h); for the files of src/runtime only. Who may touch what is
+ * said above struct weir_runtime.
  */
 #ifndef WEIR_RUNTIME_INTERNAL_H
 #define WEIR_RUNTIME_INTERNAL_H
@@ -19,9 +19,10 @@
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
-/* An ingest waiting for the commit that makes its records durable. */
+/* An ingest waiting for the commit that makes its records durable; the
+ * pipeline thread's alone. */
 typedef struct pending_ack {
-    void (*done)(void *ctx, const weir_answer *a);  /* called once, under the lock */
+    void (*done)(void *ctx, const weir_answer *a);  /* called once, on the pipeline thread */
     void *ctx;
     uint64_t ticket;              /* durable once committed >= ticket */
     size_t bytes;                 /* counted in inflight_bytes */
@@ -30,16 +31,44 @@ typedef struct pending_ack {
     struct pending_ack *next;
 } pending_ack;
 
-typedef struct subscriber subscriber;  /* a change feed: runtime/changes.c */
-typedef struct sink_run sink_run;      /* a sink's delivery: runtime/sinks.c */
+typedef struct queued_batch queued_batch;  /* checked records on their way to the log: runtime/ingest.c */
+typedef struct subscriber subscriber;      /* a change feed: runtime/changes.c */
+typedef struct sink_run sink_run;          /* a sink's delivery: runtime/sinks.c */
 
-typedef struct ingest_counters {  /* per source stream */
-    uint64_t records, bytes, requests, refused_invalid, refused_overload;
+/* A call another thread asked the pipeline thread to make (runtime_on_loop). */
+typedef struct loop_call {
+    void (*fn)(weir_runtime *s, void *ctx);
+    void *ctx;
+    bool done;
+    struct loop_call *next;
+} loop_call;
+
+typedef struct ingest_counters {  /* per source stream; any thread adds, relaxed */
+    _Atomic uint64_t records, bytes, requests, refused_invalid, refused_overload;
 } ingest_counters;
 
+/* What the pipeline thread shows the others after each step (under
+ * handoff_lock): ingest admission and /healthz decide from it without
+ * waiting for a step. */
+typedef struct runtime_look {
+    int64_t checkpoint_ms;        /* the runner's last checkpoint */
+    bool paused;                  /* the disk filled up under the pipeline: ingest answers 503 */
+    char paused_why[300];
+    uint64_t disk_free;           /* bytes free for the data directory (UINT64_MAX: unknown) */
+    uint64_t log_bytes;           /* segment bytes of every stream (for --disk-quota) */
+} runtime_look;
+
+/*
+ * Who touches what. The pipeline thread (weir_runtime_step and the calls
+ * cli/serve.c makes between steps) owns the log's writer, the runner, the
+ * pending answers, the change feeds being fed and the ingest feeds: fields
+ * without a note below. Other threads read the log through their own
+ * readers (log.h) and the tables through their views (table_view.h); what
+ * they hand the pipeline thread or read from it goes through handoff_lock,
+ * which is held for a few assignments only, never across I/O or a step.
+ * What reads the runner runs on the pipeline thread (runtime_on_loop).
+ */
 struct weir_runtime {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;          /* ingest happened: the pipeline should step */
     weir_log *log;
     const weir_catalog *cat;
     weir_runner *runner;
@@ -47,49 +76,67 @@ struct weir_runtime {
     const char *sql;
     size_t sql_len;
     weir_runtime_options opt;
-    weir_registry *registry;
-    weir_table_view **views;      /* per catalog relation; NULL unless a table */
+    weir_table_view **views;      /* per catalog relation; NULL unless a table (a view takes readers on any thread) */
     ingest_counters *ingest;      /* per catalog relation */
     pending_ack *pending;         /* in arrival order */
     pending_ack **pending_tail;
     uint64_t committed;           /* commits done; appends made now become durable with commit committed+1 */
-    size_t inflight_bytes;
-    uint64_t log_bytes;           /* segment bytes of every stream, as of the last step (for the disk quota) */
-    bool ingested;                /* appends since the last step */
-    bool closing;                 /* the last checkpoint is under way: ingest answers 503 */
-    bool hung_up;                 /* weir_runtime_hang_up: no more change feeds either */
-    uint64_t disk_free;           /* bytes free for the data directory, as of the last step */
-    int64_t disk_checked_ms;      /* when disk_free was measured */
-    bool paused;                  /* the disk filled up under the pipeline: no steps, ingest answers 503 */
+    _Atomic size_t inflight_bytes;  /* ingest bodies queued or waiting for their commit; added under handoff_lock */
+    bool ingested;                /* appends since the last commit */
+    bool paused;                  /* the disk filled up under the pipeline: no steps (look.paused for others) */
     char paused_why[300];         /* the write that failed */
+    uint64_t disk_free;           /* as of the last measure */
+    int64_t disk_checked_ms;      /* when disk_free was measured */
     int64_t resume_tried_ms;      /* the last look for free space while paused */
-    subscriber *subscribers;
+    subscriber *subscribers;      /* the change feeds being fed */
     int nsubscribers;
-    sink_run **sinks;
-    int nsinks;
     struct weir_source_feed *feeds;   /* per catalog relation: its connector's ingest feed (or stdin's), poll NULL if none */
     bool files_at_eof;            /* every file source had nothing more at the last step */
-    _Atomic bool sinks_stopping;  /* read by the sinks' threads without the lock */
+    bool loop_over;               /* the last checkpoint is taken: calls for the loop run on their caller's thread */
+
+    pthread_mutex_t registry_lock;  /* guards registry */
+    weir_registry *registry;
+
+    sink_run **sinks;             /* fixed once started; each sink guards its own state (sinks.c) */
+    int nsinks;
+    _Atomic bool sinks_stopping;
+
     int64_t started_ms;
-    pthread_mutex_t health_lock;  /* guards health: weir_runtime_health reads it without waiting for `lock` (ops.c) */
-    struct {
-        bool looked;              /* filled at least once */
-        int64_t checkpoint_ms;
-        bool closing, paused;
-        char paused_why[300];
-        uint64_t disk_free;
-    } health;                     /* /healthz's last look at the runtime, copied under both locks */
+
+    pthread_mutex_t handoff_lock; /* guards what follows */
+    pthread_cond_t wake;          /* something was handed over: the pipeline should step */
+    pthread_cond_t called;        /* a loop_call is done */
+    queued_batch *queued;         /* checked ingest batches for the next step to append, in arrival order */
+    queued_batch **queued_tail;
+    loop_call *calls;             /* for the pipeline thread to make before its next step */
+    subscriber *joining;          /* change feeds opened since the last step */
+    bool closing;                 /* the last checkpoint is under way: ingest answers 503 */
+    bool hung_up;                 /* weir_runtime_hang_up: no more change feeds either */
+    runtime_look look;
 };
+
+/* Runs fn(s, ctx) on the pipeline thread before its next step (at once
+ * on the caller's thread once the loop is over, when nothing changes the
+ * runner any more) and returns when it ran: how other threads read the
+ * runner. fn must not call the runtime. */
+void runtime_on_loop(weir_runtime *s, void (*fn)(weir_runtime *s, void *ctx), void *ctx);
+
+/* Appends what ingest handed over since the last call (ingest.c); on the
+ * pipeline thread. */
+void runtime_append_queued(weir_runtime *s);
+/* Answers every queued batch 503 with why (ingest.c). */
+void runtime_refuse_queued(weir_runtime *s, const char *why);
 
 /* Answers the requests the last commit made durable (rc == OK), or, when
  * the open group failed (rc != OK), every waiting request with 503: they all
  * belong to it, since each step answers what its commit covered. */
 void runtime_answer_pending(weir_runtime *s, int rc, const char *why);
 
-/* Sends every change feed what was committed since the last call; feeds
- * whose client is gone end (changes.c). */
+/* Takes in the change feeds opened since the last call, then sends every
+ * feed what was committed since; feeds whose client is gone end
+ * (changes.c). On the pipeline thread. */
 void runtime_feed_changes(weir_runtime *s, int64_t now_ms);
-/* Ends every change feed. */
+/* Ends every change feed, those still joining too. */
 void runtime_end_feeds(weir_runtime *s);
 
 /* A pull query planned and run over the runtime's views or log (query.c). */
@@ -101,8 +148,9 @@ typedef struct runtime_pulled {
     size_t n;
 } runtime_pulled;
 /* 0 with the rows in p (free with runtime_pulled_free), or -1 with the
- * refusal in *a (400 for SQL, 413/503 past a limit). Holds the runtime's
- * lock in turns while it reads. */
+ * refusal in *a (400 for SQL, 413/503 past a limit). Reads a table's view
+ * as of a step, or a stream through readers of its own, on the caller's
+ * thread: it never waits for the pipeline, nor the pipeline for it. */
 int runtime_pull_rows(weir_runtime *s, const weir_query_limits *lim, const char *sql, size_t len, runtime_pulled *p,
                       weir_answer *a);
 void runtime_pulled_free(runtime_pulled *p);

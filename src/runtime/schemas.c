@@ -1,7 +1,7 @@
 /*
  * schemas.c - the schema registry (registry.c) as its clients see it (see
- * schemas.h): answers in JSON, under the runtime's lock, since the
- * registry is not thread-safe and ingest reads it.
+ * schemas.h): answers in JSON, under the runtime's registry_lock, since
+ * the registry is not thread-safe and ingest reads it.
  */
 #include "runtime/schemas.h"
 
@@ -15,14 +15,14 @@
 static void answer_version(weir_runtime *s, weir_answer *a, const char *subject, int version, int status)
 {
     int v, versions = 0;
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->registry_lock);
     const char *text = weir_registry_get(s->registry, subject, version, &v, NULL);
     for (int i = 0; i < weir_registry_count(s->registry); i++) {
         int n;
         if (!strcmp(weir_registry_subject(s->registry, i, &n), subject))
             versions = n;
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->registry_lock);
     if (!text) {
         if (version)
             answer_error(a, 404, "subject %s has no version %d", subject, version);
@@ -40,14 +40,14 @@ void weir_runtime_schemas(weir_runtime *s, weir_answer *a)
 {
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"subjects\":[");
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->registry_lock);
     for (int i = 0; i < weir_registry_count(s->registry) && !rc; i++) {
         int n;
         const char *name = weir_registry_subject(s->registry, i, &n);
         rc = (i && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"subject\":") ||
              weir_json_quote(&b, name, strlen(name)) || weir_buf_printf(&b, ",\"latest\":%d}", n);
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->registry_lock);
     rc = rc || weir_buf_append_str(&b, "]}\n");
     answer_json(a, 200, rc, &b);
 }
@@ -69,9 +69,9 @@ void weir_runtime_schema_add(weir_runtime *s, const char *subject, const char *b
     weir_err err = {0};
     int version;
     bool created;
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->registry_lock);
     int rc = weir_registry_add(s->registry, subject, body, len, &version, &created, &err);
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->registry_lock);
     if (rc == WEIR_EEXIST)
         answer_error(a, 409, "%s", err.msg);
     else if (rc == WEIR_EINVAL)

@@ -1,10 +1,13 @@
 /*
  * sinks.c - delivering the pipeline's CREATE SINKs, one thread each.
  *
- * A sink's thread copies a batch of committed records out of the log under
- * the runtime lock (a pipeline output only up to what its last checkpoint
- * names: rows a crash could take back never leave the process), then
- * delivers it without the lock. A delivery or resume the connector calls
+ * A sink's thread reads a batch of committed records through readers of
+ * its own (a pipeline output only up to what its last checkpoint names,
+ * which the pipeline thread publishes after each step: rows a crash could
+ * take back never leave the process), then delivers it. It never waits for
+ * the pipeline, nor the pipeline for it: what others read of a sink (its
+ * counters, its confirmed offsets) is guarded by the sink's own lock, held
+ * for a few assignments. A delivery or resume the connector calls
  * RETRY is retried with backoff (100 ms doubling to 5 s) after asking the
  * destination where it got to; meanwhile the log keeps everything, so an
  * outage only grows the lag (in /metrics and /v1/sinks) until the
@@ -44,15 +47,16 @@ struct sink_run {
     weir_stream *stream;
     uint32_t nparts;
     uint64_t *next;            /* per partition: the next offset to deliver */
-    uint64_t *confirmed;       /* per partition: delivered durably, as recorded in the consumer group below */
+    _Atomic uint64_t *ends;    /* per partition: the checkpointed end of a pipeline output; UINT64_MAX: none */
     uint64_t *unconfirmed;     /* per partition: records handed to deliver() since confirmed[] last moved */
     uint64_t settled_ns;       /* when confirmed[] last moved (weir_mono_ns) */
     char group[300];           /* "sink.<name>": the confirmed offsets, a floor under what resume() says */
-    bool resumed;              /* next[] is what the destination says */
-    bool in_flight;            /* the last deliver() had more = true: a call with more = false settles it */
     pthread_t thread;
     bool started;
-    /* guarded by the runtime lock */
+    pthread_mutex_t lock;      /* guards what follows; the sink's thread alone writes it */
+    uint64_t *confirmed;       /* per partition: delivered durably, as recorded in the consumer group above */
+    bool resumed;              /* next[] is what the destination says */
+    bool in_flight;            /* the last deliver() had more = true: a call with more = false settles it */
     uint64_t delivered, failures;  /* delivered: records the destination confirmed */
     bool healthy;
     bool failed;               /* the last attempt was FATAL: the thread waits for weir_sinks_restart */
@@ -60,18 +64,16 @@ struct sink_run {
 };
 
 /* Partition p's retained range, and *end, what the sink may deliver of it:
- * its end, or for a pipeline output what the last checkpoint names. Under
- * the lock. */
+ * its end, or for a pipeline output what the last checkpoint names. */
 static int deliverable(const sink_run *k, uint32_t p, weir_partition_stats *ps, uint64_t *end, weir_err *err)
 {
     int rc = weir_stream_partition_stats(k->stream, p, ps, err);
-    if (rc == WEIR_OK && !weir_runner_checkpointed_end(k->s->runner, weir_stream_name(k->stream), p, end))
-        *end = ps->end_offset;
+    uint64_t checkpointed = atomic_load(&k->ends[p]);
+    *end = checkpointed != UINT64_MAX ? checkpointed : ps->end_offset;
     return rc;
 }
 
-/* Copies up to SINK_BATCH records after next[] into recs/arena; under the
- * lock. at[i] keeps where record i's key starts in the arena (its value
+/* Copies up to SINK_BATCH records after next[] into recs/arena. at[i] keeps where record i's key starts in the arena (its value
  * follows) until the arena has stopped growing. */
 static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_buf *arena, weir_err *err)
 {
@@ -108,7 +110,7 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
 
 /* *lag = what the sink may deliver now (deliverable) beyond what the
  * destination confirmed; false if a partition could not be asked (*lag
- * counts the others). Under the lock. */
+ * counts the others). Under the sink's lock. */
 static bool unconfirmed_lag(const sink_run *k, uint64_t *out)
 {
     uint64_t lag = 0;
@@ -128,8 +130,8 @@ static bool unconfirmed_lag(const sink_run *k, uint64_t *out)
 }
 
 /* Records confirmed[] (all of it durable at the destination) in the
- * consumer group; under the lock. A failure only loses a floor: resume()
- * still knows. */
+ * consumer group, on the sink's thread without its lock (nothing else
+ * writes confirmed[]). A failure only loses a floor: resume() still knows. */
 static void record_confirmed(sink_run *k)
 {
     weir_err ignored;
@@ -141,8 +143,9 @@ static void record_confirmed(sink_run *k)
  * beyond confirmed[] came from attempts that failed after handing records
  * over: those count as delivered now (at most as many as were handed over;
  * the rest is an earlier process's). Never back below confirmed[]: the
- * destination may show only its latest records. Under the lock. */
-static void resumed(sink_run *k)
+ * destination may show only its latest records. Under the sink's lock;
+ * true when confirmed[] moved (record_confirmed, after the lock). */
+static bool resumed(sink_run *k)
 {
     bool moved = false;
     for (uint32_t p = 0; p < k->nparts; p++) {
@@ -156,9 +159,8 @@ static void resumed(sink_run *k)
         }
         k->unconfirmed[p] = 0;
     }
-    if (moved)
-        record_confirmed(k);
     k->resumed = true;
+    return moved;
 }
 
 static void nap(weir_runtime *s, int64_t ms)
@@ -176,9 +178,9 @@ static void *deliver_loop(void *arg)
     weir_buf arena = {0};
     int64_t backoff = 100;
     while (recs && at && !s->sinks_stopping) {
-        pthread_mutex_lock(&s->lock);
+        pthread_mutex_lock(&k->lock);
         bool failed = k->failed;
-        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&k->lock);
         if (failed) { /* until an operator restarts it: the failure stays what /v1/sinks shows */
             nap(s, 100);
             backoff = 100;
@@ -187,24 +189,26 @@ static void *deliver_loop(void *arg)
         weir_err err = {0};
         weir_sink_result rc = WEIR_SINK_OK;
         if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_SINK_OK) {
-            pthread_mutex_lock(&s->lock);
-            resumed(k);
-            pthread_mutex_unlock(&s->lock);
+            pthread_mutex_lock(&k->lock);
+            bool moved = resumed(k);
+            pthread_mutex_unlock(&k->lock);
+            if (moved)
+                record_confirmed(k);
         }
         size_t n = 0;
+        bool in_flight = false, moved = false;
         if (rc == WEIR_SINK_OK) {
-            pthread_mutex_lock(&s->lock);
             n = read_batch(k, recs, at, &arena, &err);
-            pthread_mutex_unlock(&s->lock);
             /* a backlog: the connector may pipeline, but confirms at least every SETTLE_MS */
             bool more = n == SINK_BATCH && weir_mono_ns() - k->settled_ns < SETTLE_MS * 1000000ull;
             if (n || k->in_flight)
                 rc = k->conn->deliver(k->state, recs, n, more, &err);
-            k->in_flight = rc == WEIR_SINK_OK && more;
+            in_flight = rc == WEIR_SINK_OK && more;
             for (size_t i = 0; i < n; i++) /* a failed call may have handed some over too: resume() will tell */
                 k->unconfirmed[recs[i].partition]++;
         }
-        pthread_mutex_lock(&s->lock);
+        pthread_mutex_lock(&k->lock);
+        k->in_flight = in_flight;
         if (rc == WEIR_SINK_OK) {
             for (size_t i = 0; i < n; i++)
                 k->next[recs[i].partition] = recs[i].offset + 1;
@@ -215,7 +219,7 @@ static void *deliver_loop(void *arg)
                     k->unconfirmed[p] = 0;
                 }
                 memcpy(k->confirmed, k->next, k->nparts * sizeof *k->next);
-                record_confirmed(k);
+                moved = true;
             }
             k->healthy = true;
             backoff = 100;
@@ -226,7 +230,9 @@ static void *deliver_loop(void *arg)
             k->failed = rc == WEIR_SINK_FATAL;
             snprintf(k->last_error, sizeof k->last_error, "%s", err.msg);
         }
-        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&k->lock);
+        if (moved)
+            record_confirmed(k);
         if (rc == WEIR_SINK_RETRY) {
             nap(s, backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
@@ -260,6 +266,7 @@ int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *wri
         sink_run *k = calloc(1, sizeof *k);
         if (!k)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        pthread_mutex_init(&k->lock, NULL);
         s->sinks[s->nsinks++] = k;
         k->s = s;
         k->decl = d;
@@ -270,7 +277,7 @@ int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *wri
             return rc;
         k->nparts = weir_stream_get_config(k->stream)->partitions;
         if (!(k->next = calloc(k->nparts, sizeof *k->next)) || !(k->confirmed = calloc(k->nparts, sizeof *k->confirmed)) ||
-            !(k->unconfirmed = calloc(k->nparts, sizeof *k->unconfirmed)))
+            !(k->unconfirmed = calloc(k->nparts, sizeof *k->unconfirmed)) || !(k->ends = calloc(k->nparts, sizeof *k->ends)))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         snprintf(k->group, sizeof k->group, "sink.%s", d->name);
         if ((rc = weir_group_load(s->log, k->group, d->from, k->confirmed, k->nparts, err)))
@@ -279,6 +286,7 @@ int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *wri
         if ((rc = conn->open(&cfg, &k->state, err)))
             return rc;
     }
+    weir_sinks_publish_ends(s);
     for (int i = 0; i < s->nsinks; i++) {
         if (pthread_create(&s->sinks[i]->thread, NULL, deliver_loop, s->sinks[i]))
             return weir_err_set(err, WEIR_EIO, "cannot start the thread of sink %s", s->sinks[i]->decl->name);
@@ -299,6 +307,8 @@ void weir_sinks_stop(weir_runtime *s)
         free(k->next);
         free(k->confirmed);
         free(k->unconfirmed);
+        free(k->ends);
+        pthread_mutex_destroy(&k->lock);
         free(k);
     }
     free(s->sinks);
@@ -307,7 +317,7 @@ void weir_sinks_stop(weir_runtime *s)
 }
 
 /* Whether the destination has confirmed everything the sink may deliver
- * now; under the lock. */
+ * now; under the sink's lock. */
 static bool sink_drained(const sink_run *k)
 {
     uint64_t lag;
@@ -317,11 +327,11 @@ static bool sink_drained(const sink_run *k)
 int weir_sinks_restart(weir_runtime *s, const char *name, weir_err *err)
 {
     int rc = weir_err_set(err, WEIR_ENOENT, "no sink %s", name);
-    pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->nsinks; i++) {
         sink_run *k = s->sinks[i];
         if (strcmp(k->decl->name, name))
             continue;
+        pthread_mutex_lock(&k->lock);
         if (k->failed) {
             k->failed = false; /* the thread resumes from what the destination says (resumed is false) */
             weir_err_clear(err);
@@ -330,29 +340,31 @@ int weir_sinks_restart(weir_runtime *s, const char *name, weir_err *err)
             rc = weir_err_set(err, WEIR_EINVAL, "sink %s has not failed: it is %s", name,
                               k->healthy ? "delivering" : "retrying by itself");
         }
+        pthread_mutex_unlock(&k->lock);
         break;
     }
-    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
 bool weir_sinks_drained(weir_runtime *s)
 {
     bool drained = true;
-    pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < s->nsinks; i++)
+    for (int i = 0; i < s->nsinks; i++) {
+        pthread_mutex_lock(&s->sinks[i]->lock);
         drained &= sink_drained(s->sinks[i]);
-    pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&s->sinks[i]->lock);
+    }
     return drained;
 }
 
 uint64_t weir_sinks_delivered_total(weir_runtime *s)
 {
     uint64_t total = 0;
-    pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < s->nsinks; i++)
+    for (int i = 0; i < s->nsinks; i++) {
+        pthread_mutex_lock(&s->sinks[i]->lock);
         total += s->sinks[i]->delivered;
-    pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&s->sinks[i]->lock);
+    }
     return total;
 }
 
@@ -361,18 +373,37 @@ uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition)
     weir_runtime *s = ctx;
     uint64_t least = UINT64_MAX;
     for (int i = 0; i < s->nsinks; i++) {
-        const sink_run *k = s->sinks[i];
-        if (partition < k->nparts && !strcmp(weir_stream_name(k->stream), stream) && k->confirmed[partition] < least)
+        sink_run *k = s->sinks[i];
+        if (partition >= k->nparts || strcmp(weir_stream_name(k->stream), stream))
+            continue;
+        pthread_mutex_lock(&k->lock);
+        if (k->confirmed[partition] < least)
             least = k->confirmed[partition];
+        pthread_mutex_unlock(&k->lock);
     }
     return least;
 }
 
-void weir_sink_stats(const sink_run *k, weir_sink_status *out)
+void weir_sinks_publish_ends(weir_runtime *s)
+{
+    for (int i = 0; i < s->nsinks; i++) {
+        sink_run *k = s->sinks[i];
+        for (uint32_t p = 0; p < k->nparts; p++) {
+            uint64_t end;
+            if (!weir_runner_checkpointed_end(s->runner, weir_stream_name(k->stream), p, &end))
+                end = UINT64_MAX;
+            atomic_store(&k->ends[p], end);
+        }
+    }
+}
+
+void weir_sink_stats(sink_run *k, weir_sink_status *out)
 {
     uint64_t lag; /* asked afresh: the delivery thread may be blocked in deliver() or resume() for seconds */
+    pthread_mutex_lock(&k->lock);
     unconfirmed_lag(k, &lag);
     *out = (weir_sink_status){k->decl->name, k->decl->from, k->conn->name, k->delivered, k->failures, lag,
-                              k->healthy, k->last_error, k->failed,
-                              k->failed ? "failed" : k->healthy ? "delivering" : "retrying"};
+                              k->healthy, "", k->failed, k->failed ? "failed" : k->healthy ? "delivering" : "retrying"};
+    snprintf(out->last_error, sizeof out->last_error, "%s", k->last_error);
+    pthread_mutex_unlock(&k->lock);
 }

@@ -419,7 +419,7 @@ static void dispatch(weir_http *h, weir_http_req *r)
         weir_http_reply_error(r, 503, "weir holds %zu bytes of request bodies already; retry after a second",
                               h->opt.max_bodies);
     } else if (!r->route->public) {
-        http_run_handler(r); /* it may wait for the runtime's lock: not on this thread */
+        http_run_handler(r); /* it may wait for the pipeline (metrics) or compute: not on this thread */
     } else {
         r->route->handler(r->route->ctx, r);
         if (r->state == RECEIVING) /* a handler that forgot to answer */

@@ -2,12 +2,12 @@
  * http_work.c - the server's worker threads. libmicrohttpd's two threads
  * only read requests, send answers and serve what is public (/healthz,
  * the dashboard's files); every other handler runs on a handler thread,
- * because handlers wait for the runtime's lock, which a pipeline step or a
- * checkpoint holds for hundreds of milliseconds, and an HTTP thread
- * waiting there stalls every connection it serves (/healthz took 0.7 s
- * while a 10,000-record ingest waited). Handlers that compute (pull
- * queries: scanning, sorting, formatting megabytes) move on to a query
- * thread (weir_http_offload), so they never hold up ingest either.
+ * because some wait for the pipeline (metrics are read between two of its
+ * steps, which may take hundreds of milliseconds) or parse and check a
+ * large body, and an HTTP thread doing that stalls every connection it
+ * serves. Handlers that compute (pull queries: scanning, sorting,
+ * formatting megabytes) move on to a query thread (weir_http_offload), so
+ * they never hold up ingest either.
  *
  * Both queues are bounded: a request beyond is answered 503 at once rather
  * than waiting behind minutes of work, as PostgreSQL refuses connections
@@ -126,8 +126,8 @@ static int pool_start(weir_http *h, struct http_pool *pool, unsigned threads, un
     return WEIR_OK;
 }
 
-/* Handler threads: twice the HTTP threads, since most of their time is
- * spent waiting for the runtime's lock, not computing. */
+/* Handler threads: twice the HTTP threads, since much of their time is
+ * spent waiting (for the pipeline, for a client's body), not computing. */
 int http_work_start(weir_http *h)
 {
     int a = pool_start(h, &h->pools[HTTP_HANDLERS], 2 * h->opt.threads, h->opt.max_connections);
