@@ -131,7 +131,7 @@ static int on_record(void *ctx, const char *text, size_t len, uint64_t line, wei
         }
         return produce_remote_bytes(pr->remote) >= REMOTE_BATCH_BYTES && commit(pr) != CLI_OK ? 2 : 0;
     }
-    if (weir_ingest_json(pr->stream, pr->partition, pr->key_field, text, len, weir_wall_ms(), &pr->key, NULL, NULL, &pr->err)) {
+    if (weir_ingest_json(pr->stream, pr->partition, pr->key_field, text, len, weir_wall_ms(), NULL, &pr->key, NULL, NULL, &pr->err)) {
         snprintf(e->msg, sizeof e->msg, "%s", pr->err.msg);
         return 1;
     }

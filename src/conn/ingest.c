@@ -8,9 +8,14 @@
 #include "json/json.h"
 
 int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, const char *json, size_t len,
-                     int64_t ts_ms, weir_buf *scratch, uint32_t *partition_out, uint64_t *offset_out, weir_err *err)
+                     int64_t ts_ms, const weir_buf *headers, weir_buf *scratch, uint32_t *partition_out,
+                     uint64_t *offset_out, weir_err *err)
 {
     weir_record rec = {.value = (const uint8_t *)json, .value_len = len, .ts_ms = ts_ms};
+    if (headers && headers->len) {
+        rec.headers = headers->data;
+        rec.headers_len = headers->len;
+    }
     bool found = false;
     scratch->len = 0;
     for (const char *f = key_fields; f && *f;) { /* "a,b": the texts of a and b joined by '|' */

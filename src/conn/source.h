@@ -10,10 +10,11 @@
  * bind(), which keeps what the connector will need in the relation
  * (rel->source_conf, opaque to everyone else). A connector then brings
  * records in one of two ways, and has exactly one of the two callbacks:
- *  - an ingest feed (open_feed): the connector appends records into the
- *    stream's log itself, through one poll callback the runtime calls on
- *    the pipeline thread each step; the pipeline reads the stream as any
- *    other (the file source);
+ *  - an ingest feed (open_feed): the connector reads records and hands
+ *    them to the runtime's ingest admission (weir_feed_admit: the schema
+ *    check, dead letters and append HTTP ingest goes through), from one
+ *    poll callback the runtime calls on the pipeline thread each step; the
+ *    pipeline reads the stream as any other (the file source);
  *  - a runner input (open_input): the runner reads the connector directly
  *    through exec/input.h's ops, instead of the stream's log, at the
  *    offsets of its own checkpoint (a Kafka topic).
@@ -43,13 +44,37 @@ enum {
     WEIR_SOURCE_INGEST = 1u << 0,
 };
 
+/* A record a feed read: its JSON text, and where it was in the feed's
+ * input (a file's line, from 1; 0: nowhere to come back to). The record
+ * keeps a position in its WEIR_FEED_POSITION header (decimal), in the
+ * stream or in its dead letters, so that a feed can tell after a restart
+ * how much of its input the stream already holds. */
+typedef struct weir_feed_record {
+    const char *text;
+    size_t len;
+    uint64_t position;
+} weir_feed_record;
+
+#define WEIR_FEED_POSITION "weir.feed.position"
+
+/* Where a feed's records go: the runtime's ingest admission, as HTTP
+ * ingest's. Each record is checked against the stream's schema; one that
+ * breaks it goes to <stream>.dlq (a feed has no client to refuse it to),
+ * the others to the stream, all in the step's commit. An error (the
+ * stream's schema has no version yet, the disk is full) stops the
+ * pipeline. */
+typedef struct weir_feed_admit {
+    int (*admit)(void *ctx, const weir_feed_record *recs, size_t n, weir_err *err);
+    void *ctx;
+} weir_feed_admit;
+
 /* An open ingest feed; the runtime closes it when it stops. */
 typedef struct weir_source_feed {
-    /* Appends the records that arrived, reading up to max_bytes of input;
-     * *appended: how many; *eof when there is nothing more right now (or
-     * ever). Called on the pipeline thread each step, which then commits
-     * the log. */
-    int (*poll)(void *state, size_t max_bytes, uint64_t *appended, bool *eof, weir_err *err);
+    /* Hands `to` the records that arrived, reading up to max_bytes of
+     * input; *admitted: how many; *eof when there is nothing more right
+     * now (or ever). Called on the pipeline thread each step, which then
+     * commits the log. */
+    int (*poll)(void *state, size_t max_bytes, const weir_feed_admit *to, uint64_t *admitted, bool *eof, weir_err *err);
     void (*close)(void *state);
     void *state;
 } weir_source_feed;

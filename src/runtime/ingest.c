@@ -10,6 +10,11 @@
  * makes it durable. If an append fails the open group is aborted: the log
  * drops everything since the last commit, so every request in the group
  * is answered 503 and nothing is half-written.
+ *
+ * Source connectors' feeds (a file's lines, --stdin) hand their records to
+ * runtime_admit_feed on the pipeline thread: the same schema check and
+ * append, the bad records always to the dead letters, since no client
+ * waits to be refused.
  */
 #include "runtime/ingest.h"
 
@@ -25,17 +30,19 @@
 #include "json/ndjson.h"
 #include "runtime/runtime_internal.h"
 
-/* A parsed ingest batch: the records' text in the request body. */
+/* A parsed ingest batch: the records' text in the request body, or what
+ * a source connector's feed read. */
 typedef struct record_span {
     const char *p;
     size_t len;
-    uint64_t line;
+    uint64_t line;             /* in the body; a feed's record: its position (source.h) */
     bool bad;                  /* broke the schema (dead-lettered or the batch refused) */
 } record_span;
 
 typedef struct batch {
     record_span *v;
     size_t n, cap;
+    bool positions;            /* a feed's: each record keeps its line as its WEIR_FEED_POSITION header */
 } batch;
 
 static int ingest_push(batch *b, const char *p, size_t len, uint64_t line)
@@ -191,28 +198,46 @@ typedef struct partition_count {
     uint64_t count, first, last;
 } partition_count;
 
-/* The source stream of rel and, if it keeps them, its dead letters. */
-static int open_streams(weir_runtime *s, const weir_relation *rel, weir_stream **stream, weir_stream **dlq,
+/* The source stream of rel and, if it keeps them or dead letters are
+ * coming, its dead letters (made on the pipeline thread if missing). */
+static int open_streams(weir_runtime *s, const weir_relation *rel, bool dead, weir_stream **stream, weir_stream **dlq,
                         weir_err *err)
 {
     char dlq_name[300];
     snprintf(dlq_name, sizeof dlq_name, "%s.dlq", rel->name);
     *dlq = NULL;
+    weir_stream_config one = {.partitions = 1};
     int rc = weir_stream_open(s->log, rel->name, stream, err);
-    return rc == WEIR_OK && rel->invalid_to_dlq ? weir_stream_open(s->log, dlq_name, dlq, err) : rc;
+    return rc == WEIR_OK && (rel->invalid_to_dlq || dead) ? weir_stream_open_or_create(s->log, dlq_name, &one, dlq, err)
+                                                          : rc;
 }
 
-/* Appends the batch's good records to stream (and, by the stream's
- * setting, its bad ones to dlq), counting them per partition. */
+/* The headers a record of b keeps: a feed's position, or none. */
+static int headers_of(const batch *b, size_t i, weir_buf *out)
+{
+    out->len = 0;
+    if (!b->positions || !b->v[i].line)
+        return WEIR_OK;
+    char at[24];
+    int n = snprintf(at, sizeof at, "%llu", (unsigned long long)b->v[i].line);
+    return weir_headers_add(out, WEIR_FEED_POSITION, at, (size_t)n);
+}
+
+/* Appends the batch's good records to stream (and its bad ones to dlq),
+ * counting them per partition in counts (or not: NULL). */
 static int append_batch(const weir_relation *rel, weir_stream *stream, weir_stream *dlq, const batch *b,
                         partition_count *counts, weir_err *err)
 {
-    weir_buf key = {0}, dead = {0};
+    weir_buf key = {0}, dead = {0}, headers = {0};
     int64_t now = weir_wall_ms();
     int rc = WEIR_OK;
     for (size_t i = 0; i < b->n && rc == WEIR_OK; i++) {
+        if (headers_of(b, i, &headers)) {
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            break;
+        }
         if (b->v[i].bad) {
-            weir_record rec = {.ts_ms = now};
+            weir_record rec = {.ts_ms = now, .headers = headers.data, .headers_len = headers.len};
             dead.len = 0;
             if (weir_dead_letter_json(&dead, "schema", b->v[i].p, b->v[i].len, NULL, now)) {
                 rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -225,8 +250,8 @@ static int append_batch(const weir_relation *rel, weir_stream *stream, weir_stre
         }
         uint32_t part;
         uint64_t off;
-        rc = weir_ingest_json(stream, -1, rel->key_fields, b->v[i].p, b->v[i].len, now, &key, &part, &off, err);
-        if (rc == WEIR_OK) {
+        rc = weir_ingest_json(stream, -1, rel->key_fields, b->v[i].p, b->v[i].len, now, &headers, &key, &part, &off, err);
+        if (rc == WEIR_OK && counts) {
             if (counts[part].count++ == 0)
                 counts[part].first = off;
             counts[part].last = off;
@@ -234,6 +259,7 @@ static int append_batch(const weir_relation *rel, weir_stream *stream, weir_stre
     }
     weir_buf_free(&key);
     weir_buf_free(&dead);
+    weir_buf_free(&headers);
     return rc;
 }
 
@@ -281,7 +307,7 @@ static void append_queued(weir_runtime *s, queued_batch *q)
     weir_answer a = {0};
     weir_stream *stream, *dlq;
     int rc;
-    if (!counts || !ack || open_streams(s, rel, &stream, &dlq, &err)) { /* nothing appended: the group stands */
+    if (!counts || !ack || open_streams(s, rel, false, &stream, &dlq, &err)) { /* nothing appended: the group stands */
         answer_error(&a, 500, "%s", counts && ack ? err.msg : "out of memory");
         refuse(s, q, &a);
     } else if ((rc = append_batch(rel, stream, dlq, &q->b, counts, &err))) {
@@ -462,4 +488,31 @@ void weir_runtime_ingest(weir_runtime *s, const char *stream, weir_ingest_form f
     if (!waits)
         done(ctx, &a);
     weir_answer_free(&a);
+}
+
+int runtime_admit_feed(void *ctx, const weir_feed_record *recs, size_t n, weir_err *err)
+{
+    const feed_target *t = ctx;
+    weir_runtime *s = t->s;
+    const weir_relation *rel = s->cat->rels[t->rel_index];
+    batch b = {.positions = true};
+    int rc = WEIR_OK;
+    for (size_t i = 0; i < n && rc == WEIR_OK; i++)
+        if (ingest_push(&b, recs[i].text, recs[i].len, recs[i].position))
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    weir_answer a = {0};
+    weir_buf errors = {0};
+    int version = 0;
+    long bad = rc == WEIR_OK ? check_schema(s, &a, rel, &b, &errors, &version) : 0;
+    if (bad < 0)
+        rc = weir_err_set(err, WEIR_EINVAL, "%s", a.msg);
+    weir_stream *stream, *dlq;
+    if (rc == WEIR_OK && (rc = open_streams(s, rel, bad > 0, &stream, &dlq, err)) == WEIR_OK)
+        rc = append_batch(rel, stream, dlq, &b, NULL, err);
+    if (rc == WEIR_OK)
+        s->ingested = true;
+    free(b.v);
+    weir_buf_free(&errors);
+    weir_answer_free(&a);
+    return rc;
 }

@@ -274,11 +274,11 @@ int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir
     runtime_append_queued(s);
     s->files_at_eof = true;
     for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) { /* ingest feeds: what arrived, 4 MiB a step */
-        uint64_t appended = 0;
+        uint64_t admitted = 0;
         bool eof = true;
+        weir_feed_admit to = {runtime_admit_feed, &s->feed_targets[i]};
         if (s->feeds[i].poll)
-            rc = s->feeds[i].poll(s->feeds[i].state, 4u << 20, &appended, &eof, err);
-        s->ingested |= appended > 0;
+            rc = s->feeds[i].poll(s->feeds[i].state, 4u << 20, &to, &admitted, &eof, err);
         s->files_at_eof &= eof;
     }
     if (rc == WEIR_OK && s->ingested) { /* commit the ingested records first: acknowledged sooner, and processed in this step */
@@ -415,7 +415,7 @@ static int open_stdin(weir_runtime *s, const char *name, weir_err *err)
         return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the pipeline declares no source stream of that name", name);
     if (s->feeds[i].poll)
         return weir_err_set(err, WEIR_EINVAL, "--stdin %s: the stream is fed by its %s connector", name, rel->connector);
-    return weir_file_source_open_fd(s->log, rel, 0, "standard input", &s->feeds[i], err);
+    return weir_file_source_open_fd(0, "standard input", &s->feeds[i], err);
 }
 
 int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
@@ -448,7 +448,11 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
     s->feeds = calloc((size_t)cat->nrels + 1, sizeof *s->feeds);
-    int rc = !s->views || !s->ingest || !s->feeds ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : ensure_sources(log, cat, err);
+    s->feed_targets = calloc((size_t)cat->nrels + 1, sizeof *s->feed_targets);
+    int rc = !s->views || !s->ingest || !s->feeds || !s->feed_targets ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                                                                      : ensure_sources(log, cat, err);
+    for (int i = 0; i < cat->nrels && s->feed_targets; i++)
+        s->feed_targets[i] = (feed_target){s, i};
     if (rc == WEIR_OK)
         rc = weir_runner_open(log, cat, sql, sql_len, ro, &s->runner, err);
     if (rc == WEIR_OK && s->opt.disk_quota)
@@ -525,6 +529,7 @@ void weir_runtime_close(weir_runtime *s)
         if (s->feeds[i].close)
             s->feeds[i].close(s->feeds[i].state);
     free(s->feeds);
+    free(s->feed_targets);
     weir_registry_free(s->registry);
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->called);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "base/arena.h"
+#include "conn/source.h"
 #include "exec/runner.h"
 #include "exec/table_view.h"
 #include "log/log.h"
@@ -34,6 +35,12 @@ typedef struct pending_ack {
 typedef struct queued_batch queued_batch;  /* checked records on their way to the log: runtime/ingest.c */
 typedef struct subscriber subscriber;      /* a change feed: runtime/changes.c */
 typedef struct sink_run sink_run;          /* a sink's delivery: runtime/sinks.c */
+
+/* A source connector's feed: where its records go (runtime_admit_feed). */
+typedef struct feed_target {
+    struct weir_runtime *s;
+    int rel_index;
+} feed_target;
 
 /* A call another thread asked the pipeline thread to make (runtime_on_loop). */
 typedef struct loop_call {
@@ -91,6 +98,7 @@ struct weir_runtime {
     subscriber *subscribers;      /* the change feeds being fed */
     int nsubscribers;
     struct weir_source_feed *feeds;   /* per catalog relation: its connector's ingest feed (or stdin's), poll NULL if none */
+    feed_target *feed_targets;    /* per catalog relation: where its feed's records go */
     bool files_at_eof;            /* every file source had nothing more at the last step */
     bool loop_over;               /* the last checkpoint is taken: calls for the loop run on their caller's thread */
 
@@ -120,6 +128,10 @@ struct weir_runtime {
  * runner any more) and returns when it ran: how other threads read the
  * runner. fn must not call the runtime. */
 void runtime_on_loop(weir_runtime *s, void (*fn)(weir_runtime *s, void *ctx), void *ctx);
+
+/* weir_feed_admit's callback (source.h), ctx a feed_target: a feed's
+ * records through the ingest admission, on the pipeline thread (ingest.c). */
+int runtime_admit_feed(void *ctx, const weir_feed_record *recs, size_t n, weir_err *err);
 
 /* Appends what ingest handed over since the last call (ingest.c); on the
  * pipeline thread. */

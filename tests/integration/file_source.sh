@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # file_source.sh - a source stream fed from an NDJSON file: read whole, then
 # followed as it grows, exactly once across restarts and kill -9, bad lines
-# to the dead letters, and no other way into the stream.
+# to the dead letters, lines that break the stream's schema to its dead
+# letters through the same admission as HTTP ingest, and no other way into
+# the stream.
 . "$(dirname "$0")/../lib.sh"
-plan 7
+plan 11
 cat > "$SCRATCH/p.sql" <<SQL
 CREATE STREAM events (id INT, kind TEXT) WITH (partitions = 3, key = 'kind', connector = 'file', path = '$SCRATCH/in.ndjson');
 CREATE TABLE per_kind AS SELECT kind, COUNT(*) AS n, SUM(id) AS ids FROM events GROUP BY kind;
@@ -35,6 +37,27 @@ done
 STATUS=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' -X POST "$URL/v1/streams/events" -d '{"id":1,"kind":"x"}')
 [ "$STATUS" = 409 ] && grep -q "fed by its file connector" "$SCRATCH/body"; ok $? "HTTP ingest into it is refused (409)"
 stop_serve
+# A schema on a file-fed stream: the lines that break it go to the dead
+# letters (reason schema), the others to the stream, and a restart still
+# reads each line once, also when the file's last lines were dead letters.
+mkdir -p "$SCRATCH/schemas"
+echo '{"type":"object","properties":{"id":{"type":"integer","minimum":0}},"required":["id"]}' > "$SCRATCH/schemas/event.json"
+cat > "$SCRATCH/s.sql" <<SQL
+CREATE STREAM checked (id INT, kind TEXT) WITH (partitions = 2, key = 'kind', connector = 'file', path = '$SCRATCH/checked.ndjson', schema = 'event');
+SQL
+mixed() { local i; for i in $(seq "$1" "$2"); do if [ $((i % 10)) = 0 ]; then echo "{\"id\":-$i}"; else echo "{\"id\":$i,\"kind\":\"k$((i % 3))\"}"; fi; done; }
+held() { echo "$(WEIR_DATA="$SCRATCH/d3" $WEIR consume checked --from-beginning -e | wc -l) $(WEIR_DATA="$SCRATCH/d3" $WEIR consume checked.dlq --from-beginning -e | grep -c '"reason":"schema"')"; }
+mixed 1 500 > "$SCRATCH/checked.ndjson"
+$WEIR serve -f "$SCRATCH/s.sql" --data "$SCRATCH/d3" --schemas "$SCRATCH/schemas" --once 2>"$SCRATCH/err3"
+[ "$(held)" = "450 50" ]; ok $? "lines breaking the schema go to the dead letters: 450 records and 50 dead letters ($(held); $(tail -1 "$SCRATCH/err3"))"
+mixed 501 1000 >> "$SCRATCH/checked.ndjson" # its last line is a dead letter
+$WEIR serve -f "$SCRATCH/s.sql" --data "$SCRATCH/d3" --schemas "$SCRATCH/schemas" --once 2>/dev/null
+[ "$(held)" = "900 100" ]; ok $? "a second run reads the new lines only ($(held))"
+$WEIR serve -f "$SCRATCH/s.sql" --data "$SCRATCH/d3" --schemas "$SCRATCH/schemas" --once 2>/dev/null
+[ "$(held)" = "900 100" ]; ok $? "a run after a dead letter was the last line reads nothing again ($(held))"
+WEIR_DATA="$SCRATCH/d3" $WEIR consume checked.dlq --from-beginning -e | tail -1 | grep -qF '"record":"{\"id\":-1000}"'
+ok $? "the dead letter keeps the line as it was"
+
 printf 'CREATE STREAM e (id INT) WITH (connector = %s);\n' "'file'" > "$SCRATCH/bad.sql"
 $WEIR serve -f "$SCRATCH/bad.sql" --data "$SCRATCH/d2" --once 2>"$SCRATCH/err"
 grep -q "bad.sql:1:1: stream e: connector 'file' needs option path (its options: path; " "$SCRATCH/err"; ok $? "a file connector without a path is refused at load"
