@@ -19,8 +19,9 @@
  * goes on committing ingest (acknowledgements do not wait) but takes no
  * step, so the engine stays as the checkpoint sees it. end, on the
  * pipeline's thread again once the file is written: the sources learn
- * their offsets are safe, DIR/pipeline/stable lets readers see the rows,
- * scale-out tasks save their states.
+ * their offsets are safe, the sinks may deliver the rows (readers of other
+ * processes learn it from DIR/pipeline/stable, which the thread writes
+ * after the file), scale-out tasks save their states.
  */
 #include "exec/runner_internal.h"
 
@@ -33,7 +34,8 @@
 #include "base/crc32c.h"
 
 /* The file's head: what the state goes with (the pipeline, its epoch, the
- * input offsets and output ends), the ends also kept in job->ends. */
+ * input offsets and output ends), the ends also kept in job->ends and as
+ * DIR/pipeline/stable's lines, "stream partition end", in job->stable. */
 static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
 {
     weir_buf *b = &job->file;
@@ -59,15 +61,16 @@ static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
         rc = weir_put_bytes(b, o->name, (uint32_t)strlen(o->name)) || weir_put_u32(b, n);
         for (uint32_t p = 0; p < n && !rc; p++) {
             weir_partition_stats st;
-            rc = weir_stream_partition_stats(o->stream, p, &st, err) || weir_put_u64(b, st.end_offset);
+            rc = weir_stream_partition_stats(o->stream, p, &st, err) || weir_put_u64(b, st.end_offset) ||
+                 weir_buf_printf(&job->stable, "%s %u %llu\n", o->name, p, (unsigned long long)st.end_offset);
             job->ends[at++] = st.end_offset;
         }
     }
     return rc ? (err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory")) : WEIR_OK;
 }
 
-/* The state and the CRC after the head, then the file: on the job's thread
- * (or the caller's). Reads the engine only. */
+/* The state and the CRC after the head, then the file, then stable: on the
+ * job's thread (or the caller's). Reads the engine only. */
 static void *write_file(void *arg)
 {
     checkpoint_job *job = arg;
@@ -81,31 +84,20 @@ static void *write_file(void *arg)
     }
     job->rc = rc ? weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory")
                  : weir_io_write_file_atomic(job->io, job->path, b->data, b->len, &job->err);
+    if (job->rc == WEIR_OK)
+        job->rc = weir_io_write_file_atomic(job->io, job->stable_path, job->stable.data ? job->stable.data : (uint8_t *)"",
+                                            job->stable.len, &job->err);
     atomic_store(&job->done, true);
     return NULL;
 }
 
-/* DIR/pipeline/stable: "stream partition end" per output partition, the
- * ends the checkpoint just written names. */
-static int write_stable(weir_runner *r, const uint64_t *ends, weir_err *err)
+/* The ends the checkpoint just written names are what the sinks may deliver. */
+static void note_checkpointed(weir_runner *r, const uint64_t *ends)
 {
-    weir_buf b = {0};
-    int rc = WEIR_OK;
     size_t at = 0;
-    for (int i = 0; i < r->noutputs && rc == WEIR_OK; i++) {
-        uint32_t n = weir_stream_get_config(r->outputs[i].stream)->partitions;
-        for (uint32_t p = 0; p < n && rc == WEIR_OK; p++, at++) {
-            if (weir_buf_printf(&b, "%s %u %llu\n", r->outputs[i].name, p, (unsigned long long)ends[at]))
-                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            r->outputs[i].checkpointed[p] = ends[at];
-        }
-    }
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/stable", r->dir);
-    if (rc == WEIR_OK)
-        rc = weir_io_write_file_atomic(weir_log_io(r->log), path, b.data ? b.data : (uint8_t *)"", b.len, err);
-    weir_buf_free(&b);
-    return rc;
+    for (int i = 0; i < r->noutputs; i++)
+        for (uint32_t p = 0; p < weir_stream_get_config(r->outputs[i].stream)->partitions; p++)
+            r->outputs[i].checkpointed[p] = ends[at++];
 }
 
 int checkpoint_begin(weir_runner *r, weir_err *err)
@@ -120,11 +112,13 @@ int checkpoint_begin(weir_runner *r, weir_err *err)
     if (rc)
         return rc;
     r->epoch++;
+    job->stable.len = 0;
     if ((rc = put_head(r, job, err)))
         return rc;
     job->engine = r->engine;
     job->io = weir_log_io(r->log);
     snprintf(job->path, sizeof job->path, "%s/checkpoint", r->dir);
+    snprintf(job->stable_path, sizeof job->stable_path, "%s/stable", r->dir);
     atomic_store(&job->done, false);
     job->rc = WEIR_OK;
     job->begun = true;
@@ -148,7 +142,7 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         if (r->inputs[i].ops)
             r->inputs[i].ops->checkpointed(r->inputs[i].source, r->inputs[i].offset, r->inputs[i].nparts);
     if (rc == WEIR_OK)
-        rc = write_stable(r, job->ends, err);
+        note_checkpointed(r, job->ends);
     if (rc == WEIR_OK && r->opt.tasks)
         rc = tasks_checkpointed(r, err);
     r->checkpoint_cost_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
@@ -160,6 +154,7 @@ void checkpoint_free(weir_runner *r)
     if (r->ckpt.threaded)
         pthread_join(r->ckpt.thread, NULL);
     weir_buf_free(&r->ckpt.file);
+    weir_buf_free(&r->ckpt.stable);
     free(r->ckpt.ends);
 }
 

@@ -51,9 +51,11 @@ typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
     _Atomic bool done;          /* the file is written (or failed: rc) */
     weir_buf file;              /* the head, then the state and the CRC */
     uint64_t *ends;             /* the output ends the head names, output by output */
+    weir_buf stable;            /* DIR/pipeline/stable's lines for those ends, written after the file */
     const weir_engine *engine;
     const weir_io *io;
     char path[PATH_MAX + 16];
+    char stable_path[PATH_MAX + 16];
     int rc;
     weir_err err;
     uint64_t began_ns;
