@@ -658,25 +658,29 @@ static void *sync_one(void *arg)
     return NULL;
 }
 
-/* fdatasyncs every partition of the commit; in parallel, one thread each,
- * when the io allows it (a commit waits for one device flush instead of
- * one per partition), else one after the other. */
-static int sync_pending(weir_log *log, weir_err *err)
-{
+/* Partitions to fdatasync: in parallel, one thread each, when the io
+ * allows it (the caller waits for one device flush instead of one per
+ * partition), else one after the other. */
+typedef struct sync_set {
     sync_job jobs[64];
-    int n = 0, rc = WEIR_OK;
-    weir_partition *p;
-    FOR_PENDING(log, p) {
-        if (p->stream->sync_deferred) {
-            p->unsynced = true;
-        } else if (!log->io->concurrent_sync || n == (int)(sizeof jobs / sizeof *jobs)) {
-            if (rc == WEIR_OK)
-                rc = weir_partition_sync(p, err);
-        } else {
-            jobs[n++] = (sync_job){.p = p};
-        }
+    int n;
+    int rc;                    /* of the syncs made at once (beyond 64, or a serial io) */
+} sync_set;
+
+static void sync_add(weir_log *log, sync_set *set, weir_partition *p, weir_err *err)
+{
+    if (!log->io->concurrent_sync || set->n == (int)(sizeof set->jobs / sizeof *set->jobs)) {
+        if (set->rc == WEIR_OK)
+            set->rc = weir_partition_sync(p, err);
+    } else {
+        set->jobs[set->n++] = (sync_job){.p = p};
     }
-    int started = 0;
+}
+
+static int sync_run(sync_set *set, weir_err *err)
+{
+    sync_job *jobs = set->jobs;
+    int n = set->n, rc = set->rc, started = 0;
     for (int i = 1; i < n; i++) /* the first runs here */
         if (pthread_create(&jobs[i].thread, NULL, sync_one, &jobs[i]) == 0)
             started = i;
@@ -692,6 +696,21 @@ static int sync_pending(weir_log *log, weir_err *err)
         if (jobs[i].rc)
             rc = weir_err_set(err, jobs[i].rc, "%s", jobs[i].err.msg);
     return rc;
+}
+
+/* fdatasyncs every partition of the commit but those whose stream defers
+ * it (weir_log_sync does them later). */
+static int sync_pending(weir_log *log, weir_err *err)
+{
+    sync_set set = {.rc = WEIR_OK};
+    weir_partition *p;
+    FOR_PENDING(log, p) {
+        if (p->stream->sync_deferred)
+            p->unsynced = true;
+        else
+            sync_add(log, &set, p, err);
+    }
+    return sync_run(&set, err);
 }
 
 int weir_log_commit(weir_log *log, weir_err *err)
@@ -729,17 +748,17 @@ int weir_log_commit(weir_log *log, weir_err *err)
 
 int weir_log_sync(weir_log *log, weir_err *err)
 {
+    sync_set set = {.rc = WEIR_OK};
     WEIR_FOR_EACH_STREAM(log, s)
-        for (uint32_t p = 0; p < s->config.partitions; p++) {
-            weir_partition *part = &s->parts[p];
-            if (!part->unsynced)
-                continue;
-            int rc = weir_partition_sync(part, err);
-            if (rc)
-                return rc;
-            part->unsynced = false;
-        }
-    return WEIR_OK;
+        for (uint32_t p = 0; p < s->config.partitions; p++)
+            if (s->parts[p].unsynced)
+                sync_add(log, &set, &s->parts[p], err);
+    int rc = sync_run(&set, err);
+    if (rc == WEIR_OK) /* a failed one is broken now (weir_partition_sync): nothing is left to sync there */
+        WEIR_FOR_EACH_STREAM(log, s)
+            for (uint32_t p = 0; p < s->config.partitions; p++)
+                s->parts[p].unsynced = false;
+    return rc;
 }
 
 void weir_stream_defer_sync(weir_stream *s, bool defer) { s->sync_deferred = defer; }

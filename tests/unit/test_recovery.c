@@ -262,7 +262,9 @@ static void test_deferred_sync(const char *dir)
     uint64_t count;
     ok(fill(log, s, 0, 300, 50, &err) == WEIR_OK && F.syncs == syncs && read_all(s, seen, 1000, &count) && count == 300,
        "deferred: six commits, no fdatasync, and readers see all 300 records");
+    F.nsync_threads = 0;
     ok(weir_log_sync(log, &err) == WEIR_OK && F.syncs == syncs + 2, "weir_log_sync syncs the two partitions once each");
+    ok(F.nsync_threads == 2, "in parallel, one thread each, as a commit does (%d threads)", F.nsync_threads);
     ok(weir_log_sync(log, &err) == WEIR_OK && F.syncs == syncs + 2, "and nothing when nothing waits");
     fill(log, s, 300, 400, 50, &err);
     F.crash_at_sync = F.syncs + 1;
@@ -649,7 +651,7 @@ static void test_old_format(const char *dir)
 
 int main(void)
 {
-    plan(49);
+    plan(50);
     char *dir = tap_tmpdir("recovery");
     test_torn_and_corrupt_tails(dir);
     test_cut_sealed_segment(dir);
