@@ -37,7 +37,7 @@ start_serve() {
     SERVE_PID=$!
     local i
     for i in $(seq $((START_DEADLINE * 20))); do
-        URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$SCRATCH/serve.err" 2>/dev/null)
+        URL=$(sed -n 's|.*listening on \(https\{0,1\}://[0-9.:]*\).*|\1|p' "$SCRATCH/serve.err" 2>/dev/null)
         [ -n "$URL" ] && return 0
         kill -0 "$SERVE_PID" 2>/dev/null || break
         sleep 0.05

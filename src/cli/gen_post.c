@@ -92,7 +92,7 @@ int gen_poster_flush(gen_poster *p)
         batch *b = &p->batches[i];
         if (!b->records)
             continue;
-        CURLcode e = http_post(p->curl, b->url, NULL, b->body.data, b->body.len, &p->reply);
+        CURLcode e = http_post(p->curl, b->url, NULL, NULL, b->body.data, b->body.len, &p->reply);
         const weir_buf *said = &p->reply.body;
         if (e != CURLE_OK || p->reply.status < 200 || p->reply.status > 299) { /* reported; the next batches still go */
             cli_error("gen", "POST %s (%zu records): %s%.*s", b->url, b->records,

@@ -19,14 +19,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
-CURLcode http_post(CURL *curl, const char *url, const struct curl_slist *headers, const void *body, size_t len,
-                   http_answer *answer)
+CURLcode http_post(CURL *curl, const char *url, const char *ca_file, const struct curl_slist *headers, const void *body,
+                   size_t len, http_answer *answer)
 {
     answer->status = 0;
     answer->retry_after_s = 1;
     answer->body.len = 0;
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    if (ca_file)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
     if (headers)
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, (const char *)body);

@@ -17,8 +17,10 @@ typedef struct http_answer {
 } http_answer;
 
 /* POSTs body (len bytes) to url with headers (may be NULL) on curl; fills
- * *answer. Returns curl's result: CURLE_OK once an answer came. */
-CURLcode http_post(CURL *curl, const char *url, const struct curl_slist *headers, const void *body, size_t len,
-                   http_answer *answer);
+ * *answer. An https url's certificate is checked against the system's
+ * authorities, or those of ca_file (PEM) when it is not NULL. Returns
+ * curl's result: CURLE_OK once an answer came. */
+CURLcode http_post(CURL *curl, const char *url, const char *ca_file, const struct curl_slist *headers, const void *body,
+                   size_t len, http_answer *answer);
 
 #endif

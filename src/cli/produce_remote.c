@@ -2,7 +2,10 @@
  * produce_remote.c - `weir produce` into a data directory that a running
  * `weir serve` holds: the log has one writer, so the records go through
  * that server's ingest (POST /v1/streams/{s}, durable when answered), found
- * by the address serve records in DATA/serve.url while it runs.
+ * by the address serve records in DATA/serve.url while it runs: its URL,
+ * and over HTTPS a line "tls-cert PATH" naming the certificate it serves,
+ * which is the one trusted (libcurl takes any certificate of that file as
+ * an anchor, a self-signed one or a CA's leaf alike).
  *
  * Batches are NDJSON of at most BATCH_BYTES. A 503 (ingest saturated, a
  * full disk) is retried as its Retry-After says, for RETRY_FOR_S at most;
@@ -25,6 +28,7 @@
 struct produce_remote {
     char url[1024];            /* .../v1/streams/<stream> */
     char server[512];          /* what DATA/serve.url says */
+    char ca_file[4200];        /* the certificate it names ("tls-cert PATH"), or "" */
     CURL *curl;
     struct curl_slist *headers;
     weir_buf body;             /* the batch: NDJSON lines */
@@ -47,6 +51,9 @@ int produce_remote_open(const char *data_dir, const char *stream, produce_remote
     }
     len = strcspn(text, "\r\n");
     snprintf(r->server, sizeof r->server, "%.*s", (int)len, text);
+    const char *cert = strstr(text, "\ntls-cert ");
+    if (cert)
+        snprintf(r->ca_file, sizeof r->ca_file, "%.*s", (int)strcspn(cert + 10, "\r\n"), cert + 10);
     snprintf(r->url, sizeof r->url, "%s/v1/streams/%s", r->server, stream);
     free(text);
     char auth[600];
@@ -78,7 +85,7 @@ void produce_remote_drop(produce_remote *r) { r->body.len = 0; }
 /* One POST of the batch: the HTTP status, or 0 with why filled (no answer). */
 static long post(produce_remote *r, char *why, size_t cap)
 {
-    CURLcode e = http_post(r->curl, r->url, r->headers, r->body.data, r->body.len, &r->reply);
+    CURLcode e = http_post(r->curl, r->url, r->ca_file[0] ? r->ca_file : NULL, r->headers, r->body.data, r->body.len, &r->reply);
     if (e != CURLE_OK) {
         snprintf(why, cap, "POST %s: %s (whether that batch was stored is unknown)", r->url, curl_easy_strerror(e));
         return 0;

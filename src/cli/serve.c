@@ -34,6 +34,8 @@ static const cli_option options[] = {
     {"stdin", 0, "STREAM", "also append NDJSON records read from standard input to this source stream"},
     {"listen", 0, "ADDR", "HTTP address (default 127.0.0.1:8080; with --once: off); 'off': no HTTP"},
     {"token", 0, "TOKEN", "HTTP requests need 'Authorization: Bearer TOKEN' (default $WEIR_TOKEN; /healthz is open)"},
+    {"tls-cert", 0, "FILE", "serve HTTPS with this PEM certificate (or chain), with --tls-key (default: HTTP)"},
+    {"tls-key", 0, "FILE", "the PEM file of --tls-cert's private key"},
     {"web", 0, "DIR", "the dashboard's files (default: web/ beside the directory of the weir binary)"},
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
@@ -230,7 +232,9 @@ static int run_serve(const char **v, int argc, char **argv)
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
-    weir_server_options so = {.http = {.listen = listen, .token = token, .max_body = (size_t)max_body,
+    const char *tls_cert = v[cli_index(c, "tls-cert")];
+    weir_server_options so = {.http = {.listen = listen, .token = token, .tls_cert = tls_cert,
+                                       .tls_key = v[cli_index(c, "tls-key")], .max_body = (size_t)max_body,
                                        .max_bodies = (size_t)max_bodies, .header_timeout_s = (unsigned)header_timeout,
                                        .body_timeout_s = (unsigned)body_timeout, .max_connections = (unsigned)max_conns,
                                        .max_per_address = (unsigned)max_per_address,
@@ -252,7 +256,7 @@ static int run_serve(const char **v, int argc, char **argv)
         char address[300];
         if (v[cli_index(c, "advertise")])
             snprintf(address, sizeof address, "%s", v[cli_index(c, "advertise")]);
-        else if (weir_http_listen_url(listen, port, address, sizeof address, &err)) {
+        else if (weir_http_listen_url(listen, port, tls_cert != NULL, address, sizeof address, &err)) {
             cli_error("serve", "%s", err.msg);
             goto out;
         }
@@ -264,13 +268,17 @@ static int run_serve(const char **v, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!once)
         fprintf(stderr, "weir serve: running %s over %s (Ctrl-C stops)\n", file, weir_log_dir(log));
-    char url[64];
-    if (port && weir_http_listen_url(listen, port, url, sizeof url, &err) == WEIR_OK) {
+    char url[64], found[PATH_MAX + 80];
+    if (port && weir_http_listen_url(listen, port, tls_cert != NULL, url, sizeof url, &err) == WEIR_OK) {
         fprintf(stderr, "weir serve: listening on %s/%s%s\n", url, strstr(url, "//0.0.0.0:") ? " (every interface)" : "",
                 so.web_dir ? " (dashboard at /)" : "");
-        /* where weir produce finds this server while it holds the data directory */
+        /* where weir produce finds this server while it holds the data directory (and, over HTTPS, the
+           certificate it trusts: what the data directory names is this process) */
+        char cert[PATH_MAX];
+        int n = tls_cert && realpath(tls_cert, cert) ? snprintf(found, sizeof found, "%s\ntls-cert %s\n", url, cert)
+                                                     : snprintf(found, sizeof found, "%s\n", url);
         snprintf(url_file, sizeof url_file, "%s/serve.url", weir_log_dir(log));
-        if (weir_io_write_file_atomic(&weir_io_posix, url_file, url, strlen(url), &err)) {
+        if (weir_io_write_file_atomic(&weir_io_posix, url_file, found, (size_t)n, &err)) {
             fprintf(stderr, "weir serve: warning: weir produce will not find this server: %s\n", err.msg);
             url_file[0] = '\0';
         }

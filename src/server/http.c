@@ -278,7 +278,9 @@ static bool same_origin(weir_http *h, weir_http_req *r, const char *origin)
     if (h->opt.cors_origin && !strcmp(origin, h->opt.cors_origin))
         return true;
     const char *host = weir_http_header(r, "Host");
-    return host && !strncasecmp(origin, "http://", 7) && !strcasecmp(origin + 7, host);
+    const char *scheme = h->tls.cert ? "https://" : "http://"; /* weir's own pages come from where it serves */
+    size_t n = strlen(scheme);
+    return host && !strncasecmp(origin, scheme, n) && !strcasecmp(origin + n, host);
 }
 
 /* Answers a request refused on its headers; its body, if any, is never
@@ -639,6 +641,8 @@ int weir_http_start(const weir_http_options *opt, const weir_http_route *routes,
     pthread_condattr_destroy(&ca);
     int rc = http_work_start(h) ? weir_err_set(err, WEIR_ENOMEM, "cannot start the HTTP worker threads")
                                 : parse_listen(h->opt.listen, &h->addr, err);
+    if (rc == WEIR_OK && (h->opt.tls_cert || h->opt.tls_key))
+        rc = http_tls_load(h->opt.tls_cert, h->opt.tls_key, &h->tls, err);
     if (rc == WEIR_OK) {
         h->watchdog_running = true;
         if (pthread_create(&h->watchdog, NULL, watchdog, h)) {
@@ -650,15 +654,19 @@ int weir_http_start(const weir_http_options *opt, const weir_http_route *routes,
         weir_http_stop(h);
         return rc;
     }
-    h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
-                                 NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr,
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls.cert},
+                                   {MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls.key},
+                                   {MHD_OPTION_END, 0, NULL}};
+    h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                                     (h->tls.cert ? MHD_USE_TLS : 0),
+                                 0, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, h->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
                                  h->opt.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
                                  MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->opt.max_per_address,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-                                 on_connection, h, MHD_OPTION_END);
+                                 on_connection, h, MHD_OPTION_ARRAY, h->tls.cert ? tls : tls + 2, MHD_OPTION_END);
     if (!h->daemon) {
         weir_http_stop(h);
         return weir_err_set(err, WEIR_EIO, "cannot listen on %s (is the port in use?)", opt && opt->listen ? opt->listen : "127.0.0.1:8080");
@@ -719,6 +727,7 @@ void weir_http_stop(weir_http *h)
     pthread_cond_destroy(&h->conns_wake);
     pthread_mutex_destroy(&h->conns_lock);
     pthread_mutex_destroy(&h->lock);
+    http_tls_free(&h->tls);
     free(h);
 }
 
@@ -728,7 +737,7 @@ uint16_t weir_http_port(const weir_http *h)
     return info ? info->port : 0;
 }
 
-int weir_http_listen_url(const char *listen, uint16_t port, char *out, size_t cap, weir_err *err)
+int weir_http_listen_url(const char *listen, uint16_t port, bool tls, char *out, size_t cap, weir_err *err)
 {
     struct sockaddr_in addr;
     char ip[INET_ADDRSTRLEN];
@@ -736,7 +745,7 @@ int weir_http_listen_url(const char *listen, uint16_t port, char *out, size_t ca
     if (rc == WEIR_OK && !inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof ip))
         rc = weir_err_errno(err, errno, "--listen %s", listen);
     if (rc == WEIR_OK)
-        snprintf(out, cap, "http://%s:%u", ip, port);
+        snprintf(out, cap, "%s://%s:%u", tls ? "https" : "http", ip, port);
     return rc;
 }
 

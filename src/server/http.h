@@ -64,6 +64,8 @@ typedef struct weir_http_route {
 typedef struct weir_http_options {
     const char *listen;        /* "HOST:PORT"; NULL: 127.0.0.1:8080 */
     const char *token;         /* when set, every non-public route needs "Authorization: Bearer TOKEN" */
+    const char *tls_cert;      /* with tls_key: serve HTTPS with this PEM certificate (chain) file; NULL: HTTP */
+    const char *tls_key;       /* the PEM file of its private key */
     size_t max_body;           /* bytes; 0: 64 MiB */
     size_t max_bodies;         /* bytes of all request bodies held at once (then 503); 0: 1 GiB */
     unsigned threads;          /* 0: 2 */
@@ -90,7 +92,7 @@ uint16_t weir_http_port(const weir_http *h);
 /* "http://ADDRESS:PORT" for a --listen value and the port bound: the
  * address it means (":8080" and "localhost:8080" mean 127.0.0.1; 0.0.0.0,
  * every interface, stays). Fails as weir_http_start would on a bad value. */
-int weir_http_listen_url(const char *listen, uint16_t port, char *out, size_t cap, weir_err *err);
+int weir_http_listen_url(const char *listen, uint16_t port, bool tls, char *out, size_t cap, weir_err *err);
 
 
 /* ---- the request ---- */

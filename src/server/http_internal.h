@@ -38,12 +38,23 @@ typedef struct http_job {
     struct http_job *next;
 } http_job;
 
+/* HTTPS's certificate and key, PEM text (http_tls.c); NULL: plain HTTP. */
+typedef struct http_tls {
+    char *cert, *key;
+    size_t cert_len, key_len;
+} http_tls;
+
+/* Reads both files and checks that they pair up; errors name the option. */
+int http_tls_load(const char *cert_path, const char *key_path, http_tls *out, weir_err *err);
+void http_tls_free(http_tls *t);
+
 struct weir_http {
     struct MHD_Daemon *daemon;
     weir_http_options opt;
     const weir_http_route *routes;
     int nroutes;
     struct sockaddr_in addr;       /* what --listen named */
+    http_tls tls;                  /* kept while the daemon runs: libmicrohttpd reads it */
     pthread_mutex_t lock;          /* the suspended list, the job queue and the stats */
     weir_http_req *suspended;      /* deferred requests, answered with 503 on stop */
     weir_http_stream *streams;     /* open streams, ended on stop */
