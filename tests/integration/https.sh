@@ -34,16 +34,16 @@ for i in $(seq 600); do [ "$(total)" = 5 ] && break; sleep 0.1; done
 [ "$(total)" = 5 ] && grep -q "served by weir serve at $URL" "$SCRATCH/err"
 ok $? "weir produce reaches the running server over HTTPS, trusting the certificate it names ($(total); $(cat "$SCRATCH/err"))"
 stop_serve
-$WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d2" --listen 127.0.0.1:0 --tls-cert "$SCRATCH/server.pem" \
-    --tls-key "$SCRATCH/other.key" 2>"$SCRATCH/err" & pid=$!
-for i in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-! kill -0 $pid 2>/dev/null && grep -q -- "--tls-cert $SCRATCH/server.pem and --tls-key $SCRATCH/other.key: .*not match" "$SCRATCH/err"
-ok $? "a key that is not the certificate's stops serve naming both files: $(cat "$SCRATCH/err")"
-kill $pid 2>/dev/null; wait $pid 2>/dev/null
-$WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d2" --listen 127.0.0.1:0 --tls-cert "$SCRATCH/missing.pem" \
-    --tls-key "$SCRATCH/server.key" 2>"$SCRATCH/err" & pid=$!
-for i in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-! kill -0 $pid 2>/dev/null && grep -q -- "--tls-cert: .*missing.pem" "$SCRATCH/err"
-ok $? "a certificate file that cannot be read stops serve naming it: $(cat "$SCRATCH/err")"
-kill $pid 2>/dev/null; wait $pid 2>/dev/null
+refused_at_start() { # refused_at_start PATTERN NAME CERT KEY: serve stops (within 60 s) with that error
+    $WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/d2" --listen 127.0.0.1:0 --tls-cert "$3" --tls-key "$4" \
+        2>"$SCRATCH/err" & local pid=$! i
+    for i in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    ! kill -0 $pid 2>/dev/null && grep -q -- "$1" "$SCRATCH/err"
+    ok $? "$2: $(cat "$SCRATCH/err")"
+    kill $pid 2>/dev/null; wait $pid 2>/dev/null
+}
+refused_at_start "--tls-cert $SCRATCH/server.pem and --tls-key $SCRATCH/other.key: .*not match" \
+    "a key that is not the certificate's stops serve naming both files" "$SCRATCH/server.pem" "$SCRATCH/other.key"
+refused_at_start "--tls-cert: .*missing.pem" "a certificate file that cannot be read stops serve naming it" \
+    "$SCRATCH/missing.pem" "$SCRATCH/server.key"
 finish
