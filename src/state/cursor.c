@@ -14,13 +14,13 @@
 #include <string.h>
 
 struct weir_store_cursor {
-    weir_store *s;
-    MDB_cursor *cur;
+    weir_store *s;            /* the store, for messages */
+    MDB_cursor *cur;          /* LMDB's cursor in the snapshot's or the writer's transaction */
     weir_store_txn *owner;    /* the writer's transaction, or NULL for a snapshot's cursor */
     unsigned generation;      /* owner's generation at open: a grown map voids the cursor */
-    bool reverse;
+    bool reverse;             /* from the end of the range down */
     bool started;             /* positioned at the first item already */
-    bool has_lo, has_hi;
+    bool has_lo, has_hi;      /* whether the range has each bound */
     MDB_val lo, hi;           /* the bounds, pointing into bounds[] */
     uint8_t bounds[];         /* lo's bytes then hi's */
 };

@@ -15,13 +15,13 @@
 #include "state/store.h"
 
 struct weir_store {
-    MDB_env *env;
+    MDB_env *env;                 /* LMDB's environment: DIR/data.mdb and DIR/lock.mdb */
     char file[PATH_MAX];          /* DIR/data.mdb, for messages */
-    bool read_only;
+    bool read_only;               /* opened for snapshots only */
     uint64_t map_bytes;           /* the map's size now; changed by the writer under map_lock */
     unsigned grows;               /* times the map grew since open */
-    size_t max_key;               /* mdb_env_get_maxkeysize */
-    unsigned max_tables;
+    size_t max_key;               /* the longest key: mdb_env_get_maxkeysize */
+    unsigned max_tables;          /* named databases at most (mdb_env_set_maxdbs) */
     pthread_rwlock_t map_lock;    /* snapshots hold it shared; resizing the map takes it exclusive */
     pthread_mutex_t tables_lock;  /* every mdb_dbi_open, each in a transaction ended before unlock */
     char **names;                 /* names[dbi]: the table's name, or NULL; set once, freed at close */
@@ -29,7 +29,7 @@ struct weir_store {
 };
 
 struct weir_store_txn {
-    weir_store *s;
+    weir_store *s;                /* the store written */
     MDB_txn *txn;                 /* the LMDB transaction now; replaced when the map grows */
     weir_buf redo;                /* every put and del so far, to apply again in a larger map */
     unsigned generation;          /* bumped each time txn is replaced; older cursors are void */
@@ -37,7 +37,7 @@ struct weir_store_txn {
 };
 
 struct weir_store_snap {
-    weir_store *s;
+    weir_store *s;                /* the store read; its map_lock is held shared */
     MDB_txn *txn;                 /* read-only, MDB_NOTLS: not tied to a thread */
 };
 

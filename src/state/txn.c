@@ -22,8 +22,8 @@ enum { OP_PUT = 1, OP_DEL = 2 };
 /* A redo entry: this header, then the key, then (for a put) the value. */
 typedef struct redo_op {
     uint32_t kind;        /* OP_PUT or OP_DEL */
-    uint32_t dbi;
-    size_t klen, vlen;
+    uint32_t dbi;         /* the table */
+    size_t klen, vlen;    /* bytes of key and value that follow */
 } redo_op;
 
 /* Grows the map at most this many times for one write: each doubles it. */
