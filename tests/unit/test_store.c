@@ -4,7 +4,8 @@
  * transaction, or one a kill -9 cuts short (during puts or at any moment
  * of a stream of commits), leaves nothing, and offsets commit with the
  * state they belong to; a map of 64 KiB grows under 20 MB of writes, with
- * a snapshot open on another thread; a reader thread's snapshot stays the
+ * a snapshot open on another thread, and a read-only process takes the
+ * size another process grew it to; a reader thread's snapshot stays the
  * same while the writer commits; failures name the file and what to do.
  */
 #include <pthread.h>
@@ -515,6 +516,95 @@ static void test_growth_with_reader(const char *dir)
     weir_store_close(s);
 }
 
+/* The child that grows the map: 5 MB into a store whose map was 64 KiB. */
+static void grow_store(const char *dir, int fd)
+{
+    weir_store *s = open_store(dir, 64 << 10);
+    weir_store_table t;
+    CHECK(weir_store_table_open(s, "shared", true, &t, &err));
+    weir_store_txn *w;
+    CHECK(weir_store_begin(s, &w, &err));
+    char v[1000] = {0};
+    for (int i = 0; i < 5000; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "k%06d", i);
+        CHECK(weir_store_put(w, t, k, strlen(k), v, sizeof v, &err));
+    }
+    CHECK(weir_store_commit(w, &err));
+    weir_store_close(s);
+    if (write(fd, "g", 1) != 1)
+        _exit(3);
+}
+
+/* A read-only process (weir query beside weir serve) takes the size
+ * another process grew the map to; and a writer's scan is void, not a
+ * use after free, once a write grew the map under it. */
+static void test_other_process_grows(const char *base)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/shared", base);
+    weir_store *w = open_store(dir, 64 << 10);
+    weir_store_table t;
+    CHECK(weir_store_table_open(w, "shared", true, &t, &err));
+    weir_store_close(w);
+    weir_store_options ro = {.map_bytes = 64 << 10, .read_only = true};
+    weir_store *s;
+    CHECK(weir_store_open(dir, &ro, &s, &err));
+    CHECK(weir_store_table_open(s, "shared", false, &t, &err));
+    uint64_t before = weir_store_map_bytes(s);
+    int fd;
+    char c;
+    pid_t pid = spawn(grow_store, dir, &fd);
+    bool grown = read(fd, &c, 1) == 1;
+    int status;
+    waitpid(pid, &status, 0);
+    close(fd);
+    weir_store_snap *r;
+    CHECK(weir_store_snap_begin(s, &r, &err));
+    weir_store_range all = {0};
+    weir_store_cursor *cur;
+    CHECK(weir_store_snap_scan(r, t, &all, &cur, &err));
+    int n = 0;
+    for (;;) {
+        const void *k, *v;
+        size_t kl, vl;
+        bool got;
+        CHECK(weir_store_next(cur, &k, &kl, &v, &vl, &got, &err));
+        if (!got)
+            break;
+        n++;
+    }
+    weir_store_cursor_close(cur);
+    weir_store_snap_end(r);
+    ok(grown && n == 5000 && weir_store_map_bytes(s) > before,
+       "a read-only store takes the map another process grew (%llu to %llu bytes) and reads all 5000 rows",
+       (unsigned long long)before, (unsigned long long)weir_store_map_bytes(s));
+    weir_store_close(s);
+
+    snprintf(dir, sizeof dir, "%s/voidscan", base);
+    s = open_store(dir, 64 << 10);
+    CHECK(weir_store_table_open(s, "v", true, &t, &err));
+    weir_store_txn *tx;
+    CHECK(weir_store_begin(s, &tx, &err));
+    put_str(tx, t, "a", "1");
+    CHECK(weir_store_txn_scan(tx, t, &all, &cur, &err));
+    char v[2000] = {0};
+    for (int i = 0; i < 200; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "k%06d", i);
+        CHECK(weir_store_put(tx, t, k, strlen(k), v, sizeof v, &err));
+    }
+    const void *k, *val;
+    size_t kl, vl;
+    bool got;
+    int rc = weir_store_next(cur, &k, &kl, &val, &vl, &got, &err);
+    ok(weir_store_grows(s) > 0 && rc == WEIR_EINVAL && !got && strstr(err.msg, "moved the map"),
+       "a writer's scan opened before a write that grew the map is refused: %s", err.msg);
+    weir_store_cursor_close(cur);
+    CHECK(weir_store_commit(tx, &err));
+    weir_store_close(s);
+}
+
 static void test_errors(const char *base)
 {
     char dir[4200], file[4300];
@@ -561,7 +651,7 @@ static void test_errors(const char *base)
 
 int main(void)
 {
-    plan(27);
+    plan(29);
     char *base = tap_tmpdir("store");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/basic", base);
@@ -575,6 +665,7 @@ int main(void)
     test_snapshots(dir);
     snprintf(dir, sizeof dir, "%s/growth-reader", base);
     test_growth_with_reader(dir);
+    test_other_process_grows(base);
     test_errors(base);
     tap_rmrf(base);
     free(base);
