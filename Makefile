@@ -4,7 +4,7 @@
 # sanitized and normal objects never mix.
 
 CC      ?= cc
-PKGS := rdkafka libxxhash libmicrohttpd libcurl libpcre2-8 gnutls
+PKGS := rdkafka libxxhash libmicrohttpd libcurl libpcre2-8 gnutls lmdb
 SANITIZE ?= 0
 
 ifeq ($(SANITIZE),1)
@@ -21,7 +21,7 @@ endif
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS := $(OPT)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -lxxhash -lmicrohttpd -lcurl -lpcre2-8 -lgnutls) -lpthread -lm
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lrdkafka -lxxhash -lmicrohttpd -lcurl -lpcre2-8 -lgnutls -llmdb) -lpthread -lm
 
 LIB_SRC   := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC   := src/weir.c $(wildcard src/cli/*.c)

@@ -9,8 +9,8 @@
 # disk's own limit (dd oflag=direct). Prints markdown tables of medians for
 # BENCHMARKS.md. STATEBENCH_BIG=1 adds 32.7M steps (about an hour on
 # RocksDB); STATEBENCH_ONLY=TEXT runs only the jobs whose label has TEXT.
-# Needs librocksdb-dev and liblmdb-dev (scripts/deps.sh bench), not weir's
-# build deps: the product does not link either yet.
+# Needs librocksdb-dev (scripts/deps.sh bench) and liblmdb-dev (a base
+# dependency: weir's state store, src/state/store.c, links it).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}

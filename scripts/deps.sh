@@ -3,20 +3,20 @@
 # tests need, and nothing when everything is there (then it prints nothing).
 # Groups: base (always: compiler, pkg-config, prove, librdkafka,
 # libmicrohttpd with libgnutls28-dev to check HTTPS certificates, libcurl,
-# libpcre2 for schema patterns, curl, and Node.js
+# libpcre2 for schema patterns, liblmdb for the state store (src/state/store.c),
+# curl, and Node.js
 # with npm for the dashboard's libraries), test (chromium for the browser test, prometheus for promtool,
 # kcat and clickhouse-server as the real peers, python3 for the tests' raw
 # sockets and JSON checks, man-db to render the man page), fuzz (clang with
 # libFuzzer), bench (wrk, python3 for bench/paced.py, and what else the benchmarks compare against:
-# librocksdb-dev and liblmdb-dev for bench/statestore.sh, which the product
-# does not link yet).
+# librocksdb-dev for bench/statestore.sh, which weighs it against LMDB).
 set -eu
-packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpcre2-dev curl)
+packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpcre2-dev liblmdb-dev curl)
 for group in "$@"; do
     case "$group" in
         test) packages+=(chromium prometheus kcat clickhouse-server python3 man-db openssl) ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
-        bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev liblmdb-dev) ;;
+        bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done

@@ -1,0 +1,62 @@
+/*
+ * store_internal.h - what store.c (the environment, tables, errors, the
+ * map's growth), txn.c (the writer's transactions, snapshots) and
+ * cursor.c (scans) share. Nothing outside src/state/store*.c, txn.c and
+ * cursor.c includes it: LMDB's types stay behind store.h.
+ */
+#ifndef WEIR_STORE_INTERNAL_H
+#define WEIR_STORE_INTERNAL_H
+
+#include <limits.h>
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "base/buf.h"
+#include "state/store.h"
+
+struct weir_store {
+    MDB_env *env;                 /* LMDB's environment: DIR/data.mdb and DIR/lock.mdb */
+    char file[PATH_MAX];          /* DIR/data.mdb, for messages */
+    bool read_only;               /* opened for snapshots only */
+    uint64_t map_bytes;           /* the map's size now; changed by the writer under map_lock */
+    unsigned grows;               /* times the map grew since open */
+    size_t max_key;               /* the longest key: mdb_env_get_maxkeysize */
+    unsigned max_tables;          /* named databases at most (mdb_env_set_maxdbs) */
+    pthread_rwlock_t map_lock;    /* snapshots hold it shared; resizing the map takes it exclusive */
+    pthread_mutex_t tables_lock;  /* every mdb_dbi_open, each in a transaction ended before unlock */
+    char **names;                 /* names[dbi]: the table's name, or NULL; set once, freed at close */
+    unsigned nnames;              /* entries of names (max_tables + LMDB's two own) */
+};
+
+struct weir_store_txn {
+    weir_store *s;                /* the store written */
+    MDB_txn *txn;                 /* the LMDB transaction now; replaced when the map grows */
+    weir_buf redo;                /* every put and del so far, to apply again in a larger map */
+    unsigned generation;          /* bumped each time txn is replaced; older cursors are void */
+    int failed;                   /* the first error's code; then only abort */
+};
+
+struct weir_store_snap {
+    weir_store *s;                /* the store read; its map_lock is held shared */
+    MDB_txn *txn;                 /* read-only, MDB_NOTLS: not tied to a thread */
+};
+
+/* Turns LMDB's rc into err: the store's file, what was being done, why,
+ * and what to do. Returns the weir code. */
+int store_fail(const weir_store *s, int rc, const char *what, weir_err *err);
+
+/* The name of the table with handle dbi (for messages). */
+const char *store_table_name(const weir_store *s, unsigned dbi);
+
+/* Doubles the map (the caller holds no LMDB transaction and no snapshot of
+ * this process may be open: it waits for them). */
+int store_grow(weir_store *s, weir_err *err);
+
+/* Adopts a size another process grew the map to (after MDB_MAP_RESIZED);
+ * the same conditions as store_grow. */
+int store_adopt_size(weir_store *s, weir_err *err);
+
+/* A key's length checked against LMDB's limits, naming the table. */
+int store_check_key(const weir_store *s, unsigned dbi, size_t klen, weir_err *err);
+
+#endif
