@@ -17,6 +17,7 @@
  * timestamp}); with --output NAME only that relation's rows, bare.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 #include "exec/engine.h"
 #include "json/json.h"
 #include "json/ndjson.h"
+
+#define READ_CHUNK (1u << 20) /* bytes a read asks for: as weir produce reads */
 
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
@@ -120,6 +123,52 @@ static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_
     weir_emit_target t = {rp, on_row, on_dead};
     rp->records++;
     return weir_engine_push_json(rp->engine, rp->source, 0, text, len, (int64_t)line - 1, &t, &rp->err) ? 1 : 0;
+}
+
+/* Reads the input a bounded buffer at a time (READ_CHUNK, grown only for a
+ * longer line) and hands its lines to the engine where they lie, so memory
+ * and page faults stay flat whatever the file's size. Reports errors. */
+static int feed_input(replay *rp, const char *input)
+{
+    const char *path = strcmp(input, "-") ? input : "/dev/stdin";
+    int fd = strcmp(input, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+    if (fd < 0) {
+        cli_error("replay", "open %s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    weir_buf in = {0};
+    weir_ndjson nd = {.lenient = true};
+    weir_ndjson_error e = {0};
+    int rc = CLI_OK;
+    for (bool eof = false; !eof && rc == CLI_OK;) {
+        if (weir_buf_reserve(&in, READ_CHUNK)) {
+            cli_error("replay", "out of memory");
+            rc = CLI_FAIL;
+            break;
+        }
+        ssize_t n = read(fd, in.data + in.len, READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            cli_error("replay", "read %s: %s", path, strerror(errno));
+            rc = CLI_FAIL;
+            break;
+        }
+        eof = n == 0;
+        in.len += (size_t)n;
+        ssize_t used = weir_ndjson_feed(&nd, (const char *)in.data, in.len, eof, on_line, rp, &e);
+        if (used < 0) {
+            cli_error("replay", "%s", rp->err.msg);
+            rc = CLI_FAIL;
+            break;
+        }
+        memmove(in.data, in.data + used, in.len - (size_t)used);
+        in.len -= (size_t)used;
+    }
+    weir_buf_free(&in);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return rc;
 }
 
 /* Splits text into lines (without newlines); caller frees *lines. */
@@ -228,21 +277,8 @@ static int run_replay(const char **v, int argc, char **argv)
         cli_error("replay", "%s", rp.err.msg);
         goto out;
     }
-    char *text;
-    size_t len;
-    weir_err err;
-    if (weir_io_read_file(&weir_io_posix, strcmp(input, "-") ? input : "/dev/stdin", &text, &len, &err)) {
-        cli_error("replay", "%s", err.msg);
+    if (feed_input(&rp, input) != CLI_OK)
         goto out;
-    }
-    weir_ndjson nd = {.lenient = true};
-    weir_ndjson_error e = {0};
-    ssize_t fed = weir_ndjson_feed(&nd, text, len, true, on_line, &rp, &e);
-    free(text);
-    if (fed < 0) {
-        cli_error("replay", "%s", rp.err.msg);
-        goto out;
-    }
     weir_emit_target t = {&rp, on_row, on_dead};
     if (weir_engine_advance(rp.engine, INT64_MAX, &t, &rp.err)) {
         cli_error("replay", "%s", rp.err.msg);
