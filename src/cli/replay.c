@@ -32,6 +32,7 @@
 #include "json/ndjson.h"
 
 #define READ_CHUNK (1u << 20) /* bytes a read asks for: as weir produce reads */
+#define OUT_CHUNK (1u << 20)  /* bytes of output written at a time */
 
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
@@ -78,11 +79,23 @@ typedef struct replay {
     weir_engine *engine;
     const weir_relation *source;
     const char *only;          /* --output */
-    weir_buf out;              /* everything emitted */
-    weir_buf line;
+    bool streaming;            /* no --expect: out goes to stdout whenever it holds OUT_CHUNK bytes */
+    weir_buf out;              /* what was emitted (and not yet written, when streaming) */
     uint64_t records;
     weir_err err;
 } replay;
+
+/* Writes out to stdout once it holds OUT_CHUNK bytes, when streaming:
+ * memory stays flat whatever the output's size. */
+static int spill(replay *rp)
+{
+    if (!rp->streaming || rp->out.len < OUT_CHUNK)
+        return 0;
+    if (fwrite(rp->out.data, 1, rp->out.len, stdout) != rp->out.len)
+        return -1;
+    rp->out.len = 0;
+    return 0;
+}
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {
@@ -94,9 +107,8 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
     if (!rp->only)
         rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, r->name, strlen(r->name)) ||
              weir_buf_append_str(&rp->out, ",\"row\":");
-    rc = rc || weir_encode_json(&r->schema, row, &rp->out) || (!rp->only && weir_buf_append_str(&rp->out, "}")) ||
-         weir_buf_append_str(&rp->out, "\n");
-    return rc;
+    return rc || weir_encode_json(&r->schema, row, &rp->out) || (!rp->only && weir_buf_append_str(&rp->out, "}")) ||
+           weir_buf_append_str(&rp->out, "\n") || spill(rp);
 }
 
 static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
@@ -111,7 +123,7 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
         rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, name, strlen(name)) ||
              weir_buf_append_str(&rp->out, ",\"row\":");
     return rc || weir_dead_letter_json(&rp->out, reason, raw, len, NULL, ts) ||
-           weir_buf_append_str(&rp->out, rp->only ? "\n" : "}\n");
+           weir_buf_append_str(&rp->out, rp->only ? "\n" : "}\n") || spill(rp);
 }
 
 /* weir_ndjson_fn (lenient): one line to the engine as it is; a line that
@@ -242,7 +254,7 @@ static int run_replay(const char **v, int argc, char **argv)
     }
     weir_arena arena = {0};
     weir_catalog cat;
-    replay rp = {.only = v[cli_index(c, "output")]};
+    replay rp = {.only = v[cli_index(c, "output")], .streaming = !v[cli_index(c, "expect")]};
     int rc = CLI_FAIL;
     if (!cli_load_pipeline("replay", file, &arena, &cat))
         goto out;
@@ -293,7 +305,6 @@ static int run_replay(const char **v, int argc, char **argv)
 out:
     weir_engine_free(rp.engine);
     weir_buf_free(&rp.out);
-    weir_buf_free(&rp.line);
     weir_arena_free(&arena);
     return rc;
 }
