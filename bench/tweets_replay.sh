@@ -4,11 +4,12 @@
 # --step-ms 108`, 111 MB, 50 cities, 30 hours) through bench/tweets.sql
 # (HOP 5-minute windows every minute by city: COUNT(*), retweets, exact
 # COUNT(DISTINCT user_id); 90,200 windows). Runs each binary once per
-# round, interleaved, ROUNDS rounds (default 7), and prints the median
-# wall, user and system seconds and peak RSS of each; the rows of every
-# binary must equal the first one's, sorted, or it fails. Comparing a copy
-# of an older build with the current one gives ratios that the noise of a
-# shared machine affects alike: bench/tweets_replay.sh 7 /tmp/weir-base build/weir
+# round, interleaved, ROUNDS rounds (default 7), and prints the medians of
+# wall, CPU (user + system of each run), user and system seconds and peak
+# RSS of each; the rows of every binary must equal the first one's, sorted,
+# or it fails. Comparing a copy of an older build with the current one
+# gives ratios that the noise of a shared machine affects alike:
+#   cp build/weir /tmp/weir-base; (change, make); bench/tweets_replay.sh 7 /tmp/weir-base build/weir
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
@@ -29,8 +30,10 @@ done
 sort "$data/out.0" > "$data/sorted.0"
 for ((b = 0; b < ${#bins[@]}; b++)); do
     sort "$data/out.$b" | cmp -s - "$data/sorted.0" || { echo "${bins[$b]}: rows differ from ${bins[0]}'s" >&2; exit 1; }
-    median() { cut -d' ' -f"$1" "$data/times.$b" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-    printf '%s: %s rows, median of %d: wall %s s, user %s s, sys %s s, max RSS %s KiB\n' "${bins[$b]}" \
-        "$(wc -l < "$data/out.$b")" "$rounds" "$(median 1)" "$(median 2)" "$(median 3)" "$(median 4)"
+    # fields: wall user sys rss, and CPU = user + sys of the same run
+    median() { awk '{ print $1, $2, $3, $4, $2 + $3 }' "$data/times.$b" | cut -d' ' -f"$1" | sort -n |
+        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+    printf '%s: %s rows, median of %d: wall %s s, CPU %s s (user %s, sys %s), max RSS %s KiB\n' "${bins[$b]}" \
+        "$(wc -l < "$data/out.$b")" "$rounds" "$(median 1)" "$(median 5)" "$(median 2)" "$(median 3)" "$(median 4)"
     rm -f "$data/times.$b"
 done
