@@ -31,7 +31,7 @@ sort "$data/out.0" > "$data/sorted.0"
 for ((b = 0; b < ${#bins[@]}; b++)); do
     sort "$data/out.$b" | cmp -s - "$data/sorted.0" || { echo "${bins[$b]}: rows differ from ${bins[0]}'s" >&2; exit 1; }
     # fields: wall user sys rss, and CPU = user + sys of the same run
-    median() { awk '{ print $1, $2, $3, $4, $2 + $3 }' "$data/times.$b" | cut -d' ' -f"$1" | sort -n |
+    median() { awk '{ printf "%s %s %s %s %.2f\n", $1, $2, $3, $4, $2 + $3 }' "$data/times.$b" | cut -d' ' -f"$1" | sort -n |
         awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
     printf '%s: %s rows, median of %d: wall %s s, CPU %s s (user %s, sys %s), max RSS %s KiB\n' "${bins[$b]}" \
         "$(wc -l < "$data/out.$b")" "$rounds" "$(median 1)" "$(median 5)" "$(median 2)" "$(median 3)" "$(median 4)"
