@@ -5,7 +5,9 @@
  * difference, showing where.
  *
  * Each non-blank line is one record; a line that is not a JSON object
- * goes to the dead-letter stream, as in weir serve.
+ * goes to the dead-letter stream, as in weir serve. The input is read, and
+ * the output written, a megabyte at a time (the output is kept whole only
+ * to compare it with --expect): memory does not grow with the files.
  * Nothing touches a data directory: the engine runs in memory, derived
  * streams feed the queries that read them directly. Time is event time;
  * records of a source without a timestamp column get virtual ingest times
