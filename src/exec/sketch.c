@@ -76,14 +76,23 @@ int weir_hset_reset(weir_hset *s, size_t n)
     return 0;
 }
 
-/* Sized once for both sets, so merging never rehashes on the way. */
+/* Sized once for both sets, so merging never rehashes on the way. src's
+ * slots are gathered 64 at a time without a branch on each (half are
+ * empty, a coin toss for the branch predictor), then inserted. */
 int weir_hset_merge(weir_hset *dst, const weir_hset *src)
 {
     if (weir_hset_reserve(dst, dst->n + src->n))
         return WEIR_ENOMEM;
-    for (size_t i = 0; i < src->cap; i++)
-        if (src->slots[i])
-            put(dst, src->slots[i]);
+    uint64_t vals[64];
+    for (size_t i = 0; i < src->cap;) {
+        size_t k = 0, end = src->cap - i > 64 ? i + 64 : src->cap;
+        for (; i < end; i++) {
+            vals[k] = src->slots[i];
+            k += src->slots[i] != 0;
+        }
+        for (size_t v = 0; v < k; v++)
+            put(dst, vals[v]);
+    }
     return 0;
 }
 
