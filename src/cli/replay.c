@@ -5,7 +5,9 @@
  * difference, showing where.
  *
  * Each non-blank line is one record; a line that is not a JSON object
- * goes to the dead-letter stream, as in weir serve.
+ * goes to the dead-letter stream, as in weir serve. The input is read, and
+ * the output written, a megabyte at a time (the output is kept whole only
+ * to compare it with --expect): memory does not grow with the files.
  * Nothing touches a data directory: the engine runs in memory, derived
  * streams feed the queries that read them directly. Time is event time;
  * records of a source without a timestamp column get virtual ingest times
@@ -17,6 +19,7 @@
  * timestamp}); with --output NAME only that relation's rows, bare.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,9 @@
 #include "exec/engine.h"
 #include "json/json.h"
 #include "json/ndjson.h"
+
+#define READ_CHUNK (1u << 20) /* bytes a read asks for: as weir produce reads */
+#define OUT_CHUNK (1u << 20)  /* bytes of output written at a time */
 
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
@@ -75,11 +81,23 @@ typedef struct replay {
     weir_engine *engine;
     const weir_relation *source;
     const char *only;          /* --output */
-    weir_buf out;              /* everything emitted */
-    weir_buf line;
+    bool streaming;            /* no --expect: out goes to stdout whenever it holds OUT_CHUNK bytes */
+    weir_buf out;              /* what was emitted (and not yet written, when streaming) */
     uint64_t records;
     weir_err err;
 } replay;
+
+/* Writes out to stdout once it holds OUT_CHUNK bytes, when streaming:
+ * memory stays flat whatever the output's size. */
+static int spill(replay *rp)
+{
+    if (!rp->streaming || rp->out.len < OUT_CHUNK)
+        return 0;
+    if (fwrite(rp->out.data, 1, rp->out.len, stdout) != rp->out.len)
+        return -1;
+    rp->out.len = 0;
+    return 0;
+}
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {
@@ -91,9 +109,8 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
     if (!rp->only)
         rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, r->name, strlen(r->name)) ||
              weir_buf_append_str(&rp->out, ",\"row\":");
-    rc = rc || weir_encode_json(&r->schema, row, &rp->out) || (!rp->only && weir_buf_append_str(&rp->out, "}")) ||
-         weir_buf_append_str(&rp->out, "\n");
-    return rc;
+    return rc || weir_encode_json(&r->schema, row, &rp->out) || (!rp->only && weir_buf_append_str(&rp->out, "}")) ||
+           weir_buf_append_str(&rp->out, "\n") || spill(rp);
 }
 
 static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
@@ -108,7 +125,7 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
         rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, name, strlen(name)) ||
              weir_buf_append_str(&rp->out, ",\"row\":");
     return rc || weir_dead_letter_json(&rp->out, reason, raw, len, NULL, ts) ||
-           weir_buf_append_str(&rp->out, rp->only ? "\n" : "}\n");
+           weir_buf_append_str(&rp->out, rp->only ? "\n" : "}\n") || spill(rp);
 }
 
 /* weir_ndjson_fn (lenient): one line to the engine as it is; a line that
@@ -120,6 +137,52 @@ static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_
     weir_emit_target t = {rp, on_row, on_dead};
     rp->records++;
     return weir_engine_push_json(rp->engine, rp->source, 0, text, len, (int64_t)line - 1, &t, &rp->err) ? 1 : 0;
+}
+
+/* Reads the input a bounded buffer at a time (READ_CHUNK, grown only for a
+ * longer line) and hands its lines to the engine where they lie, so memory
+ * and page faults stay flat whatever the file's size. Reports errors. */
+static int feed_input(replay *rp, const char *input)
+{
+    const char *path = strcmp(input, "-") ? input : "/dev/stdin";
+    int fd = strcmp(input, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+    if (fd < 0) {
+        cli_error("replay", "open %s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    weir_buf in = {0};
+    weir_ndjson nd = {.lenient = true};
+    weir_ndjson_error e = {0};
+    int rc = CLI_OK;
+    for (bool eof = false; !eof && rc == CLI_OK;) {
+        if (weir_buf_reserve(&in, READ_CHUNK)) {
+            cli_error("replay", "out of memory");
+            rc = CLI_FAIL;
+            break;
+        }
+        ssize_t n = read(fd, in.data + in.len, READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            cli_error("replay", "read %s: %s", path, strerror(errno));
+            rc = CLI_FAIL;
+            break;
+        }
+        eof = n == 0;
+        in.len += (size_t)n;
+        ssize_t used = weir_ndjson_feed(&nd, (const char *)in.data, in.len, eof, on_line, rp, &e);
+        if (used < 0) {
+            cli_error("replay", "%s", rp->err.msg);
+            rc = CLI_FAIL;
+            break;
+        }
+        memmove(in.data, in.data + used, in.len - (size_t)used);
+        in.len -= (size_t)used;
+    }
+    weir_buf_free(&in);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return rc;
 }
 
 /* Splits text into lines (without newlines); caller frees *lines. */
@@ -193,7 +256,7 @@ static int run_replay(const char **v, int argc, char **argv)
     }
     weir_arena arena = {0};
     weir_catalog cat;
-    replay rp = {.only = v[cli_index(c, "output")]};
+    replay rp = {.only = v[cli_index(c, "output")], .streaming = !v[cli_index(c, "expect")]};
     int rc = CLI_FAIL;
     if (!cli_load_pipeline("replay", file, &arena, &cat))
         goto out;
@@ -228,21 +291,8 @@ static int run_replay(const char **v, int argc, char **argv)
         cli_error("replay", "%s", rp.err.msg);
         goto out;
     }
-    char *text;
-    size_t len;
-    weir_err err;
-    if (weir_io_read_file(&weir_io_posix, strcmp(input, "-") ? input : "/dev/stdin", &text, &len, &err)) {
-        cli_error("replay", "%s", err.msg);
+    if (feed_input(&rp, input) != CLI_OK)
         goto out;
-    }
-    weir_ndjson nd = {.lenient = true};
-    weir_ndjson_error e = {0};
-    ssize_t fed = weir_ndjson_feed(&nd, text, len, true, on_line, &rp, &e);
-    free(text);
-    if (fed < 0) {
-        cli_error("replay", "%s", rp.err.msg);
-        goto out;
-    }
     weir_emit_target t = {&rp, on_row, on_dead};
     if (weir_engine_advance(rp.engine, INT64_MAX, &t, &rp.err)) {
         cli_error("replay", "%s", rp.err.msg);
@@ -257,7 +307,6 @@ static int run_replay(const char **v, int argc, char **argv)
 out:
     weir_engine_free(rp.engine);
     weir_buf_free(&rp.out);
-    weir_buf_free(&rp.line);
     weir_arena_free(&arena);
     return rc;
 }

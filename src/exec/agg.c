@@ -246,22 +246,47 @@ static bool owns_memory(const weir_agg *g)
            ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT);
 }
 
+/* Frees what aggregate g's slot x holds, if anything. */
+static void release(const weir_agg *g, weir_slot *x)
+{
+    if (!owns_memory(g) || !x->p)
+        return;
+    if (g->fn == WEIR_AGG_COUNT_DISTINCT)
+        weir_hset_free(x->p);
+    else if (g->fn == WEIR_AGG_APPROX_DISTINCT)
+        weir_hll_free(x->p);
+    else if (g->fn == WEIR_AGG_TOPK)
+        weir_topk_free(x->p);
+    free(x->p);
+    x->p = NULL;
+}
+
 void weir_accs_free(const weir_query *q, weir_acc *accs)
+{
+    for (int i = 0; i < q->naggs; i++)
+        release(&q->aggs[i], &accs->s[q->aggs[i].slot]);
+}
+
+int weir_accs_reuse(const weir_query *q, weir_acc *accs, weir_acc *const *srcs, int n)
 {
     for (int i = 0; i < q->naggs; i++) {
         const weir_agg *g = &q->aggs[i];
         weir_slot *x = &accs->s[g->slot];
-        if (!owns_memory(g) || !x->p)
+        if (g->fn != WEIR_AGG_COUNT_DISTINCT) {
+            release(g, x);
+            memset(x, 0, (g->fn == WEIR_AGG_AVG ? 2 : 1) * sizeof *x);
             continue;
-        if (g->fn == WEIR_AGG_COUNT_DISTINCT)
-            weir_hset_free(x->p);
-        else if (g->fn == WEIR_AGG_APPROX_DISTINCT)
-            weir_hll_free(x->p);
-        else if (g->fn == WEIR_AGG_TOPK)
-            weir_topk_free(x->p);
-        free(x->p);
-        x->p = NULL;
+        }
+        size_t total = 0;
+        for (int k = 0; k < n; k++) {
+            const weir_hset *h = srcs[k]->s[g->slot].p;
+            total += h ? h->n : 0;
+        }
+        if (!owned(x, sizeof(weir_hset)) || weir_hset_reset(x->p, total))
+            return -1;
     }
+    accs->seen = 0;
+    return 0;
 }
 
 static int save_hset(const weir_hset *h, weir_buf *out)

@@ -25,6 +25,13 @@ int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, i
 /* dst += src (the panes of a hopping window). Same error convention. */
 int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int *which);
 
+/* Empties accs to become the merge of the n blocks srcs (the panes of one
+ * window, merged next with weir_accs_merge), keeping the memory of its
+ * COUNT(DISTINCT) sets and sizing them for srcs' total: a scratch target
+ * that merges window after window neither allocates nor rehashes.
+ * Returns 0, or -1 when out of memory. */
+int weir_accs_reuse(const weir_query *q, weir_acc *accs, weir_acc *const *srcs, int n);
+
 /* The current result of aggregate i (TEXT borrowed from the state). */
 weir_value weir_acc_result(const weir_query *q, const weir_acc *accs, int i);
 

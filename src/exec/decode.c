@@ -17,6 +17,7 @@ typedef struct decoder {
     weir_value *row;
     char *why;
     size_t cap;
+    int next;                  /* the column after the last one matched: where the next member most likely goes */
 } decoder;
 
 static bool is_integral(const weir_json_span *v)
@@ -33,6 +34,18 @@ static int mismatch(decoder *d, const weir_column *c, const weir_json_span *v, c
              detail ? detail : weir_json_type_name(v->type), detail ? "" : " ", v->len > 40 ? 40 : (int)v->len, v->p,
              v->len > 40 ? "..." : "");
     return 1;
+}
+
+/* An ISO 8601 string, parsed where it lies unless escapes make it need
+ * decoding first. */
+static bool string_timestamp(const weir_json_span *v, int64_t *ms)
+{
+    if (!memchr(v->p, '\\', v->len))
+        return weir_timestamp_parse(v->p + 1, v->len - 2, ms);
+    weir_buf tmp = {0};
+    bool okay = !weir_json_unescape(v->p, v->len, &tmp) && weir_timestamp_parse(tmp.data ? (char *)tmp.data : "", tmp.len, ms);
+    weir_buf_free(&tmp);
+    return okay;
 }
 
 static int convert(decoder *d, const weir_column *c, const weir_json_span *v, weir_value *out)
@@ -81,11 +94,7 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
     case WEIR_TYPE_TIMESTAMP:
         if (v->type == WEIR_JSON_STRING) {
             int64_t ms;
-            weir_buf tmp = {0};
-            bool okay = !weir_json_unescape(v->p, v->len, &tmp) &&
-                        weir_timestamp_parse(tmp.data ? (char *)tmp.data : "", tmp.len, &ms);
-            weir_buf_free(&tmp);
-            if (!okay)
+            if (!string_timestamp(v, &ms))
                 return mismatch(d, c, v, "a string that is not ISO 8601 in the years 0000 to 9999: ");
             *out = weir_timestamp(ms);
             return 0;
@@ -128,27 +137,42 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
     }
 }
 
+/* Whether column name col is n[0..len), a member name that may hold any byte. */
+static bool is_name(const char *col, const char *n, size_t len)
+{
+    size_t i = 0;
+    while (i < len && col[i] && col[i] == n[i])
+        i++;
+    return i == len && !col[i];
+}
+
+/* The column named n[0..len), or -1. Members mostly come in the schema's
+ * order, so the search starts after the last match: one comparison a
+ * member, and no strlen of every column name, for such records. */
+static int find_column(decoder *d, const char *n, size_t len)
+{
+    const weir_schema *s = d->schema;
+    for (int k = 0, i = d->next; k < s->ncols; k++, i = i + 1 < s->ncols ? i + 1 : 0)
+        if (is_name(s->cols[i].name, n, len)) {
+            d->next = i + 1 < s->ncols ? i + 1 : 0;
+            return i;
+        }
+    return -1;
+}
+
 static int on_member(void *ctx, const char *name, size_t name_len, int escaped, const weir_json_span *v)
 {
     decoder *d = ctx;
-    const weir_schema *s = d->schema;
-    const char *n = name + 1;
-    size_t len = name_len - 2;
-    weir_buf tmp = {0};
-    if (escaped) {
-        if (weir_json_unescape(name, name_len, &tmp))
-            return weir_buf_free(&tmp), 0;
-        n = (const char *)tmp.data;
-        len = tmp.len;
+    if (!escaped) {
+        int i = find_column(d, name + 1, name_len - 2);
+        return i < 0 ? 0 : convert(d, &d->schema->cols[i], v, &d->row[i]);
     }
-    int rc = 0;
-    for (int i = 0; i < s->ncols; i++)
-        if (strlen(s->cols[i].name) == len && !memcmp(s->cols[i].name, n, len)) {
-            rc = convert(d, &s->cols[i], v, &d->row[i]);
-            break;
-        }
+    weir_buf tmp = {0};
+    if (weir_json_unescape(name, name_len, &tmp))
+        return weir_buf_free(&tmp), 0;
+    int i = find_column(d, tmp.data ? (const char *)tmp.data : "", tmp.len);
     weir_buf_free(&tmp);
-    return rc;
+    return i < 0 ? 0 : convert(d, &d->schema->cols[i], v, &d->row[i]);
 }
 
 int weir_decode_json(const weir_schema *schema, const char *json, size_t len, weir_arena *arena,
@@ -156,7 +180,7 @@ int weir_decode_json(const weir_schema *schema, const char *json, size_t len, we
 {
     for (int i = 0; i < schema->ncols; i++)
         row[i] = weir_null(schema->cols[i].type);
-    decoder d = {schema, arena, row, why, cap};
+    decoder d = {schema, arena, row, why, cap, 0};
     int rc = weir_json_members(json, len, on_member, &d);
     if (rc < 0) {
         weir_json_error e;

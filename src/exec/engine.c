@@ -50,6 +50,12 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         } else if (!failed && s->q->grouped) {
             failed = !(s->groups = weir_groups_new(s->q, &weir_agg_acc_ops));
         }
+        if (!failed && s->q->window.kind == WEIR_WINDOW_HOP) {
+            const weir_window_spec *w = &s->q->window;
+            s->window = calloc(1, weir_accs_size(s->q));
+            s->panes = malloc((size_t)((w->size_ms + w->slide_ms - 1) / w->slide_ms) * sizeof *s->panes);
+            failed = !s->window || !s->panes;
+        }
         if (failed) {
             weir_engine_free(e);
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -68,6 +74,10 @@ void weir_engine_free(weir_engine *e)
             weir_sessions_free(&e->qs[i].sessions);
         else
             weir_groups_free(e->qs[i].groups);
+        if (e->qs[i].window)
+            weir_accs_free(e->qs[i].q, e->qs[i].window);
+        free(e->qs[i].window);
+        free(e->qs[i].panes);
         free(e->qs[i].part_wm);
     }
     free(e->qs);
@@ -159,15 +169,22 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
     return emit(e, s, out, ts, t, err);
 }
 
-/* Merges the panes of the hop window starting at ws for keys into tmp. */
-static int merge_window(query_state *s, const weir_value *keys, int64_t ws, weir_acc *tmp)
+/* Merges the panes of the hop window starting at ws for keys into
+ * s->window, which keeps its memory from window to window. */
+static int merge_window(query_state *s, const weir_value *keys, int64_t ws)
 {
     const weir_query *q = s->q;
-    weir_accs_init(q, tmp);
+    int n = 0;
     for (int64_t p = ws; p < ws + q->window.size_ms; p += q->window.slide_ms) {
         weir_acc *pane = weir_groups_find(s->groups, keys, p);
+        if (pane)
+            s->panes[n++] = pane;
+    }
+    if (weir_accs_reuse(q, s->window, s->panes, n))
+        return -1;
+    for (int i = 0; i < n; i++) {
         int which;
-        if (pane && weir_accs_merge(q, tmp, pane, &which))
+        if (weir_accs_merge(q, s->window, s->panes[i], &which))
             return -1;
     }
     return 0;
@@ -305,16 +322,12 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
         if (w->kind == WEIR_WINDOW_HOP) {
-            weir_acc *tmp = weir_arena_alloc(&e->scratch, weir_accs_size(q));
-            if (!tmp)
-                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
             for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
                 if (ws <= s->closed_upto || ws + w->size_ms + w->grace_ms <= s->part_wm[part])
                     continue; /* closed: its result is final */
-                int r = merge_window(s, keys, ws, tmp);
+                int r = merge_window(s, keys, ws);
                 if (r == 0)
-                    r = emit_group(e, s, keys, tmp, ws, ws + w->size_ms, ts, t, err);
-                weir_accs_free(q, tmp);
+                    r = emit_group(e, s, keys, s->window, ws, ws + w->size_ms, ts, t, err);
                 if (r)
                     return r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : r;
             }
@@ -433,17 +446,15 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
             }
         }
         qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
-        weir_acc *tmp = weir_arena_alloc(&e->scratch, weir_accs_size(q));
-        int rc = tmp ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        int rc = WEIR_OK;
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             if (w->kind == WEIR_WINDOW_TUMBLE) {
                 rc = emit_group(e, s, c[i].keys, weir_groups_find(s->groups, c[i].keys, c[i].ws), c[i].ws,
                                 c[i].ws + w->size_ms, c[i].ws + w->size_ms, t, err);
             } else {
-                int r = merge_window(s, c[i].keys, c[i].ws, tmp);
+                int r = merge_window(s, c[i].keys, c[i].ws);
                 rc = r ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                       : emit_group(e, s, c[i].keys, tmp, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms, t, err);
-                weir_accs_free(q, tmp);
+                       : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms, t, err);
             }
         }
         free(c);

@@ -20,6 +20,8 @@ typedef struct query_state {
     uint32_t nparts;
     int64_t watermark;         /* the least of part_wm: windows close by it */
     int64_t closed_upto;       /* windows starting at or before this have closed */
+    weir_acc *window;          /* HOP: the merge of a window's panes, reused window after window */
+    weir_acc **panes;          /* HOP: the panes being merged into window (size/slide of them at most) */
     weir_query_stats stats;
 } query_state;
 

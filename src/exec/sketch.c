@@ -10,49 +10,89 @@
 
 #include "base/err.h"
 
-static int hset_grow(weir_hset *s)
+/* The capacity that holds n values within the load limit of 3/4. */
+static size_t cap_for(size_t n)
 {
-    size_t cap = s->cap ? s->cap * 2 : 16;
+    size_t cap = 16;
+    while (n * 4 > cap * 3)
+        cap *= 2;
+    return cap;
+}
+
+/* Inserts h (nonzero) into s, which has room for it. */
+static void put(weir_hset *s, uint64_t h)
+{
+    size_t j = h & (s->cap - 1);
+    while (s->slots[j]) {
+        if (s->slots[j] == h)
+            return;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->slots[j] = h;
+    s->n++;
+}
+
+/* Moves s's values into cap fresh slots (a power of two that holds them). */
+static int rehash(weir_hset *s, size_t cap)
+{
     uint64_t *v = calloc(cap, sizeof *v);
     if (!v)
         return WEIR_ENOMEM;
-    for (size_t i = 0; i < s->cap; i++) {
-        uint64_t h = s->slots[i];
-        if (!h)
-            continue;
-        size_t j = h & (cap - 1);
-        while (v[j])
-            j = (j + 1) & (cap - 1);
-        v[j] = h;
-    }
-    free(s->slots);
-    s->slots = v;
-    s->cap = cap;
+    weir_hset old = *s;
+    *s = (weir_hset){.slots = v, .cap = cap};
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.slots[i])
+            put(s, old.slots[i]);
+    free(old.slots);
     return 0;
 }
 
 int weir_hset_add(weir_hset *s, uint64_t h)
 {
-    if (!h)
-        h = 1;
-    if ((s->n + 1) * 4 > s->cap * 3 && hset_grow(s))
+    if ((s->n + 1) * 4 > s->cap * 3 && rehash(s, s->cap ? s->cap * 2 : 16))
         return WEIR_ENOMEM;
-    size_t j = h & (s->cap - 1);
-    while (s->slots[j]) {
-        if (s->slots[j] == h)
-            return 0;
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->slots[j] = h;
-    s->n++;
+    put(s, h ? h : 1);
     return 0;
 }
 
+int weir_hset_reserve(weir_hset *s, size_t n)
+{
+    return n * 4 > s->cap * 3 ? rehash(s, cap_for(n)) : 0;
+}
+
+int weir_hset_reset(weir_hset *s, size_t n)
+{
+    size_t cap = cap_for(n);
+    if (s->slots && s->cap >= cap && s->cap <= cap * 4) {
+        memset(s->slots, 0, s->cap * sizeof *s->slots);
+        s->n = 0;
+        return 0;
+    }
+    uint64_t *v = calloc(cap, sizeof *v);
+    if (!v)
+        return WEIR_ENOMEM;
+    free(s->slots);
+    *s = (weir_hset){.slots = v, .cap = cap};
+    return 0;
+}
+
+/* Sized once for both sets, so merging never rehashes on the way. src's
+ * slots are gathered 64 at a time without a branch on each (half are
+ * empty, a coin toss for the branch predictor), then inserted. */
 int weir_hset_merge(weir_hset *dst, const weir_hset *src)
 {
-    for (size_t i = 0; i < src->cap; i++)
-        if (src->slots[i] && weir_hset_add(dst, src->slots[i]))
-            return WEIR_ENOMEM;
+    if (weir_hset_reserve(dst, dst->n + src->n))
+        return WEIR_ENOMEM;
+    uint64_t vals[64];
+    for (size_t i = 0; i < src->cap;) {
+        size_t k = 0, end = src->cap - i > 64 ? i + 64 : src->cap;
+        for (; i < end; i++) {
+            vals[k] = src->slots[i];
+            k += src->slots[i] != 0;
+        }
+        for (size_t v = 0; v < k; v++)
+            put(dst, vals[v]);
+    }
     return 0;
 }
 

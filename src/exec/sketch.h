@@ -22,6 +22,12 @@ typedef struct weir_hset {
 
 int weir_hset_add(weir_hset *s, uint64_t h);          /* 0, or WEIR_ENOMEM */
 int weir_hset_merge(weir_hset *dst, const weir_hset *src);
+/* Room for n values in all, so adding up to them never rehashes. */
+int weir_hset_reserve(weir_hset *s, size_t n);
+/* Empties s with room for n values, keeping its slots when they are
+ * between that and 4 times that: a scratch set reused from merge to merge
+ * neither rehashes nor stays oversized. On failure s is unchanged. */
+int weir_hset_reset(weir_hset *s, size_t n);
 void weir_hset_free(weir_hset *s);
 
 #define WEIR_HLL_P 14

@@ -9,6 +9,7 @@
  */
 #include "json/json.h"
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -83,17 +84,20 @@ static int hex4(const char *p, unsigned *out)
 }
 
 /* s->p is at the opening quote. Sets *escaped if the string has escapes. */
-/* Whether none of the 8 bytes at p ends or complicates a string: no '"',
- * no '\\', no control character, no byte >= 0x80 (SWAR: each test sets a
- * byte's high bit when the byte matches; exact for "any byte matches"). */
-static inline bool plain8(const char *p)
+/* How many of the 8 bytes at p come before the first that ends or
+ * complicates a string ('"', '\\', a control character, a byte >= 0x80):
+ * 8 if none does. SWAR: each test sets a byte's high bit when the byte
+ * matches; a borrow can also set it in a later byte, but only after a true
+ * match, so the first flagged byte (read little-endian) is exact. */
+static inline unsigned plain_run8(const char *p)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t x;
     memcpy(&x, p, 8);
+    x = le64toh(x);
     uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-    uint64_t hits = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | x;
-    return (hits & highs) == 0;
+    uint64_t hits = (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | x) & highs;
+    return hits ? (unsigned)__builtin_ctzll(hits) / 8 : 8;
 }
 
 static int scan_string(scanner *s, bool *escaped)
@@ -101,10 +105,14 @@ static int scan_string(scanner *s, bool *escaped)
     s->p++;
     *escaped = false;
     for (;;) {
-        /* The common case: a run of plain ASCII, 8 bytes at a time. */
-        while (s->end - s->p >= 8 && plain8(s->p))
-            s->p += 8;
-        while (s->p < s->end) {
+        /* The common case: a run of plain ASCII, 8 bytes at a time, up to
+         * the byte that ends it (the closing quote, mostly). */
+        unsigned run = 8;
+        while (run == 8 && s->end - s->p >= 8) {
+            run = plain_run8(s->p);
+            s->p += run;
+        }
+        while (run == 8 && s->p < s->end) {
             unsigned char c = (unsigned char)*s->p;
             if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
                 break;

@@ -2,7 +2,7 @@
 # cli.sh - the weir command line: help, exit codes, error messages that say
 # where, produce/consume/streams, consumer groups, all-or-nothing batches.
 . "$(dirname "$0")/../lib.sh"
-plan 38
+plan 39
 
 $WEIR --help | grep -q "produce" ; ok $? "weir --help lists the commands"
 for c in produce consume streams; do
@@ -83,4 +83,11 @@ printf 'CREATE STREAM ev (k TEXT);\nCREATE TABLE m AS SELECT k, COUNT(*) AS n FR
 echo '{"k":"a"}' | $WEIR replay -f "$SCRATCH/w.sql" --input - >"$SCRATCH/out" 2>"$SCRATCH/err"; rc=$?
 [ $rc = 2 ] && [ ! -s "$SCRATCH/out" ] && grep -q "a window over ev, which has no timestamp column" "$SCRATCH/err"
 ok $? "a replay of windows over a stream without event time is refused, not put in 1970: $(cat "$SCRATCH/err")"
+# replay reads its input a bounded buffer at a time: from a pipe too, with a
+# record longer than the buffer and a last line without a newline.
+printf 'CREATE STREAM r (k TEXT, pad TEXT);\nCREATE STREAM o AS SELECT k, length(pad) AS n FROM r;\n' > "$SCRATCH/r.sql"
+{ echo '{"k":"a","pad":""}'; printf '{"k":"b","pad":"%s"}\n' "$(head -c 3000000 /dev/zero | tr '\0' x)"; printf '{"k":"c","pad":"xy"}'; } |
+    $WEIR replay -f "$SCRATCH/r.sql" --input - --output o > "$SCRATCH/out"
+[ "$(cat "$SCRATCH/out")" = "$(printf '{"k":"a","n":0}\n{"k":"b","n":3000000}\n{"k":"c","n":2}')" ]
+ok $? "replay streams a pipe, a 3 MB record and an unterminated last line: $(head -c 200 "$SCRATCH/out")"
 finish

@@ -71,6 +71,71 @@ static void test_groups_table(void)
     weir_groups_free(g);
 }
 
+/* Hop windows merge their panes into one scratch target, reset and sized
+ * for each window: over windows of every size, big ones before small ones
+ * (so its slots shrink), it counts as a fresh set merged pane by pane. */
+static void test_hset_reuse(void)
+{
+    enum { PANES = 40, SPAN = 5 };
+    static weir_hset panes[PANES];
+    for (int p = 0; p < PANES; p++) {
+        uint64_t values = p < 10 ? 20000 : p < 20 ? 50 : 3; /* big, then small, then tiny panes */
+        for (uint64_t i = 0; i < values; i++)
+            weir_hset_add(&panes[p], tap_rand() % (values * 2) + 1);
+    }
+    weir_hset scratch = {0};
+    bool same = true, sized = true;
+    for (int ws = 0; ws + SPAN <= PANES; ws++) {
+        weir_hset fresh = {0};
+        size_t total = 0;
+        for (int p = ws; p < ws + SPAN; p++)
+            total += panes[p].n;
+        same &= weir_hset_reset(&scratch, total) == 0;
+        size_t cap = scratch.cap;
+        for (int p = ws; p < ws + SPAN; p++)
+            same &= weir_hset_merge(&scratch, &panes[p]) == 0 && weir_hset_merge(&fresh, &panes[p]) == 0;
+        same &= scratch.n == fresh.n;
+        sized &= scratch.cap == cap && scratch.cap <= 4 * fresh.cap + 64;
+        weir_hset_free(&fresh);
+    }
+    ok(same, "a scratch set reset for each of 36 windows counts as fresh merges do");
+    ok(sized, "reset sizes it once per window (no rehash while merging), and it shrinks after big windows");
+    weir_hset_free(&scratch);
+    for (int p = 0; p < PANES; p++)
+        weir_hset_free(&panes[p]);
+
+    /* The same through the accumulators, with memory of other kinds beside the set. */
+    weir_agg aggs[] = {{.fn = WEIR_AGG_COUNT_DISTINCT, .type = WEIR_TYPE_INT, .slot = 0},
+                       {.fn = WEIR_AGG_MAX, .type = WEIR_TYPE_TEXT, .slot = 1},
+                       {.fn = WEIR_AGG_AVG, .type = WEIR_TYPE_DOUBLE, .slot = 2}};
+    weir_query q = {.naggs = 3, .nslots = 4, .aggs = aggs};
+    weir_acc *pane[2], *window = calloc(1, weir_accs_size(&q));
+    for (int p = 0; p < 2; p++) {
+        pane[p] = calloc(1, weir_accs_size(&q));
+        for (int i = 0; i < 100; i++) {
+            weir_value v[3] = {weir_int(i % (30 + p * 20)), weir_text(p ? "zz" : "aa", 2), weir_double(i)};
+            int which;
+            weir_accs_add(&q, pane[p], v, &which);
+        }
+    }
+    bool right = true;
+    for (int round = 0; round < 3; round++) {
+        int which;
+        right &= weir_accs_reuse(&q, window, pane, 2) == 0 && weir_accs_merge(&q, window, pane[0], &which) == 0 &&
+                 weir_accs_merge(&q, window, pane[1], &which) == 0;
+        weir_value users = weir_acc_result(&q, window, 0), top = weir_acc_result(&q, window, 1),
+                   avg = weir_acc_result(&q, window, 2);
+        right &= users.i == 50 && top.len == 2 && !memcmp(top.s, "zz", 2) && avg.d == 49.5;
+    }
+    ok(right, "accumulators reused as a merge target give the merged results, window after window");
+    for (int p = 0; p < 2; p++) {
+        weir_accs_free(&q, pane[p]);
+        free(pane[p]);
+    }
+    weir_accs_free(&q, window);
+    free(window);
+}
+
 /* TOPK on skewed input: 10 heavy hitters among 200,000 rare values. */
 static void test_topk(void)
 {
@@ -115,7 +180,7 @@ static void test_topk(void)
 
 int main(void)
 {
-    plan(11);
+    plan(14);
     tap_rng = 0x1234567887654321ull;
     weir_hset s = {0};
     for (uint64_t i = 0; i < 100000; i++)
@@ -180,6 +245,7 @@ int main(void)
     ok(weir_value_hash(&a, 0) == weir_value_hash(&b, 0) && weir_value_hash(&a, 0) == weir_value_hash(&c, 0),
        "equal numbers of different types hash alike");
     test_groups_table();
+    test_hset_reuse();
     test_topk();
     return done();
 }

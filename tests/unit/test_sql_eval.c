@@ -96,6 +96,12 @@ static const struct { const char *expr, *record, *want; } cases[] = {
     {"partition_of(100, t)", "{\"t\":\"21\"}", "40"}, /* (-973932308 & 0x7fffffff) % 100 */
     {"epoch_ms(ts)", "{\"ts\":\"1970-01-01T00:00:01.5Z\"}", "1500"},
     {"xxhash64(t) = xxhash64(t)", "{\"t\":\"x\"}", "true"},
+    /* Decoding: members in any order, names matched whole (not by prefix), escaped names and timestamps. */
+    {"i + u + d", "{\"d\":0.5,\"ts\":0,\"u\":2,\"i\":1}", "3.5"},
+    {"concat(t, i)", "{\"t\":\"a\",\"tt\":\"b\",\"\":1,\"i\":2,\"ii\":3,\"t\":\"c\"}", "\"c2\""},
+    {"coalesce(t, 'none')", "{\"t\\u0000\":\"a\",\"T\":\"b\"}", "\"none\""},
+    {"t", "{\"\\u0074\":\"escaped name\"}", "\"escaped name\""},
+    {"epoch_ms(ts)", "{\"ts\":\"1970-01-01T00:00:02\\u005A\"}", "2000"},
 };
 
 /* Plans "SELECT <expr> AS x FROM s" and evaluates it on one record. */
