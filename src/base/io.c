@@ -15,6 +15,14 @@
 
 static int posix_open(const char *path, int flags, mode_t mode) { return open(path, flags | O_CLOEXEC, mode); }
 
+static int posix_write_behind(int fd, off_t off, off_t len, bool wait)
+{
+    unsigned flags = SYNC_FILE_RANGE_WRITE;
+    if (wait)
+        flags |= SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
+    return sync_file_range(fd, off, len, flags);
+}
+
 const weir_io weir_io_posix = {
     .open = posix_open,
     .close = close,
@@ -25,6 +33,7 @@ const weir_io weir_io_posix = {
     .ftruncate = ftruncate,
     .rename = rename,
     .unlink = unlink,
+    .write_behind = posix_write_behind,
     .concurrent_sync = true,
 };
 
@@ -91,6 +100,29 @@ static void dir_of(const char *path, char *dir, size_t cap)
         snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
+/* Writes n bytes from the start of a new file a chunk at a time: once a
+ * chunk is written it is sent to the device, and the one before it waited
+ * for, so that at most two chunks are dirty at once (RocksDB's
+ * bytes_per_sync). Without io->write_behind, one write. */
+static int write_behind_all(const weir_io *io, int fd, const void *data, size_t n,
+                            const char *path, weir_err *err)
+{
+    if (!io->write_behind)
+        return weir_io_write_all(io, fd, data, n, path, err);
+    const char *c = data;
+    for (size_t off = 0; off < n; off += WEIR_IO_WRITE_BEHIND) {
+        size_t len = n - off < WEIR_IO_WRITE_BEHIND ? n - off : WEIR_IO_WRITE_BEHIND;
+        int rc = weir_io_write_all(io, fd, c + off, len, path, err);
+        if (rc)
+            return rc;
+        if (io->write_behind(fd, (off_t)off, (off_t)len, false) != 0)
+            return weir_err_errno(err, errno, "write back %s", path);
+        if (off > 0 && io->write_behind(fd, (off_t)(off - WEIR_IO_WRITE_BEHIND), WEIR_IO_WRITE_BEHIND, true) != 0)
+            return weir_err_errno(err, errno, "write back %s", path);
+    }
+    return 0;
+}
+
 int weir_io_write_file_atomic(const weir_io *io, const char *path,
                               const void *data, size_t n, weir_err *err)
 {
@@ -100,7 +132,7 @@ int weir_io_write_file_atomic(const weir_io *io, const char *path,
     int fd = io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return weir_err_errno(err, errno, "create %s", tmp);
-    int rc = weir_io_write_all(io, fd, data, n, tmp, err);
+    int rc = write_behind_all(io, fd, data, n, tmp, err);
     if (rc == 0 && io->fsync(fd) != 0)
         rc = weir_err_errno(err, errno, "fsync %s", tmp);
     if (io->close(fd) != 0 && rc == 0)

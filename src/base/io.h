@@ -28,6 +28,13 @@ typedef struct weir_io {
     int (*ftruncate)(int fd, off_t len);
     int (*rename)(const char *from, const char *to);
     int (*unlink)(const char *path);
+    /* Optional (NULL: none): starts writing [off, off + len) back to the
+     * device and, with wait, waits until it is. Not a durability promise
+     * (no metadata, no device flush: fsync still is); it keeps a large
+     * file's dirty pages few, so that its final fsync, and every other
+     * file's fsync that the filesystem's journal orders behind it, flushes
+     * megabytes instead of the whole file. */
+    int (*write_behind)(int fd, off_t off, off_t len, bool wait);
     /* fdatasync may run on several threads at once: a commit then syncs
      * its partitions in parallel (log.c), one device flush instead of one
      * per partition. A layer that is not thread-safe leaves it false. */
@@ -35,6 +42,9 @@ typedef struct weir_io {
 } weir_io;
 
 extern const weir_io weir_io_posix;
+
+/* How much of a file weir_io_write_file_atomic leaves dirty at most. */
+#define WEIR_IO_WRITE_BEHIND ((size_t)8 << 20)
 
 /* Writes all n bytes (retrying short writes and EINTR). */
 int weir_io_write_all(const weir_io *io, int fd, const void *p, size_t n,
@@ -44,7 +54,9 @@ int weir_io_write_all(const weir_io *io, int fd, const void *p, size_t n,
 int weir_io_sync_dir(const weir_io *io, const char *dir, weir_err *err);
 
 /* Replaces path with data atomically and durably (tmp + fsync + rename +
- * fsync of the directory). Readers see the old or the new file, never a mix. */
+ * fsync of the directory). Readers see the old or the new file, never a mix.
+ * A large file is written WEIR_IO_WRITE_BEHIND bytes at a time, each chunk
+ * sent to the device as the next is written (io->write_behind). */
 int weir_io_write_file_atomic(const weir_io *io, const char *path,
                               const void *data, size_t n, weir_err *err);
 
