@@ -74,7 +74,7 @@ static double run_connector(const char *name, weir_with_option *opts, int nopts,
     const weir_sink_connector *c = weir_sink_connector_find(name);
     if (!c)
         die(name, "no such connector");
-    weir_sink_config cfg = {c, sink_stmt(opts, nopts), rel, PARTS, "/tmp", NULL, NULL};
+    weir_sink_config cfg = {c, sink_stmt(opts, nopts), rel, PARTS, "/tmp", NULL, NULL, NULL};
     void *state;
     weir_err err = {0};
     uint64_t next[PARTS];
@@ -195,8 +195,9 @@ static double with_mock_cluster(int round, const weir_relation *rel, bool connec
     (void)round;
     double rate;
     if (connector) {
-        weir_with_option kopts[] = {{"connector", weir_text("kafka", 5), {1, 1}}, {"topic", weir_text("weir", 4), {1, 1}},
-                                    {"brokers", weir_text(brokers, strlen(brokers)), {1, 1}}};
+        weir_with_option kopts[] = {{.name = "connector", .value = weir_text("kafka", 5), .pos = {1, 1}},
+                                    {.name = "topic", .value = weir_text("weir", 4), .pos = {1, 1}},
+                                    {.name = "brokers", .value = weir_text(brokers, strlen(brokers)), .pos = {1, 1}}};
         rate = run_connector("kafka", kopts, 3, rel);
     } else {
         rate = kafka_ceiling(brokers);
@@ -226,9 +227,10 @@ int main(void)
     const char *ch = getenv("WEIR_BENCH_CLICKHOUSE");
     if (ch && *ch) {
         double direct = clickhouse_ceiling(ch, true), plain = clickhouse_ceiling(ch, false);
-        weir_with_option copts[] = {{"connector", weir_text("clickhouse", 10), {1, 1}},
-                                    {"table", weir_text("weir_bench", 10), {1, 1}},
-                                    {"url", weir_text(ch, strlen(ch)), {1, 1}}, {"create", weir_bool(true), {1, 1}}};
+        weir_with_option copts[] = {{.name = "connector", .value = weir_text("clickhouse", 10), .pos = {1, 1}},
+                                    {.name = "table", .value = weir_text("weir_bench", 10), .pos = {1, 1}},
+                                    {.name = "url", .value = weir_text(ch, strlen(ch)), .pos = {1, 1}},
+                                    {.name = "create", .value = weir_bool(true), .pos = {1, 1}}};
         rate = run_connector("clickhouse", copts, 4, &rel);
         printf("| ClickHouse 18.16 (HTTP, JSONEachRow) | %.0f rows/s | one INSERT of the same rows into the same table %.0f rows/s | %.0f%% |\n",
                rate, direct, 100 * rate / direct);

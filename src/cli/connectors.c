@@ -42,7 +42,7 @@ static void option_rows(const weir_conn_option *opts, size_t n)
     for (size_t k = 0; k < n; k++) {
         const weir_conn_option *o = &opts[k];
         const char *q = o->type == WEIR_TYPE_TEXT ? "'" : "";
-        printf("| `%s` | %s | ", o->name, type_word(o->type));
+        printf("| `%s%s` | %s | ", o->name, weir_conn_option_family(o) ? "*" : "", type_word(o->type));
         if (o->dflt)
             printf("`%s%s%s`", q, o->dflt, q);
         printf(" | %s | %s |\n", o->required ? "yes" : "no", o->help);
@@ -53,7 +53,9 @@ static void option_lines(const weir_conn_option *opts, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         const weir_conn_option *o = &opts[k];
-        printf("  %-10s %-12s %s%s%s%s%s\n", o->name, type_word(o->type), o->required ? "required. " : "", o->help,
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", o->name, weir_conn_option_family(o) ? "*" : "");
+        printf("  %-10s %-12s %s%s%s%s%s\n", name, type_word(o->type), o->required ? "required. " : "", o->help,
                o->dflt ? " Default: " : "", o->dflt ? o->dflt : "", o->dflt ? "." : "");
     }
 }

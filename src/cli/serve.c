@@ -17,6 +17,7 @@
 #include "base/io.h"
 #include "cli/cli.h"
 #include "conn/connectors.h"
+#include "conn/kafka_client.h"
 #include "conn/kafka_source.h"
 #include "conn/kafka_state.h"
 #include "conn/sink.h"
@@ -42,6 +43,8 @@ static const cli_option options[] = {
     {"disk-quota", 0, "BYTES", "ingest answers 503 while the log's segments hold more than this (default: none)"},
     {"min-free", 0, "BYTES", "ingest answers 503 while the data directory's disk has less free; after the disk filled "
                              "up, the pipeline resumes once this much is free (default 67108864; 0: only a full disk)"},
+    {"kafka-config", 0, "FILE", "librdkafka properties (name=value lines, as kcat -F reads) for every Kafka client: "
+                                "security.protocol, sasl.*, ssl.*, ..."},
     {"kafka-group", 0, "NAME", "the Kafka consumer group that learns the pipeline's input offsets (default weir)"},
     {"schemas", 0, "DIR", "register each DIR/<subject>.json in the schema registry at start (if not its latest version)"},
     {"clickhouse", 0, "URL", "deliver every stream and table to a ClickHouse table of its name (created if missing)"},
@@ -212,12 +215,17 @@ static int run_serve(const char **v, int argc, char **argv)
     const char *kafka = v[cli_index(c, "kafka")];
     const char *group = v[cli_index(c, "kafka-group")] ? v[cli_index(c, "kafka-group")] : "weir";
     char instance[64];
+    const char *const *kafka_config = NULL;
+    if (v[cli_index(c, "kafka-config")] && weir_kafka_config_read(v[cli_index(c, "kafka-config")], &arena, &kafka_config, &err)) {
+        cli_error("serve", "%s", err.msg);
+        goto out;
+    }
     if (v[cli_index(c, "scale-out")] && (!kafka || once)) {
         cli_error("serve", "--scale-out %s", once ? "runs until stopped: not with --once" : "needs --kafka BROKERS");
         goto out;
     }
     if (v[cli_index(c, "scale-out")] && (instance_id(weir_log_dir(log), instance, sizeof instance, &err) ||
-                                         weir_kafka_state_open(kafka, group, instance, &store, &err))) {
+                                         weir_kafka_state_open(kafka, group, instance, kafka_config, &store, &err))) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }
@@ -225,7 +233,7 @@ static int run_serve(const char **v, int argc, char **argv)
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_source_open_input,
                               .tasks = store};
     const char *clickhouse = v[cli_index(c, "clickhouse")];
-    if (weir_kafka_plan(&cat, &arena, kafka, group, &err) || (clickhouse && weir_clickhouse_plan(&cat, &arena, clickhouse, &err))) {
+    if (weir_kafka_plan(&cat, &arena, kafka, group, kafka_config, &err) || (clickhouse && weir_clickhouse_plan(&cat, &arena, clickhouse, &err))) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }
@@ -242,7 +250,7 @@ static int run_serve(const char **v, int argc, char **argv)
                                        .max_result_bytes = (size_t)max_result},
                               .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web)};
     weir_runtime_options rto = {.max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
-                                .min_free = min_free, .runner = &ro, .kafka_brokers = kafka,
+                                .min_free = min_free, .runner = &ro, .kafka_brokers = kafka, .kafka_config = kafka_config,
                                 .stdin_stream = v[cli_index(c, "stdin")], .schemas_dir = v[cli_index(c, "schemas")]};
     if (weir_runtime_open(log, &cat, sql, sql_len, &rto, &rt, &err) ||
         (strcmp(listen, "off") && weir_server_start(rt, &so, &srv, &err))) {

@@ -3,16 +3,121 @@
  */
 #include "conn/kafka_client.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/io.h"
+#include "conn/options.h"
+
 int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err)
 {
     char errstr[256];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return weir_err_set(err, WEIR_EINVAL, "kafka: %s=%s: %s", name, value, errstr);
-    return WEIR_OK;
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK)
+        return WEIR_OK;
+    bool secret = weir_conn_secret(name);
+    return weir_err_set(err, WEIR_EINVAL, "kafka: %s=%s: %s", name, secret ? "(hidden)" : value,
+                        secret && *value && strstr(errstr, value) ? "refused" : errstr);
 }
 
-rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, weir_kafka_delivery_fn *on_delivery,
-                           void *opaque, weir_err *err)
+/* A property weir sets itself, or NULL: why, or what to use instead. */
+static const char *weirs_own(const char *name)
+{
+    static const char *const own[][2] = {
+        {"bootstrap.servers", "give the brokers option (or serve --kafka)"},
+        {"group.id", "give serve --kafka-group"},
+        {"enable.auto.commit", "offsets are committed with weir's checkpoints"},
+        {"enable.idempotence", "the exactly-once sink stands on it"},
+    };
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (!strcmp(name, own[i][0]))
+            return own[i][1];
+    return NULL;
+}
+
+static int set_user(rd_kafka_conf_t *conf, const char *name, const char *value, const char *where, weir_err *err)
+{
+    const char *instead = weirs_own(name);
+    if (instead)
+        return weir_err_set(err, WEIR_EINVAL, "%s%s: weir sets %s itself (%s)", where, name, name, instead);
+    int rc = weir_kafka_conf_set(conf, name, value, err);
+    return rc ? weir_err_wrap(err, "%s%s", where, name) : WEIR_OK;
+}
+
+int weir_kafka_conf_user(rd_kafka_conf_t *conf, const weir_kafka_user *user, weir_err *err)
+{
+    int rc = WEIR_OK;
+    for (const char *const *p = user ? user->config : NULL; p && *p && rc == WEIR_OK; p += 2)
+        rc = set_user(conf, p[0], p[1], "--kafka-config ", err);
+    size_t prefix = strlen(WEIR_KAFKA_PROPERTIES);
+    for (int i = 0; user && user->decl && i < user->decl->nwith && rc == WEIR_OK; i++) {
+        const weir_with_option *o = &user->decl->with[i];
+        if (!strncmp(o->name, WEIR_KAFKA_PROPERTIES, prefix) && o->value.type == WEIR_TYPE_TEXT)
+            rc = set_user(conf, o->name + prefix, o->value.s, WEIR_KAFKA_PROPERTIES, err);
+    }
+    return rc;
+}
+
+/* Adds one "name=value" line of a properties file. */
+static int config_line(char *line, size_t at, weir_arena *a, const char ***v, size_t *n, size_t *cap, const char *path,
+                       weir_err *err)
+{
+    char *eq = strchr(line, '=');
+    char *name = line, *value = eq ? eq + 1 : NULL;
+    if (!eq)
+        return weir_err_set(err, WEIR_EINVAL, "%s:%zu: expected name=value", path, at);
+    *eq = '\0';
+    for (char *e = eq; e > name && (e[-1] == ' ' || e[-1] == '\t'); *--e = '\0') {
+    }
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (!*name)
+        return weir_err_set(err, WEIR_EINVAL, "%s:%zu: a property without a name", path, at);
+    if (*n + 3 > *cap) {
+        size_t grown = *cap ? *cap * 2 : 16;
+        const char **more = weir_arena_alloc(a, grown * sizeof *more);
+        if (!more)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        if (*n)
+            memcpy(more, *v, *n * sizeof *more);
+        *v = more;
+        *cap = grown;
+    }
+    (*v)[(*n)++] = weir_arena_strndup(a, name, strlen(name));
+    (*v)[(*n)++] = weir_arena_strndup(a, value, strlen(value));
+    (*v)[*n] = NULL;
+    return (*v)[*n - 2] && (*v)[*n - 1] ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+}
+
+int weir_kafka_config_read(const char *path, weir_arena *a, const char *const **out, weir_err *err)
+{
+    char *text;
+    size_t len, n = 0, cap = 0;
+    const char **v = NULL;
+    int rc = weir_io_read_file(&weir_io_posix, path, &text, &len, err);
+    if (rc)
+        return weir_err_wrap(err, "--kafka-config");
+    size_t at = 0;
+    for (char *line = text, *next; rc == WEIR_OK && line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        at++;
+        line[strcspn(line, "\r")] = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line && *line != '#' && *line != '!')
+            rc = config_line(line, at, a, &v, &n, &cap, path, err);
+    }
+    free(text);
+    static const char *const none[] = {NULL};
+    *out = v ? v : none;
+    return rc;
+}
+
+rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
+                           weir_kafka_delivery_fn *on_delivery, void *opaque, weir_err *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     for (; *props; props += 2)
@@ -20,6 +125,10 @@ rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, weir_
             rd_kafka_conf_destroy(conf);
             return NULL;
         }
+    if (weir_kafka_conf_user(conf, user, err)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     if (type == RD_KAFKA_PRODUCER && on_delivery) {
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
         rd_kafka_conf_set_opaque(conf, opaque);

@@ -7,18 +7,50 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "base/arena.h"
 #include "base/err.h"
+#include "sql/plan.h"
 
-/* Sets a client property; WEIR_EINVAL naming it and why, if refused. */
+/* Sets a client property; WEIR_EINVAL naming it and why, if refused (a
+ * secret's value never shown: weir_conn_secret). */
 int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, weir_err *err);
+
+/* The librdkafka properties a user gives a Kafka client, on top of weir's
+ * own: serve --kafka-config's (name, value, ..., NULL; or NULL), then the
+ * connector's WITH (properties.<name> = 'value', ...) of decl (or NULL).
+ * So security.protocol, sasl.*, ssl.*, compression.type, acks and the rest
+ * reach every client; the few weir sets itself are refused
+ * (bootstrap.servers: the brokers option; group.id, enable.auto.commit,
+ * enable.idempotence: what exactly-once stands on). */
+typedef struct weir_kafka_user {
+    const char *const *config;
+    const weir_stmt *decl;
+} weir_kafka_user;
+
+/* The WITH option family of the Kafka connectors' option tables. */
+#define WEIR_KAFKA_PROPERTIES "properties."
+#define WEIR_KAFKA_PROPERTIES_HELP                                                                               \
+    "Any librdkafka property, after weir's own and serve --kafka-config's: properties.security.protocol = "       \
+    "'SASL_SSL', properties.sasl.mechanisms, properties.sasl.username, properties.sasl.password, properties.ssl.*, " \
+    "properties.compression.type, properties.acks, ... Secrets (passwords, keys) are never shown. bootstrap.servers, " \
+    "group.id, enable.auto.commit and enable.idempotence are weir's."
+
+/* Sets user's properties on conf; errors name the option or the file. */
+int weir_kafka_conf_user(rd_kafka_conf_t *conf, const weir_kafka_user *user, weir_err *err);
+
+/* Reads a librdkafka properties file (serve --kafka-config, kcat's -F):
+ * name=value lines, blank lines and comments (# or !). *out: name, value,
+ * ..., NULL, in a. Errors name the file and the line. */
+int weir_kafka_config_read(const char *path, weir_arena *a, const char *const **out, weir_err *err);
 
 typedef void weir_kafka_delivery_fn(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 
-/* A client with the properties props (name, value, ..., NULL) and, for a
- * producer, delivery reports to on_delivery with opaque; NULL with err
- * filled if a property or the client is refused. */
-rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, weir_kafka_delivery_fn *on_delivery,
-                           void *opaque, weir_err *err);
+/* A client with the properties props (name, value, ..., NULL), then the
+ * user's (may be NULL) and, for a producer, delivery reports to
+ * on_delivery with opaque; NULL with err filled if a property or the
+ * client is refused. */
+rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
+                           weir_kafka_delivery_fn *on_delivery, void *opaque, weir_err *err);
 
 /* The topic's partition count from the cluster's metadata, or -1 if it
  * cannot be learned within timeout_ms (no broker, no such topic). */

@@ -54,6 +54,7 @@ typedef struct kafka_sink {
     char topic[256];
     char brokers[1024];
     char writer[64];           /* scale-out: this process's instance id; "" otherwise */
+    weir_kafka_user user;      /* serve --kafka-config's properties and the sink's own */
     uint32_t partitions;       /* of the source stream */
     int topic_partitions;      /* -1 until known */
     producer *producer;        /* NULL until the first delivery after a resume() */
@@ -79,7 +80,7 @@ static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, producer *p, weir
                                    NULL};
     const char *const consumer[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.auto.commit", "false",
                                     "group.id", "weir-sink-resume", NULL};
-    rd_kafka_t *rk = weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? produce : consumer, on_delivery, p, err);
+    rd_kafka_t *rk = weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? produce : consumer, &k->user, on_delivery, p, err);
     if (!rk)
         weir_err_wrap(err, "sink %s", k->name);
     return rk;
@@ -127,7 +128,16 @@ static int kafka_open(const weir_sink_config *cfg, void **state, weir_err *err)
     snprintf(k->writer, sizeof k->writer, "%s", cfg->writer ? cfg->writer : "");
     k->partitions = cfg->partitions;
     k->topic_partitions = -1;
-    *state = k; /* the producer is made at the first delivery, after resume() (see there) */
+    k->user = (weir_kafka_user){cfg->kafka_config, cfg->decl};
+    /* the producer is made at the first delivery, after resume() (see there): its properties are tried now */
+    rd_kafka_conf_t *probe = rd_kafka_conf_new();
+    int rc = weir_kafka_conf_user(probe, &k->user, err);
+    rd_kafka_conf_destroy(probe);
+    if (rc) {
+        free(k);
+        return weir_err_wrap(err, "sink %s", cfg->decl->name);
+    }
+    *state = k;
     return WEIR_OK;
 }
 
@@ -341,6 +351,7 @@ static const weir_conn_option options[] = {
     {"brokers", WEIR_TYPE_TEXT, NULL, false,
      "Bootstrap brokers, host:port[,host:port...]. Without it, weir serve --kafka's; one of the two is needed.",
      nonempty},
+    {WEIR_KAFKA_PROPERTIES, WEIR_TYPE_TEXT, NULL, false, WEIR_KAFKA_PROPERTIES_HELP, NULL},
 };
 
 const weir_sink_connector weir_sink_kafka = {

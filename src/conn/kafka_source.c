@@ -52,6 +52,7 @@ typedef struct kafka_conf {    /* what bind() keeps of a stream's options, compl
     const char *topic;         /* the stream's name when none is given */
     const char *brokers;       /* NULL: none given, nor by serve --kafka */
     const char *group;         /* the consumer group (offsets for outside tools); NULL: "weir" */
+    const char *const *config; /* serve --kafka-config's properties, or NULL */
 } kafka_conf;
 
 extern const weir_source_connector weir_source_kafka;
@@ -249,7 +250,10 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
     int rc = weir_kafka_conf_set(conf, "bootstrap.servers", brokers, err) ||
              weir_kafka_conf_set(conf, "group.id", cfg->group ? cfg->group : "weir", err) ||
              weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
-             weir_kafka_conf_set(conf, "log_level", "2", err);
+             weir_kafka_conf_set(conf, "log_level", "2", err) ||
+             weir_kafka_conf_user(conf, &(weir_kafka_user){cfg->config, rel->decl}, err);
+    if (rc)
+        weir_err_wrap(err, "stream %s", rel->name);
     if (!rc && tasks) { /* a process that stops answering loses its partitions after the session timeout */
         rc = weir_kafka_conf_set(conf, "session.timeout.ms", "6000", err) ||
              weir_kafka_conf_set(conf, "heartbeat.interval.ms", "500", err);
@@ -290,17 +294,28 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
     return WEIR_OK;
 }
 
-/* A CREATE SINK name FROM from WITH (connector = 'kafka', topic = topic[, brokers = brokers]). */
+/* A CREATE SINK name FROM from WITH (connector = 'kafka', topic = topic[,
+ * brokers = brokers], and the properties.* options of decl, a Kafka
+ * source's statement that the sink writes for: the same cluster). */
 static int add_sink(weir_catalog *cat, weir_arena *a, const char *name, const char *from, const char *topic,
-                    const char *brokers)
+                    const char *brokers, const weir_stmt *decl)
 {
-    const weir_with_option with[] = {{"connector", weir_text("kafka", 5), {0, 0}},
-                                     {"topic", weir_text(topic, strlen(topic)), {0, 0}},
-                                     {"brokers", weir_text(brokers ? brokers : "", brokers ? strlen(brokers) : 0), {0, 0}}};
-    return weir_catalog_add_sink(cat, a, name, from, with, brokers ? 3 : 2);
+    int n = decl ? decl->nwith : 0, k = 0;
+    weir_with_option *with = weir_arena_alloc(a, (size_t)(3 + n) * sizeof *with);
+    if (!with)
+        return WEIR_ENOMEM;
+    with[k++] = (weir_with_option){.name = "connector", .value = weir_text("kafka", 5)};
+    with[k++] = (weir_with_option){.name = "topic", .value = weir_text(topic, strlen(topic))};
+    if (brokers)
+        with[k++] = (weir_with_option){.name = "brokers", .value = weir_text(brokers, strlen(brokers))};
+    for (int i = 0; i < n; i++)
+        if (!strncmp(decl->with[i].name, WEIR_KAFKA_PROPERTIES, strlen(WEIR_KAFKA_PROPERTIES)))
+            with[k++] = decl->with[i];
+    return weir_catalog_add_sink(cat, a, name, from, with, k);
 }
 
-int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group, weir_err *err)
+int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group,
+                    const char *const *config, weir_err *err)
 {
     for (int i = 0; i < cat->nrels; i++) {
         weir_relation *r = cat->rels[i];
@@ -314,13 +329,13 @@ int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const
             /* records ingested here go to the topic; the pipeline reads them there */
             kafka_conf *c = weir_arena_alloc(a, sizeof *c);
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
-            if (!c || add_sink(cat, a, name, r->name, given->topic, given->brokers))
+            if (!c || add_sink(cat, a, name, r->name, given->topic, given->brokers, r->decl))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group};
+            *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group, config};
             r->source_conf = c;
         } else if (brokers && !r->is_source && !weir_catalog_has_sink(cat, r->name, "kafka")) { /* every output on a topic of its name */
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
-            if (add_sink(cat, a, name, r->name, r->name, NULL))
+            if (add_sink(cat, a, name, r->name, r->name, NULL, NULL))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         }
     }
@@ -336,6 +351,7 @@ static const weir_conn_option options[] = {
     {"brokers", WEIR_TYPE_TEXT, NULL, false,
      "Bootstrap brokers, host:port[,host:port...]. Without it, weir serve --kafka's; one of the two is needed.",
      nonempty},
+    {WEIR_KAFKA_PROPERTIES, WEIR_TYPE_TEXT, NULL, false, WEIR_KAFKA_PROPERTIES_HELP, NULL},
 };
 
 static void bind_stream(const weir_relation *rel, void *conf)

@@ -36,6 +36,7 @@ typedef struct kafka_state {
     weir_task_store store;      /* first: the store's ctx is this */
     char topic[300];
     char instance[64];
+    const char *const *config;  /* serve --kafka-config's properties, or NULL */
     char address[256];
     rd_kafka_t *producer, *consumer;
     int failed;                 /* delivery reports with an error since the last write */
@@ -215,7 +216,8 @@ static rd_kafka_t *client(kafka_state *ks, rd_kafka_type_t type, const char *bro
                                     "acks", "all", "message.max.bytes", "100000000", NULL};
     const char *const consumer[] = {"bootstrap.servers", brokers, "log_level", "2", "enable.auto.commit", "false",
                                     "group.id", reader, "fetch.message.max.bytes", "100000000", NULL};
-    return weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? producer : consumer, on_delivery, ks, err);
+    weir_kafka_user user = {ks->config, NULL};
+    return weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? producer : consumer, &user, on_delivery, ks, err);
 }
 
 /* Creates the topic compacted (one partition) unless it exists. A cluster
@@ -245,12 +247,13 @@ static void create_topic(kafka_state *ks)
         rd_kafka_NewTopic_destroy(t);
 }
 
-int weir_kafka_state_open(const char *brokers, const char *group, const char *instance, weir_task_store **out,
-                          weir_err *err)
+int weir_kafka_state_open(const char *brokers, const char *group, const char *instance, const char *const *config,
+                          weir_task_store **out, weir_err *err)
 {
     kafka_state *ks = calloc(1, sizeof *ks);
     if (!ks)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    ks->config = config;
     snprintf(ks->topic, sizeof ks->topic, "%s.state", group);
     snprintf(ks->instance, sizeof ks->instance, "%s", instance);
     ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner};

@@ -10,10 +10,28 @@
 
 const weir_conn_option *weir_conn_option_find(const weir_conn_option *opts, size_t n, const char *name)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(opts[i].name, name))
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(opts[i].name);
+        if (weir_conn_option_family(&opts[i]) ? !strncmp(opts[i].name, name, len) && name[len]
+                                              : !strcmp(opts[i].name, name))
             return &opts[i];
+    }
     return NULL;
+}
+
+bool weir_conn_option_family(const weir_conn_option *o)
+{
+    size_t len = strlen(o->name);
+    return len && o->name[len - 1] == '.';
+}
+
+bool weir_conn_secret(const char *name)
+{
+    static const char *const telling[] = {"password", "secret", "token", "oauthbearer", "key.pem", "ssl.key"};
+    for (size_t i = 0; i < sizeof telling / sizeof *telling; i++)
+        if (strstr(name, telling[i]))
+            return true;
+    return false;
 }
 
 const char *weir_conn_text(const weir_stmt *decl, const weir_conn_option *opts, size_t n, const char *name)
@@ -71,7 +89,8 @@ static int refuse(weir_sql_error *e, weir_sql_pos pos, const table *t, const cha
     size_t len = strlen(e->msg);
     len += (size_t)snprintf(e->msg + len, sizeof e->msg - len, t->n ? " (its options: " : " (it takes no options");
     for (size_t i = 0; i < t->n && len < sizeof e->msg; i++)
-        len += (size_t)snprintf(e->msg + len, sizeof e->msg - len, "%s%s", i ? ", " : "", t->opts[i].name);
+        len += (size_t)snprintf(e->msg + len, sizeof e->msg - len, "%s%s%s", i ? ", " : "", t->opts[i].name,
+                                weir_conn_option_family(&t->opts[i]) ? "*" : "");
     for (size_t i = 0, k = 0; i < t->nown && len < sizeof e->msg; i++)
         if (strcmp(t->own[i], "connector"))
             len += (size_t)snprintf(e->msg + len, sizeof e->msg - len, "%s%s", k++ ? ", " : "; the stream's own: ",

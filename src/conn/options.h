@@ -19,7 +19,8 @@
 #include "sql/plan.h"
 
 typedef struct weir_conn_option {
-    const char *name;          /* as written in WITH (name = ...), lower case */
+    const char *name;          /* as written in WITH (name = ...), lower case; ending in '.', a family:
+                                  every option whose name starts so (properties.<librdkafka property>) */
     weir_type type;            /* WEIR_TYPE_TEXT, WEIR_TYPE_INT or WEIR_TYPE_BOOL: what a value must be */
     const char *dflt;          /* the default: a TEXT's characters (unquoted), "true"/"false", digits; NULL: none */
     bool required;             /* a statement without it is refused */
@@ -29,8 +30,18 @@ typedef struct weir_conn_option {
     const char *(*check)(const weir_value *v);
 } weir_conn_option;
 
-/* The option of that name in a table of n, or NULL. */
+/* The option of that name in a table of n (or the family it belongs
+ * to), or NULL. */
 const weir_conn_option *weir_conn_option_find(const weir_conn_option *opts, size_t n, const char *name);
+
+/* Whether o names a family of options (its name ends in '.'), shown as
+ * "name.*". */
+bool weir_conn_option_family(const weir_conn_option *o);
+
+/* Whether an option's value is a secret, never to be shown (in errors,
+ * logs, answers): its name speaks of a password, secret, token or private
+ * key (properties.sasl.password, password, properties.ssl.key.pem). */
+bool weir_conn_secret(const char *name);
 
 /* The TEXT value of option name of a statement, or the table's default,
  * or NULL when it has none. The statement was checked against

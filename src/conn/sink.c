@@ -47,10 +47,10 @@ int weir_clickhouse_plan(weir_catalog *cat, weir_arena *a, const char *url, weir
             continue;
         char name[300];
         snprintf(name, sizeof name, "%s.to_clickhouse", r->name);
-        const weir_with_option with[] = {{"connector", weir_text("clickhouse", 10), {0, 0}},
-                                         {"url", weir_text(url, strlen(url)), {0, 0}},
-                                         {"table", weir_text(r->name, strlen(r->name)), {0, 0}},
-                                         {"create", weir_bool(true), {0, 0}}};
+        const weir_with_option with[] = {{.name = "connector", .value = weir_text("clickhouse", 10)},
+                                         {.name = "url", .value = weir_text(url, strlen(url))},
+                                         {.name = "table", .value = weir_text(r->name, strlen(r->name))},
+                                         {.name = "create", .value = weir_bool(true)}};
         if (weir_catalog_add_sink(cat, a, name, r->name, with, 4))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }

@@ -48,6 +48,7 @@ typedef struct weir_sink_config {
     uint32_t partitions;       /* of the source stream */
     const char *data_dir;
     const char *kafka_brokers; /* serve --kafka: the default brokers, or NULL */
+    const char *const *kafka_config; /* serve --kafka-config: librdkafka properties (name, value, ..., NULL), or NULL */
     /* Scale-out: this process's instance id, or NULL. Other processes of
      * its group write the same destination (a partition's rows come from
      * whichever process owned it), so a connector must tell its own

@@ -27,6 +27,7 @@
 
 #include "base/arena.h"
 #include "base/clock.h"
+#include "conn/options.h"
 #include "exec/decode.h"
 #include "json/json.h"
 #include "runtime/runtime_internal.h"
@@ -335,10 +336,43 @@ void weir_runtime_table_rows(weir_runtime *s, const weir_relation *t, const char
     weir_buf_free(&sql);
 }
 
+/* The byte where pos is in text, or len if it is not. */
+static size_t offset_of(const char *text, size_t len, weir_sql_pos pos)
+{
+    size_t at = 0;
+    for (uint32_t line = 1; line < pos.line && at < len; at++)
+        line += text[at] == '\n';
+    return pos.line && at + pos.col - 1 <= len ? at + pos.col - 1 : len;
+}
+
+/* Blanks the value of every secret option of st (weir_conn_secret) in
+ * text, a copy of the pipeline's SQL. */
+static void hide_secrets(char *text, size_t len, const weir_stmt *st)
+{
+    for (int i = 0; st && i < st->nwith; i++) {
+        const weir_with_option *o = &st->with[i];
+        size_t at = offset_of(text, len, o->value_pos);
+        if (!weir_conn_secret(o->name) || at + o->value_len > len || o->value_len < 2)
+            continue;
+        memset(text + at + 1, '*', o->value_len - 2); /* inside its quotes: the text keeps its shape */
+    }
+}
+
 void weir_runtime_pipeline(weir_runtime *s, weir_answer *a)
 {
     weir_buf b = {0};
-    int rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, s->sql, s->sql_len) ||
+    char *shown = malloc(s->sql_len + 1);
+    if (!shown) {
+        answer_error(a, 500, "out of memory");
+        return;
+    }
+    memcpy(shown, s->sql, s->sql_len);
+    for (int i = 0; i < s->cat->nrels; i++)
+        hide_secrets(shown, s->sql_len, s->cat->rels[i]->decl);
+    for (int i = 0; i < s->cat->nsinks; i++)
+        hide_secrets(shown, s->sql_len, s->cat->sinks[i]);
+    int rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, shown, s->sql_len) ||
              weir_buf_printf(&b, ",\"started_ms\":%lld}\n", (long long)s->started_ms);
+    free(shown);
     answer_json(a, 200, rc, &b);
 }

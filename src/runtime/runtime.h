@@ -53,6 +53,7 @@ typedef struct weir_runtime_options {
                                      after a full disk the pipeline resumes once this much (at least 1 MiB) is free */
     const weir_runner_options *runner;
     const char *kafka_brokers;    /* serve --kafka: sinks' default brokers */
+    const char *const *kafka_config; /* serve --kafka-config: the Kafka sinks' librdkafka properties, or NULL */
     const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
     const char *schemas_dir;      /* serve --schemas: DIR/<subject>.json registered at start, or NULL */
 } weir_runtime_options;

@@ -282,7 +282,7 @@ int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *wri
         snprintf(k->group, sizeof k->group, "sink.%s", d->name);
         if ((rc = weir_group_load(s->log, k->group, d->from, k->confirmed, k->nparts, err)))
             return rc;
-        weir_sink_config cfg = {conn, d, from, k->nparts, weir_log_dir(s->log), kafka_brokers, writer};
+        weir_sink_config cfg = {conn, d, from, k->nparts, weir_log_dir(s->log), kafka_brokers, s->opt.kafka_config, writer};
         if ((rc = conn->open(&cfg, &k->state, err)))
             return rc;
     }

@@ -127,9 +127,11 @@ typedef struct weir_column_def {
 } weir_column_def;
 
 typedef struct weir_with_option {
-    const char *name;          /* lower-cased */
+    const char *name;          /* lower-cased, parts joined by '.'; as written when quoted */
     weir_value value;          /* TEXT, INT or BOOL */
     weir_sql_pos pos;
+    weir_sql_pos value_pos;    /* where the value is written, value_len bytes (a secret's, to hide it) */
+    size_t value_len;
 } weir_with_option;
 
 typedef enum weir_stmt_kind {

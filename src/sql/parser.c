@@ -709,6 +709,35 @@ static weir_select *select_stmt(parser *P)
 
 /* ---- statements ---- */
 
+/* An option's name: a name, or several joined by dots
+ * (properties.security.protocol), lower-cased; or, as Flink writes them,
+ * a quoted string or identifier, as written. */
+static const char *option_name(parser *P)
+{
+    if (P->tok.kind == WEIR_T_STRING || P->tok.kind == WEIR_T_QIDENT) {
+        char *name = unquote(P, &P->tok);
+        next(P);
+        return name;
+    }
+    if (P->tok.kind != WEIR_T_IDENT)
+        expected(P, "an option name in WITH (...)");
+    char *name = lower(P, &P->tok);
+    next(P);
+    while (accept(P, WEIR_T_DOT)) {
+        if (P->tok.kind != WEIR_T_IDENT)
+            expected(P, "a name after '.' in the option's name");
+        size_t n = strlen(name);
+        char *longer = alloc(P, n + 1 + P->tok.len + 1), *part = lower(P, &P->tok);
+        memcpy(longer, name, n);
+        longer[n] = '.';
+        memcpy(longer + n + 1, part, P->tok.len);
+        longer[n + 1 + P->tok.len] = '\0';
+        name = longer;
+        next(P);
+    }
+    return name;
+}
+
 static void with_options(parser *P, weir_stmt *st)
 {
     if (!accept_kw(P, "WITH"))
@@ -719,14 +748,13 @@ static void with_options(parser *P, weir_stmt *st)
         st->with = grow(P, st->with, st->nwith, &cap, sizeof *st->with);
         weir_with_option *o = &st->with[st->nwith];
         o->pos = P->tok.pos;
-        if (P->tok.kind != WEIR_T_IDENT && P->tok.kind != WEIR_T_QIDENT)
-            expected(P, "an option name in WITH (...)");
-        o->name = P->tok.kind == WEIR_T_QIDENT ? unquote(P, &P->tok) : lower(P, &P->tok);
+        o->name = option_name(P);
         for (int i = 0; i < st->nwith; i++)
             if (!strcasecmp(st->with[i].name, o->name))
                 fail_at(P, o->pos, "option %s is given twice", o->name);
-        next(P);
         expect(P, WEIR_T_EQ, "'=' after the option name");
+        o->value_pos = P->tok.pos;
+        o->value_len = P->tok.len;
         if (P->tok.kind == WEIR_T_STRING) {
             char *s = unquote(P, &P->tok);
             o->value = weir_text(s, strlen(s));
