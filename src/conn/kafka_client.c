@@ -90,15 +90,11 @@ static int config_line(char *line, size_t at, weir_arena *a, const char ***v, si
     return (*v)[*n - 2] && (*v)[*n - 1] ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
 }
 
-int weir_kafka_config_read(const char *path, weir_arena *a, const char *const **out, weir_err *err)
+int weir_kafka_config_parse(char *text, const char *path, weir_arena *a, const char *const **out, weir_err *err)
 {
-    char *text;
-    size_t len, n = 0, cap = 0;
+    size_t n = 0, cap = 0, at = 0;
     const char **v = NULL;
-    int rc = weir_io_read_file(&weir_io_posix, path, &text, &len, err);
-    if (rc)
-        return weir_err_wrap(err, "--kafka-config");
-    size_t at = 0;
+    int rc = WEIR_OK;
     for (char *line = text, *next; rc == WEIR_OK && line; line = next) {
         next = strchr(line, '\n');
         if (next)
@@ -110,9 +106,20 @@ int weir_kafka_config_read(const char *path, weir_arena *a, const char *const **
         if (*line && *line != '#' && *line != '!')
             rc = config_line(line, at, a, &v, &n, &cap, path, err);
     }
-    free(text);
     static const char *const none[] = {NULL};
     *out = v ? v : none;
+    return rc;
+}
+
+int weir_kafka_config_read(const char *path, weir_arena *a, const char *const **out, weir_err *err)
+{
+    char *text;
+    size_t len;
+    if (weir_io_read_file(&weir_io_posix, path, &text, &len, err))
+        return weir_err_wrap(err, "--kafka-config");
+    int rc = strlen(text) == len ? weir_kafka_config_parse(text, path, a, out, err)
+                                 : weir_err_set(err, WEIR_EINVAL, "%s: a NUL byte in a properties file", path);
+    free(text);
     return rc;
 }
 

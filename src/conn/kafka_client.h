@@ -43,6 +43,10 @@ int weir_kafka_conf_user(rd_kafka_conf_t *conf, const weir_kafka_user *user, wei
  * ..., NULL, in a. Errors name the file and the line. */
 int weir_kafka_config_read(const char *path, weir_arena *a, const char *const **out, weir_err *err);
 
+/* The same for text (NUL-terminated, changed in place), read from path
+ * (named in errors). */
+int weir_kafka_config_parse(char *text, const char *path, weir_arena *a, const char *const **out, weir_err *err);
+
 typedef void weir_kafka_delivery_fn(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 
 /* A client with the properties props (name, value, ..., NULL), then the
