@@ -52,7 +52,7 @@ static void make_records(void)
             weir_buf_printf(&data, "{\"id\":%u,\"user\":\"%s\",\"page\":\"/products/%u\",\"ms\":%u,"
                                    "\"agent\":\"Mozilla/5.0 (X11; Linux x86_64)\",\"ok\":true}", i, key, i % 977, i % 300))
             die("memory", "out of memory");
-        recs[i] = (weir_sink_record){p, next[p]++, 1795400000000 + i, NULL, (size_t)klen, NULL, data.len - at[i] - (size_t)klen};
+        recs[i] = (weir_sink_record){p, next[p]++, 1795400000000 + i, NULL, (size_t)klen, NULL, data.len - at[i] - (size_t)klen, NULL, 0};
     }
     for (uint32_t i = 0; i < RECORDS; i++) {
         recs[i].key = data.data + at[i];

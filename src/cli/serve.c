@@ -122,8 +122,9 @@ static void print_stats(const weir_catalog *cat, const weir_runner *r)
                     (unsigned long long)(st.state_bytes / 1024), (unsigned long long)st.entry_bytes);
         fputc('\n', stderr);
     }
-    uint64_t dead[WEIR_DEAD_REASONS];
-    weir_runner_dead_counts(r, dead);
+    uint64_t dead[WEIR_DEAD_REASONS] = {0};
+    for (int i = 0; i < cat->nrels; i++)
+        weir_runner_dead_counts(r, cat->rels[i], dead);
     fprintf(stderr, "weir serve: dead letters by reason:");
     for (int k = 0; k < WEIR_DEAD_REASONS; k++)
         fprintf(stderr, "%s %llu %s", k ? "," : "", (unsigned long long)dead[k], weir_dead_reason_name((weir_dead_reason)k));

@@ -38,6 +38,7 @@
 
 #include "conn/kafka_client.h"
 #include "conn/sink.h"
+#include "log/record.h"
 
 #define ANCHOR_EVERY 4096      /* one-to-one partitions: a record with headers at least this often */
 #define RESUME_SCAN 10000      /* records read back per topic partition: more than ANCHOR_EVERY */
@@ -279,6 +280,18 @@ static weir_sink_result deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, wei
  * wait a round trip each time); a failure shows on a later call, and
  * enable.gapless.guarantee makes sure no later record of a partition lands
  * after one that failed, so resume() never skips a hole. */
+/* The record's own headers (those of the record a derived stream's row
+ * came from, say) but weir's (weir.*: its anchors, a feed's position). */
+static int record_headers(rd_kafka_headers_t *h, const weir_sink_record *rec)
+{
+    weir_header x;
+    for (size_t pos = 0; weir_headers_next(rec->headers, rec->headers_len, &pos, &x);)
+        if ((x.name_len < 5 || memcmp(x.name, "weir.", 5)) &&
+            rd_kafka_header_add(h, x.name, (ssize_t)x.name_len, x.value, (ssize_t)x.value_len))
+            return -1;
+    return 0;
+}
+
 static weir_sink_result kafka_deliver(void *state, const weir_sink_record *recs, size_t n, bool more, weir_err *err)
 {
     kafka_sink *k = state;
@@ -300,9 +313,11 @@ static weir_sink_result kafka_deliver(void *state, const weir_sink_record *recs,
         if (same)
             k->last[p] = recs[i].offset + 2; /* stored plus one: 0 means nothing produced yet */
         rd_kafka_headers_t *h = NULL;
-        if (is_anchor && (!(h = rd_kafka_headers_new(3)) || rd_kafka_header_add(h, "weir.partition", -1, part, plen) ||
-                          rd_kafka_header_add(h, "weir.offset", -1, off, olen) ||
-                          (k->writer[0] && rd_kafka_header_add(h, "weir.writer", -1, k->writer, -1)))) {
+        if ((is_anchor || recs[i].headers_len) &&
+            (!(h = rd_kafka_headers_new(3)) || record_headers(h, &recs[i]) ||
+             (is_anchor && (rd_kafka_header_add(h, "weir.partition", -1, part, plen) ||
+                            rd_kafka_header_add(h, "weir.offset", -1, off, olen) ||
+                            (k->writer[0] && rd_kafka_header_add(h, "weir.writer", -1, k->writer, -1)))))) {
             if (h)
                 rd_kafka_headers_destroy(h);
             weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -312,7 +327,7 @@ static weir_sink_result kafka_deliver(void *state, const weir_sink_record *recs,
         while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(k->topic),
                                       RD_KAFKA_V_PARTITION(same ? (int32_t)recs[i].partition : RD_KAFKA_PARTITION_UA),
                                       RD_KAFKA_V_KEY(recs[i].key, recs[i].key ? recs[i].key_len : 0),
-                                      RD_KAFKA_V_VALUE((void *)recs[i].value, recs[i].value_len),
+                                      RD_KAFKA_V_VALUE(recs[i].value_len ? (void *)recs[i].value : NULL, recs[i].value_len),
                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(recs[i].ts_ms),
                                       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
                !k->producer->failed)

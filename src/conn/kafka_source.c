@@ -27,6 +27,7 @@
 #include "conn/kafka_client.h"
 #include "conn/sink.h"
 #include "conn/source.h"
+#include "log/record.h"
 
 #define PAUSE_AT 20000         /* queued messages of a partition before it is paused */
 #define RESUME_AT 5000
@@ -35,6 +36,7 @@ typedef struct part_queue {
     rd_kafka_message_t **q;    /* a ring */
     size_t head, len, cap;
     rd_kafka_message_t *current; /* handed to the runner, freed on the next call */
+    weir_buf headers;          /* current's Kafka headers, in weir's encoding */
     bool paused;
     bool owned;                /* assigned to this process (always, outside scale-out) */
 } part_queue;
@@ -170,6 +172,21 @@ static int input_next(void *state, uint32_t p, weir_record *rec, weir_err *err)
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     *rec = (weir_record){.offset = (uint64_t)m->offset, .ts_ms = ts >= 0 ? ts : weir_wall_ms(),
                          .key = m->key, .key_len = m->key ? m->key_len : 0, .value = m->payload, .value_len = m->len};
+    /* A null value (a tombstone) stays a record without value: the engine
+     * dead-letters it with the reason "null value". Headers go with the
+     * record, so that derived streams keep them. */
+    rd_kafka_headers_t *h;
+    q->headers.len = 0;
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char *name;
+        const void *value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+            if (weir_headers_add(&q->headers, name, value ? value : "", value ? size : 0))
+                return -weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        rec->headers = q->headers.data;
+        rec->headers_len = q->headers.len;
+    }
     return 1;
 }
 
@@ -216,6 +233,7 @@ static void input_close(void *state)
     for (uint32_t p = 0; k->parts && p < k->partitions; p++) {
         drop_queue(&k->parts[p]);
         free(k->parts[p].q);
+        weir_buf_free(&k->parts[p].headers);
     }
     free(k->parts);
     if (k->rk)
@@ -333,6 +351,15 @@ int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
             *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group, config};
             r->source_conf = c;
+        }
+        if (brokers && r->is_source) { /* its dead letters too, on a topic of their stream's name (its cluster's) */
+            bool on_kafka = r->connector && !strcmp(r->connector, weir_source_kafka.name);
+            char dlq[300];
+            snprintf(dlq, sizeof dlq, "%s.dlq", r->name);
+            snprintf(name, sizeof name, "%s.dlq.to_kafka", r->name);
+            const char *from = weir_arena_strndup(a, dlq, strlen(dlq));
+            if (!from || add_sink(cat, a, name, from, from, on_kafka ? given->brokers : NULL, on_kafka ? r->decl : NULL))
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         } else if (brokers && !r->is_source && !weir_catalog_has_sink(cat, r->name, "kafka")) { /* every output on a topic of its name */
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
             if (add_sink(cat, a, name, r->name, r->name, NULL, NULL))

@@ -14,7 +14,8 @@
  * "weir") and, when it names none, brokers. With brokers (serve --kafka)
  * also every source without a connector reads the topic of its name and
  * every table and derived stream that has no Kafka sink of its own is
- * delivered to the topic of its name. config: serve --kafka-config's
+ * delivered to the topic of its name, and every source's dead letters to
+ * the topic <stream>.dlq. config: serve --kafka-config's
  * librdkafka properties (name, value, ..., NULL), or NULL. */
 int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group,
                     const char *const *config, weir_err *err);

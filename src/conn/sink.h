@@ -35,8 +35,10 @@ typedef struct weir_sink_record {
     int64_t ts_ms;
     const uint8_t *key;        /* may be NULL */
     size_t key_len;
-    const uint8_t *value;      /* a JSON object */
+    const uint8_t *value;      /* a JSON object; value_len 0: none (a tombstone) */
     size_t value_len;
+    const uint8_t *headers;    /* encoded (log/record.h weir_headers_next), or NULL */
+    size_t headers_len;
 } weir_sink_record;
 
 typedef struct weir_sink_connector weir_sink_connector;
@@ -44,7 +46,7 @@ typedef struct weir_sink_connector weir_sink_connector;
 typedef struct weir_sink_config {
     const weir_sink_connector *conn;
     const weir_stmt *decl;     /* CREATE SINK name FROM x WITH (...), checked against conn's options */
-    const weir_relation *from;
+    const weir_relation *from; /* NULL: a stream outside the catalog (a dead-letter stream) */
     uint32_t partitions;       /* of the source stream */
     const char *data_dir;
     const char *kafka_brokers; /* serve --kafka: the default brokers, or NULL */

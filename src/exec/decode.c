@@ -193,12 +193,18 @@ int weir_decode_json(const weir_schema *schema, const char *json, size_t len, we
     return rc ? -1 : 0;
 }
 
-int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out)
+int weir_encode_json_cols(const weir_schema *schema, const weir_value *row, const int *cols, int n, weir_buf *out)
 {
     int rc = weir_buf_append(out, "{", 1);
-    for (int i = 0; i < schema->ncols && !rc; i++) {
-        rc = (i && weir_buf_append(out, ",", 1)) || weir_json_quote(out, schema->cols[i].name, strlen(schema->cols[i].name)) ||
-             weir_buf_append(out, ":", 1) || weir_value_to_json(out, &row[i]);
+    for (int k = 0; k < n && !rc; k++) {
+        const char *name = schema->cols[cols ? cols[k] : k].name;
+        rc = (k && weir_buf_append(out, ",", 1)) || weir_json_quote(out, name, strlen(name)) ||
+             weir_buf_append(out, ":", 1) || weir_value_to_json(out, &row[cols ? cols[k] : k]);
     }
     return rc || weir_buf_append(out, "}", 1);
+}
+
+int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out)
+{
+    return weir_encode_json_cols(schema, row, NULL, schema->ncols, out);
 }

@@ -27,4 +27,8 @@ int weir_decode_json(const weir_schema *schema, const char *json, size_t len, we
 /* The opposite: a row as a JSON object with the schema's column names. */
 int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out);
 
+/* The same for the n columns cols of the row, in that order (cols NULL:
+ * the first n). */
+int weir_encode_json_cols(const weir_schema *schema, const weir_value *row, const int *cols, int n, weir_buf *out);
+
 #endif

@@ -26,7 +26,10 @@
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err)
 {
     weir_engine *e = calloc(1, sizeof *e);
-    if (!e || !(e->qs = calloc((size_t)cat->nqueries + 1, sizeof *e->qs))) {
+    if (!e || !(e->qs = calloc((size_t)cat->nqueries + 1, sizeof *e->qs)) ||
+        !(e->dead = calloc((size_t)cat->nrels + 1, sizeof *e->dead))) {
+        if (e)
+            free(e->qs);
         free(e);
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
@@ -81,6 +84,7 @@ void weir_engine_free(weir_engine *e)
         free(e->qs[i].part_wm);
     }
     free(e->qs);
+    free(e->dead);
     weir_arena_free(&e->scratch);
     weir_buf_free(&e->json);
     free(e);
@@ -95,7 +99,9 @@ static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src,
 static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
                 const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
 {
-    e->dead[kind]++;
+    for (int i = 0; i < e->cat->nrels; i++)
+        if (e->cat->rels[i] == src)
+            e->dead[i][kind]++;
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -550,9 +556,12 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
     if (!row)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     char why[256];
-    if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why) ||
-        broken_constraint(e, src, row, why, sizeof why))
-        return dead(e, WEIR_DEAD_DECODE, src, row, json, len, ingest_ms, t, err, "%s", why);
+    if (len == 0) /* no JSON text is empty: a record without a value */
+        return dead(e, WEIR_DEAD_NULL_VALUE, src, row, "", 0, ingest_ms, t, err, "null value");
+    if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why))
+        return dead(e, WEIR_DEAD_UNDECODABLE, src, row, json, len, ingest_ms, t, err, "%s", why);
+    if (broken_constraint(e, src, row, why, sizeof why))
+        return dead(e, WEIR_DEAD_CONSTRAINT, src, row, json, len, ingest_ms, t, err, "%s", why);
     int64_t ts = ingest_ms;
     if (src->ts_col >= 0) {
         if (row[src->ts_col].is_null)
@@ -604,20 +613,23 @@ int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, si
 {
     weir_value t = weir_timestamp(ts);
     return weir_buf_append_str(out, "{\"reason\":") || weir_json_quote(out, reason, strlen(reason)) ||
-           weir_buf_append_str(out, ",\"record\":") || weir_json_quote(out, raw, len) ||
+           weir_buf_append_str(out, ",\"record\":") || (len ? weir_json_quote(out, raw, len) : weir_buf_append_str(out, "null")) ||
            (pos && weir_buf_printf(out, ",\"partition\":%llu,\"offset\":%llu", (unsigned long long)pos[0],
                                    (unsigned long long)pos[1])) ||
            weir_buf_append_str(out, ",\"timestamp\":") || weir_value_to_json(out, &t) || weir_buf_append_str(out, "}");
 }
 
-void weir_engine_dead_counts(const weir_engine *e, uint64_t counts[WEIR_DEAD_REASONS])
+void weir_engine_dead_counts(const weir_engine *e, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])
 {
-    memcpy(counts, e->dead, sizeof e->dead);
+    for (int i = 0; i < e->cat->nrels; i++)
+        if (e->cat->rels[i] == src)
+            for (int k = 0; k < WEIR_DEAD_REASONS; k++)
+                counts[k] += e->dead[i][k];
 }
 
 const char *weir_dead_reason_name(weir_dead_reason r)
 {
-    static const char *const names[] = {"undecodable", "no event time", "expression error", "too late"};
+    static const char *const names[] = {"undecodable", "constraint", "null_value", "no_event_time", "expression", "too_late"};
     return r < WEIR_DEAD_REASONS ? names[r] : "?";
 }
 

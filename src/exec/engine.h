@@ -74,9 +74,12 @@ typedef struct weir_query_stats {
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);
 
-/* Dead letters by kind of reason, over the engine's life. */
+/* Dead letters by kind of reason (the reason label of
+ * weir_dead_letters_total), per stream, over the engine's life. */
 typedef enum weir_dead_reason {
-    WEIR_DEAD_DECODE,         /* not a JSON object, or a field that does not fit its column */
+    WEIR_DEAD_UNDECODABLE,    /* not a JSON object, or a field that does not fit its column */
+    WEIR_DEAD_CONSTRAINT,     /* a column's NOT NULL or CHECK */
+    WEIR_DEAD_NULL_VALUE,     /* no value at all: a Kafka tombstone read into a stream */
     WEIR_DEAD_NO_TIME,        /* the event-time column is missing or null */
     WEIR_DEAD_EXPRESSION,     /* overflow, division by zero, failed CAST (also in aggregates) */
     WEIR_DEAD_LATE,           /* its windows had closed */
@@ -84,11 +87,13 @@ typedef enum weir_dead_reason {
 } weir_dead_reason;
 
 /* Appends a dead letter as the JSON its stream holds: {"reason", "record"
- * (the original text, as a string), "partition" and "offset" (when pos,
+ * (the original text, as a string; null for a null value, len 0),
+ * "partition" and "offset" (when pos,
  * {partition, offset}, is given), "timestamp"}. */
 int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, size_t len, const uint64_t *pos, int64_t ts);
 
-void weir_engine_dead_counts(const weir_engine *e, uint64_t counts[WEIR_DEAD_REASONS]);
+/* Adds the dead letters of stream src (a relation of the catalog) to counts. */
+void weir_engine_dead_counts(const weir_engine *e, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS]);
 const char *weir_dead_reason_name(weir_dead_reason r);
 
 /* Checkpoints (snapshot.c): the whole engine state as bytes, and back into

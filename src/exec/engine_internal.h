@@ -32,7 +32,7 @@ struct weir_engine {
     weir_arena scratch;        /* per pushed record */
     uint32_t part;             /* partition of the record being processed */
     weir_buf json;             /* re-encoded rows for dead letters */
-    uint64_t dead[WEIR_DEAD_REASONS]; /* dead letters by kind of reason */
+    uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
 };
 
 #endif

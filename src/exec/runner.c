@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "base/crc32c.h"
+#include "base/hash.h"
 #include "exec/decode.h"
 #include "json/json.h"
 
@@ -68,6 +69,72 @@ static int add_output(weir_runner *r, const char *name, const weir_relation *rel
 
 /* ---- emitting into the log ---- */
 
+/* Appends the text of row's columns cols, joined by '|' (a TEXT as its
+ * characters, other values as JSON; a NULL as nothing), as a producer's
+ * key = 'a, b' makes it. Returns -1 when out of memory; *any: whether a
+ * column was not NULL. */
+static int key_text(weir_buf *b, const weir_value *row, const int *cols, int n, bool *any)
+{
+    *any = false;
+    for (int i = 0; i < n; i++) {
+        const weir_value *k = &row[cols[i]];
+        if ((i && weir_buf_append(b, "|", 1)) ||
+            (!k->is_null && (k->type == WEIR_TYPE_TEXT ? weir_buf_append(b, k->s, k->len) : weir_value_to_json(b, k))))
+            return -1;
+        *any |= !k->is_null;
+    }
+    return 0;
+}
+
+/* The record of an output row (its value, JSON, already in r->json at 0,
+ * value_len long): key, headers and partition.
+ * - A table (a grouped query) is keyed by its whole primary key, so that a
+ *   compacted topic keeps one record per row: the key column's text when
+ *   it is one column (as a producer keys by it), else a JSON object of the
+ *   GROUP BY columns and the window start, as the value writes them
+ *   ({"device_type":"ios","window_start":"2026-..."}). Its partition is
+ *   still that of the partitioning columns (WITH key, or the first GROUP
+ *   BY column), so all windows of a key stay in one partition, as Kafka
+ *   Streams partitions windowed keys by the key alone.
+ * - A stream with WITH (key = ...) is keyed and partitioned by those
+ *   columns.
+ * - Any other stream keeps the key and headers of the record that caused
+ *   the row, and its partition. */
+static int output_record(weir_runner *r, const weir_relation *rel, const weir_value *row, size_t value_len,
+                         uint32_t partitions, weir_record *rec, int32_t *part)
+{
+    bool keyed = false;
+    size_t at = r->json.len;
+    if (key_text(&r->json, row, rel->key_cols, rel->nkey_cols, &keyed))
+        return -1;
+    *part = keyed ? (int32_t)weir_partition_for_key(r->json.data + at, r->json.len - at, partitions)
+                  : (int32_t)(r->cur_part % partitions);
+    const weir_record *cause = r->cur_rec;
+    bool table = rel->query && rel->query->grouped;
+    if (table && rel->npk > 1) {
+        r->json.len = at;
+        if (weir_encode_json_cols(&rel->schema, row, rel->pk, rel->npk, &r->json))
+            return -1;
+        keyed = true;
+    } else if (table && rel->npk == 1 && rel->pk[0] != rel->key_col) {
+        r->json.len = at;
+        if (key_text(&r->json, row, rel->pk, 1, &keyed))
+            return -1;
+    }
+    rec->value = r->json.data; /* the buffer may have moved */
+    rec->value_len = value_len;
+    if (keyed) {
+        rec->key = r->json.data + at;
+        rec->key_len = r->json.len - at;
+    } else if (!table && rel->nkey_cols == 0 && cause) {
+        rec->key = cause->key;
+        rec->key_len = cause->key_len;
+        rec->headers = cause->headers;
+        rec->headers_len = cause->headers_len;
+    }
+    return 0;
+}
+
 static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, int64_t ts)
 {
     weir_runner *r = ctx;
@@ -75,26 +142,11 @@ static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, in
     if (!o)
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no output stream for %s", rel->name);
     r->json.len = 0;
-    if (weir_encode_json(&rel->schema, row, &r->json))
+    weir_record rec = {.ts_ms = ts};
+    int32_t part;
+    if (weir_encode_json(&rel->schema, row, &r->json) ||
+        output_record(r, rel, row, r->json.len, weir_stream_get_config(o->stream)->partitions, &rec, &part))
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
-    size_t value_len = r->json.len;
-    weir_record rec = {.value = r->json.data, .value_len = value_len, .ts_ms = ts};
-    int32_t part = -1;
-    bool keyed = false; /* the key's text, as a producer would send it (several columns: joined by '|') */
-    for (int i = 0; i < rel->nkey_cols; i++) {
-        const weir_value *k = &row[rel->key_cols[i]];
-        if ((i && weir_buf_append(&r->json, "|", 1)) ||
-            (!k->is_null && (k->type == WEIR_TYPE_TEXT ? weir_buf_append(&r->json, k->s, k->len) : weir_value_to_json(&r->json, k))))
-            return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
-        keyed |= !k->is_null;
-    }
-    if (keyed) {
-        rec.value = r->json.data; /* the buffer may have moved */
-        rec.key = r->json.data + value_len;
-        rec.key_len = r->json.len - value_len;
-    }
-    if (!rec.key) /* keep the partition of the record that caused the row */
-        part = (int32_t)(r->cur_part % weir_stream_get_config(o->stream)->partitions);
     int rc = weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
     r->changes++;
     if (rc == WEIR_OK && r->opt.on_output)
@@ -437,6 +489,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
                 r->cur = in;
                 r->cur_part = p;
                 r->cur_offset = rec.offset;
+                r->cur_rec = &rec;
                 weir_err_clear(&r->cb_err);
                 if (weir_engine_push_json(e, in->rel, engine_part, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err))
                     return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
@@ -449,6 +502,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
         }
     }
     r->cur = NULL;
+    r->cur_rec = NULL;
     weir_err_clear(&r->cb_err);
     int rc = idle_advance(r, now_ms, &t, err);
     if (rc)
@@ -471,6 +525,7 @@ int weir_runner_finish(weir_runner *r, weir_err *err)
 {
     weir_emit_target t = {r, on_row, on_dead};
     r->cur = NULL;
+    r->cur_rec = NULL;
     weir_err_clear(&r->cb_err);
     int rc = checkpoint_end(r, err); /* the engine is the checkpoint's until then */
     if (rc)
@@ -513,6 +568,7 @@ static void each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, v
 
 typedef struct stats_sum {
     int query;                  /* -1: only the dead letters */
+    const weir_relation *src;   /* whose dead letters */
     weir_query_stats sum;
     uint64_t dead[WEIR_DEAD_REASONS];
 } stats_sum;
@@ -521,7 +577,6 @@ static void add_stats(const weir_engine *e, void *ctx)
 {
     stats_sum *s = ctx;
     weir_query_stats st = {0};
-    uint64_t dead[WEIR_DEAD_REASONS];
     if (s->query >= 0)
         weir_engine_query_stats(e, s->query, &st);
     s->sum.rows_in += st.rows_in;
@@ -531,9 +586,8 @@ static void add_stats(const weir_engine *e, void *ctx)
     s->sum.groups += st.groups;
     s->sum.state_bytes += st.state_bytes;
     s->sum.entry_bytes = st.entry_bytes;
-    weir_engine_dead_counts(e, dead);
-    for (int k = 0; k < WEIR_DEAD_REASONS; k++)
-        s->dead[k] += dead[k];
+    if (s->src)
+        weir_engine_dead_counts(e, s->src, s->dead);
 }
 
 void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *out)
@@ -543,11 +597,12 @@ void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *
     *out = s.sum;
 }
 
-void weir_runner_dead_counts(const weir_runner *r, uint64_t counts[WEIR_DEAD_REASONS])
+void weir_runner_dead_counts(const weir_runner *r, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])
 {
-    stats_sum s = {.query = -1};
+    stats_sum s = {.query = -1, .src = src};
     each_engine(r, add_stats, &s);
-    memcpy(counts, s.dead, sizeof s.dead);
+    for (int k = 0; k < WEIR_DEAD_REASONS; k++)
+        counts[k] += s.dead[k];
 }
 
 bool weir_runner_input_lag(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *lag)

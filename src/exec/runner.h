@@ -88,10 +88,10 @@ bool weir_runner_checkpointing(const weir_runner *r);
 /* Treats the log's end as the end of the input: closes every window (EMIT
  * FINAL rows come out), commits and checkpoints. */
 int weir_runner_finish(weir_runner *r, weir_err *err);
-/* A query's counters, and the dead letters by reason, over every engine
- * (scale-out keeps one per owned partition). */
+/* A query's counters, and the dead letters of stream src by reason (added
+ * to counts), over every engine (scale-out keeps one per owned partition). */
 void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *out);
-void weir_runner_dead_counts(const weir_runner *r, uint64_t counts[WEIR_DEAD_REASONS]);
+void weir_runner_dead_counts(const weir_runner *r, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS]);
 /* Scale-out: where the rows of a table's key are kept. False when the
  * runner does not share partitions or the table is not grouped by its
  * input's key; else task names the input partition ("stream/p") and

@@ -83,6 +83,7 @@ struct weir_runner {
     const input *cur;
     uint32_t cur_part;
     uint64_t cur_offset;
+    const weir_record *cur_rec;    /* NULL when rows come of time passing (windows closing) */
     weir_buf json;
     weir_err cb_err;
     /* scale-out: the states of the last checkpoint, waiting until the rows

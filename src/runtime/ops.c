@@ -133,17 +133,24 @@ static int query_metrics(weir_runtime *s, weir_buf *b)
                                  (unsigned long long)v[f]);
         }
     }
-    uint64_t dead[WEIR_DEAD_REASONS];
-    weir_runner_dead_counts(s->runner, dead);
-    rc = rc || family(b, "weir_dead_letters_total", "counter", "Records sent to a dead-letter stream, by reason.");
-    uint64_t schema = 0;
-    for (int i = 0; i < s->cat->nrels; i++)
-        if (s->cat->rels[i]->invalid_to_dlq)
-            schema += s->ingest[i].refused_invalid;
-    for (int r = 0; r < WEIR_DEAD_REASONS && !rc; r++)
-        rc = weir_buf_printf(b, "weir_dead_letters_total{reason=\"%s\"} %llu\n", weir_dead_reason_name((weir_dead_reason)r),
-                             (unsigned long long)dead[r]);
-    return rc || weir_buf_printf(b, "weir_dead_letters_total{reason=\"schema\"} %llu\n", (unsigned long long)schema);
+    rc = rc || family(b, "weir_dead_letters_total", "counter", "Records sent to a dead-letter stream, by stream and reason.");
+    for (int i = 0; i < s->cat->nrels && !rc; i++) { /* every source stream, and every stream a query reads */
+        const weir_relation *rel = s->cat->rels[i];
+        bool read = rel->is_source;
+        for (int q = 0; q < s->cat->nqueries && !read; q++)
+            read = s->cat->queries[q]->source == rel;
+        if (!read)
+            continue;
+        uint64_t dead[WEIR_DEAD_REASONS] = {0};
+        weir_runner_dead_counts(s->runner, rel, dead);
+        for (int r = 0; r < WEIR_DEAD_REASONS && !rc; r++)
+            rc = weir_buf_printf(b, "weir_dead_letters_total{stream=\"%s\",reason=\"%s\"} %llu\n", rel->name,
+                                 weir_dead_reason_name((weir_dead_reason)r), (unsigned long long)dead[r]);
+        rc = rc || (rel->invalid_to_dlq &&
+                    weir_buf_printf(b, "weir_dead_letters_total{stream=\"%s\",reason=\"schema\"} %llu\n", rel->name,
+                                    (unsigned long long)s->ingest[i].refused_invalid));
+    }
+    return rc;
 }
 
 static int sink_metrics(weir_runtime *s, weir_buf *b)

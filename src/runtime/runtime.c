@@ -357,7 +357,8 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
     return rc;
 }
 
-/* Every source stream, and the dead letters of those that keep them at ingest. */
+/* Every source stream and its dead letters (so that a sink of them, as
+ * serve --kafka plans, finds them before the first one). */
 static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
 {
     int rc = WEIR_OK;
@@ -369,7 +370,7 @@ static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
         weir_stream_config sc = {.partitions = rel->partitions}, dc = {.partitions = 1};
         if (rel->is_source)
             rc = weir_stream_open_or_create(log, rel->name, &sc, &st, err);
-        if (rc == WEIR_OK && rel->invalid_to_dlq)
+        if (rc == WEIR_OK && rel->is_source)
             rc = weir_stream_open_or_create(log, dlq, &dc, &st, err);
     }
     return rc == WEIR_OK ? weir_log_commit(log, err) : rc;

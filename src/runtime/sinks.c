@@ -94,16 +94,19 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
         while (n < SINK_BATCH && weir_reader_next(r, &rec, err) == 1) {
             at[n] = arena->len;
             if (weir_buf_append(arena, rec.key ? rec.key : (const uint8_t *)"", rec.key_len) ||
-                weir_buf_append(arena, rec.value, rec.value_len))
+                weir_buf_append(arena, rec.value, rec.value_len) || weir_buf_append(arena, rec.headers, rec.headers_len))
                 break;
-            recs[n++] = (weir_sink_record){p, rec.offset, rec.ts_ms, rec.key, rec.key_len, NULL, rec.value_len};
+            recs[n++] = (weir_sink_record){p,    rec.offset, rec.ts_ms,          rec.key, rec.key_len,
+                                           NULL, rec.value_len, rec.headers, rec.headers_len};
         }
         weir_reader_close(r);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) { /* the arena may have moved: point into it now */
         if (recs[i].key)
             recs[i].key = arena->data + at[i];
         recs[i].value = arena->data + at[i] + recs[i].key_len;
+        if (recs[i].headers)
+            recs[i].headers = recs[i].value + recs[i].value_len;
     }
     return n;
 }

@@ -150,7 +150,7 @@ expect 404 'nope' "changes of an unknown stream: 404"
 # ---- ops ----
 req GET /metrics
 expect 200 'weir_ingest_records_total{stream="clicks"} 9' "GET /metrics counts ingest"
-[[ "$BODY" == *'weir_dead_letters_total{reason="schema"} 1'* && "$BODY" == *'weir_http_request_duration_seconds_bucket{le="+Inf"}'* ]]
+[[ "$BODY" == *'weir_dead_letters_total{stream="readings",reason="schema"} 1'* && "$BODY" == *'weir_http_request_duration_seconds_bucket{le="+Inf"}'* ]]
 ok $? "with dead letters by reason and the HTTP latency histogram"
 if command -v promtool >/dev/null; then
     echo "$BODY" | promtool check metrics >"$SCRATCH/promtool" 2>&1; ok $? "promtool check metrics accepts it"
