@@ -17,6 +17,7 @@
 #include "base/hash.h"
 #include "exec/decode.h"
 #include "json/json.h"
+#include "sql/eval.h"
 
 void weir_pipeline_dir(const char *data_dir, char *out, size_t cap)
 {
@@ -97,7 +98,8 @@ static int key_text(weir_buf *b, const weir_value *row, const int *cols, int n, 
  *   BY column), so all windows of a key stay in one partition, as Kafka
  *   Streams partitions windowed keys by the key alone.
  * - A stream with WITH (key = ...) is keyed and partitioned by those
- *   columns.
+ *   columns, one with PARTITION BY by the text of its value (ksqlDB's
+ *   re-keying; a NULL or an error: no key, the partition of the cause).
  * - Any other stream keeps the key and headers of the record that caused
  *   the row, and its partition. */
 static int output_record(weir_runner *r, const weir_relation *rel, const weir_value *row, size_t value_len,
@@ -105,8 +107,16 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
 {
     bool keyed = false;
     size_t at = r->json.len;
-    if (key_text(&r->json, row, rel->key_cols, rel->nkey_cols, &keyed))
+    if (rel->partition_by) { /* an error evaluating it keys the row by nothing, as a NULL does */
+        weir_arena_reset(&r->key_scratch);
+        weir_eval ev = {.arena = &r->key_scratch, .row = row};
+        weir_value v = weir_eval_expr(&ev, rel->partition_by);
+        int col = 0;
+        if (!ev.err && key_text(&r->json, &v, &col, 1, &keyed))
+            return -1;
+    } else if (key_text(&r->json, row, rel->key_cols, rel->nkey_cols, &keyed)) {
         return -1;
+    }
     *part = keyed ? (int32_t)weir_partition_for_key(r->json.data + at, r->json.len - at, partitions)
                   : (int32_t)(r->cur_part % partitions);
     const weir_record *cause = r->cur_rec;
@@ -126,7 +136,7 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
     if (keyed) {
         rec->key = r->json.data + at;
         rec->key_len = r->json.len - at;
-    } else if (!table && rel->nkey_cols == 0 && cause) {
+    } else if (!table && rel->nkey_cols == 0 && !rel->partition_by && cause) {
         rec->key = cause->key;
         rec->key_len = cause->key_len;
         rec->headers = cause->headers;
@@ -662,5 +672,6 @@ void weir_runner_close(weir_runner *r)
     free(r->quiet_base);
     weir_engine_free(r->engine);
     weir_buf_free(&r->json);
+    weir_arena_free(&r->key_scratch);
     free(r);
 }

@@ -85,6 +85,7 @@ struct weir_runner {
     uint64_t cur_offset;
     const weir_record *cur_rec;    /* NULL when rows come of time passing (windows closing) */
     weir_buf json;
+    weir_arena key_scratch;        /* PARTITION BY's computed TEXT */
     weir_err cb_err;
     /* scale-out: the states of the last checkpoint, waiting until the rows
      * they emitted are delivered (tasks.c) */

@@ -110,6 +110,7 @@ typedef struct weir_select {
     weir_expr **group_by;
     int ngroup;
     weir_expr *having;
+    weir_expr *partition_by;   /* PARTITION BY expr (a derived stream's re-keying), or NULL */
     weir_order_item *order;
     int norder;
     int64_t limit;             /* -1: none */

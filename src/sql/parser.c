@@ -672,6 +672,10 @@ static weir_select *select_stmt(parser *P)
     }
     if (accept_kw(P, "HAVING"))
         s->having = expr(P);
+    if (accept_kw(P, "PARTITION")) {
+        expect_kw(P, "BY", "after PARTITION");
+        s->partition_by = expr(P);
+    }
     if (accept_kw(P, "ORDER")) {
         expect_kw(P, "BY", "after ORDER");
         int cap = 0;

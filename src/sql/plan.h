@@ -90,6 +90,8 @@ struct weir_relation {
     int *key_cols;                 /* WITH (key = 'a, b'): every key column; the key is their texts joined by '|' */
     int nkey_cols;
     const char *key_fields;        /* their names joined by ',' (what ingest reads from a record), or NULL */
+    weir_expr *partition_by;       /* derived streams, PARTITION BY: over the output row, the record key (its
+                                      text) and so the partition; NULL: the key of the record a row came from */
     int ts_col;                    /* WITH (timestamp = 'col'): event time column, or -1 (ingest time) */
     weir_query *query;             /* NULL for sources */
     int *pk;                       /* tables: the output columns naming a row (GROUP BY keys, window_start) */

@@ -174,6 +174,9 @@ void plan_declare(planner *P, weir_stmt *st)
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
     key_columns(P, st, r);
+    if (r->partition_by && r->nkey_cols)
+        fail(P, weir_stmt_option(st, "key")->pos, "%s is keyed by PARTITION BY: give it or WITH (key = ...), not both",
+             r->name);
     if (r->key_col < 0 && r->query && r->query->grouped) /* a table's changelog is partitioned by its first key */
         for (int i = 0; i < r->schema.ncols && r->key_col < 0; i++)
             if (r->query->out[i]->kind == WEIR_E_SLOT && r->query->out[i]->slot == 0 && r->query->nkeys > 0)

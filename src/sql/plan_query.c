@@ -109,6 +109,21 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
             if (q->out[i]->kind == WEIR_E_SLOT && (q->out[i]->slot < q->nkeys || q->out[i]->slot == q->nkeys + q->naggs))
                 out->pk[out->npk++] = i;
     }
+    if (sel->partition_by) { /* over the output row, which is what the runner keys */
+        if (q->grouped)
+            fail(P, sel->partition_by->pos, "PARTITION BY re-keys a stream; a table is keyed by its GROUP BY columns");
+        const weir_schema *input = P->input;
+        const char *input_name = P->input_name;
+        P->input = &out->schema;
+        P->input_name = out->name;
+        const weir_expr *agg = plan_find_aggregate(sel->partition_by);
+        if (agg)
+            fail(P, agg->pos, "aggregates are not allowed in PARTITION BY");
+        plan_resolve(P, sel->partition_by);
+        out->partition_by = sel->partition_by;
+        P->input = input;
+        P->input_name = input_name;
+    }
     if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
         fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");
 }

@@ -3,13 +3,14 @@
 # header-reading Kafka user expects (issue 15): a windowed table's topic
 # is keyed by its whole primary key (a key per row, so compaction keeps
 # every row), a one-column table by that column; a derived stream keeps
-# the key and the headers of the record each row came from; a null value read from a Kafka source is a
+# the key and the headers of the record each row came from, unless
+# re-keyed by PARTITION BY (key and partition follow the new key); a null value read from a Kafka source is a
 # dead letter with reason "null value" and record null; dead letters reach
 # the <stream>.dlq topic under --kafka; weir_dead_letters_total counts by
 # stream and reason. Against librdkafka's mock cluster, produced and read
 # with kcat.
 . "$(dirname "$0")/../lib.sh"
-plan 6
+plan 7
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 start_kafka_mock logins:2
 [ -n "$B" ] || { echo "Bail out! the mock cluster did not start"; exit 1; }
@@ -18,6 +19,7 @@ cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM logins (user TEXT, device TEXT, ok BOOL NOT NULL, ts TIMESTAMP)
     WITH (partitions = 2, key = 'user', timestamp = 'ts');
 CREATE STREAM failed AS SELECT user, device FROM logins WHERE NOT ok;
+CREATE STREAM by_device_stream AS SELECT user, upper(device) AS device FROM logins PARTITION BY device;
 CREATE TABLE by_device AS SELECT device, window_start, COUNT(*) AS n
     FROM TUMBLE(logins, INTERVAL '1' MINUTE) GROUP BY device;
 CREATE TABLE per_user AS SELECT user, COUNT(*) AS n FROM logins GROUP BY user;
@@ -49,6 +51,9 @@ failed=$(topic failed '%k %h\n' | sort)
 [ "$(echo "$failed" | wc -l)" = 10 ] && echo "$failed" | grep -q '^ann trace=t3\($\|,\)' &&
     ! echo "$failed" | grep -qv '^\(ann\|bob\) trace=t[0-9]*\(,weir\.partition=[01],weir\.offset=[0-9]*\)\?$'
 ok $? "the derived stream keeps each record's key and trace header ($(echo "$failed" | head -2 | tr '\n' ';'))"
+rekeyed=$(topic by_device_stream '%k %p\n' | sort -u)
+[ "$(echo "$rekeyed" | cut -d' ' -f1 | tr '\n' ' ')" = "ANDROID CAR IOS TV WEB " ]
+ok $? "PARTITION BY device re-keys the stream by the output column, one partition per key: $(echo "$rekeyed" | tr '\n' ' ')"
 dlq=$(topic logins.dlq '%s\n')
 echo "$dlq" | grep -q '"reason":"null value","record":null' && echo "$dlq" | grep -q '"reason":"column ok is missing or null'
 ok $? "a tombstone and a CHECK violation reach the logins.dlq topic, the tombstone as record null"
