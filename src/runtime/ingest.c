@@ -405,6 +405,16 @@ static bool has_room(weir_runtime *s, weir_answer *a, size_t bytes)
 static bool hand_over(weir_runtime *s, weir_answer *a, weir_ingest_done done, void *ctx, int rel_index, batch *b,
                       long bad, int version, weir_buf *errors, const char *body, size_t body_len)
 {
+    /* Refused now if there is no room already, before the copy: an overloaded
+     * server should not copy a body only to drop it. Asked again when queueing. */
+    pthread_mutex_lock(&s->handoff_lock);
+    bool room = has_room(s, a, body_len), overload = !room && !s->closing;
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (!room) {
+        if (overload)
+            atomic_fetch_add(&s->ingest[rel_index].refused_overload, b->n);
+        return false;
+    }
     queued_batch *q = calloc(1, sizeof *q);
     char *text = malloc(body_len ? body_len : 1);
     if (!q || !text) {
@@ -420,7 +430,8 @@ static bool hand_over(weir_runtime *s, weir_answer *a, weir_ingest_done done, vo
     *b = (batch){0};
     *errors = (weir_buf){0};
     pthread_mutex_lock(&s->handoff_lock);
-    bool room = has_room(s, a, body_len), overload = !room && !s->closing;
+    room = has_room(s, a, body_len);
+    overload = !room && !s->closing;
     if (room) {
         atomic_fetch_add(&s->inflight_bytes, body_len);
         *s->queued_tail = q;
