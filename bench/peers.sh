@@ -26,9 +26,9 @@
 #              open until later records come). Wall from the first POST to the
 #              end of --once, CPU of the two serve processes (the clients' apart);
 #              ingest rate = events / time until the last client's last 200.
-# The JVM engines also print their own "engine" time and CPU from the query's
-# submission (Flink) or the first record in (Kafka Streams) to the last row out:
-# the JVM's start excluded.
+# The JVM engines also print their own "engine" time and CPU, from the first
+# record in to the last row out (the JVM's start excluded), and Flink the same
+# from the query's submission (its planning and local cluster's start included).
 #
 # Quick try: bench/peers.sh --events 100000 --rounds 1
 # Needs: scripts/deps.sh bench (clickhouse-server, maven, a JDK 17, python3);
@@ -160,7 +160,8 @@ run_jvm() { # run_jvm NAME CLASS
     timed "$work/t" java -cp "$out/$1/classes:$(cat "$out/$1/classpath.txt")" "$2" "$input" "$work/rows" 2> "$work/jvm.err" ||
         { cat "$work/jvm.err" >&2; exit 1; }
     local e
-    e=$(sed -n 's/^engine_s=\([0-9.]*\) engine_cpu_s=\([0-9.]*\).*/\1 \2/p' "$work/jvm.err")
+    # engine_s engine_cpu_s [submit_s submit_cpu_s] (Flink's from the query's submission)
+    e=$(grep '^engine_s=' "$work/jvm.err" | tr ' ' '\n' | awk -F= '$1 != "rows" { printf "%s ", $2 }')
     record "$1" "$(awk '{ print $1, $2 + $3 }' "$work/t") $e"
 }
 run_flink() { run_jvm flink weir.peers.FlinkTweets; }
@@ -260,7 +261,8 @@ for s in "${order[@]}"; do
     case "$s" in
         http1|http4) note="CPU: the server's; ingest $(awk -v n="$events" -v t="$e3" 'BEGIN { printf "%.2f", n / t / 1e6 }') M events/s ($e3 s), clients' CPU $e4 s" ;;
         clickhouse) note="CPU: server + curl" ;;
-        flink|kstreams) note="events per CPU-second from the engine's CPU" ;;
+        flink) note="events per CPU-second from the engine's CPU; from the query's submission (planning, the local cluster's start): $(med flink 5) s / $(med flink 6) s" ;;
+        kstreams) note="events per CPU-second from the engine's CPU" ;;
     esac
     printf '| %s | %.2f s | %.2f s | %s | %s | %s |\n' "${label[$s]}" "$w" "$c" "$epc" "$eng" "$note"
 done
