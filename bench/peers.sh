@@ -242,11 +242,12 @@ echo "$events tweets, $rows windows, identical rows from every system. Medians o
 echo
 echo "| system | wall | CPU | events per CPU-second | engine wall / CPU (JVM start excluded) | note |"
 echo "|---|---:|---:|---:|---:|---|"
+pom_version() { sed -n "s|.*<$2>\(.*\)</$2>.*|\1|p" "$here/peers/$1/pom.xml"; }
 declare -A label=(
     [python]="seeds-style Python consumer (json.loads, dict/set windows)"
     [clickhouse]="ClickHouse 18.16: INSERT JSONEachRow + the HOP GROUP BY"
-    [flink]="Apache Flink 2.3.0 SQL, local execution"
-    [kstreams]="Kafka Streams 4.4.0, TopologyTestDriver"
+    [flink]="Apache Flink $(pom_version flink flink.version) SQL, local execution"
+    [kstreams]="Kafka Streams $(pom_version kstreams kafka.version), TopologyTestDriver"
     [replay]="weir replay"
     [once]="weir produce + serve --once"
     [http1]="weir over HTTP, 1 client"
