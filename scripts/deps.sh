@@ -9,14 +9,16 @@
 # kcat and clickhouse-server as the real peers, python3 for the tests' raw
 # sockets and JSON checks, man-db to render the man page), fuzz (clang with
 # libFuzzer), bench (wrk, python3 for bench/paced.py, and what else the benchmarks compare against:
-# librocksdb-dev for bench/statestore.sh, which weighs it against LMDB).
+# librocksdb-dev for bench/statestore.sh, which weighs it against LMDB; a JDK 17
+# and Maven for bench/peers.sh's Flink and Kafka Streams programs, whose libraries
+# Maven fetches from Maven Central into ~/.m2; clickhouse-server for its peers too).
 set -eu
 packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpcre2-dev liblmdb-dev curl)
 for group in "$@"; do
     case "$group" in
         test) packages+=(chromium prometheus kcat clickhouse-server python3 man-db openssl) ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
-        bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev) ;;
+        bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev openjdk-17-jdk-headless maven time) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done
