@@ -779,7 +779,8 @@ bool weir_log_commit_due(const weir_log *log, uint64_t now_ns)
     if (log->pending_records == 0)
         return false;
     return log->pending_bytes >= log->opt.group_commit_bytes ||
-           now_ns - log->oldest_pending_ns >= (uint64_t)log->opt.group_commit_us * 1000;
+           (now_ns > log->oldest_pending_ns && /* a caller's clock, read a little earlier, may be behind */
+            now_ns - log->oldest_pending_ns >= (uint64_t)log->opt.group_commit_us * 1000);
 }
 
 uint64_t weir_log_pending_records(const weir_log *log)
