@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../tap.h"
+#include "base/clock.h"
 #include "exec/table_view.h"
 #include "sql/sql.h"
 
@@ -112,7 +113,10 @@ static void test_snapshots(const weir_catalog *cat)
     for (int i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, scan_while_written, &c);
     bool written = true;
-    for (int step = 0; step < 3000 && written; step++) {
+    /* 3000 steps, and on until the readers have scanned while it wrote (a
+     * loaded machine may not run them at first), for up to a minute */
+    uint64_t give_up = weir_mono_ns() + 60 * 1000000000ull;
+    for (int step = 0; (step < 3000 || atomic_load(&c.scans) < 20) && written && weir_mono_ns() < give_up; step++) {
         for (uint64_t a = 0; a < 50 && written; a++) {
             weir_value row[3] = {weir_uint(a), weir_int(-1), weir_int(step)};
             written = weir_view_upsert(view, row, &err) == WEIR_OK;
