@@ -35,8 +35,8 @@ start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100
 [ "$(post 1 1000)" = 200 ]; ok $? "1000 orders accepted over HTTP"
 wait_rows 1000; ok $? "and inserted into ClickHouse"
 [ "$(ch "SELECT name, type FROM system.columns WHERE table = 'orders' FORMAT TSV" | tr '\t\n' ' ,')" = \
-  "id Nullable(Int64),customer Nullable(String),amount Nullable(Float64),paid Nullable(UInt8),at Nullable(DateTime),_weir_partition UInt32,_weir_offset UInt64," ]
-ok $? "the table has the stream's columns with ClickHouse types"
+  "id Nullable(Int64),customer Nullable(String),amount Nullable(Float64),paid Nullable(UInt8),at Nullable(DateTime),at_ms Nullable(UInt64),_weir_partition UInt32,_weir_offset UInt64," ]
+ok $? "the table has the stream's columns with ClickHouse types (18.16: a TIMESTAMP's milliseconds in <col>_ms)"
 [ "$(ch "SELECT id, customer, amount, paid, at FROM orders WHERE id = 7 FORMAT TSV")" = "$(printf '7\tc7\t7.5\t0\t2026-11-23 10:07:00')" ]
 ok $? "and a row reads back as it was sent"
 for i in $(seq 600); do
