@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# clickhouse_tables.sh - what a ClickHouse user finds (issue 15, item 5),
+# against Debian's clickhouse-server 18.16: a weir table lands in a
+# ReplacingMergeTree that SELECT ... FINAL reads as the table's current rows
+# (a NULL key apart from ''), a stream stays a MergeTree history, a
+# timestamp keeps its milliseconds (18.16 has no DateTime64: <col>_ms), and
+# the sink logs in as a user with a password into a database; a wrong
+# password stops the sink with ClickHouse's message, and the password is
+# shown nowhere.
+. "$(dirname "$0")/../lib.sh"
+plan 13
+command -v clickhouse-server >/dev/null || { echo "Bail out! clickhouse-server is missing (make test installs it)"; exit 1; }
+start_clickhouse "$SCRATCH/ch"; ok $? "clickhouse-server starts ($CH_URL)"
+# A user weir with a password (ClickHouse rereads users.xml by itself), and a database of its own.
+sed -i 's|</users>|<weir><password>s3cret-pw</password><networks><ip>::/0</ip></networks><profile>default</profile><quota>default</quota></weir></users>|' "$SCRATCH/ch/users.xml"
+for i in $(seq 300); do [ "$(curl -s -u weir:s3cret-pw "$CH_URL/" --data-binary 'SELECT 1')" = 1 ] && break; sleep 0.1; done
+ch 'CREATE DATABASE shop'
+[ "$(curl -s -u weir:s3cret-pw "$CH_URL/?database=shop" --data-binary 'SELECT currentDatabase()')" = shop ]
+ok $? "user weir logs in with its password, and database shop exists"
+
+AUTH="url = '$CH_URL', user = 'weir', password = 's3cret-pw', database = 'shop', create = true"
+cat > "$SCRATCH/p.sql" <<SQL
+CREATE STREAM clicks (page TEXT, user_id INT, at TIMESTAMP) WITH (partitions = 3, key = 'page', timestamp = 'at');
+CREATE TABLE per_page AS SELECT page, COUNT(*) AS n, MAX(user_id) AS last_user FROM clicks GROUP BY page;
+CREATE TABLE per_minute AS SELECT page, window_start, COUNT(*) AS n
+  FROM TUMBLE(clicks, INTERVAL '1' MINUTE) GROUP BY page;
+CREATE SINK raw FROM clicks WITH (connector = 'clickhouse', table = 'clicks', $AUTH);
+CREATE SINK pages FROM per_page WITH (connector = 'clickhouse', table = 'per_page', $AUTH);
+CREATE SINK minutes FROM per_minute WITH (connector = 'clickhouse', table = 'per_minute', $AUTH);
+CREATE SINK denied FROM clicks WITH (connector = 'clickhouse', url = '$CH_URL', table = 'denied', create = true,
+  user = 'weir', password = 'wr0ng-pw');
+SQL
+start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100
+# post FROM TO: clicks FROM..TO on pages p0..p6, every tenth without a page, an '' page too,
+# batch k in minute k (milliseconds kept); three batches make every row change.
+post() {
+    local body="" i page
+    for i in $(seq "$1" "$2"); do
+        page="\"p$((i % 7))\""; [ $((i % 10)) = 0 ] && page=null; [ $((i % 10)) = 5 ] && page='""'
+        body+="{\"page\":$page,\"user_id\":$i,\"at\":\"2026-11-23T10:0$(((i - 1) / 300)):00.$(printf %03d $((i % 1000)))Z\"}"$'\n'
+    done
+    printf '%s' "$body" > "$SCRATCH/post.ndjson"
+    curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$SCRATCH/post.ndjson" "$URL/v1/streams/clicks"
+}
+shop() { curl -s -u weir:s3cret-pw "$CH_URL/?database=shop" --data-binary "$1"; }
+st="$(post 1 300) $(post 301 600) $(post 601 900)"
+[ "$st" = "200 200 200" ]; ok $? "900 clicks accepted in three batches ($st)"
+for i in $(seq 300); do
+    [ "$(shop 'SELECT sum(n) FROM per_page FINAL')" = 900 ] && [ "$(shop 'SELECT count() FROM clicks')" = 900 ] && break
+    sleep 0.1
+done
+weir_rows() { # weir_rows TABLE: the table's rows as weir holds them, sorted TSV of page (NULL as \N) and n
+    curl -s -X POST "$URL/v1/query" -d "{\"sql\": \"SELECT * FROM $1\"}" | sed 's/},{/}\n{/g' |
+        sed -n 's/.*"page":\(null\|"[^"]*"\).*"n":\([0-9]*\).*/\1\t\2/p' | sed 's/^null/\\N/; s/"//g' | sort
+}
+[ "$(shop "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name IN ('per_page', 'clicks') ORDER BY name FORMAT TSV" | tr '\n' ' ')" = \
+  "MergeTree ReplacingMergeTree " ]
+ok $? "in database shop: the stream's table is a MergeTree, the table's a ReplacingMergeTree"
+want=$(weir_rows per_page)
+got=$(shop 'SELECT page, n FROM per_page FINAL FORMAT TSV' | sort)
+[ "$(shop 'SELECT count() FROM per_page FINAL')" = 9 ] && [ "$got" = "$want" ] || diag "weir: $want; clickhouse: $got"
+[ "$(shop 'SELECT count() FROM per_page FINAL')" = 9 ] && [ "$got" = "$want" ]
+ok $? "SELECT count() FROM per_page FINAL is the table's 9 rows (p0..p6, '' and NULL apart), each as weir holds it"
+[ "$(shop "SELECT last_user FROM per_page FINAL WHERE page = 'p5'")" = "$(( (900 / 7) * 7 - 2 ))" ]
+ok $? "p5's row is its latest version (MAX(user_id) $(shop "SELECT last_user FROM per_page FINAL WHERE page = 'p5'"))"
+want=$(curl -s -X POST "$URL/v1/query" -d '{"sql": "SELECT * FROM per_minute"}' | grep -o '"n":' | wc -l)
+got=$(shop 'SELECT count(), sum(n) FROM per_minute FINAL FORMAT TSV')
+[ "$got" = "$(printf '%s\t900' "$want")" ]
+ok $? "a windowed table: FINAL has weir's $want (page, window_start) rows, 900 clicks in all ($got)"
+
+# Milliseconds: 18.16 has no DateTime64, so at_ms holds them beside the DateTime.
+[ "$(shop "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'clicks' AND name LIKE 'at%' FORMAT TSV" | tr '\t\n' ' ,')" = \
+  "at Nullable(DateTime),at_ms Nullable(UInt64)," ]
+ok $? "a TIMESTAMP column is a DateTime with a UInt64 at_ms beside it (ClickHouse $(ch 'SELECT version()'))"
+[ "$(shop 'SELECT at, at_ms FROM clicks WHERE user_id = 457 FORMAT TSV')" = "$(printf '2026-11-23 10:01:00\t1795428060457')" ]
+ok $? "a timestamp's milliseconds round-trip: 10:01:00.457Z is at_ms 1795428060457"
+printf '%s\n' '{"page":"e","user_id":1001,"at":1795428060789}' '{"page":"e","user_id":1002,"at":"2026-11-23T11:01:00.250+01:00"}' |
+    curl -s -o /dev/null -X POST --data-binary @- "$URL/v1/streams/clicks"
+for i in $(seq 300); do [ "$(shop 'SELECT count() FROM clicks')" = 902 ] && break; sleep 0.1; done
+[ "$(shop 'SELECT user_id, at, at_ms FROM clicks WHERE user_id > 1000 ORDER BY user_id FORMAT TSV' | tr '\t\n' ' ,')" = \
+  "1001 2026-11-23 10:01:00 1795428060789,1002 2026-11-23 10:01:00 1795428060250," ]
+ok $? "epoch milliseconds and an ISO time with an offset land as the same instants ($(shop 'SELECT at_ms FROM clicks WHERE user_id > 1000 FORMAT TSV' | tr '\n' ' '))"
+
+# A wrong password: a failure that will not pass, with ClickHouse's words; the password shows nowhere.
+denied() { curl -s "$URL/v1/sinks" | sed 's/},{/}\n{/g' | grep '"name":"denied"'; }
+for i in $(seq 300); do denied | grep -q '"state":"failed"' && break; sleep 0.1; done
+sleep 1 # a RETRY would have tried again three times by now
+denied | grep -q '"failures":1,.*"up":false,"state":"failed".*Wrong password for user weir'
+ok $? "a wrong password stops the sink: failed, once, with ClickHouse's message ($(denied | grep -o '"last_error":.*'))"
+curl -s "$URL/v1/pipeline" > "$SCRATCH/pipeline"
+curl -s "$URL/v1/sinks" "$URL/metrics" > "$SCRATCH/answers"
+! grep -q 's3cret-pw\|wr0ng-pw' "$SCRATCH/pipeline" "$SCRATCH/answers" "$SCRATCH/serve.err" && grep -q "password = '\*\**'" "$SCRATCH/pipeline"
+ok $? "neither /v1/pipeline, /v1/sinks, /metrics nor the log shows a password: $(grep -o "password = '[^']*'" "$SCRATCH/pipeline" | head -1)"
+stop_serve
+
+printf "CREATE STREAM s (x INT);\nCREATE SINK k FROM s WITH (connector = 'clickhouse', table = 't', url = 'ftp://h');\n" > "$SCRATCH/bad.sql"
+$WEIR serve -f "$SCRATCH/bad.sql" --listen off --once 2>"$SCRATCH/bad.err"
+[ $? != 0 ] && grep -q "option url of connector 'clickhouse': it must start with http:// or https://" "$SCRATCH/bad.err"
+ok $? "a url that is not http(s) is refused at start, naming the option ($(head -1 "$SCRATCH/bad.err"))"
+stop_clickhouse
+finish
