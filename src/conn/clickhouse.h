@@ -24,6 +24,7 @@ typedef struct clickhouse_sink {
     bool datetime64;           /* the server has DateTime64 (20.1 and later); else timestamps add <col>_ms */
     const weir_relation *from; /* the source: its columns, and for a table its primary key */
     CURL *curl;
+    CURLcode curl_code;        /* curl's result for the last request */
     long status;               /* the HTTP status of the last request; 0 when ClickHouse did not answer */
     char why[CURL_ERROR_SIZE]; /* curl's words for the last request's failure (its error buffer) */
     weir_buf body, answer, query;

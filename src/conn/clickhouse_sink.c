@@ -70,7 +70,7 @@ int clickhouse_post(clickhouse_sink *c, const char *query, const char *settings,
     c->why[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->why);
     c->status = 0;
-    CURLcode cc = curl_easy_perform(c->curl);
+    CURLcode cc = c->curl_code = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) { /* curl's own words say "couldn't connect"; the system's say why (refused, unreachable) */
         long os = 0;
         curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os);
@@ -101,6 +101,10 @@ static weir_sink_result verdict(const clickhouse_sink *c, int rc)
 {
     if (rc == WEIR_OK)
         return WEIR_SINK_OK;
+    /* a certificate that does not check out, a URL curl cannot use: the next try meets them too */
+    if (c->curl_code == CURLE_PEER_FAILED_VERIFICATION || c->curl_code == CURLE_SSL_CACERT_BADFILE ||
+        c->curl_code == CURLE_UNSUPPORTED_PROTOCOL || c->curl_code == CURLE_URL_MALFORMAT)
+        return WEIR_SINK_FATAL;
     if (c->status >= 400 && c->status < 500) /* newer servers say 4xx for a request they will never take */
         return WEIR_SINK_FATAL;
     const char *code = c->status && c->answer.data ? strstr((const char *)c->answer.data, "Code: ") : NULL;
@@ -127,6 +131,13 @@ static void hide_credentials(const char *url, char *out, size_t cap)
 
 static int clickhouse_open(const weir_sink_config *cfg, void **state, weir_err *err)
 {
+    const char *ca_file = weir_sink_text(cfg, "ca_file");
+    FILE *ca = ca_file ? fopen(ca_file, "r") : NULL;
+    if (ca_file && !ca) /* said at start, naming the option, rather than as a failed delivery */
+        return weir_err_set(err, WEIR_EINVAL, "sink %s: option ca_file: cannot read %s: %s", cfg->decl->name, ca_file,
+                            strerror(errno));
+    if (ca)
+        fclose(ca);
     pthread_once(&curl_once, init_curl);
     clickhouse_sink *c = calloc(1, sizeof *c);
     if (!c || !(c->curl = curl_easy_init())) {
@@ -143,7 +154,7 @@ static int clickhouse_open(const weir_sink_config *cfg, void **state, weir_err *
     c->user = weir_sink_text(cfg, "user");
     c->password = weir_sink_text(cfg, "password");
     c->database = weir_sink_text(cfg, "database");
-    c->ca_file = weir_sink_text(cfg, "ca_file");
+    c->ca_file = ca_file;
     c->create = weir_sink_bool(cfg, "create");
     c->from = cfg->from;
     *state = c;

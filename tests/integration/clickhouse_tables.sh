@@ -6,14 +6,22 @@
 # timestamp keeps its milliseconds (18.16 has no DateTime64: <col>_ms), and
 # the sink logs in as a user with a password into a database; a wrong
 # password stops the sink with ClickHouse's message, and the password is
-# shown nowhere.
+# shown nowhere; over https (18.16's https_port, a self-signed certificate
+# made here) with ca_file, a certificate that does not check out stops the
+# sink, and an unreadable ca_file stops weir at start.
 . "$(dirname "$0")/../lib.sh"
-plan 13
+plan 16
 command -v clickhouse-server >/dev/null || { echo "Bail out! clickhouse-server is missing (make test installs it)"; exit 1; }
+command -v openssl >/dev/null || { echo "Bail out! needs openssl (scripts/deps.sh test)"; exit 1; }
 start_clickhouse "$SCRATCH/ch"; ok $? "clickhouse-server starts ($CH_URL)"
-# A user weir with a password (ClickHouse rereads users.xml by itself), and a database of its own.
+# Restarted with a user weir with a password, and an https_port with a self-signed certificate.
+stop_clickhouse
 sed -i 's|</users>|<weir><password>s3cret-pw</password><networks><ip>::/0</ip></networks><profile>default</profile><quota>default</quota></weir></users>|' "$SCRATCH/ch/users.xml"
-for i in $(seq 300); do [ "$(curl -s -u weir:s3cret-pw "$CH_URL/" --data-binary 'SELECT 1')" = 1 ] && break; sleep 0.1; done
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$SCRATCH/key.pem" -out "$SCRATCH/cert.pem" 2>/dev/null
+hp=$(( $(sed -n 's|.*<http_port>\([0-9]*\)</http_port>.*|\1|p' "$SCRATCH/ch/config.xml") + 2 ))
+sed -i "s|</yandex>|<https_port>$hp</https_port><openSSL><server><certificateFile>$SCRATCH/cert.pem</certificateFile><privateKeyFile>$SCRATCH/key.pem</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile></server></openSSL></yandex>|" "$SCRATCH/ch/config.xml"
+start_clickhouse "$SCRATCH/ch"
 ch 'CREATE DATABASE shop'
 [ "$(curl -s -u weir:s3cret-pw "$CH_URL/?database=shop" --data-binary 'SELECT currentDatabase()')" = shop ]
 ok $? "user weir logs in with its password, and database shop exists"
@@ -97,5 +105,26 @@ printf "CREATE STREAM s (x INT);\nCREATE SINK k FROM s WITH (connector = 'clickh
 $WEIR serve -f "$SCRATCH/bad.sql" --listen off --once 2>"$SCRATCH/bad.err"
 [ $? != 0 ] && grep -q "option url of connector 'clickhouse': it must start with http:// or https://" "$SCRATCH/bad.err"
 ok $? "a url that is not http(s) is refused at start, naming the option ($(head -1 "$SCRATCH/bad.err"))"
+
+# https: the certificate checked against ca_file.
+cat > "$SCRATCH/tls.sql" <<SQL
+CREATE STREAM notes (id INT);
+CREATE SINK tls FROM notes WITH (connector = 'clickhouse', url = 'https://127.0.0.1:$hp', ca_file = '$SCRATCH/cert.pem',
+  table = 'notes', create = true, user = 'weir', password = 's3cret-pw', database = 'shop');
+CREATE SINK untrusted FROM notes WITH (connector = 'clickhouse', url = 'https://127.0.0.1:$hp', table = 'other', create = true);
+SQL
+WEIR_DATA="$SCRATCH/tls" start_serve -f "$SCRATCH/tls.sql"
+printf '{"id":%d}\n' 1 2 3 | curl -s -o /dev/null -X POST --data-binary @- "$URL/v1/streams/notes"
+for i in $(seq 300); do [ "$(shop 'SELECT count() FROM notes')" = 3 ] && break; sleep 0.1; done
+[ "$(shop 'SELECT count() FROM notes')" = 3 ]; ok $? "over https (the certificate checked against ca_file), the rows land"
+untrusted() { curl -s "$URL/v1/sinks" | sed 's/},{/}\n{/g' | grep '"name":"untrusted"'; }
+for i in $(seq 300); do untrusted | grep -q '"state":"failed"' && break; sleep 0.1; done
+untrusted | grep -q '"failures":1,.*"state":"failed".*certificate'
+ok $? "without ca_file the self-signed certificate is refused, and the sink stops ($(untrusted | grep -o '"last_error":.*'))"
+stop_serve
+sed -i "s|ca_file = '[^']*'|ca_file = '$SCRATCH/missing.pem'|" "$SCRATCH/tls.sql"
+WEIR_DATA="$SCRATCH/tls2" $WEIR serve -f "$SCRATCH/tls.sql" --listen off --once 2>"$SCRATCH/bad.err"
+[ $? != 0 ] && grep -q "sink tls: option ca_file: cannot read $SCRATCH/missing.pem: No such file" "$SCRATCH/bad.err"
+ok $? "an unreadable ca_file stops weir at start, naming the option ($(head -1 "$SCRATCH/bad.err"))"
 stop_clickhouse
 finish
