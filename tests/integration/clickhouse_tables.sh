@@ -8,9 +8,11 @@
 # password stops the sink with ClickHouse's message, and the password is
 # shown nowhere; over https (18.16's https_port, a self-signed certificate
 # made here) with ca_file, a certificate that does not check out stops the
-# sink, and an unreadable ca_file stops weir at start.
+# sink, and an unreadable ca_file stops weir at start. With a Kafka source
+# (mock cluster), a table over it lands whole; the source's own table gets
+# only what was ingested through weir (a TAP TODO until sinks read topics).
 . "$(dirname "$0")/../lib.sh"
-plan 16
+plan 19
 command -v clickhouse-server >/dev/null || { echo "Bail out! clickhouse-server is missing (make test installs it)"; exit 1; }
 command -v openssl >/dev/null || { echo "Bail out! needs openssl (scripts/deps.sh test)"; exit 1; }
 start_clickhouse "$SCRATCH/ch"; ok $? "clickhouse-server starts ($CH_URL)"
@@ -126,5 +128,35 @@ sed -i "s|ca_file = '[^']*'|ca_file = '$SCRATCH/missing.pem'|" "$SCRATCH/tls.sql
 WEIR_DATA="$SCRATCH/tls2" $WEIR serve -f "$SCRATCH/tls.sql" --listen off --once 2>"$SCRATCH/bad.err"
 [ $? != 0 ] && grep -q "sink tls: option ca_file: cannot read $SCRATCH/missing.pem: No such file" "$SCRATCH/bad.err"
 ok $? "an unreadable ca_file stops weir at start, naming the option ($(head -1 "$SCRATCH/bad.err"))"
+
+# serve --clickhouse takes the user and password in the URL; they show nowhere either.
+printf 'CREATE STREAM memos (id INT, at TIMESTAMP);\n' > "$SCRATCH/all.sql"
+WEIR_DATA="$SCRATCH/all" start_serve -f "$SCRATCH/all.sql" --clickhouse "http://weir:s3cret-pw@${CH_URL#http://}"
+printf '{"id":1,"at":"2026-11-23T10:00:00.001Z"}\n' | curl -s -o /dev/null -X POST --data-binary @- "$URL/v1/streams/memos"
+for i in $(seq 300); do [ "$(ch 'SELECT at_ms FROM memos')" = 1795428000001 ] && break; sleep 0.1; done
+[ "$(ch 'SELECT at_ms FROM memos')" = 1795428000001 ] && ! curl -s "$URL/v1/sinks" "$URL/v1/pipeline" | grep -q s3cret
+ok $? "serve --clickhouse http://weir:PASSWORD@host logs in as weir, and /v1/sinks and /v1/pipeline do not show it"
+stop_serve
+
+# A Kafka source (--kafka, the mock cluster): records kcat writes to the topic and records posted to weir.
+start_kafka_mock events:3
+printf "CREATE STREAM events (user TEXT, n INT) WITH (partitions = 3, key = 'user');\n%s\n" \
+    'CREATE TABLE per_user AS SELECT user, COUNT(*) AS c FROM events GROUP BY user;' > "$SCRATCH/k.sql"
+seq 1 100 | awk '{ printf "u%d\t{\"user\":\"u%d\",\"n\":%d}\n", $1 % 9, $1 % 9, $1 }' |
+    kcat -b "$B" -t events -P -K '\t' -X topic.partitioner=murmur2_random 2>/dev/null
+WEIR_DATA="$SCRATCH/k" start_serve -f "$SCRATCH/k.sql" --checkpoint-ms 100 --kafka "$B" --clickhouse "$CH_URL"
+seq 101 110 | awk '{ printf "{\"user\":\"u%d\",\"n\":%d}\n", $1 % 9, $1 }' |
+    curl -s -o /dev/null -X POST --data-binary @- "$URL/v1/streams/events"
+for i in $(seq 300); do [ "$(ch 'SELECT sum(c) FROM per_user FINAL')" = 110 ] && break; sleep 0.1; done
+[ "$(ch 'SELECT count(), sum(c) FROM per_user FINAL FORMAT TSV')" = "$(printf '9\t110')" ]
+ok $? "a table over a Kafka source lands whole: FINAL has its 9 users and 110 records"
+for i in $(seq 50); do [ "$(ch 'SELECT count() FROM events')" = 110 ] && break; sleep 0.1; done
+got=$(ch 'SELECT count() FROM events')
+# TAP's TODO: known not to pass yet (sinks read weir's log; the topic's own records are only in Kafka)
+TAP_N=$((TAP_N + 1))
+[ "$got" = 110 ] && echo "ok $TAP_N - the Kafka source's own table has all 110 records # TODO" ||
+    echo "not ok $TAP_N - the Kafka source's own table has all 110 records ($got: only what came through weir) # TODO sinks read weir's log, not the topic (README)"
+stop_serve
+kill "$mock" 2>/dev/null; wait "$mock" 2>/dev/null
 stop_clickhouse
 finish
