@@ -40,6 +40,8 @@ static size_t collect(char *p, size_t size, size_t n, void *ctx)
 int clickhouse_post(clickhouse_sink *c, const char *query, const char *settings, const void *body, size_t len,
                     weir_err *err)
 {
+    c->curl_code = CURLE_OK; /* verdict() reads this request's, not an earlier one's */
+    c->status = 0;
     char *q = curl_easy_escape(c->curl, query, 0);
     char *db = c->database ? curl_easy_escape(c->curl, c->database, 0) : NULL;
     c->query.len = 0;
@@ -69,7 +71,6 @@ int clickhouse_post(clickhouse_sink *c, const char *query, const char *settings,
         curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
     c->why[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->why);
-    c->status = 0;
     CURLcode cc = c->curl_code = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) { /* curl's own words say "couldn't connect"; the system's say why (refused, unreachable) */
         long os = 0;
