@@ -9,35 +9,25 @@
  * INSERT ... FORMAT JSONEachRow of at most 50,000 rows, which ClickHouse
  * applies whole or not at all; so after a crash or an outage the next
  * INSERT starts exactly after the last row the table has. With create =
- * true the table is made (MergeTree, ordered by those two columns) with the
- * stream's columns as Nullable ClickHouse types. Works with ClickHouse 18.16.
+ * true the table is made (clickhouse_schema.c: a MergeTree for a stream, a
+ * ReplacingMergeTree for a table's changelog). Timestamps keep their
+ * milliseconds (clickhouse_rows.c). user and password go as HTTP basic
+ * authentication, database as the database parameter of every request.
+ * Works with ClickHouse 18.16.
  *
  * No answer, or an error ClickHouse may get over (too many parts, memory,
  * a timeout), is RETRY; an error that the same request will always get
  * (the table or a column missing, a value that does not parse as its
- * column's type, authentication) is FATAL, with ClickHouse's message.
+ * column's type, a wrong user or password) is FATAL, with ClickHouse's
+ * message. Messages show the url without any user:password@ in it.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
-#include "conn/sink.h"
-
-typedef struct clickhouse_sink {
-    char name[256];
-    char url[1024];
-    char table[256];
-    bool create, created;
-    const weir_schema *schema;
-    CURL *curl;
-    long status;               /* the HTTP status of the last request; 0 when ClickHouse did not answer */
-    char why[CURL_ERROR_SIZE]; /* curl's words for the last request's failure (its error buffer) */
-    weir_buf body, answer, query;
-} clickhouse_sink;
+#include "conn/clickhouse.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -47,13 +37,19 @@ static size_t collect(char *p, size_t size, size_t n, void *ctx)
     return weir_buf_append(ctx, p, size * n) ? 0 : size * n;
 }
 
-/* POSTs body to url?query=... (the query URL-encoded); the answer in c->answer. */
-static int post(clickhouse_sink *c, const char *query, const char *settings, const void *body, size_t len, weir_err *err)
+int clickhouse_post(clickhouse_sink *c, const char *query, const char *settings, const void *body, size_t len,
+                    weir_err *err)
 {
+    c->curl_code = CURLE_OK; /* verdict() reads this request's, not an earlier one's */
+    c->status = 0;
     char *q = curl_easy_escape(c->curl, query, 0);
+    char *db = c->database ? curl_easy_escape(c->curl, c->database, 0) : NULL;
     c->query.len = 0;
-    int rc = q ? weir_buf_printf(&c->query, "%s/?query=%s%s", c->url, q, settings ? settings : "") : WEIR_ENOMEM;
+    int rc = q && (db || !c->database) ? weir_buf_printf(&c->query, "%s/?query=%s%s%s%s", c->url, q, db ? "&database=" : "",
+                                                         db ? db : "", settings ? settings : "")
+                                       : WEIR_ENOMEM;
     curl_free(q);
+    curl_free(db);
     if (rc || weir_buf_append(&c->query, "", 1))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     c->answer.len = 0;
@@ -67,20 +63,25 @@ static int post(clickhouse_sink *c, const char *query, const char *settings, con
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 60000L);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    if (c->user || c->password) { /* HTTP basic authentication, which every ClickHouse takes; never in the URL */
+        curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user ? c->user : "default");
+        curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password ? c->password : "");
+    }
+    if (c->ca_file)
+        curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
     c->why[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->why);
-    c->status = 0;
-    CURLcode cc = curl_easy_perform(c->curl);
+    CURLcode cc = c->curl_code = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) { /* curl's own words say "couldn't connect"; the system's say why (refused, unreachable) */
         long os = 0;
         curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os);
-        return weir_err_set(err, WEIR_EIO, "sink %s: clickhouse %s: %s%s%s%s", c->name, c->url,
+        return weir_err_set(err, WEIR_EIO, "sink %s: clickhouse %s: %s%s%s%s", c->name, c->shown,
                             c->why[0] ? c->why : curl_easy_strerror(cc), os ? " (" : "", os ? strerror((int)os) : "", os ? ")" : "");
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
     if (weir_buf_append(&c->answer, "", 1))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    if (c->status != 200) /* ClickHouse 18.16 answers errors as 500 with a text body */
+    if (c->status != 200) /* ClickHouse 18.16 answers errors as 500 with a text body (401 for a wrong password) */
         return weir_err_set(err, WEIR_EIO, "sink %s: clickhouse answered %ld: %.300s", c->name, c->status,
                             (const char *)c->answer.data);
     return WEIR_OK;
@@ -101,6 +102,10 @@ static weir_sink_result verdict(const clickhouse_sink *c, int rc)
 {
     if (rc == WEIR_OK)
         return WEIR_SINK_OK;
+    /* a certificate that does not check out, a URL curl cannot use: the next try meets them too */
+    if (c->curl_code == CURLE_PEER_FAILED_VERIFICATION || c->curl_code == CURLE_SSL_CACERT_BADFILE ||
+        c->curl_code == CURLE_UNSUPPORTED_PROTOCOL || c->curl_code == CURLE_URL_MALFORMAT)
+        return WEIR_SINK_FATAL;
     if (c->status >= 400 && c->status < 500) /* newer servers say 4xx for a request they will never take */
         return WEIR_SINK_FATAL;
     const char *code = c->status && c->answer.data ? strstr((const char *)c->answer.data, "Code: ") : NULL;
@@ -113,34 +118,27 @@ static weir_sink_result verdict(const clickhouse_sink *c, int rc)
     return WEIR_SINK_RETRY;
 }
 
-static const char *clickhouse_type(int t)
+/* The URL without the user:password@ it may hold, for messages. */
+static void hide_credentials(const char *url, char *out, size_t cap)
 {
-    switch (t) {
-    case WEIR_TYPE_BOOL: return "UInt8";
-    case WEIR_TYPE_INT: return "Int64";
-    case WEIR_TYPE_UINT: return "UInt64";
-    case WEIR_TYPE_DOUBLE: return "Float64";
-    case WEIR_TYPE_TIMESTAMP: return "DateTime";
-    default: return "String";
-    }
-}
-
-static int create_table(clickhouse_sink *c, weir_err *err)
-{
-    weir_buf sql = {0};
-    int rc = weir_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS `%s` (", c->table);
-    for (int i = 0; i < c->schema->ncols && !rc; i++)
-        rc = weir_buf_printf(&sql, "`%s` Nullable(%s), ", c->schema->cols[i].name, clickhouse_type(c->schema->cols[i].type));
-    rc = rc || weir_buf_append_str(&sql, "_weir_partition UInt32, _weir_offset UInt64) ENGINE = MergeTree "
-                                         "ORDER BY (_weir_partition, _weir_offset)") ||
-         weir_buf_append(&sql, "", 1);
-    rc = rc ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : post(c, (const char *)sql.data, NULL, NULL, 0, err);
-    weir_buf_free(&sql);
-    return rc;
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+    if (at && (!slash || at < slash))
+        snprintf(out, cap, "%.*s%s", (int)(host - url), url, at + 1);
+    else
+        snprintf(out, cap, "%s", url);
 }
 
 static int clickhouse_open(const weir_sink_config *cfg, void **state, weir_err *err)
 {
+    const char *ca_file = weir_sink_text(cfg, "ca_file");
+    FILE *ca = ca_file ? fopen(ca_file, "r") : NULL;
+    if (ca_file && !ca) /* said at start, naming the option, rather than as a failed delivery */
+        return weir_err_set(err, WEIR_EINVAL, "sink %s: option ca_file: cannot read %s: %s", cfg->decl->name, ca_file,
+                            strerror(errno));
+    if (ca)
+        fclose(ca);
     pthread_once(&curl_once, init_curl);
     clickhouse_sink *c = calloc(1, sizeof *c);
     if (!c || !(c->curl = curl_easy_init())) {
@@ -152,9 +150,14 @@ static int clickhouse_open(const weir_sink_config *cfg, void **state, weir_err *
     size_t n = strlen(c->url);
     while (n && c->url[n - 1] == '/')
         c->url[--n] = '\0';
+    hide_credentials(c->url, c->shown, sizeof c->shown);
     snprintf(c->table, sizeof c->table, "%s", weir_sink_text(cfg, "table"));
+    c->user = weir_sink_text(cfg, "user");
+    c->password = weir_sink_text(cfg, "password");
+    c->database = weir_sink_text(cfg, "database");
+    c->ca_file = ca_file;
     c->create = weir_sink_bool(cfg, "create");
-    c->schema = &cfg->from->schema;
+    c->from = cfg->from;
     *state = c;
     return WEIR_OK;
 }
@@ -162,16 +165,18 @@ static int clickhouse_open(const weir_sink_config *cfg, void **state, weir_err *
 static weir_sink_result clickhouse_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
 {
     clickhouse_sink *c = state;
+    int rc = clickhouse_probe(c, err);
+    if (rc)
+        return verdict(c, rc);
     if (c->create && !c->created) {
-        int rc = create_table(c, err);
-        if (rc)
+        if ((rc = clickhouse_create_table(c, err)))
             return verdict(c, rc);
         c->created = true;
     }
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT _weir_partition, max(_weir_offset) FROM `%s` GROUP BY _weir_partition "
                               "FORMAT TabSeparated", c->table);
-    int rc = post(c, sql, NULL, NULL, 0, err);
+    rc = clickhouse_post(c, sql, NULL, NULL, 0, err);
     const char *answer = (const char *)c->answer.data;
     if (rc == WEIR_EIO && c->status && answer && (strstr(answer, "_weir_partition") || strstr(answer, "_weir_offset"))) {
         weir_err_wrap(err, "table %s needs the columns _weir_partition UInt32 and _weir_offset UInt64", c->table);
@@ -199,31 +204,14 @@ static weir_sink_result clickhouse_deliver(void *state, const weir_sink_record *
     c->body.len = 0;
     if (n == 0)
         return WEIR_SINK_OK;
-    for (size_t i = 0; i < n; i++) { /* {...} -> {..., "_weir_partition": p, "_weir_offset": o} */
-        const char *v = (const char *)recs[i].value;
-        size_t len = recs[i].value_len;
-        while (len && v[len - 1] != '}')
-            len--;
-        if (!len) { /* weir wrote every record of its log as an object: this one will never go */
-            weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu is not a JSON object", c->name, recs[i].partition,
-                         (unsigned long long)recs[i].offset);
-            return WEIR_SINK_FATAL;
-        }
-        size_t open = 1;
-        while (open < len - 1 && strchr(" \t\r\n", v[open]))
-            open++;
-        bool empty = open == len - 1;
-        if (weir_buf_append(&c->body, v, len - 1) ||
-            weir_buf_append_str(&c->body, empty ? "\"_weir_partition\":" : ",\"_weir_partition\":") ||
-            weir_buf_append_uint(&c->body, recs[i].partition) || weir_buf_append_str(&c->body, ",\"_weir_offset\":") ||
-            weir_buf_append_uint(&c->body, recs[i].offset) || weir_buf_append(&c->body, "}\n", 2)) {
-            weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            return WEIR_SINK_RETRY;
-        }
+    for (size_t i = 0; i < n; i++) {
+        int rc = clickhouse_row(c, &recs[i], err);
+        if (rc)
+            return rc == WEIR_EINVAL ? WEIR_SINK_FATAL : WEIR_SINK_RETRY;
     }
     char sql[512];
     snprintf(sql, sizeof sql, "INSERT INTO `%s` FORMAT JSONEachRow", c->table);
-    return verdict(c, post(c, sql, "&date_time_input_format=best_effort&input_format_skip_unknown_fields=1",
+    return verdict(c, clickhouse_post(c, sql, "&date_time_input_format=best_effort&input_format_skip_unknown_fields=1",
                            c->body.data, c->body.len, err));
 }
 
@@ -236,6 +224,7 @@ static void clickhouse_close(void *state)
     weir_buf_free(&c->body);
     weir_buf_free(&c->answer);
     weir_buf_free(&c->query);
+    weir_buf_free(&c->extra);
     free(c);
 }
 
@@ -244,14 +233,36 @@ static const char *table_name(const weir_value *v)
     return strchr(v->s, '`') ? "a table name cannot hold a backquote" : !*v->s ? "a table name cannot be empty" : NULL;
 }
 
+static const char *http_url(const weir_value *v)
+{
+    return strncmp(v->s, "http://", 7) && strncmp(v->s, "https://", 8) ? "it must start with http:// or https://" : NULL;
+}
+
+static const char *nonempty(const weir_value *v) { return *v->s ? NULL : "it cannot be empty"; }
+
 static const weir_conn_option options[] = {
     {"table", WEIR_TYPE_TEXT, NULL, true,
      "The ClickHouse table the rows go to. It needs the stream's columns and two of weir's: _weir_partition UInt32 "
      "and _weir_offset UInt64 (their place in the stream, for exactly once).", table_name},
-    {"url", WEIR_TYPE_TEXT, "http://127.0.0.1:8123", false, "ClickHouse's HTTP interface.", NULL},
+    {"url", WEIR_TYPE_TEXT, "http://127.0.0.1:8123", false,
+     "ClickHouse's HTTP interface, http:// or https:// (its https_port; the system's CAs check the certificate, or "
+     "ca_file's).", http_url},
     {"create", WEIR_TYPE_BOOL, "false", false,
-     "Creates the table if it is missing: MergeTree ordered by (_weir_partition, _weir_offset), the stream's columns "
-     "as Nullable ClickHouse types.", NULL},
+     "Creates the table if it is missing, with the stream's columns as Nullable ClickHouse types. A stream's rows go "
+     "to a MergeTree ordered by (_weir_partition, _weir_offset); a table's (its changelog) to a ReplacingMergeTree "
+     "versioned by _weir_offset and ordered by the table's key (GROUP BY columns, window_start), so SELECT ... FINAL "
+     "reads the current rows. A TIMESTAMP is a DateTime64(3), or where the server lacks it (before 20.1) a DateTime "
+     "with a Nullable(UInt64) <column>_ms beside it holding the milliseconds since the epoch.", NULL},
+    {"user", WEIR_TYPE_TEXT, NULL, false, "The ClickHouse user (HTTP basic authentication); without it, default.",
+     nonempty},
+    {"password", WEIR_TYPE_TEXT, NULL, false,
+     "The user's password; never shown (/v1/pipeline blanks it). A wrong one stops the sink as a failure that will "
+     "not pass, with ClickHouse's message.", NULL},
+    {"database", WEIR_TYPE_TEXT, NULL, false,
+     "The database of the table (it must exist); without it, the user's default database.", nonempty},
+    {"ca_file", WEIR_TYPE_TEXT, NULL, false,
+     "A PEM file of the certificate authorities an https url's certificate is checked against (a self-signed "
+     "certificate itself), instead of the system's.", nonempty},
 };
 
 const weir_sink_connector weir_sink_clickhouse = {

@@ -1,0 +1,87 @@
+/*
+ * clickhouse_rows.c - a record of weir's log as a line of an INSERT ...
+ * FORMAT JSONEachRow.
+ *
+ * A record is copied member by member, with two changes. Its timestamps
+ * (the TIMESTAMP columns of the source) are rewritten as ISO 8601 with
+ * milliseconds, whatever a producer sent (an offset, epoch seconds or
+ * milliseconds): ClickHouse would read an epoch number as seconds and
+ * 18.16's DateTime drops the fraction, so on a server without DateTime64
+ * the same instant goes beside it as <col>_ms, milliseconds since the
+ * epoch (none before 1970, which neither column holds). Then come the
+ * record's place in the stream, _weir_partition and _weir_offset.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn/clickhouse.h"
+#include "json/json.h"
+#include "sql/value.h"
+
+typedef struct row {
+    clickhouse_sink *c;
+    bool first;                /* no member written yet */
+} row;
+
+static bool is_timestamp(const weir_schema *s, const char *name, size_t len)
+{
+    for (int i = 0; i < s->ncols; i++)
+        if (s->cols[i].type == WEIR_TYPE_TIMESTAMP && strlen(s->cols[i].name) == len && !memcmp(s->cols[i].name, name, len))
+            return true;
+    return false;
+}
+
+/* The instant a timestamp member's value names, as weir's ingest reads it. */
+static bool instant(const weir_json_span *v, int64_t *ms)
+{
+    if (v->type == WEIR_JSON_STRING)
+        return weir_timestamp_parse(v->p + 1, v->len - 2, ms);
+    if (v->type != WEIR_JSON_NUMBER)
+        return false;
+    char text[64];
+    if (v->len >= sizeof text)
+        return false;
+    memcpy(text, v->p, v->len);
+    text[v->len] = '\0';
+    return weir_timestamp_from_epoch(strtod(text, NULL), ms);
+}
+
+static int member(void *ctx, const char *name, size_t name_len, int escaped, const weir_json_span *v)
+{
+    row *w = ctx;
+    weir_buf *b = &w->c->body;
+    int64_t ms;
+    int rc = (w->first ? 0 : weir_buf_append(b, ",", 1)) || weir_buf_append(b, name, name_len) ||
+             weir_buf_append(b, ":", 1);
+    w->first = false;
+    if (rc)
+        return WEIR_ENOMEM;
+    if (escaped || !is_timestamp(&w->c->from->schema, name + 1, name_len - 2) || !instant(v, &ms))
+        return weir_buf_append(b, v->p, v->len);
+    char text[40];
+    int n = weir_timestamp_format(ms, text, sizeof text);
+    rc = weir_buf_append(b, "\"", 1) || weir_buf_append(b, text, (size_t)n) || weir_buf_append(b, "\"", 1);
+    if (!rc && !w->c->datetime64 && ms >= 0) /* ,"<col>_ms":ms */
+        rc = weir_buf_append(&w->c->extra, ",", 1) || weir_buf_append(&w->c->extra, name, name_len - 1) ||
+             weir_buf_append_str(&w->c->extra, "_ms\":") || weir_buf_append_uint(&w->c->extra, (uint64_t)ms);
+    return rc ? WEIR_ENOMEM : WEIR_OK;
+}
+
+int clickhouse_row(clickhouse_sink *c, const weir_sink_record *r, weir_err *err)
+{
+    row w = {c, true};
+    size_t at = c->body.len;
+    c->extra.len = 0;
+    int rc = weir_buf_append(&c->body, "{", 1);
+    int walk = rc ? 0 : weir_json_members((const char *)r->value, r->value_len, member, &w);
+    if (walk == -WEIR_EINVAL) { /* weir wrote every record of its log as an object: this one will never go */
+        c->body.len = at;
+        return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu is not a JSON object", c->name, r->partition,
+                            (unsigned long long)r->offset);
+    }
+    rc = rc || walk || (c->extra.len && weir_buf_append(&c->body, c->extra.data, c->extra.len)) ||
+         weir_buf_append_str(&c->body, w.first ? "\"_weir_partition\":" : ",\"_weir_partition\":") ||
+         weir_buf_append_uint(&c->body, r->partition) || weir_buf_append_str(&c->body, ",\"_weir_offset\":") ||
+         weir_buf_append_uint(&c->body, r->offset) || weir_buf_append(&c->body, "}\n", 2);
+    return rc ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
+}
