@@ -363,7 +363,8 @@ int main(void)
     if (weir_sql_parse(pipeline, strlen(pipeline), &arena, &st, &n, &e) || weir_catalog_build(st, n, &arena, &cat, &e))
         BAIL("%s", e.msg);
     static world w;
-    snprintf(w.dir, sizeof w.dir, "%s", tap_tmpdir("viewstore"));
+    char *base = tap_tmpdir("viewstore");
+    snprintf(w.dir, sizeof w.dir, "%s", base);
     w.t = weir_catalog_find(&cat, "t");
     if (open_world(&w, false, &err))
         BAIL("open: %s", err.msg);
@@ -467,5 +468,7 @@ int main(void)
     ok(w.nemits > 1000, "%zu rows in steps", w.nemits);
     close_world(&w);
     weir_arena_free(&arena);
+    tap_rmrf(base);
+    free(base);
     return done();
 }
