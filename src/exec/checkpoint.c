@@ -119,6 +119,13 @@ static void *write_file(void *arg)
     checkpoint_job *job = arg;
     weir_buf *b = &job->file;
     size_t at = b->len;
+    /* The views' rows of the step that began the checkpoint show now, as they would without one. */
+    for (int i = 0; i < job->runner->noutputs; i++)
+        if (job->runner->outputs[i].view && weir_view_checkpoint_publish(job->runner->outputs[i].view, &job->err)) {
+            job->rc = job->err.code;
+            atomic_store(&job->done, true);
+            return NULL;
+        }
     int rc = weir_put_u32(b, 0) || weir_engine_save(job->engine, b);
     if (!rc) {
         uint32_t state_len = (uint32_t)(b->len - at - 4);

@@ -521,15 +521,18 @@ void weir_view_checkpoint_begin(weir_table_view *v)
     v->in_checkpoint = true;
 }
 
+int weir_view_checkpoint_publish(weir_table_view *v, weir_err *err)
+{
+    return apply_pending(v, true) ? weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name) : WEIR_OK;
+}
+
 int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err)
 {
     if (v->dirty_lost)
         return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory keeping the rows of a failed checkpoint; "
                             "restart weir serve", v->table->name);
     /* Memory first, so that no reader sees a row in the store before the memory row it replaces. */
-    if (apply_pending(v, true))
-        return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name);
-    int rc = WEIR_OK;
+    int rc = weir_view_checkpoint_publish(v, err);
     for (size_t i = 0; i < v->nsealed && rc == WEIR_OK; i++) {
         const weir_value *row = v->sealed[i];
         v->key.len = v->val.len = 0;

@@ -77,14 +77,19 @@ uint64_t weir_view_replayed(const weir_table_view *v);
  * upserted so far are the checkpoint's. Until end, nothing is upserted
  * and weir_view_publish leaves publishing to weir_view_checkpoint.
  *
+ * weir_view_checkpoint_publish, the checkpoint's thread, first: publishes
+ * what waits (waiting for readers, if they hold the view), so that the
+ * step which began the checkpoint shows as soon as it would without one.
+ *
  * weir_view_checkpoint, the checkpoint's thread (the store's writer),
- * in its write transaction: publishes what waits (waiting for readers, if
- * they hold the view), then puts every row upserted since the last
- * checkpoint, the newest of each key, and no other.
+ * in its write transaction: publishes what still waits, then puts every
+ * row upserted since the last checkpoint, the newest of each key, and no
+ * other.
  *
  * end, the writer's thread, once the transaction committed (committed)
  * or failed: the rows of a failed one go to the next checkpoint. */
 void weir_view_checkpoint_begin(weir_table_view *v);
+int weir_view_checkpoint_publish(weir_table_view *v, weir_err *err);
 int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err);
 void weir_view_checkpoint_end(weir_table_view *v, bool committed);
 
