@@ -2,13 +2,17 @@
  * fuzz_key.c - the state store's key decoder (state/key.h) on arbitrary
  * bytes, as a damaged store would hand it: decoding must fail cleanly or
  * succeed, and what it accepts must be canonical: encoding the values
- * again gives the same bytes. prefix_end must bound the input.
+ * again gives the same bytes. prefix_end must bound the input. The same
+ * bytes as a table row's value in the store (state/rows.h: a version byte,
+ * then this encoding) must be refused cleanly or give a row of the
+ * table's column types.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "state/key.h"
+#include "state/rows.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,5 +36,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (end.len > size || memcmp(end.data, data, end.len) <= 0))
         abort(); /* the end must sort after the prefix */
     weir_buf_free(&end);
+
+    weir_column cols[3] = {{"t", WEIR_TYPE_TEXT}, {"u", WEIR_TYPE_UINT}, {"d", WEIR_TYPE_DOUBLE}};
+    weir_schema schema = {cols, 3};
+    weir_value row[3];
+    if (weir_rows_decode("fuzz", &schema, data, size, row, &a, &err) == WEIR_OK) {
+        weir_buf value = {0};
+        for (int i = 0; i < 3; i++)
+            if (row[i].type != cols[i].type)
+                abort(); /* a row whose columns are not the table's */
+        if (weir_rows_value(row, 3, &value, &err) != WEIR_OK)
+            abort();
+        weir_buf_free(&value);
+    } else if (err.code != WEIR_ECORRUPT && err.code != WEIR_ENOMEM) {
+        abort();
+    }
+    weir_arena_free(&a);
     return 0;
 }

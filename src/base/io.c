@@ -126,6 +126,12 @@ static int write_behind_all(const weir_io *io, int fd, const void *data, size_t 
 int weir_io_write_file_atomic(const weir_io *io, const char *path,
                               const void *data, size_t n, weir_err *err)
 {
+    return weir_io_write_file_atomic_then(io, path, data, n, NULL, NULL, err);
+}
+
+int weir_io_write_file_atomic_then(const weir_io *io, const char *path, const void *data, size_t n,
+                                   int (*before_rename)(void *ctx, weir_err *err), void *ctx, weir_err *err)
+{
     char tmp[PATH_MAX], dir[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return weir_err_set(err, WEIR_EINVAL, "path too long: %s", path);
@@ -137,6 +143,8 @@ int weir_io_write_file_atomic(const weir_io *io, const char *path,
         rc = weir_err_errno(err, errno, "fsync %s", tmp);
     if (io->close(fd) != 0 && rc == 0)
         rc = weir_err_errno(err, errno, "close %s", tmp);
+    if (rc == 0 && before_rename)
+        rc = before_rename(ctx, err);
     if (rc == 0 && io->rename(tmp, path) != 0)
         rc = weir_err_errno(err, errno, "rename %s to %s", tmp, path);
     if (rc != 0) {

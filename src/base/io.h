@@ -60,6 +60,14 @@ int weir_io_sync_dir(const weir_io *io, const char *dir, weir_err *err);
 int weir_io_write_file_atomic(const weir_io *io, const char *path,
                               const void *data, size_t n, weir_err *err);
 
+/* As weir_io_write_file_atomic, with before_rename(ctx, err) called once
+ * the new file is durable under its temporary name, before it replaces
+ * path: what must be durable before the file (a checkpoint's state store
+ * commit), with the least time between the two. A failure there leaves
+ * path as it was. */
+int weir_io_write_file_atomic_then(const weir_io *io, const char *path, const void *data, size_t n,
+                                   int (*before_rename)(void *ctx, weir_err *err), void *ctx, weir_err *err);
+
 /* Reads a whole (small) file into a malloc'd NUL-terminated buffer; caller
  * frees *out. WEIR_ENOENT if it does not exist. */
 int weir_io_read_file(const weir_io *io, const char *path, char **out,

@@ -1,10 +1,13 @@
 /*
  * query.c - `weir query "SELECT ..."`: a pull query over a data
- * directory: a table's current rows (the latest row per key, read from its
- * changelog stream) or a bounded scan of a stream, filtered, sorted and
- * limited. Reads the pipeline saved by `weir serve` unless -f names one.
- * Opens the log read-only, so it runs beside a server.
+ * directory: a table's current rows (the latest row per key) or a bounded
+ * scan of a stream, filtered, sorted and limited. Reads the pipeline saved
+ * by `weir serve` unless -f names one. Opens the log and the state store
+ * read-only, so it runs beside a server: a table is read in a snapshot of
+ * the store plus the stable changelog after the store's end, no history
+ * replayed (a data directory without a store: the whole changelog).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "exec/table_view.h"
 #include "exec/runner.h"
 #include "log/log.h"
+#include "state/store.h"
 
 static const cli_option options[] = {
     {"data", 'd', "DIR", "data directory (default ./weir-data or $WEIR_DATA)"},
@@ -65,6 +69,45 @@ static int drop(const char *data, const weir_stmt *st)
     return rc ? CLI_FAIL : CLI_OK;
 }
 
+/* Tries before a store found ahead of the stable changelog (a server
+ * between a checkpoint's store commit and its stable file, a few
+ * milliseconds) is left for the whole changelog; and the wait between. */
+#define AHEAD_TRIES 50
+#define AHEAD_WAIT_US 20000
+
+/* A view of table filled for reading: from the store in DATA/state/ if
+ * there is one (NULL: none, or it cannot be read: the changelog is whole
+ * either way) plus the stable changelog after its end. */
+static int load_view(weir_log *log, weir_store *store, const weir_relation *table, weir_table_view **out, weir_err *err)
+{
+    for (int tries = 0;; tries++) {
+        bool attach = store && tries < AHEAD_TRIES;
+        int rc = weir_view_new(table, out, err);
+        if (rc == WEIR_OK && attach)
+            rc = weir_view_attach(*out, store, err);
+        if (rc == WEIR_OK)
+            rc = weir_view_load(*out, log, true, err);
+        if (rc != WEIR_EBUSY || !attach)
+            return rc;
+        weir_view_free(*out);
+        *out = NULL;
+        usleep(AHEAD_WAIT_US);
+    }
+}
+
+/* DATA/state/ read-only, or NULL when it is missing or cannot be opened. */
+static weir_store *open_store(const char *data)
+{
+    char dir[PATH_MAX];
+    weir_store *store = NULL;
+    weir_err err = {0};
+    weir_store_options so = {.read_only = true};
+    snprintf(dir, sizeof dir, "%s/state", data);
+    if (access(dir, F_OK) == 0 && weir_store_open(dir, &so, &store, &err))
+        store = NULL; /* damaged or unreadable: serve says so; the changelog answers here */
+    return store;
+}
+
 static int run_query(const char **v, int argc, char **argv)
 {
     (void)argc;
@@ -80,6 +123,7 @@ static int run_query(const char **v, int argc, char **argv)
     weir_err err = {0};
     weir_pull_run *run = NULL;
     weir_table_view *view = NULL;
+    weir_store *store = NULL;
     int rc = CLI_FAIL;
     weir_stmt **st;
     size_t n;
@@ -109,8 +153,9 @@ static int run_query(const char **v, int argc, char **argv)
     weir_log_options lo = {.read_only = true};
     if (weir_log_open(data, &lo, &log, &err) || weir_pull_begin(&pull, &run, &err))
         goto fail;
-    if (pull.from->is_table ? weir_view_new(pull.from, &view, &err) || weir_view_load(view, log, true, &err) ||
-                                  weir_pull_offer_view(run, view, &err)
+    if (pull.from->is_table)
+        store = open_store(data);
+    if (pull.from->is_table ? load_view(log, store, pull.from, &view, &err) || weir_pull_offer_view(run, view, &err)
                             : weir_pull_offer_scan(run, log, true, &err))
         goto fail;
     const weir_value *const *rows;
@@ -130,6 +175,7 @@ fail:
 out:
     weir_pull_free(run);
     weir_view_free(view);
+    weir_store_close(store);
     weir_log_close(log, NULL);
     weir_arena_free(&arena);
     return rc;

@@ -22,6 +22,13 @@
  * their offsets are safe, the sinks may deliver the rows (readers of other
  * processes learn it from DIR/pipeline/stable, which the thread writes
  * after the file), scale-out tasks save their states.
+ *
+ * With a state store (runner.h), begin seals each table view's dirty rows
+ * and the thread, once the file is durable under its temporary name,
+ * writes them and the tables' changelog ends (job->ends) to the store in
+ * one transaction, the store's only writer, and commits it before the
+ * rename: the store is never behind the checkpoint file, and only a crash
+ * between the two commits leaves it ahead (table_view.h).
  */
 #include "exec/runner_internal.h"
 
@@ -32,6 +39,7 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "base/crc32c.h"
+#include "state/offsets.h"
 
 /* The file's head: what the state goes with (the pipeline, its epoch, the
  * input offsets and output ends), the ends also kept in job->ends and as
@@ -69,13 +77,55 @@ static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
     return rc ? (err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory")) : WEIR_OK;
 }
 
-/* The state and the CRC after the head, then the file, then stable: on the
- * job's thread (or the caller's). Reads the engine only. */
+/* The table views' sealed rows and the changelog ends they reflect, in one
+ * committed store transaction: write_file's hook before the rename. */
+static int commit_store(void *arg, weir_err *err)
+{
+    checkpoint_job *job = arg;
+    weir_runner *r = job->runner;
+    weir_store_txn *txn = NULL;
+    weir_store_table offsets;
+    bool any = false;
+    for (int i = 0; i < r->noutputs; i++)
+        any |= r->outputs[i].view != NULL;
+    if (!any)
+        return WEIR_OK;
+    int rc = weir_offsets_table(r->opt.store, false, &offsets, err);
+    if (rc == WEIR_OK)
+        rc = weir_store_begin(r->opt.store, &txn, err);
+    size_t at = 0;
+    for (int i = 0; i < r->noutputs && rc == WEIR_OK; i++) {
+        output *o = &r->outputs[i];
+        uint32_t n = weir_stream_get_config(o->stream)->partitions;
+        if (o->view)
+            rc = weir_view_checkpoint(o->view, txn, err);
+        for (uint32_t p = 0; p < n && rc == WEIR_OK && o->view; p++)
+            rc = weir_offsets_put(txn, offsets, WEIR_OFFSET_OUTPUT, o->name, p, job->ends[at + p], err);
+        at += n;
+    }
+    if (rc) {
+        weir_store_abort(txn);
+        return weir_err_wrap(err, "checkpoint: state store");
+    }
+    rc = weir_store_commit(txn, err);
+    return rc ? weir_err_wrap(err, "checkpoint: state store") : WEIR_OK;
+}
+
+/* The state and the CRC after the head, then the store's commit and the
+ * file, then stable: on the job's thread (or the caller's). Reads the
+ * engine, and the views' rows to write. */
 static void *write_file(void *arg)
 {
     checkpoint_job *job = arg;
     weir_buf *b = &job->file;
     size_t at = b->len;
+    /* The views' rows of the step that began the checkpoint show now, as they would without one. */
+    for (int i = 0; i < job->runner->noutputs; i++)
+        if (job->runner->outputs[i].view && weir_view_checkpoint_publish(job->runner->outputs[i].view, &job->err)) {
+            job->rc = job->err.code;
+            atomic_store(&job->done, true);
+            return NULL;
+        }
     int rc = weir_put_u32(b, 0) || weir_engine_save(job->engine, b);
     if (!rc) {
         uint32_t state_len = (uint32_t)(b->len - at - 4);
@@ -83,7 +133,7 @@ static void *write_file(void *arg)
         rc = weir_put_u32(b, weir_crc32c(0, b->data, b->len));
     }
     job->rc = rc ? weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory")
-                 : weir_io_write_file_atomic(job->io, job->path, b->data, b->len, &job->err);
+                 : weir_io_write_file_atomic_then(job->io, job->path, b->data, b->len, commit_store, job, &job->err);
     if (job->rc == WEIR_OK)
         job->rc = weir_io_write_file_atomic(job->io, job->stable_path, job->stable.data ? job->stable.data : (uint8_t *)"",
                                             job->stable.len, &job->err);
@@ -98,6 +148,31 @@ static void note_checkpointed(weir_runner *r, const uint64_t *ends)
     for (int i = 0; i < r->noutputs; i++)
         for (uint32_t p = 0; p < weir_stream_get_config(r->outputs[i].stream)->partitions; p++)
             r->outputs[i].checkpointed[p] = ends[at++];
+}
+
+/* Each table output's view in the store (none without a store), its rows
+ * sealed for the checkpoint beginning: on the pipeline's thread. */
+static void seal_views(weir_runner *r)
+{
+    for (int i = 0; i < r->noutputs; i++) {
+        output *o = &r->outputs[i];
+        o->view = NULL;
+        for (int k = 0; o->rel && r->opt.store && r->opt.views && k < r->cat->nrels && !o->view; k++)
+            if (r->cat->rels[k] == o->rel)
+                o->view = r->opt.views[k];
+        if (o->view)
+            weir_view_checkpoint_begin(o->view);
+    }
+}
+
+/* The checkpoint's views learn whether its store transaction committed. */
+static void end_views(weir_runner *r, bool committed)
+{
+    for (int i = 0; i < r->noutputs; i++) {
+        if (r->outputs[i].view)
+            weir_view_checkpoint_end(r->outputs[i].view, committed);
+        r->outputs[i].view = NULL;
+    }
 }
 
 int checkpoint_begin(weir_runner *r, weir_err *err)
@@ -116,12 +191,14 @@ int checkpoint_begin(weir_runner *r, weir_err *err)
     if ((rc = put_head(r, job, err)))
         return rc;
     job->engine = r->engine;
+    job->runner = r;
     job->io = weir_log_io(r->log);
     snprintf(job->path, sizeof job->path, "%s/checkpoint", r->dir);
     snprintf(job->stable_path, sizeof job->stable_path, "%s/stable", r->dir);
     atomic_store(&job->done, false);
     job->rc = WEIR_OK;
     job->begun = true;
+    seal_views(r);
     job->threaded = pthread_create(&job->thread, NULL, write_file, job) == 0;
     if (!job->threaded) /* no thread to be had: write it here */
         write_file(job);
@@ -136,6 +213,7 @@ int checkpoint_end(weir_runner *r, weir_err *err)
     if (job->threaded)
         pthread_join(job->thread, NULL);
     job->begun = job->threaded = false;
+    end_views(r, job->rc == WEIR_OK); /* a store that committed before a failed rename is written again: harmless */
     weir_buf_free(&job->file); /* a large state's: not kept between checkpoints */
     int rc = job->rc ? weir_err_set(err, job->rc, "%s", job->err.msg) : WEIR_OK;
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
@@ -153,6 +231,8 @@ void checkpoint_free(weir_runner *r)
 {
     if (r->ckpt.threaded)
         pthread_join(r->ckpt.thread, NULL);
+    if (r->ckpt.begun) /* never ended: its rows go to the next runner's checkpoint */
+        end_views(r, false);
     weir_buf_free(&r->ckpt.file);
     weir_buf_free(&r->ckpt.stable);
     free(r->ckpt.ends);

@@ -252,7 +252,8 @@ void weir_pull_free(weir_pull_run *r)
     free(r);
 }
 
-int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
+int weir_scan_rows_range(weir_log *log, const weir_relation *rel, const uint64_t *from, const uint64_t *to,
+                         int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
 {
     weir_stream *s;
     int rc = weir_stream_open(log, rel->name, &s, err);
@@ -265,11 +266,10 @@ int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, in
     uint32_t n = weir_stream_get_config(s)->partitions;
     for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
         weir_reader *r;
-        uint64_t stable;
-        if ((rc = weir_reader_open(s, p, 0, &r, err)))
+        if ((rc = weir_reader_open(s, p, from ? from[p] : 0, &r, err)))
             break;
-        if (stable_only && weir_pipeline_stable_end(weir_log_dir(log), rel->name, p, &stable))
-            weir_reader_set_end(r, stable); /* only what the pipeline's last checkpoint committed */
+        if (to)
+            weir_reader_set_end(r, to[p]);
         weir_record rec;
         int got;
         char why[256];
@@ -290,6 +290,40 @@ int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, in
     }
     free(row);
     weir_arena_free(&arena);
+    return rc;
+}
+
+int weir_scan_ends(weir_log *log, const weir_relation *rel, bool stable_only, uint64_t **ends, uint32_t *n, weir_err *err)
+{
+    weir_stream *s;
+    int rc = weir_stream_open(log, rel->name, &s, err);
+    if (rc)
+        return rc;
+    *n = weir_stream_get_config(s)->partitions;
+    if (!(*ends = calloc(*n, sizeof **ends)))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (uint32_t p = 0; p < *n && rc == WEIR_OK; p++) {
+        weir_partition_stats st;
+        if (stable_only && weir_pipeline_stable_end(weir_log_dir(log), rel->name, p, &(*ends)[p]))
+            continue; /* only what the pipeline's last checkpoint committed */
+        if ((rc = weir_stream_partition_stats(s, p, &st, err)) == WEIR_OK)
+            (*ends)[p] = st.end_offset;
+    }
+    if (rc) {
+        free(*ends);
+        *ends = NULL;
+    }
+    return rc;
+}
+
+int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
+{
+    uint64_t *ends = NULL;
+    uint32_t n;
+    int rc = stable_only ? weir_scan_ends(log, rel, true, &ends, &n, err) : WEIR_OK;
+    if (rc == WEIR_OK)
+        rc = weir_scan_rows_range(log, rel, NULL, ends, fn, ctx, err);
+    free(ends);
     return rc;
 }
 

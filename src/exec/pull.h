@@ -63,6 +63,16 @@ void weir_pull_free(weir_pull_run *r);
 int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *),
                    void *ctx, weir_err *err);
 
+/* As weir_scan_rows, over partition p's offsets [from[p], to[p]) (from
+ * NULL: from the first; to NULL: to the end). */
+int weir_scan_rows_range(weir_log *log, const weir_relation *rel, const uint64_t *from, const uint64_t *to,
+                         int (*fn)(void *, const weir_value *), void *ctx, weir_err *err);
+
+/* The end of each partition of rel's stream (*n of them, in *ends, which
+ * the caller frees): with stable_only, for a pipeline output, what the
+ * pipeline's last checkpoint committed. */
+int weir_scan_ends(weir_log *log, const weir_relation *rel, bool stable_only, uint64_t **ends, uint32_t *n, weir_err *err);
+
 /* Offers a run every row of a scan of its relation's stream, until its
  * limit (without ORDER BY); 0 or an error code. (Table views offer their
  * rows too: table_view.h.) */

@@ -17,14 +17,23 @@
  * checkpoint the outputs' committed ends also go to DIR/pipeline/stable,
  * where weir consume and weir query read them, so readers outside the
  * process never see rows of an unfinished epoch.
+ *
+ * With a state store, each checkpoint also writes the table views' rows
+ * upserted since the last one, and their tables' changelog ends, in one
+ * store transaction committed before the checkpoint file replaces the
+ * old one (table_view.h): the store is never behind the file, and a store
+ * ahead of it (a crash between the two commits) is what weir_view_load
+ * finds and rebuilds.
  */
 #ifndef WEIR_RUNNER_H
 #define WEIR_RUNNER_H
 
 #include "exec/engine.h"
 #include "exec/input.h"
+#include "exec/table_view.h"
 #include "exec/task_store.h"
 #include "log/log.h"
+#include "state/store.h"
 
 typedef struct weir_runner weir_runner;
 
@@ -54,6 +63,13 @@ typedef struct weir_runner_options {
      * delivered durably (UINT64_MAX when none reads it). */
     uint64_t (*delivered)(void *ctx, const char *stream, uint32_t partition);
     void *delivered_ctx;
+    /* The data directory's state store (opened for writing; its writer is
+     * the checkpoint's thread) and the table views kept in it, one per
+     * catalog relation (NULL where none; filled in after weir_runner_open
+     * is fine: the runner reads them at each checkpoint), or NULL: both
+     * borrowed until weir_runner_close. */
+    weir_store *store;
+    weir_table_view *const *views;
 } weir_runner_options;
 
 /* Prepares the streams (creating missing ones), saves the pipeline's SQL

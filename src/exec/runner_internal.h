@@ -40,11 +40,13 @@ typedef struct input {          /* a stream some query reads */
 typedef struct output {         /* a stream the runner writes */
     const char *name;
     const weir_relation *rel;   /* NULL for dead-letter streams */
+    weir_table_view *view;      /* the table's view in the state store, as the checkpoint under way began; or NULL */
     weir_stream *stream;
     uint64_t *checkpointed;     /* per partition: the end the last checkpoint names */
 } output;
 
 typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
+    struct weir_runner *runner; /* its thread reads the outputs (fixed) and the views' sealed rows */
     bool begun;                 /* begun and not ended */
     bool threaded;              /* the file is written by `thread`, to be joined */
     pthread_t thread;

@@ -101,6 +101,10 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         uint64_t ngroups = weir_get_u64(&r);
         if (ngroups && (!s->groups || s->q->nkeys > 64))
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint holds groups for %s, which has none", s->q->output->name);
+        /* room for them all at once, unless the count is more than the bytes left could hold (damage) */
+        if (ngroups && ngroups <= (uint64_t)(r.end - r.p) / (8u + (unsigned)s->q->nkeys) &&
+            weir_groups_reserve(s->groups, (size_t)ngroups))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
         for (uint64_t g = 0; g < ngroups && !r.bad; g++) {
             int64_t window = (int64_t)weir_get_u64(&r);
             for (int k = 0; k < s->q->nkeys; k++)

@@ -2,6 +2,10 @@
  * table_view.c - a table's current rows (see table_view.h): a hash table by
  * primary key over rows kept in first-seen order, each row one block with
  * its text, and chains by the first key column for keyed pull queries.
+ * Attached to a store, the memory rows are those upserted since the load
+ * and the store has the rest (state/rows.h lays them out); a dirty set,
+ * the newest row of each key upserted since the last checkpoint, is what
+ * the next checkpoint writes.
  */
 #include "exec/table_view.h"
 
@@ -10,6 +14,8 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "state/offsets.h"
+#include "state/rows.h"
 
 /* Rows upserted before a publish apply together, unless this many wait:
  * then the writer waits for the readers. */
@@ -31,6 +37,28 @@ struct weir_table_view {
     size_t nfirst, nfirst_used;
     uint32_t *older;
     size_t older_cap;
+    /* the state store (weir_view_attach) */
+    weir_store *store;         /* NULL: every row is in memory */
+    bool writer;               /* the store was opened for writing: the view keeps a dirty set */
+    bool has_table;            /* the store has the view's table (a read-only store may lack it) */
+    weir_store_table tbl;      /* its rows */
+    weir_store_snap *pinned;   /* read-only: the snapshot weir_view_load matched the changelog to, read until free */
+    pthread_mutex_t pinned_lock; /* readers take turns on the pinned snapshot (an LMDB snapshot is one thread's at a time) */
+    uint32_t *fresh;           /* rows (index) that came into memory since the last commit: the store may lack their keys */
+    size_t nfresh, fresh_cap;
+    uint64_t replayed;         /* rows weir_view_load replayed */
+    /* the writer's dirty set: the newest row of each key upserted since the
+     * last checkpoint, which is alive in pending or rows (a newer upsert
+     * replaces it here before a publish frees it) */
+    weir_value **dirty;
+    size_t ndirty, dirty_cap;
+    uint32_t *dslots;          /* open addressing by primary key: dirty index + 1, 0 empty */
+    size_t ndslots;
+    weir_value **sealed;       /* the dirty set of the checkpoint under way, which weir_view_checkpoint writes */
+    size_t nsealed, sealed_cap;
+    bool in_checkpoint;        /* between checkpoint_begin and _end: the checkpoint's thread publishes */
+    bool dirty_lost;           /* a failed checkpoint's rows could not be kept (out of memory): no more checkpoints */
+    weir_buf key, val;         /* the checkpoint's scratch */
 };
 
 int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err)
@@ -47,6 +75,11 @@ int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *e
         return weir_err_set(err, WEIR_ENOMEM, "cannot make a table view's lock");
     }
     pthread_rwlockattr_destroy(&attr);
+    if (pthread_mutex_init(&v->pinned_lock, NULL)) {
+        pthread_rwlock_destroy(&v->lock);
+        free(v);
+        return weir_err_set(err, WEIR_ENOMEM, "cannot make a table view's lock");
+    }
     v->table = table;
     *out = v;
     return WEIR_OK;
@@ -160,9 +193,70 @@ static int apply(weir_table_view *v, weir_value *copy)
             return -1;
         v->rows = r;
     }
+    if (v->store && v->nfresh == v->fresh_cap) {
+        uint32_t *f = weir_array_grow(v->fresh, &v->fresh_cap, sizeof *f, 256);
+        if (!f)
+            return -1;
+        v->fresh = f;
+    }
     v->rows[v->n++] = copy;
     v->slots[j] = (uint32_t)v->n;
+    if (v->store)
+        v->fresh[v->nfresh++] = (uint32_t)(v->n - 1);
     return v->table->npk ? index_first(v, v->n - 1) : 0;
+}
+
+/* The memory row with row's primary key, or NULL; under the lock. */
+static const weir_value *find(const weir_table_view *v, const weir_value *row)
+{
+    if (!v->nslots)
+        return NULL;
+    for (size_t j = pk_hash(v, row) & (v->nslots - 1); v->slots[j]; j = (j + 1) & (v->nslots - 1))
+        if (pk_same(v, v->rows[v->slots[j] - 1], row))
+            return v->rows[v->slots[j] - 1];
+    return NULL;
+}
+
+static int rehash_dirty(weir_table_view *v)
+{
+    size_t n = v->ndslots ? v->ndslots * 2 : 256;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < v->ndirty; i++) {
+        size_t j = pk_hash(v, v->dirty[i]) & (n - 1);
+        while (slots[j])
+            j = (j + 1) & (n - 1);
+        slots[j] = (uint32_t)i + 1;
+    }
+    free(v->dslots);
+    v->dslots = slots;
+    v->ndslots = n;
+    return 0;
+}
+
+/* Makes row its key's newest upsert in the dirty set; with only_new, a key
+ * already there keeps its row. */
+static int mark_dirty(weir_table_view *v, weir_value *row, bool only_new)
+{
+    if ((v->ndirty + 1) * 2 > v->ndslots && rehash_dirty(v))
+        return -1;
+    size_t j = pk_hash(v, row) & (v->ndslots - 1);
+    for (; v->dslots[j]; j = (j + 1) & (v->ndslots - 1))
+        if (pk_same(v, v->dirty[v->dslots[j] - 1], row)) {
+            if (!only_new)
+                v->dirty[v->dslots[j] - 1] = row;
+            return 0;
+        }
+    if (v->ndirty == v->dirty_cap) {
+        weir_value **d = weir_array_grow(v->dirty, &v->dirty_cap, sizeof *d, 256);
+        if (!d)
+            return -1;
+        v->dirty = d;
+    }
+    v->dirty[v->ndirty++] = row;
+    v->dslots[j] = (uint32_t)v->ndirty;
+    return 0;
 }
 
 int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
@@ -176,29 +270,97 @@ int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
     weir_value *copy = own_row(row, v->table->schema.ncols);
     if (!copy)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (v->writer && mark_dirty(v, copy, false)) {
+        free(copy);
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
     v->pending[v->npending++] = copy;
     return WEIR_OK;
 }
 
-int weir_view_publish(weir_table_view *v, weir_err *err)
+/* Applies every waiting row, waiting for readers if wait; 0, or -1 when
+ * memory ran out (the rows not applied still wait). */
+static int apply_pending(weir_table_view *v, bool wait)
 {
     if (!v->npending)
-        return WEIR_OK;
-    if (v->npending < PENDING_MAX ? pthread_rwlock_trywrlock(&v->lock) : pthread_rwlock_wrlock(&v->lock))
-        return WEIR_OK; /* a reader has it: next time */
+        return 0;
+    if (wait ? pthread_rwlock_wrlock(&v->lock) : pthread_rwlock_trywrlock(&v->lock))
+        return 0; /* a reader has it (trywrlock is the one that fails): next time */
     size_t done = 0;
     while (done < v->npending && apply(v, v->pending[done]) == 0)
         done++;
     pthread_rwlock_unlock(&v->lock);
     memmove(v->pending, v->pending + done, (v->npending - done) * sizeof *v->pending);
     v->npending -= done;
-    return v->npending ? weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name) : WEIR_OK;
+    return v->npending ? -1 : 0;
+}
+
+int weir_view_publish(weir_table_view *v, weir_err *err)
+{
+    if (v->in_checkpoint || !v->npending) /* during a checkpoint its thread publishes (and owns pending) */
+        return WEIR_OK;
+    if (apply_pending(v, v->npending >= PENDING_MAX))
+        return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name);
+    return WEIR_OK;
+}
+
+/* The snapshot a reader reads the store in (with the view's read lock
+ * held): the pinned one, taken in turns, or a new one. NULL without a
+ * store's table. */
+static int reader_snap(weir_table_view *v, weir_store_snap **snap, weir_err *err)
+{
+    *snap = NULL;
+    if (!v->has_table)
+        return WEIR_OK;
+    if (v->pinned) {
+        pthread_mutex_lock(&v->pinned_lock);
+        *snap = v->pinned;
+        return WEIR_OK;
+    }
+    return weir_store_snap_begin(v->store, snap, err);
+}
+
+static void reader_snap_end(weir_table_view *v, weir_store_snap *snap)
+{
+    if (snap && snap == v->pinned)
+        pthread_mutex_unlock(&v->pinned_lock);
+    else
+        weir_store_snap_end(snap);
+}
+
+/* The store's keys plus the fresh memory rows whose keys it lacks. */
+static int count_with_store(weir_table_view *v, weir_store_snap *snap, size_t *n, weir_err *err)
+{
+    uint64_t stored;
+    weir_buf key = {0};
+    int rc = weir_store_snap_count(snap, v->tbl, &stored, err);
+    for (size_t i = 0; i < v->nfresh && rc == WEIR_OK; i++) {
+        const void *val;
+        size_t vlen;
+        bool found;
+        key.len = 0;
+        rc = weir_rows_key(v->store, v->rows[v->fresh[i]], v->table->pk, v->table->npk, &key, err);
+        if (rc == WEIR_OK)
+            rc = weir_store_snap_get(snap, v->tbl, key.data, key.len, &val, &vlen, &found, err);
+        stored += rc == WEIR_OK && !found;
+    }
+    weir_buf_free(&key);
+    *n = (size_t)stored;
+    return rc;
 }
 
 size_t weir_view_count(weir_table_view *v)
 {
     pthread_rwlock_rdlock(&v->lock);
     size_t n = v->n;
+    weir_store_snap *snap;
+    weir_err err = {0};
+    if (v->store && reader_snap(v, &snap, &err) == WEIR_OK && snap) {
+        size_t with_store;
+        if (count_with_store(v, snap, &with_store, &err) == WEIR_OK) /* else: what memory holds */
+            n = with_store;
+        reader_snap_end(v, snap);
+    }
     pthread_rwlock_unlock(&v->lock);
     return n;
 }
@@ -212,12 +374,76 @@ void weir_view_free(weir_table_view *v)
     for (size_t i = 0; i < v->npending; i++)
         free(v->pending[i]);
     free(v->pending);
+    weir_store_snap_end(v->pinned);
+    pthread_mutex_destroy(&v->pinned_lock);
     pthread_rwlock_destroy(&v->lock);
     free(v->rows);
     free(v->slots);
     free(v->first);
     free(v->older);
+    free(v->fresh);
+    free(v->dirty);
+    free(v->dslots);
+    free(v->sealed);
+    weir_buf_free(&v->key);
+    weir_buf_free(&v->val);
     free(v);
+}
+
+int weir_view_attach(weir_table_view *v, weir_store *store, weir_err *err)
+{
+    weir_store_table offsets;
+    int rc = weir_rows_table(store, v->table->name, !weir_store_read_only(store), &v->tbl, err);
+    if (rc == WEIR_ENOENT) /* a read-only store no checkpoint wrote this table to: every row is in the changelog */
+        rc = WEIR_OK;
+    else if (rc == WEIR_OK)
+        v->has_table = true;
+    if (rc == WEIR_OK && !weir_store_read_only(store))
+        rc = weir_offsets_table(store, true, &offsets, err);
+    if (rc)
+        return weir_err_wrap(err, "table %s", v->table->name);
+    v->store = store;
+    v->writer = !weir_store_read_only(store);
+    return WEIR_OK;
+}
+
+uint64_t weir_view_replayed(const weir_table_view *v) { return v->replayed; }
+
+/* The changelog ends the store's rows reflect (0 where it has none) into
+ * from[0..n), read in snap. */
+static int store_ends(weir_table_view *v, weir_store_snap *snap, uint64_t *from, uint32_t n, weir_err *err)
+{
+    weir_store_table offsets;
+    int rc = v->has_table ? weir_offsets_table(v->store, false, &offsets, err) : WEIR_ENOENT;
+    if (rc == WEIR_ENOENT)
+        return WEIR_OK; /* no checkpoint wrote it: nothing is in the store */
+    for (uint32_t p = 0; p < n && rc == WEIR_OK; p++) {
+        bool found;
+        rc = weir_offsets_get(snap, offsets, WEIR_OFFSET_OUTPUT, v->table->name, p, &from[p], &found, err);
+        if (rc == WEIR_OK && !found)
+            from[p] = 0;
+    }
+    return rc;
+}
+
+/* Empties the view's table in the store and forgets its ends: the writer. */
+static int store_empty(weir_table_view *v, uint32_t nparts, weir_err *err)
+{
+    weir_store_table offsets;
+    weir_store_txn *txn;
+    int rc = weir_offsets_table(v->store, false, &offsets, err);
+    if (rc == WEIR_OK)
+        rc = weir_store_begin(v->store, &txn, err);
+    if (rc)
+        return rc;
+    rc = weir_store_clear(txn, v->tbl, err);
+    for (uint32_t p = 0; p < nparts && rc == WEIR_OK; p++)
+        rc = weir_offsets_del(txn, offsets, WEIR_OFFSET_OUTPUT, v->table->name, p, err);
+    if (rc) {
+        weir_store_abort(txn);
+        return rc;
+    }
+    return weir_store_commit(txn, err);
 }
 
 typedef struct load_ctx {
@@ -229,39 +455,166 @@ static int to_view(void *c, const weir_value *row)
 {
     load_ctx *l = c;
     int rc = weir_view_upsert(l->v, row, l->err);
+    l->v->replayed += rc == WEIR_OK;
     return rc == WEIR_OK && l->v->npending >= PENDING_MAX ? weir_view_publish(l->v, l->err) : rc;
+}
+
+/* Where the replay starts, per partition (from, 0 without a store),
+ * matched to the changelog's ends (to): a writer's store ahead of them is
+ * emptied; a read-only one pins its snapshot, or is WEIR_EBUSY if ahead. */
+static int replay_from(weir_table_view *v, const uint64_t *to, uint64_t *from, uint32_t n, weir_err *err)
+{
+    if (!v->store)
+        return WEIR_OK;
+    weir_store_snap *snap;
+    int rc = weir_store_snap_begin(v->store, &snap, err);
+    if (rc == WEIR_OK)
+        rc = store_ends(v, snap, from, n, err);
+    bool ahead = false;
+    for (uint32_t p = 0; p < n && rc == WEIR_OK; p++)
+        ahead |= from[p] > to[p];
+    if (rc == WEIR_OK && !ahead && !v->writer) {
+        v->pinned = snap; /* readers read the store as it was matched to the changelog */
+        return WEIR_OK;
+    }
+    weir_store_snap_end(snap); /* the writer writes holding no snapshot */
+    if (rc || !ahead)
+        return rc;
+    if (!v->writer)
+        return weir_err_set(err, WEIR_EBUSY, "table %s: the state store is ahead of the stable changelog (a checkpoint "
+                            "is being written)", v->table->name);
+    memset(from, 0, n * sizeof *from);
+    return store_empty(v, n, err);
 }
 
 int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err)
 {
+    uint64_t *to, *from = NULL;
+    uint32_t n;
+    int rc = weir_scan_ends(log, v->table, stable_only, &to, &n, err);
+    if (rc)
+        return rc;
+    if (!(from = calloc(n, sizeof *from)))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (rc == WEIR_OK)
+        rc = replay_from(v, to, from, n, err);
     load_ctx c = {v, err};
-    int rc = weir_scan_rows(log, stable_only, v->table, to_view, &c, err);
+    if (rc == WEIR_OK)
+        rc = weir_scan_rows_range(log, v->table, from, to, to_view, &c, err);
+    free(from);
+    free(to);
     return rc ? rc : weir_view_publish(v, err);
 }
 
+void weir_view_checkpoint_begin(weir_table_view *v)
+{
+    weir_value **d = v->sealed; /* the arrays swap: sealed was emptied by the last end */
+    size_t cap = v->sealed_cap;
+    v->sealed = v->dirty;
+    v->sealed_cap = v->dirty_cap;
+    v->nsealed = v->ndirty;
+    v->dirty = d;
+    v->dirty_cap = cap;
+    v->ndirty = 0;
+    if (v->dslots)
+        memset(v->dslots, 0, v->ndslots * sizeof *v->dslots);
+    v->in_checkpoint = true;
+}
+
+int weir_view_checkpoint_publish(weir_table_view *v, weir_err *err)
+{
+    return apply_pending(v, true) ? weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name) : WEIR_OK;
+}
+
+int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err)
+{
+    if (v->dirty_lost)
+        return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory keeping the rows of a failed checkpoint; "
+                            "restart weir serve", v->table->name);
+    /* Memory first, so that no reader sees a row in the store before the memory row it replaces. */
+    int rc = weir_view_checkpoint_publish(v, err);
+    for (size_t i = 0; i < v->nsealed && rc == WEIR_OK; i++) {
+        const weir_value *row = v->sealed[i];
+        v->key.len = v->val.len = 0;
+        rc = weir_rows_key(v->store, row, v->table->pk, v->table->npk, &v->key, err);
+        if (rc == WEIR_OK)
+            rc = weir_rows_value(row, v->table->schema.ncols, &v->val, err);
+        if (rc == WEIR_OK)
+            rc = weir_store_put(txn, v->tbl, v->key.data, v->key.len, v->val.data, v->val.len, err);
+    }
+    return rc ? weir_err_wrap(err, "table %s", v->table->name) : WEIR_OK;
+}
+
+void weir_view_checkpoint_end(weir_table_view *v, bool committed)
+{
+    v->in_checkpoint = false;
+    for (size_t i = 0; i < v->nsealed && !committed; i++)
+        v->dirty_lost |= mark_dirty(v, v->sealed[i], true) != 0;
+    v->nsealed = 0;
+    /* Every memory row is in the store now; a reader holding the view keeps them fresh a while longer. */
+    if (committed && pthread_rwlock_trywrlock(&v->lock) == 0) {
+        v->nfresh = 0;
+        pthread_rwlock_unlock(&v->lock);
+    }
+}
+
+/* Offers the memory rows: 0, 1 when the run needs no more rows, or an error code. */
 static int offer_rows(weir_pull_run *r, const weir_table_view *v, weir_err *err)
 {
     const weir_pull *p = weir_pull_plan(r);
+    int f = 0;
     if (p->has_key && v->nfirst) { /* only the rows with that first key: the index's chain */
-        for (uint32_t at = v->first[first_slot(v, &p->key, weir_value_hash(&p->key, 7))]; at; at = v->older[at - 1]) {
-            int f = weir_pull_offer(r, v->rows[at - 1], err);
-            if (f)
-                return f == 1 ? WEIR_OK : f;
-        }
-        return WEIR_OK;
+        for (uint32_t at = v->first[first_slot(v, &p->key, weir_value_hash(&p->key, 7))]; at && !f; at = v->older[at - 1])
+            f = weir_pull_offer(r, v->rows[at - 1], err);
+        return f;
     }
-    for (size_t i = 0; i < v->n; i++) {
-        int f = weir_pull_offer(r, v->rows[i], err);
-        if (f)
-            return f == 1 ? WEIR_OK : f; /* 1: the limit is reached */
+    for (size_t i = 0; i < v->n && !f; i++)
+        f = weir_pull_offer(r, v->rows[i], err);
+    return f;
+}
+
+/* Offers the store's rows of keys memory lacks (those with the key's
+ * first column only, when the query asks for one value of it: a range). */
+static int offer_store(weir_pull_run *r, weir_table_view *v, weir_store_snap *snap, weir_err *err)
+{
+    const weir_pull *p = weir_pull_plan(r);
+    weir_buf lo = {0}, hi = {0};
+    weir_store_range range = {0};
+    bool bounded = false;
+    weir_arena arena = {0};
+    weir_store_cursor *c = NULL;
+    weir_value *row = malloc((size_t)(v->table->schema.ncols + 1) * sizeof *row);
+    int rc = row ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (rc == WEIR_OK && p->has_key && (rc = weir_rows_prefix(v->store, &p->key, &lo, &hi, &bounded, err)) == WEIR_OK)
+        range = (weir_store_range){lo.data, lo.len, bounded ? hi.data : NULL, hi.len, false};
+    if (rc == WEIR_OK)
+        rc = weir_store_snap_scan(snap, v->tbl, &range, &c, err);
+    for (bool got = true; rc == WEIR_OK;) {
+        const void *key, *val;
+        size_t klen, vlen;
+        if ((rc = weir_store_next(c, &key, &klen, &val, &vlen, &got, err)) || !got)
+            break;
+        weir_arena_reset(&arena);
+        rc = weir_rows_decode(v->table->name, &v->table->schema, val, vlen, row, &arena, err);
+        if (rc == WEIR_OK && !find(v, row)) /* memory has the newer row of its key */
+            rc = weir_pull_offer(r, row, err);
     }
-    return WEIR_OK;
+    weir_store_cursor_close(c);
+    weir_arena_free(&arena);
+    free(row);
+    weir_buf_free(&lo);
+    weir_buf_free(&hi);
+    return rc;
 }
 
 int weir_pull_offer_view(weir_pull_run *r, weir_table_view *v, weir_err *err)
 {
     pthread_rwlock_rdlock(&v->lock);
+    weir_store_snap *snap = NULL;
     int rc = offer_rows(r, v, err);
+    if (rc == WEIR_OK && v->store && (rc = reader_snap(v, &snap, err)) == WEIR_OK && snap)
+        rc = offer_store(r, v, snap, err);
+    reader_snap_end(v, snap);
     pthread_rwlock_unlock(&v->lock);
-    return rc;
+    return rc == 1 ? WEIR_OK : rc; /* 1: the limit is reached */
 }

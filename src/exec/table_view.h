@@ -10,6 +10,18 @@
  * some step, never half of one; a reader holds the view for its whole
  * scan, and the writer does not wait for it: the queue waits for the next
  * publish instead (up to a bound, past which the writer waits).
+ *
+ * A view attached to the data directory's state store (weir_view_attach,
+ * docs/STATE_STORE.md) keeps its rows there as of the last checkpoint,
+ * with the changelog end they reflect in the store's _offsets, and in
+ * memory only the rows upserted since it was loaded. weir_view_load then
+ * replays only the changelog after the store's end; readers read the
+ * memory rows and, for every other key, the store in a snapshot (LMDB's:
+ * it never waits for the writer nor makes it wait). Memory rows are never
+ * older than the store's: the checkpoint's thread publishes what waits
+ * before its transaction commits (so a reader sees the rows of one step,
+ * from memory or from the store), and no row is upserted while a
+ * checkpoint is under way (the runner takes no step then).
  */
 #ifndef WEIR_TABLE_VIEW_H
 #define WEIR_TABLE_VIEW_H
@@ -18,6 +30,7 @@
 #include "exec/pull.h"
 #include "log/log.h"
 #include "sql/plan.h"
+#include "state/store.h"
 
 typedef struct weir_table_view weir_table_view;
 
@@ -32,16 +45,59 @@ int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err);
  * wait for the next publish). */
 int weir_view_publish(weir_table_view *v, weir_err *err);
 
-/* Rows in the view as last published. */
+/* Rows in the view as last published (with a store, those of its
+ * snapshot too: each row upserted since the last checkpoint is looked up
+ * there). */
 size_t weir_view_count(weir_table_view *v);
 
 /* Fills a view from its table's changelog (see weir_scan_rows) and
- * publishes it. */
+ * publishes it. Attached to a store, it replays only what follows the
+ * store's end (see weir_view_attach). */
 int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err);
+
+/* Keeps the view's rows in store (the writer's thread, before
+ * weir_view_load; store borrowed until weir_view_free). Opened for
+ * writing, the store gets the view's table if it lacks it, and
+ * weir_view_load empties it (and replays the whole changelog) when its end
+ * is past the changelog's: a store committed ahead of a checkpoint file
+ * that never came (a crash between the two), whose changelog the runner
+ * then cut back. Opened read_only (weir query beside weir serve),
+ * weir_view_load takes the snapshot the view is read in until it is freed
+ * (its readers then take turns) and answers WEIR_EBUSY when the store is
+ * ahead of the stable changelog (a checkpoint between its two commits:
+ * try again, or read a view without a store). */
+int weir_view_attach(weir_table_view *v, weir_store *store, weir_err *err);
+
+/* Rows weir_view_load replayed from the changelog (for the metrics). */
+uint64_t weir_view_replayed(const weir_table_view *v);
+
+/* A checkpoint, for an attached view of a store opened for writing:
+ *
+ * begin, the writer's thread, as the checkpoint starts: the rows
+ * upserted so far are the checkpoint's. Until end, nothing is upserted
+ * and weir_view_publish leaves publishing to weir_view_checkpoint.
+ *
+ * weir_view_checkpoint_publish, the checkpoint's thread, first: publishes
+ * what waits (waiting for readers, if they hold the view), so that the
+ * step which began the checkpoint shows as soon as it would without one.
+ *
+ * weir_view_checkpoint, the checkpoint's thread (the store's writer),
+ * in its write transaction: publishes what still waits, then puts every
+ * row upserted since the last checkpoint, the newest of each key, and no
+ * other.
+ *
+ * end, the writer's thread, once the transaction committed (committed)
+ * or failed: the rows of a failed one go to the next checkpoint. */
+void weir_view_checkpoint_begin(weir_table_view *v);
+int weir_view_checkpoint_publish(weir_table_view *v, weir_err *err);
+int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err);
+void weir_view_checkpoint_end(weir_table_view *v, bool committed);
 
 /* Offers a run every row of the view as last published (only those with
  * its key when the query asks for one value of the first key column),
- * until its limit; 0 or an error code. */
+ * until its limit; 0 or an error code. With a store: the memory rows,
+ * then the store's rows of other keys (a range of the first key column's
+ * value, or all). */
 int weir_pull_offer_view(weir_pull_run *r, weir_table_view *v, weir_err *err);
 
 void weir_view_free(weir_table_view *v);

@@ -175,6 +175,19 @@ static int sink_metrics(weir_runtime *s, weir_buf *b)
     return rc;
 }
 
+/* Per table: the changelog rows its view replayed at start (those after
+ * the state store's end: the restart's cost, which history must not grow). */
+static int table_metrics(weir_runtime *s, weir_buf *b)
+{
+    int rc = family(b, "weir_table_rows_replayed", "gauge",
+                    "Changelog rows a table's view replayed at start (those past the state store's last checkpoint).");
+    for (int i = 0; i < s->cat->nrels && !rc; i++)
+        if (s->views[i])
+            rc = weir_buf_printf(b, "weir_table_rows_replayed{table=\"%s\"} %llu\n", s->cat->rels[i]->name,
+                                 (unsigned long long)weir_view_replayed(s->views[i]));
+    return rc;
+}
+
 /* Scale-out: the partitions this process holds, and its task states saved. */
 static int scale_out_metrics(weir_runtime *s, weir_buf *b)
 {
@@ -218,7 +231,8 @@ static void metrics_on_loop(weir_runtime *s, void *ctx)
              weir_buf_printf(b, "weir_disk_free_bytes %llu\n", (unsigned long long)(s->disk_free == UINT64_MAX ? 0 : s->disk_free)) ||
              family(b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
              weir_buf_printf(b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, b) ||
-             ingest_metrics(s, b) || query_metrics(s, b) || sink_metrics(s, b) || scale_out_metrics(s, b);
+             ingest_metrics(s, b) || query_metrics(s, b) || table_metrics(s, b) || sink_metrics(s, b) ||
+             scale_out_metrics(s, b);
     m->rc = rc ? WEIR_ENOMEM : WEIR_OK;
 }
 

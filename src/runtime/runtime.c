@@ -357,6 +357,19 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
     return rc;
 }
 
+/* DATA/state/, the table views' store (emptied first by --reset, which
+ * rebuilds everything from the inputs; the removal is made durable before
+ * the runner empties the outputs, so no store outlives its changelogs). */
+static int open_store(weir_runtime *s, bool reset, weir_err *err)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/state", weir_log_dir(s->log));
+    int rc = reset ? weir_remove_tree(dir, err) : WEIR_OK;
+    if (rc == WEIR_OK && reset)
+        rc = weir_io_sync_dir(&weir_io_posix, weir_log_dir(s->log), err);
+    return rc ? rc : weir_store_open(dir, NULL, &s->store, err);
+}
+
 /* Every source stream and its dead letters (so that a sink of them, as
  * serve --kafka plans, finds them before the first one). */
 static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
@@ -447,6 +460,7 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     ro->delivered = weir_sinks_delivered;
     ro->delivered_ctx = s;
     s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
+    ro->views = s->views;
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
     s->feeds = calloc((size_t)cat->nrels + 1, sizeof *s->feeds);
     s->feed_targets = calloc((size_t)cat->nrels + 1, sizeof *s->feed_targets);
@@ -454,12 +468,16 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
                                                                       : ensure_sources(log, cat, err);
     for (int i = 0; i < cat->nrels && s->feed_targets; i++)
         s->feed_targets[i] = (feed_target){s, i};
+    if (rc == WEIR_OK && (rc = open_store(s, ro->reset, err)) == WEIR_OK)
+        ro->store = s->store;
     if (rc == WEIR_OK)
         rc = weir_runner_open(log, cat, sql, sql_len, ro, &s->runner, err);
     if (rc == WEIR_OK && s->opt.disk_quota)
         open_all_streams(log);
-    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) /* the runner cut the outputs back to its checkpoint */
-        if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK)
+    /* The runner cut the outputs back to its checkpoint: each view replays its changelog after the store's end. */
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
+        if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK &&
+            (rc = weir_view_attach(s->views[i], s->store, err)) == WEIR_OK)
             rc = weir_view_load(s->views[i], log, false, err);
     s->disk_free = measure_disk_free(s);
     char dir[PATH_MAX];
@@ -525,6 +543,7 @@ void weir_runtime_close(weir_runtime *s)
     for (int i = 0; s->views && i < s->cat->nrels; i++)
         weir_view_free(s->views[i]);
     free(s->views);
+    weir_store_close(s->store); /* after the views: none holds a snapshot now */
     free(s->ingest);
     for (int i = 0; s->feeds && i < s->cat->nrels; i++)
         if (s->feeds[i].close)

@@ -15,6 +15,7 @@
 #include "exec/runner.h"
 #include "exec/table_view.h"
 #include "log/log.h"
+#include "state/store.h"
 #include "runtime/changes.h"
 #include "runtime/query.h"
 #include "runtime/registry.h"
@@ -83,6 +84,7 @@ struct weir_runtime {
     const char *sql;
     size_t sql_len;
     weir_runtime_options opt;
+    weir_store *store;            /* DATA/state/: the table views' rows; its writer is the runner's checkpoint thread */
     weir_table_view **views;      /* per catalog relation; NULL unless a table (a view takes readers on any thread) */
     ingest_counters *ingest;      /* per catalog relation */
     pending_ack *pending;         /* in arrival order */

@@ -72,9 +72,9 @@ static bool matches(const weir_groups *g, const uint8_t *e, uint64_t h, const we
     return true;
 }
 
-static int grow(weir_groups *g)
+/* Moves the entries into a table of cap slots (a power of two). */
+static int resize(weir_groups *g, size_t cap)
 {
-    size_t cap = g->cap ? g->cap * 2 : 64;
     uint8_t *slots = calloc(cap, g->entry_size);
     if (!slots)
         return -1;
@@ -91,6 +91,16 @@ static int grow(weir_groups *g)
     g->slots = slots;
     g->cap = cap;
     return 0;
+}
+
+static int grow(weir_groups *g) { return resize(g, g->cap ? g->cap * 2 : 64); }
+
+int weir_groups_reserve(weir_groups *g, size_t n)
+{
+    size_t cap = g->cap ? g->cap : 64;
+    while (n * 4 > cap * 3)
+        cap *= 2;
+    return cap == g->cap ? 0 : resize(g, cap);
 }
 
 weir_acc *weir_groups_find(weir_groups *g, const weir_value *keys, int64_t window)

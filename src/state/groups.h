@@ -24,6 +24,12 @@ size_t weir_groups_bytes(const weir_groups *g);
 /* Bytes of one entry: 16 of header, 16 per key, the accumulator block. */
 size_t weir_groups_entry_size(const weir_groups *g);
 
+/* Makes room for n entries at once: a table filled in another table's slot
+ * order (a checkpoint's groups) while it grows from small would pack them
+ * into long probe runs (each insert walking the run), quadratic in the
+ * groups. -1 when out of memory. */
+int weir_groups_reserve(weir_groups *g, size_t n);
+
 /* The accumulators of (keys, window), created (initialised) if absent.
  * NULL when out of memory. */
 weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t window);

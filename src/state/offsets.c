@@ -45,6 +45,17 @@ int weir_offsets_put(weir_store_txn *txn, weir_store_table t, weir_offset_kind k
     return rc;
 }
 
+int weir_offsets_del(weir_store_txn *txn, weir_store_table t, weir_offset_kind kind, const char *name,
+                     uint32_t partition, weir_err *err)
+{
+    weir_buf key = {0};
+    int rc = make_key(&key, kind, name, partition, err);
+    if (rc == WEIR_OK)
+        rc = weir_store_del(txn, t, key.data, key.len, NULL, err);
+    weir_buf_free(&key);
+    return rc;
+}
+
 int weir_offsets_get(weir_store_snap *r, weir_store_table t, weir_offset_kind kind, const char *name,
                      uint32_t partition, uint64_t *offset, bool *found, weir_err *err)
 {

@@ -29,6 +29,10 @@ int weir_offsets_table(weir_store *s, bool create, weir_store_table *t, weir_err
 int weir_offsets_put(weir_store_txn *txn, weir_store_table t, weir_offset_kind kind, const char *name,
                      uint32_t partition, uint64_t offset, weir_err *err);
 
+/* Removes (kind, name, partition) in the writer's transaction; absent is fine. */
+int weir_offsets_del(weir_store_txn *txn, weir_store_table t, weir_offset_kind kind, const char *name,
+                     uint32_t partition, weir_err *err);
+
 /* Reads it from a snapshot: *found false when it was never written. A
  * value that is not one this file writes is WEIR_ECORRUPT. */
 int weir_offsets_get(weir_store_snap *r, weir_store_table t, weir_offset_kind kind, const char *name,

@@ -179,15 +179,29 @@ static int open_tables(weir_store *s, weir_err *err)
     return rc ? store_fail(s, rc, "reading its tables", err) : WEIR_OK;
 }
 
-/* LMDB's part of opening, on a store whose locks and names are made. */
+/* The smallest map open_env falls back to when the address space is short. */
+#define MAP_FLOOR (UINT64_C(16) << 20)
+
+/* LMDB's part of opening, on a store whose locks and names are made. The
+ * map is address space, not memory: where a limit (ulimit -v) refuses it,
+ * a map half as large is tried, down to MAP_FLOOR; it grows as the store
+ * does, up to what the limit allows. */
 static int open_env(weir_store *s, const char *dir, uint64_t map_bytes, weir_err *err)
 {
-    int rc = mdb_env_create(&s->env);
+    int rc;
+    for (;;) {
+        if ((rc = mdb_env_create(&s->env)) != 0)
+            return store_fail(s, rc, "open", err);
+        if ((rc = mdb_env_set_maxdbs(s->env, s->max_tables)) == 0 &&
+            (rc = mdb_env_set_mapsize(s->env, (size_t)map_bytes)) == 0)
+            rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0644);
+        if (rc != ENOMEM || map_bytes / 2 < MAP_FLOOR)
+            break;
+        mdb_env_close(s->env);
+        s->env = NULL;
+        map_bytes /= 2;
+    }
     if (rc)
-        return store_fail(s, rc, "open", err);
-    if ((rc = mdb_env_set_maxdbs(s->env, s->max_tables)) != 0 ||
-        (rc = mdb_env_set_mapsize(s->env, (size_t)map_bytes)) != 0 ||
-        (rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0644)) != 0)
         return store_fail(s, rc, "open", err);
     int dead;
     MDB_envinfo info;
@@ -270,6 +284,7 @@ void weir_store_close(weir_store *s)
 uint64_t weir_store_map_bytes(const weir_store *s) { return s->map_bytes; }
 unsigned weir_store_grows(const weir_store *s) { return s->grows; }
 size_t weir_store_max_key(const weir_store *s) { return s->max_key; }
+bool weir_store_read_only(const weir_store *s) { return s->read_only; }
 
 static bool find_table(weir_store *s, const char *name, weir_store_table *t)
 {

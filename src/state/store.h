@@ -62,6 +62,8 @@ typedef struct weir_store_options {
 int weir_store_open(const char *dir, const weir_store_options *opt, weir_store **out, weir_err *err);
 /* Every transaction, snapshot and cursor must have ended. NULL is a no-op. */
 void weir_store_close(weir_store *s);
+/* Whether s was opened read_only. */
+bool weir_store_read_only(const weir_store *s);
 /* The map's size now, and how many times it grew since open. */
 uint64_t weir_store_map_bytes(const weir_store *s);
 unsigned weir_store_grows(const weir_store *s);
@@ -87,6 +89,8 @@ int weir_store_del(weir_store_txn *t, weir_store_table tbl, const void *key, siz
  * until the transaction's next put, del or end. */
 int weir_store_get(weir_store_txn *t, weir_store_table tbl, const void *key, size_t klen,
                    const void **val, size_t *vlen, bool *found, weir_err *err);
+/* Removes every key of tbl (the table stays). */
+int weir_store_clear(weir_store_txn *t, weir_store_table tbl, weir_err *err);
 /* Makes every write durable, or none (then the error names why). t is
  * freed either way. */
 int weir_store_commit(weir_store_txn *t, weir_err *err);
@@ -98,6 +102,8 @@ int weir_store_snap_begin(weir_store *s, weir_store_snap **out, weir_err *err);
 /* As weir_store_get; *val is valid until the snapshot ends. */
 int weir_store_snap_get(weir_store_snap *r, weir_store_table tbl, const void *key, size_t klen,
                         const void **val, size_t *vlen, bool *found, weir_err *err);
+/* How many keys tbl holds in the snapshot (LMDB keeps the count: no scan). */
+int weir_store_snap_count(weir_store_snap *r, weir_store_table tbl, uint64_t *n, weir_err *err);
 /* Ends r (NULL is a no-op); its cursors must be closed first. */
 void weir_store_snap_end(weir_store_snap *r);
 

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OP_PUT = 1, OP_DEL = 2 };
+enum { OP_PUT = 1, OP_DEL = 2, OP_CLEAR = 3 };
 
 /* A redo entry: this header, then the key, then (for a put) the value. */
 typedef struct redo_op {
-    uint32_t kind;        /* OP_PUT or OP_DEL */
+    uint32_t kind;        /* OP_PUT, OP_DEL or OP_CLEAR (no key, no value) */
     uint32_t dbi;         /* the table */
     size_t klen, vlen;    /* bytes of key and value that follow */
 } redo_op;
@@ -64,6 +64,8 @@ static int apply(MDB_txn *txn, const redo_op *op, const uint8_t *key, const uint
     MDB_val k = {op->klen, (void *)key}, v = {op->vlen, (void *)val};
     if (op->kind == OP_PUT)
         return mdb_put(txn, op->dbi, &k, &v, 0);
+    if (op->kind == OP_CLEAR)
+        return mdb_drop(txn, op->dbi, 0);
     int rc = mdb_del(txn, op->dbi, &k, NULL);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -108,7 +110,7 @@ static int write_op(weir_store_txn *t, uint32_t kind, weir_store_table tbl, cons
     weir_store *s = t->s;
     if (t->failed)
         return weir_err_set(err, t->failed, "state store %s: writing in a transaction that failed before", s->file);
-    int rc = store_check_key(s, tbl.dbi, klen, err);
+    int rc = kind == OP_CLEAR ? WEIR_OK : store_check_key(s, tbl.dbi, klen, err);
     if (rc)
         return rc;
     redo_op op = {kind, tbl.dbi, klen, vlen};
@@ -116,7 +118,8 @@ static int write_op(weir_store_txn *t, uint32_t kind, weir_store_table tbl, cons
         return t->failed = weir_err_set(err, WEIR_ENOMEM, "state store %s: out of memory", s->file);
     uint8_t *at = t->redo.data + t->redo.len; /* room reserved above */
     memcpy(at, &op, sizeof op);
-    memcpy(at + sizeof op, key, klen);
+    if (klen) /* a clear has no key */
+        memcpy(at + sizeof op, key, klen);
     if (vlen)
         memcpy(at + sizeof op + klen, val, vlen);
     t->redo.len += sizeof op + klen + vlen;
@@ -134,7 +137,7 @@ static int write_op(weir_store_txn *t, uint32_t kind, weir_store_table tbl, cons
     if (rc == MDB_MAP_FULL)
         rc = grow_and_redo(t, err);
     else
-        rc = store_fail(s, rc, kind == OP_PUT ? "writing" : "deleting", err);
+        rc = store_fail(s, rc, kind == OP_PUT ? "writing" : kind == OP_DEL ? "deleting" : "emptying a table", err);
     if (rc)
         t->failed = rc;
     return rc;
@@ -150,6 +153,11 @@ int weir_store_del(weir_store_txn *t, weir_store_table tbl, const void *key, siz
                    weir_err *err)
 {
     return write_op(t, OP_DEL, tbl, key, klen, NULL, 0, existed, err);
+}
+
+int weir_store_clear(weir_store_txn *t, weir_store_table tbl, weir_err *err)
+{
+    return write_op(t, OP_CLEAR, tbl, NULL, 0, NULL, 0, NULL, err);
 }
 
 static int get(weir_store *s, MDB_txn *txn, weir_store_table tbl, const void *key, size_t klen,
@@ -239,6 +247,16 @@ int weir_store_snap_get(weir_store_snap *r, weir_store_table tbl, const void *ke
                         const void **val, size_t *vlen, bool *found, weir_err *err)
 {
     return get(r->s, r->txn, tbl, key, klen, val, vlen, found, err);
+}
+
+int weir_store_snap_count(weir_store_snap *r, weir_store_table tbl, uint64_t *n, weir_err *err)
+{
+    MDB_stat st;
+    int rc = mdb_stat(r->txn, tbl.dbi, &st);
+    if (rc)
+        return store_fail(r->s, rc, "counting a table's keys", err);
+    *n = st.ms_entries;
+    return WEIR_OK;
 }
 
 void weir_store_snap_end(weir_store_snap *r)

@@ -7,6 +7,10 @@
  * a snapshot open on another thread, and a read-only process takes the
  * size another process grew it to; a reader thread's snapshot stays the
  * same while the writer commits; failures name the file and what to do.
+ * A table emptied in a transaction that then outgrows the map is empty
+ * after the growth too (the clear is redone), and its count is LMDB's; a
+ * table's rows (rows.h) round-trip, and a primary key longer than the
+ * store takes is cut to its longest key and still found by its prefix.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +22,7 @@
 #include "../tap.h"
 #include "state/key.h"
 #include "state/offsets.h"
+#include "state/rows.h"
 #include "state/store.h"
 
 static weir_err err;
@@ -385,6 +390,72 @@ static void test_growth(const char *dir)
     weir_store_close(s);
 }
 
+static void test_clear_and_rows(const char *dir)
+{
+    weir_store *s = open_store(dir, 64 << 10);
+    weir_store_table t;
+    weir_store_txn *w;
+    weir_store_snap *r;
+    char v[1000], k[32], got[8];
+    CHECK(weir_store_table_open(s, "cleared", true, &t, &err));
+    CHECK(weir_store_begin(s, &w, &err));
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "old%03d", i);
+        put_str(w, t, k, "x");
+    }
+    CHECK(weir_store_commit(w, &err));
+    unsigned grows = weir_store_grows(s);
+    CHECK(weir_store_begin(s, &w, &err));
+    CHECK(weir_store_clear(w, t, &err));
+    memset(v, 'v', sizeof v);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(k, sizeof k, "new%05d", i);
+        CHECK(weir_store_put(w, t, k, strlen(k), v, sizeof v, &err));
+    }
+    CHECK(weir_store_commit(w, &err));
+    uint64_t n = 0;
+    CHECK(weir_store_snap_begin(s, &r, &err));
+    CHECK(weir_store_snap_count(r, t, &n, &err));
+    ok(weir_store_grows(s) > grows && n == 3000 && !snap_str(r, t, "old000", got, sizeof got)[0],
+       "a table emptied, then outgrowing the map in the same transaction, holds only the new keys (%llu; grew %u times)",
+       (unsigned long long)n, weir_store_grows(s) - grows);
+    weir_store_snap_end(r);
+
+    /* rows.h: a primary key (TEXT of 2,000 bytes, then UINT) past LMDB's key size */
+    weir_column cols[3] = {{"name", WEIR_TYPE_TEXT}, {"n", WEIR_TYPE_UINT}, {"d", WEIR_TYPE_DOUBLE}};
+    weir_schema schema = {cols, 3};
+    int pk[2] = {0, 1};
+    static char text[2000];
+    memset(text, 'q', sizeof text);
+    weir_value row1[3] = {weir_text(text, sizeof text), weir_uint(1), weir_double(2.5)};
+    weir_value row2[3] = {weir_text(text, sizeof text), weir_uint(2), weir_null(WEIR_TYPE_DOUBLE)};
+    weir_buf k1 = {0}, k2 = {0}, pre = {0}, end = {0}, val = {0};
+    bool bounded;
+    CHECK(weir_rows_key(s, row1, pk, 2, &k1, &err));
+    CHECK(weir_rows_key(s, row2, pk, 2, &k2, &err));
+    CHECK(weir_rows_prefix(s, &row1[0], &pre, &end, &bounded, &err));
+    ok(k1.len == weir_store_max_key(s) && k2.len == k1.len && memcmp(k1.data, k2.data, k1.len) &&
+       pre.len < k1.len && !memcmp(pre.data, k1.data, pre.len) && bounded,
+       "a primary key of %zu bytes becomes a store key of %zu, keys differing past the cut differ, the prefix of its "
+       "first column is a prefix of it", (size_t)2012, k1.len);
+    CHECK(weir_rows_value(row2, 3, &val, &err));
+    weir_value back[3];
+    weir_arena a = {0};
+    int rc = weir_rows_decode("t", &schema, val.data, val.len, back, &a, &err);
+    ok(rc == WEIR_OK && back[0].len == sizeof text && back[1].u == 2 && back[2].is_null && back[2].type == WEIR_TYPE_DOUBLE,
+       "a row's value decodes to the row");
+    cols[1].type = WEIR_TYPE_INT;
+    ok(weir_rows_decode("t", &schema, val.data, val.len, back, &a, &err) == WEIR_ECORRUPT && strstr(err.msg, "column n"),
+       "a value whose column types are not the table's is refused: %s", err.msg);
+    weir_arena_free(&a);
+    weir_buf_free(&k1);
+    weir_buf_free(&k2);
+    weir_buf_free(&pre);
+    weir_buf_free(&end);
+    weir_buf_free(&val);
+    weir_store_close(s);
+}
+
 /* A reader thread's view: it checks that a snapshot's values stay the same while the writer commits. */
 typedef struct reader_ctx {
     weir_store *s;
@@ -651,7 +722,7 @@ static void test_errors(const char *base)
 
 int main(void)
 {
-    plan(29);
+    plan(33);
     char *base = tap_tmpdir("store");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/basic", base);
@@ -663,6 +734,8 @@ int main(void)
     test_growth(dir);
     snprintf(dir, sizeof dir, "%s/snapshots", base);
     test_snapshots(dir);
+    snprintf(dir, sizeof dir, "%s/clear", base);
+    test_clear_and_rows(dir);
     snprintf(dir, sizeof dir, "%s/growth-reader", base);
     test_growth_with_reader(dir);
     test_other_process_grows(base);

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# state_restart.sh [STEPS...] - restart to first answer on the Collatz
+# example (examples/collatz): for each STEPS (default 300000 3000000),
+# that many steps are produced and processed by `weir serve --once`, then
+# `weir serve` is started again on the same data directory and the time
+# until GET /longest_step_chain answers 200 is measured (three restarts,
+# the median printed), with the rows the table views replayed from their
+# changelogs at that start (weir_table_rows_replayed in /metrics; absent
+# before the state store held the views), the time `serve --once` took to
+# process the steps (the cost of writing the views' rows at checkpoints
+# shows there) and the data directory's size.
+# WEIR=path/to/weir measures another build (e.g. one from before the
+# views moved into the store). Prints a markdown table for BENCHMARKS.md.
+set -eu
+. "$(dirname "$0")/../tests/lib.sh"
+ex="$(cd "$(dirname "$0")/../examples/collatz" && pwd)"
+[ $# -gt 0 ] || set -- 300000 3000000
+
+# restart_ms: milliseconds from the start of weir serve to the first 200 of
+# /longest_step_chain (the server is then stopped); the rows replayed go
+# to $SCRATCH/replayed.
+restart_ms() {
+    local t0 port url pid i
+    port=$(( 20000 + RANDOM % 20000 ))
+    t0=$(date +%s%N)
+    $WEIR serve -f "$ex/pipeline.sql" --listen "127.0.0.1:$port" 2>"$SCRATCH/serve.err" &
+    pid=$!
+    url="http://127.0.0.1:$port"
+    for i in $(seq 36000); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/longest_step_chain" 2>/dev/null)" = 200 ] && break
+        kill -0 "$pid" 2>/dev/null || { echo "serve died: $(cat "$SCRATCH/serve.err")" >&2; return 1; }
+        sleep 0.01
+    done
+    echo $(( ($(date +%s%N) - t0) / 1000000 ))
+    curl -s "$url/metrics" | awk '/^weir_table_rows_replayed/ { n += $2; seen = 1 } END { print seen ? n : "-" }' >"$SCRATCH/replayed"
+    kill -TERM "$pid"; wait "$pid" || true
+}
+
+echo "| steps | restart to first answer, ms (median of 3) | rows replayed at start | serve --once, s | data dir |"
+echo "|---|---|---|---|---|"
+for steps in "$@"; do
+    export WEIR_DATA="$SCRATCH/data-$steps"
+    $WEIR gen collatz -n "$steps" --seed 1 | $WEIR produce conjecture.data --partitions 4 --key number
+    t0=$(date +%s%N)
+    $WEIR serve -f "$ex/pipeline.sql" --once 2>/dev/null
+    once_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    runs=""
+    for k in 1 2 3; do runs="$runs $(restart_ms)"; done
+    median=$(echo $runs | tr ' ' '\n' | sort -n | sed -n 2p)
+    echo "| $steps | $median ($runs) | $(cat "$SCRATCH/replayed") | $((once_ms / 1000)).$(printf '%03d' $((once_ms % 1000)) | cut -c1) | $(du -sh "$WEIR_DATA" | cut -f1) |"
+    rm -rf "$WEIR_DATA"
+done
