@@ -53,6 +53,8 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         } else if (!failed && s->q->grouped) {
             failed = !(s->groups = weir_groups_new(s->q, &weir_agg_acc_ops));
         }
+        if (!failed && s->q->join)
+            failed = !(s->join = weir_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
         if (!failed && s->q->window.kind == WEIR_WINDOW_HOP) {
             const weir_window_spec *w = &s->q->window;
             s->window = calloc(1, weir_accs_size(s->q));
@@ -82,6 +84,7 @@ void weir_engine_free(weir_engine *e)
         free(e->qs[i].window);
         free(e->qs[i].panes);
         free(e->qs[i].part_wm);
+        weir_join_free(e->qs[i].join);
     }
     free(e->qs);
     free(e->dead);
@@ -473,6 +476,96 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
     return WEIR_OK;
 }
 
+/* Emits the SELECT list over row (evaluated by ev). A failing column sends
+ * the record that caused it (src's, as raw or cause) to the dead letters. */
+static int project(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, weir_eval *ev,
+                   const weir_relation *src, const weir_value *cause, const char *raw, size_t raw_len,
+                   const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    int n = q->output->schema.ncols;
+    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *out);
+    if (!out)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    ev->row = row;
+    for (int i = 0; i < n; i++)
+        out[i] = weir_eval_expr(ev, q->out[i]);
+    if (ev->err) {
+        s->stats.dead++;
+        int bad = 0;
+        while (bad < n - 1 && !out[bad].err)
+            bad++;
+        char why[160];
+        return dead(e, WEIR_DEAD_EXPRESSION, src, cause, raw, raw_len, ts, t, err, "column %s of %s: %s",
+                    q->output->schema.cols[bad].name, q->output->name, error_reason(ev, why, sizeof why));
+    }
+    return emit(e, s, out, ts, t, err);
+}
+
+/* What a join's emitted rows need to go on. */
+typedef struct join_ctx {
+    weir_engine *e;
+    query_state *s;
+    const weir_emit_target *t;
+    weir_err *err;
+} join_ctx;
+
+/* weir_join_emit: WHERE and the SELECT list over a joined row. A failing
+ * expression sends the record that made the row (its values, from the
+ * joined row) to its stream's dead letters. */
+static int join_emit(void *ctx, const weir_value *row, int64_t ts, int from)
+{
+    join_ctx *c = ctx;
+    const weir_query *q = c->s->q;
+    const weir_relation *src = from ? q->join->right : q->source;
+    const weir_value *cause = row + (from ? q->source->schema.ncols : 0);
+    weir_eval ev = {.arena = &c->e->scratch, .row = row};
+    if (q->where && !weir_eval_predicate(&ev, q->where)) {
+        if (!ev.err)
+            return WEIR_OK;
+        c->s->stats.dead++;
+        char why[160];
+        return dead(c->e, WEIR_DEAD_EXPRESSION, src, cause, NULL, 0, ts, c->t, c->err, "WHERE of %s: %s",
+                    q->output->name, error_reason(&ev, why, sizeof why));
+    }
+    return project(c->e, c->s, row, ts, &ev, src, cause, NULL, 0, c->t, c->err);
+}
+
+/* A record of one side of a join (side 1: the right), against the other's. */
+static int join_row(weir_engine *e, query_state *s, int side, uint32_t part, const weir_value *row, int64_t ts,
+                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    const weir_relation *src = side ? q->join->right : q->source;
+    s->stats.rows_in++;
+    join_ctx c = {e, s, t, err};
+    weir_eval ev = {.arena = &e->scratch};
+    bool is_late;
+    int rc = weir_join_push(s->join, side, part, row, ts, &ev, join_emit, &c, &is_late);
+    if (rc == WEIR_ENOMEM)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (rc)
+        return rc;
+    if (ev.err) {
+        char why[160];
+        s->stats.dead++;
+        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "ON of %s: %s", q->output->name,
+                    error_reason(&ev, why, sizeof why));
+    }
+    if (!is_late)
+        return WEIR_OK;
+    s->stats.late++;
+    s->stats.dead++;
+    char ts_text[40], wm_text[40];
+    weir_timestamp_format(ts, ts_text, sizeof ts_text);
+    weir_timestamp_format(weir_join_watermark(s->join, side, part), wm_text, sizeof wm_text);
+    /* How far behind a record may be: what the bound lets it reach past its own time, plus grace. */
+    long long allowed = (long long)(side ? -q->join->lo : q->join->hi) + (long long)q->join->grace_ms;
+    return dead(e, WEIR_DEAD_LATE, src, row, raw, raw_len, ts, t, err,
+                "too late for %s: event time %s is more than %lld ms behind its partition's watermark %s "
+                "(the join's time bound plus grace)", q->output->name, ts_text, allowed, wm_text);
+}
+
 static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_value *row, int64_t ts,
                      const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
 {
@@ -489,22 +582,7 @@ static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_v
     }
     if (q->grouped)
         return grouped_row(e, s, part % s->nparts, row, ts, raw, raw_len, t, err);
-    int n = q->output->schema.ncols;
-    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *out);
-    if (!out)
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    for (int i = 0; i < n; i++)
-        out[i] = weir_eval_expr(&ev, q->out[i]);
-    if (ev.err) {
-        s->stats.dead++;
-        int bad = 0;
-        while (bad < n - 1 && !out[bad].err)
-            bad++;
-        char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "column %s of %s: %s",
-                    q->output->schema.cols[bad].name, q->output->name, error_reason(&ev, why, sizeof why));
-    }
-    return emit(e, s, out, ts, t, err);
+    return project(e, s, row, ts, &ev, q->source, row, raw, raw_len, t, err);
 }
 
 static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
@@ -512,9 +590,19 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
+        int rc = WEIR_OK;
+        if (s->join) { /* a stream joined with itself takes each record on both sides */
+            if (s->q->source == rel)
+                rc = join_row(e, s, 0, part % s->nparts, row, ts, raw, raw_len, t, err);
+            if (rc == WEIR_OK && s->q->join->right == rel)
+                rc = join_row(e, s, 1, part % s->nparts, row, ts, raw, raw_len, t, err);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (s->q->source != rel)
             continue;
-        int rc = run_query(e, s, part, row, ts, raw, raw_len, t, err);
+        rc = run_query(e, s, part, row, ts, raw, raw_len, t, err);
         if (rc)
             return rc;
     }
@@ -583,8 +671,7 @@ int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t part
 int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err)
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
-        query_state *s = &e->qs[i];
-        for (uint32_t p = 0; p < s->nparts; p++) {
+        for (uint32_t p = 0; p < weir_engine_query_parts(e, i); p++) {
             int rc = weir_engine_raise_watermark(e, i, p, watermark_ms, t, err);
             if (rc)
                 return rc;
@@ -597,16 +684,31 @@ int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, i
                                 const weir_emit_target *t, weir_err *err)
 {
     query_state *s = &e->qs[query];
-    if (s->q->window.kind == WEIR_WINDOW_NONE || partition >= s->nparts)
+    if (partition >= weir_engine_query_parts(e, query))
         return WEIR_OK;
     weir_arena_reset(&e->scratch);
+    if (s->join) {
+        join_ctx c = {e, s, t, err};
+        int rc = weir_join_advance(s->join, partition >= s->nparts, partition % s->nparts, watermark_ms, join_emit, &c);
+        return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : rc;
+    }
+    if (s->q->window.kind == WEIR_WINDOW_NONE)
+        return WEIR_OK;
     return advance_partition(e, s, partition, watermark_ms, t, err);
 }
 
 int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partition)
 {
     const query_state *s = &e->qs[query];
-    return partition < s->nparts ? s->part_wm[partition] : INT64_MIN;
+    if (partition >= weir_engine_query_parts(e, query))
+        return INT64_MIN;
+    return s->join ? weir_join_watermark(s->join, partition >= s->nparts, partition % s->nparts) : s->part_wm[partition];
+}
+
+uint32_t weir_engine_query_parts(const weir_engine *e, int query)
+{
+    const query_state *s = &e->qs[query];
+    return s->join ? 2 * s->nparts : s->nparts;
 }
 
 int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, size_t len, const uint64_t *pos, int64_t ts)
@@ -637,6 +739,11 @@ void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *
 {
     const query_state *s = &e->qs[query];
     *out = s->stats;
+    if (s->join) {
+        out->groups = weir_join_entries(s->join);
+        out->state_bytes = weir_join_bytes(s->join);
+        out->entry_bytes = weir_join_entry_size(s->join);
+    }
     if (s->groups) {
         out->groups = weir_groups_count(s->groups);
         out->state_bytes = weir_groups_bytes(s->groups);

@@ -7,7 +7,9 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/codec.h"
 #include "exec/engine.h"
+#include "exec/join.h"
 #include "exec/session.h"
 #include "state/groups.h"
 
@@ -23,6 +25,7 @@ typedef struct query_state {
     weir_acc *window;          /* HOP: the merge of a window's panes, reused window after window */
     weir_acc **panes;          /* HOP: the panes being merged into window (size/slide of them at most) */
     weir_query_stats stats;
+    weir_join_state *join;     /* a join's buffered records (its watermarks are its own, per side) */
 } query_state;
 
 struct weir_engine {
@@ -34,5 +37,9 @@ struct weir_engine {
     weir_buf json;             /* re-encoded rows for dead letters */
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
 };
+
+/* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
+int weir_snapshot_put_value(weir_buf *b, const weir_value *v);
+weir_value weir_snapshot_get_value(weir_reader_buf *r);
 
 #endif
