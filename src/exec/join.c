@@ -358,8 +358,10 @@ int weir_join_load(weir_join_state *s, weir_reader_buf *r)
             }
         }
         free(row);
+        if (!d->count)
+            continue;
         /* keep() appended each to its chain in the order saved (heap order): put the chains back in arrival order. */
-        jentry **v = malloc((d->count + 1) * sizeof *v);
+        jentry **v = malloc(d->count * sizeof *v);
         if (!v)
             return WEIR_ENOMEM;
         memcpy(v, d->heap, d->count * sizeof *v);

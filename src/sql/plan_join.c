@@ -117,13 +117,19 @@ static weir_expr *and_of(planner *P, weir_expr *a, weir_expr *b)
     return x;
 }
 
-/* Whether rel is partitioned by its column col alone (WITH (key = 'col'),
- * or PARTITION BY col on a derived stream). */
+/* Whether rel is partitioned by its column col alone: WITH (key = 'col'),
+ * PARTITION BY col on a derived stream, or a derived stream that keeps the
+ * partition of its input's records and col copies the input's key. */
 static bool keyed_by(const weir_relation *rel, int col)
 {
     if (rel->partition_by)
         return rel->partition_by->kind == WEIR_E_COLUMN && rel->partition_by->col.index == col;
-    return rel->nkey_cols == 1 && rel->key_col == col;
+    if (rel->nkey_cols)
+        return rel->nkey_cols == 1 && rel->key_col == col;
+    const weir_query *q = rel->query;
+    if (!q || q->grouped || q->join || rel->partitions != q->source->partitions)
+        return false;
+    return q->out[col]->kind == WEIR_E_COLUMN && keyed_by(q->source, q->out[col]->col.index);
 }
 
 /* Refuses an input not partitioned by its side of the key equality, naming the fix. */
