@@ -96,10 +96,7 @@ void weir_engine_free(weir_engine *e)
 static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 
-static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
-                const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 10, 11)));
-static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
+int engine_dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
                 const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
 {
     for (int i = 0; i < e->cat->nrels; i++)
@@ -137,7 +134,7 @@ static int emit(weir_engine *e, query_state *s, const weir_value *row, int64_t t
     return process(e, r, e->part, row, out_ts, NULL, 0, t, err);
 }
 
-static const char *error_reason(const weir_eval *ev, char *buf, size_t cap)
+const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s at line %u:%u", weir_value_error_name(ev->err), ev->err_pos.line, ev->err_pos.col);
     return buf;
@@ -172,8 +169,8 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
         if (weir_encode_json(&q->output->schema, out, &e->json))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, NULL, (const char *)e->json.data, e->json.len, ts, t, err,
-                    "row of %s: %s", q->output->name, error_reason(&ev, why, sizeof why));
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, q->source, NULL, (const char *)e->json.data, e->json.len, ts, t, err,
+                    "row of %s: %s", q->output->name, engine_error_reason(&ev, why, sizeof why));
     }
     return emit(e, s, out, ts, t, err);
 }
@@ -235,7 +232,7 @@ static int late(weir_engine *e, query_state *s, int64_t wm, const weir_value *ro
     char ts_text[40], wm_text[40];
     weir_timestamp_format(ts, ts_text, sizeof ts_text);
     weir_timestamp_format(wm > s->watermark ? wm : s->watermark, wm_text, sizeof wm_text);
-    return dead(e, WEIR_DEAD_LATE, s->q->source, row, raw, raw_len, ts, t, err,
+    return engine_dead(e, WEIR_DEAD_LATE, s->q->source, row, raw, raw_len, ts, t, err,
                 "too late for %s: event time %s, its windows closed (watermark %s, grace %lld ms)", s->q->output->name,
                 ts_text, wm_text, (long long)s->q->window.grace_ms);
 }
@@ -274,7 +271,7 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (rc > 0) {
         s->stats.dead++;
         char label[128];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
     if (last + w->gap_ms + w->grace_ms < s->next_close)
@@ -303,7 +300,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     char why[160];
     if (ev.err) {
         s->stats.dead++;
-        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s", engine_error_reason(&ev, why, sizeof why));
     }
     const weir_window_spec *w = &q->window;
     if (w->kind == WEIR_WINDOW_SESSION)
@@ -326,7 +323,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (rc > 0) {
         s->stats.dead++;
         char label[128];
-        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
@@ -476,9 +473,7 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
     return WEIR_OK;
 }
 
-/* Emits the SELECT list over row (evaluated by ev). A failing column sends
- * the record that caused it (src's, as raw or cause) to the dead letters. */
-static int project(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, weir_eval *ev,
+int engine_project(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, weir_eval *ev,
                    const weir_relation *src, const weir_value *cause, const char *raw, size_t raw_len,
                    const weir_emit_target *t, weir_err *err)
 {
@@ -496,74 +491,10 @@ static int project(weir_engine *e, query_state *s, const weir_value *row, int64_
         while (bad < n - 1 && !out[bad].err)
             bad++;
         char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, src, cause, raw, raw_len, ts, t, err, "column %s of %s: %s",
-                    q->output->schema.cols[bad].name, q->output->name, error_reason(ev, why, sizeof why));
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, src, cause, raw, raw_len, ts, t, err, "column %s of %s: %s",
+                    q->output->schema.cols[bad].name, q->output->name, engine_error_reason(ev, why, sizeof why));
     }
     return emit(e, s, out, ts, t, err);
-}
-
-/* What a join's emitted rows need to go on. */
-typedef struct join_ctx {
-    weir_engine *e;
-    query_state *s;
-    const weir_emit_target *t;
-    weir_err *err;
-} join_ctx;
-
-/* weir_join_emit: WHERE and the SELECT list over a joined row. A failing
- * expression sends the record that made the row (its values, from the
- * joined row) to its stream's dead letters. */
-static int join_emit(void *ctx, const weir_value *row, int64_t ts, int from)
-{
-    join_ctx *c = ctx;
-    const weir_query *q = c->s->q;
-    const weir_relation *src = from ? q->join->right : q->source;
-    const weir_value *cause = row + (from ? q->source->schema.ncols : 0);
-    weir_eval ev = {.arena = &c->e->scratch, .row = row};
-    if (q->where && !weir_eval_predicate(&ev, q->where)) {
-        if (!ev.err)
-            return WEIR_OK;
-        c->s->stats.dead++;
-        char why[160];
-        return dead(c->e, WEIR_DEAD_EXPRESSION, src, cause, NULL, 0, ts, c->t, c->err, "WHERE of %s: %s",
-                    q->output->name, error_reason(&ev, why, sizeof why));
-    }
-    return project(c->e, c->s, row, ts, &ev, src, cause, NULL, 0, c->t, c->err);
-}
-
-/* A record of one side of a join (side 1: the right), against the other's. */
-static int join_row(weir_engine *e, query_state *s, int side, uint32_t part, const weir_value *row, int64_t ts,
-                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
-{
-    const weir_query *q = s->q;
-    const weir_relation *src = side ? q->join->right : q->source;
-    s->stats.rows_in++;
-    join_ctx c = {e, s, t, err};
-    weir_eval ev = {.arena = &e->scratch};
-    bool is_late;
-    int rc = weir_join_push(s->join, side, part, row, ts, &ev, join_emit, &c, &is_late);
-    if (rc == WEIR_ENOMEM)
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
-    if (rc)
-        return rc;
-    if (ev.err) {
-        char why[160];
-        s->stats.dead++;
-        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "ON of %s: %s", q->output->name,
-                    error_reason(&ev, why, sizeof why));
-    }
-    if (!is_late)
-        return WEIR_OK;
-    s->stats.late++;
-    s->stats.dead++;
-    char ts_text[40], wm_text[40];
-    weir_timestamp_format(ts, ts_text, sizeof ts_text);
-    weir_timestamp_format(weir_join_watermark(s->join, side, part), wm_text, sizeof wm_text);
-    /* How far behind a record may be: what the bound lets it reach past its own time, plus grace. */
-    long long allowed = (long long)(side ? -q->join->lo : q->join->hi) + (long long)q->join->grace_ms;
-    return dead(e, WEIR_DEAD_LATE, src, row, raw, raw_len, ts, t, err,
-                "too late for %s: event time %s is more than %lld ms behind its partition's watermark %s "
-                "(the join's time bound plus grace)", q->output->name, ts_text, allowed, wm_text);
 }
 
 static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_value *row, int64_t ts,
@@ -577,12 +508,12 @@ static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_v
             return WEIR_OK;
         s->stats.dead++;
         char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "WHERE of %s: %s", q->output->name,
-                    error_reason(&ev, why, sizeof why));
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "WHERE of %s: %s", q->output->name,
+                    engine_error_reason(&ev, why, sizeof why));
     }
     if (q->grouped)
         return grouped_row(e, s, part % s->nparts, row, ts, raw, raw_len, t, err);
-    return project(e, s, row, ts, &ev, q->source, row, raw, raw_len, t, err);
+    return engine_project(e, s, row, ts, &ev, q->source, row, raw, raw_len, t, err);
 }
 
 static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
@@ -593,9 +524,9 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
         int rc = WEIR_OK;
         if (s->join) { /* a stream joined with itself takes each record on both sides */
             if (s->q->source == rel)
-                rc = join_row(e, s, 0, part % s->nparts, row, ts, raw, raw_len, t, err);
+                rc = engine_join_row(e, s, 0, part % s->nparts, row, ts, raw, raw_len, t, err);
             if (rc == WEIR_OK && s->q->join->right == rel)
-                rc = join_row(e, s, 1, part % s->nparts, row, ts, raw, raw_len, t, err);
+                rc = engine_join_row(e, s, 1, part % s->nparts, row, ts, raw, raw_len, t, err);
             if (rc)
                 return rc;
             continue;
@@ -626,7 +557,7 @@ static bool broken_constraint(weir_engine *e, const weir_relation *src, const we
         weir_value v = weir_eval_expr(&ev, c->check);
         char reason[160];
         if (ev.err)
-            snprintf(why, cap, "column %s: CHECK (%s): %s", col, c->check_text, error_reason(&ev, reason, sizeof reason));
+            snprintf(why, cap, "column %s: CHECK (%s): %s", col, c->check_text, engine_error_reason(&ev, reason, sizeof reason));
         else if (!v.is_null && !v.b) /* as in SQL, a CHECK that is NULL passes */
             snprintf(why, cap, "column %s breaks CHECK (%s)", col, c->check_text);
         if (ev.err || (!v.is_null && !v.b))
@@ -645,15 +576,15 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     char why[256];
     if (len == 0) /* no JSON text is empty: a record without a value */
-        return dead(e, WEIR_DEAD_NULL_VALUE, src, row, "", 0, ingest_ms, t, err, "null value");
+        return engine_dead(e, WEIR_DEAD_NULL_VALUE, src, row, "", 0, ingest_ms, t, err, "null value");
     if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why))
-        return dead(e, WEIR_DEAD_UNDECODABLE, src, row, json, len, ingest_ms, t, err, "%s", why);
+        return engine_dead(e, WEIR_DEAD_UNDECODABLE, src, row, json, len, ingest_ms, t, err, "%s", why);
     if (broken_constraint(e, src, row, why, sizeof why))
-        return dead(e, WEIR_DEAD_CONSTRAINT, src, row, json, len, ingest_ms, t, err, "%s", why);
+        return engine_dead(e, WEIR_DEAD_CONSTRAINT, src, row, json, len, ingest_ms, t, err, "%s", why);
     int64_t ts = ingest_ms;
     if (src->ts_col >= 0) {
         if (row[src->ts_col].is_null)
-            return dead(e, WEIR_DEAD_NO_TIME, src, row, json, len, ingest_ms, t, err, "event time column %s is missing or null",
+            return engine_dead(e, WEIR_DEAD_NO_TIME, src, row, json, len, ingest_ms, t, err, "event time column %s is missing or null",
                         src->schema.cols[src->ts_col].name);
         ts = row[src->ts_col].i;
     }
@@ -687,11 +618,8 @@ int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, i
     if (partition >= weir_engine_query_parts(e, query))
         return WEIR_OK;
     weir_arena_reset(&e->scratch);
-    if (s->join) {
-        join_ctx c = {e, s, t, err};
-        int rc = weir_join_advance(s->join, partition >= s->nparts, partition % s->nparts, watermark_ms, join_emit, &c);
-        return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : rc;
-    }
+    if (s->join)
+        return engine_join_advance(e, s, partition >= s->nparts, partition % s->nparts, watermark_ms, t, err);
     if (s->q->window.kind == WEIR_WINDOW_NONE)
         return WEIR_OK;
     return advance_partition(e, s, partition, watermark_ms, t, err);

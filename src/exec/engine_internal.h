@@ -38,6 +38,27 @@ struct weir_engine {
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
 };
 
+/* engine.c, for the operators in files of their own (engine_join.c): */
+/* Sends a record of src (raw, or row encoded when raw is NULL) to its
+ * dead letters with a reason, counted by kind. */
+int engine_dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
+                const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 10, 11)));
+/* "integer overflow at line 3:18": why ev failed. */
+const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap);
+/* Emits s's SELECT list over row (evaluated by ev). A failing column sends
+ * the record that caused it (src's, as raw or cause) to the dead letters. */
+int engine_project(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, weir_eval *ev,
+                   const weir_relation *src, const weir_value *cause, const char *raw, size_t raw_len,
+                   const weir_emit_target *t, weir_err *err);
+
+/* engine_join.c: a record of one side of s's join (1: the right), and a
+ * side's partition's watermark raised. */
+int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, const weir_value *row, int64_t ts,
+                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
+int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
+                        weir_err *err);
+
 /* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v);
 weir_value weir_snapshot_get_value(weir_reader_buf *r);

@@ -167,7 +167,8 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
     if (right->is_table)
         fail(P, sel->right_pos, "%s is a table: joins with tables come with source tables (CREATE TABLE ... PRIMARY "
                                 "KEY); a stream joins a stream so far", sel->right);
-    const char *ln = sel->from_alias ? sel->from_alias : left->name, *rn = sel->right_alias ? sel->right_alias : right->name;
+    const char *ln = sel->from_alias ? sel->from_alias : left->name;
+    const char *rn = sel->right_alias ? sel->right_alias : right->name;
     if (!strcmp(ln, rn))
         fail(P, sel->right_alias ? sel->right_pos : sel->join_pos,
              "both sides of the join are named %s: give them different aliases (FROM %s AS a JOIN %s AS b)", ln,
@@ -236,7 +237,8 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
     weir_type lt = left->schema.cols[j->left_key].type, rt = right->schema.cols[j->right_key].type;
     if (lt != rt && !((lt == WEIR_TYPE_INT || lt == WEIR_TYPE_UINT) && (rt == WEIR_TYPE_INT || rt == WEIR_TYPE_UINT)))
         fail(P, first_eq->pos, "the join's keys have types %s and %s: equal keys must have the same text to be in the "
-                               "same partition; CAST one side in a re-keyed stream", weir_type_name(lt), weir_type_name(rt));
+                               "same partition; CAST one side in a re-keyed stream", weir_type_name(lt),
+             weir_type_name(rt));
     if (!has_lo && !has_hi)
         fail(P, sel->on_pos, "a stream-stream join needs a time bound in ON: without one a record could meet any later "
                               "record of the other stream, so both streams would be kept forever; bound it: %s.ts "
