@@ -5,11 +5,13 @@
 # weir replay, weir serve --once, and weir serve killed with -9 at random
 # moments and restarted must each produce exactly those rows, each once,
 # and send exactly the late records to the dead letters. WEIR_KILLS sets the
-# number of kills (10 here).
+# number of kills (10 here). Last, a running server emits a LEFT join's
+# unmatched click once both streams have been quiet for --idle-ms: event
+# time then follows the clock past the click's interval.
 . "$(dirname "$0")/../lib.sh"
 KILLS=${WEIR_KILLS:-10}
 SQL="$(dirname "$0")/join.sql"
-plan 9
+plan 10
 
 # Records come in event-time order give or take 50 s, less than any bound
 # plus grace, so none is late whatever partition it lands in. Every 400th
@@ -113,4 +115,21 @@ for s in matched everything; do
     $WEIR consume "$s" --data "$SCRATCH/killed" --from-beginning -e | sort > "$SCRATCH/killed.$s"
     cmp -s "$SCRATCH/oracle.$s" "$SCRATCH/killed.$s"; ok $? "after kills: $s equals the oracle's, each row once"
 done
+mkdir -p "$SCRATCH/live"
+$WEIR produce clicks --data "$SCRATCH/live" --key user /dev/null && $WEIR produce buys --data "$SCRATCH/live" --key user /dev/null
+cat > "$SCRATCH/left.sql" <<'SQL'
+CREATE STREAM clicks (cid INT, user TEXT, ts TIMESTAMP) WITH (key = 'user', timestamp = 'ts');
+CREATE STREAM buys (bid INT, user TEXT, ts TIMESTAMP) WITH (key = 'user', timestamp = 'ts');
+CREATE STREAM click_or_not AS SELECT c.cid, b.bid FROM clicks c LEFT JOIN buys b
+  ON c.user = b.user AND b.ts BETWEEN c.ts AND c.ts + INTERVAL '1' SECOND;
+SQL
+start_serve -f "$SCRATCH/left.sql" --data "$SCRATCH/live" --idle-ms 200 --checkpoint-ms 100
+echo "{\"cid\":7,\"user\":\"ann\",\"ts\":$(date +%s)}" | $WEIR produce clicks --data "$SCRATCH/live"
+for i in $(seq 300); do
+    got=$($WEIR consume click_or_not --data "$SCRATCH/live" --from-beginning -e)
+    [ -n "$got" ] && break
+    sleep 0.1
+done
+stop_serve
+[ "$got" = '{"cid":7,"bid":null}' ]; ok $? "a quiet server emits the unmatched click with NULLs (got: $got)"
 finish
