@@ -348,9 +348,13 @@ int weir_join_load(weir_join_state *s, weir_reader_buf *r)
             uint64_t seq = weir_get_u64(r);
             int64_t ts = (int64_t)weir_get_u64(r);
             bool matched = weir_get_u8(r) != 0;
-            for (int c = 0; c < d->ncols; c++)
+            /* Expressions read a column's values as its type: a value of another is damage. */
+            for (int c = 0; c < d->ncols; c++) {
                 row[c] = weir_snapshot_get_value(r);
-            if (!r->bad && (row[d->key].is_null || row[d->key].type != s->j->row.cols[d->offset + d->key].type))
+                if (!row[c].is_null && row[c].type != s->j->row.cols[d->offset + c].type)
+                    r->bad = true;
+            }
+            if (row[d->key].is_null) /* never kept: it meets nothing */
                 r->bad = true;
             if (!r->bad && keep(s, d, row, ts, weir_value_hash(&row[d->key], SEED), seq, matched)) {
                 free(row);
