@@ -3,7 +3,8 @@
  * bytes: restoring must fail cleanly or succeed, never crash or leak, and a
  * restored engine must keep working, in both engine shapes (all partitions,
  * and a scale-out task's single partition). The catalog is fixed: every kind of
- * state (keys of several types, windows, panes, sessions, sketches, top-k).
+ * state (keys of several types, windows, panes, sessions, sketches, top-k,
+ * a join's buffered records).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,14 @@
 #include "fuzz.h"
 
 static const char *sql =
-    "CREATE STREAM s (k TEXT, n INT, u UINT, ts TIMESTAMP) WITH (partitions = 2, timestamp = 'ts');"
+    "CREATE STREAM s (k TEXT, n INT, u UINT, ts TIMESTAMP) WITH (partitions = 2, key = 'k', timestamp = 'ts');"
+    "CREATE STREAM t (k TEXT, ts TIMESTAMP) WITH (partitions = 2, key = 'k', timestamp = 'ts');"
     "CREATE TABLE a AS SELECT k, n, COUNT(*) AS c, SUM(u) AS s, MIN(k) AS m, AVG(n) AS v FROM s GROUP BY k, n;"
     "CREATE TABLE b AS SELECT k, window_start, COUNT(DISTINCT n) AS d, APPROX_COUNT_DISTINCT(k) AS x, TOPK(n, 3) AS t "
     "FROM HOP(s, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) GROUP BY k EMIT FINAL;"
-    "CREATE TABLE c AS SELECT k, window_start, MAX(ts) AS last FROM SESSION(s, INTERVAL '1' MINUTE) GROUP BY k;";
+    "CREATE TABLE c AS SELECT k, window_start, MAX(ts) AS last FROM SESSION(s, INTERVAL '1' MINUTE) GROUP BY k;"
+    "CREATE STREAM j AS SELECT s.k, n, t.ts FROM s FULL JOIN t ON s.k = t.k AND t.ts BETWEEN s.ts AND s.ts + "
+    "INTERVAL '1' MINUTE;";
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {

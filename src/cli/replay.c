@@ -5,7 +5,9 @@
  * difference, showing where.
  *
  * Each non-blank line is one record; a line that is not a JSON object
- * goes to the dead-letter stream, as in weir serve. The input is read, and
+ * goes to the dead-letter stream, as in weir serve. A pipeline with several
+ * source streams (a join) takes lines {"stream": NAME, "row": {...}}, the
+ * shape replay prints, so one replay's output can feed another. The input is read, and
  * the output written, a megabyte at a time (the output is kept whole only
  * to compare it with --expect): memory does not grow with the files.
  * Nothing touches a data directory: the engine runs in memory, derived
@@ -39,7 +41,8 @@
 static const cli_option options[] = {
     {"file", 'f', "PIPELINE", "the pipeline's SQL (required)"},
     {"input", 'i', "FILE", "NDJSON records to replay (required; - for stdin)"},
-    {"stream", 's', "NAME", "the source stream the records belong to (default: the only one)"},
+    {"stream", 's', "NAME", "the source stream the records belong to (default: the only one; with several, each "
+                            "line is {\"stream\": NAME, \"row\": {...}})"},
     {"output", 'o', "NAME", "print only the rows of this stream or table, as bare objects"},
     {"expect", 'e', "FILE", "compare the output with FILE; exit 1 and show the differences if they differ"},
 };
@@ -79,7 +82,8 @@ const cli_command cli_replay = {
 
 typedef struct replay {
     weir_engine *engine;
-    const weir_relation *source;
+    const weir_catalog *cat;
+    const weir_relation *source; /* the one source stream; NULL: lines name theirs (envelope) */
     const char *only;          /* --output */
     bool streaming;            /* no --expect: out goes to stdout whenever it holds OUT_CHUNK bytes */
     weir_buf out;              /* what was emitted (and not yet written, when streaming) */
@@ -128,6 +132,30 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
            weir_buf_append_str(&rp->out, rp->only ? "\n" : "}\n") || spill(rp);
 }
 
+/* With several source streams (a join's), a line is {"stream": NAME,
+ * "row": {...}}, as replay prints rows: the source it belongs to and the
+ * record. Fails naming the line otherwise. */
+static int envelope(replay *rp, const char **text, size_t *len, uint64_t line, const weir_relation **src)
+{
+    weir_json_span name, row;
+    if (weir_json_member(*text, *len, "stream", 6, &name) != 1 || name.type != WEIR_JSON_STRING ||
+        weir_json_member(*text, *len, "row", 3, &row) != 1)
+        return weir_err_set(&rp->err, WEIR_EINVAL, "line %llu: the pipeline has several source streams, so each line "
+                            "is {\"stream\": NAME, \"row\": {...}} (or choose one with --stream)",
+                            (unsigned long long)line);
+    weir_buf b = {0};
+    *src = NULL;
+    if (weir_json_unescape(name.p, name.len, &b) == 0 && weir_buf_append(&b, "", 1) == 0)
+        *src = weir_catalog_find(rp->cat, (const char *)b.data);
+    if (!*src || !(*src)->is_source)
+        weir_err_set(&rp->err, WEIR_EINVAL, "line %llu: %.*s is not a source stream of the pipeline",
+                     (unsigned long long)line, (int)name.len, name.p);
+    weir_buf_free(&b);
+    *text = row.p;
+    *len = row.len;
+    return *src && (*src)->is_source ? WEIR_OK : WEIR_EINVAL;
+}
+
 /* weir_ndjson_fn (lenient): one line to the engine as it is; a line that
  * is not a JSON object goes to the dead-letter stream, as in weir serve. */
 static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_ndjson_error *e)
@@ -136,7 +164,10 @@ static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_
     replay *rp = ctx;
     weir_emit_target t = {rp, on_row, on_dead};
     rp->records++;
-    return weir_engine_push_json(rp->engine, rp->source, 0, text, len, (int64_t)line - 1, &t, &rp->err) ? 1 : 0;
+    const weir_relation *src = rp->source;
+    if (!src && envelope(rp, &text, &len, line, &src))
+        return 1;
+    return weir_engine_push_json(rp->engine, src, 0, text, len, (int64_t)line - 1, &t, &rp->err) ? 1 : 0;
 }
 
 /* Reads the input a bounded buffer at a time (READ_CHUNK, grown only for a
@@ -261,16 +292,16 @@ static int run_replay(const char **v, int argc, char **argv)
     if (!cli_load_pipeline("replay", file, &arena, &cat))
         goto out;
     const char *want = v[cli_index(c, "stream")];
+    int nsources = 0;
+    rp.cat = &cat;
     for (int i = 0; i < cat.nrels; i++)
         if (cat.rels[i]->is_source && (!want || !strcmp(want, cat.rels[i]->name))) {
-            if (rp.source && !want) {
-                cli_error("replay", "%s declares several source streams: choose one with --stream", file);
-                rc = CLI_USAGE;
-                goto out;
-            }
             rp.source = cat.rels[i];
+            nsources++;
         }
-    if (!rp.source) {
+    if (nsources > 1)
+        rp.source = NULL; /* each line names its stream */
+    if (!nsources) {
         cli_error("replay", want ? "%s has no source stream %s" : "%s declares no source stream (CREATE STREAM with columns)",
                   file, want);
         rc = CLI_USAGE;

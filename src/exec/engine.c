@@ -53,6 +53,8 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         } else if (!failed && s->q->grouped) {
             failed = !(s->groups = weir_groups_new(s->q, &weir_agg_acc_ops));
         }
+        if (!failed && s->q->join)
+            failed = !(s->join = weir_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
         if (!failed && s->q->window.kind == WEIR_WINDOW_HOP) {
             const weir_window_spec *w = &s->q->window;
             s->window = calloc(1, weir_accs_size(s->q));
@@ -82,6 +84,7 @@ void weir_engine_free(weir_engine *e)
         free(e->qs[i].window);
         free(e->qs[i].panes);
         free(e->qs[i].part_wm);
+        weir_join_free(e->qs[i].join);
     }
     free(e->qs);
     free(e->dead);
@@ -93,10 +96,7 @@ void weir_engine_free(weir_engine *e)
 static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 
-static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
-                const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 10, 11)));
-static int dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
+int engine_dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
                 const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
 {
     for (int i = 0; i < e->cat->nrels; i++)
@@ -134,7 +134,7 @@ static int emit(weir_engine *e, query_state *s, const weir_value *row, int64_t t
     return process(e, r, e->part, row, out_ts, NULL, 0, t, err);
 }
 
-static const char *error_reason(const weir_eval *ev, char *buf, size_t cap)
+const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s at line %u:%u", weir_value_error_name(ev->err), ev->err_pos.line, ev->err_pos.col);
     return buf;
@@ -169,8 +169,8 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
         if (weir_encode_json(&q->output->schema, out, &e->json))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, NULL, (const char *)e->json.data, e->json.len, ts, t, err,
-                    "row of %s: %s", q->output->name, error_reason(&ev, why, sizeof why));
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, q->source, NULL, (const char *)e->json.data, e->json.len, ts, t, err,
+                    "row of %s: %s", q->output->name, engine_error_reason(&ev, why, sizeof why));
     }
     return emit(e, s, out, ts, t, err);
 }
@@ -232,7 +232,7 @@ static int late(weir_engine *e, query_state *s, int64_t wm, const weir_value *ro
     char ts_text[40], wm_text[40];
     weir_timestamp_format(ts, ts_text, sizeof ts_text);
     weir_timestamp_format(wm > s->watermark ? wm : s->watermark, wm_text, sizeof wm_text);
-    return dead(e, WEIR_DEAD_LATE, s->q->source, row, raw, raw_len, ts, t, err,
+    return engine_dead(e, WEIR_DEAD_LATE, s->q->source, row, raw, raw_len, ts, t, err,
                 "too late for %s: event time %s, its windows closed (watermark %s, grace %lld ms)", s->q->output->name,
                 ts_text, wm_text, (long long)s->q->window.grace_ms);
 }
@@ -271,7 +271,7 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (rc > 0) {
         s->stats.dead++;
         char label[128];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
     if (last + w->gap_ms + w->grace_ms < s->next_close)
@@ -300,7 +300,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     char why[160];
     if (ev.err) {
         s->stats.dead++;
-        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s", error_reason(&ev, why, sizeof why));
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s", engine_error_reason(&ev, why, sizeof why));
     }
     const weir_window_spec *w = &q->window;
     if (w->kind == WEIR_WINDOW_SESSION)
@@ -323,7 +323,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (rc > 0) {
         s->stats.dead++;
         char label[128];
-        return dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
@@ -473,6 +473,30 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
     return WEIR_OK;
 }
 
+int engine_project(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, weir_eval *ev,
+                   const weir_relation *src, const weir_value *cause, const char *raw, size_t raw_len,
+                   const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    int n = q->output->schema.ncols;
+    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *out);
+    if (!out)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    ev->row = row;
+    for (int i = 0; i < n; i++)
+        out[i] = weir_eval_expr(ev, q->out[i]);
+    if (ev->err) {
+        s->stats.dead++;
+        int bad = 0;
+        while (bad < n - 1 && !out[bad].err)
+            bad++;
+        char why[160];
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, src, cause, raw, raw_len, ts, t, err, "column %s of %s: %s",
+                    q->output->schema.cols[bad].name, q->output->name, engine_error_reason(ev, why, sizeof why));
+    }
+    return emit(e, s, out, ts, t, err);
+}
+
 static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_value *row, int64_t ts,
                      const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
 {
@@ -484,27 +508,12 @@ static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_v
             return WEIR_OK;
         s->stats.dead++;
         char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "WHERE of %s: %s", q->output->name,
-                    error_reason(&ev, why, sizeof why));
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "WHERE of %s: %s", q->output->name,
+                    engine_error_reason(&ev, why, sizeof why));
     }
     if (q->grouped)
         return grouped_row(e, s, part % s->nparts, row, ts, raw, raw_len, t, err);
-    int n = q->output->schema.ncols;
-    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *out);
-    if (!out)
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    for (int i = 0; i < n; i++)
-        out[i] = weir_eval_expr(&ev, q->out[i]);
-    if (ev.err) {
-        s->stats.dead++;
-        int bad = 0;
-        while (bad < n - 1 && !out[bad].err)
-            bad++;
-        char why[160];
-        return dead(e, WEIR_DEAD_EXPRESSION, q->source, row, raw, raw_len, ts, t, err, "column %s of %s: %s",
-                    q->output->schema.cols[bad].name, q->output->name, error_reason(&ev, why, sizeof why));
-    }
-    return emit(e, s, out, ts, t, err);
+    return engine_project(e, s, row, ts, &ev, q->source, row, raw, raw_len, t, err);
 }
 
 static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
@@ -512,9 +521,19 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
+        int rc = WEIR_OK;
+        if (s->join) { /* a stream joined with itself takes each record on both sides */
+            if (s->q->source == rel)
+                rc = engine_join_row(e, s, 0, part % s->nparts, row, ts, raw, raw_len, t, err);
+            if (rc == WEIR_OK && s->q->join->right == rel)
+                rc = engine_join_row(e, s, 1, part % s->nparts, row, ts, raw, raw_len, t, err);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (s->q->source != rel)
             continue;
-        int rc = run_query(e, s, part, row, ts, raw, raw_len, t, err);
+        rc = run_query(e, s, part, row, ts, raw, raw_len, t, err);
         if (rc)
             return rc;
     }
@@ -538,7 +557,7 @@ static bool broken_constraint(weir_engine *e, const weir_relation *src, const we
         weir_value v = weir_eval_expr(&ev, c->check);
         char reason[160];
         if (ev.err)
-            snprintf(why, cap, "column %s: CHECK (%s): %s", col, c->check_text, error_reason(&ev, reason, sizeof reason));
+            snprintf(why, cap, "column %s: CHECK (%s): %s", col, c->check_text, engine_error_reason(&ev, reason, sizeof reason));
         else if (!v.is_null && !v.b) /* as in SQL, a CHECK that is NULL passes */
             snprintf(why, cap, "column %s breaks CHECK (%s)", col, c->check_text);
         if (ev.err || (!v.is_null && !v.b))
@@ -557,15 +576,15 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     char why[256];
     if (len == 0) /* no JSON text is empty: a record without a value */
-        return dead(e, WEIR_DEAD_NULL_VALUE, src, row, "", 0, ingest_ms, t, err, "null value");
+        return engine_dead(e, WEIR_DEAD_NULL_VALUE, src, row, "", 0, ingest_ms, t, err, "null value");
     if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why))
-        return dead(e, WEIR_DEAD_UNDECODABLE, src, row, json, len, ingest_ms, t, err, "%s", why);
+        return engine_dead(e, WEIR_DEAD_UNDECODABLE, src, row, json, len, ingest_ms, t, err, "%s", why);
     if (broken_constraint(e, src, row, why, sizeof why))
-        return dead(e, WEIR_DEAD_CONSTRAINT, src, row, json, len, ingest_ms, t, err, "%s", why);
+        return engine_dead(e, WEIR_DEAD_CONSTRAINT, src, row, json, len, ingest_ms, t, err, "%s", why);
     int64_t ts = ingest_ms;
     if (src->ts_col >= 0) {
         if (row[src->ts_col].is_null)
-            return dead(e, WEIR_DEAD_NO_TIME, src, row, json, len, ingest_ms, t, err, "event time column %s is missing or null",
+            return engine_dead(e, WEIR_DEAD_NO_TIME, src, row, json, len, ingest_ms, t, err, "event time column %s is missing or null",
                         src->schema.cols[src->ts_col].name);
         ts = row[src->ts_col].i;
     }
@@ -583,8 +602,7 @@ int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t part
 int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err)
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
-        query_state *s = &e->qs[i];
-        for (uint32_t p = 0; p < s->nparts; p++) {
+        for (uint32_t p = 0; p < weir_engine_query_parts(e, i); p++) {
             int rc = weir_engine_raise_watermark(e, i, p, watermark_ms, t, err);
             if (rc)
                 return rc;
@@ -597,16 +615,28 @@ int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, i
                                 const weir_emit_target *t, weir_err *err)
 {
     query_state *s = &e->qs[query];
-    if (s->q->window.kind == WEIR_WINDOW_NONE || partition >= s->nparts)
+    if (partition >= weir_engine_query_parts(e, query))
         return WEIR_OK;
     weir_arena_reset(&e->scratch);
+    if (s->join)
+        return engine_join_advance(e, s, partition >= s->nparts, partition % s->nparts, watermark_ms, t, err);
+    if (s->q->window.kind == WEIR_WINDOW_NONE)
+        return WEIR_OK;
     return advance_partition(e, s, partition, watermark_ms, t, err);
 }
 
 int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partition)
 {
     const query_state *s = &e->qs[query];
-    return partition < s->nparts ? s->part_wm[partition] : INT64_MIN;
+    if (partition >= weir_engine_query_parts(e, query))
+        return INT64_MIN;
+    return s->join ? weir_join_watermark(s->join, partition >= s->nparts, partition % s->nparts) : s->part_wm[partition];
+}
+
+uint32_t weir_engine_query_parts(const weir_engine *e, int query)
+{
+    const query_state *s = &e->qs[query];
+    return s->join ? 2 * s->nparts : s->nparts;
 }
 
 int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, size_t len, const uint64_t *pos, int64_t ts)
@@ -637,6 +667,11 @@ void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *
 {
     const query_state *s = &e->qs[query];
     *out = s->stats;
+    if (s->join) {
+        out->groups = weir_join_entries(s->join);
+        out->state_bytes = weir_join_bytes(s->join);
+        out->entry_bytes = weir_join_entry_size(s->join);
+    }
     if (s->groups) {
         out->groups = weir_groups_count(s->groups);
         out->state_bytes = weir_groups_bytes(s->groups);

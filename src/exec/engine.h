@@ -60,6 +60,11 @@ int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t part
  * (end of input). */
 int weir_engine_advance(weir_engine *e, int64_t watermark_ms, const weir_emit_target *t, weir_err *err);
 
+/* The watermarks a query keeps: one per partition of its input, or for a
+ * join one per partition of its left input, then of its right (partition
+ * p of the right is number partitions + p). */
+uint32_t weir_engine_query_parts(const weir_engine *e, int query);
+
 /* Raises one partition's watermark of one query (idle advance). */
 int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, int64_t watermark_ms,
                                 const weir_emit_target *t, weir_err *err);
@@ -67,7 +72,7 @@ int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partitio
 
 typedef struct weir_query_stats {
     uint64_t rows_in, rows_out, dead, late;
-    uint64_t groups;          /* live (key, window) entries */
+    uint64_t groups;          /* live (key, window) entries; a join's buffered records */
     uint64_t state_bytes;     /* the table holding them (not sketches' own memory) */
     uint64_t entry_bytes;     /* one (key, window) entry */
 } weir_query_stats;

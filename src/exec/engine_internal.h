@@ -7,7 +7,9 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/codec.h"
 #include "exec/engine.h"
+#include "exec/join.h"
 #include "exec/session.h"
 #include "state/groups.h"
 
@@ -23,6 +25,7 @@ typedef struct query_state {
     weir_acc *window;          /* HOP: the merge of a window's panes, reused window after window */
     weir_acc **panes;          /* HOP: the panes being merged into window (size/slide of them at most) */
     weir_query_stats stats;
+    weir_join_state *join;     /* a join's buffered records (its watermarks are its own, per side) */
 } query_state;
 
 struct weir_engine {
@@ -34,5 +37,30 @@ struct weir_engine {
     weir_buf json;             /* re-encoded rows for dead letters */
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
 };
+
+/* engine.c, for the operators in files of their own (engine_join.c): */
+/* Sends a record of src (raw, or row encoded when raw is NULL) to its
+ * dead letters with a reason, counted by kind. */
+int engine_dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
+                const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 10, 11)));
+/* "integer overflow at line 3:18": why ev failed. */
+const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap);
+/* Emits s's SELECT list over row (evaluated by ev). A failing column sends
+ * the record that caused it (src's, as raw or cause) to the dead letters. */
+int engine_project(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, weir_eval *ev,
+                   const weir_relation *src, const weir_value *cause, const char *raw, size_t raw_len,
+                   const weir_emit_target *t, weir_err *err);
+
+/* engine_join.c: a record of one side of s's join (1: the right), and a
+ * side's partition's watermark raised. */
+int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, const weir_value *row, int64_t ts,
+                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
+int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
+                        weir_err *err);
+
+/* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
+int weir_snapshot_put_value(weir_buf *b, const weir_value *v);
+weir_value weir_snapshot_get_value(weir_reader_buf *r);
 
 #endif

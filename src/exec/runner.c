@@ -358,7 +358,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
         const weir_relation *rel = cat->rels[i];
         bool read = false;
         for (int q = 0; q < cat->nqueries; q++)
-            read |= cat->queries[q]->source == rel;
+            read |= cat->queries[q]->source == rel || (cat->queries[q]->join && cat->queries[q]->join->right == rel);
         if (rel->query && (rc = add_output(r, rel->name, rel, rel->partitions, err)))
             break;
         if (!read)
@@ -434,7 +434,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
 }
 
 /* Idle advance: a partition that gave nothing for idle_ms stops holding
- * windows open (its watermark rises to the newest of its siblings); when
+ * windows (or a join's records) open: its watermark rises to the newest of
+ * its siblings, a join's two inputs' partitions being siblings; when
  * the whole stream has been quiet that long, event time moves on with the
  * wall clock so the last windows close too. */
 static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, weir_err *err)
@@ -445,14 +446,17 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         return tasks_idle_advance(r, now, t, err);
     for (int q = 0; q < r->cat->nqueries; q++) {
         const weir_query *query = r->cat->queries[q];
-        input *in = find_input(r, query->source);
-        if (query->window.kind == WEIR_WINDOW_NONE || !in)
+        /* The query's watermarks: one per partition of its input, or of each of a join's two. */
+        input *ins[2] = {find_input(r, query->source), query->join ? find_input(r, query->join->right) : NULL};
+        uint32_t nw = weir_engine_query_parts(r->engine, q);
+        if ((query->window.kind == WEIR_WINDOW_NONE && !query->join) || !ins[0] || (query->join && !ins[1]))
             continue;
+        uint32_t n = ins[0]->nparts;
         int64_t newest = INT64_MIN, last_data = INT64_MIN;
-        for (uint32_t p = 0; p < in->nparts; p++) {
-            int64_t wm = weir_engine_watermark(r->engine, q, p);
+        for (uint32_t w = 0; w < nw; w++) {
+            int64_t wm = weir_engine_watermark(r->engine, q, w), seen = ins[w / n]->last_data_ms[w % n];
             newest = wm > newest ? wm : newest;
-            last_data = in->last_data_ms[p] > last_data ? in->last_data_ms[p] : last_data;
+            last_data = seen > last_data ? seen : last_data;
         }
         if (newest == INT64_MIN)
             continue;
@@ -461,11 +465,11 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
             r->quiet_base[q] = newest;
         }
         bool all_quiet = now - last_data >= r->opt.idle_ms;
-        for (uint32_t p = 0; p < in->nparts; p++) {
-            if (now - in->last_data_ms[p] < r->opt.idle_ms)
+        for (uint32_t w = 0; w < nw; w++) {
+            if (now - ins[w / n]->last_data_ms[w % n] < r->opt.idle_ms)
                 continue;
             int64_t to = all_quiet ? r->quiet_base[q] + (now - last_data) : newest;
-            int rc = weir_engine_raise_watermark(r->engine, q, p, to, t, err);
+            int rc = weir_engine_raise_watermark(r->engine, q, w, to, t, err);
             if (rc)
                 return rc;
         }

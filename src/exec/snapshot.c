@@ -1,10 +1,15 @@
 /*
  * snapshot.c - the engine's state as bytes, for checkpoints.
  *
- * Layout: u32 query count; then per query: u32 partitions, i64 watermark
- * per partition, i64 closed_upto, four u64 counters, u64 group count and
- * per group i64 window, its key values and its accumulators (agg.c). The
+ * Layout: u32 SNAPSHOT_V2, u32 query count; then per query: u32
+ * partitions, i64 watermark per partition, i64 closed_upto, four u64
+ * counters, u64 group count and per group i64 window, its key values and
+ * its accumulators (agg.c); then, for a join, its records (join.c). The
  * caller frames it (checkpoint.c adds offsets and a CRC).
+ *
+ * Version 1 had no version word: it began with the query count, which is
+ * never as large as the marker. It loads as long as the pipeline has no
+ * join (it could not have had one); a later version is refused by name.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +17,10 @@
 #include "base/codec.h"
 #include "exec/engine_internal.h"
 
-static int put_value(weir_buf *b, const weir_value *v)
+#define SNAPSHOT_V1_MAX 0xffff0000u /* version 1's first word, a query count, is below this */
+#define SNAPSHOT_V2 0xffff0002u     /* the first version with a version word: joins' state */
+
+int weir_snapshot_put_value(weir_buf *b, const weir_value *v)
 {
     int rc = weir_put_u8(b, v->type) || weir_put_u8(b, v->is_null);
     if (rc || v->is_null)
@@ -25,7 +33,7 @@ static int put_value(weir_buf *b, const weir_value *v)
     }
 }
 
-static weir_value get_value(weir_reader_buf *r)
+weir_value weir_snapshot_get_value(weir_reader_buf *r)
 {
     weir_type t = (weir_type)weir_get_u8(r);
     if (t > WEIR_TYPE_JSON) {
@@ -54,7 +62,7 @@ static weir_value get_value(weir_reader_buf *r)
 
 int weir_engine_save(const weir_engine *e, weir_buf *out)
 {
-    int rc = weir_put_u32(out, (uint32_t)e->cat->nqueries);
+    int rc = weir_put_u32(out, SNAPSHOT_V2) || weir_put_u32(out, (uint32_t)e->cat->nqueries);
     for (int i = 0; i < e->cat->nqueries && !rc; i++) {
         const query_state *s = &e->qs[i];
         rc = weir_put_u32(out, s->nparts);
@@ -70,9 +78,11 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
         while (!rc && s->groups && weir_groups_next(s->groups, &pos, &keys, &window, &accs)) {
             rc = weir_put_u64(out, (uint64_t)window);
             for (int k = 0; k < s->q->nkeys && !rc; k++)
-                rc = put_value(out, &keys[k]);
+                rc = weir_snapshot_put_value(out, &keys[k]);
             rc = rc || weir_accs_save(weir_groups_query(s->groups), accs, out);
         }
+        if (!rc && s->join)
+            rc = weir_join_save(s->join, out);
     }
     return rc ? WEIR_ENOMEM : WEIR_OK;
 }
@@ -80,6 +90,16 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
 int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *err)
 {
     weir_reader_buf r = {data, data + len, false};
+    uint32_t first = weir_get_u32(&r), version = first < SNAPSHOT_V1_MAX ? 1 : first - SNAPSHOT_V1_MAX;
+    if (version > 2)
+        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (2): "
+                                                "run the weir that wrote it, or start over with --reset", version);
+    if (version == 1 && !r.bad)
+        r.p -= 4; /* its first word was the query count */
+    for (int i = 0; i < e->cat->nqueries && version == 1; i++)
+        if (e->qs[i].join)
+            return weir_err_set(err, WEIR_ECORRUPT, "checkpoint predates joins and cannot hold the state of %s: "
+                                                    "start over with --reset", e->qs[i].q->output->name);
     if (weir_get_u32(&r) != (uint32_t)e->cat->nqueries)
         return weir_err_set(err, WEIR_ECORRUPT, "checkpoint is for a pipeline with another number of queries");
     weir_value keys[64];
@@ -108,7 +128,7 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         for (uint64_t g = 0; g < ngroups && !r.bad; g++) {
             int64_t window = (int64_t)weir_get_u64(&r);
             for (int k = 0; k < s->q->nkeys; k++)
-                keys[k] = get_value(&r);
+                keys[k] = weir_snapshot_get_value(&r);
             if (r.bad)
                 break;
             if (weir_groups_find(s->groups, keys, window))
@@ -119,6 +139,9 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
             if (weir_accs_load(weir_groups_query(s->groups), accs, &r) && !r.bad)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
         }
+        int jrc = s->join && !r.bad ? weir_join_load(s->join, &r) : WEIR_OK;
+        if (jrc == WEIR_ENOMEM)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
     }
     if (r.bad || r.p != r.end)
         return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state is damaged or from another pipeline");

@@ -62,6 +62,10 @@ int tasks_check(const weir_runner *r, weir_err *err)
                                 r->inputs[i].rel->query ? "derived stream" : "stream", r->inputs[i].rel->name);
     for (int q = 0; q < r->cat->nqueries; q++) {
         const weir_query *query = r->cat->queries[q];
+        if (query->join) /* a task's engine reads one input partition; a join needs the same partition of two */
+            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s joins %s and %s; joins do not run scaled out yet "
+                                "(serve without --tasks)", query->output->name, query->source->name,
+                                query->join->right->name);
         if (!query->grouped || groups_by_key(query))
             continue;
         const weir_relation *src = query->source;

@@ -47,9 +47,14 @@ struct weir_expr {
     weir_expr_kind kind;
     weir_sql_pos pos;
     weir_type type;            /* planner: the result type */
+    bool interval;             /* LITERAL: an INTERVAL, as INT milliseconds (only a join's time bound takes one) */
     union {
         weir_value lit;                                     /* LITERAL */
-        struct { const char *name; int index; } col;        /* COLUMN; index: planner */
+        struct {
+            const char *name;
+            int index;                                      /* planner: in the row it is evaluated over */
+            const char *qual;                               /* c.user: the stream or alias naming it, or NULL */
+        } col;                                              /* COLUMN (and PARAM's name) */
         int slot;                                           /* SLOT: index into the grouped row */
         struct { weir_op op; weir_expr *a, *b; } op;        /* UNARY (a), BINARY */
         struct {
@@ -99,12 +104,25 @@ typedef struct weir_order_item {
 
 typedef enum weir_emit { WEIR_EMIT_CHANGES, WEIR_EMIT_FINAL } weir_emit;
 
+typedef enum weir_join_kind {
+    WEIR_JOIN_NONE,            /* one input */
+    WEIR_JOIN_INNER, WEIR_JOIN_LEFT, WEIR_JOIN_FULL,
+} weir_join_kind;
+
 typedef struct weir_select {
     weir_select_item *items;
     int nitems;
     bool star;                 /* SELECT * */
     const char *from;
     weir_sql_pos from_pos;
+    const char *from_alias;    /* FROM s AS a, or NULL */
+    weir_join_kind join;       /* FROM a [LEFT|FULL] JOIN b ON on */
+    weir_sql_pos join_pos;     /* of the JOIN's first word */
+    const char *right;         /* the joined stream */
+    weir_sql_pos right_pos;
+    const char *right_alias;   /* or NULL */
+    weir_expr *on;
+    weir_sql_pos on_pos;       /* of the condition's first token */
     weir_window_spec window;
     weir_expr *where;
     weir_expr **group_by;

@@ -192,6 +192,7 @@ static weir_expr *new_expr(parser *P, weir_expr_kind kind, weir_sql_pos pos)
 }
 
 static weir_expr *expr(parser *P);
+static int64_t interval(parser *P, const char *context);
 
 /* A growable array of expression pointers in the arena. */
 typedef struct expr_list {
@@ -284,6 +285,19 @@ static weir_expr *case_expr(parser *P, weir_sql_pos pos)
     return x;
 }
 
+/* A column: name, or qualifier.name (c.user, "conjecture.data".value). */
+static weir_expr *column(parser *P)
+{
+    weir_expr *x = new_expr(P, WEIR_E_COLUMN, P->tok.pos);
+    x->col.name = name(P, "a column name");
+    x->col.index = -1;
+    if (accept(P, WEIR_T_DOT)) {
+        x->col.qual = x->col.name;
+        x->col.name = name(P, "a column name after the stream's name or alias and '.'");
+    }
+    return x;
+}
+
 static weir_type type_name(parser *P)
 {
     weir_type t;
@@ -313,12 +327,8 @@ static weir_expr *primary(parser *P)
         expect(P, WEIR_T_RPAREN, "')'");
         return x;
     }
-    case WEIR_T_QIDENT: {
-        weir_expr *x = new_expr(P, WEIR_E_COLUMN, t.pos);
-        x->col.name = name(P, "a column name");
-        x->col.index = -1;
-        return x;
-    }
+    case WEIR_T_QIDENT:
+        return column(P);
     case WEIR_T_LBRACE: { /* {name}: an endpoint's parameter */
         next(P);
         weir_expr *x = new_expr(P, WEIR_E_PARAM, t.pos);
@@ -371,15 +381,21 @@ static weir_expr *primary(parser *P)
         x->col.index = -1;
         return x;
     }
+    if (is_kw(P, "INTERVAL")) {
+        weir_expr *x = new_expr(P, WEIR_E_LITERAL, t.pos);
+        x->lit = weir_int(interval(P, "amount unit"));
+        x->interval = true;
+        return x;
+    }
     if (reserved(&t))
         expected(P, "an expression");
+    weir_lexer save = P->lx;
     next(P);
     if (accept(P, WEIR_T_LPAREN))
         return call(P, t);
-    weir_expr *x = new_expr(P, WEIR_E_COLUMN, t.pos);
-    x->col.name = weir_arena_strndup(P->a, t.p, t.len);
-    x->col.index = -1;
-    return x;
+    P->lx = save;
+    P->tok = t;
+    return column(P);
 }
 
 static weir_expr *unary(parser *P)
@@ -638,6 +654,53 @@ static void select_items(parser *P, weir_select *s)
     } while (accept(P, WEIR_T_COMMA));
 }
 
+/* Words that end a FROM item, so that a bare name after it is not taken as its alias. */
+static bool join_word(parser *P)
+{
+    static const char *const words[] = {"JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "ON", "PARTITION"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (is_kw(P, words[i]))
+            return true;
+    return false;
+}
+
+/* [AS] alias after a FROM item, or NULL. */
+static const char *alias(parser *P)
+{
+    if (accept_kw(P, "AS"))
+        return name(P, "an alias after AS");
+    return at_name(P) && !join_word(P) ? name(P, "an alias") : NULL;
+}
+
+/* [INNER | LEFT [OUTER] | FULL [OUTER]] JOIN right [[AS] alias] ON condition. */
+static void join_clause(parser *P, weir_select *s)
+{
+    s->join_pos = P->tok.pos;
+    if (is_kw(P, "RIGHT") || is_kw(P, "CROSS"))
+        fail_at(P, P->tok.pos, is_kw(P, "RIGHT") ? "RIGHT JOIN is not supported: swap the two streams and write LEFT JOIN"
+                                                 : "CROSS JOIN is not supported: a stream join needs ON with an equality on "
+                                                   "the key and a time bound");
+    if (accept_kw(P, "LEFT"))
+        s->join = WEIR_JOIN_LEFT;
+    else if (accept_kw(P, "FULL"))
+        s->join = WEIR_JOIN_FULL;
+    else if (accept_kw(P, "INNER") || is_kw(P, "JOIN"))
+        s->join = WEIR_JOIN_INNER;
+    else
+        return;
+    if (s->join != WEIR_JOIN_INNER)
+        accept_kw(P, "OUTER");
+    expect_kw(P, "JOIN", "in a join (INNER, LEFT [OUTER] or FULL [OUTER] JOIN)");
+    s->right_pos = P->tok.pos;
+    s->right = name(P, "the stream to join after JOIN");
+    s->right_alias = alias(P);
+    expect_kw(P, "ON", "and the join condition (ON a.key = b.key AND a time bound)");
+    s->on_pos = P->tok.pos;
+    s->on = expr(P);
+    if (accept_kw(P, "GRACE"))
+        s->window.grace_ms = interval(P, "after GRACE");
+}
+
 static weir_select *select_stmt(parser *P)
 {
     expect_kw(P, "SELECT", "to start a query");
@@ -658,6 +721,8 @@ static weir_select *select_stmt(parser *P)
     if (!s->from) {
         s->from_pos = P->tok.pos;
         s->from = name(P, "a stream or table name after FROM");
+        s->from_alias = alias(P);
+        join_clause(P, s);
     }
     if (accept_kw(P, "WHERE"))
         s->where = expr(P);

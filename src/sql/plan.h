@@ -54,6 +54,21 @@ typedef struct weir_agg {
 
 typedef struct weir_relation weir_relation;
 
+/* A stream-stream interval join (plan_join.c): the query's source is the
+ * left input; a left record l and a right record r meet when their keys
+ * are equal, lo <= r.ts - l.ts <= hi (event times) and `on` holds. The
+ * query's WHERE and SELECT list read the joined row: the left's columns,
+ * then the right's (NULLs for the side an outer join did not find). */
+typedef struct weir_join {
+    weir_join_kind kind;           /* INNER, LEFT or FULL */
+    const weir_relation *right;
+    int left_key, right_key;       /* the equality's columns, in each input's schema */
+    int64_t lo, hi;                /* the time bound on r.ts - l.ts, in ms */
+    int64_t grace_ms;              /* GRACE after ON: how late a record may come */
+    weir_expr *on;                 /* the rest of ON, over the joined row, or NULL */
+    weir_schema row;               /* the joined row's columns */
+} weir_join;
+
 typedef struct weir_query {
     const weir_stmt *stmt;
     const weir_relation *source;   /* what it reads */
@@ -71,6 +86,7 @@ typedef struct weir_query {
     weir_expr *having;             /* over the grouped row, or NULL */
     weir_window_spec window;
     weir_emit emit;
+    weir_join *join;               /* a join of source with join->right, or NULL */
 } weir_query;
 
 typedef struct weir_constraint { /* a source column's NOT NULL or CHECK: records breaking it are dead letters */

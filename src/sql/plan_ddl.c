@@ -181,10 +181,16 @@ void plan_declare(planner *P, weir_stmt *st)
         for (int i = 0; i < r->schema.ncols && r->key_col < 0; i++)
             if (r->query->out[i]->kind == WEIR_E_SLOT && r->query->out[i]->slot == 0 && r->query->nkeys > 0)
                 set_key(P, r, &i, 1);
+    if (r->key_col < 0 && r->query && r->query->join && !r->partition_by) /* keyed by the join key, when it is projected */
+        for (int i = 0; i < r->schema.ncols && r->key_col < 0; i++)
+            if (r->query->out[i]->kind == WEIR_E_COLUMN &&
+                (r->query->out[i]->col.index == r->query->join->left_key ||
+                 r->query->out[i]->col.index == r->query->source->schema.ncols + r->query->join->right_key))
+                set_key(P, r, &i, 1);
     r->ts_col = option_column(P, st, "timestamp", r);
     if (r->ts_col >= 0 && r->schema.cols[r->ts_col].type != WEIR_TYPE_TIMESTAMP)
         fail(P, weir_stmt_option(st, "timestamp")->pos, "the timestamp column must have type TIMESTAMP");
-    if (r->query && r->ts_col < 0 && r->query->source->ts_col >= 0) { /* keep event time when it is projected */
+    if (r->query && !r->query->join && r->ts_col < 0 && r->query->source->ts_col >= 0) { /* keep event time when it is projected */
         int i = plan_column_index(&r->schema, r->query->source->schema.cols[r->query->source->ts_col].name);
         if (i >= 0 && r->schema.cols[i].type == WEIR_TYPE_TIMESTAMP)
             r->ts_col = i;

@@ -15,6 +15,14 @@
 
 #include "sql/plan.h"
 
+/* A stream a query reads, as its columns are named: c.user finds user
+ * among the columns [offset, offset + ncols) of the input row. */
+typedef struct plan_scope {
+    const char *name;          /* the stream */
+    const char *alias;         /* FROM name AS alias, or NULL */
+    int offset, ncols;
+} plan_scope;
+
 typedef struct planner {
     weir_arena *a;
     weir_sql_error *e;
@@ -24,6 +32,8 @@ typedef struct planner {
     const weir_schema *input;
     const char *input_name;
     weir_query *q;
+    plan_scope scope[2];       /* the streams a query's columns come from (a join has two) */
+    int nscope;                /* 0: no qualified names (pull queries, PARTITION BY) */
     bool endpoint;             /* planning a CREATE ENDPOINT's SELECT: {parameters} allowed */
 } planner;
 
@@ -68,6 +78,10 @@ void plan_fix_slots(weir_query *q, weir_expr *x);
 
 /* plan_query.c: a CREATE ... AS SELECT into out */
 void plan_query(planner *P, weir_stmt *st, weir_relation *out);
+
+/* plan_join.c: a query's FROM a JOIN b ON ...: fills q->join, sets the
+ * joined row as P->input and both streams as its scope */
+void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_query *q);
 
 /* plan_ddl.c: streams and tables */
 /* Refuses a WITH option not among known[0..n) (unless connector_rest and a connector is named). */

@@ -83,6 +83,9 @@ void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
                           "CREATE TABLE ... AS SELECT");
     if (sel->partition_by)
         fail(P, sel->partition_by->pos, "PARTITION BY re-keys a derived stream: CREATE STREAM ... AS SELECT ... PARTITION BY");
+    if (sel->join)
+        fail(P, sel->join_pos, "a pull query reads one table or stream; a join is a continuous query: "
+                               "CREATE STREAM ... AS SELECT ... FROM a JOIN b ON ...");
     P->input = &r->schema;
     P->input_name = r->name;
     out->from = r;

@@ -9,18 +9,45 @@
 
 static bool has_aggregate(const weir_expr *x) { return plan_find_aggregate(x) != NULL; }
 
+/* PARTITION BY expr: over the output row, which is what the runner keys
+ * (its columns unqualified). */
+static void plan_partition_by(planner *P, const weir_select *sel, weir_relation *out)
+{
+    P->nscope = 0;
+    if (sel->partition_by) {
+        if (P->q->grouped)
+            fail(P, sel->partition_by->pos, "PARTITION BY re-keys a stream; a table is keyed by its GROUP BY columns");
+        const weir_schema *input = P->input;
+        const char *input_name = P->input_name;
+        P->input = &out->schema;
+        P->input_name = out->name;
+        const weir_expr *agg = plan_find_aggregate(sel->partition_by);
+        if (agg)
+            fail(P, agg->pos, "aggregates are not allowed in PARTITION BY");
+        plan_resolve(P, sel->partition_by);
+        out->partition_by = sel->partition_by;
+        P->input = input;
+        P->input_name = input_name;
+    }
+}
+
 void plan_query(planner *P, weir_stmt *st, weir_relation *out)
 {
     weir_select *sel = st->select;
     const weir_relation *src = weir_catalog_find(P->cat, sel->from);
     if (!src)
         fail(P, sel->from_pos, "unknown stream %s (declare it first with CREATE STREAM)", sel->from);
+    if (src->is_table && sel->join)
+        fail(P, sel->from_pos, "%s is a table: joins with tables come with source tables (CREATE TABLE ... PRIMARY KEY); "
+                               "a stream joins a stream so far", sel->from);
     if (src->is_table)
         fail(P, sel->from_pos, "%s is a table: a continuous query reads streams (query tables with SELECT)", sel->from);
     weir_query *q = alloc(P, sizeof *q);
     P->q = q;
     P->input = &src->schema;
     P->input_name = src->name;
+    P->scope[0] = (plan_scope){src->name, sel->from_alias, 0, src->schema.ncols};
+    P->nscope = 1;
     q->stmt = st;
     q->source = src;
     q->output = out;
@@ -30,6 +57,8 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     q->emit = sel->emit;
     out->query = q;
     out->is_table = q->is_table;
+    if (sel->join)
+        plan_join(P, st, src, q);
 
     if (sel->where) {
         plan_condition(P, sel->where, "WHERE", " (use HAVING)");
@@ -39,6 +68,9 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     for (int i = 0; i < sel->nitems && !any_agg; i++)
         any_agg = has_aggregate(sel->items[i].expr);
     q->grouped = sel->ngroup > 0 || any_agg;
+    if (q->grouped && q->join)
+        fail(P, sel->join_pos, "a join's rows cannot be aggregated in the same query: make the join a stream "
+                               "(CREATE STREAM j AS SELECT ... JOIN ...) and aggregate j");
     if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped)
         fail(P, sel->from_pos, "a windowed query needs aggregates (and usually GROUP BY)");
     if (q->is_table && !q->grouped)
@@ -49,7 +81,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     if (sel->norder || sel->limit >= 0)
         fail(P, st->pos, "ORDER BY and LIMIT belong to pull queries (SELECT ... FROM a table), not continuous ones");
 
-    int nout = sel->star ? src->schema.ncols : sel->nitems;
+    int nout = sel->star ? P->input->ncols : sel->nitems;
     q->out = alloc(P, (size_t)nout * sizeof *q->out);
     out->schema.cols = alloc(P, (size_t)nout * sizeof *out->schema.cols);
     out->schema.ncols = nout;
@@ -59,12 +91,17 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
         for (int i = 0; i < nout; i++) {
             weir_expr *c = alloc(P, sizeof *c);
             c->kind = WEIR_E_COLUMN;
-            c->col.name = src->schema.cols[i].name;
+            c->col.name = P->input->cols[i].name;
             c->col.index = i;
-            c->type = src->schema.cols[i].type;
+            c->type = P->input->cols[i].type;
             q->out[i] = c;
-            out->schema.cols[i] = src->schema.cols[i];
+            out->schema.cols[i] = P->input->cols[i];
+            for (int k = 0; k < i; k++)
+                if (!strcmp(out->schema.cols[k].name, c->col.name))
+                    fail(P, st->pos, "SELECT * over this join gives two columns named %s: name the columns (a.%s AS ...)",
+                         c->col.name, c->col.name);
         }
+        plan_partition_by(P, sel, out);
         return;
     }
     if (q->grouped) {
@@ -109,21 +146,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
             if (q->out[i]->kind == WEIR_E_SLOT && (q->out[i]->slot < q->nkeys || q->out[i]->slot == q->nkeys + q->naggs))
                 out->pk[out->npk++] = i;
     }
-    if (sel->partition_by) { /* over the output row, which is what the runner keys */
-        if (q->grouped)
-            fail(P, sel->partition_by->pos, "PARTITION BY re-keys a stream; a table is keyed by its GROUP BY columns");
-        const weir_schema *input = P->input;
-        const char *input_name = P->input_name;
-        P->input = &out->schema;
-        P->input_name = out->name;
-        const weir_expr *agg = plan_find_aggregate(sel->partition_by);
-        if (agg)
-            fail(P, agg->pos, "aggregates are not allowed in PARTITION BY");
-        plan_resolve(P, sel->partition_by);
-        out->partition_by = sel->partition_by;
-        P->input = input;
-        P->input_name = input_name;
-    }
+    plan_partition_by(P, sel, out);
     if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
         fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");
 }

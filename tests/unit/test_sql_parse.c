@@ -55,7 +55,10 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
     {"SELECT a FROM s WHERE a NOT 3", 1, 29, "expected IN, BETWEEN or LIKE after NOT, found '3'"},
     {"SELECT select FROM s", 1, 8, "expected an expression, found 'select'"},
     {"SELECT a FROM from", 1, 15, "found the reserved word 'from' (double-quote it to use it as a name)"},
-    {"SELECT a FROM s x", 1, 17, "expected ';' or the end of the statement, found 'x'"},
+    {"SELECT a FROM s x y", 1, 19, "expected ';' or the end of the statement, found 'y'"},
+    {"SELECT a FROM s RIGHT JOIN t ON s.k = t.k", 1, 17, "RIGHT JOIN is not supported: swap the two streams and write LEFT JOIN"},
+    {"SELECT a FROM s JOIN t", 1, 23, "expected ON and the join condition (ON a.key = b.key AND a time bound), found end of input"},
+    {"SELECT s. FROM s", 1, 11, "expected a column name after the stream's name or alias and '.', found the reserved word 'FROM'"},
     {"SELECT a # b FROM s", 1, 10, "unexpected character '#'"},
     {"SELECT CASE WHEN a THEN 1 FROM s", 1, 27, "expected END to close CASE, found 'FROM'"},
     {"SELECT CAST(a AS WORD) FROM s", 1, 18, "expected a type"},
@@ -66,7 +69,7 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
 int main(void)
 {
     size_t ne = sizeof errors / sizeof errors[0];
-    plan((int)(18 + 2 * ne));
+    plan((int)(21 + 2 * ne));
     weir_arena a = {0};
     weir_stmt **st;
     size_t n;
@@ -111,6 +114,18 @@ int main(void)
     ok(x->op.op == WEIR_OP_SUB && x->op.a->op.op == WEIR_OP_ADD && x->op.a->op.b->op.op == WEIR_OP_MUL &&
            x->op.b->lit.i == -4, "* binds tighter than +, left to right");
     ok(y->op.op == WEIR_OP_OR && y->op.a->op.op == WEIR_OP_NOT && y->op.b->op.op == WEIR_OP_AND, "NOT > AND > OR");
+
+    const char *join = "SELECT c.user, b.amount FROM clicks AS c LEFT OUTER JOIN buys b\n"
+                       "  ON c.user = b.user AND b.ts BETWEEN c.ts AND c.ts + INTERVAL '10' MINUTE GRACE INTERVAL '1' MINUTE";
+    rc = weir_sql_parse(join, strlen(join), &a, &st, &n, &e);
+    s = rc ? NULL : st[0]->select;
+    ok(s && s->join == WEIR_JOIN_LEFT && !strcmp(s->from_alias, "c") && !strcmp(s->right, "buys") &&
+           !strcmp(s->right_alias, "b") && s->window.grace_ms == 60000, "FROM a AS c LEFT OUTER JOIN b alias ON ... GRACE");
+    weir_expr *bound = s ? s->on->op.b : NULL;
+    ok(bound && bound->kind == WEIR_E_BETWEEN && bound->between.hi->op.b->interval &&
+           bound->between.hi->op.b->lit.i == 600000, "INTERVAL in an expression: milliseconds, marked");
+    ok(s && !strcmp(s->items[0].expr->col.qual, "c") && !strcmp(s->items[0].expr->col.name, "user"),
+       "qualified column c.user");
 
     for (size_t i = 0; i < ne; i++) {
         weir_arena_reset(&a);

@@ -1,0 +1,82 @@
+/*
+ * engine_join.c - the engine's side of a stream-stream interval join: a
+ * record of either input goes to the join's state (join.c), which decides
+ * what meets and when a record is too late or dropped; each row it makes
+ * goes through the query's WHERE and SELECT list here, as any query's
+ * rows do, and failures become dead letters of the record that made them.
+ */
+#include <stdio.h>
+
+#include "exec/engine_internal.h"
+
+/* What a join's emitted rows need to go on. */
+typedef struct join_ctx {
+    weir_engine *e;
+    query_state *s;
+    const weir_emit_target *t;
+    weir_err *err;
+} join_ctx;
+
+/* weir_join_emit: WHERE and the SELECT list over a joined row. A failing
+ * expression sends the record that made the row (its values, from the
+ * joined row) to its stream's dead letters. */
+static int join_emit(void *ctx, const weir_value *row, int64_t ts, int from)
+{
+    join_ctx *c = ctx;
+    const weir_query *q = c->s->q;
+    const weir_relation *src = from ? q->join->right : q->source;
+    const weir_value *cause = row + (from ? q->source->schema.ncols : 0);
+    weir_eval ev = {.arena = &c->e->scratch, .row = row};
+    if (q->where && !weir_eval_predicate(&ev, q->where)) {
+        if (!ev.err)
+            return WEIR_OK;
+        c->s->stats.dead++;
+        char why[160];
+        return engine_dead(c->e, WEIR_DEAD_EXPRESSION, src, cause, NULL, 0, ts, c->t, c->err, "WHERE of %s: %s",
+                    q->output->name, engine_error_reason(&ev, why, sizeof why));
+    }
+    return engine_project(c->e, c->s, row, ts, &ev, src, cause, NULL, 0, c->t, c->err);
+}
+
+int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, const weir_value *row, int64_t ts,
+                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    const weir_relation *src = side ? q->join->right : q->source;
+    s->stats.rows_in++;
+    join_ctx c = {e, s, t, err};
+    weir_eval ev = {.arena = &e->scratch};
+    bool is_late;
+    int rc = weir_join_push(s->join, side, part, row, ts, &ev, join_emit, &c, &is_late);
+    if (rc == WEIR_ENOMEM)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (rc)
+        return rc;
+    if (ev.err) {
+        char why[160];
+        s->stats.dead++;
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "ON of %s: %s", q->output->name,
+                    engine_error_reason(&ev, why, sizeof why));
+    }
+    if (!is_late)
+        return WEIR_OK;
+    s->stats.late++;
+    s->stats.dead++;
+    char ts_text[40], wm_text[40];
+    weir_timestamp_format(ts, ts_text, sizeof ts_text);
+    weir_timestamp_format(weir_join_watermark(s->join, side, part), wm_text, sizeof wm_text);
+    /* How far behind a record may be: what the bound lets it reach past its own time, plus grace. */
+    long long allowed = (long long)(side ? -q->join->lo : q->join->hi) + (long long)q->join->grace_ms;
+    return engine_dead(e, WEIR_DEAD_LATE, src, row, raw, raw_len, ts, t, err,
+                "too late for %s: event time %s is more than %lld ms behind its partition's watermark %s "
+                "(the join's time bound plus grace)", q->output->name, ts_text, allowed, wm_text);
+}
+
+int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
+                        weir_err *err)
+{
+    join_ctx c = {e, s, t, err};
+    int rc = weir_join_advance(s->join, side, part, wm, join_emit, &c);
+    return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name)
+                             : rc;
+}
