@@ -138,7 +138,7 @@ static int query_metrics(weir_runtime *s, weir_buf *b)
         const weir_relation *rel = s->cat->rels[i];
         bool read = rel->is_source;
         for (int q = 0; q < s->cat->nqueries && !read; q++)
-            read = s->cat->queries[q]->source == rel;
+            read = s->cat->queries[q]->source == rel || (s->cat->queries[q]->join && s->cat->queries[q]->join->right == rel);
         if (!read)
             continue;
         uint64_t dead[WEIR_DEAD_REASONS] = {0};
