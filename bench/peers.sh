@@ -57,13 +57,10 @@ IFS=, read -r -a order <<< "$systems"
 out=$build/peers
 mkdir -p "$out"
 work=$(mktemp -d "$out/run-XXXXXX")
+. "$root/tests/clickhouse_server.sh" # start_clickhouse, stop_clickhouse
 ch_pid=""
 cleanup() {
-    if [ -n "$ch_pid" ]; then
-        kill -TERM "$ch_pid" 2>/dev/null || true
-        for _ in $(seq 60); do kill -0 "$ch_pid" 2>/dev/null || break; sleep 0.05; done
-        kill -KILL "$ch_pid" 2>/dev/null || true
-    fi
+    [ -z "$ch_pid" ] || stop_clickhouse
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -92,40 +89,12 @@ for j in flink kstreams; do
 done
 jvm() { java -cp "$out/$1/classes:$(cat "$out/$1/classpath.txt")" "${@:2}"; }
 
-# --- ClickHouse: started once on free loopback ports (as tests/lib.sh does) ---
+# --- ClickHouse: started once on free loopback ports (tests/clickhouse_server.sh) ---
 ch_url=""
 if has clickhouse; then
-    chd=$work/clickhouse
-    mkdir -p "$chd"
-    port=$((20000 + RANDOM % 20000))
-    while ss -ltn 2>/dev/null | grep -q ":$port \|:$((port + 1)) "; do port=$((20000 + RANDOM % 20000)); done
-    cp /etc/clickhouse-server/users.xml "$chd/users.xml"
-    cat > "$chd/config.xml" <<XML
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$chd/server.log</log><errorlog>$chd/err.log</errorlog><size>10M</size><count>1</count></logger>
-  <http_port>$port</http_port>
-  <tcp_port>$((port + 1))</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>$chd/data/</path>
-  <tmp_path>$chd/tmp/</tmp_path>
-  <user_files_path>$chd/user_files/</user_files_path>
-  <format_schema_path>$chd/format_schemas/</format_schema_path>
-  <users_config>$chd/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>104857600</mark_cache_size>
-  <timezone>UTC</timezone>
-</yandex>
-XML
-    clickhouse-server --config-file="$chd/config.xml" >"$chd/stdout" 2>&1 &
-    ch_pid=$!
-    ch_url=http://127.0.0.1:$port/
-    for _ in $(seq 600); do
-        [ "$(curl -s "${ch_url}ping" 2>/dev/null)" = "Ok." ] && break
-        kill -0 "$ch_pid" 2>/dev/null || { cat "$chd/err.log" "$chd/stdout" >&2; exit 1; }
-        sleep 0.1
-    done
+    start_clickhouse "$work/clickhouse" || exit 1
+    ch_pid=$CH_PID
+    ch_url=$CH_URL/
 fi
 ch_query="SELECT city, ws, ws + 300, count(), sum(is_retweet), uniqExact(user_id)
   FROM (SELECT city, user_id, is_retweet, intDiv(toUInt32(created_at), 60) * 60 - arrayJoin([0, 60, 120, 180, 240]) AS ws FROM tweets)
