@@ -11,12 +11,13 @@
 # alike; the dead letters reach <stream>.dlq; Kafka's admin tool lists
 # weir's consumer group and its committed offsets; kill -9 of weir while a
 # sink delivers leaves each record once in its topic.
+# Two TODO checks record weir bugs only a real broker shows (see them below).
 # Pending: tombstones removing rows from a compacted table topic. No table
 # of weir drops a row yet (windows are not retired, a row failing HAVING is
 # left as it was), so nothing emits one; when something does, check here
 # that the compacted topic loses the row.
 . "$(dirname "$0")/../lib.sh"
-plan 17
+plan 18
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 PY=/usr/bin/python3 # Debian's, where python3-kafka and python3-confluent-kafka are installed
 start_kafka_broker || { echo "Bail out! the Kafka broker did not start"; exit 1; }
@@ -26,7 +27,7 @@ ok 0 "a real Kafka broker answers on $KB (after $SECONDS s)"
 # its stream's partitions. The table's topic is compacted, its segments
 # rolled at every append (segment.ms) and cleaned as soon as anything is
 # dirty, so the log cleaner's work shows within seconds.
-for t in logins logins.dlq failed clicks clicks.dlq clicks_out; do
+for t in logins logins.dlq failed clicks clicks.dlq clicks_out sensors sensors.dlq readings; do
     kafka_topics --create --topic "$t" --partitions 2 --replication-factor 1 >/dev/null ||
         { echo "Bail out! kafka-topics could not create $t"; exit 1; }
 done
@@ -42,6 +43,8 @@ CREATE TABLE by_device AS SELECT device, country, window_start, COUNT(*) AS n
     FROM TUMBLE(logins, INTERVAL '1' MINUTE) GROUP BY device, country;
 CREATE STREAM clicks (user TEXT, page TEXT, n INT) WITH (partitions = 2, key = 'user');
 CREATE SINK raw FROM clicks WITH (connector = 'kafka', topic = 'clicks_out');
+CREATE STREAM sensors (id TEXT, ts TIMESTAMP) WITH (partitions = 2, key = 'id', timestamp = 'ts');
+CREATE STREAM readings AS SELECT id, ts FROM sensors;
 SQL
 
 # Event time half an hour ago (Kafka refuses record timestamps more than an
@@ -62,6 +65,9 @@ while IFS=$'\t' read -r key value header; do printf '%s\t%s\n' "$key" "$value" |
 printf 'ann\t{"user":"ann","device":"ios","country":"fr","ts":"%s"}\n' "$(iso $((base + 179)))" | kprod logins
 printf 'bob\tnot json\n' | kprod logins
 printf 'cy\t\n' | kprod logins -Z
+# a sensor whose clock is two hours ahead, then one that is right, both on partition 0 of sensors
+printf 's1\t{"id":"s1","ts":"%s"}\n' "$(iso $(($(date +%s) + 7200)))" | kcat -b "$KB" -t sensors -p 0 -P -K $'\t' 2>>"$SCRATCH/kcat.err"
+printf 's2\t{"id":"s2","ts":"%s"}\n' "$(iso "$(date +%s)")" | kcat -b "$KB" -t sensors -p 0 -P -K $'\t' 2>>"$SCRATCH/kcat.err"
 [ "$(kcat -b "$KB" -t logins -C -e -q -f '%o\n' 2>/dev/null | wc -l)" = 57 ]
 ok $? "kcat produced 57 records to topic logins"
 
@@ -165,6 +171,15 @@ caught_up() { # the group's committed offsets of topic logins reach the end: 58 
 wait_for 60 caught_up
 ok $? "kafka-consumer-groups --describe shows its committed offsets of logins at the end (58, lag 0)" ||
     diag "$(cat "$SCRATCH/describe")"
+
+# A row whose event time is more than an hour ahead of the broker's clock:
+# Kafka 4 refuses its timestamp (log.message.timestamp.after.max.ms, one
+# hour by default; the mock cluster takes any). Known weir bug: the sink
+# gives the record its event time as timestamp and retries the refused batch
+# forever, so the right record after it never arrives either. Marked TODO.
+wait_for 30 'topic readings "%k\n" | grep -qx s2'
+todo $? "a row timestamped two hours ahead does not hold up the next one in its topic ($(curl -s "$URL/v1/sinks" | grep -o '"name":"readings.to_kafka"[^}]*"last_error":"[^"]*"'))" \
+    "weir bug: an invalid record timestamp is retried forever"
 
 # (e) kill -9 of weir while its sinks deliver: every click once in clicks_out
 post() { # post FROM TO: clicks n = FROM..TO over HTTP
