@@ -103,9 +103,12 @@ run: deps
 	scripts/run-demo.sh $(WEIR)
 
 # Every test prints TAP; prove runs them all and fails if one fails.
+# The real Apache Kafka broker's jars are fetched (once, into a cache) before
+# prove runs tests side by side.
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all
+	@tests/peers/kafka.sh fetch
 	WEIR=$(abspath $(WEIR)) BUILD=$(abspath $(BUILD)) prove -j2 $(UNIT_BIN) tests/integration/*.sh tests/e2e/*.sh tests/fuzz_replay.sh tests/sql_golden.sh
 
 # docs/CONFIGURATION.md is printed by the binary from the connectors' option

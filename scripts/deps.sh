@@ -7,7 +7,9 @@
 # curl, and Node.js
 # with npm for the dashboard's libraries), test (chromium for the browser test, prometheus for promtool,
 # kcat and clickhouse-server as the real peers, python3 for the tests' raw
-# sockets and JSON checks, man-db to render the man page), fuzz (clang with
+# sockets and JSON checks, python3-kafka and python3-confluent-kafka as
+# outside Kafka clients, a Java runtime and Maven for the real Apache Kafka
+# broker (tests/peers/kafka.sh fetches its jars), man-db to render the man page), fuzz (clang with
 # libFuzzer), bench (wrk, python3 for bench/paced.py, and what else the benchmarks compare against:
 # librocksdb-dev for bench/statestore.sh, which weighs it against LMDB; a JDK 17
 # and Maven for bench/peers.sh's Flink and Kafka Streams programs, whose libraries
@@ -16,7 +18,12 @@ set -eu
 packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpcre2-dev liblmdb-dev curl)
 for group in "$@"; do
     case "$group" in
-        test) packages+=(chromium prometheus kcat clickhouse-server python3 man-db openssl) ;;
+        test)
+            packages+=(chromium prometheus kcat clickhouse-server python3 python3-kafka python3-confluent-kafka man-db openssl)
+            # Java 17 (Kafka 4 needs it) and Maven may come from elsewhere than Debian: ask for them by command.
+            command -v java >/dev/null || packages+=(default-jre-headless)
+            command -v mvn >/dev/null || packages+=(maven)
+            ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
         bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev openjdk-17-jdk-headless maven time) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
