@@ -80,6 +80,7 @@ static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, producer *p, weir
                                    "delivery.report.only.error", "true", /* only failures need a report */
                                    NULL};
     const char *const consumer[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.auto.commit", "false",
+                                    "enable.partition.eof", "true",
                                     "group.id", "weir-sink-resume", NULL};
     rd_kafka_t *rk = weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? produce : consumer, &k->user, on_delivery, p, err);
     if (!rk)
@@ -185,19 +186,24 @@ static weir_sink_result kafka_resume(void *state, uint64_t *next, uint32_t parti
     if (parts < 0)
         rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: no metadata from %s", k->name, k->topic, k->brokers);
     rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(parts > 0 ? parts : 1);
-    int64_t *want = calloc(parts > 0 ? (size_t)parts : 1, sizeof *want);
+    /* end[p]: the partition's end when asked, 0 once read up to it. A
+     * partition is read up to its last offset, not for a count of records:
+     * a compacted topic has fewer records than offsets. */
+    int64_t *end = calloc(parts > 0 ? (size_t)parts : 1, sizeof *end);
     anchor *anchors = calloc(parts > 0 ? (size_t)parts : 1, sizeof *anchors);
-    int64_t remaining = 0;
-    for (int p = 0; p < parts && rc == WEIR_OK && want && anchors; p++) {
+    int64_t remaining = 0; /* partitions not read up to their end yet */
+    if (!end || !anchors)
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (int p = 0; p < parts && rc == WEIR_OK; p++) {
         int64_t lo, hi;
         if (rd_kafka_query_watermark_offsets(c, k->topic, p, &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rc = weir_err_set(err, WEIR_EIO, "sink %s: kafka topic %s: no offsets for partition %d", k->name, k->topic, p);
             break;
         }
         int64_t from = hi - lo > RESUME_SCAN ? hi - RESUME_SCAN : lo;
-        want[p] = hi - from;
-        remaining += want[p];
-        if (want[p])
+        end[p] = hi > from ? hi : 0;
+        remaining += end[p] > 0;
+        if (end[p])
             rd_kafka_topic_partition_list_add(assign, k->topic, p)->offset = from;
     }
     if (rc == WEIR_OK && remaining && rd_kafka_assign(c, assign) != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -208,9 +214,12 @@ static weir_sink_result kafka_resume(void *state, uint64_t *next, uint32_t parti
             idle++;
             continue;
         }
-        if (!m->err && m->partition < parts && want[m->partition] > 0) {
-            want[m->partition]--;
+        bool ours = m->partition >= 0 && m->partition < parts && end[m->partition] > 0;
+        if (ours && (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset + 1 >= end[m->partition]))) {
+            end[m->partition] = 0; /* read up to its end (this record is still looked at below) */
             remaining--;
+        }
+        if (!m->err && ours) {
             rd_kafka_headers_t *h = NULL;
             uint64_t sp, so;
             anchor *a = &anchors[m->partition];
@@ -236,7 +245,7 @@ static weir_sink_result kafka_resume(void *state, uint64_t *next, uint32_t parti
         k->topic_partitions = parts;
     if (k->last) /* the next record of each partition is an anchor again */
         memset(k->last, 0, k->partitions * sizeof *k->last);
-    free(want);
+    free(end);
     free(anchors);
     rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(c);
@@ -266,6 +275,7 @@ static weir_sink_result deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, wei
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC: case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION: case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE: case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP: /* an event time further ahead than the broker allows: every retry meets it */
         fatal = true;
         break;
     default:
