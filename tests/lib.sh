@@ -52,6 +52,31 @@ start_serve() {
     complain "weir serve $* did not start within $START_DEADLINE s; its log: $(cat "$SCRATCH/serve.err")"
     return 1
 }
+# serve_killed KILLS ERRFILE ARGS...: weir serve ARGS (a run that ends by
+# itself, --once), started again and again and killed -9 at a random moment
+# of each of its first KILLS runs, until a run finishes; stderr appended to
+# ERRFILE. Sets KILLED to the kills made. A run not killed that fails ends it
+# with its last line of stderr as a diagnostic.
+serve_killed() {
+    local kills=$1 errs=$2 i pid rc
+    shift 2
+    KILLED=0
+    for i in $(seq 1 200); do
+        $WEIR serve "$@" 2>>"$errs" &
+        pid=$!
+        if [ "$KILLED" -lt "$kills" ]; then
+            sleep "0.0$((RANDOM % 9 + 1))$((RANDOM % 10))"
+            if kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null; then
+                KILLED=$((KILLED + 1))
+                wait "$pid" 2>/dev/null
+                continue
+            fi
+        fi
+        wait "$pid"; rc=$?
+        [ $rc -eq 0 ] || diag "serve exited with $rc: $(tail -1 "$errs")"
+        return 0
+    done
+}
 stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID"; }
 
 # req METHOD PATH [curl args...]: a request to the server start_serve started

@@ -92,23 +92,8 @@ dead=$(( $($WEIR consume clicks.dlq --data "$SCRATCH/once" --from-beginning -e |
 # Each late record is a dead letter of each of the two joins.
 [ "$dead" -eq $(( 2 * (late_clicks + late_buys) )) ]; ok $? "every late record is a dead letter, once per join ($dead)"
 
-killed=0
-for i in $(seq 1 200); do
-    $WEIR serve -f "$SQL" --data "$SCRATCH/killed" --once --checkpoint-ms 30 2>>"$SCRATCH/stderr" &
-    pid=$!
-    if [ "$killed" -lt "$KILLS" ]; then
-        sleep "0.0$((RANDOM % 9 + 1))$((RANDOM % 10))"
-        if kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null; then
-            killed=$((killed + 1))
-            wait "$pid" 2>/dev/null
-            continue
-        fi
-    fi
-    wait "$pid"; rc=$?
-    [ $rc -eq 0 ] && break
-    diag "serve exited with $rc: $(tail -1 "$SCRATCH/stderr")"
-    break
-done
+serve_killed "$KILLS" "$SCRATCH/stderr" -f "$SQL" --data "$SCRATCH/killed" --once --checkpoint-ms 30
+killed=$KILLED
 diag "$killed kills"
 [ "$killed" -ge 1 ]; ok $? "serve was killed $killed times mid-run and then finished"
 for s in matched everything; do

@@ -28,23 +28,8 @@ cp -a "$SCRATCH/input" "$SCRATCH/killed"
 
 $WEIR serve -f "$SQL" --data "$SCRATCH/ref" --once --idle-ms 0; ok $? "uninterrupted run"
 
-killed=0
-for i in $(seq 1 200); do
-    $WEIR serve -f "$SQL" --data "$SCRATCH/killed" --once --idle-ms 0 --checkpoint-ms 30 2>>"$SCRATCH/stderr" &
-    pid=$!
-    if [ "$killed" -lt "$KILLS" ]; then
-        sleep "0.0$((RANDOM % 9 + 1))$((RANDOM % 10))"
-        if kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null; then
-            killed=$((killed + 1))
-            wait "$pid" 2>/dev/null
-            continue
-        fi
-    fi
-    wait "$pid"; rc=$?
-    [ $rc -eq 0 ] && break
-    diag "serve exited with $rc: $(tail -1 "$SCRATCH/stderr")"
-    break
-done
+serve_killed "$KILLS" "$SCRATCH/stderr" -f "$SQL" --data "$SCRATCH/killed" --once --idle-ms 0 --checkpoint-ms 30
+killed=$KILLED
 diag "$killed kills; $(grep -c 'recovery:' "$SCRATCH/stderr") log recoveries reported"
 [ "$killed" -ge "$KILLS" ]; ok $? "serve was killed $killed times mid-run and then finished"
 
