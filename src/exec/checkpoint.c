@@ -156,10 +156,8 @@ static void seal_views(weir_runner *r)
 {
     for (int i = 0; i < r->noutputs; i++) {
         output *o = &r->outputs[i];
-        o->view = NULL;
-        for (int k = 0; o->rel && r->opt.store && r->opt.views && k < r->cat->nrels && !o->view; k++)
-            if (r->cat->rels[k] == o->rel)
-                o->view = r->opt.views[k];
+        int k = o->rel && r->opt.store && r->opt.views ? weir_catalog_index(r->cat, o->rel) : -1;
+        o->view = k >= 0 ? r->opt.views[k] : NULL;
         if (o->view)
             weir_view_checkpoint_begin(o->view);
     }

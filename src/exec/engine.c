@@ -99,9 +99,9 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
 int engine_dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
                 const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
 {
-    for (int i = 0; i < e->cat->nrels; i++)
-        if (e->cat->rels[i] == src)
-            e->dead[i][kind]++;
+    int i = weir_catalog_index(e->cat, src);
+    if (i >= 0)
+        e->dead[i][kind]++;
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -651,10 +651,9 @@ int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, si
 
 void weir_engine_dead_counts(const weir_engine *e, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])
 {
-    for (int i = 0; i < e->cat->nrels; i++)
-        if (e->cat->rels[i] == src)
-            for (int k = 0; k < WEIR_DEAD_REASONS; k++)
-                counts[k] += e->dead[i][k];
+    int i = weir_catalog_index(e->cat, src);
+    for (int k = 0; i >= 0 && k < WEIR_DEAD_REASONS; k++)
+        counts[k] += e->dead[i][k];
 }
 
 const char *weir_dead_reason_name(weir_dead_reason r)

@@ -38,10 +38,8 @@ const weir_relation *runtime_relation(const weir_runtime *s, const char *name, i
 static int update_view(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err)
 {
     weir_runtime *s = ctx;
-    for (int i = 0; i < s->cat->nrels; i++)
-        if (s->cat->rels[i] == rel)
-            return s->views[i] ? weir_view_upsert(s->views[i], row, err) : WEIR_OK;
-    return WEIR_OK;
+    int i = weir_catalog_index(s->cat, rel);
+    return i >= 0 && s->views[i] ? weir_view_upsert(s->views[i], row, err) : WEIR_OK;
 }
 
 /* Shows the table views' readers the rows the last step gave them. */

@@ -17,6 +17,14 @@ const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name)
     return NULL;
 }
 
+int weir_catalog_index(const weir_catalog *c, const weir_relation *rel)
+{
+    for (int i = 0; i < c->nrels; i++)
+        if (c->rels[i] == rel)
+            return i;
+    return -1;
+}
+
 int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog *out, weir_sql_error *e)
 {
     memset(out, 0, sizeof *out);

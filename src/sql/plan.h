@@ -183,6 +183,8 @@ int weir_endpoint_sql(const weir_endpoint *ep, const char *const *values, struct
 int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog *out, weir_sql_error *e);
 
 const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name);
+/* rel's place in c->rels (what arrays kept per relation are indexed by), or -1. */
+int weir_catalog_index(const weir_catalog *c, const weir_relation *rel);
 
 /* A source stream's own WITH options (partitions, key, ...): with a
  * connector, every other option is the connector's. */
