@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../tap.h"
+#include "base/clock.h"
 #include "exec/table_view.h"
 #include "sql/sql.h"
 #include "state/offsets.h"
@@ -335,7 +336,10 @@ static void test_readers(world *w)
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, read_steps, &c);
-    for (int64_t s = 50; s < 1500; s++) {
+    /* 1450 steps, and on until the readers have scanned during them (a
+     * loaded machine may not run them at first), for up to a minute */
+    uint64_t give_up = weir_mono_ns() + 60 * 1000000000ull;
+    for (int64_t s = 50; (s < 1500 || atomic_load(&c.scans) < 20) && weir_mono_ns() < give_up; s++) {
         emit(w, (uint64_t)s % 50, -1, s);
         emit(w, (uint64_t)(s + 25) % 50, -1, s);
         if (s % 7 == 0)
