@@ -137,7 +137,7 @@ static result run(const char *query)
         exit(1);
     }
     result res = {0};
-    weir_emit_target t = {&res.emitted, drop_row, drop_dead};
+    weir_emit_target t = {&res.emitted, drop_row, drop_dead, NULL};
     /* A join's query declares a second source: the rows alternate between the two. */
     const weir_relation *other = cat.rels[1]->is_source ? cat.rels[1] : cat.rels[0];
     uint64_t start = weir_mono_ns(), peak_groups = 0, peak_bytes = 0;

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (weir_engine_new(&cat, &opt, &eng, &err))
             abort();
         if (weir_engine_load(eng, data, size, &err) == WEIR_OK) {
-            weir_emit_target t = {NULL, on_row, NULL};
+            weir_emit_target t = {NULL, on_row, NULL, NULL};
             const char *rec = "{\"k\":\"x\",\"n\":1,\"u\":2,\"ts\":1000}";
             weir_engine_push_json(eng, cat.rels[0], single ? 0 : 1, rec, strlen(rec), 0, &t, &err);
             weir_engine_advance(eng, INT64_MAX, &t, &err);

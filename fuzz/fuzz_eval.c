@@ -34,7 +34,7 @@ static void run(const char *sql, const char *record, size_t len)
     weir_err err;
     if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) == 0 && weir_catalog_build(st, n, &a, &cat, &e) == 0 &&
         weir_engine_new(&cat, &(weir_engine_options){.chain = true}, &eng, &err) == 0) {
-        weir_emit_target t = {NULL, on_row, on_dead};
+        weir_emit_target t = {NULL, on_row, on_dead, NULL};
         weir_engine_push_json(eng, cat.rels[0], 0, record, len, 0, &t, &err);
         weir_engine_push_json(eng, cat.rels[0], 1, record, len, 60000, &t, &err);
         weir_engine_advance(eng, INT64_MAX, &t, &err);

@@ -267,9 +267,14 @@ function schedule(t) {
   if (!t.pending) { t.pending = true; requestAnimationFrame(() => renderTable(t)); }
 }
 
-function tableChange(t, row) {
-  t.rows.set(keyOf(t, row), row);
-  t.flash.add(keyOf(t, row));
+/* A new row replaces its key's; a removal (row null, removed: the key's columns) drops it. */
+function tableChange(t, row, removed) {
+  if (row) {
+    t.rows.set(keyOf(t, row), row);
+    t.flash.add(keyOf(t, row));
+  } else if (removed && typeof removed === 'object') {
+    t.rows.delete(keyOf(t, removed));
+  }
   t.updates++;
   schedule(t);
 }
@@ -318,7 +323,7 @@ function follow(names) {
   feed.source.addEventListener('change', (ev) => {
     if (ev.lastEventId) feed.lastId = ev.lastEventId;
     const change = JSON.parse(ev.data);
-    if (tables[change.stream]) tableChange(tables[change.stream], change.row);
+    if (tables[change.stream]) tableChange(tables[change.stream], change.row, change.removed);
     else deadLetter(change.stream, change.row);
   });
 }

@@ -69,7 +69,8 @@ static int print_record(weir_buf *out, uint32_t partition, const weir_record *r,
         rc |= r->key ? weir_json_quote(out, (const char *)r->key, r->key_len) : weir_buf_append_str(out, "null");
         rc |= weir_buf_append_str(out, ",\"value\":");
     }
-    rc |= weir_buf_append(out, r->value, r->value_len);
+    /* no value (a tombstone) is null, as Kafka's console consumer prints it */
+    rc |= r->value_len ? weir_buf_append(out, r->value, r->value_len) : weir_buf_append_str(out, "null");
     rc |= weir_buf_append_str(out, meta ? "}\n" : "\n");
     return rc;
 }

@@ -18,7 +18,9 @@
  *
  * Output: one JSON object per line, {"stream": NAME, "row": {...}}, rows
  * of dead-letter streams included (NAME.dlq, row {reason, record,
- * timestamp}); with --output NAME only that relation's rows, bare.
+ * timestamp}), and {"stream": NAME, "removed": {KEY}} when a row leaves
+ * a table (its primary key); with --output NAME only that relation's
+ * rows, bare ({"removed": {KEY}} for a removal).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,8 +73,9 @@ const cli_command cli_replay = {
     .usage = "-f PIPELINE --input FILE [--expect GOLDEN]",
     .summary = "run a pipeline over a file on a virtual clock and print (or check) what it emits",
     .description = "Output lines are {\"stream\": NAME, \"row\": {...}}, including NAME.dlq rows for records\n"
-                   "that were refused; --output NAME prints one relation's rows bare. Every window\n"
-                   "closes at the end of the input.",
+                   "that were refused, and {\"stream\": NAME, \"removed\": {KEY}} when a row leaves a table\n"
+                   "(HAVING no longer holds); --output NAME prints one relation's rows bare. Every\n"
+                   "window closes at the end of the input.",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
     .min_args = 0,
@@ -115,6 +118,23 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
              weir_buf_append_str(&rp->out, ",\"row\":");
     return rc || weir_encode_json(&r->schema, row, &rp->out) || (!rp->only && weir_buf_append_str(&rp->out, "}")) ||
            weir_buf_append_str(&rp->out, "\n") || spill(rp);
+}
+
+/* A row that left a table: {"stream": NAME, "removed": {its primary key}},
+ * or {"removed": {...}} with --stream. */
+static int on_removed(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
+{
+    (void)ts;
+    replay *rp = ctx;
+    if (rp->only && strcmp(rp->only, r->name))
+        return 0;
+    int rc = 0;
+    if (!rp->only)
+        rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, r->name, strlen(r->name)) ||
+             weir_buf_append_str(&rp->out, ",");
+    return rc || weir_buf_append_str(&rp->out, rp->only ? "{\"removed\":" : "\"removed\":") ||
+           weir_encode_json_cols(&r->schema, row, r->pk, r->npk, &rp->out) || weir_buf_append_str(&rp->out, "}\n") ||
+           spill(rp);
 }
 
 static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
@@ -162,7 +182,7 @@ static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_
 {
     (void)e;
     replay *rp = ctx;
-    weir_emit_target t = {rp, on_row, on_dead};
+    weir_emit_target t = {rp, on_row, on_dead, on_removed};
     rp->records++;
     const weir_relation *src = rp->source;
     if (!src && envelope(rp, &text, &len, line, &src))
@@ -324,7 +344,7 @@ static int run_replay(const char **v, int argc, char **argv)
     }
     if (feed_input(&rp, input) != CLI_OK)
         goto out;
-    weir_emit_target t = {&rp, on_row, on_dead};
+    weir_emit_target t = {&rp, on_row, on_dead, on_removed};
     if (weir_engine_advance(rp.engine, INT64_MAX, &t, &rp.err)) {
         cli_error("replay", "%s", rp.err.msg);
         goto out;

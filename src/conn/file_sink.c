@@ -1,6 +1,7 @@
 /*
  * file_sink.c - CREATE SINK s FROM x WITH (connector = 'file', path = 'out.ndjson'):
- * each record's JSON on a line of its own, exactly once.
+ * each record's JSON on a line of its own, exactly once; a table's
+ * tombstone (a row that left it) as {"removed": {its primary key}}.
  *
  * Progress lives beside the file, in PATH.offsets (written atomically after
  * the lines it counts are fdatasynced): the file's size and each source
@@ -25,11 +26,13 @@
 #include "base/buf.h"
 #include "base/io.h"
 #include "conn/sink.h"
+#include "exec/decode.h"
 
 typedef struct file_sink {
     char name[256];            /* the sink's, for errors */
     char path[PATH_MAX];
     char progress[PATH_MAX + 16];
+    const weir_relation *from; /* what it delivers, or NULL (a dead-letter stream) */
     int fd;                    /* -1 until resume() opens it */
     uint32_t partitions;
     uint64_t *next;
@@ -49,6 +52,7 @@ static int file_open(const weir_sink_config *cfg, void **state, weir_err *err)
     snprintf(f->path, sizeof f->path, "%s", path);
     snprintf(f->progress, sizeof f->progress, "%s.offsets", path);
     f->partitions = cfg->partitions;
+    f->from = cfg->from;
     f->fd = -1;
     *state = f;
     return WEIR_OK;
@@ -109,11 +113,17 @@ static weir_sink_result file_deliver(void *state, const weir_sink_record *recs, 
     f->lines.len = 0;
     if (n == 0)
         return WEIR_SINK_OK;
-    for (size_t i = 0; i < n; i++)
-        if (weir_buf_append(&f->lines, recs[i].value, recs[i].value_len) || weir_buf_append(&f->lines, "\n", 1)) {
+    for (size_t i = 0; i < n; i++) {
+        bool removal = !recs[i].value_len && f->from && f->from->is_table;
+        if ((removal ? weir_buf_append_str(&f->lines, "{\"removed\":") ||
+                           weir_table_key_json(f->from, (const char *)recs[i].key, recs[i].key_len, &f->lines) ||
+                           weir_buf_append_str(&f->lines, "}")
+                     : weir_buf_append(&f->lines, recs[i].value, recs[i].value_len)) ||
+            weir_buf_append(&f->lines, "\n", 1)) {
             weir_err_set(err, WEIR_ENOMEM, "out of memory");
             return WEIR_SINK_RETRY;
         }
+    }
     int rc = weir_io_write_all(&weir_io_posix, f->fd, f->lines.data, f->lines.len, f->path, err);
     if (rc == WEIR_OK && fdatasync(f->fd))
         rc = weir_err_errno(err, errno, "fdatasync %s", f->path);

@@ -193,6 +193,56 @@ int weir_decode_json(const weir_schema *schema, const char *json, size_t len, we
     return rc ? -1 : 0;
 }
 
+int weir_decode_table_key(const weir_relation *table, const char *key, size_t len, weir_arena *arena,
+                          weir_value *row, char *why, size_t cap)
+{
+    if (table->npk > 1)
+        return weir_decode_json(&table->schema, key, len, arena, row, why, cap);
+    if (table->npk == 0 || !key) {
+        snprintf(why, cap, "no key names the row");
+        return -1;
+    }
+    /* One column: its text, which as a JSON member value is a string for
+     * TEXT and the value itself for the rest. */
+    const weir_column *c = &table->schema.cols[table->pk[0]];
+    weir_buf obj = {0};
+    bool text = c->type == WEIR_TYPE_TEXT;
+    int rc = weir_buf_append(&obj, "{", 1) || weir_json_quote(&obj, c->name, strlen(c->name)) ||
+             weir_buf_append(&obj, ":", 1) || (text ? weir_json_quote(&obj, key, len) : weir_buf_append(&obj, key, len)) ||
+             weir_buf_append(&obj, "}", 1);
+    if (rc)
+        snprintf(why, cap, "out of memory");
+    else if ((rc = weir_decode_json(&table->schema, (const char *)obj.data, obj.len, arena, row, why, cap)) == 0 &&
+             row[table->pk[0]].type == WEIR_TYPE_TEXT && !row[table->pk[0]].is_null) {
+        /* its text points into obj, which goes: copy it to the arena */
+        char *copy = weir_arena_alloc(arena, row[table->pk[0]].len + 1);
+        if (!copy) {
+            snprintf(why, cap, "out of memory");
+            rc = -1;
+        } else {
+            memcpy(copy, row[table->pk[0]].s, row[table->pk[0]].len);
+            row[table->pk[0]].s = copy;
+        }
+    }
+    weir_buf_free(&obj);
+    return rc ? -1 : 0;
+}
+
+int weir_table_key_json(const weir_relation *table, const char *key, size_t len, weir_buf *out)
+{
+    weir_arena arena = {0};
+    weir_value *row = malloc((size_t)table->schema.ncols * sizeof *row);
+    char why[160];
+    int rc = row ? 0 : -1;
+    if (!rc && weir_decode_table_key(table, key, len, &arena, row, why, sizeof why) == 0)
+        rc = weir_encode_json_cols(&table->schema, row, table->pk, table->npk, out);
+    else if (!rc)
+        rc = key ? weir_json_quote(out, key, len) : weir_buf_append_str(out, "null");
+    weir_arena_free(&arena);
+    free(row);
+    return rc ? -1 : 0;
+}
+
 int weir_encode_json_cols(const weir_schema *schema, const weir_value *row, const int *cols, int n, weir_buf *out)
 {
     int rc = weir_buf_append(out, "{", 1);

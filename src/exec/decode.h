@@ -24,6 +24,19 @@
 int weir_decode_json(const weir_schema *schema, const char *json, size_t len, weir_arena *arena,
                      weir_value *row, char *why, size_t cap);
 
+/* A table's row named by the key of a record of its changelog (as the
+ * runner keys it: one primary-key column's text, or a JSON object of
+ * several), its other columns NULL: what a tombstone (a record with a key
+ * and no value) removes. 0, or -1 with a reason in why. */
+int weir_decode_table_key(const weir_relation *table, const char *key, size_t len, weir_arena *arena,
+                          weir_value *row, char *why, size_t cap);
+
+/* Appends the primary key a tombstone's record key names as a JSON object
+ * of the table's key columns ({"number":5}), as weir shows a removal; a
+ * key that does not decode as its text (a JSON string), none as null.
+ * -1 when out of memory. */
+int weir_table_key_json(const weir_relation *table, const char *key, size_t len, weir_buf *out);
+
 /* The opposite: a row as a JSON object with the schema's column names. */
 int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out);
 

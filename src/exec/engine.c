@@ -140,25 +140,81 @@ const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap)
     return buf;
 }
 
-/* Builds and emits the output row of a group: [keys][aggregates][window] -> SELECT list. */
-static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, const weir_acc *accs,
-                      int64_t ws, int64_t we, int64_t ts, const weir_emit_target *t, weir_err *err)
+/* Says that the row of table q->output named by the grouped row g has
+ * left it: its primary-key columns (group keys, window start: they
+ * always evaluate), the others NULL. */
+static int remove_row(weir_engine *e, query_state *s, const weir_value *g, int64_t ts, const weir_emit_target *t,
+                      weir_err *err)
 {
-    const weir_query *q = s->q;
-    int n = q->nkeys + q->naggs + 2;
-    weir_value *g = weir_arena_alloc(&e->scratch, (size_t)n * sizeof *g);
-    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)q->output->schema.ncols * sizeof *out);
-    if (!g || !out)
+    const weir_relation *r = s->q->output;
+    if (!r->is_table || !t->removed)
+        return WEIR_OK;
+    weir_value *key = weir_arena_alloc(&e->scratch, (size_t)r->schema.ncols * sizeof *key);
+    if (!key)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (int i = 0; i < r->schema.ncols; i++)
+        key[i] = weir_null(r->schema.cols[i].type);
+    weir_eval ev = {.arena = &e->scratch, .row = g};
+    for (int i = 0; i < r->npk; i++)
+        key[r->pk[i]] = weir_eval_expr(&ev, s->q->out[r->pk[i]]);
+    s->stats.rows_out++; /* a removal is an output record too */
+    if (t->removed(t->ctx, r, key, ts))
+        return weir_err_set(err, WEIR_EIO, "removing a row of %s failed", r->name);
+    return WEIR_OK;
+}
+
+/* The grouped row [keys][aggregates][window_start, window_end] of a group
+ * (accs NULL: its aggregates NULL), in the scratch arena. */
+static weir_value *grouped(weir_engine *e, const weir_query *q, const weir_value *keys, const weir_acc *accs,
+                           int64_t ws, int64_t we)
+{
+    weir_value *g = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + q->naggs + 2) * sizeof *g);
+    if (!g)
+        return NULL;
     memcpy(g, keys, (size_t)q->nkeys * sizeof *g);
     for (int i = 0; i < q->naggs; i++)
-        g[q->nkeys + i] = weir_acc_result(q, accs, i);
+        g[q->nkeys + i] = accs ? weir_acc_result(q, accs, i) : weir_null(q->aggs[i].type);
     bool windowed = q->window.kind != WEIR_WINDOW_NONE;
     g[q->nkeys + q->naggs] = windowed ? weir_timestamp(ws) : weir_null(WEIR_TYPE_TIMESTAMP);
     g[q->nkeys + q->naggs + 1] = windowed ? weir_timestamp(we) : weir_null(WEIR_TYPE_TIMESTAMP);
+    return g;
+}
+
+/* Whether q's row of a group as it stands was shown (accs NULL: there was
+ * none): HAVING holds over it. Worth asking only where a removal can
+ * follow (tracks_shown). */
+static bool shown(weir_engine *e, const weir_query *q, const weir_value *keys, const weir_acc *accs, int64_t ws,
+                  int64_t we)
+{
+    if (!accs)
+        return false;
+    weir_value *g = grouped(e, q, keys, accs, ws, we);
     weir_eval ev = {.arena = &e->scratch, .row = g};
-    if (q->having && !weir_eval_predicate(&ev, q->having))
-        return WEIR_OK;
+    return g && weir_eval_predicate(&ev, q->having) && !ev.err; /* an error dead-lettered the row */
+}
+
+/* Whether an update can remove a row (HAVING on an EMIT CHANGES table),
+ * so its group's row before the update matters. */
+static bool tracks_shown(const weir_query *q, const weir_emit_target *t)
+{
+    return q->having && q->emit == WEIR_EMIT_CHANGES && q->output->is_table && t->removed;
+}
+
+/* Builds and emits the output row of a group: [keys][aggregates][window]
+ * -> SELECT list; one that fails HAVING, when EMIT CHANGES had shown it
+ * (was_shown), leaves the table. */
+static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, const weir_acc *accs,
+                      int64_t ws, int64_t we, int64_t ts, bool was_shown, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    weir_value *g = grouped(e, q, keys, accs, ws, we);
+    weir_value *out = weir_arena_alloc(&e->scratch, (size_t)q->output->schema.ncols * sizeof *out);
+    if (!g || !out)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    weir_eval ev = {.arena = &e->scratch, .row = g};
+    /* A HAVING that fails to evaluate is the row's error (below), not a removal. */
+    if (q->having && !weir_eval_predicate(&ev, q->having) && !ev.err)
+        return was_shown && q->emit == WEIR_EMIT_CHANGES ? remove_row(e, s, g, ts, t, err) : WEIR_OK;
     for (int i = 0; i < q->output->schema.ncols; i++)
         out[i] = weir_eval_expr(&ev, q->out[i]);
     if (ev.err) { /* an expression over aggregates failed: the row is not emitted, and counted */
@@ -176,7 +232,8 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
 }
 
 /* Merges the panes of the hop window starting at ws for keys into
- * s->window, which keeps its memory from window to window. */
+ * s->window, which keeps its memory from window to window: how many
+ * there were, or -1 out of memory. */
 static int merge_window(query_state *s, const weir_value *keys, int64_t ws)
 {
     const weir_query *q = s->q;
@@ -193,7 +250,7 @@ static int merge_window(query_state *s, const weir_value *keys, int64_t ws)
         if (weir_accs_merge(q, s->window, s->panes[i], &which))
             return -1;
     }
-    return 0;
+    return n;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -264,8 +321,9 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (ts + w->gap_ms + w->grace_ms <= s->part_wm[part])
         return late(e, s, s->part_wm[part], row, ts, raw, raw_len, t, err);
     weir_acc *accs;
-    int64_t start, last;
-    int which, rc = weir_sessions_add(&s->sessions, keys, ts, args, &accs, &start, &last, &which);
+    int64_t start, last, merged[WEIR_SESSIONS_TOUCH_MAX];
+    int nmerged, which, rc = weir_sessions_add(&s->sessions, keys, ts, args, &accs, &start, &last, merged, &nmerged,
+                                               &which);
     if (rc < 0)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
     if (rc > 0) {
@@ -276,7 +334,16 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
     }
     if (last + w->gap_ms + w->grace_ms < s->next_close)
         s->next_close = last + w->gap_ms + w->grace_ms;
-    if (q->emit == WEIR_EMIT_CHANGES && (rc = emit_group(e, s, keys, accs, start, last + w->gap_ms, ts, t, err)))
+    /* EMIT CHANGES showed the sessions merged away as rows of their own: they leave the table. */
+    for (int i = 0; i < nmerged && q->emit == WEIR_EMIT_CHANGES && rc == WEIR_OK; i++) {
+        const weir_value *g = grouped(e, q, keys, NULL, merged[i], merged[i]);
+        rc = g ? remove_row(e, s, g, ts, t, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
+    /* Whether the session was shown before this record is not kept: a
+     * failing HAVING removes it whether or not it was (as ksqlDB does). */
+    if (rc == WEIR_OK && q->emit == WEIR_EMIT_CHANGES)
+        rc = emit_group(e, s, keys, accs, start, last + w->gap_ms, ts, true, t, err);
+    if (rc)
         return rc;
     return advance_partition(e, s, part, ts, t, err);
 }
@@ -314,6 +381,21 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
         if (slot + w->size_ms + w->grace_ms <= wm || slot <= s->closed_upto)
             return late(e, s, wm, row, ts, raw, raw_len, t, err);
     }
+    /* The rows this record updates, as they were: one per hop window over its pane. */
+    bool track = tracks_shown(q, t), was_shown = false, *hop_shown = NULL;
+    int64_t first_ws = w->kind == WEIR_WINDOW_HOP ? slot - w->size_ms + w->slide_ms : slot;
+    if (track && w->kind == WEIR_WINDOW_HOP) {
+        if (!(hop_shown = weir_arena_alloc(&e->scratch, (size_t)(w->size_ms / w->slide_ms) * sizeof *hop_shown)))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        for (int64_t ws = first_ws; ws <= slot; ws += w->slide_ms) {
+            int panes = merge_window(s, keys, ws);
+            if (panes < 0)
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            hop_shown[(ws - first_ws) / w->slide_ms] = panes && shown(e, q, keys, s->window, ws, ws + w->size_ms);
+        }
+    } else if (track) {
+        was_shown = shown(e, q, keys, weir_groups_find(s->groups, keys, slot), slot, slot + w->size_ms);
+    }
     weir_acc *accs = weir_groups_upsert(s->groups, keys, slot);
     if (!accs)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
@@ -328,17 +410,18 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     }
     if (q->emit == WEIR_EMIT_CHANGES) {
         if (w->kind == WEIR_WINDOW_HOP) {
-            for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
+            for (int64_t ws = first_ws; ws <= slot; ws += w->slide_ms) {
                 if (ws <= s->closed_upto || ws + w->size_ms + w->grace_ms <= s->part_wm[part])
                     continue; /* closed: its result is final */
-                int r = merge_window(s, keys, ws);
-                if (r == 0)
-                    r = emit_group(e, s, keys, s->window, ws, ws + w->size_ms, ts, t, err);
+                if (merge_window(s, keys, ws) < 0)
+                    return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+                bool was = hop_shown && hop_shown[(ws - first_ws) / w->slide_ms];
+                int r = emit_group(e, s, keys, s->window, ws, ws + w->size_ms, ts, was, t, err);
                 if (r)
-                    return r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : r;
+                    return r;
             }
         } else {
-            int r = emit_group(e, s, keys, accs, slot, slot + w->size_ms, ts, t, err);
+            int r = emit_group(e, s, keys, accs, slot, slot + w->size_ms, ts, was_shown, t, err);
             if (r)
                 return r;
         }
@@ -392,7 +475,7 @@ static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target
     for (size_t i = 0; i < n && rc == WEIR_OK && q->emit == WEIR_EMIT_FINAL; i++) {
         weir_acc *a = weir_groups_find(s->groups, c[i].keys, c[i].ws);
         int64_t end = weir_session_last(&s->sessions, a) + w->gap_ms;
-        rc = emit_group(e, s, c[i].keys, a, c[i].ws, end, end, t, err);
+        rc = emit_group(e, s, c[i].keys, a, c[i].ws, end, end, false, t, err);
     }
     /* Keys point into entries that removal moves: copy them before forgetting. */
     for (size_t i = n; i-- > 0 && rc == WEIR_OK;) {
@@ -456,11 +539,12 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             if (w->kind == WEIR_WINDOW_TUMBLE) {
                 rc = emit_group(e, s, c[i].keys, weir_groups_find(s->groups, c[i].keys, c[i].ws), c[i].ws,
-                                c[i].ws + w->size_ms, c[i].ws + w->size_ms, t, err);
+                                c[i].ws + w->size_ms, c[i].ws + w->size_ms, false, t, err);
             } else {
                 int r = merge_window(s, c[i].keys, c[i].ws);
-                rc = r ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                       : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms, t, err);
+                rc = r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                           : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms,
+                                        false, t, err);
             }
         }
         free(c);

@@ -18,6 +18,11 @@
  * that have all closed is too late and goes to the dead-letter stream, as
  * does a record that does not decode, and one whose expressions fail
  * (integer overflow, division by zero, bad CAST).
+ *
+ * A row leaves a table (weir_emit_target.removed) when an EMIT CHANGES
+ * update makes its group fail HAVING. As in ksqlDB, the removal comes
+ * whenever the updated group fails, whether or not an earlier update had
+ * shown the row: a removal of a row a table lacks changes nothing.
  */
 #ifndef WEIR_ENGINE_H
 #define WEIR_ENGINE_H
@@ -36,6 +41,9 @@ typedef struct weir_emit_target {
     /* A record of relation src that could not be processed, for src's
      * dead-letter stream. raw is the record's JSON. */
     int (*dead)(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts_ms);
+    /* A row left table r: its primary-key columns (r->pk) name it, the
+     * others are NULL. NULL: removals are not wanted. */
+    int (*removed)(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts_ms);
 } weir_emit_target;
 
 typedef struct weir_engine_options {

@@ -253,7 +253,7 @@ void weir_pull_free(weir_pull_run *r)
 }
 
 int weir_scan_rows_range(weir_log *log, const weir_relation *rel, const uint64_t *from, const uint64_t *to,
-                         int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
+                         weir_scan_fn fn, void *ctx, weir_err *err)
 {
     weir_stream *s;
     int rc = weir_stream_open(log, rel->name, &s, err);
@@ -275,9 +275,11 @@ int weir_scan_rows_range(weir_log *log, const weir_relation *rel, const uint64_t
         char why[256];
         while (rc == WEIR_OK && (got = weir_reader_next(r, &rec, err)) == 1) {
             weir_arena_reset(&arena);
-            if (weir_decode_json(&rel->schema, (const char *)rec.value, rec.value_len, &arena, row, why, sizeof why))
+            bool removed = rel->is_table && rec.value_len == 0; /* a tombstone: the key's row left the table */
+            if (removed ? weir_decode_table_key(rel, (const char *)rec.key, rec.key_len, &arena, row, why, sizeof why)
+                        : weir_decode_json(&rel->schema, (const char *)rec.value, rec.value_len, &arena, row, why, sizeof why))
                 continue; /* a record the pipeline would dead-letter is not a row */
-            int f = fn(ctx, row);
+            int f = fn(ctx, row, removed);
             if (f == 1)
                 break;
             rc = f;
@@ -316,7 +318,7 @@ int weir_scan_ends(weir_log *log, const weir_relation *rel, bool stable_only, ui
     return rc;
 }
 
-int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *), void *ctx, weir_err *err)
+int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, weir_scan_fn fn, void *ctx, weir_err *err)
 {
     uint64_t *ends = NULL;
     uint32_t n;
@@ -332,7 +334,10 @@ typedef struct offer_ctx {
     weir_err *err;
 } offer_ctx;
 
-static int to_run(void *c, const weir_value *row) { return weir_pull_offer(((offer_ctx *)c)->target, row, ((offer_ctx *)c)->err); }
+static int to_run(void *c, const weir_value *row, bool removed)
+{
+    return removed ? 0 : weir_pull_offer(((offer_ctx *)c)->target, row, ((offer_ctx *)c)->err);
+}
 
 int weir_pull_offer_scan(weir_pull_run *r, weir_log *log, bool stable_only, weir_err *err)
 {

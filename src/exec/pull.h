@@ -56,17 +56,21 @@ int weir_pull_offer(weir_pull_run *r, const weir_value *row, weir_err *err);
 size_t weir_pull_finish(weir_pull_run *r, const weir_value *const **rows);
 void weir_pull_free(weir_pull_run *r);
 
+/* Called with each row of a scan, or with removed the row a table's
+ * tombstone removes (its primary-key columns, the rest NULL); returns 0,
+ * 1 to stop, or an error code. */
+typedef int (*weir_scan_fn)(void *ctx, const weir_value *row, bool removed);
+
 /* Feeds every record of rel's stream to fn, decoded by rel's schema
- * (records that do not decode are skipped: they are no rows). fn returns
- * 0, 1 to stop, or an error code. With stable_only, a pipeline output is
- * read only up to what the pipeline's last checkpoint committed. */
-int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, int (*fn)(void *, const weir_value *),
-                   void *ctx, weir_err *err);
+ * (records that do not decode are skipped: they are no rows). With
+ * stable_only, a pipeline output is read only up to what the pipeline's
+ * last checkpoint committed. */
+int weir_scan_rows(weir_log *log, bool stable_only, const weir_relation *rel, weir_scan_fn fn, void *ctx, weir_err *err);
 
 /* As weir_scan_rows, over partition p's offsets [from[p], to[p]) (from
  * NULL: from the first; to NULL: to the end). */
 int weir_scan_rows_range(weir_log *log, const weir_relation *rel, const uint64_t *from, const uint64_t *to,
-                         int (*fn)(void *, const weir_value *), void *ctx, weir_err *err);
+                         weir_scan_fn fn, void *ctx, weir_err *err);
 
 /* The end of each partition of rel's stream (*n of them, in *ends, which
  * the caller frees): with stable_only, for a pipeline output, what the

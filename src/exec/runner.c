@@ -145,23 +145,35 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
     return 0;
 }
 
-static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, int64_t ts)
+/* Appends a row of rel to its output stream, or with removed the removal
+ * of the row that row's primary key names: its key, and no value (a
+ * tombstone, which a Kafka sink sends as a null value). */
+static int append_output(weir_runner *r, const weir_relation *rel, const weir_value *row, int64_t ts, bool removed)
 {
-    weir_runner *r = ctx;
     output *o = find_output(r, rel->name);
     if (!o)
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no output stream for %s", rel->name);
     r->json.len = 0;
     weir_record rec = {.ts_ms = ts};
     int32_t part;
-    if (weir_encode_json(&rel->schema, row, &r->json) ||
+    if ((!removed && weir_encode_json(&rel->schema, row, &r->json)) ||
         output_record(r, rel, row, r->json.len, weir_stream_get_config(o->stream)->partitions, &rec, &part))
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
     int rc = weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
     r->changes++;
     if (rc == WEIR_OK && r->opt.on_output)
-        rc = r->opt.on_output(r->opt.on_output_ctx, rel, row, &r->cb_err);
+        rc = r->opt.on_output(r->opt.on_output_ctx, rel, row, removed, &r->cb_err);
     return rc;
+}
+
+static int on_row(void *ctx, const weir_relation *rel, const weir_value *row, int64_t ts)
+{
+    return append_output(ctx, rel, row, ts, false);
+}
+
+static int on_removed(void *ctx, const weir_relation *rel, const weir_value *row, int64_t ts)
+{
+    return append_output(ctx, rel, row, ts, true);
 }
 
 static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
@@ -484,7 +496,7 @@ static int read_input(input *in, uint32_t p, weir_record *rec, weir_err *err)
 
 int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_err *err)
 {
-    weir_emit_target t = {r, on_row, on_dead};
+    weir_emit_target t = {r, on_row, on_dead, on_removed};
     *processed = 0;
     if (r->ckpt.begun) /* the engine is the checkpoint's until its state is written */
         return weir_runner_checkpointing(r) ? WEIR_OK : checkpoint_end(r, err);
@@ -537,7 +549,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
 
 int weir_runner_finish(weir_runner *r, weir_err *err)
 {
-    weir_emit_target t = {r, on_row, on_dead};
+    weir_emit_target t = {r, on_row, on_dead, on_removed};
     r->cur = NULL;
     r->cur_rec = NULL;
     weir_err_clear(&r->cb_err);

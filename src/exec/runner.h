@@ -44,9 +44,11 @@ typedef struct weir_runner_options {
     uint32_t batch;            /* records per partition per step; 0: 4096 */
     bool reset;                /* forget the checkpoint: empty the outputs, read the inputs from the start */
     /* Called with each row appended to a table's or derived stream's
-     * output (e.g. to keep a live view); a non-zero return (an error code,
-     * with err filled) stops the step. */
-    int (*on_output)(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err);
+     * output (e.g. to keep a live view), or with removed the key of a row
+     * that left a table (its primary-key columns; a tombstone in the
+     * output); a non-zero return (an error code, with err filled) stops
+     * the step. */
+    int (*on_output)(void *ctx, const weir_relation *rel, const weir_value *row, bool removed, weir_err *err);
     void *on_output_ctx;
     /* Inputs read from elsewhere than the log (see input.h), or NULL. */
     weir_input_open_fn open_input;

@@ -82,7 +82,7 @@ void weir_sessions_remove(weir_sessions *ss, const weir_value *keys, int64_t sta
 }
 
 int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, const weir_value *args,
-                      weir_acc **accs, int64_t *start, int64_t *last, int *which)
+                      weir_acc **accs, int64_t *start, int64_t *last, int64_t *merged, int *nmerged, int *which)
 {
     const weir_query *q = ss->q;
     int64_t gap = q->window.gap_ms;
@@ -90,10 +90,11 @@ int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, con
     if (!set)
         return -1;
     /* The sessions this record touches. */
-    int64_t touched[64];
+    int64_t touched[WEIR_SESSIONS_TOUCH_MAX];
     int n = 0;
     int64_t first = ts, newest = ts;
-    for (size_t i = 0; i < set->cap && n < 64; i++) {
+    *nmerged = 0;
+    for (size_t i = 0; i < set->cap && n < WEIR_SESSIONS_TOUCH_MAX; i++) {
         if (!set->slots[i])
             continue;
         int64_t s = dec(set->slots[i]);
@@ -121,6 +122,7 @@ int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, con
         if (rc)
             return rc;
         weir_sessions_remove(ss, keys, touched[i]);
+        merged[(*nmerged)++] = touched[i];
     }
     weir_acc *a = weir_groups_find(ss->main, keys, first);
     int rc = weir_accs_add(q, a, args, which);

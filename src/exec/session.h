@@ -28,13 +28,17 @@ typedef struct weir_sessions {
 int weir_sessions_init(weir_sessions *ss, const weir_query *q);
 void weir_sessions_free(weir_sessions *ss);
 
+/* The most sessions one record may touch (the rest stay apart). */
+#define WEIR_SESSIONS_TOUCH_MAX 64
+
 /* Adds a record at ts (its aggregate arguments in args) to the session of
  * keys it falls in, opening, extending or merging sessions as the gap
- * says. On success *accs, *start and *last describe that session.
- * Returns 0, -1 out of memory, or a value error (overflow) naming the
- * aggregate in *which. */
+ * says. On success *accs, *start and *last describe that session, and
+ * merged[0..*nmerged) are the starts of the sessions merged into it
+ * (gone; merged has room for WEIR_SESSIONS_TOUCH_MAX). Returns 0, -1 out
+ * of memory, or a value error (overflow) naming the aggregate in *which. */
 int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, const weir_value *args,
-                      weir_acc **accs, int64_t *start, int64_t *last, int *which);
+                      weir_acc **accs, int64_t *start, int64_t *last, int64_t *merged, int *nmerged, int *which);
 
 /* The last event time of a session's accumulators. */
 static inline int64_t weir_session_last(const weir_sessions *ss, const weir_acc *accs)

@@ -6,6 +6,11 @@
  * and the store has the rest (state/rows.h lays them out); a dirty set,
  * the newest row of each key upserted since the last checkpoint, is what
  * the next checkpoint writes.
+ *
+ * A row that leaves the table (weir_view_remove) stays in memory as a
+ * removal: a row block flagged so (one value past the table's columns),
+ * which no reader is shown and which hides the store's row of its key
+ * until a checkpoint deletes that row.
  */
 #include "exec/table_view.h"
 
@@ -28,6 +33,8 @@ struct weir_table_view {
     size_t npending, pending_cap;
     weir_value **rows;         /* dense, in first-seen order; each row one malloc'd block with its text */
     size_t n, cap;
+    size_t nremoved;           /* of them, removals */
+    weir_value *staged;        /* the writer's scratch: a row and its removal flag, before its copy */
     uint32_t *slots;           /* open addressing by primary key: row index + 1, 0 empty */
     size_t nslots;
     /* an index on the first primary-key column (pull queries asking for one
@@ -81,6 +88,10 @@ int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *e
         return weir_err_set(err, WEIR_ENOMEM, "cannot make a table view's lock");
     }
     v->table = table;
+    if (!(v->staged = malloc((size_t)(table->schema.ncols + 1) * sizeof *v->staged))) {
+        weir_view_free(v);
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
     *out = v;
     return WEIR_OK;
 }
@@ -168,11 +179,31 @@ static int rehash(weir_table_view *v)
     return 0;
 }
 
-/* A row and its text in one malloc'd block, so a replaced row is freed whole. */
-static weir_value *own_row(const weir_value *row, int n)
+/* A row and its text in one malloc'd block, so a replaced row is freed
+ * whole, with the flag saying whether it is a removal past its columns. */
+static weir_value *own_row(weir_table_view *v, const weir_value *row, bool removed)
 {
-    void *block = malloc(weir_row_bytes(row, n));
-    return block ? weir_row_pack(block, row, n) : NULL;
+    int n = v->table->schema.ncols;
+    memcpy(v->staged, row, (size_t)n * sizeof *row);
+    v->staged[n] = weir_bool(removed);
+    void *block = malloc(weir_row_bytes(v->staged, n + 1));
+    return block ? weir_row_pack(block, v->staged, n + 1) : NULL;
+}
+
+static bool is_removal(const weir_table_view *v, const weir_value *row) { return row[v->table->schema.ncols].b; }
+
+/* Notes memory row i as one whose key the store may lack, or hold where
+ * it should not (the count looks these up). */
+static int note_fresh(weir_table_view *v, size_t i)
+{
+    if (v->nfresh == v->fresh_cap) {
+        uint32_t *f = weir_array_grow(v->fresh, &v->fresh_cap, sizeof *f, 256);
+        if (!f)
+            return -1;
+        v->fresh = f;
+    }
+    v->fresh[v->nfresh++] = (uint32_t)i;
+    return 0;
 }
 
 /* Puts a row (owned) in place of its key's row; under the lock, alone. */
@@ -181,28 +212,29 @@ static int apply(weir_table_view *v, weir_value *copy)
     if ((v->n + 1) * 2 > v->nslots && rehash(v))
         return -1;
     size_t j = pk_hash(v, copy) & (v->nslots - 1);
-    for (; v->slots[j]; j = (j + 1) & (v->nslots - 1))
-        if (pk_same(v, v->rows[v->slots[j] - 1], copy)) {
-            free(v->rows[v->slots[j] - 1]); /* the newer row replaces the older */
-            v->rows[v->slots[j] - 1] = copy;
+    for (; v->slots[j]; j = (j + 1) & (v->nslots - 1)) {
+        size_t i = v->slots[j] - 1;
+        if (pk_same(v, v->rows[i], copy)) {
+            bool was = is_removal(v, v->rows[i]), now = is_removal(v, copy);
+            if (v->store && was != now && note_fresh(v, i))
+                return -1;
+            free(v->rows[i]); /* the newer row replaces the older */
+            v->rows[i] = copy;
+            v->nremoved += (size_t)now - (size_t)was;
             return 0;
         }
+    }
     if (v->n == v->cap) {
         weir_value **r = weir_array_grow(v->rows, &v->cap, sizeof *r, 256);
         if (!r)
             return -1;
         v->rows = r;
     }
-    if (v->store && v->nfresh == v->fresh_cap) {
-        uint32_t *f = weir_array_grow(v->fresh, &v->fresh_cap, sizeof *f, 256);
-        if (!f)
-            return -1;
-        v->fresh = f;
-    }
+    if (v->store && note_fresh(v, v->n))
+        return -1;
     v->rows[v->n++] = copy;
     v->slots[j] = (uint32_t)v->n;
-    if (v->store)
-        v->fresh[v->nfresh++] = (uint32_t)(v->n - 1);
+    v->nremoved += is_removal(v, copy);
     return v->table->npk ? index_first(v, v->n - 1) : 0;
 }
 
@@ -259,7 +291,8 @@ static int mark_dirty(weir_table_view *v, weir_value *row, bool only_new)
     return 0;
 }
 
-int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
+/* Queues row, or the removal of its key's row. */
+static int enqueue(weir_table_view *v, const weir_value *row, bool removed, weir_err *err)
 {
     if (v->npending == v->pending_cap) {
         weir_value **q = weir_array_grow(v->pending, &v->pending_cap, sizeof *q, 256);
@@ -267,7 +300,7 @@ int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         v->pending = q;
     }
-    weir_value *copy = own_row(row, v->table->schema.ncols);
+    weir_value *copy = own_row(v, row, removed);
     if (!copy)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     if (v->writer && mark_dirty(v, copy, false)) {
@@ -277,6 +310,10 @@ int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err)
     v->pending[v->npending++] = copy;
     return WEIR_OK;
 }
+
+int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err) { return enqueue(v, row, false, err); }
+
+int weir_view_remove(weir_table_view *v, const weir_value *key, weir_err *err) { return enqueue(v, key, true, err); }
 
 /* Applies every waiting row, waiting for readers if wait; 0, or -1 when
  * memory ran out (the rows not applied still wait). */
@@ -328,22 +365,39 @@ static void reader_snap_end(weir_table_view *v, weir_store_snap *snap)
         weir_store_snap_end(snap);
 }
 
-/* The store's keys plus the fresh memory rows whose keys it lacks. */
+static int cmp_index(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The store's keys, plus the fresh memory rows whose keys it lacks, less
+ * the fresh removals of keys it has. */
 static int count_with_store(weir_table_view *v, weir_store_snap *snap, size_t *n, weir_err *err)
 {
     uint64_t stored;
     weir_buf key = {0};
-    int rc = weir_store_snap_count(snap, v->tbl, &stored, err);
+    uint32_t *fresh = malloc(v->nfresh * sizeof *fresh + 1); /* sorted, to count a row noted twice once */
+    int rc = fresh ? weir_store_snap_count(snap, v->tbl, &stored, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (rc == WEIR_OK && v->nfresh) {
+        memcpy(fresh, v->fresh, v->nfresh * sizeof *fresh);
+        qsort(fresh, v->nfresh, sizeof *fresh, cmp_index);
+    }
     for (size_t i = 0; i < v->nfresh && rc == WEIR_OK; i++) {
+        if (i && fresh[i] == fresh[i - 1])
+            continue;
+        const weir_value *row = v->rows[fresh[i]];
         const void *val;
         size_t vlen;
         bool found;
         key.len = 0;
-        rc = weir_rows_key(v->store, v->rows[v->fresh[i]], v->table->pk, v->table->npk, &key, err);
+        rc = weir_rows_key(v->store, row, v->table->pk, v->table->npk, &key, err);
         if (rc == WEIR_OK)
             rc = weir_store_snap_get(snap, v->tbl, key.data, key.len, &val, &vlen, &found, err);
-        stored += rc == WEIR_OK && !found;
+        if (rc == WEIR_OK && found == is_removal(v, row))
+            stored += found ? (uint64_t)-1 : 1;
     }
+    free(fresh);
     weir_buf_free(&key);
     *n = (size_t)stored;
     return rc;
@@ -352,7 +406,7 @@ static int count_with_store(weir_table_view *v, weir_store_snap *snap, size_t *n
 size_t weir_view_count(weir_table_view *v)
 {
     pthread_rwlock_rdlock(&v->lock);
-    size_t n = v->n;
+    size_t n = v->n - v->nremoved;
     weir_store_snap *snap;
     weir_err err = {0};
     if (v->store && reader_snap(v, &snap, &err) == WEIR_OK && snap) {
@@ -385,6 +439,7 @@ void weir_view_free(weir_table_view *v)
     free(v->dirty);
     free(v->dslots);
     free(v->sealed);
+    free(v->staged);
     weir_buf_free(&v->key);
     weir_buf_free(&v->val);
     free(v);
@@ -451,10 +506,10 @@ typedef struct load_ctx {
     weir_err *err;
 } load_ctx;
 
-static int to_view(void *c, const weir_value *row)
+static int to_view(void *c, const weir_value *row, bool removed)
 {
     load_ctx *l = c;
-    int rc = weir_view_upsert(l->v, row, l->err);
+    int rc = enqueue(l->v, row, removed, l->err);
     l->v->replayed += rc == WEIR_OK;
     return rc == WEIR_OK && l->v->npending >= PENDING_MAX ? weir_view_publish(l->v, l->err) : rc;
 }
@@ -537,9 +592,9 @@ int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err)
         const weir_value *row = v->sealed[i];
         v->key.len = v->val.len = 0;
         rc = weir_rows_key(v->store, row, v->table->pk, v->table->npk, &v->key, err);
-        if (rc == WEIR_OK)
-            rc = weir_rows_value(row, v->table->schema.ncols, &v->val, err);
-        if (rc == WEIR_OK)
+        if (rc == WEIR_OK && is_removal(v, row))
+            rc = weir_store_del(txn, v->tbl, v->key.data, v->key.len, NULL, err);
+        else if (rc == WEIR_OK && (rc = weir_rows_value(row, v->table->schema.ncols, &v->val, err)) == WEIR_OK)
             rc = weir_store_put(txn, v->tbl, v->key.data, v->key.len, v->val.data, v->val.len, err);
     }
     return rc ? weir_err_wrap(err, "table %s", v->table->name) : WEIR_OK;
@@ -565,11 +620,11 @@ static int offer_rows(weir_pull_run *r, const weir_table_view *v, weir_err *err)
     int f = 0;
     if (p->has_key && v->nfirst) { /* only the rows with that first key: the index's chain */
         for (uint32_t at = v->first[first_slot(v, &p->key, weir_value_hash(&p->key, 7))]; at && !f; at = v->older[at - 1])
-            f = weir_pull_offer(r, v->rows[at - 1], err);
+            f = is_removal(v, v->rows[at - 1]) ? 0 : weir_pull_offer(r, v->rows[at - 1], err);
         return f;
     }
     for (size_t i = 0; i < v->n && !f; i++)
-        f = weir_pull_offer(r, v->rows[i], err);
+        f = is_removal(v, v->rows[i]) ? 0 : weir_pull_offer(r, v->rows[i], err);
     return f;
 }
 
@@ -596,7 +651,7 @@ static int offer_store(weir_pull_run *r, weir_table_view *v, weir_store_snap *sn
             break;
         weir_arena_reset(&arena);
         rc = weir_rows_decode(v->table->name, &v->table->schema, val, vlen, row, &arena, err);
-        if (rc == WEIR_OK && !find(v, row)) /* memory has the newer row of its key */
+        if (rc == WEIR_OK && !find(v, row)) /* memory has the newer row of its key, or its removal */
             rc = weir_pull_offer(r, row, err);
     }
     weir_store_cursor_close(c);

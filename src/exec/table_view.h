@@ -40,6 +40,10 @@ int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *e
  * publish. The row is copied. */
 int weir_view_upsert(weir_table_view *v, const weir_value *row, weir_err *err);
 
+/* The writer: the row with key's primary key (its other columns are not
+ * read) leaves the table at the next publish. */
+int weir_view_remove(weir_table_view *v, const weir_value *key, weir_err *err);
+
 /* The writer: applies the rows upserted since the last publish, unless a
  * reader holds the view and fewer than a bound of rows wait (then they
  * wait for the next publish). */

@@ -49,7 +49,9 @@ static int put_record(found *f, const weir_record *rec, uint32_t p)
     rc = rc || (rec->key ? weir_json_quote(b, (const char *)rec->key, rec->key_len) : weir_buf_append_str(b, "null"));
     rc = rc || weir_buf_append_str(b, ",\"value\":");
     weir_json_span span;
-    if (weir_json_validate((const char *)rec->value, rec->value_len, &span, NULL) == 0) /* weir's records are JSON */
+    if (!rec->value_len) /* a tombstone */
+        rc = rc || weir_buf_append_str(b, "null");
+    else if (weir_json_validate((const char *)rec->value, rec->value_len, &span, NULL) == 0) /* weir's records are JSON */
         rc = rc || weir_buf_append(b, rec->value, rec->value_len);
     else
         rc = rc || weir_json_quote(b, (const char *)rec->value, rec->value_len);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "exec/decode.h"
 #include "json/json.h"
 #include "runtime/runtime_internal.h"
 
@@ -26,6 +27,7 @@
 /* One stream a Server-Sent Events client follows. */
 typedef struct followed {
     weir_stream *stream;
+    const weir_relation *table;   /* the table whose changelog it is, or NULL */
     uint32_t nparts;
     weir_reader **readers;        /* one per partition, at the next record to send */
 } followed;
@@ -96,6 +98,16 @@ static int insert_event_id(weir_buf *b, size_t at, const subscriber *sub)
     return rc;
 }
 
+/* A change's row: the record's value, or for a table's tombstone null
+ * and "removed", the primary key of the row that left ({"number":5}). */
+static int put_row(weir_buf *b, const followed *f, const weir_record *rec)
+{
+    if (rec->value_len || !f->table)
+        return weir_buf_append_str(b, "\"row\":") || weir_buf_append(b, rec->value, rec->value_len);
+    return weir_buf_append_str(b, "\"row\":null,\"removed\":") ||
+           weir_table_key_json(f->table, (const char *)rec->key, rec->key_len, b);
+}
+
 /* Sends a subscriber the records committed since its last turn. */
 static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
 {
@@ -115,9 +127,9 @@ static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
                     (sub->named && (weir_buf_append_str(b, "\"stream\":") ||
                                     weir_json_quote(b, weir_stream_name(f->stream), strlen(weir_stream_name(f->stream))) ||
                                     weir_buf_append_str(b, ","))) ||
-                    weir_buf_printf(b, "\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,\"row\":", p,
+                    weir_buf_printf(b, "\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,", p,
                                     (unsigned long long)rec.offset, (long long)rec.ts_ms) ||
-                    weir_buf_append(b, rec.value, rec.value_len) || weir_buf_append_str(b, "}\n\n"))
+                    put_row(b, f, &rec) || weir_buf_append_str(b, "}\n\n"))
                     return false;
             }
         }
@@ -169,6 +181,12 @@ void runtime_end_feeds(weir_runtime *s)
 }
 
 /* ---- subscribing ---- */
+
+static const weir_relation *table_named(const weir_runtime *s, const char *name)
+{
+    const weir_relation *r = runtime_relation(s, name, NULL);
+    return r && r->is_table ? r : NULL;
+}
 
 typedef enum start_at { START_END, START_BEGINNING } start_at;
 
@@ -278,6 +296,7 @@ int weir_runtime_follow(weir_runtime *s, const char *name, const char *from_text
     } else {
         sub->nstreams = 1;
         f->nparts = weir_stream_get_config(f->stream)->partitions;
+        f->table = table_named(s, name);
         if (open_readers(a, f, from, last, last ? strlen(last) : 0)) {
             fine = subscribe(s, sub, open, open_ctx, a);
             sub = NULL;
@@ -331,6 +350,7 @@ static bool follow(weir_runtime *s, weir_answer *a, subscriber *sub, const char 
     }
     sub->nstreams++;
     f->nparts = weir_stream_get_config(f->stream)->partitions;
+    f->table = table_named(s, name);
     size_t ids_len = 0;
     const char *ids = position_of(last, name, &ids_len);
     return open_readers(a, f, from, ids, ids_len);

@@ -34,12 +34,14 @@ const weir_relation *runtime_relation(const weir_runtime *s, const char *name, i
     return NULL;
 }
 
-/* runner on_output: a table's new row replaces its key's row in the view. */
-static int update_view(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err)
+/* runner on_output: a table's new row replaces its key's row in the view, or the row leaves it. */
+static int update_view(void *ctx, const weir_relation *rel, const weir_value *row, bool removed, weir_err *err)
 {
     weir_runtime *s = ctx;
     int i = weir_catalog_index(s->cat, rel);
-    return i >= 0 && s->views[i] ? weir_view_upsert(s->views[i], row, err) : WEIR_OK;
+    if (i < 0 || !s->views[i])
+        return WEIR_OK;
+    return removed ? weir_view_remove(s->views[i], row, err) : weir_view_upsert(s->views[i], row, err);
 }
 
 /* Shows the table views' readers the rows the last step gave them. */

@@ -60,7 +60,7 @@ static weir_engine *engine(const weir_catalog *cat)
 static void run(const weir_catalog *cat, size_t at, weir_buf *out)
 {
     weir_engine *e = engine(cat);
-    weir_emit_target t = {out, on_row, on_dead};
+    weir_emit_target t = {out, on_row, on_dead, NULL};
     weir_err err;
     for (size_t i = 0; i < N; i++) {
         const rec *r = &input[i];
@@ -137,7 +137,7 @@ int main(void)
     if (weir_sql_parse(plain_sql, strlen(plain_sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &plain, &e))
         BAIL("%s", e.msg);
     eng = engine(&plain);
-    weir_emit_target t = {NULL, NULL, NULL};
+    weir_emit_target t = {NULL, NULL, NULL, NULL};
     const char *r = "{\"k\":\"x\",\"ts\":5}";
     weir_engine_push_json(eng, plain.rels[0], 0, r, strlen(r), 0, &t, &err);
     weir_engine_save(eng, &state);

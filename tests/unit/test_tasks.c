@@ -155,11 +155,11 @@ typedef struct process {
     bool hold;                    /* delivered() says nothing is delivered: states wait */
 } process;
 
-static int on_output(void *ctx, const weir_relation *rel, const weir_value *row, weir_err *err)
+static int on_output(void *ctx, const weir_relation *rel, const weir_value *row, bool removed, weir_err *err)
 {
     process *pr = ctx;
     (void)err;
-    if (strcmp(rel->name, "tot"))
+    if (strcmp(rel->name, "tot") || removed)
         return WEIR_OK;
     int k = atoi(row[0].s + 1);
     pr->rows[weir_partition_for_key(row[0].s, row[0].len, 2)]++;
