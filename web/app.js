@@ -206,7 +206,8 @@ function keyOf(t, row) { return t.primary_key.map((k) => JSON.stringify(row[k]))
 function tableCard(t) {
   const card = el('section', { class: 'card', id: 'table-' + t.name, 'data-table': t.name });
   const head = el('tr', {}, ...t.columns.map((c) => el('th', { class: NUMERIC.has(c.type) ? 'num' : '' }, c.name)));
-  const subtitle = t.window === 'none' ? `from ${t.from}` : `${t.window} ${t.window_ms / 1000} s over ${t.from}, emit ${t.emit}`;
+  const subtitle = !t.from ? 'source table: the latest record per key'
+    : t.window === 'none' ? `from ${t.from}` : `${t.window} ${t.window_ms / 1000} s over ${t.from}, emit ${t.emit}`;
   card.append(el('h2', {}, t.name, el('span', { class: 'muted' }, subtitle),
     el('span', { class: 'muted rows' }, '')));
   if (t.window !== 'none') card.append(el('div', { class: 'chart' }));

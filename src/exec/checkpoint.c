@@ -25,7 +25,8 @@
  *
  * With a state store (runner.h), begin seals each table view's dirty rows
  * and the thread, once the file is durable under its temporary name,
- * writes them and the tables' changelog ends (job->ends) to the store in
+ * writes them and the tables' changelog ends (a derived table's output
+ * ends, job->ends; a source table's input offsets) to the store in
  * one transaction, the store's only writer, and commits it before the
  * rename: the store is never behind the checkpoint file, and only a crash
  * between the two commits leaves it ahead (table_view.h).
@@ -85,23 +86,16 @@ static int commit_store(void *arg, weir_err *err)
     weir_runner *r = job->runner;
     weir_store_txn *txn = NULL;
     weir_store_table offsets;
-    bool any = false;
-    for (int i = 0; i < r->noutputs; i++)
-        any |= r->outputs[i].view != NULL;
-    if (!any)
+    if (!job->nviews)
         return WEIR_OK;
     int rc = weir_offsets_table(r->opt.store, false, &offsets, err);
     if (rc == WEIR_OK)
         rc = weir_store_begin(r->opt.store, &txn, err);
-    size_t at = 0;
-    for (int i = 0; i < r->noutputs && rc == WEIR_OK; i++) {
-        output *o = &r->outputs[i];
-        uint32_t n = weir_stream_get_config(o->stream)->partitions;
-        if (o->view)
-            rc = weir_view_checkpoint(o->view, txn, err);
-        for (uint32_t p = 0; p < n && rc == WEIR_OK && o->view; p++)
-            rc = weir_offsets_put(txn, offsets, WEIR_OFFSET_OUTPUT, o->name, p, job->ends[at + p], err);
-        at += n;
+    for (int i = 0; i < job->nviews && rc == WEIR_OK; i++) {
+        const sealed_view *v = &job->views[i];
+        rc = weir_view_checkpoint(v->view, txn, err);
+        for (uint32_t p = 0; p < v->nparts && rc == WEIR_OK; p++)
+            rc = weir_offsets_put(txn, offsets, WEIR_OFFSET_OUTPUT, v->name, p, v->ends[p], err);
     }
     if (rc) {
         weir_store_abort(txn);
@@ -120,8 +114,8 @@ static void *write_file(void *arg)
     weir_buf *b = &job->file;
     size_t at = b->len;
     /* The views' rows of the step that began the checkpoint show now, as they would without one. */
-    for (int i = 0; i < job->runner->noutputs; i++)
-        if (job->runner->outputs[i].view && weir_view_checkpoint_publish(job->runner->outputs[i].view, &job->err)) {
+    for (int i = 0; i < job->nviews; i++)
+        if (weir_view_checkpoint_publish(job->views[i].view, &job->err)) {
             job->rc = job->err.code;
             atomic_store(&job->done, true);
             return NULL;
@@ -150,27 +144,47 @@ static void note_checkpointed(weir_runner *r, const uint64_t *ends)
             r->outputs[i].checkpointed[p] = ends[at++];
 }
 
-/* Each table output's view in the store (none without a store), its rows
- * sealed for the checkpoint beginning: on the pipeline's thread. */
-static void seal_views(weir_runner *r)
+/* rel's view in the store, or NULL (none without a store). */
+static weir_table_view *view_of(const weir_runner *r, const weir_relation *rel)
 {
+    int k = rel && rel->is_table && r->opt.store && r->opt.views ? weir_catalog_index(r->cat, rel) : -1;
+    return k >= 0 ? r->opt.views[k] : NULL;
+}
+
+/* The views the checkpoint beginning writes, their rows sealed: derived
+ * tables' (outputs) and source tables' (inputs); on the pipeline's thread. */
+static int seal_views(weir_runner *r, checkpoint_job *job, weir_err *err)
+{
+    free(job->views);
+    job->nviews = 0;
+    if (!(job->views = malloc((size_t)(r->noutputs + r->ninputs + 1) * sizeof *job->views)))
+        return weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory");
+    size_t at = 0;
     for (int i = 0; i < r->noutputs; i++) {
         output *o = &r->outputs[i];
-        int k = o->rel && r->opt.store && r->opt.views ? weir_catalog_index(r->cat, o->rel) : -1;
-        o->view = k >= 0 ? r->opt.views[k] : NULL;
-        if (o->view)
-            weir_view_checkpoint_begin(o->view);
+        uint32_t n = weir_stream_get_config(o->stream)->partitions;
+        weir_table_view *v = view_of(r, o->rel);
+        if (v)
+            job->views[job->nviews++] = (sealed_view){v, o->name, n, job->ends + at};
+        at += n;
     }
+    for (int i = 0; i < r->ninputs; i++) {
+        input *in = &r->inputs[i];
+        weir_table_view *v = in->rel->is_source ? view_of(r, in->rel) : NULL;
+        if (v)
+            job->views[job->nviews++] = (sealed_view){v, in->rel->name, in->nparts, in->offset};
+    }
+    for (int i = 0; i < job->nviews; i++)
+        weir_view_checkpoint_begin(job->views[i].view);
+    return WEIR_OK;
 }
 
 /* The checkpoint's views learn whether its store transaction committed. */
-static void end_views(weir_runner *r, bool committed)
+static void end_views(checkpoint_job *job, bool committed)
 {
-    for (int i = 0; i < r->noutputs; i++) {
-        if (r->outputs[i].view)
-            weir_view_checkpoint_end(r->outputs[i].view, committed);
-        r->outputs[i].view = NULL;
-    }
+    for (int i = 0; i < job->nviews; i++)
+        weir_view_checkpoint_end(job->views[i].view, committed);
+    job->nviews = 0;
 }
 
 int checkpoint_begin(weir_runner *r, weir_err *err)
@@ -195,8 +209,9 @@ int checkpoint_begin(weir_runner *r, weir_err *err)
     snprintf(job->stable_path, sizeof job->stable_path, "%s/stable", r->dir);
     atomic_store(&job->done, false);
     job->rc = WEIR_OK;
+    if ((rc = seal_views(r, job, err)))
+        return rc;
     job->begun = true;
-    seal_views(r);
     job->threaded = pthread_create(&job->thread, NULL, write_file, job) == 0;
     if (!job->threaded) /* no thread to be had: write it here */
         write_file(job);
@@ -211,7 +226,7 @@ int checkpoint_end(weir_runner *r, weir_err *err)
     if (job->threaded)
         pthread_join(job->thread, NULL);
     job->begun = job->threaded = false;
-    end_views(r, job->rc == WEIR_OK); /* a store that committed before a failed rename is written again: harmless */
+    end_views(job, job->rc == WEIR_OK); /* a store that committed before a failed rename is written again: harmless */
     weir_buf_free(&job->file); /* a large state's: not kept between checkpoints */
     int rc = job->rc ? weir_err_set(err, job->rc, "%s", job->err.msg) : WEIR_OK;
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
@@ -230,10 +245,11 @@ void checkpoint_free(weir_runner *r)
     if (r->ckpt.threaded)
         pthread_join(r->ckpt.thread, NULL);
     if (r->ckpt.begun) /* never ended: its rows go to the next runner's checkpoint */
-        end_views(r, false);
+        end_views(&r->ckpt, false);
     weir_buf_free(&r->ckpt.file);
     weir_buf_free(&r->ckpt.stable);
     free(r->ckpt.ends);
+    free(r->ckpt.views);
 }
 
 int weir_runner_checkpoint(weir_runner *r, weir_err *err)

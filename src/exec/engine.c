@@ -603,6 +603,9 @@ static int run_query(weir_engine *e, query_state *s, uint32_t part, const weir_v
 static int process(weir_engine *e, const weir_relation *rel, uint32_t part, const weir_value *row, int64_t ts,
                    const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
 {
+    /* A source table's record is its key's new row. */
+    if (rel->is_table && rel->is_source && t->row && t->row(t->ctx, rel, row, ts))
+        return weir_err_set(err, WEIR_EIO, "delivering a row of %s failed", rel->name);
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
         int rc = WEIR_OK;
@@ -673,6 +676,25 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
         ts = row[src->ts_col].i;
     }
     return process(e, src, partition, row, ts, json, len, t, err);
+}
+
+int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint32_t partition, const char *key,
+                               size_t key_len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
+{
+    (void)partition; /* no query reads a source table yet: joins with tables will */
+    weir_arena_reset(&e->scratch);
+    weir_value *row = weir_arena_alloc(&e->scratch, (size_t)(table->schema.ncols + 1) * sizeof *row);
+    char why[256];
+    if (!row)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (weir_decode_table_key(table, key, key_len, &e->scratch, row, why, sizeof why)) {
+        for (int i = 0; i < table->schema.ncols; i++)
+            row[i] = weir_null(table->schema.cols[i].type);
+        return engine_dead(e, WEIR_DEAD_UNDECODABLE, table, row, "", 0, ingest_ms, t, err, "a tombstone's key: %s", why);
+    }
+    if (t->removed && t->removed(t->ctx, table, row, ingest_ms))
+        return weir_err_set(err, WEIR_EIO, "removing a row of %s failed", table->name);
+    return WEIR_OK;
 }
 
 int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t partition, const weir_value *row,

@@ -35,8 +35,9 @@ typedef struct weir_engine weir_engine;
 
 typedef struct weir_emit_target {
     void *ctx;
-    /* A row of relation r (r->schema), with its event time. TEXT values are
-     * borrowed for the duration of the call. Non-zero stops the engine. */
+    /* A row of relation r (r->schema), with its event time: a query's
+     * output, or a source table's record (its key's new row). TEXT values
+     * are borrowed for the duration of the call. Non-zero stops the engine. */
     int (*row)(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts_ms);
     /* A record of relation src that could not be processed, for src's
      * dead-letter stream. raw is the record's JSON. */
@@ -58,6 +59,12 @@ void weir_engine_free(weir_engine *e);
  * source, or with chain off a derived stream read back from the log). */
 int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t partition, const char *json,
                           size_t len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
+
+/* A tombstone of source table `table`: a record with that key and no
+ * value, which removes the key's row (a key that does not decode as the
+ * table's primary key is a dead letter). */
+int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint32_t partition, const char *key,
+                               size_t key_len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
 
 /* The same for a row already decoded into src's schema (event time ts). */
 int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t partition, const weir_value *row,

@@ -150,6 +150,8 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
  * tombstone, which a Kafka sink sends as a null value). */
 static int append_output(weir_runner *r, const weir_relation *rel, const weir_value *row, int64_t ts, bool removed)
 {
+    if (rel->is_source) /* a source table: its records are its changelog, in the log already; its view learns the row */
+        return r->opt.on_output ? r->opt.on_output(r->opt.on_output_ctx, rel, row, removed, &r->cb_err) : WEIR_OK;
     output *o = find_output(r, rel->name);
     if (!o)
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no output stream for %s", rel->name);
@@ -368,7 +370,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     /* Inputs: every relation a query reads; outputs: every query's relation and every input's dead letters. */
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) {
         const weir_relation *rel = cat->rels[i];
-        bool read = false;
+        bool read = rel->is_table && rel->is_source; /* a source table's records make its rows */
         for (int q = 0; q < cat->nqueries; q++)
             read |= cat->queries[q]->source == rel || (cat->queries[q]->join && cat->queries[q]->join->right == rel);
         if (rel->query && (rc = add_output(r, rel->name, rel, rel->partitions, err)))
@@ -517,7 +519,9 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
                 r->cur_offset = rec.offset;
                 r->cur_rec = &rec;
                 weir_err_clear(&r->cb_err);
-                if (weir_engine_push_json(e, in->rel, engine_part, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err))
+                if (rec.value_len == 0 && in->rel->is_table
+                        ? weir_engine_push_tombstone(e, in->rel, engine_part, (const char *)rec.key, rec.key_len, rec.ts_ms, &t, err)
+                        : weir_engine_push_json(e, in->rel, engine_part, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err))
                     return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
                 in->offset[p] = rec.offset + 1;
                 in->last_data_ms[p] = now_ms;

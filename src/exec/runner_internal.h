@@ -40,10 +40,17 @@ typedef struct input {          /* a stream some query reads */
 typedef struct output {         /* a stream the runner writes */
     const char *name;
     const weir_relation *rel;   /* NULL for dead-letter streams */
-    weir_table_view *view;      /* the table's view in the state store, as the checkpoint under way began; or NULL */
     weir_stream *stream;
     uint64_t *checkpointed;     /* per partition: the end the last checkpoint names */
 } output;
+
+typedef struct sealed_view {   /* a table view a checkpoint writes to the store */
+    weir_table_view *view;
+    const char *name;           /* its changelog stream */
+    uint32_t nparts;
+    const uint64_t *ends;       /* the changelog ends its rows reflect: a derived table's output ends in the job's,
+                                   a source table's input offsets (fixed: the runner takes no step meanwhile) */
+} sealed_view;
 
 typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
     struct weir_runner *runner; /* its thread reads the outputs (fixed) and the views' sealed rows */
@@ -54,6 +61,8 @@ typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
     weir_buf file;              /* the head, then the state and the CRC */
     uint64_t *ends;             /* the output ends the head names, output by output */
     weir_buf stable;            /* DIR/pipeline/stable's lines for those ends, written after the file */
+    sealed_view *views;         /* the table views in the state store, sealed as the checkpoint began */
+    int nviews;
     const weir_engine *engine;
     const weir_io *io;
     char path[PATH_MAX + 16];

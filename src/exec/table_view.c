@@ -526,7 +526,7 @@ static int replay_from(weir_table_view *v, const uint64_t *to, uint64_t *from, u
     if (rc == WEIR_OK)
         rc = store_ends(v, snap, from, n, err);
     bool ahead = false;
-    for (uint32_t p = 0; p < n && rc == WEIR_OK; p++)
+    for (uint32_t p = 0; p < n && rc == WEIR_OK && !v->table->is_source; p++) /* see weir_view_load */
         ahead |= from[p] > to[p];
     if (rc == WEIR_OK && !ahead && !v->writer) {
         v->pinned = snap; /* readers read the store as it was matched to the changelog */
@@ -553,6 +553,13 @@ int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err
         rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     if (rc == WEIR_OK)
         rc = replay_from(v, to, from, n, err);
+    /* A source table's changelog is its input, which the runner reads on
+     * from the checkpoint the store matches (or is a little ahead of: the
+     * records it applies again change nothing), and which may not be in
+     * the log at all (a Kafka source's): serve's view replays none of it;
+     * a reader's replays what the log has past the store. */
+    for (uint32_t p = 0; p < n && rc == WEIR_OK && v->table->is_source && v->store; p++)
+        to[p] = v->writer || to[p] < from[p] ? from[p] : to[p];
     load_ctx c = {v, err};
     if (rc == WEIR_OK)
         rc = weir_scan_rows_range(log, v->table, from, to, to_view, &c, err);

@@ -56,7 +56,9 @@ size_t weir_view_count(weir_table_view *v);
 
 /* Fills a view from its table's changelog (see weir_scan_rows) and
  * publishes it. Attached to a store, it replays only what follows the
- * store's end (see weir_view_attach). */
+ * store's end (see weir_view_attach); for a source table (whose changelog
+ * is its input, read on by the runner from its checkpoint) a writer's
+ * replays nothing and a reader's what the log has past the store. */
 int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err);
 
 /* Keeps the view's rows in store (the writer's thread, before

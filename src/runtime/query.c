@@ -150,11 +150,12 @@ void weir_runtime_tables(weir_runtime *s, weir_answer *a)
         for (int k = 0; k < t->npk && !rc; k++)
             rc = (k && weir_buf_append_str(&b, ",")) ||
                  weir_json_quote(&b, t->schema.cols[t->pk[k]].name, strlen(t->schema.cols[t->pk[k]].name));
-        const weir_query *q = t->query;
-        rc = rc || weir_buf_append_str(&b, "],\"from\":") || weir_json_quote(&b, q->source->name, strlen(q->source->name)) ||
-             weir_buf_printf(&b, ",\"window\":\"%s\",\"window_ms\":%lld,\"emit\":\"%s\",\"rows\":%zu}", windows[q->window.kind],
-                                   (long long)q->window.size_ms, q->emit == WEIR_EMIT_FINAL ? "final" : "changes",
-                                   weir_view_count(s->views[i]));
+        const weir_query *q = t->query; /* NULL: a source table, fed by producers */
+        rc = rc || weir_buf_append_str(&b, "],\"from\":") ||
+             (q ? weir_json_quote(&b, q->source->name, strlen(q->source->name)) : weir_buf_append_str(&b, "null")) ||
+             weir_buf_printf(&b, ",\"window\":\"%s\",\"window_ms\":%lld,\"emit\":\"%s\",\"rows\":%zu}",
+                             windows[q ? q->window.kind : WEIR_WINDOW_NONE], q ? (long long)q->window.size_ms : 0LL,
+                             q && q->emit == WEIR_EMIT_FINAL ? "final" : "changes", weir_view_count(s->views[i]));
     }
     rc = rc || weir_buf_append_str(&b, "]}\n");
     answer_json(a, 200, rc, &b);

@@ -141,6 +141,7 @@ typedef struct weir_column_def {
     weir_type type;
     weir_sql_pos pos;
     bool not_null;             /* NOT NULL */
+    bool primary_key;          /* PRIMARY KEY (a source table's), on the column or as PRIMARY KEY (col) */
     weir_expr *check;          /* CHECK (expr), or NULL */
     const char *check_text;    /* the expression's SQL, as written */
 } weir_column_def;
@@ -157,6 +158,7 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_CREATE_STREAM,       /* CREATE STREAM s (cols) WITH (...) */
     WEIR_STMT_CREATE_STREAM_AS,    /* CREATE STREAM s AS SELECT ... */
     WEIR_STMT_CREATE_TABLE_AS,     /* CREATE TABLE t AS SELECT ... */
+    WEIR_STMT_CREATE_TABLE,        /* CREATE TABLE t (cols, PRIMARY KEY) WITH (...): a source table */
     WEIR_STMT_CREATE_SINK,         /* CREATE SINK k FROM x WITH (...) */
     WEIR_STMT_CREATE_ROUTE,        /* CREATE ROUTE 'METHOD /path/{param}' INTO s */
     WEIR_STMT_CREATE_ENDPOINT,     /* CREATE ENDPOINT 'GET /path/{param}' [WITH (...)] AS SELECT ... */

@@ -841,10 +841,43 @@ static void with_options(parser *P, weir_stmt *st)
     expect(P, WEIR_T_RPAREN, "',' or ')' in WITH (...)");
 }
 
+/* PRIMARY KEY, after its first word: Flink's NOT ENFORCED may follow. */
+static void primary_key(parser *P)
+{
+    expect_kw(P, "KEY", "after PRIMARY");
+    if (accept_kw(P, "NOT"))
+        expect_kw(P, "ENFORCED", "after PRIMARY KEY NOT");
+}
+
+/* The table constraint PRIMARY KEY (col) [NOT ENFORCED] in a column list,
+ * after its first word: marks the column, which must be declared before it. */
+static void primary_key_clause(parser *P, weir_stmt *st)
+{
+    expect_kw(P, "KEY", "after PRIMARY");
+    expect(P, WEIR_T_LPAREN, "'(' and the key's column after PRIMARY KEY");
+    weir_sql_pos pos = P->tok.pos;
+    const char *col = name(P, "the primary key's column");
+    if (P->tok.kind == WEIR_T_COMMA)
+        fail_at(P, P->tok.pos, "a source table's PRIMARY KEY is one column (a key of several is not supported yet)");
+    expect(P, WEIR_T_RPAREN, "')' after the primary key's column");
+    if (accept_kw(P, "NOT"))
+        expect_kw(P, "ENFORCED", "after PRIMARY KEY (...) NOT");
+    for (int i = 0; i < st->ncols; i++)
+        if (!strcmp(st->cols[i].name, col)) {
+            st->cols[i].primary_key = true;
+            return;
+        }
+    fail_at(P, pos, "PRIMARY KEY names column %s, which is not declared before it", col);
+}
+
 static void column_defs(parser *P, weir_stmt *st)
 {
     int cap = 0;
     do {
+        if (accept_kw(P, "PRIMARY")) {
+            primary_key_clause(P, st);
+            continue;
+        }
         st->cols = grow(P, st->cols, st->ncols, &cap, sizeof *st->cols);
         weir_column_def *c = &st->cols[st->ncols];
         c->pos = P->tok.pos;
@@ -868,6 +901,9 @@ static void column_defs(parser *P, weir_stmt *st)
                 c->check = expr(P);
                 c->check_text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
                 expect(P, WEIR_T_RPAREN, "')' after the CHECK condition");
+            } else if (accept_kw(P, "PRIMARY")) {
+                primary_key(P);
+                c->primary_key = true;
             } else {
                 break;
             }
@@ -890,6 +926,12 @@ static void create(parser *P, weir_stmt *st)
         st->kind = WEIR_STMT_CREATE_STREAM_AS;
     } else if (accept_kw(P, "TABLE")) {
         st->name = name(P, "the new table's name");
+        if (accept(P, WEIR_T_LPAREN)) {
+            st->kind = WEIR_STMT_CREATE_TABLE;
+            column_defs(P, st);
+            with_options(P, st);
+            return;
+        }
         st->kind = WEIR_STMT_CREATE_TABLE_AS;
     } else if (accept_kw(P, "SINK")) {
         st->kind = WEIR_STMT_CREATE_SINK;
@@ -923,7 +965,7 @@ static void create(parser *P, weir_stmt *st)
         expected(P, "STREAM, TABLE, SINK, ROUTE or ENDPOINT after CREATE");
     }
     with_options(P, st);
-    expect_kw(P, "AS", st->kind == WEIR_STMT_CREATE_TABLE_AS ? "SELECT ... after the table name"
+    expect_kw(P, "AS", st->kind == WEIR_STMT_CREATE_TABLE_AS ? "SELECT ... or a column list after the table name"
                                                             : "SELECT ... or a column list after the stream name");
     st->select = select_stmt(P);
 }

@@ -37,6 +37,7 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
         weir_stmt *st = stmts[i];
         switch (st->kind) {
         case WEIR_STMT_CREATE_STREAM:
+        case WEIR_STMT_CREATE_TABLE:
         case WEIR_STMT_CREATE_STREAM_AS:
         case WEIR_STMT_CREATE_TABLE_AS:
             plan_declare(&P, st);

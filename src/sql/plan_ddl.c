@@ -1,7 +1,9 @@
 /*
  * plan_ddl.c - the relations a pipeline declares: CREATE STREAM with
- * columns (a source: its constraints and ingest options) and CREATE
- * STREAM/TABLE ... AS SELECT (a query's output), each with the WITH
+ * columns (a source: its constraints and ingest options), CREATE TABLE
+ * with columns and a PRIMARY KEY (a source table: an upsert changelog,
+ * keyed and partitioned by that column) and CREATE STREAM/TABLE ... AS
+ * SELECT (a query's output), each with the WITH
  * options every stream takes (partitions, key, timestamp, format). A
  * source's connector options are not checked here but by the connector's
  * own table when the pipeline loads (conn/connectors.h).
@@ -126,7 +128,8 @@ static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
     r->decl = st;
 }
 
-/* A source's column constraints, their CHECKs resolved over its row. */
+/* A source's column constraints, their CHECKs resolved over its row; a
+ * primary key is NOT NULL (a row without one names nothing). */
 static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
 {
     r->constraints = alloc(P, (size_t)st->ncols * sizeof *r->constraints);
@@ -134,12 +137,42 @@ static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
     P->input_name = r->name;
     for (int i = 0; i < st->ncols; i++) {
         const weir_column_def *c = &st->cols[i];
-        if (!c->not_null && !c->check)
+        if (!c->not_null && !c->check && !c->primary_key)
             continue;
         if (c->check)
             plan_condition(P, c->check, "CHECK", "");
-        r->constraints[r->nconstraints++] = (weir_constraint){i, c->not_null, c->check, c->check_text};
+        r->constraints[r->nconstraints++] = (weir_constraint){i, c->not_null || c->primary_key, c->check, c->check_text};
     }
+}
+
+/* A source table's PRIMARY KEY: one column, which keys and partitions its
+ * records (a WITH key may only name it again); a stream has none. */
+static void primary_key(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    int col = -1;
+    for (int i = 0; i < st->ncols; i++)
+        if (st->cols[i].primary_key) {
+            if (st->kind == WEIR_STMT_CREATE_STREAM)
+                fail(P, st->cols[i].pos, "a stream has no PRIMARY KEY: its records are events, not rows (CREATE TABLE "
+                                         "%s (...) makes a source table, the latest record per key)", r->name);
+            if (col >= 0)
+                fail(P, st->cols[i].pos, "a source table's PRIMARY KEY is one column; %s has %s already",
+                     r->name, st->cols[col].name);
+            col = i;
+        }
+    if (st->kind == WEIR_STMT_CREATE_STREAM)
+        return;
+    if (col < 0)
+        fail(P, st->pos, "source table %s needs a PRIMARY KEY: the column naming a row, whose latest record is "
+                         "the row (declare it `col TYPE PRIMARY KEY`, or write CREATE STREAM for a stream)", r->name);
+    if (r->nkey_cols && (r->nkey_cols > 1 || r->key_col != col))
+        fail(P, weir_stmt_option(st, "key")->pos, "a source table is keyed by its PRIMARY KEY (%s): leave out "
+                                                  "WITH (key) or name that column", st->cols[col].name);
+    set_key(P, r, &col, 1);
+    r->is_table = true;
+    r->pk = alloc(P, sizeof *r->pk);
+    r->pk[0] = col;
+    r->npk = 1;
 }
 
 const char *const weir_stream_options[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
@@ -155,7 +188,8 @@ void plan_declare(planner *P, weir_stmt *st)
     weir_relation *r = alloc(P, sizeof *r);
     r->name = st->name;
     r->key_col = r->ts_col = -1;
-    if (st->kind == WEIR_STMT_CREATE_STREAM) {
+    bool source = st->kind == WEIR_STMT_CREATE_STREAM || st->kind == WEIR_STMT_CREATE_TABLE;
+    if (source) {
         plan_check_options(P, st, weir_stream_options, (size_t)weir_stream_noptions, true);
         ingest_options(P, st, r);
         r->is_source = true;
@@ -174,6 +208,8 @@ void plan_declare(planner *P, weir_stmt *st)
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
     key_columns(P, st, r);
+    if (source)
+        primary_key(P, st, r);
     if (r->partition_by && r->nkey_cols)
         fail(P, weir_stmt_option(st, "key")->pos, "%s is keyed by PARTITION BY: give it or WITH (key = ...), not both",
              r->name);

@@ -41,7 +41,7 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
     {"CREATE STREAM s (a INT, a TEXT)", 1, 25, "column a is declared twice"},
     {"CREATE STREAM s (a INT) WITH (partitions 4)", 1, 42, "expected '=' after the option name, found '4'"},
     {"CREATE STREAM s (a INT) WITH (p = 1, p = 2)", 1, 38, "option p is given twice"},
-    {"CREATE TABLE t SELECT 1 FROM s", 1, 16, "expected AS SELECT ... after the table name, found 'SELECT'"},
+    {"CREATE TABLE t SELECT 1 FROM s", 1, 16, "expected AS SELECT ... or a column list after the table name, found 'SELECT'"},
     {"CREATE VIEW v", 1, 8, "expected STREAM, TABLE, SINK, ROUTE or ENDPOINT after CREATE, found 'VIEW'"},
     {"SELECT a FROM HOP(s, INTERVAL '5' MINUTE, INTERVAL '1' MINUTE)", 1, 22,
      "HOP window size must be a whole number of slides"},
