@@ -4,7 +4,7 @@
  * restored engine must keep working, in both engine shapes (all partitions,
  * and a scale-out task's single partition). The catalog is fixed: every kind of
  * state (keys of several types, windows, panes, sessions, sketches, top-k,
- * a join's buffered records).
+ * a join's buffered records, a stream-table join's rows).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,9 @@ static const char *sql =
     "FROM HOP(s, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) GROUP BY k EMIT FINAL;"
     "CREATE TABLE c AS SELECT k, window_start, MAX(ts) AS last FROM SESSION(s, INTERVAL '1' MINUTE) GROUP BY k;"
     "CREATE STREAM j AS SELECT s.k, n, t.ts FROM s FULL JOIN t ON s.k = t.k AND t.ts BETWEEN s.ts AND s.ts + "
-    "INTERVAL '1' MINUTE;";
+    "INTERVAL '1' MINUTE;"
+    "CREATE TABLE r (k TEXT PRIMARY KEY, n INT) WITH (partitions = 2);"
+    "CREATE STREAM e AS SELECT s.k, r.n FROM s LEFT JOIN r ON s.k = r.k;";
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {

@@ -53,7 +53,9 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         } else if (!failed && s->q->grouped) {
             failed = !(s->groups = weir_groups_new(s->q, &weir_agg_acc_ops));
         }
-        if (!failed && s->q->join)
+        if (!failed && s->q->join && s->q->join->table)
+            failed = !(s->table_join = weir_table_join_new(s->q->join, s->q->source->schema.ncols));
+        else if (!failed && s->q->join)
             failed = !(s->join = weir_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
         if (!failed && s->q->window.kind == WEIR_WINDOW_HOP) {
             const weir_window_spec *w = &s->q->window;
@@ -85,6 +87,7 @@ void weir_engine_free(weir_engine *e)
         free(e->qs[i].panes);
         free(e->qs[i].part_wm);
         weir_join_free(e->qs[i].join);
+        weir_table_join_free(e->qs[i].table_join);
     }
     free(e->qs);
     free(e->dead);
@@ -618,6 +621,12 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
                 return rc;
             continue;
         }
+        if (s->table_join) {
+            if ((s->q->source == rel || s->q->join->right == rel) &&
+                (rc = engine_table_join_row(e, s, rel, row, ts, raw, raw_len, t, err)))
+                return rc;
+            continue;
+        }
         if (s->q->source != rel)
             continue;
         rc = run_query(e, s, part, row, ts, raw, raw_len, t, err);
@@ -681,7 +690,7 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
 int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint32_t partition, const char *key,
                                size_t key_len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
 {
-    (void)partition; /* no query reads a source table yet: joins with tables will */
+    (void)partition; /* a table's rows are kept whole, not by partition */
     weir_arena_reset(&e->scratch);
     weir_value *row = weir_arena_alloc(&e->scratch, (size_t)(table->schema.ncols + 1) * sizeof *row);
     char why[256];
@@ -694,6 +703,9 @@ int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint3
     }
     if (t->removed && t->removed(t->ctx, table, row, ingest_ms))
         return weir_err_set(err, WEIR_EIO, "removing a row of %s failed", table->name);
+    for (int i = 0; i < e->cat->nqueries; i++)
+        if (e->qs[i].table_join && e->qs[i].q->join->right == table)
+            weir_table_join_remove(e->qs[i].table_join, row);
     return WEIR_OK;
 }
 
@@ -776,6 +788,11 @@ void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *
         out->groups = weir_join_entries(s->join);
         out->state_bytes = weir_join_bytes(s->join);
         out->entry_bytes = weir_join_entry_size(s->join);
+    }
+    if (s->table_join) {
+        out->groups = weir_table_join_entries(s->table_join);
+        out->state_bytes = weir_table_join_bytes(s->table_join);
+        out->entry_bytes = weir_table_join_entry_size(s->table_join);
     }
     if (s->groups) {
         out->groups = weir_groups_count(s->groups);

@@ -11,6 +11,7 @@
 #include "exec/engine.h"
 #include "exec/join.h"
 #include "exec/session.h"
+#include "exec/table_join.h"
 #include "state/groups.h"
 
 typedef struct query_state {
@@ -25,7 +26,8 @@ typedef struct query_state {
     weir_acc *window;          /* HOP: the merge of a window's panes, reused window after window */
     weir_acc **panes;          /* HOP: the panes being merged into window (size/slide of them at most) */
     weir_query_stats stats;
-    weir_join_state *join;     /* a join's buffered records (its watermarks are its own, per side) */
+    weir_join_state *join;     /* a stream-stream join's buffered records (its watermarks are its own, per side) */
+    weir_table_join *table_join; /* a stream-table join's table rows */
 } query_state;
 
 struct weir_engine {
@@ -58,6 +60,10 @@ int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, con
                     const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
                         weir_err *err);
+/* A record of rel for s's stream-table join: the table's new row, or a
+ * stream record meeting its key's row. */
+int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *rel, const weir_value *row, int64_t ts,
+                          const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 
 /* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v);

@@ -1,9 +1,11 @@
 /*
- * engine_join.c - the engine's side of a stream-stream interval join: a
- * record of either input goes to the join's state (join.c), which decides
- * what meets and when a record is too late or dropped; each row it makes
- * goes through the query's WHERE and SELECT list here, as any query's
- * rows do, and failures become dead letters of the record that made them.
+ * engine_join.c - the engine's side of joins: a record of either input goes
+ * to the join's state (join.c for a stream-stream interval join, which
+ * decides what meets and when a record is too late or dropped;
+ * table_join.c for a stream-table join, where a stream record meets its
+ * key's row); each row it makes goes through the query's WHERE and SELECT
+ * list here, as any query's rows do, and failures become dead letters of
+ * the record that made them.
  */
 #include <stdio.h>
 
@@ -79,4 +81,23 @@ int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part,
     int rc = weir_join_advance(s->join, side, part, wm, join_emit, &c);
     return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name)
                              : rc;
+}
+
+int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *rel, const weir_value *row, int64_t ts,
+                          const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    if (rel == q->join->right)
+        return weir_table_join_upsert(s->table_join, row)
+                   ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name) : WEIR_OK;
+    s->stats.rows_in++;
+    join_ctx c = {e, s, t, err};
+    weir_eval ev = {.arena = &e->scratch};
+    int rc = weir_table_join_probe(s->table_join, row, ts, &ev, join_emit, &c);
+    if (rc || !ev.err)
+        return rc;
+    char why[160];
+    s->stats.dead++;
+    return engine_dead(e, WEIR_DEAD_EXPRESSION, rel, row, raw, raw_len, ts, t, err, "ON of %s: %s", q->output->name,
+                       engine_error_reason(&ev, why, sizeof why));
 }

@@ -463,7 +463,8 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         /* The query's watermarks: one per partition of its input, or of each of a join's two. */
         input *ins[2] = {find_input(r, query->source), query->join ? find_input(r, query->join->right) : NULL};
         uint32_t nw = weir_engine_query_parts(r->engine, q);
-        if ((query->window.kind == WEIR_WINDOW_NONE && !query->join) || !ins[0] || (query->join && !ins[1]))
+        if ((query->window.kind == WEIR_WINDOW_NONE && (!query->join || query->join->table)) || !ins[0] ||
+            (query->join && !ins[1]))
             continue;
         uint32_t n = ins[0]->nparts;
         int64_t newest = INT64_MIN, last_data = INT64_MIN;

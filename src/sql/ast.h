@@ -121,6 +121,7 @@ typedef struct weir_select {
     const char *right;         /* the joined stream */
     weir_sql_pos right_pos;
     const char *right_alias;   /* or NULL */
+    weir_expr *right_as_of;    /* FOR SYSTEM_TIME AS OF expr after a joined table (a temporal join), or NULL */
     weir_expr *on;
     weir_sql_pos on_pos;       /* of the condition's first token */
     weir_window_spec window;

@@ -672,7 +672,8 @@ static const char *alias(parser *P)
     return at_name(P) && !join_word(P) ? name(P, "an alias") : NULL;
 }
 
-/* [INNER | LEFT [OUTER] | FULL [OUTER]] JOIN right [[AS] alias] ON condition. */
+/* [INNER | LEFT [OUTER] | FULL [OUTER]] JOIN right [FOR SYSTEM_TIME AS OF
+ * expr] [[AS] alias] ON condition. */
 static void join_clause(parser *P, weir_select *s)
 {
     s->join_pos = P->tok.pos;
@@ -692,7 +693,13 @@ static void join_clause(parser *P, weir_select *s)
         accept_kw(P, "OUTER");
     expect_kw(P, "JOIN", "in a join (INNER, LEFT [OUTER] or FULL [OUTER] JOIN)");
     s->right_pos = P->tok.pos;
-    s->right = name(P, "the stream to join after JOIN");
+    s->right = name(P, "the stream or table to join after JOIN");
+    if (accept_kw(P, "FOR")) { /* Flink's temporal join: FOR SYSTEM_TIME AS OF a.ts */
+        expect_kw(P, "SYSTEM_TIME", "after FOR (FOR SYSTEM_TIME AS OF a.ts)");
+        expect_kw(P, "AS", "after FOR SYSTEM_TIME");
+        expect_kw(P, "OF", "after FOR SYSTEM_TIME AS");
+        s->right_as_of = expr(P);
+    }
     s->right_alias = alias(P);
     expect_kw(P, "ON", "and the join condition (ON a.key = b.key AND a time bound)");
     s->on_pos = P->tok.pos;

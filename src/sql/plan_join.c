@@ -1,6 +1,8 @@
 /*
  * plan_join.c - FROM a [LEFT|FULL] JOIN b ON ... made into a weir_join:
- * a stream-stream interval join, as Flink SQL runs it.
+ * a stream-stream interval join, as Flink SQL runs it, or a stream-table
+ * join, as ksqlDB runs it: each stream record meets the table's current
+ * row of its key (INNER or LEFT; ON names the table's primary key).
  *
  * ON is read as a conjunction. One conjunct must be an equality between
  * the two streams' partitioning keys: each input partition then meets the
@@ -158,15 +160,57 @@ static bool key_equality(planner *P, const weir_expr *x, int *lcol, int *rcol)
     return true;
 }
 
+/* A stream-table join's ON: the stream's column equal to the table's
+ * primary key (the stream co-partitioned by it), the rest a condition. */
+static void table_join_on(planner *P, const weir_select *sel, const weir_relation *left, weir_join *j, const char *ln,
+                          const char *rn)
+{
+    const weir_relation *right = j->right;
+    if (!right->is_source)
+        fail(P, sel->right_pos, "%s is a derived table (AS SELECT): a stream joins source tables (CREATE TABLE ... "
+                                "PRIMARY KEY) so far", right->name);
+    if (j->kind == WEIR_JOIN_FULL)
+        fail(P, sel->join_pos, "a stream-table join is INNER or LEFT: a table's rows are not events that could "
+                               "come out unmatched");
+    if (sel->right_as_of)
+        fail(P, sel->right_as_of->pos, "FOR SYSTEM_TIME AS OF (a temporal join) is not supported yet: without it "
+                                       "each record meets %s's current row of its key", right->name);
+    weir_expr **v = NULL;
+    int n = 0, lcol, rcol;
+    bool has_key = false;
+    conjuncts(P, sel->on, &v, &n);
+    for (int i = 0; i < n; i++) {
+        plan_condition(P, v[i], "ON", "");
+        if (!has_key && key_equality(P, v[i], &lcol, &rcol) && rcol == right->pk[0]) {
+            bool swapped = side_of(P, v[i]->op.a->col.index);
+            check_keyed(P, left, lcol, swapped ? v[i]->op.b : v[i]->op.a);
+            weir_type lt = left->schema.cols[lcol].type, rt = right->schema.cols[rcol].type;
+            if (lt != rt && !((lt == WEIR_TYPE_INT || lt == WEIR_TYPE_UINT) && (rt == WEIR_TYPE_INT || rt == WEIR_TYPE_UINT)))
+                fail(P, v[i]->pos, "the join's keys have types %s and %s: equal keys must have the same text to be in "
+                                   "the same partition; CAST one side in a re-keyed stream", weir_type_name(lt),
+                     weir_type_name(rt));
+            j->left_key = lcol;
+            j->right_key = rcol;
+            has_key = true;
+            continue;
+        }
+        j->on = and_of(P, j->on, v[i]);
+    }
+    if (!has_key)
+        fail(P, sel->on_pos, "a stream-table join needs ON to equal a column of %s with %s's primary key (%s.column = "
+                              "%s.%s): a record meets the table's row of that key", ln, rn, ln, rn,
+             right->schema.cols[right->pk[0]].name);
+}
+
 void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_query *q)
 {
     const weir_select *sel = st->select;
     const weir_relation *right = weir_catalog_find(P->cat, sel->right);
     if (!right)
-        fail(P, sel->right_pos, "unknown stream %s (declare it first with CREATE STREAM)", sel->right);
-    if (right->is_table)
-        fail(P, sel->right_pos, "%s is a table: joins with tables come with source tables (CREATE TABLE ... PRIMARY "
-                                "KEY); a stream joins a stream so far", sel->right);
+        fail(P, sel->right_pos, "unknown stream or table %s (declare it first)", sel->right);
+    if (sel->right_as_of && !right->is_table)
+        fail(P, sel->right_as_of->pos, "FOR SYSTEM_TIME AS OF reads a table's row as of a time; %s is a stream",
+             right->name);
     const char *ln = sel->from_alias ? sel->from_alias : left->name;
     const char *rn = sel->right_alias ? sel->right_alias : right->name;
     if (!strcmp(ln, rn))
@@ -181,6 +225,7 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
     weir_join *j = alloc(P, sizeof *j);
     j->kind = sel->join;
     j->right = right;
+    j->table = right->is_table;
     j->grace_ms = sel->window.grace_ms;
     int nl = left->schema.ncols, nr = right->schema.ncols;
     j->row.ncols = nl + nr;
@@ -192,6 +237,10 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
     P->input_name = "the join";
     P->scope[1] = (plan_scope){right->name, sel->right_alias, nl, nr};
     P->nscope = 2;
+    if (j->table) {
+        table_join_on(P, sel, left, j, ln, rn);
+        return;
+    }
 
     weir_expr **v = NULL;
     int n = 0;

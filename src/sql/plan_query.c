@@ -38,8 +38,8 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     if (!src)
         fail(P, sel->from_pos, "unknown stream %s (declare it first with CREATE STREAM)", sel->from);
     if (src->is_table && sel->join)
-        fail(P, sel->from_pos, "%s is a table: joins with tables come with source tables (CREATE TABLE ... PRIMARY KEY); "
-                               "a stream joins a stream so far", sel->from);
+        fail(P, sel->from_pos, "%s is a table: a join reads a stream first and meets the table's rows (FROM stream "
+                               "JOIN %s ON ...)", sel->from, sel->from);
     if (src->is_table)
         fail(P, sel->from_pos, "%s is a table: a continuous query reads streams (query tables with SELECT)", sel->from);
     weir_query *q = alloc(P, sizeof *q);
