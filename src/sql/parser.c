@@ -564,6 +564,52 @@ static weir_expr *expr(parser *P)
 /* ---- SELECT ---- */
 
 /* INTERVAL '5' MINUTE, INTERVAL 30 SECONDS, INTERVAL '1.5' HOUR. */
+static const struct { const char *unit; int64_t ms; } interval_units[] = {
+    {"MILLISECOND", 1}, {"MILLISECONDS", 1}, {"SECOND", 1000}, {"SECONDS", 1000},
+    {"MINUTE", 60000}, {"MINUTES", 60000}, {"HOUR", 3600000}, {"HOURS", 3600000},
+    {"DAY", 86400000}, {"DAYS", 86400000},
+};
+
+/* A unit's milliseconds, the word compared without case; 0 if it is none. */
+static int64_t unit_ms(const char *word, size_t len)
+{
+    for (size_t i = 0; i < sizeof interval_units / sizeof interval_units[0]; i++)
+        if (strlen(interval_units[i].unit) == len && !strncasecmp(interval_units[i].unit, word, len))
+            return interval_units[i].ms;
+    return 0;
+}
+
+static int64_t whole_ms(parser *P, weir_sql_pos pos, double ms)
+{
+    if (!(ms >= 1) || ms > 1e15 || ms != floor(ms))
+        fail_at(P, pos, "interval must be a whole number of milliseconds from 1 ms to about 30000 years");
+    return (int64_t)ms;
+}
+
+/* The amounts and units inside a string, as PostgreSQL and Flink write
+ * them: '1 minute', '5 minutes', '1 hour 30 minutes'. */
+static int64_t interval_text(parser *P, weir_sql_pos pos, const char *text)
+{
+    double ms = 0;
+    for (const char *s = text; *s;) {
+        char *end;
+        double n = strtod(s, &end);
+        if (end == s)
+            fail_at(P, pos, "interval '%s': expected an amount at '%s', like '5 minutes'", text, s);
+        const char *word = end + strspn(end, " ");
+        size_t len = strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        int64_t unit = unit_ms(word, len);
+        if (!unit)
+            fail_at(P, pos, "interval '%s': expected a unit after %.*s (millisecond, second, minute, hour or day, "
+                            "singular or plural)", text, (int)(end - s), s);
+        ms += n * (double)unit;
+        s = word + len;
+        s += strspn(s, " ");
+    }
+    return whole_ms(P, pos, ms);
+}
+
+/* INTERVAL '5' MINUTE, INTERVAL 5 MINUTE or INTERVAL '5 minutes'. */
 static int64_t interval(parser *P, const char *context)
 {
     char what[128];
@@ -575,8 +621,12 @@ static int64_t interval(parser *P, const char *context)
     if (P->tok.kind == WEIR_T_STRING) {
         char *s = unquote(P, &P->tok), *end;
         n = strtod(s, &end);
-        if (end == s || *end)
+        if (end == s)
             fail_at(P, pos, "interval amount '%s' is not a number", s);
+        if (*end) { /* the unit is in the string */
+            next(P);
+            return interval_text(P, pos, s);
+        }
     } else if (P->tok.kind == WEIR_T_INT || P->tok.kind == WEIR_T_FLOAT) {
         char buf[128];
         n = strtod(token_text(P, buf, sizeof buf), NULL);
@@ -584,18 +634,13 @@ static int64_t interval(parser *P, const char *context)
         expected(P, "the interval's amount, like '5'");
     }
     next(P);
-    static const struct { const char *unit; int64_t ms; } units[] = {
-        {"MILLISECOND", 1}, {"MILLISECONDS", 1}, {"SECOND", 1000}, {"SECONDS", 1000},
-        {"MINUTE", 60000}, {"MINUTES", 60000}, {"HOUR", 3600000}, {"HOURS", 3600000},
-        {"DAY", 86400000}, {"DAYS", 86400000},
-    };
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (accept_kw(P, units[i].unit)) {
-            double ms = n * (double)units[i].ms;
-            if (!(ms >= 1) || ms > 1e15 || ms != floor(ms))
-                fail_at(P, pos, "interval must be a whole number of milliseconds from 1 ms to about 30000 years");
-            return (int64_t)ms;
+    if (P->tok.kind == WEIR_T_IDENT) {
+        int64_t unit = unit_ms(P->tok.p, P->tok.len);
+        if (unit) {
+            next(P);
+            return whole_ms(P, pos, n * (double)unit);
         }
+    }
     expected(P, "a unit (MILLISECOND, SECOND, MINUTE, HOUR or DAY)");
 }
 

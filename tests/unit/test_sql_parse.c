@@ -47,6 +47,10 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
      "HOP window size must be a whole number of slides"},
     {"SELECT a FROM TUMBLE(s, INTERVAL '5' WEEKS)", 1, 38, "expected a unit (MILLISECOND, SECOND, MINUTE, HOUR or DAY), found 'WEEKS'"},
     {"SELECT a FROM TUMBLE(s, 5)", 1, 25, "expected INTERVAL (the window size), found '5'"},
+    {"SELECT a FROM TUMBLE(s, INTERVAL '5 weeks')", 1, 34, "interval '5 weeks': expected a unit after 5 (millisecond"},
+    {"SELECT a FROM TUMBLE(s, INTERVAL '5 minutes 3')", 1, 34, "interval '5 minutes 3': expected a unit after 3 (millisecond"},
+    {"CREATE TABLE t (a INT, PRIMARY KEY (b))", 1, 37, "PRIMARY KEY names column b, which is not declared before it"},
+    {"CREATE TABLE t (a INT PRIMARY)", 1, 30, "expected KEY after PRIMARY, found ')'"},
     {"SELECT a FROM s EMIT SOMETIMES", 1, 22, "expected CHANGES or FINAL after EMIT, found 'SOMETIMES'"},
     {"SELECT 'abc FROM s", 1, 8, "unterminated string: expected a closing '"},
     {"SELECT a FROM s;\nSELECT a\n  FROM s WHERE a = = 1", 3, 20, "expected an expression, found '='"},
@@ -69,7 +73,7 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
 int main(void)
 {
     size_t ne = sizeof errors / sizeof errors[0];
-    plan((int)(21 + 2 * ne));
+    plan((int)(24 + 2 * ne));
     weir_arena a = {0};
     weir_stmt **st;
     size_t n;
@@ -126,6 +130,23 @@ int main(void)
            bound->between.hi->op.b->lit.i == 600000, "INTERVAL in an expression: milliseconds, marked");
     ok(s && !strcmp(s->items[0].expr->col.qual, "c") && !strcmp(s->items[0].expr->col.name, "user"),
        "qualified column c.user");
+
+    /* Intervals as PostgreSQL and Flink write them: the unit inside the string. */
+    const char *iv = "SELECT a FROM HOP(s, INTERVAL '1 minute', INTERVAL '1 hour 30 minutes') GRACE INTERVAL '90 SECONDS'";
+    rc = weir_sql_parse(iv, strlen(iv), &a, &st, &n, &e);
+    s = rc ? NULL : st[0]->select;
+    ok(s && s->window.slide_ms == 60000 && s->window.size_ms == 5400000 && s->window.grace_ms == 90000,
+       "INTERVAL '1 minute', '1 hour 30 minutes', '90 SECONDS'");
+
+    const char *tbl = "CREATE TABLE c (id TEXT, tier TEXT, PRIMARY KEY (id) NOT ENFORCED); "
+                      "CREATE TABLE d (id UINT PRIMARY KEY, x INT NOT NULL); "
+                      "SELECT t.a FROM t JOIN c FOR SYSTEM_TIME AS OF t.ts AS k ON t.id = k.id";
+    rc = weir_sql_parse(tbl, strlen(tbl), &a, &st, &n, &e);
+    ok(rc == 0 && n == 3 && st[0]->kind == WEIR_STMT_CREATE_TABLE && st[0]->ncols == 2 && st[0]->cols[0].primary_key &&
+           !st[0]->cols[1].primary_key && st[1]->cols[0].primary_key && st[1]->cols[1].not_null,
+       "source tables: PRIMARY KEY on a column or as a table constraint");
+    ok(rc == 0 && st[2]->select->right_as_of && !strcmp(st[2]->select->right_alias, "k"),
+       "FOR SYSTEM_TIME AS OF before the joined table's alias");
 
     for (size_t i = 0; i < ne; i++) {
         weir_arena_reset(&a);
