@@ -4,7 +4,8 @@
  * restored engine must keep working, in both engine shapes (all partitions,
  * and a scale-out task's single partition). The catalog is fixed: every kind of
  * state (keys of several types, windows, panes, sessions, sketches, top-k,
- * a join's buffered records, a stream-table join's rows).
+ * a join's buffered records, a stream-table join's rows, a temporal join's
+ * versions and waiting records).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,9 @@ static const char *sql =
     "CREATE TABLE c AS SELECT k, window_start, MAX(ts) AS last FROM SESSION(s, INTERVAL '1' MINUTE) GROUP BY k;"
     "CREATE STREAM j AS SELECT s.k, n, t.ts FROM s FULL JOIN t ON s.k = t.k AND t.ts BETWEEN s.ts AND s.ts + "
     "INTERVAL '1' MINUTE;"
-    "CREATE TABLE r (k TEXT PRIMARY KEY, n INT) WITH (partitions = 2);"
-    "CREATE STREAM e AS SELECT s.k, r.n FROM s LEFT JOIN r ON s.k = r.k;";
+    "CREATE TABLE r (k TEXT PRIMARY KEY, n INT, ts TIMESTAMP) WITH (partitions = 2, timestamp = 'ts');"
+    "CREATE STREAM e AS SELECT s.k, r.n FROM s LEFT JOIN r ON s.k = r.k;"
+    "CREATE STREAM f AS SELECT s.k, r.n FROM s JOIN r FOR SYSTEM_TIME AS OF s.ts ON s.k = r.k;";
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {

@@ -53,7 +53,9 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         } else if (!failed && s->q->grouped) {
             failed = !(s->groups = weir_groups_new(s->q, &weir_agg_acc_ops));
         }
-        if (!failed && s->q->join && s->q->join->table)
+        if (!failed && s->q->join && s->q->join->temporal)
+            failed = !(s->temporal = weir_temporal_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
+        else if (!failed && s->q->join && s->q->join->table)
             failed = !(s->table_join = weir_table_join_new(s->q->join, s->q->source->schema.ncols));
         else if (!failed && s->q->join)
             failed = !(s->join = weir_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
@@ -88,6 +90,7 @@ void weir_engine_free(weir_engine *e)
         free(e->qs[i].part_wm);
         weir_join_free(e->qs[i].join);
         weir_table_join_free(e->qs[i].table_join);
+        weir_temporal_join_free(e->qs[i].temporal);
     }
     free(e->qs);
     free(e->dead);
@@ -621,9 +624,9 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
                 return rc;
             continue;
         }
-        if (s->table_join) {
+        if (s->table_join || s->temporal) {
             if ((s->q->source == rel || s->q->join->right == rel) &&
-                (rc = engine_table_join_row(e, s, rel, row, ts, raw, raw_len, t, err)))
+                (rc = engine_table_join_row(e, s, rel, part % s->nparts, row, NULL, ts, raw, raw_len, t, err)))
                 return rc;
             continue;
         }
@@ -690,7 +693,6 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
 int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint32_t partition, const char *key,
                                size_t key_len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
 {
-    (void)partition; /* a table's rows are kept whole, not by partition */
     weir_arena_reset(&e->scratch);
     weir_value *row = weir_arena_alloc(&e->scratch, (size_t)(table->schema.ncols + 1) * sizeof *row);
     char why[256];
@@ -703,10 +705,13 @@ int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint3
     }
     if (t->removed && t->removed(t->ctx, table, row, ingest_ms))
         return weir_err_set(err, WEIR_EIO, "removing a row of %s failed", table->name);
-    for (int i = 0; i < e->cat->nqueries; i++)
-        if (e->qs[i].table_join && e->qs[i].q->join->right == table)
-            weir_table_join_remove(e->qs[i].table_join, row);
-    return WEIR_OK;
+    int rc = WEIR_OK;
+    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
+        query_state *s = &e->qs[i];
+        if ((s->table_join || s->temporal) && s->q->join->right == table)
+            rc = engine_table_join_row(e, s, table, partition % s->nparts, NULL, row, ingest_ms, NULL, 0, t, err);
+    }
+    return rc;
 }
 
 int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t partition, const weir_value *row,
@@ -738,6 +743,8 @@ int weir_engine_raise_watermark(weir_engine *e, int query, uint32_t partition, i
     weir_arena_reset(&e->scratch);
     if (s->join)
         return engine_join_advance(e, s, partition >= s->nparts, partition % s->nparts, watermark_ms, t, err);
+    if (s->temporal)
+        return engine_temporal_advance(e, s, partition >= s->nparts, partition % s->nparts, watermark_ms, t, err);
     if (s->q->window.kind == WEIR_WINDOW_NONE)
         return WEIR_OK;
     return advance_partition(e, s, partition, watermark_ms, t, err);
@@ -748,13 +755,15 @@ int64_t weir_engine_watermark(const weir_engine *e, int query, uint32_t partitio
     const query_state *s = &e->qs[query];
     if (partition >= weir_engine_query_parts(e, query))
         return INT64_MIN;
+    if (s->temporal)
+        return weir_temporal_join_watermark(s->temporal, partition >= s->nparts, partition % s->nparts);
     return s->join ? weir_join_watermark(s->join, partition >= s->nparts, partition % s->nparts) : s->part_wm[partition];
 }
 
 uint32_t weir_engine_query_parts(const weir_engine *e, int query)
 {
     const query_state *s = &e->qs[query];
-    return s->join ? 2 * s->nparts : s->nparts;
+    return s->join || s->temporal ? 2 * s->nparts : s->nparts;
 }
 
 int weir_dead_letter_json(weir_buf *out, const char *reason, const char *raw, size_t len, const uint64_t *pos, int64_t ts)
@@ -788,6 +797,11 @@ void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *
         out->groups = weir_join_entries(s->join);
         out->state_bytes = weir_join_bytes(s->join);
         out->entry_bytes = weir_join_entry_size(s->join);
+    }
+    if (s->temporal) {
+        out->groups = weir_temporal_join_entries(s->temporal);
+        out->state_bytes = weir_temporal_join_bytes(s->temporal);
+        out->entry_bytes = 0;
     }
     if (s->table_join) {
         out->groups = weir_table_join_entries(s->table_join);

@@ -12,6 +12,7 @@
 #include "exec/join.h"
 #include "exec/session.h"
 #include "exec/table_join.h"
+#include "exec/temporal_join.h"
 #include "state/groups.h"
 
 typedef struct query_state {
@@ -28,6 +29,7 @@ typedef struct query_state {
     weir_query_stats stats;
     weir_join_state *join;     /* a stream-stream join's buffered records (its watermarks are its own, per side) */
     weir_table_join *table_join; /* a stream-table join's table rows */
+    weir_temporal_join *temporal; /* a temporal join's table versions and waiting records (watermarks per side) */
 } query_state;
 
 struct weir_engine {
@@ -60,10 +62,14 @@ int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, con
                     const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
                         weir_err *err);
-/* A record of rel for s's stream-table join: the table's new row, or a
- * stream record meeting its key's row. */
-int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *rel, const weir_value *row, int64_t ts,
-                          const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
+/* A record of rel for s's stream-table or temporal join: the table's new
+ * row (key: a removal's, row NULL), or a stream record meeting its key's
+ * row; and a temporal join's side's partition's watermark raised. */
+int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *rel, uint32_t part,
+                          const weir_value *row, const weir_value *key, int64_t ts, const char *raw, size_t raw_len,
+                          const weir_emit_target *t, weir_err *err);
+int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm,
+                            const weir_emit_target *t, weir_err *err);
 
 /* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v);

@@ -83,21 +83,69 @@ int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part,
                              : rc;
 }
 
-int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *rel, const weir_value *row, int64_t ts,
-                          const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err)
+/* A temporal join's record that came too late, to its stream's dead letters. */
+static int temporal_late(weir_engine *e, query_state *s, const weir_relation *rel, int side, uint32_t part,
+                         const weir_value *row, int64_t ts, const char *raw, size_t raw_len, const weir_emit_target *t,
+                         weir_err *err)
+{
+    s->stats.late++;
+    s->stats.dead++;
+    char ts_text[40], wm_text[40];
+    weir_timestamp_format(ts, ts_text, sizeof ts_text);
+    weir_timestamp_format(weir_temporal_join_watermark(s->temporal, side, part), wm_text, sizeof wm_text);
+    return engine_dead(e, WEIR_DEAD_LATE, rel, row, raw, raw_len, ts, t, err,
+                       "too late for %s: event time %s is more than GRACE (%lld ms) behind its partition's watermark %s",
+                       s->q->output->name, ts_text, (long long)s->q->join->grace_ms, wm_text);
+}
+
+int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *rel, uint32_t part,
+                          const weir_value *row, const weir_value *key, int64_t ts, const char *raw, size_t raw_len,
+                          const weir_emit_target *t, weir_err *err)
 {
     const weir_query *q = s->q;
-    if (rel == q->join->right)
-        return weir_table_join_upsert(s->table_join, row)
-                   ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name) : WEIR_OK;
-    s->stats.rows_in++;
     join_ctx c = {e, s, t, err};
     weir_eval ev = {.arena = &e->scratch};
-    int rc = weir_table_join_probe(s->table_join, row, ts, &ev, join_emit, &c);
-    if (rc || !ev.err)
+    bool table = rel == q->join->right, late = false;
+    int rc;
+    if (s->temporal)
+        rc = table ? weir_temporal_join_version(s->temporal, part, row, key, ts, &ev, join_emit, &c, &late)
+                   : weir_temporal_join_push(s->temporal, part, row, ts, &ev, join_emit, &c, &late);
+    else if (table && row)
+        rc = weir_table_join_upsert(s->table_join, row);
+    else if (table)
+        return weir_table_join_remove(s->table_join, key), WEIR_OK;
+    else
+        rc = weir_table_join_probe(s->table_join, row, ts, &ev, join_emit, &c);
+    s->stats.rows_in += !table;
+    if (rc == WEIR_ENOMEM)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (rc)
         return rc;
+    if (late)
+        return temporal_late(e, s, rel, table, part, row ? row : key, ts, raw, raw_len, t, err);
+    if (!ev.err)
+        return WEIR_OK;
     char why[160];
     s->stats.dead++;
+    if (table) /* a temporal join's stream record the version let out: its values lead the joined row */
+        return engine_dead(e, WEIR_DEAD_EXPRESSION, q->source, ev.row, NULL, 0, ts, t, err, "ON of %s: %s",
+                           q->output->name, engine_error_reason(&ev, why, sizeof why));
     return engine_dead(e, WEIR_DEAD_EXPRESSION, rel, row, raw, raw_len, ts, t, err, "ON of %s: %s", q->output->name,
                        engine_error_reason(&ev, why, sizeof why));
+}
+
+int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
+                            weir_err *err)
+{
+    join_ctx c = {e, s, t, err};
+    weir_eval ev = {.arena = &e->scratch};
+    int rc = weir_temporal_join_advance(s->temporal, side, part, wm, &ev, join_emit, &c);
+    if (rc == WEIR_ENOMEM)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name);
+    if (rc || !ev.err)
+        return rc;
+    char why[160]; /* a waiting record whose ON failed: its values are in the joined row ev was given */
+    s->stats.dead++;
+    return engine_dead(e, WEIR_DEAD_EXPRESSION, s->q->source, ev.row, NULL, 0, wm, t, err, "ON of %s: %s",
+                       s->q->output->name, engine_error_reason(&ev, why, sizeof why));
 }

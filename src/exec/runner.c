@@ -449,7 +449,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
 
 /* Idle advance: a partition that gave nothing for idle_ms stops holding
  * windows (or a join's records) open: its watermark rises to the newest of
- * its siblings, a join's two inputs' partitions being siblings; when
+ * its siblings, a join's two inputs' partitions being siblings (of a
+ * temporal join, only the table's: its stream's records wait on it); when
  * the whole stream has been quiet that long, event time moves on with the
  * wall clock so the last windows close too. */
 static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, weir_err *err)
@@ -463,8 +464,8 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         /* The query's watermarks: one per partition of its input, or of each of a join's two. */
         input *ins[2] = {find_input(r, query->source), query->join ? find_input(r, query->join->right) : NULL};
         uint32_t nw = weir_engine_query_parts(r->engine, q);
-        if ((query->window.kind == WEIR_WINDOW_NONE && (!query->join || query->join->table)) || !ins[0] ||
-            (query->join && !ins[1]))
+        bool timed = query->window.kind != WEIR_WINDOW_NONE || (query->join && (!query->join->table || query->join->temporal));
+        if (!timed || !ins[0] || (query->join && !ins[1]))
             continue;
         uint32_t n = ins[0]->nparts;
         int64_t newest = INT64_MIN, last_data = INT64_MIN;
@@ -481,7 +482,9 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         }
         bool all_quiet = now - last_data >= r->opt.idle_ms;
         for (uint32_t w = 0; w < nw; w++) {
-            if (now - ins[w / n]->last_data_ms[w % n] < r->opt.idle_ms)
+            /* A temporal join waits on its table's time only: a quiet stream's records are not late for it. */
+            bool waited_on = !(query->join && query->join->temporal && w < n);
+            if (!waited_on || now - ins[w / n]->last_data_ms[w % n] < r->opt.idle_ms)
                 continue;
             int64_t to = all_quiet ? r->quiet_base[q] + (now - last_data) : newest;
             int rc = weir_engine_raise_watermark(r->engine, q, w, to, t, err);

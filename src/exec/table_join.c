@@ -131,26 +131,34 @@ void weir_table_join_remove(weir_table_join *t, const weir_value *key)
     t->nrows--;
 }
 
+int weir_table_join_meet(const weir_join *j, int left_cols, weir_value *joined, const weir_value *left,
+                         const weir_value *right, int64_t ts, weir_eval *ev, weir_join_emit emit, void *ctx)
+{
+    int right_cols = j->right->schema.ncols;
+    bool found = right != NULL;
+    memcpy(joined, left, (size_t)left_cols * sizeof *left);
+    for (int c = 0; c < right_cols; c++)
+        joined[left_cols + c] = found ? right[c] : weir_null(j->right->schema.cols[c].type);
+    if (found && j->on) {
+        ev->row = joined;
+        found = weir_eval_predicate(ev, j->on);
+        if (ev->err)
+            return WEIR_OK;
+        for (int c = 0; c < right_cols && !found; c++) /* ON fails: the record is unmatched */
+            joined[left_cols + c] = weir_null(j->right->schema.cols[c].type);
+    }
+    if (!found && j->kind == WEIR_JOIN_INNER)
+        return WEIR_OK;
+    return emit(ctx, joined, ts, 0);
+}
+
 int weir_table_join_probe(weir_table_join *t, const weir_value *row, int64_t ts, weir_eval *ev, weir_join_emit emit,
                           void *ctx)
 {
     const weir_value *key = &row[t->j->left_key];
     bool found = false;
     size_t j = t->nslots && !key->is_null ? slot_of(t, key, false, &found) : 0;
-    memcpy(t->joined, row, (size_t)t->left_cols * sizeof *row);
-    for (int c = 0; c < t->right_cols; c++)
-        t->joined[t->left_cols + c] = found ? t->slots[j][c] : weir_null(t->j->right->schema.cols[c].type);
-    if (found && t->j->on) {
-        ev->row = t->joined;
-        found = weir_eval_predicate(ev, t->j->on);
-        if (ev->err)
-            return WEIR_OK;
-        for (int c = 0; c < t->right_cols && !found; c++) /* ON fails: the record is unmatched */
-            t->joined[t->left_cols + c] = weir_null(t->j->right->schema.cols[c].type);
-    }
-    if (!found && t->j->kind == WEIR_JOIN_INNER)
-        return WEIR_OK;
-    return emit(ctx, t->joined, ts, 0);
+    return weir_table_join_meet(t->j, t->left_cols, t->joined, row, found ? t->slots[j] : NULL, ts, ev, emit, ctx);
 }
 
 uint64_t weir_table_join_entries(const weir_table_join *t) { return t->nrows; }

@@ -37,6 +37,14 @@ void weir_table_join_remove(weir_table_join *t, const weir_value *key);
 int weir_table_join_probe(weir_table_join *t, const weir_value *row, int64_t ts, weir_eval *ev, weir_join_emit emit,
                           void *ctx);
 
+/* A stream record `left` meets a table row `right` (NULL: none) as a join
+ * j of either kind does: the joined row is built in joined (room for both
+ * sides' columns) and goes to emit (from 0) if ON's rest holds; without a
+ * row, or when ON fails, INNER emits nothing and LEFT emits left with
+ * NULLs. ev->err: ON failed to evaluate, nothing is emitted. */
+int weir_table_join_meet(const weir_join *j, int left_cols, weir_value *joined, const weir_value *left,
+                         const weir_value *right, int64_t ts, weir_eval *ev, weir_join_emit emit, void *ctx);
+
 uint64_t weir_table_join_entries(const weir_table_join *t);
 uint64_t weir_table_join_bytes(const weir_table_join *t);
 size_t weir_table_join_entry_size(const weir_table_join *t);

@@ -2,7 +2,9 @@
  * plan_join.c - FROM a [LEFT|FULL] JOIN b ON ... made into a weir_join:
  * a stream-stream interval join, as Flink SQL runs it, or a stream-table
  * join, as ksqlDB runs it: each stream record meets the table's current
- * row of its key (INNER or LEFT; ON names the table's primary key).
+ * row of its key (INNER or LEFT; ON names the table's primary key), or
+ * with FOR SYSTEM_TIME AS OF the stream's event time, Flink's temporal
+ * join: the row as of the record's time.
  *
  * ON is read as a conjunction. One conjunct must be an equality between
  * the two streams' partitioning keys: each input partition then meets the
@@ -172,9 +174,19 @@ static void table_join_on(planner *P, const weir_select *sel, const weir_relatio
     if (j->kind == WEIR_JOIN_FULL)
         fail(P, sel->join_pos, "a stream-table join is INNER or LEFT: a table's rows are not events that could "
                                "come out unmatched");
-    if (sel->right_as_of)
-        fail(P, sel->right_as_of->pos, "FOR SYSTEM_TIME AS OF (a temporal join) is not supported yet: without it "
-                                       "each record meets %s's current row of its key", right->name);
+    weir_expr *as_of = sel->right_as_of;
+    if (as_of) {
+        if (as_of->kind == WEIR_E_COLUMN)
+            plan_resolve(P, as_of);
+        if (as_of->kind != WEIR_E_COLUMN || side_of(P, as_of->col.index) || as_of->col.index != left->ts_col)
+            fail(P, as_of->pos, "FOR SYSTEM_TIME AS OF takes %s's event-time column (%s.%s): a record meets the row "
+                                "as of its own event time", left->name, ln,
+                 left->ts_col >= 0 ? left->schema.cols[left->ts_col].name : "ts, declared WITH (timestamp = 'ts')");
+        if (right->ts_col < 0)
+            fail(P, as_of->pos, "a temporal join reads %s's rows as of a time, so its records need one: declare "
+                                "WITH (timestamp = 'col') on %s", right->name, right->name);
+        j->temporal = true;
+    }
     weir_expr **v = NULL;
     int n = 0, lcol, rcol;
     bool has_key = false;

@@ -7,9 +7,10 @@
 # `weir query` and the table list, and survive a restart and a kill -9,
 # read from the state store, not replayed. A stream joined with the table
 # meets each key's current row, also after a restart (the join's copy of
-# the rows is in the checkpoint).
+# the rows is in the checkpoint); joined FOR SYSTEM_TIME AS OF its event
+# time, the row as of that time, once the quiet table's watermark moves on.
 . "$(dirname "$0")/../lib.sh"
-plan 11
+plan 12
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 start_kafka_mock accounts:2
 [ -n "$B" ] || { echo "Bail out! the mock cluster did not start"; exit 1; }
@@ -21,9 +22,12 @@ CREATE TABLE accounts (account_id UINT PRIMARY KEY, owner TEXT)
 CREATE STREAM trips (trip_id TEXT, customer_id TEXT, km DOUBLE) WITH (partitions = 2, key = 'customer_id');
 CREATE STREAM enriched AS
   SELECT t.trip_id, c.tier, t.km FROM trips AS t LEFT JOIN customers AS c ON t.customer_id = c.customer_id;
+CREATE STREAM rides (ride_id TEXT, customer_id TEXT, ts TIMESTAMP) WITH (partitions = 2, key = 'customer_id', timestamp = 'ts');
+CREATE STREAM rides_as_of AS
+  SELECT r.ride_id, c.tier FROM rides AS r JOIN customers FOR SYSTEM_TIME AS OF r.ts AS c ON r.customer_id = c.customer_id;
 SQL
 data="$SCRATCH/data"
-start_serve -f "$SCRATCH/p.sql" --data "$data" --checkpoint-ms 100 || { echo "Bail out! weir serve did not start"; exit 1; }
+start_serve -f "$SCRATCH/p.sql" --data "$data" --checkpoint-ms 100 --idle-ms 200 || { echo "Bail out! weir serve did not start"; exit 1; }
 req POST /v1/streams/customers --data-binary '{"customer_id":"c1","tier":"gold","ts":"2026-12-01T10:00:00Z"}
 {"customer_id":"c2","tier":"silver","ts":"2026-12-01T10:00:01Z"}
 {"customer_id":"c1","tier":"platinum","ts":"2026-12-01T10:00:02Z"}
@@ -59,6 +63,14 @@ for i in $(seq 600); do [ "$(enriched | wc -l)" -ge 3 ] && break; sleep 0.1; don
 [ "$(enriched | tr '\n' ' ')" = '{"trip_id":"t1","tier":"platinum","km":3.0} {"trip_id":"t2","tier":"silver","km":4.5} {"trip_id":"t3","tier":null,"km":1.0} ' ]
 ok $? "a stream joined with the table meets each key's current row, NULLs without one: $(enriched | tr '\n' ' ')"
 
+# rides at 10:00:01 and 10:00:03: c1 was gold from 10:00:00 and platinum from 10:00:02
+req POST /v1/streams/rides --data-binary '{"ride_id":"r1","customer_id":"c1","ts":"2026-12-01T10:00:01Z"}
+{"ride_id":"r2","customer_id":"c1","ts":"2026-12-01T10:00:03Z"}'
+as_of() { $WEIR consume rides_as_of --data "$data" --from-beginning --exit 2>/dev/null | sort; }
+for i in $(seq 600); do [ "$(as_of | wc -l)" -ge 2 ] && break; sleep 0.1; done
+[ "$(as_of | tr '\n' ' ')" = '{"ride_id":"r1","tier":"gold"} {"ride_id":"r2","tier":"platinum"} ' ]
+ok $? "a temporal join meets the row as of each record's event time: $(as_of | tr '\n' ' ')"
+
 for r in '1	{"account_id":1,"owner":"ann"}' '2	{"account_id":2,"owner":"bob"}' '1	{"account_id":1,"owner":"ann b."}'; do
     printf '%s\n' "$r" | kcat -b "$B" -t accounts -P -K $'\t' 2>/dev/null
 done
@@ -71,7 +83,7 @@ q=$($WEIR query --data "$data" -f "$SCRATCH/p.sql" 'SELECT customer_id, tier FRO
 [ "$(echo "$q" | tr -d '\n')" = '{"customer_id":"c1","tier":"platinum"}{"customer_id":"c2","tier":"silver"}' ]
 ok $? "weir query reads the table: $q"
 
-start_serve -f "$SCRATCH/p.sql" --data "$data" --checkpoint-ms 100 || { echo "Bail out! weir serve did not start again"; exit 1; }
+start_serve -f "$SCRATCH/p.sql" --data "$data" --checkpoint-ms 100 --idle-ms 200 || { echo "Bail out! weir serve did not start again"; exit 1; }
 req POST /v1/streams/customers --data-binary '{"customer_id":"c3","tier":"gold","ts":"2026-12-01T10:01:00Z"}'
 wait_table customers '{"customer_id":"c1","tier":"platinum","ts":"2026-12-01T10:00:02Z"}
 {"customer_id":"c2","tier":"silver","ts":"2026-12-01T10:00:01Z"}
@@ -90,7 +102,7 @@ for i in $(seq 600); do
     sleep 0.1
 done
 kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
-start_serve -f "$SCRATCH/p.sql" --data "$data" --checkpoint-ms 100 || { echo "Bail out! weir serve did not start after kill -9"; exit 1; }
+start_serve -f "$SCRATCH/p.sql" --data "$data" --checkpoint-ms 100 --idle-ms 200 || { echo "Bail out! weir serve did not start after kill -9"; exit 1; }
 replayed=$(curl -s "$URL/metrics" | sed -n 's/^weir_table_rows_replayed{table="customers"} //p')
 wait_table customers '{"customer_id":"c1","tier":"platinum","ts":"2026-12-01T10:00:02Z"}
 {"customer_id":"c2","tier":"silver","ts":"2026-12-01T10:00:01Z"}

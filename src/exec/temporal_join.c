@@ -1,0 +1,419 @@
+/*
+ * temporal_join.c - a temporal join's state (see temporal_join.h): per
+ * key (open addressing by the join key), the table's versions sorted by
+ * (time, arrival), each a malloc'd row or NULL for a removal; the stream
+ * records waiting for the table's watermark in a min-heap by (time,
+ * arrival), each a malloc'd block.
+ */
+#include "exec/temporal_join.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/engine_internal.h"
+#include "exec/table_join.h"
+
+#define SEED 0x74656d70ull /* "temp" */
+
+typedef struct version {
+    int64_t ts;
+    uint64_t seq;
+    weir_value *row;           /* NULL: the key's row was removed */
+} version;
+
+typedef struct versions {      /* one key's: v[0..n) by (ts, seq); key NULL: an empty slot */
+    weir_value *key;           /* a packed copy of the join key */
+    version *v;
+    size_t n, cap;
+} versions;
+
+typedef struct waiting {       /* a stream record, its values packed after it */
+    int64_t ts;
+    uint64_t seq;
+    weir_value *row;
+} waiting;
+
+struct weir_temporal_join {
+    const weir_join *j;
+    int left_cols, right_cols;
+    uint32_t nparts;
+    versions *keys;            /* open addressing; a key once seen keeps its slot */
+    size_t nslots, nkeys;
+    waiting **heap;
+    size_t nwaiting, heap_cap;
+    int64_t *wm[2];            /* per side (0 stream, 1 table) and partition: newest event time seen */
+    uint64_t seq, nversions, bytes;
+    weir_value *joined;
+};
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+weir_temporal_join *weir_temporal_join_new(const weir_join *j, int left_cols, uint32_t nparts)
+{
+    weir_temporal_join *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->j = j;
+    t->left_cols = left_cols;
+    t->right_cols = j->right->schema.ncols;
+    t->nparts = nparts;
+    t->joined = malloc((size_t)(left_cols + t->right_cols) * sizeof *t->joined);
+    t->wm[0] = malloc(nparts * sizeof *t->wm[0]);
+    t->wm[1] = malloc(nparts * sizeof *t->wm[1]);
+    if (!t->joined || !t->wm[0] || !t->wm[1]) {
+        weir_temporal_join_free(t);
+        return NULL;
+    }
+    for (uint32_t p = 0; p < nparts; p++)
+        t->wm[0][p] = t->wm[1][p] = INT64_MIN;
+    return t;
+}
+
+void weir_temporal_join_free(weir_temporal_join *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nslots; i++) {
+        for (size_t k = 0; k < t->keys[i].n; k++)
+            free(t->keys[i].v[k].row);
+        free(t->keys[i].v);
+        free(t->keys[i].key);
+    }
+    for (size_t i = 0; i < t->nwaiting; i++)
+        free(t->heap[i]);
+    free(t->keys);
+    free(t->heap);
+    free(t->wm[0]);
+    free(t->wm[1]);
+    free(t->joined);
+    free(t);
+}
+
+static int64_t least(const weir_temporal_join *t, int side)
+{
+    int64_t m = INT64_MAX;
+    for (uint32_t p = 0; p < t->nparts; p++)
+        m = t->wm[side][p] < m ? t->wm[side][p] : m;
+    return m;
+}
+
+/* The key's versions, or with create a new empty entry for it; NULL when
+ * it has none (or out of memory). */
+static versions *key_versions(weir_temporal_join *t, const weir_value *key, bool create)
+{
+    if (create && (t->nkeys + 1) * 2 > t->nslots) {
+        size_t n = t->nslots ? t->nslots * 2 : 256;
+        versions *grown = calloc(n, sizeof *grown);
+        if (!grown)
+            return NULL;
+        for (size_t i = 0; i < t->nslots; i++) {
+            if (!t->keys[i].key)
+                continue;
+            size_t j = weir_value_hash(t->keys[i].key, SEED) & (n - 1);
+            while (grown[j].key)
+                j = (j + 1) & (n - 1);
+            grown[j] = t->keys[i];
+        }
+        free(t->keys);
+        t->keys = grown;
+        t->nslots = n;
+    }
+    if (!t->nslots)
+        return NULL;
+    size_t j = weir_value_hash(key, SEED) & (t->nslots - 1);
+    for (; t->keys[j].key; j = (j + 1) & (t->nslots - 1))
+        if (weir_value_same(t->keys[j].key, key))
+            return &t->keys[j];
+    if (!create)
+        return NULL;
+    void *block = malloc(weir_row_bytes(key, 1));
+    if (!block)
+        return NULL;
+    t->keys[j].key = weir_row_pack(block, key, 1);
+    t->nkeys++;
+    return &t->keys[j];
+}
+
+/* Drops the versions no record can meet: those older than the newest at
+ * or before both the stream's watermark less GRACE (what a record that is
+ * not too late may be at) and the earliest waiting record (that one too
+ * when it is a removal). */
+static void prune(weir_temporal_join *t, versions *vs)
+{
+    int64_t horizon = sat_add(least(t, 0), -t->j->grace_ms);
+    if (t->nwaiting && t->heap[0]->ts < horizon)
+        horizon = t->heap[0]->ts;
+    size_t keep = 0;
+    while (keep + 1 < vs->n && vs->v[keep + 1].ts <= horizon)
+        keep++;
+    if (keep < vs->n && !vs->v[keep].row && vs->v[keep].ts <= horizon)
+        keep++;
+    for (size_t i = 0; i < keep; i++) {
+        if (vs->v[i].row)
+            t->bytes -= weir_row_bytes(vs->v[i].row, t->right_cols);
+        free(vs->v[i].row);
+    }
+    memmove(vs->v, vs->v + keep, (vs->n - keep) * sizeof *vs->v);
+    vs->n -= keep;
+    t->nversions -= keep;
+}
+
+/* Adds a version (row copied, or NULL) in (ts, seq) order, and with
+ * pruning drops what it makes useless (not while restoring: the waiting
+ * records that may need old versions come after them). */
+static int add_version(weir_temporal_join *t, const weir_value *key, const weir_value *row, int64_t ts, uint64_t seq,
+                       bool pruning)
+{
+    versions *vs = key_versions(t, key, true);
+    if (!vs)
+        return WEIR_ENOMEM;
+    if (vs->n == vs->cap) {
+        version *v = weir_array_grow(vs->v, &vs->cap, sizeof *v, 4);
+        if (!v)
+            return WEIR_ENOMEM;
+        vs->v = v;
+    }
+    weir_value *copy = NULL;
+    if (row) {
+        size_t bytes = weir_row_bytes(row, t->right_cols);
+        void *block = malloc(bytes);
+        if (!block)
+            return WEIR_ENOMEM;
+        copy = weir_row_pack(block, row, t->right_cols);
+        t->bytes += bytes;
+    }
+    size_t at = vs->n;
+    while (at > 0 && (vs->v[at - 1].ts > ts || (vs->v[at - 1].ts == ts && vs->v[at - 1].seq > seq)))
+        at--;
+    memmove(vs->v + at + 1, vs->v + at, (vs->n - at) * sizeof *vs->v);
+    vs->v[at] = (version){ts, seq, copy};
+    vs->n++;
+    t->nversions++;
+    if (seq >= t->seq)
+        t->seq = seq + 1;
+    if (pruning)
+        prune(t, vs);
+    return WEIR_OK;
+}
+
+/* A stream record meets the version of its key at its time. */
+static int meet(weir_temporal_join *t, const weir_value *row, int64_t ts, weir_eval *ev, weir_join_emit emit, void *ctx)
+{
+    const weir_value *key = &row[t->j->left_key];
+    versions *vs = key->is_null ? NULL : key_versions(t, key, false);
+    const weir_value *found = NULL; /* the row of the newest version at or before ts, NULL if it is a removal */
+    if (vs) {
+        size_t i = vs->n;
+        while (i > 0 && vs->v[i - 1].ts > ts)
+            i--;
+        found = i > 0 ? vs->v[i - 1].row : NULL;
+    }
+    int rc = weir_table_join_meet(t->j, t->left_cols, t->joined, row, found, ts, ev, emit, ctx);
+    if (vs) /* after: the row met is borrowed until then */
+        prune(t, vs);
+    return rc;
+}
+
+static bool before(const waiting *a, const waiting *b) { return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq; }
+
+static void heap_swap(weir_temporal_join *t, size_t a, size_t b)
+{
+    waiting *w = t->heap[a];
+    t->heap[a] = t->heap[b];
+    t->heap[b] = w;
+}
+
+static int wait(weir_temporal_join *t, const weir_value *row, int64_t ts, uint64_t seq)
+{
+    if (t->nwaiting == t->heap_cap) {
+        waiting **h = weir_array_grow(t->heap, &t->heap_cap, sizeof *h, 64);
+        if (!h)
+            return WEIR_ENOMEM;
+        t->heap = h;
+    }
+    size_t bytes = sizeof(waiting) + weir_row_bytes(row, t->left_cols);
+    waiting *w = malloc(bytes);
+    if (!w)
+        return WEIR_ENOMEM;
+    *w = (waiting){ts, seq, weir_row_pack(w + 1, row, t->left_cols)};
+    t->bytes += bytes;
+    size_t i = t->nwaiting++;
+    t->heap[i] = w;
+    for (; i > 0 && before(t->heap[i], t->heap[(i - 1) / 2]); i = (i - 1) / 2)
+        heap_swap(t, i, (i - 1) / 2);
+    if (seq >= t->seq)
+        t->seq = seq + 1;
+    return WEIR_OK;
+}
+
+static waiting *pop(weir_temporal_join *t)
+{
+    waiting *top = t->heap[0];
+    t->heap[0] = t->heap[--t->nwaiting];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < t->nwaiting && before(t->heap[l], t->heap[m])) m = l;
+        if (l + 1 < t->nwaiting && before(t->heap[l + 1], t->heap[m])) m = l + 1;
+        if (m == i)
+            break;
+        heap_swap(t, i, m);
+        i = m;
+    }
+    t->bytes -= sizeof(waiting) + weir_row_bytes(top->row, t->left_cols);
+    return top;
+}
+
+/* Whether the table's versions at or before ts are all in: no table record
+ * that is not too late can be at ts or before. */
+static bool settled(const weir_temporal_join *t, int64_t ts)
+{
+    int64_t wm = least(t, 1);
+    return wm == INT64_MAX || sat_add(wm, -t->j->grace_ms) > ts;
+}
+
+/* Lets out the waiting records the table's watermark has settled, in (time, arrival) order. */
+static int release(weir_temporal_join *t, weir_eval *ev, weir_join_emit emit, void *ctx)
+{
+    while (t->nwaiting && settled(t, t->heap[0]->ts)) {
+        waiting *w = pop(t);
+        int rc = meet(t, w->row, w->ts, ev, emit, ctx);
+        free(w);
+        if (rc || ev->err)
+            return rc;
+    }
+    return WEIR_OK;
+}
+
+int weir_temporal_join_advance(weir_temporal_join *t, int side, uint32_t part, int64_t wm, weir_eval *ev,
+                               weir_join_emit emit, void *ctx)
+{
+    part %= t->nparts;
+    if (wm > t->wm[side][part])
+        t->wm[side][part] = wm;
+    return side ? release(t, ev, emit, ctx) : WEIR_OK;
+}
+
+int weir_temporal_join_version(weir_temporal_join *t, uint32_t part, const weir_value *row, const weir_value *key,
+                               int64_t ts, weir_eval *ev, weir_join_emit emit, void *ctx, bool *late)
+{
+    part %= t->nparts;
+    *late = sat_add(ts, t->j->grace_ms) < t->wm[1][part];
+    if (*late)
+        return WEIR_OK;
+    const weir_value *k = row ? &row[t->j->right_key] : &key[t->j->right_key];
+    int rc = k->is_null ? WEIR_OK : add_version(t, k, row, ts, t->seq, true);
+    return rc ? rc : weir_temporal_join_advance(t, 1, part, ts, ev, emit, ctx);
+}
+
+int weir_temporal_join_push(weir_temporal_join *t, uint32_t part, const weir_value *row, int64_t ts, weir_eval *ev,
+                            weir_join_emit emit, void *ctx, bool *late)
+{
+    part %= t->nparts;
+    *late = sat_add(ts, t->j->grace_ms) < t->wm[0][part];
+    if (*late)
+        return WEIR_OK;
+    if (ts > t->wm[0][part])
+        t->wm[0][part] = ts;
+    return settled(t, ts) ? meet(t, row, ts, ev, emit, ctx) : wait(t, row, ts, t->seq);
+}
+
+int64_t weir_temporal_join_watermark(const weir_temporal_join *t, int side, uint32_t part)
+{
+    return t->wm[side][part % t->nparts];
+}
+
+uint64_t weir_temporal_join_entries(const weir_temporal_join *t) { return t->nversions + t->nwaiting; }
+
+uint64_t weir_temporal_join_bytes(const weir_temporal_join *t)
+{
+    return t->bytes + t->nslots * sizeof *t->keys + t->heap_cap * sizeof *t->heap;
+}
+
+/* Layout: u64 next arrival; i64 watermark per side and partition; u64
+ * keys, each its key value, u64 versions, each i64 time, u64 arrival, u8
+ * has a row and its values; u64 waiting records, each i64 time, u64
+ * arrival and its values. */
+int weir_temporal_join_save(const weir_temporal_join *t, weir_buf *out)
+{
+    int rc = weir_put_u64(out, t->seq);
+    for (int k = 0; k < 2 && !rc; k++)
+        for (uint32_t p = 0; p < t->nparts && !rc; p++)
+            rc = weir_put_u64(out, (uint64_t)t->wm[k][p]);
+    rc = rc || weir_put_u64(out, t->nkeys);
+    for (size_t i = 0; i < t->nslots && !rc; i++) {
+        const versions *vs = &t->keys[i];
+        if (!vs->key)
+            continue;
+        rc = weir_snapshot_put_value(out, vs->key) || weir_put_u64(out, vs->n);
+        for (size_t k = 0; k < vs->n && !rc; k++) {
+            rc = weir_put_u64(out, (uint64_t)vs->v[k].ts) || weir_put_u64(out, vs->v[k].seq) ||
+                 weir_put_u8(out, vs->v[k].row != NULL);
+            for (int c = 0; vs->v[k].row && c < t->right_cols && !rc; c++)
+                rc = weir_snapshot_put_value(out, &vs->v[k].row[c]);
+        }
+    }
+    rc = rc || weir_put_u64(out, t->nwaiting);
+    for (size_t i = 0; i < t->nwaiting && !rc; i++) {
+        rc = weir_put_u64(out, (uint64_t)t->heap[i]->ts) || weir_put_u64(out, t->heap[i]->seq);
+        for (int c = 0; c < t->left_cols && !rc; c++)
+            rc = weir_snapshot_put_value(out, &t->heap[i]->row[c]);
+    }
+    return rc ? WEIR_ENOMEM : WEIR_OK;
+}
+
+/* Reads n values of a row of cols, each of its column's type or NULL. */
+static void get_row(weir_reader_buf *r, const weir_column *cols, int n, weir_value *row)
+{
+    for (int c = 0; c < n; c++) {
+        row[c] = weir_snapshot_get_value(r);
+        if (!row[c].is_null && row[c].type != cols[c].type) /* expressions read a column's values as its type */
+            r->bad = true;
+    }
+}
+
+int weir_temporal_join_load(weir_temporal_join *t, weir_reader_buf *r)
+{
+    t->seq = weir_get_u64(r);
+    for (int k = 0; k < 2; k++)
+        for (uint32_t p = 0; p < t->nparts; p++)
+            t->wm[k][p] = (int64_t)weir_get_u64(r);
+    int max_cols = t->left_cols > t->right_cols ? t->left_cols : t->right_cols;
+    weir_value *row = malloc((size_t)max_cols * sizeof *row);
+    if (!row)
+        return WEIR_ENOMEM;
+    int rc = WEIR_OK;
+    const weir_column *key_col = &t->j->right->schema.cols[t->j->right_key];
+    uint64_t nkeys = weir_get_u64(r);
+    for (uint64_t i = 0; i < nkeys && !r->bad && rc == WEIR_OK; i++) {
+        weir_value key;
+        get_row(r, key_col, 1, &key);
+        uint64_t n = weir_get_u64(r);
+        r->bad |= key.is_null || key_versions(t, &key, false) != NULL;
+        if (!r->bad && !key_versions(t, &key, true)) /* a key whose versions were all pruned keeps its slot */
+            rc = WEIR_ENOMEM;
+        for (uint64_t k = 0; k < n && !r->bad && rc == WEIR_OK; k++) {
+            int64_t ts = (int64_t)weir_get_u64(r);
+            uint64_t seq = weir_get_u64(r);
+            bool has_row = weir_get_u8(r) != 0;
+            if (has_row)
+                get_row(r, t->j->right->schema.cols, t->right_cols, row);
+            r->bad |= has_row && !weir_value_same(&row[t->j->right_key], &key);
+            if (!r->bad)
+                rc = add_version(t, &key, has_row ? row : NULL, ts, seq, false);
+        }
+    }
+    uint64_t nwaiting = r->bad ? 0 : weir_get_u64(r);
+    for (uint64_t i = 0; i < nwaiting && !r->bad && rc == WEIR_OK; i++) {
+        int64_t ts = (int64_t)weir_get_u64(r);
+        uint64_t seq = weir_get_u64(r);
+        get_row(r, t->j->row.cols, t->left_cols, row);
+        if (!r->bad)
+            rc = wait(t, row, ts, seq);
+    }
+    free(row);
+    return rc ? rc : r->bad ? WEIR_ECORRUPT : WEIR_OK;
+}

@@ -1,0 +1,61 @@
+/*
+ * temporal_join.h - the state of a temporal join (sql/plan.h's weir_join
+ * with `table` and `temporal` set: FROM s JOIN t FOR SYSTEM_TIME AS OF
+ * s.ts), as Flink runs an event-time temporal join: each stream record
+ * meets the table's row of its key as it was at the record's event time,
+ * the version with the latest time at or before it (a version's time is
+ * its record's event time; a tombstone's, its record's timestamp).
+ *
+ * Time, by watermarks as windows keep them (the newest event time seen
+ * per side and partition, raised by the driver for idle partitions):
+ * - a stream record waits until the table's watermark (the least of its
+ *   partitions') reaches its time, so every version it could meet is in;
+ *   records then come out in (event time, arrival) order;
+ * - a record of either side further behind its own partition's watermark
+ *   than GRACE is too late: a stream record might have missed versions
+ *   dropped already, a table record would change what was emitted;
+ * - a key keeps the newest version at or before the stream's watermark
+ *   less GRACE (and before every waiting record) and every later one: no
+ *   record that is not too late can meet an older one; older versions go
+ *   when the key is next written or met.
+ * So what meets never depends on how the two inputs interleave: replay,
+ * serve and a restart give the same rows. One thread calls everything.
+ */
+#ifndef WEIR_TEMPORAL_JOIN_H
+#define WEIR_TEMPORAL_JOIN_H
+
+#include "base/buf.h"
+#include "base/codec.h"
+#include "exec/join.h"
+
+typedef struct weir_temporal_join weir_temporal_join;
+
+/* NULL when out of memory. nparts: partitions of each side. */
+weir_temporal_join *weir_temporal_join_new(const weir_join *j, int left_cols, uint32_t nparts);
+void weir_temporal_join_free(weir_temporal_join *t);
+
+/* A table record of partition part at time ts (row NULL: a tombstone of
+ * key's row) becomes its key's version at ts, unless too late (*late).
+ * Stream records it lets out go to emit. */
+int weir_temporal_join_version(weir_temporal_join *t, uint32_t part, const weir_value *row, const weir_value *key,
+                               int64_t ts, weir_eval *ev, weir_join_emit emit, void *ctx, bool *late);
+
+/* A stream record of partition part at ts: too late (*late), met at once
+ * if the table's watermark has reached ts, else kept until it does. ev
+ * evaluates ON's rest (ev->err: it failed, the record is not kept). */
+int weir_temporal_join_push(weir_temporal_join *t, uint32_t part, const weir_value *row, int64_t ts, weir_eval *ev,
+                            weir_join_emit emit, void *ctx, bool *late);
+
+/* Raises a side's (0 stream, 1 table) partition's watermark to at least
+ * wm (INT64_MAX: end of input, every waiting record comes out). */
+int weir_temporal_join_advance(weir_temporal_join *t, int side, uint32_t part, int64_t wm, weir_eval *ev,
+                               weir_join_emit emit, void *ctx);
+int64_t weir_temporal_join_watermark(const weir_temporal_join *t, int side, uint32_t part);
+
+uint64_t weir_temporal_join_entries(const weir_temporal_join *t); /* versions and waiting records */
+uint64_t weir_temporal_join_bytes(const weir_temporal_join *t);
+
+int weir_temporal_join_save(const weir_temporal_join *t, weir_buf *out);
+int weir_temporal_join_load(weir_temporal_join *t, weir_reader_buf *r); /* WEIR_ECORRUPT, WEIR_ENOMEM */
+
+#endif
