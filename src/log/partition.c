@@ -231,8 +231,7 @@ void weir_partition_rollback(weir_partition *p)
     clear_pending(p);
 }
 
-/* Deletes segment i's files and forgets it. */
-static int delete_segment_at(weir_partition *p, size_t i, weir_err *err)
+int weir_partition_delete_segment(weir_partition *p, size_t i, weir_err *err)
 {
     const weir_io *io = p->stream->log->io;
     weir_segment *seg = &p->segs[i];
@@ -272,7 +271,7 @@ int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *
         if (rc)
             return rc;
         total -= old->size;
-        rc = delete_segment_at(p, 0, err);
+        rc = weir_partition_delete_segment(p, 0, err);
         if (rc)
             return rc;
         deleted = true;
@@ -289,7 +288,7 @@ int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
     const weir_io *io = p->stream->log->io;
     int rc = WEIR_OK;
     while (p->nsegs > 1 && p->segs[p->nsegs - 1].base > offset && rc == WEIR_OK)
-        rc = delete_segment_at(p, p->nsegs - 1, err);
+        rc = weir_partition_delete_segment(p, p->nsegs - 1, err);
     if (rc)
         return rc;
     /* Find the batch that starts at offset in what is now the last segment. */

@@ -1,0 +1,343 @@
+/*
+ * compact.c - log compaction: Kafka's cleanup.policy = compact for the
+ * streams whose config says compact (a table's changelog, keyed by the
+ * table's primary key, is one).
+ *
+ * A pass works on a partition's sealed segments below a limit the caller
+ * gives (a pipeline's last checkpointed end, so a restart's truncation
+ * never lands in a rewritten segment). Those compacted earlier in this
+ * process form a prefix (the clean part, up to p->cleaned_end); the rest
+ * is dirty. As Kafka's cleaner does, a pass builds a map from the dirty
+ * segments (a 128-bit hash of each key to the offset of its last record),
+ * then rewrites every segment up to the last dirty one it mapped, keeping
+ * a record only if it has no key, if its key is not in the map (a clean
+ * record no dirty one supersedes), or if it is the mapped record itself;
+ * a kept tombstone (an empty value) goes too once its segment's newest
+ * record is older than delete_retention_ms. A pass runs only when the
+ * dirty bytes reach the clean bytes (min.cleanable.dirty.ratio 0.5), so
+ * the bytes it reads stay proportional to the bytes written since.
+ *
+ * The format does not change: offsets are kept, so a rewritten segment
+ * has gaps between its batches (a run of kept records that were
+ * consecutive in one original batch makes one new batch, with that
+ * batch's commit id; only the run that ends where the original batch
+ * ended keeps its final flag and commit count). Readers and recovery
+ * accept gaps (docs/LOG_FORMAT.md rule 9).
+ *
+ * Crash safety, one segment at a time: the new file is written to
+ * <base>.compact.tmp and fdatasynced; the old index is deleted and the
+ * directory synced (an index must never vouch for the other file); the
+ * new file is renamed over <base>.log and the directory synced; then the
+ * new index is written (rule 3). A kill at any point leaves the old
+ * segment or the new one, each of which scans clean; a leftover .tmp is
+ * deleted at open. A segment left with no record is deleted (the first
+ * one of the partition is kept, empty, so that the partition's start
+ * stays where truncation to 0 expects it).
+ *
+ * Readers: the rename and the new view (size, index) change together
+ * under the partition's view lock, and readers open segment files under
+ * it, so a reader never reads the new file with the old file's
+ * positions; a reader already in the old file keeps its descriptor and
+ * reads the old records. Readers of other processes (read-only logs) find
+ * the file's size changed and reload its view (reader.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "log/log_internal.h"
+
+#define MAP_RECORDS (1u << 19)   /* dirty records one pass maps, at most (beyond one segment) */
+#define FLUSH_BYTES (1u << 20)   /* the rewrite writes its buffer past this */
+
+typedef struct slot {
+    uint64_t lo, hi;         /* the key's XXH3 128-bit hash */
+    uint64_t offset;         /* its last record's offset; UINT64_MAX: empty slot */
+} slot;
+
+typedef struct key_map {
+    slot *v;
+    size_t cap;              /* a power of two, at least twice the entries */
+} key_map;
+
+static XXH128_hash_t key_hash(const weir_record *rec)
+{
+    return XXH3_128bits(rec->key, rec->key_len);
+}
+
+static slot *map_find(const key_map *m, XXH128_hash_t h)
+{
+    size_t i = (size_t)h.low64 & (m->cap - 1);
+    while (m->v[i].offset != UINT64_MAX && (m->v[i].lo != h.low64 || m->v[i].hi != h.high64))
+        i = (i + 1) & (m->cap - 1);
+    return &m->v[i];
+}
+
+static int map_init(key_map *m, uint64_t records, weir_err *err)
+{
+    m->cap = 1024;
+    while (m->cap < 2 * records)
+        m->cap *= 2;
+    m->v = malloc(m->cap * sizeof *m->v);
+    if (!m->v)
+        return weir_err_set(err, WEIR_ENOMEM, "compaction: out of memory for a map of %zu keys", m->cap / 2);
+    for (size_t i = 0; i < m->cap; i++)
+        m->v[i].offset = UINT64_MAX;
+    return WEIR_OK;
+}
+
+/* Calls fn for every record of segment seg (its committed bytes). */
+static int each_record(weir_partition *p, const weir_segment *seg,
+                       int (*fn)(void *ctx, const weir_batch_info *b, const weir_record *rec, bool last, weir_err *err),
+                       void *ctx, weir_err *err)
+{
+    const weir_io *io = p->stream->log->io;
+    char path[PATH_MAX];
+    weir_segment_path(p, seg->base, "log", path, sizeof path);
+    int fd = io->open(path, O_RDONLY, 0);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "open %s", path);
+    weir_batch_cursor c;
+    weir_cursor_init(&c, io, fd, path, 0, seg->size);
+    const uint8_t *batch;
+    weir_batch_info info;
+    bool truncated;
+    int got, rc = WEIR_OK;
+    while (rc == WEIR_OK && (got = weir_cursor_next(&c, &batch, &info, &truncated, err)) == 1) {
+        weir_batch_iter it;
+        weir_record rec;
+        weir_batch_iter_init(&it, batch, &info);
+        for (uint32_t n = 1; rc == WEIR_OK && weir_batch_next(&it, &rec); n++)
+            rc = fn(ctx, &info, &rec, n == info.count, err);
+    }
+    if (rc == WEIR_OK && got < 0)
+        rc = err->code;
+    weir_cursor_free(&c);
+    io->close(fd);
+    return rc;
+}
+
+static int map_record(void *ctx, const weir_batch_info *b, const weir_record *rec, bool last, weir_err *err)
+{
+    (void)b, (void)last, (void)err;
+    if (rec->key) {
+        XXH128_hash_t h = key_hash(rec);
+        *map_find(ctx, h) = (slot){h.low64, h.high64, rec->offset};
+    }
+    return WEIR_OK;
+}
+
+/* One segment's rewrite: what to keep, and the new file being built. */
+typedef struct rewrite {
+    weir_partition *p;
+    const key_map *map;
+    bool drop_tombstones;    /* the segment is past delete_retention_ms */
+    uint64_t dropped;        /* records dropped (counting pass) */
+    bool writing;            /* second pass: build the new file */
+    int fd;
+    const char *path;
+    weir_buf out;            /* batches not yet written */
+    uint64_t written;        /* bytes of the new file written so far */
+    weir_segment seg;        /* the new view: size and index */
+    weir_batch_builder b;
+    bool open;               /* b holds a batch */
+} rewrite;
+
+static bool keep(const rewrite *w, const weir_record *rec)
+{
+    if (!rec->key)
+        return true;
+    if (rec->value_len == 0 && w->drop_tombstones)
+        return false;
+    const slot *s = map_find(w->map, key_hash(rec));
+    return s->offset == UINT64_MAX || s->offset == rec->offset;
+}
+
+static int flush(rewrite *w, weir_err *err)
+{
+    int rc = weir_io_write_all(w->p->stream->log->io, w->fd, w->out.data, w->out.len, w->path, err);
+    w->written += w->out.len;
+    w->out.len = 0;
+    return rc;
+}
+
+/* Finishes the open batch with the commit marker of the batch its records
+ * came from: final (with the count) only if it ends where that batch did. */
+static int finish(rewrite *w, const weir_batch_info *src, bool ends_src, weir_err *err)
+{
+    if (!w->open)
+        return WEIR_OK;
+    w->open = false;
+    uint64_t pos = w->written + w->b.start;
+    weir_batch_finish(&w->b, &w->out, src->commit_id, ends_src ? src->commit_parts : 0,
+                      ends_src ? src->commit_flags : src->commit_flags & ~WEIR_COMMIT_FINAL);
+    if (weir_segment_index_add(&w->seg, w->b.base_offset, pos))
+        return weir_err_set(err, WEIR_ENOMEM, "compaction: out of memory");
+    return w->out.len >= FLUSH_BYTES ? flush(w, err) : WEIR_OK;
+}
+
+static int rewrite_record(void *ctx, const weir_batch_info *b, const weir_record *rec, bool last, weir_err *err)
+{
+    rewrite *w = ctx;
+    bool kept = keep(w, rec);
+    if (!w->writing) {
+        w->dropped += !kept;
+        return WEIR_OK;
+    }
+    int rc = WEIR_OK;
+    if (kept && w->open && rec->offset != w->b.base_offset + w->b.count)
+        rc = finish(w, b, false, err); /* a gap: the next kept record opens a batch */
+    if (rc == WEIR_OK && kept && !w->open) {
+        if (weir_batch_begin(&w->b, &w->out, rec->offset))
+            return weir_err_set(err, WEIR_ENOMEM, "compaction: out of memory");
+        w->open = true;
+    }
+    if (rc == WEIR_OK && kept && weir_batch_add(&w->b, &w->out, rec))
+        return weir_err_set(err, WEIR_ENOMEM, "compaction: out of memory");
+    if (rc == WEIR_OK && last)
+        rc = finish(w, b, kept, err);
+    return rc;
+}
+
+/* Whether segment i holds the partition's last batch (every later one is
+ * empty): replacing it needs DIR/commits to vouch for the last commit. */
+static bool holds_tail(const weir_partition *p, size_t i)
+{
+    for (size_t k = i + 1; k < p->nsegs; k++)
+        if (p->segs[k].size)
+            return false;
+    return true;
+}
+
+/* Puts the new file in place of segment i (see the top for the order). */
+static int swap_in(rewrite *w, size_t i, weir_err *err)
+{
+    weir_partition *p = w->p;
+    const weir_io *io = p->stream->log->io;
+    char log_path[PATH_MAX], idx_path[PATH_MAX];
+    weir_segment_path(p, p->segs[i].base, "log", log_path, sizeof log_path);
+    weir_segment_path(p, p->segs[i].base, "idx", idx_path, sizeof idx_path);
+    int rc = holds_tail(p, i) ? weir_log_mark_complete(p->stream->log, err) : WEIR_OK;
+    if (rc == WEIR_OK && io->unlink(idx_path) != 0 && errno != ENOENT)
+        rc = weir_err_errno(err, errno, "delete %s", idx_path);
+    if (rc == WEIR_OK)
+        rc = weir_io_sync_dir(io, p->dir, err);
+    if (rc)
+        return rc;
+    weir_segment *seg = &p->segs[i];
+    pthread_mutex_lock(&p->view_lock);
+    if (io->rename(w->path, log_path) != 0) {
+        rc = weir_err_errno(err, errno, "rename %s to %s", w->path, log_path);
+    } else {
+        free(seg->index);
+        seg->index = w->seg.index;
+        seg->index_len = w->seg.index_len;
+        seg->index_cap = w->seg.index_cap;
+        seg->size = w->written;
+        w->seg.index = NULL;
+    }
+    seg->index_on_disk = false;
+    pthread_mutex_unlock(&p->view_lock);
+    if (rc == WEIR_OK)
+        rc = weir_io_sync_dir(io, p->dir, err);
+    return rc ? rc : weir_segment_write_index(p, seg, err);
+}
+
+/* Rewrites segment *i without the records the map supersedes; a segment
+ * left empty is deleted (then *i stays, naming the next one). */
+static int rewrite_segment(weir_partition *p, size_t *i, const key_map *map, int64_t now_ms, uint64_t *freed,
+                           weir_err *err)
+{
+    weir_segment *seg = &p->segs[*i];
+    const weir_stream_config *c = &p->stream->config;
+    rewrite w = {.p = p, .map = map, .fd = -1,
+                 .drop_tombstones = seg->max_ts < now_ms - c->delete_retention_ms};
+    int rc = each_record(p, seg, rewrite_record, &w, err);
+    if (rc || w.dropped == 0) {
+        (*i)++;
+        return rc;
+    }
+    uint64_t old_size = seg->size;
+    char tmp[PATH_MAX];
+    weir_segment_path(p, seg->base, "compact.tmp", tmp, sizeof tmp);
+    const weir_io *io = p->stream->log->io;
+    w.path = tmp;
+    w.writing = true;
+    w.seg.base = seg->base;
+    w.fd = io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (w.fd < 0)
+        return weir_err_errno(err, errno, "create %s", tmp);
+    rc = each_record(p, seg, rewrite_record, &w, err);
+    if (rc == WEIR_OK)
+        rc = flush(&w, err);
+    if (rc == WEIR_OK && io->fdatasync(w.fd) != 0)
+        rc = weir_err_errno(err, errno, "fsync %s", tmp);
+    io->close(w.fd);
+    weir_buf_free(&w.out);
+    if (rc == WEIR_OK && w.written == 0 && *i > 0) {
+        io->unlink(tmp);
+        rc = holds_tail(p, *i) ? weir_log_mark_complete(p->stream->log, err) : WEIR_OK;
+        if (rc == WEIR_OK)
+            rc = weir_partition_delete_segment(p, *i, err);
+        if (rc == WEIR_OK)
+            rc = weir_io_sync_dir(io, p->dir, err);
+    } else {
+        rc = rc ? rc : swap_in(&w, *i, err);
+        (*i)++;
+    }
+    free(w.seg.index);
+    if (rc)
+        io->unlink(tmp); /* gone already if renamed */
+    else
+        *freed += old_size - w.written;
+    return rc;
+}
+
+int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms,
+                        uint64_t *bytes_freed, weir_err *err)
+{
+    uint64_t freed = 0;
+    if (bytes_freed)
+        *bytes_freed = 0;
+    if (!s->config.compact || s->log->opt.read_only)
+        return WEIR_OK;
+    if (partition >= s->config.partitions)
+        return weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %u", s->name, partition);
+    weir_partition *p = &s->parts[partition];
+    size_t n = 0; /* sealed segments below the limit */
+    while (n + 1 < p->nsegs && p->segs[n].next <= limit)
+        n++;
+    uint64_t clean = 0, dirty = 0;
+    size_t d0 = n;
+    for (size_t i = 0; i < n; i++) {
+        if (p->segs[i].next <= p->cleaned_end)
+            clean += p->segs[i].size;
+        else
+            dirty += p->segs[i].size, d0 = d0 < i ? d0 : i;
+    }
+    if (dirty == 0 || dirty < clean)
+        return WEIR_OK;
+    size_t d1 = d0;
+    uint64_t records = 0;
+    while (d1 < n && (d1 == d0 || records + (p->segs[d1].next - p->segs[d1].base) <= MAP_RECORDS))
+        records += p->segs[d1].next - p->segs[d1].base, d1++;
+    key_map map;
+    int rc = map_init(&map, records, err);
+    for (size_t i = d0; i < d1 && rc == WEIR_OK; i++)
+        rc = each_record(p, &p->segs[i], map_record, &map, err);
+    uint64_t end = p->segs[d1 - 1].next;
+    for (size_t i = 0; rc == WEIR_OK && i < p->nsegs && p->segs[i].next <= end;)
+        rc = rewrite_segment(p, &i, &map, now_ms, &freed, err);
+    free(map.v);
+    if (rc) {
+        weir_err_wrap(err, "compacting stream '%s' partition %u", s->name, partition);
+        return rc;
+    }
+    p->cleaned_end = end;
+    if (bytes_freed)
+        *bytes_freed = freed;
+    return WEIR_OK;
+}
