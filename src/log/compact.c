@@ -17,6 +17,12 @@
  * dirty bytes reach the clean bytes (min.cleanable.dirty.ratio 0.5), so
  * the bytes it reads stay proportional to the bytes written since.
  *
+ * Where the clean part ends survives restarts as an empty file named
+ * cleaned-<20-digit offset> in the partition's directory (the highest
+ * one counts; none: nothing is clean), written after a pass's last
+ * rewrite, so that a restart does not read every segment again. A
+ * truncation below it (serve --reset) removes it.
+ *
  * The format does not change: offsets are kept, so a rewritten segment
  * has gaps between its batches (a run of kept records that were
  * consecutive in one original batch makes one new batch, with that
@@ -41,8 +47,10 @@
  * reads the old records. Readers of other processes (read-only logs) find
  * the file's size changed and reload its view (reader.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +304,73 @@ static int rewrite_segment(weir_partition *p, size_t *i, const key_map *map, int
     return rc;
 }
 
+#define CLEANED_PREFIX "cleaned-"
+
+/* The cleaned-<offset> markers in p's directory: every one above `above`
+ * is deleted (*removed says if any was), the highest of the rest goes to
+ * *max (0: none). */
+static int scan_cleaned(weir_partition *p, uint64_t *max, uint64_t above, bool *removed, weir_err *err)
+{
+    *max = 0;
+    DIR *d = opendir(p->dir);
+    if (!d)
+        return weir_err_errno(err, errno, "open directory %s", p->dir);
+    struct dirent *e;
+    int rc = WEIR_OK;
+    size_t n = strlen(CLEANED_PREFIX);
+    while (rc == WEIR_OK && (e = readdir(d))) {
+        char *end;
+        if (strncmp(e->d_name, CLEANED_PREFIX, n))
+            continue;
+        uint64_t v = strtoull(e->d_name + n, &end, 10);
+        if (end != e->d_name + n + 20 || *end)
+            continue;
+        if (v > above) {
+            *removed = true;
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/%s", p->dir, e->d_name);
+            if (p->stream->log->io->unlink(path) != 0 && errno != ENOENT)
+                rc = weir_err_errno(err, errno, "delete %s", path);
+        } else if (v > *max) {
+            *max = v;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Records durably that the partition is clean up to end (the old marker
+ * goes after the new one is in: if both stay, the higher counts). */
+static int save_cleaned(weir_partition *p, uint64_t old, uint64_t end, weir_err *err)
+{
+    const weir_io *io = p->stream->log->io;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/" CLEANED_PREFIX "%020" PRIu64, p->dir, end);
+    int fd = io->open(path, O_WRONLY | O_CREAT, 0644);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "create %s", path);
+    io->close(fd);
+    int rc = weir_io_sync_dir(io, p->dir, err);
+    snprintf(path, sizeof path, "%s/" CLEANED_PREFIX "%020" PRIu64, p->dir, old);
+    if (rc == WEIR_OK && old && old != end && io->unlink(path) != 0 && errno != ENOENT)
+        rc = weir_err_errno(err, errno, "delete %s", path);
+    return rc;
+}
+
+int weir_partition_forget_cleaned(weir_partition *p, uint64_t offset, weir_err *err)
+{
+    if (p->cleaned_loaded && p->cleaned_end <= offset)
+        return WEIR_OK;
+    uint64_t max;
+    bool removed = false;
+    int rc = scan_cleaned(p, &max, offset, &removed, err);
+    if (rc == WEIR_OK) {
+        p->cleaned_end = max;
+        p->cleaned_loaded = true;
+    }
+    return rc == WEIR_OK && removed ? weir_io_sync_dir(p->stream->log->io, p->dir, err) : rc;
+}
+
 int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms,
                         uint64_t *bytes_freed, weir_err *err)
 {
@@ -307,6 +382,11 @@ int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int6
     if (partition >= s->config.partitions)
         return weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %u", s->name, partition);
     weir_partition *p = &s->parts[partition];
+    int rc = WEIR_OK;
+    bool removed = false;
+    if (!p->cleaned_loaded && (rc = scan_cleaned(p, &p->cleaned_end, UINT64_MAX, &removed, err)))
+        return rc;
+    p->cleaned_loaded = true;
     size_t n = 0; /* sealed segments below the limit */
     while (n + 1 < p->nsegs && p->segs[n].next <= limit)
         n++;
@@ -325,7 +405,7 @@ int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int6
     while (d1 < n && (d1 == d0 || records + (p->segs[d1].next - p->segs[d1].base) <= MAP_RECORDS))
         records += p->segs[d1].next - p->segs[d1].base, d1++;
     key_map map;
-    int rc = map_init(&map, records, err);
+    rc = map_init(&map, records, err);
     for (size_t i = d0; i < d1 && rc == WEIR_OK; i++)
         rc = each_record(p, &p->segs[i], map_record, &map, err);
     uint64_t end = p->segs[d1 - 1].next;
@@ -336,6 +416,8 @@ int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int6
         weir_err_wrap(err, "compacting stream '%s' partition %u", s->name, partition);
         return rc;
     }
+    if ((rc = save_cleaned(p, p->cleaned_end, end, err)))
+        return rc;
     p->cleaned_end = end;
     if (bytes_freed)
         *bytes_freed = freed;

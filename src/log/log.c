@@ -827,6 +827,8 @@ int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, we
         return weir_err_set(err, WEIR_EINVAL, "stream '%s' has %u partitions, not %u", s->name, s->config.partitions,
                             c.partitions);
     c.partitions = s->config.partitions;
+    if (!c.segment_bytes) c.segment_bytes = s->config.segment_bytes;
+    if (!c.segment_ms) c.segment_ms = s->config.segment_ms;
     fill_defaults(&c);
     char old[512], text[512];
     format_config(&s->config, old, sizeof old);

@@ -156,8 +156,9 @@ int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, we
 int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err);
 
 /* Changes a stream's cleanup settings (segment_bytes, segment_ms,
- * retention_ms, retention_bytes, compact, delete_retention_ms; zeros take
- * the defaults) as Kafka's alter-config does; config->partitions must be 0
+ * retention_ms, retention_bytes, compact, delete_retention_ms; a zero
+ * segment_bytes or segment_ms keeps the stream's, a zero
+ * delete_retention_ms takes the default) as Kafka's alter-config does; config->partitions must be 0
  * or the stream's. stream.conf is rewritten (atomically) only if something
  * changed. The writer's call. */
 int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, weir_err *err);

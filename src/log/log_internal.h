@@ -91,7 +91,8 @@ typedef struct weir_partition {
     bool broken;             /* an fsync or rollback failed: refuse writes */
     char broken_why[256];
     weir_commit_tail tail;   /* set by weir_partition_find_tail */
-    uint64_t cleaned_end;    /* compact.c: sealed segments ending at or before this were compacted by this process */
+    uint64_t cleaned_end;    /* compact.c: sealed segments ending at or before this are compacted */
+    bool cleaned_loaded;     /* cleaned_end was read from the partition's cleaned-<offset> marker */
 } weir_partition;
 
 struct weir_stream {
@@ -168,6 +169,9 @@ uint64_t weir_segment_seek(const weir_segment *seg, uint64_t offset);
 int weir_partition_create_segment(weir_partition *p, uint64_t base, weir_err *err);
 void weir_partition_free(weir_partition *p);
 int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *err);
+/* compact.c: a truncation to offset forgets that what lies above it was
+ * compacted (its marker goes). */
+int weir_partition_forget_cleaned(weir_partition *p, uint64_t offset, weir_err *err);
 /* Deletes segment i's files and forgets it (the writer's call). */
 int weir_partition_delete_segment(weir_partition *p, size_t i, weir_err *err);
 

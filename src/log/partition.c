@@ -281,6 +281,9 @@ int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *
 
 int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
 {
+    int frc = weir_partition_forget_cleaned(p, offset, err);
+    if (frc)
+        return frc;
     if (offset >= p->durable_next)
         return offset == p->durable_next ? WEIR_OK
                                          : weir_err_set(err, WEIR_EINVAL, "cannot truncate partition %u to %llu: it ends at %llu",

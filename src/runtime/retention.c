@@ -1,0 +1,84 @@
+/*
+ * retention.c - applying the streams' retention and compaction from the
+ * pipeline loop (retention.h). The log does the work (weir_log_apply_
+ * retention, weir_stream_compact); this file decides, from the catalog,
+ * which settings each stream gets and when the work runs.
+ */
+#include "runtime/retention.h"
+
+#include <stdio.h>
+
+#include "runtime/runtime_internal.h"
+
+#define CLEAN_EVERY_MS 1000
+
+/* Compact by default: a table whose changelog is keyed by its whole
+ * primary key (runner.c keys a grouped table's rows so). */
+static bool compacts(const weir_relation *rel)
+{
+    return rel->compact >= 0 ? rel->compact == 1 : rel->is_table && rel->query && rel->query->grouped;
+}
+
+static int configure(weir_log *log, const char *name, const weir_stream_config *c, weir_err *err)
+{
+    weir_stream *st;
+    int rc = weir_stream_open(log, name, &st, err);
+    if (rc == WEIR_ENOENT)
+        return WEIR_OK;
+    return rc ? rc : weir_stream_reconfigure(st, c, err);
+}
+
+int runtime_set_cleanup(weir_runtime *s, weir_err *err)
+{
+    int64_t dflt = s->opt.retention_ms ? s->opt.retention_ms : WEIR_DEFAULT_RETENTION_MS;
+    int rc = WEIR_OK;
+    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) {
+        const weir_relation *rel = s->cat->rels[i];
+        bool compact = compacts(rel);
+        int64_t ms = rel->retention_ms ? rel->retention_ms : compact ? -1 : dflt;
+        weir_stream_config c = {.retention_ms = ms < 0 ? 0 : ms, .retention_bytes = rel->retention_bytes,
+                                .compact = compact, .segment_bytes = compact ? WEIR_COMPACT_SEGMENT_BYTES : 0};
+        rc = configure(s->log, rel->name, &c, err);
+        char dlq[300];
+        snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
+        int64_t dlq_ms = rel->retention_ms ? rel->retention_ms : dflt;
+        weir_stream_config d = {.retention_ms = dlq_ms < 0 ? 0 : dlq_ms, .retention_bytes = rel->retention_bytes};
+        if (rc == WEIR_OK)
+            rc = configure(s->log, dlq, &d, err);
+    }
+    if (rc)
+        weir_err_wrap(err, "setting the streams' retention");
+    return rc;
+}
+
+/* A compaction pass on the first partition that has one due, or with
+ * all on every one. */
+static int compact(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
+{
+    for (int i = 0; i < s->cat->nrels; i++) {
+        const weir_relation *rel = s->cat->rels[i];
+        weir_stream *st;
+        if (!compacts(rel) || weir_stream_open(s->log, rel->name, &st, err) != WEIR_OK)
+            continue;
+        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions; p++) {
+            uint64_t limit = UINT64_MAX, freed = 0;
+            if (!weir_runner_checkpointed_end(s->runner, rel->name, p, &limit) && !rel->is_source)
+                continue; /* an output the runner does not write here */
+            int rc = weir_stream_compact(st, p, limit, now_ms, &freed, err);
+            if (rc || (freed && !all))
+                return rc;
+        }
+    }
+    return WEIR_OK;
+}
+
+int runtime_clean_log(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
+{
+    if ((!all && now_ms - s->cleaned_ms < CLEAN_EVERY_MS) || weir_runner_checkpointing(s->runner))
+        return WEIR_OK;
+    s->cleaned_ms = now_ms;
+    int rc = weir_log_apply_retention(s->log, now_ms, err);
+    if (rc == WEIR_OK)
+        rc = compact(s, now_ms, all, err);
+    return rc == WEIR_ENOSPC ? WEIR_OK : rc; /* the next turn tries again; ingest's checks see the full disk */
+}
