@@ -15,7 +15,10 @@
  * a kept tombstone (an empty value) goes too once its segment's newest
  * record is older than delete_retention_ms. A pass runs only when the
  * dirty bytes reach the clean bytes (min.cleanable.dirty.ratio 0.5), so
- * the bytes it reads stay proportional to the bytes written since.
+ * the bytes it reads stay proportional to the bytes written since. It
+ * goes in steps of a few megabytes, one segment at a time, so that the
+ * writer's thread that runs it (the pipeline's) never stops for long;
+ * between steps the map stays in memory (one pass per log at a time).
  *
  * Where the clean part ends survives restarts as an empty file named
  * cleaned-<20-digit offset> in the partition's directory (the highest
@@ -359,6 +362,7 @@ static int save_cleaned(weir_partition *p, uint64_t old, uint64_t end, weir_err 
 
 int weir_partition_forget_cleaned(weir_partition *p, uint64_t offset, weir_err *err)
 {
+    weir_compaction_end(p); /* a pass under way may cover what goes */
     if (p->cleaned_loaded && p->cleaned_end <= offset)
         return WEIR_OK;
     uint64_t max;
@@ -371,22 +375,44 @@ int weir_partition_forget_cleaned(weir_partition *p, uint64_t offset, weir_err *
     return rc == WEIR_OK && removed ? weir_io_sync_dir(p->stream->log->io, p->dir, err) : rc;
 }
 
-int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms,
-                        uint64_t *bytes_freed, weir_err *err)
+/* A pass under way (a partition's p->pass; one per log at a time, so
+ * that one map is in memory at most). It maps the dirty segments from
+ * map_from up to end, then rewrites every segment from rewrite_from up to
+ * end; segments are found by offset at each step, so that rolls and
+ * retention between steps do not matter. */
+typedef struct weir_compaction {
+    key_map map;
+    uint64_t end;            /* the pass covers the segments ending at or before this */
+    uint64_t map_from;       /* the next dirty segment to map starts at or after this */
+    uint64_t rewrite_from;   /* the next segment to rewrite starts at or after this; UINT64_MAX: still mapping */
+    int64_t now_ms;          /* the pass's time, for tombstones */
+} weir_compaction;
+
+void weir_compaction_end(weir_partition *p)
 {
-    uint64_t freed = 0;
-    if (bytes_freed)
-        *bytes_freed = 0;
-    if (!s->config.compact || s->log->opt.read_only)
-        return WEIR_OK;
-    if (partition >= s->config.partitions)
-        return weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %u", s->name, partition);
-    weir_partition *p = &s->parts[partition];
-    int rc = WEIR_OK;
-    bool removed = false;
-    if (!p->cleaned_loaded && (rc = scan_cleaned(p, &p->cleaned_end, UINT64_MAX, &removed, err)))
-        return rc;
-    p->cleaned_loaded = true;
+    if (p->pass) {
+        free(p->pass->map.v);
+        free(p->pass);
+        p->pass = NULL;
+        if (p->stream->log->compacting == p)
+            p->stream->log->compacting = NULL;
+    }
+}
+
+/* Index of the first sealed segment starting at or after `from` and ending
+ * at or before `end`, or p->nsegs if none. */
+static size_t next_segment(const weir_partition *p, uint64_t from, uint64_t end)
+{
+    size_t i = 0;
+    while (i + 1 < p->nsegs && p->segs[i].base < from)
+        i++;
+    return i + 1 < p->nsegs && p->segs[i].base >= from && p->segs[i].next <= end ? i : p->nsegs;
+}
+
+/* Starts a pass if one is due (see log.h); false if none is. */
+static int start_pass(weir_partition *p, uint64_t limit, int64_t now_ms, bool *started, weir_err *err)
+{
+    *started = false;
     size_t n = 0; /* sealed segments below the limit */
     while (n + 1 < p->nsegs && p->segs[n].next <= limit)
         n++;
@@ -404,22 +430,88 @@ int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int6
     uint64_t records = 0;
     while (d1 < n && (d1 == d0 || records + (p->segs[d1].next - p->segs[d1].base) <= MAP_RECORDS))
         records += p->segs[d1].next - p->segs[d1].base, d1++;
-    key_map map;
-    rc = map_init(&map, records, err);
-    for (size_t i = d0; i < d1 && rc == WEIR_OK; i++)
-        rc = each_record(p, &p->segs[i], map_record, &map, err);
-    uint64_t end = p->segs[d1 - 1].next;
-    for (size_t i = 0; rc == WEIR_OK && i < p->nsegs && p->segs[i].next <= end;)
-        rc = rewrite_segment(p, &i, &map, now_ms, &freed, err);
-    free(map.v);
+    weir_compaction *c = calloc(1, sizeof *c);
+    if (!c)
+        return weir_err_set(err, WEIR_ENOMEM, "compaction: out of memory");
+    int rc = map_init(&c->map, records, err);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    c->end = p->segs[d1 - 1].next;
+    c->map_from = p->segs[d0].base;
+    c->rewrite_from = UINT64_MAX;
+    c->now_ms = now_ms;
+    p->pass = c;
+    p->stream->log->compacting = p;
+    *started = true;
+    return WEIR_OK;
+}
+
+/* Goes on with p's pass until about budget bytes are read (0: to its
+ * end). *done when the pass is over. */
+static int pass_step(weir_partition *p, uint64_t budget, uint64_t *read, uint64_t *freed, bool *done, weir_err *err)
+{
+    weir_compaction *c = p->pass;
+    int rc = WEIR_OK;
+    *done = false;
+    while (rc == WEIR_OK && (budget == 0 || *read < budget)) {
+        size_t i = next_segment(p, c->rewrite_from == UINT64_MAX ? c->map_from : c->rewrite_from, c->end);
+        if (i == p->nsegs && c->rewrite_from == UINT64_MAX) {
+            c->rewrite_from = 0; /* every dirty segment is mapped: rewrite from the first */
+            continue;
+        }
+        if (i == p->nsegs) {
+            *done = true;
+            break;
+        }
+        uint64_t next = p->segs[i].next;
+        *read += p->segs[i].size;
+        if (c->rewrite_from == UINT64_MAX) {
+            rc = each_record(p, &p->segs[i], map_record, &c->map, err);
+            c->map_from = next;
+        } else {
+            rc = rewrite_segment(p, &i, &c->map, c->now_ms, freed, err);
+            c->rewrite_from = next;
+        }
+    }
+    return rc;
+}
+
+int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms, uint64_t budget,
+                        uint64_t *bytes_read, uint64_t *bytes_freed, weir_err *err)
+{
+    uint64_t freed = 0, read = 0;
+    if (bytes_freed)
+        *bytes_freed = 0;
+    if (bytes_read)
+        *bytes_read = 0;
+    if (!s->config.compact || s->log->opt.read_only)
+        return WEIR_OK;
+    if (partition >= s->config.partitions)
+        return weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %u", s->name, partition);
+    weir_partition *p = &s->parts[partition];
+    if (s->log->compacting && s->log->compacting != p)
+        return WEIR_OK; /* another partition's pass goes first */
+    int rc = WEIR_OK;
+    bool removed = false, started = true, done = false;
+    if (!p->cleaned_loaded && (rc = scan_cleaned(p, &p->cleaned_end, UINT64_MAX, &removed, err)))
+        return rc;
+    p->cleaned_loaded = true;
+    if (!p->pass && ((rc = start_pass(p, limit, now_ms, &started, err)) || !started))
+        return rc;
+    rc = pass_step(p, budget, &read, &freed, &done, err);
+    if (rc == WEIR_OK && done && (rc = save_cleaned(p, p->cleaned_end, p->pass->end, err)) == WEIR_OK)
+        p->cleaned_end = p->pass->end;
+    if (rc || done)
+        weir_compaction_end(p);
     if (rc) {
         weir_err_wrap(err, "compacting stream '%s' partition %u", s->name, partition);
         return rc;
     }
-    if ((rc = save_cleaned(p, p->cleaned_end, end, err)))
-        return rc;
-    p->cleaned_end = end;
     if (bytes_freed)
         *bytes_freed = freed;
+    if (bytes_read)
+        *bytes_read = read;
     return WEIR_OK;
 }

@@ -167,13 +167,17 @@ int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, we
  * its sealed segments that end at or before `limit` keep only the last
  * record per key (records without key are kept; a tombstone, an empty
  * value, goes once delete_retention_ms has passed), offsets unchanged
- * (a compacted segment has gaps). It runs when the segments not yet
- * compacted in this process hold at least as many bytes as those already
- * compacted (Kafka's min.cleanable.dirty.ratio of 0.5), so its cost per
- * byte written stays bounded; *bytes_freed (may be NULL) says what it
- * removed. The writer's call; readers may read meanwhile (compact.c). */
-int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms,
-                        uint64_t *bytes_freed, weir_err *err);
+ * (a compacted segment has gaps). A pass starts when the segments not yet
+ * compacted hold at least as many bytes as those already compacted
+ * (Kafka's min.cleanable.dirty.ratio of 0.5), so its cost per byte
+ * written stays bounded, and goes on over as many calls as it needs,
+ * each reading about `budget` bytes (0: the whole pass in this call);
+ * one partition of a log has a pass under way at a time (calls for the
+ * others return at once). *bytes_read and *bytes_freed (either may be
+ * NULL) say what this call read and removed. The writer's call; readers
+ * may read meanwhile (compact.c). */
+int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms, uint64_t budget,
+                        uint64_t *bytes_read, uint64_t *bytes_freed, weir_err *err);
 
 /* Parses a retention duration: '7 days', '1 hour', '30 minutes', '10
  * seconds', '250 ms' (singular or plural, 'd', 'h', 'min', 's' too), a

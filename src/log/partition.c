@@ -358,6 +358,7 @@ int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
 
 void weir_partition_free(weir_partition *p)
 {
+    weir_compaction_end(p);
     if (p->fd >= 0)
         p->stream->log->io->close(p->fd);
     for (size_t i = 0; i < p->nsegs; i++)

@@ -10,7 +10,8 @@
 
 #include "runtime/runtime_internal.h"
 
-#define CLEAN_EVERY_MS 1000
+#define CLEAN_EVERY_MS 1000   /* retention, and a look for compaction due */
+#define STEP_BYTES (8u << 20) /* a turn's compaction reads about this much (tens of milliseconds) */
 
 /* Compact by default: a table whose changelog is keyed by its whole
  * primary key (runner.c keys a grouped table's rows so). */
@@ -51,22 +52,30 @@ int runtime_set_cleanup(weir_runtime *s, weir_err *err)
     return rc;
 }
 
-/* A compaction pass on the first partition that has one due, or with
- * all on every one. */
-static int compact(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
+/* Goes on with the log's compaction pass for about STEP_BYTES (all: to
+ * the end of every pass due); starting one where one is due.
+ * *under_way: a pass is not finished. */
+static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, weir_err *err)
 {
+    uint64_t total = 0;
+    *under_way = false;
     for (int i = 0; i < s->cat->nrels; i++) {
         const weir_relation *rel = s->cat->rels[i];
         weir_stream *st;
         if (!compacts(rel) || weir_stream_open(s->log, rel->name, &st, err) != WEIR_OK)
             continue;
         for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions; p++) {
-            uint64_t limit = UINT64_MAX, freed = 0;
+            uint64_t limit = UINT64_MAX, read = 0;
             if (!weir_runner_checkpointed_end(s->runner, rel->name, p, &limit) && !rel->is_source)
                 continue; /* an output the runner does not write here */
-            int rc = weir_stream_compact(st, p, limit, now_ms, &freed, err);
-            if (rc || (freed && !all))
+            int rc = weir_stream_compact(st, p, limit, now_ms, all ? 0 : STEP_BYTES - total, &read, NULL, err);
+            if (rc)
                 return rc;
+            total += read;
+            if (!all && total >= STEP_BYTES) {
+                *under_way = true; /* or another is due: the next turn looks */
+                return WEIR_OK;
+            }
         }
     }
     return WEIR_OK;
@@ -74,11 +83,15 @@ static int compact(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
 
 int runtime_clean_log(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
 {
-    if ((!all && now_ms - s->cleaned_ms < CLEAN_EVERY_MS) || weir_runner_checkpointing(s->runner))
+    bool due = all || now_ms - s->cleaned_ms >= CLEAN_EVERY_MS;
+    if ((!due && !s->compacting) || weir_runner_checkpointing(s->runner))
         return WEIR_OK;
-    s->cleaned_ms = now_ms;
-    int rc = weir_log_apply_retention(s->log, now_ms, err);
+    int rc = WEIR_OK;
+    if (due) {
+        s->cleaned_ms = now_ms;
+        rc = weir_log_apply_retention(s->log, now_ms, err);
+    }
     if (rc == WEIR_OK)
-        rc = compact(s, now_ms, all, err);
+        rc = compact(s, now_ms, all, &s->compacting, err);
     return rc == WEIR_ENOSPC ? WEIR_OK : rc; /* the next turn tries again; ingest's checks see the full disk */
 }

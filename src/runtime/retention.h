@@ -27,12 +27,13 @@ struct weir_runtime;
  * the runner has created its outputs. */
 int runtime_set_cleanup(struct weir_runtime *s, weir_err *err);
 
-/* At most once a second (all: now): deletes the segments past their
- * stream's retention, then runs one compaction pass where one is due (all:
- * on every partition), below the
- * last checkpoint's output ends (so a restart's truncation never meets a
- * compacted segment). Not while a checkpoint is being written. A full
- * disk makes the pass wait for the next turn. On the pipeline thread. */
+/* At most once a second (all: now), deletes the segments past their
+ * stream's retention and looks for compaction due; a compaction pass
+ * under way goes on at every turn, about 8 MiB at a time (all: every pass
+ * due, to its end), below the last checkpoint's output ends (so a
+ * restart's truncation never meets a compacted segment). Nothing while a
+ * checkpoint is being written. A full disk makes it wait for the next
+ * turn. On the pipeline thread. */
 int runtime_clean_log(struct weir_runtime *s, int64_t now_ms, bool all, weir_err *err);
 
 #endif

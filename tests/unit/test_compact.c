@@ -144,9 +144,9 @@ static void test_compaction(const char *dir)
         early_read++;
 
     uint64_t freed = 0, limit = 1500;
-    ok(weir_stream_compact(plain, 0, UINT64_MAX, 0, &freed, &err) == WEIR_OK && freed == 0,
+    ok(weir_stream_compact(plain, 0, UINT64_MAX, 0, 0, NULL, &freed, &err) == WEIR_OK && freed == 0,
        "a delete-policy stream is not compacted");
-    int rc = weir_stream_compact(s, 0, limit, 0, &freed, &err);
+    int rc = weir_stream_compact(s, 0, limit, 0, 0, NULL, &freed, &err);
     ok(rc == WEIR_OK && freed > 0, "a pass below offset %llu freed %llu bytes",
        (unsigned long long)limit, (unsigned long long)freed);
     uint64_t end = compacted_end(dir, "table", limit);
@@ -170,10 +170,21 @@ static void test_compaction(const char *dir)
        "a read-only log opened before the pass reads the rewritten segments");
     weir_log_close(ro, &err);
 
-    ok(weir_stream_compact(s, 0, limit, 0, &freed, &err) == WEIR_OK && freed == 0,
+    ok(weir_stream_compact(s, 0, limit, 0, 0, NULL, &freed, &err) == WEIR_OK && freed == 0,
        "nothing new below the limit: no pass");
-    ok(weir_stream_compact(s, 0, UINT64_MAX, 0, &freed, &err) == WEIR_OK && freed > 0,
-       "the dirty segments above the old limit outweigh the clean ones: a pass");
+    /* A pass in steps of about 8 KiB read, readers reading between them. */
+    uint64_t read = 0, total = 0;
+    int steps = 0;
+    bool between = true;
+    do {
+        rc = weir_stream_compact(s, 0, UINT64_MAX, 0, 8192, &read, &freed, &err);
+        total += freed;
+        steps++;
+        between &= read_back(s, seen);
+    } while (rc == WEIR_OK && read > 0 && steps < 1000);
+    ok(rc == WEIR_OK && total > 0 && steps > 3 && between,
+       "the dirty segments above the old limit outweigh the clean ones: a pass, in %d steps, readers between them "
+       "reading what was written", steps);
     end = compacted_end(dir, "table", UINT64_MAX);
     expected(end, false, keep);
     ok(read_back(s, seen) && count_differences(seen, keep) == 0, "every sealed segment compacted (up to %llu)",
@@ -196,7 +207,7 @@ static void test_compaction(const char *dir)
        "without the indexes the scan accepts the gaps: the same records, nothing cut (%s)",
        weir_log_recovery_report(log));
 
-    int rc2 = weir_stream_compact(s, 0, UINT64_MAX, 0, &freed, &err);
+    int rc2 = weir_stream_compact(s, 0, UINT64_MAX, 0, 0, NULL, &freed, &err);
     ok(rc2 == WEIR_OK && freed == 0, "the cleaned-<offset> marker outlives the process: no pass over clean segments");
     weir_log_close(log, &err);
 
@@ -207,7 +218,7 @@ static void test_compaction(const char *dir)
         BAIL("rm cleaned");
     log = open_log_with(dir, (weir_log_options){0});
     weir_stream_open(log, "table", &s, &err);
-    rc2 = weir_stream_compact(s, 0, UINT64_MAX, 200LL * 86400 * 1000, &freed, &err);
+    rc2 = weir_stream_compact(s, 0, UINT64_MAX, 200LL * 86400 * 1000, 0, NULL, &freed, &err);
     ok(rc2 == WEIR_OK && freed > 0, "a pass long after (%s)", rc2 ? err.msg : "");
     expected(end, true, keep);
     ok(read_back(s, seen) && count_differences(seen, keep) == 0, "tombstones past delete_retention_ms are gone");
@@ -240,7 +251,7 @@ static void test_crashes(const char *dir)
                 F.crash_at_fsync = F.fsyncs + k;
             weir_err err;
             uint64_t end = compacted_end(sub, "table", UINT64_MAX);
-            int rc = weir_stream_compact(s, 0, UINT64_MAX, 0, NULL, &err);
+            int rc = weir_stream_compact(s, 0, UINT64_MAX, 0, 0, NULL, NULL, &err);
             bool crashed = F.crashed;
             weir_log_close(log, &err);
             fault_reset(0);
