@@ -53,12 +53,13 @@ int runtime_set_cleanup(weir_runtime *s, weir_err *err)
 }
 
 /* Goes on with the log's compaction pass for about STEP_BYTES (all: to
- * the end of every pass due); starting one where one is due.
- * *under_way: a pass is not finished. */
-static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, weir_err *err)
+ * its end), starting one where one is due. *under_way: a pass may not be
+ * finished; *read_out: bytes read. */
+static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, uint64_t *read_out, weir_err *err)
 {
     uint64_t total = 0;
     *under_way = false;
+    *read_out = 0;
     for (int i = 0; i < s->cat->nrels; i++) {
         const weir_relation *rel = s->cat->rels[i];
         weir_stream *st;
@@ -72,6 +73,7 @@ static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, w
             if (rc)
                 return rc;
             total += read;
+            *read_out = total;
             if (!all && total >= STEP_BYTES) {
                 *under_way = true; /* or another is due: the next turn looks */
                 return WEIR_OK;
@@ -91,7 +93,10 @@ int runtime_clean_log(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
         s->cleaned_ms = now_ms;
         rc = weir_log_apply_retention(s->log, now_ms, err);
     }
+    uint64_t read = 0;
     if (rc == WEIR_OK)
-        rc = compact(s, now_ms, all, &s->compacting, err);
+        do /* all: until no pass is due (one runs at a time, so a round may skip some) */
+            rc = compact(s, now_ms, all, &s->compacting, &read, err);
+        while (rc == WEIR_OK && all && read > 0);
     return rc == WEIR_ENOSPC ? WEIR_OK : rc; /* the next turn tries again; ingest's checks see the full disk */
 }
