@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "runtime/runtime_internal.h"
+#include "runtime/sinks.h"
 
 #define CLEAN_EVERY_MS 1000   /* retention, and a look for compaction due */
 #define STEP_BYTES (8u << 20) /* a turn's compaction reads about this much (tens of milliseconds) */
@@ -69,6 +70,8 @@ static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, u
             uint64_t limit = UINT64_MAX, read = 0;
             if (!weir_runner_checkpointed_end(s->runner, rel->name, p, &limit) && !rel->is_source)
                 continue; /* an output the runner does not write here */
+            uint64_t delivered = weir_sinks_delivered(s, rel->name, p); /* a sink delivers every change */
+            limit = delivered < limit ? delivered : limit;
             int rc = weir_stream_compact(st, p, limit, now_ms, all ? 0 : STEP_BYTES - total, &read, NULL, err);
             if (rc)
                 return rc;

@@ -31,7 +31,8 @@ int runtime_set_cleanup(struct weir_runtime *s, weir_err *err);
  * stream's retention and looks for compaction due; a compaction pass
  * under way goes on at every turn, about 8 MiB at a time (all: every pass
  * due, to its end), below the last checkpoint's output ends (so a
- * restart's truncation never meets a compacted segment). Nothing while a
+ * restart's truncation never meets a compacted segment) and below what
+ * every sink of the stream has delivered (a sink delivers every change). Nothing while a
  * checkpoint is being written. A full disk makes it wait for the next
  * turn. On the pipeline thread. */
 int runtime_clean_log(struct weir_runtime *s, int64_t now_ms, bool all, weir_err *err);
