@@ -15,7 +15,10 @@
  * a kept tombstone (an empty value) goes too once its segment's newest
  * record is older than delete_retention_ms. A pass runs only when the
  * dirty bytes reach the clean bytes (min.cleanable.dirty.ratio 0.5), so
- * the bytes it reads stay proportional to the bytes written since. It
+ * the bytes it reads stay proportional to the bytes written since; after
+ * each pass that removed nothing (a changelog whose keys are written once)
+ * the next waits for twice as much again, up to 16 times the clean bytes,
+ * and a pass that removes something brings the ratio back. It
  * goes in steps of a few megabytes, one segment at a time, so that the
  * writer's thread that runs it (the pipeline's) never stops for long;
  * between steps the map stays in memory (one pass per log at a time).
@@ -63,6 +66,7 @@
 
 #define MAP_RECORDS (1u << 19)   /* dirty records one pass maps, at most (beyond one segment) */
 #define FLUSH_BYTES (1u << 20)   /* the rewrite writes its buffer past this */
+#define MAX_FUTILE 4             /* after passes that removed nothing, wait for 2^4 times the clean bytes */
 
 typedef struct slot {
     uint64_t lo, hi;         /* the key's XXH3 128-bit hash */
@@ -386,6 +390,7 @@ typedef struct weir_compaction {
     uint64_t map_from;       /* the next dirty segment to map starts at or after this */
     uint64_t rewrite_from;   /* the next segment to rewrite starts at or after this; UINT64_MAX: still mapping */
     int64_t now_ms;          /* the pass's time, for tombstones */
+    uint64_t freed;          /* bytes the pass removed so far */
 } weir_compaction;
 
 void weir_compaction_end(weir_partition *p)
@@ -424,7 +429,7 @@ static int start_pass(weir_partition *p, uint64_t limit, int64_t now_ms, bool *s
         else
             dirty += p->segs[i].size, d0 = d0 < i ? d0 : i;
     }
-    if (dirty == 0 || dirty < clean)
+    if (dirty == 0 || dirty < clean << p->futile)
         return WEIR_OK;
     size_t d1 = d0;
     uint64_t records = 0;
@@ -501,8 +506,11 @@ int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int6
     if (!p->pass && ((rc = start_pass(p, limit, now_ms, &started, err)) || !started))
         return rc;
     rc = pass_step(p, budget, &read, &freed, &done, err);
-    if (rc == WEIR_OK && done && (rc = save_cleaned(p, p->cleaned_end, p->pass->end, err)) == WEIR_OK)
+    p->pass->freed += freed;
+    if (rc == WEIR_OK && done && (rc = save_cleaned(p, p->cleaned_end, p->pass->end, err)) == WEIR_OK) {
         p->cleaned_end = p->pass->end;
+        p->futile = p->pass->freed ? 0 : p->futile < MAX_FUTILE ? p->futile + 1 : MAX_FUTILE;
+    }
     if (rc || done)
         weir_compaction_end(p);
     if (rc) {

@@ -169,8 +169,9 @@ int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, we
  * value, goes once delete_retention_ms has passed), offsets unchanged
  * (a compacted segment has gaps). A pass starts when the segments not yet
  * compacted hold at least as many bytes as those already compacted
- * (Kafka's min.cleanable.dirty.ratio of 0.5), so its cost per byte
- * written stays bounded, and goes on over as many calls as it needs,
+ * (Kafka's min.cleanable.dirty.ratio of 0.5; after passes that removed
+ * nothing, up to 16 times as many), so its cost per byte written stays
+ * bounded, and goes on over as many calls as it needs,
  * each reading about `budget` bytes (0: the whole pass in this call);
  * one partition of a log has a pass under way at a time (calls for the
  * others return at once). *bytes_read and *bytes_freed (either may be

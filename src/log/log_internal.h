@@ -94,6 +94,7 @@ typedef struct weir_partition {
     uint64_t cleaned_end;    /* compact.c: sealed segments ending at or before this are compacted */
     bool cleaned_loaded;     /* cleaned_end was read from the partition's cleaned-<offset> marker */
     struct weir_compaction *pass; /* compact.c: the compaction pass under way, or NULL */
+    uint8_t futile;          /* compact.c: passes in a row that removed nothing (the next waits longer) */
 } weir_partition;
 
 struct weir_stream {

@@ -273,6 +273,37 @@ static void test_crashes(const char *dir)
     ok(bad == 0, "%d crashes during a pass: every key's last record and every record not superseded survive", rounds);
 }
 
+/* A changelog whose keys are written once: a pass removes nothing, and
+ * the next waits for twice the clean bytes (then a pass runs again). */
+static void test_futile(const char *dir)
+{
+    weir_log *log = open_log_with(dir, (weir_log_options){0});
+    weir_stream *s = make_stream(log, "unique");
+    weir_err err;
+    uint64_t seq = 0, read = 0, freed = 0;
+    for (; seq < 2000; seq++)
+        if (append_seq(s, seq, 0, &err) || (seq % 20 == 19 && weir_log_commit(log, &err)))
+            BAIL("append: %s", err.msg);
+    weir_log_commit(log, &err);
+    int rc = weir_stream_compact(s, 0, UINT64_MAX, 0, 0, &read, &freed, &err);
+    ok(rc == WEIR_OK && read > 0 && freed == 0, "a pass over unique keys reads %llu bytes and removes nothing",
+       (unsigned long long)read);
+    uint64_t first = read;
+    for (; seq < 4000; seq++)
+        if (append_seq(s, seq, 0, &err) || (seq % 20 == 19 && weir_log_commit(log, &err)))
+            BAIL("append: %s", err.msg);
+    weir_log_commit(log, &err);
+    rc = weir_stream_compact(s, 0, UINT64_MAX, 0, 0, &read, &freed, &err);
+    ok(rc == WEIR_OK && read == 0, "as many bytes again: no pass (it waits for twice the clean bytes)");
+    for (; seq < 7000; seq++)
+        if (append_seq(s, seq, 0, &err) || (seq % 20 == 19 && weir_log_commit(log, &err)))
+            BAIL("append: %s", err.msg);
+    weir_log_commit(log, &err);
+    rc = weir_stream_compact(s, 0, UINT64_MAX, 0, 0, &read, &freed, &err);
+    ok(rc == WEIR_OK && read > first, "past twice: a pass (%llu bytes read)", (unsigned long long)read);
+    weir_log_close(log, &err);
+}
+
 static void test_reconfigure_and_words(const char *dir)
 {
     weir_log *log = open_log_with(dir, (weir_log_options){0});
@@ -317,10 +348,11 @@ static void test_reconfigure_and_words(const char *dir)
 
 int main(void)
 {
-    plan(22);
+    plan(25);
     char *dir = tap_tmpdir("compact");
     test_compaction(dir);
     test_crashes(dir);
+    test_futile(dir);
     test_reconfigure_and_words(dir);
     tap_rmrf(dir);
     free(dir);
