@@ -40,6 +40,9 @@ static const cli_option options[] = {
     {"web", 0, "DIR", "the dashboard's files (default: web/ beside the directory of the weir binary)"},
     {"max-body", 0, "BYTES", "largest HTTP request body (default 67108864)"},
     {"kafka", 0, "BROKERS", "put every stream on Kafka topics of their names (and the brokers of sinks and streams that name none)"},
+    {"retention", 0, "DURATION", "streams and dead-letter streams that do not say WITH (retention = ...) keep records "
+                                 "this long: '7 days' (default), '12 hours', milliseconds, 'forever'; tables' changelogs "
+                                 "are compacted instead"},
     {"disk-quota", 0, "BYTES", "ingest answers 503 while the log's segments hold more than this (default: none)"},
     {"min-free", 0, "BYTES", "ingest answers 503 while the data directory's disk has less free; after the disk filled "
                              "up, the pipeline resumes once this much is free (default 67108864; 0: only a full disk)"},
@@ -191,6 +194,13 @@ static int run_serve(const char **v, int argc, char **argv)
         !cli_uint_option(c, v, "query-timeout", 86400, &query_timeout) ||
         !cli_uint_option(c, v, "max-result-bytes", 1ull << 40, &max_result))
         return CLI_USAGE;
+    int64_t retention_ms = 0;
+    char bad[256];
+    const char *retention = v[cli_index(c, "retention")];
+    if (retention && !weir_retention_parse(retention, &retention_ms, bad, sizeof bad)) {
+        cli_error("serve", "--retention: %s", bad);
+        return CLI_USAGE;
+    }
     weir_arena arena = {0};
     weir_catalog cat;
     weir_log *log = NULL;
@@ -252,7 +262,8 @@ static int run_serve(const char **v, int argc, char **argv)
                               .web_dir = v[cli_index(c, "web")] ? v[cli_index(c, "web")] : default_web_dir(web, sizeof web)};
     weir_runtime_options rto = {.max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
                                 .min_free = min_free, .runner = &ro, .kafka_brokers = kafka, .kafka_config = kafka_config,
-                                .stdin_stream = v[cli_index(c, "stdin")], .schemas_dir = v[cli_index(c, "schemas")]};
+                                .stdin_stream = v[cli_index(c, "stdin")], .schemas_dir = v[cli_index(c, "schemas")],
+                                .retention_ms = retention_ms};
     if (weir_runtime_open(log, &cat, sql, sql_len, &rto, &rt, &err) ||
         (strcmp(listen, "off") && weir_server_start(rt, &so, &srv, &err))) {
         start_error(data, &err);

@@ -36,7 +36,18 @@ static const weir_stream_config default_config = {
     .segment_ms = 7LL * 24 * 3600 * 1000,
     .retention_ms = 0,
     .retention_bytes = 0,
+    .compact = false,
+    .delete_retention_ms = 24LL * 3600 * 1000,
 };
+
+/* Zeros in a caller's config take the defaults. */
+static void fill_defaults(weir_stream_config *c)
+{
+    if (!c->partitions) c->partitions = default_config.partitions;
+    if (!c->segment_bytes) c->segment_bytes = default_config.segment_bytes;
+    if (!c->segment_ms) c->segment_ms = default_config.segment_ms;
+    if (!c->delete_retention_ms) c->delete_retention_ms = default_config.delete_retention_ms;
+}
 
 static int take_lock(weir_log *log, weir_err *err)
 {
@@ -279,12 +290,17 @@ int weir_log_close(weir_log *log, weir_err *err)
     return rc;
 }
 
+/* A delete-policy stream's conf has the lines older versions wrote; a
+ * compacted one adds compact=1 and delete_retention_ms. */
 static int format_config(const weir_stream_config *c, char *out, size_t cap)
 {
-    return snprintf(out, cap,
-                    "partitions=%u\nsegment_bytes=%" PRIu64 "\nsegment_ms=%" PRId64
-                    "\nretention_ms=%" PRId64 "\nretention_bytes=%" PRId64 "\n",
-                    c->partitions, c->segment_bytes, c->segment_ms, c->retention_ms, c->retention_bytes);
+    int n = snprintf(out, cap,
+                     "partitions=%u\nsegment_bytes=%" PRIu64 "\nsegment_ms=%" PRId64
+                     "\nretention_ms=%" PRId64 "\nretention_bytes=%" PRId64 "\n",
+                     c->partitions, c->segment_bytes, c->segment_ms, c->retention_ms, c->retention_bytes);
+    if (c->compact && n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, "compact=1\ndelete_retention_ms=%" PRId64 "\n", c->delete_retention_ms);
+    return n;
 }
 
 static int parse_config(const char *text, const char *path, weir_stream_config *c, weir_err *err)
@@ -307,6 +323,8 @@ static int parse_config(const char *text, const char *path, weir_stream_config *
             else if (!strcmp(key, "segment_ms") && v > 0) c->segment_ms = v;
             else if (!strcmp(key, "retention_ms")) c->retention_ms = v;
             else if (!strcmp(key, "retention_bytes")) c->retention_bytes = v;
+            else if (!strcmp(key, "compact") && v <= 1) c->compact = v == 1;
+            else if (!strcmp(key, "delete_retention_ms") && v > 0) c->delete_retention_ms = v;
             else
                 return weir_err_set(err, WEIR_ECORRUPT, "%s:%d: unknown or out-of-range setting %s", path, line, key);
         }
@@ -429,9 +447,7 @@ static int create_locked(weir_log *log, const char *name, const weir_stream_conf
     if (!weir_name_valid(name))
         return weir_err_set(err, WEIR_EINVAL, "invalid stream name '%s' (use letters, digits, '.', '_', '-')", name);
     weir_stream_config c = config ? *config : default_config;
-    if (!c.partitions) c.partitions = default_config.partitions;
-    if (!c.segment_bytes) c.segment_bytes = default_config.segment_bytes;
-    if (!c.segment_ms) c.segment_ms = default_config.segment_ms;
+    fill_defaults(&c);
     if (c.partitions > 10000)
         return weir_err_set(err, WEIR_EINVAL, "stream '%s': %u partitions is more than 10000", name, c.partitions);
     char conf[PATH_MAX];
@@ -800,6 +816,31 @@ int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err)
         }
     }
     return WEIR_OK;
+}
+
+int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, weir_err *err)
+{
+    if (s->log->opt.read_only)
+        return weir_err_set(err, WEIR_EINVAL, "cannot reconfigure '%s': log opened read-only", s->name);
+    weir_stream_config c = *config;
+    if (c.partitions && c.partitions != s->config.partitions)
+        return weir_err_set(err, WEIR_EINVAL, "stream '%s' has %u partitions, not %u", s->name, s->config.partitions,
+                            c.partitions);
+    c.partitions = s->config.partitions;
+    if (!c.segment_bytes) c.segment_bytes = s->config.segment_bytes;
+    if (!c.segment_ms) c.segment_ms = s->config.segment_ms;
+    fill_defaults(&c);
+    char old[512], text[512];
+    format_config(&s->config, old, sizeof old);
+    int n = format_config(&c, text, sizeof text);
+    if (!strcmp(old, text))
+        return WEIR_OK;
+    char conf[PATH_MAX];
+    snprintf(conf, sizeof conf, "%s/stream.conf", s->dir);
+    int rc = weir_io_write_file_atomic(s->log->io, conf, text, (size_t)n, err);
+    if (rc == WEIR_OK)
+        s->config = c;
+    return rc;
 }
 
 int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, weir_err *err)

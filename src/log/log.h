@@ -65,6 +65,8 @@ typedef struct weir_stream_config {
     int64_t segment_ms;         /* ... or when it is this old; 0: 7 days */
     int64_t retention_ms;       /* delete segments whose newest record is older; 0: forever */
     int64_t retention_bytes;    /* keep at most about this many bytes per partition; 0: unlimited */
+    bool compact;               /* cleanup policy compact: sealed segments keep the last record per key (compact.c) */
+    int64_t delete_retention_ms;/* compact: a tombstone (empty value) outlives its segment's newest record by this; 0: 1 day */
 } weir_stream_config;
 
 /* Opens (creating if needed) the data directory. Recovery runs here: every
@@ -152,6 +154,37 @@ int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, we
 /* Deletes, in every stream, whole sealed segments past their stream's
  * retention at wall time now_ms. The active segment is never deleted. */
 int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err);
+
+/* Changes a stream's cleanup settings (segment_bytes, segment_ms,
+ * retention_ms, retention_bytes, compact, delete_retention_ms; a zero
+ * segment_bytes or segment_ms keeps the stream's, a zero
+ * delete_retention_ms takes the default) as Kafka's alter-config does; config->partitions must be 0
+ * or the stream's. stream.conf is rewritten (atomically) only if something
+ * changed. The writer's call. */
+int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, weir_err *err);
+
+/* Compacts a stream's partition whose config says compact (else a no-op):
+ * its sealed segments that end at or before `limit` keep only the last
+ * record per key (records without key are kept; a tombstone, an empty
+ * value, goes once delete_retention_ms has passed), offsets unchanged
+ * (a compacted segment has gaps). A pass starts when the segments not yet
+ * compacted hold at least as many bytes as those already compacted
+ * (Kafka's min.cleanable.dirty.ratio of 0.5; after passes that removed
+ * nothing, up to 16 times as many), so its cost per byte written stays
+ * bounded, and goes on over as many calls as it needs,
+ * each reading about `budget` bytes (0: the whole pass in this call);
+ * one partition of a log has a pass under way at a time (calls for the
+ * others return at once). *bytes_read and *bytes_freed (either may be
+ * NULL) say what this call read and removed. The writer's call; readers
+ * may read meanwhile (compact.c). */
+int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms, uint64_t budget,
+                        uint64_t *bytes_read, uint64_t *bytes_freed, weir_err *err);
+
+/* Parses a retention duration: '7 days', '1 hour', '30 minutes', '10
+ * seconds', '250 ms' (singular or plural, 'd', 'h', 'min', 's' too), a
+ * bare number of milliseconds, or 'forever' / '-1' (*ms = -1: never).
+ * False with a reason in why (cap bytes) otherwise. */
+bool weir_retention_parse(const char *text, int64_t *ms, char *why, size_t cap);
 
 typedef struct weir_partition_stats {
     uint64_t start_offset;      /* first retained offset */

@@ -91,6 +91,10 @@ typedef struct weir_partition {
     bool broken;             /* an fsync or rollback failed: refuse writes */
     char broken_why[256];
     weir_commit_tail tail;   /* set by weir_partition_find_tail */
+    uint64_t cleaned_end;    /* compact.c: sealed segments ending at or before this are compacted */
+    bool cleaned_loaded;     /* cleaned_end was read from the partition's cleaned-<offset> marker */
+    struct weir_compaction *pass; /* compact.c: the compaction pass under way, or NULL */
+    uint8_t futile;          /* compact.c: passes in a row that removed nothing (the next waits longer) */
 } weir_partition;
 
 struct weir_stream {
@@ -118,6 +122,7 @@ struct weir_log {
     uint64_t oldest_pending_ns; /* monotonic time of the first uncommitted append */
     uint64_t next_commit_id; /* id of the commit in progress (its early batches carry it) */
     uint64_t complete_floor; /* every commit up to this id is whole or gone (DIR/commits) */
+    weir_partition *compacting; /* the partition whose compaction pass is under way, or NULL */
 };
 
 /* log.c */
@@ -157,6 +162,9 @@ int weir_segment_index_add(weir_segment *seg, uint64_t offset, uint64_t pos);
 int weir_segment_write_index(weir_partition *p, weir_segment *seg, weir_err *err);
 int weir_partition_load(weir_partition *p, weir_err *err);
 int weir_partition_refresh(weir_partition *p, weir_err *err);
+/* Read-only logs, under the view lock: the writer rewrote segment i
+ * (compaction) to file_size bytes, so load its view again. */
+int weir_segment_reload(weir_partition *p, size_t i, uint64_t file_size, weir_err *err);
 /* Position of the batch at or before offset in seg (binary search). */
 uint64_t weir_segment_seek(const weir_segment *seg, uint64_t offset);
 
@@ -164,6 +172,14 @@ uint64_t weir_segment_seek(const weir_segment *seg, uint64_t offset);
 int weir_partition_create_segment(weir_partition *p, uint64_t base, weir_err *err);
 void weir_partition_free(weir_partition *p);
 int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *err);
+/* compact.c: ends p's compaction pass if one is under way (its work so
+ * far stays: each rewritten segment is whole). */
+void weir_compaction_end(weir_partition *p);
+/* compact.c: a truncation to offset forgets that what lies above it was
+ * compacted (its marker goes). */
+int weir_partition_forget_cleaned(weir_partition *p, uint64_t offset, weir_err *err);
+/* Deletes segment i's files and forgets it (the writer's call). */
+int weir_partition_delete_segment(weir_partition *p, size_t i, weir_err *err);
 
 #endif
 

@@ -231,8 +231,7 @@ void weir_partition_rollback(weir_partition *p)
     clear_pending(p);
 }
 
-/* Deletes segment i's files and forgets it. */
-static int delete_segment_at(weir_partition *p, size_t i, weir_err *err)
+int weir_partition_delete_segment(weir_partition *p, size_t i, weir_err *err)
 {
     const weir_io *io = p->stream->log->io;
     weir_segment *seg = &p->segs[i];
@@ -272,7 +271,7 @@ int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *
         if (rc)
             return rc;
         total -= old->size;
-        rc = delete_segment_at(p, 0, err);
+        rc = weir_partition_delete_segment(p, 0, err);
         if (rc)
             return rc;
         deleted = true;
@@ -282,6 +281,9 @@ int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *
 
 int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
 {
+    int frc = weir_partition_forget_cleaned(p, offset, err);
+    if (frc)
+        return frc;
     if (offset >= p->durable_next)
         return offset == p->durable_next ? WEIR_OK
                                          : weir_err_set(err, WEIR_EINVAL, "cannot truncate partition %u to %llu: it ends at %llu",
@@ -289,7 +291,7 @@ int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
     const weir_io *io = p->stream->log->io;
     int rc = WEIR_OK;
     while (p->nsegs > 1 && p->segs[p->nsegs - 1].base > offset && rc == WEIR_OK)
-        rc = delete_segment_at(p, p->nsegs - 1, err);
+        rc = weir_partition_delete_segment(p, p->nsegs - 1, err);
     if (rc)
         return rc;
     /* Find the batch that starts at offset in what is now the last segment. */
@@ -356,6 +358,7 @@ int weir_partition_truncate(weir_partition *p, uint64_t offset, weir_err *err)
 
 void weir_partition_free(weir_partition *p)
 {
+    weir_compaction_end(p);
     if (p->fd >= 0)
         p->stream->log->io->close(p->fd);
     for (size_t i = 0; i < p->nsegs; i++)

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log/log_internal.h"
 
@@ -76,27 +77,63 @@ static size_t locate(const weir_partition *p, uint64_t want)
     return lo;
 }
 
+/* A read-only log's view of segment i when its file is not what the view
+ * says: the writer compacted it (a sealed segment whose size changed:
+ * reload its view) or deleted it (retention, compaction: forget it). The
+ * view lock is held. 1: look again; -1: an error. */
+static int catch_up(weir_partition *p, size_t i, int fd, weir_err *err)
+{
+    struct stat st;
+    if (fd < 0) {
+        free(p->segs[i].index);
+        memmove(&p->segs[i], &p->segs[i + 1], (p->nsegs - i - 1) * sizeof *p->segs);
+        p->nsegs--;
+        return 1;
+    }
+    if (fstat(fd, &st) != 0)
+        return weir_err_errno(err, errno, "stat %s", p->dir), -1;
+    return weir_segment_reload(p, i, (uint64_t)st.st_size, err) ? -1 : 1;
+}
+
 /* Opens the segment holding r->want (or the first after it, past a gap
- * retention or a cut left). 1: opened; 0: the segment went away between
- * the look and the open (retention), so look again; -1: an error. */
+ * retention, compaction or a cut left). The file is opened under the view
+ * lock, so that it is the file the view describes (compaction renames a
+ * new one in under the lock, compact.c). 1: opened; 0: the view changed
+ * (a segment went away, or in a read-only log was rewritten by the
+ * writer), so look again; -1: an error. */
 static int open_segment(weir_reader *r, weir_err *err)
 {
     weir_partition *p = r->p;
+    const weir_io *io = p->stream->log->io;
+    bool read_only = p->stream->log->opt.read_only;
     pthread_mutex_lock(&p->view_lock);
     if (r->want < p->segs[0].base)
         r->want = p->segs[0].base;
-    const weir_segment *seg = &p->segs[locate(p, r->want)];
+    size_t i = locate(p, r->want);
+    const weir_segment *seg = &p->segs[i];
     if (r->want < seg->base)
         r->want = seg->base;
     uint64_t base = seg->base, size = seg->size, start = weir_segment_seek(seg, r->want);
-    pthread_mutex_unlock(&p->view_lock);
     weir_segment_path(p, base, "log", r->path, sizeof r->path);
-    r->fd = p->stream->log->io->open(r->path, O_RDONLY, 0);
-    if (r->fd < 0 && errno == ENOENT && !p->stream->log->opt.read_only)
+    r->fd = io->open(r->path, O_RDONLY, 0);
+    int e = errno, rc = 1;
+    struct stat st;
+    bool sealed = i + 1 < p->nsegs;
+    if (read_only && sealed && ((r->fd < 0 && e == ENOENT) || (r->fd >= 0 && fstat(r->fd, &st) == 0 &&
+                                                                (uint64_t)st.st_size != size))) {
+        rc = catch_up(p, i, r->fd, err) < 0 ? -1 : 0;
+        if (r->fd >= 0)
+            io->close(r->fd);
+        r->fd = -1;
+    }
+    pthread_mutex_unlock(&p->view_lock);
+    if (rc <= 0)
+        return rc;
+    if (r->fd < 0 && e == ENOENT && !read_only)
         return 0;
     if (r->fd < 0)
-        return weir_err_errno(err, errno, "open %s", r->path), -1;
-    weir_cursor_init(&r->cur, p->stream->log->io, r->fd, r->path, start, size);
+        return weir_err_errno(err, e, "open %s", r->path), -1;
+    weir_cursor_init(&r->cur, io, r->fd, r->path, start, size);
     r->seg_base = base;
     r->open = true;
     return 1;

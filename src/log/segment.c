@@ -141,7 +141,7 @@ int weir_log_report(weir_log *log, const char *fmt, ...)
 }
 
 /* Scans seg from byte `from` (whose first batch must start at offset
- * `expect`) up to file_size, extending size/next/max_ts/index. A torn or bad
+ * `expect` or later, each next batch after the one before) up to file_size, extending size/next/max_ts/index. A torn or bad
  * tail is cut from the file (writable logs) and reported. */
 static int scan_segment(weir_partition *p, weir_segment *seg, uint64_t from, uint64_t expect,
                         uint64_t file_size, weir_err *err)
@@ -163,8 +163,8 @@ static int scan_segment(weir_partition *p, weir_segment *seg, uint64_t from, uin
     seg->size = from;
     seg->next = expect;
     while ((got = weir_cursor_next(&c, &batch, &info, &truncated, &why)) == 1) {
-        if (info.base_offset != seg->next) {
-            weir_err_set(&why, WEIR_ECORRUPT, "%s at %llu: batch starts at offset %llu, expected %llu",
+        if (info.base_offset < seg->next) { /* a gap is fine: compaction leaves them */
+            weir_err_set(&why, WEIR_ECORRUPT, "%s at %llu: batch starts at offset %llu, expected %llu or more",
                          path, (unsigned long long)seg->size, (unsigned long long)info.base_offset,
                          (unsigned long long)seg->next);
             got = -1;
@@ -344,6 +344,22 @@ static int refresh_locked(weir_partition *p, weir_err *err)
     free(bases);
     if (rc == WEIR_OK)
         p->durable_next = p->next_offset = p->segs[p->nsegs - 1].next;
+    return rc;
+}
+
+int weir_segment_reload(weir_partition *p, size_t i, uint64_t file_size, weir_err *err)
+{
+    weir_segment *seg = &p->segs[i];
+    uint64_t next = seg->next;
+    free(seg->index);
+    seg->index = NULL;
+    seg->index_len = seg->index_cap = 0;
+    seg->max_ts = INT64_MIN;
+    if (load_index(p, seg, file_size))
+        return WEIR_OK;
+    int rc = scan_segment(p, seg, 0, seg->base, file_size, err);
+    if (seg->next < next) /* the segment's last records may be gone: its range is what it was */
+        seg->next = next;
     return rc;
 }
 

@@ -21,6 +21,7 @@
 #include "base/io.h"
 #include "conn/connectors.h"
 #include "conn/file_source.h"
+#include "runtime/retention.h"
 #include "runtime/sinks.h"
 
 const weir_relation *runtime_relation(const weir_runtime *s, const char *name, int *index)
@@ -296,6 +297,8 @@ int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir
     }
     if (rc == WEIR_OK)
         rc = publish_views(s, err);
+    if (rc == WEIR_OK)
+        rc = runtime_clean_log(s, now_ms, false, err);
     if (rc == WEIR_ENOSPC) {
         pause_pipeline(s, now_ms, err);
         rc = WEIR_OK;
@@ -350,6 +353,8 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
     runtime_answer_pending(s, rc, err->msg);
     if (rc == WEIR_OK)
         rc = publish_views(s, err);
+    if (rc == WEIR_OK && finish) /* serve --once leaves its changelogs compacted up to the end */
+        rc = runtime_clean_log(s, weir_wall_ms(), true, err);
     runtime_feed_changes(s, weir_wall_ms());
     weir_sinks_publish_ends(s);
     publish_look(s);
@@ -472,6 +477,8 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
         ro->store = s->store;
     if (rc == WEIR_OK)
         rc = weir_runner_open(log, cat, sql, sql_len, ro, &s->runner, err);
+    if (rc == WEIR_OK)
+        rc = runtime_set_cleanup(s, err);
     if (rc == WEIR_OK && s->opt.disk_quota)
         open_all_streams(log);
     /* The runner cut the outputs back to its checkpoint: each view replays its changelog after the store's end. */

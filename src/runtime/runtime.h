@@ -56,6 +56,7 @@ typedef struct weir_runtime_options {
     const char *const *kafka_config; /* serve --kafka-config: the Kafka sinks' librdkafka properties, or NULL */
     const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
     const char *schemas_dir;      /* serve --schemas: DIR/<subject>.json registered at start, or NULL */
+    int64_t retention_ms;         /* serve --retention: streams that do not say keep records this long; 0: 7 days; -1: forever */
 } weir_runtime_options;
 
 /* Opens the runner (restoring its checkpoint), builds the live table views

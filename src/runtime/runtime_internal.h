@@ -97,6 +97,8 @@ struct weir_runtime {
     uint64_t disk_free;           /* as of the last measure */
     int64_t disk_checked_ms;      /* when disk_free was measured */
     int64_t resume_tried_ms;      /* the last look for free space while paused */
+    int64_t cleaned_ms;           /* retention.c: when retention last ran and compaction was looked for */
+    bool compacting;              /* retention.c: a compaction pass is under way (it goes on each turn) */
     subscriber *subscribers;      /* the change feeds being fed */
     int nsubscribers;
     struct weir_source_feed *feeds;   /* per catalog relation: its connector's ingest feed (or stdin's), poll NULL if none */

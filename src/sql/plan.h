@@ -124,6 +124,9 @@ struct weir_relation {
     const void *source_conf;
     weir_constraint *constraints;  /* sources: their columns' constraints */
     int nconstraints;
+    int64_t retention_ms;          /* WITH (retention = '7 days'): ms; -1: forever; 0: not said (the server's default) */
+    int64_t retention_bytes;       /* WITH (retention_bytes = N): about N bytes kept per partition; 0: no limit */
+    int compact;                   /* WITH (cleanup_policy = 'compact' | 'delete'): 1 or 0; -1: not said */
 };
 
 /* CREATE ROUTE 'POST /videos/{video_id}/likes' INTO likes: HTTP requests on

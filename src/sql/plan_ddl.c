@@ -16,6 +16,7 @@
 
 #include "base/buf.h"
 #include "base/name.h"
+#include "log/log.h"
 
 static uint32_t option_partitions(planner *P, const weir_stmt *st, uint32_t dflt)
 {
@@ -128,6 +129,31 @@ static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
     r->decl = st;
 }
 
+/* WITH (retention = '7 days' | ms | 'forever', retention_bytes = N,
+ * cleanup_policy = 'compact' | 'delete'): how long the stream's records
+ * are kept (weir_retention_parse reads the words; docs/CONFIGURATION.md). */
+static void cleanup_options(planner *P, const weir_stmt *st, weir_relation *r)
+{
+    const weir_with_option *o = weir_stmt_option(st, "retention");
+    char number[32], why[256];
+    r->compact = -1;
+    if (o && o->value.type == WEIR_TYPE_INT)
+        snprintf(number, sizeof number, "%lld", (long long)o->value.i);
+    const char *text = !o ? NULL : o->value.type == WEIR_TYPE_TEXT ? o->value.s : o->value.type == WEIR_TYPE_INT ? number : "";
+    if (o && !weir_retention_parse(text, &r->retention_ms, why, sizeof why))
+        fail(P, o->pos, "retention: %s", why);
+    o = weir_stmt_option(st, "retention_bytes");
+    if (o && (o->value.type != WEIR_TYPE_INT || o->value.i < 1))
+        fail(P, o->pos, "retention_bytes must be a whole number of bytes (kept per partition, about), at least 1");
+    r->retention_bytes = o ? o->value.i : 0;
+    o = weir_stmt_option(st, "cleanup_policy");
+    if (o && (o->value.type != WEIR_TYPE_TEXT || (strcmp(o->value.s, "compact") && strcmp(o->value.s, "delete"))))
+        fail(P, o->pos, "cleanup_policy must be 'compact' (keep the last record per key) or 'delete' (keep records "
+                        "until their retention passes)");
+    if (o)
+        r->compact = !strcmp(o->value.s, "compact");
+}
+
 /* A source's column constraints, their CHECKs resolved over its row; a
  * primary key is NOT NULL (a row without one names nothing). */
 static void constraints(planner *P, const weir_stmt *st, weir_relation *r)
@@ -175,8 +201,8 @@ static void primary_key(planner *P, const weir_stmt *st, weir_relation *r)
     r->npk = 1;
 }
 
-const char *const weir_stream_options[] = {"partitions", "key", "timestamp", "format", "schema", "on_invalid",
-                                           "connector"};
+const char *const weir_stream_options[] = {"partitions", "key", "timestamp", "format", "retention",
+                                           "retention_bytes", "cleanup_policy", "schema", "on_invalid", "connector"};
 const int weir_stream_noptions = (int)(sizeof weir_stream_options / sizeof *weir_stream_options);
 
 void plan_declare(planner *P, weir_stmt *st)
@@ -203,13 +229,14 @@ void plan_declare(planner *P, weir_stmt *st)
         if (fmt && (fmt->value.type != WEIR_TYPE_TEXT || strcasecmp(fmt->value.s, "json")))
             fail(P, fmt->pos, "format must be 'json' (the only record format so far)");
     } else {
-        plan_check_options(P, st, weir_stream_options, 4, false); /* partitions, key, timestamp, format */
+        plan_check_options(P, st, weir_stream_options, 7, false); /* partitions .. cleanup_policy */
         plan_query(P, st, r);
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
     key_columns(P, st, r);
     if (source)
         primary_key(P, st, r);
+    cleanup_options(P, st, r);
     if (r->partition_by && r->nkey_cols)
         fail(P, weir_stmt_option(st, "key")->pos, "%s is keyed by PARTITION BY: give it or WITH (key = ...), not both",
              r->name);

@@ -1,0 +1,108 @@
+/*
+ * retention.c - applying the streams' retention and compaction from the
+ * pipeline loop (retention.h). The log does the work (weir_log_apply_
+ * retention, weir_stream_compact); this file decides, from the catalog,
+ * which settings each stream gets and when the work runs.
+ */
+#include "runtime/retention.h"
+
+#include <stdio.h>
+
+#include "runtime/runtime_internal.h"
+#include "runtime/sinks.h"
+
+#define CLEAN_EVERY_MS 1000   /* retention, and a look for compaction due */
+#define STEP_BYTES (8u << 20) /* a turn's compaction reads about this much (tens of milliseconds) */
+
+/* Compact by default: a table whose changelog is keyed by its whole
+ * primary key (runner.c keys a grouped table's rows so). */
+static bool compacts(const weir_relation *rel)
+{
+    return rel->compact >= 0 ? rel->compact == 1 : rel->is_table && rel->query && rel->query->grouped;
+}
+
+static int configure(weir_log *log, const char *name, const weir_stream_config *c, weir_err *err)
+{
+    weir_stream *st;
+    int rc = weir_stream_open(log, name, &st, err);
+    if (rc == WEIR_ENOENT)
+        return WEIR_OK;
+    return rc ? rc : weir_stream_reconfigure(st, c, err);
+}
+
+int runtime_set_cleanup(weir_runtime *s, weir_err *err)
+{
+    int64_t dflt = s->opt.retention_ms ? s->opt.retention_ms : WEIR_DEFAULT_RETENTION_MS;
+    int rc = WEIR_OK;
+    for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) {
+        const weir_relation *rel = s->cat->rels[i];
+        bool compact = compacts(rel);
+        /* A source table's records are its rows' history, which a temporal join reads and a --reset
+         * rebuilds from: kept unless it says (not compacted either: a pass would have to wait for the
+         * pipeline's reading of them). */
+        int64_t ms = rel->retention_ms ? rel->retention_ms : compact || rel->is_table ? -1 : dflt;
+        weir_stream_config c = {.retention_ms = ms < 0 ? 0 : ms, .retention_bytes = rel->retention_bytes,
+                                .compact = compact, .segment_bytes = compact ? WEIR_COMPACT_SEGMENT_BYTES : 0};
+        rc = configure(s->log, rel->name, &c, err);
+        char dlq[300];
+        snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
+        int64_t dlq_ms = rel->retention_ms ? rel->retention_ms : dflt;
+        weir_stream_config d = {.retention_ms = dlq_ms < 0 ? 0 : dlq_ms, .retention_bytes = rel->retention_bytes};
+        if (rc == WEIR_OK)
+            rc = configure(s->log, dlq, &d, err);
+    }
+    if (rc)
+        weir_err_wrap(err, "setting the streams' retention");
+    return rc;
+}
+
+/* Goes on with the log's compaction pass for about STEP_BYTES (all: to
+ * its end), starting one where one is due. *under_way: a pass may not be
+ * finished; *read_out: bytes read. */
+static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, uint64_t *read_out, weir_err *err)
+{
+    uint64_t total = 0;
+    *under_way = false;
+    *read_out = 0;
+    for (int i = 0; i < s->cat->nrels; i++) {
+        const weir_relation *rel = s->cat->rels[i];
+        weir_stream *st;
+        if (!compacts(rel) || weir_stream_open(s->log, rel->name, &st, err) != WEIR_OK)
+            continue;
+        for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions; p++) {
+            uint64_t limit = UINT64_MAX, read = 0;
+            if (!weir_runner_checkpointed_end(s->runner, rel->name, p, &limit) && !rel->is_source)
+                continue; /* an output the runner does not write here */
+            uint64_t delivered = weir_sinks_delivered(s, rel->name, p); /* a sink delivers every change */
+            limit = delivered < limit ? delivered : limit;
+            int rc = weir_stream_compact(st, p, limit, now_ms, all ? 0 : STEP_BYTES - total, &read, NULL, err);
+            if (rc)
+                return rc;
+            total += read;
+            *read_out = total;
+            if (!all && total >= STEP_BYTES) {
+                *under_way = true; /* or another is due: the next turn looks */
+                return WEIR_OK;
+            }
+        }
+    }
+    return WEIR_OK;
+}
+
+int runtime_clean_log(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
+{
+    bool due = all || now_ms - s->cleaned_ms >= CLEAN_EVERY_MS;
+    if ((!due && !s->compacting) || weir_runner_checkpointing(s->runner))
+        return WEIR_OK;
+    int rc = WEIR_OK;
+    if (due) {
+        s->cleaned_ms = now_ms;
+        rc = weir_log_apply_retention(s->log, now_ms, err);
+    }
+    uint64_t read = 0;
+    if (rc == WEIR_OK)
+        do /* all: until no pass is due (one runs at a time, so a round may skip some) */
+            rc = compact(s, now_ms, all, &s->compacting, &read, err);
+        while (rc == WEIR_OK && all && read > 0);
+    return rc == WEIR_ENOSPC ? WEIR_OK : rc; /* the next turn tries again; ingest's checks see the full disk */
+}
