@@ -414,16 +414,28 @@ static void bind_stream(const weir_relation *rel, void *conf)
     c->brokers = weir_conn_text(rel->decl, options, 2, "brokers");
 }
 
+/* feeds_input: a Kafka sink into the topic the stream reads (the
+ * forwarding sink weir_kafka_plan adds, or one declared alike). */
+static bool feeds_input(const weir_relation *rel, const weir_stmt *sink)
+{
+    const kafka_conf *c = rel->source_conf;
+    const weir_with_option *conn = weir_stmt_option(sink, "connector"), *topic = weir_stmt_option(sink, "topic");
+    return conn && topic && conn->value.type == WEIR_TYPE_TEXT && topic->value.type == WEIR_TYPE_TEXT &&
+           !strcmp(conn->value.s, weir_source_kafka.name) && !strcmp(topic->value.s, c->topic);
+}
+
 const weir_source_connector weir_source_kafka = {
     .name = "kafka",
     .help = "Reads a Kafka topic as a pipeline input, exactly once: the consumer starts from the offsets of the "
             "pipeline's checkpoint. Records ingested into the stream over HTTP are forwarded to the topic first "
-            "(sink STREAM.to_kafka), and the pipeline reads them there. In scale-out mode the processes of a "
-            "consumer group share the partitions.",
+            "(sink STREAM.to_kafka), and the pipeline reads them there; the stream's other sinks (ClickHouse, files, "
+            "other topics) read the topic too, each with a consumer of its own, so they get every record. In scale-out "
+            "mode the processes of a consumer group share the partitions.",
     .options = options,
     .noptions = sizeof options / sizeof *options,
     .caps = WEIR_SOURCE_INGEST,
     .conf_size = sizeof(kafka_conf),
     .bind = bind_stream,
     .open_input = open_input,
+    .feeds_input = feeds_input,
 };
