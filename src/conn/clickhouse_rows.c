@@ -100,7 +100,7 @@ static int put_row(clickhouse_sink *c, const uint8_t *json, size_t len, bool del
  * c->key: the record's key is the object itself when the table has
  * several key columns (or a window), else the one column's text (a TEXT
  * column's raw, another's JSON; no key: NULL), as exec/runner.c keys a
- * table's records. */
+ * table's records. -WEIR_EINVAL when another's is not one JSON scalar. */
 static int key_object(clickhouse_sink *c, const weir_sink_record *r)
 {
     const weir_relation *rel = c->from;
@@ -111,6 +111,12 @@ static int key_object(clickhouse_sink *c, const weir_sink_record *r)
     if (rel->npk == 0) /* one row: ORDER BY tuple() */
         return weir_buf_append_str(o, "{}");
     const weir_column *col = &rel->schema.cols[rel->pk[0]];
+    weir_json_span v;
+    weir_json_error e;
+    if (r->key && col->type != WEIR_TYPE_TEXT &&
+        (weir_json_validate((const char *)r->key, r->key_len, &v, &e) || v.type == WEIR_JSON_OBJECT ||
+         v.type == WEIR_JSON_ARRAY))
+        return -WEIR_EINVAL;
     int rc = weir_buf_append(o, "{", 1) || weir_json_quote(o, col->name, strlen(col->name)) || weir_buf_append(o, ":", 1);
     if (!r->key)
         rc = rc || weir_buf_append_str(o, "null");
@@ -130,9 +136,9 @@ int clickhouse_row(clickhouse_sink *c, const weir_sink_record *r, weir_err *err)
             return weir_err_set(err, WEIR_EINVAL, "sink %s: table %s has no column _weir_deleted, which a row deleted "
                                 "from %s needs (ALTER TABLE %s ADD COLUMN _weir_deleted UInt8)", c->name, c->table,
                                 c->from->name, c->table);
-        if ((rc = key_object(c, r)))
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        rc = put_row(c, c->key.data, c->key.len, true, r);
+        rc = key_object(c, r);
+        if (rc == WEIR_OK)
+            rc = put_row(c, c->key.data, c->key.len, true, r);
         if (rc == -WEIR_EINVAL)
             return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu, a tombstone: its key is not %s's key", c->name,
                                 r->partition, (unsigned long long)r->offset, c->from->name);

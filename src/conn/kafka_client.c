@@ -144,21 +144,20 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     weir_kafka_watch *w = opaque;
     rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)code, last = w->last;
     w->last = e;
+    char fatal[400];
+    if (e == RD_KAFKA_RESP_ERR__RESOLVE && strstr(reason, "/bootstrap")) {
+        snprintf(w->unresolved_why, sizeof w->unresolved_why, "%s", reason);
+        return;
+    }
+    if (e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && last == RD_KAFKA_RESP_ERR__RESOLVE && w->unresolved_why[0])
+        w->unresolved = true;
     if (w->broken)
         return;
-    char fatal[400];
     if (e == RD_KAFKA_RESP_ERR__FATAL) { /* the cause, and whether it stops this client for good */
         rd_kafka_resp_err_t cause = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
         if (rd_kafka_type(rk) == RD_KAFKA_PRODUCER && !weir_kafka_refused(cause))
             return;
         reason = fatal;
-    } else if (e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && last == RD_KAFKA_RESP_ERR__RESOLVE) {
-        /* no broker host resolves: the reason of the resolve failure, kept below, says which */
-        w->broken = true;
-        return;
-    } else if (e == RD_KAFKA_RESP_ERR__RESOLVE) {
-        snprintf(w->why, sizeof w->why, "%s", reason);
-        return;
     } else if (!weir_kafka_refused(e)) {
         return;
     }
@@ -184,7 +183,9 @@ bool weir_kafka_broken(rd_kafka_t *rk, weir_kafka_watch *w)
 {
     if (!w->broken)
         rd_kafka_poll(rk, 0);
-    return w->broken;
+    if (!w->broken && w->unresolved)
+        snprintf(w->why, sizeof w->why, "%s", w->unresolved_why);
+    return w->broken || w->unresolved;
 }
 
 static rd_kafka_t *client_new(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,

@@ -60,10 +60,12 @@ rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const
 /* What a client's error callback saw (weir_kafka_new_watched,
  * weir_kafka_conf_watch): the first error that no retry will cure, in the
  * broker's or librdkafka's words: the cluster refused the credentials
- * (SASL) or the client (authorisation), a TLS handshake failed, every
- * broker host failed to resolve, or the client raised a fatal error
- * (a producer's only when its cause is one of these: the idempotent
- * producer's own are cured by a fresh one). librdkafka calls the callback
+ * (SASL) or the client (authorisation), a TLS handshake failed, or the
+ * client raised a fatal error (a producer's only when its cause is one of
+ * these: the idempotent producer's own are cured by a fresh one). Apart:
+ * every broker down after a bootstrap broker's host failed to resolve,
+ * which is for good when a client is connecting (a typo in the brokers)
+ * but may be a passing DNS failure for one that has run a while. librdkafka calls the callback
  * inside rd_kafka_poll, flush or consumer_poll, so on the thread that polls
  * the client, which alone reads the watch. The caller owns the watch and
  * keeps it until the client is destroyed; it is the client's opaque, and
@@ -72,8 +74,10 @@ typedef struct weir_kafka_watch {
     weir_kafka_delivery_fn *on_delivery; /* a producer's delivery reports, or NULL */
     void *opaque;              /* the owner's, for its callbacks */
     bool broken;               /* why[] says why; nothing clears it: a fresh client has a fresh watch */
+    bool unresolved;           /* all brokers down after a bootstrap host did not resolve (unresolved_why[]) */
     rd_kafka_resp_err_t last;  /* the error reported before, a resolve failure when all brokers go down */
     char why[512];
+    char unresolved_why[512];  /* the last resolve failure's words */
 } weir_kafka_watch;
 
 /* weir_kafka_new, its errors told to w (its on_delivery and opaque set by
@@ -88,9 +92,10 @@ void weir_kafka_conf_watch(rd_kafka_conf_t *conf, weir_kafka_watch *w);
  * again at every retry (authentication, authorisation). */
 bool weir_kafka_refused(rd_kafka_resp_err_t e);
 
-/* Serves rk's queued errors (rd_kafka_poll; for a client whose queue is
- * not redirected to its consumer's) and answers whether w saw one no
- * retry cures. */
+/* For a client that is connecting: serves rk's queued errors (rd_kafka_poll;
+ * for a client whose queue is not redirected to its consumer's) and
+ * answers whether w saw one no retry cures, broken or unresolved; if so
+ * w->why says why. */
 bool weir_kafka_broken(rd_kafka_t *rk, weir_kafka_watch *w);
 
 /* The topic's partition count from the cluster's metadata, or -1 if it

@@ -278,7 +278,7 @@ static weir_sink_result deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, wei
      * producer then raised its own fatal error (a refused batch breaks its
      * gap-less guarantee: that error says nothing of the cause) */
     rd_kafka_resp_err_t cause = k->producer->failed ? k->producer->first : e;
-    bool fatal = weir_kafka_broken(k->producer->rk, &k->producer->watch);
+    bool fatal = k->producer->watch.broken; /* a host that stopped resolving since resume() may come back */
     if (fatal)
         snprintf(why, sizeof why, "%s", k->producer->watch.why);
     else if (rd_kafka_fatal_error(k->producer->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -128,8 +128,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
 }
 
 /* Moves what the consumer has into the partitions' queues (no waiting).
- * Transport trouble is retried by librdkafka; what no retry cures (a fatal
- * error, credentials or TLS refused, the topic not authorised) stops the
+ * Transport trouble is retried by librdkafka (a broker host that stops
+ * resolving too: DNS may come back); what no retry cures (a fatal error,
+ * credentials or TLS refused, the topic not authorised) stops the
  * pipeline with the broker's words. */
 static void pump(kafka_input *k)
 {
@@ -251,13 +252,16 @@ static void input_close(void *state)
 
 /* Serves the consumer's queued errors before anything is assigned (its
  * main queue is the consumer's: rd_kafka_poll may not serve it) and
- * answers whether one was for good. */
+ * answers whether one was for good, a bootstrap host that does not
+ * resolve included (connecting: not a passing DNS failure). */
 static bool served_broken(kafka_input *k)
 {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
     if (m)
         rd_kafka_message_destroy(m);
-    return k->watch.broken;
+    if (!k->watch.broken && k->watch.unresolved)
+        snprintf(k->watch.why, sizeof k->watch.why, "%s", k->watch.unresolved_why);
+    return k->watch.broken || k->watch.unresolved;
 }
 
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close};

@@ -8,9 +8,10 @@
 # host does not resolve, and one whose TLS handshake fails (an openssl
 # s_server with a self-signed certificate the client does not trust). A
 # Kafka source with the right password is read; with a wrong one weir serve
-# stops at start, saying why. No password shows in /v1/sinks or the log.
+# stops at start, saying why, and so does one whose broker host does not
+# resolve. No password shows in /v1/sinks or the log.
 . "$(dirname "$0")/../lib.sh"
-plan 9
+plan 10
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 command -v openssl >/dev/null || { echo "Bail out! openssl is missing"; exit 1; }
 start_kafka_broker || { echo "Bail out! the Kafka broker did not start"; exit 1; }
@@ -86,5 +87,11 @@ timeout 120 "$WEIR" serve --listen 127.0.0.1:0 -f "$SCRATCH/wrong.sql" --data "$
 rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "[Aa]uthentication" "$SCRATCH/wrong.err" && ! grep -q not-the-password "$SCRATCH/wrong.err"
 ok $? "a Kafka source with a wrong password stops weir serve at start, saying why (exit $rc: $(tail -1 "$SCRATCH/wrong.err"))"
+printf "CREATE STREAM src (id INT) WITH (partitions = 1, connector = 'kafka', brokers = 'no-such-host.invalid:9092');\n%s\n" \
+    'CREATE TABLE total AS SELECT id, COUNT(*) AS n FROM src GROUP BY id;' > "$SCRATCH/nohost.sql"
+timeout 120 "$WEIR" serve --listen 127.0.0.1:0 -f "$SCRATCH/nohost.sql" --data "$SCRATCH/nohost" 2>"$SCRATCH/nohost.err"
+rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "stream src: kafka no-such-host.invalid:9092: .*[Ff]ailed to resolve" "$SCRATCH/nohost.err"
+ok $? "a Kafka source whose broker host does not resolve stops weir serve at start (exit $rc: $(tail -1 "$SCRATCH/nohost.err"))"
 stop_kafka_broker
 finish
