@@ -117,7 +117,8 @@ static int key_object(clickhouse_sink *c, const weir_sink_record *r)
         (weir_json_validate((const char *)r->key, r->key_len, &v, &e) || v.type == WEIR_JSON_OBJECT ||
          v.type == WEIR_JSON_ARRAY))
         return -WEIR_EINVAL;
-    int rc = weir_buf_append(o, "{", 1) || weir_json_quote(o, col->name, strlen(col->name)) || weir_buf_append(o, ":", 1);
+    int rc = weir_buf_append(o, "{", 1) || weir_json_quote(o, col->name, strlen(col->name)) ||
+             weir_buf_append(o, ":", 1);
     if (!r->key)
         rc = rc || weir_buf_append_str(o, "null");
     else if (col->type == WEIR_TYPE_TEXT)
@@ -140,8 +141,8 @@ int clickhouse_row(clickhouse_sink *c, const weir_sink_record *r, weir_err *err)
         if (rc == WEIR_OK)
             rc = put_row(c, c->key.data, c->key.len, true, r);
         if (rc == -WEIR_EINVAL)
-            return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu, a tombstone: its key is not %s's key", c->name,
-                                r->partition, (unsigned long long)r->offset, c->from->name);
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu, a tombstone: its key is not %s's key",
+                                c->name, r->partition, (unsigned long long)r->offset, c->from->name);
     } else {
         rc = put_row(c, r->value, r->value_len, false, r);
         if (rc == -WEIR_EINVAL && !table) /* a stream's: left out (see clickhouse.h) */

@@ -1,5 +1,9 @@
 /*
- * kafka_client.c - librdkafka helpers shared by the Kafka connectors.
+ * kafka_client.c - librdkafka helpers shared by the Kafka connectors: user
+ * properties, the properties file, clients, and the error callback that
+ * tells a client the cluster will never let in (credentials, TLS,
+ * authorisation: weir_kafka_watch) from an outage, which librdkafka
+ * retries by itself and would otherwise retry for ever.
  */
 #include "conn/kafka_client.h"
 

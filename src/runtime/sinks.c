@@ -131,8 +131,10 @@ static int read_input(sink_run *k, weir_sink_record *recs, size_t *at, weir_buf 
     return rc;
 }
 
-/* Copies up to SINK_BATCH records after next[] into recs/arena (*n of them). at[i] keeps where record i's key starts in the arena (its value
- * follows) until the arena has stopped growing. An error: only from a runner input. */
+/* Copies up to SINK_BATCH records after next[] into recs/arena (*count of
+ * them). at[i] keeps where record i's key starts in the arena (its value
+ * follows) until the arena has stopped growing. An error: only from a
+ * runner input. */
 static int read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_buf *arena, size_t *count, weir_err *err)
 {
     size_t n = 0;
