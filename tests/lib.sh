@@ -118,6 +118,8 @@ start_kafka_mock() {
 # as arguments. Formats the storage, starts the broker and waits (up to
 # $KAFKA_START_DEADLINE s: a JVM starts slowly on a loaded machine) until it
 # answers a metadata request. Sets KB (bootstrap server) and KAFKA_PID; its
+# third port, KB_SASL, is a SASL_PLAINTEXT listener (mechanism PLAIN) that
+# knows one user, KAFKA_USER with password KAFKA_PASSWORD; its
 # log is $SCRATCH/kafka/broker.log, shown when it does not start. Settings
 # for tests: a 512 MiB heap, internal topics with one replica and one
 # partition, no rebalance delay, and a log cleaner that looks for work every
@@ -125,6 +127,8 @@ start_kafka_mock() {
 # small is compacted within seconds).
 KAFKA_START_DEADLINE=${WEIR_KAFKA_START_DEADLINE:-180}
 KAFKA_PEERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/peers/kafka.sh
+KAFKA_USER=weir
+KAFKA_PASSWORD=weir-secret
 KAFKA_JVM=(-Xms32m -XX:+UseSerialGC -Djava.awt.headless=true)
 # kafka_tool CLASS ARGS...: one of Kafka's command line tools, quickly started and quiet but for errors
 kafka_tool() {
@@ -140,17 +144,20 @@ start_kafka_broker() {
     "$KAFKA_PEERS" fetch || { complain "the Apache Kafka jars could not be fetched (tests/peers/kafka.sh fetch)"; return 1; }
     mkdir -p "$dir"
     port=$((20000 + RANDOM % 20000))
-    while ss -ltn 2>/dev/null | grep -q ":$port \|:$((port + 1)) "; do port=$((20000 + RANDOM % 20000)); done
+    while ss -ltn 2>/dev/null | grep -q ":$port \|:$((port + 1)) \|:$((port + 2)) "; do port=$((20000 + RANDOM % 20000)); done
     KB=127.0.0.1:$port
+    KB_SASL=127.0.0.1:$((port + 2))
     {
         echo "process.roles=broker,controller"
         echo "node.id=1"
         echo "controller.quorum.voters=1@127.0.0.1:$((port + 1))"
-        echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))"
-        echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
+        echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1)),SASL_PLAINTEXT://$KB_SASL"
+        echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://$KB_SASL"
         echo "controller.listener.names=CONTROLLER"
         echo "inter.broker.listener.name=PLAINTEXT"
-        echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+        echo "sasl.enabled.mechanisms=PLAIN"
+        echo "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_USER=\"$KAFKA_PASSWORD\";"
         echo "log.dirs=$dir/logs"
         echo "num.partitions=1"
         echo "offsets.topic.replication.factor=1"

@@ -10,6 +10,12 @@
  * the same instant goes beside it as <col>_ms, milliseconds since the
  * epoch (none before 1970, which neither column holds). Then come the
  * record's place in the stream, _weir_partition and _weir_offset.
+ *
+ * A table's tombstone (a record without value: the row left the table)
+ * becomes a row of its key columns alone with _weir_deleted = 1, the
+ * latest version of that key in the ReplacingMergeTree, which readers
+ * filter out (clickhouse_schema.c). Its key columns must be written as a
+ * live row's are (timestamps, <col>_ms) for ClickHouse to see one key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,21 +73,83 @@ static int member(void *ctx, const char *name, size_t name_len, int escaped, con
     return rc ? WEIR_ENOMEM : WEIR_OK;
 }
 
-int clickhouse_row(clickhouse_sink *c, const weir_sink_record *r, weir_err *err)
+/* Appends the JSONEachRow line of the object json[0..len) (see
+ * clickhouse_row), with "_weir_deleted":1 when deleted. -WEIR_EINVAL, with
+ * nothing appended, when json is not an object. */
+static int put_row(clickhouse_sink *c, const uint8_t *json, size_t len, bool deleted, const weir_sink_record *r)
 {
     row w = {c, true};
     size_t at = c->body.len;
     c->extra.len = 0;
     int rc = weir_buf_append(&c->body, "{", 1);
-    int walk = rc ? 0 : weir_json_members((const char *)r->value, r->value_len, member, &w);
-    if (walk == -WEIR_EINVAL) { /* weir wrote every record of its log as an object: this one will never go */
+    int walk = rc ? 0 : weir_json_members((const char *)json, len, member, &w);
+    if (walk == -WEIR_EINVAL) {
         c->body.len = at;
-        return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu is not a JSON object", c->name, r->partition,
-                            (unsigned long long)r->offset);
+        return walk;
     }
     rc = rc || walk || (c->extra.len && weir_buf_append(&c->body, c->extra.data, c->extra.len)) ||
-         weir_buf_append_str(&c->body, w.first ? "\"_weir_partition\":" : ",\"_weir_partition\":") ||
-         weir_buf_append_uint(&c->body, r->partition) || weir_buf_append_str(&c->body, ",\"_weir_offset\":") ||
-         weir_buf_append_uint(&c->body, r->offset) || weir_buf_append(&c->body, "}\n", 2);
+         (!w.first && weir_buf_append(&c->body, ",", 1)) ||
+         (deleted && weir_buf_append_str(&c->body, "\"_weir_deleted\":1,")) ||
+         weir_buf_append_str(&c->body, "\"_weir_partition\":") || weir_buf_append_uint(&c->body, r->partition) ||
+         weir_buf_append_str(&c->body, ",\"_weir_offset\":") || weir_buf_append_uint(&c->body, r->offset) ||
+         weir_buf_append(&c->body, "}\n", 2);
+    return rc ? WEIR_ENOMEM : WEIR_OK;
+}
+
+/* A tombstone's key as a JSON object of the table's key columns, in
+ * c->key: the record's key is the object itself when the table has
+ * several key columns (or a window), else the one column's text (a TEXT
+ * column's raw, another's JSON; no key: NULL), as exec/runner.c keys a
+ * table's records. -WEIR_EINVAL when another's is not one JSON scalar. */
+static int key_object(clickhouse_sink *c, const weir_sink_record *r)
+{
+    const weir_relation *rel = c->from;
+    weir_buf *o = &c->key;
+    o->len = 0;
+    if (rel->npk > 1)
+        return r->key ? weir_buf_append(o, r->key, r->key_len) : weir_buf_append_str(o, "{}");
+    if (rel->npk == 0) /* one row: ORDER BY tuple() */
+        return weir_buf_append_str(o, "{}");
+    const weir_column *col = &rel->schema.cols[rel->pk[0]];
+    weir_json_span v;
+    weir_json_error e;
+    if (r->key && col->type != WEIR_TYPE_TEXT &&
+        (weir_json_validate((const char *)r->key, r->key_len, &v, &e) || v.type == WEIR_JSON_OBJECT ||
+         v.type == WEIR_JSON_ARRAY))
+        return -WEIR_EINVAL;
+    int rc = weir_buf_append(o, "{", 1) || weir_json_quote(o, col->name, strlen(col->name)) ||
+             weir_buf_append(o, ":", 1);
+    if (!r->key)
+        rc = rc || weir_buf_append_str(o, "null");
+    else if (col->type == WEIR_TYPE_TEXT)
+        rc = rc || weir_json_quote(o, (const char *)r->key, r->key_len);
+    else
+        rc = rc || weir_buf_append(o, r->key, r->key_len);
+    return rc || weir_buf_append(o, "}", 1) ? WEIR_ENOMEM : WEIR_OK;
+}
+
+int clickhouse_row(clickhouse_sink *c, const weir_sink_record *r, weir_err *err)
+{
+    bool table = c->from && c->from->is_table;
+    int rc;
+    if (table && !r->value_len) { /* a row left the table */
+        if (!c->deletes)
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: table %s has no column _weir_deleted, which a row deleted "
+                                "from %s needs (ALTER TABLE %s ADD COLUMN _weir_deleted UInt8)", c->name, c->table,
+                                c->from->name, c->table);
+        rc = key_object(c, r);
+        if (rc == WEIR_OK)
+            rc = put_row(c, c->key.data, c->key.len, true, r);
+        if (rc == -WEIR_EINVAL)
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu, a tombstone: its key is not %s's key",
+                                c->name, r->partition, (unsigned long long)r->offset, c->from->name);
+    } else {
+        rc = put_row(c, r->value, r->value_len, false, r);
+        if (rc == -WEIR_EINVAL && !table) /* a stream's: left out (see clickhouse.h) */
+            return WEIR_OK;
+        if (rc == -WEIR_EINVAL) /* weir wrote every row of a table as an object: this one will never go */
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: record %u:%llu is not a JSON object", c->name, r->partition,
+                                (unsigned long long)r->offset);
+    }
     return rc ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
 }

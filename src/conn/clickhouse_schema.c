@@ -11,6 +11,15 @@
  * row lives in one output partition, whose offsets only grow, so the
  * highest offset is the latest version.
  *
+ * A row that leaves weir's table (a tombstone in the changelog) lands as a
+ * last version with _weir_deleted = 1. ReplacingMergeTree's is_deleted
+ * argument, which would drop it in merges, came long after 18.16, so
+ * readers filter: SELECT ... FROM t FINAL WHERE NOT _weir_deleted (right
+ * on 18.16, tested). The form SELECT ... FROM (SELECT * FROM t FINAL)
+ * WHERE NOT _weir_deleted applies FINAL first on any version, where some
+ * move a filter on a column outside the sorting key to PREWHERE, ahead of
+ * FINAL's merge (optimize_move_to_prewhere).
+ *
  * Columns are Nullable (SQL's NULL), which a sorting key cannot be: each
  * key column sorts as assumeNotNull(k), isNull(k), so NULL and '' (or 0)
  * stay two rows. Timestamps keep their milliseconds: DateTime64(3) when
@@ -76,6 +85,22 @@ static int put_key(const clickhouse_sink *c, weir_buf *b)
     return rc || weir_buf_append(b, ")", 1) ? WEIR_ENOMEM : WEIR_OK;
 }
 
+int clickhouse_probe_deletes(clickhouse_sink *c, weir_err *err)
+{
+    weir_buf sql = {0};
+    int rc = weir_buf_append_str(&sql, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND "
+                                       "name = '_weir_deleted' AND table = '");
+    for (const char *p = c->table; *p && !rc; p++) /* a string literal: ' and \\ escaped */
+        rc = (*p == '\'' || *p == '\\' ? weir_buf_append(&sql, "\\", 1) : 0) || weir_buf_append(&sql, p, 1);
+    rc = rc || weir_buf_append(&sql, "'", 2); /* with the NUL */
+    rc = rc ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+            : clickhouse_post(c, (const char *)sql.data, NULL, NULL, 0, err);
+    if (rc == WEIR_OK)
+        c->deletes = strtol((const char *)c->answer.data, NULL, 10) > 0;
+    weir_buf_free(&sql);
+    return rc;
+}
+
 int clickhouse_create_table(clickhouse_sink *c, weir_err *err)
 {
     const weir_schema *s = &c->from->schema;
@@ -88,6 +113,8 @@ int clickhouse_create_table(clickhouse_sink *c, weir_err *err)
         if (!rc && s->cols[i].type == WEIR_TYPE_TIMESTAMP && !c->datetime64)
             rc = put_ident(&sql, s->cols[i].name, "_ms") || weir_buf_append_str(&sql, " Nullable(UInt64), ");
     }
+    if (c->from->is_table)
+        rc = rc || weir_buf_append_str(&sql, "_weir_deleted UInt8, ");
     rc = rc || weir_buf_append_str(&sql, "_weir_partition UInt32, _weir_offset UInt64) ENGINE = ");
     if (c->from->is_table)
         rc = rc || weir_buf_append_str(&sql, "ReplacingMergeTree(_weir_offset) ORDER BY ") || put_key(c, &sql);

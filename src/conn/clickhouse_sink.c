@@ -173,6 +173,8 @@ static weir_sink_result clickhouse_resume(void *state, uint64_t *next, uint32_t 
             return verdict(c, rc);
         c->created = true;
     }
+    if (c->from && c->from->is_table && (rc = clickhouse_probe_deletes(c, err)))
+        return verdict(c, rc);
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT _weir_partition, max(_weir_offset) FROM `%s` GROUP BY _weir_partition "
                               "FORMAT TabSeparated", c->table);
@@ -225,6 +227,7 @@ static void clickhouse_close(void *state)
     weir_buf_free(&c->answer);
     weir_buf_free(&c->query);
     weir_buf_free(&c->extra);
+    weir_buf_free(&c->key);
     free(c);
 }
 
@@ -251,7 +254,8 @@ static const weir_conn_option options[] = {
      "Creates the table if it is missing, with the stream's columns as Nullable ClickHouse types. A stream's rows go "
      "to a MergeTree ordered by (_weir_partition, _weir_offset); a table's (its changelog) to a ReplacingMergeTree "
      "versioned by _weir_offset and ordered by the table's key (GROUP BY columns, window_start), so SELECT ... FINAL "
-     "reads the current rows. A TIMESTAMP is a DateTime64(3), or where the server lacks it (before 20.1) a DateTime "
+     "WHERE NOT _weir_deleted reads the current rows (a row that left the table lands as its key with _weir_deleted "
+     "UInt8 = 1). A TIMESTAMP is a DateTime64(3), or where the server lacks it (before 20.1) a DateTime "
      "with a Nullable(UInt64) <column>_ms beside it holding the milliseconds since the epoch.", NULL},
     {"user", WEIR_TYPE_TEXT, NULL, false, "The ClickHouse user (HTTP basic authentication); without it, default.",
      nonempty},

@@ -1,5 +1,9 @@
 /*
- * kafka_client.c - librdkafka helpers shared by the Kafka connectors.
+ * kafka_client.c - librdkafka helpers shared by the Kafka connectors: user
+ * properties, the properties file, clients, and the error callback that
+ * tells a client the cluster will never let in (credentials, TLS,
+ * authorisation: weir_kafka_watch) from an outage, which librdkafka
+ * retries by itself and would otherwise retry for ever.
  */
 #include "conn/kafka_client.h"
 
@@ -123,8 +127,73 @@ int weir_kafka_config_read(const char *path, weir_arena *a, const char *const **
     return rc;
 }
 
-rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
-                           weir_kafka_delivery_fn *on_delivery, void *opaque, weir_err *err)
+bool weir_kafka_refused(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION: case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_SASL_STATE: case RD_KAFKA_RESP_ERR_UNSUPPORTED_SASL_MECHANISM:
+    case RD_KAFKA_RESP_ERR__SSL: case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED: case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* librdkafka's error callback (see weir_kafka_watch). Everything else it
+ * reports (a broker down, a timeout) librdkafka retries by itself. */
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+    weir_kafka_watch *w = opaque;
+    rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)code, last = w->last;
+    w->last = e;
+    char fatal[400];
+    if (e == RD_KAFKA_RESP_ERR__RESOLVE && strstr(reason, "/bootstrap")) {
+        snprintf(w->unresolved_why, sizeof w->unresolved_why, "%s", reason);
+        return;
+    }
+    if (e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && last == RD_KAFKA_RESP_ERR__RESOLVE && w->unresolved_why[0])
+        w->unresolved = true;
+    if (w->broken)
+        return;
+    if (e == RD_KAFKA_RESP_ERR__FATAL) { /* the cause, and whether it stops this client for good */
+        rd_kafka_resp_err_t cause = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        if (rd_kafka_type(rk) == RD_KAFKA_PRODUCER && !weir_kafka_refused(cause))
+            return;
+        reason = fatal;
+    } else if (!weir_kafka_refused(e)) {
+        return;
+    }
+    snprintf(w->why, sizeof w->why, "%s", reason);
+    w->broken = true;
+}
+
+/* A producer's delivery report, passed on with the owner's opaque. */
+static void on_watched_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    weir_kafka_watch *w = opaque;
+    if (w->on_delivery)
+        w->on_delivery(rk, m, w->opaque);
+}
+
+void weir_kafka_conf_watch(rd_kafka_conf_t *conf, weir_kafka_watch *w)
+{
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, w);
+}
+
+bool weir_kafka_broken(rd_kafka_t *rk, weir_kafka_watch *w)
+{
+    if (!w->broken)
+        rd_kafka_poll(rk, 0);
+    if (!w->broken && w->unresolved)
+        snprintf(w->why, sizeof w->why, "%s", w->unresolved_why);
+    return w->broken || w->unresolved;
+}
+
+static rd_kafka_t *client_new(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
+                              weir_kafka_delivery_fn *on_delivery, void *opaque, weir_kafka_watch *w, weir_err *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     for (; *props; props += 2)
@@ -136,7 +205,11 @@ rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    if (type == RD_KAFKA_PRODUCER && on_delivery) {
+    if (w) {
+        weir_kafka_conf_watch(conf, w);
+        if (type == RD_KAFKA_PRODUCER)
+            rd_kafka_conf_set_dr_msg_cb(conf, on_watched_delivery);
+    } else if (type == RD_KAFKA_PRODUCER && on_delivery) {
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
         rd_kafka_conf_set_opaque(conf, opaque);
     }
@@ -147,6 +220,18 @@ rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const
         weir_err_set(err, WEIR_EINVAL, "kafka: %s", errstr);
     }
     return rk;
+}
+
+rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
+                           weir_kafka_delivery_fn *on_delivery, void *opaque, weir_err *err)
+{
+    return client_new(type, props, user, on_delivery, opaque, NULL, err);
+}
+
+rd_kafka_t *weir_kafka_new_watched(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
+                                   weir_kafka_watch *w, weir_err *err)
+{
+    return client_new(type, props, user, NULL, NULL, w, err);
 }
 
 int weir_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)

@@ -6,6 +6,7 @@
 #define WEIR_KAFKA_CLIENT_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 
 #include "base/arena.h"
 #include "base/err.h"
@@ -55,6 +56,47 @@ typedef void weir_kafka_delivery_fn(rd_kafka_t *rk, const rd_kafka_message_t *m,
  * client is refused. */
 rd_kafka_t *weir_kafka_new(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
                            weir_kafka_delivery_fn *on_delivery, void *opaque, weir_err *err);
+
+/* What a client's error callback saw (weir_kafka_new_watched,
+ * weir_kafka_conf_watch): the first error that no retry will cure, in the
+ * broker's or librdkafka's words: the cluster refused the credentials
+ * (SASL) or the client (authorisation), a TLS handshake failed, or the
+ * client raised a fatal error (a producer's only when its cause is one of
+ * these: the idempotent producer's own are cured by a fresh one). Apart:
+ * every broker down after a bootstrap broker's host failed to resolve,
+ * which is for good when a client is connecting (a typo in the brokers)
+ * but may be a passing DNS failure for one that has run a while. librdkafka calls the callback
+ * inside rd_kafka_poll, flush or consumer_poll, so on the thread that polls
+ * the client, which alone reads the watch. The caller owns the watch and
+ * keeps it until the client is destroyed; it is the client's opaque, and
+ * on_delivery and the rebalance callback get theirs from its opaque. */
+typedef struct weir_kafka_watch {
+    weir_kafka_delivery_fn *on_delivery; /* a producer's delivery reports, or NULL */
+    void *opaque;              /* the owner's, for its callbacks */
+    bool broken;               /* why[] says why; nothing clears it: a fresh client has a fresh watch */
+    bool unresolved;           /* all brokers down after a bootstrap host did not resolve (unresolved_why[]) */
+    rd_kafka_resp_err_t last;  /* the error reported before, a resolve failure when all brokers go down */
+    char why[512];
+    char unresolved_why[512];  /* the last resolve failure's words */
+} weir_kafka_watch;
+
+/* weir_kafka_new, its errors told to w (its on_delivery and opaque set by
+ * the caller; a producer's reports go to w->on_delivery). */
+rd_kafka_t *weir_kafka_new_watched(rd_kafka_type_t type, const char *const *props, const weir_kafka_user *user,
+                                   weir_kafka_watch *w, weir_err *err);
+
+/* Makes w conf's error callback and opaque (a client built by hand). */
+void weir_kafka_conf_watch(rd_kafka_conf_t *conf, weir_kafka_watch *w);
+
+/* Whether e, an error the cluster answered a request with, will come
+ * again at every retry (authentication, authorisation). */
+bool weir_kafka_refused(rd_kafka_resp_err_t e);
+
+/* For a client that is connecting: serves rk's queued errors (rd_kafka_poll;
+ * for a client whose queue is not redirected to its consumer's) and
+ * answers whether w saw one no retry cures, broken or unresolved; if so
+ * w->why says why. */
+bool weir_kafka_broken(rd_kafka_t *rk, weir_kafka_watch *w);
 
 /* The topic's partition count from the cluster's metadata, or -1 if it
  * cannot be learned within timeout_ms (no broker, no such topic). */

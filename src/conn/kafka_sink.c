@@ -46,6 +46,7 @@
 
 typedef struct producer {     /* one librdkafka producer and what its delivery reports said */
     rd_kafka_t *rk;
+    weir_kafka_watch watch;    /* its error callback's: credentials or TLS refused */
     int failed;                /* reports with an error */
     rd_kafka_resp_err_t first; /* the first one's error */
 } producer;
@@ -72,7 +73,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         p->first = m->err;
 }
 
-static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, producer *p, weir_err *err)
+/* A producer (its reports counted in p) or, without p, a consumer, their
+ * errors told to w. */
+static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, producer *p, weir_kafka_watch *w, weir_err *err)
 {
     const char *const produce[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.idempotence", "true",
                                    "acks", "all", "linger.ms", "5", "partitioner", "murmur2_random",
@@ -82,7 +85,8 @@ static rd_kafka_t *client(kafka_sink *k, rd_kafka_type_t type, producer *p, weir
     const char *const consumer[] = {"bootstrap.servers", k->brokers, "log_level", "2", "enable.auto.commit", "false",
                                     "enable.partition.eof", "true",
                                     "group.id", "weir-sink-resume", NULL};
-    rd_kafka_t *rk = weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? produce : consumer, &k->user, on_delivery, p, err);
+    *w = (weir_kafka_watch){.on_delivery = on_delivery, .opaque = p};
+    rd_kafka_t *rk = weir_kafka_new_watched(type, type == RD_KAFKA_PRODUCER ? produce : consumer, &k->user, w, err);
     if (!rk)
         weir_err_wrap(err, "sink %s", k->name);
     return rk;
@@ -96,7 +100,7 @@ static producer *producer_new(kafka_sink *k, weir_err *err)
         weir_err_set(err, WEIR_ENOMEM, "out of memory");
         return NULL;
     }
-    if (!(p->rk = client(k, RD_KAFKA_PRODUCER, p, err))) {
+    if (!(p->rk = client(k, RD_KAFKA_PRODUCER, p, &p->watch, err))) {
         free(p);
         return NULL;
     }
@@ -170,15 +174,18 @@ typedef struct anchor {     /* the last record read back with headers, per topic
     int64_t kafka_offset;
 } anchor;
 
-/* Every failure here is RETRY: a topic whose metadata does not come may
+/* The failures here are RETRY (a topic whose metadata does not come may
  * be one whose brokers are down; a topic refused for good shows as FATAL
- * at the first delivery. */
+ * at the first delivery), but for what the consumer's error callback says
+ * no retry cures: credentials or a TLS handshake refused, no broker host
+ * that resolves. */
 static weir_sink_result kafka_resume(void *state, uint64_t *next, uint32_t partitions, weir_err *err)
 {
     kafka_sink *k = state;
     memset(next, 0, partitions * sizeof *next);
     producer_retire(k); /* nothing of the old producer may land after the topic is read back: a fresh one follows */
-    rd_kafka_t *c = client(k, RD_KAFKA_CONSUMER, NULL, err);
+    weir_kafka_watch watch;
+    rd_kafka_t *c = client(k, RD_KAFKA_CONSUMER, NULL, &watch, err);
     if (!c)
         return WEIR_SINK_RETRY;
     int rc = WEIR_OK;
@@ -245,19 +252,23 @@ static weir_sink_result kafka_resume(void *state, uint64_t *next, uint32_t parti
         k->topic_partitions = parts;
     if (k->last) /* the next record of each partition is an anchor again */
         memset(k->last, 0, k->partitions * sizeof *k->last);
+    bool broken = rc && weir_kafka_broken(c, &watch);
+    if (broken)
+        weir_err_set(err, WEIR_EIO, "sink %s: kafka %s: %s", k->name, k->brokers, watch.why);
     free(end);
     free(anchors);
     rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
-    return rc ? WEIR_SINK_RETRY : WEIR_SINK_OK;
+    return broken ? WEIR_SINK_FATAL : rc ? WEIR_SINK_RETRY : WEIR_SINK_OK;
 }
 
 /* Retires the producer after a failure and says why: the idempotent
  * producer's fatal error if it has one (its reports only say "fatal"),
  * else the first failed report, else what librdkafka answered (e).
  * FATAL when the cluster refused the topic or the records for good (not
- * authorised, no such topic, too large); anything else (brokers down,
+ * authorised, no such topic, too large) or the client (credentials, TLS:
+ * its error callback's watch); anything else (brokers down,
  * timeouts, and the idempotent producer's fatal errors those cause, cured
  * by the fresh producer after resume()) is RETRY. */
 static weir_sink_result deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, weir_err *err)
@@ -267,9 +278,11 @@ static weir_sink_result deliver_failed(kafka_sink *k, rd_kafka_resp_err_t e, wei
      * producer then raised its own fatal error (a refused batch breaks its
      * gap-less guarantee: that error says nothing of the cause) */
     rd_kafka_resp_err_t cause = k->producer->failed ? k->producer->first : e;
-    if (rd_kafka_fatal_error(k->producer->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    bool fatal = k->producer->watch.broken; /* a host that stopped resolving since resume() may come back */
+    if (fatal)
+        snprintf(why, sizeof why, "%s", k->producer->watch.why);
+    else if (rd_kafka_fatal_error(k->producer->rk, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR)
         snprintf(why, sizeof why, "%s", rd_kafka_err2str(cause));
-    bool fatal = false;
     switch (cause) {
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC: case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
@@ -350,7 +363,7 @@ static weir_sink_result kafka_deliver(void *state, const weir_sink_record *recs,
     }
     rd_kafka_resp_err_t e = more ? (rd_kafka_poll(rk, 0), RD_KAFKA_RESP_ERR_NO_ERROR) : rd_kafka_flush(rk, FLUSH_MS);
     char fatal[8];
-    if (e || k->producer->failed || rd_kafka_fatal_error(rk, fatal, sizeof fatal))
+    if (e || k->producer->failed || rd_kafka_fatal_error(rk, fatal, sizeof fatal) || k->producer->watch.broken)
         return deliver_failed(k, e, err);
     return WEIR_SINK_OK;
 }

@@ -48,6 +48,7 @@ typedef struct kafka_input {
     part_queue *parts;
     weir_input_tasks tasks;    /* scale-out: the runner's callbacks; tasks.gained NULL otherwise */
     weir_err error;            /* a fatal consumer error, reported by next() */
+    weir_kafka_watch watch;    /* the consumer's error callback's (credentials, TLS refused); opaque: this */
 } kafka_input;
 
 typedef struct kafka_conf {    /* what bind() keeps of a stream's options, completed by weir_kafka_plan */
@@ -104,7 +105,7 @@ static void drop_queue(part_queue *q)
  * so on the pipeline thread, between records). */
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l, void *opaque)
 {
-    kafka_input *k = opaque;
+    kafka_input *k = ((weir_kafka_watch *)opaque)->opaque;
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < l->cnt; i++) {
             uint32_t p = (uint32_t)l->elems[i].partition;
@@ -126,17 +127,25 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
     rd_kafka_assign(rk, NULL);
 }
 
-/* Moves what the consumer has into the partitions' queues (no waiting). */
+/* Moves what the consumer has into the partitions' queues (no waiting).
+ * Transport trouble is retried by librdkafka (a broker host that stops
+ * resolving too: DNS may come back); what no retry cures (a fatal error,
+ * credentials or TLS refused, the topic not authorised) stops the
+ * pipeline with the broker's words. */
 static void pump(kafka_input *k)
 {
-    for (int i = 0; i < 10000; i++) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+    for (int i = 0; i < 10000 && !k->error.code; i++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0); /* serves the error callback too */
+        if (k->watch.broken)
+            weir_err_set(&k->error, WEIR_EIO, "kafka topic %s: %s", k->topic, k->watch.why);
         if (!m)
             return;
-        if (m->err) { /* transport trouble is retried by librdkafka; a fatal error stops the pipeline */
+        if (m->err) {
             char why[256];
             if (rd_kafka_fatal_error(k->rk, why, sizeof why))
                 weir_err_set(&k->error, WEIR_EIO, "kafka topic %s: %s", k->topic, why);
+            else if (weir_kafka_refused(m->err))
+                weir_err_set(&k->error, WEIR_EIO, "kafka topic %s: %s", k->topic, rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
             continue;
         }
@@ -241,6 +250,20 @@ static void input_close(void *state)
     free(k);
 }
 
+/* Serves the consumer's queued errors before anything is assigned (its
+ * main queue is the consumer's: rd_kafka_poll may not serve it) and
+ * answers whether one was for good, a bootstrap host that does not
+ * resolve included (connecting: not a passing DNS failure). */
+static bool served_broken(kafka_input *k)
+{
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+    if (m)
+        rd_kafka_message_destroy(m);
+    if (!k->watch.broken && k->watch.unresolved)
+        snprintf(k->watch.why, sizeof k->watch.why, "%s", k->watch.unresolved_why);
+    return k->watch.broken || k->watch.unresolved;
+}
+
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close};
 
 /* open_input: the topic of rel's connector options, at offsets. */
@@ -276,8 +299,9 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
         rc = weir_kafka_conf_set(conf, "session.timeout.ms", "6000", err) ||
              weir_kafka_conf_set(conf, "heartbeat.interval.ms", "500", err);
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_opaque(conf, k);
     }
+    k->watch.opaque = k;
+    weir_kafka_conf_watch(conf, &k->watch);
     if (rc || !(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
         if (!rc)
             weir_err_set(err, WEIR_EINVAL, "kafka: %s", errstr);
@@ -288,6 +312,11 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
     rd_kafka_poll_set_consumer(k->rk);
     /* the topic must have the stream's partitions: partition p feeds partition p */
     int have = weir_kafka_topic_partitions(k->rk, k->topic, 10000);
+    if (have < 0 && served_broken(k)) { /* the broker's words rather than a timeout's */
+        weir_err_set(err, WEIR_EIO, "stream %s: kafka %s: %s", rel->name, brokers, k->watch.why);
+        input_close(k);
+        return err->code;
+    }
     if (have != (int)partitions) {
         input_close(k);
         return have < 0 ? weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: no metadata from %s", rel->name,
@@ -389,16 +418,28 @@ static void bind_stream(const weir_relation *rel, void *conf)
     c->brokers = weir_conn_text(rel->decl, options, 2, "brokers");
 }
 
+/* feeds_input: a Kafka sink into the topic the stream reads (the
+ * forwarding sink weir_kafka_plan adds, or one declared alike). */
+static bool feeds_input(const weir_relation *rel, const weir_stmt *sink)
+{
+    const kafka_conf *c = rel->source_conf;
+    const weir_with_option *conn = weir_stmt_option(sink, "connector"), *topic = weir_stmt_option(sink, "topic");
+    return conn && topic && conn->value.type == WEIR_TYPE_TEXT && topic->value.type == WEIR_TYPE_TEXT &&
+           !strcmp(conn->value.s, weir_source_kafka.name) && !strcmp(topic->value.s, c->topic);
+}
+
 const weir_source_connector weir_source_kafka = {
     .name = "kafka",
     .help = "Reads a Kafka topic as a pipeline input, exactly once: the consumer starts from the offsets of the "
             "pipeline's checkpoint. Records ingested into the stream over HTTP are forwarded to the topic first "
-            "(sink STREAM.to_kafka), and the pipeline reads them there. In scale-out mode the processes of a "
-            "consumer group share the partitions.",
+            "(sink STREAM.to_kafka), and the pipeline reads them there; the stream's other sinks (ClickHouse, files, "
+            "other topics) read the topic too, each with a consumer of its own, so they get every record. In scale-out "
+            "mode the processes of a consumer group share the partitions.",
     .options = options,
     .noptions = sizeof options / sizeof *options,
     .caps = WEIR_SOURCE_INGEST,
     .conf_size = sizeof(kafka_conf),
     .bind = bind_stream,
     .open_input = open_input,
+    .feeds_input = feeds_input,
 };

@@ -99,6 +99,14 @@ typedef struct weir_source_connector {
      * (again, after a full disk); rel->source_conf is what bind() kept. */
     int (*open_input)(const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
                       const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err);
+    /* With open_input: whether sink, a CREATE SINK reading rel, is what
+     * writes rel's ingest into the input itself (Kafka's forwarding sink,
+     * into the topic the stream reads), and so reads rel's log. Every
+     * other sink of rel reads the input, which holds all of rel's records
+     * where the log holds only those ingested here: through open_input
+     * (tasks NULL), called on that sink's thread at the sink's own
+     * offsets. NULL: every sink of rel reads the log. */
+    bool (*feeds_input)(const weir_relation *rel, const weir_stmt *sink);
 } weir_source_connector;
 
 #endif

@@ -21,6 +21,18 @@
  * a floor under what resume() reports, for destinations that can only
  * show their latest records (Kafka's read-back window).
  *
+ * A sink of a stream that a source connector reads as a runner input (a
+ * Kafka source: the runner reads the topic, and the stream's log holds only
+ * what was ingested here, on its way to the topic) reads that input
+ * instead, through a client of its own (the connector's open_input, at the
+ * sink's offsets, which are then the input's: Kafka offsets), reopened
+ * after each resume(); so a ClickHouse table of a Kafka source gets every
+ * record of the topic, delivered as from the log. Its confirmed offsets go
+ * to the group "sink.<name>.input" (they are not the log's), and it holds
+ * back no retention of the log. Only the sink that writes the stream's
+ * ingest into the input (feeds_input, source.h) reads the log. In scale-out
+ * every process would read the whole input, so there sinks read the log.
+ *
  * A record counts as delivered (and leaves the lag) only once the
  * destination has confirmed it: at a deliver() with more = false, which a
  * backlog forces at least every SETTLE_MS, or, for what a failed attempt
@@ -50,7 +62,12 @@ struct sink_run {
     _Atomic uint64_t *ends;    /* per partition: the checkpointed end of a pipeline output; UINT64_MAX: none */
     uint64_t *unconfirmed;     /* per partition: records handed to deliver() since confirmed[] last moved */
     uint64_t settled_ns;       /* when confirmed[] last moved (weir_mono_ns) */
-    char group[300];           /* "sink.<name>": the confirmed offsets, a floor under what resume() says */
+    char group[300];           /* "sink.<name>[.input]": the confirmed offsets, a floor under what resume() says */
+    const weir_source_connector *src; /* reading the stream's runner input rather than the log; NULL: the log */
+    const weir_relation *rel;  /* with src: the stream */
+    const weir_input_ops *in_ops; /* the input while in_state is not NULL (closed at each resume) */
+    void *in_state;
+    _Atomic int64_t *in_ends;  /* with src, per partition: the input's end as last seen; -1 not known */
     pthread_t thread;
     bool started;
     pthread_mutex_t lock;      /* guards what follows; the sink's thread alone writes it */
@@ -73,13 +90,57 @@ static int deliverable(const sink_run *k, uint32_t p, weir_partition_stats *ps, 
     return rc;
 }
 
-/* Copies up to SINK_BATCH records after next[] into recs/arena. at[i] keeps where record i's key starts in the arena (its value
- * follows) until the arena has stopped growing. */
-static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_buf *arena, weir_err *err)
+/* Adds rec of partition p to the batch: recs[*n], its bytes in the arena
+ * from at[*n]. False when out of memory. */
+static bool take(weir_sink_record *recs, size_t *at, weir_buf *arena, size_t *n, uint32_t p, const weir_record *rec)
+{
+    at[*n] = arena->len;
+    if (weir_buf_append(arena, rec->key, rec->key_len) || weir_buf_append(arena, rec->value, rec->value_len) ||
+        weir_buf_append(arena, rec->headers, rec->headers_len))
+        return false;
+    recs[(*n)++] = (weir_sink_record){p,    rec->offset, rec->ts_ms,          rec->key, rec->key_len,
+                                      NULL, rec->value_len, rec->headers, rec->headers_len};
+    return true;
+}
+
+static void close_input(sink_run *k)
+{
+    if (k->in_state)
+        k->in_ops->close(k->in_state);
+    k->in_state = NULL;
+}
+
+/* Reads the batch from the stream's runner input (see the top), opened at
+ * next[] if it is not open; an error closes it. */
+static int read_input(sink_run *k, weir_sink_record *recs, size_t *at, weir_buf *arena, size_t *n, weir_err *err)
+{
+    int rc = k->in_state ? WEIR_OK
+                         : k->src->open_input(k->rel, k->next, k->nparts, NULL, &k->in_ops, &k->in_state, err);
+    for (uint32_t p = 0; p < k->nparts && rc == WEIR_OK; p++) {
+        weir_record rec;
+        int got = 0;
+        while (rc == WEIR_OK && *n < SINK_BATCH && (got = k->in_ops->next(k->in_state, p, &rec, err)) == 1)
+            if (rec.offset >= k->next[p] && !take(recs, at, arena, n, p, &rec))
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        if (got < 0)
+            rc = -got;
+        atomic_store(&k->in_ends[p], k->in_ops->end(k->in_state, p));
+    }
+    if (rc)
+        close_input(k);
+    return rc;
+}
+
+/* Copies up to SINK_BATCH records after next[] into recs/arena (*count of
+ * them). at[i] keeps where record i's key starts in the arena (its value
+ * follows) until the arena has stopped growing. An error: only from a
+ * runner input. */
+static int read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_buf *arena, size_t *count, weir_err *err)
 {
     size_t n = 0;
     arena->len = 0;
-    for (uint32_t p = 0; p < k->nparts; p++) {
+    int rc = k->src ? read_input(k, recs, at, arena, &n, err) : WEIR_OK;
+    for (uint32_t p = 0; p < k->nparts && !k->src; p++) {
         weir_partition_stats ps;
         uint64_t end;
         if (deliverable(k, p, &ps, &end, err))
@@ -91,13 +152,7 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
             continue;
         weir_reader_set_end(r, end);
         weir_record rec;
-        while (n < SINK_BATCH && weir_reader_next(r, &rec, err) == 1) {
-            at[n] = arena->len;
-            if (weir_buf_append(arena, rec.key ? rec.key : (const uint8_t *)"", rec.key_len) ||
-                weir_buf_append(arena, rec.value, rec.value_len) || weir_buf_append(arena, rec.headers, rec.headers_len))
-                break;
-            recs[n++] = (weir_sink_record){p,    rec.offset, rec.ts_ms,          rec.key, rec.key_len,
-                                           NULL, rec.value_len, rec.headers, rec.headers_len};
+        while (n < SINK_BATCH && weir_reader_next(r, &rec, err) == 1 && take(recs, at, arena, &n, p, &rec)) {
         }
         weir_reader_close(r);
     }
@@ -108,7 +163,8 @@ static size_t read_batch(sink_run *k, weir_sink_record *recs, size_t *at, weir_b
         if (recs[i].headers)
             recs[i].headers = recs[i].value + recs[i].value_len;
     }
-    return n;
+    *count = n;
+    return rc;
 }
 
 /* *lag = what the sink may deliver now (deliverable) beyond what the
@@ -121,6 +177,12 @@ static bool unconfirmed_lag(const sink_run *k, uint64_t *out)
     for (uint32_t p = 0; p < k->nparts; p++) {
         weir_partition_stats ps;
         uint64_t end;
+        if (k->src) { /* the input's end: all of it is deliverable */
+            int64_t in_end = atomic_load(&k->in_ends[p]);
+            known &= in_end >= 0;
+            lag += in_end > 0 && (uint64_t)in_end > k->confirmed[p] ? (uint64_t)in_end - k->confirmed[p] : 0;
+            continue;
+        }
         if (deliverable(k, p, &ps, &end, NULL)) {
             known = false;
             continue;
@@ -191,6 +253,8 @@ static void *deliver_loop(void *arg)
         }
         weir_err err = {0};
         weir_sink_result rc = WEIR_SINK_OK;
+        if (!k->resumed)
+            close_input(k); /* opened again at what resume() says */
         if (!k->resumed && (rc = k->conn->resume(k->state, k->next, k->nparts, &err)) == WEIR_SINK_OK) {
             pthread_mutex_lock(&k->lock);
             bool moved = resumed(k);
@@ -201,7 +265,10 @@ static void *deliver_loop(void *arg)
         size_t n = 0;
         bool in_flight = false, moved = false;
         if (rc == WEIR_SINK_OK) {
-            n = read_batch(k, recs, at, &arena, &err);
+            if (read_batch(k, recs, at, &arena, &n, &err))
+                rc = WEIR_SINK_RETRY; /* the input failed: opened again after a resume() */
+        }
+        if (rc == WEIR_SINK_OK) {
             /* a backlog: the connector may pipeline, but confirms at least every SETTLE_MS */
             bool more = n == SINK_BATCH && weir_mono_ns() - k->settled_ns < SETTLE_MS * 1000000ull;
             if (n || k->in_flight)
@@ -275,14 +342,22 @@ int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *wri
         k->decl = d;
         k->conn = conn;
         const weir_relation *from = weir_catalog_find(cat, d->from);
+        const weir_source_connector *src = from && !writer ? weir_source_connector_of(from) : NULL;
+        if (src && src->open_input && src->feeds_input && !src->feeds_input(from, d)) {
+            k->src = src;
+            k->rel = from;
+        }
         int rc = weir_stream_open(s->log, d->from, &k->stream, err);
         if (rc)
             return rc;
         k->nparts = weir_stream_get_config(k->stream)->partitions;
         if (!(k->next = calloc(k->nparts, sizeof *k->next)) || !(k->confirmed = calloc(k->nparts, sizeof *k->confirmed)) ||
-            !(k->unconfirmed = calloc(k->nparts, sizeof *k->unconfirmed)) || !(k->ends = calloc(k->nparts, sizeof *k->ends)))
+            !(k->unconfirmed = calloc(k->nparts, sizeof *k->unconfirmed)) || !(k->ends = calloc(k->nparts, sizeof *k->ends)) ||
+            !(k->in_ends = calloc(k->nparts, sizeof *k->in_ends)))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        snprintf(k->group, sizeof k->group, "sink.%s", d->name);
+        for (uint32_t p = 0; p < k->nparts; p++)
+            atomic_store(&k->in_ends[p], -1);
+        snprintf(k->group, sizeof k->group, "sink.%s%s", d->name, k->src ? ".input" : "");
         if ((rc = weir_group_load(s->log, k->group, d->from, k->confirmed, k->nparts, err)))
             return rc;
         weir_sink_config cfg = {conn, d, from, k->nparts, weir_log_dir(s->log), kafka_brokers, s->opt.kafka_config, writer};
@@ -305,8 +380,10 @@ void weir_sinks_stop(weir_runtime *s)
         sink_run *k = s->sinks[i];
         if (k->started)
             pthread_join(k->thread, NULL);
+        close_input(k);
         if (k->state)
             k->conn->close(k->state);
+        free(k->in_ends);
         free(k->next);
         free(k->confirmed);
         free(k->unconfirmed);
@@ -377,8 +454,8 @@ uint64_t weir_sinks_delivered(void *ctx, const char *stream, uint32_t partition)
     uint64_t least = UINT64_MAX;
     for (int i = 0; i < s->nsinks; i++) {
         sink_run *k = s->sinks[i];
-        if (partition >= k->nparts || strcmp(weir_stream_name(k->stream), stream))
-            continue;
+        if (k->src || partition >= k->nparts || strcmp(weir_stream_name(k->stream), stream))
+            continue; /* a sink reading a runner input holds back nothing of the log */
         pthread_mutex_lock(&k->lock);
         if (k->confirmed[partition] < least)
             least = k->confirmed[partition];
