@@ -111,32 +111,42 @@ static int commit_store(void *arg, weir_err *err)
     return rc ? weir_err_wrap(err, "checkpoint: state store") : WEIR_OK;
 }
 
-/* The state and the CRC after the head, then the store's commit and the
- * file, then stable: on the job's thread (or the caller's). Reads the
- * engine, and the views' rows to write. */
+/* Ends the checkpoint's hold on the engine and the views: steps go on. */
+static void release(checkpoint_job *job)
+{
+    job->held_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
+    atomic_store(&job->released, true);
+}
+
+/* The engine's state and the CRC after the head, and the views' rows
+ * sealed; then (the engine free again, unless scale-out's tasks save
+ * their states at the end) the store's commit and the file, then stable:
+ * on the job's thread (or the caller's). */
 static void *write_file(void *arg)
 {
     checkpoint_job *job = arg;
     weir_buf *b = &job->file;
     size_t at = b->len;
-    /* The views' rows of the step that began the checkpoint show now, as they would without one. */
-    for (int i = 0; i < job->runner->noutputs; i++)
-        if (job->runner->outputs[i].view && weir_view_checkpoint_publish(job->runner->outputs[i].view, &job->err)) {
-            job->rc = job->err.code;
-            atomic_store(&job->done, true);
-            return NULL;
-        }
-    int rc = weir_put_u32(b, 0) || weir_engine_save(job->engine, b);
-    if (!rc) {
+    int rc = WEIR_OK;
+    for (int i = 0; i < job->runner->noutputs && rc == WEIR_OK; i++)
+        if (job->runner->outputs[i].view)
+            rc = weir_view_checkpoint_seal(job->runner->outputs[i].view, &job->err);
+    if (rc == WEIR_OK && (weir_put_u32(b, 0) || weir_engine_save(job->engine, b)))
+        rc = weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory");
+    if (rc == WEIR_OK) {
         uint32_t state_len = (uint32_t)(b->len - at - 4);
         memcpy(b->data + at, &state_len, 4);
-        rc = weir_put_u32(b, weir_crc32c(0, b->data, b->len));
+        if (weir_put_u32(b, weir_crc32c(0, b->data, b->len)))
+            rc = weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory");
     }
-    job->rc = rc ? weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory")
-                 : weir_io_write_file_atomic_then(job->io, job->path, b->data, b->len, commit_store, job, &job->err);
+    if (!job->runner->opt.tasks)
+        release(job);
+    job->rc = rc ? rc : weir_io_write_file_atomic_then(job->io, job->path, b->data, b->len, commit_store, job, &job->err);
     if (job->rc == WEIR_OK)
         job->rc = weir_io_write_file_atomic(job->io, job->stable_path, job->stable.data ? job->stable.data : (uint8_t *)"",
                                             job->stable.len, &job->err);
+    if (job->runner->opt.tasks)
+        release(job);
     atomic_store(&job->done, true);
     return NULL;
 }
@@ -194,6 +204,7 @@ int checkpoint_begin(weir_runner *r, weir_err *err)
     snprintf(job->path, sizeof job->path, "%s/checkpoint", r->dir);
     snprintf(job->stable_path, sizeof job->stable_path, "%s/stable", r->dir);
     atomic_store(&job->done, false);
+    atomic_store(&job->released, false);
     job->rc = WEIR_OK;
     job->begun = true;
     seal_views(r);
@@ -221,8 +232,14 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         note_checkpointed(r, job->ends);
     if (rc == WEIR_OK && r->opt.tasks)
         rc = tasks_checkpointed(r, err);
-    r->checkpoint_cost_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
+    r->checkpoint_cost_ms = job->held_ms;
     return rc;
+}
+
+int checkpoint_poll(weir_runner *r, bool *held, weir_err *err)
+{
+    *held = weir_runner_checkpointing(r);
+    return r->ckpt.begun && !*held && atomic_load(&r->ckpt.done) ? checkpoint_end(r, err) : WEIR_OK;
 }
 
 void checkpoint_free(weir_runner *r)
@@ -246,5 +263,5 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 
 bool weir_runner_checkpointing(const weir_runner *r)
 {
-    return r->ckpt.begun && !atomic_load(&r->ckpt.done);
+    return r->ckpt.begun && !atomic_load(&r->ckpt.released);
 }

@@ -486,8 +486,10 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
 {
     weir_emit_target t = {r, on_row, on_dead};
     *processed = 0;
-    if (r->ckpt.begun) /* the engine is the checkpoint's until its state is written */
-        return weir_runner_checkpointing(r) ? WEIR_OK : checkpoint_end(r, err);
+    bool held; /* the engine is the checkpoint's until its state is encoded */
+    int rc = checkpoint_poll(r, &held, err);
+    if (rc || held)
+        return rc;
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
         for (uint32_t p = 0; p < in->nparts; p++) {
@@ -518,7 +520,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     r->cur = NULL;
     r->cur_rec = NULL;
     weir_err_clear(&r->cb_err);
-    int rc = idle_advance(r, now_ms, &t, err);
+    rc = idle_advance(r, now_ms, &t, err);
     if (rc)
         return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : rc;
     if ((rc = weir_log_commit(r->log, err)))
@@ -528,7 +530,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
         tasks_save_delivered(r);
     r->changes += *processed;
     int64_t interval = r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10 : r->opt.checkpoint_ms;
-    if (now_ms - r->last_checkpoint_ms >= interval && r->changes) {
+    if (now_ms - r->last_checkpoint_ms >= interval && r->changes && !r->ckpt.begun) {
         r->last_checkpoint_ms = now_ms;
         return checkpoint_begin(r, err);
     }

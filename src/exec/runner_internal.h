@@ -50,6 +50,7 @@ typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
     bool begun;                 /* begun and not ended */
     bool threaded;              /* the file is written by `thread`, to be joined */
     pthread_t thread;
+    _Atomic bool released;      /* the engine's state and the views' rows are encoded: steps may go on */
     _Atomic bool done;          /* the file is written (or failed: rc) */
     weir_buf file;              /* the head, then the state and the CRC */
     uint64_t *ends;             /* the output ends the head names, output by output */
@@ -61,6 +62,7 @@ typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
     int rc;
     weir_err err;
     uint64_t began_ns;
+    int64_t held_ms;            /* how long steps waited: from begin to released */
 } checkpoint_job;
 
 struct weir_runner {
@@ -78,7 +80,7 @@ struct weir_runner {
     char dir[PATH_MAX];
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
-    int64_t checkpoint_cost_ms;    /* how long the last checkpoint took */
+    int64_t checkpoint_cost_ms;    /* how long the last checkpoint held the steps */
     int64_t last_checkpoint_wall_ms;
     checkpoint_job ckpt;
     /* the record being processed, for the emit callbacks */
@@ -109,12 +111,15 @@ static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint
 /* checkpoint.c */
 /* Commits, makes the outputs durable and starts writing a checkpoint of
  * them, the input offsets and the engine's state (on a thread of its own:
- * no step until checkpoint_end; weir_runner_checkpointing says whether it
- * is still being written). */
+ * no step until the state is encoded, which weir_runner_checkpointing
+ * says; the next checkpoint waits for checkpoint_end). */
 int checkpoint_begin(weir_runner *r, weir_err *err);
 /* Waits for the checkpoint begun, if any, and finishes it: sources,
  * DIR/pipeline/stable, scale-out states. Its result, or OK if none. */
 int checkpoint_end(weir_runner *r, weir_err *err);
+/* In a step: *held while the checkpoint under way holds the engine (no
+ * step then); one whose file is written is ended. */
+int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */
