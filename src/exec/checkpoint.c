@@ -77,22 +77,36 @@ static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
     return rc ? (err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory")) : WEIR_OK;
 }
 
-/* The table views' sealed rows and the changelog ends they reflect, in one
- * committed store transaction: write_file's hook before the rename. */
+/* The store's table of the checkpoint's copy (the file's bytes under the key "file"). */
+static int copy_table(weir_store *store, weir_store_table *t, weir_err *err)
+{
+    return weir_store_table_open(store, "_checkpoint", true, t, err);
+}
+
+/* The engine's changed groups, the table views' sealed rows and the
+ * changelog ends they reflect, and (the engine's groups being in the
+ * store) a copy of the checkpoint file, in one committed store
+ * transaction: write_file's hook before the rename. */
 static int commit_store(void *arg, weir_err *err)
 {
     checkpoint_job *job = arg;
     weir_runner *r = job->runner;
     weir_store_txn *txn = NULL;
-    weir_store_table offsets;
-    bool any = false;
+    weir_store_table offsets, copy;
+    bool groups = weir_engine_has_store(job->engine), any = groups;
     for (int i = 0; i < r->noutputs; i++)
         any |= r->outputs[i].view != NULL;
     if (!any)
         return WEIR_OK;
-    int rc = weir_offsets_table(r->opt.store, false, &offsets, err);
+    int rc = weir_offsets_table(r->opt.store, true, &offsets, err); /* this thread is the store's writer */
+    if (rc == WEIR_OK && groups)
+        rc = copy_table(r->opt.store, &copy, err);
     if (rc == WEIR_OK)
         rc = weir_store_begin(r->opt.store, &txn, err);
+    if (rc == WEIR_OK && groups)
+        rc = weir_engine_write_groups(job->engine, txn, err);
+    if (rc == WEIR_OK && groups)
+        rc = weir_store_put(txn, copy, "file", 4, job->file.data, job->file.len, err);
     size_t at = 0;
     for (int i = 0; i < r->noutputs && rc == WEIR_OK; i++) {
         output *o = &r->outputs[i];
@@ -131,6 +145,8 @@ static void *write_file(void *arg)
     for (int i = 0; i < job->runner->noutputs && rc == WEIR_OK; i++)
         if (job->runner->outputs[i].view)
             rc = weir_view_checkpoint_seal(job->runner->outputs[i].view, &job->err);
+    if (rc == WEIR_OK && weir_engine_has_store(job->engine))
+        rc = weir_engine_seal_groups(job->engine, &job->err);
     if (rc == WEIR_OK && (weir_put_u32(b, 0) || weir_engine_save(job->engine, b)))
         rc = weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory");
     if (rc == WEIR_OK) {
@@ -223,6 +239,7 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         pthread_join(job->thread, NULL);
     job->begun = job->threaded = false;
     end_views(r, job->rc == WEIR_OK); /* a store that committed before a failed rename is written again: harmless */
+    weir_engine_groups_written(r->engine, job->rc == WEIR_OK);
     weir_buf_free(&job->file); /* a large state's: not kept between checkpoints */
     int rc = job->rc ? weir_err_set(err, job->rc, "%s", job->err.msg) : WEIR_OK;
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
@@ -234,6 +251,113 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         rc = tasks_checkpointed(r, err);
     r->checkpoint_cost_ms = job->held_ms;
     return rc;
+}
+
+/* A checkpoint's epoch and whether its engine state keeps groups in the
+ * store, from its head (put_head's layout); false if it is damaged. */
+static bool head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store)
+{
+    weir_reader_buf b = {data, data + len, false};
+    weir_get_u32(&b);
+    weir_get_u64(&b);
+    *epoch = weir_get_u64(&b);
+    for (int list = 0; list < 2 && !b.bad; list++) { /* inputs, then outputs */
+        uint32_t n = weir_get_u32(&b), name_len;
+        for (uint32_t i = 0; i < n && !b.bad; i++) {
+            weir_get_bytes(&b, &name_len);
+            uint32_t parts = weir_get_u32(&b);
+            if ((size_t)(b.end - b.p) / 8 < parts)
+                b.bad = true;
+            else
+                b.p += (size_t)parts * 8;
+        }
+    }
+    uint32_t state_len;
+    const uint8_t *state = weir_get_bytes(&b, &state_len);
+    *in_store = !b.bad && weir_engine_state_in_store(state, state_len);
+    return !b.bad;
+}
+
+/* The checkpoint copy the store holds, if any (*copy malloc'd, NULL if none). */
+static int store_copy(weir_store *store, char **copy, size_t *len, weir_err *err)
+{
+    weir_store_table t;
+    weir_store_snap *snap;
+    const void *val;
+    bool found = false;
+    *copy = NULL;
+    int rc = copy_table(store, &t, err);
+    if (rc == WEIR_OK && (rc = weir_store_snap_begin(store, &snap, err)) == WEIR_OK) {
+        rc = weir_store_snap_get(snap, t, "file", 4, &val, len, &found, err);
+        if (rc == WEIR_OK && found && !(*copy = malloc(*len ? *len : 1)))
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        if (*copy)
+            memcpy(*copy, val, *len);
+        weir_store_snap_end(snap);
+    }
+    return rc;
+}
+
+/* A start without a checkpoint: the store keeps no groups nor copy. */
+static int store_empty(weir_runner *r, weir_err *err)
+{
+    weir_store_table t;
+    weir_store_txn *txn;
+    int rc = copy_table(r->opt.store, &t, err);
+    if (rc == WEIR_OK)
+        rc = weir_store_begin(r->opt.store, &txn, err);
+    if (rc)
+        return rc;
+    rc = weir_engine_clear_groups(r->engine, r->opt.store, txn, err);
+    if (rc == WEIR_OK)
+        rc = weir_store_clear(txn, t, err);
+    if (rc) {
+        weir_store_abort(txn);
+        return rc;
+    }
+    return weir_store_commit(txn, err);
+}
+
+int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err)
+{
+    if ((got != WEIR_OK && got != WEIR_ENOENT) || !r->opt.store || r->opt.tasks)
+        return got; /* scale-out's engines keep their groups in their task states */
+    char *copy;
+    size_t copy_len;
+    uint64_t file_epoch = 0, copy_epoch = 0;
+    bool file_in_store = false, copy_in_store;
+    int rc = store_copy(r->opt.store, &copy, &copy_len, err);
+    if (rc) {
+        if (got == WEIR_OK)
+            free(*data);
+        return weir_err_wrap(err, "opening the state store's checkpoint");
+    }
+    if (got == WEIR_OK)
+        head_of((const uint8_t *)*data, *len, &file_epoch, &file_in_store);
+    if (copy)
+        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &copy_in_store);
+    if (copy && (got == WEIR_ENOENT || copy_epoch > file_epoch)) {
+        /* The store committed a checkpoint whose file never replaced the old one (a crash between the two): it stands. */
+        if (got == WEIR_OK)
+            free(*data);
+        *data = copy;
+        *len = copy_len;
+        got = WEIR_OK;
+    } else {
+        free(copy);
+        if (got == WEIR_OK && file_in_store && (!copy || copy_epoch != file_epoch)) {
+            free(*data);
+            return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint (epoch %llu) keeps the aggregation groups in the state "
+                                "store, but the store's last checkpoint is %s %llu: it was replaced or lost; `weir serve "
+                                "--reset` rebuilds the state from the retained inputs", r->dir,
+                                (unsigned long long)file_epoch, copy ? "epoch" : "absent, epoch", (unsigned long long)copy_epoch);
+        }
+    }
+    if (got == WEIR_ENOENT && (rc = store_empty(r, err)))
+        return weir_err_wrap(err, "emptying the state store's groups for a start without a checkpoint");
+    if ((rc = weir_engine_attach_store(r->engine, r->opt.store, err)) && got == WEIR_OK)
+        free(*data);
+    return rc ? rc : got;
 }
 
 int checkpoint_poll(weir_runner *r, bool *held, weir_err *err)

@@ -85,6 +85,7 @@ void weir_engine_free(weir_engine *e)
         free(e->qs[i].panes);
         free(e->qs[i].part_wm);
         weir_join_free(e->qs[i].join);
+        engine_store_free(&e->qs[i]);
     }
     free(e->qs);
     free(e->dead);

@@ -26,6 +26,13 @@ typedef struct query_state {
     weir_acc **panes;          /* HOP: the panes being merged into window (size/slide of them at most) */
     weir_query_stats stats;
     weir_join_state *join;     /* a join's buffered records (its watermarks are its own, per side) */
+    /* its groups in the state store (group_store.c), when stored */
+    bool stored;
+    weir_store *store;         /* borrowed: the engine's */
+    weir_store_table tbl;      /* "groups:" and the output's name */
+    uint64_t unloaded;         /* groups the store held at attach not yet loaded (lazily): none left, no more lookups */
+    weir_buf batch;            /* the sealed changes (group_store.c lays them out) */
+    bool lost;                 /* a seal failed half-way: its changes are lost, no more checkpoints */
 } query_state;
 
 struct weir_engine {
@@ -36,6 +43,7 @@ struct weir_engine {
     uint32_t part;             /* partition of the record being processed */
     weir_buf json;             /* re-encoded rows for dead letters */
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
+    weir_store *store;         /* where the stored queries' groups are (weir_engine_attach_store), or NULL */
 };
 
 /* engine.c, for the operators in files of their own (engine_join.c): */
@@ -58,6 +66,9 @@ int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, con
                     const char *raw, size_t raw_len, const weir_emit_target *t, weir_err *err);
 int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
                         weir_err *err);
+
+/* group_store.c: frees what keeping s's groups in the store holds. */
+void engine_store_free(query_state *s);
 
 /* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v);

@@ -395,6 +395,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
         size_t len;
         snprintf(path, sizeof path, "%s/checkpoint", r->dir);
         int got = r->opt.reset ? WEIR_ENOENT : weir_io_read_file(weir_log_io(log), path, &data, &len, err);
+        got = checkpoint_open(r, got, &data, &len, err); /* the groups in the state store; its checkpoint if newer */
         if (got == WEIR_OK) {
             rc = restore(r, (const uint8_t *)data, len, err);
             free(data);

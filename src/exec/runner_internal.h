@@ -55,7 +55,7 @@ typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
     weir_buf file;              /* the head, then the state and the CRC */
     uint64_t *ends;             /* the output ends the head names, output by output */
     weir_buf stable;            /* DIR/pipeline/stable's lines for those ends, written after the file */
-    const weir_engine *engine;
+    weir_engine *engine;        /* its changed groups are sealed by the thread */
     const weir_io *io;
     char path[PATH_MAX + 16];
     char stable_path[PATH_MAX + 16];
@@ -120,6 +120,15 @@ int checkpoint_end(weir_runner *r, weir_err *err);
 /* In a step: *held while the checkpoint under way holds the engine (no
  * step then); one whose file is written is ended. */
 int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
+/* At open, the checkpoint file read (got: WEIR_OK with *data, *len, or
+ * WEIR_ENOENT): with a state store (and no scale-out), the engine's groups
+ * are kept there (weir_engine_attach_store), and the checkpoint to restore
+ * is the file's or, when the store committed a newer one whose file never
+ * replaced the old (a crash between the two), the store's copy, which
+ * then replaces *data (malloc'd). A store behind a checkpoint whose groups
+ * it keeps is an error; no checkpoint at all empties the store's groups.
+ * Returns the new got, or an error. */
+int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err);
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */
