@@ -8,7 +8,10 @@
 # changelogs at that start (weir_table_rows_replayed in /metrics; absent
 # before the state store held the views), the time `serve --once` took to
 # process the steps (the cost of writing the views' rows at checkpoints
-# shows there) and the data directory's size.
+# shows there), each checkpoint's duration during that run (from its
+# thread's start to its rename of pipeline/stable, seen by strace: the
+# first three and the last three in milliseconds, and the median) with the
+# checkpoint file's size, and the data directory's size.
 # WEIR=path/to/weir measures another build (e.g. one from before the
 # views moved into the store). Prints a markdown table for BENCHMARKS.md.
 set -eu
@@ -36,17 +39,37 @@ restart_ms() {
     kill -TERM "$pid"; wait "$pid" || true
 }
 
-echo "| steps | restart to first answer, ms (median of 3) | rows replayed at start | serve --once, s | data dir |"
-echo "|---|---|---|---|---|"
+# checkpoint_ms TRACE: "first3 ... last3 (median of N)" from strace -f -ttt of
+# clone3 (a checkpoint's thread starting) and rename of pipeline/stable (its end).
+checkpoint_ms() {
+    awk '/clone3\(/ && $NF ~ /^[0-9]+$/ { start[$NF] = $2 }
+         /rename\(.*pipeline\/stable/ && ($1 in start) { d[n++] = int(($2 - start[$1]) * 1000 + 0.5) }
+         END {
+             if (!n) { print "-"; exit }
+             for (i = 0; i < n; i++) s[i] = d[i]
+             for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+             out = ""
+             for (i = 0; i < n; i++) if (i < 3 || i >= n - 3) out = out (i == n - 3 && n > 6 ? " ... " : " ") d[i]
+             printf "%s (median %d of %d)", out, s[int((n - 1) / 2)], n
+         }' "$1"
+}
+
+echo "| steps | restart to first answer, ms (median of 3) | rows replayed at start | serve --once, s | checkpoints during it, ms | checkpoint file | data dir |"
+echo "|---|---|---|---|---|---|---|"
 for steps in "$@"; do
     export WEIR_DATA="$SCRATCH/data-$steps"
     $WEIR gen collatz -n "$steps" --seed 1 | $WEIR produce conjecture.data --partitions 4 --key number
     t0=$(date +%s%N)
-    $WEIR serve -f "$ex/pipeline.sql" --once 2>/dev/null
+    if command -v strace >/dev/null; then
+        strace -f --seccomp-bpf -ttt -e trace=clone3,rename -o "$SCRATCH/trace" $WEIR serve -f "$ex/pipeline.sql" --once 2>/dev/null
+    else
+        $WEIR serve -f "$ex/pipeline.sql" --once 2>/dev/null
+        : > "$SCRATCH/trace"
+    fi
     once_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     runs=""
     for k in 1 2 3; do runs="$runs $(restart_ms)"; done
     median=$(echo $runs | tr ' ' '\n' | sort -n | sed -n 2p)
-    echo "| $steps | $median ($runs) | $(cat "$SCRATCH/replayed") | $((once_ms / 1000)).$(printf '%03d' $((once_ms % 1000)) | cut -c1) | $(du -sh "$WEIR_DATA" | cut -f1) |"
+    echo "| $steps | $median ($runs) | $(cat "$SCRATCH/replayed") | $((once_ms / 1000)).$(printf '%03d' $((once_ms % 1000)) | cut -c1) | $(checkpoint_ms "$SCRATCH/trace") | $(du -h "$WEIR_DATA/pipeline/checkpoint" | cut -f1) | $(du -sh "$WEIR_DATA" | cut -f1) |"
     rm -rf "$WEIR_DATA"
 done
