@@ -254,8 +254,9 @@ int checkpoint_end(weir_runner *r, weir_err *err)
 }
 
 /* A checkpoint's epoch and whether its engine state keeps groups in the
- * store, from its head (put_head's layout); false if it is damaged. */
-static bool head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store)
+ * store, from its head (put_head's layout); damaged, it keeps none (and
+ * restoring it says what is wrong). */
+static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store)
 {
     weir_reader_buf b = {data, data + len, false};
     weir_get_u32(&b);
@@ -275,7 +276,6 @@ static bool head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_s
     uint32_t state_len;
     const uint8_t *state = weir_get_bytes(&b, &state_len);
     *in_store = !b.bad && weir_engine_state_in_store(state, state_len);
-    return !b.bad;
 }
 
 /* The checkpoint copy the store holds, if any (*copy malloc'd, NULL if none). */

@@ -123,6 +123,11 @@ bool weir_engine_has_store(const weir_engine *e);
 int weir_engine_seal_groups(weir_engine *e, weir_err *err);
 int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err);
 void weir_engine_groups_written(weir_engine *e, bool committed);
+/* Puts a group of the query-th query into memory from its store key and
+ * value, as a restart reads it (kept by the store: for fuzzing the value's
+ * decoder); WEIR_ECORRUPT for bytes group_store.c does not write. */
+int weir_engine_restore_group(weir_engine *e, int query, const void *key, size_t klen, const void *val, size_t vlen,
+                              weir_err *err);
 /* Whether a state weir_engine_save wrote keeps groups in the store. */
 bool weir_engine_state_in_store(const uint8_t *state, size_t len);
 /* Empties the store's tables of e's stored queries in txn (a start without a checkpoint). */

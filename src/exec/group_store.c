@@ -147,6 +147,42 @@ static int load_group(void *ctx, const weir_query *q, const weir_value *keys, in
     return found;
 }
 
+/* The group of a store key and value into memory, as held by the store
+ * (vals: room for nkeys + 1 values; a: for decoded TEXT). */
+static int restore_group(query_state *s, const void *key, size_t klen, const void *val, size_t vlen, weir_value *vals,
+                         weir_arena *a, weir_err *err)
+{
+    weir_reader_buf r;
+    const uint8_t *fk;
+    uint32_t fk_len;
+    int nvals = s->q->nkeys + 1, got_n = 0;
+    int rc = open_value(s, val, vlen, &r, &fk, &fk_len, err);
+    if (rc == WEIR_OK)
+        rc = fk ? weir_key_decode(fk, fk_len, vals, nvals, &got_n, a, err) : weir_key_decode(key, klen, vals, nvals, &got_n, a, err);
+    if (rc == WEIR_OK && (got_n != nvals || vals[s->q->nkeys].type != WEIR_TYPE_TIMESTAMP || vals[s->q->nkeys].is_null))
+        rc = weir_err_set(err, WEIR_ECORRUPT, "a key of %d columns, not %d and a window", got_n, s->q->nkeys);
+    weir_acc *accs = NULL;
+    if (rc == WEIR_OK && !(accs = weir_groups_insert_stored(s->groups, vals, vals[s->q->nkeys].i)))
+        rc = weir_err_set(err, WEIR_ECORRUPT, "a group twice, or out of memory");
+    if (rc == WEIR_OK && (rc = load_accs(s, &r, accs, err)))
+        weir_groups_remove(s->groups, vals, vals[s->q->nkeys].i);
+    return rc;
+}
+
+int weir_engine_restore_group(weir_engine *e, int query, const void *key, size_t klen, const void *val, size_t vlen,
+                              weir_err *err)
+{
+    query_state *s = &e->qs[query];
+    if (!is_stored(s))
+        return weir_err_set(err, WEIR_EINVAL, "%s keeps no groups in the state store", s->q->output->name);
+    weir_arena a = {0};
+    weir_value *vals = malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
+    int rc = vals ? restore_group(s, key, klen, val, vlen, vals, &a, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    free(vals);
+    weir_arena_free(&a);
+    return rc;
+}
+
 /* Every group of a windowed query, read into memory at attach. */
 static int load_all(query_state *s, weir_err *err)
 {
@@ -154,8 +190,7 @@ static int load_all(query_state *s, weir_err *err)
     weir_store_cursor *c = NULL;
     weir_arena arena = {0};
     uint64_t n = 0;
-    int nvals = s->q->nkeys + 1;
-    weir_value *vals = malloc((size_t)nvals * sizeof *vals);
+    weir_value *vals = malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
     int rc = vals ? weir_store_snap_begin(s->store, &snap, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
     if (!vals)
         return rc;
@@ -170,22 +205,8 @@ static int load_all(query_state *s, weir_err *err)
         size_t klen, vlen;
         if ((rc = weir_store_next(c, &key, &klen, &val, &vlen, &got, err)) || !got)
             break;
-        weir_reader_buf r;
-        const uint8_t *fk;
-        uint32_t fk_len;
-        int got_n = 0;
         weir_arena_reset(&arena);
-        rc = open_value(s, val, vlen, &r, &fk, &fk_len, err);
-        if (rc == WEIR_OK)
-            rc = fk ? weir_key_decode(fk, fk_len, vals, nvals, &got_n, &arena, err)
-                    : weir_key_decode(key, klen, vals, nvals, &got_n, &arena, err);
-        if (rc == WEIR_OK && (got_n != nvals || vals[s->q->nkeys].type != WEIR_TYPE_TIMESTAMP || vals[s->q->nkeys].is_null))
-            rc = weir_err_set(err, WEIR_ECORRUPT, "a key of %d columns, not %d and a window", got_n, s->q->nkeys);
-        weir_acc *accs = NULL;
-        if (rc == WEIR_OK && !(accs = weir_groups_insert_stored(s->groups, vals, vals[s->q->nkeys].i)))
-            rc = weir_err_set(err, WEIR_ECORRUPT, "a group twice, or out of memory");
-        if (rc == WEIR_OK)
-            rc = load_accs(s, &r, accs, err);
+        rc = restore_group(s, key, klen, val, vlen, vals, &arena, err);
     }
     weir_store_cursor_close(c);
     weir_store_snap_end(snap);

@@ -173,6 +173,8 @@ int main(void)
     weir_buf_free(&want);
     weir_buf_free(&got);
     weir_store_close(s);
+    tap_rmrf(dir);
+    free(dir);
     weir_arena_free(&a);
     return done();
 }
