@@ -249,7 +249,11 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         note_checkpointed(r, job->ends);
     if (rc == WEIR_OK && r->opt.tasks)
         rc = tasks_checkpointed(r, err);
-    r->checkpoint_cost_ms = job->held_ms;
+    /* The interval is ten times this: ten times the steps' wait, and at least twice the
+     * whole checkpoint, so that the store's writes (which grow with what changed) take
+     * at most half of the time beside the steps and larger commits share their pages. */
+    int64_t total_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
+    r->checkpoint_cost_ms = job->held_ms > total_ms / 5 ? job->held_ms : total_ms / 5;
     return rc;
 }
 

@@ -14,10 +14,9 @@
  * A checkpoint writes only what changed: the seal, on the checkpoint's
  * thread while the engine is held, encodes the deletes of the groups
  * removed (windows closed) and the puts of the groups upserted since the
- * last seal into the query's batch (records: u32 key length, u32 value
- * length or DELETE, key, value; deletes first, since a group removed and
- * made again is both); the checkpoint's store transaction writes the
- * batch, with the views' rows and _offsets; a batch whose transaction
+ * last seal into the query's batch (state/changes.h; deletes first, since
+ * a group removed and made again is both); the checkpoint's store
+ * transaction writes the batch in key order, with the views' rows and _offsets; a batch whose transaction
  * failed is written again, first, by the next.
  *
  * Restart: windowed queries' groups (few: their windows close) are read
@@ -33,11 +32,11 @@
 #include <string.h>
 
 #include "exec/engine_internal.h"
+#include "state/changes.h"
 #include "state/key.h"
 
 #define GROUP_VERSION 1
 #define FULL_KEY 0x01
-#define DELETE UINT32_MAX
 
 static bool is_stored(const query_state *s)
 {
@@ -258,14 +257,6 @@ int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store
     return WEIR_OK;
 }
 
-/* Appends a batch record (vlen DELETE: no value). */
-static int put_record(weir_buf *b, const weir_buf *key, const weir_buf *val)
-{
-    uint32_t lens[2] = {(uint32_t)key->len, val ? (uint32_t)val->len : DELETE};
-    return weir_buf_append(b, lens, sizeof lens) || weir_buf_append(b, key->data, key->len) ||
-           (val && weir_buf_append(b, val->data, val->len));
-}
-
 /* A group's value into val (emptied first). */
 static int value_of(const query_state *s, const weir_value *keys, int64_t window, const weir_acc *accs,
                     size_t klen, weir_buf *val, weir_buf *scratch, weir_err *err)
@@ -292,8 +283,7 @@ static int seal_query(query_state *s, weir_buf *key, weir_buf *val, weir_buf *sc
     for (size_t at = 0; at < scratch->len;) {
         uint32_t len;
         memcpy(&len, scratch->data + at, sizeof len);
-        weir_buf k = {.data = scratch->data + at + sizeof len, .len = len};
-        if (put_record(&s->batch, &k, NULL))
+        if (weir_changes_add(&s->batch, scratch->data + at + sizeof len, len, NULL, 0))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         at += sizeof len + len;
     }
@@ -304,7 +294,8 @@ static int seal_query(query_state *s, weir_buf *key, weir_buf *val, weir_buf *sc
     int rc = WEIR_OK;
     while (weir_groups_next_changed(s->groups, &pos, &keys, &window, &accs)) /* to its end, even after a failure */
         if (rc == WEIR_OK && (rc = key_of(s, keys, window, key, err)) == WEIR_OK &&
-            (rc = value_of(s, keys, window, accs, key->len, val, scratch, err)) == WEIR_OK && put_record(&s->batch, key, val))
+            (rc = value_of(s, keys, window, accs, key->len, val, scratch, err)) == WEIR_OK &&
+            weir_changes_add(&s->batch, key->data, key->len, val->data, val->len))
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     s->lost |= rc != WEIR_OK; /* the changes walked are no longer marked: the store cannot follow any more */
     return rc;
@@ -325,21 +316,10 @@ int weir_engine_seal_groups(weir_engine *e, weir_err *err)
 
 int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err)
 {
-    int rc = WEIR_OK;
-    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
-        const query_state *s = &e->qs[i];
-        for (size_t at = 0; s->stored && at < s->batch.len && rc == WEIR_OK;) {
-            uint32_t lens[2];
-            memcpy(lens, s->batch.data + at, sizeof lens);
-            const uint8_t *key = s->batch.data + at + sizeof lens;
-            rc = lens[1] == DELETE ? weir_store_del(txn, s->tbl, key, lens[0], NULL, err)
-                                   : weir_store_put(txn, s->tbl, key, lens[0], key + lens[0], lens[1], err);
-            at += sizeof lens + lens[0] + (lens[1] == DELETE ? 0 : lens[1]);
-        }
-        if (rc)
-            rc = weir_err_wrap(err, "groups of %s", s->q->output->name);
-    }
-    return rc;
+    for (int i = 0; i < e->cat->nqueries; i++)
+        if (e->qs[i].stored && weir_changes_write(txn, e->qs[i].tbl, &e->qs[i].batch, err))
+            return weir_err_wrap(err, "groups of %s", e->qs[i].q->output->name);
+    return WEIR_OK;
 }
 
 void weir_engine_groups_written(weir_engine *e, bool committed)

@@ -80,7 +80,7 @@ struct weir_runner {
     char dir[PATH_MAX];
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
-    int64_t checkpoint_cost_ms;    /* how long the last checkpoint held the steps */
+    int64_t checkpoint_cost_ms;    /* the last checkpoint's cost: what it held the steps, or a fifth of its whole */
     int64_t last_checkpoint_wall_ms;
     checkpoint_job ckpt;
     /* the record being processed, for the emit callbacks */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "state/changes.h"
 #include "state/offsets.h"
 #include "state/rows.h"
 
@@ -57,8 +58,8 @@ struct weir_table_view {
     size_t is_dirty_cap;
     _Atomic bool in_checkpoint; /* from checkpoint_begin to the seal: the checkpoint's thread publishes */
     size_t nfresh_sealed;      /* fresh rows as the seal saw them: in the store once its checkpoint commits */
-    weir_buf batch;            /* the sealed rows encoded (u32 key length, u32 value length, key, value),
-                                * and those of failed checkpoints before them: what weir_view_checkpoint puts */
+    weir_buf batch;            /* the sealed rows encoded (state/changes.h), and those of failed
+                                * checkpoints before them: what weir_view_checkpoint puts */
     weir_buf key, val;         /* the seal's scratch */
 };
 
@@ -503,10 +504,7 @@ static int encode_dirty(weir_table_view *v, weir_err *err)
         rc = weir_rows_key(v->store, row, v->table->pk, v->table->npk, &v->key, err);
         if (rc == WEIR_OK)
             rc = weir_rows_value(row, v->table->schema.ncols, &v->val, err);
-        uint32_t lens[2] = {(uint32_t)v->key.len, (uint32_t)v->val.len};
-        if (rc == WEIR_OK && (weir_buf_append(&v->batch, lens, sizeof lens) ||
-                              weir_buf_append(&v->batch, v->key.data, v->key.len) ||
-                              weir_buf_append(&v->batch, v->val.data, v->val.len)))
+        if (rc == WEIR_OK && weir_changes_add(&v->batch, v->key.data, v->key.len, v->val.data, v->val.len))
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
     if (rc)
@@ -532,14 +530,7 @@ int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err)
 
 int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err)
 {
-    int rc = WEIR_OK;
-    for (size_t at = 0; at < v->batch.len && rc == WEIR_OK;) {
-        uint32_t lens[2];
-        memcpy(lens, v->batch.data + at, sizeof lens);
-        const uint8_t *key = v->batch.data + at + sizeof lens;
-        rc = weir_store_put(txn, v->tbl, key, lens[0], key + lens[0], lens[1], err);
-        at += sizeof lens + lens[0] + lens[1];
-    }
+    int rc = weir_changes_write(txn, v->tbl, &v->batch, err);
     return rc ? weir_err_wrap(err, "table %s", v->table->name) : WEIR_OK;
 }
 

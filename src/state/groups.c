@@ -389,8 +389,16 @@ void weir_groups_keep_changes(weir_groups *g, const weir_store *store, weir_grou
 
 void weir_groups_stop_loading(weir_groups *g) { g->load = NULL; }
 
+static int by_slot(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 bool weir_groups_next_changed(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs)
 {
+    if (*pos == 0) /* in slot order: the walk reads the table front to back, not at random */
+        qsort(g->changed, g->nchanged, sizeof *g->changed, by_slot);
     while (*pos < g->nchanged) {
         uint8_t *e = slot_at(g, g->changed[(*pos)++]);
         if (!(HASH(e) & CHANGED_BIT))

@@ -5,10 +5,12 @@
  * windows that closed; an engine attached to the store again (a restart:
  * windowed groups read at once, the others lazily) and fed the rest of the
  * input emits exactly what an engine that never stopped emits; a batch
- * whose transaction failed is written by the next checkpoint.
+ * whose transaction failed is written by the next checkpoint; changes
+ * written in key order keep their order within a key.
  */
 #include "../tap.h"
 #include "exec/engine.h"
+#include "state/changes.h"
 #include "state/store.h"
 
 static const char *sql =
@@ -86,6 +88,38 @@ static void wipe(weir_store *s)
     CHECK(weir_store_commit(txn, &err));
 }
 
+/* Changes to one key apply in the order added, whatever the key order. */
+static bool changes_in_order(weir_store *s)
+{
+    weir_store_table t;
+    weir_store_txn *txn;
+    weir_buf b = {0};
+    CHECK(weir_store_table_open(s, "changes", true, &t, &err));
+    bool added = !weir_changes_add(&b, "k1", 2, "a", 1) && !weir_changes_add(&b, "k2", 2, "b", 1) &&
+                 !weir_changes_add(&b, "k1", 2, NULL, 0) && !weir_changes_add(&b, "k0", 2, "x", 1) &&
+                 !weir_changes_add(&b, "k1", 2, "c", 1) && !weir_changes_add(&b, "k0", 2, NULL, 0) &&
+                 !weir_changes_add(&b, "k9", 2, NULL, 0);
+    CHECK(weir_store_begin(s, &txn, &err));
+    CHECK(weir_changes_write(txn, t, &b, &err));
+    CHECK(weir_store_commit(txn, &err));
+    weir_buf_free(&b);
+    weir_store_snap *snap;
+    const void *v;
+    size_t len;
+    bool k0, k1, k2;
+    char got1 = 0, got2 = 0;
+    CHECK(weir_store_snap_begin(s, &snap, &err));
+    CHECK(weir_store_snap_get(snap, t, "k0", 2, &v, &len, &k0, &err));
+    CHECK(weir_store_snap_get(snap, t, "k1", 2, &v, &len, &k1, &err));
+    if (k1)
+        got1 = *(const char *)v;
+    CHECK(weir_store_snap_get(snap, t, "k2", 2, &v, &len, &k2, &err));
+    if (k2)
+        got2 = *(const char *)v;
+    weir_store_snap_end(snap);
+    return added && !k0 && got1 == 'c' && got2 == 'b';
+}
+
 static weir_engine *attached(const weir_catalog *cat, weir_store *s)
 {
     weir_engine *e;
@@ -96,7 +130,7 @@ static weir_engine *attached(const weir_catalog *cat, weir_store *s)
 
 int main(void)
 {
-    plan(8);
+    plan(9);
     weir_arena a = {0};
     weir_catalog cat;
     weir_stmt **st;
@@ -169,6 +203,7 @@ int main(void)
        (unsigned long long)count(s, "groups:per_min"));
     weir_engine_free(e2);
     weir_engine_free(ref);
+    ok(changes_in_order(s), "changes are written in key order, those to one key in the order added (put, delete, put)");
     weir_buf_free(&state);
     weir_buf_free(&want);
     weir_buf_free(&got);
