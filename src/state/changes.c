@@ -15,14 +15,20 @@ int weir_changes_add(weir_buf *b, const void *key, size_t klen, const void *val,
                ? -1 : 0;
 }
 
-/* One change: where it starts in the buffer, which is its order among changes to its key. */
+/* One change: its key's first 8 bytes as a big-endian number (so most
+ * comparisons read no key), and where it starts in the buffer, which is
+ * its order among changes to its key. */
 typedef struct change {
+    uint64_t prefix;
     const uint8_t *at;
 } change;
 
 static int by_key(const void *pa, const void *pb)
 {
-    const uint8_t *a = ((const change *)pa)->at, *b = ((const change *)pb)->at;
+    const change *x = pa, *y = pb;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    const uint8_t *a = x->at, *b = y->at;
     uint32_t la, lb;
     memcpy(&la, a, 4);
     memcpy(&lb, b, 4);
@@ -32,6 +38,15 @@ static int by_key(const void *pa, const void *pb)
     if (la != lb)
         return la < lb ? -1 : 1;
     return a < b ? -1 : a > b; /* the same key: in the order added */
+}
+
+/* The first 8 bytes of a key as a big-endian number, zeros past its end. */
+static uint64_t prefix_of(const uint8_t *key, uint32_t len)
+{
+    uint64_t p = 0;
+    for (uint32_t i = 0; i < 8; i++)
+        p = p << 8 | (i < len ? key[i] : 0);
+    return p;
 }
 
 int weir_changes_write(weir_store_txn *txn, weir_store_table tbl, const weir_buf *b, weir_err *err)
@@ -50,6 +65,7 @@ int weir_changes_write(weir_store_txn *txn, weir_store_table tbl, const weir_buf
         uint32_t lens[2];
         memcpy(lens, b->data + at, sizeof lens);
         c[n].at = b->data + at;
+        c[n].prefix = prefix_of(b->data + at + sizeof lens, lens[0]);
         at += sizeof lens + lens[0] + (lens[1] == CHANGES_DEL ? 0 : lens[1]);
     }
     qsort(c, n, sizeof *c, by_key);
