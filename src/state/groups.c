@@ -397,7 +397,7 @@ static int by_slot(const void *a, const void *b)
 
 bool weir_groups_next_changed(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs)
 {
-    if (*pos == 0) /* in slot order: the walk reads the table front to back, not at random */
+    if (*pos == 0 && g->nchanged > 1) /* in slot order: the walk reads the table front to back, not at random */
         qsort(g->changed, g->nchanged, sizeof *g->changed, by_slot);
     while (*pos < g->nchanged) {
         uint8_t *e = slot_at(g, g->changed[(*pos)++]);
