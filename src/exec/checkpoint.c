@@ -78,19 +78,34 @@ static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
     return rc ? (err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory")) : WEIR_OK;
 }
 
-/* The table views' sealed rows and the changelog ends they reflect, in one
- * committed store transaction: write_file's hook before the rename. */
+/* The store's table of the checkpoint's copy (the file's bytes under the key "file"). */
+static int copy_table(weir_store *store, weir_store_table *t, weir_err *err)
+{
+    return weir_store_table_open(store, "_checkpoint", true, t, err);
+}
+
+/* The engine's changed groups, the table views' sealed rows and the
+ * changelog ends they reflect, and (the engine's groups being in the
+ * store) a copy of the checkpoint file, in one committed store
+ * transaction: write_file's hook before the rename. */
 static int commit_store(void *arg, weir_err *err)
 {
     checkpoint_job *job = arg;
     weir_runner *r = job->runner;
     weir_store_txn *txn = NULL;
-    weir_store_table offsets;
-    if (!job->nviews)
+    weir_store_table offsets, copy;
+    bool groups = weir_engine_has_store(job->engine);
+    if (!job->nviews && !groups)
         return WEIR_OK;
-    int rc = weir_offsets_table(r->opt.store, false, &offsets, err);
+    int rc = weir_offsets_table(r->opt.store, true, &offsets, err); /* this thread is the store's writer */
+    if (rc == WEIR_OK && groups)
+        rc = copy_table(r->opt.store, &copy, err);
     if (rc == WEIR_OK)
         rc = weir_store_begin(r->opt.store, &txn, err);
+    if (rc == WEIR_OK && groups)
+        rc = weir_engine_write_groups(job->engine, txn, err);
+    if (rc == WEIR_OK && groups)
+        rc = weir_store_put(txn, copy, "file", 4, job->file.data, job->file.len, err);
     for (int i = 0; i < job->nviews && rc == WEIR_OK; i++) {
         const sealed_view *v = &job->views[i];
         rc = weir_view_checkpoint(v->view, txn, err);
@@ -105,32 +120,43 @@ static int commit_store(void *arg, weir_err *err)
     return rc ? weir_err_wrap(err, "checkpoint: state store") : WEIR_OK;
 }
 
-/* The state and the CRC after the head, then the store's commit and the
- * file, then stable: on the job's thread (or the caller's). Reads the
- * engine, and the views' rows to write. */
+/* Ends the checkpoint's hold on the engine and the views: steps go on. */
+static void release(checkpoint_job *job)
+{
+    job->held_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
+    atomic_store(&job->released, true);
+}
+
+/* The engine's state and the CRC after the head, and the views' rows
+ * sealed; then (the engine free again, unless scale-out's tasks save
+ * their states at the end) the store's commit and the file, then stable:
+ * on the job's thread (or the caller's). */
 static void *write_file(void *arg)
 {
     checkpoint_job *job = arg;
     weir_buf *b = &job->file;
     size_t at = b->len;
-    /* The views' rows of the step that began the checkpoint show now, as they would without one. */
-    for (int i = 0; i < job->nviews; i++)
-        if (weir_view_checkpoint_publish(job->views[i].view, &job->err)) {
-            job->rc = job->err.code;
-            atomic_store(&job->done, true);
-            return NULL;
-        }
-    int rc = weir_put_u32(b, 0) || weir_engine_save(job->engine, b);
-    if (!rc) {
+    int rc = WEIR_OK;
+    for (int i = 0; i < job->nviews && rc == WEIR_OK; i++)
+        rc = weir_view_checkpoint_seal(job->views[i].view, &job->err);
+    if (rc == WEIR_OK && weir_engine_has_store(job->engine))
+        rc = weir_engine_seal_groups(job->engine, &job->err);
+    if (rc == WEIR_OK && (weir_put_u32(b, 0) || weir_engine_save(job->engine, b)))
+        rc = weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory");
+    if (rc == WEIR_OK) {
         uint32_t state_len = (uint32_t)(b->len - at - 4);
         memcpy(b->data + at, &state_len, 4);
-        rc = weir_put_u32(b, weir_crc32c(0, b->data, b->len));
+        if (weir_put_u32(b, weir_crc32c(0, b->data, b->len)))
+            rc = weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory");
     }
-    job->rc = rc ? weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory")
-                 : weir_io_write_file_atomic_then(job->io, job->path, b->data, b->len, commit_store, job, &job->err);
+    if (!job->runner->opt.tasks)
+        release(job);
+    job->rc = rc ? rc : weir_io_write_file_atomic_then(job->io, job->path, b->data, b->len, commit_store, job, &job->err);
     if (job->rc == WEIR_OK)
         job->rc = weir_io_write_file_atomic(job->io, job->stable_path, job->stable.data ? job->stable.data : (uint8_t *)"",
                                             job->stable.len, &job->err);
+    if (job->runner->opt.tasks)
+        release(job);
     atomic_store(&job->done, true);
     return NULL;
 }
@@ -168,11 +194,20 @@ static int seal_views(weir_runner *r, checkpoint_job *job, weir_err *err)
             job->views[job->nviews++] = (sealed_view){v, o->name, n, job->ends + at};
         at += n;
     }
-    for (int i = 0; i < r->ninputs; i++) {
+    size_t nin = 0;
+    for (int i = 0; i < r->ninputs; i++)
+        nin += r->inputs[i].nparts;
+    free(job->input_ends);
+    if (!(job->input_ends = malloc((nin ? nin : 1) * sizeof *job->input_ends)))
+        return weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory");
+    at = 0;
+    for (int i = 0; i < r->ninputs; i++) { /* as the checkpoint begins: steps go on while the store is written */
         input *in = &r->inputs[i];
         weir_table_view *v = in->rel->is_source ? view_of(r, in->rel) : NULL;
+        memcpy(job->input_ends + at, in->offset, in->nparts * sizeof *in->offset);
         if (v)
-            job->views[job->nviews++] = (sealed_view){v, in->rel->name, in->nparts, in->offset};
+            job->views[job->nviews++] = (sealed_view){v, in->rel->name, in->nparts, job->input_ends + at};
+        at += in->nparts;
     }
     for (int i = 0; i < job->nviews; i++)
         weir_view_checkpoint_begin(job->views[i].view);
@@ -208,6 +243,7 @@ int checkpoint_begin(weir_runner *r, weir_err *err)
     snprintf(job->path, sizeof job->path, "%s/checkpoint", r->dir);
     snprintf(job->stable_path, sizeof job->stable_path, "%s/stable", r->dir);
     atomic_store(&job->done, false);
+    atomic_store(&job->released, false);
     job->rc = WEIR_OK;
     if ((rc = seal_views(r, job, err)))
         return rc;
@@ -227,6 +263,7 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         pthread_join(job->thread, NULL);
     job->begun = job->threaded = false;
     end_views(job, job->rc == WEIR_OK); /* a store that committed before a failed rename is written again: harmless */
+    weir_engine_groups_written(r->engine, job->rc == WEIR_OK);
     weir_buf_free(&job->file); /* a large state's: not kept between checkpoints */
     int rc = job->rc ? weir_err_set(err, job->rc, "%s", job->err.msg) : WEIR_OK;
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
@@ -236,8 +273,125 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         note_checkpointed(r, job->ends);
     if (rc == WEIR_OK && r->opt.tasks)
         rc = tasks_checkpointed(r, err);
-    r->checkpoint_cost_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
+    /* The interval is ten times this: ten times the steps' wait, and at least twice the
+     * whole checkpoint, so that the store's writes (which grow with what changed) take
+     * at most half of the time beside the steps and larger commits share their pages. */
+    int64_t total_ms = (int64_t)((weir_mono_ns() - job->began_ns) / 1000000);
+    r->checkpoint_cost_ms = job->held_ms > total_ms / 5 ? job->held_ms : total_ms / 5;
     return rc;
+}
+
+/* A checkpoint's epoch and whether its engine state keeps groups in the
+ * store, from its head (put_head's layout); damaged, it keeps none (and
+ * restoring it says what is wrong). */
+static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store)
+{
+    weir_reader_buf b = {data, data + len, false};
+    weir_get_u32(&b);
+    weir_get_u64(&b);
+    *epoch = weir_get_u64(&b);
+    for (int list = 0; list < 2 && !b.bad; list++) { /* inputs, then outputs */
+        uint32_t n = weir_get_u32(&b), name_len;
+        for (uint32_t i = 0; i < n && !b.bad; i++) {
+            weir_get_bytes(&b, &name_len);
+            uint32_t parts = weir_get_u32(&b);
+            if ((size_t)(b.end - b.p) / 8 < parts)
+                b.bad = true;
+            else
+                b.p += (size_t)parts * 8;
+        }
+    }
+    uint32_t state_len;
+    const uint8_t *state = weir_get_bytes(&b, &state_len);
+    *in_store = !b.bad && weir_engine_state_in_store(state, state_len);
+}
+
+/* The checkpoint copy the store holds, if any (*copy malloc'd, NULL if none). */
+static int store_copy(weir_store *store, char **copy, size_t *len, weir_err *err)
+{
+    weir_store_table t;
+    weir_store_snap *snap;
+    const void *val;
+    bool found = false;
+    *copy = NULL;
+    int rc = copy_table(store, &t, err);
+    if (rc == WEIR_OK && (rc = weir_store_snap_begin(store, &snap, err)) == WEIR_OK) {
+        rc = weir_store_snap_get(snap, t, "file", 4, &val, len, &found, err);
+        if (rc == WEIR_OK && found && !(*copy = malloc(*len ? *len : 1)))
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        if (*copy)
+            memcpy(*copy, val, *len);
+        weir_store_snap_end(snap);
+    }
+    return rc;
+}
+
+/* A start without a checkpoint: the store keeps no groups nor copy. */
+static int store_empty(weir_runner *r, weir_err *err)
+{
+    weir_store_table t;
+    weir_store_txn *txn;
+    int rc = copy_table(r->opt.store, &t, err);
+    if (rc == WEIR_OK)
+        rc = weir_store_begin(r->opt.store, &txn, err);
+    if (rc)
+        return rc;
+    rc = weir_engine_clear_groups(r->engine, r->opt.store, txn, err);
+    if (rc == WEIR_OK)
+        rc = weir_store_clear(txn, t, err);
+    if (rc) {
+        weir_store_abort(txn);
+        return rc;
+    }
+    return weir_store_commit(txn, err);
+}
+
+int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err)
+{
+    if ((got != WEIR_OK && got != WEIR_ENOENT) || !r->opt.store || r->opt.tasks)
+        return got; /* scale-out's engines keep their groups in their task states */
+    char *copy;
+    size_t copy_len;
+    uint64_t file_epoch = 0, copy_epoch = 0;
+    bool file_in_store = false, copy_in_store;
+    int rc = store_copy(r->opt.store, &copy, &copy_len, err);
+    if (rc) {
+        if (got == WEIR_OK)
+            free(*data);
+        return weir_err_wrap(err, "opening the state store's checkpoint");
+    }
+    if (got == WEIR_OK)
+        head_of((const uint8_t *)*data, *len, &file_epoch, &file_in_store);
+    if (copy)
+        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &copy_in_store);
+    if (copy && (got == WEIR_ENOENT || copy_epoch > file_epoch)) {
+        /* The store committed a checkpoint whose file never replaced the old one (a crash between the two): it stands. */
+        if (got == WEIR_OK)
+            free(*data);
+        *data = copy;
+        *len = copy_len;
+        got = WEIR_OK;
+    } else {
+        free(copy);
+        if (got == WEIR_OK && file_in_store && (!copy || copy_epoch != file_epoch)) {
+            free(*data);
+            return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint (epoch %llu) keeps the aggregation groups in the state "
+                                "store, but the store's last checkpoint is %s %llu: it was replaced or lost; `weir serve "
+                                "--reset` rebuilds the state from the retained inputs", r->dir,
+                                (unsigned long long)file_epoch, copy ? "epoch" : "absent, epoch", (unsigned long long)copy_epoch);
+        }
+    }
+    if (got == WEIR_ENOENT && (rc = store_empty(r, err)))
+        return weir_err_wrap(err, "emptying the state store's groups for a start without a checkpoint");
+    if ((rc = weir_engine_attach_store(r->engine, r->opt.store, err)) && got == WEIR_OK)
+        free(*data);
+    return rc ? rc : got;
+}
+
+int checkpoint_poll(weir_runner *r, bool *held, weir_err *err)
+{
+    *held = weir_runner_checkpointing(r);
+    return r->ckpt.begun && !*held && atomic_load(&r->ckpt.done) ? checkpoint_end(r, err) : WEIR_OK;
 }
 
 void checkpoint_free(weir_runner *r)
@@ -250,6 +404,7 @@ void checkpoint_free(weir_runner *r)
     weir_buf_free(&r->ckpt.stable);
     free(r->ckpt.ends);
     free(r->ckpt.views);
+    free(r->ckpt.input_ends);
 }
 
 int weir_runner_checkpoint(weir_runner *r, weir_err *err)
@@ -262,5 +417,5 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 
 bool weir_runner_checkpointing(const weir_runner *r)
 {
-    return r->ckpt.begun && !atomic_load(&r->ckpt.done);
+    return r->ckpt.begun && !atomic_load(&r->ckpt.released);
 }

@@ -91,6 +91,7 @@ void weir_engine_free(weir_engine *e)
         weir_join_free(e->qs[i].join);
         weir_table_join_free(e->qs[i].table_join);
         weir_temporal_join_free(e->qs[i].temporal);
+        engine_store_free(&e->qs[i]);
     }
     free(e->qs);
     free(e->dead);
@@ -399,12 +400,17 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
             hop_shown[(ws - first_ws) / w->slide_ms] = panes && shown(e, q, keys, s->window, ws, ws + w->size_ms);
         }
-    } else if (track) {
-        was_shown = shown(e, q, keys, weir_groups_find(s->groups, keys, slot), slot, slot + w->size_ms);
     }
+    /* A group the upsert makes anew (not one it loads from the store, lazily after a restart) had no row. */
+    size_t had = weir_groups_count(s->groups);
+    uint64_t unloaded = s->unloaded;
     weir_acc *accs = weir_groups_upsert(s->groups, keys, slot);
     if (!accs)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (track && w->kind != WEIR_WINDOW_HOP) {
+        bool made = weir_groups_count(s->groups) > had && s->unloaded == unloaded;
+        was_shown = !made && shown(e, q, keys, accs, slot, slot + w->size_ms);
+    }
     int which, rc = weir_accs_add(q, accs, args, &which);
     if (rc < 0)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);

@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "exec/agg.h"
 #include "sql/plan.h"
+#include "state/store.h"
 
 typedef struct weir_engine weir_engine;
 
@@ -120,5 +121,31 @@ const char *weir_dead_reason_name(weir_dead_reason r);
  * a fresh engine built from the same catalog. */
 int weir_engine_save(const weir_engine *e, weir_buf *out);
 int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *err);
+
+/* The aggregation groups in the state store (group_store.c,
+ * docs/STATE_STORE.md): every grouped query but SESSION windows and joins
+ * keeps its groups in store (borrowed until weir_engine_free), before
+ * weir_engine_load, on the thread that writes the store, with no
+ * transaction open; windowed queries' groups are read at once, the
+ * others' when first upserted. Then weir_engine_save leaves their groups
+ * out, and a checkpoint writes the changes: seal (the checkpoint's
+ * thread, the engine not running) encodes them, write (in the store's
+ * write transaction) puts and deletes them, written (the engine's thread)
+ * says whether that committed; a batch not committed is written again by
+ * the next checkpoint, first. */
+int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err);
+bool weir_engine_has_store(const weir_engine *e);
+int weir_engine_seal_groups(weir_engine *e, weir_err *err);
+int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err);
+void weir_engine_groups_written(weir_engine *e, bool committed);
+/* Puts a group of the query-th query into memory from its store key and
+ * value, as a restart reads it (kept by the store: for fuzzing the value's
+ * decoder); WEIR_ECORRUPT for bytes group_store.c does not write. */
+int weir_engine_restore_group(weir_engine *e, int query, const void *key, size_t klen, const void *val, size_t vlen,
+                              weir_err *err);
+/* Whether a state weir_engine_save wrote keeps groups in the store. */
+bool weir_engine_state_in_store(const uint8_t *state, size_t len);
+/* Empties the store's tables of e's stored queries in txn (a start without a checkpoint). */
+int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store_txn *txn, weir_err *err);
 
 #endif

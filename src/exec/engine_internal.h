@@ -30,6 +30,13 @@ typedef struct query_state {
     weir_join_state *join;     /* a stream-stream join's buffered records (its watermarks are its own, per side) */
     weir_table_join *table_join; /* a stream-table join's table rows */
     weir_temporal_join *temporal; /* a temporal join's table versions and waiting records (watermarks per side) */
+    /* its groups in the state store (group_store.c), when stored */
+    bool stored;
+    weir_store *store;         /* borrowed: the engine's */
+    weir_store_table tbl;      /* "groups:" and the output's name */
+    uint64_t unloaded;         /* groups the store held at attach not yet loaded (lazily): none left, no more lookups */
+    weir_buf batch;            /* the sealed changes (group_store.c lays them out) */
+    bool lost;                 /* a seal failed half-way: its changes are lost, no more checkpoints */
 } query_state;
 
 struct weir_engine {
@@ -40,6 +47,7 @@ struct weir_engine {
     uint32_t part;             /* partition of the record being processed */
     weir_buf json;             /* re-encoded rows for dead letters */
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
+    weir_store *store;         /* where the stored queries' groups are (weir_engine_attach_store), or NULL */
 };
 
 /* engine.c, for the operators in files of their own (engine_join.c): */
@@ -70,6 +78,9 @@ int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *r
                           const weir_emit_target *t, weir_err *err);
 int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm,
                             const weir_emit_target *t, weir_err *err);
+
+/* group_store.c: frees what keeping s's groups in the store holds. */
+void engine_store_free(query_state *s);
 
 /* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v);

@@ -409,6 +409,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
         size_t len;
         snprintf(path, sizeof path, "%s/checkpoint", r->dir);
         int got = r->opt.reset ? WEIR_ENOENT : weir_io_read_file(weir_log_io(log), path, &data, &len, err);
+        got = checkpoint_open(r, got, &data, &len, err); /* the groups in the state store; its checkpoint if newer */
         if (got == WEIR_OK) {
             rc = restore(r, (const uint8_t *)data, len, err);
             free(data);
@@ -504,8 +505,10 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
 {
     weir_emit_target t = {r, on_row, on_dead, on_removed};
     *processed = 0;
-    if (r->ckpt.begun) /* the engine is the checkpoint's until its state is written */
-        return weir_runner_checkpointing(r) ? WEIR_OK : checkpoint_end(r, err);
+    bool held; /* the engine is the checkpoint's until its state is encoded */
+    int rc = checkpoint_poll(r, &held, err);
+    if (rc || held)
+        return rc;
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
         for (uint32_t p = 0; p < in->nparts; p++) {
@@ -538,7 +541,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     r->cur = NULL;
     r->cur_rec = NULL;
     weir_err_clear(&r->cb_err);
-    int rc = idle_advance(r, now_ms, &t, err);
+    rc = idle_advance(r, now_ms, &t, err);
     if (rc)
         return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : rc;
     if ((rc = weir_log_commit(r->log, err)))
@@ -548,7 +551,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
         tasks_save_delivered(r);
     r->changes += *processed;
     int64_t interval = r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10 : r->opt.checkpoint_ms;
-    if (now_ms - r->last_checkpoint_ms >= interval && r->changes) {
+    if (now_ms - r->last_checkpoint_ms >= interval && r->changes && !r->ckpt.begun) {
         r->last_checkpoint_ms = now_ms;
         return checkpoint_begin(r, err);
     }

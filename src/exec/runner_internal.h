@@ -49,7 +49,7 @@ typedef struct sealed_view {   /* a table view a checkpoint writes to the store 
     const char *name;           /* its changelog stream */
     uint32_t nparts;
     const uint64_t *ends;       /* the changelog ends its rows reflect: a derived table's output ends in the job's,
-                                   a source table's input offsets (fixed: the runner takes no step meanwhile) */
+                                   a source table's input offsets as the checkpoint began (the job's input_ends) */
 } sealed_view;
 
 typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
@@ -57,19 +57,22 @@ typedef struct checkpoint_job { /* a checkpoint under way (checkpoint.c) */
     bool begun;                 /* begun and not ended */
     bool threaded;              /* the file is written by `thread`, to be joined */
     pthread_t thread;
+    _Atomic bool released;      /* the engine's state and the views' rows are encoded: steps may go on */
     _Atomic bool done;          /* the file is written (or failed: rc) */
     weir_buf file;              /* the head, then the state and the CRC */
     uint64_t *ends;             /* the output ends the head names, output by output */
     weir_buf stable;            /* DIR/pipeline/stable's lines for those ends, written after the file */
     sealed_view *views;         /* the table views in the state store, sealed as the checkpoint began */
     int nviews;
-    const weir_engine *engine;
+    uint64_t *input_ends;       /* the inputs' offsets as it began, input by input */
+    weir_engine *engine;        /* its changed groups are sealed by the thread */
     const weir_io *io;
     char path[PATH_MAX + 16];
     char stable_path[PATH_MAX + 16];
     int rc;
     weir_err err;
     uint64_t began_ns;
+    int64_t held_ms;            /* how long steps waited: from begin to released */
 } checkpoint_job;
 
 struct weir_runner {
@@ -87,7 +90,7 @@ struct weir_runner {
     char dir[PATH_MAX];
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
-    int64_t checkpoint_cost_ms;    /* how long the last checkpoint took */
+    int64_t checkpoint_cost_ms;    /* the last checkpoint's cost: what it held the steps, or a fifth of its whole */
     int64_t last_checkpoint_wall_ms;
     checkpoint_job ckpt;
     /* the record being processed, for the emit callbacks */
@@ -118,12 +121,24 @@ static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint
 /* checkpoint.c */
 /* Commits, makes the outputs durable and starts writing a checkpoint of
  * them, the input offsets and the engine's state (on a thread of its own:
- * no step until checkpoint_end; weir_runner_checkpointing says whether it
- * is still being written). */
+ * no step until the state is encoded, which weir_runner_checkpointing
+ * says; the next checkpoint waits for checkpoint_end). */
 int checkpoint_begin(weir_runner *r, weir_err *err);
 /* Waits for the checkpoint begun, if any, and finishes it: sources,
  * DIR/pipeline/stable, scale-out states. Its result, or OK if none. */
 int checkpoint_end(weir_runner *r, weir_err *err);
+/* In a step: *held while the checkpoint under way holds the engine (no
+ * step then); one whose file is written is ended. */
+int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
+/* At open, the checkpoint file read (got: WEIR_OK with *data, *len, or
+ * WEIR_ENOENT): with a state store (and no scale-out), the engine's groups
+ * are kept there (weir_engine_attach_store), and the checkpoint to restore
+ * is the file's or, when the store committed a newer one whose file never
+ * replaced the old (a crash between the two), the store's copy, which
+ * then replaces *data (malloc'd). A store behind a checkpoint whose groups
+ * it keeps is an error; no checkpoint at all empties the store's groups.
+ * Returns the new got, or an error. */
+int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err);
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */

@@ -1,11 +1,15 @@
 /*
  * snapshot.c - the engine's state as bytes, for checkpoints.
  *
- * Layout: u32 SNAPSHOT_V2, u32 query count; then per query: u32
+ * Layout: u32 SNAPSHOT_V2 or _V3, u32 query count; then per query: u32
  * partitions, i64 watermark per partition, i64 closed_upto, four u64
- * counters, u64 group count and per group i64 window, its key values and
- * its accumulators (agg.c); then, for a join, its records (join.c). The
- * caller frames it (checkpoint.c adds offsets and a CRC).
+ * counters, (V3) u8 1 when its groups are in the state store (then no
+ * group follows: group_store.c has them) or 0, u64 group count and per
+ * group i64 window, its key values and its accumulators (agg.c); then,
+ * for a join, its records (join.c). The caller frames it (checkpoint.c
+ * adds offsets and a CRC). V3 is written by an engine attached to a store,
+ * V2 otherwise (scale-out's task states, engines without a store); both
+ * load, a V2 state's groups going to the store at the next checkpoint.
  *
  * Version 1 had no version word: it began with the query count, which is
  * never as large as the marker. It loads as long as the pipeline has no
@@ -19,6 +23,7 @@
 
 #define SNAPSHOT_V1_MAX 0xffff0000u /* version 1's first word, a query count, is below this */
 #define SNAPSHOT_V2 0xffff0002u     /* the first version with a version word: joins' state */
+#define SNAPSHOT_V3 0xffff0003u     /* a flag per query: its groups are in the state store */
 
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v)
 {
@@ -60,9 +65,19 @@ weir_value weir_snapshot_get_value(weir_reader_buf *r)
     }
 }
 
+bool weir_engine_state_in_store(const uint8_t *state, size_t len)
+{
+    uint32_t first;
+    if (!state || len < 4)
+        return false;
+    memcpy(&first, state, 4);
+    return first == SNAPSHOT_V3;
+}
+
 int weir_engine_save(const weir_engine *e, weir_buf *out)
 {
-    int rc = weir_put_u32(out, SNAPSHOT_V2) || weir_put_u32(out, (uint32_t)e->cat->nqueries);
+    bool v3 = weir_engine_has_store(e);
+    int rc = weir_put_u32(out, v3 ? SNAPSHOT_V3 : SNAPSHOT_V2) || weir_put_u32(out, (uint32_t)e->cat->nqueries);
     for (int i = 0; i < e->cat->nqueries && !rc; i++) {
         const query_state *s = &e->qs[i];
         rc = weir_put_u32(out, s->nparts);
@@ -70,12 +85,12 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
             rc = weir_put_u64(out, (uint64_t)s->part_wm[p]);
         rc = rc || weir_put_u64(out, (uint64_t)s->closed_upto) || weir_put_u64(out, s->stats.rows_in) ||
              weir_put_u64(out, s->stats.rows_out) || weir_put_u64(out, s->stats.dead) || weir_put_u64(out, s->stats.late) ||
-             weir_put_u64(out, s->groups ? weir_groups_count(s->groups) : 0);
+             (v3 && weir_put_u8(out, s->stored)) || weir_put_u64(out, s->groups && !s->stored ? weir_groups_count(s->groups) : 0);
         size_t pos = 0;
         const weir_value *keys;
         int64_t window;
         weir_acc *accs;
-        while (!rc && s->groups && weir_groups_next(s->groups, &pos, &keys, &window, &accs)) {
+        while (!rc && s->groups && !s->stored && weir_groups_next(s->groups, &pos, &keys, &window, &accs)) {
             rc = weir_put_u64(out, (uint64_t)window);
             for (int k = 0; k < s->q->nkeys && !rc; k++)
                 rc = weir_snapshot_put_value(out, &keys[k]);
@@ -95,8 +110,8 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
 {
     weir_reader_buf r = {data, data + len, false};
     uint32_t first = weir_get_u32(&r), version = first < SNAPSHOT_V1_MAX ? 1 : first - SNAPSHOT_V1_MAX;
-    if (version > 2)
-        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (2): "
+    if (version > 3)
+        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (3): "
                                                 "run the weir that wrote it, or start over with --reset", version);
     if (version == 1 && !r.bad)
         r.p -= 4; /* its first word was the query count */
@@ -122,6 +137,10 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         s->stats.rows_out = weir_get_u64(&r);
         s->stats.dead = weir_get_u64(&r);
         s->stats.late = weir_get_u64(&r);
+        bool in_store = version >= 3 && weir_get_u8(&r);
+        if (in_store && !s->stored)
+            return weir_err_set(err, WEIR_ECORRUPT, "checkpoint keeps the groups of %s in the state store, which is not "
+                                "open", s->q->output->name);
         uint64_t ngroups = weir_get_u64(&r);
         if (ngroups && (!s->groups || s->q->nkeys > 64))
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint holds groups for %s, which has none", s->q->output->name);

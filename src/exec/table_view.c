@@ -4,8 +4,8 @@
  * its text, and chains by the first key column for keyed pull queries.
  * Attached to a store, the memory rows are those upserted since the load
  * and the store has the rest (state/rows.h lays them out); a dirty set,
- * the newest row of each key upserted since the last checkpoint, is what
- * the next checkpoint writes.
+ * the rows (by index) that publish changed since the last checkpoint's
+ * seal, is what the next checkpoint encodes, once, and writes.
  *
  * A row that leaves the table (weir_view_remove) stays in memory as a
  * removal: a row block flagged so (one value past the table's columns),
@@ -15,10 +15,12 @@
 #include "exec/table_view.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
+#include "state/changes.h"
 #include "state/offsets.h"
 #include "state/rows.h"
 
@@ -54,18 +56,18 @@ struct weir_table_view {
     uint32_t *fresh;           /* rows (index) that came into memory since the last commit: the store may lack their keys */
     size_t nfresh, fresh_cap;
     uint64_t replayed;         /* rows weir_view_load replayed */
-    /* the writer's dirty set: the newest row of each key upserted since the
-     * last checkpoint, which is alive in pending or rows (a newer upsert
-     * replaces it here before a publish frees it) */
-    weir_value **dirty;
+    /* the writer's dirty set: the rows (index) changed since the last
+     * checkpoint's seal, marked as publish applies them (the key's hash
+     * and slot are found there anyway), each once */
+    uint32_t *dirty;
     size_t ndirty, dirty_cap;
-    uint32_t *dslots;          /* open addressing by primary key: dirty index + 1, 0 empty */
-    size_t ndslots;
-    weir_value **sealed;       /* the dirty set of the checkpoint under way, which weir_view_checkpoint writes */
-    size_t nsealed, sealed_cap;
-    bool in_checkpoint;        /* between checkpoint_begin and _end: the checkpoint's thread publishes */
-    bool dirty_lost;           /* a failed checkpoint's rows could not be kept (out of memory): no more checkpoints */
-    weir_buf key, val;         /* the checkpoint's scratch */
+    uint8_t *is_dirty;         /* per row index: in dirty */
+    size_t is_dirty_cap;
+    _Atomic bool in_checkpoint; /* from checkpoint_begin to the seal: the checkpoint's thread publishes */
+    size_t nfresh_sealed;      /* fresh rows as the seal saw them: in the store once its checkpoint commits */
+    weir_buf batch;            /* the sealed rows encoded (state/changes.h), and those of failed
+                                * checkpoints before them: what weir_view_checkpoint puts */
+    weir_buf key, val;         /* the seal's scratch */
 };
 
 int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err)
@@ -192,17 +194,49 @@ static weir_value *own_row(weir_table_view *v, const weir_value *row, bool remov
 
 static bool is_removal(const weir_table_view *v, const weir_value *row) { return row[v->table->schema.ncols].b; }
 
+/* Room for one more fresh row. */
+static int reserve_fresh(weir_table_view *v)
+{
+    if (v->nfresh < v->fresh_cap)
+        return 0;
+    uint32_t *f = weir_array_grow(v->fresh, &v->fresh_cap, sizeof *f, 256);
+    if (!f)
+        return -1;
+    v->fresh = f;
+    return 0;
+}
+
 /* Notes memory row i as one whose key the store may lack, or hold where
  * it should not (the count looks these up). */
 static int note_fresh(weir_table_view *v, size_t i)
 {
-    if (v->nfresh == v->fresh_cap) {
-        uint32_t *f = weir_array_grow(v->fresh, &v->fresh_cap, sizeof *f, 256);
-        if (!f)
-            return -1;
-        v->fresh = f;
-    }
+    if (reserve_fresh(v))
+        return -1;
     v->fresh[v->nfresh++] = (uint32_t)i;
+    return 0;
+}
+
+/* Row i (just applied) goes in the dirty set, unless it is there. */
+static int mark_dirty(weir_table_view *v, size_t i)
+{
+    if (i >= v->is_dirty_cap) {
+        size_t old = v->is_dirty_cap;
+        uint8_t *d = weir_array_grow(v->is_dirty, &v->is_dirty_cap, 1, 256);
+        if (!d)
+            return -1;
+        memset(d + old, 0, v->is_dirty_cap - old);
+        v->is_dirty = d;
+    }
+    if (v->is_dirty[i])
+        return 0;
+    if (v->ndirty == v->dirty_cap) {
+        uint32_t *d = weir_array_grow(v->dirty, &v->dirty_cap, sizeof *d, 256);
+        if (!d)
+            return -1;
+        v->dirty = d;
+    }
+    v->dirty[v->ndirty++] = (uint32_t)i;
+    v->is_dirty[i] = 1;
     return 0;
 }
 
@@ -216,7 +250,7 @@ static int apply(weir_table_view *v, weir_value *copy)
         size_t i = v->slots[j] - 1;
         if (pk_same(v, v->rows[i], copy)) {
             bool was = is_removal(v, v->rows[i]), now = is_removal(v, copy);
-            if (v->store && was != now && note_fresh(v, i))
+            if ((v->writer && mark_dirty(v, i)) || (v->store && was != now && note_fresh(v, i)))
                 return -1;
             free(v->rows[i]); /* the newer row replaces the older */
             v->rows[i] = copy;
@@ -230,10 +264,12 @@ static int apply(weir_table_view *v, weir_value *copy)
             return -1;
         v->rows = r;
     }
-    if (v->store && note_fresh(v, v->n))
+    if ((v->store && reserve_fresh(v)) || (v->writer && mark_dirty(v, v->n)))
         return -1;
     v->rows[v->n++] = copy;
     v->slots[j] = (uint32_t)v->n;
+    if (v->store)
+        note_fresh(v, v->n - 1); /* room reserved above */
     v->nremoved += is_removal(v, copy);
     return v->table->npk ? index_first(v, v->n - 1) : 0;
 }
@@ -249,48 +285,6 @@ static const weir_value *find(const weir_table_view *v, const weir_value *row)
     return NULL;
 }
 
-static int rehash_dirty(weir_table_view *v)
-{
-    size_t n = v->ndslots ? v->ndslots * 2 : 256;
-    uint32_t *slots = calloc(n, sizeof *slots);
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < v->ndirty; i++) {
-        size_t j = pk_hash(v, v->dirty[i]) & (n - 1);
-        while (slots[j])
-            j = (j + 1) & (n - 1);
-        slots[j] = (uint32_t)i + 1;
-    }
-    free(v->dslots);
-    v->dslots = slots;
-    v->ndslots = n;
-    return 0;
-}
-
-/* Makes row its key's newest upsert in the dirty set; with only_new, a key
- * already there keeps its row. */
-static int mark_dirty(weir_table_view *v, weir_value *row, bool only_new)
-{
-    if ((v->ndirty + 1) * 2 > v->ndslots && rehash_dirty(v))
-        return -1;
-    size_t j = pk_hash(v, row) & (v->ndslots - 1);
-    for (; v->dslots[j]; j = (j + 1) & (v->ndslots - 1))
-        if (pk_same(v, v->dirty[v->dslots[j] - 1], row)) {
-            if (!only_new)
-                v->dirty[v->dslots[j] - 1] = row;
-            return 0;
-        }
-    if (v->ndirty == v->dirty_cap) {
-        weir_value **d = weir_array_grow(v->dirty, &v->dirty_cap, sizeof *d, 256);
-        if (!d)
-            return -1;
-        v->dirty = d;
-    }
-    v->dirty[v->ndirty++] = row;
-    v->dslots[j] = (uint32_t)v->ndirty;
-    return 0;
-}
-
 /* Queues row, or the removal of its key's row. */
 static int enqueue(weir_table_view *v, const weir_value *row, bool removed, weir_err *err)
 {
@@ -303,10 +297,6 @@ static int enqueue(weir_table_view *v, const weir_value *row, bool removed, weir
     weir_value *copy = own_row(v, row, removed);
     if (!copy)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    if (v->writer && mark_dirty(v, copy, false)) {
-        free(copy);
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    }
     v->pending[v->npending++] = copy;
     return WEIR_OK;
 }
@@ -334,7 +324,7 @@ static int apply_pending(weir_table_view *v, bool wait)
 
 int weir_view_publish(weir_table_view *v, weir_err *err)
 {
-    if (v->in_checkpoint || !v->npending) /* during a checkpoint its thread publishes (and owns pending) */
+    if (!v->npending || atomic_load(&v->in_checkpoint)) /* until the seal the checkpoint's thread publishes (and owns pending) */
         return WEIR_OK;
     if (apply_pending(v, v->npending >= PENDING_MAX))
         return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name);
@@ -437,9 +427,9 @@ void weir_view_free(weir_table_view *v)
     free(v->older);
     free(v->fresh);
     free(v->dirty);
-    free(v->dslots);
-    free(v->sealed);
+    free(v->is_dirty);
     free(v->staged);
+    weir_buf_free(&v->batch);
     weir_buf_free(&v->key);
     weir_buf_free(&v->val);
     free(v);
@@ -568,54 +558,62 @@ int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err
     return rc ? rc : weir_view_publish(v, err);
 }
 
-void weir_view_checkpoint_begin(weir_table_view *v)
+void weir_view_checkpoint_begin(weir_table_view *v) { atomic_store(&v->in_checkpoint, true); }
+
+/* Appends the dirty rows' keys and values to the batch; the batch is as
+ * it was when this fails. */
+static int encode_dirty(weir_table_view *v, weir_err *err)
 {
-    weir_value **d = v->sealed; /* the arrays swap: sealed was emptied by the last end */
-    size_t cap = v->sealed_cap;
-    v->sealed = v->dirty;
-    v->sealed_cap = v->dirty_cap;
-    v->nsealed = v->ndirty;
-    v->dirty = d;
-    v->dirty_cap = cap;
-    v->ndirty = 0;
-    if (v->dslots)
-        memset(v->dslots, 0, v->ndslots * sizeof *v->dslots);
-    v->in_checkpoint = true;
+    size_t from = v->batch.len;
+    int rc = WEIR_OK;
+    for (size_t i = 0; i < v->ndirty && rc == WEIR_OK; i++) {
+        const weir_value *row = v->rows[v->dirty[i]];
+        v->key.len = v->val.len = 0;
+        bool removal = is_removal(v, row);
+        rc = weir_rows_key(v->store, row, v->table->pk, v->table->npk, &v->key, err);
+        if (rc == WEIR_OK && !removal)
+            rc = weir_rows_value(row, v->table->schema.ncols, &v->val, err);
+        if (rc == WEIR_OK && weir_changes_add(&v->batch, v->key.data, v->key.len, removal ? NULL : v->val.data, v->val.len))
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
+    if (rc)
+        v->batch.len = from;
+    return rc;
 }
 
-int weir_view_checkpoint_publish(weir_table_view *v, weir_err *err)
+int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err)
 {
-    return apply_pending(v, true) ? weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name) : WEIR_OK;
+    /* Memory first, so that no reader sees a row in the store before the memory row it replaces. */
+    int rc = apply_pending(v, true) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
+    if (rc == WEIR_OK)
+        rc = encode_dirty(v, err);
+    if (rc == WEIR_OK) {
+        for (size_t i = 0; i < v->ndirty; i++)
+            v->is_dirty[v->dirty[i]] = 0;
+        v->ndirty = 0;
+        v->nfresh_sealed = v->nfresh;
+    }
+    atomic_store(&v->in_checkpoint, false); /* the writer publishes again, and may upsert */
+    return rc ? weir_err_wrap(err, "table %s", v->table->name) : WEIR_OK;
 }
 
 int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err)
 {
-    if (v->dirty_lost)
-        return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory keeping the rows of a failed checkpoint; "
-                            "restart weir serve", v->table->name);
-    /* Memory first, so that no reader sees a row in the store before the memory row it replaces. */
-    int rc = weir_view_checkpoint_publish(v, err);
-    for (size_t i = 0; i < v->nsealed && rc == WEIR_OK; i++) {
-        const weir_value *row = v->sealed[i];
-        v->key.len = v->val.len = 0;
-        rc = weir_rows_key(v->store, row, v->table->pk, v->table->npk, &v->key, err);
-        if (rc == WEIR_OK && is_removal(v, row))
-            rc = weir_store_del(txn, v->tbl, v->key.data, v->key.len, NULL, err);
-        else if (rc == WEIR_OK && (rc = weir_rows_value(row, v->table->schema.ncols, &v->val, err)) == WEIR_OK)
-            rc = weir_store_put(txn, v->tbl, v->key.data, v->key.len, v->val.data, v->val.len, err);
-    }
+    int rc = weir_changes_write(txn, v->tbl, &v->batch, err);
     return rc ? weir_err_wrap(err, "table %s", v->table->name) : WEIR_OK;
 }
 
 void weir_view_checkpoint_end(weir_table_view *v, bool committed)
 {
-    v->in_checkpoint = false;
-    for (size_t i = 0; i < v->nsealed && !committed; i++)
-        v->dirty_lost |= mark_dirty(v, v->sealed[i], true) != 0;
-    v->nsealed = 0;
-    /* Every memory row is in the store now; a reader holding the view keeps them fresh a while longer. */
-    if (committed && pthread_rwlock_trywrlock(&v->lock) == 0) {
-        v->nfresh = 0;
+    atomic_store(&v->in_checkpoint, false); /* a checkpoint that failed before its seal */
+    if (!committed) /* the batch is written first by the next checkpoint, before newer rows */
+        return;
+    v->batch.len = 0;
+    /* The fresh rows the seal saw are in the store now; a reader holding the view keeps them fresh a while longer. */
+    if (v->nfresh_sealed && pthread_rwlock_trywrlock(&v->lock) == 0) {
+        memmove(v->fresh, v->fresh + v->nfresh_sealed, (v->nfresh - v->nfresh_sealed) * sizeof *v->fresh);
+        v->nfresh -= v->nfresh_sealed;
+        v->nfresh_sealed = 0;
         pthread_rwlock_unlock(&v->lock);
     }
 }

@@ -20,8 +20,8 @@
  * it never waits for the writer nor makes it wait). Memory rows are never
  * older than the store's: the checkpoint's thread publishes what waits
  * before its transaction commits (so a reader sees the rows of one step,
- * from memory or from the store), and no row is upserted while a
- * checkpoint is under way (the runner takes no step then).
+ * from memory or from the store), and the rows it writes were encoded
+ * before the writer took another step.
  */
 #ifndef WEIR_TABLE_VIEW_H
 #define WEIR_TABLE_VIEW_H
@@ -79,23 +79,26 @@ uint64_t weir_view_replayed(const weir_table_view *v);
 
 /* A checkpoint, for an attached view of a store opened for writing:
  *
- * begin, the writer's thread, as the checkpoint starts: the rows
- * upserted so far are the checkpoint's. Until end, nothing is upserted
- * and weir_view_publish leaves publishing to weir_view_checkpoint.
+ * begin, the writer's thread, as the checkpoint starts (the writer then
+ * takes no step until the seal): weir_view_publish leaves publishing to
+ * the seal.
  *
- * weir_view_checkpoint_publish, the checkpoint's thread, first: publishes
+ * weir_view_checkpoint_seal, the checkpoint's thread, first: publishes
  * what waits (waiting for readers, if they hold the view), so that the
- * step which began the checkpoint shows as soon as it would without one.
+ * step which began the checkpoint shows as soon as it would without one,
+ * and no reader sees a row in the store before the memory row it
+ * replaces; then encodes every row changed since the last seal (the
+ * newest of each key) into the checkpoint's batch. From then on the
+ * writer may upsert and publish again: those rows are the next
+ * checkpoint's.
  *
  * weir_view_checkpoint, the checkpoint's thread (the store's writer),
- * in its write transaction: publishes what still waits, then puts every
- * row upserted since the last checkpoint, the newest of each key, and no
- * other.
+ * in its write transaction: puts the batch.
  *
  * end, the writer's thread, once the transaction committed (committed)
- * or failed: the rows of a failed one go to the next checkpoint. */
+ * or failed: the batch of a failed one is put again, first, by the next. */
 void weir_view_checkpoint_begin(weir_table_view *v);
-int weir_view_checkpoint_publish(weir_table_view *v, weir_err *err);
+int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err);
 int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err);
 void weir_view_checkpoint_end(weir_table_view *v, bool committed);
 

@@ -3,12 +3,22 @@
  *
  * Entry layout: uint64 hash (0 = empty slot), int64 window, weir_value
  * keys[nkeys], then the accumulator block (acc.h). The table doubles at 3/4
- * full.
+ * full. The hash has 62 bits; the top two are the entry's flags when the
+ * table keeps its changes for a store: CHANGED (in the changed list) and
+ * STORED (the store has it, or a sealed batch puts it).
+ *
+ * The changed list holds slot indices. Entries move (a resize, the
+ * backward shift of a removal), so an index may go stale: a moved entry
+ * that is CHANGED is listed again at its new slot (a resize lists them
+ * all anew), and the walk takes an index only if its slot holds a
+ * CHANGED entry, clearing the flag, so each is seen once.
  */
 #include "state/groups.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "state/rows.h"
 
 struct weir_groups {
     const weir_query *q;
@@ -17,8 +27,19 @@ struct weir_groups {
     size_t cap, n;             /* cap: a power of two */
     size_t entry_size;
     size_t key_bytes;          /* owned TEXT key bytes */
+    /* keeping changes for a store (weir_groups_keep_changes) */
+    const weir_store *store;   /* NULL: not kept */
+    uint32_t *changed;         /* slot indices of CHANGED entries (and stale ones: see above) */
+    size_t nchanged, changed_cap;
+    weir_buf removed;          /* store keys of STORED entries removed: u32 length, bytes */
+    bool lost;                 /* a change could not be recorded (out of memory): the next take fails */
+    weir_groups_loader load;   /* fills a new entry from the store; NULL: none */
+    void *load_ctx;
 };
 
+#define CHANGED_BIT (UINT64_C(1) << 63)
+#define STORED_BIT (UINT64_C(1) << 62)
+#define HASH_BITS (STORED_BIT - 1)
 #define HASH(e) (*(uint64_t *)(e))
 #define WINDOW(e) (*(int64_t *)((e) + 8))
 #define KEYS(e) ((weir_value *)((e) + 16))
@@ -42,6 +63,7 @@ static uint64_t hash_of(const weir_groups *g, const weir_value *keys, int64_t wi
     uint64_t h = (uint64_t)window * 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < g->q->nkeys; i++)
         h = weir_value_hash(&keys[i], h);
+    h &= HASH_BITS;
     return h ? h : 1;
 }
 
@@ -64,12 +86,36 @@ static inline bool same_key(const weir_value *a, const weir_value *b)
 
 static bool matches(const weir_groups *g, const uint8_t *e, uint64_t h, const weir_value *keys, int64_t window)
 {
-    if (HASH(e) != h || WINDOW(e) != window)
+    if ((HASH(e) & HASH_BITS) != h || WINDOW(e) != window)
         return false;
     for (int i = 0; i < g->q->nkeys; i++)
         if (!same_key(&KEYS(e)[i], &keys[i]))
             return false;
     return true;
+}
+
+/* Lists slot i as changed; -1 when out of memory. */
+static int note_changed(weir_groups *g, size_t i)
+{
+    if (g->nchanged == g->changed_cap) {
+        uint32_t *c = weir_array_grow(g->changed, &g->changed_cap, sizeof *c, 256);
+        if (!c)
+            return -1;
+        g->changed = c;
+    }
+    g->changed[g->nchanged++] = (uint32_t)i;
+    return 0;
+}
+
+/* The entry at slot i changes: listed once until the next take. */
+static void mark_changed(weir_groups *g, size_t i)
+{
+    uint8_t *e = slot_at(g, i);
+    if (!g->store || (HASH(e) & CHANGED_BIT))
+        return;
+    HASH(e) |= CHANGED_BIT;
+    if (note_changed(g, i))
+        g->lost = true;
 }
 
 /* Moves the entries into a table of cap slots (a power of two). */
@@ -90,6 +136,12 @@ static int resize(weir_groups *g, size_t cap)
     free(g->slots);
     g->slots = slots;
     g->cap = cap;
+    if (g->store) { /* the entries moved: list the changed ones anew */
+        g->nchanged = 0;
+        for (size_t i = 0; i < cap; i++)
+            if ((HASH(slot_at(g, i)) & CHANGED_BIT) && note_changed(g, i))
+                g->lost = true;
+    }
     return 0;
 }
 
@@ -117,19 +169,27 @@ weir_acc *weir_groups_find(weir_groups *g, const weir_value *keys, int64_t windo
     }
 }
 
-weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t window)
+/* The slot of (keys, window): *found, or the empty slot where it goes. */
+static size_t lookup(const weir_groups *g, uint64_t h, const weir_value *keys, int64_t window, bool *found)
 {
-    if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
-        return NULL;
-    uint64_t h = hash_of(g, keys, window);
     size_t i = h & (g->cap - 1);
     for (;; i = (i + 1) & (g->cap - 1)) {
         uint8_t *e = slot_at(g, i);
-        if (!HASH(e))
-            break;
-        if (matches(g, e, h, keys, window))
-            return ACCS(g, e);
+        if (!HASH(e)) {
+            *found = false;
+            return i;
+        }
+        if (matches(g, e, h, keys, window)) {
+            *found = true;
+            return i;
+        }
     }
+}
+
+/* A new entry (keys, window) in the empty slot i, its accumulators
+ * initialised: NULL when out of memory. */
+static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t h, const weir_value *keys, int64_t window)
+{
     uint8_t *e = slot_at(g, i);
     weir_value *k = KEYS(e);
     for (int j = 0; j < g->q->nkeys; j++) {
@@ -151,6 +211,49 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
     WINDOW(e) = window;
     g->ops->init(g->q, ACCS(g, e));
     g->n++;
+    return e;
+}
+
+static void release(weir_groups *g, uint8_t *e);
+static void remove_at(weir_groups *g, size_t i);
+
+weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t window)
+{
+    if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
+        return NULL;
+    uint64_t h = hash_of(g, keys, window);
+    bool found;
+    size_t i = lookup(g, h, keys, window, &found);
+    uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, h, keys, window);
+    if (!e)
+        return NULL;
+    if (!found && g->load) { /* the store may have it (loaded lazily) */
+        int got = g->load(g->load_ctx, g->q, keys, window, ACCS(g, e));
+        if (got < 0) {
+            release(g, e);
+            remove_at(g, i);
+            return NULL;
+        }
+        if (got)
+            HASH(e) |= STORED_BIT;
+    }
+    mark_changed(g, i);
+    return ACCS(g, e);
+}
+
+weir_acc *weir_groups_insert_stored(weir_groups *g, const weir_value *keys, int64_t window)
+{
+    if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
+        return NULL;
+    uint64_t h = hash_of(g, keys, window);
+    bool found;
+    size_t i = lookup(g, h, keys, window, &found);
+    if (found)
+        return NULL;
+    uint8_t *e = insert_at(g, i, h, keys, window);
+    if (!e)
+        return NULL;
+    HASH(e) |= STORED_BIT;
     return ACCS(g, e);
 }
 
@@ -168,8 +271,34 @@ bool weir_groups_next(weir_groups *g, size_t *pos, const weir_value **keys, int6
     return false;
 }
 
+/* Records the store key of e, a STORED entry going away, for deletion. */
+static void note_removed(weir_groups *g, const uint8_t *e)
+{
+    weir_value stack[17], *vals = g->q->nkeys < 17 ? stack : malloc((size_t)(g->q->nkeys + 1) * sizeof *vals);
+    weir_err err = {0};
+    size_t at = g->removed.len;
+    uint32_t len = 0;
+    if (!vals || weir_buf_append(&g->removed, &len, sizeof len)) {
+        g->lost = true;
+    } else {
+        memcpy(vals, KEYS(e), (size_t)g->q->nkeys * sizeof *vals);
+        vals[g->q->nkeys] = weir_timestamp(WINDOW(e));
+        if (weir_groups_store_key(g->store, vals, g->q->nkeys, &g->removed, &err)) {
+            g->removed.len = at;
+            g->lost = true;
+        } else {
+            len = (uint32_t)(g->removed.len - at - sizeof len);
+            memcpy(g->removed.data + at, &len, sizeof len);
+        }
+    }
+    if (vals != stack)
+        free(vals);
+}
+
 static void release(weir_groups *g, uint8_t *e)
 {
+    if (g->store && (HASH(e) & STORED_BIT))
+        note_removed(g, e);
     weir_value *k = KEYS(e);
     for (int j = 0; j < g->q->nkeys; j++)
         if (weir_type_has_text(k[j].type) && !k[j].is_null) {
@@ -193,6 +322,8 @@ static void remove_at(weir_groups *g, size_t i)
         if (((j - home) & mask) >= ((j - i) & mask)) {
             memcpy(slot_at(g, i), e, g->entry_size);
             memset(e, 0, g->entry_size);
+            if ((HASH(slot_at(g, i)) & CHANGED_BIT) && note_changed(g, i))
+                g->lost = true;
             i = j;
         }
     }
@@ -239,9 +370,60 @@ void weir_groups_free(weir_groups *g)
 {
     if (!g)
         return;
+    g->store = NULL; /* freeing is not removing */
     for (size_t i = 0; i < g->cap; i++)
         if (HASH(slot_at(g, i)))
             release(g, slot_at(g, i));
     free(g->slots);
+    free(g->changed);
+    weir_buf_free(&g->removed);
     free(g);
+}
+
+void weir_groups_keep_changes(weir_groups *g, const weir_store *store, weir_groups_loader load, void *ctx)
+{
+    g->store = store;
+    g->load = load;
+    g->load_ctx = ctx;
+}
+
+void weir_groups_stop_loading(weir_groups *g) { g->load = NULL; }
+
+static int by_slot(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+bool weir_groups_next_changed(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs)
+{
+    if (*pos == 0 && g->nchanged > 1) /* in slot order: the walk reads the table front to back, not at random */
+        qsort(g->changed, g->nchanged, sizeof *g->changed, by_slot);
+    while (*pos < g->nchanged) {
+        uint8_t *e = slot_at(g, g->changed[(*pos)++]);
+        if (!(HASH(e) & CHANGED_BIT))
+            continue; /* stale, or seen */
+        HASH(e) = (HASH(e) & ~CHANGED_BIT) | STORED_BIT;
+        *keys = KEYS(e);
+        *window = WINDOW(e);
+        *accs = ACCS(g, e);
+        return true;
+    }
+    g->nchanged = 0;
+    return false;
+}
+
+int weir_groups_take_removed(weir_groups *g, weir_buf *out)
+{
+    if (g->lost || weir_buf_append(out, g->removed.data, g->removed.len)) {
+        g->lost = true;
+        return -1;
+    }
+    g->removed.len = 0;
+    return 0;
+}
+
+int weir_groups_store_key(const weir_store *s, const weir_value *keys_and_window, int nkeys, weir_buf *out, weir_err *err)
+{
+    return weir_rows_key(s, keys_and_window, NULL, nkeys + 1, out, err);
 }

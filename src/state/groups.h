@@ -7,11 +7,21 @@
  * hash, window, key values, accumulators. TEXT keys are copied and owned.
  * Pointers returned into the table are valid until the next insertion or
  * removal.
+ *
+ * Kept in a state store (weir_groups_keep_changes; docs/STATE_STORE.md):
+ * the table then knows which entries changed since the last checkpoint
+ * (every upsert changes its entry) and which entries the store holds, so
+ * that a checkpoint writes the changed ones and deletes the removed ones
+ * only; and it may load an entry from the store the first time its key
+ * is upserted (lazily, after a restart).
  */
 #ifndef WEIR_GROUPS_H
 #define WEIR_GROUPS_H
 
+#include "base/buf.h"
+#include "base/err.h"
 #include "state/acc.h"
+#include "state/store.h"
 
 typedef struct weir_groups weir_groups;
 
@@ -43,6 +53,41 @@ void weir_groups_evict(weir_groups *g, int64_t before);
 
 /* Removes the entry (keys, window) if present. */
 void weir_groups_remove(weir_groups *g, const weir_value *keys, int64_t window);
+
+/* Fills accs (just initialised) for (keys, window) from the store, the
+ * first time the key is upserted: 1 when the store had it, 0 when not,
+ * -1 on an error (the upsert then fails). */
+typedef int (*weir_groups_loader)(void *ctx, const weir_query *q, const weir_value *keys, int64_t window,
+                                  weir_acc *accs);
+
+/* From now on, keep the changes for store s (borrowed; its max key
+ * length): every upsert marks its entry changed, and removing an entry the
+ * store holds records its store key for deletion. load (may be NULL)
+ * fills an entry new in memory from the store (ctx is its). */
+void weir_groups_keep_changes(weir_groups *g, const weir_store *s, weir_groups_loader load, void *ctx);
+/* No more lazy loading: every entry of the store is in memory. */
+void weir_groups_stop_loading(weir_groups *g);
+
+/* Inserts (keys, window) as read from the store: held there, unchanged.
+ * NULL when out of memory or already present. */
+weir_acc *weir_groups_insert_stored(weir_groups *g, const weir_value *keys, int64_t window);
+
+/* Walks the entries changed since the last walk, each once, marking them
+ * unchanged and held by the store: *pos starts at 0; the walk must go to
+ * its end (false). */
+bool weir_groups_next_changed(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs);
+
+/* Appends the store keys of the entries removed since the last call that
+ * the store held (each a u32 length in host order, then the key) to out,
+ * and forgets them. -1 when out of memory now or when a change could not
+ * be recorded before (the store can no longer follow the table). */
+int weir_groups_take_removed(weir_groups *g, weir_buf *out);
+
+/* Appends the store key of a group to out: its key values and window as
+ * vals[0..nkeys], the window a TIMESTAMP (state/rows.h's key rule: key.h's
+ * encoding, cut with a hash when longer than the store takes). */
+int weir_groups_store_key(const weir_store *s, const weir_value *keys_and_window, int nkeys, weir_buf *out,
+                          weir_err *err);
 
 /* The query whose entries these are (its key count and aggregates). */
 const weir_query *weir_groups_query(const weir_groups *g);

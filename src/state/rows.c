@@ -51,6 +51,8 @@ static int fit(const weir_store *s, weir_buf *out, size_t from, weir_err *err)
 int weir_rows_key(const weir_store *s, const weir_value *row, const int *pk, int npk, weir_buf *out, weir_err *err)
 {
     size_t from = out->len;
+    if (npk == 0) /* a table without a key has one row; an encoded tuple never starts with 0x00 */
+        return weir_buf_append(out, "", 1) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
     int rc = encode(out, row, pk, npk, err);
     return rc ? rc : fit(s, out, from, err);
 }

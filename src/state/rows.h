@@ -35,7 +35,7 @@
 int weir_rows_table(weir_store *s, const char *name, bool create, weir_store_table *t, weir_err *err);
 
 /* Appends to out the store key of row, whose primary key is the columns
- * pk[0..npk). */
+ * pk[0..npk) (none: the one row of a table without a key, a fixed key). */
 int weir_rows_key(const weir_store *s, const weir_value *row, const int *pk, int npk, weir_buf *out, weir_err *err);
 
 /* Appends to out the store key's prefix shared by every row whose first

@@ -120,7 +120,9 @@ static void *write_checkpoint(void *arg)
     ckpt *c = arg;
     weir_store_txn *txn = NULL;
     weir_store_table offsets;
-    c->rc = weir_offsets_table(c->w->store, false, &offsets, &c->err);
+    c->rc = weir_view_checkpoint_seal(c->w->view, &c->err);
+    if (c->rc == WEIR_OK)
+        c->rc = weir_offsets_table(c->w->store, false, &offsets, &c->err);
     if (c->rc == WEIR_OK)
         c->rc = weir_store_begin(c->w->store, &txn, &c->err);
     if (c->rc == WEIR_OK)

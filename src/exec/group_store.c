@@ -1,0 +1,333 @@
+/*
+ * group_store.c - the engine's aggregation groups in the state store
+ * (docs/STATE_STORE.md, "Engine groups in the store").
+ *
+ * Each stored query (grouped, not SESSION-windowed, not a join: those
+ * stay in the checkpoint file) has a store table "groups:" and its
+ * output's name. Key: the group's key values and its window start (a
+ * TIMESTAMP; 0 without a window), as weir_groups_store_key makes it.
+ * Value: a version byte (1), a flags byte (FULL_KEY: the key's whole
+ * encoding follows as a u32 length and bytes, because the store key was
+ * cut to the store's longest and ends with a hash), then the accumulators
+ * as checkpoints write them (agg.c's weir_accs_save).
+ *
+ * A checkpoint writes only what changed: the seal, on the checkpoint's
+ * thread while the engine is held, encodes the deletes of the groups
+ * removed (windows closed) and the puts of the groups upserted since the
+ * last seal into the query's batch (state/changes.h; deletes first, since
+ * a group removed and made again is both); the checkpoint's store
+ * transaction writes the batch in key order, with the views' rows and _offsets; a batch whose transaction
+ * failed is written again, first, by the next.
+ *
+ * Restart: windowed queries' groups (few: their windows close) are read
+ * into memory at attach, since closing windows walks them all. Other
+ * queries' groups are read lazily: the first upsert of a key memory lacks
+ * looks it up in the store (a snapshot of its own), until every group the
+ * store held at attach has been read; so a restart reads nothing up front,
+ * and the price is a point read per group new since the restart, and for
+ * the first touch of each old one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/engine_internal.h"
+#include "state/changes.h"
+#include "state/key.h"
+
+#define GROUP_VERSION 1
+#define FULL_KEY 0x01
+
+static bool is_stored(const query_state *s)
+{
+    return s->groups && s->q->grouped && s->q->window.kind != WEIR_WINDOW_SESSION && !s->join;
+}
+
+static int table_of(weir_store *store, const weir_query *q, bool create, weir_store_table *t, weir_err *err)
+{
+    char name[300];
+    if (snprintf(name, sizeof name, "groups:%s", q->output->name) > 255)
+        return weir_err_set(err, WEIR_EINVAL, "%s: a name this long has no table in the state store (248 bytes at most)",
+                            q->output->name);
+    return weir_store_table_open(store, name, create, t, err);
+}
+
+/* The store key of (keys, window) into out (emptied first). */
+static int key_of(const query_state *s, const weir_value *keys, int64_t window, weir_buf *out, weir_err *err)
+{
+    weir_value stack[17], *vals = s->q->nkeys < 17 ? stack : malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
+    if (!vals)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    memcpy(vals, keys, (size_t)s->q->nkeys * sizeof *vals);
+    vals[s->q->nkeys] = weir_timestamp(window);
+    out->len = 0;
+    int rc = weir_groups_store_key(s->store, vals, s->q->nkeys, out, err);
+    if (vals != stack)
+        free(vals);
+    return rc;
+}
+
+/* The whole key's encoding, for a store key that was cut (FULL_KEY). */
+static int full_key(const query_state *s, const weir_value *keys, int64_t window, weir_buf *out, weir_err *err)
+{
+    weir_value w = weir_timestamp(window);
+    out->len = 0;
+    int rc = weir_key_encode(out, keys, s->q->nkeys, err);
+    return rc ? rc : weir_key_encode(out, &w, 1, err);
+}
+
+/* Opens a group's value: *accs_at is where the accumulators start, *full
+ * the whole key when the value carries it (else NULL). */
+static int open_value(const query_state *s, const uint8_t *val, size_t len, weir_reader_buf *accs_at,
+                      const uint8_t **full, uint32_t *full_len, weir_err *err)
+{
+    weir_reader_buf r = {val, val + len, false};
+    uint8_t version = weir_get_u8(&r), flags = weir_get_u8(&r);
+    *full = NULL;
+    if (!r.bad && (flags & FULL_KEY))
+        *full = weir_get_bytes(&r, full_len);
+    if (r.bad || version != GROUP_VERSION || (flags & ~FULL_KEY))
+        return weir_err_set(err, WEIR_ECORRUPT, "state store: groups of %s: a group of version %u (not %d) or damaged; "
+                            "`weir serve --reset` rebuilds the store from the retained inputs",
+                            s->q->output->name, version, GROUP_VERSION);
+    *accs_at = r;
+    return WEIR_OK;
+}
+
+/* The accumulators from a value into accs (initialised). */
+static int load_accs(const query_state *s, weir_reader_buf *r, weir_acc *accs, weir_err *err)
+{
+    if (weir_accs_load(s->q, accs, r) || r->p != r->end)
+        return weir_err_set(err, r->bad || r->p != r->end ? WEIR_ECORRUPT : WEIR_ENOMEM,
+                            "state store: groups of %s: a group's accumulators %s", s->q->output->name,
+                            r->bad || r->p != r->end ? "are damaged; `weir serve --reset` rebuilds the store" : "do not fit in memory");
+    return WEIR_OK;
+}
+
+/* weir_groups_loader: the group from the store, the first time memory
+ * needs it (the pipeline's thread, in a snapshot of its own). */
+static int load_group(void *ctx, const weir_query *q, const weir_value *keys, int64_t window, weir_acc *accs)
+{
+    query_state *s = ctx;
+    (void)q;
+    if (!s->unloaded) {
+        weir_groups_stop_loading(s->groups);
+        return 0;
+    }
+    weir_buf key = {0}, full = {0};
+    weir_store_snap *snap = NULL;
+    weir_err err = {0};
+    const void *val;
+    size_t vlen;
+    bool found = false;
+    int rc = key_of(s, keys, window, &key, &err);
+    if (rc == WEIR_OK)
+        rc = weir_store_snap_begin(s->store, &snap, &err);
+    if (rc == WEIR_OK)
+        rc = weir_store_snap_get(snap, s->tbl, key.data, key.len, &val, &vlen, &found, &err);
+    if (rc == WEIR_OK && found) {
+        weir_reader_buf r;
+        const uint8_t *fk;
+        uint32_t fk_len;
+        rc = open_value(s, val, vlen, &r, &fk, &fk_len, &err);
+        if (rc == WEIR_OK && fk) /* a cut key: the whole one says whether it is this group */
+            found = (rc = full_key(s, keys, window, &full, &err)) == WEIR_OK && full.len == fk_len &&
+                    memcmp(full.data, fk, fk_len) == 0;
+        if (rc == WEIR_OK && found)
+            rc = load_accs(s, &r, accs, &err);
+    }
+    weir_store_snap_end(snap);
+    weir_buf_free(&key);
+    weir_buf_free(&full);
+    if (rc)
+        return -1;
+    if (found)
+        s->unloaded--;
+    return found;
+}
+
+/* The group of a store key and value into memory, as held by the store
+ * (vals: room for nkeys + 1 values; a: for decoded TEXT). */
+static int restore_group(query_state *s, const void *key, size_t klen, const void *val, size_t vlen, weir_value *vals,
+                         weir_arena *a, weir_err *err)
+{
+    weir_reader_buf r;
+    const uint8_t *fk;
+    uint32_t fk_len;
+    int nvals = s->q->nkeys + 1, got_n = 0;
+    int rc = open_value(s, val, vlen, &r, &fk, &fk_len, err);
+    if (rc == WEIR_OK)
+        rc = fk ? weir_key_decode(fk, fk_len, vals, nvals, &got_n, a, err) : weir_key_decode(key, klen, vals, nvals, &got_n, a, err);
+    if (rc == WEIR_OK && (got_n != nvals || vals[s->q->nkeys].type != WEIR_TYPE_TIMESTAMP || vals[s->q->nkeys].is_null))
+        rc = weir_err_set(err, WEIR_ECORRUPT, "a key of %d columns, not %d and a window", got_n, s->q->nkeys);
+    weir_acc *accs = NULL;
+    if (rc == WEIR_OK && !(accs = weir_groups_insert_stored(s->groups, vals, vals[s->q->nkeys].i)))
+        rc = weir_err_set(err, WEIR_ECORRUPT, "a group twice, or out of memory");
+    if (rc == WEIR_OK && (rc = load_accs(s, &r, accs, err)))
+        weir_groups_remove(s->groups, vals, vals[s->q->nkeys].i);
+    return rc;
+}
+
+int weir_engine_restore_group(weir_engine *e, int query, const void *key, size_t klen, const void *val, size_t vlen,
+                              weir_err *err)
+{
+    query_state *s = &e->qs[query];
+    if (!is_stored(s))
+        return weir_err_set(err, WEIR_EINVAL, "%s keeps no groups in the state store", s->q->output->name);
+    weir_arena a = {0};
+    weir_value *vals = malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
+    int rc = vals ? restore_group(s, key, klen, val, vlen, vals, &a, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    free(vals);
+    weir_arena_free(&a);
+    return rc;
+}
+
+/* Every group of a windowed query, read into memory at attach. */
+static int load_all(query_state *s, weir_err *err)
+{
+    weir_store_snap *snap;
+    weir_store_cursor *c = NULL;
+    weir_arena arena = {0};
+    uint64_t n = 0;
+    weir_value *vals = malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
+    int rc = vals ? weir_store_snap_begin(s->store, &snap, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (!vals)
+        return rc;
+    rc = weir_store_snap_count(snap, s->tbl, &n, err);
+    if (rc == WEIR_OK && n && weir_groups_reserve(s->groups, (size_t)n))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory reading the groups of %s", s->q->output->name);
+    weir_store_range all = {0};
+    if (rc == WEIR_OK)
+        rc = weir_store_snap_scan(snap, s->tbl, &all, &c, err);
+    for (bool got = true; rc == WEIR_OK;) {
+        const void *key, *val;
+        size_t klen, vlen;
+        if ((rc = weir_store_next(c, &key, &klen, &val, &vlen, &got, err)) || !got)
+            break;
+        weir_arena_reset(&arena);
+        rc = restore_group(s, key, klen, val, vlen, vals, &arena, err);
+    }
+    weir_store_cursor_close(c);
+    weir_store_snap_end(snap);
+    weir_arena_free(&arena);
+    free(vals);
+    return rc ? weir_err_wrap(err, "state store: groups of %s", s->q->output->name) : WEIR_OK;
+}
+
+int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
+{
+    e->store = store;
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        if (!is_stored(s))
+            continue;
+        s->stored = true;
+        s->store = store;
+        weir_store_snap *snap;
+        uint64_t n = 0;
+        int rc = table_of(store, s->q, true, &s->tbl, err);
+        if (rc == WEIR_OK && (rc = weir_store_snap_begin(store, &snap, err)) == WEIR_OK) {
+            rc = weir_store_snap_count(snap, s->tbl, &n, err);
+            weir_store_snap_end(snap);
+        }
+        if (rc == WEIR_OK && s->q->window.kind != WEIR_WINDOW_NONE)
+            rc = load_all(s, err);
+        if (rc)
+            return rc;
+        s->unloaded = s->q->window.kind == WEIR_WINDOW_NONE ? n : 0;
+        weir_groups_keep_changes(s->groups, store, s->unloaded ? load_group : NULL, s);
+    }
+    return WEIR_OK;
+}
+
+int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store_txn *txn, weir_err *err)
+{
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        weir_store_table t;
+        if (!is_stored(&e->qs[i]))
+            continue;
+        int rc = table_of(store, e->qs[i].q, false, &t, err);
+        if (rc == WEIR_ENOENT)
+            continue;
+        if (rc == WEIR_OK)
+            rc = weir_store_clear(txn, t, err);
+        if (rc)
+            return rc;
+    }
+    return WEIR_OK;
+}
+
+/* A group's value into val (emptied first). */
+static int value_of(const query_state *s, const weir_value *keys, int64_t window, const weir_acc *accs,
+                    size_t klen, weir_buf *val, weir_buf *scratch, weir_err *err)
+{
+    bool cut = klen >= weir_store_max_key(s->store);
+    uint8_t head[2] = {GROUP_VERSION, cut ? FULL_KEY : 0};
+    val->len = 0;
+    int rc = weir_buf_append(val, head, sizeof head) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
+    if (rc == WEIR_OK && cut && (rc = full_key(s, keys, window, scratch, err)) == WEIR_OK &&
+        weir_put_bytes(val, scratch->data, (uint32_t)scratch->len))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (rc == WEIR_OK && weir_accs_save(s->q, accs, val))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* s's removed and changed groups, appended to its batch. */
+static int seal_query(query_state *s, weir_buf *key, weir_buf *val, weir_buf *scratch, weir_err *err)
+{
+    scratch->len = 0;
+    if (s->lost || weir_groups_take_removed(s->groups, scratch))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory keeping the changes of %s's groups; restart weir serve",
+                            s->q->output->name);
+    for (size_t at = 0; at < scratch->len;) {
+        uint32_t len;
+        memcpy(&len, scratch->data + at, sizeof len);
+        if (weir_changes_add(&s->batch, scratch->data + at + sizeof len, len, NULL, 0))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        at += sizeof len + len;
+    }
+    size_t pos = 0;
+    const weir_value *keys;
+    int64_t window;
+    weir_acc *accs;
+    int rc = WEIR_OK;
+    while (weir_groups_next_changed(s->groups, &pos, &keys, &window, &accs)) /* to its end, even after a failure */
+        if (rc == WEIR_OK && (rc = key_of(s, keys, window, key, err)) == WEIR_OK &&
+            (rc = value_of(s, keys, window, accs, key->len, val, scratch, err)) == WEIR_OK &&
+            weir_changes_add(&s->batch, key->data, key->len, val->data, val->len))
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    s->lost |= rc != WEIR_OK; /* the changes walked are no longer marked: the store cannot follow any more */
+    return rc;
+}
+
+int weir_engine_seal_groups(weir_engine *e, weir_err *err)
+{
+    weir_buf key = {0}, val = {0}, scratch = {0};
+    int rc = WEIR_OK;
+    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++)
+        if (e->qs[i].stored && (rc = seal_query(&e->qs[i], &key, &val, &scratch, err)))
+            rc = weir_err_wrap(err, "groups of %s", e->qs[i].q->output->name);
+    weir_buf_free(&key);
+    weir_buf_free(&val);
+    weir_buf_free(&scratch);
+    return rc;
+}
+
+int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err)
+{
+    for (int i = 0; i < e->cat->nqueries; i++)
+        if (e->qs[i].stored && weir_changes_write(txn, e->qs[i].tbl, &e->qs[i].batch, err))
+            return weir_err_wrap(err, "groups of %s", e->qs[i].q->output->name);
+    return WEIR_OK;
+}
+
+void weir_engine_groups_written(weir_engine *e, bool committed)
+{
+    for (int i = 0; i < e->cat->nqueries && committed; i++)
+        e->qs[i].batch.len = 0;
+}
+
+bool weir_engine_has_store(const weir_engine *e) { return e->store != NULL; }
+
+void engine_store_free(query_state *s) { weir_buf_free(&s->batch); }

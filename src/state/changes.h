@@ -1,0 +1,26 @@
+/*
+ * changes.h - a checkpoint's changes to one store table, encoded once (on
+ * the checkpoint's thread while the pipeline waits) and written later in
+ * the store's transaction (while the pipeline goes on): puts and deletes
+ * in a buffer, each a u32 key length, a u32 value length (CHANGES_DEL for
+ * a delete), the key and the value.
+ *
+ * weir_changes_write applies them in key order, changes to one key in the
+ * order they were added: a B-tree written in key order touches each page
+ * once, where the order of the changes (a hash table's) touches them at
+ * random.
+ */
+#ifndef WEIR_CHANGES_H
+#define WEIR_CHANGES_H
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "state/store.h"
+
+/* Appends a put (val, vlen) or, val NULL, a delete of key to b; -1 when out of memory. */
+int weir_changes_add(weir_buf *b, const void *key, size_t klen, const void *val, size_t vlen);
+
+/* Applies every change of b to tbl in the writer's transaction. */
+int weir_changes_write(weir_store_txn *txn, weir_store_table tbl, const weir_buf *b, weir_err *err);
+
+#endif

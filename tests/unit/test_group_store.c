@@ -1,0 +1,215 @@
+/*
+ * test_group_store.c - the engine's aggregation groups in the state store
+ * (exec/group_store.c, docs/STATE_STORE.md): a checkpoint writes the
+ * groups that changed since the last one and no other, and deletes the
+ * windows that closed; an engine attached to the store again (a restart:
+ * windowed groups read at once, the others lazily) and fed the rest of the
+ * input emits exactly what an engine that never stopped emits; a batch
+ * whose transaction failed is written by the next checkpoint; changes
+ * written in key order keep their order within a key.
+ */
+#include "../tap.h"
+#include "exec/engine.h"
+#include "state/changes.h"
+#include "state/store.h"
+
+static const char *sql =
+    "CREATE STREAM src (k TEXT, v INT, ts TIMESTAMP) WITH (partitions = 1, key = 'k', timestamp = 'ts');"
+    "CREATE TABLE per_k AS SELECT k, COUNT(*) AS n, SUM(v) AS total, COUNT(DISTINCT v) AS vs FROM src GROUP BY k;"
+    "CREATE TABLE per_min AS SELECT k, window_start, COUNT(*) AS n, MAX(v) AS top "
+    "  FROM TUMBLE(src, INTERVAL '1' MINUTE) GROUP BY k EMIT FINAL;";
+
+static weir_err err;
+#define CHECK(call) do { if ((call) != WEIR_OK) BAIL("%s: %s", #call, err.msg); } while (0)
+
+static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
+{
+    weir_buf *out = ctx;
+    if (!out)
+        return 0;
+    int rc = weir_buf_printf(out, "%s@%lld:", r->name, (long long)ts);
+    for (int i = 0; i < r->schema.ncols && !rc; i++)
+        rc = weir_value_to_json(out, &row[i]) || weir_buf_append_str(out, ",");
+    return rc || weir_buf_append_str(out, "\n");
+}
+
+static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+{
+    (void)src; (void)raw; (void)len; (void)ts;
+    return ctx ? weir_buf_printf(ctx, "dead %s\n", reason) : 0;
+}
+
+/* Record i of the input: 6 keys, values repeating, a minute every 50 records. */
+static void push(weir_engine *e, const weir_catalog *cat, int from, int to, weir_buf *out)
+{
+    weir_emit_target t = {out, on_row, on_dead, NULL};
+    for (int i = from; i < to; i++) {
+        char json[128];
+        int n = snprintf(json, sizeof json, "{\"k\":\"key%d\",\"v\":%d,\"ts\":%lld}", i % 6, i % 7,
+                         1700000000000LL + (long long)i * 1200);
+        CHECK(weir_engine_push_json(e, weir_catalog_find(cat, "src"), 0, json, (size_t)n, 0, &t, &err));
+    }
+}
+
+/* The runner's part of a checkpoint: seal, write in one transaction, commit (or not). */
+static void checkpoint(weir_engine *e, weir_store *s, bool commit)
+{
+    weir_store_txn *txn;
+    CHECK(weir_engine_seal_groups(e, &err));
+    CHECK(weir_store_begin(s, &txn, &err));
+    CHECK(weir_engine_write_groups(e, txn, &err));
+    if (commit)
+        CHECK(weir_store_commit(txn, &err));
+    else
+        weir_store_abort(txn);
+    weir_engine_groups_written(e, commit);
+}
+
+static uint64_t count(weir_store *s, const char *table)
+{
+    weir_store_table t;
+    weir_store_snap *snap;
+    uint64_t n;
+    CHECK(weir_store_table_open(s, table, false, &t, &err));
+    CHECK(weir_store_snap_begin(s, &snap, &err));
+    CHECK(weir_store_snap_count(snap, t, &n, &err));
+    weir_store_snap_end(snap);
+    return n;
+}
+
+/* Removes every group of per_k from the store behind the engine's back. */
+static void wipe(weir_store *s)
+{
+    weir_store_table t;
+    weir_store_txn *txn;
+    CHECK(weir_store_table_open(s, "groups:per_k", false, &t, &err));
+    CHECK(weir_store_begin(s, &txn, &err));
+    CHECK(weir_store_clear(txn, t, &err));
+    CHECK(weir_store_commit(txn, &err));
+}
+
+/* Changes to one key apply in the order added, whatever the key order. */
+static bool changes_in_order(weir_store *s)
+{
+    weir_store_table t;
+    weir_store_txn *txn;
+    weir_buf b = {0};
+    CHECK(weir_store_table_open(s, "changes", true, &t, &err));
+    bool added = !weir_changes_add(&b, "k1", 2, "a", 1) && !weir_changes_add(&b, "k2", 2, "b", 1) &&
+                 !weir_changes_add(&b, "k1", 2, NULL, 0) && !weir_changes_add(&b, "k0", 2, "x", 1) &&
+                 !weir_changes_add(&b, "k1", 2, "c", 1) && !weir_changes_add(&b, "k0", 2, NULL, 0) &&
+                 !weir_changes_add(&b, "k9", 2, NULL, 0);
+    CHECK(weir_store_begin(s, &txn, &err));
+    CHECK(weir_changes_write(txn, t, &b, &err));
+    CHECK(weir_store_commit(txn, &err));
+    weir_buf_free(&b);
+    weir_store_snap *snap;
+    const void *v;
+    size_t len;
+    bool k0, k1, k2;
+    char got1 = 0, got2 = 0;
+    CHECK(weir_store_snap_begin(s, &snap, &err));
+    CHECK(weir_store_snap_get(snap, t, "k0", 2, &v, &len, &k0, &err));
+    CHECK(weir_store_snap_get(snap, t, "k1", 2, &v, &len, &k1, &err));
+    if (k1)
+        got1 = *(const char *)v;
+    CHECK(weir_store_snap_get(snap, t, "k2", 2, &v, &len, &k2, &err));
+    if (k2)
+        got2 = *(const char *)v;
+    weir_store_snap_end(snap);
+    return added && !k0 && got1 == 'c' && got2 == 'b';
+}
+
+static weir_engine *attached(const weir_catalog *cat, weir_store *s)
+{
+    weir_engine *e;
+    CHECK(weir_engine_new(cat, NULL, &e, &err));
+    CHECK(weir_engine_attach_store(e, s, &err));
+    return e;
+}
+
+int main(void)
+{
+    plan(9);
+    weir_arena a = {0};
+    weir_catalog cat;
+    weir_stmt **st;
+    size_t n;
+    weir_sql_error e;
+    if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
+        BAIL("%s", e.msg);
+    char *dir = tap_tmpdir("group_store");
+    weir_store *s;
+    CHECK(weir_store_open(dir, NULL, &s, &err));
+
+    /* The reference: one engine, no store, no stop. */
+    weir_buf want = {0}, got = {0};
+    weir_engine *ref;
+    CHECK(weir_engine_new(&cat, NULL, &ref, &err));
+    push(ref, &cat, 0, 300, NULL);
+    push(ref, &cat, 300, 600, &want);
+    weir_emit_target wt = {&want, on_row, on_dead, NULL};
+    CHECK(weir_engine_advance(ref, INT64_MAX, &wt, &err));
+
+    weir_engine *e1 = attached(&cat, s);
+    push(e1, &cat, 0, 200, NULL);
+    checkpoint(e1, s, true);
+    ok(count(s, "groups:per_k") == 6 && count(s, "groups:per_min") == 6,
+       "a checkpoint writes every group: 6 keys, and 6 of the open minute (%llu, %llu)",
+       (unsigned long long)count(s, "groups:per_k"), (unsigned long long)count(s, "groups:per_min"));
+
+    /* Only key0 and key1 change: a checkpoint writes those two and no other. */
+    wipe(s);
+    push(e1, &cat, 204, 206, NULL); /* 204 % 6 == 0 */
+    checkpoint(e1, s, true);
+    ok(count(s, "groups:per_k") == 2, "a checkpoint writes the groups changed since the last one only (%llu of 6)",
+       (unsigned long long)count(s, "groups:per_k"));
+    push(e1, &cat, 200, 204, NULL);
+    push(e1, &cat, 206, 212, NULL); /* every key changes again: all 6 back */
+    checkpoint(e1, s, true);
+
+    /* A failed transaction's batch goes with the next checkpoint. */
+    push(e1, &cat, 212, 250, NULL);
+    checkpoint(e1, s, false);
+    push(e1, &cat, 250, 300, NULL); /* minutes 3 and 4 close, 5 opens */
+    checkpoint(e1, s, true);
+    ok(count(s, "groups:per_k") == 6, "the groups of a checkpoint that did not commit are written by the next");
+    ok(count(s, "groups:per_min") == 6, "closed windows are deleted from the store: only the open minute's groups are "
+       "left (%llu)", (unsigned long long)count(s, "groups:per_min"));
+    weir_buf state = {0};
+    if (weir_engine_save(e1, &state))
+        BAIL("save");
+    ok(weir_engine_state_in_store(state.data, state.len) && state.len < 400,
+       "the engine's checkpoint state leaves the stored groups out (%zu bytes)", state.len);
+    weir_engine_free(e1);
+
+    /* A restart: attach (the windows are read at once), load the small state, go on. */
+    weir_engine *e2 = attached(&cat, s);
+    CHECK(weir_engine_load(e2, state.data, state.len, &err));
+    weir_query_stats qs;
+    weir_engine_query_stats(e2, 0, &qs);
+    ok(qs.groups == 0, "after a restart no keyed group is in memory before it is used (%llu)", (unsigned long long)qs.groups);
+    push(e2, &cat, 300, 600, &got);
+    weir_emit_target gt = {&got, on_row, on_dead, NULL};
+    CHECK(weir_engine_advance(e2, INT64_MAX, &gt, &err));
+    weir_buf_append(&want, "", 1);
+    weir_buf_append(&got, "", 1);
+    ok(strcmp((char *)want.data, (char *)got.data) == 0, "after the restart the rows equal an uninterrupted run's (%zu bytes)",
+       want.len);
+    if (strcmp((char *)want.data, (char *)got.data))
+        diag("want:\n%.2000s\ngot:\n%.2000s", (char *)want.data, (char *)got.data);
+    checkpoint(e2, s, true);
+    ok(count(s, "groups:per_min") == 0, "every window closed at the end of input: none left in the store (%llu)",
+       (unsigned long long)count(s, "groups:per_min"));
+    weir_engine_free(e2);
+    weir_engine_free(ref);
+    ok(changes_in_order(s), "changes are written in key order, those to one key in the order added (put, delete, put)");
+    weir_buf_free(&state);
+    weir_buf_free(&want);
+    weir_buf_free(&got);
+    weir_store_close(s);
+    tap_rmrf(dir);
+    free(dir);
+    weir_arena_free(&a);
+    return done();
+}
