@@ -216,6 +216,9 @@ static size_t varint_size(int64_t v)
     return n;
 }
 
+/* A header value's length on the wire: -1 for null. */
+static int64_t header_len(const weir_wire_header *h) { return h->value ? (int64_t)h->value_len : -1; }
+
 void weir_kbatch_begin(weir_kbatch_builder *b, weir_kw *w)
 {
     *b = (weir_kbatch_builder){.start = w->b->len};
@@ -235,7 +238,7 @@ void weir_kbatch_add(weir_kbatch_builder *b, weir_kw *w, const weir_wire_record 
                   varint_size((int64_t)rec->value_len) + rec->value_len + varint_size((int64_t)rec->nheaders);
     for (size_t i = 0; i < rec->nheaders; i++)
         size += varint_size((int64_t)rec->headers[i].name_len) + rec->headers[i].name_len +
-                varint_size((int64_t)rec->headers[i].value_len) + rec->headers[i].value_len;
+                varint_size(header_len(&rec->headers[i])) + rec->headers[i].value_len;
     weir_kw_varint(w, (int64_t)size);
     weir_kw_i8(w, 0);
     weir_kw_varint(w, ts_delta);
@@ -248,7 +251,7 @@ void weir_kbatch_add(weir_kbatch_builder *b, weir_kw *w, const weir_wire_record 
     for (size_t i = 0; i < rec->nheaders; i++) {
         weir_kw_varint(w, (int64_t)rec->headers[i].name_len);
         weir_kw_raw(w, rec->headers[i].name, rec->headers[i].name_len);
-        weir_kw_varint(w, (int64_t)rec->headers[i].value_len);
+        weir_kw_varint(w, header_len(&rec->headers[i]));
         weir_kw_raw(w, rec->headers[i].value, rec->headers[i].value_len);
     }
     b->last_offset = rec->offset;
