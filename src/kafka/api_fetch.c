@@ -67,12 +67,12 @@ weir_kresult weir_kafka_list_offsets(const weir_kctx *c, weir_kreq *q, weir_kw *
         weir_kr_i8(r, "isolation_level");
     if (q->version >= 2)
         weir_kw_i32(w, 0); /* throttle_time_ms */
-    int32_t nt = weir_kr_array(r, false, 6, "topics");
+    int32_t nt = weir_kr_array(r, false, false, 6, "topics");
     weir_kw_array(w, false, nt);
     for (int32_t t = 0; t < nt && weir_kr_ok(r); t++) {
         char topic[256];
         weir_kafka_name(r, false, topic, sizeof topic, "topic name");
-        int32_t np = weir_kr_array(r, false, 12, "partitions");
+        int32_t np = weir_kr_array(r, false, false, 12, "partitions");
         weir_kw_string(w, false, topic);
         weir_kw_array(w, false, np);
         for (int32_t p = 0; p < np && weir_kr_ok(r); p++) {
@@ -200,13 +200,13 @@ static bool read_fetch(weir_kr *r, fetch_wait *f, int32_t *max_wait)
         weir_kr_i32(r, "session_id");
         weir_kr_i32(r, "session_epoch");
     }
-    int32_t nt = weir_kr_array(r, false, 6, "topics");
+    int32_t nt = weir_kr_array(r, false, false, 6, "topics");
     f->names = calloc(nt > 0 ? (size_t)nt : 1, sizeof *f->names);
     if (!f->names)
         return false;
     for (int32_t t = 0; t < nt && weir_kr_ok(r); t++) {
         weir_kafka_name(r, false, f->names[t], sizeof f->names[t], "topic name");
-        int32_t np = weir_kr_array(r, false, 16, "partitions");
+        int32_t np = weir_kr_array(r, false, false, 16, "partitions");
         fetch_part *grown = realloc(f->parts, (f->nparts + (size_t)np + 1) * sizeof *grown);
         if (!grown)
             return false;
@@ -225,10 +225,10 @@ static bool read_fetch(weir_kr *r, fetch_wait *f, int32_t *max_wait)
         f->ntopics = (size_t)t + 1;
     }
     if (v >= 7) {
-        int32_t nf = weir_kr_array(r, false, 6, "forgotten_topics_data");
+        int32_t nf = weir_kr_array(r, false, false, 6, "forgotten_topics_data");
         for (int32_t t = 0; t < nf && weir_kr_ok(r); t++) {
             weir_kr_string(r, false, false, "forgotten topic");
-            int32_t np = weir_kr_array(r, false, 4, "forgotten partitions");
+            int32_t np = weir_kr_array(r, false, false, 4, "forgotten partitions");
             for (int32_t p = 0; p < np && weir_kr_ok(r); p++)
                 weir_kr_i32(r, "forgotten partition");
         }

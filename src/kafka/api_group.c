@@ -24,12 +24,12 @@ weir_kresult weir_kafka_offset_commit(const weir_kctx *c, weir_kreq *q, weir_kw 
         weir_kr_i64(r, "retention_time_ms");
     if (v >= 3)
         weir_kw_i32(w, 0); /* throttle_time_ms */
-    int32_t nt = weir_kr_array(r, false, 6, "topics");
+    int32_t nt = weir_kr_array(r, false, false, 6, "topics");
     weir_kw_array(w, false, nt);
     for (int32_t t = 0; t < nt && weir_kr_ok(r); t++) {
         char topic[256];
         weir_kafka_name(r, false, topic, sizeof topic, "topic name");
-        int32_t np = weir_kr_array(r, false, 14, "partitions");
+        int32_t np = weir_kr_array(r, false, false, 14, "partitions");
         weir_kw_string(w, false, topic);
         weir_kw_array(w, false, np);
         for (int32_t p = 0; p < np && weir_kr_ok(r); p++) {
@@ -55,7 +55,7 @@ static void fetch_topic(const weir_kctx *c, weir_kr *r, const char *group, int16
 {
     char topic[256];
     weir_kafka_name(r, false, topic, sizeof topic, "topic name");
-    int32_t np = weir_kr_array(r, false, 4, "partition_indexes");
+    int32_t np = weir_kr_array(r, false, false, 4, "partition_indexes");
     weir_topic *t;
     size_t n;
     weir_err err = {0};
@@ -91,7 +91,7 @@ weir_kresult weir_kafka_offset_fetch(const weir_kctx *c, weir_kreq *q, weir_kw *
     weir_kafka_name(r, false, group, sizeof group, "group_id");
     if (q->version >= 3)
         weir_kw_i32(w, 0); /* throttle_time_ms */
-    int32_t nt = weir_kr_array(r, false, 6, "topics");
+    int32_t nt = weir_kr_array(r, false, q->version >= 2, 6, "topics");
     weir_kw_array(w, false, nt < 0 ? 0 : nt); /* null (every topic the group has): weir answers none */
     for (int32_t t = 0; t < nt && weir_kr_ok(r); t++)
         fetch_topic(c, r, group, q->version, w);

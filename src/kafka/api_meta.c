@@ -51,7 +51,7 @@ weir_kresult weir_kafka_metadata(const weir_kctx *c, weir_kreq *q, weir_kw *w, w
 {
     (void)wait;
     int16_t v = q->version;
-    int32_t asked = weir_kr_array(&q->body, false, 2, "topics");
+    int32_t asked = weir_kr_array(&q->body, false, v >= 1, 2, "topics");
     if (v == 0 && asked == 0) /* v0: an empty list asks for every topic */
         asked = -1;
     const uint8_t *names = q->body.p; /* the names are read again below, as they are answered */

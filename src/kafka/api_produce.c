@@ -110,13 +110,13 @@ static bool read_request(weir_kr *r, produce_wait *pw, weir_kslice **records, in
     weir_kr_string(r, false, true, "transactional_id");
     *acks = weir_kr_i16(r, "acks");
     weir_kr_i32(r, "timeout_ms");
-    int32_t nt = weir_kr_array(r, false, 6, "topic_data");
+    int32_t nt = weir_kr_array(r, false, false, 6, "topic_data");
     pw->names = calloc(nt > 0 ? (size_t)nt : 1, sizeof *pw->names);
     if (!pw->names)
         return false;
     for (int32_t t = 0; t < nt && weir_kr_ok(r); t++) {
         weir_kafka_name(r, false, pw->names[t], sizeof pw->names[t], "topic name");
-        int32_t np = weir_kr_array(r, false, 8, "partition_data");
+        int32_t np = weir_kr_array(r, false, false, 8, "partition_data");
         part_answer *grown = realloc(pw->parts, (pw->nparts + (size_t)np + 1) * sizeof *grown);
         weir_kslice *more = realloc(*records, (pw->nparts + (size_t)np + 1) * sizeof *more);
         if (grown)

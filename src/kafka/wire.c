@@ -127,13 +127,17 @@ weir_kslice weir_kr_bytes(weir_kr *r, bool compact, bool nullable, const char *w
 
 weir_kslice weir_kr_raw(weir_kr *r, size_t n, const char *what) { return sized(r, (int64_t)n, false, what); }
 
-int32_t weir_kr_array(weir_kr *r, bool compact, size_t min_size, const char *what)
+int32_t weir_kr_array(weir_kr *r, bool compact, bool nullable, size_t min_size, const char *what)
 {
     int64_t n = compact ? (int64_t)weir_kr_uvarint(r, what) - 1 : weir_kr_i32(r, what);
     if (r->bad)
         return 0;
-    if (n == -1)
+    if (n == -1 && nullable)
         return -1;
+    if (n == -1) {
+        weir_kr_fail(r, "%s at byte %zu: null, where the protocol requires an array", what, (size_t)(r->p - r->start));
+        return 0;
+    }
     if (n < 0 || (uint64_t)n * (min_size ? min_size : 1) > (uint64_t)(r->end - r->p)) {
         weir_kr_fail(r, "%s at byte %zu: %lld elements cannot fit in the %zu bytes left", what,
                      (size_t)(r->p - r->start), (long long)n, (size_t)(r->end - r->p));

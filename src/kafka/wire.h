@@ -50,10 +50,10 @@ weir_kslice weir_kr_string(weir_kr *r, bool compact, bool nullable, const char *
 weir_kslice weir_kr_bytes(weir_kr *r, bool compact, bool nullable, const char *what);
 /* A fixed number of raw bytes. */
 weir_kslice weir_kr_raw(weir_kr *r, size_t n, const char *what);
-/* An array's element count (int32, or compact uvarint - 1); -1 for null.
- * A count that could not fit in what is left (each element taking at least
+/* An array's element count (int32, or compact uvarint - 1); -1 for null
+ * where nullable, else a null array makes the reader bad. A count that could not fit in what is left (each element taking at least
  * min_size bytes) makes the reader bad, so callers may allocate by it. */
-int32_t weir_kr_array(weir_kr *r, bool compact, size_t min_size, const char *what);
+int32_t weir_kr_array(weir_kr *r, bool compact, bool nullable, size_t min_size, const char *what);
 /* Skips a tagged-field section (flexible versions). */
 void weir_kr_tags(weir_kr *r, const char *what);
 /* Copies a string into dst (cap bytes, NUL-terminated); bad if it does not fit or holds a NUL. */

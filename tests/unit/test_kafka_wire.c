@@ -65,9 +65,17 @@ static void test_reader_refusals(void)
 
     static const uint8_t many[4] = {0x7f, 0xff, 0xff, 0xff};
     weir_kr_init(&r, many, sizeof many);
-    weir_kr_array(&r, false, 4, "topics");
+    weir_kr_array(&r, false, false, 4, "topics");
     ok(!weir_kr_ok(&r) && strstr(r.err, "cannot fit"), "an array count larger than the bytes left is refused before any allocation (%s)",
        r.err);
+
+    static const uint8_t null_array[4] = {0xff, 0xff, 0xff, 0xff};
+    weir_kr_init(&r, null_array, sizeof null_array);
+    int32_t n = weir_kr_array(&r, false, true, 4, "topics");
+    weir_kr_init(&r, null_array, sizeof null_array);
+    weir_kr_array(&r, false, false, 8, "partition_data");
+    ok(n == -1 && !weir_kr_ok(&r) && strstr(r.err, "null, where the protocol requires an array"),
+       "a null array is -1 where nullable, else refused (%s): the fuzzer's double free", r.err);
 
     static const uint8_t tags[] = {2, 0, 1, 'x', 5, 9, 'y'};
     weir_kr_init(&r, tags, sizeof tags);
@@ -281,7 +289,7 @@ static void test_api_versions(void)
 
 int main(void)
 {
-    plan(28);
+    plan(29);
     test_varints();
     test_reader_refusals();
     test_header();
