@@ -8,6 +8,9 @@
  * place that looks like a record batch gets its CRC fixed, so mutations
  * reach the record decoder and the codecs behind the checksum.
  *
+ * SASL requests are answered as by a server with a token (its checks of the
+ * PLAIN token), every other one as by a server without.
+ *
  * The runtime has hung up (weir_runtime_hang_up) before the first input:
  * a produce is decoded and checked, then refused at the append, so
  * nothing needs a pipeline thread. Whatever the input, the answer is
@@ -103,7 +106,12 @@ static void answer(const uint8_t *data, size_t size)
         return;
     weir_buf out = {0};
     weir_kw w = {&out, false};
-    weir_kctx c = {rt, "127.0.0.1", 9092, NULL, NULL};
+    weir_ksession session = {0};
+    weir_kctx c = {.rt = rt, .host = "127.0.0.1", .port = 9092};
+    if (q.key == KAFKA_SASL_HANDSHAKE || q.key == KAFKA_SASL_AUTHENTICATE) { /* as a server with --token */
+        c.token = "s3cret";
+        c.session = &session;
+    }
     weir_kwait *wait = NULL;
     weir_kresult res = weir_kafka_dispatch(&c, &q, &w, &wait);
     if (res == KAFKA_MALFORMED && !q.body.err[0])

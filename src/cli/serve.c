@@ -65,7 +65,8 @@ static const cli_option options[] = {
                               "seconds is answered 503 (default 30)"},
     {"max-result-bytes", 0, "BYTES", "a pull query that would hold or answer more is answered 413 (default 67108864)"},
     {"kafka-listen", 0, "ADDR", "also speak the Kafka protocol on ADDR (e.g. 127.0.0.1:9092): Kafka clients produce "
-                                "to and consume from the streams (default: off; see docs/KAFKA_PROTOCOL.md)"},
+                                "to and consume from the streams, with SASL PLAIN and --token's password if "
+                                "set (default: off; see docs/KAFKA_PROTOCOL.md)"},
 };
 
 static int run_serve(const char **v, int argc, char **argv);
@@ -269,7 +270,7 @@ static int run_serve(const char **v, int argc, char **argv)
         start_error(data, &err);
         goto out;
     }
-    weir_kafka_options ko = {.listen = v[cli_index(c, "kafka-listen")], .log = kafka_log};
+    weir_kafka_options ko = {.listen = v[cli_index(c, "kafka-listen")], .token = token, .log = kafka_log};
     if (ko.listen && weir_kafka_listener_start(rt, &ko, &kl, &err)) {
         start_error(data, &err);
         goto out;

@@ -41,6 +41,7 @@ typedef struct kconn {
     size_t out_sent;
     weir_kwait *wait;            /* the request being answered later, or NULL */
     weir_kreq pending;           /* its header */
+    weir_ksession session;       /* SASL: authenticated yet? */
     char host[INET6_ADDRSTRLEN]; /* the address the client reached */
     int32_t port;
     char peer[INET6_ADDRSTRLEN + 8];
@@ -105,7 +106,7 @@ static void adopt(weir_kafka_listener *l, weir_kwait *wt)
 {
     orphan *o = malloc(sizeof *o);
     if (!o) { /* cannot be kept: waits for its answers here rather than be freed under them */
-        while (!wt->poll(wt, &(weir_kctx){.rt = l->rt}, &(weir_kw){&l->scratch, false}, INT64_MAX))
+        while (!wt->poll(wt, &(weir_kctx){.rt = l->rt, .host = ""}, &(weir_kw){&l->scratch, false}, INT64_MAX))
             usleep(1000);
         l->scratch.len = 0;
         wt->free(wt);
@@ -154,6 +155,7 @@ static void accept_all(weir_kafka_listener *l)
         }
         c->fd = fd;
         c->events = EPOLLIN;
+        c->session.authenticated = !l->opt.token;
         char host[INET6_ADDRSTRLEN] = "?";
         if (local.ss_family == AF_INET6) {
             const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&local, *p = (const struct sockaddr_in6 *)&peer;
@@ -173,9 +175,9 @@ static void accept_all(weir_kafka_listener *l)
     }
 }
 
-static weir_kctx ctx_of(weir_kafka_listener *l, const kconn *c)
+static weir_kctx ctx_of(weir_kafka_listener *l, kconn *c)
 {
-    return (weir_kctx){l->rt, c->host, c->port, wake, l};
+    return (weir_kctx){l->rt, l->opt.token, &c->session, c->host, c->port, wake, l};
 }
 
 /* Writes what is unsent; false when the connection is gone. */
@@ -218,9 +220,26 @@ static void poll_wait(weir_kafka_listener *l, kconn *c, int64_t now)
     c->wait = NULL;
 }
 
+/* The bare PLAIN token that follows SaslHandshake v0, answered by an
+ * empty frame; false to close. */
+static bool raw_token(weir_kafka_listener *l, kconn *c, const uint8_t *p, size_t len)
+{
+    c->session.raw_token_next = false;
+    if (!weir_kafka_plain_ok(p, len, l->opt.token)) {
+        say(l, "kafka: %s failed SASL PLAIN authentication; closing the connection", c->peer);
+        return false;
+    }
+    c->session.authenticated = true;
+    weir_kw w = {&c->out, false};
+    weir_kw_i32(&w, 0);
+    return !w.oom;
+}
+
 /* Answers one complete request frame (payload p, len bytes); false to close. */
 static bool answer(weir_kafka_listener *l, kconn *c, const uint8_t *p, size_t len)
 {
+    if (c->session.raw_token_next)
+        return raw_token(l, c, p, len);
     weir_kreq q;
     if (!weir_kafka_header(p, len, &q)) {
         say(l, "kafka: %s sent a malformed request header (%s); closing the connection", c->peer, q.body.err);
@@ -256,7 +275,8 @@ static bool answer(weir_kafka_listener *l, kconn *c, const uint8_t *p, size_t le
 /* Answers the complete requests in the buffer, until one waits; false to close. */
 static bool serve(weir_kafka_listener *l, kconn *c)
 {
-    while (!c->wait && c->out.len - c->out_sent < OUT_HIGH && c->in.len - c->in_used >= 4) {
+    while (!c->wait && !c->session.close_after_answer && c->out.len - c->out_sent < OUT_HIGH &&
+           c->in.len - c->in_used >= 4) {
         const uint8_t *p = c->in.data + c->in_used;
         uint32_t size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         if (size < 8 || size > l->opt.max_request) {
@@ -277,7 +297,13 @@ static bool serve(weir_kafka_listener *l, kconn *c)
         c->in.len -= c->in_used;
         c->in_used = 0;
     }
-    return flush(l, c);
+    if (!flush(l, c))
+        return false;
+    if (c->session.close_after_answer && c->out.len == 0) { /* a failed authentication, answered */
+        say(l, "kafka: %s failed SASL PLAIN authentication; closing the connection", c->peer);
+        return false;
+    }
+    return true;
 }
 
 /* Reads what arrived; false when the connection is over. */

@@ -23,6 +23,7 @@ typedef struct weir_kafka_listener weir_kafka_listener;
 
 typedef struct weir_kafka_options {
     const char *listen;           /* HOST:PORT (PORT 0: any free one) */
+    const char *token;            /* clients authenticate with SASL PLAIN and this password (serve --token); NULL: none */
     size_t max_request;           /* larger requests close their connection; 0: 100 MiB (Kafka's socket.request.max.bytes) */
     /* What went wrong with a client (a malformed request, a failed
      * accept), one line, from the listener's thread; NULL: not said. */

@@ -10,6 +10,7 @@
  */
 #include "kafka/proto.h"
 
+#include <stdint.h>
 #include <string.h>
 
 const weir_kapi weir_kafka_apis[] = {
@@ -20,7 +21,9 @@ const weir_kapi weir_kafka_apis[] = {
     {KAFKA_OFFSET_COMMIT, "OffsetCommit", 2, 7, 8, weir_kafka_offset_commit},
     {KAFKA_OFFSET_FETCH, "OffsetFetch", 1, 5, 6, weir_kafka_offset_fetch},
     {KAFKA_FIND_COORDINATOR, "FindCoordinator", 0, 2, 3, weir_kafka_find_coordinator},
+    {KAFKA_SASL_HANDSHAKE, "SaslHandshake", 0, 1, INT16_MAX, weir_kafka_sasl_handshake},
     {KAFKA_API_VERSIONS, "ApiVersions", 0, 3, 3, weir_kafka_api_versions},
+    {KAFKA_SASL_AUTHENTICATE, "SaslAuthenticate", 0, 1, 2, weir_kafka_sasl_authenticate},
 };
 const int weir_kafka_napis = (int)(sizeof weir_kafka_apis / sizeof weir_kafka_apis[0]);
 
@@ -87,6 +90,11 @@ weir_kresult weir_kafka_dispatch(const weir_kctx *c, weir_kreq *q, weir_kw *w, w
 {
     const weir_kapi *api = api_of(q->key);
     *wait = NULL;
+    if (c->token && !c->session->authenticated && q->key != KAFKA_API_VERSIONS && q->key != KAFKA_SASL_HANDSHAKE &&
+        q->key != KAFKA_SASL_AUTHENTICATE) {
+        weir_kr_fail(&q->body, "not authenticated: this server takes SASL PLAIN with the password of serve --token first");
+        return KAFKA_MALFORMED;
+    }
     if (api && q->version >= api->min && q->version <= api->max)
         return api->handle(c, q, w, wait);
     if (q->key == KAFKA_API_VERSIONS) { /* a newer client than weir: v0's layout, so it can read which weir takes */

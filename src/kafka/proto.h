@@ -23,7 +23,9 @@ enum { /* API keys */
     KAFKA_OFFSET_COMMIT = 8,
     KAFKA_OFFSET_FETCH = 9,
     KAFKA_FIND_COORDINATOR = 10,
+    KAFKA_SASL_HANDSHAKE = 17,
     KAFKA_API_VERSIONS = 18,
+    KAFKA_SASL_AUTHENTICATE = 36,
 };
 
 enum { /* error codes (the protocol guide's table) */
@@ -36,9 +38,12 @@ enum { /* error codes (the protocol guide's table) */
     KERR_NOT_ENOUGH_REPLICAS = 19,
     KERR_INVALID_REQUIRED_ACKS = 21,
     KERR_TOPIC_AUTHORIZATION_FAILED = 29,
+    KERR_UNSUPPORTED_SASL_MECHANISM = 33,
+    KERR_ILLEGAL_SASL_STATE = 34,
     KERR_UNSUPPORTED_VERSION = 35,
     KERR_POLICY_VIOLATION = 44,
     KERR_KAFKA_STORAGE_ERROR = 56,
+    KERR_SASL_AUTHENTICATION_FAILED = 58,
     KERR_INVALID_RECORD = 87,
 };
 
@@ -51,9 +56,18 @@ typedef struct weir_kreq {
     weir_kr body;
 } weir_kreq;
 
+/* A connection's SASL state (listener.c keeps one per connection). */
+typedef struct weir_ksession {
+    bool authenticated;           /* SASL PLAIN succeeded (or no token is asked for) */
+    bool raw_token_next;          /* after SaslHandshake v0: the next frame is a bare PLAIN token */
+    bool close_after_answer;      /* a failed authentication: answer, then close */
+} weir_ksession;
+
 /* What a handler sees of the server and the connection. */
 typedef struct weir_kctx {
     weir_runtime *rt;
+    const char *token;            /* serve --token: clients authenticate with SASL PLAIN, this password; NULL: none */
+    weir_ksession *session;       /* the connection's; NULL only where token is NULL */
     const char *host;             /* this broker's address, as the client reached it */
     int32_t port;
     void (*wake)(void *ctx);      /* from any thread: a wait may be ready (the listener polls it) */
@@ -103,7 +117,10 @@ bool weir_kafka_header(const uint8_t *p, size_t len, weir_kreq *q);
 void weir_kafka_response_header(const weir_kreq *q, weir_kw *w);
 
 /* Answers one request into w (its body only): an API or version weir
- * does not serve gets UNSUPPORTED_VERSION, never a closed connection. */
+ * does not serve gets UNSUPPORTED_VERSION, never a closed connection.
+ * With a token, a connection not yet authenticated may send only
+ * ApiVersions and the SASL requests: anything else is refused as
+ * malformed (ILLEGAL_SASL_STATE in Kafka's words), which closes it. */
 weir_kresult weir_kafka_dispatch(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 
 /* The handlers (api_*.c). */
@@ -115,6 +132,10 @@ weir_kresult weir_kafka_list_offsets(const weir_kctx *c, weir_kreq *q, weir_kw *
 weir_kresult weir_kafka_fetch(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_offset_commit(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_offset_fetch(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_sasl_handshake(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_sasl_authenticate(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+/* Whether a SASL PLAIN token ([authzid] NUL user NUL password) carries the password token. */
+bool weir_kafka_plain_ok(const uint8_t *p, size_t len, const char *token);
 
 /* Reads a topic or group name into dst; the reader goes bad if it is too long. */
 void weir_kafka_name(weir_kr *r, bool compact, char *dst, size_t cap, const char *what);

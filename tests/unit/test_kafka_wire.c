@@ -3,8 +3,8 @@
  * the reader's refusals of malformed input, request headers, record
  * batch v2 encoded and decoded again (uncompressed and with each codec,
  * compressed here by the codecs' own libraries), the decoder's errors
- * (CRC, magic, cut short, a decompression bomb), and ApiVersions'
- * answers, for served and unserved versions.
+ * (CRC, magic, cut short, a decompression bomb), ApiVersions' answers,
+ * for served and unserved versions, and SASL PLAIN's checks.
  */
 #include <lz4frame.h>
 #include <snappy-c.h>
@@ -287,13 +287,45 @@ static void test_api_versions(void)
     weir_buf_free(&out);
 }
 
+static void test_sasl(void)
+{
+    ok(weir_kafka_plain_ok((const uint8_t *)"\0user\0s3cret", 12, "s3cret") &&
+           weir_kafka_plain_ok((const uint8_t *)"authz\0u\0s3cret", 14, "s3cret"),
+       "a PLAIN token with the password passes, with or without an authorization id");
+    ok(!weir_kafka_plain_ok((const uint8_t *)"\0user\0s3cre", 11, "s3cret") &&
+           !weir_kafka_plain_ok((const uint8_t *)"\0user\0s3cretX", 13, "s3cret") &&
+           !weir_kafka_plain_ok((const uint8_t *)"user s3cret", 11, "s3cret") &&
+           !weir_kafka_plain_ok((const uint8_t *)"", 0, "s3cret"),
+       "a shorter, longer or malformed token does not");
+    weir_ksession session = {0};
+    weir_kctx c = {.token = "s3cret", .session = &session, .host = "127.0.0.1", .port = 9092};
+    weir_buf out = {0};
+    weir_kw w = {&out, false};
+    weir_kreq q;
+    weir_kwait *wait;
+    static const uint8_t meta[] = {0, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff};
+    bool parsed = weir_kafka_header(meta, sizeof meta, &q);
+    weir_kresult res = weir_kafka_dispatch(&c, &q, &w, &wait);
+    ok(parsed && res == KAFKA_MALFORMED && strstr(q.body.err, "not authenticated"),
+       "with a token, Metadata before SASL is refused (%s)", q.body.err);
+    static const uint8_t auth[] = {0, 36, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 11, 0, 'u', 0, 'w', 'r', 'o', 'n', 'g', 'p', 'w', 'd'};
+    out.len = 0;
+    parsed = weir_kafka_header(auth, sizeof auth, &q);
+    res = weir_kafka_dispatch(&c, &q, &w, &wait);
+    ok(parsed && res == KAFKA_ANSWER && out.len > 2 && out.data[1] == KERR_SASL_AUTHENTICATION_FAILED &&
+           session.close_after_answer && !session.authenticated,
+       "a wrong password answers SASL_AUTHENTICATION_FAILED and the connection is to close");
+    weir_buf_free(&out);
+}
+
 int main(void)
 {
-    plan(29);
+    plan(33);
     test_varints();
     test_reader_refusals();
     test_header();
     test_batches();
     test_api_versions();
+    test_sasl();
     return done();
 }
