@@ -267,7 +267,8 @@ static bool answer(weir_kafka_listener *l, kconn *c, const uint8_t *p, size_t le
     else if (res == KAFKA_WAIT) {
         c->wait = wt;
         c->pending = q;
-        c->pending.body = (weir_kr){0}; /* the frame is consumed below */
+        c->pending.body = (weir_kr){0}; /* the frame is consumed below: nothing may point into it */
+        c->pending.client_id = (weir_kslice){0};
     }
     return true;
 }

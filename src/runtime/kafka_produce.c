@@ -186,10 +186,10 @@ static void append_job(weir_runtime *s, void *ctx)
 {
     produce_job *j = ctx;
     pthread_mutex_lock(&s->handoff_lock);
-    bool closing = s->closing || s->look.paused;
+    bool closing = s->closing, paused = s->look.paused; /* the pipeline thread's own view, as published */
     pthread_mutex_unlock(&s->handoff_lock);
-    if (closing || s->paused) {
-        refuse(j, 503, "weir is %s; nothing was stored", closing && !s->paused ? "shutting down" : "paused by a full disk");
+    if (closing || paused) {
+        refuse(j, 503, "weir is %s; nothing was stored", closing ? "shutting down" : "paused by a full disk");
         return;
     }
     produce_ack *k = calloc(1, sizeof *k);
