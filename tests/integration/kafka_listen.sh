@@ -128,7 +128,9 @@ all=$($WEIR consume events --group fresh -e 2>&1 | wc -l)
 [ -n "$committed" ] && [ "$left" = 0 ] && [ "$all" = 32 ]
 ok $? "offsets committed by a Kafka client are weir's group offsets (committed $committed; weir consume --group: $left left, a new group $all)"
 
-dead=$($WEIR consume events.dlq --from-beginning -e 2>&1)
+# Read through the Kafka port: `weir consume` (read-only, another process) may not see a dead-letter
+# stream's last commit while serve runs, the same for HTTP's dead letters (a log matter, not this one's).
+dead=$(kcat -b "$K" -C -t events.dlq -e -q 2>&1)
 [ "$(grep -c '"reason":"schema"' <<<"$dead")" = 7 ] && grep -q 'ck without id' <<<"$dead"
 ok $? "the 7 refused records are in events.dlq with the reason ($(wc -l <<<"$dead") records)"
 
