@@ -32,6 +32,7 @@
 #include "sql/sql.h"
 
 static weir_runtime *rt;
+static weir_kgroups *groups;  /* consumer groups' members: each input's join leaves them, by their timeouts, at its end */
 static weir_log *flog;     /* (not "log": a built-in) */
 static char dir[] = "/tmp/weir-fuzz-kafka-XXXXXX";
 
@@ -47,6 +48,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 static void cleanup(void)
 {
     weir_runtime_close(rt);
+    weir_kgroups_free(groups);
     weir_log_close(flog, NULL);
     nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -80,6 +82,8 @@ static void setup(void)
         weir_runtime_open(flog, &cat, sql, sizeof sql - 1, &rto, &rt, &err))
         abort();
     weir_runtime_hang_up(rt);
+    if (!(groups = weir_kgroups_new()))
+        abort();
     atexit(cleanup);
 }
 
@@ -107,7 +111,7 @@ static void answer(const uint8_t *data, size_t size)
     weir_buf out = {0};
     weir_kw w = {&out, false};
     weir_ksession session = {0};
-    weir_kctx c = {.rt = rt, .host = "127.0.0.1", .port = 9092};
+    weir_kctx c = {.rt = rt, .host = "127.0.0.1", .port = 9092, .groups = groups};
     if (q.key == KAFKA_SASL_HANDSHAKE || q.key == KAFKA_SASL_AUTHENTICATE) { /* as a server with --token */
         c.token = "s3cret";
         c.session = &session;
@@ -122,6 +126,7 @@ static void answer(const uint8_t *data, size_t size)
             abort();
         wait->free(wait);
     }
+    weir_kgroups_tick(groups, INT64_MAX); /* every member's session is over */
     weir_buf_free(&out);
 }
 

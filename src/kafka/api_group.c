@@ -1,8 +1,8 @@
 /*
  * api_group.c - OffsetCommit (v2-v7) and OffsetFetch (v1-v5): a consumer
  * group's committed offsets, kept with weir's own (`weir consume
- * --group` reads and moves the same ones). Groups are simple: weir keeps
- * no members or generations (no JoinGroup yet), so any commit is taken.
+ * --group` reads and moves the same ones). A commit is taken whatever its
+ * generation and member (groups.c keeps the membership, not the offsets).
  */
 #include <stdlib.h>
 #include <string.h>

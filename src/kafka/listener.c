@@ -32,6 +32,7 @@
 #define FETCH_POLL_MS 5          /* how often a waiting fetch looks for new records */
 #define OUT_HIGH (16u << 20)     /* answers not yet sent past which a connection's requests wait */
 #define READ_CHUNK (64u << 10)
+#define GROUP_TICK_MS 100        /* how often session timeouts and rebalance deadlines are looked at */
 
 typedef struct kconn {
     int fd;
@@ -65,6 +66,8 @@ struct weir_kafka_listener {
     kconn *conns;
     orphan *orphans;
     weir_buf scratch;            /* orphans' unsent answers */
+    weir_kgroups *groups;        /* consumer groups' members (groups.c) */
+    bool groups_live;            /* some group has members: tick every GROUP_TICK_MS */
 };
 
 static void say(weir_kafka_listener *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -177,7 +180,7 @@ static void accept_all(weir_kafka_listener *l)
 
 static weir_kctx ctx_of(weir_kafka_listener *l, kconn *c)
 {
-    return (weir_kctx){l->rt, l->opt.token, &c->session, c->host, c->port, wake, l};
+    return (weir_kctx){l->rt, l->opt.token, &c->session, c->host, c->port, wake, l, l->groups};
 }
 
 /* Writes what is unsent; false when the connection is gone. */
@@ -334,7 +337,7 @@ static bool take_in(weir_kafka_listener *l, kconn *c)
 
 static void poll_orphans(weir_kafka_listener *l, int64_t now)
 {
-    weir_kctx k = {.rt = l->rt, .host = "", .wake = wake, .wake_ctx = l};
+    weir_kctx k = {.rt = l->rt, .host = "", .wake = wake, .wake_ctx = l, .groups = l->groups};
     for (orphan **o = &l->orphans; *o;) {
         weir_kw w = {&l->scratch, false};
         l->scratch.len = 0;
@@ -358,7 +361,7 @@ static int timeout_ms(const weir_kafka_listener *l)
     for (const orphan *o = l->orphans; o; o = o->next)
         if (o->wait->deadline_ms != INT64_MAX)
             return FETCH_POLL_MS;
-    return -1;
+    return l->groups_live ? GROUP_TICK_MS : -1;
 }
 
 static void *run(void *arg)
@@ -385,6 +388,7 @@ static void *run(void *arg)
             }
         }
         int64_t now = weir_wall_ms();
+        l->groups_live = weir_kgroups_tick(l->groups, now);
         poll_orphans(l, now);
         for (kconn *c = l->conns, *next; c; c = next) {
             next = c->next;
@@ -462,7 +466,8 @@ int weir_kafka_listener_start(weir_runtime *rt, const weir_kafka_options *opt, w
     if (!l->opt.max_request)
         l->opt.max_request = 100u << 20;
     l->lfd = l->efd = l->epfd = -1;
-    int rc = bind_listener(l, err);
+    l->groups = weir_kgroups_new();
+    int rc = l->groups ? bind_listener(l, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
     struct epoll_event le = {.events = EPOLLIN, .data.ptr = &l->lfd}, ee = {.events = EPOLLIN, .data.ptr = &l->efd};
     if (rc == WEIR_OK && ((l->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || (l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
                           epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->lfd, &le) != 0 ||
@@ -498,6 +503,7 @@ void weir_kafka_listener_stop(weir_kafka_listener *l)
         free(o);
     }
     weir_buf_free(&l->scratch);
+    weir_kgroups_free(l->groups);
     int fds[] = {l->lfd, l->efd, l->epfd};
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0 && close(fds[i]) != 0)

@@ -23,6 +23,10 @@ enum { /* API keys */
     KAFKA_OFFSET_COMMIT = 8,
     KAFKA_OFFSET_FETCH = 9,
     KAFKA_FIND_COORDINATOR = 10,
+    KAFKA_JOIN_GROUP = 11,
+    KAFKA_HEARTBEAT = 12,
+    KAFKA_LEAVE_GROUP = 13,
+    KAFKA_SYNC_GROUP = 14,
     KAFKA_SASL_HANDSHAKE = 17,
     KAFKA_API_VERSIONS = 18,
     KAFKA_SASL_AUTHENTICATE = 36,
@@ -34,7 +38,12 @@ enum { /* error codes (the protocol guide's table) */
     KERR_OFFSET_OUT_OF_RANGE = 1,
     KERR_CORRUPT_MESSAGE = 2,
     KERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    KERR_COORDINATOR_NOT_AVAILABLE = 15,
     KERR_INVALID_TOPIC = 17,
+    KERR_ILLEGAL_GENERATION = 22,
+    KERR_INCONSISTENT_GROUP_PROTOCOL = 23,
+    KERR_UNKNOWN_MEMBER_ID = 25,
+    KERR_REBALANCE_IN_PROGRESS = 27,
     KERR_NOT_ENOUGH_REPLICAS = 19,
     KERR_INVALID_REQUIRED_ACKS = 21,
     KERR_TOPIC_AUTHORIZATION_FAILED = 29,
@@ -44,6 +53,7 @@ enum { /* error codes (the protocol guide's table) */
     KERR_POLICY_VIOLATION = 44,
     KERR_KAFKA_STORAGE_ERROR = 56,
     KERR_SASL_AUTHENTICATION_FAILED = 58,
+    KERR_MEMBER_ID_REQUIRED = 79,
     KERR_INVALID_RECORD = 87,
 };
 
@@ -72,6 +82,7 @@ typedef struct weir_kctx {
     int32_t port;
     void (*wake)(void *ctx);      /* from any thread: a wait may be ready (the listener polls it) */
     void *wake_ctx;
+    struct weir_kgroups *groups;  /* the consumer groups' members (groups.c); NULL: JoinGroup and the rest are refused */
 } weir_kctx;
 
 /* A request answered later: a produce waiting for its commit, a fetch
@@ -134,6 +145,20 @@ weir_kresult weir_kafka_offset_commit(const weir_kctx *c, weir_kreq *q, weir_kw 
 weir_kresult weir_kafka_offset_fetch(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_sasl_handshake(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_sasl_authenticate(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_join_group(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_sync_group(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_heartbeat(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_leave_group(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+
+/* The consumer groups' membership (groups.c), on the listener's thread only. */
+typedef struct weir_kgroups weir_kgroups;
+weir_kgroups *weir_kgroups_new(void);
+void weir_kgroups_free(weir_kgroups *g);
+/* Members silent past their session timeout leave; a rebalance whose time is
+ * up goes on without the members that did not rejoin. true while any group
+ * has members (the listener then ticks at least every 100 ms). */
+bool weir_kgroups_tick(weir_kgroups *g, int64_t now_ms);
+
 /* Whether a SASL PLAIN token ([authzid] NUL user NUL password) carries the password token. */
 bool weir_kafka_plain_ok(const uint8_t *p, size_t len, const char *token);
 

@@ -4,7 +4,8 @@
  * batch v2 encoded and decoded again (uncompressed and with each codec,
  * compressed here by the codecs' own libraries), the decoder's errors
  * (CRC, magic, cut short, a decompression bomb), ApiVersions' answers,
- * for served and unserved versions, and SASL PLAIN's checks.
+ * for served and unserved versions, SASL PLAIN's checks, and a consumer
+ * group's joins, sync, heartbeats and leaving.
  */
 #include <lz4frame.h>
 #include <snappy-c.h>
@@ -14,6 +15,7 @@
 #include <zstd.h>
 
 #include "../tap.h"
+#include "base/clock.h"
 #include "base/crc32c.h"
 #include "kafka/batch.h"
 #include "kafka/compress.h"
@@ -277,10 +279,10 @@ static void test_api_versions(void)
     res = call(v9, sizeof v9, &out);
     ok(res == KAFKA_ANSWER && out.len == 6 + (size_t)weir_kafka_napis * 6 && out.data[1] == KERR_UNSUPPORTED_VERSION,
        "ApiVersions v9 answers UNSUPPORTED_VERSION with the v0 list of what is served");
-    static const uint8_t join[] = {0, 11, 0, 0, 0, 0, 0, 1, 0, 0};
-    res = call(join, sizeof join, &out);
+    static const uint8_t create[] = {0, 19, 0, 0, 0, 0, 0, 1, 0, 0};
+    res = call(create, sizeof create, &out);
     ok(res == KAFKA_ANSWER && out.len == 2 && out.data[1] == KERR_UNSUPPORTED_VERSION,
-       "an API weir does not serve (JoinGroup) answers UNSUPPORTED_VERSION rather than closing");
+       "an API weir does not serve (CreateTopics) answers UNSUPPORTED_VERSION rather than closing");
     static const uint8_t v3cut[] = {0, 18, 0, 3, 0, 0, 0, 1, 0, 0, 0, 9, 'x'};
     res = call(v3cut, sizeof v3cut, &out);
     ok(res == KAFKA_MALFORMED, "ApiVersions v3 with a client name longer than the request is malformed");
@@ -318,14 +320,86 @@ static void test_sasl(void)
     weir_buf_free(&out);
 }
 
+/* A request's frame payload: header (key, version, correlation 1, client id "c") and body. */
+static size_t request(uint8_t *out, int16_t key, int16_t version, const uint8_t *body, size_t len)
+{
+    const uint8_t head[] = {0, (uint8_t)key, 0, (uint8_t)version, 0, 0, 0, 1, 0, 1, 'c'};
+    memcpy(out, head, sizeof head);
+    memcpy(out + sizeof head, body, len);
+    return sizeof head + len;
+}
+
+static weir_kresult group_call(weir_kgroups *g, int16_t key, int16_t version, const uint8_t *body, size_t len,
+                               weir_buf *out, weir_kwait **wait)
+{
+    uint8_t frame[256];
+    weir_kreq q;
+    weir_kctx c = {.host = "127.0.0.1", .port = 9092, .groups = g};
+    weir_kw w = {out, false};
+    out->len = 0;
+    *wait = NULL;
+    weir_kafka_header(frame, request(frame, key, version, body, len), &q);
+    return weir_kafka_dispatch(&c, &q, &w, wait);
+}
+
+static void test_groups(void)
+{
+    weir_kgroups *g = weir_kgroups_new();
+    weir_buf out = {0};
+    weir_kwait *wait;
+    /* JoinGroup v0: group "g", session 6000, member "a", type "consumer", one protocol "range" with 1 byte. */
+    static const uint8_t join_a[] = {0, 1, 'g', 0, 0, 0x17, 0x70, 0, 1, 'a', 0, 8, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r',
+                                     0, 0, 0, 1, 0, 5, 'r', 'a', 'n', 'g', 'e', 0, 0, 0, 1, 'A'};
+    weir_kresult res = group_call(g, KAFKA_JOIN_GROUP, 0, join_a, sizeof join_a, &out, &wait);
+    /* error 0, generation 1, protocol "range", leader "a", member "a", 1 member */
+    ok(res == KAFKA_ANSWER && out.len > 20 && out.data[1] == 0 && out.data[5] == 1 && !memcmp(out.data + 8, "range", 5) &&
+           out.data[15] == 'a' && out.data[18] == 'a' && out.data[22] == 1,
+       "a lone member's JoinGroup is answered at once: generation 1, it leads, with its own metadata");
+    /* SyncGroup v0 by the leader: generation 1, member "a", assignment for "a": "P0". */
+    static const uint8_t sync_a[] = {0, 1, 'g', 0, 0, 0, 1, 0, 1, 'a', 0, 0, 0, 1, 0, 1, 'a', 0, 0, 0, 2, 'P', '0'};
+    res = group_call(g, KAFKA_SYNC_GROUP, 0, sync_a, sizeof sync_a, &out, &wait);
+    ok(res == KAFKA_ANSWER && out.len == 8 && out.data[1] == 0 && !memcmp(out.data + 6, "P0", 2),
+       "the leader's SyncGroup hands it its own part of the assignment");
+    static const uint8_t join_b[] = {0, 1, 'g', 0, 0, 0x17, 0x70, 0, 1, 'b', 0, 8, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r',
+                                     0, 0, 0, 1, 0, 5, 'r', 'a', 'n', 'g', 'e', 0, 0, 0, 1, 'B'};
+    res = group_call(g, KAFKA_JOIN_GROUP, 0, join_b, sizeof join_b, &out, &wait);
+    weir_kwait *b_join = wait;
+    static const uint8_t beat_a[] = {0, 1, 'g', 0, 0, 0, 1, 0, 1, 'a'};
+    weir_kwait *none;
+    weir_buf beat = {0};
+    weir_kresult hb = group_call(g, KAFKA_HEARTBEAT, 0, beat_a, sizeof beat_a, &beat, &none);
+    ok(res == KAFKA_WAIT && hb == KAFKA_ANSWER && beat.len == 2 && beat.data[1] == KERR_REBALANCE_IN_PROGRESS,
+       "a second member's JoinGroup waits for the rebalance, and the first learns of it from its Heartbeat");
+    res = group_call(g, KAFKA_JOIN_GROUP, 0, join_a, sizeof join_a, &out, &wait);
+    weir_buf b_out = {0};
+    weir_kw bw = {&b_out, false};
+    weir_kctx c = {.groups = g};
+    int b_done = b_join ? b_join->poll(b_join, &c, &bw, weir_wall_ms()) : 0;
+    ok(res == KAFKA_ANSWER && out.data[5] == 2 && out.data[22] == 2 && b_done && b_out.data[5] == 2 && b_out.data[22] == 0,
+       "once both rejoined: generation 2, the leader gets both members' metadata, the follower none");
+    if (b_join)
+        b_join->free(b_join);
+    static const uint8_t leave_a[] = {0, 1, 'g', 0, 1, 'a'};
+    res = group_call(g, KAFKA_LEAVE_GROUP, 0, leave_a, sizeof leave_a, &out, &wait);
+    weir_kgroups_tick(g, weir_wall_ms() + 60000); /* b's session is over too */
+    hb = group_call(g, KAFKA_HEARTBEAT, 0, beat_a, sizeof beat_a, &beat, &none);
+    ok(res == KAFKA_ANSWER && out.data[1] == 0 && beat.data[1] == KERR_UNKNOWN_MEMBER_ID,
+       "LeaveGroup and session timeouts empty the group: its members are unknown afterwards");
+    weir_buf_free(&out);
+    weir_buf_free(&b_out);
+    weir_buf_free(&beat);
+    weir_kgroups_free(g);
+}
+
 int main(void)
 {
-    plan(33);
+    plan(38);
     test_varints();
     test_reader_refusals();
     test_header();
     test_batches();
     test_api_versions();
     test_sasl();
+    test_groups();
     return done();
 }
