@@ -4,7 +4,7 @@
 # sanitized and normal objects never mix.
 
 CC      ?= cc
-PKGS := rdkafka libxxhash libmicrohttpd libcurl libpcre2-8 gnutls lmdb
+PKGS := rdkafka libxxhash libmicrohttpd libcurl libpcre2-8 gnutls lmdb zlib snappy liblz4 libzstd
 SANITIZE ?= 0
 
 ifeq ($(SANITIZE),1)

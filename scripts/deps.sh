@@ -3,7 +3,8 @@
 # tests need, and nothing when everything is there (then it prints nothing).
 # Groups: base (always: compiler, pkg-config, prove, librdkafka,
 # libmicrohttpd with libgnutls28-dev to check HTTPS certificates, libcurl,
-# libpcre2 for schema patterns, liblmdb for the state store (src/state/store.c),
+# libpcre2 for schema patterns, liblmdb for the state store (src/state/store.c), zlib, snappy, lz4 and zstd
+# for the compressed record batches Kafka clients produce (src/kafka/compress.c),
 # curl, and Node.js
 # with npm for the dashboard's libraries), test (chromium for the browser test, prometheus for promtool,
 # kcat and clickhouse-server as the real peers, python3 for the tests' raw
@@ -15,7 +16,7 @@
 # and Maven for bench/peers.sh's Flink and Kafka Streams programs, whose libraries
 # Maven fetches from Maven Central into ~/.m2; clickhouse-server for its peers too).
 set -eu
-packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpcre2-dev liblmdb-dev curl)
+packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpcre2-dev liblmdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev curl)
 for group in "$@"; do
     case "$group" in
         test)

@@ -12,7 +12,7 @@ flags="-g -O1 -std=c11 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,unde
 lib=$(ls src/*/*.c | grep -v "^src/cli/")
 for src in fuzz/fuzz_*.c; do
     t=$(basename "$src" .c); t=${t#fuzz_}
-    clang $flags $lib "$src" -o "build-fuzz/fuzz_$t" -lpthread -lxxhash -lmicrohttpd -lcurl -lrdkafka -lpcre2-8 -lgnutls -llmdb -lm
+    clang $flags $lib "$src" -o "build-fuzz/fuzz_$t" -lpthread -lxxhash -lmicrohttpd -lcurl -lrdkafka -lpcre2-8 -lgnutls -llmdb -lz -lsnappy -llz4 -lzstd -lm
     mkdir -p "build-fuzz/corpus/$t"
     echo "fuzzing $t for ${seconds}s"
     "build-fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="build-fuzz/crash-$t-" \

@@ -22,6 +22,7 @@
 #include "conn/kafka_state.h"
 #include "conn/sink.h"
 #include "exec/runner.h"
+#include "kafka/listener.h"
 #include "runtime/runtime.h"
 #include "server/server.h"
 
@@ -66,9 +67,19 @@ static const cli_option options[] = {
     {"query-timeout", 0, "S", "a pull query (POST /v1/query, GET /v1/tables/T, endpoints) not answered within S "
                               "seconds is answered 503 (default 30)"},
     {"max-result-bytes", 0, "BYTES", "a pull query that would hold or answer more is answered 413 (default 67108864)"},
+    {"kafka-listen", 0, "ADDR", "also speak the Kafka protocol on ADDR (e.g. 127.0.0.1:9092): Kafka clients produce "
+                                "to and consume from the streams, with SASL PLAIN and --token's password if "
+                                "set (default: off; see docs/KAFKA_PROTOCOL.md)"},
 };
 
 static int run_serve(const char **v, int argc, char **argv);
+
+/* The Kafka listener's word on a client gone wrong. */
+static void kafka_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "weir serve: %s\n", line);
+}
 
 const cli_command cli_serve = {
     .name = "serve",
@@ -206,6 +217,7 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_log *log = NULL;
     weir_runtime *rt = NULL;
     weir_server *srv = NULL;
+    weir_kafka_listener *kl = NULL;
     weir_task_store *store = NULL;
     weir_err err = {0};
     char *sql = NULL;
@@ -269,6 +281,13 @@ static int run_serve(const char **v, int argc, char **argv)
         start_error(data, &err);
         goto out;
     }
+    weir_kafka_options ko = {.listen = v[cli_index(c, "kafka-listen")], .token = token, .log = kafka_log};
+    if (ko.listen && weir_kafka_listener_start(rt, &ko, &kl, &err)) {
+        start_error(data, &err);
+        goto out;
+    }
+    if (kl)
+        fprintf(stderr, "weir serve: speaking Kafka on %s (port %u)\n", ko.listen, weir_kafka_listener_port(kl));
     uint16_t port = srv ? weir_server_port(srv) : 0;
     for (const char *w = weir_runtime_schema_warnings(rt), *eol; (eol = strchr(w, '\n')); w = eol + 1)
         fprintf(stderr, "weir serve: warning: %.*s\n", (int)(eol - w), w);
@@ -347,6 +366,7 @@ out:
     if (rt) /* the server's waiting requests are answered before it stops */
         weir_runtime_hang_up(rt);
     weir_server_stop(srv);
+    weir_kafka_listener_stop(kl);
     weir_runtime_close(rt);
     weir_kafka_state_close(store);
     if (log && weir_log_close(log, &err) && rc == CLI_OK) {

@@ -114,4 +114,78 @@ void weir_runtime_hang_up(weir_runtime *s);
  * that was not done). */
 void weir_runtime_close(weir_runtime *s);
 
+/* ---- the log as a wire protocol sees it (src/kafka: kafka_produce.c,
+ * kafka_read.c): streams are topics with partitions, records carry their
+ * key and headers. Any thread may call these. ---- */
+
+typedef struct weir_wire_header {
+    const char *name;             /* not NUL-terminated */
+    size_t name_len;
+    const uint8_t *value;         /* NULL: a null value (stored as empty) */
+    size_t value_len;
+} weir_wire_header;
+
+typedef struct weir_wire_record {
+    const uint8_t *key;           /* NULL: no key */
+    size_t key_len;
+    const uint8_t *value;
+    size_t value_len;
+    int64_t ts_ms;                /* <= 0: the time it is stored */
+    const weir_wire_header *headers;
+    size_t nheaders;
+    uint64_t offset;              /* set by weir_runtime_read; ignored by weir_runtime_produce */
+} weir_wire_record;
+
+typedef struct weir_topic {
+    char *name;                   /* owned (weir_runtime_topics_free) */
+    uint32_t partitions;
+    bool writable;                /* a source stream of the pipeline that takes records */
+} weir_topic;
+
+/* Every stream of the log, sorted by name; free with weir_runtime_topics_free. */
+int weir_runtime_topics(weir_runtime *s, weir_topic **out, size_t *n, weir_err *err);
+void weir_runtime_topics_free(weir_topic *t, size_t n);
+
+/* A partition's first retained offset and end (the next offset written);
+ * WEIR_ENOENT if there is no such stream or partition. */
+int weir_runtime_partition_offsets(weir_runtime *s, const char *topic, int32_t partition, uint64_t *start,
+                                   uint64_t *end, weir_err *err);
+
+/* Calls each for the committed records of a partition from offset on, until
+ * their keys, values and headers passed max_bytes (the first record is read
+ * whatever its size) or each returns nonzero; rec is borrowed for the call.
+ * *start and *end get the partition's offsets as of the read. WEIR_ENOENT
+ * if there is no such stream or partition. */
+typedef int (*weir_wire_each)(void *ctx, const weir_wire_record *rec);
+int weir_runtime_read(weir_runtime *s, const char *topic, int32_t partition, uint64_t offset, size_t max_bytes,
+                      weir_wire_each each, void *ctx, uint64_t *start, uint64_t *end, weir_err *err);
+
+/* The answer to weir_runtime_produce: status 200 with the first record's
+ * offset once the records are durable; 422 once the records that broke
+ * the stream's schema are durable in <stream>.dlq (when the stream keeps
+ * dead letters: then none of the batch is in the stream) or at once when
+ * it does not; 400 (a value is not a JSON object), 404 (no such stream or
+ * partition), 409 (not a source stream, no schema version yet, fed by a
+ * connector), 500, 503 (overloaded, disk full, stopping). msg says why.
+ * Called once, from the caller's thread for a refusal or from the pipeline
+ * thread, so it must not call the runtime. */
+typedef void (*weir_produce_done)(void *ctx, int status, const char *msg, uint64_t base_offset);
+
+/* Admits records into a partition of a source stream, all or none, through
+ * ingest admission (ingest.h): the schema check, the dead letters and the
+ * quotas apply, and the answer waits for the group commit. A record without
+ * a key gets its stream's key from its fields, as over HTTP. recs are read
+ * during the call only; done may be NULL. */
+void weir_runtime_produce(weir_runtime *s, const char *topic, int32_t partition, const weir_wire_record *recs,
+                          size_t n, weir_produce_done done, void *ctx);
+
+/* A consumer group's committed offsets of a stream's partitions (0 where
+ * none was committed), shared with `weir consume --group`: WEIR_ENOENT
+ * when the group never committed any for the stream. */
+int weir_runtime_group_offsets(weir_runtime *s, const char *group, const char *topic, uint64_t *offsets,
+                               uint32_t partitions, weir_err *err);
+/* Commits offset for one partition, keeping the group's others. */
+int weir_runtime_group_commit(weir_runtime *s, const char *group, const char *topic, int32_t partition,
+                              uint64_t offset, weir_err *err);
+
 #endif

@@ -1,0 +1,277 @@
+/*
+ * kafka_produce.c - records a wire protocol produced, with their keys and
+ * headers, through ingest admission (runtime.h's weir_runtime_produce).
+ *
+ * The caller's thread checks the batch: the stream takes records, every
+ * value is a JSON object, the schema holds, the quotas leave room. Then
+ * the pipeline thread appends it (runtime_on_loop, so the records are read
+ * in place and never copied) and its answer waits, as an HTTP ingest's
+ * does, for the commit that makes it durable (runtime_answer_pending).
+ *
+ * A batch is stored whole or not at all, as a Kafka broker does: when a
+ * record breaks the schema of a stream that keeps dead letters, the
+ * batch's bad records go to <stream>.dlq and none of it to the stream, so
+ * the producer's error covers exactly what the stream did not take.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "conn/connectors.h"
+#include "conn/ingest.h"
+#include "exec/engine.h"
+#include "json/json.h"
+#include "json/schema.h"
+#include "runtime/runtime_internal.h"
+
+typedef struct produce_job {
+    const weir_relation *rel;
+    int rel_index;
+    int32_t partition;
+    const weir_wire_record *recs;
+    size_t n;
+    bool *bad;                 /* per record: broke the schema (to the dead letters) */
+    size_t nbad;
+    size_t bytes;
+    weir_produce_done done;
+    void *ctx;
+    char msg[600];             /* the schema violations, for a 422 */
+    bool queued;               /* the pipeline thread appended it: the answer comes after the commit */
+    int status;                /* else the refusal */
+    char why[600];
+} produce_job;
+
+/* What waits for the commit (the pending_ack's ctx). */
+typedef struct produce_ack {
+    weir_produce_done done;
+    void *ctx;
+    int status;                /* 200, or 422 when the batch went to the dead letters */
+    uint64_t base_offset;
+    char msg[600];
+} produce_ack;
+
+static void on_durable(void *ctx, const weir_answer *a)
+{
+    produce_ack *k = ctx;
+    if (k->done)
+        k->done(k->ctx, a->status == 200 ? k->status : a->status, a->status == 200 ? k->msg : a->msg,
+                k->base_offset);
+    free(k);
+}
+
+static void refuse(produce_job *j, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(produce_job *j, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->why, sizeof j->why, fmt, ap);
+    va_end(ap);
+    j->status = status;
+}
+
+/* Every value a JSON object, and the stream's schema: false with the
+ * refusal in j (a schema's violations, in j->msg, are not one). */
+static bool check_records(weir_runtime *s, produce_job *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        weir_json_span span;
+        weir_json_error e;
+        const char *v = (const char *)j->recs[i].value;
+        if (!v || weir_json_validate(v, j->recs[i].value_len, &span, &e)) {
+            refuse(j, 400, "record %zu: the value is not JSON%s%s; nothing was stored", i, v ? ": " : " (null)",
+                   v ? e.msg : "");
+            return false;
+        }
+        if (span.type != WEIR_JSON_OBJECT) {
+            refuse(j, 400, "record %zu: the value is not a JSON object; nothing was stored", i);
+            return false;
+        }
+    }
+    const char *subject = j->rel->schema_subject;
+    if (!subject)
+        return true;
+    const weir_jschema *schema = NULL;
+    int version;
+    pthread_mutex_lock(&s->registry_lock); /* versions stay in memory once loaded: the pointer outlives the lock */
+    const char *text = weir_registry_get(s->registry, subject, 0, &version, &schema);
+    pthread_mutex_unlock(&s->registry_lock);
+    if (!text) {
+        refuse(j, 409, "stream %s takes records of schema subject '%s', which has no version yet", j->rel->name, subject);
+        return false;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        weir_jschema_violation v;
+        if (weir_jschema_check(schema, (const char *)j->recs[i].value, j->recs[i].value_len, &v))
+            continue;
+        if (!j->nbad++)
+            snprintf(j->msg, sizeof j->msg, "record %zu breaks schema %s version %d: %s%s%s (%s)", i, subject,
+                     version, v.field, *v.field ? ": " : "", v.msg, v.rule);
+        j->bad[i] = true;
+    }
+    if (j->nbad && !j->rel->invalid_to_dlq) {
+        refuse(j, 422, "%s; nothing was stored", j->msg);
+        return false;
+    }
+    if (j->nbad) {
+        size_t used = strlen(j->msg);
+        snprintf(j->msg + used, sizeof j->msg - used, "; %zu bad record%s went to %s.dlq and none of the batch to %s",
+                 j->nbad, j->nbad == 1 ? "" : "s", j->rel->name, j->rel->name);
+    }
+    return true;
+}
+
+static int encode_headers(const weir_wire_record *r, weir_buf *out)
+{
+    char name[256];
+    out->len = 0;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const weir_wire_header *h = &r->headers[i];
+        size_t n = h->name_len < sizeof name - 1 ? h->name_len : sizeof name - 1;
+        memcpy(name, h->name, n);
+        name[n] = '\0';
+        if (weir_headers_add(out, name, h->value ? h->value : (const uint8_t *)"", h->value ? h->value_len : 0))
+            return WEIR_ENOMEM;
+    }
+    return WEIR_OK;
+}
+
+/* Appends the job's records (or its bad ones, to the dead letters); the
+ * first offset in *base. On the pipeline thread. */
+static int append_records(weir_runtime *s, produce_job *j, uint64_t *base, weir_err *err)
+{
+    weir_stream *stream, *dlq = NULL;
+    char dlq_name[300];
+    snprintf(dlq_name, sizeof dlq_name, "%s.dlq", j->rel->name);
+    weir_stream_config one = {.partitions = 1};
+    int rc = j->nbad ? weir_stream_open_or_create(s->log, dlq_name, &one, &dlq, err)
+                     : weir_stream_open(s->log, j->rel->name, &stream, err);
+    weir_buf headers = {0}, key = {0}, dead = {0};
+    int64_t now = weir_wall_ms();
+    for (size_t i = 0; i < j->n && rc == WEIR_OK; i++) {
+        const weir_wire_record *r = &j->recs[i];
+        int64_t ts = r->ts_ms > 0 ? r->ts_ms : now;
+        uint64_t off = 0;
+        if (encode_headers(r, &headers)) {
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        } else if (j->nbad) {
+            if (!j->bad[i])
+                continue;
+            dead.len = 0;
+            if (weir_dead_letter_json(&dead, "schema", (const char *)r->value, r->value_len, NULL, now))
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+            weir_record rec = {.value = dead.data, .value_len = dead.len, .ts_ms = now, .headers = headers.data,
+                               .headers_len = headers.len};
+            rc = rc ? rc : weir_stream_append(dlq, 0, &rec, NULL, &off, err);
+        } else if (r->key) {
+            weir_record rec = {r->key, r->key_len, r->value, r->value_len, headers.data, headers.len, ts, 0};
+            rc = weir_stream_append(stream, j->partition, &rec, NULL, &off, err);
+        } else {
+            rc = weir_ingest_json(stream, j->partition, j->rel->key_fields, (const char *)r->value, r->value_len, ts,
+                                  &headers, &key, NULL, &off, err);
+        }
+        if (rc == WEIR_OK && *base == UINT64_MAX)
+            *base = off;
+    }
+    weir_buf_free(&headers);
+    weir_buf_free(&key);
+    weir_buf_free(&dead);
+    return rc;
+}
+
+/* On the pipeline thread (or the caller's, once the loop is over, when
+ * closing refuses it). */
+static void append_job(weir_runtime *s, void *ctx)
+{
+    produce_job *j = ctx;
+    pthread_mutex_lock(&s->handoff_lock);
+    bool closing = s->closing, paused = s->look.paused; /* the pipeline thread's own view, as published */
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (closing || paused) {
+        refuse(j, 503, "weir is %s; nothing was stored", closing ? "shutting down" : "paused by a full disk");
+        return;
+    }
+    produce_ack *k = calloc(1, sizeof *k);
+    pending_ack *ack = calloc(1, sizeof *ack);
+    weir_err err = {0};
+    uint64_t base = UINT64_MAX;
+    int rc;
+    if (!k || !ack) {
+        refuse(j, 500, "out of memory");
+    } else if ((rc = append_records(s, j, &base, &err))) {
+        if (rc != WEIR_EINVAL && rc != WEIR_ENOMEM && rc != WEIR_ENOENT) {
+            weir_log_abort(s->log); /* the open group lost its records: its requests are answered 503 */
+            runtime_answer_pending(s, rc, err.msg);
+        } else if (rc != WEIR_ENOENT) { /* one record refused: the ones before it must not stay */
+            weir_log_abort(s->log);
+            runtime_answer_pending(s, WEIR_EIO, "another request's records were refused in the same commit");
+        }
+        refuse(j, rc == WEIR_ENOENT ? 404 : 503, "the records were not stored: %s", err.msg);
+    } else {
+        *k = (produce_ack){j->done, j->ctx, j->nbad ? 422 : 200, base, ""};
+        snprintf(k->msg, sizeof k->msg, "%s", j->msg);
+        *ack = (pending_ack){.done = on_durable, .ctx = k, .ticket = s->committed + 1, .bytes = j->bytes,
+                             .status = 200};
+        atomic_fetch_add(&s->inflight_bytes, j->bytes);
+        *s->pending_tail = ack;
+        s->pending_tail = &ack->next;
+        ingest_counters *ic = &s->ingest[j->rel_index];
+        atomic_fetch_add(&ic->records, j->n - j->nbad);
+        atomic_fetch_add(&ic->bytes, j->bytes);
+        atomic_fetch_add(&ic->requests, 1);
+        atomic_fetch_add(&ic->refused_invalid, (uint64_t)j->nbad);
+        s->ingested = true;
+        j->queued = true;
+        return;
+    }
+    free(k);
+    free(ack);
+}
+
+/* Whether the quotas leave room for bytes more (ingest.c's has_room, from
+ * the pipeline's last look): else the refusal in j. */
+static bool has_room(weir_runtime *s, produce_job *j)
+{
+    pthread_mutex_lock(&s->handoff_lock);
+    const runtime_look *look = &s->look;
+    if (s->closing)
+        refuse(j, 503, "weir is shutting down; nothing was stored");
+    else if (look->paused)
+        refuse(j, 503, "the disk is full and the pipeline is paused (%s); nothing was stored", look->paused_why);
+    else if (s->opt.min_free && look->disk_free < s->opt.min_free + j->bytes)
+        refuse(j, 503, "the disk has %llu bytes free, under --min-free; nothing was stored",
+               (unsigned long long)look->disk_free);
+    else if (s->opt.disk_quota && look->log_bytes + j->bytes > s->opt.disk_quota)
+        refuse(j, 503, "the log is at its disk quota (--disk-quota); nothing was stored");
+    else if (atomic_load(&s->inflight_bytes) + j->bytes > s->opt.max_inflight_bytes)
+        refuse(j, 503, "ingest is saturated (%zu bytes wait for their commit); nothing was stored",
+               atomic_load(&s->inflight_bytes));
+    pthread_mutex_unlock(&s->handoff_lock);
+    return j->status == 0;
+}
+
+void weir_runtime_produce(weir_runtime *s, const char *topic, int32_t partition, const weir_wire_record *recs,
+                          size_t n, weir_produce_done done, void *ctx)
+{
+    produce_job j = {.partition = partition, .recs = recs, .n = n, .done = done, .ctx = ctx};
+    j.rel = runtime_relation(s, topic, &j.rel_index);
+    const weir_source_connector *conn = j.rel ? weir_source_connector_of(j.rel) : NULL;
+    for (size_t i = 0; i < n; i++)
+        j.bytes += recs[i].key_len + recs[i].value_len + 32;
+    if (!j.rel)
+        refuse(&j, 404, "no stream %s in the pipeline", topic);
+    else if (!j.rel->is_source)
+        refuse(&j, 409, "%s is written by the pipeline; only source streams take records", topic);
+    else if (conn && !(conn->caps & WEIR_SOURCE_INGEST))
+        refuse(&j, 409, "stream %s is fed by its %s connector and takes no other records", topic, conn->name);
+    else if (partition < 0 || (uint32_t)partition >= j.rel->partitions)
+        refuse(&j, 404, "stream %s has no partition %d (it has %u)", topic, partition, j.rel->partitions);
+    else if (!(j.bad = calloc(n ? n : 1, sizeof *j.bad)))
+        refuse(&j, 500, "out of memory");
+    else if (check_records(s, &j) && has_room(s, &j))
+        runtime_on_loop(s, append_job, &j);
+    free(j.bad);
+    if (!j.queued && done)
+        done(ctx, j.status, j.why, 0);
+}
