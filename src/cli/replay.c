@@ -106,35 +106,43 @@ static int spill(replay *rp)
     return 0;
 }
 
+/* Starts an output line of relation r: {"stream": NAME, "MEMBER": ...,
+ * or with --output only r's, bare (a removal still as {"removed": ...}).
+ * Returns -1 on error, 1 when the line is not r's to print, else 0. */
+static int line_start(replay *rp, const weir_relation *r, const char *member)
+{
+    if (rp->only && strcmp(rp->only, r->name))
+        return 1;
+    if (rp->only)
+        return strcmp(member, "row") && (weir_buf_append_str(&rp->out, "{") || weir_json_quote(&rp->out, member, strlen(member)) ||
+                                         weir_buf_append_str(&rp->out, ":")) ? -1 : 0;
+    return weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, r->name, strlen(r->name)) ||
+                   weir_buf_append_str(&rp->out, ",") || weir_json_quote(&rp->out, member, strlen(member)) ||
+                   weir_buf_append_str(&rp->out, ":") ? -1 : 0;
+}
+
+/* Ends it: the line's closing brace (none for a bare row), a newline. */
+static int line_end(replay *rp, bool bare)
+{
+    return (!bare && weir_buf_append_str(&rp->out, "}")) || weir_buf_append_str(&rp->out, "\n") || spill(rp);
+}
+
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {
     (void)ts;
     replay *rp = ctx;
-    if (rp->only && strcmp(rp->only, r->name))
-        return 0;
-    int rc = 0;
-    if (!rp->only)
-        rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, r->name, strlen(r->name)) ||
-             weir_buf_append_str(&rp->out, ",\"row\":");
-    return rc || weir_encode_json(&r->schema, row, &rp->out) || (!rp->only && weir_buf_append_str(&rp->out, "}")) ||
-           weir_buf_append_str(&rp->out, "\n") || spill(rp);
+    int rc = line_start(rp, r, "row");
+    return rc ? rc < 0 : weir_encode_json(&r->schema, row, &rp->out) || line_end(rp, rp->only != NULL);
 }
 
 /* A row that left a table: {"stream": NAME, "removed": {its primary key}},
- * or {"removed": {...}} with --stream. */
+ * or {"removed": {...}} with --output. */
 static int on_removed(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {
     (void)ts;
     replay *rp = ctx;
-    if (rp->only && strcmp(rp->only, r->name))
-        return 0;
-    int rc = 0;
-    if (!rp->only)
-        rc = weir_buf_append_str(&rp->out, "{\"stream\":") || weir_json_quote(&rp->out, r->name, strlen(r->name)) ||
-             weir_buf_append_str(&rp->out, ",");
-    return rc || weir_buf_append_str(&rp->out, rp->only ? "{\"removed\":" : "\"removed\":") ||
-           weir_encode_json_cols(&r->schema, row, r->pk, r->npk, &rp->out) || weir_buf_append_str(&rp->out, "}\n") ||
-           spill(rp);
+    int rc = line_start(rp, r, "removed");
+    return rc ? rc < 0 : weir_encode_json_cols(&r->schema, row, r->pk, r->npk, &rp->out) || line_end(rp, false);
 }
 
 static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)

@@ -47,12 +47,6 @@ struct weir_join_state {
 
 #define SEED 0x6a6f696eu
 
-static int64_t sat_add(int64_t a, int64_t b)
-{
-    int64_t r;
-    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
-}
-
 weir_join_state *weir_join_new(const weir_join *j, int left_cols, uint32_t nparts)
 {
     weir_join_state *s = calloc(1, sizeof *s);
@@ -210,7 +204,7 @@ int weir_join_push(weir_join_state *s, int side, uint32_t part, const weir_value
     jside *d = &s->side[side], *o = &s->side[!side];
     part %= s->nparts;
     /* Too late: every record of the other side it could meet is behind this partition's watermark. */
-    int64_t reach = sat_add(side ? sat_add(ts, -j->lo) : sat_add(ts, j->hi), j->grace_ms);
+    int64_t reach = weir_sat_add(side ? weir_sat_add(ts, -j->lo) : weir_sat_add(ts, j->hi), j->grace_ms);
     *late = reach < d->wm[part];
     if (*late)
         return WEIR_OK;
@@ -268,12 +262,12 @@ int weir_join_advance(weir_join_state *s, int side, uint32_t part, int64_t wm, w
     for (int k = 0; k < 2; k++)
         for (uint32_t p = 0; p < s->nparts; p++)
             least = s->side[k].wm[p] < least ? s->side[k].wm[p] : least;
-    int64_t life = sat_add(s->j->hi - s->j->lo, s->j->grace_ms);
+    int64_t life = weir_sat_add(s->j->hi - s->j->lo, s->j->grace_ms);
     /* Drop in (ts, arrival) order over both sides, so outer rows come out in event-time order. */
     for (;;) {
         jside *a = &s->side[0], *b = &s->side[1];
         jside *next = !a->count ? b : !b->count ? a : before(b->heap[0], a->heap[0]) ? b : a;
-        if (!next->count || !(least == INT64_MAX || sat_add(next->heap[0]->ts, life) < least))
+        if (!next->count || !(least == INT64_MAX || weir_sat_add(next->heap[0]->ts, life) < least))
             return WEIR_OK;
         int k = next == b;
         jentry *e = pop(next);

@@ -28,6 +28,13 @@
 
 typedef struct weir_join_state weir_join_state;
 
+/* a + b, saturating at the ends of int64 (event times may be anywhere in it). */
+static inline int64_t weir_sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
 /* Receives a joined row (the left's columns, then the right's; NULLs for
  * the side an outer row has not) and its event time: the later of the
  * two, or the one record's for an outer row. from is the side (0 left,

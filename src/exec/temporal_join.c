@@ -46,12 +46,6 @@ struct weir_temporal_join {
     weir_value *joined;
 };
 
-static int64_t sat_add(int64_t a, int64_t b)
-{
-    int64_t r;
-    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
-}
-
 weir_temporal_join *weir_temporal_join_new(const weir_join *j, int left_cols, uint32_t nparts)
 {
     weir_temporal_join *t = calloc(1, sizeof *t);
@@ -144,7 +138,7 @@ static versions *key_versions(weir_temporal_join *t, const weir_value *key, bool
  * when it is a removal). */
 static void prune(weir_temporal_join *t, versions *vs)
 {
-    int64_t horizon = sat_add(least(t, 0), -t->j->grace_ms);
+    int64_t horizon = weir_sat_add(least(t, 0), -t->j->grace_ms);
     if (t->nwaiting && t->heap[0]->ts < horizon)
         horizon = t->heap[0]->ts;
     size_t keep = 0;
@@ -272,7 +266,7 @@ static waiting *pop(weir_temporal_join *t)
 static bool settled(const weir_temporal_join *t, int64_t ts)
 {
     int64_t wm = least(t, 1);
-    return wm == INT64_MAX || sat_add(wm, -t->j->grace_ms) > ts;
+    return wm == INT64_MAX || weir_sat_add(wm, -t->j->grace_ms) > ts;
 }
 
 /* Lets out the waiting records the table's watermark has settled, in (time, arrival) order. */
@@ -301,7 +295,7 @@ int weir_temporal_join_version(weir_temporal_join *t, uint32_t part, const weir_
                                int64_t ts, weir_eval *ev, weir_join_emit emit, void *ctx, bool *late)
 {
     part %= t->nparts;
-    *late = sat_add(ts, t->j->grace_ms) < t->wm[1][part];
+    *late = weir_sat_add(ts, t->j->grace_ms) < t->wm[1][part];
     if (*late)
         return WEIR_OK;
     const weir_value *k = row ? &row[t->j->right_key] : &key[t->j->right_key];
@@ -313,7 +307,7 @@ int weir_temporal_join_push(weir_temporal_join *t, uint32_t part, const weir_val
                             weir_join_emit emit, void *ctx, bool *late)
 {
     part %= t->nparts;
-    *late = sat_add(ts, t->j->grace_ms) < t->wm[0][part];
+    *late = weir_sat_add(ts, t->j->grace_ms) < t->wm[0][part];
     if (*late)
         return WEIR_OK;
     if (ts > t->wm[0][part])
