@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         const cli_command *cmd = commands[i];
         if (strcmp(argv[1], cmd->name))
             continue;
-        const char *values[32];
+        const char *values[CLI_MAX_OPTIONS];
         int n = argc - 2;
         int rc = cli_parse(cmd, &n, argv + 2, values);
         if (rc == -1)

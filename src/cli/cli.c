@@ -50,6 +50,11 @@ int cli_parse(const cli_command *cmd, int *argc, char **argv, const char **value
 {
     int npos = 0;
     bool only_positional = false;
+    if (cmd->noptions > CLI_MAX_OPTIONS) {
+        fprintf(stderr, "weir: internal error: command %s has %d options, more than CLI_MAX_OPTIONS\n", cmd->name,
+                cmd->noptions);
+        abort();
+    }
     for (int i = 0; i < cmd->noptions; i++)
         values[i] = NULL;
     for (int i = 0; i < *argc; i++) {

@@ -33,6 +33,9 @@ typedef struct cli_command {
     int (*run)(const char **values, int argc, char **argv);
 } cli_command;
 
+/* The most options a command has: the size of the values cli_parse fills. */
+#define CLI_MAX_OPTIONS 64
+
 /* Parses argv against cmd's options: values[i] gets option i's argument
  * ("1" for a flag) or NULL; positional arguments are left in argv[0..*argc).
  * Returns CLI_OK, CLI_USAGE after printing the problem, or -1 when --help
