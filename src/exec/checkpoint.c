@@ -70,8 +70,9 @@ static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
         rc = weir_put_bytes(b, o->name, (uint32_t)strlen(o->name)) || weir_put_u32(b, n);
         for (uint32_t p = 0; p < n && !rc; p++) {
             weir_partition_stats st;
+            /* A dead-letter stream is never cut back (ingest writes to it too): its readers need no bound. */
             rc = weir_stream_partition_stats(o->stream, p, &st, err) || weir_put_u64(b, st.end_offset) ||
-                 weir_buf_printf(&job->stable, "%s %u %llu\n", o->name, p, (unsigned long long)st.end_offset);
+                 (o->rel && weir_buf_printf(&job->stable, "%s %u %llu\n", o->name, p, (unsigned long long)st.end_offset));
             job->ends[at++] = st.end_offset;
         }
     }

@@ -3,7 +3,7 @@
 # error status and its message, the schema registry, Server-Sent Events
 # with resume, metrics, auth on and off, oversized bodies, slow clients.
 . "$(dirname "$0")/../lib.sh"
-plan 82
+plan 83
 
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (user TEXT, page TEXT, ms INT, ts TIMESTAMP) WITH (partitions = 2, key = 'user', timestamp = 'ts');
@@ -227,6 +227,19 @@ for i in $(seq 30); do post_status=$(curl -s -o "$SCRATCH/body" -w '%{http_code}
     -d '{"user":"q","page":"quota","ms":1,"ts":"2026-11-23T10:00:00Z"}'); [ "$post_status" = 503 ] && break; sleep 0.05; done
 STATUS=$post_status; BODY=$(cat "$SCRATCH/body")
 expect 503 'at its disk quota of 3000 (--disk-quota)' "--disk-quota: ingest answers 503 once the log is full"
+stop_serve
+
+# Ingest's dead letters are readable at once, though no checkpoint follows them (pipeline outputs are
+# read up to the last checkpoint): a batch of only a bad record gives the pipeline nothing to read.
+mkdir -p "$SCRATCH/schemas" && echo "$schema" > "$SCRATCH/schemas/reading.json"
+cat > "$SCRATCH/p5.sql" <<'SQL'
+CREATE STREAM readings (id TEXT, speed DOUBLE) WITH (key = 'id', schema = 'reading', on_invalid = 'dead_letter');
+CREATE STREAM fast AS SELECT id FROM readings WHERE speed > 50;
+SQL
+start_serve -f "$SCRATCH/p5.sql" --data "$SCRATCH/d7" --schemas "$SCRATCH/schemas" --checkpoint-ms 3600000
+req POST /v1/streams/readings --data-binary $'{"id":"r4","speed":500}\n'
+dead=$($WEIR consume readings.dlq --data "$SCRATCH/d7" --from-beginning --exit 2>&1)
+[[ "$dead" == *'r4'* ]]; ok $? "weir consume reads an ingest dead letter at once while serve runs: $(echo "$dead" | tail -1)"
 stop_serve
 
 # A port in use is a clear error.
