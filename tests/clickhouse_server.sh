@@ -2,9 +2,13 @@
 # a clickhouse-server of its own for a test or a run, on free loopback
 # ports, started, waited for and stopped by its PID.
 : "${START_DEADLINE:=60}"
+# ClickHouse 18.16 starts slowly on a loaded 2-core machine (a sanitized test run beside it): its own,
+# longer deadline, as the Kafka broker has.
+CH_START_DEADLINE=${WEIR_CH_START_DEADLINE:-180}
 
 # start_clickhouse DIR: Debian's clickhouse-server with its data, logs and
-# ports (free ones, picked here) under DIR; waits for /ping. Sets CH_URL and
+# ports (free ones, picked here) under DIR; waits for /ping (up to
+# $CH_START_DEADLINE s). Sets CH_URL and
 # CH_PID. Calling it again with the same DIR restarts on the same data.
 start_clickhouse() {
     local dir=$1 port i
@@ -36,13 +40,13 @@ XML
     CH_URL="http://127.0.0.1:$port"
     clickhouse-server --config-file="$dir/config.xml" >"$dir/stdout" 2>&1 &
     CH_PID=$!
-    for i in $(seq $((START_DEADLINE * 20))); do
+    for i in $(seq $((CH_START_DEADLINE * 20))); do
         [ "$(curl -s "$CH_URL/ping" 2>/dev/null)" = "Ok." ] && return 0
         kill -0 "$CH_PID" 2>/dev/null || break
         sleep 0.05
     done
     local why
-    why="clickhouse-server did not start within $START_DEADLINE s; its logs: $(tail -20 "$dir/err.log" "$dir/stdout" 2>/dev/null)"
+    why="clickhouse-server did not start within $CH_START_DEADLINE s; its logs: $(tail -20 "$dir/err.log" "$dir/stdout" 2>/dev/null)"
     if declare -F complain >/dev/null; then complain "$why"; else echo "$why" >&2; fi
     return 1
 }
