@@ -8,6 +8,9 @@
  * in place and never copied) and its answer waits, as an HTTP ingest's
  * does, for the commit that makes it durable (runtime_answer_pending).
  *
+ * A null value with a key is a tombstone, which a source table reads as
+ * the removal of its key's row; a stream takes none.
+ *
  * A batch is stored whole or not at all, as a Kafka broker does: when a
  * record breaks the schema of a stream that keeps dead letters, the
  * batch's bad records go to <stream>.dlq and none of it to the stream, so
@@ -79,9 +82,11 @@ static bool check_records(weir_runtime *s, produce_job *j)
         weir_json_span span;
         weir_json_error e;
         const char *v = (const char *)j->recs[i].value;
+        if (!v && j->rel->is_table && j->recs[i].key) /* a tombstone: appended with its key and no value */
+            continue;
         if (!v || weir_json_validate(v, j->recs[i].value_len, &span, &e)) {
-            refuse(j, 400, "record %zu: the value is not JSON%s%s; nothing was stored", i, v ? ": " : " (null)",
-                   v ? e.msg : "");
+            refuse(j, 400, "record %zu: the value is not JSON%s%s; nothing was stored", i,
+                   v ? ": " : " (null: a tombstone needs a source table and a key)", v ? e.msg : "");
             return false;
         }
         if (span.type != WEIR_JSON_OBJECT) {
@@ -103,7 +108,7 @@ static bool check_records(weir_runtime *s, produce_job *j)
     }
     for (size_t i = 0; i < j->n; i++) {
         weir_jschema_violation v;
-        if (weir_jschema_check(schema, (const char *)j->recs[i].value, j->recs[i].value_len, &v))
+        if (!j->recs[i].value || weir_jschema_check(schema, (const char *)j->recs[i].value, j->recs[i].value_len, &v))
             continue;
         if (!j->nbad++)
             snprintf(j->msg, sizeof j->msg, "record %zu breaks schema %s version %d: %s%s%s (%s)", i, subject,

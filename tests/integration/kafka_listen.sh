@@ -9,7 +9,7 @@
 # unsupported versions get Kafka's error code on an open connection, and
 # kill -9 mid-produce loses no acknowledged record.
 . "$(dirname "$0")/../lib.sh"
-plan 17
+plan 18
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 PY=/usr/bin/python3 # Debian's, which has python3-kafka and python3-confluent-kafka
 $PY -c 'import kafka, confluent_kafka' 2>/dev/null || { echo "Bail out! python3-kafka or python3-confluent-kafka is missing (make test installs them)"; exit 1; }
@@ -20,6 +20,7 @@ J
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM events (id INT, name TEXT) WITH (partitions = 2, schema = 'ev', on_invalid = 'dead_letter');
 CREATE TABLE counts AS SELECT name, COUNT(*) AS n FROM events GROUP BY name;
+CREATE TABLE users (uid TEXT PRIMARY KEY, name TEXT) WITH (partitions = 2);
 SQL
 # start_kserve: serve with --kafka-listen on a free port; sets K (HOST:PORT).
 start_kserve() {
@@ -39,6 +40,12 @@ ok $? "kcat -C -e reads it back with its key and headers ($got)"
 got=$($WEIR consume events --from-beginning -e --meta 2>&1)
 [[ "$got" == *'"key":"key1"'*'"value":{"id": 1, "name": "kcat"}'* ]]
 ok $? "weir consume sees the record Kafka produced ($got)"
+
+# A source table: the latest record per key, and a tombstone (a key with a null value) removes its row.
+printf 'u1\t{"uid":"u1","name":"ann"}\nu2\t{"uid":"u2","name":"bob"}\n' | kcat -b "$K" -P -t users -K $'\t' 2>/dev/null
+printf 'u1\t\n' | kcat -b "$K" -P -t users -K $'\t' -Z 2>/dev/null
+for i in $(seq 600); do req GET /v1/tables/users; [[ "$BODY" == *'"rows":[{"uid":"u2","name":"bob"}]'* ]] && break; sleep 0.1; done
+expect 200 '"rows":[{"uid":"u2","name":"bob"}]' "a tombstone produced over Kafka removes a source table's row"
 
 # A consumer waiting at the end gets a record produced after it asked (Fetch's max_wait_ms long-poll).
 kcat -b "$K" -C -t events -p 1 -o end -c 1 -q -f '%s\n' > "$SCRATCH/longpoll" 2>&1 &
