@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/duration.h"
 #include "base/io.h"
 #include "cli/cli.h"
 #include "conn/connectors.h"

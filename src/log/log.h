@@ -180,12 +180,6 @@ int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, we
 int weir_stream_compact(weir_stream *s, uint32_t partition, uint64_t limit, int64_t now_ms, uint64_t budget,
                         uint64_t *bytes_read, uint64_t *bytes_freed, weir_err *err);
 
-/* Parses a retention duration: '7 days', '1 hour', '30 minutes', '10
- * seconds', '250 ms' (singular or plural, 'd', 'h', 'min', 's' too), a
- * bare number of milliseconds, or 'forever' / '-1' (*ms = -1: never).
- * False with a reason in why (cap bytes) otherwise. */
-bool weir_retention_parse(const char *text, int64_t *ms, char *why, size_t cap);
-
 typedef struct weir_partition_stats {
     uint64_t start_offset;      /* first retained offset */
     uint64_t end_offset;        /* offset the next committed record gets */

@@ -15,8 +15,8 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/duration.h"
 #include "base/name.h"
-#include "log/log.h"
 
 static uint32_t option_partitions(planner *P, const weir_stmt *st, uint32_t dflt)
 {

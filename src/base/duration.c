@@ -1,5 +1,5 @@
 /*
- * policy.c - reading a retention duration as people write it ('7 days',
+ * duration.c - reading a retention duration as people write it ('7 days',
  * '1 hour', '30 minutes', a number of milliseconds, 'forever'), in one
  * place for the SQL planner's WITH (retention = ...) and serve
  * --retention, so both accept the same words and say the same thing
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log/log.h"
+#include "base/duration.h"
 
 static const struct unit {
     const char *name;
