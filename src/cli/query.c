@@ -145,7 +145,10 @@ static int run_query(const char **v, int argc, char **argv)
     }
     if (!cli_load_pipeline("query", file, &arena, &cat))
         goto out;
-    if (weir_plan_pull(&cat, st[0], &arena, &pull, &e)) {
+    if (weir_plan_pull(&cat, st[0], &arena, &pull, &e) ||
+        (pull.push && (e = (weir_sql_error){st[0]->pos.line, st[0]->pos.col,
+                                            "EMIT CHANGES makes a push query, which follows a running server: "
+                                            "POST it to the server's /v1/query"}, true))) {
         cli_error("query", "%u:%u: %s", e.line, e.col, e.msg);
         rc = CLI_USAGE;
         goto out;

@@ -160,6 +160,18 @@ static int offer_topk(weir_pull_run *r, weir_eval *ev, const weir_value *keys, i
     return WEIR_OK;
 }
 
+bool weir_pull_project(weir_pull_run *r, const weir_value *row, weir_value *out)
+{
+    const weir_pull *p = r->p;
+    weir_arena_reset(&r->scratch);
+    weir_eval ev = {.arena = &r->scratch, .row = row};
+    if (p->where && !weir_eval_predicate(&ev, p->where))
+        return false;
+    for (int i = 0; i < p->schema.ncols; i++)
+        out[i] = weir_eval_expr(&ev, p->out[i]);
+    return true;
+}
+
 static int offer_row(weir_pull_run *r, const weir_value *row, weir_err *err)
 {
     const weir_pull *p = r->p;

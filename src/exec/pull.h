@@ -51,6 +51,10 @@ weir_pull_stop weir_pull_stopped(const weir_pull_run *r);
 /* Offers a row of p->from's schema. Returns 0, 1 when no more rows are
  * needed (LIMIT reached without ORDER BY), or an error code. */
 int weir_pull_offer(weir_pull_run *r, const weir_value *row, weir_err *err);
+/* For a push query, which sends each row as it comes: whether row (of
+ * p->from's schema) passes the WHERE; then out[i] holds output column i,
+ * for the p->schema.ncols columns, valid until the run's next call. */
+bool weir_pull_project(weir_pull_run *r, const weir_value *row, weir_value *out);
 /* Sorts and limits; then *rows[i] is a row of p->schema (borrowed from r).
  * 0 rows when the deadline passed while sorting (see weir_pull_stopped). */
 size_t weir_pull_finish(weir_pull_run *r, const weir_value *const **rows);

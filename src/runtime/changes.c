@@ -38,6 +38,7 @@ typedef struct followed {
  * of each batch). In the runtime's list, or being made. */
 struct subscriber {
     weir_feed_out out;            /* end is NULL until the feed is open */
+    push_query *query;            /* a push query's filter, projection and format (push.c), or NULL */
     followed *streams;
     int nstreams;
     bool named;                   /* several streams: weir_runtime_follow_many */
@@ -57,6 +58,7 @@ static void subscriber_free(subscriber *sub)
         free(sub->streams[i].readers);
     }
     free(sub->streams);
+    push_query_free(sub->query);
     if (sub->out.end)
         sub->out.end(sub->out.ctx);
     free(sub);
@@ -108,12 +110,25 @@ static int put_row(weir_buf *b, const followed *f, const weir_record *rec)
            weir_table_key_json(f->table, (const char *)rec->key, rec->key_len, b);
 }
 
-/* Sends a subscriber the records committed since its last turn. */
+/* Sends a subscriber the records committed since its last turn; false
+ * when its feed is over (the client is gone, or a push query's LIMIT is
+ * reached). */
 static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
 {
     b->len = 0;
     size_t last_event = 0;
-    for (int i = 0; i < sub->nstreams; i++) {
+    int limit_reached = 0;
+    for (int i = 0; i < sub->nstreams && sub->query && !limit_reached; i++) {
+        const followed *f = &sub->streams[i];
+        for (uint32_t p = 0; p < f->nparts && !limit_reached; p++) {
+            weir_record rec;
+            weir_err err;
+            for (int k = 0; k < SSE_BATCH && !limit_reached && weir_reader_next(f->readers[p], &rec, &err) == 1; k++)
+                if ((limit_reached = push_put_record(sub->query, p, &rec, b)) < 0)
+                    return false;
+        }
+    }
+    for (int i = 0; i < sub->nstreams && !sub->query; i++) {
         const followed *f = &sub->streams[i];
         for (uint32_t p = 0; p < f->nparts; p++) {
             weir_record rec;
@@ -136,12 +151,13 @@ static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
     }
     if (b->len && sub->named && insert_event_id(b, last_event, sub))
         return false;
-    if (!b->len && now_ms - sub->last_write_ms >= SSE_KEEPALIVE_MS && weir_buf_append_str(b, ": keep-alive\n\n"))
+    if (!b->len && now_ms - sub->last_write_ms >= SSE_KEEPALIVE_MS &&
+        weir_buf_append_str(b, sub->query ? push_keepalive(sub->query) : ": keep-alive\n\n"))
         return false;
     if (!b->len)
         return true;
     sub->last_write_ms = now_ms;
-    return sub->out.write(sub->out.ctx, b->data, b->len);
+    return sub->out.write(sub->out.ctx, b->data, b->len) && !limit_reached;
 }
 
 void runtime_feed_changes(weir_runtime *s, int64_t now_ms)
@@ -243,12 +259,13 @@ static bool parse_from(weir_answer *a, const char *from, start_at *out)
     return true;
 }
 
-/* Opens the feed's output and hands the subscriber to the pipeline
- * thread, which feeds it from its next step on; false with the refusal in
- * *a (sub freed). A hang-up that comes between the two ends the feed just
- * opened: handed over under handoff_lock, a feed is ended by the hang-up
- * or the hang-up came first. */
-static bool subscribe(weir_runtime *s, subscriber *sub, weir_feed_open open, void *open_ctx, weir_answer *a)
+/* Opens the feed's output, writes its first bytes (greeting) and hands
+ * the subscriber to the pipeline thread, which feeds it from its next step
+ * on; false with the refusal in *a (sub freed). A hang-up that comes
+ * between the two ends the feed just opened: handed over under
+ * handoff_lock, a feed is ended by the hang-up or the hang-up came first. */
+static bool subscribe(weir_runtime *s, subscriber *sub, const char *greeting, size_t greeting_len, weir_feed_open open,
+                      void *open_ctx, weir_answer *a)
 {
     pthread_mutex_lock(&s->handoff_lock);
     bool hung_up = s->hung_up;
@@ -265,7 +282,7 @@ static bool subscribe(weir_runtime *s, subscriber *sub, weir_feed_open open, voi
         return false;
     }
     sub->last_write_ms = weir_wall_ms();
-    sub->out.write(sub->out.ctx, "retry: 1000\n\n", 13);
+    sub->out.write(sub->out.ctx, greeting, greeting_len);
     pthread_mutex_lock(&s->handoff_lock);
     if (!s->hung_up) {
         sub->next = s->joining;
@@ -278,16 +295,31 @@ static bool subscribe(weir_runtime *s, subscriber *sub, weir_feed_open open, voi
     return true;
 }
 
-int weir_runtime_follow(weir_runtime *s, const char *name, const char *from_text, const char *last, weir_feed_open open,
+/* The first bytes of a change feed: how long an EventSource waits before it reconnects. */
+#define SSE_GREETING "retry: 1000\n\n"
+
+int weir_runtime_follow(weir_runtime *s, const char *name, const char *from, const char *last, weir_feed_open open,
                         void *open_ctx, weir_answer *a)
 {
+    return runtime_follow(s, name, from, last, NULL, SSE_GREETING, strlen(SSE_GREETING), open, open_ctx, a);
+}
+
+int runtime_follow(weir_runtime *s, const char *name, const char *from_text, const char *last, push_query *query,
+                   const char *greeting, size_t greeting_len, weir_feed_open open, void *open_ctx, weir_answer *a)
+{
     start_at from;
-    if (!parse_from(a, from_text, &from))
+    if (!parse_from(a, from_text, &from)) {
+        push_query_free(query);
         return -1;
+    }
     weir_err err = {0};
     bool fine = false;
     subscriber *sub = calloc(1, sizeof *sub);
     followed *f = sub ? (sub->streams = calloc(1, sizeof *sub->streams)) : NULL;
+    if (sub)
+        sub->query = query;
+    else
+        push_query_free(query);
     int rc;
     if (!f) {
         answer_error(a, 500, "out of memory");
@@ -298,7 +330,7 @@ int weir_runtime_follow(weir_runtime *s, const char *name, const char *from_text
         f->nparts = weir_stream_get_config(f->stream)->partitions;
         f->table = table_named(s, name);
         if (open_readers(a, f, from, last, last ? strlen(last) : 0)) {
-            fine = subscribe(s, sub, open, open_ctx, a);
+            fine = subscribe(s, sub, greeting, greeting_len, open, open_ctx, a);
             sub = NULL;
         }
     }
@@ -379,7 +411,7 @@ int weir_runtime_follow_many(weir_runtime *s, const char *list, const char *from
         at = comma ? comma + 1 : at + len;
     }
     if (fine) {
-        fine = subscribe(s, sub, open, open_ctx, a);
+        fine = subscribe(s, sub, SSE_GREETING, strlen(SSE_GREETING), open, open_ctx, a);
         sub = NULL;
     }
     subscriber_free(sub);

@@ -51,4 +51,19 @@ int weir_runtime_follow(weir_runtime *s, const char *name, const char *from, con
 int weir_runtime_follow_many(weir_runtime *s, const char *list, const char *from, const char *last_id,
                              weir_feed_open open, void *open_ctx, weir_answer *a);
 
+/* Runs sql when it is a push query (SELECT ... FROM a stream or table
+ * [WHERE] EMIT CHANGES [LIMIT n]): a feed open() makes gets first
+ * {"columns": [{name, type}]}, then one event per new record that passes
+ * the WHERE, {partition, offset, timestamp, row} with row projected (a
+ * table's removed row: "row": null, "removed": {key}), until the client
+ * goes or n events went; as NDJSON lines (a quiet feed sends an empty
+ * line every 15 s), or with sse as Server-Sent Events ("event: columns",
+ * then "event: change"). It starts at from: "beginning", "end" or NULL
+ * (the end). Returns 1, answering nothing, when sql is no push query (or
+ * does not parse: a pull query's answer says why), 0 once the feed is
+ * open, else -1 with the refusal in *a (400 for the SQL or from, 500,
+ * 503). */
+int weir_runtime_push(weir_runtime *s, const char *sql, size_t len, const char *from, bool sse, weir_feed_open open,
+                      void *open_ctx, weir_answer *a);
+
 #endif

@@ -33,7 +33,7 @@
 #include "runtime/runtime_internal.h"
 #include "sql/sql.h"
 
-static int put_columns(weir_buf *b, const weir_schema *schema)
+int runtime_put_columns(weir_buf *b, const weir_schema *schema)
 {
     int rc = weir_buf_append_str(b, "[");
     for (int i = 0; i < schema->ncols && !rc; i++)
@@ -99,7 +99,7 @@ void weir_runtime_streams(weir_runtime *s, weir_answer *a)
              weir_json_quote(&b, names[i], len) ||
              weir_buf_printf(&b, ",\"kind\":\"%s\",\"partitions\":%u", dlq ? "dead_letters" : kind_of(rel), parts);
         if (rel && !rc)
-            rc = weir_buf_append_str(&b, ",\"columns\":") || put_columns(&b, &rel->schema);
+            rc = weir_buf_append_str(&b, ",\"columns\":") || runtime_put_columns(&b, &rel->schema);
         if (rel && rel->key_fields && !rc)
             rc = weir_buf_append_str(&b, ",\"key\":") || weir_json_quote(&b, rel->key_fields, strlen(rel->key_fields));
         if (rel && rel->schema_subject && !rc)
@@ -145,7 +145,7 @@ void weir_runtime_tables(weir_runtime *s, weir_answer *a)
             continue;
         rc = (!first && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"name\":") ||
              weir_json_quote(&b, t->name, strlen(t->name)) || weir_buf_append_str(&b, ",\"columns\":") ||
-             put_columns(&b, &t->schema) || weir_buf_append_str(&b, ",\"primary_key\":[");
+             runtime_put_columns(&b, &t->schema) || weir_buf_append_str(&b, ",\"primary_key\":[");
         first = false;
         for (int k = 0; k < t->npk && !rc; k++)
             rc = (k && weir_buf_append_str(&b, ",")) ||
@@ -210,7 +210,10 @@ int runtime_pull_rows(weir_runtime *s, const weir_query_limits *lim, const char 
     size_t n;
     weir_sql_error e;
     if (weir_sql_parse(sql, len, &p->arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
-        weir_plan_pull(s->cat, st[0], &p->arena, &p->pull, &e)) {
+        weir_plan_pull(s->cat, st[0], &p->arena, &p->pull, &e) ||
+        (p->pull.push && (e = (weir_sql_error){st[0]->pos.line, st[0]->pos.col,
+                                                "EMIT CHANGES makes a push query, which streams its rows: "
+                                                "POST it to /v1/query"}, true))) {
         answer_error(a, 400, "SQL %u:%u: %s", e.line, e.col, e.msg);
         runtime_pulled_free(p);
         return -1;
@@ -251,7 +254,7 @@ void weir_runtime_query(weir_runtime *s, const char *sql, size_t len, const weir
     if (runtime_pull_rows(s, lim, sql, len, &p, a))
         return;
     weir_buf b = {0};
-    int rc = weir_buf_append_str(&b, "{\"columns\":") || put_columns(&b, &p.pull.schema) ||
+    int rc = weir_buf_append_str(&b, "{\"columns\":") || runtime_put_columns(&b, &p.pull.schema) ||
              weir_buf_append_str(&b, ",\"rows\":[");
     bool over = false;
     for (size_t i = 0; i < p.n && !rc && !over; i++)

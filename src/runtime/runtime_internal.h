@@ -155,6 +155,23 @@ void runtime_feed_changes(weir_runtime *s, int64_t now_ms);
 /* Ends every change feed, those still joining too. */
 void runtime_end_feeds(weir_runtime *s);
 
+/* A push query's filter, projection and format (push.c). */
+typedef struct push_query push_query;
+/* Appends the event of record rec of partition p when it passes the
+ * query's WHERE (a table's tombstone always does): 0, 1 when that reached
+ * the query's LIMIT (its feed ends after this write), -1 out of memory. */
+int push_put_record(push_query *q, uint32_t p, const weir_record *rec, weir_buf *b);
+/* What a quiet feed of q sends every 15 s. */
+const char *push_keepalive(const push_query *q);
+void push_query_free(push_query *q);
+/* Follows stream `name` as weir_runtime_follow does (changes.h), for push
+ * query q (NULL: a change feed; taken, also on failure), writing
+ * `greeting` first. */
+int runtime_follow(weir_runtime *s, const char *name, const char *from, const char *last, push_query *q,
+                   const char *greeting, size_t greeting_len, weir_feed_open open, void *open_ctx, weir_answer *a);
+/* Appends [{"name", "type"}, ...] for schema's columns (query.c). */
+int runtime_put_columns(weir_buf *b, const weir_schema *schema);
+
 /* A pull query planned and run over the runtime's views or log (query.c). */
 typedef struct runtime_pulled {
     weir_arena arena;

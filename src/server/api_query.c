@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json/json.h"
+#include "runtime/changes.h"
 #include "runtime/query.h"
 #include "server/api.h"
 
@@ -29,36 +30,82 @@ int api_tables(void *ctx, weir_http_req *req) { return api_answer_from(ctx, req,
 /* GET /v1/pipeline: the SQL the server runs. */
 int api_pipeline(void *ctx, weir_http_req *req) { return api_answer_from(ctx, req, weir_runtime_pipeline); }
 
+/* A push query's answer: the request's, streamed. */
+typedef struct push_answer {
+    weir_http_req *req;
+    const char *content_type;
+} push_answer;
+
+static bool stream_write(void *ctx, const void *data, size_t len) { return weir_http_stream_write(ctx, data, len); }
+static bool stream_closed(void *ctx) { return weir_http_stream_closed(ctx); }
+static void stream_end(void *ctx) { weir_http_stream_release(ctx); }
+
+static bool open_push(void *ctx, weir_feed_out *out)
+{
+    const push_answer *p = ctx;
+    weir_http_stream *stream = weir_http_stream_open(p->req, p->content_type, 4u << 20);
+    *out = (weir_feed_out){stream_write, stream_closed, stream_end, stream};
+    return stream != NULL;
+}
+
+/* A string member of the JSON body, unescaped into text with a NUL after
+ * it: 1, 0 when absent, -1 (answered 400 or 500) when it is no string. */
+static int body_string(weir_http_req *req, const char *body, size_t len, const char *name, weir_buf *text)
+{
+    weir_json_span v;
+    int got = weir_json_member(body, len, name, strlen(name), &v);
+    if (got != 1)
+        return 0;
+    if (v.type != WEIR_JSON_STRING) {
+        weir_http_reply_error(req, 400, "%s must be a string", name);
+        return -1;
+    }
+    if (weir_json_unescape(v.p, v.len, text) || weir_buf_append(text, "", 1)) {
+        weir_http_reply_error(req, 500, "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
 /* POST /v1/query on a worker thread. */
 static int query_now(void *ctx, weir_http_req *req)
 {
     weir_server *srv = ctx;
     size_t len;
     const char *body = (const char *)weir_http_body(req, &len);
-    weir_json_span sql;
-    weir_buf text = {0};
+    weir_buf text = {0}, from = {0};
+    int got = 0;
     if (len && body[0] == '{') {
-        if (weir_json_member(body, len, "sql", 3, &sql) != 1 || sql.type != WEIR_JSON_STRING) {
+        if ((got = body_string(req, body, len, "from", &from)) < 0 || (got = body_string(req, body, len, "sql", &text)) < 0)
+            goto out;
+        if (!got) {
             weir_http_reply_error(req, 400, "expected {\"sql\": \"SELECT ...\"}");
-            return 0;
-        }
-        if (weir_json_unescape(sql.p, sql.len, &text) || weir_buf_append(&text, "", 1)) {
-            weir_http_reply_error(req, 500, "out of memory");
-            return 0;
+            goto out;
         }
         body = (const char *)text.data;
         len = text.len - 1; /* without the NUL */
     }
-    weir_query_limits lim;
+    const char *accept = weir_http_header(req, "Accept");
+    bool sse = accept && strstr(accept, "text/event-stream");
+    push_answer push = {req, sse ? "text/event-stream" : "application/x-ndjson"};
     weir_answer a = {0};
-    api_query_limits(req, &lim);
-    weir_runtime_query(srv->rt, body ? body : "", len, &lim, &a);
-    api_answer(req, &a);
+    got = weir_runtime_push(srv->rt, body ? body : "", len, from.len ? (const char *)from.data : NULL, sse, open_push,
+                            &push, &a);
+    if (got > 0) {
+        weir_query_limits lim;
+        api_query_limits(req, &lim);
+        weir_runtime_query(srv->rt, body ? body : "", len, &lim, &a);
+    }
+    if (got)
+        api_answer(req, &a);
+out:
     weir_buf_free(&text);
+    weir_buf_free(&from);
     return 0;
 }
 
-/* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body). */
+/* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body); a push
+ * query (EMIT CHANGES) streams, from {"from": "beginning"|"end"}. */
 int api_query(void *ctx, weir_http_req *req) { return weir_http_offload(req, query_now, ctx); }
 
 /* Appends s percent-encoded for a query string. */

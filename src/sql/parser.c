@@ -717,6 +717,22 @@ static const char *alias(parser *P)
     return at_name(P) && !join_word(P) ? name(P, "an alias") : NULL;
 }
 
+/* [LIMIT n]: whether it was there. */
+static bool accept_limit(parser *P, weir_select *s)
+{
+    if (!accept_kw(P, "LIMIT"))
+        return false;
+    if (P->tok.kind != WEIR_T_INT)
+        expected(P, "a whole number after LIMIT");
+    char buf[64];
+    errno = 0;
+    s->limit = strtoll(token_text(P, buf, sizeof buf), NULL, 10);
+    if (errno == ERANGE)
+        fail_at(P, P->tok.pos, "LIMIT %s does not fit in 64 bits", buf);
+    next(P);
+    return true;
+}
+
 /* [INNER | LEFT [OUTER] | FULL [OUTER]] JOIN right [FOR SYSTEM_TIME AS OF
  * expr] [[AS] alias] ON condition. */
 static void join_clause(parser *P, weir_select *s)
@@ -806,16 +822,7 @@ static weir_select *select_stmt(parser *P)
                 accept_kw(P, "ASC");
         } while (accept(P, WEIR_T_COMMA));
     }
-    if (accept_kw(P, "LIMIT")) {
-        if (P->tok.kind != WEIR_T_INT)
-            expected(P, "a whole number after LIMIT");
-        char buf[64];
-        errno = 0;
-        s->limit = strtoll(token_text(P, buf, sizeof buf), NULL, 10);
-        if (errno == ERANGE)
-            fail_at(P, P->tok.pos, "LIMIT %s does not fit in 64 bits", buf);
-        next(P);
-    }
+    bool limited = accept_limit(P, s);
     if (accept_kw(P, "EMIT")) {
         s->emit_given = true;
         if (accept_kw(P, "FINAL"))
@@ -824,6 +831,8 @@ static weir_select *select_stmt(parser *P)
             s->emit = WEIR_EMIT_CHANGES;
         else
             expected(P, "CHANGES or FINAL after EMIT");
+        if (!limited) /* ksqlDB's push queries write EMIT CHANGES LIMIT n */
+            accept_limit(P, s);
     }
     return s;
 }

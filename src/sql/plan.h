@@ -197,7 +197,9 @@ extern const char *const weir_stream_options[];
 extern const int weir_stream_noptions;
 
 /* A pull query: SELECT ... FROM relation [WHERE] [ORDER BY] [LIMIT],
- * planned over the relation's columns (a table's rows, a stream's records). */
+ * planned over the relation's columns (a table's rows, a stream's records);
+ * or a push query, with EMIT CHANGES and no ORDER BY: the same filter and
+ * projection over the records that come, ending after LIMIT rows. */
 typedef struct weir_pull {
     const weir_relation *from;
     weir_expr *where;              /* or NULL */
@@ -208,6 +210,7 @@ typedef struct weir_pull {
     int64_t limit;                 /* -1: none */
     bool has_key;                  /* the WHERE asks for rows whose first primary-key column is key ... */
     weir_value key;                /* ... (of that column's type): a table view's index finds them */
+    bool push;                     /* EMIT CHANGES */
 } weir_pull;
 
 int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e);

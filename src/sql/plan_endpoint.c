@@ -121,6 +121,9 @@ void plan_declare_endpoint(planner *P, const weir_stmt *st)
     P->endpoint = true;
     plan_pull(P, &select, &pull);
     P->endpoint = false;
+    if (pull.push)
+        fail(P, st->pos, "endpoint %s: an endpoint answers with the rows there are; EMIT CHANGES streams rows, "
+                         "which POST /v1/query and GET /v1/tables/{t}/changes do", path);
     endpoint_params(P, &ep, pull.where, NULL);
     for (int i = 0; i < pull.schema.ncols; i++)
         endpoint_params(P, &ep, pull.out[i], NULL);

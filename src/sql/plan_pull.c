@@ -2,7 +2,8 @@
  * plan_pull.c - pull queries: SELECT ... FROM a table or stream (or its
  * dead letters, <name>.dlq) [WHERE] [ORDER BY] [LIMIT], planned over the
  * relation's columns, with the key a table view's index can look up when
- * the WHERE names one.
+ * the WHERE names one; and push queries, the same with EMIT CHANGES and
+ * no ORDER BY, which follow the relation's new records.
  */
 #include "sql/plan_internal.h"
 
@@ -78,9 +79,17 @@ void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
         r = dead_letters(P, sel->from);
     if (!r)
         fail(P, sel->from_pos, "unknown stream or table %s", sel->from);
-    if (sel->window.kind != WEIR_WINDOW_NONE || sel->ngroup || sel->having || sel->emit_given)
-        fail(P, st->pos, "pull queries filter, sort and limit rows; windows, GROUP BY, HAVING and EMIT belong to "
-                          "CREATE TABLE ... AS SELECT");
+    if (sel->window.kind != WEIR_WINDOW_NONE || sel->ngroup || sel->having)
+        fail(P, st->pos, "pull and push queries filter, sort and limit rows; windows, GROUP BY and HAVING belong to "
+                          "CREATE TABLE ... AS SELECT, whose changes a push query then follows");
+    if (sel->emit_given && sel->emit == WEIR_EMIT_FINAL)
+        fail(P, st->pos, "EMIT FINAL belongs to a windowed CREATE TABLE ... AS SELECT; a push query is EMIT CHANGES");
+    out->push = sel->emit_given;
+    if (out->push && sel->limit == 0)
+        fail(P, st->pos, "a push query with LIMIT 0 would send nothing: give a LIMIT of 1 or more, or none");
+    if (out->push && sel->norder)
+        fail(P, sel->order[0].expr->pos, "a push query (EMIT CHANGES) sends rows as they come, so it cannot sort them: "
+                                         "drop ORDER BY, or drop EMIT CHANGES to sort a pull query's answer");
     if (sel->partition_by)
         fail(P, sel->partition_by->pos, "PARTITION BY re-keys a derived stream: CREATE STREAM ... AS SELECT ... PARTITION BY");
     if (sel->join)
