@@ -33,4 +33,14 @@ typedef void (*weir_ingest_done)(void *ctx, const weir_answer *a);
 void weir_runtime_ingest(weir_runtime *s, const char *stream, weir_ingest_form form, const char *body, size_t len,
                          weir_ingest_done done, void *ctx);
 
+/* Removes the row of source table `table` (CREATE TABLE with a PRIMARY
+ * KEY, fed by producers) whose key column's value is key, as its text: a
+ * tombstone (the key, no value) admitted as a produced record is, into the
+ * partition the key's records go to. done gets 200 {"removed": {key}}
+ * once it is durable (whether or not such a row was there, as a Kafka
+ * tombstone), or the refusal: 400 (no key, or one that is not of the key
+ * column's type), 404 (no such table), 409 (a table the pipeline
+ * computes), 500, 503. */
+void weir_runtime_delete_row(weir_runtime *s, const char *table, const char *key, weir_ingest_done done, void *ctx);
+
 #endif

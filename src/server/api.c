@@ -38,6 +38,9 @@ static const weir_http_route fixed[] = {
      false, NULL, JSON},
     {"GET", "/v1/tables", api_tables, NULL, "Every table: columns, primary key, window, row count.", false, NULL, JSON},
     {"GET", "/v1/tables/{t}", api_table, NULL, "The table's current rows (?key= one key's, ?limit=).", false, NULL, JSON},
+    {"DELETE", "/v1/tables/{t}", api_delete_row, NULL,
+     "Removes the row of a source table whose key is ?key=K (a tombstone, as a Kafka producer sends): "
+     "{removed: {key}} once durable. 409: a table the pipeline computes.", false, NULL, JSON},
     {"GET", "/v1/tables/{t}/changes", api_changes, NULL,
      "Each update of the table (window results as emitted) as Server-Sent Events; Last-Event-ID resumes.", false, NULL,
      "text/event-stream"},

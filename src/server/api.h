@@ -1,6 +1,6 @@
 /*
  * api.h - the handlers of weir's HTTP API, one file per concern:
- * api_ingest.c (records in), api_route.c (route templates), api_query.c (streams, tables, pull queries),
+ * api_ingest.c (records in, a source table's rows out), api_route.c (route templates), api_query.c (streams, tables, pull queries),
  * api_endpoint.c (CREATE ENDPOINTs), api_changes.c (changes as Server-Sent Events), api_browse.c (records by
  * offset, time or key; consumer groups), api_sinks.c (the sinks' delivery), api_schemas.c (the registry),
  * api_ops.c (health, metrics, the dashboard's files), api_openapi.c (/openapi.json). api.c builds the
@@ -38,6 +38,7 @@ void api_answer(weir_http_req *req, weir_answer *a);
 int api_answer_from(void *ctx, weir_http_req *req, void (*fn)(weir_runtime *, weir_answer *));
 
 int api_ingest(void *ctx, weir_http_req *req);
+int api_delete_row(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
 
 int api_streams(void *ctx, weir_http_req *req);

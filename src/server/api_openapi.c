@@ -50,6 +50,7 @@ static const route_doc docs[] = {
      {{"key", "string", "only the rows of this value of the table's first key column"},
       {"limit", "integer", "at most this many rows (default 1000)"}},
      "400 404"},
+    {"DELETE", "/v1/tables/{t}", {{"key", "string", "the primary key of the row to remove"}}, "400 404 409 503"},
     {"GET", "/v1/tables/{t}/changes", {{0}}, "400 404"},
     {"POST", "/v1/query", {{0}}, "400 404 413 503"},
     {"GET", "/v1/schemas/{subject}", {{0}}, "404"},

@@ -9,8 +9,9 @@
 # meets each key's current row, also after a restart (the join's copy of
 # the rows is in the checkpoint); joined FOR SYSTEM_TIME AS OF its event
 # time, the row as of that time, once the quiet table's watermark moves on.
+# DELETE /v1/tables/t?key=K removes a row as a Kafka tombstone does.
 . "$(dirname "$0")/../lib.sh"
-plan 12
+plan 15
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 start_kafka_mock accounts:2
 [ -n "$B" ] || { echo "Bail out! the mock cluster did not start"; exit 1; }
@@ -113,6 +114,20 @@ req POST /v1/streams/trips --data-binary '{"trip_id":"t5","customer_id":"c3","km
 for i in $(seq 600); do enriched | grep -q t5 && break; sleep 0.1; done
 [ "$(enriched | grep -c .)" = 5 ] && enriched | grep -qx '{"trip_id":"t5","tier":"gold","km":5.0}'
 ok $? "after kill -9 the join meets the rows of the checkpoint, each trip joined once: $(enriched | tr '\n' ' ')"
+req DELETE '/v1/tables/customers?key=c9'
+expect 200 '{"removed":{"customer_id":"c9"}}' "DELETE /v1/tables/customers?key=c9 removes the row once durable"
+three='{"customer_id":"c1","tier":"platinum","ts":"2026-12-01T10:00:02Z"}
+{"customer_id":"c2","tier":"silver","ts":"2026-12-01T10:00:01Z"}
+{"customer_id":"c3","tier":"gold","ts":"2026-12-01T10:01:00Z"}'
+wait_table customers "$three" && stop_serve &&
+    start_serve -f "$SCRATCH/p.sql" --data "$data" --checkpoint-ms 100 --idle-ms 200 && wait_table customers "$three"
+ok $? "the row is gone, also after a restart"
+req DELETE '/v1/tables/accounts?key=one'; a="$STATUS $BODY"
+req DELETE '/v1/tables/enriched?key=t1'; b="$STATUS $BODY"
+req DELETE '/v1/tables/customers'; c="$STATUS $BODY"
+[[ "$a" == "400 "*"not a value of accounts's key column account_id (UINT)"* && "$b" == "404 "* &&
+   "$c" == "400 "*"?key= must name the row to delete (its customer_id)"* ]]
+ok $? "a key of the wrong type, a stream and no key are refused: $a | $b | $c"
 stop_serve
 kill $mock; wait $mock 2>/dev/null
 finish
