@@ -147,9 +147,24 @@ const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap)
     return buf;
 }
 
+/* The row of table `table` whose primary-key columns key holds has left
+ * it: the joins whose table side it is drop their copy. */
+static int table_removed(weir_engine *e, const weir_relation *table, uint32_t part, const weir_value *key, int64_t ts,
+                         const weir_emit_target *t, weir_err *err)
+{
+    int rc = WEIR_OK;
+    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
+        query_state *s = &e->qs[i];
+        if ((s->table_join || s->temporal) && s->q->join->right == table)
+            rc = engine_table_join_row(e, s, table, part % s->nparts, NULL, key, ts, NULL, 0, t, err);
+    }
+    return rc;
+}
+
 /* Says that the row of table q->output named by the grouped row g has
  * left it: its primary-key columns (group keys, window start: they
- * always evaluate), the others NULL. */
+ * always evaluate), the others NULL; when chaining, to the joins that
+ * read the table too. */
 static int remove_row(weir_engine *e, query_state *s, const weir_value *g, int64_t ts, const weir_emit_target *t,
                       weir_err *err)
 {
@@ -167,7 +182,7 @@ static int remove_row(weir_engine *e, query_state *s, const weir_value *g, int64
     s->stats.rows_out++; /* a removal is an output record too */
     if (t->removed(t->ctx, r, key, ts))
         return weir_err_set(err, WEIR_EIO, "removing a row of %s failed", r->name);
-    return WEIR_OK;
+    return e->opt.chain ? table_removed(e, r, e->part, key, ts, t, err) : WEIR_OK;
 }
 
 /* The grouped row [keys][aggregates][window_start, window_end] of a group
@@ -709,15 +724,10 @@ int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint3
             row[i] = weir_null(table->schema.cols[i].type);
         return engine_dead(e, WEIR_DEAD_UNDECODABLE, table, row, "", 0, ingest_ms, t, err, "a tombstone's key: %s", why);
     }
-    if (t->removed && t->removed(t->ctx, table, row, ingest_ms))
+    /* a source table's changelog is its input: the removal is the table's news (a derived table's was told) */
+    if (table->is_source && t->removed && t->removed(t->ctx, table, row, ingest_ms))
         return weir_err_set(err, WEIR_EIO, "removing a row of %s failed", table->name);
-    int rc = WEIR_OK;
-    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
-        query_state *s = &e->qs[i];
-        if ((s->table_join || s->temporal) && s->q->join->right == table)
-            rc = engine_table_join_row(e, s, table, partition % s->nparts, NULL, row, ingest_ms, NULL, 0, t, err);
-    }
-    return rc;
+    return table_removed(e, table, partition, row, ingest_ms, t, err);
 }
 
 int weir_engine_push_row(weir_engine *e, const weir_relation *src, uint32_t partition, const weir_value *row,

@@ -61,9 +61,10 @@ void weir_engine_free(weir_engine *e);
 int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t partition, const char *json,
                           size_t len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
 
-/* A tombstone of source table `table`: a record with that key and no
- * value, which removes the key's row (a key that does not decode as the
- * table's primary key is a dead letter). */
+/* A tombstone of table `table` read as an input: a record with that key
+ * and no value. A source table's removes the key's row (a key that does
+ * not decode as the table's primary key is a dead letter); a derived
+ * table's changelog, read back, tells the joins reading it. */
 int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint32_t partition, const char *key,
                                size_t key_len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err);
 

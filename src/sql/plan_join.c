@@ -168,9 +168,10 @@ static void table_join_on(planner *P, const weir_select *sel, const weir_relatio
                           const char *rn)
 {
     const weir_relation *right = j->right;
-    if (!right->is_source)
-        fail(P, sel->right_pos, "%s is a derived table (AS SELECT): a stream joins source tables (CREATE TABLE ... "
-                                "PRIMARY KEY) so far", right->name);
+    if (right->npk != 1)
+        fail(P, sel->right_pos, "%s is keyed by %d columns (its GROUP BY columns%s): a stream joins a table keyed by "
+                                "one column, whose rows it meets by that key", right->name, right->npk,
+             right->query && right->query->window.kind != WEIR_WINDOW_NONE ? " and window_start" : "");
     if (j->kind == WEIR_JOIN_FULL)
         fail(P, sel->join_pos, "a stream-table join is INNER or LEFT: a table's rows are not events that could "
                                "come out unmatched");
