@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "base/codec.h"
 #include "exec/join.h"
+#include "exec/row_map.h"
 
 typedef struct weir_table_join weir_table_join;
 
