@@ -7,7 +7,9 @@
  * Each non-blank line is one record; a line that is not a JSON object
  * goes to the dead-letter stream, as in weir serve. A pipeline with several
  * source streams (a join) takes lines {"stream": NAME, "row": {...}}, the
- * shape replay prints, so one replay's output can feed another. The input is read, and
+ * shape replay prints, so one replay's output can feed another; a source
+ * table's row leaves it with {"stream": NAME, "removed": {KEY}} (a
+ * tombstone). The input is read, and
  * the output written, a megabyte at a time (the output is kept whole only
  * to compare it with --expect): memory does not grow with the files.
  * Nothing touches a data directory: the engine runs in memory, derived
@@ -162,12 +164,15 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
 
 /* With several source streams (a join's), a line is {"stream": NAME,
  * "row": {...}}, as replay prints rows: the source it belongs to and the
- * record. Fails naming the line otherwise. */
-static int envelope(replay *rp, const char **text, size_t *len, uint64_t line, const weir_relation **src)
+ * record; or for a source table {"stream": NAME, "removed": {KEY}}, which
+ * sets *removed. Fails naming the line otherwise. */
+static int envelope(replay *rp, const char **text, size_t *len, uint64_t line, const weir_relation **src, bool *removed)
 {
     weir_json_span name, row;
-    if (weir_json_member(*text, *len, "stream", 6, &name) != 1 || name.type != WEIR_JSON_STRING ||
-        weir_json_member(*text, *len, "row", 3, &row) != 1)
+    bool named = weir_json_member(*text, *len, "stream", 6, &name) == 1 && name.type == WEIR_JSON_STRING;
+    bool has_row = weir_json_member(*text, *len, "row", 3, &row) == 1;
+    *removed = !has_row && weir_json_member(*text, *len, "removed", 7, &row) == 1 && row.type == WEIR_JSON_OBJECT;
+    if (!named || (!has_row && !*removed))
         return weir_err_set(&rp->err, WEIR_EINVAL, "line %llu: the pipeline has several source streams, so each line "
                             "is {\"stream\": NAME, \"row\": {...}} (or choose one with --stream)",
                             (unsigned long long)line);
@@ -175,13 +180,37 @@ static int envelope(replay *rp, const char **text, size_t *len, uint64_t line, c
     *src = NULL;
     if (weir_json_unescape(name.p, name.len, &b) == 0 && weir_buf_append(&b, "", 1) == 0)
         *src = weir_catalog_find(rp->cat, (const char *)b.data);
-    if (!*src || !(*src)->is_source)
-        weir_err_set(&rp->err, WEIR_EINVAL, "line %llu: %.*s is not a source stream of the pipeline",
-                     (unsigned long long)line, (int)name.len, name.p);
     weir_buf_free(&b);
     *text = row.p;
     *len = row.len;
-    return *src && (*src)->is_source ? WEIR_OK : WEIR_EINVAL;
+    if (!*src || !(*src)->is_source)
+        return weir_err_set(&rp->err, WEIR_EINVAL, "line %llu: %.*s is not a source stream of the pipeline",
+                            (unsigned long long)line, (int)name.len, name.p);
+    if (*removed && !(*src)->is_table)
+        return weir_err_set(&rp->err, WEIR_EINVAL, "line %llu: \"removed\" removes a source table's row; %s is a "
+                            "stream", (unsigned long long)line, (*src)->name);
+    return WEIR_OK;
+}
+
+/* A source table's row leaves: the tombstone of the key {KEY} names (its
+ * key column's text, as the table's records are keyed). */
+static int push_removed(replay *rp, const weir_relation *table, const char *text, size_t len, uint64_t line,
+                        const weir_emit_target *t)
+{
+    const char *col = table->schema.cols[table->pk[0]].name;
+    weir_json_span v;
+    weir_buf key = {0};
+    if (weir_json_member(text, len, col, strlen(col), &v) != 1)
+        return weir_err_set(&rp->err, WEIR_EINVAL, "line %llu: \"removed\" must name %s's key column %s",
+                            (unsigned long long)line, table->name, col);
+    int rc = v.type == WEIR_JSON_STRING ? weir_json_unescape(v.p, v.len, &key) : weir_buf_append(&key, v.p, v.len);
+    if (rc)
+        rc = weir_err_set(&rp->err, WEIR_ENOMEM, "out of memory");
+    else
+        rc = weir_engine_push_tombstone(rp->engine, table, 0, (const char *)key.data, key.len, (int64_t)line - 1, t,
+                                        &rp->err);
+    weir_buf_free(&key);
+    return rc;
 }
 
 /* weir_ndjson_fn (lenient): one line to the engine as it is; a line that
@@ -193,8 +222,11 @@ static int on_line(void *ctx, const char *text, size_t len, uint64_t line, weir_
     weir_emit_target t = {rp, on_row, on_dead, on_removed};
     rp->records++;
     const weir_relation *src = rp->source;
-    if (!src && envelope(rp, &text, &len, line, &src))
+    bool removed = false;
+    if (!src && envelope(rp, &text, &len, line, &src, &removed))
         return 1;
+    if (removed)
+        return push_removed(rp, src, text, len, line, &t) ? 1 : 0;
     return weir_engine_push_json(rp->engine, src, 0, text, len, (int64_t)line - 1, &t, &rp->err) ? 1 : 0;
 }
 

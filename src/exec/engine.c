@@ -55,6 +55,8 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         }
         if (!failed && s->q->join && s->q->join->temporal)
             failed = !(s->temporal = weir_temporal_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
+        else if (!failed && s->q->join && s->q->join->tables)
+            failed = !(s->tables_join = weir_tables_join_new(s->q->join, s->q->source));
         else if (!failed && s->q->join && s->q->join->table)
             failed = !(s->table_join = weir_table_join_new(s->q->join, s->q->source->schema.ncols));
         else if (!failed && s->q->join)
@@ -90,6 +92,7 @@ void weir_engine_free(weir_engine *e)
         free(e->qs[i].part_wm);
         weir_join_free(e->qs[i].join);
         weir_table_join_free(e->qs[i].table_join);
+        weir_tables_join_free(e->qs[i].tables_join);
         weir_temporal_join_free(e->qs[i].temporal);
         engine_store_free(&e->qs[i]);
     }
@@ -155,8 +158,13 @@ static int table_removed(weir_engine *e, const weir_relation *table, uint32_t pa
     int rc = WEIR_OK;
     for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
         query_state *s = &e->qs[i];
-        if ((s->table_join || s->temporal) && s->q->join->right == table)
+        if (s->tables_join) {
+            for (int side = 0; side < 2 && rc == WEIR_OK; side++)
+                if ((side ? s->q->join->right : s->q->source) == table)
+                    rc = engine_tables_join_row(e, s, side, NULL, key, ts, t, err);
+        } else if ((s->table_join || s->temporal) && s->q->join->right == table) {
             rc = engine_table_join_row(e, s, table, part % s->nparts, NULL, key, ts, NULL, 0, t, err);
+        }
     }
     return rc;
 }
@@ -179,6 +187,13 @@ static int remove_row(weir_engine *e, query_state *s, const weir_value *g, int64
     weir_eval ev = {.arena = &e->scratch, .row = g};
     for (int i = 0; i < r->npk; i++)
         key[r->pk[i]] = weir_eval_expr(&ev, s->q->out[r->pk[i]]);
+    return engine_remove_row(e, s, key, ts, t, err);
+}
+
+int engine_remove_row(weir_engine *e, query_state *s, const weir_value *key, int64_t ts, const weir_emit_target *t,
+                      weir_err *err)
+{
+    const weir_relation *r = s->q->output;
     s->stats.rows_out++; /* a removal is an output record too */
     if (t->removed(t->ctx, r, key, ts))
         return weir_err_set(err, WEIR_EIO, "removing a row of %s failed", r->name);
@@ -645,6 +660,14 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
                 return rc;
             continue;
         }
+        if (s->tables_join) { /* a table joined with itself takes each row on both sides */
+            for (int side = 0; side < 2 && rc == WEIR_OK; side++)
+                if ((side ? s->q->join->right : s->q->source) == rel)
+                    rc = engine_tables_join_row(e, s, side, row, NULL, ts, t, err);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (s->table_join || s->temporal) {
             if ((s->q->source == rel || s->q->join->right == rel) &&
                 (rc = engine_table_join_row(e, s, rel, part % s->nparts, row, NULL, ts, raw, raw_len, t, err)))
@@ -818,6 +841,11 @@ void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *
         out->groups = weir_temporal_join_entries(s->temporal);
         out->state_bytes = weir_temporal_join_bytes(s->temporal);
         out->entry_bytes = 0;
+    }
+    if (s->tables_join) {
+        out->groups = weir_tables_join_entries(s->tables_join);
+        out->state_bytes = weir_tables_join_bytes(s->tables_join);
+        out->entry_bytes = weir_tables_join_entry_size(s->tables_join);
     }
     if (s->table_join) {
         out->groups = weir_table_join_entries(s->table_join);

@@ -12,6 +12,7 @@
 #include "exec/join.h"
 #include "exec/session.h"
 #include "exec/table_join.h"
+#include "exec/tables_join.h"
 #include "exec/temporal_join.h"
 #include "state/groups.h"
 
@@ -29,6 +30,7 @@ typedef struct query_state {
     weir_query_stats stats;
     weir_join_state *join;     /* a stream-stream join's buffered records (its watermarks are its own, per side) */
     weir_table_join *table_join; /* a stream-table join's table rows */
+    weir_tables_join *tables_join; /* a table-table join's rows of both tables */
     weir_temporal_join *temporal; /* a temporal join's table versions and waiting records (watermarks per side) */
     /* its groups in the state store (group_store.c), when stored */
     bool stored;
@@ -63,6 +65,10 @@ const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap);
 int engine_project(weir_engine *e, query_state *s, const weir_value *row, int64_t ts, weir_eval *ev,
                    const weir_relation *src, const weir_value *cause, const char *raw, size_t raw_len,
                    const weir_emit_target *t, weir_err *err);
+/* The row of s's output table whose primary-key columns key holds (the
+ * others NULL) leaves it; t->removed must be set. */
+int engine_remove_row(weir_engine *e, query_state *s, const weir_value *key, int64_t ts, const weir_emit_target *t,
+                      weir_err *err);
 
 /* engine_join.c: a record of one side of s's join (1: the right), and a
  * side's partition's watermark raised. */
@@ -78,6 +84,12 @@ int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *r
                           const weir_emit_target *t, weir_err *err);
 int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm,
                             const weir_emit_target *t, weir_err *err);
+/* A table-table join's side (0 left, 1 right) has row as its key's new
+ * row, or with row NULL, the row of key (that table's primary-key columns)
+ * left it: the key's joined row goes through WHERE and the SELECT list to
+ * the output table, or leaves it (engine_join.c). */
+int engine_tables_join_row(weir_engine *e, query_state *s, int side, const weir_value *row, const weir_value *key,
+                           int64_t ts, const weir_emit_target *t, weir_err *err);
 
 /* group_store.c: frees what keeping s's groups in the store holds. */
 void engine_store_free(query_state *s);

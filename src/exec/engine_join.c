@@ -3,9 +3,11 @@
  * to the join's state (join.c for a stream-stream interval join, which
  * decides what meets and when a record is too late or dropped;
  * table_join.c for a stream-table join, where a stream record meets its
- * key's row); each row it makes goes through the query's WHERE and SELECT
- * list here, as any query's rows do, and failures become dead letters of
- * the record that made them.
+ * key's row; tables_join.c for a table-table join, where a change of
+ * either table makes its key's joined row or its removal); each row it
+ * makes goes through the query's WHERE and SELECT list here, as any
+ * query's rows do, and failures become dead letters of the record that
+ * made them.
  */
 #include <stdio.h>
 
@@ -148,4 +150,51 @@ int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t p
     s->stats.dead++;
     return engine_dead(e, WEIR_DEAD_EXPRESSION, s->q->source, ev.row, NULL, 0, wm, t, err, "ON of %s: %s",
                        s->q->output->name, engine_error_reason(&ev, why, sizeof why));
+}
+
+/* weir_tables_join_gone: the key's row leaves the output table. */
+static int tables_gone(void *ctx, const weir_value *key, int64_t ts)
+{
+    join_ctx *c = ctx;
+    const weir_relation *out = c->s->q->output;
+    if (!c->t->removed)
+        return WEIR_OK;
+    weir_value *row = weir_arena_alloc(&c->e->scratch, (size_t)out->schema.ncols * sizeof *row);
+    if (!row)
+        return weir_err_set(c->err, WEIR_ENOMEM, "out of memory");
+    for (int i = 0; i < out->schema.ncols; i++)
+        row[i] = weir_null(out->schema.cols[i].type);
+    row[out->pk[0]] = weir_join_key_as(key, out->schema.cols[out->pk[0]].type);
+    return engine_remove_row(c->e, c->s, row, ts, c->t, c->err);
+}
+
+/* weir_tables_join_emit: WHERE and the SELECT list over the key's joined
+ * row; one that fails WHERE is no row of the output table, so the key's
+ * row leaves it (as a Kafka Streams table's filter sends a tombstone). */
+static int tables_emit(void *ctx, const weir_value *row, int64_t ts)
+{
+    join_ctx *c = ctx;
+    const weir_query *q = c->s->q;
+    weir_eval ev = {.arena = &c->e->scratch, .row = row};
+    if (q->where && !weir_eval_predicate(&ev, q->where)) {
+        if (!ev.err)
+            return tables_gone(ctx, &row[q->join->left_key], ts);
+        c->s->stats.dead++;
+        char why[160];
+        return engine_dead(c->e, WEIR_DEAD_EXPRESSION, q->source, row, NULL, 0, ts, c->t, c->err, "WHERE of %s: %s",
+                           q->output->name, engine_error_reason(&ev, why, sizeof why));
+    }
+    return engine_project(c->e, c->s, row, ts, &ev, q->source, row, NULL, 0, c->t, c->err);
+}
+
+int engine_tables_join_row(weir_engine *e, query_state *s, int side, const weir_value *row, const weir_value *key,
+                           int64_t ts, const weir_emit_target *t, weir_err *err)
+{
+    const weir_join *j = s->q->join;
+    join_ctx c = {e, s, t, err};
+    s->stats.rows_in++;
+    const weir_value *k = row ? NULL : &key[side ? j->right_key : j->left_key];
+    int rc = weir_tables_join_update(s->tables_join, side, row, k, ts, tables_emit, tables_gone, &c);
+    return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name)
+                             : rc;
 }

@@ -89,7 +89,8 @@ static int key_text(weir_buf *b, const weir_value *row, const int *cols, int n, 
 
 /* The record of an output row (its value, JSON, already in r->json at 0,
  * value_len long): key, headers and partition.
- * - A table (a grouped query) is keyed by its whole primary key, so that a
+ * - A table (a grouped query, a join of tables) is keyed by its whole
+ *   primary key, so that a
  *   compacted topic keeps one record per row: the key column's text when
  *   it is one column (as a producer keys by it), else a JSON object of the
  *   GROUP BY columns and the window start, as the value writes them
@@ -120,7 +121,7 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
     *part = keyed ? (int32_t)weir_partition_for_key(r->json.data + at, r->json.len - at, partitions)
                   : (int32_t)(r->cur_part % partitions);
     const weir_record *cause = r->cur_rec;
-    bool table = rel->query && rel->query->grouped;
+    bool table = rel->is_table; /* derived: append_output took a source table's rows */
     if (table && rel->npk > 1) {
         r->json.len = at;
         if (weir_encode_json_cols(&rel->schema, row, rel->pk, rel->npk, &r->json))

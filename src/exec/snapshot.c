@@ -100,6 +100,8 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
             rc = weir_join_save(s->join, out);
         if (!rc && s->table_join)
             rc = weir_table_join_save(s->table_join, out);
+        if (!rc && s->tables_join)
+            rc = weir_tables_join_save(s->tables_join, out);
         if (!rc && s->temporal)
             rc = weir_temporal_join_save(s->temporal, out);
     }
@@ -164,6 +166,7 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         }
         int jrc = s->join && !r.bad ? weir_join_load(s->join, &r)
                   : s->table_join && !r.bad ? weir_table_join_load(s->table_join, &r)
+                  : s->tables_join && !r.bad ? weir_tables_join_load(s->tables_join, &r)
                   : s->temporal && !r.bad ? weir_temporal_join_load(s->temporal, &r) : WEIR_OK;
         if (jrc == WEIR_ENOMEM)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);

@@ -15,10 +15,10 @@
 #define STEP_BYTES (8u << 20) /* a turn's compaction reads about this much (tens of milliseconds) */
 
 /* Compact by default: a table whose changelog is keyed by its whole
- * primary key (runner.c keys a grouped table's rows so). */
+ * primary key (runner.c keys a derived table's rows so). */
 static bool compacts(const weir_relation *rel)
 {
-    return rel->compact >= 0 ? rel->compact == 1 : rel->is_table && rel->query && rel->query->grouped;
+    return rel->compact >= 0 ? rel->compact == 1 : rel->is_table && rel->query;
 }
 
 static int configure(weir_log *log, const char *name, const weir_stream_config *c, weir_err *err)

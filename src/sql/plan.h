@@ -62,7 +62,8 @@ typedef struct weir_relation weir_relation;
 typedef struct weir_join {
     weir_join_kind kind;           /* INNER, LEFT or FULL */
     const weir_relation *right;
-    bool table;                    /* right is a source table: each left record meets its key's current row, */
+    bool tables;                   /* both are tables: a table-table join on their primary keys; else */
+    bool table;                    /* right is a table: each left record meets its key's current row, */
     bool temporal;                 /* or with FOR SYSTEM_TIME AS OF, its row as of the record's event time */
     int left_key, right_key;       /* the equality's columns, in each input's schema */
     int64_t lo, hi;                /* the time bound on r.ts - l.ts, in ms */

@@ -215,6 +215,43 @@ static void table_join_on(planner *P, const weir_select *sel, const weir_relatio
              right->schema.cols[right->pk[0]].name);
 }
 
+/* A table-table join's ON: the two primary keys equal, nothing else (a
+ * condition on the pair belongs in WHERE, which a row that fails leaves
+ * the output table by). */
+static void tables_join_on(planner *P, const weir_stmt *st, const weir_relation *left, weir_join *j, const char *ln,
+                           const char *rn)
+{
+    const weir_select *sel = st->select;
+    const weir_relation *right = j->right;
+    if (st->kind != WEIR_STMT_CREATE_TABLE_AS)
+        fail(P, st->pos, "a join of two tables is a table: CREATE TABLE ... AS SELECT ... FROM %s JOIN %s ON ...",
+             left->name, right->name);
+    if (sel->right_as_of)
+        fail(P, sel->right_as_of->pos, "FOR SYSTEM_TIME AS OF joins a stream's records with a table's rows as of "
+                                       "their time; two tables join their current rows");
+    for (int side = 0; side < 2; side++) {
+        const weir_relation *t = side ? right : left;
+        if (t->npk != 1)
+            fail(P, side ? sel->right_pos : sel->from_pos, "%s is keyed by %d columns: tables join on their primary "
+                                                           "keys, one column each", t->name, t->npk);
+    }
+    weir_expr **v = NULL;
+    int n = 0, lcol, rcol;
+    conjuncts(P, sel->on, &v, &n);
+    for (int i = 0; i < n; i++)
+        plan_condition(P, v[i], "ON", "");
+    if (n != 1 || !key_equality(P, v[0], &lcol, &rcol) || lcol != left->pk[0] || rcol != right->pk[0])
+        fail(P, n ? v[0]->pos : sel->on_pos, "two tables join on their primary keys, and only on them: ON %s.%s = "
+                                             "%s.%s (a condition on the pair goes in WHERE)",
+             ln, left->schema.cols[left->pk[0]].name, rn, right->schema.cols[right->pk[0]].name);
+    weir_type lt = left->schema.cols[lcol].type, rt = right->schema.cols[rcol].type;
+    if (lt != rt && !((lt == WEIR_TYPE_INT || lt == WEIR_TYPE_UINT) && (rt == WEIR_TYPE_INT || rt == WEIR_TYPE_UINT)))
+        fail(P, v[0]->pos, "the tables' keys have types %s and %s: equal keys must have the same text to be in the "
+                           "same partition", weir_type_name(lt), weir_type_name(rt));
+    j->left_key = lcol;
+    j->right_key = rcol;
+}
+
 void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_query *q)
 {
     const weir_select *sel = st->select;
@@ -239,6 +276,10 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
     j->kind = sel->join;
     j->right = right;
     j->table = right->is_table;
+    j->tables = left->is_table && right->is_table;
+    if (left->is_table && !right->is_table)
+        fail(P, sel->from_pos, "%s is a table and %s a stream: a stream joins a table (FROM %s JOIN %s ON ...)",
+             left->name, right->name, right->name, left->name);
     j->grace_ms = sel->window.grace_ms;
     int nl = left->schema.ncols, nr = right->schema.ncols;
     j->row.ncols = nl + nr;
@@ -250,6 +291,10 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
     P->input_name = "the join";
     P->scope[1] = (plan_scope){right->name, sel->right_alias, nl, nr};
     P->nscope = 2;
+    if (j->tables) {
+        tables_join_on(P, st, left, j, ln, rn);
+        return;
+    }
     if (j->table) {
         table_join_on(P, sel, left, j, ln, rn);
         return;

@@ -31,16 +31,41 @@ static void plan_partition_by(planner *P, const weir_select *sel, weir_relation 
     }
 }
 
+/* A table-table join's rows are named by the join key: the output column
+ * that is either side's key column, which also keys and partitions the
+ * output's records. */
+static void plan_tables_join_key(planner *P, const weir_stmt *st, weir_relation *out)
+{
+    const weir_join *j = P->q->join;
+    int nl = P->q->source->schema.ncols;
+    for (int i = 0; i < out->schema.ncols; i++) {
+        const weir_expr *x = P->q->out[i];
+        if (x->kind != WEIR_E_COLUMN)
+            continue;
+        /* an outer join's row may lack the right row, never the left key (tables_join.h) */
+        bool right_key = j->kind == WEIR_JOIN_INNER && x->col.index == nl + j->right_key;
+        if (x->col.index != j->left_key && !right_key)
+            continue;
+        out->pk = alloc(P, sizeof *out->pk);
+        out->pk[0] = i;
+        out->npk = 1;
+        out->key_col = i;
+        out->key_cols = out->pk;
+        out->nkey_cols = 1;
+        out->key_fields = out->schema.cols[i].name;
+        return;
+    }
+    fail(P, st->pos, "select the join key (%s.%s): it names the rows of the table the join makes",
+         P->q->source->name, P->q->source->schema.cols[j->left_key].name);
+}
+
 void plan_query(planner *P, weir_stmt *st, weir_relation *out)
 {
     weir_select *sel = st->select;
     const weir_relation *src = weir_catalog_find(P->cat, sel->from);
     if (!src)
         fail(P, sel->from_pos, "unknown stream %s (declare it first with CREATE STREAM)", sel->from);
-    if (src->is_table && sel->join)
-        fail(P, sel->from_pos, "%s is a table: a join reads a stream first and meets the table's rows (FROM stream "
-                               "JOIN %s ON ...)", sel->from, sel->from);
-    if (src->is_table)
+    if (src->is_table && !sel->join)
         fail(P, sel->from_pos, "%s is a table: a continuous query reads streams (query tables with SELECT)", sel->from);
     weir_query *q = alloc(P, sizeof *q);
     P->q = q;
@@ -73,7 +98,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
                                "(CREATE STREAM j AS SELECT ... JOIN ...) and aggregate j");
     if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped)
         fail(P, sel->from_pos, "a windowed query needs aggregates (and usually GROUP BY)");
-    if (q->is_table && !q->grouped)
+    if (q->is_table && !q->grouped && !(q->join && q->join->tables))
         fail(P, st->pos, "CREATE TABLE ... AS SELECT needs GROUP BY or aggregates (a table is keyed); "
                          "use CREATE STREAM ... AS SELECT for a filter or projection");
     if (sel->emit == WEIR_EMIT_FINAL && q->window.kind == WEIR_WINDOW_NONE)
@@ -101,6 +126,8 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
                     fail(P, st->pos, "SELECT * over this join gives two columns named %s: name the columns (a.%s AS ...)",
                          c->col.name, c->col.name);
         }
+        if (q->join && q->join->tables)
+            plan_tables_join_key(P, st, out);
         plan_partition_by(P, sel, out);
         return;
     }
@@ -146,6 +173,8 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
             if (q->out[i]->kind == WEIR_E_SLOT && (q->out[i]->slot < q->nkeys || q->out[i]->slot == q->nkeys + q->naggs))
                 out->pk[out->npk++] = i;
     }
+    if (q->join && q->join->tables)
+        plan_tables_join_key(P, st, out);
     plan_partition_by(P, sel, out);
     if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
         fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");

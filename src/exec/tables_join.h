@@ -1,0 +1,50 @@
+/*
+ * tables_join.h - the state of a table-table join (sql/plan.h's weir_join
+ * with `tables` set): both tables' current rows by their primary key, the
+ * join key. A change of either side (a row, or a row leaving) makes the
+ * key's joined row as it now stands, as ksqlDB and Kafka Streams join two
+ * tables: INNER needs both rows, LEFT the left one, FULL either. A key
+ * that had a joined row and has none any more is `gone` (its row leaves
+ * the output table); one that had none and still has none says nothing.
+ *
+ * In a FULL join's row without a left row, the left key column holds the
+ * key too (the right row's), so the row always has its key. The rows are
+ * copies, in checkpoints. One thread (the engine's) calls everything here.
+ */
+#ifndef WEIR_TABLES_JOIN_H
+#define WEIR_TABLES_JOIN_H
+
+#include "base/buf.h"
+#include "base/codec.h"
+#include "exec/join.h"
+
+typedef struct weir_tables_join weir_tables_join;
+
+/* A key's joined row now stands as row (left's columns, then right's). */
+typedef int (*weir_tables_join_emit)(void *ctx, const weir_value *row, int64_t ts);
+/* A key whose joined row there was has none now (key: a value of the join key). */
+typedef int (*weir_tables_join_gone)(void *ctx, const weir_value *key, int64_t ts);
+
+/* v as a key of type t: a join's keys are of one type, or INT and UINT (a
+ * value the other cannot hold is a NULL, which meets nothing). */
+weir_value weir_join_key_as(const weir_value *v, weir_type t);
+
+/* NULL when out of memory. left: the left table. */
+weir_tables_join *weir_tables_join_new(const weir_join *j, const weir_relation *left);
+void weir_tables_join_free(weir_tables_join *t);
+
+/* Side 0 (left) or 1 (right) has a new row of its key (row), or with row
+ * NULL, the row of key (the side's key column's value) left it. Then emit
+ * or gone as the header says; returns what they returned, or WEIR_ENOMEM. */
+int weir_tables_join_update(weir_tables_join *t, int side, const weir_value *row, const weir_value *key, int64_t ts,
+                            weir_tables_join_emit emit, weir_tables_join_gone gone, void *ctx);
+
+uint64_t weir_tables_join_entries(const weir_tables_join *t);
+uint64_t weir_tables_join_bytes(const weir_tables_join *t);
+size_t weir_tables_join_entry_size(const weir_tables_join *t);
+
+/* Checkpoints: both sides' rows (snapshot.c frames them). */
+int weir_tables_join_save(const weir_tables_join *t, weir_buf *out);
+int weir_tables_join_load(weir_tables_join *t, weir_reader_buf *r); /* WEIR_ECORRUPT, WEIR_ENOMEM */
+
+#endif
