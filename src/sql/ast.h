@@ -164,6 +164,7 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_CREATE_ROUTE,        /* CREATE ROUTE 'METHOD /path/{param}' INTO s */
     WEIR_STMT_CREATE_ENDPOINT,     /* CREATE ENDPOINT 'GET /path/{param}' [WITH (...)] AS SELECT ... */
     WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x */
+    WEIR_STMT_INSERT,              /* INSERT INTO s SELECT ...: one more query writing stream s */
     WEIR_STMT_SELECT,              /* a pull query */
 } weir_stmt_kind;
 

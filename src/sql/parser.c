@@ -1049,11 +1049,18 @@ static weir_stmt *statement(parser *P)
             st->if_exists = true;
         }
         st->name = name(P, "the name of what to drop");
+    } else if (accept_kw(P, "INSERT")) {
+        st->kind = WEIR_STMT_INSERT;
+        expect_kw(P, "INTO", "after INSERT");
+        st->name = name(P, "the stream to insert into");
+        if (!is_kw(P, "SELECT"))
+            expected(P, "SELECT after the stream's name (INSERT INTO s SELECT ...)");
+        st->select = select_stmt(P);
     } else if (is_kw(P, "SELECT")) {
         st->kind = WEIR_STMT_SELECT;
         st->select = select_stmt(P);
     } else {
-        expected(P, "a statement (CREATE, DROP or SELECT)");
+        expected(P, "a statement (CREATE, DROP, INSERT or SELECT)");
     }
     if (P->tok.kind != WEIR_T_SEMI && P->tok.kind != WEIR_T_EOF)
         expected(P, "';' or the end of the statement");

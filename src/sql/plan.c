@@ -42,6 +42,9 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
         case WEIR_STMT_CREATE_TABLE_AS:
             plan_declare(&P, st);
             break;
+        case WEIR_STMT_INSERT:
+            plan_insert(&P, st);
+            break;
         case WEIR_STMT_CREATE_ROUTE:
             plan_declare_route(&P, st);
             break;

@@ -112,7 +112,8 @@ struct weir_relation {
     weir_expr *partition_by;       /* derived streams, PARTITION BY: over the output row, the record key (its
                                       text) and so the partition; NULL: the key of the record a row came from */
     int ts_col;                    /* WITH (timestamp = 'col'): event time column, or -1 (ingest time) */
-    weir_query *query;             /* NULL for sources */
+    weir_query *query;             /* NULL for sources; with INSERT INTO writers, the first of them */
+    bool inserted;                 /* INSERT INTO writes it: its records come of several queries */
     int *pk;                       /* tables: the output columns naming a row (GROUP BY keys, window_start) */
     int npk;
     const char *schema_subject;    /* sources, WITH (schema = 'subject'): validated at ingest, or NULL */

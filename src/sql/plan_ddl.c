@@ -271,3 +271,53 @@ void plan_declare(planner *P, weir_stmt *st)
         P->cat->queries = qv;
     }
 }
+
+void plan_insert(planner *P, weir_stmt *st)
+{
+    weir_relation *into = NULL;
+    for (int i = 0; i < P->cat->nrels && !into; i++)
+        if (!strcmp(P->cat->rels[i]->name, st->name))
+            into = P->cat->rels[i];
+    if (!into)
+        fail(P, st->pos, "INSERT INTO %s: no such stream before it (declare it: CREATE STREAM %s (columns) WITH "
+                         "(...))", st->name, st->name);
+    if (into->is_table)
+        fail(P, st->pos, "INSERT INTO %s: a table's rows come of its own query or its producers; INSERT INTO writes "
+                         "records into a stream", st->name);
+    if (into->connector)
+        fail(P, st->pos, "INSERT INTO %s: it is fed by its %s connector alone", st->name, into->connector);
+    for (int i = 0; i < P->cat->nroutes; i++)
+        if (P->cat->routes[i].into == into)
+            fail(P, st->pos, "INSERT INTO %s: route %s sends it records over HTTP, and a stream the pipeline writes "
+                             "takes no others (a restart after a crash cuts it back to its last checkpoint)",
+                 st->name, P->cat->routes[i].path);
+    if (st->select->partition_by)
+        fail(P, st->select->partition_by->pos, "INSERT INTO %s: its records are keyed as %s says (WITH key); "
+                                               "PARTITION BY belongs to CREATE STREAM ... AS SELECT", st->name, st->name);
+    weir_relation *made = alloc(P, sizeof *made);
+    made->name = into->name;
+    made->key_col = made->ts_col = -1;
+    plan_query(P, st, made);
+    weir_query *q = made->query;
+    if (made->schema.ncols != into->schema.ncols)
+        fail(P, st->pos, "INSERT INTO %s: the SELECT gives %d columns and %s has %d: give its columns "
+                         "in order (%s first)", st->name, made->schema.ncols, st->name,
+             into->schema.ncols, into->schema.cols[0].name);
+    for (int i = 0; i < into->schema.ncols; i++) {
+        weir_type got = q->out[i]->type, want = into->schema.cols[i].type;
+        if (got != want && got != WEIR_TYPE_NULL)
+            fail(P, st->select->nitems > i ? st->select->items[i].pos : st->pos,
+                 "INSERT INTO %s: column %d (%s) is %s and this is %s: CAST(... AS %s)", st->name, i + 1,
+                 into->schema.cols[i].name, weir_type_name(want), weir_type_name(got), weir_type_name(want));
+    }
+    q->output = into;
+    if (!into->query)
+        into->query = q;
+    into->is_source = false; /* the pipeline writes it: producers may not (ingest answers 409) */
+    into->inserted = true;
+    weir_query **qv = alloc(P, (size_t)(P->cat->nqueries + 1) * sizeof *qv);
+    if (P->cat->nqueries)
+        memcpy(qv, P->cat->queries, (size_t)P->cat->nqueries * sizeof *qv);
+    qv[P->cat->nqueries++] = q;
+    P->cat->queries = qv;
+}

@@ -87,6 +87,9 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
 /* Refuses a WITH option not among known[0..n) (unless connector_rest and a connector is named). */
 void plan_check_options(planner *P, const weir_stmt *st, const char *const *known, size_t n, bool connector_rest);
 void plan_declare(planner *P, weir_stmt *st);
+/* INSERT INTO s SELECT ...: one more query writing stream s, whose
+ * columns it must give in order. */
+void plan_insert(planner *P, weir_stmt *st);
 
 /* plan_route.c, plan_endpoint.c */
 void plan_declare_route(planner *P, const weir_stmt *st);

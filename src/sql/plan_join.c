@@ -131,6 +131,8 @@ static bool keyed_by(const weir_relation *rel, int col)
     if (rel->nkey_cols)
         return rel->nkey_cols == 1 && rel->key_col == col;
     const weir_query *q = rel->query;
+    if (rel->inserted) /* several queries write it: only WITH key says how all its records are keyed */
+        return false;
     if (!q || q->grouped || q->join || rel->partitions != q->source->partitions)
         return false;
     return q->out[col]->kind == WEIR_E_COLUMN && keyed_by(q->source, q->out[col]->col.index);
