@@ -18,6 +18,8 @@ typedef struct decoder {
     char *why;
     size_t cap;
     int next;                  /* the column after the last one matched: where the next member most likely goes */
+    weir_decode_memo *memo;    /* or NULL */
+    const uint32_t *lens;      /* the columns' name lengths (the memo's), or NULL */
 } decoder;
 
 static bool is_integral(const weir_json_span *v)
@@ -36,12 +38,73 @@ static int mismatch(decoder *d, const weir_column *c, const weir_json_span *v, c
     return 1;
 }
 
+static bool two_digits(const char *p, int *out)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+        return false;
+    *out = (p[0] - '0') * 10 + (p[1] - '0');
+    return true;
+}
+
+/* The seconds and milliseconds of s[0..n) when it has the form
+ * YYYY-MM-DDTHH:MM:SS[.fff]Z from its 16th byte on (the minute before
+ * that not checked), as one number of milliseconds; -1 otherwise. */
+static int minute_offset(const char *s, size_t n)
+{
+    int sec, hi, lo;
+    if ((n != 20 && n != 24) || s[16] != ':' || s[n - 1] != 'Z' || !two_digits(s + 17, &sec))
+        return -1;
+    if (n == 20)
+        return sec * 1000;
+    if (s[19] != '.' || !two_digits(s + 20, &hi) || s[22] < '0' || s[22] > '9')
+        return -1;
+    lo = s[22] - '0';
+    return sec * 1000 + hi * 10 + lo;
+}
+
+/* s[0..n), a timestamp in the memo's minute and of its form: its instant
+ * from the seconds alone. Checks what weir_timestamp_parse would of the
+ * rest (the seconds at most 60, the instant in range), so that it answers
+ * as that would, or false to leave it to that. */
+static bool memo_timestamp(const weir_decode_memo *m, const char *s, size_t n, int64_t *ms)
+{
+    if (!m->minute_set || n < 20 || memcmp(s, m->minute, sizeof m->minute))
+        return false;
+    int off = minute_offset(s, n);
+    if (off < 0 || off >= 61000 || m->minute_ms + off > WEIR_TIMESTAMP_MAX_MS)
+        return false;
+    *ms = m->minute_ms + off;
+    return true;
+}
+
+/* After weir_timestamp_parse read s[0..n) as ms: its minute, for the
+ * timestamps that follow, when it has the form the memo covers (with Z:
+ * no offset, so the minute's start is ms less the seconds). */
+static void memo_minute(weir_decode_memo *m, const char *s, size_t n, int64_t ms)
+{
+    int off = n >= 20 ? minute_offset(s, n) : -1;
+    if (off < 0)
+        return;
+    memcpy(m->minute, s, sizeof m->minute);
+    m->minute_ms = ms - off;
+    m->minute_set = true;
+}
+
 /* An ISO 8601 string, parsed where it lies unless escapes make it need
  * decoding first. */
-static bool string_timestamp(const weir_json_span *v, int64_t *ms)
+static bool string_timestamp(weir_decode_memo *m, const weir_json_span *v, int64_t *ms)
 {
-    if (!memchr(v->p, '\\', v->len))
-        return weir_timestamp_parse(v->p + 1, v->len - 2, ms);
+    const char *s = v->p + 1;
+    size_t n = v->len - 2;
+    if (m && memo_timestamp(m, s, n, ms))
+        return true;
+    if (!memchr(v->p, '\\', v->len)) {
+        if (!weir_timestamp_parse(s, n, ms))
+            return false;
+        if (m)
+            memo_minute(m, s, n, *ms);
+        return true;
+    }
     weir_buf tmp = {0};
     bool okay = !weir_json_unescape(v->p, v->len, &tmp) && weir_timestamp_parse(tmp.data ? (char *)tmp.data : "", tmp.len, ms);
     weir_buf_free(&tmp);
@@ -94,7 +157,7 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
     case WEIR_TYPE_TIMESTAMP:
         if (v->type == WEIR_JSON_STRING) {
             int64_t ms;
-            if (!string_timestamp(v, &ms))
+            if (!string_timestamp(d->memo, v, &ms))
                 return mismatch(d, c, v, "a string that is not ISO 8601 in the years 0000 to 9999: ");
             *out = weir_timestamp(ms);
             return 0;
@@ -148,12 +211,13 @@ static bool is_name(const char *col, const char *n, size_t len)
 
 /* The column named n[0..len), or -1. Members mostly come in the schema's
  * order, so the search starts after the last match: one comparison a
- * member, and no strlen of every column name, for such records. */
+ * member, and no strlen of every column name, for such records. With the
+ * names' lengths (a memo's) a column of another length costs one compare. */
 static int find_column(decoder *d, const char *n, size_t len)
 {
     const weir_schema *s = d->schema;
     for (int k = 0, i = d->next; k < s->ncols; k++, i = i + 1 < s->ncols ? i + 1 : 0)
-        if (is_name(s->cols[i].name, n, len)) {
+        if (d->lens ? d->lens[i] == len && !memcmp(s->cols[i].name, n, len) : is_name(s->cols[i].name, n, len)) {
             d->next = i + 1 < s->ncols ? i + 1 : 0;
             return i;
         }
@@ -175,12 +239,42 @@ static int on_member(void *ctx, const char *name, size_t name_len, int escaped, 
     return i < 0 ? 0 : convert(d, &d->schema->cols[i], v, &d->row[i]);
 }
 
+/* The lengths of schema's column names, measured once per schema m sees;
+ * NULL when out of memory (names are then compared byte by byte). */
+static const uint32_t *memo_lens(weir_decode_memo *m, const weir_schema *schema)
+{
+    if (m->schema == schema && m->cols == schema->cols && m->ncols == schema->ncols)
+        return m->lens;
+    free(m->lens);
+    m->schema = NULL;
+    if (!(m->lens = malloc((size_t)(schema->ncols ? schema->ncols : 1) * sizeof *m->lens)))
+        return NULL;
+    for (int i = 0; i < schema->ncols; i++)
+        m->lens[i] = (uint32_t)strlen(schema->cols[i].name);
+    m->schema = schema;
+    m->cols = schema->cols;
+    m->ncols = schema->ncols;
+    return m->lens;
+}
+
+void weir_decode_memo_free(weir_decode_memo *m)
+{
+    free(m->lens);
+    *m = (weir_decode_memo){0};
+}
+
 int weir_decode_json(const weir_schema *schema, const char *json, size_t len, weir_arena *arena,
                      weir_value *row, char *why, size_t cap)
 {
+    return weir_decode_json_memo(NULL, schema, json, len, arena, row, why, cap);
+}
+
+int weir_decode_json_memo(weir_decode_memo *m, const weir_schema *schema, const char *json, size_t len,
+                          weir_arena *arena, weir_value *row, char *why, size_t cap)
+{
     for (int i = 0; i < schema->ncols; i++)
         row[i] = weir_null(schema->cols[i].type);
-    decoder d = {schema, arena, row, why, cap, 0};
+    decoder d = {schema, arena, row, why, cap, 0, m, m ? memo_lens(m, schema) : NULL};
     int rc = weir_json_members(json, len, on_member, &d);
     if (rc < 0) {
         weir_json_error e;
