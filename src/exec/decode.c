@@ -239,27 +239,53 @@ static int on_member(void *ctx, const char *name, size_t name_len, int escaped, 
     return i < 0 ? 0 : convert(d, &d->schema->cols[i], v, &d->row[i]);
 }
 
-/* The lengths of schema's column names, measured once per schema m sees;
- * NULL when out of memory (names are then compared byte by byte). */
-static const uint32_t *memo_lens(weir_decode_memo *m, const weir_schema *schema)
+/* A member whose name the scanner may have matched to column which. */
+static int on_known(void *ctx, int which, const char *name, size_t name_len, int escaped, const weir_json_span *v)
+{
+    decoder *d = ctx;
+    if (which < 0)
+        return on_member(ctx, name, name_len, escaped, v);
+    d->next = which + 1 < d->schema->ncols ? which + 1 : 0;
+    return convert(d, &d->schema->cols[which], v, &d->row[which]);
+}
+
+/* Whether the scanner may match name byte for byte (json.h). */
+static bool plain_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x80 || name[i] == '"' || name[i] == '\\')
+            return false;
+    return true;
+}
+
+/* m's names for schema, measured once per schema m sees: false when out
+ * of memory (names are then compared byte by byte, as without a memo). */
+static bool memo_names(weir_decode_memo *m, const weir_schema *schema)
 {
     if (m->schema == schema && m->cols == schema->cols && m->ncols == schema->ncols)
-        return m->lens;
+        return true;
     free(m->lens);
+    free(m->plain);
     m->schema = NULL;
-    if (!(m->lens = malloc((size_t)(schema->ncols ? schema->ncols : 1) * sizeof *m->lens)))
-        return NULL;
-    for (int i = 0; i < schema->ncols; i++)
+    size_t n = (size_t)(schema->ncols ? schema->ncols : 1);
+    m->lens = malloc(n * sizeof *m->lens);
+    m->plain = malloc(n * sizeof *m->plain);
+    if (!m->lens || !m->plain)
+        return false;
+    for (int i = 0; i < schema->ncols; i++) {
         m->lens[i] = (uint32_t)strlen(schema->cols[i].name);
+        m->plain[i] = plain_name(schema->cols[i].name, m->lens[i]) ? schema->cols[i].name : NULL;
+    }
     m->schema = schema;
     m->cols = schema->cols;
     m->ncols = schema->ncols;
-    return m->lens;
+    return true;
 }
 
 void weir_decode_memo_free(weir_decode_memo *m)
 {
     free(m->lens);
+    free(m->plain);
     *m = (weir_decode_memo){0};
 }
 
@@ -274,8 +300,10 @@ int weir_decode_json_memo(weir_decode_memo *m, const weir_schema *schema, const 
 {
     for (int i = 0; i < schema->ncols; i++)
         row[i] = weir_null(schema->cols[i].type);
-    decoder d = {schema, arena, row, why, cap, 0, m, m ? memo_lens(m, schema) : NULL};
-    int rc = weir_json_members(json, len, on_member, &d);
+    bool named = m && memo_names(m, schema);
+    decoder d = {schema, arena, row, why, cap, 0, m, named ? m->lens : NULL};
+    weir_json_names known = {named ? m->plain : NULL, d.lens, schema->ncols};
+    int rc = named ? weir_json_members_known(json, len, &known, on_known, &d) : weir_json_members(json, len, on_member, &d);
     if (rc < 0) {
         weir_json_error e;
         if (weir_json_validate(json, len, NULL, &e) != 0)

@@ -233,7 +233,32 @@ static int scan_array(scanner *s, weir_json_element_fn visit, void *ctx)
  * return from visit stops the walk and is returned. */
 typedef weir_json_member_fn member_fn;
 
-static int scan_object(scanner *s, member_fn visit, void *ctx)
+/* A walk with names known in advance (weir_json_members_known). */
+typedef struct known_walk {
+    const weir_json_names *names;
+    weir_json_known_fn fn;
+    int next;                  /* the name predicted for the next member */
+} known_walk;
+
+/* The predicted name of k, if the member name at s->p (its opening quote)
+ * is that, byte for byte: its index, s->p past the closing quote; else
+ * -1, s->p unmoved. The name is plain (json.h), so the bytes matched are
+ * exactly a string scan_string accepts without escapes. */
+static inline int known_name(scanner *s, known_walk *k)
+{
+    int i = k->next;
+    if (i >= k->names->n || !k->names->names[i])
+        return -1;
+    size_t len = k->names->lens[i];
+    if ((size_t)(s->end - s->p) < len + 2 || s->p[len + 1] != '"' || memcmp(s->p + 1, k->names->names[i], len))
+        return -1;
+    s->p += len + 2;
+    k->next = i + 1 < k->names->n ? i + 1 : 0;
+    return i;
+}
+
+/* visit, or k's fn when k is not NULL. */
+static int scan_object(scanner *s, member_fn visit, void *ctx, known_walk *k)
 {
     s->p++;
     skip_ws(s);
@@ -246,8 +271,9 @@ static int scan_object(scanner *s, member_fn visit, void *ctx)
         if (s->p >= s->end || *s->p != '"')
             return fail(s, "expected a member name in quotes");
         const char *name = s->p;
-        bool escaped;
-        if (scan_string(s, &escaped))
+        bool escaped = false;
+        int which = k ? known_name(s, k) : -1;
+        if (which < 0 && scan_string(s, &escaped))
             return -1;
         size_t name_len = (size_t)(s->p - name);
         skip_ws(s);
@@ -257,8 +283,8 @@ static int scan_object(scanner *s, member_fn visit, void *ctx)
         weir_json_span v;
         if (scan_value(s, &v))
             return -1;
-        if (visit) {
-            int r = visit(ctx, name, name_len, escaped, &v);
+        if (k || visit) {
+            int r = k ? k->fn(ctx, which, name, name_len, escaped, &v) : visit(ctx, name, name_len, escaped, &v);
             if (r)
                 return r;
         }
@@ -290,7 +316,7 @@ static int scan_value(scanner *s, weir_json_span *out)
         if (++s->depth > WEIR_JSON_MAX_DEPTH)
             return fail(s, "nesting too deep");
         t = *s->p == '{' ? WEIR_JSON_OBJECT : WEIR_JSON_ARRAY;
-        rc = t == WEIR_JSON_OBJECT ? scan_object(s, NULL, NULL) : scan_array(s, NULL, NULL);
+        rc = t == WEIR_JSON_OBJECT ? scan_object(s, NULL, NULL, NULL) : scan_array(s, NULL, NULL);
         s->depth--;
         break;
     case '"': t = WEIR_JSON_STRING; rc = scan_string(s, &escaped); break;
@@ -353,7 +379,18 @@ int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '{')
         return -WEIR_EINVAL;
-    int rc = scan_object(&s, fn, ctx);
+    int rc = scan_object(&s, fn, ctx, NULL);
+    return rc < 0 ? -WEIR_EINVAL : rc;
+}
+
+int weir_json_members_known(const char *p, size_t n, const weir_json_names *known, weir_json_known_fn fn, void *ctx)
+{
+    scanner s = {p, p, p + n, 1, NULL};
+    skip_ws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return -WEIR_EINVAL;
+    known_walk k = {known, fn, 0};
+    int rc = scan_object(&s, NULL, ctx, &k);
     return rc < 0 ? -WEIR_EINVAL : rc;
 }
 
@@ -375,7 +412,7 @@ int weir_json_member(const char *p, size_t n, const char *name, size_t name_len,
         return -WEIR_EINVAL;
     struct find_ctx f = {name, name_len, out, {0}};
     s.depth = 1;
-    int rc = scan_object(&s, match_member, &f);
+    int rc = scan_object(&s, match_member, &f, NULL);
     weir_buf_free(&f.tmp);
     if (rc < 0)
         return -WEIR_EINVAL;

@@ -15,7 +15,10 @@
 static weir_column cols_a[] = {{"id", WEIR_TYPE_TEXT},   {"idx", WEIR_TYPE_INT},     {"city", WEIR_TYPE_TEXT},
                                {"ok", WEIR_TYPE_BOOL},   {"ts", WEIR_TYPE_TIMESTAMP}, {"d", WEIR_TYPE_DOUBLE}};
 static weir_column cols_b[] = {{"ts", WEIR_TYPE_TIMESTAMP}, {"city", WEIR_TYPE_TEXT}};
-static const weir_schema schema_a = {cols_a, 6}, schema_b = {cols_b, 2};
+/* Names the scanner must not match byte for byte: a quote, a control
+ * character, UTF-8 (JSON writes them escaped, or they need checking). */
+static weir_column cols_c[] = {{"a\"b", WEIR_TYPE_INT}, {"t\tb", WEIR_TYPE_INT}, {"\xc3\xa9", WEIR_TYPE_TEXT}, {"id", WEIR_TYPE_TEXT}};
+static const weir_schema schema_a = {cols_a, 6}, schema_b = {cols_b, 2}, schema_c = {cols_c, 4};
 
 static bool same_value(const weir_value *x, const weir_value *y)
 {
@@ -91,6 +94,23 @@ static void test_names(void)
         }
     ok(all, "member names in any order, unknown, prefixes of others, escaped, and schemas that change: as without a memo");
     ok(refusals > 0, "some of those records are refused, with the same reasons (%d)", refusals);
+
+    static const char *const odd[] = {
+        "{\"a\"b\":1,\"id\":\"1\"}",                   /* not JSON: a quote inside a name */
+        "{\"a\\\"b\":1,\"t\\tb\":2,\"\xc3\xa9\":\"x\",\"id\":\"2\"}", /* the names, escaped and in UTF-8 */
+        "{\"a\\\"b\":1,\"t\tb\":2}",                  /* not JSON: a raw tab inside a name */
+        "{\"\xc3\":\"x\",\"id\":\"3\"}",                 /* not JSON: a truncated UTF-8 sequence */
+        "{\"\\u00e9\":\"y\",\"a\\u0022b\":4}",
+    };
+    bool odd_all = true;
+    int odd_refusals = 0;
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+            odd_all &= agree(&m, &schema_c, odd[i], &refused);
+            odd_refusals += refused;
+        }
+    ok(odd_all, "column names with a quote, a tab or UTF-8, which the scanner must not match raw: as without a memo");
+    is_int(odd_refusals, 2 * 3, "the three records that are not JSON are refused");
     weir_decode_memo_free(&m);
 }
 
@@ -156,7 +176,7 @@ static void test_timestamps(void)
 
 int main(void)
 {
-    plan(12);
+    plan(14);
     test_names();
     test_timestamps();
     return done();
