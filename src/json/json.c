@@ -37,9 +37,12 @@ static int fail(scanner *s, const char *what)
     return -1;
 }
 
+/* Every whitespace byte is at most ' ': one compare passes the rest, and
+ * compact records have no whitespace at all. */
 static inline void skip_ws(scanner *s)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+    while (s->p < s->end && (unsigned char)*s->p <= ' ' &&
+           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
         s->p++;
 }
 
