@@ -367,13 +367,23 @@ int weir_table_key_json(const weir_relation *table, const char *key, size_t len,
 
 int weir_encode_json_cols(const weir_schema *schema, const weir_value *row, const int *cols, int n, weir_buf *out)
 {
-    int rc = weir_buf_append(out, "{", 1);
-    for (int k = 0; k < n && !rc; k++) {
+    if (weir_buf_append(out, "{", 1))
+        return -1;
+    for (int k = 0; k < n; k++) {
         const char *name = schema->cols[cols ? cols[k] : k].name;
-        rc = (k && weir_buf_append(out, ",", 1)) || weir_json_quote(out, name, strlen(name)) ||
-             weir_buf_append(out, ":", 1) || weir_value_to_json(out, &row[cols ? cols[k] : k]);
+        size_t len = strlen(name);
+        if (weir_buf_reserve(out, 1)) /* the comma in place, */
+            return -1;
+        if (k)
+            out->data[out->len++] = ',';
+        /* and the colon: a name that needs escapes grows out as it needs */
+        if (weir_json_quote(out, name, len) || weir_buf_reserve(out, 1))
+            return -1;
+        out->data[out->len++] = ':';
+        if (weir_value_to_json(out, &row[cols ? cols[k] : k]))
+            return -1;
     }
-    return rc || weir_buf_append(out, "}", 1);
+    return weir_buf_append(out, "}", 1) ? -1 : 0;
 }
 
 int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out)
