@@ -20,6 +20,7 @@ typedef struct decoder {
     int next;                  /* the column after the last one matched: where the next member most likely goes */
     weir_decode_memo *memo;    /* or NULL */
     const uint32_t *lens;      /* the columns' name lengths (the memo's), or NULL */
+    int escapes;               /* whether the string value at hand holds escapes, as the scanner found; -1: not known */
 } decoder;
 
 static bool is_integral(const weir_json_span *v)
@@ -90,15 +91,22 @@ static void memo_minute(weir_decode_memo *m, const char *s, size_t n, int64_t ms
     m->minute_set = true;
 }
 
+/* Whether the string v holds escapes: as the scanner said, or looked for. */
+static bool has_escapes(const decoder *d, const weir_json_span *v)
+{
+    return d->escapes >= 0 ? d->escapes : memchr(v->p, '\\', v->len) != NULL;
+}
+
 /* An ISO 8601 string, parsed where it lies unless escapes make it need
  * decoding first. */
-static bool string_timestamp(weir_decode_memo *m, const weir_json_span *v, int64_t *ms)
+static bool string_timestamp(const decoder *d, const weir_json_span *v, int64_t *ms)
 {
+    weir_decode_memo *m = d->memo;
     const char *s = v->p + 1;
     size_t n = v->len - 2;
     if (m && memo_timestamp(m, s, n, ms))
         return true;
-    if (!memchr(v->p, '\\', v->len)) {
+    if (!has_escapes(d, v)) {
         if (!weir_timestamp_parse(s, n, ms))
             return false;
         if (m)
@@ -157,7 +165,7 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
     case WEIR_TYPE_TIMESTAMP:
         if (v->type == WEIR_JSON_STRING) {
             int64_t ms;
-            if (!string_timestamp(d->memo, v, &ms))
+            if (!string_timestamp(d, v, &ms))
                 return mismatch(d, c, v, "a string that is not ISO 8601 in the years 0000 to 9999: ");
             *out = weir_timestamp(ms);
             return 0;
@@ -177,7 +185,7 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
         return 0;
     case WEIR_TYPE_TEXT:
         if (v->type == WEIR_JSON_STRING) {
-            if (memchr(v->p, '\\', v->len)) {
+            if (has_escapes(d, v)) {
                 weir_buf tmp = {0};
                 if (weir_json_unescape(v->p, v->len, &tmp)) {
                     weir_buf_free(&tmp);
@@ -240,9 +248,11 @@ static int on_member(void *ctx, const char *name, size_t name_len, int escaped, 
 }
 
 /* A member whose name the scanner may have matched to column which. */
-static int on_known(void *ctx, int which, const char *name, size_t name_len, int escaped, const weir_json_span *v)
+static int on_known(void *ctx, int which, const char *name, size_t name_len, int escaped, const weir_json_span *v,
+                    int value_escaped)
 {
     decoder *d = ctx;
+    d->escapes = value_escaped;
     if (which < 0)
         return on_member(ctx, name, name_len, escaped, v);
     d->next = which + 1 < d->schema->ncols ? which + 1 : 0;
@@ -301,7 +311,7 @@ int weir_decode_json_memo(weir_decode_memo *m, const weir_schema *schema, const 
     for (int i = 0; i < schema->ncols; i++)
         row[i] = weir_null(schema->cols[i].type);
     bool named = m && memo_names(m, schema);
-    decoder d = {schema, arena, row, why, cap, 0, m, named ? m->lens : NULL};
+    decoder d = {schema, arena, row, why, cap, 0, m, named ? m->lens : NULL, -1};
     weir_json_names known = {named ? m->plain : NULL, d.lens, schema->ncols};
     int rc = named ? weir_json_members_known(json, len, &known, on_known, &d) : weir_json_members(json, len, on_member, &d);
     if (rc < 0) {

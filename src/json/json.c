@@ -21,6 +21,7 @@ typedef struct scanner {
     const char *start, *p, *end;
     int depth;
     weir_json_error *e;
+    bool escaped;              /* the last value scanned was a string holding escapes */
 } scanner;
 
 static int fail(scanner *s, const char *what)
@@ -287,7 +288,8 @@ static int scan_object(scanner *s, member_fn visit, void *ctx, known_walk *k)
         if (scan_value(s, &v))
             return -1;
         if (k || visit) {
-            int r = k ? k->fn(ctx, which, name, name_len, escaped, &v) : visit(ctx, name, name_len, escaped, &v);
+            int r = k ? k->fn(ctx, which, name, name_len, escaped, &v, s->escaped)
+                      : visit(ctx, name, name_len, escaped, &v);
             if (r)
                 return r;
         }
@@ -312,7 +314,7 @@ static int scan_value(scanner *s, weir_json_span *out)
     const char *begin = s->p;
     weir_json_type t;
     int rc;
-    bool escaped;
+    bool escaped = false;
     switch (*s->p) {
     case '{':
     case '[':
@@ -336,12 +338,13 @@ static int scan_value(scanner *s, weir_json_span *out)
     }
     if (rc == 0 && out)
         *out = (weir_json_span){t, begin, (size_t)(s->p - begin)};
+    s->escaped = t == WEIR_JSON_STRING && escaped;
     return rc;
 }
 
 int weir_json_validate(const char *p, size_t n, weir_json_span *out, weir_json_error *e)
 {
-    scanner s = {p, p, p + n, 0, e};
+    scanner s = {p, p, p + n, 0, e, false};
     if (scan_value(&s, out))
         return WEIR_EINVAL;
     skip_ws(&s);
@@ -378,7 +381,7 @@ static int match_member(void *ctx, const char *name, size_t name_len, int escape
 
 int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx)
 {
-    scanner s = {p, p, p + n, 1, NULL};
+    scanner s = {p, p, p + n, 1, NULL, false};
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '{')
         return -WEIR_EINVAL;
@@ -388,7 +391,7 @@ int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx
 
 int weir_json_members_known(const char *p, size_t n, const weir_json_names *known, weir_json_known_fn fn, void *ctx)
 {
-    scanner s = {p, p, p + n, 1, NULL};
+    scanner s = {p, p, p + n, 1, NULL, false};
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '{')
         return -WEIR_EINVAL;
@@ -399,7 +402,7 @@ int weir_json_members_known(const char *p, size_t n, const weir_json_names *know
 
 int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *ctx)
 {
-    scanner s = {p, p, p + n, 1, NULL};
+    scanner s = {p, p, p + n, 1, NULL, false};
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '[')
         return -WEIR_EINVAL;
@@ -409,7 +412,7 @@ int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *c
 
 int weir_json_member(const char *p, size_t n, const char *name, size_t name_len, weir_json_span *out)
 {
-    scanner s = {p, p, p + n, 0, NULL};
+    scanner s = {p, p, p + n, 0, NULL, false};
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '{')
         return -WEIR_EINVAL;

@@ -75,9 +75,10 @@ typedef struct weir_json_names {
 /* weir_json_members, with fn also told which of known's names the member
  * has: its index when matched as predicted, else -1 (it may still be one
  * of them, out of the predicted order or written with escapes: fn
- * compares it itself). */
+ * compares it itself); and, of a string value, whether it holds escapes
+ * (value_escaped), so that fn need not look for them. */
 typedef int (*weir_json_known_fn)(void *ctx, int which, const char *name, size_t name_len, int escaped,
-                                  const weir_json_span *value);
+                                  const weir_json_span *value, int value_escaped);
 int weir_json_members_known(const char *p, size_t n, const weir_json_names *known, weir_json_known_fn fn, void *ctx);
 
 /* Calls fn for each element of the array p[0..n), in order. A non-zero
