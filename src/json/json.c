@@ -251,8 +251,12 @@ typedef struct known_walk {
 static inline int known_name(scanner *s, known_walk *k)
 {
     int i = k->next;
-    if (i >= k->names->n || !k->names->names[i])
+    if (i >= k->names->n)
         return -1;
+    if (!k->names->names[i]) { /* never matched here: predict the one after it for the next member */
+        k->next = i + 1 < k->names->n ? i + 1 : 0;
+        return -1;
+    }
     size_t len = k->names->lens[i];
     if ((size_t)(s->end - s->p) < len + 2 || s->p[len + 1] != '"' || memcmp(s->p + 1, k->names->names[i], len))
         return -1;

@@ -65,7 +65,8 @@ int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx
  * the name predicted (the one after the last it matched; names[0] at
  * first), byte for byte. names[i] must be plain, printable ASCII without
  * '"' or '\\', so that matching it is as strict as scanning it; NULL for
- * a name that is not (it is never predicted). */
+ * a name that is not (never matched here: when it is predicted, the one
+ * after it is predicted for the next member). */
 typedef struct weir_json_names {
     const char *const *names;  /* n names, or NULL entries */
     const uint32_t *lens;      /* their lengths */
