@@ -2,13 +2,36 @@
  * fuzz_json.c - the JSON scanner on arbitrary bytes: validation, member
  * lookup and string decoding must never read out of bounds, and a value
  * the validator accepts must be found again by member lookup when wrapped
- * in an object; quoting any bytes must give valid JSON.
+ * in an object; quoting any bytes must give valid JSON. A walk with known
+ * names must accept exactly what the plain walk accepts, match a name only
+ * to its own bytes, and say truly which string values hold escapes.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "json/json.h"
+
+static const char *const known_names[] = {"a", "id", NULL, "k", ""};
+static const uint32_t known_lens[] = {1, 2, 0, 1, 0};
+
+static int count_member(void *ctx, const char *name, size_t name_len, int escaped, const weir_json_span *v)
+{
+    (void)name, (void)name_len, (void)escaped, (void)v;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int check_known(void *ctx, int which, const char *name, size_t name_len, int escaped, const weir_json_span *v,
+                       int value_escaped)
+{
+    if (which >= 0 && (escaped || name_len != known_lens[which] + 2 || memcmp(name + 1, known_names[which], name_len - 2)))
+        abort(); /* matched a name that is not the one it said */
+    if (value_escaped != (v->type == WEIR_JSON_STRING && memchr(v->p, '\\', v->len) != NULL))
+        abort(); /* wrong about a value's escapes */
+    ++*(int *)ctx;
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,6 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (weir_json_quote(&q, p, size) == 0 && weir_json_validate((char *)q.data, q.len, NULL, NULL))
         abort();
     weir_buf_free(&q);
+    int plain = 0, known = 0;
+    weir_json_names names = {known_names, known_lens, 5};
+    if (weir_json_members(p, size, count_member, &plain) != weir_json_members_known(p, size, &names, check_known, &known) ||
+        plain != known)
+        abort(); /* the known walk accepted something else, or other members */
     unsigned line, col;
     weir_json_position(p, size, &line, &col);
     return 0;

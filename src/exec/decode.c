@@ -18,6 +18,9 @@ typedef struct decoder {
     char *why;
     size_t cap;
     int next;                  /* the column after the last one matched: where the next member most likely goes */
+    weir_decode_memo *memo;    /* or NULL */
+    const uint32_t *lens;      /* the columns' name lengths (the memo's), or NULL */
+    int escapes;               /* whether the string value at hand holds escapes, as the scanner found; -1: not known */
 } decoder;
 
 static bool is_integral(const weir_json_span *v)
@@ -36,12 +39,80 @@ static int mismatch(decoder *d, const weir_column *c, const weir_json_span *v, c
     return 1;
 }
 
+static bool two_digits(const char *p, int *out)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+        return false;
+    *out = (p[0] - '0') * 10 + (p[1] - '0');
+    return true;
+}
+
+/* The seconds and milliseconds of s[0..n) when it has the form
+ * YYYY-MM-DDTHH:MM:SS[.fff]Z from its 16th byte on (the minute before
+ * that not checked), as one number of milliseconds; -1 otherwise. */
+static int minute_offset(const char *s, size_t n)
+{
+    int sec, hi, lo;
+    if ((n != 20 && n != 24) || s[16] != ':' || s[n - 1] != 'Z' || !two_digits(s + 17, &sec))
+        return -1;
+    if (n == 20)
+        return sec * 1000;
+    if (s[19] != '.' || !two_digits(s + 20, &hi) || s[22] < '0' || s[22] > '9')
+        return -1;
+    lo = s[22] - '0';
+    return sec * 1000 + hi * 10 + lo;
+}
+
+/* s[0..n), a timestamp in the memo's minute and of its form: its instant
+ * from the seconds alone. Checks what weir_timestamp_parse would of the
+ * rest (the seconds at most 60, the instant in range), so that it answers
+ * as that would, or false to leave it to that. */
+static bool memo_timestamp(const weir_decode_memo *m, const char *s, size_t n, int64_t *ms)
+{
+    if (!m->minute_set || n < 20 || memcmp(s, m->minute, sizeof m->minute))
+        return false;
+    int off = minute_offset(s, n);
+    if (off < 0 || off >= 61000 || m->minute_ms + off > WEIR_TIMESTAMP_MAX_MS)
+        return false;
+    *ms = m->minute_ms + off;
+    return true;
+}
+
+/* After weir_timestamp_parse read s[0..n) as ms: its minute, for the
+ * timestamps that follow, when it has the form the memo covers (with Z:
+ * no offset, so the minute's start is ms less the seconds). */
+static void memo_minute(weir_decode_memo *m, const char *s, size_t n, int64_t ms)
+{
+    int off = n >= 20 ? minute_offset(s, n) : -1;
+    if (off < 0)
+        return;
+    memcpy(m->minute, s, sizeof m->minute);
+    m->minute_ms = ms - off;
+    m->minute_set = true;
+}
+
+/* Whether the string v holds escapes: as the scanner said, or looked for. */
+static bool has_escapes(const decoder *d, const weir_json_span *v)
+{
+    return d->escapes >= 0 ? d->escapes : memchr(v->p, '\\', v->len) != NULL;
+}
+
 /* An ISO 8601 string, parsed where it lies unless escapes make it need
  * decoding first. */
-static bool string_timestamp(const weir_json_span *v, int64_t *ms)
+static bool string_timestamp(const decoder *d, const weir_json_span *v, int64_t *ms)
 {
-    if (!memchr(v->p, '\\', v->len))
-        return weir_timestamp_parse(v->p + 1, v->len - 2, ms);
+    weir_decode_memo *m = d->memo;
+    const char *s = v->p + 1;
+    size_t n = v->len - 2;
+    if (m && memo_timestamp(m, s, n, ms))
+        return true;
+    if (!has_escapes(d, v)) {
+        if (!weir_timestamp_parse(s, n, ms))
+            return false;
+        if (m)
+            memo_minute(m, s, n, *ms);
+        return true;
+    }
     weir_buf tmp = {0};
     bool okay = !weir_json_unescape(v->p, v->len, &tmp) && weir_timestamp_parse(tmp.data ? (char *)tmp.data : "", tmp.len, ms);
     weir_buf_free(&tmp);
@@ -94,7 +165,7 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
     case WEIR_TYPE_TIMESTAMP:
         if (v->type == WEIR_JSON_STRING) {
             int64_t ms;
-            if (!string_timestamp(v, &ms))
+            if (!string_timestamp(d, v, &ms))
                 return mismatch(d, c, v, "a string that is not ISO 8601 in the years 0000 to 9999: ");
             *out = weir_timestamp(ms);
             return 0;
@@ -114,7 +185,7 @@ static int convert(decoder *d, const weir_column *c, const weir_json_span *v, we
         return 0;
     case WEIR_TYPE_TEXT:
         if (v->type == WEIR_JSON_STRING) {
-            if (memchr(v->p, '\\', v->len)) {
+            if (has_escapes(d, v)) {
                 weir_buf tmp = {0};
                 if (weir_json_unescape(v->p, v->len, &tmp)) {
                     weir_buf_free(&tmp);
@@ -148,12 +219,13 @@ static bool is_name(const char *col, const char *n, size_t len)
 
 /* The column named n[0..len), or -1. Members mostly come in the schema's
  * order, so the search starts after the last match: one comparison a
- * member, and no strlen of every column name, for such records. */
+ * member, and no strlen of every column name, for such records. With the
+ * names' lengths (a memo's) a column of another length costs one compare. */
 static int find_column(decoder *d, const char *n, size_t len)
 {
     const weir_schema *s = d->schema;
     for (int k = 0, i = d->next; k < s->ncols; k++, i = i + 1 < s->ncols ? i + 1 : 0)
-        if (is_name(s->cols[i].name, n, len)) {
+        if (d->lens ? d->lens[i] == len && !memcmp(s->cols[i].name, n, len) : is_name(s->cols[i].name, n, len)) {
             d->next = i + 1 < s->ncols ? i + 1 : 0;
             return i;
         }
@@ -175,13 +247,73 @@ static int on_member(void *ctx, const char *name, size_t name_len, int escaped, 
     return i < 0 ? 0 : convert(d, &d->schema->cols[i], v, &d->row[i]);
 }
 
+/* A member whose name the scanner may have matched to column which. */
+static int on_known(void *ctx, int which, const char *name, size_t name_len, int escaped, const weir_json_span *v,
+                    int value_escaped)
+{
+    decoder *d = ctx;
+    d->escapes = value_escaped;
+    if (which < 0)
+        return on_member(ctx, name, name_len, escaped, v);
+    d->next = which + 1 < d->schema->ncols ? which + 1 : 0;
+    return convert(d, &d->schema->cols[which], v, &d->row[which]);
+}
+
+/* Whether the scanner may match name byte for byte (json.h). */
+static bool plain_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x80 || name[i] == '"' || name[i] == '\\')
+            return false;
+    return true;
+}
+
+/* m's names for schema, measured once per schema m sees: false when out
+ * of memory (names are then compared byte by byte, as without a memo). */
+static bool memo_names(weir_decode_memo *m, const weir_schema *schema)
+{
+    if (m->schema == schema && m->cols == schema->cols && m->ncols == schema->ncols)
+        return true;
+    free(m->lens);
+    free(m->plain);
+    m->schema = NULL;
+    size_t n = (size_t)(schema->ncols ? schema->ncols : 1);
+    m->lens = malloc(n * sizeof *m->lens);
+    m->plain = malloc(n * sizeof *m->plain);
+    if (!m->lens || !m->plain)
+        return false;
+    for (int i = 0; i < schema->ncols; i++) {
+        m->lens[i] = (uint32_t)strlen(schema->cols[i].name);
+        m->plain[i] = plain_name(schema->cols[i].name, m->lens[i]) ? schema->cols[i].name : NULL;
+    }
+    m->schema = schema;
+    m->cols = schema->cols;
+    m->ncols = schema->ncols;
+    return true;
+}
+
+void weir_decode_memo_free(weir_decode_memo *m)
+{
+    free(m->lens);
+    free(m->plain);
+    *m = (weir_decode_memo){0};
+}
+
 int weir_decode_json(const weir_schema *schema, const char *json, size_t len, weir_arena *arena,
                      weir_value *row, char *why, size_t cap)
 {
+    return weir_decode_json_memo(NULL, schema, json, len, arena, row, why, cap);
+}
+
+int weir_decode_json_memo(weir_decode_memo *m, const weir_schema *schema, const char *json, size_t len,
+                          weir_arena *arena, weir_value *row, char *why, size_t cap)
+{
     for (int i = 0; i < schema->ncols; i++)
         row[i] = weir_null(schema->cols[i].type);
-    decoder d = {schema, arena, row, why, cap, 0};
-    int rc = weir_json_members(json, len, on_member, &d);
+    bool named = m && memo_names(m, schema);
+    decoder d = {schema, arena, row, why, cap, 0, m, named ? m->lens : NULL, -1};
+    weir_json_names known = {named ? m->plain : NULL, d.lens, schema->ncols};
+    int rc = named ? weir_json_members_known(json, len, &known, on_known, &d) : weir_json_members(json, len, on_member, &d);
     if (rc < 0) {
         weir_json_error e;
         if (weir_json_validate(json, len, NULL, &e) != 0)
@@ -245,13 +377,23 @@ int weir_table_key_json(const weir_relation *table, const char *key, size_t len,
 
 int weir_encode_json_cols(const weir_schema *schema, const weir_value *row, const int *cols, int n, weir_buf *out)
 {
-    int rc = weir_buf_append(out, "{", 1);
-    for (int k = 0; k < n && !rc; k++) {
+    if (weir_buf_append(out, "{", 1))
+        return -1;
+    for (int k = 0; k < n; k++) {
         const char *name = schema->cols[cols ? cols[k] : k].name;
-        rc = (k && weir_buf_append(out, ",", 1)) || weir_json_quote(out, name, strlen(name)) ||
-             weir_buf_append(out, ":", 1) || weir_value_to_json(out, &row[cols ? cols[k] : k]);
+        size_t len = strlen(name);
+        if (weir_buf_reserve(out, 1)) /* the comma in place, */
+            return -1;
+        if (k)
+            out->data[out->len++] = ',';
+        /* and the colon: a name that needs escapes grows out as it needs */
+        if (weir_json_quote(out, name, len) || weir_buf_reserve(out, 1))
+            return -1;
+        out->data[out->len++] = ':';
+        if (weir_value_to_json(out, &row[cols ? cols[k] : k]))
+            return -1;
     }
-    return rc || weir_buf_append(out, "}", 1);
+    return weir_buf_append(out, "}", 1) ? -1 : 0;
 }
 
 int weir_encode_json(const weir_schema *schema, const weir_value *row, weir_buf *out)

@@ -24,6 +24,34 @@
 int weir_decode_json(const weir_schema *schema, const char *json, size_t len, weir_arena *arena,
                      weir_value *row, char *why, size_t cap);
 
+/* What decoding remembers from one record to the next, so that a stream's
+ * records, which mostly look like the one before, cost less: the last
+ * schema's column names and their lengths (the scanner matches member
+ * names against them as it goes, json.h weir_json_names; a name it did
+ * not match is compared with a column's only when their lengths agree,
+ * and no column name is measured per record), and the minute of the last
+ * ISO 8601 timestamp in the form
+ * YYYY-MM-DDTHH:MM:SS[.fff]Z (records come mostly in time order, so the
+ * next one in the same minute needs only its seconds read). It changes
+ * no result: whatever it does not cover is decoded as without it. Zeroed
+ * to start; one thread's; a schema it saw must outlive its use (an
+ * engine's catalog outlives the engine). */
+typedef struct weir_decode_memo {
+    const weir_schema *schema; /* whose column names lens measures; NULL: none yet */
+    const weir_column *cols;   /* schema->cols and ncols when measured: a schema that changed is measured again */
+    int ncols;
+    uint32_t *lens;            /* strlen of each column's name */
+    const char **plain;        /* each column's name, NULL where not plain ASCII (json.h) */
+    char minute[16];           /* "YYYY-MM-DDTHH:MM" of the last timestamp of that form */
+    int64_t minute_ms;         /* that minute's start, when minute_set */
+    bool minute_set;
+} weir_decode_memo;
+
+/* weir_decode_json, helped by m (NULL: not). */
+int weir_decode_json_memo(weir_decode_memo *m, const weir_schema *schema, const char *json, size_t len,
+                          weir_arena *arena, weir_value *row, char *why, size_t cap);
+void weir_decode_memo_free(weir_decode_memo *m);
+
 /* A table's row named by the key of a record of its changelog (as the
  * runner keys it: one primary-key column's text, or a JSON object of
  * several), its other columns NULL: what a tombstone (a record with a key

@@ -100,6 +100,7 @@ void weir_engine_free(weir_engine *e)
     free(e->dead);
     weir_arena_free(&e->scratch);
     weir_buf_free(&e->json);
+    weir_decode_memo_free(&e->decode);
     free(e);
 }
 
@@ -720,7 +721,7 @@ int weir_engine_push_json(weir_engine *e, const weir_relation *src, uint32_t par
     char why[256];
     if (len == 0) /* no JSON text is empty: a record without a value */
         return engine_dead(e, WEIR_DEAD_NULL_VALUE, src, row, "", 0, ingest_ms, t, err, "null value");
-    if (weir_decode_json(&src->schema, json, len, &e->scratch, row, why, sizeof why))
+    if (weir_decode_json_memo(&e->decode, &src->schema, json, len, &e->scratch, row, why, sizeof why))
         return engine_dead(e, WEIR_DEAD_UNDECODABLE, src, row, json, len, ingest_ms, t, err, "%s", why);
     if (broken_constraint(e, src, row, why, sizeof why))
         return engine_dead(e, WEIR_DEAD_CONSTRAINT, src, row, json, len, ingest_ms, t, err, "%s", why);

@@ -8,6 +8,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/codec.h"
+#include "exec/decode.h"
 #include "exec/engine.h"
 #include "exec/join.h"
 #include "exec/session.h"
@@ -48,6 +49,7 @@ struct weir_engine {
     weir_arena scratch;        /* per pushed record */
     uint32_t part;             /* partition of the record being processed */
     weir_buf json;             /* re-encoded rows for dead letters */
+    weir_decode_memo decode;   /* what decoding a record remembers for the next (decode.h) */
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
     weir_store *store;         /* where the stored queries' groups are (weir_engine_attach_store), or NULL */
 };

@@ -21,6 +21,7 @@ typedef struct scanner {
     const char *start, *p, *end;
     int depth;
     weir_json_error *e;
+    bool escaped;              /* the last value scanned was a string holding escapes */
 } scanner;
 
 static int fail(scanner *s, const char *what)
@@ -37,9 +38,12 @@ static int fail(scanner *s, const char *what)
     return -1;
 }
 
+/* Every whitespace byte is at most ' ': one compare passes the rest, and
+ * compact records have no whitespace at all. */
 static inline void skip_ws(scanner *s)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+    while (s->p < s->end && (unsigned char)*s->p <= ' ' &&
+           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
         s->p++;
 }
 
@@ -233,7 +237,36 @@ static int scan_array(scanner *s, weir_json_element_fn visit, void *ctx)
  * return from visit stops the walk and is returned. */
 typedef weir_json_member_fn member_fn;
 
-static int scan_object(scanner *s, member_fn visit, void *ctx)
+/* A walk with names known in advance (weir_json_members_known). */
+typedef struct known_walk {
+    const weir_json_names *names;
+    weir_json_known_fn fn;
+    int next;                  /* the name predicted for the next member */
+} known_walk;
+
+/* The predicted name of k, if the member name at s->p (its opening quote)
+ * is that, byte for byte: its index, s->p past the closing quote; else
+ * -1, s->p unmoved. The name is plain (json.h), so the bytes matched are
+ * exactly a string scan_string accepts without escapes. */
+static inline int known_name(scanner *s, known_walk *k)
+{
+    int i = k->next;
+    if (i >= k->names->n)
+        return -1;
+    if (!k->names->names[i]) { /* never matched here: predict the one after it for the next member */
+        k->next = i + 1 < k->names->n ? i + 1 : 0;
+        return -1;
+    }
+    size_t len = k->names->lens[i];
+    if ((size_t)(s->end - s->p) < len + 2 || s->p[len + 1] != '"' || memcmp(s->p + 1, k->names->names[i], len))
+        return -1;
+    s->p += len + 2;
+    k->next = i + 1 < k->names->n ? i + 1 : 0;
+    return i;
+}
+
+/* visit, or k's fn when k is not NULL. */
+static int scan_object(scanner *s, member_fn visit, void *ctx, known_walk *k)
 {
     s->p++;
     skip_ws(s);
@@ -246,8 +279,9 @@ static int scan_object(scanner *s, member_fn visit, void *ctx)
         if (s->p >= s->end || *s->p != '"')
             return fail(s, "expected a member name in quotes");
         const char *name = s->p;
-        bool escaped;
-        if (scan_string(s, &escaped))
+        bool escaped = false;
+        int which = k ? known_name(s, k) : -1;
+        if (which < 0 && scan_string(s, &escaped))
             return -1;
         size_t name_len = (size_t)(s->p - name);
         skip_ws(s);
@@ -257,8 +291,9 @@ static int scan_object(scanner *s, member_fn visit, void *ctx)
         weir_json_span v;
         if (scan_value(s, &v))
             return -1;
-        if (visit) {
-            int r = visit(ctx, name, name_len, escaped, &v);
+        if (k || visit) {
+            int r = k ? k->fn(ctx, which, name, name_len, escaped, &v, s->escaped)
+                      : visit(ctx, name, name_len, escaped, &v);
             if (r)
                 return r;
         }
@@ -283,14 +318,14 @@ static int scan_value(scanner *s, weir_json_span *out)
     const char *begin = s->p;
     weir_json_type t;
     int rc;
-    bool escaped;
+    bool escaped = false;
     switch (*s->p) {
     case '{':
     case '[':
         if (++s->depth > WEIR_JSON_MAX_DEPTH)
             return fail(s, "nesting too deep");
         t = *s->p == '{' ? WEIR_JSON_OBJECT : WEIR_JSON_ARRAY;
-        rc = t == WEIR_JSON_OBJECT ? scan_object(s, NULL, NULL) : scan_array(s, NULL, NULL);
+        rc = t == WEIR_JSON_OBJECT ? scan_object(s, NULL, NULL, NULL) : scan_array(s, NULL, NULL);
         s->depth--;
         break;
     case '"': t = WEIR_JSON_STRING; rc = scan_string(s, &escaped); break;
@@ -307,12 +342,13 @@ static int scan_value(scanner *s, weir_json_span *out)
     }
     if (rc == 0 && out)
         *out = (weir_json_span){t, begin, (size_t)(s->p - begin)};
+    s->escaped = t == WEIR_JSON_STRING && escaped;
     return rc;
 }
 
 int weir_json_validate(const char *p, size_t n, weir_json_span *out, weir_json_error *e)
 {
-    scanner s = {p, p, p + n, 0, e};
+    scanner s = {p, p, p + n, 0, e, false};
     if (scan_value(&s, out))
         return WEIR_EINVAL;
     skip_ws(&s);
@@ -349,17 +385,28 @@ static int match_member(void *ctx, const char *name, size_t name_len, int escape
 
 int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx)
 {
-    scanner s = {p, p, p + n, 1, NULL};
+    scanner s = {p, p, p + n, 1, NULL, false};
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '{')
         return -WEIR_EINVAL;
-    int rc = scan_object(&s, fn, ctx);
+    int rc = scan_object(&s, fn, ctx, NULL);
+    return rc < 0 ? -WEIR_EINVAL : rc;
+}
+
+int weir_json_members_known(const char *p, size_t n, const weir_json_names *known, weir_json_known_fn fn, void *ctx)
+{
+    scanner s = {p, p, p + n, 1, NULL, false};
+    skip_ws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return -WEIR_EINVAL;
+    known_walk k = {known, fn, 0};
+    int rc = scan_object(&s, NULL, ctx, &k);
     return rc < 0 ? -WEIR_EINVAL : rc;
 }
 
 int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *ctx)
 {
-    scanner s = {p, p, p + n, 1, NULL};
+    scanner s = {p, p, p + n, 1, NULL, false};
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '[')
         return -WEIR_EINVAL;
@@ -369,13 +416,13 @@ int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *c
 
 int weir_json_member(const char *p, size_t n, const char *name, size_t name_len, weir_json_span *out)
 {
-    scanner s = {p, p, p + n, 0, NULL};
+    scanner s = {p, p, p + n, 0, NULL, false};
     skip_ws(&s);
     if (s.p >= s.end || *s.p != '{')
         return -WEIR_EINVAL;
     struct find_ctx f = {name, name_len, out, {0}};
     s.depth = 1;
-    int rc = scan_object(&s, match_member, &f);
+    int rc = scan_object(&s, match_member, &f, NULL);
     weir_buf_free(&f.tmp);
     if (rc < 0)
         return -WEIR_EINVAL;
@@ -442,11 +489,29 @@ int weir_json_unescape(const char *p, size_t len, weir_buf *out)
  * dead-letter reasons, keys). */
 int weir_json_quote(weir_buf *out, const char *s, size_t n)
 {
-    if (weir_buf_reserve(out, n + 2) || weir_buf_append(out, "\"", 1))
+    if (weir_buf_reserve(out, n + 2))
+        return WEIR_ENOMEM;
+    /* The common case, plain ASCII throughout, found 8 bytes at a time
+     * and copied at once. */
+    size_t i = 0;
+    for (unsigned run = 8; run == 8 && n - i >= 8; i += run)
+        run = plain_run8(s + i);
+    while (i < n && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    if (i == n) {
+        uint8_t *d = out->data + out->len;
+        d[0] = '"';
+        if (n)
+            memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        out->len += n + 2;
+        return 0;
+    }
+    if (weir_buf_append(out, "\"", 1))
         return WEIR_ENOMEM;
     const unsigned char *u = (const unsigned char *)s;
     size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         unsigned char c = u[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;

@@ -13,6 +13,7 @@
 #define WEIR_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 
@@ -58,6 +59,28 @@ int weir_json_member(const char *p, size_t n, const char *name, size_t name_len,
 typedef int (*weir_json_member_fn)(void *ctx, const char *name, size_t name_len, int escaped,
                                    const weir_json_span *value);
 int weir_json_members(const char *p, size_t n, weir_json_member_fn fn, void *ctx);
+
+/* Member names a walk of many alike records expects, so that it can
+ * match a name as it scans it: at each member it compares the text with
+ * the name predicted (the one after the last it matched; names[0] at
+ * first), byte for byte. names[i] must be plain, printable ASCII without
+ * '"' or '\\', so that matching it is as strict as scanning it; NULL for
+ * a name that is not (never matched here: when it is predicted, the one
+ * after it is predicted for the next member). */
+typedef struct weir_json_names {
+    const char *const *names;  /* n names, or NULL entries */
+    const uint32_t *lens;      /* their lengths */
+    int n;
+} weir_json_names;
+
+/* weir_json_members, with fn also told which of known's names the member
+ * has: its index when matched as predicted, else -1 (it may still be one
+ * of them, out of the predicted order or written with escapes: fn
+ * compares it itself); and, of a string value, whether it holds escapes
+ * (value_escaped), so that fn need not look for them. */
+typedef int (*weir_json_known_fn)(void *ctx, int which, const char *name, size_t name_len, int escaped,
+                                  const weir_json_span *value, int value_escaped);
+int weir_json_members_known(const char *p, size_t n, const weir_json_names *known, weir_json_known_fn fn, void *ctx);
 
 /* Calls fn for each element of the array p[0..n), in order. A non-zero
  * return from fn stops the walk and is returned. Returns 0 after the last

@@ -37,7 +37,7 @@ static const struct { const char *text; size_t offset; const char *msg; } refuse
 int main(void)
 {
     size_t na = sizeof accepted / sizeof accepted[0], nr = sizeof refused / sizeof refused[0];
-    plan((int)(na + 2 * nr + 22));
+    plan((int)(na + 2 * nr + 23));
     weir_json_error e;
     for (size_t i = 0; i < na; i++)
         ok(weir_json_validate(accepted[i], strlen(accepted[i]), NULL, &e) == 0, "accepts %s", accepted[i]);
@@ -100,6 +100,30 @@ int main(void)
                weir_json_validate((char *)b.data, b.len, NULL, &qe) == 0,
            "quote writes valid JSON for %s (U+FFFD per bad byte)", bad_utf8[i].what);
     }
+    /* Plain runs are found 8 bytes at a time: one byte that needs care at
+     * every position of strings of 0 to 19 bytes, each appended after what
+     * the buffer holds, gives the plain bytes around its escape. */
+    static const struct { const char *in, *out; } care[] = {
+        {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {"\x01", "\\u0001"}, {"\x7f", "\x7f"},
+        {"\xc3\xa9", "\xc3\xa9"}, {"\xff", "\xef\xbf\xbd"},
+    };
+    int runs = 1;
+    for (size_t len = 0; len < 20; len++)
+        for (size_t at = 0; at <= len; at++)
+            for (size_t c = 0; c < sizeof care / sizeof care[0]; c++) {
+                char in[40], want[80];
+                memset(in, 'a', sizeof in);
+                size_t cl = strlen(care[c].in), n = at < len ? len + cl - 1 : len; /* at == len: none */
+                if (at < len)
+                    memcpy(in + at, care[c].in, cl);
+                int w = at < len ? snprintf(want, sizeof want, "<\"%.*s%s%.*s\"", (int)at, in, care[c].out,
+                                            (int)(len - at - 1), in + at + cl)
+                                 : snprintf(want, sizeof want, "<\"%.*s\"", (int)len, in);
+                b.len = 0;
+                weir_buf_append(&b, "<", 1);
+                runs &= weir_json_quote(&b, in, n) == 0 && b.len == (size_t)w && !memcmp(b.data, want, b.len);
+            }
+    ok(runs, "quote finds each byte needing care wherever it falls in strings of 0 to 19 bytes");
     weir_buf_free(&b);
 
     unsigned line, col;
