@@ -270,8 +270,10 @@ int checkpoint_end(weir_runner *r, weir_err *err)
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
         if (r->inputs[i].ops)
             r->inputs[i].ops->checkpointed(r->inputs[i].source, r->inputs[i].offset, r->inputs[i].nparts);
-    if (rc == WEIR_OK)
+    if (rc == WEIR_OK) {
         note_checkpointed(r, job->ends);
+        budget_trim(r); /* every entry sealed is in the store now */
+    }
     if (rc == WEIR_OK && r->opt.tasks)
         rc = tasks_checkpointed(r, err);
     /* The interval is ten times this: ten times the steps' wait, and at least twice the

@@ -109,6 +109,7 @@ struct weir_runner {
     int64_t step_ms, last_save_try_ms;
     bool save_failed;           /* the last attempt failed: wait SAVE_RETRY_MS */
     uint64_t saves, save_failures;
+    weir_state_memory memory;   /* budget.c (its limit: opt.state_memory) */
 };
 
 /* The engine that processes an input partition, and the partition it knows it as. */
@@ -117,6 +118,10 @@ static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint
     *engine_part = in->tasks ? 0 : p;
     return in->tasks ? in->tasks[p].engine : r->engine;
 }
+
+/* budget.c: after a checkpoint that committed, what memory holds beyond
+ * opt.state_memory leaves it (docs/STATE_STORE.md, "Bounded memory"). */
+void budget_trim(weir_runner *r);
 
 /* checkpoint.c */
 /* Commits, makes the outputs durable and starts writing a checkpoint of
