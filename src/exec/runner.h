@@ -104,8 +104,9 @@ bool weir_runner_caught_up(weir_runner *r, bool ask_sources);
  * weir_runner_step.) */
 int weir_runner_checkpoint(weir_runner *r, weir_err *err);
 
-/* Whether a checkpoint's state is being written: steps do nothing until it
- * is, so the loop may sleep. */
+/* Whether a checkpoint's state is being written, or its store transaction
+ * while the state outgrew state_memory: steps do nothing until it is, so
+ * the loop may sleep. */
 bool weir_runner_checkpointing(const weir_runner *r);
 
 /* Treats the log's end as the end of the input: closes every window (EMIT
