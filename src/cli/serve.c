@@ -54,6 +54,9 @@ static const cli_option options[] = {
     {"schemas", 0, "DIR", "register each DIR/<subject>.json in the schema registry at start (if not its latest version)"},
     {"clickhouse", 0, "URL", "deliver every stream and table to a ClickHouse table of its name (created if missing)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
+    {"state-memory", 0, "BYTES", "state kept in memory beside the state store (tables' rows, aggregation groups); past it, "
+                                 "what the store holds leaves memory after each checkpoint, least recently changed first "
+                                 "(default 268435456; 0: no bound)"},
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
     {"scale-out", 0, NULL, "share the Kafka inputs' partitions with the other processes of --kafka-group, each keeping "
                            "the state of its own (needs --kafka; see README)"},
@@ -188,7 +191,7 @@ static int run_serve(const char **v, int argc, char **argv)
     const char *file = v[cli_index(c, "file")];
     uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30,
              disk_quota = 0, min_free = 64u << 20, header_timeout = 10, body_timeout = 60, max_conns = 4096,
-             max_per_address = 256, query_timeout = 30, max_result = 64u << 20;
+             max_per_address = 256, query_timeout = 30, max_result = 64u << 20, state_memory = 256u << 20;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
@@ -196,6 +199,7 @@ static int run_serve(const char **v, int argc, char **argv)
     if (!cli_uint_option(c, v, "checkpoint-ms", 86400000, &checkpoint_ms) || !cli_uint_option(c, v, "idle-ms", INT64_MAX, &idle_ms) ||
         !cli_uint_option(c, v, "max-body", 1u << 30, &max_body) ||
         !cli_uint_option(c, v, "max-inflight", 1ull << 40, &max_inflight) ||
+        !cli_uint_option(c, v, "state-memory", 1ull << 50, &state_memory) ||
         !cli_uint_option(c, v, "max-bodies", 1ull << 40, &max_bodies) ||
         !cli_uint_option(c, v, "disk-quota", UINT64_MAX, &disk_quota) ||
         !cli_uint_option(c, v, "min-free", UINT64_MAX, &min_free) ||
@@ -255,7 +259,7 @@ static int run_serve(const char **v, int argc, char **argv)
     }
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_source_open_input,
-                              .tasks = store};
+                              .tasks = store, .state_memory = state_memory};
     const char *clickhouse = v[cli_index(c, "clickhouse")];
     if (weir_kafka_plan(&cat, &arena, kafka, group, kafka_config, &err) || (clickhouse && weir_clickhouse_plan(&cat, &arena, clickhouse, &err))) {
         cli_error("serve", "%s", err.msg);

@@ -227,6 +227,7 @@ int checkpoint_begin(weir_runner *r, weir_err *err)
 {
     checkpoint_job *job = &r->ckpt;
     job->began_ns = weir_mono_ns();
+    r->checkpoint_changes = r->changes;
     r->changes = 0;
     r->last_checkpoint_wall_ms = weir_wall_ms();
     int rc = weir_log_commit(r->log, err);
@@ -270,8 +271,10 @@ int checkpoint_end(weir_runner *r, weir_err *err)
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
         if (r->inputs[i].ops)
             r->inputs[i].ops->checkpointed(r->inputs[i].source, r->inputs[i].offset, r->inputs[i].nparts);
-    if (rc == WEIR_OK)
+    if (rc == WEIR_OK) {
         note_checkpointed(r, job->ends);
+        rc = budget_trim(r, err); /* every entry sealed is in the store now */
+    }
     if (rc == WEIR_OK && r->opt.tasks)
         rc = tasks_checkpointed(r, err);
     /* The interval is ten times this: ten times the steps' wait, and at least twice the
@@ -391,8 +394,11 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
 
 int checkpoint_poll(weir_runner *r, bool *held, weir_err *err)
 {
+    *held = r->ckpt.begun && !atomic_load(&r->ckpt.released);
+    if (r->ckpt.begun && !*held && atomic_load(&r->ckpt.done))
+        return checkpoint_end(r, err);
     *held = weir_runner_checkpointing(r);
-    return r->ckpt.begun && !*held && atomic_load(&r->ckpt.done) ? checkpoint_end(r, err) : WEIR_OK;
+    return WEIR_OK;
 }
 
 void checkpoint_free(weir_runner *r)
@@ -418,5 +424,6 @@ int weir_runner_checkpoint(weir_runner *r, weir_err *err)
 
 bool weir_runner_checkpointing(const weir_runner *r)
 {
-    return r->ckpt.begun && !atomic_load(&r->ckpt.released);
+    /* or the state outgrew its bound while the store is written (budget.c): the steps wait for it */
+    return r->ckpt.begun && (!atomic_load(&r->ckpt.released) || budget_full(r));
 }

@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "exec/agg.h"
 #include "sql/plan.h"
+#include "state/budget.h"
 #include "state/store.h"
 
 typedef struct weir_engine weir_engine;
@@ -139,6 +140,15 @@ bool weir_engine_has_store(const weir_engine *e);
 int weir_engine_seal_groups(weir_engine *e, weir_err *err);
 int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err);
 void weir_engine_groups_written(weir_engine *e, bool committed);
+/* Bounded memory (state/budget.h): the bytes of every query's groups in
+ * memory; a tick (a checkpoint committed); the droppable groups' bytes
+ * by age added to ages (those of stored queries without a window whose
+ * last checkpoint committed); and dropping them by a cut (they are read
+ * from the store again on their next upsert): how many were dropped. */
+size_t weir_engine_groups_bytes(const weir_engine *e);
+void weir_engine_groups_tick(weir_engine *e);
+void weir_engine_droppable(const weir_engine *e, weir_budget_ages *ages);
+uint64_t weir_engine_drop_groups(weir_engine *e, weir_budget_cut cut);
 /* Puts a group of the query-th query into memory from its store key and
  * value, as a restart reads it (kept by the store: for fuzzing the value's
  * decoder); WEIR_ECORRUPT for bytes group_store.c does not write. */

@@ -234,8 +234,9 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
             rc = load_all(s, err);
         if (rc)
             return rc;
+        /* Without a window a group may also leave memory (weir_engine_drop_groups) and come back. */
         s->unloaded = s->q->window.kind == WEIR_WINDOW_NONE ? n : 0;
-        weir_groups_keep_changes(s->groups, store, s->unloaded ? load_group : NULL, s);
+        weir_groups_keep_changes(s->groups, store, s->q->window.kind == WEIR_WINDOW_NONE ? load_group : NULL, s);
     }
     return WEIR_OK;
 }
@@ -325,7 +326,49 @@ int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err)
 void weir_engine_groups_written(weir_engine *e, bool committed)
 {
     for (int i = 0; i < e->cat->nqueries && committed; i++)
-        e->qs[i].batch.len = 0;
+        weir_buf_free(&e->qs[i].batch); /* the largest checkpoint's: not kept between checkpoints */
+}
+
+/* Whether s's groups may leave memory now: stored, and its last seal's batch committed. */
+static bool may_drop(const query_state *s) { return s->stored && !s->batch.len && !s->lost; }
+
+size_t weir_engine_groups_bytes(const weir_engine *e)
+{
+    size_t n = 0;
+    for (int i = 0; i < e->cat->nqueries; i++)
+        if (e->qs[i].groups)
+            n += weir_groups_bytes(e->qs[i].groups);
+    return n;
+}
+
+void weir_engine_groups_tick(weir_engine *e)
+{
+    for (int i = 0; i < e->cat->nqueries; i++)
+        if (e->qs[i].stored)
+            weir_groups_tick(e->qs[i].groups);
+}
+
+void weir_engine_droppable(const weir_engine *e, weir_budget_ages *ages)
+{
+    for (int i = 0; i < e->cat->nqueries; i++)
+        if (may_drop(&e->qs[i]))
+            weir_groups_droppable(e->qs[i].groups, ages);
+}
+
+uint64_t weir_engine_drop_groups(weir_engine *e, weir_budget_cut cut)
+{
+    uint64_t dropped = 0;
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        if (!may_drop(s))
+            continue;
+        weir_budget_ages mine = {0};
+        weir_groups_droppable(s->groups, &mine);
+        size_t n = weir_groups_drop(s->groups, cut.age, (uint64_t)(cut.frac * (double)mine.bytes[cut.age]) + 1);
+        s->unloaded += n; /* in the store, not in memory: looked up again */
+        dropped += n;
+    }
+    return dropped;
 }
 
 bool weir_engine_has_store(const weir_engine *e) { return e->store != NULL; }

@@ -552,7 +552,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
         tasks_save_delivered(r);
     r->changes += *processed;
     int64_t interval = r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10 : r->opt.checkpoint_ms;
-    if (now_ms - r->last_checkpoint_ms >= interval && r->changes && !r->ckpt.begun) {
+    if ((now_ms - r->last_checkpoint_ms >= interval || budget_due(r)) && r->changes && !r->ckpt.begun) {
         r->last_checkpoint_ms = now_ms;
         return checkpoint_begin(r, err);
     }

@@ -72,6 +72,11 @@ typedef struct weir_runner_options {
      * borrowed until weir_runner_close. */
     weir_store *store;
     weir_table_view *const *views;
+    /* Bytes of state kept in memory beside the store (the engine's groups
+     * and the views' rows): past it, after each checkpoint, what the store
+     * holds as it is leaves memory, least recently changed first (it is
+     * read from the store when next used). 0: no bound. */
+    uint64_t state_memory;
 } weir_runner_options;
 
 /* Prepares the streams (creating missing ones), saves the pipeline's SQL
@@ -99,8 +104,9 @@ bool weir_runner_caught_up(weir_runner *r, bool ask_sources);
  * weir_runner_step.) */
 int weir_runner_checkpoint(weir_runner *r, weir_err *err);
 
-/* Whether a checkpoint's state is being written: steps do nothing until it
- * is, so the loop may sleep. */
+/* Whether a checkpoint's state is being written, or its store transaction
+ * while the state outgrew state_memory: steps do nothing until it is, so
+ * the loop may sleep. */
 bool weir_runner_checkpointing(const weir_runner *r);
 
 /* Treats the log's end as the end of the input: closes every window (EMIT
@@ -129,6 +135,13 @@ bool weir_runner_input_lag(const weir_runner *r, const char *stream, uint32_t pa
  * may leave the process: sinks deliver no further). false if the stream
  * is not one of its outputs. */
 bool weir_runner_checkpointed_end(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *end);
+/* The state's bytes in memory as the last checkpoint left them (the
+ * engine's groups and the views' rows; 0 before one), the bound
+ * (state_memory), and the groups and rows dropped from memory so far. */
+typedef struct weir_state_memory {
+    uint64_t bytes, limit, dropped;
+} weir_state_memory;
+weir_state_memory weir_runner_state_memory(const weir_runner *r);
 /* Wall time of the last checkpoint written (ms since the epoch). */
 int64_t weir_runner_checkpoint_ms(const weir_runner *r);
 void weir_runner_close(weir_runner *r);

@@ -90,6 +90,7 @@ struct weir_runner {
     char dir[PATH_MAX];
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
+    uint64_t checkpoint_changes;   /* those the checkpoint under way (or the last) covers */
     int64_t checkpoint_cost_ms;    /* the last checkpoint's cost: what it held the steps, or a fifth of its whole */
     int64_t last_checkpoint_wall_ms;
     checkpoint_job ckpt;
@@ -109,6 +110,7 @@ struct weir_runner {
     int64_t step_ms, last_save_try_ms;
     bool save_failed;           /* the last attempt failed: wait SAVE_RETRY_MS */
     uint64_t saves, save_failures;
+    weir_state_memory memory;   /* budget.c (its limit: opt.state_memory) */
 };
 
 /* The engine that processes an input partition, and the partition it knows it as. */
@@ -117,6 +119,15 @@ static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint
     *engine_part = in->tasks ? 0 : p;
     return in->tasks ? in->tasks[p].engine : r->engine;
 }
+
+/* budget.c: after a checkpoint that committed, what memory holds beyond
+ * opt.state_memory leaves it (docs/STATE_STORE.md, "Bounded memory"). */
+int budget_trim(weir_runner *r, weir_err *err);
+/* Whether the state grew since the last trim by a quarter of the bound
+ * (a checkpoint is due before its interval is up), or by half of it (the
+ * steps wait for the checkpoint being written). */
+bool budget_due(const weir_runner *r);
+bool budget_full(const weir_runner *r);
 
 /* checkpoint.c */
 /* Commits, makes the outputs durable and starts writing a checkpoint of

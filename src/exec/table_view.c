@@ -11,6 +11,12 @@
  * removal: a row block flagged so (one value past the table's columns),
  * which no reader is shown and which hides the store's row of its key
  * until a checkpoint deletes that row.
+ *
+ * Bounded memory (state/budget.h): a row the store holds as it is (not
+ * dirty, not fresh, its checkpoint committed) may leave memory; each row
+ * is stamped with the tick of its last change, and weir_view_drop removes
+ * rows from the dense array (the rest keep their order) and builds the
+ * key index and the first-key chains again for what is left.
  */
 #include "exec/table_view.h"
 
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "state/budget.h"
 #include "state/changes.h"
 #include "state/offsets.h"
 #include "state/rows.h"
@@ -68,6 +75,11 @@ struct weir_table_view {
     weir_buf batch;            /* the sealed rows encoded (state/changes.h), and those of failed
                                 * checkpoints before them: what weir_view_checkpoint puts */
     weir_buf key, val;         /* the seal's scratch */
+    /* bounded memory */
+    uint16_t *stamp;           /* per row index: the tick of its last change */
+    size_t stamp_cap;
+    uint16_t tick;             /* weir_view_tick's count */
+    size_t row_bytes;          /* of the row blocks in rows */
 };
 
 int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err)
@@ -163,18 +175,24 @@ static int index_first(weir_table_view *v, size_t i)
     return 0;
 }
 
-static int rehash(weir_table_view *v)
+/* The key index of rows[0..n) in slots (n of them, zeroed). */
+static void index_rows(weir_table_view *v, uint32_t *slots, size_t n)
 {
-    size_t n = v->nslots ? v->nslots * 2 : 256;
-    uint32_t *slots = calloc(n, sizeof *slots);
-    if (!slots)
-        return -1;
     for (size_t i = 0; i < v->n; i++) {
         size_t j = pk_hash(v, v->rows[i]) & (n - 1);
         while (slots[j])
             j = (j + 1) & (n - 1);
         slots[j] = (uint32_t)i + 1;
     }
+}
+
+static int rehash(weir_table_view *v)
+{
+    size_t n = v->nslots ? v->nslots * 2 : 256;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return -1;
+    index_rows(v, slots, n);
     free(v->slots);
     v->slots = slots;
     v->nslots = n;
@@ -193,6 +211,8 @@ static weir_value *own_row(weir_table_view *v, const weir_value *row, bool remov
 }
 
 static bool is_removal(const weir_table_view *v, const weir_value *row) { return row[v->table->schema.ncols].b; }
+
+static size_t block_bytes(const weir_table_view *v, const weir_value *row) { return weir_row_bytes(row, v->table->schema.ncols + 1); }
 
 /* Room for one more fresh row. */
 static int reserve_fresh(weir_table_view *v)
@@ -252,8 +272,10 @@ static int apply(weir_table_view *v, weir_value *copy)
             bool was = is_removal(v, v->rows[i]), now = is_removal(v, copy);
             if ((v->writer && mark_dirty(v, i)) || (v->store && was != now && note_fresh(v, i)))
                 return -1;
+            v->row_bytes += block_bytes(v, copy) - block_bytes(v, v->rows[i]);
             free(v->rows[i]); /* the newer row replaces the older */
             v->rows[i] = copy;
+            v->stamp[i] = v->tick;
             v->nremoved += (size_t)now - (size_t)was;
             return 0;
         }
@@ -264,8 +286,16 @@ static int apply(weir_table_view *v, weir_value *copy)
             return -1;
         v->rows = r;
     }
+    if (v->n == v->stamp_cap) {
+        uint16_t *t = weir_array_grow(v->stamp, &v->stamp_cap, sizeof *t, 256);
+        if (!t)
+            return -1;
+        v->stamp = t;
+    }
     if ((v->store && reserve_fresh(v)) || (v->writer && mark_dirty(v, v->n)))
         return -1;
+    v->stamp[v->n] = v->tick;
+    v->row_bytes += block_bytes(v, copy);
     v->rows[v->n++] = copy;
     v->slots[j] = (uint32_t)v->n;
     if (v->store)
@@ -428,6 +458,7 @@ void weir_view_free(weir_table_view *v)
     free(v->fresh);
     free(v->dirty);
     free(v->is_dirty);
+    free(v->stamp);
     free(v->staged);
     weir_buf_free(&v->batch);
     weir_buf_free(&v->key);
@@ -608,7 +639,7 @@ void weir_view_checkpoint_end(weir_table_view *v, bool committed)
     atomic_store(&v->in_checkpoint, false); /* a checkpoint that failed before its seal */
     if (!committed) /* the batch is written first by the next checkpoint, before newer rows */
         return;
-    v->batch.len = 0;
+    weir_buf_free(&v->batch); /* the largest checkpoint's: not kept between checkpoints */
     /* The fresh rows the seal saw are in the store now; a reader holding the view keeps them fresh a while longer. */
     if (v->nfresh_sealed && pthread_rwlock_trywrlock(&v->lock) == 0) {
         memmove(v->fresh, v->fresh + v->nfresh_sealed, (v->nfresh - v->nfresh_sealed) * sizeof *v->fresh);
@@ -616,6 +647,154 @@ void weir_view_checkpoint_end(weir_table_view *v, bool committed)
         v->nfresh_sealed = 0;
         pthread_rwlock_unlock(&v->lock);
     }
+}
+
+/* ---- bounded memory ---- */
+
+void weir_view_tick(weir_table_view *v) { v->tick++; }
+
+size_t weir_view_bytes(const weir_table_view *v)
+{
+    return v->row_bytes + v->cap * sizeof *v->rows + (v->nslots + v->nfirst + v->older_cap + v->fresh_cap + v->dirty_cap) * 4 +
+           v->stamp_cap * sizeof *v->stamp + v->is_dirty_cap;
+}
+
+/* What dropping row i frees: its block, and its share of the arrays
+ * (pointer, stamp, chain link, dirty byte; two key slots and two chain
+ * heads, the indexes being at most half full). */
+static size_t row_cost(const weir_table_view *v, size_t i)
+{
+    return block_bytes(v, v->rows[i]) + sizeof *v->rows + sizeof *v->stamp + 4 + 1 + 4 * 4;
+}
+
+/* A byte per row, 1 where it must stay in memory (dirty: the store lacks
+ * its change; fresh: the store may lack its key): NULL when no row may
+ * leave (not the writer, or a checkpoint's batch not committed) or out of
+ * memory. */
+static uint8_t *kept_rows(const weir_table_view *v)
+{
+    if (!v->writer || !v->has_table || v->batch.len || atomic_load(&v->in_checkpoint) || !v->n)
+        return NULL;
+    uint8_t *keep = calloc(v->n, 1);
+    if (!keep)
+        return NULL;
+    for (size_t i = 0; i < v->nfresh; i++)
+        keep[v->fresh[i]] = 1;
+    for (size_t i = 0; i < v->ndirty; i++)
+        keep[v->dirty[i]] = 1;
+    return keep;
+}
+
+void weir_view_droppable(const weir_table_view *v, weir_budget_ages *ages)
+{
+    uint8_t *keep = kept_rows(v);
+    for (size_t i = 0; keep && i < v->n; i++)
+        if (!keep[i])
+            ages->bytes[weir_budget_age(v->tick, v->stamp[i])] += row_cost(v, i);
+    free(keep);
+}
+
+/* Capacity for n entries: the power of two from 256 that keeps an index at most half full. */
+static size_t index_size(size_t n)
+{
+    size_t size = 256;
+    while (size < (n + 1) * 2)
+        size *= 2;
+    return size;
+}
+
+/* Gives back array memory beyond twice what n entries need. */
+static void shrink(void **array, size_t *cap, size_t elem, size_t n)
+{
+    size_t want = n * 2 > 256 ? n * 2 : 256;
+    if (*cap <= want * 2)
+        return;
+    void *smaller = realloc(*array, want * elem);
+    if (smaller) {
+        *array = smaller;
+        *cap = want;
+    }
+}
+
+/* The arrays a drop makes before it takes the lock (so that it cannot
+ * fail half-way): old index -> new, and the two indexes for the rows left. */
+typedef struct drop_arrays {
+    uint32_t *moved, *slots, *first;
+} drop_arrays;
+
+/* Removes the rows marked in drop from memory (the store has them),
+ * keeping the others' order, and indexes what is left; under the lock,
+ * alone. */
+static void compact(weir_table_view *v, const uint8_t *drop, drop_arrays *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (drop[i]) {
+            v->row_bytes -= block_bytes(v, v->rows[i]);
+            v->nremoved -= is_removal(v, v->rows[i]);
+            free(v->rows[i]);
+            continue;
+        }
+        a->moved[i] = (uint32_t)n;
+        v->rows[n] = v->rows[i];
+        v->stamp[n] = v->stamp[i];
+        if (i < v->is_dirty_cap)
+            v->is_dirty[n] = v->is_dirty[i];
+        n++;
+    }
+    if (n < v->is_dirty_cap) /* rows to come start clean */
+        memset(v->is_dirty + n, 0, (v->n < v->is_dirty_cap ? v->n : v->is_dirty_cap) - n);
+    for (size_t i = 0; i < v->ndirty; i++) /* dirty and fresh rows are kept */
+        v->dirty[i] = a->moved[v->dirty[i]];
+    for (size_t i = 0; i < v->nfresh; i++)
+        v->fresh[i] = a->moved[v->fresh[i]];
+    v->n = n;
+    free(v->slots);
+    v->slots = a->slots;
+    v->nslots = index_size(n);
+    index_rows(v, v->slots, v->nslots);
+    free(v->first); /* the chains again, from the oldest row to the newest, as apply makes them */
+    v->first = a->first;
+    v->nfirst = index_size(n);
+    v->nfirst_used = 0;
+    for (size_t i = 0; i < n && v->table->npk; i++)
+        (void)index_first(v, i); /* cannot fail: first is large enough and older_cap >= n */
+    shrink((void **)&v->rows, &v->cap, sizeof *v->rows, n);
+    shrink((void **)&v->stamp, &v->stamp_cap, sizeof *v->stamp, n);
+    shrink((void **)&v->older, &v->older_cap, sizeof *v->older, n);
+    shrink((void **)&v->is_dirty, &v->is_dirty_cap, 1, n);
+}
+
+size_t weir_view_drop(weir_table_view *v, unsigned age, uint64_t at_age)
+{
+    uint8_t *drop = kept_rows(v); /* becomes the rows to drop */
+    if (!drop)
+        return 0;
+    size_t dropped = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        unsigned a = weir_budget_age(v->tick, v->stamp[i]);
+        bool go = !drop[i] && (a > age || (a == age && at_age));
+        if (go && a == age) {
+            size_t b = row_cost(v, i);
+            at_age -= b < at_age ? b : at_age;
+        }
+        drop[i] = go;
+        dropped += go;
+    }
+    size_t size = index_size(v->n - dropped);
+    drop_arrays a = {0};
+    if (dropped && (a.moved = malloc(v->n * sizeof *a.moved)) && (a.slots = calloc(size, sizeof *a.slots)) &&
+        (a.first = calloc(size, sizeof *a.first))) {
+        pthread_rwlock_wrlock(&v->lock);
+        compact(v, drop, &a);
+        pthread_rwlock_unlock(&v->lock);
+    } else { /* nothing to drop, or out of memory: nothing dropped */
+        free(a.slots);
+        dropped = 0;
+    }
+    free(a.moved);
+    free(drop);
+    return dropped;
 }
 
 /* Offers the memory rows: 0, 1 when the run needs no more rows, or an error code. */

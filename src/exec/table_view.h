@@ -30,6 +30,7 @@
 #include "exec/pull.h"
 #include "log/log.h"
 #include "sql/plan.h"
+#include "state/budget.h"
 #include "state/store.h"
 
 typedef struct weir_table_view weir_table_view;
@@ -101,6 +102,17 @@ void weir_view_checkpoint_begin(weir_table_view *v);
 int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err);
 int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err);
 void weir_view_checkpoint_end(weir_table_view *v, bool committed);
+
+/* Bounded memory (state/budget.h), on the writer's thread between
+ * checkpoints: the bytes the view holds in memory; a tick (a checkpoint
+ * committed); the bytes of the rows that may leave memory (those the
+ * store holds as they are) added to ages by age; and dropping them by a
+ * cut (older than age; of that age until at_age bytes, 0: none), which
+ * readers then read from the store: how many rows were dropped. */
+size_t weir_view_bytes(const weir_table_view *v);
+void weir_view_tick(weir_table_view *v);
+void weir_view_droppable(const weir_table_view *v, weir_budget_ages *ages);
+size_t weir_view_drop(weir_table_view *v, unsigned age, uint64_t at_age);
 
 /* Offers a run every row of the view as last published (only those with
  * its key when the query asks for one value of the first key column),

@@ -208,6 +208,21 @@ static int scale_out_metrics(weir_runtime *s, weir_buf *b)
            weir_buf_printf(b, "weir_task_state_save_failures_total %llu\n", (unsigned long long)failures);
 }
 
+/* The state's memory (weir serve --state-memory). */
+static int state_metrics(weir_runtime *s, weir_buf *b)
+{
+    weir_state_memory m = weir_runner_state_memory(s->runner);
+    return family(b, "weir_state_memory_bytes", "gauge",
+                  "Bytes of state (tables' rows, aggregation groups) in memory beside the state store, as the last "
+                  "checkpoint left them.") ||
+           weir_buf_printf(b, "weir_state_memory_bytes %llu\n", (unsigned long long)m.bytes) ||
+           family(b, "weir_state_memory_limit_bytes", "gauge", "The bound on weir_state_memory_bytes (--state-memory; 0: none).") ||
+           weir_buf_printf(b, "weir_state_memory_limit_bytes %llu\n", (unsigned long long)m.limit) ||
+           family(b, "weir_state_evictions_total", "counter",
+                  "Rows and groups dropped from memory to stay under --state-memory (read from the store when next used).") ||
+           weir_buf_printf(b, "weir_state_evictions_total %llu\n", (unsigned long long)m.dropped);
+}
+
 typedef struct metrics_call {
     weir_buf *b;
     int rc;
@@ -230,7 +245,7 @@ static void metrics_on_loop(weir_runtime *s, void *ctx)
              family(b, "weir_disk_free_bytes", "gauge", "Bytes free on the data directory's file system.") ||
              weir_buf_printf(b, "weir_disk_free_bytes %llu\n", (unsigned long long)(s->disk_free == UINT64_MAX ? 0 : s->disk_free)) ||
              family(b, "weir_sse_subscribers", "gauge", "Clients following changes (Server-Sent Events).") ||
-             weir_buf_printf(b, "weir_sse_subscribers %d\n", s->nsubscribers) || stream_metrics(s, b) ||
+             weir_buf_printf(b, "weir_sse_subscribers %d\n", s->nsubscribers) || state_metrics(s, b) || stream_metrics(s, b) ||
              ingest_metrics(s, b) || query_metrics(s, b) || table_metrics(s, b) || sink_metrics(s, b) ||
              scale_out_metrics(s, b);
     m->rc = rc ? WEIR_ENOMEM : WEIR_OK;

@@ -3,9 +3,11 @@
  *
  * Entry layout: uint64 hash (0 = empty slot), int64 window, weir_value
  * keys[nkeys], then the accumulator block (acc.h). The table doubles at 3/4
- * full. The hash has 62 bits; the top two are the entry's flags when the
- * table keeps its changes for a store: CHANGED (in the changed list) and
- * STORED (the store has it, or a sealed batch puts it).
+ * full. The hash has 46 bits; above them, 16 bits of the tick of the
+ * entry's last upsert (its age, for dropping the least recently used: a
+ * tick is a checkpoint, and an age counts modulo 2^16), and the entry's
+ * two flags when the table keeps its changes for a store: CHANGED (in the
+ * changed list) and STORED (the store has it, or a sealed batch puts it).
  *
  * The changed list holds slot indices. Entries move (a resize, the
  * backward shift of a removal), so an index may go stale: a moved entry
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/budget.h"
 #include "state/rows.h"
 
 struct weir_groups {
@@ -35,11 +38,15 @@ struct weir_groups {
     bool lost;                 /* a change could not be recorded (out of memory): the next take fails */
     weir_groups_loader load;   /* fills a new entry from the store; NULL: none */
     void *load_ctx;
+    bool loading;              /* load is called (weir_groups_stop_loading until a drop) */
+    uint16_t tick;             /* weir_groups_tick's count: upserts stamp their entry with it */
 };
 
 #define CHANGED_BIT (UINT64_C(1) << 63)
 #define STORED_BIT (UINT64_C(1) << 62)
-#define HASH_BITS (STORED_BIT - 1)
+#define TICK_SHIFT 46
+#define TICK_BITS (UINT64_C(0xFFFF) << TICK_SHIFT)
+#define HASH_BITS ((UINT64_C(1) << TICK_SHIFT) - 1)
 #define HASH(e) (*(uint64_t *)(e))
 #define WINDOW(e) (*(int64_t *)((e) + 8))
 #define KEYS(e) ((weir_value *)((e) + 16))
@@ -207,7 +214,7 @@ static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t h, const weir_value
             g->key_bytes += keys[j].len;
         }
     }
-    HASH(e) = h;
+    HASH(e) = h | (uint64_t)g->tick << TICK_SHIFT;
     WINDOW(e) = window;
     g->ops->init(g->q, ACCS(g, e));
     g->n++;
@@ -227,7 +234,7 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
     uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, h, keys, window);
     if (!e)
         return NULL;
-    if (!found && g->load) { /* the store may have it (loaded lazily) */
+    if (!found && g->loading) { /* the store may have it (loaded lazily) */
         int got = g->load(g->load_ctx, g->q, keys, window, ACCS(g, e));
         if (got < 0) {
             release(g, e);
@@ -237,6 +244,7 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
         if (got)
             HASH(e) |= STORED_BIT;
     }
+    HASH(e) = (HASH(e) & ~TICK_BITS) | (uint64_t)g->tick << TICK_SHIFT;
     mark_changed(g, i);
     return ACCS(g, e);
 }
@@ -295,9 +303,11 @@ static void note_removed(weir_groups *g, const uint8_t *e)
         free(vals);
 }
 
-static void release(weir_groups *g, uint8_t *e)
+/* Frees what e holds; a STORED entry going away (not dropped from memory
+ * only) is recorded for deletion from the store. */
+static void release_entry(weir_groups *g, uint8_t *e, bool dropped)
 {
-    if (g->store && (HASH(e) & STORED_BIT))
+    if (g->store && (HASH(e) & STORED_BIT) && !dropped)
         note_removed(g, e);
     weir_value *k = KEYS(e);
     for (int j = 0; j < g->q->nkeys; j++)
@@ -307,6 +317,8 @@ static void release(weir_groups *g, uint8_t *e)
         }
     g->ops->release(g->q, ACCS(g, e));
 }
+
+static void release(weir_groups *g, uint8_t *e) { release_entry(g, e, false); }
 
 /* Empties slot i and shifts later entries of its probe run back into it. */
 static void remove_at(weir_groups *g, size_t i)
@@ -385,9 +397,10 @@ void weir_groups_keep_changes(weir_groups *g, const weir_store *store, weir_grou
     g->store = store;
     g->load = load;
     g->load_ctx = ctx;
+    g->loading = load != NULL;
 }
 
-void weir_groups_stop_loading(weir_groups *g) { g->load = NULL; }
+void weir_groups_stop_loading(weir_groups *g) { g->loading = false; }
 
 static int by_slot(const void *a, const void *b)
 {
@@ -426,4 +439,65 @@ int weir_groups_take_removed(weir_groups *g, weir_buf *out)
 int weir_groups_store_key(const weir_store *s, const weir_value *keys_and_window, int nkeys, weir_buf *out, weir_err *err)
 {
     return weir_rows_key(s, keys_and_window, NULL, nkeys + 1, out, err);
+}
+
+void weir_groups_tick(weir_groups *g) { g->tick++; }
+
+/* Whether e may leave memory: the store has it as it is, and can give it back. */
+static bool droppable(const weir_groups *g, const uint8_t *e)
+{
+    return g->load && !g->lost && (HASH(e) & (STORED_BIT | CHANGED_BIT)) == STORED_BIT;
+}
+
+/* What dropping e frees: its slot (counted twice: the table is between
+ * 3/8 and 3/4 full) and its keys' text. */
+static size_t entry_bytes(const weir_groups *g, const uint8_t *e)
+{
+    size_t n = 2 * g->entry_size;
+    for (int j = 0; j < g->q->nkeys; j++)
+        if (weir_type_has_text(KEYS(e)[j].type) && !KEYS(e)[j].is_null)
+            n += KEYS(e)[j].len;
+    return n;
+}
+
+static unsigned age_of(const weir_groups *g, const uint8_t *e)
+{
+    return weir_budget_age(g->tick, (uint16_t)((HASH(e) & TICK_BITS) >> TICK_SHIFT));
+}
+
+void weir_groups_droppable(const weir_groups *g, weir_budget_ages *ages)
+{
+    for (size_t i = 0; i < g->cap && g->load; i++) {
+        const uint8_t *e = slot_at(g, i);
+        if (HASH(e) && droppable(g, e))
+            ages->bytes[age_of(g, e)] += entry_bytes(g, e);
+    }
+}
+
+size_t weir_groups_drop(weir_groups *g, unsigned age, uint64_t at_age)
+{
+    size_t dropped = 0;
+    for (size_t i = 0; i < g->cap;) {
+        uint8_t *e = slot_at(g, i);
+        unsigned a = HASH(e) && droppable(g, e) ? age_of(g, e) : 0;
+        if (!HASH(e) || !droppable(g, e) || a < age || (a == age && !at_age)) {
+            i++;
+            continue;
+        }
+        if (a == age) {
+            size_t b = entry_bytes(g, e);
+            at_age -= b < at_age ? b : at_age;
+        }
+        release_entry(g, e, true);
+        remove_at(g, i); /* another entry may have moved into i: look again */
+        dropped++;
+    }
+    size_t cap = 64;
+    while (cap < g->n * 2)
+        cap *= 2;
+    if (cap < g->cap)
+        (void)resize(g, cap); /* out of memory: the table stays as large as it was */
+    if (dropped)
+        g->loading = true; /* what left memory comes back from the store */
+    return dropped;
 }

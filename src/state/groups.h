@@ -21,6 +21,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "state/acc.h"
+#include "state/budget.h"
 #include "state/store.h"
 
 typedef struct weir_groups weir_groups;
@@ -88,6 +89,20 @@ int weir_groups_take_removed(weir_groups *g, weir_buf *out);
  * encoding, cut with a hash when longer than the store takes). */
 int weir_groups_store_key(const weir_store *s, const weir_value *keys_and_window, int nkeys, weir_buf *out,
                           weir_err *err);
+
+/* Bounded memory (state/budget.h): a tick is a checkpoint; each upsert
+ * stamps its entry with the tick. An entry is droppable when the store
+ * holds it as it is (sealed and unchanged since: the caller makes sure
+ * the seal's batch is committed) and a loader can read it back (and the
+ * table has not lost track of a change). */
+void weir_groups_tick(weir_groups *g);
+/* Adds the bytes of the droppable entries to ages, by age. */
+void weir_groups_droppable(const weir_groups *g, weir_budget_ages *ages);
+/* Drops from memory the droppable entries older than age, and of that age
+ * until at_age bytes are dropped (0: none of it), without deleting them
+ * from the store; shrinks the table to fit what is left, and loads
+ * lazily again. The number of entries dropped. */
+size_t weir_groups_drop(weir_groups *g, unsigned age, uint64_t at_age);
 
 /* The query whose entries these are (its key count and aggregates). */
 const weir_query *weir_groups_query(const weir_groups *g);

@@ -212,6 +212,44 @@ static int open_env(weir_store *s, const char *dir, uint64_t map_bytes, weir_err
     return open_tables(s, err);
 }
 
+/* Opens the tables again in the order of their handles, which LMDB then
+ * gives them again (the next free handle each): a handle it gives
+ * otherwise is refused. */
+static int reopen_tables(weir_store *s, weir_err *err)
+{
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    for (unsigned i = 0; i < s->nnames && rc == 0; i++) {
+        MDB_dbi dbi;
+        if (s->names[i] && (rc = mdb_dbi_open(txn, s->names[i], 0, &dbi)) == 0 && dbi != i)
+            rc = MDB_INCOMPATIBLE;
+    }
+    if (rc == 0)
+        return (rc = mdb_txn_commit(txn)) ? store_fail(s, rc, "opening its tables again", err) : WEIR_OK;
+    if (txn)
+        mdb_txn_abort(txn);
+    return store_fail(s, rc, "opening its tables again", err);
+}
+
+int weir_store_release(weir_store *s, weir_err *err)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(strlen(s->file) - strlen("/data.mdb")), s->file);
+    int rc = pthread_rwlock_wrlock(&s->map_lock);
+    if (rc)
+        return weir_err_errno(err, rc, "state store %s: releasing memory: lock", s->file);
+    mdb_env_close(s->env);
+    s->env = NULL;
+    if ((rc = mdb_env_create(&s->env)) != 0 || (rc = mdb_env_set_maxdbs(s->env, s->max_tables)) != 0 ||
+        (rc = mdb_env_set_mapsize(s->env, (size_t)s->map_bytes)) != 0 ||
+        (rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0644)) != 0)
+        rc = store_fail(s, rc, "opening it again to release memory", err);
+    else
+        rc = reopen_tables(s, err);
+    pthread_rwlock_unlock(&s->map_lock);
+    return rc;
+}
+
 /* The locks, one writer-preferring so that growing the map is not starved by a stream of snapshots. */
 static int init_locks(weir_store *s, weir_err *err)
 {

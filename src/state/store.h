@@ -64,6 +64,12 @@ int weir_store_open(const char *dir, const weir_store_options *opt, weir_store *
 void weir_store_close(weir_store *s);
 /* Whether s was opened read_only. */
 bool weir_store_read_only(const weir_store *s);
+/* Gives back the memory LMDB keeps between write transactions (its
+ * malloc'd copies of the pages the largest transaction dirtied, kept for
+ * reuse) and the map's pages mapped into the process: the environment is
+ * closed and opened again, its tables under the same handles. The writer,
+ * with no transaction open; waits for this process's snapshots to end. */
+int weir_store_release(weir_store *s, weir_err *err);
 /* The map's size now, and how many times it grew since open. */
 uint64_t weir_store_map_bytes(const weir_store *s);
 unsigned weir_store_grows(const weir_store *s);

@@ -1,0 +1,123 @@
+/*
+ * budget.c - the state's memory bounded (weir_runner_options.state_memory;
+ * docs/STATE_STORE.md, "Bounded memory").
+ *
+ * After each checkpoint that committed, every entry the store holds as it
+ * is may leave memory: the engine's groups (those of queries without a
+ * window: windowed groups leave as their windows close) and the table
+ * views' rows. Each holder stamps its entries with the tick of their last
+ * change; past the bound, the least recently changed leave first, across
+ * holders, until the state is at half the bound.
+ *
+ * What changed since the last checkpoint cannot leave memory: a state
+ * grown by a quarter of the bound since then calls for a checkpoint
+ * before its interval is up (budget_due), and by half of it, while a
+ * checkpoint is being written, holds the steps until it is (budget_full:
+ * the store's writes set the pace then). That also caps what one
+ * checkpoint writes, and so the memory its batches and LMDB's copies of
+ * the pages it dirties take.
+ */
+#include <malloc.h>
+
+#include "exec/runner_internal.h"
+
+/* Calls fn on every view kept in the store. */
+static void each_view(const weir_runner *r, void (*fn)(weir_table_view *v, void *ctx), void *ctx)
+{
+    for (int i = 0; r->opt.store && r->opt.views && i < r->cat->nrels; i++)
+        if (r->opt.views[i])
+            fn(r->opt.views[i], ctx);
+}
+
+static void tick(weir_table_view *v, void *ctx)
+{
+    (void)ctx;
+    weir_view_tick(v);
+}
+
+static void add_bytes(weir_table_view *v, void *ctx) { *(uint64_t *)ctx += weir_view_bytes(v); }
+
+static void add_ages(weir_table_view *v, void *ctx) { weir_view_droppable(v, ctx); }
+
+typedef struct drop_call {
+    weir_budget_cut cut;
+    uint64_t dropped;
+} drop_call;
+
+static void drop(weir_table_view *v, void *ctx)
+{
+    drop_call *d = ctx;
+    weir_budget_ages mine = {0};
+    weir_view_droppable(v, &mine);
+    d->dropped += weir_view_drop(v, d->cut.age, (uint64_t)(d->cut.frac * (double)mine.bytes[d->cut.age]) + 1);
+}
+
+static uint64_t state_bytes(const weir_runner *r)
+{
+    uint64_t n = weir_engine_groups_bytes(r->engine);
+    each_view(r, add_bytes, &n);
+    return n;
+}
+
+/* Changes (records read and rows written) one checkpoint covers at most
+ * under the bound: each costs its encoded puts, their redo copy and, at
+ * worst, a page LMDB copies (4 KiB): a 1,024th of the bound's bytes each
+ * keeps a checkpoint's memory about the bound. */
+static uint64_t changes_cap(const weir_runner *r)
+{
+    uint64_t n = r->opt.state_memory / 1024;
+    return n > 4096 ? n : 4096;
+}
+
+/* What memory holds beyond the bound, of what the store holds as it is, leaves it. */
+static void drop_over(weir_runner *r)
+{
+    weir_budget_ages all = {0};
+    each_view(r, add_ages, &all);
+    weir_engine_droppable(r->engine, &all);
+    drop_call d = {weir_budget_find(&all, r->memory.bytes - r->opt.state_memory / 2), 0};
+    each_view(r, drop, &d);
+    d.dropped += weir_engine_drop_groups(r->engine, d.cut);
+    r->memory.dropped += d.dropped;
+    r->memory.bytes = state_bytes(r);
+    malloc_trim(0); /* what was dropped goes back to the system, not only to malloc's free lists */
+}
+
+int budget_trim(weir_runner *r, weir_err *err)
+{
+    if (!r->opt.store || r->opt.tasks)
+        return WEIR_OK;
+    each_view(r, tick, NULL);
+    weir_engine_groups_tick(r->engine);
+    r->memory.bytes = state_bytes(r);
+    if (!r->opt.state_memory)
+        return WEIR_OK;
+    bool over = r->memory.bytes > r->opt.state_memory;
+    if (over)
+        drop_over(r);
+    /* LMDB keeps its copies of the pages the largest transaction dirtied, and the map's pages read stay mapped */
+    return over || r->checkpoint_changes >= changes_cap(r) / 4 ? weir_store_release(r->opt.store, err) : WEIR_OK;
+}
+
+/* Whether the state grew by parts/4 of the bound since the last trim, or
+ * the changes since the last checkpoint reached parts times the cap. */
+static bool grew(const weir_runner *r, uint64_t parts)
+{
+    if (!r->opt.state_memory || !r->opt.store || r->opt.tasks)
+        return false;
+    if (r->changes >= changes_cap(r) * parts)
+        return true;
+    uint64_t now = state_bytes(r);
+    return now > r->memory.bytes && now - r->memory.bytes >= r->opt.state_memory / 4 * parts;
+}
+
+bool budget_due(const weir_runner *r) { return grew(r, 1); }
+
+bool budget_full(const weir_runner *r) { return grew(r, 2); }
+
+weir_state_memory weir_runner_state_memory(const weir_runner *r)
+{
+    weir_state_memory m = r->memory;
+    m.limit = r->opt.state_memory;
+    return m;
+}
