@@ -27,6 +27,7 @@ const weir_kapi weir_kafka_apis[] = {
     {KAFKA_SYNC_GROUP, "SyncGroup", 0, 3, 4, weir_kafka_sync_group},
     {KAFKA_SASL_HANDSHAKE, "SaslHandshake", 0, 1, INT16_MAX, weir_kafka_sasl_handshake},
     {KAFKA_API_VERSIONS, "ApiVersions", 0, 3, 3, weir_kafka_api_versions},
+    {KAFKA_INIT_PRODUCER_ID, "InitProducerId", 0, 1, 2, weir_kafka_init_producer_id},
     {KAFKA_SASL_AUTHENTICATE, "SaslAuthenticate", 0, 1, 2, weir_kafka_sasl_authenticate},
 };
 const int weir_kafka_napis = (int)(sizeof weir_kafka_apis / sizeof weir_kafka_apis[0]);

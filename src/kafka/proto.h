@@ -29,6 +29,7 @@ enum { /* API keys */
     KAFKA_SYNC_GROUP = 14,
     KAFKA_SASL_HANDSHAKE = 17,
     KAFKA_API_VERSIONS = 18,
+    KAFKA_INIT_PRODUCER_ID = 22,
     KAFKA_SASL_AUTHENTICATE = 36,
 };
 
@@ -51,6 +52,10 @@ enum { /* error codes (the protocol guide's table) */
     KERR_ILLEGAL_SASL_STATE = 34,
     KERR_UNSUPPORTED_VERSION = 35,
     KERR_POLICY_VIOLATION = 44,
+    KERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+    KERR_INVALID_PRODUCER_EPOCH = 47,
+    KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53,
+    KERR_UNKNOWN_PRODUCER_ID = 59,
     KERR_KAFKA_STORAGE_ERROR = 56,
     KERR_SASL_AUTHENTICATION_FAILED = 58,
     KERR_MEMBER_ID_REQUIRED = 79,
@@ -83,6 +88,8 @@ typedef struct weir_kctx {
     void (*wake)(void *ctx);      /* from any thread: a wait may be ready (the listener polls it) */
     void *wake_ctx;
     struct weir_kgroups *groups;  /* the consumer groups' members (groups.c); NULL: JoinGroup and the rest are refused */
+    weir_producers *producers;    /* idempotent producers' state (runtime.h); NULL: InitProducerId is refused and
+                                   * producer ids in batches are not checked */
 } weir_kctx;
 
 /* A request answered later: a produce waiting for its commit, a fetch
@@ -149,6 +156,7 @@ weir_kresult weir_kafka_join_group(const weir_kctx *c, weir_kreq *q, weir_kw *w,
 weir_kresult weir_kafka_sync_group(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_heartbeat(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_leave_group(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_init_producer_id(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 
 /* The consumer groups' membership (groups.c), on the listener's thread only. */
 typedef struct weir_kgroups weir_kgroups;

@@ -15,6 +15,11 @@
  * record breaks the schema of a stream that keeps dead letters, the
  * batch's bad records go to <stream>.dlq and none of it to the stream, so
  * the producer's error covers exactly what the stream did not take.
+ *
+ * An idempotent producer's batch is checked against its state
+ * (kafka_producers.c) on the pipeline thread, just before the append: a
+ * repeat is answered with its first offset once the commit under way is
+ * durable, and the state after a new batch is appended beside it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +32,7 @@
 #include "exec/engine.h"
 #include "json/json.h"
 #include "json/schema.h"
+#include "runtime/kafka_producers.h"
 #include "runtime/runtime_internal.h"
 
 typedef struct produce_job {
@@ -38,6 +44,8 @@ typedef struct produce_job {
     bool *bad;                 /* per record: broke the schema (to the dead letters) */
     size_t nbad;
     size_t bytes;
+    const weir_wire_producer *prod;  /* an idempotent producer's batch, or NULL */
+    weir_producers *ps;
     weir_produce_done done;
     void *ctx;
     char msg[600];             /* the schema violations, for a 422 */
@@ -48,6 +56,7 @@ typedef struct produce_job {
 
 /* What waits for the commit (the pending_ack's ctx). */
 typedef struct produce_ack {
+    weir_producers *ps;        /* with producer state in the commit: forgotten if it fails */
     weir_produce_done done;
     void *ctx;
     int status;                /* 200, or 422 when the batch went to the dead letters */
@@ -58,6 +67,8 @@ typedef struct produce_ack {
 static void on_durable(void *ctx, const weir_answer *a)
 {
     produce_ack *k = ctx;
+    if (k->ps && a->status != 200)
+        producers_forget(k->ps);
     if (k->done)
         k->done(k->ctx, a->status == 200 ? k->status : a->status, a->status == 200 ? k->msg : a->msg,
                 k->base_offset);
@@ -201,10 +212,18 @@ static void append_job(weir_runtime *s, void *ctx)
     pending_ack *ack = calloc(1, sizeof *ack);
     weir_err err = {0};
     uint64_t base = UINT64_MAX;
-    int rc;
+    int rc = WEIR_OK, seq = PRODUCER_NEW;
     if (!k || !ack) {
         refuse(j, 500, "out of memory");
-    } else if ((rc = append_records(s, j, &base, &err))) {
+    } else if (j->prod && (seq = producers_check(s, j->ps, j->rel->name, j->partition, j->prod, &base, j->why,
+                                                 sizeof j->why)) > PRODUCER_DUPLICATE) {
+        j->status = seq;
+    } else if (seq == PRODUCER_NEW && ((rc = append_records(s, j, &base, &err)) ||
+                                       (j->prod && !j->nbad &&
+                                        (rc = producers_note(s, j->ps, j->rel->name, j->partition, j->prod, base,
+                                                             &err))))) {
+        if (j->prod)
+            producers_forget(j->ps);
         if (rc != WEIR_EINVAL && rc != WEIR_ENOMEM && rc != WEIR_ENOENT) {
             weir_log_abort(s->log); /* the open group lost its records: its requests are answered 503 */
             runtime_answer_pending(s, rc, err.msg);
@@ -214,20 +233,22 @@ static void append_job(weir_runtime *s, void *ctx)
         }
         refuse(j, rc == WEIR_ENOENT ? 404 : 503, "the records were not stored: %s", err.msg);
     } else {
-        *k = (produce_ack){j->done, j->ctx, j->nbad ? 422 : 200, base, ""};
+        *k = (produce_ack){j->prod ? j->ps : NULL, j->done, j->ctx, j->nbad ? 422 : 200, base, ""};
         snprintf(k->msg, sizeof k->msg, "%s", j->msg);
         *ack = (pending_ack){.done = on_durable, .ctx = k, .ticket = s->committed + 1, .bytes = j->bytes,
                              .status = 200};
         atomic_fetch_add(&s->inflight_bytes, j->bytes);
         *s->pending_tail = ack;
         s->pending_tail = &ack->next;
+        s->ingested = true;
+        j->queued = true;
+        if (seq == PRODUCER_DUPLICATE) /* answered once the commit under way (which may hold the first) is durable */
+            return;
         ingest_counters *ic = &s->ingest[j->rel_index];
         atomic_fetch_add(&ic->records, j->n - j->nbad);
         atomic_fetch_add(&ic->bytes, j->bytes);
         atomic_fetch_add(&ic->requests, 1);
         atomic_fetch_add(&ic->refused_invalid, (uint64_t)j->nbad);
-        s->ingested = true;
-        j->queued = true;
         return;
     }
     free(k);
@@ -257,9 +278,11 @@ static bool has_room(weir_runtime *s, produce_job *j)
 }
 
 void weir_runtime_produce(weir_runtime *s, const char *topic, int32_t partition, const weir_wire_record *recs,
-                          size_t n, weir_produce_done done, void *ctx)
+                          size_t n, const weir_wire_producer *prod, weir_producers *ps, weir_produce_done done,
+                          void *ctx)
 {
-    produce_job j = {.partition = partition, .recs = recs, .n = n, .done = done, .ctx = ctx};
+    produce_job j = {.partition = partition, .recs = recs, .n = n, .prod = ps ? prod : NULL, .ps = ps,
+                     .done = done, .ctx = ctx};
     j.rel = runtime_relation(s, topic, &j.rel_index);
     const weir_source_connector *conn = j.rel ? weir_source_connector_of(j.rel) : NULL;
     for (size_t i = 0; i < n; i++)

@@ -45,6 +45,8 @@ int weir_runtime_topics(weir_runtime *s, weir_topic **out, size_t *n, weir_err *
     size_t kept = 0;
     for (size_t i = 0; i < count; i++) {
         weir_stream *st;
+        if (!strncmp(names[i], "__weir", 6)) /* weir's own (kafka_producers.c), as Kafka hides __transaction_state */
+            continue;
         if (weir_stream_open(s->log, names[i], &st, NULL)) /* dropped since it was listed */
             continue;
         t[kept] = (weir_topic){names[i], weir_stream_get_config(st)->partitions, writable(s, names[i])};
