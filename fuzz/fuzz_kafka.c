@@ -14,8 +14,9 @@
  * PLAIN token), every other one as by a server without.
  *
  * The runtime has hung up (weir_runtime_hang_up) before the first input:
- * a produce is decoded and checked, then refused at the append, so
- * nothing needs a pipeline thread. Whatever the input, the answer is
+ * a produce is decoded and checked, then refused at the append (and
+ * CreateTopics and InitProducerId likewise), so nothing needs a pipeline
+ * thread. Whatever the input, the answer is
  * written or the request refused as malformed, and a waiting fetch
  * answers once its time is up.
  */

@@ -181,7 +181,8 @@ static void accept_all(weir_kafka_listener *l)
 
 static weir_kctx ctx_of(weir_kafka_listener *l, kconn *c)
 {
-    return (weir_kctx){l->rt, l->opt.token, &c->session, c->host, c->port, wake, l, l->groups, l->producers};
+    return (weir_kctx){.rt = l->rt, .token = l->opt.token, .session = &c->session, .host = c->host, .peer = c->peer,
+                       .port = c->port, .wake = wake, .wake_ctx = l, .groups = l->groups, .producers = l->producers};
 }
 
 /* Writes what is unsent; false when the connection is gone. */

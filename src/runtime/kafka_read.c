@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/runtime_internal.h"
+#include "runtime/kafka_topics.h"
 
 void weir_runtime_topics_free(weir_topic *t, size_t n)
 {
@@ -22,10 +22,11 @@ void weir_runtime_topics_free(weir_topic *t, size_t n)
     free(t);
 }
 
+/* A source stream of the pipeline, or a plain topic (kafka_topics.c). */
 static bool writable(weir_runtime *s, const char *name)
 {
     const weir_relation *rel = runtime_relation(s, name, NULL);
-    return rel && rel->is_source;
+    return rel ? rel->is_source : !runtime_of_pipeline(s, name);
 }
 
 int weir_runtime_topics(weir_runtime *s, weir_topic **out, size_t *n, weir_err *err)

@@ -215,6 +215,37 @@ void weir_runtime_produce(weir_runtime *s, const char *topic, int32_t partition,
                           size_t n, const weir_wire_producer *prod, weir_producers *ps, weir_produce_done done,
                           void *ctx);
 
+/* ---- topics made and described over a wire protocol (kafka_topics.c) ---- */
+
+typedef struct weir_topic_config {
+    uint32_t partitions;
+    int64_t retention_ms;         /* -1: forever */
+    int64_t retention_bytes;      /* per partition; -1: unlimited */
+    int64_t segment_bytes, segment_ms;
+    bool compact;                 /* cleanup policy compact, else delete */
+    int64_t delete_retention_ms;  /* compact: how long a tombstone outlives its segment */
+    bool pipeline;                /* the pipeline defines it: a stream, a table, or their dead letters */
+} weir_topic_config;
+
+/* A stream's settings as a topic's configuration; WEIR_ENOENT if there is
+ * no such stream. */
+int weir_runtime_topic_config(weir_runtime *s, const char *topic, weir_topic_config *out, weir_err *err);
+
+/* Makes a plain topic: a stream outside the pipeline, of c's partitions,
+ * retention and segments (c->compact is refused: only the pipeline's
+ * streams are compacted), whose records are bytes as produced (no schema)
+ * until a pipeline declares a stream of its name. WEIR_EEXIST if a stream
+ * has the name, WEIR_EINVAL for a name or setting weir does not take
+ * (err says which). With validate_only nothing is made. On the pipeline
+ * thread (runtime_on_loop), durable before it returns. */
+int weir_runtime_create_topic(weir_runtime *s, const char *topic, const weir_topic_config *c, bool validate_only,
+                              weir_err *err);
+
+/* Every consumer group that committed offsets, sorted, each once; free
+ * with weir_runtime_names_free. */
+int weir_runtime_group_names(weir_runtime *s, char ***names, size_t *n, weir_err *err);
+void weir_runtime_names_free(char **names, size_t n);
+
 /* A consumer group's committed offsets of a stream's partitions (0 where
  * none was committed), shared with `weir consume --group`: WEIR_ENOENT
  * when the group never committed any for the stream. */
