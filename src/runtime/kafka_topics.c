@@ -122,3 +122,22 @@ int weir_runtime_group_names(weir_runtime *s, char ***names, size_t *n, weir_err
     *n = kept;
     return WEIR_OK;
 }
+
+int weir_runtime_group_topics(weir_runtime *s, const char *group, char ***names, size_t *n, weir_err *err)
+{
+    int rc = weir_group_list(s->log, names, n, err);
+    if (rc)
+        return rc;
+    size_t kept = 0, len = strlen(group);
+    for (size_t i = 0; i < *n; i++) {
+        char *name = (*names)[i];
+        if (strncmp(name, group, len) || name[len] != '/') {
+            free(name);
+            continue;
+        }
+        memmove(name, name + len + 1, strlen(name + len + 1) + 1);
+        (*names)[kept++] = name;
+    }
+    *n = kept;
+    return WEIR_OK;
+}

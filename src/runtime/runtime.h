@@ -245,6 +245,9 @@ int weir_runtime_create_topic(weir_runtime *s, const char *topic, const weir_top
  * with weir_runtime_names_free. */
 int weir_runtime_group_names(weir_runtime *s, char ***names, size_t *n, weir_err *err);
 void weir_runtime_names_free(char **names, size_t n);
+/* The streams a consumer group committed offsets of, sorted; free with
+ * weir_runtime_names_free. */
+int weir_runtime_group_topics(weir_runtime *s, const char *group, char ***names, size_t *n, weir_err *err);
 
 /* A consumer group's committed offsets of a stream's partitions (0 where
  * none was committed), shared with `weir consume --group`: WEIR_ENOENT
