@@ -4,7 +4,9 @@
  * off), answered by weir_kafka_dispatch as the listener would, over a real
  * runtime whose log holds a stream of two partitions with records. The
  * seed corpus (fuzz/corpus/kafka/) is requests of every type kcat,
- * kafka-python and confluent-kafka sent; in a Produce request, every
+ * kafka-python and confluent-kafka sent, and requests built by hand from
+ * the protocol guide where the point is an edge (an idempotent batch, a
+ * transactional id); in a Produce request, every
  * place that looks like a record batch gets its CRC fixed, so mutations
  * reach the record decoder and the codecs behind the checksum.
  *
@@ -12,8 +14,9 @@
  * PLAIN token), every other one as by a server without.
  *
  * The runtime has hung up (weir_runtime_hang_up) before the first input:
- * a produce is decoded and checked, then refused at the append, so
- * nothing needs a pipeline thread. Whatever the input, the answer is
+ * a produce is decoded and checked, then refused at the append (and
+ * CreateTopics and InitProducerId likewise), so nothing needs a pipeline
+ * thread. Whatever the input, the answer is
  * written or the request refused as malformed, and a waiting fetch
  * answers once its time is up.
  */
@@ -33,6 +36,7 @@
 
 static weir_runtime *rt;
 static weir_kgroups *groups;  /* consumer groups' members: each input's join leaves them, by their timeouts, at its end */
+static weir_producers *producers; /* idempotent producers (InitProducerId is refused: the runtime hung up) */
 static weir_log *flog;     /* (not "log": a built-in) */
 static char dir[] = "/tmp/weir-fuzz-kafka-XXXXXX";
 
@@ -49,6 +53,7 @@ static void cleanup(void)
 {
     weir_runtime_close(rt);
     weir_kgroups_free(groups);
+    weir_producers_free(producers);
     weir_log_close(flog, NULL);
     nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -82,7 +87,7 @@ static void setup(void)
         weir_runtime_open(flog, &cat, sql, sizeof sql - 1, &rto, &rt, &err))
         abort();
     weir_runtime_hang_up(rt);
-    if (!(groups = weir_kgroups_new()))
+    if (!(groups = weir_kgroups_new()) || !(producers = weir_producers_new()))
         abort();
     atexit(cleanup);
 }
@@ -111,7 +116,7 @@ static void answer(const uint8_t *data, size_t size)
     weir_buf out = {0};
     weir_kw w = {&out, false};
     weir_ksession session = {0};
-    weir_kctx c = {.rt = rt, .host = "127.0.0.1", .port = 9092, .groups = groups};
+    weir_kctx c = {.rt = rt, .host = "127.0.0.1", .port = 9092, .groups = groups, .producers = producers};
     if (q.key == KAFKA_SASL_HANDSHAKE || q.key == KAFKA_SASL_AUTHENTICATE) { /* as a server with --token */
         c.token = "s3cret";
         c.session = &session;

@@ -4,6 +4,7 @@
  * --group` reads and moves the same ones). A commit is taken whatever its
  * generation and member (groups.c keeps the membership, not the offsets).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,13 +50,16 @@ weir_kresult weir_kafka_offset_commit(const weir_kctx *c, weir_kreq *q, weir_kw 
     return weir_kr_ok(r) ? KAFKA_ANSWER : KAFKA_MALFORMED;
 }
 
-/* One topic's answer: the committed offset of each partition asked for,
- * -1 where the group has none. */
-static void fetch_topic(const weir_kctx *c, weir_kr *r, const char *group, int16_t v, weir_kw *w)
+/* One topic's answer: the committed offset of each partition asked for
+ * (in r; every partition when r is NULL), -1 where the group has none. */
+static void fetch_topic(const weir_kctx *c, weir_kr *r, const char *group, int16_t v, weir_kw *w, const char *all)
 {
     char topic[256];
-    weir_kafka_name(r, false, topic, sizeof topic, "topic name");
-    int32_t np = weir_kr_array(r, false, false, 4, "partition_indexes");
+    if (r)
+        weir_kafka_name(r, false, topic, sizeof topic, "topic name");
+    else
+        snprintf(topic, sizeof topic, "%s", all);
+    int32_t np = r ? weir_kr_array(r, false, false, 4, "partition_indexes") : 0;
     weir_topic *t;
     size_t n;
     weir_err err = {0};
@@ -66,12 +70,14 @@ static void fetch_topic(const weir_kctx *c, weir_kr *r, const char *group, int16
                 parts = t[i].partitions;
         weir_runtime_topics_free(t, n);
     }
+    if (!r)
+        np = (int32_t)parts;
     uint64_t *offsets = calloc(parts ? parts : 1, sizeof *offsets);
     int rc = !offsets ? WEIR_ENOMEM : parts ? weir_runtime_group_offsets(c->rt, group, topic, offsets, parts, &err) : WEIR_ENOENT;
     weir_kw_string(w, false, topic);
     weir_kw_array(w, false, np);
-    for (int32_t p = 0; p < np && weir_kr_ok(r); p++) {
-        int32_t partition = weir_kr_i32(r, "partition_index");
+    for (int32_t p = 0; p < np && (!r || weir_kr_ok(r)); p++) {
+        int32_t partition = r ? weir_kr_i32(r, "partition_index") : p;
         bool known = parts && partition >= 0 && (uint32_t)partition < parts;
         weir_kw_i32(w, partition);
         weir_kw_i64(w, rc == WEIR_OK && known ? (int64_t)offsets[partition] : -1);
@@ -92,9 +98,21 @@ weir_kresult weir_kafka_offset_fetch(const weir_kctx *c, weir_kreq *q, weir_kw *
     if (q->version >= 3)
         weir_kw_i32(w, 0); /* throttle_time_ms */
     int32_t nt = weir_kr_array(r, false, q->version >= 2, 6, "topics");
-    weir_kw_array(w, false, nt < 0 ? 0 : nt); /* null (every topic the group has): weir answers none */
-    for (int32_t t = 0; t < nt && weir_kr_ok(r); t++)
-        fetch_topic(c, r, group, q->version, w);
+    if (nt < 0 && weir_kr_ok(r)) { /* null: every topic the group committed offsets of */
+        char **names = NULL;
+        size_t n = 0;
+        weir_err err = {0};
+        if (weir_runtime_group_topics(c->rt, group, &names, &n, &err))
+            n = 0;
+        weir_kw_array(w, false, (int32_t)n);
+        for (size_t t = 0; t < n; t++)
+            fetch_topic(c, NULL, group, q->version, w, names[t]);
+        weir_runtime_names_free(names, n);
+    } else {
+        weir_kw_array(w, false, nt);
+        for (int32_t t = 0; t < nt && weir_kr_ok(r); t++)
+            fetch_topic(c, r, group, q->version, w, NULL);
+    }
     if (q->version >= 2)
         weir_kw_i16(w, KERR_NONE);
     return weir_kr_ok(r) ? KAFKA_ANSWER : KAFKA_MALFORMED;

@@ -46,6 +46,9 @@ static int16_t error_of_status(int status)
     case 404: return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     case 409: return KERR_INVALID_TOPIC;
     case 503: return KERR_KAFKA_STORAGE_ERROR; /* retriable: the client tries again */
+    case WEIR_PRODUCE_OUT_OF_ORDER: return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+    case WEIR_PRODUCE_FENCED: return KERR_INVALID_PRODUCER_EPOCH;
+    case WEIR_PRODUCE_UNKNOWN_PRODUCER: return KERR_UNKNOWN_PRODUCER_ID;
     default: return KERR_UNKNOWN_SERVER_ERROR;
     }
 }
@@ -148,6 +151,15 @@ static void produce_partition(const weir_kctx *c, produce_wait *pw, part_answer 
         code = KERR_CORRUPT_MESSAGE;
         snprintf(why, sizeof why, "the batches hold no records");
     }
+    if (!code && b.transactional) {
+        code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        snprintf(why, sizeof why, "a transactional batch: this server has no transactions");
+    }
+    if (!code && b.producer.id >= 0 && b.nbatches > 1) { /* as Kafka: its sequence numbers cover one batch */
+        code = KERR_INVALID_RECORD;
+        snprintf(why, sizeof why, "an idempotent producer's records come in one batch per partition, not %zu",
+                 b.nbatches);
+    }
     if (code) {
         a->error = (int16_t)code;
         snprintf(a->msg, sizeof a->msg, "%s", code == KERR_INVALID_REQUIRED_ACKS ? "acks must be 0, 1 or -1"
@@ -155,7 +167,8 @@ static void produce_partition(const weir_kctx *c, produce_wait *pw, part_answer 
                                                                               : why);
         atomic_fetch_sub(&pw->remaining, 1);
     } else {
-        weir_runtime_produce(c->rt, pw->names[a->topic], a->partition, b.recs, b.n, on_answer, a);
+        weir_runtime_produce(c->rt, pw->names[a->topic], a->partition, b.recs, b.n,
+                             b.producer.id >= 0 ? &b.producer : NULL, c->producers, on_answer, a);
     }
     weir_kbatches_free(&b);
 }

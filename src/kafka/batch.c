@@ -140,10 +140,15 @@ static int decode_batch(weir_kr *r, weir_kbatches *out, char *err, size_t cap)
     weir_kr_i32(r, "lastOffsetDelta");
     int64_t base_ts = weir_kr_i64(r, "baseTimestamp");
     weir_kr_i64(r, "maxTimestamp");
-    weir_kr_i64(r, "producerId");
-    weir_kr_i16(r, "producerEpoch");
-    weir_kr_i32(r, "baseSequence");
+    int64_t pid = weir_kr_i64(r, "producerId");
+    int16_t epoch = weir_kr_i16(r, "producerEpoch");
+    int32_t seq = weir_kr_i32(r, "baseSequence");
     int32_t count = weir_kr_i32(r, "records count");
+    /* the last sequence number wraps past INT32_MAX to 0, as Kafka's DefaultRecordBatch.incrementSequence */
+    int64_t last = (int64_t)seq + (count > 0 ? count - 1 : 0);
+    out->producer = (weir_wire_producer){pid, epoch, seq, (int32_t)(last > INT32_MAX ? last - INT32_MAX - 1 : last)};
+    out->nbatches++;
+    out->transactional |= (attr & 0x10) != 0;
     if (!weir_kr_ok(r)) {
         snprintf(err, cap, "%s", r->err);
         return WEIR_KERR_CORRUPT_MESSAGE;

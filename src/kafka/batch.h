@@ -34,6 +34,9 @@ typedef struct weir_kbatches {
     size_t nh, caph;
     weir_buf *plain;                 /* one per compressed batch */
     size_t nplain;
+    size_t nbatches;
+    weir_wire_producer producer;     /* the last batch's producer (id -1: none) and sequence numbers */
+    bool transactional;              /* some batch has the transactional bit */
 } weir_kbatches;
 
 /* Kafka error codes the decoder answers with. */

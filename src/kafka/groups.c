@@ -11,6 +11,8 @@
  * rebalance timeout, then goes on without the absent; a member silent for
  * its session timeout leaves. Membership lives in memory (a restart makes
  * every consumer rejoin); committed offsets are weir's groups (api_group.c).
+ * ListGroups and DescribeGroups show both: the groups with members, and
+ * those that only keep committed offsets (state Empty).
  *
  * Everything here runs on the listener's thread: no locks.
  */
@@ -39,6 +41,8 @@ typedef struct kmember {
     bool waiting_join;           /* a JoinGroup of it waits for the rebalance */
     bool joined;                 /* it rejoined in the rebalance under way (or the last) */
     weir_buf assignment;         /* what the leader gave it */
+    char client_id[128];         /* as its requests say, for DescribeGroups */
+    char client_host[72];        /* "/address", as Kafka shows it */
 } kmember;
 
 typedef enum { G_EMPTY, G_PREPARING, G_COMPLETING, G_STABLE } gstate;
@@ -338,6 +342,10 @@ weir_kresult weir_kafka_join_group(const weir_kctx *c, weir_kreq *q, weir_kw *w,
         snprintf(m->id, sizeof m->id, "%s", member);
     }
     snprintf(grp->protocol_type, sizeof grp->protocol_type, "%s", type);
+    snprintf(m->client_id, sizeof m->client_id, "%.*s", (int)(q->client_id.len < 127 ? q->client_id.len : 127),
+             q->client_id.data ? (const char *)q->client_id.data : "");
+    const char *colon = c->peer ? strrchr(c->peer, ':') : NULL;
+    snprintf(m->client_host, sizeof m->client_host, "/%.*s", colon ? (int)(colon - c->peer) : 0, c->peer ? c->peer : "");
     m->session_ms = session > 0 ? session : 10000;
     m->rebalance_ms = rebalance > 0 ? rebalance : m->session_ms;
     m->seen_ms = now;
@@ -498,5 +506,127 @@ weir_kresult weir_kafka_leave_group(const weir_kctx *c, weir_kreq *q, weir_kw *w
     if (q->version >= 1)
         weir_kw_i32(w, 0); /* throttle_time_ms */
     weir_kw_i16(w, !c->groups ? KERR_COORDINATOR_NOT_AVAILABLE : known ? KERR_NONE : KERR_UNKNOWN_MEMBER_ID);
+    return KAFKA_ANSWER;
+}
+
+/* ---- ListGroups, DescribeGroups ---- */
+
+static const char *state_name(const kgroup *grp)
+{
+    if (!grp || !grp->n)
+        return "Empty";
+    switch (grp->state) {
+    case G_PREPARING: return "PreparingRebalance";
+    case G_COMPLETING: return "CompletingRebalance";
+    case G_STABLE: return "Stable";
+    default: return "Empty";
+    }
+}
+
+/* Whether weir keeps committed offsets of group. */
+static bool has_offsets(char **names, size_t n, const char *group)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], group))
+            return true;
+    return false;
+}
+
+weir_kresult weir_kafka_list_groups(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait)
+{
+    (void)wait;
+    char **names = NULL;
+    size_t n = 0;
+    weir_err err = {0};
+    int rc = weir_runtime_group_names(c->rt, &names, &n, &err);
+    if (q->version >= 1)
+        weir_kw_i32(w, 0); /* throttle_time_ms */
+    weir_kw_i16(w, rc ? weir_kafka_error_of(rc) : KERR_NONE);
+    int32_t count = (int32_t)n;
+    for (kgroup *grp = c->groups ? c->groups->groups : NULL; grp; grp = grp->next)
+        count += grp->n && !has_offsets(names, n, grp->name);
+    weir_kw_array(w, false, count);
+    for (size_t i = 0; i < n; i++) { /* offsets kept: consumer groups, whether members are there or not */
+        weir_kw_string(w, false, names[i]);
+        weir_kw_string(w, false, "consumer");
+    }
+    for (kgroup *grp = c->groups ? c->groups->groups : NULL; grp; grp = grp->next)
+        if (grp->n && !has_offsets(names, n, grp->name)) {
+            weir_kw_string(w, false, grp->name);
+            weir_kw_string(w, false, grp->protocol_type);
+        }
+    weir_runtime_names_free(names, n);
+    return KAFKA_ANSWER;
+}
+
+/* The member's metadata for the protocol its group chose. */
+static const weir_buf *chosen_meta(const kgroup *grp, const kmember *m)
+{
+    for (size_t i = 0; i < m->nprotos; i++)
+        if (!strcmp(m->protos[i].name, grp->protocol))
+            return &m->protos[i].meta;
+    return NULL;
+}
+
+static void describe_group(const weir_kctx *c, int16_t v, const char *name, char **names, size_t n, weir_kw *w)
+{
+    const kgroup *grp = c->groups ? find_group(c->groups, name, false) : NULL;
+    bool live = grp && grp->n;
+    weir_kw_i16(w, c->groups ? KERR_NONE : KERR_COORDINATOR_NOT_AVAILABLE);
+    weir_kw_string(w, false, name);
+    /* A group weir knows nothing of is Dead, as Kafka answers it. */
+    weir_kw_string(w, false, live || has_offsets(names, n, name) ? state_name(grp) : "Dead");
+    weir_kw_string(w, false, live ? grp->protocol_type : has_offsets(names, n, name) ? "consumer" : "");
+    weir_kw_string(w, false, live && grp->state == G_STABLE ? grp->protocol : "");
+    weir_kw_array(w, false, live ? (int32_t)grp->n : 0);
+    for (size_t i = 0; live && i < grp->n; i++) {
+        const kmember *m = grp->members[i];
+        const weir_buf *meta = chosen_meta(grp, m);
+        weir_kw_string(w, false, m->id);
+        if (v >= 4)
+            weir_kw_string(w, false, NULL); /* group_instance_id: static membership is not kept */
+        weir_kw_string(w, false, m->client_id);
+        weir_kw_string(w, false, m->client_host);
+        weir_kw_i32(w, meta ? (int32_t)meta->len : 0);
+        if (meta)
+            weir_kw_raw(w, meta->data, meta->len);
+        weir_kw_i32(w, grp->state == G_STABLE ? (int32_t)m->assignment.len : 0);
+        if (grp->state == G_STABLE)
+            weir_kw_raw(w, m->assignment.data, m->assignment.len);
+    }
+    if (v >= 3)
+        weir_kw_i32(w, INT32_MIN); /* authorized_operations: not asked for, or no ACLs */
+}
+
+weir_kresult weir_kafka_describe_groups(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait)
+{
+    (void)wait;
+    weir_kr *r = &q->body;
+    int32_t ng = weir_kr_array(r, false, false, 2, "groups");
+    char (*groups)[256] = calloc(ng > 0 ? (size_t)ng : 1, sizeof *groups);
+    if (!groups) {
+        weir_kr_fail(r, "out of memory");
+        return KAFKA_MALFORMED;
+    }
+    for (int32_t i = 0; i < ng && weir_kr_ok(r); i++)
+        weir_kafka_name(r, false, groups[i], sizeof groups[i], "group id");
+    if (q->version >= 3)
+        weir_kr_i8(r, "include_authorized_operations");
+    if (!weir_kr_ok(r)) {
+        free(groups);
+        return KAFKA_MALFORMED;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    weir_err err = {0};
+    if (weir_runtime_group_names(c->rt, &names, &n, &err))
+        n = 0; /* groups with offsets are then not told apart from unknown ones */
+    if (q->version >= 1)
+        weir_kw_i32(w, 0); /* throttle_time_ms */
+    weir_kw_array(w, false, ng);
+    for (int32_t i = 0; i < ng; i++)
+        describe_group(c, q->version, groups[i], names, n, w);
+    weir_runtime_names_free(names, n);
+    free(groups);
     return KAFKA_ANSWER;
 }

@@ -67,6 +67,7 @@ struct weir_kafka_listener {
     orphan *orphans;
     weir_buf scratch;            /* orphans' unsent answers */
     weir_kgroups *groups;        /* consumer groups' members (groups.c) */
+    weir_producers *producers;   /* idempotent producers' state (runtime.h): the pipeline thread's while it runs */
     bool groups_live;            /* some group has members: tick every GROUP_TICK_MS */
 };
 
@@ -180,7 +181,8 @@ static void accept_all(weir_kafka_listener *l)
 
 static weir_kctx ctx_of(weir_kafka_listener *l, kconn *c)
 {
-    return (weir_kctx){l->rt, l->opt.token, &c->session, c->host, c->port, wake, l, l->groups};
+    return (weir_kctx){.rt = l->rt, .token = l->opt.token, .session = &c->session, .host = c->host, .peer = c->peer,
+                       .port = c->port, .wake = wake, .wake_ctx = l, .groups = l->groups, .producers = l->producers};
 }
 
 /* Writes what is unsent; false when the connection is gone. */
@@ -337,7 +339,7 @@ static bool take_in(weir_kafka_listener *l, kconn *c)
 
 static void poll_orphans(weir_kafka_listener *l, int64_t now)
 {
-    weir_kctx k = {.rt = l->rt, .host = "", .wake = wake, .wake_ctx = l, .groups = l->groups};
+    weir_kctx k = {.rt = l->rt, .host = "", .wake = wake, .wake_ctx = l, .groups = l->groups, .producers = l->producers};
     for (orphan **o = &l->orphans; *o;) {
         weir_kw w = {&l->scratch, false};
         l->scratch.len = 0;
@@ -467,7 +469,8 @@ int weir_kafka_listener_start(weir_runtime *rt, const weir_kafka_options *opt, w
         l->opt.max_request = 100u << 20;
     l->lfd = l->efd = l->epfd = -1;
     l->groups = weir_kgroups_new();
-    int rc = l->groups ? bind_listener(l, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    l->producers = weir_producers_new();
+    int rc = l->groups && l->producers ? bind_listener(l, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
     struct epoll_event le = {.events = EPOLLIN, .data.ptr = &l->lfd}, ee = {.events = EPOLLIN, .data.ptr = &l->efd};
     if (rc == WEIR_OK && ((l->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || (l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
                           epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->lfd, &le) != 0 ||
@@ -504,6 +507,7 @@ void weir_kafka_listener_stop(weir_kafka_listener *l)
     }
     weir_buf_free(&l->scratch);
     weir_kgroups_free(l->groups);
+    weir_producers_free(l->producers); /* after weir_runtime_hang_up: no commit is left to answer */
     int fds[] = {l->lfd, l->efd, l->epfd};
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0 && close(fds[i]) != 0)

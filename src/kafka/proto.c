@@ -25,8 +25,14 @@ const weir_kapi weir_kafka_apis[] = {
     {KAFKA_HEARTBEAT, "Heartbeat", 0, 3, 4, weir_kafka_heartbeat},
     {KAFKA_LEAVE_GROUP, "LeaveGroup", 0, 2, 4, weir_kafka_leave_group},
     {KAFKA_SYNC_GROUP, "SyncGroup", 0, 3, 4, weir_kafka_sync_group},
+    {KAFKA_DESCRIBE_GROUPS, "DescribeGroups", 0, 4, 5, weir_kafka_describe_groups},
+    {KAFKA_LIST_GROUPS, "ListGroups", 0, 2, 3, weir_kafka_list_groups},
     {KAFKA_SASL_HANDSHAKE, "SaslHandshake", 0, 1, INT16_MAX, weir_kafka_sasl_handshake},
     {KAFKA_API_VERSIONS, "ApiVersions", 0, 3, 3, weir_kafka_api_versions},
+    {KAFKA_CREATE_TOPICS, "CreateTopics", 0, 4, 5, weir_kafka_create_topics},
+    {KAFKA_DELETE_TOPICS, "DeleteTopics", 0, 3, 4, weir_kafka_delete_topics},
+    {KAFKA_INIT_PRODUCER_ID, "InitProducerId", 0, 1, 2, weir_kafka_init_producer_id},
+    {KAFKA_DESCRIBE_CONFIGS, "DescribeConfigs", 0, 2, 4, weir_kafka_describe_configs},
     {KAFKA_SASL_AUTHENTICATE, "SaslAuthenticate", 0, 1, 2, weir_kafka_sasl_authenticate},
 };
 const int weir_kafka_napis = (int)(sizeof weir_kafka_apis / sizeof weir_kafka_apis[0]);

@@ -27,8 +27,14 @@ enum { /* API keys */
     KAFKA_HEARTBEAT = 12,
     KAFKA_LEAVE_GROUP = 13,
     KAFKA_SYNC_GROUP = 14,
+    KAFKA_DESCRIBE_GROUPS = 15,
+    KAFKA_LIST_GROUPS = 16,
     KAFKA_SASL_HANDSHAKE = 17,
     KAFKA_API_VERSIONS = 18,
+    KAFKA_CREATE_TOPICS = 19,
+    KAFKA_DELETE_TOPICS = 20,
+    KAFKA_INIT_PRODUCER_ID = 22,
+    KAFKA_DESCRIBE_CONFIGS = 32,
     KAFKA_SASL_AUTHENTICATE = 36,
 };
 
@@ -50,9 +56,20 @@ enum { /* error codes (the protocol guide's table) */
     KERR_UNSUPPORTED_SASL_MECHANISM = 33,
     KERR_ILLEGAL_SASL_STATE = 34,
     KERR_UNSUPPORTED_VERSION = 35,
+    KERR_TOPIC_ALREADY_EXISTS = 36,
+    KERR_INVALID_PARTITIONS = 37,
+    KERR_INVALID_REPLICATION_FACTOR = 38,
+    KERR_INVALID_REPLICA_ASSIGNMENT = 39,
+    KERR_INVALID_CONFIG = 40,
+    KERR_INVALID_REQUEST = 42,
     KERR_POLICY_VIOLATION = 44,
+    KERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+    KERR_INVALID_PRODUCER_EPOCH = 47,
+    KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53,
+    KERR_UNKNOWN_PRODUCER_ID = 59,
     KERR_KAFKA_STORAGE_ERROR = 56,
     KERR_SASL_AUTHENTICATION_FAILED = 58,
+    KERR_TOPIC_DELETION_DISABLED = 73,
     KERR_MEMBER_ID_REQUIRED = 79,
     KERR_INVALID_RECORD = 87,
 };
@@ -79,10 +96,13 @@ typedef struct weir_kctx {
     const char *token;            /* serve --token: clients authenticate with SASL PLAIN, this password; NULL: none */
     weir_ksession *session;       /* the connection's; NULL only where token is NULL */
     const char *host;             /* this broker's address, as the client reached it */
+    const char *peer;             /* the client's address (host:port); NULL: unknown */
     int32_t port;
     void (*wake)(void *ctx);      /* from any thread: a wait may be ready (the listener polls it) */
     void *wake_ctx;
     struct weir_kgroups *groups;  /* the consumer groups' members (groups.c); NULL: JoinGroup and the rest are refused */
+    weir_producers *producers;    /* idempotent producers' state (runtime.h); NULL: InitProducerId is refused and
+                                   * producer ids in batches are not checked */
 } weir_kctx;
 
 /* A request answered later: a produce waiting for its commit, a fetch
@@ -149,6 +169,12 @@ weir_kresult weir_kafka_join_group(const weir_kctx *c, weir_kreq *q, weir_kw *w,
 weir_kresult weir_kafka_sync_group(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_heartbeat(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 weir_kresult weir_kafka_leave_group(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_create_topics(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_delete_topics(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_describe_configs(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_list_groups(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_describe_groups(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
+weir_kresult weir_kafka_init_producer_id(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait);
 
 /* The consumer groups' membership (groups.c), on the listener's thread only. */
 typedef struct weir_kgroups weir_kgroups;

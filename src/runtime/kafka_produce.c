@@ -15,6 +15,15 @@
  * record breaks the schema of a stream that keeps dead letters, the
  * batch's bad records go to <stream>.dlq and none of it to the stream, so
  * the producer's error covers exactly what the stream did not take.
+ *
+ * A plain topic (a stream outside the pipeline, kafka_topics.c) stores
+ * the records as they came: no schema, no key from fields, a null value
+ * as an empty one; only the quotas apply.
+ *
+ * An idempotent producer's batch is checked against its state
+ * (kafka_producers.c) on the pipeline thread, just before the append: a
+ * repeat is answered with its first offset once the commit under way is
+ * durable, and the state after a new batch is appended beside it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,10 +36,13 @@
 #include "exec/engine.h"
 #include "json/json.h"
 #include "json/schema.h"
+#include "runtime/kafka_producers.h"
+#include "runtime/kafka_topics.h"
 #include "runtime/runtime_internal.h"
 
 typedef struct produce_job {
-    const weir_relation *rel;
+    const char *name;          /* the stream's */
+    const weir_relation *rel;  /* NULL: a plain topic */
     int rel_index;
     int32_t partition;
     const weir_wire_record *recs;
@@ -38,6 +50,8 @@ typedef struct produce_job {
     bool *bad;                 /* per record: broke the schema (to the dead letters) */
     size_t nbad;
     size_t bytes;
+    const weir_wire_producer *prod;  /* an idempotent producer's batch, or NULL */
+    weir_producers *ps;
     weir_produce_done done;
     void *ctx;
     char msg[600];             /* the schema violations, for a 422 */
@@ -48,6 +62,7 @@ typedef struct produce_job {
 
 /* What waits for the commit (the pending_ack's ctx). */
 typedef struct produce_ack {
+    weir_producers *ps;        /* with producer state in the commit: forgotten if it fails */
     weir_produce_done done;
     void *ctx;
     int status;                /* 200, or 422 when the batch went to the dead letters */
@@ -58,6 +73,8 @@ typedef struct produce_ack {
 static void on_durable(void *ctx, const weir_answer *a)
 {
     produce_ack *k = ctx;
+    if (k->ps && a->status != 200)
+        producers_forget(k->ps);
     if (k->done)
         k->done(k->ctx, a->status == 200 ? k->status : a->status, a->status == 200 ? k->msg : a->msg,
                 k->base_offset);
@@ -148,10 +165,10 @@ static int append_records(weir_runtime *s, produce_job *j, uint64_t *base, weir_
 {
     weir_stream *stream, *dlq = NULL;
     char dlq_name[300];
-    snprintf(dlq_name, sizeof dlq_name, "%s.dlq", j->rel->name);
+    snprintf(dlq_name, sizeof dlq_name, "%s.dlq", j->name);
     weir_stream_config one = {.partitions = 1};
     int rc = j->nbad ? weir_stream_open_or_create(s->log, dlq_name, &one, &dlq, err)
-                     : weir_stream_open(s->log, j->rel->name, &stream, err);
+                     : weir_stream_open(s->log, j->name, &stream, err);
     weir_buf headers = {0}, key = {0}, dead = {0};
     int64_t now = weir_wall_ms();
     for (size_t i = 0; i < j->n && rc == WEIR_OK; i++) {
@@ -169,7 +186,7 @@ static int append_records(weir_runtime *s, produce_job *j, uint64_t *base, weir_
             weir_record rec = {.value = dead.data, .value_len = dead.len, .ts_ms = now, .headers = headers.data,
                                .headers_len = headers.len};
             rc = rc ? rc : weir_stream_append(dlq, 0, &rec, NULL, &off, err);
-        } else if (r->key) {
+        } else if (r->key || !j->rel) {
             weir_record rec = {r->key, r->key_len, r->value, r->value_len, headers.data, headers.len, ts, 0};
             rc = weir_stream_append(stream, j->partition, &rec, NULL, &off, err);
         } else {
@@ -201,10 +218,18 @@ static void append_job(weir_runtime *s, void *ctx)
     pending_ack *ack = calloc(1, sizeof *ack);
     weir_err err = {0};
     uint64_t base = UINT64_MAX;
-    int rc;
+    int rc = WEIR_OK, seq = PRODUCER_NEW;
     if (!k || !ack) {
         refuse(j, 500, "out of memory");
-    } else if ((rc = append_records(s, j, &base, &err))) {
+    } else if (j->prod && (seq = producers_check(s, j->ps, j->name, j->partition, j->prod, &base, j->why,
+                                                 sizeof j->why)) > PRODUCER_DUPLICATE) {
+        j->status = seq;
+    } else if (seq == PRODUCER_NEW && ((rc = append_records(s, j, &base, &err)) ||
+                                       (j->prod && !j->nbad &&
+                                        (rc = producers_note(s, j->ps, j->name, j->partition, j->prod, base,
+                                                             &err))))) {
+        if (j->prod)
+            producers_forget(j->ps);
         if (rc != WEIR_EINVAL && rc != WEIR_ENOMEM && rc != WEIR_ENOENT) {
             weir_log_abort(s->log); /* the open group lost its records: its requests are answered 503 */
             runtime_answer_pending(s, rc, err.msg);
@@ -214,20 +239,23 @@ static void append_job(weir_runtime *s, void *ctx)
         }
         refuse(j, rc == WEIR_ENOENT ? 404 : 503, "the records were not stored: %s", err.msg);
     } else {
-        *k = (produce_ack){j->done, j->ctx, j->nbad ? 422 : 200, base, ""};
+        *k = (produce_ack){j->prod ? j->ps : NULL, j->done, j->ctx, j->nbad ? 422 : 200, base, ""};
         snprintf(k->msg, sizeof k->msg, "%s", j->msg);
         *ack = (pending_ack){.done = on_durable, .ctx = k, .ticket = s->committed + 1, .bytes = j->bytes,
                              .status = 200};
         atomic_fetch_add(&s->inflight_bytes, j->bytes);
         *s->pending_tail = ack;
         s->pending_tail = &ack->next;
+        s->ingested = true;
+        j->queued = true;
+        if (seq == PRODUCER_DUPLICATE || !j->rel) /* (a duplicate: answered once the commit under way, which may
+                                                   * hold the first, is durable; a plain topic has no counters) */
+            return;
         ingest_counters *ic = &s->ingest[j->rel_index];
         atomic_fetch_add(&ic->records, j->n - j->nbad);
         atomic_fetch_add(&ic->bytes, j->bytes);
         atomic_fetch_add(&ic->requests, 1);
         atomic_fetch_add(&ic->refused_invalid, (uint64_t)j->nbad);
-        s->ingested = true;
-        j->queued = true;
         return;
     }
     free(k);
@@ -256,26 +284,44 @@ static bool has_room(weir_runtime *s, produce_job *j)
     return j->status == 0;
 }
 
-void weir_runtime_produce(weir_runtime *s, const char *topic, int32_t partition, const weir_wire_record *recs,
-                          size_t n, weir_produce_done done, void *ctx)
+/* The refusal of a batch to a plain topic (runtime_of_pipeline says no), in j: false if none. */
+static bool refuse_plain(weir_runtime *s, produce_job *j)
 {
-    produce_job j = {.partition = partition, .recs = recs, .n = n, .done = done, .ctx = ctx};
+    weir_topic_config plain;
+    weir_err err = {0};
+    if (runtime_of_pipeline(s, j->name))
+        refuse(j, 409, "%s is written by the pipeline; only source streams take records", j->name);
+    else if (weir_runtime_topic_config(s, j->name, &plain, &err))
+        refuse(j, 404, "no stream %s in the pipeline, and no topic of that name (CreateTopics makes one)", j->name);
+    else if (j->partition < 0 || (uint32_t)j->partition >= plain.partitions)
+        refuse(j, 404, "topic %s has no partition %d (it has %u)", j->name, j->partition, plain.partitions);
+    return j->status != 0;
+}
+
+void weir_runtime_produce(weir_runtime *s, const char *topic, int32_t partition, const weir_wire_record *recs,
+                          size_t n, const weir_wire_producer *prod, weir_producers *ps, weir_produce_done done,
+                          void *ctx)
+{
+    produce_job j = {.name = topic, .partition = partition, .recs = recs, .n = n, .prod = ps ? prod : NULL,
+                     .ps = ps, .done = done, .ctx = ctx};
     j.rel = runtime_relation(s, topic, &j.rel_index);
     const weir_source_connector *conn = j.rel ? weir_source_connector_of(j.rel) : NULL;
     for (size_t i = 0; i < n; i++)
         j.bytes += recs[i].key_len + recs[i].value_len + 32;
-    if (!j.rel)
-        refuse(&j, 404, "no stream %s in the pipeline", topic);
-    else if (!j.rel->is_source)
+    if (!j.rel) {
+        if (!refuse_plain(s, &j) && has_room(s, &j))
+            runtime_on_loop(s, append_job, &j);
+    } else if (!j.rel->is_source) {
         refuse(&j, 409, "%s is written by the pipeline; only source streams take records", topic);
-    else if (conn && !(conn->caps & WEIR_SOURCE_INGEST))
+    } else if (conn && !(conn->caps & WEIR_SOURCE_INGEST)) {
         refuse(&j, 409, "stream %s is fed by its %s connector and takes no other records", topic, conn->name);
-    else if (partition < 0 || (uint32_t)partition >= j.rel->partitions)
+    } else if (partition < 0 || (uint32_t)partition >= j.rel->partitions) {
         refuse(&j, 404, "stream %s has no partition %d (it has %u)", topic, partition, j.rel->partitions);
-    else if (!(j.bad = calloc(n ? n : 1, sizeof *j.bad)))
+    } else if (!(j.bad = calloc(n ? n : 1, sizeof *j.bad))) {
         refuse(&j, 500, "out of memory");
-    else if (check_records(s, &j) && has_room(s, &j))
+    } else if (check_records(s, &j) && has_room(s, &j)) {
         runtime_on_loop(s, append_job, &j);
+    }
     free(j.bad);
     if (!j.queued && done)
         done(ctx, j.status, j.why, 0);

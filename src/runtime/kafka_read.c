@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/runtime_internal.h"
+#include "runtime/kafka_topics.h"
 
 void weir_runtime_topics_free(weir_topic *t, size_t n)
 {
@@ -22,10 +22,11 @@ void weir_runtime_topics_free(weir_topic *t, size_t n)
     free(t);
 }
 
+/* A source stream of the pipeline, or a plain topic (kafka_topics.c). */
 static bool writable(weir_runtime *s, const char *name)
 {
     const weir_relation *rel = runtime_relation(s, name, NULL);
-    return rel && rel->is_source;
+    return rel ? rel->is_source : !runtime_of_pipeline(s, name);
 }
 
 int weir_runtime_topics(weir_runtime *s, weir_topic **out, size_t *n, weir_err *err)
@@ -45,6 +46,8 @@ int weir_runtime_topics(weir_runtime *s, weir_topic **out, size_t *n, weir_err *
     size_t kept = 0;
     for (size_t i = 0; i < count; i++) {
         weir_stream *st;
+        if (!strncmp(names[i], "__weir", 6)) /* weir's own (kafka_producers.c), as Kafka hides __transaction_state */
+            continue;
         if (weir_stream_open(s->log, names[i], &st, NULL)) /* dropped since it was listed */
             continue;
         t[kept] = (weir_topic){names[i], weir_stream_get_config(st)->partitions, writable(s, names[i])};

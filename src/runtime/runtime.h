@@ -171,13 +171,83 @@ int weir_runtime_read(weir_runtime *s, const char *topic, int32_t partition, uin
  * thread, so it must not call the runtime. */
 typedef void (*weir_produce_done)(void *ctx, int status, const char *msg, uint64_t base_offset);
 
+/* Statuses of weir_produce_done beyond HTTP's, for an idempotent producer's
+ * batch (kafka_producers.c): its sequence does not follow the last one
+ * stored; its epoch is older than the one stored; its producer id was
+ * never given out by weir_runtime_init_producer. */
+#define WEIR_PRODUCE_OUT_OF_ORDER 1045
+#define WEIR_PRODUCE_FENCED 1047
+#define WEIR_PRODUCE_UNKNOWN_PRODUCER 1059
+
+/* Idempotent producers' state (kafka_producers.c): the producer ids given
+ * out, and per producer and partition its epoch and its last five
+ * batches' sequence numbers and offsets, kept in the internal stream
+ * __weir_producers (written in the same commit as the batch it follows, so
+ * a restart finds exactly what was stored). The caller (a wire protocol's
+ * server) makes one, passes it to the calls below and frees it once the
+ * runtime has hung up; only the pipeline thread touches it meanwhile. */
+typedef struct weir_producers weir_producers;
+weir_producers *weir_producers_new(void);
+void weir_producers_free(weir_producers *p);
+
+/* A batch of an idempotent producer. */
+typedef struct weir_wire_producer {
+    int64_t id;
+    int16_t epoch;
+    int32_t first_seq, last_seq;  /* the batch's first and last sequence numbers (the last may wrap to 0) */
+} weir_wire_producer;
+
+/* Gives out a new producer id (epoch 0), durable before done is called
+ * (status 200), or 503 with why; called once, as weir_produce_done is. */
+typedef void (*weir_producer_id_done)(void *ctx, int status, const char *msg, int64_t id, int16_t epoch);
+void weir_runtime_init_producer(weir_runtime *s, weir_producers *p, weir_producer_id_done done, void *ctx);
+
 /* Admits records into a partition of a source stream, all or none, through
  * ingest admission (ingest.h): the schema check, the dead letters and the
  * quotas apply, and the answer waits for the group commit. A record without
  * a key gets its stream's key from its fields, as over HTTP. recs are read
- * during the call only; done may be NULL. */
+ * during the call only; done may be NULL. With prod (and its state in
+ * ps), the batch of an idempotent producer: a repeat of one of its last
+ * five batches is answered 200 with the offset it got then and stored
+ * nothing; a sequence, epoch or producer id that does not fit answers
+ * WEIR_PRODUCE_*. */
 void weir_runtime_produce(weir_runtime *s, const char *topic, int32_t partition, const weir_wire_record *recs,
-                          size_t n, weir_produce_done done, void *ctx);
+                          size_t n, const weir_wire_producer *prod, weir_producers *ps, weir_produce_done done,
+                          void *ctx);
+
+/* ---- topics made and described over a wire protocol (kafka_topics.c) ---- */
+
+typedef struct weir_topic_config {
+    uint32_t partitions;
+    int64_t retention_ms;         /* -1: forever */
+    int64_t retention_bytes;      /* per partition; -1: unlimited */
+    int64_t segment_bytes, segment_ms;
+    bool compact;                 /* cleanup policy compact, else delete */
+    int64_t delete_retention_ms;  /* compact: how long a tombstone outlives its segment */
+    bool pipeline;                /* the pipeline defines it: a stream, a table, or their dead letters */
+} weir_topic_config;
+
+/* A stream's settings as a topic's configuration; WEIR_ENOENT if there is
+ * no such stream. */
+int weir_runtime_topic_config(weir_runtime *s, const char *topic, weir_topic_config *out, weir_err *err);
+
+/* Makes a plain topic: a stream outside the pipeline, of c's partitions,
+ * retention and segments (c->compact is refused: only the pipeline's
+ * streams are compacted), whose records are bytes as produced (no schema)
+ * until a pipeline declares a stream of its name. WEIR_EEXIST if a stream
+ * has the name, WEIR_EINVAL for a name or setting weir does not take
+ * (err says which). With validate_only nothing is made. On the pipeline
+ * thread (runtime_on_loop), durable before it returns. */
+int weir_runtime_create_topic(weir_runtime *s, const char *topic, const weir_topic_config *c, bool validate_only,
+                              weir_err *err);
+
+/* Every consumer group that committed offsets, sorted, each once; free
+ * with weir_runtime_names_free. */
+int weir_runtime_group_names(weir_runtime *s, char ***names, size_t *n, weir_err *err);
+void weir_runtime_names_free(char **names, size_t n);
+/* The streams a consumer group committed offsets of, sorted; free with
+ * weir_runtime_names_free. */
+int weir_runtime_group_topics(weir_runtime *s, const char *group, char ***names, size_t *n, weir_err *err);
 
 /* A consumer group's committed offsets of a stream's partitions (0 where
  * none was committed), shared with `weir consume --group`: WEIR_ENOENT

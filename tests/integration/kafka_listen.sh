@@ -159,8 +159,8 @@ def call(key, version, body=b'', corr=7):
     size = struct.unpack('>i', s.recv(4, socket.MSG_WAITALL))[0]
     data = s.recv(size, socket.MSG_WAITALL)
     return struct.unpack('>i', data[:4])[0], data[4:]
-corr, body = call(19, 0, corr=11)  # CreateTopics: not served
-print('createtopics', corr, struct.unpack('>h', body[:2])[0])
+corr, body = call(37, 0, corr=11)  # CreatePartitions: not served
+print('createpartitions', corr, struct.unpack('>h', body[:2])[0])
 corr, body = call(18, 9, b'\x00', corr=12)  # ApiVersions v9: newer than weir's
 print('apiversions9', corr, struct.unpack('>h', body[:2])[0], struct.unpack('>i', body[2:6])[0] > 0)
 corr, body = call(18, 0, corr=13)
@@ -169,7 +169,7 @@ corr, body = call(3, 1, struct.pack('>i', 100), corr=14)  # Metadata claiming 10
 print('still open')
 PY
 out=$($PY "$SCRATCH/raw.py" "$K" 2>&1 | tr '\n' ';')
-[[ "$out" == 'createtopics 11 35;apiversions9 12 35 True;apiversions0 13 0;'* ]] && [[ "$out" != *'still open'* ]] &&
+[[ "$out" == 'createpartitions 11 35;apiversions9 12 35 True;apiversions0 13 0;'* ]] && [[ "$out" != *'still open'* ]] &&
     grep -q 'malformed request (API 3 version 1, correlation id 14): topics at byte' "$SCRATCH/serve.err" &&
     kcat -b "$K" -L >/dev/null 2>&1
 ok $? "unsupported APIs and versions get UNSUPPORTED_VERSION, a malformed request closes only its connection ($out)"

@@ -279,10 +279,10 @@ static void test_api_versions(void)
     res = call(v9, sizeof v9, &out);
     ok(res == KAFKA_ANSWER && out.len == 6 + (size_t)weir_kafka_napis * 6 && out.data[1] == KERR_UNSUPPORTED_VERSION,
        "ApiVersions v9 answers UNSUPPORTED_VERSION with the v0 list of what is served");
-    static const uint8_t create[] = {0, 19, 0, 0, 0, 0, 0, 1, 0, 0};
+    static const uint8_t create[] = {0, 37, 0, 0, 0, 0, 0, 1, 0, 0};
     res = call(create, sizeof create, &out);
     ok(res == KAFKA_ANSWER && out.len == 2 && out.data[1] == KERR_UNSUPPORTED_VERSION,
-       "an API weir does not serve (CreateTopics) answers UNSUPPORTED_VERSION rather than closing");
+       "an API weir does not serve (CreatePartitions) answers UNSUPPORTED_VERSION rather than closing");
     static const uint8_t v3cut[] = {0, 18, 0, 3, 0, 0, 0, 1, 0, 0, 0, 9, 'x'};
     res = call(v3cut, sizeof v3cut, &out);
     ok(res == KAFKA_MALFORMED, "ApiVersions v3 with a client name longer than the request is malformed");
