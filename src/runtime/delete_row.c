@@ -81,5 +81,5 @@ void weir_runtime_delete_row(weir_runtime *s, const char *table, const char *key
     }
     weir_wire_record tombstone = {.key = (const uint8_t *)key, .key_len = strlen(key)};
     uint32_t partition = weir_partition_for_key(key, strlen(key), t->partitions);
-    weir_runtime_produce(s, t->name, (int32_t)partition, &tombstone, 1, on_produced, k);
+    weir_runtime_produce(s, t->name, (int32_t)partition, &tombstone, 1, NULL, NULL, on_produced, k);
 }
