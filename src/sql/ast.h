@@ -62,6 +62,7 @@ struct weir_expr {
             weir_expr **args;
             int nargs;
             bool distinct;                                  /* COUNT(DISTINCT x) */
+            weir_type returning;                            /* JSON_VALUE(... RETURNING type), or WEIR_TYPE_NULL */
             int fn;                                         /* planner: function or aggregate id */
             int slot;                                       /* planner: aggregate slot, -1 if none */
         } call;

@@ -193,6 +193,7 @@ static weir_expr *new_expr(parser *P, weir_expr_kind kind, weir_sql_pos pos)
 
 static weir_expr *expr(parser *P);
 static int64_t interval(parser *P, const char *context);
+static weir_type type_name(parser *P);
 
 /* A growable array of expression pointers in the arena. */
 typedef struct expr_list {
@@ -255,6 +256,8 @@ static weir_expr *call(parser *P, weir_token fn)
             push(P, &args, expr(P));
         while (accept(P, WEIR_T_COMMA));
     }
+    if (accept_kw(P, "RETURNING")) /* JSON_VALUE(doc, path RETURNING type), as Flink writes it */
+        x->call.returning = type_name(P);
     char what[160];
     snprintf(what, sizeof what, "',' or ')' in the arguments of %s", x->call.name);
     expect(P, WEIR_T_RPAREN, what);
