@@ -166,7 +166,12 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_CREATE_ENDPOINT,     /* CREATE ENDPOINT 'GET /path/{param}' [WITH (...)] AS SELECT ... */
     WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x */
     WEIR_STMT_SELECT,              /* a pull query */
+    WEIR_STMT_SHOW,                /* SHOW STREAMS|TABLES|QUERIES|SINKS */
+    WEIR_STMT_DESCRIBE,            /* DESCRIBE x */
+    WEIR_STMT_EXPLAIN,             /* EXPLAIN SELECT ... (select) or EXPLAIN x (name: the query making x) */
 } weir_stmt_kind;
+
+typedef enum weir_show_kind { WEIR_SHOW_STREAMS, WEIR_SHOW_TABLES, WEIR_SHOW_QUERIES, WEIR_SHOW_SINKS } weir_show_kind;
 
 typedef enum weir_object_kind { WEIR_OBJ_STREAM, WEIR_OBJ_TABLE, WEIR_OBJ_SINK } weir_object_kind;
 
@@ -184,6 +189,8 @@ typedef struct weir_stmt {
     const char *query_text;        /* CREATE ENDPOINT: the SELECT's source, with its {param}s */
     weir_object_kind drop_kind;
     bool if_exists;
+    weir_show_kind show;           /* SHOW's */
+    weir_sql_pos name_pos;         /* DESCRIBE x, EXPLAIN x: where x is written */
     const char *text;              /* the statement's source, NUL-terminated */
 } weir_stmt;
 

@@ -1025,6 +1025,47 @@ static void create(parser *P, weir_stmt *st)
     st->select = select_stmt(P);
 }
 
+/* SHOW STREAMS|TABLES|QUERIES|SINKS, DESCRIBE (or DESC) x, EXPLAIN [PLAN
+ * FOR] SELECT ... and EXPLAIN x: questions about the pipeline, answered as
+ * rows (plan_meta.c). False if the statement is none of them. */
+static bool meta_statement(parser *P, weir_stmt *st)
+{
+    if (accept_kw(P, "SHOW")) {
+        static const struct { const char *word; weir_show_kind kind; } what[] = {
+            {"STREAMS", WEIR_SHOW_STREAMS}, {"TABLES", WEIR_SHOW_TABLES},
+            {"QUERIES", WEIR_SHOW_QUERIES}, {"SINKS", WEIR_SHOW_SINKS},
+        };
+        st->kind = WEIR_STMT_SHOW;
+        for (size_t i = 0; i < sizeof what / sizeof what[0]; i++)
+            if (accept_kw(P, what[i].word)) {
+                st->show = what[i].kind;
+                return true;
+            }
+        expected(P, "STREAMS, TABLES, QUERIES or SINKS after SHOW");
+    }
+    if (accept_kw(P, "DESCRIBE") || accept_kw(P, "DESC")) {
+        st->kind = WEIR_STMT_DESCRIBE;
+        accept_kw(P, "EXTENDED"); /* ksqlDB's: DESCRIBE always says everything */
+        st->name_pos = P->tok.pos;
+        st->name = name(P, "the stream or table to describe");
+        return true;
+    }
+    if (!accept_kw(P, "EXPLAIN"))
+        return false;
+    st->kind = WEIR_STMT_EXPLAIN;
+    if (accept_kw(P, "PLAN"))
+        expect_kw(P, "FOR", "after EXPLAIN PLAN");
+    if (is_kw(P, "SELECT")) {
+        st->select = select_stmt(P);
+        return true;
+    }
+    st->name_pos = P->tok.pos;
+    if (!at_name(P))
+        expected(P, "SELECT ... or the name of a derived stream or table (or a query id) after EXPLAIN");
+    st->name = name(P, "a stream or table name");
+    return true;
+}
+
 static weir_stmt *statement(parser *P)
 {
     weir_stmt *st = alloc(P, sizeof *st);
@@ -1046,8 +1087,8 @@ static weir_stmt *statement(parser *P)
     } else if (is_kw(P, "SELECT")) {
         st->kind = WEIR_STMT_SELECT;
         st->select = select_stmt(P);
-    } else {
-        expected(P, "a statement (CREATE, DROP or SELECT)");
+    } else if (!meta_statement(P, st)) {
+        expected(P, "a statement (CREATE, DROP, SELECT, SHOW, DESCRIBE or EXPLAIN)");
     }
     if (P->tok.kind != WEIR_T_SEMI && P->tok.kind != WEIR_T_EOF)
         expected(P, "';' or the end of the statement");

@@ -31,7 +31,7 @@ static const char *design =
     "DROP TABLE IF EXISTS chains;\n";
 
 static const struct { const char *sql; unsigned line, col; const char *msg; } errors[] = {
-    {"SELEC x FROM s", 1, 1, "expected a statement (CREATE, DROP or SELECT), found 'SELEC'"},
+    {"SELEC x FROM s", 1, 1, "expected a statement (CREATE, DROP, SELECT, SHOW, DESCRIBE or EXPLAIN), found 'SELEC'"},
     {"SELECT a b c FROM s", 1, 12, "expected FROM after the selected columns, found 'c'"},
     {"SELECT a FROM", 1, 14, "expected a stream or table name after FROM, found end of input"},
     {"SELECT a FROM s WHERE", 1, 22, "expected an expression, found end of input"},
