@@ -117,6 +117,7 @@ typedef struct weir_select {
     const char *from;
     weir_sql_pos from_pos;
     const char *from_alias;    /* FROM s AS a, or NULL */
+    struct weir_select *subquery; /* FROM (SELECT ...) [AS] a: the parser inlines it (inline.h), then NULL */
     weir_join_kind join;       /* FROM a [LEFT|FULL] JOIN b ON on */
     weir_sql_pos join_pos;     /* of the JOIN's first word */
     const char *right;         /* the joined stream */

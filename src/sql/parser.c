@@ -21,7 +21,16 @@
 #include <strings.h>
 
 #include "base/err.h"
+#include "sql/inline.h"
 #include "sql/lexer.h"
+
+/* A WITH query in scope: WITH name AS (SELECT ...). */
+typedef struct cte {
+    const char *name;
+    weir_sql_pos pos;
+    weir_select *select;
+    const struct cte *next;    /* the ones declared before it, or outside */
+} cte;
 
 typedef struct parser {
     weir_lexer lx;
@@ -30,6 +39,7 @@ typedef struct parser {
     weir_arena *a;
     weir_sql_error *e;
     jmp_buf fail;
+    const cte *ctes;           /* the WITH queries in scope */
 } parser;
 
 static _Noreturn void fail_at(parser *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -756,6 +766,20 @@ static void join_clause(parser *P, weir_select *s)
         s->window.grace_ms = interval(P, "after GRACE");
 }
 
+static weir_select *query(parser *P);
+
+/* FROM (SELECT ...) [[AS] alias] and its join, if any (which inlining refuses). */
+static void subquery_source(parser *P, weir_select *s)
+{
+    s->from_pos = P->tok.pos;
+    next(P);
+    s->subquery = query(P);
+    expect(P, WEIR_T_RPAREN, "')' after the subquery");
+    s->from_alias = alias(P);
+    s->from = s->from_alias ? s->from_alias : "the subquery";
+    join_clause(P, s);
+}
+
 static weir_select *select_stmt(parser *P)
 {
     expect_kw(P, "SELECT", "to start a query");
@@ -773,6 +797,8 @@ static weir_select *select_stmt(parser *P)
         if (is_window)
             window_source(P, s);
     }
+    if (!s->from && P->tok.kind == WEIR_T_LPAREN)
+        subquery_source(P, s);
     if (!s->from) {
         s->from_pos = P->tok.pos;
         s->from = name(P, "a stream or table name after FROM");
@@ -828,6 +854,63 @@ static weir_select *select_stmt(parser *P)
         else
             expected(P, "CHANGES or FINAL after EMIT");
     }
+    return s;
+}
+
+static const cte *find_cte(parser *P, const char *name)
+{
+    for (const cte *c = P->ctes; c && name; c = c->next)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+/* Merges what s reads into s when it is a subquery or a WITH query. */
+static void inline_source(parser *P, weir_select *s)
+{
+    const cte *c = s->subquery ? NULL : find_cte(P, s->from);
+    if (s->right && find_cte(P, s->right))
+        fail_at(P, s->right_pos, "a join reads streams and tables, not WITH queries: create %s as a stream "
+                                 "(CREATE STREAM %s AS SELECT ...) and join that", s->right, s->right);
+    if (!s->subquery && !c)
+        return;
+    const weir_select *inner = s->subquery ? s->subquery : c->select;
+    const char *as = s->subquery ? s->from : s->from_alias ? s->from_alias : s->from;
+    s->subquery = NULL;
+    if (weir_select_inline(P->a, s, inner, as, P->e))
+        longjmp(P->fail, 1);
+}
+
+/* [WITH name AS (query), ...] SELECT ...: the WITH queries are in scope in
+ * the ones after them and in the SELECT, which reads them (and a FROM
+ * subquery) by inlining. */
+static weir_select *query(parser *P)
+{
+    const cte *outside = P->ctes;
+    if (accept_kw(P, "WITH")) {
+        if (is_kw(P, "RECURSIVE"))
+            fail_at(P, P->tok.pos, "WITH RECURSIVE is not supported");
+        do {
+            cte *c = alloc(P, sizeof *c);
+            c->pos = P->tok.pos;
+            c->name = name(P, "a name for the WITH query");
+            for (const cte *d = P->ctes; d != outside; d = d->next)
+                if (!strcmp(d->name, c->name))
+                    fail_at(P, c->pos, "WITH query %s is named twice", c->name);
+            if (P->tok.kind == WEIR_T_LPAREN)
+                fail_at(P, P->tok.pos, "a column list after a WITH query's name is not supported: name the columns "
+                                       "with AS inside the query");
+            expect_kw(P, "AS", "after the WITH query's name (WITH name AS (SELECT ...))");
+            expect(P, WEIR_T_LPAREN, "'(' before the WITH query");
+            c->select = query(P);
+            expect(P, WEIR_T_RPAREN, "')' after the WITH query");
+            c->next = P->ctes;
+            P->ctes = c;
+        } while (accept(P, WEIR_T_COMMA));
+    }
+    weir_select *s = select_stmt(P);
+    inline_source(P, s);
+    P->ctes = outside;
     return s;
 }
 
@@ -1013,7 +1096,7 @@ static void create(parser *P, weir_stmt *st)
         with_options(P, st);
         expect_kw(P, "AS", "SELECT ... after the endpoint");
         const char *start = P->tok.p;
-        st->select = select_stmt(P);
+        st->select = query(P);
         st->query_text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
         return;
     } else {
@@ -1022,7 +1105,7 @@ static void create(parser *P, weir_stmt *st)
     with_options(P, st);
     expect_kw(P, "AS", st->kind == WEIR_STMT_CREATE_TABLE_AS ? "SELECT ... or a column list after the table name"
                                                             : "SELECT ... or a column list after the stream name");
-    st->select = select_stmt(P);
+    st->select = query(P);
 }
 
 /* SHOW STREAMS|TABLES|QUERIES|SINKS, DESCRIBE (or DESC) x, EXPLAIN [PLAN
@@ -1055,8 +1138,8 @@ static bool meta_statement(parser *P, weir_stmt *st)
     st->kind = WEIR_STMT_EXPLAIN;
     if (accept_kw(P, "PLAN"))
         expect_kw(P, "FOR", "after EXPLAIN PLAN");
-    if (is_kw(P, "SELECT")) {
-        st->select = select_stmt(P);
+    if (is_kw(P, "SELECT") || is_kw(P, "WITH")) {
+        st->select = query(P);
         return true;
     }
     st->name_pos = P->tok.pos;
@@ -1084,9 +1167,9 @@ static weir_stmt *statement(parser *P)
             st->if_exists = true;
         }
         st->name = name(P, "the name of what to drop");
-    } else if (is_kw(P, "SELECT")) {
+    } else if (is_kw(P, "SELECT") || is_kw(P, "WITH")) {
         st->kind = WEIR_STMT_SELECT;
-        st->select = select_stmt(P);
+        st->select = query(P);
     } else if (!meta_statement(P, st)) {
         expected(P, "a statement (CREATE, DROP, SELECT, SHOW, DESCRIBE or EXPLAIN)");
     }

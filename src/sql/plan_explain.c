@@ -145,8 +145,8 @@ static void explain_query(planner *P, const weir_stmt *st, weir_meta *out)
     const char *pk = NULL;
     for (int i = 0; i < rel->npk; i++)
         pk = pk ? plan_printf(P, "%s, %s", pk, rel->schema.cols[rel->pk[i]].name) : rel->schema.cols[rel->pk[i]].name;
-    step(P, out, "Output", pk ? plan_printf(P, "table %s (%u partitions), primary key %s", rel->name, rel->partitions, pk)
-                              : plan_printf(P, "stream %s (%u partitions)", rel->name, rel->partitions));
+    const char *what = plan_printf(P, "%s %s (%u partitions)", rel->is_table ? "table" : "stream", rel->name, rel->partitions);
+    step(P, out, "Output", pk ? plan_printf(P, "%s, primary key %s", what, pk) : what);
     step(P, out, "DeadLetters", plan_printf(P, "%s.dlq: records that fail to decode, an expression or come too late",
                                             q->source->name));
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # query_meta.sh - questions about the pipeline (SHOW, DESCRIBE, EXPLAIN)
-# and pull queries over dead letters and with the JSON and time functions,
+# and pull queries over dead letters, with the JSON and time functions and
+# with WITH queries and FROM subqueries (inlined),
 # through both doors a query has: POST /v1/query on a running server and
 # weir query on its data directory, which answer with the same rows.
 . "$(dirname "$0")/../lib.sh"
-plan 16
+plan 19
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (id INT NOT NULL, page TEXT, body JSON, ts TIMESTAMP)
   WITH (partitions = 2, key = 'page', timestamp = 'ts', retention = '3 days');
@@ -46,6 +47,10 @@ expect 200 '"rows":[{"id":1,"name":"ann","tags":null,"hour":"2026-11-23T05:00:00
     "a stream scan with the JSON and time functions"
 q "SELECT JSON_VALUE(body, '\$..name') AS x FROM clicks"
 expect 400 "SQL 1:8: json_value: path '\$..name': recursive descent (..) is not supported" "a JSON path outside the subset: 400 naming it"
+q "WITH named AS (SELECT id, JSON_VALUE(body, '\$.user.name') AS name FROM clicks) SELECT name FROM named WHERE name IS NOT NULL ORDER BY id DESC"
+expect 200 '"columns":[{"name":"name","type":"TEXT"}],"rows":[{"name":"bob"},{"name":"ann"}]' "a pull query reading a WITH query"
+q 'SELECT page, n FROM (SELECT page, n FROM per_page WHERE n > 1) AS t'
+expect 200 '"rows":[{"page":"a","n":2}]' "a pull query over a FROM subquery of a table"
 stop_serve
 
 cli() { $WEIR query "$1" | tr '\n' ' '; }
@@ -55,6 +60,8 @@ ok $? "weir query SHOW TABLES prints the same rows"
 ok $? "weir query EXPLAIN"
 [ "$(cli 'SELECT reason FROM "clicks.dlq"')" = '{"reason":"column id is missing or null (NOT NULL)"} ' ]
 ok $? "weir query reads the dead letters"
+[ "$(cli 'SELECT r FROM (SELECT reason AS r, offset FROM "clicks.dlq") AS d WHERE offset IS NOT NULL')" = '{"r":"column id is missing or null (NOT NULL)"} ' ]
+ok $? "weir query: a subquery over the dead letters"
 $WEIR query 'DESCRIBE "nope.dlq"' 2>"$SCRATCH/err"; rc=$?
 [ $rc -eq 2 ] && grep -q '1:10: unknown stream or table nope.dlq' "$SCRATCH/err"; ok $? "weir query DESCRIBE of an unknown name: exit 2 and where"
 printf 'SHOW TABLES;\n' > "$SCRATCH/bad.sql"
