@@ -40,6 +40,7 @@ typedef struct parser {
     weir_sql_error *e;
     jmp_buf fail;
     const cte *ctes;           /* the WITH queries in scope */
+    int depth;                 /* expressions and queries being parsed inside one another */
 } parser;
 
 static _Noreturn void fail_at(parser *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -58,6 +59,20 @@ static _Noreturn void expected(parser *P, const char *what)
     char found[64];
     weir_token_describe(&P->tok, found, sizeof found);
     fail_at(P, P->tok.pos, "expected %s, found %s", what, found);
+}
+
+/* The parser, the planner and the evaluator recurse over an expression,
+ * so nesting is bounded (a request of 20,000 parentheses overflowed a
+ * query thread's stack): MAX_NESTING parentheses, subqueries or prefix
+ * operators inside one another while parsing, MAX_DEPTH operators deep
+ * in the tree (a chain of 1000 ORs is fine). */
+#define MAX_NESTING 256
+#define MAX_DEPTH 2000
+
+static void nest(parser *P)
+{
+    if (++P->depth > MAX_NESTING)
+        fail_at(P, P->tok.pos, "expressions and subqueries are nested more than %d deep here", MAX_NESTING);
 }
 
 static void *alloc(parser *P, size_t n)
@@ -415,7 +430,9 @@ static weir_expr *unary(parser *P)
 {
     weir_sql_pos pos = P->tok.pos;
     if (accept(P, WEIR_T_MINUS)) {
+        nest(P);
         weir_expr *a = unary(P);
+        P->depth--;
         if (a->kind == WEIR_E_LITERAL && !a->lit.is_null) { /* fold -literal, so INT64_MIN is writable */
             if (a->lit.type == WEIR_TYPE_INT) { a->lit.i = -a->lit.i; a->pos = pos; return a; }
             if (a->lit.type == WEIR_TYPE_DOUBLE) { a->lit.d = -a->lit.d; a->pos = pos; return a; }
@@ -546,7 +563,9 @@ static weir_expr *not_expr(parser *P)
     if (accept_kw(P, "NOT")) {
         weir_expr *x = new_expr(P, WEIR_E_UNARY, pos);
         x->op.op = WEIR_OP_NOT;
+        nest(P);
         x->op.a = not_expr(P);
+        P->depth--;
         return x;
     }
     return comparison(P);
@@ -563,7 +582,7 @@ static weir_expr *and_expr(parser *P)
     }
 }
 
-static weir_expr *expr(parser *P)
+static weir_expr *or_expr(parser *P)
 {
     weir_expr *x = and_expr(P);
     for (;;) {
@@ -572,6 +591,42 @@ static weir_expr *expr(parser *P)
             return x;
         x = binary(P, WEIR_OP_OR, x, and_expr(P), pos);
     }
+}
+
+/* How deep x's tree is, counted up to limit + 1 (the walk stops there). */
+static int tree_depth(const weir_expr *x, int limit)
+{
+    if (!x || limit < 0)
+        return 0;
+    int d = 0;
+#define DEEPER(y) do { int d_ = tree_depth((y), limit - 1); d = d_ > d ? d_ : d; } while (0)
+    switch (x->kind) {
+    case WEIR_E_UNARY: case WEIR_E_BINARY: DEEPER(x->op.a); DEEPER(x->op.b); break;
+    case WEIR_E_CALL: for (int i = 0; i < x->call.nargs; i++) DEEPER(x->call.args[i]); break;
+    case WEIR_E_CASE:
+        DEEPER(x->cases.operand);
+        DEEPER(x->cases.otherwise);
+        for (int i = 0; i < x->cases.n; i++) { DEEPER(x->cases.when[i]); DEEPER(x->cases.then[i]); }
+        break;
+    case WEIR_E_CAST: DEEPER(x->cast.a); break;
+    case WEIR_E_IS_NULL: DEEPER(x->isnull.a); break;
+    case WEIR_E_IN: DEEPER(x->in.a); for (int i = 0; i < x->in.n; i++) DEEPER(x->in.list[i]); break;
+    case WEIR_E_BETWEEN: DEEPER(x->between.a); DEEPER(x->between.lo); DEEPER(x->between.hi); break;
+    case WEIR_E_LIKE: DEEPER(x->like.a); DEEPER(x->like.pattern); break;
+    default: break;
+    }
+#undef DEEPER
+    return d + 1;
+}
+
+static weir_expr *expr(parser *P)
+{
+    nest(P);
+    weir_expr *x = or_expr(P);
+    P->depth--;
+    if (tree_depth(x, MAX_DEPTH) > MAX_DEPTH)
+        fail_at(P, x->pos, "expression is more than %d operators deep", MAX_DEPTH);
+    return x;
 }
 
 /* ---- SELECT ---- */
@@ -879,6 +934,16 @@ static void inline_source(parser *P, weir_select *s)
     s->subquery = NULL;
     if (weir_select_inline(P->a, s, inner, as, P->e))
         longjmp(P->fail, 1);
+    /* inner expressions now sit inside outer ones: bound the depth again */
+    weir_expr *top[] = {s->where, s->having, s->partition_by, s->on};
+    for (int i = 0; i < s->nitems + s->ngroup + s->norder + 4; i++) {
+        const weir_expr *x = i < s->nitems ? s->items[i].expr
+                           : i < s->nitems + s->ngroup ? s->group_by[i - s->nitems]
+                           : i < s->nitems + s->ngroup + s->norder ? s->order[i - s->nitems - s->ngroup].expr
+                           : top[i - s->nitems - s->ngroup - s->norder];
+        if (tree_depth(x, MAX_DEPTH) > MAX_DEPTH)
+            fail_at(P, x->pos, "expression is more than %d operators deep once %s is inlined", MAX_DEPTH, as);
+    }
 }
 
 /* [WITH name AS (query), ...] SELECT ...: the WITH queries are in scope in
@@ -887,6 +952,7 @@ static void inline_source(parser *P, weir_select *s)
 static weir_select *query(parser *P)
 {
     const cte *outside = P->ctes;
+    nest(P);
     if (accept_kw(P, "WITH")) {
         if (is_kw(P, "RECURSIVE"))
             fail_at(P, P->tok.pos, "WITH RECURSIVE is not supported");
@@ -911,6 +977,7 @@ static weir_select *query(parser *P)
     weir_select *s = select_stmt(P);
     inline_source(P, s);
     P->ctes = outside;
+    P->depth--;
     return s;
 }
 

@@ -5,7 +5,7 @@
 # through both doors a query has: POST /v1/query on a running server and
 # weir query on its data directory, which answer with the same rows.
 . "$(dirname "$0")/../lib.sh"
-plan 19
+plan 20
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (id INT NOT NULL, page TEXT, body JSON, ts TIMESTAMP)
   WITH (partitions = 2, key = 'page', timestamp = 'ts', retention = '3 days');
@@ -51,6 +51,10 @@ q "WITH named AS (SELECT id, JSON_VALUE(body, '\$.user.name') AS name FROM click
 expect 200 '"columns":[{"name":"name","type":"TEXT"}],"rows":[{"name":"bob"},{"name":"ann"}]' "a pull query reading a WITH query"
 q 'SELECT page, n FROM (SELECT page, n FROM per_page WHERE n > 1) AS t'
 expect 200 '"rows":[{"page":"a","n":2}]' "a pull query over a FROM subquery of a table"
+q "SELECT $(printf '(%.0s' $(seq 20000))1$(printf ')%.0s' $(seq 20000)) AS x FROM clicks"
+code=$STATUS; err=$BODY; q 'SHOW TABLES'
+[ "$code" = 400 ] && [[ "$err" == *'nested more than 256 deep'* ]] && [ "$STATUS" = 200 ]
+ok $? "20,000 nested parentheses: 400, and the server goes on answering (it overflowed its stack before)"
 stop_serve
 
 cli() { $WEIR query "$1" | tr '\n' ' '; }
