@@ -58,7 +58,8 @@ static int query_now(void *ctx, weir_http_req *req)
     return 0;
 }
 
-/* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body). */
+/* POST /v1/query: {"sql": "SELECT ..."} (or SHOW, DESCRIBE, EXPLAIN;
+ * or the SQL as the body). */
 int api_query(void *ctx, weir_http_req *req) { return weir_http_offload(req, query_now, ctx); }
 
 /* Appends s percent-encoded for a query string. */

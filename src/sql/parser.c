@@ -281,6 +281,8 @@ static weir_expr *call(parser *P, weir_token fn)
             push(P, &args, expr(P));
         while (accept(P, WEIR_T_COMMA));
     }
+    if (is_kw(P, "RETURNING") && strcmp(x->call.name, "json_value"))
+        fail_at(P, P->tok.pos, "RETURNING is only for json_value, not %s", x->call.name);
     if (accept_kw(P, "RETURNING")) /* JSON_VALUE(doc, path RETURNING type), as Flink writes it */
         x->call.returning = type_name(P);
     char what[160];

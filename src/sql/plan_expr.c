@@ -107,8 +107,6 @@ void plan_resolve_call(planner *P, weir_expr *x)
     const char *why = weir_function_check(fn, x->call.args, x->call.nargs, &x->type);
     if (why)
         fail(P, x->pos, "%s: %s", x->call.name, why);
-    if (x->call.returning && fn != WEIR_FN_JSON_VALUE)
-        fail(P, x->pos, "%s: RETURNING is only for json_value", x->call.name);
     if (x->call.returning == WEIR_TYPE_JSON)
         fail(P, x->pos, "json_value returns scalars: RETURNING JSON is json_query(doc, path)");
     if (x->call.returning)
