@@ -168,12 +168,33 @@ static int nth_element(void *ctx, const weir_json_span *v)
     return 1;
 }
 
+/* doc's whole value: TEXT is validated; a JSON value is valid already
+ * (the decoder checked it, or it is a part of one), so only its type is
+ * read from its first byte. False when doc is not JSON. */
+static bool root(weir_value doc, weir_json_span *out)
+{
+    weir_json_error e;
+    if (doc.type != WEIR_TYPE_JSON)
+        return weir_json_validate(doc.s, doc.len, out, &e) == 0;
+    const char *p = doc.s, *end = doc.s + doc.len;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    if (p == end)
+        return false;
+    out->p = p;
+    out->len = (size_t)(end - p);
+    out->type = *p == '{' ? WEIR_JSON_OBJECT : *p == '[' ? WEIR_JSON_ARRAY : *p == '"' ? WEIR_JSON_STRING
+              : *p == 't' ? WEIR_JSON_TRUE : *p == 'f' ? WEIR_JSON_FALSE : *p == 'n' ? WEIR_JSON_NULL : WEIR_JSON_NUMBER;
+    return true;
+}
+
 /* The value at path in doc: true with it in *out; false when the path
  * finds nothing or doc is not JSON. */
 static bool find(weir_value doc, weir_value path, weir_json_span *out)
 {
-    weir_json_error e;
-    if (weir_json_validate(doc.s, doc.len, out, &e))
+    if (!root(doc, out))
         return false;
     char why[8]; /* the planner checked the path: no error comes */
     size_t at;
@@ -202,6 +223,8 @@ static weir_value scalar_text(weir_eval *ev, const weir_json_span *v)
 {
     switch (v->type) {
     case WEIR_JSON_STRING: {
+        if (!memchr(v->p, '\\', v->len)) /* no escapes: the text between the quotes, in place */
+            return weir_text(v->p + 1, v->len - 2);
         weir_buf b = {0};
         char *s = NULL;
         if (!weir_json_unescape(v->p, v->len, &b) && (s = weir_arena_alloc(ev->arena, b.len + 1)))
