@@ -169,7 +169,7 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_SELECT,              /* a pull query */
     WEIR_STMT_SHOW,                /* SHOW STREAMS|TABLES|QUERIES|SINKS */
     WEIR_STMT_DESCRIBE,            /* DESCRIBE x */
-    WEIR_STMT_EXPLAIN,             /* EXPLAIN SELECT ... (select) or EXPLAIN x (name: the query making x) */
+    WEIR_STMT_EXPLAIN,             /* EXPLAIN SELECT ... (select), EXPLAIN CREATE ... (explained) or EXPLAIN x (name) */
 } weir_stmt_kind;
 
 typedef enum weir_show_kind { WEIR_SHOW_STREAMS, WEIR_SHOW_TABLES, WEIR_SHOW_QUERIES, WEIR_SHOW_SINKS } weir_show_kind;
@@ -192,6 +192,7 @@ typedef struct weir_stmt {
     bool if_exists;
     weir_show_kind show;           /* SHOW's */
     weir_sql_pos name_pos;         /* DESCRIBE x, EXPLAIN x: where x is written */
+    struct weir_stmt *explained;   /* EXPLAIN CREATE STREAM|TABLE ... AS SELECT: that statement, or NULL */
     const char *text;              /* the statement's source, NUL-terminated */
 } weir_stmt;
 

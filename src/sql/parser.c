@@ -1178,8 +1178,9 @@ static void create(parser *P, weir_stmt *st)
 }
 
 /* SHOW STREAMS|TABLES|QUERIES|SINKS, DESCRIBE (or DESC) x, EXPLAIN [PLAN
- * FOR] SELECT ... and EXPLAIN x: questions about the pipeline, answered as
- * rows (plan_meta.c). False if the statement is none of them. */
+ * FOR] SELECT ... | CREATE STREAM|TABLE ... AS SELECT ... | x: questions
+ * about the pipeline, answered as rows (plan_meta.c). False if the
+ * statement is none of them. */
 static bool meta_statement(parser *P, weir_stmt *st)
 {
     if (accept_kw(P, "SHOW")) {
@@ -1211,9 +1212,21 @@ static bool meta_statement(parser *P, weir_stmt *st)
         st->select = query(P);
         return true;
     }
+    if (is_kw(P, "CREATE")) { /* the plan a new query would have, as ksqlDB's EXPLAIN <statement> */
+        weir_stmt *c = alloc(P, sizeof *c);
+        c->pos = P->tok.pos;
+        const char *start = P->tok.p;
+        next(P);
+        create(P, c);
+        if (c->kind != WEIR_STMT_CREATE_STREAM_AS && c->kind != WEIR_STMT_CREATE_TABLE_AS)
+            fail_at(P, c->pos, "EXPLAIN CREATE takes CREATE STREAM|TABLE ... AS SELECT ...");
+        c->text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
+        st->explained = c;
+        return true;
+    }
     st->name_pos = P->tok.pos;
     if (!at_name(P))
-        expected(P, "SELECT ... or the name of a derived stream or table (or a query id) after EXPLAIN");
+        expected(P, "SELECT ..., CREATE ... AS SELECT ... or the name of a derived stream or table (or a query id) after EXPLAIN");
     st->name = name(P, "a stream or table name");
     return true;
 }

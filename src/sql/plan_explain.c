@@ -7,7 +7,8 @@
  * stream's log), filters, sorts, limits and projects. EXPLAIN x (a derived
  * stream or table, or its query's id CTAS_x / CSAS_x) shows the continuous
  * query that makes x: source, join, filter, window, aggregate, HAVING,
- * projection, emit mode, re-keying and output.
+ * projection, emit mode, re-keying and output; EXPLAIN CREATE STREAM|TABLE
+ * x AS SELECT ... the same for a query the pipeline does not have yet.
  */
 #include "sql/plan_internal.h"
 
@@ -113,6 +114,13 @@ static const char *aggregate_detail(planner *P, const weir_query *q)
 
 static void explain_query(planner *P, const weir_stmt *st, weir_meta *out)
 {
+    weir_catalog with; /* EXPLAIN CREATE ...: planned over a copy of the catalog, which it leaves as it was */
+    if (st->explained) {
+        with = *P->cat;
+        P->cat = &with;
+        plan_declare(P, st->explained);
+        st = st->explained;
+    }
     const weir_relation *rel = weir_catalog_find(P->cat, st->name);
     for (int i = 0; !rel && i < P->cat->nqueries; i++)
         if (!strcmp(plan_query_id(P, P->cat->queries[i]), st->name))

@@ -1,8 +1,8 @@
 /*
  * test_sql_meta.c - SHOW, DESCRIBE and EXPLAIN over a pipeline's catalog:
  * the rows each answers (every join kind's EXPLAIN, expressions written
- * back as SQL with the parentheses precedence needs), and their errors
- * at the name's line:column.
+ * back as SQL with the parentheses precedence needs, EXPLAIN CREATE over
+ * an untouched catalog), and their errors at the name's line:column.
  */
 #include "../tap.h"
 #include "exec/decode.h"
@@ -67,7 +67,7 @@ static void is_text(const char *got, const char *want, const char *name)
 
 int main(void)
 {
-    plan(15);
+    plan(18);
     weir_stmt **st;
     size_t n;
     weir_sql_error e;
@@ -124,6 +124,11 @@ int main(void)
             "SHOW of something else");
     is_text(answer("EXPLAIN SELECT nope FROM clicks"), "error 1:16: unknown column nope in clicks (it has: user, page, n, ts)",
             "EXPLAIN SELECT plans the query and says where it fails");
+    is_text(detail("EXPLAIN CREATE TABLE top WITH (partitions = 8) AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY page", 5),
+            "table top (8 partitions), primary key page", "EXPLAIN CREATE TABLE ... AS: the plan of a query not in the pipeline");
+    ok(cat.nrels == 8 && !weir_catalog_find(&cat, "top"), "and the catalog is left as it was");
+    is_text(answer("EXPLAIN CREATE STREAM s2 (a INT)"), "error 1:9: EXPLAIN CREATE takes CREATE STREAM|TABLE ... AS SELECT ...",
+            "EXPLAIN CREATE of a source is refused");
     weir_arena_free(&arena);
     return done();
 }
