@@ -305,11 +305,10 @@ static void merge(inliner *I, weir_select *outer)
 
 int weir_select_inline(weir_arena *a, weir_select *outer, const weir_select *inner, const char *name, weir_sql_error *e)
 {
-    inliner I = {.a = a, .e = e, .inner = inner, .name = name, .outer = outer};
+    weir_select saved = *outer; /* ORDER BY reads the outer aliases as written */
+    inliner I = {.a = a, .e = e, .inner = inner, .name = name, .outer = &saved};
     if (setjmp(I.fail))
         return WEIR_EINVAL;
-    weir_select saved = *outer;
-    I.outer = &saved; /* ORDER BY reads the outer aliases as written */
     merge(&I, outer);
     return WEIR_OK;
 }
