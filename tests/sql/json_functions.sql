@@ -21,3 +21,8 @@ CREATE STREAM extracted AS
          JSON_EXISTS(raw, '$.n') AS has_n
   FROM events
   WHERE JSON_EXISTS(payload, '$.user') OR raw IS NOT NULL;
+-- A keyed table grouped by a JSON_VALUE (RETURNING makes another expression).
+CREATE TABLE per_name AS
+  SELECT JSON_VALUE(payload, '$.user.name') AS name, COUNT(*) AS n,
+         MAX(JSON_VALUE(payload, '$.user.age' RETURNING INT)) AS oldest
+  FROM events WHERE JSON_EXISTS(payload, '$.user') GROUP BY JSON_VALUE(payload, '$.user.name');
