@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int elen = (int)(nl - (const char *)data);
     const char *record = nl + 1;
     size_t rlen = size - (size_t)elen - 1;
-    const char *cols = "CREATE STREAM s (i INT, u UINT, d DOUBLE, t TEXT, b BOOL, ts TIMESTAMP) WITH (timestamp = 'ts')";
+    const char *cols = "CREATE STREAM s (i INT, u UINT, d DOUBLE, t TEXT, b BOOL, ts TIMESTAMP, j JSON) WITH (timestamp = 'ts')";
     char sql[1400];
     snprintf(sql, sizeof sql, "%s; CREATE STREAM o AS SELECT %.*s AS x FROM s;", cols, elen, (const char *)data);
     run(sql, record, rlen);

@@ -31,9 +31,10 @@ static int run_query(const char **v, int argc, char **argv);
 const cli_command cli_query = {
     .name = "query",
     .usage = "SQL",
-    .summary = "run a pull query (SELECT ... FROM table|stream [WHERE] [ORDER BY] [LIMIT]) or a DROP",
+    .summary = "run a pull query (SELECT ... FROM table|stream [WHERE] [ORDER BY] [LIMIT]), SHOW, DESCRIBE, EXPLAIN or a DROP",
     .description = "Prints one JSON object per row. A table's rows are its latest row per key;\n"
-                   "a stream is scanned from its oldest retained record.",
+                   "a stream is scanned from its oldest retained record. SHOW STREAMS|TABLES|QUERIES|SINKS,\n"
+                   "DESCRIBE x and EXPLAIN SELECT ... | EXPLAIN x answer from the pipeline's SQL, as rows.",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
     .min_args = 1,
@@ -67,6 +68,33 @@ static int drop(const char *data, const weir_stmt *st)
         rc = WEIR_EIO;
     }
     return rc ? CLI_FAIL : CLI_OK;
+}
+
+/* Prints rows as JSON lines; CLI_OK or CLI_FAIL (stdout refused them). */
+static int print_rows(const weir_schema *schema, const weir_value *const *rows, size_t n)
+{
+    weir_buf b = {0};
+    size_t i = 0;
+    for (; i < n; i++) {
+        b.len = 0;
+        if (weir_encode_json(schema, rows[i], &b) || weir_buf_append(&b, "\n", 1) ||
+            fwrite(b.data, 1, b.len, stdout) != b.len)
+            break;
+    }
+    weir_buf_free(&b);
+    return fflush(stdout) == 0 && i == n ? CLI_OK : CLI_FAIL;
+}
+
+/* SHOW, DESCRIBE and EXPLAIN: the pipeline's catalog answers, no data read. */
+static int meta(const weir_catalog *cat, const weir_stmt *st, weir_arena *arena)
+{
+    weir_meta m;
+    weir_sql_error e;
+    if (weir_plan_meta(cat, st, arena, &m, &e)) {
+        cli_error("query", "%u:%u: %s", e.line, e.col, e.msg);
+        return CLI_USAGE;
+    }
+    return print_rows(&m.schema, m.rows, m.nrows);
 }
 
 /* Tries before a store found ahead of the stable changelog (a server
@@ -145,6 +173,10 @@ static int run_query(const char **v, int argc, char **argv)
     }
     if (!cli_load_pipeline("query", file, &arena, &cat))
         goto out;
+    if (weir_stmt_is_meta(st[0])) {
+        rc = meta(&cat, st[0], &arena);
+        goto out;
+    }
     if (weir_plan_pull(&cat, st[0], &arena, &pull, &e) ||
         (pull.push && (e = (weir_sql_error){st[0]->pos.line, st[0]->pos.col,
                                             "EMIT CHANGES makes a push query, which follows a running server: "
@@ -163,15 +195,7 @@ static int run_query(const char **v, int argc, char **argv)
         goto fail;
     const weir_value *const *rows;
     size_t nrows = weir_pull_finish(run, &rows);
-    weir_buf b = {0};
-    for (size_t i = 0; i < nrows; i++) {
-        b.len = 0;
-        if (weir_encode_json(&pull.schema, rows[i], &b) || weir_buf_append(&b, "\n", 1) ||
-            fwrite(b.data, 1, b.len, stdout) != b.len)
-            break;
-    }
-    weir_buf_free(&b);
-    rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    rc = print_rows(&pull.schema, rows, nrows);
     goto out;
 fail:
     cli_error("query", "%s", err.msg);

@@ -209,14 +209,22 @@ int runtime_pull_rows(weir_runtime *s, const weir_query_limits *lim, const char 
     weir_stmt **st;
     size_t n;
     weir_sql_error e;
+    weir_meta meta;
     if (weir_sql_parse(sql, len, &p->arena, &st, &n, &e) || (n != 1 && (e = (weir_sql_error){1, 1, "expected one SELECT statement"}, true)) ||
-        weir_plan_pull(s->cat, st[0], &p->arena, &p->pull, &e) ||
+        (weir_stmt_is_meta(st[0]) ? weir_plan_meta(s->cat, st[0], &p->arena, &meta, &e)
+                                  : weir_plan_pull(s->cat, st[0], &p->arena, &p->pull, &e)) ||
         (p->pull.push && (e = (weir_sql_error){st[0]->pos.line, st[0]->pos.col,
                                                 "EMIT CHANGES makes a push query, which streams its rows: "
                                                 "POST it to /v1/query"}, true))) {
         answer_error(a, 400, "SQL %u:%u: %s", e.line, e.col, e.msg);
         runtime_pulled_free(p);
         return -1;
+    }
+    if (weir_stmt_is_meta(st[0])) { /* SHOW, DESCRIBE, EXPLAIN: rows from the catalog, as a query's */
+        p->pull.schema = meta.schema;
+        p->rows = meta.rows;
+        p->n = meta.nrows;
+        return 0;
     }
     weir_err err = {0};
     int rc = weir_pull_begin(&p->pull, &p->run, &err);

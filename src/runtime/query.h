@@ -29,7 +29,8 @@ void weir_runtime_tables(weir_runtime *s, weir_answer *a);
 /* {"sql", "started_ms"}: the pipeline's SQL and when the runtime opened. */
 void weir_runtime_pipeline(weir_runtime *s, weir_answer *a);
 
-/* Runs one SELECT: {"columns": [{name, type}], "rows": [{...}]}; 400 for
+/* Runs one SELECT, or SHOW, DESCRIBE or EXPLAIN (answered from the
+ * catalog: plan.h weir_plan_meta): {"columns": [{name, type}], "rows": [{...}]}; 400 for
  * bad SQL (line:column), 413 or 503 past a limit, 500. */
 void weir_runtime_query(weir_runtime *s, const char *sql, size_t len, const weir_query_limits *lim, weir_answer *a);
 

@@ -44,7 +44,8 @@ static const weir_http_route fixed[] = {
     {"GET", "/v1/tables/{t}/changes", api_changes, NULL,
      "Each update of the table (window results as emitted) as Server-Sent Events; Last-Event-ID resumes.", false, NULL,
      "text/event-stream"},
-    {"POST", "/v1/query", api_query, NULL, "A pull query {\"sql\": \"SELECT ...\"}: {columns: [{name, type}], rows}.",
+    {"POST", "/v1/query", api_query, NULL, "A pull query {\"sql\": \"SELECT ...\"} (or SHOW, DESCRIBE, EXPLAIN): "
+                                            "{columns: [{name, type}], rows}.",
      false, JSON, JSON},
     {"GET", "/v1/pipeline", api_pipeline, NULL, "The pipeline's SQL.", false, NULL, JSON},
     {"GET", "/v1/sinks", api_sinks, NULL, "Each sink's delivery: records its destination confirmed, failures, lag, up, last error.",

@@ -104,8 +104,9 @@ out:
     return 0;
 }
 
-/* POST /v1/query: {"sql": "SELECT ..."} (or the SQL as the body); a push
- * query (EMIT CHANGES) streams, from {"from": "beginning"|"end"}. */
+/* POST /v1/query: {"sql": "SELECT ..."} (or SHOW, DESCRIBE, EXPLAIN; or
+ * the SQL as the body); a push query (EMIT CHANGES) streams, from
+ * {"from": "beginning"|"end"}. */
 int api_query(void *ctx, weir_http_req *req) { return weir_http_offload(req, query_now, ctx); }
 
 /* Appends s percent-encoded for a query string. */

@@ -62,6 +62,7 @@ struct weir_expr {
             weir_expr **args;
             int nargs;
             bool distinct;                                  /* COUNT(DISTINCT x) */
+            weir_type returning;                            /* JSON_VALUE(... RETURNING type), or WEIR_TYPE_NULL */
             int fn;                                         /* planner: function or aggregate id */
             int slot;                                       /* planner: aggregate slot, -1 if none */
         } call;
@@ -116,6 +117,7 @@ typedef struct weir_select {
     const char *from;
     weir_sql_pos from_pos;
     const char *from_alias;    /* FROM s AS a, or NULL */
+    struct weir_select *subquery; /* FROM (SELECT ...) [AS] a: the parser inlines it (inline.h), then NULL */
     weir_join_kind join;       /* FROM a [LEFT|FULL] JOIN b ON on */
     weir_sql_pos join_pos;     /* of the JOIN's first word */
     const char *right;         /* the joined stream */
@@ -166,7 +168,12 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x */
     WEIR_STMT_INSERT,              /* INSERT INTO s SELECT ...: one more query writing stream s */
     WEIR_STMT_SELECT,              /* a pull query */
+    WEIR_STMT_SHOW,                /* SHOW STREAMS|TABLES|QUERIES|SINKS */
+    WEIR_STMT_DESCRIBE,            /* DESCRIBE x */
+    WEIR_STMT_EXPLAIN,             /* EXPLAIN SELECT ... (select), EXPLAIN CREATE ... (explained) or EXPLAIN x (name) */
 } weir_stmt_kind;
+
+typedef enum weir_show_kind { WEIR_SHOW_STREAMS, WEIR_SHOW_TABLES, WEIR_SHOW_QUERIES, WEIR_SHOW_SINKS } weir_show_kind;
 
 typedef enum weir_object_kind { WEIR_OBJ_STREAM, WEIR_OBJ_TABLE, WEIR_OBJ_SINK } weir_object_kind;
 
@@ -184,6 +191,9 @@ typedef struct weir_stmt {
     const char *query_text;        /* CREATE ENDPOINT: the SELECT's source, with its {param}s */
     weir_object_kind drop_kind;
     bool if_exists;
+    weir_show_kind show;           /* SHOW's */
+    weir_sql_pos name_pos;         /* DESCRIBE x, EXPLAIN x: where x is written */
+    struct weir_stmt *explained;   /* EXPLAIN CREATE STREAM|TABLE ... AS SELECT: that statement, or NULL */
     const char *text;              /* the statement's source, NUL-terminated */
 } weir_stmt;
 

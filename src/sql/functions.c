@@ -5,7 +5,8 @@
  *   lower(t) upper(t) length(t) trim(t) concat(x, ...) substr(t, from[, len])
  *   replace(t, from, to) split_part(t, delim, n) coalesce(x, ...) abs(n)
  *   floor(n) ceil(n) round(n) murmur2(x) xxhash64(x) partition_of(n, x, ...)
- *   epoch_ms(ts) ip_class(t)
+ *   epoch_ms(ts) ip_class(t) date_trunc(unit, ts) (fn_time.c)
+ *   json_value(doc, path [RETURNING type]) json_query(doc, path) json_exists(doc, path) (fn_json.c)
  *
  * Positions in text are 1-based bytes. murmur2 is Kafka's (so
  * partition_of(n, key) is the partition Kafka's default partitioner
@@ -17,7 +18,7 @@
 #include <xxhash.h>
 
 #include "base/hash.h"
-#include "sql/eval.h"
+#include "sql/functions_internal.h"
 
 typedef struct fn_def {
     const char *name;
@@ -34,6 +35,8 @@ static const fn_def fns[] = {
     [WEIR_FN_ROUND] = {"round", 1, 1},       [WEIR_FN_MURMUR2] = {"murmur2", 1, 1},
     [WEIR_FN_XXHASH64] = {"xxhash64", 1, 1}, [WEIR_FN_PARTITION_OF] = {"partition_of", 2, -1},
     [WEIR_FN_EPOCH_MS] = {"epoch_ms", 1, 1}, [WEIR_FN_IP_CLASS] = {"ip_class", 1, 1},
+    [WEIR_FN_DATE_TRUNC] = {"date_trunc", 2, 2}, [WEIR_FN_JSON_VALUE] = {"json_value", 2, 2},
+    [WEIR_FN_JSON_QUERY] = {"json_query", 2, 2}, [WEIR_FN_JSON_EXISTS] = {"json_exists", 2, 2},
 };
 #define NFNS (int)(sizeof fns / sizeof fns[0])
 
@@ -50,7 +53,7 @@ int weir_function_find(const char *name)
 const char *weir_function_names(void)
 {
     return "lower, upper, length, trim, concat, substr, replace, split_part, coalesce, abs, floor, ceil, "
-           "round, murmur2, xxhash64, partition_of, epoch_ms, ip_class";
+           "round, murmur2, xxhash64, partition_of, epoch_ms, ip_class, date_trunc, json_value, json_query, json_exists";
 }
 
 static bool numeric(weir_type t) { return t == WEIR_TYPE_INT || t == WEIR_TYPE_UINT || t == WEIR_TYPE_DOUBLE; }
@@ -115,6 +118,10 @@ const char *weir_function_check(int fn, weir_expr **args, int nargs, weir_type *
     case WEIR_FN_EPOCH_MS:
         *result = WEIR_TYPE_INT;
         return t0 == WEIR_TYPE_TIMESTAMP || t0 == WEIR_TYPE_NULL ? NULL : "expects a TIMESTAMP";
+    case WEIR_FN_DATE_TRUNC:
+        return fn_date_trunc_check(args, result);
+    case WEIR_FN_JSON_VALUE: case WEIR_FN_JSON_QUERY: case WEIR_FN_JSON_EXISTS:
+        return fn_json_check(fn, args, nargs, result);
     }
     return "unknown function";
 }
@@ -289,6 +296,10 @@ weir_value weir_function_call(weir_eval *ev, int fn, const weir_value *a, int n,
     }
     case WEIR_FN_EPOCH_MS:
         return weir_int(a[0].i);
+    case WEIR_FN_DATE_TRUNC:
+        return fn_date_trunc(a[0], a[1]);
+    case WEIR_FN_JSON_VALUE: case WEIR_FN_JSON_QUERY: case WEIR_FN_JSON_EXISTS:
+        return fn_json_call(ev, fn, a[0], a[1], result);
     }
     return weir_null(result);
 }

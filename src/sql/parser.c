@@ -21,7 +21,16 @@
 #include <strings.h>
 
 #include "base/err.h"
+#include "sql/inline.h"
 #include "sql/lexer.h"
+
+/* A WITH query in scope: WITH name AS (SELECT ...). */
+typedef struct cte {
+    const char *name;
+    weir_sql_pos pos;
+    weir_select *select;
+    const struct cte *next;    /* the ones declared before it, or outside */
+} cte;
 
 typedef struct parser {
     weir_lexer lx;
@@ -30,6 +39,8 @@ typedef struct parser {
     weir_arena *a;
     weir_sql_error *e;
     jmp_buf fail;
+    const cte *ctes;           /* the WITH queries in scope */
+    int depth;                 /* expressions and queries being parsed inside one another */
 } parser;
 
 static _Noreturn void fail_at(parser *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -48,6 +59,20 @@ static _Noreturn void expected(parser *P, const char *what)
     char found[64];
     weir_token_describe(&P->tok, found, sizeof found);
     fail_at(P, P->tok.pos, "expected %s, found %s", what, found);
+}
+
+/* The parser, the planner and the evaluator recurse over an expression,
+ * so nesting is bounded (a request of 20,000 parentheses overflowed a
+ * query thread's stack): MAX_NESTING parentheses, subqueries or prefix
+ * operators inside one another while parsing, MAX_DEPTH operators deep
+ * in the tree (a chain of 1000 ORs is fine). */
+#define MAX_NESTING 256
+#define MAX_DEPTH 2000
+
+static void nest(parser *P)
+{
+    if (++P->depth > MAX_NESTING)
+        fail_at(P, P->tok.pos, "expressions and subqueries are nested more than %d deep here", MAX_NESTING);
 }
 
 static void *alloc(parser *P, size_t n)
@@ -193,6 +218,7 @@ static weir_expr *new_expr(parser *P, weir_expr_kind kind, weir_sql_pos pos)
 
 static weir_expr *expr(parser *P);
 static int64_t interval(parser *P, const char *context);
+static weir_type type_name(parser *P);
 
 /* A growable array of expression pointers in the arena. */
 typedef struct expr_list {
@@ -255,6 +281,10 @@ static weir_expr *call(parser *P, weir_token fn)
             push(P, &args, expr(P));
         while (accept(P, WEIR_T_COMMA));
     }
+    if (is_kw(P, "RETURNING") && strcmp(x->call.name, "json_value"))
+        fail_at(P, P->tok.pos, "RETURNING is only for json_value, not %s", x->call.name);
+    if (accept_kw(P, "RETURNING")) /* JSON_VALUE(doc, path RETURNING type), as Flink writes it */
+        x->call.returning = type_name(P);
     char what[160];
     snprintf(what, sizeof what, "',' or ')' in the arguments of %s", x->call.name);
     expect(P, WEIR_T_RPAREN, what);
@@ -402,7 +432,9 @@ static weir_expr *unary(parser *P)
 {
     weir_sql_pos pos = P->tok.pos;
     if (accept(P, WEIR_T_MINUS)) {
+        nest(P);
         weir_expr *a = unary(P);
+        P->depth--;
         if (a->kind == WEIR_E_LITERAL && !a->lit.is_null) { /* fold -literal, so INT64_MIN is writable */
             if (a->lit.type == WEIR_TYPE_INT) { a->lit.i = -a->lit.i; a->pos = pos; return a; }
             if (a->lit.type == WEIR_TYPE_DOUBLE) { a->lit.d = -a->lit.d; a->pos = pos; return a; }
@@ -533,7 +565,9 @@ static weir_expr *not_expr(parser *P)
     if (accept_kw(P, "NOT")) {
         weir_expr *x = new_expr(P, WEIR_E_UNARY, pos);
         x->op.op = WEIR_OP_NOT;
+        nest(P);
         x->op.a = not_expr(P);
+        P->depth--;
         return x;
     }
     return comparison(P);
@@ -550,7 +584,7 @@ static weir_expr *and_expr(parser *P)
     }
 }
 
-static weir_expr *expr(parser *P)
+static weir_expr *or_expr(parser *P)
 {
     weir_expr *x = and_expr(P);
     for (;;) {
@@ -559,6 +593,42 @@ static weir_expr *expr(parser *P)
             return x;
         x = binary(P, WEIR_OP_OR, x, and_expr(P), pos);
     }
+}
+
+/* How deep x's tree is, counted up to limit + 1 (the walk stops there). */
+static int tree_depth(const weir_expr *x, int limit)
+{
+    if (!x || limit < 0)
+        return 0;
+    int d = 0;
+#define DEEPER(y) do { int d_ = tree_depth((y), limit - 1); d = d_ > d ? d_ : d; } while (0)
+    switch (x->kind) {
+    case WEIR_E_UNARY: case WEIR_E_BINARY: DEEPER(x->op.a); DEEPER(x->op.b); break;
+    case WEIR_E_CALL: for (int i = 0; i < x->call.nargs; i++) DEEPER(x->call.args[i]); break;
+    case WEIR_E_CASE:
+        DEEPER(x->cases.operand);
+        DEEPER(x->cases.otherwise);
+        for (int i = 0; i < x->cases.n; i++) { DEEPER(x->cases.when[i]); DEEPER(x->cases.then[i]); }
+        break;
+    case WEIR_E_CAST: DEEPER(x->cast.a); break;
+    case WEIR_E_IS_NULL: DEEPER(x->isnull.a); break;
+    case WEIR_E_IN: DEEPER(x->in.a); for (int i = 0; i < x->in.n; i++) DEEPER(x->in.list[i]); break;
+    case WEIR_E_BETWEEN: DEEPER(x->between.a); DEEPER(x->between.lo); DEEPER(x->between.hi); break;
+    case WEIR_E_LIKE: DEEPER(x->like.a); DEEPER(x->like.pattern); break;
+    default: break;
+    }
+#undef DEEPER
+    return d + 1;
+}
+
+static weir_expr *expr(parser *P)
+{
+    nest(P);
+    weir_expr *x = or_expr(P);
+    P->depth--;
+    if (tree_depth(x, MAX_DEPTH) > MAX_DEPTH)
+        fail_at(P, x->pos, "expression is more than %d operators deep", MAX_DEPTH);
+    return x;
 }
 
 /* ---- SELECT ---- */
@@ -769,6 +839,20 @@ static void join_clause(parser *P, weir_select *s)
         s->window.grace_ms = interval(P, "after GRACE");
 }
 
+static weir_select *query(parser *P);
+
+/* FROM (SELECT ...) [[AS] alias] and its join, if any (which inlining refuses). */
+static void subquery_source(parser *P, weir_select *s)
+{
+    s->from_pos = P->tok.pos;
+    next(P);
+    s->subquery = query(P);
+    expect(P, WEIR_T_RPAREN, "')' after the subquery");
+    s->from_alias = alias(P);
+    s->from = s->from_alias ? s->from_alias : "the subquery";
+    join_clause(P, s);
+}
+
 static weir_select *select_stmt(parser *P)
 {
     expect_kw(P, "SELECT", "to start a query");
@@ -786,6 +870,8 @@ static weir_select *select_stmt(parser *P)
         if (is_window)
             window_source(P, s);
     }
+    if (!s->from && P->tok.kind == WEIR_T_LPAREN)
+        subquery_source(P, s);
     if (!s->from) {
         s->from_pos = P->tok.pos;
         s->from = name(P, "a stream or table name after FROM");
@@ -834,6 +920,75 @@ static weir_select *select_stmt(parser *P)
         if (!limited) /* ksqlDB's push queries write EMIT CHANGES LIMIT n */
             accept_limit(P, s);
     }
+    return s;
+}
+
+static const cte *find_cte(parser *P, const char *name)
+{
+    for (const cte *c = P->ctes; c && name; c = c->next)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+/* Merges what s reads into s when it is a subquery or a WITH query. */
+static void inline_source(parser *P, weir_select *s)
+{
+    const cte *c = s->subquery ? NULL : find_cte(P, s->from);
+    if (s->right && find_cte(P, s->right))
+        fail_at(P, s->right_pos, "a join reads streams and tables, not WITH queries: create %s as a stream "
+                                 "(CREATE STREAM %s AS SELECT ...) and join that", s->right, s->right);
+    if (!s->subquery && !c)
+        return;
+    const weir_select *inner = s->subquery ? s->subquery : c->select;
+    const char *as = s->subquery ? s->from : s->from_alias ? s->from_alias : s->from;
+    s->subquery = NULL;
+    if (weir_select_inline(P->a, s, inner, as, P->e))
+        longjmp(P->fail, 1);
+    /* inner expressions now sit inside outer ones: bound the depth again */
+    weir_expr *top[] = {s->where, s->having, s->partition_by, s->on};
+    for (int i = 0; i < s->nitems + s->ngroup + s->norder + 4; i++) {
+        const weir_expr *x = i < s->nitems ? s->items[i].expr
+                           : i < s->nitems + s->ngroup ? s->group_by[i - s->nitems]
+                           : i < s->nitems + s->ngroup + s->norder ? s->order[i - s->nitems - s->ngroup].expr
+                           : top[i - s->nitems - s->ngroup - s->norder];
+        if (tree_depth(x, MAX_DEPTH) > MAX_DEPTH)
+            fail_at(P, x->pos, "expression is more than %d operators deep once %s is inlined", MAX_DEPTH, as);
+    }
+}
+
+/* [WITH name AS (query), ...] SELECT ...: the WITH queries are in scope in
+ * the ones after them and in the SELECT, which reads them (and a FROM
+ * subquery) by inlining. */
+static weir_select *query(parser *P)
+{
+    const cte *outside = P->ctes;
+    nest(P);
+    if (accept_kw(P, "WITH")) {
+        if (is_kw(P, "RECURSIVE"))
+            fail_at(P, P->tok.pos, "WITH RECURSIVE is not supported");
+        do {
+            cte *c = alloc(P, sizeof *c);
+            c->pos = P->tok.pos;
+            c->name = name(P, "a name for the WITH query");
+            for (const cte *d = P->ctes; d != outside; d = d->next)
+                if (!strcmp(d->name, c->name))
+                    fail_at(P, c->pos, "WITH query %s is named twice", c->name);
+            if (P->tok.kind == WEIR_T_LPAREN)
+                fail_at(P, P->tok.pos, "a column list after a WITH query's name is not supported: name the columns "
+                                       "with AS inside the query");
+            expect_kw(P, "AS", "after the WITH query's name (WITH name AS (SELECT ...))");
+            expect(P, WEIR_T_LPAREN, "'(' before the WITH query");
+            c->select = query(P);
+            expect(P, WEIR_T_RPAREN, "')' after the WITH query");
+            c->next = P->ctes;
+            P->ctes = c;
+        } while (accept(P, WEIR_T_COMMA));
+    }
+    weir_select *s = select_stmt(P);
+    inline_source(P, s);
+    P->ctes = outside;
+    P->depth--;
     return s;
 }
 
@@ -1019,7 +1174,7 @@ static void create(parser *P, weir_stmt *st)
         with_options(P, st);
         expect_kw(P, "AS", "SELECT ... after the endpoint");
         const char *start = P->tok.p;
-        st->select = select_stmt(P);
+        st->select = query(P);
         st->query_text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
         return;
     } else {
@@ -1028,7 +1183,61 @@ static void create(parser *P, weir_stmt *st)
     with_options(P, st);
     expect_kw(P, "AS", st->kind == WEIR_STMT_CREATE_TABLE_AS ? "SELECT ... or a column list after the table name"
                                                             : "SELECT ... or a column list after the stream name");
-    st->select = select_stmt(P);
+    st->select = query(P);
+}
+
+/* SHOW STREAMS|TABLES|QUERIES|SINKS, DESCRIBE (or DESC) x, EXPLAIN [PLAN
+ * FOR] SELECT ... | CREATE STREAM|TABLE ... AS SELECT ... | x: questions
+ * about the pipeline, answered as rows (plan_meta.c). False if the
+ * statement is none of them. */
+static bool meta_statement(parser *P, weir_stmt *st)
+{
+    if (accept_kw(P, "SHOW")) {
+        static const struct { const char *word; weir_show_kind kind; } what[] = {
+            {"STREAMS", WEIR_SHOW_STREAMS}, {"TABLES", WEIR_SHOW_TABLES},
+            {"QUERIES", WEIR_SHOW_QUERIES}, {"SINKS", WEIR_SHOW_SINKS},
+        };
+        st->kind = WEIR_STMT_SHOW;
+        for (size_t i = 0; i < sizeof what / sizeof what[0]; i++)
+            if (accept_kw(P, what[i].word)) {
+                st->show = what[i].kind;
+                return true;
+            }
+        expected(P, "STREAMS, TABLES, QUERIES or SINKS after SHOW");
+    }
+    if (accept_kw(P, "DESCRIBE") || accept_kw(P, "DESC")) {
+        st->kind = WEIR_STMT_DESCRIBE;
+        accept_kw(P, "EXTENDED"); /* ksqlDB's: DESCRIBE always says everything */
+        st->name_pos = P->tok.pos;
+        st->name = name(P, "the stream or table to describe");
+        return true;
+    }
+    if (!accept_kw(P, "EXPLAIN"))
+        return false;
+    st->kind = WEIR_STMT_EXPLAIN;
+    if (accept_kw(P, "PLAN"))
+        expect_kw(P, "FOR", "after EXPLAIN PLAN");
+    if (is_kw(P, "SELECT") || is_kw(P, "WITH")) {
+        st->select = query(P);
+        return true;
+    }
+    if (is_kw(P, "CREATE")) { /* the plan a new query would have, as ksqlDB's EXPLAIN <statement> */
+        weir_stmt *c = alloc(P, sizeof *c);
+        c->pos = P->tok.pos;
+        const char *start = P->tok.p;
+        next(P);
+        create(P, c);
+        if (c->kind != WEIR_STMT_CREATE_STREAM_AS && c->kind != WEIR_STMT_CREATE_TABLE_AS)
+            fail_at(P, c->pos, "EXPLAIN CREATE takes CREATE STREAM|TABLE ... AS SELECT ...");
+        c->text = weir_arena_strndup(P->a, start, (size_t)(P->tok.p - start));
+        st->explained = c;
+        return true;
+    }
+    st->name_pos = P->tok.pos;
+    if (!at_name(P))
+        expected(P, "SELECT ..., CREATE ... AS SELECT ... or the name of a derived stream or table (or a query id) after EXPLAIN");
+    st->name = name(P, "a stream or table name");
+    return true;
 }
 
 static weir_stmt *statement(parser *P)
@@ -1053,14 +1262,14 @@ static weir_stmt *statement(parser *P)
         st->kind = WEIR_STMT_INSERT;
         expect_kw(P, "INTO", "after INSERT");
         st->name = name(P, "the stream to insert into");
-        if (!is_kw(P, "SELECT"))
+        if (!is_kw(P, "SELECT") && !is_kw(P, "WITH"))
             expected(P, "SELECT after the stream's name (INSERT INTO s SELECT ...)");
-        st->select = select_stmt(P);
-    } else if (is_kw(P, "SELECT")) {
+        st->select = query(P);
+    } else if (is_kw(P, "SELECT") || is_kw(P, "WITH")) {
         st->kind = WEIR_STMT_SELECT;
-        st->select = select_stmt(P);
-    } else {
-        expected(P, "a statement (CREATE, DROP, INSERT or SELECT)");
+        st->select = query(P);
+    } else if (!meta_statement(P, st)) {
+        expected(P, "a statement (CREATE, DROP, INSERT, SELECT, SHOW, DESCRIBE or EXPLAIN)");
     }
     if (P->tok.kind != WEIR_T_SEMI && P->tok.kind != WEIR_T_EOF)
         expected(P, "';' or the end of the statement");

@@ -61,9 +61,13 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
             out->sinks = v;
             break;
         }
-        default:
+        default: {
+            static const char *const what[] = {[WEIR_STMT_SELECT] = "SELECT", [WEIR_STMT_DROP] = "DROP",
+                                               [WEIR_STMT_SHOW] = "SHOW", [WEIR_STMT_DESCRIBE] = "DESCRIBE",
+                                               [WEIR_STMT_EXPLAIN] = "EXPLAIN"};
             fail(&P, st->pos, "a pipeline declares streams, tables and sinks; %s is a request, run it with weir query",
-                 st->kind == WEIR_STMT_SELECT ? "SELECT" : "DROP");
+                 what[st->kind]);
+        }
         }
     }
     return WEIR_OK;

@@ -217,4 +217,20 @@ typedef struct weir_pull {
 
 int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e);
 
+/* SHOW, DESCRIBE and EXPLAIN: questions about the pipeline, answered from
+ * the catalog alone as rows (the columns are the README's), so that
+ * POST /v1/query and weir query give them as any query's rows. */
+typedef struct weir_meta {
+    weir_schema schema;
+    const weir_value *const *rows; /* nrows rows of schema.ncols values, in the arena */
+    size_t nrows;
+} weir_meta;
+
+/* Whether st is SHOW, DESCRIBE or EXPLAIN. */
+bool weir_stmt_is_meta(const weir_stmt *st);
+/* Answers st (weir_stmt_is_meta) over cat; 0, or WEIR_EINVAL with e
+ * filled (an unknown name, EXPLAIN of a source, a pull query that does
+ * not plan). Everything lives in arena a. */
+int weir_plan_meta(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_meta *out, weir_sql_error *e);
+
 #endif

@@ -31,7 +31,8 @@ static bool same_expr(const weir_expr *a, const weir_expr *b)
     case WEIR_E_UNARY: return a->op.op == b->op.op && same_expr(a->op.a, b->op.a);
     case WEIR_E_BINARY: return a->op.op == b->op.op && same_expr(a->op.a, b->op.a) && same_expr(a->op.b, b->op.b);
     case WEIR_E_CALL:
-        if (strcmp(a->call.name, b->call.name) || a->call.nargs != b->call.nargs || a->call.distinct != b->call.distinct)
+        if (strcmp(a->call.name, b->call.name) || a->call.nargs != b->call.nargs || a->call.distinct != b->call.distinct ||
+            a->call.returning != b->call.returning)
             return false;
         for (int i = 0; i < a->call.nargs; i++)
             if (!same_expr(a->call.args[i], b->call.args[i]))

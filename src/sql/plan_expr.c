@@ -107,6 +107,10 @@ void plan_resolve_call(planner *P, weir_expr *x)
     const char *why = weir_function_check(fn, x->call.args, x->call.nargs, &x->type);
     if (why)
         fail(P, x->pos, "%s: %s", x->call.name, why);
+    if (x->call.returning == WEIR_TYPE_JSON)
+        fail(P, x->pos, "json_value returns scalars: RETURNING JSON is json_query(doc, path)");
+    if (x->call.returning)
+        x->type = x->call.returning;
 }
 
 /* The streams in scope, for messages: "clicks AS c, buys AS b". */

@@ -98,4 +98,22 @@ void plan_declare_endpoint(planner *P, const weir_stmt *st);
 /* plan_pull.c: a pull query's SELECT (an endpoint's too) */
 void plan_pull(planner *P, const weir_stmt *st, weir_pull *out);
 
+/* plan_sql.c: planned expressions as SQL text (EXPLAIN), in the arena; q is
+ * the grouped query whose slots x reads, or NULL */
+const char *plan_expr_sql(planner *P, const weir_expr *x, const weir_query *q);
+const char *plan_interval_sql(planner *P, int64_t ms); /* INTERVAL '5' MINUTE */
+
+/* plan_meta.c: SHOW and DESCRIBE; the rows of meta answers */
+void plan_meta_columns(planner *P, weir_meta *out, const weir_column *cols, int n);
+weir_value *plan_meta_row(planner *P, weir_meta *out);          /* a new row, all NULL */
+weir_value plan_meta_text(const char *s);                       /* TEXT, or NULL when s is */
+const char *plan_printf(planner *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A query's id, as ksqlDB names them: CTAS_<table> or CSAS_<stream>. */
+const char *plan_query_id(planner *P, const weir_query *q);
+/* The pull relation <name>.dlq (plan_pull.c), or NULL when name is not one. */
+const weir_relation *plan_dead_letters(planner *P, const char *name);
+
+/* plan_explain.c: EXPLAIN SELECT ... and EXPLAIN x */
+void plan_explain(planner *P, const weir_stmt *st, weir_meta *out);
+
 #endif

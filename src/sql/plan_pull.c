@@ -49,7 +49,7 @@ static void find_key(const weir_relation *r, const weir_expr *x, weir_pull *out)
 /* <name>.dlq, the dead letters of a relation of the catalog, as a stream
  * with the columns every dead letter has (engine.c weir_dead_letter_json),
  * or NULL when name is no such thing. */
-static const weir_relation *dead_letters(planner *P, const char *name)
+const weir_relation *plan_dead_letters(planner *P, const char *name)
 {
     static const weir_column cols[] = {{"reason", WEIR_TYPE_TEXT}, {"record", WEIR_TYPE_TEXT},
                                        {"partition", WEIR_TYPE_UINT}, {"offset", WEIR_TYPE_UINT},
@@ -66,7 +66,7 @@ static const weir_relation *dead_letters(planner *P, const char *name)
     weir_column *copy = alloc(P, sizeof cols);
     memcpy(copy, cols, sizeof cols);
     *r = (weir_relation){.name = name, .schema = {copy, (int)(sizeof cols / sizeof *cols)}, .partitions = 1,
-                         .key_col = -1, .ts_col = 4};
+                         .key_col = -1, .ts_col = 4, .compact = -1};
     return r;
 }
 
@@ -76,7 +76,7 @@ void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
     const weir_select *sel = st->select;
     const weir_relation *r = weir_catalog_find(cat, sel->from);
     if (!r)
-        r = dead_letters(P, sel->from);
+        r = plan_dead_letters(P, sel->from);
     if (!r)
         fail(P, sel->from_pos, "unknown stream or table %s", sel->from);
     if (sel->window.kind != WEIR_WINDOW_NONE || sel->ngroup || sel->having)

@@ -183,8 +183,7 @@ int weir_value_to_json(weir_buf *out, const weir_value *v)
     }
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t weir_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -194,7 +193,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void weir_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -274,7 +273,7 @@ bool weir_timestamp_parse(const char *s, size_t n, int64_t *ms)
     }
     if (p != n)
         return false;
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = weir_days_from_civil(y, (unsigned)mo, (unsigned)d);
     /* Four-digit years and bounded fields keep this far from overflow; an
      * offset can still move the first or last day past the range. */
     int64_t t = ((days * 24 + h) * 60 + mi - offset_min) * 60000 + (int64_t)sec * 1000 + frac_ms;
@@ -304,7 +303,7 @@ int weir_timestamp_format(int64_t ms, char *out, size_t cap)
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    weir_civil_from_days(days, &y, &m, &d);
     int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60), f = (int)(rem % 1000);
     if (y < 0 || y > 9999 || cap < 25) /* the common case below, digit by digit; the rest by printf */
         return f ? snprintf(out, cap, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s, f)

@@ -114,4 +114,9 @@ bool weir_timestamp_from_epoch(double n, int64_t *ms);
  * returns the length (at most 32 with the NUL). */
 int weir_timestamp_format(int64_t ms, char *out, size_t cap);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back
+ * (Hinnant's algorithms; months and days 1-based). */
+int64_t weir_days_from_civil(int64_t y, unsigned m, unsigned d);
+void weir_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
 #endif

@@ -102,6 +102,23 @@ static const struct { const char *expr, *record, *want; } cases[] = {
     {"coalesce(t, 'none')", "{\"t\\u0000\":\"a\",\"T\":\"b\"}", "\"none\""},
     {"t", "{\"\\u0074\":\"escaped name\"}", "\"escaped name\""},
     {"epoch_ms(ts)", "{\"ts\":\"1970-01-01T00:00:02\\u005A\"}", "2000"},
+    /* date_trunc: floors before 1970 too; the weeks and centuries of year 0 start before any timestamp. */
+    {"date_trunc('second', ts)", "{\"ts\":-1}", "\"1969-12-31T23:59:59Z\""},
+    {"date_trunc('Week', ts)", "{\"ts\":\"2024-02-29T12:00:00Z\"}", "\"2024-02-26T00:00:00Z\""},
+    {"date_trunc('quarter', ts)", "{\"ts\":\"2024-12-31T23:59:59.999Z\"}", "\"2024-10-01T00:00:00Z\""},
+    {"date_trunc('century', ts)", "{\"ts\":\"2001-01-01T00:00:00Z\"}", "\"2001-01-01T00:00:00Z\""},
+    {"date_trunc('century', ts)", "{\"ts\":\"0000-06-01T00:00:00Z\"}", "!integer overflow"},
+    {"date_trunc('year', ts)", "{\"ts\":\"0000-06-01T00:00:00Z\"}", "\"0000-01-01T00:00:00Z\""},
+    /* JSON paths over TEXT: spaces, quoted keys, nested indexes, indexes past the end, invalid documents. */
+    {"json_value(t, ' $.a [ 1 ] [0] ')", "{\"t\":\"{\\\"a\\\":[0,[true]]}\"}", "\"true\""},
+    {"json_value(t, '$.\"a b\"[''c'']')", "{\"t\":\"{\\\"a b\\\":{\\\"c\\\":-1e3}}\"}", "\"-1e3\""},
+    {"json_value(t, '$.a[2]')", "{\"t\":\"{\\\"a\\\":[1,2]}\"}", "null"},
+    {"json_value(t, '$.a' RETURNING INT)", "{\"t\":\"{\\\"a\\\":1.5}\"}", "null"},
+    {"json_value(t, '$.a' RETURNING TIMESTAMP)", "{\"t\":\"{\\\"a\\\":\\\"2026-11-23T05:00:00Z\\\"}\"}", "\"2026-11-23T05:00:00Z\""},
+    {"json_value(t, '$.a')", "{\"t\":\"{\\\"a\\\":1} trailing\"}", "null"},
+    {"json_exists(t, '$[0]')", "{\"t\":\"{\\\"0\\\":1}\"}", "false"},
+    {"json_exists(t, '$[\"0\"]')", "{\"t\":\"{\\\"0\\\":1}\"}", "true"},
+    {"json_query(t, '$')", "{\"t\":\" [1, {}] \"}", "[1, {}]"},
 };
 
 /* Plans "SELECT <expr> AS x FROM s" and evaluates it on one record. */

@@ -31,7 +31,7 @@ static const char *design =
     "DROP TABLE IF EXISTS chains;\n";
 
 static const struct { const char *sql; unsigned line, col; const char *msg; } errors[] = {
-    {"SELEC x FROM s", 1, 1, "expected a statement (CREATE, DROP, INSERT or SELECT), found 'SELEC'"},
+    {"SELEC x FROM s", 1, 1, "expected a statement (CREATE, DROP, INSERT, SELECT, SHOW, DESCRIBE or EXPLAIN), found 'SELEC'"},
     {"SELECT a b c FROM s", 1, 12, "expected FROM after the selected columns, found 'c'"},
     {"SELECT a FROM", 1, 14, "expected a stream or table name after FROM, found end of input"},
     {"SELECT a FROM s WHERE", 1, 22, "expected an expression, found end of input"},
@@ -73,7 +73,7 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
 int main(void)
 {
     size_t ne = sizeof errors / sizeof errors[0];
-    plan((int)(24 + 2 * ne));
+    plan((int)(30 + 2 * ne));
     weir_arena a = {0};
     weir_stmt **st;
     size_t n;
@@ -147,6 +147,46 @@ int main(void)
        "source tables: PRIMARY KEY on a column or as a table constraint");
     ok(rc == 0 && st[2]->select->right_as_of && !strcmp(st[2]->select->right_alias, "k"),
        "FOR SYSTEM_TIME AS OF before the joined table's alias");
+
+    const char *meta = "SHOW QUERIES; DESC EXTENDED \"a.dlq\"; EXPLAIN PLAN FOR WITH w AS (SELECT x FROM s) SELECT x FROM w; "
+                       "EXPLAIN t; SELECT JSON_VALUE(j, '$.a' RETURNING DOUBLE) AS v FROM s";
+    rc = weir_sql_parse(meta, strlen(meta), &a, &st, &n, &e);
+    ok(rc == 0 && n == 5 && st[0]->kind == WEIR_STMT_SHOW && st[0]->show == WEIR_SHOW_QUERIES &&
+           st[1]->kind == WEIR_STMT_DESCRIBE && !strcmp(st[1]->name, "a.dlq") && st[1]->name_pos.col == 29,
+       "SHOW QUERIES, DESC EXTENDED with the name's position");
+    ok(rc == 0 && st[2]->kind == WEIR_STMT_EXPLAIN && st[2]->select && !strcmp(st[2]->select->from, "s") &&
+           st[3]->kind == WEIR_STMT_EXPLAIN && !st[3]->select && !strcmp(st[3]->name, "t"),
+       "EXPLAIN PLAN FOR a query (its WITH query inlined) and EXPLAIN a name");
+    ok(rc == 0 && st[4]->select->items[0].expr->call.returning == WEIR_TYPE_DOUBLE, "JSON_VALUE(... RETURNING type)");
+
+    /* Nesting is bounded: the parser, planner and evaluator recurse (20,000 parentheses crashed a server). */
+    weir_buf deep = {0};
+    weir_buf_append_str(&deep, "SELECT ");
+    for (int i = 0; i < 300; i++)
+        weir_buf_append_str(&deep, "(");
+    weir_buf_append_str(&deep, "1");
+    for (int i = 0; i < 300; i++)
+        weir_buf_append_str(&deep, ")");
+    weir_buf_append_str(&deep, " AS x FROM s");
+    rc = weir_sql_parse((const char *)deep.data, deep.len, &a, &st, &n, &e);
+    ok(rc != 0 && e.col == 263 && strstr(e.msg, "nested more than 256 deep"), "300 parentheses: refused where the 257th is");
+    deep.len = 0;
+    weir_buf_append_str(&deep, "SELECT 1");
+    for (int i = 0; i < 2500; i++)
+        weir_buf_append_str(&deep, " OR 1");
+    weir_buf_append_str(&deep, " AS x FROM s");
+    rc = weir_sql_parse((const char *)deep.data, deep.len, &a, &st, &n, &e);
+    ok(rc != 0 && strstr(e.msg, "more than 2000 operators deep"), "a chain of 2500 ORs: refused (%s)", e.msg);
+    deep.len = 0;
+    weir_buf_append_str(&deep, "SELECT x FROM ");
+    for (int i = 0; i < 200; i++)
+        weir_buf_append_str(&deep, "(SELECT x FROM ");
+    weir_buf_append_str(&deep, "s");
+    for (int i = 0; i < 200; i++)
+        weir_buf_append_str(&deep, ")");
+    rc = weir_sql_parse((const char *)deep.data, deep.len, &a, &st, &n, &e);
+    ok(rc == 0 && !strcmp(st[0]->select->from, "s") && !st[0]->select->subquery, "200 nested subqueries inline into one query");
+    weir_buf_free(&deep);
 
     for (size_t i = 0; i < ne; i++) {
         weir_arena_reset(&a);
