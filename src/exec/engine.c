@@ -282,7 +282,7 @@ static int64_t min_watermark(const query_state *s)
 static const char *agg_label(const weir_query *q, int which, char *buf, size_t cap)
 {
     static const char *const fn_names[] = {"count", "count_if", "sum", "min", "max", "avg", "count distinct",
-                                           "approx_count_distinct", "topk"};
+                                           "approx_count_distinct", "topk", "latest_by_offset", "earliest_by_offset"};
     const weir_expr *arg = q->aggs[which].arg;
     snprintf(buf, cap, "%s(%s)", fn_names[q->aggs[which].fn], arg && arg->kind == WEIR_E_COLUMN ? arg->col.name : "...");
     return buf;
@@ -329,8 +329,8 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
         return late(e, s, s->part_wm[part], row, ts, raw, raw_len, t, err);
     weir_acc *accs;
     int64_t start, last, merged[WEIR_SESSIONS_TOUCH_MAX];
-    int nmerged, which, rc = weir_sessions_add(&s->sessions, keys, ts, args, &accs, &start, &last, merged, &nmerged,
-                                               &which);
+    int nmerged, which, rc = weir_sessions_add(&s->sessions, keys, ts, args, s->stats.rows_in, &accs, &start, &last,
+                                               merged, &nmerged, &which);
     if (rc < 0)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
     if (rc > 0) {
@@ -411,7 +411,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
         bool made = weir_groups_count(s->groups) > had && s->unloaded == unloaded;
         was_shown = !made && shown(e, q, keys, accs, slot, slot + w->size_ms);
     }
-    int which, rc = weir_accs_add(q, accs, args, &which);
+    int which, rc = weir_accs_add(q, accs, args, s->stats.rows_in, &which);
     if (rc < 0)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
     if (rc > 0) {

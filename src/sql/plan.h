@@ -42,14 +42,25 @@ typedef enum weir_agg_fn {
     WEIR_AGG_COUNT_DISTINCT,   /* exact */
     WEIR_AGG_APPROX_DISTINCT,  /* HyperLogLog */
     WEIR_AGG_TOPK,             /* Space-Saving top k, as JSON; k from 1 to WEIR_TOPK_MAX_K */
+    WEIR_AGG_LATEST_BY_OFFSET, /* the value of the group's last record read (ksqlDB's); two slots: value, order */
+    WEIR_AGG_EARLIEST_BY_OFFSET, /* the value of its first record read */
 } weir_agg_fn;
+
+/* The accumulator slots (state/acc.h) an aggregate takes: AVG keeps a sum
+ * and a count, LATEST/EARLIEST_BY_OFFSET a value and its record's place
+ * in the query's input (to merge panes and sessions by it). */
+static inline int weir_agg_slots(weir_agg_fn fn)
+{
+    return fn == WEIR_AGG_AVG || fn == WEIR_AGG_LATEST_BY_OFFSET || fn == WEIR_AGG_EARLIEST_BY_OFFSET ? 2 : 1;
+}
 
 typedef struct weir_agg {
     weir_agg_fn fn;
     weir_expr *arg;            /* over the input row; NULL for COUNT(*) */
     weir_type type;            /* the result type */
     uint32_t k;                /* TOPK's k */
-    int slot;                  /* first of its accumulator slots (agg.h); AVG takes two */
+    bool keep_nulls;           /* LATEST/EARLIEST_BY_OFFSET(x, FALSE): a NULL is a value too (default: ignored) */
+    int slot;                  /* first of its accumulator slots (agg.h); weir_agg_slots of them */
 } weir_agg;
 
 typedef struct weir_relation weir_relation;

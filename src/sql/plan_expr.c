@@ -94,8 +94,8 @@ void plan_resolve_call(planner *P, weir_expr *x)
         fail(P, x->pos, "aggregate %s is not allowed here (only in the SELECT list or HAVING of a grouped query)", x->call.name);
     int fn = weir_function_find(x->call.name);
     if (fn < 0)
-        fail(P, x->pos, "unknown function %s (functions: %s; aggregates: count, count_if, sum, min, max, avg, "
-                        "approx_count_distinct, topk)", x->call.name, weir_function_names());
+        fail(P, x->pos, "unknown function %s (functions: %s; aggregates: %s)", x->call.name, weir_function_names(),
+             plan_aggregate_list(P));
     if (x->call.distinct)
         fail(P, x->pos, "DISTINCT is only for count(DISTINCT x)");
     for (int i = 0; i < x->call.nargs; i++) {

@@ -69,6 +69,8 @@ const char *plan_derived_name(const weir_select_item *it);
 
 /* plan_agg.c: aggregates and the grouped row */
 bool plan_is_aggregate(const char *name);
+/* "count, count_if, ...": every aggregate's name, for messages (in the arena). */
+const char *plan_aggregate_list(planner *P);
 /* The first aggregate call inside x, or NULL. */
 const weir_expr *plan_find_aggregate(const weir_expr *x);
 /* Rewrites x (a SELECT item or HAVING of grouped query P->q) to read the grouped row. */
