@@ -170,12 +170,13 @@ static int remove_row(weir_engine *e, query_state *s, const weir_value *g, int64
     return WEIR_OK;
 }
 
-/* The grouped row [keys][aggregates][window_start, window_end] of a group
- * (accs NULL: its aggregates NULL), in the scratch arena. */
+/* The grouped row [keys][aggregates][window_start, window_end, window_time]
+ * of a group (accs NULL: its aggregates NULL), in the scratch arena;
+ * window_time is Flink's: the window's last millisecond. */
 static weir_value *grouped(weir_engine *e, const weir_query *q, const weir_value *keys, const weir_acc *accs,
                            int64_t ws, int64_t we)
 {
-    weir_value *g = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + q->naggs + 2) * sizeof *g);
+    weir_value *g = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + q->naggs + 3) * sizeof *g);
     if (!g)
         return NULL;
     memcpy(g, keys, (size_t)q->nkeys * sizeof *g);
@@ -184,6 +185,7 @@ static weir_value *grouped(weir_engine *e, const weir_query *q, const weir_value
     bool windowed = q->window.kind != WEIR_WINDOW_NONE;
     g[q->nkeys + q->naggs] = windowed ? weir_timestamp(ws) : weir_null(WEIR_TYPE_TIMESTAMP);
     g[q->nkeys + q->naggs + 1] = windowed ? weir_timestamp(we) : weir_null(WEIR_TYPE_TIMESTAMP);
+    g[q->nkeys + q->naggs + 2] = windowed ? weir_timestamp(we - 1) : weir_null(WEIR_TYPE_TIMESTAMP);
     return g;
 }
 

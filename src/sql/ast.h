@@ -97,6 +97,18 @@ typedef struct weir_window_spec {
     int64_t grace_ms;          /* GRACE; 0 if not given */
 } weir_window_spec;
 
+/* Flink's window table-valued function in FROM: TABLE(TUMBLE(TABLE s,
+ * DESCRIPTOR(ts), size)) and HOP, CUMULATE, SESSION. Its window goes to
+ * weir_select.window as weir's own FROM TUMBLE(s, size) puts it; this
+ * keeps what only the TVF says. */
+typedef struct weir_window_tvf {
+    weir_sql_pos pos;          /* of TABLE( */
+    const char *time_col;      /* DESCRIPTOR(col): the time attribute the windows follow */
+    weir_sql_pos time_pos;
+    weir_expr **partition;     /* SESSION(TABLE s PARTITION BY cols, ...): the columns, or NULL */
+    int npartition;
+} weir_window_tvf;
+
 typedef struct weir_order_item {
     weir_expr *expr;
     bool desc;
@@ -125,6 +137,7 @@ typedef struct weir_select {
     weir_expr *on;
     weir_sql_pos on_pos;       /* of the condition's first token */
     weir_window_spec window;
+    weir_window_tvf *tvf;      /* FROM TABLE(TUMBLE(TABLE s, ...)), or NULL */
     weir_expr *where;
     weir_expr **group_by;
     int ngroup;

@@ -11,7 +11,7 @@
  * Evaluation rows: a query's WHERE, GROUP BY and aggregate arguments see
  * the input row (the source's columns). The SELECT list and HAVING of a
  * grouped query see the grouped row: [group keys][aggregates][window_start,
- * window_end], addressed by WEIR_E_SLOT expressions the planner makes.
+ * window_end, window_time], addressed by WEIR_E_SLOT expressions the planner makes.
  */
 #ifndef WEIR_PLAN_H
 #define WEIR_PLAN_H

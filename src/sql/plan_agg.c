@@ -5,7 +5,9 @@
  * A subexpression equal to a GROUP BY expression becomes the key's slot,
  * an aggregate call becomes its aggregate's slot (identical aggregates
  * share one), window_start and window_end become the two slots after the
- * aggregates. A column used any other way is an error, as in standard SQL.
+ * aggregates, then Flink's window_time (window_end less a millisecond: the
+ * latest time in the window). A column used any other way is an error, as
+ * in standard SQL.
  */
 #include "sql/plan_internal.h"
 
@@ -186,6 +188,8 @@ weir_expr *plan_grouped(planner *P, weir_expr *x)
             return slot(P, x->pos, -1000000, WEIR_TYPE_TIMESTAMP);
         if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_end"))
             return slot(P, x->pos, -1000001, WEIR_TYPE_TIMESTAMP);
+        if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_time"))
+            return slot(P, x->pos, -1000002, WEIR_TYPE_TIMESTAMP);
         plan_resolve(P, x); /* reports unknown columns first */
         fail(P, x->pos, "column %s must appear in GROUP BY or be used inside an aggregate", x->col.name);
     case WEIR_E_UNARY: x->op.a = plan_grouped(P, x->op.a); break;
@@ -225,6 +229,7 @@ void plan_fix_slots(weir_query *q, weir_expr *x)
     case WEIR_E_SLOT:
         if (x->slot == -1000000) x->slot = q->nkeys + q->naggs;
         else if (x->slot == -1000001) x->slot = q->nkeys + q->naggs + 1;
+        else if (x->slot == -1000002) x->slot = q->nkeys + q->naggs + 2;
         else if (x->slot < 0) x->slot = q->nkeys + (-1 - x->slot);
         return;
     case WEIR_E_UNARY: plan_fix_slots(q, x->op.a); return;

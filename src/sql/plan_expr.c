@@ -180,7 +180,8 @@ void plan_resolve(planner *P, weir_expr *x)
             fail(P, x->pos, "%s.%s: only a query's SELECT, WHERE and ON take qualified names; write %s", x->col.qual,
                  x->col.name, x->col.name);
         if (i < 0) {
-            if (!strcmp(x->col.name, "window_start") || !strcmp(x->col.name, "window_end"))
+            if (!strcmp(x->col.name, "window_start") || !strcmp(x->col.name, "window_end") ||
+                !strcmp(x->col.name, "window_time"))
                 fail(P, x->pos, "%s is only defined in the SELECT list of a windowed query", x->col.name);
             fail(P, x->pos, "unknown column %s in %s (it has: %s)", x->col.name, P->input_name, column_list(P, P->input));
         }

@@ -59,6 +59,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     out->is_table = q->is_table;
     if (sel->join)
         plan_join(P, st, src, q);
+    plan_window_source(P, sel, src, q);
 
     if (sel->where) {
         plan_condition(P, sel->where, "WHERE", " (use HAVING)");
@@ -71,6 +72,9 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     if (q->grouped && q->join)
         fail(P, sel->join_pos, "a join's rows cannot be aggregated in the same query: make the join a stream "
                                "(CREATE STREAM j AS SELECT ... JOIN ...) and aggregate j");
+    if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped && sel->tvf)
+        fail(P, sel->tvf->pos, "a window function's rows are aggregated here (GROUP BY window_start, window_end with "
+                               "aggregates): weir does not emit the windowed records themselves");
     if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped)
         fail(P, sel->from_pos, "a windowed query needs aggregates (and usually GROUP BY)");
     if (q->is_table && !q->grouped)
@@ -105,14 +109,14 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
         return;
     }
     if (q->grouped) {
-        q->nkeys = sel->ngroup;
-        q->keys = sel->group_by;
+        plan_window_keys(P, sel, q);
         for (int k = 0; k < q->nkeys; k++) {
             const weir_expr *agg = plan_find_aggregate(q->keys[k]);
             if (agg)
                 fail(P, agg->pos, "GROUP BY cannot contain an aggregate");
             plan_resolve(P, q->keys[k]);
         }
+        plan_window_partition(P, sel, q);
     }
     for (int i = 0; i < nout; i++) {
         weir_select_item *it = &sel->items[i];
