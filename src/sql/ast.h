@@ -91,8 +91,11 @@ typedef enum weir_window_kind {
 
 typedef struct weir_window_spec {
     weir_window_kind kind;
-    int64_t size_ms;           /* TUMBLE, HOP */
-    int64_t slide_ms;          /* HOP (TUMBLE: = size) */
+    int64_t size_ms;           /* TUMBLE, HOP; CUMULATE: the largest window */
+    int64_t slide_ms;          /* HOP (TUMBLE: = size); CUMULATE: the step */
+    bool cumulate;             /* HOP's panes as Flink's CUMULATE windows: [start, start + k * slide) for k = 1 ..
+                                  size / slide, start a multiple of size (a kind of HOP: what knows the kinds by
+                                  name sees a hopping window of the largest size) */
     int64_t gap_ms;            /* SESSION */
     int64_t grace_ms;          /* GRACE; 0 if not given */
 } weir_window_spec;

@@ -644,31 +644,38 @@ static int64_t interval(parser *P, const char *context)
     expected(P, "a unit (MILLISECOND, SECOND, MINUTE, HOUR or DAY)");
 }
 
-/* A window function's name (TUMBLE, HOP, SESSION) into w->kind; false if it is none. */
+/* A window function's name (TUMBLE, HOP, SESSION, CUMULATE) into w->kind; false if it is none. */
 static bool window_kind(const weir_token *t, weir_window_spec *w)
 {
     if (weir_token_is(t, "TUMBLE")) w->kind = WEIR_WINDOW_TUMBLE;
     else if (weir_token_is(t, "HOP")) w->kind = WEIR_WINDOW_HOP;
     else if (weir_token_is(t, "SESSION")) w->kind = WEIR_WINDOW_SESSION;
+    else if (weir_token_is(t, "CUMULATE")) w->kind = WEIR_WINDOW_HOP, w->cumulate = true;
     else return false;
     return true;
 }
 
 /* The intervals of a window of kind w->kind: TUMBLE's size, HOP's slide
- * then size, SESSION's gap (weir's form and Flink's TVFs alike). */
+ * then size, CUMULATE's step then size, SESSION's gap (weir's form and
+ * Flink's TVFs alike). */
 static void window_sizes(parser *P, weir_window_spec *w)
 {
     switch (w->kind) {
     case WEIR_WINDOW_TUMBLE:
         w->size_ms = w->slide_ms = interval(P, "(the window size)");
         break;
-    case WEIR_WINDOW_HOP: {
+    case WEIR_WINDOW_HOP: { /* CUMULATE too: its step is HOP's slide, its largest window HOP's size */
+        const char *fn = w->cumulate ? "CUMULATE" : "HOP", *slide = w->cumulate ? "step" : "slide";
+        char what[96];
         weir_sql_pos pos = P->tok.pos;
-        w->slide_ms = interval(P, "(the slide: HOP takes the slide first, then the size)");
-        expect(P, WEIR_T_COMMA, "',' and the window size after the slide");
+        snprintf(what, sizeof what, "(the %s: %s takes the %s first, then the size)", slide, fn, slide);
+        w->slide_ms = interval(P, what);
+        snprintf(what, sizeof what, "',' and the window size after the %s", slide);
+        expect(P, WEIR_T_COMMA, what);
         w->size_ms = interval(P, "(the window size)");
         if (w->size_ms % w->slide_ms != 0 || w->size_ms < w->slide_ms)
-            fail_at(P, pos, "HOP window size must be a whole number of slides (HOP takes the slide first, then the size)");
+            fail_at(P, pos, "%s window size must be a whole number of %ss (%s takes the %s first, then the size)", fn, slide,
+                    fn, slide);
         break;
     }
     default:
@@ -710,6 +717,7 @@ static void tvf_partition(parser *P, weir_window_tvf *tvf)
 
 /* Flink's window table-valued functions, after FROM: TABLE(TUMBLE(TABLE s,
  * DESCRIPTOR(ts), size)), TABLE(HOP(TABLE s, DESCRIPTOR(ts), slide, size)),
+ * TABLE(CUMULATE(TABLE s, DESCRIPTOR(ts), step, size)),
  * TABLE(SESSION(TABLE s [PARTITION BY cols], DESCRIPTOR(ts), gap)), then
  * [[AS] alias] and weir's [GRACE INTERVAL ...]. */
 static void window_tvf(parser *P, weir_select *s)
@@ -721,7 +729,7 @@ static void window_tvf(parser *P, weir_select *s)
     expect(P, WEIR_T_LPAREN, "'(' after TABLE");
     weir_token fn = P->tok;
     if (fn.kind != WEIR_T_IDENT || !window_kind(&fn, &s->window))
-        expected(P, "a window function in TABLE(...): TUMBLE, HOP or SESSION");
+        expected(P, "a window function in TABLE(...): TUMBLE, HOP, CUMULATE or SESSION");
     char what[96];
     snprintf(what, sizeof what, "'(' after %.*s", (int)fn.len, fn.p);
     next(P);
@@ -839,7 +847,7 @@ static weir_select *select_stmt(parser *P)
     s->limit = -1;
     select_items(P, s);
     expect_kw(P, "FROM", "after the selected columns");
-    if (is_kw(P, "TUMBLE") || is_kw(P, "HOP") || is_kw(P, "SESSION")) {
+    if (is_kw(P, "TUMBLE") || is_kw(P, "HOP") || is_kw(P, "SESSION") || is_kw(P, "CUMULATE")) {
         weir_lexer save = P->lx;
         weir_token t = P->tok;
         next(P);

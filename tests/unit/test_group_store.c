@@ -8,7 +8,7 @@
  * whose transaction failed is written by the next checkpoint; changes
  * written in key order keep their order within a key; LATEST_BY_OFFSET
  * and EARLIEST_BY_OFFSET keep their values (and the records' places)
- * across the restart.
+ * across the restart, and CUMULATE windows their panes.
  */
 #include "../tap.h"
 #include "exec/engine.h"
@@ -21,7 +21,9 @@ static const char *sql =
     "  LATEST_BY_OFFSET(v) AS last_v, EARLIEST_BY_OFFSET(v) AS first_v FROM src GROUP BY k;"
     "CREATE TABLE per_min AS SELECT k, window_start, COUNT(*) AS n, MAX(v) AS top, LATEST_BY_OFFSET(k) AS last_k, "
     "  EARLIEST_BY_OFFSET(v) AS first_v "
-    "  FROM TUMBLE(src, INTERVAL '1' MINUTE) GROUP BY k EMIT FINAL;";
+    "  FROM TUMBLE(src, INTERVAL '1' MINUTE) GROUP BY k EMIT FINAL;"
+    "CREATE TABLE per_cum AS SELECT k, window_start, window_end, COUNT(*) AS n, LATEST_BY_OFFSET(v) AS last_v "
+    "  FROM CUMULATE(src, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) GROUP BY k EMIT FINAL;";
 
 static weir_err err;
 #define CHECK(call) do { if ((call) != WEIR_OK) BAIL("%s: %s", #call, err.msg); } while (0)

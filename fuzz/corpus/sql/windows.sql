@@ -1,0 +1,17 @@
+CREATE STREAM clicks (user_id TEXT, page TEXT, ms INT, ts TIMESTAMP)
+  WITH (partitions = 2, key = 'user_id', timestamp = 'ts');
+CREATE TABLE a AS SELECT user_id, window_start, window_end, window_time, COUNT(*) AS n,
+    LATEST_BY_OFFSET(page) AS l, EARLIEST_BY_OFFSET(ms, FALSE) AS e
+  FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) AS c GRACE INTERVAL '5 seconds'
+  GROUP BY window_start, window_end, c.user_id;
+CREATE TABLE b AS SELECT page, window_start, COUNT(*) AS n
+  FROM TABLE(HOP(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '2' MINUTE))
+  GROUP BY page, window_start, window_end EMIT CHANGES;
+CREATE TABLE c AS SELECT user_id, window_start, window_end, SUM(ms) AS s
+  FROM TABLE(SESSION(TABLE clicks PARTITION BY (user_id), DESCRIPTOR(ts), INTERVAL '30' SECOND))
+  GROUP BY user_id, window_start, window_end;
+CREATE TABLE d AS SELECT page, window_start, window_end, COUNT(*) AS n
+  FROM TABLE(CUMULATE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '1' HOUR))
+  GROUP BY page, window_start, window_end;
+CREATE TABLE e AS SELECT page, window_start, window_end, COUNT(*) AS n
+  FROM CUMULATE(clicks, INTERVAL '10' SECOND, INTERVAL '1' MINUTE) GROUP BY page, window_start EMIT FINAL;
