@@ -455,10 +455,9 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     weir_acc *accs = weir_groups_upsert(s->groups, keys, slot);
     if (!accs)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
-    if (track && !paned) {
-        bool made = weir_groups_count(s->groups) > had && s->unloaded == unloaded;
+    bool made = weir_groups_count(s->groups) > had && s->unloaded == unloaded;
+    if (track && !paned)
         was_shown = !made && shown(e, q, keys, accs, slot, slot + w->size_ms);
-    }
     int which, rc = weir_accs_add(q, accs, args, s->stats.rows_in, &which);
     if (rc < 0)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
@@ -468,7 +467,8 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
         return engine_dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
-    if (q->emit == WEIR_EMIT_CHANGES) {
+    /* SELECT DISTINCT: a row for a tuple's first record only (hopping windows emit FINAL there, the planner says). */
+    if (q->emit == WEIR_EMIT_CHANGES && (made || !q->distinct)) {
         if (paned) {
             for (int i = 0; i < nwin; i++) {
                 int64_t ws, we;

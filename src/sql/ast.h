@@ -128,6 +128,7 @@ typedef struct weir_select {
     weir_select_item *items;
     int nitems;
     bool star;                 /* SELECT * */
+    bool distinct;             /* SELECT DISTINCT */
     const char *from;
     weir_sql_pos from_pos;
     const char *from_alias;    /* FROM s AS a, or NULL */

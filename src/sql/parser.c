@@ -767,6 +767,9 @@ static void window_tvf(parser *P, weir_select *s)
 static void select_items(parser *P, weir_select *s)
 {
     int cap = 0;
+    s->distinct = accept_kw(P, "DISTINCT");
+    if (s->distinct && P->tok.kind == WEIR_T_STAR)
+        fail_at(P, P->tok.pos, "SELECT DISTINCT * is not supported: name the columns");
     do {
         if (P->tok.kind == WEIR_T_STAR && s->nitems == 0) {
             next(P);

@@ -88,7 +88,8 @@ typedef struct weir_query {
     weir_relation *output;         /* what it produces */
     const weir_select *select;
     bool is_table;                 /* CREATE TABLE: keeps keyed state for pull queries */
-    bool grouped;                  /* has GROUP BY or aggregates */
+    bool grouped;                  /* has GROUP BY or aggregates, or is SELECT DISTINCT */
+    bool distinct;                 /* SELECT DISTINCT: grouped by its columns, a row only for a group's first record */
     weir_expr **keys;              /* GROUP BY, over the input row */
     int nkeys;
     weir_agg *aggs;

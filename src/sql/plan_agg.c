@@ -171,7 +171,7 @@ weir_expr *plan_grouped(planner *P, weir_expr *x)
 {
     weir_query *q = P->q;
     for (int k = 0; k < q->nkeys; k++)
-        if (same_expr(x, q->keys[k]))
+        if (x == q->keys[k] || same_expr(x, q->keys[k])) /* itself: SELECT DISTINCT's keys are its items */
             return slot(P, x->pos, k, q->keys[k]->type);
     switch (x->kind) {
     case WEIR_E_CALL:

@@ -84,7 +84,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out);
 /* plan_window.c: Flink's window TVFs and the window columns in GROUP BY */
 /* Checks a TVF's DESCRIPTOR against the stream src; a TVF's query emits FINAL unless it says otherwise. */
 void plan_window_source(planner *P, const weir_select *sel, const weir_relation *src, weir_query *q);
-/* q->keys: sel's GROUP BY without the window's columns (a TVF's query must name window_start and window_end). */
+/* q->keys: sel's GROUP BY (SELECT DISTINCT's columns) without the window's columns (a TVF's query must name window_start and window_end). */
 void plan_window_keys(planner *P, const weir_select *sel, weir_query *q);
 /* SESSION(TABLE s PARTITION BY cols, ...): the columns are q's keys (resolved). */
 void plan_window_partition(planner *P, const weir_select *sel, const weir_query *q);

@@ -31,6 +31,20 @@ static void plan_partition_by(planner *P, const weir_select *sel, weir_relation 
     }
 }
 
+/* SELECT DISTINCT a, b: grouped by its columns, as Flink plans it, a row
+ * emitted for a group's first record only (so a stream of them is
+ * append-only: each distinct tuple once). */
+static void plan_distinct(planner *P, const weir_stmt *st, const weir_select *sel, bool any_agg, weir_query *q)
+{
+    if (sel->ngroup || any_agg)
+        fail(P, sel->ngroup ? sel->group_by[0]->pos : st->pos, "SELECT DISTINCT with GROUP BY or aggregates is not "
+             "supported: group by the columns (GROUP BY makes each group's row distinct already)");
+    if (q->window.kind == WEIR_WINDOW_SESSION || (q->window.kind == WEIR_WINDOW_HOP && q->emit == WEIR_EMIT_CHANGES))
+        fail(P, sel->from_pos, "SELECT DISTINCT over HOP, CUMULATE or SESSION windows needs EMIT FINAL (a tuple new "
+                               "to a pane or session need not be new to its window)");
+    q->distinct = true;
+}
+
 void plan_query(planner *P, weir_stmt *st, weir_relation *out)
 {
     weir_select *sel = st->select;
@@ -68,7 +82,9 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     bool any_agg = sel->having != NULL;
     for (int i = 0; i < sel->nitems && !any_agg; i++)
         any_agg = has_aggregate(sel->items[i].expr);
-    q->grouped = sel->ngroup > 0 || any_agg;
+    q->grouped = sel->ngroup > 0 || any_agg || sel->distinct;
+    if (sel->distinct)
+        plan_distinct(P, st, sel, any_agg, q);
     if (q->grouped && q->join)
         fail(P, sel->join_pos, "a join's rows cannot be aggregated in the same query: make the join a stream "
                                "(CREATE STREAM j AS SELECT ... JOIN ...) and aggregate j");
@@ -151,6 +167,6 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
                 out->pk[out->npk++] = i;
     }
     plan_partition_by(P, sel, out);
-    if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
+    if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table && !q->distinct)
         fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");
 }

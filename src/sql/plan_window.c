@@ -77,11 +77,12 @@ void plan_window_source(planner *P, const weir_select *sel, const weir_relation 
 
 void plan_window_keys(planner *P, const weir_select *sel, weir_query *q)
 {
-    q->keys = alloc(P, (size_t)(sel->ngroup + 1) * sizeof *q->keys);
+    int n = sel->distinct ? sel->nitems : sel->ngroup; /* SELECT DISTINCT groups by its columns */
+    q->keys = alloc(P, (size_t)(n + 1) * sizeof *q->keys);
     q->nkeys = 0;
     bool start = false, end = false;
-    for (int i = 0; i < sel->ngroup; i++) {
-        weir_expr *x = sel->group_by[i];
+    for (int i = 0; i < n; i++) {
+        weir_expr *x = sel->distinct ? sel->items[i].expr : sel->group_by[i];
         if (window_column(P, q, x)) {
             start |= !strcmp(x->col.name, "window_start");
             end |= !strcmp(x->col.name, "window_end");

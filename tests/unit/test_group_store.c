@@ -8,7 +8,8 @@
  * whose transaction failed is written by the next checkpoint; changes
  * written in key order keep their order within a key; LATEST_BY_OFFSET
  * and EARLIEST_BY_OFFSET keep their values (and the records' places)
- * across the restart, and CUMULATE windows their panes.
+ * across the restart, CUMULATE windows their panes, and SELECT DISTINCT
+ * the tuples it has seen (none emitted again).
  */
 #include "../tap.h"
 #include "exec/engine.h"
@@ -23,7 +24,8 @@ static const char *sql =
     "  EARLIEST_BY_OFFSET(v) AS first_v "
     "  FROM TUMBLE(src, INTERVAL '1' MINUTE) GROUP BY k EMIT FINAL;"
     "CREATE TABLE per_cum AS SELECT k, window_start, window_end, COUNT(*) AS n, LATEST_BY_OFFSET(v) AS last_v "
-    "  FROM CUMULATE(src, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) GROUP BY k EMIT FINAL;";
+    "  FROM CUMULATE(src, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) GROUP BY k EMIT FINAL;"
+    "CREATE STREAM pairs AS SELECT DISTINCT k, v, epoch_ms(ts) / 120000 AS m FROM src;";
 
 static weir_err err;
 #define CHECK(call) do { if ((call) != WEIR_OK) BAIL("%s: %s", #call, err.msg); } while (0)

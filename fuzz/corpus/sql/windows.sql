@@ -15,3 +15,5 @@ CREATE TABLE d AS SELECT page, window_start, window_end, COUNT(*) AS n
   GROUP BY page, window_start, window_end;
 CREATE TABLE e AS SELECT page, window_start, window_end, COUNT(*) AS n
   FROM CUMULATE(clicks, INTERVAL '10' SECOND, INTERVAL '1' MINUTE) GROUP BY page, window_start EMIT FINAL;
+CREATE TABLE f AS SELECT DISTINCT user_id, lower(page) AS page FROM clicks;
+CREATE STREAM g AS SELECT DISTINCT page FROM clicks WHERE page IS NOT NULL;
