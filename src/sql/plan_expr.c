@@ -182,7 +182,8 @@ void plan_resolve(planner *P, weir_expr *x)
         if (i < 0) {
             if (!strcmp(x->col.name, "window_start") || !strcmp(x->col.name, "window_end") ||
                 !strcmp(x->col.name, "window_time"))
-                fail(P, x->pos, "%s is only defined in the SELECT list of a windowed query", x->col.name);
+                fail(P, x->pos, "%s is only defined in a windowed query (FROM TUMBLE(s, ...) or TABLE(TUMBLE(TABLE s, "
+                                "...)), HOP, CUMULATE, SESSION)", x->col.name);
             fail(P, x->pos, "unknown column %s in %s (it has: %s)", x->col.name, P->input_name, column_list(P, P->input));
         }
         x->col.index = i;

@@ -81,6 +81,9 @@ void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
     if (sel->window.kind != WEIR_WINDOW_NONE || sel->ngroup || sel->having || sel->emit_given)
         fail(P, st->pos, "pull queries filter, sort and limit rows; windows, GROUP BY, HAVING and EMIT belong to "
                           "CREATE TABLE ... AS SELECT");
+    if (sel->distinct)
+        fail(P, st->pos, "SELECT DISTINCT is for continuous queries (CREATE TABLE t AS SELECT DISTINCT ... keeps the "
+                         "distinct rows); a pull query cannot take it yet");
     if (sel->partition_by)
         fail(P, sel->partition_by->pos, "PARTITION BY re-keys a derived stream: CREATE STREAM ... AS SELECT ... PARTITION BY");
     if (sel->join)
