@@ -23,7 +23,7 @@
 #include "exec/topk.h"
 
 typedef struct owned_text {
-    uint32_t len;
+    uint32_t len, cap;         /* cap: bytes s holds, so a LATEST_BY_OFFSET that changes on every record reuses them */
     char s[];
 } owned_text;
 
@@ -37,13 +37,17 @@ void weir_accs_init(const weir_query *q, weir_acc *accs)
 
 static int set_text(weir_slot *x, const char *s, uint32_t len)
 {
-    owned_text *t = malloc(sizeof *t + len);
-    if (!t)
-        return -1;
+    owned_text *t = x->p;
+    if (!t || t->cap < len) {
+        owned_text *bigger = malloc(sizeof *bigger + len);
+        if (!bigger)
+            return -1;
+        bigger->cap = len;
+        free(t);
+        x->p = t = bigger;
+    }
     t->len = len;
-    memcpy(t->s, s, len);
-    free(x->p);
-    x->p = t;
+    memcpy(t->s, s, len); /* s is another block's or a row's, never t's own */
     return 0;
 }
 
