@@ -683,6 +683,17 @@ static void window_sizes(parser *P, weir_window_spec *w)
     }
 }
 
+/* A window's rows are aggregated where they are made: a join (Flink's
+ * window join among them) comes first, in a stream of its own. */
+static void no_join_after_window(parser *P)
+{
+    static const char *const words[] = {"JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (is_kw(P, words[i]))
+            fail_at(P, P->tok.pos, "a windowed stream cannot be joined in the same query: make the join a "
+                                   "stream (CREATE STREAM j AS SELECT ... JOIN ...) and window j");
+}
+
 static void window_source(parser *P, weir_select *s)
 {
     weir_window_spec *w = &s->window;
@@ -696,6 +707,7 @@ static void window_source(parser *P, weir_select *s)
     expect(P, WEIR_T_RPAREN, "')' to close the window");
     if (accept_kw(P, "GRACE"))
         w->grace_ms = interval(P, "after GRACE");
+    no_join_after_window(P);
 }
 
 static const char *alias(parser *P);
@@ -762,6 +774,7 @@ static void window_tvf(parser *P, weir_select *s)
     s->from_alias = alias(P);
     if (accept_kw(P, "GRACE"))
         s->window.grace_ms = interval(P, "after GRACE");
+    no_join_after_window(P);
 }
 
 static void select_items(parser *P, weir_select *s)
