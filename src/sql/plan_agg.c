@@ -174,7 +174,10 @@ weir_expr *plan_grouped(planner *P, weir_expr *x)
         if (x == q->keys[k] || same_expr(x, q->keys[k])) /* itself: SELECT DISTINCT's keys are its items */
             return slot(P, x->pos, k, q->keys[k]->type);
     switch (x->kind) {
-    case WEIR_E_CALL:
+    case WEIR_E_CALL: {
+        int window = plan_group_window_slot(P, x); /* TUMBLE_START(ts, ...) and the like */
+        if (window)
+            return slot(P, x->pos, window, WEIR_TYPE_TIMESTAMP);
         if (plan_is_aggregate(x->call.name)) {
             int i = add_aggregate(P, x);
             return slot(P, x->pos, -1 - i, q->aggs[i].type); /* fixed up once the number of keys and aggs is known */
@@ -183,6 +186,7 @@ weir_expr *plan_grouped(planner *P, weir_expr *x)
             x->call.args[i] = plan_grouped(P, x->call.args[i]);
         plan_resolve_call(P, x);
         return x;
+    }
     case WEIR_E_COLUMN:
         if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_start"))
             return slot(P, x->pos, -1000000, WEIR_TYPE_TIMESTAMP);

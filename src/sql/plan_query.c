@@ -74,6 +74,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     if (sel->join)
         plan_join(P, st, src, q);
     plan_window_source(P, sel, src, q);
+    plan_group_window(P, sel, src, q);
 
     if (sel->where) {
         plan_condition(P, sel->where, "WHERE", " (use HAVING)");
@@ -160,11 +161,16 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     for (int i = 0; i < nout; i++)
         plan_fix_slots(q, q->out[i]);
     plan_fix_slots(q, q->having);
-    if (q->grouped) { /* a table row is named by its key columns and window start */
+    /* A table row is named by its key columns and window start, and a
+     * CUMULATE window's by its end too (its windows share starts). */
+    if (q->grouped) {
         out->pk = alloc(P, (size_t)nout * sizeof *out->pk);
-        for (int i = 0; i < nout; i++)
-            if (q->out[i]->kind == WEIR_E_SLOT && (q->out[i]->slot < q->nkeys || q->out[i]->slot == q->nkeys + q->naggs))
+        for (int i = 0; i < nout; i++) {
+            int slot = q->out[i]->kind == WEIR_E_SLOT ? q->out[i]->slot : -1;
+            if (slot >= 0 && (slot < q->nkeys || slot == q->nkeys + q->naggs ||
+                              (q->window.cumulate && slot == q->nkeys + q->naggs + 1)))
                 out->pk[out->npk++] = i;
+        }
     }
     plan_partition_by(P, sel, out);
     if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table && !q->distinct)

@@ -1,7 +1,8 @@
 /*
  * test_sql_windows.c - the planner's side of Flink's window table-valued
- * functions, CUMULATE, SELECT DISTINCT and LATEST/EARLIEST_BY_OFFSET: a
- * TVF plans into the same query as weir's own window form (kind, sizes,
+ * functions and group windows, CUMULATE, SELECT DISTINCT and
+ * LATEST/EARLIEST_BY_OFFSET: a TVF or a GROUP BY TUMBLE(ts, ...) plans into
+ * the same query as weir's own window form (kind, sizes,
  * keys, emission), the window columns in GROUP BY are no keys, DISTINCT is
  * a grouping by the selected columns, the aggregates take their slots; and
  * mistakes in the new grammar are reported at the right line:column.
@@ -12,18 +13,18 @@
 static const char *stream =
     "CREATE STREAM s (k TEXT, page TEXT, v INT, ts TIMESTAMP) WITH (key = 'k', timestamp = 'ts');\n";
 
-/* The catalog of stream + sql (its queries after the stream's), or NULL with the error in e. */
+/* The catalog of stream + sql (its queries after the stream's), in a, or NULL with the error in e. */
 static weir_catalog *build(weir_arena *a, const char *sql, weir_sql_error *e)
 {
-    static weir_catalog cat;
+    weir_catalog *cat = weir_arena_alloc(a, sizeof *cat);
     char text[4096];
     snprintf(text, sizeof text, "%s%s", stream, sql);
     weir_stmt **st;
     size_t n;
     memset(e, 0, sizeof *e);
-    if (weir_sql_parse(text, strlen(text), a, &st, &n, e) || weir_catalog_build(st, n, a, &cat, e))
+    if (!cat || weir_sql_parse(text, strlen(text), a, &st, &n, e) || weir_catalog_build(st, n, a, cat, e))
         return NULL;
-    return &cat;
+    return cat;
 }
 
 static bool same_window(const weir_query *x, const weir_query *y)
@@ -58,7 +59,7 @@ static const struct { const char *sql; unsigned line, col; const char *msg; } er
 int main(void)
 {
     size_t ne = sizeof errors / sizeof errors[0];
-    plan((int)(9 + 2 * ne));
+    plan((int)(10 + 2 * ne));
     weir_arena a = {0};
     weir_sql_error e;
 
@@ -88,9 +89,31 @@ int main(void)
         ok(same_window(cat->queries[2 * i], cat->queries[2 * i + 1]) && cat->queries[2 * i]->nkeys == 1,
            "TABLE(%s(TABLE s, DESCRIPTOR(ts), ...)) plans as weir's form: one key, the same window and emission", names[i]);
     const weir_query *cq = cat->queries[6];
+    const char *groups =
+        "CREATE TABLE g1 AS SELECT k, TUMBLE_START(ts, INTERVAL '1' MINUTE) AS ws, COUNT(*) AS n FROM s "
+        "  GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), k;\n"
+        "CREATE TABLE g2 AS SELECT k, HOP_START(ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) AS ws, SUM(v) AS n FROM s "
+        "  GROUP BY k, HOP(ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) EMIT CHANGES;\n"
+        "CREATE TABLE g3 AS SELECT k, SESSION_START(ts, INTERVAL '30' SECOND) AS ws, MAX(v) AS n FROM s "
+        "  GROUP BY k, SESSION(ts, INTERVAL '30' SECOND);\n"
+        "CREATE TABLE g4 AS SELECT k, CUMULATE_START(ts, INTERVAL '1' MINUTE, INTERVAL '1' HOUR) AS ws, "
+        "  CUMULATE_END(ts, INTERVAL '1' MINUTE, INTERVAL '1' HOUR) AS we, AVG(v) AS n "
+        "  FROM s GROUP BY k, CUMULATE(ts, INTERVAL '1' MINUTE, INTERVAL '1' HOUR);\n";
+    weir_arena b = {0};
+    weir_sql_error ge;
+    weir_catalog *gcat = build(&b, groups, &ge);
+    bool same = gcat != NULL;
+    for (int i = 0; i < 4 && same; i++) {
+        weir_query g = *gcat->queries[i];
+        g.window.grace_ms = cat->queries[2 * i + 1]->window.grace_ms; /* a group window has no GRACE */
+        same = same_window(&g, cat->queries[2 * i + 1]);
+    }
+    ok(same, "GROUP BY TUMBLE(ts, ...), HOP, SESSION, CUMULATE plan as weir's forms%s%s", gcat ? "" : ": ", gcat ? "" : ge.msg);
+    weir_arena_free(&b);
     ok(cq->window.kind == WEIR_WINDOW_HOP && cq->window.cumulate && cq->window.slide_ms == 60000 &&
-           cq->window.size_ms == 3600000 && cq->emit == WEIR_EMIT_FINAL,
-       "CUMULATE: HOP's panes, the step as slide, the largest window as size, EMIT FINAL by default");
+           cq->window.size_ms == 3600000 && cq->emit == WEIR_EMIT_FINAL && cq->output->npk == 3,
+       "CUMULATE: HOP's panes, the step as slide, the largest window as size, EMIT FINAL by default; its table's "
+       "rows named by key, window_start and window_end (its windows share starts)");
 
     const char *more =
         "CREATE TABLE d AS SELECT DISTINCT k, lower(page) AS p FROM s;\n"
