@@ -6,7 +6,7 @@
  * (push, close every window, save). Input: a byte choosing the query, two
  * bytes of key length, the key, then the value. The catalog has a keyed
  * aggregation with keys of several types and a windowed one with sets,
- * sketches and top-k.
+ * sketches and top-k, both with LATEST/EARLIEST_BY_OFFSET (TEXT, numbers).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +16,11 @@
 
 static const char *sql =
     "CREATE STREAM s (k TEXT, n INT, u UINT, ts TIMESTAMP) WITH (partitions = 2, key = 'k', timestamp = 'ts');"
-    "CREATE TABLE a AS SELECT k, n, COUNT(*) AS c, SUM(u) AS s, MIN(k) AS m, AVG(n) AS v FROM s GROUP BY k, n;"
-    "CREATE TABLE b AS SELECT k, window_start, COUNT(DISTINCT n) AS d, APPROX_COUNT_DISTINCT(k) AS x, TOPK(n, 3) AS t "
-    "FROM HOP(s, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) GROUP BY k EMIT FINAL;";
+    "CREATE TABLE a AS SELECT k, n, COUNT(*) AS c, SUM(u) AS s, MIN(k) AS m, AVG(n) AS v, LATEST_BY_OFFSET(k) AS l, "
+    "EARLIEST_BY_OFFSET(u, FALSE) AS e FROM s GROUP BY k, n;"
+    "CREATE TABLE b AS SELECT k, window_start, COUNT(DISTINCT n) AS d, APPROX_COUNT_DISTINCT(k) AS x, TOPK(n, 3) AS t, "
+    "LATEST_BY_OFFSET(n) AS l, EARLIEST_BY_OFFSET(k) AS e FROM HOP(s, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) "
+    "GROUP BY k EMIT FINAL;";
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {

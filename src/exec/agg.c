@@ -5,6 +5,13 @@
  * AVG of no values are NULL, COUNT of no values is 0. A SUM that would
  * overflow its integer type refuses the record (the caller dead-letters it)
  * instead of wrapping.
+ *
+ * LATEST_BY_OFFSET and EARLIEST_BY_OFFSET (ksqlDB's) keep a value and, in
+ * the slot after it, the place in the query's input of the record it came
+ * from (1, 2, ...; 0: none yet): adding keeps the later (or earlier)
+ * record, and so does merging panes or sessions, whatever their event
+ * times. As in ksqlDB they ignore NULLs unless told not to (keep_nulls),
+ * in which case a NULL is the value (its seen bit clear).
  */
 #include "exec/agg.h"
 
@@ -16,7 +23,7 @@
 #include "exec/topk.h"
 
 typedef struct owned_text {
-    uint32_t len;
+    uint32_t len, cap;         /* cap: bytes s holds, so a LATEST_BY_OFFSET that changes on every record reuses them */
     char s[];
 } owned_text;
 
@@ -30,30 +37,55 @@ void weir_accs_init(const weir_query *q, weir_acc *accs)
 
 static int set_text(weir_slot *x, const char *s, uint32_t len)
 {
-    owned_text *t = malloc(sizeof *t + len);
-    if (!t)
-        return -1;
+    owned_text *t = x->p;
+    if (!t || t->cap < len) {
+        owned_text *bigger = malloc(sizeof *bigger + len);
+        if (!bigger)
+            return -1;
+        bigger->cap = len;
+        free(t);
+        x->p = t = bigger;
+    }
     t->len = len;
-    memcpy(t->s, s, len);
-    free(x->p);
-    x->p = t;
+    memcpy(t->s, s, len); /* s is another block's or a row's, never t's own */
     return 0;
 }
 
+static bool owns_memory(const weir_agg *g);
+
 static weir_value stored(const weir_agg *g, const weir_slot *x)
 {
+    if (owns_memory(g)) {
+        const owned_text *t = x->p;
+        weir_value v = weir_text(t->s, t->len);
+        v.type = (uint8_t)g->type;
+        return v;
+    }
     switch (g->type) {
     case WEIR_TYPE_INT: return weir_int(x->i);
     case WEIR_TYPE_TIMESTAMP: return weir_timestamp(x->i);
     case WEIR_TYPE_UINT: return weir_uint(x->u);
     case WEIR_TYPE_DOUBLE: return weir_double(x->d);
     case WEIR_TYPE_BOOL: return weir_bool(x->b);
-    case WEIR_TYPE_TEXT: {
-        const owned_text *t = x->p;
-        return weir_text(t->s, t->len);
+    default: return weir_null(g->type); /* MIN/MAX of JSON: not kept */
     }
-    default: return weir_null(g->type);
+}
+
+/* Stores v (not NULL) in aggregate i's slot x: 0, or -1 out of memory. */
+static int put(const weir_agg *g, weir_acc *a, int i, weir_slot *x, const weir_value *v)
+{
+    if (owns_memory(g) && set_text(x, v->s, v->len))
+        return -1;
+    switch (g->type) {
+    case WEIR_TYPE_JSON:
+    case WEIR_TYPE_TEXT: break;
+    case WEIR_TYPE_UINT: x->u = v->u; break;
+    case WEIR_TYPE_DOUBLE: x->d = v->d; break;
+    case WEIR_TYPE_BOOL: x->b = v->b; break;
+    default: x->i = v->i;
     }
+    mark(a, i);
+    return 0;
 }
 
 /* MIN/MAX: keep v if it beats what is stored. */
@@ -66,17 +98,28 @@ static int min_max(const weir_agg *g, weir_acc *a, int i, const weir_value *v)
         if (g->fn == WEIR_AGG_MIN ? c >= 0 : c <= 0)
             return 0;
     }
-    switch (g->type) {
-    case WEIR_TYPE_TEXT:
-        if (set_text(x, v->s, v->len))
-            return -1;
-        break;
-    case WEIR_TYPE_UINT: x->u = v->u; break;
-    case WEIR_TYPE_DOUBLE: x->d = v->d; break;
-    case WEIR_TYPE_BOOL: x->b = v->b; break;
-    default: x->i = v->i;
+    return put(g, a, i, x, v);
+}
+
+/* LATEST/EARLIEST_BY_OFFSET: v is the value of the record at place seq;
+ * it replaces what is stored when it comes after it (LATEST) or before it
+ * (EARLIEST), or nothing is stored yet. A NULL v counts only with keep_nulls. */
+static int by_offset(const weir_agg *g, weir_acc *a, int i, const weir_value *v, uint64_t seq)
+{
+    weir_slot *x = &a->s[g->slot];
+    uint64_t have = x[1].u;
+    if ((v->is_null && !g->keep_nulls) || seq == 0)
+        return 0;
+    if (have && (g->fn == WEIR_AGG_LATEST_BY_OFFSET ? seq <= have : seq >= have))
+        return 0;
+    x[1].u = seq;
+    if (!v->is_null)
+        return put(g, a, i, x, v);
+    if (owns_memory(g)) {
+        free(x->p);
+        x->p = NULL;
     }
-    mark(a, i);
+    a->seen &= ~(1ull << i);
     return 0;
 }
 
@@ -112,7 +155,7 @@ static void *owned(weir_slot *x, size_t size)
     return x->p;
 }
 
-int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, int *which)
+int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, uint64_t seq, int *which)
 {
     /* First check everything that can refuse the record, so a refused
      * record changes no accumulator. */
@@ -129,6 +172,11 @@ int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, i
         const weir_value *v = &vals[i];
         if (g->fn == WEIR_AGG_COUNT && !g->arg) {
             x->i++;
+            continue;
+        }
+        if (g->fn == WEIR_AGG_LATEST_BY_OFFSET || g->fn == WEIR_AGG_EARLIEST_BY_OFFSET) {
+            if (by_offset(g, accs, i, v, seq))
+                return -1;
             continue;
         }
         if (v->is_null)
@@ -154,6 +202,8 @@ int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, i
         case WEIR_AGG_TOPK:
             if (!owned(x, sizeof(weir_topk)) || weir_topk_add(x->p, g->k, v, 1))
                 return -1;
+            break;
+        default: /* LATEST/EARLIEST_BY_OFFSET: above */
             break;
         }
     }
@@ -214,6 +264,13 @@ int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int
             if (s->p && (!owned(d, sizeof(weir_topk)) || weir_topk_merge(d->p, s->p)))
                 return -1;
             break;
+        case WEIR_AGG_LATEST_BY_OFFSET:
+        case WEIR_AGG_EARLIEST_BY_OFFSET: {
+            weir_value v = seen(src, i) ? stored(g, s) : weir_null(g->type);
+            if (by_offset(g, dst, i, &v, s[1].u))
+                return -1;
+            break;
+        }
         }
     }
     return 0;
@@ -243,7 +300,8 @@ weir_value weir_acc_result(const weir_query *q, const weir_acc *accs, int i)
 static bool owns_memory(const weir_agg *g)
 {
     return g->fn == WEIR_AGG_COUNT_DISTINCT || g->fn == WEIR_AGG_APPROX_DISTINCT || g->fn == WEIR_AGG_TOPK ||
-           ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT);
+           ((g->fn == WEIR_AGG_MIN || g->fn == WEIR_AGG_MAX) && g->type == WEIR_TYPE_TEXT) ||
+           ((g->fn == WEIR_AGG_LATEST_BY_OFFSET || g->fn == WEIR_AGG_EARLIEST_BY_OFFSET) && weir_type_has_text(g->type));
 }
 
 /* Frees what aggregate g's slot x holds, if anything. */
@@ -274,7 +332,7 @@ int weir_accs_reuse(const weir_query *q, weir_acc *accs, weir_acc *const *srcs, 
         weir_slot *x = &accs->s[g->slot];
         if (g->fn != WEIR_AGG_COUNT_DISTINCT) {
             release(g, x);
-            memset(x, 0, (g->fn == WEIR_AGG_AVG ? 2 : 1) * sizeof *x);
+            memset(x, 0, (size_t)weir_agg_slots(g->fn) * sizeof *x);
             continue;
         }
         size_t total = 0;
@@ -340,6 +398,8 @@ int weir_accs_save(const weir_query *q, const weir_acc *accs, weir_buf *out)
             } else {
                 rc = weir_put_u64(out, x->u);
             }
+            if (weir_agg_slots(g->fn) == 2) /* LATEST/EARLIEST_BY_OFFSET: the record's place */
+                rc = rc || weir_put_u64(out, x[1].u);
         }
     }
     return rc;
@@ -386,6 +446,8 @@ int weir_accs_load(const weir_query *q, weir_acc *accs, weir_reader_buf *in)
             } else {
                 x->u = weir_get_u64(in);
             }
+            if (weir_agg_slots(g->fn) == 2)
+                x[1].u = weir_get_u64(in);
         }
     }
     return in->bad ? -1 : 0;

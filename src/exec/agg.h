@@ -4,8 +4,8 @@
  * panes of a hopping window.
  *
  * A group's accumulators are one block (state/acc.h). COUNT(DISTINCT), APPROX_COUNT_DISTINCT,
- * TOPK and TEXT MIN/MAX keep a pointer to heap memory there, released by
- * weir_accs_free.
+ * TOPK and TEXT (or JSON) MIN/MAX and LATEST/EARLIEST_BY_OFFSET keep a pointer to heap memory
+ * there, released by weir_accs_free.
  */
 #ifndef WEIR_AGG_H
 #define WEIR_AGG_H
@@ -17,10 +17,12 @@
 void weir_accs_init(const weir_query *q, weir_acc *accs);
 
 /* Adds one input row's values (vals[i] = the evaluated argument of
- * aggregate i; ignored for COUNT(*)). Returns 0, or an error value code
- * (WEIR_VERR_OVERFLOW for a SUM that would overflow) naming aggregate
- * *which, in which case nothing was changed; or -1 when out of memory. */
-int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, int *which);
+ * aggregate i; ignored for COUNT(*)); seq is the row's place in the
+ * query's input, from 1 up (what LATEST/EARLIEST_BY_OFFSET order by).
+ * Returns 0, or an error value code (WEIR_VERR_OVERFLOW for a SUM that
+ * would overflow) naming aggregate *which, in which case nothing was
+ * changed; or -1 when out of memory. */
+int weir_accs_add(const weir_query *q, weir_acc *accs, const weir_value *vals, uint64_t seq, int *which);
 
 /* dst += src (the panes of a hopping window). Same error convention. */
 int weir_accs_merge(const weir_query *q, weir_acc *dst, const weir_acc *src, int *which);

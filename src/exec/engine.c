@@ -6,8 +6,12 @@
  * Windows: TUMBLE keeps one entry per (key, window start). HOP keeps one
  * per (key, pane), a pane being a slide-long slice; a window is the merge
  * of its size/slide panes, so an event costs one pane update whatever the
- * overlap. SESSION keeps one per (key, session start) and merges sessions a
- * record bridges (session.c).
+ * overlap. CUMULATE (Flink's) keeps step-long panes too: its windows
+ * [start, start + step), [start, start + 2 step) ... [start, start + size)
+ * share their start, a multiple of size, and each closes (merged from its
+ * panes) when the watermark passes its end; the panes go once the largest
+ * window over them has closed. SESSION keeps one per (key, session start)
+ * and merges sessions a record bridges (session.c).
  */
 #include "exec/engine.h"
 
@@ -201,12 +205,13 @@ int engine_remove_row(weir_engine *e, query_state *s, const weir_value *key, int
     return e->opt.chain ? table_removed(e, r, e->part, key, ts, t, err) : WEIR_OK;
 }
 
-/* The grouped row [keys][aggregates][window_start, window_end] of a group
- * (accs NULL: its aggregates NULL), in the scratch arena. */
+/* The grouped row [keys][aggregates][window_start, window_end, window_time]
+ * of a group (accs NULL: its aggregates NULL), in the scratch arena;
+ * window_time is Flink's: the window's last millisecond. */
 static weir_value *grouped(weir_engine *e, const weir_query *q, const weir_value *keys, const weir_acc *accs,
                            int64_t ws, int64_t we)
 {
-    weir_value *g = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + q->naggs + 2) * sizeof *g);
+    weir_value *g = weir_arena_alloc(&e->scratch, (size_t)(q->nkeys + q->naggs + 3) * sizeof *g);
     if (!g)
         return NULL;
     memcpy(g, keys, (size_t)q->nkeys * sizeof *g);
@@ -215,6 +220,7 @@ static weir_value *grouped(weir_engine *e, const weir_query *q, const weir_value
     bool windowed = q->window.kind != WEIR_WINDOW_NONE;
     g[q->nkeys + q->naggs] = windowed ? weir_timestamp(ws) : weir_null(WEIR_TYPE_TIMESTAMP);
     g[q->nkeys + q->naggs + 1] = windowed ? weir_timestamp(we) : weir_null(WEIR_TYPE_TIMESTAMP);
+    g[q->nkeys + q->naggs + 2] = windowed ? weir_timestamp(we - 1) : weir_null(WEIR_TYPE_TIMESTAMP);
     return g;
 }
 
@@ -269,14 +275,14 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
     return emit(e, s, out, ts, t, err);
 }
 
-/* Merges the panes of the hop window starting at ws for keys into
+/* Merges the panes of the hop or cumulate window [ws, we) for keys into
  * s->window, which keeps its memory from window to window: how many
  * there were, or -1 out of memory. */
-static int merge_window(query_state *s, const weir_value *keys, int64_t ws)
+static int merge_window(query_state *s, const weir_value *keys, int64_t ws, int64_t we)
 {
     const weir_query *q = s->q;
     int n = 0;
-    for (int64_t p = ws; p < ws + q->window.size_ms; p += q->window.slide_ms) {
+    for (int64_t p = ws; p < we; p += q->window.slide_ms) {
         weir_acc *pane = weir_groups_find(s->groups, keys, p);
         if (pane)
             s->panes[n++] = pane;
@@ -297,6 +303,42 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+/* CUMULATE: the start its windows over pane `slot` share. */
+static int64_t cumulate_start(const weir_window_spec *w, int64_t slot)
+{
+    return floor_div(slot, w->size_ms) * w->size_ms;
+}
+
+/* The windows over pane (or TUMBLE window) `slot`: how many, and the
+ * i-th's bounds, earliest end first. HOP: [ws, ws + size) for ws in
+ * (slot - size, slot]; CUMULATE: [start, we) for we in (slot, start + size]. */
+static int pane_windows(const weir_window_spec *w, int64_t slot)
+{
+    if (w->cumulate)
+        return (int)((cumulate_start(w, slot) + w->size_ms - slot) / w->slide_ms);
+    return (int)(w->size_ms / w->slide_ms);
+}
+
+static void pane_window(const weir_window_spec *w, int64_t slot, int i, int64_t *ws, int64_t *we)
+{
+    if (w->cumulate) {
+        *ws = cumulate_start(w, slot);
+        *we = slot + (int64_t)(i + 1) * w->slide_ms;
+    } else {
+        *ws = slot - w->size_ms + (int64_t)(i + 1) * w->slide_ms;
+        *we = *ws + w->size_ms;
+    }
+}
+
+/* Whether the window [ws, we) has closed: by the query's closing (for
+ * CUMULATE closed_upto is the last closed window's end, for the others its
+ * start) or by partition part's own watermark. */
+static bool window_closed(const query_state *s, uint32_t part, int64_t ws, int64_t we)
+{
+    const weir_window_spec *w = &s->q->window;
+    return (w->cumulate ? we : ws) <= s->closed_upto || we + w->grace_ms <= s->part_wm[part];
+}
+
 /* Emits (EMIT FINAL) and evicts the windows the watermark has closed. */
 static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
 
@@ -313,7 +355,7 @@ static int64_t min_watermark(const query_state *s)
 static const char *agg_label(const weir_query *q, int which, char *buf, size_t cap)
 {
     static const char *const fn_names[] = {"count", "count_if", "sum", "min", "max", "avg", "count distinct",
-                                           "approx_count_distinct", "topk"};
+                                           "approx_count_distinct", "topk", "latest_by_offset", "earliest_by_offset"};
     const weir_expr *arg = q->aggs[which].arg;
     snprintf(buf, cap, "%s(%s)", fn_names[q->aggs[which].fn], arg && arg->kind == WEIR_E_COLUMN ? arg->col.name : "...");
     return buf;
@@ -360,8 +402,8 @@ static int session_row(weir_engine *e, query_state *s, uint32_t part, const weir
         return late(e, s, s->part_wm[part], row, ts, raw, raw_len, t, err);
     weir_acc *accs;
     int64_t start, last, merged[WEIR_SESSIONS_TOUCH_MAX];
-    int nmerged, which, rc = weir_sessions_add(&s->sessions, keys, ts, args, &accs, &start, &last, merged, &nmerged,
-                                               &which);
+    int nmerged, which, rc = weir_sessions_add(&s->sessions, keys, ts, args, s->stats.rows_in, &accs, &start, &last,
+                                               merged, &nmerged, &which);
     if (rc < 0)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
     if (rc > 0) {
@@ -411,25 +453,31 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     if (w->kind == WEIR_WINDOW_SESSION)
         return session_row(e, s, part, keys, args, row, ts, raw, raw_len, t, err);
     int64_t slot = 0;
+    bool paned = w->kind == WEIR_WINDOW_HOP; /* CUMULATE too */
+    int nwin = 0;
     if (w->kind != WEIR_WINDOW_NONE) {
-        slot = floor_div(ts, w->slide_ms) * w->slide_ms;           /* window (TUMBLE) or pane (HOP) start */
+        slot = floor_div(ts, w->slide_ms) * w->slide_ms;           /* window (TUMBLE) or pane (HOP, CUMULATE) start */
         /* Lateness is judged by the record's own partition, so it does not depend on
-         * how partitions interleave: replays and restarts decide alike. */
-        int64_t wm = s->part_wm[part];
-        if (slot + w->size_ms + w->grace_ms <= wm || slot <= s->closed_upto)
+         * how partitions interleave: replays and restarts decide alike. Late: the
+         * last window over its pane has closed. */
+        int64_t wm = s->part_wm[part], ws, we;
+        nwin = pane_windows(w, slot);
+        pane_window(w, slot, nwin - 1, &ws, &we);
+        if (window_closed(s, part, ws, we))
             return late(e, s, wm, row, ts, raw, raw_len, t, err);
     }
-    /* The rows this record updates, as they were: one per hop window over its pane. */
-    bool track = tracks_shown(q, t), was_shown = false, *hop_shown = NULL;
-    int64_t first_ws = w->kind == WEIR_WINDOW_HOP ? slot - w->size_ms + w->slide_ms : slot;
-    if (track && w->kind == WEIR_WINDOW_HOP) {
-        if (!(hop_shown = weir_arena_alloc(&e->scratch, (size_t)(w->size_ms / w->slide_ms) * sizeof *hop_shown)))
+    /* The rows this record updates, as they were: one per window over its pane. */
+    bool track = tracks_shown(q, t), was_shown = false, *pane_shown = NULL;
+    if (track && paned) {
+        if (!(pane_shown = weir_arena_alloc(&e->scratch, (size_t)nwin * sizeof *pane_shown)))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        for (int64_t ws = first_ws; ws <= slot; ws += w->slide_ms) {
-            int panes = merge_window(s, keys, ws);
+        for (int i = 0; i < nwin; i++) {
+            int64_t ws, we;
+            pane_window(w, slot, i, &ws, &we);
+            int panes = merge_window(s, keys, ws, we);
             if (panes < 0)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            hop_shown[(ws - first_ws) / w->slide_ms] = panes && shown(e, q, keys, s->window, ws, ws + w->size_ms);
+            pane_shown[i] = panes && shown(e, q, keys, s->window, ws, we);
         }
     }
     /* A group the upsert makes anew (not one it loads from the store, lazily after a restart) had no row. */
@@ -438,11 +486,10 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     weir_acc *accs = weir_groups_upsert(s->groups, keys, slot);
     if (!accs)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
-    if (track && w->kind != WEIR_WINDOW_HOP) {
-        bool made = weir_groups_count(s->groups) > had && s->unloaded == unloaded;
+    bool made = weir_groups_count(s->groups) > had && s->unloaded == unloaded;
+    if (track && !paned)
         was_shown = !made && shown(e, q, keys, accs, slot, slot + w->size_ms);
-    }
-    int which, rc = weir_accs_add(q, accs, args, &which);
+    int which, rc = weir_accs_add(q, accs, args, s->stats.rows_in, &which);
     if (rc < 0)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
     if (rc > 0) {
@@ -451,15 +498,18 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
         return engine_dead(e, WEIR_DEAD_EXPRESSION, src, row, raw, raw_len, ts, t, err, "%s in %s of %s", weir_value_error_name(rc),
                     agg_label(q, which, label, sizeof label), q->output->name);
     }
-    if (q->emit == WEIR_EMIT_CHANGES) {
-        if (w->kind == WEIR_WINDOW_HOP) {
-            for (int64_t ws = first_ws; ws <= slot; ws += w->slide_ms) {
-                if (ws <= s->closed_upto || ws + w->size_ms + w->grace_ms <= s->part_wm[part])
+    /* SELECT DISTINCT: a row for a tuple's first record only (hopping windows emit FINAL there, the planner says). */
+    if (q->emit == WEIR_EMIT_CHANGES && (made || !q->distinct)) {
+        if (paned) {
+            for (int i = 0; i < nwin; i++) {
+                int64_t ws, we;
+                pane_window(w, slot, i, &ws, &we);
+                if (window_closed(s, part, ws, we))
                     continue; /* closed: its result is final */
-                if (merge_window(s, keys, ws) < 0)
+                if (merge_window(s, keys, ws, we) < 0)
                     return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-                bool was = hop_shown && hop_shown[(ws - first_ws) / w->slide_ms];
-                int r = emit_group(e, s, keys, s->window, ws, ws + w->size_ms, ts, was, t, err);
+                bool was = pane_shown && pane_shown[i];
+                int r = emit_group(e, s, keys, s->window, ws, we, ts, was, t, err);
                 if (r)
                     return r;
             }
@@ -475,14 +525,18 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
 typedef struct closing {
     const weir_value *keys;
     int64_t ws;
+    int64_t we;                /* CUMULATE: the window's end (its windows share starts) */
 } closing;
 
+/* Window then key order: by start, or for CUMULATE by end. */
 static int cmp_closing(const void *pa, const void *pb, void *ctx)
 {
     const closing *a = pa, *b = pb;
     const weir_query *sort_query = ctx;
-    if (a->ws != b->ws)
-        return a->ws < b->ws ? -1 : 1;
+    int64_t x = sort_query->window.cumulate ? a->we : a->ws;
+    int64_t y = sort_query->window.cumulate ? b->we : b->ws;
+    if (x != y)
+        return x < y ? -1 : 1;
     for (int i = 0; i < sort_query->nkeys; i++) {
         int c = weir_value_cmp_inline(&a->keys[i], &b->keys[i]);
         if (c)
@@ -509,7 +563,7 @@ static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target
     while (weir_groups_next(s->groups, &pos, &keys, &start, &accs)) {
         int64_t end = weir_session_last(&s->sessions, accs) + w->gap_ms;
         if (s->watermark == INT64_MAX || end + w->grace_ms <= s->watermark)
-            c[n++] = (closing){keys, start};
+            c[n++] = (closing){keys, start, 0};
         else if (end + w->grace_ms < s->next_close)
             s->next_close = end + w->grace_ms;
     }
@@ -536,11 +590,70 @@ static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target
     return rc;
 }
 
+/* CUMULATE: emits (EMIT FINAL) the windows whose end + grace the
+ * watermark passed, in end then key order, and evicts the panes whose
+ * largest window closed. */
+static int close_cumulate(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
+{
+    const weir_query *q = s->q;
+    const weir_window_spec *w = &q->window;
+    if (s->watermark < s->next_close)
+        return WEIR_OK;
+    /* Windows whose end + grace <= watermark are closed: those ending at or before `last`. */
+    int64_t limit = INT64_MAX, last = INT64_MAX; /* saturating, as close_windows */
+    if (s->watermark != INT64_MAX && __builtin_sub_overflow(s->watermark, w->grace_ms, &limit))
+        limit = INT64_MIN;
+    if (limit != INT64_MAX)
+        last = limit < INT64_MIN + w->slide_ms ? INT64_MIN : floor_div(limit, w->slide_ms) * w->slide_ms;
+    if (last == INT64_MAX || __builtin_add_overflow(last, w->slide_ms + w->grace_ms, &s->next_close))
+        s->next_close = INT64_MAX;
+    if (last <= s->closed_upto)
+        return WEIR_OK;
+    if (q->emit == WEIR_EMIT_FINAL) {
+        size_t cap = weir_groups_count(s->groups) * (size_t)(w->size_ms / w->slide_ms) + 1, n = 0, pos = 0;
+        closing *c = malloc(cap * sizeof *c);
+        if (!c)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        const weir_value *keys;
+        int64_t slot;
+        weir_acc *accs;
+        while (weir_groups_next(s->groups, &pos, &keys, &slot, &accs)) {
+            /* The windows of these keys from this start are listed from their earliest pane holding data. */
+            int64_t start = cumulate_start(w, slot);
+            bool earliest = true;
+            for (int64_t p = start; p < slot && earliest; p += w->slide_ms)
+                earliest = !weir_groups_find(s->groups, keys, p);
+            for (int i = 0, nwin = pane_windows(w, slot); earliest && i < nwin; i++) {
+                int64_t ws, we;
+                pane_window(w, slot, i, &ws, &we);
+                if (we > s->closed_upto && we <= last)
+                    c[n++] = (closing){keys, ws, we};
+            }
+        }
+        qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
+        int rc = WEIR_OK;
+        for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
+            int r = merge_window(s, c[i].keys, c[i].ws, c[i].we);
+            rc = r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                       : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].we, c[i].we, false, t, err);
+        }
+        free(c);
+        if (rc)
+            return rc;
+    }
+    s->closed_upto = last;
+    /* A pane's largest window ends at its start's next multiple of size. */
+    weir_groups_evict(s->groups, last == INT64_MAX ? INT64_MAX : floor_div(last, w->size_ms) * w->size_ms);
+    return WEIR_OK;
+}
+
 static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
 {
     const weir_query *q = s->q;
     if (q->window.kind == WEIR_WINDOW_SESSION)
         return close_sessions(e, s, t, err);
+    if (q->window.cumulate)
+        return close_cumulate(e, s, t, err);
     const weir_window_spec *w = &q->window;
     if (s->watermark < s->next_close)
         return WEIR_OK; /* the next window to close has not ended yet: the common case, per record */
@@ -574,7 +687,7 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
                 for (int64_t p = ws; p < slot && earliest; p += w->slide_ms)
                     earliest = !weir_groups_find(s->groups, keys, p);
                 if (earliest)
-                    c[n++] = (closing){keys, ws};
+                    c[n++] = (closing){keys, ws, ws + w->size_ms};
             }
         }
         qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
@@ -584,7 +697,7 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
                 rc = emit_group(e, s, c[i].keys, weir_groups_find(s->groups, c[i].keys, c[i].ws), c[i].ws,
                                 c[i].ws + w->size_ms, c[i].ws + w->size_ms, false, t, err);
             } else {
-                int r = merge_window(s, c[i].keys, c[i].ws);
+                int r = merge_window(s, c[i].keys, c[i].ws, c[i].we);
                 rc = r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
                            : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms,
                                         false, t, err);

@@ -81,7 +81,7 @@ void weir_sessions_remove(weir_sessions *ss, const weir_value *keys, int64_t sta
     weir_groups_remove(ss->main, keys, start);
 }
 
-int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, const weir_value *args,
+int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, const weir_value *args, uint64_t seq,
                       weir_acc **accs, int64_t *start, int64_t *last, int64_t *merged, int *nmerged, int *which)
 {
     const weir_query *q = ss->q;
@@ -125,7 +125,7 @@ int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, con
         merged[(*nmerged)++] = touched[i];
     }
     weir_acc *a = weir_groups_find(ss->main, keys, first);
-    int rc = weir_accs_add(q, a, args, which);
+    int rc = weir_accs_add(q, a, args, seq, which);
     if (rc)
         return rc;
     a->s[ss->main_aggs[q->naggs].slot].i = newest;

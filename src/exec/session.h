@@ -31,13 +31,14 @@ void weir_sessions_free(weir_sessions *ss);
 /* The most sessions one record may touch (the rest stay apart). */
 #define WEIR_SESSIONS_TOUCH_MAX 64
 
-/* Adds a record at ts (its aggregate arguments in args) to the session of
+/* Adds a record at ts (its aggregate arguments in args, seq its place in
+ * the query's input: weir_accs_add) to the session of
  * keys it falls in, opening, extending or merging sessions as the gap
  * says. On success *accs, *start and *last describe that session, and
  * merged[0..*nmerged) are the starts of the sessions merged into it
  * (gone; merged has room for WEIR_SESSIONS_TOUCH_MAX). Returns 0, -1 out
  * of memory, or a value error (overflow) naming the aggregate in *which. */
-int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, const weir_value *args,
+int weir_sessions_add(weir_sessions *ss, const weir_value *keys, int64_t ts, const weir_value *args, uint64_t seq,
                       weir_acc **accs, int64_t *start, int64_t *last, int64_t *merged, int *nmerged, int *which);
 
 /* The last event time of a session's accumulators. */

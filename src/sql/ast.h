@@ -92,11 +92,26 @@ typedef enum weir_window_kind {
 
 typedef struct weir_window_spec {
     weir_window_kind kind;
-    int64_t size_ms;           /* TUMBLE, HOP */
-    int64_t slide_ms;          /* HOP (TUMBLE: = size) */
+    int64_t size_ms;           /* TUMBLE, HOP; CUMULATE: the largest window */
+    int64_t slide_ms;          /* HOP (TUMBLE: = size); CUMULATE: the step */
+    bool cumulate;             /* HOP's panes as Flink's CUMULATE windows: [start, start + k * slide) for k = 1 ..
+                                  size / slide, start a multiple of size (a kind of HOP: what knows the kinds by
+                                  name sees a hopping window of the largest size) */
     int64_t gap_ms;            /* SESSION */
     int64_t grace_ms;          /* GRACE; 0 if not given */
 } weir_window_spec;
+
+/* Flink's window table-valued function in FROM: TABLE(TUMBLE(TABLE s,
+ * DESCRIPTOR(ts), size)) and HOP, CUMULATE, SESSION. Its window goes to
+ * weir_select.window as weir's own FROM TUMBLE(s, size) puts it; this
+ * keeps what only the TVF says. */
+typedef struct weir_window_tvf {
+    weir_sql_pos pos;          /* of TABLE( */
+    const char *time_col;      /* DESCRIPTOR(col): the time attribute the windows follow */
+    weir_sql_pos time_pos;
+    weir_expr **partition;     /* SESSION(TABLE s PARTITION BY cols, ...): the columns, or NULL */
+    int npartition;
+} weir_window_tvf;
 
 typedef struct weir_order_item {
     weir_expr *expr;
@@ -114,6 +129,7 @@ typedef struct weir_select {
     weir_select_item *items;
     int nitems;
     bool star;                 /* SELECT * */
+    bool distinct;             /* SELECT DISTINCT */
     const char *from;
     weir_sql_pos from_pos;
     const char *from_alias;    /* FROM s AS a, or NULL */
@@ -127,6 +143,7 @@ typedef struct weir_select {
     weir_expr *on;
     weir_sql_pos on_pos;       /* of the condition's first token */
     weir_window_spec window;
+    weir_window_tvf *tvf;      /* FROM TABLE(TUMBLE(TABLE s, ...)), or NULL */
     weir_expr *where;
     weir_expr **group_by;
     int ngroup;

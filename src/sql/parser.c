@@ -714,42 +714,145 @@ static int64_t interval(parser *P, const char *context)
     expected(P, "a unit (MILLISECOND, SECOND, MINUTE, HOUR or DAY)");
 }
 
-static void window_source(parser *P, weir_select *s)
+/* A window function's name (TUMBLE, HOP, SESSION, CUMULATE) into w->kind; false if it is none. */
+static bool window_kind(const weir_token *t, weir_window_spec *w)
 {
-    weir_token fn = P->tok;
-    weir_window_spec *w = &s->window;
-    if (weir_token_is(&fn, "TUMBLE")) w->kind = WEIR_WINDOW_TUMBLE;
-    else if (weir_token_is(&fn, "HOP")) w->kind = WEIR_WINDOW_HOP;
-    else if (weir_token_is(&fn, "SESSION")) w->kind = WEIR_WINDOW_SESSION;
-    next(P);
-    expect(P, WEIR_T_LPAREN, "'(' after the window function");
-    s->from_pos = P->tok.pos;
-    s->from = name(P, "the stream to window");
-    expect(P, WEIR_T_COMMA, "',' after the stream name");
+    if (weir_token_is(t, "TUMBLE")) w->kind = WEIR_WINDOW_TUMBLE;
+    else if (weir_token_is(t, "HOP")) w->kind = WEIR_WINDOW_HOP;
+    else if (weir_token_is(t, "SESSION")) w->kind = WEIR_WINDOW_SESSION;
+    else if (weir_token_is(t, "CUMULATE")) w->kind = WEIR_WINDOW_HOP, w->cumulate = true;
+    else return false;
+    return true;
+}
+
+/* The intervals of a window of kind w->kind: TUMBLE's size, HOP's slide
+ * then size, CUMULATE's step then size, SESSION's gap (weir's form and
+ * Flink's TVFs alike). */
+static void window_sizes(parser *P, weir_window_spec *w)
+{
     switch (w->kind) {
     case WEIR_WINDOW_TUMBLE:
         w->size_ms = w->slide_ms = interval(P, "(the window size)");
         break;
-    case WEIR_WINDOW_HOP: {
+    case WEIR_WINDOW_HOP: { /* CUMULATE too: its step is HOP's slide, its largest window HOP's size */
+        const char *fn = w->cumulate ? "CUMULATE" : "HOP", *slide = w->cumulate ? "step" : "slide";
+        char what[96];
         weir_sql_pos pos = P->tok.pos;
-        w->slide_ms = interval(P, "(the slide: HOP takes the slide first, then the size)");
-        expect(P, WEIR_T_COMMA, "',' and the window size after the slide");
+        snprintf(what, sizeof what, "(the %s: %s takes the %s first, then the size)", slide, fn, slide);
+        w->slide_ms = interval(P, what);
+        snprintf(what, sizeof what, "',' and the window size after the %s", slide);
+        expect(P, WEIR_T_COMMA, what);
         w->size_ms = interval(P, "(the window size)");
         if (w->size_ms % w->slide_ms != 0 || w->size_ms < w->slide_ms)
-            fail_at(P, pos, "HOP window size must be a whole number of slides (HOP takes the slide first, then the size)");
+            fail_at(P, pos, "%s window size must be a whole number of %ss (%s takes the %s first, then the size)", fn, slide,
+                    fn, slide);
         break;
     }
     default:
         w->gap_ms = interval(P, "(the session gap)");
     }
+}
+
+/* A window's rows are aggregated where they are made: a join (Flink's
+ * window join among them) comes first, in a stream of its own. */
+static void no_join_after_window(parser *P)
+{
+    static const char *const words[] = {"JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (is_kw(P, words[i]))
+            fail_at(P, P->tok.pos, "a windowed stream cannot be joined in the same query: make the join a "
+                                   "stream (CREATE STREAM j AS SELECT ... JOIN ...) and window j");
+}
+
+static void window_source(parser *P, weir_select *s)
+{
+    weir_window_spec *w = &s->window;
+    window_kind(&P->tok, w);
+    next(P);
+    expect(P, WEIR_T_LPAREN, "'(' after the window function");
+    s->from_pos = P->tok.pos;
+    s->from = name(P, "the stream to window");
+    expect(P, WEIR_T_COMMA, "',' after the stream name");
+    window_sizes(P, w);
     expect(P, WEIR_T_RPAREN, "')' to close the window");
     if (accept_kw(P, "GRACE"))
         w->grace_ms = interval(P, "after GRACE");
+    no_join_after_window(P);
+}
+
+static const char *alias(parser *P);
+
+/* SESSION(TABLE s PARTITION BY col | (col, ...), ...): Flink 1.19's keys of the sessions. */
+static void tvf_partition(parser *P, weir_window_tvf *tvf)
+{
+    expect_kw(P, "BY", "after PARTITION");
+    expr_list l = {0};
+    bool list = accept(P, WEIR_T_LPAREN);
+    do
+        push(P, &l, column(P));
+    while (list && accept(P, WEIR_T_COMMA));
+    if (list)
+        expect(P, WEIR_T_RPAREN, "',' or ')' in PARTITION BY (...)");
+    tvf->partition = l.v;
+    tvf->npartition = l.n;
+}
+
+/* Flink's window table-valued functions, after FROM: TABLE(TUMBLE(TABLE s,
+ * DESCRIPTOR(ts), size)), TABLE(HOP(TABLE s, DESCRIPTOR(ts), slide, size)),
+ * TABLE(CUMULATE(TABLE s, DESCRIPTOR(ts), step, size)),
+ * TABLE(SESSION(TABLE s [PARTITION BY cols], DESCRIPTOR(ts), gap)), then
+ * [[AS] alias] and weir's [GRACE INTERVAL ...]. */
+static void window_tvf(parser *P, weir_select *s)
+{
+    weir_window_tvf *tvf = alloc(P, sizeof *tvf);
+    s->tvf = tvf;
+    tvf->pos = P->tok.pos;
+    expect_kw(P, "TABLE", "before a window function");
+    expect(P, WEIR_T_LPAREN, "'(' after TABLE");
+    weir_token fn = P->tok;
+    if (fn.kind != WEIR_T_IDENT || !window_kind(&fn, &s->window))
+        expected(P, "a window function in TABLE(...): TUMBLE, HOP, CUMULATE or SESSION");
+    char what[96];
+    snprintf(what, sizeof what, "'(' after %.*s", (int)fn.len, fn.p);
+    next(P);
+    expect(P, WEIR_T_LPAREN, what);
+    expect_kw(P, "TABLE", "and the stream to window: TABLE s");
+    s->from_pos = P->tok.pos;
+    s->from = name(P, "the stream to window after TABLE");
+    if (accept_kw(P, "PARTITION")) {
+        if (s->window.kind != WEIR_WINDOW_SESSION)
+            fail_at(P, P->prev.pos, "PARTITION BY in a window function is SESSION's only (group by the columns instead)");
+        tvf_partition(P, tvf);
+    }
+    expect(P, WEIR_T_COMMA, "',' and DESCRIPTOR(time column) after the stream");
+    expect_kw(P, "DESCRIPTOR", "(the time column) after the stream");
+    expect(P, WEIR_T_LPAREN, "'(' after DESCRIPTOR");
+    tvf->time_pos = P->tok.pos;
+    tvf->time_col = P->tok.kind == WEIR_T_IDENT && weir_token_is(&P->tok, "TIMESTAMP")
+                        ? weir_arena_strndup(P->a, P->tok.p, P->tok.len) : NULL;
+    if (tvf->time_col)
+        next(P);
+    else
+        tvf->time_col = name(P, "the time column in DESCRIPTOR(...)");
+    expect(P, WEIR_T_RPAREN, "')' after the time column (DESCRIPTOR takes one)");
+    expect(P, WEIR_T_COMMA, "',' and the window's intervals after DESCRIPTOR(...)");
+    window_sizes(P, &s->window);
+    if (P->tok.kind == WEIR_T_COMMA)
+        fail_at(P, P->tok.pos, "a window offset is not supported: windows start at multiples of their slide since the epoch");
+    expect(P, WEIR_T_RPAREN, "')' to close the window function");
+    expect(P, WEIR_T_RPAREN, "')' to close TABLE(...)");
+    s->from_alias = alias(P);
+    if (accept_kw(P, "GRACE"))
+        s->window.grace_ms = interval(P, "after GRACE");
+    no_join_after_window(P);
 }
 
 static void select_items(parser *P, weir_select *s)
 {
     int cap = 0;
+    s->distinct = accept_kw(P, "DISTINCT");
+    if (s->distinct && P->tok.kind == WEIR_T_STAR)
+        fail_at(P, P->tok.pos, "SELECT DISTINCT * is not supported: name the columns");
     do {
         if (P->tok.kind == WEIR_T_STAR && s->nitems == 0) {
             next(P);
@@ -860,7 +963,7 @@ static weir_select *select_stmt(parser *P)
     s->limit = -1;
     select_items(P, s);
     expect_kw(P, "FROM", "after the selected columns");
-    if (is_kw(P, "TUMBLE") || is_kw(P, "HOP") || is_kw(P, "SESSION")) {
+    if (is_kw(P, "TUMBLE") || is_kw(P, "HOP") || is_kw(P, "SESSION") || is_kw(P, "CUMULATE")) {
         weir_lexer save = P->lx;
         weir_token t = P->tok;
         next(P);
@@ -869,6 +972,16 @@ static weir_select *select_stmt(parser *P)
         P->tok = t;
         if (is_window)
             window_source(P, s);
+    }
+    if (is_kw(P, "TABLE")) {
+        weir_lexer save = P->lx;
+        weir_token t = P->tok;
+        next(P);
+        bool is_tvf = P->tok.kind == WEIR_T_LPAREN;
+        P->lx = save;
+        P->tok = t;
+        if (is_tvf)
+            window_tvf(P, s);
     }
     if (!s->from && P->tok.kind == WEIR_T_LPAREN)
         subquery_source(P, s);

@@ -11,7 +11,7 @@
  * Evaluation rows: a query's WHERE, GROUP BY and aggregate arguments see
  * the input row (the source's columns). The SELECT list and HAVING of a
  * grouped query see the grouped row: [group keys][aggregates][window_start,
- * window_end], addressed by WEIR_E_SLOT expressions the planner makes.
+ * window_end, window_time], addressed by WEIR_E_SLOT expressions the planner makes.
  */
 #ifndef WEIR_PLAN_H
 #define WEIR_PLAN_H
@@ -42,14 +42,25 @@ typedef enum weir_agg_fn {
     WEIR_AGG_COUNT_DISTINCT,   /* exact */
     WEIR_AGG_APPROX_DISTINCT,  /* HyperLogLog */
     WEIR_AGG_TOPK,             /* Space-Saving top k, as JSON; k from 1 to WEIR_TOPK_MAX_K */
+    WEIR_AGG_LATEST_BY_OFFSET, /* the value of the group's last record read (ksqlDB's); two slots: value, order */
+    WEIR_AGG_EARLIEST_BY_OFFSET, /* the value of its first record read */
 } weir_agg_fn;
+
+/* The accumulator slots (state/acc.h) an aggregate takes: AVG keeps a sum
+ * and a count, LATEST/EARLIEST_BY_OFFSET a value and its record's place
+ * in the query's input (to merge panes and sessions by it). */
+static inline int weir_agg_slots(weir_agg_fn fn)
+{
+    return fn == WEIR_AGG_AVG || fn == WEIR_AGG_LATEST_BY_OFFSET || fn == WEIR_AGG_EARLIEST_BY_OFFSET ? 2 : 1;
+}
 
 typedef struct weir_agg {
     weir_agg_fn fn;
     weir_expr *arg;            /* over the input row; NULL for COUNT(*) */
     weir_type type;            /* the result type */
     uint32_t k;                /* TOPK's k */
-    int slot;                  /* first of its accumulator slots (agg.h); AVG takes two */
+    bool keep_nulls;           /* LATEST/EARLIEST_BY_OFFSET(x, FALSE): a NULL is a value too (default: ignored) */
+    int slot;                  /* first of its accumulator slots (agg.h); weir_agg_slots of them */
 } weir_agg;
 
 typedef struct weir_relation weir_relation;
@@ -78,7 +89,8 @@ typedef struct weir_query {
     weir_relation *output;         /* what it produces */
     const weir_select *select;
     bool is_table;                 /* CREATE TABLE: keeps keyed state for pull queries */
-    bool grouped;                  /* has GROUP BY or aggregates */
+    bool grouped;                  /* has GROUP BY or aggregates, or is SELECT DISTINCT */
+    bool distinct;                 /* SELECT DISTINCT: grouped by its columns, a row only for a group's first record */
     weir_expr **keys;              /* GROUP BY, over the input row */
     int nkeys;
     weir_agg *aggs;

@@ -5,19 +5,38 @@
  * A subexpression equal to a GROUP BY expression becomes the key's slot,
  * an aggregate call becomes its aggregate's slot (identical aggregates
  * share one), window_start and window_end become the two slots after the
- * aggregates. A column used any other way is an error, as in standard SQL.
+ * aggregates, then Flink's window_time (window_end less a millisecond: the
+ * latest time in the window). A column used any other way is an error, as
+ * in standard SQL.
  */
 #include "sql/plan_internal.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/* Every aggregate's name, as SQL calls it (lower-cased). */
+static const char *const aggregate_names[] = {
+    "count", "count_if", "sum", "min", "max", "avg", "approx_count_distinct", "topk", "latest_by_offset",
+    "earliest_by_offset",
+};
 
 bool plan_is_aggregate(const char *name)
 {
-    static const char *const aggs[] = {"count", "count_if", "sum", "min", "max", "avg", "approx_count_distinct", "topk"};
-    for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
-        if (!strcmp(aggs[i], name))
+    for (size_t i = 0; i < sizeof aggregate_names / sizeof aggregate_names[0]; i++)
+        if (!strcmp(aggregate_names[i], name))
             return true;
     return false;
+}
+
+const char *plan_aggregate_list(planner *P)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < sizeof aggregate_names / sizeof aggregate_names[0]; i++)
+        n += strlen(aggregate_names[i]) + 2;
+    char *s = alloc(P, n), *p = s;
+    for (size_t i = 0; i < sizeof aggregate_names / sizeof aggregate_names[0]; i++)
+        p += sprintf(p, "%s%s", i ? ", " : "", aggregate_names[i]);
+    return s;
 }
 
 /* Structural equality, for matching SELECT expressions to GROUP BY ones. */
@@ -79,6 +98,16 @@ static int add_aggregate(planner *P, weir_expr *x)
         if (k->kind != WEIR_E_LITERAL || k->lit.type != WEIR_TYPE_INT || k->lit.i < 1 || k->lit.i > WEIR_TOPK_MAX_K)
             fail(P, k->pos, "topk's count must be a whole number from 1 to %d", WEIR_TOPK_MAX_K);
         g.k = (uint32_t)k->lit.i;
+    } else if (!strcmp(n, "latest_by_offset") || !strcmp(n, "earliest_by_offset")) {
+        g.fn = n[0] == 'l' ? WEIR_AGG_LATEST_BY_OFFSET : WEIR_AGG_EARLIEST_BY_OFFSET;
+        if (x->call.distinct || x->call.nargs < 1 || x->call.nargs > 2 || arg->kind == WEIR_E_STAR)
+            fail(P, x->pos, "%s takes a column and optionally whether to ignore NULLs: %s(x) or %s(x, FALSE)", n, n, n);
+        if (x->call.nargs == 2) {
+            const weir_expr *b = x->call.args[1];
+            if (b->kind != WEIR_E_LITERAL || b->lit.type != WEIR_TYPE_BOOL || b->lit.is_null)
+                fail(P, b->pos, "%s's second argument says whether NULLs are ignored: TRUE (the default) or FALSE", n);
+            g.keep_nulls = !b->lit.b;
+        }
     } else {
         if (x->call.distinct)
             fail(P, x->pos, "DISTINCT is only for count(DISTINCT x)");
@@ -124,12 +153,12 @@ static int add_aggregate(planner *P, weir_expr *x)
     }
     g.arg = arg;
     for (int i = 0; i < q->naggs; i++)
-        if (q->aggs[i].fn == g.fn && q->aggs[i].k == g.k && ((!g.arg && !q->aggs[i].arg) || (g.arg && q->aggs[i].arg && same_expr(g.arg, q->aggs[i].arg))))
+        if (q->aggs[i].fn == g.fn && q->aggs[i].k == g.k && q->aggs[i].keep_nulls == g.keep_nulls && ((!g.arg && !q->aggs[i].arg) || (g.arg && q->aggs[i].arg && same_expr(g.arg, q->aggs[i].arg))))
             return i;
     if (q->naggs >= 63) /* the "seen" bits of a group fit one word */
         fail(P, x->pos, "a query may compute at most 63 different aggregates");
     g.slot = q->nslots;
-    q->nslots += g.fn == WEIR_AGG_AVG ? 2 : 1;
+    q->nslots += weir_agg_slots(g.fn);
     weir_agg *v = alloc(P, (size_t)(q->naggs + 1) * sizeof *v);
     if (q->naggs)
         memcpy(v, q->aggs, (size_t)q->naggs * sizeof *v);
@@ -143,10 +172,13 @@ weir_expr *plan_grouped(planner *P, weir_expr *x)
 {
     weir_query *q = P->q;
     for (int k = 0; k < q->nkeys; k++)
-        if (same_expr(x, q->keys[k]))
+        if (x == q->keys[k] || same_expr(x, q->keys[k])) /* itself: SELECT DISTINCT's keys are its items */
             return slot(P, x->pos, k, q->keys[k]->type);
     switch (x->kind) {
-    case WEIR_E_CALL:
+    case WEIR_E_CALL: {
+        int window = plan_group_window_slot(P, x); /* TUMBLE_START(ts, ...) and the like */
+        if (window)
+            return slot(P, x->pos, window, WEIR_TYPE_TIMESTAMP);
         if (plan_is_aggregate(x->call.name)) {
             int i = add_aggregate(P, x);
             return slot(P, x->pos, -1 - i, q->aggs[i].type); /* fixed up once the number of keys and aggs is known */
@@ -155,11 +187,14 @@ weir_expr *plan_grouped(planner *P, weir_expr *x)
             x->call.args[i] = plan_grouped(P, x->call.args[i]);
         plan_resolve_call(P, x);
         return x;
+    }
     case WEIR_E_COLUMN:
         if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_start"))
             return slot(P, x->pos, -1000000, WEIR_TYPE_TIMESTAMP);
         if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_end"))
             return slot(P, x->pos, -1000001, WEIR_TYPE_TIMESTAMP);
+        if (q->window.kind != WEIR_WINDOW_NONE && !strcmp(x->col.name, "window_time"))
+            return slot(P, x->pos, -1000002, WEIR_TYPE_TIMESTAMP);
         plan_resolve(P, x); /* reports unknown columns first */
         fail(P, x->pos, "column %s must appear in GROUP BY or be used inside an aggregate", x->col.name);
     case WEIR_E_UNARY: x->op.a = plan_grouped(P, x->op.a); break;
@@ -199,6 +234,7 @@ void plan_fix_slots(weir_query *q, weir_expr *x)
     case WEIR_E_SLOT:
         if (x->slot == -1000000) x->slot = q->nkeys + q->naggs;
         else if (x->slot == -1000001) x->slot = q->nkeys + q->naggs + 1;
+        else if (x->slot == -1000002) x->slot = q->nkeys + q->naggs + 2;
         else if (x->slot < 0) x->slot = q->nkeys + (-1 - x->slot);
         return;
     case WEIR_E_UNARY: plan_fix_slots(q, x->op.a); return;

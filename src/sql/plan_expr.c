@@ -94,8 +94,8 @@ void plan_resolve_call(planner *P, weir_expr *x)
         fail(P, x->pos, "aggregate %s is not allowed here (only in the SELECT list or HAVING of a grouped query)", x->call.name);
     int fn = weir_function_find(x->call.name);
     if (fn < 0)
-        fail(P, x->pos, "unknown function %s (functions: %s; aggregates: count, count_if, sum, min, max, avg, "
-                        "approx_count_distinct, topk)", x->call.name, weir_function_names());
+        fail(P, x->pos, "unknown function %s (functions: %s; aggregates: %s)", x->call.name, weir_function_names(),
+             plan_aggregate_list(P));
     if (x->call.distinct)
         fail(P, x->pos, "DISTINCT is only for count(DISTINCT x)");
     for (int i = 0; i < x->call.nargs; i++) {
@@ -184,8 +184,10 @@ void plan_resolve(planner *P, weir_expr *x)
             fail(P, x->pos, "%s.%s: only a query's SELECT, WHERE and ON take qualified names; write %s", x->col.qual,
                  x->col.name, x->col.name);
         if (i < 0) {
-            if (!strcmp(x->col.name, "window_start") || !strcmp(x->col.name, "window_end"))
-                fail(P, x->pos, "%s is only defined in the SELECT list of a windowed query", x->col.name);
+            if (!strcmp(x->col.name, "window_start") || !strcmp(x->col.name, "window_end") ||
+                !strcmp(x->col.name, "window_time"))
+                fail(P, x->pos, "%s is only defined in a windowed query (FROM TUMBLE(s, ...) or TABLE(TUMBLE(TABLE s, "
+                                "...)), HOP, CUMULATE, SESSION)", x->col.name);
             fail(P, x->pos, "unknown column %s in %s (it has: %s)", x->col.name, P->input_name, column_list(P, P->input));
         }
         x->col.index = i;

@@ -35,6 +35,7 @@ typedef struct planner {
     plan_scope scope[2];       /* the streams a query's columns come from (a join has two) */
     int nscope;                /* 0: no qualified names (pull queries, PARTITION BY) */
     bool endpoint;             /* planning a CREATE ENDPOINT's SELECT: {parameters} allowed */
+    const weir_expr *group_window; /* the query's GROUP BY TUMBLE(ts, ...) (Flink's group window), or NULL */
 } planner;
 
 static inline _Noreturn void fail(planner *P, weir_sql_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -69,6 +70,8 @@ const char *plan_derived_name(const weir_select_item *it);
 
 /* plan_agg.c: aggregates and the grouped row */
 bool plan_is_aggregate(const char *name);
+/* "count, count_if, ...": every aggregate's name, for messages (in the arena). */
+const char *plan_aggregate_list(planner *P);
 /* The first aggregate call inside x, or NULL. */
 const weir_expr *plan_find_aggregate(const weir_expr *x);
 /* Rewrites x (a SELECT item or HAVING of grouped query P->q) to read the grouped row. */
@@ -78,6 +81,19 @@ void plan_fix_slots(weir_query *q, weir_expr *x);
 
 /* plan_query.c: a CREATE ... AS SELECT into out */
 void plan_query(planner *P, weir_stmt *st, weir_relation *out);
+
+/* plan_window.c: Flink's window TVFs and the window columns in GROUP BY */
+/* Checks a TVF's DESCRIPTOR against the stream src; a TVF's query emits FINAL unless it says otherwise. */
+void plan_window_source(planner *P, const weir_select *sel, const weir_relation *src, weir_query *q);
+/* q->keys: sel's GROUP BY (SELECT DISTINCT's columns) without the window's columns (a TVF's query must name window_start and window_end). */
+void plan_window_keys(planner *P, const weir_select *sel, weir_query *q);
+/* Flink's group window in GROUP BY (TUMBLE(ts, size), HOP(ts, slide, size), SESSION(ts, gap),
+ * CUMULATE(ts, step, size)) into q->window, kept in P->group_window. */
+void plan_group_window(planner *P, const weir_select *sel, const weir_relation *src, weir_query *q);
+/* TUMBLE_START(...) and the like in a SELECT list: the grouped row's window slot (-1000000 ...), or 0 if x is none. */
+int plan_group_window_slot(planner *P, const weir_expr *x);
+/* SESSION(TABLE s PARTITION BY cols, ...): the columns are q's keys (resolved). */
+void plan_window_partition(planner *P, const weir_select *sel, const weir_query *q);
 
 /* plan_join.c: a query's FROM a JOIN b ON ...: fills q->join, sets the
  * joined row as P->input and both streams as its scope */

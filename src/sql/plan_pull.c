@@ -90,6 +90,9 @@ void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
     if (out->push && sel->norder)
         fail(P, sel->order[0].expr->pos, "a push query (EMIT CHANGES) sends rows as they come, so it cannot sort them: "
                                          "drop ORDER BY, or drop EMIT CHANGES to sort a pull query's answer");
+    if (sel->distinct)
+        fail(P, st->pos, "SELECT DISTINCT is for continuous queries (CREATE TABLE t AS SELECT DISTINCT ... keeps the "
+                         "distinct rows); a pull query cannot take it yet");
     if (sel->partition_by)
         fail(P, sel->partition_by->pos, "PARTITION BY re-keys a derived stream: CREATE STREAM ... AS SELECT ... PARTITION BY");
     if (sel->join)

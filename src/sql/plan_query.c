@@ -59,6 +59,20 @@ static void plan_tables_join_key(planner *P, const weir_stmt *st, weir_relation 
          P->q->source->name, P->q->source->schema.cols[j->left_key].name);
 }
 
+/* SELECT DISTINCT a, b: grouped by its columns, as Flink plans it, a row
+ * emitted for a group's first record only (so a stream of them is
+ * append-only: each distinct tuple once). */
+static void plan_distinct(planner *P, const weir_stmt *st, const weir_select *sel, bool any_agg, weir_query *q)
+{
+    if (sel->ngroup || any_agg)
+        fail(P, sel->ngroup ? sel->group_by[0]->pos : st->pos, "SELECT DISTINCT with GROUP BY or aggregates is not "
+             "supported: group by the columns (GROUP BY makes each group's row distinct already)");
+    if (q->window.kind == WEIR_WINDOW_SESSION || (q->window.kind == WEIR_WINDOW_HOP && q->emit == WEIR_EMIT_CHANGES))
+        fail(P, sel->from_pos, "SELECT DISTINCT over HOP, CUMULATE or SESSION windows needs EMIT FINAL (a tuple new "
+                               "to a pane or session need not be new to its window)");
+    q->distinct = true;
+}
+
 void plan_query(planner *P, weir_stmt *st, weir_relation *out)
 {
     weir_select *sel = st->select;
@@ -84,6 +98,8 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     out->is_table = q->is_table;
     if (sel->join)
         plan_join(P, st, src, q);
+    plan_window_source(P, sel, src, q);
+    plan_group_window(P, sel, src, q);
 
     if (sel->where) {
         plan_condition(P, sel->where, "WHERE", " (use HAVING)");
@@ -92,10 +108,15 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     bool any_agg = sel->having != NULL;
     for (int i = 0; i < sel->nitems && !any_agg; i++)
         any_agg = has_aggregate(sel->items[i].expr);
-    q->grouped = sel->ngroup > 0 || any_agg;
+    q->grouped = sel->ngroup > 0 || any_agg || sel->distinct;
+    if (sel->distinct)
+        plan_distinct(P, st, sel, any_agg, q);
     if (q->grouped && q->join)
         fail(P, sel->join_pos, "a join's rows cannot be aggregated in the same query: make the join a stream "
                                "(CREATE STREAM j AS SELECT ... JOIN ...) and aggregate j");
+    if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped && sel->tvf)
+        fail(P, sel->tvf->pos, "a window function's rows are aggregated here (GROUP BY window_start, window_end with "
+                               "aggregates): weir does not emit the windowed records themselves");
     if (q->window.kind != WEIR_WINDOW_NONE && !q->grouped)
         fail(P, sel->from_pos, "a windowed query needs aggregates (and usually GROUP BY)");
     if (q->is_table && !q->grouped && !(q->join && q->join->tables))
@@ -132,14 +153,14 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
         return;
     }
     if (q->grouped) {
-        q->nkeys = sel->ngroup;
-        q->keys = sel->group_by;
+        plan_window_keys(P, sel, q);
         for (int k = 0; k < q->nkeys; k++) {
             const weir_expr *agg = plan_find_aggregate(q->keys[k]);
             if (agg)
                 fail(P, agg->pos, "GROUP BY cannot contain an aggregate");
             plan_resolve(P, q->keys[k]);
         }
+        plan_window_partition(P, sel, q);
     }
     for (int i = 0; i < nout; i++) {
         weir_select_item *it = &sel->items[i];
@@ -167,15 +188,20 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     for (int i = 0; i < nout; i++)
         plan_fix_slots(q, q->out[i]);
     plan_fix_slots(q, q->having);
-    if (q->grouped) { /* a table row is named by its key columns and window start */
+    /* A table row is named by its key columns and window start, and a
+     * CUMULATE window's by its end too (its windows share starts). */
+    if (q->grouped) {
         out->pk = alloc(P, (size_t)nout * sizeof *out->pk);
-        for (int i = 0; i < nout; i++)
-            if (q->out[i]->kind == WEIR_E_SLOT && (q->out[i]->slot < q->nkeys || q->out[i]->slot == q->nkeys + q->naggs))
+        for (int i = 0; i < nout; i++) {
+            int slot = q->out[i]->kind == WEIR_E_SLOT ? q->out[i]->slot : -1;
+            if (slot >= 0 && (slot < q->nkeys || slot == q->nkeys + q->naggs ||
+                              (q->window.cumulate && slot == q->nkeys + q->naggs + 1)))
                 out->pk[out->npk++] = i;
+        }
     }
     if (q->join && q->join->tables)
         plan_tables_join_key(P, st, out);
     plan_partition_by(P, sel, out);
-    if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table)
+    if (q->grouped && q->naggs == 0 && q->window.kind == WEIR_WINDOW_NONE && !q->is_table && !q->distinct)
         fail(P, st->pos, "GROUP BY without aggregates: use CREATE TABLE for distinct keys, or add an aggregate");
 }

@@ -2,7 +2,7 @@
  * acc.h - a group's aggregate accumulators as state: one block per (key,
  * window or pane), a word of "seen a value" bits (one per aggregate, for
  * SQL's NULL results) and one 8-byte slot per aggregate (AVG takes two:
- * sum and count), at the slot the planner gave it. So COUNT+SUM cost 24
+ * sum and count; LATEST/EARLIEST_BY_OFFSET a value and its record's place), at the slot the planner gave it. So COUNT+SUM cost 24
  * bytes a group. The state layer keeps these blocks (groups.h); what the
  * slots mean and how records update them is the operators' (exec/agg.h).
  */
@@ -20,7 +20,7 @@ typedef union weir_slot {
     uint64_t u;                /* SUM, MIN/MAX of UINT */
     double d;                  /* SUM, MIN/MAX of DOUBLE; AVG's sum */
     bool b;                    /* MIN/MAX of BOOL */
-    void *p;                   /* a weir_hset, weir_hll, weir_topk or owned TEXT */
+    void *p;                   /* a weir_hset, weir_hll, weir_topk or owned TEXT (JSON too for ..._BY_OFFSET) */
 } weir_slot;
 
 typedef struct weir_acc {

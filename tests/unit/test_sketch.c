@@ -34,7 +34,7 @@ static void test_groups_table(void)
         weir_acc *a = weir_groups_upsert(g, &key, w);
         weir_value none[1] = {weir_bool(true)};
         int which;
-        weir_accs_add(&q, a, none, &which);
+        weir_accs_add(&q, a, none, 1, &which);
         ref[k][w]++;
         if (round % 20000 == 19999) { /* evict the oldest window */
             weir_groups_evict(g, ++evicted_below);
@@ -115,7 +115,7 @@ static void test_hset_reuse(void)
         for (int i = 0; i < 100; i++) {
             weir_value v[3] = {weir_int(i % (30 + p * 20)), weir_text(p ? "zz" : "aa", 2), weir_double(i)};
             int which;
-            weir_accs_add(&q, pane[p], v, &which);
+            weir_accs_add(&q, pane[p], v, (uint64_t)i + 1, &which);
         }
     }
     bool right = true;
