@@ -268,34 +268,47 @@ static bool plain_name(const char *name, size_t len)
     return true;
 }
 
-/* m's names for schema, measured once per schema m sees: false when out
- * of memory (names are then compared byte by byte, as without a memo). */
-static bool memo_names(weir_decode_memo *m, const weir_schema *schema)
+static void names_free(weir_decode_names *e)
 {
-    if (m->schema == schema && m->cols == schema->cols && m->ncols == schema->ncols)
-        return true;
-    free(m->lens);
-    free(m->plain);
-    m->schema = NULL;
-    size_t n = (size_t)(schema->ncols ? schema->ncols : 1);
-    m->lens = malloc(n * sizeof *m->lens);
-    m->plain = malloc(n * sizeof *m->plain);
-    if (!m->lens || !m->plain)
-        return false;
-    for (int i = 0; i < schema->ncols; i++) {
-        m->lens[i] = (uint32_t)strlen(schema->cols[i].name);
-        m->plain[i] = plain_name(schema->cols[i].name, m->lens[i]) ? schema->cols[i].name : NULL;
+    free(e->lens);
+    free(e->plain);
+    *e = (weir_decode_names){0};
+}
+
+/* m's names for schema, measured once per schema m keeps (the last
+ * WEIR_DECODE_MEMO_SCHEMAS seen); NULL when out of memory (names are then
+ * compared byte by byte, as without a memo). */
+static const weir_decode_names *memo_names(weir_decode_memo *m, const weir_schema *schema)
+{
+    for (int i = 0; i < WEIR_DECODE_MEMO_SCHEMAS; i++) {
+        const weir_decode_names *e = &m->names[i];
+        if (e->schema == schema && e->cols == schema->cols && e->ncols == schema->ncols)
+            return e;
     }
-    m->schema = schema;
-    m->cols = schema->cols;
-    m->ncols = schema->ncols;
-    return true;
+    weir_decode_names *e = &m->names[m->replace];
+    m->replace = (m->replace + 1) % WEIR_DECODE_MEMO_SCHEMAS;
+    names_free(e);
+    size_t n = (size_t)(schema->ncols ? schema->ncols : 1);
+    e->lens = malloc(n * sizeof *e->lens);
+    e->plain = malloc(n * sizeof *e->plain);
+    if (!e->lens || !e->plain) {
+        names_free(e);
+        return NULL;
+    }
+    for (int i = 0; i < schema->ncols; i++) {
+        e->lens[i] = (uint32_t)strlen(schema->cols[i].name);
+        e->plain[i] = plain_name(schema->cols[i].name, e->lens[i]) ? schema->cols[i].name : NULL;
+    }
+    e->schema = schema;
+    e->cols = schema->cols;
+    e->ncols = schema->ncols;
+    return e;
 }
 
 void weir_decode_memo_free(weir_decode_memo *m)
 {
-    free(m->lens);
-    free(m->plain);
+    for (int i = 0; i < WEIR_DECODE_MEMO_SCHEMAS; i++)
+        names_free(&m->names[i]);
     *m = (weir_decode_memo){0};
 }
 
@@ -310,9 +323,10 @@ int weir_decode_json_memo(weir_decode_memo *m, const weir_schema *schema, const 
 {
     for (int i = 0; i < schema->ncols; i++)
         row[i] = weir_null(schema->cols[i].type);
-    bool named = m && memo_names(m, schema);
-    decoder d = {schema, arena, row, why, cap, 0, m, named ? m->lens : NULL, -1};
-    weir_json_names known = {named ? m->plain : NULL, d.lens, schema->ncols};
+    const weir_decode_names *names = m ? memo_names(m, schema) : NULL;
+    bool named = names != NULL;
+    decoder d = {schema, arena, row, why, cap, 0, m, named ? names->lens : NULL, -1};
+    weir_json_names known = {named ? names->plain : NULL, d.lens, schema->ncols};
     int rc = named ? weir_json_members_known(json, len, &known, on_known, &d) : weir_json_members(json, len, on_member, &d);
     if (rc < 0) {
         weir_json_error e;

@@ -25,23 +25,30 @@ int weir_decode_json(const weir_schema *schema, const char *json, size_t len, we
                      weir_value *row, char *why, size_t cap);
 
 /* What decoding remembers from one record to the next, so that a stream's
- * records, which mostly look like the one before, cost less: the last
- * schema's column names and their lengths (the scanner matches member
- * names against them as it goes, json.h weir_json_names; a name it did
- * not match is compared with a column's only when their lengths agree,
- * and no column name is measured per record), and the minute of the last
- * ISO 8601 timestamp in the form
- * YYYY-MM-DDTHH:MM:SS[.fff]Z (records come mostly in time order, so the
- * next one in the same minute needs only its seconds read). It changes
- * no result: whatever it does not cover is decoded as without it. Zeroed
- * to start; one thread's; a schema it saw must outlive its use (an
- * engine's catalog outlives the engine). */
-typedef struct weir_decode_memo {
-    const weir_schema *schema; /* whose column names lens measures; NULL: none yet */
+ * records, which mostly look like the one before, cost less: the column
+ * names and their lengths of the last few schemas (the scanner matches
+ * member names against them as it goes, json.h weir_json_names; a name it
+ * did not match is compared with a column's only when their lengths
+ * agree, and no column name is measured per record), and the minute of
+ * the last ISO 8601 timestamp in the form YYYY-MM-DDTHH:MM:SS[.fff]Z
+ * (records come mostly in time order, so the next one in the same minute
+ * needs only its seconds read). It changes no result: whatever it does
+ * not cover is decoded as without it. Zeroed to start; one thread's; a
+ * schema it saw must outlive its use (an engine's catalog outlives the
+ * engine). */
+#define WEIR_DECODE_MEMO_SCHEMAS 4 /* schemas a memo keeps names of: a join's sides take turns */
+
+typedef struct weir_decode_names {
+    const weir_schema *schema; /* whose column names these are; NULL: none yet */
     const weir_column *cols;   /* schema->cols and ncols when measured: a schema that changed is measured again */
     int ncols;
     uint32_t *lens;            /* strlen of each column's name */
     const char **plain;        /* each column's name, NULL where not plain ASCII (json.h) */
+} weir_decode_names;
+
+typedef struct weir_decode_memo {
+    weir_decode_names names[WEIR_DECODE_MEMO_SCHEMAS]; /* the schemas seen last */
+    int replace;               /* the entry of names a new schema takes next (round robin) */
     char minute[16];           /* "YYYY-MM-DDTHH:MM" of the last timestamp of that form */
     int64_t minute_ms;         /* that minute's start, when minute_set */
     bool minute_set;

@@ -3,7 +3,7 @@
  * decoding without one gives, record after record: the same values and
  * the same refusals, for member names in and out of the schema's order,
  * names one is a prefix of another, escaped names, schemas that change
- * between records, and timestamps in the minute the memo holds or next to
+ * between records (more of them in turn than the memo keeps), and timestamps in the minute the memo holds or next to
  * it (seconds 60 and 61, the last instant of year 9999, fractions of one to
  * four digits, ',' and 'z', offsets, escapes, a changed date or minute).
  */
@@ -92,6 +92,13 @@ static void test_names(void)
             all &= agree(&m, round == 1 && i % 2 ? &schema_b : &schema_a, records[i], &refused);
             refusals += refused;
         }
+    /* More schemas than the memo keeps, in turns: each is measured again
+     * when it comes back. */
+    const weir_schema more[] = {schema_a, schema_b, {cols_a + 1, 5}, {cols_a + 2, 4}, {cols_a, 3}};
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < sizeof records / sizeof *records; i++)
+            for (size_t k = 0; k < sizeof more / sizeof *more; k++)
+                all &= agree(&m, &more[(k + i) % (sizeof more / sizeof *more)], records[i], &refused);
     ok(all, "member names in any order, unknown, prefixes of others, escaped, and schemas that change: as without a memo");
     ok(refusals > 0, "some of those records are refused, with the same reasons (%d)", refusals);
 
