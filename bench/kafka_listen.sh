@@ -66,7 +66,7 @@ timed() {
 kafka_p() { "$BUILD/bench/kafka_produce" "$1" "$2" "$records" >/dev/null; }
 kcat_c() { [ "$(kcat -C -b "$1" -t "$2" -o beginning -e -q -f '%s\n' -X fetch.max.bytes=52428800 | wc -l)" = "$records" ]; }
 
-# (a second try: 1 in 32 random cluster ids start with '-', which kafka-storage takes for an option)
+# (a second try: 1 in 64 random cluster ids (tests/lib.sh) start with '-', which kafka-storage takes for an option)
 start_kafka_broker || start_kafka_broker || exit 1
 for r in $(seq "$rounds"); do
     export WEIR_DATA=$SCRATCH/data-$r
