@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = data[i++];
         if (n > size - i)
             n = size - i;
-        producers_take(p, data + i, n);
+        producers_take(p, data + i, n, (int64_t)i * 1000000); /* entries spread over hours: some expire as others come */
         i += n;
     }
     weir_producers_free(p);

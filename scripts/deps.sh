@@ -9,8 +9,8 @@
 # with npm for the dashboard's libraries), test (chromium for the browser test, prometheus for promtool,
 # kcat and clickhouse-server as the real peers, python3 for the tests' raw
 # sockets and JSON checks, python3-kafka and python3-confluent-kafka as
-# outside Kafka clients, a Java runtime and Maven for the real Apache Kafka
-# broker (tests/peers/kafka.sh fetches its jars), man-db to render the man page), fuzz (clang with
+# outside Kafka clients, a JDK and Maven for the real Apache Kafka
+# broker and the Java client (tests/peers/kafka.sh fetches their jars), man-db to render the man page), fuzz (clang with
 # libFuzzer), bench (wrk, python3 for bench/paced.py, and what else the benchmarks compare against:
 # librocksdb-dev for bench/statestore.sh, which weighs it against LMDB; a JDK 17
 # and Maven for bench/peers.sh's Flink and Kafka Streams programs, whose libraries
@@ -22,7 +22,9 @@ for group in "$@"; do
         test)
             packages+=(chromium prometheus kcat clickhouse-server python3 python3-kafka python3-confluent-kafka man-db openssl)
             # Java 17 (Kafka 4 needs it) and Maven may come from elsewhere than Debian: ask for them by command.
-            command -v java >/dev/null || packages+=(default-jre-headless)
+            # A JDK, not a JRE: kafka_java.sh runs tests/peers/KafkaClientCheck.java with java's
+            # source launcher, which needs the compiler (jdk.compiler).
+            command -v javac >/dev/null || packages+=(default-jdk-headless)
             command -v mvn >/dev/null || packages+=(maven)
             ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;

@@ -175,7 +175,8 @@ start_kafka_broker() {
         for kv in "$@"; do echo "$kv"; done
     } > "$dir/server.properties"
     # the cluster id: 16 random bytes in URL-safe base64 without padding, as `kafka-storage.sh random-uuid` prints
-    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+    # (one starting with '-' would read as an option to the tool: its first character is a letter)
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22 | sed 's/^[^A-Za-z]/W/')
     if ! kafka_tool kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1; then
         complain "formatting the Kafka broker's storage failed: $(tail -20 "$dir/format.log")"
         return 1

@@ -295,14 +295,15 @@ weir_kresult weir_kafka_describe_configs(const weir_kctx *c, weir_kreq *q, weir_
         int8_t type = weir_kr_i8(r, "resource_type");
         weir_kafka_name(r, false, name, sizeof name, "resource_name");
         int32_t nkeys = weir_kr_array(r, false, true, 2, "configuration_keys");
-        weir_kslice keys[16];
-        int32_t kept = 0;
-        for (int32_t k = 0; k < nkeys; k++) {
-            weir_kslice key = weir_kr_string(r, false, false, "configuration key");
-            if (kept < 16)
-                keys[kept++] = key;
+        weir_kslice *keys = calloc(nkeys > 0 ? (size_t)nkeys : 1, sizeof *keys);
+        if (!keys) {
+            w->oom = true; /* the answer is lost, as any that could not be written */
+            return KAFKA_ANSWER;
         }
-        describe_one(c, q->version, type, name, keys, nkeys < 0 ? -1 : kept, w);
+        for (int32_t k = 0; k < nkeys; k++)
+            keys[k] = weir_kr_string(r, false, false, "configuration key");
+        describe_one(c, q->version, type, name, keys, nkeys, w);
+        free(keys);
     }
     return KAFKA_ANSWER;
 }

@@ -15,7 +15,11 @@
  * retry a batch for minutes (delivery.timeout.ms, message.timeout.ms: 2 and
  * 5 by default), and a producer idle longer than the retention loses its
  * state, which a Kafka broker does too (producer.id.expiration.ms), and
- * is then taken at any sequence number, as Kafka 3.x takes it.
+ * is then taken at any sequence number, as Kafka 3.x takes it. Memory
+ * forgets it the same way (an entry whose last batch is older than the
+ * retention counts as absent, and goes when the table grows), so a
+ * producer idle past the hour is treated alike before and after a
+ * restart, and the table holds the last hour's producers only.
  *
  * A record's value (big-endian): 'S', producer id i64, epoch i16,
  * partition i32, a count u8, that many (first i32, last i32, offset i64),
@@ -53,6 +57,7 @@ typedef struct producer_entry {
     int16_t epoch;
     int nb;                       /* batches kept, oldest first */
     seq_batch b[KEEP_BATCHES];
+    int64_t seen_ms;              /* when its last batch was stored */
 } producer_entry;
 
 struct weir_producers {
@@ -104,28 +109,51 @@ static producer_entry *slot_of(producer_entry *slots, size_t cap, const char *to
     }
 }
 
-static producer_entry *find(weir_producers *p, const char *topic, int32_t partition, int64_t id)
+static bool expired(const producer_entry *e, int64_t now_ms) { return now_ms - e->seen_ms > RETENTION_MS; }
+
+/* The entry, unless there is none or it expired. */
+static producer_entry *find(weir_producers *p, const char *topic, int32_t partition, int64_t id, int64_t now_ms)
 {
     if (!p->cap)
         return NULL;
     producer_entry *e = slot_of(p->slots, p->cap, topic, partition, id);
-    return e->topic ? e : NULL;
+    return e->topic && !expired(e, now_ms) ? e : NULL;
 }
 
-/* The entry, made (empty) if there is none; NULL without memory. */
-static producer_entry *find_or_add(weir_producers *p, const char *topic, int32_t partition, int64_t id)
+/* Moves the entries into a table of cap slots, leaving out (and freeing)
+ * the expired; false without memory. */
+static bool rehash(weir_producers *p, size_t cap, int64_t now_ms)
 {
-    if ((p->n + 1) * 2 > p->cap) { /* at most half full */
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        producer_entry *slots = calloc(cap, sizeof *slots);
-        if (!slots)
+    producer_entry *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return false;
+    p->n = 0;
+    for (size_t i = 0; i < p->cap; i++) {
+        producer_entry *e = &p->slots[i];
+        if (!e->topic)
+            continue;
+        if (expired(e, now_ms)) {
+            free(e->topic);
+            continue;
+        }
+        *slot_of(slots, cap, e->topic, e->partition, e->id) = *e;
+        p->n++;
+    }
+    free(p->slots);
+    p->slots = slots;
+    p->cap = cap;
+    return true;
+}
+
+/* The entry, made (empty) if there is none or it expired; NULL without
+ * memory. */
+static producer_entry *find_or_add(weir_producers *p, const char *topic, int32_t partition, int64_t id, int64_t now_ms)
+{
+    if ((p->n + 1) * 2 > p->cap) { /* at most half full: the expired go first, then it grows if need be */
+        if (p->cap && !rehash(p, p->cap, now_ms))
             return NULL;
-        for (size_t i = 0; i < p->cap; i++)
-            if (p->slots[i].topic)
-                *slot_of(slots, cap, p->slots[i].topic, p->slots[i].partition, p->slots[i].id) = p->slots[i];
-        free(p->slots);
-        p->slots = slots;
-        p->cap = cap;
+        if ((p->n + 1) * 4 > p->cap && !rehash(p, p->cap ? p->cap * 2 : 64, now_ms))
+            return NULL;
     }
     producer_entry *e = slot_of(p->slots, p->cap, topic, partition, id);
     if (!e->topic) {
@@ -133,10 +161,13 @@ static producer_entry *find_or_add(weir_producers *p, const char *topic, int32_t
             return NULL;
         e->partition = partition;
         e->id = id;
-        e->epoch = -1;
-        e->nb = 0;
         p->n++;
+    } else if (!expired(e, now_ms)) {
+        return e;
     }
+    e->epoch = -1;
+    e->nb = 0;
+    e->seen_ms = now_ms;
     return e;
 }
 
@@ -154,7 +185,7 @@ static void put_be(uint8_t *q, uint64_t v, int n)
         q[i] = (uint8_t)v;
 }
 
-bool producers_take(weir_producers *p, const uint8_t *v, size_t len)
+bool producers_take(weir_producers *p, const uint8_t *v, size_t len, int64_t ts_ms)
 {
     if (len == 9 && v[0] == 'I') {
         int64_t next = (int64_t)get_be(v + 1, 8);
@@ -171,9 +202,10 @@ bool producers_take(weir_producers *p, const uint8_t *v, size_t len)
     memcpy(topic, v + 16 + v[15] * 16, tl);
     topic[tl] = '\0';
     int64_t id = (int64_t)get_be(v + 1, 8);
-    producer_entry *e = find_or_add(p, topic, (int32_t)get_be(v + 11, 4), id);
+    producer_entry *e = find_or_add(p, topic, (int32_t)get_be(v + 11, 4), id, ts_ms);
     if (!e)
         return false;
+    e->seen_ms = ts_ms;
     e->epoch = (int16_t)get_be(v + 9, 2);
     e->nb = v[15];
     for (int i = 0; i < e->nb; i++) {
@@ -203,7 +235,7 @@ static int load(weir_runtime *s, weir_producers *p, weir_err *err)
         uint64_t at = 0;
         while ((got = weir_reader_next(r, &rec, err)) == 1) {
             at = rec.offset;
-            if (!producers_take(p, rec.value, rec.value_len)) {
+            if (!producers_take(p, rec.value, rec.value_len, rec.ts_ms)) {
                 rc = weir_err_set(err, WEIR_ECORRUPT, "%s offset %llu is not a producer's state", PRODUCERS_STREAM,
                                   (unsigned long long)at);
                 break;
@@ -249,7 +281,7 @@ int producers_check(weir_runtime *s, weir_producers *p, const char *topic, int32
                  (long long)b->id, b->epoch);
         return WEIR_PRODUCE_UNKNOWN_PRODUCER;
     }
-    const producer_entry *e = find(p, topic, partition, b->id);
+    const producer_entry *e = find(p, topic, partition, b->id, weir_wall_ms());
     if (!e) /* new here, or idle past the retention: any sequence, as Kafka 3.x */
         return PRODUCER_NEW;
     if (b->epoch < e->epoch) {
@@ -279,9 +311,11 @@ int producers_check(weir_runtime *s, weir_producers *p, const char *topic, int32
 int producers_note(weir_runtime *s, weir_producers *p, const char *topic, int32_t partition,
                    const weir_wire_producer *b, uint64_t base_offset, weir_err *err)
 {
-    producer_entry *e = find_or_add(p, topic, partition, b->id);
+    int64_t now = weir_wall_ms();
+    producer_entry *e = find_or_add(p, topic, partition, b->id, now);
     if (!e)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    e->seen_ms = now;
     if (e->epoch != b->epoch)
         e->nb = 0;
     e->epoch = b->epoch;

@@ -26,10 +26,10 @@ int producers_check(weir_runtime *s, weir_producers *p, const char *topic, int32
 int producers_note(weir_runtime *s, weir_producers *p, const char *topic, int32_t partition,
                    const weir_wire_producer *b, uint64_t base_offset, weir_err *err);
 
-/* Reads one record of __weir_producers (its value) into p: false if it
- * is not one this file writes (or memory ran out). Any thread, while no
- * other uses p. */
-bool producers_take(weir_producers *p, const uint8_t *v, size_t len);
+/* Reads one record of __weir_producers (its value, stored at ts_ms) into
+ * p: false if it is not one this file writes (or memory ran out). Any
+ * thread, while no other uses p. */
+bool producers_take(weir_producers *p, const uint8_t *v, size_t len, int64_t ts_ms);
 
 /* A commit that held producer state failed: what is in memory may say more
  * than the log, so the next check reads the log again. Any thread. */

@@ -8,9 +8,12 @@
 # its first offset, not stored again, even after kill -9 and a restart), a
 # sequence gap (OUT_OF_ORDER_SEQUENCE_NUMBER), an old epoch
 # (INVALID_PRODUCER_EPOCH), a producer id never given out
-# (UNKNOWN_PRODUCER_ID) and a transactional id (refused).
+# (UNKNOWN_PRODUCER_ID) and a transactional id (refused). And librdkafka's
+# own retry: a proxy drops the answer of a stored batch, the producer sends
+# it again on a new connection, and it is stored once (without idempotence,
+# twice: the check can fail).
 . "$(dirname "$0")/../lib.sh"
-plan 11
+plan 15
 PY=/usr/bin/python3 # Debian's, which has python3-confluent-kafka
 $PY -c 'import confluent_kafka' 2>/dev/null || { echo "Bail out! python3-confluent-kafka is missing (make test installs it)"; exit 1; }
 cat > "$SCRATCH/p.sql" <<'SQL'
@@ -44,6 +47,116 @@ ok $? "confluent-kafka with enable.idempotence=True gets a producer id and every
 n=$(count idem)
 [ "$n" = 5000 ]
 ok $? "its 5000 records are stored once each ($n)"
+
+# librdkafka retries a batch whose answer it never got.
+cat > "$SCRATCH/dropproxy.py" <<'PY'
+# dropproxy.py LISTEN_PORT_FILE WEIR_HOST:PORT DROP_NTH: a Kafka proxy for the
+# test: forwards each request to weir and its answer back, one at a time per
+# connection, with Metadata's broker port rewritten to the proxy's own (so the
+# client stays behind it); the DROP_NTH Produce's answer is read from weir
+# (the batch is stored) and not forwarded: both connections close, and the
+# producer must retry the batch.
+import socket, struct, sys, threading
+weir_host, weir_port = sys.argv[2].rsplit(':', 1)
+drop_nth = int(sys.argv[3])
+lock = threading.Lock()
+produces = 0
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', 0))
+ls.listen(16)
+my_port = ls.getsockname()[1]
+
+def read_frame(s):
+    head = b''
+    while len(head) < 4:
+        c = s.recv(4 - len(head))
+        if not c:
+            return None
+        head += c
+    n = struct.unpack('>i', head)[0]
+    body = b''
+    while len(body) < n:
+        c = s.recv(n - len(body))
+        if not c:
+            return None
+        body += c
+    return body
+
+def patch_metadata(resp, version):
+    b = bytearray(resp)
+    off = 4 + (4 if version >= 3 else 0)  # correlation id, throttle_time_ms
+    n = struct.unpack('>i', b[off:off + 4])[0]; off += 4
+    for _ in range(n):
+        off += 4  # node_id
+        hl = struct.unpack('>h', b[off:off + 2])[0]; off += 2 + hl
+        b[off:off + 4] = struct.pack('>i', my_port); off += 4
+        if version >= 1:
+            rl = struct.unpack('>h', b[off:off + 2])[0]; off += 2 + max(rl, 0)
+    return bytes(b)
+
+def serve(c):
+    global produces
+    w = socket.create_connection((weir_host, int(weir_port)))
+    try:
+        while True:
+            req = read_frame(c)
+            if req is None:
+                return
+            key, version = struct.unpack('>hh', req[:4])
+            w.sendall(struct.pack('>i', len(req)) + req)
+            resp = read_frame(w)
+            if resp is None:
+                return
+            if key == 3:
+                resp = patch_metadata(resp, version)
+            if key == 0:
+                with lock:
+                    produces += 1
+                    drop = produces == drop_nth
+                if drop:
+                    print('dropped the answer of produce', drop_nth, flush=True)
+                    return
+            c.sendall(struct.pack('>i', len(resp)) + resp)
+    finally:
+        c.close()
+        w.close()
+
+open(sys.argv[1], 'w').write(str(my_port))
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+cat > "$SCRATCH/retry.py" <<'PY'
+import sys
+from confluent_kafka import Producer
+errors = []
+def done(err, m):
+    if err is not None:
+        errors.append(str(err))
+p = Producer({'bootstrap.servers': sys.argv[1], 'enable.idempotence': sys.argv[2] == 'idempotent', 'linger.ms': 20,
+              'batch.num.messages': 100, 'message.timeout.ms': 60000})
+for i in range(2000):
+    p.produce('events', value=b'{"id": %d, "name": "%s"}' % (i, sys.argv[2].encode()), partition=i % 2, on_delivery=done)
+    p.poll(0)
+print('left', p.flush(90), 'errors', len(errors), errors[:3])
+PY
+for mode in idempotent plain; do
+    rm -f "$SCRATCH/proxy.port"
+    $PY "$SCRATCH/dropproxy.py" "$SCRATCH/proxy.port" "$K" 3 > "$SCRATCH/proxy.$mode" 2>&1 &
+    proxy=$!
+    for i in $(seq 200); do [ -s "$SCRATCH/proxy.port" ] && break; sleep 0.05; done
+    out=$($PY "$SCRATCH/retry.py" "127.0.0.1:$(cat "$SCRATCH/proxy.port")" $mode 2>/dev/null)
+    kill $proxy; wait $proxy 2>/dev/null
+    n=$(count $mode)
+    if [ $mode = idempotent ]; then
+        [[ "$out" == 'left 0 errors 0 []' ]] && grep -q 'dropped the answer of produce 3' "$SCRATCH/proxy.$mode" && [ "$n" = 2000 ]
+        ok $? "librdkafka (enable.idempotence) retries a stored batch whose answer was lost, and weir stores it once ($n of 2000; $out)"
+    else
+        [ "$n" -gt 2000 ]
+        ok $? "the same without idempotence stores the retried batch twice ($n of 2000): the check above can fail"
+    fi
+done
 
 cat > "$SCRATCH/kraw.py" <<'PY'
 import socket, struct, sys, json, time
@@ -173,6 +286,46 @@ ok $? "the producer's sequence goes on after the restart, and a gap is still ref
 after=$(count raw)
 [ "$before" = 10 ] && [ "$after" = 11 ]
 ok $? "the retried batch was not stored twice ($before records before the restart, $after after one more)"
+# kill -9 mid-produce: librdkafka's idempotent producer sends again what was in flight once weir is back
+# (on the same port), and every record is stored exactly once.
+cat > "$SCRATCH/crash.py" <<'PY'
+import sys
+from confluent_kafka import Producer
+errors = []
+acked = open(sys.argv[2], 'w', buffering=1)
+def done(err, m):
+    if err is not None:
+        errors.append(str(err))
+    else:
+        acked.write(m.value().decode() + '\n')
+p = Producer({'bootstrap.servers': sys.argv[1], 'enable.idempotence': True, 'linger.ms': 5, 'acks': 'all',
+              'message.timeout.ms': 120000, 'reconnect.backoff.max.ms': 500})
+for i in range(20000):
+    while True:
+        try:
+            p.produce('events', value=b'{"id": %d, "name": "crash"}' % i, partition=i % 2, on_delivery=done)
+            break
+        except BufferError:
+            p.poll(0.05)
+    p.poll(0)
+    if i % 500 == 499:
+        p.poll(0.02)  # a paced producer: some records are in flight when weir is killed
+print('left', p.flush(150), 'errors', len(errors), errors[:3])
+PY
+$PY "$SCRATCH/crash.py" "$K" "$SCRATCH/crash.acked" > "$SCRATCH/crash.out" 2>/dev/null &
+producer=$!
+for i in $(seq 1200); do [ "$(wc -l < "$SCRATCH/crash.acked" 2>/dev/null || echo 0)" -ge 3000 ] && break; sleep 0.05; done
+kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+at_kill=$(wc -l < "$SCRATCH/crash.acked")
+start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100 --kafka-listen "$K" || { echo "Bail out! weir serve did not start again on $K"; exit 1; }
+for i in $(seq 1800); do kill -0 $producer 2>/dev/null || break; sleep 0.1; done
+kill $producer 2>/dev/null; wait $producer 2>/dev/null
+stored=$($WEIR consume events --from-beginning -e 2>/dev/null | grep '"crash"' | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | sort -n)
+[ "$(cat "$SCRATCH/crash.out")" = 'left 0 errors 0 []' ] && [ "$(wc -l < "$SCRATCH/crash.acked")" = 20000 ]
+ok $? "killed -9 at $at_kill acknowledged records and restarted, weir takes the rest of librdkafka's 20000 ($(cat "$SCRATCH/crash.out"))"
+[ "$(wc -l <<<"$stored")" = 20000 ] && [ "$(uniq <<<"$stored" | wc -l)" = 20000 ]
+ok $? "each of the 20000 is stored exactly once ($(wc -l <<<"$stored") stored, $(uniq <<<"$stored" | wc -l) distinct)"
+
 $WEIR consume __weir_producers --from-beginning -e >/dev/null 2>&1
 kcat -b "$K" -L 2>/dev/null | grep -q __weir
 [ $? -ne 0 ]

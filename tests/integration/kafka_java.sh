@@ -9,7 +9,7 @@
 # Own file: a JVM takes seconds to start on 2 cores.
 . "$(dirname "$0")/../lib.sh"
 plan 7
-command -v java >/dev/null || { echo "Bail out! java is missing (scripts/deps.sh test installs default-jre-headless)"; exit 1; }
+command -v javac >/dev/null || { echo "Bail out! a JDK is missing (scripts/deps.sh test installs default-jdk-headless)"; exit 1; }
 "$KAFKA_PEERS" fetch || { echo "Bail out! the Apache Kafka jars could not be fetched (tests/peers/kafka.sh fetch)"; exit 1; }
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM events (id INT, name TEXT) WITH (partitions = 2);
