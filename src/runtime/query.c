@@ -135,7 +135,7 @@ void weir_runtime_streams(weir_runtime *s, weir_answer *a)
 
 void weir_runtime_tables(weir_runtime *s, weir_answer *a)
 {
-    static const char *const windows[] = {"none", "tumble", "hop", "session"};
+    static const char *const windows[] = {"none", "tumble", "hop", "session"}; /* by weir_window_kind */
     weir_buf b = {0};
     int rc = weir_buf_append_str(&b, "{\"tables\":[");
     bool first = true;
@@ -154,7 +154,8 @@ void weir_runtime_tables(weir_runtime *s, weir_answer *a)
         rc = rc || weir_buf_append_str(&b, "],\"from\":") ||
              (q ? weir_json_quote(&b, q->source->name, strlen(q->source->name)) : weir_buf_append_str(&b, "null")) ||
              weir_buf_printf(&b, ",\"window\":\"%s\",\"window_ms\":%lld,\"emit\":\"%s\",\"rows\":%zu}",
-                             windows[q ? q->window.kind : WEIR_WINDOW_NONE], q ? (long long)q->window.size_ms : 0LL,
+                             q && q->window.cumulate ? "cumulate" : windows[q ? q->window.kind : WEIR_WINDOW_NONE],
+                             q ? (long long)q->window.size_ms : 0LL,
                              q && q->emit == WEIR_EMIT_FINAL ? "final" : "changes", weir_view_count(s->views[i]));
     }
     rc = rc || weir_buf_append_str(&b, "]}\n");

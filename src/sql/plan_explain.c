@@ -92,7 +92,8 @@ static const char *window_detail(planner *P, const weir_window_spec *w)
 {
     const char *s = w->kind == WEIR_WINDOW_TUMBLE ? plan_printf(P, "TUMBLE size %s", plan_interval_sql(P, w->size_ms))
                     : w->kind == WEIR_WINDOW_HOP
-                        ? plan_printf(P, "HOP size %s every %s", plan_interval_sql(P, w->size_ms), plan_interval_sql(P, w->slide_ms))
+                        ? plan_printf(P, w->cumulate ? "CUMULATE up to %s by %s" : "HOP size %s every %s",
+                                      plan_interval_sql(P, w->size_ms), plan_interval_sql(P, w->slide_ms))
                         : plan_printf(P, "SESSION gap %s", plan_interval_sql(P, w->gap_ms));
     return w->grace_ms ? plan_printf(P, "%s, GRACE %s", s, plan_interval_sql(P, w->grace_ms)) : s;
 }

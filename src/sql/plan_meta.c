@@ -136,7 +136,8 @@ static const char *window_of(planner *P, const weir_query *q)
         return NULL;
     const weir_window_spec *w = &q->window;
     const char *s = w->kind == WEIR_WINDOW_TUMBLE  ? plan_printf(P, "TUMBLE(%s)", plan_interval_sql(P, w->size_ms))
-                    : w->kind == WEIR_WINDOW_HOP   ? plan_printf(P, "HOP(%s, %s)", plan_interval_sql(P, w->slide_ms),
+                    : w->kind == WEIR_WINDOW_HOP   ? plan_printf(P, "%s(%s, %s)", w->cumulate ? "CUMULATE" : "HOP",
+                                                                 plan_interval_sql(P, w->slide_ms),
                                                                  plan_interval_sql(P, w->size_ms))
                                                    : plan_printf(P, "SESSION(%s)", plan_interval_sql(P, w->gap_ms));
     return w->grace_ms ? plan_printf(P, "%s GRACE %s", s, plan_interval_sql(P, w->grace_ms)) : s;

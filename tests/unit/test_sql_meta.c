@@ -67,7 +67,7 @@ static void is_text(const char *got, const char *want, const char *name)
 
 int main(void)
 {
-    plan(18);
+    plan(19);
     weir_stmt **st;
     size_t n;
     weir_sql_error e;
@@ -127,6 +127,9 @@ int main(void)
     is_text(detail("EXPLAIN CREATE TABLE top WITH (partitions = 8) AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY page", 5),
             "table top (8 partitions), primary key page", "EXPLAIN CREATE TABLE ... AS: the plan of a query not in the pipeline");
     ok(cat.nrels == 8 && !weir_catalog_find(&cat, "top"), "and the catalog is left as it was");
+    is_text(detail("EXPLAIN CREATE TABLE cu AS SELECT page, window_start, window_end, COUNT(*) AS n "
+                   "FROM CUMULATE(clicks, INTERVAL '1' MINUTE, INTERVAL '1' HOUR) GROUP BY page", 2),
+            "CUMULATE up to INTERVAL '1' HOUR by INTERVAL '1' MINUTE", "EXPLAIN names a CUMULATE window as one, not HOP");
     is_text(answer("EXPLAIN CREATE STREAM s2 (a INT)"), "error 1:9: EXPLAIN CREATE takes CREATE STREAM|TABLE ... AS SELECT ...",
             "EXPLAIN CREATE of a source is refused");
     weir_arena_free(&arena);
