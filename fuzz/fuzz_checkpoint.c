@@ -5,7 +5,7 @@
  * and a scale-out task's single partition). The catalog is fixed: every kind of
  * state (keys of several types, windows, panes, sessions, sketches, top-k,
  * a join's buffered records, a stream-table join's rows, a temporal join's
- * versions and waiting records).
+ * versions and waiting records, a table-table join's rows of both tables).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,9 @@ static const char *sql =
     "INTERVAL '1' MINUTE;"
     "CREATE TABLE r (k TEXT PRIMARY KEY, n INT, ts TIMESTAMP) WITH (partitions = 2, timestamp = 'ts');"
     "CREATE STREAM e AS SELECT s.k, r.n FROM s LEFT JOIN r ON s.k = r.k;"
-    "CREATE STREAM f AS SELECT s.k, r.n FROM s JOIN r FOR SYSTEM_TIME AS OF s.ts ON s.k = r.k;";
+    "CREATE STREAM f AS SELECT s.k, r.n FROM s JOIN r FOR SYSTEM_TIME AS OF s.ts ON s.k = r.k;"
+    "CREATE TABLE r2 (k TEXT PRIMARY KEY, m INT) WITH (partitions = 2);"
+    "CREATE TABLE g AS SELECT r.k, r.n, r2.m FROM r FULL JOIN r2 ON r.k = r2.k;";
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {
