@@ -155,6 +155,15 @@ const char *engine_error_reason(const weir_eval *ev, char *buf, size_t cap)
     return buf;
 }
 
+/* Which sides of s's table-table join table is (1 the left, 2 the right,
+ * 3 both: a table joined with itself), or 0. */
+static unsigned tables_join_sides(const query_state *s, const weir_relation *table)
+{
+    if (!s->tables_join)
+        return 0;
+    return (s->q->source == table ? 1u : 0u) | (s->q->join->right == table ? 2u : 0u);
+}
+
 /* The row of table `table` whose primary-key columns key holds has left
  * it: the joins whose table side it is drop their copy. */
 static int table_removed(weir_engine *e, const weir_relation *table, uint32_t part, const weir_value *key, int64_t ts,
@@ -163,10 +172,9 @@ static int table_removed(weir_engine *e, const weir_relation *table, uint32_t pa
     int rc = WEIR_OK;
     for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
         query_state *s = &e->qs[i];
-        if (s->tables_join) {
-            for (int side = 0; side < 2 && rc == WEIR_OK; side++)
-                if ((side ? s->q->join->right : s->q->source) == table)
-                    rc = engine_tables_join_row(e, s, side, NULL, key, ts, t, err);
+        unsigned sides = tables_join_sides(s, table);
+        if (sides) {
+            rc = engine_tables_join_row(e, s, sides, NULL, key, ts, t, err);
         } else if ((s->table_join || s->temporal) && s->q->join->right == table) {
             rc = engine_table_join_row(e, s, table, part % s->nparts, NULL, key, ts, NULL, 0, t, err);
         }
@@ -774,11 +782,9 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
                 return rc;
             continue;
         }
-        if (s->tables_join) { /* a table joined with itself takes each row on both sides */
-            for (int side = 0; side < 2 && rc == WEIR_OK; side++)
-                if ((side ? s->q->join->right : s->q->source) == rel)
-                    rc = engine_tables_join_row(e, s, side, row, NULL, ts, t, err);
-            if (rc)
+        if (s->tables_join) {
+            unsigned sides = tables_join_sides(s, rel);
+            if (sides && (rc = engine_tables_join_row(e, s, sides, row, NULL, ts, t, err)))
                 return rc;
             continue;
         }

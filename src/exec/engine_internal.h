@@ -86,11 +86,11 @@ int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *r
                           const weir_emit_target *t, weir_err *err);
 int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm,
                             const weir_emit_target *t, weir_err *err);
-/* A table-table join's side (0 left, 1 right) has row as its key's new
- * row, or with row NULL, the row of key (that table's primary-key columns)
- * left it: the key's joined row goes through WHERE and the SELECT list to
- * the output table, or leaves it (engine_join.c). */
-int engine_tables_join_row(weir_engine *e, query_state *s, int side, const weir_value *row, const weir_value *key,
+/* A table-table join's table of sides (1 the left, 2 the right, 3 both)
+ * has row as its key's new row, or with row NULL, the row of key (that
+ * table's primary-key columns) left it: the key's joined row goes through
+ * WHERE and the SELECT list to the output table, or leaves it. */
+int engine_tables_join_row(weir_engine *e, query_state *s, unsigned sides, const weir_value *row, const weir_value *key,
                            int64_t ts, const weir_emit_target *t, weir_err *err);
 
 /* group_store.c: frees what keeping s's groups in the store holds. */

@@ -152,10 +152,9 @@ int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t p
                        s->q->output->name, engine_error_reason(&ev, why, sizeof why));
 }
 
-/* weir_tables_join_gone: the key's row leaves the output table. */
-static int tables_gone(void *ctx, const weir_value *key, int64_t ts)
+/* The key's row leaves the output table. */
+static int tables_gone(join_ctx *c, const weir_value *key, int64_t ts)
 {
-    join_ctx *c = ctx;
     const weir_relation *out = c->s->q->output;
     if (!c->t->removed)
         return WEIR_OK;
@@ -168,33 +167,59 @@ static int tables_gone(void *ctx, const weir_value *key, int64_t ts)
     return engine_remove_row(c->e, c->s, row, ts, c->t, c->err);
 }
 
-/* weir_tables_join_emit: WHERE and the SELECT list over the key's joined
- * row; one that fails WHERE is no row of the output table, so the key's
- * row leaves it (as a Kafka Streams table's filter sends a tombstone). */
-static int tables_emit(void *ctx, const weir_value *row, int64_t ts)
+/* weir_tables_join_out's shown: the joined row passes WHERE and its
+ * SELECT list evaluates (one that failed was dead-lettered, and its key's
+ * row removed). */
+static bool tables_shown(void *ctx, const weir_value *row)
 {
     join_ctx *c = ctx;
     const weir_query *q = c->s->q;
     weir_eval ev = {.arena = &c->e->scratch, .row = row};
-    if (q->where && !weir_eval_predicate(&ev, q->where)) {
-        if (!ev.err)
-            return tables_gone(ctx, &row[q->join->left_key], ts);
-        c->s->stats.dead++;
-        char why[160];
-        return engine_dead(c->e, WEIR_DEAD_EXPRESSION, q->source, row, NULL, 0, ts, c->t, c->err, "WHERE of %s: %s",
-                           q->output->name, engine_error_reason(&ev, why, sizeof why));
-    }
-    return engine_project(c->e, c->s, row, ts, &ev, q->source, row, NULL, 0, c->t, c->err);
+    if (q->where && !weir_eval_predicate(&ev, q->where))
+        return false;
+    for (int i = 0; i < q->output->schema.ncols && !ev.err; i++)
+        weir_eval_expr(&ev, q->out[i]);
+    return !ev.err;
 }
 
-int engine_tables_join_row(weir_engine *e, query_state *s, int side, const weir_value *row, const weir_value *key,
+/* weir_tables_join_out's changed: the key's joined row through WHERE and
+ * the SELECT list; a key without one, or whose row fails WHERE (as a Kafka
+ * Streams table's filter sends a tombstone) or fails to evaluate (a dead
+ * letter), has no row in the output table any more. */
+static int tables_changed(void *ctx, const weir_value *row, const weir_value *key, bool had, int64_t ts)
+{
+    join_ctx *c = ctx;
+    const weir_query *q = c->s->q;
+    if (!row)
+        return had ? tables_gone(c, key, ts) : WEIR_OK;
+    weir_eval ev = {.arena = &c->e->scratch, .row = row};
+    uint64_t dead = c->s->stats.dead;
+    int rc = WEIR_OK;
+    if (q->where && !weir_eval_predicate(&ev, q->where)) {
+        if (ev.err) {
+            char why[160];
+            c->s->stats.dead++;
+            if ((rc = engine_dead(c->e, WEIR_DEAD_EXPRESSION, q->source, row, NULL, 0, ts, c->t, c->err,
+                                  "WHERE of %s: %s", q->output->name, engine_error_reason(&ev, why, sizeof why))))
+                return rc;
+        }
+        return had ? tables_gone(c, key, ts) : WEIR_OK;
+    }
+    if ((rc = engine_project(c->e, c->s, row, ts, &ev, q->source, row, NULL, 0, c->t, c->err)))
+        return rc;
+    /* a SELECT list that failed dead-lettered the row: the key's old row must not stay as if it still held */
+    return c->s->stats.dead != dead && had ? tables_gone(c, key, ts) : WEIR_OK;
+}
+
+int engine_tables_join_row(weir_engine *e, query_state *s, unsigned sides, const weir_value *row, const weir_value *key,
                            int64_t ts, const weir_emit_target *t, weir_err *err)
 {
     const weir_join *j = s->q->join;
     join_ctx c = {e, s, t, err};
+    weir_tables_join_out out = {tables_shown, tables_changed, &c};
     s->stats.rows_in++;
-    const weir_value *k = row ? NULL : &key[side ? j->right_key : j->left_key];
-    int rc = weir_tables_join_update(s->tables_join, side, row, k, ts, tables_emit, tables_gone, &c);
+    const weir_value *k = row ? NULL : &key[sides & 1 ? j->left_key : j->right_key];
+    int rc = weir_tables_join_update(s->tables_join, sides, row, k, ts, &out);
     return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name)
                              : rc;
 }

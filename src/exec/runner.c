@@ -466,7 +466,8 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         /* The query's watermarks: one per partition of its input, or of each of a join's two. */
         input *ins[2] = {find_input(r, query->source), query->join ? find_input(r, query->join->right) : NULL};
         uint32_t nw = weir_engine_query_parts(r->engine, q);
-        bool timed = query->window.kind != WEIR_WINDOW_NONE || (query->join && (!query->join->table || query->join->temporal));
+        bool timed = query->window.kind != WEIR_WINDOW_NONE ||
+                     (query->join && !query->join->tables && (!query->join->table || query->join->temporal));
         if (!timed || !ins[0] || (query->join && !ins[1]))
             continue;
         uint32_t n = ins[0]->nparts;

@@ -77,27 +77,29 @@ static const weir_value *join_rows(weir_tables_join *t, const weir_value *left, 
     return t->joined;
 }
 
-int weir_tables_join_update(weir_tables_join *t, int side, const weir_value *row, const weir_value *key, int64_t ts,
-                            weir_tables_join_emit emit, weir_tables_join_gone gone, void *ctx)
+int weir_tables_join_update(weir_tables_join *t, unsigned sides, const weir_value *row, const weir_value *key, int64_t ts,
+                            const weir_tables_join_out *out)
 {
-    weir_value k = row ? row[t->key[side]] : *key;
-    if (k.is_null) /* a row without its key meets nothing (and a source table has none) */
+    int side = sides & 1 ? 0 : 1; /* the side whose key's type k has */
+    weir_value k[2];
+    k[side] = row ? row[t->key[side]] : *key;
+    if (k[side].is_null) /* a row without its key meets nothing (and a source table has none) */
         return WEIR_OK;
-    weir_value other_key = weir_join_key_as(&k, t->schema[!side]->cols[t->key[!side]].type);
-    const weir_value *mine = weir_row_map_get(t->rows[side], &k);
-    const weir_value *other = weir_row_map_get(t->rows[!side], &other_key);
-    bool had = has_row(t->j->kind, side ? other : mine, side ? mine : other);
-    if (row) {
-        if (weir_row_map_upsert(t->rows[side], row))
+    k[!side] = weir_join_key_as(&k[side], t->schema[!side]->cols[t->key[!side]].type);
+    const weir_value *left = weir_row_map_get(t->rows[0], &k[0]), *right = weir_row_map_get(t->rows[1], &k[1]);
+    bool had = has_row(t->j->kind, left, right) && out->shown(out->ctx, join_rows(t, left, right));
+    for (int s = 0; s < 2; s++) {
+        if (!(sides & (1u << s)))
+            continue;
+        if (!row)
+            weir_row_map_remove(t->rows[s], &k[s]);
+        else if (weir_row_map_upsert(t->rows[s], row))
             return WEIR_ENOMEM;
-    } else {
-        weir_row_map_remove(t->rows[side], &k);
     }
-    mine = weir_row_map_get(t->rows[side], &k);
-    const weir_value *left = side ? other : mine, *right = side ? mine : other;
-    if (has_row(t->j->kind, left, right))
-        return emit(ctx, join_rows(t, left, right), ts);
-    return had ? gone(ctx, side ? &other_key : &k, ts) : WEIR_OK;
+    left = weir_row_map_get(t->rows[0], &k[0]);
+    right = weir_row_map_get(t->rows[1], &k[1]);
+    const weir_value *joined = has_row(t->j->kind, left, right) ? join_rows(t, left, right) : NULL;
+    return out->changed(out->ctx, joined, &k[0], had, ts);
 }
 
 uint64_t weir_tables_join_entries(const weir_tables_join *t)

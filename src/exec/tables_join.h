@@ -5,7 +5,8 @@
  * key's joined row as it now stands, as ksqlDB and Kafka Streams join two
  * tables: INNER needs both rows, LEFT the left one, FULL either. A key
  * that had a joined row and has none any more is `gone` (its row leaves
- * the output table); one that had none and still has none says nothing.
+ * the output table). "Had" asks the caller too: a joined row that failed
+ * WHERE was no row of the output table.
  *
  * In a FULL join's row without a left row, the left key column holds the
  * key too (the right row's), so the row always has its key. The rows are
@@ -20,10 +21,16 @@
 
 typedef struct weir_tables_join weir_tables_join;
 
-/* A key's joined row now stands as row (left's columns, then right's). */
-typedef int (*weir_tables_join_emit)(void *ctx, const weir_value *row, int64_t ts);
-/* A key whose joined row there was has none now (key: a value of the join key). */
-typedef int (*weir_tables_join_gone)(void *ctx, const weir_value *key, int64_t ts);
+/* Where a change goes (the caller's: the engine's WHERE and SELECT list). */
+typedef struct weir_tables_join_out {
+    /* Whether a joined row (left's columns, then right's) is a row of the
+     * output table: it passes WHERE. */
+    bool (*shown)(void *ctx, const weir_value *row);
+    /* The key's joined row is now row, or NULL: it has none; had: the key
+     * had a row in the output table before (key: the left key's value). */
+    int (*changed)(void *ctx, const weir_value *row, const weir_value *key, bool had, int64_t ts);
+    void *ctx;
+} weir_tables_join_out;
 
 /* v as a key of type t: a join's keys are of one type, or INT and UINT (a
  * value the other cannot hold is a NULL, which meets nothing). */
@@ -33,11 +40,13 @@ weir_value weir_join_key_as(const weir_value *v, weir_type t);
 weir_tables_join *weir_tables_join_new(const weir_join *j, const weir_relation *left);
 void weir_tables_join_free(weir_tables_join *t);
 
-/* Side 0 (left) or 1 (right) has a new row of its key (row), or with row
- * NULL, the row of key (the side's key column's value) left it. Then emit
- * or gone as the header says; returns what they returned, or WEIR_ENOMEM. */
-int weir_tables_join_update(weir_tables_join *t, int side, const weir_value *row, const weir_value *key, int64_t ts,
-                            weir_tables_join_emit emit, weir_tables_join_gone gone, void *ctx);
+/* The table of sides (1 the left, 2 the right, 3 both: a table joined
+ * with itself) has a new row of its key (row), or with row NULL, the row
+ * of key (that table's key column's value) left it. Then out->changed
+ * once, with the key's joined row as both sides now stand; returns what
+ * it returned, or WEIR_ENOMEM. */
+int weir_tables_join_update(weir_tables_join *t, unsigned sides, const weir_value *row, const weir_value *key, int64_t ts,
+                            const weir_tables_join_out *out);
 
 uint64_t weir_tables_join_entries(const weir_tables_join *t);
 uint64_t weir_tables_join_bytes(const weir_tables_join *t);

@@ -78,6 +78,7 @@ static const char *join_detail(planner *P, const weir_query *q)
     const weir_join *j = q->join;
     static const char *const kinds[] = {[WEIR_JOIN_INNER] = "INNER", [WEIR_JOIN_LEFT] = "LEFT", [WEIR_JOIN_FULL] = "FULL"};
     const char *how = j->temporal ? "its row as of each record's event time (FOR SYSTEM_TIME AS OF)"
+                      : j->tables ? "both tables' current rows per key, a change of either making the key's row"
                       : j->table  ? "its current row per key"
                                   : plan_printf(P, "records whose %s.ts - %s.ts is within [%lld ms, %lld ms]",
                                                 j->right->name, q->source->name, (long long)j->lo, (long long)j->hi);

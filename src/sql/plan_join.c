@@ -250,6 +250,10 @@ static void tables_join_on(planner *P, const weir_stmt *st, const weir_relation 
     if (lt != rt && !((lt == WEIR_TYPE_INT || lt == WEIR_TYPE_UINT) && (rt == WEIR_TYPE_INT || rt == WEIR_TYPE_UINT)))
         fail(P, v[0]->pos, "the tables' keys have types %s and %s: equal keys must have the same text to be in the "
                            "same partition", weir_type_name(lt), weir_type_name(rt));
+    if (lt != rt && j->kind == WEIR_JOIN_FULL) /* a right-only row's key names the row as the left key's type */
+        fail(P, v[0]->pos, "a FULL join's row is keyed by its left key even without a left row, so the keys must "
+                           "have one type (%s and %s here): CAST one in a derived table", weir_type_name(lt),
+             weir_type_name(rt));
     j->left_key = lcol;
     j->right_key = rcol;
 }
@@ -277,8 +281,8 @@ void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_
     weir_join *j = alloc(P, sizeof *j);
     j->kind = sel->join;
     j->right = right;
-    j->table = right->is_table;
     j->tables = left->is_table && right->is_table;
+    j->table = right->is_table && !j->tables;
     if (left->is_table && !right->is_table)
         fail(P, sel->from_pos, "%s is a table and %s a stream: a stream joins a table (FROM %s JOIN %s ON ...)",
              left->name, right->name, right->name, left->name);

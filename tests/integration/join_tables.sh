@@ -11,9 +11,10 @@ plan 5
 sql="$(dirname "$0")/../sql/join_tables.sql"
 data="$SCRATCH/data"
 post() { req POST "/v1/streams/$1" --data-binary "$2"; [ "$STATUS" = 200 ] || diag "ingest $1: $STATUS $BODY"; }
-# rows T: table T's rows, sorted, one JSON object per line
+# rows T: table T's rows, sorted, one JSON object per line (the status when it is not 200)
 rows() {
     req GET "/v1/tables/$1"
+    [ "$STATUS" = 200 ] || { echo "HTTP $STATUS"; return; }
     echo "$BODY" | python3 -c 'import json, sys
 for r in sorted(json.dumps(r, separators=(",", ":")) for r in json.load(sys.stdin)["rows"]): print(r)' 2>/dev/null
 }
