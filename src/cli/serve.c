@@ -132,7 +132,7 @@ static void print_stats(const weir_catalog *cat, const weir_runner *r)
     for (int i = 0; i < cat->nqueries; i++) {
         weir_query_stats st;
         weir_runner_query_stats(r, i, &st);
-        fprintf(stderr, "weir serve: %s: %llu in, %llu out, %llu dead letters (%llu late)", cat->queries[i]->output->name,
+        fprintf(stderr, "weir serve: %s: %llu in, %llu out, %llu dead letters (%llu late)", cat->queries[i]->name,
                 (unsigned long long)st.rows_in, (unsigned long long)st.rows_out, (unsigned long long)st.dead,
                 (unsigned long long)st.late);
         if (st.groups)

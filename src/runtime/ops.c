@@ -129,7 +129,7 @@ static int query_metrics(weir_runtime *s, weir_buf *b)
             weir_query_stats st;
             weir_runner_query_stats(s->runner, q, &st);
             uint64_t v[] = {st.rows_in, st.rows_out, st.dead, st.late, st.groups, st.state_bytes};
-            rc = weir_buf_printf(b, "%s{query=\"%s\"} %llu\n", names[f], s->cat->queries[q]->output->name,
+            rc = weir_buf_printf(b, "%s{query=\"%s\"} %llu\n", names[f], s->cat->queries[q]->name,
                                  (unsigned long long)v[f]);
         }
     }

@@ -84,6 +84,7 @@ typedef struct weir_join {
 } weir_join;
 
 typedef struct weir_query {
+    const char *name;              /* its output's name; an INSERT INTO's: "<stream>.insert<k>", the k-th into it */
     const weir_stmt *stmt;
     const weir_relation *source;   /* what it reads */
     weir_relation *output;         /* what it produces */

@@ -272,6 +272,20 @@ void plan_declare(planner *P, weir_stmt *st)
     }
 }
 
+/* Whether rel's records come, through any chain of queries, of target's. */
+static bool made_of(const weir_catalog *cat, const weir_relation *rel, const weir_relation *target)
+{
+    if (rel == target)
+        return true;
+    for (int i = 0; i < cat->nqueries; i++) {
+        const weir_query *q = cat->queries[i];
+        if (q->output == rel &&
+            (made_of(cat, q->source, target) || (q->join && made_of(cat, q->join->right, target))))
+            return true;
+    }
+    return false;
+}
+
 void plan_insert(planner *P, weir_stmt *st)
 {
     weir_relation *into = NULL;
@@ -299,6 +313,9 @@ void plan_insert(planner *P, weir_stmt *st)
     made->key_col = made->ts_col = -1;
     plan_query(P, st, made);
     weir_query *q = made->query;
+    if (made_of(P->cat, q->source, into) || (q->join && made_of(P->cat, q->join->right, into)))
+        fail(P, st->select->from_pos, "INSERT INTO %s: the SELECT reads what %s's own records make, so each record "
+                                      "would make another without end", st->name, st->name);
     if (made->schema.ncols != into->schema.ncols)
         fail(P, st->pos, "INSERT INTO %s: the SELECT gives %d columns and %s has %d: give its columns "
                          "in order (%s first)", st->name, made->schema.ncols, st->name,
@@ -311,6 +328,10 @@ void plan_insert(planner *P, weir_stmt *st)
                  into->schema.cols[i].name, weir_type_name(want), weir_type_name(got), weir_type_name(want));
     }
     q->output = into;
+    int k = 1;
+    for (int i = 0; i < P->cat->nqueries; i++)
+        k += P->cat->queries[i]->output == into && P->cat->queries[i]->stmt->kind == WEIR_STMT_INSERT;
+    q->name = plan_printf(P, "%s.insert%d", into->name, k);
     if (!into->query)
         into->query = q;
     into->is_source = false; /* the pipeline writes it: producers may not (ingest answers 409) */

@@ -6,7 +6,7 @@
  *
  *   SHOW STREAMS   name, kind (source | stream | dead_letters), partitions, key, timestamp
  *   SHOW TABLES    name, kind (table | source_table), partitions, primary_key, window, emit
- *   SHOW QUERIES   id (CSAS_x | CTAS_x), sink, sources, query
+ *   SHOW QUERIES   id (CSAS_x | CTAS_x | x.insertK), sink, sources, query
  *   SHOW SINKS     name, from, connector
  *   DESCRIBE x     name, kind, columns (JSON), key, primary_key, partitions, timestamp,
  *                  retention, retention_bytes, cleanup_policy, query
@@ -164,6 +164,8 @@ static void show_tables(planner *P, weir_meta *out)
 
 const char *plan_query_id(planner *P, const weir_query *q)
 {
+    if (q->stmt->kind == WEIR_STMT_INSERT)
+        return q->name;
     return plan_printf(P, "%s_%s", q->is_table ? "CTAS" : "CSAS", q->output->name);
 }
 

@@ -87,6 +87,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
     P->input_name = src->name;
     P->scope[0] = (plan_scope){src->name, sel->from_alias, 0, src->schema.ncols};
     P->nscope = 1;
+    q->name = out->name;
     q->stmt = st;
     q->source = src;
     q->output = out;
