@@ -352,7 +352,11 @@ int weir_decode_table_key(const weir_relation *table, const char *key, size_t le
      * TEXT and the value itself for the rest. */
     const weir_column *c = &table->schema.cols[table->pk[0]];
     weir_buf obj = {0};
-    bool text = c->type == WEIR_TYPE_TEXT;
+    /* ingest keys a record by a string's text: a TIMESTAMP written as one (not epoch ms) is quoted back */
+    size_t digits = 0;
+    while (digits < len && (key[digits] == '-' || (key[digits] >= '0' && key[digits] <= '9')))
+        digits++;
+    bool text = c->type == WEIR_TYPE_TEXT || (c->type == WEIR_TYPE_TIMESTAMP && digits < len);
     int rc = weir_buf_append(&obj, "{", 1) || weir_json_quote(&obj, c->name, strlen(c->name)) ||
              weir_buf_append(&obj, ":", 1) || (text ? weir_json_quote(&obj, key, len) : weir_buf_append(&obj, key, len)) ||
              weir_buf_append(&obj, "}", 1);

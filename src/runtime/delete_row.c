@@ -38,26 +38,40 @@ static void on_produced(void *ctx, int status, const char *msg, uint64_t base_of
     free(k);
 }
 
-/* Whether key is a value of table's key column: 0, else the 400 in *a. */
-static int check_key(const weir_relation *t, const char *key, weir_answer *a)
+/* The key of table t's records whose key column holds the value key
+ * names, as ingest keys them (conn/ingest.h: a string's characters,
+ * another value's JSON text, so " 5" and "5" are one key of an INT
+ * column; a TIMESTAMP as written, ISO 8601 text or epoch milliseconds):
+ * 0 with it in *out, else the refusal in *a. */
+static int record_key(const weir_relation *t, const char *key, weir_buf *out, weir_answer *a)
 {
     weir_arena arena = {0};
     weir_value *row = malloc((size_t)t->schema.ncols * sizeof *row);
+    const weir_column *c = &t->schema.cols[t->pk[0]];
     char why[256];
     int rc = row ? weir_decode_table_key(t, key, strlen(key), &arena, row, why, sizeof why) : -1;
-    if (!row)
+    if (!row) {
         answer_error(a, 500, "out of memory");
-    else if (rc)
-        answer_error(a, 400, "key '%s' is not a value of %s's key column %s (%s)", key, t->name,
-                     t->schema.cols[t->pk[0]].name, weir_type_name(t->schema.cols[t->pk[0]].type));
+    } else if (rc) {
+        answer_error(a, 400, "key '%s' is not a value of %s's key column %s (%s)", key, t->name, c->name,
+                     weir_type_name(c->type));
+    } else {
+        const weir_value *v = &row[t->pk[0]];
+        rc = c->type == WEIR_TYPE_TEXT        ? weir_buf_append(out, v->s, v->len)
+             : c->type == WEIR_TYPE_TIMESTAMP ? weir_buf_append_str(out, key)
+                                              : weir_value_to_json(out, v);
+        if (rc)
+            answer_error(a, 500, "out of memory");
+    }
     weir_arena_free(&arena);
     free(row);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 void weir_runtime_delete_row(weir_runtime *s, const char *table, const char *key, weir_ingest_done done, void *ctx)
 {
     weir_answer a = {0};
+    weir_buf rkey = {0};
     const weir_relation *t = runtime_relation(s, table, NULL);
     delete_ack *k = NULL;
     if (!t || !t->is_table)
@@ -67,19 +81,23 @@ void weir_runtime_delete_row(weir_runtime *s, const char *table, const char *key
                               "no AS SELECT) has rows to delete", table);
     else if (!key || !*key)
         answer_error(&a, 400, "?key= must name the row to delete (its %s)", t->schema.cols[t->pk[0]].name);
-    else if (!check_key(t, key, &a) && !(k = calloc(1, sizeof *k)))
+    else if (!record_key(t, key, &rkey, &a) && !(k = calloc(1, sizeof *k)))
         answer_error(&a, 500, "out of memory");
     if (!k) {
+        weir_buf_free(&rkey);
         done(ctx, &a);
         return;
     }
     *k = (delete_ack){done, ctx, {0}};
     if (weir_buf_append_str(&k->removed, "{\"removed\":") ||
-        weir_table_key_json(t, key, strlen(key), &k->removed) || weir_buf_append_str(&k->removed, "}\n")) {
+        weir_table_key_json(t, (const char *)rkey.data, rkey.len, &k->removed) ||
+        weir_buf_append_str(&k->removed, "}\n")) {
+        weir_buf_free(&rkey);
         on_produced(k, 500, "out of memory", 0);
         return;
     }
-    weir_wire_record tombstone = {.key = (const uint8_t *)key, .key_len = strlen(key)};
-    uint32_t partition = weir_partition_for_key(key, strlen(key), t->partitions);
+    weir_wire_record tombstone = {.key = rkey.data, .key_len = rkey.len};
+    uint32_t partition = weir_partition_for_key(rkey.data, rkey.len, t->partitions);
     weir_runtime_produce(s, t->name, (int32_t)partition, &tombstone, 1, NULL, NULL, on_produced, k);
+    weir_buf_free(&rkey); /* recs are read during the call only */
 }
