@@ -55,8 +55,8 @@ int weir_runtime_follow_many(weir_runtime *s, const char *list, const char *from
  * [WHERE] EMIT CHANGES [LIMIT n]): a feed open() makes gets first
  * {"columns": [{name, type}]}, then one event per new record that passes
  * the WHERE, {partition, offset, timestamp, row} with row projected (a
- * table's removed row: "row": null, "removed": {key}), until the client
- * goes or n events went; as NDJSON lines (a quiet feed sends an empty
+ * table's row that left it, or that now fails the WHERE: "row": null,
+ * "removed": {key}), until the client goes or n rows went; as NDJSON lines (a quiet feed sends an empty
  * line every 15 s), or with sse as Server-Sent Events ("event: columns",
  * then "event: change"). It starts at from: "beginning", "end" or NULL
  * (the end). Returns 1, answering nothing, when sql is no push query (or

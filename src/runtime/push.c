@@ -39,25 +39,36 @@ void push_query_free(push_query *q)
 
 const char *push_keepalive(const push_query *q) { return q->sse ? ": keep-alive\n\n" : "\n"; }
 
-/* "row":{...} for a record that passes the WHERE, or for a table's
- * tombstone "row":null,"removed":{key}; 1 when the record is no event
- * (filtered out, or not a row of the relation's schema: the pipeline
- * dead-letters those), -1 out of memory. */
-static int put_row(push_query *q, const weir_record *rec, weir_buf *b)
+/* What a record is to a push query. */
+typedef enum push_event { PUSH_ROW, PUSH_REMOVAL, PUSH_NOTHING, PUSH_NOMEM = -1 } push_event;
+
+/* "row":{...} for a record that passes the WHERE; for a table's tombstone,
+ * or a table's row that now fails the WHERE (a client may hold the key's
+ * row from before), "row":null,"removed":{key}; nothing for a stream's
+ * record filtered out or one not of the relation's schema (the pipeline
+ * dead-letters those). */
+static push_event put_row(push_query *q, const weir_record *rec, weir_buf *b)
 {
     const weir_relation *rel = q->pull.from;
     char why[256];
     weir_arena_reset(&q->decoded);
-    if (rel->is_table && rec->value_len == 0)
-        return weir_decode_table_key(rel, (const char *)rec->key, rec->key_len, &q->decoded, q->row, why, sizeof why) ? 1
-               : weir_buf_append_str(b, "\"row\":null,\"removed\":") ||
-                       weir_table_key_json(rel, (const char *)rec->key, rec->key_len, b)
-                   ? -1
-                   : 0;
-    if (weir_decode_json(&rel->schema, (const char *)rec->value, rec->value_len, &q->decoded, q->row, why, sizeof why) ||
-        !weir_pull_project(q->run, q->row, q->out))
-        return 1;
-    return weir_buf_append_str(b, "\"row\":") || weir_encode_json(&q->pull.schema, q->out, b) ? -1 : 0;
+    bool removed = rel->is_table && rec->value_len == 0;
+    if (!removed) {
+        if (weir_decode_json(&rel->schema, (const char *)rec->value, rec->value_len, &q->decoded, q->row, why,
+                             sizeof why))
+            return PUSH_NOTHING;
+        if (weir_pull_project(q->run, q->row, q->out))
+            return weir_buf_append_str(b, "\"row\":") || weir_encode_json(&q->pull.schema, q->out, b) ? PUSH_NOMEM
+                                                                                                       : PUSH_ROW;
+        if (!rel->is_table)
+            return PUSH_NOTHING;
+    }
+    if (weir_decode_table_key(rel, (const char *)rec->key, rec->key_len, &q->decoded, q->row, why, sizeof why))
+        return PUSH_NOTHING;
+    return weir_buf_append_str(b, "\"row\":null,\"removed\":") ||
+                   weir_table_key_json(rel, (const char *)rec->key, rec->key_len, b)
+               ? PUSH_NOMEM
+               : PUSH_REMOVAL;
 }
 
 int push_put_record(push_query *q, uint32_t p, const weir_record *rec, weir_buf *b)
@@ -67,14 +78,14 @@ int push_put_record(push_query *q, uint32_t p, const weir_record *rec, weir_buf 
         weir_buf_printf(b, "{\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,", p, (unsigned long long)rec->offset,
                         (long long)rec->ts_ms))
         return -1;
-    int got = put_row(q, rec, b);
-    if (got) {
+    push_event got = put_row(q, rec, b);
+    if (got == PUSH_NOMEM || got == PUSH_NOTHING) {
         b->len = at;
-        return got < 0 ? -1 : 0;
+        return got == PUSH_NOMEM ? -1 : 0;
     }
     if (weir_buf_append_str(b, q->sse ? "}\n\n" : "}\n"))
         return -1;
-    return q->left > 0 && --q->left == 0;
+    return got == PUSH_ROW && q->left > 0 && --q->left == 0; /* LIMIT counts rows, as ksqlDB's does */
 }
 
 /* Plans sql into q: 0, 1 when it is no push query, -1 with the SQL error in *a. */
