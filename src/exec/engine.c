@@ -858,6 +858,7 @@ int weir_engine_push_tombstone(weir_engine *e, const weir_relation *table, uint3
                                size_t key_len, int64_t ingest_ms, const weir_emit_target *t, weir_err *err)
 {
     weir_arena_reset(&e->scratch);
+    e->part = partition; /* chained removals keep the partition of their cause */
     weir_value *row = weir_arena_alloc(&e->scratch, (size_t)(table->schema.ncols + 1) * sizeof *row);
     char why[256];
     if (!row)

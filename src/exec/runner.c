@@ -121,7 +121,7 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
     *part = keyed ? (int32_t)weir_partition_for_key(r->json.data + at, r->json.len - at, partitions)
                   : (int32_t)(r->cur_part % partitions);
     const weir_record *cause = r->cur_rec;
-    bool table = rel->is_table; /* derived: append_output took a source table's rows */
+    bool table = rel->is_table; /* a derived table: append_output returned early for a source table */
     if (table && rel->npk > 1) {
         r->json.len = at;
         if (weir_encode_json_cols(&rel->schema, row, rel->pk, rel->npk, &r->json))

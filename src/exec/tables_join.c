@@ -11,7 +11,7 @@
 #include "exec/row_map.h"
 
 struct weir_tables_join {
-    const weir_join *j;
+    const weir_join *j;            /* its kind and keys */
     const weir_schema *schema[2];  /* left's, right's */
     int key[2];                    /* each side's key column */
     weir_row_map *rows[2];

@@ -16,12 +16,12 @@
 
 struct push_query {
     weir_arena arena;             /* the statement and its plan */
-    weir_pull pull;
+    weir_pull pull;               /* the query: its relation, WHERE, SELECT list and LIMIT */
     weir_pull_run *run;           /* evaluates the WHERE and the projection */
     weir_arena decoded;           /* the record being sent, decoded */
     weir_value *row;              /* its columns (pull.from's schema) */
     weir_value *out;              /* its projection (pull.schema) */
-    bool sse;
+    bool sse;                     /* Server-Sent Events, else NDJSON lines */
     int64_t left;                 /* events to send before the feed ends; -1: no LIMIT */
 };
 
