@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* What to do about an errno from LMDB. */
@@ -235,7 +236,9 @@ int weir_store_release(weir_store *s, weir_err *err)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)(strlen(s->file) - strlen("/data.mdb")), s->file);
-    int rc = pthread_rwlock_wrlock(&s->map_lock);
+    int rc = pthread_rwlock_trywrlock(&s->map_lock);
+    if (rc == EBUSY)
+        return weir_err_set(err, WEIR_EBUSY, "state store %s: a snapshot is open", s->file);
     if (rc)
         return weir_err_errno(err, rc, "state store %s: releasing memory: lock", s->file);
     mdb_env_close(s->env);
@@ -248,6 +251,16 @@ int weir_store_release(weir_store *s, weir_err *err)
         rc = reopen_tables(s, err);
     pthread_rwlock_unlock(&s->map_lock);
     return rc;
+}
+
+void weir_store_unmap(weir_store *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    pthread_rwlock_rdlock(&s->map_lock); /* the map does not move meanwhile */
+    if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0 && info.me_mapaddr)
+        (void)madvise(info.me_mapaddr, ((size_t)info.me_last_pgno + 1) * st.ms_psize, MADV_DONTNEED); /* advice: a failure changes nothing */
+    pthread_rwlock_unlock(&s->map_lock);
 }
 
 /* The locks, one writer-preferring so that growing the map is not starved by a stream of snapshots. */
