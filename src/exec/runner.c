@@ -506,6 +506,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     weir_emit_target t = {r, on_row, on_dead, on_removed};
     *processed = 0;
     bool held; /* the engine is the checkpoint's until its state is encoded */
+    if (r->ckpt.begun) /* its store transaction reads pages too */
+        budget_step(r, now_ms);
     int rc = checkpoint_poll(r, &held, err);
     if (rc || held)
         return rc;

@@ -128,8 +128,10 @@ int budget_trim(weir_runner *r, weir_err *err);
  * (a checkpoint is due before its interval is up), or by half of it (the
  * steps wait for the checkpoint being written). */
 bool budget_due(const weir_runner *r);
-/* After a step that read records: under a bound, at most every 100 ms,
- * the store's map pages the step's reads mapped are unmapped. */
+/* After a step that read records, and in steps while a checkpoint is
+ * written: under a bound, at most every 100 ms, the store's map pages
+ * that reads (the steps' lazy loads, the checkpoint's writes) mapped are
+ * unmapped. */
 void budget_step(weir_runner *r, int64_t now_ms);
 /* Records a step reads per partition: opt.batch, or fewer under a bound,
  * so that a step's changes are a fraction of what a checkpoint may cover. */
