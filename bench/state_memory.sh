@@ -6,7 +6,7 @@
 # read every 0.2 s: the peaks of RssAnon (malloc'd memory: what the state,
 # the checkpoints' batches and LMDB's page copies take), RssFile (pages of
 # files mapped: the state store's map, the binary) and their sum, VmHWM
-# (the kernel's peak RSS), RssAnon at the end (the last sample), the load
+# (the kernel's peak RSS), RssAnon in the last sample (shutdown included), the load
 # rate (steps per second), then `weir serve` is started on the loaded data
 # and the time until GET /longest_step_chain answers 200 is the restart to
 # first answer. ARGS defaults to nothing (the default bound, 256 MiB);
@@ -37,7 +37,7 @@ restart_ms() {
 
 mib() { echo $(( $1 / 1024 )); }
 
-echo "| steps | bound | peak RssAnon, MiB | peak RssFile, MiB | peak of their sum, MiB | VmHWM, MiB | RssAnon at the end, MiB | load, steps/s | restart to first answer, ms | data dir |"
+echo "| steps | bound | peak RssAnon, MiB | peak RssFile, MiB | peak of their sum, MiB | VmHWM, MiB | RssAnon, last sample, MiB | load, steps/s | restart to first answer, ms | data dir |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for steps in "$@"; do
     export WEIR_DATA="$SCRATCH/data-$steps"
