@@ -19,7 +19,8 @@
  *
  * The store's map pages that reads mapped (RssFile: page cache the kernel
  * may reclaim, but counted in the process's RSS) are unmapped after
- * steps, every 100 ms (budget_step), and at each release.
+ * steps, every 20 ms (budget_step), every 2,048 writes of a checkpoint's
+ * transaction, and at each release.
  */
 #include <malloc.h>
 
@@ -100,6 +101,7 @@ int budget_trim(weir_runner *r, weir_err *err)
     r->memory.bytes = state_bytes(r);
     if (!r->opt.state_memory)
         return WEIR_OK;
+    weir_store_unmap_every(r->opt.store, 2048); /* the checkpoints' writes too (no checkpoint thread runs now) */
     bool over = r->memory.bytes > r->opt.state_memory;
     if (over)
         drop_over(r);
@@ -126,7 +128,7 @@ bool budget_full(const weir_runner *r) { return grew(r, 2); }
 
 void budget_step(weir_runner *r, int64_t now_ms)
 {
-    if (!r->opt.state_memory || !r->opt.store || r->opt.tasks || now_ms - r->unmapped_ms < 100)
+    if (!r->opt.state_memory || !r->opt.store || r->opt.tasks || now_ms - r->unmapped_ms < 20)
         return;
     r->unmapped_ms = now_ms;
     weir_store_unmap(r->opt.store);

@@ -129,7 +129,7 @@ int budget_trim(weir_runner *r, weir_err *err);
  * steps wait for the checkpoint being written). */
 bool budget_due(const weir_runner *r);
 /* After a step that read records, and in steps while a checkpoint is
- * written: under a bound, at most every 100 ms, the store's map pages
+ * written: under a bound, at most every 20 ms, the store's map pages
  * that reads (the steps' lazy loads, the checkpoint's writes) mapped are
  * unmapped. */
 void budget_step(weir_runner *r, int64_t now_ms);

@@ -295,6 +295,8 @@ void weir_store_unmap(weir_store *s)
     pthread_rwlock_unlock(&s->map_lock);
 }
 
+void weir_store_unmap_every(weir_store *s, unsigned n) { s->unmap_every = n; }
+
 /* The locks, one writer-preferring so that growing the map is not starved by a stream of snapshots. */
 static int init_locks(weir_store *s, weir_err *err)
 {

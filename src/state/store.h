@@ -78,6 +78,9 @@ int weir_store_release(weir_store *s, weir_err *err);
  * process's RssFile grow towards the store's size. Any thread, any time:
  * LMDB never writes through the map (no MDB_WRITEMAP). */
 void weir_store_unmap(weir_store *s);
+/* The writer unmaps them every n puts and deletes too (0: never; set
+ * before writing): a transaction's B-tree walks map pages as reads do. */
+void weir_store_unmap_every(weir_store *s, unsigned n);
 /* The map's size now, and how many times it grew since open. */
 uint64_t weir_store_map_bytes(const weir_store *s);
 unsigned weir_store_grows(const weir_store *s);
