@@ -10,12 +10,13 @@
  * holders, until the state is at half the bound.
  *
  * What changed since the last checkpoint cannot leave memory: a state
- * grown by a quarter of the bound since then calls for a checkpoint
- * before its interval is up (budget_due), and by half of it, while a
+ * grown by a quarter of the bound since then, or as many changes waiting
+ * as one checkpoint may cover (changes_cap), calls for a checkpoint
+ * before its interval is up (budget_due), and twice that, while a
  * checkpoint is being written, holds the steps until it is (budget_full:
  * the store's writes set the pace then). That also caps what one
  * checkpoint writes, and so the memory its batches and LMDB's copies of
- * the pages it dirties take.
+ * the pages it dirties take (freed by weir_store_release after it).
  *
  * The store's map pages that reads mapped (RssFile: page cache the kernel
  * may reclaim, but counted in the process's RSS) are unmapped after
