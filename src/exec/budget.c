@@ -10,12 +10,18 @@
  * holders, until the state is at half the bound.
  *
  * What changed since the last checkpoint cannot leave memory: a state
- * grown by a quarter of the bound since then calls for a checkpoint
- * before its interval is up (budget_due), and by half of it, while a
+ * grown by a quarter of the bound since then, or as many changes waiting
+ * as one checkpoint may cover (changes_cap), calls for a checkpoint
+ * before its interval is up (budget_due), and twice that, while a
  * checkpoint is being written, holds the steps until it is (budget_full:
  * the store's writes set the pace then). That also caps what one
  * checkpoint writes, and so the memory its batches and LMDB's copies of
- * the pages it dirties take.
+ * the pages it dirties take (freed by weir_store_release after it).
+ *
+ * The store's map pages that reads mapped (RssFile: page cache the kernel
+ * may reclaim, but counted in the process's RSS) are unmapped after
+ * steps, every 20 ms (budget_step), every 2,048 writes of a checkpoint's
+ * transaction, and at each release.
  */
 #include <malloc.h>
 
@@ -60,12 +66,16 @@ static uint64_t state_bytes(const weir_runner *r)
 }
 
 /* Changes (records read and rows written) one checkpoint covers at most
- * under the bound: each costs its encoded puts, their redo copy and, at
- * worst, a page LMDB copies (4 KiB): a 1,024th of the bound's bytes each
- * keeps a checkpoint's memory about the bound. */
+ * under the bound. Each costs its encoded puts and their redo copy, and
+ * in a table keyed at random (Collatz's value_numbers) a leaf page that
+ * LMDB copies (4 KiB: malloc'd, kept until weir_store_release) once the
+ * table has more leaves than the checkpoint has puts: about 1.2 puts a
+ * change, so a 4,096th of the bound each keeps a checkpoint's pages
+ * about the bound at worst. (An 8,192th halved that and the load rate
+ * with it: the steps then wait on the commits' fsyncs.) */
 static uint64_t changes_cap(const weir_runner *r)
 {
-    uint64_t n = r->opt.state_memory / 1024;
+    uint64_t n = r->opt.state_memory / 4096;
     return n > 4096 ? n : 4096;
 }
 
@@ -92,11 +102,13 @@ int budget_trim(weir_runner *r, weir_err *err)
     r->memory.bytes = state_bytes(r);
     if (!r->opt.state_memory)
         return WEIR_OK;
+    weir_store_unmap_every(r->opt.store, 2048); /* the checkpoints' writes too (no checkpoint thread runs now) */
     bool over = r->memory.bytes > r->opt.state_memory;
     if (over)
         drop_over(r);
     /* LMDB keeps its copies of the pages the largest transaction dirtied, and the map's pages read stay mapped */
-    return over || r->checkpoint_changes >= changes_cap(r) / 4 ? weir_store_release(r->opt.store, err) : WEIR_OK;
+    int rc = over || r->checkpoint_changes >= changes_cap(r) / 4 ? weir_store_release(r->opt.store, err) : WEIR_OK;
+    return rc == WEIR_EBUSY ? WEIR_OK : rc; /* a reader's snapshot is open: after a later checkpoint */
 }
 
 /* Whether the state grew by parts/4 of the bound since the last trim, or
@@ -114,6 +126,26 @@ static bool grew(const weir_runner *r, uint64_t parts)
 bool budget_due(const weir_runner *r) { return grew(r, 1); }
 
 bool budget_full(const weir_runner *r) { return grew(r, 2); }
+
+void budget_step(weir_runner *r, int64_t now_ms)
+{
+    if (!r->opt.state_memory || !r->opt.store || r->opt.tasks || now_ms - r->unmapped_ms < 20)
+        return;
+    r->unmapped_ms = now_ms;
+    weir_store_unmap(r->opt.store);
+}
+
+uint32_t budget_batch(const weir_runner *r)
+{
+    if (!r->opt.state_memory || !r->opt.store || r->opt.tasks)
+        return r->opt.batch;
+    uint64_t parts = 0;
+    for (int i = 0; i < r->ninputs; i++)
+        parts += r->inputs[i].nparts;
+    /* a record makes a few changes (its rows): a step of all partitions, an eighth of the cap or so */
+    uint64_t n = changes_cap(r) / 8 / (parts ? parts : 1);
+    return n >= r->opt.batch ? r->opt.batch : n > 64 ? (uint32_t)n : 64;
+}
 
 weir_state_memory weir_runner_state_memory(const weir_runner *r)
 {

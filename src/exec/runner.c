@@ -508,9 +508,12 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     weir_emit_target t = {r, on_row, on_dead, on_removed};
     *processed = 0;
     bool held; /* the engine is the checkpoint's until its state is encoded */
+    if (r->ckpt.begun) /* its store transaction reads pages too */
+        budget_step(r, now_ms);
     int rc = checkpoint_poll(r, &held, err);
     if (rc || held)
         return rc;
+    uint32_t batch = budget_batch(r);
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
         for (uint32_t p = 0; p < in->nparts; p++) {
@@ -518,7 +521,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
                 in->last_data_ms[p] = now_ms;
             weir_record rec;
             int got = 0;
-            for (uint32_t k = 0; k < r->opt.batch && (got = read_input(in, p, &rec, err)) == 1; k++) {
+            for (uint32_t k = 0; k < batch && (got = read_input(in, p, &rec, err)) == 1; k++) {
                 uint32_t engine_part;
                 weir_engine *e = engine_of(r, in, p, &engine_part);
                 if (!e) /* scale-out: not this process's partition (any more) */
@@ -552,6 +555,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     if (r->npending)
         tasks_save_delivered(r);
     r->changes += *processed;
+    if (*processed)
+        budget_step(r, now_ms);
     int64_t interval = r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10 : r->opt.checkpoint_ms;
     if ((now_ms - r->last_checkpoint_ms >= interval || budget_due(r)) && r->changes && !r->ckpt.begun) {
         r->last_checkpoint_ms = now_ms;

@@ -91,6 +91,7 @@ struct weir_runner {
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
     uint64_t checkpoint_changes;   /* those the checkpoint under way (or the last) covers */
+    int64_t unmapped_ms;           /* budget_step's last unmapping of the store's pages */
     int64_t checkpoint_cost_ms;    /* the last checkpoint's cost: what it held the steps, or a fifth of its whole */
     int64_t last_checkpoint_wall_ms;
     checkpoint_job ckpt;
@@ -127,6 +128,14 @@ int budget_trim(weir_runner *r, weir_err *err);
  * (a checkpoint is due before its interval is up), or by half of it (the
  * steps wait for the checkpoint being written). */
 bool budget_due(const weir_runner *r);
+/* After a step that read records, and in steps while a checkpoint is
+ * written: under a bound, at most every 20 ms, the store's map pages
+ * that reads (the steps' lazy loads, the checkpoint's writes) mapped are
+ * unmapped. */
+void budget_step(weir_runner *r, int64_t now_ms);
+/* Records a step reads per partition: opt.batch, or fewer under a bound,
+ * so that a step's changes are a fraction of what a checkpoint may cover. */
+uint32_t budget_batch(const weir_runner *r);
 bool budget_full(const weir_runner *r);
 
 /* checkpoint.c */

@@ -783,13 +783,14 @@ size_t weir_view_drop(weir_table_view *v, unsigned age, uint64_t at_age)
     }
     size_t size = index_size(v->n - dropped);
     drop_arrays a = {0};
+    /* The writer never waits for readers: with one reading, the rows leave at a later checkpoint. */
     if (dropped && (a.moved = malloc(v->n * sizeof *a.moved)) && (a.slots = calloc(size, sizeof *a.slots)) &&
-        (a.first = calloc(size, sizeof *a.first))) {
-        pthread_rwlock_wrlock(&v->lock);
+        (a.first = calloc(size, sizeof *a.first)) && pthread_rwlock_trywrlock(&v->lock) == 0) {
         compact(v, drop, &a);
         pthread_rwlock_unlock(&v->lock);
-    } else { /* nothing to drop, or out of memory: nothing dropped */
+    } else { /* nothing to drop, out of memory, or a reader: nothing dropped */
         free(a.slots);
+        free(a.first);
         dropped = 0;
     }
     free(a.moved);

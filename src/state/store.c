@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 
 /* What to do about an errno from LMDB. */
@@ -235,7 +237,9 @@ int weir_store_release(weir_store *s, weir_err *err)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)(strlen(s->file) - strlen("/data.mdb")), s->file);
-    int rc = pthread_rwlock_wrlock(&s->map_lock);
+    int rc = pthread_rwlock_trywrlock(&s->map_lock);
+    if (rc == EBUSY)
+        return weir_err_set(err, WEIR_EBUSY, "state store %s: a snapshot is open", s->file);
     if (rc)
         return weir_err_errno(err, rc, "state store %s: releasing memory: lock", s->file);
     mdb_env_close(s->env);
@@ -249,6 +253,49 @@ int weir_store_release(weir_store *s, weir_err *err)
     pthread_rwlock_unlock(&s->map_lock);
     return rc;
 }
+
+/* Where the kernel mapped the store's file in this process (LMDB's
+ * mdb_env_info gives the map's address only for MDB_FIXEDMAP): the
+ * mapping of its device and inode in /proc/self/maps. false if not found. */
+static bool find_map(weir_store *s, uintptr_t *start, uintptr_t *end)
+{
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
+        return false;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return false;
+    char line[4400];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, ino;
+        unsigned maj, min;
+        found = sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &min, &ino) == 5 && ino == st.st_ino &&
+                maj == major(st.st_dev) && min == minor(st.st_dev);
+        if (found) {
+            *start = lo;
+            *end = hi;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+void weir_store_unmap(weir_store *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    uintptr_t start, end;
+    pthread_rwlock_rdlock(&s->map_lock); /* the map does not move meanwhile */
+    if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0 && find_map(s, &start, &end)) {
+        size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+        (void)madvise((void *)start, used < end - start ? used : end - start, MADV_DONTNEED); /* advice: a failure changes nothing */
+    }
+    pthread_rwlock_unlock(&s->map_lock);
+}
+
+void weir_store_unmap_every(weir_store *s, unsigned n) { s->unmap_every = n; }
 
 /* The locks, one writer-preferring so that growing the map is not starved by a stream of snapshots. */
 static int init_locks(weir_store *s, weir_err *err)

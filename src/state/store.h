@@ -68,8 +68,19 @@ bool weir_store_read_only(const weir_store *s);
  * malloc'd copies of the pages the largest transaction dirtied, kept for
  * reuse) and the map's pages mapped into the process: the environment is
  * closed and opened again, its tables under the same handles. The writer,
- * with no transaction open; waits for this process's snapshots to end. */
+ * with no transaction open; WEIR_EBUSY (nothing done) while a snapshot of
+ * this process is open: it never waits for readers. */
 int weir_store_release(weir_store *s, weir_err *err);
+/* Unmaps from this process the map's pages it mapped so far (they stay
+ * in the kernel's page cache; a read maps them again): LMDB reads through
+ * a read-only shared map, and the kernel maps the pages around each one
+ * read (fault-around, 64 KiB), so the pages a random read touches make the
+ * process's RssFile grow towards the store's size. Any thread, any time:
+ * LMDB never writes through the map (no MDB_WRITEMAP). */
+void weir_store_unmap(weir_store *s);
+/* The writer unmaps them every n puts and deletes too (0: never; set
+ * before writing): a transaction's B-tree walks map pages as reads do. */
+void weir_store_unmap_every(weir_store *s, unsigned n);
 /* The map's size now, and how many times it grew since open. */
 uint64_t weir_store_map_bytes(const weir_store *s);
 unsigned weir_store_grows(const weir_store *s);

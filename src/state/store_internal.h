@@ -26,6 +26,8 @@ struct weir_store {
     pthread_mutex_t tables_lock;  /* every mdb_dbi_open, each in a transaction ended before unlock */
     char **names;                 /* names[dbi]: the table's name, or NULL; set once, freed at close */
     unsigned nnames;              /* entries of names (max_tables + LMDB's two own) */
+    unsigned unmap_every;         /* the writer unmaps the map's pages every this many writes (0: never) */
+    unsigned writes_unmapped;     /* writes since the last */
 };
 
 struct weir_store_txn {

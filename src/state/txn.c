@@ -110,6 +110,10 @@ static int write_op(weir_store_txn *t, uint32_t kind, weir_store_table tbl, cons
     weir_store *s = t->s;
     if (t->failed)
         return weir_err_set(err, t->failed, "state store %s: writing in a transaction that failed before", s->file);
+    if (s->unmap_every && ++s->writes_unmapped >= s->unmap_every) { /* the pages this transaction read (weir_store_unmap_every) */
+        s->writes_unmapped = 0;
+        weir_store_unmap(s);
+    }
     int rc = kind == OP_CLEAR ? WEIR_OK : store_check_key(s, tbl.dbi, klen, err);
     if (rc)
         return rc;

@@ -360,7 +360,7 @@ static void test_readers(world *w)
 
 int main(void)
 {
-    plan(12);
+    plan(14);
     weir_arena arena = {0};
     weir_stmt **st;
     size_t n;
@@ -413,6 +413,35 @@ int main(void)
     checkpoint(&w);
     ok(stored_v(&w, 8, 1) == 20001 && stored_v(&w, 7, 1) == 20003 && same_rows(&w, NULL),
        "a key upserted twice is written with its newest row");
+
+    /* Bounded memory: clean rows leave memory (half of them, then all) and
+     * are read from the store; the rows left keep their key index and
+     * first-key chains (a = ... reads them), and upserts after a drop,
+     * of dropped keys and kept ones, replace the store's rows. */
+    for (int i = 0; i < 3000; i++)
+        emit(&w, tap_rand() % NA, (int64_t)(tap_rand() % NB), 30000 + i);
+    checkpoint(&w);
+    weir_view_tick(w.view);
+    weir_budget_ages ages = {0};
+    weir_view_droppable(w.view, &ages);
+    size_t before = weir_view_bytes(w.view), dropped = weir_view_drop(w.view, 0, ages.bytes[0] / 2);
+    bool half = dropped > 0 && weir_view_bytes(w.view) < before && same_rows(&w, NULL);
+    for (int i = 0; i < 300; i++)
+        emit(&w, tap_rand() % NA, (int64_t)(tap_rand() % NB), 40000 + i);
+    commit(&w);
+    half = half && same_rows(&w, NULL);
+    ok(half, "half the clean rows leave memory (%zu, %zu of %zu bytes left): the view answers the same, and after upserts",
+       dropped, weir_view_bytes(w.view), before);
+    checkpoint(&w);
+    weir_view_tick(w.view);
+    memset(&ages, 0, sizeof ages);
+    weir_view_droppable(w.view, &ages);
+    dropped = weir_view_drop(w.view, 0, UINT64_MAX);
+    emit(&w, 3, 2, 50000);
+    commit(&w);
+    ok(dropped > 0 && same_rows(&w, NULL) && stored_v(&w, 3, 2) != 50000,
+       "then every clean row leaves (%zu), and a new upsert is read from memory before its checkpoint", dropped);
+    checkpoint(&w);
 
     /* The runner cuts the changelog back to an older checkpoint's ends (its
      * file was not renamed): the store's end is past them. */
