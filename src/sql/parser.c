@@ -956,6 +956,19 @@ static void subquery_source(parser *P, weir_select *s)
     join_clause(P, s);
 }
 
+/* Whether the token after the current one is '(': a name that calls
+ * (TUMBLE(...), TABLE(...)) rather than names a stream. */
+static bool next_is_lparen(parser *P)
+{
+    weir_lexer save = P->lx;
+    weir_token t = P->tok;
+    next(P);
+    bool paren = P->tok.kind == WEIR_T_LPAREN;
+    P->lx = save;
+    P->tok = t;
+    return paren;
+}
+
 static weir_select *select_stmt(parser *P)
 {
     expect_kw(P, "SELECT", "to start a query");
@@ -963,26 +976,10 @@ static weir_select *select_stmt(parser *P)
     s->limit = -1;
     select_items(P, s);
     expect_kw(P, "FROM", "after the selected columns");
-    if (is_kw(P, "TUMBLE") || is_kw(P, "HOP") || is_kw(P, "SESSION") || is_kw(P, "CUMULATE")) {
-        weir_lexer save = P->lx;
-        weir_token t = P->tok;
-        next(P);
-        bool is_window = P->tok.kind == WEIR_T_LPAREN;
-        P->lx = save;
-        P->tok = t;
-        if (is_window)
-            window_source(P, s);
-    }
-    if (is_kw(P, "TABLE")) {
-        weir_lexer save = P->lx;
-        weir_token t = P->tok;
-        next(P);
-        bool is_tvf = P->tok.kind == WEIR_T_LPAREN;
-        P->lx = save;
-        P->tok = t;
-        if (is_tvf)
-            window_tvf(P, s);
-    }
+    if ((is_kw(P, "TUMBLE") || is_kw(P, "HOP") || is_kw(P, "SESSION") || is_kw(P, "CUMULATE")) && next_is_lparen(P))
+        window_source(P, s);
+    if (is_kw(P, "TABLE") && next_is_lparen(P))
+        window_tvf(P, s);
     if (!s->from && P->tok.kind == WEIR_T_LPAREN)
         subquery_source(P, s);
     if (!s->from) {
