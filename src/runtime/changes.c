@@ -110,6 +110,19 @@ static int put_row(weir_buf *b, const followed *f, const weir_record *rec)
            weir_table_key_json(f->table, (const char *)rec->key, rec->key_len, b);
 }
 
+/* A change feed's event for record rec of partition p of f (a push
+ * query's are push.c's). */
+static int put_change(weir_buf *b, const subscriber *sub, const followed *f, uint32_t p, const weir_record *rec)
+{
+    const char *name = weir_stream_name(f->stream);
+    return (!sub->named && put_event_id(b, sub)) || weir_buf_append_str(b, "event: change\ndata: {") ||
+           (sub->named && (weir_buf_append_str(b, "\"stream\":") || weir_json_quote(b, name, strlen(name)) ||
+                           weir_buf_append_str(b, ","))) ||
+           weir_buf_printf(b, "\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,", p,
+                           (unsigned long long)rec->offset, (long long)rec->ts_ms) ||
+           put_row(b, f, rec) || weir_buf_append_str(b, "}\n\n");
+}
+
 /* Sends a subscriber the records committed since its last turn; false
  * when its feed is over (the client is gone, or a push query's LIMIT is
  * reached). */
@@ -118,33 +131,15 @@ static bool feed(subscriber *sub, int64_t now_ms, weir_buf *b)
     b->len = 0;
     size_t last_event = 0;
     int limit_reached = 0;
-    for (int i = 0; i < sub->nstreams && sub->query && !limit_reached; i++) {
+    for (int i = 0; i < sub->nstreams && !limit_reached; i++) {
         const followed *f = &sub->streams[i];
         for (uint32_t p = 0; p < f->nparts && !limit_reached; p++) {
             weir_record rec;
             weir_err err;
-            for (int k = 0; k < SSE_BATCH && !limit_reached && weir_reader_next(f->readers[p], &rec, &err) == 1; k++)
-                if ((limit_reached = push_put_record(sub->query, p, &rec, b)) < 0)
-                    return false;
-        }
-    }
-    for (int i = 0; i < sub->nstreams && !sub->query; i++) {
-        const followed *f = &sub->streams[i];
-        for (uint32_t p = 0; p < f->nparts; p++) {
-            weir_record rec;
-            weir_err err;
-            for (int k = 0; k < SSE_BATCH; k++) {
-                int got = weir_reader_next(f->readers[p], &rec, &err);
-                if (got != 1)
-                    break;
+            for (int k = 0; k < SSE_BATCH && !limit_reached && weir_reader_next(f->readers[p], &rec, &err) == 1; k++) {
                 last_event = b->len;
-                if ((!sub->named && put_event_id(b, sub)) || weir_buf_append_str(b, "event: change\ndata: {") ||
-                    (sub->named && (weir_buf_append_str(b, "\"stream\":") ||
-                                    weir_json_quote(b, weir_stream_name(f->stream), strlen(weir_stream_name(f->stream))) ||
-                                    weir_buf_append_str(b, ","))) ||
-                    weir_buf_printf(b, "\"partition\":%u,\"offset\":%llu,\"timestamp\":%lld,", p,
-                                    (unsigned long long)rec.offset, (long long)rec.ts_ms) ||
-                    put_row(b, f, &rec) || weir_buf_append_str(b, "}\n\n"))
+                if (sub->query ? (limit_reached = push_put_record(sub->query, p, &rec, b)) < 0
+                               : put_change(b, sub, f, p, &rec) != 0)
                     return false;
             }
         }
