@@ -11,7 +11,6 @@
 
 #include "base/hash.h"
 #include "exec/decode.h"
-#include "json/json.h"
 #include "runtime/ingest.h"
 #include "runtime/runtime_internal.h"
 
@@ -41,9 +40,10 @@ static void on_produced(void *ctx, int status, const char *msg, uint64_t base_of
 /* The key of table t's records whose key column holds the value key
  * names, as ingest keys them (conn/ingest.h: a string's characters,
  * another value's JSON text, so " 5" and "5" are one key of an INT
- * column; a TIMESTAMP as written, ISO 8601 text or epoch milliseconds):
- * 0 with it in *out, else the refusal in *a. */
-static int record_key(const weir_relation *t, const char *key, weir_buf *out, weir_answer *a)
+ * column; a TIMESTAMP as written, ISO 8601 text or epoch milliseconds),
+ * and the answer {"removed": {key}} to give once it is durable: 0 with
+ * them in *out and *answer, else the refusal in *a. */
+static int record_key(const weir_relation *t, const char *key, weir_buf *out, weir_buf *answer, weir_answer *a)
 {
     weir_arena arena = {0};
     weir_value *row = malloc((size_t)t->schema.ncols * sizeof *row);
@@ -60,6 +60,8 @@ static int record_key(const weir_relation *t, const char *key, weir_buf *out, we
         rc = c->type == WEIR_TYPE_TEXT        ? weir_buf_append(out, v->s, v->len)
              : c->type == WEIR_TYPE_TIMESTAMP ? weir_buf_append_str(out, key)
                                               : weir_value_to_json(out, v);
+        rc = rc || weir_buf_append_str(answer, "{\"removed\":") ||
+             weir_encode_json_cols(&t->schema, row, t->pk, t->npk, answer) || weir_buf_append_str(answer, "}\n");
         if (rc)
             answer_error(a, 500, "out of memory");
     }
@@ -71,7 +73,7 @@ static int record_key(const weir_relation *t, const char *key, weir_buf *out, we
 void weir_runtime_delete_row(weir_runtime *s, const char *table, const char *key, weir_ingest_done done, void *ctx)
 {
     weir_answer a = {0};
-    weir_buf rkey = {0};
+    weir_buf rkey = {0}, removed = {0};
     const weir_relation *t = runtime_relation(s, table, NULL);
     delete_ack *k = NULL;
     if (!t || !t->is_table)
@@ -81,21 +83,15 @@ void weir_runtime_delete_row(weir_runtime *s, const char *table, const char *key
                               "no AS SELECT) has rows to delete", table);
     else if (!key || !*key)
         answer_error(&a, 400, "?key= must name the row to delete (its %s)", t->schema.cols[t->pk[0]].name);
-    else if (!record_key(t, key, &rkey, &a) && !(k = calloc(1, sizeof *k)))
+    else if (!record_key(t, key, &rkey, &removed, &a) && !(k = calloc(1, sizeof *k)))
         answer_error(&a, 500, "out of memory");
     if (!k) {
         weir_buf_free(&rkey);
+        weir_buf_free(&removed);
         done(ctx, &a);
         return;
     }
-    *k = (delete_ack){done, ctx, {0}};
-    if (weir_buf_append_str(&k->removed, "{\"removed\":") ||
-        weir_table_key_json(t, (const char *)rkey.data, rkey.len, &k->removed) ||
-        weir_buf_append_str(&k->removed, "}\n")) {
-        weir_buf_free(&rkey);
-        on_produced(k, 500, "out of memory", 0);
-        return;
-    }
+    *k = (delete_ack){done, ctx, removed}; /* the ack owns the answer now */
     weir_wire_record tombstone = {.key = rkey.data, .key_len = rkey.len};
     uint32_t partition = weir_partition_for_key(rkey.data, rkey.len, t->partitions);
     weir_runtime_produce(s, t->name, (int32_t)partition, &tombstone, 1, NULL, NULL, on_produced, k);
