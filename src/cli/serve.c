@@ -24,7 +24,7 @@
 #include "conn/sink.h"
 #include "exec/runner.h"
 #include "kafka/listener.h"
-#include "runtime/runtime.h"
+#include "runtime/groups.h"
 #include "server/server.h"
 
 static const cli_option options[] = {
@@ -127,11 +127,12 @@ static int instance_id(const char *data_dir, char *out, size_t cap, weir_err *er
 }
 
 /* One line per query on the way out: what went in and out, and what its state costs. */
-static void print_stats(const weir_catalog *cat, const weir_runner *r)
+static void print_stats(const weir_runtime *rt)
 {
+    const weir_catalog *cat = weir_runtime_catalog(rt);
     for (int i = 0; i < cat->nqueries; i++) {
         weir_query_stats st;
-        weir_runner_query_stats(r, i, &st);
+        weir_runtime_query_stats(rt, i, &st);
         fprintf(stderr, "weir serve: %s: %llu in, %llu out, %llu dead letters (%llu late)", cat->queries[i]->name,
                 (unsigned long long)st.rows_in, (unsigned long long)st.rows_out, (unsigned long long)st.dead,
                 (unsigned long long)st.late);
@@ -142,7 +143,7 @@ static void print_stats(const weir_catalog *cat, const weir_runner *r)
     }
     uint64_t dead[WEIR_DEAD_REASONS] = {0};
     for (int i = 0; i < cat->nrels; i++)
-        weir_runner_dead_counts(r, cat->rels[i], dead);
+        weir_runtime_dead_counts(rt, cat->rels[i], dead);
     fprintf(stderr, "weir serve: dead letters by reason:");
     for (int k = 0; k < WEIR_DEAD_REASONS; k++)
         fprintf(stderr, "%s %llu %s", k ? "," : "", (unsigned long long)dead[k], weir_dead_reason_name((weir_dead_reason)k));
@@ -351,7 +352,7 @@ static int run_serve(const char **v, int argc, char **argv)
             break;
         }
         if (processed == 0) {
-            if (once && weir_runtime_files_at_eof(rt) && weir_runner_caught_up(weir_runtime_runner(rt), true))
+            if (once && weir_runtime_files_at_eof(rt) && weir_runtime_caught_up(rt, true))
                 break;
             weir_runtime_wait(rt, 20);
         }
@@ -364,7 +365,7 @@ static int run_serve(const char **v, int argc, char **argv)
         fprintf(stderr, "weir serve: a sink delivered nothing for 30 s and has not delivered everything; the rest "
                         "goes on the next run\n");
     if (rt && !once)
-        print_stats(&cat, weir_runtime_runner(rt));
+        print_stats(rt);
 out:
     if (url_file[0] && unlink(url_file) != 0)
         fprintf(stderr, "weir serve: warning: cannot remove %s: %s\n", url_file, strerror(errno));

@@ -79,7 +79,7 @@ static int put_head(weir_runner *r, checkpoint_job *job, weir_err *err)
     return rc ? (err->code ? err->code : weir_err_set(err, WEIR_ENOMEM, "checkpoint: out of memory")) : WEIR_OK;
 }
 
-/* The store's table of the checkpoint's copy (the file's bytes under the key "file"). */
+/* The store's table of the checkpoints' copies (the file's bytes under the runner's copy_key). */
 static int copy_table(weir_store *store, weir_store_table *t, weir_err *err)
 {
     return weir_store_table_open(store, "_checkpoint", true, t, err);
@@ -106,7 +106,7 @@ static int commit_store(void *arg, weir_err *err)
     if (rc == WEIR_OK && groups)
         rc = weir_engine_write_groups(job->engine, txn, err);
     if (rc == WEIR_OK && groups)
-        rc = weir_store_put(txn, copy, "file", 4, job->file.data, job->file.len, err);
+        rc = weir_store_put(txn, copy, r->copy_key, strlen(r->copy_key), job->file.data, job->file.len, err);
     for (int i = 0; i < job->nviews && rc == WEIR_OK; i++) {
         const sealed_view *v = &job->views[i];
         rc = weir_view_checkpoint(v->view, txn, err);
@@ -311,7 +311,7 @@ static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_s
 }
 
 /* The checkpoint copy the store holds, if any (*copy malloc'd, NULL if none). */
-static int store_copy(weir_store *store, char **copy, size_t *len, weir_err *err)
+static int store_copy(weir_store *store, const char *key, char **copy, size_t *len, weir_err *err)
 {
     weir_store_table t;
     weir_store_snap *snap;
@@ -320,7 +320,7 @@ static int store_copy(weir_store *store, char **copy, size_t *len, weir_err *err
     *copy = NULL;
     int rc = copy_table(store, &t, err);
     if (rc == WEIR_OK && (rc = weir_store_snap_begin(store, &snap, err)) == WEIR_OK) {
-        rc = weir_store_snap_get(snap, t, "file", 4, &val, len, &found, err);
+        rc = weir_store_snap_get(snap, t, key, strlen(key), &val, len, &found, err);
         if (rc == WEIR_OK && found && !(*copy = malloc(*len ? *len : 1)))
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
         if (*copy)
@@ -330,7 +330,7 @@ static int store_copy(weir_store *store, char **copy, size_t *len, weir_err *err
     return rc;
 }
 
-/* A start without a checkpoint: the store keeps no groups nor copy. */
+/* A start without a checkpoint: the store keeps none of its groups, nor its copy. */
 static int store_empty(weir_runner *r, weir_err *err)
 {
     weir_store_table t;
@@ -341,8 +341,9 @@ static int store_empty(weir_runner *r, weir_err *err)
     if (rc)
         return rc;
     rc = weir_engine_clear_groups(r->engine, r->opt.store, txn, err);
+    bool existed;
     if (rc == WEIR_OK)
-        rc = weir_store_clear(txn, t, err);
+        rc = weir_store_del(txn, t, r->copy_key, strlen(r->copy_key), &existed, err);
     if (rc) {
         weir_store_abort(txn);
         return rc;
@@ -358,7 +359,7 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
     size_t copy_len;
     uint64_t file_epoch = 0, copy_epoch = 0;
     bool file_in_store = false, copy_in_store;
-    int rc = store_copy(r->opt.store, &copy, &copy_len, err);
+    int rc = store_copy(r->opt.store, r->copy_key, &copy, &copy_len, err);
     if (rc) {
         if (got == WEIR_OK)
             free(*data);

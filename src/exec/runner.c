@@ -5,6 +5,7 @@
  */
 #include "exec/runner_internal.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,7 +153,8 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
 static int append_output(weir_runner *r, const weir_relation *rel, const weir_value *row, int64_t ts, bool removed)
 {
     if (rel->is_source) /* a source table: its records are its changelog, in the log already; its view learns the row */
-        return r->opt.on_output ? r->opt.on_output(r->opt.on_output_ctx, rel, row, removed, &r->cb_err) : WEIR_OK;
+        return r->opt.on_output && runner_owns(r, rel) ? r->opt.on_output(r->opt.on_output_ctx, rel, row, removed, &r->cb_err)
+                                                       : WEIR_OK;
     output *o = find_output(r, rel->name);
     if (!o)
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no output stream for %s", rel->name);
@@ -196,11 +198,10 @@ static int on_dead(void *ctx, const weir_relation *src, const char *reason, cons
     return weir_stream_append(in->dlq, 0, &rec, NULL, NULL, &r->cb_err);
 }
 
-bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end)
+/* The end of stream's partition in the stable file at path. */
+static bool stable_end_in(const char *path, const char *stream, uint32_t partition, uint64_t *end)
 {
-    char path[PATH_MAX + 16], *text;
-    weir_pipeline_dir(data_dir, path, PATH_MAX);
-    strcat(path, "/stable");
+    char *text;
     if (weir_io_read_file(&weir_io_posix, path, &text, NULL, NULL) != WEIR_OK)
         return false;
     bool found = false;
@@ -216,6 +217,25 @@ bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t
         line = eol ? eol + 1 : line + strlen(line);
     }
     free(text);
+    return found;
+}
+
+bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 600];
+    weir_pipeline_dir(data_dir, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/stable", dir);
+    if (stable_end_in(path, stream, partition, end))
+        return true;
+    strncat(dir, "/added", sizeof dir - strlen(dir) - 1); /* the groups of statements added at runtime */
+    DIR *d = opendir(dir);
+    bool found = false;
+    for (struct dirent *e; d && !found && (e = readdir(d));) {
+        snprintf(path, sizeof path, "%s/%s/stable", dir, e->d_name);
+        found = e->d_name[0] != '.' && stable_end_in(path, stream, partition, end);
+    }
+    if (d)
+        closedir(d);
     return found;
 }
 
@@ -360,6 +380,9 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     if (!r->opt.batch) r->opt.batch = 4096;
     r->sql_hash = XXH64(sql, sql_len, 0);
     weir_pipeline_dir(weir_log_dir(log), r->dir, sizeof r->dir);
+    if (r->opt.group)
+        snprintf(r->dir + strlen(r->dir), sizeof r->dir - strlen(r->dir), "/added/%s", r->opt.group);
+    snprintf(r->copy_key, sizeof r->copy_key, r->opt.group ? "file:%s" : "file", r->opt.group);
     weir_engine_options eo = {.chain = false};
     int rc = weir_engine_new(cat, &eo, &r->engine, err);
     r->inputs = calloc((size_t)cat->nrels + 1, sizeof *r->inputs);
@@ -371,10 +394,12 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     /* Inputs: every relation a query reads; outputs: every query's relation and every input's dead letters. */
     for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++) {
         const weir_relation *rel = cat->rels[i];
-        bool read = rel->is_table && rel->is_source; /* a source table's records make its rows */
-        for (int q = 0; q < cat->nqueries; q++)
+        bool read = rel->is_table && rel->is_source && runner_owns(r, rel), written = false; /* a source table's records make its rows */
+        for (int q = 0; q < cat->nqueries; q++) {
             read |= cat->queries[q]->source == rel || (cat->queries[q]->join && cat->queries[q]->join->right == rel);
-        if (rel->query && (rc = add_output(r, rel->name, rel, rel->partitions, err)))
+            written |= cat->queries[q]->output == rel;
+        }
+        if (written && (rc = add_output(r, rel->name, rel, rel->partitions, err)))
             break;
         if (!read)
             continue;
@@ -521,6 +546,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
                 in->last_data_ms[p] = now_ms;
             weir_record rec;
             int got = 0;
+            if (r->opt.readable && !in->ops) /* written by another runner: no further than it cannot roll back */
+                weir_reader_set_end(in->readers[p], r->opt.readable(r->opt.readable_ctx, in->rel->name, p));
             for (uint32_t k = 0; k < batch && (got = read_input(in, p, &rec, err)) == 1; k++) {
                 uint32_t engine_part;
                 weir_engine *e = engine_of(r, in, p, &engine_part);

@@ -77,6 +77,19 @@ typedef struct weir_runner_options {
      * holds as it is leaves memory, least recently changed first (it is
      * read from the store when next used). 0: no bound. */
     uint64_t state_memory;
+    /* A runner of statements added at runtime (runtime/statements.c): the
+     * group's name, its checkpoint and SQL in DIR/pipeline/added/<group>
+     * (NULL: the pipeline file's, in DIR/pipeline). The catalog it is
+     * opened with holds every relation but only the group's queries; it
+     * keeps the views of the source tables among cat->rels[rels_begin,
+     * rels_end) (rels_end 0: all), the relations the group declared. */
+    const char *group;
+    int rels_begin, rels_end;
+    /* The end up to which a stream another runner writes may be read
+     * (that runner's last checkpoint: what cannot be rolled back), or
+     * UINT64_MAX; NULL: every stream to its committed end. */
+    uint64_t (*readable)(void *ctx, const char *stream, uint32_t partition);
+    void *readable_ctx;
 } weir_runner_options;
 
 /* Prepares the streams (creating missing ones), saves the pipeline's SQL
@@ -146,11 +159,14 @@ weir_state_memory weir_runner_state_memory(const weir_runner *r);
 int64_t weir_runner_checkpoint_ms(const weir_runner *r);
 void weir_runner_close(weir_runner *r);
 
-/* Where the pipeline's SQL and checkpoint live in a data directory. */
+/* Where the pipeline's SQL and checkpoint live in a data directory (the
+ * pipeline file's; a group of statements added at runtime has its own
+ * below it, in added/<group>). */
 void weir_pipeline_dir(const char *data_dir, char *out, size_t cap);
 
-/* The committed end of a pipeline output's partition, from
- * DIR/pipeline/stable: true and *end if the stream is an output. */
+/* The committed end of a pipeline output's partition, from the stable
+ * file of the runner writing it (DIR/pipeline/stable, or a group's):
+ * true and *end if the stream is an output. */
 bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t partition, uint64_t *end);
 
 #endif

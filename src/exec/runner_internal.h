@@ -88,6 +88,7 @@ struct weir_runner {
     int64_t *quiet_base;        /* per query: its newest watermark at that moment */
     uint64_t sql_hash, epoch;
     char dir[PATH_MAX];
+    char copy_key[300];            /* its checkpoint's copy in the store: "file", or "file:<group>" */
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
     uint64_t checkpoint_changes;   /* those the checkpoint under way (or the last) covers */
@@ -113,6 +114,14 @@ struct weir_runner {
     uint64_t saves, save_failures;
     weir_state_memory memory;   /* budget.c (its limit: opt.state_memory) */
 };
+
+/* Whether rel is one the runner's group declared (opt.rels_begin/end):
+ * a source table whose view it keeps. */
+static inline bool runner_owns(const weir_runner *r, const weir_relation *rel)
+{
+    int i = weir_catalog_index(r->cat, rel), end = r->opt.rels_end ? r->opt.rels_end : r->cat->nrels;
+    return i >= r->opt.rels_begin && i < end;
+}
 
 /* The engine that processes an input partition, and the partition it knows it as. */
 static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint32_t p, uint32_t *engine_part)

@@ -60,7 +60,7 @@ static int partition_family(weir_runtime *s, weir_buf *b, char **names, size_t n
             weir_partition_stats ps;
             uint64_t lag = 0;
             if (weir_stream_partition_stats(st, p, &ps, &err) ||
-                (what == PIPELINE_LAG && !weir_runner_input_lag(s->runner, names[i], p, &lag)))
+                (what == PIPELINE_LAG && !runtime_input_lag(s, names[i], p, &lag)))
                 continue;
             uint64_t v = what == END_OFFSET ? ps.end_offset : what == SEGMENT_BYTES ? ps.bytes : lag;
             rc = weir_buf_printf(b, "%s{stream=\"%s\",partition=\"%u\"} %llu\n", metric, names[i], p, (unsigned long long)v);
@@ -127,7 +127,7 @@ static int query_metrics(weir_runtime *s, weir_buf *b)
         rc = family(b, names[f], f < 4 ? "counter" : "gauge", help[f]);
         for (int q = 0; q < s->cat->nqueries && !rc; q++) {
             weir_query_stats st;
-            weir_runner_query_stats(s->runner, q, &st);
+            weir_runtime_query_stats(s, q, &st);
             uint64_t v[] = {st.rows_in, st.rows_out, st.dead, st.late, st.groups, st.state_bytes};
             rc = weir_buf_printf(b, "%s{query=\"%s\"} %llu\n", names[f], s->cat->queries[q]->name,
                                  (unsigned long long)v[f]);
@@ -142,7 +142,7 @@ static int query_metrics(weir_runtime *s, weir_buf *b)
         if (!read)
             continue;
         uint64_t dead[WEIR_DEAD_REASONS] = {0};
-        weir_runner_dead_counts(s->runner, rel, dead);
+        weir_runtime_dead_counts(s, rel, dead);
         for (int r = 0; r < WEIR_DEAD_REASONS && !rc; r++)
             rc = weir_buf_printf(b, "weir_dead_letters_total{stream=\"%s\",reason=\"%s\"} %llu\n", rel->name,
                                  weir_dead_reason_name((weir_dead_reason)r), (unsigned long long)dead[r]);
@@ -198,10 +198,10 @@ static int scale_out_metrics(weir_runtime *s, weir_buf *b)
         const weir_source_connector *conn = weir_source_connector_of(s->cat->rels[i]);
         if (conn && conn->open_input) /* the runner reads it from its connector, whose group shares it */
             rc = weir_buf_printf(b, "weir_partitions_owned{stream=\"%s\"} %u\n", s->cat->rels[i]->name,
-                                 weir_runner_owned(s->runner, s->cat->rels[i]->name));
+                                 weir_runner_owned(s->groups[0].runner, s->cat->rels[i]->name));
     }
     uint64_t saves, failures;
-    weir_runner_task_saves(s->runner, &saves, &failures);
+    weir_runner_task_saves(s->groups[0].runner, &saves, &failures); /* scale-out runs the file's queries only */
     return rc || family(b, "weir_task_states_saved_total", "counter", "Partition states saved to the group's state topic.") ||
            weir_buf_printf(b, "weir_task_states_saved_total %llu\n", (unsigned long long)saves) ||
            family(b, "weir_task_state_save_failures_total", "counter", "Attempts to save partition states that failed (retried).") ||
@@ -211,7 +211,7 @@ static int scale_out_metrics(weir_runtime *s, weir_buf *b)
 /* The state's memory (weir serve --state-memory). */
 static int state_metrics(weir_runtime *s, weir_buf *b)
 {
-    weir_state_memory m = weir_runner_state_memory(s->runner);
+    weir_state_memory m = runtime_state_memory(s);
     return family(b, "weir_state_memory_bytes", "gauge",
                   "Bytes of state (tables' rows, aggregation groups) in memory beside the state store, as the last "
                   "checkpoint left them.") ||
@@ -238,7 +238,7 @@ static void metrics_on_loop(weir_runtime *s, void *ctx)
              weir_buf_printf(b, "weir_uptime_seconds %.3f\n", (double)(now - s->started_ms) / 1000.0) ||
              family(b, "weir_checkpoint_age_seconds", "gauge",
                     "Seconds since the pipeline's last checkpoint (none is taken while nothing is read or written).") ||
-             weir_buf_printf(b, "weir_checkpoint_age_seconds %.3f\n", (double)(now - weir_runner_checkpoint_ms(s->runner)) / 1000.0) ||
+             weir_buf_printf(b, "weir_checkpoint_age_seconds %.3f\n", (double)(now - runtime_checkpoint_ms(s)) / 1000.0) ||
              family(b, "weir_pipeline_paused", "gauge",
                     "1 while the pipeline waits for disk space after the disk filled up (ingest answers 503).") ||
              weir_buf_printf(b, "weir_pipeline_paused %d\n", s->paused ? 1 : 0) ||

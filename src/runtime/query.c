@@ -62,7 +62,7 @@ static void lags_on_loop(weir_runtime *s, void *ctx)
     lags_call *c = ctx;
     for (size_t i = 0; i < c->n; i++) {
         uint64_t part_lag;
-        for (uint32_t p = 0; weir_runner_input_lag(s->runner, c->names[i], p, &part_lag); p++) {
+        for (uint32_t p = 0; runtime_input_lag(s, c->names[i], p, &part_lag); p++) {
             c->lag[i] += part_lag;
             c->known[i] = true;
         }
@@ -301,7 +301,7 @@ typedef struct key_task_call {
 static void key_task_on_loop(weir_runtime *s, void *ctx)
 {
     key_task_call *c = ctx;
-    c->found = weir_runner_key_task(s->runner, c->table, c->key, strlen(c->key), c->task, c->task_cap, &c->owned);
+    c->found = weir_runner_key_task(s->groups[0].runner, /* scale-out runs the file's queries only */ c->table, c->key, strlen(c->key), c->task, c->task_cap, &c->owned);
 }
 
 int weir_runtime_key_owner(weir_runtime *s, const weir_relation *t, const char *key, char *owner, size_t owner_cap,

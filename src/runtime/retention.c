@@ -71,7 +71,7 @@ static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, u
             continue;
         for (uint32_t p = 0; p < weir_stream_get_config(st)->partitions; p++) {
             uint64_t limit = UINT64_MAX, read = 0;
-            if (!weir_runner_checkpointed_end(s->runner, rel->name, p, &limit) && !rel->is_source)
+            if (!runtime_checkpointed_end(s, rel->name, p, &limit) && !rel->is_source)
                 continue; /* an output the runner does not write here */
             uint64_t delivered = weir_sinks_delivered(s, rel->name, p); /* a sink delivers every change */
             limit = delivered < limit ? delivered : limit;
@@ -92,7 +92,7 @@ static int compact(weir_runtime *s, int64_t now_ms, bool all, bool *under_way, u
 int runtime_clean_log(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
 {
     bool due = all || now_ms - s->cleaned_ms >= CLEAN_EVERY_MS;
-    if ((!due && !s->compacting) || weir_runner_checkpointing(s->runner))
+    if ((!due && !s->compacting) || runtime_checkpointing(s))
         return WEIR_OK;
     int rc = WEIR_OK;
     if (due) {

@@ -155,28 +155,26 @@ static void pause_pipeline(weir_runtime *s, int64_t now_ms, const weir_err *err)
     snprintf(s->paused_why, sizeof s->paused_why, "%s", err->msg);
 }
 
-/* Once min_free (at least RESUME_FLOOR) is free: a new runner from the last
- * checkpoint (which cuts the outputs back to it) replaces the old one. It
- * is opened before the old one closes, so that a failure (the disk filled
- * again) leaves everything as it was. The table views stay: the new runner
- * emits again, with the same values, every row they got since that
- * checkpoint (and a pull query between its turns may hold one of them). */
+/* Once min_free (at least RESUME_FLOOR) is free: new runners from their
+ * last checkpoints (which cut the outputs back to them) replace the old
+ * ones. The table views stay: the new runners emit again, with the same
+ * values, every row they got since those checkpoints (and a pull query
+ * between its turns may hold one of them). A failure (the disk filled
+ * again) leaves the pipeline paused, to try again later. */
 static void resume_pipeline(weir_runtime *s, int64_t now_ms)
 {
     uint64_t floor = s->opt.min_free > RESUME_FLOOR ? s->opt.min_free : RESUME_FLOOR;
     if (now_ms - s->resume_tried_ms < RESUME_CHECK_MS || (s->disk_free = measure_disk_free(s)) < floor)
         return;
     s->resume_tried_ms = now_ms;
-    weir_runner *runner = NULL;
     weir_err err = {0};
-    if (weir_runner_open(s->log, s->cat, s->sql, s->sql_len, &s->runner_opt, &runner, &err)) {
-        weir_runner_close(runner);
+    runtime_groups_close(s);
+    if (runtime_groups_open(s, &err)) {
+        runtime_groups_close(s);
         weir_log_abort(s->log);
         snprintf(s->paused_why, sizeof s->paused_why, "%s", err.msg);
         return;
     }
-    weir_runner_close(s->runner);
-    s->runner = runner;
     s->paused = false;
 }
 
@@ -201,7 +199,7 @@ bool weir_runtime_paused(weir_runtime *s, char *why, size_t cap)
 static void publish_look(weir_runtime *s)
 {
     uint64_t log_bytes = s->opt.disk_quota ? weir_log_bytes(s->log) : 0;
-    int64_t checkpoint_ms = weir_runner_checkpoint_ms(s->runner);
+    int64_t checkpoint_ms = runtime_checkpoint_ms(s);
     pthread_mutex_lock(&s->handoff_lock);
     s->look.checkpoint_ms = checkpoint_ms;
     s->look.paused = s->paused;
@@ -290,7 +288,7 @@ int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir
         s->ingested = false;
     }
     if (rc == WEIR_OK) {
-        rc = weir_runner_step(s->runner, now_ms, processed, err);
+        rc = runtime_groups_step(s, now_ms, processed, err);
         if (rc == WEIR_OK)
             s->committed++; /* the step's commit covered every append made before it */
         runtime_answer_pending(s, rc, err->msg);
@@ -320,8 +318,8 @@ void weir_runtime_wait(weir_runtime *s, int timeout_ms)
     until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000L;
     until.tv_nsec %= 1000000000L;
-    if (!s->paused && !weir_runner_checkpointing(s->runner) && /* else a step would do nothing */
-        !weir_runner_caught_up(s->runner, false)) /* connector inputs are polled each step */
+    if (!s->paused && !runtime_checkpointing(s) && /* else a step would do nothing */
+        !weir_runtime_caught_up(s, false)) /* connector inputs are polled each step */
         return;
     pthread_mutex_lock(&s->handoff_lock);
     while (!s->queued && !s->calls && !s->joining)
@@ -330,7 +328,6 @@ void weir_runtime_wait(weir_runtime *s, int timeout_ms)
     pthread_mutex_unlock(&s->handoff_lock);
 }
 
-weir_runner *weir_runtime_runner(weir_runtime *s) { return s->runner; }
 const weir_catalog *weir_runtime_catalog(const weir_runtime *s) { return s->cat; }
 const char *weir_runtime_schema_warnings(const weir_runtime *s) { return weir_registry_warnings(s->registry); }
 
@@ -346,8 +343,7 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
         runtime_append_queued(s);
     int rc = s->paused ? weir_err_set(err, WEIR_ENOSPC, "the pipeline is paused (%s): its last checkpoint stands",
                                       s->paused_why)
-           : finish    ? weir_runner_finish(s->runner, err)
-                       : weir_runner_checkpoint(s->runner, err);
+                       : runtime_groups_checkpoint(s, finish, err);
     if (rc == WEIR_OK)
         s->committed++;
     runtime_answer_pending(s, rc, err->msg);
@@ -469,14 +465,20 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
     s->feeds = calloc((size_t)cat->nrels + 1, sizeof *s->feeds);
     s->feed_targets = calloc((size_t)cat->nrels + 1, sizeof *s->feed_targets);
-    int rc = !s->views || !s->ingest || !s->feeds || !s->feed_targets ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                                                                      : ensure_sources(log, cat, err);
+    s->groups = calloc(1, sizeof *s->groups);
+    if (s->groups) {
+        s->ngroups = 1;
+        s->groups[0] = (runner_group){.runtime = s, .cat = *cat, .rels_end = cat->nrels, .sql = sql, .sql_len = sql_len};
+    }
+    int rc = !s->views || !s->ingest || !s->feeds || !s->feed_targets || !s->groups
+                 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                 : ensure_sources(log, cat, err);
     for (int i = 0; i < cat->nrels && s->feed_targets; i++)
         s->feed_targets[i] = (feed_target){s, i};
     if (rc == WEIR_OK && (rc = open_store(s, ro->reset, err)) == WEIR_OK)
         ro->store = s->store;
     if (rc == WEIR_OK)
-        rc = weir_runner_open(log, cat, sql, sql_len, ro, &s->runner, err);
+        rc = runtime_groups_open(s, err);
     if (rc == WEIR_OK)
         rc = runtime_set_cleanup(s, err);
     if (rc == WEIR_OK && s->opt.disk_quota)
@@ -546,7 +548,8 @@ void weir_runtime_close(weir_runtime *s)
         return;
     weir_runtime_hang_up(s);
     weir_sinks_stop(s);
-    weir_runner_close(s->runner);
+    runtime_groups_close(s);
+    free(s->groups);
     for (int i = 0; s->views && i < s->cat->nrels; i++)
         weir_view_free(s->views[i]);
     free(s->views);

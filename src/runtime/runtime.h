@@ -87,9 +87,11 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err);
 /* Sleeps until records are ingested or timeout_ms passes. */
 void weir_runtime_wait(weir_runtime *s, int timeout_ms);
 
-/* The pipeline's runner, for the pipeline thread: replaced when a pause
- * ends, so ask again after each step. */
-weir_runner *weir_runtime_runner(weir_runtime *s);
+/* Whether every runner has read its inputs to their committed ends (see
+ * weir_runner_caught_up); the pipeline thread's. */
+bool weir_runtime_caught_up(weir_runtime *s, bool ask_sources);
+/* The catalog: the pipeline file's and the statements added at runtime
+ * (replaced when one is added: ask again after each step). */
 const weir_catalog *weir_runtime_catalog(const weir_runtime *s);
 /* Saved schema versions that did not compile at start, one per line, for
  * the CLI to print ("" if none; see weir_registry_warnings). */

@@ -18,6 +18,7 @@
 #include "state/store.h"
 #include "runtime/changes.h"
 #include "runtime/query.h"
+#include "runtime/groups.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
@@ -66,6 +67,36 @@ typedef struct runtime_look {
     uint64_t log_bytes;           /* segment bytes of every stream (for --disk-quota) */
 } runtime_look;
 
+/* A runner and what it runs (groups.c): the pipeline file's queries
+ * (groups[0]), or a group of statements added at runtime (statements.c). */
+typedef struct runner_group {
+    struct weir_runtime *runtime;
+    weir_runner *runner;          /* NULL where the group has nothing to run (routes, endpoints, sinks only) */
+    weir_catalog cat;             /* every relation of the runtime's catalog, the group's queries only */
+    int first_query;              /* its queries' place in the runtime's catalog */
+    int rels_begin, rels_end;     /* the relations it declared, in the runtime's catalog */
+    const char *name;             /* NULL for the file's; else the group's name (its checkpoint's directory) */
+    const char *sql;              /* its statements (the file's text for groups[0]) */
+    size_t sql_len;
+} runner_group;
+
+int runtime_groups_open(weir_runtime *s, weir_err *err);
+void runtime_groups_close(weir_runtime *s);
+/* A step of every runner; *processed: records they read. */
+int runtime_groups_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir_err *err);
+/* Every runner's checkpoint (with finish, weir_runner_finish's). */
+int runtime_groups_checkpoint(weir_runtime *s, bool finish, weir_err *err);
+bool runtime_checkpointing(const weir_runtime *s);
+/* The oldest of the runners' last checkpoints (wall ms). */
+int64_t runtime_checkpoint_ms(const weir_runtime *s);
+/* The runner of catalog query `query`, and the query's place in it; NULL if none runs it. */
+const weir_runner *runtime_query_runner(const weir_runtime *s, int query, int *local);
+/* The largest lag of the runners reading the stream's partition; false if none reads it. */
+bool runtime_input_lag(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *lag);
+/* The checkpointed end of the runner writing the stream; false if none does. */
+bool runtime_checkpointed_end(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *end);
+weir_state_memory runtime_state_memory(const weir_runtime *s);
+
 /*
  * Who touches what. The pipeline thread (weir_runtime_step and the calls
  * cli/serve.c makes between steps) owns the log's writer, the runner, the
@@ -79,9 +110,10 @@ typedef struct runtime_look {
 struct weir_runtime {
     weir_log *log;
     const weir_catalog *cat;
-    weir_runner *runner;
-    weir_runner_options runner_opt;  /* what the runner was opened with, to open it again after a pause */
-    const char *sql;
+    runner_group *groups;         /* groups[0] runs the pipeline file's queries */
+    int ngroups;
+    weir_runner_options runner_opt;  /* what the runners are opened with (groups.c adds each one's group) */
+    const char *sql;              /* the pipeline file's */
     size_t sql_len;
     weir_runtime_options opt;
     weir_store *store;            /* DATA/state/: the table views' rows; its writer is the runner's checkpoint thread */

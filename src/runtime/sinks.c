@@ -470,7 +470,7 @@ void weir_sinks_publish_ends(weir_runtime *s)
         sink_run *k = s->sinks[i];
         for (uint32_t p = 0; p < k->nparts; p++) {
             uint64_t end;
-            if (!weir_runner_checkpointed_end(s->runner, weir_stream_name(k->stream), p, &end))
+            if (!runtime_checkpointed_end(s, weir_stream_name(k->stream), p, &end))
                 end = UINT64_MAX;
             atomic_store(&k->ends[p], end);
         }
