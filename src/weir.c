@@ -13,6 +13,7 @@ static const cli_command *const commands[] = {
     &cli_streams,
     &cli_serve,
     &cli_query,
+    &cli_sql,
     &cli_replay,
     &cli_gen,
     &cli_connectors,

@@ -144,12 +144,38 @@ bool cli_uint_option(const cli_command *cmd, const char **values, const char *na
 
 bool cli_load_pipeline(const char *cmd, const char *path, weir_arena *a, weir_catalog *cat)
 {
-    char *text;
-    size_t len;
+    return cli_load_pipelines(cmd, path, NULL, a, cat);
+}
+
+bool cli_load_pipelines(const char *cmd, const char *path, const char *then, weir_arena *a, weir_catalog *cat)
+{
+    char *text, *more = NULL;
+    size_t len, more_len = 0;
     weir_err err;
     if (weir_io_read_file(&weir_io_posix, path, &text, &len, &err) != WEIR_OK) {
         cli_error(cmd, "%s", err.msg);
         return false;
+    }
+    int got = then ? weir_io_read_file(&weir_io_posix, then, &more, &more_len, &err) : WEIR_ENOENT;
+    char *both = got == WEIR_OK ? realloc(text, len + more_len + 2) : text;
+    if (got != WEIR_OK && got != WEIR_ENOENT) {
+        cli_error(cmd, "%s", err.msg);
+        free(text);
+        return false;
+    }
+    if (!both) {
+        cli_error(cmd, "out of memory");
+        free(text);
+        free(more);
+        return false;
+    }
+    text = both;
+    if (more) { /* the statements added at runtime come after the file, on lines of their own */
+        text[len++] = '\n';
+        memcpy(text + len, more, more_len);
+        len += more_len;
+        text[len] = '\0';
+        free(more);
     }
     weir_stmt **stmts;
     size_t n;

@@ -63,8 +63,13 @@ bool cli_uint_option(const cli_command *cmd, const char **values, const char *na
 struct weir_catalog;
 struct weir_arena;
 bool cli_load_pipeline(const char *cmd, const char *path, struct weir_arena *a, struct weir_catalog *cat);
+/* The same with the text of file `then` after path's, when it exists
+ * (a data directory's statements added at runtime after its pipeline);
+ * line numbers in errors count from path's start. */
+bool cli_load_pipelines(const char *cmd, const char *path, const char *then, struct weir_arena *a,
+                        struct weir_catalog *cat);
 
-extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query, cli_gen,
+extern const cli_command cli_produce, cli_consume, cli_streams, cli_replay, cli_serve, cli_query, cli_sql, cli_gen,
     cli_connectors;
 
 #endif

@@ -35,34 +35,52 @@ struct produce_remote {
     http_answer reply;
 };
 
-int produce_remote_open(const char *data_dir, const char *stream, produce_remote **out)
+bool serve_url_read(const char *data_dir, char *server, size_t cap, char *ca_file, size_t ca_cap)
 {
-    *out = NULL;
     char path[4200], *text;
     size_t len;
     snprintf(path, sizeof path, "%s/serve.url", data_dir);
     if (weir_io_read_file(&weir_io_posix, path, &text, &len, NULL) != WEIR_OK)
+        return false;
+    len = strcspn(text, "\r\n");
+    snprintf(server, cap, "%.*s", (int)len, text);
+    const char *cert = strstr(text, "\ntls-cert ");
+    snprintf(ca_file, ca_cap, "%.*s", cert ? (int)strcspn(cert + 10, "\r\n") : 0, cert ? cert + 10 : "");
+    free(text);
+    return true;
+}
+
+struct curl_slist *serve_headers(const char *content_type)
+{
+    char line[600];
+    const char *token = getenv("WEIR_TOKEN");
+    snprintf(line, sizeof line, "Content-Type: %s", content_type);
+    struct curl_slist *h = curl_slist_append(NULL, line);
+    if (h && token && *token) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", token);
+        struct curl_slist *more = curl_slist_append(h, line);
+        if (!more)
+            curl_slist_free_all(h);
+        h = more;
+    }
+    return h;
+}
+
+int produce_remote_open(const char *data_dir, const char *stream, produce_remote **out)
+{
+    *out = NULL;
+    char server[512], ca[4200];
+    if (!serve_url_read(data_dir, server, sizeof server, ca, sizeof ca))
         return 0;
     produce_remote *r = calloc(1, sizeof *r);
     if (!r || !(r->curl = curl_easy_init())) {
         free(r);
-        free(text);
         return -1;
     }
-    len = strcspn(text, "\r\n");
-    snprintf(r->server, sizeof r->server, "%.*s", (int)len, text);
-    const char *cert = strstr(text, "\ntls-cert ");
-    if (cert)
-        snprintf(r->ca_file, sizeof r->ca_file, "%.*s", (int)strcspn(cert + 10, "\r\n"), cert + 10);
+    snprintf(r->server, sizeof r->server, "%s", server);
+    snprintf(r->ca_file, sizeof r->ca_file, "%s", ca);
     snprintf(r->url, sizeof r->url, "%s/v1/streams/%s", r->server, stream);
-    free(text);
-    char auth[600];
-    const char *token = getenv("WEIR_TOKEN");
-    r->headers = curl_slist_append(NULL, "Content-Type: application/x-ndjson");
-    if (token && *token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        r->headers = r->headers ? curl_slist_append(r->headers, auth) : NULL;
-    }
+    r->headers = serve_headers("application/x-ndjson");
     if (!r->headers) {
         produce_remote_free(r);
         return -1;

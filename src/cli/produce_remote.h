@@ -5,9 +5,17 @@
 #ifndef WEIR_CLI_PRODUCE_REMOTE_H
 #define WEIR_CLI_PRODUCE_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct produce_remote produce_remote;
+
+/* The server recorded in DATA/serve.url: its URL into server, and the
+ * certificate it names over HTTPS into ca_file ("" if none); false when
+ * none is recorded (no weir serve holds the directory). */
+bool serve_url_read(const char *data_dir, char *server, size_t cap, char *ca_file, size_t ca_cap);
+/* Content-Type and, with $WEIR_TOKEN, Authorization headers (NULL: out of memory). */
+struct curl_slist *serve_headers(const char *content_type);
 
 /* Finds the server recorded in DATA/serve.url: 1 with *out (free with
  * produce_remote_free), 0 when none is recorded, -1 out of memory. */

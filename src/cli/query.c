@@ -171,7 +171,9 @@ static int run_query(const char **v, int argc, char **argv)
                            "once, or name the pipeline with -f PIPELINE", data, saved, data);
         goto out;
     }
-    if (!cli_load_pipeline("query", file, &arena, &cat))
+    char added[4200];
+    snprintf(added, sizeof added, "%s/statements.sql", data);
+    if (!cli_load_pipelines("query", file, file == saved ? added : NULL, &arena, &cat))
         goto out;
     if (weir_stmt_is_meta(st[0])) {
         rc = meta(&cat, st[0], &arena);

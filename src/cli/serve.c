@@ -184,6 +184,32 @@ static void start_error(const char *data, const weir_err *err)
         cli_error("serve", "%s", err->msg);
 }
 
+/* What serve's options add to a pipeline's plan. */
+typedef struct plan_options {
+    const char *kafka, *group, *clickhouse;
+    const char *const *kafka_config;
+} plan_options;
+
+/* The runtime's plan (runtime.h): the pipeline file at start, and it with
+ * the statements added at runtime. */
+static int plan_pipeline(void *ctx, const char *sql, size_t len, weir_arena *a, weir_catalog *out, weir_sql_error *e)
+{
+    const plan_options *po = ctx;
+    weir_stmt **stmts;
+    size_t n;
+    weir_err err = {0};
+    if (weir_sql_parse(sql, len, a, &stmts, &n, e) || weir_catalog_build(stmts, n, a, out, e) ||
+        weir_connectors_check(out, a, e))
+        return WEIR_EINVAL;
+    if (weir_kafka_plan(out, a, po->kafka, po->group, po->kafka_config, &err) ||
+        (po->clickhouse && weir_clickhouse_plan(out, a, po->clickhouse, &err))) {
+        *e = (weir_sql_error){0};
+        snprintf(e->msg, sizeof e->msg, "%s", err.msg);
+        return WEIR_EINVAL;
+    }
+    return WEIR_OK;
+}
+
 static int run_serve(const char **v, int argc, char **argv)
 {
     (void)argc;
@@ -230,16 +256,11 @@ static int run_serve(const char **v, int argc, char **argv)
     size_t sql_len;
     char url_file[4300] = ""; /* DATA/serve.url once written: removed on the way out */
     int rc = CLI_FAIL;
-    if (!cli_load_pipeline("serve", file, &arena, &cat))
-        goto out;
     const char *data = cli_data_dir(v[cli_index(c, "data")]);
-    if (weir_io_read_file(&weir_io_posix, file, &sql, &sql_len, &err) || weir_log_open(data, NULL, &log, &err)) {
-        start_error(data, &err);
+    if (weir_io_read_file(&weir_io_posix, file, &sql, &sql_len, &err)) {
+        cli_error("serve", "%s", err.msg);
         goto out;
     }
-    const char *report = weir_log_recovery_report(log);
-    if (*report)
-        fprintf(stderr, "weir serve: recovery: %s", report);
     bool once = v[cli_index(c, "once")] != NULL;
     const char *kafka = v[cli_index(c, "kafka")];
     const char *group = v[cli_index(c, "kafka-group")] ? v[cli_index(c, "kafka-group")] : "weir";
@@ -249,6 +270,22 @@ static int run_serve(const char **v, int argc, char **argv)
         cli_error("serve", "%s", err.msg);
         goto out;
     }
+    plan_options po = {kafka, group, v[cli_index(c, "clickhouse")], kafka_config};
+    weir_sql_error se;
+    if (plan_pipeline(&po, sql, sql_len, &arena, &cat, &se)) {
+        if (se.line)
+            cli_error("serve", "%s:%u:%u: %s", file, se.line, se.col, se.msg);
+        else
+            cli_error("serve", "%s", se.msg);
+        goto out;
+    }
+    if (weir_log_open(data, NULL, &log, &err)) {
+        start_error(data, &err);
+        goto out;
+    }
+    const char *report = weir_log_recovery_report(log);
+    if (*report)
+        fprintf(stderr, "weir serve: recovery: %s", report);
     if (v[cli_index(c, "scale-out")] && (!kafka || once)) {
         cli_error("serve", "--scale-out %s", once ? "runs until stopped: not with --once" : "needs --kafka BROKERS");
         goto out;
@@ -261,11 +298,6 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_source_open_input,
                               .tasks = store, .state_memory = state_memory};
-    const char *clickhouse = v[cli_index(c, "clickhouse")];
-    if (weir_kafka_plan(&cat, &arena, kafka, group, kafka_config, &err) || (clickhouse && weir_clickhouse_plan(&cat, &arena, clickhouse, &err))) {
-        cli_error("serve", "%s", err.msg);
-        goto out;
-    }
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");
@@ -281,7 +313,8 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_runtime_options rto = {.max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
                                 .min_free = min_free, .runner = &ro, .kafka_brokers = kafka, .kafka_config = kafka_config,
                                 .stdin_stream = v[cli_index(c, "stdin")], .schemas_dir = v[cli_index(c, "schemas")],
-                                .retention_ms = retention_ms};
+                                .retention_ms = retention_ms, .plan = plan_pipeline, .plan_ctx = &po,
+                                .pipeline_path = file};
     if (weir_runtime_open(log, &cat, sql, sql_len, &rto, &rt, &err) ||
         (strcmp(listen, "off") && weir_server_start(rt, &so, &srv, &err))) {
         start_error(data, &err);
@@ -361,7 +394,7 @@ static int run_serve(const char **v, int argc, char **argv)
         cli_error("serve", "final checkpoint: %s", err.msg);
         rc = CLI_FAIL;
     }
-    if (rc == CLI_OK && once && cat.nsinks && !weir_runtime_sinks_drained(rt, 30000))
+    if (rc == CLI_OK && once && weir_runtime_catalog(rt)->nsinks && !weir_runtime_sinks_drained(rt, 30000))
         fprintf(stderr, "weir serve: a sink delivered nothing for 30 s and has not delivered everything; the rest "
                         "goes on the next run\n");
     if (rt && !once)

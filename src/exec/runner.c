@@ -338,7 +338,7 @@ static int start_fresh(weir_runner *r, weir_err *err)
                     return rc;
                 continue;
             }
-            if (!r->opt.reset)
+            if (!r->opt.reset && !r->opt.group) /* a group's outputs are its own: what is there came of an earlier one */
                 return weir_err_set(err, WEIR_EEXIST, "stream %s already has records but the pipeline has no checkpoint: "
                                                       "restart with --reset to rebuild it from the inputs", r->outputs[i].name);
             if ((rc = weir_stream_truncate(s, p, 0, err)))

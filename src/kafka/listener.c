@@ -376,6 +376,7 @@ static void *run(void *arg)
             say(l, "kafka: epoll_wait: %s; the Kafka listener stops", strerror(errno));
             break;
         }
+        weir_runtime_enter(l->rt); /* a statement applied at runtime waits until this turn is over */
         for (int i = 0; i < n; i++) {
             kconn *c = evs[i].data.ptr;
             if (c == (void *)&l->lfd) {
@@ -401,6 +402,7 @@ static void *run(void *arg)
             else
                 set_events(l, c);
         }
+        weir_runtime_leave(l->rt);
     }
     return NULL;
 }

@@ -209,8 +209,7 @@ static void publish_look(weir_runtime *s)
     pthread_mutex_unlock(&s->handoff_lock);
 }
 
-/* Makes the calls other threads asked for (runtime_on_loop). */
-static void make_loop_calls(weir_runtime *s)
+void runtime_make_loop_calls(weir_runtime *s)
 {
     pthread_mutex_lock(&s->handoff_lock);
     loop_call *calls = s->calls;
@@ -250,11 +249,11 @@ void runtime_on_loop(weir_runtime *s, void (*fn)(weir_runtime *s, void *ctx), vo
  * waiting are made now, later ones on their callers' threads. */
 static void end_loop(weir_runtime *s)
 {
-    make_loop_calls(s);
+    runtime_make_loop_calls(s);
     pthread_mutex_lock(&s->handoff_lock);
     s->loop_over = true;
     pthread_mutex_unlock(&s->handoff_lock);
-    make_loop_calls(s); /* any that came in between */
+    runtime_make_loop_calls(s); /* any that came in between */
 }
 
 /* ---- the loop ---- */
@@ -263,7 +262,9 @@ int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir
 {
     int rc = WEIR_OK;
     *processed = 0;
-    make_loop_calls(s);
+    runtime_make_loop_calls(s);
+    if (!s->paused && (rc = runtime_apply_statements(s, err)))
+        return rc;
     if (s->paused) {
         refuse_while_paused(s);
         resume_pipeline(s, now_ms);
@@ -322,7 +323,7 @@ void weir_runtime_wait(weir_runtime *s, int timeout_ms)
         !weir_runtime_caught_up(s, false)) /* connector inputs are polled each step */
         return;
     pthread_mutex_lock(&s->handoff_lock);
-    while (!s->queued && !s->calls && !s->joining)
+    while (!s->queued && !s->calls && !s->joining && !s->statement)
         if (pthread_cond_timedwait(&s->wake, &s->handoff_lock, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&s->handoff_lock);
@@ -336,7 +337,7 @@ int weir_runtime_checkpoint(weir_runtime *s, bool finish, weir_err *err)
     pthread_mutex_lock(&s->handoff_lock);
     s->closing = true; /* no more ingest: what was handed over is in this last commit */
     pthread_mutex_unlock(&s->handoff_lock);
-    make_loop_calls(s);
+    runtime_make_loop_calls(s);
     if (s->paused)
         refuse_while_paused(s);
     else
@@ -433,6 +434,70 @@ static int open_stdin(weir_runtime *s, const char *name, weir_err *err)
     return weir_file_source_open_fd(0, "standard input", &s->feeds[i], err);
 }
 
+/* What the catalog decides: the arrays kept per relation, the runners,
+ * the store and the views, the feeds and the sinks (opened at start, and
+ * again by a statement added at runtime: statements.c). */
+int runtime_setup(weir_runtime *s, weir_err *err)
+{
+    const weir_catalog *cat = s->cat;
+    weir_runner_options *ro = &s->runner_opt;
+    s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
+    ro->views = s->views;
+    s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
+    s->feeds = calloc((size_t)cat->nrels + 1, sizeof *s->feeds);
+    s->feed_targets = calloc((size_t)cat->nrels + 1, sizeof *s->feed_targets);
+    int rc = !s->views || !s->ingest || !s->feeds || !s->feed_targets ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                                                                      : ensure_sources(s->log, cat, err);
+    for (int i = 0; i < cat->nrels && s->feed_targets; i++)
+        s->feed_targets[i] = (feed_target){s, i};
+    if (rc == WEIR_OK && (rc = open_store(s, ro->reset, err)) == WEIR_OK)
+        ro->store = s->store;
+    ro->reset = false; /* once: a statement added later opens the runners again from their checkpoints */
+    if (rc == WEIR_OK)
+        rc = runtime_groups_open(s, err);
+    if (rc == WEIR_OK)
+        rc = runtime_set_cleanup(s, err);
+    if (rc == WEIR_OK && s->opt.disk_quota)
+        open_all_streams(s->log);
+    /* The runners cut the outputs back to their checkpoints: each view replays its changelog after the store's end. */
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
+        if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK &&
+            (rc = weir_view_attach(s->views[i], s->store, err)) == WEIR_OK)
+            rc = weir_view_load(s->views[i], s->log, false, err);
+    s->disk_free = measure_disk_free(s);
+    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
+        rc = weir_source_open_feed(s->log, cat->rels[i], &s->feeds[i], err);
+    if (rc == WEIR_OK && s->opt.stdin_stream)
+        rc = open_stdin(s, s->opt.stdin_stream, err);
+    if (rc == WEIR_OK)
+        rc = weir_sinks_start(s, s->opt.kafka_brokers, ro->tasks ? ro->tasks->instance : NULL, err);
+    if (rc == WEIR_OK)
+        publish_look(s);
+    return rc;
+}
+
+void runtime_teardown(weir_runtime *s)
+{
+    weir_sinks_stop(s);
+    runtime_groups_close(s);
+    for (int i = 0; s->views && i < s->cat->nrels; i++)
+        weir_view_free(s->views[i]);
+    free(s->views);
+    s->views = NULL;
+    s->runner_opt.views = NULL;
+    weir_store_close(s->store); /* after the views: none holds a snapshot now */
+    s->store = NULL;
+    free(s->ingest);
+    s->ingest = NULL;
+    for (int i = 0; s->feeds && i < s->cat->nrels; i++)
+        if (s->feeds[i].close)
+            s->feeds[i].close(s->feeds[i].state);
+    free(s->feeds);
+    s->feeds = NULL;
+    free(s->feed_targets);
+    s->feed_targets = NULL;
+}
+
 int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
                       const weir_runtime_options *opt, weir_runtime **out, weir_err *err)
 {
@@ -444,6 +509,7 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     pthread_mutex_init(&s->registry_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->called, NULL);
+    runtime_gate_init(s);
     s->log = log;
     s->cat = cat;
     s->sql = sql;
@@ -460,49 +526,15 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     ro->on_output_ctx = s;
     ro->delivered = weir_sinks_delivered;
     ro->delivered_ctx = s;
-    s->views = calloc((size_t)cat->nrels + 1, sizeof *s->views);
-    ro->views = s->views;
-    s->ingest = calloc((size_t)cat->nrels + 1, sizeof *s->ingest);
-    s->feeds = calloc((size_t)cat->nrels + 1, sizeof *s->feeds);
-    s->feed_targets = calloc((size_t)cat->nrels + 1, sizeof *s->feed_targets);
-    s->groups = calloc(1, sizeof *s->groups);
-    if (s->groups) {
-        s->ngroups = 1;
-        s->groups[0] = (runner_group){.runtime = s, .cat = *cat, .rels_end = cat->nrels, .sql = sql, .sql_len = sql_len};
-    }
-    int rc = !s->views || !s->ingest || !s->feeds || !s->feed_targets || !s->groups
-                 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                 : ensure_sources(log, cat, err);
-    for (int i = 0; i < cat->nrels && s->feed_targets; i++)
-        s->feed_targets[i] = (feed_target){s, i};
-    if (rc == WEIR_OK && (rc = open_store(s, ro->reset, err)) == WEIR_OK)
-        ro->store = s->store;
-    if (rc == WEIR_OK)
-        rc = runtime_groups_open(s, err);
-    if (rc == WEIR_OK)
-        rc = runtime_set_cleanup(s, err);
-    if (rc == WEIR_OK && s->opt.disk_quota)
-        open_all_streams(log);
-    /* The runner cut the outputs back to its checkpoint: each view replays its changelog after the store's end. */
-    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
-        if (cat->rels[i]->is_table && (rc = weir_view_new(cat->rels[i], &s->views[i], err)) == WEIR_OK &&
-            (rc = weir_view_attach(s->views[i], s->store, err)) == WEIR_OK)
-            rc = weir_view_load(s->views[i], log, false, err);
-    s->disk_free = measure_disk_free(s);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/schemas", weir_log_dir(log));
-    if (rc == WEIR_OK)
-        rc = weir_registry_open(dir, &s->registry, err);
+    int rc = weir_registry_open(dir, &s->registry, err);
     if (rc == WEIR_OK && opt->schemas_dir)
         rc = register_schemas(s, opt->schemas_dir, err);
-    for (int i = 0; i < cat->nrels && rc == WEIR_OK; i++)
-        rc = weir_source_open_feed(log, cat->rels[i], &s->feeds[i], err);
-    if (rc == WEIR_OK && opt->stdin_stream)
-        rc = open_stdin(s, opt->stdin_stream, err);
     if (rc == WEIR_OK)
-        rc = weir_sinks_start(s, opt->kafka_brokers, ro->tasks ? ro->tasks->instance : NULL, err);
+        rc = runtime_statements_load(s, err); /* the catalog and its runner groups */
     if (rc == WEIR_OK)
-        publish_look(s);
+        rc = runtime_setup(s, err);
     if (rc) {
         weir_runtime_close(s);
         return rc;
@@ -547,20 +579,10 @@ void weir_runtime_close(weir_runtime *s)
     if (!s)
         return;
     weir_runtime_hang_up(s);
-    weir_sinks_stop(s);
-    runtime_groups_close(s);
-    free(s->groups);
-    for (int i = 0; s->views && i < s->cat->nrels; i++)
-        weir_view_free(s->views[i]);
-    free(s->views);
-    weir_store_close(s->store); /* after the views: none holds a snapshot now */
-    free(s->ingest);
-    for (int i = 0; s->feeds && i < s->cat->nrels; i++)
-        if (s->feeds[i].close)
-            s->feeds[i].close(s->feeds[i].state);
-    free(s->feeds);
-    free(s->feed_targets);
+    runtime_teardown(s);
+    runtime_statements_free(s);
     weir_registry_free(s->registry);
+    runtime_gate_destroy(s);
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->called);
     pthread_mutex_destroy(&s->handoff_lock);

@@ -25,8 +25,10 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/arena.h"
 #include "base/err.h"
 #include "sql/plan.h"
+#include "sql/sql.h"
 
 typedef struct weir_runtime weir_runtime;
 typedef struct weir_log weir_log;                        /* log/log.h */
@@ -57,6 +59,14 @@ typedef struct weir_runtime_options {
     const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
     const char *schemas_dir;      /* serve --schemas: DIR/<subject>.json registered at start, or NULL */
     int64_t retention_ms;         /* serve --retention: streams that do not say keep records this long; 0: 7 days; -1: forever */
+    /* Plans a pipeline's SQL into a catalog in arena a, as the pipeline
+     * file was (parse, build, connectors, what serve's options add): 0,
+     * or WEIR_EINVAL with where and why in e (line 0: no place in the
+     * text). NULL: no statements at runtime (POST /v1/statements is
+     * refused, DATA/statements.sql must be absent). */
+    int (*plan)(void *ctx, const char *sql, size_t len, weir_arena *a, weir_catalog *out, weir_sql_error *e);
+    void *plan_ctx;
+    const char *pipeline_path;    /* the pipeline file, for messages */
 } weir_runtime_options;
 
 /* Opens the runner (restoring its checkpoint), builds the live table views
@@ -65,6 +75,22 @@ typedef struct weir_runtime_options {
  * until weir_runtime_close. */
 int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
                       const weir_runtime_options *opt, weir_runtime **out, weir_err *err);
+
+/* Statements at runtime (statements.c). Every thread that calls a
+ * request function (and so reads the catalog) does so between
+ * weir_runtime_enter and weir_runtime_leave; a statement waits until no
+ * thread is inside, then replaces the catalog and what it decides (the
+ * runners, views, feeds and sinks), and calls on_catalog (set once,
+ * before serving) with the new catalog while no thread is inside. */
+void weir_runtime_enter(weir_runtime *s);
+void weir_runtime_leave(weir_runtime *s);
+void weir_runtime_on_catalog(weir_runtime *s, void (*fn)(void *ctx, const weir_catalog *cat), void *ctx);
+/* POST /v1/statements: CREATE, CREATE OR REPLACE and DROP statements
+ * (the whole request one group), checked and planned on the caller's
+ * thread (400 with where and why), then applied by the pipeline thread
+ * before its next step; done(ctx, answer) is called there, once. */
+void weir_runtime_statements(weir_runtime *s, const char *sql, size_t len,
+                             void (*done)(void *ctx, const weir_answer *a), void *ctx);
 
 /* One pipeline step at wall time now_ms (see weir_runner_step), then the
  * answers, views and change feeds. *processed: input records consumed.

@@ -97,6 +97,29 @@ bool runtime_input_lag(const weir_runtime *s, const char *stream, uint32_t parti
 bool runtime_checkpointed_end(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *end);
 weir_state_memory runtime_state_memory(const weir_runtime *s);
 
+/* statements.c: a group of statements added at runtime, as saved in
+ * DATA/statements.sql. */
+typedef struct added_group {
+    char *name;                   /* "s<N>": its runner's directory */
+    char *sql;                    /* its statements, each ending in ';' */
+    size_t len;
+} added_group;
+
+typedef struct kept_plan kept_plan;                /* a catalog planned at runtime and its arena: statements.c */
+typedef struct statement_request statement_request; /* a POST /v1/statements on its way to the pipeline thread */
+
+/* The catalog and its runner groups at open: the pipeline file's and
+ * DATA/statements.sql's (statements.c). */
+int runtime_statements_load(weir_runtime *s, weir_err *err);
+void runtime_statements_free(weir_runtime *s);
+/* Applies a statement handed over (on the pipeline thread, before a step). */
+int runtime_apply_statements(weir_runtime *s, weir_err *err);
+/* What the catalog decides, opened and closed (runtime.c). */
+int runtime_setup(weir_runtime *s, weir_err *err);
+void runtime_teardown(weir_runtime *s);
+void runtime_gate_init(weir_runtime *s);
+void runtime_gate_destroy(weir_runtime *s);
+
 /*
  * Who touches what. The pipeline thread (weir_runtime_step and the calls
  * cli/serve.c makes between steps) owns the log's writer, the runner, the
@@ -147,7 +170,23 @@ struct weir_runtime {
 
     int64_t started_ms;
 
+    /* statements.c: what was added at runtime, the catalogs planned (kept
+     * until close: a request that matched an old route may still point
+     * into one), and the gate that request threads pass (weir_runtime_enter)
+     * and a statement closes while it replaces the catalog. */
+    added_group *added;
+    int nadded;
+    unsigned next_group;
+    kept_plan *plans;
+    pthread_mutex_t gate_lock;
+    pthread_cond_t gate_cond;
+    int gate_inside;              /* requests between enter and leave */
+    bool gate_shut;               /* a statement is being applied: enter waits */
+    void (*on_catalog)(void *ctx, const weir_catalog *cat);  /* weir_runtime_on_catalog */
+    void *on_catalog_ctx;
+
     pthread_mutex_t handoff_lock; /* guards what follows */
+    statement_request *statement; /* one at a time, for the pipeline thread */
     pthread_cond_t wake;          /* something was handed over: the pipeline should step */
     pthread_cond_t called;        /* a loop_call is done */
     queued_batch *queued;         /* checked ingest batches for the next step to append, in arrival order */
@@ -164,6 +203,8 @@ struct weir_runtime {
  * runner any more) and returns when it ran: how other threads read the
  * runner. fn must not call the runtime. */
 void runtime_on_loop(weir_runtime *s, void (*fn)(weir_runtime *s, void *ctx), void *ctx);
+/* Makes the calls other threads asked for (runtime_on_loop); the pipeline thread's. */
+void runtime_make_loop_calls(weir_runtime *s);
 
 /* weir_feed_admit's callback (source.h), ctx a feed_target: a feed's
  * records through the ingest admission, on the pipeline thread (ingest.c). */

@@ -47,6 +47,12 @@ static const weir_http_route fixed[] = {
     {"POST", "/v1/query", api_query, NULL, "A pull query {\"sql\": \"SELECT ...\"} (or SHOW, DESCRIBE, EXPLAIN): "
                                             "{columns: [{name, type}], rows}.",
      false, JSON, JSON},
+    {"POST", "/v1/statements", api_statements, NULL,
+     "Applies CREATE, CREATE OR REPLACE, INSERT INTO and DROP statements {\"sql\": \"...\"} to the running pipeline, "
+     "as one group: a new query reads its inputs from their earliest retained record; the statements are kept for "
+     "the next start. {dropped: [names], group, sql}. 400: the statement does not plan (where and why); 404: DROP of "
+     "a name no statement added; 409: this server takes no statements (--scale-out, --stdin); 503: another is "
+     "being applied.", false, JSON, JSON},
     {"GET", "/v1/pipeline", api_pipeline, NULL, "The pipeline's SQL.", false, NULL, JSON},
     {"GET", "/v1/sinks", api_sinks, NULL, "Each sink's delivery: records its destination confirmed, failures, lag, up, last error.",
      false, NULL, JSON},

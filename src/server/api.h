@@ -23,6 +23,8 @@ struct weir_server {
     weir_http *http;
     weir_http_route *routes;      /* built from the catalog and the fixed API */
     int nroutes;
+    weir_http_route **retired;    /* route tables of earlier catalogs, freed at the stop */
+    int nretired;
 };
 
 /* The routes of api_*.c, filled into srv->routes. */
@@ -38,6 +40,7 @@ void api_answer(weir_http_req *req, weir_answer *a);
 int api_answer_from(void *ctx, weir_http_req *req, void (*fn)(weir_runtime *, weir_answer *));
 
 int api_ingest(void *ctx, weir_http_req *req);
+int api_statements(void *ctx, weir_http_req *req);
 int api_delete_row(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
 

@@ -180,3 +180,22 @@ static int table_now(void *ctx, weir_http_req *req)
 }
 
 int api_table(void *ctx, weir_http_req *req) { return weir_http_offload(req, table_now, ctx); }
+
+/* POST /v1/statements: {"sql": "CREATE ...; DROP ..."}, applied by the
+ * pipeline thread between two steps (runtime/statements.c), which answers. */
+int api_statements(void *ctx, weir_http_req *req)
+{
+    weir_server *srv = ctx;
+    size_t len;
+    const char *body = (const char *)weir_http_body(req, &len);
+    weir_buf text = {0};
+    int got = body_string(req, body, len, "sql", &text);
+    if (got == 0)
+        weir_http_reply_error(req, 400, "expected {\"sql\": \"CREATE ...\"}");
+    if (got == 1) {
+        weir_http_defer(req); /* the answer comes from the pipeline thread */
+        weir_runtime_statements(srv->rt, (const char *)text.data, text.len - 1, api_reply, req);
+    }
+    weir_buf_free(&text);
+    return got == 1 ? WEIR_HTTP_DEFERRED : 0;
+}

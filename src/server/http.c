@@ -88,8 +88,12 @@ bool weir_http_plain_path(const char *path)
 static const weir_http_route *find_route(weir_http *h, weir_http_req *r, bool *other_method)
 {
     *other_method = false;
-    for (int i = 0; i < h->nroutes; i++) {
-        const weir_http_route *rt = &h->routes[i];
+    pthread_mutex_lock(&h->lock);
+    const weir_http_route *routes = h->routes;
+    int nroutes = h->nroutes;
+    pthread_mutex_unlock(&h->lock);
+    for (int i = 0; i < nroutes; i++) {
+        const weir_http_route *rt = &routes[i];
         if (!weir_http_match(rt->path, r->path, r->scratch, strlen(r->path) + 1, r->names, r->name_lens, r->values,
                              &r->nparams))
             continue;
@@ -423,7 +427,11 @@ static void dispatch(weir_http *h, weir_http_req *r)
     } else if (!r->route->public) {
         http_run_handler(r); /* it may wait for the pipeline (metrics) or compute: not on this thread */
     } else {
+        if (h->opt.gate_enter)
+            h->opt.gate_enter(h->opt.gate_ctx);
         r->route->handler(r->route->ctx, r);
+        if (h->opt.gate_leave)
+            h->opt.gate_leave(h->opt.gate_ctx);
         if (r->state == RECEIVING) /* a handler that forgot to answer */
             weir_http_reply_error(r, 500, "%s %s gave no answer", r->method, r->path);
     }
@@ -729,6 +737,14 @@ void weir_http_stop(weir_http *h)
     pthread_mutex_destroy(&h->lock);
     http_tls_free(&h->tls);
     free(h);
+}
+
+void weir_http_set_routes(weir_http *h, const weir_http_route *routes, int nroutes)
+{
+    pthread_mutex_lock(&h->lock);
+    h->routes = routes;
+    h->nroutes = nroutes;
+    pthread_mutex_unlock(&h->lock);
 }
 
 uint16_t weir_http_port(const weir_http *h)

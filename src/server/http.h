@@ -81,10 +81,18 @@ typedef struct weir_http_options {
     /* limits the query handlers apply (api_query.c) */
     unsigned query_timeout_s;  /* a pull query's answer must be ready this long after its request; 0: 30 */
     size_t max_result_bytes;   /* the most a pull query may hold or answer; 0: 64 MiB */
+    /* Called around every handler, on whichever thread runs it (NULL:
+     * none): what handlers use may be replaced while none runs. */
+    void (*gate_enter)(void *ctx);
+    void (*gate_leave)(void *ctx);
+    void *gate_ctx;
 } weir_http_options;
 
 int weir_http_start(const weir_http_options *opt, const weir_http_route *routes, int nroutes, weir_http **out,
                     weir_err *err);
+/* Replaces the route table (borrowed until the stop, as the first: a
+ * request may have matched the old one and run later). */
+void weir_http_set_routes(weir_http *h, const weir_http_route *routes, int nroutes);
 /* Answers every deferred request with 503, ends every stream, closes. */
 void weir_http_stop(weir_http *h);
 /* The port actually bound (for listen ":0"). */

@@ -55,7 +55,7 @@ struct weir_http {
     int nroutes;
     struct sockaddr_in addr;       /* what --listen named */
     http_tls tls;                  /* kept while the daemon runs: libmicrohttpd reads it */
-    pthread_mutex_t lock;          /* the suspended list, the job queue and the stats */
+    pthread_mutex_t lock;          /* the suspended list, the job queue, the stats and the routes (swapped: weir_http_set_routes) */
     weir_http_req *suspended;      /* deferred requests, answered with 503 on stop */
     weir_http_stream *streams;     /* open streams, ended on stop */
     _Atomic size_t body_bytes;     /* request bodies held in memory, all connections together */

@@ -94,7 +94,11 @@ static void *worker(void *arg)
         pool->nqueued--;
         job->running = true;
         pthread_mutex_unlock(&h->lock);
+        if (h->opt.gate_enter)
+            h->opt.gate_enter(h->opt.gate_ctx);
         int rc = job->fn(job->ctx, job->req);
+        if (h->opt.gate_leave)
+            h->opt.gate_leave(h->opt.gate_ctx);
         pthread_mutex_lock(&h->lock);
         bool mine = !job->released, unanswered = mine && !job->answer_held; /* mine: still there (it sleeps) */
         if (mine)

@@ -208,6 +208,7 @@ typedef struct weir_stmt {
     const char *query_text;        /* CREATE ENDPOINT: the SELECT's source, with its {param}s */
     weir_object_kind drop_kind;
     bool if_exists;
+    bool or_replace;               /* CREATE OR REPLACE (a script declares each name once; at runtime it replaces) */
     weir_show_kind show;           /* SHOW's */
     weir_sql_pos name_pos;         /* DESCRIBE x, EXPLAIN x: where x is written */
     struct weir_stmt *explained;   /* EXPLAIN CREATE STREAM|TABLE ... AS SELECT: that statement, or NULL */

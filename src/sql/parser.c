@@ -1356,6 +1356,10 @@ static weir_stmt *statement(parser *P)
     st->pos = P->tok.pos;
     const char *start = P->tok.p;
     if (accept_kw(P, "CREATE")) {
+        if (accept_kw(P, "OR")) { /* CREATE OR REPLACE: what POST /v1/statements replaces */
+            expect_kw(P, "REPLACE", "after CREATE OR");
+            st->or_replace = true;
+        }
         create(P, st);
     } else if (accept_kw(P, "DROP")) {
         st->kind = WEIR_STMT_DROP;

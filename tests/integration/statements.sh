@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# statements.sh - statements at runtime (POST /v1/statements, weir sql): a
+# server with only a source stream takes records, a windowed table is added
+# with weir sql and its rows equal those of a pipeline that declared it from
+# the start (an independent run over the same records); the table survives a
+# restart and a kill -9; CREATE OR REPLACE, DROP, a route added at runtime,
+# the refusals, and a pipeline file that contradicts the added statements.
+. "$(dirname "$0")/../lib.sh"
+plan 17
+data="$SCRATCH/data"
+base="$SCRATCH/base.sql"
+full="$SCRATCH/full.sql"
+cat >"$base" <<'EOF'
+CREATE STREAM clicks (user_id TEXT, page TEXT, ts TIMESTAMP) WITH (timestamp = 'ts', key = 'user_id', partitions = 2);
+EOF
+table="CREATE TABLE per_page AS SELECT page, window_start, COUNT(*) AS n, COUNT(DISTINCT user_id) AS users FROM clicks GROUP BY page, TUMBLE(ts, INTERVAL '1' MINUTE) EMIT CHANGES"
+{ cat "$base"; echo "$table;"; } >"$full"
+records() { # records FROM TO: clicks FROM..TO, a record every 7 s over 5 users and 3 pages
+    local i
+    for i in $(seq "$1" "$2"); do
+        printf '{"user_id":"u%d","page":"/p%d","ts":"2026-01-01T00:%02d:%02dZ"}\n' $((i % 5)) $((i % 3)) $((i * 7 / 60)) $((i * 7 % 60))
+    done
+}
+post() { req POST /v1/streams/clicks --data-binary "$1"; [ "$STATUS" = 200 ] || diag "ingest: $STATUS $BODY"; }
+rows() { req GET "/v1/tables/$1"; echo "$BODY" | python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin)["rows"], key=lambda r: json.dumps(r, sort_keys=True)), sort_keys=True))'; }
+# the oracle: the pipeline that declared the table from the start, over the same records
+oracle() {
+    rm -rf "$SCRATCH/oracle"
+    records 0 "$1" | $WEIR produce clicks --key user_id --partitions 2 --data "$SCRATCH/oracle" >/dev/null 2>&1 &&
+        $WEIR serve --once -f "$full" --data "$SCRATCH/oracle" 2>/dev/null &&
+        $WEIR query "SELECT * FROM per_page" --data "$SCRATCH/oracle" |
+        python3 -c 'import json,sys; print(json.dumps(sorted((json.loads(l) for l in sys.stdin), key=lambda r: json.dumps(r, sort_keys=True)), sort_keys=True))'
+}
+# wait_rows N: until per_page's rows equal the oracle's over records 0..N (60 s)
+wait_rows() {
+    local want got i
+    want=$(oracle "$1")
+    for i in $(seq 300); do got=$(rows per_page); [ "$got" = "$want" ] && return 0; sleep 0.2; done
+    diag "per_page: $got"; diag "oracle:   $want"; return 1
+}
+serve() { start_serve -f "$1" --data "$data" --checkpoint-ms 100 || { echo "Bail out! weir serve did not start"; exit 1; }; }
+
+serve "$base"
+post "$(records 0 59)"
+out=$($WEIR sql "$table" --data "$data" 2>&1)
+[[ "$out" == *'"group":"s1"'* ]]; ok $? "weir sql adds the table to the running server: $out"
+post "$(records 60 99)"
+wait_rows 99; ok $? "the added table's rows equal those of a pipeline that declared it from the start"
+[ "$($WEIR query "SELECT * FROM per_page" --data "$data" 2>&1 | sort)" = "$($WEIR query "SELECT * FROM per_page" --data "$SCRATCH/oracle" | sort)" ]
+ok $? "weir query reads the added table beside the server"
+req POST /v1/query -d '{"sql": "SHOW QUERIES"}'
+expect 200 per_page "the added query shows in SHOW QUERIES"
+
+stop_serve
+grep -q 'TUMBLE' "$data/statements.sql"; ok $? "the statement is kept in DATA/statements.sql"
+serve "$base"
+wait_rows 99; ok $? "after a restart the added table is there, unchanged"
+post "$(records 100 139)"
+wait_rows 139; ok $? "and goes on from its checkpoint"
+kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+serve "$base"
+post "$(records 140 159)"
+wait_rows 159; ok $? "after kill -9 and a restart each record is counted once"
+
+req POST /v1/statements -d "{\"sql\": \"CREATE OR REPLACE TABLE per_page AS SELECT page, COUNT(*) AS n FROM clicks WHERE user_id <> 'u0' GROUP BY page\"}"
+expect 200 '"dropped":["per_page"]' "CREATE OR REPLACE replaces the table"
+want=$(records 0 159 | python3 -c 'import json,sys,collections; c=collections.Counter(r["page"] for r in map(json.loads, sys.stdin) if r["user_id"] != "u0"); print(json.dumps(sorted(({"page": p, "n": n} for p, n in c.items()), key=lambda r: json.dumps(r, sort_keys=True)), sort_keys=True))')
+for i in $(seq 300); do got=$(rows per_page); [ "$got" = "$want" ] && break; sleep 0.2; done
+[ "$got" = "$want" ]; ok $? "the replacing query reads the stream from its start: $got"
+
+req POST /v1/statements -d '{"sql": "CREATE ROUTE '"'"'POST /pages/{page}/clicks'"'"' INTO clicks"}'
+expect 200 '"group":"s3"' "a route is added"
+req POST /pages/p9/clicks -d '{"user_id":"u7","ts":"2026-01-01T01:00:00Z"}'
+[ "$STATUS" = 200 ] || diag "the route answered $STATUS: $BODY"
+for i in $(seq 300); do req GET "/v1/tables/per_page?key=p9"; [[ "$BODY" == *'"n":1'* ]] && break; sleep 0.2; done
+expect 200 '"n":1' "the added route feeds the stream, and the table counts it"
+
+req POST /v1/statements -d '{"sql": "DROP STREAM clicks"}'
+expect 400 "declared in the pipeline file" "the file's stream cannot be dropped at runtime"
+req POST /v1/statements -d '{"sql": "CREATE TABLE t AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY nope"}'
+expect 400 "line 1, column" "a statement that does not plan is refused with where and why"
+
+req POST /v1/statements -d '{"sql": "DROP TABLE per_page"}'
+expect 200 '"dropped":["per_page"]' "DROP removes the added table"
+req GET /v1/tables/per_page
+[ "$STATUS" = 404 ]; ok $? "the dropped table is gone: $STATUS"
+stop_serve
+
+# the file now declares what a statement added: the start says so
+{ cat "$base"; echo "CREATE ROUTE 'POST /pages/{page}/clicks' INTO clicks;"; } >"$SCRATCH/clash.sql"
+$WEIR serve -f "$SCRATCH/clash.sql" --data "$data" --once >"$SCRATCH/clash.out" 2>&1
+[ $? -ne 0 ] && grep -q "statements added as s3" "$SCRATCH/clash.out"
+ok $? "a pipeline file that contradicts an added statement is refused: $(tail -1 "$SCRATCH/clash.out")"
+finish
