@@ -57,7 +57,11 @@ typedef struct weir_runtime_options {
     const char *stdin_stream;     /* serve --stdin: NDJSON on standard input goes to this source, or NULL */
     const char *schemas_dir;      /* serve --schemas: DIR/<subject>.json registered at start, or NULL */
     int64_t retention_ms;         /* serve --retention: streams that do not say keep records this long; 0: 7 days; -1: forever */
+    unsigned max_feeds;           /* serve --max-feeds: change feeds and push queries open at once, beyond which a
+                                     new one is refused (503); 0: WEIR_DEFAULT_MAX_FEEDS */
 } weir_runtime_options;
+
+#define WEIR_DEFAULT_MAX_FEEDS 1000
 
 /* Opens the runner (restoring its checkpoint), builds the live table views
  * from the tables' changelogs, loads the schema registry, opens the file
