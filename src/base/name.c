@@ -18,3 +18,8 @@ bool weir_name_valid(const char *name)
     }
     return true;
 }
+
+bool weir_name_internal(const char *name)
+{
+    return name[0] == '_' && name[1] == '_';
+}

@@ -12,4 +12,10 @@
 /* 1..200 characters of [A-Za-z0-9._-], not starting with '.'. */
 bool weir_name_valid(const char *name);
 
+/* Whether name is one of weir's internal streams (__weir_producers): a
+ * name starting with "__", as Kafka's __consumer_offsets. Listings leave
+ * them out; they stay readable by name. The planner and CreateTopics
+ * refuse such names for the streams they make. */
+bool weir_name_internal(const char *name);
+
 #endif

@@ -71,6 +71,7 @@ static const cli_option options[] = {
     {"query-timeout", 0, "S", "a pull query (POST /v1/query, GET /v1/tables/T, endpoints) not answered within S "
                               "seconds is answered 503 (default 30)"},
     {"max-result-bytes", 0, "BYTES", "a pull query that would hold or answer more is answered 413 (default 67108864)"},
+    {"max-feeds", 0, "N", "change feeds and push queries open at once; beyond, a new one is answered 503 (default 1000)"},
     {"kafka-listen", 0, "ADDR", "also speak the Kafka protocol on ADDR (e.g. 127.0.0.1:9092): Kafka clients produce "
                                 "to and consume from the streams, with SASL PLAIN and --token's password if "
                                 "set (default: off; see docs/KAFKA_PROTOCOL.md)"},
@@ -218,7 +219,8 @@ static int run_serve(const char **v, int argc, char **argv)
     const char *file = v[cli_index(c, "file")];
     uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30,
              disk_quota = 0, min_free = 64u << 20, header_timeout = 10, body_timeout = 60, max_conns = 4096,
-             max_per_address = 256, query_timeout = 30, max_result = 64u << 20, state_memory = 256u << 20;
+             max_per_address = 256, query_timeout = 30, max_result = 64u << 20, state_memory = 256u << 20,
+             max_feeds = WEIR_DEFAULT_MAX_FEEDS;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
@@ -235,8 +237,13 @@ static int run_serve(const char **v, int argc, char **argv)
         !cli_uint_option(c, v, "max-connections", 1000000, &max_conns) ||
         !cli_uint_option(c, v, "max-connections-per-address", 1000000, &max_per_address) ||
         !cli_uint_option(c, v, "query-timeout", 86400, &query_timeout) ||
-        !cli_uint_option(c, v, "max-result-bytes", 1ull << 40, &max_result))
+        !cli_uint_option(c, v, "max-result-bytes", 1ull << 40, &max_result) ||
+        !cli_uint_option(c, v, "max-feeds", 1000000, &max_feeds))
         return CLI_USAGE;
+    if (!max_feeds) {
+        cli_error("serve", "--max-feeds: '0' would refuse every change feed and push query: give 1 or more");
+        return CLI_USAGE;
+    }
     int64_t retention_ms = 0;
     char bad[256];
     const char *retention = v[cli_index(c, "retention")];
@@ -313,8 +320,8 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_runtime_options rto = {.max_inflight_bytes = (size_t)max_inflight, .disk_quota = disk_quota,
                                 .min_free = min_free, .runner = &ro, .kafka_brokers = kafka, .kafka_config = kafka_config,
                                 .stdin_stream = v[cli_index(c, "stdin")], .schemas_dir = v[cli_index(c, "schemas")],
-                                .retention_ms = retention_ms, .plan = plan_pipeline, .plan_ctx = &po,
-                                .pipeline_path = file};
+                                .retention_ms = retention_ms, .max_feeds = (unsigned)max_feeds, .plan = plan_pipeline,
+                                .plan_ctx = &po, .pipeline_path = file};
     if (weir_runtime_open(log, &cat, sql, sql_len, &rto, &rt, &err) ||
         (strcmp(listen, "off") && weir_server_start(rt, &so, &srv, &err))) {
         start_error(data, &err);

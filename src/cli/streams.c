@@ -1,6 +1,7 @@
 /*
  * streams.c - `weir streams`: lists the streams of a data directory with
- * their partitions, offsets and sizes. Read-only, so it runs beside a writer.
+ * their partitions, offsets and sizes, but for weir's internal ones
+ * (base/name.h). Read-only, so it runs beside a writer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,8 @@ static int run_streams(const char **v, int argc, char **argv)
     if (rc == WEIR_OK && !json)
         printf("%-32s %10s %12s %14s  %s\n", "STREAM", "PARTITIONS", "RECORDS", "BYTES", "OFFSETS");
     for (size_t i = 0; i < n && rc == WEIR_OK; i++)
-        rc = show(log, names[i], json, &err);
+        if (!weir_name_internal(names[i])) /* weir's own, such as __weir_producers */
+            rc = show(log, names[i], json, &err);
     if (rc != WEIR_OK)
         cli_error("streams", "%s", err.msg);
     weir_names_free(names, n);

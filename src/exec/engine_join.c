@@ -10,6 +10,7 @@
  * made them.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "exec/engine_internal.h"
 
@@ -19,6 +20,7 @@ typedef struct join_ctx {
     query_state *s;
     const weir_emit_target *t;
     weir_err *err;
+    int from;                  /* a table-table join: the side whose change is being joined (1: the right) */
 } join_ctx;
 
 /* weir_join_emit: WHERE and the SELECT list over a joined row. A failing
@@ -48,7 +50,7 @@ int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, con
     const weir_query *q = s->q;
     const weir_relation *src = side ? q->join->right : q->source;
     s->stats.rows_in++;
-    join_ctx c = {e, s, t, err};
+    join_ctx c = {e, s, t, err, 0};
     weir_eval ev = {.arena = &e->scratch};
     bool is_late;
     int rc = weir_join_push(s->join, side, part, row, ts, &ev, join_emit, &c, &is_late);
@@ -79,7 +81,7 @@ int engine_join_row(weir_engine *e, query_state *s, int side, uint32_t part, con
 int engine_join_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
                         weir_err *err)
 {
-    join_ctx c = {e, s, t, err};
+    join_ctx c = {e, s, t, err, 0};
     int rc = weir_join_advance(s->join, side, part, wm, join_emit, &c);
     return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name)
                              : rc;
@@ -105,7 +107,7 @@ int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *r
                           const weir_emit_target *t, weir_err *err)
 {
     const weir_query *q = s->q;
-    join_ctx c = {e, s, t, err};
+    join_ctx c = {e, s, t, err, 0};
     weir_eval ev = {.arena = &e->scratch};
     bool table = rel == q->join->right, late = false;
     int rc;
@@ -139,7 +141,7 @@ int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *r
 int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t part, int64_t wm, const weir_emit_target *t,
                             weir_err *err)
 {
-    join_ctx c = {e, s, t, err};
+    join_ctx c = {e, s, t, err, 0};
     weir_eval ev = {.arena = &e->scratch};
     int rc = weir_temporal_join_advance(s->temporal, side, part, wm, &ev, join_emit, &c);
     if (rc == WEIR_ENOMEM)
@@ -182,10 +184,31 @@ static bool tables_shown(void *ctx, const weir_value *row)
     return !ev.err;
 }
 
+/* The row of the table whose change made joined row `row`, for its dead
+ * letters, as a stream-table join's carry the record of its side: that
+ * side's columns, or when the change removed its row, NULLs but for its
+ * key (key: the left key's value); NULL when out of memory. */
+static const weir_value *tables_cause(join_ctx *c, const weir_value *row, const weir_value *key)
+{
+    const weir_query *q = c->s->q;
+    const weir_relation *side = c->from ? q->join->right : q->source;
+    int k = c->from ? q->join->right_key : q->join->left_key;
+    const weir_value *cols = row + (c->from ? q->source->schema.ncols : 0);
+    if (!cols[k].is_null) /* a side's row always has its key: this side has a row */
+        return cols;
+    weir_value *removed = weir_arena_alloc(&c->e->scratch, (size_t)side->schema.ncols * sizeof *removed);
+    if (removed) {
+        memcpy(removed, cols, (size_t)side->schema.ncols * sizeof *removed);
+        removed[k] = weir_join_key_as(key, side->schema.cols[k].type);
+    }
+    return removed;
+}
+
 /* weir_tables_join_out's changed: the key's joined row through WHERE and
  * the SELECT list; a key without one, or whose row fails WHERE (as a Kafka
  * Streams table's filter sends a tombstone) or fails to evaluate (a dead
- * letter), has no row in the output table any more. */
+ * letter of the table whose change made it), has no row in the output
+ * table any more. */
 static int tables_changed(void *ctx, const weir_value *row, const weir_value *key, bool had, int64_t ts)
 {
     join_ctx *c = ctx;
@@ -194,18 +217,22 @@ static int tables_changed(void *ctx, const weir_value *row, const weir_value *ke
         return had ? tables_gone(c, key, ts) : WEIR_OK;
     weir_eval ev = {.arena = &c->e->scratch, .row = row};
     uint64_t dead = c->s->stats.dead;
+    const weir_relation *src = c->from ? q->join->right : q->source;
+    const weir_value *cause = tables_cause(c, row, key);
+    if (!cause)
+        return weir_err_set(c->err, WEIR_ENOMEM, "out of memory");
     int rc = WEIR_OK;
     if (q->where && !weir_eval_predicate(&ev, q->where)) {
         if (ev.err) {
             char why[160];
             c->s->stats.dead++;
-            if ((rc = engine_dead(c->e, WEIR_DEAD_EXPRESSION, q->source, row, NULL, 0, ts, c->t, c->err,
+            if ((rc = engine_dead(c->e, WEIR_DEAD_EXPRESSION, src, cause, NULL, 0, ts, c->t, c->err,
                                   "WHERE of %s: %s", q->output->name, engine_error_reason(&ev, why, sizeof why))))
                 return rc;
         }
         return had ? tables_gone(c, key, ts) : WEIR_OK;
     }
-    if ((rc = engine_project(c->e, c->s, row, ts, &ev, q->source, row, NULL, 0, c->t, c->err)))
+    if ((rc = engine_project(c->e, c->s, row, ts, &ev, src, cause, NULL, 0, c->t, c->err)))
         return rc;
     /* a SELECT list that failed dead-lettered the row: the key's old row must not stay as if it still held */
     return c->s->stats.dead != dead && had ? tables_gone(c, key, ts) : WEIR_OK;
@@ -215,7 +242,7 @@ int engine_tables_join_row(weir_engine *e, query_state *s, unsigned sides, const
                            int64_t ts, const weir_emit_target *t, weir_err *err)
 {
     const weir_join *j = s->q->join;
-    join_ctx c = {e, s, t, err};
+    join_ctx c = {e, s, t, err, sides & 1 ? 0 : 1}; /* a table joined with itself: its left side */
     weir_tables_join_out out = {tables_shown, tables_changed, &c};
     s->stats.rows_in++;
     const weir_value *k = row ? NULL : &key[sides & 1 ? j->left_key : j->right_key];

@@ -42,6 +42,7 @@ struct subscriber {
     followed *streams;
     int nstreams;
     bool named;                   /* several streams: weir_runtime_follow_many */
+    weir_runtime *counted;        /* the runtime whose nfeeds counts it (from subscribe on), or NULL */
     int64_t last_write_ms;        /* for keep-alive comments */
     struct subscriber *next;
 };
@@ -61,6 +62,11 @@ static void subscriber_free(subscriber *sub)
     push_query_free(sub->query);
     if (sub->out.end)
         sub->out.end(sub->out.ctx);
+    if (sub->counted) {
+        pthread_mutex_lock(&sub->counted->handoff_lock);
+        sub->counted->nfeeds--;
+        pthread_mutex_unlock(&sub->counted->handoff_lock);
+    }
     free(sub);
 }
 
@@ -254,6 +260,30 @@ static bool parse_from(weir_answer *a, const char *from, start_at *out)
     return true;
 }
 
+/* Counts sub among the open feeds, unless --max-feeds of them are open
+ * (each holds a connection and readers, and costs the pipeline thread a
+ * turn every step) or weir is shutting down: false with the refusal in
+ * *a. */
+static bool count_feed(weir_runtime *s, subscriber *sub, weir_answer *a)
+{
+    unsigned cap = s->opt.max_feeds ? s->opt.max_feeds : WEIR_DEFAULT_MAX_FEEDS;
+    pthread_mutex_lock(&s->handoff_lock);
+    bool hung_up = s->hung_up, full = s->nfeeds >= cap;
+    if (!hung_up && !full) {
+        s->nfeeds++;
+        sub->counted = s;
+    }
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (hung_up)
+        answer_error(a, 503, "weir is shutting down");
+    else if (full)
+        answer_error(a, 503, "%u change feeds and push queries are open, as many as weir serve --max-feeds allows: "
+                             "close one, or start weir serve with a larger --max-feeds", cap);
+    if (hung_up || full)
+        a->retry_after_s = 5;
+    return !hung_up && !full;
+}
+
 /* Opens the feed's output, writes its first bytes (greeting) and hands
  * the subscriber to the pipeline thread, which feeds it from its next step
  * on; false with the refusal in *a (sub freed). A hang-up that comes
@@ -262,16 +292,10 @@ static bool parse_from(weir_answer *a, const char *from, start_at *out)
 static bool subscribe(weir_runtime *s, subscriber *sub, const char *greeting, size_t greeting_len, weir_feed_open open,
                       void *open_ctx, weir_answer *a)
 {
-    pthread_mutex_lock(&s->handoff_lock);
-    bool hung_up = s->hung_up;
-    pthread_mutex_unlock(&s->handoff_lock);
-    if (hung_up || !open(open_ctx, &sub->out)) {
-        if (hung_up) {
-            answer_error(a, 503, "weir is shutting down");
-            a->retry_after_s = 5;
-        } else {
+    bool counted = count_feed(s, sub, a);
+    if (!counted || !open(open_ctx, &sub->out)) {
+        if (counted)
             answer_error(a, 500, "out of memory");
-        }
         sub->out = (weir_feed_out){0};
         subscriber_free(sub);
         return false;

@@ -37,7 +37,8 @@ typedef bool (*weir_feed_open)(void *ctx, weir_feed_out *out);
  * where last_id (such an id, or NULL) says, else at from: "beginning",
  * "end" or NULL (the end). 0 once open() made the feed; else -1 with the
  * refusal in *a: 400 (a bad from or last_id), 404 (no such stream), 500,
- * 503 (stopping). */
+ * 503 (stopping, or as many feeds open as weir_runtime_options' max_feeds
+ * allows: change feeds and push queries together). */
 int weir_runtime_follow(weir_runtime *s, const char *name, const char *from, const char *last_id, weir_feed_open open,
                         void *open_ctx, weir_answer *a);
 

@@ -46,7 +46,7 @@ int weir_runtime_topics(weir_runtime *s, weir_topic **out, size_t *n, weir_err *
     size_t kept = 0;
     for (size_t i = 0; i < count; i++) {
         weir_stream *st;
-        if (!strncmp(names[i], "__weir", 6)) /* weir's own (kafka_producers.c), as Kafka hides __transaction_state */
+        if (weir_name_internal(names[i])) /* weir's own (kafka_producers.c), as Kafka hides __transaction_state */
             continue;
         if (weir_stream_open(s->log, names[i], &st, NULL)) /* dropped since it was listed */
             continue;

@@ -36,7 +36,7 @@ bool runtime_of_pipeline(const weir_runtime *s, const char *name)
 int weir_runtime_topic_config(weir_runtime *s, const char *topic, weir_topic_config *out, weir_err *err)
 {
     weir_stream *st;
-    if (!strncmp(topic, "__weir", 6))
+    if (weir_name_internal(topic))
         return weir_err_set(err, WEIR_ENOENT, "no stream %s", topic);
     int rc = weir_stream_open(s->log, topic, &st, err);
     if (rc)
@@ -73,9 +73,9 @@ static void create_on_loop(weir_runtime *s, void *ctx)
     pthread_mutex_unlock(&s->handoff_lock);
     if (closing)
         j->rc = weir_err_set(j->err, WEIR_EIO, "weir is shutting down");
-    else if (!weir_name_valid(j->topic) || !strncmp(j->topic, "__weir", 6))
+    else if (!weir_name_valid(j->topic) || weir_name_internal(j->topic))
         j->rc = weir_err_set(j->err, WEIR_EINVAL, "'%s' is not a stream name weir takes: 1-200 characters of "
-                             "A-Z a-z 0-9 . _ -, not starting with '.' or __weir", j->topic);
+                             "A-Z a-z 0-9 . _ -, not starting with '.' or __ (weir's internal streams)", j->topic);
     else if (weir_stream_open(s->log, j->topic, &st, NULL) == WEIR_OK || runtime_of_pipeline(s, j->topic))
         j->rc = weir_err_set(j->err, WEIR_EEXIST, "stream %s exists%s", j->topic,
                              runtime_of_pipeline(s, j->topic) ? " (the pipeline defines it)" : "");

@@ -86,16 +86,17 @@ void weir_runtime_streams(weir_runtime *s, weir_answer *a)
     rc = !lags.lag || !lags.known || weir_buf_append_str(&b, "{\"streams\":[");
     if (!rc)
         runtime_on_loop(s, lags_on_loop, &lags);
+    size_t listed = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         int index;
         const weir_relation *rel = runtime_relation(s, names[i], &index);
         size_t len = strlen(names[i]);
         bool dlq = len > 4 && !strcmp(names[i] + len - 4, ".dlq");
         weir_stream *st;
-        if (weir_stream_open(s->log, names[i], &st, &err))
+        if (weir_name_internal(names[i]) || weir_stream_open(s->log, names[i], &st, &err)) /* weir's own, or dropped */
             continue;
         uint32_t parts = weir_stream_get_config(st)->partitions;
-        rc = (i && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"name\":") ||
+        rc = (listed++ && weir_buf_append_str(&b, ",")) || weir_buf_append_str(&b, "{\"name\":") ||
              weir_json_quote(&b, names[i], len) ||
              weir_buf_printf(&b, ",\"kind\":\"%s\",\"partitions\":%u", dlq ? "dead_letters" : kind_of(rel), parts);
         if (rel && !rc)

@@ -21,7 +21,7 @@ typedef struct weir_query_limits {
 } weir_query_limits;
 
 /* {"streams": [...]}: every stream of the log (the pipeline's, their dead
- * letters, others) with its kind, partitions, columns, key, schema,
+ * letters, others; not weir's internal ones, base/name.h) with its kind, partitions, columns, key, schema,
  * ingest counters, end offsets and the pipeline's lag. */
 void weir_runtime_streams(weir_runtime *s, weir_answer *a);
 /* {"tables": [...]}: every table with its columns, primary key, window and rows. */

@@ -67,7 +67,11 @@ typedef struct weir_runtime_options {
     int (*plan)(void *ctx, const char *sql, size_t len, weir_arena *a, weir_catalog *out, weir_sql_error *e);
     void *plan_ctx;
     const char *pipeline_path;    /* the pipeline file, for messages */
+    unsigned max_feeds;           /* serve --max-feeds: change feeds and push queries open at once, beyond which a
+                                     new one is refused (503); 0: WEIR_DEFAULT_MAX_FEEDS */
 } weir_runtime_options;
+
+#define WEIR_DEFAULT_MAX_FEEDS 1000
 
 /* Opens the runner (restoring its checkpoint), builds the live table views
  * from the tables' changelogs, loads the schema registry, opens the file

@@ -195,6 +195,7 @@ struct weir_runtime {
     subscriber *joining;          /* change feeds opened since the last step */
     bool closing;                 /* the last checkpoint is under way: ingest answers 503 */
     bool hung_up;                 /* weir_runtime_hang_up: no more change feeds either */
+    unsigned nfeeds;              /* change feeds and push queries open, joining or fed (changes.c): --max-feeds caps it */
     runtime_look look;
 };
 

@@ -209,6 +209,9 @@ void plan_declare(planner *P, weir_stmt *st)
 {
     if (!weir_name_valid(st->name))
         fail(P, st->pos, "'%s' cannot name a stream: use letters, digits, '.', '_' and '-' (up to 200)", st->name);
+    if (weir_name_internal(st->name))
+        fail(P, st->pos, "'%s' cannot name a stream: names starting with __ are weir's internal streams "
+                         "(such as __weir_producers)", st->name);
     if (weir_catalog_find(P->cat, st->name))
         fail(P, st->pos, "%s is declared twice", st->name);
     weir_relation *r = alloc(P, sizeof *r);

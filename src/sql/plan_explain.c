@@ -5,10 +5,13 @@
  * EXPLAIN SELECT ... plans the pull query and shows how it reads (a
  * table's view, with its index when the WHERE names a key, or a scan of a
  * stream's log), filters, sorts, limits and projects. EXPLAIN x (a derived
- * stream or table, or its query's id CTAS_x / CSAS_x) shows the continuous
- * query that makes x: source, join, filter, window, aggregate, HAVING,
- * projection, emit mode, re-keying and output; EXPLAIN CREATE STREAM|TABLE
- * x AS SELECT ... the same for a query the pipeline does not have yet.
+ * stream or table, or its query's id CTAS_x / CSAS_x / x.insertK) shows the
+ * continuous query that makes x: source, join, filter, window, aggregate,
+ * HAVING, projection, emit mode, re-keying and output; a stream that
+ * several queries write (INSERT INTO) shows each of them, a Writer step
+ * before its operators, then the output they share. EXPLAIN CREATE
+ * STREAM|TABLE x AS SELECT ... the same for a query the pipeline does not
+ * have yet.
  */
 #include "sql/plan_internal.h"
 
@@ -114,25 +117,9 @@ static const char *aggregate_detail(planner *P, const weir_query *q)
     return plan_printf(P, "%s%s: %s", keys ? "GROUP BY " : "every row", keys ? keys : "", aggs ? aggs : "no aggregates");
 }
 
-static void explain_query(planner *P, const weir_stmt *st, weir_meta *out)
+/* The operators of query q, which writes rel, from its sources to its emit mode. */
+static void explain_writer(planner *P, const weir_query *q, const weir_relation *rel, weir_meta *out)
 {
-    weir_catalog with; /* EXPLAIN CREATE ...: planned over a copy of the catalog, which it leaves as it was */
-    if (st->explained) {
-        with = *P->cat;
-        P->cat = &with;
-        plan_declare(P, st->explained);
-        st = st->explained;
-    }
-    const weir_relation *rel = weir_catalog_find(P->cat, st->name);
-    for (int i = 0; !rel && i < P->cat->nqueries; i++)
-        if (!strcmp(plan_query_id(P, P->cat->queries[i]), st->name))
-            rel = P->cat->queries[i]->output;
-    if (!rel)
-        fail(P, st->name_pos, "unknown stream, table or query %s (SHOW QUERIES lists the queries)", st->name);
-    const weir_query *q = rel->query;
-    if (!q)
-        fail(P, st->name_pos, "%s is a source %s: producers feed it, no query makes it (DESCRIBE %s shows it)", rel->name,
-             rel->is_table ? "table" : "stream", rel->name);
     step(P, out, "Source", source_detail(P, q->source));
     if (q->join) {
         step(P, out, "Source", source_detail(P, q->join->right));
@@ -150,6 +137,61 @@ static void explain_query(planner *P, const weir_stmt *st, weir_meta *out)
     if (q->grouped)
         step(P, out, "Emit", q->emit == WEIR_EMIT_FINAL ? "FINAL: one row per key and window when the window closes"
                                                         : "CHANGES: the key's row on every update");
+}
+
+/* The queries EXPLAIN x shows: the one whose id is x, else every query
+ * writing relation x (its own, then its INSERT INTO writers, in the
+ * pipeline's order); their count, with the queries in *qs and x in *rel. */
+static int writers(planner *P, const weir_stmt *st, const weir_query ***qs, const weir_relation **rel)
+{
+    const weir_catalog *cat = P->cat;
+    const weir_query **found = alloc(P, (size_t)(cat->nqueries + 1) * sizeof *found);
+    int n = 0;
+    if ((*rel = weir_catalog_find(cat, st->name)) && (*rel)->query) {
+        found[n++] = (*rel)->query;
+        for (int i = 0; i < cat->nqueries; i++)
+            if (cat->queries[i]->output == *rel && cat->queries[i] != (*rel)->query)
+                found[n++] = cat->queries[i];
+    }
+    for (int i = 0; !*rel && i < cat->nqueries; i++)
+        if (!strcmp(plan_query_id(P, cat->queries[i]), st->name)) {
+            found[n++] = cat->queries[i];
+            *rel = cat->queries[i]->output;
+        }
+    *qs = found;
+    return n;
+}
+
+static void explain_query(planner *P, const weir_stmt *st, weir_meta *out)
+{
+    weir_catalog with; /* EXPLAIN CREATE ...: planned over a copy of the catalog, which it leaves as it was */
+    if (st->explained) {
+        with = *P->cat;
+        P->cat = &with;
+        plan_declare(P, st->explained);
+        st = st->explained;
+    }
+    const weir_query **qs;
+    const weir_relation *rel;
+    int n = writers(P, st, &qs, &rel);
+    if (!rel)
+        fail(P, st->name_pos, "unknown stream, table or query %s (SHOW QUERIES lists the queries)", st->name);
+    if (!n)
+        fail(P, st->name_pos, "%s is a source %s: producers feed it, no query makes it (DESCRIBE %s shows it)", rel->name,
+             rel->is_table ? "table" : "stream", rel->name);
+    const char *dead = NULL; /* each writer's source's dead letters, once */
+    for (int k = 0; k < n; k++) {
+        if (n > 1)
+            step(P, out, "Writer", plan_printf(P, "%s, %d of the %d queries writing %s", plan_query_id(P, qs[k]), k + 1, n,
+                                               rel->name));
+        explain_writer(P, qs[k], rel, out);
+        const char *dlq = plan_printf(P, "%s.dlq", qs[k]->source->name);
+        bool listed = false;
+        for (int j = 0; j < k; j++)
+            listed |= qs[j]->source == qs[k]->source;
+        if (!listed)
+            dead = dead ? plan_printf(P, "%s, %s", dead, dlq) : dlq;
+    }
     if (rel->partition_by)
         step(P, out, "Repartition", plan_printf(P, "PARTITION BY %s", plan_expr_sql(P, rel->partition_by, NULL)));
     const char *pk = NULL;
@@ -157,8 +199,7 @@ static void explain_query(planner *P, const weir_stmt *st, weir_meta *out)
         pk = pk ? plan_printf(P, "%s, %s", pk, rel->schema.cols[rel->pk[i]].name) : rel->schema.cols[rel->pk[i]].name;
     const char *what = plan_printf(P, "%s %s (%u partitions)", rel->is_table ? "table" : "stream", rel->name, rel->partitions);
     step(P, out, "Output", pk ? plan_printf(P, "%s, primary key %s", what, pk) : what);
-    step(P, out, "DeadLetters", plan_printf(P, "%s.dlq: records that fail to decode, an expression or come too late",
-                                            q->source->name));
+    step(P, out, "DeadLetters", plan_printf(P, "%s: records that fail to decode, an expression or come too late", dead));
 }
 
 void plan_explain(planner *P, const weir_stmt *st, weir_meta *out)

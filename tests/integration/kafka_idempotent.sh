@@ -13,7 +13,7 @@
 # it again on a new connection, and it is stored once (without idempotence,
 # twice: the check can fail).
 . "$(dirname "$0")/../lib.sh"
-plan 15
+plan 20
 PY=/usr/bin/python3 # Debian's, which has python3-confluent-kafka
 $PY -c 'import confluent_kafka' 2>/dev/null || { echo "Bail out! python3-confluent-kafka is missing (make test installs it)"; exit 1; }
 cat > "$SCRATCH/p.sql" <<'SQL'
@@ -326,9 +326,24 @@ ok $? "killed -9 at $at_kill acknowledged records and restarted, weir takes the 
 [ "$(wc -l <<<"$stored")" = 20000 ] && [ "$(uniq <<<"$stored" | wc -l)" = 20000 ]
 ok $? "each of the 20000 is stored exactly once ($(wc -l <<<"$stored") stored, $(uniq <<<"$stored" | wc -l) distinct)"
 
-$WEIR consume __weir_producers --from-beginning -e >/dev/null 2>&1
-kcat -b "$K" -L 2>/dev/null | grep -q __weir
-[ $? -ne 0 ]
-ok $? "the producers' state stream is not shown as a topic"
+# The producers' state is weir's internal stream: no listing shows it, and it reads by name.
+n=$($WEIR consume __weir_producers --from-beginning -e 2>/dev/null | grep -c .)
+[ "$n" -gt 0 ]
+ok $? "the internal stream __weir_producers reads by name with weir consume ($n records)"
+req GET '/v1/streams/__weir_producers/records?limit=1'
+expect 200 '"records":[{' "and over GET /v1/streams/__weir_producers/records"
+kcat -b "$K" -L > "$SCRATCH/topics" 2>&1
+grep -q '"events"' "$SCRATCH/topics" && ! grep -q __weir "$SCRATCH/topics"
+ok $? "Kafka's Metadata of every topic leaves it out ($(grep -c topic "$SCRATCH/topics") topics)"
+req GET /v1/streams
+[ "$STATUS" = 200 ] && python3 -c 'import json,sys; names=[s["name"] for s in json.load(sys.stdin)["streams"]]
+sys.exit(not ("events" in names and not any(n.startswith("__") for n in names)))' < "$SCRATCH/body"
+ok $? "GET /v1/streams (the dashboard's list) leaves it out ($BODY)"
+req POST /v1/query -d '{"sql": "SHOW STREAMS"}'
+[ "$STATUS" = 200 ] && [[ "$BODY" == *'"name":"events"'* ]] && [[ "$BODY" != *__weir* ]]
+ok $? "SHOW STREAMS leaves it out"
+$WEIR streams > "$SCRATCH/streams" 2>&1 && $WEIR streams --json >> "$SCRATCH/streams" 2>&1 &&
+    [ "$(grep -c '^events \|"stream":"events"' "$SCRATCH/streams")" = 2 ] && ! grep -q __weir "$SCRATCH/streams"
+ok $? "weir streams and weir streams --json leave it out ($(cat "$SCRATCH/streams"))"
 stop_serve
 finish

@@ -4,8 +4,10 @@
 # Server-Sent Events), from the end or the beginning, until LIMIT rows went or
 # the client goes; over a table it sends each change, and a row that leaves
 # as "removed". A push query that cannot be one is refused with what to do.
+# Past --max-feeds open feeds (push queries and change feeds together), a
+# new one is refused with 503, until one ends.
 . "$(dirname "$0")/../lib.sh"
-plan 13
+plan 19
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (user TEXT, page TEXT, ms INT) WITH (partitions = 2, key = 'user');
 CREATE TABLE rare_pages AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY page HAVING COUNT(*) < 2;
@@ -93,4 +95,26 @@ stop_serve
 $WEIR query 'SELECT * FROM clicks EMIT CHANGES' 2> "$SCRATCH/cli.err"
 [ $? -ne 0 ] && grep -q "POST it to the server's /v1/query" "$SCRATCH/cli.err"
 ok $? "weir query refuses a push query and names where to send it: $(cat "$SCRATCH/cli.err")"
+
+$WEIR serve -f "$SCRATCH/p.sql" --listen 127.0.0.1:0 --max-feeds 0 2> "$SCRATCH/zero.err"
+[ $? -eq 2 ] && grep -q -- "--max-feeds: '0' would refuse every change feed" "$SCRATCH/zero.err"
+ok $? "--max-feeds 0 is refused: $(cat "$SCRATCH/zero.err")"
+start_serve -f "$SCRATCH/p.sql" --max-feeds 2 || { echo "Bail out! weir serve --max-feeds 2 did not start"; exit 1; }
+push "$SCRATCH/capped" '{"sql": "SELECT user FROM clicks WHERE page = '"'"'cap'"'"' EMIT CHANGES LIMIT 1"}'
+limited=$PUSH_PID
+curl -sN -m 60 "$URL/v1/streams/clicks/changes" > "$SCRATCH/feed" &
+feed=$!
+subscribers 2; ok $? "--max-feeds 2: a push query and a change feed are open"
+req POST /v1/query --data-binary 'SELECT * FROM clicks EMIT CHANGES'
+expect 503 "2 change feeds and push queries are open, as many as weir serve --max-feeds allows" \
+    "a third push query is refused with 503, naming the cap and the option"
+req GET /v1/tables/rare_pages/changes
+expect 503 "weir serve --max-feeds" "and so is a third change feed"
+[ "$(post '{"user":"h","page":"cap","ms":1}')" = 200 ] && timeout 60 tail --pid="$limited" -f /dev/null && subscribers 1
+ok $? "the push query ends at its LIMIT, which frees its place"
+push "$SCRATCH/after" '{"sql": "SELECT user FROM clicks EMIT CHANGES"}'
+subscribers 2 && [ "$(post '{"user":"i","page":"home","ms":1}')" = 200 ] && lines_in "$SCRATCH/after" 2 && grep -q '"user":"i"' "$SCRATCH/after"
+ok $? "a new push query takes the freed place and streams"
+kill "$PUSH_PID" "$feed"; wait "$PUSH_PID" "$feed" 2>/dev/null
+stop_serve
 finish
