@@ -364,6 +364,32 @@ static int save_sql(const weir_runner *r, const char *sql, size_t sql_len, weir_
     return weir_io_write_file_atomic(weir_log_io(r->log), path, sql, sql_len, err);
 }
 
+/* A first run: an input whose every reader says WITH (start = 'latest')
+ * is read from its end (a source table's records always from the start:
+ * they are its rows). */
+static int start_at_latest(weir_runner *r, weir_err *err)
+{
+    for (int i = 0; i < r->ninputs; i++) {
+        input *in = &r->inputs[i];
+        bool latest = !(in->rel->is_table && in->rel->is_source) && !in->rel->connector, read = false; /* a connector keeps its own place */
+        for (int q = 0; q < r->cat->nqueries; q++) {
+            const weir_query *query = r->cat->queries[q];
+            if (query->source == in->rel || (query->join && query->join->right == in->rel)) {
+                read = true;
+                latest &= query->start_latest;
+            }
+        }
+        for (uint32_t p = 0; read && latest && p < in->nparts; p++) {
+            weir_partition_stats st;
+            int rc = weir_stream_partition_stats(in->stream, p, &st, err);
+            if (rc)
+                return rc;
+            in->offset[p] = st.end_offset;
+        }
+    }
+    return WEIR_OK;
+}
+
 int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, size_t sql_len,
                      const weir_runner_options *opt, weir_runner **out, weir_err *err)
 {
@@ -443,6 +469,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
             /* A first checkpoint at once: a crash before the next one must
              * find outputs it can roll back, not outputs of unknown origin. */
             rc = start_fresh(r, err);
+            if (rc == WEIR_OK)
+                rc = start_at_latest(r, err);
             if (rc == WEIR_OK)
                 rc = weir_runner_checkpoint(r, err);
         } else {

@@ -91,6 +91,7 @@ typedef struct weir_query {
     const weir_select *select;
     bool is_table;                 /* CREATE TABLE: keeps keyed state for pull queries */
     bool grouped;                  /* has GROUP BY or aggregates, or is SELECT DISTINCT */
+    bool start_latest;             /* WITH (start = 'latest'): a first run reads its input from its end, not its start */
     bool distinct;                 /* SELECT DISTINCT: grouped by its columns, a row only for a group's first record */
     weir_expr **keys;              /* GROUP BY, over the input row */
     int nkeys;

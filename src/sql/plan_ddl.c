@@ -201,6 +201,20 @@ static void primary_key(planner *P, const weir_stmt *st, weir_relation *r)
     r->npk = 1;
 }
 
+/* WITH (start = 'earliest' | 'latest'): where a query's first run reads
+ * its input from (ksqlDB's auto.offset.reset; earliest by default). */
+static void start_option(planner *P, const weir_stmt *st, weir_query *q)
+{
+    const weir_with_option *o = weir_stmt_option(st, "start");
+    if (!o)
+        return;
+    bool latest = o->value.type == WEIR_TYPE_TEXT && !strcasecmp(o->value.s, "latest");
+    if (!latest && !(o->value.type == WEIR_TYPE_TEXT && !strcasecmp(o->value.s, "earliest")))
+        fail(P, o->pos, "start must be 'earliest' (read the input from its oldest retained record, the default) or "
+                        "'latest' (only what comes after the query's first start)");
+    q->start_latest = latest;
+}
+
 const char *const weir_stream_options[] = {"partitions", "key", "timestamp", "format", "retention",
                                            "retention_bytes", "cleanup_policy", "schema", "on_invalid", "connector"};
 const int weir_stream_noptions = (int)(sizeof weir_stream_options / sizeof *weir_stream_options);
@@ -232,8 +246,11 @@ void plan_declare(planner *P, weir_stmt *st)
         if (fmt && (fmt->value.type != WEIR_TYPE_TEXT || strcasecmp(fmt->value.s, "json")))
             fail(P, fmt->pos, "format must be 'json' (the only record format so far)");
     } else {
-        plan_check_options(P, st, weir_stream_options, 7, false); /* partitions .. cleanup_policy */
+        static const char *const derived[] = {"partitions", "key", "timestamp", "format", "retention",
+                                              "retention_bytes", "cleanup_policy", "start"};
+        plan_check_options(P, st, derived, sizeof derived / sizeof *derived, false);
         plan_query(P, st, r);
+        start_option(P, st, r->query);
         r->partitions = option_partitions(P, st, r->query->source->partitions);
     }
     key_columns(P, st, r);

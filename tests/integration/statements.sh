@@ -6,7 +6,7 @@
 # restart and a kill -9; CREATE OR REPLACE, DROP, a route added at runtime,
 # the refusals, and a pipeline file that contradicts the added statements.
 . "$(dirname "$0")/../lib.sh"
-plan 17
+plan 19
 data="$SCRATCH/data"
 base="$SCRATCH/base.sql"
 full="$SCRATCH/full.sql"
@@ -75,6 +75,11 @@ req POST /pages/p9/clicks -d '{"user_id":"u7","ts":"2026-01-01T01:00:00Z"}'
 for i in $(seq 300); do req GET "/v1/tables/per_page?key=p9"; [[ "$BODY" == *'"n":1'* ]] && break; sleep 0.2; done
 expect 200 '"n":1' "the added route feeds the stream, and the table counts it"
 
+req POST /v1/statements -d "{\"sql\": \"CREATE TABLE recent WITH (start = 'latest') AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY page\"}"
+expect 200 '"group":"s4"' "a table that starts from the stream's end is added"
+post '{"user_id":"u8","page":"p8","ts":"2026-01-01T01:00:01Z"}'
+for i in $(seq 300); do got=$(rows recent); [ "$got" = '[{"n": 1, "page": "p8"}]' ] && break; sleep 0.2; done
+[ "$got" = '[{"n": 1, "page": "p8"}]' ]; ok $? "WITH (start = 'latest') counts only the records after it: $got"
 req POST /v1/statements -d '{"sql": "DROP STREAM clicks"}'
 expect 400 "declared in the pipeline file" "the file's stream cannot be dropped at runtime"
 req POST /v1/statements -d '{"sql": "CREATE TABLE t AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY nope"}'
