@@ -17,8 +17,9 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
     return 0;
 }
 
-static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts)
 {
+    (void)kind;
     (void)ctx; (void)src; (void)reason; (void)raw; (void)len; (void)ts;
     return 0;
 }

@@ -147,8 +147,9 @@ static int on_removed(void *ctx, const weir_relation *r, const weir_value *row, 
     return rc ? rc < 0 : weir_encode_json_cols(&r->schema, row, r->pk, r->npk, &rp->out) || line_end(rp, false);
 }
 
-static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts)
 {
+    (void)kind;
     replay *rp = ctx;
     char name[300];
     snprintf(name, sizeof name, "%s.dlq", src->name);

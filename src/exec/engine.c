@@ -129,7 +129,7 @@ int engine_dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src,
         raw = (const char *)e->json.data;
         len = e->json.len;
     }
-    if (t->dead && t->dead(t->ctx, src, reason, raw, len, ts))
+    if (t->dead && t->dead(t->ctx, src, kind, reason, raw, len, ts))
         return weir_err_set(err, WEIR_EIO, "dead-letter delivery for %s failed", src->name);
     return WEIR_OK;
 }

@@ -35,6 +35,18 @@
 
 typedef struct weir_engine weir_engine;
 
+/* Why a record became a dead letter (the reason label of
+ * weir_dead_letters_total). */
+typedef enum weir_dead_reason {
+    WEIR_DEAD_UNDECODABLE,    /* not a JSON object, or a field that does not fit its column */
+    WEIR_DEAD_CONSTRAINT,     /* a column's NOT NULL or CHECK */
+    WEIR_DEAD_NULL_VALUE,     /* no value at all: a Kafka tombstone read into a stream */
+    WEIR_DEAD_NO_TIME,        /* the event-time column is missing or null */
+    WEIR_DEAD_EXPRESSION,     /* overflow, division by zero, failed CAST (also in aggregates) */
+    WEIR_DEAD_LATE,           /* its windows had closed */
+    WEIR_DEAD_REASONS
+} weir_dead_reason;
+
 typedef struct weir_emit_target {
     void *ctx;
     /* A row of relation r (r->schema), with its event time: a query's
@@ -42,8 +54,9 @@ typedef struct weir_emit_target {
      * are borrowed for the duration of the call. Non-zero stops the engine. */
     int (*row)(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts_ms);
     /* A record of relation src that could not be processed, for src's
-     * dead-letter stream. raw is the record's JSON. */
-    int (*dead)(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts_ms);
+     * dead-letter stream: why, as a kind and in words. raw is the record's JSON. */
+    int (*dead)(void *ctx, const weir_relation *src, weir_dead_reason kind, const char *reason, const char *raw,
+                size_t len, int64_t ts_ms);
     /* A row left table r: its primary-key columns (r->pk) name it, the
      * others are NULL. NULL: removals are not wanted. */
     int (*removed)(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts_ms);
@@ -97,17 +110,6 @@ typedef struct weir_query_stats {
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);
 
-/* Dead letters by kind of reason (the reason label of
- * weir_dead_letters_total), per stream, over the engine's life. */
-typedef enum weir_dead_reason {
-    WEIR_DEAD_UNDECODABLE,    /* not a JSON object, or a field that does not fit its column */
-    WEIR_DEAD_CONSTRAINT,     /* a column's NOT NULL or CHECK */
-    WEIR_DEAD_NULL_VALUE,     /* no value at all: a Kafka tombstone read into a stream */
-    WEIR_DEAD_NO_TIME,        /* the event-time column is missing or null */
-    WEIR_DEAD_EXPRESSION,     /* overflow, division by zero, failed CAST (also in aggregates) */
-    WEIR_DEAD_LATE,           /* its windows had closed */
-    WEIR_DEAD_REASONS
-} weir_dead_reason;
 
 /* Appends a dead letter as the JSON its stream holds: {"reason", "record"
  * (the original text, as a string; null for a null value, len 0),

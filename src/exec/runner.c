@@ -181,10 +181,13 @@ static int on_removed(void *ctx, const weir_relation *rel, const weir_value *row
     return append_output(ctx, rel, row, ts, true);
 }
 
-static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts)
 {
     weir_runner *r = ctx;
     input *in = find_input(r, src);
+    bool of_input = kind != WEIR_DEAD_EXPRESSION && kind != WEIR_DEAD_LATE; /* any reader would refuse it */
+    if (of_input && r->opt.input_letters && !r->opt.input_letters[weir_catalog_index(r->cat, src)])
+        return WEIR_OK; /* another runner reading the stream writes it */
     if (!in) /* the engine dead-letters records of the streams it reads, all inputs here */
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no dead-letter stream for %s", src->name);
     if (in == r->cur && r->cur_offset < in->dead_upto[r->cur_part])

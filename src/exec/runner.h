@@ -90,6 +90,10 @@ typedef struct weir_runner_options {
      * UINT64_MAX; NULL: every stream to its committed end. */
     uint64_t (*readable)(void *ctx, const char *stream, uint32_t partition);
     void *readable_ctx;
+    /* Per catalog relation: whether this runner writes the dead letters of
+     * its records that no reader could take (undecodable, constraint, null
+     * value, no event time), when several runners read it (NULL: all). */
+    const bool *input_letters;
 } weir_runner_options;
 
 /* Prepares the streams (creating missing ones), saves the pipeline's SQL

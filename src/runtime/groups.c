@@ -37,9 +37,25 @@ static uint64_t readable(void *ctx, const char *stream, uint32_t partition)
     return UINT64_MAX;
 }
 
+/* Which group writes the dead letters of each stream's records that no
+ * reader could take: the first that reads it, so that each is written once. */
+static int assign_input_letters(weir_runtime *s, weir_err *err)
+{
+    for (int i = 0; i < s->ngroups; i++)
+        if (!(s->groups[i].input_letters = calloc((size_t)s->cat->nrels + 1, sizeof *s->groups[i].input_letters)))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (int k = 0; k < s->cat->nrels; k++)
+        for (int i = 0; i < s->ngroups; i++)
+            if (group_reads(&s->groups[i], s->cat->rels[k], k)) {
+                s->groups[i].input_letters[k] = true;
+                break;
+            }
+    return WEIR_OK;
+}
+
 int runtime_groups_open(weir_runtime *s, weir_err *err)
 {
-    int rc = WEIR_OK;
+    int rc = assign_input_letters(s, err);
     for (int i = 0; i < s->ngroups && rc == WEIR_OK; i++) {
         runner_group *g = &s->groups[i];
         bool needed = i == 0 || g->cat.nqueries > 0; /* or a source table to keep the view of */
@@ -54,6 +70,7 @@ int runtime_groups_open(weir_runtime *s, weir_err *err)
         if (s->ngroups > 1) {
             ro.readable = readable;
             ro.readable_ctx = g;
+            ro.input_letters = g->input_letters;
         }
         rc = weir_runner_open(s->log, &g->cat, g->sql, g->sql_len, &ro, &g->runner, err);
         if (rc && g->name)
@@ -67,6 +84,8 @@ void runtime_groups_close(weir_runtime *s)
     for (int i = 0; i < s->ngroups; i++) {
         weir_runner_close(s->groups[i].runner);
         s->groups[i].runner = NULL;
+        free(s->groups[i].input_letters);
+        s->groups[i].input_letters = NULL;
     }
 }
 
@@ -140,9 +159,16 @@ void weir_runtime_query_stats(const weir_runtime *s, int query, weir_query_stats
 
 void weir_runtime_dead_counts(const weir_runtime *s, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])
 {
-    for (int i = 0; i < s->ngroups; i++)
-        if (s->groups[i].runner)
-            weir_runner_dead_counts(s->groups[i].runner, src, counts);
+    int k = weir_catalog_index(s->cat, src);
+    for (int i = 0; i < s->ngroups; i++) {
+        uint64_t mine[WEIR_DEAD_REASONS] = {0};
+        if (!s->groups[i].runner)
+            continue;
+        weir_runner_dead_counts(s->groups[i].runner, src, mine);
+        bool letters = k < 0 || !s->groups[i].input_letters || s->groups[i].input_letters[k];
+        for (int r = 0; r < WEIR_DEAD_REASONS; r++) /* a record no reader could take counts once */
+            counts[r] += letters || r == WEIR_DEAD_EXPRESSION || r == WEIR_DEAD_LATE ? mine[r] : 0;
+    }
 }
 
 bool runtime_input_lag(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *lag)

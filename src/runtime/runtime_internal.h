@@ -78,6 +78,7 @@ typedef struct runner_group {
     const char *name;             /* NULL for the file's; else the group's name (its checkpoint's directory) */
     const char *sql;              /* its statements (the file's text for groups[0]) */
     size_t sql_len;
+    bool *input_letters;          /* per catalog relation: the first group reading it writes its records' dead letters */
 } runner_group;
 
 int runtime_groups_open(weir_runtime *s, weir_err *err);

@@ -6,12 +6,13 @@
 # restart and a kill -9; CREATE OR REPLACE, DROP, a route added at runtime,
 # the refusals, and a pipeline file that contradicts the added statements.
 . "$(dirname "$0")/../lib.sh"
-plan 19
+plan 21
 data="$SCRATCH/data"
 base="$SCRATCH/base.sql"
 full="$SCRATCH/full.sql"
 cat >"$base" <<'EOF'
 CREATE STREAM clicks (user_id TEXT, page TEXT, ts TIMESTAMP) WITH (timestamp = 'ts', key = 'user_id', partitions = 2);
+CREATE STREAM pages AS SELECT page FROM clicks;
 EOF
 table="CREATE TABLE per_page AS SELECT page, window_start, COUNT(*) AS n, COUNT(DISTINCT user_id) AS users FROM clicks GROUP BY page, TUMBLE(ts, INTERVAL '1' MINUTE) EMIT CHANGES"
 { cat "$base"; echo "$table;"; } >"$full"
@@ -80,6 +81,16 @@ expect 200 '"group":"s4"' "a table that starts from the stream's end is added"
 post '{"user_id":"u8","page":"p8","ts":"2026-01-01T01:00:01Z"}'
 for i in $(seq 300); do got=$(rows recent); [ "$got" = '[{"n": 1, "page": "p8"}]' ] && break; sleep 0.2; done
 [ "$got" = '[{"n": 1, "page": "p8"}]' ]; ok $? "WITH (start = 'latest') counts only the records after it: $got"
+# a record no reader can take: the file's query and the added ones all read clicks, one dead letter is written
+post '{"user_id":"u9","page":"p9","ts":"yesterday"}'
+dead() { $WEIR consume clicks.dlq --data "$data" --from-beginning --exit 2>/dev/null | grep -c yesterday; }
+for i in $(seq 300); do [ "$(dead)" -ge 1 ] && break; sleep 0.2; done
+post '{"user_id":"u8","page":"p8","ts":"2026-01-01T01:00:02Z"}'
+for i in $(seq 300); do got=$(rows recent); [ "$got" = '[{"n": 2, "page": "p8"}]' ] && break; sleep 0.2; done
+[ "$(dead)" = 1 ]; ok $? "an undecodable record read by three runners is one dead letter: $(dead)"
+req GET /metrics
+[[ "$BODY" == *'weir_dead_letters_total{stream="clicks",reason="undecodable"} 1'* ]]
+ok $? "and counts once: $(echo "$BODY" | grep 'stream="clicks",reason="undecodable"')"
 req POST /v1/statements -d '{"sql": "DROP STREAM clicks"}'
 expect 400 "declared in the pipeline file" "the file's stream cannot be dropped at runtime"
 req POST /v1/statements -d '{"sql": "CREATE TABLE t AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY nope"}'

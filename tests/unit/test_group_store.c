@@ -41,8 +41,9 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
     return rc || weir_buf_append_str(out, "\n");
 }
 
-static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts)
 {
+    (void)kind;
     (void)src; (void)raw; (void)len; (void)ts;
     return ctx ? weir_buf_printf(ctx, "dead %s\n", reason) : 0;
 }

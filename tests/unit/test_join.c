@@ -24,8 +24,9 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
                            row[2].is_null ? -1LL : (long long)row[2].i, (long long)ts);
 }
 
-static int on_dead(void *ctx, const weir_relation *src, const char *reason, const char *raw, size_t len, int64_t ts)
+static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts)
 {
+    (void)kind;
     (void)reason; (void)raw; (void)len;
     return weir_buf_printf(ctx, "dead %s@%lld\n", src->name, (long long)ts);
 }
