@@ -452,9 +452,9 @@ int runtime_setup(weir_runtime *s, weir_err *err)
         s->feed_targets[i] = (feed_target){s, i};
     if (rc == WEIR_OK && (rc = open_store(s, ro->reset, err)) == WEIR_OK)
         ro->store = s->store;
-    ro->reset = false; /* once: a statement added later opens the runners again from their checkpoints */
     if (rc == WEIR_OK)
         rc = runtime_groups_open(s, err);
+    ro->reset = false; /* once: a statement added later opens the runners again from their checkpoints */
     if (rc == WEIR_OK)
         rc = runtime_set_cleanup(s, err);
     if (rc == WEIR_OK && s->opt.disk_quota)
