@@ -20,6 +20,7 @@
 #include "runtime/query.h"
 #include "runtime/groups.h"
 #include "runtime/registry.h"
+#include "runtime/statements_file.h"
 #include "runtime/runtime.h"
 
 /* An ingest waiting for the commit that makes its records durable; the
@@ -98,13 +99,6 @@ bool runtime_input_lag(const weir_runtime *s, const char *stream, uint32_t parti
 bool runtime_checkpointed_end(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *end);
 weir_state_memory runtime_state_memory(const weir_runtime *s);
 
-/* statements.c: a group of statements added at runtime, as saved in
- * DATA/statements.sql. */
-typedef struct added_group {
-    char *name;                   /* "s<N>": its runner's directory */
-    char *sql;                    /* its statements, each ending in ';' */
-    size_t len;
-} added_group;
 
 typedef struct kept_plan kept_plan;                /* a catalog planned at runtime and its arena: statements.c */
 typedef struct statement_request statement_request; /* a POST /v1/statements on its way to the pipeline thread */

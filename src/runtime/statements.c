@@ -36,9 +36,8 @@
 
 #include "base/io.h"
 #include "json/json.h"
+#include "runtime/statements_file.h"
 #include "sql/ast.h"
-
-#define MARK "-- statement "
 
 struct kept_plan {
     weir_arena arena;
@@ -60,20 +59,11 @@ struct statement_request {
     void *ctx;
 };
 
-static void groups_free(added_group *g, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(g[i].name);
-        free(g[i].sql);
-    }
-    free(g);
-}
-
 static void request_free(statement_request *r)
 {
     if (!r)
         return;
-    groups_free(r->added, r->nadded);
+    weir_statements_free(r->added, r->nadded);
     if (r->plan) {
         weir_arena_free(&r->plan->arena);
         free(r->plan);
@@ -154,65 +144,17 @@ static void gate_open(weir_runtime *s)
 
 /* ---- DATA/statements.sql ---- */
 
-static int parse_saved(const char *text, size_t len, added_group **out, int *n, unsigned *next, weir_err *err)
-{
-    *out = NULL;
-    *n = 0;
-    *next = 1;
-    int cap = 0;
-    const char *p = text, *end = text + len;
-    while (p < end && strncmp(p, MARK, strlen(MARK))) { /* a header of comments and blank lines */
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        for (const char *c = p; c < (eol ? eol : end) && strncmp(c, "--", 2); c++)
-            if (*c != ' ' && *c != '\t' && *c != '\r')
-                return weir_err_set(err, WEIR_ECORRUPT, "statements.sql: text before the first '%s' line", MARK);
-        p = eol ? eol + 1 : end;
-    }
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p)), *body = eol ? eol + 1 : end;
-        const char *name = p + strlen(MARK);
-        size_t nlen = (size_t)((eol ? eol : end) - name);
-        unsigned id;
-        char tail;
-        if (nlen == 0 || nlen > 20 || sscanf(name, "s%u%c", &id, &tail) != 2 || tail != '\n')
-            return weir_err_set(err, WEIR_ECORRUPT, "statements.sql: a '%s' line without a name s<N>", MARK);
-        const char *found = body < end ? memmem(body, (size_t)(end - body), "\n" MARK, strlen(MARK) + 1) : NULL;
-        const char *next_mark = found ? found + 1 : end;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            added_group *g = realloc(*out, (size_t)cap * sizeof *g);
-            if (!g)
-                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            *out = g;
-        }
-        added_group *g = &(*out)[*n];
-        g->name = strndup(name, nlen);
-        g->len = (size_t)(next_mark - body);
-        g->sql = strndup(body, g->len);
-        (*n)++;
-        if (!g->name || !g->sql)
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        *next = id + 1 > *next ? id + 1 : *next;
-        p = next_mark;
-    }
-    return WEIR_OK;
-}
-
 static int save_groups(const weir_runtime *s, const added_group *g, int n, weir_err *err)
 {
     char path[PATH_MAX];
     statements_path(s, path, sizeof path);
     weir_buf b = {0};
-    int rc = weir_buf_append_str(&b, "-- weir: statements added at runtime (POST /v1/statements, weir sql), applied after "
-                                     "the pipeline file; DROP them there rather than editing this file\n");
-    for (int i = 0; i < n && !rc; i++)
-        rc = weir_buf_printf(&b, MARK "%s\n", g[i].name) || weir_buf_append(&b, g[i].sql, g[i].len) ||
-             (g[i].len && g[i].sql[g[i].len - 1] != '\n' && weir_buf_append_str(&b, "\n"));
-    if (rc)
-        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    else if (n == 0)
+    int rc;
+    if (n == 0)
         rc = unlink(path) == 0 || errno == ENOENT ? WEIR_OK
                                                   : weir_err_set(err, WEIR_EIO, "removing %s: %s", path, strerror(errno));
+    else if (weir_statements_format(g, n, &b))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     else
         rc = weir_io_write_file_atomic(weir_log_io(s->log), path, (const char *)b.data, b.len, err);
     weir_buf_free(&b);
@@ -295,7 +237,7 @@ int runtime_statements_load(weir_runtime *s, weir_err *err)
     if (got != WEIR_OK && got != WEIR_ENOENT)
         return got;
     s->next_group = 1;
-    int rc = got == WEIR_OK ? parse_saved(text, len, &s->added, &s->nadded, &s->next_group, err) : WEIR_OK;
+    int rc = got == WEIR_OK ? weir_statements_parse(text, len, &s->added, &s->nadded, &s->next_group, err) : WEIR_OK;
     free(text);
     if (rc)
         return weir_err_wrap(err, "%s", path);
@@ -334,7 +276,7 @@ int runtime_statements_load(weir_runtime *s, weir_err *err)
 
 void runtime_statements_free(weir_runtime *s)
 {
-    groups_free(s->added, s->nadded);
+    weir_statements_free(s->added, s->nadded);
     s->added = NULL;
     s->nadded = 0;
     free(s->groups);
@@ -443,6 +385,11 @@ static bool check_request(weir_runtime *s, weir_stmt **st, size_t n, weir_arena 
         }
         if (drop)
             continue;
+        if (strstr(t->text, "\n-- statement ")) { /* statements.sql's mark (statements_file.h) */
+            answer_error(a, 400, "line %u: a line starting '-- statement ' inside a statement is weir's own mark in "
+                         "DATA/statements.sql: reword that comment", t->pos.line);
+            return false;
+        }
         if (declares(t))
             made[nmade++] = t->name;
         const char *text = t->text;
@@ -623,7 +570,7 @@ int runtime_apply_statements(weir_runtime *s, weir_err *err)
         r->plan->next = s->plans;
         s->plans = r->plan;
         r->plan = NULL;
-        groups_free(s->added, s->nadded);
+        weir_statements_free(s->added, s->nadded);
         s->added = r->added;
         s->nadded = r->nadded;
         s->next_group = r->next_group;

@@ -1,0 +1,2 @@
+CREATE STREAM x (a INT);
+-- statement s1
