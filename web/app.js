@@ -198,6 +198,31 @@ async function pollSinks() {
     el('td', { class: 'num' }, show(k.failures)), el('td', { class: 'record', title: k.last_error }, k.last_error))));
 }
 
+// ---- queries: each continuous query's progress; a new set (a statement applied) reloads the tables ----
+const queries = { shape: null };
+
+async function pollQueries() {
+  const { queries: list } = await api('/v1/queries');
+  $('#queries-card').hidden = list.length === 0;
+  const num = (v) => el('td', { class: 'num' }, show(v));
+  $('#queries tbody').replaceChildren(...list.map((q) => el('tr', {},
+    el('td', {}, q.name), el('td', {}, q.group || 'file'), el('td', {}, `${q.reads.join(', ')} → ${q.writes}`),
+    num(q.rows_in), num(q.rows_out), num(q.lag), num(q.dead_letters), num(q.state_bytes))));
+  const shape = list.map((q) => `${q.name}@${q.group}`).join();
+  if (queries.shape !== null && shape !== queries.shape) await reloadPipeline();
+  queries.shape = shape;
+}
+
+/* The catalog changed: every table card and the feed start again from the server's tables. */
+async function reloadPipeline() {
+  if (feed.source) feed.source.close();
+  Object.assign(feed, { names: [], source: null, lastId: '' });
+  for (const name of Object.keys(tables)) { tables[name].card.remove(); delete tables[name]; }
+  Object.assign(dead, { reasons: {}, recent: [] });
+  await showPipeline();
+  await loadTables();
+}
+
 // ---- tables: live rows and a chart per windowed table ----
 const tables = {};
 
@@ -344,19 +369,27 @@ async function runQuery(ev) {
   }
 }
 
+// ---- the pipeline: the file's SQL, then each group of statements added at runtime ----
+async function showPipeline() {
+  const { sql, statements = [] } = await api('/v1/pipeline');
+  const all = [sql, ...statements.map((g) => `-- added at runtime as ${g.group} (weir sql)\n${g.sql}`)].join('\n');
+  $('#pipeline').textContent = all;
+  return all;
+}
+
 // ---- start ----
 async function start() {
   $('#login').hidden = true;
-  const { sql } = await api('/v1/pipeline');
-  $('#pipeline').textContent = sql;
+  const sql = await showPipeline();
   const first = sql.match(/CREATE\s+TABLE\s+("?[\w.-]+"?)/i);
   if (first) $('#sql').value = `SELECT * FROM ${first[1]} LIMIT 10`;
   await loadTables();
   await pollStreams();
+  await pollQueries();
   await pollSinks();
   await pollGroups();
-  setInterval(() => { pollStreams().catch(() => {}); pollSinks().catch(() => {}); }, 1000);
-  setInterval(() => { pollGroups().catch(() => {}); }, 5000);
+  setInterval(() => { pollStreams().catch(() => {}); pollQueries().catch(() => {}); pollSinks().catch(() => {}); }, 1000);
+  setInterval(() => { pollGroups().catch(() => {}); showPipeline().catch(() => {}); }, 5000);
 }
 
 $('#login').addEventListener('submit', async (ev) => {

@@ -136,13 +136,13 @@ int64_t runtime_checkpoint_ms(const weir_runtime *s)
     return oldest == INT64_MAX ? 0 : oldest;
 }
 
-const weir_runner *runtime_query_runner(const weir_runtime *s, int query, int *local)
+const runner_group *runtime_query_group(const weir_runtime *s, int query, int *local)
 {
     for (int i = 0; i < s->ngroups; i++) {
         const runner_group *g = &s->groups[i];
         if (query >= g->first_query && query < g->first_query + g->cat.nqueries) {
             *local = query - g->first_query;
-            return g->runner;
+            return g;
         }
     }
     return NULL;
@@ -151,10 +151,10 @@ const weir_runner *runtime_query_runner(const weir_runtime *s, int query, int *l
 void weir_runtime_query_stats(const weir_runtime *s, int query, weir_query_stats *out)
 {
     int local;
-    const weir_runner *r = runtime_query_runner(s, query, &local);
+    const runner_group *g = runtime_query_group(s, query, &local);
     *out = (weir_query_stats){0};
-    if (r)
-        weir_runner_query_stats(r, local, out);
+    if (g && g->runner)
+        weir_runner_query_stats(g->runner, local, out);
 }
 
 void weir_runtime_dead_counts(const weir_runtime *s, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])

@@ -259,6 +259,62 @@ int weir_runtime_metrics(weir_runtime *s, weir_buf *b)
 }
 
 
+/* ---- queries ---- */
+
+typedef struct queries_call {
+    weir_buf *b;
+    int rc;
+} queries_call;
+
+/* Records of rel the runner has yet to read, over its partitions. */
+static uint64_t query_lag(const weir_runner *r, const weir_relation *rel)
+{
+    uint64_t sum = 0, lag;
+    for (uint32_t p = 0; r && rel && weir_runner_input_lag(r, rel->name, p, &lag); p++)
+        sum += lag;
+    return sum;
+}
+
+/* Each query's group and progress, on the pipeline thread: they read the runners. */
+static void queries_on_loop(weir_runtime *s, void *ctx)
+{
+    queries_call *c = ctx;
+    weir_buf *b = c->b;
+    int rc = weir_buf_append_str(b, "{\"queries\":[");
+    for (int q = 0; q < s->cat->nqueries && !rc; q++) {
+        const weir_query *query = s->cat->queries[q];
+        int local;
+        const runner_group *g = runtime_query_group(s, q, &local);
+        weir_query_stats st = {0};
+        if (g && g->runner)
+            weir_runner_query_stats(g->runner, local, &st);
+        const weir_relation *right = query->join ? query->join->right : NULL;
+        rc = weir_buf_printf(b, "%s{\"name\":", q ? "," : "") || weir_json_quote(b, query->name, strlen(query->name)) ||
+             weir_buf_append_str(b, ",\"group\":") ||
+             (g && g->name ? weir_json_quote(b, g->name, strlen(g->name)) : weir_buf_append_str(b, "null")) ||
+             weir_buf_append_str(b, ",\"writes\":") || weir_json_quote(b, query->output->name, strlen(query->output->name)) ||
+             weir_buf_append_str(b, ",\"reads\":[") || weir_json_quote(b, query->source->name, strlen(query->source->name)) ||
+             (right && (weir_buf_append_str(b, ",") || weir_json_quote(b, right->name, strlen(right->name)))) ||
+             weir_buf_printf(b, "],\"rows_in\":%llu,\"rows_out\":%llu,\"dead_letters\":%llu,\"late\":%llu,"
+                             "\"groups\":%llu,\"state_bytes\":%llu,\"lag\":%llu,\"checkpoint_ms\":%lld}",
+                             (unsigned long long)st.rows_in, (unsigned long long)st.rows_out, (unsigned long long)st.dead,
+                             (unsigned long long)st.late, (unsigned long long)st.groups,
+                             (unsigned long long)st.state_bytes,
+                             (unsigned long long)(query_lag(g ? g->runner : NULL, query->source) +
+                                                  query_lag(g ? g->runner : NULL, right)),
+                             (long long)(g && g->runner ? weir_runner_checkpoint_ms(g->runner) : 0));
+    }
+    c->rc = rc || weir_buf_append_str(b, "]}\n");
+}
+
+void weir_runtime_queries(weir_runtime *s, weir_answer *a)
+{
+    weir_buf b = {0};
+    queries_call c = {&b, WEIR_OK};
+    runtime_on_loop(s, queries_on_loop, &c);
+    answer_json(a, 200, c.rc, &b);
+}
+
 /* ---- sinks ---- */
 
 void weir_runtime_sink_restart(weir_runtime *s, const char *name, weir_answer *a)

@@ -18,6 +18,11 @@ void weir_runtime_health(weir_runtime *s, weir_answer *a);
  * 0 or WEIR_ENOMEM. They read the runner, so they are made on the
  * pipeline thread between two steps: the call waits for the step under way. */
 int weir_runtime_metrics(weir_runtime *s, weir_buf *b);
+/* GET /v1/queries: each continuous query, the group of statements it came
+ * with (null: the pipeline file), what it reads and writes, its counters,
+ * the records of its inputs it has yet to read and its runner's last
+ * checkpoint. */
+void weir_runtime_queries(weir_runtime *s, weir_answer *a);
 
 /* {"sinks": [{name, from, connector, delivered, failures, lag, up, state,
  * last_error}]}; state is "delivering", "retrying" or "failed". */

@@ -374,19 +374,35 @@ static void hide_secrets(char *text, size_t len, const weir_stmt *st)
 
 void weir_runtime_pipeline(weir_runtime *s, weir_answer *a)
 {
-    weir_buf b = {0};
-    char *shown = malloc(s->sql_len + 1);
-    if (!shown) {
+    weir_buf b = {0}, text = {0};
+    /* the text the catalog was planned from: the file, then each added group on lines of its own */
+    size_t *at = calloc((size_t)s->nadded + 1, sizeof *at);
+    int rc = !at || weir_buf_append(&text, s->sql, s->sql_len);
+    for (int g = 0; g < s->nadded && !rc; g++) {
+        rc = weir_buf_append_str(&text, "\n");
+        at[g] = text.len;
+        rc = rc || weir_buf_append(&text, s->added[g].sql, s->added[g].len);
+    }
+    rc = rc || weir_buf_append(&text, "", 1);
+    if (rc) {
+        free(at);
+        weir_buf_free(&text);
         answer_error(a, 500, "out of memory");
         return;
     }
-    memcpy(shown, s->sql, s->sql_len);
+    char *shown = (char *)text.data;
+    size_t len = text.len - 1;
     for (int i = 0; i < s->cat->nrels; i++)
-        hide_secrets(shown, s->sql_len, s->cat->rels[i]->decl);
+        hide_secrets(shown, len, s->cat->rels[i]->decl);
     for (int i = 0; i < s->cat->nsinks; i++)
-        hide_secrets(shown, s->sql_len, s->cat->sinks[i]);
-    int rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, shown, s->sql_len) ||
-             weir_buf_printf(&b, ",\"started_ms\":%lld}\n", (long long)s->started_ms);
-    free(shown);
+        hide_secrets(shown, len, s->cat->sinks[i]);
+    rc = weir_buf_append_str(&b, "{\"sql\":") || weir_json_quote(&b, shown, s->sql_len) ||
+         weir_buf_append_str(&b, ",\"statements\":[");
+    for (int g = 0; g < s->nadded && !rc; g++)
+        rc = weir_buf_printf(&b, "%s{\"group\":\"%s\",\"sql\":", g ? "," : "", s->added[g].name) ||
+             weir_json_quote(&b, shown + at[g], s->added[g].len) || weir_buf_append_str(&b, "}");
+    rc = rc || weir_buf_printf(&b, "],\"started_ms\":%lld}\n", (long long)s->started_ms);
+    free(at);
+    weir_buf_free(&text);
     answer_json(a, 200, rc, &b);
 }

@@ -91,8 +91,8 @@ int runtime_groups_checkpoint(weir_runtime *s, bool finish, weir_err *err);
 bool runtime_checkpointing(const weir_runtime *s);
 /* The oldest of the runners' last checkpoints (wall ms). */
 int64_t runtime_checkpoint_ms(const weir_runtime *s);
-/* The runner of catalog query `query`, and the query's place in it; NULL if none runs it. */
-const weir_runner *runtime_query_runner(const weir_runtime *s, int query, int *local);
+/* The group running catalog query `query`, and the query's place in its runner. */
+const runner_group *runtime_query_group(const weir_runtime *s, int query, int *local);
 /* The largest lag of the runners reading the stream's partition; false if none reads it. */
 bool runtime_input_lag(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *lag);
 /* The checkpointed end of the runner writing the stream; false if none does. */

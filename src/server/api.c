@@ -53,7 +53,12 @@ static const weir_http_route fixed[] = {
      "the next start. {dropped: [names], group, sql}. 400: the statement does not plan (where and why); 404: DROP of "
      "a name no statement added; 409: this server takes no statements (--scale-out, --stdin); 503: another is "
      "being applied.", false, JSON, JSON},
-    {"GET", "/v1/pipeline", api_pipeline, NULL, "The pipeline's SQL.", false, NULL, JSON},
+    {"GET", "/v1/queries", api_queries, NULL,
+     "Each continuous query: name, group (the statements it came with; null: the pipeline file), writes, reads, "
+     "rows_in, rows_out, dead_letters, late, groups, state_bytes, lag (input records not read yet), checkpoint_ms.",
+     false, NULL, JSON},
+    {"GET", "/v1/pipeline", api_pipeline, NULL, "The pipeline's SQL: the file's, and the statements added at runtime "
+                                                "({group, sql} each).", false, NULL, JSON},
     {"GET", "/v1/sinks", api_sinks, NULL, "Each sink's delivery: records its destination confirmed, failures, lag, up, last error.",
      false, NULL, JSON},
     {"POST", "/v1/sinks/{name}/restart", api_sink_restart, NULL,

@@ -41,6 +41,7 @@ int api_answer_from(void *ctx, weir_http_req *req, void (*fn)(weir_runtime *, we
 
 int api_ingest(void *ctx, weir_http_req *req);
 int api_statements(void *ctx, weir_http_req *req);
+int api_queries(void *ctx, weir_http_req *req);
 int api_delete_row(void *ctx, weir_http_req *req);
 int api_route(void *ctx, weir_http_req *req);
 

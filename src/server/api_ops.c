@@ -16,6 +16,7 @@
 /* GET /healthz: public, answered on an HTTP thread; the runtime never
  * makes it wait for a pipeline step. */
 int api_healthz(void *ctx, weir_http_req *req) { return api_answer_from(ctx, req, weir_runtime_health); }
+int api_queries(void *ctx, weir_http_req *req) { return api_answer_from(ctx, req, weir_runtime_queries); }
 
 /* ---- /metrics ---- */
 

@@ -11,7 +11,7 @@ let n = 0, failed = 0;
 const ok = (cond, name) => { n++; if (!cond) failed++; console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`); };
 const attr = (page, sel, name) => page.$eval(sel, (e, a) => Number(e.dataset[a] || 0), name).catch(() => 0);
 
-console.log('1..12');
+console.log('1..14');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -80,6 +80,17 @@ try {
      `a dead-letter stream shows each record's reason (${reason})`);
   await page.waitForSelector('#groups tbody tr', { timeout: 10000 }).catch(() => {});
   ok(/sink\.archive\s*clicks/.test(await page.textContent('#groups').catch(() => '')), 'the consumer groups show with their lag (sink.archive on clicks)');
+
+  await page.waitForSelector('#queries tbody tr', { timeout: 10000 }).catch(() => {});
+  ok(/per_page\s*file\s*clicks → per_page/.test(await page.textContent('#queries').catch(() => '')),
+     'the queries show with their group and what they read and write');
+  /* a table added to the running server (weir sql) appears with its rows, without a reload */
+  const added = await fetch(new URL('/v1/statements', url), { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ sql: 'CREATE TABLE per_user AS SELECT user, COUNT(*) AS n FROM clicks GROUP BY user' }) });
+  await page.waitForSelector('[data-table="per_user"] .rows-table tbody tr', { timeout: 20000 }).catch(() => {});
+  ok(added.status === 200 && await page.$('[data-table="per_user"] .rows-table tbody tr') &&
+     /per_user\s*s1/.test(await page.textContent('#queries').catch(() => '')),
+     `a table added at runtime shows with its rows and its group (POST answered ${added.status})`);
 
   await page.waitForTimeout(1500); /* a few points on the ingest chart */
   await page.screenshot({ path: screenshot, fullPage: true });
