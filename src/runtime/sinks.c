@@ -319,6 +319,7 @@ static void *deliver_loop(void *arg)
 int weir_sinks_start(weir_runtime *s, const char *kafka_brokers, const char *writer, weir_err *err)
 {
     const weir_catalog *cat = s->cat;
+    s->sinks_stopping = false; /* again after a statement applied at runtime stopped the old ones */
     s->sinks = calloc((size_t)cat->nsinks + 1, sizeof *s->sinks);
     if (!s->sinks)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");

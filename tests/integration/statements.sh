@@ -6,16 +6,17 @@
 # restart and a kill -9; CREATE OR REPLACE, DROP, a route added at runtime,
 # the refusals, and a pipeline file that contradicts the added statements.
 . "$(dirname "$0")/../lib.sh"
-plan 21
+plan 22
 data="$SCRATCH/data"
 base="$SCRATCH/base.sql"
 full="$SCRATCH/full.sql"
-cat >"$base" <<'EOF'
+cat >"$base" <<EOF
 CREATE STREAM clicks (user_id TEXT, page TEXT, ts TIMESTAMP) WITH (timestamp = 'ts', key = 'user_id', partitions = 2);
 CREATE STREAM pages AS SELECT page FROM clicks;
+CREATE SINK archive FROM clicks WITH (connector = 'file', path = '$SCRATCH/archive.ndjson');
 EOF
 table="CREATE TABLE per_page AS SELECT page, window_start, COUNT(*) AS n, COUNT(DISTINCT user_id) AS users FROM clicks GROUP BY page, TUMBLE(ts, INTERVAL '1' MINUTE) EMIT CHANGES"
-{ cat "$base"; echo "$table;"; } >"$full"
+{ grep -v "CREATE SINK" "$base"; echo "$table;"; } >"$full" # the oracle delivers nowhere
 records() { # records FROM TO: clicks FROM..TO, a record every 7 s over 5 users and 3 pages
     local i
     for i in $(seq "$1" "$2"); do
@@ -91,6 +92,9 @@ for i in $(seq 300); do got=$(rows recent); [ "$got" = '[{"n": 2, "page": "p8"}]
 req GET /metrics
 [[ "$BODY" == *'weir_dead_letters_total{stream="clicks",reason="undecodable"} 1'* ]]
 ok $? "and counts once: $(echo "$BODY" | grep 'stream="clicks",reason="undecodable"')"
+for i in $(seq 300); do [ "$(wc -l <"$SCRATCH/archive.ndjson")" -ge 164 ] && break; sleep 0.2; done
+[ "$(wc -l <"$SCRATCH/archive.ndjson")" = 164 ]
+ok $? "the file's sink delivers every record once across the statements and restarts: $(wc -l <"$SCRATCH/archive.ndjson")"
 req POST /v1/statements -d '{"sql": "DROP STREAM clicks"}'
 expect 400 "declared in the pipeline file" "the file's stream cannot be dropped at runtime"
 req POST /v1/statements -d '{"sql": "CREATE TABLE t AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY nope"}'
