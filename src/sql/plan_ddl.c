@@ -356,6 +356,7 @@ void plan_insert(planner *P, weir_stmt *st)
         into->query = q;
     into->is_source = false; /* the pipeline writes it: producers may not (ingest answers 409) */
     into->inserted = true;
+    plan_joins_recheck(P, st, into);
     weir_query **qv = alloc(P, (size_t)(P->cat->nqueries + 1) * sizeof *qv);
     if (P->cat->nqueries)
         memcpy(qv, P->cat->queries, (size_t)P->cat->nqueries * sizeof *qv);

@@ -98,6 +98,10 @@ void plan_window_partition(planner *P, const weir_select *sel, const weir_query 
 /* plan_join.c: a query's FROM a JOIN b ON ...: fills q->join, sets the
  * joined row as P->input and both streams as its scope */
 void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_query *q);
+/* After INSERT INTO `into` (insert) made it a stream several queries
+ * write: refuses it if a join planned before now reads an input no longer
+ * known to be partitioned by its join key. */
+void plan_joins_recheck(planner *P, const weir_stmt *insert, const weir_relation *into);
 
 /* plan_ddl.c: streams and tables */
 /* Refuses a WITH option not among known[0..n) (unless connector_rest and a connector is named). */

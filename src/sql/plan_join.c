@@ -138,6 +138,24 @@ static bool keyed_by(const weir_relation *rel, int col)
     return q->out[col]->kind == WEIR_E_COLUMN && keyed_by(q->source, q->out[col]->col.index);
 }
 
+void plan_joins_recheck(planner *P, const weir_stmt *insert, const weir_relation *into)
+{
+    for (int i = 0; i < P->cat->nqueries; i++) {
+        const weir_query *q = P->cat->queries[i];
+        const weir_join *j = q->join;
+        if (!j || j->tables)
+            continue;
+        const weir_relation *side = !keyed_by(q->source, j->left_key) ? q->source
+                                  : !j->table && !keyed_by(j->right, j->right_key) ? j->right : NULL;
+        int col = side == q->source ? j->left_key : j->right_key;
+        if (side)
+            fail(P, insert->pos, "INSERT INTO %s: query %s joins %s on %s, so its records must be partitioned by it, and "
+                                 "with several queries writing %s only its WITH (key = ...) says how they are: declare "
+                                 "%s WITH (key = '%s')", into->name, q->name, side->name, side->schema.cols[col].name,
+                 into->name, side->name, side->schema.cols[col].name);
+    }
+}
+
 /* Refuses an input not partitioned by its side of the key equality, naming the fix. */
 static void check_keyed(planner *P, const weir_relation *rel, int col, const weir_expr *at)
 {
