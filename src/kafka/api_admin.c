@@ -1,19 +1,14 @@
 /*
  * api_admin.c - the admin APIs over topics: CreateTopics (v0-v4) makes
  * plain topics (runtime.h's weir_runtime_create_topic: streams outside the
- * pipeline, records stored as produced), DeleteTopics (v0-v3) refuses, and
+ * pipeline, records stored as produced), DeleteTopics (v0-v3) deletes
+ * plain topics (the pipeline thread drops each once no request is inside
+ * the runtime, so that no reader has it; a stream the pipeline defines is
+ * refused with POLICY_VIOLATION: remove it from the pipeline), and
  * DescribeConfigs (v0-v2) answers a stream's settings in Kafka's names.
- *
- * Why DeleteTopics deletes nothing: the log frees a stream's handle when
- * it drops it, and HTTP requests, change feeds and queries on other
- * threads open streams by name and hold the handle unlocked, so a drop
- * while weir serves could pull a stream from under a reader. Streams are
- * dropped with weir stopped (`weir query 'DROP STREAM s'`). The answer
- * says which case it is: POLICY_VIOLATION for a stream the pipeline
- * defines (remove it from the pipeline), TOPIC_DELETION_DISABLED (a
- * broker's answer with delete.topic.enable=false) for a plain topic.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,35 +154,111 @@ weir_kresult weir_kafka_create_topics(const weir_kctx *c, weir_kreq *q, weir_kw 
 
 /* ---- DeleteTopics ---- */
 
+typedef struct delete_wait {
+    weir_kwait base;
+    int16_t version;
+    int32_t n;
+    char (*names)[256];
+    int16_t *errors;              /* per topic; -2 while its drop is pending */
+    _Atomic int32_t pending;      /* drops the pipeline thread has yet to make */
+    void (*wake)(void *ctx);
+    void *wake_ctx;
+} delete_wait;
+
+typedef struct delete_one {       /* a topic's drop, answered on the pipeline thread */
+    delete_wait *wait;
+    int32_t i;
+} delete_one;
+
+static void deleted(void *ctx, int rc, const char *why)
+{
+    (void)why;
+    delete_one *one = ctx;
+    delete_wait *dw = one->wait;
+    dw->errors[one->i] = weir_kafka_error_of(rc);
+    free(one);
+    if (atomic_fetch_sub(&dw->pending, 1) == 1)
+        dw->wake(dw->wake_ctx);
+}
+
+static int delete_poll(weir_kwait *wt, const weir_kctx *c, weir_kw *w, int64_t now_ms)
+{
+    (void)c;
+    (void)now_ms;
+    delete_wait *dw = (delete_wait *)wt;
+    if (atomic_load(&dw->pending) > 0)
+        return 0;
+    if (dw->version >= 1)
+        weir_kw_i32(w, 0); /* throttle_time_ms */
+    weir_kw_array(w, false, dw->n);
+    for (int32_t i = 0; i < dw->n; i++) {
+        weir_kw_string(w, false, dw->names[i]);
+        weir_kw_i16(w, dw->errors[i]);
+    }
+    return 1;
+}
+
+static void delete_free(weir_kwait *wt)
+{
+    delete_wait *dw = (delete_wait *)wt;
+    free(dw->names);
+    free(dw->errors);
+    free(dw);
+}
+
+/* Each topic's drop is handed to the pipeline thread, which makes it once
+ * no request is inside the runtime (runtime.h): the answer waits for
+ * them all. A stream the pipeline defines is refused (POLICY_VIOLATION). */
 weir_kresult weir_kafka_delete_topics(const weir_kctx *c, weir_kreq *q, weir_kw *w, weir_kwait **wait)
 {
-    (void)wait;
     weir_kr *r = &q->body;
     int32_t n = weir_kr_array(r, false, false, 2, "topic_names");
-    char (*names)[256] = calloc(n > 0 ? (size_t)n : 1, sizeof *names);
-    if (!names) {
+    delete_wait *dw = calloc(1, sizeof *dw);
+    if (dw) {
+        dw->names = calloc(n > 0 ? (size_t)n : 1, sizeof *dw->names);
+        dw->errors = calloc(n > 0 ? (size_t)n : 1, sizeof *dw->errors);
+    }
+    if (!dw || !dw->names || !dw->errors) {
+        if (dw)
+            delete_free(&dw->base);
         weir_kr_fail(r, "out of memory");
         return KAFKA_MALFORMED;
     }
+    dw->n = n > 0 ? n : 0;
     for (int32_t i = 0; i < n && weir_kr_ok(r); i++)
-        weir_kafka_name(r, false, names[i], sizeof names[i], "topic name");
+        weir_kafka_name(r, false, dw->names[i], sizeof dw->names[i], "topic name");
     weir_kr_i32(r, "timeout_ms");
     if (!weir_kr_ok(r)) {
-        free(names);
+        delete_free(&dw->base);
         return KAFKA_MALFORMED;
     }
-    if (q->version >= 1)
-        weir_kw_i32(w, 0); /* throttle_time_ms */
-    weir_kw_array(w, false, n);
-    for (int32_t i = 0; i < n; i++) {
-        weir_topic_config t;
+    dw->base = (weir_kwait){.poll = delete_poll, .free = delete_free, .deadline_ms = INT64_MAX};
+    dw->version = q->version;
+    dw->wake = c->wake;
+    dw->wake_ctx = c->wake_ctx;
+    atomic_store(&dw->pending, 1); /* held until every drop is handed over */
+    for (int32_t i = 0; i < dw->n; i++) {
         weir_err err = {0};
-        int rc = weir_runtime_topic_config(c->rt, names[i], &t, &err);
-        weir_kw_string(w, false, names[i]);
-        weir_kw_i16(w, rc ? weir_kafka_error_of(rc) : t.pipeline ? KERR_POLICY_VIOLATION : KERR_TOPIC_DELETION_DISABLED);
+        delete_one *one = malloc(sizeof *one);
+        int rc = WEIR_ENOMEM;
+        if (one) {
+            *one = (delete_one){dw, i};
+            atomic_fetch_add(&dw->pending, 1);
+            rc = weir_runtime_delete_topic(c->rt, dw->names[i], deleted, one, &err);
+            if (rc) {
+                atomic_fetch_sub(&dw->pending, 1);
+                free(one);
+            }
+        }
+        dw->errors[i] = rc == WEIR_EINVAL ? KERR_POLICY_VIOLATION : weir_kafka_error_of(rc);
     }
-    free(names);
-    return KAFKA_ANSWER;
+    if (atomic_fetch_sub(&dw->pending, 1) == 1) { /* nothing was handed over: the answer is ready */
+        delete_poll(&dw->base, c, w, 0);
+        delete_free(&dw->base);
+        return KAFKA_ANSWER;
+    }
+    *wait = &dw->base;
+    return KAFKA_WAIT;
 }
 
 /* ---- DescribeConfigs ---- */

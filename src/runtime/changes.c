@@ -182,20 +182,44 @@ void runtime_feed_changes(weir_runtime *s, int64_t now_ms)
     weir_buf_free(&b);
 }
 
-void runtime_end_feeds(weir_runtime *s)
+/* Whether sub follows stream st (NULL: any). */
+static bool follows(const subscriber *sub, const weir_stream *st)
+{
+    for (int i = 0; st && i < sub->nstreams; i++)
+        if (sub->streams[i].stream == st)
+            return true;
+    return !st;
+}
+
+void runtime_end_feeds_of(weir_runtime *s, const weir_stream *st)
 {
     pthread_mutex_lock(&s->handoff_lock);
-    subscriber *joining = s->joining;
+    subscriber *joining = s->joining, *kept = NULL, **kept_tail = &kept;
     s->joining = NULL;
     pthread_mutex_unlock(&s->handoff_lock);
-    while (joining) {
+    while (joining) { /* freed outside the lock: subscriber_free takes it to count */
         subscriber *next = joining->next;
-        subscriber_free(joining);
+        if (follows(joining, st)) {
+            subscriber_free(joining);
+        } else {
+            joining->next = NULL;
+            *kept_tail = joining;
+            kept_tail = &joining->next;
+        }
         joining = next;
     }
-    while (s->subscribers)
-        drop_subscriber(s, &s->subscribers);
+    pthread_mutex_lock(&s->handoff_lock);
+    *kept_tail = s->joining; /* those that joined meanwhile come after */
+    s->joining = kept;
+    pthread_mutex_unlock(&s->handoff_lock);
+    for (subscriber **link = &s->subscribers; *link;)
+        if (follows(*link, st))
+            drop_subscriber(s, link);
+        else
+            link = &(*link)->next;
 }
+
+void runtime_end_feeds(weir_runtime *s) { runtime_end_feeds_of(s, NULL); }
 
 /* ---- subscribing ---- */
 

@@ -103,6 +103,83 @@ int weir_runtime_create_topic(weir_runtime *s, const char *topic, const weir_top
     return j.rc;
 }
 
+/* ---- deleting a plain topic ---- */
+
+typedef struct topic_drop {
+    char topic[256];
+    void (*done)(void *ctx, int rc, const char *why);
+    void *ctx;
+    struct topic_drop *next;
+} topic_drop;
+
+int weir_runtime_delete_topic(weir_runtime *s, const char *topic, void (*done)(void *ctx, int rc, const char *why),
+                              void *ctx, weir_err *err)
+{
+    weir_stream *st;
+    topic_drop *d = calloc(1, sizeof *d);
+    if (!d)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    int rc = runtime_of_pipeline(s, topic)
+                 ? weir_err_set(err, WEIR_EINVAL, "%s is defined by the pipeline: remove it there (or drop what "
+                                "weir sql added)", topic)
+             : weir_name_internal(topic) ? weir_err_set(err, WEIR_EINVAL, "%s is one of weir's internal streams", topic)
+             : strlen(topic) >= sizeof d->topic || weir_stream_open(s->log, topic, &st, NULL)
+                 ? weir_err_set(err, WEIR_ENOENT, "no topic %s", topic)
+                 : WEIR_OK;
+    pthread_mutex_lock(&s->handoff_lock);
+    if (rc == WEIR_OK && s->closing)
+        rc = weir_err_set(err, WEIR_EIO, "weir is shutting down");
+    if (rc == WEIR_OK) {
+        snprintf(d->topic, sizeof d->topic, "%s", topic);
+        d->done = done;
+        d->ctx = ctx;
+        d->next = s->drops;
+        s->drops = d;
+        pthread_cond_signal(&s->wake);
+    }
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (rc)
+        free(d);
+    return rc;
+}
+
+/* The topics handed over so far, taken from s->drops. */
+static topic_drop *take_drops(weir_runtime *s)
+{
+    pthread_mutex_lock(&s->handoff_lock);
+    topic_drop *d = s->drops;
+    s->drops = NULL;
+    pthread_mutex_unlock(&s->handoff_lock);
+    return d;
+}
+
+void runtime_drop_topics(weir_runtime *s)
+{
+    for (topic_drop *d = take_drops(s), *next; d; d = next) {
+        next = d->next;
+        weir_err err = {0};
+        weir_stream *st;
+        int rc = runtime_of_pipeline(s, d->topic) /* a statement may have declared it since */
+                     ? weir_err_set(&err, WEIR_EINVAL, "%s is defined by the pipeline now", d->topic)
+                     : weir_stream_open(s->log, d->topic, &st, &err);
+        if (rc == WEIR_OK) {
+            runtime_end_feeds_of(s, st); /* no one else holds it: requests wait outside the runtime */
+            rc = weir_stream_drop(s->log, d->topic, &err);
+        }
+        d->done(d->ctx, rc, err.msg);
+        free(d);
+    }
+}
+
+void runtime_refuse_drops(weir_runtime *s)
+{
+    for (topic_drop *d = take_drops(s), *next; d; d = next) {
+        next = d->next;
+        d->done(d->ctx, WEIR_EIO, "weir is shutting down");
+        free(d);
+    }
+}
+
 int weir_runtime_group_names(weir_runtime *s, char ***names, size_t *n, weir_err *err)
 {
     int rc = weir_group_list(s->log, names, n, err); /* "group/stream", sorted: a group's run together */

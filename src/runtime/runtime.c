@@ -21,6 +21,7 @@
 #include "base/io.h"
 #include "conn/connectors.h"
 #include "conn/file_source.h"
+#include "runtime/kafka_topics.h"
 #include "runtime/retention.h"
 #include "runtime/sinks.h"
 
@@ -263,7 +264,7 @@ int weir_runtime_step(weir_runtime *s, int64_t now_ms, uint64_t *processed, weir
     int rc = WEIR_OK;
     *processed = 0;
     runtime_make_loop_calls(s);
-    if (!s->paused && (rc = runtime_apply_statements(s, err)))
+    if (!s->paused && (rc = runtime_apply_changes(s, err)))
         return rc;
     if (s->paused) {
         refuse_while_paused(s);
@@ -323,7 +324,7 @@ void weir_runtime_wait(weir_runtime *s, int timeout_ms)
         !weir_runtime_caught_up(s, false)) /* connector inputs are polled each step */
         return;
     pthread_mutex_lock(&s->handoff_lock);
-    while (!s->queued && !s->calls && !s->joining && !s->statement)
+    while (!s->queued && !s->calls && !s->joining && !s->statement && !s->drops)
         if (pthread_cond_timedwait(&s->wake, &s->handoff_lock, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&s->handoff_lock);
@@ -570,6 +571,8 @@ void weir_runtime_hang_up(weir_runtime *s)
     pthread_mutex_unlock(&s->handoff_lock);
     runtime_refuse_queued(s, "weir is shutting down");
     runtime_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
+    runtime_refuse_statement(s);
+    runtime_refuse_drops(s);
     runtime_end_feeds(s);
     end_loop(s);
 }

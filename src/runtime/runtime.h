@@ -273,6 +273,16 @@ int weir_runtime_topic_config(weir_runtime *s, const char *topic, weir_topic_con
 int weir_runtime_create_topic(weir_runtime *s, const char *topic, const weir_topic_config *c, bool validate_only,
                               weir_err *err);
 
+/* Deletes a plain topic (not one the pipeline defines: WEIR_EINVAL, as a
+ * policy; WEIR_ENOENT if there is none), its records and the consumer
+ * groups' offsets of it. Checked at once (non-zero: refused, err says
+ * why); otherwise done(ctx, rc, why) is called on the pipeline thread once
+ * it is dropped, before its next step, with no request inside the runtime
+ * (the change feeds following it end): the caller must be waiting
+ * outside the runtime for it (a Kafka wait), and ctx must live until then. */
+int weir_runtime_delete_topic(weir_runtime *s, const char *topic, void (*done)(void *ctx, int rc, const char *why),
+                              void *ctx, weir_err *err);
+
 /* Every consumer group that committed offsets, sorted, each once; free
  * with weir_runtime_names_free. */
 int weir_runtime_group_names(weir_runtime *s, char ***names, size_t *n, weir_err *err);

@@ -107,8 +107,12 @@ typedef struct statement_request statement_request; /* a POST /v1/statements on 
  * DATA/statements.sql's (statements.c). */
 int runtime_statements_load(weir_runtime *s, weir_err *err);
 void runtime_statements_free(weir_runtime *s);
-/* Applies a statement handed over (on the pipeline thread, before a step). */
-int runtime_apply_statements(weir_runtime *s, weir_err *err);
+/* Applies what changes the catalog or drops streams, handed over by
+ * other threads (a statement, topics to delete), with no request inside
+ * the runtime: on the pipeline thread, before a step. */
+int runtime_apply_changes(weir_runtime *s, weir_err *err);
+/* Answers a statement still handed over 503 (weir stops). */
+void runtime_refuse_statement(weir_runtime *s);
 /* What the catalog decides, opened and closed (runtime.c). */
 int runtime_setup(weir_runtime *s, weir_err *err);
 void runtime_teardown(weir_runtime *s);
@@ -182,6 +186,7 @@ struct weir_runtime {
 
     pthread_mutex_t handoff_lock; /* guards what follows */
     statement_request *statement; /* one at a time, for the pipeline thread */
+    struct topic_drop *drops;     /* topics to delete, for the pipeline thread (kafka_topics.c) */
     pthread_cond_t wake;          /* something was handed over: the pipeline should step */
     pthread_cond_t called;        /* a loop_call is done */
     queued_batch *queued;         /* checked ingest batches for the next step to append, in arrival order */
@@ -223,6 +228,8 @@ void runtime_answer_pending(weir_runtime *s, int rc, const char *why);
 void runtime_feed_changes(weir_runtime *s, int64_t now_ms);
 /* Ends every change feed, those still joining too. */
 void runtime_end_feeds(weir_runtime *s);
+/* Ends the change feeds that follow stream st. */
+void runtime_end_feeds_of(weir_runtime *s, const weir_stream *st);
 
 /* A push query's filter, projection and format (push.c). */
 typedef struct push_query push_query;

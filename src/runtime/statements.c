@@ -36,6 +36,7 @@
 
 #include "base/io.h"
 #include "json/json.h"
+#include "runtime/kafka_topics.h"
 #include "runtime/statements_file.h"
 #include "sql/ast.h"
 
@@ -511,6 +512,21 @@ void weir_runtime_statements(weir_runtime *s, const char *sql, size_t len, void 
     weir_answer_free(&a);
 }
 
+void runtime_refuse_statement(weir_runtime *s)
+{
+    pthread_mutex_lock(&s->handoff_lock);
+    statement_request *r = s->statement;
+    s->statement = NULL;
+    pthread_mutex_unlock(&s->handoff_lock);
+    if (!r)
+        return;
+    weir_answer a = {0};
+    answer_error(&a, 503, "weir is shutting down: the statement was not applied");
+    r->done(r->ctx, &a);
+    weir_answer_free(&a);
+    request_free(r);
+}
+
 /* ---- applying it, on the pipeline thread ---- */
 
 /* What a dropped or replaced group leaves: its runner's directory and
@@ -531,14 +547,20 @@ static void sweep_group(weir_runtime *s, const char *group, const weir_catalog *
     }
 }
 
-int runtime_apply_statements(weir_runtime *s, weir_err *err)
+int runtime_apply_changes(weir_runtime *s, weir_err *err)
 {
     pthread_mutex_lock(&s->handoff_lock);
     statement_request *r = s->statement;
+    bool drops = s->drops != NULL;
     pthread_mutex_unlock(&s->handoff_lock);
-    if (!r)
+    if (!r && !drops)
         return WEIR_OK;
     gate_shut(s);
+    runtime_drop_topics(s);
+    if (!r) {
+        gate_open(s);
+        return WEIR_OK;
+    }
     /* Everything handed over so far is committed and answered, every runner checkpointed. */
     runtime_append_queued(s);
     int rc = weir_log_commit(s->log, err);
