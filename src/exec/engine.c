@@ -536,6 +536,19 @@ typedef struct closing {
     int64_t we;                /* CUMULATE: the window's end (its windows share starts) */
 } closing;
 
+/* Appends x to *c (n of *cap): -1 when out of memory. */
+static int add_closing(closing **c, size_t *cap, size_t *n, closing x)
+{
+    if (*n == *cap) {
+        closing *more = weir_array_grow(*c, cap, sizeof **c, 256);
+        if (!more)
+            return -1;
+        *c = more;
+    }
+    (*c)[(*n)++] = x;
+    return 0;
+}
+
 /* Window then key order: by start, or for CUMULATE by end. */
 static int cmp_closing(const void *pa, const void *pb, void *ctx)
 {
@@ -618,14 +631,14 @@ static int close_cumulate(weir_engine *e, query_state *s, const weir_emit_target
     if (last <= s->closed_upto)
         return WEIR_OK;
     if (q->emit == WEIR_EMIT_FINAL) {
-        size_t cap = weir_groups_count(s->groups) * (size_t)(w->size_ms / w->slide_ms) + 1, n = 0, pos = 0;
-        closing *c = malloc(cap * sizeof *c);
-        if (!c)
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        closing *c = NULL;
+        size_t cap = 0, n = 0;
+        weir_groups_walk walk = {0};
         const weir_value *keys;
         int64_t slot;
-        weir_acc *accs;
-        while (weir_groups_next(s->groups, &pos, &keys, &slot, &accs)) {
+        /* Only panes before `last` have a window ending by it; those of closed
+         * periods are evicted. */
+        while (weir_groups_next_window(s->groups, &walk, INT64_MIN, last, &keys, &slot)) {
             /* The windows of these keys from this start are listed from their earliest pane holding data. */
             int64_t start = cumulate_start(w, slot);
             bool earliest = true;
@@ -634,11 +647,14 @@ static int close_cumulate(weir_engine *e, query_state *s, const weir_emit_target
             for (int i = 0, nwin = pane_windows(w, slot); earliest && i < nwin; i++) {
                 int64_t ws, we;
                 pane_window(w, slot, i, &ws, &we);
-                if (we > s->closed_upto && we <= last)
-                    c[n++] = (closing){keys, ws, we};
+                if (we > s->closed_upto && we <= last && add_closing(&c, &cap, &n, (closing){keys, ws, we})) {
+                    free(c);
+                    return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+                }
             }
         }
-        qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
+        if (n) /* c is NULL without any */
+            qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
         int rc = WEIR_OK;
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             int r = merge_window(s, c[i].keys, c[i].ws, c[i].we);
@@ -677,15 +693,14 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
         return WEIR_OK;
     if (q->emit == WEIR_EMIT_FINAL) {
         /* The (key, window) pairs to emit: every window starting in (closed_upto, last] holding data. */
-        size_t cap = weir_groups_count(s->groups) * (size_t)(w->size_ms / w->slide_ms) + 1, n = 0;
-        closing *c = malloc(cap * sizeof *c);
-        if (!c)
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        size_t pos = 0;
+        closing *c = NULL;
+        size_t cap = 0, n = 0;
+        weir_groups_walk walk = {0};
         const weir_value *keys;
-        int64_t slot;
-        weir_acc *accs;
-        while (weir_groups_next(s->groups, &pos, &keys, &slot, &accs)) {
+        int64_t slot, hi; /* the panes of those windows: the last's end at most, the closed ones evicted */
+        if (__builtin_add_overflow(last, w->size_ms - w->slide_ms, &hi))
+            hi = INT64_MAX;
+        while (weir_groups_next_window(s->groups, &walk, INT64_MIN, hi, &keys, &slot)) {
             /* The windows holding this pane start in (slot - size, slot]; each closing one is
              * listed once, from the earliest of its panes that holds data for these keys. */
             for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
@@ -694,11 +709,14 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
                 bool earliest = true;
                 for (int64_t p = ws; p < slot && earliest; p += w->slide_ms)
                     earliest = !weir_groups_find(s->groups, keys, p);
-                if (earliest)
-                    c[n++] = (closing){keys, ws, ws + w->size_ms};
+                if (earliest && add_closing(&c, &cap, &n, (closing){keys, ws, ws + w->size_ms})) {
+                    free(c);
+                    return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+                }
             }
         }
-        qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
+        if (n) /* c is NULL without any */
+            qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
         int rc = WEIR_OK;
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             if (w->kind == WEIR_WINDOW_TUMBLE) {
