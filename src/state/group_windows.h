@@ -10,8 +10,9 @@
  * panes while each close wants one minute's). So a windowed table also
  * keeps, per window, the list of its entries: a bucket per window, the
  * buckets sorted by window (time mostly moves forward: a new window is
- * usually appended), each an array of items. An item is the entry's hash
- * and a shallow copy of its key values: TEXT points at the bytes the entry
+ * usually appended), each an array of items. An item is the hash of the
+ * entry's keys (weir_groups_key_hash: the entry's own hash mixes it with
+ * the window) and a shallow copy of its key values: TEXT points at the bytes the entry
  * owns, which do not move when the entry moves in the table (a resize, a
  * removal's backward shift), so an item stays valid for its entry's whole
  * life and matches it byte for byte.
@@ -30,7 +31,7 @@
 typedef struct weir_gwin_bucket {
     int64_t window;            /* the entries' window (or pane) start */
     size_t n, cap;             /* items held, and room */
-    uint8_t *items;            /* n items of item_size bytes: uint64 hash, weir_value keys[nkeys] */
+    uint8_t *items;            /* n items of item_size bytes: uint64 hash of the keys, weir_value keys[nkeys] */
 } weir_gwin_bucket;
 
 typedef struct weir_gwin {
@@ -44,8 +45,9 @@ typedef struct weir_gwin {
 void weir_gwin_init(weir_gwin *w, int nkeys);
 void weir_gwin_free(weir_gwin *w);
 
-/* Adds the entry (window, hash, keys) (keys: the entry's own values, copied
- * shallowly). -1 when out of memory (nothing added). */
+/* Adds the entry (window, hash, keys) (hash: of its keys; keys: the
+ * entry's own values, copied shallowly). -1 when out of memory (nothing
+ * added). */
 int weir_gwin_add(weir_gwin *w, int64_t window, uint64_t hash, const weir_value *keys);
 /* Removes the item of the entry (window, hash, keys), matched byte for byte;
  * an empty bucket goes. Nothing when absent. */

@@ -77,13 +77,32 @@ weir_groups *weir_groups_new(const weir_query *q, const weir_acc_ops *ops)
     return g;
 }
 
-static uint64_t hash_of(const weir_groups *g, const weir_value *keys, int64_t window)
+uint64_t weir_groups_key_hash(const weir_groups *g, const weir_value *keys)
 {
-    uint64_t h = (uint64_t)window * 0x9e3779b97f4a7c15ull;
+    uint64_t h = 0;
     for (int i = 0; i < g->q->nkeys; i++)
         h = weir_value_hash(&keys[i], h);
+    return h;
+}
+
+/* An entry's hash: its keys' (weir_groups_key_hash), which a caller
+ * looking the keys up in several windows computes once, mixed with the
+ * window (a splitmix64 finaliser: the slot is taken from the low bits). */
+static uint64_t entry_hash(uint64_t key_hash, int64_t window)
+{
+    uint64_t h = key_hash ^ (uint64_t)window * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
     h &= HASH_BITS;
     return h ? h : 1;
+}
+
+static uint64_t hash_of(const weir_groups *g, const weir_value *keys, int64_t window)
+{
+    return entry_hash(weir_groups_key_hash(g, keys), window);
 }
 
 /* Whether two key values are the same key: same type and value (the
@@ -176,9 +195,14 @@ int weir_groups_reserve(weir_groups *g, size_t n)
 
 weir_acc *weir_groups_find(weir_groups *g, const weir_value *keys, int64_t window)
 {
+    return weir_groups_find_hashed(g, weir_groups_key_hash(g, keys), keys, window);
+}
+
+weir_acc *weir_groups_find_hashed(weir_groups *g, uint64_t key_hash, const weir_value *keys, int64_t window)
+{
     if (!g->cap)
         return NULL;
-    uint64_t h = hash_of(g, keys, window);
+    uint64_t h = entry_hash(key_hash, window);
     for (size_t i = h & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
         uint8_t *e = slot_at(g, i);
         if (!HASH(e))
@@ -215,9 +239,9 @@ static void free_keys(weir_groups *g, weir_value *k, int n)
         }
 }
 
-/* A new entry (keys, window) in the empty slot i, its accumulators
- * initialised: NULL when out of memory. */
-static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t h, const weir_value *keys, int64_t window)
+/* A new entry (keys, window) in the empty slot i (kh its keys' hash, h
+ * its own), its accumulators initialised: NULL when out of memory. */
+static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t kh, uint64_t h, const weir_value *keys, int64_t window)
 {
     uint8_t *e = slot_at(g, i);
     weir_value *k = KEYS(e);
@@ -234,7 +258,7 @@ static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t h, const weir_value
             g->key_bytes += keys[j].len;
         }
     }
-    if (g->by_window && weir_gwin_add(&g->windows, window, h, k)) {
+    if (g->by_window && weir_gwin_add(&g->windows, window, kh, k)) {
         free_keys(g, k, g->q->nkeys);
         return NULL;
     }
@@ -251,10 +275,10 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
 {
     if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
         return NULL;
-    uint64_t h = hash_of(g, keys, window);
+    uint64_t kh = weir_groups_key_hash(g, keys), h = entry_hash(kh, window);
     bool found;
     size_t i = lookup(g, h, keys, window, &found);
-    uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, h, keys, window);
+    uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, kh, h, keys, window);
     if (!e)
         return NULL;
     if (!found && g->loading) { /* the store may have it (loaded lazily) */
@@ -275,12 +299,12 @@ weir_acc *weir_groups_insert_stored(weir_groups *g, const weir_value *keys, int6
 {
     if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
         return NULL;
-    uint64_t h = hash_of(g, keys, window);
+    uint64_t kh = weir_groups_key_hash(g, keys), h = entry_hash(kh, window);
     bool found;
     size_t i = lookup(g, h, keys, window, &found);
     if (found)
         return NULL;
-    uint8_t *e = insert_at(g, i, h, keys, window);
+    uint8_t *e = insert_at(g, i, kh, h, keys, window);
     if (!e)
         return NULL;
     HASH(e) |= STORED_BIT;
@@ -302,13 +326,14 @@ bool weir_groups_next(weir_groups *g, size_t *pos, const weir_value **keys, int6
 }
 
 bool weir_groups_next_window(weir_groups *g, weir_groups_walk *walk, int64_t lo, int64_t hi, const weir_value **keys,
-                             int64_t *window)
+                             uint64_t *key_hash, int64_t *window)
 {
     if (!g->by_window) { /* every slot, those in [lo, hi] */
         while (walk->at < g->cap) {
             uint8_t *e = slot_at(g, walk->at++);
             if (HASH(e) && WINDOW(e) >= lo && WINDOW(e) <= hi) {
                 *keys = KEYS(e);
+                *key_hash = weir_groups_key_hash(g, KEYS(e));
                 *window = WINDOW(e);
                 return true;
             }
@@ -323,6 +348,7 @@ bool weir_groups_next_window(weir_groups *g, weir_groups_walk *walk, int64_t lo,
     }
     for (; walk->at < w->nb && w->b[walk->at].window <= hi; walk->at++, walk->item = 0)
         if (walk->item < w->b[walk->at].n) {
+            *key_hash = weir_gwin_hash(w, &w->b[walk->at], walk->item);
             *keys = weir_gwin_keys(w, &w->b[walk->at], walk->item++);
             *window = w->b[walk->at].window;
             return true;
@@ -393,7 +419,7 @@ static void forget(weir_groups *g, size_t i, bool dropped)
 {
     uint8_t *e = slot_at(g, i);
     if (g->by_window)
-        weir_gwin_remove(&g->windows, WINDOW(e), HASH(e) & HASH_BITS, KEYS(e));
+        weir_gwin_remove(&g->windows, WINDOW(e), weir_groups_key_hash(g, KEYS(e)), KEYS(e));
     release_entry(g, e, dropped);
     remove_at(g, i);
 }
@@ -401,10 +427,11 @@ static void forget(weir_groups *g, size_t i, bool dropped)
 /* The slot of the entry an item of the window lists copies (byte for
  * byte: its keys' TEXT is the entry's own); cap when absent, which the
  * lists' invariant rules out. */
-static size_t slot_of_item(const weir_groups *g, int64_t window, uint64_t h, const weir_value *keys)
+static size_t slot_of_item(const weir_groups *g, int64_t window, uint64_t key_hash, const weir_value *keys)
 {
     if (!g->cap)
         return 0;
+    uint64_t h = entry_hash(key_hash, window);
     for (size_t i = h & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
         const uint8_t *e = slot_at(g, i);
         if (!HASH(e))

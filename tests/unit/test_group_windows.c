@@ -44,16 +44,19 @@ static bool walk_agrees(weir_groups *g, int64_t lo, int64_t hi, size_t *visited)
     weir_groups_walk walk = {0};
     const weir_value *keys;
     int64_t window, prev = INT64_MIN;
+    uint64_t kh;
     bool good = true, windowed = weir_groups_query(g)->window.kind != WEIR_WINDOW_NONE;
     *visited = 0;
-    while (weir_groups_next_window(g, &walk, lo, hi, &keys, &window)) {
+    while (weir_groups_next_window(g, &walk, lo, hi, &keys, &kh, &window)) {
         int k = 0; /* the key's number: the table's copy of the TEXT has no NUL */
         for (uint32_t i = 5; i < keys[0].len; i++)
             k = k * 10 + (keys[0].s[i] - '0');
         good &= window >= lo && window <= hi && window >= 0 && window < WINDOWS && k >= 0 && k < KEYS;
         if (!good)
             return false;
-        good &= !seen[k][window]++ && ref[k][window] && weir_groups_find(g, keys, window);
+        good &= !seen[k][window]++ && ref[k][window] && kh == weir_groups_key_hash(g, keys) &&
+                weir_groups_find_hashed(g, kh, keys, window) == weir_groups_find(g, keys, window) &&
+                weir_groups_find(g, keys, window);
         good &= !windowed || window >= prev;
         prev = window;
         ++*visited;
