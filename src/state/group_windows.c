@@ -109,6 +109,8 @@ void weir_gwin_remove(weir_gwin *w, int64_t window, uint64_t hash, const weir_va
 
 void weir_gwin_drop_front(weir_gwin *w, size_t n)
 {
+    if (!n)
+        return; /* w->b may be NULL */
     for (size_t i = 0; i < n; i++) {
         free(w->b[i].items);
         w->bytes -= w->b[i].cap * w->item_size;
