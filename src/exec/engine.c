@@ -283,15 +283,15 @@ static int emit_group(weir_engine *e, query_state *s, const weir_value *keys, co
     return emit(e, s, out, ts, t, err);
 }
 
-/* Merges the panes of the hop or cumulate window [ws, we) for keys into
- * s->window, which keeps its memory from window to window: how many
- * there were, or -1 out of memory. */
-static int merge_window(query_state *s, const weir_value *keys, int64_t ws, int64_t we)
+/* Merges the panes of the hop or cumulate window [ws, we) for keys (kh:
+ * their weir_groups_key_hash) into s->window, which keeps its memory from
+ * window to window: how many there were, or -1 out of memory. */
+static int merge_window(query_state *s, const weir_value *keys, uint64_t kh, int64_t ws, int64_t we)
 {
     const weir_query *q = s->q;
     int n = 0;
     for (int64_t p = ws; p < we; p += q->window.slide_ms) {
-        weir_acc *pane = weir_groups_find(s->groups, keys, p);
+        weir_acc *pane = weir_groups_find_hashed(s->groups, kh, keys, p);
         if (pane)
             s->panes[n++] = pane;
     }
@@ -476,13 +476,15 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
     }
     /* The rows this record updates, as they were: one per window over its pane. */
     bool track = tracks_shown(q, t), was_shown = false, *pane_shown = NULL;
+    /* for merge_window: only EMIT CHANGES merges a record's windows (and only it tracks shown rows) */
+    uint64_t kh = paned && q->emit == WEIR_EMIT_CHANGES ? weir_groups_key_hash(s->groups, keys) : 0;
     if (track && paned) {
         if (!(pane_shown = weir_arena_alloc(&e->scratch, (size_t)nwin * sizeof *pane_shown)))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         for (int i = 0; i < nwin; i++) {
             int64_t ws, we;
             pane_window(w, slot, i, &ws, &we);
-            int panes = merge_window(s, keys, ws, we);
+            int panes = merge_window(s, keys, kh, ws, we);
             if (panes < 0)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
             pane_shown[i] = panes && shown(e, q, keys, s->window, ws, we);
@@ -514,7 +516,7 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
                 pane_window(w, slot, i, &ws, &we);
                 if (window_closed(s, part, ws, we))
                     continue; /* closed: its result is final */
-                if (merge_window(s, keys, ws, we) < 0)
+                if (merge_window(s, keys, kh, ws, we) < 0)
                     return weir_err_set(err, WEIR_ENOMEM, "out of memory");
                 bool was = pane_shown && pane_shown[i];
                 int r = emit_group(e, s, keys, s->window, ws, we, ts, was, t, err);
@@ -532,9 +534,23 @@ static int grouped_row(weir_engine *e, query_state *s, uint32_t part, const weir
 
 typedef struct closing {
     const weir_value *keys;
+    uint64_t kh;               /* the keys' weir_groups_key_hash */
     int64_t ws;
     int64_t we;                /* CUMULATE: the window's end (its windows share starts) */
 } closing;
+
+/* Appends x to *c (n of *cap): -1 when out of memory. */
+static int add_closing(closing **c, size_t *cap, size_t *n, closing x)
+{
+    if (*n == *cap) {
+        closing *more = weir_array_grow(*c, cap, sizeof **c, 256);
+        if (!more)
+            return -1;
+        *c = more;
+    }
+    (*c)[(*n)++] = x;
+    return 0;
+}
 
 /* Window then key order: by start, or for CUMULATE by end. */
 static int cmp_closing(const void *pa, const void *pb, void *ctx)
@@ -571,7 +587,7 @@ static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target
     while (weir_groups_next(s->groups, &pos, &keys, &start, &accs)) {
         int64_t end = weir_session_last(&s->sessions, accs) + w->gap_ms;
         if (s->watermark == INT64_MAX || end + w->grace_ms <= s->watermark)
-            c[n++] = (closing){keys, start, 0};
+            c[n++] = (closing){keys, 0, start, 0};
         else if (end + w->grace_ms < s->next_close)
             s->next_close = end + w->grace_ms;
     }
@@ -618,30 +634,34 @@ static int close_cumulate(weir_engine *e, query_state *s, const weir_emit_target
     if (last <= s->closed_upto)
         return WEIR_OK;
     if (q->emit == WEIR_EMIT_FINAL) {
-        size_t cap = weir_groups_count(s->groups) * (size_t)(w->size_ms / w->slide_ms) + 1, n = 0, pos = 0;
-        closing *c = malloc(cap * sizeof *c);
-        if (!c)
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        closing *c = NULL;
+        size_t cap = 0, n = 0;
+        weir_groups_walk walk = {0};
         const weir_value *keys;
         int64_t slot;
-        weir_acc *accs;
-        while (weir_groups_next(s->groups, &pos, &keys, &slot, &accs)) {
+        /* Only panes before `last` have a window ending by it; those of closed
+         * periods are evicted. */
+        uint64_t kh;
+        while (weir_groups_next_window(s->groups, &walk, INT64_MIN, last, &keys, &kh, &slot)) {
             /* The windows of these keys from this start are listed from their earliest pane holding data. */
             int64_t start = cumulate_start(w, slot);
             bool earliest = true;
             for (int64_t p = start; p < slot && earliest; p += w->slide_ms)
-                earliest = !weir_groups_find(s->groups, keys, p);
+                earliest = !weir_groups_find_hashed(s->groups, kh, keys, p);
             for (int i = 0, nwin = pane_windows(w, slot); earliest && i < nwin; i++) {
                 int64_t ws, we;
                 pane_window(w, slot, i, &ws, &we);
-                if (we > s->closed_upto && we <= last)
-                    c[n++] = (closing){keys, ws, we};
+                if (we > s->closed_upto && we <= last && add_closing(&c, &cap, &n, (closing){keys, kh, ws, we})) {
+                    free(c);
+                    return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+                }
             }
         }
-        qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
+        if (n) /* c is NULL without any */
+            qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
         int rc = WEIR_OK;
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
-            int r = merge_window(s, c[i].keys, c[i].ws, c[i].we);
+            int r = merge_window(s, c[i].keys, c[i].kh, c[i].ws, c[i].we);
             rc = r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
                        : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].we, c[i].we, false, t, err);
         }
@@ -677,15 +697,15 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
         return WEIR_OK;
     if (q->emit == WEIR_EMIT_FINAL) {
         /* The (key, window) pairs to emit: every window starting in (closed_upto, last] holding data. */
-        size_t cap = weir_groups_count(s->groups) * (size_t)(w->size_ms / w->slide_ms) + 1, n = 0;
-        closing *c = malloc(cap * sizeof *c);
-        if (!c)
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        size_t pos = 0;
+        closing *c = NULL;
+        size_t cap = 0, n = 0;
+        weir_groups_walk walk = {0};
         const weir_value *keys;
-        int64_t slot;
-        weir_acc *accs;
-        while (weir_groups_next(s->groups, &pos, &keys, &slot, &accs)) {
+        int64_t slot, hi; /* the panes of those windows: the last's end at most, the closed ones evicted */
+        uint64_t kh;
+        if (__builtin_add_overflow(last, w->size_ms - w->slide_ms, &hi))
+            hi = INT64_MAX;
+        while (weir_groups_next_window(s->groups, &walk, INT64_MIN, hi, &keys, &kh, &slot)) {
             /* The windows holding this pane start in (slot - size, slot]; each closing one is
              * listed once, from the earliest of its panes that holds data for these keys. */
             for (int64_t ws = slot - w->size_ms + w->slide_ms; ws <= slot; ws += w->slide_ms) {
@@ -693,19 +713,22 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
                     continue;
                 bool earliest = true;
                 for (int64_t p = ws; p < slot && earliest; p += w->slide_ms)
-                    earliest = !weir_groups_find(s->groups, keys, p);
-                if (earliest)
-                    c[n++] = (closing){keys, ws, ws + w->size_ms};
+                    earliest = !weir_groups_find_hashed(s->groups, kh, keys, p);
+                if (earliest && add_closing(&c, &cap, &n, (closing){keys, kh, ws, ws + w->size_ms})) {
+                    free(c);
+                    return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+                }
             }
         }
-        qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
+        if (n) /* c is NULL without any */
+            qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
         int rc = WEIR_OK;
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             if (w->kind == WEIR_WINDOW_TUMBLE) {
-                rc = emit_group(e, s, c[i].keys, weir_groups_find(s->groups, c[i].keys, c[i].ws), c[i].ws,
+                rc = emit_group(e, s, c[i].keys, weir_groups_find_hashed(s->groups, c[i].kh, c[i].keys, c[i].ws), c[i].ws,
                                 c[i].ws + w->size_ms, c[i].ws + w->size_ms, false, t, err);
             } else {
-                int r = merge_window(s, c[i].keys, c[i].ws, c[i].we);
+                int r = merge_window(s, c[i].keys, c[i].kh, c[i].ws, c[i].we);
                 rc = r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
                            : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms,
                                         false, t, err);

@@ -14,6 +14,13 @@
  * that is CHANGED is listed again at its new slot (a resize lists them
  * all anew), and the walk takes an index only if its slot holds a
  * CHANGED entry, clearing the flag, so each is seen once.
+ *
+ * A windowed table (TUMBLE, HOP, CUMULATE: windows that close in order)
+ * also lists its entries by window (group_windows.h), so that closing
+ * windows and evicting them touch their own entries only, not every slot.
+ * Every path that makes an entry goes through insert_at, and every one
+ * that ends an entry but eviction (which drops whole buckets) through
+ * forget; a resize moves entries but not their items.
  */
 #include "state/groups.h"
 
@@ -21,6 +28,7 @@
 #include <string.h>
 
 #include "state/budget.h"
+#include "state/group_windows.h"
 #include "state/rows.h"
 
 struct weir_groups {
@@ -40,6 +48,8 @@ struct weir_groups {
     void *load_ctx;
     bool loading;              /* load is called (weir_groups_stop_loading until a drop) */
     uint16_t tick;             /* weir_groups_tick's count: upserts stamp their entry with it */
+    bool by_window;            /* a windowed table: windows lists the entries by window */
+    weir_gwin windows;
 };
 
 #define CHANGED_BIT (UINT64_C(1) << 63)
@@ -62,16 +72,37 @@ weir_groups *weir_groups_new(const weir_query *q, const weir_acc_ops *ops)
     g->q = q;
     g->ops = ops;
     g->entry_size = 16 + (size_t)q->nkeys * sizeof(weir_value) + weir_accs_size(q);
+    g->by_window = q->window.kind == WEIR_WINDOW_TUMBLE || q->window.kind == WEIR_WINDOW_HOP;
+    weir_gwin_init(&g->windows, q->nkeys);
     return g;
+}
+
+uint64_t weir_groups_key_hash(const weir_groups *g, const weir_value *keys)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < g->q->nkeys; i++)
+        h = weir_value_hash(&keys[i], h);
+    return h;
+}
+
+/* An entry's hash: its keys' (weir_groups_key_hash), which a caller
+ * looking the keys up in several windows computes once, mixed with the
+ * window (a splitmix64 finaliser: the slot is taken from the low bits). */
+static uint64_t entry_hash(uint64_t key_hash, int64_t window)
+{
+    uint64_t h = key_hash ^ (uint64_t)window * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    h &= HASH_BITS;
+    return h ? h : 1;
 }
 
 static uint64_t hash_of(const weir_groups *g, const weir_value *keys, int64_t window)
 {
-    uint64_t h = (uint64_t)window * 0x9e3779b97f4a7c15ull;
-    for (int i = 0; i < g->q->nkeys; i++)
-        h = weir_value_hash(&keys[i], h);
-    h &= HASH_BITS;
-    return h ? h : 1;
+    return entry_hash(weir_groups_key_hash(g, keys), window);
 }
 
 /* Whether two key values are the same key: same type and value (the
@@ -164,9 +195,14 @@ int weir_groups_reserve(weir_groups *g, size_t n)
 
 weir_acc *weir_groups_find(weir_groups *g, const weir_value *keys, int64_t window)
 {
+    return weir_groups_find_hashed(g, weir_groups_key_hash(g, keys), keys, window);
+}
+
+weir_acc *weir_groups_find_hashed(weir_groups *g, uint64_t key_hash, const weir_value *keys, int64_t window)
+{
     if (!g->cap)
         return NULL;
-    uint64_t h = hash_of(g, keys, window);
+    uint64_t h = entry_hash(key_hash, window);
     for (size_t i = h & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
         uint8_t *e = slot_at(g, i);
         if (!HASH(e))
@@ -193,9 +229,19 @@ static size_t lookup(const weir_groups *g, uint64_t h, const weir_value *keys, i
     }
 }
 
-/* A new entry (keys, window) in the empty slot i, its accumulators
- * initialised: NULL when out of memory. */
-static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t h, const weir_value *keys, int64_t window)
+/* Frees the owned TEXT of the first n key values k. */
+static void free_keys(weir_groups *g, weir_value *k, int n)
+{
+    for (int j = 0; j < n; j++)
+        if (weir_type_has_text(k[j].type) && !k[j].is_null) {
+            g->key_bytes -= k[j].len;
+            free((void *)k[j].s);
+        }
+}
+
+/* A new entry (keys, window) in the empty slot i (kh its keys' hash, h
+ * its own), its accumulators initialised: NULL when out of memory. */
+static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t kh, uint64_t h, const weir_value *keys, int64_t window)
 {
     uint8_t *e = slot_at(g, i);
     weir_value *k = KEYS(e);
@@ -204,15 +250,17 @@ static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t h, const weir_value
         if (weir_type_has_text(keys[j].type) && !keys[j].is_null) {
             char *s = malloc(keys[j].len ? keys[j].len : 1);
             if (!s) {
-                while (j-- > 0)
-                    if (weir_type_has_text(k[j].type) && !k[j].is_null)
-                        free((void *)k[j].s);
+                free_keys(g, k, j);
                 return NULL;
             }
             memcpy(s, keys[j].s, keys[j].len);
             k[j].s = s;
             g->key_bytes += keys[j].len;
         }
+    }
+    if (g->by_window && weir_gwin_add(&g->windows, window, kh, k)) {
+        free_keys(g, k, g->q->nkeys);
+        return NULL;
     }
     HASH(e) = h | (uint64_t)g->tick << TICK_SHIFT;
     WINDOW(e) = window;
@@ -221,24 +269,22 @@ static uint8_t *insert_at(weir_groups *g, size_t i, uint64_t h, const weir_value
     return e;
 }
 
-static void release(weir_groups *g, uint8_t *e);
-static void remove_at(weir_groups *g, size_t i);
+static void forget(weir_groups *g, size_t i, bool dropped);
 
 weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t window)
 {
     if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
         return NULL;
-    uint64_t h = hash_of(g, keys, window);
+    uint64_t kh = weir_groups_key_hash(g, keys), h = entry_hash(kh, window);
     bool found;
     size_t i = lookup(g, h, keys, window, &found);
-    uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, h, keys, window);
+    uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, kh, h, keys, window);
     if (!e)
         return NULL;
     if (!found && g->loading) { /* the store may have it (loaded lazily) */
         int got = g->load(g->load_ctx, g->q, keys, window, ACCS(g, e));
         if (got < 0) {
-            release(g, e);
-            remove_at(g, i);
+            forget(g, i, false);
             return NULL;
         }
         if (got)
@@ -253,12 +299,12 @@ weir_acc *weir_groups_insert_stored(weir_groups *g, const weir_value *keys, int6
 {
     if ((g->n + 1) * 4 > g->cap * 3 && grow(g))
         return NULL;
-    uint64_t h = hash_of(g, keys, window);
+    uint64_t kh = weir_groups_key_hash(g, keys), h = entry_hash(kh, window);
     bool found;
     size_t i = lookup(g, h, keys, window, &found);
     if (found)
         return NULL;
-    uint8_t *e = insert_at(g, i, h, keys, window);
+    uint8_t *e = insert_at(g, i, kh, h, keys, window);
     if (!e)
         return NULL;
     HASH(e) |= STORED_BIT;
@@ -276,6 +322,37 @@ bool weir_groups_next(weir_groups *g, size_t *pos, const weir_value **keys, int6
             return true;
         }
     }
+    return false;
+}
+
+bool weir_groups_next_window(weir_groups *g, weir_groups_walk *walk, int64_t lo, int64_t hi, const weir_value **keys,
+                             uint64_t *key_hash, int64_t *window)
+{
+    if (!g->by_window) { /* every slot, those in [lo, hi] */
+        while (walk->at < g->cap) {
+            uint8_t *e = slot_at(g, walk->at++);
+            if (HASH(e) && WINDOW(e) >= lo && WINDOW(e) <= hi) {
+                *keys = KEYS(e);
+                *key_hash = weir_groups_key_hash(g, KEYS(e));
+                *window = WINDOW(e);
+                return true;
+            }
+        }
+        return false;
+    }
+    const weir_gwin *w = &g->windows;
+    if (!walk->begun) {
+        walk->at = weir_gwin_seek(w, lo);
+        walk->item = 0;
+        walk->begun = true;
+    }
+    for (; walk->at < w->nb && w->b[walk->at].window <= hi; walk->at++, walk->item = 0)
+        if (walk->item < w->b[walk->at].n) {
+            *key_hash = weir_gwin_hash(w, &w->b[walk->at], walk->item);
+            *keys = weir_gwin_keys(w, &w->b[walk->at], walk->item++);
+            *window = w->b[walk->at].window;
+            return true;
+        }
     return false;
 }
 
@@ -309,12 +386,7 @@ static void release_entry(weir_groups *g, uint8_t *e, bool dropped)
 {
     if (g->store && (HASH(e) & STORED_BIT) && !dropped)
         note_removed(g, e);
-    weir_value *k = KEYS(e);
-    for (int j = 0; j < g->q->nkeys; j++)
-        if (weir_type_has_text(k[j].type) && !k[j].is_null) {
-            g->key_bytes -= k[j].len;
-            free((void *)k[j].s);
-        }
+    free_keys(g, KEYS(e), g->q->nkeys);
     g->ops->release(g->q, ACCS(g, e));
 }
 
@@ -342,8 +414,57 @@ static void remove_at(weir_groups *g, size_t i)
     g->n--;
 }
 
+/* Ends the entry at slot i: release_entry, out of the window lists, its slot emptied. */
+static void forget(weir_groups *g, size_t i, bool dropped)
+{
+    uint8_t *e = slot_at(g, i);
+    if (g->by_window)
+        weir_gwin_remove(&g->windows, WINDOW(e), weir_groups_key_hash(g, KEYS(e)), KEYS(e));
+    release_entry(g, e, dropped);
+    remove_at(g, i);
+}
+
+/* The slot of the entry an item of the window lists copies (byte for
+ * byte: its keys' TEXT is the entry's own); cap when absent, which the
+ * lists' invariant rules out. */
+static size_t slot_of_item(const weir_groups *g, int64_t window, uint64_t key_hash, const weir_value *keys)
+{
+    if (!g->cap)
+        return 0;
+    uint64_t h = entry_hash(key_hash, window);
+    for (size_t i = h & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+        const uint8_t *e = slot_at(g, i);
+        if (!HASH(e))
+            return g->cap;
+        if ((HASH(e) & HASH_BITS) == h && WINDOW(e) == window &&
+            memcmp(KEYS(e), keys, (size_t)g->q->nkeys * sizeof *keys) == 0)
+            return i;
+    }
+}
+
+/* Evicts whole windows from the front of the window lists: each entry is
+ * found by its hash, so the cost is the evicted entries', not the table's. */
+static void evict_by_window(weir_groups *g, int64_t before)
+{
+    weir_gwin *w = &g->windows;
+    size_t nb = weir_gwin_seek(w, before);
+    for (size_t b = 0; b < nb; b++)
+        for (size_t j = 0; j < w->b[b].n; j++) {
+            size_t i = slot_of_item(g, w->b[b].window, weir_gwin_hash(w, &w->b[b], j), weir_gwin_keys(w, &w->b[b], j));
+            if (i < g->cap) {
+                release(g, slot_at(g, i));
+                remove_at(g, i);
+            }
+        }
+    weir_gwin_drop_front(w, nb);
+}
+
 void weir_groups_evict(weir_groups *g, int64_t before)
 {
+    if (g->by_window) {
+        evict_by_window(g, before);
+        return;
+    }
     for (size_t i = 0; i < g->cap;) {
         uint8_t *e = slot_at(g, i);
         if (HASH(e) && WINDOW(e) < before) {
@@ -365,8 +486,7 @@ void weir_groups_remove(weir_groups *g, const weir_value *keys, int64_t window)
         if (!HASH(e))
             return;
         if (matches(g, e, h, keys, window)) {
-            release(g, e);
-            remove_at(g, i);
+            forget(g, i, false);
             return;
         }
     }
@@ -375,7 +495,7 @@ void weir_groups_remove(weir_groups *g, const weir_value *keys, int64_t window)
 const weir_query *weir_groups_query(const weir_groups *g) { return g->q; }
 
 size_t weir_groups_count(const weir_groups *g) { return g->n; }
-size_t weir_groups_bytes(const weir_groups *g) { return g->cap * g->entry_size + g->key_bytes; }
+size_t weir_groups_bytes(const weir_groups *g) { return g->cap * g->entry_size + g->key_bytes + g->windows.bytes; }
 size_t weir_groups_entry_size(const weir_groups *g) { return g->entry_size; }
 
 void weir_groups_free(weir_groups *g)
@@ -389,6 +509,7 @@ void weir_groups_free(weir_groups *g)
     free(g->slots);
     free(g->changed);
     weir_buf_free(&g->removed);
+    weir_gwin_free(&g->windows);
     free(g);
 }
 
@@ -488,8 +609,7 @@ size_t weir_groups_drop(weir_groups *g, unsigned age, uint64_t at_age)
             size_t b = entry_bytes(g, e);
             at_age -= b < at_age ? b : at_age;
         }
-        release_entry(g, e, true);
-        remove_at(g, i); /* another entry may have moved into i: look again */
+        forget(g, i, true); /* another entry may have moved into i: look again */
         dropped++;
     }
     size_t cap = 64;

@@ -30,7 +30,7 @@ typedef struct weir_groups weir_groups;
 weir_groups *weir_groups_new(const weir_query *q, const weir_acc_ops *ops);
 void weir_groups_free(weir_groups *g);
 size_t weir_groups_count(const weir_groups *g);
-/* Bytes of memory held (table, owned keys; not sketches). */
+/* Bytes of memory held (table, owned keys, the lists by window; not sketches). */
 size_t weir_groups_bytes(const weir_groups *g);
 /* Bytes of one entry: 16 of header, 16 per key, the accumulator block. */
 size_t weir_groups_entry_size(const weir_groups *g);
@@ -45,11 +45,29 @@ int weir_groups_reserve(weir_groups *g, size_t n);
  * NULL when out of memory. */
 weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t window);
 weir_acc *weir_groups_find(weir_groups *g, const weir_value *keys, int64_t window);
+/* The hash of keys, for looking them up in several windows at the cost of
+ * hashing them once (in memory only: nothing stored depends on it). */
+uint64_t weir_groups_key_hash(const weir_groups *g, const weir_value *keys);
+/* weir_groups_find with key_hash = weir_groups_key_hash(g, keys). */
+weir_acc *weir_groups_find_hashed(weir_groups *g, uint64_t key_hash, const weir_value *keys, int64_t window);
 
 /* Walks every entry: *pos starts at 0. */
 bool weir_groups_next(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs);
 
-/* Removes every entry whose window is below `before`. */
+/* Walks the entries whose window is in [lo, hi], by window (ascending) in
+ * a windowed table (TUMBLE, HOP, CUMULATE: it lists its entries by window,
+ * so the walk costs what it visits), else in slot order: walk starts
+ * zeroed. keys are valid, as pointers into the table are, until the next
+ * insertion or removal; key_hash is their weir_groups_key_hash. */
+typedef struct weir_groups_walk {
+    size_t at, item;           /* the walk's place: a window's list and an item in it, or a slot */
+    bool begun;
+} weir_groups_walk;
+bool weir_groups_next_window(weir_groups *g, weir_groups_walk *walk, int64_t lo, int64_t hi, const weir_value **keys,
+                             uint64_t *key_hash, int64_t *window);
+
+/* Removes every entry whose window is below `before` (in a windowed table
+ * visiting those only). */
 void weir_groups_evict(weir_groups *g, int64_t before);
 
 /* Removes the entry (keys, window) if present. */
