@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     weir_buf text = {0};
-    if (weir_statements_format(g, n, &text) ||
+    if (weir_statements_format(g, n, next, &text) ||
         weir_statements_parse((const char *)text.data, text.len, &again, &m, &next_again, &err) != WEIR_OK)
         abort(); /* what the reader accepted, written out, must read again */
     if (m != n || next_again != next)

@@ -359,7 +359,9 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
     size_t copy_len;
     uint64_t file_epoch = 0, copy_epoch = 0;
     bool file_in_store = false, copy_in_store;
-    int rc = store_copy(r->opt.store, r->copy_key, &copy, &copy_len, err);
+    int rc = r->new_dir ? WEIR_OK : store_copy(r->opt.store, r->copy_key, &copy, &copy_len, err);
+    if (r->new_dir)
+        copy = NULL;
     if (rc) {
         if (got == WEIR_OK)
             free(*data);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "base/clock.h"
@@ -195,6 +196,11 @@ static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, c
     uint64_t pos[2] = {in == r->cur ? r->cur_part : 0, in == r->cur ? r->cur_offset : 0};
     r->json.len = 0;
     int rc = weir_dead_letter_json(&r->json, reason, raw, len, pos, ts);
+    if (rc == 0 && r->opt.group) { /* whose it is, for note_dead_letters: {..., "group": "sN"} */
+        r->json.len--;
+        rc = weir_buf_append_str(&r->json, ",\"group\":") || weir_json_quote(&r->json, r->opt.group, strlen(r->opt.group)) ||
+             weir_buf_append_str(&r->json, "}");
+    }
     if (rc)
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
     weir_record rec = {.value = r->json.data, .value_len = r->json.len, .ts_ms = ts};
@@ -245,7 +251,8 @@ bool weir_pipeline_stable_end(const char *data_dir, const char *stream, uint32_t
 /* A dead-letter stream is not cut back to the checkpoint: ingest writes
  * to it too (records refused by a schema), and those are acknowledged.
  * Instead the dead letters written after the checkpoint say which input
- * offsets they came from, and replaying those offsets writes them once. */
+ * offsets they came from, and replaying those offsets writes them once.
+ * Each runner counts only its own: a group's carry its name. */
 static int note_dead_letters(weir_runner *r, output *o, uint64_t from, weir_err *err)
 {
     input *in = NULL;
@@ -263,6 +270,11 @@ static int note_dead_letters(weir_runner *r, output *o, uint64_t from, weir_err 
         if (weir_json_member((const char *)rec.value, rec.value_len, "partition", 9, &part) != 1 ||
             weir_json_member((const char *)rec.value, rec.value_len, "offset", 6, &off) != 1)
             continue; /* refused at ingest: no input offset */
+        weir_json_span group;
+        bool has_group = weir_json_member((const char *)rec.value, rec.value_len, "group", 5, &group) == 1;
+        if (has_group != (r->opt.group != NULL) ||
+            (has_group && (group.len != strlen(r->opt.group) + 2 || memcmp(group.p + 1, r->opt.group, group.len - 2))))
+            continue; /* another runner's */
         unsigned long long p = strtoull(part.p, NULL, 10), o_ = strtoull(off.p, NULL, 10);
         if (p < in->nparts && o_ + 1 > in->dead_upto[p])
             in->dead_upto[p] = o_ + 1;
@@ -311,6 +323,8 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
         output *o = find_output(r, buf);
         for (uint32_t p = 0; p < parts && !rd.bad; p++) {
             uint64_t end = weir_get_u64(&rd);
+            if (o && o->rel && p < weir_stream_get_config(o->stream)->partitions)
+                o->checkpointed[p] = end; /* what other runners may read of it until the next checkpoint */
             int rc = !o ? WEIR_OK : o->rel ? weir_stream_truncate(o->stream, p, end, err) : note_dead_letters(r, o, end, err);
             if (rc)
                 return weir_err_wrap(err, "rolling %s back to the checkpoint", buf);
@@ -455,6 +469,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
             break;
         }
     }
+    /* a group's directory made now: any copy of a checkpoint the store holds under its name is an older group's */
+    r->new_dir = r->opt.group && access(r->dir, F_OK) != 0;
     if (rc == WEIR_OK)
         rc = weir_mkdirs(r->dir, err);
     if (rc == WEIR_OK)

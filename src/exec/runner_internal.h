@@ -89,6 +89,7 @@ struct weir_runner {
     uint64_t sql_hash, epoch;
     char dir[PATH_MAX];
     char copy_key[300];            /* its checkpoint's copy in the store: "file", or "file:<group>" */
+    bool new_dir;                  /* a group's directory made by this open: the store's copy is not its */
     int64_t last_checkpoint_ms;    /* the step's clock */
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
     uint64_t checkpoint_changes;   /* those the checkpoint under way (or the last) covers */

@@ -185,6 +185,7 @@ static void refuse_while_paused(weir_runtime *s)
     char why[400];
     snprintf(why, sizeof why, "the disk is full and the pipeline is paused (%s)", s->paused_why);
     runtime_refuse_queued(s, why);
+    runtime_refuse_statement(s, why);
 }
 
 bool weir_runtime_paused(weir_runtime *s, char *why, size_t cap)
@@ -571,7 +572,7 @@ void weir_runtime_hang_up(weir_runtime *s)
     pthread_mutex_unlock(&s->handoff_lock);
     runtime_refuse_queued(s, "weir is shutting down");
     runtime_answer_pending(s, WEIR_EFATAL, "weir is shutting down");
-    runtime_refuse_statement(s);
+    runtime_refuse_statement(s, "weir is shutting down");
     runtime_refuse_drops(s);
     runtime_end_feeds(s);
     end_loop(s);

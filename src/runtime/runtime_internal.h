@@ -111,8 +111,8 @@ void runtime_statements_free(weir_runtime *s);
  * other threads (a statement, topics to delete), with no request inside
  * the runtime: on the pipeline thread, before a step. */
 int runtime_apply_changes(weir_runtime *s, weir_err *err);
-/* Answers a statement still handed over 503 (weir stops). */
-void runtime_refuse_statement(weir_runtime *s);
+/* Answers a statement handed over 503, with why (weir stops, or the disk is full). */
+void runtime_refuse_statement(weir_runtime *s, const char *why);
 /* What the catalog decides, opened and closed (runtime.c). */
 int runtime_setup(weir_runtime *s, weir_err *err);
 void runtime_teardown(weir_runtime *s);

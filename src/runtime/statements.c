@@ -27,12 +27,13 @@
  */
 #include "runtime/runtime_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "base/io.h"
 #include "json/json.h"
@@ -127,8 +128,13 @@ static void gate_shut(weir_runtime *s)
     pthread_mutex_lock(&s->gate_lock);
     s->gate_shut = true;
     while (s->gate_inside > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 5000000; /* the last to leave signals; meanwhile a request may wait for a loop call */
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&s->gate_cond, &s->gate_lock, &until);
         pthread_mutex_unlock(&s->gate_lock);
-        weir_runtime_wait(s, 5);
         runtime_make_loop_calls(s);
         pthread_mutex_lock(&s->gate_lock);
     }
@@ -145,19 +151,16 @@ static void gate_open(weir_runtime *s)
 
 /* ---- DATA/statements.sql ---- */
 
-static int save_groups(const weir_runtime *s, const added_group *g, int n, weir_err *err)
+/* DATA/statements.sql for groups g[0..n) and the next group's number (kept
+ * with no group left too: a name once given is never given again). */
+static int save_groups(const weir_runtime *s, const added_group *g, int n, unsigned next, weir_err *err)
 {
     char path[PATH_MAX];
     statements_path(s, path, sizeof path);
     weir_buf b = {0};
-    int rc;
-    if (n == 0)
-        rc = unlink(path) == 0 || errno == ENOENT ? WEIR_OK
-                                                  : weir_err_set(err, WEIR_EIO, "removing %s: %s", path, strerror(errno));
-    else if (weir_statements_format(g, n, &b))
-        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    else
-        rc = weir_io_write_file_atomic(weir_log_io(s->log), path, (const char *)b.data, b.len, err);
+    int rc = weir_statements_format(g, n, next, &b)
+                 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+                 : weir_io_write_file_atomic(weir_log_io(s->log), path, (const char *)b.data, b.len, err);
     weir_buf_free(&b);
     return rc;
 }
@@ -229,6 +232,30 @@ static int make_groups(weir_runtime *s, const weir_catalog *cat, const added_gro
     return WEIR_OK;
 }
 
+/* The runner directories of groups statements.sql no longer lists (a
+ * crash between saving it and sweeping a dropped group): removed, so no
+ * checkpoint of theirs outlives them. */
+static int sweep_orphans(const weir_runtime *s, weir_err *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 300];
+    weir_pipeline_dir(weir_log_dir(s->log), dir, sizeof dir);
+    strncat(dir, "/added", sizeof dir - strlen(dir) - 1);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? WEIR_OK : weir_err_set(err, WEIR_EIO, "%s: %s", dir, strerror(errno));
+    int rc = WEIR_OK;
+    for (struct dirent *e; rc == WEIR_OK && (e = readdir(d));) {
+        bool listed = e->d_name[0] == '.';
+        for (int i = 0; i < s->nadded && !listed; i++)
+            listed = !strcmp(s->added[i].name, e->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!listed)
+            rc = weir_remove_tree(path, err);
+    }
+    closedir(d);
+    return rc;
+}
+
 int runtime_statements_load(weir_runtime *s, weir_err *err)
 {
     char path[PATH_MAX], *text = NULL;
@@ -242,6 +269,8 @@ int runtime_statements_load(weir_runtime *s, weir_err *err)
     free(text);
     if (rc)
         return weir_err_wrap(err, "%s", path);
+    if ((rc = sweep_orphans(s, err)))
+        return rc;
     if (s->nadded == 0) {
         int ends[1] = {s->cat->nrels}, qends[1] = {s->cat->nqueries};
         return make_groups(s, s->cat, NULL, 0, ends, qends, err);
@@ -396,7 +425,14 @@ static bool check_request(weir_runtime *s, weir_stmt **st, size_t n, weir_arena 
         const char *text = t->text;
         if (t->or_replace) /* saved as a plain CREATE: in the list of groups each name is declared once */
             text = strcasestr(text, "REPLACE") + strlen("REPLACE");
-        if (weir_buf_printf(created, "%s%s;\n", t->or_replace ? "CREATE" : "", text)) {
+        uint32_t line = 1; /* each statement on the line it had in the request, so errors name that line */
+        for (size_t c = 0; c < created->len; c++)
+            line += created->data[c] == '\n';
+        for (; line < t->pos.line; line++)
+            if (weir_buf_append_str(created, "\n"))
+                break;
+        /* a trailing -- comment would swallow the ';' */
+        if (weir_buf_printf(created, "%s%s%s\n", t->or_replace ? "CREATE" : "", text, strstr(text, "--") ? "\n;" : ";")) {
             answer_error(a, 500, "out of memory");
             return false;
         }
@@ -404,10 +440,13 @@ static bool check_request(weir_runtime *s, weir_stmt **st, size_t n, weir_arena 
     for (int g = 0; g < s->nadded; g++) { /* a group goes whole */
         const char *names[256];
         int k = removed[g] ? declared_names(s->added[g].sql, s->added[g].len, ar, names, 256) : 0;
+        const char *named = NULL; /* the name the request gave of this group */
+        for (int i = 0; i < k && !named; i++)
+            named = in_list(gone, *ngone, names[i]) ? names[i] : NULL;
         for (int i = 0; i < k; i++)
             if (!in_list(gone, *ngone, names[i]) && !in_list(made, nmade, names[i])) {
                 answer_error(a, 400, "%s was added in one request (%s) with %s: drop or replace them together",
-                             gone[0], s->added[g].name, names[i]);
+                             named ? named : gone[0], s->added[g].name, names[i]);
                 return false;
             }
     }
@@ -427,6 +466,46 @@ static int put_answer(weir_buf *b, const char *const *gone, int ngone, const cha
     else
         rc = rc || weir_buf_append_str(b, "null");
     return rc || weir_buf_append_str(b, "}");
+}
+
+/* Whether one of the groups the request removes declared name. */
+static bool removed_declares(const weir_runtime *s, const bool *removed, const char *name)
+{
+    for (int g = 0; g < s->nadded; g++)
+        for (int i = s->groups[g + 1].rels_begin; removed[g] && i < s->groups[g + 1].rels_end; i++)
+            if (!strcmp(s->cat->rels[i]->name, name))
+                return true;
+    return false;
+}
+
+/* The streams the new group (cat->rels[from, to)) declares, against those
+ * the log holds: the same partitions, and no records in one the group
+ * would write unless a group the request removes wrote them (a source
+ * dropped earlier keeps its records; a plain topic is a producer's). */
+static bool check_streams(weir_runtime *s, const weir_catalog *cat, int from, int to, const bool *removed, weir_answer *a)
+{
+    for (int i = from; i < to; i++) {
+        const weir_relation *rel = cat->rels[i];
+        weir_stream *st;
+        if (weir_stream_open(s->log, rel->name, &st, NULL) != WEIR_OK)
+            continue;
+        uint32_t parts = weir_stream_get_config(st)->partitions;
+        if (parts != rel->partitions) {
+            answer_error(a, 400, "stream %s exists with %u partitions and the statement declares %u: declare it WITH "
+                         "(partitions = %u), or delete it first", rel->name, parts, rel->partitions, parts);
+            return false;
+        }
+        for (uint32_t p = 0; !rel->is_source && p < parts && !removed_declares(s, removed, rel->name); p++) {
+            weir_partition_stats ps;
+            if (weir_stream_partition_stats(st, p, &ps, NULL) == WEIR_OK && ps.end_offset > ps.start_offset) {
+                answer_error(a, 400, "stream %s holds records the pipeline did not write (a source dropped earlier, "
+                             "or a topic producers write): the query would replace them; give it another name, or "
+                             "delete the stream first (Kafka DeleteTopics)", rel->name);
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void weir_runtime_statements(weir_runtime *s, const char *sql, size_t len, void (*done)(void *ctx, const weir_answer *a),
@@ -486,8 +565,13 @@ void weir_runtime_statements(weir_runtime *s, const char *sql, size_t len, void 
                          "replace it first", failed ? "the statements added as" : "the pipeline file",
                          failed ? r->added[failed - 1].name : s->opt.pipeline_path ? s->opt.pipeline_path : "", e.line,
                          e.col, e.msg);
-        else if (put_answer(&r->answer, gone, ngone, created.len ? name : NULL, &created))
+        else if (created.len && !check_streams(s, &r->plan->cat, r->rel_ends[k - 1], r->rel_ends[k], removed, &a)) {
+            /* answered */
+        } else if (put_answer(&r->answer, gone, ngone, created.len ? name : NULL, &created)) {
             answer_error(&a, 500, "out of memory");
+        } else if (!created.len && ngone == 0) { /* DROP IF EXISTS of nothing: no change to make */
+            answer_json(&a, 200, 0, &r->answer);
+        }
     }
     weir_buf_free(&created);
     free(removed);
@@ -512,7 +596,7 @@ void weir_runtime_statements(weir_runtime *s, const char *sql, size_t len, void 
     weir_answer_free(&a);
 }
 
-void runtime_refuse_statement(weir_runtime *s)
+void runtime_refuse_statement(weir_runtime *s, const char *why)
 {
     pthread_mutex_lock(&s->handoff_lock);
     statement_request *r = s->statement;
@@ -521,7 +605,8 @@ void runtime_refuse_statement(weir_runtime *s)
     if (!r)
         return;
     weir_answer a = {0};
-    answer_error(&a, 503, "weir is shutting down: the statement was not applied");
+    answer_error(&a, 503, "the statement was not applied: %s", why);
+    a.retry_after_s = 1;
     r->done(r->ctx, &a);
     weir_answer_free(&a);
     request_free(r);
@@ -529,22 +614,95 @@ void runtime_refuse_statement(weir_runtime *s)
 
 /* ---- applying it, on the pipeline thread ---- */
 
-/* What a dropped or replaced group leaves: its runner's directory and
- * the streams its queries wrote (the relations it declared that the new
- * catalog does not, or whose group changed, are rebuilt from empty). */
-static void sweep_group(weir_runtime *s, const char *group, const weir_catalog *old, const runner_group *g)
+/* What a dropped or replaced group leaves once the new catalog runs: its
+ * runner's directory, and the streams its queries wrote that the new
+ * catalog does not declare (nobody holds them: the gate is shut, and
+ * what the new catalog opened does not know them). A failure is only
+ * reported: the directory is swept at the next start, a stream stays. */
+static void sweep_group(weir_runtime *s, const weir_catalog *old, const runner_group *g)
 {
     char dir[PATH_MAX];
     weir_err err;
     weir_pipeline_dir(weir_log_dir(s->log), dir, sizeof dir);
-    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/added/%s", group);
+    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/added/%s", g->name);
     if (weir_remove_tree(dir, &err))
         fprintf(stderr, "weir serve: warning: %s\n", err.msg);
     for (int i = g->rels_begin; i < g->rels_end; i++) {
         const weir_relation *rel = old->rels[i];
-        if (!rel->is_source && weir_stream_drop(s->log, rel->name, &err) && err.code != WEIR_ENOENT)
+        if (!rel->is_source && !weir_catalog_find(s->cat, rel->name) && weir_stream_drop(s->log, rel->name, &err) &&
+            err.code != WEIR_ENOENT)
             fprintf(stderr, "weir serve: warning: dropping %s: %s\n", rel->name, err.msg);
     }
+}
+
+/* The catalog, its groups and what statements.sql says: what a statement
+ * replaces, and puts back if the new one does not open. */
+typedef struct catalog_state {
+    const weir_catalog *cat;
+    runner_group *groups;
+    int ngroups;
+    added_group *added;
+    int nadded;
+    unsigned next_group;
+} catalog_state;
+
+static catalog_state take_state(weir_runtime *s)
+{
+    catalog_state c = {s->cat, s->groups, s->ngroups, s->added, s->nadded, s->next_group};
+    s->groups = NULL;
+    s->ngroups = 0;
+    s->added = NULL;
+    s->nadded = 0;
+    return c;
+}
+
+static void put_state(weir_runtime *s, const catalog_state *c)
+{
+    free(s->groups);
+    weir_statements_free(s->added, s->nadded);
+    s->cat = c->cat;
+    s->groups = c->groups;
+    s->ngroups = c->ngroups;
+    s->added = c->added;
+    s->nadded = c->nadded;
+    s->next_group = c->next_group;
+}
+
+/* Opens the request's catalog in place of the old one (old, taken): 0,
+ * or the error, the old catalog open again (the old statements.sql put
+ * back); a failure to reopen that is the caller's to report (fatal). */
+static int open_new(weir_runtime *s, statement_request *r, catalog_state *old, char *why, size_t cap, weir_err *err)
+{
+    int rc = make_groups(s, &r->plan->cat, r->added, r->nadded, r->rel_ends, r->query_ends, err);
+    s->cat = &r->plan->cat;
+    if (rc == WEIR_OK)
+        rc = runtime_setup(s, err);
+    if (rc == WEIR_OK) {
+        for (int d = 0; d < r->ndropped; d++)
+            for (int i = 1; i < old->ngroups; i++)
+                if (!strcmp(old->groups[i].name, r->dropped[d]))
+                    sweep_group(s, old->cat, &old->groups[i]);
+        free(old->groups);
+        s->added = r->added; /* the request's, now the runtime's */
+        s->nadded = r->nadded;
+        s->next_group = r->next_group;
+        r->added = NULL;
+        r->nadded = 0;
+        weir_statements_free(old->added, old->nadded);
+        r->plan->next = s->plans;
+        s->plans = r->plan;
+        r->plan = NULL;
+        return WEIR_OK;
+    }
+    snprintf(why, cap, "%s", err->msg);
+    runtime_teardown(s);
+    put_state(s, old);
+    s->next_group = r->next_group; /* the failed group's name is not given again: its directory may be left */
+    weir_err ignored;
+    if (save_groups(s, s->added, s->nadded, s->next_group, &ignored))
+        fprintf(stderr, "weir serve: warning: %s (DATA/statements.sql lists the statement that failed)\n", ignored.msg);
+    int back = runtime_setup(s, err);
+    return back ? back : WEIR_EINVAL;
 }
 
 int runtime_apply_changes(weir_runtime *s, weir_err *err)
@@ -570,42 +728,29 @@ int runtime_apply_changes(weir_runtime *s, weir_err *err)
     if (rc == WEIR_OK)
         rc = runtime_groups_checkpoint(s, false, err);
     weir_answer a = {0};
-    if (rc == WEIR_OK)
-        rc = save_groups(s, r->added, r->nadded, err);
-    if (rc) {
+    if (rc == WEIR_ENOSPC) { /* the next step meets it too, and pauses the pipeline */
         answer_error(&a, 503, "the statement was not applied: %s", err->msg);
-        rc = rc == WEIR_ENOSPC ? WEIR_OK : rc; /* a full disk pauses the pipeline at its next step */
-    } else {
+        rc = WEIR_OK;
+    } else if (rc == WEIR_OK && (rc = save_groups(s, r->added, r->nadded, r->next_group, err))) {
+        answer_error(&a, 503, "the statement was not applied: %s", err->msg);
+        rc = WEIR_OK; /* nothing changed */
+    } else if (rc == WEIR_OK) {
+        char why[1024];
         runtime_end_feeds(s);
         runtime_teardown(s);
-        const weir_catalog *old = s->cat;
-        runner_group *old_groups = s->groups;
-        int old_ngroups = s->ngroups;
-        s->groups = NULL;
-        for (int d = 0; d < r->ndropped; d++)
-            for (int i = 1; i < old_ngroups; i++)
-                if (!strcmp(old_groups[i].name, r->dropped[d]))
-                    sweep_group(s, r->dropped[d], old, &old_groups[i]);
-        s->cat = &r->plan->cat;
-        rc = make_groups(s, s->cat, r->added, r->nadded, r->rel_ends, r->query_ends, err);
-        free(old_groups);
-        r->plan->next = s->plans;
-        s->plans = r->plan;
-        r->plan = NULL;
-        weir_statements_free(s->added, s->nadded);
-        s->added = r->added;
-        s->nadded = r->nadded;
-        s->next_group = r->next_group;
-        r->added = NULL;
-        r->nadded = 0;
-        if (rc == WEIR_OK)
-            rc = runtime_setup(s, err);
-        if (rc == WEIR_OK && s->on_catalog)
-            s->on_catalog(s->on_catalog_ctx, s->cat);
-        if (rc == WEIR_OK)
+        catalog_state old = take_state(s);
+        rc = open_new(s, r, &old, why, sizeof why, err);
+        if (rc == WEIR_OK) {
+            if (s->on_catalog)
+                s->on_catalog(s->on_catalog_ctx, s->cat);
             answer_json(&a, 200, 0, &r->answer);
-        else
-            answer_error(&a, 500, "the statements were saved, but opening them failed: %s", err->msg);
+        } else if (rc == WEIR_EINVAL) { /* the old catalog runs again */
+            answer_error(&a, 400, "the statement was not applied: %s", why);
+            rc = WEIR_OK;
+        } else {
+            answer_error(&a, 500, "the statement was not applied (%s), and the pipeline as it was did not open "
+                         "again: %s", why, err->msg);
+        }
     }
     pthread_mutex_lock(&s->handoff_lock);
     s->statement = NULL;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define MARK "-- statement "
+#define NEXT "-- next statement s"
 
 void weir_statements_free(added_group *g, int n)
 {
@@ -39,6 +40,11 @@ int weir_statements_parse(const char *text, size_t len, added_group **out, int *
     unsigned line = 1;
     while (p < end && ((size_t)(end - p) < mark || memcmp(p, MARK, mark))) { /* a header of comments and blank lines */
         const char *eol = memchr(p, '\n', (size_t)(end - p));
+        unsigned long taken;
+        char tail;
+        if ((size_t)(end - p) > strlen(NEXT) && !memcmp(p, NEXT, strlen(NEXT)) &&
+            sscanf(p + strlen(NEXT), "%9lu%c", &taken, &tail) == 2 && tail == '\n' && taken > 0)
+            *next = (unsigned)taken; /* names once given are never given again */
         if (!blank_or_comment(p, eol ? eol : end))
             return weir_err_set(err, WEIR_ECORRUPT, "line %u: text before the first '%s<name>' line", line, MARK);
         p = eol ? eol + 1 : end;
@@ -85,10 +91,11 @@ int weir_statements_parse(const char *text, size_t len, added_group **out, int *
     return WEIR_OK;
 }
 
-int weir_statements_format(const added_group *g, int n, weir_buf *out)
+int weir_statements_format(const added_group *g, int n, unsigned next, weir_buf *out)
 {
     int rc = weir_buf_append_str(out, "-- weir: statements added at runtime (POST /v1/statements, weir sql), applied "
-                                      "after the pipeline file; DROP them there rather than editing this file\n");
+                                      "after the pipeline file; DROP them there rather than editing this file\n") ||
+             weir_buf_printf(out, NEXT "%u\n", next);
     for (int i = 0; i < n && !rc; i++)
         rc = weir_buf_printf(out, MARK "%s\n", g[i].name) || weir_buf_append(out, g[i].sql, g[i].len) ||
              (g[i].len && g[i].sql[g[i].len - 1] != '\n' && weir_buf_append_str(out, "\n"));

@@ -3,6 +3,7 @@
  * running server (runtime/statements.c), one group per request:
  *
  *     -- weir: ... (comment lines)
+ *     -- next statement s3          (the next group's name: never one given before)
  *     -- statement s1
  *     CREATE TABLE per_page AS SELECT ...;
  *     -- statement s2
@@ -29,8 +30,8 @@ typedef struct added_group {
  * failure) and the number the next group takes (*next: past every sN).
  * WEIR_ECORRUPT with where and why for text that is not such a file. */
 int weir_statements_parse(const char *text, size_t len, added_group **out, int *n, unsigned *next, weir_err *err);
-/* The file's text for groups g[0..n): 0, or -1 out of memory. */
-int weir_statements_format(const added_group *g, int n, weir_buf *out);
+/* The file's text for groups g[0..n), the next group to be sN: 0, or -1 out of memory. */
+int weir_statements_format(const added_group *g, int n, unsigned next, weir_buf *out);
 void weir_statements_free(added_group *g, int n);
 
 #endif

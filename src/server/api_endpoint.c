@@ -5,13 +5,15 @@
  * endpoint's format. It runs on a query thread, as pull queries do
  * (api_query.c), bounded the same way.
  */
+#include <string.h>
+
 #include "runtime/query.h"
 #include "server/api.h"
 
 const weir_endpoint *api_endpoint_decl(const weir_server *srv, const weir_http_route *r)
 {
-    for (int i = 0; i < srv->cat->nendpoints; i++)
-        if (srv->cat->endpoints[i].path == r->path)
+    for (int i = 0; i < srv->cat->nendpoints; i++) /* by its text: a statement since the match may have made a new catalog */
+        if (!strcmp(srv->cat->endpoints[i].path, r->path))
             return &srv->cat->endpoints[i];
     return NULL;
 }

@@ -71,8 +71,8 @@ static int count_member(void *ctx, const char *name, size_t len, int escaped, co
 
 const weir_relation *api_route_stream(const weir_server *srv, const weir_http_route *r)
 {
-    for (int i = 0; i < srv->cat->nroutes; i++)
-        if (srv->cat->routes[i].path == r->path)
+    for (int i = 0; i < srv->cat->nroutes; i++) /* by its text: a statement since the match may have made a new catalog */
+        if (!strcmp(srv->cat->routes[i].path, r->path) && !strcmp(srv->cat->routes[i].method, r->method))
             return srv->cat->routes[i].into;
     return NULL;
 }

@@ -426,12 +426,8 @@ static void dispatch(weir_http *h, weir_http_req *r)
                               h->opt.max_bodies);
     } else if (!r->route->public) {
         http_run_handler(r); /* it may wait for the pipeline (metrics) or compute: not on this thread */
-    } else {
-        if (h->opt.gate_enter)
-            h->opt.gate_enter(h->opt.gate_ctx);
+    } else { /* public: answered from what the runtime published, outside the gate (a health check never waits) */
         r->route->handler(r->route->ctx, r);
-        if (h->opt.gate_leave)
-            h->opt.gate_leave(h->opt.gate_ctx);
         if (r->state == RECEIVING) /* a handler that forgot to answer */
             weir_http_reply_error(r, 500, "%s %s gave no answer", r->method, r->path);
     }

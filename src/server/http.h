@@ -81,7 +81,7 @@ typedef struct weir_http_options {
     /* limits the query handlers apply (api_query.c) */
     unsigned query_timeout_s;  /* a pull query's answer must be ready this long after its request; 0: 30 */
     size_t max_result_bytes;   /* the most a pull query may hold or answer; 0: 64 MiB */
-    /* Called around every handler, on whichever thread runs it (NULL:
+    /* Called around every handler but the public ones, on whichever thread runs it (NULL:
      * none): what handlers use may be replaced while none runs. */
     void (*gate_enter)(void *ctx);
     void (*gate_leave)(void *ctx);
