@@ -237,6 +237,8 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
         /* Without a window a group may also leave memory (weir_engine_drop_groups) and come back. */
         s->unloaded = s->q->window.kind == WEIR_WINDOW_NONE ? n : 0;
         weir_groups_keep_changes(s->groups, store, s->q->window.kind == WEIR_WINDOW_NONE ? load_group : NULL, s);
+        if (!n) /* every group the store will hold that memory lacks is one memory dropped: those are looked up only */
+            weir_groups_filter_loads(s->groups);
     }
     return WEIR_OK;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "state/budget.h"
+#include "state/keyfilter.h"
 #include "state/rows.h"
 
 struct weir_groups {
@@ -39,6 +40,8 @@ struct weir_groups {
     weir_groups_loader load;   /* fills a new entry from the store; NULL: none */
     void *load_ctx;
     bool loading;              /* load is called (weir_groups_stop_loading until a drop) */
+    weir_keyfilter *left;      /* hashes of the entries dropped (weir_groups_drop); NULL: none yet */
+    bool unfiltered;           /* load every key memory lacks, not only those `left` may hold */
     uint16_t tick;             /* weir_groups_tick's count: upserts stamp their entry with it */
 };
 
@@ -234,7 +237,7 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
     uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, h, keys, window);
     if (!e)
         return NULL;
-    if (!found && g->loading) { /* the store may have it (loaded lazily) */
+    if (!found && g->loading && (g->unfiltered || weir_keyfilter_maybe(g->left, h))) { /* the store may have it */
         int got = g->load(g->load_ctx, g->q, keys, window, ACCS(g, e));
         if (got < 0) {
             release(g, e);
@@ -375,7 +378,10 @@ void weir_groups_remove(weir_groups *g, const weir_value *keys, int64_t window)
 const weir_query *weir_groups_query(const weir_groups *g) { return g->q; }
 
 size_t weir_groups_count(const weir_groups *g) { return g->n; }
-size_t weir_groups_bytes(const weir_groups *g) { return g->cap * g->entry_size + g->key_bytes; }
+size_t weir_groups_bytes(const weir_groups *g)
+{
+    return g->cap * g->entry_size + g->key_bytes + weir_keyfilter_bytes(g->left);
+}
 size_t weir_groups_entry_size(const weir_groups *g) { return g->entry_size; }
 
 void weir_groups_free(weir_groups *g)
@@ -389,6 +395,7 @@ void weir_groups_free(weir_groups *g)
     free(g->slots);
     free(g->changed);
     weir_buf_free(&g->removed);
+    weir_keyfilter_free(g->left);
     free(g);
 }
 
@@ -398,7 +405,10 @@ void weir_groups_keep_changes(weir_groups *g, const weir_store *store, weir_grou
     g->load = load;
     g->load_ctx = ctx;
     g->loading = load != NULL;
+    g->unfiltered = true;
 }
+
+void weir_groups_filter_loads(weir_groups *g) { g->unfiltered = false; }
 
 void weir_groups_stop_loading(weir_groups *g) { g->loading = false; }
 
@@ -488,6 +498,9 @@ size_t weir_groups_drop(weir_groups *g, unsigned age, uint64_t at_age)
             size_t b = entry_bytes(g, e);
             at_age -= b < at_age ? b : at_age;
         }
+        if (!g->unfiltered && ((!g->left && !(g->left = weir_keyfilter_new())) ||
+                               weir_keyfilter_add(g->left, HASH(e) & HASH_BITS)))
+            g->unfiltered = true; /* out of memory: every key memory lacks is looked up again */
         release_entry(g, e, true);
         remove_at(g, i); /* another entry may have moved into i: look again */
         dropped++;
