@@ -66,16 +66,22 @@ static uint64_t state_bytes(const weir_runner *r)
 }
 
 /* Changes (records read and rows written) one checkpoint covers at most
- * under the bound. Each costs its encoded puts and their redo copy, and
- * in a table keyed at random (Collatz's value_numbers) a leaf page that
- * LMDB copies (4 KiB: malloc'd, kept until weir_store_release) once the
- * table has more leaves than the checkpoint has puts: about 1.2 puts a
- * change, so a 4,096th of the bound each keeps a checkpoint's pages
- * about the bound at worst. (An 8,192th halved that and the load rate
- * with it: the steps then wait on the commits' fsyncs.) */
+ * under the bound: a 2,048th of it (128 Ki changes at 256 MiB). A
+ * checkpoint's own memory is its changes' state, batches and redo copy,
+ * and the copies LMDB makes of the pages its puts dirty (4 KiB each,
+ * kept until weir_store_release); but where keys are random (Collatz's
+ * value_numbers) a commit dirties about every leaf of the table whatever
+ * its size, so its cost follows the table, not its changes, and the
+ * number of commits sets the store's time: at 3M Collatz steps a commit
+ * wrote 450-630 MB with 64 Ki, 128 Ki or 256 Ki changes, and a 4,096th
+ * of the bound (79 commits) took the load from 36k steps/s to 20k, a
+ * 2,048th (41 commits) 37k, a 1,024th (30) 43k; peak RssAnon 630, 750
+ * and 850 MiB (BENCHMARKS.md, "Bounded memory: the load rate"). LMDB
+ * holds at most 128 Ki dirty pages a transaction (it writes the rest
+ * early), which bounds the pages' part whatever the cap. */
 static uint64_t changes_cap(const weir_runner *r)
 {
-    uint64_t n = r->opt.state_memory / 4096;
+    uint64_t n = r->opt.state_memory / 2048;
     return n > 4096 ? n : 4096;
 }
 
