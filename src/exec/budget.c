@@ -135,10 +135,14 @@ bool budget_full(const weir_runner *r) { return grew(r, 2); }
 
 void budget_step(weir_runner *r, int64_t now_ms)
 {
-    if (!r->opt.state_memory || !r->opt.store || r->opt.tasks || now_ms - r->unmapped_ms < 20)
+    if (!r->opt.store || r->opt.tasks || now_ms - r->unmapped_ms < 20)
         return;
     r->unmapped_ms = now_ms;
-    weir_store_unmap(r->opt.store);
+    /* after a restart, 16 Ki of the store's group keys into the filters every 20 ms (a few ms each) */
+    if (r->scanning && (!r->ckpt.begun || atomic_load(&r->ckpt.released)))
+        r->scanning = weir_engine_scan_stored(r->engine, 16384);
+    if (r->opt.state_memory)
+        weir_store_unmap(r->opt.store);
 }
 
 uint32_t budget_batch(const weir_runner *r)

@@ -42,6 +42,7 @@ struct weir_groups {
     bool loading;              /* load is called (weir_groups_stop_loading until a drop) */
     weir_keyfilter *left;      /* hashes of the entries dropped (weir_groups_drop); NULL: none yet */
     bool unfiltered;           /* load every key memory lacks, not only those `left` may hold */
+    bool filter_lost;          /* a key could not be added to `left` (out of memory): unfiltered for good */
     uint16_t tick;             /* weir_groups_tick's count: upserts stamp their entry with it */
 };
 
@@ -408,7 +409,20 @@ void weir_groups_keep_changes(weir_groups *g, const weir_store *store, weir_grou
     g->unfiltered = true;
 }
 
-void weir_groups_filter_loads(weir_groups *g) { g->unfiltered = false; }
+void weir_groups_filter_loads(weir_groups *g) { g->unfiltered = g->filter_lost; }
+
+/* Adds hash h to the filter of entries memory lacks; on failure loads are unfiltered for good. */
+static int filter_add(weir_groups *g, uint64_t h)
+{
+    if (!g->filter_lost && ((!g->left && !(g->left = weir_keyfilter_new())) || weir_keyfilter_add(g->left, h)))
+        g->filter_lost = g->unfiltered = true; /* out of memory: every key memory lacks is looked up again */
+    return g->filter_lost ? -1 : 0;
+}
+
+int weir_groups_filter_add(weir_groups *g, const weir_value *keys, int64_t window)
+{
+    return filter_add(g, hash_of(g, keys, window));
+}
 
 void weir_groups_stop_loading(weir_groups *g) { g->loading = false; }
 
@@ -498,9 +512,7 @@ size_t weir_groups_drop(weir_groups *g, unsigned age, uint64_t at_age)
             size_t b = entry_bytes(g, e);
             at_age -= b < at_age ? b : at_age;
         }
-        if (!g->unfiltered && ((!g->left && !(g->left = weir_keyfilter_new())) ||
-                               weir_keyfilter_add(g->left, HASH(e) & HASH_BITS)))
-            g->unfiltered = true; /* out of memory: every key memory lacks is looked up again */
+        (void)filter_add(g, HASH(e) & HASH_BITS); /* a failure is kept in g: loads unfiltered */
         release_entry(g, e, true);
         remove_at(g, i); /* another entry may have moved into i: look again */
         dropped++;

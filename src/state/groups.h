@@ -71,6 +71,10 @@ void weir_groups_keep_changes(weir_groups *g, const weir_store *s, weir_groups_l
  * filter of the dropped entries' hashes may hold (keyfilter.h), not for
  * every key new to memory. */
 void weir_groups_filter_loads(weir_groups *g);
+/* Adds (keys, window), an entry the store holds, to that filter (before
+ * weir_groups_filter_loads, for the entries the store held at start): -1
+ * when out of memory, and then every key new to memory is looked up. */
+int weir_groups_filter_add(weir_groups *g, const weir_value *keys, int64_t window);
 /* No more lazy loading: every entry of the store is in memory. */
 void weir_groups_stop_loading(weir_groups *g);
 
