@@ -66,7 +66,7 @@ static uint64_t state_bytes(const weir_runner *r)
 }
 
 /* Changes (records read and rows written) one checkpoint covers at most
- * under the bound: a 2,048th of it (128 Ki changes at 256 MiB). A
+ * under the bound: a 1,024th of it (256 Ki changes at 256 MiB). A
  * checkpoint's own memory is its changes' state, batches and redo copy,
  * and the copies LMDB makes of the pages its puts dirty (4 KiB each,
  * kept until weir_store_release); but where keys are random (Collatz's
@@ -75,13 +75,15 @@ static uint64_t state_bytes(const weir_runner *r)
  * number of commits sets the store's time: at 3M Collatz steps a commit
  * wrote 450-630 MB with 64 Ki, 128 Ki or 256 Ki changes, and a 4,096th
  * of the bound (79 commits) took the load from 36k steps/s to 20k, a
- * 2,048th (41 commits) 37k, a 1,024th (30) 43k; peak RssAnon 630, 750
- * and 850 MiB (BENCHMARKS.md, "Bounded memory: the load rate"). LMDB
- * holds at most 128 Ki dirty pages a transaction (it writes the rest
- * early), which bounds the pages' part whatever the cap. */
+ * 2,048th (41 commits) 37k, a 1,024th (30) 43k, with peak RssAnon 630,
+ * 750 and 850 MiB (BENCHMARKS.md, "Bounded memory: the load rate"). At a
+ * 1,024th the state's growth (a quarter of the bound) starts Collatz's
+ * checkpoints before the cap does; LMDB holds at most 128 Ki dirty pages
+ * a transaction (it writes the rest early), which bounds the pages'
+ * part whatever the cap. */
 static uint64_t changes_cap(const weir_runner *r)
 {
-    uint64_t n = r->opt.state_memory / 2048;
+    uint64_t n = r->opt.state_memory / 1024;
     return n > 4096 ? n : 4096;
 }
 
