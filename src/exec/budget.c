@@ -27,6 +27,8 @@
 
 #include "exec/runner_internal.h"
 
+#include "base/clock.h"
+
 /* Calls fn on every view kept in the store. */
 static void each_view(const weir_runner *r, void (*fn)(weir_table_view *v, void *ctx), void *ctx)
 {
@@ -135,14 +137,26 @@ bool budget_due(const weir_runner *r) { return grew(r, 1); }
 
 bool budget_full(const weir_runner *r) { return grew(r, 2); }
 
+/* After a restart, the store's group keys into the engine's filters
+ * (weir_engine_scan_stored), 4 Ki at a time for a quarter of the time
+ * since the last call, 200 ms at most: a step under a bound can take
+ * seconds, so a count per call would take the scan the whole load. */
+static void scan_stored(weir_runner *r, int64_t since_ms)
+{
+    uint64_t until = weir_mono_ns() + (uint64_t)(since_ms / 4 < 200 ? since_ms / 4 : 200) * 1000000u;
+    do
+        r->scanning = weir_engine_scan_stored(r->engine, 4096);
+    while (r->scanning && weir_mono_ns() < until);
+}
+
 void budget_step(weir_runner *r, int64_t now_ms)
 {
-    if (!r->opt.store || r->opt.tasks || now_ms - r->unmapped_ms < 20)
+    int64_t since = now_ms - r->unmapped_ms;
+    if (!r->opt.store || r->opt.tasks || since < 20)
         return;
     r->unmapped_ms = now_ms;
-    /* after a restart, 16 Ki of the store's group keys into the filters every 20 ms (a few ms each) */
-    if (r->scanning && (!r->ckpt.begun || atomic_load(&r->ckpt.released)))
-        r->scanning = weir_engine_scan_stored(r->engine, 16384);
+    if (r->scanning && (!r->ckpt.begun || atomic_load(&r->ckpt.released))) /* the engine is not the checkpoint's */
+        scan_stored(r, since);
     if (r->opt.state_memory)
         weir_store_unmap(r->opt.store);
 }
