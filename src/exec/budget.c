@@ -27,6 +27,8 @@
 
 #include "exec/runner_internal.h"
 
+#include "base/clock.h"
+
 /* Calls fn on every view kept in the store. */
 static void each_view(const weir_runner *r, void (*fn)(weir_table_view *v, void *ctx), void *ctx)
 {
@@ -66,16 +68,24 @@ static uint64_t state_bytes(const weir_runner *r)
 }
 
 /* Changes (records read and rows written) one checkpoint covers at most
- * under the bound. Each costs its encoded puts and their redo copy, and
- * in a table keyed at random (Collatz's value_numbers) a leaf page that
- * LMDB copies (4 KiB: malloc'd, kept until weir_store_release) once the
- * table has more leaves than the checkpoint has puts: about 1.2 puts a
- * change, so a 4,096th of the bound each keeps a checkpoint's pages
- * about the bound at worst. (An 8,192th halved that and the load rate
- * with it: the steps then wait on the commits' fsyncs.) */
+ * under the bound: a 1,024th of it (256 Ki changes at 256 MiB). A
+ * checkpoint's own memory is its changes' state, batches and redo copy,
+ * and the copies LMDB makes of the pages its puts dirty (4 KiB each,
+ * kept until weir_store_release); but where keys are random (Collatz's
+ * value_numbers) a commit dirties about every leaf of the table whatever
+ * its size, so its cost follows the table, not its changes, and the
+ * number of commits sets the store's time: at 3M Collatz steps a commit
+ * wrote 450-630 MB with 64 Ki, 128 Ki or 256 Ki changes, and a 4,096th
+ * of the bound (79 commits) took the load from 36k steps/s to 20k, a
+ * 2,048th (41 commits) 37k, a 1,024th (30) 43k, with peak RssAnon 630,
+ * 750 and 850 MiB (BENCHMARKS.md, "Bounded memory: the load rate"). At a
+ * 1,024th the state's growth (a quarter of the bound) starts Collatz's
+ * checkpoints before the cap does; LMDB holds at most 128 Ki dirty pages
+ * a transaction (it writes the rest early), which bounds the pages'
+ * part whatever the cap. */
 static uint64_t changes_cap(const weir_runner *r)
 {
-    uint64_t n = r->opt.state_memory / 4096;
+    uint64_t n = r->opt.state_memory / 1024;
     return n > 4096 ? n : 4096;
 }
 
@@ -127,12 +137,28 @@ bool budget_due(const weir_runner *r) { return grew(r, 1); }
 
 bool budget_full(const weir_runner *r) { return grew(r, 2); }
 
+/* After a restart, the store's group keys into the engine's filters
+ * (weir_engine_scan_stored), 4 Ki at a time for a quarter of the time
+ * since the last call, 200 ms at most: a step under a bound can take
+ * seconds, so a count per call would take the scan the whole load. */
+static void scan_stored(weir_runner *r, int64_t since_ms)
+{
+    uint64_t until = weir_mono_ns() + (uint64_t)(since_ms / 4 < 200 ? since_ms / 4 : 200) * 1000000u;
+    do
+        r->scanning = weir_engine_scan_stored(r->engine, 4096);
+    while (r->scanning && weir_mono_ns() < until);
+}
+
 void budget_step(weir_runner *r, int64_t now_ms)
 {
-    if (!r->opt.state_memory || !r->opt.store || r->opt.tasks || now_ms - r->unmapped_ms < 20)
+    int64_t since = now_ms - r->unmapped_ms;
+    if (!r->opt.store || r->opt.tasks || since < 20)
         return;
     r->unmapped_ms = now_ms;
-    weir_store_unmap(r->opt.store);
+    if (r->scanning && (!r->ckpt.begun || atomic_load(&r->ckpt.released))) /* the engine is not the checkpoint's */
+        scan_stored(r, since);
+    if (r->opt.state_memory)
+        weir_store_unmap(r->opt.store);
 }
 
 uint32_t budget_batch(const weir_runner *r)

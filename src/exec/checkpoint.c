@@ -392,6 +392,7 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
         return weir_err_wrap(err, "emptying the state store's groups for a start without a checkpoint");
     if ((rc = weir_engine_attach_store(r->engine, r->opt.store, err)) && got == WEIR_OK)
         free(*data);
+    r->scanning = rc == WEIR_OK; /* budget_step adds the store's group keys to the filters, a chunk at a time */
     return rc ? rc : got;
 }
 

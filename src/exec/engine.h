@@ -151,6 +151,14 @@ size_t weir_engine_groups_bytes(const weir_engine *e);
 void weir_engine_groups_tick(weir_engine *e);
 void weir_engine_droppable(const weir_engine *e, weir_budget_ages *ages);
 uint64_t weir_engine_drop_groups(weir_engine *e, weir_budget_cut cut);
+/* After a restart, the keys of the groups the store held at attach are
+ * added to each query's filter of groups memory lacks (state/groups.h),
+ * up to `max` keys a call (the pipeline's thread, between steps: the
+ * engine not held by a checkpoint); once all are, a key new to memory is
+ * looked up in the store only if the filter may hold it. Whether keys
+ * are left to add. A key that cannot be read or added ends the scan:
+ * every key new to memory is then looked up, as before it. */
+bool weir_engine_scan_stored(weir_engine *e, unsigned max);
 /* Puts a group of the query-th query into memory from its store key and
  * value, as a restart reads it (kept by the store: for fuzzing the value's
  * decoder); WEIR_ECORRUPT for bytes group_store.c does not write. */

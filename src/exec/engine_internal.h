@@ -39,6 +39,8 @@ typedef struct query_state {
     weir_store_table tbl;      /* "groups:" and the output's name */
     uint64_t unloaded;         /* groups the store held at attach not yet loaded (lazily): none left, no more lookups */
     weir_buf batch;            /* the sealed changes (group_store.c lays them out) */
+    bool scanning;             /* the keys the store held at attach are being added to the groups' filter */
+    weir_buf scan_at;          /* the last key the scan added (empty: none yet) */
     bool lost;                 /* a seal failed half-way: its changes are lost, no more checkpoints */
 } query_state;
 

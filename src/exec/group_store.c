@@ -146,20 +146,29 @@ static int load_group(void *ctx, const weir_query *q, const weir_value *keys, in
     return found;
 }
 
+/* A group's key values and window (vals: room for nkeys + 1 values; a:
+ * for decoded TEXT) from its store key and value; *r: its accumulators. */
+static int decode_group(const query_state *s, const void *key, size_t klen, const void *val, size_t vlen,
+                        weir_value *vals, weir_arena *a, weir_reader_buf *r, weir_err *err)
+{
+    const uint8_t *fk;
+    uint32_t fk_len;
+    int nvals = s->q->nkeys + 1, got_n = 0;
+    int rc = open_value(s, val, vlen, r, &fk, &fk_len, err);
+    if (rc == WEIR_OK)
+        rc = fk ? weir_key_decode(fk, fk_len, vals, nvals, &got_n, a, err) : weir_key_decode(key, klen, vals, nvals, &got_n, a, err);
+    if (rc == WEIR_OK && (got_n != nvals || vals[s->q->nkeys].type != WEIR_TYPE_TIMESTAMP || vals[s->q->nkeys].is_null))
+        rc = weir_err_set(err, WEIR_ECORRUPT, "a key of %d columns, not %d and a window", got_n, s->q->nkeys);
+    return rc;
+}
+
 /* The group of a store key and value into memory, as held by the store
  * (vals: room for nkeys + 1 values; a: for decoded TEXT). */
 static int restore_group(query_state *s, const void *key, size_t klen, const void *val, size_t vlen, weir_value *vals,
                          weir_arena *a, weir_err *err)
 {
     weir_reader_buf r;
-    const uint8_t *fk;
-    uint32_t fk_len;
-    int nvals = s->q->nkeys + 1, got_n = 0;
-    int rc = open_value(s, val, vlen, &r, &fk, &fk_len, err);
-    if (rc == WEIR_OK)
-        rc = fk ? weir_key_decode(fk, fk_len, vals, nvals, &got_n, a, err) : weir_key_decode(key, klen, vals, nvals, &got_n, a, err);
-    if (rc == WEIR_OK && (got_n != nvals || vals[s->q->nkeys].type != WEIR_TYPE_TIMESTAMP || vals[s->q->nkeys].is_null))
-        rc = weir_err_set(err, WEIR_ECORRUPT, "a key of %d columns, not %d and a window", got_n, s->q->nkeys);
+    int rc = decode_group(s, key, klen, val, vlen, vals, a, &r, err);
     weir_acc *accs = NULL;
     if (rc == WEIR_OK && !(accs = weir_groups_insert_stored(s->groups, vals, vals[s->q->nkeys].i)))
         rc = weir_err_set(err, WEIR_ECORRUPT, "a group twice, or out of memory");
@@ -237,6 +246,10 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
         /* Without a window a group may also leave memory (weir_engine_drop_groups) and come back. */
         s->unloaded = s->q->window.kind == WEIR_WINDOW_NONE ? n : 0;
         weir_groups_keep_changes(s->groups, store, s->q->window.kind == WEIR_WINDOW_NONE ? load_group : NULL, s);
+        s->scanning = s->unloaded > 0; /* weir_engine_scan_stored: the store's keys into the filter first */
+        s->scan_at.len = 0;
+        if (!s->scanning) /* every group the store will hold that memory lacks is one memory dropped: those are looked up only */
+            weir_groups_filter_loads(s->groups);
     }
     return WEIR_OK;
 }
@@ -371,6 +384,71 @@ uint64_t weir_engine_drop_groups(weir_engine *e, weir_budget_cut cut)
     return dropped;
 }
 
+/* Up to max more of s's store keys into its groups' filter, from past
+ * the last one added (each chunk in a snapshot of its own: a key the
+ * store gained since attach is a group memory held, which goes into the
+ * filter if dropped). How many were read; s->scanning false once done. */
+static unsigned scan_chunk(query_state *s, unsigned max)
+{
+    weir_store_snap *snap;
+    weir_store_cursor *c = NULL;
+    weir_arena arena = {0};
+    weir_err err = {0};
+    weir_value *vals = malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
+    weir_store_range from = {s->scan_at.len ? s->scan_at.data : NULL, s->scan_at.len, NULL, 0, false};
+    int rc = vals ? weir_store_snap_begin(s->store, &snap, &err) : WEIR_ENOMEM;
+    if (rc) {
+        free(vals);
+        s->scanning = false; /* unfiltered: every key looked up */
+        return 0;
+    }
+    rc = weir_store_snap_scan(snap, s->tbl, &from, &c, &err);
+    unsigned n = 0;
+    bool got = true;
+    while (rc == WEIR_OK && n < max) {
+        const void *key, *val;
+        size_t klen, vlen;
+        weir_reader_buf r;
+        if ((rc = weir_store_next(c, &key, &klen, &val, &vlen, &got, &err)) || !got)
+            break;
+        if (klen == s->scan_at.len && memcmp(key, s->scan_at.data, klen) == 0)
+            continue; /* the last chunk's last key: the range starts with it */
+        weir_arena_reset(&arena);
+        n++;
+        s->scan_at.len = 0;
+        if ((rc = decode_group(s, key, klen, val, vlen, vals, &arena, &r, &err)) == WEIR_OK &&
+            (weir_groups_filter_add(s->groups, vals, vals[s->q->nkeys].i) || weir_buf_append(&s->scan_at, key, klen)))
+            rc = WEIR_ENOMEM;
+    }
+    weir_store_cursor_close(c);
+    weir_store_snap_end(snap);
+    weir_arena_free(&arena);
+    free(vals);
+    if (rc == WEIR_OK && !got) /* every key the store held at attach is in the filter */
+        weir_groups_filter_loads(s->groups);
+    if (rc || !got) {
+        s->scanning = false;
+        weir_buf_free(&s->scan_at);
+    }
+    return n;
+}
+
+bool weir_engine_scan_stored(weir_engine *e, unsigned max)
+{
+    bool left = false;
+    for (int i = 0; e->store && i < e->cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        unsigned n = s->scanning && max ? scan_chunk(s, max) : 0;
+        max -= n < max ? n : max;
+        left |= s->scanning;
+    }
+    return left;
+}
+
 bool weir_engine_has_store(const weir_engine *e) { return e->store != NULL; }
 
-void engine_store_free(query_state *s) { weir_buf_free(&s->batch); }
+void engine_store_free(query_state *s)
+{
+    weir_buf_free(&s->batch);
+    weir_buf_free(&s->scan_at);
+}

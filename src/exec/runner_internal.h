@@ -94,6 +94,7 @@ struct weir_runner {
     uint64_t changes;              /* records read and rows written since the last checkpoint: none, no need for one */
     uint64_t checkpoint_changes;   /* those the checkpoint under way (or the last) covers */
     int64_t unmapped_ms;           /* budget_step's last unmapping of the store's pages */
+    bool scanning;                 /* the engine's stored group keys go on into its filters (budget_step) */
     int64_t checkpoint_cost_ms;    /* the last checkpoint's cost: what it held the steps, or a fifth of its whole */
     int64_t last_checkpoint_wall_ms;
     checkpoint_job ckpt;

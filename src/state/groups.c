@@ -29,6 +29,7 @@
 
 #include "state/budget.h"
 #include "state/group_windows.h"
+#include "state/keyfilter.h"
 #include "state/rows.h"
 
 struct weir_groups {
@@ -47,6 +48,9 @@ struct weir_groups {
     weir_groups_loader load;   /* fills a new entry from the store; NULL: none */
     void *load_ctx;
     bool loading;              /* load is called (weir_groups_stop_loading until a drop) */
+    weir_keyfilter *left;      /* hashes of the entries dropped (weir_groups_drop); NULL: none yet */
+    bool unfiltered;           /* load every key memory lacks, not only those `left` may hold */
+    bool filter_lost;          /* a key could not be added to `left` (out of memory): unfiltered for good */
     uint16_t tick;             /* weir_groups_tick's count: upserts stamp their entry with it */
     bool by_window;            /* a windowed table: windows lists the entries by window */
     weir_gwin windows;
@@ -281,7 +285,7 @@ weir_acc *weir_groups_upsert(weir_groups *g, const weir_value *keys, int64_t win
     uint8_t *e = found ? slot_at(g, i) : insert_at(g, i, kh, h, keys, window);
     if (!e)
         return NULL;
-    if (!found && g->loading) { /* the store may have it (loaded lazily) */
+    if (!found && g->loading && (g->unfiltered || weir_keyfilter_maybe(g->left, h))) { /* the store may have it */
         int got = g->load(g->load_ctx, g->q, keys, window, ACCS(g, e));
         if (got < 0) {
             forget(g, i, false);
@@ -495,7 +499,10 @@ void weir_groups_remove(weir_groups *g, const weir_value *keys, int64_t window)
 const weir_query *weir_groups_query(const weir_groups *g) { return g->q; }
 
 size_t weir_groups_count(const weir_groups *g) { return g->n; }
-size_t weir_groups_bytes(const weir_groups *g) { return g->cap * g->entry_size + g->key_bytes + g->windows.bytes; }
+size_t weir_groups_bytes(const weir_groups *g)
+{
+    return g->cap * g->entry_size + g->key_bytes + g->windows.bytes + weir_keyfilter_bytes(g->left);
+}
 size_t weir_groups_entry_size(const weir_groups *g) { return g->entry_size; }
 
 void weir_groups_free(weir_groups *g)
@@ -510,6 +517,7 @@ void weir_groups_free(weir_groups *g)
     free(g->changed);
     weir_buf_free(&g->removed);
     weir_gwin_free(&g->windows);
+    weir_keyfilter_free(g->left);
     free(g);
 }
 
@@ -519,6 +527,22 @@ void weir_groups_keep_changes(weir_groups *g, const weir_store *store, weir_grou
     g->load = load;
     g->load_ctx = ctx;
     g->loading = load != NULL;
+    g->unfiltered = true;
+}
+
+void weir_groups_filter_loads(weir_groups *g) { g->unfiltered = g->filter_lost; }
+
+/* Adds hash h to the filter of entries memory lacks; on failure loads are unfiltered for good. */
+static int filter_add(weir_groups *g, uint64_t h)
+{
+    if (!g->filter_lost && ((!g->left && !(g->left = weir_keyfilter_new())) || weir_keyfilter_add(g->left, h)))
+        g->filter_lost = g->unfiltered = true; /* out of memory: every key memory lacks is looked up again */
+    return g->filter_lost ? -1 : 0;
+}
+
+int weir_groups_filter_add(weir_groups *g, const weir_value *keys, int64_t window)
+{
+    return filter_add(g, hash_of(g, keys, window));
 }
 
 void weir_groups_stop_loading(weir_groups *g) { g->loading = false; }
@@ -609,6 +633,7 @@ size_t weir_groups_drop(weir_groups *g, unsigned age, uint64_t at_age)
             size_t b = entry_bytes(g, e);
             at_age -= b < at_age ? b : at_age;
         }
+        (void)filter_add(g, HASH(e) & HASH_BITS); /* a failure is kept in g: loads unfiltered */
         forget(g, i, true); /* another entry may have moved into i: look again */
         dropped++;
     }

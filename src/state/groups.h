@@ -30,7 +30,7 @@ typedef struct weir_groups weir_groups;
 weir_groups *weir_groups_new(const weir_query *q, const weir_acc_ops *ops);
 void weir_groups_free(weir_groups *g);
 size_t weir_groups_count(const weir_groups *g);
-/* Bytes of memory held (table, owned keys, the lists by window; not sketches). */
+/* Bytes of memory held (table, owned keys, the lists by window, the filter of dropped keys; not sketches). */
 size_t weir_groups_bytes(const weir_groups *g);
 /* Bytes of one entry: 16 of header, 16 per key, the accumulator block. */
 size_t weir_groups_entry_size(const weir_groups *g);
@@ -84,6 +84,15 @@ typedef int (*weir_groups_loader)(void *ctx, const weir_query *q, const weir_val
  * store holds records its store key for deletion. load (may be NULL)
  * fills an entry new in memory from the store (ctx is its). */
 void weir_groups_keep_changes(weir_groups *g, const weir_store *s, weir_groups_loader load, void *ctx);
+/* The store holds no entry that memory lacks but those weir_groups_drop
+ * drops from now on: the loader is then called only for a key that a
+ * filter of the dropped entries' hashes may hold (keyfilter.h), not for
+ * every key new to memory. */
+void weir_groups_filter_loads(weir_groups *g);
+/* Adds (keys, window), an entry the store holds, to that filter (before
+ * weir_groups_filter_loads, for the entries the store held at start): -1
+ * when out of memory, and then every key new to memory is looked up. */
+int weir_groups_filter_add(weir_groups *g, const weir_value *keys, int64_t window);
 /* No more lazy loading: every entry of the store is in memory. */
 void weir_groups_stop_loading(weir_groups *g);
 
