@@ -29,12 +29,22 @@
 
 #include "base/clock.h"
 
-/* Calls fn on every view kept in the store. */
+/* Calls fn on every view kept in the store that this runner writes: its
+ * outputs' and the source tables it keeps (another runner's views are
+ * that runner's, sealed by its checkpoints). */
 static void each_view(const weir_runner *r, void (*fn)(weir_table_view *v, void *ctx), void *ctx)
 {
-    for (int i = 0; r->opt.store && r->opt.views && i < r->cat->nrels; i++)
-        if (r->opt.views[i])
-            fn(r->opt.views[i], ctx);
+    for (int i = 0; r->opt.store && r->opt.views && i < r->noutputs; i++) {
+        int k = r->outputs[i].rel ? weir_catalog_index(r->cat, r->outputs[i].rel) : -1;
+        if (k >= 0 && r->opt.views[k])
+            fn(r->opt.views[k], ctx);
+    }
+    for (int i = 0; r->opt.store && r->opt.views && i < r->ninputs; i++) {
+        const weir_relation *rel = r->inputs[i].rel;
+        int k = rel->is_table && rel->is_source && runner_owns(r, rel) ? weir_catalog_index(r->cat, rel) : -1;
+        if (k >= 0 && r->opt.views[k])
+            fn(r->opt.views[k], ctx);
+    }
 }
 
 static void tick(weir_table_view *v, void *ctx)
@@ -112,13 +122,13 @@ int budget_trim(weir_runner *r, weir_err *err)
     r->memory.bytes = state_bytes(r);
     if (!r->opt.state_memory)
         return WEIR_OK;
-    weir_store_unmap_every(r->opt.store, 2048); /* the checkpoints' writes too (no checkpoint thread runs now) */
+    weir_store_unmap_every(r->opt.store, 2048); /* the checkpoints' writes too (another runner's beside them is safe) */
     bool over = r->memory.bytes > r->opt.state_memory;
     if (over)
         drop_over(r);
     /* LMDB keeps its copies of the pages the largest transaction dirtied, and the map's pages read stay mapped */
     int rc = over || r->checkpoint_changes >= changes_cap(r) / 4 ? weir_store_release(r->opt.store, err) : WEIR_OK;
-    return rc == WEIR_EBUSY ? WEIR_OK : rc; /* a reader's snapshot is open: after a later checkpoint */
+    return rc == WEIR_EBUSY ? WEIR_OK : rc; /* a snapshot is open, or another runner writes: after a later checkpoint */
 }
 
 /* Whether the state grew by parts/4 of the bound since the last trim, or

@@ -237,11 +237,14 @@ int weir_store_release(weir_store *s, weir_err *err)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)(strlen(s->file) - strlen("/data.mdb")), s->file);
+    if (pthread_mutex_trylock(&s->writer_lock) != 0)
+        return weir_err_set(err, WEIR_EBUSY, "state store %s: a transaction writes", s->file);
     int rc = pthread_rwlock_trywrlock(&s->map_lock);
-    if (rc == EBUSY)
-        return weir_err_set(err, WEIR_EBUSY, "state store %s: a snapshot is open", s->file);
-    if (rc)
-        return weir_err_errno(err, rc, "state store %s: releasing memory: lock", s->file);
+    if (rc) {
+        pthread_mutex_unlock(&s->writer_lock);
+        return rc == EBUSY ? weir_err_set(err, WEIR_EBUSY, "state store %s: a snapshot is open", s->file)
+                           : weir_err_errno(err, rc, "state store %s: releasing memory: lock", s->file);
+    }
     mdb_env_close(s->env);
     s->env = NULL;
     if ((rc = mdb_env_create(&s->env)) != 0 || (rc = mdb_env_set_maxdbs(s->env, s->max_tables)) != 0 ||
@@ -251,6 +254,7 @@ int weir_store_release(weir_store *s, weir_err *err)
     else
         rc = reopen_tables(s, err);
     pthread_rwlock_unlock(&s->map_lock);
+    pthread_mutex_unlock(&s->writer_lock);
     return rc;
 }
 
@@ -313,6 +317,11 @@ static int init_locks(weir_store *s, weir_err *err)
         pthread_rwlock_destroy(&s->map_lock);
         return weir_err_errno(err, rc, "state store %s: open: locks", s->file);
     }
+    if ((rc = pthread_mutex_init(&s->writer_lock, NULL)) != 0) {
+        pthread_mutex_destroy(&s->tables_lock);
+        pthread_rwlock_destroy(&s->map_lock);
+        return weir_err_errno(err, rc, "state store %s: open: locks", s->file);
+    }
     return WEIR_OK;
 }
 
@@ -363,6 +372,7 @@ void weir_store_close(weir_store *s)
     free(s->names);
     pthread_rwlock_destroy(&s->map_lock);
     pthread_mutex_destroy(&s->tables_lock);
+    pthread_mutex_destroy(&s->writer_lock);
     free(s);
 }
 

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "base/buf.h"
 #include "state/store.h"
@@ -26,7 +27,10 @@ struct weir_store {
     pthread_mutex_t tables_lock;  /* every mdb_dbi_open, each in a transaction ended before unlock */
     char **names;                 /* names[dbi]: the table's name, or NULL; set once, freed at close */
     unsigned nnames;              /* entries of names (max_tables + LMDB's two own) */
-    unsigned unmap_every;         /* the writer unmaps the map's pages every this many writes (0: never) */
+    pthread_mutex_t writer_lock;  /* held by a write transaction from begin to commit or abort (several runners'
+                                     checkpoint threads write): weir_store_release reopens only with none */
+    _Atomic unsigned unmap_every; /* the writer unmaps the map's pages every this many writes (0: never); set by
+                                     the pipeline thread */
     unsigned writes_unmapped;     /* writes since the last */
 };
 

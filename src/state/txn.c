@@ -50,8 +50,10 @@ int weir_store_begin(weir_store *s, weir_store_txn **out, weir_err *err)
     if (!t)
         return weir_err_set(err, WEIR_ENOMEM, "state store %s: out of memory", s->file);
     t->s = s;
+    pthread_mutex_lock(&s->writer_lock); /* until commit or abort: weir_store_release waits for no writer */
     int rc = begin_write(s, &t->txn, err);
     if (rc) {
+        pthread_mutex_unlock(&s->writer_lock);
         free(t);
         return rc;
     }
@@ -110,7 +112,7 @@ static int write_op(weir_store_txn *t, uint32_t kind, weir_store_table tbl, cons
     weir_store *s = t->s;
     if (t->failed)
         return weir_err_set(err, t->failed, "state store %s: writing in a transaction that failed before", s->file);
-    if (s->unmap_every && ++s->writes_unmapped >= s->unmap_every) { /* the pages this transaction read (weir_store_unmap_every) */
+    if (atomic_load(&s->unmap_every) && ++s->writes_unmapped >= atomic_load(&s->unmap_every)) { /* the pages this transaction read (weir_store_unmap_every) */
         s->writes_unmapped = 0;
         weir_store_unmap(s);
     }
@@ -218,6 +220,7 @@ void weir_store_abort(weir_store_txn *t)
     if (t->txn)
         mdb_txn_abort(t->txn);
     weir_buf_free(&t->redo);
+    pthread_mutex_unlock(&t->s->writer_lock);
     free(t);
 }
 
