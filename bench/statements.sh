@@ -40,7 +40,7 @@ for n in "$@"; do
     t0=$(ms)
     $WEIR sql "CREATE TABLE per_user AS SELECT user_id, COUNT(*) AS n FROM tweets GROUP BY user_id" --data "$data" >/dev/null
     t1=$(ms)
-    until [ "$(curl -s -X POST -d '{"sql": "SELECT COUNT(*) AS k FROM per_user"}' "$URL/v1/query" | python3 -c 'import json,sys; r=json.load(sys.stdin).get("rows"); print(r[0]["k"] if r else 0)')" -ge "$users" ]; do
+    until [ "$(curl -s -X POST -d '{"sql": "SELECT user_id FROM per_user"}' "$URL/v1/query" | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("rows", [])))')" -ge "$users" ]; do
         sleep 0.05
     done
     t2=$(ms)

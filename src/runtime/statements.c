@@ -561,8 +561,9 @@ void weir_runtime_statements(weir_runtime *s, const char *sql, size_t len, void 
                  failed == k && created.len)
             answer_error(&a, 400, "line %u, column %u: %s", e.line, e.col, e.msg); /* the request's own statements */
         else if (a.status == 0 && e.msg[0])
-            answer_error(&a, 400, "with this request, %s %s would no longer plan (line %u, column %u: %s): drop or "
-                         "replace it first", failed ? "the statements added as" : "the pipeline file",
+            answer_error(&a, 400, "with this request, %s %s would no longer plan (line %u, column %u: %s): it reads "
+                         "what the request drops or replaces; drop it first",
+                         failed ? "the statements added as" : "the pipeline file",
                          failed ? r->added[failed - 1].name : s->opt.pipeline_path ? s->opt.pipeline_path : "", e.line,
                          e.col, e.msg);
         else if (created.len && !check_streams(s, &r->plan->cat, r->rel_ends[k - 1], r->rel_ends[k], removed, &a)) {
