@@ -6,7 +6,7 @@
 # restart and a kill -9; CREATE OR REPLACE, DROP, a route added at runtime,
 # the refusals, and a pipeline file that contradicts the added statements.
 . "$(dirname "$0")/../lib.sh"
-plan 30
+plan 31
 data="$SCRATCH/data"
 base="$SCRATCH/base.sql"
 full="$SCRATCH/full.sql"
@@ -135,6 +135,20 @@ req POST /v1/statements -d '{"sql": "CREATE STREAM side WITH (partitions = 3) AS
 expect 400 "holds records the pipeline did not write" "and one that would overwrite its records"
 req GET /healthz
 expect 200 '"status":"ok"' "the server runs on after the refusals"
+
+# two groups whose expressions fail on the same records each write their own dead letters, once, across a restart
+req POST /v1/statements -d '{"sql": "CREATE STREAM halves1 AS SELECT page, 10 / (LENGTH(user_id) - 2) AS h FROM clicks"}'
+req POST /v1/statements -d '{"sql": "CREATE STREAM halves2 AS SELECT page, 20 / (LENGTH(user_id) - 2) AS h FROM clicks"}'
+letters() { $WEIR consume clicks.dlq --data "$data" --from-beginning --exit 2>/dev/null | grep -c "$1"; }
+for i in $(seq 300); do [ "$(letters halves1)" -gt 0 ] && [ "$(letters halves2)" = "$(letters halves1)" ] && break; sleep 0.2; done
+before="$(letters halves1) $(letters halves2)"
+stop_serve
+serve "$base"
+post '{"user_id":"u1","page":"p1","ts":"2026-01-01T01:00:03Z"}'
+for i in $(seq 300); do [ "$(letters halves2)" -gt "${before#* }" ] && [ "$(letters halves1)" = "$(letters halves2)" ] && break; sleep 0.2; done
+after="$(letters halves1) $(letters halves2)"
+[ "${before% *}" -gt 0 ] && [ "${before% *}" = "${before#* }" ] && [ "${after% *}" = "$((${before% *} + 1))" ] && [ "${after#* }" = "$((${before#* } + 1))" ]
+ok $? "each group writes its own dead letters once, before and after a restart: $before, then $after"
 stop_serve
 
 # the file now declares what a statement added: the start says so
