@@ -48,8 +48,9 @@ const cli_command cli_query = {
  * lock, so not while weir serve runs. */
 static int drop(const char *data, const weir_stmt *st)
 {
-    if (st->drop_kind == WEIR_OBJ_SINK) {
-        cli_error("query", "sinks live in the pipeline: remove its CREATE SINK there");
+    if (st->drop_kind == WEIR_OBJ_SINK || st->drop_kind == WEIR_OBJ_ROUTE || st->drop_kind == WEIR_OBJ_ENDPOINT) {
+        cli_error("query", "sinks, routes and endpoints live in the pipeline: remove them there, or `weir sql 'DROP ...'` "
+                           "what weir sql added to a running server");
         return CLI_USAGE;
     }
     weir_log *log;

@@ -323,11 +323,19 @@ void runtime_statements_free(weir_runtime *s)
 
 /* ---- a request ---- */
 
-/* Whether stmt declares a name (what DROP and OR REPLACE find). */
+/* Whether stmt declares a name (what DROP and OR REPLACE find): a
+ * stream's, a table's or a sink's; a route's or an endpoint's is its
+ * text ('POST /x/{id}'), as DROP ROUTE names it. */
 static bool declares(const weir_stmt *st)
 {
     return st->kind == WEIR_STMT_CREATE_STREAM || st->kind == WEIR_STMT_CREATE_STREAM_AS ||
-           st->kind == WEIR_STMT_CREATE_TABLE || st->kind == WEIR_STMT_CREATE_TABLE_AS || st->kind == WEIR_STMT_CREATE_SINK;
+           st->kind == WEIR_STMT_CREATE_TABLE || st->kind == WEIR_STMT_CREATE_TABLE_AS || st->kind == WEIR_STMT_CREATE_SINK ||
+           st->kind == WEIR_STMT_CREATE_ROUTE || st->kind == WEIR_STMT_CREATE_ENDPOINT;
+}
+
+static const char *declared(const weir_stmt *st)
+{
+    return st->kind == WEIR_STMT_CREATE_ROUTE || st->kind == WEIR_STMT_CREATE_ENDPOINT ? st->route : st->name;
 }
 
 /* The names a text declares, into names (up to cap); -1 if it does not parse. */
@@ -341,7 +349,7 @@ static int declared_names(const char *sql, size_t len, weir_arena *a, const char
     int k = 0;
     for (size_t i = 0; i < n && k < cap; i++)
         if (declares(st[i]))
-            names[k++] = st[i]->name;
+            names[k++] = declared(st[i]);
     return k;
 }
 
@@ -398,20 +406,20 @@ static bool check_request(weir_runtime *s, weir_stmt **st, size_t n, weir_arena 
                          "same request (another runner writes %s)", t->pos.line, t->name, t->name);
             return false;
         }
-        int g = drop || declares(t) ? declared_by(s, ar, t->name) : -1;
+        const char *name = drop ? t->name : declares(t) ? declared(t) : t->name;
+        int g = drop || declares(t) ? declared_by(s, ar, name) : -1;
         if (g == -2 && (drop || t->or_replace)) {
             answer_error(a, 400, "line %u: %s is declared in the pipeline file %s: change it there and restart", t->pos.line,
-                         t->name, s->opt.pipeline_path ? s->opt.pipeline_path : "");
+                         name, s->opt.pipeline_path ? s->opt.pipeline_path : "");
             return false;
         }
         if (drop && g < 0 && !t->if_exists) {
-            answer_error(a, 404, "line %u: DROP %s: no stream, table or sink of that name was added at runtime", t->pos.line,
-                         t->name);
+            answer_error(a, 404, "line %u: DROP %s: nothing of that name was added at runtime", t->pos.line, name);
             return false;
         }
         if (g >= 0 && (drop || t->or_replace)) {
             removed[g] = true;
-            gone[(*ngone)++] = t->name;
+            gone[(*ngone)++] = name;
         }
         if (drop)
             continue;
@@ -421,7 +429,7 @@ static bool check_request(weir_runtime *s, weir_stmt **st, size_t n, weir_arena 
             return false;
         }
         if (declares(t))
-            made[nmade++] = t->name;
+            made[nmade++] = name;
         const char *text = t->text;
         if (t->or_replace) /* saved as a plain CREATE: in the list of groups each name is declared once */
             text = strcasestr(text, "REPLACE") + strlen("REPLACE");

@@ -182,7 +182,7 @@ typedef enum weir_stmt_kind {
     WEIR_STMT_CREATE_SINK,         /* CREATE SINK k FROM x WITH (...) */
     WEIR_STMT_CREATE_ROUTE,        /* CREATE ROUTE 'METHOD /path/{param}' INTO s */
     WEIR_STMT_CREATE_ENDPOINT,     /* CREATE ENDPOINT 'GET /path/{param}' [WITH (...)] AS SELECT ... */
-    WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x */
+    WEIR_STMT_DROP,                /* DROP STREAM|TABLE|SINK [IF EXISTS] x, DROP ROUTE|ENDPOINT [IF EXISTS] '...' */
     WEIR_STMT_INSERT,              /* INSERT INTO s SELECT ...: one more query writing stream s */
     WEIR_STMT_SELECT,              /* a pull query */
     WEIR_STMT_SHOW,                /* SHOW STREAMS|TABLES|QUERIES|SINKS */
@@ -192,7 +192,7 @@ typedef enum weir_stmt_kind {
 
 typedef enum weir_show_kind { WEIR_SHOW_STREAMS, WEIR_SHOW_TABLES, WEIR_SHOW_QUERIES, WEIR_SHOW_SINKS } weir_show_kind;
 
-typedef enum weir_object_kind { WEIR_OBJ_STREAM, WEIR_OBJ_TABLE, WEIR_OBJ_SINK } weir_object_kind;
+typedef enum weir_object_kind { WEIR_OBJ_STREAM, WEIR_OBJ_TABLE, WEIR_OBJ_SINK, WEIR_OBJ_ROUTE, WEIR_OBJ_ENDPOINT } weir_object_kind;
 
 typedef struct weir_stmt {
     weir_stmt_kind kind;

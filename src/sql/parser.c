@@ -1366,12 +1366,21 @@ static weir_stmt *statement(parser *P)
         if (accept_kw(P, "STREAM")) st->drop_kind = WEIR_OBJ_STREAM;
         else if (accept_kw(P, "TABLE")) st->drop_kind = WEIR_OBJ_TABLE;
         else if (accept_kw(P, "SINK")) st->drop_kind = WEIR_OBJ_SINK;
-        else expected(P, "STREAM, TABLE or SINK after DROP");
+        else if (accept_kw(P, "ROUTE")) st->drop_kind = WEIR_OBJ_ROUTE;
+        else if (accept_kw(P, "ENDPOINT")) st->drop_kind = WEIR_OBJ_ENDPOINT;
+        else expected(P, "STREAM, TABLE, SINK, ROUTE or ENDPOINT after DROP");
         if (accept_kw(P, "IF")) {
             expect_kw(P, "EXISTS", "after IF");
             st->if_exists = true;
         }
-        st->name = name(P, "the name of what to drop");
+        if (st->drop_kind == WEIR_OBJ_ROUTE || st->drop_kind == WEIR_OBJ_ENDPOINT) { /* named by its text, as created */
+            if (P->tok.kind != WEIR_T_STRING)
+                expected(P, "the route as a string, like 'POST /videos/{video_id}/likes'");
+            st->name = st->route = unquote(P, &P->tok);
+            next(P);
+        } else {
+            st->name = name(P, "the name of what to drop");
+        }
     } else if (accept_kw(P, "INSERT")) {
         st->kind = WEIR_STMT_INSERT;
         expect_kw(P, "INTO", "after INSERT");

@@ -6,7 +6,7 @@
 # restart and a kill -9; CREATE OR REPLACE, DROP, a route added at runtime,
 # the refusals, and a pipeline file that contradicts the added statements.
 . "$(dirname "$0")/../lib.sh"
-plan 31
+plan 34
 data="$SCRATCH/data"
 base="$SCRATCH/base.sql"
 full="$SCRATCH/full.sql"
@@ -149,11 +149,19 @@ for i in $(seq 300); do [ "$(letters halves2)" -gt "${before#* }" ] && [ "$(lett
 after="$(letters halves1) $(letters halves2)"
 [ "${before% *}" -gt 0 ] && [ "${before% *}" = "${before#* }" ] && [ "${after% *}" = "$((${before% *} + 1))" ] && [ "${after#* }" = "$((${before#* } + 1))" ]
 ok $? "each group writes its own dead letters once, before and after a restart: $before, then $after"
+
+# a route added at runtime is replaced, then dropped, by its text
+req POST /v1/statements -d '{"sql": "CREATE OR REPLACE ROUTE '"'"'POST /pages/{page}/clicks'"'"' INTO clicks"}'
+expect 200 '"dropped":["POST /pages/{page}/clicks"]' "CREATE OR REPLACE ROUTE replaces the route's group"
+req POST /v1/statements -d '{"sql": "DROP ROUTE '"'"'POST /pages/{page}/clicks'"'"'"}'
+expect 200 '"dropped":["POST /pages/{page}/clicks"]' "DROP ROUTE drops it"
+req POST /pages/p9/clicks -d '{"user_id":"u7","ts":"2026-01-01T01:00:00Z"}'
+[ "$STATUS" = 404 ]; ok $? "the dropped route answers 404: $STATUS"
 stop_serve
 
 # the file now declares what a statement added: the start says so
-{ cat "$base"; echo "CREATE ROUTE 'POST /pages/{page}/clicks' INTO clicks;"; } >"$SCRATCH/clash.sql"
+{ cat "$base"; echo "CREATE STREAM recent (a INT);"; } >"$SCRATCH/clash.sql"
 $WEIR serve -f "$SCRATCH/clash.sql" --data "$data" --once >"$SCRATCH/clash.out" 2>&1
-[ $? -ne 0 ] && grep -q "statements added as s3" "$SCRATCH/clash.out"
+[ $? -ne 0 ] && grep -q "statements added as s4" "$SCRATCH/clash.out"
 ok $? "a pipeline file that contradicts an added statement is refused: $(tail -1 "$SCRATCH/clash.out")"
 finish
