@@ -65,8 +65,9 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
             static const char *const what[] = {[WEIR_STMT_SELECT] = "SELECT", [WEIR_STMT_DROP] = "DROP",
                                                [WEIR_STMT_SHOW] = "SHOW", [WEIR_STMT_DESCRIBE] = "DESCRIBE",
                                                [WEIR_STMT_EXPLAIN] = "EXPLAIN"};
-            fail(&P, st->pos, "a pipeline declares streams, tables and sinks; %s is a request, run it with weir query",
-                 what[st->kind]);
+            fail(&P, st->pos, "a pipeline declares streams, tables and sinks; %s is a request, run it with weir %s",
+                 what[st->kind], st->kind == WEIR_STMT_DROP ? "sql (a running server) or weir query (a stream's records, "
+                                                              "weir stopped)" : "query");
         }
         }
     }
