@@ -422,12 +422,19 @@ int weir_store_table_open(weir_store *s, const char *name, bool create, weir_sto
     if (create && s->read_only)
         return weir_err_set(err, WEIR_EINVAL, "state store %s: creating table %s in a store opened read-only",
                             s->file, name);
+    /* a table made here takes a write transaction of its own: after the writer lock, as every writer
+       (another thread's transaction may look tables up, under tables_lock, while it holds the writer lock) */
+    bool writer = create && !store_writer_here;
     for (;;) {
+        if (writer)
+            pthread_mutex_lock(&s->writer_lock);
         pthread_mutex_lock(&s->tables_lock);
         int rc = find_table(s, name, t) ? WEIR_OK
                : create ? create_table(s, name, t, err)
                         : weir_err_set(err, WEIR_ENOENT, "state store %s: no table %s", s->file, name);
         pthread_mutex_unlock(&s->tables_lock);
+        if (writer)
+            pthread_mutex_unlock(&s->writer_lock);
         /* grown outside tables_lock: a snapshot's thread may be waiting for it */
         if (rc == MDB_MAP_FULL)
             rc = store_grow(s, err);

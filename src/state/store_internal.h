@@ -34,6 +34,10 @@ struct weir_store {
     unsigned writes_unmapped;     /* writes since the last */
 };
 
+/* Whether this thread holds a store's writer_lock (a write transaction
+ * of its own is open): creating a table then needs no other. */
+extern _Thread_local bool store_writer_here;
+
 struct weir_store_txn {
     weir_store *s;                /* the store written */
     MDB_txn *txn;                 /* the LMDB transaction now; replaced when the map grows */

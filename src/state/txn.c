@@ -42,6 +42,8 @@ static int begin_write(weir_store *s, MDB_txn **txn, weir_err *err)
     }
 }
 
+_Thread_local bool store_writer_here;
+
 int weir_store_begin(weir_store *s, weir_store_txn **out, weir_err *err)
 {
     if (s->read_only)
@@ -51,8 +53,10 @@ int weir_store_begin(weir_store *s, weir_store_txn **out, weir_err *err)
         return weir_err_set(err, WEIR_ENOMEM, "state store %s: out of memory", s->file);
     t->s = s;
     pthread_mutex_lock(&s->writer_lock); /* until commit or abort: weir_store_release waits for no writer */
+    store_writer_here = true;
     int rc = begin_write(s, &t->txn, err);
     if (rc) {
+        store_writer_here = false;
         pthread_mutex_unlock(&s->writer_lock);
         free(t);
         return rc;
@@ -220,6 +224,7 @@ void weir_store_abort(weir_store_txn *t)
     if (t->txn)
         mdb_txn_abort(t->txn);
     weir_buf_free(&t->redo);
+    store_writer_here = false;
     pthread_mutex_unlock(&t->s->writer_lock);
     free(t);
 }
