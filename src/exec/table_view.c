@@ -354,7 +354,7 @@ static int apply_pending(weir_table_view *v, bool wait)
 
 int weir_view_publish(weir_table_view *v, weir_err *err)
 {
-    if (!v->npending || atomic_load(&v->in_checkpoint)) /* until the seal the checkpoint's thread publishes (and owns pending) */
+    if (atomic_load(&v->in_checkpoint) || !v->npending) /* until the seal the checkpoint's thread publishes (and owns pending) */
         return WEIR_OK;
     if (apply_pending(v, v->npending >= PENDING_MAX))
         return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name);

@@ -392,7 +392,9 @@ static bool find_table(weir_store *s, const char *name, weir_store_table *t)
 }
 
 /* Creates the table in a commit of its own: MDB_MAP_FULL (its pages did
- * not fit) when the caller should grow the map and try again. */
+ * not fit) when the caller should grow the map and try again. Its
+ * transaction begins before tables_lock is taken, as every writer's does
+ * (a transaction looks tables up under that lock). */
 static int create_table(weir_store *s, const char *name, weir_store_table *t, weir_err *err)
 {
     MDB_txn *txn;
@@ -402,14 +404,22 @@ static int create_table(weir_store *s, const char *name, weir_store_table *t, we
         return rc;
     if (rc)
         return store_fail(s, rc, "creating a table", err);
-    if ((rc = mdb_dbi_open(txn, name, MDB_CREATE, &dbi)) != 0) {
+    pthread_mutex_lock(&s->tables_lock);
+    if (find_table(s, name, t)) { /* made meanwhile */
+        pthread_mutex_unlock(&s->tables_lock);
         mdb_txn_abort(txn);
-        return rc == MDB_MAP_FULL ? rc : store_fail(s, rc, "creating a table", err);
+        return WEIR_OK;
     }
-    if ((rc = mdb_txn_commit(txn)) != 0)
-        return rc == MDB_MAP_FULL ? rc : store_fail(s, rc, "creating a table", err);
-    if (dbi >= s->nnames || !(s->names[dbi] = strdup(name)))
+    if ((rc = mdb_dbi_open(txn, name, MDB_CREATE, &dbi)) != 0)
+        mdb_txn_abort(txn);
+    else
+        rc = mdb_txn_commit(txn);
+    bool named = rc == 0 && dbi < s->nnames && (s->names[dbi] = strdup(name)) != NULL;
+    pthread_mutex_unlock(&s->tables_lock);
+    if (rc == 0 && !named)
         return weir_err_set(err, WEIR_ENOMEM, "state store %s: creating table %s: out of memory", s->file, name);
+    if (rc)
+        return rc == MDB_MAP_FULL ? rc : store_fail(s, rc, "creating a table", err);
     t->dbi = dbi;
     return WEIR_OK;
 }
@@ -429,10 +439,11 @@ int weir_store_table_open(weir_store *s, const char *name, bool create, weir_sto
         if (writer)
             pthread_mutex_lock(&s->writer_lock);
         pthread_mutex_lock(&s->tables_lock);
-        int rc = find_table(s, name, t) ? WEIR_OK
+        bool found = find_table(s, name, t);
+        pthread_mutex_unlock(&s->tables_lock);
+        int rc = found    ? WEIR_OK
                : create ? create_table(s, name, t, err)
                         : weir_err_set(err, WEIR_ENOENT, "state store %s: no table %s", s->file, name);
-        pthread_mutex_unlock(&s->tables_lock);
         if (writer)
             pthread_mutex_unlock(&s->writer_lock);
         /* grown outside tables_lock: a snapshot's thread may be waiting for it */
