@@ -138,7 +138,7 @@ struct weir_runtime {
     const char *sql;              /* the pipeline file's */
     size_t sql_len;
     weir_runtime_options opt;
-    weir_store *store;            /* DATA/state/: the table views' rows; its writers are the runners' checkpoint threads, one at a time */
+    weir_store *store;            /* DATA/state/: the views' rows; written by the runners' checkpoint threads, in turn */
     weir_table_view **views;      /* per catalog relation; NULL unless a table (a view takes readers on any thread) */
     ingest_counters *ingest;      /* per catalog relation */
     pending_ack *pending;         /* in arrival order */
