@@ -38,11 +38,16 @@ XML
     fi
     port=$(sed -n 's|.*<http_port>\([0-9]*\)</http_port>.*|\1|p' "$dir/config.xml")
     CH_URL="http://127.0.0.1:$port"
+    # a server started again on the same directory may exit at once while the last one's port or
+    # status file is not yet free: it is started again, until the deadline
     clickhouse-server --config-file="$dir/config.xml" >"$dir/stdout" 2>&1 &
     CH_PID=$!
     for i in $(seq $((CH_START_DEADLINE * 20))); do
         [ "$(curl -s "$CH_URL/ping" 2>/dev/null)" = "Ok." ] && return 0
-        kill -0 "$CH_PID" 2>/dev/null || break
+        if ! kill -0 "$CH_PID" 2>/dev/null && [ $((i % 10)) = 0 ]; then
+            clickhouse-server --config-file="$dir/config.xml" >"$dir/stdout" 2>&1 &
+            CH_PID=$!
+        fi
         sleep 0.05
     done
     local why
