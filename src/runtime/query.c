@@ -375,15 +375,8 @@ static void hide_secrets(char *text, size_t len, const weir_stmt *st)
 void weir_runtime_pipeline(weir_runtime *s, weir_answer *a)
 {
     weir_buf b = {0}, text = {0};
-    /* the text the catalog was planned from: the file, then each added group on lines of its own */
-    size_t *at = calloc((size_t)s->nadded + 1, sizeof *at);
-    int rc = !at || weir_buf_append(&text, s->sql, s->sql_len);
-    for (int g = 0; g < s->nadded && !rc; g++) {
-        rc = weir_buf_append_str(&text, "\n");
-        at[g] = text.len;
-        rc = rc || weir_buf_append(&text, s->added[g].sql, s->added[g].len);
-    }
-    rc = rc || weir_buf_append(&text, "", 1);
+    size_t *at = calloc((size_t)s->nadded + 1, sizeof *at); /* where each added group starts */
+    int rc = !at || runtime_planned_text(s, s->added, s->nadded, &text, at) || weir_buf_append(&text, "", 1);
     if (rc) {
         free(at);
         weir_buf_free(&text);

@@ -103,6 +103,10 @@ weir_state_memory runtime_state_memory(const weir_runtime *s);
 typedef struct kept_plan kept_plan;                /* a catalog planned at runtime and its arena: statements.c */
 typedef struct statement_request statement_request; /* a POST /v1/statements on its way to the pipeline thread */
 
+/* The text a catalog is planned from (statements.c): the pipeline file,
+ * then each of g[0..n) on lines of its own, starts[k] (if not NULL) where
+ * g[k] begins; positions in the catalog's statements are in it. */
+int runtime_planned_text(const weir_runtime *s, const added_group *g, int n, weir_buf *out, size_t *starts);
 /* The catalog and its runner groups at open: the pipeline file's and
  * DATA/statements.sql's (statements.c). */
 int runtime_statements_load(weir_runtime *s, weir_err *err);

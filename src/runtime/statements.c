@@ -167,45 +167,54 @@ static int save_groups(const weir_runtime *s, const added_group *g, int n, unsig
 
 /* ---- planning the file and the groups together ---- */
 
+int runtime_planned_text(const weir_runtime *s, const added_group *g, int n, weir_buf *out, size_t *starts)
+{
+    int rc = weir_buf_append(out, s->sql, s->sql_len) || weir_buf_append_str(out, "\n");
+    for (int k = 0; k < n && !rc; k++) {
+        if (starts)
+            starts[k] = out->len;
+        rc = weir_buf_append(out, g[k].sql, g[k].len) || weir_buf_append_str(out, "\n");
+    }
+    return rc ? WEIR_ENOMEM : WEIR_OK;
+}
+
 /* Plans the file and groups g[0..n) into plan, noting where each part's
  * relations and queries end (rel_ends[0] the file's); on failure the part
  * that failed (0 the file, k the group g[k-1]) in *failed and why in e,
- * its line counted within that part. Each prefix is planned too, in a
- * scratch arena, for those ends and to blame the first part that fails. */
+ * its line counted within that part. Each prefix of the text (the file
+ * and the first k groups) is planned too, in a scratch arena, for those
+ * ends and to blame the first part that fails. */
 static int plan_parts(weir_runtime *s, const added_group *g, int n, kept_plan *plan, int *rel_ends, int *query_ends,
                       int *failed, weir_sql_error *e)
 {
     weir_buf text = {0};
-    int rc = weir_buf_append(&text, s->sql, s->sql_len) || weir_buf_append_str(&text, "\n") ? WEIR_ENOMEM : WEIR_OK;
-    uint32_t first_line = 1;
+    size_t *starts = malloc(((size_t)n + 1) * sizeof *starts);
+    int rc = !starts ? WEIR_ENOMEM : runtime_planned_text(s, g, n, &text, starts);
     for (int k = 0; k <= n && rc == WEIR_OK; k++) {
-        size_t before = k ? text.len : 0;
-        if (k > 0 && (weir_buf_append(&text, g[k - 1].sql, g[k - 1].len) || weir_buf_append_str(&text, "\n"))) {
-            rc = WEIR_ENOMEM;
-            break;
-        }
         weir_arena scratch = {0};
         weir_catalog cat;
         bool last = k == n;
         *e = (weir_sql_error){0};
-        rc = s->opt.plan(s->opt.plan_ctx, (const char *)text.data, text.len, last ? &plan->arena : &scratch,
-                         last ? &plan->cat : &cat, e);
+        rc = s->opt.plan(s->opt.plan_ctx, (const char *)text.data, last ? text.len : starts[k],
+                         last ? &plan->arena : &scratch, last ? &plan->cat : &cat, e);
         if (rc == WEIR_OK) {
             rel_ends[k] = (last ? plan->cat : cat).nrels;
             query_ends[k] = (last ? plan->cat : cat).nqueries;
         } else {
             *failed = k;
+            uint32_t first_line = 1; /* where part k starts */
+            for (size_t i = 0; k > 0 && i < starts[k - 1]; i++)
+                first_line += text.data[i] == '\n';
             if (k > 0 && e->line >= first_line)
                 e->line -= first_line - 1;
         }
         weir_arena_free(&scratch);
-        for (size_t i = before; i < text.len; i++) /* where the next part starts */
-            first_line += text.data[i] == '\n';
     }
     if (rc == WEIR_ENOMEM) {
         *failed = 0;
         *e = (weir_sql_error){.msg = "out of memory"};
     }
+    free(starts);
     weir_buf_free(&text);
     return rc;
 }
