@@ -47,6 +47,10 @@ typedef enum weir_dead_reason {
     WEIR_DEAD_REASONS
 } weir_dead_reason;
 
+/* Whether such a dead letter comes of the record itself (any query reading it would refuse it), not of one
+ * query's expressions or windows. */
+static inline bool weir_dead_of_record(weir_dead_reason r) { return r != WEIR_DEAD_EXPRESSION && r != WEIR_DEAD_LATE; }
+
 typedef struct weir_emit_target {
     void *ctx;
     /* A row of relation r (r->schema), with its event time: a query's

@@ -186,8 +186,7 @@ static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, c
 {
     weir_runner *r = ctx;
     input *in = find_input(r, src);
-    bool of_input = kind != WEIR_DEAD_EXPRESSION && kind != WEIR_DEAD_LATE; /* any reader would refuse it */
-    if (of_input && r->opt.input_letters && !r->opt.input_letters[weir_catalog_index(r->cat, src)])
+    if (weir_dead_of_record(kind) && r->opt.input_letters && !r->opt.input_letters[weir_catalog_index(r->cat, src)])
         return WEIR_OK; /* another runner reading the stream writes it */
     if (!in) /* the engine dead-letters records of the streams it reads, all inputs here */
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no dead-letter stream for %s", src->name);

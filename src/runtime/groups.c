@@ -167,7 +167,7 @@ void weir_runtime_dead_counts(const weir_runtime *s, const weir_relation *src, u
         weir_runner_dead_counts(s->groups[i].runner, src, mine);
         bool letters = k < 0 || !s->groups[i].input_letters || s->groups[i].input_letters[k];
         for (int r = 0; r < WEIR_DEAD_REASONS; r++) /* a record no reader could take counts once */
-            counts[r] += letters || r == WEIR_DEAD_EXPRESSION || r == WEIR_DEAD_LATE ? mine[r] : 0;
+            counts[r] += letters || !weir_dead_of_record((weir_dead_reason)r) ? mine[r] : 0;
     }
 }
 
