@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How long what does not say is kept: a stream's records under serve, a
+ * windowed table's windows past their end. Kafka's log.retention.hours = 168. */
+#define WEIR_DEFAULT_RETENTION_MS (7LL * 24 * 3600 * 1000)
+
 /* Parses a retention duration: '7 days', '1 hour', '30 minutes', '10
  * seconds', '250 ms' (singular or plural, 'd', 'h', 'min', 's' too), a
  * bare number of milliseconds, or 'forever' / '-1' (*ms = -1: never).

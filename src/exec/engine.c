@@ -20,12 +20,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/duration.h"
 #include "exec/agg.h"
 #include "exec/decode.h"
 #include "json/json.h"
 #include "exec/engine_internal.h"
 #include "sql/eval.h"
 #include "state/groups.h"
+
+/* How long a windowed table of q keeps a window's rows past its end: its
+ * WITH (retention), else the default; 0 when they stay (forever, or rows
+ * not named by their window: each key's row is then its latest window's). */
+static int64_t window_retention(const weir_query *q)
+{
+    const weir_relation *r = q->output;
+    if (q->window.kind == WEIR_WINDOW_NONE || !r->is_table || r->retention_ms < 0)
+        return 0;
+    for (int i = 0; i < r->npk; i++)
+        if (q->out[r->pk[i]]->kind == WEIR_E_SLOT && q->out[r->pk[i]]->slot == q->nkeys + q->naggs)
+            return r->retention_ms ? r->retention_ms : WEIR_DEFAULT_RETENTION_MS;
+    return 0;
+}
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err)
 {
@@ -65,6 +80,8 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
             failed = !(s->table_join = weir_table_join_new(s->q->join, s->q->source->schema.ncols));
         else if (!failed && s->q->join)
             failed = !(s->join = weir_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
+        if (!failed && (s->retention_ms = window_retention(s->q)))
+            failed = !(s->expiry = weir_expiry_new(s->q->nkeys));
         if (!failed && s->q->window.kind == WEIR_WINDOW_HOP) {
             const weir_window_spec *w = &s->q->window;
             s->window = calloc(1, weir_accs_size(s->q));
@@ -98,6 +115,7 @@ void weir_engine_free(weir_engine *e)
         weir_table_join_free(e->qs[i].table_join);
         weir_tables_join_free(e->qs[i].tables_join);
         weir_temporal_join_free(e->qs[i].temporal);
+        weir_expiry_free(e->qs[i].expiry);
         engine_store_free(&e->qs[i]);
     }
     free(e->qs);
@@ -233,13 +251,13 @@ static weir_value *grouped(weir_engine *e, const weir_query *q, const weir_value
 }
 
 /* Whether q's row of a group as it stands was shown (accs NULL: there was
- * none): HAVING holds over it. Worth asking only where a removal can
- * follow (tracks_shown). */
+ * none): HAVING, if any, holds over it. Worth asking only where a removal
+ * can follow (tracks_shown, window_expiry.h). */
 static bool shown(weir_engine *e, const weir_query *q, const weir_value *keys, const weir_acc *accs, int64_t ws,
                   int64_t we)
 {
-    if (!accs)
-        return false;
+    if (!accs || !q->having)
+        return accs != NULL;
     weir_value *g = grouped(e, q, keys, accs, ws, we);
     weir_eval ev = {.arena = &e->scratch, .row = g};
     return g && weir_eval_predicate(&ev, q->having) && !ev.err; /* an error dead-lettered the row */
@@ -347,9 +365,6 @@ static bool window_closed(const query_state *s, uint32_t part, int64_t ws, int64
     return (w->cumulate ? we : ws) <= s->closed_upto || we + w->grace_ms <= s->part_wm[part];
 }
 
-/* Emits (EMIT FINAL) and evicts the windows the watermark has closed. */
-static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
-
 /* The least partition watermark: what closes windows. */
 static int64_t min_watermark(const query_state *s)
 {
@@ -382,7 +397,10 @@ static int late(weir_engine *e, query_state *s, int64_t wm, const weir_value *ro
                 ts_text, wm_text, (long long)s->q->window.grace_ms);
 }
 
+/* Emits (EMIT FINAL) and evicts the windows the watermark has closed. */
 static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
+/* The rows of the windows the table's retention has left behind leave it. */
+static int expire_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
 
 /* Moves partition part's watermark up to ts; when that raises the least
  * of them, the windows it passed close. */
@@ -396,7 +414,8 @@ static int advance_partition(weir_engine *e, query_state *s, uint32_t part, int6
     if (m <= s->watermark)
         return WEIR_OK;
     s->watermark = m;
-    return close_windows(e, s, t, err);
+    int rc = close_windows(e, s, t, err);
+    return rc ? rc : expire_windows(e, s, t, err);
 }
 
 /* A record of a SESSION query: join (and maybe merge) its key's sessions. */
@@ -569,6 +588,48 @@ static int cmp_closing(const void *pa, const void *pb, void *ctx)
     return 0;
 }
 
+/* The row a closing window [ws, we) of keys leaves in the table (accs: its
+ * aggregates): emitted now (EMIT FINAL; EMIT CHANGES showed it as it
+ * changed), and listed until the table's retention passes it, where it
+ * shows. */
+static int closed_row(weir_engine *e, query_state *s, const weir_value *keys, const weir_acc *accs, int64_t ws,
+                      int64_t we, const weir_emit_target *t, weir_err *err)
+{
+    int rc = s->q->emit == WEIR_EMIT_FINAL ? emit_group(e, s, keys, accs, ws, we, we, false, t, err) : WEIR_OK;
+    if (rc == WEIR_OK && s->expiry && shown(e, s->q, keys, accs, ws, we) && weir_expiry_add(s->expiry, keys, ws, we))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    return rc;
+}
+
+typedef struct expiring {
+    weir_engine *e;
+    query_state *s;
+    const weir_emit_target *t;
+    weir_err *err;
+} expiring;
+
+static int expire_row(void *ctx, const weir_value *keys, int64_t ws, int64_t we)
+{
+    expiring *x = ctx;
+    weir_value *g = grouped(x->e, x->s->q, keys, NULL, ws, we);
+    return g ? remove_row(x->e, x->s, g, x->s->watermark, x->t, x->err) : weir_err_set(x->err, WEIR_ENOMEM, "out of memory");
+}
+
+/* A window ages by the least watermark, as it closes by it: the same rows
+ * leave at the same point of the input however it is replayed. The end of
+ * input (INT64_MAX) closes every window but ages none. */
+static int expire_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
+{
+    int64_t upto;
+    if (!s->expiry || s->watermark == INT64_MAX || __builtin_sub_overflow(s->watermark, s->retention_ms, &upto) ||
+        engine_expiry_first_end(s) > upto)
+        return WEIR_OK;
+    expiring x = {e, s, t, err};
+    int rc = engine_expiry_take(s, upto, expire_row, &x, err);
+    return rc == WEIR_ECORRUPT && !err->code ? weir_err_set(err, rc, "the expiring windows of %s are damaged",
+                                                            s->q->output->name) : rc;
+}
+
 /* Emits (EMIT FINAL) and forgets the sessions whose end + grace the watermark passed. */
 static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
 {
@@ -593,10 +654,10 @@ static int close_sessions(weir_engine *e, query_state *s, const weir_emit_target
     }
     qsort_r(c, n, sizeof *c, cmp_closing, (void *)q);
     int rc = WEIR_OK;
-    for (size_t i = 0; i < n && rc == WEIR_OK && q->emit == WEIR_EMIT_FINAL; i++) {
+    for (size_t i = 0; i < n && rc == WEIR_OK && (q->emit == WEIR_EMIT_FINAL || s->expiry); i++) {
         weir_acc *a = weir_groups_find(s->groups, c[i].keys, c[i].ws);
         int64_t end = weir_session_last(&s->sessions, a) + w->gap_ms;
-        rc = emit_group(e, s, c[i].keys, a, c[i].ws, end, end, false, t, err);
+        rc = closed_row(e, s, c[i].keys, a, c[i].ws, end, t, err);
     }
     /* Keys point into entries that removal moves: copy them before forgetting. */
     for (size_t i = n; i-- > 0 && rc == WEIR_OK;) {
@@ -633,7 +694,7 @@ static int close_cumulate(weir_engine *e, query_state *s, const weir_emit_target
         s->next_close = INT64_MAX;
     if (last <= s->closed_upto)
         return WEIR_OK;
-    if (q->emit == WEIR_EMIT_FINAL) {
+    if (q->emit == WEIR_EMIT_FINAL || s->expiry) {
         closing *c = NULL;
         size_t cap = 0, n = 0;
         weir_groups_walk walk = {0};
@@ -663,7 +724,7 @@ static int close_cumulate(weir_engine *e, query_state *s, const weir_emit_target
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             int r = merge_window(s, c[i].keys, c[i].kh, c[i].ws, c[i].we);
             rc = r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                       : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].we, c[i].we, false, t, err);
+                       : closed_row(e, s, c[i].keys, s->window, c[i].ws, c[i].we, t, err);
         }
         free(c);
         if (rc)
@@ -695,8 +756,8 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
         s->next_close = INT64_MAX;
     if (last <= s->closed_upto)
         return WEIR_OK;
-    if (q->emit == WEIR_EMIT_FINAL) {
-        /* The (key, window) pairs to emit: every window starting in (closed_upto, last] holding data. */
+    if (q->emit == WEIR_EMIT_FINAL || s->expiry) {
+        /* The (key, window) pairs closing: every window starting in (closed_upto, last] holding data. */
         closing *c = NULL;
         size_t cap = 0, n = 0;
         weir_groups_walk walk = {0};
@@ -725,13 +786,12 @@ static int close_windows(weir_engine *e, query_state *s, const weir_emit_target 
         int rc = WEIR_OK;
         for (size_t i = 0; i < n && rc == WEIR_OK; i++) {
             if (w->kind == WEIR_WINDOW_TUMBLE) {
-                rc = emit_group(e, s, c[i].keys, weir_groups_find_hashed(s->groups, c[i].kh, c[i].keys, c[i].ws), c[i].ws,
-                                c[i].ws + w->size_ms, c[i].ws + w->size_ms, false, t, err);
+                rc = closed_row(e, s, c[i].keys, weir_groups_find_hashed(s->groups, c[i].kh, c[i].keys, c[i].ws), c[i].ws,
+                                c[i].ws + w->size_ms, t, err);
             } else {
                 int r = merge_window(s, c[i].keys, c[i].kh, c[i].ws, c[i].we);
                 rc = r < 0 ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
-                           : emit_group(e, s, c[i].keys, s->window, c[i].ws, c[i].ws + w->size_ms, c[i].ws + w->size_ms,
-                                        false, t, err);
+                           : closed_row(e, s, c[i].keys, s->window, c[i].ws, c[i].ws + w->size_ms, t, err);
             }
         }
         free(c);

@@ -15,6 +15,7 @@
 #include "exec/table_join.h"
 #include "exec/tables_join.h"
 #include "exec/temporal_join.h"
+#include "exec/window_expiry.h"
 #include "state/groups.h"
 
 typedef struct query_state {
@@ -33,6 +34,16 @@ typedef struct query_state {
     weir_table_join *table_join; /* a stream-table join's table rows */
     weir_tables_join *tables_join; /* a table-table join's rows of both tables */
     weir_temporal_join *temporal; /* a temporal join's table versions and waiting records (watermarks per side) */
+    weir_expiry *expiry;       /* a windowed table's rows, until its retention has passed their window's end */
+    int64_t retention_ms;      /* that retention */
+    /* the rows of expiry in the state store (expiry_store.c), when the engine has one */
+    bool expiry_stored;
+    weir_store_table expiry_tbl; /* "expiry:" and the output's name */
+    uint64_t expiry_sealed;    /* rows at expiry's front in a sealed batch the store may not hold yet */
+    weir_buf expiry_batch;     /* the sealed changes */
+    weir_buf expiry_taken;     /* store keys of the sealed or stored rows taken since the last seal: u32 length, bytes */
+    weir_buf expiry_after;     /* the store key of the last row taken from the store (empty: none) */
+    int64_t expiry_store_first; /* the window end of the store's first row past it (INT64_MAX: none) */
     /* its groups in the state store (group_store.c), when stored */
     bool stored;
     weir_store *store;         /* borrowed: the engine's */
@@ -94,6 +105,20 @@ int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t p
  * WHERE and the SELECT list to the output table, or leaves it. */
 int engine_tables_join_row(weir_engine *e, query_state *s, unsigned sides, const weir_value *row, const weir_value *key,
                            int64_t ts, const weir_emit_target *t, weir_err *err);
+
+/* expiry_store.c: a windowed table's expiring rows (window_expiry.h)
+ * kept in the state store, so that a checkpoint writes the rows listed
+ * and taken since the last one rather than all of them; called by
+ * group_store.c's functions of the same moments. take: the rows of the
+ * windows ending by upto, the store's first, each leaving the list. */
+int engine_expiry_attach(query_state *s, weir_store *store, weir_err *err);
+int engine_expiry_clear(const query_state *s, weir_store *store, weir_store_txn *txn, weir_err *err);
+int engine_expiry_seal(query_state *s, weir_err *err);
+int engine_expiry_write(query_state *s, weir_store_txn *txn, weir_err *err);
+void engine_expiry_written(query_state *s, bool committed);
+int engine_expiry_take(query_state *s, int64_t upto, weir_expiry_fn fn, void *ctx, weir_err *err);
+int64_t engine_expiry_first_end(const query_state *s); /* of the rows listed, in memory or the store */
+void engine_expiry_free(query_state *s);
 
 /* group_store.c: frees what keeping s's groups in the store holds. */
 void engine_store_free(query_state *s);

@@ -228,6 +228,9 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
     e->store = store;
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
+        int xrc = s->expiry ? engine_expiry_attach(s, store, err) : WEIR_OK;
+        if (xrc)
+            return xrc;
         if (!is_stored(s))
             continue;
         s->stored = true;
@@ -258,6 +261,9 @@ int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
         weir_store_table t;
+        int xrc = e->qs[i].expiry ? engine_expiry_clear(&e->qs[i], store, txn, err) : WEIR_OK;
+        if (xrc)
+            return xrc;
         if (!is_stored(&e->qs[i]))
             continue;
         int rc = table_of(store, e->qs[i].q, false, &t, err);
@@ -319,9 +325,12 @@ int weir_engine_seal_groups(weir_engine *e, weir_err *err)
 {
     weir_buf key = {0}, val = {0}, scratch = {0};
     int rc = WEIR_OK;
-    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++)
+    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
         if (e->qs[i].stored && (rc = seal_query(&e->qs[i], &key, &val, &scratch, err)))
             rc = weir_err_wrap(err, "groups of %s", e->qs[i].q->output->name);
+        if (rc == WEIR_OK && e->qs[i].expiry_stored)
+            rc = engine_expiry_seal(&e->qs[i], err);
+    }
     weir_buf_free(&key);
     weir_buf_free(&val);
     weir_buf_free(&scratch);
@@ -330,16 +339,23 @@ int weir_engine_seal_groups(weir_engine *e, weir_err *err)
 
 int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err)
 {
-    for (int i = 0; i < e->cat->nqueries; i++)
+    for (int i = 0; i < e->cat->nqueries; i++) {
         if (e->qs[i].stored && weir_changes_write(txn, e->qs[i].tbl, &e->qs[i].batch, err))
             return weir_err_wrap(err, "groups of %s", e->qs[i].q->output->name);
+        if (e->qs[i].expiry_stored && engine_expiry_write(&e->qs[i], txn, err))
+            return err->code;
+    }
     return WEIR_OK;
 }
 
 void weir_engine_groups_written(weir_engine *e, bool committed)
 {
-    for (int i = 0; i < e->cat->nqueries && committed; i++)
-        weir_buf_free(&e->qs[i].batch); /* the largest checkpoint's: not kept between checkpoints */
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        if (committed)
+            weir_buf_free(&e->qs[i].batch); /* the largest checkpoint's: not kept between checkpoints */
+        if (e->qs[i].expiry_stored)
+            engine_expiry_written(&e->qs[i], committed);
+    }
 }
 
 /* Whether s's groups may leave memory now: stored, and its last seal's batch committed. */
@@ -451,4 +467,5 @@ void engine_store_free(query_state *s)
 {
     weir_buf_free(&s->batch);
     weir_buf_free(&s->scan_at);
+    engine_expiry_free(s);
 }

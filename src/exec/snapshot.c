@@ -1,15 +1,22 @@
 /*
  * snapshot.c - the engine's state as bytes, for checkpoints.
  *
- * Layout: u32 SNAPSHOT_V2 or _V3, u32 query count; then per query: u32
+ * Layout: u32 SNAPSHOT_V4, u32 flags (FLAG_STORE: written by an engine
+ * attached to a state store), u32 query count; then per query: u32
  * partitions, i64 watermark per partition, i64 closed_upto, four u64
- * counters, (V3) u8 1 when its groups are in the state store (then no
- * group follows: group_store.c has them) or 0, u64 group count and per
- * group i64 window, its key values and its accumulators (agg.c); then,
- * for a join, its records (join.c). The caller frames it (checkpoint.c
- * adds offsets and a CRC). V3 is written by an engine attached to a store,
- * V2 otherwise (scale-out's task states, engines without a store); both
- * load, a V2 state's groups going to the store at the next checkpoint.
+ * counters, u8 1 when its groups are in the state store (then no group
+ * follows: group_store.c has them) or 0, u64 group count and per group
+ * i64 window, its key values and its accumulators (agg.c); u8 1 when the
+ * rows of a windowed table's closed windows follow, until their retention
+ * passes (window_expiry.c), or 0 (none, or in the state store:
+ * expiry_store.c); then, for a join, its records (join.c).
+ * The caller frames it (checkpoint.c adds offsets and a CRC).
+ *
+ * Older versions load: V3 (V4 without the flags word, the expiring rows
+ * and their flag: only engines attached to a store wrote it) and V2 (V3
+ * without the per-query store flag: the other engines, scale-out's task
+ * states among them), a V2 state's groups going to the store at the next
+ * checkpoint. Their closed windows' rows are not listed: they stay.
  *
  * Version 1 had no version word: it began with the query count, which is
  * never as large as the marker. It loads as long as the pipeline has no
@@ -24,6 +31,8 @@
 #define SNAPSHOT_V1_MAX 0xffff0000u /* version 1's first word, a query count, is below this */
 #define SNAPSHOT_V2 0xffff0002u     /* the first version with a version word: joins' state */
 #define SNAPSHOT_V3 0xffff0003u     /* a flag per query: its groups are in the state store */
+#define SNAPSHOT_V4 0xffff0004u     /* a flags word; the rows of windowed tables until they expire */
+#define FLAG_STORE 1u               /* V4's flags: written by an engine attached to a state store */
 
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v)
 {
@@ -71,13 +80,17 @@ bool weir_engine_state_in_store(const uint8_t *state, size_t len)
     if (!state || len < 4)
         return false;
     memcpy(&first, state, 4);
-    return first == SNAPSHOT_V3;
+    if (first != SNAPSHOT_V4 || len < 8)
+        return first == SNAPSHOT_V3;
+    uint32_t flags;
+    memcpy(&flags, state + 4, 4);
+    return flags & FLAG_STORE;
 }
 
 int weir_engine_save(const weir_engine *e, weir_buf *out)
 {
-    bool v3 = weir_engine_has_store(e);
-    int rc = weir_put_u32(out, v3 ? SNAPSHOT_V3 : SNAPSHOT_V2) || weir_put_u32(out, (uint32_t)e->cat->nqueries);
+    int rc = weir_put_u32(out, SNAPSHOT_V4) || weir_put_u32(out, weir_engine_has_store(e) ? FLAG_STORE : 0) ||
+             weir_put_u32(out, (uint32_t)e->cat->nqueries);
     for (int i = 0; i < e->cat->nqueries && !rc; i++) {
         const query_state *s = &e->qs[i];
         rc = weir_put_u32(out, s->nparts);
@@ -85,7 +98,7 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
             rc = weir_put_u64(out, (uint64_t)s->part_wm[p]);
         rc = rc || weir_put_u64(out, (uint64_t)s->closed_upto) || weir_put_u64(out, s->stats.rows_in) ||
              weir_put_u64(out, s->stats.rows_out) || weir_put_u64(out, s->stats.dead) || weir_put_u64(out, s->stats.late) ||
-             (v3 && weir_put_u8(out, s->stored)) || weir_put_u64(out, s->groups && !s->stored ? weir_groups_count(s->groups) : 0);
+             weir_put_u8(out, s->stored) || weir_put_u64(out, s->groups && !s->stored ? weir_groups_count(s->groups) : 0);
         size_t pos = 0;
         const weir_value *keys;
         int64_t window;
@@ -96,6 +109,9 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
                 rc = weir_snapshot_put_value(out, &keys[k]);
             rc = rc || weir_accs_save(weir_groups_query(s->groups), accs, out);
         }
+        /* kept in the store, every row is in the batch this checkpoint commits */
+        bool listed = s->expiry && !s->expiry_stored;
+        rc = rc || weir_put_u8(out, listed) || (listed && weir_expiry_save(s->expiry, out));
         if (!rc && s->join)
             rc = weir_join_save(s->join, out);
         if (!rc && s->table_join)
@@ -112,11 +128,13 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
 {
     weir_reader_buf r = {data, data + len, false};
     uint32_t first = weir_get_u32(&r), version = first < SNAPSHOT_V1_MAX ? 1 : first - SNAPSHOT_V1_MAX;
-    if (version > 3)
-        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (3): "
+    if (version > 4)
+        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (4): "
                                                 "run the weir that wrote it, or start over with --reset", version);
     if (version == 1 && !r.bad)
         r.p -= 4; /* its first word was the query count */
+    if (version >= 4)
+        (void)weir_get_u32(&r); /* the flags: only weir_engine_state_in_store asks */
     for (int i = 0; i < e->cat->nqueries && version == 1; i++)
         if (e->qs[i].join)
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint predates joins and cannot hold the state of %s: "
@@ -163,6 +181,16 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
             if (weir_accs_load(weir_groups_query(s->groups), accs, &r) && !r.bad)
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
+        }
+        if (version >= 4 && weir_get_u8(&r)) {
+            /* a retention now forever: the rows listed stay, read past with a list of no use */
+            weir_expiry *skip = s->expiry ? NULL : weir_expiry_new(s->q->nkeys);
+            int xrc = s->expiry || skip ? weir_expiry_load(s->expiry ? s->expiry : skip, &r) : WEIR_ENOMEM;
+            weir_expiry_free(skip);
+            if (xrc == WEIR_ENOMEM)
+                return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
+            if (xrc)
+                r.bad = true;
         }
         int jrc = s->join && !r.bad ? weir_join_load(s->join, &r)
                   : s->table_join && !r.bad ? weir_table_join_load(s->table_join, &r)

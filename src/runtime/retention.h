@@ -11,11 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/duration.h"
 #include "base/err.h"
 
 struct weir_runtime;
 
-#define WEIR_DEFAULT_RETENTION_MS (7LL * 24 * 3600 * 1000) /* Kafka's log.retention.hours = 168 */
 #define WEIR_COMPACT_SEGMENT_BYTES (4u << 20)              /* a compacted stream's segments: sealed, hence compacted, sooner */
 
 /* Sets every stream the pipeline declares (and its dead-letter stream)
