@@ -17,6 +17,7 @@ struct weir_store_cursor {
     weir_store *s;            /* the store, for messages */
     MDB_cursor *cur;          /* LMDB's cursor in the snapshot's or the writer's transaction */
     weir_store_txn *owner;    /* the writer's transaction, or NULL for a snapshot's cursor */
+    unsigned dbi;             /* the table, for messages */
     unsigned generation;      /* owner's generation at open: a grown map voids the cursor */
     bool reverse;             /* from the end of the range down */
     bool started;             /* positioned at the first item already */
@@ -51,6 +52,7 @@ static int scan(weir_store *s, MDB_txn *txn, weir_store_txn *owner, weir_store_t
         memcpy(c->bounds + lo_len, range->hi, hi_len);
     c->lo = (MDB_val){lo_len, c->bounds};
     c->hi = (MDB_val){hi_len, c->bounds + lo_len};
+    c->dbi = tbl.dbi;
     int rc = mdb_cursor_open(txn, tbl.dbi, &c->cur);
     if (rc) {
         free(c);
@@ -110,6 +112,8 @@ int weir_store_next(weir_store_cursor *c, const void **key, size_t *klen, const 
         return store_fail(c->s, rc, "scanning", err);
     if (c->reverse ? c->has_lo && key_cmp(&k, &c->lo) < 0 : c->has_hi && key_cmp(&k, &c->hi) >= 0)
         return WEIR_OK;
+    if ((rc = store_value_check(c->s, c->dbi, &k, &v, err)) != 0)
+        return rc;
     *key = k.mv_data;
     *klen = k.mv_size;
     *val = v.mv_data;

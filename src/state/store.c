@@ -21,6 +21,12 @@
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
 
+#include "base/crc32c.h"
+
+/* The empty table whose presence says the store's values carry checksums:
+ * made with every new store, absent from those made before them. */
+#define CHECKSUMS_TABLE "_checksummed"
+
 /* What to do about an errno from LMDB. */
 static const char *errno_advice(int e)
 {
@@ -177,8 +183,50 @@ static int open_tables(weir_store *s, weir_err *err)
         mdb_txn_abort(txn);
         return store_fail(s, rc, "reading its tables", err);
     }
+    bool any = false;
+    s->checksums = false;
+    for (unsigned i = 0; i < s->nnames; i++) {
+        any |= s->names[i] != NULL;
+        s->checksums |= s->names[i] && !strcmp(s->names[i], CHECKSUMS_TABLE);
+    }
+    s->checksums |= !any; /* a new store: the writer marks it so at open */
     rc = mdb_txn_commit(txn);
     return rc ? store_fail(s, rc, "reading its tables", err) : WEIR_OK;
+}
+
+size_t store_value_size(const weir_store *s, size_t vlen) { return vlen + (s->checksums ? 4 : 0); }
+
+static uint32_t value_sum(const MDB_val *k, const void *val, size_t vlen)
+{
+    return weir_crc32c(weir_crc32c(0, k->mv_data, k->mv_size), val, vlen);
+}
+
+void store_value_write(const weir_store *s, const MDB_val *k, const void *val, size_t vlen, void *at)
+{
+    if (vlen)
+        memcpy(at, val, vlen);
+    if (s->checksums) {
+        uint32_t sum = value_sum(k, val, vlen);
+        memcpy((uint8_t *)at + vlen, &sum, sizeof sum);
+    }
+}
+
+int store_value_check(const weir_store *s, unsigned dbi, const MDB_val *k, MDB_val *v, weir_err *err)
+{
+    if (!s->checksums)
+        return WEIR_OK;
+    uint32_t stored, sum;
+    if (v->mv_size >= sizeof stored) {
+        memcpy(&stored, (const uint8_t *)v->mv_data + v->mv_size - sizeof stored, sizeof stored);
+        if ((sum = value_sum(k, v->mv_data, v->mv_size - sizeof stored)) == stored) {
+            v->mv_size -= sizeof stored;
+            return WEIR_OK;
+        }
+    }
+    return weir_err_set(err, WEIR_ECORRUPT, "state store %s: table %s: a value of %zu bytes fails its checksum (the "
+                        "file is damaged: a disk or memory fault, or a write from outside weir); stop weir serve and "
+                        "run it with --reset, which rebuilds the store from the retained inputs",
+                        s->file, store_table_name(s, dbi), v->mv_size);
 }
 
 /* The smallest map open_env falls back to when the address space is short. */
@@ -353,7 +401,9 @@ int weir_store_open(const char *dir, const weir_store_options *opt, weir_store *
         free(s);
         return rc;
     }
-    if ((rc = open_env(s, dir, o.map_bytes ? o.map_bytes : WEIR_STORE_MAP_DEFAULT, err)) != 0) {
+    weir_store_table mark;
+    if ((rc = open_env(s, dir, o.map_bytes ? o.map_bytes : WEIR_STORE_MAP_DEFAULT, err)) != 0 ||
+        (s->checksums && !s->read_only && (rc = weir_store_table_open(s, CHECKSUMS_TABLE, true, &mark, err)) != 0)) {
         weir_store_close(s);
         return rc;
     }

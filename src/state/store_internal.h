@@ -29,6 +29,8 @@ struct weir_store {
     unsigned nnames;              /* entries of names (max_tables + LMDB's two own) */
     pthread_mutex_t writer_lock;  /* held by a write transaction from begin to commit or abort (several runners'
                                      checkpoint threads write): weir_store_release reopens only with none */
+    bool checksums;               /* values end with a CRC-32C of their key and bytes (store_value_* below); a store
+                                     made before them (no CHECKSUMS_TABLE) has none and goes on without */
     _Atomic unsigned unmap_every; /* the writer unmaps the map's pages every this many writes (0: never); set by
                                      the pipeline thread */
     unsigned writes_unmapped;     /* writes since the last */
@@ -65,6 +67,15 @@ int store_grow(weir_store *s, weir_err *err);
 /* Adopts a size another process grew the map to (after MDB_MAP_RESIZED);
  * the same conditions as store_grow. */
 int store_adopt_size(weir_store *s, weir_err *err);
+
+/* Values with checksums: the bytes a put of vlen takes, writing them
+ * (val's, then the CRC of key and val) into the reserved room `at`; and a
+ * value read checked and cut back to its owner's bytes, or WEIR_ECORRUPT
+ * naming the file, the table and what to do. Without checksums both leave
+ * the value as it is. */
+size_t store_value_size(const weir_store *s, size_t vlen);
+void store_value_write(const weir_store *s, const MDB_val *k, const void *val, size_t vlen, void *at);
+int store_value_check(const weir_store *s, unsigned dbi, const MDB_val *k, MDB_val *v, weir_err *err);
 
 /* A key's length checked against LMDB's limits, naming the table. */
 int store_check_key(const weir_store *s, unsigned dbi, size_t klen, weir_err *err);

@@ -65,11 +65,15 @@ int weir_store_begin(weir_store *s, weir_store_txn **out, weir_err *err)
     return WEIR_OK;
 }
 
-static int apply(MDB_txn *txn, const redo_op *op, const uint8_t *key, const uint8_t *val)
+static int apply(const weir_store *s, MDB_txn *txn, const redo_op *op, const uint8_t *key, const uint8_t *val)
 {
-    MDB_val k = {op->klen, (void *)key}, v = {op->vlen, (void *)val};
-    if (op->kind == OP_PUT)
-        return mdb_put(txn, op->dbi, &k, &v, 0);
+    MDB_val k = {op->klen, (void *)key}, v = {store_value_size(s, op->vlen), NULL};
+    if (op->kind == OP_PUT) { /* the value, and its checksum, written into the room LMDB reserves */
+        int rc = mdb_put(txn, op->dbi, &k, &v, MDB_RESERVE);
+        if (rc == 0)
+            store_value_write(s, &k, val, op->vlen, v.mv_data);
+        return rc;
+    }
     if (op->kind == OP_CLEAR)
         return mdb_drop(txn, op->dbi, 0);
     int rc = mdb_del(txn, op->dbi, &k, NULL);
@@ -99,7 +103,7 @@ static int grow_and_redo(weir_store_txn *t, weir_err *err)
             redo_op op;
             memcpy(&op, t->redo.data + pos, sizeof op);
             const uint8_t *key = t->redo.data + pos + sizeof op;
-            rc = apply(t->txn, &op, key, key + op.klen);
+            rc = apply(s, t->txn, &op, key, key + op.klen);
             pos += sizeof op + op.klen + op.vlen;
         }
         if (rc == 0)
@@ -141,7 +145,7 @@ static int write_op(weir_store_txn *t, uint32_t kind, weir_store_table tbl, cons
             rc = 0;
     }
     if (rc == 0)
-        rc = apply(t->txn, &op, at + sizeof op, at + sizeof op + klen);
+        rc = apply(s, t->txn, &op, at + sizeof op, at + sizeof op + klen);
     if (rc == 0)
         return WEIR_OK;
     if (rc == MDB_MAP_FULL)
@@ -183,6 +187,8 @@ static int get(weir_store *s, MDB_txn *txn, weir_store_table tbl, const void *ke
         return WEIR_OK;
     if (rc)
         return store_fail(s, rc, "reading", err);
+    if ((rc = store_value_check(s, tbl.dbi, &k, &v, err)) != 0)
+        return rc;
     *val = v.mv_data;
     *vlen = v.mv_size;
     return WEIR_OK;
