@@ -5,7 +5,9 @@
  * and a scale-out task's single partition). The catalog is fixed: every kind of
  * state (keys of several types, windows, panes, sessions, sketches, top-k,
  * a join's buffered records, a stream-table join's rows, a temporal join's
- * versions and waiting records, a table-table join's rows of both tables).
+ * versions and waiting records, a table-table join's rows of both tables,
+ * windowed tables' rows until their retention passes, which a record 30
+ * days on then takes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (weir_engine_new(&cat, &opt, &eng, &err))
             abort();
         if (weir_engine_load(eng, data, size, &err) == WEIR_OK) {
-            weir_emit_target t = {NULL, on_row, NULL, NULL};
+            weir_emit_target t = {NULL, on_row, NULL, on_row};
             const char *rec = "{\"k\":\"x\",\"n\":1,\"u\":2,\"ts\":1000}";
+            /* 30 days on: past the windowed tables' retention, so that their listed rows leave */
+            const char *later = "{\"k\":\"y\",\"n\":2,\"u\":3,\"ts\":2592000000}";
             weir_engine_push_json(eng, cat.rels[0], single ? 0 : 1, rec, strlen(rec), 0, &t, &err);
+            for (uint32_t p = 0; p < (single ? 1u : 2u); p++)
+                weir_engine_push_json(eng, cat.rels[0], p, later, strlen(later), 0, &t, &err);
             weir_engine_advance(eng, INT64_MAX, &t, &err);
             weir_buf b = {0};
             weir_engine_save(eng, &b);

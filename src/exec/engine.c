@@ -29,17 +29,26 @@
 #include "state/groups.h"
 
 /* How long a windowed table of q keeps a window's rows past its end: its
- * WITH (retention), else the default; 0 when they stay (forever, or rows
- * not named by their window: each key's row is then its latest window's). */
+ * WITH (retention), else the default. 0 when they stay: forever, or a row
+ * not named by one window and group alone (a window start or group key
+ * not selected, or a CUMULATE window's end: the row is then the latest of
+ * several, which aging one of them would take away). */
 static int64_t window_retention(const weir_query *q)
 {
     const weir_relation *r = q->output;
-    if (q->window.kind == WEIR_WINDOW_NONE || !r->is_table || r->retention_ms < 0)
+    if (q->window.kind == WEIR_WINDOW_NONE || !r->is_table || r->retention_ms < 0 || q->nkeys > 62)
         return 0;
-    for (int i = 0; i < r->npk; i++)
-        if (q->out[r->pk[i]]->kind == WEIR_E_SLOT && q->out[r->pk[i]]->slot == q->nkeys + q->naggs)
-            return r->retention_ms ? r->retention_ms : WEIR_DEFAULT_RETENTION_MS;
-    return 0;
+    int named = 0, wanted = q->nkeys + 1 + (q->window.cumulate ? 1 : 0);
+    uint64_t seen = 0; /* bits: the keys, window start (62) and end (63) seen (one selected twice counts once) */
+    for (int i = 0; i < r->npk; i++) {
+        int slot = q->out[r->pk[i]]->kind == WEIR_E_SLOT ? q->out[r->pk[i]]->slot : -1;
+        int bit = slot < 0 ? -1 : slot < q->nkeys ? slot : slot == q->nkeys + q->naggs ? 62 : 63;
+        if (bit >= 0 && !(seen >> bit & 1)) {
+            seen |= 1ull << bit;
+            named++;
+        }
+    }
+    return named == wanted ? (r->retention_ms ? r->retention_ms : WEIR_DEFAULT_RETENTION_MS) : 0;
 }
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err)
@@ -415,7 +424,8 @@ static int advance_partition(weir_engine *e, query_state *s, uint32_t part, int6
         return WEIR_OK;
     s->watermark = m;
     int rc = close_windows(e, s, t, err);
-    return rc ? rc : expire_windows(e, s, t, err);
+    /* The end of input (partitions raised to INT64_MAX one by one) closes windows but ages none. */
+    return rc || ts == INT64_MAX ? rc : expire_windows(e, s, t, err);
 }
 
 /* A record of a SESSION query: join (and maybe merge) its key's sessions. */
@@ -590,8 +600,8 @@ static int cmp_closing(const void *pa, const void *pb, void *ctx)
 
 /* The row a closing window [ws, we) of keys leaves in the table (accs: its
  * aggregates): emitted now (EMIT FINAL; EMIT CHANGES showed it as it
- * changed), and listed until the table's retention passes it, where it
- * shows. */
+ * changed); and if the table ages its windows and HAVING lets the row
+ * show, listed to leave once the retention has passed its end. */
 static int closed_row(weir_engine *e, query_state *s, const weir_value *keys, const weir_acc *accs, int64_t ws,
                       int64_t we, const weir_emit_target *t, weir_err *err)
 {
@@ -616,8 +626,7 @@ static int expire_row(void *ctx, const weir_value *keys, int64_t ws, int64_t we)
 }
 
 /* A window ages by the least watermark, as it closes by it: the same rows
- * leave at the same point of the input however it is replayed. The end of
- * input (INT64_MAX) closes every window but ages none. */
+ * leave at the same point of the input however it is replayed. */
 static int expire_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err)
 {
     int64_t upto;
@@ -625,9 +634,7 @@ static int expire_windows(weir_engine *e, query_state *s, const weir_emit_target
         engine_expiry_first_end(s) > upto)
         return WEIR_OK;
     expiring x = {e, s, t, err};
-    int rc = engine_expiry_take(s, upto, expire_row, &x, err);
-    return rc == WEIR_ECORRUPT && !err->code ? weir_err_set(err, rc, "the expiring windows of %s are damaged",
-                                                            s->q->output->name) : rc;
+    return engine_expiry_take(s, upto, expire_row, &x, err);
 }
 
 /* Emits (EMIT FINAL) and forgets the sessions whose end + grace the watermark passed. */

@@ -36,13 +36,17 @@ typedef struct query_state {
     weir_temporal_join *temporal; /* a temporal join's table versions and waiting records (watermarks per side) */
     weir_expiry *expiry;       /* a windowed table's rows, until its retention has passed their window's end */
     int64_t retention_ms;      /* that retention */
-    /* the rows of expiry in the state store (expiry_store.c), when the engine has one */
+    /* the rows of expiry in the state store (expiry_store.c), when the engine has one. The engine's
+     * thread takes rows; the checkpoint's seals (the engine held) and then writes expiry_batch while
+     * the engine runs; the pipeline's thread calls written() once that ended. */
     bool expiry_stored;
-    weir_store_table expiry_tbl; /* "expiry:" and the output's name */
+    weir_store_table expiry_tbl; /* "expiry:" and the output's name; keyed by each row's listing number */
+    uint64_t expiry_next;      /* the number the next row sealed gets (1 up) */
     uint64_t expiry_sealed;    /* rows at expiry's front in a sealed batch the store may not hold yet */
+    uint64_t expiry_front;     /* the number of the first of those */
+    uint64_t expiry_after;     /* every row numbered up to this was taken (0: none) */
     weir_buf expiry_batch;     /* the sealed changes */
-    weir_buf expiry_taken;     /* store keys of the sealed or stored rows taken since the last seal: u32 length, bytes */
-    weir_buf expiry_after;     /* the store key of the last row taken from the store (empty: none) */
+    weir_buf expiry_taken;     /* numbers (u64) of the sealed or stored rows taken since the last seal */
     int64_t expiry_store_first; /* the window end of the store's first row past it (INT64_MAX: none) */
     /* its groups in the state store (group_store.c), when stored */
     bool stored;

@@ -85,10 +85,6 @@ int64_t weir_expiry_first_end(const weir_expiry *x)
     return end;
 }
 
-static bool read_row(const weir_expiry *x, weir_reader_buf *r, int64_t *we, int64_t *ws, weir_value *keys)
-{
-    return weir_expiry_get_row(r, x->nkeys, keys, ws, we);
-}
 
 /* Forgets the row at the front, which ended at `next`. */
 static void forget_front(weir_expiry *x, const uint8_t *next)
@@ -104,7 +100,7 @@ int weir_expiry_take(weir_expiry *x, int64_t upto, weir_expiry_fn fn, void *ctx)
     while (x->rows && weir_expiry_first_end(x) <= upto) {
         weir_reader_buf r = {x->bytes.data + x->head, x->bytes.data + x->bytes.len, false};
         int64_t we, ws;
-        if (!read_row(x, &r, &we, &ws, keys))
+        if (!weir_expiry_get_row(&r, x->nkeys, keys, &ws, &we))
             return WEIR_ECORRUPT; /* not after a load, which checks every row */
         int rc = fn(ctx, keys, ws, we);
         if (rc)
@@ -120,7 +116,7 @@ int weir_expiry_each(const weir_expiry *x, uint64_t skip, weir_expiry_fn fn, voi
     weir_reader_buf r = {x->bytes.data + x->head, x->bytes.data + x->bytes.len, false};
     for (uint64_t i = 0; i < x->rows; i++) {
         int64_t we, ws;
-        if (!read_row(x, &r, &we, &ws, keys))
+        if (!weir_expiry_get_row(&r, x->nkeys, keys, &ws, &we))
             return WEIR_ECORRUPT;
         int rc = i >= skip ? fn(ctx, keys, ws, we) : 0;
         if (rc)
@@ -135,7 +131,7 @@ void weir_expiry_drop(weir_expiry *x, uint64_t n)
     while (n-- > 0 && x->rows) {
         weir_reader_buf r = {x->bytes.data + x->head, x->bytes.data + x->bytes.len, false};
         int64_t we, ws;
-        if (!read_row(x, &r, &we, &ws, keys))
+        if (!weir_expiry_get_row(&r, x->nkeys, keys, &ws, &we))
             return;
         forget_front(x, r.p);
     }
@@ -148,6 +144,8 @@ size_t weir_expiry_bytes(const weir_expiry *x) { return x->bytes.cap; }
 int weir_expiry_save(const weir_expiry *x, weir_buf *out)
 {
     size_t len = x->bytes.len - x->head;
+    if (len > UINT32_MAX)
+        return WEIR_EINVAL; /* the checkpoint's length word: 4 GiB of rows (tens of millions) is past any state kept whole */
     int rc = weir_put_u64(out, x->rows) || weir_put_u32(out, (uint32_t)len) ||
              (len && weir_buf_append(out, x->bytes.data + x->head, len));
     return rc ? WEIR_ENOMEM : WEIR_OK;
@@ -166,7 +164,7 @@ int weir_expiry_load(weir_expiry *x, weir_reader_buf *r)
     weir_value keys[MAX_KEYS];
     int64_t we, ws;
     for (uint64_t i = 0; i < rows; i++)
-        if (!read_row(x, &rows_r, &we, &ws, keys))
+        if (!weir_expiry_get_row(&rows_r, x->nkeys, keys, &ws, &we))
             return WEIR_ECORRUPT;
     if (rows_r.p != rows_r.end)
         return WEIR_ECORRUPT;

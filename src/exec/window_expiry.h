@@ -11,10 +11,12 @@
  * the engine takes its rows and each leaves the table: a removal, a
  * tombstone in the changelog (engine.c). Windows close in order of their
  * end, so the list is a queue: appended at the back, taken from the front.
- * Sessions closing together may end out of order; a row listed after one
- * that ends later leaves with that one.
+ * Sessions closing together are listed in order of their start, so their
+ * ends may be out of order: a row listed after one that ends later leaves
+ * with that one (in memory and in the state store alike).
  *
- * One thread (the engine's) calls everything here.
+ * One thread at a time: the engine's, or a checkpoint's (weir_expiry_each,
+ * _rows, _save) while the engine is held.
  */
 #ifndef WEIR_WINDOW_EXPIRY_H
 #define WEIR_WINDOW_EXPIRY_H
@@ -62,8 +64,9 @@ uint64_t weir_expiry_rows(const weir_expiry *x);
 size_t weir_expiry_bytes(const weir_expiry *x);
 
 /* Checkpoints: u64 row count, then the rows' bytes (u32 length first),
- * per row i64 window end, i64 window start and the keys. load replaces
- * what x holds: WEIR_ECORRUPT or WEIR_ENOMEM. */
+ * per row i64 window end, i64 window start and the keys; WEIR_EINVAL past
+ * 4 GiB of them, WEIR_ENOMEM. load replaces what x holds: WEIR_ECORRUPT or
+ * WEIR_ENOMEM. */
 int weir_expiry_save(const weir_expiry *x, weir_buf *out);
 int weir_expiry_load(weir_expiry *x, weir_reader_buf *r);
 

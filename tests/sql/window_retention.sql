@@ -11,3 +11,8 @@ CREATE TABLE changes WITH (retention = '2 minutes') AS
   SELECT page, window_start, COUNT(*) AS n FROM HOP(clicks, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE) GROUP BY page;
 CREATE TABLE latest WITH (retention = '1 minute') AS
   SELECT page, COUNT(*) AS n FROM TUMBLE(clicks, INTERVAL '1' MINUTE) GROUP BY page EMIT FINAL;
+-- a CUMULATE table that does not select window_end names a row by its start
+-- alone, the latest of its growing windows: aging one would take it away
+CREATE TABLE so_far WITH (retention = '1 minute') AS
+  SELECT page, window_start, COUNT(*) AS n
+  FROM CUMULATE(clicks, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE) GROUP BY page EMIT FINAL;
