@@ -17,6 +17,7 @@
  * without them.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -474,7 +475,7 @@ static void test_clear_and_rows(const char *dir)
 typedef struct reader_ctx {
     weir_store *s;
     weir_store_table t;
-    volatile int stop;
+    atomic_int stop;           /* set by the writer when it is done */
     int snapshots, torn, changed, went_back;
 } reader_ctx;
 
@@ -549,7 +550,7 @@ static void test_snapshots(const char *dir)
 typedef struct holder_ctx {
     weir_store *s;
     weir_store_table t;
-    volatile int holding;
+    atomic_int holding;        /* set once the snapshot is taken */
     int same;
 } holder_ctx;
 
