@@ -1,15 +1,18 @@
 /*
  * snapshot.c - the engine's state as bytes, for checkpoints.
  *
- * Layout: u32 SNAPSHOT_V2 or _V3, u32 query count; then per query: u32
- * partitions, i64 watermark per partition, i64 closed_upto, four u64
- * counters, (V3) u8 1 when its groups are in the state store (then no
- * group follows: group_store.c has them) or 0, u64 group count and per
- * group i64 window, its key values and its accumulators (agg.c); then,
- * for a join, its records (join.c). The caller frames it (checkpoint.c
- * adds offsets and a CRC). V3 is written by an engine attached to a store,
- * V2 otherwise (scale-out's task states, engines without a store); both
- * load, a V2 state's groups going to the store at the next checkpoint.
+ * Layout: u32 SNAPSHOT_V2, _V3 or _V4, u32 query count; then per query:
+ * u32 partitions, i64 watermark per partition, i64 closed_upto, four u64
+ * counters, (V3, V4) u8 1 when its groups are in the state store (then no
+ * group follows: group_store.c has them) or 0, (V4) u8 1 when its join's
+ * table rows are in the state store (then none follow: join_store.c has
+ * them) or 0, u64 group count and per group i64 window, its key values
+ * and its accumulators (agg.c); then, for a join, its records (join.c,
+ * temporal_join.c; table_join.c and tables_join.c unless in the store).
+ * The caller frames it (checkpoint.c adds offsets and a CRC). V4 is
+ * written by an engine attached to a store, V2 otherwise (scale-out's
+ * task states, engines without a store); V2 to V4 load, groups and join
+ * rows of an older state going to the store at the next checkpoint.
  *
  * Version 1 had no version word: it began with the query count, which is
  * never as large as the marker. It loads as long as the pipeline has no
@@ -24,6 +27,7 @@
 #define SNAPSHOT_V1_MAX 0xffff0000u /* version 1's first word, a query count, is below this */
 #define SNAPSHOT_V2 0xffff0002u     /* the first version with a version word: joins' state */
 #define SNAPSHOT_V3 0xffff0003u     /* a flag per query: its groups are in the state store */
+#define SNAPSHOT_V4 0xffff0004u     /* and a flag per query: its join's table rows are in the state store */
 
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v)
 {
@@ -71,13 +75,13 @@ bool weir_engine_state_in_store(const uint8_t *state, size_t len)
     if (!state || len < 4)
         return false;
     memcpy(&first, state, 4);
-    return first == SNAPSHOT_V3;
+    return first == SNAPSHOT_V3 || first == SNAPSHOT_V4;
 }
 
 int weir_engine_save(const weir_engine *e, weir_buf *out)
 {
-    bool v3 = weir_engine_has_store(e);
-    int rc = weir_put_u32(out, v3 ? SNAPSHOT_V3 : SNAPSHOT_V2) || weir_put_u32(out, (uint32_t)e->cat->nqueries);
+    bool v4 = weir_engine_has_store(e);
+    int rc = weir_put_u32(out, v4 ? SNAPSHOT_V4 : SNAPSHOT_V2) || weir_put_u32(out, (uint32_t)e->cat->nqueries);
     for (int i = 0; i < e->cat->nqueries && !rc; i++) {
         const query_state *s = &e->qs[i];
         rc = weir_put_u32(out, s->nparts);
@@ -85,7 +89,7 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
             rc = weir_put_u64(out, (uint64_t)s->part_wm[p]);
         rc = rc || weir_put_u64(out, (uint64_t)s->closed_upto) || weir_put_u64(out, s->stats.rows_in) ||
              weir_put_u64(out, s->stats.rows_out) || weir_put_u64(out, s->stats.dead) || weir_put_u64(out, s->stats.late) ||
-             (v3 && weir_put_u8(out, s->stored)) || weir_put_u64(out, s->groups && !s->stored ? weir_groups_count(s->groups) : 0);
+             (v4 && (weir_put_u8(out, s->stored) || weir_put_u8(out, s->join_stored))) || weir_put_u64(out, s->groups && !s->stored ? weir_groups_count(s->groups) : 0);
         size_t pos = 0;
         const weir_value *keys;
         int64_t window;
@@ -98,9 +102,9 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
         }
         if (!rc && s->join)
             rc = weir_join_save(s->join, out);
-        if (!rc && s->table_join)
+        if (!rc && s->table_join && !s->join_stored)
             rc = weir_table_join_save(s->table_join, out);
-        if (!rc && s->tables_join)
+        if (!rc && s->tables_join && !s->join_stored)
             rc = weir_tables_join_save(s->tables_join, out);
         if (!rc && s->temporal)
             rc = weir_temporal_join_save(s->temporal, out);
@@ -112,8 +116,8 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
 {
     weir_reader_buf r = {data, data + len, false};
     uint32_t first = weir_get_u32(&r), version = first < SNAPSHOT_V1_MAX ? 1 : first - SNAPSHOT_V1_MAX;
-    if (version > 3)
-        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (3): "
+    if (version > 4)
+        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (4): "
                                                 "run the weir that wrote it, or start over with --reset", version);
     if (version == 1 && !r.bad)
         r.p -= 4; /* its first word was the query count */
@@ -139,9 +143,12 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         s->stats.rows_out = weir_get_u64(&r);
         s->stats.dead = weir_get_u64(&r);
         s->stats.late = weir_get_u64(&r);
-        bool in_store = version >= 3 && weir_get_u8(&r);
+        bool in_store = version >= 3 && weir_get_u8(&r), join_in_store = version >= 4 && weir_get_u8(&r);
         if (in_store && !s->stored)
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint keeps the groups of %s in the state store, which is not "
+                                "open", s->q->output->name);
+        if (join_in_store && !s->join_stored)
+            return weir_err_set(err, WEIR_ECORRUPT, "checkpoint keeps the join rows of %s in the state store, which is not "
                                 "open", s->q->output->name);
         uint64_t ngroups = weir_get_u64(&r);
         if (ngroups && (!s->groups || s->q->nkeys > 64))
@@ -165,8 +172,8 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
         }
         int jrc = s->join && !r.bad ? weir_join_load(s->join, &r)
-                  : s->table_join && !r.bad ? weir_table_join_load(s->table_join, &r)
-                  : s->tables_join && !r.bad ? weir_tables_join_load(s->tables_join, &r)
+                  : s->table_join && !r.bad && !join_in_store ? weir_table_join_load(s->table_join, &r)
+                  : s->tables_join && !r.bad && !join_in_store ? weir_tables_join_load(s->tables_join, &r)
                   : s->temporal && !r.bad ? weir_temporal_join_load(s->temporal, &r) : WEIR_OK;
         if (jrc == WEIR_ENOMEM)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
