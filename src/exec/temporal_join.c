@@ -25,6 +25,7 @@ typedef struct versions {      /* one key's: v[0..n) by (ts, seq); key NULL: an 
     weir_value *key;           /* a packed copy of the join key */
     version *v;
     size_t n, cap;
+    bool listed;               /* in the join's list of keys with something to prune some day (due) */
 } versions;
 
 typedef struct waiting {       /* a stream record, its values packed after it */
@@ -39,6 +40,9 @@ struct weir_temporal_join {
     uint32_t nparts;
     versions *keys;            /* open addressing; a key once seen keeps its slot */
     size_t nslots, nkeys;
+    size_t *old;               /* slots of the listed keys: pruned as time passes */
+    size_t nold, old_cap;
+    int64_t next_due;          /* no listed key has anything to prune before the horizon reaches this */
     waiting **heap;
     size_t nwaiting, heap_cap;
     int64_t *wm[2];            /* per side (0 stream, 1 table) and partition: newest event time seen */
@@ -64,6 +68,7 @@ weir_temporal_join *weir_temporal_join_new(const weir_join *j, int left_cols, ui
     }
     for (uint32_t p = 0; p < nparts; p++)
         t->wm[0][p] = t->wm[1][p] = INT64_MIN;
+    t->next_due = INT64_MAX;
     return t;
 }
 
@@ -80,6 +85,7 @@ void weir_temporal_join_free(weir_temporal_join *t)
     for (size_t i = 0; i < t->nwaiting; i++)
         free(t->heap[i]);
     free(t->keys);
+    free(t->old);
     free(t->heap);
     free(t->wm[0]);
     free(t->wm[1]);
@@ -104,6 +110,7 @@ static versions *key_versions(weir_temporal_join *t, const weir_value *key, bool
         versions *grown = calloc(n, sizeof *grown);
         if (!grown)
             return NULL;
+        t->nold = 0; /* listed again at their new slots: never more than before */
         for (size_t i = 0; i < t->nslots; i++) {
             if (!t->keys[i].key)
                 continue;
@@ -111,6 +118,8 @@ static versions *key_versions(weir_temporal_join *t, const weir_value *key, bool
             while (grown[j].key)
                 j = (j + 1) & (n - 1);
             grown[j] = t->keys[i];
+            if (grown[j].listed)
+                t->old[t->nold++] = j;
         }
         free(t->keys);
         t->keys = grown;
@@ -132,15 +141,20 @@ static versions *key_versions(weir_temporal_join *t, const weir_value *key, bool
     return &t->keys[j];
 }
 
-/* Drops the versions no record can meet: those older than the newest at
- * or before both the stream's watermark less GRACE (what a record that is
- * not too late may be at) and the earliest waiting record (that one too
- * when it is a removal). */
-static void prune(weir_temporal_join *t, versions *vs)
+/* The earliest time a record can still ask for: the stream's watermark
+ * less GRACE (what a record that is not too late may be at), or the
+ * earliest waiting record's. */
+static int64_t horizon_of(const weir_temporal_join *t)
 {
     int64_t horizon = weir_sat_add(least(t, 0), -t->j->grace_ms);
-    if (t->nwaiting && t->heap[0]->ts < horizon)
-        horizon = t->heap[0]->ts;
+    return t->nwaiting && t->heap[0]->ts < horizon ? t->heap[0]->ts : horizon;
+}
+
+/* Drops the versions no record can meet: those older than the newest at
+ * or before the horizon (that one too when it is a removal). */
+static void prune(weir_temporal_join *t, versions *vs)
+{
+    int64_t horizon = horizon_of(t);
     size_t keep = 0;
     while (keep + 1 < vs->n && vs->v[keep + 1].ts <= horizon)
         keep++;
@@ -154,6 +168,58 @@ static void prune(weir_temporal_join *t, versions *vs)
     memmove(vs->v, vs->v + keep, (vs->n - keep) * sizeof *vs->v);
     vs->n -= keep;
     t->nversions -= keep;
+}
+
+/* When the horizon will let prune drop something of vs: its second
+ * version's time (the first then has a newer one at or before the
+ * horizon), or a lone removal's own; INT64_MAX: never. */
+static int64_t due(const versions *vs)
+{
+    return vs->n > 1 ? vs->v[1].ts : vs->n == 1 && !vs->v[0].row ? vs->v[0].ts : INT64_MAX;
+}
+
+/* Lists vs among the keys with something to prune some day. */
+static int list_old(weir_temporal_join *t, versions *vs)
+{
+    int64_t when = due(vs);
+    if (when < t->next_due)
+        t->next_due = when;
+    if (vs->listed || when == INT64_MAX)
+        return WEIR_OK;
+    if (t->nold == t->old_cap) {
+        size_t *o = weir_array_grow(t->old, &t->old_cap, sizeof *o, 64);
+        if (!o)
+            return WEIR_ENOMEM;
+        t->old = o;
+    }
+    t->old[t->nold++] = (size_t)(vs - t->keys);
+    vs->listed = true;
+    return WEIR_OK;
+}
+
+/* Retention: once the horizon reaches what a listed key can prune, every
+ * listed key drops the versions no record can meet any more, so a key's
+ * history does not wait for the key to be written or met again; a key
+ * left with its row as of the horizon alone leaves the list. A sweep
+ * walks the listed keys: those the table changed within the last GRACE
+ * and watermark lag, as a rule. */
+static void sweep(weir_temporal_join *t)
+{
+    if (horizon_of(t) < t->next_due)
+        return;
+    t->next_due = INT64_MAX;
+    for (size_t i = 0; i < t->nold;) {
+        versions *vs = &t->keys[t->old[i]];
+        prune(t, vs);
+        int64_t when = due(vs);
+        if (when != INT64_MAX) {
+            t->next_due = when < t->next_due ? when : t->next_due;
+            i++;
+            continue;
+        }
+        vs->listed = false;
+        t->old[i] = t->old[--t->nold];
+    }
 }
 
 /* Adds a version (row copied, or NULL) in (ts, seq) order, and with
@@ -191,7 +257,7 @@ static int add_version(weir_temporal_join *t, const weir_value *key, const weir_
         t->seq = seq + 1;
     if (pruning)
         prune(t, vs);
-    return WEIR_OK;
+    return list_old(t, vs);
 }
 
 /* A stream record meets the version of its key at its time. */
@@ -288,7 +354,9 @@ int weir_temporal_join_advance(weir_temporal_join *t, int side, uint32_t part, i
     part %= t->nparts;
     if (wm > t->wm[side][part])
         t->wm[side][part] = wm;
-    return side ? release(t, ev, emit, ctx) : WEIR_OK;
+    int rc = side ? release(t, ev, emit, ctx) : WEIR_OK;
+    sweep(t);
+    return rc;
 }
 
 int weir_temporal_join_version(weir_temporal_join *t, uint32_t part, const weir_value *row, const weir_value *key,
@@ -312,7 +380,9 @@ int weir_temporal_join_push(weir_temporal_join *t, uint32_t part, const weir_val
         return WEIR_OK;
     if (ts > t->wm[0][part])
         t->wm[0][part] = ts;
-    return settled(t, ts) ? meet(t, row, ts, ev, emit, ctx) : wait(t, row, ts, t->seq);
+    int rc = settled(t, ts) ? meet(t, row, ts, ev, emit, ctx) : wait(t, row, ts, t->seq);
+    sweep(t);
+    return rc;
 }
 
 int64_t weir_temporal_join_watermark(const weir_temporal_join *t, int side, uint32_t part)
@@ -324,7 +394,7 @@ uint64_t weir_temporal_join_entries(const weir_temporal_join *t) { return t->nve
 
 uint64_t weir_temporal_join_bytes(const weir_temporal_join *t)
 {
-    return t->bytes + t->nslots * sizeof *t->keys + t->heap_cap * sizeof *t->heap;
+    return t->bytes + t->nslots * sizeof *t->keys + t->heap_cap * sizeof *t->heap + t->old_cap * sizeof *t->old;
 }
 
 /* Layout: u64 next arrival; i64 watermark per side and partition; u64

@@ -17,7 +17,8 @@
  * - a key keeps the newest version at or before the stream's watermark
  *   less GRACE (and before every waiting record) and every later one: no
  *   record that is not too late can meet an older one; older versions go
- *   when the key is next written or met.
+ *   when the key is next written or met, or when that time (the horizon)
+ *   passes them (temporal_join.c's sweep): that is the join's retention.
  * So what meets never depends on how the two inputs interleave: replay,
  * serve and a restart give the same rows. One thread calls everything.
  */
