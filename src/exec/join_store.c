@@ -8,15 +8,19 @@
  * key.
  *
  * Store tables: "join:" and the output's name for a stream-table join's
- * table; "join:NAME:left" and "join:NAME:right" for a table-table join.
- * A temporal join's versions and an interval join's buffered records stay
- * in the checkpoint file (snapshot.c).
+ * table; "join:NAME:left" and "join:NAME:right" for a table-table join's
+ * tables and an interval join's buffered records (join.c: keyed by join
+ * key, event time and arrival; all in memory too, as windows' groups, read
+ * back at attach, never dropped before the watermark passes them). A
+ * temporal join's versions and waiting records stay in the checkpoint
+ * file (snapshot.c).
  */
 #include <stdio.h>
 
 #include "exec/engine_internal.h"
 
-/* s's row maps kept in the store, with their tables' names (names may be NULL); how many (0 to 2). */
+/* s's row maps kept in the store (NULLs for an interval join), with their
+ * tables' names (names may be NULL); how many (0 to 2). */
 static int maps_of(const query_state *s, weir_row_map **maps, char names[2][300])
 {
     const char *out = s->q->output->name;
@@ -26,9 +30,9 @@ static int maps_of(const query_state *s, weir_row_map **maps, char names[2][300]
             snprintf(names[0], sizeof names[0], "join:%s", out);
         return 1;
     }
-    if (s->tables_join) {
+    if (s->tables_join || s->join) {
         for (int side = 0; side < 2; side++) {
-            maps[side] = weir_tables_join_rows(s->tables_join, side);
+            maps[side] = s->tables_join ? weir_tables_join_rows(s->tables_join, side) : NULL;
             if (names)
                 snprintf(names[side], sizeof names[side], "join:%s:%s", out, side ? "right" : "left");
         }
@@ -42,13 +46,14 @@ int engine_join_attach(query_state *s, weir_store *store, weir_err *err)
     weir_row_map *maps[2];
     char names[2][300];
     int n = maps_of(s, maps, names);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !s->join; i++) {
         int rc = weir_row_map_attach(maps[i], store, names[i], err);
         if (rc)
             return rc;
     }
-    s->join_stored = n > 0;
-    return WEIR_OK;
+    int rc = s->join ? weir_join_attach(s->join, store, s->q->output->name, err) : WEIR_OK;
+    s->join_stored = n > 0 && rc == WEIR_OK;
+    return rc;
 }
 
 int engine_join_clear(const query_state *s, weir_store *store, weir_store_txn *txn, weir_err *err)
@@ -74,9 +79,11 @@ int engine_join_seal(query_state *s, weir_err *err)
     weir_row_map *maps[2];
     int n = s->join_stored ? maps_of(s, maps, NULL) : 0, rc = WEIR_OK;
     if (n && s->lost)
-        return weir_err_set(err, WEIR_ENOMEM, "the changes of %s's join rows were lost to a failure; restart weir serve",
+        return weir_err_set(err, WEIR_ENOMEM, "the changes of %s's join state were lost to a failure; restart weir serve",
                             s->q->output->name);
-    for (int i = 0; i < n; i++) /* every map, even after a failure: each unmarks what it walks */
+    if (n && s->join)
+        rc = weir_join_seal(s->join, err);
+    for (int i = 0; i < n && !s->join; i++) /* every map, even after a failure: each unmarks what it walks */
         if (weir_row_map_seal(maps[i], rc ? &(weir_err){0} : err) && rc == WEIR_OK)
             rc = err->code ? err->code : WEIR_ENOMEM;
     s->lost |= rc != WEIR_OK; /* the store cannot follow the rows any more */
@@ -87,6 +94,8 @@ int engine_join_write(query_state *s, weir_store_txn *txn, weir_err *err)
 {
     weir_row_map *maps[2];
     int n = s->join_stored ? maps_of(s, maps, NULL) : 0;
+    if (n && s->join)
+        return weir_join_write(s->join, txn, err);
     for (int i = 0; i < n; i++) {
         int rc = weir_row_map_write(maps[i], txn, err);
         if (rc)
@@ -99,14 +108,16 @@ void engine_join_written(query_state *s, bool committed)
 {
     weir_row_map *maps[2];
     int n = s->join_stored ? maps_of(s, maps, NULL) : 0;
-    for (int i = 0; i < n; i++)
+    if (n && s->join)
+        weir_join_written(s->join, committed);
+    for (int i = 0; i < n && !s->join; i++)
         weir_row_map_written(maps[i], committed);
 }
 
 size_t engine_join_bytes(const query_state *s)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->join ? maps_of(s, maps, NULL) : 0;
     size_t bytes = 0;
     for (int i = 0; i < n; i++)
         bytes += weir_row_map_bytes(maps[i]);
@@ -116,7 +127,7 @@ size_t engine_join_bytes(const query_state *s)
 void engine_join_tick(query_state *s)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->join ? maps_of(s, maps, NULL) : 0;
     for (int i = 0; i < n; i++)
         weir_row_map_tick(maps[i]);
 }
@@ -124,7 +135,7 @@ void engine_join_tick(query_state *s)
 void engine_join_droppable(const query_state *s, weir_budget_ages *ages)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored && !s->lost ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->lost && !s->join ? maps_of(s, maps, NULL) : 0;
     for (int i = 0; i < n; i++)
         weir_row_map_droppable(maps[i], ages);
 }
@@ -132,7 +143,7 @@ void engine_join_droppable(const query_state *s, weir_budget_ages *ages)
 uint64_t engine_join_drop(query_state *s, weir_budget_cut cut)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored && !s->lost ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->lost && !s->join ? maps_of(s, maps, NULL) : 0;
     uint64_t dropped = 0;
     for (int i = 0; i < n; i++) {
         weir_budget_ages mine = {0};
