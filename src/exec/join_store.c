@@ -11,16 +11,18 @@
  * table; "join:NAME:left" and "join:NAME:right" for a table-table join's
  * tables and an interval join's buffered records (join.c: keyed by join
  * key, event time and arrival; all in memory too, as windows' groups, read
- * back at attach, never dropped before the watermark passes them). A
- * temporal join's versions and waiting records stay in the checkpoint
- * file (snapshot.c).
+ * back at attach, never dropped before the watermark passes them);
+ * "join:NAME:versions" for a temporal join's versions (temporal_join.c:
+ * keyed by join key, time and arrival; all in memory too, read back at
+ * attach, pruned by the join's retention); its waiting stream records
+ * stay in the checkpoint file (snapshot.c).
  */
 #include <stdio.h>
 
 #include "exec/engine_internal.h"
 
-/* s's row maps kept in the store (NULLs for an interval join), with their
- * tables' names (names may be NULL); how many (0 to 2). */
+/* s's row maps kept in the store (NULLs for an interval or temporal
+ * join), with their tables' names (names may be NULL); how many (0 to 2). */
 static int maps_of(const query_state *s, weir_row_map **maps, char names[2][300])
 {
     const char *out = s->q->output->name;
@@ -28,6 +30,12 @@ static int maps_of(const query_state *s, weir_row_map **maps, char names[2][300]
         maps[0] = weir_table_join_rows(s->table_join);
         if (names)
             snprintf(names[0], sizeof names[0], "join:%s", out);
+        return 1;
+    }
+    if (s->temporal) {
+        maps[0] = NULL;
+        if (names)
+            snprintf(names[0], sizeof names[0], "join:%s:versions", out);
         return 1;
     }
     if (s->tables_join || s->join) {
@@ -46,12 +54,13 @@ int engine_join_attach(query_state *s, weir_store *store, weir_err *err)
     weir_row_map *maps[2];
     char names[2][300];
     int n = maps_of(s, maps, names);
-    for (int i = 0; i < n && !s->join; i++) {
+    for (int i = 0; i < n && maps[i]; i++) {
         int rc = weir_row_map_attach(maps[i], store, names[i], err);
         if (rc)
             return rc;
     }
-    int rc = s->join ? weir_join_attach(s->join, store, s->q->output->name, err) : WEIR_OK;
+    int rc = s->join ? weir_join_attach(s->join, store, s->q->output->name, err)
+             : s->temporal ? weir_temporal_join_attach(s->temporal, store, s->q->output->name, err) : WEIR_OK;
     s->join_stored = n > 0 && rc == WEIR_OK;
     return rc;
 }
@@ -83,7 +92,9 @@ int engine_join_seal(query_state *s, weir_err *err)
                             s->q->output->name);
     if (n && s->join)
         rc = weir_join_seal(s->join, err);
-    for (int i = 0; i < n && !s->join; i++) /* every map, even after a failure: each unmarks what it walks */
+    if (n && s->temporal)
+        rc = weir_temporal_join_seal(s->temporal, err);
+    for (int i = 0; i < n && maps[i]; i++) /* every map, even after a failure: each unmarks what it walks */
         if (weir_row_map_seal(maps[i], rc ? &(weir_err){0} : err) && rc == WEIR_OK)
             rc = err->code ? err->code : WEIR_ENOMEM;
     s->lost |= rc != WEIR_OK; /* the store cannot follow the rows any more */
@@ -96,6 +107,8 @@ int engine_join_write(query_state *s, weir_store_txn *txn, weir_err *err)
     int n = s->join_stored ? maps_of(s, maps, NULL) : 0;
     if (n && s->join)
         return weir_join_write(s->join, txn, err);
+    if (n && s->temporal)
+        return weir_temporal_join_write(s->temporal, txn, err);
     for (int i = 0; i < n; i++) {
         int rc = weir_row_map_write(maps[i], txn, err);
         if (rc)
@@ -110,14 +123,16 @@ void engine_join_written(query_state *s, bool committed)
     int n = s->join_stored ? maps_of(s, maps, NULL) : 0;
     if (n && s->join)
         weir_join_written(s->join, committed);
-    for (int i = 0; i < n && !s->join; i++)
+    if (n && s->temporal)
+        weir_temporal_join_written(s->temporal, committed);
+    for (int i = 0; i < n && maps[i]; i++)
         weir_row_map_written(maps[i], committed);
 }
 
 size_t engine_join_bytes(const query_state *s)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored && !s->join ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
     size_t bytes = 0;
     for (int i = 0; i < n; i++)
         bytes += weir_row_map_bytes(maps[i]);
@@ -127,7 +142,7 @@ size_t engine_join_bytes(const query_state *s)
 void engine_join_tick(query_state *s)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored && !s->join ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
     for (int i = 0; i < n; i++)
         weir_row_map_tick(maps[i]);
 }
@@ -135,7 +150,7 @@ void engine_join_tick(query_state *s)
 void engine_join_droppable(const query_state *s, weir_budget_ages *ages)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored && !s->lost && !s->join ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->lost && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
     for (int i = 0; i < n; i++)
         weir_row_map_droppable(maps[i], ages);
 }
@@ -143,7 +158,7 @@ void engine_join_droppable(const query_state *s, weir_budget_ages *ages)
 uint64_t engine_join_drop(query_state *s, weir_budget_cut cut)
 {
     weir_row_map *maps[2];
-    int n = s->join_stored && !s->lost && !s->join ? maps_of(s, maps, NULL) : 0;
+    int n = s->join_stored && !s->lost && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
     uint64_t dropped = 0;
     for (int i = 0; i < n; i++) {
         weir_budget_ages mine = {0};

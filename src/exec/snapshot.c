@@ -5,14 +5,17 @@
  * u32 partitions, i64 watermark per partition, i64 closed_upto, four u64
  * counters, (V3, V4) u8 1 when its groups are in the state store (then no
  * group follows: group_store.c has them) or 0, (V4) u8 1 when its join's
- * table rows are in the state store (then none follow: join_store.c has
- * them) or 0, u64 group count and per group i64 window, its key values
- * and its accumulators (agg.c); then, for a join, its records (join.c,
- * temporal_join.c; table_join.c and tables_join.c unless in the store).
- * The caller frames it (checkpoint.c adds offsets and a CRC). V4 is
+ * state is in the state store (join_store.c) or 0, u64 group count and
+ * per group i64 window, its key values and its accumulators (agg.c);
+ * then, for a join, its state: an interval join's watermarks and records
+ * (join.c), a temporal join's versions and waiting records
+ * (temporal_join.c), a stream-table join's or table-table join's rows
+ * (row_map.c). A join whose state is in the store writes no row of a
+ * table, no interval join record and no temporal version: the store has
+ * them. The caller frames it (checkpoint.c adds offsets and a CRC). V4 is
  * written by an engine attached to a store, V2 otherwise (scale-out's
  * task states, engines without a store); V2 to V4 load, groups and join
- * rows of an older state going to the store at the next checkpoint.
+ * state of an older one going to the store at the next checkpoint.
  *
  * Version 1 had no version word: it began with the query count, which is
  * never as large as the marker. It loads as long as the pipeline has no

@@ -28,6 +28,7 @@
 #include "base/buf.h"
 #include "base/codec.h"
 #include "exec/join.h"
+#include "state/store.h"
 
 typedef struct weir_temporal_join weir_temporal_join;
 
@@ -56,7 +57,26 @@ int64_t weir_temporal_join_watermark(const weir_temporal_join *t, int side, uint
 uint64_t weir_temporal_join_entries(const weir_temporal_join *t); /* versions and waiting records */
 uint64_t weir_temporal_join_bytes(const weir_temporal_join *t);
 
+/* Checkpoints: watermarks, versions and waiting records (attached to a
+ * store, the versions are left out: the store has them; a version loaded
+ * into an attached join goes to the store at the next seal). */
 int weir_temporal_join_save(const weir_temporal_join *t, weir_buf *out);
 int weir_temporal_join_load(weir_temporal_join *t, weir_reader_buf *r); /* WEIR_ECORRUPT, WEIR_ENOMEM */
+
+/* The versions in the state store, table "join:NAME:versions"
+ * (temporal_join.c's top comment says how): attach (the store borrowed
+ * until the join is freed; before any version, on the store's writer
+ * thread with no transaction open) reads every version the store holds
+ * back into memory; a checkpoint's seal (the checkpoint's thread, the
+ * join not in use), write (in the store's transaction) and written
+ * (whether that committed; a batch that did not is written again, first,
+ * by the next), as group_store.c's. */
+int weir_temporal_join_attach(weir_temporal_join *t, weir_store *store, const char *name, weir_err *err);
+int weir_temporal_join_seal(weir_temporal_join *t, weir_err *err);
+int weir_temporal_join_write(weir_temporal_join *t, weir_store_txn *txn, weir_err *err);
+void weir_temporal_join_written(weir_temporal_join *t, bool committed);
+/* A version into memory from its store value, as attach reads it (for
+ * fuzzing the value's decoder); WEIR_ECORRUPT for bytes it does not write. */
+int weir_temporal_join_restore(weir_temporal_join *t, const void *val, size_t vlen, weir_err *err);
 
 #endif
