@@ -123,6 +123,8 @@ int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *r
     s->stats.rows_in += !table;
     if (rc == WEIR_ENOMEM)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (rc && s->temporal && *weir_temporal_join_error(s->temporal)) /* its versions could not be read back */
+        return weir_err_set(err, rc, "%s: %s", q->output->name, weir_temporal_join_error(s->temporal));
     if (rc)
         return rc;
     if (late)
@@ -146,6 +148,8 @@ int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t p
     int rc = weir_temporal_join_advance(s->temporal, side, part, wm, &ev, join_emit, &c);
     if (rc == WEIR_ENOMEM)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name);
+    if (rc && *weir_temporal_join_error(s->temporal)) /* its versions could not be read back */
+        return weir_err_set(err, rc, "%s: %s", s->q->output->name, weir_temporal_join_error(s->temporal));
     if (rc || !ev.err)
         return rc;
     char why[160]; /* a waiting record whose ON failed: its values are in the joined row ev was given */

@@ -14,8 +14,9 @@
  * back at attach, never dropped before the watermark passes them);
  * "join:NAME:versions" for a temporal join's versions (temporal_join.c:
  * keyed by join key, time and arrival; all in memory too, read back at
- * attach, pruned by the join's retention); its waiting stream records
- * stay in the checkpoint file (snapshot.c).
+ * attach, pruned by the join's retention, a key's versions dropped from
+ * memory under the budget and read back when the key is next used); its
+ * waiting stream records stay in the checkpoint file (snapshot.c).
  */
 #include <stdio.h>
 
@@ -133,7 +134,7 @@ size_t engine_join_bytes(const query_state *s)
 {
     weir_row_map *maps[2];
     int n = s->join_stored && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
-    size_t bytes = 0;
+    size_t bytes = s->join_stored && s->temporal ? weir_temporal_join_bytes(s->temporal) : 0;
     for (int i = 0; i < n; i++)
         bytes += weir_row_map_bytes(maps[i]);
     return bytes;
@@ -143,6 +144,8 @@ void engine_join_tick(query_state *s)
 {
     weir_row_map *maps[2];
     int n = s->join_stored && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
+    if (s->join_stored && s->temporal)
+        weir_temporal_join_tick(s->temporal);
     for (int i = 0; i < n; i++)
         weir_row_map_tick(maps[i]);
 }
@@ -151,6 +154,8 @@ void engine_join_droppable(const query_state *s, weir_budget_ages *ages)
 {
     weir_row_map *maps[2];
     int n = s->join_stored && !s->lost && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
+    if (s->join_stored && !s->lost && s->temporal)
+        weir_temporal_join_droppable(s->temporal, ages);
     for (int i = 0; i < n; i++)
         weir_row_map_droppable(maps[i], ages);
 }
@@ -160,6 +165,11 @@ uint64_t engine_join_drop(query_state *s, weir_budget_cut cut)
     weir_row_map *maps[2];
     int n = s->join_stored && !s->lost && !s->join && !s->temporal ? maps_of(s, maps, NULL) : 0;
     uint64_t dropped = 0;
+    if (s->join_stored && !s->lost && s->temporal) {
+        weir_budget_ages mine = {0};
+        weir_temporal_join_droppable(s->temporal, &mine);
+        dropped += weir_temporal_join_drop(s->temporal, cut.age, (uint64_t)(cut.frac * (double)mine.bytes[cut.age]) + 1);
+    }
     for (int i = 0; i < n; i++) {
         weir_budget_ages mine = {0};
         weir_row_map_droppable(maps[i], &mine);

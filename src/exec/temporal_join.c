@@ -13,10 +13,12 @@
  * flags byte (1: a row; 0: a removal), u64 arrival, i64 time, then rows.h's
  * value of the row, or of the key alone for a removal. A checkpoint
  * writes the versions added since the last one (the keys holding them are
- * listed) and deletes those pruned (retention reaches the store); all stay
- * in memory too and a restart reads them back at attach. The waiting
- * stream records stay in the checkpoint file: the table's watermark bounds
- * them.
+ * listed) and deletes those pruned (retention reaches the store); a
+ * restart reads them back at attach. Under --state-memory the versions of
+ * a key the store holds as they are, with nothing to prune, may leave
+ * memory (the key stays, marked evicted) and are read back, a range of
+ * the store, when the key is next met or written. The waiting stream
+ * records stay in the checkpoint file: the table's watermark bounds them.
  */
 #include "exec/temporal_join.h"
 
@@ -46,6 +48,8 @@ typedef struct versions {      /* one key's: v[0..n) by (ts, seq); key NULL: an 
     size_t n, cap;
     bool listed;               /* in the join's list of keys with something to prune some day (due) */
     bool dirty;                /* attached: has versions the store lacks; in the join's dirty list */
+    bool evicted;              /* its versions left memory: the store has them all */
+    uint16_t tick;             /* the join's tick when last used */
 } versions;
 
 typedef struct waiting {       /* a stream record, its values packed after it */
@@ -77,6 +81,8 @@ struct weir_temporal_join {
     weir_buf gone;             /* store keys of stored versions pruned since the last seal, each u32 length and bytes */
     weir_buf batch;            /* sealed changes not yet committed (state/changes.h) */
     bool lost;                 /* a pruned version's delete could not be noted: the store cannot follow */
+    uint16_t tick;             /* checkpoints committed, for the budget's ages */
+    weir_err err;              /* why reading a key's versions back failed */
 };
 
 weir_temporal_join *weir_temporal_join_new(const weir_join *j, int left_cols, uint32_t nparts)
@@ -279,6 +285,21 @@ static void sweep(weir_temporal_join *t)
     }
 }
 
+static int reload(weir_temporal_join *t, versions *vs);
+
+/* The key's versions as key_versions finds them, read back from the
+ * store first if they left memory (*rc: why that failed, t->err says). */
+static versions *key_live(weir_temporal_join *t, const weir_value *key, bool create, int *rc)
+{
+    versions *vs = key_versions(t, key, create);
+    *rc = !vs && create ? WEIR_ENOMEM : WEIR_OK;
+    if (vs && vs->evicted)
+        *rc = reload(t, vs);
+    if (vs)
+        vs->tick = t->tick;
+    return *rc ? NULL : vs;
+}
+
 /* Lists vs's key for the next seal (attached). */
 static int list_dirty(weir_temporal_join *t, versions *vs)
 {
@@ -302,8 +323,11 @@ static int list_dirty(weir_temporal_join *t, versions *vs)
 static int add_version(weir_temporal_join *t, const weir_value *key, const weir_value *row, int64_t ts, uint64_t seq,
                        bool pruning, bool stored)
 {
-    versions *vs = key_versions(t, key, true);
-    if (!vs || (t->store && !stored && list_dirty(t, vs)))
+    int rc;
+    versions *vs = stored ? key_versions(t, key, true) : key_live(t, key, true, &rc);
+    if (!vs)
+        return stored ? WEIR_ENOMEM : rc;
+    if (t->store && !stored && list_dirty(t, vs))
         return WEIR_ENOMEM;
     if (vs->n == vs->cap) {
         version *v = weir_array_grow(vs->v, &vs->cap, sizeof *v, 4);
@@ -338,7 +362,10 @@ static int add_version(weir_temporal_join *t, const weir_value *key, const weir_
 static int meet(weir_temporal_join *t, const weir_value *row, int64_t ts, weir_eval *ev, weir_join_emit emit, void *ctx)
 {
     const weir_value *key = &row[t->j->left_key];
-    versions *vs = key->is_null ? NULL : key_versions(t, key, false);
+    int rc = WEIR_OK;
+    versions *vs = key->is_null ? NULL : key_live(t, key, false, &rc);
+    if (rc)
+        return rc;
     const weir_value *found = NULL; /* the row of the newest version at or before ts, NULL if it is a removal */
     if (vs) {
         size_t i = vs->n;
@@ -346,7 +373,7 @@ static int meet(weir_temporal_join *t, const weir_value *row, int64_t ts, weir_e
             i--;
         found = i > 0 ? vs->v[i - 1].row : NULL;
     }
-    int rc = weir_table_join_meet(t->j, t->left_cols, t->joined, row, found, ts, ev, emit, ctx);
+    rc = weir_table_join_meet(t->j, t->left_cols, t->joined, row, found, ts, ev, emit, ctx);
     if (vs) /* after: the row met is borrowed until then */
         prune(t, vs);
     return rc;
@@ -556,8 +583,10 @@ int weir_temporal_join_load(weir_temporal_join *t, weir_reader_buf *r)
     return rc ? rc : r->bad ? WEIR_ECORRUPT : WEIR_OK;
 }
 
-/* A version from its store value into memory (stored). */
-static int restore(weir_temporal_join *t, const void *val, size_t vlen, weir_value *row, weir_arena *a, weir_err *err)
+/* A version's store value decoded: *has_row, its key (into row: row[0]
+ * for a removal, else the row), arrival and time. */
+static int decode_version(const weir_temporal_join *t, const void *val, size_t vlen, weir_value *row, weir_arena *a,
+                          bool *has_row, const weir_value **key, uint64_t *seq_out, int64_t *ts_out, weir_err *err)
 {
     weir_reader_buf r = {val, (const uint8_t *)val + vlen, false};
     uint8_t format = weir_get_u8(&r), flags = weir_get_u8(&r);
@@ -570,12 +599,120 @@ static int restore(weir_temporal_join *t, const void *val, size_t vlen, weir_val
     const weir_schema *rs = &t->j->right->schema;
     weir_schema key_only = {rs->cols + t->j->right_key, 1};
     int rc = weir_rows_decode(t->name, flags ? rs : &key_only, r.p, (size_t)(r.end - r.p), row, a, err);
-    const weir_value *key = flags ? &row[t->j->right_key] : &row[0];
-    if (rc == WEIR_OK && key->is_null)
+    *key = flags ? &row[t->j->right_key] : &row[0];
+    *has_row = flags;
+    *seq_out = seq;
+    *ts_out = ts;
+    if (rc == WEIR_OK && (*key)->is_null)
         rc = weir_err_set(err, WEIR_ECORRUPT, "state store: %s: a version without its key", t->name);
-    if (rc == WEIR_OK && add_version(t, key, flags ? row : NULL, ts, seq, false, true))
+    return rc;
+}
+
+/* A version from its store value into memory (stored). */
+static int restore(weir_temporal_join *t, const void *val, size_t vlen, weir_value *row, weir_arena *a, weir_err *err)
+{
+    bool has_row;
+    const weir_value *key;
+    uint64_t seq;
+    int64_t ts;
+    int rc = decode_version(t, val, vlen, row, a, &has_row, &key, &seq, &ts, err);
+    if (rc == WEIR_OK && add_version(t, key, has_row ? row : NULL, ts, seq, false, true))
         rc = weir_err_set(err, WEIR_ENOMEM, "out of memory reading %s", t->name);
     return rc;
+}
+
+/* An evicted key's versions back from the store: the range of its key's
+ * prefix, skipping another key's that share it (a cut key). */
+static int reload(weir_temporal_join *t, versions *vs)
+{
+    weir_buf lo = {0}, hi = {0};
+    weir_store_snap *snap = NULL;
+    weir_store_cursor *c = NULL;
+    weir_arena a = {0};
+    bool bounded;
+    weir_err *err = &t->err;
+    weir_value *row = malloc((size_t)t->right_cols * sizeof *row);
+    int rc = row ? weir_rows_prefix(t->store, vs->key, &lo, &hi, &bounded, err) : WEIR_ENOMEM;
+    if (rc == WEIR_OK)
+        rc = weir_store_snap_begin(t->store, &snap, err);
+    weir_store_range range = {lo.data, lo.len, bounded ? hi.data : NULL, bounded ? hi.len : 0, false};
+    if (rc == WEIR_OK)
+        rc = weir_store_snap_scan(snap, t->tbl, &range, &c, err);
+    vs->evicted = false; /* add_version below finds it, and must not come here again */
+    for (bool got = true; rc == WEIR_OK;) {
+        const void *k, *val;
+        size_t klen, vlen;
+        bool has_row;
+        const weir_value *key;
+        uint64_t seq;
+        int64_t ts;
+        if ((rc = weir_store_next(c, &k, &klen, &val, &vlen, &got, err)) || !got)
+            break;
+        weir_arena_reset(&a);
+        rc = decode_version(t, val, vlen, row, &a, &has_row, &key, &seq, &ts, err);
+        if (rc == WEIR_OK && weir_value_same(key, vs->key) && add_version(t, key, has_row ? row : NULL, ts, seq, false, true))
+            rc = WEIR_ENOMEM;
+    }
+    weir_store_cursor_close(c);
+    weir_store_snap_end(snap);
+    weir_arena_free(&a);
+    weir_buf_free(&lo);
+    weir_buf_free(&hi);
+    free(row);
+    if (rc == WEIR_ENOMEM)
+        weir_err_set(err, WEIR_ENOMEM, "out of memory reading %s", t->name);
+    t->lost |= rc != WEIR_OK; /* the key holds part of its versions: no checkpoint may follow */
+    return rc ? weir_err_wrap(err, "state store: join versions %s", t->name) : WEIR_OK;
+}
+
+const char *weir_temporal_join_error(const weir_temporal_join *t) { return t->err.msg; }
+
+void weir_temporal_join_tick(weir_temporal_join *t) { t->tick++; }
+
+/* Whether vs's versions may leave memory: the store holds them as they
+ * are, and none is due to be pruned. */
+static bool droppable(const weir_temporal_join *t, const versions *vs)
+{
+    return t->store && !t->batch.len && !t->lost && vs->key && !vs->evicted && !vs->dirty && !vs->listed && vs->n;
+}
+
+static uint64_t versions_bytes(const weir_temporal_join *t, const versions *vs)
+{
+    uint64_t b = vs->cap * sizeof *vs->v;
+    for (size_t i = 0; i < vs->n; i++)
+        b += vs->v[i].row ? weir_row_bytes(vs->v[i].row, t->right_cols) : 0;
+    return b;
+}
+
+void weir_temporal_join_droppable(const weir_temporal_join *t, weir_budget_ages *ages)
+{
+    for (size_t i = 0; i < t->nslots; i++)
+        if (droppable(t, &t->keys[i]))
+            ages->bytes[weir_budget_age(t->tick, t->keys[i].tick)] += versions_bytes(t, &t->keys[i]);
+}
+
+uint64_t weir_temporal_join_drop(weir_temporal_join *t, unsigned age, uint64_t max_bytes)
+{
+    uint64_t dropped = 0, at_age = 0;
+    for (size_t i = 0; i < t->nslots; i++) {
+        versions *vs = &t->keys[i];
+        unsigned a = droppable(t, vs) ? weir_budget_age(t->tick, vs->tick) : 0;
+        if (!droppable(t, vs) || a < age || (a == age && at_age >= max_bytes))
+            continue;
+        at_age += a == age ? versions_bytes(t, vs) : 0;
+        for (size_t k = 0; k < vs->n; k++) {
+            if (vs->v[k].row)
+                t->bytes -= weir_row_bytes(vs->v[k].row, t->right_cols);
+            free(vs->v[k].row);
+        }
+        free(vs->v);
+        t->nversions -= vs->n;
+        vs->v = NULL;
+        vs->n = vs->cap = 0;
+        vs->evicted = true;
+        dropped++;
+    }
+    return dropped;
 }
 
 int weir_temporal_join_restore(weir_temporal_join *t, const void *val, size_t vlen, weir_err *err)

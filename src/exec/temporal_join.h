@@ -28,6 +28,7 @@
 #include "base/buf.h"
 #include "base/codec.h"
 #include "exec/join.h"
+#include "state/budget.h"
 #include "state/store.h"
 
 typedef struct weir_temporal_join weir_temporal_join;
@@ -75,6 +76,18 @@ int weir_temporal_join_attach(weir_temporal_join *t, weir_store *store, const ch
 int weir_temporal_join_seal(weir_temporal_join *t, weir_err *err);
 int weir_temporal_join_write(weir_temporal_join *t, weir_store_txn *txn, weir_err *err);
 void weir_temporal_join_written(weir_temporal_join *t, bool committed);
+/* Bounded memory (state/budget.h), attached: a tick (a checkpoint
+ * committed); the bytes of the keys whose versions the store holds as
+ * they are and none is due to be pruned, by age since last used; dropping
+ * those older than age, and of age `age` up to max_bytes (how many keys'
+ * versions left; they are read back when the key is next met or written).
+ * Nothing is droppable while a batch waits. A failure to read them back
+ * is the error weir_temporal_join_push, _version and _advance return, and
+ * weir_temporal_join_error says why. */
+void weir_temporal_join_tick(weir_temporal_join *t);
+void weir_temporal_join_droppable(const weir_temporal_join *t, weir_budget_ages *ages);
+uint64_t weir_temporal_join_drop(weir_temporal_join *t, unsigned age, uint64_t max_bytes);
+const char *weir_temporal_join_error(const weir_temporal_join *t);
 /* A version into memory from its store value, as attach reads it (for
  * fuzzing the value's decoder); WEIR_ECORRUPT for bytes it does not write. */
 int weir_temporal_join_restore(weir_temporal_join *t, const void *val, size_t vlen, weir_err *err);
