@@ -320,6 +320,9 @@ static int list_dirty(weir_temporal_join *t, versions *vs)
  * pruning drops what it makes useless (not while restoring: the waiting
  * records that may need old versions come after them); stored: read from
  * the store, else (attached) listed for the next seal. */
+static int add_to(weir_temporal_join *t, versions *vs, const weir_value *row, int64_t ts, uint64_t seq, bool pruning,
+                  bool stored);
+
 static int add_version(weir_temporal_join *t, const weir_value *key, const weir_value *row, int64_t ts, uint64_t seq,
                        bool pruning, bool stored)
 {
@@ -327,6 +330,14 @@ static int add_version(weir_temporal_join *t, const weir_value *key, const weir_
     versions *vs = stored ? key_versions(t, key, true) : key_live(t, key, true, &rc);
     if (!vs)
         return stored ? WEIR_ENOMEM : rc;
+    return add_to(t, vs, row, ts, seq, pruning, stored);
+}
+
+/* add_version's part once the key's versions are found (no lookup: a
+ * lookup that creates may move every key's versions). */
+static int add_to(weir_temporal_join *t, versions *vs, const weir_value *row, int64_t ts, uint64_t seq, bool pruning,
+                  bool stored)
+{
     if (t->store && !stored && list_dirty(t, vs))
         return WEIR_ENOMEM;
     if (vs->n == vs->cap) {
@@ -638,7 +649,7 @@ static int reload(weir_temporal_join *t, versions *vs)
     weir_store_range range = {lo.data, lo.len, bounded ? hi.data : NULL, bounded ? hi.len : 0, false};
     if (rc == WEIR_OK)
         rc = weir_store_snap_scan(snap, t->tbl, &range, &c, err);
-    vs->evicted = false; /* add_version below finds it, and must not come here again */
+    vs->evicted = false;
     for (bool got = true; rc == WEIR_OK;) {
         const void *k, *val;
         size_t klen, vlen;
@@ -650,7 +661,7 @@ static int reload(weir_temporal_join *t, versions *vs)
             break;
         weir_arena_reset(&a);
         rc = decode_version(t, val, vlen, row, &a, &has_row, &key, &seq, &ts, err);
-        if (rc == WEIR_OK && weir_value_same(key, vs->key) && add_version(t, key, has_row ? row : NULL, ts, seq, false, true))
+        if (rc == WEIR_OK && weir_value_same(key, vs->key) && add_to(t, vs, has_row ? row : NULL, ts, seq, false, true))
             rc = WEIR_ENOMEM;
     }
     weir_store_cursor_close(c);
