@@ -12,14 +12,23 @@
  * Two limits: a loop that reads the decoded rows from memory and touches
  * every value (a floor no engine reaches), and a scan of the same rows as
  * records of the embedded log, which is where weir serve reads them from.
+ *
+ * The joins run twice: in memory alone, and attached to a state store
+ * (DIR/agg-store) with a checkpoint (seal, write, commit) every 256 Ki
+ * rows, as weir serve keeps them; the state column then gives the bytes
+ * per join key in memory and in the store's file.
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bench.h"
 #include "exec/decode.h"
 #include "exec/engine.h"
 #include "log/log.h"
 #include "sql/plan.h"
+#include "state/store.h"
+
+#define KEYS_SMALL 10000 /* the keys of the 10k-key runs */
 
 static uint64_t rows_n = 4000000;
 static weir_value *rows;       /* rows_n * 4 values */
@@ -118,9 +127,33 @@ typedef struct result {
     double secs;
     uint64_t emitted, groups, state_bytes, entry_bytes;
     bool join;
+    uint64_t store_bytes;      /* the store's file at the end (0: no store) */
 } result;
 
-static result run(const char *query)
+static const char *store_dir;  /* where run() keeps a store when asked to (emptied first) */
+
+/* weir serve's part of a checkpoint: the changed state into the store, committed. */
+static void checkpoint(weir_engine *eng, weir_store *store)
+{
+    weir_store_txn *txn;
+    weir_err err;
+    if (weir_engine_seal_groups(eng, &err) || weir_store_begin(store, &txn, &err) ||
+        weir_engine_write_groups(eng, txn, &err) || weir_store_commit(txn, &err)) {
+        fprintf(stderr, "bench/agg: checkpoint: %s\n", err.msg);
+        exit(1);
+    }
+    weir_engine_groups_written(eng, true);
+}
+
+static uint64_t file_bytes(const char *dir, const char *name)
+{
+    char path[4300];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+static result run_in(const char *query, bool stored)
 {
     char sql[1024];
     snprintf(sql, sizeof sql, "CREATE STREAM s (k INT, v INT, u TEXT, ts TIMESTAMP) WITH (key = 'k', timestamp = 'ts'); %s",
@@ -136,6 +169,16 @@ static result run(const char *query)
         weir_engine_new(&cat, &(weir_engine_options){.single_partition = true}, &eng, &err)) {
         fprintf(stderr, "bench/agg: %s: %s\n", query, e.msg);
         exit(1);
+    }
+    weir_store *store = NULL;
+    if (stored) {
+        char cmd[4300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", store_dir);
+        if (system(cmd) != 0 || weir_store_open(store_dir, NULL, &store, &err) ||
+            weir_engine_attach_store(eng, store, &err)) {
+            fprintf(stderr, "bench/agg: the store in %s: %s\n", store_dir, err.msg);
+            exit(1);
+        }
     }
     result res = {0};
     weir_emit_target t = {&res.emitted, drop_row, drop_dead, NULL};
@@ -158,8 +201,22 @@ static result run(const char *query)
             }
             res.entry_bytes = qs.entry_bytes;
         }
+        if (store && (i & 262143) == 262143)
+            checkpoint(eng, store);
     }
+    if (store)
+        checkpoint(eng, store);
     res.secs = bench_secs(start);
+    if (store) {
+        res.store_bytes = file_bytes(store_dir, "data.mdb");
+        weir_engine_free(eng);
+        weir_store_close(store);
+        weir_arena_free(&a);
+        res.join = true;
+        res.groups = peak_groups;
+        res.state_bytes = peak_bytes;
+        return res;
+    }
     res.join = cat.queries[0]->join != NULL;
     res.groups = peak_groups;
     res.state_bytes = peak_bytes;
@@ -169,11 +226,11 @@ static result run(const char *query)
 }
 
 /* The median of three runs (by time): the machines are noisy. */
-static result run3(const char *query)
+static result run3_in(const char *query, bool stored)
 {
     result r[3];
     for (int i = 0; i < 3; i++)
-        r[i] = run(query);
+        r[i] = run_in(query, stored);
     for (int i = 1; i < 3; i++)
         for (int k = i; k > 0 && r[k].secs < r[k - 1].secs; k--) {
             result tmp = r[k];
@@ -183,6 +240,8 @@ static result run3(const char *query)
     return r[1];
 }
 
+static result run3(const char *query) { return run3_in(query, false); }
+
 static double scan_secs; /* log_scan of the current rows */
 
 static void report(const char *name, result r, double limit)
@@ -190,9 +249,14 @@ static void report(const char *name, result r, double limit)
     double rate = (double)rows_n / r.secs, lrate = (double)rows_n / limit, srate = (double)rows_n / scan_secs;
     printf("| %s | %.2f M events/s | memory loop %.0f M rows/s (%.1fx), log scan %.1f M records/s (%.1fx) |", name,
            rate / 1e6, lrate / 1e6, lrate / rate, srate / 1e6, srate / rate);
-    if (r.groups && r.join)
-        printf(" %llu records or rows kept: %llu bytes each beside its values, %.0f bytes each in all |\n",
-               (unsigned long long)r.groups, (unsigned long long)r.entry_bytes, (double)r.state_bytes / (double)r.groups);
+    if (r.groups && r.join && r.store_bytes)
+        printf(" %llu records or rows kept: %.0f bytes each in memory; per key %.0f bytes in memory, %.0f in the "
+               "store's file |\n", (unsigned long long)r.groups, (double)r.state_bytes / (double)r.groups,
+               (double)r.state_bytes / KEYS_SMALL, (double)r.store_bytes / KEYS_SMALL);
+    else if (r.groups && r.join)
+        printf(" %llu records or rows kept: %llu bytes each beside its values, %.0f bytes each in all; %.0f bytes per "
+               "key |\n", (unsigned long long)r.groups, (unsigned long long)r.entry_bytes,
+               (double)r.state_bytes / (double)r.groups, (double)r.state_bytes / KEYS_SMALL);
     else if (r.groups)
         printf(" %llu groups: %llu-byte entries, %.0f bytes each with table slack |\n", (unsigned long long)r.groups,
                (unsigned long long)r.entry_bytes, (double)r.state_bytes / (double)r.groups);
@@ -218,9 +282,11 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!(argv[i][0] >= '1' && argv[i][0] <= '9'))
             dir = argv[i];
-    char sub[4200];
+    char sub[4200], sdir[4200];
     snprintf(sub, sizeof sub, "%s/agg", dir);
-    make_rows(10000);
+    snprintf(sdir, sizeof sdir, "%s/agg-store", dir);
+    store_dir = sdir;
+    make_rows(KEYS_SMALL);
     double limit = read_only();
     scan_secs = log_scan(sub);
     report("TUMBLE 1m COUNT+SUM by key, 10k keys",
@@ -229,17 +295,29 @@ int main(int argc, char **argv)
            run3("CREATE TABLE t AS SELECT k, window_start, COUNT(DISTINCT u) AS users FROM HOP(s, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE) GROUP BY k EMIT FINAL;"), limit);
     report("HOP 5m/1m APPROX_COUNT_DISTINCT by key, 10k keys",
            run3("CREATE TABLE t AS SELECT k, window_start, APPROX_COUNT_DISTINCT(u) AS users FROM HOP(s, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE) GROUP BY k EMIT FINAL;"), limit);
-    report("interval join, 10k keys, b.ts within 5 s of a.ts",
-           run3("CREATE STREAM s2 (k INT, v INT, u TEXT, ts TIMESTAMP) WITH (key = 'k', timestamp = 'ts');"
-                "CREATE STREAM o AS SELECT a.k, a.v, b.v AS w FROM s a JOIN s2 b ON a.k = b.k AND "
-                "b.ts BETWEEN a.ts - INTERVAL '5' SECOND AND a.ts + INTERVAL '5' SECOND;"), limit);
-    report("stream-table join (current row), 10k keys",
-           run3("CREATE TABLE tb (k INT PRIMARY KEY, v INT, u TEXT, ts TIMESTAMP) WITH (timestamp = 'ts');"
-                "CREATE STREAM o AS SELECT a.k, a.v, b.v AS w FROM s a LEFT JOIN tb b ON a.k = b.k;"), limit);
-    report("table-table join, 10k keys",
-           run3("CREATE TABLE t1 (k INT PRIMARY KEY, v INT, u TEXT, ts TIMESTAMP) WITH (timestamp = 'ts');"
-                "CREATE TABLE t2 (k INT PRIMARY KEY, v INT, u TEXT, ts TIMESTAMP) WITH (timestamp = 'ts');"
-                "CREATE TABLE o AS SELECT a.k, a.v, b.v AS w FROM t1 a FULL JOIN t2 b ON a.k = b.k;"), limit);
+    static const char *const joins[][2] = {
+        {"interval join, 10k keys, b.ts within 5 s of a.ts",
+         "CREATE STREAM s2 (k INT, v INT, u TEXT, ts TIMESTAMP) WITH (key = 'k', timestamp = 'ts');"
+         "CREATE STREAM o AS SELECT a.k, a.v, b.v AS w FROM s a JOIN s2 b ON a.k = b.k AND "
+         "b.ts BETWEEN a.ts - INTERVAL '5' SECOND AND a.ts + INTERVAL '5' SECOND;"},
+        {"stream-table join (current row), 10k keys",
+         "CREATE TABLE tb (k INT PRIMARY KEY, v INT, u TEXT, ts TIMESTAMP) WITH (timestamp = 'ts');"
+         "CREATE STREAM o AS SELECT a.k, a.v, b.v AS w FROM s a LEFT JOIN tb b ON a.k = b.k;"},
+        {"temporal join (FOR SYSTEM_TIME AS OF), 10k keys",
+         "CREATE TABLE tb (k INT PRIMARY KEY, v INT, u TEXT, ts TIMESTAMP) WITH (timestamp = 'ts');"
+         "CREATE STREAM o AS SELECT a.k, a.v, b.v AS w FROM s a LEFT JOIN tb FOR SYSTEM_TIME AS OF a.ts AS b "
+         "ON a.k = b.k;"},
+        {"table-table join, 10k keys",
+         "CREATE TABLE t1 (k INT PRIMARY KEY, v INT, u TEXT, ts TIMESTAMP) WITH (timestamp = 'ts');"
+         "CREATE TABLE t2 (k INT PRIMARY KEY, v INT, u TEXT, ts TIMESTAMP) WITH (timestamp = 'ts');"
+         "CREATE TABLE o AS SELECT a.k, a.v, b.v AS w FROM t1 a FULL JOIN t2 b ON a.k = b.k;"},
+    };
+    for (size_t i = 0; i < sizeof joins / sizeof joins[0]; i++) {
+        char name[200];
+        report(joins[i][0], run3(joins[i][1]), limit);
+        snprintf(name, sizeof name, "%s, in the state store", joins[i][0]);
+        report(name, run3_in(joins[i][1], true), limit);
+    }
     report("filter + project stream",
            run3("CREATE STREAM o AS SELECT k, v * 2 AS v2, upper(u) AS u FROM s WHERE v > 500;"), limit);
     make_rows(1000000);

@@ -57,6 +57,7 @@ typedef struct query_state {
     bool scanning;             /* the keys the store held at attach are being added to the groups' filter */
     weir_buf scan_at;          /* the last key the scan added (empty: none yet) */
     bool lost;                 /* a seal failed half-way: its changes are lost, no more checkpoints */
+    bool join_stored;          /* its join's table rows are in the state store (join_store.c) */
 } query_state;
 
 struct weir_engine {
@@ -126,6 +127,21 @@ void engine_expiry_free(query_state *s);
 
 /* group_store.c: frees what keeping s's groups in the store holds. */
 void engine_store_free(query_state *s);
+
+/* join_store.c: a stream-table or table-table join's rows in the state
+ * store (row_map.h), as group_store.c keeps the groups: attach (sets
+ * join_stored when s has such a join), empty the tables (a start without
+ * a checkpoint), a checkpoint's seal, write and written, and the budget's
+ * bytes, tick, droppable bytes and drop. */
+int engine_join_attach(query_state *s, weir_store *store, weir_err *err);
+int engine_join_clear(const query_state *s, weir_store *store, weir_store_txn *txn, weir_err *err);
+int engine_join_seal(query_state *s, weir_err *err);
+int engine_join_write(query_state *s, weir_store_txn *txn, weir_err *err);
+void engine_join_written(query_state *s, bool committed);
+size_t engine_join_bytes(const query_state *s);
+void engine_join_tick(query_state *s);
+void engine_join_droppable(const query_state *s, weir_budget_ages *ages);
+uint64_t engine_join_drop(query_state *s, weir_budget_cut cut);
 
 /* snapshot.c: a value as checkpoints write it; read back, TEXT points into the checkpoint's bytes. */
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v);

@@ -117,12 +117,14 @@ int engine_table_join_row(weir_engine *e, query_state *s, const weir_relation *r
     else if (table && row)
         rc = weir_table_join_upsert(s->table_join, row);
     else if (table)
-        return weir_table_join_remove(s->table_join, key), WEIR_OK;
+        rc = weir_table_join_remove(s->table_join, key);
     else
-        rc = weir_table_join_probe(s->table_join, row, ts, &ev, join_emit, &c);
+        rc = weir_table_join_probe(s->table_join, row, ts, &ev, join_emit, &c, err);
     s->stats.rows_in += !table;
     if (rc == WEIR_ENOMEM)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", q->output->name);
+    if (rc && s->temporal && *weir_temporal_join_error(s->temporal)) /* its versions could not be read back */
+        return weir_err_set(err, rc, "%s: %s", q->output->name, weir_temporal_join_error(s->temporal));
     if (rc)
         return rc;
     if (late)
@@ -146,6 +148,8 @@ int engine_temporal_advance(weir_engine *e, query_state *s, int side, uint32_t p
     int rc = weir_temporal_join_advance(s->temporal, side, part, wm, &ev, join_emit, &c);
     if (rc == WEIR_ENOMEM)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name);
+    if (rc && *weir_temporal_join_error(s->temporal)) /* its versions could not be read back */
+        return weir_err_set(err, rc, "%s: %s", s->q->output->name, weir_temporal_join_error(s->temporal));
     if (rc || !ev.err)
         return rc;
     char why[160]; /* a waiting record whose ON failed: its values are in the joined row ev was given */
@@ -246,7 +250,7 @@ int engine_tables_join_row(weir_engine *e, query_state *s, unsigned sides, const
     weir_tables_join_out out = {tables_shown, tables_changed, &c};
     s->stats.rows_in++;
     const weir_value *k = row ? NULL : &key[sides & 1 ? j->left_key : j->right_key];
-    int rc = weir_tables_join_update(s->tables_join, sides, row, k, ts, &out);
+    int rc = weir_tables_join_update(s->tables_join, sides, row, k, ts, &out, err);
     return rc == WEIR_ENOMEM ? weir_err_set(err, WEIR_ENOMEM, "out of memory for the state of %s", s->q->output->name)
                              : rc;
 }

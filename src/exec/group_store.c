@@ -228,6 +228,9 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
     e->store = store;
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
+        int jrc = engine_join_attach(s, store, err);
+        if (jrc)
+            return jrc;
         int xrc = s->expiry ? engine_expiry_attach(s, store, err) : WEIR_OK;
         if (xrc)
             return xrc;
@@ -261,6 +264,9 @@ int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
         weir_store_table t;
+        int jrc = engine_join_clear(&e->qs[i], store, txn, err);
+        if (jrc)
+            return jrc;
         int xrc = e->qs[i].expiry ? engine_expiry_clear(&e->qs[i], store, txn, err) : WEIR_OK;
         if (xrc)
             return xrc;
@@ -328,6 +334,8 @@ int weir_engine_seal_groups(weir_engine *e, weir_err *err)
     for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
         if (e->qs[i].stored && (rc = seal_query(&e->qs[i], &key, &val, &scratch, err)))
             rc = weir_err_wrap(err, "groups of %s", e->qs[i].q->output->name);
+        else if ((rc = engine_join_seal(&e->qs[i], err)))
+            rc = weir_err_wrap(err, "%s", e->qs[i].q->output->name);
         if (rc == WEIR_OK && e->qs[i].expiry_stored)
             rc = engine_expiry_seal(&e->qs[i], err);
     }
@@ -342,6 +350,8 @@ int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err)
     for (int i = 0; i < e->cat->nqueries; i++) {
         if (e->qs[i].stored && weir_changes_write(txn, e->qs[i].tbl, &e->qs[i].batch, err))
             return weir_err_wrap(err, "groups of %s", e->qs[i].q->output->name);
+        if (engine_join_write(&e->qs[i], txn, err))
+            return weir_err_wrap(err, "%s", e->qs[i].q->output->name);
         if (e->qs[i].expiry_stored && engine_expiry_write(&e->qs[i], txn, err))
             return err->code;
     }
@@ -353,6 +363,7 @@ void weir_engine_groups_written(weir_engine *e, bool committed)
     for (int i = 0; i < e->cat->nqueries; i++) {
         if (committed)
             weir_buf_free(&e->qs[i].batch); /* the largest checkpoint's: not kept between checkpoints */
+        engine_join_written(&e->qs[i], committed);
         if (e->qs[i].expiry_stored)
             engine_expiry_written(&e->qs[i], committed);
     }
@@ -365,23 +376,26 @@ size_t weir_engine_groups_bytes(const weir_engine *e)
 {
     size_t n = 0;
     for (int i = 0; i < e->cat->nqueries; i++)
-        if (e->qs[i].groups)
-            n += weir_groups_bytes(e->qs[i].groups);
+        n += (e->qs[i].groups ? weir_groups_bytes(e->qs[i].groups) : 0) + engine_join_bytes(&e->qs[i]);
     return n;
 }
 
 void weir_engine_groups_tick(weir_engine *e)
 {
-    for (int i = 0; i < e->cat->nqueries; i++)
+    for (int i = 0; i < e->cat->nqueries; i++) {
         if (e->qs[i].stored)
             weir_groups_tick(e->qs[i].groups);
+        engine_join_tick(&e->qs[i]);
+    }
 }
 
 void weir_engine_droppable(const weir_engine *e, weir_budget_ages *ages)
 {
-    for (int i = 0; i < e->cat->nqueries; i++)
+    for (int i = 0; i < e->cat->nqueries; i++) {
         if (may_drop(&e->qs[i]))
             weir_groups_droppable(e->qs[i].groups, ages);
+        engine_join_droppable(&e->qs[i], ages);
+    }
 }
 
 uint64_t weir_engine_drop_groups(weir_engine *e, weir_budget_cut cut)
@@ -389,6 +403,7 @@ uint64_t weir_engine_drop_groups(weir_engine *e, weir_budget_cut cut)
     uint64_t dropped = 0;
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
+        dropped += engine_join_drop(s, cut);
         if (!may_drop(s))
             continue;
         weir_budget_ages mine = {0};

@@ -25,6 +25,7 @@
 #include "base/buf.h"
 #include "base/codec.h"
 #include "sql/eval.h"
+#include "state/store.h"
 
 typedef struct weir_join_state weir_join_state;
 
@@ -63,8 +64,27 @@ uint64_t weir_join_entries(const weir_join_state *s);
 uint64_t weir_join_bytes(const weir_join_state *s);   /* buffered rows and the tables holding them */
 size_t weir_join_entry_size(const weir_join_state *s); /* one record's overhead besides its values */
 
-/* Checkpoints: watermarks and buffered records (snapshot.c frames them). */
+/* Checkpoints: watermarks and buffered records (snapshot.c frames them;
+ * attached to a store, the records are left out: the store has them). A
+ * record loaded into an attached join goes to the store at the next seal. */
 int weir_join_save(const weir_join_state *s, weir_buf *out);
 int weir_join_load(weir_join_state *s, weir_reader_buf *r); /* WEIR_ECORRUPT, WEIR_ENOMEM */
+
+/* The buffered records in the state store (join.c's top comment says
+ * how), in tables "join:NAME:left" and "join:NAME:right": attach (the
+ * store borrowed until the join is freed; before any record, on the
+ * store's writer thread with no transaction open) reads every record the
+ * store holds back into memory; a checkpoint's seal (the checkpoint's
+ * thread, the join not in use), write (in the store's transaction) and
+ * written (whether that committed; a batch that did not is written again,
+ * first, by the next), as group_store.c's. */
+int weir_join_attach(weir_join_state *s, weir_store *store, const char *name, weir_err *err);
+int weir_join_seal(weir_join_state *s, weir_err *err);
+int weir_join_write(weir_join_state *s, weir_store_txn *txn, weir_err *err);
+void weir_join_written(weir_join_state *s, bool committed);
+/* A record of side (0 left, 1 right) into memory from its store value, as
+ * attach reads it (for fuzzing the value's decoder); WEIR_ECORRUPT for
+ * bytes join.c does not write. */
+int weir_join_restore(weir_join_state *s, int side, const void *val, size_t vlen, weir_err *err);
 
 #endif

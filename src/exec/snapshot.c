@@ -1,22 +1,28 @@
 /*
  * snapshot.c - the engine's state as bytes, for checkpoints.
  *
- * Layout: u32 SNAPSHOT_V4, u32 flags (FLAG_STORE: written by an engine
+ * Layout: u32 SNAPSHOT_V5, u32 flags (FLAG_STORE: written by an engine
  * attached to a state store), u32 query count; then per query: u32
  * partitions, i64 watermark per partition, i64 closed_upto, four u64
  * counters, u8 1 when its groups are in the state store (then no group
- * follows: group_store.c has them) or 0, u64 group count and per group
- * i64 window, its key values and its accumulators (agg.c); u8 1 when the
- * rows of a windowed table's closed windows follow, until their retention
+ * follows: group_store.c has them) or 0, u8 1 when its join's state is in
+ * the state store (join_store.c) or 0, u64 group count and per group i64
+ * window, its key values and its accumulators (agg.c); u8 1 when the rows
+ * of a windowed table's closed windows follow, until their retention
  * passes (window_expiry.c), or 0 (none, or in the state store:
- * expiry_store.c); then, for a join, its records (join.c).
- * The caller frames it (checkpoint.c adds offsets and a CRC).
+ * expiry_store.c); then, for a join, its state: an interval join's
+ * watermarks and records (join.c), a temporal join's versions and waiting
+ * records (temporal_join.c), a stream-table or table-table join's rows
+ * (row_map.c). A join whose state is in the store writes no table row, no
+ * interval join record and no temporal version: the store has them. The
+ * caller frames it (checkpoint.c adds offsets and a CRC).
  *
- * Older versions load: V3 (V4 without the flags word, the expiring rows
- * and their flag: only engines attached to a store wrote it) and V2 (V3
- * without the per-query store flag: the other engines, scale-out's task
- * states among them), a V2 state's groups going to the store at the next
- * checkpoint. Their closed windows' rows are not listed: they stay.
+ * Older versions load: V4 (V5 without the join's store flag), V3 (V4
+ * without the flags word, the expiring rows and their flag: only engines
+ * attached to a store wrote it) and V2 (V3 without the per-query store
+ * flag: the other engines, scale-out's task states among them), their
+ * groups and join state going to the store at the next checkpoint. Their
+ * closed windows' rows are not listed (before V4): they stay.
  *
  * Version 1 had no version word: it began with the query count, which is
  * never as large as the marker. It loads as long as the pipeline has no
@@ -32,7 +38,8 @@
 #define SNAPSHOT_V2 0xffff0002u     /* the first version with a version word: joins' state */
 #define SNAPSHOT_V3 0xffff0003u     /* a flag per query: its groups are in the state store */
 #define SNAPSHOT_V4 0xffff0004u     /* a flags word; the rows of windowed tables until they expire */
-#define FLAG_STORE 1u               /* V4's flags: written by an engine attached to a state store */
+#define SNAPSHOT_V5 0xffff0005u     /* a flag per query: its join's state is in the state store */
+#define FLAG_STORE 1u               /* the flags (V4 on): written by an engine attached to a state store */
 
 int weir_snapshot_put_value(weir_buf *b, const weir_value *v)
 {
@@ -80,7 +87,7 @@ bool weir_engine_state_in_store(const uint8_t *state, size_t len)
     if (!state || len < 4)
         return false;
     memcpy(&first, state, 4);
-    if (first != SNAPSHOT_V4 || len < 8)
+    if ((first != SNAPSHOT_V4 && first != SNAPSHOT_V5) || len < 8)
         return first == SNAPSHOT_V3;
     uint32_t flags;
     memcpy(&flags, state + 4, 4);
@@ -89,7 +96,7 @@ bool weir_engine_state_in_store(const uint8_t *state, size_t len)
 
 int weir_engine_save(const weir_engine *e, weir_buf *out)
 {
-    int rc = weir_put_u32(out, SNAPSHOT_V4) || weir_put_u32(out, weir_engine_has_store(e) ? FLAG_STORE : 0) ||
+    int rc = weir_put_u32(out, SNAPSHOT_V5) || weir_put_u32(out, weir_engine_has_store(e) ? FLAG_STORE : 0) ||
              weir_put_u32(out, (uint32_t)e->cat->nqueries);
     for (int i = 0; i < e->cat->nqueries && !rc; i++) {
         const query_state *s = &e->qs[i];
@@ -98,7 +105,8 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
             rc = weir_put_u64(out, (uint64_t)s->part_wm[p]);
         rc = rc || weir_put_u64(out, (uint64_t)s->closed_upto) || weir_put_u64(out, s->stats.rows_in) ||
              weir_put_u64(out, s->stats.rows_out) || weir_put_u64(out, s->stats.dead) || weir_put_u64(out, s->stats.late) ||
-             weir_put_u8(out, s->stored) || weir_put_u64(out, s->groups && !s->stored ? weir_groups_count(s->groups) : 0);
+             weir_put_u8(out, s->stored) || weir_put_u8(out, s->join_stored) ||
+             weir_put_u64(out, s->groups && !s->stored ? weir_groups_count(s->groups) : 0);
         size_t pos = 0;
         const weir_value *keys;
         int64_t window;
@@ -114,9 +122,9 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
         rc = rc || weir_put_u8(out, listed) || (listed && weir_expiry_save(s->expiry, out));
         if (!rc && s->join)
             rc = weir_join_save(s->join, out);
-        if (!rc && s->table_join)
+        if (!rc && s->table_join && !s->join_stored)
             rc = weir_table_join_save(s->table_join, out);
-        if (!rc && s->tables_join)
+        if (!rc && s->tables_join && !s->join_stored)
             rc = weir_tables_join_save(s->tables_join, out);
         if (!rc && s->temporal)
             rc = weir_temporal_join_save(s->temporal, out);
@@ -128,8 +136,8 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
 {
     weir_reader_buf r = {data, data + len, false};
     uint32_t first = weir_get_u32(&r), version = first < SNAPSHOT_V1_MAX ? 1 : first - SNAPSHOT_V1_MAX;
-    if (version > 4)
-        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (4): "
+    if (version > 5)
+        return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state has version %u, newer than this weir reads (5): "
                                                 "run the weir that wrote it, or start over with --reset", version);
     if (version == 1 && !r.bad)
         r.p -= 4; /* its first word was the query count */
@@ -157,9 +165,12 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         s->stats.rows_out = weir_get_u64(&r);
         s->stats.dead = weir_get_u64(&r);
         s->stats.late = weir_get_u64(&r);
-        bool in_store = version >= 3 && weir_get_u8(&r);
+        bool in_store = version >= 3 && weir_get_u8(&r), join_in_store = version >= 5 && weir_get_u8(&r);
         if (in_store && !s->stored)
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint keeps the groups of %s in the state store, which is not "
+                                "open", s->q->output->name);
+        if (join_in_store && !s->join_stored)
+            return weir_err_set(err, WEIR_ECORRUPT, "checkpoint keeps the join rows of %s in the state store, which is not "
                                 "open", s->q->output->name);
         uint64_t ngroups = weir_get_u64(&r);
         if (ngroups && (!s->groups || s->q->nkeys > 64))
@@ -193,8 +204,8 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
                 r.bad = true;
         }
         int jrc = s->join && !r.bad ? weir_join_load(s->join, &r)
-                  : s->table_join && !r.bad ? weir_table_join_load(s->table_join, &r)
-                  : s->tables_join && !r.bad ? weir_tables_join_load(s->tables_join, &r)
+                  : s->table_join && !r.bad && !join_in_store ? weir_table_join_load(s->table_join, &r)
+                  : s->tables_join && !r.bad && !join_in_store ? weir_tables_join_load(s->tables_join, &r)
                   : s->temporal && !r.bad ? weir_temporal_join_load(s->temporal, &r) : WEIR_OK;
         if (jrc == WEIR_ENOMEM)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);

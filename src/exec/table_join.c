@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "exec/engine_internal.h"
+#include "exec/tables_join.h"
 
 struct weir_table_join {
     const weir_join *j;
@@ -45,9 +46,9 @@ void weir_table_join_free(weir_table_join *t)
 /* A row without its key meets nothing (and a source table has none). */
 int weir_table_join_upsert(weir_table_join *t, const weir_value *row) { return weir_row_map_upsert(t->rows, row); }
 
-void weir_table_join_remove(weir_table_join *t, const weir_value *key)
+int weir_table_join_remove(weir_table_join *t, const weir_value *key)
 {
-    weir_row_map_remove(t->rows, &key[t->j->right_key]);
+    return weir_row_map_remove(t->rows, &key[t->j->right_key]);
 }
 
 int weir_table_join_meet(const weir_join *j, int left_cols, weir_value *joined, const weir_value *left,
@@ -72,9 +73,14 @@ int weir_table_join_meet(const weir_join *j, int left_cols, weir_value *joined, 
 }
 
 int weir_table_join_probe(weir_table_join *t, const weir_value *row, int64_t ts, weir_eval *ev, weir_join_emit emit,
-                          void *ctx)
+                          void *ctx, weir_err *err)
 {
-    const weir_value *right = weir_row_map_get(t->rows, &row[t->j->left_key]);
+    const weir_schema *rs = &t->j->right->schema;
+    weir_value key = weir_join_key_as(&row[t->j->left_key], rs->cols[t->j->right_key].type);
+    const weir_value *right;
+    int rc = weir_row_map_find(t->rows, &key, &right, err);
+    if (rc)
+        return rc;
     return weir_table_join_meet(t->j, t->left_cols, t->joined, row, right, ts, ev, emit, ctx);
 }
 
@@ -83,3 +89,4 @@ uint64_t weir_table_join_bytes(const weir_table_join *t) { return weir_row_map_b
 size_t weir_table_join_entry_size(const weir_table_join *t) { return weir_row_map_entry_size(t->rows); }
 int weir_table_join_save(const weir_table_join *t, weir_buf *out) { return weir_row_map_save(t->rows, out); }
 int weir_table_join_load(weir_table_join *t, weir_reader_buf *r) { return weir_row_map_load(t->rows, r); }
+weir_row_map *weir_table_join_rows(weir_table_join *t) { return t->rows; }

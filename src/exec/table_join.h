@@ -8,8 +8,8 @@
  * inputs in declaration order each step, so a table declared first has
  * its step's records applied before the stream's).
  *
- * The rows are copies (the join's own state, in checkpoints), kept until
- * the table removes them. One thread (the engine's) calls everything here.
+ * The rows are copies (the join's own state: in checkpoints, or in the
+ * state store, row_map.h), kept until the table removes them. One thread (the engine's) calls everything here.
  */
 #ifndef WEIR_TABLE_JOIN_H
 #define WEIR_TABLE_JOIN_H
@@ -27,16 +27,17 @@ void weir_table_join_free(weir_table_join *t);
 
 /* The table's new row of its key (copied); WEIR_ENOMEM. */
 int weir_table_join_upsert(weir_table_join *t, const weir_value *row);
-/* The table's row with key's primary key leaves. */
-void weir_table_join_remove(weir_table_join *t, const weir_value *key);
+/* The table's row with key's primary key leaves; WEIR_ENOMEM. */
+int weir_table_join_remove(weir_table_join *t, const weir_value *key);
 
 /* A stream record meets its key's row: the joined row goes to emit (from
  * 0) if ON's rest holds over it; without a row (or when ON fails) an
  * INNER join emits nothing and a LEFT join the record with NULLs. ev
  * evaluates ON (its arena the caller's; ev->err says it failed, and
- * nothing is emitted). Returns what emit returned. */
+ * nothing is emitted). Returns what emit returned, or the error of
+ * reading the row from the store (err says which). */
 int weir_table_join_probe(weir_table_join *t, const weir_value *row, int64_t ts, weir_eval *ev, weir_join_emit emit,
-                          void *ctx);
+                          void *ctx, weir_err *err);
 
 /* A stream record `left` meets a table row `right` (NULL: none) as a join
  * j of either kind does: the joined row is built in joined (room for both
@@ -53,5 +54,7 @@ size_t weir_table_join_entry_size(const weir_table_join *t);
 /* Checkpoints: the rows (snapshot.c frames them). */
 int weir_table_join_save(const weir_table_join *t, weir_buf *out);
 int weir_table_join_load(weir_table_join *t, weir_reader_buf *r); /* WEIR_ECORRUPT, WEIR_ENOMEM */
+/* The rows, for keeping them in the state store (join_store.c). */
+weir_row_map *weir_table_join_rows(weir_table_join *t);
 
 #endif

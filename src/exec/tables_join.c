@@ -77,8 +77,16 @@ static const weir_value *join_rows(weir_tables_join *t, const weir_value *left, 
     return t->joined;
 }
 
+/* Both sides' rows of the keys k (NULL: none). */
+static int find_both(weir_tables_join *t, const weir_value *k, const weir_value **left, const weir_value **right,
+                     weir_err *err)
+{
+    int rc = weir_row_map_find(t->rows[0], &k[0], left, err);
+    return rc ? rc : weir_row_map_find(t->rows[1], &k[1], right, err);
+}
+
 int weir_tables_join_update(weir_tables_join *t, unsigned sides, const weir_value *row, const weir_value *key, int64_t ts,
-                            const weir_tables_join_out *out)
+                            const weir_tables_join_out *out, weir_err *err)
 {
     int side = sides & 1 ? 0 : 1; /* the side whose key's type k has */
     weir_value k[2];
@@ -86,18 +94,19 @@ int weir_tables_join_update(weir_tables_join *t, unsigned sides, const weir_valu
     if (k[side].is_null) /* a row without its key meets nothing (and a source table has none) */
         return WEIR_OK;
     k[!side] = weir_join_key_as(&k[side], t->schema[!side]->cols[t->key[!side]].type);
-    const weir_value *left = weir_row_map_get(t->rows[0], &k[0]), *right = weir_row_map_get(t->rows[1], &k[1]);
+    const weir_value *left, *right;
+    int rc = find_both(t, k, &left, &right, err);
+    if (rc)
+        return rc;
     bool had = has_row(t->j->kind, left, right) && out->shown(out->ctx, join_rows(t, left, right));
     for (int s = 0; s < 2; s++) {
         if (!(sides & (1u << s)))
             continue;
-        if (!row)
-            weir_row_map_remove(t->rows[s], &k[s]);
-        else if (weir_row_map_upsert(t->rows[s], row))
+        if (row ? weir_row_map_upsert(t->rows[s], row) : weir_row_map_remove(t->rows[s], &k[s]))
             return WEIR_ENOMEM;
     }
-    left = weir_row_map_get(t->rows[0], &k[0]);
-    right = weir_row_map_get(t->rows[1], &k[1]);
+    if ((rc = find_both(t, k, &left, &right, err)))
+        return rc;
     const weir_value *joined = has_row(t->j->kind, left, right) ? join_rows(t, left, right) : NULL;
     return out->changed(out->ctx, joined, &k[0], had, ts);
 }
@@ -119,6 +128,8 @@ int weir_tables_join_save(const weir_tables_join *t, weir_buf *out)
     int rc = weir_row_map_save(t->rows[0], out);
     return rc ? rc : weir_row_map_save(t->rows[1], out);
 }
+
+weir_row_map *weir_tables_join_rows(weir_tables_join *t, int side) { return t->rows[side]; }
 
 int weir_tables_join_load(weir_tables_join *t, weir_reader_buf *r)
 {

@@ -10,7 +10,7 @@
  *
  * In a FULL join's row without a left row, the left key column holds the
  * key too (the right row's), so the row always has its key. The rows are
- * copies, in checkpoints. One thread (the engine's) calls everything here.
+ * copies, in checkpoints or the state store (row_map.h). One thread (the engine's) calls everything here.
  */
 #ifndef WEIR_TABLES_JOIN_H
 #define WEIR_TABLES_JOIN_H
@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/codec.h"
 #include "exec/join.h"
+#include "exec/row_map.h"
 
 typedef struct weir_tables_join weir_tables_join;
 
@@ -44,9 +45,10 @@ void weir_tables_join_free(weir_tables_join *t);
  * with itself) has a new row of its key (row), or with row NULL, the row
  * of key (that table's key column's value) left it. Then out->changed
  * once, with the key's joined row as both sides now stand; returns what
- * it returned, or WEIR_ENOMEM. */
+ * it returned, WEIR_ENOMEM, or the error of reading a row from the store
+ * (err says which). */
 int weir_tables_join_update(weir_tables_join *t, unsigned sides, const weir_value *row, const weir_value *key, int64_t ts,
-                            const weir_tables_join_out *out);
+                            const weir_tables_join_out *out, weir_err *err);
 
 uint64_t weir_tables_join_entries(const weir_tables_join *t);
 uint64_t weir_tables_join_bytes(const weir_tables_join *t);
@@ -55,5 +57,7 @@ size_t weir_tables_join_entry_size(const weir_tables_join *t);
 /* Checkpoints: both sides' rows (snapshot.c frames them). */
 int weir_tables_join_save(const weir_tables_join *t, weir_buf *out);
 int weir_tables_join_load(weir_tables_join *t, weir_reader_buf *r); /* WEIR_ECORRUPT, WEIR_ENOMEM */
+/* A side's rows (0 the left, 1 the right), for keeping them in the state store (join_store.c). */
+weir_row_map *weir_tables_join_rows(weir_tables_join *t, int side);
 
 #endif

@@ -17,7 +17,8 @@
  * - a key keeps the newest version at or before the stream's watermark
  *   less GRACE (and before every waiting record) and every later one: no
  *   record that is not too late can meet an older one; older versions go
- *   when the key is next written or met.
+ *   when the key is next written or met, or when that time (the horizon)
+ *   passes them (temporal_join.c's sweep): that is the join's retention.
  * So what meets never depends on how the two inputs interleave: replay,
  * serve and a restart give the same rows. One thread calls everything.
  */
@@ -27,6 +28,8 @@
 #include "base/buf.h"
 #include "base/codec.h"
 #include "exec/join.h"
+#include "state/budget.h"
+#include "state/store.h"
 
 typedef struct weir_temporal_join weir_temporal_join;
 
@@ -55,7 +58,38 @@ int64_t weir_temporal_join_watermark(const weir_temporal_join *t, int side, uint
 uint64_t weir_temporal_join_entries(const weir_temporal_join *t); /* versions and waiting records */
 uint64_t weir_temporal_join_bytes(const weir_temporal_join *t);
 
+/* Checkpoints: watermarks, versions and waiting records (attached to a
+ * store, the versions are left out: the store has them; a version loaded
+ * into an attached join goes to the store at the next seal). */
 int weir_temporal_join_save(const weir_temporal_join *t, weir_buf *out);
 int weir_temporal_join_load(weir_temporal_join *t, weir_reader_buf *r); /* WEIR_ECORRUPT, WEIR_ENOMEM */
+
+/* The versions in the state store, table "join:NAME:versions"
+ * (temporal_join.c's top comment says how): attach (the store borrowed
+ * until the join is freed; before any version, on the store's writer
+ * thread with no transaction open) reads every version the store holds
+ * back into memory; a checkpoint's seal (the checkpoint's thread, the
+ * join not in use), write (in the store's transaction) and written
+ * (whether that committed; a batch that did not is written again, first,
+ * by the next), as group_store.c's. */
+int weir_temporal_join_attach(weir_temporal_join *t, weir_store *store, const char *name, weir_err *err);
+int weir_temporal_join_seal(weir_temporal_join *t, weir_err *err);
+int weir_temporal_join_write(weir_temporal_join *t, weir_store_txn *txn, weir_err *err);
+void weir_temporal_join_written(weir_temporal_join *t, bool committed);
+/* Bounded memory (state/budget.h), attached: a tick (a checkpoint
+ * committed); the bytes of the keys whose versions the store holds as
+ * they are and none is due to be pruned, by age since last used; dropping
+ * those older than age, and of age `age` up to max_bytes (how many keys'
+ * versions left; they are read back when the key is next met or written).
+ * Nothing is droppable while a batch waits. A failure to read them back
+ * is the error weir_temporal_join_push, _version and _advance return, and
+ * weir_temporal_join_error says why. */
+void weir_temporal_join_tick(weir_temporal_join *t);
+void weir_temporal_join_droppable(const weir_temporal_join *t, weir_budget_ages *ages);
+uint64_t weir_temporal_join_drop(weir_temporal_join *t, unsigned age, uint64_t max_bytes);
+const char *weir_temporal_join_error(const weir_temporal_join *t);
+/* A version into memory from its store value, as attach reads it (for
+ * fuzzing the value's decoder); WEIR_ECORRUPT for bytes it does not write. */
+int weir_temporal_join_restore(weir_temporal_join *t, const void *val, size_t vlen, weir_err *err);
 
 #endif

@@ -4,7 +4,7 @@
 # computes): each output table holds the joined rows the two tables' rows
 # make, updated from both sides, a row leaving when its key has no joined
 # row any more; the same after a restart and after kill -9 (the join's
-# rows of both tables are in the checkpoint), with each output record keyed
+# rows of both tables are in the state store), with each output record keyed
 # by the join key so a compacted topic converges to the table.
 . "$(dirname "$0")/../lib.sh"
 plan 5

@@ -7,7 +7,7 @@
 # `weir query` and the table list, and survive a restart and a kill -9,
 # read from the state store, not replayed. A stream joined with the table
 # meets each key's current row, also after a restart (the join's copy of
-# the rows is in the checkpoint); joined FOR SYSTEM_TIME AS OF its event
+# the rows is in the state store); joined FOR SYSTEM_TIME AS OF its event
 # time, the row as of that time, once the quiet table's watermark moves on.
 # DELETE /v1/tables/t?key=K removes a row as a Kafka tombstone does.
 . "$(dirname "$0")/../lib.sh"

@@ -121,9 +121,9 @@ int main(void)
     weir_buf state = {0};
     weir_err err;
     weir_engine_save(eng, &state);
-    uint32_t v5 = 0xffff0005u;
-    memcpy(state.data, &v5, 4);
-    ok(weir_engine_load(eng, state.data, state.len, &err) == WEIR_ECORRUPT && strstr(err.msg, "version 5"),
+    uint32_t v6 = 0xffff0006u;
+    memcpy(state.data, &v6, 4);
+    ok(weir_engine_load(eng, state.data, state.len, &err) == WEIR_ECORRUPT && strstr(err.msg, "version 6"),
        "a later checkpoint version is refused by name: %s", err.msg);
     /* Version 1 had no version word: the query count came first. */
     uint32_t one = 1;
@@ -143,15 +143,16 @@ int main(void)
     weir_engine_push_json(eng, plain.rels[0], 0, r, strlen(r), 0, &t, &err);
     weir_engine_save(eng, &state);
     weir_engine_free(eng);
-    ok(state.len > 8 && !memcmp(state.data, "\x04\x00\xff\xff", 4), "checkpoints start with version word 4");
-    /* The same state as version 1 wrote it: without the version and flags words, the query's store flag
-     * (after its partitions, watermarks, closed_upto and four counters) and its expiry flag (the last byte). */
+    ok(state.len > 8 && !memcmp(state.data, "\x05\x00\xff\xff", 4), "checkpoints start with version word 5");
+    /* The same state as version 1 wrote it: without the version and flags words, the query's two store
+     * flags (after its partitions, watermarks, closed_upto and four counters) and its expiry flag (the last
+     * byte). */
     uint32_t nparts;
     memcpy(&nparts, state.data + 12, 4);
     size_t flag_at = 16 + 8 * (size_t)nparts + 8 + 32;
     weir_buf v1 = {0};
     weir_buf_append(&v1, state.data + 8, flag_at - 8);
-    weir_buf_append(&v1, state.data + flag_at + 1, state.len - flag_at - 2);
+    weir_buf_append(&v1, state.data + flag_at + 2, state.len - flag_at - 3);
     eng = engine(&plain);
     ok(weir_engine_load(eng, v1.data, v1.len, &err) == WEIR_OK, "a version 1 checkpoint loads: %s", err.msg);
     weir_buf_free(&v1);
