@@ -306,13 +306,8 @@ static int seal_query(query_state *s, weir_buf *key, weir_buf *val, weir_buf *sc
     if (s->lost || weir_groups_take_removed(s->groups, scratch))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory keeping the changes of %s's groups; restart weir serve",
                             s->q->output->name);
-    for (size_t at = 0; at < scratch->len;) {
-        uint32_t len;
-        memcpy(&len, scratch->data + at, sizeof len);
-        if (weir_changes_add(&s->batch, scratch->data + at + sizeof len, len, NULL, 0))
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        at += sizeof len + len;
-    }
+    if (weir_changes_add_deletes(&s->batch, scratch))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     size_t pos = 0;
     const weir_value *keys;
     int64_t window;

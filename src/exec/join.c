@@ -555,14 +555,7 @@ int weir_join_attach(weir_join_state *s, weir_store *store, const char *name, we
 /* Side d's changes since the last seal, appended to its batch. */
 static int seal_side(weir_join_state *s, jside *d, weir_buf *key, weir_buf *val, weir_err *err)
 {
-    int rc = WEIR_OK;
-    for (size_t at = 0; at < d->gone.len && rc == WEIR_OK;) {
-        uint32_t len;
-        memcpy(&len, d->gone.data + at, sizeof len);
-        if (weir_changes_add(&d->batch, d->gone.data + at + sizeof len, len, NULL, 0))
-            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        at += sizeof len + len;
-    }
+    int rc = weir_changes_add_deletes(&d->batch, &d->gone) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
     d->gone.len = 0;
     for (size_t i = 0; i < d->ndirty; i++) { /* every listed entry is unlisted, even after a failure */
         jentry *e = d->dirty[i];

@@ -788,14 +788,7 @@ int weir_temporal_join_seal(weir_temporal_join *t, weir_err *err)
     if (t->lost)
         return weir_err_set(err, WEIR_ENOMEM, "%s: out of memory noting pruned versions; restart weir serve", t->name);
     weir_buf k = {0}, val = {0};
-    int rc = WEIR_OK;
-    for (size_t at = 0; at < t->gone.len && rc == WEIR_OK;) {
-        uint32_t len;
-        memcpy(&len, t->gone.data + at, sizeof len);
-        if (weir_changes_add(&t->batch, t->gone.data + at + sizeof len, len, NULL, 0))
-            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        at += sizeof len + len;
-    }
+    int rc = weir_changes_add_deletes(&t->batch, &t->gone) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
     t->gone.len = 0;
     for (size_t i = 0; i < t->ndirty; i++) { /* every listed key is unlisted, even after a failure */
         versions *vs = &t->keys[t->dirty[i]];

@@ -15,6 +15,18 @@ int weir_changes_add(weir_buf *b, const void *key, size_t klen, const void *val,
                ? -1 : 0;
 }
 
+int weir_changes_add_deletes(weir_buf *b, const weir_buf *keys)
+{
+    for (size_t at = 0; at + sizeof(uint32_t) <= keys->len;) {
+        uint32_t len;
+        memcpy(&len, keys->data + at, sizeof len);
+        if (weir_changes_add(b, keys->data + at + sizeof len, len, NULL, 0))
+            return -1;
+        at += sizeof len + len;
+    }
+    return 0;
+}
+
 /* One change: its key's first 8 bytes as a big-endian number (so most
  * comparisons read no key), and where it starts in the buffer, which is
  * its order among changes to its key. */

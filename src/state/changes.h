@@ -20,6 +20,10 @@
 /* Appends a put (val, vlen) or, val NULL, a delete of key to b; -1 when out of memory. */
 int weir_changes_add(weir_buf *b, const void *key, size_t klen, const void *val, size_t vlen);
 
+/* Appends a delete of each key listed in keys (per key a u32 length, then
+ * its bytes) to b; -1 when out of memory. */
+int weir_changes_add_deletes(weir_buf *b, const weir_buf *keys);
+
 /* Applies every change of b to tbl in the writer's transaction. */
 int weir_changes_write(weir_store_txn *txn, weir_store_table tbl, const weir_buf *b, weir_err *err);
 
