@@ -12,7 +12,10 @@
  * through a connector); and no query on it is a SESSION window (sessions
  * closing together come out by start, and one engine closes together
  * sessions of several partitions, whose order then depends on how they
- * interleave). Lateness is decided by the record's own
+ * interleave); and the output of an EMIT FINAL window is partitioned by
+ * the input's key columns over as many partitions (so that the windows one
+ * engine closes at once, in window then key order, feed each output
+ * partition from one input partition). Lateness is decided by the record's own
  * partition's watermark in one engine too (engine.h), so the same records
  * are late; a window closes when its partition's time passes it rather
  * than when every partition's has, which changes when its rows come out
@@ -90,11 +93,31 @@ struct workers {
     weir_value *row;            /* flush's decoded rows (ncols of the widest relation) */
 };
 
+/* Whether each partition of the query's output is fed by the same
+ * partition of its input alone: its partitioning columns are the group
+ * keys that are the input's key columns, in order, over as many partitions. */
+static bool partitioned_as_input(const weir_query *q)
+{
+    const weir_relation *out = q->output, *src = q->source;
+    if (out->partitions != src->partitions || out->partition_by || out->nkey_cols != src->nkey_cols)
+        return false;
+    for (int k = 0; k < out->nkey_cols; k++) {
+        const weir_expr *e = q->out[out->key_cols[k]];
+        if (e->kind != WEIR_E_SLOT || e->slot >= q->nkeys || q->keys[e->slot]->kind != WEIR_E_COLUMN ||
+            q->keys[e->slot]->col.index != src->key_cols[k])
+            return false;
+    }
+    return true;
+}
+
 /* Whether the query's state is per input partition (see the top). */
 static bool query_parallel(const weir_catalog *cat, const weir_query *q)
 {
     /* SESSION: sessions closing together come out by start, and one engine closes more of them at once */
     if (q->join || q->source->is_table || q->window.kind == WEIR_WINDOW_SESSION || (q->grouped && !tasks_groups_by_key(q)))
+        return false;
+    /* windows closing: one engine's rows of several input partitions would interleave otherwise */
+    if (q->window.kind != WEIR_WINDOW_NONE && q->emit == WEIR_EMIT_FINAL && !partitioned_as_input(q))
         return false;
     for (int k = 0; k < cat->nqueries; k++)
         if (cat->queries[k] != q && cat->queries[k]->output == q->output)
