@@ -575,8 +575,8 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         int64_t newest = INT64_MIN, last_data = INT64_MIN;
         for (uint32_t w = 0; w < nw; w++) {
             uint32_t ew;
-            int64_t wm = weir_engine_watermark(watermark_engine(r, ins[w / n], w % n, w, &ew), q, ew),
-                    seen = ins[w / n]->last_data_ms[w % n];
+            const weir_engine *e = watermark_engine(r, ins[w / n], w % n, w, &ew);
+            int64_t wm = weir_engine_watermark(e, q, ew), seen = ins[w / n]->last_data_ms[w % n];
             newest = wm > newest ? wm : newest;
             last_data = seen > last_data ? seen : last_data;
         }

@@ -11,7 +11,7 @@ KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
 OUTS="city_5m city_1m city_users city_bursts retweets all_retweets"
-plan 11
+plan 13
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
@@ -76,4 +76,28 @@ out=$($WEIR serve -f "$SQL" --data "$SCRATCH/t1" --once --idle-ms 0 --threads 4 
 [ $? -ne 0 ] && [[ "$out" == *"in one engine (--threads 1)"*"restart with --threads 1"* ]]
 ok $? "a checkpoint of one engine is refused by --threads 4, saying what to do"
 [ $? -eq 0 ] || diag "$out"
+
+# Idle advance reaches the partitions' engines: one busy partition of four,
+# then silence; the window closes once event time follows the wall clock.
+export WEIR_DATA="$SCRATCH/idle"
+cat > "$SCRATCH/idle.sql" <<'SQL'
+CREATE STREAM likes (video_id TEXT, ts TIMESTAMP) WITH (partitions = 4, key = 'video_id', timestamp = 'ts');
+CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
+  FROM TUMBLE(likes, INTERVAL '1' MINUTE) GROUP BY video_id EMIT FINAL;
+SQL
+printf '{"video_id":"v1","ts":"2026-11-23T10:00:%02dZ"}\n' 55 56 57 58 59 | $WEIR produce likes --partitions 4 --key video_id
+$WEIR serve -f "$SCRATCH/idle.sql" --listen off --idle-ms 300 --checkpoint-ms 100 --threads 4 2>"$SCRATCH/idle.err" &
+pid=$!
+for i in $(seq 1 600); do
+    [ -n "$($WEIR consume per_minute --from-beginning -e 2>/dev/null)" ] && break
+    sleep 0.1
+done
+row=$($WEIR consume per_minute --from-beginning -e)
+[ "$row" = '{"video_id":"v1","window_start":"2026-11-23T10:00:00Z","likes":5}' ]
+ok $? "with --threads 4, idle advance closed the window of a quiet stream: $row"
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] && grep -q "per_minute: 5 in, 1 out, 0 dead letters (0 late)" "$SCRATCH/idle.err"
+ok $? "SIGTERM stops it cleanly, counting the partitions' engines"
+[ $rc -eq 0 ] || diag "$(cat "$SCRATCH/idle.err")"
 finish
