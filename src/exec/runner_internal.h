@@ -172,6 +172,12 @@ void workers_each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, 
  * back, refusing a checkpoint of another layout. -1: out of memory. */
 int workers_save(const weir_runner *r, weir_buf *b);
 int workers_load(weir_runner *r, weir_reader_buf *rd, weir_err *err);
+/* The framing of those states (fuzz/fuzz_partition_states.c): fn with each
+ * partition's state of each input named, in order; WEIR_ECORRUPT (err
+ * filled) when the bytes are not that, fn's error when it fails. */
+typedef int (*workers_state_fn)(void *ctx, const char *name, uint32_t name_len, uint32_t parts, uint32_t p,
+                                const uint8_t *state, uint32_t len, weir_err *err);
+int workers_read_states(weir_reader_buf *rd, workers_state_fn fn, void *ctx, weir_err *err);
 void workers_close(weir_runner *r);
 
 /* budget.c: after a checkpoint that committed, what memory holds beyond

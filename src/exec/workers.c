@@ -342,8 +342,10 @@ static int flush(weir_runner *r, wpart *pt, weir_err *err)
             rec.headers = weir_get_bytes(&rd, &n);
             rec.headers_len = n;
         }
-        if (rd.bad || at >= (uint32_t)r->noutputs)
+        if (rd.bad || at >= (uint32_t)r->noutputs) {
+            rd.bad = true;
             break;
+        }
         output *o = &r->outputs[at];
         rc = weir_stream_append(o->stream, (int32_t)partno, &rec, NULL, NULL, err);
         r->changes++;
@@ -451,46 +453,65 @@ static int other_layout(const weir_runner *r, const input *in, bool saved_per_pa
                         saved_per_part ? "--threads 2 or more" : "--threads 1");
 }
 
+int workers_read_states(weir_reader_buf *rd, workers_state_fn fn, void *ctx, weir_err *err)
+{
+    if (rd->p == rd->end) /* none: written without partition-parallel inputs */
+        return WEIR_OK;
+    uint32_t n = weir_get_u32(rd) == PARTS_MAGIC ? weir_get_u32(rd) : (rd->bad = true, 0);
+    int rc = WEIR_OK;
+    for (uint32_t k = 0; k < n && rc == WEIR_OK && !rd->bad; k++) {
+        uint32_t name_len, len;
+        const uint8_t *name = weir_get_bytes(rd, &name_len);
+        uint32_t parts = weir_get_u32(rd);
+        for (uint32_t p = 0; p < parts && rc == WEIR_OK && !rd->bad; p++) {
+            const uint8_t *state = weir_get_bytes(rd, &len);
+            if (name && state)
+                rc = fn(ctx, (const char *)name, name_len, parts, p, state, len, err);
+        }
+    }
+    if (rc == WEIR_OK && (rd->bad || rd->p != rd->end))
+        rc = weir_err_set(err, WEIR_ECORRUPT, "the partitions' states after the engine's are damaged");
+    return rc;
+}
+
+typedef struct load_ctx {
+    weir_runner *r;
+    bool *loaded;               /* per input: the checkpoint kept its partitions' states */
+} load_ctx;
+
+static int load_state(void *ctx, const char *name, uint32_t name_len, uint32_t parts, uint32_t p, const uint8_t *state,
+                      uint32_t len, weir_err *err)
+{
+    load_ctx *lc = ctx;
+    weir_runner *r = lc->r;
+    input *in = NULL;
+    for (int i = 0; i < r->ninputs && !in; i++)
+        if (strlen(r->inputs[i].rel->name) == name_len && !memcmp(r->inputs[i].rel->name, name, name_len)) {
+            in = &r->inputs[i];
+            lc->loaded[i] = true;
+        }
+    if (!in) /* no query reads it any more */
+        return WEIR_OK;
+    if (!in->parts)
+        return input_stateful(r, in->rel) ? other_layout(r, in, true, err) : WEIR_OK;
+    if (parts != in->nparts)
+        return weir_err_set(err, WEIR_EINVAL, "%s/checkpoint keeps %u partitions of %s, which has %u", r->dir, parts,
+                            in->rel->name, in->nparts);
+    return weir_engine_load(in->parts[p].engine, state, len, err);
+}
+
 int workers_load(weir_runner *r, weir_reader_buf *rd, weir_err *err)
 {
-    bool *loaded = calloc((size_t)r->ninputs + 1, sizeof *loaded);
-    if (!loaded)
+    load_ctx lc = {r, calloc((size_t)r->ninputs + 1, sizeof *lc.loaded)};
+    if (!lc.loaded)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    uint32_t n = 0;
-    int rc = WEIR_OK;
-    if (rd->p < rd->end && (weir_get_u32(rd) != PARTS_MAGIC || rd->bad))
-        rc = weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is damaged (after the engine's state)", r->dir);
-    else if (rd->p < rd->end)
-        n = weir_get_u32(rd);
-    for (uint32_t k = 0; k < n && rc == WEIR_OK && !rd->bad; k++) {
-        uint32_t name_len, parts;
-        const uint8_t *name = weir_get_bytes(rd, &name_len);
-        parts = weir_get_u32(rd);
-        int at = -1;
-        for (int i = 0; name && i < r->ninputs; i++)
-            if (strlen(r->inputs[i].rel->name) == name_len && !memcmp(r->inputs[i].rel->name, name, name_len))
-                at = i;
-        input *in = at >= 0 ? &r->inputs[at] : NULL;
-        if (in && !in->parts && input_stateful(r, in->rel))
-            rc = other_layout(r, in, true, err);
-        else if (in && in->parts && parts != in->nparts)
-            rc = weir_err_set(err, WEIR_EINVAL, "%s/checkpoint keeps %u partitions of %s, which has %u", r->dir, parts,
-                              in->rel->name, in->nparts);
-        for (uint32_t p = 0; p < parts && rc == WEIR_OK && !rd->bad; p++) {
-            uint32_t len;
-            const uint8_t *state = weir_get_bytes(rd, &len);
-            if (state && in && in->parts)
-                rc = weir_engine_load(in->parts[p].engine, state, len, err);
-        }
-        if (in)
-            loaded[at] = true;
-    }
-    if (rc == WEIR_OK && rd->bad)
-        rc = weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is damaged (its partitions' states)", r->dir);
+    int rc = workers_read_states(rd, load_state, &lc, err);
+    if (rc == WEIR_ECORRUPT)
+        rc = weir_err_wrap(err, "%s/checkpoint", r->dir);
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
-        if (r->inputs[i].parts && !loaded[i] && input_stateful(r, r->inputs[i].rel))
+        if (r->inputs[i].parts && !lc.loaded[i] && input_stateful(r, r->inputs[i].rel))
             rc = other_layout(r, &r->inputs[i], false, err);
-    free(loaded);
+    free(lc.loaded);
     return rc;
 }
 
