@@ -143,6 +143,8 @@ static void print_stats(const weir_runtime *rt)
         if (st.groups)
             fprintf(stderr, ", %llu groups in %llu KiB (%llu-byte entries)", (unsigned long long)st.groups,
                     (unsigned long long)(st.state_bytes / 1024), (unsigned long long)st.entry_bytes);
+        if (st.partition_engines) /* --threads: its input is partition-parallel */
+            fprintf(stderr, ", per partition (%u engines)", st.partition_engines);
         fputc('\n', stderr);
     }
     uint64_t dead[WEIR_DEAD_REASONS] = {0};

@@ -752,6 +752,8 @@ void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *
     stats_sum s = {.query = query};
     each_engine(r, add_stats, &s);
     *out = s.sum;
+    const input *in = runner_input(r, r->cat->queries[query]->source);
+    out->partition_engines = in && in->parts ? in->nparts : 0;
 }
 
 void weir_runner_dead_counts(const weir_runner *r, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])

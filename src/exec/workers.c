@@ -3,25 +3,29 @@
  * the partitions of some inputs run on worker threads, each partition with
  * an engine of its own, as scale-out's tasks have (tasks.c).
  *
- * Which inputs. An input is partition-parallel when its state is whole in
- * each of its partitions, so that an engine per partition gives the rows
- * one engine gives: every query reading it is a filter or projection, or
- * groups by every key column of the input (tasks.c's rule: a key's records
- * are all in its partition), writes an output no other query writes, and
- * joins nothing; the input is a stream of the log (not a table, not read
- * through a connector); and no query on it is a SESSION window (sessions
- * closing together come out by start, and one engine closes together
- * sessions of several partitions, whose order then depends on how they
- * interleave); and the output of an EMIT FINAL window is partitioned by
- * the input's key columns over as many partitions (so that the windows one
- * engine closes at once, in window then key order, feed each output
- * partition from one input partition). Lateness is decided by the record's own
- * partition's watermark in one engine too (engine.h), so the same records
- * are late; a window closes when its partition's time passes it rather
- * than when every partition's has, which changes when its rows come out
- * but not which, nor their order within an output partition fed by that
- * input partition (window, then key). Other inputs stay on the runner's
- * thread and its one engine.
+ * Which inputs. An input is partition-parallel when each of its partitions
+ * holds whole the state of every query reading it, so that an engine per
+ * partition gives the rows one engine gives. Every query reading it:
+ *   - filters or projects, or groups by every key column of the input
+ *     (tasks.c's rule: a key's records are all in one partition, as
+ *     weir's ingest and a Kafka client's partitioner put them);
+ *   - is not a join, nor a SESSION window (sessions closing together come
+ *     out by start, and one engine closes together sessions of several
+ *     partitions, whose order then depends on how they interleave);
+ *   - for an EMIT FINAL window, writes a table partitioned by the input's
+ *     key columns over as many partitions, so that each output partition
+ *     is fed by one input partition (one engine closes a window for every
+ *     partition at once, in window then key order);
+ *   - writes an output no other query writes (INSERT INTO from several:
+ *     one engine interleaves their rows record by record).
+ * And the input is a stream of the log: not a table, not read through a
+ * connector, of two partitions or more. Lateness is decided by the
+ * record's own partition's watermark in one engine too (engine.h), so the
+ * same records are late; a window closes when its partition's time passes
+ * it rather than when every partition's has, which changes when its rows
+ * come out but not which, nor their order in an output partition fed by
+ * that input partition (window, then key). Other inputs stay on the
+ * runner's thread and its one engine.
  *
  * Who owns what. Partition p of such an input belongs to worker p mod N
  * (the runner's own thread is worker 0): during a step only that worker
@@ -32,10 +36,12 @@
  * (the log has one writer: the runner's thread; table views are fed
  * there): the worker encodes each output record (value, key, partition)
  * and the row, for the views, into its partition's buffer; after the step
- * the runner's thread appends the buffers in input partition order. So
- * every output partition holds the same records in the same order for
- * any N > 1, and the order one engine gives for the queries above when a
- * table is partitioned as its input (its key is the input's key).
+ * the runner's thread appends the buffers in input partition order, as
+ * one engine's step appends each partition's rows in turn. So every output
+ * partition holds the same records in the same order for any N, 1 (one
+ * engine) included; for an EMIT FINAL window, as long as the input was
+ * partitioned as weir partitions keys (murmur2 of the key's text: ingest,
+ * weir produce, Kafka's Java client), which its output partition assumes.
  *
  * Checkpoints stay atomic: the steps stop while a checkpoint's state is
  * encoded (checkpoint.c), which then writes every partition's engine after
@@ -48,9 +54,9 @@
  */
 #include "exec/runner_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include "base/codec.h"
 #include "exec/engine_internal.h"
@@ -60,7 +66,7 @@
 enum { OUT_ROW, OUT_REMOVED, OUT_DEAD };
 enum { JOB_STEP, JOB_FINISH };
 
-typedef struct wpart {                   /* one partition of a partition-parallel input */
+typedef struct wpart {          /* one partition of a partition-parallel input */
     weir_engine *engine;        /* its state: single_partition, as a scale-out task's */
     input *in;
     uint32_t p;
@@ -113,15 +119,13 @@ static bool partitioned_as_input(const weir_query *q)
 /* Whether the query's state is per input partition (see the top). */
 static bool query_parallel(const weir_catalog *cat, const weir_query *q)
 {
-    /* SESSION: sessions closing together come out by start, and one engine closes more of them at once */
     if (q->join || q->source->is_table || q->window.kind == WEIR_WINDOW_SESSION || (q->grouped && !tasks_groups_by_key(q)))
         return false;
-    /* windows closing: one engine's rows of several input partitions would interleave otherwise */
     if (q->window.kind != WEIR_WINDOW_NONE && q->emit == WEIR_EMIT_FINAL && !partitioned_as_input(q))
         return false;
     for (int k = 0; k < cat->nqueries; k++)
         if (cat->queries[k] != q && cat->queries[k]->output == q->output)
-            return false; /* INSERT INTO from several: one engine keeps their rows' interleaving */
+            return false;
     return true;
 }
 
