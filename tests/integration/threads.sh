@@ -98,6 +98,7 @@ ok $? "with --threads 4, idle advance closed the window of a quiet stream: $row"
 kill -TERM $pid
 wait $pid; rc=$?
 [ $rc -eq 0 ] && grep -q "per_minute: 5 in, 1 out, 0 dead letters (0 late).*, per partition (4 engines)$" "$SCRATCH/idle.err"
-ok $? "SIGTERM stops it cleanly, counting the partitions' engines, and says the query ran per partition"
-[ $rc -eq 0 ] || diag "$(cat "$SCRATCH/idle.err")"
+good=$?
+ok $good "SIGTERM stops it cleanly, counting the partitions' engines, and says the query ran per partition"
+[ $good -eq 0 ] || diag "exit $rc: $(cat "$SCRATCH/idle.err")"
 finish
