@@ -69,6 +69,9 @@ typedef struct weir_emit_target {
 typedef struct weir_engine_options {
     bool chain;               /* feed each emitted row to the queries reading its relation, in memory */
     bool single_partition;    /* treat every source as one partition (replay: input order is the order) */
+    /* Several engines taking the same records (serve --threads, exec/workers.c): */
+    const bool *runs;         /* per query of the catalog, whether this engine runs it (borrowed); NULL: every query */
+    bool others_record_letters; /* another engine writes (and counts) the dead letters of a record itself (weir_dead_of_record) */
 } weir_engine_options;
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err);

@@ -442,8 +442,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     if (r->opt.group)
         snprintf(r->dir + strlen(r->dir), sizeof r->dir - strlen(r->dir), "/added/%s", r->opt.group);
     snprintf(r->copy_key, sizeof r->copy_key, r->opt.group ? "file:%s" : "file", r->opt.group);
-    weir_engine_options eo = {.chain = false};
-    int rc = weir_engine_new(cat, &eo, &r->engine, err);
+    int rc = WEIR_OK;
     r->inputs = calloc((size_t)cat->nrels + 1, sizeof *r->inputs);
     r->quiet_since = calloc((size_t)cat->nqueries + 1, sizeof *r->quiet_since);
     r->quiet_base = calloc((size_t)cat->nqueries + 1, sizeof *r->quiet_base);
@@ -487,6 +486,9 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     }
     if (rc == WEIR_OK)
         rc = workers_open(r, err);
+    weir_engine_options eo = {.chain = false, .runs = r->runs_here}; /* the queries not run per partition */
+    if (rc == WEIR_OK)
+        rc = weir_engine_new(cat, &eo, &r->engine, err);
     /* a group's directory made now: any copy of a checkpoint the store holds under its name is an older group's */
     r->new_dir = r->opt.group && access(r->dir, F_OK) != 0;
     if (rc == WEIR_OK)
@@ -540,9 +542,9 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
 }
 
 /* The engine keeping watermark w of a query (partition p of input in), and its number there. */
-static weir_engine *watermark_engine(const weir_runner *r, const input *in, uint32_t p, uint32_t w, uint32_t *ew)
+static weir_engine *watermark_engine(const weir_runner *r, const input *in, uint32_t p, int q, uint32_t w, uint32_t *ew)
 {
-    weir_engine *e = workers_engine(in, p, ew);
+    weir_engine *e = workers_engine(r, in, p, q, ew);
     if (!e) {
         *ew = w;
         e = r->engine;
@@ -575,7 +577,7 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         int64_t newest = INT64_MIN, last_data = INT64_MIN;
         for (uint32_t w = 0; w < nw; w++) {
             uint32_t ew;
-            const weir_engine *e = watermark_engine(r, ins[w / n], w % n, w, &ew);
+            const weir_engine *e = watermark_engine(r, ins[w / n], w % n, q, w, &ew);
             int64_t wm = weir_engine_watermark(e, q, ew), seen = ins[w / n]->last_data_ms[w % n];
             newest = wm > newest ? wm : newest;
             last_data = seen > last_data ? seen : last_data;
@@ -594,7 +596,7 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
                 continue;
             int64_t to = all_quiet ? r->quiet_base[q] + (now - last_data) : newest;
             uint32_t ew;
-            weir_engine *e = watermark_engine(r, ins[w / n], w % n, w, &ew);
+            weir_engine *e = watermark_engine(r, ins[w / n], w % n, q, w, &ew);
             r->cur_part = w % n; /* whose windows close: the partition of rows keyed by nothing */
             int rc = weir_engine_raise_watermark(e, q, ew, to, t, err);
             if (rc)
@@ -653,7 +655,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     }
     r->cur = NULL;
     r->cur_rec = NULL;
-    if ((rc = workers_step(r, batch, now_ms, processed, err)))
+    if ((rc = workers_step(r, &t, batch, now_ms, processed, err)))
         return rc;
     weir_err_clear(&r->cb_err);
     rc = idle_advance(r, now_ms, &t, err);
@@ -753,7 +755,7 @@ void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *
     each_engine(r, add_stats, &s);
     *out = s.sum;
     const input *in = runner_input(r, r->cat->queries[query]->source);
-    out->partition_engines = in && in->parts ? in->nparts : 0;
+    out->partition_engines = in && in->parts && r->per_part[query] ? in->nparts : 0;
 }
 
 void weir_runner_dead_counts(const weir_runner *r, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])

@@ -118,6 +118,8 @@ struct weir_runner {
     uint64_t saves, save_failures;
     weir_state_memory memory;   /* budget.c (its limit: opt.state_memory) */
     struct workers *workers;    /* threads (workers.c), or NULL: every input on the caller's thread */
+    bool *per_part;             /* with workers, per query: run by each partition's engine (else NULL) ... */
+    bool *runs_here;            /* ... or by the runner's engine (its weir_engine_options.runs) */
 };
 
 /* Whether rel is one the runner's group declared (opt.rels_begin/end):
@@ -160,12 +162,15 @@ typedef struct workers workers;
  * inputs run per partition, their engines, the threads. */
 int workers_open(weir_runner *r, weir_err *err);
 /* A step of every partition-parallel input (the caller's thread takes a
- * share), then what they emitted appended in input and partition order. */
-int workers_step(weir_runner *r, uint32_t batch, int64_t now_ms, uint64_t *processed, weir_err *err);
+ * share), then what they emitted appended in input and partition order,
+ * and their records pushed into the runner's engine (emitting through t)
+ * for the queries it runs of them. */
+int workers_step(weir_runner *r, const weir_emit_target *t, uint32_t batch, int64_t now_ms, uint64_t *processed,
+                 weir_err *err);
 /* The end of the input: their windows all close (in parallel), appended as a step's. */
 int workers_finish(weir_runner *r, weir_err *err);
-/* The engine of partition p of in when it is partition-parallel (and the partition it knows it as), else NULL. */
-weir_engine *workers_engine(const input *in, uint32_t p, uint32_t *engine_part);
+/* The engine of partition p of in when the query runs per partition (and the partition it knows it as), else NULL. */
+weir_engine *workers_engine(const weir_runner *r, const input *in, uint32_t p, int query, uint32_t *engine_part);
 void workers_each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, void *ctx), void *ctx);
 /* Checkpoints: the partitions' engines after the runner's engine's state
  * (nothing when there are none: the file is as without threads), and

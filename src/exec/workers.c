@@ -74,6 +74,8 @@ typedef struct wpart {          /* one partition of a partition-parallel input *
     weir_buf json;              /* the record being encoded */
     weir_arena key_scratch;     /* PARTITION BY's computed TEXT */
     const weir_record *cur_rec; /* the record being pushed, NULL when time passing makes rows */
+    bool mixed;                 /* other queries read the input too: the runner's engine takes its records after the step */
+    weir_buf recs;              /* ... which are these (offset, time, value, key, headers), in order */
     uint64_t processed;         /* records the step consumed */
     int rc;                     /* the step's result, err filled */
     weir_err err, cb_err;
@@ -129,33 +131,25 @@ static bool query_parallel(const weir_catalog *cat, const weir_query *q)
     return true;
 }
 
-static bool input_parallel(const weir_runner *r, const input *in)
+/* Whether the input may run per partition: a stream of the log, of two partitions or more. */
+static bool input_eligible(const input *in)
 {
-    bool read = false;
-    if (in->rel->is_table || in->rel->connector || in->nparts < 2)
-        return false;
-    for (int q = 0; q < r->cat->nqueries; q++) {
-        const weir_query *query = r->cat->queries[q];
-        if (query->join && query->join->right == in->rel)
-            return false;
-        if (query->source != in->rel)
-            continue;
-        if (!query_parallel(r->cat, query))
-            return false;
-        read = true;
-    }
-    return read;
+    return !in->rel->is_table && !in->rel->connector && in->nparts >= 2;
 }
 
-/* Whether a query reading the input keeps state (its layout matters to a checkpoint). */
-static bool input_stateful(const weir_runner *r, const weir_relation *rel)
+static bool stateful(const weir_query *q)
 {
-    for (int q = 0; q < r->cat->nqueries; q++) {
-        const weir_query *query = r->cat->queries[q];
-        if ((query->source == rel || (query->join && query->join->right == rel)) &&
-            (query->grouped || query->join || query->window.kind != WEIR_WINDOW_NONE))
+    return q->grouped || q->join || q->window.kind != WEIR_WINDOW_NONE;
+}
+
+/* Whether a query of in keeps state that runs per partition with threads
+ * and in the one engine without: what a checkpoint's layout is about. */
+static bool state_moves(const weir_runner *r, const input *in)
+{
+    for (int q = 0; q < r->cat->nqueries && input_eligible(in); q++)
+        if (r->cat->queries[q]->source == in->rel && query_parallel(r->cat, r->cat->queries[q]) &&
+            stateful(r->cat->queries[q]))
             return true;
-    }
     return false;
 }
 
@@ -241,6 +235,13 @@ static void part_step(workers *ws, wpart *pt)
         weir_err_clear(&pt->cb_err);
         if (weir_engine_push_json(pt->engine, in->rel, 0, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, &pt->err)) {
             part_failed(pt);
+            break;
+        }
+        if (pt->mixed && (weir_put_u64(&pt->recs, rec.offset) || weir_put_u64(&pt->recs, (uint64_t)rec.ts_ms) ||
+                          weir_put_bytes(&pt->recs, rec.value, (uint32_t)rec.value_len) ||
+                          put_opt_bytes(&pt->recs, rec.key, rec.key_len) ||
+                          put_opt_bytes(&pt->recs, rec.headers, rec.headers_len))) {
+            pt->rc = weir_err_set(&pt->err, WEIR_ENOMEM, "out of memory");
             break;
         }
         in->offset[p] = rec.offset + 1;
@@ -366,8 +367,47 @@ static int flush(weir_runner *r, wpart *pt, weir_err *err)
     return rc;
 }
 
-/* After a round: each partition's result and what it emitted, in input then partition order. */
-static int collect(weir_runner *r, uint64_t *processed, weir_err *err)
+/* The partition's records of the step into the runner's engine, for the
+ * queries it runs, as the runner's step would have pushed them. */
+static int push_records(weir_runner *r, wpart *pt, const weir_emit_target *t, weir_err *err)
+{
+    weir_reader_buf rd = {pt->recs.data, pt->recs.data + pt->recs.len, false};
+    while (rd.p < rd.end && !rd.bad) {
+        weir_record rec = {0};
+        uint32_t n;
+        rec.offset = weir_get_u64(&rd); /* one after the other: an initializer list's order is unspecified */
+        rec.ts_ms = (int64_t)weir_get_u64(&rd);
+        rec.value = weir_get_bytes(&rd, &n);
+        rec.value_len = n;
+        if (weir_get_u8(&rd)) {
+            rec.key = weir_get_bytes(&rd, &n);
+            rec.key_len = n;
+        }
+        if (weir_get_u8(&rd)) {
+            rec.headers = weir_get_bytes(&rd, &n);
+            rec.headers_len = n;
+        }
+        if (rd.bad)
+            break;
+        r->cur = pt->in;
+        r->cur_part = pt->p;
+        r->cur_offset = rec.offset;
+        r->cur_rec = &rec;
+        weir_err_clear(&r->cb_err);
+        if (weir_engine_push_json(r->engine, pt->in->rel, pt->p, (const char *)rec.value, rec.value_len, rec.ts_ms, t, err))
+            return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
+    }
+    r->cur = NULL;
+    r->cur_rec = NULL;
+    pt->recs.len = 0;
+    return rd.bad ? weir_err_set(err, WEIR_ECORRUPT, "a worker's records of %s partition %u are damaged", pt->in->rel->name,
+                                 pt->p)
+                  : WEIR_OK;
+}
+
+/* After a round: each partition's result and what it emitted, in input
+ * then partition order; the records the runner's engine takes too. */
+static int collect(weir_runner *r, const weir_emit_target *t, uint64_t *processed, weir_err *err)
 {
     int rc = WEIR_OK;
     for (int i = 0; i < r->ninputs; i++)
@@ -377,6 +417,9 @@ static int collect(weir_runner *r, uint64_t *processed, weir_err *err)
                 rc = weir_err_set(err, pt->rc, "%s", pt->err.msg);
             if (rc == WEIR_OK)
                 rc = flush(r, pt, err);
+            if (rc == WEIR_OK && t)
+                rc = push_records(r, pt, t, err);
+            pt->recs.len = 0;
             pt->out.len = 0;
             pt->rc = WEIR_OK;
             if (processed)
@@ -386,7 +429,8 @@ static int collect(weir_runner *r, uint64_t *processed, weir_err *err)
     return rc;
 }
 
-int workers_step(weir_runner *r, uint32_t batch, int64_t now_ms, uint64_t *processed, weir_err *err)
+int workers_step(weir_runner *r, const weir_emit_target *t, uint32_t batch, int64_t now_ms, uint64_t *processed,
+                 weir_err *err)
 {
     workers *ws = r->workers;
     if (!ws)
@@ -397,7 +441,7 @@ int workers_step(weir_runner *r, uint32_t batch, int64_t now_ms, uint64_t *proce
     ws->batch = batch;
     ws->now_ms = now_ms;
     run_round(ws, JOB_STEP);
-    return collect(r, processed, err);
+    return collect(r, t, processed, err);
 }
 
 int workers_finish(weir_runner *r, weir_err *err)
@@ -405,12 +449,12 @@ int workers_finish(weir_runner *r, weir_err *err)
     if (!r->workers)
         return WEIR_OK;
     run_round(r->workers, JOB_FINISH);
-    return collect(r, NULL, err);
+    return collect(r, NULL, NULL, err);
 }
 
-weir_engine *workers_engine(const input *in, uint32_t p, uint32_t *engine_part)
+weir_engine *workers_engine(const weir_runner *r, const input *in, uint32_t p, int query, uint32_t *engine_part)
 {
-    if (!in || !in->parts)
+    if (!in || !in->parts || !r->per_part[query])
         return NULL;
     *engine_part = 0;
     return in->parts[p].engine;
@@ -497,7 +541,7 @@ static int load_state(void *ctx, const char *name, uint32_t name_len, uint32_t p
     if (!in) /* no query reads it any more */
         return WEIR_OK;
     if (!in->parts)
-        return input_stateful(r, in->rel) ? other_layout(r, in, true, err) : WEIR_OK;
+        return state_moves(r, in) ? other_layout(r, in, true, err) : WEIR_OK;
     if (parts != in->nparts)
         return weir_err_set(err, WEIR_EINVAL, "%s/checkpoint keeps %u partitions of %s, which has %u", r->dir, parts,
                             in->rel->name, in->nparts);
@@ -513,7 +557,7 @@ int workers_load(weir_runner *r, weir_reader_buf *rd, weir_err *err)
     if (rc == WEIR_ECORRUPT)
         rc = weir_err_wrap(err, "%s/checkpoint", r->dir);
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
-        if (r->inputs[i].parts && !lc.loaded[i] && input_stateful(r, r->inputs[i].rel))
+        if (r->inputs[i].parts && !lc.loaded[i] && state_moves(r, &r->inputs[i]))
             rc = other_layout(r, &r->inputs[i], false, err);
     free(lc.loaded);
     return rc;
@@ -521,17 +565,38 @@ int workers_load(weir_runner *r, weir_reader_buf *rd, weir_err *err)
 
 /* ---- opening and closing ---- */
 
-static int open_parts(weir_runner *r, input *in, weir_err *err)
+static int open_parts(weir_runner *r, input *in, bool mixed, weir_err *err)
 {
     if (!(in->parts = calloc(in->nparts, sizeof *in->parts)))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    weir_engine_options eo = {.chain = false, .single_partition = true};
+    /* the runner's engine writes the dead letters of a record itself when it takes the records too */
+    weir_engine_options eo = {.single_partition = true, .runs = r->per_part, .others_record_letters = mixed};
     for (uint32_t p = 0; p < in->nparts; p++) {
         in->parts[p].in = in;
         in->parts[p].p = p;
+        in->parts[p].mixed = mixed;
         int rc = weir_engine_new(r->cat, &eo, &in->parts[p].engine, err);
         if (rc)
             return rc;
+    }
+    return WEIR_OK;
+}
+
+/* Which queries run per partition (r->per_part), and the runner engine's
+ * others (r->runs_here): a query of an eligible input that keeps its
+ * state per partition. An input with one of them runs per partition; one
+ * that also has other readers (joins too) is mixed: the runner's engine
+ * takes its records after each step, for those. */
+static int choose(weir_runner *r, weir_err *err)
+{
+    int nq = r->cat->nqueries;
+    if (!(r->per_part = calloc((size_t)nq * 2 + 1, sizeof *r->per_part)))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    r->runs_here = r->per_part + nq;
+    for (int q = 0; q < nq; q++) {
+        const input *in = runner_input(r, r->cat->queries[q]->source);
+        r->per_part[q] = in && input_eligible(in) && query_parallel(r->cat, r->cat->queries[q]);
+        r->runs_here[q] = !r->per_part[q];
     }
     return WEIR_OK;
 }
@@ -542,17 +607,29 @@ int workers_open(weir_runner *r, weir_err *err)
     int widest = 1, rc = WEIR_OK;
     if (r->opt.threads <= 1 || r->opt.tasks) /* scale-out's tasks are per partition already */
         return WEIR_OK;
+    if ((rc = choose(r, err)))
+        return rc;
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++) {
         input *in = &r->inputs[i];
-        if (!input_parallel(r, in))
+        bool some = false, others = false;
+        for (int q = 0; q < r->cat->nqueries; q++) {
+            const weir_query *query = r->cat->queries[q];
+            bool reads = query->source == in->rel || (query->join && query->join->right == in->rel);
+            some |= reads && r->per_part[q];
+            others |= reads && !r->per_part[q];
+        }
+        if (!some)
             continue;
-        rc = open_parts(r, in, err);
+        rc = open_parts(r, in, others, err);
         most = in->nparts > most ? in->nparts : most;
     }
     for (int i = 0; i < r->cat->nrels; i++)
         widest = r->cat->rels[i]->schema.ncols > widest ? r->cat->rels[i]->schema.ncols : widest;
-    if (rc || !most) /* no input is partition-parallel: today's one engine */
+    if (rc || !most) { /* no input is partition-parallel: one engine runs all, as without threads */
+        free(r->per_part);
+        r->per_part = r->runs_here = NULL;
         return rc;
+    }
     workers *ws = calloc(1, sizeof *ws);
     if (!ws || !(ws->row = calloc((size_t)widest, sizeof *ws->row)) ||
         !(ws->threads = calloc(r->opt.threads, sizeof *ws->threads)) || !(ws->args = calloc(r->opt.threads, sizeof *ws->args))) {
@@ -602,10 +679,13 @@ void workers_close(weir_runner *r)
             wpart *pt = &r->inputs[i].parts[p];
             weir_engine_free(pt->engine);
             weir_buf_free(&pt->out);
+            weir_buf_free(&pt->recs);
             weir_buf_free(&pt->json);
             weir_arena_free(&pt->key_scratch);
         }
         free(r->inputs[i].parts);
         r->inputs[i].parts = NULL;
     }
+    free(r->per_part); /* the engines borrowing it are freed (the runner's is not run again) */
+    r->per_part = r->runs_here = NULL;
 }

@@ -1,8 +1,9 @@
--- The pipeline of tests/integration/threads.sh: tweets (keyed by city) is
--- partition-parallel under --threads (every query on it filters, or groups
--- by city, and none is a SESSION window); retweets, a derived stream without
--- a key, is read by a global count and a SESSION window, which stay on the
--- runner's thread.
+-- The pipeline of tests/integration/threads.sh: tweets (keyed by city) runs
+-- per partition under --threads for the queries that filter it or group it
+-- by city, and is also read by two that stay on the pipeline's thread (by
+-- user, and a global top-k over an hour); retweets, a derived stream without
+-- a key, is read only by a global count and a SESSION window, which stay on
+-- the pipeline's thread.
 CREATE STREAM tweets (id TEXT, user_id TEXT, city TEXT, is_retweet BOOL, created_at TIMESTAMP)
   WITH (partitions = 4, key = 'city', timestamp = 'created_at');
 CREATE TABLE city_5m AS
@@ -19,3 +20,7 @@ CREATE TABLE city_bursts AS
   SELECT city, window_start, window_end, COUNT(*) AS n
   FROM SESSION(retweets, INTERVAL '2' SECOND) GRACE INTERVAL '30' SECOND GROUP BY city EMIT FINAL;
 CREATE TABLE all_retweets AS SELECT COUNT(*) AS n, COUNT(DISTINCT city) AS cities FROM retweets;
+CREATE TABLE top_users AS SELECT user_id, COUNT(*) AS n, COUNT(DISTINCT city) AS cities FROM tweets GROUP BY user_id;
+CREATE TABLE top_cities AS
+  SELECT window_start, window_end, TOPK(city, 3) AS top
+  FROM HOP(tweets, INTERVAL '10' MINUTE, INTERVAL '1' HOUR) EMIT FINAL;
