@@ -3,29 +3,34 @@
  * the partitions of some inputs run on worker threads, each partition with
  * an engine of its own, as scale-out's tasks have (tasks.c).
  *
- * Which inputs. An input is partition-parallel when each of its partitions
- * holds whole the state of every query reading it, so that an engine per
- * partition gives the rows one engine gives. Every query reading it:
- *   - filters or projects, or groups by every key column of the input
+ * Which queries. A query runs per partition when each partition of its
+ * input holds whole its state, so that an engine per partition gives the
+ * rows one engine gives:
+ *   - it filters or projects, or groups by every key column of its input
  *     (tasks.c's rule: a key's records are all in one partition, as
  *     weir's ingest and a Kafka client's partitioner put them);
- *   - is not a join, nor a SESSION window (sessions closing together come
- *     out by start, and one engine closes together sessions of several
- *     partitions, whose order then depends on how they interleave);
- *   - for an EMIT FINAL window, writes a table partitioned by the input's
- *     key columns over as many partitions, so that each output partition
- *     is fed by one input partition (one engine closes a window for every
- *     partition at once, in window then key order);
- *   - writes an output no other query writes (INSERT INTO from several:
- *     one engine interleaves their rows record by record).
- * And the input is a stream of the log: not a table, not read through a
- * connector, of two partitions or more. Lateness is decided by the
- * record's own partition's watermark in one engine too (engine.h), so the
- * same records are late; a window closes when its partition's time passes
- * it rather than when every partition's has, which changes when its rows
- * come out but not which, nor their order in an output partition fed by
- * that input partition (window, then key). Other inputs stay on the
- * runner's thread and its one engine.
+ *   - it is not a join, nor a SESSION window (sessions closing together
+ *     come out by start, and one engine closes together sessions of
+ *     several partitions, whose order then depends on how they interleave);
+ *   - for an EMIT FINAL window, it writes a table partitioned by the
+ *     input's key columns over as many partitions, so that each output
+ *     partition is fed by one input partition (one engine closes a window
+ *     for every partition at once, in window then key order);
+ *   - it writes an output no other query writes (INSERT INTO from several:
+ *     one engine interleaves their rows record by record);
+ *   - its input is a stream of the log: not a table, not read through a
+ *     connector, of two partitions or more.
+ * Lateness is decided by the record's own partition's watermark in one
+ * engine too (engine.h), so the same records are late; a window closes
+ * when its partition's time passes it rather than when every partition's
+ * has, which changes when its rows come out but not which, nor their order
+ * in an output partition fed by that input partition (window, then key).
+ * The other queries run in the runner's engine (weir_engine_options.runs
+ * says which engine runs which). An input with queries of both kinds is
+ * mixed: its workers copy each step's records, which the runner's engine
+ * then takes for its queries as its own step would have, partition after
+ * partition, and which writes the dead letters of a record itself (bad
+ * JSON, constraints) so that they are written and counted once.
  *
  * Who owns what. Partition p of such an input belongs to worker p mod N
  * (the runner's own thread is worker 0): during a step only that worker
@@ -66,7 +71,7 @@
 enum { OUT_ROW, OUT_REMOVED, OUT_DEAD };
 enum { JOB_STEP, JOB_FINISH };
 
-typedef struct wpart {          /* one partition of a partition-parallel input */
+typedef struct wpart {          /* one partition of an input some of whose queries run per partition */
     weir_engine *engine;        /* its state: single_partition, as a scale-out task's */
     input *in;
     uint32_t p;
