@@ -54,8 +54,8 @@ static const cli_option options[] = {
     {"schemas", 0, "DIR", "register each DIR/<subject>.json in the schema registry at start (if not its latest version)"},
     {"clickhouse", 0, "URL", "deliver every stream and table to a ClickHouse table of its name (created if missing)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
-    {"threads", 0, "N", "threads running the partitions of inputs whose queries keep their state per partition "
-                        "(filters, projections, GROUP BY the input's key), each partition's state owned by one "
+    {"threads", 0, "N", "threads running the queries that keep their state per partition (filters, projections, "
+                        "GROUP BY the input's key) partition by partition, each partition's state owned by one "
                         "(default 1; 0: the number of cores)"},
     {"state-memory", 0, "BYTES", "state kept in memory beside the state store (tables' rows, aggregation groups); past it, "
                                  "what the store holds leaves memory after each checkpoint, least recently changed first "
