@@ -13,6 +13,8 @@
 # THREADS="1 2" runs each binary with each of those --threads (serve's
 # partition-parallel inputs), each a run of its own in every round:
 #   THREADS="1 2" bench/tweets_serve.sh 7
+# SQL=FILE runs another pipeline over the same stream that writes city_stats
+# (examples/tweets/pipeline.sql: with city_reach and the global top_cities).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
@@ -43,7 +45,7 @@ for ((r = 0; r < rounds; r++)); do
         rm -rf "$work/data"
         cp -a "$work/produced" "$work/data"
         /usr/bin/time -f '%e %U %S %M' -a -o "$work/times.$b" \
-            "${bins[$b]}" serve -d "$work/data" -f "$here/tweets.sql" --once ${args[$b]}
+            "${bins[$b]}" serve -d "$work/data" -f "${SQL:-$here/tweets.sql}" --once ${args[$b]}
         "${bins[0]}" consume -d "$work/data" --from-beginning --exit --meta city_stats > "$work/out"
         [ -f "$work/expected" ] || mv "$work/out" "$work/expected"
         [ ! -f "$work/out" ] || cmp -s "$work/out" "$work/expected" ||
