@@ -54,6 +54,9 @@ static const cli_option options[] = {
     {"schemas", 0, "DIR", "register each DIR/<subject>.json in the schema registry at start (if not its latest version)"},
     {"clickhouse", 0, "URL", "deliver every stream and table to a ClickHouse table of its name (created if missing)"},
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
+    {"threads", 0, "N", "threads running the queries that keep their state per partition (filters, projections, "
+                        "GROUP BY the input's key) partition by partition, each partition's state owned by one "
+                        "(default 1; 0: the number of cores)"},
     {"state-memory", 0, "BYTES", "state kept in memory beside the state store (tables' rows, aggregation groups); past it, "
                                  "what the store holds leaves memory after each checkpoint, least recently changed first "
                                  "(default 268435456; 0: no bound)"},
@@ -140,6 +143,8 @@ static void print_stats(const weir_runtime *rt)
         if (st.groups)
             fprintf(stderr, ", %llu groups in %llu KiB (%llu-byte entries)", (unsigned long long)st.groups,
                     (unsigned long long)(st.state_bytes / 1024), (unsigned long long)st.entry_bytes);
+        if (st.partition_engines) /* --threads: its input is partition-parallel */
+            fprintf(stderr, ", per partition (%u engines)", st.partition_engines);
         fputc('\n', stderr);
     }
     uint64_t dead[WEIR_DEAD_REASONS] = {0};
@@ -220,7 +225,7 @@ static int run_serve(const char **v, int argc, char **argv)
     uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30,
              disk_quota = 0, min_free = 64u << 20, header_timeout = 10, body_timeout = 60, max_conns = 4096,
              max_per_address = 256, query_timeout = 30, max_result = 64u << 20, state_memory = 256u << 20,
-             max_feeds = WEIR_DEFAULT_MAX_FEEDS;
+             max_feeds = WEIR_DEFAULT_MAX_FEEDS, threads = 1;
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
@@ -238,8 +243,12 @@ static int run_serve(const char **v, int argc, char **argv)
         !cli_uint_option(c, v, "max-connections-per-address", 1000000, &max_per_address) ||
         !cli_uint_option(c, v, "query-timeout", 86400, &query_timeout) ||
         !cli_uint_option(c, v, "max-result-bytes", 1ull << 40, &max_result) ||
-        !cli_uint_option(c, v, "max-feeds", 1000000, &max_feeds))
+        !cli_uint_option(c, v, "max-feeds", 1000000, &max_feeds) || !cli_uint_option(c, v, "threads", 1024, &threads))
         return CLI_USAGE;
+    if (!threads) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (uint64_t)cores : 1;
+    }
     if (!max_feeds) {
         cli_error("serve", "--max-feeds: '0' would refuse every change feed and push query: give 1 or more");
         return CLI_USAGE;
@@ -304,7 +313,7 @@ static int run_serve(const char **v, int argc, char **argv)
     }
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_source_open_input,
-                              .tasks = store, .state_memory = state_memory};
+                              .tasks = store, .state_memory = state_memory, .threads = (uint32_t)threads};
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");

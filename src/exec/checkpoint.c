@@ -6,6 +6,8 @@
  *   u32 inputs, each: name, u32 partitions, u64 next offset per partition,
  *   u32 outputs, each: name, u32 partitions, u64 end offset per partition,
  *   engine state (snapshot.c) as a length-prefixed block,
+ *   with partition-parallel inputs (workers.c) u32 magic "WPE1", u32 inputs,
+ *   each: name, u32 partitions, each partition's engine state length-prefixed,
  *   u32 CRC-32C of everything before it.
  * Written with the one atomic-file mechanism (tmp, fsync, rename, fsync
  * dir) after the log commit that made the outputs it names durable, and
@@ -147,7 +149,7 @@ static void *write_file(void *arg)
     if (rc == WEIR_OK) {
         uint32_t state_len = (uint32_t)(b->len - at - 4);
         memcpy(b->data + at, &state_len, 4);
-        if (weir_put_u32(b, weir_crc32c(0, b->data, b->len)))
+        if (workers_save(job->runner, b) || weir_put_u32(b, weir_crc32c(0, b->data, b->len)))
             rc = weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory");
     }
     if (!job->runner->opt.tasks)

@@ -141,6 +141,8 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
 int engine_dead(weir_engine *e, weir_dead_reason kind, const weir_relation *src, const weir_value *row,
                 const char *raw, size_t len, int64_t ts, const weir_emit_target *t, weir_err *err, const char *fmt, ...)
 {
+    if (e->opt.others_record_letters && weir_dead_of_record(kind))
+        return WEIR_OK;
     int i = weir_catalog_index(e->cat, src);
     if (i >= 0)
         e->dead[i][kind]++;
@@ -863,6 +865,8 @@ static int process(weir_engine *e, const weir_relation *rel, uint32_t part, cons
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
         int rc = WEIR_OK;
+        if (e->opt.runs && !e->opt.runs[i]) /* another engine's */
+            continue;
         if (s->join) { /* a stream joined with itself takes each record on both sides */
             if (s->q->source == rel)
                 rc = engine_join_row(e, s, 0, part % s->nparts, row, ts, raw, raw_len, t, err);

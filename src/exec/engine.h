@@ -69,6 +69,9 @@ typedef struct weir_emit_target {
 typedef struct weir_engine_options {
     bool chain;               /* feed each emitted row to the queries reading its relation, in memory */
     bool single_partition;    /* treat every source as one partition (replay: input order is the order) */
+    /* Several engines taking the same records (serve --threads, exec/workers.c): */
+    const bool *runs;         /* per query of the catalog, whether this engine runs it (borrowed); NULL: every query */
+    bool others_record_letters; /* another engine writes (and counts) the dead letters of a record itself (weir_dead_of_record) */
 } weir_engine_options;
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err);
@@ -110,6 +113,7 @@ typedef struct weir_query_stats {
     uint64_t groups;          /* live (key, window) entries; a join's buffered records */
     uint64_t state_bytes;     /* the table holding them (not sketches' own memory) */
     uint64_t entry_bytes;     /* one (key, window) entry */
+    uint32_t partition_engines; /* serve --threads: its input's partitions, each on an engine of its own (0: one engine) */
 } weir_query_stats;
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);

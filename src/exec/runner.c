@@ -26,7 +26,7 @@ void weir_pipeline_dir(const char *data_dir, char *out, size_t cap)
     snprintf(out, cap, "%s/pipeline", data_dir);
 }
 
-static output *find_output(weir_runner *r, const char *name)
+output *runner_output(const weir_runner *r, const char *name)
 {
     for (int i = 0; i < r->noutputs; i++)
         if (!strcmp(r->outputs[i].name, name))
@@ -34,7 +34,7 @@ static output *find_output(weir_runner *r, const char *name)
     return NULL;
 }
 
-static input *find_input(weir_runner *r, const weir_relation *rel)
+input *runner_input(const weir_runner *r, const weir_relation *rel)
 {
     for (int i = 0; i < r->ninputs; i++)
         if (r->inputs[i].rel == rel)
@@ -55,7 +55,7 @@ static int stream_for(weir_runner *r, const char *name, uint32_t partitions, wei
 
 static int add_output(weir_runner *r, const char *name, const weir_relation *rel, uint32_t partitions, weir_err *err)
 {
-    if (find_output(r, name))
+    if (runner_output(r, name))
         return WEIR_OK;
     output *o = &r->outputs[r->noutputs];
     o->name = name;
@@ -105,40 +105,40 @@ static int key_text(weir_buf *b, const weir_value *row, const int *cols, int n, 
  *   re-keying; a NULL or an error: no key, the partition of the cause).
  * - Any other stream keeps the key and headers of the record that caused
  *   the row, and its partition. */
-static int output_record(weir_runner *r, const weir_relation *rel, const weir_value *row, size_t value_len,
-                         uint32_t partitions, weir_record *rec, int32_t *part)
+static int output_record(weir_buf *json, weir_arena *key_scratch, uint32_t cur_part, const weir_record *cause,
+                         const weir_relation *rel, const weir_value *row, size_t value_len, uint32_t partitions,
+                         weir_record *rec, int32_t *part)
 {
     bool keyed = false;
-    size_t at = r->json.len;
+    size_t at = json->len;
     if (rel->partition_by) { /* an error evaluating it keys the row by nothing, as a NULL does */
-        weir_arena_reset(&r->key_scratch);
-        weir_eval ev = {.arena = &r->key_scratch, .row = row};
+        weir_arena_reset(key_scratch);
+        weir_eval ev = {.arena = key_scratch, .row = row};
         weir_value v = weir_eval_expr(&ev, rel->partition_by);
         int col = 0;
-        if (!ev.err && key_text(&r->json, &v, &col, 1, &keyed))
+        if (!ev.err && key_text(json, &v, &col, 1, &keyed))
             return -1;
-    } else if (key_text(&r->json, row, rel->key_cols, rel->nkey_cols, &keyed)) {
+    } else if (key_text(json, row, rel->key_cols, rel->nkey_cols, &keyed)) {
         return -1;
     }
-    *part = keyed ? (int32_t)weir_partition_for_key(r->json.data + at, r->json.len - at, partitions)
-                  : (int32_t)(r->cur_part % partitions);
-    const weir_record *cause = r->cur_rec;
+    *part = keyed ? (int32_t)weir_partition_for_key(json->data + at, json->len - at, partitions)
+                  : (int32_t)(cur_part % partitions);
     bool table = rel->is_table; /* a derived table: append_output returned early for a source table */
     if (table && rel->npk > 1) {
-        r->json.len = at;
-        if (weir_encode_json_cols(&rel->schema, row, rel->pk, rel->npk, &r->json))
+        json->len = at;
+        if (weir_encode_json_cols(&rel->schema, row, rel->pk, rel->npk, json))
             return -1;
         keyed = true;
     } else if (table && rel->npk == 1 && rel->pk[0] != rel->key_col) {
-        r->json.len = at;
-        if (key_text(&r->json, row, rel->pk, 1, &keyed))
+        json->len = at;
+        if (key_text(json, row, rel->pk, 1, &keyed))
             return -1;
     }
-    rec->value = r->json.data; /* the buffer may have moved */
+    rec->value = json->data; /* the buffer may have moved */
     rec->value_len = value_len;
     if (keyed) {
-        rec->key = r->json.data + at;
-        rec->key_len = r->json.len - at;
+        rec->key = json->data + at;
+        rec->key_len = json->len - at;
     } else if (!table && rel->nkey_cols == 0 && !rel->partition_by && cause) {
         rec->key = cause->key;
         rec->key_len = cause->key_len;
@@ -146,6 +146,15 @@ static int output_record(weir_runner *r, const weir_relation *rel, const weir_va
         rec->headers_len = cause->headers_len;
     }
     return 0;
+}
+
+int runner_encode_output(weir_buf *json, weir_arena *key_scratch, uint32_t cur_part, const weir_record *cause,
+                         const output *o, const weir_value *row, bool removed, weir_record *rec, int32_t *part)
+{
+    json->len = 0;
+    return (!removed && weir_encode_json(&o->rel->schema, row, json)) ||
+           output_record(json, key_scratch, cur_part, cause, o->rel, row, json->len,
+                         weir_stream_get_config(o->stream)->partitions, rec, part);
 }
 
 /* Appends a row of rel to its output stream, or with removed the removal
@@ -156,14 +165,12 @@ static int append_output(weir_runner *r, const weir_relation *rel, const weir_va
     if (rel->is_source) /* a source table: its records are its changelog, in the log already; its view learns the row */
         return r->opt.on_output && runner_owns(r, rel) ? r->opt.on_output(r->opt.on_output_ctx, rel, row, removed, &r->cb_err)
                                                        : WEIR_OK;
-    output *o = find_output(r, rel->name);
+    output *o = runner_output(r, rel->name);
     if (!o)
         return weir_err_set(&r->cb_err, WEIR_EINVAL, "no output stream for %s", rel->name);
-    r->json.len = 0;
     weir_record rec = {.ts_ms = ts};
     int32_t part;
-    if ((!removed && weir_encode_json(&rel->schema, row, &r->json)) ||
-        output_record(r, rel, row, r->json.len, weir_stream_get_config(o->stream)->partitions, &rec, &part))
+    if (runner_encode_output(&r->json, &r->key_scratch, r->cur_part, r->cur_rec, o, row, removed, &rec, &part))
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
     int rc = weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
     r->changes++;
@@ -182,26 +189,35 @@ static int on_removed(void *ctx, const weir_relation *rel, const weir_value *row
     return append_output(ctx, rel, row, ts, true);
 }
 
+int runner_dead_letter(const weir_runner *r, const input *in, const weir_relation *src, const uint64_t *pos,
+                       weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts,
+                       weir_buf *json, weir_err *err)
+{
+    if (weir_dead_of_record(kind) && r->opt.input_letters && !r->opt.input_letters[weir_catalog_index(r->cat, src)])
+        return -1; /* another runner reading the stream writes it */
+    if (!in) /* the engine dead-letters records of the streams it reads, all inputs here */
+        return weir_err_set(err, WEIR_EINVAL, "no dead-letter stream for %s", src->name);
+    if (pos && pos[1] < in->dead_upto[pos[0]])
+        return -1; /* written before the crash this run recovers from */
+    uint64_t none[2] = {0, 0};
+    json->len = 0;
+    int rc = weir_dead_letter_json(json, reason, raw, len, pos ? pos : none, ts);
+    if (rc == 0 && r->opt.group) { /* whose it is, for note_dead_letters: {..., "group": "sN"} */
+        json->len--;
+        rc = weir_buf_append_str(json, ",\"group\":") || weir_json_quote(json, r->opt.group, strlen(r->opt.group)) ||
+             weir_buf_append_str(json, "}");
+    }
+    return rc ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
+}
+
 static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts)
 {
     weir_runner *r = ctx;
-    input *in = find_input(r, src);
-    if (weir_dead_of_record(kind) && r->opt.input_letters && !r->opt.input_letters[weir_catalog_index(r->cat, src)])
-        return WEIR_OK; /* another runner reading the stream writes it */
-    if (!in) /* the engine dead-letters records of the streams it reads, all inputs here */
-        return weir_err_set(&r->cb_err, WEIR_EINVAL, "no dead-letter stream for %s", src->name);
-    if (in == r->cur && r->cur_offset < in->dead_upto[r->cur_part])
-        return WEIR_OK; /* written before the crash this run recovers from */
-    uint64_t pos[2] = {in == r->cur ? r->cur_part : 0, in == r->cur ? r->cur_offset : 0};
-    r->json.len = 0;
-    int rc = weir_dead_letter_json(&r->json, reason, raw, len, pos, ts);
-    if (rc == 0 && r->opt.group) { /* whose it is, for note_dead_letters: {..., "group": "sN"} */
-        r->json.len--;
-        rc = weir_buf_append_str(&r->json, ",\"group\":") || weir_json_quote(&r->json, r->opt.group, strlen(r->opt.group)) ||
-             weir_buf_append_str(&r->json, "}");
-    }
+    input *in = runner_input(r, src);
+    uint64_t pos[2] = {r->cur_part, r->cur_offset};
+    int rc = runner_dead_letter(r, in, src, in && in == r->cur ? pos : NULL, kind, reason, raw, len, ts, &r->json, &r->cb_err);
     if (rc)
-        return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
+        return rc < 0 ? WEIR_OK : rc;
     weir_record rec = {.value = r->json.data, .value_len = r->json.len, .ts_ms = ts};
     return weir_stream_append(in->dlq, 0, &rec, NULL, NULL, &r->cb_err);
 }
@@ -319,7 +335,7 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
         parts = weir_get_u32(&rd);
         char buf[256];
         snprintf(buf, sizeof buf, "%.*s", (int)name_len, name ? (const char *)name : "");
-        output *o = find_output(r, buf);
+        output *o = runner_output(r, buf);
         for (uint32_t p = 0; p < parts && !rd.bad; p++) {
             uint64_t end = weir_get_u64(&rd);
             if (o && o->rel && p < weir_stream_get_config(o->stream)->partitions)
@@ -333,7 +349,8 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
     const uint8_t *state = weir_get_bytes(&rd, &state_len);
     if (rd.bad || !state)
         return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is damaged", r->dir);
-    return weir_engine_load(r->engine, state, state_len, err);
+    int rc = weir_engine_load(r->engine, state, state_len, err);
+    return rc ? rc : workers_load(r, &rd, err); /* the partition-parallel inputs' engines */
 }
 
 /* Without a checkpoint the outputs must start empty (or be emptied by reset). */
@@ -425,8 +442,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     if (r->opt.group)
         snprintf(r->dir + strlen(r->dir), sizeof r->dir - strlen(r->dir), "/added/%s", r->opt.group);
     snprintf(r->copy_key, sizeof r->copy_key, r->opt.group ? "file:%s" : "file", r->opt.group);
-    weir_engine_options eo = {.chain = false};
-    int rc = weir_engine_new(cat, &eo, &r->engine, err);
+    int rc = WEIR_OK;
     r->inputs = calloc((size_t)cat->nrels + 1, sizeof *r->inputs);
     r->quiet_since = calloc((size_t)cat->nqueries + 1, sizeof *r->quiet_since);
     r->quiet_base = calloc((size_t)cat->nqueries + 1, sizeof *r->quiet_base);
@@ -461,13 +477,18 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
         char dlq[300];
         snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
         const char *name = strdup(dlq);
-        if (!name || (rc = add_output(r, name, NULL, 1, err)) || !(in->dlq = find_output(r, name)->stream)) {
+        if (!name || (rc = add_output(r, name, NULL, 1, err)) || !(in->dlq = runner_output(r, name)->stream)) {
             free((void *)name);
             if (!rc)
                 rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
             break;
         }
     }
+    if (rc == WEIR_OK)
+        rc = workers_open(r, err);
+    weir_engine_options eo = {.chain = false, .runs = r->runs_here}; /* the queries not run per partition */
+    if (rc == WEIR_OK)
+        rc = weir_engine_new(cat, &eo, &r->engine, err);
     /* a group's directory made now: any copy of a checkpoint the store holds under its name is an older group's */
     r->new_dir = r->opt.group && access(r->dir, F_OK) != 0;
     if (rc == WEIR_OK)
@@ -520,6 +541,17 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
     return WEIR_OK;
 }
 
+/* The engine keeping watermark w of a query (partition p of input in), and its number there. */
+static weir_engine *watermark_engine(const weir_runner *r, const input *in, uint32_t p, int q, uint32_t w, uint32_t *ew)
+{
+    weir_engine *e = workers_engine(r, in, p, q, ew);
+    if (!e) {
+        *ew = w;
+        e = r->engine;
+    }
+    return e;
+}
+
 /* Idle advance: a partition that gave nothing for idle_ms stops holding
  * windows (or a join's records) open: its watermark rises to the newest of
  * its siblings, a join's two inputs' partitions being siblings (of a
@@ -535,7 +567,7 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
     for (int q = 0; q < r->cat->nqueries; q++) {
         const weir_query *query = r->cat->queries[q];
         /* The query's watermarks: one per partition of its input, or of each of a join's two. */
-        input *ins[2] = {find_input(r, query->source), query->join ? find_input(r, query->join->right) : NULL};
+        input *ins[2] = {runner_input(r, query->source), query->join ? runner_input(r, query->join->right) : NULL};
         uint32_t nw = weir_engine_query_parts(r->engine, q);
         bool timed = query->window.kind != WEIR_WINDOW_NONE ||
                      (query->join && !query->join->tables && (!query->join->table || query->join->temporal));
@@ -544,7 +576,9 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
         uint32_t n = ins[0]->nparts;
         int64_t newest = INT64_MIN, last_data = INT64_MIN;
         for (uint32_t w = 0; w < nw; w++) {
-            int64_t wm = weir_engine_watermark(r->engine, q, w), seen = ins[w / n]->last_data_ms[w % n];
+            uint32_t ew;
+            const weir_engine *e = watermark_engine(r, ins[w / n], w % n, q, w, &ew);
+            int64_t wm = weir_engine_watermark(e, q, ew), seen = ins[w / n]->last_data_ms[w % n];
             newest = wm > newest ? wm : newest;
             last_data = seen > last_data ? seen : last_data;
         }
@@ -561,7 +595,10 @@ static int idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, 
             if (!waited_on || now - ins[w / n]->last_data_ms[w % n] < r->opt.idle_ms)
                 continue;
             int64_t to = all_quiet ? r->quiet_base[q] + (now - last_data) : newest;
-            int rc = weir_engine_raise_watermark(r->engine, q, w, to, t, err);
+            uint32_t ew;
+            weir_engine *e = watermark_engine(r, ins[w / n], w % n, q, w, &ew);
+            r->cur_part = w % n; /* whose windows close: the partition of rows keyed by nothing */
+            int rc = weir_engine_raise_watermark(e, q, ew, to, t, err);
             if (rc)
                 return rc;
         }
@@ -587,7 +624,7 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     uint32_t batch = budget_batch(r);
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
-        for (uint32_t p = 0; p < in->nparts; p++) {
+        for (uint32_t p = 0; !in->parts && p < in->nparts; p++) {
             if (in->last_data_ms[p] == 0)
                 in->last_data_ms[p] = now_ms;
             weir_record rec;
@@ -618,6 +655,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     }
     r->cur = NULL;
     r->cur_rec = NULL;
+    if ((rc = workers_step(r, &t, batch, now_ms, processed, err)))
+        return rc;
     weir_err_clear(&r->cb_err);
     rc = idle_advance(r, now_ms, &t, err);
     if (rc)
@@ -648,6 +687,8 @@ int weir_runner_finish(weir_runner *r, weir_err *err)
     if (rc)
         return rc;
     rc = weir_engine_advance(r->engine, INT64_MAX, &t, err);
+    if (rc == WEIR_OK && (rc = workers_finish(r, err)))
+        return rc;
     for (int i = 0; i < r->ninputs && !rc; i++)
         for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts && !rc; p++) {
             r->cur = &r->inputs[i];
@@ -681,6 +722,7 @@ static void each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, v
         for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++)
             if (r->inputs[i].tasks[p].engine)
                 fn(r->inputs[i].tasks[p].engine, ctx);
+    workers_each_engine(r, fn, ctx);
 }
 
 typedef struct stats_sum {
@@ -712,6 +754,8 @@ void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *
     stats_sum s = {.query = query};
     each_engine(r, add_stats, &s);
     *out = s.sum;
+    const input *in = runner_input(r, r->cat->queries[query]->source);
+    out->partition_engines = in && in->parts && r->per_part[query] ? in->nparts : 0;
 }
 
 void weir_runner_dead_counts(const weir_runner *r, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])
@@ -756,6 +800,7 @@ void weir_runner_close(weir_runner *r)
     if (!r)
         return;
     checkpoint_free(r); /* its thread reads the engine */
+    workers_close(r);
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
         for (uint32_t p = 0; in->readers && p < in->nparts; p++)

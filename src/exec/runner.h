@@ -42,6 +42,12 @@ typedef struct weir_runner_options {
                                   snapshots of a large state take at most a tenth of the time */
     int64_t idle_ms;           /* a partition quiet this long stops holding windows open; 0: 5000; <0: never */
     uint32_t batch;            /* records per partition per step; 0: 4096 */
+    /* Threads running partition-parallel inputs (workers.c: inputs whose
+     * every query filters, projects or groups by the input's key), each
+     * partition with an engine of its own owned by thread p mod threads,
+     * the caller's thread among them; 0 or 1: every input on the caller's
+     * thread in one engine. Ignored in scale-out (tasks). */
+    uint32_t threads;
     bool reset;                /* forget the checkpoint: empty the outputs, read the inputs from the start */
     /* Called with each row appended to a table's or derived stream's
      * output (e.g. to keep a live view), or with removed the key of a row

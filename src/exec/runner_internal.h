@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "base/codec.h"
 #include "exec/runner.h"
 
 #define CHECKPOINT_MAGIC 0x314b4357u /* "WCK1" */
@@ -34,6 +35,7 @@ typedef struct input {          /* a stream some query reads */
     void *source;
     int64_t *last_data_ms;      /* wall time each partition last gave a record */
     task *tasks;                /* scale-out, per partition; NULL otherwise */
+    struct wpart *parts;        /* threads, per partition, when the input is partition-parallel (workers.c); NULL otherwise */
     weir_runner *runner;        /* for the tasks' callbacks */
 } input;
 
@@ -115,6 +117,9 @@ struct weir_runner {
     bool save_failed;           /* the last attempt failed: wait SAVE_RETRY_MS */
     uint64_t saves, save_failures;
     weir_state_memory memory;   /* budget.c (its limit: opt.state_memory) */
+    struct workers *workers;    /* threads (workers.c), or NULL: every input on the caller's thread */
+    bool *per_part;             /* with workers, per query: run by each partition's engine (else NULL) ... */
+    bool *runs_here;            /* ... or by the runner's engine (its weir_engine_options.runs) */
 };
 
 /* Whether rel is one the runner's group declared (opt.rels_begin/end):
@@ -131,6 +136,54 @@ static inline weir_engine *engine_of(const weir_runner *r, const input *in, uint
     *engine_part = in->tasks ? 0 : p;
     return in->tasks ? in->tasks[p].engine : r->engine;
 }
+
+/* runner.c, for workers.c: */
+output *runner_output(const weir_runner *r, const char *name);
+input *runner_input(const weir_runner *r, const weir_relation *rel);
+/* The record of a row (removed: the removal of the row its primary key
+ * names) of output o, caused by cause (NULL: by time passing) read from
+ * input partition cur_part: its value and key in json (rec points into it),
+ * its partition. -1 when out of memory. Any thread, with its own json and
+ * key_scratch. */
+int runner_encode_output(weir_buf *json, weir_arena *key_scratch, uint32_t cur_part, const weir_record *cause,
+                         const output *o, const weir_value *row, bool removed, weir_record *rec, int32_t *part);
+/* A dead letter of src (read from in) as in's dead-letter stream holds it,
+ * in json; pos ({partition, offset}) when it comes of a record read. -1
+ * when this runner does not write it (another runner's, or written before
+ * the crash this run recovers from). Any thread, with its own json. */
+int runner_dead_letter(const weir_runner *r, const input *in, const weir_relation *src, const uint64_t *pos,
+                       weir_dead_reason kind, const char *reason, const char *raw, size_t len, int64_t ts,
+                       weir_buf *json, weir_err *err);
+
+/* workers.c: partition-parallel inputs on worker threads (opt.threads). */
+
+typedef struct workers workers;
+/* After the inputs are set up, before the checkpoint is restored: which
+ * inputs run per partition, their engines, the threads. */
+int workers_open(weir_runner *r, weir_err *err);
+/* A step of every partition-parallel input (the caller's thread takes a
+ * share), then what they emitted appended in input and partition order,
+ * and their records pushed into the runner's engine (emitting through t)
+ * for the queries it runs of them. */
+int workers_step(weir_runner *r, const weir_emit_target *t, uint32_t batch, int64_t now_ms, uint64_t *processed,
+                 weir_err *err);
+/* The end of the input: their windows all close (in parallel), appended as a step's. */
+int workers_finish(weir_runner *r, weir_err *err);
+/* The engine of partition p of in when the query runs per partition (and the partition it knows it as), else NULL. */
+weir_engine *workers_engine(const weir_runner *r, const input *in, uint32_t p, int query, uint32_t *engine_part);
+void workers_each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, void *ctx), void *ctx);
+/* Checkpoints: the partitions' engines after the runner's engine's state
+ * (nothing when there are none: the file is as without threads), and
+ * back, refusing a checkpoint of another layout. -1: out of memory. */
+int workers_save(const weir_runner *r, weir_buf *b);
+int workers_load(weir_runner *r, weir_reader_buf *rd, weir_err *err);
+/* The framing of those states (fuzz/fuzz_partition_states.c): fn with each
+ * partition's state of each input named, in order; WEIR_ECORRUPT (err
+ * filled) when the bytes are not that, fn's error when it fails. */
+typedef int (*workers_state_fn)(void *ctx, const char *name, uint32_t name_len, uint32_t parts, uint32_t p,
+                                const uint8_t *state, uint32_t len, weir_err *err);
+int workers_read_states(weir_reader_buf *rd, workers_state_fn fn, void *ctx, weir_err *err);
+void workers_close(weir_runner *r);
 
 /* budget.c: after a checkpoint that committed, what memory holds beyond
  * opt.state_memory leaves it (docs/STATE_STORE.md, "Bounded memory"). */
@@ -173,6 +226,8 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */
+/* Whether the query groups by every key column of its input (a key's records all in one partition). */
+bool tasks_groups_by_key(const weir_query *q);
 int tasks_check(const weir_runner *r, weir_err *err);
 int tasks_init(input *in, weir_err *err);
 extern const weir_input_tasks tasks_callbacks; /* ctx: the input */

@@ -40,8 +40,7 @@ static void task_name(const input *in, uint32_t p, char *out, size_t cap)
     snprintf(out, cap, "%s/%u", in->rel->name, p);
 }
 
-/* Whether the query groups by every key column of its input. */
-static bool groups_by_key(const weir_query *q)
+bool tasks_groups_by_key(const weir_query *q)
 {
     int found = 0;
     for (int k = 0; k < q->source->nkey_cols; k++)
@@ -66,7 +65,7 @@ int tasks_check(const weir_runner *r, weir_err *err)
             return weir_err_set(err, WEIR_EINVAL, "scale-out: %s joins %s and %s; joins do not run scaled out yet "
                                 "(serve without --tasks)", query->output->name, query->source->name,
                                 query->join->right->name);
-        if (!query->grouped || groups_by_key(query))
+        if (!query->grouped || tasks_groups_by_key(query))
             continue;
         const weir_relation *src = query->source;
         if (src->key_col < 0)

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# threads.sh - serve --threads (exec/workers.c): the partitions of an input
+# whose queries keep their state per partition run on worker threads. The
+# outputs of `serve --once` must be the same records in the same order in
+# every partition (`weir consume --meta`: partition, offset, key, value) with
+# 1, 2 and 4 threads; a run killed -9 at random moments and restarted must
+# end with exactly the records of a run never interrupted; a checkpoint
+# written with threads is refused, saying why, by a restart without them.
+. "$(dirname "$0")/../lib.sh"
+KILLS=${WEIR_KILLS:-10}
+N=${WEIR_THREADS_N:-100000}
+SQL="$(dirname "$0")/threads.sql"
+OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
+plan 13
+
+# Tweets over a few hours of event time, a little out of order, with a few
+# records far too late and a few that do not fit the schema.
+awk -v n="$N" 'BEGIN {
+    srand(7); base = 1795420800000
+    for (i = 0; i < n; i++) {
+        ts = base + int(i * 90) + int(rand() * 25000) - 20000
+        if (i % 997 == 0) ts -= 600000
+        rt = (rand() < 0.3) ? "true" : "false"
+        if (i % 1499 == 0) rt = "\"maybe\""
+        printf "{\"id\":\"%d\",\"user_id\":\"u%d\",\"city\":\"city%d\",\"is_retweet\":%s,\"created_at\":%.0f}\n", i, int(rand() * 500), int(rand() * 20), rt, ts
+    }
+}' > "$SCRATCH/tweets.ndjson"
+$WEIR produce tweets --data "$SCRATCH/input" --partitions 4 --key city "$SCRATCH/tweets.ndjson"
+
+# dump DIR NAME: every output (and the dead letters, sorted: one partition fed by four) of DIR into $SCRATCH/NAME.*
+dump() {
+    local s
+    for s in $OUTS; do
+        $WEIR consume "$s" --data "$1" --from-beginning -e --meta > "$SCRATCH/$2.$s"
+    done
+    $WEIR consume tweets.dlq --data "$1" --from-beginning -e | sort > "$SCRATCH/$2.dlq"
+}
+# same A B: every output of dump A equals dump B's byte for byte; says which differ
+same() {
+    local s bad=""
+    for s in $OUTS dlq; do
+        cmp -s "$SCRATCH/$1.$s" "$SCRATCH/$2.$s" || bad="$bad $s"
+    done
+    [ -z "$bad" ] || diag "differ:$bad"
+    [ -z "$bad" ]
+}
+
+for t in 1 2 4; do
+    cp -a "$SCRATCH/input" "$SCRATCH/t$t"
+    $WEIR serve -f "$SQL" --data "$SCRATCH/t$t" --once --idle-ms 0 --threads "$t"; ok $? "serve --once --threads $t"
+    dump "$SCRATCH/t$t" "t$t"
+done
+[ -s "$SCRATCH/t1.city_5m" ] && [ -s "$SCRATCH/t1.city_bursts" ] && [ -s "$SCRATCH/t1.dlq" ]
+ok $? "the outputs hold rows ($(cat "$SCRATCH"/t1.city_* | wc -l) of the grouped tables, $(wc -l < "$SCRATCH/t1.dlq") dead letters)"
+same t1 t2; ok $? "--threads 2 writes every output partition as --threads 1 does"
+same t1 t4; ok $? "--threads 4 writes every output partition as --threads 1 does"
+
+# Killed and restarted with threads: per-partition engines make each output
+# partition a function of its input partition alone, so even the order holds.
+cp -a "$SCRATCH/input" "$SCRATCH/killed"
+serve_killed "$KILLS" "$SCRATCH/stderr" -f "$SQL" --data "$SCRATCH/killed" --once --idle-ms 0 --checkpoint-ms 30 --threads 4
+[ "$KILLED" -ge "$KILLS" ]; ok $? "serve --threads 4 was killed $KILLED times mid-run and then finished"
+dump "$SCRATCH/killed" killed
+same t4 killed; ok $? "after the kills every output holds the uninterrupted run's records, in its order"
+$WEIR query "SELECT * FROM city_users" --data "$SCRATCH/t1" | sort > "$SCRATCH/t1.q"
+$WEIR query "SELECT * FROM city_users" --data "$SCRATCH/killed" | sort > "$SCRATCH/killed.q"
+[ -s "$SCRATCH/t1.q" ] && cmp -s "$SCRATCH/t1.q" "$SCRATCH/killed.q"
+ok $? "weir query reads the same table city_users ($(wc -l < "$SCRATCH/t1.q") rows)"
+
+# The layout of a checkpoint's state: per partition with threads, in one engine without.
+out=$($WEIR serve -f "$SQL" --data "$SCRATCH/t4" --once --idle-ms 0 --threads 1 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"per partition (--threads above 1)"*"restart with --threads 2 or more, or with --reset"* ]]
+ok $? "a checkpoint with per-partition state is refused by --threads 1, saying what to do"
+[ $? -eq 0 ] || diag "$out"
+out=$($WEIR serve -f "$SQL" --data "$SCRATCH/t1" --once --idle-ms 0 --threads 4 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"in one engine (--threads 1)"*"restart with --threads 1"* ]]
+ok $? "a checkpoint of one engine is refused by --threads 4, saying what to do"
+[ $? -eq 0 ] || diag "$out"
+
+# Idle advance reaches the partitions' engines: one busy partition of four,
+# then silence; the window closes once event time follows the wall clock.
+export WEIR_DATA="$SCRATCH/idle"
+cat > "$SCRATCH/idle.sql" <<'SQL'
+CREATE STREAM likes (video_id TEXT, ts TIMESTAMP) WITH (partitions = 4, key = 'video_id', timestamp = 'ts');
+CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
+  FROM TUMBLE(likes, INTERVAL '1' MINUTE) GROUP BY video_id EMIT FINAL;
+SQL
+printf '{"video_id":"v1","ts":"2026-11-23T10:00:%02dZ"}\n' 55 56 57 58 59 | $WEIR produce likes --partitions 4 --key video_id
+$WEIR serve -f "$SCRATCH/idle.sql" --listen off --idle-ms 300 --checkpoint-ms 100 --threads 4 2>"$SCRATCH/idle.err" &
+pid=$!
+for i in $(seq 1 600); do
+    [ -n "$($WEIR consume per_minute --from-beginning -e 2>/dev/null)" ] && break
+    sleep 0.1
+done
+row=$($WEIR consume per_minute --from-beginning -e)
+[ "$row" = '{"video_id":"v1","window_start":"2026-11-23T10:00:00Z","likes":5}' ]
+ok $? "with --threads 4, idle advance closed the window of a quiet stream: $row"
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] && grep -q "per_minute: 5 in, 1 out, 0 dead letters (0 late).*, per partition (4 engines)$" "$SCRATCH/idle.err"
+good=$?
+ok $good "SIGTERM stops it cleanly, counting the partitions' engines, and says the query ran per partition"
+[ $good -eq 0 ] || diag "exit $rc: $(cat "$SCRATCH/idle.err")"
+finish
