@@ -33,7 +33,7 @@
  * not named by one window and group alone (a window start or group key
  * not selected, or a CUMULATE window's end: the row is then the latest of
  * several, which aging one of them would take away). */
-static int64_t window_retention(const weir_query *q)
+int64_t weir_query_window_retention(const weir_query *q)
 {
     const weir_relation *r = q->output;
     if (q->window.kind == WEIR_WINDOW_NONE || !r->is_table || r->retention_ms < 0 || q->nkeys > 62)
@@ -89,7 +89,7 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
             failed = !(s->table_join = weir_table_join_new(s->q->join, s->q->source->schema.ncols));
         else if (!failed && s->q->join)
             failed = !(s->join = weir_join_new(s->q->join, s->q->source->schema.ncols, s->nparts));
-        if (!failed && (s->retention_ms = window_retention(s->q)))
+        if (!failed && (s->retention_ms = weir_query_window_retention(s->q)))
             failed = !(s->expiry = weir_expiry_new(s->q->nkeys));
         if (!failed && s->q->window.kind == WEIR_WINDOW_HOP) {
             const weir_window_spec *w = &s->q->window;
@@ -412,6 +412,8 @@ static int late(weir_engine *e, query_state *s, int64_t wm, const weir_value *ro
 static int close_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
 /* The rows of the windows the table's retention has left behind leave it. */
 static int expire_windows(weir_engine *e, query_state *s, const weir_emit_target *t, weir_err *err);
+/* The watermark at which the next listed row ages: its window's end plus the retention (INT64_MAX: none). */
+static int64_t expiry_due(const query_state *s);
 
 /* Moves partition part's watermark up to ts; when that raises the least
  * of them, the windows it passed close. */
@@ -424,10 +426,22 @@ static int advance_partition(weir_engine *e, query_state *s, uint32_t part, int6
     int64_t m = min_watermark(s);
     if (m <= s->watermark)
         return WEIR_OK;
+    /* Windows close and age in the order of the watermarks that close and age them (a close first where
+     * they are the same), whatever steps the watermark takes to m: one engine over every partition, whose
+     * least watermark may jump, and an engine per partition (serve --threads) give the same sequence. The
+     * end of input (partitions raised to INT64_MAX one by one) closes windows but ages none. */
+    bool age = s->expiry && ts != INT64_MAX && m != INT64_MAX;
+    int rc = WEIR_OK;
+    for (int64_t aged; rc == WEIR_OK && age && (aged = expiry_due(s)) <= m;) {
+        if (aged > s->watermark)
+            s->watermark = aged;
+        if ((rc = close_windows(e, s, t, err)) == WEIR_OK)
+            rc = expire_windows(e, s, t, err);
+    }
     s->watermark = m;
-    int rc = close_windows(e, s, t, err);
-    /* The end of input (partitions raised to INT64_MAX one by one) closes windows but ages none. */
-    return rc || ts == INT64_MAX ? rc : expire_windows(e, s, t, err);
+    if (rc == WEIR_OK)
+        rc = close_windows(e, s, t, err);
+    return rc || !age ? rc : expire_windows(e, s, t, err);
 }
 
 /* A record of a SESSION query: join (and maybe merge) its key's sessions. */
@@ -620,11 +634,24 @@ typedef struct expiring {
     weir_err *err;
 } expiring;
 
+static int64_t expiry_due(const query_state *s)
+{
+    int64_t due, first = engine_expiry_first_end(s);
+    return first == INT64_MAX || __builtin_add_overflow(first, s->retention_ms, &due) ? INT64_MAX : due;
+}
+
+/* A row's removal bears the time it aged at (its window's end plus the
+ * retention), not the watermark's, which depends on the steps it took. */
 static int expire_row(void *ctx, const weir_value *keys, int64_t ws, int64_t we)
 {
     expiring *x = ctx;
+    int64_t aged;
     weir_value *g = grouped(x->e, x->s->q, keys, NULL, ws, we);
-    return g ? remove_row(x->e, x->s, g, x->s->watermark, x->t, x->err) : weir_err_set(x->err, WEIR_ENOMEM, "out of memory");
+    if (!g)
+        return weir_err_set(x->err, WEIR_ENOMEM, "out of memory");
+    if (__builtin_add_overflow(we, x->s->retention_ms, &aged))
+        aged = INT64_MAX;
+    return remove_row(x->e, x->s, g, aged, x->t, x->err);
 }
 
 /* A window ages by the least watermark, as it closes by it: the same rows

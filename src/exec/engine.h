@@ -75,6 +75,10 @@ typedef struct weir_engine_options {
 } weir_engine_options;
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err);
+
+/* How long the windowed table q writes keeps a window's rows past its end
+ * before they leave it (README, "Window retention"); 0 when they stay. */
+int64_t weir_query_window_retention(const weir_query *q);
 void weir_engine_free(weir_engine *e);
 
 /* Processes one JSON record of relation src from the given partition (a

@@ -18,6 +18,10 @@
  *     for every partition at once, in window then key order);
  *   - it writes an output no other query writes (INSERT INTO from several:
  *     one engine interleaves their rows record by record);
+ *   - its table does not age its windows (weir_query_window_retention):
+ *     rows age by the least watermark of every partition, and where they
+ *     age among the rows that come, or the windows that close, depends on
+ *     it;
  *   - its input is a stream of the log: not a table, not read through a
  *     connector, of two partitions or more.
  * Lateness is decided by the record's own partition's watermark in one
@@ -129,6 +133,11 @@ static bool query_parallel(const weir_catalog *cat, const weir_query *q)
     if (q->join || q->source->is_table || q->window.kind == WEIR_WINDOW_SESSION || (q->grouped && !tasks_groups_by_key(q)))
         return false;
     if (q->window.kind != WEIR_WINDOW_NONE && q->emit == WEIR_EMIT_FINAL && !partitioned_as_input(q))
+        return false;
+    /* A table's windows age by the least watermark of every partition, among its rows as they come (EMIT
+     * CHANGES) or as windows close by it (EMIT FINAL): an engine of one partition, whose own watermark runs
+     * ahead, would age them at other points of the output. */
+    if (weir_query_window_retention(q))
         return false;
     for (int k = 0; k < cat->nqueries; k++)
         if (cat->queries[k] != q && cat->queries[k]->output == q->output)

@@ -82,7 +82,7 @@ ok $? "a checkpoint of one engine is refused by --threads 4, saying what to do"
 export WEIR_DATA="$SCRATCH/idle"
 cat > "$SCRATCH/idle.sql" <<'SQL'
 CREATE STREAM likes (video_id TEXT, ts TIMESTAMP) WITH (partitions = 4, key = 'video_id', timestamp = 'ts');
-CREATE TABLE per_minute AS SELECT video_id, window_start, COUNT(*) AS likes
+CREATE TABLE per_minute WITH (retention = 'forever') AS SELECT video_id, window_start, COUNT(*) AS likes
   FROM TUMBLE(likes, INTERVAL '1' MINUTE) GROUP BY video_id EMIT FINAL;
 SQL
 printf '{"video_id":"v1","ts":"2026-11-23T10:00:%02dZ"}\n' 55 56 57 58 59 | $WEIR produce likes --partitions 4 --key video_id

@@ -3,15 +3,16 @@
 -- by city, and is also read by two that stay on the pipeline's thread (by
 -- user, and a global top-k over an hour); retweets, a derived stream without
 -- a key, is read only by a global count and a SESSION window, which stay on
--- the pipeline's thread.
+-- the pipeline's thread. The windowed tables age their windows, city_5m's at
+-- other moments than its windows close.
 CREATE STREAM tweets (id TEXT, user_id TEXT, city TEXT, is_retweet BOOL, created_at TIMESTAMP)
   WITH (partitions = 4, key = 'city', timestamp = 'created_at');
-CREATE TABLE city_5m AS
+CREATE TABLE city_5m WITH (retention = '615 seconds') AS
   SELECT city, window_start, window_end, COUNT(*) AS tweets, COUNT_IF(is_retweet) AS retweets,
          COUNT(DISTINCT user_id) AS users, APPROX_COUNT_DISTINCT(user_id) AS approx_users
   FROM HOP(tweets, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE) GRACE INTERVAL '30' SECOND
   GROUP BY city EMIT FINAL;
-CREATE TABLE city_1m AS
+CREATE TABLE city_1m WITH (retention = '5 minutes') AS
   SELECT city, window_start, COUNT(*) AS n, MAX(created_at) AS last
   FROM TUMBLE(tweets, INTERVAL '1' MINUTE) GROUP BY city;
 CREATE TABLE city_users AS SELECT city, user_id, COUNT(*) AS n FROM tweets GROUP BY city, user_id;
