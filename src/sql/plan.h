@@ -227,6 +227,8 @@ typedef struct weir_pull {
     bool has_key;                  /* the WHERE asks for rows whose first primary-key column is key ... */
     weir_value key;                /* ... (of that column's type): a table view's index finds them */
     bool push;                     /* EMIT CHANGES */
+    bool by_index;                 /* a table's rows ORDER BY a column (index_col) first, LIMIT k, no WHERE: ... */
+    int index_col;                 /* ... an ordered index of that column can answer (exec/view_topn.c) */
 } weir_pull;
 
 int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e);
