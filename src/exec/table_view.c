@@ -593,6 +593,33 @@ static int replay_from(weir_table_view *v, const uint64_t *to, uint64_t *from, u
     return store_empty(v, n, err);
 }
 
+/* Makes the indexes the pipeline's endpoints sort by (weir_relation's
+ * ordered_cols) that the store lacks, from its rows, in a commit of
+ * their own: the writer, before its first step. */
+static int index_declared(weir_table_view *v, weir_err *err)
+{
+    uint64_t want = v->table->ordered_cols & ~v->built;
+    if (!want)
+        return WEIR_OK;
+    int rc = v->has_index ? WEIR_OK : weir_index_table(v->store, v->table->name, true, &v->itbl, err);
+    v->has_index = rc == WEIR_OK;
+    weir_store_txn *txn = NULL;
+    weir_buf none = {0};
+    if (rc == WEIR_OK)
+        rc = weir_store_begin(v->store, &txn, err);
+    if (rc == WEIR_OK)
+        rc = weir_index_write(v->store, txn, v->tbl, v->itbl, v->table, want, want, &none, err);
+    if (rc == WEIR_OK) {
+        rc = weir_store_commit(txn, err);
+        txn = NULL;
+    }
+    weir_store_abort(txn);
+    if (rc)
+        return weir_err_wrap(err, "table %s", v->table->name);
+    v->built |= want;
+    return WEIR_OK;
+}
+
 int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err)
 {
     uint64_t *to, *from = NULL;
@@ -616,6 +643,8 @@ int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err
         rc = weir_scan_rows_range(log, v->table, from, to, to_view, &c, err);
     free(from);
     free(to);
+    if (rc == WEIR_OK && v->writer)
+        rc = index_declared(v, err);
     return rc ? rc : weir_view_publish(v, err);
 }
 

@@ -143,6 +143,8 @@ struct weir_relation {
     int64_t retention_ms;          /* WITH (retention = '7 days'): ms; -1: forever; 0: not said (the server's default) */
     int64_t retention_bytes;       /* WITH (retention_bytes = N): about N bytes kept per partition; 0: no limit */
     int compact;                   /* WITH (cleanup_policy = 'compact' | 'delete'): 1 or 0; -1: not said */
+    uint64_t ordered_cols;         /* tables: the columns an endpoint sorts by first with a LIMIT and no WHERE (a bit
+                                      each, the first 64): the state store keeps an index of each (exec/view_topn.c) */
 };
 
 /* CREATE ROUTE 'POST /videos/{video_id}/likes' INTO likes: HTTP requests on

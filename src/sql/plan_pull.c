@@ -153,6 +153,10 @@ void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
         out->by_index = true;
         out->index_col = first->col.index;
     }
+    /* An endpoint's shape is known at start: its table's view makes the index then, not at first use. */
+    for (int i = 0; P->endpoint && out->by_index && out->index_col < 64 && i < P->cat->nrels; i++)
+        if (P->cat->rels[i] == r)
+            P->cat->rels[i]->ordered_cols |= UINT64_C(1) << out->index_col;
 }
 
 int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e)
