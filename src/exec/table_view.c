@@ -338,7 +338,14 @@ static int apply_pending(weir_table_view *v, bool wait)
 
 int weir_view_publish(weir_table_view *v, weir_err *err)
 {
-    if (atomic_load(&v->in_checkpoint) || !v->npending) /* until the seal the checkpoint's thread publishes (and owns pending) */
+    if (atomic_load(&v->in_checkpoint)) /* until the seal the checkpoint's thread publishes (and owns pending) */
+        return WEIR_OK;
+    if (v->settle && pthread_rwlock_trywrlock(&v->lock) == 0) { /* the last commit's rows leave changed */
+        changed_to_dirty(v);
+        v->settle = false;
+        pthread_rwlock_unlock(&v->lock);
+    }
+    if (!v->npending)
         return WEIR_OK;
     if (apply_pending(v, v->npending >= PENDING_MAX))
         return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name);
@@ -684,6 +691,7 @@ int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err)
         v->has_index |= make_index;
         if (!v->batch.len) /* the checkpoint before committed: the rows it wrote are the store's */
             changed_to_dirty(v);
+        v->settle = false;
         pthread_rwlock_unlock(&v->lock);
         rc = encode_dirty(v, err);
     }
@@ -717,9 +725,11 @@ void weir_view_checkpoint_end(weir_table_view *v, bool committed)
     v->built |= v->building;
     v->building = 0;
     weir_buf_free(&v->batch); /* the largest checkpoint's: not kept between checkpoints */
-    /* The rows it wrote are the store's now; a reader holding the view keeps them changed until the next seal. */
+    /* The rows it wrote are the store's now; a reader holding the view keeps them changed until a publish or the next seal. */
+    v->settle = true;
     if (pthread_rwlock_trywrlock(&v->lock) == 0) {
         changed_to_dirty(v);
+        v->settle = false;
         pthread_rwlock_unlock(&v->lock);
     }
     /* The fresh rows the seal saw are in the store now; a reader holding the view keeps them fresh a while longer. */

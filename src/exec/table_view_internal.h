@@ -73,6 +73,7 @@ struct weir_table_view {
     size_t nchanged, changed_cap;
     uint8_t *is_changed;       /* per row index: in changed */
     size_t is_changed_cap;
+    bool settle;               /* a commit's rows are still in changed (a reader held the view): publish retries */
 };
 
 /* The row a removal is (one value past the table's columns says). */
