@@ -105,6 +105,19 @@ int weir_index_snap_built(weir_store_snap *snap, weir_store_table t, const weir_
     return rc;
 }
 
+int weir_index_marker_col(const weir_relation *table, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    weir_value m[2];
+    int n;
+    weir_err ignored = {0};
+    weir_arena arena = {0};
+    int rc = weir_key_decode(key, klen, m, 2, &n, &arena, &ignored);
+    bool is = rc == WEIR_OK && n == 2 && m[0].is_null && m[0].type == WEIR_TYPE_UINT && !m[1].is_null &&
+              m[1].type == WEIR_TYPE_UINT && m[1].u < WEIR_INDEX_MAX_COLS && marker_matches(table, (int)m[1].u, val, vlen);
+    weir_arena_free(&arena);
+    return is ? (int)m[1].u : -1;
+}
+
 int weir_index_built(weir_store_snap *snap, weir_store_table t, const weir_relation *table, uint64_t *built,
                      bool *stale, weir_err *err)
 {
@@ -114,7 +127,6 @@ int weir_index_built(weir_store_snap *snap, weir_store_table t, const weir_relat
     weir_value null = weir_null(WEIR_TYPE_UINT);
     bool bounded;
     weir_store_cursor *c = NULL;
-    weir_arena arena = {0};
     int rc = weir_key_encode(&lo, &null, 1, err);
     if (rc == WEIR_OK)
         rc = weir_key_prefix_end(lo.data, lo.len, &hi, &bounded, err);
@@ -126,19 +138,13 @@ int weir_index_built(weir_store_snap *snap, weir_store_table t, const weir_relat
         size_t klen, vlen;
         if ((rc = weir_store_next(c, &key, &klen, &val, &vlen, &got, err)) || !got)
             break;
-        weir_value m[2];
-        int n;
-        weir_err ignored = {0};
-        weir_arena_reset(&arena);
-        if (weir_key_decode(key, klen, m, 2, &n, &arena, &ignored) || n != 2 || m[1].type != WEIR_TYPE_UINT ||
-            m[1].u >= WEIR_INDEX_MAX_COLS || !marker_matches(table, (int)m[1].u, val, vlen)) {
+        int col = weir_index_marker_col(table, key, klen, val, vlen);
+        if (col < 0)
             *stale = true; /* written for another definition of the table */
-            continue;
-        }
-        *built |= UINT64_C(1) << m[1].u;
+        else
+            *built |= UINT64_C(1) << col;
     }
     weir_store_cursor_close(c);
-    weir_arena_free(&arena);
     weir_buf_free(&lo);
     weir_buf_free(&hi);
     return rc;

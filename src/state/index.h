@@ -55,6 +55,11 @@ int weir_index_range(int col, weir_buf *lo, weir_buf *hi, weir_err *err);
 int weir_index_snap_built(weir_store_snap *snap, weir_store_table t, const weir_relation *table, int col, bool *built,
                           weir_err *err);
 
+/* The column a marker (its key and value as the store holds them) says
+ * is indexed, or -1 when it is malformed or names no column of table as
+ * it is now (the table was defined otherwise when it was written). */
+int weir_index_marker_col(const weir_relation *table, const void *key, size_t klen, const void *val, size_t vlen);
+
 /* The columns whose index is built in snap (a bit per column), and
  * whether a marker names a column the schema does not have as it says
  * (the table was defined otherwise before: the indexes are stale). */
