@@ -686,15 +686,20 @@ int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err)
     bool make_index = rc == WEIR_OK && !v->has_index && (atomic_load(&v->wanted) & ~v->built);
     if (make_index)
         rc = weir_index_table(v->store, v->table->name, true, &v->itbl, err);
-    if (rc == WEIR_OK) {
+    if (rc == WEIR_OK && make_index) { /* once: readers look at has_index under the lock */
         pthread_rwlock_wrlock(&v->lock);
-        v->has_index |= make_index;
-        if (!v->batch.len) /* the checkpoint before committed: the rows it wrote are the store's */
-            changed_to_dirty(v);
-        v->settle = false;
+        v->has_index = true;
         pthread_rwlock_unlock(&v->lock);
-        rc = encode_dirty(v, err);
     }
+    /* The rows a committed checkpoint wrote still in changed (a reader held the view at its end)
+     * leave it now, if no reader holds it: this seal's rows must stay until its commit. */
+    if (rc == WEIR_OK && v->settle && !v->batch.len && pthread_rwlock_trywrlock(&v->lock) == 0) {
+        changed_to_dirty(v);
+        pthread_rwlock_unlock(&v->lock);
+    }
+    v->settle = false;
+    if (rc == WEIR_OK)
+        rc = encode_dirty(v, err);
     if (rc == WEIR_OK) {
         for (size_t i = 0; i < v->ndirty; i++)
             v->is_dirty[v->dirty[i]] = 0;
