@@ -15,7 +15,8 @@
 # smaller. With `full`, every step is loaded.
 #
 # WEIR_BEFORE=path/to/weir runs the same with another binary first (an older
-# build: its /longest_step_chain is then the sorting path too).
+# build: its /longest_step_chain is then the sorting path too), then starts
+# this build on the store it left (no index yet: made at start).
 # Prints markdown rows for BENCHMARKS.md. Needs wrk.
 set -eu
 numbers=${1:-100000}
@@ -88,6 +89,7 @@ run() { # run LABEL: a fresh data directory loaded through serve, measured, rest
     echo "$1: restarted, first answer of /longest_step_chain after $first_ms ms"
     measure "$1, restarted"
     stop_serve
+    [ "$1" = before ] || rm -rf "$WEIR_DATA"
 }
 
 echo
@@ -97,5 +99,13 @@ if [ -n "${WEIR_BEFORE:-}" ]; then
     after=$WEIR
     WEIR=$WEIR_BEFORE run before
     WEIR=$after
+    # this build started on the older build's store, which has no index: it is made at start
+    start=$(date +%s%N)
+    start_serve -f "$SCRATCH/pipeline.sql" --checkpoint-ms 1000 >/dev/null
+    until curl -sf "$URL/longest_step_chain" >/dev/null; do sleep 0.02; done
+    echo "after, on the older build's store: first answer of /longest_step_chain after $(( ($(date +%s%N) - start) / 1000000 )) ms (the indexes made at start)"
+    measure "after, on the older build's store"
+    stop_serve
+    rm -rf "$WEIR_DATA"
 fi
 run after

@@ -9,8 +9,9 @@
  * set, the rows changed since the last committed checkpoint (the dirty
  * ones and those of a checkpoint not yet committed), is where memory may
  * differ from the store, which view_topn.c reads beside the store's
- * ordered indexes (state/index.h). Those indexes are made by the
- * checkpoint after a reader first asks for one, and kept in the same
+ * ordered indexes (state/index.h). Those indexes are made at load for
+ * the columns the pipeline's endpoints sort by, and by the checkpoint
+ * after a reader first asks for another, and kept in the same
  * transactions as the rows.
  *
  * A row that leaves the table (weir_view_remove) stays in memory as a
@@ -476,7 +477,8 @@ static int clear_index(weir_table_view *v, weir_store *store, weir_err *err)
 /* The store's ordered indexes of the table, if it has them (a reader
  * looks in its snapshot whether one is built; the writer learns which
  * are, and empties them if they were made for another definition of the
- * table). They are made when a reader first asks (view_topn.c). */
+ * table). They are made at load (index_declared) or when a reader first
+ * asks (view_topn.c). */
 static int attach_index(weir_table_view *v, weir_store *store, weir_err *err)
 {
     int rc = weir_index_table(store, v->table->name, false, &v->itbl, err);
