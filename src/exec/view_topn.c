@@ -194,7 +194,7 @@ int view_offer_topn(weir_pull_run *r, weir_table_view *v, weir_store_snap *snap,
     rc = add_unsettled(&t, v, err);
     if (rc == WEIR_OK)
         rc = walk(&t, v, snap, &a, err);
-    if (rc == WEIR_OK)
+    if (rc == WEIR_OK && t.n)
         qsort(t.c, t.n, sizeof *t.c, scan_order);
     for (size_t i = 0; i < t.n && rc == WEIR_OK; i++)
         rc = weir_pull_offer(r, t.c[i].row, err);

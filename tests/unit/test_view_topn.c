@@ -256,7 +256,9 @@ int main(void)
     if (weir_sql_parse(pipeline, strlen(pipeline), &arena, &st, &n, &e) || weir_catalog_build(st, n, &arena, &cat, &e))
         BAIL("%s", e.msg);
     static world w;
-    snprintf(w.dir, sizeof w.dir, "%s", tap_tmpdir("viewtopn"));
+    char *base = tap_tmpdir("viewtopn");
+    snprintf(w.dir, sizeof w.dir, "%s", base);
+    free(base);
     w.t = weir_catalog_find(&cat, "t");
     for (int a = 0; a < NKEYS; a++)
         w.model[a] = w.stored[a] = ABSENT;
