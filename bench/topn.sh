@@ -5,7 +5,9 @@
 # queries answered by the sorting path (the same SELECT with a WHERE that
 # keeps every row, which no index answers) in the same server, after the load
 # and again after a restart. wrk, one connection, 5 s each: p50 and p99
-# (and GET /healthz's: the HTTP server's own floor on this machine).
+# (and GET /healthz's: the HTTP server's own floor on this machine; and
+# GET /part/{x} of the highest value's: an endpoint's floor, a point
+# lookup answered on the query threads as every endpoint is).
 #
 # NUMBERS (default 100000) 14-digit numbers' chains from `weir gen collatz`.
 # Without `full`, each chain is cut to the two steps that make its `chains`
@@ -64,6 +66,7 @@ measure() { # measure LABEL: every endpoint, after checking the index's answers 
         [ "$(curl -s "$URL/$p")" = "$(curl -s "$URL/${p}_sorted")" ] || { echo "$1: /$p differs from the sorting path" >&2; exit 1; }
     done
     row "$1" /healthz
+    row "$1" "/part/$(curl -s "$URL/highest_value" | sed 's/.*"value":\([0-9]*\).*/\1/')"
     row "$1" /longest_step_chain
     row "$1" /longest_step_chain_sorted
     row "$1" /highest_value
