@@ -13,9 +13,13 @@
  * The test plays the runner as test_view_store.c does: a checkpoint is
  * the view's seal and its rows in one store transaction.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../tap.h"
+#include "base/clock.h"
 #include "exec/table_view.h"
 #include "sql/sql.h"
 #include "state/index.h"
@@ -246,9 +250,112 @@ static void tamper(world *w, uint64_t a, int64_t v)
     weir_buf_free(&val);
 }
 
+/* A checkpoint's store part on a thread of its own while the writer goes
+ * on upserting and publishing (which it leaves to the seal until then),
+ * as the runner's checkpoint thread does. */
+static _Atomic bool checkpoint_sealed, checkpoint_done;
+
+static void *write_checkpoint(void *arg)
+{
+    world *w = arg;
+    weir_err err = {0};
+    weir_store_txn *txn = NULL;
+    int rc = weir_view_checkpoint_seal(w->view, &err);
+    atomic_store(&checkpoint_sealed, true); /* the writer steps again */
+    if (rc == WEIR_OK)
+        rc = weir_store_begin(w->store, &txn, &err);
+    if (rc == WEIR_OK)
+        rc = weir_view_checkpoint(w->view, txn, &err);
+    if (rc == WEIR_OK)
+        rc = weir_store_commit(txn, &err);
+    else
+        weir_store_abort(txn);
+    if (rc)
+        BAIL("checkpoint: %s", err.msg);
+    atomic_store(&checkpoint_done, true);
+    return NULL;
+}
+
+typedef struct readers {
+    world *w;
+    _Atomic bool stop;
+    _Atomic int reads, backwards;
+} readers;
+
+/* Every key's v only grows (and the newest row has the largest v): the top row's v and the
+ * smallest v never go back between two reads, whatever a checkpoint is doing meanwhile. */
+static void *read_tops(void *arg)
+{
+    readers *c = arg;
+    static _Thread_local char top[256], low[256];
+    long long last_top = -1, last_low = -1;
+    while (!atomic_load(&c->stop)) {
+        answer(c->w, "SELECT a, v FROM t ORDER BY v DESC, a LIMIT 1", top, sizeof top);
+        answer(c->w, "SELECT a, v FROM t ORDER BY v LIMIT 1", low, sizeof low);
+        unsigned long long a;
+        long long t, l;
+        bool fine = sscanf(top, "%llu:%lld", &a, &t) == 2 && sscanf(low, "%llu:%lld", &a, &l) == 2 && t >= last_top &&
+                    l >= last_low;
+        if (!fine && !c->backwards)
+            diag("went back: top %s after %lld, lowest %s after %lld", top, last_top, low, last_low);
+        c->backwards += !fine;
+        last_top = fine ? t : last_top;
+        last_low = fine ? l : last_low;
+        c->reads++;
+        sched_yield(); /* the writer's publish takes the view only when no reader holds it */
+    }
+    return NULL;
+}
+
+/* Readers on two threads while steps and checkpoints (on a thread) go on. */
+static void test_readers(world *w)
+{
+    int64_t v = 1000000;
+    for (int a = 0; a < NKEYS; a++)
+        upsert(w, (uint64_t)a, v++);
+    checkpoint(w);
+    readers c = {.w = w};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, read_tops, &c);
+    uint64_t give_up = weir_mono_ns() + 60 * 1000000000ull;
+    for (int s = 0; (s < 1500 || atomic_load(&c.reads) < 50) && weir_mono_ns() < give_up; s++) {
+        upsert(w, tap_rand() % NKEYS, v++);
+        if (s % 50 == 0) {
+            pthread_t ck;
+            weir_view_checkpoint_begin(w->view);
+            atomic_store(&checkpoint_sealed, false);
+            atomic_store(&checkpoint_done, false);
+            if (pthread_create(&ck, NULL, write_checkpoint, w))
+                BAIL("pthread_create");
+            while (!atomic_load(&checkpoint_sealed)) /* as the runner: no step until the seal */
+                sched_yield();
+            /* steps while the store commits: rows the commit lacks, changed until the next one */
+            for (int i = 0; i < 5 || !atomic_load(&checkpoint_done); i++)
+                upsert(w, tap_rand() % NKEYS, v++);
+            pthread_join(ck, NULL);
+            weir_view_checkpoint_end(w->view, true);
+            memcpy(w->stored, w->model, sizeof w->model);
+            /* the readers read between the commit and the next seal: the rows the commit lacks are memory's only */
+            for (int seen = atomic_load(&c.reads); atomic_load(&c.reads) < seen + 4 && weir_mono_ns() < give_up;)
+                sched_yield();
+        }
+    }
+    atomic_store(&c.stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    weir_err err = {0};
+    if (weir_view_publish(w->view, &err)) /* rows a reader held back (publish never waits for one) */
+        BAIL("publish: %s", err.msg);
+    ok(c.reads > 0 && c.backwards == 0, "readers on two threads never see the top or the lowest row go back while "
+       "checkpoints run on a thread of their own (%d reads, %d backwards)", atomic_load(&c.reads),
+       atomic_load(&c.backwards));
+    ok(same_answers(w, "after the readers"), "and then answer as the scan does");
+}
+
 int main(void)
 {
-    plan(15);
+    plan(17);
     weir_arena arena = {0};
     weir_stmt **st;
     size_t n;
@@ -371,6 +478,8 @@ int main(void)
     ok(index_keys(&w) == rows_now(&w) + 1 && same_answers(&w, "after a stale marker"),
        "a marker of another definition of the table empties the indexes at start; the endpoint's is made again "
        "(%llu keys, %llu rows)", (unsigned long long)index_keys(&w), (unsigned long long)rows_now(&w));
+
+    test_readers(&w);
 
     close_world(&w);
     weir_arena_free(&arena);
