@@ -5,7 +5,14 @@
  * Attached to a store, the memory rows are those upserted since the load
  * and the store has the rest (state/rows.h lays them out); a dirty set,
  * the rows (by index) that publish changed since the last checkpoint's
- * seal, is what the next checkpoint encodes, once, and writes.
+ * seal, is what the next checkpoint encodes, once, and writes; a changed
+ * set, the rows changed since the last committed checkpoint (the dirty
+ * ones and those of a checkpoint not yet committed), is where memory may
+ * differ from the store, which view_topn.c reads beside the store's
+ * ordered indexes (state/index.h). Those indexes are made at load for
+ * the columns the pipeline's endpoints sort by, and by the checkpoint
+ * after a reader first asks for another, and kept in the same
+ * transactions as the rows.
  *
  * A row that leaves the table (weir_view_remove) stays in memory as a
  * removal: a row block flagged so (one value past the table's columns),
@@ -18,7 +25,7 @@
  * rows from the dense array (the rest keep their order) and builds the
  * key index and the first-key chains again for what is left.
  */
-#include "exec/table_view.h"
+#include "exec/table_view_internal.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,59 +35,9 @@
 #include "base/buf.h"
 #include "state/budget.h"
 #include "state/changes.h"
+#include "state/index.h"
 #include "state/offsets.h"
 #include "state/rows.h"
-
-/* Rows upserted before a publish apply together, unless this many wait:
- * then the writer waits for the readers. */
-#define PENDING_MAX 65536
-
-struct weir_table_view {
-    pthread_rwlock_t lock;     /* readers share it; publish takes it alone */
-    const weir_relation *table;
-    weir_value **pending;      /* upserted rows not yet published, oldest first */
-    size_t npending, pending_cap;
-    weir_value **rows;         /* dense, in first-seen order; each row one malloc'd block with its text */
-    size_t n, cap;
-    size_t nremoved;           /* of them, removals */
-    weir_value *staged;        /* the writer's scratch: a row and its removal flag, before its copy */
-    uint32_t *slots;           /* open addressing by primary key: row index + 1, 0 empty */
-    size_t nslots;
-    /* an index on the first primary-key column (pull queries asking for one
-     * value of it): open addressing by that value to the newest row having
-     * it (index + 1), and per row the next older one (0: none) */
-    uint32_t *first;
-    size_t nfirst, nfirst_used;
-    uint32_t *older;
-    size_t older_cap;
-    /* the state store (weir_view_attach) */
-    weir_store *store;         /* NULL: every row is in memory */
-    bool writer;               /* the store was opened for writing: the view keeps a dirty set */
-    bool has_table;            /* the store has the view's table (a read-only store may lack it) */
-    weir_store_table tbl;      /* its rows */
-    weir_store_snap *pinned;   /* read-only: the snapshot weir_view_load matched the changelog to, read until free */
-    pthread_mutex_t pinned_lock; /* readers take turns on the pinned snapshot (an LMDB snapshot is one thread's at a time) */
-    uint32_t *fresh;           /* rows (index) that came into memory since the last commit: the store may lack their keys */
-    size_t nfresh, fresh_cap;
-    uint64_t replayed;         /* rows weir_view_load replayed */
-    /* the writer's dirty set: the rows (index) changed since the last
-     * checkpoint's seal, marked as publish applies them (the key's hash
-     * and slot are found there anyway), each once */
-    uint32_t *dirty;
-    size_t ndirty, dirty_cap;
-    uint8_t *is_dirty;         /* per row index: in dirty */
-    size_t is_dirty_cap;
-    _Atomic bool in_checkpoint; /* from checkpoint_begin to the seal: the checkpoint's thread publishes */
-    size_t nfresh_sealed;      /* fresh rows as the seal saw them: in the store once its checkpoint commits */
-    weir_buf batch;            /* the sealed rows encoded (state/changes.h), and those of failed
-                                * checkpoints before them: what weir_view_checkpoint puts */
-    weir_buf key, val;         /* the seal's scratch */
-    /* bounded memory */
-    uint16_t *stamp;           /* per row index: the tick of its last change */
-    size_t stamp_cap;
-    uint16_t tick;             /* weir_view_tick's count */
-    size_t row_bytes;          /* of the row blocks in rows */
-};
 
 int weir_view_new(const weir_relation *table, weir_table_view **out, weir_err *err)
 {
@@ -210,7 +167,7 @@ static weir_value *own_row(weir_table_view *v, const weir_value *row, bool remov
     return block ? weir_row_pack(block, v->staged, n + 1) : NULL;
 }
 
-static bool is_removal(const weir_table_view *v, const weir_value *row) { return row[v->table->schema.ncols].b; }
+static bool is_removal(const weir_table_view *v, const weir_value *row) { return view_is_removal(v, row); }
 
 static size_t block_bytes(const weir_table_view *v, const weir_value *row) { return weir_row_bytes(row, v->table->schema.ncols + 1); }
 
@@ -236,28 +193,50 @@ static int note_fresh(weir_table_view *v, size_t i)
     return 0;
 }
 
-/* Row i (just applied) goes in the dirty set, unless it is there. */
+/* Appends i to a list of row indexes (list, n, cap) unless its byte in
+ * flags (of flags_cap) says it is there. */
+static int mark_in(uint32_t **list, size_t *n, size_t *cap, uint8_t **flags, size_t *flags_cap, size_t i)
+{
+    if (i >= *flags_cap) {
+        size_t old = *flags_cap;
+        uint8_t *d = weir_array_grow(*flags, flags_cap, 1, 256);
+        if (!d)
+            return -1;
+        memset(d + old, 0, *flags_cap - old);
+        *flags = d;
+    }
+    if ((*flags)[i])
+        return 0;
+    if (*n == *cap) {
+        uint32_t *d = weir_array_grow(*list, cap, sizeof *d, 256);
+        if (!d)
+            return -1;
+        *list = d;
+    }
+    (*list)[(*n)++] = (uint32_t)i;
+    (*flags)[i] = 1;
+    return 0;
+}
+
+/* The rows changed since the last commit become those dirty now (the
+ * seal's, once the checkpoint before it committed; the end's, once its
+ * own did): under the lock, alone. */
+static void changed_to_dirty(weir_table_view *v)
+{
+    for (size_t i = 0; i < v->nchanged; i++)
+        v->is_changed[v->changed[i]] = 0;
+    v->nchanged = 0;
+    for (size_t i = 0; i < v->ndirty; i++) /* cannot fail: changed has held every dirty row */
+        (void)mark_in(&v->changed, &v->nchanged, &v->changed_cap, &v->is_changed, &v->is_changed_cap, v->dirty[i]);
+}
+
+/* Row i (just applied) goes in the dirty set and the changed one, unless there. */
 static int mark_dirty(weir_table_view *v, size_t i)
 {
-    if (i >= v->is_dirty_cap) {
-        size_t old = v->is_dirty_cap;
-        uint8_t *d = weir_array_grow(v->is_dirty, &v->is_dirty_cap, 1, 256);
-        if (!d)
-            return -1;
-        memset(d + old, 0, v->is_dirty_cap - old);
-        v->is_dirty = d;
-    }
-    if (v->is_dirty[i])
-        return 0;
-    if (v->ndirty == v->dirty_cap) {
-        uint32_t *d = weir_array_grow(v->dirty, &v->dirty_cap, sizeof *d, 256);
-        if (!d)
-            return -1;
-        v->dirty = d;
-    }
-    v->dirty[v->ndirty++] = (uint32_t)i;
-    v->is_dirty[i] = 1;
-    return 0;
+    return mark_in(&v->changed, &v->nchanged, &v->changed_cap, &v->is_changed, &v->is_changed_cap, i) ||
+                   mark_in(&v->dirty, &v->ndirty, &v->dirty_cap, &v->is_dirty, &v->is_dirty_cap, i)
+               ? -1
+               : 0;
 }
 
 /* Puts a row (owned) in place of its key's row; under the lock, alone. */
@@ -304,15 +283,21 @@ static int apply(weir_table_view *v, weir_value *copy)
     return v->table->npk ? index_first(v, v->n - 1) : 0;
 }
 
+size_t view_find(const weir_table_view *v, const weir_value *row)
+{
+    if (!v->nslots)
+        return SIZE_MAX;
+    for (size_t j = pk_hash(v, row) & (v->nslots - 1); v->slots[j]; j = (j + 1) & (v->nslots - 1))
+        if (pk_same(v, v->rows[v->slots[j] - 1], row))
+            return v->slots[j] - 1;
+    return SIZE_MAX;
+}
+
 /* The memory row with row's primary key, or NULL; under the lock. */
 static const weir_value *find(const weir_table_view *v, const weir_value *row)
 {
-    if (!v->nslots)
-        return NULL;
-    for (size_t j = pk_hash(v, row) & (v->nslots - 1); v->slots[j]; j = (j + 1) & (v->nslots - 1))
-        if (pk_same(v, v->rows[v->slots[j] - 1], row))
-            return v->rows[v->slots[j] - 1];
-    return NULL;
+    size_t i = view_find(v, row);
+    return i == SIZE_MAX ? NULL : v->rows[i];
 }
 
 /* Queues row, or the removal of its key's row. */
@@ -354,7 +339,14 @@ static int apply_pending(weir_table_view *v, bool wait)
 
 int weir_view_publish(weir_table_view *v, weir_err *err)
 {
-    if (atomic_load(&v->in_checkpoint) || !v->npending) /* until the seal the checkpoint's thread publishes (and owns pending) */
+    if (atomic_load(&v->in_checkpoint)) /* until the seal the checkpoint's thread publishes (and owns pending) */
+        return WEIR_OK;
+    if (v->settle && pthread_rwlock_trywrlock(&v->lock) == 0) { /* the last commit's rows leave changed */
+        changed_to_dirty(v);
+        v->settle = false;
+        pthread_rwlock_unlock(&v->lock);
+    }
+    if (!v->npending)
         return WEIR_OK;
     if (apply_pending(v, v->npending >= PENDING_MAX))
         return weir_err_set(err, WEIR_ENOMEM, "table %s: out of memory", v->table->name);
@@ -458,12 +450,54 @@ void weir_view_free(weir_table_view *v)
     free(v->fresh);
     free(v->dirty);
     free(v->is_dirty);
+    free(v->changed);
+    free(v->is_changed);
     free(v->stamp);
     free(v->staged);
     weir_buf_free(&v->batch);
     weir_buf_free(&v->key);
     weir_buf_free(&v->val);
     free(v);
+}
+
+/* Empties the table's index table in a commit of its own: the writer. */
+static int clear_index(weir_table_view *v, weir_store *store, weir_err *err)
+{
+    weir_store_txn *txn;
+    int rc = weir_store_begin(store, &txn, err);
+    if (rc)
+        return rc;
+    if ((rc = weir_store_clear(txn, v->itbl, err))) {
+        weir_store_abort(txn);
+        return rc;
+    }
+    return weir_store_commit(txn, err);
+}
+
+/* The store's ordered indexes of the table, if it has them (a reader
+ * looks in its snapshot whether one is built; the writer learns which
+ * are, and empties them if they were made for another definition of the
+ * table). They are made at load (index_declared) or when a reader first
+ * asks (view_topn.c). */
+static int attach_index(weir_table_view *v, weir_store *store, weir_err *err)
+{
+    int rc = weir_index_table(store, v->table->name, false, &v->itbl, err);
+    if (rc == WEIR_ENOENT)
+        return WEIR_OK;
+    v->has_index = rc == WEIR_OK;
+    if (rc || weir_store_read_only(store))
+        return rc;
+    weir_store_snap *snap;
+    bool stale = false;
+    if ((rc = weir_store_snap_begin(store, &snap, err)) == WEIR_OK) {
+        rc = weir_index_built(snap, v->itbl, v->table, &v->built, &stale, err);
+        weir_store_snap_end(snap); /* the writer writes holding no snapshot */
+    }
+    if (rc == WEIR_OK && stale) {
+        v->built = 0;
+        rc = clear_index(v, store, err);
+    }
+    return rc;
 }
 
 int weir_view_attach(weir_table_view *v, weir_store *store, weir_err *err)
@@ -476,6 +510,8 @@ int weir_view_attach(weir_table_view *v, weir_store *store, weir_err *err)
         v->has_table = true;
     if (rc == WEIR_OK && !weir_store_read_only(store))
         rc = weir_offsets_table(store, true, &offsets, err);
+    if (rc == WEIR_OK && v->has_table)
+        rc = attach_index(v, store, err);
     if (rc)
         return weir_err_wrap(err, "table %s", v->table->name);
     v->store = store;
@@ -513,12 +549,15 @@ static int store_empty(weir_table_view *v, uint32_t nparts, weir_err *err)
     if (rc)
         return rc;
     rc = weir_store_clear(txn, v->tbl, err);
+    if (rc == WEIR_OK && v->has_index) /* markers too: indexes are made again when asked for */
+        rc = weir_store_clear(txn, v->itbl, err);
     for (uint32_t p = 0; p < nparts && rc == WEIR_OK; p++)
         rc = weir_offsets_del(txn, offsets, WEIR_OFFSET_OUTPUT, v->table->name, p, err);
     if (rc) {
         weir_store_abort(txn);
         return rc;
     }
+    v->built = 0;
     return weir_store_commit(txn, err);
 }
 
@@ -563,6 +602,33 @@ static int replay_from(weir_table_view *v, const uint64_t *to, uint64_t *from, u
     return store_empty(v, n, err);
 }
 
+/* Makes the indexes the pipeline's endpoints sort by (weir_relation's
+ * ordered_cols) that the store lacks, from its rows, in a commit of
+ * their own: the writer, before its first step. */
+static int index_declared(weir_table_view *v, weir_err *err)
+{
+    uint64_t want = v->table->ordered_cols & ~v->built;
+    if (!want)
+        return WEIR_OK;
+    int rc = v->has_index ? WEIR_OK : weir_index_table(v->store, v->table->name, true, &v->itbl, err);
+    v->has_index = rc == WEIR_OK;
+    weir_store_txn *txn = NULL;
+    weir_buf none = {0};
+    if (rc == WEIR_OK)
+        rc = weir_store_begin(v->store, &txn, err);
+    if (rc == WEIR_OK)
+        rc = weir_index_write(v->store, txn, v->tbl, v->itbl, v->table, want, want, &none, err);
+    if (rc == WEIR_OK) {
+        rc = weir_store_commit(txn, err);
+        txn = NULL;
+    }
+    weir_store_abort(txn);
+    if (rc)
+        return weir_err_wrap(err, "table %s", v->table->name);
+    v->built |= want;
+    return WEIR_OK;
+}
+
 int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err)
 {
     uint64_t *to, *from = NULL;
@@ -586,6 +652,8 @@ int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err
         rc = weir_scan_rows_range(log, v->table, from, to, to_view, &c, err);
     free(from);
     free(to);
+    if (rc == WEIR_OK && v->writer)
+        rc = index_declared(v, err);
     return rc ? rc : weir_view_publish(v, err);
 }
 
@@ -616,6 +684,22 @@ int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err)
 {
     /* Memory first, so that no reader sees a row in the store before the memory row it replaces. */
     int rc = apply_pending(v, true) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
+    /* A reader asked for an index: its table is made now (this thread is the store's writer, between transactions). */
+    bool make_index = rc == WEIR_OK && !v->has_index && (atomic_load(&v->wanted) & ~v->built);
+    if (make_index)
+        rc = weir_index_table(v->store, v->table->name, true, &v->itbl, err);
+    if (rc == WEIR_OK && make_index) { /* once: readers look at has_index under the lock */
+        pthread_rwlock_wrlock(&v->lock);
+        v->has_index = true;
+        pthread_rwlock_unlock(&v->lock);
+    }
+    /* The rows a committed checkpoint wrote still in changed (a reader held the view at its end)
+     * leave it now, if no reader holds it: this seal's rows must stay until its commit. */
+    if (rc == WEIR_OK && v->settle && !v->batch.len && pthread_rwlock_trywrlock(&v->lock) == 0) {
+        changed_to_dirty(v);
+        pthread_rwlock_unlock(&v->lock);
+    }
+    v->settle = false;
     if (rc == WEIR_OK)
         rc = encode_dirty(v, err);
     if (rc == WEIR_OK) {
@@ -630,16 +714,31 @@ int weir_view_checkpoint_seal(weir_table_view *v, weir_err *err)
 
 int weir_view_checkpoint(weir_table_view *v, weir_store_txn *txn, weir_err *err)
 {
-    int rc = weir_changes_write(txn, v->tbl, &v->batch, err);
-    return rc ? weir_err_wrap(err, "table %s", v->table->name) : WEIR_OK;
+    v->building = v->has_index ? atomic_load(&v->wanted) & ~v->built : 0;
+    if (!v->has_index || !(v->built | v->building)) {
+        int rc = weir_changes_write(txn, v->tbl, &v->batch, err);
+        return rc ? weir_err_wrap(err, "table %s", v->table->name) : WEIR_OK;
+    }
+    return weir_index_write(v->store, txn, v->tbl, v->itbl, v->table, v->built | v->building, v->building, &v->batch, err);
 }
 
 void weir_view_checkpoint_end(weir_table_view *v, bool committed)
 {
     atomic_store(&v->in_checkpoint, false); /* a checkpoint that failed before its seal */
-    if (!committed) /* the batch is written first by the next checkpoint, before newer rows */
+    if (!committed) { /* the batch is written first by the next checkpoint, before newer rows */
+        v->building = 0;
         return;
+    }
+    v->built |= v->building;
+    v->building = 0;
     weir_buf_free(&v->batch); /* the largest checkpoint's: not kept between checkpoints */
+    /* The rows it wrote are the store's now; a reader holding the view keeps them changed until a publish or the next seal. */
+    v->settle = true;
+    if (pthread_rwlock_trywrlock(&v->lock) == 0) {
+        changed_to_dirty(v);
+        v->settle = false;
+        pthread_rwlock_unlock(&v->lock);
+    }
     /* The fresh rows the seal saw are in the store now; a reader holding the view keeps them fresh a while longer. */
     if (v->nfresh_sealed && pthread_rwlock_trywrlock(&v->lock) == 0) {
         memmove(v->fresh, v->fresh + v->nfresh_sealed, (v->nfresh - v->nfresh_sealed) * sizeof *v->fresh);
@@ -655,16 +754,16 @@ void weir_view_tick(weir_table_view *v) { v->tick++; }
 
 size_t weir_view_bytes(const weir_table_view *v)
 {
-    return v->row_bytes + v->cap * sizeof *v->rows + (v->nslots + v->nfirst + v->older_cap + v->fresh_cap + v->dirty_cap) * 4 +
-           v->stamp_cap * sizeof *v->stamp + v->is_dirty_cap;
+    return v->row_bytes + v->cap * sizeof *v->rows + (v->nslots + v->nfirst + v->older_cap + v->fresh_cap + v->dirty_cap + v->changed_cap) * 4 +
+           v->stamp_cap * sizeof *v->stamp + v->is_dirty_cap + v->is_changed_cap;
 }
 
 /* What dropping row i frees: its block, and its share of the arrays
- * (pointer, stamp, chain link, dirty byte; two key slots and two chain
+ * (pointer, stamp, chain link, dirty and changed bytes; two key slots and two chain
  * heads, the indexes being at most half full). */
 static size_t row_cost(const weir_table_view *v, size_t i)
 {
-    return block_bytes(v, v->rows[i]) + sizeof *v->rows + sizeof *v->stamp + 4 + 1 + 4 * 4;
+    return block_bytes(v, v->rows[i]) + sizeof *v->rows + sizeof *v->stamp + 4 + 2 + 4 * 4;
 }
 
 /* A byte per row, 1 where it must stay in memory (dirty: the store lacks
@@ -682,6 +781,8 @@ static uint8_t *kept_rows(const weir_table_view *v)
         keep[v->fresh[i]] = 1;
     for (size_t i = 0; i < v->ndirty; i++)
         keep[v->dirty[i]] = 1;
+    for (size_t i = 0; i < v->nchanged; i++)
+        keep[v->changed[i]] = 1;
     return keep;
 }
 
@@ -740,14 +841,20 @@ static void compact(weir_table_view *v, const uint8_t *drop, drop_arrays *a)
         v->stamp[n] = v->stamp[i];
         if (i < v->is_dirty_cap)
             v->is_dirty[n] = v->is_dirty[i];
+        if (i < v->is_changed_cap)
+            v->is_changed[n] = v->is_changed[i];
         n++;
     }
     if (n < v->is_dirty_cap) /* rows to come start clean */
         memset(v->is_dirty + n, 0, (v->n < v->is_dirty_cap ? v->n : v->is_dirty_cap) - n);
+    if (n < v->is_changed_cap)
+        memset(v->is_changed + n, 0, (v->n < v->is_changed_cap ? v->n : v->is_changed_cap) - n);
     for (size_t i = 0; i < v->ndirty; i++) /* dirty and fresh rows are kept */
         v->dirty[i] = a->moved[v->dirty[i]];
     for (size_t i = 0; i < v->nfresh; i++)
         v->fresh[i] = a->moved[v->fresh[i]];
+    for (size_t i = 0; i < v->nchanged; i++)
+        v->changed[i] = a->moved[v->changed[i]];
     v->n = n;
     free(v->slots);
     v->slots = a->slots;
@@ -763,6 +870,7 @@ static void compact(weir_table_view *v, const uint8_t *drop, drop_arrays *a)
     shrink((void **)&v->stamp, &v->stamp_cap, sizeof *v->stamp, n);
     shrink((void **)&v->older, &v->older_cap, sizeof *v->older, n);
     shrink((void **)&v->is_dirty, &v->is_dirty_cap, 1, n);
+    shrink((void **)&v->is_changed, &v->is_changed_cap, 1, n);
 }
 
 size_t weir_view_drop(weir_table_view *v, unsigned age, uint64_t at_age)
@@ -851,8 +959,13 @@ int weir_pull_offer_view(weir_pull_run *r, weir_table_view *v, weir_err *err)
 {
     pthread_rwlock_rdlock(&v->lock);
     weir_store_snap *snap = NULL;
-    int rc = offer_rows(r, v, err);
-    if (rc == WEIR_OK && v->store && (rc = reader_snap(v, &snap, err)) == WEIR_OK && snap)
+    int rc = v->store ? reader_snap(v, &snap, err) : WEIR_OK;
+    int topn = rc == WEIR_OK && snap && weir_pull_plan(r)->by_index ? view_offer_topn(r, v, snap, err) : 0;
+    if (topn != 0 && topn != 1) /* an error */
+        rc = topn;
+    if (rc == WEIR_OK && !topn)
+        rc = offer_rows(r, v, err);
+    if (rc == WEIR_OK && !topn && snap)
         rc = offer_store(r, v, snap, err);
     reader_snap_end(v, snap);
     pthread_rwlock_unlock(&v->lock);

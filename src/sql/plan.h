@@ -143,6 +143,8 @@ struct weir_relation {
     int64_t retention_ms;          /* WITH (retention = '7 days'): ms; -1: forever; 0: not said (the server's default) */
     int64_t retention_bytes;       /* WITH (retention_bytes = N): about N bytes kept per partition; 0: no limit */
     int compact;                   /* WITH (cleanup_policy = 'compact' | 'delete'): 1 or 0; -1: not said */
+    uint64_t ordered_cols;         /* tables: the columns an endpoint sorts by first with a LIMIT and no WHERE (a bit
+                                      each, the first 64): the state store keeps an index of each (exec/view_topn.c) */
 };
 
 /* CREATE ROUTE 'POST /videos/{video_id}/likes' INTO likes: HTTP requests on
@@ -227,6 +229,8 @@ typedef struct weir_pull {
     bool has_key;                  /* the WHERE asks for rows whose first primary-key column is key ... */
     weir_value key;                /* ... (of that column's type): a table view's index finds them */
     bool push;                     /* EMIT CHANGES */
+    bool by_index;                 /* a table's rows ORDER BY a column (index_col) first, LIMIT k, no WHERE: ... */
+    int index_col;                 /* ... an ordered index of that column can answer (exec/view_topn.c) */
 } weir_pull;
 
 int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e);

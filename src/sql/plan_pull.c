@@ -145,6 +145,18 @@ void plan_pull(planner *P, const weir_stmt *st, weir_pull *out)
         out->order[i] = (weir_order_item){x, sel->order[i].desc};
     }
     out->norder = sel->norder;
+    /* An index keeps a column's values in the store's order (state/key.h), which is
+     * weir_value_cmp's but for DOUBLE's NaN (which compares equal to every number). */
+    const weir_expr *first = out->norder ? out->order[0].expr : NULL;
+    if (r->is_table && !out->where && out->limit > 0 && first && first->kind == WEIR_E_COLUMN &&
+        r->schema.cols[first->col.index].type != WEIR_TYPE_DOUBLE) {
+        out->by_index = true;
+        out->index_col = first->col.index;
+    }
+    /* An endpoint's shape is known at start: its table's view makes the index then, not at first use. */
+    for (int i = 0; P->endpoint && out->by_index && out->index_col < 64 && i < P->cat->nrels; i++)
+        if (P->cat->rels[i] == r)
+            P->cat->rels[i]->ordered_cols |= UINT64_C(1) << out->index_col;
 }
 
 int weir_plan_pull(const weir_catalog *cat, const weir_stmt *st, weir_arena *a, weir_pull *out, weir_sql_error *e)

@@ -27,6 +27,21 @@ int weir_changes_add_deletes(weir_buf *b, const weir_buf *keys)
     return 0;
 }
 
+bool weir_changes_next(const weir_buf *b, size_t *at, const uint8_t **key, size_t *klen, const uint8_t **val,
+                       size_t *vlen)
+{
+    if (*at >= b->len)
+        return false;
+    uint32_t lens[2];
+    memcpy(lens, b->data + *at, sizeof lens);
+    *key = b->data + *at + sizeof lens;
+    *klen = lens[0];
+    *val = lens[1] == CHANGES_DEL ? NULL : *key + lens[0];
+    *vlen = lens[1] == CHANGES_DEL ? 0 : lens[1];
+    *at += sizeof lens + lens[0] + *vlen;
+    return true;
+}
+
 /* One change: its key's first 8 bytes as a big-endian number (so most
  * comparisons read no key), and where it starts in the buffer, which is
  * its order among changes to its key. */

@@ -24,6 +24,12 @@ int weir_changes_add(weir_buf *b, const void *key, size_t klen, const void *val,
  * its bytes) to b; -1 when out of memory. */
 int weir_changes_add_deletes(weir_buf *b, const weir_buf *keys);
 
+/* Walks b's changes in the order they were added: from *at (0 for the
+ * first) the next one's key and value (*val NULL: a delete), *at moved
+ * past it; false at the end. */
+bool weir_changes_next(const weir_buf *b, size_t *at, const uint8_t **key, size_t *klen, const uint8_t **val,
+                       size_t *vlen);
+
 /* Applies every change of b to tbl in the writer's transaction. */
 int weir_changes_write(weir_store_txn *txn, weir_store_table tbl, const weir_buf *b, weir_err *err);
 
