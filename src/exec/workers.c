@@ -332,6 +332,20 @@ static void run_round(workers *ws, int job)
 
 /* ---- on the runner's thread ---- */
 
+/* A record's key and headers as put_opt_bytes wrote them (each absent or there). */
+static void get_key_headers(weir_reader_buf *rd, weir_record *rec)
+{
+    uint32_t n;
+    if (weir_get_u8(rd)) {
+        rec->key = weir_get_bytes(rd, &n);
+        rec->key_len = n;
+    }
+    if (weir_get_u8(rd)) {
+        rec->headers = weir_get_bytes(rd, &n);
+        rec->headers_len = n;
+    }
+}
+
 /* Appends what the partition emitted, in its order: the outputs' records, the rows to on_output, the dead letters. */
 static int flush(weir_runner *r, wpart *pt, weir_err *err)
 {
@@ -353,14 +367,7 @@ static int flush(weir_runner *r, wpart *pt, weir_err *err)
         uint32_t partno = weir_get_u32(&rd);
         rec.value = weir_get_bytes(&rd, &n);
         rec.value_len = n;
-        if (weir_get_u8(&rd)) {
-            rec.key = weir_get_bytes(&rd, &n);
-            rec.key_len = n;
-        }
-        if (weir_get_u8(&rd)) {
-            rec.headers = weir_get_bytes(&rd, &n);
-            rec.headers_len = n;
-        }
+        get_key_headers(&rd, &rec);
         if (rd.bad || at >= (uint32_t)r->noutputs) {
             rd.bad = true;
             break;
@@ -393,14 +400,7 @@ static int push_records(weir_runner *r, wpart *pt, const weir_emit_target *t, we
         rec.ts_ms = (int64_t)weir_get_u64(&rd);
         rec.value = weir_get_bytes(&rd, &n);
         rec.value_len = n;
-        if (weir_get_u8(&rd)) {
-            rec.key = weir_get_bytes(&rd, &n);
-            rec.key_len = n;
-        }
-        if (weir_get_u8(&rd)) {
-            rec.headers = weir_get_bytes(&rd, &n);
-            rec.headers_len = n;
-        }
+        get_key_headers(&rd, &rec);
         if (rd.bad)
             break;
         r->cur = pt->in;
