@@ -371,7 +371,8 @@ size_t weir_engine_groups_bytes(const weir_engine *e)
 {
     size_t n = 0;
     for (int i = 0; i < e->cat->nqueries; i++)
-        n += (e->qs[i].groups ? weir_groups_bytes(e->qs[i].groups) : 0) + engine_join_bytes(&e->qs[i]);
+        n += (e->qs[i].groups ? weir_groups_bytes(e->qs[i].groups) : 0) + engine_join_bytes(&e->qs[i]) +
+             (e->qs[i].expiry ? weir_expiry_bytes(e->qs[i].expiry) : 0); /* the rows listed since the last commit */
     return n;
 }
 

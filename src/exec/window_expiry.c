@@ -90,8 +90,10 @@ int64_t weir_expiry_first_end(const weir_expiry *x)
 static void forget_front(weir_expiry *x, const uint8_t *next)
 {
     x->head = (size_t)(next - x->bytes.data);
-    if (!--x->rows)
-        x->head = x->bytes.len = 0;
+    if (!--x->rows) { /* the memory goes too: with a store, most of the time no row waits here */
+        weir_buf_free(&x->bytes);
+        x->head = 0;
+    }
 }
 
 int weir_expiry_take(weir_expiry *x, int64_t upto, weir_expiry_fn fn, void *ctx)
