@@ -3,8 +3,9 @@
  * order data flows through them: (step, operator, detail).
  *
  * EXPLAIN SELECT ... plans the pull query and shows how it reads (a
- * table's view, with its index when the WHERE names a key, or a scan of a
- * stream's log), filters, sorts, limits and projects. EXPLAIN x (a derived
+ * table's view, with its index when the WHERE names a key, its ordered
+ * index for ORDER BY col LIMIT k, or a scan of a stream's log), filters,
+ * sorts, limits and projects. EXPLAIN x (a derived
  * stream or table, or its query's id CTAS_x / CSAS_x / x.insertK) shows the
  * continuous query that makes x: source, join, filter, window, aggregate,
  * HAVING, projection, emit mode, re-keying and output; a stream that
@@ -54,6 +55,10 @@ static void explain_pull(planner *P, const weir_stmt *st, weir_meta *out)
         weir_expr lit = {.kind = WEIR_E_LITERAL, .lit = pull.key};
         step(P, out, "IndexLookup", plan_printf(P, "table %s: the rows whose %s = %s, through the view's index", r->name,
                                                 r->schema.cols[r->pk[0]].name, plan_expr_sql(P, &lit, NULL)));
+    } else if (r->is_table && pull.by_index) {
+        step(P, out, "IndexScan", plan_printf(P, "table %s: its rows in order of %s from its ordered index, the best "
+                                              "first, as far as the first %lld and their ties", r->name,
+                                              r->schema.cols[pull.index_col].name, (long long)pull.limit));
     } else if (r->is_table) {
         step(P, out, "TableScan", plan_printf(P, "table %s: its current rows, the latest per primary key", r->name));
     } else {

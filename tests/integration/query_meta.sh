@@ -5,7 +5,7 @@
 # through both doors a query has: POST /v1/query on a running server and
 # weir query on its data directory, which answer with the same rows.
 . "$(dirname "$0")/../lib.sh"
-plan 20
+plan 21
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (id INT NOT NULL, page TEXT, body JSON, ts TIMESTAMP)
   WITH (partitions = 2, key = 'page', timestamp = 'ts', retention = '3 days');
@@ -36,6 +36,9 @@ expect 200 '{"step":2,"operator":"Filter","detail":"id > 0"},{"step":3,"operator
 q "EXPLAIN SELECT n FROM per_page WHERE page = 'a'"
 expect 200 '{"step":1,"operator":"IndexLookup","detail":"table per_page: the rows whose page = '"'a'"', through the view'"'"'s index"}' \
     "EXPLAIN SELECT: a key lookup uses the view's index"
+q "EXPLAIN SELECT page, n FROM per_page ORDER BY n DESC LIMIT 3"
+expect 200 '{"step":1,"operator":"IndexScan","detail":"table per_page: its rows in order of n from its ordered index, the best first, as far as the first 3 and their ties"},{"step":2,"operator":"TopN"' \
+    "EXPLAIN SELECT: ORDER BY a column LIMIT k walks the table's ordered index"
 q 'DESCRIBE nope'
 expect 400 'SQL 1:10: unknown stream or table nope' "DESCRIBE of an unknown name: 400 with where"
 
