@@ -431,7 +431,7 @@ bool weir_runner_key_task(const weir_runner *r, const weir_relation *table, cons
         if (in->rel != q->source || !in->tasks)
             continue;
         uint32_t p = weir_partition_for_key(key, len, in->nparts);
-        task_name(in, p, name, cap);
+        task_name(in->lead ? in->lead : in, p, name, cap); /* a join group's task is claimed under its lead's name */
         *owned = in->tasks[p].owned;
         return true;
     }

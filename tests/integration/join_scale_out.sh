@@ -10,10 +10,10 @@
 # takeover, with the same values), and the table's topic, compacted by key,
 # the oracle's table.
 . "$(dirname "$0")/../lib.sh"
-plan 15
+plan 16
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 start_kafka_mock customers:2 accounts:2 orders:2 enriched:2 gold_orders:2 both_sides:2 prices:1 sales:1 priced:1 \
-    clicks:4 buys:4 matched:4 everything:4 g.state:1
+    clicks:4 buys:4 matched:4 everything:4 order_counts:2 g.state:1
 [ -n "$B" ] || { echo "Bail out! the mock cluster did not start"; exit 1; }
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE TABLE customers (customer_id TEXT PRIMARY KEY, tier TEXT) WITH (partitions = 2);
@@ -32,6 +32,7 @@ CREATE STREAM priced AS
   GRACE INTERVAL '10' SECOND;
 SQL
 sed -n '/^CREATE/,$p' "$(dirname "$0")/join.sql" >> "$SCRATCH/p.sql"
+echo "CREATE TABLE order_counts AS SELECT customer_id, COUNT(*) AS n FROM orders GROUP BY customer_id;" >> "$SCRATCH/p.sql"
 python3 "$(dirname "$0")/join_oracle.py" "$SCRATCH" && python3 "$(dirname "$0")/interval_oracle.py" "$SCRATCH" 20000 ||
     { echo "Bail out! the oracle failed"; exit 1; }
 
@@ -112,6 +113,17 @@ produce customers customer_id customers3 && produce accounts customer_id account
 sed 's/$/\t/' "$SCRATCH/deletes3" | kcat -b "$B" -t customers -P -K $'\t' -Z -X topic.partitioner=murmur2_random 2>/dev/null
 wait_for 1200 'caught_up "$U_a" "$U_b"'
 ok $? "phase 3 (the tables' updates and deletes): both read to the end and deliver"
+key_elsewhere() { # a customer of orders' partitions the process at $1 does not hold: its pull query's redirect
+    local c
+    for c in $(seq 0 40); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/v1/tables/order_counts?key=c$c")" = 307 ] &&
+            { curl -s -o /dev/null -w '%{redirect_url}' "$1/v1/tables/order_counts?key=c$c"; return 0; }
+    done
+    return 1
+}
+redirect=$(key_elsewhere "$U_a")
+[[ "$redirect" == "$U_b/v1/tables/order_counts?key=c"* ]]
+ok $? "a pull query on a for a key of a joined stream's partition b holds is sent to b ($redirect)"
 
 produce orders customer_id orders4 && flush &
 producer=$!
