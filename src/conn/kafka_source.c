@@ -12,7 +12,10 @@
  * shares the partitions among the processes: each partition handed over
  * is first restored by the runner, which names the offset to read from,
  * and each one taken away is dropped with what was queued of it (eager
- * rebalancing: everything is revoked, then reassigned). Messages are polled from the
+ * rebalancing: everything is revoked, then reassigned). A join's other
+ * inputs do not subscribe: their consumers read the partitions the runner
+ * names (follow), those its first input's group handed over, so that
+ * partition p of every input of the join is in one process. Messages are polled from the
  * one consumer queue into a queue per partition, and a partition whose
  * queue is long is paused until the pipeline catches up.
  */
@@ -149,7 +152,9 @@ static void pump(kafka_input *k)
             rd_kafka_message_destroy(m);
             continue;
         }
-        if (m->partition < 0 || (uint32_t)m->partition >= k->partitions || push(&k->parts[m->partition], m)) {
+        /* a partition no longer followed may still have had messages fetched */
+        if (m->partition < 0 || (uint32_t)m->partition >= k->partitions || !k->parts[m->partition].owned ||
+            push(&k->parts[m->partition], m)) {
             rd_kafka_message_destroy(m);
             continue;
         }
@@ -232,6 +237,30 @@ static void input_checkpointed(void *state, const uint64_t *offsets, uint32_t pa
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+static int input_follow(void *state, uint32_t p, bool own, uint64_t offset, weir_err *err)
+{
+    kafka_input *k = state;
+    if (p >= k->partitions || k->parts[p].owned == own)
+        return WEIR_OK;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *e = own ? rd_kafka_incremental_assign(k->rk, l) : rd_kafka_incremental_unassign(k->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (!own) { /* even when leaving failed: what still comes of it is dropped (pump) */
+        drop_queue(&k->parts[p]);
+        k->parts[p].owned = false;
+    }
+    if (e) {
+        weir_err_set(err, WEIR_EIO, "kafka topic %s: %s partition %u: %s", k->topic, own ? "reading" : "leaving", p,
+                     rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return err->code;
+    }
+    drop_queue(&k->parts[p]);
+    k->parts[p].owned = own;
+    return WEIR_OK;
+}
+
 static void input_close(void *state)
 {
     kafka_input *k = state;
@@ -264,7 +293,8 @@ static bool served_broken(kafka_input *k)
     return k->watch.broken || k->watch.unresolved;
 }
 
-static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close};
+static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close,
+                                               input_follow};
 
 /* open_input: the topic of rel's connector options, at offsets. */
 static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
@@ -295,7 +325,8 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
              weir_kafka_conf_user(conf, &(weir_kafka_user){cfg->config, rel->decl}, err);
     if (rc)
         weir_err_wrap(err, "stream %s", rel->name);
-    if (!rc && tasks) { /* a process that stops answering loses its partitions after the session timeout */
+    bool follows = tasks && !tasks->gained; /* assigned by the runner, not the group */
+    if (!rc && tasks && !follows) { /* a process that stops answering loses its partitions after the session timeout */
         rc = weir_kafka_conf_set(conf, "session.timeout.ms", "6000", err) ||
              weir_kafka_conf_set(conf, "heartbeat.interval.ms", "500", err);
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
@@ -328,9 +359,9 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
     for (uint32_t p = 0; p < partitions && !tasks; p++)
         rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset =
             offsets[p] ? (int64_t)offsets[p] : RD_KAFKA_OFFSET_BEGINNING;
-    if (tasks)
+    if (tasks && !follows)
         rd_kafka_topic_partition_list_add(l, k->topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = tasks ? rd_kafka_subscribe(k->rk, l) : rd_kafka_assign(k->rk, l);
+    rd_kafka_resp_err_t e = follows ? RD_KAFKA_RESP_ERR_NO_ERROR : tasks ? rd_kafka_subscribe(k->rk, l) : rd_kafka_assign(k->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) {
         input_close(k);

@@ -30,11 +30,19 @@ typedef struct weir_input_ops {
      * to the consumer group, for outside tools). */
     void (*checkpointed)(void *state, const uint64_t *offsets, uint32_t partitions);
     void (*close)(void *state);
+    /* Scale-out, a source opened to follow (weir_input_tasks.gained NULL):
+     * reads the partition from offset on (own) or stops reading it. NULL
+     * for a source that cannot (a join's inputs must then be on one that
+     * can). */
+    int (*follow)(void *state, uint32_t partition, bool own, uint64_t offset, weir_err *err);
 } weir_input_ops;
 
 /* Scale-out: the source's partitions are shared with other processes (a
  * Kafka consumer group), which take them over and hand them back. The
- * source calls these from inside next() when that happens. */
+ * source calls these from inside next() when that happens. With gained
+ * NULL the source joins no group: it reads no partition until follow()
+ * names one (a join's other inputs follow its first's partitions, so
+ * that one engine reads partition p of each). */
 typedef struct weir_input_tasks {
     void *ctx;
     /* The partition is this process's now: restore its state; *offset is
@@ -48,7 +56,8 @@ typedef struct weir_input_tasks {
 /* Opens rel's source at offsets (next offset per partition; all 0 with no
  * checkpoint), or leaves *ops NULL when rel is read from the log. With
  * tasks the source joins its group and reads only the partitions it is
- * given, from the offsets gained() names. */
+ * given, from the offsets gained() names (or, gained NULL, those follow()
+ * names). */
 typedef int (*weir_input_open_fn)(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
                                   const weir_input_tasks *tasks, const weir_input_ops **ops, void **state,
                                   weir_err *err);

@@ -516,10 +516,14 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
             rc = got;
         }
     }
+    if (rc == WEIR_OK && r->opt.tasks)
+        rc = tasks_group(r, err);
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++) {
         input *in = &r->inputs[i];
         weir_input_tasks callbacks = tasks_callbacks;
         callbacks.ctx = in;
+        if (in->lead) /* its partitions are its lead's (tasks.c) */
+            callbacks.gained = NULL, callbacks.lost = NULL;
         in->runner = r;
         if (r->opt.tasks && (rc = tasks_init(in, err)))
             break;
@@ -690,7 +694,7 @@ int weir_runner_finish(weir_runner *r, weir_err *err)
     if (rc == WEIR_OK && (rc = workers_finish(r, err)))
         return rc;
     for (int i = 0; i < r->ninputs && !rc; i++)
-        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts && !rc; p++) {
+        for (uint32_t p = 0; r->inputs[i].tasks && !r->inputs[i].lead && p < r->inputs[i].nparts && !rc; p++) {
             r->cur = &r->inputs[i];
             r->cur_part = p;
             if (r->inputs[i].tasks[p].owned)
@@ -719,7 +723,7 @@ static void each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, v
 {
     fn(r->engine, ctx);
     for (int i = 0; i < r->ninputs; i++)
-        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++)
+        for (uint32_t p = 0; r->inputs[i].tasks && !r->inputs[i].lead && p < r->inputs[i].nparts; p++)
             if (r->inputs[i].tasks[p].engine)
                 fn(r->inputs[i].tasks[p].engine, ctx);
     workers_each_engine(r, fn, ctx);

@@ -15,12 +15,12 @@
 
 #define CHECKPOINT_MAGIC 0x314b4357u /* "WCK1" */
 
-typedef struct task {           /* scale-out: one partition of an input */
+typedef struct task {           /* scale-out: one partition of an input, or of each input of a join group */
     weir_engine *engine;        /* its state; kept while another process owns it (see tasks.c), NULL if never held */
     bool owned;
     uint64_t epoch;             /* of the states this process saves for it */
     bool saved;                 /* a state was saved in this epoch ... */
-    uint64_t saved_offset;      /* ... with this next offset: no need for another until it moves */
+    uint64_t saved_offset;      /* ... with this next offset (a group's: their sum): no need for another until it moves */
 } task;
 
 typedef struct input {          /* a stream some query reads */
@@ -34,7 +34,10 @@ typedef struct input {          /* a stream some query reads */
     const weir_input_ops *ops;  /* when read from a connector (input.h) */
     void *source;
     int64_t *last_data_ms;      /* wall time each partition last gave a record */
-    task *tasks;                /* scale-out, per partition; NULL otherwise */
+    task *tasks;                /* scale-out, per partition; NULL otherwise; a follower's are its lead's */
+    struct input *lead;         /* scale-out: the first input of its join group, whose partitions it follows; NULL: none */
+    struct input **group;       /* a lead's: the inputs of its join group, itself first (ngroup 1 when it joins nothing) */
+    int ngroup;
     struct wpart *parts;        /* threads, per partition, when the input is partition-parallel (workers.c); NULL otherwise */
     weir_runner *runner;        /* for the tasks' callbacks */
 } input;
@@ -229,8 +232,11 @@ void checkpoint_free(weir_runner *r);
 /* Whether the query groups by every key column of its input (a key's records all in one partition). */
 bool tasks_groups_by_key(const weir_query *q);
 int tasks_check(const weir_runner *r, weir_err *err);
+/* Before the inputs open: which inputs a join connects (a group follows its first input's partitions). */
+int tasks_group(weir_runner *r, weir_err *err);
+/* An input's tasks: its own, or its lead's (tasks_group first, in input order). */
 int tasks_init(input *in, weir_err *err);
-extern const weir_input_tasks tasks_callbacks; /* ctx: the input */
+extern const weir_input_tasks tasks_callbacks; /* ctx: the input; gained NULL for a follower (set by the runner) */
 /* After a checkpoint: the owned partitions' states wait for their rows' delivery. */
 int tasks_checkpointed(weir_runner *r, weir_err *err);
 /* Saves the waiting states if their rows are delivered (a failure is retried later). */

@@ -11,6 +11,15 @@
  * emitted twice (ksqlDB's at_least_once), with the same values: a table's
  * latest row per key is exact.
  *
+ * A join needs partition p of each of its inputs in one engine: the
+ * inputs a join connects (transitively) form a group, led by the first of
+ * them in the runner's input order (the same in every process, which runs
+ * the same SQL). Only the lead's source joins the consumer group; the
+ * others follow it: gaining partition p of the lead restores task p of
+ * the group (one engine, every input's offset) and has the others read
+ * their partition p from its offsets, losing it stops them. Its state is
+ * saved under the lead's name.
+ *
  * A task taken away keeps its engine: if the group hands it back and the
  * store's latest state is still the one saved here, nobody else saved
  * since and the engine goes on from where it was (eager rebalancing
@@ -25,7 +34,9 @@
 #include "base/codec.h"
 #include "base/hash.h"
 
-#define STATE_MAGIC 0x31535457u /* "WTS1": u32 magic, u64 SQL hash, u64 next offset, engine snapshot */
+#define STATE_MAGIC_V1 0x31535457u /* "WTS1": u32 magic, u64 SQL hash, u64 next offset, engine snapshot (one input) */
+/* "WTS2": u32 magic, u64 SQL hash, u32 inputs, each input's u64 next offset (group order), engine snapshot */
+#define STATE_MAGIC 0x32535457u
 #define SAVE_RETRY_MS 5000
 
 struct pending_state {
@@ -59,12 +70,12 @@ int tasks_check(const weir_runner *r, weir_err *err)
             return weir_err_set(err, WEIR_EINVAL, "scale-out: %s %s is read from this process's log; every stream a query "
                                 "reads must be a Kafka topic (serve --kafka), so that the group can share its partitions",
                                 r->inputs[i].rel->query ? "derived stream" : "stream", r->inputs[i].rel->name);
+    for (int i = 0; i < r->ninputs; i++)
+        if (r->inputs[i].lead && !r->inputs[i].ops->follow) /* it must read the partitions its lead's group hands over */
+            return weir_err_set(err, WEIR_EINVAL, "scale-out: a join reads %s, whose source cannot follow another input's "
+                                "partitions: put it on Kafka", r->inputs[i].rel->name);
     for (int q = 0; q < r->cat->nqueries; q++) {
         const weir_query *query = r->cat->queries[q];
-        if (query->join) /* a task's engine reads one input partition; a join needs the same partition of two */
-            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s joins %s and %s; joins do not run scaled out yet "
-                                "(serve without --tasks)", query->output->name, query->source->name,
-                                query->join->right->name);
         if (!query->grouped || tasks_groups_by_key(query))
             continue;
         const weir_relation *src = query->source;
@@ -79,10 +90,63 @@ int tasks_check(const weir_runner *r, weir_err *err)
     return WEIR_OK;
 }
 
+static input *lead_of(input *in)
+{
+    return in->lead ? in->lead : in;
+}
+
+int tasks_group(weir_runner *r, weir_err *err)
+{
+    /* Joins merge their inputs' groups: a follower's lead is the group's first input, so merging keeps the lower. */
+    for (bool merged = true; merged;) {
+        merged = false;
+        for (int q = 0; q < r->cat->nqueries; q++) {
+            const weir_query *query = r->cat->queries[q];
+            input *a = runner_input(r, query->source), *b = query->join ? runner_input(r, query->join->right) : NULL;
+            if (!a || !b || lead_of(a) == lead_of(b))
+                continue;
+            input *keep = lead_of(a) < lead_of(b) ? lead_of(a) : lead_of(b), *gone = keep == lead_of(a) ? lead_of(b) : lead_of(a);
+            for (int i = 0; i < r->ninputs; i++)
+                if (lead_of(&r->inputs[i]) == gone)
+                    r->inputs[i].lead = keep;
+            merged = true;
+        }
+    }
+    for (int i = 0; i < r->ninputs; i++) {
+        input *in = &r->inputs[i];
+        if (in->lead)
+            continue;
+        if (!(in->group = malloc((size_t)r->ninputs * sizeof *in->group)))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        in->group[in->ngroup++] = in;
+        for (int j = i + 1; j < r->ninputs; j++)
+            if (r->inputs[j].lead == in)
+                in->group[in->ngroup++] = &r->inputs[j];
+    }
+    return WEIR_OK;
+}
+
 int tasks_init(input *in, weir_err *err)
 {
+    if (in->lead) { /* co-partitioned (plan_join.c): its lead's partitions are its own */
+        in->tasks = in->lead->tasks;
+        return WEIR_OK;
+    }
     if (!(in->tasks = calloc(in->nparts, sizeof *in->tasks)))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    return WEIR_OK;
+}
+
+/* Partition p of every follower of in read from its offset on (own), or no more. */
+static int follow(input *in, uint32_t p, bool own, weir_err *err)
+{
+    for (int i = 1; i < in->ngroup; i++) {
+        input *f = in->group[i];
+        int rc = f->ops->follow(f->source, p, own, f->offset[p], err);
+        if (rc)
+            return rc;
+        f->last_data_ms[p] = 0;
+    }
     return WEIR_OK;
 }
 
@@ -93,21 +157,30 @@ static int restore_task(weir_runner *r, input *in, uint32_t p, const weir_task_s
     t->engine = NULL;
     weir_engine_options eo = {.chain = false, .single_partition = true};
     int rc = weir_engine_new(r->cat, &eo, &t->engine, err);
-    in->offset[p] = 0;
+    for (int i = 0; i < in->ngroup; i++)
+        in->group[i]->offset[p] = 0;
     if (rc || !saved->found)
         return rc;
     weir_reader_buf rd = {saved->state.data, saved->state.data + saved->state.len, false};
-    if (weir_get_u32(&rd) != STATE_MAGIC)
+    uint32_t magic = weir_get_u32(&rd);
+    if (magic != STATE_MAGIC && magic != STATE_MAGIC_V1)
         return weir_err_set(err, WEIR_ECORRUPT, "the saved state of partition %u of %s is not a weir task state", p, in->rel->name);
     if (weir_get_u64(&rd) != r->sql_hash)
         return weir_err_set(err, WEIR_EINVAL, "partition %u of %s was saved by %s running another pipeline: every process of "
                             "a group must run the same SQL", p, in->rel->name, saved->writer);
-    uint64_t offset = weir_get_u64(&rd);
+    uint32_t n = magic == STATE_MAGIC_V1 ? 1 : weir_get_u32(&rd);
+    if (n != (uint32_t)in->ngroup && !rd.bad) /* the same SQL joins the same inputs */
+        return weir_err_set(err, WEIR_ECORRUPT, "the saved state of partition %u of %s names %u inputs, not %d", p,
+                            in->rel->name, n, in->ngroup);
+    uint64_t offsets[in->ngroup];
+    for (uint32_t i = 0; i < n && i < (uint32_t)in->ngroup && !rd.bad; i++)
+        offsets[i] = weir_get_u64(&rd);
     uint32_t len;
     const uint8_t *snapshot = weir_get_bytes(&rd, &len);
     if (rd.bad || !snapshot)
         return weir_err_set(err, WEIR_ECORRUPT, "the saved state of partition %u of %s is damaged", p, in->rel->name);
-    in->offset[p] = offset;
+    for (uint32_t i = 0; i < n; i++)
+        in->group[i]->offset[p] = offsets[i];
     return weir_engine_load(t->engine, snapshot, len, err);
 }
 
@@ -131,6 +204,8 @@ static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
         t->saved = false;
         rc = store->claim(store->ctx, name, t->epoch, err);
     }
+    if (rc == WEIR_OK)
+        rc = follow(in, p, true, err);
     weir_buf_free(&saved.state);
     if (rc)
         return weir_err_wrap(err, "taking over partition %u of %s", p, in->rel->name);
@@ -149,6 +224,8 @@ static void on_lost(void *ctx, uint32_t p)
         if (r->pending[i].in == in && r->pending[i].partition == p) /* the next owner may have saved a newer one */
             r->pending[i].in = NULL;
     in->tasks[p].owned = false;
+    weir_err ignored; /* a source that fails to leave it still reads nothing more of it (kafka_source.c) */
+    (void)follow(in, p, false, &ignored);
 }
 
 const weir_input_tasks tasks_callbacks = {NULL, on_gained, on_lost};
@@ -172,7 +249,7 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
     }
     size_t owned = 0, ends = 0;
     for (int i = 0; i < r->ninputs; i++)
-        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++) /* none before the runner is open */
+        for (uint32_t p = 0; r->inputs[i].tasks && !r->inputs[i].lead && p < r->inputs[i].nparts; p++) /* none before the runner is open */
             owned += r->inputs[i].tasks[p].owned;
     for (int i = 0; i < r->noutputs; i++)
         ends += weir_stream_get_config(r->outputs[i].stream)->partitions;
@@ -182,21 +259,34 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
         drop_pending(r);
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
+    /* The outputs' ends now, not the checkpoint's: steps went on while its file was written, and the
+     * states below include them (a state saved before its rows are delivered would lose them) */
     size_t at = 0;
     for (int i = 0; i < r->noutputs; i++)
-        for (uint32_t p = 0; p < weir_stream_get_config(r->outputs[i].stream)->partitions; p++)
-            r->pending_ends[at++] = r->outputs[i].checkpointed[p];
+        for (uint32_t p = 0; p < weir_stream_get_config(r->outputs[i].stream)->partitions; p++) {
+            weir_partition_stats st;
+            if (weir_stream_partition_stats(r->outputs[i].stream, p, &st, err)) {
+                drop_pending(r);
+                return err->code;
+            }
+            r->pending_ends[at++] = st.end_offset;
+        }
     for (int i = 0; i < r->ninputs; i++) {
         input *in = &r->inputs[i];
-        for (uint32_t p = 0; in->tasks && p < in->nparts; p++) {
+        for (uint32_t p = 0; in->tasks && !in->lead && p < in->nparts; p++) {
             const task *t = &in->tasks[p];
-            if (!t->owned || (t->saved && t->saved_offset == in->offset[p])) /* windows closed by idle time are redone alike */
+            uint64_t moved = 0; /* offsets only grow: their sum moves when one does */
+            for (int g = 0; g < in->ngroup; g++)
+                moved += in->group[g]->offset[p];
+            if (!t->owned || (t->saved && t->saved_offset == moved)) /* windows closed by idle time are redone alike */
                 continue;
             struct pending_state *ps = &r->pending[r->npending++];
-            *ps = (struct pending_state){in, p, t->epoch, in->offset[p], {0}};
+            *ps = (struct pending_state){in, p, t->epoch, moved, {0}};
             weir_buf *b = &ps->state;
             size_t len_at;
-            int rc = weir_put_u32(b, STATE_MAGIC) || weir_put_u64(b, r->sql_hash) || weir_put_u64(b, in->offset[p]);
+            int rc = weir_put_u32(b, STATE_MAGIC) || weir_put_u64(b, r->sql_hash) || weir_put_u32(b, (uint32_t)in->ngroup);
+            for (int g = 0; g < in->ngroup; g++)
+                rc = rc || weir_put_u64(b, in->group[g]->offset[p]);
             len_at = b->len;
             if (rc || weir_put_u32(b, 0) || weir_engine_save(in->tasks[p].engine, b)) {
                 drop_pending(r);
@@ -249,27 +339,65 @@ void tasks_save_delivered(weir_runner *r)
     drop_pending(r);
 }
 
+/* Whether partition p of in gave nothing for idle_ms. One gained during
+ * this step (last_data_ms 0 until the next) is not: the step's loop had
+ * passed it, and its first records may not be fetched yet. */
+static bool quiet(const weir_runner *r, const input *in, uint32_t p, int64_t now)
+{
+    return in->last_data_ms[p] && now - in->last_data_ms[p] >= r->opt.idle_ms;
+}
+
+/* Idle advance of one owned task: per query of its group's inputs, as
+ * runner.c's idle_advance over one partition: a quiet input's watermark
+ * rises to the newest of the query's inputs (a temporal join's stream is
+ * not waited on), and when all are quiet time moves on with the wall clock,
+ * so the last windows close and the joins' records expire. */
+static int idle_task(weir_runner *r, input *lead, uint32_t p, int64_t now, int64_t elapsed, const weir_emit_target *t,
+                     weir_err *err)
+{
+    weir_engine *e = lead->tasks[p].engine;
+    for (int q = 0; q < r->cat->nqueries; q++) {
+        const weir_query *query = r->cat->queries[q];
+        input *ins[2] = {runner_input(r, query->source), query->join ? runner_input(r, query->join->right) : NULL};
+        bool timed = query->window.kind != WEIR_WINDOW_NONE ||
+                     (query->join && !query->join->tables && (!query->join->table || query->join->temporal));
+        if (!timed || !ins[0] || lead_of(ins[0]) != lead || (query->join && !ins[1]))
+            continue;
+        uint32_t nw = weir_engine_query_parts(e, q); /* one engine partition: one watermark per input */
+        int64_t newest = INT64_MIN;
+        bool all_quiet = true;
+        for (uint32_t w = 0; w < nw; w++) {
+            int64_t wm = weir_engine_watermark(e, q, w);
+            newest = wm > newest ? wm : newest;
+            all_quiet = all_quiet && quiet(r, ins[w], p, now);
+        }
+        if (newest == INT64_MIN)
+            continue;
+        for (uint32_t w = 0; w < nw; w++) {
+            bool waited_on = !(query->join && query->join->temporal && w == 0);
+            if (!waited_on || !quiet(r, ins[w], p, now))
+                continue;
+            r->cur = ins[w];
+            int rc = weir_engine_raise_watermark(e, q, w, all_quiet ? newest + elapsed : newest, t, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return WEIR_OK;
+}
+
 int tasks_idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, weir_err *err)
 {
     int64_t elapsed = r->step_ms ? now - r->step_ms : 0;
     for (int i = 0; i < r->ninputs && elapsed > 0; i++) {
         input *in = &r->inputs[i];
-        for (uint32_t p = 0; in->tasks && p < in->nparts; p++) {
-            task *tk = &in->tasks[p];
-            if (!tk->owned || now - in->last_data_ms[p] < r->opt.idle_ms)
+        for (uint32_t p = 0; in->tasks && !in->lead && p < in->nparts; p++) {
+            if (!in->tasks[p].owned)
                 continue;
-            /* a quiet partition's time moves on with the wall clock, so its last windows close */
-            r->cur = in;
             r->cur_part = p;
-            for (int q = 0; q < r->cat->nqueries; q++) {
-                int64_t wm = weir_engine_watermark(tk->engine, q, 0);
-                if (r->cat->queries[q]->source != in->rel || r->cat->queries[q]->window.kind == WEIR_WINDOW_NONE ||
-                    wm == INT64_MIN)
-                    continue;
-                int rc = weir_engine_raise_watermark(tk->engine, q, 0, wm + elapsed, t, err);
-                if (rc)
-                    return rc;
-            }
+            int rc = idle_task(r, in, p, now, elapsed, t, err);
+            if (rc)
+                return rc;
         }
     }
     r->cur = NULL;
@@ -279,10 +407,14 @@ int tasks_idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, w
 void tasks_close(weir_runner *r)
 {
     for (int i = 0; i < r->ninputs; i++) {
-        for (uint32_t p = 0; r->inputs[i].tasks && p < r->inputs[i].nparts; p++)
-            weir_engine_free(r->inputs[i].tasks[p].engine);
-        free(r->inputs[i].tasks);
-        r->inputs[i].tasks = NULL;
+        input *in = &r->inputs[i];
+        for (uint32_t p = 0; in->tasks && !in->lead && p < in->nparts; p++)
+            weir_engine_free(in->tasks[p].engine);
+        if (!in->lead)
+            free(in->tasks);
+        free(in->group);
+        in->tasks = NULL;
+        in->group = NULL;
     }
     drop_pending(r);
 }
@@ -299,7 +431,7 @@ bool weir_runner_key_task(const weir_runner *r, const weir_relation *table, cons
         if (in->rel != q->source || !in->tasks)
             continue;
         uint32_t p = weir_partition_for_key(key, len, in->nparts);
-        task_name(in, p, name, cap);
+        task_name(in->lead ? in->lead : in, p, name, cap); /* a join group's task is claimed under its lead's name */
         *owned = in->tasks[p].owned;
         return true;
     }

@@ -8,8 +8,8 @@
 # moments, and a state bound that sends the join state to the store at
 # every checkpoint. Every output topic must hold the oracle's rows
 # (join_oracle.py, not weir), each once; the table's topic, compacted by
-# key, the oracle's table. Joins do not run with --scale-out (tasks.c
-# refuses them), so this is the Kafka path of one process.
+# key, the oracle's table. This is the Kafka path of one process;
+# join_scale_out.sh runs the same goldens with --scale-out.
 # WEIR_KILLS sets the kills per phase (3 here).
 . "$(dirname "$0")/../lib.sh"
 KILLS=${WEIR_KILLS:-3}

@@ -77,7 +77,7 @@ static int64_t src_end(void *state, uint32_t p) { (void)state; return topic.n[p]
 static void src_checkpointed(void *state, const uint64_t *offsets, uint32_t n) { (void)state; (void)offsets; (void)n; }
 static void src_close(void *state) { free(state); }
 
-static const weir_input_ops src_ops = {src_next, src_caught_up, src_end, src_checkpointed, src_close};
+static const weir_input_ops src_ops = {src_next, src_caught_up, src_end, src_checkpointed, src_close, NULL};
 
 static int open_source(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
                        const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err)
