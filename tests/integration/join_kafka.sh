@@ -18,22 +18,7 @@ command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test insta
 start_kafka_mock customers:2 accounts:2 orders:2 enriched:2 gold_orders:2 both_sides:2 prices:1 sales:1 priced:1
 [ -n "$B" ] || { echo "Bail out! the mock cluster did not start"; exit 1; }
 data="$SCRATCH/data"
-cat > "$SCRATCH/p.sql" <<'SQL'
-CREATE TABLE customers (customer_id TEXT PRIMARY KEY, tier TEXT) WITH (partitions = 2);
-CREATE TABLE accounts (customer_id TEXT PRIMARY KEY, balance INT) WITH (partitions = 2);
-CREATE STREAM orders (oid INT, customer_id TEXT) WITH (partitions = 2, key = 'customer_id');
-CREATE STREAM enriched AS
-  SELECT o.oid, o.customer_id, c.tier FROM orders o LEFT JOIN customers c ON o.customer_id = c.customer_id;
-CREATE STREAM gold_orders AS
-  SELECT o.oid, c.tier FROM orders o JOIN customers c ON o.customer_id = c.customer_id WHERE c.tier = 'gold';
-CREATE TABLE both_sides AS
-  SELECT c.customer_id, c.tier, a.balance FROM customers c FULL JOIN accounts a ON c.customer_id = a.customer_id;
-CREATE TABLE prices (sku TEXT PRIMARY KEY, price INT, ts TIMESTAMP) WITH (partitions = 1, timestamp = 'ts');
-CREATE STREAM sales (sid INT, sku TEXT, ts TIMESTAMP) WITH (partitions = 1, key = 'sku', timestamp = 'ts');
-CREATE STREAM priced AS
-  SELECT s.sid, s.sku, p.price FROM sales s LEFT JOIN prices FOR SYSTEM_TIME AS OF s.ts AS p ON s.sku = p.sku
-  GRACE INTERVAL '10' SECOND;
-SQL
+cp "$(dirname "$0")/join_oracle.sql" "$SCRATCH/p.sql"
 python3 "$(dirname "$0")/join_oracle.py" "$SCRATCH" || { echo "Bail out! the oracle failed"; exit 1; }
 read late_prices late_sales < "$SCRATCH/oracle.late"
 
