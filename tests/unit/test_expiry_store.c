@@ -11,6 +11,7 @@
  * checkpoint's engine state none of them.
  */
 #include "../tap.h"
+#include "store_helpers.h"
 #include "exec/engine.h"
 #include "state/store.h"
 
@@ -80,18 +81,6 @@ static void commit(weir_store_txn *txn, bool ok_)
         weir_store_abort(txn);
 }
 
-static uint64_t count(weir_store *s, const char *table)
-{
-    weir_store_table t;
-    weir_store_snap *snap;
-    uint64_t n;
-    CHECK(weir_store_table_open(s, table, false, &t, &err));
-    CHECK(weir_store_snap_begin(s, &snap, &err));
-    CHECK(weir_store_snap_count(snap, t, &n, &err));
-    weir_store_snap_end(snap);
-    return n;
-}
-
 static unsigned lines(const weir_buf *b, const char *prefix)
 {
     unsigned n = 0;
@@ -143,7 +132,7 @@ int main(void)
     weir_engine_groups_written(e1, true);
     ok(in_flight_taken && committed_taken, "rows were removed while their checkpoint's batch was written, and after "
        "it committed before the engine knew");
-    uint64_t listed = count(s, "expiry:per_min") + count(s, "expiry:sessions");
+    uint64_t listed = store_count(s, "expiry:per_min") + store_count(s, "expiry:sessions");
     ok(listed > 10 && state.len + listed * 20 < ref_state.len,
        "the engine's checkpoint state holds none of the %llu rows listed (%zu bytes; %zu with them in memory)",
        (unsigned long long)listed, state.len, ref_state.len);
@@ -170,9 +159,9 @@ int main(void)
     ok(lines(&want, "removed per_min") > 20 && lines(&want, "removed sessions") > 5,
        "both tables removed rows as their windows aged");
     /* sessions: its rows are shown as they change, so only the closed ones are listed */
-    ok(count(s, "expiry:per_min") == minutes && count(s, "expiry:sessions") < sessions,
+    ok(store_count(s, "expiry:per_min") == minutes && store_count(s, "expiry:sessions") < sessions,
        "the store lists the rows not yet removed: %llu of per_min's %u, %llu of sessions' %u (the open ones unlisted)",
-       (unsigned long long)count(s, "expiry:per_min"), minutes, (unsigned long long)count(s, "expiry:sessions"), sessions);
+       (unsigned long long)store_count(s, "expiry:per_min"), minutes, (unsigned long long)store_count(s, "expiry:sessions"), sessions);
     weir_engine_free(e2);
     weir_engine_free(ref);
     weir_buf_free(&want);

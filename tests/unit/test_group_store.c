@@ -12,6 +12,7 @@
  * the tuples it has seen (none emitted again).
  */
 #include "../tap.h"
+#include "store_helpers.h"
 #include "exec/engine.h"
 #include "state/changes.h"
 #include "state/store.h"
@@ -58,32 +59,6 @@ static void push(weir_engine *e, const weir_catalog *cat, int from, int to, weir
                          1700000000000LL + (long long)i * 1200);
         CHECK(weir_engine_push_json(e, weir_catalog_find(cat, "src"), 0, json, (size_t)n, 0, &t, &err));
     }
-}
-
-/* The runner's part of a checkpoint: seal, write in one transaction, commit (or not). */
-static void checkpoint(weir_engine *e, weir_store *s, bool commit)
-{
-    weir_store_txn *txn;
-    CHECK(weir_engine_seal_groups(e, &err));
-    CHECK(weir_store_begin(s, &txn, &err));
-    CHECK(weir_engine_write_groups(e, txn, &err));
-    if (commit)
-        CHECK(weir_store_commit(txn, &err));
-    else
-        weir_store_abort(txn);
-    weir_engine_groups_written(e, commit);
-}
-
-static uint64_t count(weir_store *s, const char *table)
-{
-    weir_store_table t;
-    weir_store_snap *snap;
-    uint64_t n;
-    CHECK(weir_store_table_open(s, table, false, &t, &err));
-    CHECK(weir_store_snap_begin(s, &snap, &err));
-    CHECK(weir_store_snap_count(snap, t, &n, &err));
-    weir_store_snap_end(snap);
-    return n;
 }
 
 /* Removes every group of per_k from the store behind the engine's back. */
@@ -162,29 +137,29 @@ int main(void)
 
     weir_engine *e1 = attached(&cat, s);
     push(e1, &cat, 0, 200, NULL);
-    checkpoint(e1, s, true);
-    ok(count(s, "groups:per_k") == 6 && count(s, "groups:per_min") == 6,
+    store_checkpoint(e1, s, true);
+    ok(store_count(s, "groups:per_k") == 6 && store_count(s, "groups:per_min") == 6,
        "a checkpoint writes every group: 6 keys, and 6 of the open minute (%llu, %llu)",
-       (unsigned long long)count(s, "groups:per_k"), (unsigned long long)count(s, "groups:per_min"));
+       (unsigned long long)store_count(s, "groups:per_k"), (unsigned long long)store_count(s, "groups:per_min"));
 
     /* Only key0 and key1 change: a checkpoint writes those two and no other. */
     wipe(s);
     push(e1, &cat, 204, 206, NULL); /* 204 % 6 == 0 */
-    checkpoint(e1, s, true);
-    ok(count(s, "groups:per_k") == 2, "a checkpoint writes the groups changed since the last one only (%llu of 6)",
-       (unsigned long long)count(s, "groups:per_k"));
+    store_checkpoint(e1, s, true);
+    ok(store_count(s, "groups:per_k") == 2, "a checkpoint writes the groups changed since the last one only (%llu of 6)",
+       (unsigned long long)store_count(s, "groups:per_k"));
     push(e1, &cat, 200, 204, NULL);
     push(e1, &cat, 206, 212, NULL); /* every key changes again: all 6 back */
-    checkpoint(e1, s, true);
+    store_checkpoint(e1, s, true);
 
     /* A failed transaction's batch goes with the next checkpoint. */
     push(e1, &cat, 212, 250, NULL);
-    checkpoint(e1, s, false);
+    store_checkpoint(e1, s, false);
     push(e1, &cat, 250, 300, NULL); /* minutes 3 and 4 close, 5 opens */
-    checkpoint(e1, s, true);
-    ok(count(s, "groups:per_k") == 6, "the groups of a checkpoint that did not commit are written by the next");
-    ok(count(s, "groups:per_min") == 6, "closed windows are deleted from the store: only the open minute's groups are "
-       "left (%llu)", (unsigned long long)count(s, "groups:per_min"));
+    store_checkpoint(e1, s, true);
+    ok(store_count(s, "groups:per_k") == 6, "the groups of a checkpoint that did not commit are written by the next");
+    ok(store_count(s, "groups:per_min") == 6, "closed windows are deleted from the store: only the open minute's groups are "
+       "left (%llu)", (unsigned long long)store_count(s, "groups:per_min"));
     weir_buf state = {0};
     if (weir_engine_save(e1, &state))
         BAIL("save");
@@ -207,7 +182,7 @@ int main(void)
     push(e2, &cat, 300, 450, &got);
     /* Bounded memory: after a checkpoint the keyed groups leave memory (the
      * windowed ones stay) and come back from the store when next upserted. */
-    checkpoint(e2, s, true);
+    store_checkpoint(e2, s, true);
     weir_engine_groups_tick(e2);
     weir_budget_ages ages = {0};
     weir_engine_droppable(e2, &ages);
@@ -237,9 +212,9 @@ int main(void)
     ok(eol && eol - row > 5 && !strncmp(eol - 5, ",6,0,", 5),
        "after the restart LATEST_BY_OFFSET is the new record's value and EARLIEST_BY_OFFSET the one read before: %.*s",
        eol ? (int)(eol - row) : 0, row ? row : "");
-    checkpoint(e2, s, true);
-    ok(count(s, "groups:per_min") == 0, "every window closed at the end of input: none left in the store (%llu)",
-       (unsigned long long)count(s, "groups:per_min"));
+    store_checkpoint(e2, s, true);
+    ok(store_count(s, "groups:per_min") == 0, "every window closed at the end of input: none left in the store (%llu)",
+       (unsigned long long)store_count(s, "groups:per_min"));
     weir_engine_free(e2);
     weir_engine_free(ref);
     ok(changes_in_order(s), "changes are written in key order, those to one key in the order added (put, delete, put)");

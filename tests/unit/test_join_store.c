@@ -16,6 +16,7 @@
  * versions dropped from memory and read back.
  */
 #include "../tap.h"
+#include "store_helpers.h"
 #include "exec/engine.h"
 #include "state/store.h"
 
@@ -88,32 +89,6 @@ static void push(weir_engine *e, const weir_catalog *cat, int from, int to, weir
             CHECK(weir_engine_push_json(e, weir_catalog_find(cat, rel), 0, json, (size_t)n, 0, &t, &err));
         }
     }
-}
-
-/* The runner's part of a checkpoint: seal, write in one transaction, commit (or not). */
-static void checkpoint(weir_engine *e, weir_store *s, bool commit)
-{
-    weir_store_txn *txn;
-    CHECK(weir_engine_seal_groups(e, &err));
-    CHECK(weir_store_begin(s, &txn, &err));
-    CHECK(weir_engine_write_groups(e, txn, &err));
-    if (commit)
-        CHECK(weir_store_commit(txn, &err));
-    else
-        weir_store_abort(txn);
-    weir_engine_groups_written(e, commit);
-}
-
-static uint64_t count(weir_store *s, const char *table)
-{
-    weir_store_table t;
-    weir_store_snap *snap;
-    uint64_t n;
-    CHECK(weir_store_table_open(s, table, false, &t, &err));
-    CHECK(weir_store_snap_begin(s, &snap, &err));
-    CHECK(weir_store_snap_count(snap, t, &n, &err));
-    weir_store_snap_end(snap);
-    return n;
 }
 
 /* Removes every row of a store table behind the engine's back. */
@@ -204,35 +179,35 @@ int main(void)
 
     weir_engine *e1 = attached(&cat, s);
     push(e1, &cat, 0, 120, NULL);
-    checkpoint(e1, s, true);
-    uint64_t customers = count(s, "join:enriched");
-    ok(customers > 0 && customers <= 20 && count(s, "join:both_sides:left") == customers &&
-           count(s, "join:both_sides:right") == 16,
+    store_checkpoint(e1, s, true);
+    uint64_t customers = store_count(s, "join:enriched");
+    ok(customers > 0 && customers <= 20 && store_count(s, "join:both_sides:left") == customers &&
+           store_count(s, "join:both_sides:right") == 16,
        "a checkpoint writes the tables' rows: %llu customers (twice), 16 accounts", (unsigned long long)customers);
 
     /* Only c1 changes: a checkpoint writes it and no other. */
     wipe(s, "join:enriched");
     push(e1, &cat, 120, 121, NULL); /* 120 % 20 == 0 but 120 % 7 != 0: c0's row */
-    checkpoint(e1, s, true);
-    ok(count(s, "join:enriched") == 1, "a checkpoint writes the rows changed since the last one only (%llu)",
-       (unsigned long long)count(s, "join:enriched"));
+    store_checkpoint(e1, s, true);
+    ok(store_count(s, "join:enriched") == 1, "a checkpoint writes the rows changed since the last one only (%llu)",
+       (unsigned long long)store_count(s, "join:enriched"));
     push(e1, &cat, 121, 200, NULL);
-    checkpoint(e1, s, true);
-    uint64_t before = count(s, "join:enriched");
+    store_checkpoint(e1, s, true);
+    uint64_t before = store_count(s, "join:enriched");
     push(e1, &cat, 210, 211, NULL); /* 210 % 7 == 0: c10 leaves */
-    checkpoint(e1, s, true);
-    ok(count(s, "join:enriched") == before - 1, "a row that left is deleted from the store (%llu -> %llu)",
-       (unsigned long long)before, (unsigned long long)count(s, "join:enriched"));
+    store_checkpoint(e1, s, true);
+    ok(store_count(s, "join:enriched") == before - 1, "a row that left is deleted from the store (%llu -> %llu)",
+       (unsigned long long)before, (unsigned long long)store_count(s, "join:enriched"));
     push(e1, &cat, 200, 210, NULL);
     push(e1, &cat, 211, 250, NULL);
     /* A failed transaction's batch goes with the next checkpoint. */
-    checkpoint(e1, s, false);
+    store_checkpoint(e1, s, false);
     wipe(s, "join:both_sides:right");
-    checkpoint(e1, s, true); /* nothing changed since the one that failed */
-    ok(count(s, "join:both_sides:right") == 13, "the rows of a checkpoint that did not commit are written by the next "
-       "(%llu: the 13 accounts records 200-249 changed)", (unsigned long long)count(s, "join:both_sides:right"));
+    store_checkpoint(e1, s, true); /* nothing changed since the one that failed */
+    ok(store_count(s, "join:both_sides:right") == 13, "the rows of a checkpoint that did not commit are written by the next "
+       "(%llu: the 13 accounts records 200-249 changed)", (unsigned long long)store_count(s, "join:both_sides:right"));
     push(e1, &cat, 250, 300, NULL);
-    checkpoint(e1, s, true);
+    store_checkpoint(e1, s, true);
     weir_buf state = {0};
     if (weir_engine_save(e1, &state))
         BAIL("save");
@@ -246,7 +221,7 @@ int main(void)
     ok(rows_in_memory(e2, 0) == 0 && rows_in_memory(e2, 1) == 0, "after a restart no row is in memory before it is used");
     push(e2, &cat, 300, 450, &got);
     /* Bounded memory: after a checkpoint the rows leave memory and come back when next looked up. */
-    checkpoint(e2, s, true);
+    store_checkpoint(e2, s, true);
     weir_engine_groups_tick(e2);
     weir_budget_ages ages = {0};
     weir_engine_droppable(e2, &ages);
@@ -268,10 +243,10 @@ int main(void)
     wipe(s, "join:enriched");
     e3 = attached(&cat, s);
     CHECK(weir_engine_load(e3, v2.data, v2.len, &err));
-    checkpoint(e3, s, true);
-    ok(count(s, "join:enriched") == rows_in_memory(e3, 0) && count(s, "join:enriched") > 0,
+    store_checkpoint(e3, s, true);
+    ok(store_count(s, "join:enriched") == rows_in_memory(e3, 0) && store_count(s, "join:enriched") > 0,
        "a state with the rows in the file loads, and the next checkpoint puts them in the store (%llu)",
-       (unsigned long long)count(s, "join:enriched"));
+       (unsigned long long)store_count(s, "join:enriched"));
     weir_engine_free(e3);
     weir_engine_free(e2);
     weir_engine_free(ref);
@@ -287,11 +262,11 @@ int main(void)
     CHECK(weir_engine_advance(ref, INT64_MAX, &iwt, &err));
     weir_engine *i1 = attached(&icat, s);
     push_interval(i1, &icat, 0, 100, &igot);
-    checkpoint(i1, s, true);
-    uint64_t kept = rows_in_memory(i1, 0), stored = count(s, "join:j:left") + count(s, "join:j:right");
+    store_checkpoint(i1, s, true);
+    uint64_t kept = rows_in_memory(i1, 0), stored = store_count(s, "join:j:left") + store_count(s, "join:j:right");
     push_interval(i1, &icat, 100, 200, &igot);
-    checkpoint(i1, s, true);
-    uint64_t kept2 = rows_in_memory(i1, 0), stored2 = count(s, "join:j:left") + count(s, "join:j:right");
+    store_checkpoint(i1, s, true);
+    uint64_t kept2 = rows_in_memory(i1, 0), stored2 = store_count(s, "join:j:left") + store_count(s, "join:j:right");
     ok(kept > 40 && stored == kept && stored2 == kept2,
        "a checkpoint puts the buffered records and deletes those the watermark dropped: the store holds what memory "
        "does (%llu, then %llu of 200 records)", (unsigned long long)stored, (unsigned long long)stored2);
@@ -323,11 +298,11 @@ int main(void)
     CHECK(weir_engine_advance(ref, INT64_MAX, &twt, &err));
     weir_engine *t1 = attached(&tcat, s);
     push_temporal(t1, &tcat, 0, 150, &tgot);
-    checkpoint(t1, s, true);
-    uint64_t vers1 = count(s, "join:tj:versions");
+    store_checkpoint(t1, s, true);
+    uint64_t vers1 = store_count(s, "join:tj:versions");
     push_temporal(t1, &tcat, 150, 450, &tgot);
-    checkpoint(t1, s, true);
-    uint64_t vers2 = count(s, "join:tj:versions");
+    store_checkpoint(t1, s, true);
+    uint64_t vers2 = store_count(s, "join:tj:versions");
     ok(vers1 > 0 && vers2 > 0 && vers2 <= 4 * 6 && rows_in_memory(t1, 0) >= vers2,
        "a checkpoint puts the versions, and those retention pruned are deleted: %llu of 50, then %llu of 150 "
        "table records (6 keys)", (unsigned long long)vers1, (unsigned long long)vers2);
@@ -338,7 +313,7 @@ int main(void)
     t1 = attached(&tcat, s);
     CHECK(weir_engine_load(t1, tstate.data, tstate.len, &err));
     push_temporal(t1, &tcat, 450, 500, &tgot);
-    checkpoint(t1, s, true);
+    store_checkpoint(t1, s, true);
     weir_engine_groups_tick(t1);
     uint64_t before_drop = rows_in_memory(t1, 0), tdropped = weir_engine_drop_groups(t1, (weir_budget_cut){0, 1.0});
     ok(tdropped > 0 && rows_in_memory(t1, 0) < before_drop,
@@ -360,7 +335,7 @@ int main(void)
                            1800000000000LL + i);
         CHECK(weir_engine_push_json(t1, weir_catalog_find(&tcat, "r"), 0, json, (size_t)len, 0, &ot, &err));
     }
-    checkpoint(t1, s, true);
+    store_checkpoint(t1, s, true);
     weir_engine_groups_tick(t1);
     weir_engine_drop_groups(t1, (weir_budget_cut){0, 1.0});
     uint64_t kept_versions = rows_in_memory(t1, 0);
