@@ -9,13 +9,33 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/crc32c.h"
 #include "log/record.h"
+#include "sql/plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The fixed catalog a target fuzzes against, planned from sql at its first
+ * call (each target is a program of its own, with one sql); a plan that
+ * fails is the target's bug: abort. */
+static inline const weir_catalog *fuzz_catalog(const char *sql)
+{
+    static weir_arena a;
+    static weir_catalog cat;
+    static bool planned;
+    if (!planned) {
+        weir_stmt **st;
+        size_t n;
+        weir_sql_error e;
+        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
+            abort();
+        planned = true;
+    }
+    return &cat;
+}
 
 /* Rewrites the CRC of each whole batch laid end to end in p[0..n), so that
  * random inputs get past the checksum and exercise the structure checks

@@ -38,32 +38,22 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static weir_arena a;
-    static weir_catalog cat;
-    static bool planned;
-    if (!planned) {
-        weir_stmt **st;
-        size_t n;
-        weir_sql_error e;
-        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
-            abort();
-        planned = true;
-    }
+    const weir_catalog *cat = fuzz_catalog(sql);
     /* both shapes: one engine for all partitions, and a scale-out task's (one partition) */
     for (int single = 0; single < 2; single++) {
         weir_engine_options opt = {.single_partition = single};
         weir_engine *eng;
         weir_err err;
-        if (weir_engine_new(&cat, &opt, &eng, &err))
+        if (weir_engine_new(cat, &opt, &eng, &err))
             abort();
         if (weir_engine_load(eng, data, size, &err) == WEIR_OK) {
             weir_emit_target t = {NULL, on_row, NULL, on_row};
             const char *rec = "{\"k\":\"x\",\"n\":1,\"u\":2,\"ts\":1000}";
             /* 30 days on: past the windowed tables' retention, so that their listed rows leave */
             const char *later = "{\"k\":\"y\",\"n\":2,\"u\":3,\"ts\":2592000000}";
-            weir_engine_push_json(eng, cat.rels[0], single ? 0 : 1, rec, strlen(rec), 0, &t, &err);
+            weir_engine_push_json(eng, cat->rels[0], single ? 0 : 1, rec, strlen(rec), 0, &t, &err);
             for (uint32_t p = 0; p < (single ? 1u : 2u); p++)
-                weir_engine_push_json(eng, cat.rels[0], p, later, strlen(later), 0, &t, &err);
+                weir_engine_push_json(eng, cat->rels[0], p, later, strlen(later), 0, &t, &err);
             weir_engine_advance(eng, INT64_MAX, &t, &err);
             weir_buf b = {0};
             weir_engine_save(eng, &b);

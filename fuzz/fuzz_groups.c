@@ -30,17 +30,7 @@ static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int6
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static weir_arena a;
-    static weir_catalog cat;
-    static bool planned;
-    if (!planned) {
-        weir_stmt **st;
-        size_t n;
-        weir_sql_error e;
-        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
-            abort();
-        planned = true;
-    }
+    const weir_catalog *cat = fuzz_catalog(sql);
     if (size < 3)
         return 0;
     size_t klen = (size_t)data[1] << 8 | data[2];
@@ -48,12 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         klen = size - 3;
     weir_engine *eng;
     weir_err err;
-    if (weir_engine_new(&cat, NULL, &eng, &err))
+    if (weir_engine_new(cat, NULL, &eng, &err))
         abort();
     if (weir_engine_restore_group(eng, data[0] & 1, data + 3, klen, data + 3 + klen, size - 3 - klen, &err) == WEIR_OK) {
         weir_emit_target t = {NULL, on_row, NULL, NULL};
         const char *rec = "{\"k\":\"x\",\"n\":1,\"u\":2,\"ts\":1000}";
-        weir_engine_push_json(eng, cat.rels[0], 1, rec, strlen(rec), 0, &t, &err);
+        weir_engine_push_json(eng, cat->rels[0], 1, rec, strlen(rec), 0, &t, &err);
         weir_engine_advance(eng, INT64_MAX, &t, &err);
         weir_buf b = {0};
         weir_engine_save(eng, &b);

@@ -18,21 +18,11 @@ static const char *sql = "CREATE STREAM s (a UINT, v INT, w TEXT, t TIMESTAMP);"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static weir_arena a;
-    static weir_catalog cat;
-    static bool planned;
-    if (!planned) {
-        weir_stmt **st;
-        size_t n;
-        weir_sql_error e;
-        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
-            abort();
-        planned = true;
-    }
+    const weir_catalog *cat = fuzz_catalog(sql);
     if (size < 1)
         return 0;
     size_t klen = data[0] < size - 1 ? data[0] : size - 1;
-    const weir_relation *t = weir_catalog_find(&cat, "t");
+    const weir_relation *t = weir_catalog_find(cat, "t");
     int col = weir_index_marker_col(t, data + 1, klen, data + 1 + klen, size - 1 - klen);
     if (col < -1 || col >= t->schema.ncols)
         abort();
