@@ -171,11 +171,20 @@ uint64_t weir_engine_drop_groups(weir_engine *e, weir_budget_cut cut);
  * are left to add. A key that cannot be read or added ends the scan:
  * every key new to memory is then looked up, as before it. */
 bool weir_engine_scan_stored(weir_engine *e, unsigned max);
-/* Puts a group of the query-th query into memory from its store key and
- * value, as a restart reads it (kept by the store: for fuzzing the value's
- * decoder); WEIR_ECORRUPT for bytes group_store.c does not write. */
-int weir_engine_restore_group(weir_engine *e, int query, const void *key, size_t klen, const void *val, size_t vlen,
-                              weir_err *err);
+/* A scale-out task's engine, which has no state store, keeps its groups
+ * apart all the same: from now on (before weir_engine_load) its
+ * snapshots leave out the groups of the queries whose groups a store
+ * would hold, and weir_engine_take_pieces hands over their changes. */
+void weir_engine_keep_groups_apart(weir_engine *e);
+/* The groups' changes since the last take, appended to out as changes.h
+ * encodes them (a delete for a group removed): each a *piece*, keyed by
+ * its query's number and its store key. A failure loses the changes
+ * walked: the caller starts the engine anew from what it saved. */
+int weir_engine_take_pieces(weir_engine *e, weir_buf *out, weir_err *err);
+/* Puts the group of a piece weir_engine_take_pieces made into memory (an
+ * engine keeping groups apart, after weir_engine_load); WEIR_ECORRUPT for
+ * bytes it does not make. */
+int weir_engine_restore_piece(weir_engine *e, const void *key, size_t klen, const void *val, size_t vlen, weir_err *err);
 /* Whether a state weir_engine_save wrote keeps groups in the store. */
 bool weir_engine_state_in_store(const uint8_t *state, size_t len);
 /* Empties the store's tables of e's stored queries in txn (a start without a checkpoint). */

@@ -177,18 +177,34 @@ static int restore_group(query_state *s, const void *key, size_t klen, const voi
     return rc;
 }
 
-int weir_engine_restore_group(weir_engine *e, int query, const void *key, size_t klen, const void *val, size_t vlen,
-                              weir_err *err)
+/* A piece's key: the query's number (u16, big-endian) and the group's store key. */
+#define PIECE_QUERY_BYTES 2
+
+int weir_engine_restore_piece(weir_engine *e, const void *key, size_t klen, const void *val, size_t vlen, weir_err *err)
 {
+    const uint8_t *k = key;
+    int query = klen > PIECE_QUERY_BYTES ? k[0] << 8 | k[1] : e->cat->nqueries;
+    if (query >= e->cat->nqueries || !is_stored(&e->qs[query]))
+        return weir_err_set(err, WEIR_ECORRUPT, "a group of query %d, which keeps no groups apart", query);
     query_state *s = &e->qs[query];
-    if (!is_stored(s))
-        return weir_err_set(err, WEIR_EINVAL, "%s keeps no groups in the state store", s->q->output->name);
     weir_arena a = {0};
     weir_value *vals = malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
-    int rc = vals ? restore_group(s, key, klen, val, vlen, vals, &a, err) : weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    int rc = vals ? restore_group(s, k + PIECE_QUERY_BYTES, klen - PIECE_QUERY_BYTES, val, vlen, vals, &a, err)
+                  : weir_err_set(err, WEIR_ENOMEM, "out of memory");
     free(vals);
     weir_arena_free(&a);
-    return rc;
+    return rc ? weir_err_wrap(err, "groups of %s", s->q->output->name) : WEIR_OK;
+}
+
+void weir_engine_keep_groups_apart(weir_engine *e)
+{
+    for (int i = 0; i < e->cat->nqueries; i++) {
+        query_state *s = &e->qs[i];
+        if (!is_stored(s))
+            continue;
+        s->stored = true;
+        weir_groups_keep_changes(s->groups, NULL, NULL, s);
+    }
 }
 
 /* Every group of a windowed query, read into memory at attach. */
@@ -364,8 +380,28 @@ void weir_engine_groups_written(weir_engine *e, bool committed)
     }
 }
 
-/* Whether s's groups may leave memory now: stored, and its last seal's batch committed. */
-static bool may_drop(const query_state *s) { return s->stored && !s->batch.len && !s->lost; }
+int weir_engine_take_pieces(weir_engine *e, weir_buf *out, weir_err *err)
+{
+    int rc = e->store ? weir_err_set(err, WEIR_EINVAL, "an engine with a state store writes its groups there")
+                      : weir_engine_seal_groups(e, err);
+    weir_buf key = {0};
+    for (int i = 0; i < e->cat->nqueries && rc == WEIR_OK; i++) {
+        size_t at = 0, klen, vlen;
+        const uint8_t *k, *v, query[PIECE_QUERY_BYTES] = {(uint8_t)(i >> 8), (uint8_t)i};
+        while (rc == WEIR_OK && e->qs[i].stored && weir_changes_next(&e->qs[i].batch, &at, &k, &klen, &v, &vlen)) {
+            key.len = 0;
+            if (weir_buf_append(&key, query, sizeof query) || weir_buf_append(&key, k, klen) ||
+                weir_changes_add(out, key.data, key.len, v, vlen))
+                rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
+    }
+    weir_buf_free(&key);
+    weir_engine_groups_written(e, true); /* the caller holds them now (a failure is the same loss as a seal's) */
+    return rc;
+}
+
+/* Whether s's groups may leave memory now: in a store, and its last seal's batch committed. */
+static bool may_drop(const query_state *s) { return s->stored && s->store && !s->batch.len && !s->lost; }
 
 size_t weir_engine_groups_bytes(const weir_engine *e)
 {

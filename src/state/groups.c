@@ -40,7 +40,8 @@ struct weir_groups {
     size_t entry_size;
     size_t key_bytes;          /* owned TEXT key bytes */
     /* keeping changes for a store (weir_groups_keep_changes) */
-    const weir_store *store;   /* NULL: not kept */
+    bool keeping;              /* changes are kept (weir_groups_keep_changes) */
+    const weir_store *store;   /* whose key length cuts store keys; NULL: a scale-out task's (store.h) */
     uint32_t *changed;         /* slot indices of CHANGED entries (and stale ones: see above) */
     size_t nchanged, changed_cap;
     weir_buf removed;          /* store keys of STORED entries removed: u32 length, bytes */
@@ -153,7 +154,7 @@ static int note_changed(weir_groups *g, size_t i)
 static void mark_changed(weir_groups *g, size_t i)
 {
     uint8_t *e = slot_at(g, i);
-    if (!g->store || (HASH(e) & CHANGED_BIT))
+    if (!g->keeping || (HASH(e) & CHANGED_BIT))
         return;
     HASH(e) |= CHANGED_BIT;
     if (note_changed(g, i))
@@ -178,7 +179,7 @@ static int resize(weir_groups *g, size_t cap)
     free(g->slots);
     g->slots = slots;
     g->cap = cap;
-    if (g->store) { /* the entries moved: list the changed ones anew */
+    if (g->keeping) { /* the entries moved: list the changed ones anew */
         g->nchanged = 0;
         for (size_t i = 0; i < cap; i++)
             if ((HASH(slot_at(g, i)) & CHANGED_BIT) && note_changed(g, i))
@@ -388,7 +389,7 @@ static void note_removed(weir_groups *g, const uint8_t *e)
  * only) is recorded for deletion from the store. */
 static void release_entry(weir_groups *g, uint8_t *e, bool dropped)
 {
-    if (g->store && (HASH(e) & STORED_BIT) && !dropped)
+    if (g->keeping && (HASH(e) & STORED_BIT) && !dropped)
         note_removed(g, e);
     free_keys(g, KEYS(e), g->q->nkeys);
     g->ops->release(g->q, ACCS(g, e));
@@ -509,7 +510,7 @@ void weir_groups_free(weir_groups *g)
 {
     if (!g)
         return;
-    g->store = NULL; /* freeing is not removing */
+    g->keeping = false; /* freeing is not removing */
     for (size_t i = 0; i < g->cap; i++)
         if (HASH(slot_at(g, i)))
             release(g, slot_at(g, i));
@@ -523,6 +524,7 @@ void weir_groups_free(weir_groups *g)
 
 void weir_groups_keep_changes(weir_groups *g, const weir_store *store, weir_groups_loader load, void *ctx)
 {
+    g->keeping = true;
     g->store = store;
     g->load = load;
     g->load_ctx = ctx;

@@ -80,7 +80,8 @@ typedef int (*weir_groups_loader)(void *ctx, const weir_query *q, const weir_val
                                   weir_acc *accs);
 
 /* From now on, keep the changes for store s (borrowed; its max key
- * length): every upsert marks its entry changed, and removing an entry the
+ * length; NULL: kept elsewhere, keys cut as store.h's weir_store_max_key
+ * says for no store): every upsert marks its entry changed, and removing an entry the
  * store holds records its store key for deletion. load (may be NULL)
  * fills an entry new in memory from the store (ctx is its). */
 void weir_groups_keep_changes(weir_groups *g, const weir_store *s, weir_groups_loader load, void *ctx);

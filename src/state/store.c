@@ -428,7 +428,7 @@ void weir_store_close(weir_store *s)
 
 uint64_t weir_store_map_bytes(const weir_store *s) { return s->map_bytes; }
 unsigned weir_store_grows(const weir_store *s) { return s->grows; }
-size_t weir_store_max_key(const weir_store *s) { return s->max_key; }
+size_t weir_store_max_key(const weir_store *s) { return s ? s->max_key : WEIR_STORE_KEY_MAX; }
 bool weir_store_read_only(const weir_store *s) { return s->read_only; }
 
 static bool find_table(weir_store *s, const char *name, weir_store_table *t)

@@ -91,7 +91,11 @@ unsigned weir_store_grows(const weir_store *s);
  * Without create, an absent table is WEIR_ENOENT. */
 int weir_store_table_open(weir_store *s, const char *name, bool create, weir_store_table *t, weir_err *err);
 
-/* A key is 1 to weir_store_max_key() bytes (511 with Debian's LMDB). */
+/* A key is 1 to weir_store_max_key() bytes (511 with Debian's LMDB). For
+ * s NULL, WEIR_STORE_KEY_MAX: state kept in the store's key layout but
+ * elsewhere (a scale-out task's groups, in its Kafka task store) is cut
+ * at LMDB's default, the same in every process. */
+#define WEIR_STORE_KEY_MAX 511
 size_t weir_store_max_key(const weir_store *s);
 
 /* The writer's transaction. A key of a wrong size is refused (WEIR_EINVAL)
