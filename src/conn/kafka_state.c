@@ -3,17 +3,20 @@
  * on a Kafka topic "<group>.state": compacted, read and written on its
  * partition 0 only, so that one offset order holds every record.
  *
- * Record keys: "state/<stream>/<p>" holds a task's state (next offset and
- * engine snapshot, as the runner wrote it), "owner/<stream>/<p>" the HTTP
- * address of the process that last claimed it. Headers weir.epoch and
- * weir.writer (the instance). Compaction keeps the latest record per key;
- * the reader keeps, per key, the latest record of the highest epoch, so a
- * stale owner's late write loses to its successor's.
+ * Record keys: "state/<stream>/<p>" holds a task's head, "piece/<stream>/<p>:"
+ * and a piece's key one of its pieces (exec/task_log.h: a save writes the
+ * pieces that changed, then the head), "owner/<stream>/<p>" the HTTP
+ * address of the process that last claimed it. Headers weir.epoch,
+ * weir.writer (the instance), and weir.seq, weir.undo (a piece's value
+ * before the save) and weir.epochs (a head's) as task_log.h says.
+ * Compaction keeps the latest record per key; task_log.c keeps, per key,
+ * the latest record of the highest epoch, so a stale owner's late write
+ * loses to its successor's.
  *
  * The store reads the topic from its beginning once and then follows it,
  * catching up to the end (as the broker reports it) before every answer:
  * a state saved by another process is seen as soon as its save returned.
- * The whole group's latest states are so held in memory here.
+ * The whole group's latest records are so held in memory here.
  */
 #include "conn/kafka_state.h"
 
@@ -22,15 +25,9 @@
 #include <string.h>
 
 #include "conn/kafka_client.h"
+#include "exec/task_log.h"
 
 #define TIMEOUT_MS 10000
-
-typedef struct entry {
-    char *key;
-    uint64_t epoch;
-    char writer[64];
-    weir_buf value;
-} entry;
 
 typedef struct kafka_state {
     weir_task_store store;      /* first: the store's ctx is this */
@@ -42,8 +39,7 @@ typedef struct kafka_state {
     int failed;                 /* delivery reports with an error since the last write */
     char failure[256];
     int64_t next_offset;        /* of the topic's partition 0, read up to here */
-    entry *entries;
-    size_t n, cap;
+    weir_task_log *log;         /* the records read and written */
 } kafka_state;
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -52,14 +48,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     kafka_state *ks = opaque;
     if (m->err && ks->failed++ == 0)
         snprintf(ks->failure, sizeof ks->failure, "%s", rd_kafka_err2str(m->err));
-}
-
-static entry *find(kafka_state *ks, const char *key, size_t len)
-{
-    for (size_t i = 0; i < ks->n; i++)
-        if (strlen(ks->entries[i].key) == len && !memcmp(ks->entries[i].key, key, len))
-            return &ks->entries[i];
-    return NULL;
 }
 
 static bool header_text(rd_kafka_headers_t *h, const char *name, char *out, size_t cap)
@@ -73,35 +61,31 @@ static bool header_text(rd_kafka_headers_t *h, const char *name, char *out, size
     return true;
 }
 
-/* Keeps a record read from the topic if it is the latest of its key's highest epoch. */
+/* A header's bytes: false if absent. */
+static bool header_bytes(rd_kafka_headers_t *h, const char *name, const uint8_t **out, size_t *len)
+{
+    const void *v;
+    if (!h || rd_kafka_header_get_last(h, name, &v, len))
+        return false;
+    *out = v ? v : (const uint8_t *)"";
+    return true;
+}
+
+/* Takes a record read from the topic into the log. */
 static int apply(kafka_state *ks, const rd_kafka_message_t *m)
 {
     rd_kafka_headers_t *h = NULL;
-    char epoch_text[24], writer[64];
+    char epoch_text[24], seq_text[24] = "0", writer[64], epochs[4096];
     if (!m->key || rd_kafka_message_headers(m, &h) || !header_text(h, "weir.epoch", epoch_text, sizeof epoch_text) ||
         !header_text(h, "weir.writer", writer, sizeof writer))
         return WEIR_OK; /* not one of weir's records */
-    uint64_t epoch = strtoull(epoch_text, NULL, 10);
-    entry *e = find(ks, m->key, m->key_len);
-    if (!e) {
-        if (ks->n == ks->cap) {
-            entry *grown = weir_array_grow(ks->entries, &ks->cap, sizeof *grown, 64);
-            if (!grown)
-                return WEIR_ENOMEM;
-            ks->entries = grown;
-        }
-        e = &ks->entries[ks->n];
-        *e = (entry){0};
-        if (!(e->key = strndup(m->key, m->key_len)))
-            return WEIR_ENOMEM;
-        ks->n++;
-    } else if (epoch < e->epoch) {
-        return WEIR_OK;
-    }
-    e->epoch = epoch;
-    snprintf(e->writer, sizeof e->writer, "%s", writer);
-    e->value.len = 0;
-    return weir_buf_append(&e->value, m->payload, m->len) ? WEIR_ENOMEM : WEIR_OK;
+    (void)header_text(h, "weir.seq", seq_text, sizeof seq_text);
+    weir_task_record r = {m->key, m->key_len, m->payload /* NULL: a null value */, m->len, strtoull(epoch_text, NULL, 10),
+                          strtoull(seq_text, NULL, 10), writer, NULL, 0, NULL};
+    (void)header_bytes(h, "weir.undo", &r.undo, &r.undo_len);
+    if (header_text(h, "weir.epochs", epochs, sizeof epochs))
+        r.epochs = epochs;
+    return weir_task_log_apply(ks->log, &r) ? WEIR_ENOMEM : WEIR_OK;
 }
 
 /* Reads the topic up to the end the broker reports now. */
@@ -138,73 +122,101 @@ static int catch_up(kafka_state *ks, weir_err *err)
     return WEIR_OK;
 }
 
-static int write_record(kafka_state *ks, const char *kind, const char *task, uint64_t epoch, const void *value,
-                        size_t len, weir_err *err)
+/* Hands r to the producer (not yet sent: flush() waits for it). */
+static int produce(kafka_state *ks, const weir_task_record *r, weir_err *err)
 {
-    char key[400], epoch_text[24];
-    int key_len = snprintf(key, sizeof key, "%s/%s", kind, task);
-    int epoch_len = snprintf(epoch_text, sizeof epoch_text, "%llu", (unsigned long long)epoch);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+    char epoch_text[24], seq_text[24];
+    int epoch_len = snprintf(epoch_text, sizeof epoch_text, "%llu", (unsigned long long)r->epoch);
+    int seq_len = snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)r->seq);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
     if (!h || rd_kafka_header_add(h, "weir.epoch", -1, epoch_text, epoch_len) ||
-        rd_kafka_header_add(h, "weir.writer", -1, ks->instance, -1)) {
+        rd_kafka_header_add(h, "weir.writer", -1, r->writer, -1) ||
+        (r->seq && rd_kafka_header_add(h, "weir.seq", -1, seq_text, seq_len)) ||
+        (r->undo && rd_kafka_header_add(h, "weir.undo", -1, r->undo, (ssize_t)r->undo_len)) ||
+        (r->epochs && rd_kafka_header_add(h, "weir.epochs", -1, r->epochs, -1))) {
         if (h)
             rd_kafka_headers_destroy(h);
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
-    ks->failed = 0;
-    rd_kafka_resp_err_t e = rd_kafka_producev(ks->producer, RD_KAFKA_V_TOPIC(ks->topic), RD_KAFKA_V_PARTITION(0),
-                                              RD_KAFKA_V_KEY(key, (size_t)key_len), RD_KAFKA_V_VALUE((void *)value, len),
-                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
-    if (e) {
-        rd_kafka_headers_destroy(h);
-        return weir_err_set(err, WEIR_EIO, "kafka topic %s: %s", ks->topic, rd_kafka_err2str(e));
+    for (;;) {
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(ks->producer, RD_KAFKA_V_TOPIC(ks->topic), RD_KAFKA_V_PARTITION(0),
+                              RD_KAFKA_V_KEY((void *)r->key, r->klen), RD_KAFKA_V_VALUE((void *)r->value, r->value ? r->vlen : 0),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) { /* a save of more pieces than the producer queues: send some first */
+            rd_kafka_poll(ks->producer, 100);
+            continue;
+        }
+        if (e) {
+            rd_kafka_headers_destroy(h);
+            return weir_err_set(err, WEIR_EIO, "kafka topic %s: %s", ks->topic, rd_kafka_err2str(e));
+        }
+        return WEIR_OK;
     }
-    e = rd_kafka_flush(ks->producer, TIMEOUT_MS);
+}
+
+/* Writes records durably, then keeps them in the log as the topic now holds them. */
+static int write_records(kafka_state *ks, const char *task, const weir_task_record *r, size_t n, weir_err *err)
+{
+    ks->failed = 0;
+    for (size_t i = 0; i < n; i++)
+        if (produce(ks, &r[i], err)) {
+            rd_kafka_purge(ks->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            return err->code;
+        }
+    rd_kafka_resp_err_t e = rd_kafka_flush(ks->producer, TIMEOUT_MS);
     if (e || ks->failed) {
         rd_kafka_purge(ks->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        return weir_err_set(err, WEIR_EIO, "kafka topic %s: saving %s: %s", ks->topic, key,
+        return weir_err_set(err, WEIR_EIO, "kafka topic %s: saving %s: %s", ks->topic, task,
                             ks->failed ? ks->failure : rd_kafka_err2str(e));
     }
+    for (size_t i = 0; i < n; i++)
+        if (weir_task_log_apply(ks->log, &r[i]))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     return WEIR_OK;
 }
 
 static int store_load(void *ctx, const char *task, weir_task_saved *out, weir_err *err)
 {
     kafka_state *ks = ctx;
-    char key[400];
     int rc = catch_up(ks, err);
-    snprintf(key, sizeof key, "state/%s", task);
-    entry *e = rc ? NULL : find(ks, key, strlen(key));
-    out->found = e != NULL;
-    if (!e)
-        return rc;
-    out->epoch = e->epoch;
-    snprintf(out->writer, sizeof out->writer, "%s", e->writer);
-    out->state.len = 0;
-    return weir_buf_append(&out->state, e->value.data, e->value.len) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
+    return rc ? rc : weir_task_log_load(ks->log, task, out, err);
 }
 
-static int store_save(void *ctx, const char *task, uint64_t epoch, const uint8_t *state, size_t len, weir_err *err)
+/* The pieces first, then the head that makes them count. */
+static int store_save(void *ctx, const char *task, uint64_t epoch, const uint8_t *state, size_t len, const weir_buf *pieces,
+                      weir_err *err)
 {
-    return write_record(ctx, "state", task, epoch, state, len, err);
+    kafka_state *ks = ctx;
+    weir_task_save_plan plan;
+    int rc = weir_task_log_plan(ks->log, task, epoch, ks->instance, state, len, pieces, &plan, err);
+    if (rc == WEIR_OK && plan.n > 1)
+        rc = write_records(ks, task, plan.records, plan.n - 1, err);
+    if (rc == WEIR_OK)
+        rc = write_records(ks, task, &plan.records[plan.n - 1], 1, err);
+    weir_task_save_plan_free(&plan);
+    return rc;
 }
 
 static int store_claim(void *ctx, const char *task, uint64_t epoch, weir_err *err)
 {
     kafka_state *ks = ctx;
-    return write_record(ks, "owner", task, epoch, ks->address, strlen(ks->address), err);
+    char key[400];
+    int len = snprintf(key, sizeof key, "owner/%s", task);
+    weir_task_record r = {(const uint8_t *)key, (size_t)len, (const uint8_t *)ks->address, strlen(ks->address), epoch, 0,
+                          ks->instance, NULL, 0, NULL};
+    return write_records(ks, task, &r, 1, err);
 }
 
 static int store_owner(void *ctx, const char *task, char *address, size_t cap, weir_err *err)
 {
     kafka_state *ks = ctx;
     char key[400];
-    int rc = catch_up(ks, err);
-    snprintf(key, sizeof key, "owner/%s", task);
-    entry *e = rc ? NULL : find(ks, key, strlen(key));
-    if (rc || !e || !e->value.len || !strcmp(e->writer, ks->instance))
+    int len = snprintf(key, sizeof key, "owner/%s", task), rc = catch_up(ks, err);
+    weir_task_record r;
+    if (rc || !weir_task_log_get(ks->log, key, (size_t)len, &r) || !r.vlen || !strcmp(r.writer, ks->instance))
         return rc ? -rc : 0;
-    snprintf(address, cap, "%.*s", (int)e->value.len, (const char *)e->value.data);
+    snprintf(address, cap, "%.*s", (int)r.vlen, (const char *)r.value);
     return 1;
 }
 
@@ -257,7 +269,8 @@ int weir_kafka_state_open(const char *brokers, const char *group, const char *in
     snprintf(ks->topic, sizeof ks->topic, "%s.state", group);
     snprintf(ks->instance, sizeof ks->instance, "%s", instance);
     ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner};
-    int rc = (ks->producer = client(ks, RD_KAFKA_PRODUCER, brokers, group, err)) &&
+    int rc = !(ks->log = weir_task_log_new()) ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
+             : (ks->producer = client(ks, RD_KAFKA_PRODUCER, brokers, group, err)) &&
                      (ks->consumer = client(ks, RD_KAFKA_CONSUMER, brokers, group, err))
                  ? WEIR_OK
                  : err->code;
@@ -297,10 +310,6 @@ void weir_kafka_state_close(weir_task_store *store)
         rd_kafka_flush(ks->producer, 1000);
         rd_kafka_destroy(ks->producer);
     }
-    for (size_t i = 0; i < ks->n; i++) {
-        free(ks->entries[i].key);
-        weir_buf_free(&ks->entries[i].value);
-    }
-    free(ks->entries);
+    weir_task_log_free(ks->log);
     free(ks);
 }

@@ -5,6 +5,12 @@
  * partition over restores it. weir's store is a compacted Kafka topic
  * (conn/kafka_state.c); the runner knows it only through this interface.
  *
+ * A task's state is a head (its offsets and engine snapshot) and pieces
+ * (the groups its engine keeps apart, exec/engine.h): a save hands over
+ * the head and the pieces changed since the last save, and load() answers
+ * the head and every piece as of one whole save (task_log.h says how a
+ * store that cannot write them atomically gets that).
+ *
  * Every save carries an epoch. A process gaining a task takes the highest
  * epoch saved so far plus one, and load() answers the last state saved
  * with the highest epoch: a process that lost a task without knowing it
@@ -24,15 +30,18 @@ typedef struct weir_task_saved {
     bool found;
     uint64_t epoch;
     char writer[64];           /* the instance that saved it */
-    weir_buf state;            /* the caller frees it */
+    weir_buf state;            /* the head; the caller frees it */
+    weir_buf pieces;           /* the pieces as state/changes.h puts (keys and values); the caller frees it */
 } weir_task_saved;
 
 typedef struct weir_task_store {
     void *ctx;
     const char *instance;      /* this process's id, stable across its restarts */
     int (*load)(void *ctx, const char *task, weir_task_saved *out, weir_err *err);
-    /* Durable at the store when it returns WEIR_OK. */
-    int (*save)(void *ctx, const char *task, uint64_t epoch, const uint8_t *state, size_t len, weir_err *err);
+    /* The head and the pieces' changes since the last save (changes.h: puts
+     * and deletes), durable at the store when it returns WEIR_OK. */
+    int (*save)(void *ctx, const char *task, uint64_t epoch, const uint8_t *state, size_t len, const weir_buf *pieces,
+                weir_err *err);
     /* Records that this process owns the task from epoch on (pull queries
      * for its keys are sent here). */
     int (*claim)(void *ctx, const char *task, uint64_t epoch, weir_err *err);

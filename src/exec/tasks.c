@@ -3,11 +3,13 @@
  * other processes (runner.h, input.h, task_store.h).
  *
  * Each input partition this process owns is a task with an engine of its
- * own. At each checkpoint the owned tasks' states (next offset and engine
- * snapshot) wait until every row emitted before it has been delivered by
- * the sinks, then go to the task store together: a process taking a task
- * over then restores a state whose rows are all at the destination, and
- * redoes the rest from its offset. Rows emitted after that state may so be
+ * own, which keeps its groups apart from its snapshot (exec/engine.h). At
+ * each checkpoint the owned tasks' states (a head: next offsets and the
+ * engine snapshot; and the groups changed since the last save as pieces)
+ * wait until every row emitted before it has been delivered by the sinks,
+ * then go to the task store together: a process taking a task over then
+ * restores a state whose rows are all at the destination, and redoes the
+ * rest from its offset. Rows emitted after that state may so be
  * emitted twice (ksqlDB's at_least_once), with the same values: a table's
  * latest row per key is exact.
  *
@@ -24,6 +26,8 @@
  * store's latest state is still the one saved here, nobody else saved
  * since and the engine goes on from where it was (eager rebalancing
  * revokes everything on every change, and most partitions come back).
+ * Not if a state of it was still waiting to be saved: its pieces are
+ * changes the store never got, so the engine is restored from the store.
  */
 #include "exec/runner_internal.h"
 
@@ -33,17 +37,21 @@
 
 #include "base/codec.h"
 #include "base/hash.h"
+#include "state/changes.h"
 
 #define STATE_MAGIC_V1 0x31535457u /* "WTS1": u32 magic, u64 SQL hash, u64 next offset, engine snapshot (one input) */
 /* "WTS2": u32 magic, u64 SQL hash, u32 inputs, each input's u64 next offset (group order), engine snapshot */
-#define STATE_MAGIC 0x32535457u
+#define STATE_MAGIC_V2 0x32535457u
+/* "WTS3": WTS2's layout, the engine snapshot without the groups kept apart (the pieces) */
+#define STATE_MAGIC 0x33535457u
 #define SAVE_RETRY_MS 5000
 
 struct pending_state {
     input *in;                  /* NULL once saved, or dropped with its task */
     uint32_t partition;
     uint64_t epoch, offset;
-    weir_buf state;
+    weir_buf state;             /* the head */
+    weir_buf pieces;            /* the groups changed since the last save */
 };
 
 static void task_name(const input *in, uint32_t p, char *out, size_t cap)
@@ -159,11 +167,13 @@ static int restore_task(weir_runner *r, input *in, uint32_t p, const weir_task_s
     int rc = weir_engine_new(r->cat, &eo, &t->engine, err);
     for (int i = 0; i < in->ngroup; i++)
         in->group[i]->offset[p] = 0;
+    if (rc == WEIR_OK) /* its groups are pieces of its state */
+        weir_engine_keep_groups_apart(t->engine);
     if (rc || !saved->found)
         return rc;
     weir_reader_buf rd = {saved->state.data, saved->state.data + saved->state.len, false};
     uint32_t magic = weir_get_u32(&rd);
-    if (magic != STATE_MAGIC && magic != STATE_MAGIC_V1)
+    if (magic != STATE_MAGIC && magic != STATE_MAGIC_V2 && magic != STATE_MAGIC_V1)
         return weir_err_set(err, WEIR_ECORRUPT, "the saved state of partition %u of %s is not a weir task state", p, in->rel->name);
     if (weir_get_u64(&rd) != r->sql_hash)
         return weir_err_set(err, WEIR_EINVAL, "partition %u of %s was saved by %s running another pipeline: every process of "
@@ -181,7 +191,15 @@ static int restore_task(weir_runner *r, input *in, uint32_t p, const weir_task_s
         return weir_err_set(err, WEIR_ECORRUPT, "the saved state of partition %u of %s is damaged", p, in->rel->name);
     for (uint32_t i = 0; i < n; i++)
         in->group[i]->offset[p] = offsets[i];
-    return weir_engine_load(t->engine, snapshot, len, err);
+    /* a state from before pieces has its groups in the snapshot: they become pieces at the next save */
+    if ((rc = weir_engine_load(t->engine, snapshot, len, err)))
+        return rc;
+    size_t at = 0, klen, vlen;
+    const uint8_t *key, *val;
+    while (weir_changes_next(&saved->pieces, &at, &key, &klen, &val, &vlen))
+        if (!val || (rc = weir_engine_restore_piece(t->engine, key, klen, val, vlen, err)))
+            return weir_err_wrap(err, "the saved state of partition %u of %s", p, in->rel->name);
+    return WEIR_OK;
 }
 
 static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
@@ -207,6 +225,7 @@ static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
     if (rc == WEIR_OK)
         rc = follow(in, p, true, err);
     weir_buf_free(&saved.state);
+    weir_buf_free(&saved.pieces);
     if (rc)
         return weir_err_wrap(err, "taking over partition %u of %s", p, in->rel->name);
     t->owned = true;
@@ -221,8 +240,11 @@ static void on_lost(void *ctx, uint32_t p)
     weir_runner *r = in->runner;
     tasks_save_delivered(r); /* a last chance for its waiting state */
     for (size_t i = 0; i < r->npending; i++)
-        if (r->pending[i].in == in && r->pending[i].partition == p) /* the next owner may have saved a newer one */
+        if (r->pending[i].in == in && r->pending[i].partition == p) { /* the next owner may have saved a newer one */
             r->pending[i].in = NULL;
+            weir_engine_free(in->tasks[p].engine); /* its changes in the pieces are lost: restored if it comes back */
+            in->tasks[p].engine = NULL;
+        }
     in->tasks[p].owned = false;
     weir_err ignored; /* a source that fails to leave it still reads nothing more of it (kafka_source.c) */
     (void)follow(in, p, false, &ignored);
@@ -232,8 +254,10 @@ const weir_input_tasks tasks_callbacks = {NULL, on_gained, on_lost};
 
 static void drop_pending(weir_runner *r)
 {
-    for (size_t i = 0; i < r->npending; i++)
+    for (size_t i = 0; i < r->npending; i++) {
         weir_buf_free(&r->pending[i].state);
+        weir_buf_free(&r->pending[i].pieces);
+    }
     free(r->pending);
     free(r->pending_ends);
     r->pending = NULL;
@@ -281,7 +305,7 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
             if (!t->owned || (t->saved && t->saved_offset == moved)) /* windows closed by idle time are redone alike */
                 continue;
             struct pending_state *ps = &r->pending[r->npending++];
-            *ps = (struct pending_state){in, p, t->epoch, moved, {0}};
+            *ps = (struct pending_state){in, p, t->epoch, moved, {0}, {0}};
             weir_buf *b = &ps->state;
             size_t len_at;
             int rc = weir_put_u32(b, STATE_MAGIC) || weir_put_u64(b, r->sql_hash) || weir_put_u32(b, (uint32_t)in->ngroup);
@@ -294,6 +318,10 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
             }
             uint32_t snapshot_len = (uint32_t)(b->len - len_at - 4);
             memcpy(b->data + len_at, &snapshot_len, 4);
+            if (weir_engine_take_pieces(in->tasks[p].engine, &ps->pieces, err)) {
+                drop_pending(r); /* out of memory: serve stops, and its restart restores from the store */
+                return weir_err_wrap(err, "saving the state of partition %u of %s", p, in->rel->name);
+            }
         }
     }
     if (r->npending)
@@ -323,7 +351,7 @@ void tasks_save_delivered(weir_runner *r)
             continue;
         weir_err ignored; /* counted; the next attempt says it again if it lasts */
         task_name(ps->in, ps->partition, name, sizeof name);
-        if (store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ignored)) {
+        if (store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ps->pieces, &ignored)) {
             r->save_failed = true; /* the store is unreachable: the rest waits for the retry */
             r->save_failures++;
             return;

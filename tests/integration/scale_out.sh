@@ -3,12 +3,13 @@
 # consumer group on the mock cluster: they split the input topic's
 # partitions, a pull query for a key the other holds is redirected there,
 # after one is killed with kill -9 mid-stream the other takes its
-# partitions over from the state topic, and the killed one restarted takes
-# some back: the final windowed counts in the output topic (read with kcat)
+# partitions over from the state topic (each task's groups there as
+# pieces beside a small head), and the killed one restarted takes some
+# back: the final windowed counts in the output topic (read with kcat)
 # equal those of an uninterrupted run and an independent count of the
 # input.
 . "$(dirname "$0")/../lib.sh"
-plan 13
+plan 14
 start_kafka_mock clicks:4 counts:4 g.state:1
 cat > "$SCRATCH/p.sql" <<'SQL'
 CREATE STREAM clicks (user TEXT, n INT, ts TIMESTAMP) WITH (partitions = 4, key = 'user', timestamp = 'ts');
@@ -84,6 +85,12 @@ ok $? "a restarted takes 2 partitions back ($(owned "$U_a") and $(owned "$U_b"))
 produce 20001 30000
 wait_for 300 'caught_up "$U_a" 2 && caught_up "$U_b" 2'
 ok $? "both read the rest to the end"
+# the state topic holds each task's groups as pieces, one record per group changed, beside a small head
+kcat -b "$B" -t g.state -C -e -q -f '\n%S %k\n' 2>/dev/null > "$SCRATCH/state_records" # a piece's key is binary
+pieces=$(grep -ao 'piece/clicks/[0-3]:' "$SCRATCH/state_records" | sort -u | wc -l)
+largest_head=$(grep -a '^[0-9]* state/clicks/[0-3]$' "$SCRATCH/state_records" | awk '$1 > m { m = $1 } END { print m + 0 }')
+[ "$pieces" = 4 ] && [ "$largest_head" -lt 4096 ]
+ok $? "the state topic holds the 4 tasks' groups as pieces, the heads without them ($largest_head bytes at most)"
 
 # the answer, counted independently: per user and minute, the count and sum
 records 1 30000 | awk -F'\t' '{ match($2, /"n":[0-9]+/); n = substr($2, RSTART + 4, RLENGTH - 4);

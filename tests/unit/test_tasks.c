@@ -11,6 +11,7 @@
  *   process's), not the engine it kept from before, which is stale.
  * - A state waiting to be saved when its partition is lost is never
  *   saved: the older owner cannot overwrite its successor's state.
+ * - A save hands over the groups that changed since the last save.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,15 @@
 #include "../tap.h"
 #include "base/hash.h"
 #include "exec/runner.h"
+#include "exec/task_log.h"
+#include "state/changes.h"
 #include "sql/sql.h"
 
 static const char *pipeline = "CREATE STREAM ev (k TEXT, v INT) WITH (partitions = 2, key = 'k');"
                               "CREATE TABLE tot AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k;";
 
 #define NKEYS 8
-#define PER_PART 60 /* records per partition */
+#define PER_PART 61 /* records per partition */
 
 /* ---- the source: records per partition, and the group's decisions ---- */
 
@@ -95,49 +98,41 @@ static int open_source(void *ctx, const weir_relation *rel, const uint64_t *offs
     return WEIR_OK;
 }
 
-/* ---- the task store, in memory: load answers the highest epoch ---- */
+/* ---- the task store, in memory: exec/task_log.c over records kept as written ---- */
 
 static struct {
-    struct { char task[32]; uint64_t epoch; char writer[8]; weir_buf state; } t[4];
-    int n;
+    weir_task_log *log;
     char saves[64][48];        /* "writer task epoch" of every save, in order */
+    int pieces[64];            /* the pieces each save changed */
     int nsaves;
 } store;
 
 static int st_load(void *ctx, const char *task, weir_task_saved *out, weir_err *err)
 {
-    (void)ctx, (void)err;
-    *out = (weir_task_saved){0};
-    for (int i = 0; i < store.n; i++)
-        if (!strcmp(store.t[i].task, task)) {
-            out->found = true;
-            out->epoch = store.t[i].epoch;
-            snprintf(out->writer, sizeof out->writer, "%s", store.t[i].writer);
-            if (weir_buf_append(&out->state, store.t[i].state.data, store.t[i].state.len))
-                return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-        }
-    return WEIR_OK;
+    (void)ctx;
+    return weir_task_log_load(store.log, task, out, err);
 }
 
-static int st_save(void *ctx, const char *task, uint64_t epoch, const uint8_t *state, size_t len, weir_err *err)
+static int st_save(void *ctx, const char *task, uint64_t epoch, const uint8_t *state, size_t len, const weir_buf *pieces,
+                   weir_err *err)
 {
     const char *writer = ctx;
-    if (store.nsaves < 64)
+    size_t at = 0, klen, vlen;
+    const uint8_t *k, *v;
+    if (store.nsaves < 64) {
+        while (weir_changes_next(pieces, &at, &k, &klen, &v, &vlen))
+            store.pieces[store.nsaves]++;
         snprintf(store.saves[store.nsaves++], 48, "%s %s %llu", writer, task, (unsigned long long)epoch);
-    int i = 0;
-    while (i < store.n && strcmp(store.t[i].task, task))
-        i++;
-    if (i == store.n) {
-        if (store.n == 4)
-            return weir_err_set(err, WEIR_EINVAL, "too many tasks for the test store");
-        snprintf(store.t[store.n++].task, 32, "%s", task);
-    } else if (epoch < store.t[i].epoch) {
-        return WEIR_OK; /* as a compacted topic read by the highest epoch: written, never answered */
     }
-    store.t[i].epoch = epoch;
-    snprintf(store.t[i].writer, 8, "%s", writer);
-    store.t[i].state.len = 0;
-    return weir_buf_append(&store.t[i].state, state, len) ? weir_err_set(err, WEIR_ENOMEM, "out of memory") : WEIR_OK;
+    weir_task_save_plan plan;
+    int rc = weir_task_log_plan(store.log, task, epoch, writer, state, len, pieces, &plan, err);
+    if (rc == WEIR_EBUSY)
+        return WEIR_OK; /* as a compacted topic read by the highest epoch: written, never answered */
+    for (size_t i = 0; rc == WEIR_OK && i < plan.n; i++)
+        if (weir_task_log_apply(store.log, &plan.records[i]))
+            rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    weir_task_save_plan_free(&plan);
+    return rc;
 }
 
 static int st_claim(void *ctx, const char *task, uint64_t epoch, weir_err *err) { (void)ctx, (void)task, (void)epoch, (void)err; return WEIR_OK; }
@@ -246,13 +241,15 @@ static bool saved_by(const char *writer, const char *task, int from)
 
 int main(void)
 {
-    plan(6);
+    plan(7);
     weir_arena a = {0};
     weir_stmt **stmts;
     size_t nstmts;
     weir_sql_error e;
     if (weir_sql_parse(pipeline, strlen(pipeline), &a, &stmts, &nstmts, &e) || weir_catalog_build(stmts, nstmts, &a, &cat, &e))
         BAIL("pipeline: %s", e.msg);
+    if (!(store.log = weir_task_log_new()))
+        BAIL("out of memory");
     char *base = tap_tmpdir("tasks"), dir_a[4200], dir_b[4200];
     snprintf(dir_a, sizeof dir_a, "%s/a", base);
     snprintf(dir_b, sizeof dir_b, "%s/b", base);
@@ -297,23 +294,33 @@ int main(void)
     sources[0]->gain[1] = true;
     for (int i = 0; i < 2; i++)
         ran = ran && step(&B, now += 10);
-    produce(PER_PART);
+    produce(60);
     int rows_before = A.rows[1];
     for (int i = 0; i < 4; i++)
         ran = ran && step(&A, now += 10);
-    ok(ran && exact(&A, 1) && A.rows[1] - rows_before == PER_PART - 50,
+    ok(ran && exact(&A, 1) && A.rows[1] - rows_before == 60 - 50,
        "partition 1 handed back to A: A restores B's newer state (offset 50), not its own stale engine (offset 30): "
        "%d rows", A.rows[1] - rows_before);
     ok(ran && exact(&A, 0) && weir_runner_owned(A.r, "ev") == 2 && weir_runner_owned(B.r, "ev") == 0,
        "A owns both partitions again, partition 0's counts untouched by the moves");
+
+    /* One more record in each partition: each task's next save hands over the one group it changed. */
+    saves_before = store.nsaves;
+    produce(PER_PART);
+    for (int i = 0; i < 2; i++)
+        ran = ran && step(&A, now += 10);
+    int changed = 0, saves = store.nsaves - saves_before;
+    for (int i = saves_before; i < store.nsaves; i++)
+        changed += store.pieces[i];
+    ok(ran && exact(&A, 0) && exact(&A, 1) && saves == 2 && changed == 2,
+       "a save hands over the groups changed since the last, not the whole state: %d saves, %d pieces", saves, changed);
 
     for (process *pr = &A; pr; pr = pr == &A ? &B : NULL) {
         weir_err err;
         weir_runner_close(pr->r);
         weir_log_close(pr->log, &err);
     }
-    for (int i = 0; i < store.n; i++)
-        weir_buf_free(&store.t[i].state);
+    weir_task_log_free(store.log);
     tap_rmrf(base);
     free(base);
     weir_arena_free(&a);
