@@ -72,7 +72,10 @@ static void drop(weir_table_view *v, void *ctx)
 
 static uint64_t state_bytes(const weir_runner *r)
 {
-    uint64_t n = weir_engine_groups_bytes(r->engine);
+    uint64_t n = 0;
+    weir_engine *e;
+    for (size_t i = 0; (e = runner_state_engine(r, i)); i++)
+        n += weir_engine_groups_bytes(e);
     each_view(r, add_bytes, &n);
     return n;
 }
@@ -103,11 +106,14 @@ static uint64_t changes_cap(const weir_runner *r)
 static void drop_over(weir_runner *r)
 {
     weir_budget_ages all = {0};
+    weir_engine *e;
     each_view(r, add_ages, &all);
-    weir_engine_droppable(r->engine, &all);
+    for (size_t i = 0; (e = runner_state_engine(r, i)); i++)
+        weir_engine_droppable(e, &all);
     drop_call d = {weir_budget_find(&all, r->memory.bytes - r->opt.state_memory / 2), 0};
     each_view(r, drop, &d);
-    d.dropped += weir_engine_drop_groups(r->engine, d.cut);
+    for (size_t i = 0; (e = runner_state_engine(r, i)); i++)
+        d.dropped += weir_engine_drop_groups(e, d.cut);
     r->memory.dropped += d.dropped;
     r->memory.bytes = state_bytes(r);
     malloc_trim(0); /* what was dropped goes back to the system, not only to malloc's free lists */
@@ -118,7 +124,9 @@ int budget_trim(weir_runner *r, weir_err *err)
     if (!r->opt.store || r->opt.tasks)
         return WEIR_OK;
     each_view(r, tick, NULL);
-    weir_engine_groups_tick(r->engine);
+    weir_engine *e;
+    for (size_t i = 0; (e = runner_state_engine(r, i)); i++)
+        weir_engine_groups_tick(e);
     r->memory.bytes = state_bytes(r);
     if (!r->opt.state_memory)
         return WEIR_OK;
@@ -147,16 +155,19 @@ bool budget_due(const weir_runner *r) { return grew(r, 1); }
 
 bool budget_full(const weir_runner *r) { return grew(r, 2); }
 
-/* After a restart, the store's group keys into the engine's filters
+/* After a restart, the store's group keys into the engines' filters
  * (weir_engine_scan_stored), 4 Ki at a time for a quarter of the time
  * since the last call, 200 ms at most: a step under a bound can take
  * seconds, so a count per call would take the scan the whole load. */
 static void scan_stored(weir_runner *r, int64_t since_ms)
 {
     uint64_t until = weir_mono_ns() + (uint64_t)(since_ms / 4 < 200 ? since_ms / 4 : 200) * 1000000u;
-    do
-        r->scanning = weir_engine_scan_stored(r->engine, 4096);
-    while (r->scanning && weir_mono_ns() < until);
+    do { /* a chunk of each engine's (one done scans nothing) */
+        weir_engine *e;
+        r->scanning = false;
+        for (size_t i = 0; (e = runner_state_engine(r, i)); i++)
+            r->scanning |= weir_engine_scan_stored(e, 4096);
+    } while (r->scanning && weir_mono_ns() < until);
 }
 
 void budget_step(weir_runner *r, int64_t now_ms)

@@ -100,13 +100,14 @@ static int commit_store(void *arg, weir_err *err)
     bool groups = weir_engine_has_store(job->engine);
     if (!job->nviews && !groups)
         return WEIR_OK;
+    weir_engine *e;
     int rc = weir_offsets_table(r->opt.store, true, &offsets, err); /* this thread is the store's writer */
     if (rc == WEIR_OK && groups)
         rc = copy_table(r->opt.store, &copy, err);
     if (rc == WEIR_OK)
         rc = weir_store_begin(r->opt.store, &txn, err);
-    if (rc == WEIR_OK && groups)
-        rc = weir_engine_write_groups(job->engine, txn, err);
+    for (size_t i = 0; rc == WEIR_OK && groups && (e = runner_state_engine(r, i)); i++)
+        rc = weir_engine_write_groups(e, txn, err);
     if (rc == WEIR_OK && groups)
         rc = weir_store_put(txn, copy, r->copy_key, strlen(r->copy_key), job->file.data, job->file.len, err);
     for (int i = 0; i < job->nviews && rc == WEIR_OK; i++) {
@@ -142,8 +143,9 @@ static void *write_file(void *arg)
     int rc = WEIR_OK;
     for (int i = 0; i < job->nviews && rc == WEIR_OK; i++)
         rc = weir_view_checkpoint_seal(job->views[i].view, &job->err);
-    if (rc == WEIR_OK && weir_engine_has_store(job->engine))
-        rc = weir_engine_seal_groups(job->engine, &job->err);
+    weir_engine *e;
+    for (size_t i = 0; rc == WEIR_OK && weir_engine_has_store(job->engine) && (e = runner_state_engine(job->runner, i)); i++)
+        rc = weir_engine_seal_groups(e, &job->err);
     if (rc == WEIR_OK && (weir_put_u32(b, 0) || weir_engine_save(job->engine, b)))
         rc = weir_err_set(&job->err, WEIR_ENOMEM, "checkpoint: out of memory");
     if (rc == WEIR_OK) {
@@ -267,7 +269,9 @@ int checkpoint_end(weir_runner *r, weir_err *err)
         pthread_join(job->thread, NULL);
     job->begun = job->threaded = false;
     end_views(job, job->rc == WEIR_OK); /* a store that committed before a failed rename is written again: harmless */
-    weir_engine_groups_written(r->engine, job->rc == WEIR_OK);
+    weir_engine *e;
+    for (size_t i = 0; (e = runner_state_engine(r, i)); i++)
+        weir_engine_groups_written(e, job->rc == WEIR_OK);
     weir_buf_free(&job->file); /* a large state's: not kept between checkpoints */
     int rc = job->rc ? weir_err_set(err, job->rc, "%s", job->err.msg) : WEIR_OK;
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
@@ -290,7 +294,7 @@ int checkpoint_end(weir_runner *r, weir_err *err)
 /* A checkpoint's epoch and whether its engine state keeps groups in the
  * store, from its head (put_head's layout); damaged, it keeps none (and
  * restoring it says what is wrong). */
-static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store)
+static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store, bool *per_partition)
 {
     weir_reader_buf b = {data, data + len, false};
     weir_get_u32(&b);
@@ -310,6 +314,22 @@ static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_s
     uint32_t state_len;
     const uint8_t *state = weir_get_bytes(&b, &state_len);
     *in_store = !b.bad && weir_engine_state_in_store(state, state_len);
+    *per_partition = !b.bad && b.end - b.p > 4; /* partitions' engines' states (workers.c) before the CRC */
+}
+
+int checkpoint_layout(const weir_runner *r, bool *per_partition, weir_err *err)
+{
+    char path[PATH_MAX + 16], *data;
+    size_t len;
+    uint64_t epoch;
+    bool in_store;
+    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
+    int rc = weir_io_read_file(weir_log_io(r->log), path, &data, &len, err);
+    if (rc)
+        return rc;
+    head_of((const uint8_t *)data, len, &epoch, &in_store, per_partition);
+    free(data);
+    return WEIR_OK;
 }
 
 /* The checkpoint copy the store holds, if any (*copy malloc'd, NULL if none). */
@@ -342,7 +362,9 @@ static int store_empty(weir_runner *r, weir_err *err)
         rc = weir_store_begin(r->opt.store, &txn, err);
     if (rc)
         return rc;
-    rc = weir_engine_clear_groups(r->engine, r->opt.store, txn, err);
+    weir_engine *e;
+    for (size_t i = 0; rc == WEIR_OK && (e = runner_state_engine(r, i)); i++)
+        rc = weir_engine_clear_groups(e, r->opt.store, txn, err);
     bool existed;
     if (rc == WEIR_OK)
         rc = weir_store_del(txn, t, r->copy_key, strlen(r->copy_key), &existed, err);
@@ -360,7 +382,7 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
     char *copy;
     size_t copy_len;
     uint64_t file_epoch = 0, copy_epoch = 0;
-    bool file_in_store = false, copy_in_store;
+    bool file_in_store = false, copy_in_store, per_partition;
     int rc = r->new_dir ? WEIR_OK : store_copy(r->opt.store, r->copy_key, &copy, &copy_len, err);
     if (r->new_dir)
         copy = NULL;
@@ -370,9 +392,9 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
         return weir_err_wrap(err, "opening the state store's checkpoint");
     }
     if (got == WEIR_OK)
-        head_of((const uint8_t *)*data, *len, &file_epoch, &file_in_store);
+        head_of((const uint8_t *)*data, *len, &file_epoch, &file_in_store, &per_partition);
     if (copy)
-        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &copy_in_store);
+        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &copy_in_store, &per_partition);
     if (copy && (got == WEIR_ENOENT || copy_epoch > file_epoch)) {
         /* The store committed a checkpoint whose file never replaced the old one (a crash between the two): it stands. */
         if (got == WEIR_OK)
@@ -392,7 +414,10 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
     }
     if (got == WEIR_ENOENT && (rc = store_empty(r, err)))
         return weir_err_wrap(err, "emptying the state store's groups for a start without a checkpoint");
-    if ((rc = weir_engine_attach_store(r->engine, r->opt.store, err)) && got == WEIR_OK)
+    weir_engine *e;
+    for (size_t i = 0; rc == WEIR_OK && (e = runner_state_engine(r, i)); i++)
+        rc = weir_engine_attach_store(e, r->opt.store, err);
+    if (rc && got == WEIR_OK)
         free(*data);
     r->scanning = rc == WEIR_OK; /* budget_step adds the store's group keys to the filters, a chunk at a time */
     return rc ? rc : got;

@@ -64,6 +64,8 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
     e->cat = cat;
     if (opt)
         e->opt = *opt;
+    snprintf(e->store_suffix, sizeof e->store_suffix, "%s", e->opt.store_suffix ? e->opt.store_suffix : "");
+    e->opt.store_suffix = NULL; /* borrowed only until now */
     for (int i = 0; i < cat->nqueries; i++) {
         query_state *s = &e->qs[i];
         s->q = cat->queries[i];

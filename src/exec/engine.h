@@ -72,6 +72,10 @@ typedef struct weir_engine_options {
     /* Several engines taking the same records (serve --threads, exec/workers.c): */
     const bool *runs;         /* per query of the catalog, whether this engine runs it (borrowed); NULL: every query */
     bool others_record_letters; /* another engine writes (and counts) the dead letters of a record itself (weir_dead_of_record) */
+    /* Appended to the names of its tables in a state store: one engine per
+     * partition keeps its groups apart from the others' ("@3": partition
+     * 3's); at most 15 bytes; NULL: none. */
+    const char *store_suffix;
 } weir_engine_options;
 
 int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, weir_engine **out, weir_err *err);

@@ -70,6 +70,7 @@ struct weir_engine {
     weir_decode_memo decode;   /* what decoding a record remembers for the next (decode.h) */
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
     weir_store *store;         /* where the stored queries' groups are (weir_engine_attach_store), or NULL */
+    char store_suffix[16];     /* opt.store_suffix, copied */
 };
 
 /* engine.c, for the operators in files of their own (engine_join.c): */

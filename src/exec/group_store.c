@@ -38,15 +38,20 @@
 #define GROUP_VERSION 1
 #define FULL_KEY 0x01
 
+/* Whether e runs the i-th query (serve --threads: another engine may). */
+static bool runs(const weir_engine *e, int i) { return !e->opt.runs || e->opt.runs[i]; }
+
 static bool is_stored(const query_state *s)
 {
     return s->groups && s->q->grouped && s->q->window.kind != WEIR_WINDOW_SESSION && !s->join;
 }
 
-static int table_of(weir_store *store, const weir_query *q, bool create, weir_store_table *t, weir_err *err)
+/* The store table of q's groups in e's store (its name with e's suffix). */
+static int table_of(const weir_engine *e, weir_store *store, const weir_query *q, bool create, weir_store_table *t,
+                    weir_err *err)
 {
     char name[300];
-    if (snprintf(name, sizeof name, "groups:%s", q->output->name) > 255)
+    if (snprintf(name, sizeof name, "groups:%s%s", q->output->name, e->store_suffix) > 255)
         return weir_err_set(err, WEIR_EINVAL, "%s: a name this long has no table in the state store (248 bytes at most)",
                             q->output->name);
     return weir_store_table_open(store, name, create, t, err);
@@ -244,6 +249,11 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
     e->store = store;
     for (int i = 0; i < e->cat->nqueries; i++) {
         query_state *s = &e->qs[i];
+        if (!runs(e, i)) /* another engine's: its state is that engine's */
+            continue;
+        if (e->store_suffix[0] && (s->join || s->table_join || s->tables_join || s->temporal || s->expiry))
+            return weir_err_set(err, WEIR_EINVAL, "%s: an engine per partition keeps no join or aging state in the store",
+                                s->q->output->name);
         int jrc = engine_join_attach(s, store, err);
         if (jrc)
             return jrc;
@@ -256,7 +266,7 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
         s->store = store;
         weir_store_snap *snap;
         uint64_t n = 0;
-        int rc = table_of(store, s->q, true, &s->tbl, err);
+        int rc = table_of(e, store, s->q, true, &s->tbl, err);
         if (rc == WEIR_OK && (rc = weir_store_snap_begin(store, &snap, err)) == WEIR_OK) {
             rc = weir_store_snap_count(snap, s->tbl, &n, err);
             weir_store_snap_end(snap);
@@ -280,6 +290,8 @@ int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store
 {
     for (int i = 0; i < e->cat->nqueries; i++) {
         weir_store_table t;
+        if (!runs(e, i))
+            continue;
         int jrc = engine_join_clear(&e->qs[i], store, txn, err);
         if (jrc)
             return jrc;
@@ -288,7 +300,7 @@ int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store
             return xrc;
         if (!is_stored(&e->qs[i]))
             continue;
-        int rc = table_of(store, e->qs[i].q, false, &t, err);
+        int rc = table_of(e, store, e->qs[i].q, false, &t, err);
         if (rc == WEIR_ENOENT)
             continue;
         if (rc == WEIR_OK)

@@ -349,8 +349,23 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
     const uint8_t *state = weir_get_bytes(&rd, &state_len);
     if (rd.bad || !state)
         return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint is damaged", r->dir);
-    int rc = weir_engine_load(r->engine, state, state_len, err);
-    return rc ? rc : workers_load(r, &rd, err); /* the partition-parallel inputs' engines */
+    /* the partition-parallel inputs' engines first: a checkpoint of another layout is refused saying so */
+    int rc = workers_load(r, &rd, err);
+    return rc ? rc : weir_engine_load(r->engine, state, state_len, err);
+}
+
+/* A default thread count gives way to the checkpoint's layout: one engine
+ * for a checkpoint without partitions' engines (an older weir's, or one
+ * written with --threads 1), at least two threads for one with them. */
+static int threads_as_checkpointed(weir_runner *r, weir_err *err)
+{
+    bool per_partition;
+    int rc = r->opt.reset || r->opt.tasks ? WEIR_ENOENT : checkpoint_layout(r, &per_partition, err);
+    if (rc == WEIR_OK && !per_partition)
+        r->opt.threads = 1;
+    else if (rc == WEIR_OK && r->opt.threads < 2)
+        r->opt.threads = 2;
+    return rc == WEIR_ENOENT ? WEIR_OK : rc;
 }
 
 /* Without a checkpoint the outputs must start empty (or be emptied by reset). */
@@ -484,6 +499,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
             break;
         }
     }
+    if (rc == WEIR_OK && r->opt.threads_default)
+        rc = threads_as_checkpointed(r, err);
     if (rc == WEIR_OK)
         rc = workers_open(r, err);
     weir_engine_options eo = {.chain = false, .runs = r->runs_here}; /* the queries not run per partition */

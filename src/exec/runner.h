@@ -48,6 +48,11 @@ typedef struct weir_runner_options {
      * the caller's thread among them; 0 or 1: every input on the caller's
      * thread in one engine. Ignored in scale-out (tasks). */
     uint32_t threads;
+    /* threads is a default, not the user's choice: a checkpoint whose
+     * partition-parallel inputs' state was kept the other way (in one
+     * engine, or per partition) is restored as it was kept, rather than
+     * refused; --reset (or a first run) takes threads as given. */
+    bool threads_default;
     bool reset;                /* forget the checkpoint: empty the outputs, read the inputs from the start */
     /* Called with each row appended to a table's or derived stream's
      * output (e.g. to keep a live view), or with removed the key of a row

@@ -175,6 +175,14 @@ int workers_finish(weir_runner *r, weir_err *err);
 /* The engine of partition p of in when the query runs per partition (and the partition it knows it as), else NULL. */
 weir_engine *workers_engine(const weir_runner *r, const input *in, uint32_t p, int query, uint32_t *engine_part);
 void workers_each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, void *ctx), void *ctx);
+/* The i-th partition's engine of the partition-parallel inputs, in input then partition order; NULL past the last. */
+weir_engine *workers_part_engine(const weir_runner *r, size_t i);
+/* The engines whose state is in the state store: the runner's (0), then
+ * each partition's; NULL past the last. */
+static inline weir_engine *runner_state_engine(const weir_runner *r, size_t i)
+{
+    return i == 0 ? r->engine : workers_part_engine(r, i - 1);
+}
 /* Checkpoints: the partitions' engines after the runner's engine's state
  * (nothing when there are none: the file is as without threads), and
  * back, refusing a checkpoint of another layout. -1: out of memory. */
@@ -226,6 +234,9 @@ int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
  * it keeps is an error; no checkpoint at all empties the store's groups.
  * Returns the new got, or an error. */
 int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err);
+/* Whether the checkpoint in the runner's directory keeps the state of
+ * partition-parallel inputs per partition (workers.c); WEIR_ENOENT: none. */
+int checkpoint_layout(const weir_runner *r, bool *per_partition, weir_err *err);
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */

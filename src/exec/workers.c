@@ -54,12 +54,14 @@
  *
  * Checkpoints stay atomic: the steps stop while a checkpoint's state is
  * encoded (checkpoint.c), which then writes every partition's engine after
- * the runner's engine's state, in the same file. Those engines keep their
- * groups in the checkpoint, not in the state store (whose groups tables
- * are one per query, read whole at a restart), and outside --state-memory.
+ * the runner's engine's state, in the same file, and their groups' changes
+ * in the state store's transaction with the runner engine's: each
+ * partition's engine has store tables of its own (its groups in
+ * "groups:OUTPUT@P"), within --state-memory as the runner engine's are.
  * A checkpoint written with another layout of a stateful input (per
- * partition, or one engine) is refused with what to do: restart with the
- * same --threads or with --reset.
+ * partition, or one engine) is refused with what to do (restart with the
+ * same --threads or with --reset), unless --threads was not given: the
+ * checkpoint's layout then stands (runner.c's threads_as_checkpointed).
  */
 #include "exec/runner_internal.h"
 
@@ -481,6 +483,16 @@ void workers_each_engine(const weir_runner *r, void (*fn)(const weir_engine *e, 
             fn(r->inputs[i].parts[p].engine, ctx);
 }
 
+weir_engine *workers_part_engine(const weir_runner *r, size_t i)
+{
+    for (int k = 0; r->workers && k < r->ninputs; k++) {
+        if (r->inputs[k].parts && i < r->inputs[k].nparts)
+            return r->inputs[k].parts[i].engine;
+        i -= r->inputs[k].parts ? r->inputs[k].nparts : 0;
+    }
+    return NULL;
+}
+
 /* ---- checkpoints ---- */
 
 int workers_save(const weir_runner *r, weir_buf *b)
@@ -583,9 +595,12 @@ static int open_parts(weir_runner *r, input *in, bool mixed, weir_err *err)
 {
     if (!(in->parts = calloc(in->nparts, sizeof *in->parts)))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    /* the runner's engine writes the dead letters of a record itself when it takes the records too */
-    weir_engine_options eo = {.single_partition = true, .runs = r->per_part, .others_record_letters = mixed};
     for (uint32_t p = 0; p < in->nparts; p++) {
+        char suffix[16]; /* its groups' store tables: each partition's own */
+        snprintf(suffix, sizeof suffix, "@%u", p);
+        /* the runner's engine writes the dead letters of a record itself when it takes the records too */
+        weir_engine_options eo = {.single_partition = true, .runs = r->per_part, .others_record_letters = mixed,
+                                  .store_suffix = suffix};
         in->parts[p].in = in;
         in->parts[p].p = p;
         in->parts[p].mixed = mixed;

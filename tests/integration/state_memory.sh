@@ -10,7 +10,11 @@
 # updated again (COUNT(*) per number would come out wrong if one came
 # back from the store wrongly), and a windowed table's rows go too. The
 # changelogs are not compacted, so that they show every row emitted.
+# WEIR_STATE_MEMORY_THREADS=N runs every serve with --threads N
+# (state_memory_threads.sh: the partitions' engines' groups, in the store
+# too, leave memory and come back alike).
 . "$(dirname "$0")/../lib.sh"
+THREADS=${WEIR_STATE_MEMORY_THREADS:-1}
 plan 9
 export WEIR_DATA="$SCRATCH/cap"
 cat > "$SCRATCH/p.sql" <<'SQL'
@@ -40,7 +44,7 @@ cat "$SCRATCH/in1.ndjson" "$SCRATCH/in2.ndjson" "$SCRATCH/in3.ndjson" > "$SCRATC
 
 # the reference: every step, one run, no bound
 $WEIR produce conjecture.data --data "$SCRATCH/ref" --partitions 4 --key number < "$SCRATCH/all.ndjson"
-$WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/ref" --once --idle-ms 0 --state-memory 0 2>"$SCRATCH/ref.err" ||
+$WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/ref" --once --idle-ms 0 --threads "$THREADS" --state-memory 0 2>"$SCRATCH/ref.err" ||
     complain "the reference run failed: $(cat "$SCRATCH/ref.err")"
 
 metric() { curl -s "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
@@ -70,7 +74,7 @@ changelogs_of() { # DATA: the engine's outputs, every table's changelog, sorted
 }
 
 $WEIR produce conjecture.data --partitions 4 --key number < "$SCRATCH/in1.ndjson"
-start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100 --idle-ms 0 --state-memory 1048576
+start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100 --idle-ms 0 --threads "$THREADS" --state-memory 1048576
 wait_for caught_up && wait_for evicted
 ok $? "with a bound of 1 MiB, rows and groups leave memory: $(metric weir_state_evictions_total) so far, $(metric weir_state_memory_bytes) bytes in memory"
 before=$(metric weir_state_evictions_total)
@@ -81,7 +85,7 @@ ok $? "the next steps update groups that left memory, and more leave ($(metric w
 $WEIR produce conjecture.data < "$SCRATCH/in3.ndjson" 2>/dev/null
 sleep 0.$((RANDOM % 5))
 kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
-start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100 --idle-ms 0 --state-memory 1048576
+start_serve -f "$SCRATCH/p.sql" --checkpoint-ms 100 --idle-ms 0 --threads "$THREADS" --state-memory 1048576
 wait_for caught_up; ok $? "after kill -9 the restarted server catches up"
 sleep 0.5 # a checkpoint past the end: memory holds only what the store has not
 wait_for evicted; ok $? "after the restart, rows and groups leave memory again"
@@ -89,7 +93,7 @@ answers "$URL" > "$SCRATCH/cap.answers"
 lines=$(grep -c . "$SCRATCH/cap.answers")
 stop_serve
 
-start_serve -f "$SCRATCH/p.sql" --data "$SCRATCH/ref" --idle-ms 0 --state-memory 0
+start_serve -f "$SCRATCH/p.sql" --data "$SCRATCH/ref" --idle-ms 0 --threads "$THREADS" --state-memory 0
 answers "$URL" > "$SCRATCH/ref.answers"
 stop_serve
 cmp -s "$SCRATCH/ref.answers" "$SCRATCH/cap.answers"
@@ -103,13 +107,13 @@ ok $? "the engine's outputs (every table's changelog) equal the run without a bo
 # A restart reads the groups from the store; more steps of the same numbers update them.
 $WEIR gen collatz -n 5000 --numbers 1:400 --seed 4 --start 2026-11-23T04:00:00Z > "$SCRATCH/in4.ndjson"
 $WEIR produce conjecture.data --key number < "$SCRATCH/in4.ndjson" 2>/dev/null # no server: its key given
-$WEIR serve -f "$SCRATCH/p.sql" --once --idle-ms 0 --state-memory 1048576 2>"$SCRATCH/cap.err"; r=$?
+$WEIR serve -f "$SCRATCH/p.sql" --once --idle-ms 0 --threads "$THREADS" --state-memory 1048576 2>"$SCRATCH/cap.err"; r=$?
 ok $r "a bounded run --once over more steps"
 [ $r = 0 ] || diag "$(tail -3 "$SCRATCH/cap.err")"
 # its reference: every step in one run (a run --once closes every window at its end: the first reference did)
 cat "$SCRATCH/all.ndjson" "$SCRATCH/in4.ndjson" |
     $WEIR produce conjecture.data --data "$SCRATCH/ref2" --partitions 4 --key number
-$WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/ref2" --once --idle-ms 0 --state-memory 0 2>/dev/null
+$WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/ref2" --once --idle-ms 0 --threads "$THREADS" --state-memory 0 2>/dev/null
 (tables_of "$SCRATCH/cap"; changelogs_of "$SCRATCH/cap") > "$SCRATCH/cap.sums"
 (tables_of "$SCRATCH/ref2"; changelogs_of "$SCRATCH/ref2") > "$SCRATCH/ref2.sums"
 cmp -s "$SCRATCH/cap.sums" "$SCRATCH/ref2.sums"; r=$?

@@ -4,14 +4,15 @@
 # outputs of `serve --once` must be the same records in the same order in
 # every partition (`weir consume --meta`: partition, offset, key, value) with
 # 1, 2 and 4 threads; a run killed -9 at random moments and restarted must
-# end with exactly the records of a run never interrupted; a checkpoint
+# end with exactly the records of a run never interrupted; the partitions'
+# groups are in the state store, not the checkpoint file; a checkpoint
 # written with threads is refused, saying why, by a restart without them.
 . "$(dirname "$0")/../lib.sh"
 KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
 OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
-plan 13
+plan 14
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
@@ -54,6 +55,9 @@ done
 ok $? "the outputs hold rows ($(cat "$SCRATCH"/t1.city_* | wc -l) of the grouped tables, $(wc -l < "$SCRATCH/t1.dlq") dead letters)"
 same t1 t2; ok $? "--threads 2 writes every output partition as --threads 1 does"
 same t1 t4; ok $? "--threads 4 writes every output partition as --threads 1 does"
+# the partitions' engines keep their groups in the state store (each its own tables), not in the checkpoint file
+bytes=$(stat -c %s "$SCRATCH/t4/pipeline/checkpoint")
+[ "$bytes" -lt 16384 ]; ok $? "with --threads 4 the checkpoint file holds no group ($bytes bytes; one engine's: $(stat -c %s "$SCRATCH/t1/pipeline/checkpoint"))"
 
 # Killed and restarted with threads: per-partition engines make each output
 # partition a function of its input partition alone, so even the order holds.
