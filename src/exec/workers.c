@@ -70,7 +70,9 @@
 #include <string.h>
 
 #include "base/codec.h"
+#include "base/hash.h"
 #include "exec/engine_internal.h"
+#include "json/json.h"
 
 #define PARTS_MAGIC 0x31455057u /* "WPE1": u32 inputs, each: name, u32 partitions, engine state per partition */
 
@@ -86,6 +88,8 @@ typedef struct wpart {          /* one partition of an input some of whose queri
     weir_arena key_scratch;     /* PARTITION BY's computed TEXT */
     const weir_record *cur_rec; /* the record being pushed, NULL when time passing makes rows */
     bool mixed;                 /* other queries read the input too: the runner's engine takes its records after the step */
+    bool check_keys;            /* its queries keep state per partition: each record must be in its key's partition */
+    weir_buf key;               /* the record's key text, to check it */
     weir_buf recs;              /* ... which are these (offset, time, value, key, headers), in order */
     uint64_t processed;         /* records the step consumed */
     int rc;                     /* the step's result, err filled */
@@ -236,6 +240,27 @@ static int read_part(wpart *pt, weir_record *rec)
     return weir_reader_next(pt->in->readers[pt->p], rec, &pt->err);
 }
 
+/* Whether rec is in the partition its key puts it in, as per-partition
+ * state needs (a record without a key may be anywhere: one engine's NULL
+ * group is then split, as Kafka Streams' would be); else the step stops,
+ * saying what to do. */
+static int check_key(wpart *pt, const weir_record *rec)
+{
+    const weir_relation *rel = pt->in->rel;
+    bool found;
+    if (weir_json_key_text((const char *)rec->value, rec->value_len, rel->key_fields, &pt->key, &found))
+        return weir_err_set(&pt->err, WEIR_ENOMEM, "out of memory");
+    uint32_t home = found ? weir_partition_for_key(pt->key.data, pt->key.len, pt->in->nparts) : pt->p;
+    if (home == pt->p)
+        return WEIR_OK;
+    return weir_err_set(&pt->err, WEIR_EINVAL, "stream %s: the record at partition %u, offset %llu has the key '%.*s' (%s), "
+                        "which belongs in partition %u: its queries that keep their state per partition (--threads) need "
+                        "every record of a key in its partition. Append with `weir produce --key %s` or over HTTP, or run "
+                        "with --threads 1 (and --reset, to rebuild the state in one engine)", rel->name, pt->p,
+                        (unsigned long long)rec->offset, (int)(pt->key.len < 64 ? pt->key.len : 64),
+                        (const char *)pt->key.data, rel->key_fields, home, rel->key_fields);
+}
+
 /* A step of one partition, on its worker: as the runner's step does for an input partition. */
 static void part_step(workers *ws, wpart *pt)
 {
@@ -249,6 +274,8 @@ static void part_step(workers *ws, wpart *pt)
     for (uint32_t k = 0; k < ws->batch && (got = read_part(pt, &rec)) == 1; k++) {
         pt->cur_rec = &rec;
         weir_err_clear(&pt->cb_err);
+        if (pt->check_keys && (pt->rc = check_key(pt, &rec)))
+            break;
         if (weir_engine_push_json(pt->engine, in->rel, 0, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, &pt->err)) {
             part_failed(pt);
             break;
@@ -604,6 +631,7 @@ static int open_parts(weir_runner *r, input *in, bool mixed, weir_err *err)
         in->parts[p].in = in;
         in->parts[p].p = p;
         in->parts[p].mixed = mixed;
+        in->parts[p].check_keys = in->rel->key_fields && state_moves(r, in);
         int rc = weir_engine_new(r->cat, &eo, &in->parts[p].engine, err);
         if (rc)
             return rc;
@@ -710,6 +738,7 @@ void workers_close(weir_runner *r)
             weir_buf_free(&pt->out);
             weir_buf_free(&pt->recs);
             weir_buf_free(&pt->json);
+            weir_buf_free(&pt->key);
             weir_arena_free(&pt->key_scratch);
         }
         free(r->inputs[i].parts);

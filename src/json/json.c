@@ -564,3 +564,22 @@ const char *weir_json_type_name(weir_json_type t)
     static const char *const names[] = {"null", "false", "true", "number", "string", "array", "object"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
+
+int weir_json_key_text(const char *json, size_t len, const char *fields, weir_buf *out, bool *found)
+{
+    *found = false;
+    out->len = 0;
+    for (const char *f = fields; f && *f;) {
+        size_t n = strcspn(f, ",");
+        weir_json_span k;
+        bool here = weir_json_member(json, len, f, n, &k) == 1 && k.type != WEIR_JSON_NULL;
+        int rc = f != fields && weir_buf_append(out, "|", 1);
+        if (!rc && here)
+            rc = k.type == WEIR_JSON_STRING ? weir_json_unescape(k.p, k.len, out) : weir_buf_append(out, k.p, k.len);
+        if (rc)
+            return WEIR_ENOMEM;
+        *found |= here;
+        f += n + (f[n] == ',');
+    }
+    return 0;
+}

@@ -12,6 +12,7 @@
 #ifndef WEIR_JSON_H
 #define WEIR_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,6 +93,13 @@ int weir_json_elements(const char *p, size_t n, weir_json_element_fn fn, void *c
  * Lone surrogate escapes become U+FFFD. The span must come from this
  * scanner. Returns 0 or WEIR_ENOMEM. */
 int weir_json_unescape(const char *p, size_t len, weir_buf *out);
+
+/* A record's key as weir partitions by it (ingest, `weir produce --key`):
+ * the texts of the members named in fields ("a,b") joined by '|', a
+ * string's unescaped, another value's as written, a missing or null one
+ * empty; into out (emptied first). *found: whether any member was there
+ * and not null (else the record has no key). 0 or WEIR_ENOMEM. */
+int weir_json_key_text(const char *json, size_t len, const char *fields, weir_buf *out, bool *found);
 
 /* Appends s[0..n) as a JSON string literal (quotes, escapes) to out.
  * The result is always valid JSON: each byte of s that is not part of a

@@ -5,14 +5,15 @@
 # every partition (`weir consume --meta`: partition, offset, key, value) with
 # 1, 2 and 4 threads; a run killed -9 at random moments and restarted must
 # end with exactly the records of a run never interrupted; the partitions'
-# groups are in the state store, not the checkpoint file; a checkpoint
+# groups are in the state store, not the checkpoint file; a record outside
+# its key's partition is refused; a checkpoint
 # written with threads is refused, saying why, by a restart without them.
 . "$(dirname "$0")/../lib.sh"
 KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
 OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
-plan 14
+plan 15
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
@@ -70,6 +71,17 @@ $WEIR query "SELECT * FROM city_users" --data "$SCRATCH/t1" | sort > "$SCRATCH/t
 $WEIR query "SELECT * FROM city_users" --data "$SCRATCH/killed" | sort > "$SCRATCH/killed.q"
 [ -s "$SCRATCH/t1.q" ] && cmp -s "$SCRATCH/t1.q" "$SCRATCH/killed.q"
 ok $? "weir query reads the same table city_users ($(wc -l < "$SCRATCH/t1.q") rows)"
+
+# A record appended outside its key's partition would split its key's state between engines: refused, saying why.
+cp -a "$SCRATCH/input" "$SCRATCH/misplaced"
+for p in 0 1; do # city0 belongs in one partition: one of these two puts it in another
+    echo '{"id":"x","user_id":"u1","city":"city0","is_retweet":false,"created_at":1795420800000}' |
+        $WEIR produce tweets --data "$SCRATCH/misplaced" --partition $p
+done
+out=$($WEIR serve -f "$SQL" --data "$SCRATCH/misplaced" --once --idle-ms 0 --threads 4 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"has the key 'city0' (city), which belongs in partition"*"weir produce --key city"* ]]
+ok $? "a record outside its key's partition stops --threads 4, saying what to do"
+[ $? -eq 0 ] || diag "$out"
 
 # The layout of a checkpoint's state: per partition with threads, in one engine without.
 out=$($WEIR serve -f "$SQL" --data "$SCRATCH/t4" --once --idle-ms 0 --threads 1 2>&1)
