@@ -90,7 +90,7 @@ $WEIR produce conjecture.data --data "$cnt" --partitions 4 --key number < "$SCRA
 count_once
 cp "$cnt/pipeline/checkpoint" "$SCRATCH/old.checkpoint"
 cp -r "$cnt/state" "$SCRATCH/old.state"
-$WEIR produce conjecture.data --data "$cnt" < "$SCRATCH/second.ndjson"
+$WEIR produce conjecture.data --data "$cnt" --key number < "$SCRATCH/second.ndjson"
 count_once
 # The first run's checkpoint file is older than the store, as after a crash between the
 # store's commit and the file's rename: the store's copy must stand, or the second steps
