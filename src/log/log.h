@@ -155,6 +155,19 @@ int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, we
  * retention at wall time now_ms. The active segment is never deleted. */
 int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err);
 
+/* Deletes a partition's sealed segments that end at or before `limit`
+ * (each whole, oldest first, as retention does), whatever the stream's
+ * retention says: for a caller that knows no reader needs the records
+ * below `limit` (a table whose state store holds its rows:
+ * runtime/retention.c). The partition's first retained offset becomes
+ * the first kept segment's base (at most `limit`); a reader asking for
+ * less starts there, as after retention. The active segment is never
+ * deleted. *bytes_freed (may be NULL): bytes deleted. The writer's call;
+ * readers may read meanwhile (one in a deleted segment reads it to its
+ * end through its own descriptor). */
+int weir_stream_delete_before(weir_stream *s, uint32_t partition, uint64_t limit, uint64_t *bytes_freed,
+                              weir_err *err);
+
 /* Changes a stream's cleanup settings (segment_bytes, segment_ms,
  * retention_ms, retention_bytes, compact, delete_retention_ms; a zero
  * segment_bytes or segment_ms keeps the stream's, a zero
