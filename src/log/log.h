@@ -234,6 +234,10 @@ int weir_group_load(weir_log *log, const char *group, const char *stream,
                     uint64_t *offsets, uint32_t partitions, weir_err *err);
 int weir_group_commit(weir_log *log, const char *group, const char *stream,
                       const uint64_t *offsets, uint32_t partitions, weir_err *err);
+/* Wall time (ms since the epoch) of the group's last commit of the
+ * stream's offsets (the file's modification time); WEIR_ENOENT if it
+ * never committed them. Allowed on read-only logs. */
+int weir_group_committed_ms(weir_log *log, const char *group, const char *stream, int64_t *ms, weir_err *err);
 /* Every (group, stream) with committed offsets, as "group/stream", sorted;
  * free with weir_names_free. Allowed on read-only logs. */
 int weir_group_list(weir_log *log, char ***names, size_t *n, weir_err *err);
