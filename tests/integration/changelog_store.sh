@@ -5,12 +5,13 @@
 # further back than a consumer group's committed offset, which holds it
 # until the group moves on; a restart answers from the state store (every
 # row, though the changelog starts past most of them); weir query beside
-# the server reads the store; readers from before the kept start start
+# the server reads the store; --reset rebuilds it from the input;
+# readers from before the kept start start
 # at it (weir consume, the records API) or are told (a Kafka fetch gets
 # OFFSET_OUT_OF_RANGE and kcat's reset policy applies; weir query without
 # the state store says what was deleted and what to do).
 . "$(dirname "$0")/../lib.sh"
-plan 14
+plan 15
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 conf() { tr '\n' ' ' <"$WEIR_DATA/streams/$1/stream.conf" 2>/dev/null; }
 field() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"; } # field JSON NAME: a number in a one-line JSON object
@@ -92,6 +93,13 @@ req POST /v1/query -d '{"sql":"SELECT c FROM counts"}'
 ok $? "after a restart the table has every row, read from the store ($STATUS, $(total "$BODY"))"
 req GET '/v1/tables/counts?key=k5'
 expect 200 '"top":5' "a row whose changelog record is gone answers by key"
+stop_serve
+
+# --reset empties the changelog (its offsets go on from its end) and makes every row again from the input.
+start_serve -f "$SCRATCH/p.sql" --reset || { finish; exit 1; }
+all_counted() { req POST /v1/query -d '{"sql":"SELECT c FROM counts"}'; [ "$(total "$BODY")" = "$((KEYS + 1)) $((N + 1))" ]; }
+wait_for 300 all_counted
+ok $? "--reset rebuilds the table from the input ($(total "$BODY"))"
 stop_serve
 
 mv "$WEIR_DATA/state" "$SCRATCH/state.away"
