@@ -11,7 +11,7 @@
 # OFFSET_OUT_OF_RANGE and kcat's reset policy applies; weir query without
 # the state store says what was deleted and what to do).
 . "$(dirname "$0")/../lib.sh"
-plan 15
+plan 16
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 conf() { tr '\n' ' ' <"$WEIR_DATA/streams/$1/stream.conf" 2>/dev/null; }
 field() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"; } # field JSON NAME: a number in a one-line JSON object
@@ -41,6 +41,9 @@ kserve || { finish; exit 1; }
 [[ "$(conf counts)" == *"segment_bytes=4194304 "* && "$(conf counts)" == *"retention_ms=0 "* &&
    "$(conf counts)" != *compact* ]]
 ok $? "the changelog has 4 MiB segments, no time retention, no compaction: $(conf counts)"
+got=$($WEIR query "DESCRIBE counts")
+[[ "$got" == *'"cleanup_policy":"store"'* ]]
+ok $? "DESCRIBE says the policy: $got"
 
 # A consumer group that read one row holds the changelog back from offset 1.
 echo '{"k":"first","n":0}' | $WEIR produce ev >/dev/null &&
