@@ -3,7 +3,8 @@
  * stream's retention and cleanup policy from its WITH options, or the
  * server's defaults (serve --retention), applied to the log at start;
  * then, on the pipeline thread, time and size retention and the
- * compaction of compacted streams (docs/CONFIGURATION.md, "Retention").
+ * compaction of compacted streams (README, "Durability"; docs/LOG_FORMAT.md
+ * rules 5 and 9).
  */
 #ifndef WEIR_RUNTIME_RETENTION_H
 #define WEIR_RUNTIME_RETENTION_H

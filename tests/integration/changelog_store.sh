@@ -3,7 +3,7 @@
 # running weir serve: its changelog (4 MiB segments, neither compacted nor
 # time-limited) loses its sealed segments once checkpointed, but no
 # further back than a consumer group's committed offset, which holds it
-# until the group moves on; a restart answers from the state store (every
+# until the group moves on (or 7 days after the group's last commit); a restart answers from the state store (every
 # row, though the changelog starts past most of them); weir query beside
 # the server reads the store; --reset rebuilds it from the input;
 # readers from before the kept start start
@@ -45,10 +45,12 @@ got=$($WEIR query "DESCRIBE counts")
 [[ "$got" == *'"cleanup_policy":"store"'* ]]
 ok $? "DESCRIBE says the policy: $got"
 
-# A consumer group that read one row holds the changelog back from offset 1.
+# A consumer group that read one row holds the changelog back from offset 1;
+# another one's offsets, last committed 8 days ago, hold nothing (Kafka's offsets.retention.minutes).
 echo '{"k":"first","n":0}' | $WEIR produce ev >/dev/null &&
-    wait_for 60 checkpointed 1 && $WEIR consume counts --group slow --max 1 >/dev/null
-ok $? "a consumer group commits offset 1 of the changelog"
+    wait_for 60 checkpointed 1 && $WEIR consume counts --group slow --max 1 >/dev/null &&
+    $WEIR consume counts --group gone --max 1 >/dev/null && touch -d '8 days ago' "$WEIR_DATA/groups/gone/counts.offsets"
+ok $? "a consumer group commits offset 1 of the changelog (and an abandoned one did 8 days ago)"
 
 seq 1 $N | awk '{ printf "{\"k\":\"k%d\",\"n\":%d}\n", $1, $1 }' | $WEIR produce ev >/dev/null
 ok $? "$N records, each its own key, through the running server"
