@@ -6,16 +6,21 @@
 CREATE STREAM "conjecture.data" (number UINT, step UINT, value UINT, ts TIMESTAMP)
   WITH (partitions = 4, key = 'number', timestamp = 'ts');
 
+-- The tables' rows live in the state store, which the endpoints read and a
+-- restart opens; no query reads the tables' changelogs from their start, so
+-- each changelog is kept only as far back as its readers need
+-- (cleanup_policy = 'store'; the default, 'compact', would keep a row per
+-- key: one per step in value_numbers and chain_steps).
 -- per number: its chain's length and highest value
-CREATE TABLE chains AS
+CREATE TABLE chains WITH (cleanup_policy = 'store') AS
   SELECT number, MAX(step) AS steps, MAX(value) AS peak FROM "conjecture.data" GROUP BY number;
 
 -- per value: the numbers whose chain passes it
-CREATE TABLE value_numbers AS
+CREATE TABLE value_numbers WITH (cleanup_policy = 'store') AS
   SELECT value, number, MIN(step) AS step FROM "conjecture.data" GROUP BY value, number;
 
 -- per number and step: the value (for the plots)
-CREATE TABLE chain_steps AS
+CREATE TABLE chain_steps WITH (cleanup_policy = 'store') AS
   SELECT number, step, MAX(value) AS value FROM "conjecture.data" GROUP BY number, step;
 
 -- the steps as the original system stored them (with --clickhouse: a ClickHouse table of that name)

@@ -576,8 +576,10 @@ static int to_view(void *c, const weir_value *row, bool removed)
 
 /* Where the replay starts, per partition (from, 0 without a store),
  * matched to the changelog's ends (to): a writer's store ahead of them is
- * emptied; a read-only one pins its snapshot, or is WEIR_EBUSY if ahead. */
-static int replay_from(weir_table_view *v, const uint64_t *to, uint64_t *from, uint32_t n, weir_err *err)
+ * emptied (*emptied); a read-only one pins its snapshot, or is WEIR_EBUSY
+ * if ahead. */
+static int replay_from(weir_table_view *v, const uint64_t *to, uint64_t *from, uint32_t n, bool *emptied,
+                       weir_err *err)
 {
     if (!v->store)
         return WEIR_OK;
@@ -599,6 +601,7 @@ static int replay_from(weir_table_view *v, const uint64_t *to, uint64_t *from, u
         return weir_err_set(err, WEIR_EBUSY, "table %s: the state store is ahead of the stable changelog (a checkpoint "
                             "is being written)", v->table->name);
     memset(from, 0, n * sizeof *from);
+    *emptied = true;
     return store_empty(v, n, err);
 }
 
@@ -629,17 +632,55 @@ static int index_declared(weir_table_view *v, weir_err *err)
     return WEIR_OK;
 }
 
+/* Whether the changelog held every record the replay wanted, from[p] on
+ * where it wanted any, checked after the replay (retention, or a table's
+ * cleanup_policy 'store', deletes its oldest segments whole, so a start
+ * at or below from[p] means that every segment from there on was read):
+ * a reader whose snapshot a checkpoint overtook tries again
+ * (WEIR_EBUSY); without the store, or with a store that must be rebuilt,
+ * the rows before the start are gone. Only for a reader or a rebuilt
+ * store: a writer's store otherwise starts at its checkpoint's ends,
+ * never below the start, or is new with the pipeline's checkpoint (its
+ * outputs, then emptied, are made again from the inputs). */
+static int check_kept(weir_table_view *v, weir_log *log, const uint64_t *from, const uint64_t *to, uint32_t n,
+                      weir_err *err)
+{
+    bool replayed = false;
+    for (uint32_t p = 0; p < n; p++)
+        replayed |= from[p] < to[p];
+    weir_stream *s;
+    int rc = replayed ? weir_stream_open(log, v->table->name, &s, err) : WEIR_OK;
+    for (uint32_t p = 0; p < n && rc == WEIR_OK && replayed; p++) {
+        weir_partition_stats ps;
+        if ((rc = weir_stream_partition_stats(s, p, &ps, err)) || from[p] >= to[p] || ps.start_offset <= from[p])
+            continue;
+        if (v->store && !v->writer)
+            return weir_err_set(err, WEIR_EBUSY, "table %s: a checkpoint moved its changelog's start (partition %u "
+                                "now starts at offset %llu) past the state store's snapshot: try again",
+                                v->table->name, p, (unsigned long long)ps.start_offset);
+        return weir_err_set(err, WEIR_ECORRUPT, "table %s: its changelog's partition %u starts at offset %llu "
+                            "(retention or cleanup_policy 'store' deleted the records before it), and %s needs them "
+                            "from offset %llu: `weir serve --reset` rebuilds the state from the retained inputs",
+                            v->table->name, p, (unsigned long long)ps.start_offset,
+                            !v->store ? "reading the table without its state store"
+                                      : "rebuilding the state store (found ahead of the checkpoint)",
+                            (unsigned long long)from[p]);
+    }
+    return rc;
+}
+
 int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err *err)
 {
     uint64_t *to, *from = NULL;
     uint32_t n;
+    bool emptied = false;
     int rc = weir_scan_ends(log, v->table, stable_only, &to, &n, err);
     if (rc)
         return rc;
     if (!(from = calloc(n, sizeof *from)))
         rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     if (rc == WEIR_OK)
-        rc = replay_from(v, to, from, n, err);
+        rc = replay_from(v, to, from, n, &emptied, err);
     /* A source table's changelog is its input, which the runner reads on
      * from the checkpoint the store matches (or is a little ahead of: the
      * records it applies again change nothing), and which may not be in
@@ -650,6 +691,8 @@ int weir_view_load(weir_table_view *v, weir_log *log, bool stable_only, weir_err
     load_ctx c = {v, err};
     if (rc == WEIR_OK)
         rc = weir_scan_rows_range(log, v->table, from, to, to_view, &c, err);
+    if (rc == WEIR_OK && (!v->writer || emptied))
+        rc = check_kept(v, log, from, to, n, err);
     free(from);
     free(to);
     if (rc == WEIR_OK && v->writer)

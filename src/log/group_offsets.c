@@ -9,10 +9,12 @@
  *   <partition> <offset>        one line per partition
  *   crc <8 hex digits>          over all the lines above
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/crc32c.h"
 #include "log/log_internal.h"
@@ -90,6 +92,19 @@ int weir_group_load(weir_log *log, const char *group, const char *stream,
         line = strchr(line, '\n') + 1;
     }
     free(text);
+    return WEIR_OK;
+}
+
+int weir_group_committed_ms(weir_log *log, const char *group, const char *stream, int64_t *ms, weir_err *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int rc = group_path(log, group, stream, path, sizeof path, false, err);
+    if (rc)
+        return rc;
+    if (stat(path, &st) != 0)
+        return weir_err_errno(err, errno, "stat %s", path);
+    *ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000; /* each commit replaces the file */
     return WEIR_OK;
 }
 

@@ -818,6 +818,23 @@ int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err)
     return WEIR_OK;
 }
 
+int weir_stream_delete_before(weir_stream *s, uint32_t partition, uint64_t limit, uint64_t *bytes_freed,
+                              weir_err *err)
+{
+    uint64_t freed = 0;
+    int rc = WEIR_OK;
+    if (s->log->opt.read_only)
+        rc = weir_err_set(err, WEIR_EINVAL, "cannot delete from '%s': log opened read-only", s->name);
+    else if (partition >= s->config.partitions)
+        rc = weir_err_set(err, WEIR_EINVAL, "stream '%s' has no partition %u", s->name, partition);
+    else if ((rc = weir_partition_delete_before(&s->parts[partition], limit, &freed, err)))
+        weir_err_wrap(err, "deleting stream '%s' partition %u below offset %llu", s->name, partition,
+                      (unsigned long long)limit);
+    if (bytes_freed)
+        *bytes_freed = freed;
+    return rc;
+}
+
 int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, weir_err *err)
 {
     if (s->log->opt.read_only)

@@ -155,6 +155,19 @@ int weir_stream_truncate(weir_stream *s, uint32_t partition, uint64_t offset, we
  * retention at wall time now_ms. The active segment is never deleted. */
 int weir_log_apply_retention(weir_log *log, int64_t now_ms, weir_err *err);
 
+/* Deletes a partition's sealed segments that end at or before `limit`
+ * (each whole, oldest first, as retention does), whatever the stream's
+ * retention says: for a caller that knows no reader needs the records
+ * below `limit` (a table whose state store holds its rows:
+ * runtime/retention.c). The partition's first retained offset becomes
+ * the first kept segment's base (at most `limit`); a reader asking for
+ * less starts there, as after retention. The active segment is never
+ * deleted. *bytes_freed (may be NULL): bytes deleted. The writer's call;
+ * readers may read meanwhile (one in a deleted segment reads it to its
+ * end through its own descriptor). */
+int weir_stream_delete_before(weir_stream *s, uint32_t partition, uint64_t limit, uint64_t *bytes_freed,
+                              weir_err *err);
+
 /* Changes a stream's cleanup settings (segment_bytes, segment_ms,
  * retention_ms, retention_bytes, compact, delete_retention_ms; a zero
  * segment_bytes or segment_ms keeps the stream's, a zero
@@ -221,6 +234,10 @@ int weir_group_load(weir_log *log, const char *group, const char *stream,
                     uint64_t *offsets, uint32_t partitions, weir_err *err);
 int weir_group_commit(weir_log *log, const char *group, const char *stream,
                       const uint64_t *offsets, uint32_t partitions, weir_err *err);
+/* Wall time (ms since the epoch) of the group's last commit of the
+ * stream's offsets (the file's modification time); WEIR_ENOENT if it
+ * never committed them. Allowed on read-only logs. */
+int weir_group_committed_ms(weir_log *log, const char *group, const char *stream, int64_t *ms, weir_err *err);
 /* Every (group, stream) with committed offsets, as "group/stream", sorted;
  * free with weir_names_free. Allowed on read-only logs. */
 int weir_group_list(weir_log *log, char ***names, size_t *n, weir_err *err);

@@ -172,6 +172,8 @@ uint64_t weir_segment_seek(const weir_segment *seg, uint64_t offset);
 int weir_partition_create_segment(weir_partition *p, uint64_t base, weir_err *err);
 void weir_partition_free(weir_partition *p);
 int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *err);
+/* weir_stream_delete_before for one partition; *freed: bytes deleted. */
+int weir_partition_delete_before(weir_partition *p, uint64_t limit, uint64_t *freed, weir_err *err);
 /* compact.c: ends p's compaction pass if one is under way (its work so
  * far stays: each rewritten segment is whole). */
 void weir_compaction_end(weir_partition *p);

@@ -1,6 +1,6 @@
 /*
  * partition.c - appending to one partition, the phases of a commit, rolling
- * segments and retention.
+ * segments, retention and deleting what readers no longer need.
  *
  * A commit of the whole log is three phases over every partition with
  * buffered batches (log.c drives them): write (all partitions), sync (all),
@@ -250,6 +250,18 @@ int weir_partition_delete_segment(weir_partition *p, size_t i, weir_err *err)
     return WEIR_OK;
 }
 
+/* Deletes p's oldest segment (never the active one): first recording
+ * that every commit is whole if it holds the partition's last batch
+ * (every later segment empty), as rule 8 of docs/LOG_FORMAT.md says. */
+static int delete_oldest(weir_partition *p, weir_err *err)
+{
+    bool holds_tail = true;
+    for (size_t k = 1; k < p->nsegs; k++)
+        holds_tail = holds_tail && p->segs[k].size == 0;
+    int rc = holds_tail ? weir_log_mark_complete(p->stream->log, err) : WEIR_OK;
+    return rc ? rc : weir_partition_delete_segment(p, 0, err);
+}
+
 int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *err)
 {
     const weir_stream_config *c = &p->stream->config;
@@ -264,16 +276,25 @@ int weir_partition_apply_retention(weir_partition *p, int64_t now_ms, weir_err *
         bool too_big = c->retention_bytes > 0 && total - old->size >= (uint64_t)c->retention_bytes;
         if (!too_old && !too_big)
             break;
-        bool holds_tail = true; /* the partition's last batch, if every later segment is empty */
-        for (size_t k = 1; k < p->nsegs; k++)
-            holds_tail = holds_tail && p->segs[k].size == 0;
-        int rc = holds_tail ? weir_log_mark_complete(p->stream->log, err) : WEIR_OK;
-        if (rc)
-            return rc;
         total -= old->size;
-        rc = weir_partition_delete_segment(p, 0, err);
+        int rc = delete_oldest(p, err);
         if (rc)
             return rc;
+        deleted = true;
+    }
+    return deleted ? weir_io_sync_dir(p->stream->log->io, p->dir, err) : WEIR_OK;
+}
+
+int weir_partition_delete_before(weir_partition *p, uint64_t limit, uint64_t *freed, weir_err *err)
+{
+    *freed = 0;
+    bool deleted = false;
+    while (p->nsegs > 1 && p->segs[0].next <= limit) {
+        uint64_t size = p->segs[0].size;
+        int rc = delete_oldest(p, err);
+        if (rc)
+            return rc;
+        *freed += size;
         deleted = true;
     }
     return deleted ? weir_io_sync_dir(p->stream->log->io, p->dir, err) : WEIR_OK;

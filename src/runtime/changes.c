@@ -221,6 +221,27 @@ void runtime_end_feeds_of(weir_runtime *s, const weir_stream *st)
 
 void runtime_end_feeds(weir_runtime *s) { runtime_end_feeds_of(s, NULL); }
 
+/* The least position of sub's reader of st's partition p into *least. */
+static void least_position(const subscriber *sub, const weir_stream *st, uint32_t p, uint64_t *least)
+{
+    for (int i = 0; i < sub->nstreams; i++)
+        if (sub->streams[i].stream == st && sub->streams[i].readers && p < sub->streams[i].nparts &&
+            sub->streams[i].readers[p] && weir_reader_position(sub->streams[i].readers[p]) < *least)
+            *least = weir_reader_position(sub->streams[i].readers[p]);
+}
+
+uint64_t runtime_feeds_position(weir_runtime *s, const weir_stream *st, uint32_t p)
+{
+    uint64_t least = UINT64_MAX;
+    pthread_mutex_lock(&s->handoff_lock); /* a joining feed's thread handed it over whole: its readers stay put */
+    for (const subscriber *sub = s->joining; sub; sub = sub->next)
+        least_position(sub, st, p, &least);
+    pthread_mutex_unlock(&s->handoff_lock);
+    for (const subscriber *sub = s->subscribers; sub; sub = sub->next)
+        least_position(sub, st, p, &least);
+    return least;
+}
+
 /* ---- subscribing ---- */
 
 static const weir_relation *table_named(const weir_runtime *s, const char *name)

@@ -2,17 +2,23 @@
  * retention.c - applying the streams' retention and compaction from the
  * pipeline loop (retention.h). The log does the work (weir_log_apply_
  * retention, weir_stream_compact); this file decides, from the catalog,
- * which settings each stream gets and when the work runs.
+ * which settings each stream gets and when the work runs, and for a
+ * table whose changelog is kept only for its readers (cleanup_policy =
+ * 'store') how far back they need it.
  */
 #include "runtime/retention.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "runtime/runtime_internal.h"
 #include "runtime/sinks.h"
 
 #define CLEAN_EVERY_MS 1000   /* retention, and a look for compaction due */
 #define STEP_BYTES (8u << 20) /* a turn's compaction reads about this much (tens of milliseconds) */
+#define GROUP_OFFSETS_MS (7LL * 24 * 3600 * 1000) /* a consumer group's offsets hold a changelog back this long
+                                                     after its last commit (Kafka's offsets.retention.minutes) */
 
 /* Compact by default: a table whose changelog is keyed by its whole
  * primary key (runner.c keys a derived table's rows so). */
@@ -36,13 +42,14 @@ int runtime_set_cleanup(weir_runtime *s, weir_err *err)
     int rc = WEIR_OK;
     for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++) {
         const weir_relation *rel = s->cat->rels[i];
-        bool compact = compacts(rel);
+        bool compact = compacts(rel), store = rel->compact == WEIR_CLEANUP_STORE;
         /* A source table's records are its rows' history, which a temporal join reads and a --reset
          * rebuilds from: kept unless it says (not compacted either: a pass would have to wait for the
          * pipeline's reading of them). */
         int64_t ms = rel->retention_ms ? rel->retention_ms : compact || rel->is_table ? -1 : dflt;
         weir_stream_config c = {.retention_ms = ms < 0 ? 0 : ms, .retention_bytes = rel->retention_bytes,
-                                .compact = compact, .segment_bytes = compact ? WEIR_COMPACT_SEGMENT_BYTES : 0};
+                                .compact = compact,
+                                .segment_bytes = compact || store ? WEIR_COMPACT_SEGMENT_BYTES : 0};
         rc = configure(s->log, rel->name, &c, err);
         char dlq[300];
         snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
@@ -53,6 +60,70 @@ int runtime_set_cleanup(weir_runtime *s, weir_err *err)
     }
     if (rc)
         weir_err_wrap(err, "setting the streams' retention");
+    return rc;
+}
+
+/* Lowers limit[0..n) to the committed offsets of the consumer groups
+ * (weir consume --group, Kafka clients through serve --kafka-listen, a
+ * sink no longer declared) that read stream and committed in the last
+ * GROUP_OFFSETS_MS. A damaged offsets file holds everything back. */
+static int groups_need(weir_runtime *s, const char *stream, int64_t now_ms, uint64_t *limit, uint32_t n,
+                       weir_err *err)
+{
+    char **names;
+    size_t count;
+    int rc = weir_group_list(s->log, &names, &count, err);
+    if (rc)
+        return rc;
+    uint64_t *offsets = malloc(n * sizeof *offsets);
+    if (!offsets)
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count && rc == WEIR_OK; i++) {
+        char *slash = strchr(names[i], '/');
+        int64_t ms;
+        if (!slash || strcmp(slash + 1, stream))
+            continue;
+        *slash = '\0';
+        int got = weir_group_committed_ms(s->log, names[i], stream, &ms, err);
+        if (got == WEIR_ENOENT || (got == WEIR_OK && now_ms - ms > GROUP_OFFSETS_MS))
+            continue; /* gone meanwhile, or abandoned */
+        if (got == WEIR_OK)
+            got = weir_group_load(s->log, names[i], stream, offsets, n, err);
+        for (uint32_t p = 0; p < n; p++)
+            limit[p] = got ? 0 : offsets[p] < limit[p] ? offsets[p] : limit[p];
+    }
+    free(offsets);
+    weir_names_free(names, count);
+    return rc;
+}
+
+/* For a table with cleanup_policy 'store': deletes the sealed segments of
+ * its changelog below what every reader still needs: the last
+ * checkpoint's end (a restart truncates to it, and the store holds the
+ * rows up to it), what each sink delivered, where each change feed is,
+ * and the offsets consumer groups committed. A reader asking for less
+ * starts at the first kept offset (Kafka clients get OFFSET_OUT_OF_RANGE
+ * and their reset policy). */
+static int trim(weir_runtime *s, const weir_relation *rel, int64_t now_ms, weir_err *err)
+{
+    weir_stream *st;
+    if (weir_stream_open(s->log, rel->name, &st, err) != WEIR_OK)
+        return WEIR_OK; /* not created yet */
+    uint32_t n = weir_stream_get_config(st)->partitions;
+    uint64_t *limit = malloc(n * sizeof *limit);
+    if (!limit)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (uint32_t p = 0; p < n; p++) {
+        if (!runtime_checkpointed_end(s, rel->name, p, &limit[p]))
+            limit[p] = 0; /* an output the runner does not write here: its rows are not in this store */
+        uint64_t delivered = weir_sinks_delivered(s, rel->name, p), fed = runtime_feeds_position(s, st, p);
+        limit[p] = delivered < limit[p] ? delivered : limit[p];
+        limit[p] = fed < limit[p] ? fed : limit[p];
+    }
+    int rc = groups_need(s, rel->name, now_ms, limit, n, err);
+    for (uint32_t p = 0; p < n && rc == WEIR_OK; p++)
+        rc = limit[p] ? weir_stream_delete_before(st, p, limit[p], NULL, err) : WEIR_OK;
+    free(limit);
     return rc;
 }
 
@@ -98,6 +169,8 @@ int runtime_clean_log(weir_runtime *s, int64_t now_ms, bool all, weir_err *err)
     if (due) {
         s->cleaned_ms = now_ms;
         rc = weir_log_apply_retention(s->log, now_ms, err);
+        for (int i = 0; i < s->cat->nrels && rc == WEIR_OK; i++)
+            rc = s->cat->rels[i]->compact == WEIR_CLEANUP_STORE ? trim(s, s->cat->rels[i], now_ms, err) : WEIR_OK;
     }
     uint64_t read = 0;
     if (rc == WEIR_OK)

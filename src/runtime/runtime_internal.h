@@ -234,6 +234,10 @@ void runtime_feed_changes(weir_runtime *s, int64_t now_ms);
 void runtime_end_feeds(weir_runtime *s);
 /* Ends the change feeds that follow stream st. */
 void runtime_end_feeds_of(weir_runtime *s, const weir_stream *st);
+/* The least position the change feeds following st (those joining too)
+ * have in its partition p, UINT64_MAX if none follows it: what they have
+ * yet to send (changes.c). On the pipeline thread. */
+uint64_t runtime_feeds_position(weir_runtime *s, const weir_stream *st, uint32_t p);
 
 /* A push query's filter, projection and format (push.c). */
 typedef struct push_query push_query;

@@ -113,6 +113,12 @@ typedef struct weir_constraint { /* a source column's NOT NULL or CHECK: records
     const char *check_text;
 } weir_constraint;
 
+/* cleanup_policy = 'store' (derived tables): the state store holds the
+ * rows, so the changelog is kept only as far back as its readers need
+ * (runtime/retention.c); no query may read such a table, since it could
+ * not read it from its start. */
+#define WEIR_CLEANUP_STORE 2
+
 struct weir_relation {
     const char *name;
     weir_schema schema;
@@ -142,7 +148,8 @@ struct weir_relation {
     int nconstraints;
     int64_t retention_ms;          /* WITH (retention = '7 days'): ms; -1: forever; 0: not said (the server's default) */
     int64_t retention_bytes;       /* WITH (retention_bytes = N): about N bytes kept per partition; 0: no limit */
-    int compact;                   /* WITH (cleanup_policy = 'compact' | 'delete'): 1 or 0; -1: not said */
+    int compact;                   /* WITH (cleanup_policy = 'compact' | 'delete' | 'store'): 1, 0 or
+                                      WEIR_CLEANUP_STORE; -1: not said */
     uint64_t ordered_cols;         /* tables: the columns an endpoint sorts by first with a LIMIT and no WHERE (a bit
                                       each, the first 64): the state store keeps an index of each (exec/view_topn.c) */
 };

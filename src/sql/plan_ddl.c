@@ -130,7 +130,7 @@ static void ingest_options(planner *P, const weir_stmt *st, weir_relation *r)
 }
 
 /* WITH (retention = '7 days' | ms | 'forever', retention_bytes = N,
- * cleanup_policy = 'compact' | 'delete'): how long the stream's records
+ * cleanup_policy = 'compact' | 'delete' | 'store'): how long the stream's records
  * are kept (weir_retention_parse reads the words; docs/CONFIGURATION.md). */
 static void cleanup_options(planner *P, const weir_stmt *st, weir_relation *r)
 {
@@ -147,11 +147,16 @@ static void cleanup_options(planner *P, const weir_stmt *st, weir_relation *r)
         fail(P, o->pos, "retention_bytes must be a whole number of bytes (kept per partition, about), at least 1");
     r->retention_bytes = o ? o->value.i : 0;
     o = weir_stmt_option(st, "cleanup_policy");
-    if (o && (o->value.type != WEIR_TYPE_TEXT || (strcmp(o->value.s, "compact") && strcmp(o->value.s, "delete"))))
-        fail(P, o->pos, "cleanup_policy must be 'compact' (keep the last record per key) or 'delete' (keep records "
-                        "until their retention passes)");
+    if (o && (o->value.type != WEIR_TYPE_TEXT ||
+              (strcmp(o->value.s, "compact") && strcmp(o->value.s, "delete") && strcmp(o->value.s, "store"))))
+        fail(P, o->pos, "cleanup_policy must be 'compact' (keep the last record per key), 'delete' (keep records "
+                        "until their retention passes) or, for a table made by a query, 'store' (the state store "
+                        "holds its rows: keep its changelog only as far back as its readers need)");
+    if (o && !strcmp(o->value.s, "store") && !(r->is_table && r->query))
+        fail(P, o->pos, "cleanup_policy 'store' is for a table made by a query (CREATE TABLE ... AS SELECT), whose "
+                        "rows the state store holds; %s is a %s", r->name, r->is_table ? "source table" : "stream");
     if (o)
-        r->compact = !strcmp(o->value.s, "compact");
+        r->compact = !strcmp(o->value.s, "compact") ? 1 : !strcmp(o->value.s, "store") ? WEIR_CLEANUP_STORE : 0;
 }
 
 /* A source's column constraints, their CHECKs resolved over its row; a

@@ -98,6 +98,10 @@ void plan_window_partition(planner *P, const weir_select *sel, const weir_query 
 /* plan_join.c: a query's FROM a JOIN b ON ...: fills q->join, sets the
  * joined row as P->input and both streams as its scope */
 void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_query *q);
+/* plan_join.c: refuses a query's reading of a table whose changelog is
+ * kept only for its readers (cleanup_policy 'store'): it could not read
+ * the table from its start. */
+void plan_check_readable(planner *P, const weir_relation *rel, weir_sql_pos pos);
 /* After INSERT INTO `into` (insert) made it a stream several queries
  * write: refuses it if a join planned before now reads an input no longer
  * known to be partitioned by its join key. */

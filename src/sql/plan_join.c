@@ -276,12 +276,21 @@ static void tables_join_on(planner *P, const weir_stmt *st, const weir_relation 
     j->right_key = rcol;
 }
 
+void plan_check_readable(planner *P, const weir_relation *rel, weir_sql_pos pos)
+{
+    if (rel->compact == WEIR_CLEANUP_STORE)
+        fail(P, pos, "%s keeps its changelog only as far back as its readers need (cleanup_policy = 'store'), so a "
+                     "query cannot read it from its start: give it cleanup_policy = 'compact' (the default) to read "
+                     "it here", rel->name);
+}
+
 void plan_join(planner *P, const weir_stmt *st, const weir_relation *left, weir_query *q)
 {
     const weir_select *sel = st->select;
     const weir_relation *right = weir_catalog_find(P->cat, sel->right);
     if (!right)
         fail(P, sel->right_pos, "unknown stream or table %s (declare it first)", sel->right);
+    plan_check_readable(P, right, sel->right_pos);
     if (sel->right_as_of && !right->is_table)
         fail(P, sel->right_as_of->pos, "FOR SYSTEM_TIME AS OF reads a table's row as of a time; %s is a stream",
              right->name);

@@ -268,7 +268,10 @@ static void describe(planner *P, const weir_stmt *st, weir_meta *out)
     r[7] = plan_meta_text(rel->retention_ms ? retention_of(P, rel->retention_ms) : NULL);
     if (rel->retention_bytes)
         r[8] = weir_int(rel->retention_bytes);
-    r[9] = plan_meta_text(rel->compact < 0 ? NULL : rel->compact ? "compact" : "delete");
+    r[9] = plan_meta_text(rel->compact < 0                     ? NULL
+                          : rel->compact == WEIR_CLEANUP_STORE ? "store"
+                          : rel->compact                       ? "compact"
+                                                               : "delete");
     r[10] = plan_meta_text(rel->query ? rel->query->stmt->text : NULL);
 }
 

@@ -81,6 +81,7 @@ void plan_query(planner *P, weir_stmt *st, weir_relation *out)
         fail(P, sel->from_pos, "unknown stream %s (declare it first with CREATE STREAM)", sel->from);
     if (src->is_table && !sel->join)
         fail(P, sel->from_pos, "%s is a table: a continuous query reads streams (query tables with SELECT)", sel->from);
+    plan_check_readable(P, src, sel->from_pos);
     weir_query *q = alloc(P, sizeof *q);
     P->q = q;
     P->input = &src->schema;
