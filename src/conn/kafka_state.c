@@ -20,6 +20,7 @@
  */
 #include "conn/kafka_state.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,10 @@ typedef struct kafka_state {
     char failure[256];
     int64_t next_offset;        /* of the topic's partition 0, read up to here */
     weir_task_log *log;         /* the records read and written */
+    weir_buf scratch;           /* a head's vouches, NUL-terminated */
+    /* The pipeline thread saves and claims; HTTP threads ask owner() for
+     * pull queries: one at a time, since each may read the topic into log. */
+    pthread_mutex_t lock;
 } kafka_state;
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -75,7 +80,9 @@ static bool header_bytes(rd_kafka_headers_t *h, const char *name, const uint8_t 
 static int apply(kafka_state *ks, const rd_kafka_message_t *m)
 {
     rd_kafka_headers_t *h = NULL;
-    char epoch_text[24], seq_text[24] = "0", writer[64], epochs[4096];
+    char epoch_text[24], seq_text[24] = "0", writer[64];
+    const uint8_t *epochs;
+    size_t epochs_len;
     if (!m->key || rd_kafka_message_headers(m, &h) || !header_text(h, "weir.epoch", epoch_text, sizeof epoch_text) ||
         !header_text(h, "weir.writer", writer, sizeof writer))
         return WEIR_OK; /* not one of weir's records */
@@ -83,8 +90,12 @@ static int apply(kafka_state *ks, const rd_kafka_message_t *m)
     weir_task_record r = {m->key, m->key_len, m->payload /* NULL: a null value */, m->len, strtoull(epoch_text, NULL, 10),
                           strtoull(seq_text, NULL, 10), writer, NULL, 0, NULL};
     (void)header_bytes(h, "weir.undo", &r.undo, &r.undo_len);
-    if (header_text(h, "weir.epochs", epochs, sizeof epochs))
-        r.epochs = epochs;
+    if (header_bytes(h, "weir.epochs", &epochs, &epochs_len)) { /* any length: its text, NUL-terminated */
+        ks->scratch.len = 0;
+        if (weir_buf_append(&ks->scratch, epochs, epochs_len) || weir_buf_append(&ks->scratch, "", 1))
+            return WEIR_ENOMEM;
+        r.epochs = (const char *)ks->scratch.data;
+    }
     return weir_task_log_apply(ks->log, &r) ? WEIR_ENOMEM : WEIR_OK;
 }
 
@@ -179,8 +190,12 @@ static int write_records(kafka_state *ks, const char *task, const weir_task_reco
 static int store_load(void *ctx, const char *task, weir_task_saved *out, weir_err *err)
 {
     kafka_state *ks = ctx;
+    pthread_mutex_lock(&ks->lock);
     int rc = catch_up(ks, err);
-    return rc ? rc : weir_task_log_load(ks->log, task, out, err);
+    if (rc == WEIR_OK)
+        rc = weir_task_log_load(ks->log, task, out, err);
+    pthread_mutex_unlock(&ks->lock);
+    return rc;
 }
 
 /* The pieces first, then the head that makes them count. */
@@ -188,13 +203,17 @@ static int store_save(void *ctx, const char *task, uint64_t epoch, const uint8_t
                       weir_err *err)
 {
     kafka_state *ks = ctx;
-    weir_task_save_plan plan;
-    int rc = weir_task_log_plan(ks->log, task, epoch, ks->instance, state, len, pieces, &plan, err);
+    weir_task_save_plan plan = {0};
+    pthread_mutex_lock(&ks->lock);
+    int rc = catch_up(ks, err); /* a newer owner's claim or head refuses the save */
+    if (rc == WEIR_OK)
+        rc = weir_task_log_plan(ks->log, task, epoch, ks->instance, state, len, pieces, &plan, err);
     if (rc == WEIR_OK && plan.n > 1)
         rc = write_records(ks, task, plan.records, plan.n - 1, err);
     if (rc == WEIR_OK)
         rc = write_records(ks, task, &plan.records[plan.n - 1], 1, err);
     weir_task_save_plan_free(&plan);
+    pthread_mutex_unlock(&ks->lock);
     return rc;
 }
 
@@ -205,19 +224,26 @@ static int store_claim(void *ctx, const char *task, uint64_t epoch, weir_err *er
     int len = snprintf(key, sizeof key, "owner/%s", task);
     weir_task_record r = {(const uint8_t *)key, (size_t)len, (const uint8_t *)ks->address, strlen(ks->address), epoch, 0,
                           ks->instance, NULL, 0, NULL};
-    return write_records(ks, task, &r, 1, err);
+    pthread_mutex_lock(&ks->lock);
+    int rc = write_records(ks, task, &r, 1, err);
+    pthread_mutex_unlock(&ks->lock);
+    return rc;
 }
 
 static int store_owner(void *ctx, const char *task, char *address, size_t cap, weir_err *err)
 {
     kafka_state *ks = ctx;
     char key[400];
-    int len = snprintf(key, sizeof key, "owner/%s", task), rc = catch_up(ks, err);
+    int len = snprintf(key, sizeof key, "owner/%s", task), found = 0;
     weir_task_record r;
-    if (rc || !weir_task_log_get(ks->log, key, (size_t)len, &r) || !r.vlen || !strcmp(r.writer, ks->instance))
-        return rc ? -rc : 0;
-    snprintf(address, cap, "%.*s", (int)r.vlen, (const char *)r.value);
-    return 1;
+    pthread_mutex_lock(&ks->lock);
+    int rc = catch_up(ks, err);
+    if (rc == WEIR_OK && weir_task_log_get(ks->log, key, (size_t)len, &r) && r.vlen && strcmp(r.writer, ks->instance)) {
+        snprintf(address, cap, "%.*s", (int)r.vlen, (const char *)r.value);
+        found = 1;
+    }
+    pthread_mutex_unlock(&ks->lock);
+    return rc ? -rc : found;
 }
 
 static rd_kafka_t *client(kafka_state *ks, rd_kafka_type_t type, const char *brokers, const char *group, weir_err *err)
@@ -269,6 +295,7 @@ int weir_kafka_state_open(const char *brokers, const char *group, const char *in
     snprintf(ks->topic, sizeof ks->topic, "%s.state", group);
     snprintf(ks->instance, sizeof ks->instance, "%s", instance);
     ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner};
+    pthread_mutex_init(&ks->lock, NULL);
     int rc = !(ks->log = weir_task_log_new()) ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
              : (ks->producer = client(ks, RD_KAFKA_PRODUCER, brokers, group, err)) &&
                      (ks->consumer = client(ks, RD_KAFKA_CONSUMER, brokers, group, err))
@@ -311,5 +338,7 @@ void weir_kafka_state_close(weir_task_store *store)
         rd_kafka_destroy(ks->producer);
     }
     weir_task_log_free(ks->log);
+    weir_buf_free(&ks->scratch);
+    pthread_mutex_destroy(&ks->lock);
     free(ks);
 }

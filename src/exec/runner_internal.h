@@ -39,6 +39,7 @@ typedef struct input {          /* a stream some query reads */
     struct input **group;       /* a lead's: the inputs of its join group, itself first (ngroup 1 when it joins nothing) */
     int ngroup;
     struct wpart *parts;        /* threads, per partition, when the input is partition-parallel (workers.c); NULL otherwise */
+    bool *part_runs;            /* ... and per query, whether its partitions' engines run it: it reads this input per partition */
     weir_runner *runner;        /* for the tasks' callbacks */
 } input;
 

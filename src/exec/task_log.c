@@ -28,6 +28,10 @@ typedef struct entry {
 struct weir_task_log {
     entry **slots;              /* open addressing by XXH64 of the key; NULL: free */
     size_t cap, n;
+    /* Per task, its head as the last load answered it (its value left out):
+     * the first save of a new epoch vouches for what was restored, not for
+     * a stale owner's head that arrived since. NULL in that log itself. */
+    struct weir_task_log *restored;
 };
 
 /* One epoch a head vouches for: its pieces count up to seq. */
@@ -35,7 +39,15 @@ typedef struct vouch {
     uint64_t epoch, seq;
 } vouch;
 
-weir_task_log *weir_task_log_new(void) { return calloc(1, sizeof(weir_task_log)); }
+weir_task_log *weir_task_log_new(void)
+{
+    weir_task_log *l = calloc(1, sizeof *l);
+    if (l && !(l->restored = calloc(1, sizeof *l->restored))) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
 
 static void entry_free(entry *e)
 {
@@ -54,6 +66,7 @@ void weir_task_log_free(weir_task_log *l)
         if (l->slots[i])
             entry_free(l->slots[i]);
     free(l->slots);
+    weir_task_log_free(l->restored);
     free(l);
 }
 
@@ -97,7 +110,8 @@ static int set_bytes(weir_buf *b, bool *has, const uint8_t *p, size_t len)
 int weir_task_log_apply(weir_task_log *l, const weir_task_record *r)
 {
     entry *e = find(l, r->key, r->klen);
-    if (e && r->epoch < e->epoch)
+    /* the latest of the highest epoch; within an epoch, not an older save's (a record read back after a newer one was kept) */
+    if (e && (r->epoch < e->epoch || (r->epoch == e->epoch && r->seq < e->seq)))
         return 0;
     if (!e) {
         if ((l->n + 1) * 4 > l->cap * 3 && grow(l))
@@ -188,35 +202,51 @@ static int key_of(weir_buf *out, const char *kind, const char *task)
     return weir_buf_printf(out, "%s/%s%s", kind, task, strcmp(kind, "piece") ? "" : ":");
 }
 
-int weir_task_log_load(const weir_task_log *l, const char *task, weir_task_saved *out, weir_err *err)
+/* Whether e is one of task's records (its head, claim or a piece: prefixes made by key_of). */
+static bool of_task(const entry *e, const weir_buf *head_key, const weir_buf *owner_key, const weir_buf *prefix)
 {
-    weir_buf head_key = {0}, prefix = {0};
+    return (e->klen == head_key->len && !memcmp(e->key, head_key->data, head_key->len)) ||
+           (e->klen == owner_key->len && !memcmp(e->key, owner_key->data, owner_key->len)) ||
+           (e->klen >= prefix->len && !memcmp(e->key, prefix->data, prefix->len));
+}
+
+int weir_task_log_load(weir_task_log *l, const char *task, weir_task_saved *out, weir_err *err)
+{
+    weir_buf head_key = {0}, owner_key = {0}, prefix = {0};
     vouch *v = NULL;
     size_t nv = 0;
-    int rc = key_of(&head_key, "state", task) || key_of(&prefix, "piece", task) ? WEIR_ENOMEM : WEIR_OK;
+    int rc = key_of(&head_key, "state", task) || key_of(&owner_key, "owner", task) || key_of(&prefix, "piece", task)
+                 ? WEIR_ENOMEM : WEIR_OK;
     const entry *head = rc ? NULL : find(l, head_key.data, head_key.len);
     if (rc == WEIR_OK && vouches_of(head, &v, &nv))
         rc = WEIR_ENOMEM;
     out->found = head && head->has_value;
     out->state.len = out->pieces.len = 0;
+    out->last_epoch = 0;
     if (rc == WEIR_OK && out->found) {
         out->epoch = head->epoch;
         snprintf(out->writer, sizeof out->writer, "%s", head->writer);
-        if (weir_buf_append(&out->state, head->value.data, head->value.len))
+        weir_task_record restored = {head->key, head->klen, NULL, 0, head->epoch, head->seq, head->writer, NULL, 0,
+                                     head->epochs.len ? (const char *)head->epochs.data : NULL};
+        if (weir_buf_append(&out->state, head->value.data, head->value.len) || weir_task_log_apply(l->restored, &restored))
             rc = WEIR_ENOMEM;
     }
-    for (size_t i = 0; rc == WEIR_OK && out->found && i < l->cap; i++) {
+    for (size_t i = 0; rc == WEIR_OK && i < l->cap; i++) {
         const entry *e = l->slots[i];
         const uint8_t *val;
         size_t len;
-        if (!e || e->klen < prefix.len || memcmp(e->key, prefix.data, prefix.len))
+        if (!e || !of_task(e, &head_key, &owner_key, &prefix))
             continue;
+        out->last_epoch = e->epoch > out->last_epoch ? e->epoch : out->last_epoch;
+        if (!out->found || !head->seq || e->klen < prefix.len || memcmp(e->key, prefix.data, prefix.len))
+            continue; /* a head of before pieces (no sequence number) has none */
         resolve(e, v, nv, &val, &len);
         if (val && weir_changes_add(&out->pieces, e->key + prefix.len, e->klen - prefix.len, val, len))
             rc = WEIR_ENOMEM;
     }
     free(v);
     weir_buf_free(&head_key);
+    weir_buf_free(&owner_key);
     weir_buf_free(&prefix);
     return rc ? weir_err_set(err, rc, "out of memory loading the state of %s", task) : WEIR_OK;
 }
@@ -263,10 +293,17 @@ int weir_task_log_plan(const weir_task_log *l, const char *task, uint64_t epoch,
     const uint8_t *k, *val;
     int rc = key_of(&head_key, "state", task) || key_of(&prefix, "piece", task) ? WEIR_ENOMEM : WEIR_OK;
     const entry *h = rc ? NULL : find(l, head_key.data, head_key.len);
+    /* this epoch's own head, else the head this process restored (not one a stale owner wrote since) */
+    const entry *base = h && h->epoch == epoch ? h : rc ? NULL : find(l->restored, head_key.data, head_key.len);
+    weir_buf owner_key = {0};
+    const entry *claim = rc || key_of(&owner_key, "owner", task) ? NULL : find(l, owner_key.data, owner_key.len);
+    weir_buf_free(&owner_key);
+    if (claim && claim->epoch > epoch)
+        h = claim; /* claimed since by another process: the same refusal */
     if (rc == WEIR_OK && h && h->epoch > epoch)
-        rc = weir_err_set(err, WEIR_EBUSY, "%s was saved at epoch %" PRIu64 " by %s, after this process's %" PRIu64
+        rc = weir_err_set(err, WEIR_EBUSY, "%s was taken at epoch %" PRIu64 " by %s, after this process's %" PRIu64
                           ": another process owns it now", task, h->epoch, h->writer, epoch);
-    else if (rc == WEIR_OK && vouches_of(h, &v, &nv))
+    else if (rc == WEIR_OK && vouches_of(base, &v, &nv))
         rc = WEIR_ENOMEM;
     while (rc == WEIR_OK && weir_changes_next(pieces, &at, &k, &klen, &val, &vlen))
         n++;

@@ -22,6 +22,8 @@
  * that never wrote its head (or from a stale owner, after a takeover)
  * counts as its undo. Of the records of one key, the latest of the highest
  * epoch is kept: a stale owner's late write never replaces its successor's.
+ * A process gaining a task takes an epoch above every record of the task
+ * (its claim comes first), so no two owners ever save at one epoch.
  */
 #ifndef WEIR_TASK_LOG_H
 #define WEIR_TASK_LOG_H
@@ -58,8 +60,11 @@ int weir_task_log_apply(weir_task_log *l, const weir_task_record *r);
 /* The kept record of key into *out (pointers valid until the next apply): false if none. */
 bool weir_task_log_get(const weir_task_log *l, const void *key, size_t klen, weir_task_record *out);
 
-/* A task's state as the log holds it: its head and the pieces that count. */
-int weir_task_log_load(const weir_task_log *l, const char *task, weir_task_saved *out, weir_err *err);
+/* A task's state as the log holds it: its head and the pieces that count,
+ * and the highest epoch of any of its records (claims included), which a
+ * process gaining the task must pass. The head is remembered: the first
+ * save of a new epoch vouches for what it restored. */
+int weir_task_log_load(weir_task_log *l, const char *task, weir_task_saved *out, weir_err *err);
 
 /* The records of a save, in the order they are written: the pieces, then
  * the head (records[n - 1]). They point into the plan, and into the head

@@ -12,7 +12,7 @@
  * store that cannot write them atomically gets that).
  *
  * Every save carries an epoch. A process gaining a task takes the highest
- * epoch saved so far plus one, and load() answers the last state saved
+ * epoch of any of the task's records (claims included) plus one, and load() answers the last state saved
  * with the highest epoch: a process that lost a task without knowing it
  * (stalled past its session timeout) cannot overwrite its successor's.
  */
@@ -32,6 +32,7 @@ typedef struct weir_task_saved {
     char writer[64];           /* the instance that saved it */
     weir_buf state;            /* the head; the caller frees it */
     weir_buf pieces;           /* the pieces as state/changes.h puts (keys and values); the caller frees it */
+    uint64_t last_epoch;       /* the highest epoch of any record of the task, found or not: a gain takes the next */
 } weir_task_saved;
 
 typedef struct weir_task_store {

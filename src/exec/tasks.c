@@ -197,7 +197,7 @@ static int restore_task(weir_runner *r, input *in, uint32_t p, const weir_task_s
     size_t at = 0, klen, vlen;
     const uint8_t *key, *val;
     while (weir_changes_next(&saved->pieces, &at, &key, &klen, &val, &vlen))
-        if (!val || (rc = weir_engine_restore_piece(t->engine, key, klen, val, vlen, err)))
+        if ((rc = weir_engine_restore_piece(t->engine, key, klen, val, vlen, err)))
             return weir_err_wrap(err, "the saved state of partition %u of %s", p, in->rel->name);
     return WEIR_OK;
 }
@@ -218,7 +218,7 @@ static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
     if (rc == WEIR_OK && !kept)
         rc = restore_task(r, in, p, &saved, err);
     if (rc == WEIR_OK) {
-        t->epoch = (saved.found ? saved.epoch : 0) + 1;
+        t->epoch = saved.last_epoch + 1; /* above every claim: an owner that claimed and died before its first head too */
         t->saved = false;
         rc = store->claim(store->ctx, name, t->epoch, err);
     }
@@ -351,7 +351,13 @@ void tasks_save_delivered(weir_runner *r)
             continue;
         weir_err ignored; /* counted; the next attempt says it again if it lasts */
         task_name(ps->in, ps->partition, name, sizeof name);
-        if (store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ps->pieces, &ignored)) {
+        int rc = store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ps->pieces, &ignored);
+        if (rc == WEIR_EBUSY) { /* another process took the task (its loss follows): not a failure of the store */
+            ps->in->tasks[ps->partition].epoch = 0; /* changes never saved: restored, not kept, if it comes back */
+            ps->in = NULL;
+            continue;
+        }
+        if (rc) {
             r->save_failed = true; /* the store is unreachable: the rest waits for the retry */
             r->save_failures++;
             return;

@@ -620,18 +620,21 @@ int workers_load(weir_runner *r, weir_reader_buf *rd, weir_err *err)
 
 static int open_parts(weir_runner *r, input *in, bool mixed, weir_err *err)
 {
-    if (!(in->parts = calloc(in->nparts, sizeof *in->parts)))
+    if (!(in->parts = calloc(in->nparts, sizeof *in->parts)) ||
+        !(in->part_runs = calloc((size_t)r->cat->nqueries + 1, sizeof *in->part_runs)))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    for (int q = 0; q < r->cat->nqueries; q++) /* its own queries only: another input's have engines (and tables) of their own */
+        in->part_runs[q] = r->per_part[q] && r->cat->queries[q]->source == in->rel;
     for (uint32_t p = 0; p < in->nparts; p++) {
         char suffix[16]; /* its groups' store tables: each partition's own */
         snprintf(suffix, sizeof suffix, "@%u", p);
         /* the runner's engine writes the dead letters of a record itself when it takes the records too */
-        weir_engine_options eo = {.single_partition = true, .runs = r->per_part, .others_record_letters = mixed,
+        weir_engine_options eo = {.single_partition = true, .runs = in->part_runs, .others_record_letters = mixed,
                                   .store_suffix = suffix};
         in->parts[p].in = in;
         in->parts[p].p = p;
         in->parts[p].mixed = mixed;
-        in->parts[p].check_keys = in->rel->key_fields && state_moves(r, in);
+        in->parts[p].check_keys = in->rel->key_fields && !in->rel->query && state_moves(r, in); /* weir partitions a derived stream itself */
         int rc = weir_engine_new(r->cat, &eo, &in->parts[p].engine, err);
         if (rc)
             return rc;
@@ -742,7 +745,9 @@ void workers_close(weir_runner *r)
             weir_arena_free(&pt->key_scratch);
         }
         free(r->inputs[i].parts);
+        free(r->inputs[i].part_runs);
         r->inputs[i].parts = NULL;
+        r->inputs[i].part_runs = NULL;
     }
     free(r->per_part); /* the engines borrowing it are freed (the runner's is not run again) */
     r->per_part = r->runs_here = NULL;

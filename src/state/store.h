@@ -47,7 +47,7 @@ typedef struct weir_store_table {
 } weir_store_table;
 
 #define WEIR_STORE_MAP_DEFAULT (UINT64_C(64) << 30) /* 64 GiB of address space, not of disk */
-#define WEIR_STORE_TABLES_DEFAULT 256
+#define WEIR_STORE_TABLES_DEFAULT 4096 /* a table per query, and per partition of serve --threads */
 
 typedef struct weir_store_options {
     uint64_t map_bytes;   /* the map's first size; 0: WEIR_STORE_MAP_DEFAULT; it grows by doubling */

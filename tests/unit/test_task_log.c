@@ -70,7 +70,7 @@ static char *load(const char *task)
 
 int main(void)
 {
-    plan(15);
+    plan(19);
     weir_buf b = {0};
     tl = weir_task_log_new();
 
@@ -120,6 +120,33 @@ int main(void)
     change(&b, "f", "6");
     save("s/2", 5, "x", "h6", &b, -1);
     is_str(load("s/2"), "h6|f=6", "and is followed by pieces");
+
+    /* an owner that claimed and died in its first save, before any head: the next owner passes its epoch */
+    weir_task_record claim = {(const uint8_t *)"owner/s/3", 9, (const uint8_t *)"http://a", 9, 1, 0, "x", NULL, 0, NULL};
+    weir_task_log_apply(tl, &claim);
+    change(&b, "a", "1");
+    change(&b, "b", "2");
+    save("s/3", 1, "x", "h1", &b, 2);
+    weir_task_saved got = {0};
+    weir_err err;
+    weir_task_log_load(tl, "s/3", &got, &err);
+    ok(!got.found && got.last_epoch == 1, "a task claimed and torn before its first head: none found, epoch 1 taken (%llu)",
+       (unsigned long long)got.last_epoch);
+    change(&b, "c", "3");
+    save("s/3", got.last_epoch + 1, "y", "h2", &b, -1);
+    is_str(load("s/3"), "h2|c=3", "the next owner's save does not vouch for the torn pieces");
+
+    /* a stale owner's whole save lands after the next owner restored: the next owner vouches for what it restored */
+    change(&b, "a", "1");
+    save("s/4", 1, "x", "h1", &b, -1);
+    weir_task_log_load(tl, "s/4", &got, &err);
+    change(&b, "a", "2");
+    ok(save("s/4", 1, "x", "h-stale", &b, -1) == WEIR_OK, "the stale owner's save lands after the restore");
+    change(&b, "d", "4");
+    save("s/4", got.last_epoch + 1, "y", "h3", &b, -1);
+    is_str(load("s/4"), "h3|a=1|d=4", "the new owner's first save vouches for the head it restored, not the stale one");
+    weir_buf_free(&got.state);
+    weir_buf_free(&got.pieces);
 
     weir_buf_free(&b);
     weir_task_log_free(tl);
