@@ -314,7 +314,8 @@ static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_s
     uint32_t state_len;
     const uint8_t *state = weir_get_bytes(&b, &state_len);
     *in_store = !b.bad && weir_engine_state_in_store(state, state_len);
-    *per_partition = !b.bad && b.end - b.p > 4; /* partitions' engines' states (workers.c) before the CRC */
+    if (per_partition) /* partitions' engines' states (workers.c) before the CRC */
+        *per_partition = !b.bad && b.end - b.p > 4;
 }
 
 int checkpoint_layout(const weir_runner *r, bool *per_partition, weir_err *err)
@@ -382,7 +383,7 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
     char *copy;
     size_t copy_len;
     uint64_t file_epoch = 0, copy_epoch = 0;
-    bool file_in_store = false, copy_in_store, per_partition;
+    bool file_in_store = false, copy_in_store;
     int rc = r->new_dir ? WEIR_OK : store_copy(r->opt.store, r->copy_key, &copy, &copy_len, err);
     if (r->new_dir)
         copy = NULL;
@@ -392,9 +393,9 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
         return weir_err_wrap(err, "opening the state store's checkpoint");
     }
     if (got == WEIR_OK)
-        head_of((const uint8_t *)*data, *len, &file_epoch, &file_in_store, &per_partition);
+        head_of((const uint8_t *)*data, *len, &file_epoch, &file_in_store, NULL);
     if (copy)
-        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &copy_in_store, &per_partition);
+        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &copy_in_store, NULL);
     if (copy && (got == WEIR_ENOENT || copy_epoch > file_epoch)) {
         /* The store committed a checkpoint whose file never replaced the old one (a crash between the two): it stands. */
         if (got == WEIR_OK)

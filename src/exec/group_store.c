@@ -19,6 +19,13 @@
  * transaction writes the batch in key order, with the views' rows and _offsets; a batch whose transaction
  * failed is written again, first, by the next.
  *
+ * An engine per partition (serve --threads) has tables of its own: the
+ * names end with its store_suffix ("@P"). A scale-out task's engine has
+ * no store: it keeps the same groups apart from its snapshot all the same
+ * (weir_engine_keep_groups_apart) and hands their changes over as pieces,
+ * its query's number before the store key (weir_engine_take_pieces), which
+ * a takeover restores (weir_engine_restore_piece; exec/tasks.c).
+ *
  * Restart: windowed queries' groups (few: their windows close) are read
  * into memory at attach, since closing windows walks them all. Other
  * queries' groups are read lazily: the first upsert of a key memory lacks
@@ -52,8 +59,8 @@ static int table_of(const weir_engine *e, weir_store *store, const weir_query *q
 {
     char name[300];
     if (snprintf(name, sizeof name, "groups:%s%s", q->output->name, e->store_suffix) > 255)
-        return weir_err_set(err, WEIR_EINVAL, "%s: a name this long has no table in the state store (248 bytes at most)",
-                            q->output->name);
+        return weir_err_set(err, WEIR_EINVAL, "%s: a name this long has no table in the state store (%zu bytes at most)",
+                            q->output->name, (size_t)248 - strlen(e->store_suffix));
     return weir_store_table_open(store, name, create, t, err);
 }
 
@@ -110,7 +117,8 @@ static int load_accs(const query_state *s, weir_reader_buf *r, weir_acc *accs, w
 }
 
 /* weir_groups_loader: the group from the store, the first time memory
- * needs it (the pipeline's thread, in a snapshot of its own). */
+ * needs it (the thread stepping the engine: the pipeline's, or a worker's
+ * under serve --threads; in a snapshot of its own). */
 static int load_group(void *ctx, const weir_query *q, const weir_value *keys, int64_t window, weir_acc *accs)
 {
     query_state *s = ctx;

@@ -253,12 +253,17 @@ static int check_key(wpart *pt, const weir_record *rec)
     uint32_t home = found ? weir_partition_for_key(pt->key.data, pt->key.len, pt->in->nparts) : pt->p;
     if (home == pt->p)
         return WEIR_OK;
-    return weir_err_set(&pt->err, WEIR_EINVAL, "stream %s: the record at partition %u, offset %llu has the key '%.*s' (%s), "
+    weir_buf shown = {0}; /* the key as a JSON string: its bytes may be anything */
+    if (weir_json_quote(&shown, (const char *)pt->key.data, pt->key.len < 64 ? pt->key.len : 64))
+        return weir_err_set(&pt->err, WEIR_ENOMEM, "out of memory");
+    int rc = weir_err_set(&pt->err, WEIR_EINVAL, "stream %s: the record at partition %u, offset %llu has the key %.*s (%s), "
                         "which belongs in partition %u: its queries that keep their state per partition (--threads) need "
                         "every record of a key in its partition. Append with `weir produce --key %s` or over HTTP, or run "
                         "with --threads 1 (and --reset, to rebuild the state in one engine)", rel->name, pt->p,
-                        (unsigned long long)rec->offset, (int)(pt->key.len < 64 ? pt->key.len : 64),
-                        (const char *)pt->key.data, rel->key_fields, home, rel->key_fields);
+                        (unsigned long long)rec->offset, (int)shown.len, (const char *)shown.data, rel->key_fields, home,
+                        rel->key_fields);
+    weir_buf_free(&shown);
+    return rc;
 }
 
 /* A step of one partition, on its worker: as the runner's step does for an input partition. */

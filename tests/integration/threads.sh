@@ -79,7 +79,7 @@ for p in 0 1; do # city0 belongs in one partition: one of these two puts it in a
         $WEIR produce tweets --data "$SCRATCH/misplaced" --partition $p
 done
 out=$($WEIR serve -f "$SQL" --data "$SCRATCH/misplaced" --once --idle-ms 0 --threads 4 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"has the key 'city0' (city), which belongs in partition"*"weir produce --key city"* ]]
+[ $? -ne 0 ] && [[ "$out" == *'has the key "city0" (city), which belongs in partition'*"weir produce --key city"* ]]
 ok $? "a record outside its key's partition stops --threads 4, saying what to do"
 [ $? -eq 0 ] || diag "$out"
 
