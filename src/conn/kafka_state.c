@@ -87,8 +87,11 @@ static int apply(kafka_state *ks, const rd_kafka_message_t *m)
         !header_text(h, "weir.writer", writer, sizeof writer))
         return WEIR_OK; /* not one of weir's records */
     (void)header_text(h, "weir.seq", seq_text, sizeof seq_text);
+    char pieces_text[24];
+    bool counted = header_text(h, "weir.pieces", pieces_text, sizeof pieces_text);
     weir_task_record r = {m->key, m->key_len, m->payload /* NULL: a null value */, m->len, strtoull(epoch_text, NULL, 10),
-                          strtoull(seq_text, NULL, 10), writer, NULL, 0, NULL};
+                          strtoull(seq_text, NULL, 10), writer, NULL, 0, NULL, counted,
+                          counted ? strtoull(pieces_text, NULL, 10) : 0};
     (void)header_bytes(h, "weir.undo", &r.undo, &r.undo_len);
     if (header_bytes(h, "weir.epochs", &epochs, &epochs_len)) { /* any length: its text, NUL-terminated */
         ks->scratch.len = 0;
@@ -139,12 +142,15 @@ static int produce(kafka_state *ks, const weir_task_record *r, weir_err *err)
     char epoch_text[24], seq_text[24];
     int epoch_len = snprintf(epoch_text, sizeof epoch_text, "%llu", (unsigned long long)r->epoch);
     int seq_len = snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)r->seq);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    char pieces_text[24];
+    int pieces_len = snprintf(pieces_text, sizeof pieces_text, "%llu", (unsigned long long)r->npieces);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
     if (!h || rd_kafka_header_add(h, "weir.epoch", -1, epoch_text, epoch_len) ||
         rd_kafka_header_add(h, "weir.writer", -1, r->writer, -1) ||
         (r->seq && rd_kafka_header_add(h, "weir.seq", -1, seq_text, seq_len)) ||
         (r->undo && rd_kafka_header_add(h, "weir.undo", -1, r->undo, (ssize_t)r->undo_len)) ||
-        (r->epochs && rd_kafka_header_add(h, "weir.epochs", -1, r->epochs, -1))) {
+        (r->epochs && rd_kafka_header_add(h, "weir.epochs", -1, r->epochs, -1)) ||
+        (r->counted && rd_kafka_header_add(h, "weir.pieces", -1, pieces_text, pieces_len))) {
         if (h)
             rd_kafka_headers_destroy(h);
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -210,6 +216,8 @@ static int store_save(void *ctx, const char *task, uint64_t epoch, const uint8_t
         rc = weir_task_log_plan(ks->log, task, epoch, ks->instance, state, len, pieces, &plan, err);
     if (rc == WEIR_OK && plan.n > 1)
         rc = write_records(ks, task, plan.records, plan.n - 1, err);
+    if (rc == WEIR_OK && weir_task_log_count(ks->log, task, &plan))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     if (rc == WEIR_OK)
         rc = write_records(ks, task, &plan.records[plan.n - 1], 1, err);
     weir_task_save_plan_free(&plan);
@@ -223,7 +231,7 @@ static int store_claim(void *ctx, const char *task, uint64_t epoch, weir_err *er
     char key[400];
     int len = snprintf(key, sizeof key, "owner/%s", task);
     weir_task_record r = {(const uint8_t *)key, (size_t)len, (const uint8_t *)ks->address, strlen(ks->address), epoch, 0,
-                          ks->instance, NULL, 0, NULL};
+                          ks->instance, NULL, 0, NULL, false, 0};
     pthread_mutex_lock(&ks->lock);
     int rc = write_records(ks, task, &r, 1, err);
     pthread_mutex_unlock(&ks->lock);

@@ -23,6 +23,8 @@ typedef struct entry {
     weir_buf value, undo, epochs; /* epochs: a head's list, NUL-terminated, or empty */
     uint64_t epoch, seq;
     char writer[64];
+    bool counted;               /* a head that says how many pieces its task holds: npieces */
+    uint64_t npieces;
 } entry;
 
 struct weir_task_log {
@@ -127,6 +129,8 @@ int weir_task_log_apply(weir_task_log *l, const weir_task_record *r)
     }
     e->epoch = r->epoch;
     e->seq = r->seq;
+    e->counted = r->counted;
+    e->npieces = r->npieces;
     snprintf(e->writer, sizeof e->writer, "%s", r->writer ? r->writer : "");
     if (set_bytes(&e->value, &e->has_value, r->value, r->vlen) || set_bytes(&e->undo, &e->has_undo, r->undo, r->undo_len) ||
         set_bytes(&e->epochs, NULL, (const uint8_t *)r->epochs, r->epochs ? strlen(r->epochs) + 1 : 0))
@@ -138,7 +142,7 @@ static void as_record(const entry *e, weir_task_record *r)
 {
     *r = (weir_task_record){e->key, e->klen, e->has_value ? e->value.data : NULL, e->value.len, e->epoch, e->seq, e->writer,
                             e->has_undo ? e->undo.data : NULL, e->undo.len,
-                            e->epochs.len ? (const char *)e->epochs.data : NULL};
+                            e->epochs.len ? (const char *)e->epochs.data : NULL, e->counted, e->npieces};
 }
 
 bool weir_task_log_get(const weir_task_log *l, const void *key, size_t klen, weir_task_record *out)
@@ -150,29 +154,33 @@ bool weir_task_log_get(const weir_task_log *l, const void *key, size_t klen, wei
 }
 
 /* The epochs head vouches for (its list; a head from before pieces: its own epoch, nothing saved in pieces). */
-static int vouches_of(const entry *head, vouch **out, size_t *n)
+static int vouches_in(const char *text, uint64_t epoch, uint64_t seq, vouch **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    if (!head)
-        return 0;
     size_t cap = 1;
-    for (const char *p = head->epochs.len ? (const char *)head->epochs.data : ""; *p; p++)
+    for (const char *p = text; *p; p++)
         cap += *p == ',';
     vouch *v = malloc(cap * sizeof *v);
     if (!v)
         return -1;
-    const char *p = head->epochs.len ? (const char *)head->epochs.data : "";
+    const char *p = text;
+    *n = 0;
     while (*p && *n < cap) {
         char *end;
-        uint64_t epoch = strtoull(p, &end, 10), seq = *end == ':' ? strtoull(end + 1, &end, 10) : 0;
-        v[(*n)++] = (vouch){epoch, seq};
+        uint64_t e = strtoull(p, &end, 10), s = *end == ':' ? strtoull(end + 1, &end, 10) : 0;
+        v[(*n)++] = (vouch){e, s};
         p = *end == ',' ? end + 1 : end + strlen(end);
     }
     if (!*n)
-        v[(*n)++] = (vouch){head->epoch, head->seq};
+        v[(*n)++] = (vouch){epoch, seq};
     *out = v;
     return 0;
+}
+
+static int vouches_of(const entry *head, vouch **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    return head ? vouches_in(head->epochs.len ? (const char *)head->epochs.data : "", head->epoch, head->seq, out, n) : 0;
 }
 
 /* Whether piece e is of a save its head saw whole. */
@@ -215,6 +223,7 @@ int weir_task_log_load(weir_task_log *l, const char *task, weir_task_saved *out,
     weir_buf head_key = {0}, owner_key = {0}, prefix = {0};
     vouch *v = NULL;
     size_t nv = 0;
+    uint64_t npieces = 0;
     int rc = key_of(&head_key, "state", task) || key_of(&owner_key, "owner", task) || key_of(&prefix, "piece", task)
                  ? WEIR_ENOMEM : WEIR_OK;
     const entry *head = rc ? NULL : find(l, head_key.data, head_key.len);
@@ -227,7 +236,7 @@ int weir_task_log_load(weir_task_log *l, const char *task, weir_task_saved *out,
         out->epoch = head->epoch;
         snprintf(out->writer, sizeof out->writer, "%s", head->writer);
         weir_task_record restored = {head->key, head->klen, NULL, 0, head->epoch, head->seq, head->writer, NULL, 0,
-                                     head->epochs.len ? (const char *)head->epochs.data : NULL};
+                                     head->epochs.len ? (const char *)head->epochs.data : NULL, false, 0};
         if (weir_buf_append(&out->state, head->value.data, head->value.len) || weir_task_log_apply(l->restored, &restored))
             rc = WEIR_ENOMEM;
     }
@@ -243,12 +252,50 @@ int weir_task_log_load(weir_task_log *l, const char *task, weir_task_saved *out,
         resolve(e, v, nv, &val, &len);
         if (val && weir_changes_add(&out->pieces, e->key + prefix.len, e->klen - prefix.len, val, len))
             rc = WEIR_ENOMEM;
+        npieces += val != NULL;
     }
     free(v);
     weir_buf_free(&head_key);
     weir_buf_free(&owner_key);
     weir_buf_free(&prefix);
-    return rc ? weir_err_set(err, rc, "out of memory loading the state of %s", task) : WEIR_OK;
+    if (rc)
+        return weir_err_set(err, rc, "out of memory loading the state of %s", task);
+    if (out->found && head->counted && npieces != head->npieces)
+        return weir_err_set(err, WEIR_ECORRUPT, "the state of %s in its task store holds %" PRIu64 " of the %" PRIu64
+                            " groups its last save left: records were deleted (the state topic must be compacted, "
+                            "cleanup.policy=compact, with no retention)", task, npieces, head->npieces);
+    return WEIR_OK;
+}
+
+/* How many of task's pieces count under the vouches of head r (its own save's pieces applied). */
+static int count_pieces(const weir_task_log *l, const weir_buf *prefix, const weir_task_record *r, uint64_t *n)
+{
+    vouch *v;
+    size_t nv;
+    if (vouches_in(r->epochs ? r->epochs : "", r->epoch, r->seq, &v, &nv))
+        return -1;
+    *n = 0;
+    for (size_t i = 0; i < l->cap; i++) {
+        const entry *e = l->slots[i];
+        const uint8_t *val;
+        size_t len;
+        if (!e || e->klen < prefix->len || memcmp(e->key, prefix->data, prefix->len))
+            continue;
+        resolve(e, v, nv, &val, &len);
+        *n += val != NULL;
+    }
+    free(v);
+    return 0;
+}
+
+int weir_task_log_count(const weir_task_log *l, const char *task, weir_task_save_plan *p)
+{
+    weir_buf prefix = {0};
+    weir_task_record *head = &p->records[p->n - 1];
+    int rc = key_of(&prefix, "piece", task) || count_pieces(l, &prefix, head, &head->npieces) ? -1 : 0;
+    head->counted = rc == 0;
+    weir_buf_free(&prefix);
+    return rc;
 }
 
 void weir_task_save_plan_free(weir_task_save_plan *p)
@@ -326,7 +373,7 @@ int weir_task_log_plan(const weir_task_log *l, const char *task, uint64_t epoch,
         key_at[2 * i + 1] = undo ? keep(out, undo, undo_len, NULL, 0) : SIZE_MAX - 1;
         if (key_at[2 * i] == SIZE_MAX || key_at[2 * i + 1] == SIZE_MAX)
             rc = WEIR_ENOMEM;
-        *r = (weir_task_record){NULL, prefix.len + klen, val, vlen, epoch, seq, writer, NULL, undo_len, NULL};
+        *r = (weir_task_record){NULL, prefix.len + klen, val, vlen, epoch, seq, writer, NULL, undo_len, NULL, false, 0};
     }
     if (rc == WEIR_OK && vouch_text(l, &prefix, v, nv, epoch, seq, &epochs))
         rc = WEIR_ENOMEM;
@@ -340,7 +387,7 @@ int weir_task_log_plan(const weir_task_log *l, const char *task, uint64_t epoch,
             out->records[i].undo = key_at[2 * i + 1] == SIZE_MAX - 1 ? NULL : out->bytes.data + key_at[2 * i + 1];
         }
         out->records[n - 1] = (weir_task_record){out->bytes.data + head_key_at, head_key.len, head, hlen, epoch, seq, writer,
-                                                 NULL, 0, (const char *)out->bytes.data + epochs_at};
+                                                 NULL, 0, (const char *)out->bytes.data + epochs_at, false, 0};
         out->n = n;
     }
     free(key_at);

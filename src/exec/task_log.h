@@ -46,6 +46,8 @@ typedef struct weir_task_record {
     const uint8_t *undo;        /* a piece's value before its save; NULL: it had none */
     size_t undo_len;
     const char *epochs;         /* a head's: "EPOCH:SEQ,..." the epochs it vouches for; NULL: none */
+    bool counted;               /* a head's: it says how many pieces its task holds after its save */
+    uint64_t npieces;
 } weir_task_record;
 
 typedef struct weir_task_log weir_task_log;
@@ -60,7 +62,8 @@ int weir_task_log_apply(weir_task_log *l, const weir_task_record *r);
 /* The kept record of key into *out (pointers valid until the next apply): false if none. */
 bool weir_task_log_get(const weir_task_log *l, const void *key, size_t klen, weir_task_record *out);
 
-/* A task's state as the log holds it: its head and the pieces that count,
+/* A task's state as the log holds it: its head and the pieces that count
+ * (as many as the head says, or WEIR_ECORRUPT),
  * and the highest epoch of any of its records (claims included), which a
  * process gaining the task must pass. The head is remembered: the first
  * save of a new epoch vouches for what it restored. */
@@ -80,6 +83,11 @@ typedef struct weir_task_save_plan {
  * saved the task: its owner is another process now (WEIR_EBUSY). */
 int weir_task_log_plan(const weir_task_log *l, const char *task, uint64_t epoch, const char *writer, const uint8_t *head,
                        size_t hlen, const weir_buf *pieces, weir_task_save_plan *out, weir_err *err);
+/* Once the plan's pieces are applied to l: the head's count of the task's
+ * pieces, which a load checks (a topic trimmed by retention rather than
+ * compacted loses pieces: WEIR_ECORRUPT, not a silently smaller state).
+ * -1 when out of memory. */
+int weir_task_log_count(const weir_task_log *l, const char *task, weir_task_save_plan *p);
 void weir_task_save_plan_free(weir_task_save_plan *p);
 
 #endif

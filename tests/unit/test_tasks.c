@@ -128,8 +128,8 @@ static int st_save(void *ctx, const char *task, uint64_t epoch, const uint8_t *s
     int rc = weir_task_log_plan(store.log, task, epoch, writer, state, len, pieces, &plan, err);
     if (rc == WEIR_EBUSY)
         return WEIR_OK; /* as a compacted topic read by the highest epoch: written, never answered */
-    for (size_t i = 0; rc == WEIR_OK && i < plan.n; i++)
-        if (weir_task_log_apply(store.log, &plan.records[i]))
+    for (size_t i = 0; rc == WEIR_OK && i < plan.n; i++) /* the pieces, then the head that counts them */
+        if ((i == plan.n - 1 && weir_task_log_count(store.log, task, &plan)) || weir_task_log_apply(store.log, &plan.records[i]))
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     weir_task_save_plan_free(&plan);
     return rc;
