@@ -45,7 +45,7 @@
 # the medians. Needs kcat, Debian's python3-confluent-kafka (/usr/bin/python3),
 # java and the Kafka jars (tests/peers/kafka.sh fetch).
 #   WEIR_BEFORE=/tmp/before/build/weir RUNS=3 HISTORY=10 bash bench/task_state.sh 100000 1000000
-set -eu
+set -Eeu
 . "$(dirname "$0")/../tests/lib.sh"
 [ $# -gt 0 ] || set -- 100000 1000000
 RUNS=${RUNS:-3}
@@ -91,7 +91,6 @@ wait_saved() {
         end=$(state_end)
         if [ "$end" != "$SAVED_END" ]; then SAVED_END=$end; SAVED_CPU=$(cpu_ticks "$2"); since=$(now_ms); fi
     done
-    caught_up "$1" # nothing came in meanwhile
 }
 # serve DIR: a process of group $G on a fresh data directory; sets SPID and URL
 serve() {
@@ -142,7 +141,7 @@ c = Consumer({"bootstrap.servers": brokers, "group.id": "task-state-bench", "ena
               "fetch.message.max.bytes": 100000000, "enable.partition.eof": True})
 _, end = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=30)
 c.assign([TopicPartition(topic, 0, start)])
-n = size = heads = 0
+n = size = heads = pieces = 0
 while end > start:
     m = c.poll(30)
     if m is None:
@@ -155,10 +154,11 @@ while end > start:
     size += len(k) + len(m.value() or b"") + sum(len(h) + len(v or b"") for h, v in m.headers() or [])
     n += 1
     heads += k.startswith(b"state/")
+    pieces += k.startswith(b"piece/")
     if m.offset() + 1 >= end:
         break
 c.close()
-print(n, size, heads)
+print(n, size, heads, pieces)
 PY
 }
 # probed URL COUNT: every probe key's row in the table has c = COUNT
@@ -171,9 +171,9 @@ probed() {
 # takeover LABEL COUNT: stops the process, produces one record per probe key (whose counts become
 # COUNT), starts another on a fresh data directory and times it to the probes' answers
 takeover() {
-    local t0 owned_ms= deadline c0 rec bytes ms
+    local t0 owned_ms= deadline c0 rec bytes pieces ms
     stop
-    read -r rec bytes _ <<< "$(topic_size 0)"
+    read -r rec bytes _ pieces <<< "$(topic_size 0)"
     records 0 $((PROBES - 1)) 0 | produce
     t0=$(now_ms)
     serve "$SCRATCH/run/$1"
@@ -186,7 +186,7 @@ takeover() {
     done
     ms=$(( $(now_ms) - t0 ))
     c0=$(cpu_ticks "$SPID")
-    out "$1" "restore_s=$(secs "$ms") owned_s=$(secs "${owned_ms:-$ms}") restore_cpu_s=$(secs $((c0 * 10))) read_records=$rec read_mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
+    out "$1" "restore_s=$(secs "$ms") owned_s=$(secs "${owned_ms:-$ms}") restore_cpu_s=$(secs $((c0 * 10))) read_records=$rec read_pieces=$pieces read_mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
 }
 out() { echo "$build $keys run$run $1 $2" | tee -a "$SCRATCH/results"; }
 
@@ -212,8 +212,8 @@ one_run() {
     saves=$(metric "$URL" weir_task_states_saved_total); c0=$(cpu_ticks "$SPID"); w0=$SAVED_END
     records 0 $((TRICKLE - 1)) 1 | produce
     wait_saved "$URL" "$SPID" "$saves"
-    read -r rec bytes heads <<< "$(topic_size "$w0")"
-    out trickle "records=$rec bytes=$bytes heads=$heads cpu_s=$(secs $(( (SAVED_CPU - c0) * 10 )))"
+    read -r rec bytes heads _ <<< "$(topic_size "$w0")"
+    out trickle "records=$rec bytes=$bytes heads=$heads per_save=$((bytes * 4 / heads)) cpu_s=$(secs $(( (SAVED_CPU - c0) * 10 )))"
     takeover short 3 # loaded once, the trickle, the probe
     for round in $(seq 2 "$HISTORY"); do
         saves=$(metric "$URL" weir_task_states_saved_total)
@@ -228,6 +228,7 @@ one_run() {
 SPID=
 n_run=0
 trap '[ ! -s "$SCRATCH/kcat.err" ] || sed "s/^/kcat: /" "$SCRATCH/kcat.err" >&2; [ -z "$SPID" ] || kill "$SPID"; stop_kafka_broker; rm -rf "$SCRATCH"' EXIT
+trap 'echo "task_state.sh: line $LINENO failed" >&2' ERR
 start_kafka_broker || exit 1
 B=$KB
 : > "$SCRATCH/results"
@@ -246,10 +247,10 @@ med() { # med BUILD KEYS STEP FIELD
               print v[int((n - 1) / 2)] }' "$SCRATCH/results"
 }
 echo
-echo "| build | keys | trickle: records to the state topic | bytes | heads | serve CPU s | restore s, short history (CPU s; records, MB read) | restore s, ${HISTORY}x history (CPU s; records, MB read) | first load + save s | start to owning, nothing to restore s |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| build | keys | trickle: records to the state topic | bytes | heads (4 a save) | bytes a save | serve CPU s | restore s, short history (CPU s; records, MB read) | restore s, ${HISTORY}x history (CPU s; records, MB read) | first load + save s | start to owning, nothing to restore s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for keys in "$@"; do
     for build in $builds; do
-        echo "| $build | $keys | $(med $build $keys trickle records) | $(med $build $keys trickle bytes) | $(med $build $keys trickle heads) | $(med $build $keys trickle cpu_s) | $(med $build $keys short restore_s) ($(med $build $keys short restore_cpu_s); $(med $build $keys short read_records), $(med $build $keys short read_mb)) | $(med $build $keys long restore_s) ($(med $build $keys long restore_cpu_s); $(med $build $keys long read_records), $(med $build $keys long read_mb)) | $(med $build $keys load load_s) | $(med $build $keys join join_s) |"
+        echo "| $build | $keys | $(med $build $keys trickle records) | $(med $build $keys trickle bytes) | $(med $build $keys trickle heads) | $(med $build $keys trickle per_save) | $(med $build $keys trickle cpu_s) | $(med $build $keys short restore_s) ($(med $build $keys short restore_cpu_s); $(med $build $keys short read_records), $(med $build $keys short read_mb)) | $(med $build $keys long restore_s) ($(med $build $keys long restore_cpu_s); $(med $build $keys long read_records), $(med $build $keys long read_mb)) | $(med $build $keys load load_s) | $(med $build $keys join join_s) |"
     done
 done
