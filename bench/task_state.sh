@@ -11,13 +11,14 @@
 #   CREATE TABLE tN AS SELECT k, COUNT(*) c, SUM(n) s FROM evN GROUP BY k
 # over KEYS distinct keys in 4 partitions, on a real Apache Kafka broker
 # (start_kafka_broker in tests/lib.sh; fresh topics per run):
-#  1. load: one record per key; wait until read, delivered and saved (lag 0,
-#     weir_task_states_saved_total up, gN.state's end still for 3 s);
+#  1. load: one record per key; wait until saved: every task's latest head
+#     in gN.state names its partition's end as its next offset (a state is
+#     saved once its output rows are delivered), then nothing more for 3 s;
 #  2. trickle: 1,000 records touching 1,000 keys; the records and bytes
 #     (key + value + headers) the saves that follow write to gN.state (read
 #     from its end before the trickle), the heads among them (one per task
 #     saved), and the serve process's CPU seconds (/proc) from the trickle's
-#     start to the last state record's arrival;
+#     start to its last head's arrival;
 #  3. short history: the process stops (SIGTERM), one record per probe key
 #     (8 keys) is produced, and a second process with a fresh data directory
 #     starts; restore = from its start until it holds the 4 partitions and
@@ -65,42 +66,57 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, in 1/100 s
 metric() { curl -s "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
-state_end() { kcat -b "$B" -Q -t "$G.state:0:-1" 2>/dev/null | awk '{ print $NF }'; } # the state topic's end offset
 # records FROM TO N: keys kFROM..kTO, value n = N
 records() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { for (i = a; i <= b; i++) printf "k%d\t{\"k\":\"k%d\",\"n\":%d}\n", i, i, n }'; }
 produce() { kcat -b "$B" -t "$EV" -P -K '\t' -X topic.partitioner=murmur2_random -X queue.buffering.max.messages=1000000 2>>"$SCRATCH/kcat.err"; }
-# caught_up URL: the process holds 4 partitions, has read them to their end and delivered its rows
-caught_up() {
-    local m; m=$(curl -s "$1/metrics")
-    [ "$(echo "$m" | awk -v o="weir_partitions_owned{stream=\"$EV\"}" '$1 == o { print $2 }')" = 4 ] &&
-        [ "$(echo "$m" | grep -c "^weir_pipeline_lag_records{stream=\"$EV\",partition=\"[0-3]\"} 0$")" = 4 ] &&
-        echo "$m" | grep -q "^weir_sink_lag_records{sink=\"$T.to_kafka\",connector=\"kafka\"} 0$"
-}
-# wait_saved URL PID SAVES: caught up, more than SAVES states saved, and the state topic's end still
-# for 3 s; sets SAVED_END (that end) and SAVED_CPU (the process's CPU ticks when it was first seen)
+# wait_saved PID: every task's latest head in the state topic (read from offset $SCAN on) names
+# its partition's end offset as its next one (heads hold their next input offsets: magic, SQL hash,
+# count, then one u64 each, little-endian), i.e. all that was produced is saved; then nothing more
+# for 3 s. Sets SAVED_END (the state topic's end) and SAVED_CPU (the process's CPU ticks when the
+# last head arrived); SCAN moves to the end.
 wait_saved() {
-    local deadline=$(( $(now_ms) + 1800000 )) end since
-    until caught_up "$1" && [ "$(metric "$1" weir_task_states_saved_total)" -gt "$3" ]; do
-        [ "$(now_ms)" -lt "$deadline" ] || { echo "task_state.sh: not saved in 30 min: $(tail -5 "$SCRATCH/serve.err")" >&2; return 1; }
-        kill -0 "$2" 2>/dev/null || { echo "task_state.sh: serve died: $(tail -5 "$SCRATCH/serve.err")" >&2; return 1; }
-        sleep 0.1
-    done
-    SAVED_END=$(state_end); SAVED_CPU=$(cpu_ticks "$2"); since=$(now_ms)
-    while [ $(( $(now_ms) - since )) -lt 3000 ]; do
-        sleep 0.1
-        end=$(state_end)
-        if [ "$end" != "$SAVED_END" ]; then SAVED_END=$end; SAVED_CPU=$(cpu_ticks "$2"); since=$(now_ms); fi
-    done
+    read -r SAVED_END SAVED_CPU <<< "$($PY - "$B" "$G.state" "$EV" "$SCAN" "$1" <<'PY'
+import struct, sys, time
+from confluent_kafka import Consumer, TopicPartition
+brokers, topic, ev, start, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+def cpu():
+    with open("/proc/%s/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return int(v[11]) + int(v[12])
+c = Consumer({"bootstrap.servers": brokers, "group.id": "task-state-bench", "enable.auto.commit": False,
+              "fetch.message.max.bytes": 100000000})
+ends = [c.get_watermark_offsets(TopicPartition(ev, p), timeout=30)[1] for p in range(4)]
+c.assign([TopicPartition(topic, 0, start)])
+saved, at, ticks, deadline, quiet = {}, start, None, time.time() + 1800, None
+while time.time() < deadline:
+    m = c.poll(0.2)
+    if m is not None and not m.error():
+        at = m.offset() + 1
+        k = m.key() or b""
+        if k.startswith(b"state/") and m.value():
+            saved[int(k.rsplit(b"/", 1)[1])] = struct.unpack_from("<Q", m.value(), 16)[0]
+            if all(saved.get(p) == ends[p] for p in range(4)) and ticks is None:
+                ticks, quiet = cpu(), time.time()
+        elif ticks is not None:
+            quiet = time.time()
+    if ticks is not None and time.time() - quiet >= 3:
+        print(at, ticks)
+        sys.exit(0)
+sys.exit("task_state.sh: not saved in 30 min (heads %s, input ends %s)" % (saved, ends))
+PY
+)"
+    SCAN=$SAVED_END
 }
 # serve DIR: a process of group $G on a fresh data directory; sets SPID and URL
 serve() {
     local i
+    rm -f "$SCRATCH/serve.err" # a fresh one: the last process's address is not this one's
     $BIN serve -f "$SCRATCH/p.sql" --data "$1" --kafka "$B" --kafka-group "$G" --scale-out \
         --checkpoint-ms $CHECKPOINT_MS --listen 127.0.0.1:0 2>"$SCRATCH/serve.err" &
     SPID=$!
     URL=
     for i in $(seq 6000); do
-        URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$SCRATCH/serve.err")
+        URL=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$SCRATCH/serve.err" 2>/dev/null)
         [ -n "$URL" ] && return 0
         kill -0 "$SPID" 2>/dev/null || break
         sleep 0.01
@@ -192,7 +208,7 @@ out() { echo "$build $keys run$run $1 $2" | tee -a "$SCRATCH/results"; }
 
 # one_run: the four steps above for $build and $keys, on fresh topics
 one_run() {
-    local t0 saves c0 w0 round rec bytes heads
+    local t0 c0 w0 round rec bytes heads
     BIN=$(weir_of "$build")
     n_run=$((n_run + 1))
     EV=ev$n_run T=t$n_run G=g$n_run
@@ -200,25 +216,25 @@ one_run() {
     { echo "CREATE STREAM $EV (k TEXT, n INT) WITH (partitions = 4, key = 'k');"
       echo "CREATE TABLE $T AS SELECT k, COUNT(*) AS c, SUM(n) AS s FROM $EV GROUP BY k;"; } > "$SCRATCH/p.sql"
     rm -rf "$SCRATCH/run"; mkdir -p "$SCRATCH/run"
+    SCAN=0
     t0=$(now_ms)
     serve "$SCRATCH/run/a"
     until [ "$(metric "$URL" "weir_partitions_owned{stream=\"$EV\"}")" = 4 ]; do sleep 0.05; done
     out join "join_s=$(secs $(( $(now_ms) - t0 )))" # start to owning the partitions, nothing to restore
     t0=$(now_ms)
     records 0 $((keys - 1)) 1 | produce
-    wait_saved "$URL" "$SPID" 0
+    wait_saved "$SPID"
     out load "load_s=$(secs $(( $(now_ms) - t0 - 3000 ))) state_records=$SAVED_END"
     # the trickle
-    saves=$(metric "$URL" weir_task_states_saved_total); c0=$(cpu_ticks "$SPID"); w0=$SAVED_END
+    c0=$(cpu_ticks "$SPID"); w0=$SAVED_END
     records 0 $((TRICKLE - 1)) 1 | produce
-    wait_saved "$URL" "$SPID" "$saves"
+    wait_saved "$SPID"
     read -r rec bytes heads _ <<< "$(topic_size "$w0")"
     out trickle "records=$rec bytes=$bytes heads=$heads per_save=$((bytes * 4 / heads)) cpu_s=$(secs $(( (SAVED_CPU - c0) * 10 )))"
     takeover short 3 # loaded once, the trickle, the probe
     for round in $(seq 2 "$HISTORY"); do
-        saves=$(metric "$URL" weir_task_states_saved_total)
         records 0 $((keys - 1)) "$round" | produce
-        wait_saved "$URL" "$SPID" "$saves"
+        wait_saved "$SPID"
     done
     [ "$HISTORY" -le 1 ] || takeover long $((HISTORY + 3))
     stop
@@ -227,7 +243,7 @@ one_run() {
 
 SPID=
 n_run=0
-trap '[ ! -s "$SCRATCH/kcat.err" ] || sed "s/^/kcat: /" "$SCRATCH/kcat.err" >&2; [ -z "$SPID" ] || kill "$SPID"; stop_kafka_broker; rm -rf "$SCRATCH"' EXIT
+trap 'trap - ERR; [ ! -s "$SCRATCH/kcat.err" ] || sed "s/^/kcat: /" "$SCRATCH/kcat.err" >&2; [ -z "$SPID" ] || kill "$SPID"; stop_kafka_broker; rm -rf "$SCRATCH"' EXIT
 trap 'echo "task_state.sh: line $LINENO failed" >&2' ERR
 start_kafka_broker || exit 1
 B=$KB
