@@ -341,7 +341,8 @@ int weir_task_log_plan(const weir_task_log *l, const char *task, uint64_t epoch,
     int rc = key_of(&head_key, "state", task) || key_of(&prefix, "piece", task) ? WEIR_ENOMEM : WEIR_OK;
     const entry *h = rc ? NULL : find(l, head_key.data, head_key.len);
     /* this epoch's own head, else the head this process restored (not one a stale owner wrote since) */
-    const entry *base = h && h->epoch == epoch ? h : rc ? NULL : find(l->restored, head_key.data, head_key.len);
+    const entry *restored = rc ? NULL : find(l->restored, head_key.data, head_key.len);
+    const entry *base = h && h->epoch == epoch ? h : restored ? restored : h; /* h: a save with no load before it */
     weir_buf owner_key = {0};
     const entry *claim = rc || key_of(&owner_key, "owner", task) ? NULL : find(l, owner_key.data, owner_key.len);
     weir_buf_free(&owner_key);
