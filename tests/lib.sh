@@ -190,7 +190,10 @@ start_kafka_broker() {
         kill -0 "$KAFKA_PID" 2>/dev/null || break
         sleep 0.1
     done
-    complain "the Kafka broker did not start within $KAFKA_START_DEADLINE s; its log: $(tail -40 "$dir/broker.log")"
+    local how="did not answer within $KAFKA_START_DEADLINE s"
+    kill -0 "$KAFKA_PID" 2>/dev/null || how="exited" # then its log's errors say why, before its shutdown's lines
+    complain "the Kafka broker $how; its errors: $(grep -m 10 -E 'ERROR|FATAL|Exception' "$dir/broker.log")" \
+        "; the end of its log: $(tail -20 "$dir/broker.log")"
     stop_kafka_broker
     return 1
 }
