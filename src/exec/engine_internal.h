@@ -70,6 +70,7 @@ struct weir_engine {
     weir_decode_memo decode;   /* what decoding a record remembers for the next (decode.h) */
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
     weir_store *store;         /* where the stored queries' groups are (weir_engine_attach_store), or NULL */
+    struct weir_repart *repart; /* scale-out's repartition streams' origins (repartition.c), or NULL: none */
 };
 
 /* engine.c, for the operators in files of their own (engine_join.c): */
