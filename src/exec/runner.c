@@ -104,6 +104,9 @@ static int key_text(weir_buf *b, const weir_value *row, const int *cols, int n, 
  * - A stream with WITH (key = ...) is keyed and partitioned by those
  *   columns, one with PARTITION BY by the text of its value (ksqlDB's
  *   re-keying; a NULL or an error: no key, the partition of the cause).
+ *   A repartition stream (scale-out's) is keyed by its GROUP BY columns
+ *   even when all are NULL (the key "", "|" for two...), since one
+ *   partition must hold every record of that group too.
  * - Any other stream keeps the key and headers of the record that caused
  *   the row, and its partition. */
 static int output_record(weir_buf *json, weir_arena *key_scratch, uint32_t cur_part, const weir_record *cause,
@@ -122,6 +125,7 @@ static int output_record(weir_buf *json, weir_arena *key_scratch, uint32_t cur_p
     } else if (key_text(json, row, rel->key_cols, rel->nkey_cols, &keyed)) {
         return -1;
     }
+    keyed |= rel->repartition_of != NULL; /* a NULL group key is a group too: its records all go where "" goes */
     *part = keyed ? (int32_t)weir_partition_for_key(json->data + at, json->len - at, partitions)
                   : (int32_t)(cur_part % partitions);
     bool table = rel->is_table; /* a derived table: append_output returned early for a source table */
