@@ -195,6 +195,7 @@ static void start_error(const char *data, const weir_err *err)
 typedef struct plan_options {
     const char *kafka, *group, *clickhouse;
     const char *const *kafka_config;
+    bool scale_out;             /* GROUP BY on other columns than the key goes through a repartition topic */
 } plan_options;
 
 /* The runtime's plan (runtime.h): the pipeline file at start, and it with
@@ -206,7 +207,7 @@ static int plan_pipeline(void *ctx, const char *sql, size_t len, weir_arena *a, 
     size_t n;
     weir_err err = {0};
     if (weir_sql_parse(sql, len, a, &stmts, &n, e) || weir_catalog_build(stmts, n, a, out, e) ||
-        weir_connectors_check(out, a, e))
+        weir_connectors_check(out, a, e) || (po->scale_out && weir_catalog_repartition(out, a, po->group, e)))
         return WEIR_EINVAL;
     if (weir_kafka_plan(out, a, po->kafka, po->group, po->kafka_config, &err) ||
         (po->clickhouse && weir_clickhouse_plan(out, a, po->clickhouse, &err))) {
@@ -288,7 +289,7 @@ static int run_serve(const char **v, int argc, char **argv)
         cli_error("serve", "%s", err.msg);
         goto out;
     }
-    plan_options po = {kafka, group, v[cli_index(c, "clickhouse")], kafka_config};
+    plan_options po = {kafka, group, v[cli_index(c, "clickhouse")], kafka_config, v[cli_index(c, "scale-out")] != NULL};
     weir_sql_error se;
     if (plan_pipeline(&po, sql, sql_len, &arena, &cat, &se)) {
         if (se.line)

@@ -348,6 +348,14 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
         input_close(k);
         return err->code;
     }
+    if (have != (int)partitions && rel->repartition_of) { /* weir's own topic: say what to make */
+        input_close(k);
+        return weir_err_set(err, WEIR_EINVAL, "kafka topic %s (scale-out's repartition topic, re-keying %s) must exist with "
+                            "%u partitions, as many as %s has (%s): create it so (kafka-topics.sh --create --topic %s "
+                            "--partitions %u)", cfg->topic, rel->repartition_of->name, partitions,
+                            rel->repartition_of->name, have < 0 ? "it has none" : "it has another count", cfg->topic,
+                            partitions);
+    }
     if (have != (int)partitions) {
         input_close(k);
         return have < 0 ? weir_err_set(err, WEIR_EIO, "stream %s: kafka topic %s: no metadata from %s", rel->name,
@@ -399,7 +407,9 @@ int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const
         weir_relation *r = cat->rels[i];
         char name[300];
         const kafka_conf *given = r->source_conf, by_name = {.topic = r->name};
-        if (brokers && r->is_source && !r->connector) { /* serve --kafka: the topic of its name */
+        /* serve --kafka: the topic of its name; scale-out's repartition streams too (the runner writes the
+         * stream, its forwarding sink the topic, and the tasks of its partitions read it there) */
+        if (brokers && (r->is_source || r->repartition_of) && !r->connector) {
             r->connector = weir_source_kafka.name;
             given = &by_name;
         }

@@ -43,7 +43,7 @@ int weir_clickhouse_plan(weir_catalog *cat, weir_arena *a, const char *url, weir
 {
     for (int i = 0; i < cat->nrels; i++) {
         const weir_relation *r = cat->rels[i];
-        if (weir_catalog_has_sink(cat, r->name, "clickhouse"))
+        if (weir_catalog_has_sink(cat, r->name, "clickhouse") || r->repartition_of) /* scale-out's own: Kafka only */
             continue;
         char name[300];
         snprintf(name, sizeof name, "%s.to_clickhouse", r->name);

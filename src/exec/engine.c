@@ -25,6 +25,7 @@
 #include "exec/decode.h"
 #include "json/json.h"
 #include "exec/engine_internal.h"
+#include "exec/repartition.h"
 #include "sql/eval.h"
 #include "state/groups.h"
 
@@ -72,7 +73,8 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
         s->watermark = INT64_MIN;
         s->closed_upto = INT64_MIN;
         s->next_close = INT64_MIN;
-        s->nparts = e->opt.single_partition ? 1 : s->q->source->partitions;
+        /* a repartition stream's records keep their origin partition's watermark (repartition.h) */
+        s->nparts = e->opt.single_partition && !s->q->source->repartition_of ? 1 : s->q->source->partitions;
         s->part_wm = malloc(s->nparts * sizeof *s->part_wm);
         for (uint32_t p = 0; s->part_wm && p < s->nparts; p++)
             s->part_wm[p] = INT64_MIN;
@@ -104,6 +106,11 @@ int weir_engine_new(const weir_catalog *cat, const weir_engine_options *opt, wei
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
         }
     }
+    int rc = repart_new(cat, &e->repart, err);
+    if (rc) {
+        weir_engine_free(e);
+        return rc;
+    }
     *out = e;
     return WEIR_OK;
 }
@@ -131,6 +138,7 @@ void weir_engine_free(weir_engine *e)
     }
     free(e->qs);
     free(e->dead);
+    repart_free(e->repart);
     weir_arena_free(&e->scratch);
     weir_buf_free(&e->json);
     weir_decode_memo_free(&e->decode);

@@ -71,6 +71,7 @@ struct weir_engine {
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
     weir_store *store;         /* where the stored queries' groups are (weir_engine_attach_store), or NULL */
     char store_suffix[16];     /* opt.store_suffix, copied */
+    struct weir_repart *repart; /* scale-out's repartition streams' origins (repartition.c), or NULL: none */
 };
 
 /* engine.c, for the operators in files of their own (engine_join.c): */

@@ -18,6 +18,7 @@
 #include "base/crc32c.h"
 #include "base/hash.h"
 #include "exec/decode.h"
+#include "exec/repartition.h"
 #include "json/json.h"
 #include "sql/eval.h"
 
@@ -103,6 +104,9 @@ static int key_text(weir_buf *b, const weir_value *row, const int *cols, int n, 
  * - A stream with WITH (key = ...) is keyed and partitioned by those
  *   columns, one with PARTITION BY by the text of its value (ksqlDB's
  *   re-keying; a NULL or an error: no key, the partition of the cause).
+ *   A repartition stream (scale-out's) is keyed by its GROUP BY columns
+ *   even when all are NULL (the key "", "|" for two...), since one
+ *   partition must hold every record of that group too.
  * - Any other stream keeps the key and headers of the record that caused
  *   the row, and its partition. */
 static int output_record(weir_buf *json, weir_arena *key_scratch, uint32_t cur_part, const weir_record *cause,
@@ -121,6 +125,7 @@ static int output_record(weir_buf *json, weir_arena *key_scratch, uint32_t cur_p
     } else if (key_text(json, row, rel->key_cols, rel->nkey_cols, &keyed)) {
         return -1;
     }
+    keyed |= rel->repartition_of != NULL; /* a NULL group key is a group too: its records all go where "" goes */
     *part = keyed ? (int32_t)weir_partition_for_key(json->data + at, json->len - at, partitions)
                   : (int32_t)(cur_part % partitions);
     bool table = rel->is_table; /* a derived table: append_output returned early for a source table */
@@ -172,6 +177,11 @@ static int append_output(weir_runner *r, const weir_relation *rel, const weir_va
     int32_t part;
     if (runner_encode_output(&r->json, &r->key_scratch, r->cur_part, r->cur_rec, o, row, removed, &rec, &part))
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory");
+    uint32_t engine_part;
+    if (rel->repartition_of && /* scale-out's: the record names its origin (repartition.h) */
+        (!r->cur || repart_header(engine_of(r, r->cur, r->cur_part, &engine_part), rel, r->cur_part, r->cur_offset, ts,
+                                  &rec.headers, &rec.headers_len)))
+        return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory writing %s", rel->name);
     int rc = weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
     r->changes++;
     if (rc == WEIR_OK && r->opt.on_output)
@@ -662,9 +672,12 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
                 r->cur_offset = rec.offset;
                 r->cur_rec = &rec;
                 weir_err_clear(&r->cb_err);
-                if (rec.value_len == 0 && in->rel->is_table
+                bool apply = true; /* a repartition record applied already is skipped (repartition.h) */
+                if (in->rel->repartition_of && repart_take(e, in->rel, &rec, now_ms, &t, &apply, &engine_part, err))
+                    return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
+                if (apply && (rec.value_len == 0 && in->rel->is_table
                         ? weir_engine_push_tombstone(e, in->rel, engine_part, (const char *)rec.key, rec.key_len, rec.ts_ms, &t, err)
-                        : weir_engine_push_json(e, in->rel, engine_part, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err))
+                        : weir_engine_push_json(e, in->rel, engine_part, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, err)))
                     return r->cb_err.code ? weir_err_set(err, r->cb_err.code, "%s", r->cb_err.msg) : err->code;
                 in->offset[p] = rec.offset + 1;
                 in->last_data_ms[p] = now_ms;

@@ -14,7 +14,10 @@
  * watermarks and records (join.c), a temporal join's versions and waiting
  * records (temporal_join.c), a stream-table or table-table join's rows
  * (row_map.c). A join whose state is in the store writes no table row, no
- * interval join record and no temporal version: the store has them. The
+ * interval join record and no temporal version: the store has them. Then,
+ * only when the pipeline has repartition streams (scale-out's, planned
+ * for the task engines that save this), their origins (repartition.h's
+ * repart_save); a state without them loads as none applied yet. The
  * caller frames it (checkpoint.c adds offsets and a CRC).
  *
  * Older versions load: V4 (V5 without the join's store flag), V3 (V4
@@ -33,6 +36,7 @@
 
 #include "base/codec.h"
 #include "exec/engine_internal.h"
+#include "exec/repartition.h"
 
 #define SNAPSHOT_V1_MAX 0xffff0000u /* version 1's first word, a query count, is below this */
 #define SNAPSHOT_V2 0xffff0002u     /* the first version with a version word: joins' state */
@@ -129,6 +133,7 @@ int weir_engine_save(const weir_engine *e, weir_buf *out)
         if (!rc && s->temporal)
             rc = weir_temporal_join_save(s->temporal, out);
     }
+    rc = rc || (e->repart && repart_save(e->repart, out));
     return rc ? WEIR_ENOMEM : WEIR_OK;
 }
 
@@ -212,6 +217,8 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         if (jrc == WEIR_ENOMEM)
             return weir_err_set(err, WEIR_ENOMEM, "out of memory restoring %s", s->q->output->name);
     }
+    if (e->repart && !r.bad && r.p != r.end)
+        repart_load(e->repart, &r);
     if (r.bad || r.p != r.end)
         return weir_err_set(err, WEIR_ECORRUPT, "checkpoint state is damaged or from another pipeline");
     for (int i = 0; i < e->cat->nqueries; i++) {

@@ -37,6 +37,7 @@
 
 #include "base/codec.h"
 #include "base/hash.h"
+#include "exec/repartition.h"
 #include "state/changes.h"
 
 #define STATE_MAGIC_V1 0x31535457u /* "WTS1": u32 magic, u64 SQL hash, u64 next offset, engine snapshot (one input) */
@@ -61,14 +62,7 @@ static void task_name(const input *in, uint32_t p, char *out, size_t cap)
 
 bool tasks_groups_by_key(const weir_query *q)
 {
-    int found = 0;
-    for (int k = 0; k < q->source->nkey_cols; k++)
-        for (int i = 0; i < q->nkeys; i++)
-            if (q->keys[i]->kind == WEIR_E_COLUMN && q->keys[i]->col.index == q->source->key_cols[k]) {
-                found++;
-                break;
-            }
-    return q->source->nkey_cols && found == q->source->nkey_cols;
+    return weir_query_groups_by_key(q);
 }
 
 int tasks_check(const weir_runner *r, weir_err *err)
@@ -88,12 +82,13 @@ int tasks_check(const weir_runner *r, weir_err *err)
             continue;
         const weir_relation *src = query->source;
         if (src->key_col < 0)
-            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s groups stream %s, which has no key: declare WITH (key = "
-                                "'col') and group by it, so that each group lives in one partition", query->output->name,
-                                src->name);
-        return weir_err_set(err, WEIR_EINVAL, "scale-out: %s must group by %s, the key stream %s is partitioned by, so that "
-                            "each group lives in one partition (regrouping across processes is not supported)",
-                            query->output->name, src->key_fields, src->name);
+            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s groups stream %s, which has no key, by no plain column: "
+                                "group by columns (they go through a repartition topic), or declare WITH (key = 'col') and "
+                                "group by it, so that each group lives in one partition", query->output->name, src->name);
+        return weir_err_set(err, WEIR_EINVAL, "scale-out: %s must group by %s, the key stream %s is partitioned by, or by "
+                            "plain columns, which go through a repartition topic: an expression in GROUP BY, a join or "
+                            "a table read cannot be regrouped across processes", query->output->name, src->key_fields,
+                            src->name);
     }
     return WEIR_OK;
 }
@@ -385,7 +380,9 @@ static bool quiet(const weir_runner *r, const input *in, uint32_t p, int64_t now
  * runner.c's idle_advance over one partition: a quiet input's watermark
  * rises to the newest of the query's inputs (a temporal join's stream is
  * not waited on), and when all are quiet time moves on with the wall clock,
- * so the last windows close and the joins' records expire. */
+ * so the last windows close and the joins' records expire. A query reading
+ * a repartition stream has a watermark per origin partition: an origin
+ * that sent nothing here for the idle time is the quiet one. */
 static int idle_task(weir_runner *r, input *lead, uint32_t p, int64_t now, int64_t elapsed, const weir_emit_target *t,
                      weir_err *err)
 {
@@ -397,21 +394,25 @@ static int idle_task(weir_runner *r, input *lead, uint32_t p, int64_t now, int64
                      (query->join && !query->join->tables && (!query->join->table || query->join->temporal));
         if (!timed || !ins[0] || lead_of(ins[0]) != lead || (query->join && !ins[1]))
             continue;
-        uint32_t nw = weir_engine_query_parts(e, q); /* one engine partition: one watermark per input */
+        /* one engine partition: one watermark per input, or per origin partition of a repartition stream */
+        uint32_t nw = weir_engine_query_parts(e, q);
+        bool origins = query->source->repartition_of != NULL;
         int64_t newest = INT64_MIN;
         bool all_quiet = true;
         for (uint32_t w = 0; w < nw; w++) {
             int64_t wm = weir_engine_watermark(e, q, w);
             newest = wm > newest ? wm : newest;
-            all_quiet = all_quiet && quiet(r, ins[w], p, now);
+            all_quiet = all_quiet && quiet(r, origins ? ins[0] : ins[w], p, now);
         }
         if (newest == INT64_MIN)
             continue;
         for (uint32_t w = 0; w < nw; w++) {
+            input *from = origins ? ins[0] : ins[w]; /* the input whose watermark w is */
             bool waited_on = !(query->join && query->join->temporal && w == 0);
-            if (!waited_on || !quiet(r, ins[w], p, now))
+            int64_t seen = origins ? repart_seen_ms(e, query->source, w) : 0; /* 0: not known, the partition's */
+            if (!waited_on || (seen ? now - seen < r->opt.idle_ms : !quiet(r, from, p, now)))
                 continue;
-            r->cur = ins[w];
+            r->cur = from;
             int rc = weir_engine_raise_watermark(e, q, w, all_quiet ? newest + elapsed : newest, t, err);
             if (rc)
                 return rc;

@@ -152,6 +152,8 @@ struct weir_relation {
                                       WEIR_CLEANUP_STORE; -1: not said */
     uint64_t ordered_cols;         /* tables: the columns an endpoint sorts by first with a LIMIT and no WHERE (a bit
                                       each, the first 64): the state store keeps an index of each (exec/view_topn.c) */
+    const weir_relation *repartition_of; /* scale-out's internal repartition stream (weir_catalog_repartition): the
+                                      stream whose records it carries, re-keyed; NULL for every other relation */
 };
 
 /* CREATE ROUTE 'POST /videos/{video_id}/likes' INTO likes: HTTP requests on
@@ -215,6 +217,21 @@ int weir_catalog_build(weir_stmt **stmts, size_t n, weir_arena *a, weir_catalog 
 const weir_relation *weir_catalog_find(const weir_catalog *c, const char *name);
 /* rel's place in c->rels (what arrays kept per relation are indexed by), or -1. */
 int weir_catalog_index(const weir_catalog *c, const weir_relation *rel);
+
+/* Whether q's GROUP BY includes every key column of its input, so that
+ * each group's records are all in one partition of it (scale-out's and
+ * serve --threads' rule). */
+bool weir_query_groups_by_key(const weir_query *q);
+
+/* Scale-out (serve --scale-out, plan_repartition.c): each grouped query
+ * whose GROUP BY is plain columns other than its input's key reads,
+ * instead of its input, an internal stream "<group>.<query>.repartition"
+ * of the input's columns and partition count, keyed by those columns
+ * (so murmur2 of the group key picks the partition) and written by a
+ * query added for it, which also applies the query's WHERE. The stream
+ * gets repartition_of set; the caller puts it on a Kafka topic. Other
+ * queries are left as they are (tasks.c refuses those it cannot run). */
+int weir_catalog_repartition(weir_catalog *cat, weir_arena *a, const char *group, weir_sql_error *e);
 
 /* A source stream's own WITH options (partitions, key, ...): with a
  * connector, every other option is the connector's. */
