@@ -19,9 +19,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The fixed catalog a target fuzzes against, planned from sql at its first
- * call (each target is a program of its own, with one sql); a plan that
- * fails is the target's bug: abort. */
-static inline const weir_catalog *fuzz_catalog(const char *sql)
+ * call (each target is a program of its own, with one sql), then given to
+ * then (may be NULL) for planning of its own, e.g. scale-out's rewrite; a
+ * plan (or then) that fails is the target's bug: abort. */
+static inline const weir_catalog *fuzz_catalog_then(const char *sql, int (*then)(weir_catalog *cat, weir_arena *a))
 {
     static weir_arena a;
     static weir_catalog cat;
@@ -30,12 +31,15 @@ static inline const weir_catalog *fuzz_catalog(const char *sql)
         weir_stmt **st;
         size_t n;
         weir_sql_error e;
-        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
+        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e) ||
+            (then && then(&cat, &a)))
             abort();
         planned = true;
     }
     return &cat;
 }
+
+static inline const weir_catalog *fuzz_catalog(const char *sql) { return fuzz_catalog_then(sql, NULL); }
 
 /* Rewrites the CRC of each whole batch laid end to end in p[0..n), so that
  * random inputs get past the checksum and exercise the structure checks

@@ -55,18 +55,8 @@ static int temporal(const weir_query *q, const uint8_t *val, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static weir_arena a;
-    static weir_catalog cat;
-    static const weir_query *q, *tq;
-    if (!q) {
-        weir_stmt **st;
-        size_t n;
-        weir_sql_error e;
-        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
-            abort();
-        q = cat.queries[0];
-        tq = cat.queries[1];
-    }
+    const weir_catalog *cat = fuzz_catalog(sql);
+    const weir_query *q = cat->queries[0], *tq = cat->queries[1];
     if (size < 1)
         return 0;
     if (data[0] & 2)

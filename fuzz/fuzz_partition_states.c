@@ -18,7 +18,7 @@ static const char *sql =
     "CREATE TABLE b AS SELECT k, window_start, COUNT(DISTINCT n) AS d FROM HOP(s, INTERVAL '1' MINUTE, "
     "INTERVAL '3' MINUTE) GROUP BY k EMIT FINAL;";
 
-static weir_catalog cat;
+static const weir_catalog *cat;
 
 static int on_row(void *ctx, const weir_relation *r, const weir_value *row, int64_t ts)
 {
@@ -34,13 +34,13 @@ static int load(void *ctx, const char *name, uint32_t name_len, uint32_t parts, 
         abort(); /* the reader hands out the partitions it read */
     weir_engine_options opt = {.single_partition = true};
     weir_engine *eng;
-    if (weir_engine_new(&cat, &opt, &eng, err))
+    if (weir_engine_new(cat, &opt, &eng, err))
         abort();
     int rc = weir_engine_load(eng, state, len, err);
     if (rc == WEIR_OK) {
         weir_emit_target t = {NULL, on_row, NULL, NULL};
         const char *rec = "{\"k\":\"x\",\"n\":1,\"ts\":1000}";
-        weir_engine_push_json(eng, cat.rels[0], 0, rec, strlen(rec), 0, &t, err);
+        weir_engine_push_json(eng, cat->rels[0], 0, rec, strlen(rec), 0, &t, err);
         weir_engine_advance(eng, INT64_MAX, &t, err);
     }
     weir_engine_free(eng);
@@ -49,16 +49,7 @@ static int load(void *ctx, const char *name, uint32_t name_len, uint32_t parts, 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static weir_arena a;
-    static bool planned;
-    if (!planned) {
-        weir_stmt **st;
-        size_t n;
-        weir_sql_error e;
-        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e))
-            abort();
-        planned = true;
-    }
+    cat = fuzz_catalog(sql);
     weir_reader_buf rd = {data, data + size, false};
     weir_err err;
     workers_read_states(&rd, load, NULL, &err);

@@ -32,26 +32,15 @@ static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, c
 }
 
 /* The catalog as serve --scale-out plans it: c reads the repartition stream g.c.repartition. */
-static const weir_catalog *catalog(void)
+static int repartition(weir_catalog *cat, weir_arena *a)
 {
-    static weir_arena a;
-    static weir_catalog cat;
-    static bool planned;
-    if (!planned) {
-        weir_stmt **st;
-        size_t n;
-        weir_sql_error e;
-        if (weir_sql_parse(sql, strlen(sql), &a, &st, &n, &e) || weir_catalog_build(st, n, &a, &cat, &e) ||
-            weir_catalog_repartition(&cat, &a, "g", &e) || !weir_catalog_find(&cat, "g.c.repartition"))
-            abort();
-        planned = true;
-    }
-    return &cat;
+    weir_sql_error e;
+    return weir_catalog_repartition(cat, a, "g", &e) || !weir_catalog_find(cat, "g.c.repartition");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const weir_catalog *cat = catalog();
+    const weir_catalog *cat = fuzz_catalog_then(sql, repartition);
     const weir_relation *stream = weir_catalog_find(cat, "g.c.repartition");
     weir_engine_options opt = {.single_partition = true};
     weir_engine *eng;
