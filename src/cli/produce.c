@@ -32,7 +32,8 @@
 static const cli_option options[] = {
     {"data", 'd', "DIR", "data directory (default ./weir-data or $WEIR_DATA)"},
     {"key", 'k', "FIELD", "partition by this top-level field (Kafka's murmur2), or by several ('a,b': their texts "
-                          "joined by '|'); default round-robin"},
+                          "joined by '|'); default the stream's own key (its pipeline's, or an earlier --key's when "
+                          "it was created), else round-robin"},
     {"partition", 'p', "P", "write every record to partition P"},
     {"partitions", 0, "N", "partitions if the stream is created (default 4)"},
     {"segment-bytes", 0, "BYTES", "if the stream is created: roll segments past this size (default 128 MiB)"},
@@ -70,7 +71,8 @@ typedef struct producer {
     uint64_t first_pending_ns; /* remote: when the batch's first record came */
     weir_stream *stream;
     const char *input_name;
-    const char *key_field;
+    const char *key_field;     /* --key, else the stream's own key (key_copy), or NULL */
+    char key_copy[WEIR_STREAM_KEY_MAX];
     int32_t partition;
     bool print_acks;
     uint64_t acked;           /* records durable */
@@ -131,6 +133,22 @@ static int commit(producer *pr)
         fflush(stdout);
     }
     return CLI_OK;
+}
+
+/* The key the records are placed by: --key (which an empty stream takes
+ * as its own), else the stream's own key, so that records appended here
+ * land where its pipeline's per-partition state expects them. */
+static int key_by_stream(producer *pr, weir_err *err)
+{
+    bool adopted;
+    if (pr->key_field && pr->partition < 0)
+        return weir_stream_adopt_key(pr->stream, pr->key_field, &adopted, err);
+    const char *own = weir_stream_get_config(pr->stream)->key;
+    if (!pr->key_field && own[0]) {
+        snprintf(pr->key_copy, sizeof pr->key_copy, "%s", own);
+        pr->key_field = pr->key_copy;
+    }
+    return WEIR_OK;
 }
 
 /* weir_ndjson_fn: appends one checked record; commits when the group is due. */
@@ -308,7 +326,9 @@ static int run_produce(const char **v, int argc, char **argv)
         fprintf(stderr, "weir produce: recovery: %s", report);
     weir_stream_config sc = {.partitions = (uint32_t)partitions, .segment_bytes = segment_bytes,
                              .retention_bytes = (int64_t)retention_bytes, .retention_ms = (int64_t)retention_ms};
-    if (weir_stream_open_or_create(pr.log, argv[0], &sc, &pr.stream, &err) != WEIR_OK) {
+    if (pr.key_field)
+        snprintf(sc.key, sizeof sc.key, "%s", pr.key_field);
+    if (weir_stream_open_or_create(pr.log, argv[0], &sc, &pr.stream, &err) != WEIR_OK || key_by_stream(&pr, &err)) {
         cli_error("produce", "%s", err.msg);
         goto out;
     }

@@ -5,7 +5,21 @@
 
 #include <string.h>
 
+#include "base/hash.h"
 #include "json/json.h"
+
+/* Whether the record would break the stream's promise that its records
+ * are placed by its key: placed by other fields, or forced into a partition
+ * that is not its key's. */
+static bool misplaces(const weir_stream *s, int32_t partition, const char *key_fields, const weir_record *rec)
+{
+    const weir_stream_config *c = weir_stream_get_config(s);
+    if (!c->key[0])
+        return false;
+    if (!key_fields || strcmp(key_fields, c->key))
+        return true;
+    return partition >= 0 && rec->key && weir_partition_for_key(rec->key, rec->key_len, c->partitions) != (uint32_t)partition;
+}
 
 int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, const char *json, size_t len,
                      int64_t ts_ms, const weir_buf *headers, weir_buf *scratch, uint32_t *partition_out,
@@ -23,5 +37,6 @@ int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, 
         rec.key = scratch->data ? scratch->data : (const uint8_t *)"";
         rec.key_len = scratch->len;
     }
-    return weir_stream_append(s, partition, &rec, partition_out, offset_out, err);
+    int rc = misplaces(s, partition, key_fields, &rec) ? weir_stream_forget_key(s, err) : WEIR_OK;
+    return rc ? rc : weir_stream_append(s, partition, &rec, partition_out, offset_out, err);
 }

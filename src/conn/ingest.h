@@ -16,7 +16,10 @@
  * no key when absent or null (the record goes round-robin). Several fields
  * ("a,b") make the key their texts joined by '|' (a missing one as empty
  * text), as partition_of(n, a, b) computes it. scratch holds
- * the decoded key between calls. Returns like weir_stream_append, and
+ * the decoded key between calls. A stream whose records were all placed
+ * by its key (its config's key) forgets that key first if this record is
+ * placed otherwise (by other fields, or in another partition).
+ * Returns like weir_stream_append, and
  * like it says where the record went (either pointer may be NULL). */
 int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, const char *json, size_t len,
                      int64_t ts_ms, const weir_buf *headers, weir_buf *scratch, uint32_t *partition_out, uint64_t *offset_out,

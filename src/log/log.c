@@ -291,7 +291,8 @@ int weir_log_close(weir_log *log, weir_err *err)
 }
 
 /* A delete-policy stream's conf has the lines older versions wrote; a
- * compacted one adds compact=1 and delete_retention_ms. */
+ * compacted one adds compact=1 and delete_retention_ms, a keyed one
+ * key=FIELDS (the only line that is not a number). */
 static int format_config(const weir_stream_config *c, char *out, size_t cap)
 {
     int n = snprintf(out, cap,
@@ -300,7 +301,16 @@ static int format_config(const weir_stream_config *c, char *out, size_t cap)
                      c->partitions, c->segment_bytes, c->segment_ms, c->retention_ms, c->retention_bytes);
     if (c->compact && n > 0 && (size_t)n < cap)
         n += snprintf(out + n, cap - (size_t)n, "compact=1\ndelete_retention_ms=%" PRId64 "\n", c->delete_retention_ms);
+    if (c->key[0] && n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, "key=%s\n", c->key);
     return n;
+}
+
+/* Whether fields can be a stream's key in its conf: one line, short enough. */
+static bool key_fits(const char *fields)
+{
+    size_t n = strlen(fields);
+    return n > 0 && n < WEIR_STREAM_KEY_MAX && !memchr(fields, '\n', n);
 }
 
 static int parse_config(const char *text, const char *path, weir_stream_config *c, weir_err *err)
@@ -315,7 +325,13 @@ static int parse_config(const char *text, const char *path, weir_stream_config *
         long long v;
         char linebuf[256];
         snprintf(linebuf, sizeof linebuf, "%.*s", (int)len, p);
-        if (len > 0) {
+        if (len > 4 && !strncmp(p, "key=", 4)) {
+            if (len - 4 >= sizeof c->key)
+                return weir_err_set(err, WEIR_ECORRUPT, "%s:%d: key longer than %d bytes", path, line,
+                                    WEIR_STREAM_KEY_MAX - 1);
+            memcpy(c->key, p + 4, len - 4);
+            c->key[len - 4] = '\0';
+        } else if (len > 0) {
             if (sscanf(linebuf, "%63[a-z_]=%lld", key, &v) != 2 || v < 0)
                 return weir_err_set(err, WEIR_ECORRUPT, "%s:%d: expected name=number", path, line);
             if (!strcmp(key, "partitions") && v >= 1 && v <= 10000) c->partitions = (uint32_t)v;
@@ -448,6 +464,8 @@ static int create_locked(weir_log *log, const char *name, const weir_stream_conf
         return weir_err_set(err, WEIR_EINVAL, "invalid stream name '%s' (use letters, digits, '.', '_', '-')", name);
     weir_stream_config c = config ? *config : default_config;
     fill_defaults(&c);
+    if (c.key[0] && !key_fits(c.key))
+        c.key[0] = '\0'; /* placed by it all the same, but not said: its queries run in one engine */
     if (c.partitions > 10000)
         return weir_err_set(err, WEIR_EINVAL, "stream '%s': %u partitions is more than 10000", name, c.partitions);
     char conf[PATH_MAX];
@@ -466,7 +484,7 @@ static int create_locked(weir_log *log, const char *name, const weir_stream_conf
     rc = stream_load(log, name, &c, &s, err); /* makes the partitions */
     if (rc)
         return rc;
-    char text[512];
+    char text[1024];
     int n = format_config(&c, text, sizeof text);
     rc = weir_io_write_file_atomic(log->io, conf, text, (size_t)n, err);
     if (rc == WEIR_OK) {
@@ -835,6 +853,22 @@ int weir_stream_delete_before(weir_stream *s, uint32_t partition, uint64_t limit
     return rc;
 }
 
+static int write_config(weir_stream *s, const weir_stream_config *cfg, weir_err *err)
+{
+    weir_stream_config c = *cfg;
+    char old[1024], text[1024];
+    format_config(&s->config, old, sizeof old);
+    int n = format_config(&c, text, sizeof text);
+    if (!strcmp(old, text))
+        return WEIR_OK;
+    char conf[PATH_MAX];
+    snprintf(conf, sizeof conf, "%s/stream.conf", s->dir);
+    int rc = weir_io_write_file_atomic(s->log->io, conf, text, (size_t)n, err);
+    if (rc == WEIR_OK)
+        s->config = c;
+    return rc;
+}
+
 int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, weir_err *err)
 {
     if (s->log->opt.read_only)
@@ -847,16 +881,40 @@ int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, we
     if (!c.segment_bytes) c.segment_bytes = s->config.segment_bytes;
     if (!c.segment_ms) c.segment_ms = s->config.segment_ms;
     fill_defaults(&c);
-    char old[512], text[512];
-    format_config(&s->config, old, sizeof old);
-    int n = format_config(&c, text, sizeof text);
-    if (!strcmp(old, text))
+    memcpy(c.key, s->config.key, sizeof c.key); /* how its records were placed is not a setting */
+    return write_config(s, &c, err);
+}
+
+int weir_stream_forget_key(weir_stream *s, weir_err *err)
+{
+    if (!s->config.key[0])
         return WEIR_OK;
-    char conf[PATH_MAX];
-    snprintf(conf, sizeof conf, "%s/stream.conf", s->dir);
-    int rc = weir_io_write_file_atomic(s->log->io, conf, text, (size_t)n, err);
-    if (rc == WEIR_OK)
-        s->config = c;
+    if (s->log->opt.read_only)
+        return weir_err_set(err, WEIR_EINVAL, "cannot reconfigure '%s': log opened read-only", s->name);
+    weir_stream_config c = s->config;
+    c.key[0] = '\0';
+    return write_config(s, &c, err);
+}
+
+int weir_stream_adopt_key(weir_stream *s, const char *fields, bool *adopted, weir_err *err)
+{
+    *adopted = false;
+    if (s->config.key[0] || !key_fits(fields))
+        return WEIR_OK;
+    if (s->log->opt.read_only)
+        return weir_err_set(err, WEIR_EINVAL, "cannot reconfigure '%s': log opened read-only", s->name);
+    for (uint32_t i = 0; i < s->config.partitions; i++) {
+        weir_partition *p = &s->parts[i];
+        pthread_mutex_lock(&p->view_lock);
+        bool empty = p->durable_next == 0 && p->pending_records == 0;
+        pthread_mutex_unlock(&p->view_lock);
+        if (!empty)
+            return WEIR_OK;
+    }
+    weir_stream_config c = s->config;
+    snprintf(c.key, sizeof c.key, "%s", fields);
+    int rc = write_config(s, &c, err);
+    *adopted = rc == WEIR_OK;
     return rc;
 }
 

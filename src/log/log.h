@@ -59,6 +59,8 @@ typedef struct weir_log_options {
     uint32_t group_commit_bytes;/* ... or this many buffered bytes; 0: 4 MiB */
 } weir_log_options;
 
+#define WEIR_STREAM_KEY_MAX 256 /* a stream's key fields, with their NUL */
+
 typedef struct weir_stream_config {
     uint32_t partitions;        /* 1..10000; 0: 4 */
     uint64_t segment_bytes;     /* roll the active segment past this size; 0: 128 MiB */
@@ -67,6 +69,12 @@ typedef struct weir_stream_config {
     int64_t retention_bytes;    /* keep at most about this many bytes per partition; 0: unlimited */
     bool compact;               /* cleanup policy compact: sealed segments keep the last record per key (compact.c) */
     int64_t delete_retention_ms;/* compact: a tombstone (empty value) outlives its segment's newest record by this; 0: 1 day */
+    /* The fields every record of the stream was placed by (their names
+     * joined by ','): each one is in the partition murmur2 of its key text
+     * gives (or anywhere when it has none of them). Empty: placed anyhow.
+     * Set at create; weir_stream_forget_key drops it, once a record goes
+     * elsewhere. Per-partition state relies on it (exec/workers.c). */
+    char key[WEIR_STREAM_KEY_MAX];
 } weir_stream_config;
 
 /* Opens (creating if needed) the data directory. Recovery runs here: every
@@ -175,6 +183,17 @@ int weir_stream_delete_before(weir_stream *s, uint32_t partition, uint64_t limit
  * or the stream's. stream.conf is rewritten (atomically) only if something
  * changed. The writer's call. */
 int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, weir_err *err);
+
+/* Says from now on that the stream's records are not all placed by its
+ * key (config.key becomes empty): stream.conf is rewritten durably before
+ * it returns, so before any record placed otherwise can be committed. A
+ * no-op for a stream without a key. The writer's call. */
+int weir_stream_forget_key(weir_stream *s, weir_err *err);
+
+/* Gives an empty stream (no record in any partition, none pending) the key
+ * its records will be placed by: false (and nothing changes) if it has
+ * records or a key already, or fields do not fit. The writer's call. */
+int weir_stream_adopt_key(weir_stream *s, const char *fields, bool *adopted, weir_err *err);
 
 /* Compacts a stream's partition whose config says compact (else a no-op):
  * its sealed segments that end at or before `limit` keep only the last

@@ -385,8 +385,13 @@ static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
         char dlq[300];
         snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
         weir_stream_config sc = {.partitions = rel->partitions}, dc = {.partitions = 1};
+        bool adopted;
+        if (rel->is_source && rel->key_fields) /* ingest places its records by it (a stream too old to say: if empty) */
+            snprintf(sc.key, sizeof sc.key, "%s", rel->key_fields);
         if (rel->is_source)
             rc = weir_stream_open_or_create(log, rel->name, &sc, &st, err);
+        if (rc == WEIR_OK && rel->is_source && rel->key_fields)
+            rc = weir_stream_adopt_key(st, rel->key_fields, &adopted, err);
         if (rc == WEIR_OK && rel->is_source)
             rc = weir_stream_open_or_create(log, dlq, &dc, &st, err);
     }
