@@ -56,8 +56,8 @@ static const cli_option options[] = {
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"threads", 0, "N", "threads running the queries that keep their state per partition (filters, projections, "
                         "GROUP BY the input's key) partition by partition, each partition's state owned by one "
-                        "(0: the number of cores; default: 1 for a new data directory, else as its checkpoint was "
-                        "written)"},
+                        "(0: the number of cores; default: the number of cores for a new data directory, else as "
+                        "its checkpoint was written)"},
     {"state-memory", 0, "BYTES", "state kept in memory beside the state store (tables' rows, aggregation groups); past it, "
                                  "what the store holds leaves memory after each checkpoint, least recently changed first "
                                  "(default 268435456; 0: no bound)"},
@@ -146,6 +146,8 @@ static void print_stats(const weir_runtime *rt)
                     (unsigned long long)(st.state_bytes / 1024), (unsigned long long)st.entry_bytes);
         if (st.partition_engines) /* --threads: its input is partition-parallel */
             fprintf(stderr, ", per partition (%u engines)", st.partition_engines);
+        else if (st.unplaced)
+            fprintf(stderr, ", in one engine: %s's records were not all appended by its key", cat->queries[i]->source->name);
         fputc('\n', stderr);
     }
     uint64_t dead[WEIR_DEAD_REASONS] = {0};
@@ -227,7 +229,7 @@ static int run_serve(const char **v, int argc, char **argv)
     uint64_t checkpoint_ms = 1000, idle_ms = 5000, max_body = 64u << 20, max_inflight = 256u << 20, max_bodies = 1u << 30,
              disk_quota = 0, min_free = 64u << 20, header_timeout = 10, body_timeout = 60, max_conns = 4096,
              max_per_address = 256, query_timeout = 30, max_result = 64u << 20, state_memory = 256u << 20,
-             max_feeds = WEIR_DEFAULT_MAX_FEEDS, threads = 1;
+             max_feeds = WEIR_DEFAULT_MAX_FEEDS, threads = 0;
     bool threads_default = !v[cli_index(c, "threads")];
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");

@@ -291,10 +291,11 @@ int checkpoint_end(weir_runner *r, weir_err *err)
     return rc;
 }
 
-/* A checkpoint's epoch and whether its engine state keeps groups in the
- * store, from its head (put_head's layout); damaged, it keeps none (and
- * restoring it says what is wrong). */
-static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store, bool *per_partition)
+/* A checkpoint's epoch, whether its engine state keeps groups in the
+ * store, and where its partitions' engines' states are, from its head
+ * (put_head's layout); damaged, it keeps none (and restoring it says what
+ * is wrong). */
+static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_store, weir_reader_buf *engines)
 {
     weir_reader_buf b = {data, data + len, false};
     weir_get_u32(&b);
@@ -314,21 +315,43 @@ static void head_of(const uint8_t *data, size_t len, uint64_t *epoch, bool *in_s
     uint32_t state_len;
     const uint8_t *state = weir_get_bytes(&b, &state_len);
     *in_store = !b.bad && weir_engine_state_in_store(state, state_len);
-    if (per_partition) /* partitions' engines' states (workers.c) before the CRC */
-        *per_partition = !b.bad && b.end - b.p > 4;
+    if (engines) /* partitions' engines' states (workers.c) before the CRC: none if damaged */
+        *engines = b.bad || b.end - b.p < 4 ? (weir_reader_buf){b.p, b.p, false} : (weir_reader_buf){b.p, b.end - 4, false};
 }
 
-int checkpoint_layout(const weir_runner *r, bool *per_partition, weir_err *err)
+typedef struct layout_ctx {
+    const weir_runner *r;
+    bool *per_input;
+} layout_ctx;
+
+static int mark_input(void *ctx, const char *name, uint32_t name_len, uint32_t parts, uint32_t p, const uint8_t *state,
+                      uint32_t len, weir_err *err)
+{
+    (void)parts, (void)p, (void)state, (void)len, (void)err;
+    layout_ctx *lc = ctx;
+    for (int i = 0; i < lc->r->ninputs; i++)
+        if (strlen(lc->r->inputs[i].rel->name) == name_len && !memcmp(lc->r->inputs[i].rel->name, name, name_len))
+            lc->per_input[i] = true;
+    return WEIR_OK;
+}
+
+int checkpoint_layout(const weir_runner *r, bool *per_partition, bool *per_input, weir_err *err)
 {
     char path[PATH_MAX + 16], *data;
     size_t len;
     uint64_t epoch;
     bool in_store;
+    weir_reader_buf parts;
     snprintf(path, sizeof path, "%s/checkpoint", r->dir);
     int rc = weir_io_read_file(weir_log_io(r->log), path, &data, &len, err);
     if (rc)
         return rc;
-    head_of((const uint8_t *)data, len, &epoch, &in_store, per_partition);
+    head_of((const uint8_t *)data, len, &epoch, &in_store, &parts);
+    *per_partition = parts.p != parts.end;
+    layout_ctx lc = {r, per_input};
+    /* damaged, it keeps none: restoring it says what is wrong */
+    if (workers_read_states(&parts, mark_input, &lc, err) != WEIR_OK)
+        weir_err_clear(err);
     free(data);
     return WEIR_OK;
 }

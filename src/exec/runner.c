@@ -366,11 +366,21 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
 
 /* A default thread count gives way to the checkpoint's layout: one engine
  * for a checkpoint without partitions' engines (an older weir's, or one
- * written with --threads 1), at least two threads for one with them. */
+ * written with --threads 1), at least two threads for one with them, and
+ * per partition the inputs it keeps so (workers.c's choose). Without a
+ * checkpoint the layout is open: how the inputs' records were placed
+ * decides it. */
 static int threads_as_checkpointed(weir_runner *r, weir_err *err)
 {
     bool per_partition;
-    int rc = r->opt.reset || r->opt.tasks ? WEIR_ENOENT : checkpoint_layout(r, &per_partition, err);
+    if (!(r->checkpointed_parts = calloc((size_t)r->ninputs + 1, sizeof *r->checkpointed_parts)))
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    int rc = r->opt.reset || r->opt.tasks ? WEIR_ENOENT : checkpoint_layout(r, &per_partition, r->checkpointed_parts, err);
+    r->layout_open = rc == WEIR_ENOENT;
+    if (rc != WEIR_OK) {
+        free(r->checkpointed_parts);
+        r->checkpointed_parts = NULL;
+    }
     if (rc == WEIR_OK && !per_partition)
         r->opt.threads = 1;
     else if (rc == WEIR_OK && r->opt.threads < 2)
@@ -790,6 +800,7 @@ void weir_runner_query_stats(const weir_runner *r, int query, weir_query_stats *
     *out = s.sum;
     const input *in = runner_input(r, r->cat->queries[query]->source);
     out->partition_engines = in && in->parts && r->per_part[query] ? in->nparts : 0;
+    out->unplaced = r->unplaced && r->unplaced[query];
 }
 
 void weir_runner_dead_counts(const weir_runner *r, const weir_relation *src, uint64_t counts[WEIR_DEAD_REASONS])

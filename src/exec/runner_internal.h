@@ -124,6 +124,12 @@ struct weir_runner {
     struct workers *workers;    /* threads (workers.c), or NULL: every input on the caller's thread */
     bool *per_part;             /* with workers, per query: run by each partition's engine (else NULL) ... */
     bool *runs_here;            /* ... or by the runner's engine (its weir_engine_options.runs) */
+    bool *unplaced;             /* ... per query: it would run per partition, but its stream's records were not all
+                                   placed by its key (weir_stream_config.key), and nothing chose a layout yet */
+    bool layout_open;           /* the layout of per-partition state is this run's to choose: a default
+                                   --threads and no checkpoint to follow (threads_as_checkpointed) */
+    bool *checkpointed_parts;   /* a default --threads with a checkpoint: per input, whether the checkpoint keeps
+                                   its partitions' engines (which its stateful queries then use), else NULL */
 };
 
 /* Whether rel is one the runner's group declared (opt.rels_begin/end):
@@ -236,8 +242,9 @@ int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
  * Returns the new got, or an error. */
 int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err);
 /* Whether the checkpoint in the runner's directory keeps the state of
- * partition-parallel inputs per partition (workers.c); WEIR_ENOENT: none. */
-int checkpoint_layout(const weir_runner *r, bool *per_partition, weir_err *err);
+ * partition-parallel inputs per partition (workers.c), and which inputs'
+ * (per_input[i] set for r->inputs[i]); WEIR_ENOENT: no checkpoint. */
+int checkpoint_layout(const weir_runner *r, bool *per_partition, bool *per_input, weir_err *err);
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */

@@ -173,6 +173,39 @@ static bool state_moves(const weir_runner *r, const input *in)
     return false;
 }
 
+/* Whether every record of the input's stream is in its key's partition,
+ * as its stream's config says for a source stream (a derived stream weir
+ * partitions itself). A layout chosen with threads by default follows it:
+ * such a stream's stateful queries run in one engine, rather than stop at
+ * the first record appended without --key. */
+static bool placed_by_key(const input *in)
+{
+    return in->rel->query || !in->rel->key_fields || !strcmp(weir_stream_get_config(in->stream)->key, in->rel->key_fields);
+}
+
+/* Whether the input may run per partition as far as a default --threads
+ * goes: one whose queries keep state per partition does so as the
+ * checkpoint kept it, or without one when its records were placed by its
+ * key. Then the whole input goes one way: its stateless queries' engines
+ * would make a checkpoint look as if its state were per partition. */
+static bool layout_allows(const weir_runner *r, const input *in)
+{
+    if (!state_moves(r, in))
+        return true;
+    if (r->checkpointed_parts)
+        return r->checkpointed_parts[in - r->inputs];
+    return !r->layout_open || placed_by_key(in);
+}
+
+/* Whether this run keeps state of the input per partition: some stateful query of it runs so. */
+static bool state_per_partition(const weir_runner *r, const input *in)
+{
+    for (int q = 0; q < r->cat->nqueries && r->per_part; q++)
+        if (r->per_part[q] && r->cat->queries[q]->source == in->rel && stateful(r->cat->queries[q]))
+            return true;
+    return false;
+}
+
 /* ---- a partition's emit target: into its buffer ---- */
 
 static int put_opt_bytes(weir_buf *b, const void *p, size_t n)
@@ -615,7 +648,7 @@ int workers_load(weir_runner *r, weir_reader_buf *rd, weir_err *err)
     if (rc == WEIR_ECORRUPT)
         rc = weir_err_wrap(err, "%s/checkpoint", r->dir);
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++)
-        if (r->inputs[i].parts && !lc.loaded[i] && state_moves(r, &r->inputs[i]))
+        if (r->inputs[i].parts && !lc.loaded[i] && state_per_partition(r, &r->inputs[i]))
             rc = other_layout(r, &r->inputs[i], false, err);
     free(lc.loaded);
     return rc;
@@ -639,7 +672,7 @@ static int open_parts(weir_runner *r, input *in, bool mixed, weir_err *err)
         in->parts[p].in = in;
         in->parts[p].p = p;
         in->parts[p].mixed = mixed;
-        in->parts[p].check_keys = in->rel->key_fields && !in->rel->query && state_moves(r, in); /* weir partitions a derived stream itself */
+        in->parts[p].check_keys = in->rel->key_fields && !in->rel->query && state_per_partition(r, in); /* weir partitions a derived stream itself */
         int rc = weir_engine_new(r->cat, &eo, &in->parts[p].engine, err);
         if (rc)
             return rc;
@@ -655,12 +688,16 @@ static int open_parts(weir_runner *r, input *in, bool mixed, weir_err *err)
 static int choose(weir_runner *r, weir_err *err)
 {
     int nq = r->cat->nqueries;
-    if (!(r->per_part = calloc((size_t)nq * 2 + 1, sizeof *r->per_part)))
+    if (!(r->per_part = calloc((size_t)nq * 2 + 1, sizeof *r->per_part)) ||
+        !(r->unplaced = calloc((size_t)nq + 1, sizeof *r->unplaced))) /* kept when no input runs per partition */
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     r->runs_here = r->per_part + nq;
     for (int q = 0; q < nq; q++) {
-        const input *in = runner_input(r, r->cat->queries[q]->source);
-        r->per_part[q] = in && input_eligible(in) && query_parallel(r->cat, r->cat->queries[q]);
+        const weir_query *query = r->cat->queries[q];
+        const input *in = runner_input(r, query->source);
+        r->per_part[q] = in && input_eligible(in) && query_parallel(r->cat, query) && layout_allows(r, in);
+        r->unplaced[q] = in && input_eligible(in) && query_parallel(r->cat, query) && stateful(query) && !r->per_part[q] &&
+                         r->layout_open;
         r->runs_here[q] = !r->per_part[q];
     }
     return WEIR_OK;
@@ -755,5 +792,9 @@ void workers_close(weir_runner *r)
         r->inputs[i].part_runs = NULL;
     }
     free(r->per_part); /* the engines borrowing it are freed (the runner's is not run again) */
+    free(r->unplaced);
+    free(r->checkpointed_parts);
     r->per_part = r->runs_here = NULL;
+    r->unplaced = NULL;
+    r->checkpointed_parts = NULL;
 }

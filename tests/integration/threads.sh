@@ -8,12 +8,16 @@
 # groups are in the state store, not the checkpoint file; a record outside
 # its key's partition is refused; a checkpoint
 # written with threads is refused, saying why, by a restart without them.
+# By default (--threads not given: the number of cores) a stream whose
+# records were appended by its key runs per partition, `weir produce`
+# without --key appends by the key the stream was created with, and a
+# stream appended otherwise runs its stateful queries in one engine.
 . "$(dirname "$0")/../lib.sh"
 KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
 OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
-plan 15
+plan 20
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
@@ -72,6 +76,43 @@ $WEIR query "SELECT * FROM city_users" --data "$SCRATCH/killed" | sort > "$SCRAT
 [ -s "$SCRATCH/t1.q" ] && cmp -s "$SCRATCH/t1.q" "$SCRATCH/killed.q"
 ok $? "weir query reads the same table city_users ($(wc -l < "$SCRATCH/t1.q") rows)"
 
+# The default: the number of cores. The stream was created by `produce --key city`, so the second half,
+# appended without --key, goes by city too: the same records in the same partitions as the input's.
+half=$((N / 2))
+head -n "$half" "$SCRATCH/tweets.ndjson" | $WEIR produce tweets --data "$SCRATCH/default" --partitions 4 --key city
+tail -n +"$((half + 1))" "$SCRATCH/tweets.ndjson" | $WEIR produce tweets --data "$SCRATCH/default"
+cp -a "$SCRATCH/default" "$SCRATCH/default1" # the dead letters carry the append times: compared on the same appends
+$WEIR serve -f "$SQL" --data "$SCRATCH/default1" --once --idle-ms 0 --threads 1
+grep -qx 'key=city' "$SCRATCH/default/streams/tweets/stream.conf"
+ok $? "the stream keeps the key it was created with in its stream.conf"
+# (the layout shows in what a restart with the other one is told)
+$WEIR serve -f "$SQL" --data "$SCRATCH/default" --once --idle-ms 0 2>"$SCRATCH/default.err"
+good=$?
+cores=$(nproc)
+out=$($WEIR serve -f "$SQL" --data "$SCRATCH/default" --once --idle-ms 0 --threads 1 2>&1)
+[ $good -eq 0 ] && { [ "$cores" -lt 2 ] || [[ "$out" == *"per partition (--threads above 1)"* ]]; }
+good=$?
+ok $good "without --threads ($cores cores), appended partly without --key, the stream's queries run per partition"
+[ $good -eq 0 ] || diag "$(cat "$SCRATCH/default.err") $out"
+dump "$SCRATCH/default" default
+dump "$SCRATCH/default1" default1
+same default1 default; ok $? "... and write every output partition as --threads 1 does"
+
+# Appended round-robin (no key ever given): by default its stateful queries run in one engine, as with --threads 1.
+$WEIR produce tweets --data "$SCRATCH/rr" --partitions 4 "$SCRATCH/tweets.ndjson"
+cp -a "$SCRATCH/rr" "$SCRATCH/rr1"
+$WEIR serve -f "$SQL" --data "$SCRATCH/rr1" --once --idle-ms 0 --threads 1
+$WEIR serve -f "$SQL" --data "$SCRATCH/rr" --once --idle-ms 0 2>"$SCRATCH/rr.err"
+good=$?
+out=$($WEIR serve -f "$SQL" --data "$SCRATCH/rr" --once --idle-ms 0 --threads 4 2>&1)
+[ $good -eq 0 ] && [[ "$out" == *"in one engine (--threads 1)"* ]]
+good=$?
+ok $good "without --threads, a stream appended without a key runs its stateful queries in one engine"
+[ $good -eq 0 ] || diag "$(cat "$SCRATCH/rr.err") $out"
+dump "$SCRATCH/rr" rr
+dump "$SCRATCH/rr1" rr1
+same rr1 rr; ok $? "... and writes every output partition as --threads 1 does"
+
 # A record appended outside its key's partition would split its key's state between engines: refused, saying why.
 cp -a "$SCRATCH/input" "$SCRATCH/misplaced"
 for p in 0 1; do # city0 belongs in one partition: one of these two puts it in another
@@ -82,6 +123,8 @@ out=$($WEIR serve -f "$SQL" --data "$SCRATCH/misplaced" --once --idle-ms 0 --thr
 [ $? -ne 0 ] && [[ "$out" == *'has the key "city0" (city), which belongs in partition'*"weir produce --key city"* ]]
 ok $? "a record outside its key's partition stops --threads 4, saying what to do"
 [ $? -eq 0 ] || diag "$out"
+grep -q '^key=' "$SCRATCH/misplaced/streams/tweets/stream.conf"
+[ $? -ne 0 ]; ok $? "a record forced outside its key's partition makes the stream forget its key"
 
 # The layout of a checkpoint's state: per partition with threads, in one engine without.
 out=$($WEIR serve -f "$SQL" --data "$SCRATCH/t4" --once --idle-ms 0 --threads 1 2>&1)
