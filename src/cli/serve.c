@@ -147,7 +147,8 @@ static void print_stats(const weir_runtime *rt)
         if (st.partition_engines) /* --threads: its input is partition-parallel */
             fprintf(stderr, ", per partition (%u engines)", st.partition_engines);
         else if (st.unplaced)
-            fprintf(stderr, ", in one engine: %s's records were not all appended by its key", cat->queries[i]->source->name);
+            fprintf(stderr, ", in one engine: %s's records are not known to be in their key's partitions",
+                    cat->queries[i]->source->name);
         fputc('\n', stderr);
     }
     uint64_t dead[WEIR_DEAD_REASONS] = {0};
@@ -319,7 +320,8 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_source_open_input,
                               .tasks = store, .state_memory = state_memory, .threads = (uint32_t)threads,
-                              .threads_default = threads_default};
+                              .threads_default = threads_default,
+                              .clients_pick_partitions = v[cli_index(c, "kafka-listen")] != NULL};
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";
     const char *token = v[cli_index(c, "token")] ? v[cli_index(c, "token")] : getenv("WEIR_TOKEN");

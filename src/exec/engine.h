@@ -122,7 +122,7 @@ typedef struct weir_query_stats {
     uint64_t state_bytes;     /* the table holding them (not sketches' own memory) */
     uint64_t entry_bytes;     /* one (key, window) entry */
     uint32_t partition_engines; /* serve --threads: its input's partitions, each on an engine of its own (0: one engine) */
-    bool unplaced;            /* ... one engine, for its stream's records were not all placed by its key */
+    bool unplaced;            /* ... one engine, for its stream's records are not known to be placed by its key */
 } weir_query_stats;
 
 void weir_engine_query_stats(const weir_engine *e, int query, weir_query_stats *out);

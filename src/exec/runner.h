@@ -53,6 +53,11 @@ typedef struct weir_runner_options {
      * engine, or per partition) is restored as it was kept, rather than
      * refused; --reset (or a first run) takes threads as given. */
     bool threads_default;
+    /* Clients that pick partitions themselves append to the source streams
+     * (serve --kafka-listen: a Kafka producer's partitioner): a default
+     * layout does not take a stream's key as where its records are, which
+     * the next produce request may end (workers.c's layout_allows). */
+    bool clients_pick_partitions;
     bool reset;                /* forget the checkpoint: empty the outputs, read the inputs from the start */
     /* Called with each row appended to a table's or derived stream's
      * output (e.g. to keep a live view), or with removed the key of a row

@@ -124,8 +124,8 @@ struct weir_runner {
     struct workers *workers;    /* threads (workers.c), or NULL: every input on the caller's thread */
     bool *per_part;             /* with workers, per query: run by each partition's engine (else NULL) ... */
     bool *runs_here;            /* ... or by the runner's engine (its weir_engine_options.runs) */
-    bool *unplaced;             /* ... per query: it would run per partition, but its stream's records were not all
-                                   placed by its key (weir_stream_config.key), and nothing chose a layout yet */
+    bool *unplaced;             /* ... per query: it would run per partition, but its stream's records are not known
+                                   to be placed by its key (weir_stream_config.key), and nothing chose a layout yet */
     bool layout_open;           /* the layout of per-partition state is this run's to choose: a default
                                    --threads and no checkpoint to follow (threads_as_checkpointed) */
     bool *checkpointed_parts;   /* a default --threads with a checkpoint: per input, whether the checkpoint keeps

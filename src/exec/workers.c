@@ -186,7 +186,7 @@ static bool placed_by_key(const input *in)
 /* Whether the input may run per partition as far as a default --threads
  * goes: one whose queries keep state per partition does so as the
  * checkpoint kept it, or without one when its records were placed by its
- * key. Then the whole input goes one way: its stateless queries' engines
+ * key and no client picks partitions itself. Then the whole input goes one way: its stateless queries' engines
  * would make a checkpoint look as if its state were per partition. */
 static bool layout_allows(const weir_runner *r, const input *in)
 {
@@ -194,7 +194,7 @@ static bool layout_allows(const weir_runner *r, const input *in)
         return true;
     if (r->checkpointed_parts)
         return r->checkpointed_parts[in - r->inputs];
-    return !r->layout_open || placed_by_key(in);
+    return !r->layout_open || (!r->opt.clients_pick_partitions && placed_by_key(in));
 }
 
 /* Whether this run keeps state of the input per partition: some stateful query of it runs so. */

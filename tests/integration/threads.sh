@@ -17,7 +17,7 @@ KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
 OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
-plan 20
+plan 22
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
@@ -97,6 +97,16 @@ ok $good "without --threads ($cores cores), appended partly without --key, the s
 dump "$SCRATCH/default" default
 dump "$SCRATCH/default1" default1
 same default1 default; ok $? "... and write every output partition as --threads 1 does"
+
+# A server that takes Kafka producers' records cannot count on a stream's key: their partitioner is theirs.
+cp -a "$SCRATCH/input" "$SCRATCH/kl"
+$WEIR serve -f "$SQL" --data "$SCRATCH/kl" --once --idle-ms 0 --kafka-listen 127.0.0.1:0 2>"$SCRATCH/kl.err"
+good=$?
+out=$($WEIR serve -f "$SQL" --data "$SCRATCH/kl" --once --idle-ms 0 --threads 4 2>&1)
+[ $good -eq 0 ] && [[ "$out" == *"in one engine (--threads 1)"* ]]
+good=$?
+ok $good "without --threads, a server speaking Kafka runs a keyed stream's stateful queries in one engine"
+[ $good -eq 0 ] || diag "$(cat "$SCRATCH/kl.err") $out"
 
 # Appended round-robin (no key ever given): by default its stateful queries run in one engine, as with --threads 1.
 $WEIR produce tweets --data "$SCRATCH/rr" --partitions 4 "$SCRATCH/tweets.ndjson"
