@@ -2,8 +2,8 @@
 CREATE STREAM tweets (id TEXT, user_id TEXT, city TEXT, is_retweet BOOL, created_at TIMESTAMP)
   WITH (partitions = 4, key = 'city', timestamp = 'created_at');
 
--- retention 'forever': the day of tweets never ages a window, and a table that keeps its windows runs per
--- partition under serve --threads (README, "Threads")
+-- retention 'forever': the day of tweets never ages a window (kept as measured before aging windows ran per
+-- partition too; README, "Threads")
 CREATE TABLE city_stats WITH (retention = 'forever') AS
   SELECT city, window_start, window_end,
          COUNT(*) AS tweets, COUNT_IF(is_retweet) AS retweets, COUNT(DISTINCT user_id) AS users

@@ -56,8 +56,7 @@ static const cli_option options[] = {
     {"max-bodies", 0, "BYTES", "request bodies held in memory at once, all connections together; beyond, 503 (default 1073741824)"},
     {"threads", 0, "N", "threads running the queries that keep their state per partition (filters, projections, "
                         "GROUP BY the input's key) partition by partition, each partition's state owned by one "
-                        "(0: the number of cores; default: the number of cores for a new data directory, else as "
-                        "its checkpoint was written)"},
+                        "(default and 0: the number of cores)"},
     {"state-memory", 0, "BYTES", "state kept in memory beside the state store (tables' rows, aggregation groups); past it, "
                                  "what the store holds leaves memory after each checkpoint, least recently changed first "
                                  "(default 268435456; 0: no bound)"},
@@ -231,7 +230,6 @@ static int run_serve(const char **v, int argc, char **argv)
              disk_quota = 0, min_free = 64u << 20, header_timeout = 10, body_timeout = 60, max_conns = 4096,
              max_per_address = 256, query_timeout = 30, max_result = 64u << 20, state_memory = 256u << 20,
              max_feeds = WEIR_DEFAULT_MAX_FEEDS, threads = 0;
-    bool threads_default = !v[cli_index(c, "threads")];
     if (!file) {
         cli_error("serve", "-f PIPELINE is needed");
         return CLI_USAGE;
@@ -320,7 +318,6 @@ static int run_serve(const char **v, int argc, char **argv)
     weir_runner_options ro = {.checkpoint_ms = (int64_t)checkpoint_ms, .idle_ms = idle_ms ? (int64_t)idle_ms : -1,
                               .reset = v[cli_index(c, "reset")] != NULL, .open_input = weir_source_open_input,
                               .tasks = store, .state_memory = state_memory, .threads = (uint32_t)threads,
-                              .threads_default = threads_default,
                               .clients_pick_partitions = v[cli_index(c, "kafka-listen")] != NULL};
     char web[4096];
     const char *listen = v[cli_index(c, "listen")] ? v[cli_index(c, "listen")] : once ? "off" : "127.0.0.1:8080";

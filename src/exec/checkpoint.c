@@ -335,7 +335,7 @@ static int mark_input(void *ctx, const char *name, uint32_t name_len, uint32_t p
     return WEIR_OK;
 }
 
-int checkpoint_layout(const weir_runner *r, bool *per_partition, bool *per_input, weir_err *err)
+int checkpoint_layout(const weir_runner *r, bool *per_input, weir_err *err)
 {
     char path[PATH_MAX + 16], *data;
     size_t len;
@@ -347,7 +347,6 @@ int checkpoint_layout(const weir_runner *r, bool *per_partition, bool *per_input
     if (rc)
         return rc;
     head_of((const uint8_t *)data, len, &epoch, &in_store, &parts);
-    *per_partition = parts.p != parts.end;
     layout_ctx lc = {r, per_input};
     /* damaged, it keeps none: restoring it says what is wrong */
     if (workers_read_states(&parts, mark_input, &lc, err) != WEIR_OK)

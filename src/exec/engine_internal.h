@@ -118,8 +118,8 @@ int engine_tables_join_row(weir_engine *e, query_state *s, unsigned sides, const
  * and taken since the last one rather than all of them; called by
  * group_store.c's functions of the same moments. take: the rows of the
  * windows ending by upto, the store's first, each leaving the list. */
-int engine_expiry_attach(query_state *s, weir_store *store, weir_err *err);
-int engine_expiry_clear(const query_state *s, weir_store *store, weir_store_txn *txn, weir_err *err);
+int engine_expiry_attach(query_state *s, weir_store *store, const char *suffix, weir_err *err);
+int engine_expiry_clear(const query_state *s, weir_store *store, const char *suffix, weir_store_txn *txn, weir_err *err);
 int engine_expiry_seal(query_state *s, weir_err *err);
 int engine_expiry_write(query_state *s, weir_store_txn *txn, weir_err *err);
 void engine_expiry_written(query_state *s, bool committed);

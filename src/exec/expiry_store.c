@@ -2,7 +2,8 @@
  * expiry_store.c - a windowed table's expiring rows (window_expiry.h) in
  * the state store, when the engine has one (docs/STATE_STORE.md).
  *
- * Table "expiry:" and the output's name. Key: the row's listing number, a
+ * Table "expiry:" and the output's name (and an engine per partition's
+ * suffix, weir_engine_options.store_suffix). Key: the row's listing number, a
  * u64 big-endian (1 up, given at the seal that writes it), so the store
  * keeps the rows in the order the queue lists them and the two never
  * disagree on which comes first; value: the row as window_expiry.c
@@ -77,12 +78,12 @@ static int stored_edge(const query_state *s, uint64_t after, bool reverse, uint6
     return rc;
 }
 
-int engine_expiry_attach(query_state *s, weir_store *store, weir_err *err)
+int engine_expiry_attach(query_state *s, weir_store *store, const char *suffix, weir_err *err)
 {
     char name[300];
-    if (snprintf(name, sizeof name, "expiry:%s", s->q->output->name) > 255)
-        return weir_err_set(err, WEIR_EINVAL, "%s: a name this long has no table in the state store (248 bytes at most)",
-                            s->q->output->name);
+    if (snprintf(name, sizeof name, "expiry:%s%s", s->q->output->name, suffix) > 255)
+        return weir_err_set(err, WEIR_EINVAL, "%s: a name this long has no table in the state store (%zu bytes at most)",
+                            s->q->output->name, (size_t)248 - strlen(suffix));
     int rc = weir_store_table_open(store, name, true, &s->expiry_tbl, err);
     if (rc)
         return rc;
@@ -97,11 +98,11 @@ int engine_expiry_attach(query_state *s, weir_store *store, weir_err *err)
     return rc;
 }
 
-int engine_expiry_clear(const query_state *s, weir_store *store, weir_store_txn *txn, weir_err *err)
+int engine_expiry_clear(const query_state *s, weir_store *store, const char *suffix, weir_store_txn *txn, weir_err *err)
 {
     char name[300];
     weir_store_table t;
-    snprintf(name, sizeof name, "expiry:%s", s->q->output->name);
+    snprintf(name, sizeof name, "expiry:%s%s", s->q->output->name, suffix);
     int rc = weir_store_table_open(store, name, false, &t, err);
     if (rc == WEIR_ENOENT)
         return WEIR_OK;

@@ -259,13 +259,13 @@ int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err)
         query_state *s = &e->qs[i];
         if (!runs(e, i)) /* another engine's: its state is that engine's */
             continue;
-        if (e->store_suffix[0] && (s->join || s->table_join || s->tables_join || s->temporal || s->expiry))
-            return weir_err_set(err, WEIR_EINVAL, "%s: an engine per partition keeps no join or aging state in the store",
+        if (e->store_suffix[0] && (s->join || s->table_join || s->tables_join || s->temporal))
+            return weir_err_set(err, WEIR_EINVAL, "%s: an engine per partition keeps no join state in the store",
                                 s->q->output->name);
         int jrc = engine_join_attach(s, store, err);
         if (jrc)
             return jrc;
-        int xrc = s->expiry ? engine_expiry_attach(s, store, err) : WEIR_OK;
+        int xrc = s->expiry ? engine_expiry_attach(s, store, e->store_suffix, err) : WEIR_OK;
         if (xrc)
             return xrc;
         if (!is_stored(s))
@@ -303,7 +303,7 @@ int weir_engine_clear_groups(const weir_engine *e, weir_store *store, weir_store
         int jrc = engine_join_clear(&e->qs[i], store, txn, err);
         if (jrc)
             return jrc;
-        int xrc = e->qs[i].expiry ? engine_expiry_clear(&e->qs[i], store, txn, err) : WEIR_OK;
+        int xrc = e->qs[i].expiry ? engine_expiry_clear(&e->qs[i], store, e->store_suffix, txn, err) : WEIR_OK;
         if (xrc)
             return xrc;
         if (!is_stored(&e->qs[i]))

@@ -364,27 +364,21 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
     return rc ? rc : weir_engine_load(r->engine, state, state_len, err);
 }
 
-/* A default thread count gives way to the checkpoint's layout: one engine
- * for a checkpoint without partitions' engines (an older weir's, or one
- * written with --threads 1), at least two threads for one with them, and
- * per partition the inputs it keeps so (workers.c's choose). Without a
- * checkpoint the layout is open: how the inputs' records were placed
- * decides it. */
-static int threads_as_checkpointed(weir_runner *r, weir_err *err)
+/* Which inputs the checkpoint keeps per partition (workers.c's choose
+ * follows it, whatever --threads says: the thread count is only how many
+ * threads run the partitions' engines); without a checkpoint, or with
+ * --reset, nothing is kept and the inputs' records decide. */
+static int layout_as_checkpointed(weir_runner *r, weir_err *err)
 {
-    bool per_partition;
+    if (r->opt.reset || r->opt.tasks)
+        return WEIR_OK;
     if (!(r->checkpointed_parts = calloc((size_t)r->ninputs + 1, sizeof *r->checkpointed_parts)))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    int rc = r->opt.reset || r->opt.tasks ? WEIR_ENOENT : checkpoint_layout(r, &per_partition, r->checkpointed_parts, err);
-    r->layout_open = rc == WEIR_ENOENT;
+    int rc = checkpoint_layout(r, r->checkpointed_parts, err);
     if (rc != WEIR_OK) {
         free(r->checkpointed_parts);
         r->checkpointed_parts = NULL;
     }
-    if (rc == WEIR_OK && !per_partition)
-        r->opt.threads = 1;
-    else if (rc == WEIR_OK && r->opt.threads < 2)
-        r->opt.threads = 2;
     return rc == WEIR_ENOENT ? WEIR_OK : rc;
 }
 
@@ -519,8 +513,8 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
             break;
         }
     }
-    if (rc == WEIR_OK && r->opt.threads_default)
-        rc = threads_as_checkpointed(r, err);
+    if (rc == WEIR_OK)
+        rc = layout_as_checkpointed(r, err);
     if (rc == WEIR_OK)
         rc = workers_open(r, err);
     weir_engine_options eo = {.chain = false, .runs = r->runs_here}; /* the queries not run per partition */

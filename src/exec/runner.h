@@ -42,17 +42,13 @@ typedef struct weir_runner_options {
                                   snapshots of a large state take at most a tenth of the time */
     int64_t idle_ms;           /* a partition quiet this long stops holding windows open; 0: 5000; <0: never */
     uint32_t batch;            /* records per partition per step; 0: 4096 */
-    /* Threads running partition-parallel inputs (workers.c: inputs whose
-     * every query filters, projects or groups by the input's key), each
-     * partition with an engine of its own owned by thread p mod threads,
-     * the caller's thread among them; 0 or 1: every input on the caller's
-     * thread in one engine. Ignored in scale-out (tasks). */
+    /* Threads running the partitions' engines of partition-parallel inputs
+     * (workers.c: inputs whose every query filters, projects or groups by
+     * the input's key, with their records in their key's partitions), each
+     * partition owned by thread p mod threads, the caller's thread among
+     * them; 0 or 1: the caller's thread alone. Which inputs run per
+     * partition does not depend on it. Ignored in scale-out (tasks). */
     uint32_t threads;
-    /* threads is a default, not the user's choice: a checkpoint whose
-     * partition-parallel inputs' state was kept the other way (in one
-     * engine, or per partition) is restored as it was kept, rather than
-     * refused; --reset (or a first run) takes threads as given. */
-    bool threads_default;
     /* Clients that pick partitions themselves append to the source streams
      * (serve --kafka-listen: a Kafka producer's partitioner): a default
      * layout does not take a stream's key as where its records are, which

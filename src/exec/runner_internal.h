@@ -125,11 +125,9 @@ struct weir_runner {
     bool *per_part;             /* with workers, per query: run by each partition's engine (else NULL) ... */
     bool *runs_here;            /* ... or by the runner's engine (its weir_engine_options.runs) */
     bool *unplaced;             /* ... per query: it would run per partition, but its stream's records are not known
-                                   to be placed by its key (weir_stream_config.key), and nothing chose a layout yet */
-    bool layout_open;           /* the layout of per-partition state is this run's to choose: a default
-                                   --threads and no checkpoint to follow (threads_as_checkpointed) */
-    bool *checkpointed_parts;   /* a default --threads with a checkpoint: per input, whether the checkpoint keeps
-                                   its partitions' engines (which its stateful queries then use), else NULL */
+                                   to be placed by its key (weir_stream_config.key), and no checkpoint chose yet */
+    bool *checkpointed_parts;   /* per input, whether the checkpoint keeps its partitions' engines (which its
+                                   stateful queries then use); NULL without a checkpoint (layout_as_checkpointed) */
 };
 
 /* Whether rel is one the runner's group declared (opt.rels_begin/end):
@@ -241,10 +239,10 @@ int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
  * it keeps is an error; no checkpoint at all empties the store's groups.
  * Returns the new got, or an error. */
 int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err);
-/* Whether the checkpoint in the runner's directory keeps the state of
- * partition-parallel inputs per partition (workers.c), and which inputs'
- * (per_input[i] set for r->inputs[i]); WEIR_ENOENT: no checkpoint. */
-int checkpoint_layout(const weir_runner *r, bool *per_partition, bool *per_input, weir_err *err);
+/* Which inputs the checkpoint in the runner's directory keeps per
+ * partition (workers.c): per_input[i] set for r->inputs[i]; WEIR_ENOENT:
+ * no checkpoint. */
+int checkpoint_layout(const weir_runner *r, bool *per_input, weir_err *err);
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */

@@ -1,11 +1,10 @@
 /*
- * workers.c - partition-parallel execution (weir_runner_options.threads):
- * the partitions of some inputs run on worker threads, each partition with
- * an engine of its own, as scale-out's tasks have (tasks.c).
+ * workers.c - partition-parallel execution: the partitions of some inputs
+ * run each with an engine of its own, as scale-out's tasks have (tasks.c),
+ * on weir_runner_options.threads threads (one: the runner's own).
  *
  * Which queries. A query runs per partition when each partition of its
- * input holds whole its state, so that an engine per partition gives the
- * rows one engine gives:
+ * input holds whole its state:
  *   - it filters or projects, or groups by every key column of its input
  *     (tasks.c's rule: a key's records are all in one partition, as
  *     weir's ingest and a Kafka client's partitioner put them);
@@ -18,17 +17,21 @@
  *     for every partition at once, in window then key order);
  *   - it writes an output no other query writes (INSERT INTO from several:
  *     one engine interleaves their rows record by record);
- *   - its table does not age its windows (weir_query_window_retention):
- *     rows age by the least watermark of every partition, and where they
- *     age among the rows that come, or the windows that close, depends on
- *     it;
  *   - its input is a stream of the log: not a table, not read through a
- *     connector, of two partitions or more.
- * Lateness is decided by the record's own partition's watermark in one
- * engine too (engine.h), so the same records are late; a window closes
- * when its partition's time passes it rather than when every partition's
- * has, which changes when its rows come out but not which, nor their order
- * in an output partition fed by that input partition (window, then key).
+ *     connector, of two partitions or more;
+ *   - and the input's layout allows it (layout_allows): its checkpoint's,
+ *     or when its state starts, per partition if its records are known to
+ *     be in their key's partitions (the stream's key, log.h), else in one
+ *     engine, which a stream appended round-robin needs.
+ * The thread count does not change which: one thread runs the same engines
+ * one after the other, so every output is the same for any N. Time is the
+ * partition's own, as a Kafka Streams task's: lateness is decided by the
+ * record's own partition's watermark in one engine too (engine.h), so the
+ * same records are late; a window closes, and a table's window ages
+ * (WITH retention), when its partition's time passes it rather than when
+ * every partition's has, which changes when its rows come out, not which
+ * (but for the ages the end of the input leaves: an end closes every
+ * window and ages none).
  * The other queries run in the runner's engine (weir_engine_options.runs
  * says which engine runs which). An input with queries of both kinds is
  * mixed: its workers copy each step's records, which the runner's engine
@@ -47,10 +50,7 @@
  * and the row, for the views, into its partition's buffer; after the step
  * the runner's thread appends the buffers in input partition order, as
  * one engine's step appends each partition's rows in turn. So every output
- * partition holds the same records in the same order for any N, 1 (one
- * engine) included; for an EMIT FINAL window, as long as the input was
- * partitioned as weir partitions keys (murmur2 of the key's text: ingest,
- * weir produce, Kafka's Java client), which its output partition assumes.
+ * partition holds the same records in the same order for any N.
  *
  * Checkpoints stay atomic: the steps stop while a checkpoint's state is
  * encoded (checkpoint.c), which then writes every partition's engine after
@@ -58,10 +58,8 @@
  * in the state store's transaction with the runner engine's: each
  * partition's engine has store tables of its own (its groups in
  * "groups:OUTPUT@P"), within --state-memory as the runner engine's are.
- * A checkpoint written with another layout of a stateful input (per
- * partition, or one engine) is refused with what to do (restart with the
- * same --threads or with --reset), unless --threads was not given: the
- * checkpoint's layout then stands (runner.c's threads_as_checkpointed).
+ * A restart keeps each input in the layout its checkpoint has (runner.c's
+ * layout_as_checkpointed), whatever the thread count; --reset chooses again.
  */
 #include "exec/runner_internal.h"
 
@@ -140,11 +138,6 @@ static bool query_parallel(const weir_catalog *cat, const weir_query *q)
         return false;
     if (q->window.kind != WEIR_WINDOW_NONE && q->emit == WEIR_EMIT_FINAL && !partitioned_as_input(q))
         return false;
-    /* A table's windows age by the least watermark of every partition, among its rows as they come (EMIT
-     * CHANGES) or as windows close by it (EMIT FINAL): an engine of one partition, whose own watermark runs
-     * ahead, would age them at other points of the output. */
-    if (weir_query_window_retention(q))
-        return false;
     for (int k = 0; k < cat->nqueries; k++)
         if (cat->queries[k] != q && cat->queries[k]->output == q->output)
             return false;
@@ -183,18 +176,19 @@ static bool placed_by_key(const input *in)
     return in->rel->query || !in->rel->key_fields || !strcmp(weir_stream_get_config(in->stream)->key, in->rel->key_fields);
 }
 
-/* Whether the input may run per partition as far as a default --threads
- * goes: one whose queries keep state per partition does so as the
- * checkpoint kept it, or without one when its records were placed by its
- * key and no client picks partitions itself. Then the whole input goes one way: its stateless queries' engines
- * would make a checkpoint look as if its state were per partition. */
+/* Whether the input runs per partition: one whose queries keep state per
+ * partition does so as the checkpoint kept it or, when that state starts
+ * (no checkpoint, --reset), if its records were placed by its key and no
+ * client picks partitions itself. The whole input goes one way: its
+ * stateless queries' engines would make a checkpoint look as if its state
+ * were per partition. */
 static bool layout_allows(const weir_runner *r, const input *in)
 {
     if (!state_moves(r, in))
         return true;
     if (r->checkpointed_parts)
         return r->checkpointed_parts[in - r->inputs];
-    return !r->layout_open || (!r->opt.clients_pick_partitions && placed_by_key(in));
+    return !r->opt.clients_pick_partitions && placed_by_key(in);
 }
 
 /* Whether this run keeps state of the input per partition: some stateful query of it runs so. */
@@ -291,8 +285,8 @@ static int check_key(wpart *pt, const weir_record *rec)
         return weir_err_set(&pt->err, WEIR_ENOMEM, "out of memory");
     int rc = weir_err_set(&pt->err, WEIR_EINVAL, "stream %s: the record at partition %u, offset %llu has the key %.*s (%s), "
                         "which belongs in partition %u: its queries that keep their state per partition (--threads) need "
-                        "every record of a key in its partition. Append with `weir produce --key %s` or over HTTP, or run "
-                        "with --threads 1 (and --reset, to rebuild the state in one engine)", rel->name, pt->p,
+                        "every record of a key in its partition. Append with `weir produce --key %s` or over HTTP, or "
+                        "restart with --reset to rebuild the state in one engine", rel->name, pt->p,
                         (unsigned long long)rec->offset, (int)shown.len, (const char *)shown.data, rel->key_fields, home,
                         rel->key_fields);
     weir_buf_free(&shown);
@@ -583,13 +577,14 @@ int workers_save(const weir_runner *r, weir_buf *b)
     return rc ? -1 : 0;
 }
 
+/* The checkpoint keeps the input's state one way and this run the other
+ * (the layout follows the checkpoint: a changed pipeline, or a checkpoint
+ * newer than what checkpoint_layout read). */
 static int other_layout(const weir_runner *r, const input *in, bool saved_per_part, weir_err *err)
 {
     return weir_err_set(err, WEIR_EINVAL, "%s/checkpoint keeps the state of the queries reading %s %s, and this run "
-                        "keeps it %s: restart with %s, or with --reset to rebuild it from the inputs", r->dir, in->rel->name,
-                        saved_per_part ? "per partition (--threads above 1)" : "in one engine (--threads 1)",
-                        saved_per_part ? "in one engine" : "per partition",
-                        saved_per_part ? "--threads 2 or more" : "--threads 1");
+                        "keeps it %s: restart with --reset to rebuild it from the inputs", r->dir, in->rel->name,
+                        saved_per_part ? "per partition" : "in one engine", saved_per_part ? "in one engine" : "per partition");
 }
 
 int workers_read_states(weir_reader_buf *rd, workers_state_fn fn, void *ctx, weir_err *err)
@@ -697,7 +692,7 @@ static int choose(weir_runner *r, weir_err *err)
         const input *in = runner_input(r, query->source);
         r->per_part[q] = in && input_eligible(in) && query_parallel(r->cat, query) && layout_allows(r, in);
         r->unplaced[q] = in && input_eligible(in) && query_parallel(r->cat, query) && stateful(query) && !r->per_part[q] &&
-                         r->layout_open;
+                         !r->checkpointed_parts;
         r->runs_here[q] = !r->per_part[q];
     }
     return WEIR_OK;
@@ -707,7 +702,7 @@ int workers_open(weir_runner *r, weir_err *err)
 {
     uint32_t most = 0;
     int widest = 1, rc = WEIR_OK;
-    if (r->opt.threads <= 1 || r->opt.tasks) /* scale-out's tasks are per partition already */
+    if (r->opt.tasks) /* scale-out's tasks are per partition already */
         return WEIR_OK;
     if ((rc = choose(r, err)))
         return rc;
@@ -743,7 +738,7 @@ int workers_open(weir_runner *r, weir_err *err)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
     ws->r = r;
-    ws->n = r->opt.threads < most ? r->opt.threads : most;
+    ws->n = r->opt.threads <= 1 ? 1 : r->opt.threads < most ? r->opt.threads : most; /* 1: all on the runner's thread */
     pthread_mutex_init(&ws->lock, NULL);
     pthread_cond_init(&ws->go, NULL);
     pthread_cond_init(&ws->done, NULL);
