@@ -38,3 +38,8 @@ uint32_t weir_partition_for_key(const void *key, size_t len, uint32_t n)
 {
     return (weir_murmur2(key, len) & 0x7fffffffu) % n;
 }
+
+uint32_t weir_partition_for_no_key(uint32_t n)
+{
+    return weir_partition_for_key("", 0, n);
+}

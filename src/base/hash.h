@@ -18,4 +18,10 @@ uint32_t weir_murmur2(const void *key, size_t len);
 /* Partition of a non-null key among n (> 0) partitions, as Kafka chooses it. */
 uint32_t weir_partition_for_key(const void *key, size_t len, uint32_t n);
 
+/* Where a stream keyed by some fields puts a record that has none of them
+ * (or only nulls): one partition, the empty key's, so that the one group
+ * such records make (GROUP BY a NULL key) is whole in one partition's
+ * state, as a key's is. Kafka would spread them; weir's ingest does not. */
+uint32_t weir_partition_for_no_key(uint32_t n);
+
 #endif

@@ -8,6 +8,12 @@
 #include "base/hash.h"
 #include "json/json.h"
 
+/* The partition a stream keyed by the fields the record was keyed by gives it. */
+static uint32_t home_of(uint32_t n, const weir_record *rec)
+{
+    return rec->key ? weir_partition_for_key(rec->key, rec->key_len, n) : weir_partition_for_no_key(n);
+}
+
 /* Whether the record would break the stream's promise that its records
  * are placed by its key: placed by other fields, or forced into a partition
  * that is not its key's. */
@@ -18,7 +24,7 @@ static bool misplaces(const weir_stream *s, int32_t partition, const char *key_f
         return false;
     if (!key_fields || strcmp(key_fields, c->key))
         return true;
-    return partition >= 0 && rec->key && weir_partition_for_key(rec->key, rec->key_len, c->partitions) != (uint32_t)partition;
+    return partition >= 0 && home_of(c->partitions, rec) != (uint32_t)partition;
 }
 
 int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, const char *json, size_t len,
@@ -37,6 +43,8 @@ int weir_ingest_json(weir_stream *s, int32_t partition, const char *key_fields, 
         rec.key = scratch->data ? scratch->data : (const uint8_t *)"";
         rec.key_len = scratch->len;
     }
+    if (!found && key_fields && partition < 0) /* not round-robin: see weir_partition_for_no_key */
+        partition = (int32_t)weir_partition_for_no_key(weir_stream_get_config(s)->partitions);
     int rc = misplaces(s, partition, key_fields, &rec) ? weir_stream_forget_key(s, err) : WEIR_OK;
     return rc ? rc : weir_stream_append(s, partition, &rec, partition_out, offset_out, err);
 }

@@ -13,7 +13,8 @@
 /* Appends json (one object's text) to s, with headers (encoded, or NULL),
  * to `partition` or (when it is negative) to its key's. key_fields (may be NULL) names the field whose
  * value is the record's key: a string's text, another value's JSON text;
- * no key when absent or null (the record goes round-robin). Several fields
+ * no key when absent or null (the record goes to the partition of the
+ * empty key, weir_partition_for_no_key; without key_fields, round-robin). Several fields
  * ("a,b") make the key their texts joined by '|' (a missing one as empty
  * text), as partition_of(n, a, b) computes it. scratch holds
  * the decoded key between calls. A stream whose records were all placed

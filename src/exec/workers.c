@@ -8,9 +8,11 @@
  *   - it filters or projects, or groups by every key column of its input
  *     (tasks.c's rule: a key's records are all in one partition, as
  *     weir's ingest and a Kafka client's partitioner put them);
- *   - it is not a join, nor a SESSION window (sessions closing together
- *     come out by start, and one engine closes together sessions of
- *     several partitions, whose order then depends on how they interleave);
+ *   - it is not a join, nor a SESSION window (a record that comes after
+ *     its key's session closed by its partition's time starts a session
+ *     of its own, which one engine, whose time is the least partition's,
+ *     would still have merged: which sessions there are would depend on
+ *     the layout, not only when they come out);
  *   - for an EMIT FINAL window, it writes a table partitioned by the
  *     input's key columns over as many partitions, so that each output
  *     partition is fed by one input partition (one engine closes a window
@@ -168,9 +170,9 @@ static bool state_moves(const weir_runner *r, const input *in)
 
 /* Whether every record of the input's stream is in its key's partition,
  * as its stream's config says for a source stream (a derived stream weir
- * partitions itself). A layout chosen with threads by default follows it:
- * such a stream's stateful queries run in one engine, rather than stop at
- * the first record appended without --key. */
+ * partitions itself). A state that starts follows it: such a stream's
+ * stateful queries run in one engine, rather than stop at the first
+ * record appended without --key. */
 static bool placed_by_key(const input *in)
 {
     return in->rel->query || !in->rel->key_fields || !strcmp(weir_stream_get_config(in->stream)->key, in->rel->key_fields);
@@ -268,23 +270,26 @@ static int read_part(wpart *pt, weir_record *rec)
 }
 
 /* Whether rec is in the partition its key puts it in, as per-partition
- * state needs (a record without a key may be anywhere: one engine's NULL
- * group is then split, as Kafka Streams' would be); else the step stops,
- * saying what to do. */
+ * state needs (a record without its key: the empty key's, as ingest puts
+ * it); else the step stops, saying what to do. */
 static int check_key(wpart *pt, const weir_record *rec)
 {
     const weir_relation *rel = pt->in->rel;
     bool found;
     if (weir_json_key_text((const char *)rec->value, rec->value_len, rel->key_fields, &pt->key, &found))
         return weir_err_set(&pt->err, WEIR_ENOMEM, "out of memory");
-    uint32_t home = found ? weir_partition_for_key(pt->key.data, pt->key.len, pt->in->nparts) : pt->p;
+    uint32_t home = found ? weir_partition_for_key(pt->key.data, pt->key.len, pt->in->nparts)
+                          : weir_partition_for_no_key(pt->in->nparts);
     if (home == pt->p)
         return WEIR_OK;
     weir_buf shown = {0}; /* the key as a JSON string: its bytes may be anything */
-    if (weir_json_quote(&shown, (const char *)pt->key.data, pt->key.len < 64 ? pt->key.len : 64))
+    if (weir_buf_append_str(&shown, found ? "the key " : "no key") ||
+        (found && weir_json_quote(&shown, (const char *)pt->key.data, pt->key.len < 64 ? pt->key.len : 64))) {
+        weir_buf_free(&shown);
         return weir_err_set(&pt->err, WEIR_ENOMEM, "out of memory");
-    int rc = weir_err_set(&pt->err, WEIR_EINVAL, "stream %s: the record at partition %u, offset %llu has the key %.*s (%s), "
-                        "which belongs in partition %u: its queries that keep their state per partition (--threads) need "
+    }
+    int rc = weir_err_set(&pt->err, WEIR_EINVAL, "stream %s: the record at partition %u, offset %llu has %.*s (%s), "
+                        "which belongs in partition %u: its queries that keep their state per partition need "
                         "every record of a key in its partition. Append with `weir produce --key %s` or over HTTP, or "
                         "restart with --reset to rebuild the state in one engine", rel->name, pt->p,
                         (unsigned long long)rec->offset, (int)shown.len, (const char *)shown.data, rel->key_fields, home,

@@ -28,7 +28,7 @@ ok $? "idle advance closed the window of a quiet stream: $row"
 kill -0 $pid; ok $? "serve keeps running"
 kill -TERM $pid
 wait $pid; ok $? "SIGTERM stops it cleanly"
-grep -q "per_minute: 5 in, 1 out, 0 dead letters (0 late)$" "$SCRATCH/serve.err" &&
+grep -qE "per_minute: 5 in, 1 out, 0 dead letters \(0 late\), per partition \(4 engines\)$" "$SCRATCH/serve.err" &&
     grep -q "dead letters by reason: 1 undecodable, 0 constraint, 0 null_value, 1 no_event_time, 0 expression, 0 too_late" "$SCRATCH/serve.err"
 ok $? "it reports each query's counts and the dead letters by reason on the way out"
 [ "$($WEIR query 'SELECT likes FROM per_minute')" = '{"likes":5}' ]; ok $? "weir query reads the table afterwards"

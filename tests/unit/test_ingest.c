@@ -4,6 +4,7 @@
  * only, and forgotten (durably) by conn/ingest.c once a record is placed
  * otherwise than by it: by other fields, or forced into another partition.
  */
+#include "base/hash.h"
 #include "conn/ingest.h"
 #include "log_helpers.h"
 
@@ -28,7 +29,7 @@ static int ingest(weir_stream *s, int32_t partition, const char *fields, const c
 
 int main(void)
 {
-    plan(10);
+    plan(11);
     char *dir = tap_tmpdir("ingest");
     weir_log *log = open_log_with(dir, (weir_log_options){0});
     weir_stream *s;
@@ -48,8 +49,11 @@ int main(void)
     ok(ingest(s, -1, "city,user", "{\"city\":\"x\",\"user\":\"u\"}", &home) == WEIR_OK && weir_log_commit(log, &err) == WEIR_OK,
        "a record appended by its key");
     ingest(s, (int32_t)home, "city,user", "{\"city\":\"x\",\"user\":\"u\"}", NULL);
-    ingest(s, (int32_t)((home + 1) % 4), "city,user", "{\"other\":1}", NULL); /* no key: anywhere */
+    uint32_t keyless;
+    ingest(s, -1, "city,user", "{\"other\":1,\"city\":null}", &keyless);
+    ingest(s, (int32_t)keyless, "city,user", "{\"other\":2}", NULL);
     is_str(weir_stream_get_config(s)->key, "city,user", "... and forced into its key's partition keep the key");
+    is_int(keyless, weir_partition_for_no_key(4), "a record without its key goes to the empty key's partition");
     ingest(s, (int32_t)((home + 1) % 4), "city,user", "{\"city\":\"x\",\"user\":\"u\"}", NULL);
     is_str(weir_stream_get_config(s)->key, "", "a record forced into another partition makes the stream forget it");
     weir_log_commit(log, &err);
