@@ -17,7 +17,7 @@ KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
 OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
-plan 22
+plan 24
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
