@@ -82,13 +82,13 @@ int tasks_check(const weir_runner *r, weir_err *err)
             continue;
         const weir_relation *src = query->source;
         if (src->key_col < 0)
-            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s groups stream %s, which has no key, by no plain column: "
-                                "group by columns (they go through a repartition topic), or declare WITH (key = 'col') and "
-                                "group by it, so that each group lives in one partition", query->output->name, src->name);
+            return weir_err_set(err, WEIR_EINVAL, "scale-out: %s aggregates stream %s, which has no key, without GROUP BY: "
+                                "group by columns or expressions (they go through a repartition topic), or declare "
+                                "WITH (key = 'col') and group by it, so that each group lives in one partition",
+                                query->output->name, src->name);
         return weir_err_set(err, WEIR_EINVAL, "scale-out: %s must group by %s, the key stream %s is partitioned by, or by "
-                            "plain columns, which go through a repartition topic: an expression in GROUP BY, a join or "
-                            "a table read cannot be regrouped across processes", query->output->name, src->key_fields,
-                            src->name);
+                            "other columns or expressions, which go through a repartition topic: a join or a table read "
+                            "cannot be regrouped across processes", query->output->name, src->key_fields, src->name);
     }
     return WEIR_OK;
 }

@@ -3,9 +3,9 @@
  * rewrites it (sql/plan_repartition.c): a GROUP BY on plain columns other
  * than the input's key reads a stream "<group>.<query>.repartition" with
  * the input's columns, partitions and event time, keyed by the GROUP BY
- * columns, written by a query carrying the WHERE; every other query is
- * left as it is (grouped by the key, by an expression, a global
- * aggregate, a table read), and a pipeline that already declares the
+ * columns (a GROUP BY expression computed into a column of the stream's
+ * own), written by a query carrying the WHERE; every other query is
+ * left as it is (grouped by the key, a global aggregate, a table read), and a pipeline that already declares the
  * stream's name is refused with both names.
  */
 #include "../tap.h"
@@ -38,7 +38,7 @@ static const weir_query *query_of(const weir_catalog *cat, const char *name)
 
 int main(void)
 {
-    plan(13);
+    plan(16);
     weir_arena a = {0};
     weir_sql_error e;
     weir_catalog *cat = build(&a, "CREATE TABLE by_page AS SELECT page, window_start, COUNT(*) AS c FROM "
@@ -63,10 +63,22 @@ int main(void)
                     "CREATE TABLE total AS SELECT COUNT(*) AS c FROM clicks;", &e);
     if (!cat)
         BAIL("%s", e.msg);
-    ok(cat->nrels == 5 && query_of(cat, "by_user")->source == weir_catalog_find(cat, "clicks") &&
-           query_of(cat, "by_lower")->source == weir_catalog_find(cat, "clicks") &&
+    ok(cat->nrels == 6 && query_of(cat, "by_user")->source == weir_catalog_find(cat, "clicks") &&
            query_of(cat, "total")->source == weir_catalog_find(cat, "clicks"),
-       "grouped by the key, by an expression, or not at all: left as they are");
+       "grouped by the key, or not at all: left as they are");
+    r = weir_catalog_find(cat, "g.by_lower.repartition");
+    q = query_of(cat, "by_lower");
+    ok(r && q->source == r && r->schema.ncols == 5 && !strcmp(r->schema.cols[4].name, "weir_key_0") &&
+           r->schema.cols[4].type == WEIR_TYPE_TEXT && r->nkey_cols == 1 && r->key_cols[0] == 4 &&
+           !strcmp(r->key_fields, "weir_key_0"),
+       "grouped by an expression: its stream computes it into a column of its own, which keys it");
+    ok(r && r->query->out[4]->kind == WEIR_E_CALL && q->keys[0]->kind == WEIR_E_COLUMN && q->keys[0]->col.index == 4 &&
+           weir_query_groups_by_key(q),
+       "... written by the writer's expression, and the query groups by that column");
+    ok(!build(&a, "CREATE STREAM w (weir_key_0 TEXT, page TEXT) WITH (key = 'page');"
+                  "CREATE TABLE t AS SELECT lower(weir_key_0) AS l, COUNT(*) AS c FROM w GROUP BY lower(weir_key_0);", &e) &&
+           strstr(e.msg, "column weir_key_0"),
+       "an input with a column of that name is refused, saying so: %s", e.msg);
 
     cat = build(&a, "CREATE TABLE pages AS SELECT page, n, COUNT(*) AS c FROM bare GROUP BY page, n;", &e);
     if (!cat)
