@@ -8,8 +8,11 @@
  * TIMESTAMP; 0 without a window), as weir_groups_store_key makes it.
  * Value: a version byte (1), a flags byte (FULL_KEY: the key's whole
  * encoding follows as a u32 length and bytes, because the store key was
- * cut to the store's longest and ends with a hash), then the accumulators
- * as checkpoints write them (agg.c's weir_accs_save).
+ * cut to the store's longest and ends with a hash; PACKED: the
+ * accumulators are packed, state/zpack.h), then the accumulators as
+ * checkpoints write them (agg.c's weir_accs_save), packed when that is
+ * shorter (mostly zero bytes: 16 bytes to 7 for a MAX of small numbers).
+ * Values without PACKED, as stores written before it hold, still load.
  *
  * A checkpoint writes only what changed: the seal, on the checkpoint's
  * thread while the engine is held, encodes the deletes of the groups
@@ -41,9 +44,11 @@
 #include "exec/engine_internal.h"
 #include "state/changes.h"
 #include "state/key.h"
+#include "state/zpack.h"
 
 #define GROUP_VERSION 1
 #define FULL_KEY 0x01
+#define PACKED 0x02
 
 /* Whether e runs the i-th query (serve --threads: another engine may). */
 static bool runs(const weir_engine *e, int i) { return !e->opt.runs || e->opt.runs[i]; }
@@ -88,21 +93,25 @@ static int full_key(const query_state *s, const weir_value *keys, int64_t window
     return rc ? rc : weir_key_encode(out, &w, 1, err);
 }
 
-/* Opens a group's value: *accs_at is where the accumulators start, *full
- * the whole key when the value carries it (else NULL). */
+/* Opens a group's value: *accs_at reads the accumulators (in val, or
+ * unpacked into plain, emptied first), *full is the whole key when the
+ * value carries it (else NULL). */
 static int open_value(const query_state *s, const uint8_t *val, size_t len, weir_reader_buf *accs_at,
-                      const uint8_t **full, uint32_t *full_len, weir_err *err)
+                      const uint8_t **full, uint32_t *full_len, weir_buf *plain, weir_err *err)
 {
     weir_reader_buf r = {val, val + len, false};
     uint8_t version = weir_get_u8(&r), flags = weir_get_u8(&r);
     *full = NULL;
     if (!r.bad && (flags & FULL_KEY))
         *full = weir_get_bytes(&r, full_len);
-    if (r.bad || version != GROUP_VERSION || (flags & ~FULL_KEY))
+    plain->len = 0;
+    if (!r.bad && version == GROUP_VERSION && (flags & PACKED) && weir_zunpack(&r, plain) && !r.bad)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (r.bad || version != GROUP_VERSION || (flags & ~(FULL_KEY | PACKED)))
         return weir_err_set(err, WEIR_ECORRUPT, "state store: groups of %s: a group of version %u (not %d) or damaged; "
                             "`weir serve --reset` rebuilds the store from the retained inputs",
                             s->q->output->name, version, GROUP_VERSION);
-    *accs_at = r;
+    *accs_at = flags & PACKED ? (weir_reader_buf){plain->data, plain->data + plain->len, false} : r;
     return WEIR_OK;
 }
 
@@ -127,7 +136,7 @@ static int load_group(void *ctx, const weir_query *q, const weir_value *keys, in
         weir_groups_stop_loading(s->groups);
         return 0;
     }
-    weir_buf key = {0}, full = {0};
+    weir_buf key = {0}, full = {0}, plain = {0};
     weir_store_snap *snap = NULL;
     weir_err err = {0};
     const void *val;
@@ -142,7 +151,7 @@ static int load_group(void *ctx, const weir_query *q, const weir_value *keys, in
         weir_reader_buf r;
         const uint8_t *fk;
         uint32_t fk_len;
-        rc = open_value(s, val, vlen, &r, &fk, &fk_len, &err);
+        rc = open_value(s, val, vlen, &r, &fk, &fk_len, &plain, &err);
         if (rc == WEIR_OK && fk) /* a cut key: the whole one says whether it is this group */
             found = (rc = full_key(s, keys, window, &full, &err)) == WEIR_OK && full.len == fk_len &&
                     memcmp(full.data, fk, fk_len) == 0;
@@ -152,6 +161,7 @@ static int load_group(void *ctx, const weir_query *q, const weir_value *keys, in
     weir_store_snap_end(snap);
     weir_buf_free(&key);
     weir_buf_free(&full);
+    weir_buf_free(&plain);
     if (rc)
         return -1;
     if (found)
@@ -160,14 +170,15 @@ static int load_group(void *ctx, const weir_query *q, const weir_value *keys, in
 }
 
 /* A group's key values and window (vals: room for nkeys + 1 values; a:
- * for decoded TEXT) from its store key and value; *r: its accumulators. */
+ * for decoded TEXT) from its store key and value; *r: its accumulators
+ * (in val or in plain, as open_value). */
 static int decode_group(const query_state *s, const void *key, size_t klen, const void *val, size_t vlen,
-                        weir_value *vals, weir_arena *a, weir_reader_buf *r, weir_err *err)
+                        weir_value *vals, weir_arena *a, weir_reader_buf *r, weir_buf *plain, weir_err *err)
 {
     const uint8_t *fk;
     uint32_t fk_len;
     int nvals = s->q->nkeys + 1, got_n = 0;
-    int rc = open_value(s, val, vlen, r, &fk, &fk_len, err);
+    int rc = open_value(s, val, vlen, r, &fk, &fk_len, plain, err);
     if (rc == WEIR_OK)
         rc = fk ? weir_key_decode(fk, fk_len, vals, nvals, &got_n, a, err) : weir_key_decode(key, klen, vals, nvals, &got_n, a, err);
     if (rc == WEIR_OK && (got_n != nvals || vals[s->q->nkeys].type != WEIR_TYPE_TIMESTAMP || vals[s->q->nkeys].is_null))
@@ -181,12 +192,14 @@ static int restore_group(query_state *s, const void *key, size_t klen, const voi
                          weir_arena *a, weir_err *err)
 {
     weir_reader_buf r;
-    int rc = decode_group(s, key, klen, val, vlen, vals, a, &r, err);
+    weir_buf plain = {0};
+    int rc = decode_group(s, key, klen, val, vlen, vals, a, &r, &plain, err);
     weir_acc *accs = NULL;
     if (rc == WEIR_OK && !(accs = weir_groups_insert_stored(s->groups, vals, vals[s->q->nkeys].i)))
         rc = weir_err_set(err, WEIR_ECORRUPT, "a group twice, or out of memory");
     if (rc == WEIR_OK && (rc = load_accs(s, &r, accs, err)))
         weir_groups_remove(s->groups, vals, vals[s->q->nkeys].i);
+    weir_buf_free(&plain);
     return rc;
 }
 
@@ -330,7 +343,14 @@ static int value_of(const query_state *s, const weir_value *keys, int64_t window
     if (rc == WEIR_OK && cut && (rc = full_key(s, keys, window, scratch, err)) == WEIR_OK &&
         weir_put_bytes(val, scratch->data, (uint32_t)scratch->len))
         rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    if (rc == WEIR_OK && weir_accs_save(s->q, accs, val))
+    /* packed where that is shorter (a string of no zeros grows by an eighth) */
+    size_t at = val->len;
+    scratch->len = 0;
+    if (rc == WEIR_OK && (weir_accs_save(s->q, accs, scratch) || weir_zpack(scratch->data, scratch->len, val)))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    if (rc == WEIR_OK && val->len - at < scratch->len)
+        val->data[1] |= PACKED;
+    else if (rc == WEIR_OK && ((val->len = at), weir_buf_append(val, scratch->data, scratch->len)))
         rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     return rc;
 }
@@ -476,6 +496,7 @@ static unsigned scan_chunk(query_state *s, unsigned max)
     weir_store_snap *snap;
     weir_store_cursor *c = NULL;
     weir_arena arena = {0};
+    weir_buf plain = {0};
     weir_err err = {0};
     weir_value *vals = malloc((size_t)(s->q->nkeys + 1) * sizeof *vals);
     weir_store_range from = {s->scan_at.len ? s->scan_at.data : NULL, s->scan_at.len, NULL, 0, false};
@@ -499,13 +520,14 @@ static unsigned scan_chunk(query_state *s, unsigned max)
         weir_arena_reset(&arena);
         n++;
         s->scan_at.len = 0;
-        if ((rc = decode_group(s, key, klen, val, vlen, vals, &arena, &r, &err)) == WEIR_OK &&
+        if ((rc = decode_group(s, key, klen, val, vlen, vals, &arena, &r, &plain, &err)) == WEIR_OK &&
             (weir_groups_filter_add(s->groups, vals, vals[s->q->nkeys].i) || weir_buf_append(&s->scan_at, key, klen)))
             rc = WEIR_ENOMEM;
     }
     weir_store_cursor_close(c);
     weir_store_snap_end(snap);
     weir_arena_free(&arena);
+    weir_buf_free(&plain);
     free(vals);
     if (rc == WEIR_OK && !got) /* every key the store held at attach is in the filter */
         weir_groups_filter_loads(s->groups);
