@@ -82,6 +82,7 @@ static int open_file_env(const char *path, unsigned flags, const weir_store_opti
 
 /* The copy's progress: its write transaction and the entries in it. */
 typedef struct copy {
+    MDB_env *src;         /* read through its map: unmapped at each commit, so the process's RssFile stays small */
     MDB_env *dst;
     MDB_txn *w;
     size_t in_txn;        /* entries appended by w */
@@ -92,6 +93,8 @@ typedef struct copy {
 
 static int next_txn(copy *c)
 {
+    store_unmap_env(c->src);
+    store_unmap_env(c->dst);
     int rc = mdb_txn_commit(c->w);
     c->w = NULL;
     c->in_txn = 0;
@@ -197,6 +200,7 @@ static int write_copy(const char *data, const char *path, const weir_store_optio
     int rc = open_file_env(data, MDB_RDONLY, o, map, &src);
     if (rc)
         return rc;
+    c.src = src;
     if ((rc = mdb_txn_begin(src, NULL, MDB_RDONLY, &r)) == 0) {
         if ((rc = open_file_env(path, MDB_NOSYNC | MDB_NOMETASYNC, o, map, &c.dst)) == 0) {
             rc = copy_all(&c, r, o->max_tables + 2);

@@ -309,11 +309,11 @@ int weir_store_release(weir_store *s, weir_err *err)
 /* Where the kernel mapped the store's file in this process (LMDB's
  * mdb_env_info gives the map's address only for MDB_FIXEDMAP): the
  * mapping of its device and inode in /proc/self/maps. false if not found. */
-static bool find_map(weir_store *s, uintptr_t *start, uintptr_t *end)
+static bool find_map(MDB_env *env, uintptr_t *start, uintptr_t *end)
 {
     mdb_filehandle_t fd;
     struct stat st;
-    if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
+    if (mdb_env_get_fd(env, &fd) || fstat(fd, &st))
         return false;
     FILE *f = fopen("/proc/self/maps", "r");
     if (!f)
@@ -334,16 +334,21 @@ static bool find_map(weir_store *s, uintptr_t *start, uintptr_t *end)
     return found;
 }
 
-void weir_store_unmap(weir_store *s)
+void store_unmap_env(MDB_env *env)
 {
     MDB_envinfo info;
     MDB_stat st;
     uintptr_t start, end;
-    pthread_rwlock_rdlock(&s->map_lock); /* the map does not move meanwhile */
-    if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0 && find_map(s, &start, &end)) {
+    if (mdb_env_info(env, &info) == 0 && mdb_env_stat(env, &st) == 0 && find_map(env, &start, &end)) {
         size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
         (void)madvise((void *)start, used < end - start ? used : end - start, MADV_DONTNEED); /* advice: a failure changes nothing */
     }
+}
+
+void weir_store_unmap(weir_store *s)
+{
+    pthread_rwlock_rdlock(&s->map_lock); /* the map does not move meanwhile */
+    store_unmap_env(s->env);
     pthread_rwlock_unlock(&s->map_lock);
 }
 

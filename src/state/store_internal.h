@@ -84,6 +84,10 @@ int store_value_check(const weir_store *s, unsigned dbi, const MDB_val *k, MDB_v
 /* A key's length checked against LMDB's limits, naming the table. */
 int store_check_key(const weir_store *s, unsigned dbi, size_t klen, weir_err *err);
 
+/* Unmaps from this process the pages of env's map it mapped so far
+ * (weir_store_unmap; the caller keeps the map from moving). */
+void store_unmap_env(MDB_env *env);
+
 /* Whether a store this process has open reads or writes the file
  * (DIR/data.mdb): fcntl locks cannot tell a process's own opens apart. */
 bool store_open_here(const char *file);
