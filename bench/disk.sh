@@ -30,7 +30,7 @@ for steps in "$@"; do
     input=$(bytes "$s/conjecture.data")
     total=$(bytes "$WEIR_DATA")
     $BUILD/bench/store_pages "$WEIR_DATA/state" >"$SCRATCH/pages"
-    [ -z "${STORE:-}" ] || grep '^|' "$SCRATCH/pages" >&2
+    [ -z "${STORE:-}" ] || grep -E "^(\||freed)" "$SCRATCH/pages" >&2
     read -r _ trees free < <(grep '^pages ' "$SCRATCH/pages")
     echo "| $steps | $(mb "$input") | $(mb "$total") | $(awk -v t="$total" -v i="$input" 'BEGIN { printf "%.2fx", t / i }') |" \
          "$(mb "$(bytes "$s/chains")") | $(mb "$(bytes "$s/chain_steps")") | $(mb "$(bytes "$s/value_numbers")") |" \

@@ -5,8 +5,13 @@
  * pages it has (the rest are free: LMDB reuses them but never gives them
  * back to the file system). bench/disk.sh prints the last line's figures
  * beside the data directory's parts. Read-only; the store may be in use.
+ * Then the free list by the transaction that freed its pages, against
+ * the last transaction's id: pages freed by the last two commits cannot
+ * be reused by the next (LMDB keeps the previous snapshot for readers),
+ * older ones can unless a reader still holds a snapshot that old.
  *
- *   build/bench/store_pages DIR    a markdown table, then "pages TREE_BYTES FREE_BYTES"
+ *   build/bench/store_pages DIR    a markdown table, then "pages TREE_BYTES FREE_BYTES",
+ *                                  then "freed TXNS_BACK PAGES" lines, most recent first
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -25,6 +30,31 @@ static int payload(MDB_txn *txn, MDB_dbi dbi, size_t *keys, size_t *values)
     }
     if (rc != MDB_NOTFOUND)
         return rc;
+    mdb_cursor_close(c);
+    return 0;
+}
+
+/* Prints, from LMDB's free list (database 0: key a transaction's id, value
+ * the count of the pages it freed and their numbers), the pages freed per
+ * transaction, counted back from the last one (0: the last commit). */
+static int freed(MDB_txn *txn, size_t last)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    size_t older = 0, older_txns = 0;
+    int rc = mdb_cursor_open(txn, 0, &c);
+    while (rc == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) == 0) {
+        size_t id, n;
+        memcpy(&id, k.mv_data, sizeof id);
+        memcpy(&n, v.mv_data, sizeof n);
+        if (last - id < 8)
+            printf("freed %zu %zu\n", last - id, n);
+        else
+            older += n, older_txns++;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    printf("freed older %zu (%zu transactions)\n", older, older_txns);
     mdb_cursor_close(c);
     return 0;
 }
@@ -75,6 +105,10 @@ int main(int argc, char **argv)
     mdb_env_info(env, &info);
     size_t file_pages = info.me_last_pgno + 1;
     printf("pages %zu %zu\n", pages * psize, (file_pages - pages) * psize); /* free: meta and free-list pages too */
+    if ((rc = freed(txn, info.me_last_txnid)) != 0) {
+        fprintf(stderr, "store_pages: %s: the free list: %s\n", argv[1], mdb_strerror(rc));
+        return 1;
+    }
     mdb_cursor_close(names);
     mdb_txn_abort(txn);
     mdb_env_close(env);

@@ -5,7 +5,9 @@
  * the number, the state store's) on arbitrary bytes: restoring a group must
  * fail cleanly or succeed, never crash or leak, and an engine holding what
  * it restored must keep working (push, close every window, save, hand over
- * its changes). Input: two bytes of key length, the key, then the value. The catalog has a keyed
+ * its changes). Input: two bytes of key length, the key, then the value
+ * (its accumulators as they are, as older stores hold them, or packed:
+ * state/zpack.h; seeds of both, group_packed_* from weir_engine_take_pieces). The catalog has a keyed
  * aggregation with keys of several types and a windowed one with sets,
  * sketches and top-k, both with LATEST/EARLIEST_BY_OFFSET (TEXT, numbers).
  */

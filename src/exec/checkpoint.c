@@ -182,6 +182,16 @@ static weir_table_view *view_of(const weir_runner *r, const weir_relation *rel)
     return k >= 0 ? r->opt.views[k] : NULL;
 }
 
+/* Whether an engine of r reads the groups of rel's query from its rows, and some changed. */
+static bool derived_output(weir_runner *r, const weir_relation *rel)
+{
+    weir_engine *e;
+    for (size_t i = 0; (e = runner_state_engine(r, i)); i++)
+        if (weir_engine_derived_changes(e, rel))
+            return true;
+    return false;
+}
+
 /* The views the checkpoint beginning writes, their rows sealed: derived
  * tables' (outputs) and source tables' (inputs); on the pipeline's thread. */
 static int seal_views(weir_runner *r, checkpoint_job *job, weir_err *err)
@@ -197,6 +207,9 @@ static int seal_views(weir_runner *r, checkpoint_job *job, weir_err *err)
         weir_table_view *v = view_of(r, o->rel);
         if (v)
             job->views[job->nviews++] = (sealed_view){v, o->name, n, job->ends + at};
+        else if (derived_output(r, o->rel)) /* its groups would be lost: the store has them only as its rows */
+            return weir_err_set(err, WEIR_EINVAL, "checkpoint: table %s has no view in the state store, which keeps "
+                                "its groups as its rows (a weir bug: please report it)", o->rel->name);
         at += n;
     }
     size_t nin = 0;
@@ -438,8 +451,10 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
     if (got == WEIR_ENOENT && (rc = store_empty(r, err)))
         return weir_err_wrap(err, "emptying the state store's groups for a start without a checkpoint");
     weir_engine *e;
-    for (size_t i = 0; rc == WEIR_OK && (e = runner_state_engine(r, i)); i++)
+    for (size_t i = 0; rc == WEIR_OK && (e = runner_state_engine(r, i)); i++) {
+        weir_engine_rows_in_views(e, r->opt.views != NULL); /* the runtime's: a view of every table */
         rc = weir_engine_attach_store(e, r->opt.store, err);
+    }
     if (rc && got == WEIR_OK)
         free(*data);
     r->scanning = rc == WEIR_OK; /* budget_step adds the store's group keys to the filters, a chunk at a time */

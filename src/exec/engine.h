@@ -156,6 +156,16 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
  * the next checkpoint, first. */
 int weir_engine_attach_store(weir_engine *e, weir_store *store, weir_err *err);
 bool weir_engine_has_store(const weir_engine *e);
+/* Before weir_engine_attach_store: every table output's rows are kept by
+ * a view in the same store, handed each row as the engine emits it and
+ * sealed and committed with the groups (the runner's table views). Then
+ * a query whose table row is its group keeps no group in the store but
+ * reads it from the row (group_store.c, "Groups read from their rows"). */
+void weir_engine_rows_in_views(weir_engine *e, bool yes);
+/* Whether the groups of the query producing rel are read from its rows
+ * and some changed since the last seal: its view must then be in this
+ * checkpoint's transaction. */
+bool weir_engine_derived_changes(const weir_engine *e, const weir_relation *rel);
 int weir_engine_seal_groups(weir_engine *e, weir_err *err);
 int weir_engine_write_groups(weir_engine *e, weir_store_txn *txn, weir_err *err);
 void weir_engine_groups_written(weir_engine *e, bool committed);

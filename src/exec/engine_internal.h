@@ -57,6 +57,9 @@ typedef struct query_state {
     bool scanning;             /* the keys the store held at attach are being added to the groups' filter */
     weir_buf scan_at;          /* the last key the scan added (empty: none yet) */
     bool lost;                 /* a seal failed half-way: its changes are lost, no more checkpoints */
+    bool derived;              /* its groups are read from its table's rows (tbl is "table:" and the output's
+                                  name, the view's) and never written: group_store.c, derives_from_rows */
+    bool sealed;               /* derived: a seal marked its changed groups stored, their rows' commit pending */
     bool join_stored;          /* its join's table rows are in the state store (join_store.c) */
 } query_state;
 
@@ -71,6 +74,7 @@ struct weir_engine {
     uint64_t (*dead)[WEIR_DEAD_REASONS]; /* dead letters by the catalog's relation, by kind of reason */
     weir_store *store;         /* where the stored queries' groups are (weir_engine_attach_store), or NULL */
     char store_suffix[16];     /* opt.store_suffix, copied */
+    bool rows_in_views;        /* weir_engine_rows_in_views: tables' rows are in the store, by their views */
     struct weir_repart *repart; /* scale-out's repartition streams' origins (repartition.c), or NULL: none */
 };
 

@@ -714,7 +714,8 @@ static int encode_dirty(weir_table_view *v, weir_err *err)
         bool removal = is_removal(v, row);
         rc = weir_rows_key(v->store, row, v->table->pk, v->table->npk, &v->key, err);
         if (rc == WEIR_OK && !removal)
-            rc = weir_rows_value(row, v->table->schema.ncols, &v->val, err);
+            rc = weir_rows_value_keyed(v->store, row, v->table->schema.ncols, v->table->pk, v->table->npk, v->key.len,
+                                       &v->val, err);
         if (rc == WEIR_OK && weir_changes_add(&v->batch, v->key.data, v->key.len, removal ? NULL : v->val.data, v->val.len))
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
@@ -986,7 +987,8 @@ static int offer_store(weir_pull_run *r, weir_table_view *v, weir_store_snap *sn
         if ((rc = weir_store_next(c, &key, &klen, &val, &vlen, &got, err)) || !got)
             break;
         weir_arena_reset(&arena);
-        rc = weir_rows_decode(v->table->name, &v->table->schema, val, vlen, row, &arena, err);
+        rc = weir_rows_decode_keyed(v->table->name, &v->table->schema, v->table->pk, v->table->npk, key, klen, val, vlen,
+                                    row, &arena, err);
         if (rc == WEIR_OK && !find(v, row)) /* memory has the newer row of its key, or its removal */
             rc = weir_pull_offer(r, row, err);
     }

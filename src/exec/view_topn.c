@@ -161,7 +161,8 @@ static int walk(topn *t, weir_table_view *v, weir_store_snap *snap, weir_arena *
             rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
             break;
         }
-        if ((rc = weir_rows_decode(v->table->name, &v->table->schema, val, vlen, row, a, err)))
+        if ((rc = weir_rows_decode_keyed(v->table->name, &v->table->schema, v->table->pk, v->table->npk, rkey, rklen, val,
+                                         vlen, row, a, err)))
             break;
         /* a cut key's place is its hash's among keys sharing its first bytes: walk on past them */
         if (out_of_reach(t, &row[t->col]) && !weir_index_key_cut(v->store, klen))

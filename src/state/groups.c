@@ -555,6 +555,8 @@ static int by_slot(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+bool weir_groups_any_changed(const weir_groups *g) { return g->nchanged > 0; }
+
 bool weir_groups_next_changed(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs)
 {
     if (*pos == 0 && g->nchanged > 1) /* in slot order: the walk reads the table front to back, not at random */

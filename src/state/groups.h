@@ -106,6 +106,10 @@ weir_acc *weir_groups_insert_stored(weir_groups *g, const weir_value *keys, int6
  * its end (false). */
 bool weir_groups_next_changed(weir_groups *g, size_t *pos, const weir_value **keys, int64_t *window, weir_acc **accs);
 
+/* Whether an entry may have changed since the last walk (stale listings
+ * count: a cheap test, never false when one changed). */
+bool weir_groups_any_changed(const weir_groups *g);
+
 /* Appends the store keys of the entries removed since the last call that
  * the store held (each a u32 length in host order, then the key) to out,
  * and forgets them. -1 when out of memory now or when a change could not

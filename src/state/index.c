@@ -162,18 +162,20 @@ typedef struct upkeep {
 } upkeep;
 
 /* Adds to the index's changes, for each column in cols, the entry of the
- * row whose stored value is val: a put of the row's key rkey, or (rkey
- * NULL) a delete. */
-static int entries(upkeep *u, uint64_t cols, const void *val, size_t vlen, const void *rkey, size_t rklen, weir_err *err)
+ * row stored under rkey with value val: a put of rkey, or (put false) a
+ * delete. */
+static int entries(upkeep *u, uint64_t cols, const void *val, size_t vlen, const void *rkey, size_t rklen, bool put,
+                   weir_err *err)
 {
     weir_arena_reset(&u->arena);
-    int rc = weir_rows_decode(u->table->name, &u->table->schema, val, vlen, u->row, &u->arena, err);
+    int rc = weir_rows_decode_keyed(u->table->name, &u->table->schema, u->table->pk, u->table->npk, rkey, rklen, val,
+                                    vlen, u->row, &u->arena, err);
     for (int c = 0; c < WEIR_INDEX_MAX_COLS && rc == WEIR_OK; c++) {
         if (!(cols >> c & 1))
             continue;
         u->key.len = 0;
         rc = weir_index_key(u->store, u->table, u->row, c, &u->key, err);
-        if (rc == WEIR_OK && weir_changes_add(&u->changes, u->key.data, u->key.len, rkey, rklen))
+        if (rc == WEIR_OK && weir_changes_add(&u->changes, u->key.data, u->key.len, put ? rkey : NULL, rklen))
             rc = nomem(err);
     }
     return rc;
@@ -190,7 +192,7 @@ static int build_all(upkeep *u, weir_store_table rows, uint64_t build, weir_err 
         size_t klen, vlen;
         if ((rc = weir_store_next(c, &key, &klen, &val, &vlen, &got, err)) || !got)
             break;
-        rc = entries(u, build, val, vlen, key, klen, err);
+        rc = entries(u, build, val, vlen, key, klen, true, err);
     }
     weir_store_cursor_close(c);
     weir_buf mval = {0};
@@ -259,9 +261,9 @@ static int follow(upkeep *u, weir_store_table rows, uint64_t cols, const weir_bu
             rc = weir_store_get(u->txn, rows, key, klen, &old, &oldlen, &found, err);
         }
         if (rc == WEIR_OK && found)
-            rc = entries(u, cols, old, oldlen, NULL, 0, err);
+            rc = entries(u, cols, old, oldlen, key, klen, false, err);
         if (rc == WEIR_OK && val)
-            rc = entries(u, cols, val, vlen, key, klen, err);
+            rc = entries(u, cols, val, vlen, key, klen, true, err);
         *slot = here + 1;
     }
     free(last.slots);

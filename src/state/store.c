@@ -309,11 +309,11 @@ int weir_store_release(weir_store *s, weir_err *err)
 /* Where the kernel mapped the store's file in this process (LMDB's
  * mdb_env_info gives the map's address only for MDB_FIXEDMAP): the
  * mapping of its device and inode in /proc/self/maps. false if not found. */
-static bool find_map(weir_store *s, uintptr_t *start, uintptr_t *end)
+static bool find_map(MDB_env *env, uintptr_t *start, uintptr_t *end)
 {
     mdb_filehandle_t fd;
     struct stat st;
-    if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
+    if (mdb_env_get_fd(env, &fd) || fstat(fd, &st))
         return false;
     FILE *f = fopen("/proc/self/maps", "r");
     if (!f)
@@ -334,16 +334,21 @@ static bool find_map(weir_store *s, uintptr_t *start, uintptr_t *end)
     return found;
 }
 
-void weir_store_unmap(weir_store *s)
+void store_unmap_env(MDB_env *env)
 {
     MDB_envinfo info;
     MDB_stat st;
     uintptr_t start, end;
-    pthread_rwlock_rdlock(&s->map_lock); /* the map does not move meanwhile */
-    if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0 && find_map(s, &start, &end)) {
+    if (mdb_env_info(env, &info) == 0 && mdb_env_stat(env, &st) == 0 && find_map(env, &start, &end)) {
         size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
         (void)madvise((void *)start, used < end - start ? used : end - start, MADV_DONTNEED); /* advice: a failure changes nothing */
     }
+}
+
+void weir_store_unmap(weir_store *s)
+{
+    pthread_rwlock_rdlock(&s->map_lock); /* the map does not move meanwhile */
+    store_unmap_env(s->env);
     pthread_rwlock_unlock(&s->map_lock);
 }
 
@@ -371,6 +376,49 @@ static int init_locks(weir_store *s, weir_err *err)
         return weir_err_errno(err, rc, "state store %s: open: locks", s->file);
     }
     return WEIR_OK;
+}
+
+/* The stores this process has open (store_open_here). */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static weir_store *open_list;
+
+bool store_open_here(const char *file)
+{
+    struct stat st;
+    if (stat(file, &st) != 0)
+        return false;
+    bool here = false;
+    pthread_mutex_lock(&open_lock);
+    for (weir_store *o = open_list; o && !here; o = o->next_open)
+        here = o->dev == st.st_dev && o->ino == st.st_ino;
+    pthread_mutex_unlock(&open_lock);
+    return here;
+}
+
+/* Lists s as open (after its environment opened: the file exists). */
+static int list_open(weir_store *s, weir_err *err)
+{
+    struct stat st;
+    if (stat(s->file, &st) != 0)
+        return weir_err_errno(err, errno, "state store %s: open", s->file);
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    pthread_mutex_lock(&open_lock);
+    s->next_open = open_list;
+    open_list = s;
+    pthread_mutex_unlock(&open_lock);
+    return WEIR_OK;
+}
+
+static void unlist_open(weir_store *s)
+{
+    pthread_mutex_lock(&open_lock);
+    for (weir_store **p = &open_list; *p; p = &(*p)->next_open)
+        if (*p == s) {
+            *p = s->next_open;
+            break;
+        }
+    pthread_mutex_unlock(&open_lock);
 }
 
 int weir_store_open(const char *dir, const weir_store_options *opt, weir_store **out, weir_err *err)
@@ -402,8 +450,11 @@ int weir_store_open(const char *dir, const weir_store_options *opt, weir_store *
         return rc;
     }
     weir_store_table mark;
+    /* a compaction's copy left by a crash goes once the store is open (none runs while it is) */
     if ((rc = open_env(s, dir, o.map_bytes ? o.map_bytes : WEIR_STORE_MAP_DEFAULT, err)) != 0 ||
-        (s->checksums && !s->read_only && (rc = weir_store_table_open(s, CHECKSUMS_TABLE, true, &mark, err)) != 0)) {
+        (!s->read_only && (rc = store_remove_copy(dir, err)) != 0) ||
+        (s->checksums && !s->read_only && (rc = weir_store_table_open(s, CHECKSUMS_TABLE, true, &mark, err)) != 0) ||
+        (rc = list_open(s, err)) != 0) {
         weir_store_close(s);
         return rc;
     }
@@ -411,12 +462,33 @@ int weir_store_open(const char *dir, const weir_store_options *opt, weir_store *
     return WEIR_OK;
 }
 
+/* Whether the writer's store s (opened whole: listed) is worth compacting at its close. */
+static bool worth_compacting(weir_store *s)
+{
+    double share;
+    uint64_t bytes;
+    weir_err ignored;
+    return !s->read_only && s->env && s->ino && store_free_share(s, &share, &bytes, &ignored) == WEIR_OK && share >= 0.25 &&
+           bytes >= WEIR_STORE_COMPACT_MIN;
+}
+
 void weir_store_close(weir_store *s)
 {
     if (!s)
         return;
+    unlist_open(s);
+    bool compact = worth_compacting(s);
     if (s->env)
         mdb_env_close(s->env);
+    if (compact) {
+        /* a failure leaves the store as it was (compact.c): usable, only larger; a later stop tries again */
+        char dir[PATH_MAX];
+        bool done;
+        weir_err ignored;
+        weir_store_options o = {.max_tables = s->max_tables};
+        snprintf(dir, sizeof dir, "%.*s", (int)(strlen(s->file) - strlen("/data.mdb")), s->file);
+        (void)weir_store_compact(dir, &o, &done, &ignored);
+    }
     for (unsigned i = 0; i < s->nnames; i++)
         free(s->names[i]);
     free(s->names);

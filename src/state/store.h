@@ -60,8 +60,20 @@ typedef struct weir_store_options {
  * A store that cannot be opened is an error naming its file and, when it
  * may be damaged, `weir serve --reset`. */
 int weir_store_open(const char *dir, const weir_store_options *opt, weir_store **out, weir_err *err);
-/* Every transaction, snapshot and cursor must have ended. NULL is a no-op. */
+/* Every transaction, snapshot and cursor must have ended. NULL is a no-op.
+ * A store opened for writing whose file is a quarter or more free pages
+ * (and at least WEIR_STORE_COMPACT_MIN bytes) is compacted after it is
+ * closed, as weir_store_compact (a failure leaves it as it was). */
 void weir_store_close(weir_store *s);
+#define WEIR_STORE_COMPACT_MIN (UINT64_C(1) << 20)
+/* Rewrites the closed store in dir without its free pages and with full
+ * pages (docs/STATE_STORE.md, "Compaction at a clean stop"): a copy
+ * beside it renamed over it, so a crash at any moment leaves the store as
+ * it was or compacted. Nothing is done (*done false, no error) when
+ * another process, or another store of this process, has it open, or it
+ * holds no entry. opt gives max_tables (NULL: the default). Takes the
+ * time of a scan of the store and a write of its entries. */
+int weir_store_compact(const char *dir, const weir_store_options *opt, bool *done, weir_err *err);
 /* Whether s was opened read_only. */
 bool weir_store_read_only(const weir_store *s);
 /* Gives back the memory LMDB keeps between write transactions (its

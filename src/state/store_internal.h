@@ -11,6 +11,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "base/buf.h"
 #include "state/store.h"
@@ -34,6 +35,9 @@ struct weir_store {
     _Atomic unsigned unmap_every; /* the writer unmaps the map's pages every this many writes (0: never); set by
                                      the pipeline thread */
     unsigned writes_unmapped;     /* writes since the last */
+    dev_t dev;                    /* data.mdb's device and inode, for store_open_here */
+    ino_t ino;
+    weir_store *next_open;        /* the process's list of open stores (store.c) */
 };
 
 /* Whether this thread holds a store's writer_lock (a write transaction
@@ -79,5 +83,20 @@ int store_value_check(const weir_store *s, unsigned dbi, const MDB_val *k, MDB_v
 
 /* A key's length checked against LMDB's limits, naming the table. */
 int store_check_key(const weir_store *s, unsigned dbi, size_t klen, weir_err *err);
+
+/* Unmaps from this process the pages of env's map it mapped so far
+ * (weir_store_unmap; the caller keeps the map from moving). */
+void store_unmap_env(MDB_env *env);
+
+/* Whether a store this process has open reads or writes the file
+ * (DIR/data.mdb): fcntl locks cannot tell a process's own opens apart. */
+bool store_open_here(const char *file);
+
+/* compact.c: the share of the file's pages that are free (LMDB's free
+ * list) and the file's bytes, in a snapshot of its own; and removing a
+ * compacted copy a crash left unfinished (the writer, once open: no
+ * compaction runs while a process has the store open). */
+int store_free_share(weir_store *s, double *share, uint64_t *file_bytes, weir_err *err);
+int store_remove_copy(const char *dir, weir_err *err);
 
 #endif

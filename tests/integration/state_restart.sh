@@ -10,9 +10,10 @@
 # the store's (a crash between the store's commit and the file's rename)
 # gives way to the store's copy, and a store older than the checkpoint
 # file is refused with what to do; --reset rebuilds the store from the
-# inputs.
+# inputs. Its groups are read from its rows (no groups: table), and a
+# clean stop leaves the store's file without free pages.
 . "$(dirname "$0")/../lib.sh"
-plan 12
+plan 13
 ex="$(cd "$(dirname "$0")/../../examples/collatz" && pwd)"
 export WEIR_DATA="$SCRATCH/data"
 
@@ -23,6 +24,13 @@ $WEIR produce conjecture.data --partitions 4 --key number < "$SCRATCH/first.ndjs
 # the reference: every step, processed by one run that never stops
 $WEIR produce conjecture.data --data "$SCRATCH/ref" --partitions 4 --key number < "$SCRATCH/steps.ndjson"
 $WEIR serve -f "$ex/pipeline.sql" --data "$SCRATCH/ref" --once 2>/dev/null
+# Collatz's tables hold their groups (keys, then MAX or MIN): the store keeps the rows only, and a clean stop compacted it
+$BUILD/bench/store_pages "$SCRATCH/ref/state" > "$SCRATCH/pages"
+! grep -q '^| groups:' "$SCRATCH/pages" && grep -q '^| table:value_numbers' "$SCRATCH/pages" &&
+    [ "$(awk '/^pages / { print $3 }' "$SCRATCH/pages")" -lt 1048576 ]
+st=$?
+ok $st "the store holds the tables' rows and no groups table, and after a clean stop under 1 MiB of free pages"
+[ $st -eq 0 ] || diag "$(cat "$SCRATCH/pages")"
 
 caught_up() { [ "$(curl -s "$URL/metrics" | grep -c '^weir_pipeline_lag_records{stream="conjecture.data",partition="[0-3]"} 0$')" = 4 ]; }
 wait_caught_up() { local i; for i in $(seq 1200); do caught_up && return 0; sleep 0.1; done; return 1; }

@@ -10,7 +10,9 @@
  * A table emptied in a transaction that then outgrows the map is empty
  * after the growth too (the clear is redone), and its count is LMDB's; a
  * table's rows (rows.h) round-trip, and a primary key longer than the
- * store takes is cut to its longest key and still found by its prefix.
+ * store takes is cut to its longest key and still found by its prefix;
+ * a view's row (version 2) leaves its key's columns to the store key,
+ * but where that was cut, and a row of version 1 still decodes.
  * Values carry checksums: a byte changed in the file is refused by a read
  * and by a scan, naming the file, the table and --reset; a store made
  * before checksums (written here by LMDB itself) is read and written
@@ -459,6 +461,29 @@ static void test_clear_and_rows(const char *dir)
     int rc = weir_rows_decode("t", &schema, val.data, val.len, back, &a, &err);
     ok(rc == WEIR_OK && back[0].len == sizeof text && back[1].u == 2 && back[2].is_null && back[2].type == WEIR_TYPE_DOUBLE,
        "a row's value decodes to the row");
+    /* a view's rows: the key's columns in the store key only (version 2), but where the key was cut */
+    weir_buf kv = {0};
+    CHECK(weir_rows_value_keyed(s, row2, 3, pk, 2, k2.len, &kv, &err));
+    ok(kv.len == val.len && kv.data[0] == WEIR_ROWS_VERSION, "the value of a row whose store key was cut is the whole row");
+    weir_value row3[3] = {weir_text("short", 5), weir_uint(3), weir_double(-1.5)};
+    int pk2[2] = {1, 0}; /* (n, name): out of the row's order */
+    weir_buf k3 = {0}, v1 = {0};
+    kv.len = 0;
+    CHECK(weir_rows_key(s, row3, pk2, 2, &k3, &err));
+    CHECK(weir_rows_value_keyed(s, row3, 3, pk2, 2, k3.len, &kv, &err));
+    CHECK(weir_rows_value(row3, 3, &v1, &err));
+    rc = weir_rows_decode_keyed("t", &schema, pk2, 2, k3.data, k3.len, kv.data, kv.len, back, &a, &err);
+    bool same = rc == WEIR_OK && back[0].len == 5 && !memcmp(back[0].s, "short", 5) && back[1].u == 3 && back[2].d == -1.5;
+    rc = weir_rows_decode_keyed("t", &schema, pk2, 2, k3.data, k3.len, v1.data, v1.len, back, &a, &err);
+    same &= rc == WEIR_OK && back[0].len == 5 && back[1].u == 3 && back[2].d == -1.5;
+    ok(same && kv.data[0] == WEIR_ROWS_VERSION_KEYED && kv.len == 1 + 9 && kv.len < v1.len,
+       "a row under a whole key is written without its key's columns (%zu bytes against %zu) and decodes with its key, "
+       "as a row of the version before does", kv.len, v1.len);
+    ok(weir_rows_decode_keyed("t", &schema, pk2, 2, k3.data, k3.len - 1, kv.data, kv.len, back, &a, &err) == WEIR_ECORRUPT,
+       "a version 2 row under a damaged key is refused: %s", err.msg);
+    weir_buf_free(&kv);
+    weir_buf_free(&k3);
+    weir_buf_free(&v1);
     cols[1].type = WEIR_TYPE_INT;
     ok(weir_rows_decode("t", &schema, val.data, val.len, back, &a, &err) == WEIR_ECORRUPT && strstr(err.msg, "column n"),
        "a value whose column types are not the table's is refused: %s", err.msg);
@@ -850,7 +875,7 @@ static void test_checksums(const char *base)
 
 int main(void)
 {
-    plan(40);
+    plan(43);
     char *base = tap_tmpdir("store");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/basic", base);

@@ -1,0 +1,321 @@
+/*
+ * compact.c - rewriting a state store's file without its free pages and
+ * with full B-tree pages (store.h, weir_store_compact; docs/STATE_STORE.md,
+ * "Compaction at a clean stop").
+ *
+ * Why: LMDB never gives pages back to the file system. A commit writes
+ * new copies of the pages it touches and frees the old ones, which the
+ * next commit may not reuse (the previous snapshot stays readable); where
+ * keys are random (Collatz's value_numbers) a checkpoint touches about
+ * every leaf, so the file ends holding the tree and about a copy of what
+ * the last large commits touched, free. And random inserts leave the
+ * pages about half full. At 3M Collatz steps: 1,242 MB of pages in the
+ * trees, 850 MB free (BENCHMARKS.md). mdb_env_copy2(MDB_CP_COMPACT)
+ * drops the free pages but copies each page as it is; this copy reads
+ * every table in key order and appends its entries (MDB_APPEND), which
+ * fills each page before starting the next: about half the trees' pages.
+ *
+ * Crash safety, one mechanism: the copy is written to DIR/data.mdb.compact
+ * (no lock file, no fsync per commit), synced, and renamed over
+ * DIR/data.mdb, then the directory is synced. A crash before the rename
+ * leaves the store as it was (the leftover copy is removed by the next
+ * writer's open or compaction); after it, the copy is whole. The source is
+ * only read. Both of the copy's meta pages name a whole copy: the last
+ * commit writes the last entry again (the same bytes), so whichever meta
+ * a reader picks, it finds every table.
+ *
+ * Exclusion, by LMDB's own lock protocol: every process that has the
+ * store open holds a shared fcntl lock on byte 0 of DIR/lock.mdb, and an
+ * opening process first tries that byte exclusive, then waits for it
+ * shared. The compaction takes it exclusive without waiting: if another
+ * process has the store open it does nothing (a later stop will); while
+ * it runs, openers wait. After the rename the store is opened and closed
+ * once, still holding the byte, which makes LMDB set up the lock file for
+ * the new file (its transaction counter) before anyone else opens it.
+ * fcntl locks belong to the process, so stores this process has open on
+ * the same file are checked apart (store.c's list of open stores).
+ */
+#include "state/store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Entries appended per write transaction of the copy: bounds LMDB's list
+ * of dirty pages (a few MB), not the file. */
+#define CHUNK 65536
+
+/* The copy's file, beside data.mdb; path holds PATH_MAX bytes. */
+static int copy_path(const char *dir, char *path, weir_err *err)
+{
+    if ((size_t)snprintf(path, PATH_MAX, "%s/data.mdb.compact", dir) >= PATH_MAX)
+        return weir_err_set(err, WEIR_EINVAL, "state store: directory name too long: %s", dir);
+    return WEIR_OK;
+}
+
+int store_remove_copy(const char *dir, weir_err *err)
+{
+    char path[PATH_MAX];
+    int rc = copy_path(dir, path, err);
+    if (rc == WEIR_OK && unlink(path) != 0 && errno != ENOENT)
+        rc = weir_err_errno(err, errno, "state store: removing the unfinished compacted copy %s", path);
+    return rc;
+}
+
+/* An environment on one file (no lock file: the caller excludes others). */
+static int open_file_env(const char *path, unsigned flags, const weir_store_options *o, size_t map, MDB_env **env)
+{
+    int rc = mdb_env_create(env);
+    if (rc)
+        return rc;
+    if ((rc = mdb_env_set_maxdbs(*env, o->max_tables + 2)) == 0 && (rc = mdb_env_set_mapsize(*env, map)) == 0 &&
+        (rc = mdb_env_open(*env, path, flags | MDB_NOSUBDIR | MDB_NOLOCK, 0644)) == 0)
+        return 0;
+    mdb_env_close(*env);
+    *env = NULL;
+    return rc;
+}
+
+/* The copy's progress: its write transaction and the entries in it. */
+typedef struct copy {
+    MDB_env *src;         /* read through its map: unmapped at each commit, so the process's RssFile stays small */
+    MDB_env *dst;
+    MDB_txn *w;
+    size_t in_txn;        /* entries appended by w */
+    size_t total;         /* entries appended in all */
+    MDB_dbi last_dbi;     /* where the last entry went, and it (in the source's map) */
+    MDB_val last_k, last_v;
+} copy;
+
+static int next_txn(copy *c)
+{
+    store_unmap_env(c->src);
+    store_unmap_env(c->dst);
+    int rc = mdb_txn_commit(c->w);
+    c->w = NULL;
+    c->in_txn = 0;
+    return rc ? rc : mdb_txn_begin(c->dst, NULL, 0, &c->w);
+}
+
+/* Appends every entry of the source's table sdbi to the copy's ddbi. */
+static int copy_table(copy *c, MDB_txn *r, MDB_dbi sdbi, MDB_dbi ddbi, unsigned flags)
+{
+    MDB_cursor *from, *to = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(r, sdbi, &from);
+    if (rc)
+        return rc;
+    unsigned append = flags & MDB_DUPSORT ? MDB_APPENDDUP : MDB_APPEND;
+    while ((rc = mdb_cursor_get(from, &k, &v, MDB_NEXT)) == 0) {
+        if (c->in_txn == CHUNK) {
+            mdb_cursor_close(to);
+            to = NULL;
+            if ((rc = next_txn(c)) != 0)
+                break;
+        }
+        if (!to && (rc = mdb_cursor_open(c->w, ddbi, &to)) != 0)
+            break;
+        if ((rc = mdb_cursor_put(to, &k, &v, append)) != 0)
+            break;
+        c->in_txn++;
+        c->total++;
+        c->last_dbi = ddbi;
+        c->last_k = k;
+        c->last_v = v;
+    }
+    if (to)
+        mdb_cursor_close(to);
+    mdb_cursor_close(from);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Copies every table of the read transaction r (the main database's keys
+ * are their names) into c->dst: the tables made first, in one commit,
+ * then their entries in key order, then the last entry written again. */
+static int copy_all(copy *c, MDB_txn *r, unsigned max_tables)
+{
+    MDB_dbi main;
+    MDB_cursor *names;
+    MDB_val k, v;
+    int rc = mdb_dbi_open(r, NULL, 0, &main);
+    if (rc == 0)
+        rc = mdb_cursor_open(r, main, &names);
+    if (rc)
+        return rc;
+    MDB_dbi *src = calloc(max_tables + 2, sizeof *src), *dst = calloc(max_tables + 2, sizeof *dst);
+    unsigned *flags = calloc(max_tables + 2, sizeof *flags), n = 0;
+    if (!src || !dst || !flags)
+        rc = ENOMEM;
+    if (rc == 0)
+        rc = mdb_txn_begin(c->dst, NULL, 0, &c->w);
+    char name[256];
+    while (rc == 0 && (rc = mdb_cursor_get(names, &k, &v, MDB_NEXT)) == 0) {
+        if (k.mv_size == 0 || k.mv_size >= sizeof name || memchr(k.mv_data, 0, k.mv_size)) {
+            rc = MDB_INCOMPATIBLE; /* not a table's name: not weir's store, left alone */
+            break;
+        }
+        if (n == max_tables) {
+            rc = MDB_DBS_FULL;
+            break;
+        }
+        memcpy(name, k.mv_data, k.mv_size);
+        name[k.mv_size] = '\0';
+        if ((rc = mdb_dbi_open(r, name, 0, &src[n])) == 0 && (rc = mdb_dbi_flags(r, src[n], &flags[n])) == 0)
+            rc = mdb_dbi_open(c->w, name, flags[n] | MDB_CREATE, &dst[n]);
+        n++;
+    }
+    mdb_cursor_close(names);
+    if (rc == MDB_NOTFOUND)
+        rc = next_txn(c);
+    for (unsigned i = 0; i < n && rc == 0; i++)
+        rc = copy_table(c, r, src[i], dst[i], flags[i]);
+    if (rc == 0 && c->total == 0)
+        rc = MDB_NOTFOUND; /* nothing to gain, and no entry to make the second meta whole with */
+    if (rc == 0 && (rc = next_txn(c)) == 0 && (rc = mdb_put(c->w, c->last_dbi, &c->last_k, &c->last_v, 0)) == 0) {
+        rc = mdb_txn_commit(c->w);
+        c->w = NULL;
+    }
+    if (c->w)
+        mdb_txn_abort(c->w);
+    c->w = NULL;
+    free(src);
+    free(dst);
+    free(flags);
+    return rc;
+}
+
+/* Writes the compacted copy of data (a file of size bytes) to path and
+ * syncs it. MDB_NOTFOUND: the store has no entry (nothing is written). */
+static int write_copy(const char *data, const char *path, const weir_store_options *o, size_t size)
+{
+    MDB_env *src;
+    MDB_txn *r;
+    copy c = {0};
+    /* the copy needs at most the source's pages and the chunks' freed branch pages */
+    size_t map = size * 2 + ((size_t)64 << 20);
+    int rc = open_file_env(data, MDB_RDONLY, o, map, &src);
+    if (rc)
+        return rc;
+    c.src = src;
+    if ((rc = mdb_txn_begin(src, NULL, MDB_RDONLY, &r)) == 0) {
+        if ((rc = open_file_env(path, MDB_NOSYNC | MDB_NOMETASYNC, o, map, &c.dst)) == 0) {
+            rc = copy_all(&c, r, o->max_tables + 2);
+            if (rc == 0)
+                rc = mdb_env_sync(c.dst, 1);
+            mdb_env_close(c.dst);
+        }
+        mdb_txn_abort(r);
+    }
+    mdb_env_close(src);
+    return rc;
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = fsync(fd) ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Opens and closes the store once (the caller holds the lock byte):
+ * LMDB, finding itself alone, sets the lock file up for the new file. */
+static int reset_locks(const char *dir, const weir_store_options *o, size_t size)
+{
+    MDB_env *env;
+    int rc = mdb_env_create(&env);
+    if (rc)
+        return rc;
+    if ((rc = mdb_env_set_maxdbs(env, o->max_tables + 2)) == 0 &&
+        (rc = mdb_env_set_mapsize(env, size + ((size_t)64 << 20))) == 0)
+        rc = mdb_env_open(env, dir, MDB_NOTLS, 0644); /* writes nothing to the file without a commit */
+    mdb_env_close(env);
+    return rc;
+}
+
+/* The compaction proper, with the lock byte held. */
+static int compact_locked(weir_store *msg, const char *dir, const weir_store_options *o, weir_err *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int rc = copy_path(dir, path, err);
+    if (rc)
+        return rc;
+    if (stat(msg->file, &st) != 0)
+        return weir_err_errno(err, errno, "state store %s: compacting", msg->file);
+    if ((rc = store_remove_copy(dir, err)) != 0)
+        return rc;
+    rc = write_copy(msg->file, path, o, (size_t)st.st_size);
+    if (rc == 0 && rename(path, msg->file) != 0)
+        rc = errno;
+    if (rc) {
+        (void)unlink(path); /* the store is as it was; a copy left here is removed later too */
+        return rc == MDB_NOTFOUND ? WEIR_OK : store_fail(msg, rc, "compacting", err);
+    }
+    if ((rc = sync_dir(dir)) != 0 || (rc = reset_locks(dir, o, (size_t)st.st_size)) != 0)
+        return store_fail(msg, rc, "compacting: after the new file's rename", err);
+    return WEIR_OK;
+}
+
+int weir_store_compact(const char *dir, const weir_store_options *opt, bool *done, weir_err *err)
+{
+    weir_store_options o = opt ? *opt : (weir_store_options){0};
+    if (!o.max_tables)
+        o.max_tables = WEIR_STORE_TABLES_DEFAULT;
+    weir_store msg = {0}; /* for store_fail's messages: the file's name */
+    *done = false;
+    if ((size_t)snprintf(msg.file, sizeof msg.file, "%s/data.mdb", dir) >= sizeof msg.file)
+        return weir_err_set(err, WEIR_EINVAL, "state store: directory name too long: %s", dir);
+    if (store_open_here(msg.file))
+        return WEIR_OK; /* this process reads or writes it: the lock below would not tell */
+    char lock[PATH_MAX + 16];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+    int fd = open(lock, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return weir_err_errno(err, errno, "state store %s: compacting: its lock file", msg.file);
+    struct flock only = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    int rc = WEIR_OK;
+    if (fcntl(fd, F_SETLK, &only) == 0) {
+        rc = compact_locked(&msg, dir, &o, err);
+        *done = rc == WEIR_OK;
+    } else if (errno != EAGAIN && errno != EACCES) {
+        rc = weir_err_errno(err, errno, "state store %s: compacting: locking", msg.file);
+    }
+    close(fd); /* drops the lock byte (reset_locks's close dropped it already) */
+    return rc;
+}
+
+int store_free_share(weir_store *s, double *share, uint64_t *file_bytes, weir_err *err)
+{
+    MDB_txn *r;
+    MDB_cursor *c;
+    MDB_envinfo info;
+    MDB_stat st;
+    MDB_val k, v;
+    size_t free_pages = 0;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r);
+    if (rc)
+        return store_fail(s, rc, "counting its free pages", err);
+    if ((rc = mdb_env_info(s->env, &info)) == 0 && (rc = mdb_env_stat(s->env, &st)) == 0 &&
+        (rc = mdb_cursor_open(r, 0, &c)) == 0) { /* LMDB's free list: per transaction, a count then page numbers */
+        while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+            size_t n;
+            memcpy(&n, v.mv_data, sizeof n);
+            free_pages += n;
+        }
+        mdb_cursor_close(c);
+    }
+    mdb_txn_abort(r);
+    if (rc != MDB_NOTFOUND)
+        return store_fail(s, rc, "counting its free pages", err);
+    size_t pages = info.me_last_pgno + 1;
+    *share = (double)free_pages / (double)pages;
+    *file_bytes = (uint64_t)pages * st.ms_psize;
+    return WEIR_OK;
+}
