@@ -47,10 +47,13 @@
  * the runtime hands it to the view then, and a checkpoint seals the views'
  * rows and the groups while the engine is held and commits them in one
  * transaction. So half the entries (at 3M Collatz steps 305 of the
- * store's 562 MB were groups). Not for an engine per partition (serve
- * --threads: its rows reach the view through the workers) nor scale-out's
- * task engines (no store). A group leaves memory only once the commit of
- * its seal is known (sealed), as its row is then stored.
+ * store's 562 MB were groups). An engine per partition (exec/workers.c)
+ * too: its rows reach the view in the step that made them, after the
+ * workers' round, and it looks up only its partition's keys (the view's
+ * other rows count in its unloaded groups and its filter, which costs a
+ * lookup that finds nothing at most). Not scale-out's task engines (no
+ * store). A group leaves memory only once the commit of its seal is known
+ * (sealed), as its row is then stored.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +100,7 @@ static bool agg_is_value(const weir_agg *g)
 static bool derives_from_rows(const weir_engine *e, const query_state *s)
 {
     const weir_query *q = s->q;
-    if (!e->rows_in_views || e->store_suffix[0] || q->window.kind != WEIR_WINDOW_NONE || q->having || q->distinct || q->join ||
+    if (!e->rows_in_views || q->window.kind != WEIR_WINDOW_NONE || q->having || q->distinct || q->join ||
         !q->is_table || q->output->query != q || q->output->inserted || q->output->npk != q->nkeys || q->naggs == 0 ||
         q->naggs > 64)
         return false;
