@@ -326,7 +326,7 @@ static int run_produce(const char **v, int argc, char **argv)
         fprintf(stderr, "weir produce: recovery: %s", report);
     weir_stream_config sc = {.partitions = (uint32_t)partitions, .segment_bytes = segment_bytes,
                              .retention_bytes = (int64_t)retention_bytes, .retention_ms = (int64_t)retention_ms};
-    if (pr.key_field)
+    if (pr.key_field && strlen(pr.key_field) < sizeof sc.key) /* a longer one is not said: placed anyhow, as far as it knows */
         snprintf(sc.key, sizeof sc.key, "%s", pr.key_field);
     if (weir_stream_open_or_create(pr.log, argv[0], &sc, &pr.stream, &err) != WEIR_OK || key_by_stream(&pr, &err)) {
         cli_error("produce", "%s", err.msg);

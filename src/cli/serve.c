@@ -146,8 +146,8 @@ static void print_stats(const weir_runtime *rt)
         if (st.partition_engines) /* --threads: its input is partition-parallel */
             fprintf(stderr, ", per partition (%u engines)", st.partition_engines);
         else if (st.unplaced)
-            fprintf(stderr, ", in one engine: %s's records are not known to be in their key's partitions",
-                    cat->queries[i]->source->name);
+            fprintf(stderr, ", in one engine: the records of %s are not known to be in their key's partitions "
+                    "(appended without its key, or by Kafka clients)", cat->queries[i]->source->name);
         fputc('\n', stderr);
     }
     uint64_t dead[WEIR_DEAD_REASONS] = {0};

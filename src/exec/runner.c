@@ -103,7 +103,10 @@ static int key_text(weir_buf *b, const weir_value *row, const int *cols, int n, 
  *   Streams partitions windowed keys by the key alone.
  * - A stream with WITH (key = ...) is keyed and partitioned by those
  *   columns, one with PARTITION BY by the text of its value (ksqlDB's
- *   re-keying; a NULL or an error: no key, the partition of the cause).
+ *   re-keying; a NULL or an error: no key). A row of either, or of a
+ *   table, without its key goes to the empty key's partition
+ *   (weir_partition_for_no_key), as ingest puts such a record, so that a
+ *   NULL group is whole in one partition.
  *   A repartition stream (scale-out's) is keyed by its GROUP BY columns
  *   even when all are NULL (the key "", "|" for two...), since one
  *   partition must hold every record of that group too.
@@ -126,8 +129,12 @@ static int output_record(weir_buf *json, weir_arena *key_scratch, uint32_t cur_p
         return -1;
     }
     keyed |= rel->repartition_of != NULL; /* a NULL group key is a group too: its records all go where "" goes */
-    *part = keyed ? (int32_t)weir_partition_for_key(json->data + at, json->len - at, partitions)
-                  : (int32_t)(cur_part % partitions);
+    if (keyed)
+        *part = (int32_t)weir_partition_for_key(json->data + at, json->len - at, partitions);
+    else if (rel->partition_by || rel->nkey_cols) /* a keyed stream's row without its key: one partition, as ingest's */
+        *part = (int32_t)weir_partition_for_no_key(partitions);
+    else
+        *part = (int32_t)(cur_part % partitions);
     bool table = rel->is_table; /* a derived table: append_output returned early for a source table */
     if (table && rel->npk > 1) {
         json->len = at;

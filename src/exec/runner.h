@@ -160,6 +160,10 @@ void weir_runner_task_saves(const weir_runner *r, uint64_t *saves, uint64_t *fai
  * (against the log's committed end, or the source's last seen end): false
  * if the stream is not an input or the end is not known yet. */
 bool weir_runner_input_lag(const weir_runner *r, const char *stream, uint32_t partition, uint64_t *lag);
+/* Whether the runner keeps the state of queries reading the stream per
+ * partition, so that a record outside its key's partition would stop it
+ * (exec/workers.c). Fixed once the runner is open: any thread may ask. */
+bool weir_runner_needs_placement(const weir_runner *r, const char *stream);
 /* The end of an output's partition that the last checkpoint names (what
  * may leave the process: sinks deliver no further). false if the stream
  * is not one of its outputs. */

@@ -532,6 +532,14 @@ int workers_finish(weir_runner *r, weir_err *err)
     return collect(r, NULL, NULL, err);
 }
 
+bool weir_runner_needs_placement(const weir_runner *r, const char *stream)
+{
+    for (int i = 0; i < r->ninputs; i++)
+        if (r->inputs[i].parts && r->inputs[i].parts[0].check_keys && !strcmp(r->inputs[i].rel->name, stream))
+            return true;
+    return false;
+}
+
 weir_engine *workers_engine(const weir_runner *r, const input *in, uint32_t p, int query, uint32_t *engine_part)
 {
     if (!in || !in->parts || !r->per_part[query])
@@ -734,7 +742,8 @@ int workers_open(weir_runner *r, weir_err *err)
     }
     workers *ws = calloc(1, sizeof *ws);
     if (!ws || !(ws->row = calloc((size_t)widest, sizeof *ws->row)) ||
-        !(ws->threads = calloc(r->opt.threads, sizeof *ws->threads)) || !(ws->args = calloc(r->opt.threads, sizeof *ws->args))) {
+        !(ws->threads = calloc(r->opt.threads + 1, sizeof *ws->threads)) ||
+        !(ws->args = calloc(r->opt.threads + 1, sizeof *ws->args))) {
         if (ws) {
             free(ws->row);
             free(ws->threads);

@@ -853,7 +853,10 @@ int weir_stream_delete_before(weir_stream *s, uint32_t partition, uint64_t limit
     return rc;
 }
 
-static int write_config(weir_stream *s, const weir_stream_config *cfg, weir_err *err)
+/* Writes cfg as the stream's conf (atomically, durably) if it differs,
+ * then makes it the stream's: whole, or its key alone (key_only: what may
+ * change while other threads read the stream's settings). */
+static int write_config(weir_stream *s, const weir_stream_config *cfg, bool key_only, weir_err *err)
 {
     weir_stream_config c = *cfg;
     char old[1024], text[1024];
@@ -864,7 +867,9 @@ static int write_config(weir_stream *s, const weir_stream_config *cfg, weir_err 
     char conf[PATH_MAX];
     snprintf(conf, sizeof conf, "%s/stream.conf", s->dir);
     int rc = weir_io_write_file_atomic(s->log->io, conf, text, (size_t)n, err);
-    if (rc == WEIR_OK)
+    if (rc == WEIR_OK && key_only)
+        memcpy(s->config.key, c.key, sizeof c.key);
+    else if (rc == WEIR_OK)
         s->config = c;
     return rc;
 }
@@ -882,7 +887,7 @@ int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, we
     if (!c.segment_ms) c.segment_ms = s->config.segment_ms;
     fill_defaults(&c);
     memcpy(c.key, s->config.key, sizeof c.key); /* how its records were placed is not a setting */
-    return write_config(s, &c, err);
+    return write_config(s, &c, false, err);
 }
 
 int weir_stream_forget_key(weir_stream *s, weir_err *err)
@@ -893,7 +898,7 @@ int weir_stream_forget_key(weir_stream *s, weir_err *err)
         return weir_err_set(err, WEIR_EINVAL, "cannot reconfigure '%s': log opened read-only", s->name);
     weir_stream_config c = s->config;
     c.key[0] = '\0';
-    return write_config(s, &c, err);
+    return write_config(s, &c, true, err);
 }
 
 int weir_stream_adopt_key(weir_stream *s, const char *fields, bool *adopted, weir_err *err)
@@ -913,7 +918,7 @@ int weir_stream_adopt_key(weir_stream *s, const char *fields, bool *adopted, wei
     }
     weir_stream_config c = s->config;
     snprintf(c.key, sizeof c.key, "%s", fields);
-    int rc = write_config(s, &c, err);
+    int rc = write_config(s, &c, true, err);
     *adopted = rc == WEIR_OK;
     return rc;
 }

@@ -184,6 +184,14 @@ bool runtime_input_lag(const weir_runtime *s, const char *stream, uint32_t parti
     return found;
 }
 
+bool runtime_needs_placement(const weir_runtime *s, const char *stream)
+{
+    for (int i = 0; i < s->ngroups; i++)
+        if (s->groups[i].runner && weir_runner_needs_placement(s->groups[i].runner, stream))
+            return true;
+    return false;
+}
+
 bool runtime_checkpointed_end(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *end)
 {
     for (int i = 0; i < s->ngroups; i++)

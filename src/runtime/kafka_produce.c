@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/hash.h"
 #include "conn/connectors.h"
 #include "conn/ingest.h"
 #include "exec/engine.h"
@@ -159,6 +160,60 @@ static int encode_headers(const weir_wire_record *r, weir_buf *out)
     return WEIR_OK;
 }
 
+/* Whether each record of the job is in the partition weir's key (the
+ * stream's key fields, read from the value) gives it: false, with the
+ * first that is not in *which and its partition in *home. */
+static bool placed_by_key(const produce_job *j, uint32_t partitions, weir_buf *scratch, size_t *which, uint32_t *home)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        bool found = false;
+        const weir_wire_record *r = &j->recs[i];
+        if (!r->value || weir_json_key_text((const char *)r->value, r->value_len, j->rel->key_fields, scratch, &found))
+            continue; /* a tombstone; out of memory: the append says so */
+        *home = found ? weir_partition_for_key(scratch->data, scratch->len, partitions) : weir_partition_for_no_key(partitions);
+        if (*home != (uint32_t)j->partition) {
+            *which = i;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A Kafka producer picks its records' partitions: one outside its key's
+ * partition is refused where a runner keeps the stream's state per
+ * partition (it would stop the pipeline), else makes the stream forget
+ * its key (conn/ingest.c does so for the records it appends; those with
+ * a Kafka key of their own are appended as they are). False with the
+ * refusal in j. On the pipeline thread. */
+static bool check_placement(weir_runtime *s, produce_job *j, weir_err *err)
+{
+    weir_stream *stream;
+    if (!j->rel || !j->rel->key_fields || j->nbad || weir_stream_open(s->log, j->name, &stream, err))
+        return true; /* the append says what is wrong with the stream */
+    bool needed = runtime_needs_placement(s, j->name);
+    if (!needed && !weir_stream_get_config(stream)->key[0])
+        return true; /* nothing relies on where its records are */
+    weir_buf scratch = {0};
+    size_t which = 0;
+    uint32_t home = 0, partitions = weir_stream_get_config(stream)->partitions;
+    bool placed = placed_by_key(j, partitions, &scratch, &which, &home);
+    weir_buf_free(&scratch);
+    if (placed)
+        return true;
+    if (needed) {
+        refuse(j, 422, "record %zu belongs in partition %u of %s, not %d: weir partitions it by murmur2 of the text of "
+               "%s, and keeps its queries' state per partition; produce it there (librdkafka: partitioner "
+               "murmur2_random with that text as the key); nothing was stored", which, home, j->name, j->partition,
+               j->rel->key_fields);
+        return false;
+    }
+    if (weir_stream_forget_key(stream, err)) {
+        refuse(j, 503, "the records were not stored: %s", err->msg);
+        return false;
+    }
+    return true;
+}
+
 /* Appends the job's records (or its bad ones, to the dead letters); the
  * first offset in *base. On the pipeline thread. */
 static int append_records(weir_runtime *s, produce_job *j, uint64_t *base, weir_err *err)
@@ -224,6 +279,9 @@ static void append_job(weir_runtime *s, void *ctx)
     } else if (j->prod && (seq = producers_check(s, j->ps, j->name, j->partition, j->prod, &base, j->why,
                                                  sizeof j->why)) > PRODUCER_DUPLICATE) {
         j->status = seq;
+    } else if (seq == PRODUCER_NEW && !check_placement(s, j, &err)) {
+        if (j->prod)
+            producers_forget(j->ps);
     } else if (seq == PRODUCER_NEW && ((rc = append_records(s, j, &base, &err)) ||
                                        (j->prod && !j->nbad &&
                                         (rc = producers_note(s, j->ps, j->name, j->partition, j->prod, base,

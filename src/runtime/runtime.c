@@ -386,7 +386,7 @@ static int ensure_sources(weir_log *log, const weir_catalog *cat, weir_err *err)
         snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
         weir_stream_config sc = {.partitions = rel->partitions}, dc = {.partitions = 1};
         bool adopted;
-        if (rel->is_source && rel->key_fields) /* ingest places its records by it (a stream too old to say: if empty) */
+        if (rel->is_source && rel->key_fields && strlen(rel->key_fields) < sizeof sc.key) /* ingest places by it */
             snprintf(sc.key, sizeof sc.key, "%s", rel->key_fields);
         if (rel->is_source)
             rc = weir_stream_open_or_create(log, rel->name, &sc, &st, err);

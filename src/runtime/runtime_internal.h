@@ -95,6 +95,9 @@ int64_t runtime_checkpoint_ms(const weir_runtime *s);
 const runner_group *runtime_query_group(const weir_runtime *s, int query, int *local);
 /* The largest lag of the runners reading the stream's partition; false if none reads it. */
 bool runtime_input_lag(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *lag);
+/* Whether a runner keeps the state of the stream's readers per partition
+ * (weir_runner_needs_placement). */
+bool runtime_needs_placement(const weir_runtime *s, const char *stream);
 /* The checkpointed end of the runner writing the stream; false if none does. */
 bool runtime_checkpointed_end(const weir_runtime *s, const char *stream, uint32_t partition, uint64_t *end);
 weir_state_memory runtime_state_memory(const weir_runtime *s);

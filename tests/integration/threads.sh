@@ -17,7 +17,7 @@ KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
 OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
-plan 24
+plan 28
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
@@ -75,6 +75,20 @@ $WEIR query "SELECT * FROM city_users" --data "$SCRATCH/t1" | sort > "$SCRATCH/t
 $WEIR query "SELECT * FROM city_users" --data "$SCRATCH/killed" | sort > "$SCRATCH/killed.q"
 [ -s "$SCRATCH/t1.q" ] && cmp -s "$SCRATCH/t1.q" "$SCRATCH/killed.q"
 ok $? "weir query reads the same table city_users ($(wc -l < "$SCRATCH/t1.q") rows)"
+
+# a derived stream keyed by a column puts its rows without it in one partition: its NULL group is whole
+cat > "$SCRATCH/derived.sql" <<'SQL'
+CREATE STREAM tweets (id TEXT, user_id TEXT, city TEXT, is_retweet BOOL, created_at TIMESTAMP)
+  WITH (partitions = 4, key = 'city', timestamp = 'created_at');
+CREATE STREAM retweeters WITH (key = 'retweeter') AS
+  SELECT CASE WHEN is_retweet THEN user_id END AS retweeter, created_at FROM tweets;
+CREATE TABLE by_retweeter AS SELECT retweeter, COUNT(*) AS n FROM retweeters GROUP BY retweeter;
+SQL
+cp -a "$SCRATCH/input" "$SCRATCH/derived"
+$WEIR serve -f "$SCRATCH/derived.sql" --data "$SCRATCH/derived" --once --idle-ms 0 --threads 4
+nulls=$($WEIR query "SELECT n FROM by_retweeter WHERE retweeter IS NULL" --data "$SCRATCH/derived" | sed 's/{"n":\([0-9]*\)}/\1/')
+[ "$nulls" = "$(grep -c '"is_retweet":false' "$SCRATCH/tweets.ndjson")" ]
+ok $? "a derived stream's NULL key is one group, counted whole per partition ($nulls tweets that are not retweets)"
 
 # per_partition DIR: whether DIR's checkpoint keeps partitions' engines (workers.c's section, magic "WPE1")
 per_partition() { grep -qa WPE1 "$1/pipeline/checkpoint"; }
@@ -152,6 +166,36 @@ $WEIR serve -f "$SQL" --data "$SCRATCH/t4again" --once --idle-ms 0 --threads 1 &
     $WEIR serve -f "$SQL" --data "$SCRATCH/rragain" --once --idle-ms 0 --threads 4 &&
     per_partition "$SCRATCH/t4again" && ! per_partition "$SCRATCH/rragain"
 ok $? "a restart keeps each checkpoint's layout, with another thread count"
+# A Kafka producer picking another partition for a record is refused where the state is per partition (the
+# pipeline goes on), and makes a stream whose state is not forget its key.
+home=$($WEIR consume tweets --data "$SCRATCH/t4again" --from-beginning -e --meta | grep -m1 '"key":"city0"' |
+    sed 's/^{"partition":\([0-9]*\),.*/\1/')
+tweet='{"id":"k","user_id":"u1","city":"city0","is_retweet":false,"created_at":1795420800000}'
+kafka_serve() { # DIR: weir serve --kafka-listen on DIR; its pid in KPID, its port in KPORT
+    $WEIR serve -f "$SQL" --data "$1" --listen off --kafka-listen 127.0.0.1:0 2>"$1.err" &
+    KPID=$!
+    local i
+    for i in $(seq 600); do
+        grep -q 'speaking Kafka' "$1.err" && break
+        kill -0 $KPID 2>/dev/null || { diag "weir serve did not start: $(cat "$1.err")"; break; }
+        sleep 0.1
+    done
+    KPORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$1.err")
+}
+kafka_serve "$SCRATCH/t4again"
+echo "$tweet" | kcat -P -b "127.0.0.1:$KPORT" -t tweets -p $(((home + 1) % 4)) -k city0 2>"$SCRATCH/kcat.err"
+refused=$?
+echo "$tweet" | kcat -P -b "127.0.0.1:$KPORT" -t tweets -p "$home" -k city0 2>/dev/null
+[ $refused -ne 0 ] && [ $? -eq 0 ] && grep -q "failed to validate record" "$SCRATCH/kcat.err" && kill -0 $KPID
+ok $? "per-partition state: a Kafka record in another partition than city0's ($home) is refused, one in it taken"
+kill -TERM $KPID; wait $KPID; ok $? "... and the pipeline went on"
+cp -a "$SCRATCH/input" "$SCRATCH/klfresh"
+kafka_serve "$SCRATCH/klfresh"
+echo "$tweet" | kcat -P -b "127.0.0.1:$KPORT" -t tweets -p $(((home + 1) % 4)) -k city0 2>/dev/null
+good=$?
+kill -TERM $KPID; wait $KPID
+[ $good -eq 0 ] && ! grep -q '^key=' "$SCRATCH/klfresh/streams/tweets/stream.conf"
+ok $? "in one engine it is taken, and the stream forgets its key"
 misplace "$SCRATCH/t4again"
 out=$($WEIR serve -f "$SQL" --data "$SCRATCH/t4again" --once --idle-ms 0 --threads 4 2>&1)
 [ $? -ne 0 ] && [[ "$out" == *'has the key "city0" (city), which belongs in partition'*"weir produce --key city"*"--reset"* ]]
