@@ -59,6 +59,7 @@ typedef struct kafka_conf {    /* what bind() keeps of a stream's options, compl
     const char *brokers;       /* NULL: none given, nor by serve --kafka */
     const char *group;         /* the consumer group (offsets for outside tools); NULL: "weir" */
     const char *const *config; /* serve --kafka-config's properties, or NULL */
+    bool exactly_once;         /* serve --kafka-exactly-once: read only committed transactions' records */
 } kafka_conf;
 
 extern const weir_source_connector weir_source_kafka;
@@ -322,6 +323,7 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
              weir_kafka_conf_set(conf, "group.id", cfg->group ? cfg->group : "weir", err) ||
              weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
              weir_kafka_conf_set(conf, "log_level", "2", err) ||
+             (cfg->exactly_once && weir_kafka_conf_set(conf, "isolation.level", "read_committed", err)) ||
              weir_kafka_conf_user(conf, &(weir_kafka_user){cfg->config, rel->decl}, err);
     if (rc)
         weir_err_wrap(err, "stream %s", rel->name);
@@ -400,9 +402,30 @@ static int add_sink(weir_catalog *cat, weir_arena *a, const char *name, const ch
     return weir_catalog_add_sink(cat, a, name, from, with, k);
 }
 
-int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group,
-                    const char *const *config, weir_err *err)
+/* serve --kafka-exactly-once: the runner's tasks write every derived
+ * stream, table and dead-letter stream to its topic in their transactions
+ * (exec/tasks.c), so no sink may read one: its deliveries would be
+ * outside them, and no state save waits for it. */
+static int exactly_once_sinks(const weir_catalog *cat, weir_err *err)
 {
+    for (int i = 0; i < cat->nsinks; i++) {
+        const weir_stmt *sink = cat->sinks[i];
+        size_t n = strlen(sink->from);
+        const weir_relation *from = weir_catalog_find(cat, sink->from);
+        if ((n > 4 && !strcmp(sink->from + n - 4, ".dlq")) || (from && (!from->is_source || from->repartition_of)))
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: serve --kafka-exactly-once writes %s to the topic of its "
+                                "name in the tasks' transactions, and a sink reading it would deliver outside them: "
+                                "read the topic %s instead, or run without --kafka-exactly-once", sink->name,
+                                sink->from, sink->from);
+    }
+    return WEIR_OK;
+}
+
+int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group,
+                    const char *const *config, bool exactly_once, weir_err *err)
+{
+    if (exactly_once && exactly_once_sinks(cat, err))
+        return err->code;
     for (int i = 0; i < cat->nrels; i++) {
         weir_relation *r = cat->rels[i];
         char name[300];
@@ -417,11 +440,15 @@ int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const
             /* records ingested here go to the topic; the pipeline reads them there */
             kafka_conf *c = weir_arena_alloc(a, sizeof *c);
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
-            if (!c || add_sink(cat, a, name, r->name, given->topic, given->brokers, r->decl))
+            /* exactly once: the tasks write a repartition stream's topic in their transactions */
+            if (!c || (!(exactly_once && r->repartition_of) &&
+                       add_sink(cat, a, name, r->name, given->topic, given->brokers, r->decl)))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group, config};
+            *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group, config, exactly_once};
             r->source_conf = c;
         }
+        if (exactly_once) /* the tasks write its outputs and dead letters in their transactions */
+            continue;
         if (brokers && r->is_source) { /* its dead letters too, on a topic of their stream's name (its cluster's) */
             bool on_kafka = r->connector && !strcmp(r->connector, weir_source_kafka.name);
             char dlq[300];
