@@ -42,6 +42,11 @@ typedef struct part_queue {
     weir_buf headers;          /* current's Kafka headers, in weir's encoding */
     bool paused;
     bool owned;                /* assigned to this process (always, outside scale-out) */
+    /* Exactly once: a topic written in transactions has offsets that hold
+     * no record (their markers), so the runner's next offset may stay below
+     * the partition's end once everything is read. */
+    int64_t next;              /* the offset after the last record handed out, or the one reading began at */
+    int64_t eof;               /* where the consumer reached the partition's (stable) end, -1: not there */
 } part_queue;
 
 typedef struct kafka_input {
@@ -103,6 +108,14 @@ static void drop_queue(part_queue *q)
     q->current = NULL;
     q->head = q->len = 0;
     q->paused = false;
+    q->eof = -1;
+}
+
+/* Reading the partition begins at offset (0: its beginning). */
+static void reading_from(part_queue *q, uint64_t offset)
+{
+    q->next = (int64_t)offset;
+    q->eof = -1;
 }
 
 /* Scale-out: the group coordinator hands partitions over (inside a poll,
@@ -118,6 +131,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
                 continue;
             l->elems[i].offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
             k->parts[p].owned = true;
+            reading_from(&k->parts[p], offset);
         }
         rd_kafka_assign(rk, l);
         return;
@@ -144,6 +158,12 @@ static void pump(kafka_input *k)
             weir_err_set(&k->error, WEIR_EIO, "kafka topic %s: %s", k->topic, k->watch.why);
         if (!m)
             return;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) { /* exactly once's reader: everything stable is read */
+            if (m->partition >= 0 && (uint32_t)m->partition < k->partitions && k->parts[m->partition].owned)
+                k->parts[m->partition].eof = m->offset;
+            rd_kafka_message_destroy(m);
+            continue;
+        }
         if (m->err) {
             char why[256];
             if (rd_kafka_fatal_error(k->rk, why, sizeof why))
@@ -182,6 +202,7 @@ static int input_next(void *state, uint32_t p, weir_record *rec, weir_err *err)
     rd_kafka_message_t *m = q->current = q->q[q->head];
     q->head = (q->head + 1) % q->cap;
     q->len--;
+    q->next = m->offset + 1;
     if (q->paused && q->len <= RESUME_AT)
         set_paused(k, p, false);
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
@@ -205,6 +226,13 @@ static int input_next(void *state, uint32_t p, weir_record *rec, weir_err *err)
     return 1;
 }
 
+/* Whether everything up to hi (the partition's stable end) was handed
+ * out: read to there, nothing queued. */
+static bool read_to(const part_queue *q, int64_t hi)
+{
+    return q->len == 0 && q->eof >= 0 && q->eof >= hi;
+}
+
 static bool input_caught_up(void *state, uint32_t p, uint64_t offset)
 {
     kafka_input *k = state;
@@ -216,14 +244,18 @@ static bool input_caught_up(void *state, uint32_t p, uint64_t offset)
     if (rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0) /* not fetched yet: ask */
         if (rd_kafka_query_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi, 2000))
             return false;
-    return (uint64_t)hi <= offset;
+    return (uint64_t)hi <= offset || (read_to(&k->parts[p], hi) && (int64_t)offset >= k->parts[p].next);
 }
 
+/* The end, or what the runner will have read once it took what was
+ * handed out when the rest up to the end holds no record. */
 static int64_t input_end(void *state, uint32_t p)
 {
     kafka_input *k = state;
     int64_t lo, hi;
-    return !k->parts[p].owned || rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0 ? -1 : hi;
+    if (!k->parts[p].owned || rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0)
+        return -1;
+    return read_to(&k->parts[p], hi) && k->parts[p].next < hi ? k->parts[p].next : hi;
 }
 
 static void input_checkpointed(void *state, const uint64_t *offsets, uint32_t partitions)
@@ -246,6 +278,7 @@ static int input_follow(void *state, uint32_t p, bool own, uint64_t offset, weir
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_error_t *e = own ? rd_kafka_incremental_assign(k->rk, l) : rd_kafka_incremental_unassign(k->rk, l);
+    reading_from(&k->parts[p], offset);
     rd_kafka_topic_partition_list_destroy(l);
     if (!own) { /* even when leaving failed: what still comes of it is dropped (pump) */
         drop_queue(&k->parts[p]);
@@ -315,15 +348,18 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
     k->partitions = partitions;
     if (tasks)
         k->tasks = *tasks;
-    for (uint32_t p = 0; p < partitions; p++)
+    for (uint32_t p = 0; p < partitions; p++) {
         k->parts[p].owned = !tasks;
+        reading_from(&k->parts[p], tasks ? 0 : offsets[p]);
+    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[512];
     int rc = weir_kafka_conf_set(conf, "bootstrap.servers", brokers, err) ||
              weir_kafka_conf_set(conf, "group.id", cfg->group ? cfg->group : "weir", err) ||
              weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
              weir_kafka_conf_set(conf, "log_level", "2", err) ||
-             (cfg->exactly_once && weir_kafka_conf_set(conf, "isolation.level", "read_committed", err)) ||
+             (cfg->exactly_once && (weir_kafka_conf_set(conf, "isolation.level", "read_committed", err) ||
+                                    weir_kafka_conf_set(conf, "enable.partition.eof", "true", err))) ||
              weir_kafka_conf_user(conf, &(weir_kafka_user){cfg->config, rel->decl}, err);
     if (rc)
         weir_err_wrap(err, "stream %s", rel->name);
