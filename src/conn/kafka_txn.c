@@ -26,12 +26,18 @@ struct weir_kafka_txn {
     char id[300];
 };
 
+/* Whether e says a newer producer of the id took over (librdkafka's own
+ * code, or the broker's, depending on the request that met it). */
+static bool fenced_by(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
 /* Says what e is and frees it; WEIR_EBUSY when it fenced the producer. */
 static int txn_error(weir_kafka_txn *t, rd_kafka_error_t *e, const char *doing, weir_err *err)
 {
-    bool fenced = rd_kafka_error_is_fatal(e) && (rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
-                                                 rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-                                                 rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH);
+    bool fenced = fenced_by(rd_kafka_error_code(e));
     int code = fenced ? WEIR_EBUSY : WEIR_EIO;
     t->fenced |= fenced;
     weir_err_set(err, code, "kafka transaction %s: %s: %s", t->id, doing, rd_kafka_error_string(e));
@@ -89,7 +95,7 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
             return WEIR_OK;
         char why[256];
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(t->rk, why, sizeof why);
-        if (fatal == RD_KAFKA_RESP_ERR__FENCED || fatal == RD_KAFKA_RESP_ERR_PRODUCER_FENCED) {
+        if (fenced_by(fatal)) {
             t->fenced = true;
             return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: %s", t->id, why);
         }
