@@ -295,6 +295,28 @@ static int input_follow(void *state, uint32_t p, bool own, uint64_t offset, weir
     return WEIR_OK;
 }
 
+static int input_seek(void *state, uint32_t p, uint64_t offset, weir_err *err)
+{
+    kafka_input *k = state;
+    if (p >= k->partitions || !k->parts[p].owned)
+        return WEIR_OK;
+    drop_queue(&k->parts[p]);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 10000);
+    rd_kafka_resp_err_t pe = e ? RD_KAFKA_RESP_ERR_NO_ERROR : l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    reading_from(&k->parts[p], offset);
+    if (e || pe) {
+        weir_err_set(err, WEIR_EIO, "kafka topic %s: reading partition %u again from %llu: %s", k->topic, p,
+                     (unsigned long long)offset, e ? rd_kafka_error_string(e) : rd_kafka_err2str(pe));
+        if (e)
+            rd_kafka_error_destroy(e);
+        return err->code;
+    }
+    return WEIR_OK;
+}
+
 static void input_close(void *state)
 {
     kafka_input *k = state;
@@ -328,7 +350,7 @@ static bool served_broken(kafka_input *k)
 }
 
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close,
-                                               input_follow};
+                                               input_follow, input_seek};
 
 /* open_input: the topic of rel's connector options, at offsets. */
 static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,

@@ -457,6 +457,12 @@ static int store_emit(void *ctx, const char *task, const char *stream, uint32_t 
     return rc;
 }
 
+static bool store_aborted(void *ctx, const char *task)
+{
+    task_txn *tt = txn_of(ctx, task);
+    return tt && tt->txn && weir_kafka_txn_aborted(tt->txn);
+}
+
 static void store_end(void *ctx, const char *task)
 {
     kafka_state *ks = ctx;
@@ -534,11 +540,12 @@ int weir_kafka_state_open(const char *brokers, const char *group, const char *in
     snprintf(ks->instance, sizeof ks->instance, "%s", instance);
     snprintf(ks->brokers, sizeof ks->brokers, "%s", brokers);
     snprintf(ks->group, sizeof ks->group, "%s", group);
-    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner, NULL, NULL, NULL};
+    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner, NULL, NULL, NULL, NULL};
     if (exactly_once) {
         ks->store.begin = store_begin;
         ks->store.emit = store_emit;
         ks->store.end = store_end;
+        ks->store.aborted = store_aborted;
     }
     pthread_mutex_init(&ks->lock, NULL);
     int rc = !(ks->log = weir_task_log_new()) ? weir_err_set(err, WEIR_ENOMEM, "out of memory")

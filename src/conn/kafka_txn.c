@@ -23,6 +23,7 @@ struct weir_kafka_txn {
     rd_kafka_t *rk;
     bool open;                 /* begun: records produced since the last commit */
     bool fenced;               /* another producer of the id took over: nothing more of this one lands */
+    bool aborted;              /* the last error aborted the open transaction, the producer not fenced */
     char id[300];
 };
 
@@ -43,6 +44,25 @@ static int txn_error(weir_kafka_txn *t, rd_kafka_error_t *e, const char *doing, 
     weir_err_set(err, code, "kafka transaction %s: %s: %s", t->id, doing, rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
     return code;
+}
+
+/* After an error that leaves the open transaction to be aborted (an
+ * "abortable" state, in which librdkafka refuses records): aborts it.
+ * The abort is what tells a fenced producer (a zombie woken after its
+ * task was taken over: the broker refuses its EndTxn) from a failure:
+ * WEIR_EBUSY then, else WEIR_EIO saying what failed (why). */
+static int abort_after(weir_kafka_txn *t, const char *doing, const char *why, weir_err *err)
+{
+    rd_kafka_error_t *a = rd_kafka_abort_transaction(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS);
+    t->open = false;
+    if (a) {
+        t->fenced |= fenced_by(rd_kafka_error_code(a));
+        rd_kafka_error_destroy(a);
+    }
+    if (t->fenced)
+        return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
+    t->aborted = true;
+    return weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s (the transaction was aborted)", t->id, doing, why);
 }
 
 int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_user *user, weir_kafka_txn **out,
@@ -79,7 +99,8 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
     if (t->fenced)
         return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
     rd_kafka_error_t *e;
-    if (!t->open && (e = rd_kafka_begin_transaction(t->rk)))
+    t->aborted = false;
+    if (!t->open && (e = rd_kafka_begin_transaction(t->rk))) /* fenced, or a fatal error: this producer is done */
         return txn_error(t, e, "beginning", err);
     t->open = true;
     for (;;) {
@@ -93,15 +114,22 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
         }
         if (pe == RD_KAFKA_RESP_ERR_NO_ERROR)
             return WEIR_OK;
-        char why[256];
+        char why[256], doing[300];
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(t->rk, why, sizeof why);
         if (fenced_by(fatal)) {
             t->fenced = true;
             return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: %s", t->id, why);
         }
-        return weir_err_set(err, WEIR_EIO, "kafka transaction %s: producing to %s: %s", t->id, topic,
-                            fatal ? why : rd_kafka_err2str(pe));
+        snprintf(doing, sizeof doing, "producing to %s", topic);
+        if (fatal)
+            return weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s", t->id, doing, why);
+        return abort_after(t, doing, rd_kafka_err2str(pe), err); /* _STATE: the transaction must be aborted */
     }
+}
+
+bool weir_kafka_txn_aborted(const weir_kafka_txn *t)
+{
+    return t->aborted;
 }
 
 bool weir_kafka_txn_pending(const weir_kafka_txn *t)
@@ -113,6 +141,7 @@ int weir_kafka_txn_commit(weir_kafka_txn *t, weir_err *err)
 {
     if (t->fenced)
         return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
+    t->aborted = false;
     if (!t->open)
         return WEIR_OK;
     rd_kafka_error_t *e = NULL;
@@ -127,10 +156,10 @@ int weir_kafka_txn_commit(weir_kafka_txn *t, weir_err *err)
         return WEIR_OK;
     }
     if (rd_kafka_error_txn_requires_abort(e)) { /* none of it lands: the caller redoes or gives up the task */
-        rd_kafka_error_t *a = rd_kafka_abort_transaction(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS);
-        if (a)
-            rd_kafka_error_destroy(a);
-        t->open = false;
+        char why[256];
+        snprintf(why, sizeof why, "%s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return abort_after(t, "committing", why, err);
     }
     return txn_error(t, e, "committing", err);
 }

@@ -27,6 +27,10 @@ int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_us
  * producer was fenced (another process took the task). */
 int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partition, const void *key, size_t klen,
                            const void *value, size_t vlen, int64_t ts_ms, rd_kafka_headers_t *headers, weir_err *err);
+/* Whether the last error aborted the open transaction with the producer
+ * still the id's (not fenced): what it held is gone, and the producer may
+ * begin another. */
+bool weir_kafka_txn_aborted(const weir_kafka_txn *t);
 /* Whether a transaction is open (records produced since the last commit). */
 bool weir_kafka_txn_pending(const weir_kafka_txn *t);
 /* Commits the open transaction (nothing if none): every record produced

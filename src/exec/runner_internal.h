@@ -22,6 +22,7 @@ typedef struct task {           /* scale-out: one partition of an input, or of e
     bool saved;                 /* a state was saved in this epoch ... */
     uint64_t saved_offset;      /* ... with this next offset (a group's: their sum): no need for another until it moves */
     uint64_t txn_records;       /* exactly once: records emitted into its open transaction since its last save */
+    bool broken;                /* exactly once: that transaction was aborted under it: restored at the next checkpoint */
 } task;
 
 typedef struct input {          /* a stream some query reads */

@@ -67,6 +67,12 @@ typedef struct weir_task_store {
     int (*emit)(void *ctx, const char *task, const char *stream, uint32_t partition, uint32_t partitions,
                 const weir_record *rec, weir_err *err);
     void (*end)(void *ctx, const char *task);
+    /* After emit() or save() failed otherwise than WEIR_EBUSY: whether the
+     * task's transaction was aborted under it (the broker's timeout, a
+     * record refused) while the task is still this process's. What it
+     * emitted since its last save is then gone: the caller restores the
+     * task from that save (end(), begin(), load()) and reads on from there. */
+    bool (*aborted)(void *ctx, const char *task);
 } weir_task_store;
 
 #endif

@@ -37,8 +37,13 @@
  * none then). A takeover restores the last committed state and redoes
  * only what no committed row came of. A task lost with rows in its open
  * transaction has them aborted and its engine dropped (restored if it
- * comes back); a save that cannot commit stops the pipeline (its tasks'
- * last commits stand, and whoever takes them over goes on from there).
+ * comes back). A transaction aborted under a task still held (the
+ * broker's timeout, a record refused) takes what it emitted since its last
+ * save with it: the task is restored from that save and its inputs read
+ * again from there (reset_task), at once when its save failed so, at the
+ * next checkpoint when a record did (the engine is busy then). Any other
+ * failure to commit stops the pipeline (its tasks' last commits stand, and
+ * whoever takes them over goes on from there).
  */
 #include "exec/runner_internal.h"
 
@@ -257,11 +262,12 @@ static void on_lost(void *ctx, uint32_t p)
         char name[300];
         task_name(in, p, name, sizeof name);
         r->opt.tasks->end(r->opt.tasks->ctx, name);
-        if (in->tasks[p].txn_records) { /* so its engine, past that save, is restored if it comes back */
+        if (in->tasks[p].txn_records || in->tasks[p].broken) { /* so its engine, past that save, is restored if it comes back */
             weir_engine_free(in->tasks[p].engine);
             in->tasks[p].engine = NULL;
         }
         in->tasks[p].txn_records = 0;
+        in->tasks[p].broken = false;
     }
     in->tasks[p].owned = false;
     weir_err ignored; /* a source that fails to leave it still reads nothing more of it (kafka_source.c) */
@@ -285,6 +291,49 @@ static void drop_pending(weir_runner *r)
 
 /* Saves the waiting states (one at a time); the first failure is
  * answered and the rest wait. */
+/* Exactly once: a task whose transaction was aborted under it goes back to
+ * its last commit: a fresh producer (whatever it still had open aborted),
+ * the state of that commit, its inputs read again from its offsets. Not
+ * when another process claimed it meanwhile (this one a zombie whose
+ * transaction the broker's timeout aborted): it stays broken, dropping
+ * what it emits, until its loss. */
+static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
+{
+    const weir_task_store *store = r->opt.tasks;
+    task *t = &in->tasks[p];
+    char name[300];
+    task_name(in, p, name, sizeof name);
+    weir_task_saved saved = {0};
+    int rc = store->load(store->ctx, name, &saved, err);
+    weir_buf_free(&saved.state);
+    weir_buf_free(&saved.pieces);
+    if (rc == WEIR_OK && saved.last_epoch > t->epoch) { /* another process claimed it (its loss follows): a fresh */
+        t->epoch = 0;                                   /* producer would fence that one; its records stay dropped */
+        return WEIR_OK;
+    }
+    saved = (weir_task_saved){0};
+    store->end(store->ctx, name);
+    if (rc == WEIR_OK)
+        rc = store->begin(store->ctx, name, err);
+    if (rc == WEIR_OK)
+        rc = store->load(store->ctx, name, &saved, err);
+    if (rc == WEIR_OK)
+        rc = restore_task(r, in, p, &saved, err);
+    for (int g = 0; g < in->ngroup && rc == WEIR_OK; g++) {
+        input *m = in->group[g];
+        rc = m->ops->seek ? m->ops->seek(m->source, p, m->offset[p], err)
+                          : weir_err_set(err, WEIR_EINVAL, "%s cannot be read again", m->rel->name);
+        m->last_data_ms[p] = 0;
+    }
+    weir_buf_free(&saved.state);
+    weir_buf_free(&saved.pieces);
+    t->saved = false;
+    t->txn_records = 0;
+    t->broken = false;
+    return rc ? weir_err_wrap(err, "exactly once: restoring partition %u of %s from its last commit", p, in->rel->name)
+              : WEIR_OK;
+}
+
 static int save_pending(weir_runner *r, weir_err *err)
 {
     const weir_task_store *store = r->opt.tasks;
@@ -300,6 +349,13 @@ static int save_pending(weir_runner *r, weir_err *err)
             t->epoch = 0; /* changes never saved: restored, not kept, if it comes back */
             t->txn_records = 0; /* and its transaction's rows are not this process's to commit */
             ps->in = NULL;
+            continue;
+        }
+        if (rc && store->aborted && store->aborted(store->ctx, name)) { /* its rows are gone: redo them */
+            input *in = ps->in;
+            ps->in = NULL;
+            if ((rc = reset_task(r, in, ps->partition, err)))
+                return rc;
             continue;
         }
         if (rc)
@@ -323,8 +379,13 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
     }
     size_t owned = 0, ends = 0;
     for (int i = 0; i < r->ninputs; i++)
-        for (uint32_t p = 0; r->inputs[i].tasks && !r->inputs[i].lead && p < r->inputs[i].nparts; p++) /* none before the runner is open */
-            owned += r->inputs[i].tasks[p].owned;
+        for (uint32_t p = 0; r->inputs[i].tasks && !r->inputs[i].lead && p < r->inputs[i].nparts; p++) { /* none before the runner is open */
+            task *t = &r->inputs[i].tasks[p];
+            int rc = t->owned && t->broken ? reset_task(r, &r->inputs[i], p, err) : WEIR_OK; /* exactly once */
+            if (rc)
+                return rc;
+            owned += t->owned;
+        }
     for (int i = 0; i < r->noutputs; i++)
         ends += weir_stream_get_config(r->outputs[i].stream)->partitions;
     if (!owned)
@@ -423,8 +484,16 @@ int tasks_emit(weir_runner *r, const char *stream, uint32_t partition, uint32_t 
     char name[300];
     task_name(lead, r->cur_part, name, sizeof name);
     const weir_task_store *store = r->opt.tasks;
+    if (t->broken) /* its transaction was aborted: it is restored from its last commit at the next checkpoint */
+        return WEIR_OK;
     int rc = store->emit(store->ctx, name, stream, partition, partitions, rec, &r->cb_err);
     if (rc == WEIR_EBUSY) { /* fenced: another process holds the task (its loss follows); its rows are that one's */
+        t->epoch = 0; /* and this engine, past rows that never landed, is restored, not kept, if it comes back */
+        weir_err_clear(&r->cb_err);
+        return WEIR_OK;
+    }
+    if (rc && store->aborted(store->ctx, name)) { /* its rows since its last save are gone */
+        t->broken = true;
         weir_err_clear(&r->cb_err);
         return WEIR_OK;
     }
