@@ -46,8 +46,8 @@ SERVE_ARGS=--kafka-exactly-once
 . "$(dirname "$0")/../scale_out_lib.sh"
 held() { local n=0 u; for u; do n=$((n + $(owned "$u" clicks))); done; echo "$n"; }
 logs() { local f; for f in "$SCRATCH"/[abc].err; do complain "$(basename "$f"): $(tail -30 "$f")"; done; }
-# ok_or_logs CONDITION-EXIT-STATUS NAME: ok, and the servers' logs when not
-ok_or_logs() { ok "$@"; [ "$1" = 0 ] || logs; }
+# ok_or_logs CONDITION-EXIT-STATUS NAME: ok, and the servers' logs when not (then a non-zero status)
+ok_or_logs() { ok "$@"; [ "$1" = 0 ] || { logs; return 1; }; }
 # read TOPIC ISOLATION: the topic's values to its end, one per line
 read_topic() { kcat -b "$B" -t "$1" -C -e -q -X isolation.level="$2" -f '%s\n' 2>>"$SCRATCH/kcat.err"; }
 
@@ -92,7 +92,8 @@ read_topic odd read_committed | sed 's/.*"n":\([0-9]*\).*/\1/' | sort > "$SCRATC
 dups=$(uniq -d "$SCRATCH/odd_committed" | wc -l)
 [ "$dups" = 0 ]; ok $? "a read_committed reader of topic odd finds no record twice ($dups twice)"
 cmp -s "$SCRATCH/odd_expected" "$SCRATCH/odd_committed"
-ok $? "and every record of the input's odd n once ($(wc -l < "$SCRATCH/odd_committed") of $(wc -l < "$SCRATCH/odd_expected"))"
+ok_or_logs $? "and every record of the input's odd n once ($(wc -l < "$SCRATCH/odd_committed") of $(wc -l < "$SCRATCH/odd_expected"))" ||
+    complain "missing: $(comm -23 "$SCRATCH/odd_expected" "$SCRATCH/odd_committed" | sort -n | head -20 | tr '\n' ' ')"
 uncommitted=$(read_topic odd read_uncommitted | wc -l)
 diag "a read_uncommitted reader of odd sees $uncommitted records: $((uncommitted - $(wc -l < "$SCRATCH/odd_committed"))) of aborted transactions"
 
@@ -109,7 +110,7 @@ records 1 $N | awk -F'\t' '$2 !~ /bad/ { match($2, /"n":[0-9]+/); n = substr($2,
     sort > "$SCRATCH/expected"
 awk '{ last[$1 " " $2] = $1 " " $3 " " $4 } END { for (k in last) print last[k] }' "$SCRATCH/updates" | sort > "$SCRATCH/scaled"
 cmp -s "$SCRATCH/expected" "$SCRATCH/scaled"
-ok $? "the final count and sum of every (user, window) equal the input's ($(wc -l < "$SCRATCH/scaled") windows)"
+ok_or_logs $? "the final count and sum of every (user, window) equal the input's ($(wc -l < "$SCRATCH/scaled") windows)"
 
 # the repartitioned table: each (kind, window, count) update once, the last of each the input's count
 read_topic kinds read_committed | sed 's/.*"kind":"\([^"]*\)","window_start":"\([^"]*\)","c":\([0-9]*\).*/\1 \2 \3/' \
@@ -120,7 +121,7 @@ records 1 $N | awk -F'\t' '$2 !~ /bad/ { match($2, /"kind":"k[0-9]"/); k = subst
                                           END { for (k in c) print k, c[k] }' | sort > "$SCRATCH/kinds_expected"
 awk '{ last[$1 " " $2] = $0 } END { for (k in last) print last[k] }' "$SCRATCH/kind_updates" | sort > "$SCRATCH/kinds"
 [ "$dups" = 0 ] && cmp -s "$SCRATCH/kinds_expected" "$SCRATCH/kinds"
-ok $? "topic kinds, counted from the repartition topic, has no update twice ($dups) and the input's final counts ($(wc -l < "$SCRATCH/kinds") windows)"
+ok_or_logs $? "topic kinds, counted from the repartition topic, has no update twice ($dups) and the input's final counts ($(wc -l < "$SCRATCH/kinds") windows)"
 
 # the dead letters: each bad record once
 seq 1 $N | awk '$1 % 499 == 0 { print "bad" $1 }' | sort > "$SCRATCH/dead_expected"
@@ -128,7 +129,7 @@ read_topic clicks.dlq read_committed | python3 -c 'import json, sys
 for line in sys.stdin:
     print(json.loads(line)["record"])' | grep -o 'bad[0-9]*' | sort > "$SCRATCH/dead"
 cmp -s "$SCRATCH/dead_expected" "$SCRATCH/dead"
-ok $? "topic clicks.dlq holds each bad record once ($(wc -l < "$SCRATCH/dead") of $(wc -l < "$SCRATCH/dead_expected"))"
+ok_or_logs $? "topic clicks.dlq holds each bad record once ($(wc -l < "$SCRATCH/dead") of $(wc -l < "$SCRATCH/dead_expected"))"
 
 kill -TERM "$PID_b" "$PID_c"
 wait "$PID_b"; b=$?; wait "$PID_c"
