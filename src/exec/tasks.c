@@ -289,8 +289,6 @@ static void drop_pending(weir_runner *r)
     r->npending = 0;
 }
 
-/* Saves the waiting states (one at a time); the first failure is
- * answered and the rest wait. */
 /* Exactly once: a task whose transaction was aborted under it goes back to
  * its last commit: a fresh producer (whatever it still had open aborted),
  * the state of that commit, its inputs read again from its offsets. Not
@@ -334,6 +332,8 @@ static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
               : WEIR_OK;
 }
 
+/* Saves the waiting states (one at a time); the first failure is
+ * answered and the rest wait. */
 static int save_pending(weir_runner *r, weir_err *err)
 {
     const weir_task_store *store = r->opt.tasks;
