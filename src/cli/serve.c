@@ -63,6 +63,10 @@ static const cli_option options[] = {
     {"max-inflight", 0, "BYTES", "ingested bytes that may wait for their commit; beyond, 503 (default 268435456)"},
     {"scale-out", 0, NULL, "share the Kafka inputs' partitions with the other processes of --kafka-group, each keeping "
                            "the state of its own (needs --kafka; see README)"},
+    {"kafka-exactly-once", 0, NULL, "with --scale-out: each task writes its output rows, dead letters and state in "
+                                    "one Kafka transaction per checkpoint (a transactional producer per owned input "
+                                    "partition), so a takeover emits nothing twice; needs a real cluster (see "
+                                    "docs/SCALE_OUT.md)"},
     {"advertise", 0, "URL", "with --scale-out: where the others send pull queries for this process's keys "
                             "(default http://ADDR of --listen)"},
     {"header-timeout", 0, "S", "a request's headers must arrive within S seconds of the connection or the previous "
@@ -198,6 +202,7 @@ typedef struct plan_options {
     const char *kafka, *group, *clickhouse;
     const char *const *kafka_config;
     bool scale_out;             /* GROUP BY on other columns than the key goes through a repartition topic */
+    bool exactly_once;          /* --kafka-exactly-once: the tasks write the outputs' topics in transactions */
 } plan_options;
 
 /* The runtime's plan (runtime.h): the pipeline file at start, and it with
@@ -211,7 +216,7 @@ static int plan_pipeline(void *ctx, const char *sql, size_t len, weir_arena *a, 
     if (weir_sql_parse(sql, len, a, &stmts, &n, e) || weir_catalog_build(stmts, n, a, out, e) ||
         weir_connectors_check(out, a, e) || (po->scale_out && weir_catalog_repartition(out, a, po->group, e)))
         return WEIR_EINVAL;
-    if (weir_kafka_plan(out, a, po->kafka, po->group, po->kafka_config, &err) ||
+    if (weir_kafka_plan(out, a, po->kafka, po->group, po->kafka_config, po->exactly_once, &err) ||
         (po->clickhouse && weir_clickhouse_plan(out, a, po->clickhouse, &err))) {
         *e = (weir_sql_error){0};
         snprintf(e->msg, sizeof e->msg, "%s", err.msg);
@@ -290,7 +295,13 @@ static int run_serve(const char **v, int argc, char **argv)
         cli_error("serve", "%s", err.msg);
         goto out;
     }
-    plan_options po = {kafka, group, v[cli_index(c, "clickhouse")], kafka_config, v[cli_index(c, "scale-out")] != NULL};
+    bool exactly_once = v[cli_index(c, "kafka-exactly-once")] != NULL;
+    if (exactly_once && !v[cli_index(c, "scale-out")]) {
+        cli_error("serve", "--kafka-exactly-once needs --scale-out (a single process's outputs are exactly once already)");
+        goto out;
+    }
+    plan_options po = {kafka, group, v[cli_index(c, "clickhouse")], kafka_config, v[cli_index(c, "scale-out")] != NULL,
+                       exactly_once};
     weir_sql_error se;
     if (plan_pipeline(&po, sql, sql_len, &arena, &cat, &se)) {
         if (se.line)
@@ -311,7 +322,7 @@ static int run_serve(const char **v, int argc, char **argv)
         goto out;
     }
     if (v[cli_index(c, "scale-out")] && (instance_id(weir_log_dir(log), instance, sizeof instance, &err) ||
-                                         weir_kafka_state_open(kafka, group, instance, kafka_config, &store, &err))) {
+                                         weir_kafka_state_open(kafka, group, instance, kafka_config, exactly_once, &store, &err))) {
         cli_error("serve", "%s", err.msg);
         goto out;
     }

@@ -33,6 +33,8 @@ static const char *weirs_own(const char *name)
         {"group.id", "give serve --kafka-group"},
         {"enable.auto.commit", "offsets are committed with weir's checkpoints"},
         {"enable.idempotence", "the exactly-once sink stands on it"},
+        {"transactional.id", "serve --kafka-exactly-once names one per task"},
+        {"isolation.level", "weir reads committed records only: --kafka-exactly-once stands on it"},
     };
     for (size_t i = 0; i < sizeof own / sizeof *own; i++)
         if (!strcmp(name, own[i][0]))

@@ -22,7 +22,8 @@ int weir_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *val
  * So security.protocol, sasl.*, ssl.*, compression.type, acks and the rest
  * reach every client; the few weir sets itself are refused
  * (bootstrap.servers: the brokers option; group.id, enable.auto.commit,
- * enable.idempotence: what exactly-once stands on). */
+ * enable.idempotence, transactional.id, isolation.level: what exactly-once
+ * stands on). */
 typedef struct weir_kafka_user {
     const char *const *config;
     const weir_stmt *decl;
@@ -34,7 +35,7 @@ typedef struct weir_kafka_user {
     "Any librdkafka property, after weir's own and serve --kafka-config's: properties.security.protocol = "       \
     "'SASL_SSL', properties.sasl.mechanisms, properties.sasl.username, properties.sasl.password, properties.ssl.*, " \
     "properties.compression.type, properties.acks, ... Secrets (passwords, keys) are never shown. bootstrap.servers, " \
-    "group.id, enable.auto.commit and enable.idempotence are weir's."
+    "group.id, enable.auto.commit, enable.idempotence, transactional.id and isolation.level are weir's."
 
 /* Sets user's properties on conf; errors name the option or the file. */
 int weir_kafka_conf_user(rd_kafka_conf_t *conf, const weir_kafka_user *user, weir_err *err);

@@ -42,6 +42,11 @@ typedef struct part_queue {
     weir_buf headers;          /* current's Kafka headers, in weir's encoding */
     bool paused;
     bool owned;                /* assigned to this process (always, outside scale-out) */
+    /* Exactly once: a topic written in transactions has offsets that hold
+     * no record (their markers), so the runner's next offset may stay below
+     * the partition's end once everything is read. */
+    int64_t next;              /* the offset after the last record handed out, or the one reading began at */
+    int64_t eof;               /* where the consumer reached the partition's (stable) end, -1: not there */
 } part_queue;
 
 typedef struct kafka_input {
@@ -59,6 +64,7 @@ typedef struct kafka_conf {    /* what bind() keeps of a stream's options, compl
     const char *brokers;       /* NULL: none given, nor by serve --kafka */
     const char *group;         /* the consumer group (offsets for outside tools); NULL: "weir" */
     const char *const *config; /* serve --kafka-config's properties, or NULL */
+    bool exactly_once;         /* serve --kafka-exactly-once: read only committed transactions' records */
 } kafka_conf;
 
 extern const weir_source_connector weir_source_kafka;
@@ -102,6 +108,14 @@ static void drop_queue(part_queue *q)
     q->current = NULL;
     q->head = q->len = 0;
     q->paused = false;
+    q->eof = -1;
+}
+
+/* Reading the partition begins at offset (0: its beginning). */
+static void reading_from(part_queue *q, uint64_t offset)
+{
+    q->next = (int64_t)offset;
+    q->eof = -1;
 }
 
 /* Scale-out: the group coordinator hands partitions over (inside a poll,
@@ -117,6 +131,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
                 continue;
             l->elems[i].offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
             k->parts[p].owned = true;
+            reading_from(&k->parts[p], offset);
         }
         rd_kafka_assign(rk, l);
         return;
@@ -143,6 +158,12 @@ static void pump(kafka_input *k)
             weir_err_set(&k->error, WEIR_EIO, "kafka topic %s: %s", k->topic, k->watch.why);
         if (!m)
             return;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) { /* exactly once's reader: everything stable is read */
+            if (m->partition >= 0 && (uint32_t)m->partition < k->partitions && k->parts[m->partition].owned)
+                k->parts[m->partition].eof = m->offset;
+            rd_kafka_message_destroy(m);
+            continue;
+        }
         if (m->err) {
             char why[256];
             if (rd_kafka_fatal_error(k->rk, why, sizeof why))
@@ -181,6 +202,7 @@ static int input_next(void *state, uint32_t p, weir_record *rec, weir_err *err)
     rd_kafka_message_t *m = q->current = q->q[q->head];
     q->head = (q->head + 1) % q->cap;
     q->len--;
+    q->next = m->offset + 1;
     if (q->paused && q->len <= RESUME_AT)
         set_paused(k, p, false);
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
@@ -204,6 +226,13 @@ static int input_next(void *state, uint32_t p, weir_record *rec, weir_err *err)
     return 1;
 }
 
+/* Whether everything up to hi (the partition's stable end) was handed
+ * out: read to there, nothing queued. */
+static bool read_to(const part_queue *q, int64_t hi)
+{
+    return q->len == 0 && q->eof >= 0 && q->eof >= hi;
+}
+
 static bool input_caught_up(void *state, uint32_t p, uint64_t offset)
 {
     kafka_input *k = state;
@@ -215,14 +244,18 @@ static bool input_caught_up(void *state, uint32_t p, uint64_t offset)
     if (rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0) /* not fetched yet: ask */
         if (rd_kafka_query_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi, 2000))
             return false;
-    return (uint64_t)hi <= offset;
+    return (uint64_t)hi <= offset || (read_to(&k->parts[p], hi) && (int64_t)offset >= k->parts[p].next);
 }
 
+/* The end, or what the runner will have read once it took what was
+ * handed out when the rest up to the end holds no record. */
 static int64_t input_end(void *state, uint32_t p)
 {
     kafka_input *k = state;
     int64_t lo, hi;
-    return !k->parts[p].owned || rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0 ? -1 : hi;
+    if (!k->parts[p].owned || rd_kafka_get_watermark_offsets(k->rk, k->topic, (int32_t)p, &lo, &hi) || hi < 0)
+        return -1;
+    return read_to(&k->parts[p], hi) && k->parts[p].next < hi ? k->parts[p].next : hi;
 }
 
 static void input_checkpointed(void *state, const uint64_t *offsets, uint32_t partitions)
@@ -245,6 +278,7 @@ static int input_follow(void *state, uint32_t p, bool own, uint64_t offset, weir
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_error_t *e = own ? rd_kafka_incremental_assign(k->rk, l) : rd_kafka_incremental_unassign(k->rk, l);
+    reading_from(&k->parts[p], offset);
     rd_kafka_topic_partition_list_destroy(l);
     if (!own) { /* even when leaving failed: what still comes of it is dropped (pump) */
         drop_queue(&k->parts[p]);
@@ -258,6 +292,28 @@ static int input_follow(void *state, uint32_t p, bool own, uint64_t offset, weir
     }
     drop_queue(&k->parts[p]);
     k->parts[p].owned = own;
+    return WEIR_OK;
+}
+
+static int input_seek(void *state, uint32_t p, uint64_t offset, weir_err *err)
+{
+    kafka_input *k = state;
+    if (p >= k->partitions || !k->parts[p].owned)
+        return WEIR_OK;
+    drop_queue(&k->parts[p]);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 10000);
+    rd_kafka_resp_err_t pe = e ? RD_KAFKA_RESP_ERR_NO_ERROR : l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    reading_from(&k->parts[p], offset);
+    if (e || pe) {
+        weir_err_set(err, WEIR_EIO, "kafka topic %s: reading partition %u again from %llu: %s", k->topic, p,
+                     (unsigned long long)offset, e ? rd_kafka_error_string(e) : rd_kafka_err2str(pe));
+        if (e)
+            rd_kafka_error_destroy(e);
+        return err->code;
+    }
     return WEIR_OK;
 }
 
@@ -294,7 +350,7 @@ static bool served_broken(kafka_input *k)
 }
 
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close,
-                                               input_follow};
+                                               input_follow, input_seek};
 
 /* open_input: the topic of rel's connector options, at offsets. */
 static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
@@ -314,14 +370,18 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
     k->partitions = partitions;
     if (tasks)
         k->tasks = *tasks;
-    for (uint32_t p = 0; p < partitions; p++)
+    for (uint32_t p = 0; p < partitions; p++) {
         k->parts[p].owned = !tasks;
+        reading_from(&k->parts[p], tasks ? 0 : offsets[p]);
+    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[512];
     int rc = weir_kafka_conf_set(conf, "bootstrap.servers", brokers, err) ||
              weir_kafka_conf_set(conf, "group.id", cfg->group ? cfg->group : "weir", err) ||
              weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
              weir_kafka_conf_set(conf, "log_level", "2", err) ||
+             (cfg->exactly_once && (weir_kafka_conf_set(conf, "isolation.level", "read_committed", err) ||
+                                    weir_kafka_conf_set(conf, "enable.partition.eof", "true", err))) ||
              weir_kafka_conf_user(conf, &(weir_kafka_user){cfg->config, rel->decl}, err);
     if (rc)
         weir_err_wrap(err, "stream %s", rel->name);
@@ -400,9 +460,30 @@ static int add_sink(weir_catalog *cat, weir_arena *a, const char *name, const ch
     return weir_catalog_add_sink(cat, a, name, from, with, k);
 }
 
-int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group,
-                    const char *const *config, weir_err *err)
+/* serve --kafka-exactly-once: the runner's tasks write every derived
+ * stream, table and dead-letter stream to its topic in their transactions
+ * (exec/tasks.c), so no sink may read one: its deliveries would be
+ * outside them, and no state save waits for it. */
+static int exactly_once_sinks(const weir_catalog *cat, weir_err *err)
 {
+    for (int i = 0; i < cat->nsinks; i++) {
+        const weir_stmt *sink = cat->sinks[i];
+        size_t n = strlen(sink->from);
+        const weir_relation *from = weir_catalog_find(cat, sink->from);
+        if ((n > 4 && !strcmp(sink->from + n - 4, ".dlq")) || (from && (!from->is_source || from->repartition_of)))
+            return weir_err_set(err, WEIR_EINVAL, "sink %s: serve --kafka-exactly-once writes %s to the topic of its "
+                                "name in the tasks' transactions, and a sink reading it would deliver outside them: "
+                                "read the topic %s instead, or run without --kafka-exactly-once", sink->name,
+                                sink->from, sink->from);
+    }
+    return WEIR_OK;
+}
+
+int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group,
+                    const char *const *config, bool exactly_once, weir_err *err)
+{
+    if (exactly_once && exactly_once_sinks(cat, err))
+        return err->code;
     for (int i = 0; i < cat->nrels; i++) {
         weir_relation *r = cat->rels[i];
         char name[300];
@@ -417,11 +498,15 @@ int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const
             /* records ingested here go to the topic; the pipeline reads them there */
             kafka_conf *c = weir_arena_alloc(a, sizeof *c);
             snprintf(name, sizeof name, "%s.to_kafka", r->name);
-            if (!c || add_sink(cat, a, name, r->name, given->topic, given->brokers, r->decl))
+            /* exactly once: the tasks write a repartition stream's topic in their transactions */
+            if (!c || (!(exactly_once && r->repartition_of) &&
+                       add_sink(cat, a, name, r->name, given->topic, given->brokers, r->decl)))
                 return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-            *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group, config};
+            *c = (kafka_conf){given->topic, given->brokers ? given->brokers : brokers, group, config, exactly_once};
             r->source_conf = c;
         }
+        if (exactly_once) /* the tasks write its outputs and dead letters in their transactions */
+            continue;
         if (brokers && r->is_source) { /* its dead letters too, on a topic of their stream's name (its cluster's) */
             bool on_kafka = r->connector && !strcmp(r->connector, weir_source_kafka.name);
             char dlq[300];

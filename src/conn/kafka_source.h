@@ -16,8 +16,12 @@
  * every table and derived stream that has no Kafka sink of its own is
  * delivered to the topic of its name, and every source's dead letters to
  * the topic <stream>.dlq. config: serve --kafka-config's
- * librdkafka properties (name, value, ..., NULL), or NULL. */
+ * librdkafka properties (name, value, ..., NULL), or NULL. exactly_once
+ * (serve --kafka-exactly-once, scale-out): the runner's tasks write the
+ * derived streams, tables, repartition streams and dead letters to their
+ * topics in Kafka transactions, so they get no sink, a sink declared
+ * reading one is refused, and sources read committed records only. */
 int weir_kafka_plan(weir_catalog *cat, weir_arena *a, const char *brokers, const char *group,
-                    const char *const *config, weir_err *err);
+                    const char *const *config, bool exactly_once, weir_err *err);
 
 #endif

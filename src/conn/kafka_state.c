@@ -17,6 +17,20 @@
  * catching up to the end (as the broker reports it) before every answer:
  * a state saved by another process is seen as soon as its save returned.
  * The whole group's latest records are so held in memory here.
+ *
+ * Exactly once (serve --kafka-exactly-once): each task owned has a
+ * transactional producer of its own (kafka_txn.c, transactional.id
+ * "<group>.<stream>.<p>"), made when the task is gained, before its state
+ * is read, so that the previous owner is fenced first. The task's output
+ * rows and dead letters go into its open transaction as they are emitted;
+ * a save adds the pieces and the head and commits. The topic is read
+ * read_committed: up to its last stable offset, past which an open
+ * transaction hides everything. A gain so also waits until the topic's
+ * stable offset reaches the end it had when the task's producer was
+ * initialised: a save committed meanwhile (the previous owner's, completed
+ * by the fencing) is then read, and one left open by a process that died
+ * is aborted by whoever gains its task, or by the broker after
+ * WEIR_KAFKA_TXN_TIMEOUT_MS.
  */
 #include "conn/kafka_state.h"
 
@@ -24,11 +38,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/clock.h"
 #include "conn/kafka_client.h"
+#include "conn/kafka_txn.h"
 #include "exec/task_log.h"
 
 #define TIMEOUT_MS 10000
+
+typedef struct task_txn {      /* exactly once: an owned task's producer */
+    char task[300];
+    weir_kafka_txn *txn;
+} task_txn;
+
+typedef struct topic_parts {   /* exactly once: an output topic's partition count, asked once */
+    char topic[256];
+    int partitions;
+} topic_parts;
 
 typedef struct kafka_state {
     weir_task_store store;      /* first: the store's ctx is this */
@@ -42,6 +69,14 @@ typedef struct kafka_state {
     int64_t next_offset;        /* of the topic's partition 0, read up to here */
     weir_task_log *log;         /* the records read and written */
     weir_buf scratch;           /* a head's vouches, NUL-terminated */
+    bool exactly_once;          /* serve --kafka-exactly-once */
+    char brokers[1024];
+    char group[256];
+    rd_kafka_t *uncommitted;    /* exactly once: a read_uncommitted client, for the topic's end past open transactions */
+    task_txn *txns;             /* exactly once: the owned tasks' producers */
+    size_t ntxns;
+    topic_parts *topics;
+    size_t ntopics;
     /* The pipeline thread saves and claims; HTTP threads ask owner() for
      * pull queries: one at a time, since each may read the topic into log. */
     pthread_mutex_t lock;
@@ -120,7 +155,10 @@ static int catch_up(kafka_state *ks, weir_err *err)
             continue;
         }
         int rc = WEIR_OK;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset < ks->next_offset)) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) { /* exactly once: its offset is past a transaction's marker */
+            if (m->offset > ks->next_offset)
+                ks->next_offset = m->offset;
+        } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset < ks->next_offset) {
             /* nothing to apply */
         } else if (m->err) {
             rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: %s", ks->topic, rd_kafka_message_errstr(m));
@@ -136,8 +174,8 @@ static int catch_up(kafka_state *ks, weir_err *err)
     return WEIR_OK;
 }
 
-/* Hands r to the producer (not yet sent: flush() waits for it). */
-static int produce(kafka_state *ks, const weir_task_record *r, weir_err *err)
+/* r's headers (weir.epoch ...), or NULL when out of memory. */
+static rd_kafka_headers_t *record_headers(const weir_task_record *r)
 {
     char epoch_text[24], seq_text[24];
     int epoch_len = snprintf(epoch_text, sizeof epoch_text, "%llu", (unsigned long long)r->epoch);
@@ -153,8 +191,17 @@ static int produce(kafka_state *ks, const weir_task_record *r, weir_err *err)
         (r->counted && rd_kafka_header_add(h, "weir.pieces", -1, pieces_text, pieces_len))) {
         if (h)
             rd_kafka_headers_destroy(h);
-        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        return NULL;
     }
+    return h;
+}
+
+/* Hands r to the producer (not yet sent: flush() waits for it). */
+static int produce(kafka_state *ks, const weir_task_record *r, weir_err *err)
+{
+    rd_kafka_headers_t *h = record_headers(r);
+    if (!h)
+        return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     for (;;) {
         rd_kafka_resp_err_t e =
             rd_kafka_producev(ks->producer, RD_KAFKA_V_TOPIC(ks->topic), RD_KAFKA_V_PARTITION(0),
@@ -193,6 +240,55 @@ static int write_records(kafka_state *ks, const char *task, const weir_task_reco
     return WEIR_OK;
 }
 
+/* Exactly once: the task's producer, or NULL when it has none (not gained). */
+static task_txn *txn_of(kafka_state *ks, const char *task)
+{
+    for (size_t i = 0; i < ks->ntxns; i++)
+        if (!strcmp(ks->txns[i].task, task))
+            return &ks->txns[i];
+    return NULL;
+}
+
+/* Puts records into the task's open transaction and, with keep, in the
+ * log as the topic holds them if it commits (pieces: if it does not, they
+ * read as those of a torn save do, task_log.h). */
+static int write_txn(kafka_state *ks, task_txn *tt, const weir_task_record *r, size_t n, bool keep, weir_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_headers_t *h = record_headers(&r[i]);
+        if (!h)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        int rc = weir_kafka_txn_produce(tt->txn, ks->topic, 0, r[i].key, r[i].klen, r[i].value, r[i].vlen, 0, h, err);
+        if (rc) {
+            rd_kafka_headers_destroy(h);
+            return rc;
+        }
+        if (keep && weir_task_log_apply(ks->log, &r[i]))
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    }
+    return WEIR_OK;
+}
+
+/* Exactly once: the save goes into the task's transaction, which commits
+ * the rows emitted since the last save with it. */
+static int save_txn(kafka_state *ks, const char *task, weir_task_save_plan *plan, weir_err *err)
+{
+    task_txn *tt = txn_of(ks, task);
+    if (!tt)
+        return weir_err_set(err, WEIR_EINVAL, "saving %s: no transaction: the task was not gained", task);
+    int rc = write_txn(ks, tt, plan->records, plan->n - 1, true, err); /* the head counts the log's pieces */
+    if (rc == WEIR_OK && weir_task_log_count(ks->log, task, plan))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    const weir_task_record *head = &plan->records[plan->n - 1];
+    if (rc == WEIR_OK) /* the head only once committed: a fenced save must not read as made */
+        rc = write_txn(ks, tt, head, 1, false, err);
+    if (rc == WEIR_OK)
+        rc = weir_kafka_txn_commit(tt->txn, err);
+    if (rc == WEIR_OK && weir_task_log_apply(ks->log, head))
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    return rc;
+}
+
 static int store_load(void *ctx, const char *task, weir_task_saved *out, weir_err *err)
 {
     kafka_state *ks = ctx;
@@ -214,6 +310,12 @@ static int store_save(void *ctx, const char *task, uint64_t epoch, const uint8_t
     int rc = catch_up(ks, err); /* a newer owner's claim or head refuses the save */
     if (rc == WEIR_OK)
         rc = weir_task_log_plan(ks->log, task, epoch, ks->instance, state, len, pieces, &plan, err);
+    if (rc == WEIR_OK && ks->exactly_once) {
+        rc = save_txn(ks, task, &plan, err);
+        weir_task_save_plan_free(&plan);
+        pthread_mutex_unlock(&ks->lock);
+        return rc;
+    }
     if (rc == WEIR_OK && plan.n > 1)
         rc = write_records(ks, task, plan.records, plan.n - 1, err);
     if (rc == WEIR_OK && weir_task_log_count(ks->log, task, &plan))
@@ -254,6 +356,123 @@ static int store_owner(void *ctx, const char *task, char *address, size_t cap, w
     return rc ? -rc : found;
 }
 
+/* The topic's end as a read_uncommitted reader sees it (past open
+ * transactions), or as ks->consumer does (its last stable offset); 0
+ * when the topic does not exist yet. */
+static int topic_end(kafka_state *ks, rd_kafka_t *rk, int64_t *end, weir_err *err)
+{
+    int64_t lo;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, ks->topic, 0, &lo, end, TIMEOUT_MS);
+    if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        *end = 0;
+        return WEIR_OK;
+    }
+    return e ? weir_err_set(err, WEIR_EIO, "kafka topic %s: %s", ks->topic, rd_kafka_err2str(e)) : WEIR_OK;
+}
+
+static int store_begin(void *ctx, const char *task, weir_err *err)
+{
+    kafka_state *ks = ctx;
+    task_txn *tt = txn_of(ks, task);
+    if (!tt) {
+        task_txn *grown = realloc(ks->txns, (ks->ntxns + 1) * sizeof *grown);
+        if (!grown)
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        ks->txns = grown;
+        tt = &ks->txns[ks->ntxns];
+        *tt = (task_txn){.txn = NULL};
+        snprintf(tt->task, sizeof tt->task, "%s", task);
+        ks->ntxns++;
+    }
+    weir_kafka_txn_close(tt->txn); /* a producer of an earlier hold, fenced or not */
+    tt->txn = NULL;
+    char id[600]; /* "<group>.<stream>.<p>" */
+    snprintf(id, sizeof id, "%s.%s", ks->group, task);
+    char *slash = strrchr(id, '/');
+    if (slash)
+        *slash = '.';
+    weir_kafka_user user = {ks->config, NULL};
+    int rc = weir_kafka_txn_open(ks->brokers, id, &user, &tt->txn, err);
+    /* The previous owner is fenced: its last transaction is complete, below this end. Wait until the
+     * stable offset passes it (transactions of other tasks commit within a save; one left open by a
+     * process that died ends when its task is gained, or at its timeout). */
+    int64_t end = 0, stable = 0;
+    if (rc == WEIR_OK)
+        rc = topic_end(ks, ks->uncommitted, &end, err);
+    uint64_t deadline = weir_mono_ns() + (uint64_t)(WEIR_KAFKA_TXN_TIMEOUT_MS + TIMEOUT_MS) * 1000000;
+    while (rc == WEIR_OK && (rc = topic_end(ks, ks->consumer, &stable, err)) == WEIR_OK && stable < end) {
+        if (weir_mono_ns() > deadline)
+            rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: a transaction stayed open past offset %lld for %d ms",
+                              ks->topic, (long long)stable, WEIR_KAFKA_TXN_TIMEOUT_MS + TIMEOUT_MS);
+        else
+            usleep(50000);
+    }
+    return rc ? weir_err_wrap(err, "exactly once: gaining %s", task) : WEIR_OK;
+}
+
+/* An output topic's partition count (asked once), or -1: it does not exist. */
+static int topic_partitions(kafka_state *ks, const char *topic)
+{
+    for (size_t i = 0; i < ks->ntopics; i++)
+        if (!strcmp(ks->topics[i].topic, topic))
+            return ks->topics[i].partitions;
+    int n = weir_kafka_topic_partitions(ks->consumer, topic, TIMEOUT_MS);
+    topic_parts *grown = n > 0 ? realloc(ks->topics, (ks->ntopics + 1) * sizeof *grown) : NULL;
+    if (grown) {
+        ks->topics = grown;
+        snprintf(grown[ks->ntopics].topic, sizeof grown[ks->ntopics].topic, "%s", topic);
+        grown[ks->ntopics++].partitions = n;
+    }
+    return n;
+}
+
+static int store_emit(void *ctx, const char *task, const char *stream, uint32_t partition, uint32_t partitions,
+                      const weir_record *rec, weir_err *err)
+{
+    kafka_state *ks = ctx;
+    task_txn *tt = txn_of(ks, task);
+    if (!tt || !tt->txn)
+        return weir_err_set(err, WEIR_EINVAL, "exactly once: a row of %s came of %s, which this process does not hold",
+                            stream, task);
+    int n = topic_partitions(ks, stream);
+    if (n <= 0)
+        return weir_err_set(err, WEIR_EIO, "exactly once: kafka topic %s: no metadata from %s: create it (%u partitions)",
+                            stream, ks->brokers, partitions);
+    /* as the Kafka sink does: partition p to topic partition p when the counts match, else by key */
+    int32_t part = (uint32_t)n == partitions ? (int32_t)partition : RD_KAFKA_PARTITION_UA;
+    rd_kafka_headers_t *h = NULL;
+    weir_header x;
+    for (size_t pos = 0; weir_headers_next(rec->headers, rec->headers_len, &pos, &x);) /* the record's own, not weir.* */
+        if ((x.name_len < 5 || memcmp(x.name, "weir.", 5)) &&
+            ((!h && !(h = rd_kafka_headers_new(2))) ||
+             rd_kafka_header_add(h, x.name, (ssize_t)x.name_len, x.value, (ssize_t)x.value_len))) {
+            if (h)
+                rd_kafka_headers_destroy(h);
+            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
+        }
+    int rc = weir_kafka_txn_produce(tt->txn, stream, part, rec->key, rec->key_len, rec->value_len ? rec->value : NULL,
+                                    rec->value_len, rec->ts_ms, h, err);
+    if (rc && h)
+        rd_kafka_headers_destroy(h);
+    return rc;
+}
+
+static bool store_aborted(void *ctx, const char *task)
+{
+    task_txn *tt = txn_of(ctx, task);
+    return tt && tt->txn && weir_kafka_txn_aborted(tt->txn);
+}
+
+static void store_end(void *ctx, const char *task)
+{
+    kafka_state *ks = ctx;
+    task_txn *tt = txn_of(ks, task);
+    if (!tt)
+        return;
+    weir_kafka_txn_close(tt->txn);
+    *tt = ks->txns[--ks->ntxns];
+}
+
 static rd_kafka_t *client(kafka_state *ks, rd_kafka_type_t type, const char *brokers, const char *group, weir_err *err)
 {
     char reader[300];
@@ -262,8 +481,24 @@ static rd_kafka_t *client(kafka_state *ks, rd_kafka_type_t type, const char *bro
                                     "acks", "all", "message.max.bytes", "100000000", NULL};
     const char *const consumer[] = {"bootstrap.servers", brokers, "log_level", "2", "enable.auto.commit", "false",
                                     "group.id", reader, "fetch.message.max.bytes", "100000000", NULL};
+    /* exactly once: saves are transactions; the end of a topic read is then past their markers */
+    const char *const committed[] = {"bootstrap.servers", brokers, "log_level", "2", "enable.auto.commit", "false",
+                                     "group.id", reader, "fetch.message.max.bytes", "100000000",
+                                     "isolation.level", "read_committed", "enable.partition.eof", "true", NULL};
     weir_kafka_user user = {ks->config, NULL};
-    return weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? producer : consumer, &user, on_delivery, ks, err);
+    return weir_kafka_new(type, type == RD_KAFKA_PRODUCER ? producer : ks->exactly_once ? committed : consumer, &user,
+                          on_delivery, ks, err);
+}
+
+/* Exactly once: a client that asks the topic's end past open transactions. */
+static rd_kafka_t *uncommitted_client(kafka_state *ks, const char *brokers, const char *group, weir_err *err)
+{
+    char reader[300];
+    snprintf(reader, sizeof reader, "%s.state-reader", group);
+    const char *const props[] = {"bootstrap.servers", brokers, "log_level", "2", "enable.auto.commit", "false",
+                                 "group.id", reader, "isolation.level", "read_uncommitted", NULL};
+    weir_kafka_user user = {ks->config, NULL};
+    return weir_kafka_new(RD_KAFKA_CONSUMER, props, &user, NULL, NULL, err);
 }
 
 /* Creates the topic compacted (one partition) unless it exists. A cluster
@@ -294,19 +529,29 @@ static void create_topic(kafka_state *ks)
 }
 
 int weir_kafka_state_open(const char *brokers, const char *group, const char *instance, const char *const *config,
-                          weir_task_store **out, weir_err *err)
+                          bool exactly_once, weir_task_store **out, weir_err *err)
 {
     kafka_state *ks = calloc(1, sizeof *ks);
     if (!ks)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     ks->config = config;
+    ks->exactly_once = exactly_once;
     snprintf(ks->topic, sizeof ks->topic, "%s.state", group);
     snprintf(ks->instance, sizeof ks->instance, "%s", instance);
-    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner};
+    snprintf(ks->brokers, sizeof ks->brokers, "%s", brokers);
+    snprintf(ks->group, sizeof ks->group, "%s", group);
+    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner, NULL, NULL, NULL, NULL};
+    if (exactly_once) {
+        ks->store.begin = store_begin;
+        ks->store.emit = store_emit;
+        ks->store.end = store_end;
+        ks->store.aborted = store_aborted;
+    }
     pthread_mutex_init(&ks->lock, NULL);
     int rc = !(ks->log = weir_task_log_new()) ? weir_err_set(err, WEIR_ENOMEM, "out of memory")
              : (ks->producer = client(ks, RD_KAFKA_PRODUCER, brokers, group, err)) &&
-                     (ks->consumer = client(ks, RD_KAFKA_CONSUMER, brokers, group, err))
+                     (ks->consumer = client(ks, RD_KAFKA_CONSUMER, brokers, group, err)) &&
+                     (!exactly_once || (ks->uncommitted = uncommitted_client(ks, brokers, group, err)))
                  ? WEIR_OK
                  : err->code;
     if (rc == WEIR_OK) {
@@ -345,6 +590,12 @@ void weir_kafka_state_close(weir_task_store *store)
         rd_kafka_flush(ks->producer, 1000);
         rd_kafka_destroy(ks->producer);
     }
+    for (size_t i = 0; i < ks->ntxns; i++) /* what they emitted since their last save is aborted */
+        weir_kafka_txn_close(ks->txns[i].txn);
+    free(ks->txns);
+    free(ks->topics);
+    if (ks->uncommitted)
+        rd_kafka_destroy(ks->uncommitted);
     weir_task_log_free(ks->log);
     weir_buf_free(&ks->scratch);
     pthread_mutex_destroy(&ks->lock);

@@ -35,6 +35,11 @@ typedef struct weir_input_ops {
      * for a source that cannot (a join's inputs must then be on one that
      * can). */
     int (*follow)(void *state, uint32_t partition, bool own, uint64_t offset, weir_err *err);
+    /* Scale-out: reads an owned partition again from offset (0: its
+     * beginning), what was queued of it dropped: a task restored from its
+     * last commit under serve --kafka-exactly-once. NULL for a source that
+     * cannot. */
+    int (*seek)(void *state, uint32_t partition, uint64_t offset, weir_err *err);
 } weir_input_ops;
 
 /* Scale-out: the source's partitions are shared with other processes (a

@@ -190,6 +190,8 @@ static int append_output(weir_runner *r, const weir_relation *rel, const weir_va
                                   &rec.headers, &rec.headers_len)))
         return weir_err_set(&r->cb_err, WEIR_ENOMEM, "out of memory writing %s", rel->name);
     int rc = weir_stream_append(o->stream, part, &rec, NULL, NULL, &r->cb_err);
+    if (rc == WEIR_OK && r->opt.tasks && r->opt.tasks->emit) /* exactly once: in the task's transaction too */
+        rc = tasks_emit(r, o->name, (uint32_t)part, weir_stream_get_config(o->stream)->partitions, &rec);
     r->changes++;
     if (rc == WEIR_OK && r->opt.on_output)
         rc = r->opt.on_output(r->opt.on_output_ctx, rel, row, removed, &r->cb_err);
@@ -236,7 +238,10 @@ static int on_dead(void *ctx, const weir_relation *src, weir_dead_reason kind, c
     if (rc)
         return rc < 0 ? WEIR_OK : rc;
     weir_record rec = {.value = r->json.data, .value_len = r->json.len, .ts_ms = ts};
-    return weir_stream_append(in->dlq, 0, &rec, NULL, NULL, &r->cb_err);
+    rc = weir_stream_append(in->dlq, 0, &rec, NULL, NULL, &r->cb_err);
+    return rc == WEIR_OK && r->opt.tasks && r->opt.tasks->emit /* exactly once: in the task's transaction too */
+               ? tasks_emit(r, weir_stream_name(in->dlq), 0, weir_stream_get_config(in->dlq)->partitions, &rec)
+               : rc;
 }
 
 /* The end of stream's partition in the stable file at path. */

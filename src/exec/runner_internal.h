@@ -21,6 +21,8 @@ typedef struct task {           /* scale-out: one partition of an input, or of e
     uint64_t epoch;             /* of the states this process saves for it */
     bool saved;                 /* a state was saved in this epoch ... */
     uint64_t saved_offset;      /* ... with this next offset (a group's: their sum): no need for another until it moves */
+    uint64_t txn_records;       /* exactly once: records emitted into its open transaction since its last save */
+    bool broken;                /* exactly once: that transaction was aborted under it: restored at the next checkpoint */
 } task;
 
 typedef struct input {          /* a stream some query reads */
@@ -259,6 +261,10 @@ int tasks_checkpointed(weir_runner *r, weir_err *err);
 /* Saves the waiting states if their rows are delivered (a failure is retried later). */
 void tasks_save_delivered(weir_runner *r);
 int tasks_idle_advance(weir_runner *r, int64_t now, const weir_emit_target *t, weir_err *err);
+/* Exactly once (opt.tasks->emit): a record appended to output `stream`
+ * (its partition of `partitions`) goes into the transaction of the task
+ * that emitted it (r->cur, r->cur_part) too; errors in r->cb_err. */
+int tasks_emit(weir_runner *r, const char *stream, uint32_t partition, uint32_t partitions, const weir_record *rec);
 void tasks_close(weir_runner *r);   /* after the inputs' sources are closed */
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "log/log.h"
 
 typedef struct weir_task_saved {
     bool found;
@@ -49,6 +50,29 @@ typedef struct weir_task_store {
     /* The address of the task's owner by its latest claim: 1, 0 if none
      * (or this process), or minus an error code (err filled). */
     int (*owner)(void *ctx, const char *task, char *address, size_t cap, weir_err *err);
+    /* Exactly once (serve --kafka-exactly-once), or all three NULL. Each
+     * task's output rows and dead letters (emit) and its saves go to the
+     * store's cluster in one transaction per save: save() commits what
+     * was emitted since the last save with the state it reflects, or
+     * nothing of it (an error), so a state and its rows are never apart.
+     * begin() before a gained task's load() fences the task's previous
+     * owner (its open transaction aborted, its later writes refused) and
+     * waits until load() sees every save committed before; end() when the
+     * task is lost aborts what was emitted since its last save (the caller
+     * restores the task from the store if it comes back). save() and
+     * emit() answer WEIR_EBUSY when another process took the task. */
+    int (*begin)(void *ctx, const char *task, weir_err *err);
+    /* A record of output stream `stream` (its Kafka topic: the stream's
+     * name) for its partition of `partitions`. */
+    int (*emit)(void *ctx, const char *task, const char *stream, uint32_t partition, uint32_t partitions,
+                const weir_record *rec, weir_err *err);
+    void (*end)(void *ctx, const char *task);
+    /* After emit() or save() failed otherwise than WEIR_EBUSY: whether the
+     * task's transaction was aborted under it (the broker's timeout, a
+     * record refused) while the task is still this process's. What it
+     * emitted since its last save is then gone: the caller restores the
+     * task from that save (end(), begin(), load()) and reads on from there. */
+    bool (*aborted)(void *ctx, const char *task);
 } weir_task_store;
 
 #endif

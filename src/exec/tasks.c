@@ -28,6 +28,22 @@
  * revokes everything on every change, and most partitions come back).
  * Not if a state of it was still waiting to be saved: its pieces are
  * changes the store never got, so the engine is restored from the store.
+ *
+ * Exactly once (a store with emit: serve --kafka-exactly-once), each
+ * record a task emits also goes into the task's open transaction, and at
+ * each checkpoint the state of every task that read or emitted anything
+ * is saved at once into it, which commits: its rows and its state land
+ * together or not at all, so nothing waits for the sinks (the outputs have
+ * none then). A takeover restores the last committed state and redoes
+ * only what no committed row came of. A task lost with rows in its open
+ * transaction has them aborted and its engine dropped (restored if it
+ * comes back). A transaction aborted under a task still held (the
+ * broker's timeout, a record refused) takes what it emitted since its last
+ * save with it: the task is restored from that save and its inputs read
+ * again from there (reset_task), at once when its save failed so, at the
+ * next checkpoint when a record did (the engine is busy then). Any other
+ * failure to commit stops the pipeline (its tasks' last commits stand, and
+ * whoever takes them over goes on from there).
  */
 #include "exec/runner_internal.h"
 
@@ -206,7 +222,9 @@ static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
     char name[300];
     task_name(in, p, name, sizeof name);
     weir_task_saved saved = {0};
-    int rc = store->load(store->ctx, name, &saved, err);
+    int rc = store->begin ? store->begin(store->ctx, name, err) : WEIR_OK; /* exactly once: the previous owner fenced */
+    if (rc == WEIR_OK)
+        rc = store->load(store->ctx, name, &saved, err);
     /* still what this process left: nobody saved a state since it last held the task */
     bool kept = rc == WEIR_OK && t->engine &&
                 (saved.found ? !strcmp(saved.writer, store->instance) && saved.epoch == t->epoch : true);
@@ -240,6 +258,17 @@ static void on_lost(void *ctx, uint32_t p)
             weir_engine_free(in->tasks[p].engine); /* its changes in the pieces are lost: restored if it comes back */
             in->tasks[p].engine = NULL;
         }
+    if (r->opt.tasks->end) { /* exactly once: what it emitted since its last save is aborted, */
+        char name[300];
+        task_name(in, p, name, sizeof name);
+        r->opt.tasks->end(r->opt.tasks->ctx, name);
+        if (in->tasks[p].txn_records || in->tasks[p].broken) { /* so its engine, past that save, is restored if it comes back */
+            weir_engine_free(in->tasks[p].engine);
+            in->tasks[p].engine = NULL;
+        }
+        in->tasks[p].txn_records = 0;
+        in->tasks[p].broken = false;
+    }
     in->tasks[p].owned = false;
     weir_err ignored; /* a source that fails to leave it still reads nothing more of it (kafka_source.c) */
     (void)follow(in, p, false, &ignored);
@@ -260,6 +289,88 @@ static void drop_pending(weir_runner *r)
     r->npending = 0;
 }
 
+/* Exactly once: a task whose transaction was aborted under it goes back to
+ * its last commit: a fresh producer (whatever it still had open aborted),
+ * the state of that commit, its inputs read again from its offsets. Not
+ * when another process claimed it meanwhile (this one a zombie whose
+ * transaction the broker's timeout aborted): it stays broken, dropping
+ * what it emits, until its loss. */
+static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
+{
+    const weir_task_store *store = r->opt.tasks;
+    task *t = &in->tasks[p];
+    char name[300];
+    task_name(in, p, name, sizeof name);
+    weir_task_saved saved = {0};
+    int rc = store->load(store->ctx, name, &saved, err);
+    weir_buf_free(&saved.state);
+    weir_buf_free(&saved.pieces);
+    if (rc == WEIR_OK && saved.last_epoch > t->epoch) { /* another process claimed it (its loss follows): a fresh */
+        t->epoch = 0;                                   /* producer would fence that one; its records stay dropped */
+        return WEIR_OK;
+    }
+    saved = (weir_task_saved){0};
+    store->end(store->ctx, name);
+    if (rc == WEIR_OK)
+        rc = store->begin(store->ctx, name, err);
+    if (rc == WEIR_OK)
+        rc = store->load(store->ctx, name, &saved, err);
+    if (rc == WEIR_OK)
+        rc = restore_task(r, in, p, &saved, err);
+    for (int g = 0; g < in->ngroup && rc == WEIR_OK; g++) {
+        input *m = in->group[g];
+        rc = m->ops->seek ? m->ops->seek(m->source, p, m->offset[p], err)
+                          : weir_err_set(err, WEIR_EINVAL, "%s cannot be read again", m->rel->name);
+        m->last_data_ms[p] = 0;
+    }
+    weir_buf_free(&saved.state);
+    weir_buf_free(&saved.pieces);
+    t->saved = false;
+    t->txn_records = 0;
+    t->broken = false;
+    return rc ? weir_err_wrap(err, "exactly once: restoring partition %u of %s from its last commit", p, in->rel->name)
+              : WEIR_OK;
+}
+
+/* Saves the waiting states (one at a time); the first failure is
+ * answered and the rest wait. */
+static int save_pending(weir_runner *r, weir_err *err)
+{
+    const weir_task_store *store = r->opt.tasks;
+    for (size_t i = 0; i < r->npending; i++) {
+        struct pending_state *ps = &r->pending[i];
+        char name[300];
+        if (!ps->in)
+            continue;
+        task *t = &ps->in->tasks[ps->partition];
+        task_name(ps->in, ps->partition, name, sizeof name);
+        int rc = store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ps->pieces, err);
+        if (rc == WEIR_EBUSY) { /* another process took the task (its loss follows): not a failure of the store */
+            t->epoch = 0; /* changes never saved: restored, not kept, if it comes back */
+            t->txn_records = 0; /* and its transaction's rows are not this process's to commit */
+            ps->in = NULL;
+            continue;
+        }
+        if (rc && store->aborted && store->aborted(store->ctx, name)) { /* its rows are gone: redo them */
+            input *in = ps->in;
+            ps->in = NULL;
+            if ((rc = reset_task(r, in, ps->partition, err)))
+                return rc;
+            continue;
+        }
+        if (rc)
+            return rc;
+        if (t->epoch == ps->epoch) {
+            t->saved = true;
+            t->saved_offset = ps->offset;
+            t->txn_records = 0;
+        }
+        ps->in = NULL;
+        r->saves++;
+    }
+    return WEIR_OK;
+}
+
 int tasks_checkpointed(weir_runner *r, weir_err *err)
 {
     if (r->npending) { /* the last checkpoint's states still wait: they go first */
@@ -268,8 +379,13 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
     }
     size_t owned = 0, ends = 0;
     for (int i = 0; i < r->ninputs; i++)
-        for (uint32_t p = 0; r->inputs[i].tasks && !r->inputs[i].lead && p < r->inputs[i].nparts; p++) /* none before the runner is open */
-            owned += r->inputs[i].tasks[p].owned;
+        for (uint32_t p = 0; r->inputs[i].tasks && !r->inputs[i].lead && p < r->inputs[i].nparts; p++) { /* none before the runner is open */
+            task *t = &r->inputs[i].tasks[p];
+            int rc = t->owned && t->broken ? reset_task(r, &r->inputs[i], p, err) : WEIR_OK; /* exactly once */
+            if (rc)
+                return rc;
+            owned += t->owned;
+        }
     for (int i = 0; i < r->noutputs; i++)
         ends += weir_stream_get_config(r->outputs[i].stream)->partitions;
     if (!owned)
@@ -297,7 +413,8 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
             uint64_t moved = 0; /* offsets only grow: their sum moves when one does */
             for (int g = 0; g < in->ngroup; g++)
                 moved += in->group[g]->offset[p];
-            if (!t->owned || (t->saved && t->saved_offset == moved)) /* windows closed by idle time are redone alike */
+            /* windows closed by idle time are redone alike, unless their rows are in a transaction */
+            if (!t->owned || (t->saved && t->saved_offset == moved && !t->txn_records))
                 continue;
             struct pending_state *ps = &r->pending[r->npending++];
             *ps = (struct pending_state){in, p, t->epoch, moved, {0}, {0}};
@@ -319,10 +436,20 @@ int tasks_checkpointed(weir_runner *r, weir_err *err)
             }
         }
     }
-    if (r->npending)
-        tasks_save_delivered(r);
-    else
+    if (!r->npending) {
         drop_pending(r); /* nothing moved */
+        return WEIR_OK;
+    }
+    if (!r->opt.tasks->emit) {
+        tasks_save_delivered(r);
+        return WEIR_OK;
+    }
+    int rc = save_pending(r, err); /* exactly once: now, with the rows emitted up to here */
+    drop_pending(r);
+    if (rc) {
+        r->save_failures++;
+        return weir_err_wrap(err, "exactly once: saving a task's state");
+    }
     return WEIR_OK;
 }
 
@@ -337,35 +464,41 @@ void tasks_save_delivered(weir_runner *r)
             if (r->opt.delivered && r->opt.delivered(r->opt.delivered_ctx, name, p) < r->pending_ends[at])
                 return;
     }
-    const weir_task_store *store = r->opt.tasks;
     r->last_save_try_ms = r->step_ms;
-    for (size_t i = 0; i < r->npending; i++) {
-        struct pending_state *ps = &r->pending[i];
-        char name[300];
-        if (!ps->in)
-            continue;
-        weir_err ignored; /* counted; the next attempt says it again if it lasts */
-        task_name(ps->in, ps->partition, name, sizeof name);
-        int rc = store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ps->pieces, &ignored);
-        if (rc == WEIR_EBUSY) { /* another process took the task (its loss follows): not a failure of the store */
-            ps->in->tasks[ps->partition].epoch = 0; /* changes never saved: restored, not kept, if it comes back */
-            ps->in = NULL;
-            continue;
-        }
-        if (rc) {
-            r->save_failed = true; /* the store is unreachable: the rest waits for the retry */
-            r->save_failures++;
-            return;
-        }
-        if (ps->in->tasks[ps->partition].epoch == ps->epoch) {
-            ps->in->tasks[ps->partition].saved = true;
-            ps->in->tasks[ps->partition].saved_offset = ps->offset;
-        }
-        ps->in = NULL;
-        r->saves++;
+    weir_err ignored; /* counted; the next attempt says it again if it lasts */
+    if (save_pending(r, &ignored)) {
+        r->save_failed = true; /* the store is unreachable: the rest waits for the retry */
+        r->save_failures++;
+        return;
     }
     r->save_failed = false;
     drop_pending(r);
+}
+
+int tasks_emit(weir_runner *r, const char *stream, uint32_t partition, uint32_t partitions, const weir_record *rec)
+{
+    if (!r->cur) /* scale-out steps and idle advances run task by task: a bug */
+        return weir_err_set(&r->cb_err, WEIR_EINVAL, "exactly once: a record of %s came of no task", stream);
+    input *lead = lead_of((input *)r->cur);
+    task *t = &lead->tasks[r->cur_part];
+    char name[300];
+    task_name(lead, r->cur_part, name, sizeof name);
+    const weir_task_store *store = r->opt.tasks;
+    if (t->broken) /* its transaction was aborted: it is restored from its last commit at the next checkpoint */
+        return WEIR_OK;
+    int rc = store->emit(store->ctx, name, stream, partition, partitions, rec, &r->cb_err);
+    if (rc == WEIR_EBUSY) { /* fenced: another process holds the task (its loss follows); its rows are that one's */
+        t->epoch = 0; /* and this engine, past rows that never landed, is restored, not kept, if it comes back */
+        weir_err_clear(&r->cb_err);
+        return WEIR_OK;
+    }
+    if (rc && store->aborted(store->ctx, name)) { /* its rows since its last save are gone */
+        t->broken = true;
+        weir_err_clear(&r->cb_err);
+        return WEIR_OK;
+    }
+    t->txn_records += rc == WEIR_OK;
+    return rc;
 }
 
 /* Whether partition p of in gave nothing for idle_ms. One gained during

@@ -80,7 +80,7 @@ static int64_t src_end(void *state, uint32_t p) { (void)state; return topic.n[p]
 static void src_checkpointed(void *state, const uint64_t *offsets, uint32_t n) { (void)state; (void)offsets; (void)n; }
 static void src_close(void *state) { free(state); }
 
-static const weir_input_ops src_ops = {src_next, src_caught_up, src_end, src_checkpointed, src_close, NULL};
+static const weir_input_ops src_ops = {src_next, src_caught_up, src_end, src_checkpointed, src_close, NULL, NULL};
 
 static int open_source(void *ctx, const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
                        const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err)
@@ -174,7 +174,7 @@ static weir_catalog cat;
 static void start(process *pr, int which, const char *dir)
 {
     weir_err err;
-    pr->tasks = (weir_task_store){(void *)pr->name, pr->name, st_load, st_save, st_claim, st_owner};
+    pr->tasks = (weir_task_store){(void *)pr->name, pr->name, st_load, st_save, st_claim, st_owner, NULL, NULL, NULL, NULL};
     weir_runner_options o = {.checkpoint_ms = INT64_MAX / 4, .idle_ms = -1, .batch = 10, .tasks = &pr->tasks,
                              .open_input = open_source, .on_output = on_output, .on_output_ctx = pr,
                              .delivered = delivered, .delivered_ctx = pr};
