@@ -9,8 +9,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/crc32c.h"
 #include "log/record.h"
@@ -40,6 +42,33 @@ static inline const weir_catalog *fuzz_catalog_then(const char *sql, int (*then)
 }
 
 static inline const weir_catalog *fuzz_catalog(const char *sql) { return fuzz_catalog_then(sql, NULL); }
+
+static char fuzz_dir[256]; /* fuzz_scratch_dir's */
+
+static inline void fuzz_scratch_remove(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fuzz_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", fuzz_dir);
+}
+
+/* A directory of the target's own, $TMPDIR/weir-fuzz-NAME-PID, with the
+ * directories `mkdir -p` makes of dirs (paths relative to it, separated
+ * by spaces), made at the first call and removed at exit. */
+static inline const char *fuzz_scratch_dir(const char *name, const char *dirs)
+{
+    if (fuzz_dir[0])
+        return fuzz_dir;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fuzz_dir, sizeof fuzz_dir, "%s/weir-fuzz-%s-%d", tmp && *tmp ? tmp : "/tmp", name, (int)getpid());
+    atexit(fuzz_scratch_remove);
+    char cmd[1024];
+    int n = snprintf(cmd, sizeof cmd, "cd / && mkdir -p '%s' && cd '%s' && mkdir -p %s", fuzz_dir, fuzz_dir, dirs);
+    if (n < 0 || (size_t)n >= sizeof cmd || system(cmd) != 0)
+        abort();
+    return fuzz_dir;
+}
 
 /* Rewrites the CRC of each whole batch laid end to end in p[0..n), so that
  * random inputs get past the checksum and exercise the structure checks

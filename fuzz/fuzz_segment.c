@@ -17,7 +17,7 @@
 #include "fuzz.h"
 #include "log/log.h"
 
-static char dir[256];
+static const char *dir;
 
 static void write_file(const char *path, const void *p, size_t n)
 {
@@ -27,24 +27,12 @@ static void write_file(const char *path, const void *p, size_t n)
     fclose(f);
 }
 
-static void cleanup(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
 static void setup(void)
 {
-    if (dir[0])
+    if (dir)
         return;
-    atexit(cleanup);
-    snprintf(dir, sizeof dir, "%s/weir-fuzz-segment-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    dir = fuzz_scratch_dir("segment", "streams/f/0 streams/f/1");
     char path[512];
-    snprintf(path, sizeof path, "mkdir -p %s/streams/f/0 %s/streams/f/1", dir, dir);
-    if (system(path) != 0)
-        abort();
     snprintf(path, sizeof path, "%s/streams/f/stream.conf", dir);
     write_file(path, "partitions=2\n", 13);
 }

@@ -8,38 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "log/log.h"
 
-static char dir[256];
+static const char *dir;
 
 /* A broken property: says which before aborting. */
 static void fail(const char *what, const weir_err *err)
 {
     fprintf(stderr, "fuzz_stream_conf: %s%s%s\n", what, err ? ": " : "", err ? err->msg : "");
     abort();
-}
-
-static void cleanup(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
-static void setup(void)
-{
-    if (dir[0])
-        return;
-    atexit(cleanup);
-    snprintf(dir, sizeof dir, "%s/weir-fuzz-stream-conf-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s/streams/f", dir);
-    if (system(cmd) != 0)
-        fail("cannot make the directory", NULL);
 }
 
 /* Opens the log and its stream f (the log reads every stream.conf at open). */
@@ -54,7 +33,7 @@ static int open_f(weir_log **log, weir_stream **s, weir_err *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    setup();
+    dir = fuzz_scratch_dir("stream-conf", "streams/f");
     char path[512];
     snprintf(path, sizeof path, "%s/streams/f/stream.conf", dir);
     FILE *f = fopen(path, "wb");
