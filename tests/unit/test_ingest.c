@@ -4,7 +4,10 @@
  * only, and forgotten (durably) by conn/ingest.c once a record is placed
  * otherwise than by it: by other fields, or forced into another partition.
  */
+#include <limits.h>
+
 #include "base/hash.h"
+#include "base/io.h"
 #include "conn/ingest.h"
 #include "log_helpers.h"
 
@@ -29,7 +32,7 @@ static int ingest(weir_stream *s, int32_t partition, const char *fields, const c
 
 int main(void)
 {
-    plan(11);
+    plan(12);
     char *dir = tap_tmpdir("ingest");
     weir_log *log = open_log_with(dir, (weir_log_options){0});
     weir_stream *s;
@@ -56,9 +59,14 @@ int main(void)
     is_int(keyless, weir_partition_for_no_key(4), "a record without its key goes to the empty key's partition");
     ingest(s, (int32_t)((home + 1) % 4), "city,user", "{\"city\":\"x\",\"user\":\"u\"}", NULL);
     is_str(weir_stream_get_config(s)->key, "", "a record forced into another partition makes the stream forget it");
+    char path[PATH_MAX], *conf = NULL;
+    snprintf(path, sizeof path, "%s/streams/keyed/stream.conf", dir);
+    ok(weir_io_read_file(&weir_io_posix, path, &conf, NULL, &err) == WEIR_OK && !strstr(conf, "key="),
+       "... in its stream.conf before the record is committed");
+    free(conf);
     weir_log_commit(log, &err);
     s = reopen(&log, dir, "keyed");
-    is_str(weir_stream_get_config(s)->key, "", "... durably");
+    is_str(weir_stream_get_config(s)->key, "", "... and after a reopen");
 
     bool adopted;
     ok(weir_stream_adopt_key(s, "city", &adopted, &err) == WEIR_OK && !adopted && !weir_stream_get_config(s)->key[0],
