@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/codec.h"
@@ -348,26 +349,6 @@ static int mark_input(void *ctx, const char *name, uint32_t name_len, uint32_t p
     return WEIR_OK;
 }
 
-int checkpoint_layout(const weir_runner *r, bool *per_input, weir_err *err)
-{
-    char path[PATH_MAX + 16], *data;
-    size_t len;
-    uint64_t epoch;
-    bool in_store;
-    weir_reader_buf parts;
-    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
-    int rc = weir_io_read_file(weir_log_io(r->log), path, &data, &len, err);
-    if (rc)
-        return rc;
-    head_of((const uint8_t *)data, len, &epoch, &in_store, &parts);
-    layout_ctx lc = {r, per_input};
-    /* damaged, it keeps none: restoring it says what is wrong */
-    if (workers_read_states(&parts, mark_input, &lc, err) != WEIR_OK)
-        weir_err_clear(err);
-    free(data);
-    return WEIR_OK;
-}
-
 /* The checkpoint copy the store holds, if any (*copy malloc'd, NULL if none). */
 static int store_copy(weir_store *store, const char *key, char **copy, size_t *len, weir_err *err)
 {
@@ -387,6 +368,44 @@ static int store_copy(weir_store *store, const char *key, char **copy, size_t *l
     }
     return rc;
 }
+
+int checkpoint_layout(const weir_runner *r, bool *per_input, weir_err *err)
+{
+    char path[PATH_MAX + 16], *data = NULL, *copy = NULL;
+    size_t len = 0, copy_len = 0;
+    uint64_t epoch = 0, copy_epoch = 0;
+    bool in_store;
+    weir_reader_buf parts;
+    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
+    int rc = weir_io_read_file(weir_log_io(r->log), path, &data, &len, err);
+    if (rc && rc != WEIR_ENOENT)
+        return rc;
+    if (rc == WEIR_OK)
+        head_of((const uint8_t *)data, len, &epoch, &in_store, NULL);
+    /* the one checkpoint_open will restore: the store's copy when it is newer (a crash before the rename) */
+    bool group_dir_new = r->opt.group && access(r->dir, F_OK) != 0;
+    if (r->opt.store && !group_dir_new && store_copy(r->opt.store, r->copy_key, &copy, &copy_len, err) == WEIR_OK && copy)
+        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &in_store, NULL);
+    weir_err_clear(err); /* a copy that does not read: restoring says so */
+    if (copy && (rc == WEIR_ENOENT || copy_epoch > epoch)) {
+        free(data);
+        data = copy;
+        len = copy_len;
+        rc = WEIR_OK;
+    } else {
+        free(copy);
+    }
+    if (rc == WEIR_OK) {
+        head_of((const uint8_t *)data, len, &epoch, &in_store, &parts);
+        layout_ctx lc = {r, per_input};
+        /* damaged, it keeps none: restoring it says what is wrong */
+        if (workers_read_states(&parts, mark_input, &lc, err) != WEIR_OK)
+            weir_err_clear(err);
+    }
+    free(data);
+    return rc;
+}
+
 
 /* A start without a checkpoint: the store keeps none of its groups, nor its copy. */
 static int store_empty(weir_runner *r, weir_err *err)

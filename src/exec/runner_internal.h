@@ -241,8 +241,9 @@ int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
  * it keeps is an error; no checkpoint at all empties the store's groups.
  * Returns the new got, or an error. */
 int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err);
-/* Which inputs the checkpoint in the runner's directory keeps per
- * partition (workers.c): per_input[i] set for r->inputs[i]; WEIR_ENOENT:
+/* Which inputs the runner's checkpoint keeps per partition (workers.c):
+ * per_input[i] set for r->inputs[i]; of the one checkpoint_open restores
+ * (the file, or the state store's copy when that is newer); WEIR_ENOENT:
  * no checkpoint. */
 int checkpoint_layout(const weir_runner *r, bool *per_input, weir_err *err);
 void checkpoint_free(weir_runner *r);
