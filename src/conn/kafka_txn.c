@@ -145,16 +145,21 @@ int weir_kafka_txn_commit(weir_kafka_txn *t, weir_err *err)
     if (!t->open)
         return WEIR_OK;
     rd_kafka_error_t *e = NULL;
+    char retried[256] = "";
     for (int i = 0; i < COMMIT_TRIES; i++) {
-        if (!(e = rd_kafka_commit_transaction(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS)) || !rd_kafka_error_is_retriable(e))
+        if (!(e = rd_kafka_commit_transaction(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS))) {
+            t->open = false;
+            return WEIR_OK;
+        }
+        if (!rd_kafka_error_is_retriable(e))
             break;
+        snprintf(retried, sizeof retried, "%s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         e = NULL;
     }
-    if (!e) {
-        t->open = false;
-        return WEIR_OK;
-    }
+    if (!e) /* still retriable after every try: whether it landed is not known, so it is aborted and the task
+             * goes back to what the state topic says was committed (the head it reads, this one or the last) */
+        return abort_after(t, "committing", retried, err);
     if (rd_kafka_error_txn_requires_abort(e)) { /* none of it lands: the caller redoes or gives up the task */
         char why[256];
         snprintf(why, sizeof why, "%s", rd_kafka_error_string(e));
