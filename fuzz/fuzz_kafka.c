@@ -51,7 +51,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 /* The runtime, the log and the data directory go at exit. */
 static void cleanup(void)
 {
-    weir_runtime_close(rt);
+    weir_runtime_close(rt, false);
     weir_kgroups_free(groups);
     weir_producers_free(producers);
     weir_log_close(flog, NULL);

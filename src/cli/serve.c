@@ -438,7 +438,7 @@ out:
         weir_runtime_hang_up(rt);
     weir_server_stop(srv);
     weir_kafka_listener_stop(kl);
-    weir_runtime_close(rt);
+    weir_runtime_close(rt, rc == CLI_OK);
     weir_kafka_state_close(store);
     if (log && weir_log_close(log, &err) && rc == CLI_OK) {
         cli_error("serve", "%s", err.msg);

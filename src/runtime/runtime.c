@@ -543,7 +543,7 @@ int weir_runtime_open(weir_log *log, const weir_catalog *cat, const char *sql, s
     if (rc == WEIR_OK)
         rc = runtime_setup(s, err);
     if (rc) {
-        weir_runtime_close(s);
+        weir_runtime_close(s, false);
         return rc;
     }
     *out = s;
@@ -583,11 +583,13 @@ void weir_runtime_hang_up(weir_runtime *s)
     end_loop(s);
 }
 
-void weir_runtime_close(weir_runtime *s)
+void weir_runtime_close(weir_runtime *s, bool clean)
 {
     if (!s)
         return;
     weir_runtime_hang_up(s);
+    if (clean)
+        weir_store_compact_at_close(s->store);
     runtime_teardown(s);
     runtime_statements_free(s);
     weir_registry_free(s->registry);

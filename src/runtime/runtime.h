@@ -143,8 +143,9 @@ bool weir_runtime_sinks_drained(weir_runtime *s, int timeout_ms);
 void weir_runtime_hang_up(weir_runtime *s);
 
 /* Stops the sinks and frees everything but the log (hanging up first if
- * that was not done). */
-void weir_runtime_close(weir_runtime *s);
+ * that was not done). clean: a stop with nothing wrong, which may take the
+ * time to compact the state store (weir_store_compact_at_close). */
+void weir_runtime_close(weir_runtime *s, bool clean);
 
 /* ---- the log as a wire protocol sees it (src/kafka: kafka_produce.c,
  * kafka_read.c): streams are topics with partitions, records carry their

@@ -468,8 +468,14 @@ static bool worth_compacting(weir_store *s)
     double share;
     uint64_t bytes;
     weir_err ignored;
-    return !s->read_only && s->env && s->ino && store_free_share(s, &share, &bytes, &ignored) == WEIR_OK && share >= 0.25 &&
+    return s->compact_at_close && !s->read_only && s->env && s->ino && store_free_share(s, &share, &bytes, &ignored) == WEIR_OK && share >= 0.25 &&
            bytes >= WEIR_STORE_COMPACT_MIN;
+}
+
+void weir_store_compact_at_close(weir_store *s)
+{
+    if (s)
+        s->compact_at_close = true;
 }
 
 void weir_store_close(weir_store *s)

@@ -61,10 +61,15 @@ typedef struct weir_store_options {
  * may be damaged, `weir serve --reset`. */
 int weir_store_open(const char *dir, const weir_store_options *opt, weir_store **out, weir_err *err);
 /* Every transaction, snapshot and cursor must have ended. NULL is a no-op.
- * A store opened for writing whose file is a quarter or more free pages
- * (and at least WEIR_STORE_COMPACT_MIN bytes) is compacted after it is
- * closed, as weir_store_compact (a failure leaves it as it was). */
+ * A store opened for writing and told weir_store_compact_at_close, whose
+ * file is a quarter or more free pages (and at least
+ * WEIR_STORE_COMPACT_MIN bytes), is compacted after it is closed, as
+ * weir_store_compact (a failure leaves it as it was). */
 void weir_store_close(weir_store *s);
+/* Says that the next close is a clean stop's, which may take the time to
+ * compact the file: not a close to reopen at once (statements applied to
+ * a running server), nor one after an error. */
+void weir_store_compact_at_close(weir_store *s);
 #define WEIR_STORE_COMPACT_MIN (UINT64_C(1) << 20)
 /* Rewrites the closed store in dir without its free pages and with full
  * pages (docs/STATE_STORE.md, "Compaction at a clean stop"): a copy

@@ -35,6 +35,7 @@ struct weir_store {
     _Atomic unsigned unmap_every; /* the writer unmaps the map's pages every this many writes (0: never); set by
                                      the pipeline thread */
     unsigned writes_unmapped;     /* writes since the last */
+    bool compact_at_close;        /* weir_store_compact_at_close: a clean stop's close compacts it */
     dev_t dev;                    /* data.mdb's device and inode, for store_open_here */
     ino_t ino;
     weir_store *next_open;        /* the process's list of open stores (store.c) */

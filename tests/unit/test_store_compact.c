@@ -42,9 +42,10 @@ static size_t value_of(unsigned key, unsigned round, char *v)
 }
 
 /* Writes every key ROUNDS times, each round in commits of random keys;
+ * with clean, the close is a clean stop's (weir_store_compact_at_close);
  * with hold, returns a read-only store opened before the writer's close
  * (which then does not compact), else NULL. */
-static weir_store *fill(const char *dir, bool hold)
+static weir_store *fill(const char *dir, bool hold, bool clean)
 {
     weir_store *s = open_store(dir, false);
     weir_store_table t;
@@ -70,6 +71,8 @@ static weir_store *fill(const char *dir, bool hold)
     weir_store_table e;
     CHECK(weir_store_table_open(s, "empty", true, &e, &err));
     weir_store *reader = hold ? open_store(dir, true) : NULL;
+    if (clean)
+        weir_store_compact_at_close(s);
     weir_store_close(s);
     return reader;
 }
@@ -134,13 +137,18 @@ static void test_close_compacts(const char *base)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/close", base);
-    fill(dir, false); /* closed: compacted */
+    fill(dir, false, true); /* closed cleanly: compacted */
     off_t after = file_bytes(dir);
     /* the same again, the writer's close kept from compacting by a second open store of this process */
     char dir2[4200];
     snprintf(dir2, sizeof dir2, "%s/kept", base);
-    weir_store *reader = fill(dir2, true);
+    weir_store *reader = fill(dir2, true, true);
     off_t kept = file_bytes(dir2);
+    char dir3[4200]; /* and a close not said to be a clean stop's (a runtime reopening it at once) */
+    snprintf(dir3, sizeof dir3, "%s/reopened", base);
+    fill(dir3, false, false);
+    ok(file_bytes(dir3) > after * 2, "a close that is not a clean stop's does not compact (%lld bytes)",
+       (long long)file_bytes(dir3));
     bool done = true;
     CHECK(weir_store_compact(dir2, NULL, &done, &err));
     ok(!done && file_bytes(dir2) == kept, "no compaction while another store of this process has it open");
@@ -196,7 +204,7 @@ static void test_kill(const char *base)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/kill", base);
-    fill(dir, false);
+    fill(dir, false, true);
     int good = 0, rounds = 8, left = 0;
     for (int round = 0; round < rounds; round++) {
         int p[2];
@@ -232,7 +240,7 @@ static void test_kill(const char *base)
 
 int main(void)
 {
-    plan(7);
+    plan(8);
     char *base = tap_tmpdir("store_compact");
     test_close_compacts(base);
     test_kill(base);
