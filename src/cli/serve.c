@@ -300,6 +300,12 @@ static int run_serve(const char **v, int argc, char **argv)
         cli_error("serve", "--kafka-exactly-once needs --scale-out (a single process's outputs are exactly once already)");
         goto out;
     }
+    if (exactly_once && v[cli_index(c, "clickhouse")]) { /* its sinks read the local log, which is not transactional */
+        cli_error("serve", "--kafka-exactly-once with --clickhouse: the ClickHouse sinks would deliver the local copies of "
+                           "the outputs, which aborted transactions' rows reach too; read the topics into ClickHouse "
+                           "with read_committed instead");
+        goto out;
+    }
     plan_options po = {kafka, group, v[cli_index(c, "clickhouse")], kafka_config, v[cli_index(c, "scale-out")] != NULL,
                        exactly_once};
     weir_sql_error se;

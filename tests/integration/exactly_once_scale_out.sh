@@ -13,7 +13,7 @@
 # shows what the abort hid (a diagnostic: how much depends on the moment of
 # the kill).
 . "$(dirname "$0")/../lib.sh"
-plan 17
+plan 18
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 start_kafka_broker || { echo "Bail out! the Kafka broker did not start"; exit 1; }
 ok 0 "a real Kafka broker answers on $KB (after $SECONDS s)"
@@ -148,4 +148,8 @@ $WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/alone" --kafka "$B" --kafka-exa
     2>"$SCRATCH/alone.err"
 [ $? != 0 ] && grep -q -- '--kafka-exactly-once needs --scale-out' "$SCRATCH/alone.err"
 ok $? "without --scale-out the option is refused, saying why"
+$WEIR serve -f "$SCRATCH/p.sql" --data "$SCRATCH/ch" --kafka "$B" --scale-out --kafka-exactly-once \
+    --clickhouse http://127.0.0.1:1 --listen 127.0.0.1:0 2>"$SCRATCH/ch.err"
+[ $? != 0 ] && grep -q -- '--kafka-exactly-once with --clickhouse' "$SCRATCH/ch.err"
+ok $? "so is --clickhouse beside it, whose sinks would read the local copies"
 finish
