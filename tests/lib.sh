@@ -139,12 +139,25 @@ kafka_tool() {
 kafka_topics() { kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$KB" "$@"; }
 kafka_groups() { kafka_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$KB" "$@"; }
 start_kafka_broker() {
-    local dir=$SCRATCH/kafka port i id
+    local attempt
     command -v java >/dev/null || { complain "java is missing (scripts/deps.sh test installs default-jre-headless)"; return 1; }
     "$KAFKA_PEERS" fetch || { complain "the Apache Kafka jars could not be fetched (tests/peers/kafka.sh fetch)"; return 1; }
+    # another process can take a port between the choice and the broker's bind: then again, on other ports
+    for attempt in 1 2 3; do
+        start_kafka_broker_once "$attempt" "$@" && return 0
+        [ $? = 2 ] || return 1
+    done
+    return 1
+}
+# start_kafka_broker_once ATTEMPT PROPERTY...: one try of start_kafka_broker; 2 when a port was taken under it
+start_kafka_broker_once() {
+    local dir=$SCRATCH/kafka port i id last=$(($1 == 3))
+    shift
+    rm -rf "$dir"
     mkdir -p "$dir"
-    port=$((20000 + RANDOM % 20000))
-    while ss -ltn 2>/dev/null | grep -q ":$port \|:$((port + 1)) \|:$((port + 2)) "; do port=$((20000 + RANDOM % 20000)); done
+    # below the kernel's ephemeral ports (32768 up), which every connection and 127.0.0.1:0 listener takes from
+    port=$((20000 + RANDOM % 12000))
+    while ss -ltn 2>/dev/null | grep -q ":$port \|:$((port + 1)) \|:$((port + 2)) "; do port=$((20000 + RANDOM % 12000)); done
     KB=127.0.0.1:$port
     KB_SASL=127.0.0.1:$((port + 2))
     {
@@ -192,9 +205,13 @@ start_kafka_broker() {
     done
     local how="did not answer within $KAFKA_START_DEADLINE s"
     kill -0 "$KAFKA_PID" 2>/dev/null || how="exited" # then its log's errors say why, before its shutdown's lines
+    stop_kafka_broker
+    if [ "$last" = 0 ] && grep -q "Address already in use" "$dir/broker.log"; then
+        diag "the Kafka broker's ports ($port-$((port + 2))) were taken under it: trying others"
+        return 2
+    fi
     complain "the Kafka broker $how; its errors: $(grep -m 10 -E 'ERROR|FATAL|Exception' "$dir/broker.log")" \
         "; the end of its log: $(tail -20 "$dir/broker.log")"
-    stop_kafka_broker
     return 1
 }
 # stop_kafka_broker: SIGTERM (a controlled shutdown), SIGKILL if it takes more than 20 s.
