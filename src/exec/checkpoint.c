@@ -369,43 +369,16 @@ static int store_copy(weir_store *store, const char *key, char **copy, size_t *l
     return rc;
 }
 
-int checkpoint_layout(const weir_runner *r, bool *per_input, weir_err *err)
+void checkpoint_layout(const weir_runner *r, const char *data, size_t len, bool *per_input)
 {
-    char path[PATH_MAX + 16], *data = NULL, *copy = NULL;
-    size_t len = 0, copy_len = 0;
-    uint64_t epoch = 0, copy_epoch = 0;
+    uint64_t epoch;
     bool in_store;
     weir_reader_buf parts;
-    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
-    int rc = weir_io_read_file(weir_log_io(r->log), path, &data, &len, err);
-    if (rc && rc != WEIR_ENOENT)
-        return rc;
-    if (rc == WEIR_OK)
-        head_of((const uint8_t *)data, len, &epoch, &in_store, NULL);
-    /* the one checkpoint_open will restore: the store's copy when it is newer (a crash before the rename) */
-    bool group_dir_new = r->opt.group && access(r->dir, F_OK) != 0;
-    if (r->opt.store && !group_dir_new && store_copy(r->opt.store, r->copy_key, &copy, &copy_len, err) == WEIR_OK && copy)
-        head_of((const uint8_t *)copy, copy_len, &copy_epoch, &in_store, NULL);
-    weir_err_clear(err); /* a copy that does not read: restoring says so */
-    if (copy && (rc == WEIR_ENOENT || copy_epoch > epoch)) {
-        free(data);
-        data = copy;
-        len = copy_len;
-        rc = WEIR_OK;
-    } else {
-        free(copy);
-    }
-    if (rc == WEIR_OK) {
-        head_of((const uint8_t *)data, len, &epoch, &in_store, &parts);
-        layout_ctx lc = {r, per_input};
-        /* damaged, it keeps none: restoring it says what is wrong */
-        if (workers_read_states(&parts, mark_input, &lc, err) != WEIR_OK)
-            weir_err_clear(err);
-    }
-    free(data);
-    return rc;
+    weir_err ignored;
+    head_of((const uint8_t *)data, len, &epoch, &in_store, &parts);
+    layout_ctx lc = {r, per_input};
+    (void)workers_read_states(&parts, mark_input, &lc, &ignored); /* damaged, it keeps none: restoring says what is wrong */
 }
-
 
 /* A start without a checkpoint: the store keeps none of its groups, nor its copy. */
 static int store_empty(weir_runner *r, weir_err *err)
@@ -430,8 +403,11 @@ static int store_empty(weir_runner *r, weir_err *err)
     return weir_store_commit(txn, err);
 }
 
-int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err)
+int checkpoint_read(const weir_runner *r, char **data, size_t *len, weir_err *err)
 {
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
+    int got = weir_io_read_file(weir_log_io(r->log), path, data, len, err); /* *data NULL unless read */
     if ((got != WEIR_OK && got != WEIR_ENOENT) || !r->opt.store || r->opt.tasks)
         return got; /* scale-out's engines keep their groups in their task states */
     char *copy;
@@ -442,8 +418,8 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
     if (r->new_dir)
         copy = NULL;
     if (rc) {
-        if (got == WEIR_OK)
-            free(*data);
+        free(*data);
+        *data = NULL;
         return weir_err_wrap(err, "opening the state store's checkpoint");
     }
     if (got == WEIR_OK)
@@ -456,28 +432,34 @@ int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err 
             free(*data);
         *data = copy;
         *len = copy_len;
-        got = WEIR_OK;
-    } else {
-        free(copy);
-        if (got == WEIR_OK && file_in_store && (!copy || copy_epoch != file_epoch)) {
-            free(*data);
-            return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint (epoch %llu) keeps the aggregation groups in the state "
-                                "store, but the store's last checkpoint is %s %llu: it was replaced or lost; `weir serve "
-                                "--reset` rebuilds the state from the retained inputs", r->dir,
-                                (unsigned long long)file_epoch, copy ? "epoch" : "absent, epoch", (unsigned long long)copy_epoch);
-        }
+        return WEIR_OK;
     }
-    if (got == WEIR_ENOENT && (rc = store_empty(r, err)))
+    free(copy);
+    if (got == WEIR_OK && file_in_store && (!copy || copy_epoch != file_epoch)) {
+        free(*data);
+        *data = NULL;
+        return weir_err_set(err, WEIR_ECORRUPT, "%s/checkpoint (epoch %llu) keeps the aggregation groups in the state "
+                            "store, but the store's last checkpoint is %s %llu: it was replaced or lost; `weir serve "
+                            "--reset` rebuilds the state from the retained inputs", r->dir,
+                            (unsigned long long)file_epoch, copy ? "epoch" : "absent, epoch", (unsigned long long)copy_epoch);
+    }
+    return got;
+}
+
+int checkpoint_attach(weir_runner *r, bool fresh, weir_err *err)
+{
+    if (!r->opt.store || r->opt.tasks)
+        return WEIR_OK;
+    int rc = fresh ? store_empty(r, err) : WEIR_OK;
+    if (rc)
         return weir_err_wrap(err, "emptying the state store's groups for a start without a checkpoint");
     weir_engine *e;
     for (size_t i = 0; rc == WEIR_OK && (e = runner_state_engine(r, i)); i++) {
         weir_engine_rows_in_views(e, r->opt.views != NULL); /* the runtime's: a view of every table */
         rc = weir_engine_attach_store(e, r->opt.store, err);
     }
-    if (rc && got == WEIR_OK)
-        free(*data);
     r->scanning = rc == WEIR_OK; /* budget_step adds the store's group keys to the filters, a chunk at a time */
-    return rc ? rc : got;
+    return rc;
 }
 
 int checkpoint_poll(weir_runner *r, bool *held, weir_err *err)

@@ -376,22 +376,18 @@ static int restore(weir_runner *r, const uint8_t *data, size_t len, weir_err *er
     return rc ? rc : weir_engine_load(r->engine, state, state_len, err);
 }
 
-/* Which inputs the checkpoint keeps per partition (workers.c's choose
- * follows it, whatever --threads says: the thread count is only how many
- * threads run the partitions' engines); without a checkpoint, or with
- * --reset, nothing is kept and the inputs' records decide. */
-static int layout_as_checkpointed(weir_runner *r, weir_err *err)
+/* Which inputs the checkpoint (data, or NULL: none) keeps per partition
+ * (workers.c's choose follows it, whatever --threads says: the thread
+ * count is only how many threads run the partitions' engines); without
+ * one, or with --reset, nothing is kept and the inputs' records decide. */
+static int layout_as_checkpointed(weir_runner *r, const char *data, size_t len, weir_err *err)
 {
-    if (r->opt.reset || r->opt.tasks)
+    if (!data || r->opt.tasks)
         return WEIR_OK;
     if (!(r->checkpointed_parts = calloc((size_t)r->ninputs + 1, sizeof *r->checkpointed_parts)))
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    int rc = checkpoint_layout(r, r->checkpointed_parts, err);
-    if (rc != WEIR_OK) {
-        free(r->checkpointed_parts);
-        r->checkpointed_parts = NULL;
-    }
-    return rc == WEIR_ENOENT ? WEIR_OK : rc;
+    checkpoint_layout(r, data, len, r->checkpointed_parts);
+    return WEIR_OK;
 }
 
 /* Without a checkpoint the outputs must start empty (or be emptied by reset). */
@@ -525,28 +521,29 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
             break;
         }
     }
+    /* a group's directory made now: any copy of a checkpoint the store holds under its name is an older group's */
+    r->new_dir = r->opt.group && access(r->dir, F_OK) != 0;
+    char *data = NULL; /* the checkpoint to restore: the file's, or the store's copy if newer */
+    size_t len = 0;
+    int got = WEIR_ENOENT;
+    if (rc == WEIR_OK && !r->opt.reset && (got = checkpoint_read(r, &data, &len, err)) != WEIR_OK && got != WEIR_ENOENT)
+        rc = got;
     if (rc == WEIR_OK)
-        rc = layout_as_checkpointed(r, err);
+        rc = layout_as_checkpointed(r, got == WEIR_OK ? data : NULL, len, err);
     if (rc == WEIR_OK)
         rc = workers_open(r, err);
     weir_engine_options eo = {.chain = false, .runs = r->runs_here}; /* the queries not run per partition */
     if (rc == WEIR_OK)
         rc = weir_engine_new(cat, &eo, &r->engine, err);
-    /* a group's directory made now: any copy of a checkpoint the store holds under its name is an older group's */
-    r->new_dir = r->opt.group && access(r->dir, F_OK) != 0;
     if (rc == WEIR_OK)
         rc = weir_mkdirs(r->dir, err);
     if (rc == WEIR_OK)
         rc = save_sql(r, sql, sql_len, err);
+    if (rc == WEIR_OK)
+        rc = checkpoint_attach(r, got == WEIR_ENOENT, err); /* the groups in the state store */
     if (rc == WEIR_OK) {
-        char path[PATH_MAX + 16], *data;
-        size_t len;
-        snprintf(path, sizeof path, "%s/checkpoint", r->dir);
-        int got = r->opt.reset ? WEIR_ENOENT : weir_io_read_file(weir_log_io(log), path, &data, &len, err);
-        got = checkpoint_open(r, got, &data, &len, err); /* the groups in the state store; its checkpoint if newer */
         if (got == WEIR_OK) {
             rc = restore(r, (const uint8_t *)data, len, err);
-            free(data);
         } else if (got == WEIR_ENOENT) {
             /* A first checkpoint at once: a crash before the next one must
              * find outputs it can roll back, not outputs of unknown origin. */
@@ -555,10 +552,9 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
                 rc = start_at_latest(r, err);
             if (rc == WEIR_OK)
                 rc = weir_runner_checkpoint(r, err);
-        } else {
-            rc = got;
         }
     }
+    free(data);
     if (rc == WEIR_OK && r->opt.tasks)
         rc = tasks_group(r, err);
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++) {

@@ -232,20 +232,20 @@ int checkpoint_end(weir_runner *r, weir_err *err);
 /* In a step: *held while the checkpoint under way holds the engine (no
  * step then); one whose file is written is ended. */
 int checkpoint_poll(weir_runner *r, bool *held, weir_err *err);
-/* At open, the checkpoint file read (got: WEIR_OK with *data, *len, or
- * WEIR_ENOENT): with a state store (and no scale-out), the engine's groups
- * are kept there (weir_engine_attach_store), and the checkpoint to restore
- * is the file's or, when the store committed a newer one whose file never
- * replaced the old (a crash between the two), the store's copy, which
- * then replaces *data (malloc'd). A store behind a checkpoint whose groups
- * it keeps is an error; no checkpoint at all empties the store's groups.
- * Returns the new got, or an error. */
-int checkpoint_open(weir_runner *r, int got, char **data, size_t *len, weir_err *err);
-/* Which inputs the runner's checkpoint keeps per partition (workers.c):
- * per_input[i] set for r->inputs[i]; of the one checkpoint_open restores
- * (the file, or the state store's copy when that is newer); WEIR_ENOENT:
- * no checkpoint. */
-int checkpoint_layout(const weir_runner *r, bool *per_input, weir_err *err);
+/* At open, the checkpoint to restore into *data, *len (malloc'd), or
+ * WEIR_ENOENT: the file's or, with a state store (and no scale-out), when
+ * the store committed a newer one whose file never replaced the old (a
+ * crash between the two), the store's copy. A store behind a checkpoint
+ * whose groups it keeps is an error. Read once, before the engines exist:
+ * their layout (checkpoint_layout) and the restore both take it. */
+int checkpoint_read(const weir_runner *r, char **data, size_t *len, weir_err *err);
+/* Then, the engines made: with a state store (and no scale-out), their
+ * groups are kept there (weir_engine_attach_store); a fresh start (no
+ * checkpoint) first empties the store's groups and its copy. */
+int checkpoint_attach(weir_runner *r, bool fresh, weir_err *err);
+/* Which inputs the checkpoint in data keeps per partition (workers.c):
+ * per_input[i] set for r->inputs[i]. */
+void checkpoint_layout(const weir_runner *r, const char *data, size_t len, bool *per_input);
 void checkpoint_free(weir_runner *r);
 
 /* tasks.c */

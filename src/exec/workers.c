@@ -591,8 +591,8 @@ int workers_save(const weir_runner *r, weir_buf *b)
 }
 
 /* The checkpoint keeps the input's state one way and this run the other
- * (the layout follows the checkpoint: a changed pipeline, or a checkpoint
- * newer than what checkpoint_layout read). */
+ * (the layout follows the checkpoint: an input that no longer runs per
+ * partition, its queries changed). */
 static int other_layout(const weir_runner *r, const input *in, bool saved_per_part, weir_err *err)
 {
     return weir_err_set(err, WEIR_EINVAL, "%s/checkpoint keeps the state of the queries reading %s %s, and this run "
