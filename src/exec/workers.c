@@ -70,7 +70,6 @@
 #include <string.h>
 
 #include "base/codec.h"
-#include "base/hash.h"
 #include "exec/engine_internal.h"
 #include "json/json.h"
 
@@ -276,10 +275,10 @@ static int check_key(wpart *pt, const weir_record *rec)
 {
     const weir_relation *rel = pt->in->rel;
     bool found;
-    if (weir_json_key_text((const char *)rec->value, rec->value_len, rel->key_fields, &pt->key, &found))
+    uint32_t home;
+    if (weir_json_key_partition((const char *)rec->value, rec->value_len, rel->key_fields, pt->in->nparts, &pt->key,
+                                &found, &home))
         return weir_err_set(&pt->err, WEIR_ENOMEM, "out of memory");
-    uint32_t home = found ? weir_partition_for_key(pt->key.data, pt->key.len, pt->in->nparts)
-                          : weir_partition_for_no_key(pt->in->nparts);
     if (home == pt->p)
         return WEIR_OK;
     weir_buf shown = {0}; /* the key as a JSON string: its bytes may be anything */

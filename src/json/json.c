@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hash.h"
 
 typedef struct scanner {
     const char *start, *p, *end;
@@ -581,5 +582,14 @@ int weir_json_key_text(const char *json, size_t len, const char *fields, weir_bu
         *found |= here;
         f += n + (f[n] == ',');
     }
+    return 0;
+}
+
+int weir_json_key_partition(const char *json, size_t len, const char *fields, uint32_t n, weir_buf *key, bool *found,
+                            uint32_t *partition)
+{
+    if (weir_json_key_text(json, len, fields, key, found))
+        return WEIR_ENOMEM;
+    *partition = *found ? weir_partition_for_key(key->data, key->len, n) : weir_partition_for_no_key(n);
     return 0;
 }

@@ -100,6 +100,12 @@ int weir_json_unescape(const char *p, size_t len, weir_buf *out);
  * empty; into out (emptied first). *found: whether any member was there
  * and not null (else the record has no key). 0 or WEIR_ENOMEM. */
 int weir_json_key_text(const char *json, size_t len, const char *fields, weir_buf *out, bool *found);
+/* The partition among n (> 0) that a stream keyed by fields puts the
+ * record in: murmur2 of its key text (weir_json_key_text's, into key), or
+ * when it has none, the empty key's (weir_partition_for_no_key). 0 or
+ * WEIR_ENOMEM. */
+int weir_json_key_partition(const char *json, size_t len, const char *fields, uint32_t n, weir_buf *key, bool *found,
+                            uint32_t *partition);
 
 /* Appends s[0..n) as a JSON string literal (quotes, escapes) to out.
  * The result is always valid JSON: each byte of s that is not part of a

@@ -31,7 +31,6 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "base/hash.h"
 #include "conn/connectors.h"
 #include "conn/ingest.h"
 #include "exec/engine.h"
@@ -166,11 +165,11 @@ static int encode_headers(const weir_wire_record *r, weir_buf *out)
 static bool placed_by_key(const produce_job *j, uint32_t partitions, weir_buf *scratch, size_t *which, uint32_t *home)
 {
     for (size_t i = 0; i < j->n; i++) {
-        bool found = false;
+        bool found;
         const weir_wire_record *r = &j->recs[i];
-        if (!r->value || weir_json_key_text((const char *)r->value, r->value_len, j->rel->key_fields, scratch, &found))
+        if (!r->value || weir_json_key_partition((const char *)r->value, r->value_len, j->rel->key_fields, partitions,
+                                                 scratch, &found, home))
             continue; /* a tombstone; out of memory: the append says so */
-        *home = found ? weir_partition_for_key(scratch->data, scratch->len, partitions) : weir_partition_for_no_key(partitions);
         if (*home != (uint32_t)j->partition) {
             *which = i;
             return false;
