@@ -702,9 +702,9 @@ static int choose(weir_runner *r, weir_err *err)
     for (int q = 0; q < nq; q++) {
         const weir_query *query = r->cat->queries[q];
         const input *in = runner_input(r, query->source);
-        r->per_part[q] = in && input_eligible(in) && query_parallel(r->cat, query) && layout_allows(r, in);
-        r->unplaced[q] = in && input_eligible(in) && query_parallel(r->cat, query) && stateful(query) && !r->per_part[q] &&
-                         !r->checkpointed_parts;
+        bool could = in && input_eligible(in) && query_parallel(r->cat, query);
+        r->per_part[q] = could && layout_allows(r, in);
+        r->unplaced[q] = could && !r->per_part[q] && stateful(query) && !r->checkpointed_parts;
         r->runs_here[q] = !r->per_part[q];
     }
     return WEIR_OK;
