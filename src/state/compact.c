@@ -24,16 +24,19 @@
  * commit writes the last entry again (the same bytes), so whichever meta
  * a reader picks, it finds every table.
  *
- * Exclusion, by LMDB's own lock protocol: every process that has the
- * store open holds a shared fcntl lock on byte 0 of DIR/lock.mdb, and an
- * opening process first tries that byte exclusive, then waits for it
- * shared. The compaction takes it exclusive without waiting: if another
- * process has the store open it does nothing (a later stop will); while
- * it runs, openers wait. After the rename the store is opened and closed
- * once, still holding the byte, which makes LMDB set up the lock file for
- * the new file (its transaction counter) before anyone else opens it.
- * fcntl locks belong to the process, so stores this process has open on
- * the same file are checked apart (store.c's list of open stores).
+ * Exclusion, two locks. LMDB's own: every process that has the store
+ * open holds a shared fcntl lock on byte 0 of DIR/lock.mdb; the
+ * compaction takes it exclusive without waiting, so if another process
+ * has the store open it does nothing (a later stop will). fcntl locks
+ * belong to the process, so stores this process has open on the same file
+ * are checked apart (store.c's list of open stores). And weir's: LMDB's
+ * byte cannot keep a process from opening while the compaction runs (the
+ * opener would wait for it shared, then take the lock file for set up
+ * although it describes the old file, and the compaction's own close of
+ * its environments tears the lock file's mutexes down under it). So every
+ * open holds a shared flock on DIR/open.lock (store_env_open) and the
+ * compaction an exclusive one, taken first: an opener waits until the new
+ * file is in place and then, alone, sets the lock file up for it.
  */
 #include "state/store_internal.h"
 
@@ -42,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -224,22 +228,7 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
-/* Opens and closes the store once (the caller holds the lock byte):
- * LMDB, finding itself alone, sets the lock file up for the new file. */
-static int reset_locks(const char *dir, const weir_store_options *o, size_t size)
-{
-    MDB_env *env;
-    int rc = mdb_env_create(&env);
-    if (rc)
-        return rc;
-    if ((rc = mdb_env_set_maxdbs(env, o->max_tables + 2)) == 0 &&
-        (rc = mdb_env_set_mapsize(env, size + ((size_t)64 << 20))) == 0)
-        rc = mdb_env_open(env, dir, MDB_NOTLS, 0644); /* writes nothing to the file without a commit */
-    mdb_env_close(env);
-    return rc;
-}
-
-/* The compaction proper, with the lock byte held. */
+/* The compaction proper, with both locks held. */
 static int compact_locked(weir_store *msg, const char *dir, const weir_store_options *o, weir_err *err)
 {
     char path[PATH_MAX];
@@ -258,8 +247,41 @@ static int compact_locked(weir_store *msg, const char *dir, const weir_store_opt
         (void)unlink(path); /* the store is as it was; a copy left here is removed later too */
         return rc == MDB_NOTFOUND ? WEIR_OK : store_fail(msg, rc, "compacting", err);
     }
-    if ((rc = sync_dir(dir)) != 0 || (rc = reset_locks(dir, o, (size_t)st.st_size)) != 0)
+    if ((rc = sync_dir(dir)) != 0)
         return store_fail(msg, rc, "compacting: after the new file's rename", err);
+    return WEIR_OK;
+}
+
+/* Opens DIR/open.lock (creating it) into *fd; a reader that may not
+ * create it (a read-only directory, where no writer compacts either) goes
+ * without: *fd stays -1. */
+static int open_lock_file(const char *dir, bool read_only, int *fd, weir_err *err)
+{
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/open.lock", dir) >= sizeof path)
+        return weir_err_set(err, WEIR_EINVAL, "state store: directory name too long: %s", dir);
+    if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+        return WEIR_OK;
+    if (read_only && (errno == EACCES || errno == EROFS || errno == EPERM))
+        return WEIR_OK;
+    return weir_err_errno(err, errno, "state store: %s", path);
+}
+
+int store_env_open(MDB_env *env, const char *dir, bool read_only, int *mdb_rc, weir_err *err)
+{
+    int fd = -1;
+    int rc = open_lock_file(dir, read_only, &fd, err);
+    if (rc)
+        return rc;
+    while (fd >= 0 && flock(fd, LOCK_SH) != 0)
+        if (errno != EINTR) {
+            rc = weir_err_errno(err, errno, "state store %s: waiting for a compaction to end", dir);
+            close(fd);
+            return rc;
+        }
+    *mdb_rc = mdb_env_open(env, dir, MDB_NOTLS | (read_only ? MDB_RDONLY : 0), 0644);
+    if (fd >= 0)
+        close(fd); /* once open, LMDB's own lock keeps the compaction off */
     return WEIR_OK;
 }
 
@@ -274,20 +296,33 @@ int weir_store_compact(const char *dir, const weir_store_options *opt, bool *don
         return weir_err_set(err, WEIR_EINVAL, "state store: directory name too long: %s", dir);
     if (store_open_here(msg.file))
         return WEIR_OK; /* this process reads or writes it: the lock below would not tell */
+    int opening = -1;
+    int rc = open_lock_file(dir, false, &opening, err);
+    if (rc)
+        return rc;
+    if (flock(opening, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK)
+            rc = weir_err_errno(err, errno, "state store %s: compacting: locking its opens", msg.file);
+        close(opening);
+        return rc; /* a process is opening it: it will have it open */
+    }
     char lock[PATH_MAX + 16];
     snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
     int fd = open(lock, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return weir_err_errno(err, errno, "state store %s: compacting: its lock file", msg.file);
+    if (fd < 0) {
+        rc = weir_err_errno(err, errno, "state store %s: compacting: its lock file", msg.file);
+        close(opening);
+        return rc;
+    }
     struct flock only = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-    int rc = WEIR_OK;
     if (fcntl(fd, F_SETLK, &only) == 0) {
         rc = compact_locked(&msg, dir, &o, err);
         *done = rc == WEIR_OK;
     } else if (errno != EAGAIN && errno != EACCES) {
         rc = weir_err_errno(err, errno, "state store %s: compacting: locking", msg.file);
     }
-    close(fd); /* drops the lock byte (reset_locks's close dropped it already) */
+    close(fd);      /* drops the lock byte */
+    close(opening); /* and then lets openers in */
     return rc;
 }
 

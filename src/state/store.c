@@ -243,8 +243,11 @@ static int open_env(weir_store *s, const char *dir, uint64_t map_bytes, weir_err
         if ((rc = mdb_env_create(&s->env)) != 0)
             return store_fail(s, rc, "open", err);
         if ((rc = mdb_env_set_maxdbs(s->env, s->max_tables)) == 0 &&
-            (rc = mdb_env_set_mapsize(s->env, (size_t)map_bytes)) == 0)
-            rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0644);
+            (rc = mdb_env_set_mapsize(s->env, (size_t)map_bytes)) == 0) {
+            int locked = store_env_open(s->env, dir, s->read_only, &rc, err);
+            if (locked)
+                return locked;
+        }
         if (rc != ENOMEM || map_bytes / 2 < MAP_FLOOR)
             break;
         mdb_env_close(s->env);
@@ -295,12 +298,12 @@ int weir_store_release(weir_store *s, weir_err *err)
     }
     mdb_env_close(s->env);
     s->env = NULL;
+    int mdb_rc;
     if ((rc = mdb_env_create(&s->env)) != 0 || (rc = mdb_env_set_maxdbs(s->env, s->max_tables)) != 0 ||
-        (rc = mdb_env_set_mapsize(s->env, (size_t)s->map_bytes)) != 0 ||
-        (rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0644)) != 0)
+        (rc = mdb_env_set_mapsize(s->env, (size_t)s->map_bytes)) != 0)
         rc = store_fail(s, rc, "opening it again to release memory", err);
-    else
-        rc = reopen_tables(s, err);
+    else if ((rc = store_env_open(s->env, dir, s->read_only, &mdb_rc, err)) == WEIR_OK)
+        rc = mdb_rc ? store_fail(s, mdb_rc, "opening it again to release memory", err) : reopen_tables(s, err);
     pthread_rwlock_unlock(&s->map_lock);
     pthread_mutex_unlock(&s->writer_lock);
     return rc;

@@ -100,4 +100,9 @@ bool store_open_here(const char *file);
 int store_free_share(weir_store *s, double *share, uint64_t *file_bytes, weir_err *err);
 int store_remove_copy(const char *dir, weir_err *err);
 
+/* compact.c: mdb_env_open(env, dir) as weir opens every store (MDB_NOTLS,
+ * read-only or not), excluded from a compaction (waiting for one to end);
+ * LMDB's answer in *mdb_rc. A weir error only if the exclusion failed. */
+int store_env_open(MDB_env *env, const char *dir, bool read_only, int *mdb_rc, weir_err *err);
+
 #endif

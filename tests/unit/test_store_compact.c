@@ -7,9 +7,11 @@
  * another store of this process does; kill -9 at random moments of
  * compactions leaves a store that opens with every entry and takes
  * commits, and the copy a kill left unfinished is removed at the next
- * open.
+ * open; processes opening, reading and writing the store while another
+ * compacts it again and again always find it whole.
  */
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -81,12 +83,18 @@ static weir_store *fill(const char *dir, bool hold, bool clean)
  * (each value read through its checksum) and the empty table. */
 static bool whole(const char *dir)
 {
-    weir_store *s = open_store(dir, true);
+    weir_store *s;
+    weir_store_options o = {.read_only = true};
+    if (weir_store_open(dir, &o, &s, &err) != WEIR_OK)
+        return false;
     weir_store_table t, e;
     weir_store_snap *r;
     bool ok = weir_store_table_open(s, "c", false, &t, &err) == WEIR_OK &&
               weir_store_table_open(s, "empty", false, &e, &err) == WEIR_OK;
-    CHECK(weir_store_snap_begin(s, &r, &err));
+    if (weir_store_snap_begin(s, &r, &err) != WEIR_OK) {
+        weir_store_close(s);
+        return false;
+    }
     uint64_t n = 0;
     ok = ok && weir_store_snap_count(r, t, &n, &err) == WEIR_OK && n == KEYS;
     for (unsigned key = 0; key < KEYS && ok; key++) {
@@ -122,7 +130,9 @@ static bool copy_left(const char *dir)
 /* One commit more in the store: a writer goes on after a compaction. */
 static bool writes(const char *dir)
 {
-    weir_store *s = open_store(dir, false);
+    weir_store *s;
+    if (weir_store_open(dir, NULL, &s, &err) != WEIR_OK)
+        return false;
     weir_store_table t;
     weir_store_txn *w;
     int rc = weir_store_table_open(s, "after", true, &t, &err);
@@ -238,12 +248,52 @@ static void test_kill(const char *base)
     diag("%d kills left an unfinished copy, which the next open removed", left);
 }
 
+/* Opens while another process compacts: an opener waits for the
+ * compaction to end (store_env_open), and the compaction does nothing
+ * while a process is opening. */
+static void test_opens_while_compacting(const char *base)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/opens", base);
+    fill(dir, false, false);
+    unsigned *compactions = mmap(NULL, sizeof *compactions, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (compactions == MAP_FAILED)
+        BAIL("mmap");
+    *compactions = 0;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        BAIL("fork");
+    if (pid == 0)
+        for (;;) {
+            bool done;
+            CHECK(weir_store_compact(dir, NULL, &done, &err));
+            __atomic_add_fetch(compactions, done, __ATOMIC_RELAXED);
+        }
+    int good = 0, rounds = 60;
+    for (int round = 0; round < rounds; round++) {
+        bool fine = round % 4 == 3 ? writes(dir) : whole(dir);
+        good += fine;
+        if (!fine)
+            diag("round %d: %s", round, err.msg);
+    }
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    unsigned n = __atomic_load_n(compactions, __ATOMIC_RELAXED);
+    is_int(good, rounds, "a store opened, read and written while another process compacts it is whole each time "
+           "(%u compactions meanwhile)", n);
+    ok(whole(dir) && writes(dir), "and after it");
+    munmap(compactions, sizeof *compactions);
+}
+
 int main(void)
 {
-    plan(8);
+    plan(10);
     char *base = tap_tmpdir("store_compact");
     test_close_compacts(base);
     test_kill(base);
+    test_opens_while_compacting(base);
     tap_rmrf(base);
     free(base);
     return done();
