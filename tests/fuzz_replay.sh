@@ -4,7 +4,7 @@
 # the parsers on hostile input; under SANITIZE=1 with ASan and UBSan.
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
-targets=(json ndjson decode batch segment stream_conf sql eval checkpoint partition_states http jschema key clickhouse_row groups join_store kafka kafka_producers statements index task_state repartition)
+targets=(json ndjson decode batch segment stream_conf sql eval checkpoint partition_states http jschema key clickhouse_row groups join_store kafka kafka_producers statements index task_state repartition kafka_config store_format)
 plan ${#targets[@]}
 for t in "${targets[@]}"; do
     seeds=(fuzz/corpus/$t/*)

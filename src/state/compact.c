@@ -138,7 +138,7 @@ static int copy_table(copy *c, MDB_txn *r, MDB_dbi sdbi, MDB_dbi ddbi, unsigned 
 }
 
 /* Copies every table of the read transaction r (the main database's keys
- * are their names) into c->dst: the tables made first, in one commit,
+ * are their names, and the format marker) into c->dst: the tables made first, in one commit,
  * then their entries in key order, then the last entry written again. */
 static int copy_all(copy *c, MDB_txn *r, unsigned max_tables)
 {
@@ -156,8 +156,15 @@ static int copy_all(copy *c, MDB_txn *r, unsigned max_tables)
         rc = ENOMEM;
     if (rc == 0)
         rc = mdb_txn_begin(c->dst, NULL, 0, &c->w);
+    MDB_dbi dst_main;
+    if (rc == 0)
+        rc = mdb_dbi_open(c->w, NULL, 0, &dst_main);
     char name[256];
     while (rc == 0 && (rc = mdb_cursor_get(names, &k, &v, MDB_NEXT)) == 0) {
+        if (store_format_key(&k)) { /* the format marker, beside the tables' names */
+            rc = mdb_put(c->w, dst_main, &k, &v, 0);
+            continue;
+        }
         if (k.mv_size == 0 || k.mv_size >= sizeof name || memchr(k.mv_data, 0, k.mv_size)) {
             rc = MDB_INCOMPATIBLE; /* not a table's name: not weir's store, left alone */
             break;

@@ -159,8 +159,14 @@ static int open_tables(weir_store *s, weir_err *err)
     }
     MDB_val k, v;
     char name[256];
+    int marker = WEIR_OK;
     while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
         MDB_dbi dbi;
+        if (store_format_key(&k)) {
+            if ((marker = store_format_check(s, &v, err)) != WEIR_OK)
+                break;
+            continue;
+        }
         if (k.mv_size == 0 || k.mv_size >= sizeof name || memchr(k.mv_data, 0, k.mv_size)) {
             rc = MDB_INCOMPATIBLE; /* weir names its tables; this is not weir's store */
             break;
@@ -181,7 +187,7 @@ static int open_tables(weir_store *s, weir_err *err)
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND) {
         mdb_txn_abort(txn);
-        return store_fail(s, rc, "reading its tables", err);
+        return marker ? marker : store_fail(s, rc, "reading its tables", err);
     }
     bool any = false;
     s->checksums = false;
@@ -455,7 +461,7 @@ int weir_store_open(const char *dir, const weir_store_options *opt, weir_store *
     weir_store_table mark;
     /* a compaction's copy left by a crash goes once the store is open (none runs while it is) */
     if ((rc = open_env(s, dir, o.map_bytes ? o.map_bytes : WEIR_STORE_MAP_DEFAULT, err)) != 0 ||
-        (!s->read_only && (rc = store_remove_copy(dir, err)) != 0) ||
+        (!s->read_only && (rc = store_remove_copy(dir, err)) != 0) || (rc = store_format_mark(s, err)) != 0 ||
         (s->checksums && !s->read_only && (rc = weir_store_table_open(s, CHECKSUMS_TABLE, true, &mark, err)) != 0) ||
         (rc = list_open(s, err)) != 0) {
         weir_store_close(s);

@@ -47,6 +47,10 @@ typedef struct weir_store_table {
 } weir_store_table;
 
 #define WEIR_STORE_MAP_DEFAULT (UINT64_C(64) << 30) /* 64 GiB of address space, not of disk */
+/* The store's format this weir writes and reads up to (state/format.c): a
+ * store marked with a higher one, a newer weir's, is refused at open. */
+#define WEIR_STORE_FORMAT 2u
+
 #define WEIR_STORE_TABLES_DEFAULT 4096 /* a table per query, and per partition of serve --threads */
 
 typedef struct weir_store_options {

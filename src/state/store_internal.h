@@ -36,6 +36,7 @@ struct weir_store {
                                      the pipeline thread */
     unsigned writes_unmapped;     /* writes since the last */
     bool compact_at_close;        /* weir_store_compact_at_close: a clean stop's close compacts it */
+    uint32_t format;              /* the format its marker names (format.c), 0 if it has none */
     dev_t dev;                    /* data.mdb's device and inode, for store_open_here */
     ino_t ino;
     weir_store *next_open;        /* the process's list of open stores (store.c) */
@@ -99,6 +100,14 @@ bool store_open_here(const char *file);
  * compaction runs while a process has the store open). */
 int store_free_share(weir_store *s, double *share, uint64_t *file_bytes, weir_err *err);
 int store_remove_copy(const char *dir, weir_err *err);
+
+/* format.c: the store's format marker, a plain entry of LMDB's main
+ * database beside the tables' names: whether a main-database key is it;
+ * its value checked against what this weir reads (s->format set); and
+ * written by a writer's open where it names less than WEIR_STORE_FORMAT. */
+bool store_format_key(const MDB_val *k);
+int store_format_check(weir_store *s, const MDB_val *v, weir_err *err);
+int store_format_mark(weir_store *s, weir_err *err);
 
 /* compact.c: mdb_env_open(env, dir) as weir opens every store (MDB_NOTLS,
  * read-only or not), excluded from a compaction (waiting for one to end);

@@ -16,7 +16,10 @@
  * Values carry checksums: a byte changed in the file is refused by a read
  * and by a scan, naming the file, the table and --reset; a store made
  * before checksums (written here by LMDB itself) is read and written
- * without them.
+ * without them. A writer marks the store with its format, a store made
+ * before the marker gets it at a writer's open, a compaction keeps it, and
+ * a store marked with a
+ * newer format is refused by writers and readers, saying what to do.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -873,9 +876,65 @@ static void test_checksums(const char *base)
     weir_store_close(s);
 }
 
+/* The format marker in dir's main database as LMDB reads it (0: none). */
+static uint32_t marked_format(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *t;
+    MDB_dbi main;
+    MDB_val k = {7, "_format"}, v;
+    uint32_t format = 0;
+    if (mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 4) == 0 && mdb_env_open(env, dir, MDB_RDONLY, 0644) == 0 &&
+        mdb_txn_begin(env, NULL, MDB_RDONLY, &t) == 0) {
+        if (mdb_dbi_open(t, NULL, 0, &main) == 0 && mdb_get(t, main, &k, &v) == 0 && v.mv_size == 4) {
+            const uint8_t *b = v.mv_data;
+            format = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        }
+        mdb_txn_abort(t);
+    }
+    mdb_env_close(env);
+    return format;
+}
+
+static void test_format_marker(const char *base)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/format", base);
+    weir_store *s;
+    weir_store_table t;
+    CHECK(weir_store_open(dir, NULL, &s, &err));
+    CHECK(weir_store_table_open(s, "rows:t", true, &t, &err));
+    weir_store_close(s);
+    uint32_t mine = marked_format(dir);
+    ok(mine >= 2, "a writer marks the store with its format (%u)", mine);
+    bool done = false;
+    CHECK(weir_store_compact(dir, NULL, &done, &err));
+    ok(done && marked_format(dir) == mine, "a compaction keeps the marker");
+    snprintf(dir, sizeof dir, "%s/legacy", base); /* test_checksums's store made before the marker */
+    ok(marked_format(dir) == mine, "and a store made before the marker gets it at a writer's open");
+
+    /* a newer weir's store: the marker says more than this weir reads */
+    MDB_env *env;
+    MDB_txn *t2;
+    MDB_dbi main;
+    uint8_t newer[4] = {(uint8_t)(mine + 1), 0, 0, 0};
+    MDB_val k = {7, "_format"}, v = {4, newer};
+    bool made = mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 4) == 0 && mdb_env_open(env, dir, 0, 0644) == 0 &&
+                mdb_txn_begin(env, NULL, 0, &t2) == 0 && mdb_dbi_open(t2, NULL, 0, &main) == 0 &&
+                mdb_put(t2, main, &k, &v, 0) == 0 && mdb_txn_commit(t2) == 0;
+    mdb_env_close(env);
+    int rc = weir_store_open(dir, NULL, &s, &err);
+    ok(made && rc == WEIR_EINVAL && strstr(err.msg, "newer weir") && strstr(err.msg, "--reset") &&
+       strstr(err.msg, "data.mdb"), "a store of a newer format is refused, saying what to do: %s", err.msg);
+    weir_store_options ro = {.read_only = true};
+    rc = weir_store_open(dir, &ro, &s, &err);
+    ok(rc == WEIR_EINVAL && strstr(err.msg, "newer weir"), "by a reader too");
+    ok(marked_format(dir) == mine + 1, "and left as it was");
+}
+
 int main(void)
 {
-    plan(43);
+    plan(49);
     char *base = tap_tmpdir("store");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/basic", base);
@@ -896,6 +955,7 @@ int main(void)
     test_other_process_grows(base);
     test_errors(base);
     test_checksums(base);
+    test_format_marker(base);
     tap_rmrf(base);
     free(base);
     return done();
