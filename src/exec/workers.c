@@ -88,6 +88,7 @@ typedef struct wpart {          /* one partition of an input some of whose queri
     const weir_record *cur_rec; /* the record being pushed, NULL when time passing makes rows */
     bool mixed;                 /* other queries read the input too: the runner's engine takes its records after the step */
     bool check_keys;            /* its queries keep state per partition: each record must be in its key's partition */
+    bool placed;                /* ... which its stream's key still says of those read so far (key_still_placed) */
     weir_buf key;               /* the record's key text, to check it */
     weir_buf recs;              /* ... which are these (offset, time, value, key, headers), in order */
     uint64_t processed;         /* records the step consumed */
@@ -297,6 +298,14 @@ static int check_key(wpart *pt, const weir_record *rec)
     return rc;
 }
 
+/* Whether the record just read needs no check_key: its stream was placed
+ * by the key when the state started and has kept it since (read after the
+ * record: weir_stream_keyed). Once it is forgotten, each record is checked. */
+static bool key_still_placed(wpart *pt)
+{
+    return pt->placed && (pt->placed = weir_stream_keyed(pt->in->stream));
+}
+
 /* A step of one partition, on its worker: as the runner's step does for an input partition. */
 static void part_step(workers *ws, wpart *pt)
 {
@@ -310,7 +319,7 @@ static void part_step(workers *ws, wpart *pt)
     for (uint32_t k = 0; k < ws->batch && (got = read_part(pt, &rec)) == 1; k++) {
         pt->cur_rec = &rec;
         weir_err_clear(&pt->cb_err);
-        if (pt->check_keys && (pt->rc = check_key(pt, &rec)))
+        if (pt->check_keys && !key_still_placed(pt) && (pt->rc = check_key(pt, &rec)))
             break;
         if (weir_engine_push_json(pt->engine, in->rel, 0, (const char *)rec.value, rec.value_len, rec.ts_ms, &t, &pt->err)) {
             part_failed(pt);
@@ -680,6 +689,7 @@ static int open_parts(weir_runner *r, input *in, bool mixed, weir_err *err)
         in->parts[p].p = p;
         in->parts[p].mixed = mixed;
         in->parts[p].check_keys = in->rel->key_fields && !in->rel->query && state_per_partition(r, in); /* weir partitions a derived stream itself */
+        in->parts[p].placed = in->parts[p].check_keys && placed_by_key(in);
         int rc = weir_engine_new(r->cat, &eo, &in->parts[p].engine, err);
         if (rc)
             return rc;

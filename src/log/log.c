@@ -359,6 +359,7 @@ static int stream_load(weir_log *log, const char *name, const weir_stream_config
     snprintf(s->name, sizeof s->name, "%s", name);
     snprintf(s->dir, sizeof s->dir, "%s/streams/%s", log->dir, name);
     s->config = *config;
+    atomic_store_explicit(&s->keyed, config->key[0] != '\0', memory_order_release);
     s->parts = calloc(config->partitions, sizeof *s->parts);
     int rc = s->parts ? WEIR_OK : weir_err_set(err, WEIR_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < config->partitions && rc == WEIR_OK; i++) { /* each one freeable, wherever a load fails */
@@ -639,6 +640,8 @@ void weir_names_free(char **names, size_t n)
 const char *weir_stream_name(const weir_stream *s) { return s->name; }
 const weir_stream_config *weir_stream_get_config(const weir_stream *s) { return &s->config; }
 
+bool weir_stream_keyed(const weir_stream *s) { return atomic_load_explicit(&s->keyed, memory_order_acquire); }
+
 int weir_stream_append(weir_stream *s, int32_t partition, const weir_record *rec,
                        uint32_t *partition_out, uint64_t *offset_out, weir_err *err)
 {
@@ -871,6 +874,8 @@ static int write_config(weir_stream *s, const weir_stream_config *cfg, bool key_
         memcpy(s->config.key, c.key, sizeof c.key);
     else if (rc == WEIR_OK)
         s->config = c;
+    if (rc == WEIR_OK) /* before any record placed otherwise is appended (weir_stream_forget_key's caller) */
+        atomic_store_explicit(&s->keyed, s->config.key[0] != '\0', memory_order_release);
     return rc;
 }
 

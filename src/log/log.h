@@ -184,6 +184,12 @@ int weir_stream_delete_before(weir_stream *s, uint32_t partition, uint64_t limit
  * changed. The writer's call. */
 int weir_stream_reconfigure(weir_stream *s, const weir_stream_config *config, weir_err *err);
 
+/* Whether the stream still has its key (config.key). Safe on any thread:
+ * a reader that read records and then finds it true knows each of them
+ * was placed by the key, since the key is forgotten before a record
+ * placed otherwise is appended, and a stream gets a key only while empty. */
+bool weir_stream_keyed(const weir_stream *s);
+
 /* Says from now on that the stream's records are not all placed by its
  * key (config.key becomes empty): stream.conf is rewritten durably before
  * it returns, so before any record placed otherwise can be committed. A

@@ -103,6 +103,8 @@ struct weir_stream {
     char name[256];
     char dir[PATH_MAX];
     weir_stream_config config;
+    _Atomic bool keyed;      /* config.key is not empty: stored (release) after each change of it, so a reader
+                                that read a record and then sees it true knows the record was placed by it */
     weir_partition *parts;   /* config.partitions of them */
     uint32_t round_robin;    /* next partition for a record without key */
     bool sync_deferred;      /* commits publish without fdatasync; weir_log_sync makes it durable */

@@ -41,7 +41,8 @@ int main(void)
     snprintf(c.key, sizeof c.key, "%s", "city,user");
     weir_stream_create(log, "keyed", &c, &s, &err);
     s = reopen(&log, dir, "keyed");
-    is_str(weir_stream_get_config(s)->key, "city,user", "a stream keeps its key across a reopen");
+    ok(!strcmp(weir_stream_get_config(s)->key, "city,user") && weir_stream_keyed(s),
+       "a stream keeps its key across a reopen, and says so to readers");
     weir_stream_config retention = {.retention_ms = 1000};
     weir_stream_reconfigure(s, &retention, &err);
     s = reopen(&log, dir, "keyed");
@@ -58,7 +59,8 @@ int main(void)
     is_str(weir_stream_get_config(s)->key, "city,user", "... and forced into its key's partition keep the key");
     is_int(keyless, weir_partition_for_no_key(4), "a record without its key goes to the empty key's partition");
     ingest(s, (int32_t)((home + 1) % 4), "city,user", "{\"city\":\"x\",\"user\":\"u\"}", NULL);
-    is_str(weir_stream_get_config(s)->key, "", "a record forced into another partition makes the stream forget it");
+    ok(!weir_stream_get_config(s)->key[0] && !weir_stream_keyed(s),
+       "a record forced into another partition makes the stream forget it, and say so to readers");
     char path[PATH_MAX], *conf = NULL;
     snprintf(path, sizeof path, "%s/streams/keyed/stream.conf", dir);
     ok(weir_io_read_file(&weir_io_posix, path, &conf, NULL, &err) == WEIR_OK && !strstr(conf, "key="),
@@ -74,7 +76,8 @@ int main(void)
     weir_stream_config plain = {.partitions = 2};
     weir_stream *e;
     weir_stream_create(log, "empty", &plain, &e, &err);
-    ok(weir_stream_adopt_key(e, "city", &adopted, &err) == WEIR_OK && adopted, "an empty one does");
+    ok(!weir_stream_keyed(e) && weir_stream_adopt_key(e, "city", &adopted, &err) == WEIR_OK && adopted &&
+       weir_stream_keyed(e), "an empty one does");
     e = reopen(&log, dir, "empty");
     ingest(e, -1, NULL, "{\"city\":\"x\"}", NULL);
     is_str(weir_stream_get_config(e)->key, "", "a record appended without its key makes it forget it");
