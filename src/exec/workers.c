@@ -8,11 +8,7 @@
  *   - it filters or projects, or groups by every key column of its input
  *     (tasks.c's rule: a key's records are all in one partition, as
  *     weir's ingest and a Kafka client's partitioner put them);
- *   - it is not a join, nor a SESSION window (a record that comes after
- *     its key's session closed by its partition's time starts a session
- *     of its own, which one engine, whose time is the least partition's,
- *     would still have merged: which sessions there are would depend on
- *     the layout, not only when they come out);
+ *   - it is not a join (which needs partition p of each of its inputs);
  *   - for an EMIT FINAL window, it writes a table partitioned by the
  *     input's key columns over as many partitions, so that each output
  *     partition is fed by one input partition (one engine closes a window
@@ -33,7 +29,12 @@
  * (WITH retention), when its partition's time passes it rather than when
  * every partition's has, which changes when its rows come out, not which
  * (but for the ages the end of the input leaves: an end closes every
- * window and ages none).
+ * window and ages none). A SESSION closes by its partition's time too, so
+ * a record that comes after its key's session closed that way starts a
+ * session of its own where one engine, whose time is the least
+ * partition's, would still have merged it: which sessions there are
+ * follows the layout on out-of-order input, as between Kafka Streams'
+ * tasks and one Flink operator (scale-out's tasks do the same).
  * The other queries run in the runner's engine (weir_engine_options.runs
  * says which engine runs which). An input with queries of both kinds is
  * mixed: its workers copy each step's records, which the runner's engine
@@ -136,7 +137,7 @@ static bool partitioned_as_input(const weir_query *q)
 /* Whether the query's state is per input partition (see the top). */
 static bool query_parallel(const weir_catalog *cat, const weir_query *q)
 {
-    if (q->join || q->source->is_table || q->window.kind == WEIR_WINDOW_SESSION || (q->grouped && !tasks_groups_by_key(q)))
+    if (q->join || q->source->is_table || (q->grouped && !tasks_groups_by_key(q)))
         return false;
     if (q->window.kind != WEIR_WINDOW_NONE && q->emit == WEIR_EMIT_FINAL && !partitioned_as_input(q))
         return false;

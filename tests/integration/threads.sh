@@ -16,8 +16,8 @@
 KILLS=${WEIR_KILLS:-10}
 N=${WEIR_THREADS_N:-100000}
 SQL="$(dirname "$0")/threads.sql"
-OUTS="city_5m city_1m city_users city_bursts retweets all_retweets top_users top_cities"
-plan 28
+OUTS="city_5m city_1m city_users user_sessions city_bursts retweets all_retweets top_users top_cities"
+plan 29
 
 # Tweets over a few hours of event time, a little out of order, with a few
 # records far too late and a few that do not fit the schema.
@@ -53,11 +53,22 @@ same() {
 
 for t in 1 2 4; do
     cp -a "$SCRATCH/input" "$SCRATCH/t$t"
-    $WEIR serve -f "$SQL" --data "$SCRATCH/t$t" --once --idle-ms 0 --threads "$t"; ok $? "serve --once --threads $t"
+    $WEIR serve -f "$SQL" --data "$SCRATCH/t$t" --once --idle-ms 0 --threads "$t" 2>"$SCRATCH/t$t.err"
+    ok $? "serve --once --threads $t" || diag "$(cat "$SCRATCH/t$t.err")"
     dump "$SCRATCH/t$t" "t$t"
 done
 [ -s "$SCRATCH/t1.city_5m" ] && [ -s "$SCRATCH/t1.city_bursts" ] && [ -s "$SCRATCH/t1.dlq" ]
 ok $? "the outputs hold rows ($(cat "$SCRATCH"/t1.city_* | wc -l) of the grouped tables, $(wc -l < "$SCRATCH/t1.dlq") dead letters)"
+# which queries ran per partition: serve says so on the way out (not with --once)
+cp -a "$SCRATCH/t1" "$SCRATCH/layout"
+$WEIR serve -f "$SQL" --data "$SCRATCH/layout" --listen off --idle-ms 0 2>"$SCRATCH/layout.err" &
+pid=$!
+for i in $(seq 600); do grep -q "Ctrl-C stops" "$SCRATCH/layout.err" && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -TERM $pid; wait $pid
+grep -q "user_sessions: .*, per partition (4 engines)$" "$SCRATCH/layout.err" &&
+    grep "city_bursts: " "$SCRATCH/layout.err" | grep -vq "per partition" && [ -s "$SCRATCH/t1.user_sessions" ]
+ok $? "a SESSION window grouped by the input's key runs per partition ($(wc -l < "$SCRATCH/t1.user_sessions") sessions), one over an unkeyed stream in one engine" ||
+    diag "$(cat "$SCRATCH/layout.err")"
 same t1 t2; ok $? "--threads 2 writes every output partition as --threads 1 does"
 same t1 t4; ok $? "--threads 4 writes every output partition as --threads 1 does"
 # the partitions' engines keep their groups in the state store (each its own tables), not in the checkpoint file
