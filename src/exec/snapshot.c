@@ -170,6 +170,18 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         s->stats.rows_out = weir_get_u64(&r);
         s->stats.dead = weir_get_u64(&r);
         s->stats.late = weir_get_u64(&r);
+        /* A stateful query this engine kept and no longer runs: its state
+         * would stay here unread (a newer weir moved it per partition, as
+         * SESSION windows and aging windowed tables were): refused rather
+         * than lost. An engine counts only the rows of the queries it runs. */
+        const weir_query *q = s->q;
+        if (e->opt.runs && !e->opt.runs[i] && s->stats.rows_in && !r.bad &&
+            (q->grouped || q->join || q->window.kind != WEIR_WINDOW_NONE))
+            return weir_err_set(err, WEIR_EINVAL, "checkpoint keeps the state of %s in %s, which this weir runs %s: "
+                                "restart with the weir that wrote it, or with --reset, which rebuilds the state from "
+                                "the retained inputs", q->output->name,
+                                e->opt.single_partition ? "its input's partitions' engines" : "one engine",
+                                e->opt.single_partition ? "in one engine" : "per partition");
         bool in_store = version >= 3 && weir_get_u8(&r), join_in_store = version >= 5 && weir_get_u8(&r);
         /* a query another engine runs has no groups here: a runner engine of before partitions' engines kept
          * their store flag for the queries they ran (serve --threads) */

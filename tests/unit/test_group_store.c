@@ -9,7 +9,8 @@
  * written in key order keep their order within a key; LATEST_BY_OFFSET
  * and EARLIEST_BY_OFFSET keep their values (and the records' places)
  * across the restart, CUMULATE windows their panes, and SELECT DISTINCT
- * the tuples it has seen (none emitted again).
+ * the tuples it has seen (none emitted again). A checkpoint keeping the
+ * state of a query the engine no longer runs is refused.
  */
 #include "../tap.h"
 #include "store_helpers.h"
@@ -114,7 +115,7 @@ static weir_engine *attached(const weir_catalog *cat, weir_store *s)
 
 int main(void)
 {
-    plan(12);
+    plan(13);
     weir_arena a = {0};
     weir_catalog cat;
     weir_stmt **st;
@@ -166,6 +167,18 @@ int main(void)
     ok(weir_engine_state_in_store(state.data, state.len) && state.len < 400,
        "the engine's checkpoint state leaves the stored groups out (%zu bytes)", state.len);
     weir_engine_free(e1);
+
+    /* A restart by a weir that no longer runs per_min in this engine (it moved it to other engines): the state
+     * per_min kept here would be left unread, so the checkpoint is refused, saying what to do. */
+    bool all_but_min[5] = {true, false, true, true, true};
+    weir_engine_options moved = {.runs = all_but_min};
+    weir_engine *elsewhere;
+    CHECK(weir_engine_new(&cat, &moved, &elsewhere, &err));
+    CHECK(weir_engine_attach_store(elsewhere, s, &err));
+    int rc = weir_engine_load(elsewhere, state.data, state.len, &err);
+    ok(rc == WEIR_EINVAL && strstr(err.msg, "per_min") && strstr(err.msg, "--reset"),
+       "a checkpoint keeping the state of a query the engine no longer runs is refused: %s", err.msg);
+    weir_engine_free(elsewhere);
 
     /* A restart: attach (the windows are read at once), load the small state, go on. */
     weir_engine *e2 = attached(&cat, s);
