@@ -3,8 +3,7 @@
  * the input is the marker's value, written into a store by LMDB itself.
  * Opening the store (read-only, then as a writer) either refuses it with
  * an error or opens it, and opens it exactly when the value is 4 bytes
- * naming a format this weir reads; a writer's open leaves it marked with
- * this weir's format.
+ * naming a format this weir reads.
  */
 #include <lmdb.h>
 

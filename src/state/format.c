@@ -6,12 +6,13 @@
  * version 2, packed accumulators, a query's rows without a groups: table);
  * a weir that reads a newer store than it knows would misread it, silently
  * where a table it expects is simply empty. So the writer marks the store
- * with the lowest format a reader must know, and an open refuses a store
- * marked higher than WEIR_STORE_FORMAT (store.h). The marker is a plain
- * entry of LMDB's main database, where the tables' names are: weirs from
- * before the marker, which open every name there as a table, refuse such
- * a store as not a store (with `--reset` as the way on) instead of
- * misreading it.
+ * with the lowest format a reader must know, in its first commit (not at
+ * open: a start refused before it writes anything leaves a store that the
+ * weir which wrote it still opens), and an open refuses a store marked
+ * higher than WEIR_STORE_FORMAT (store.h). The marker is a plain entry of
+ * LMDB's main database, where the tables' names are: weirs from before the
+ * marker, which open every name there as a table, refuse such a store as
+ * not a store (with `--reset` as the way on) instead of misreading it.
  *
  * Formats: 1, stores without the marker (what any earlier weir wrote);
  * 2, this weir's.
@@ -43,24 +44,14 @@ int store_format_check(weir_store *s, const MDB_val *v, weir_err *err)
     return WEIR_OK;
 }
 
-int store_format_mark(weir_store *s, weir_err *err)
+int store_format_put(weir_store *s, MDB_txn *txn)
 {
-    if (s->read_only || s->format == WEIR_STORE_FORMAT)
-        return WEIR_OK;
+    if (s->format == WEIR_STORE_FORMAT)
+        return 0;
     uint32_t f = WEIR_STORE_FORMAT;
     uint8_t b[4] = {f & 0xff, f >> 8 & 0xff, f >> 16 & 0xff, f >> 24};
     MDB_val k = {strlen(FORMAT_KEY), FORMAT_KEY}, v = {sizeof b, b};
-    MDB_txn *txn;
     MDB_dbi main;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (rc)
-        return store_fail(s, rc, "marking its format", err);
-    if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) != 0 || (rc = mdb_put(txn, main, &k, &v, 0)) != 0) {
-        mdb_txn_abort(txn);
-        return store_fail(s, rc, "marking its format", err);
-    }
-    if ((rc = mdb_txn_commit(txn)) != 0)
-        return store_fail(s, rc, "marking its format", err);
-    s->format = WEIR_STORE_FORMAT;
-    return WEIR_OK;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main);
+    return rc ? rc : mdb_put(txn, main, &k, &v, 0);
 }

@@ -461,7 +461,7 @@ int weir_store_open(const char *dir, const weir_store_options *opt, weir_store *
     weir_store_table mark;
     /* a compaction's copy left by a crash goes once the store is open (none runs while it is) */
     if ((rc = open_env(s, dir, o.map_bytes ? o.map_bytes : WEIR_STORE_MAP_DEFAULT, err)) != 0 ||
-        (!s->read_only && (rc = store_remove_copy(dir, err)) != 0) || (rc = store_format_mark(s, err)) != 0 ||
+        (!s->read_only && (rc = store_remove_copy(dir, err)) != 0) ||
         (s->checksums && !s->read_only && (rc = weir_store_table_open(s, CHECKSUMS_TABLE, true, &mark, err)) != 0) ||
         (rc = list_open(s, err)) != 0) {
         weir_store_close(s);

@@ -103,11 +103,13 @@ int store_remove_copy(const char *dir, weir_err *err);
 
 /* format.c: the store's format marker, a plain entry of LMDB's main
  * database beside the tables' names: whether a main-database key is it;
- * its value checked against what this weir reads (s->format set); and
- * written by a writer's open where it names less than WEIR_STORE_FORMAT. */
+ * its value checked against what this weir reads (s->format set); and put
+ * into a write transaction where the store is not marked with
+ * WEIR_STORE_FORMAT yet (an LMDB error code; the writer sets s->format
+ * once one commits). */
 bool store_format_key(const MDB_val *k);
 int store_format_check(weir_store *s, const MDB_val *v, weir_err *err);
-int store_format_mark(weir_store *s, weir_err *err);
+int store_format_put(weir_store *s, MDB_txn *txn);
 
 /* compact.c: mdb_env_open(env, dir) as weir opens every store (MDB_NOTLS,
  * read-only or not), excluded from a compaction (waiting for one to end);

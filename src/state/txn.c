@@ -30,11 +30,17 @@ typedef struct redo_op {
 #define MAX_GROWS 16
 
 /* Begins LMDB's write transaction, taking a map another process grew
- * (the writer holds no snapshot: see store.h). */
+ * (the writer holds no snapshot: see store.h); until one commits, each
+ * also writes the store's format marker (format.c). */
 static int begin_write(weir_store *s, MDB_txn **txn, weir_err *err)
 {
     for (;;) {
         int rc = mdb_txn_begin(s->env, NULL, 0, txn);
+        if (rc == 0 && (rc = store_format_put(s, *txn)) != 0) {
+            mdb_txn_abort(*txn);
+            *txn = NULL;
+            return store_fail(s, rc, "marking its format", err);
+        }
         if (rc != MDB_MAP_RESIZED)
             return rc ? store_fail(s, rc, "beginning a write", err) : WEIR_OK;
         if ((rc = store_adopt_size(s, err)) != 0)
@@ -212,8 +218,10 @@ int weir_store_commit(weir_store_txn *t, weir_err *err)
     while (rc == 0) {
         int lrc = mdb_txn_commit(t->txn); /* frees t->txn, committed or not */
         t->txn = NULL;
-        if (lrc == 0)
+        if (lrc == 0) {
+            s->format = WEIR_STORE_FORMAT; /* the marker went with it */
             break;
+        }
         if (lrc != MDB_MAP_FULL)
             rc = store_fail(s, lrc, "committing", err);
         else

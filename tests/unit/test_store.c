@@ -16,8 +16,9 @@
  * Values carry checksums: a byte changed in the file is refused by a read
  * and by a scan, naming the file, the table and --reset; a store made
  * before checksums (written here by LMDB itself) is read and written
- * without them. A writer marks the store with its format, a store made
- * before the marker gets it at a writer's open, a compaction keeps it, and
+ * without them. A writer's first commit marks the store with its format
+ * (an open alone does not), a store made before the marker gets it the
+ * same way, a compaction keeps it, and
  * a store marked with a
  * newer format is refused by writers and readers, saying what to do.
  */
@@ -902,16 +903,25 @@ static void test_format_marker(const char *base)
     snprintf(dir, sizeof dir, "%s/format", base);
     weir_store *s;
     weir_store_table t;
+    weir_store_txn *txn;
     CHECK(weir_store_open(dir, NULL, &s, &err));
     CHECK(weir_store_table_open(s, "rows:t", true, &t, &err));
     weir_store_close(s);
+    ok(marked_format(dir) == 0, "a writer's open that commits nothing does not mark the store (a refused start "
+       "leaves it to the weir that wrote it)");
+    CHECK(weir_store_open(dir, NULL, &s, &err));
+    CHECK(weir_store_table_open(s, "rows:t", false, &t, &err));
+    CHECK(weir_store_begin(s, &txn, &err));
+    CHECK(weir_store_put(txn, t, "k", 1, "v", 1, &err));
+    CHECK(weir_store_commit(txn, &err));
+    weir_store_close(s);
     uint32_t mine = marked_format(dir);
-    ok(mine >= 2, "a writer marks the store with its format (%u)", mine);
+    ok(mine >= 2, "its first commit marks the store with its format (%u)", mine);
     bool done = false;
     CHECK(weir_store_compact(dir, NULL, &done, &err));
     ok(done && marked_format(dir) == mine, "a compaction keeps the marker");
     snprintf(dir, sizeof dir, "%s/legacy", base); /* test_checksums's store made before the marker */
-    ok(marked_format(dir) == mine, "and a store made before the marker gets it at a writer's open");
+    ok(marked_format(dir) == mine, "and a store made before the marker gets it at a writer's first commit");
 
     /* a newer weir's store: the marker says more than this weir reads */
     MDB_env *env;
@@ -934,7 +944,7 @@ static void test_format_marker(const char *base)
 
 int main(void)
 {
-    plan(49);
+    plan(50);
     char *base = tap_tmpdir("store");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/basic", base);
