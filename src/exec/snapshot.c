@@ -170,18 +170,9 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         s->stats.rows_out = weir_get_u64(&r);
         s->stats.dead = weir_get_u64(&r);
         s->stats.late = weir_get_u64(&r);
-        /* A stateful query this engine kept and no longer runs: its state
-         * would stay here unread (a newer weir moved it per partition, as
-         * SESSION windows and aging windowed tables were): refused rather
-         * than lost. An engine counts only the rows of the queries it runs. */
-        const weir_query *q = s->q;
-        if (e->opt.runs && !e->opt.runs[i] && s->stats.rows_in && !r.bad &&
-            (q->grouped || q->join || q->window.kind != WEIR_WINDOW_NONE))
-            return weir_err_set(err, WEIR_EINVAL, "checkpoint keeps the state of %s in %s, which this weir runs %s: "
-                                "restart with the weir that wrote it, or with --reset, which rebuilds the state from "
-                                "the retained inputs", q->output->name,
-                                e->opt.single_partition ? "its input's partitions' engines" : "one engine",
-                                e->opt.single_partition ? "in one engine" : "per partition");
+        bool elsewhere = e->opt.runs && !e->opt.runs[i]; /* another engine runs it: its counts are that one's */
+        if (elsewhere)
+            s->stats = (weir_query_stats){0};
         bool in_store = version >= 3 && weir_get_u8(&r), join_in_store = version >= 5 && weir_get_u8(&r);
         /* a query another engine runs has no groups here: a runner engine of before partitions' engines kept
          * their store flag for the queries they ran (serve --threads) */
@@ -192,6 +183,16 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint keeps the join rows of %s in the state store, which is not "
                                 "open", s->q->output->name);
         uint64_t ngroups = weir_get_u64(&r);
+        /* Groups (open sessions: a SESSION window's are never in the store)
+         * this engine kept for a query it no longer runs would stay here
+         * unread: a newer weir moved the query per partition. Refused
+         * rather than lost. */
+        if (ngroups && elsewhere && !r.bad)
+            return weir_err_set(err, WEIR_EINVAL, "checkpoint keeps %llu groups of %s in %s, which this weir runs %s: "
+                                "restart with the weir that wrote it, or with --reset, which rebuilds the state from "
+                                "the retained inputs", (unsigned long long)ngroups, s->q->output->name,
+                                e->opt.single_partition ? "its input's partitions' engines" : "one engine",
+                                e->opt.single_partition ? "in one engine" : "per partition");
         if (ngroups && (!s->groups || s->q->nkeys > 64))
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint holds groups for %s, which has none", s->q->output->name);
         /* room for them all at once, unless the count is more than the bytes left could hold (damage) */
