@@ -267,6 +267,8 @@ static int open_lock_file(const char *dir, bool read_only, int *fd, weir_err *er
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof path, "%s/open.lock", dir) >= sizeof path)
         return weir_err_set(err, WEIR_EINVAL, "state store: directory name too long: %s", dir);
+    if (read_only && (*fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) /* a flock needs no write access */
+        return WEIR_OK;
     if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) >= 0)
         return WEIR_OK;
     if (read_only && (errno == EACCES || errno == EROFS || errno == EPERM))
@@ -322,11 +324,12 @@ int weir_store_compact(const char *dir, const weir_store_options *opt, bool *don
         return rc;
     }
     struct flock only = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-    if (fcntl(fd, F_SETLK, &only) == 0) {
+    if (fcntl(fd, F_SETLK, &only) != 0) {
+        if (errno != EAGAIN && errno != EACCES)
+            rc = weir_err_errno(err, errno, "state store %s: compacting: locking", msg.file);
+    } else if (!store_open_here(msg.file)) { /* asked again: a thread of this process may have opened it since */
         rc = compact_locked(&msg, dir, &o, err);
         *done = rc == WEIR_OK;
-    } else if (errno != EAGAIN && errno != EACCES) {
-        rc = weir_err_errno(err, errno, "state store %s: compacting: locking", msg.file);
     }
     close(fd);      /* drops the lock byte */
     close(opening); /* and then lets openers in */
