@@ -137,11 +137,27 @@ static int apply(kafka_state *ks, const rd_kafka_message_t *m)
     return weir_task_log_apply(ks->log, &r) ? WEIR_ENOMEM : WEIR_OK;
 }
 
+/* The topic's partition 0's end as rk reads it (query_watermark_offsets).
+ * A topic this process has just created may be known to the cluster
+ * before its client's metadata has its partition (_UNKNOWN_PARTITION): that
+ * is asked again, for TIMEOUT_MS at most. */
+static rd_kafka_resp_err_t end_of(kafka_state *ks, rd_kafka_t *rk, int64_t *hi)
+{
+    int64_t lo;
+    uint64_t deadline = weir_mono_ns() + (uint64_t)TIMEOUT_MS * 1000000;
+    rd_kafka_resp_err_t e;
+    while ((e = rd_kafka_query_watermark_offsets(rk, ks->topic, 0, &lo, hi, TIMEOUT_MS)) ==
+               RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION &&
+           weir_mono_ns() < deadline)
+        usleep(100000);
+    return e;
+}
+
 /* Reads the topic up to the end the broker reports now. */
 static int catch_up(kafka_state *ks, weir_err *err)
 {
-    int64_t lo, hi;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(ks->consumer, ks->topic, 0, &lo, &hi, TIMEOUT_MS);
+    int64_t hi;
+    rd_kafka_resp_err_t e = end_of(ks, ks->consumer, &hi);
     if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
         return WEIR_OK; /* nothing saved yet */
     if (e)
@@ -361,8 +377,7 @@ static int store_owner(void *ctx, const char *task, char *address, size_t cap, w
  * when the topic does not exist yet. */
 static int topic_end(kafka_state *ks, rd_kafka_t *rk, int64_t *end, weir_err *err)
 {
-    int64_t lo;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, ks->topic, 0, &lo, end, TIMEOUT_MS);
+    rd_kafka_resp_err_t e = end_of(ks, rk, end);
     if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
         *end = 0;
         return WEIR_OK;
