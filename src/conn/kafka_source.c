@@ -300,6 +300,8 @@ static int input_seek(void *state, uint32_t p, uint64_t offset, weir_err *err)
     kafka_input *k = state;
     if (p >= k->partitions || !k->parts[p].owned)
         return WEIR_OK;
+    if (k->parts[p].paused) /* its queue was full: emptied below, so the consumer fetches again */
+        set_paused(k, p, false);
     drop_queue(&k->parts[p]);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
