@@ -29,8 +29,8 @@
  * stable offset reaches the end it had when the task's producer was
  * initialised: a save committed meanwhile (the previous owner's, completed
  * by the fencing) is then read, and one left open by a process that died
- * is aborted by whoever gains its task, or by the broker after
- * WEIR_KAFKA_TXN_TIMEOUT_MS.
+ * is aborted by whoever gains its task, or by the broker after the
+ * transactions' timeout (weir_kafka_txn_timeout).
  */
 #include "conn/kafka_state.h"
 
@@ -70,6 +70,7 @@ typedef struct kafka_state {
     weir_task_log *log;         /* the records read and written */
     weir_buf scratch;           /* a head's vouches, NUL-terminated */
     bool exactly_once;          /* serve --kafka-exactly-once */
+    int64_t txn_timeout_ms;     /* exactly once: the transactions' timeout (weir_kafka_txn_timeout) */
     char brokers[1024];
     char group[256];
     rd_kafka_t *uncommitted;    /* exactly once: a read_uncommitted client, for the topic's end past open transactions */
@@ -407,18 +408,19 @@ static int store_begin(void *ctx, const char *task, weir_err *err)
     if (slash)
         *slash = '.';
     weir_kafka_user user = {ks->config, NULL};
-    int rc = weir_kafka_txn_open(ks->brokers, id, &user, &tt->txn, err);
+    int rc = weir_kafka_txn_open(ks->brokers, id, &user, ks->txn_timeout_ms, &tt->txn, err);
     /* The previous owner is fenced: its last transaction is complete, below this end. Wait until the
      * stable offset passes it (transactions of other tasks commit within a save; one left open by a
      * process that died ends when its task is gained, or at its timeout). */
     int64_t end = 0, stable = 0;
     if (rc == WEIR_OK)
         rc = topic_end(ks, ks->uncommitted, &end, err);
-    uint64_t deadline = weir_mono_ns() + (uint64_t)(WEIR_KAFKA_TXN_TIMEOUT_MS + TIMEOUT_MS) * 1000000;
+    int64_t wait_ms = ks->txn_timeout_ms + TIMEOUT_MS;
+    uint64_t deadline = weir_mono_ns() + (uint64_t)wait_ms * 1000000;
     while (rc == WEIR_OK && (rc = topic_end(ks, ks->consumer, &stable, err)) == WEIR_OK && stable < end) {
         if (weir_mono_ns() > deadline)
-            rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: a transaction stayed open past offset %lld for %d ms",
-                              ks->topic, (long long)stable, WEIR_KAFKA_TXN_TIMEOUT_MS + TIMEOUT_MS);
+            rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: a transaction stayed open past offset %lld for %lld ms",
+                              ks->topic, (long long)stable, (long long)wait_ms);
         else
             usleep(50000);
     }
@@ -555,7 +557,11 @@ int weir_kafka_state_open(const char *brokers, const char *group, const char *in
     snprintf(ks->instance, sizeof ks->instance, "%s", instance);
     snprintf(ks->brokers, sizeof ks->brokers, "%s", brokers);
     snprintf(ks->group, sizeof ks->group, "%s", group);
-    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner, NULL, NULL, NULL, NULL};
+    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner, NULL, NULL, NULL, NULL, 0};
+    if (exactly_once && (ks->store.txn_timeout_ms = ks->txn_timeout_ms = weir_kafka_txn_timeout(config, err)) < 0) {
+        free(ks);
+        return err->code;
+    }
     if (exactly_once) {
         ks->store.begin = store_begin;
         ks->store.emit = store_emit;

@@ -13,6 +13,7 @@
  */
 #include "conn/kafka_txn.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,15 +66,32 @@ static int abort_after(weir_kafka_txn *t, const char *doing, const char *why, we
     return weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s (the transaction was aborted)", t->id, doing, why);
 }
 
-int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_user *user, weir_kafka_txn **out,
-                        weir_err *err)
+int64_t weir_kafka_txn_timeout(const char *const *config, weir_err *err)
+{
+    const char *given = NULL;
+    for (const char *const *p = config; p && *p; p += 2) /* the last one given counts, as librdkafka sets them in order */
+        if (!strcmp(p[0], "transaction.timeout.ms"))
+            given = p[1];
+    if (!given)
+        return WEIR_KAFKA_TXN_TIMEOUT_MS;
+    char *end;
+    errno = 0;
+    long long ms = strtoll(given, &end, 10);
+    if (errno || end == given || *end || ms < 1000 || ms > 2147483647)
+        return weir_err_set(err, WEIR_EINVAL, "--kafka-config transaction.timeout.ms=%s: expected milliseconds from "
+                            "1000 to 2147483647", given), -1;
+    return ms;
+}
+
+int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_user *user, int64_t timeout_ms,
+                        weir_kafka_txn **out, weir_err *err)
 {
     weir_kafka_txn *t = calloc(1, sizeof *t);
     if (!t)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     snprintf(t->id, sizeof t->id, "%s", id);
-    char timeout[16];
-    snprintf(timeout, sizeof timeout, "%d", WEIR_KAFKA_TXN_TIMEOUT_MS);
+    char timeout[24];
+    snprintf(timeout, sizeof timeout, "%lld", (long long)timeout_ms);
     /* murmur2_random: a keyed record lands where a Java producer puts it (an output topic of
      * another partition count than its stream) */
     const char *const props[] = {"bootstrap.servers", brokers, "log_level", "2", "transactional.id", id,

@@ -12,15 +12,25 @@ typedef struct weir_kafka_txn weir_kafka_txn;
 
 /* How long a transaction may stay open before the broker aborts it (a
  * producer that died with one open blocks read_committed readers of its
- * partitions until its successor fences it, or until then). */
+ * partitions until its successor fences it, or until then), unless serve
+ * --kafka-config sets transaction.timeout.ms; also how long a call to the
+ * transaction coordinator (init, commit, abort) may wait. */
 #define WEIR_KAFKA_TXN_TIMEOUT_MS 10000
+
+/* The transactions' timeout under the properties config (serve
+ * --kafka-config's: name, value, ..., NULL; or NULL): its
+ * transaction.timeout.ms, else WEIR_KAFKA_TXN_TIMEOUT_MS; -1 with err
+ * naming the property when it is no whole number of milliseconds in
+ * librdkafka's range (1000 to 2147483647). */
+int64_t weir_kafka_txn_timeout(const char *const *config, weir_err *err);
 
 /* A producer with transactional.id id on brokers, initialised: the
  * broker fences every earlier producer of that id (a zombie: a process
  * that lost the task without knowing it), aborting or completing its
- * open transaction first. user: serve --kafka-config's properties. */
-int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_user *user, weir_kafka_txn **out,
-                        weir_err *err);
+ * open transaction first. user: serve --kafka-config's properties;
+ * timeout_ms: weir_kafka_txn_timeout's. */
+int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_user *user, int64_t timeout_ms,
+                        weir_kafka_txn **out, weir_err *err);
 /* Produces one record in the open transaction, beginning one if none is
  * (partition RD_KAFKA_PARTITION_UA: murmur2 of the key picks). headers:
  * taken over when it returns WEIR_OK, else the caller's. WEIR_EBUSY: the

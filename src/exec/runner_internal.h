@@ -252,6 +252,12 @@ void checkpoint_free(weir_runner *r);
 /* Whether the query groups by every key column of its input (a key's records all in one partition). */
 bool tasks_groups_by_key(const weir_query *q);
 int tasks_check(const weir_runner *r, weir_err *err);
+/* Exactly once: refuses a checkpoint interval (opt.checkpoint_ms) the
+ * tasks' transactions would not outlast (opt.tasks->txn_timeout_ms). */
+int tasks_check_interval(const weir_runner *r, weir_err *err);
+/* The checkpoint interval as stretched by the checkpoints' cost, capped
+ * under exactly once so that transactions commit within their timeout. */
+int64_t tasks_interval(const weir_runner *r, int64_t interval);
 /* Before the inputs open: which inputs a join connects (a group follows its first input's partitions). */
 int tasks_group(weir_runner *r, weir_err *err);
 /* An input's tasks: its own, or its lead's (tasks_group first, in input order). */

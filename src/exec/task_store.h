@@ -73,6 +73,12 @@ typedef struct weir_task_store {
      * emitted since its last save is then gone: the caller restores the
      * task from that save (end(), begin(), load()) and reads on from there. */
     bool (*aborted)(void *ctx, const char *task);
+    /* Exactly once: the transactions' timeout (transaction.timeout.ms),
+     * past which the broker aborts one still open; 0 otherwise. A task's
+     * transaction stays open from its first row after a commit until the
+     * checkpoint after it commits, so the runner keeps its checkpoint
+     * interval well below (tasks.c). */
+    int64_t txn_timeout_ms;
 } weir_task_store;
 
 #endif

@@ -109,6 +109,36 @@ int tasks_check(const weir_runner *r, weir_err *err)
     return WEIR_OK;
 }
 
+/* Exactly once: a task's transaction stays open from its first row after
+ * a commit through the checkpoint interval, the checkpoint, and the saves
+ * of the tasks before it, which commit one at a time; the broker aborts
+ * one open longer than transaction.timeout.ms, and the task is then redone
+ * from its last commit. A third of the timeout for the interval leaves two
+ * thirds for the rest (Kafka Streams refuses a commit interval above the
+ * timeout; it commits every 100 ms under exactly-once, with 10 s). */
+static int64_t interval_cap(const weir_runner *r)
+{
+    return r->opt.tasks->txn_timeout_ms / 3;
+}
+
+int tasks_check_interval(const weir_runner *r, weir_err *err)
+{
+    if (!r->opt.tasks->txn_timeout_ms || r->opt.checkpoint_ms <= interval_cap(r))
+        return WEIR_OK;
+    return weir_err_set(err, WEIR_EINVAL, "--kafka-exactly-once: --checkpoint-ms %lld is not well below the transactions' "
+                        "timeout (transaction.timeout.ms %lld): each checkpoint commits the tasks' transactions, which "
+                        "the broker aborts once open longer, and the tasks would redo their work again and again; use "
+                        "--checkpoint-ms %lld at most, or give a larger transaction.timeout.ms in --kafka-config (up "
+                        "to the brokers' transaction.max.timeout.ms, 15 minutes by default)",
+                        (long long)r->opt.checkpoint_ms, (long long)r->opt.tasks->txn_timeout_ms,
+                        (long long)interval_cap(r));
+}
+
+int64_t tasks_interval(const weir_runner *r, int64_t interval)
+{
+    return r->opt.tasks && r->opt.tasks->txn_timeout_ms && interval > interval_cap(r) ? interval_cap(r) : interval;
+}
+
 static input *lead_of(input *in)
 {
     return in->lead ? in->lead : in;

@@ -7,8 +7,9 @@
  * emitted rows in an open transaction, which a save commits with the
  * state, and the test makes a save or an emit abort under the task.
  *
- * Checked, each time on the committed rows (what a read_committed reader
- * sees): every (key, count) update of the table once, none missing:
+ * A checkpoint interval the transactions would not outlast is refused.
+ * Then checked, each time on the committed rows (what a read_committed
+ * reader sees): every (key, count) update of the table once, none missing:
  * - a save whose transaction is aborted sends the task back to its last
  *   commit and the records after it are read again;
  * - so does an emit aborted under the task, at the next checkpoint;
@@ -259,7 +260,7 @@ static bool run(weir_runner *r, int steps, int64_t *now)
 
 int main(void)
 {
-    plan(4);
+    plan(5);
     weir_arena a = {0};
     weir_stmt **stmts;
     size_t nstmts;
@@ -270,13 +271,27 @@ int main(void)
     if (!(store.log = weir_task_log_new()))
         BAIL("out of memory");
     char *dir = tap_tmpdir("tasks_txn");
-    weir_task_store tasks = {"A", "A", st_load, st_save, st_claim, st_owner, st_begin, st_emit, st_end, st_aborted};
-    weir_runner_options o = {.checkpoint_ms = INT64_MAX / 4, .idle_ms = -1, .batch = 10, .tasks = &tasks,
-                             .open_input = open_source};
+    weir_task_store tasks = {"A", "A", st_load, st_save, st_claim, st_owner, st_begin, st_emit, st_end, st_aborted, 0};
     weir_log *log;
     weir_runner *r;
     weir_err err;
-    if (weir_log_open(dir, NULL, &log, &err) || weir_runner_open(log, &cat, pipeline, strlen(pipeline), &o, &r, &err))
+    if (weir_log_open(dir, NULL, &log, &err))
+        BAIL("%s", err.msg);
+
+    /* Transactions the broker aborts after 3 s: a checkpoint interval above a third of that is refused. */
+    tasks.txn_timeout_ms = 3000;
+    weir_runner_options o = {.checkpoint_ms = 1001, .idle_ms = -1, .batch = 10, .tasks = &tasks, .open_input = open_source};
+    int rc = weir_runner_open(log, &cat, pipeline, strlen(pipeline), &o, &r, &err);
+    ok(rc == WEIR_EINVAL && strstr(err.msg, "--checkpoint-ms 1001 is not well below") &&
+           strstr(err.msg, "transaction.timeout.ms 3000") && strstr(err.msg, "--checkpoint-ms 1000 at most"),
+       "a checkpoint interval above a third of the transactions' timeout is refused, saying what to change (%s)",
+       rc ? err.msg : "opened");
+    if (rc == WEIR_OK)
+        weir_runner_close(r);
+
+    tasks.txn_timeout_ms = 0;
+    o.checkpoint_ms = INT64_MAX / 4;
+    if (weir_runner_open(log, &cat, pipeline, strlen(pipeline), &o, &r, &err))
         BAIL("%s", err.msg);
     int64_t now = 1000;
 
