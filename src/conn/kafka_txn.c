@@ -23,35 +23,50 @@
 struct weir_kafka_txn {
     rd_kafka_t *rk;
     bool open;                 /* begun: records produced since the last commit */
-    bool fenced;               /* another producer of the id took over: nothing more of this one lands */
-    bool aborted;              /* the last error aborted the open transaction, the producer not fenced */
+    bool fenced;               /* the broker knows a newer epoch of the id (fenced_by): nothing more of this one lands */
+    bool aborted;              /* the last error aborted the open transaction, the producer still usable */
     char id[300];
 };
 
-/* Whether e says a newer producer of the id took over (librdkafka's own
- * code, or the broker's, depending on the request that met it). */
+/* Whether e says the broker knows a newer epoch of the id than this
+ * producer's: another producer initialised the id (a new owner of the
+ * task fencing this one, PRODUCER_FENCED), or the transaction coordinator
+ * aborted a transaction that outlived transaction.timeout.ms and bumped
+ * the epoch (KIP-588, INVALID_PRODUCER_EPOCH). librdkafka 2.0.2 raises
+ * both as the same fatal error, _FENCED (against Kafka 4.4 a timed-out
+ * transaction's next AddPartitionsToTxn reads "Broker: Producer attempted
+ * an operation with an old epoch", then "Fatal transaction error: ...
+ * fenced by a newer instance"), so they cannot be told apart here. Either
+ * way the open transaction is gone and this producer can do nothing more;
+ * whether the task is still this process's is for the task store's claims
+ * to say (exec/tasks.c, reset_task), not this error. */
 static bool fenced_by(rd_kafka_resp_err_t e)
 {
     return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
            e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
 }
 
-/* Says what e is and frees it; WEIR_EBUSY when it fenced the producer. */
+static int fenced_error(weir_kafka_txn *t, weir_err *err)
+{
+    return weir_err_set(err, WEIR_EIO, "kafka transaction %s: fenced: a newer producer of the id, or the broker's "
+                        "transaction timeout, aborted its transaction", t->id);
+}
+
+/* Says what e is and frees it: a fencing (weir_kafka_txn_aborted then
+ * says the transaction is gone), or a fatal error. */
 static int txn_error(weir_kafka_txn *t, rd_kafka_error_t *e, const char *doing, weir_err *err)
 {
-    bool fenced = fenced_by(rd_kafka_error_code(e));
-    int code = fenced ? WEIR_EBUSY : WEIR_EIO;
-    t->fenced |= fenced;
-    weir_err_set(err, code, "kafka transaction %s: %s: %s", t->id, doing, rd_kafka_error_string(e));
+    t->fenced |= fenced_by(rd_kafka_error_code(e));
+    weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s", t->id, doing, rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
-    return code;
+    return WEIR_EIO;
 }
 
 /* After an error that leaves the open transaction to be aborted (an
  * "abortable" state, in which librdkafka refuses records): aborts it.
- * The abort is what tells a fenced producer (a zombie woken after its
- * task was taken over: the broker refuses its EndTxn) from a failure:
- * WEIR_EBUSY then, else WEIR_EIO saying what failed (why). */
+ * Whatever the abort answers (refused when the producer was fenced
+ * meanwhile), none of the transaction lands: WEIR_EIO saying what failed
+ * (why), weir_kafka_txn_aborted true. */
 static int abort_after(weir_kafka_txn *t, const char *doing, const char *why, weir_err *err)
 {
     rd_kafka_error_t *a = rd_kafka_abort_transaction(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS);
@@ -60,8 +75,6 @@ static int abort_after(weir_kafka_txn *t, const char *doing, const char *why, we
         t->fenced |= fenced_by(rd_kafka_error_code(a));
         rd_kafka_error_destroy(a);
     }
-    if (t->fenced)
-        return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
     t->aborted = true;
     return weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s (the transaction was aborted)", t->id, doing, why);
 }
@@ -103,9 +116,9 @@ int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_us
     }
     rd_kafka_error_t *e = rd_kafka_init_transactions(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS + 5000);
     if (e) {
-        int rc = txn_error(t, e, "initialising", err);
+        int rc = txn_error(t, e, "initialising", err); /* fenced: another process started it meanwhile */
         weir_kafka_txn_close(t);
-        return rc == WEIR_EBUSY ? WEIR_EIO : rc; /* fenced while starting: another process started it meanwhile */
+        return rc;
     }
     *out = t;
     return WEIR_OK;
@@ -115,7 +128,7 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
                            const void *value, size_t vlen, int64_t ts_ms, rd_kafka_headers_t *headers, weir_err *err)
 {
     if (t->fenced)
-        return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
+        return fenced_error(t, err);
     rd_kafka_error_t *e;
     t->aborted = false;
     if (!t->open && (e = rd_kafka_begin_transaction(t->rk))) /* fenced, or a fatal error: this producer is done */
@@ -134,11 +147,8 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
             return WEIR_OK;
         char why[256], doing[300];
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(t->rk, why, sizeof why);
-        if (fenced_by(fatal)) {
-            t->fenced = true;
-            return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: %s", t->id, why);
-        }
         snprintf(doing, sizeof doing, "producing to %s", topic);
+        t->fenced |= fenced_by(fatal);
         if (fatal)
             return weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s", t->id, doing, why);
         return abort_after(t, doing, rd_kafka_err2str(pe), err); /* _STATE: the transaction must be aborted */
@@ -147,7 +157,7 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
 
 bool weir_kafka_txn_aborted(const weir_kafka_txn *t)
 {
-    return t->aborted;
+    return t->aborted || t->fenced;
 }
 
 bool weir_kafka_txn_pending(const weir_kafka_txn *t)
@@ -158,7 +168,7 @@ bool weir_kafka_txn_pending(const weir_kafka_txn *t)
 int weir_kafka_txn_commit(weir_kafka_txn *t, weir_err *err)
 {
     if (t->fenced)
-        return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
+        return fenced_error(t, err);
     t->aborted = false;
     if (!t->open)
         return WEIR_OK;

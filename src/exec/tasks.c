@@ -38,7 +38,8 @@
  * only what no committed row came of. A task lost with rows in its open
  * transaction has them aborted and its engine dropped (restored if it
  * comes back). A transaction aborted under a task still held (the
- * broker's timeout, a record refused) takes what it emitted since its last
+ * broker's timeout, a record refused, its producer fenced, reset_task says
+ * by whom) takes what it emitted since its last
  * save with it: the task is restored from that save and its inputs read
  * again from there (reset_task), at once when its save failed so, at the
  * next checkpoint when a record did (the engine is busy then). Any other
@@ -319,12 +320,19 @@ static void drop_pending(weir_runner *r)
     r->npending = 0;
 }
 
-/* Exactly once: a task whose transaction was aborted under it goes back to
- * its last commit: a fresh producer (whatever it still had open aborted),
- * the state of that commit, its inputs read again from its offsets. Not
- * when another process claimed it meanwhile (this one a zombie whose
- * transaction the broker's timeout aborted): it stays broken, dropping
- * what it emits, until its loss. */
+/* Exactly once: a task whose transaction was aborted under it, or whose
+ * producer was fenced, goes back to its last commit: a fresh producer
+ * (fencing whatever the old one still had open), the state of that
+ * commit, its inputs read again from its offsets. A fencing may be the
+ * broker's transaction timeout (KIP-588) as well as a new owner's
+ * producer, which librdkafka reports alike (conn/kafka_txn.c), so the
+ * claims decide: when another process claimed the task meanwhile (this one
+ * a zombie), it stays broken, dropping what it emits, until its loss,
+ * since a fresh producer would fence the new owner. (A new owner fences
+ * before it claims: should this process miss its claim and fence it back,
+ * that owner, whose claim is the highest, is reset in turn and fences this
+ * one for good; every state each restores is a committed one, so nothing
+ * lands twice either way.) */
 static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
 {
     const weir_task_store *store = r->opt.tasks;
@@ -375,7 +383,7 @@ static int save_pending(weir_runner *r, weir_err *err)
         task *t = &ps->in->tasks[ps->partition];
         task_name(ps->in, ps->partition, name, sizeof name);
         int rc = store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ps->pieces, err);
-        if (rc == WEIR_EBUSY) { /* another process took the task (its loss follows): not a failure of the store */
+        if (rc == WEIR_EBUSY) { /* another process claimed the task (its loss follows): not a failure of the store */
             t->epoch = 0; /* changes never saved: restored, not kept, if it comes back */
             t->txn_records = 0; /* and its transaction's rows are not this process's to commit */
             ps->in = NULL;
@@ -517,12 +525,7 @@ int tasks_emit(weir_runner *r, const char *stream, uint32_t partition, uint32_t 
     if (t->broken) /* its transaction was aborted: it is restored from its last commit at the next checkpoint */
         return WEIR_OK;
     int rc = store->emit(store->ctx, name, stream, partition, partitions, rec, &r->cb_err);
-    if (rc == WEIR_EBUSY) { /* fenced: another process holds the task (its loss follows); its rows are that one's */
-        t->epoch = 0; /* and this engine, past rows that never landed, is restored, not kept, if it comes back */
-        weir_err_clear(&r->cb_err);
-        return WEIR_OK;
-    }
-    if (rc && store->aborted(store->ctx, name)) { /* its rows since its last save are gone */
+    if (rc && store->aborted(store->ctx, name)) { /* its rows since its last save are gone (fenced too) */
         t->broken = true;
         weir_err_clear(&r->cb_err);
         return WEIR_OK;
