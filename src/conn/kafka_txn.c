@@ -26,7 +26,22 @@ struct weir_kafka_txn {
     bool fenced;               /* the broker knows a newer epoch of the id (fenced_by): nothing more of this one lands */
     bool aborted;              /* the last error aborted the open transaction, the producer still usable */
     char id[300];
+    char refused[400];         /* the first record the broker refused in the open transaction: what, where, why */
 };
+
+/* A delivery report, which only a record that failed has
+ * (delivery.report.only.error; served by rd_kafka_poll and by the commit's
+ * flush): the first refusal's words say what the abortable state it leaves
+ * the transaction in does not (which topic and partition, and why). The
+ * purge of an abort reports every record left: not a refusal. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    weir_kafka_txn *t = opaque;
+    if (m->err && m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT && !t->refused[0])
+        snprintf(t->refused, sizeof t->refused, "a record to %s [%d] was refused: %s", rd_kafka_topic_name(m->rkt),
+                 (int)m->partition, rd_kafka_err2str(m->err));
+}
 
 /* Whether e says the broker knows a newer epoch of the id than this
  * producer's: another producer initialised the id (a new owner of the
@@ -69,6 +84,11 @@ static int txn_error(weir_kafka_txn *t, rd_kafka_error_t *e, const char *doing, 
  * (why), weir_kafka_txn_aborted true. */
 static int abort_after(weir_kafka_txn *t, const char *doing, const char *why, weir_err *err)
 {
+    rd_kafka_poll(t->rk, 0); /* a refusal's report, if one came meanwhile, says more than why */
+    char refused[sizeof t->refused];
+    snprintf(refused, sizeof refused, "%s", t->refused);
+    if (*refused)
+        why = refused;
     rd_kafka_error_t *a = rd_kafka_abort_transaction(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS);
     t->open = false;
     if (a) {
@@ -109,8 +129,9 @@ int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_us
      * another partition count than its stream) */
     const char *const props[] = {"bootstrap.servers", brokers, "log_level", "2", "transactional.id", id,
                                  "transaction.timeout.ms", timeout, "acks", "all", "linger.ms", "5",
-                                 "partitioner", "murmur2_random", "message.max.bytes", "100000000", NULL};
-    if (!(t->rk = weir_kafka_new(RD_KAFKA_PRODUCER, props, user, NULL, NULL, err))) {
+                                 "partitioner", "murmur2_random", "message.max.bytes", "100000000",
+                                 "delivery.report.only.error", "true", NULL};
+    if (!(t->rk = weir_kafka_new(RD_KAFKA_PRODUCER, props, user, on_delivery, t, err))) {
         free(t);
         return weir_err_wrap(err, "kafka transaction %s", id);
     }
@@ -133,6 +154,8 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
     t->aborted = false;
     if (!t->open && (e = rd_kafka_begin_transaction(t->rk))) /* fenced, or a fatal error: this producer is done */
         return txn_error(t, e, "beginning", err);
+    if (!t->open)
+        t->refused[0] = '\0';
     t->open = true;
     for (;;) {
         rd_kafka_resp_err_t pe = rd_kafka_producev(

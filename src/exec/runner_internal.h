@@ -23,6 +23,9 @@ typedef struct task {           /* scale-out: one partition of an input, or of e
     uint64_t saved_offset;      /* ... with this next offset (a group's: their sum): no need for another until it moves */
     uint64_t txn_records;       /* exactly once: records emitted into its open transaction since its last save */
     bool broken;                /* exactly once: that transaction was aborted under it: restored at the next checkpoint */
+    uint32_t resets;            /* exactly once: restored from its last commit this many times in a row ... */
+    uint64_t reset_offset;      /* ... to this next offset (a group's: their sum), no commit past it since */
+    char why[400];              /* exactly once: what aborted its transaction last (the store's words) */
 } task;
 
 typedef struct input {          /* a stream some query reads */

@@ -63,6 +63,14 @@
 /* "WTS3": WTS2's layout, the engine snapshot without the groups kept apart (the pieces) */
 #define STATE_MAGIC 0x33535457u
 #define SAVE_RETRY_MS 5000
+/* Exactly once: a task restored from its last commit this many times in a
+ * row, none of its commits between moving its offsets on, stops the pipeline
+ * (reset_task): a record the broker refuses every time (too large for the
+ * topic, say) would otherwise be redone for ever, as would transactions
+ * that always outlive their timeout. Kafka Streams' default production
+ * exception handler fails the task at the first refusal; a few tries let a
+ * passing abort (one timeout after a stall) go by. */
+#define RESETS_MAX 5
 
 struct pending_state {
     input *in;                  /* NULL once saved, or dropped with its task */
@@ -264,6 +272,8 @@ static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
     if (rc == WEIR_OK) {
         t->epoch = saved.last_epoch + 1; /* above every claim: an owner that claimed and died before its first head too */
         t->saved = false;
+        t->resets = 0;
+        t->reset_offset = 0;
         rc = store->claim(store->ctx, name, t->epoch, err);
     }
     if (rc == WEIR_OK)
@@ -347,6 +357,12 @@ static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
         t->epoch = 0;                                   /* producer would fence that one; its records stay dropped */
         return WEIR_OK;
     }
+    if (t->resets >= RESETS_MAX) /* no commit moved it since the last RESETS_MAX: it would fail again */
+        return weir_err_set(err, WEIR_EIO, "exactly once: partition %u of %s: its transaction was aborted %u times in a "
+                            "row, no commit moving it on between, so the pipeline stops (restarting it redoes the "
+                            "partition from its last commit); the last time: %s", p, in->rel->name, t->resets + 1,
+                            t->why);
+    t->resets++;
     saved = (weir_task_saved){0};
     store->end(store->ctx, name);
     if (rc == WEIR_OK)
@@ -355,11 +371,13 @@ static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
         rc = store->load(store->ctx, name, &saved, err);
     if (rc == WEIR_OK)
         rc = restore_task(r, in, p, &saved, err);
+    t->reset_offset = 0;
     for (int g = 0; g < in->ngroup && rc == WEIR_OK; g++) {
         input *m = in->group[g];
         rc = m->ops->seek ? m->ops->seek(m->source, p, m->offset[p], err)
                           : weir_err_set(err, WEIR_EINVAL, "%s cannot be read again", m->rel->name);
         m->last_data_ms[p] = 0;
+        t->reset_offset += m->offset[p];
     }
     weir_buf_free(&saved.state);
     weir_buf_free(&saved.pieces);
@@ -392,6 +410,7 @@ static int save_pending(weir_runner *r, weir_err *err)
         if (rc && store->aborted && store->aborted(store->ctx, name)) { /* its rows are gone: redo them */
             input *in = ps->in;
             ps->in = NULL;
+            snprintf(t->why, sizeof t->why, "%s", err->msg);
             if ((rc = reset_task(r, in, ps->partition, err)))
                 return rc;
             continue;
@@ -402,6 +421,8 @@ static int save_pending(weir_runner *r, weir_err *err)
             t->saved = true;
             t->saved_offset = ps->offset;
             t->txn_records = 0;
+            if (ps->offset > t->reset_offset) /* a commit past where it was restored to: progress */
+                t->resets = 0;
         }
         ps->in = NULL;
         r->saves++;
@@ -527,6 +548,7 @@ int tasks_emit(weir_runner *r, const char *stream, uint32_t partition, uint32_t 
     int rc = store->emit(store->ctx, name, stream, partition, partitions, rec, &r->cb_err);
     if (rc && store->aborted(store->ctx, name)) { /* its rows since its last save are gone (fenced too) */
         t->broken = true;
+        snprintf(t->why, sizeof t->why, "%s", r->cb_err.msg);
         weir_err_clear(&r->cb_err);
         return WEIR_OK;
     }

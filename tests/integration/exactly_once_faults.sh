@@ -6,9 +6,10 @@
 # stalls for longer than transaction.timeout.ms but less than its consumer
 # group's session; the task is restored from its last commit and goes on,
 # so a read_committed reader still finds every row once. A checkpoint
-# interval the transactions would not outlast is refused at start.
+# interval the transactions would not outlast is refused at start. A record
+# the broker always refuses stops the server after a few tries, saying why.
 . "$(dirname "$0")/../lib.sh"
-plan 8
+plan 9
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 # the coordinator looks for timed-out transactions every 200 ms (default: 10 s)
 start_kafka_broker transaction.abort.timed.out.transaction.cleanup.interval.ms=200 ||
@@ -66,6 +67,32 @@ ok_or_logs $? "after the broker timed its transaction out, the task went on from
 kill -TERM "$PID_a"
 wait "$PID_a"
 ok_or_logs $? "it stops cleanly on SIGTERM"
+
+# a record the broker refuses every time (larger than its topic's max.message.bytes): the task is restored from
+# its last commit and tried again a few times, then the server stops, saying which partition, topic and why
+kafka_topics --create --topic big --partitions 1 --replication-factor 1 >/dev/null &&
+    kafka_topics --create --topic big_out --partitions 1 --replication-factor 1 --config max.message.bytes=20000 \
+        >/dev/null || { echo "Bail out! kafka-topics could not create big and big_out"; exit 1; }
+cat > "$SCRATCH/big.sql" <<'SQL'
+CREATE STREAM big (user TEXT, n INT) WITH (partitions = 1, key = 'user');
+CREATE STREAM big_out AS SELECT user, n FROM big;
+SQL
+{ seq 1 9 | awk '{ printf "u%d\t{\"user\":\"u%d\",\"n\":%d}\n", $1, $1, $1 }'
+  printf 'wide\t{"user":"%s","n":10}\n' "$(head -c 30000 /dev/zero | tr '\0' w)"
+  seq 11 20 | awk '{ printf "u%d\t{\"user\":\"u%d\",\"n\":%d}\n", $1, $1, $1 }'
+} | kcat -b "$B" -t big -P -K $'\t' 2>>"$SCRATCH/kcat.err"
+$WEIR serve -f "$SCRATCH/big.sql" --data "$SCRATCH/big" --kafka "$B" --kafka-group g2 --scale-out --kafka-exactly-once \
+    --checkpoint-ms 200 --listen 127.0.0.1:0 2>"$SCRATCH/big.err" &
+pid=$!
+wait_for 3000 '! kill -0 $pid 2>/dev/null'
+kill -0 $pid 2>/dev/null && kill -TERM $pid
+wait $pid
+rc=$?
+[ "$rc" != 0 ] && grep -q 'partition 0 of big: its transaction was aborted 6 times in a row' "$SCRATCH/big.err" &&
+    grep -q 'a record to big_out \[0\] was refused: Broker: Message size too large' "$SCRATCH/big.err"
+stopped=$?
+ok $stopped "a record the broker always refuses stops the server after 6 tries, naming the partition, the topic and why"
+[ $stopped = 0 ] || complain "big (exit $rc): $(tail -5 "$SCRATCH/big.err")"
 
 # a checkpoint interval the transactions would not outlast is refused at start, naming both settings
 refused() { # refused NAME TEXT SERVE-ARGS...: serve exits at once, its error holding TEXT

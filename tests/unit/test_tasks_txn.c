@@ -14,7 +14,9 @@
  *   commit and the records after it are read again;
  * - so does an emit aborted under the task, at the next checkpoint;
  * - a partition lost with rows in its open transaction has them aborted
- *   and, handed back, is restored from its last commit.
+ *   and, handed back, is restored from its last commit;
+ * - a row refused every time stops the pipeline after a few resets that
+ *   commit nothing new, naming the partition and the refusal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,7 @@ static const char *pipeline = "CREATE STREAM ev (k TEXT, v INT) WITH (partitions
                               "CREATE TABLE tot AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k;";
 
 #define NKEYS 6
-#define RECORDS 90 /* per partition, at most */
+#define RECORDS 120 /* per partition, at most */
 #define ROWS 4096
 
 /* ---- the source ---- */
@@ -114,6 +116,7 @@ typedef struct txn {
     int nopen;
     bool begun, aborted;
     bool fail_save, fail_emit; /* the test's: the next save or emit is aborted under the task */
+    int poison;                /* the test's: every emit of a row counting n = poison is aborted (0: none) */
 } txn;
 
 static struct {
@@ -181,6 +184,13 @@ static int st_emit(void *ctx, const char *task, const char *stream, uint32_t par
         t->nopen = 0;
         t->aborted = true;
         return weir_err_set(err, WEIR_EIO, "%s: aborted by the test", task);
+    }
+    char poison[32];
+    snprintf(poison, sizeof poison, "\"n\":%d", t->poison);
+    if (t->poison && rec->value_len && memmem(rec->value, rec->value_len, poison, strlen(poison))) {
+        t->nopen = 0;
+        t->aborted = true;
+        return weir_err_set(err, WEIR_EIO, "%s: a record to %s refused by the test", task, stream);
     }
     const char *v = (const char *)rec->value, *n = strstr(v, "\"n\":"), *k = strstr(v, "\"k\":\"k");
     if (!n || !k || t->nopen == ROWS)
@@ -260,7 +270,7 @@ static bool run(weir_runner *r, int steps, int64_t *now)
 
 int main(void)
 {
-    plan(5);
+    plan(6);
     weir_arena a = {0};
     weir_stmt **stmts;
     size_t nstmts;
@@ -324,7 +334,7 @@ int main(void)
     /* Partition 0 is lost with rows in its open transaction (read, not yet
      * saved: no checkpoint), then handed back: restored from its last
      * commit, not the engine kept, which is past the aborted rows. */
-    produce(RECORDS);
+    produce(90);
     weir_err step_err;
     uint64_t processed;
     ran = weir_runner_step(r, now += 10, &processed, &step_err) == WEIR_OK;
@@ -332,9 +342,22 @@ int main(void)
     ran = ran && weir_runner_step(r, now += 10, &processed, &step_err) == WEIR_OK;
     src.gain[0] = true;
     ran = ran && run(r, 12, &now);
-    ok(ran && exactly_once() && src.pos[0] == RECORDS && src.pos[1] == RECORDS,
+    ok(ran && exactly_once() && src.pos[0] == 90 && src.pos[1] == 90,
        "a partition lost with rows in its open transaction: aborted, and restored from its last commit when it comes "
        "back (%d rows)", store.ncommitted);
+
+    /* Every row of partition 1 counting 35 is refused (a record the broker
+     * never takes): the task is restored again and again, gets no further,
+     * and after RESETS_MAX tries the pipeline stops saying why. */
+    produce(RECORDS);
+    store.txns[1].poison = 35;
+    bool stopped = false;
+    for (int i = 0; i < 40 && !stopped; i++)
+        stopped = weir_runner_step(r, now += 10, &processed, &step_err) || weir_runner_checkpoint(r, &step_err);
+    ok(stopped && strstr(step_err.msg, "partition 1 of ev: its transaction was aborted 6 times in a row") &&
+           strstr(step_err.msg, "ev/1: a record to tot refused by the test"),
+       "a row refused every time stops the pipeline after a few tries, saying which partition and why (%s)",
+       stopped ? step_err.msg : "still running");
 
     weir_runner_close(r);
     weir_log_close(log, &err);
