@@ -300,6 +300,8 @@ static int input_seek(void *state, uint32_t p, uint64_t offset, weir_err *err)
     kafka_input *k = state;
     if (p >= k->partitions || !k->parts[p].owned)
         return WEIR_OK;
+    if (k->parts[p].paused) /* its queue was full: emptied below, so the consumer fetches again */
+        set_paused(k, p, false);
     drop_queue(&k->parts[p]);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)p)->offset = offset ? (int64_t)offset : RD_KAFKA_OFFSET_BEGINNING;
@@ -381,16 +383,18 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
              weir_kafka_conf_set(conf, "enable.auto.commit", "false", err) || weir_kafka_conf_set(conf, "auto.offset.reset", "earliest", err) ||
              weir_kafka_conf_set(conf, "log_level", "2", err) ||
              (cfg->exactly_once && (weir_kafka_conf_set(conf, "isolation.level", "read_committed", err) ||
-                                    weir_kafka_conf_set(conf, "enable.partition.eof", "true", err))) ||
-             weir_kafka_conf_user(conf, &(weir_kafka_user){cfg->config, rel->decl}, err);
-    if (rc)
-        weir_err_wrap(err, "stream %s", rel->name);
+                                    weir_kafka_conf_set(conf, "enable.partition.eof", "true", err)));
     bool follows = tasks && !tasks->gained; /* assigned by the runner, not the group */
-    if (!rc && tasks && !follows) { /* a process that stops answering loses its partitions after the session timeout */
+    /* a process that stops answering loses its partitions after the session timeout: 6 s unless the user's
+     * properties say otherwise (a longer one rides out a longer stall) */
+    if (!rc && tasks && !follows) {
         rc = weir_kafka_conf_set(conf, "session.timeout.ms", "6000", err) ||
              weir_kafka_conf_set(conf, "heartbeat.interval.ms", "500", err);
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     }
+    rc = rc || weir_kafka_conf_user(conf, &(weir_kafka_user){cfg->config, rel->decl}, err);
+    if (rc)
+        weir_err_wrap(err, "stream %s", rel->name);
     k->watch.opaque = k;
     weir_kafka_conf_watch(conf, &k->watch);
     if (rc || !(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {

@@ -29,8 +29,8 @@
  * stable offset reaches the end it had when the task's producer was
  * initialised: a save committed meanwhile (the previous owner's, completed
  * by the fencing) is then read, and one left open by a process that died
- * is aborted by whoever gains its task, or by the broker after
- * WEIR_KAFKA_TXN_TIMEOUT_MS.
+ * is aborted by whoever gains its task, or by the broker after the
+ * transactions' timeout (weir_kafka_txn_timeout).
  */
 #include "conn/kafka_state.h"
 
@@ -70,6 +70,7 @@ typedef struct kafka_state {
     weir_task_log *log;         /* the records read and written */
     weir_buf scratch;           /* a head's vouches, NUL-terminated */
     bool exactly_once;          /* serve --kafka-exactly-once */
+    int64_t txn_timeout_ms;     /* exactly once: the transactions' timeout (weir_kafka_txn_timeout) */
     char brokers[1024];
     char group[256];
     rd_kafka_t *uncommitted;    /* exactly once: a read_uncommitted client, for the topic's end past open transactions */
@@ -78,7 +79,9 @@ typedef struct kafka_state {
     topic_parts *topics;
     size_t ntopics;
     /* The pipeline thread saves and claims; HTTP threads ask owner() for
-     * pull queries: one at a time, since each may read the topic into log. */
+     * pull queries: one at a time in log, next_offset, scratch and the
+     * consumer, since each may read the topic into log (store_save says
+     * what it holds the lock for). */
     pthread_mutex_t lock;
 } kafka_state;
 
@@ -137,11 +140,27 @@ static int apply(kafka_state *ks, const rd_kafka_message_t *m)
     return weir_task_log_apply(ks->log, &r) ? WEIR_ENOMEM : WEIR_OK;
 }
 
+/* The topic's partition 0's end as rk reads it (query_watermark_offsets).
+ * A topic this process has just created may be known to the cluster
+ * before its client's metadata has its partition (_UNKNOWN_PARTITION): that
+ * is asked again, for TIMEOUT_MS at most. */
+static rd_kafka_resp_err_t end_of(kafka_state *ks, rd_kafka_t *rk, int64_t *hi)
+{
+    int64_t lo;
+    uint64_t deadline = weir_mono_ns() + (uint64_t)TIMEOUT_MS * 1000000;
+    rd_kafka_resp_err_t e;
+    while ((e = rd_kafka_query_watermark_offsets(rk, ks->topic, 0, &lo, hi, TIMEOUT_MS)) ==
+               RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION &&
+           weir_mono_ns() < deadline)
+        usleep(100000);
+    return e;
+}
+
 /* Reads the topic up to the end the broker reports now. */
 static int catch_up(kafka_state *ks, weir_err *err)
 {
-    int64_t lo, hi;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(ks->consumer, ks->topic, 0, &lo, &hi, TIMEOUT_MS);
+    int64_t hi;
+    rd_kafka_resp_err_t e = end_of(ks, ks->consumer, &hi);
     if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
         return WEIR_OK; /* nothing saved yet */
     if (e)
@@ -219,8 +238,10 @@ static int produce(kafka_state *ks, const weir_task_record *r, weir_err *err)
     }
 }
 
-/* Writes records durably, then keeps them in the log as the topic now holds them. */
-static int write_records(kafka_state *ks, const char *task, const weir_task_record *r, size_t n, weir_err *err)
+/* Writes records durably (not yet in the log: keep() them). The pipeline
+ * thread alone produces, so this needs no lock: a broker's round trip
+ * would hold owner()'s callers up. */
+static int send_records(kafka_state *ks, const char *task, const weir_task_record *r, size_t n, weir_err *err)
 {
     ks->failed = 0;
     for (size_t i = 0; i < n; i++)
@@ -234,6 +255,15 @@ static int write_records(kafka_state *ks, const char *task, const weir_task_reco
         return weir_err_set(err, WEIR_EIO, "kafka topic %s: saving %s: %s", ks->topic, task,
                             ks->failed ? ks->failure : rd_kafka_err2str(e));
     }
+    return WEIR_OK;
+}
+
+/* Keeps records in the log as the topic holds them (or will, once their
+ * transaction commits). Under ks->lock. A record read meanwhile from the
+ * topic (owner() catching up) is applied twice: the same record, kept
+ * once. */
+static int keep(kafka_state *ks, const weir_task_record *r, size_t n, weir_err *err)
+{
     for (size_t i = 0; i < n; i++)
         if (weir_task_log_apply(ks->log, &r[i]))
             return weir_err_set(err, WEIR_ENOMEM, "out of memory");
@@ -249,10 +279,10 @@ static task_txn *txn_of(kafka_state *ks, const char *task)
     return NULL;
 }
 
-/* Puts records into the task's open transaction and, with keep, in the
- * log as the topic holds them if it commits (pieces: if it does not, they
- * read as those of a torn save do, task_log.h). */
-static int write_txn(kafka_state *ks, task_txn *tt, const weir_task_record *r, size_t n, bool keep, weir_err *err)
+/* Exactly once: puts records into the task's open transaction (not yet in
+ * the log: keep() them). The pipeline thread alone uses the task's
+ * producer: no lock. */
+static int send_txn(kafka_state *ks, task_txn *tt, const weir_task_record *r, size_t n, weir_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         rd_kafka_headers_t *h = record_headers(&r[i]);
@@ -263,30 +293,8 @@ static int write_txn(kafka_state *ks, task_txn *tt, const weir_task_record *r, s
             rd_kafka_headers_destroy(h);
             return rc;
         }
-        if (keep && weir_task_log_apply(ks->log, &r[i]))
-            return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     }
     return WEIR_OK;
-}
-
-/* Exactly once: the save goes into the task's transaction, which commits
- * the rows emitted since the last save with it. */
-static int save_txn(kafka_state *ks, const char *task, weir_task_save_plan *plan, weir_err *err)
-{
-    task_txn *tt = txn_of(ks, task);
-    if (!tt)
-        return weir_err_set(err, WEIR_EINVAL, "saving %s: no transaction: the task was not gained", task);
-    int rc = write_txn(ks, tt, plan->records, plan->n - 1, true, err); /* the head counts the log's pieces */
-    if (rc == WEIR_OK && weir_task_log_count(ks->log, task, plan))
-        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    const weir_task_record *head = &plan->records[plan->n - 1];
-    if (rc == WEIR_OK) /* the head only once committed: a fenced save must not read as made */
-        rc = write_txn(ks, tt, head, 1, false, err);
-    if (rc == WEIR_OK)
-        rc = weir_kafka_txn_commit(tt->txn, err);
-    if (rc == WEIR_OK && weir_task_log_apply(ks->log, head))
-        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
-    return rc;
 }
 
 static int store_load(void *ctx, const char *task, weir_task_saved *out, weir_err *err)
@@ -300,30 +308,52 @@ static int store_load(void *ctx, const char *task, weir_task_saved *out, weir_er
     return rc;
 }
 
-/* The pieces first, then the head that makes them count. */
+/* The pieces first, then the head that makes them count; exactly once,
+ * both in the task's transaction, which commits the rows emitted since the
+ * last save with them. ks->lock is held while the log is read or changed,
+ * not across a broker's round trip (the flushes, the commit: up to the
+ * transactions' timeout), so that owner() on HTTP threads does not wait
+ * for them. Only this thread writes the task's records, so what the lock
+ * lets in meanwhile is the topic's own records read again, and another
+ * process's, which can only be of a newer owner: one that fenced this
+ * save's transaction or whose epoch makes the log ignore it. */
 static int store_save(void *ctx, const char *task, uint64_t epoch, const uint8_t *state, size_t len, const weir_buf *pieces,
                       weir_err *err)
 {
     kafka_state *ks = ctx;
+    task_txn *tt = ks->exactly_once ? txn_of(ks, task) : NULL;
+    if (ks->exactly_once && !tt)
+        return weir_err_set(err, WEIR_EINVAL, "saving %s: no transaction: the task was not gained", task);
     weir_task_save_plan plan = {0};
     pthread_mutex_lock(&ks->lock);
     int rc = catch_up(ks, err); /* a newer owner's claim or head refuses the save */
     if (rc == WEIR_OK)
         rc = weir_task_log_plan(ks->log, task, epoch, ks->instance, state, len, pieces, &plan, err);
-    if (rc == WEIR_OK && ks->exactly_once) {
-        rc = save_txn(ks, task, &plan, err);
+    pthread_mutex_unlock(&ks->lock);
+    if (rc) {
         weir_task_save_plan_free(&plan);
-        pthread_mutex_unlock(&ks->lock);
         return rc;
     }
-    if (rc == WEIR_OK && plan.n > 1)
-        rc = write_records(ks, task, plan.records, plan.n - 1, err);
-    if (rc == WEIR_OK && weir_task_log_count(ks->log, task, &plan))
-        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    size_t npieces = plan.n - 1;
+    const weir_task_record *head = &plan.records[npieces];
+    if (npieces)
+        rc = tt ? send_txn(ks, tt, plan.records, npieces, err) : send_records(ks, task, plan.records, npieces, err);
+    pthread_mutex_lock(&ks->lock); /* exactly once: kept before the commit; an abort leaves them as a torn save's */
     if (rc == WEIR_OK)
-        rc = write_records(ks, task, &plan.records[plan.n - 1], 1, err);
-    weir_task_save_plan_free(&plan);
+        rc = keep(ks, plan.records, npieces, err);
+    if (rc == WEIR_OK && weir_task_log_count(ks->log, task, &plan)) /* the head counts the log's pieces */
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
     pthread_mutex_unlock(&ks->lock);
+    if (rc == WEIR_OK) /* exactly once: kept only once committed, since a fenced save must not read as made */
+        rc = tt ? send_txn(ks, tt, head, 1, err) : send_records(ks, task, head, 1, err);
+    if (rc == WEIR_OK && tt)
+        rc = weir_kafka_txn_commit(tt->txn, err);
+    if (rc == WEIR_OK) {
+        pthread_mutex_lock(&ks->lock);
+        rc = keep(ks, head, 1, err);
+        pthread_mutex_unlock(&ks->lock);
+    }
+    weir_task_save_plan_free(&plan);
     return rc;
 }
 
@@ -334,9 +364,12 @@ static int store_claim(void *ctx, const char *task, uint64_t epoch, weir_err *er
     int len = snprintf(key, sizeof key, "owner/%s", task);
     weir_task_record r = {(const uint8_t *)key, (size_t)len, (const uint8_t *)ks->address, strlen(ks->address), epoch, 0,
                           ks->instance, NULL, 0, NULL, false, 0};
-    pthread_mutex_lock(&ks->lock);
-    int rc = write_records(ks, task, &r, 1, err);
-    pthread_mutex_unlock(&ks->lock);
+    int rc = send_records(ks, task, &r, 1, err); /* as a save's: the round trip without the lock */
+    if (rc == WEIR_OK) {
+        pthread_mutex_lock(&ks->lock);
+        rc = keep(ks, &r, 1, err);
+        pthread_mutex_unlock(&ks->lock);
+    }
     return rc;
 }
 
@@ -361,8 +394,7 @@ static int store_owner(void *ctx, const char *task, char *address, size_t cap, w
  * when the topic does not exist yet. */
 static int topic_end(kafka_state *ks, rd_kafka_t *rk, int64_t *end, weir_err *err)
 {
-    int64_t lo;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, ks->topic, 0, &lo, end, TIMEOUT_MS);
+    rd_kafka_resp_err_t e = end_of(ks, rk, end);
     if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
         *end = 0;
         return WEIR_OK;
@@ -392,18 +424,19 @@ static int store_begin(void *ctx, const char *task, weir_err *err)
     if (slash)
         *slash = '.';
     weir_kafka_user user = {ks->config, NULL};
-    int rc = weir_kafka_txn_open(ks->brokers, id, &user, &tt->txn, err);
+    int rc = weir_kafka_txn_open(ks->brokers, id, &user, ks->txn_timeout_ms, &tt->txn, err);
     /* The previous owner is fenced: its last transaction is complete, below this end. Wait until the
      * stable offset passes it (transactions of other tasks commit within a save; one left open by a
      * process that died ends when its task is gained, or at its timeout). */
     int64_t end = 0, stable = 0;
     if (rc == WEIR_OK)
         rc = topic_end(ks, ks->uncommitted, &end, err);
-    uint64_t deadline = weir_mono_ns() + (uint64_t)(WEIR_KAFKA_TXN_TIMEOUT_MS + TIMEOUT_MS) * 1000000;
+    int64_t wait_ms = ks->txn_timeout_ms + TIMEOUT_MS;
+    uint64_t deadline = weir_mono_ns() + (uint64_t)wait_ms * 1000000;
     while (rc == WEIR_OK && (rc = topic_end(ks, ks->consumer, &stable, err)) == WEIR_OK && stable < end) {
         if (weir_mono_ns() > deadline)
-            rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: a transaction stayed open past offset %lld for %d ms",
-                              ks->topic, (long long)stable, WEIR_KAFKA_TXN_TIMEOUT_MS + TIMEOUT_MS);
+            rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: a transaction stayed open past offset %lld for %lld ms",
+                              ks->topic, (long long)stable, (long long)wait_ms);
         else
             usleep(50000);
     }
@@ -540,7 +573,11 @@ int weir_kafka_state_open(const char *brokers, const char *group, const char *in
     snprintf(ks->instance, sizeof ks->instance, "%s", instance);
     snprintf(ks->brokers, sizeof ks->brokers, "%s", brokers);
     snprintf(ks->group, sizeof ks->group, "%s", group);
-    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner, NULL, NULL, NULL, NULL};
+    ks->store = (weir_task_store){ks, ks->instance, store_load, store_save, store_claim, store_owner, NULL, NULL, NULL, NULL, 0};
+    if (exactly_once && (ks->store.txn_timeout_ms = ks->txn_timeout_ms = weir_kafka_txn_timeout(config, err)) < 0) {
+        free(ks);
+        return err->code;
+    }
     if (exactly_once) {
         ks->store.begin = store_begin;
         ks->store.emit = store_emit;

@@ -13,6 +13,7 @@
  */
 #include "conn/kafka_txn.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,72 +23,123 @@
 struct weir_kafka_txn {
     rd_kafka_t *rk;
     bool open;                 /* begun: records produced since the last commit */
-    bool fenced;               /* another producer of the id took over: nothing more of this one lands */
-    bool aborted;              /* the last error aborted the open transaction, the producer not fenced */
+    bool fenced;               /* the broker knows a newer epoch of the id (fenced_by): nothing more of this one lands */
+    bool aborted;              /* the last error aborted the open transaction, the producer still usable */
     char id[300];
+    char refused[400];         /* the first record the broker refused in the open transaction: what, where, why */
 };
 
-/* Whether e says a newer producer of the id took over (librdkafka's own
- * code, or the broker's, depending on the request that met it). */
+/* A delivery report, which only a record that failed has
+ * (delivery.report.only.error; served by rd_kafka_poll and by the commit's
+ * flush): the first refusal's words say what the abortable state it leaves
+ * the transaction in does not (which topic and partition, and why). The
+ * purge of an abort reports every record left: not a refusal. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    weir_kafka_txn *t = opaque;
+    if (m->err && m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT && !t->refused[0])
+        snprintf(t->refused, sizeof t->refused, "a record to %s [%d] was refused: %s", rd_kafka_topic_name(m->rkt),
+                 (int)m->partition, rd_kafka_err2str(m->err));
+}
+
+/* Whether e says the broker knows a newer epoch of the id than this
+ * producer's: another producer initialised the id (a new owner of the
+ * task fencing this one, PRODUCER_FENCED), or the transaction coordinator
+ * aborted a transaction that outlived transaction.timeout.ms and bumped
+ * the epoch (KIP-588, INVALID_PRODUCER_EPOCH). librdkafka 2.0.2 raises
+ * both as the same fatal error, _FENCED (against Kafka 4.4 a timed-out
+ * transaction's next AddPartitionsToTxn reads "Broker: Producer attempted
+ * an operation with an old epoch", then "Fatal transaction error: ...
+ * fenced by a newer instance"), so they cannot be told apart here. Either
+ * way the open transaction is gone and this producer can do nothing more;
+ * whether the task is still this process's is for the task store's claims
+ * to say (exec/tasks.c, reset_task), not this error. */
 static bool fenced_by(rd_kafka_resp_err_t e)
 {
     return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
            e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
 }
 
-/* Says what e is and frees it; WEIR_EBUSY when it fenced the producer. */
+static int fenced_error(weir_kafka_txn *t, weir_err *err)
+{
+    return weir_err_set(err, WEIR_EIO, "kafka transaction %s: fenced: a newer producer of the id, or the broker's "
+                        "transaction timeout, aborted its transaction", t->id);
+}
+
+/* Says what e is and frees it: a fencing (weir_kafka_txn_aborted then
+ * says the transaction is gone), or a fatal error. */
 static int txn_error(weir_kafka_txn *t, rd_kafka_error_t *e, const char *doing, weir_err *err)
 {
-    bool fenced = fenced_by(rd_kafka_error_code(e));
-    int code = fenced ? WEIR_EBUSY : WEIR_EIO;
-    t->fenced |= fenced;
-    weir_err_set(err, code, "kafka transaction %s: %s: %s", t->id, doing, rd_kafka_error_string(e));
+    t->fenced |= fenced_by(rd_kafka_error_code(e));
+    weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s", t->id, doing, rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
-    return code;
+    return WEIR_EIO;
 }
 
 /* After an error that leaves the open transaction to be aborted (an
  * "abortable" state, in which librdkafka refuses records): aborts it.
- * The abort is what tells a fenced producer (a zombie woken after its
- * task was taken over: the broker refuses its EndTxn) from a failure:
- * WEIR_EBUSY then, else WEIR_EIO saying what failed (why). */
+ * Whatever the abort answers (refused when the producer was fenced
+ * meanwhile), none of the transaction lands: WEIR_EIO saying what failed
+ * (why), weir_kafka_txn_aborted true. */
 static int abort_after(weir_kafka_txn *t, const char *doing, const char *why, weir_err *err)
 {
+    rd_kafka_poll(t->rk, 0); /* a refusal's report, if one came meanwhile, says more than why */
+    char refused[sizeof t->refused];
+    snprintf(refused, sizeof refused, "%s", t->refused);
+    if (*refused)
+        why = refused;
     rd_kafka_error_t *a = rd_kafka_abort_transaction(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS);
     t->open = false;
     if (a) {
         t->fenced |= fenced_by(rd_kafka_error_code(a));
         rd_kafka_error_destroy(a);
     }
-    if (t->fenced)
-        return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
     t->aborted = true;
     return weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s (the transaction was aborted)", t->id, doing, why);
 }
 
-int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_user *user, weir_kafka_txn **out,
-                        weir_err *err)
+int64_t weir_kafka_txn_timeout(const char *const *config, weir_err *err)
+{
+    const char *given = NULL;
+    for (const char *const *p = config; p && *p; p += 2) /* the last one given counts, as librdkafka sets them in order */
+        if (!strcmp(p[0], "transaction.timeout.ms"))
+            given = p[1];
+    if (!given)
+        return WEIR_KAFKA_TXN_TIMEOUT_MS;
+    char *end;
+    errno = 0;
+    long long ms = strtoll(given, &end, 10);
+    if (errno || end == given || *end || ms < 1000 || ms > 2147483647)
+        return weir_err_set(err, WEIR_EINVAL, "--kafka-config transaction.timeout.ms=%s: expected milliseconds from "
+                            "1000 to 2147483647", given), -1;
+    return ms;
+}
+
+int weir_kafka_txn_open(const char *brokers, const char *id, const weir_kafka_user *user, int64_t timeout_ms,
+                        weir_kafka_txn **out, weir_err *err)
 {
     weir_kafka_txn *t = calloc(1, sizeof *t);
     if (!t)
         return weir_err_set(err, WEIR_ENOMEM, "out of memory");
     snprintf(t->id, sizeof t->id, "%s", id);
-    char timeout[16];
-    snprintf(timeout, sizeof timeout, "%d", WEIR_KAFKA_TXN_TIMEOUT_MS);
+    char timeout[24];
+    snprintf(timeout, sizeof timeout, "%lld", (long long)timeout_ms);
     /* murmur2_random: a keyed record lands where a Java producer puts it (an output topic of
      * another partition count than its stream) */
     const char *const props[] = {"bootstrap.servers", brokers, "log_level", "2", "transactional.id", id,
                                  "transaction.timeout.ms", timeout, "acks", "all", "linger.ms", "5",
-                                 "partitioner", "murmur2_random", "message.max.bytes", "100000000", NULL};
-    if (!(t->rk = weir_kafka_new(RD_KAFKA_PRODUCER, props, user, NULL, NULL, err))) {
+                                 "partitioner", "murmur2_random", "message.max.bytes", "100000000",
+                                 "delivery.report.only.error", "true", NULL};
+    if (!(t->rk = weir_kafka_new(RD_KAFKA_PRODUCER, props, user, on_delivery, t, err))) {
         free(t);
         return weir_err_wrap(err, "kafka transaction %s", id);
     }
     rd_kafka_error_t *e = rd_kafka_init_transactions(t->rk, WEIR_KAFKA_TXN_TIMEOUT_MS + 5000);
     if (e) {
-        int rc = txn_error(t, e, "initialising", err);
+        int rc = txn_error(t, e, "initialising", err); /* fenced: another process started it meanwhile */
         weir_kafka_txn_close(t);
-        return rc == WEIR_EBUSY ? WEIR_EIO : rc; /* fenced while starting: another process started it meanwhile */
+        return rc;
     }
     *out = t;
     return WEIR_OK;
@@ -97,11 +149,13 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
                            const void *value, size_t vlen, int64_t ts_ms, rd_kafka_headers_t *headers, weir_err *err)
 {
     if (t->fenced)
-        return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
+        return fenced_error(t, err);
     rd_kafka_error_t *e;
     t->aborted = false;
     if (!t->open && (e = rd_kafka_begin_transaction(t->rk))) /* fenced, or a fatal error: this producer is done */
         return txn_error(t, e, "beginning", err);
+    if (!t->open)
+        t->refused[0] = '\0';
     t->open = true;
     for (;;) {
         rd_kafka_resp_err_t pe = rd_kafka_producev(
@@ -116,11 +170,8 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
             return WEIR_OK;
         char why[256], doing[300];
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(t->rk, why, sizeof why);
-        if (fenced_by(fatal)) {
-            t->fenced = true;
-            return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: %s", t->id, why);
-        }
         snprintf(doing, sizeof doing, "producing to %s", topic);
+        t->fenced |= fenced_by(fatal);
         if (fatal)
             return weir_err_set(err, WEIR_EIO, "kafka transaction %s: %s: %s", t->id, doing, why);
         return abort_after(t, doing, rd_kafka_err2str(pe), err); /* _STATE: the transaction must be aborted */
@@ -129,7 +180,7 @@ int weir_kafka_txn_produce(weir_kafka_txn *t, const char *topic, int32_t partiti
 
 bool weir_kafka_txn_aborted(const weir_kafka_txn *t)
 {
-    return t->aborted;
+    return t->aborted || t->fenced;
 }
 
 bool weir_kafka_txn_pending(const weir_kafka_txn *t)
@@ -140,7 +191,7 @@ bool weir_kafka_txn_pending(const weir_kafka_txn *t)
 int weir_kafka_txn_commit(weir_kafka_txn *t, weir_err *err)
 {
     if (t->fenced)
-        return weir_err_set(err, WEIR_EBUSY, "kafka transaction %s: fenced by a newer owner of the task", t->id);
+        return fenced_error(t, err);
     t->aborted = false;
     if (!t->open)
         return WEIR_OK;

@@ -555,7 +555,7 @@ int weir_runner_open(weir_log *log, const weir_catalog *cat, const char *sql, si
         }
     }
     free(data);
-    if (rc == WEIR_OK && r->opt.tasks)
+    if (rc == WEIR_OK && r->opt.tasks && (rc = tasks_check_interval(r, err)) == WEIR_OK)
         rc = tasks_group(r, err);
     for (int i = 0; i < r->ninputs && rc == WEIR_OK; i++) {
         input *in = &r->inputs[i];
@@ -715,7 +715,8 @@ int weir_runner_step(weir_runner *r, int64_t now_ms, uint64_t *processed, weir_e
     r->changes += *processed;
     if (*processed)
         budget_step(r, now_ms);
-    int64_t interval = r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10 : r->opt.checkpoint_ms;
+    int64_t interval = tasks_interval(r, r->checkpoint_cost_ms * 10 > r->opt.checkpoint_ms ? r->checkpoint_cost_ms * 10
+                                                                                           : r->opt.checkpoint_ms);
     if ((now_ms - r->last_checkpoint_ms >= interval || budget_due(r)) && r->changes && !r->ckpt.begun) {
         r->last_checkpoint_ms = now_ms;
         return checkpoint_begin(r, err);

@@ -23,6 +23,9 @@ typedef struct task {           /* scale-out: one partition of an input, or of e
     uint64_t saved_offset;      /* ... with this next offset (a group's: their sum): no need for another until it moves */
     uint64_t txn_records;       /* exactly once: records emitted into its open transaction since its last save */
     bool broken;                /* exactly once: that transaction was aborted under it: restored at the next checkpoint */
+    uint32_t resets;            /* exactly once: restored from its last commit this many times in a row ... */
+    uint64_t reset_offset;      /* ... to this next offset (a group's: their sum), no commit past it since */
+    char why[400];              /* exactly once: what aborted its transaction last (the store's words) */
 } task;
 
 typedef struct input {          /* a stream some query reads */
@@ -252,6 +255,12 @@ void checkpoint_free(weir_runner *r);
 /* Whether the query groups by every key column of its input (a key's records all in one partition). */
 bool tasks_groups_by_key(const weir_query *q);
 int tasks_check(const weir_runner *r, weir_err *err);
+/* Exactly once: refuses a checkpoint interval (opt.checkpoint_ms) the
+ * tasks' transactions would not outlast (opt.tasks->txn_timeout_ms). */
+int tasks_check_interval(const weir_runner *r, weir_err *err);
+/* The checkpoint interval as stretched by the checkpoints' cost, capped
+ * under exactly once so that transactions commit within their timeout. */
+int64_t tasks_interval(const weir_runner *r, int64_t interval);
 /* Before the inputs open: which inputs a join connects (a group follows its first input's partitions). */
 int tasks_group(weir_runner *r, weir_err *err);
 /* An input's tasks: its own, or its lead's (tasks_group first, in input order). */

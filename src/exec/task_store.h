@@ -59,8 +59,9 @@ typedef struct weir_task_store {
      * owner (its open transaction aborted, its later writes refused) and
      * waits until load() sees every save committed before; end() when the
      * task is lost aborts what was emitted since its last save (the caller
-     * restores the task from the store if it comes back). save() and
-     * emit() answer WEIR_EBUSY when another process took the task. */
+     * restores the task from the store if it comes back). save()
+     * answers WEIR_EBUSY when the store holds another process's newer
+     * claim or save of the task (it took the task). */
     int (*begin)(void *ctx, const char *task, weir_err *err);
     /* A record of output stream `stream` (its Kafka topic: the stream's
      * name) for its partition of `partitions`. */
@@ -69,10 +70,19 @@ typedef struct weir_task_store {
     void (*end)(void *ctx, const char *task);
     /* After emit() or save() failed otherwise than WEIR_EBUSY: whether the
      * task's transaction was aborted under it (the broker's timeout, a
-     * record refused) while the task is still this process's. What it
-     * emitted since its last save is then gone: the caller restores the
-     * task from that save (end(), begin(), load()) and reads on from there. */
+     * record refused) or its producer fenced (by the broker's timeout or by
+     * another process's producer: Kafka clients cannot always tell), so
+     * that the task may still be this process's. What it emitted since its
+     * last save is then gone: unless load() shows another process's claim,
+     * the caller restores the task from that save (end(), begin(), load())
+     * and reads on from there. False: a failure no fresh producer cures. */
     bool (*aborted)(void *ctx, const char *task);
+    /* Exactly once: the transactions' timeout (transaction.timeout.ms),
+     * past which the broker aborts one still open; 0 otherwise. A task's
+     * transaction stays open from its first row after a commit until the
+     * checkpoint after it commits, so the runner keeps its checkpoint
+     * interval well below (tasks.c). */
+    int64_t txn_timeout_ms;
 } weir_task_store;
 
 #endif

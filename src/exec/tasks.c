@@ -38,7 +38,8 @@
  * only what no committed row came of. A task lost with rows in its open
  * transaction has them aborted and its engine dropped (restored if it
  * comes back). A transaction aborted under a task still held (the
- * broker's timeout, a record refused) takes what it emitted since its last
+ * broker's timeout, a record refused, its producer fenced, reset_task says
+ * by whom) takes what it emitted since its last
  * save with it: the task is restored from that save and its inputs read
  * again from there (reset_task), at once when its save failed so, at the
  * next checkpoint when a record did (the engine is busy then). Any other
@@ -62,6 +63,14 @@
 /* "WTS3": WTS2's layout, the engine snapshot without the groups kept apart (the pieces) */
 #define STATE_MAGIC 0x33535457u
 #define SAVE_RETRY_MS 5000
+/* Exactly once: a task restored from its last commit this many times in a
+ * row, none of its commits between moving its offsets on, stops the pipeline
+ * (reset_task): a record the broker refuses every time (too large for the
+ * topic, say) would otherwise be redone for ever, as would transactions
+ * that always outlive their timeout. Kafka Streams' default production
+ * exception handler fails the task at the first refusal; a few tries let a
+ * passing abort (one timeout after a stall) go by. */
+#define RESETS_MAX 5
 
 struct pending_state {
     input *in;                  /* NULL once saved, or dropped with its task */
@@ -107,6 +116,36 @@ int tasks_check(const weir_runner *r, weir_err *err)
                             "cannot be regrouped across processes", query->output->name, src->key_fields, src->name);
     }
     return WEIR_OK;
+}
+
+/* Exactly once: a task's transaction stays open from its first row after
+ * a commit through the checkpoint interval, the checkpoint, and the saves
+ * of the tasks before it, which commit one at a time; the broker aborts
+ * one open longer than transaction.timeout.ms, and the task is then redone
+ * from its last commit. A third of the timeout for the interval leaves two
+ * thirds for the rest (Kafka Streams refuses a commit interval above the
+ * timeout; it commits every 100 ms under exactly-once, with 10 s). */
+static int64_t interval_cap(const weir_runner *r)
+{
+    return r->opt.tasks->txn_timeout_ms / 3;
+}
+
+int tasks_check_interval(const weir_runner *r, weir_err *err)
+{
+    if (!r->opt.tasks->txn_timeout_ms || r->opt.checkpoint_ms <= interval_cap(r))
+        return WEIR_OK;
+    return weir_err_set(err, WEIR_EINVAL, "--kafka-exactly-once: --checkpoint-ms %lld is not well below the transactions' "
+                        "timeout (transaction.timeout.ms %lld): each checkpoint commits the tasks' transactions, which "
+                        "the broker aborts once open longer, and the tasks would redo their work again and again; use "
+                        "--checkpoint-ms %lld at most, or give a larger transaction.timeout.ms in --kafka-config (up "
+                        "to the brokers' transaction.max.timeout.ms, 15 minutes by default)",
+                        (long long)r->opt.checkpoint_ms, (long long)r->opt.tasks->txn_timeout_ms,
+                        (long long)interval_cap(r));
+}
+
+int64_t tasks_interval(const weir_runner *r, int64_t interval)
+{
+    return r->opt.tasks && r->opt.tasks->txn_timeout_ms && interval > interval_cap(r) ? interval_cap(r) : interval;
 }
 
 static input *lead_of(input *in)
@@ -233,6 +272,8 @@ static int on_gained(void *ctx, uint32_t p, uint64_t *offset, weir_err *err)
     if (rc == WEIR_OK) {
         t->epoch = saved.last_epoch + 1; /* above every claim: an owner that claimed and died before its first head too */
         t->saved = false;
+        t->resets = 0;
+        t->reset_offset = 0;
         rc = store->claim(store->ctx, name, t->epoch, err);
     }
     if (rc == WEIR_OK)
@@ -289,12 +330,19 @@ static void drop_pending(weir_runner *r)
     r->npending = 0;
 }
 
-/* Exactly once: a task whose transaction was aborted under it goes back to
- * its last commit: a fresh producer (whatever it still had open aborted),
- * the state of that commit, its inputs read again from its offsets. Not
- * when another process claimed it meanwhile (this one a zombie whose
- * transaction the broker's timeout aborted): it stays broken, dropping
- * what it emits, until its loss. */
+/* Exactly once: a task whose transaction was aborted under it, or whose
+ * producer was fenced, goes back to its last commit: a fresh producer
+ * (fencing whatever the old one still had open), the state of that
+ * commit, its inputs read again from its offsets. A fencing may be the
+ * broker's transaction timeout (KIP-588) as well as a new owner's
+ * producer, which librdkafka reports alike (conn/kafka_txn.c), so the
+ * claims decide: when another process claimed the task meanwhile (this one
+ * a zombie), it stays broken, dropping what it emits, until its loss,
+ * since a fresh producer would fence the new owner. (A new owner fences
+ * before it claims: should this process miss its claim and fence it back,
+ * that owner, whose claim is the highest, is reset in turn and fences this
+ * one for good; every state each restores is a committed one, so nothing
+ * lands twice either way.) */
 static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
 {
     const weir_task_store *store = r->opt.tasks;
@@ -309,6 +357,12 @@ static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
         t->epoch = 0;                                   /* producer would fence that one; its records stay dropped */
         return WEIR_OK;
     }
+    if (t->resets >= RESETS_MAX) /* no commit moved it since the last RESETS_MAX: it would fail again */
+        return weir_err_set(err, WEIR_EIO, "exactly once: partition %u of %s: its transaction was aborted %u times in a "
+                            "row, no commit moving it on between, so the pipeline stops (restarting it redoes the "
+                            "partition from its last commit); the last time: %s", p, in->rel->name, t->resets + 1,
+                            t->why);
+    t->resets++;
     saved = (weir_task_saved){0};
     store->end(store->ctx, name);
     if (rc == WEIR_OK)
@@ -317,11 +371,13 @@ static int reset_task(weir_runner *r, input *in, uint32_t p, weir_err *err)
         rc = store->load(store->ctx, name, &saved, err);
     if (rc == WEIR_OK)
         rc = restore_task(r, in, p, &saved, err);
+    t->reset_offset = 0;
     for (int g = 0; g < in->ngroup && rc == WEIR_OK; g++) {
         input *m = in->group[g];
         rc = m->ops->seek ? m->ops->seek(m->source, p, m->offset[p], err)
                           : weir_err_set(err, WEIR_EINVAL, "%s cannot be read again", m->rel->name);
         m->last_data_ms[p] = 0;
+        t->reset_offset += m->offset[p];
     }
     weir_buf_free(&saved.state);
     weir_buf_free(&saved.pieces);
@@ -345,7 +401,7 @@ static int save_pending(weir_runner *r, weir_err *err)
         task *t = &ps->in->tasks[ps->partition];
         task_name(ps->in, ps->partition, name, sizeof name);
         int rc = store->save(store->ctx, name, ps->epoch, ps->state.data, ps->state.len, &ps->pieces, err);
-        if (rc == WEIR_EBUSY) { /* another process took the task (its loss follows): not a failure of the store */
+        if (rc == WEIR_EBUSY) { /* another process claimed the task (its loss follows): not a failure of the store */
             t->epoch = 0; /* changes never saved: restored, not kept, if it comes back */
             t->txn_records = 0; /* and its transaction's rows are not this process's to commit */
             ps->in = NULL;
@@ -354,6 +410,7 @@ static int save_pending(weir_runner *r, weir_err *err)
         if (rc && store->aborted && store->aborted(store->ctx, name)) { /* its rows are gone: redo them */
             input *in = ps->in;
             ps->in = NULL;
+            snprintf(t->why, sizeof t->why, "%s", err->msg);
             if ((rc = reset_task(r, in, ps->partition, err)))
                 return rc;
             continue;
@@ -364,6 +421,8 @@ static int save_pending(weir_runner *r, weir_err *err)
             t->saved = true;
             t->saved_offset = ps->offset;
             t->txn_records = 0;
+            if (ps->offset > t->reset_offset) /* a commit past where it was restored to: progress */
+                t->resets = 0;
         }
         ps->in = NULL;
         r->saves++;
@@ -487,13 +546,9 @@ int tasks_emit(weir_runner *r, const char *stream, uint32_t partition, uint32_t 
     if (t->broken) /* its transaction was aborted: it is restored from its last commit at the next checkpoint */
         return WEIR_OK;
     int rc = store->emit(store->ctx, name, stream, partition, partitions, rec, &r->cb_err);
-    if (rc == WEIR_EBUSY) { /* fenced: another process holds the task (its loss follows); its rows are that one's */
-        t->epoch = 0; /* and this engine, past rows that never landed, is restored, not kept, if it comes back */
-        weir_err_clear(&r->cb_err);
-        return WEIR_OK;
-    }
-    if (rc && store->aborted(store->ctx, name)) { /* its rows since its last save are gone */
+    if (rc && store->aborted(store->ctx, name)) { /* its rows since its last save are gone (fenced too) */
         t->broken = true;
+        snprintf(t->why, sizeof t->why, "%s", r->cb_err.msg);
         weir_err_clear(&r->cb_err);
         return WEIR_OK;
     }

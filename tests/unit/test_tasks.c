@@ -174,7 +174,7 @@ static weir_catalog cat;
 static void start(process *pr, int which, const char *dir)
 {
     weir_err err;
-    pr->tasks = (weir_task_store){(void *)pr->name, pr->name, st_load, st_save, st_claim, st_owner, NULL, NULL, NULL, NULL};
+    pr->tasks = (weir_task_store){(void *)pr->name, pr->name, st_load, st_save, st_claim, st_owner, NULL, NULL, NULL, NULL, 0};
     weir_runner_options o = {.checkpoint_ms = INT64_MAX / 4, .idle_ms = -1, .batch = 10, .tasks = &pr->tasks,
                              .open_input = open_source, .on_output = on_output, .on_output_ctx = pr,
                              .delivered = delivered, .delivered_ctx = pr};

@@ -7,13 +7,16 @@
  * emitted rows in an open transaction, which a save commits with the
  * state, and the test makes a save or an emit abort under the task.
  *
- * Checked, each time on the committed rows (what a read_committed reader
- * sees): every (key, count) update of the table once, none missing:
+ * A checkpoint interval the transactions would not outlast is refused.
+ * Then checked, each time on the committed rows (what a read_committed
+ * reader sees): every (key, count) update of the table once, none missing:
  * - a save whose transaction is aborted sends the task back to its last
  *   commit and the records after it are read again;
  * - so does an emit aborted under the task, at the next checkpoint;
  * - a partition lost with rows in its open transaction has them aborted
- *   and, handed back, is restored from its last commit.
+ *   and, handed back, is restored from its last commit;
+ * - a row refused every time stops the pipeline after a few resets that
+ *   commit nothing new, naming the partition and the refusal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,7 @@ static const char *pipeline = "CREATE STREAM ev (k TEXT, v INT) WITH (partitions
                               "CREATE TABLE tot AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k;";
 
 #define NKEYS 6
-#define RECORDS 90 /* per partition, at most */
+#define RECORDS 120 /* per partition, at most */
 #define ROWS 4096
 
 /* ---- the source ---- */
@@ -113,6 +116,7 @@ typedef struct txn {
     int nopen;
     bool begun, aborted;
     bool fail_save, fail_emit; /* the test's: the next save or emit is aborted under the task */
+    int poison;                /* the test's: every emit of a row counting n = poison is aborted (0: none) */
 } txn;
 
 static struct {
@@ -180,6 +184,13 @@ static int st_emit(void *ctx, const char *task, const char *stream, uint32_t par
         t->nopen = 0;
         t->aborted = true;
         return weir_err_set(err, WEIR_EIO, "%s: aborted by the test", task);
+    }
+    char poison[32];
+    snprintf(poison, sizeof poison, "\"n\":%d", t->poison);
+    if (t->poison && rec->value_len && memmem(rec->value, rec->value_len, poison, strlen(poison))) {
+        t->nopen = 0;
+        t->aborted = true;
+        return weir_err_set(err, WEIR_EIO, "%s: a record to %s refused by the test", task, stream);
     }
     const char *v = (const char *)rec->value, *n = strstr(v, "\"n\":"), *k = strstr(v, "\"k\":\"k");
     if (!n || !k || t->nopen == ROWS)
@@ -259,7 +270,7 @@ static bool run(weir_runner *r, int steps, int64_t *now)
 
 int main(void)
 {
-    plan(4);
+    plan(6);
     weir_arena a = {0};
     weir_stmt **stmts;
     size_t nstmts;
@@ -270,13 +281,27 @@ int main(void)
     if (!(store.log = weir_task_log_new()))
         BAIL("out of memory");
     char *dir = tap_tmpdir("tasks_txn");
-    weir_task_store tasks = {"A", "A", st_load, st_save, st_claim, st_owner, st_begin, st_emit, st_end, st_aborted};
-    weir_runner_options o = {.checkpoint_ms = INT64_MAX / 4, .idle_ms = -1, .batch = 10, .tasks = &tasks,
-                             .open_input = open_source};
+    weir_task_store tasks = {"A", "A", st_load, st_save, st_claim, st_owner, st_begin, st_emit, st_end, st_aborted, 0};
     weir_log *log;
     weir_runner *r;
     weir_err err;
-    if (weir_log_open(dir, NULL, &log, &err) || weir_runner_open(log, &cat, pipeline, strlen(pipeline), &o, &r, &err))
+    if (weir_log_open(dir, NULL, &log, &err))
+        BAIL("%s", err.msg);
+
+    /* Transactions the broker aborts after 3 s: a checkpoint interval above a third of that is refused. */
+    tasks.txn_timeout_ms = 3000;
+    weir_runner_options o = {.checkpoint_ms = 1001, .idle_ms = -1, .batch = 10, .tasks = &tasks, .open_input = open_source};
+    int rc = weir_runner_open(log, &cat, pipeline, strlen(pipeline), &o, &r, &err);
+    ok(rc == WEIR_EINVAL && strstr(err.msg, "--checkpoint-ms 1001 is not well below") &&
+           strstr(err.msg, "transaction.timeout.ms 3000") && strstr(err.msg, "--checkpoint-ms 1000 at most"),
+       "a checkpoint interval above a third of the transactions' timeout is refused, saying what to change (%s)",
+       rc ? err.msg : "opened");
+    if (rc == WEIR_OK)
+        weir_runner_close(r);
+
+    tasks.txn_timeout_ms = 0;
+    o.checkpoint_ms = INT64_MAX / 4;
+    if (weir_runner_open(log, &cat, pipeline, strlen(pipeline), &o, &r, &err))
         BAIL("%s", err.msg);
     int64_t now = 1000;
 
@@ -309,7 +334,7 @@ int main(void)
     /* Partition 0 is lost with rows in its open transaction (read, not yet
      * saved: no checkpoint), then handed back: restored from its last
      * commit, not the engine kept, which is past the aborted rows. */
-    produce(RECORDS);
+    produce(90);
     weir_err step_err;
     uint64_t processed;
     ran = weir_runner_step(r, now += 10, &processed, &step_err) == WEIR_OK;
@@ -317,9 +342,22 @@ int main(void)
     ran = ran && weir_runner_step(r, now += 10, &processed, &step_err) == WEIR_OK;
     src.gain[0] = true;
     ran = ran && run(r, 12, &now);
-    ok(ran && exactly_once() && src.pos[0] == RECORDS && src.pos[1] == RECORDS,
+    ok(ran && exactly_once() && src.pos[0] == 90 && src.pos[1] == 90,
        "a partition lost with rows in its open transaction: aborted, and restored from its last commit when it comes "
        "back (%d rows)", store.ncommitted);
+
+    /* Every row of partition 1 counting 35 is refused (a record the broker
+     * never takes): the task is restored again and again, gets no further,
+     * and after RESETS_MAX tries the pipeline stops saying why. */
+    produce(RECORDS);
+    store.txns[1].poison = 35;
+    bool stopped = false;
+    for (int i = 0; i < 40 && !stopped; i++)
+        stopped = weir_runner_step(r, now += 10, &processed, &step_err) || weir_runner_checkpoint(r, &step_err);
+    ok(stopped && strstr(step_err.msg, "partition 1 of ev: its transaction was aborted 6 times in a row") &&
+           strstr(step_err.msg, "ev/1: a record to tot refused by the test"),
+       "a row refused every time stops the pipeline after a few tries, saying which partition and why (%s)",
+       stopped ? step_err.msg : "still running");
 
     weir_runner_close(r);
     weir_log_close(log, &err);
