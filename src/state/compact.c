@@ -31,12 +31,12 @@
  * belong to the process, so stores this process has open on the same file
  * are checked apart (store.c's list of open stores). And weir's: LMDB's
  * byte cannot keep a process from opening while the compaction runs (the
- * opener would wait for it shared, then take the lock file for set up
- * although it describes the old file, and the compaction's own close of
- * its environments tears the lock file's mutexes down under it). So every
- * open holds a shared flock on DIR/open.lock (store_env_open) and the
- * compaction an exclusive one, taken first: an opener waits until the new
- * file is in place and then, alone, sets the lock file up for it.
+ * opener would wait for it shared, then take the lock file as set up,
+ * although its transaction counter is the old file's; LMDB builds that
+ * tear the mutexes down at the last close would also do so under it).
+ * So every open holds a shared flock on DIR/open.lock (store_env_open)
+ * and the compaction an exclusive one, taken first: an opener waits until
+ * the new file is in place and then, alone, sets the lock file up for it.
  */
 #include "state/store_internal.h"
 
@@ -138,8 +138,9 @@ static int copy_table(copy *c, MDB_txn *r, MDB_dbi sdbi, MDB_dbi ddbi, unsigned 
 }
 
 /* Copies every table of the read transaction r (the main database's keys
- * are their names, and the format marker) into c->dst: the tables made first, in one commit,
- * then their entries in key order, then the last entry written again. */
+ * are their names, and the format marker) into c->dst: the tables made
+ * first, in one commit, then their entries in key order, then the last
+ * entry written again. */
 static int copy_all(copy *c, MDB_txn *r, unsigned max_tables)
 {
     MDB_dbi main;
