@@ -48,7 +48,7 @@ ex=$here/../examples/collatz
 WRK_SECONDS=${WRK_SECONDS:-5}
 SPID=""
 CH_PID=""
-trap '[ -z "$SPID" ] || { kill -TERM "$SPID"; wait "$SPID"; }; [ -z "$CH_PID" ] || stop_clickhouse; rm -rf "$SCRATCH"' EXIT
+trap '[ -z "$SPID" ] || { kill -TERM "$SPID"; wait "$SPID"; }; [ -z "$CH_PID" ] || stop_clickhouse || true; rm -rf "$SCRATCH"' EXIT
 log() { echo "state.sh: $*" >&2; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
@@ -273,7 +273,7 @@ for s in "$@"; do [ "${R[$s,answers]}" = yes ] || all=no; done
 echo
 echo "| check (issue 14) | measured | holds |"
 echo "|---|---|---|"
-echo "| restart at $large steps within 3x of $small | ${R[$large,restart]} / ${R[$small,restart]} ms = $(ratio "${R[$large,restart]}" "${R[$small,restart]}") | $(yesno "${R[$large,restart]}" "${R[$small,restart]}" 3) |"
-echo "| serve --once peak RSS (VmHWM) at $large within 2x of $small | $(( R[$large,hwm] / 1024 )) / $(( R[$small,hwm] / 1024 )) MiB = $(ratio "${R[$large,hwm]}" "${R[$small,hwm]}") | $(yesno "${R[$large,hwm]}" "${R[$small,hwm]}" 2) |"
-echo "| data dir at $large at most 3x the input stream | $(ratio "${R[$large,data]}" "${R[$large,input]}") | $(yesno "${R[$large,data]}" "${R[$large,input]}" 3) |"
+echo "| restart at $(echo "$large" | commas) steps within 3x of $(echo "$small" | commas) | ${R[$large,restart]} / ${R[$small,restart]} ms = $(ratio "${R[$large,restart]}" "${R[$small,restart]}") | $(yesno "${R[$large,restart]}" "${R[$small,restart]}" 3) |"
+echo "| serve --once peak RSS (VmHWM) at $(echo "$large" | commas) within 2x of $(echo "$small" | commas) | $(( R[$large,hwm] / 1024 )) / $(( R[$small,hwm] / 1024 )) MiB = $(ratio "${R[$large,hwm]}" "${R[$small,hwm]}") | $(yesno "${R[$large,hwm]}" "${R[$small,hwm]}" 2) |"
+echo "| data dir at $(echo "$large" | commas) at most 3x the input stream | $(ratio "${R[$large,data]}" "${R[$large,input]}") | $(yesno "${R[$large,data]}" "${R[$large,input]}" 3) |"
 echo "| answers after restart equal the input's, every size | $(for s in "$@"; do printf '%s: %s; ' "$s" "${R[$s,answers]}"; done | sed 's/; $//') | $all |"
