@@ -163,7 +163,7 @@ for steps in "$@"; do
     R[$steps,hwm]=$HWM
     R[$steps,checkpoints]=$(checkpoints "$SCRATCH/trace")
 
-    log "$steps steps: weir restarts"
+    log "$steps steps: load ${R[$steps,load]}; VmHWM / RssAnon ${R[$steps,rss]} MiB; checkpoints ${R[$steps,checkpoints]}; weir restarts"
     runs=""
     for k in 1 2 3; do
         serve_up
@@ -179,7 +179,7 @@ for steps in "$@"; do
     [ "$(curl -s "$URL/part/16" | nums)" = "$(want part 16)" ] || ok=no
     [ "$(curl -s "$URL/chain/$longest" | nums)" = "$(want chain)" ] || ok=no
     R[$steps,answers]=$ok
-    log "$steps steps: weir endpoints (wrk, ${WRK_SECONDS} s each)"
+    log "$steps steps: restarts$runs ms, answers ${R[$steps,answers]}; weir endpoints (wrk, ${WRK_SECONDS} s each)"
     R[$steps,w_floor]=$(wrk_ms "$URL/healthz")
     R[$steps,w_longest]=$(wrk_ms "$URL/longest_step_chain")
     R[$steps,w_highest]=$(wrk_ms "$URL/highest_value")
@@ -193,7 +193,7 @@ for steps in "$@"; do
     R[$steps,data]=$(du -sb "$WEIR_DATA" | cut -f1)
     rm -rf "$WEIR_DATA"
 
-    log "$steps steps: ClickHouse insert, restart, queries"
+    log "$steps steps: data dir ${R[$steps,data]} bytes, input stream ${R[$steps,input]}; ClickHouse insert, restart, queries"
     ch "DROP TABLE IF EXISTS steps" >/dev/null
     ch "CREATE TABLE steps (number UInt64, step UInt32, value UInt64, ts DateTime) ENGINE = MergeTree ORDER BY (number, step)" >/dev/null
     t0=$(date +%s%N)
