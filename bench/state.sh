@@ -48,7 +48,7 @@ ex=$here/../examples/collatz
 WRK_SECONDS=${WRK_SECONDS:-5}
 SPID=""
 CH_PID=""
-trap '[ -z "$SPID" ] || { kill -TERM "$SPID"; wait "$SPID"; }; [ -z "$CH_PID" ] || stop_clickhouse || true; rm -rf "$SCRATCH"' EXIT
+trap '[ -z "$SPID" ] || { kill -TERM "$SPID"; wait "$SPID"; } || true; [ -z "$CH_PID" ] || stop_clickhouse || true; rm -rf "$SCRATCH"' EXIT
 log() { echo "state.sh: $*" >&2; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
@@ -103,7 +103,7 @@ checkpoints() {
 # serve_up: weir serve on $WEIR_DATA; sets SPID, URL and UP_MS (ms from its
 # start until GET /longest_step_chain answers 200)
 serve_up() {
-    local t0 i
+    local t0 i up=""
     rm -f "$WEIR_DATA/serve.url"
     t0=$(date +%s%N)
     $WEIR serve -f "$ex/pipeline.sql" --listen 127.0.0.1:0 2>"$SCRATCH/serve.err" &
@@ -111,11 +111,12 @@ serve_up() {
     URL=""
     for i in $(seq $((START_DEADLINE * 200))); do
         [ -n "$URL" ] || URL=$(head -1 "$WEIR_DATA/serve.url" 2>/dev/null) || true
-        [ -n "$URL" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/longest_step_chain")" = 200 ] && break
+        [ -n "$URL" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/longest_step_chain")" = 200 ] && { up=1; break; }
         kill -0 "$SPID" 2>/dev/null || { log "serve died: $(cat "$SCRATCH/serve.err")"; exit 1; }
         sleep 0.005
     done
     UP_MS=$(ms_since "$t0")
+    [ -n "$up" ] || { log "no answer from /longest_step_chain within $START_DEADLINE s; serve's log: $(cat "$SCRATCH/serve.err")"; exit 1; }
 }
 serve_down() { kill -TERM "$SPID"; wait "$SPID" || true; SPID=""; }
 
@@ -123,15 +124,16 @@ serve_down() { kill -TERM "$SPID"; wait "$SPID" || true; SPID=""; }
 # (ms from its start until the longest-chain query answers)
 ch_longest="SELECT number, max(step) AS steps FROM steps GROUP BY number ORDER BY steps DESC, number LIMIT 1"
 ch_restart() {
-    local t0 i
+    local t0 i up=""
     stop_clickhouse || true # under set -e: its kill -KILL fails when SIGTERM was enough
     t0=$(date +%s%N)
     start_clickhouse "$SCRATCH/clickhouse" || exit 1
     for i in $(seq $((CH_START_DEADLINE * 200))); do
-        curl -sf -o /dev/null "$CH_URL/" --data-binary "$ch_longest" && break
+        curl -sf -o /dev/null "$CH_URL/" --data-binary "$ch_longest" && { up=1; break; }
         sleep 0.005
     done
     CH_MS=$(ms_since "$t0")
+    [ -n "$up" ] || { log "ClickHouse did not answer within $CH_START_DEADLINE s: $(ch "$ch_longest"; tail -5 "$SCRATCH/clickhouse/err.log")"; exit 1; }
 }
 urlq() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
 
