@@ -16,18 +16,21 @@ a name then the answer's numbers in the order the endpoint gives them:
 
 Python's integers hold every UINT exactly (awk's doubles do not above 2^53).
 Two passes over the file: the second once the longest chain is known."""
-import re
 import sys
-
-FIELDS = re.compile(r"[:,]")
 
 
 def records(path):
-    """(number, step, value) of each line of `weir gen collatz`'s NDJSON."""
-    with open(path, encoding="ascii") as f:
-        for line in f:
-            parts = FIELDS.split(line)  # {"number":N,"step":S,"value":V,"ts":...}
-            yield int(parts[1]), int(parts[3]), int(parts[5])
+    """(number, step, value) of each line of `weir gen collatz`'s NDJSON,
+    {"number":N,"step":S,"value":V,"ts":...}: cut at its fields' fixed
+    places (twice as fast as a regular expression; a line of another shape
+    makes int() fail)."""
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, 1):
+            try:
+                number, step, value, _ = line.split(b",", 3)
+                yield int(number[10:]), int(step[7:]), int(value[8:])
+            except ValueError:
+                sys.exit(f"collatz_answers.py: {path}:{lineno}: not a step as weir gen collatz writes it: {line[:100]!r}")
 
 
 def main():
