@@ -14,7 +14,8 @@
 # libFuzzer), bench (wrk, python3 for bench/paced.py, and what else the benchmarks compare against:
 # librocksdb-dev for bench/statestore.sh, which weighs it against LMDB; a JDK 17
 # and Maven for bench/peers.sh's Flink and Kafka Streams programs, whose libraries
-# Maven fetches from Maven Central into ~/.m2; clickhouse-server for its peers too).
+# Maven fetches from Maven Central into ~/.m2; clickhouse-server for its peers too;
+# strace for the checkpoints' durations bench/state.sh and bench/state_restart.sh read).
 set -eu
 packages=(build-essential pkg-config perl librdkafka-dev libxxhash-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpcre2-dev liblmdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev curl)
 for group in "$@"; do
@@ -28,7 +29,7 @@ for group in "$@"; do
             command -v mvn >/dev/null || packages+=(maven)
             ;;
         fuzz) packages+=(clang libclang-rt-14-dev) ;;
-        bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev openjdk-17-jdk-headless maven time) ;;
+        bench) packages+=(coreutils wrk python3 clickhouse-server librocksdb-dev openjdk-17-jdk-headless maven time strace) ;;
         *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done
