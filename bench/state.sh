@@ -94,11 +94,7 @@ once() {
 # strace -f -ttt of clone3 (a checkpoint's thread starting) and rename of
 # pipeline/stable (its end), or "-"
 checkpoints() {
-    # a clone3 interrupted by another thread's traced call is two lines: "clone3(... <unfinished ...>"
-    # at its start, "<... clone3 resumed> ... = TID" at its end
-    awk '/clone3\(.*<unfinished/ { pending[$1] = $2 }
-         /clone3/ && $(NF - 1) == "=" && $NF ~ /^[0-9]+$/ { start[$NF] = /resumed/ && ($1 in pending) ? pending[$1] : $2 }
-         /rename\(.*pipeline\/stable/ && ($1 in start) { print ($2 - start[$1]) * 1000 }' "$1" | sort -g |
+    awk -f "$here/checkpoint_durations.awk" "$1" | sort -g |
         awk '{ d[NR] = $1 } function q(p,  i) { i = int(p * NR); if (i < p * NR) i++; return d[i > 0 ? i : 1] } # nearest rank
              END { if (NR) printf "%d, %.0f / %.0f / %.0f / %.0f ms\n", NR, q(0.5), q(0.9), q(0.99), d[NR]; else print "-" }'
 }

@@ -18,7 +18,8 @@
 # WEIR=path/to/weir measures another build (e.g. one from before the
 # views moved into the store). Prints a markdown table for BENCHMARKS.md.
 set -eu
-. "$(dirname "$0")/../tests/lib.sh"
+bench=$(cd "$(dirname "$0")" && pwd)
+. "$bench/../tests/lib.sh"
 ex="$(cd "$(dirname "$0")/../examples/collatz" && pwd)"
 [ $# -gt 0 ] || set -- 300000 3000000
 
@@ -73,8 +74,7 @@ change_trace() {
 # checkpoint_ms TRACE: "first3 ... last3 (median of N)" from strace -f -ttt of
 # clone3 (a checkpoint's thread starting) and rename of pipeline/stable (its end).
 checkpoint_ms() {
-    awk '/clone3\(/ && $NF ~ /^[0-9]+$/ { start[$NF] = $2 }
-         /rename\(.*pipeline\/stable/ && ($1 in start) { d[n++] = int(($2 - start[$1]) * 1000 + 0.5) }
+    awk -f "$bench/checkpoint_durations.awk" "$1" | awk '{ d[n++] = int($1 + 0.5) }
          END {
              if (!n) { print "-"; exit }
              for (i = 0; i < n; i++) s[i] = d[i]
@@ -82,7 +82,7 @@ checkpoint_ms() {
              out = ""
              for (i = 0; i < n; i++) if (i < 3 || i >= n - 3) out = out (i == n - 3 && n > 6 ? " ... " : " ") d[i]
              printf "%s (median %d of %d)", out, s[int((n - 1) / 2)], n
-         }' "$1"
+         }'
 }
 
 echo "| steps | restart to first answer, ms (median of 3) | rows replayed at start | serve --once, s | checkpoints during it, ms | checkpoint file | 1,000 steps more, then a stop: checkpoints, ms | data dir |"
