@@ -48,7 +48,7 @@ ex=$here/../examples/collatz
 WRK_SECONDS=${WRK_SECONDS:-5}
 SPID=""
 CH_PID=""
-trap '[ -z "$SPID" ] || { kill -TERM "$SPID"; wait "$SPID"; } || true; [ -z "$CH_PID" ] || stop_clickhouse || true; rm -rf "$SCRATCH"' EXIT
+trap '[ -z "$SPID" ] || { kill -TERM "$SPID"; wait "$SPID"; } || true; [ -z "$CH_PID" ] || stop_clickhouse; rm -rf "$SCRATCH"' EXIT
 log() { echo "state.sh: $*" >&2; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }

@@ -59,8 +59,8 @@ stop_clickhouse() { # SIGTERM, and SIGKILL if it takes more than 3 s (18.16 can 
     kill -TERM "$CH_PID" 2>/dev/null
     local i
     for i in $(seq 60); do kill -0 "$CH_PID" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$CH_PID" 2>/dev/null
-    wait "$CH_PID" 2>/dev/null
-    return 0 # it is stopped, whichever signal did it (callers run under set -e)
+    kill -KILL "$CH_PID" 2>/dev/null || true # gone already: SIGTERM was enough (callers run under set -e)
+    wait "$CH_PID" 2>/dev/null || true
+    return 0 # it is stopped, whichever signal did it
 }
 ch() { curl -s "$CH_URL/" --data-binary "$1"; } # ch SQL: a query's answer
