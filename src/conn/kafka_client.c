@@ -1,9 +1,11 @@
 /*
  * kafka_client.c - librdkafka helpers shared by the Kafka connectors: user
- * properties, the properties file, clients, and the error callback that
+ * properties, the properties file, clients, the error callback that
  * tells a client the cluster will never let in (credentials, TLS,
  * authorisation: weir_kafka_watch) from an outage, which librdkafka
- * retries by itself and would otherwise retry for ever.
+ * retries by itself and would otherwise retry for ever, and the topics
+ * weir makes for itself (the task store's, scale-out's repartition topics),
+ * created through the Admin API as Kafka Streams makes its internal ones.
  */
 #include "conn/kafka_client.h"
 
@@ -11,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/clock.h"
 #include "base/io.h"
 #include "conn/options.h"
 
@@ -249,4 +253,72 @@ int weir_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_m
     if (t)
         rd_kafka_topic_destroy(t);
     return n;
+}
+
+/* Sends the CreateTopics request and waits for its answer: what it says
+ * about topic, TOPIC_ALREADY_EXISTS taken as done. */
+static int create_request(rd_kafka_t *rk, rd_kafka_NewTopic_t *t, const char *topic, int timeout_ms, weir_err *err)
+{
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    char errstr[256];
+    int rc = WEIR_OK;
+    if (!o || !q)
+        rc = weir_err_set(err, WEIR_ENOMEM, "out of memory");
+    /* the operation timeout: the broker answers once the topic is made, not when it has only begun */
+    else if (rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, errstr, sizeof errstr) ||
+             rd_kafka_AdminOptions_set_operation_timeout(o, timeout_ms, errstr, sizeof errstr))
+        rc = weir_err_set(err, WEIR_EINVAL, "kafka topic %s: %s", topic, errstr);
+    rd_kafka_event_t *ev = NULL;
+    if (rc == WEIR_OK) {
+        rd_kafka_CreateTopics(rk, &t, 1, o, q);
+        /* the request's own timeout answers first; a margin for librdkafka's queues */
+        if (!(ev = rd_kafka_queue_poll(q, timeout_ms + 5000)))
+            rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: creating it: no answer within %d ms", topic, timeout_ms);
+    }
+    if (ev && rd_kafka_event_error(ev)) {
+        rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: creating it: %s", topic, rd_kafka_event_error_string(ev));
+    } else if (ev) {
+        size_t n;
+        const rd_kafka_topic_result_t **r = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        rd_kafka_resp_err_t e = n == 1 ? rd_kafka_topic_result_error(r[0]) : RD_KAFKA_RESP_ERR__BAD_MSG;
+        const char *why = n == 1 ? rd_kafka_topic_result_error_string(r[0]) : NULL;
+        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            rc = weir_err_set(err, WEIR_EIO, "kafka topic %s: creating it: %s", topic, why && *why ? why : rd_kafka_err2str(e));
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (o)
+        rd_kafka_AdminOptions_destroy(o);
+    return rc;
+}
+
+int weir_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions, const char *const *configs, int timeout_ms,
+                            int *have, weir_err *err)
+{
+    char errstr[256];
+    *have = -1;
+    rd_kafka_NewTopic_t *t = rd_kafka_NewTopic_new(topic, partitions, -1 /* the broker's default.replication.factor */,
+                                                   errstr, sizeof errstr);
+    if (!t)
+        return weir_err_set(err, WEIR_EINVAL, "kafka topic %s: %s", topic, errstr);
+    int rc = WEIR_OK;
+    for (const char *const *c = configs; c && *c && rc == WEIR_OK; c += 2) {
+        rd_kafka_resp_err_t e = rd_kafka_NewTopic_set_config(t, c[0], c[1]);
+        if (e)
+            rc = weir_err_set(err, WEIR_EINVAL, "kafka topic %s: %s: %s", topic, c[0], rd_kafka_err2str(e));
+    }
+    rc = rc ? rc : create_request(rk, t, topic, timeout_ms, err);
+    rd_kafka_NewTopic_destroy(t);
+    /* made by the controller: the broker rk asks may learn of it a moment later */
+    uint64_t deadline = weir_mono_ns() + (uint64_t)timeout_ms * 1000000;
+    while (rc == WEIR_OK && (*have = weir_kafka_topic_partitions(rk, topic, timeout_ms)) <= 0) {
+        if (weir_mono_ns() >= deadline)
+            return weir_err_set(err, WEIR_EIO, "kafka topic %s: created, but the cluster's metadata did not show it "
+                                "within %d ms", topic, timeout_ms);
+        usleep(100000);
+    }
+    return rc;
 }

@@ -103,4 +103,18 @@ bool weir_kafka_broken(rd_kafka_t *rk, weir_kafka_watch *w);
  * cannot be learned within timeout_ms (no broker, no such topic). */
 int weir_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms);
 
+/* Creates topic through rk's Admin API (CreateTopics) with partitions
+ * partitions, the broker's default replication and the topic configs
+ * (name, value, ..., NULL; or NULL), then waits until rk's metadata shows
+ * it: *have is its partition count then. A topic that exists already
+ * (TOPIC_ALREADY_EXISTS: made by hand, or by another process starting at
+ * the same time) is success too, so *have may differ from partitions: the
+ * caller checks. rk is a consumer, whose metadata requests never create
+ * a topic themselves; it carries the user's properties (--kafka-config,
+ * properties.*), so the request goes as its other requests go. Errors
+ * (the broker's refusal in its words, no answer within timeout_ms, as
+ * much again for the metadata) name the topic. */
+int weir_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions, const char *const *configs, int timeout_ms,
+                            int *have, weir_err *err);
+
 #endif

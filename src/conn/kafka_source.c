@@ -15,7 +15,9 @@
  * rebalancing: everything is revoked, then reassigned). A join's other
  * inputs do not subscribe: their consumers read the partitions the runner
  * names (follow), those its first input's group handed over, so that
- * partition p of every input of the join is in one process. Messages are polled from the
+ * partition p of every input of the join is in one process. A scale-out
+ * repartition stream's topic is weir's own: made here when missing
+ * (repartition_topic). Messages are polled from the
  * one consumer queue into a queue per partition, and a partition whose
  * queue is long is paused until the pipeline catches up.
  */
@@ -32,6 +34,8 @@
 #include "conn/source.h"
 #include "log/record.h"
 
+#define METADATA_MS 10000      /* a topic's metadata */
+#define CREATE_MS 30000        /* a topic weir makes: the broker's answer, then as much for its metadata */
 #define PAUSE_AT 20000         /* queued messages of a partition before it is paused */
 #define RESUME_AT 5000
 
@@ -354,6 +358,45 @@ static bool served_broken(kafka_input *k)
 static const weir_input_ops kafka_input_ops = {input_next, input_caught_up, input_end, input_checkpointed, input_close,
                                                input_follow, input_seek};
 
+/* Scale-out's repartition topic, weir's own (rel re-keys
+ * rel->repartition_of), of *have partitions (-1: it does not exist): made
+ * then, as Kafka Streams makes its internal topics, with as many
+ * partitions as the input and the broker's default replication, through
+ * k's consumer and so with the user's properties (*have the count made);
+ * several processes starting at once all find it made. Under exactly once
+ * the tasks' transactions also write its dead letters to the topic of
+ * their stream's name (one partition, as the stream), made alike. A topic
+ * of another partition count is refused, saying what to run: its records'
+ * partitions would not be their keys'. */
+static int repartition_topic(kafka_input *k, const weir_relation *rel, const kafka_conf *cfg, uint32_t partitions, int *have,
+                             weir_err *err)
+{
+    const char *input = rel->repartition_of->name;
+    char why[sizeof err->msg], dlq[300];
+    int dlq_have;
+    if (*have < 0 && weir_kafka_create_topic(k->rk, cfg->topic, (int)partitions, NULL, CREATE_MS, have, err)) {
+        snprintf(why, sizeof why, "%s", err->msg);
+        return weir_err_set(err, err->code, "kafka topic %s (scale-out's repartition topic, re-keying %s) was not found "
+                            "and could not be created (%s): create it with %u partitions, as many as %s has "
+                            "(kafka-topics.sh --create --topic %s --partitions %u)", cfg->topic, input, why, partitions,
+                            input, cfg->topic, partitions);
+    }
+    if (*have != (int)partitions)
+        return weir_err_set(err, WEIR_EINVAL, "kafka topic %s (scale-out's repartition topic, re-keying %s) must exist with "
+                            "%u partitions, as many as %s has (it has another count): create it so (kafka-topics.sh "
+                            "--create --topic %s --partitions %u)", cfg->topic, input, partitions, input, cfg->topic,
+                            partitions);
+    snprintf(dlq, sizeof dlq, "%s.dlq", rel->name);
+    if (cfg->exactly_once && weir_kafka_topic_partitions(k->rk, dlq, METADATA_MS) < 0 &&
+        weir_kafka_create_topic(k->rk, dlq, 1, NULL, CREATE_MS, &dlq_have, err)) {
+        snprintf(why, sizeof why, "%s", err->msg);
+        return weir_err_set(err, err->code, "kafka topic %s (the dead letters of scale-out's repartition topic %s, which "
+                            "--kafka-exactly-once writes) was not found and could not be created (%s): create it "
+                            "(kafka-topics.sh --create --topic %s --partitions 1)", dlq, cfg->topic, why, dlq);
+    }
+    return WEIR_OK;
+}
+
 /* open_input: the topic of rel's connector options, at offsets. */
 static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_t partitions,
                       const weir_input_tasks *tasks, const weir_input_ops **ops, void **state, weir_err *err)
@@ -406,19 +449,15 @@ static int open_input(const weir_relation *rel, const uint64_t *offsets, uint32_
     }
     rd_kafka_poll_set_consumer(k->rk);
     /* the topic must have the stream's partitions: partition p feeds partition p */
-    int have = weir_kafka_topic_partitions(k->rk, k->topic, 10000);
+    int have = weir_kafka_topic_partitions(k->rk, k->topic, METADATA_MS);
     if (have < 0 && served_broken(k)) { /* the broker's words rather than a timeout's */
         weir_err_set(err, WEIR_EIO, "stream %s: kafka %s: %s", rel->name, brokers, k->watch.why);
         input_close(k);
         return err->code;
     }
-    if (have != (int)partitions && rel->repartition_of) { /* weir's own topic: say what to make */
+    if (rel->repartition_of && repartition_topic(k, rel, cfg, partitions, &have, err)) {
         input_close(k);
-        return weir_err_set(err, WEIR_EINVAL, "kafka topic %s (scale-out's repartition topic, re-keying %s) must exist with "
-                            "%u partitions, as many as %s has (%s): create it so (kafka-topics.sh --create --topic %s "
-                            "--partitions %u)", cfg->topic, rel->repartition_of->name, partitions,
-                            rel->repartition_of->name, have < 0 ? "it has none" : "it has another count", cfg->topic,
-                            partitions);
+        return err->code;
     }
     if (have != (int)partitions) {
         input_close(k);

@@ -543,22 +543,10 @@ static void create_topic(kafka_state *ks)
 {
     if (weir_kafka_topic_partitions(ks->consumer, ks->topic, 3000) > 0) /* a consumer: asking does not create it */
         return;
-    rd_kafka_NewTopic_t *t = rd_kafka_NewTopic_new(ks->topic, 1, -1, NULL, 0);
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(ks->producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(ks->producer);
-    if (t && o && q && !rd_kafka_NewTopic_set_config(t, "cleanup.policy", "compact") &&
-        !rd_kafka_AdminOptions_set_request_timeout(o, 5000, NULL, 0)) {
-        rd_kafka_CreateTopics(ks->producer, &t, 1, o, q);
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 6000);
-        if (ev)
-            rd_kafka_event_destroy(ev);
-    }
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (o)
-        rd_kafka_AdminOptions_destroy(o);
-    if (t)
-        rd_kafka_NewTopic_destroy(t);
+    static const char *const compacted[] = {"cleanup.policy", "compact", NULL};
+    int have;
+    weir_err ignored = {0};
+    (void)weir_kafka_create_topic(ks->consumer, ks->topic, 1, compacted, 5000, &have, &ignored);
 }
 
 int weir_kafka_state_open(const char *brokers, const char *group, const char *instance, const char *const *config,

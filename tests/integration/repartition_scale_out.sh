@@ -10,8 +10,14 @@
 # input, late records (dropped by their origin partition's watermark, which
 # each repartition record carries) included; so must those of a GROUP BY
 # lower(page), re-keyed by the expression's value through its own topic.
+# Then on a real Apache Kafka broker (the mock cluster makes any topic a
+# client asks about, with 4 partitions, so only a broker shows who made
+# one): weir makes the repartition topic it does not find, with the
+# input's partition count, two processes starting at once over SASL with
+# the credentials in --kafka-config, and its dead-letter topic under
+# --kafka-exactly-once; one of another count is refused and left as it is.
 . "$(dirname "$0")/../lib.sh"
-plan 17
+plan 25
 command -v kcat >/dev/null || { echo "Bail out! kcat is missing (make test installs it)"; exit 1; }
 start_kafka_mock clicks:4 counts:4 g.counts.repartition:4 g.state:1 h.counts.repartition:2 finals:4 \
     f.finals.repartition:4 f.state:1 lowered:4 g.lowered.repartition:4
@@ -136,8 +142,9 @@ dead() { metrics "$1" | awk '$1 == "weir_dead_letters_total{stream=\"g.counts.re
 wait_for 600 '[ $(($(dead "$U_a") + $(dead "$U_c"))) = 1 ] && caught_up "$U_a" "$U_c"' && [ "$(wc -l < "$SCRATCH/again")" = 40 ]
 ok $? "the counting tasks read the $(wc -l < "$SCRATCH/again") records written again, and dead-letter the one without an origin"
 
-# the answer, counted independently: per page and minute, the count and sum, without the late records
-records 1 30000 | python3 -c 'import json, sys, datetime
+# count_of FROM TO: the answer, counted independently: per page and minute, the count and sum, without the late records
+count_of() {
+    records "$1" "$2" | python3 -c 'import json, sys, datetime
 c, s = {}, {}
 for line in sys.stdin:
     r = json.loads(line.split("\t")[1])
@@ -147,7 +154,9 @@ for line in sys.stdin:
     k = (r.get("page"), w)
     c[k] = c.get(k, 0) + 1
     s[k] = s.get(k, 0) + r["n"]
-print("\n".join(sorted("%s %s %d %d" % (k[0], k[1], c[k], s[k]) for k in c)))' > "$SCRATCH/expected"
+print("\n".join(sorted("%s %s %d %d" % (k[0], k[1], c[k], s[k]) for k in c)))'
+}
+count_of 1 30000 > "$SCRATCH/expected"
 
 # an uninterrupted run over the same topic, one process, nothing shared
 sed "s/timestamp = 'ts')/timestamp = 'ts', connector = 'kafka', brokers = '$B')/" "$SCRATCH/p0.sql" > "$SCRATCH/one.sql"
@@ -193,4 +202,62 @@ ok $? "idle advance closes the last windows, held by origin partitions that send
 kill -TERM "$PID_f"; wait "$PID_f"
 ok $? "f stops cleanly on SIGTERM"
 kill "$mock"; wait "$mock" 2>/dev/null
+
+started=$SECONDS
+start_kafka_broker || { echo "Bail out! the Kafka broker did not start"; exit 1; }
+ok 0 "a real Kafka broker answers on $KB, SASL_PLAINTEXT on $KB_SASL (after $((SECONDS - started)) s)"
+B=$KB
+for t in clicks:4 clicks.dlq:1 counts:4 ecounts:4 x.counts.repartition:2; do
+    kafka_topics --create --topic "${t%:*}" --partitions "${t#*:}" --replication-factor 1 >/dev/null ||
+        { echo "Bail out! kafka-topics could not create ${t%:*}"; exit 1; }
+done
+# partitions_of TOPIC: its partition count in the broker's list of every topic (kcat -L -t would ask for the one
+# topic as a producer, which a broker that creates topics on use would answer by making it)
+partitions_of() { kcat -b "$KB" -L 2>/dev/null | sed -n "s/^ *topic \"$1\" with \([0-9]*\) partitions.*/\1/p"; }
+
+timeout 120 $WEIR serve -f "$SCRATCH/p0.sql" --data "$SCRATCH/x" --kafka "$KB" --kafka-group x --scale-out \
+    --listen 127.0.0.1:0 2>"$SCRATCH/x.err"
+[ $? = 1 ] && grep -q 'kafka topic x.counts.repartition (.*) must exist with 4 partitions, as many as clicks has (it has another count): create it so' \
+    "$SCRATCH/x.err" && [ "$(partitions_of x.counts.repartition)" = 2 ]
+ok $? "a repartition topic of 2 partitions is refused and left so: $(tail -1 "$SCRATCH/x.err" | cut -c1-150)"
+
+# two processes of group r at once, on the SASL listener: each finds no r.counts.repartition, asks to create it,
+# and one is told it exists
+printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=PLAIN\nsasl.username=%s\nsasl.password=%s\n' \
+    "$KAFKA_USER" "$KAFKA_PASSWORD" > "$SCRATCH/sasl.properties"
+for n in r1 r2; do
+    $WEIR serve -f "$SCRATCH/p0.sql" --data "$SCRATCH/$n" --kafka "$KB_SASL" --kafka-config "$SCRATCH/sasl.properties" \
+        --kafka-group r --scale-out --idle-ms 0 --checkpoint-ms 200 --listen 127.0.0.1:0 2>"$SCRATCH/$n.err" &
+    eval "PID_$n=\$!"
+done
+listening() { grep -q listening "$SCRATCH/r1.err" && grep -q listening "$SCRATCH/r2.err"; }
+wait_for 600 listening || diag "r1: $(cat "$SCRATCH/r1.err") r2: $(cat "$SCRATCH/r2.err")"
+U_r1=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$SCRATCH/r1.err")
+U_r2=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$SCRATCH/r2.err")
+listening && [ "$(partitions_of r.counts.repartition)" = 4 ]
+ok $? "two processes starting together make r.counts.repartition with 4 partitions ($(partitions_of r.counts.repartition)) and run"
+produce 1 3000
+count_of 1 3000 > "$SCRATCH/r_expected"
+INPUTS="clicks r.counts.repartition"
+listening && wait_for 1200 'split "$U_r1" "$U_r2" && caught_up "$U_r1" "$U_r2" && final_rows > "$SCRATCH/r_rows" &&
+               cmp -s "$SCRATCH/r_expected" "$SCRATCH/r_rows"'; rc=$?
+ok $rc "they count through it as the independent count ($(wc -l < "$SCRATCH/r_rows") windows)"
+[ $rc = 0 ] || diff "$SCRATCH/r_expected" "$SCRATCH/r_rows" | head -6 | sed 's/^/# /'
+kill -TERM "$PID_r1" "$PID_r2"
+wait "$PID_r1"; a=$?; wait "$PID_r2"
+ok $((a + $?)) "r1 and r2 stop cleanly on SIGTERM"
+
+# exactly once: the tasks' transactions also write the repartition stream's dead letters, to a topic weir makes
+sed 's/CREATE TABLE counts/CREATE TABLE ecounts/' "$SCRATCH/p0.sql" > "$SCRATCH/e.sql"
+$WEIR serve -f "$SCRATCH/e.sql" --data "$SCRATCH/e" --kafka "$KB" --kafka-group e --scale-out --kafka-exactly-once \
+    --idle-ms 0 --checkpoint-ms 200 --listen 127.0.0.1:0 2>"$SCRATCH/e.err" &
+PID_e=$!
+wait_for 600 "grep -q listening '$SCRATCH/e.err'" || diag "e did not start: $(cat "$SCRATCH/e.err")"
+[ "$(partitions_of e.ecounts.repartition)" = 4 ] && [ "$(partitions_of e.ecounts.repartition.dlq)" = 1 ]
+ok $? "--kafka-exactly-once: weir makes e.ecounts.repartition (4 partitions) and e.ecounts.repartition.dlq (1)"
+late() { kcat -b "$KB" -t e.ecounts.repartition.dlq -C -e -q -X isolation.level=read_committed 2>/dev/null | grep -c 'too late'; }
+grep -q listening "$SCRATCH/e.err" && wait_for 1200 'final_rows ecounts > "$SCRATCH/e_rows" && cmp -s "$SCRATCH/r_expected" "$SCRATCH/e_rows" && [ "$(late)" = 3 ]'
+ok $? "its counts equal the independent count ($(wc -l < "$SCRATCH/e_rows") windows) and the 3 late records are in the dead-letter topic ($(late))"
+kill -TERM "$PID_e"; wait "$PID_e"
+ok $? "e stops cleanly on SIGTERM"
 finish
