@@ -5,11 +5,9 @@
  * held 5 s) does not hold up owner(), which HTTP threads call to redirect
  * pull queries, while it waits.
  */
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
 
-#include "../tap.h"
+#include "kafka_mock.h"
 #include "base/clock.h"
 #include "conn/kafka_state.h"
 
@@ -31,14 +29,10 @@ static void *save(void *arg)
 int main(void)
 {
     plan(3);
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        BAIL("%s", errstr);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    rd_kafka_mock_cluster_t *mc = rk ? rd_kafka_mock_cluster_new(rk, 1) : NULL;
-    if (!mc || rd_kafka_mock_topic_create(mc, "g.state", 1, 1))
-        BAIL("the mock cluster did not start");
+    rd_kafka_t *rk;
+    rd_kafka_mock_cluster_t *mc = mock_cluster_start(1, &rk);
+    if (rd_kafka_mock_topic_create(mc, "g.state", 1, 1))
+        BAIL("the mock cluster did not make g.state");
     weir_err err;
     weir_task_saved loaded = {0};
     if (weir_kafka_state_open(rd_kafka_mock_cluster_bootstraps(mc), "g", "me", NULL, true, &store, &err) ||

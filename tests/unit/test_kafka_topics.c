@@ -7,25 +7,17 @@
  * refused before any request. Making a topic, and another process having
  * made it first, need a real broker: tests/integration/repartition_scale_out.sh.
  */
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <string.h>
 
-#include "../tap.h"
+#include "kafka_mock.h"
 #include "base/clock.h"
 #include "conn/kafka_client.h"
 
 int main(void)
 {
     plan(4);
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        BAIL("%s", errstr);
-    rd_kafka_t *mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    rd_kafka_mock_cluster_t *mc = mock_rk ? rd_kafka_mock_cluster_new(mock_rk, 1) : NULL;
-    if (!mc)
-        BAIL("the mock cluster did not start");
+    rd_kafka_t *mock_rk;
+    rd_kafka_mock_cluster_t *mc = mock_cluster_start(1, &mock_rk);
     weir_err err = {0};
     const char *const props[] = {"bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mc), "group.id", "t",
                                  "log_level", "0", NULL};
