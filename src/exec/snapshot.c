@@ -176,7 +176,7 @@ int weir_engine_load(weir_engine *e, const uint8_t *data, size_t len, weir_err *
         bool in_store = version >= 3 && weir_get_u8(&r), join_in_store = version >= 5 && weir_get_u8(&r);
         /* a query another engine runs has no groups here: a runner engine of before partitions' engines kept
          * their store flag for the queries they ran (serve --threads) */
-        if (in_store && !s->stored && (!e->opt.runs || e->opt.runs[i]))
+        if (in_store && !s->stored && !elsewhere)
             return weir_err_set(err, WEIR_ECORRUPT, "checkpoint keeps the groups of %s in the state store, which is not "
                                 "open", s->q->output->name);
         if (join_in_store && !s->join_stored)

@@ -477,8 +477,8 @@ static bool worth_compacting(weir_store *s)
     double share;
     uint64_t bytes;
     weir_err ignored;
-    return s->compact_at_close && !s->read_only && s->env && s->ino && store_free_share(s, &share, &bytes, &ignored) == WEIR_OK && share >= 0.25 &&
-           bytes >= WEIR_STORE_COMPACT_MIN;
+    return s->compact_at_close && !s->read_only && s->env && s->ino &&
+           store_free_share(s, &share, &bytes, &ignored) == WEIR_OK && share >= 0.25 && bytes >= WEIR_STORE_COMPACT_MIN;
 }
 
 void weir_store_compact_at_close(weir_store *s)
